@@ -1,0 +1,49 @@
+/** Value of `log_type` on every audit line; how collectors tell audit lines from ordinary logs. */
+export const LOG_TYPE = 'security_audit' as const;
+
+/**
+ * Version of the event schema, SemVer. A breaking change bumps the major;
+ * consumers accept any `1.x.y`. It is also the path segment of every JSON
+ * Schema `$id`, so a stored event names the exact schema it was written against.
+ */
+export const SCHEMA_VERSION = '1.0.0' as const;
+
+/** Base of the `$id` of the published JSON Schemas (version in the path). */
+export const SCHEMA_BASE_URI = `https://audit-trail.dev/schema/security-audit/v${SCHEMA_VERSION}` as const;
+
+/** WebAuthn ceremony outcomes (W3C WebAuthn Level 3, §7.1 registration and §7.2 authentication). */
+export const WEBAUTHN_EVENT_TYPES = [
+  'WEBAUTHN_REG_SUCCESS',
+  'WEBAUTHN_REG_FAILURE',
+  'WEBAUTHN_AUTH_SUCCESS',
+  'WEBAUTHN_AUTH_FAILURE',
+  'WEBAUTHN_COUNTER_REGRESSION',
+] as const;
+
+/** Container runtime events (Docker events, Falco alerts, or the application itself). */
+export const CONTAINER_EVENT_TYPES = [
+  'CONTAINER_EXEC',
+  'CONTAINER_START',
+  'CONTAINER_STOP',
+  'CONTAINER_PRIVILEGED',
+] as const;
+
+/** Records of the signed chain itself (INTEGRITY.md) and of rejected input. */
+export const CHAIN_EVENT_TYPES = ['AUDIT_CHAIN_OPEN', 'AUDIT_CHECKPOINT', 'AUDIT_CHAIN_CLOSE'] as const;
+
+/** Every `event_type`, in a stable order (generated files and DDL depend on it). */
+export const EVENT_TYPES = [
+  ...WEBAUTHN_EVENT_TYPES,
+  ...CONTAINER_EVENT_TYPES,
+  ...CHAIN_EVENT_TYPES,
+  'AUDIT_SCHEMA_VIOLATION',
+] as const;
+
+/** Union of all event type names. */
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/**
+ * Keys that a transport or pino adds around an event and that are not part of
+ * it: they are neither validated nor signed (INTEGRITY.md, "What is signed").
+ */
+export const TRANSPORT_FIELDS = ['level', 'time', 'pid', 'hostname', 'msg'] as const;

@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { envelopeShape } from '../envelope.js';
+import { evidenceText, identifier } from '../fields/text.js';
+
+/** The container an event is about. Placement (node, pod) is in `runtime`. */
+export const containerDetailSchema = z.strictObject({
+  id: z.string().regex(/^[0-9a-f]{12,64}$/, { message: 'must be 12 to 64 lowercase hex characters' }),
+  name: identifier(256).optional(),
+  image: identifier(512).optional(),
+  image_digest: z
+    .string()
+    .regex(/^sha256:[0-9a-f]{64}$/, { message: 'must be sha256:<64 hex>' })
+    .optional(),
+  privileged: z.boolean().optional(),
+  capabilities: z.array(identifier(64)).max(64).optional(),
+  runtime: identifier(64).optional().meta({ description: 'docker, containerd, cri-o...' }),
+});
+
+/** The process started in the container (exec / shell). */
+export const processDetailSchema = z.strictObject({
+  command_line: evidenceText(4000).meta({ description: 'Control characters shown as \\xNN escapes' }),
+  exec_user: identifier(256).optional(),
+  tty: z.boolean().optional(),
+  interactive: z.boolean().optional(),
+  pid: z.int().min(0).optional(),
+});
+
+/** Who noticed: a runtime detector (Falco rule), the Docker event stream, or the app. */
+export const detectorDetailSchema = z.strictObject({
+  name: z.enum(['falco', 'docker-events', 'kubernetes-audit', 'app', 'other']),
+  rule: identifier(256).optional(),
+  priority: identifier(32).optional(),
+});
+
+/** Lifecycle facts of a start or stop. */
+export const lifecycleDetailSchema = z.strictObject({
+  action: z.enum(['create', 'start', 'restart', 'die', 'stop', 'kill', 'destroy', 'oom']),
+  exit_code: z.int().optional(),
+  signal: identifier(16).optional(),
+});
+
+const base = {
+  ...envelopeShape,
+  container: containerDetailSchema,
+  detector: detectorDetailSchema.optional(),
+};
+
+/** A process (often a shell) was started inside a running container. */
+export const containerExecSchema = z
+  .strictObject({ ...base, event_type: z.literal('CONTAINER_EXEC'), process: processDetailSchema })
+  .meta({ id: 'ContainerExec', description: 'A process or shell was executed in a container' });
+
+/** A container started. */
+export const containerStartSchema = z
+  .strictObject({ ...base, event_type: z.literal('CONTAINER_START'), lifecycle: lifecycleDetailSchema.optional() })
+  .meta({ id: 'ContainerStart', description: 'A container started' });
+
+/** A container stopped, died or was killed. */
+export const containerStopSchema = z
+  .strictObject({ ...base, event_type: z.literal('CONTAINER_STOP'), lifecycle: lifecycleDetailSchema.optional() })
+  .meta({ id: 'ContainerStop', description: 'A container stopped' });
+
+/** A container runs privileged (Falco "Launch Privileged Container", MITRE T1610). */
+export const containerPrivilegedSchema = z
+  .strictObject({
+    ...base,
+    event_type: z.literal('CONTAINER_PRIVILEGED'),
+    container: containerDetailSchema.extend({ privileged: z.literal(true) }),
+    process: processDetailSchema.optional(),
+  })
+  .meta({ id: 'ContainerPrivileged', description: 'A privileged container was started' });

@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import { envelopeShape, errorSchema } from '../envelope.js';
+import { credentialId, uint32, uuidAny } from '../fields/formats.js';
+import { freeText, identifier } from '../fields/text.js';
+
+/**
+ * The step of a WebAuthn ceremony that failed. Maps the checks of WebAuthn
+ * §7.1 (registration) and §7.2 (authentication), plus what the relying party
+ * adds around them (challenge store, credential lookup, counter policy).
+ */
+export const failureStageSchema = z.enum([
+  'malformed_response',
+  'challenge',
+  'challenge_replayed',
+  'challenge_expired',
+  'origin',
+  'top_origin',
+  'rp_id',
+  'type',
+  'user_presence',
+  'user_verification',
+  'attestation',
+  'unsupported_alg',
+  'backup_flags',
+  'unknown_credential',
+  'unknown_user',
+  'signature',
+  'counter',
+  'credential_id_too_long',
+  'internal',
+]);
+
+/** What the counter did on this assertion (WebAuthn §6.1.1 signature counter). */
+export const counterStatusSchema = z.enum(['increased', 'zero_unsupported', 'not_increased']);
+
+/** Facts of one WebAuthn ceremony; secrets (public keys, signatures, clientDataJSON) never appear here. */
+export const webauthnDetailSchema = z.strictObject({
+  credential_id: credentialId.optional(),
+  rp_id: identifier(253).optional(),
+  origin: freeText(512).optional().meta({ description: 'Origin from clientDataJSON; attacker-controlled, sanitised' }),
+  top_origin: freeText(512).optional(),
+  cross_origin: z.boolean().optional(),
+  aaguid: uuidAny.optional(),
+  attestation_fmt: identifier(32).optional(),
+  cose_alg: z.int().optional(),
+  transports: z.array(identifier(32)).max(16).optional(),
+  user_verified: z.boolean().optional(),
+  credential_device_type: z.enum(['singleDevice', 'multiDevice']).optional(),
+  credential_backed_up: z.boolean().optional(),
+  sign_count: uint32.optional().meta({ description: 'Signature counter reported by the authenticator (uint32)' }),
+  stored_sign_count: uint32.optional(),
+  counter_status: counterStatusSchema.optional(),
+  signature_valid: z.boolean().nullable().optional().meta({ description: 'null when verification stopped earlier' }),
+  failure_stage: failureStageSchema.optional(),
+});
+
+const detail = webauthnDetailSchema.shape;
+
+/** A passkey was registered (OCSF Account Change 3001, MFA Factor Enable). */
+export const webauthnRegSuccessSchema = z
+  .strictObject({
+    ...envelopeShape,
+    event_type: z.literal('WEBAUTHN_REG_SUCCESS'),
+    outcome: z.literal('success'),
+    user_id: envelopeShape.user_id.unwrap(),
+    webauthn: webauthnDetailSchema.extend({ credential_id: detail.credential_id.unwrap() }),
+  })
+  .meta({ id: 'WebauthnRegSuccess', description: 'A WebAuthn credential was registered' });
+
+/** A registration ceremony failed. */
+export const webauthnRegFailureSchema = z
+  .strictObject({
+    ...envelopeShape,
+    event_type: z.literal('WEBAUTHN_REG_FAILURE'),
+    outcome: z.literal('failure'),
+    error: errorSchema,
+    webauthn: webauthnDetailSchema.extend({ failure_stage: failureStageSchema }),
+  })
+  .meta({ id: 'WebauthnRegFailure', description: 'A WebAuthn registration failed' });
+
+/** A user signed in with a passkey (OCSF Authentication 3002, Logon). */
+export const webauthnAuthSuccessSchema = z
+  .strictObject({
+    ...envelopeShape,
+    event_type: z.literal('WEBAUTHN_AUTH_SUCCESS'),
+    outcome: z.literal('success'),
+    user_id: envelopeShape.user_id.unwrap(),
+    webauthn: webauthnDetailSchema.extend({
+      credential_id: detail.credential_id.unwrap(),
+      sign_count: detail.sign_count.unwrap(),
+      user_verified: z.boolean(),
+    }),
+  })
+  .meta({ id: 'WebauthnAuthSuccess', description: 'A WebAuthn authentication succeeded' });
+
+/** An authentication ceremony failed. */
+export const webauthnAuthFailureSchema = z
+  .strictObject({
+    ...envelopeShape,
+    event_type: z.literal('WEBAUTHN_AUTH_FAILURE'),
+    outcome: z.literal('failure'),
+    error: errorSchema,
+    webauthn: webauthnDetailSchema.extend({ failure_stage: failureStageSchema }),
+  })
+  .meta({ id: 'WebauthnAuthFailure', description: 'A WebAuthn authentication failed' });
+
+/**
+ * A validly signed assertion whose counter did not increase over a non-zero
+ * stored value: a signal of a cloned authenticator (WebAuthn §6.1.1, §7.2
+ * step 21). Emitted only after the signature verified.
+ */
+export const webauthnCounterRegressionSchema = z
+  .strictObject({
+    ...envelopeShape,
+    event_type: z.literal('WEBAUTHN_COUNTER_REGRESSION'),
+    user_id: envelopeShape.user_id.unwrap(),
+    webauthn: webauthnDetailSchema.extend({
+      credential_id: detail.credential_id.unwrap(),
+      sign_count: detail.sign_count.unwrap(),
+      stored_sign_count: detail.stored_sign_count.unwrap(),
+      signature_valid: z.literal(true),
+    }),
+  })
+  .meta({ id: 'WebauthnCounterRegression', description: 'Signature counter did not increase: possible cloned authenticator' });

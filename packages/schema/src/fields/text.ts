@@ -1,0 +1,78 @@
+import { z } from 'zod';
+
+// C0 and C1 control characters, DEL, and the Unicode line/paragraph separators
+// (U+2028/U+2029 end a line in many log viewers and older JS parsers).
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+const CONTROL_GLOBAL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+// A UTF-16 surrogate half without its partner cannot be encoded as UTF-8.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** True when `s` contains a control character or a line/paragraph separator. */
+export function hasControlChars(s: string): boolean {
+  return CONTROL.test(s);
+}
+
+/** True when `s` contains a lone UTF-16 surrogate (not representable in UTF-8). */
+export function hasLoneSurrogate(s: string): boolean {
+  return LONE_SURROGATE.test(s);
+}
+
+/**
+ * Makes attacker-controlled free text safe to store and display: lone
+ * surrogates become U+FFFD, control characters are dropped (or replaced), and
+ * the result is cut to `max` UTF-16 units without splitting a surrogate pair.
+ */
+export function sanitizeText(s: string, max: number, replacement = ''): string {
+  let out = s.toWellFormed().replace(CONTROL_GLOBAL, replacement);
+  if (out.length > max) {
+    out = out.slice(0, max);
+    if (/[\ud800-\udbff]$/.test(out)) out = out.slice(0, -1);
+  }
+  return out;
+}
+
+/**
+ * Like {@link sanitizeText} but keeps control characters visible as `\xNN`
+ * (`\u2028` as `\u2028`): a command line with a newline is evidence, and an
+ * analyst must see it without a terminal interpreting it.
+ */
+export function escapeControls(s: string, max: number): string {
+  const escaped = s.toWellFormed().replace(CONTROL_GLOBAL, (c) => {
+    const code = c.charCodeAt(0);
+    return code > 0xff ? `\\u${code.toString(16).padStart(4, '0')}` : `\\x${code.toString(16).padStart(2, '0')}`;
+  });
+  return sanitizeText(escaped, max);
+}
+
+/**
+ * An identifier-like string (user id, service, node name...): 1..max chars,
+ * no control characters, no lone surrogates. Rejected, not repaired, because
+ * a repaired identifier would name someone else.
+ */
+export function identifier(max: number) {
+  return z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((s) => !hasControlChars(s), { message: 'must not contain control characters or line separators' })
+    .refine((s) => !hasLoneSurrogate(s), { message: 'must be valid Unicode (lone surrogate found)' });
+}
+
+/**
+ * Free text from an untrusted source (error messages, user agents): control
+ * characters removed, lone surrogates replaced, cut to `max`. Never rejected.
+ */
+export function freeText(max: number) {
+  return z
+    .string()
+    .overwrite((s) => sanitizeText(s, max))
+    .max(max);
+}
+
+/** Free text whose control characters stay visible as escapes (command lines). */
+export function evidenceText(max: number) {
+  return z
+    .string()
+    .overwrite((s) => escapeControls(s, max))
+    .max(max);
+}

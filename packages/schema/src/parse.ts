@@ -1,0 +1,100 @@
+import type { z } from 'zod';
+import { eventSchemas, type AuditEvent } from './audit-event.js';
+import { EVENT_TYPES, TRANSPORT_FIELDS, type EventType } from './constants.js';
+import { sanitizeText } from './fields/text.js';
+
+/** Longest JSON text {@link parseAuditEvent} will parse (a guard, not a schema rule). */
+export const MAX_EVENT_JSON_LENGTH = 2 * 1024 * 1024;
+
+/** Longest `user_agent` kept; longer values are cut and `user_agent_truncated` is set. */
+export const MAX_USER_AGENT_LENGTH = 1024;
+
+/** One reason an input is not a valid event. `path` is dotted (`webauthn.credential_id`), '' for the root. */
+export interface AuditIssue {
+  path: string;
+  message: string;
+}
+
+/** Outcome of {@link parseAuditEvent}: the typed event, or why not. Never thrown. */
+export type ParseResult =
+  | { ok: true; event: AuditEvent; transport: Record<string, unknown> }
+  | { ok: false; issues: AuditIssue[] };
+
+const eventTypes = new Set<string>(EVENT_TYPES);
+const transportFields = new Set<string>(TRANSPORT_FIELDS);
+
+function fail(path: string, message: string): ParseResult {
+  return { ok: false, issues: [{ path, message }] };
+}
+
+function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
+}
+
+function toIssues(error: z.ZodError): AuditIssue[] {
+  const issues: AuditIssue[] = [];
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        issues.push({
+          path: formatPath([...issue.path, key]),
+          message: `unknown field "${sanitizeText(key, 64)}"`,
+        });
+      }
+    } else if (issue.code === 'invalid_type' && issue.input === undefined) {
+      issues.push({ path: formatPath(issue.path), message: `required field is missing (expected ${issue.expected})` });
+    } else {
+      issues.push({ path: formatPath(issue.path), message: issue.message });
+    }
+  }
+  return issues;
+}
+
+/**
+ * Validates one audit event.
+ *
+ * Accepts the event as an object or as JSON text. Fields a transport adds
+ * around the event (pino's `level`, `time`, `pid`, `hostname`, `msg`) are
+ * split off into `transport`; they are not part of the signed event. A
+ * `user_agent` over 1024 characters is cut and flagged, not rejected.
+ *
+ * Never throws: bad input yields `{ ok: false, issues }`, each issue with a
+ * dotted path and a readable message.
+ */
+export function parseAuditEvent(input: unknown): ParseResult {
+  let value = input;
+  if (typeof value === 'string') {
+    if (value.length > MAX_EVENT_JSON_LENGTH) {
+      return fail('', `event JSON is ${value.length} characters; the limit is ${MAX_EVENT_JSON_LENGTH}`);
+    }
+    try {
+      value = JSON.parse(value);
+    } catch (err) {
+      return fail('', `not valid JSON: ${sanitizeText((err as Error).message, 200)}`);
+    }
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return fail('', `expected a JSON object, received ${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value}`);
+  }
+
+  // Object.fromEntries defines own properties, so a "__proto__" key in the
+  // input stays a key (and is rejected as unknown) instead of setting a prototype.
+  const entries = Object.entries(value);
+  const event: Record<string, unknown> = Object.fromEntries(entries.filter(([k]) => !transportFields.has(k)));
+  const transport: Record<string, unknown> = Object.fromEntries(entries.filter(([k]) => transportFields.has(k)));
+
+  const type = event.event_type;
+  if (typeof type !== 'string' || !eventTypes.has(type)) {
+    const shown = typeof type === 'string' ? `"${sanitizeText(type, 60)}"` : String(typeof type);
+    return fail('event_type', `unknown event_type ${shown}; expected one of ${EVENT_TYPES.join(', ')}`);
+  }
+
+  if (typeof event.user_agent === 'string' && event.user_agent.length > MAX_USER_AGENT_LENGTH) {
+    event.user_agent = event.user_agent.slice(0, MAX_USER_AGENT_LENGTH);
+    event.user_agent_truncated = true;
+  }
+
+  const result = eventSchemas[type as EventType].safeParse(event, { reportInput: true });
+  if (!result.success) return { ok: false, issues: toIssues(result.error) };
+  return { ok: true, event: result.data as AuditEvent, transport };
+}
