@@ -9,3 +9,5 @@ export * from './audit-event.js';
 export * from './parse.js';
 export * from './event-id.js';
 export * from './table/columns.js';
+export * from './table/ddl.js';
+export * from './draft.js';

@@ -1,0 +1,80 @@
+import type { AuditEventInput } from './audit-event.js';
+import { LOG_TYPE, SCHEMA_VERSION, type EventType } from './constants.js';
+import { newEventId } from './event-id.js';
+
+type EnvelopeKey = 'event_id' | 'log_type' | 'schema_version' | 'event_time' | 'producer' | 'integrity' | 'outcome' | 'severity';
+
+type DraftOf<E> = E extends unknown
+  ? Omit<E, EnvelopeKey> & Partial<Pick<E, Extract<keyof E, 'event_id' | 'event_time' | 'outcome' | 'severity' | 'producer'>>>
+  : never;
+
+/**
+ * An event as a producer writes it: the envelope (`event_id`, `log_type`,
+ * `schema_version`, `event_time`, `producer`, default `outcome` and
+ * `severity`) is filled in by {@link completeEvent}.
+ */
+export type AuditEventDraft = DraftOf<AuditEventInput>;
+
+/** Default OCSF severity per event type: failures Medium, clone signals and privileged containers High. */
+export const DEFAULT_SEVERITY: Record<EventType, number> = {
+  WEBAUTHN_REG_SUCCESS: 1,
+  WEBAUTHN_REG_FAILURE: 3,
+  WEBAUTHN_AUTH_SUCCESS: 1,
+  WEBAUTHN_AUTH_FAILURE: 3,
+  WEBAUTHN_COUNTER_REGRESSION: 4,
+  CONTAINER_EXEC: 3,
+  CONTAINER_START: 1,
+  CONTAINER_STOP: 1,
+  CONTAINER_PRIVILEGED: 4,
+  AUDIT_CHAIN_OPEN: 1,
+  AUDIT_CHECKPOINT: 1,
+  AUDIT_CHAIN_CLOSE: 1,
+  AUDIT_SCHEMA_VIOLATION: 3,
+};
+
+/** Default outcome per event type. */
+export const DEFAULT_OUTCOME: Record<EventType, 'success' | 'failure' | 'unknown'> = {
+  WEBAUTHN_REG_SUCCESS: 'success',
+  WEBAUTHN_REG_FAILURE: 'failure',
+  WEBAUTHN_AUTH_SUCCESS: 'success',
+  WEBAUTHN_AUTH_FAILURE: 'failure',
+  WEBAUTHN_COUNTER_REGRESSION: 'failure',
+  CONTAINER_EXEC: 'success',
+  CONTAINER_START: 'success',
+  CONTAINER_STOP: 'success',
+  CONTAINER_PRIVILEGED: 'success',
+  AUDIT_CHAIN_OPEN: 'success',
+  AUDIT_CHECKPOINT: 'success',
+  AUDIT_CHAIN_CLOSE: 'success',
+  AUDIT_SCHEMA_VIOLATION: 'failure',
+};
+
+/** What {@link completeEvent} adds to a draft. */
+export interface EventContext {
+  producer: { service: string; version?: string; sdk_version?: string; instance?: string };
+  runtime?: AuditEventInput['runtime'];
+  /** Clock, for tests. */
+  now?: () => Date;
+}
+
+/**
+ * Fills in the envelope of a draft. Values present in the draft win; the
+ * draft's `runtime` is merged over the context's. The result still has to
+ * pass {@link parseAuditEvent}: this only completes, it does not validate.
+ */
+export function completeEvent(draft: AuditEventDraft, ctx: EventContext): AuditEventInput {
+  const type = draft.event_type as EventType;
+  const d = draft as Record<string, unknown> & { runtime?: object };
+  const runtime = ctx.runtime || d.runtime ? { ...ctx.runtime, ...d.runtime } : undefined;
+  return {
+    event_id: newEventId(),
+    log_type: LOG_TYPE,
+    schema_version: SCHEMA_VERSION,
+    event_time: (ctx.now?.() ?? new Date()).toISOString(),
+    outcome: DEFAULT_OUTCOME[type],
+    severity: DEFAULT_SEVERITY[type],
+    producer: ctx.producer,
+    ...d,
+    ...(runtime ? { runtime } : {}),
+  } as AuditEventInput;
+}
