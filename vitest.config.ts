@@ -3,10 +3,15 @@ import { defineConfig } from 'vitest/config';
 // Tests run against TypeScript sources: every package's exports map has an
 // "@audit-trail/source" condition pointing at src/, selected here.
 const conditions = ['@audit-trail/source', 'node', 'import', 'module', 'default'];
+// Vitest also passes ssr.resolve.conditions to the worker as Node `--conditions`
+// flags; 'import'/'module' there make CommonJS `require()` of dual packages
+// (pg -> pg-pool) load their ESM build and break. Vite adds import/require
+// itself per importer, so SSR only needs the custom condition and 'node'.
+const ssrConditions = ['@audit-trail/source', 'node', 'development|production'];
 
 export default defineConfig({
   resolve: { conditions },
-  ssr: { resolve: { conditions, externalConditions: ['@audit-trail/source'] } },
+  ssr: { resolve: { conditions: ssrConditions, externalConditions: ['@audit-trail/source'] } },
   test: {
     include: [
       'packages/*/src/**/*.test.ts',

@@ -11,3 +11,15 @@ export * from './event-id.js';
 export * from './table/columns.js';
 export * from './table/ddl.js';
 export * from './draft.js';
+export * from './examples.js';
+export * from './table/queries.js';
+export * from './table/query-params.js';
+export * from './mappers/ocsf.js';
+export * from './mappers/ecs.js';
+export { OCSF_VERSION } from './mappers/ocsf-classes.js';
+/**
+ * Types compiled from the published JSON Schema by json-schema-to-typescript,
+ * for code that validates with JSON Schema rather than zod:
+ * `import type { Json } from '@audit-trail/schema'; const e: Json.AuditEvent`.
+ */
+export type * as Json from './generated/audit-event.js';

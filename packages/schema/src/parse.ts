@@ -41,8 +41,11 @@ function toIssues(error: z.ZodError): AuditIssue[] {
           message: `unknown field "${sanitizeText(key, 64)}"`,
         });
       }
-    } else if (issue.code === 'invalid_type' && issue.input === undefined) {
-      issues.push({ path: formatPath(issue.path), message: `required field is missing (expected ${issue.expected})` });
+    } else if ((issue.code === 'invalid_type' || issue.code === 'invalid_value') && issue.input === undefined) {
+      // A missing literal or enum (log_type, outcome) is reported like any other missing field.
+      const expected =
+        issue.code === 'invalid_type' ? issue.expected : issue.values.map((v) => JSON.stringify(v)).join(' or ');
+      issues.push({ path: formatPath(issue.path), message: `required field is missing (expected ${expected})` });
     } else {
       issues.push({ path: formatPath(issue.path), message: issue.message });
     }

@@ -24,6 +24,7 @@ export const failureStageSchema = z.enum([
   'backup_flags',
   'unknown_credential',
   'unknown_user',
+  'credential_exists',
   'signature',
   'counter',
   'credential_id_too_long',

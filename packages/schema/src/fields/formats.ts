@@ -19,7 +19,10 @@ export const uuidAny = z
 export const utcTimestamp = z.iso.datetime({ offset: false });
 
 /** An IPv4 or IPv6 address in text form (no port, no zone id). */
-export const ipAddress = z.union([z.ipv4(), z.ipv6()]);
+export const ipAddress = z.union([z.ipv4(), z.ipv6()], {
+  // Without this the union reports zod's bare "Invalid input".
+  error: 'must be an IPv4 or IPv6 address in text form (no port, no zone id)',
+});
 
 /**
  * WebAuthn credential id, base64url without padding. WebAuthn §7.1 step 19:

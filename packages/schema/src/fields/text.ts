@@ -4,6 +4,7 @@ import { z } from 'zod';
 // (U+2028/U+2029 end a line in many log viewers and older JS parsers).
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 const CONTROL_GLOBAL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const NO_CONTROL = /^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$/;
 // A UTF-16 surrogate half without its partner cannot be encoded as UTF-8.
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
@@ -54,7 +55,9 @@ export function identifier(max: number) {
     .string()
     .min(1)
     .max(max)
-    .refine((s) => !hasControlChars(s), { message: 'must not contain control characters or line separators' })
+    // A regex (not a refine) so z.toJSONSchema carries the rule as `pattern`
+    // for consumers that validate with JSON Schema instead of zod.
+    .regex(NO_CONTROL, { message: 'must not contain control characters or line separators' })
     .refine((s) => !hasLoneSurrogate(s), { message: 'must be valid Unicode (lone surrogate found)' });
 }
 

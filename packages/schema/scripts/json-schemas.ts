@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { auditEventSchema, eventSchemas } from '../src/audit-event.js';
+import { EVENT_TYPES, SCHEMA_BASE_URI } from '../src/constants.js';
+import { kebab } from '../src/mappers/common.js';
+
+/** A JSON Schema document as emitted (plain JSON). */
+export type JsonSchemaDoc = { [key: string]: unknown };
+
+/**
+ * `io: 'input'`: the schema describes what a producer may send, which is
+ * what a non-zod producer or a validating gateway needs. Today it is
+ * identical to the output schema (no defaults or transforms; free text is
+ * sanitised with `overwrite`, which keeps the type), and a test asserts that,
+ * so a future transform forces a deliberate choice here.
+ */
+export const JSON_SCHEMA_IO = 'input' as const;
+
+/** zod's JSON Schema for one schema, draft 2020-12, failing on anything unrepresentable. */
+export function zodToJsonSchema(schema: z.ZodType, io: 'input' | 'output' = JSON_SCHEMA_IO): JsonSchemaDoc {
+  return z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'throw', cycles: 'throw' }) as JsonSchemaDoc;
+}
+
+/**
+ * zod emits `{ $ref: '#/$defs/<id>', $defs }` for a root with a meta `id`.
+ * Make the root the schema itself, with `$id` (version in the path) and a
+ * `title` on every definition (json-schema-to-typescript names types by it).
+ */
+function publish(doc: JsonSchemaDoc, fileName: string): JsonSchemaDoc {
+  const { $schema, $ref, $defs, ...rest } = doc as { $schema: string; $ref?: string; $defs?: Record<string, JsonSchemaDoc> };
+  const defs: Record<string, JsonSchemaDoc> = { ...$defs };
+  let root: JsonSchemaDoc = rest;
+  let title: string | undefined;
+  if ($ref) {
+    title = $ref.replace('#/$defs/', '');
+    root = { ...defs[title], ...rest };
+    delete defs[title];
+  }
+  for (const [name, def] of Object.entries(defs)) defs[name] = { title: name, ...def };
+  const out: JsonSchemaDoc = { $schema, $id: `${SCHEMA_BASE_URI}/${fileName}`, title, ...root };
+  if (Object.keys(defs).length) out.$defs = defs;
+  const text = JSON.stringify(out);
+  if (title && text.includes(`"#/$defs/${title}"`)) throw new Error(`${fileName}: the root is referenced from inside`);
+  return out;
+}
+
+/** Every `$ref` in `doc` (to check they are local). */
+export function collectRefs(doc: unknown, out: string[] = []): string[] {
+  if (Array.isArray(doc)) for (const v of doc) collectRefs(v, out);
+  else if (doc && typeof doc === 'object') {
+    for (const [k, v] of Object.entries(doc)) {
+      if (k === '$ref' && typeof v === 'string') out.push(v);
+      else collectRefs(v, out);
+    }
+  }
+  return out;
+}
+
+/** File name of an event type's schema: `WEBAUTHN_AUTH_FAILURE` -> `webauthn-auth-failure.json`. */
+export const schemaFileName = (eventType: string): string => `${kebab(eventType)}.json`;
+
+/** File name of the union's schema. */
+export const UNION_FILE = 'audit-event.json';
+
+/**
+ * The published JSON Schemas: one per event type plus the union, keyed by
+ * file name, in a stable order. Throws when a `$ref` is not local.
+ */
+export function buildJsonSchemas(): Map<string, JsonSchemaDoc> {
+  const docs = new Map<string, JsonSchemaDoc>();
+  for (const type of EVENT_TYPES) {
+    docs.set(schemaFileName(type), publish(zodToJsonSchema(eventSchemas[type]), schemaFileName(type)));
+  }
+  docs.set(UNION_FILE, publish(zodToJsonSchema(auditEventSchema), UNION_FILE));
+  for (const [name, doc] of docs) {
+    const external = collectRefs(doc).filter((r) => !r.startsWith('#'));
+    if (external.length) throw new Error(`${name}: non-local $ref ${external.join(', ')}`);
+  }
+  return docs;
+}

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { completeEvent, type AuditEventDraft } from './draft.js';
+import { eventIdTime, newEventId } from './event-id.js';
+import { parseImage, prune } from './mappers/common.js';
+import { parseAuditEvent } from './parse.js';
+
+const draft: AuditEventDraft = {
+  event_type: 'WEBAUTHN_AUTH_FAILURE',
+  user_id: 'u_1',
+  client_ip: '2001:db8::1',
+  error: { code: 'WEBAUTHN_SIGNATURE_INVALID', message: 'bad signature' },
+  webauthn: { failure_stage: 'signature' },
+  runtime: { swarm_task_id: 'task-1' },
+};
+
+describe('completeEvent', () => {
+  it('fills the envelope so the event parses', () => {
+    const now = new Date('2026-11-20T09:00:00.123Z');
+    const event = completeEvent(draft, { producer: { service: 'api' }, runtime: { swarm_node: 'n1' }, now: () => now });
+    const parsed = parseAuditEvent(event);
+    expect(parsed.ok ? 'ok' : parsed.issues).toBe('ok');
+    expect(event).toMatchObject({
+      log_type: 'security_audit',
+      schema_version: '1.0.0',
+      event_time: '2026-11-20T09:00:00.123Z',
+      outcome: 'failure',
+      severity: 3,
+      producer: { service: 'api' },
+      runtime: { swarm_node: 'n1', swarm_task_id: 'task-1' },
+    });
+  });
+
+  it('lets values in the draft win over defaults', () => {
+    const event = completeEvent({ ...draft, severity: 5, event_id: '01a1f82f-5918-7bdb-b63d-6b7c35d8ad1d' }, { producer: { service: 'api' } });
+    expect(event.severity).toBe(5);
+    expect(event.event_id).toBe('01a1f82f-5918-7bdb-b63d-6b7c35d8ad1d');
+  });
+});
+
+describe('newEventId', () => {
+  it('draws UUIDv7 ids that sort in creation order and carry the time', () => {
+    const before = Date.now();
+    const ids = Array.from({ length: 1000 }, newEventId);
+    expect(new Set(ids).size).toBe(1000);
+    expect([...ids].sort()).toEqual(ids);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(eventIdTime(ids[0]!)).toBeGreaterThanOrEqual(before);
+  });
+});
+
+describe('mapper helpers', () => {
+  it('splits image references without mistaking a registry port for a tag', () => {
+    expect(parseImage('nginx')).toEqual({ name: 'nginx', tag: undefined, digest: undefined });
+    expect(parseImage('registry:5000/team/app')).toEqual({ name: 'registry:5000/team/app', tag: undefined, digest: undefined });
+    expect(parseImage('registry:5000/team/app:1.2@sha256:abc')).toEqual({ name: 'registry:5000/team/app', tag: '1.2', digest: 'sha256:abc' });
+  });
+
+  it('prunes undefined values and empty containers recursively, keeping false, 0 and empty strings', () => {
+    expect(prune({ a: undefined, b: { c: undefined, d: [] }, e: false, f: 0, g: '', h: [undefined, 1] })).toEqual({ e: false, f: 0, g: '', h: [1] });
+  });
+});

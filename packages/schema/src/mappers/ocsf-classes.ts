@@ -1,0 +1,73 @@
+/**
+ * The OCSF 1.8.0 classes, activities and enums the mapper uses, with their
+ * captions. Sources: ocsf/ocsf-schema `categories.json`, `dictionary.json`
+ * and the class files named beside each entry.
+ */
+
+/** OCSF schema version the mapper targets (`metadata.version`). */
+export const OCSF_VERSION = '1.8.0';
+
+/** An OCSF event class: `class_uid` = category_uid * 1000 + class number. */
+export interface OcsfClass {
+  class_uid: number;
+  class_name: string;
+  category_uid: number;
+  category_name: string;
+}
+
+const IAM = { category_uid: 3, category_name: 'Identity & Access Management' } as const;
+const SYSTEM = { category_uid: 1, category_name: 'System Activity' } as const;
+const FINDINGS = { category_uid: 2, category_name: 'Findings' } as const;
+const APPLICATION = { category_uid: 6, category_name: 'Application Activity' } as const;
+
+/** Classes used, by role. */
+export const OCSF_CLASSES = {
+  /** events/iam/authentication.json: activity 1 Logon. */
+  authentication: { class_uid: 3002, class_name: 'Authentication', ...IAM },
+  /** events/iam/account_change.json: activity 10 MFA Factor Enable. */
+  accountChange: { class_uid: 3001, class_name: 'Account Change', ...IAM },
+  /** events/system/process_activity.json: activity 1 Launch. */
+  processActivity: { class_uid: 1007, class_name: 'Process Activity', ...SYSTEM },
+  /** events/system/event_log_activity.json: 6 Start, 7 Stop, 99 Other. */
+  eventLogActivity: { class_uid: 1008, class_name: 'Event Log Activity', ...SYSTEM },
+  /** events/findings/detection_finding.json: activity 1 Create. */
+  detectionFinding: { class_uid: 2004, class_name: 'Detection Finding', ...FINDINGS },
+  /** events/application/application_lifecycle.json: 3 Start, 4 Stop, 5 Restart. */
+  applicationLifecycle: { class_uid: 6002, class_name: 'Application Lifecycle', ...APPLICATION },
+  /** events/application/application_error.json: activity 1 General Error. */
+  applicationError: { class_uid: 6008, class_name: 'Application Error', ...APPLICATION },
+} as const satisfies Record<string, OcsfClass>;
+
+/** `severity_id` captions (dictionary.json). */
+export const OCSF_SEVERITY: Record<number, string> = {
+  0: 'Unknown',
+  1: 'Informational',
+  2: 'Low',
+  3: 'Medium',
+  4: 'High',
+  5: 'Critical',
+  6: 'Fatal',
+  99: 'Other',
+};
+
+/** Event `status_id` from our outcome (base_event.json: 0 Unknown, 1 Success, 2 Failure). */
+export const OCSF_STATUS = {
+  success: { status_id: 1, status: 'Success' },
+  failure: { status_id: 2, status: 'Failure' },
+  unknown: { status_id: 0, status: 'Unknown' },
+} as const;
+
+/** Findings redefine `status_id` as the finding's state (finding.json): 1 New. */
+export const OCSF_FINDING_NEW = { status_id: 1, status: 'New' } as const;
+
+/** `auth_protocol_id` has no FIDO value: 99 Other with `auth_protocol` "WebAuthn". */
+export const OCSF_AUTH_PROTOCOL_OTHER = 99;
+
+/** `auth_factor.factor_type_id` 10: WebAuthn (dictionary.json `factor_type_id`). */
+export const OCSF_FACTOR_WEBAUTHN = { factor_type_id: 10, factor_type: 'WebAuthn' } as const;
+
+/** `device.type_id` 1: Server (objects/device.json). */
+export const OCSF_DEVICE_SERVER = { type_id: 1, type: 'Server' } as const;
+
+/** `user.type_id` 1: User (objects/user.json). */
+export const OCSF_USER = { type_id: 1, type: 'User' } as const;

@@ -1,0 +1,180 @@
+import { isDeepStrictEqual } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { EVENT_TYPES } from './constants.js';
+import { exampleEvents } from './examples.js';
+import { parseAuditEvent } from './parse.js';
+
+type Mutable = Record<string, any>;
+const clone = (type: keyof typeof exampleEvents): Mutable => structuredClone(exampleEvents[type]) as Mutable;
+const auth = () => clone('WEBAUTHN_AUTH_FAILURE');
+const exec = () => clone('CONTAINER_EXEC');
+
+/** [name, input, expected issue path, expected message]. */
+type BadCase = [string, unknown, string, RegExp];
+
+const with_ = (base: Mutable, patch: (e: Mutable) => void): Mutable => {
+  patch(base);
+  return base;
+};
+
+const BAD: BadCase[] = [
+  // Not an object at all.
+  ['null', null, '', /expected a JSON object, received null/],
+  ['an array', [auth()], '', /received array/],
+  ['a number', 42, '', /received number/],
+  ['invalid JSON text', '{"event_type":', '', /not valid JSON/],
+  ['JSON text over 2 MiB', `{"x":"${'a'.repeat(2 * 1024 * 1024)}"}`, '', /limit is 2097152/],
+  // event_type
+  ['unknown event_type', with_(auth(), (e) => (e.event_type = 'WEBAUTHN_MAGIC')), 'event_type', /unknown event_type "WEBAUTHN_MAGIC"; expected one of WEBAUTHN_REG_SUCCESS/],
+  ['missing event_type', with_(auth(), (e) => delete e.event_type), 'event_type', /unknown event_type undefined/],
+  ['numeric event_type', with_(auth(), (e) => (e.event_type = 7)), 'event_type', /unknown event_type number/],
+  ['event_type over 50 characters', with_(auth(), (e) => (e.event_type = 'WEBAUTHN_AUTH_FAILURE'.repeat(3))), 'event_type', /unknown event_type/],
+  ['event_type with an ANSI escape', with_(auth(), (e) => (e.event_type = '\u001b[31mWEBAUTHN_AUTH_FAILURE')), 'event_type', /unknown event_type "\[31mWEBAUTHN/],
+  // Envelope
+  ['UUIDv4 event_id', with_(auth(), (e) => (e.event_id = '3b241101-e2bb-4255-8caf-4136c566a962')), 'event_id', /UUIDv7/],
+  ['uppercase event_id', with_(auth(), (e) => (e.event_id = e.event_id.toUpperCase())), 'event_id', /UUIDv7/],
+  ['numeric event_id', with_(auth(), (e) => (e.event_id = 1)), 'event_id', /expected string, received number/],
+  ['missing log_type', with_(auth(), (e) => delete e.log_type), 'log_type', /required field is missing \(expected "security_audit"\)/],
+  ['wrong log_type', with_(auth(), (e) => (e.log_type = 'app')), 'log_type', /security_audit/],
+  ['schema_version 2.x', with_(auth(), (e) => (e.schema_version = '2.0.0')), 'schema_version', /1\.x\.y/],
+  ['event_time with an offset', with_(auth(), (e) => (e.event_time = '2026-11-20T10:00:04+01:00')), 'event_time', /datetime/i],
+  ['event_time not a date', with_(auth(), (e) => (e.event_time = 'yesterday')), 'event_time', /datetime/i],
+  ['success outcome on a failure event', with_(auth(), (e) => (e.outcome = 'success')), 'outcome', /failure/],
+  ['severity 7', with_(auth(), (e) => (e.severity = 7)), 'severity', /<=6/],
+  ['float severity', with_(auth(), (e) => (e.severity = 3.5)), 'severity', /expected int/],
+  ['severity as text', with_(auth(), (e) => (e.severity = '3')), 'severity', /expected number, received string/],
+  ['missing producer', with_(auth(), (e) => delete e.producer), 'producer', /required field is missing \(expected object\)/],
+  ['empty producer.service', with_(auth(), (e) => (e.producer.service = '')), 'producer.service', />=1 characters/],
+  ['newline in producer.service', with_(auth(), (e) => (e.producer.service = 'api\nlevel=info forged')), 'producer.service', /control characters/],
+  ['ANSI escape in user_id', with_(auth(), (e) => (e.user_id = 'u_1\u001b[2J')), 'user_id', /control characters/],
+  ['NUL in user_id', with_(auth(), (e) => (e.user_id = 'u_1\u0000admin')), 'user_id', /control characters/],
+  ['lone surrogate in user_id', with_(auth(), (e) => (e.user_id = 'u_\ud800')), 'user_id', /lone surrogate/],
+  ['U+2028 in user_id', with_(auth(), (e) => (e.user_id = 'u_1\u2028x')), 'user_id', /line separators/],
+  ['user_id over 256 characters', with_(auth(), (e) => (e.user_id = 'u'.repeat(257))), 'user_id', /<=256 characters/],
+  ['client_ip out of range', with_(auth(), (e) => (e.client_ip = '999.1.1.1')), 'client_ip', /IP/i],
+  ['client_ip with a port', with_(auth(), (e) => (e.client_ip = '203.0.113.42:443')), 'client_ip', /IP/i],
+  ['client_ip with a zone id', with_(auth(), (e) => (e.client_ip = 'fe80::1%eth0')), 'client_ip', /IP/i],
+  ['client_ip as SQL', with_(auth(), (e) => (e.client_ip = "1.1.1.1' OR '1'='1")), 'client_ip', /IP/i],
+  ['numeric peer_ip', with_(auth(), (e) => (e.peer_ip = 3232235777)), 'peer_ip', /IP|string/i],
+  ['unknown client_ip_source', with_(auth(), (e) => (e.client_ip_source = 'header')), 'client_ip_source', /socket/],
+  ['non-boolean user_agent_truncated', with_(auth(), (e) => (e.user_agent_truncated = 'yes')), 'user_agent_truncated', /expected boolean/],
+  ['bad runtime.container_id', with_(auth(), (e) => (e.runtime.container_id = 'XYZ')), 'runtime.container_id', /hex/],
+  ['CRLF in runtime.swarm_node', with_(auth(), (e) => (e.runtime.swarm_node = 'node-a\r\nnode-b')), 'runtime.swarm_node', /control characters/],
+  ['unknown runtime key', with_(auth(), (e) => (e.runtime.cluster = 'x')), 'runtime.cluster', /unknown field "cluster"/],
+  ['unknown top-level key', with_(auth(), (e) => (e.is_admin = true)), 'is_admin', /unknown field "is_admin"/],
+  ['bad trace id', with_(auth(), (e) => (e.correlation.trace_id = 'abc')), 'correlation.trace_id', /W3C trace id/],
+  // Prototype pollution keys arrive as JSON text; they must stay plain (rejected) keys.
+  ['__proto__ key', JSON.stringify(auth()).replace(/^\{/, '{"__proto__":{"polluted":true},'), '__proto__', /unknown field "__proto__"/],
+  ['constructor key', with_(auth(), (e) => (e['constructor'] = { prototype: { polluted: true } } as never)), 'constructor', /unknown field "constructor"/],
+  ['nested __proto__ key', JSON.stringify(auth()).replace('"webauthn":{', '"webauthn":{"__proto__":{"x":1},'), 'webauthn.__proto__', /unknown field "__proto__"/],
+  // Error
+  ['failure without error', with_(auth(), (e) => delete e.error), 'error', /required field is missing/],
+  ['lowercase error.code', with_(auth(), (e) => (e.error.code = 'bad code')), 'error.code', /UPPER_SNAKE_CASE/],
+  ['numeric error.message', with_(auth(), (e) => (e.error.message = 404)), 'error.message', /expected string/],
+  // WebAuthn
+  ['credential_id not base64url', with_(auth(), (e) => (e.webauthn.credential_id = 'ab+/c==')), 'webauthn.credential_id', /base64url/],
+  ['credential_id over 1023 bytes', with_(auth(), (e) => (e.webauthn.credential_id = 'A'.repeat(1365))), 'webauthn.credential_id', /1023 bytes/],
+  ['negative sign_count', with_(auth(), (e) => (e.webauthn.sign_count = -1)), 'webauthn.sign_count', />=0/],
+  ['sign_count over uint32', with_(auth(), (e) => (e.webauthn.sign_count = 2 ** 32)), 'webauthn.sign_count', /<=4294967295/],
+  ['float sign_count', with_(auth(), (e) => (e.webauthn.sign_count = 1.5)), 'webauthn.sign_count', /expected int/],
+  ['sign_count as text', with_(auth(), (e) => (e.webauthn.sign_count = '17')), 'webauthn.sign_count', /expected number/],
+  ['unknown failure_stage', with_(auth(), (e) => (e.webauthn.failure_stage = 'bogus')), 'webauthn.failure_stage', /expected one of/],
+  ['bad aaguid', with_(auth(), (e) => (e.webauthn.aaguid = 'not-a-uuid')), 'webauthn.aaguid', /UUID/],
+  ['17 transports', with_(auth(), (e) => (e.webauthn.transports = Array(17).fill('usb'))), 'webauthn.transports', /<=16 items/],
+  ['newline in a transport', with_(auth(), (e) => (e.webauthn.transports = ['usb\n'])), 'webauthn.transports[0]', /control characters/],
+  ['registration without user_id', with_(clone('WEBAUTHN_REG_SUCCESS'), (e) => delete e.user_id), 'user_id', /required field is missing/],
+  ['counter regression with an invalid signature', with_(clone('WEBAUTHN_COUNTER_REGRESSION'), (e) => (e.webauthn.signature_valid = false)), 'webauthn.signature_valid', /true/],
+  // Integrity
+  ['seq 0', with_(clone('AUDIT_CHECKPOINT'), (e) => (e.integrity.seq = 0)), 'integrity.seq', />=1/],
+  ['short mac', with_(clone('AUDIT_CHECKPOINT'), (e) => (e.integrity.mac = 'abc')), 'integrity.mac', /43 characters/],
+  ['chain record without integrity', with_(clone('AUDIT_CHAIN_OPEN'), (e) => delete e.integrity), 'integrity', /required field is missing/],
+  ['zero checkpoint interval', with_(clone('AUDIT_CHAIN_OPEN'), (e) => (e.chain.checkpoint_interval_ms = 0)), 'chain.checkpoint_interval_ms', />=1/],
+  ['51 violation issues', with_(clone('AUDIT_SCHEMA_VIOLATION'), (e) => (e.violation.issues = Array(51).fill({ path: 'a', message: 'b' }))), 'violation.issues', /<=50 items/],
+  // Containers
+  ['uppercase container.id', with_(exec(), (e) => (e.container.id = 'ABCDEF123456')), 'container.id', /hex/],
+  ['NUL in container.image', with_(exec(), (e) => (e.container.image = 'nginx\u0000:latest')), 'container.image', /control characters/],
+  ['exec without process', with_(exec(), (e) => delete e.process), 'process', /required field is missing/],
+  ['unknown detector', with_(exec(), (e) => (e.detector.name = 'splunk')), 'detector.name', /expected one of/],
+  ['float pid', with_(exec(), (e) => (e.process.pid = 12.5)), 'process.pid', /expected int/],
+  ['privileged event not privileged', with_(clone('CONTAINER_PRIVILEGED'), (e) => (e.container.privileged = false)), 'container.privileged', /true/],
+  ['float exit code', with_(clone('CONTAINER_STOP'), (e) => (e.lifecycle.exit_code = 1.5)), 'lifecycle.exit_code', /expected int/],
+];
+
+describe('parseAuditEvent', () => {
+  it.each(EVENT_TYPES.map((t) => [t]))('accepts the example %s and returns it unchanged', (type) => {
+    const result = parseAuditEvent(exampleEvents[type]);
+    expect(result.ok ? 'ok' : result.issues).toBe('ok');
+    expect(result.ok && isDeepStrictEqual(result.event, exampleEvents[type])).toBe(true);
+  });
+
+  it('has at least 40 distinct bad inputs', () => {
+    expect(new Set(BAD.map(([name]) => name)).size).toBe(BAD.length);
+    expect(BAD.length).toBeGreaterThanOrEqual(40);
+  });
+
+  it.each(BAD)('rejects %s', (_name, input, path, message) => {
+    const result = parseAuditEvent(input);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    const hit = result.issues.find((i) => i.path === path);
+    expect(hit, `issues were ${JSON.stringify(result.issues)}`).toBeDefined();
+    expect(hit!.message).toMatch(message);
+    for (const issue of result.issues) {
+      // Readable: short, one line, no control characters echoed back.
+      expect(issue.message.length).toBeLessThan(400);
+      expect(issue.message).not.toMatch(/[\u0000-\u001f\u007f\u2028\u2029]/);
+    }
+  });
+
+  it('does not pollute prototypes', () => {
+    parseAuditEvent(JSON.stringify({ ...auth(), constructor: 1 }).replace(/^\{/, '{"__proto__":{"polluted":true},'));
+    expect(({} as Mutable).polluted).toBeUndefined();
+    expect(Object.prototype).not.toHaveProperty('polluted');
+  });
+
+  it('never throws, whatever it is given', () => {
+    const odd: unknown[] = [undefined, Symbol('x'), 10n, () => 1, new Date(), new Map(), '', 'null', '[]', '"str"', { event_type: { toString: null } }];
+    for (const input of odd) expect(() => parseAuditEvent(input)).not.toThrow();
+    expect(odd.every((input) => parseAuditEvent(input).ok === false)).toBe(true);
+  });
+
+  it('cuts a user_agent over 1024 characters and sets the flag', () => {
+    const result = parseAuditEvent({ ...auth(), user_agent: `Mozilla/5.0 ${'x'.repeat(5000)}` });
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.event.user_agent).toHaveLength(1024);
+    expect(result.event.user_agent_truncated).toBe(true);
+  });
+
+  it('keeps a 1024-character user_agent whole and unflagged', () => {
+    const result = parseAuditEvent({ ...auth(), user_agent: 'y'.repeat(1024) });
+    expect(result.ok && result.event.user_agent?.length).toBe(1024);
+    expect(result.ok && result.event.user_agent_truncated).toBeUndefined();
+  });
+
+  it('sanitises error.message: control characters removed, lone surrogates replaced, cut to 512', () => {
+    const message = `bad origin "https://evil.example\r\n\u001b[31mFORGED\u0000\u2028" \ud800 ${'z'.repeat(1000)}`;
+    const result = parseAuditEvent({ ...auth(), error: { code: 'WEBAUTHN_ORIGIN', message } });
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    const out = result.event.error!.message;
+    expect(out.length).toBe(512);
+    expect(out).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
+    expect(out.startsWith('bad origin "https://evil.example[31mFORGED" \ufffd zzz')).toBe(true);
+  });
+
+  it('keeps control characters in a command line visible as escapes', () => {
+    const result = parseAuditEvent(with_(exec(), (e) => (e.process.command_line = 'sh -c "id\nrm -rf /"\u001b[0m')));
+    expect(result.ok && 'process' in result.event && result.event.process?.command_line).toBe('sh -c "id\\x0arm -rf /"\\x1b[0m');
+  });
+
+  it('splits pino and transport fields off into transport', () => {
+    const line = JSON.stringify({ level: 30, time: 1795165204000, pid: 7, hostname: 'h1', msg: 'audit', ...auth() });
+    const result = parseAuditEvent(line);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.transport).toEqual({ level: 30, time: 1795165204000, pid: 7, hostname: 'h1', msg: 'audit' });
+    expect(result.event).not.toHaveProperty('level');
+    expect(isDeepStrictEqual(result.event, exampleEvents.WEBAUTHN_AUTH_FAILURE)).toBe(true);
+  });
+});

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { bindQuery, getReportQuery, renderQuery, ReportQueryError, resolveParams } from './query-params.js';
+import { REPORT_QUERIES, REPORT_QUERY_NAMES } from './queries.js';
+
+/** The seed table's analyst query (issue 2), which must run unchanged on SQL Server. */
+const REFERENCE = `SELECT event_timestamp, user_id, client_ip, error_details, swarm_node
+FROM dbo.security_audit_events
+WHERE event_type = 'WEBAUTHN_AUTH_FAILURE'
+  AND event_timestamp >= DATEADD(day, -90, SYSUTCDATETIME())
+ORDER BY event_timestamp DESC;`;
+
+const squash = (s: string) => s.replace(/\s+/g, ' ').trim();
+
+describe('report queries', () => {
+  it('renders failures-by-user-ip on SQL Server as the reference query', () => {
+    expect(squash(renderQuery(REPORT_QUERIES['failures-by-user-ip'], 'mssql'))).toBe(squash(REFERENCE));
+  });
+
+  it('writes parameters in as integers', () => {
+    const sql = renderQuery(REPORT_QUERIES['failure-bursts-by-ip'], 'postgres', { days: 7, window_minutes: 3, min_failures: 20 });
+    expect(sql).toContain('make_interval(days => 7)');
+    expect(sql).toContain('make_interval(mins => 3)');
+    expect(sql).toContain('HAVING COUNT(*) >= 20');
+    expect(sql).not.toMatch(/:(days|window_minutes|min_failures)\b/);
+  });
+
+  it('binds $n placeholders for PostgreSQL, reusing the number of a repeated name', () => {
+    const b = bindQuery(REPORT_QUERIES['failure-bursts-by-ip'], 'postgres', { days: 30 });
+    expect(b.text).toContain('make_interval(days => $1)');
+    expect(b.text).toContain('make_interval(mins => $2)');
+    expect(b.text).toContain('>= $3');
+    expect(b.positional).toEqual([30, 10, 5]);
+  });
+
+  it('binds @name placeholders for SQL Server and SQLite', () => {
+    for (const dialect of ['mssql', 'sqlite'] as const) {
+      const b = bindQuery(REPORT_QUERIES['container-shells'], dialect, { days: 3 });
+      expect(b.text).toContain('@days');
+      expect(b.named).toEqual({ days: 3 });
+    }
+  });
+
+  it('leaves PostgreSQL casts alone', () => {
+    const b = bindQuery(REPORT_QUERIES['counter-regressions'], 'postgres');
+    expect(b.text).toContain('(event_json::jsonb #>>');
+    expect(b.positional).toEqual([90]);
+  });
+
+  it('rejects values that are not integers in range, and unknown names', () => {
+    const q = REPORT_QUERIES['failures-by-user-ip'];
+    for (const days of [0, -5, 1.5, Number.NaN, 36_501]) {
+      expect(() => resolveParams(q, { days })).toThrow(expect.objectContaining({ code: 'REPORT_PARAM_INVALID' }));
+    }
+    expect(() => resolveParams(q, { dayz: 3 })).toThrow(expect.objectContaining({ code: 'REPORT_PARAM_UNKNOWN' }));
+    expect(() => renderQuery(q, 'mssql', { days: '1; DROP TABLE x' as unknown as number })).toThrow(ReportQueryError);
+  });
+
+  it('looks queries up by name with a typed error for unknown ones', () => {
+    for (const name of REPORT_QUERY_NAMES) expect(getReportQuery(name).name).toBe(name);
+    expect(() => getReportQuery('drop-everything')).toThrow(expect.objectContaining({ code: 'REPORT_QUERY_UNKNOWN' }));
+  });
+
+  it('declares every :param it uses, and uses every param it declares', () => {
+    for (const q of Object.values(REPORT_QUERIES)) {
+      for (const sql of Object.values(q.sql)) {
+        const used = new Set([...sql.matchAll(/(?<![:\w]):([a-z_]+)\b/g)].map((m) => m[1]));
+        expect([...used].sort()).toEqual(q.params.map((p) => p.name).sort());
+      }
+    }
+  });
+
+  it('uses no MERGE (Babelfish runs the SQL Server text)', () => {
+    for (const q of Object.values(REPORT_QUERIES)) expect(q.sql.mssql).not.toMatch(/\bMERGE\b/i);
+  });
+});

@@ -1,0 +1,157 @@
+import type { Dialect } from './columns.js';
+import { eventsTable, jsonBigint, jsonTrue, jsonValue, shellCommand, sinceDays, withinMinutes } from './query-sql.js';
+
+/** Names of the forensic report queries (also the file names under `sql/queries/<dialect>/`). */
+export const REPORT_QUERY_NAMES = [
+  'failures-by-user-ip',
+  'failure-bursts-by-ip',
+  'counter-regressions',
+  'container-shells',
+] as const;
+
+/** One of {@link REPORT_QUERY_NAMES}. */
+export type ReportQueryName = (typeof REPORT_QUERY_NAMES)[number];
+
+/** A named integer parameter of a report query (`:name` in the SQL text). */
+export interface QueryParam {
+  name: string;
+  description: string;
+  default: number;
+  min: number;
+  max: number;
+}
+
+/** A forensic query analysts run against `security_audit_events`, in every dialect. */
+export interface ReportQuery {
+  name: ReportQueryName;
+  title: string;
+  description: string;
+  params: readonly QueryParam[];
+  /** Columns of the result, in order. */
+  columns: readonly string[];
+  /** SQL per dialect, with `:param` tokens. Babelfish uses the `mssql` text. */
+  sql: Readonly<Record<Dialect, string>>;
+}
+
+const days: QueryParam = { name: 'days', description: 'Look back this many days', default: 90, min: 1, max: 36_500 };
+
+const perDialect = (build: (d: Dialect) => string): Record<Dialect, string> => ({
+  mssql: build('mssql'),
+  postgres: build('postgres'),
+  sqlite: build('sqlite'),
+});
+
+/**
+ * The report queries, keyed by name. `failures-by-user-ip` on SQL Server is
+ * the reference query of the seed table, byte for byte (with `:days` = 90).
+ */
+export const REPORT_QUERIES: Readonly<Record<ReportQueryName, ReportQuery>> = {
+  'failures-by-user-ip': {
+    name: 'failures-by-user-ip',
+    title: 'WebAuthn authentication failures with user and IP',
+    description: 'Every WEBAUTHN_AUTH_FAILURE in the last :days days, newest first (the reference analyst query).',
+    params: [days],
+    columns: ['event_timestamp', 'user_id', 'client_ip', 'error_details', 'swarm_node'],
+    sql: perDialect(
+      (d) => `SELECT event_timestamp, user_id, client_ip, error_details, swarm_node
+FROM ${eventsTable(d)}
+WHERE event_type = 'WEBAUTHN_AUTH_FAILURE'
+  AND ${sinceDays(d, 'event_timestamp', 'days')}
+ORDER BY event_timestamp DESC;`,
+    ),
+  },
+  'failure-bursts-by-ip': {
+    name: 'failure-bursts-by-ip',
+    title: 'Bursts of WebAuthn failures per source IP',
+    description:
+      'Source IPs with at least :min_failures WebAuthn failures (authentication or registration) within :window_minutes ' +
+      'minutes, in the last :days days. peak_failures is the most failures in any such window, peak_users the most ' +
+      'distinct users in one window (many users: credential stuffing; one user: targeted guessing).',
+    params: [
+      days,
+      { name: 'window_minutes', description: 'Width of the sliding window', default: 10, min: 1, max: 10_080 },
+      { name: 'min_failures', description: 'Failures in one window that make a burst', default: 5, min: 2, max: 1_000_000 },
+    ],
+    columns: ['client_ip', 'peak_failures', 'peak_users', 'first_burst_at', 'last_burst_at'],
+    // A window starts at each failure; the window with the most failures
+    // starts at some failure, so this finds the true sliding-window peak.
+    sql: perDialect(
+      (d) => `WITH failures AS (
+  SELECT id, client_ip, user_id, event_timestamp
+  FROM ${eventsTable(d)}
+  WHERE event_type IN ('WEBAUTHN_AUTH_FAILURE', 'WEBAUTHN_REG_FAILURE')
+    AND client_ip IS NOT NULL
+    AND ${sinceDays(d, 'event_timestamp', 'days')}
+),
+windows AS (
+  SELECT w.id, w.client_ip, w.event_timestamp AS window_start,
+         MAX(f.event_timestamp) AS window_end,
+         COUNT(*) AS failures,
+         COUNT(DISTINCT f.user_id) AS users
+  FROM failures w
+  JOIN failures f
+    ON f.client_ip = w.client_ip
+   AND ${withinMinutes(d, 'f.event_timestamp', 'w.event_timestamp', 'window_minutes')}
+  GROUP BY w.id, w.client_ip, w.event_timestamp
+  HAVING COUNT(*) >= :min_failures
+)
+SELECT client_ip,
+       MAX(failures) AS peak_failures,
+       MAX(users) AS peak_users,
+       MIN(window_start) AS first_burst_at,
+       MAX(window_end) AS last_burst_at
+FROM windows
+GROUP BY client_ip
+ORDER BY peak_failures DESC, client_ip;`,
+    ),
+  },
+  'counter-regressions': {
+    name: 'counter-regressions',
+    title: 'WebAuthn signature counter regressions (possible cloned authenticators)',
+    description:
+      'Every WEBAUTHN_COUNTER_REGRESSION in the last :days days: a validly signed assertion whose counter did not ' +
+      'increase over the stored value (WebAuthn §6.1.1), newest first.',
+    params: [days],
+    columns: ['event_timestamp', 'user_id', 'credential_id', 'sign_count', 'stored_sign_count', 'client_ip', 'service'],
+    sql: perDialect(
+      (d) => `SELECT event_timestamp, user_id, credential_id, sign_count,
+       ${jsonBigint(d, 'webauthn.stored_sign_count')} AS stored_sign_count,
+       client_ip, service
+FROM ${eventsTable(d)}
+WHERE event_type = 'WEBAUTHN_COUNTER_REGRESSION'
+  AND ${sinceDays(d, 'event_timestamp', 'days')}
+ORDER BY event_timestamp DESC;`,
+    ),
+  },
+  'container-shells': {
+    name: 'container-shells',
+    title: 'Shells opened in containers, by image and node',
+    description:
+      'CONTAINER_EXEC events of the last :days days that opened a shell (a TTY or interactive session, or a command ' +
+      'line starting with a known shell), grouped by image and node (Swarm node, else Kubernetes node, else host).',
+    params: [days],
+    columns: ['image', 'node', 'shells', 'containers', 'users', 'first_at', 'last_at'],
+    sql: perDialect(
+      (d) => `WITH shell_execs AS (
+  SELECT image,
+         COALESCE(swarm_node, ${jsonValue(d, 'runtime.k8s_node')}, ${jsonValue(d, 'runtime.host')}) AS node,
+         container_id, user_id, event_timestamp
+  FROM ${eventsTable(d)}
+  WHERE event_type = 'CONTAINER_EXEC'
+    AND ${sinceDays(d, 'event_timestamp', 'days')}
+    AND (${jsonTrue(d, 'process.tty')}
+      OR ${jsonTrue(d, 'process.interactive')}
+      OR ${shellCommand()})
+)
+SELECT image, node,
+       COUNT(*) AS shells,
+       COUNT(DISTINCT container_id) AS containers,
+       COUNT(DISTINCT user_id) AS users,
+       MIN(event_timestamp) AS first_at,
+       MAX(event_timestamp) AS last_at
+FROM shell_execs
+GROUP BY image, node
+ORDER BY shells DESC, image, node;`,
+    ),
+  },
+};

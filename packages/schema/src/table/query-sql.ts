@@ -1,0 +1,74 @@
+import { EVENTS_TABLE, type Dialect } from './columns.js';
+
+/**
+ * Dialect fragments the report queries are assembled from, so each query is
+ * written once. Parameters appear as `:name` tokens; `renderQuery` and
+ * `bindQuery` (queries.ts) turn them into literals or driver placeholders.
+ */
+
+/** The events table, schema-qualified on SQL Server as in the reference query. */
+export function eventsTable(dialect: Dialect): string {
+  return dialect === 'mssql' ? `dbo.${EVENTS_TABLE}` : EVENTS_TABLE;
+}
+
+/**
+ * `column >= now - :param days`. SQL Server keeps the reference query's
+ * `DATEADD(day, -90, SYSUTCDATETIME())`; SQLite compares ISO-8601 text,
+ * which sorts like time because every value is UTC with a `Z` suffix.
+ */
+export function sinceDays(dialect: Dialect, column: string, param: string): string {
+  switch (dialect) {
+    case 'mssql':
+      return `${column} >= DATEADD(day, -:${param}, SYSUTCDATETIME())`;
+    case 'postgres':
+      return `${column} >= now() - make_interval(days => :${param})`;
+    case 'sqlite':
+      return `${column} >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || :${param} || ' days')`;
+  }
+}
+
+/** `later` lies in `[start, start + :param minutes)`. */
+export function withinMinutes(dialect: Dialect, later: string, start: string, param: string): string {
+  switch (dialect) {
+    case 'mssql':
+      return `${later} >= ${start}\n   AND ${later} < DATEADD(minute, :${param}, ${start})`;
+    case 'postgres':
+      return `${later} >= ${start}\n   AND ${later} < ${start} + make_interval(mins => :${param})`;
+    case 'sqlite':
+      // julianday() parses the stored ISO text; a day is 1440 minutes.
+      return `julianday(${later}) >= julianday(${start})\n   AND julianday(${later}) < julianday(${start}) + :${param} / 1440.0`;
+  }
+}
+
+/** A scalar from the stored `event_json` (path as dotted keys), as text (SQL Server, PostgreSQL) or JSON value (SQLite). */
+export function jsonValue(dialect: Dialect, path: string): string {
+  switch (dialect) {
+    case 'mssql':
+      return `JSON_VALUE(event_json, '$.${path}')`;
+    case 'postgres':
+      return `(event_json::jsonb #>> '{${path.split('.').join(',')}}')`;
+    case 'sqlite':
+      return `json_extract(event_json, '$.${path}')`;
+  }
+}
+
+/** A 64-bit integer from `event_json`. */
+export function jsonBigint(dialect: Dialect, path: string): string {
+  const v = jsonValue(dialect, path);
+  return dialect === 'sqlite' ? v : `CAST(${v} AS BIGINT)`;
+}
+
+/** True when a JSON boolean in `event_json` is `true` (SQLite's json_extract returns 1). */
+export function jsonTrue(dialect: Dialect, path: string): string {
+  return dialect === 'sqlite' ? `${jsonValue(dialect, path)} = 1` : `${jsonValue(dialect, path)} = 'true'`;
+}
+
+/** Shells whose start counts as "a shell was opened", matched on the first word of `command_line`. */
+export const SHELLS = ['sh', 'bash', 'ash', 'dash', 'zsh', 'ksh', 'fish'] as const;
+
+/** `command_line` starts with one of {@link SHELLS}, bare or by path, with or without arguments. */
+export function shellCommand(): string {
+  return SHELLS.map(
+    (s) => `command_line LIKE '${s}' OR command_line LIKE '${s} %' OR command_line LIKE '%/${s}' OR command_line LIKE '%/${s} %'`,
+  ).join('\n      OR ');
+}

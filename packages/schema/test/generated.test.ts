@@ -1,0 +1,101 @@
+/**
+ * The committed generated files (JSON Schema, types, sql/) are exactly what
+ * the generator produces, the generator is deterministic, and the JSON
+ * Schemas work for a consumer that does not use zod (validated with Ajv).
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildGeneratedFiles } from '../scripts/generated-files.js';
+import { collectRefs, schemaFileName, UNION_FILE, zodToJsonSchema } from '../scripts/json-schemas.js';
+import { auditEventSchema, eventSchemas, EVENT_TYPES, exampleEvents, SCHEMA_BASE_URI, SCHEMA_VERSION } from '../src/index.js';
+import { REPO_ROOT } from './support/report-suite.js';
+
+let files: Map<string, string>;
+const schemaOf = (name: string) => JSON.parse(files.get(`packages/schema/json-schema/${name}`)!) as Record<string, any>;
+
+beforeAll(async () => {
+  files = await buildGeneratedFiles();
+});
+
+describe('generated files', () => {
+  it('are committed exactly as the generator writes them (run `npm run generate` if this fails)', async () => {
+    const drift: string[] = [];
+    for (const [path, text] of files) {
+      const committed = await readFile(join(REPO_ROOT, path), 'utf8').catch(() => '<missing>');
+      if (committed !== text) drift.push(path);
+    }
+    expect(drift).toEqual([]);
+  });
+
+  it('come out byte-identical on a second run', async () => {
+    const again = await buildGeneratedFiles();
+    expect([...again.entries()]).toEqual([...files.entries()]);
+    for (const text of files.values()) expect(text.endsWith('\n')).toBe(true);
+  });
+
+  it('has one JSON Schema per event type plus the union, draft 2020-12, versioned $id, local refs only', () => {
+    for (const name of [...EVENT_TYPES.map(schemaFileName), UNION_FILE]) {
+      const doc = schemaOf(name);
+      expect(doc.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
+      expect(doc.$id).toBe(`${SCHEMA_BASE_URI}/${name}`);
+      expect(doc.$id).toContain(`/v${SCHEMA_VERSION}/`);
+      for (const ref of collectRefs(doc)) expect(ref).toMatch(/^#\/\$defs\//);
+    }
+    expect(schemaOf('webauthn-auth-failure.json')).toMatchObject({ title: 'WebauthnAuthFailure', type: 'object', additionalProperties: false });
+    expect(schemaOf(UNION_FILE).oneOf).toHaveLength(EVENT_TYPES.length);
+  });
+
+  it('describes the same JSON for producers (input) and for stored events (output)', () => {
+    // If this fails, a transform or default was added: decide which side the published schema describes.
+    expect(zodToJsonSchema(auditEventSchema, 'input')).toEqual(zodToJsonSchema(auditEventSchema, 'output'));
+  });
+
+  it('carries the identifier rule as a pattern (zod refinements do not survive conversion)', () => {
+    const userId = schemaOf('webauthn-auth-failure.json').properties.user_id;
+    expect(userId.pattern).toBeDefined();
+    expect(new RegExp(userId.pattern, 'u').test('u_1')).toBe(true);
+    expect(new RegExp(userId.pattern, 'u').test('u_1\n')).toBe(false);
+  });
+
+  it('compiles to TypeScript types, one interface per event type, no index signatures', () => {
+    const ts = files.get('packages/schema/src/generated/audit-event.ts')!;
+    expect(ts).toContain('export type AuditEvent =');
+    for (const type of EVENT_TYPES) expect(ts).toContain(`event_type: '${type}';`);
+    expect(ts).not.toMatch(/\[k: string\]/);
+  });
+});
+
+describe('JSON Schema without zod (Ajv, draft 2020-12)', () => {
+  let ajv: Ajv2020;
+  beforeAll(() => {
+    ajv = new Ajv2020({ strict: true, allErrors: true });
+    addFormats.default(ajv);
+    for (const name of [...EVENT_TYPES.map(schemaFileName), UNION_FILE]) ajv.addSchema(schemaOf(name));
+  });
+
+  it.each(EVENT_TYPES.map((t) => [t]))('accepts the example %s by its type schema and by the union', (type) => {
+    const validate = ajv.getSchema(`${SCHEMA_BASE_URI}/${schemaFileName(type)}`)!;
+    expect(validate(exampleEvents[type]), JSON.stringify(validate.errors)).toBe(true);
+    expect(ajv.validate(`${SCHEMA_BASE_URI}/${UNION_FILE}`, exampleEvents[type])).toBe(true);
+  });
+
+  it('rejects what zod rejects: unknown keys, bad IPs, control characters, wrong literals', () => {
+    const union = `${SCHEMA_BASE_URI}/${UNION_FILE}`;
+    const e = exampleEvents.WEBAUTHN_AUTH_FAILURE;
+    const bad = [
+      { ...e, extra: 1 },
+      { ...e, client_ip: '999.1.1.1' },
+      { ...e, user_id: 'u\u001b[2J' },
+      { ...e, outcome: 'success' },
+      { ...e, event_type: 'WEBAUTHN_MAGIC' },
+      { ...e, webauthn: { ...e.webauthn, sign_count: 2 ** 32 } },
+    ];
+    for (const input of bad) {
+      expect(ajv.validate(union, input)).toBe(false);
+      expect(eventSchemas.WEBAUTHN_AUTH_FAILURE.safeParse(input).success).toBe(false);
+    }
+  });
+});

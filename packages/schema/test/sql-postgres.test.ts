@@ -1,0 +1,89 @@
+/**
+ * Generated PostgreSQL DDL and report queries against a real server. Needs
+ * PostgreSQL on 127.0.0.1:5432 (override with PG_ADMIN_URL); the suite FAILS
+ * when it is unreachable. It creates and drops its own database.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exampleEvents, parseAuditEvent } from '../src/index.js';
+import { rowOf } from './support/report-fixtures.js';
+import { defineReportTests, insertSql, type TestDb } from './support/report-suite.js';
+
+const ADMIN_URL = process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const DB_NAME = `at_schema_${randomBytes(6).toString('hex')}`;
+
+let admin: pg.Client;
+let client: pg.Client;
+
+const testDb: TestDb = {
+  dialect: 'postgres',
+  async exec(sql) {
+    await client.query(sql);
+  },
+  async insert(row) {
+    await client.query(insertSql('postgres'), row);
+  },
+  async all(sql, bound) {
+    return (await client.query(sql, bound?.positional)).rows;
+  },
+  async columns(table) {
+    const r = await client.query(
+      'SELECT column_name FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position',
+      [table],
+    );
+    return r.rows.map((x: { column_name: string }) => x.column_name);
+  },
+};
+
+beforeAll(async () => {
+  admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect().catch((err: Error) => {
+    throw new Error(`PostgreSQL is required for this suite (${ADMIN_URL}): ${err.message}`);
+  });
+  await admin.query(`CREATE DATABASE ${DB_NAME}`);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${DB_NAME}`;
+  client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+});
+
+afterAll(async () => {
+  await client?.end();
+  await admin?.query(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
+  await admin?.end();
+});
+
+describe('PostgreSQL: generated DDL and report queries', () => {
+  defineReportTests(() => testDb);
+
+  it('ignores a resent event_id and refuses a different event on a taken (chain_id, seq)', async () => {
+    const open = exampleEvents.AUDIT_CHAIN_OPEN;
+    const sql = `${insertSql('postgres')} ON CONFLICT (event_id) DO NOTHING`;
+    expect((await client.query(sql, rowOf(open))).rowCount).toBe(1);
+    const resent = await client.query(sql, rowOf(open));
+    expect(resent.rowCount).toBe(0);
+    const forged = parseAuditEvent({ ...open, event_id: '01a1f82f-5530-7ae0-a10e-6fdfaf2fe895' });
+    expect(forged.ok).toBe(true);
+    if (!forged.ok) return;
+    const err = await client.query(sql, rowOf(forged.event)).then(() => undefined, (e: { code?: string; constraint?: string }) => e);
+    expect(err).toMatchObject({ code: '23505', constraint: 'ux_security_audit_events_chain_seq' });
+  });
+
+  it('stores a 1023-byte credential id, a uint32 counter and a 1024-character user agent', async () => {
+    const input = {
+      ...exampleEvents.WEBAUTHN_AUTH_SUCCESS,
+      event_id: '01a1f82f-5918-7bdb-b63d-6b7c35d8ad1d',
+      user_agent: 'é'.repeat(1024),
+      webauthn: { ...exampleEvents.WEBAUTHN_AUTH_SUCCESS.webauthn, credential_id: 'A'.repeat(1364), sign_count: 4_294_967_295 },
+    };
+    const parsed = parseAuditEvent(input);
+    expect(parsed.ok).toBe(true);
+    if (!parsed.ok) return;
+    await client.query(insertSql('postgres'), rowOf(parsed.event));
+    const r = await client.query('SELECT credential_id, sign_count, user_agent_raw FROM security_audit_events WHERE event_id = $1', [
+      input.event_id,
+    ]);
+    expect(r.rows[0]).toEqual({ credential_id: 'A'.repeat(1364), sign_count: '4294967295', user_agent_raw: 'é'.repeat(1024) });
+  });
+});

@@ -1,0 +1,71 @@
+/** Generated SQLite DDL and report queries against a real database file in a temporary directory. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exampleEvents, parseAuditEvent } from '../src/index.js';
+import { rowOf } from './support/report-fixtures.js';
+import { defineReportTests, insertSql, type TestDb } from './support/report-suite.js';
+
+let dir: string;
+let db: Database.Database;
+
+const testDb: TestDb = {
+  dialect: 'sqlite',
+  async exec(sql) {
+    db.exec(sql);
+  },
+  async insert(row) {
+    db.prepare(insertSql('sqlite')).run(...row);
+  },
+  async all(sql, bound) {
+    const stmt = db.prepare(sql);
+    return (bound ? stmt.all(bound.named) : stmt.all()) as Record<string, unknown>[];
+  },
+  async columns(table) {
+    return (db.prepare(`SELECT name FROM pragma_table_info(?) ORDER BY cid`).all(table) as { name: string }[]).map((r) => r.name);
+  },
+};
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'at-schema-'));
+  db = new Database(join(dir, 'audit.db'));
+  db.pragma('journal_mode = WAL');
+});
+
+afterAll(() => {
+  db?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('SQLite: generated DDL and report queries', () => {
+  defineReportTests(() => testDb);
+
+  it('ignores a resent event_id and refuses a different event on a taken (chain_id, seq)', () => {
+    const open = exampleEvents.AUDIT_CHAIN_OPEN;
+    const sql = insertSql('sqlite').replace('INSERT INTO', 'INSERT OR IGNORE INTO');
+    // OR IGNORE would also swallow the (chain_id, seq) conflict, so the
+    // writer must not rely on it for that index: check each index separately.
+    expect(db.prepare(sql).run(...rowOf(open)).changes).toBe(1);
+    expect(db.prepare(`${insertSql('sqlite')} ON CONFLICT (event_id) DO NOTHING`).run(...rowOf(open)).changes).toBe(0);
+    const forged = parseAuditEvent({ ...open, event_id: '01a1f82f-5530-7ae0-a10e-6fdfaf2fe895' });
+    if (!forged.ok) throw new Error('forged example should parse');
+    expect(() => db.prepare(`${insertSql('sqlite')} ON CONFLICT (event_id) DO NOTHING`).run(...rowOf(forged.event))).toThrow(
+      /UNIQUE constraint failed: security_audit_events.chain_id, security_audit_events.seq/,
+    );
+  });
+
+  it('keeps a uint32 counter and a 1364-character credential id exactly', () => {
+    const input = {
+      ...exampleEvents.WEBAUTHN_AUTH_SUCCESS,
+      event_id: '01a1f82f-5918-7bdb-b63d-6b7c35d8ad1d',
+      webauthn: { ...exampleEvents.WEBAUTHN_AUTH_SUCCESS.webauthn, credential_id: 'A'.repeat(1364), sign_count: 4_294_967_295 },
+    };
+    const parsed = parseAuditEvent(input);
+    if (!parsed.ok) throw new Error('input should parse');
+    db.prepare(insertSql('sqlite')).run(...rowOf(parsed.event));
+    const row = db.prepare('SELECT credential_id, sign_count FROM security_audit_events WHERE event_id = ?').get(input.event_id);
+    expect(row).toEqual({ credential_id: 'A'.repeat(1364), sign_count: 4_294_967_295 });
+  });
+});

@@ -1,0 +1,180 @@
+/**
+ * Events for the SQL report tests, timed relative to "now", and an
+ * independent JavaScript oracle for what each report query must return.
+ */
+import {
+  exampleEvents,
+  newEventId,
+  parseAuditEvent,
+  toRow,
+  type AuditEvent,
+  type ColumnValue,
+  type EventType,
+} from '../../src/index.js';
+
+const DAY = 86_400_000;
+const MIN = 60_000;
+const FIXTURE_CHAIN = newEventId();
+
+/** An event of `type` copied from the examples, with a fresh id and the given time and overrides. */
+function make(type: EventType, at: number, patch: Record<string, unknown> = {}): AuditEvent {
+  const base = structuredClone(exampleEvents[type]) as Record<string, unknown>;
+  // Fixtures use their own chain, so the examples' (chain_id, seq) stay free for other tests.
+  delete base.integrity;
+  const signed = exampleEvents[type as 'AUDIT_CHAIN_OPEN'].integrity;
+  if (type.startsWith('AUDIT_CHAIN') || type === 'AUDIT_CHECKPOINT') base.integrity = { ...signed, chain_id: FIXTURE_CHAIN };
+  const input = { ...base, event_id: newEventId(), event_time: new Date(at).toISOString(), ...patch };
+  const parsed = parseAuditEvent(input);
+  if (!parsed.ok) throw new Error(`fixture ${type} invalid: ${JSON.stringify(parsed.issues)}`);
+  return parsed.event;
+}
+
+const failure = (at: number, user: string, ip: string) => make('WEBAUTHN_AUTH_FAILURE', at, { user_id: user, client_ip: ip });
+
+/** The fixture events: every example type once, plus failures, bursts, regressions and shells at known ages. */
+export function reportFixtures(now: number): AuditEvent[] {
+  const events: AuditEvent[] = [];
+  // Plain failures at 1, 10, 40 and 100 days.
+  events.push(failure(now - 1 * DAY, 'u_alice', '198.51.100.7'));
+  events.push(failure(now - 10 * DAY, 'u_bob', '2001:db8::42'));
+  events.push(failure(now - 40 * DAY, 'u_carol', '198.51.100.9'));
+  events.push(failure(now - 100 * DAY, 'u_dave', '198.51.100.10'));
+  // A burst: 6 failures within 5 minutes from one IP, three users (one registration failure among them).
+  const burst = now - 2 * DAY;
+  ['u_e1', 'u_e2', 'u_e3', 'u_e1', 'u_e2'].forEach((u, i) => events.push(failure(burst + i * MIN, u, '192.0.2.66')));
+  events.push(make('WEBAUTHN_REG_FAILURE', burst + 5 * MIN - 1000, { user_id: 'u_e3', client_ip: '192.0.2.66' }));
+  // Below the threshold: 4 failures within 5 minutes.
+  for (let i = 0; i < 4; i++) events.push(failure(now - 3 * DAY + i * MIN, 'u_f', '192.0.2.77'));
+  // Spread out: 6 failures 20 minutes apart (a burst only with a 60-minute window and 3 failures).
+  // 20 minutes and 7 seconds apart, so no failure sits on a window edge (SQLite compares julian-day doubles).
+  for (let i = 0; i < 6; i++) events.push(failure(now - 4 * DAY + i * (20 * MIN + 7000), 'u_g', '192.0.2.88'));
+  // Counter regressions at 5 and 100 days.
+  events.push(make('WEBAUTHN_COUNTER_REGRESSION', now - 5 * DAY, { user_id: 'u_clone' }));
+  events.push(make('WEBAUTHN_COUNTER_REGRESSION', now - 100 * DAY, { user_id: 'u_old' }));
+  // Shells: three bash sessions on a Swarm node in two containers, one `sh -c` on a Kubernetes node.
+  const swarmExec = (at: number, id: string, cmd: string, tty: boolean) =>
+    make('CONTAINER_EXEC', at, {
+      runtime: { swarm_node: 'node-b', swarm_service: 'web_api' },
+      container: { id, name: 'web_api.1', image: 'registry.example.com/web-api:3.1.0' },
+      process: { command_line: cmd, tty },
+    });
+  events.push(swarmExec(now - 6 * DAY, 'aaaaaaaaaaaa', 'bash', true));
+  events.push(swarmExec(now - 7 * DAY, 'aaaaaaaaaaaa', '/bin/bash -l', false));
+  events.push(swarmExec(now - 8 * DAY, 'bbbbbbbbbbbb', 'python3 -i', true));
+  events.push(make('CONTAINER_EXEC', now - 9 * DAY, { process: { command_line: '/bin/sh -c id', tty: false } }));
+  // Not shells, or too old.
+  events.push(swarmExec(now - 6 * DAY, 'cccccccccccc', '/usr/bin/python3 manage.py migrate', false));
+  events.push(swarmExec(now - 200 * DAY, 'dddddddddddd', 'bash', true));
+  // One of every other type, so queries are seen to ignore them.
+  for (const type of Object.keys(exampleEvents) as EventType[]) {
+    if (!['WEBAUTHN_AUTH_FAILURE', 'WEBAUTHN_COUNTER_REGRESSION', 'CONTAINER_EXEC', 'WEBAUTHN_REG_FAILURE'].includes(type)) {
+      events.push(make(type, now - 3 * DAY));
+    }
+  }
+  return events;
+}
+
+/** The row `toRow` builds, with `event_json` the event as JSON text. */
+export function rowOf(event: AuditEvent): ColumnValue[] {
+  return toRow(event, { raw: JSON.stringify(event), source_tag: 'test' });
+}
+
+type Row = Record<string, string | number | null>;
+const since = (now: number, days: number) => (e: AuditEvent) => Date.parse(e.event_time) >= now - days * DAY;
+const byTimeDesc = (a: AuditEvent, b: AuditEvent) => b.event_time.localeCompare(a.event_time);
+
+/** What each report query must return for `events`, computed without SQL. */
+export const oracle = {
+  'failures-by-user-ip'(events: AuditEvent[], now: number, p: { days: number }): Row[] {
+    return events
+      .filter((e) => e.event_type === 'WEBAUTHN_AUTH_FAILURE' && since(now, p.days)(e))
+      .sort(byTimeDesc)
+      .map((e) => ({
+        event_timestamp: e.event_time,
+        user_id: e.user_id ?? null,
+        client_ip: e.client_ip ?? null,
+        error_details: e.error ? `${e.error.code}: ${e.error.message}` : null,
+        swarm_node: e.runtime?.swarm_node ?? null,
+      }));
+  },
+  'failure-bursts-by-ip'(events: AuditEvent[], now: number, p: { days: number; window_minutes: number; min_failures: number }): Row[] {
+    const fails = events.filter(
+      (e) => (e.event_type === 'WEBAUTHN_AUTH_FAILURE' || e.event_type === 'WEBAUTHN_REG_FAILURE') && e.client_ip && since(now, p.days)(e),
+    );
+    const out: Row[] = [];
+    for (const ip of [...new Set(fails.map((e) => e.client_ip!))].sort()) {
+      const mine = fails.filter((e) => e.client_ip === ip).map((e) => ({ t: Date.parse(e.event_time), e }));
+      const windows = mine
+        .map(({ t }) => mine.filter((x) => x.t >= t && x.t < t + p.window_minutes * MIN))
+        .filter((w) => w.length >= p.min_failures);
+      if (!windows.length) continue;
+      out.push({
+        client_ip: ip,
+        peak_failures: Math.max(...windows.map((w) => w.length)),
+        peak_users: Math.max(...windows.map((w) => new Set(w.map((x) => x.e.user_id)).size)),
+        first_burst_at: new Date(Math.min(...windows.map((w) => Math.min(...w.map((x) => x.t))))).toISOString(),
+        last_burst_at: new Date(Math.max(...windows.map((w) => Math.max(...w.map((x) => x.t))))).toISOString(),
+      });
+    }
+    return out.sort((a, b) => Number(b.peak_failures) - Number(a.peak_failures) || String(a.client_ip).localeCompare(String(b.client_ip)));
+  },
+  'counter-regressions'(events: AuditEvent[], now: number, p: { days: number }): Row[] {
+    return events
+      .filter((e) => e.event_type === 'WEBAUTHN_COUNTER_REGRESSION' && since(now, p.days)(e))
+      .sort(byTimeDesc)
+      .map((e) => {
+        const w = (e as AuditEvent & { webauthn: Record<string, unknown> }).webauthn;
+        return {
+          event_timestamp: e.event_time,
+          user_id: e.user_id ?? null,
+          credential_id: w.credential_id as string,
+          sign_count: w.sign_count as number,
+          stored_sign_count: w.stored_sign_count as number,
+          client_ip: e.client_ip ?? null,
+          service: e.producer.service,
+        };
+      });
+  },
+  'container-shells'(events: AuditEvent[], now: number, p: { days: number }): Row[] {
+    const shell = /^(?:\S*\/)?(?:sh|bash|ash|dash|zsh|ksh|fish)(?: |$)/;
+    const execs = events.flatMap((e) =>
+      e.event_type === 'CONTAINER_EXEC' && since(now, p.days)(e) && (e.process.tty || e.process.interactive || shell.test(e.process.command_line))
+        ? [{ e, node: e.runtime?.swarm_node ?? e.runtime?.k8s_node ?? e.runtime?.host ?? null }]
+        : [],
+    );
+    const groups = new Map<string, typeof execs>();
+    for (const x of execs) {
+      const key = JSON.stringify([x.e.container.image ?? null, x.node]);
+      groups.set(key, [...(groups.get(key) ?? []), x]);
+    }
+    return [...groups.entries()]
+      .map(([key, xs]) => {
+        const [image, node] = JSON.parse(key) as [string | null, string | null];
+        const times = xs.map((x) => x.e.event_time).sort();
+        return {
+          image,
+          node,
+          shells: xs.length,
+          containers: new Set(xs.map((x) => x.e.container.id)).size,
+          users: new Set(xs.map((x) => x.e.user_id).filter(Boolean)).size,
+          first_at: times[0]!,
+          last_at: times[times.length - 1]!,
+        };
+      })
+      .sort((a, b) => b.shells - a.shells || String(a.image).localeCompare(String(b.image)) || String(a.node).localeCompare(String(b.node)));
+  },
+};
+
+/** Result columns holding numbers (PostgreSQL returns BIGINT and COUNT as strings). */
+const NUMERIC = new Set(['peak_failures', 'peak_users', 'sign_count', 'stored_sign_count', 'shells', 'containers', 'users']);
+
+/** A database row in the oracle's shape: dates as ISO text, counts as numbers. */
+export function normalise(row: Record<string, unknown>): Row {
+  const out: Row = {};
+  for (const [k, v] of Object.entries(row)) {
+    if (v instanceof Date) out[k] = v.toISOString();
+    else if (NUMERIC.has(k) && v !== null) out[k] = Number(v);
+    else out[k] = v as string | number | null;
+  }
+  return out;
+}

@@ -1,0 +1,118 @@
+/**
+ * The checks shared by the PostgreSQL and SQLite tests: the committed DDL
+ * applies twice, fixture rows go in through `toRow`, and every committed
+ * report query (and its parameterised form) returns what the oracle says.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import {
+  bindQuery,
+  INSERT_COLUMNS,
+  REPORT_QUERIES,
+  REPORT_QUERY_NAMES,
+  resolveParams,
+  type ColumnValue,
+  type QueryParamValues,
+  type ReportQueryName,
+} from '../../src/index.js';
+import { normalise, oracle, reportFixtures, rowOf } from './report-fixtures.js';
+
+/** The repository root (sql/ lives there). */
+export const REPO_ROOT = join(import.meta.dirname, '..', '..', '..', '..');
+
+/** What the suite needs from a database. */
+export interface TestDb {
+  dialect: 'postgres' | 'sqlite';
+  /** Runs a script of several statements. */
+  exec(sql: string): Promise<void>;
+  /** Inserts one row of `INSERT_COLUMNS` values. */
+  insert(row: ColumnValue[]): Promise<void>;
+  /** Runs one query, with driver placeholders bound when `bound` is given. */
+  all(sql: string, bound?: { positional: number[]; named: Record<string, number> }): Promise<Record<string, unknown>[]>;
+  /** Names of the columns of `table`, in table order. */
+  columns(table: string): Promise<string[]>;
+}
+
+/** Parameter sets run through `bindQuery`, besides the committed files' defaults. */
+const CUSTOM: ReadonlyArray<[ReportQueryName, QueryParamValues]> = [
+  ['failures-by-user-ip', { days: 30 }],
+  ['failures-by-user-ip', { days: 120 }],
+  ['failure-bursts-by-ip', { window_minutes: 60, min_failures: 3 }],
+  ['counter-regressions', { days: 120 }],
+  ['container-shells', { days: 365 }],
+];
+
+/** Registers the tests; `db()` returns the open database (set up by the caller's beforeAll). */
+export function defineReportTests(db: () => TestDb): void {
+  const now = Date.now();
+  const events = reportFixtures(now);
+  const ddlPath = () => join(REPO_ROOT, 'sql', db().dialect, '001_security_audit_events.sql');
+
+  it('applies the committed DDL twice and creates every column in order', async () => {
+    const ddl = await readFile(ddlPath(), 'utf8');
+    await db().exec(ddl);
+    await db().exec(ddl);
+    const { COLUMNS, REJECT_COLUMNS } = await import('../../src/index.js');
+    expect(await db().columns('security_audit_events')).toEqual(COLUMNS.map((c) => c.name));
+    expect(await db().columns('security_audit_rejects')).toEqual(REJECT_COLUMNS.map((c) => c.name));
+  });
+
+  it('stores fixture events built with toRow', async () => {
+    for (const e of events) await db().insert(rowOf(e));
+    const [count] = await db().all('SELECT COUNT(*) AS n FROM security_audit_events');
+    expect(Number(count!.n)).toBe(events.length);
+    const [row] = await db().all(
+      `SELECT sign_count, credential_id, event_json FROM security_audit_events WHERE event_type = 'WEBAUTHN_COUNTER_REGRESSION' ORDER BY event_timestamp DESC`,
+    );
+    expect(Number(row!.sign_count)).toBe(41);
+    expect(JSON.parse(String(row!.event_json)).webauthn.stored_sign_count).toBe(57);
+  });
+
+  for (const name of REPORT_QUERY_NAMES) {
+    it(`runs sql/queries/<dialect>/${name}.sql as committed (defaults) and matches the oracle`, async () => {
+      const text = await readFile(join(REPO_ROOT, 'sql', 'queries', db().dialect, `${name}.sql`), 'utf8');
+      const params = resolveParams(REPORT_QUERIES[name]);
+      const expected = (oracle[name] as (ev: typeof events, n: number, p: typeof params) => unknown[])(events, now, params as never);
+      expect(expected.length).toBeGreaterThan(0);
+      const rows = (await db().all(text)).map(normalise);
+      expect(rows).toEqual(expected);
+    });
+  }
+
+  for (const [name, values] of CUSTOM) {
+    it(`binds ${name} with ${JSON.stringify(values)} and matches the oracle`, async () => {
+      const q = REPORT_QUERIES[name];
+      const bound = bindQuery(q, db().dialect, values);
+      const params = resolveParams(q, values);
+      const expected = (oracle[name] as (ev: typeof events, n: number, p: typeof params) => unknown[])(events, now, params as never);
+      const rows = (await db().all(bound.text, bound)).map(normalise);
+      expect(rows).toEqual(expected);
+      // Each custom set changes the answer, so the parameter is really used.
+      const defaults = (oracle[name] as (ev: typeof events, n: number, p: typeof params) => unknown[])(events, now, resolveParams(q) as never);
+      expect(rows).not.toEqual(defaults);
+    });
+  }
+
+  it('finds the known burst and shells with default parameters (oracle sanity)', async () => {
+    const run = async (name: ReportQueryName) => {
+      const bound = bindQuery(REPORT_QUERIES[name], db().dialect);
+      return (await db().all(bound.text, bound)).map(normalise);
+    };
+    expect(await run('failure-bursts-by-ip')).toEqual([
+      expect.objectContaining({ client_ip: '192.0.2.66', peak_failures: 6, peak_users: 3 }),
+    ]);
+    expect(await run('container-shells')).toEqual([
+      expect.objectContaining({ image: 'registry.example.com/web-api:3.1.0', node: 'node-b', shells: 3, containers: 2 }),
+      expect.objectContaining({ image: 'registry.example.com/payments-api:1.8.2', node: 'worker-3', shells: 1 }),
+    ]);
+    expect(await run('counter-regressions')).toEqual([expect.objectContaining({ user_id: 'u_clone', sign_count: 41, stored_sign_count: 57 })]);
+  });
+}
+
+/** `INSERT INTO security_audit_events (...) VALUES (...)` with `$n` or `?` placeholders. */
+export function insertSql(dialect: 'postgres' | 'sqlite'): string {
+  const names = INSERT_COLUMNS.map((c) => c.name);
+  const marks = names.map((_, i) => (dialect === 'postgres' ? `$${i + 1}` : '?'));
+  return `INSERT INTO security_audit_events (${names.join(', ')}) VALUES (${marks.join(', ')})`;
+}
