@@ -1,1 +1,32 @@
-export {};
+export { createAuditLogger, SDK_VERSION, type AuditLoggerOptions } from './logger/create.js';
+export { AuditLogger, type DraftOf, type FieldsOf } from './logger/audit-logger.js';
+export type { AuditBindings } from './logger/bindings.js';
+export type { DestinationOption, LineStream } from './logger/destination.js';
+export { runtimeFromEnv, type RuntimeFields } from './logger/runtime-env.js';
+export { ALWAYS_REDACTED, CENSOR } from './logger/redact.js';
+export { AuditClosedError, AuditConfigError, AuditError, AuditTimeoutError, AuditValidationError } from './errors.js';
+export {
+  signingFromEnv,
+  SIGNING_DEFAULTS,
+  type SealedSigningOptions,
+  type SharedSigningOptions,
+  type SigningOptions,
+  type SigningTiming,
+} from './signing/config.js';
+export { generateSealingKeyPair } from './signing/seal.js';
+export { readKeyFile } from './signing/keys.js';
+export { MAC_PREFIX } from './signing/canonical.js';
+export { verifyChain } from './verify/verify-chain.js';
+export { keysFromEnv, loadKeyringFile } from './verify/keyring.js';
+export { iterateNdjson, ndjsonRecords, readNdjson, readText } from './verify/ndjson.js';
+export {
+  FINDING_CODES,
+  type ChainSummary,
+  type Finding,
+  type FindingCode,
+  type VerifyKey,
+  type VerifyKeys,
+  type VerifyOptions,
+  type VerifyRecord,
+  type VerifyReport,
+} from './verify/types.js';

@@ -1,12 +1,202 @@
-import type { Command } from '../command.js';
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import {
+  AuditConfigError,
+  keysFromEnv,
+  loadKeyringFile,
+  readKeyFile,
+  iterateNdjson,
+  readText,
+  verifyChain,
+  type ChainSummary,
+  type Finding,
+  type VerifyKey,
+  type VerifyRecord,
+  type VerifyReport,
+} from '@audit-trail/logger';
+import { escapeControls } from '@audit-trail/schema';
+import { UsageError, type Command, type CommandIo } from '../command.js';
 
-/** `audit-trail verify` (not built yet). */
+const USAGE = `Usage: audit-trail verify [options] FILE... | -
+
+Verifies signed audit chains (INTEGRITY.md, format v1) in NDJSON files, or
+stdin with "-". Every problem is reported with its code, chain and seq:
+  MAC_INVALID CHAIN_BREAK SEQ_GAP SEQ_DUPLICATE REORDERED EPOCH_REGRESSION
+  UNSIGNED_IN_SIGNED_CHAIN TAIL_TRUNCATED CHECKPOINT_MISSING KEY_UNKNOWN
+  SCHEMA_INVALID PROJECTION_MISMATCH
+A clean chain prints one summary line. Lines that are not audit records
+(other logs on the same stdout) are skipped and counted.
+
+Keys (several may be given; chains name theirs by kid):
+  --keyring FILE               JSON {"keys":[{"kid":"k1","secret_file":"k1.b64"},
+                               {"kid":"v1","private_key_file":"v1.pem"}]}
+  --secret-file KID=FILE       shared-mode secret (base64, >= 32 bytes)
+  --private-key-file KID=FILE  sealed-mode X25519 private key (PEM or raw base64url)
+  Environment: AUDIT_TRAIL_KEYRING_FILE; or AUDIT_TRAIL_KID with
+  AUDIT_TRAIL_SECRET_FILE (or AUDIT_TRAIL_SECRET) or AUDIT_TRAIL_SEAL_PRIVATE_KEY_FILE.
+  Secrets are read from files, never from the command line.
+
+Options:
+  --as-of TIME     reference time for open chains: RFC 3339 or "now"
+                   (default: the newest record in the input)
+  --slack MS       slack on the checkpoint interval (default: half the interval)
+  --unordered      input is not in write order: do not report REORDERED
+  --json           print the report as one JSON document
+  --db URL         verify the events table (needs the row reader of
+                   @audit-trail/ingest-sink; not available in this build)
+  -h, --help       this text
+
+Exit status: 0 all chains clean, 1 any finding, 2 usage or key error.
+
+Examples:
+  audit-trail verify --secret-file k1=/run/secrets/audit_k1 audit.ndjson
+  docker logs api 2>/dev/null | audit-trail verify --keyring keys.json -
+`;
+
+function kidFile(spec: string, flag: string): [string, string] {
+  const i = spec.indexOf('=');
+  if (i <= 0 || i === spec.length - 1) throw new UsageError(`${flag} expects KID=FILE, got ${JSON.stringify(spec)}`);
+  return [spec.slice(0, i), spec.slice(i + 1)];
+}
+
+function loadKeys(values: Record<string, unknown>, env: NodeJS.ProcessEnv): Map<string, VerifyKey> {
+  const keys = keysFromEnv(env);
+  if (typeof values.keyring === 'string') for (const [k, v] of loadKeyringFile(values.keyring)) keys.set(k, v);
+  for (const spec of (values['secret-file'] as string[] | undefined) ?? []) {
+    const [kid, file] = kidFile(spec, '--secret-file');
+    keys.set(kid, { secret: readKeyFile(file) });
+  }
+  for (const spec of (values['private-key-file'] as string[] | undefined) ?? []) {
+    const [kid, file] = kidFile(spec, '--private-key-file');
+    keys.set(kid, { privateKey: readKeyFile(file) });
+  }
+  return keys;
+}
+
+/**
+ * The texts of the inputs, read before verifying so that an unreadable file
+ * is a usage error. Records are then produced one line at a time.
+ */
+async function readInputs(files: string[], io: CommandIo): Promise<{ name: string; text: string }[]> {
+  const out: { name: string; text: string }[] = [];
+  for (const file of files) {
+    if (file === '-') {
+      out.push({ name: 'stdin', text: await readText(io.stdin) });
+      continue;
+    }
+    try {
+      out.push({ name: file, text: await readFile(file, 'utf8') });
+    } catch (err) {
+      throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+  return out;
+}
+
+function* allRecords(db: VerifyRecord[], inputs: { name: string; text: string }[]): Generator<VerifyRecord> {
+  yield* db;
+  for (const input of inputs) yield* iterateNdjson(input.text, input.name);
+}
+
+/**
+ * Seam for `--db URL`: database rows become the same VerifyRecord objects
+ * (`event` = event_json, `columns` = the stored columns, so projection
+ * columns are checked). The reader belongs to @audit-trail/ingest-sink; until
+ * it exports `readVerifyRecords(url)`, this fails loudly instead of pretending.
+ */
+async function readDbRecords(url: string): Promise<VerifyRecord[]> {
+  const spec = '@audit-trail/ingest-sink';
+  let sink: Record<string, unknown>;
+  try {
+    sink = (await import(spec)) as Record<string, unknown>;
+  } catch (err) {
+    throw new Error(`verify --db requires @audit-trail/ingest-sink (readVerifyRecords), which cannot be loaded: ${(err as Error).message}`);
+  }
+  const reader = sink.readVerifyRecords as ((url: string) => Promise<VerifyRecord[]>) | undefined;
+  if (typeof reader !== 'function') {
+    throw new Error('verify --db requires @audit-trail/ingest-sink to export readVerifyRecords(url); it does not in this build. Export the table to NDJSON and verify the file instead.');
+  }
+  return reader(url);
+}
+
+const clean = (s: string) => escapeControls(s, 4000);
+
+function findingLine(f: Finding): string {
+  const where = f.location ? ` at ${f.location}` : '';
+  return clean(`${f.code} chain=${f.chain_id ?? '-'} seq=${f.seq ?? '-'}${where}: ${f.message}`);
+}
+
+function chainLine(c: ChainSummary): string {
+  const state = c.closed ? 'closed' : 'open';
+  const head = c.ok ? 'OK  ' : 'FAIL';
+  return clean(
+    `${head} chain=${c.chain_id} service=${c.service ?? '-'} instance=${c.instance ?? '-'} kid=${c.kid ?? '-'} mode=${c.mode ?? '-'} ` +
+      `records=${c.records} seq=${c.first_seq}-${c.last_seq} first=${c.first_time ?? '-'} last=${c.last_time ?? '-'} ${state}` +
+      (c.ok ? '' : ` findings=${c.findings}`),
+  );
+}
+
+function printText(report: VerifyReport, io: CommandIo): void {
+  for (const f of report.findings) io.stdout.write(`${findingLine(f)}\n`);
+  for (const c of report.chains) io.stdout.write(`${chainLine(c)}\n`);
+  const okChains = report.chains.filter((c) => c.ok).length;
+  io.stdout.write(
+    `${report.records} records, ${report.chains.length} chains (${okChains} clean), ${report.findings.length} findings; ` +
+      `${report.unsigned} unsigned records outside chains, ${report.ignored} other lines skipped\n`,
+  );
+}
+
+/** `audit-trail verify`: checks signed chains in NDJSON files or stdin and exits non-zero on any finding. */
 export const verifyCommand: Command = {
   name: 'verify',
-  summary: 'not built yet',
-  usage: 'audit-trail verify: not built yet',
-  async run(_argv, io) {
-    io.stderr.write('audit-trail verify is not built yet\n');
-    return 1;
+  summary: 'Verify signed chains in NDJSON files or in the database',
+  usage: USAGE,
+  async run(argv, io) {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: {
+          keyring: { type: 'string' },
+          'secret-file': { type: 'string', multiple: true },
+          'private-key-file': { type: 'string', multiple: true },
+          'as-of': { type: 'string' },
+          slack: { type: 'string' },
+          unordered: { type: 'boolean' },
+          json: { type: 'boolean' },
+          db: { type: 'string' },
+        },
+      });
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const { values, positionals } = parsed;
+    if (positionals.length === 0 && !values.db) throw new UsageError('give one or more NDJSON files, "-" for stdin, or --db URL');
+    let asOf: Date | undefined;
+    if (values['as-of'] !== undefined) {
+      asOf = values['as-of'] === 'now' ? new Date() : new Date(values['as-of']);
+      if (Number.isNaN(asOf.getTime())) throw new UsageError(`--as-of must be an RFC 3339 time or "now", got ${JSON.stringify(values['as-of'])}`);
+    }
+    let slack: number | undefined;
+    if (values.slack !== undefined) {
+      if (!/^\d+$/.test(values.slack)) throw new UsageError('--slack must be a number of milliseconds');
+      slack = Number(values.slack);
+    }
+    try {
+      const keys = loadKeys(values, io.env);
+      const db = values.db ? await readDbRecords(values.db) : [];
+      const report = verifyChain(allRecords(db, await readInputs(positionals, io)), keys, {
+        ...(asOf ? { asOf } : {}),
+        ...(slack !== undefined ? { checkpointSlackMs: slack } : {}),
+        checkOrder: !values.unordered,
+      });
+      if (values.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      else printText(report, io);
+      return report.ok ? 0 : 1;
+    } catch (err) {
+      if (err instanceof AuditConfigError) throw new UsageError(err.message);
+      throw err;
+    }
   },
 };

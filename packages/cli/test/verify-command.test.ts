@@ -1,0 +1,105 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { createAuditLogger, generateSealingKeyPair } from '@audit-trail/logger';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main } from '../src/main.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'at-cli-verify-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const SECRET = Buffer.alloc(32, 0x33).toString('base64');
+writeFileSync(join(dir, 'k1.b64'), `${SECRET}\n`);
+
+async function run(argv: string[], opts: { stdin?: string; env?: NodeJS.ProcessEnv } = {}) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d) => (out += String(d)));
+  stderr.on('data', (d) => (err += String(d)));
+  const code = await main(argv, { stdin: Readable.from([opts.stdin ?? '']), stdout, stderr, env: opts.env ?? {} });
+  return { code, out, err };
+}
+
+async function chainFile(name: string, signing: NonNullable<Parameters<typeof createAuditLogger>[0]>['signing'], events = 3): Promise<string> {
+  const file = join(dir, name);
+  const log = createAuditLogger({ service: 'api', runtime: false, destination: file, signing });
+  for (let i = 0; i < events; i++) log.containerStart({ container: { id: 'abcdefabcdef' } });
+  await log.close();
+  return file;
+}
+
+describe('audit-trail verify', () => {
+  it('prints a summary per clean chain and exits 0 (key from --secret-file)', async () => {
+    const file = await chainFile('clean.ndjson', { mode: 'shared', kid: 'k1', secret: SECRET });
+    const r = await run(['verify', '--secret-file', `k1=${join(dir, 'k1.b64')}`, file]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^OK {3}chain=[0-9a-f-]{36} service=api .* records=5 seq=1-5 .* closed$/m);
+    expect(r.out).toMatch(/5 records, 1 chains \(1 clean\), 0 findings/);
+  });
+
+  it('reports each finding with code, chain and seq, and exits 1', async () => {
+    const file = await chainFile('tampered.ndjson', { mode: 'shared', kid: 'k1', secret: SECRET });
+    const ls = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    const rec = JSON.parse(ls[2]!);
+    rec.container.id = '000000000000';
+    ls[2] = JSON.stringify(rec);
+    ls.splice(1, 1);
+    writeFileSync(file, `${ls.join('\n')}\n`);
+    const r = await run(['verify', file], { env: { AUDIT_TRAIL_KID: 'k1', AUDIT_TRAIL_SECRET_FILE: join(dir, 'k1.b64') } });
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(`MAC_INVALID chain=${rec.integrity.chain_id} seq=3 at ${file}:2`);
+    expect(r.out).toContain(`SEQ_GAP chain=${rec.integrity.chain_id} seq=2`);
+    expect(r.out).toMatch(/^FAIL chain=/m);
+  });
+
+  it('--json prints the report; "-" reads stdin; sealed keys from a keyring file', async () => {
+    const kp = generateSealingKeyPair();
+    writeFileSync(join(dir, 'v1.key'), kp.privateKey);
+    writeFileSync(join(dir, 'keyring.json'), JSON.stringify({ keys: [{ kid: 'v1', private_key_file: 'v1.key' }] }));
+    const file = await chainFile('sealed.ndjson', { mode: 'sealed', kid: 'v1', publicKey: kp.publicKey });
+    const r = await run(['verify', '--json', '--keyring', join(dir, 'keyring.json'), '-'], { stdin: readFileSync(file, 'utf8') });
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out);
+    expect(report.ok).toBe(true);
+    expect(report.chains[0]).toMatchObject({ mode: 'sealed', kid: 'v1', records: 5, closed: true });
+    const none = await run(['verify', '--json', '-'], { stdin: readFileSync(file, 'utf8') });
+    expect(none.code).toBe(1);
+    expect(JSON.parse(none.out).findings[0].code).toBe('KEY_UNKNOWN');
+  });
+
+  it('escapes control characters from the input in its output', async () => {
+    const line = JSON.stringify({ log_type: 'security_audit', event_id: '\u001b[2Jevil', integrity: { chain_id: '\u001b]0;x\u0007', seq: 1 } });
+    const r = await run(['verify', '-'], { stdin: line });
+    expect(r.code).toBe(1);
+    expect(r.out).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/);
+    expect(r.out).toContain('SCHEMA_INVALID');
+  });
+
+  it('usage errors exit 2 with a hint; --help explains keys and exit codes', async () => {
+    expect((await run(['verify'])).code).toBe(2);
+    const bad = await run(['verify', '--secret-file', 'nokid', 'x.ndjson']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('KID=FILE');
+    const missing = await run(['verify', join(dir, 'does-not-exist.ndjson')]);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain('ENOENT');
+    const shortKey = join(dir, 'short.b64');
+    writeFileSync(shortKey, 'c2hvcnQ=');
+    const short = await run(['verify', '--secret-file', `k1=${shortKey}`, join(dir, 'clean.ndjson')]);
+    expect(short.code).toBe(2);
+    expect(short.err).not.toContain('c2hvcnQ');
+    const help = await run(['verify', '--help']);
+    expect(help.code).toBe(0);
+    for (const word of ['--secret-file', '--private-key-file', '--keyring', '--json', 'TAIL_TRUNCATED', 'Exit status']) expect(help.out).toContain(word);
+    expect((await run(['--help'])).out).toMatch(/verify +Verify signed chains/);
+  });
+
+  it('--db is a seam for the sink reader and fails loudly instead of pretending', async () => {
+    const r = await run(['verify', '--db', 'sqlite:./nothing.db']);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('readVerifyRecords');
+  });
+});

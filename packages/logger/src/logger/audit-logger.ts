@@ -1,0 +1,141 @@
+import type { AuditEvent, AuditEventDraft, EventOf } from '@audit-trail/schema';
+import { AuditValidationError } from '../errors.js';
+import { mergeBindings, type AuditBindings } from './bindings.js';
+import type { LoggerCore } from './core.js';
+import { removePaths, type RedactPath } from './redact.js';
+import { activeTraceId } from './trace-context.js';
+import { validateDraft } from './validate.js';
+import { violationDraft } from './violation.js';
+
+/** The draft of one event type, e.g. `DraftOf<'WEBAUTHN_AUTH_FAILURE'>`. */
+export type DraftOf<T extends AuditEventDraft['event_type']> = Extract<AuditEventDraft, { event_type: T }>;
+/** What a typed helper takes: the draft without `event_type`. */
+export type FieldsOf<T extends AuditEventDraft['event_type']> = Omit<DraftOf<T>, 'event_type'>;
+
+/** Settings shared by a logger and its children. */
+export interface LoggerSettings {
+  onInvalid: 'record' | 'throw';
+  redact: readonly RedactPath[];
+  traceContext: boolean;
+  flushTimeoutMs: number;
+  closeTimeoutMs: number;
+}
+
+/**
+ * Writes validated security audit events, one JSON line each. Create with
+ * `createAuditLogger()`; `child()` derives a logger with bound context that
+ * shares the destination and the signed chain.
+ */
+export class AuditLogger {
+  /** @internal use createAuditLogger() */
+  constructor(
+    private readonly core: LoggerCore,
+    private readonly settings: LoggerSettings,
+    /** Context bound to every event of this logger. */
+    readonly bindings: Readonly<AuditBindings> = {},
+  ) {}
+
+  /** Id of the signed chain this logger writes to, or undefined when unsigned. */
+  get chainId(): string | undefined {
+    return this.core.signer?.chainId;
+  }
+
+  /**
+   * Completes, validates, signs (when configured) and writes one event, and
+   * returns what was written. Invalid input becomes an AUDIT_SCHEMA_VIOLATION
+   * record (returned), or an {@link AuditValidationError} with
+   * `onInvalid: 'throw'`.
+   */
+  emit(draft: AuditEventDraft): AuditEvent {
+    this.core.assertOpen();
+    const prepared = this.prepare(draft);
+    const result = validateDraft(prepared, this.core.ctx);
+    if (result.ok) return this.core.write(result.event);
+    if (this.settings.onInvalid === 'throw') throw new AuditValidationError(result.issues, result.eventType);
+    const fallback = validateDraft(violationDraft(draft, result.issues, this.settings.redact, this.context()), this.core.ctx);
+    if (!fallback.ok) throw new AuditValidationError(result.issues, result.eventType);
+    return this.core.write(fallback.event);
+  }
+
+  /** Bound context as draft fields, with the active OpenTelemetry trace id when none is bound. */
+  private context(): Record<string, unknown> {
+    const ctx: Record<string, unknown> = { ...this.bindings };
+    if (this.settings.traceContext && !this.bindings.correlation?.trace_id) {
+      const traceId = activeTraceId();
+      if (traceId) ctx.correlation = { ...this.bindings.correlation, trace_id: traceId };
+    }
+    return ctx;
+  }
+
+  private prepare(draft: AuditEventDraft): unknown {
+    if (typeof draft !== 'object' || draft === null || Array.isArray(draft)) return draft;
+    const ctx = this.context();
+    const d = draft as Record<string, unknown>;
+    const merged: Record<string, unknown> = { ...ctx, ...d };
+    if (ctx.correlation && d.correlation && typeof d.correlation === 'object') merged.correlation = { ...(ctx.correlation as object), ...d.correlation };
+    if (ctx.runtime && d.runtime && typeof d.runtime === 'object') merged.runtime = { ...(ctx.runtime as object), ...d.runtime };
+    return this.settings.redact.length ? removePaths(merged, this.settings.redact) : merged;
+  }
+
+  /** A logger whose events carry `bindings` (validated now; throws {@link AuditValidationError}). Same destination and chain. */
+  child(bindings: AuditBindings): AuditLogger {
+    return new AuditLogger(this.core, this.settings, mergeBindings(this.bindings, bindings));
+  }
+
+  /** A passkey was registered (WEBAUTHN_REG_SUCCESS). */
+  webauthnRegSuccess(fields: FieldsOf<'WEBAUTHN_REG_SUCCESS'>): EventOf<'WEBAUTHN_REG_SUCCESS'> {
+    return this.emit({ ...fields, event_type: 'WEBAUTHN_REG_SUCCESS' } as AuditEventDraft) as EventOf<'WEBAUTHN_REG_SUCCESS'>;
+  }
+  /** A registration ceremony failed (WEBAUTHN_REG_FAILURE). */
+  webauthnRegFailure(fields: FieldsOf<'WEBAUTHN_REG_FAILURE'>): EventOf<'WEBAUTHN_REG_FAILURE'> {
+    return this.emit({ ...fields, event_type: 'WEBAUTHN_REG_FAILURE' } as AuditEventDraft) as EventOf<'WEBAUTHN_REG_FAILURE'>;
+  }
+  /** A passkey sign-in succeeded (WEBAUTHN_AUTH_SUCCESS). */
+  webauthnAuthSuccess(fields: FieldsOf<'WEBAUTHN_AUTH_SUCCESS'>): EventOf<'WEBAUTHN_AUTH_SUCCESS'> {
+    return this.emit({ ...fields, event_type: 'WEBAUTHN_AUTH_SUCCESS' } as AuditEventDraft) as EventOf<'WEBAUTHN_AUTH_SUCCESS'>;
+  }
+  /** A passkey sign-in failed (WEBAUTHN_AUTH_FAILURE). */
+  webauthnAuthFailure(fields: FieldsOf<'WEBAUTHN_AUTH_FAILURE'>): EventOf<'WEBAUTHN_AUTH_FAILURE'> {
+    return this.emit({ ...fields, event_type: 'WEBAUTHN_AUTH_FAILURE' } as AuditEventDraft) as EventOf<'WEBAUTHN_AUTH_FAILURE'>;
+  }
+  /** The signature counter did not increase: possible cloned authenticator (WEBAUTHN_COUNTER_REGRESSION). */
+  webauthnCounterRegression(fields: FieldsOf<'WEBAUTHN_COUNTER_REGRESSION'>): EventOf<'WEBAUTHN_COUNTER_REGRESSION'> {
+    return this.emit({ ...fields, event_type: 'WEBAUTHN_COUNTER_REGRESSION' } as AuditEventDraft) as EventOf<'WEBAUTHN_COUNTER_REGRESSION'>;
+  }
+  /** A process or shell ran in a container (CONTAINER_EXEC). */
+  containerExec(fields: FieldsOf<'CONTAINER_EXEC'>): EventOf<'CONTAINER_EXEC'> {
+    return this.emit({ ...fields, event_type: 'CONTAINER_EXEC' } as AuditEventDraft) as EventOf<'CONTAINER_EXEC'>;
+  }
+  /** A container started (CONTAINER_START). */
+  containerStart(fields: FieldsOf<'CONTAINER_START'>): EventOf<'CONTAINER_START'> {
+    return this.emit({ ...fields, event_type: 'CONTAINER_START' } as AuditEventDraft) as EventOf<'CONTAINER_START'>;
+  }
+  /** A container stopped (CONTAINER_STOP). */
+  containerStop(fields: FieldsOf<'CONTAINER_STOP'>): EventOf<'CONTAINER_STOP'> {
+    return this.emit({ ...fields, event_type: 'CONTAINER_STOP' } as AuditEventDraft) as EventOf<'CONTAINER_STOP'>;
+  }
+  /** A privileged container was started (CONTAINER_PRIVILEGED). */
+  containerPrivileged(fields: FieldsOf<'CONTAINER_PRIVILEGED'>): EventOf<'CONTAINER_PRIVILEGED'> {
+    return this.emit({ ...fields, event_type: 'CONTAINER_PRIVILEGED' } as AuditEventDraft) as EventOf<'CONTAINER_PRIVILEGED'>;
+  }
+
+  /** Writes an AUDIT_CHECKPOINT now (signed loggers; the timer also does this every interval). */
+  checkpoint(): AuditEvent | undefined {
+    this.core.assertOpen();
+    return this.core.checkpoint('requested');
+  }
+
+  /** Waits until written lines have left the process; rejects with AuditTimeoutError after `timeoutMs`. */
+  flush(timeoutMs = this.settings.flushTimeoutMs): Promise<void> {
+    return this.core.flush(timeoutMs);
+  }
+
+  /**
+   * Graceful shutdown: writes AUDIT_CHAIN_CLOSE (signed loggers), flushes and
+   * closes a destination the logger opened. Bounded by `timeoutMs`
+   * (AuditTimeoutError). Closes the whole chain, children included.
+   */
+  close(timeoutMs = this.settings.closeTimeoutMs): Promise<void> {
+    return this.core.close(timeoutMs);
+  }
+}

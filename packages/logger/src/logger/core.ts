@@ -1,0 +1,116 @@
+import { completeEvent, parseAuditEvent, type AuditEvent, type AuditEventDraft, type EventContext } from '@audit-trail/schema';
+import { AuditClosedError, AuditError, AuditTimeoutError } from '../errors.js';
+import { ChainSigner } from '../signing/chain-signer.js';
+import type { ResolvedSigning } from '../signing/config.js';
+import { endStream, flushStream, type OpenedDestination } from './destination.js';
+
+/** State shared by a logger and all its children: one destination, one chain. */
+export class LoggerCore {
+  readonly signer?: ChainSigner;
+  private closed = false;
+  private closing?: Promise<void>;
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    private readonly dest: OpenedDestination,
+    readonly ctx: EventContext,
+    signing: ResolvedSigning | undefined,
+    private readonly closeDestination: boolean,
+    private readonly onError: (err: Error) => void,
+  ) {
+    if (!signing) return;
+    const now = ctx.now ?? (() => new Date());
+    this.signer = new ChainSigner(signing, () => now().getTime());
+    this.writeChainRecord('AUDIT_CHAIN_OPEN', this.signer.openDetail);
+    // Checkpoints even when idle (a truncated tail shows within one
+    // interval), and epoch keys evolve on time even when idle (forward
+    // security). unref(): neither timer keeps the process alive.
+    this.timers.push(setInterval(() => this.guard(() => this.checkpoint('interval')), signing.checkpointIntervalMs).unref());
+    this.timers.push(setInterval(() => this.guard(() => this.signer!.evolveIfDue()), signing.epochIntervalMs).unref());
+  }
+
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.onError(err as Error);
+    }
+  }
+
+  /** Throws {@link AuditClosedError} once `close()` has begun. */
+  assertOpen(): void {
+    if (this.closed) throw new AuditClosedError();
+  }
+
+  /** Signs (when configured) and writes one validated event as one line. */
+  write<T extends AuditEvent>(event: T): T {
+    if (this.signer) this.signer.sign(event as unknown as Record<string, unknown>);
+    // JSON.stringify, not pino's serializer: pino's fast string escaper
+    // writes lone surrogates unescaped (pino 10.4.0), and an event must
+    // round-trip exactly. JSON escapes CR, LF and every C0 control.
+    this.dest.stream.write(`${JSON.stringify(event)}\n`);
+    return event;
+  }
+
+  /** Writes an AUDIT_CHAIN_OPEN / AUDIT_CHECKPOINT / AUDIT_CHAIN_CLOSE record of this chain. */
+  writeChainRecord(type: 'AUDIT_CHAIN_OPEN' | 'AUDIT_CHECKPOINT' | 'AUDIT_CHAIN_CLOSE', chain: object): AuditEvent {
+    const event = completeEvent({ event_type: type, chain } as unknown as AuditEventDraft, this.ctx) as Record<string, unknown>;
+    this.signer!.sign(event);
+    const check = parseAuditEvent(event);
+    if (!check.ok) throw new AuditError('AUDIT_INTERNAL', `${type} record failed the schema: ${JSON.stringify(check.issues)}`);
+    this.dest.stream.write(`${JSON.stringify(event)}\n`);
+    return event as unknown as AuditEvent;
+  }
+
+  /** Writes an AUDIT_CHECKPOINT now (the timer calls this every interval). No-op when unsigned. */
+  checkpoint(reason?: string): AuditEvent | undefined {
+    if (!this.signer || this.closed) return undefined;
+    const n = this.signer.seq;
+    return this.writeChainRecord('AUDIT_CHECKPOINT', { last_seq: n, records: n, ...(reason ? { reason } : {}) });
+  }
+
+  /** Waits until written lines have left the process, at most `timeoutMs`. */
+  flush(timeoutMs: number): Promise<void> {
+    return bounded(flushStream(this.dest.stream), timeoutMs, 'flush');
+  }
+
+  /**
+   * Writes AUDIT_CHAIN_CLOSE, stops the timers, erases the key, flushes and
+   * ends the destination if the logger opened it (sonic-boom leaves fd 1/2
+   * themselves open). Bounded by `timeoutMs`; idempotent.
+   */
+  close(timeoutMs: number, reason = 'close'): Promise<void> {
+    if (this.closing) return this.closing;
+    for (const t of this.timers) clearInterval(t);
+    let closeRecord: Error | undefined;
+    if (this.signer) {
+      try {
+        const n = this.signer.seq;
+        this.writeChainRecord('AUDIT_CHAIN_CLOSE', { last_seq: n, records: n, reason });
+      } catch (err) {
+        closeRecord = err as Error;
+      } finally {
+        this.signer.destroy();
+      }
+    }
+    this.closed = true;
+    const finish = async () => {
+      const s = this.dest.stream;
+      await flushStream(s);
+      // Ending an owned sonic-boom on fd 1/2 does not close the descriptor (sonic-boom skips it).
+      if (this.dest.owned || this.closeDestination) await endStream(s);
+      if (closeRecord) throw closeRecord;
+    };
+    this.closing = bounded(finish(), timeoutMs, 'close');
+    return this.closing;
+  }
+}
+
+function bounded(p: Promise<void>, ms: number, what: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new AuditTimeoutError(what, ms)), ms);
+    timer.unref();
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}

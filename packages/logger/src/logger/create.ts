@@ -1,0 +1,84 @@
+import { producerSchema, runtimeSchema } from '@audit-trail/schema';
+import { AuditConfigError } from '../errors.js';
+import { resolveSigning, signingFromEnv, type SigningOptions } from '../signing/config.js';
+import { AuditLogger } from './audit-logger.js';
+import { LoggerCore } from './core.js';
+import { openDestination, type DestinationOption } from './destination.js';
+import { parseRedactPaths } from './redact.js';
+import { producerFromEnv, runtimeFromEnv, type RuntimeFields } from './runtime-env.js';
+
+/** Version written to `producer.sdk_version`. */
+export const SDK_VERSION = '0.1.0';
+
+/** Options of {@link createAuditLogger}. Everything but `service` has a default. */
+export interface AuditLoggerOptions {
+  /** `producer.service`; else `AUDIT_TRAIL_SERVICE` or `OTEL_SERVICE_NAME`. Required one way or the other. */
+  service?: string;
+  /** `producer.version`; else `AUDIT_TRAIL_SERVICE_VERSION`. */
+  version?: string;
+  /** `producer.instance`; else `HOSTNAME` or os.hostname(). */
+  instance?: string;
+  /** Runtime fields, merged over those found in the environment; `false` reads none from the environment. */
+  runtime?: RuntimeFields | false;
+  /** Environment to read (default `process.env`). */
+  env?: NodeJS.ProcessEnv;
+  /** Where lines go (default `'stdout'`). */
+  destination?: DestinationOption;
+  /** Synchronous writes for destinations the logger opens (default true: an emitted event survives a crash). */
+  sync?: boolean;
+  /** End a destination you passed in on `close()` (default false; destinations the logger opened are always closed). */
+  closeDestination?: boolean;
+  /** Invalid input: `'record'` writes AUDIT_SCHEMA_VIOLATION (default), `'throw'` throws AuditValidationError. */
+  onInvalid?: 'record' | 'throw';
+  /** Extra dotted paths removed from every event and censored in violation originals. */
+  redact?: string[];
+  /** Chain signing (INTEGRITY.md). Default: from `AUDIT_TRAIL_SIGNING` etc., else off. `false` forces off. */
+  signing?: SigningOptions | false;
+  /** Use the active OpenTelemetry span's trace id when none is bound (default true). */
+  traceContext?: boolean;
+  /** Bound of `flush()` (default 5000 ms). */
+  flushTimeoutMs?: number;
+  /** Bound of `close()` (default 5000 ms). */
+  closeTimeoutMs?: number;
+  /** Errors from background checkpoints (default: process.emitWarning). */
+  onError?: (err: Error) => void;
+  /** Clock (tests). */
+  now?: () => Date;
+}
+
+function configIssues(what: string, issues: { path: PropertyKey[]; message: string }[]): AuditConfigError {
+  return new AuditConfigError(`${what}: ${issues.map((i) => `${i.path.map(String).join('.') || '(root)'} ${i.message}`).join('; ')}`);
+}
+
+/**
+ * Creates an audit logger on a pino destination. Writes one validated JSON
+ * line per event (no pino keys), synchronously by default; signs a chain
+ * when configured, starting with AUDIT_CHAIN_OPEN. Throws AuditConfigError
+ * on unusable options, environment or keys.
+ */
+export function createAuditLogger(options: AuditLoggerOptions = {}): AuditLogger {
+  const env = options.env ?? process.env;
+  const producer = producerSchema.safeParse(producerFromEnv(env, options, SDK_VERSION));
+  if (!producer.success) throw configIssues('producer (service, version, instance)', producer.error.issues);
+  const found = options.runtime === false ? {} : { ...runtimeFromEnv(env), ...options.runtime };
+  const runtime = runtimeSchema.safeParse(found);
+  if (!runtime.success) throw configIssues('runtime fields (options or environment)', runtime.error.issues);
+  const signingOpts = options.signing === false ? undefined : (options.signing ?? signingFromEnv(env));
+  const signing = signingOpts ? resolveSigning(signingOpts) : undefined;
+  const redact = parseRedactPaths(options.redact);
+  const dest = openDestination(options.destination, options.sync ?? true);
+  const ctx = {
+    producer: producer.data,
+    ...(Object.keys(runtime.data).length ? { runtime: runtime.data } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  };
+  const onError = options.onError ?? ((err: Error) => process.emitWarning(err.message, { code: 'AUDIT_TRAIL_BACKGROUND' }));
+  const core = new LoggerCore(dest, ctx, signing, options.closeDestination ?? false, onError);
+  return new AuditLogger(core, {
+    onInvalid: options.onInvalid ?? 'record',
+    redact,
+    traceContext: options.traceContext ?? true,
+    flushTimeoutMs: options.flushTimeoutMs ?? 5000,
+    closeTimeoutMs: options.closeTimeoutMs ?? 5000,
+  });
+}

@@ -1,0 +1,135 @@
+import { AuditConfigError } from '../errors.js';
+
+/** What replaces a redacted value in the original kept by a violation record. */
+export const CENSOR = '[REDACTED]';
+
+/**
+ * Keys whose values are never logged, wherever they appear (compared
+ * lower-case with `-` and `_` removed): WebAuthn secrets and key material
+ * (W3C WebAuthn §5.2: attestationObject, clientDataJSON, authenticatorData,
+ * signature, the credential public key) and HTTP credentials.
+ */
+export const ALWAYS_REDACTED: readonly string[] = [
+  'attestationobject',
+  'clientdatajson',
+  'authenticatordata',
+  'signature',
+  'publickey',
+  'credentialpublickey',
+  'authorization',
+  'proxyauthorization',
+  'cookie',
+  'setcookie',
+  'password',
+  'secret',
+  'xapikey',
+];
+const always = new Set(ALWAYS_REDACTED);
+const normalise = (key: string) => key.toLowerCase().replace(/[-_]/g, '');
+
+/** A parsed redaction path: dotted segments, `*` matching any one key. */
+export type RedactPath = readonly string[];
+
+/** Parses user redaction paths (`"client_ip"`, `"webauthn.origin"`, `"headers.*"`). Paths come from code, never from input. */
+export function parseRedactPaths(paths: readonly string[] | undefined): RedactPath[] {
+  return (paths ?? []).map((p) => {
+    const segs = p.split('.');
+    if (!p || segs.some((s) => s.length === 0)) throw new AuditConfigError(`redact path ${JSON.stringify(p)} is not a dotted path`);
+    return segs;
+  });
+}
+
+/**
+ * `obj` without the values at `paths` (copies only along the paths; the
+ * caller's object is not mutated). Applied to every event before validation,
+ * so a deployment can refuse to log e.g. `client_ip` at all.
+ */
+export function removePaths<T>(obj: T, paths: readonly RedactPath[]): T {
+  let out: unknown = obj;
+  for (const path of paths) out = removeOne(out, path, 0);
+  return out as T;
+}
+
+function removeOne(node: unknown, path: RedactPath, i: number): unknown {
+  if (typeof node !== 'object' || node === null || Array.isArray(node)) return node;
+  const seg = path[i]!;
+  const src = node as Record<string, unknown>;
+  const keys = seg === '*' ? Object.keys(src) : Object.hasOwn(src, seg) ? [seg] : [];
+  if (keys.length === 0) return node;
+  const copy: Record<string, unknown> = { ...src };
+  for (const k of keys) {
+    if (i === path.length - 1) delete copy[k];
+    else copy[k] = removeOne(src[k], path, i + 1);
+  }
+  return copy;
+}
+
+const MAX_DEPTH = 8;
+const MAX_KEYS = 200;
+const MAX_STRING = 2048;
+
+/**
+ * A JSON-safe copy of untrusted input for a violation record: secret keys
+ * and user paths censored, cycles, functions, bigints, buffers and deep or
+ * huge values made harmless. Never throws.
+ */
+export function redactedCopy(value: unknown, paths: readonly RedactPath[] = []): unknown {
+  return copy(value, paths, [], new WeakSet(), 0);
+}
+
+function matchesPath(at: readonly string[], paths: readonly RedactPath[]): boolean {
+  return paths.some((p) => p.length === at.length && p.every((s, i) => s === '*' || s === at[i]));
+}
+
+function copy(value: unknown, paths: readonly RedactPath[], at: string[], seen: WeakSet<object>, depth: number): unknown {
+  switch (typeof value) {
+    case 'string':
+      return value.length > MAX_STRING ? `${value.slice(0, MAX_STRING)}...[${value.length} chars]` : value;
+    case 'number':
+      return Number.isFinite(value) ? value : String(value);
+    case 'boolean':
+      return value;
+    case 'bigint':
+      return `${value}n`;
+    case 'undefined':
+      return undefined;
+    case 'function':
+    case 'symbol':
+      return `[${typeof value}]`;
+  }
+  if (value === null) return null;
+  const obj = value as object;
+  if (seen.has(obj)) return '[Circular]';
+  if (depth >= MAX_DEPTH) return '[Too deep]';
+  if (ArrayBuffer.isView(obj) || obj instanceof ArrayBuffer) return `[Binary ${(obj as ArrayBuffer).byteLength} bytes]`;
+  if (obj instanceof Date) return Number.isNaN(obj.getTime()) ? 'Invalid Date' : obj.toISOString();
+  seen.add(obj);
+  let out: unknown;
+  if (Array.isArray(obj)) {
+    out = obj.slice(0, MAX_KEYS).map((v, i) => copy(v, paths, [...at, String(i)], seen, depth + 1));
+  } else {
+    const res: Record<string, unknown> = {};
+    let n = 0;
+    for (const key of Object.keys(obj)) {
+      if (n++ >= MAX_KEYS) {
+        res['[more keys]'] = Object.keys(obj).length - MAX_KEYS;
+        break;
+      }
+      const here = [...at, key];
+      if (always.has(normalise(key)) || matchesPath(here, paths)) {
+        res[key] = CENSOR;
+        continue;
+      }
+      let v: unknown;
+      try {
+        v = (obj as Record<string, unknown>)[key]; // a getter on hostile input may throw
+      } catch {
+        v = '[Unreadable]';
+      }
+      res[key] = copy(v, paths, here, seen, depth + 1);
+    }
+    out = res;
+  }
+  seen.delete(obj);
+  return out;
+}

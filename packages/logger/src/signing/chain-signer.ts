@@ -1,0 +1,101 @@
+import { randomBytes } from 'node:crypto';
+import { newEventId } from '@audit-trail/schema';
+import type { ResolvedSigning } from './config.js';
+import { assertSignable, jcs, MAC_PREFIX } from './canonical.js';
+import { evolveKey, hmacText, sharedRootKey } from './kdf.js';
+import { wrapRootKey, type WrappedKey } from './seal.js';
+
+/** The `chain` detail of AUDIT_CHAIN_OPEN: parameters binding for the whole chain. */
+export interface ChainOpenDetail {
+  mode: 'shared' | 'sealed';
+  checkpoint_interval_ms: number;
+  epoch_interval_ms: number;
+  epoch_max_events: number;
+  wrapped_key?: WrappedKey;
+}
+
+/**
+ * The producer side of one signed chain (INTEGRITY.md, format v1): a UUIDv7
+ * chain id, gap-free `seq` from 1, `prev` linking each record to the last,
+ * and an epoch key that evolves by time or record count, the old key
+ * buffer overwritten so a later compromise cannot re-sign past epochs.
+ */
+export class ChainSigner {
+  /** UUIDv7 drawn at start. */
+  readonly chainId = newEventId();
+  readonly kid: string;
+  /** What AUDIT_CHAIN_OPEN states about this chain. */
+  readonly openDetail: ChainOpenDetail;
+  /** seq of the last record signed (0 before the first). */
+  seq = 0;
+  epoch = 0;
+  private prev = '';
+  private key: Buffer;
+  private epochStartedAt: number;
+  private epochRecords = 0;
+
+  constructor(
+    private readonly cfg: ResolvedSigning,
+    private readonly now: () => number,
+  ) {
+    this.kid = cfg.kid;
+    this.openDetail = {
+      mode: cfg.mode,
+      checkpoint_interval_ms: cfg.checkpointIntervalMs,
+      epoch_interval_ms: cfg.epochIntervalMs,
+      epoch_max_events: cfg.epochMaxEvents,
+    };
+    if (cfg.mode === 'shared') {
+      this.key = sharedRootKey(cfg.secret!, this.chainId);
+    } else {
+      this.key = randomBytes(32);
+      this.openDetail.wrapped_key = wrapRootKey(this.key, cfg.publicKey!, this.chainId);
+    }
+    this.epochStartedAt = now();
+  }
+
+  /** Moves to the next epoch when its time or record budget is spent (also called by an idle timer). */
+  evolveIfDue(): void {
+    const elapsed = this.now() - this.epochStartedAt;
+    if (this.epochRecords >= this.cfg.epochMaxEvents || elapsed >= this.cfg.epochIntervalMs) this.evolve();
+  }
+
+  private evolve(): void {
+    const next = evolveKey(this.key, this.chainId, this.epoch + 1);
+    this.key.fill(0);
+    this.key = next;
+    this.epoch += 1;
+    this.epochRecords = 0;
+    this.epochStartedAt = this.now();
+  }
+
+  /**
+   * Adds `integrity` to a validated event and returns it. Throws (before
+   * consuming a seq) when the event holds a non-integer number.
+   */
+  sign<T extends Record<string, unknown>>(event: T): T {
+    assertSignable(event);
+    this.evolveIfDue();
+    const integrity: Record<string, unknown> = {
+      v: 1,
+      alg: 'HMAC-SHA256',
+      chain_id: this.chainId,
+      seq: this.seq + 1,
+      epoch: this.epoch,
+      kid: this.kid,
+      prev: this.prev,
+    };
+    // integrity has no mac yet, so the event itself is event' (no copies).
+    (event as Record<string, unknown>).integrity = integrity;
+    integrity.mac = hmacText(this.key, MAC_PREFIX, jcs(event));
+    this.seq += 1;
+    this.prev = integrity.mac as string;
+    this.epochRecords += 1;
+    return event;
+  }
+
+  /** Overwrites the current key; the signer is unusable afterwards. */
+  destroy(): void {
+    this.key.fill(0);
+  }
+}

@@ -1,0 +1,113 @@
+import type { KeyObject } from 'node:crypto';
+import { AuditConfigError } from '../errors.js';
+import { checkKid, parsePublicKey, parseSecret, readKeyFile } from './keys.js';
+
+/** Cadence of a chain (INTEGRITY.md defaults: 60 s checkpoints, 60 s or 10 000-record epochs). */
+export interface SigningTiming {
+  /** AUDIT_CHECKPOINT every this many ms, even when idle. Default 60 000. */
+  checkpointIntervalMs?: number;
+  /** The epoch key evolves after this many ms. Default 60 000. */
+  epochIntervalMs?: number;
+  /** ...or after this many records, whichever comes first. Default 10 000. */
+  epochMaxEvents?: number;
+}
+
+/** Shared mode: a configured secret (>= 32 bytes) named by `kid`. */
+export interface SharedSigningOptions extends SigningTiming {
+  mode: 'shared';
+  kid: string;
+  /** Base64/base64url text or raw bytes; at least 32 bytes. */
+  secret: string | Buffer;
+}
+
+/** Sealed (forward-secure) mode: a random root key per chain, wrapped to the verifier's X25519 public key. */
+export interface SealedSigningOptions extends SigningTiming {
+  mode: 'sealed';
+  /** Names the verifier's key pair. */
+  kid: string;
+  /** PEM, raw base64/base64url, or a KeyObject. */
+  publicKey: string | KeyObject;
+}
+
+/** How a logger signs its chain. */
+export type SigningOptions = SharedSigningOptions | SealedSigningOptions;
+
+/** {@link SigningOptions} after parsing keys and applying defaults. */
+export interface ResolvedSigning {
+  mode: 'shared' | 'sealed';
+  kid: string;
+  secret?: Buffer;
+  publicKey?: KeyObject;
+  checkpointIntervalMs: number;
+  epochIntervalMs: number;
+  epochMaxEvents: number;
+}
+
+/** Defaults from INTEGRITY.md. */
+export const SIGNING_DEFAULTS = { checkpointIntervalMs: 60_000, epochIntervalMs: 60_000, epochMaxEvents: 10_000 } as const;
+
+function positiveInt(value: number | undefined, fallback: number, name: string): number {
+  const v = value ?? fallback;
+  if (!Number.isSafeInteger(v) || v < 1) throw new AuditConfigError(`${name} must be a positive integer, got ${String(value)}`);
+  return v;
+}
+
+/** Validates signing options and parses their keys. Throws {@link AuditConfigError}. */
+export function resolveSigning(opts: SigningOptions): ResolvedSigning {
+  const kid = checkKid(opts.kid);
+  const timing = {
+    checkpointIntervalMs: positiveInt(opts.checkpointIntervalMs, SIGNING_DEFAULTS.checkpointIntervalMs, 'checkpointIntervalMs'),
+    epochIntervalMs: positiveInt(opts.epochIntervalMs, SIGNING_DEFAULTS.epochIntervalMs, 'epochIntervalMs'),
+    epochMaxEvents: positiveInt(opts.epochMaxEvents, SIGNING_DEFAULTS.epochMaxEvents, 'epochMaxEvents'),
+  };
+  if (opts.mode === 'shared') return { mode: 'shared', kid, secret: parseSecret(opts.secret, kid), ...timing };
+  if (opts.mode === 'sealed') return { mode: 'sealed', kid, publicKey: parsePublicKey(opts.publicKey), ...timing };
+  throw new AuditConfigError(`signing mode must be "shared" or "sealed", got ${JSON.stringify((opts as { mode: unknown }).mode)}`);
+}
+
+function envInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d+$/.test(raw)) throw new AuditConfigError(`${name} must be a positive integer`);
+  return Number(raw);
+}
+
+function valueOrFile(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const file = env[`${name}_FILE`];
+  if (file) return readKeyFile(file);
+  return env[name] || undefined;
+}
+
+/**
+ * Signing options from the environment, or undefined when
+ * `AUDIT_TRAIL_SIGNING` is unset or `off`:
+ *
+ * - `AUDIT_TRAIL_SIGNING` = `shared` | `sealed` | `off`
+ * - `AUDIT_TRAIL_KID` key id (rotate by giving new chains a new kid)
+ * - shared: `AUDIT_TRAIL_SECRET` or `AUDIT_TRAIL_SECRET_FILE` (base64, >= 32 bytes;
+ *   prefer the file, e.g. a Docker/Kubernetes secret mount)
+ * - sealed: `AUDIT_TRAIL_SEAL_PUBLIC_KEY` or `AUDIT_TRAIL_SEAL_PUBLIC_KEY_FILE`
+ * - `AUDIT_TRAIL_CHECKPOINT_INTERVAL_MS`, `AUDIT_TRAIL_EPOCH_INTERVAL_MS`, `AUDIT_TRAIL_EPOCH_MAX_EVENTS`
+ */
+export function signingFromEnv(env: NodeJS.ProcessEnv): SigningOptions | undefined {
+  const mode = env.AUDIT_TRAIL_SIGNING;
+  if (!mode || mode === 'off') return undefined;
+  const kid = env.AUDIT_TRAIL_KID;
+  if (!kid) throw new AuditConfigError('AUDIT_TRAIL_SIGNING is set but AUDIT_TRAIL_KID is not');
+  const timing = {
+    checkpointIntervalMs: envInt(env, 'AUDIT_TRAIL_CHECKPOINT_INTERVAL_MS'),
+    epochIntervalMs: envInt(env, 'AUDIT_TRAIL_EPOCH_INTERVAL_MS'),
+    epochMaxEvents: envInt(env, 'AUDIT_TRAIL_EPOCH_MAX_EVENTS'),
+  };
+  if (mode === 'shared') {
+    const secret = valueOrFile(env, 'AUDIT_TRAIL_SECRET');
+    if (!secret) throw new AuditConfigError('AUDIT_TRAIL_SIGNING=shared needs AUDIT_TRAIL_SECRET_FILE or AUDIT_TRAIL_SECRET');
+    return { mode, kid, secret, ...timing };
+  }
+  if (mode === 'sealed') {
+    const publicKey = valueOrFile(env, 'AUDIT_TRAIL_SEAL_PUBLIC_KEY');
+    if (!publicKey) throw new AuditConfigError('AUDIT_TRAIL_SIGNING=sealed needs AUDIT_TRAIL_SEAL_PUBLIC_KEY_FILE or AUDIT_TRAIL_SEAL_PUBLIC_KEY');
+    return { mode, kid, publicKey, ...timing };
+  }
+  throw new AuditConfigError(`AUDIT_TRAIL_SIGNING must be shared, sealed or off, got ${JSON.stringify(mode.slice(0, 20))}`);
+}

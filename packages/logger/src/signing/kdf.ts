@@ -1,0 +1,61 @@
+import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+
+/** HKDF `info` of the shared-mode root key (INTEGRITY.md, "Keys", mode 1). */
+export const INFO_CHAIN = 'audit-trail/chain';
+/** HKDF `info` prefix of the epoch evolution; the next epoch number follows in ASCII decimal. */
+export const INFO_EVOLVE = 'audit-trail/evolve';
+
+/** HKDF-SHA256 (RFC 5869) to 32 bytes; `salt` is the chain id's UTF-8 text. */
+function hkdf32(ikm: Buffer, chainId: string, info: string | Buffer): Buffer {
+  return Buffer.from(hkdfSync('sha256', ikm, Buffer.from(chainId, 'utf8'), info, 32));
+}
+
+/** Shared mode: `k0 = HKDF-SHA256(secret, salt = chain_id, info = "audit-trail/chain")`. */
+export function sharedRootKey(secret: Buffer, chainId: string): Buffer {
+  return hkdf32(secret, chainId, INFO_CHAIN);
+}
+
+/**
+ * `k(e+1) = HKDF-SHA256(k(e), salt = chain_id, info = "audit-trail/evolve" || e+1)`
+ * with e+1 written in ASCII decimal. The caller overwrites the old key (forward security).
+ */
+export function evolveKey(key: Buffer, chainId: string, nextEpoch: number): Buffer {
+  return hkdf32(key, chainId, INFO_EVOLVE + String(nextEpoch));
+}
+
+/** HMAC-SHA256 of `input`, base64url without padding (43 characters). */
+export function hmac(key: Buffer, input: Buffer): string {
+  return createHmac('sha256', key).update(input).digest('base64url');
+}
+
+/** HMAC-SHA256 over `prefix || text` (UTF-8) without building the concatenation, base64url. */
+export function hmacText(key: Buffer, prefix: string, text: string): string {
+  return createHmac('sha256', key).update(prefix, 'utf8').update(text, 'utf8').digest('base64url');
+}
+
+/** Constant-time comparison of two base64url MACs. */
+export function macEquals(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'base64url');
+  const y = Buffer.from(b, 'base64url');
+  return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);
+}
+
+/**
+ * The key of `epoch` derived from `k0`, re-using the nearest lower epoch
+ * already in `cache` (verifier side; epochs only move forward in a chain).
+ */
+export function epochKey(k0: Buffer, chainId: string, epoch: number, cache: Map<number, Buffer>): Buffer {
+  const hit = cache.get(epoch);
+  if (hit) return hit;
+  let from = 0;
+  let key = k0;
+  for (const [e, k] of cache) {
+    if (e < epoch && e > from) {
+      from = e;
+      key = k;
+    }
+  }
+  for (let e = from + 1; e <= epoch; e++) key = evolveKey(key, chainId, e);
+  cache.set(epoch, key);
+  return key;
+}

@@ -1,0 +1,76 @@
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { AuditConfigError } from '../errors.js';
+import { x25519PrivateFromRaw, x25519PublicFromRaw } from './seal.js';
+
+/** Shortest shared secret accepted (INTEGRITY.md: ">= 32 bytes"). */
+export const MIN_SECRET_BYTES = 32;
+
+const KID = /^[A-Za-z0-9._:-]{1,64}$/;
+const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
+
+/** Checks a key id: 1..64 of `A-Z a-z 0-9 . _ : -` (it is logged in every record). */
+export function checkKid(kid: string): string {
+  if (!KID.test(kid)) throw new AuditConfigError(`key id ${JSON.stringify(kid.slice(0, 80))} must be 1-64 characters of A-Z a-z 0-9 . _ : -`);
+  return kid;
+}
+
+/** Reads a key file, naming the file (never its content) in errors. */
+export function readKeyFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new AuditConfigError(`cannot read key file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+function decodeBase64(text: string, what: string): Buffer {
+  const t = text.trim();
+  if (!BASE64.test(t)) throw new AuditConfigError(`${what} must be base64 or base64url text`);
+  return Buffer.from(t, 'base64');
+}
+
+/**
+ * Parses a shared secret: base64 or base64url text (e.g. `openssl rand
+ * -base64 32`) decoding to at least 32 bytes. Buffers are taken as raw bytes.
+ */
+export function parseSecret(value: string | Buffer, kid: string): Buffer {
+  const bytes = typeof value === 'string' ? decodeBase64(value, `secret of key "${kid}"`) : Buffer.from(value);
+  if (bytes.length < MIN_SECRET_BYTES) {
+    throw new AuditConfigError(`secret of key "${kid}" has ${bytes.length} bytes; at least ${MIN_SECRET_BYTES} are required`);
+  }
+  return bytes;
+}
+
+function asX25519(key: KeyObject, what: string): KeyObject {
+  if (key.asymmetricKeyType !== 'x25519') throw new AuditConfigError(`${what} is a ${key.asymmetricKeyType} key, not X25519`);
+  return key;
+}
+
+/** Parses the verifier's X25519 public key: PEM (`openssl pkey -pubout`) or raw 32 bytes in base64/base64url. */
+export function parsePublicKey(value: string | KeyObject, what = 'sealing public key'): KeyObject {
+  if (typeof value !== 'string') return asX25519(value, what);
+  try {
+    if (value.includes('-----BEGIN')) return asX25519(createPublicKey(value), what);
+    const raw = decodeBase64(value, what);
+    if (raw.length !== 32) throw new AuditConfigError(`${what} must be 32 bytes, got ${raw.length}`);
+    return x25519PublicFromRaw(raw);
+  } catch (err) {
+    if (err instanceof AuditConfigError) throw err;
+    throw new AuditConfigError(`${what} is not a valid X25519 key: ${(err as Error).message}`);
+  }
+}
+
+/** Parses the verifier's X25519 private key: PEM (`openssl genpkey -algorithm x25519`) or raw 32 bytes in base64/base64url. */
+export function parsePrivateKey(value: string | KeyObject, what = 'sealing private key'): KeyObject {
+  if (typeof value !== 'string') return asX25519(value, what);
+  try {
+    if (value.includes('-----BEGIN')) return asX25519(createPrivateKey(value), what);
+    const raw = decodeBase64(value, what);
+    if (raw.length !== 32) throw new AuditConfigError(`${what} must be 32 bytes, got ${raw.length}`);
+    return x25519PrivateFromRaw(raw);
+  } catch (err) {
+    if (err instanceof AuditConfigError) throw err;
+    throw new AuditConfigError(`${what} is not a valid X25519 key (${(err as Error).message})`);
+  }
+}

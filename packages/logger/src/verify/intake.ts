@@ -1,0 +1,141 @@
+import { LOG_TYPE, MAX_EVENT_JSON_LENGTH, parseAuditEvent, TRANSPORT_FIELDS } from '@audit-trail/schema';
+import { signableProblem } from '../signing/canonical.js';
+import type { MacVerifier } from './chain-mac.js';
+import { projectionDiffs } from './projection.js';
+import type { Finding, VerifyRecord } from './types.js';
+
+/** A record that claims a chain position (has `integrity.chain_id` and `integrity.seq`); only what the checks need. */
+export interface ChainEntry {
+  index: number;
+  chainId: string;
+  seq: number;
+  epoch: number;
+  kid: string;
+  prev: string;
+  mac: string;
+  eventType: string;
+  time: number;
+  /** The `chain` detail of OPEN / CHECKPOINT / CLOSE records. */
+  chain?: Record<string, unknown>;
+  service?: string;
+  instance?: string;
+  /** The record without transport fields (what the MAC covers), until its MAC is checked. */
+  signed?: Record<string, unknown>;
+  /** MAC result once checked; undefined when no key allowed checking. */
+  macOk?: boolean;
+  location?: string;
+  eventId?: string;
+}
+
+/** An audit record without integrity. */
+export interface UnsignedEntry {
+  service?: string;
+  instance?: string;
+  time: number;
+  location?: string;
+  eventId?: string;
+}
+
+/** What the intake sorted out of the input. */
+export interface Intake {
+  chains: Map<string, ChainEntry[]>;
+  unsigned: UnsignedEntry[];
+  findings: Finding[];
+  records: number;
+  ignored: number;
+  newest: number;
+}
+
+const transport = new Set<string>(TRANSPORT_FIELDS);
+const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+
+/**
+ * Reads each record once: parses JSON text, strips transport fields, checks
+ * the schema (SCHEMA_INVALID), compares projection columns
+ * (PROJECTION_MISMATCH), hands chain records to the MAC verifier, and files
+ * them under their chain (a few fields each) or counts them as unsigned.
+ * JSON objects with neither `log_type: "security_audit"` nor `integrity` are
+ * other log lines and are skipped (counted).
+ */
+export function intake(records: Iterable<VerifyRecord>, macs: MacVerifier): Intake {
+  const out: Intake = { chains: new Map(), unsigned: [], findings: [], records: 0, ignored: 0, newest: Number.NaN };
+  let index = 0;
+  for (const rec of records) {
+    index++;
+    const location = rec.location;
+    let value = rec.event;
+    if (typeof value === 'string') {
+      if (value.length > MAX_EVENT_JSON_LENGTH) {
+        out.findings.push({ code: 'SCHEMA_INVALID', chain_id: null, seq: null, message: `line of ${value.length} characters exceeds ${MAX_EVENT_JSON_LENGTH}`, ...(location ? { location } : {}) });
+        continue;
+      }
+      try {
+        value = JSON.parse(value);
+      } catch {
+        out.findings.push({ code: 'SCHEMA_INVALID', chain_id: null, seq: null, message: 'not valid JSON', ...(location ? { location } : {}) });
+        continue;
+      }
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      out.findings.push({ code: 'SCHEMA_INVALID', chain_id: null, seq: null, message: 'not a JSON object', ...(location ? { location } : {}) });
+      continue;
+    }
+    const obj = value as Record<string, unknown>;
+    const integrity = obj.integrity as Record<string, unknown> | undefined;
+    if (obj.log_type !== LOG_TYPE && integrity === undefined) {
+      out.ignored++;
+      continue;
+    }
+    out.records++;
+    const signed = Object.fromEntries(Object.entries(obj).filter(([k]) => !transport.has(k)));
+    const parsed = parseAuditEvent(signed);
+    const time = Date.parse(str(obj.event_time) ?? '');
+    if (!Number.isNaN(time) && !(time <= out.newest)) out.newest = time;
+    const eventId = str(obj.event_id);
+    const chainId = typeof integrity === 'object' && integrity !== null ? str(integrity.chain_id) : undefined;
+    const seq = chainId ? integrity!.seq : undefined;
+    const at = { chain_id: chainId ?? null, seq: typeof seq === 'number' ? seq : null, ...(location ? { location } : {}), ...(eventId ? { event_id: eventId } : {}) };
+
+    if (!parsed.ok) {
+      const why = parsed.issues.slice(0, 3).map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ');
+      out.findings.push({ code: 'SCHEMA_INVALID', ...at, message: `fails the schema: ${why}` });
+    } else if (rec.columns) {
+      for (const d of projectionDiffs(parsed.event, rec.columns)) {
+        out.findings.push({ code: 'PROJECTION_MISMATCH', ...at, message: `column ${d.column} holds ${JSON.stringify(d.stored)} but the signed event says ${JSON.stringify(d.expected)}` });
+      }
+    }
+    if (chainId && Number.isSafeInteger(seq) && (seq as number) >= 1) {
+      const problem = signableProblem(signed);
+      if (problem) out.findings.push({ code: 'SCHEMA_INVALID', ...at, message: problem });
+      const producer = obj.producer as Record<string, unknown> | undefined;
+      const detail = obj.chain;
+      const entry: ChainEntry = {
+        index,
+        chainId,
+        seq: seq as number,
+        epoch: Number.isSafeInteger(integrity!.epoch) ? (integrity!.epoch as number) : -1,
+        kid: str(integrity!.kid) ?? '',
+        prev: str(integrity!.prev) ?? '',
+        mac: str(integrity!.mac) ?? '',
+        eventType: str(obj.event_type) ?? '',
+        time,
+        signed,
+        ...(typeof detail === 'object' && detail !== null ? { chain: detail as Record<string, unknown> } : {}),
+        ...(str(producer?.service) ? { service: str(producer?.service) } : {}),
+        ...(str(producer?.instance) ? { instance: str(producer?.instance) } : {}),
+        ...(location ? { location } : {}),
+        ...(eventId ? { eventId } : {}),
+      };
+      macs.offer(entry);
+      const list = out.chains.get(chainId);
+      if (list) list.push(entry);
+      else out.chains.set(chainId, [entry]);
+    } else if (integrity === undefined) {
+      const producer = obj.producer as Record<string, unknown> | undefined;
+      out.unsigned.push({ service: str(producer?.service), instance: str(producer?.instance), time, ...(location ? { location } : {}), ...(eventId ? { eventId } : {}) });
+    } else if (parsed.ok) {
+      out.findings.push({ code: 'SCHEMA_INVALID', ...at, message: 'integrity has no usable chain_id and seq' });
+    }
+  }
+  return out;
+}

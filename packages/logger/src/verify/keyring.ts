@@ -1,0 +1,67 @@
+import type { KeyObject } from 'node:crypto';
+import { dirname, resolve } from 'node:path';
+import { AuditConfigError } from '../errors.js';
+import { checkKid, parsePrivateKey, parseSecret, readKeyFile } from '../signing/keys.js';
+import type { VerifyKey, VerifyKeys } from './types.js';
+
+/** A verifier key after parsing. */
+export type ParsedKey = { secret: Buffer } | { privateKey: KeyObject };
+
+/** Parses every key of a {@link VerifyKeys} (throws AuditConfigError on a bad one). */
+export function parseKeys(keys: VerifyKeys): Map<string, ParsedKey> {
+  const entries = keys instanceof Map ? [...keys.entries()] : Object.entries(keys as Record<string, VerifyKey>);
+  const out = new Map<string, ParsedKey>();
+  for (const [kid, key] of entries) {
+    checkKid(kid);
+    if ('secret' in key) out.set(kid, { secret: parseSecret(key.secret, kid) });
+    else if ('privateKey' in key) out.set(kid, { privateKey: parsePrivateKey(key.privateKey, `private key of "${kid}"`) });
+    else throw new AuditConfigError(`key "${kid}" needs a secret or a privateKey`);
+  }
+  return out;
+}
+
+/**
+ * Reads a keyring file (JSON):
+ * `{"keys":[{"kid":"k1","secret_file":"k1.secret"},{"kid":"v1","private_key_file":"v1.pem"}]}`.
+ * Each entry has one of `secret`, `secret_file`, `private_key`, `private_key_file`;
+ * relative file names are resolved from the keyring's directory.
+ */
+export function loadKeyringFile(path: string): Map<string, VerifyKey> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readKeyFile(path));
+  } catch (err) {
+    if (err instanceof AuditConfigError) throw err;
+    throw new AuditConfigError(`keyring ${path} is not valid JSON`);
+  }
+  const list = (doc as { keys?: unknown })?.keys;
+  if (!Array.isArray(list)) throw new AuditConfigError(`keyring ${path} must be {"keys":[...]}`);
+  const out = new Map<string, VerifyKey>();
+  const file = (name: unknown) => readKeyFile(resolve(dirname(path), String(name)));
+  for (const e of list as Record<string, unknown>[]) {
+    const kid = checkKid(String(e?.kid ?? ''));
+    if (typeof e.secret === 'string') out.set(kid, { secret: e.secret });
+    else if (e.secret_file) out.set(kid, { secret: file(e.secret_file) });
+    else if (typeof e.private_key === 'string') out.set(kid, { privateKey: e.private_key });
+    else if (e.private_key_file) out.set(kid, { privateKey: file(e.private_key_file) });
+    else throw new AuditConfigError(`keyring ${path}: key "${kid}" needs secret, secret_file, private_key or private_key_file`);
+  }
+  return out;
+}
+
+/**
+ * Verifier keys from the environment: `AUDIT_TRAIL_KEYRING_FILE` (a keyring
+ * file), and/or one key named `AUDIT_TRAIL_KID` with `AUDIT_TRAIL_SECRET_FILE`
+ * / `AUDIT_TRAIL_SECRET` (shared) or `AUDIT_TRAIL_SEAL_PRIVATE_KEY_FILE` /
+ * `AUDIT_TRAIL_SEAL_PRIVATE_KEY` (sealed).
+ */
+export function keysFromEnv(env: NodeJS.ProcessEnv): Map<string, VerifyKey> {
+  const out = env.AUDIT_TRAIL_KEYRING_FILE ? loadKeyringFile(env.AUDIT_TRAIL_KEYRING_FILE) : new Map<string, VerifyKey>();
+  const kid = env.AUDIT_TRAIL_KID;
+  const secret = env.AUDIT_TRAIL_SECRET_FILE ? readKeyFile(env.AUDIT_TRAIL_SECRET_FILE) : env.AUDIT_TRAIL_SECRET;
+  const priv = env.AUDIT_TRAIL_SEAL_PRIVATE_KEY_FILE ? readKeyFile(env.AUDIT_TRAIL_SEAL_PRIVATE_KEY_FILE) : env.AUDIT_TRAIL_SEAL_PRIVATE_KEY;
+  if ((secret || priv) && !kid) throw new AuditConfigError('AUDIT_TRAIL_KID must name the key given in the environment');
+  if (kid && secret) out.set(kid, { secret });
+  else if (kid && priv) out.set(kid, { privateKey: priv });
+  return out;
+}

@@ -1,0 +1,42 @@
+import { COLUMNS, type AuditEvent } from '@audit-trail/schema';
+
+/** A projection column whose stored value differs from the value derived from the signed JSON. */
+export interface ProjectionDiff {
+  column: string;
+  stored: unknown;
+  expected: unknown;
+}
+
+const projected = COLUMNS.filter((c) => c.projection && c.from);
+const isTimestamp = (type: string) => type.startsWith('TIMESTAMP');
+const CASELESS = new Set(['event_id', 'chain_id']);
+
+function same(name: string, timestamp: boolean, expected: unknown, stored: unknown): boolean {
+  if (expected === null || expected === undefined) return stored === null || stored === undefined;
+  if (stored === null || stored === undefined) return false;
+  if (timestamp) {
+    const a = Date.parse(String(expected));
+    const b = stored instanceof Date ? stored.getTime() : Date.parse(String(stored));
+    // Columns keep milliseconds; an event time with more digits may be rounded by one.
+    return Math.abs(a - b) <= 1;
+  }
+  const x = String(expected);
+  const y = stored instanceof Date ? stored.toISOString() : String(stored);
+  return CASELESS.has(name) ? x.toLowerCase() === y.toLowerCase() : x === y;
+}
+
+/**
+ * Compares the analyst-facing columns stored beside a signed event with what
+ * the schema's `COLUMNS[].from` derives from that event (the same function
+ * the sink used to write them). Only columns present in `columns` are
+ * compared, so a reader may select a subset.
+ */
+export function projectionDiffs(event: AuditEvent, columns: Record<string, unknown>): ProjectionDiff[] {
+  const diffs: ProjectionDiff[] = [];
+  for (const c of projected) {
+    if (!Object.hasOwn(columns, c.name)) continue;
+    const expected = c.from!(event, { raw: '' }) ?? null;
+    if (!same(c.name, isTimestamp(c.type.postgres), expected, columns[c.name])) diffs.push({ column: c.name, stored: columns[c.name], expected });
+  }
+  return diffs;
+}

@@ -1,0 +1,94 @@
+import type { KeyObject } from 'node:crypto';
+
+/** Every finding code of INTEGRITY.md ("Verifier findings"), in its order. */
+export const FINDING_CODES = [
+  'MAC_INVALID',
+  'CHAIN_BREAK',
+  'SEQ_GAP',
+  'SEQ_DUPLICATE',
+  'REORDERED',
+  'EPOCH_REGRESSION',
+  'UNSIGNED_IN_SIGNED_CHAIN',
+  'TAIL_TRUNCATED',
+  'CHECKPOINT_MISSING',
+  'KEY_UNKNOWN',
+  'SCHEMA_INVALID',
+  'PROJECTION_MISMATCH',
+] as const;
+
+/** One of {@link FINDING_CODES}. */
+export type FindingCode = (typeof FINDING_CODES)[number];
+
+/** One problem: its code, the chain and seq it concerns (null when unknown), and where it was read. */
+export interface Finding {
+  code: FindingCode;
+  chain_id: string | null;
+  seq: number | null;
+  message: string;
+  /** `file:line` or a database row reference, as given in the input. */
+  location?: string;
+  event_id?: string;
+}
+
+/**
+ * One stored record to verify. `event` is the parsed NDJSON object or its
+ * JSON text (the `event_json` column). `columns` are the database columns
+ * stored beside it; given, the projection columns (COLUMNS with
+ * `projection: true`) are compared with the signed JSON (PROJECTION_MISMATCH).
+ */
+export interface VerifyRecord {
+  event: unknown;
+  location?: string;
+  columns?: Record<string, unknown>;
+}
+
+/** A verifier key: the shared secret, or the X25519 private key of sealed mode. */
+export type VerifyKey = { secret: Buffer | string } | { privateKey: KeyObject | string };
+
+/** Keys by `kid`. Several kids verify chains across key rotation. */
+export type VerifyKeys = ReadonlyMap<string, VerifyKey> | Readonly<Record<string, VerifyKey>>;
+
+/** Options of verifyChain. */
+export interface VerifyOptions {
+  /**
+   * Reference time for open chains: an open chain whose last checkpoint is
+   * older than interval + slack before it gets CHECKPOINT_MISSING. Default:
+   * the newest `event_time` in the input ("before the newest record").
+   */
+  asOf?: Date;
+  /** Slack added to the chain's checkpoint interval (default: half the interval). */
+  checkpointSlackMs?: number;
+  /** Report REORDERED when a chain's records are not in seq order in the input (default true; files are in write order). */
+  checkOrder?: boolean;
+}
+
+/** One line of the report per chain. */
+export interface ChainSummary {
+  chain_id: string;
+  kid: string | null;
+  mode: 'shared' | 'sealed' | null;
+  service: string | null;
+  instance: string | null;
+  records: number;
+  first_seq: number;
+  last_seq: number;
+  first_time: string | null;
+  last_time: string | null;
+  closed: boolean;
+  last_epoch: number;
+  findings: number;
+  ok: boolean;
+}
+
+/** What verifyChain returns; `ok` is false when there is any finding. */
+export interface VerifyReport {
+  ok: boolean;
+  findings: Finding[];
+  chains: ChainSummary[];
+  /** Records read (audit records, signed or not). */
+  records: number;
+  /** Audit records without integrity that belong to no signed chain. */
+  unsigned: number;
+  /** JSON objects that are not audit records (other log lines), skipped. */
+  ignored: number;
+}

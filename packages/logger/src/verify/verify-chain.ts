@@ -1,0 +1,66 @@
+import { checkChain } from './chain-check.js';
+import { MacVerifier } from './chain-mac.js';
+import { intake, type UnsignedEntry } from './intake.js';
+import { parseKeys } from './keyring.js';
+import type { ChainSummary, Finding, VerifyKeys, VerifyOptions, VerifyRecord, VerifyReport } from './types.js';
+
+/**
+ * Verifies signed chains (INTEGRITY.md, format v1) in stored records, from
+ * NDJSON files or database rows alike, and reports every finding with its
+ * code, chain and seq, plus a summary per chain. Records of several chains
+ * may be mixed in any order. Throws AuditConfigError only for unusable keys;
+ * problems in the records are findings, never exceptions.
+ */
+export function verifyChain(records: Iterable<VerifyRecord>, keys: VerifyKeys, options: VerifyOptions = {}): VerifyReport {
+  const macs = new MacVerifier(parseKeys(keys));
+  const input = intake(records, macs);
+  const asOf = options.asOf?.getTime() ?? (Number.isNaN(input.newest) ? Date.now() : input.newest);
+  const findings: Finding[] = [...input.findings];
+  const chains: ChainSummary[] = [];
+  for (const [chainId, entries] of input.chains) {
+    const r = checkChain(chainId, entries, macs, { ...options, asOf });
+    for (const f of r.findings) findings.push(f);
+    chains.push(r.summary);
+  }
+  const unsigned = claimUnsigned(input.unsigned, chains, findings);
+  // A chain is clean only if no finding at all names it (schema and projection findings included).
+  for (const c of chains) {
+    c.findings = findings.filter((f) => f.chain_id === c.chain_id).length;
+    c.ok = c.findings === 0;
+  }
+  return { ok: findings.length === 0, findings, chains, records: input.records, unsigned, ignored: input.ignored };
+}
+
+/**
+ * UNSIGNED_IN_SIGNED_CHAIN: an unsigned record claiming the producer (same
+ * service and instance) of a signed chain, dated within that chain's life
+ * (open chains: from their first record on). A downgrade to unsigned must
+ * not pass as an ordinary unsigned event. Returns how many unsigned records
+ * belong to no chain.
+ */
+function claimUnsigned(unsigned: UnsignedEntry[], chains: ChainSummary[], findings: Finding[]): number {
+  let free = 0;
+  for (const u of unsigned) {
+    const owner = chains.find(
+      (c) =>
+        c.service === (u.service ?? null) &&
+        c.instance === (u.instance ?? null) &&
+        c.first_time !== null &&
+        u.time >= Date.parse(c.first_time) &&
+        (!c.closed || (c.last_time !== null && u.time <= Date.parse(c.last_time))),
+    );
+    if (!owner) {
+      free++;
+      continue;
+    }
+    findings.push({
+      code: 'UNSIGNED_IN_SIGNED_CHAIN',
+      chain_id: owner.chain_id,
+      seq: null,
+      message: `record without integrity claims producer ${owner.service}/${owner.instance ?? '-'} of this signed chain`,
+      ...(u.location ? { location: u.location } : {}),
+      ...(u.eventId ? { event_id: u.eventId } : {}),
+    });
+  }
+  return free;
+}

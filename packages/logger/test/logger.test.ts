@@ -1,0 +1,199 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { LOG_TYPE, parseAuditEvent, SCHEMA_VERSION } from '@audit-trail/schema';
+import { describe, expect, it } from 'vitest';
+import { AuditClosedError, AuditConfigError, AuditValidationError, createAuditLogger } from '../src/index.js';
+import { authFailure, codes, lines, SECRET, tmpDir, verifyLines } from './helpers.js';
+
+const base = { service: 'api', runtime: false as const };
+
+function fileLogger(extra: Parameters<typeof createAuditLogger>[0] = {}) {
+  const file = join(tmpDir(), 'audit.ndjson');
+  return { file, log: createAuditLogger({ ...base, destination: file, ...extra }) };
+}
+
+describe('createAuditLogger: writing events', () => {
+  it('writes exactly the validated event as one line, synchronously, with the envelope filled in', () => {
+    const { file, log } = fileLogger({ version: '1.2.3', instance: 'api-7' });
+    const ev = log.webauthnAuthFailure(authFailure());
+    const ls = lines(file); // read before any flush: sync by default
+    expect(ls).toHaveLength(1);
+    const obj = JSON.parse(ls[0]!);
+    expect(obj).toEqual(ev);
+    expect(obj).toMatchObject({ log_type: LOG_TYPE, schema_version: SCHEMA_VERSION, event_type: 'WEBAUTHN_AUTH_FAILURE', outcome: 'failure', severity: 3 });
+    expect(obj.producer).toEqual({ service: 'api', version: '1.2.3', sdk_version: '0.1.0', instance: 'api-7' });
+    expect(obj.event_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/);
+    for (const k of ['level', 'time', 'pid', 'hostname', 'msg']) expect(obj).not.toHaveProperty(k);
+    expect(parseAuditEvent(ls[0]!).ok).toBe(true);
+  });
+
+  it('has a typed helper per event type and a generic emit', () => {
+    const { file, log } = fileLogger();
+    log.webauthnRegSuccess({ user_id: 'u', webauthn: { credential_id: 'AAAA' } });
+    log.webauthnRegFailure({ error: { code: 'X', message: 'm' }, webauthn: { failure_stage: 'attestation' } });
+    log.webauthnAuthSuccess({ user_id: 'u', webauthn: { credential_id: 'AAAA', sign_count: 3, user_verified: true } });
+    log.webauthnAuthFailure(authFailure());
+    log.webauthnCounterRegression({ user_id: 'u', webauthn: { credential_id: 'AAAA', sign_count: 3, stored_sign_count: 9, signature_valid: true } });
+    log.containerExec({ container: { id: 'abcdefabcdef' }, process: { command_line: 'sh' } });
+    log.containerStart({ container: { id: 'abcdefabcdef' } });
+    log.containerStop({ container: { id: 'abcdefabcdef' } });
+    log.containerPrivileged({ container: { id: 'abcdefabcdef', privileged: true } });
+    log.emit({ event_type: 'CONTAINER_START', container: { id: '0123456789ab' } });
+    const types = lines(file).map((l) => JSON.parse(l).event_type);
+    expect(types).toEqual([
+      'WEBAUTHN_REG_SUCCESS', 'WEBAUTHN_REG_FAILURE', 'WEBAUTHN_AUTH_SUCCESS', 'WEBAUTHN_AUTH_FAILURE', 'WEBAUTHN_COUNTER_REGRESSION',
+      'CONTAINER_EXEC', 'CONTAINER_START', 'CONTAINER_STOP', 'CONTAINER_PRIVILEGED', 'CONTAINER_START',
+    ]);
+  });
+
+  it('writes to any stream you pass (a Writable here)', async () => {
+    const chunks: string[] = [];
+    const sink = new Writable({ write(c, _e, cb) { chunks.push(String(c)); cb(); } });
+    const log = createAuditLogger({ ...base, destination: sink });
+    log.containerStart({ container: { id: 'abcdefabcdef' } });
+    await log.flush();
+    expect(chunks.join('').split('\n').filter(Boolean)).toHaveLength(1);
+  });
+});
+
+describe('child loggers and context', () => {
+  it('binds validated fields; the draft wins; nested objects merge', () => {
+    const { file, log } = fileLogger({ runtime: { swarm_node: 'n1' } });
+    const child = log.child({ correlation: { request_id: 'r1', session_id: 's1' }, user_id: 'u1', client_ip: '198.51.100.2' });
+    const grandchild = child.child({ correlation: { request_id: 'r2' } });
+    grandchild.webauthnAuthFailure({ ...authFailure('u9'), runtime: { k8s_pod: 'p' } } as never);
+    const obj = JSON.parse(lines(file)[0]!);
+    expect(obj.correlation).toEqual({ request_id: 'r2', session_id: 's1' });
+    expect(obj.user_id).toBe('u9');
+    expect(obj.client_ip).toBe('203.0.113.7');
+    expect(obj.runtime).toEqual({ swarm_node: 'n1', k8s_pod: 'p' });
+  });
+
+  it('refuses invalid or unknown bindings with AuditValidationError', () => {
+    const { log } = fileLogger();
+    expect(() => log.child({ client_ip: 'nope' })).toThrowError(AuditValidationError);
+    try {
+      log.child({ level: 10 } as never);
+      expect.unreachable();
+    } catch (err) {
+      expect((err as AuditValidationError).code).toBe('AUDIT_VALIDATION');
+      expect((err as AuditValidationError).issues[0]!.path).toBe('level');
+    }
+  });
+
+  it('takes runtime fields from the environment (Swarm templates, K8s downward API, Docker hostname)', () => {
+    const file = join(tmpDir(), 'a.ndjson');
+    const env = { SWARM_NODE: 'node-1', SWARM_SERVICE: 'web', SWARM_TASK_ID: 'tsk1', POD_NAMESPACE: 'prod', K8S_POD_NAME: 'web-0', HOSTNAME: '0123456789ab', AUDIT_TRAIL_SERVICE: 'svc-env' };
+    const log = createAuditLogger({ env, destination: file, runtime: { k8s_node: 'kn' } });
+    const ev = log.containerStart({ container: { id: 'abcdefabcdef' } });
+    expect(ev.runtime).toEqual({ container_id: '0123456789ab', swarm_node: 'node-1', swarm_service: 'web', swarm_task_id: 'tsk1', k8s_namespace: 'prod', k8s_pod: 'web-0', k8s_node: 'kn' });
+    expect(ev.producer).toMatchObject({ service: 'svc-env', instance: '0123456789ab' });
+  });
+
+  it('rejects unusable configuration with AuditConfigError', () => {
+    expect(() => createAuditLogger({ env: {}, destination: join(tmpDir(), 'x') })).toThrowError(AuditConfigError);
+    expect(() => createAuditLogger({ ...base, env: { SWARM_NODE: 'bad\nnode' }, runtime: undefined, destination: join(tmpDir(), 'x') })).toThrowError(/runtime/);
+    expect(() => createAuditLogger({ ...base, destination: join(tmpDir(), 'x'), signing: { mode: 'shared', kid: 'k1', secret: 'c2hvcnQ=' } })).toThrowError(/at least 32 are required/);
+    expect(() => createAuditLogger({ ...base, destination: join(tmpDir(), 'x'), signing: { mode: 'shared', kid: 'bad kid', secret: SECRET } })).toThrowError(AuditConfigError);
+    expect(() => createAuditLogger({ ...base, destination: join(tmpDir(), 'x'), env: { AUDIT_TRAIL_SIGNING: 'shared' } })).toThrowError(/AUDIT_TRAIL_KID/);
+  });
+});
+
+describe('invalid input never disappears', () => {
+  const hostile = {
+    event_type: 'WEBAUTHN_AUTH_FAILURE',
+    user_id: 'u1',
+    client_ip: 'not-an-ip',
+    error: { code: 'X', message: 'm' },
+    webauthn: { failure_stage: 'signature' },
+    attestationObject: 'o2NmbXRkbm9uZWdhdHRTdG10oGhhdXRoRGF0YV',
+    response: { clientDataJSON: 'eyJ0eXBlIjoid2ViYXV0aG4uZ2V0In0', signature: 'MEUCIQ', publicKey: 'pQECAyYgASFYIA', userHandle: 'dTE' },
+    headers: { Authorization: 'Bearer s3cr3t-token', cookie: 'sid=abcdef', 'x-trace': 'keep' },
+    custom: { ssn: '123-45-6789' },
+  };
+
+  it('writes AUDIT_SCHEMA_VIOLATION with the issues and the redacted original (default)', () => {
+    const { file, log } = fileLogger({ redact: ['custom.ssn'] });
+    const ev = log.emit(hostile as never);
+    expect(ev.event_type).toBe('AUDIT_SCHEMA_VIOLATION');
+    const line = lines(file)[0]!;
+    const obj = JSON.parse(line);
+    expect(obj.violation.attempted_event_type).toBe('WEBAUTHN_AUTH_FAILURE');
+    expect(obj.violation.issues.map((i: { path: string }) => i.path)).toEqual(expect.arrayContaining(['client_ip', 'attestationObject']));
+    for (const secret of ['o2NmbXRk', 'eyJ0eXBl', 'MEUCIQ', 'pQECAyYg', 's3cr3t', 'sid=abcdef', '123-45-6789']) expect(line).not.toContain(secret);
+    const original = JSON.parse(obj.violation.original);
+    expect(original.headers).toEqual({ Authorization: '[REDACTED]', cookie: '[REDACTED]', 'x-trace': 'keep' });
+    expect(original.custom.ssn).toBe('[REDACTED]');
+    expect(original.user_id).toBe('u1');
+  });
+
+  it("throws AuditValidationError with onInvalid: 'throw' and writes nothing", () => {
+    const { file, log } = fileLogger({ onInvalid: 'throw' });
+    let caught: unknown;
+    try {
+      log.emit(hostile as never);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(AuditValidationError);
+    expect((caught as AuditValidationError).code).toBe('AUDIT_VALIDATION');
+    expect((caught as AuditValidationError).issues.some((i) => i.path === 'client_ip')).toBe(true);
+    expect((caught as Error).message).not.toContain('s3cr3t');
+    expect(readFileSync(file, 'utf8')).toBe('');
+  });
+
+  it('refuses keys the logger owns instead of dropping them', () => {
+    const { file, log } = fileLogger();
+    log.emit({ ...authFailure(), event_type: 'WEBAUTHN_AUTH_FAILURE', msg: 'hello' } as never);
+    log.emit({ event_type: 'AUDIT_CHAIN_OPEN', chain: {} } as never);
+    log.emit(null as never);
+    const out = lines(file).map((l) => JSON.parse(l));
+    expect(out.map((o) => o.event_type)).toEqual(['AUDIT_SCHEMA_VIOLATION', 'AUDIT_SCHEMA_VIOLATION', 'AUDIT_SCHEMA_VIOLATION']);
+    expect(out[0].violation.issues[0].path).toBe('msg');
+    expect(out[1].violation.issues[0].message).toMatch(/written by the logger/);
+  });
+
+  it('removes user redact paths from valid events', () => {
+    const { log } = fileLogger({ redact: ['client_ip', 'webauthn.credential_id'] });
+    const ev = log.webauthnAuthFailure(authFailure()) as Record<string, any>;
+    expect(ev.client_ip).toBeUndefined();
+    expect(ev.webauthn.credential_id).toBeUndefined();
+    expect(ev.user_id).toBe('user-1');
+  });
+});
+
+describe('lifecycle and signing configuration', () => {
+  it('emit after close throws AuditClosedError', async () => {
+    const { log } = fileLogger();
+    await log.close();
+    expect(() => log.webauthnAuthFailure(authFailure())).toThrowError(AuditClosedError);
+    await log.close(); // idempotent
+  });
+
+  it('writes checkpoints on its interval even when idle', async () => {
+    const { file, log } = fileLogger({ signing: { mode: 'shared', kid: 'k1', secret: SECRET, checkpointIntervalMs: 20 } });
+    while (lines(file).filter((l) => l.includes('"AUDIT_CHECKPOINT"')).length < 2) await new Promise((r) => setTimeout(r, 10));
+    await log.close();
+    const ls = lines(file);
+    expect(JSON.parse(ls[0]!).event_type).toBe('AUDIT_CHAIN_OPEN');
+    expect(JSON.parse(ls.at(-1)!).event_type).toBe('AUDIT_CHAIN_CLOSE');
+    // Generous slack: this test is about the timer firing while idle, not about its punctuality under load.
+    expect(codes(verifyLines(ls, { k1: { secret: SECRET } }, { checkpointSlackMs: 600_000 }))).toEqual([]);
+  });
+
+  it('reads signing keys from environment files', async () => {
+    const dir = tmpDir();
+    writeFileSync(join(dir, 'k.b64'), `${SECRET}\n`);
+    const env = { AUDIT_TRAIL_SIGNING: 'shared', AUDIT_TRAIL_KID: 'k-env', AUDIT_TRAIL_SECRET_FILE: join(dir, 'k.b64'), AUDIT_TRAIL_EPOCH_MAX_EVENTS: '2' };
+    const { file, log } = fileLogger({ env });
+    log.webauthnAuthFailure(authFailure());
+    log.webauthnAuthFailure(authFailure());
+    await log.close();
+    const ls = lines(file);
+    expect(JSON.parse(ls[1]!).integrity).toMatchObject({ kid: 'k-env', seq: 2 });
+    expect(JSON.parse(ls[0]!).chain.epoch_max_events).toBe(2);
+    expect(codes(verifyLines(ls, { 'k-env': { secret: SECRET } }))).toEqual([]);
+    expect(() => fileLogger({ env: { ...env, AUDIT_TRAIL_SECRET_FILE: join(dir, 'missing') } })).toThrowError(/cannot read key file/);
+  });
+});

@@ -1,0 +1,121 @@
+import { join } from 'node:path';
+import { INSERT_COLUMNS, parseAuditEvent, toRow } from '@audit-trail/schema';
+import { describe, expect, it } from 'vitest';
+import { createAuditLogger, generateSealingKeyPair, verifyChain, type VerifyRecord } from '../src/index.js';
+import { signedChain } from './chain-fixture.js';
+import { authFailure, codes, fakeClock, lines, SECRET, SECRET2, tmpDir, verifyLines } from './helpers.js';
+
+describe('clean logs verify', () => {
+  it('across several chains in one file (process restarts)', async () => {
+    const file = join(tmpDir(), 'audit.ndjson');
+    for (let run = 0; run < 3; run++) {
+      const log = createAuditLogger({ service: 'api', destination: file, runtime: false, signing: { mode: 'shared', kid: 'k1', secret: SECRET } });
+      log.webauthnAuthFailure(authFailure());
+      await log.close();
+    }
+    const r = verifyLines(lines(file), { k1: { secret: SECRET } });
+    expect(codes(r)).toEqual([]);
+    expect(r.chains).toHaveLength(3);
+    expect(r.chains.every((c) => c.closed && c.records === 3)).toBe(true);
+  });
+
+  it('across key rotation: old chains keep verifying with their kid', async () => {
+    const a = await signedChain({ events: 2, signing: { kid: 'k1', secret: SECRET } });
+    const b = await signedChain({ events: 2, signing: { kid: 'k2', secret: SECRET2 } });
+    const both = { k1: { secret: SECRET }, k2: { secret: SECRET2 } };
+    const r = verifyLines([...a, ...b], both);
+    expect(codes(r)).toEqual([]);
+    expect(r.chains.map((c) => c.kid).sort()).toEqual(['k1', 'k2']);
+    expect(codes(verifyLines([...a, ...b], { k2: { secret: SECRET2 } }))).toEqual(['KEY_UNKNOWN']);
+  });
+
+  it('across epochs by record count', async () => {
+    const ls = await signedChain({ events: 25, signing: { epochMaxEvents: 4 } });
+    const r = verifyLines(ls, { k1: { secret: SECRET } });
+    expect(codes(r)).toEqual([]);
+    expect(r.chains[0]!.last_epoch).toBe(6);
+    const epochs = ls.map((l) => JSON.parse(l).integrity.epoch as number);
+    expect(epochs.slice(0, 5)).toEqual([0, 0, 0, 0, 1]);
+  });
+
+  it('across epochs by time, the new epoch stated in the first record that uses it', async () => {
+    const file = join(tmpDir(), 'audit.ndjson');
+    const clock = fakeClock();
+    const log = createAuditLogger({
+      service: 'api',
+      destination: file,
+      runtime: false,
+      now: clock.now,
+      signing: { mode: 'shared', kid: 'k1', secret: SECRET, epochIntervalMs: 10_000, checkpointIntervalMs: 60_000 },
+    });
+    for (let i = 0; i < 5; i++) {
+      clock.advance(6_000);
+      log.webauthnAuthFailure(authFailure());
+    }
+    await log.close();
+    const ls = lines(file);
+    expect(ls.map((l) => JSON.parse(l).integrity.epoch)).toEqual([0, 0, 1, 1, 2, 2, 2]);
+    expect(codes(verifyLines(ls, { k1: { secret: SECRET } }))).toEqual([]);
+  });
+
+  it('sealed mode verifies only with the verifier private key', async () => {
+    const verifier = generateSealingKeyPair();
+    const other = generateSealingKeyPair();
+    const ls = await signedChain({ events: 5, signing: { mode: 'sealed', kid: 'v1', publicKey: verifier.publicKey, epochMaxEvents: 2 } as never });
+    const open = JSON.parse(ls[0]!);
+    expect(open.chain.mode).toBe('sealed');
+    expect(open.chain.wrapped_key.alg).toBe('X25519-HKDF-SHA256-A256GCM');
+    expect(JSON.stringify(open)).not.toContain(verifier.privateKey);
+    const ok = verifyLines(ls, { v1: { privateKey: verifier.privateKey } });
+    expect(codes(ok)).toEqual([]);
+    expect(ok.chains[0]!.mode).toBe('sealed');
+    const wrong = verifyLines(ls, { v1: { privateKey: other.privateKey } });
+    expect(codes(wrong)).toEqual(['MAC_INVALID']);
+    expect(wrong.findings[0]!.message).toMatch(/does not open/);
+    expect(codes(verifyLines(ls, { v1: { secret: SECRET } }))).toEqual(['MAC_INVALID']);
+    expect(codes(verifyLines(ls, {}))).toEqual(['KEY_UNKNOWN']);
+  });
+
+  it('sealed mode verifies when records arrive before their AUDIT_CHAIN_OPEN (unordered database rows)', async () => {
+    const verifier = generateSealingKeyPair();
+    const ls = await signedChain({ events: 4, signing: { mode: 'sealed', kid: 'v1', publicKey: verifier.publicKey } as never });
+    const reversed = [...ls].reverse();
+    const keys = { v1: { privateKey: verifier.privateKey } };
+    expect(codes(verifyLines(reversed, keys, { checkOrder: false }))).toEqual([]);
+    const bad = JSON.parse(reversed[0]!);
+    bad.chain.reason = 'edited';
+    reversed[0] = JSON.stringify(bad);
+    expect(codes(verifyLines(reversed, keys, { checkOrder: false }))).toEqual(['MAC_INVALID']);
+    expect(codes(verifyLines(ls.slice(1), keys))).toEqual(['KEY_UNKNOWN', 'SEQ_GAP']);
+  });
+
+  it('sealed mode: a forged wrapped key in AUDIT_CHAIN_OPEN is a MAC_INVALID', async () => {
+    const verifier = generateSealingKeyPair();
+    const ls = await signedChain({ events: 2, signing: { mode: 'sealed', kid: 'v1', publicKey: verifier.publicKey } as never });
+    const open = JSON.parse(ls[0]!);
+    const iv = Buffer.from(open.chain.wrapped_key.iv, 'base64url');
+    iv[0]! ^= 1;
+    open.chain.wrapped_key.iv = iv.toString('base64url');
+    ls[0] = JSON.stringify(open);
+    expect(codes(verifyLines(ls, { v1: { privateKey: verifier.privateKey } }))).toEqual(['MAC_INVALID']);
+  });
+
+  it('database rows: projection columns are checked against the signed JSON (PROJECTION_MISMATCH)', async () => {
+    const ls = await signedChain({ events: 3 });
+    const names = INSERT_COLUMNS.map((c) => c.name);
+    const rows: VerifyRecord[] = ls.map((line, i) => {
+      const parsed = parseAuditEvent(line);
+      if (!parsed.ok) throw new Error('fixture invalid');
+      const values = toRow(parsed.event, { raw: line });
+      return { event: line, location: `row ${i + 1}`, columns: Object.fromEntries(names.map((n, j) => [n, values[j]])) };
+    });
+    expect(codes(verifyChain(rows, { k1: { secret: SECRET } }))).toEqual([]);
+    rows[2]!.columns!.user_id = 'someone-else';
+    rows[3]!.columns!.event_timestamp = new Date(Date.parse(String(rows[3]!.columns!.event_timestamp)) + 1);
+    const r = verifyChain(rows, { k1: { secret: SECRET } });
+    expect(codes(r)).toEqual(['PROJECTION_MISMATCH']);
+    expect(r.findings[0]).toMatchObject({ seq: 3, location: 'row 3' });
+    rows[3]!.columns!.event_timestamp = new Date(Date.parse(String(rows[3]!.columns!.event_timestamp)) + 5000);
+    expect(codes(verifyChain(rows, { k1: { secret: SECRET } }))).toEqual(['PROJECTION_MISMATCH', 'PROJECTION_MISMATCH']);
+  });
+});

@@ -1,0 +1,202 @@
+import { describe, expect, it } from 'vitest';
+import { evolveKey, hmac, sharedRootKey } from '../src/signing/kdf.js';
+import { macInput } from '../src/signing/canonical.js';
+import { createAuditLogger } from '../src/index.js';
+import { signedChain } from './chain-fixture.js';
+import { authFailure, codes, fakeClock, SECRET, SECRET2, tmpDir, lines, verifyLines } from './helpers.js';
+import { join } from 'node:path';
+
+const keys = { k1: { secret: SECRET } };
+const parse = (l: string) => JSON.parse(l) as Record<string, any>;
+
+/** Re-computes a record's MAC with the shared secret, as an attacker holding it could. */
+function resign(rec: Record<string, any>, secret = SECRET): string {
+  let key = sharedRootKey(Buffer.from(secret, 'base64'), rec.integrity.chain_id);
+  for (let e = 1; e <= rec.integrity.epoch; e++) key = evolveKey(key, rec.integrity.chain_id, e);
+  rec.integrity.mac = hmac(key, macInput(rec));
+  return JSON.stringify(rec);
+}
+
+describe('verifyChain detects tampering (INTEGRITY.md finding codes)', () => {
+  it('a clean chain has no findings and a summary', async () => {
+    const ls = await signedChain({ events: 6 });
+    const r = verifyLines(ls, keys);
+    expect(codes(r)).toEqual([]);
+    expect(r.ok).toBe(true);
+    expect(r.chains).toHaveLength(1);
+    expect(r.chains[0]).toMatchObject({ records: 8, first_seq: 1, last_seq: 8, closed: true, kid: 'k1', mode: 'shared', service: 'api', ok: true });
+  });
+
+  it('a field edited: MAC_INVALID at that seq', async () => {
+    const ls = await signedChain({ events: 6 });
+    const rec = parse(ls[3]!);
+    rec.user_id = 'someone-else';
+    ls[3] = JSON.stringify(rec);
+    const r = verifyLines(ls, keys);
+    expect(codes(r)).toEqual(['MAC_INVALID']);
+    expect(r.findings[0]).toMatchObject({ seq: 4, chain_id: rec.integrity.chain_id, location: 'test:4' });
+  });
+
+  it('a middle line deleted: SEQ_GAP', async () => {
+    const ls = await signedChain({ events: 6 });
+    ls.splice(3, 1);
+    const r = verifyLines(ls, keys);
+    expect(codes(r)).toEqual(['SEQ_GAP']);
+    expect(r.findings[0]!.seq).toBe(4);
+  });
+
+  it('the last lines deleted: TAIL_TRUNCATED at the close that names them', async () => {
+    const ls = await signedChain({ events: 6 });
+    ls.splice(5, 2); // events at seq 6 and 7; the CLOSE (seq 8) stays
+    const r = verifyLines(ls, keys);
+    expect(codes(r)).toEqual(['TAIL_TRUNCATED']);
+    expect(r.findings[0]!.seq).toBe(6);
+  });
+
+  it('the last lines before a checkpoint deleted: TAIL_TRUNCATED at the checkpoint', async () => {
+    const ls = await signedChain({ events: 6, checkpointAfter: 4 });
+    const cp = ls.findIndex((l) => parse(l).event_type === 'AUDIT_CHECKPOINT');
+    ls.splice(cp - 2, 2);
+    expect(codes(verifyLines(ls, keys))).toEqual(['TAIL_TRUNCATED']);
+  });
+
+  it('a tail deleted with its close: CHECKPOINT_MISSING once newer records exist', async () => {
+    const a = await signedChain({ events: 6, instance: 'api-1' });
+    const b = await signedChain({ events: 2, instance: 'api-2', start: Date.parse('2026-01-01T00:10:00Z') });
+    const cut = a.slice(0, 5);
+    const r = verifyLines([...cut, ...b], keys);
+    expect(codes(r)).toEqual(['CHECKPOINT_MISSING']);
+    expect(r.findings[0]).toMatchObject({ chain_id: parse(a[0]!).integrity.chain_id, seq: 6 });
+  });
+
+  it('no checkpoint within the interval: CHECKPOINT_MISSING', async () => {
+    const file = join(tmpDir(), 'a.ndjson');
+    const clock = fakeClock();
+    const log = createAuditLogger({ service: 'api', destination: file, now: clock.now, runtime: false, signing: { mode: 'shared', kid: 'k1', secret: SECRET } });
+    for (let i = 0; i < 4; i++) {
+      clock.advance(60_000);
+      log.webauthnAuthFailure(authFailure());
+    }
+    await log.close();
+    const r = verifyLines(lines(file), keys);
+    expect(codes(r)).toEqual(['CHECKPOINT_MISSING']);
+    expect(r.findings[0]!.seq).toBe(3);
+  });
+
+  it('two lines swapped: REORDERED', async () => {
+    const ls = await signedChain({ events: 6 });
+    [ls[2], ls[3]] = [ls[3]!, ls[2]!];
+    const r = verifyLines(ls, keys);
+    expect(codes(r)).toEqual(['REORDERED']);
+    expect(r.findings[0]!.seq).toBe(3);
+    expect(codes(verifyLines(ls, keys, { checkOrder: false }))).toEqual([]);
+  });
+
+  it('a line copied from another chain: SEQ_GAP in that chain, the host chain stays clean', async () => {
+    const a = await signedChain({ events: 6, instance: 'api-1' });
+    const b = await signedChain({ events: 6, instance: 'api-2' });
+    a.splice(4, 0, b[3]!);
+    const r = verifyLines(a, keys);
+    expect(codes(r)).toEqual(['SEQ_GAP']);
+    expect(r.findings[0]).toMatchObject({ chain_id: parse(b[3]!).integrity.chain_id, seq: 1 });
+    expect(r.chains.find((c) => c.chain_id === parse(a[0]!).integrity.chain_id)!.ok).toBe(true);
+  });
+
+  it('a line copied from another chain and renumbered to fit: MAC_INVALID, and the next link breaks', async () => {
+    const a = await signedChain({ events: 6, instance: 'api-1' });
+    const b = await signedChain({ events: 6, instance: 'api-2' });
+    const forged = parse(b[3]!);
+    const target = parse(a[3]!);
+    forged.integrity = { ...target.integrity, mac: forged.integrity.mac };
+    a[3] = JSON.stringify(forged);
+    const r = verifyLines(a, keys);
+    expect(codes(r)).toEqual(['CHAIN_BREAK', 'MAC_INVALID']);
+    expect(r.findings.map((f) => [f.code, f.seq])).toContainEqual(['MAC_INVALID', 4]);
+    expect(r.findings.map((f) => [f.code, f.seq])).toContainEqual(['CHAIN_BREAK', 5]);
+  });
+
+  it('an unsigned line inserted into a signed chain: UNSIGNED_IN_SIGNED_CHAIN', async () => {
+    const a = await signedChain({ events: 6 });
+    const file = join(tmpDir(), 'u.ndjson');
+    const mid = Date.parse(parse(a[3]!).event_time) + 10;
+    const u = createAuditLogger({ service: 'api', instance: 'api-1', destination: file, signing: false, runtime: false, now: () => new Date(mid) });
+    u.webauthnAuthSuccess({ user_id: 'mallory', webauthn: { credential_id: 'AAAA', sign_count: 1, user_verified: true } });
+    await u.close();
+    a.splice(4, 0, lines(file)[0]!);
+    const r = verifyLines(a, keys);
+    expect(codes(r)).toEqual(['UNSIGNED_IN_SIGNED_CHAIN']);
+    expect(r.findings[0]).toMatchObject({ chain_id: parse(a[0]!).integrity.chain_id, location: 'test:5' });
+  });
+
+  it('integrity stripped from a record: UNSIGNED_IN_SIGNED_CHAIN and SEQ_GAP', async () => {
+    const a = await signedChain({ events: 6 });
+    const rec = parse(a[3]!);
+    delete rec.integrity;
+    a[3] = JSON.stringify(rec);
+    expect(codes(verifyLines(a, keys))).toEqual(['SEQ_GAP', 'UNSIGNED_IN_SIGNED_CHAIN']);
+  });
+
+  it('a line replayed: SEQ_DUPLICATE', async () => {
+    const ls = await signedChain({ events: 6 });
+    ls.push(ls[2]!);
+    const r = verifyLines(ls, keys);
+    expect(codes(r)).toEqual(['SEQ_DUPLICATE']);
+    expect(r.findings[0]).toMatchObject({ seq: 3, location: 'test:9' });
+  });
+
+  it('a wrong key: one MAC_INVALID for the chain', async () => {
+    const ls = await signedChain({ events: 6 });
+    const r = verifyLines(ls, { k1: { secret: SECRET2 } });
+    expect(codes(r)).toEqual(['MAC_INVALID']);
+    expect(r.findings[0]!.message).toMatch(/wrong key/);
+  });
+
+  it('an unknown kid: KEY_UNKNOWN', async () => {
+    const ls = await signedChain({ events: 2 });
+    expect(codes(verifyLines(ls, { other: { secret: SECRET } }))).toEqual(['KEY_UNKNOWN']);
+  });
+
+  it('an epoch going backwards (re-signed with an older epoch key): EPOCH_REGRESSION', async () => {
+    const ls = await signedChain({ events: 6, signing: { epochMaxEvents: 2 } });
+    const last = parse(ls[ls.length - 1]!);
+    expect(last.integrity.epoch).toBeGreaterThan(1);
+    last.integrity.epoch = 0;
+    ls[ls.length - 1] = resign(last);
+    const r = verifyLines(ls, keys);
+    expect(codes(r)).toEqual(['EPOCH_REGRESSION']);
+    expect(r.findings[0]!.seq).toBe(8);
+  });
+
+  it('prev rewritten and re-signed: CHAIN_BREAK on both sides of the record', async () => {
+    const ls = await signedChain({ events: 6 });
+    const rec = parse(ls[4]!);
+    rec.integrity.prev = parse(ls[2]!).integrity.mac;
+    ls[4] = resign(rec);
+    const r = verifyLines(ls, keys);
+    expect(codes(r)).toEqual(['CHAIN_BREAK', 'CHAIN_BREAK']);
+    expect(r.findings.map((f) => f.seq)).toEqual([5, 6]);
+  });
+
+  it('a line that is not an audit event: SCHEMA_INVALID; other JSON logs are skipped', async () => {
+    const ls = await signedChain({ events: 2 });
+    const r = verifyLines([...ls, 'not json {', JSON.stringify({ level: 30, msg: 'app log' })], keys);
+    expect(codes(r)).toEqual(['SCHEMA_INVALID']);
+    expect(r.ignored).toBe(1);
+  });
+
+  it('a signed field edited to an invalid value: SCHEMA_INVALID and MAC_INVALID', async () => {
+    const ls = await signedChain({ events: 3 });
+    const rec = parse(ls[2]!);
+    rec.client_ip = 'not-an-ip';
+    ls[2] = JSON.stringify(rec);
+    expect(codes(verifyLines(ls, keys))).toEqual(['MAC_INVALID', 'SCHEMA_INVALID']);
+  });
+
+  it('a non-integer number in signed content: SCHEMA_INVALID', async () => {
+    const ls = await signedChain({ events: 3 });
+    const rec = parse(ls[2]!);
+    rec.webauthn.sign_count = 1.5;
+    ls[2] = resign(rec);
+    expect(codes(verifyLines(ls, keys))).toContain('SCHEMA_INVALID');
+  });
+});
