@@ -14,7 +14,6 @@ export function packageBuild(entry: Record<string, string>, extra: Options = {})
     sourcemap: true,
     target: 'node20',
     platform: 'node',
-    splitting: false,
     shims: true,
     ...extra,
   };

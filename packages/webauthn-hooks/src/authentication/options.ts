@@ -1,0 +1,43 @@
+import { generateAuthenticationOptions, type PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
+import type { ResolvedOptions } from '../config.js';
+import { checkUsername } from '../ceremony/username.js';
+
+/** Body of the authentication-options request; without a user name the browser offers discoverable passkeys. */
+export interface AuthenticationOptionsInput {
+  username?: string;
+}
+
+/**
+ * Starts a sign-in (WebAuthn §7.2). With a known user name the options list
+ * that user's credentials (`allowCredentials`, needed by non-discoverable
+ * security keys) and the challenge is bound to that user, so another user's
+ * credential is refused. An unknown name is answered like no name. Listing
+ * credentials tells a caller that the name exists (WebAuthn §14.6.2
+ * "Username Enumeration"); services that mind should call without a name and
+ * rely on discoverable credentials.
+ */
+export async function createAuthenticationOptions(
+  o: ResolvedOptions,
+  input: AuthenticationOptionsInput | undefined,
+): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  const name = input?.username === undefined || input.username === '' ? undefined : checkUsername(input.username);
+  const user = name === undefined ? undefined : await o.users.findByName(name);
+  const credentials = user ? await o.credentials.listByUser(user.id) : [];
+  const options = await generateAuthenticationOptions({
+    rpID: o.rpID,
+    timeout: o.challengeTtlMs,
+    userVerification: o.userVerification,
+    ...(credentials.length > 0
+      ? { allowCredentials: credentials.map((c) => ({ id: c.id, ...(c.transports ? { transports: c.transports } : {}) })) }
+      : {}),
+  });
+  const now = o.now();
+  await o.challenges.save({
+    challenge: options.challenge,
+    ceremony: 'authentication',
+    ...(user ? { userId: user.id, userName: user.name } : {}),
+    issuedAt: now,
+    expiresAt: now + o.challengeTtlMs,
+  });
+  return options;
+}

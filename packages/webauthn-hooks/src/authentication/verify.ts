@@ -1,0 +1,108 @@
+import { verifyAuthenticationResponse, type AuthenticationResponseJSON } from '@simplewebauthn/server';
+import { authSuccessDraft, counterRegressionDraft, failureDraft, type WebAuthnDetail } from '../audit/drafts.js';
+import { OneEvent } from '../audit/one-event.js';
+import type { CeremonyResult } from '../ceremony/ceremony-result.js';
+import { takeChallenge } from '../ceremony/challenge-check.js';
+import type { ResolvedOptions } from '../config.js';
+import { counterStatus } from '../ceremony/counter-policy.js';
+import { classifyError, failQuietly, failure, internalFailure, type CeremonyFailure } from '../ceremony/failure-stage.js';
+import type { RequestContext } from '../request/request-context.js';
+import { checkResponseShape, decodeClientData, loggableCredentialId, loggableOrigin } from '../ceremony/response-shape.js';
+
+/**
+ * Verifies an authentication response (WebAuthn §7.2) and writes exactly one
+ * audit event: WEBAUTHN_AUTH_SUCCESS, WEBAUTHN_AUTH_FAILURE with its stage,
+ * or WEBAUTHN_COUNTER_REGRESSION.
+ *
+ * SimpleWebAuthn compares the counter before it checks the signature, so its
+ * counter error can be raised by a forged assertion. The library is
+ * therefore called with a stored counter of 0 (its test
+ * `(counter > 0 || stored > 0) && counter <= stored` can then never fire) and
+ * the counter policy is applied here, only once `verified` proved the
+ * signature (schema-anchors R2).
+ */
+export async function verifyAuthentication(o: ResolvedOptions, ctx: RequestContext, body: unknown): Promise<CeremonyResult> {
+  const one = new OneEvent(o.audit);
+  const detail: WebAuthnDetail = {};
+  let userId: string | undefined;
+  const fail = (f: CeremonyFailure): CeremonyResult => {
+    one.emit(failureDraft('authentication', ctx, f, detail, userId));
+    return { verified: false, failure: f };
+  };
+  try {
+    const shape = checkResponseShape(body, 'authentication');
+    if (!shape.ok) {
+      detail.credential_id = loggableCredentialId((body as { id?: string } | null)?.id);
+      return fail(failure('malformed_response', shape.reason));
+    }
+    const { id, clientDataJSON, userHandle } = shape.value;
+    detail.credential_id = loggableCredentialId(id);
+    const clientData = decodeClientData(clientDataJSON);
+    if (!clientData) return fail(failure('malformed_response', 'clientDataJSON is not a JSON object'));
+    detail.origin = loggableOrigin(clientData.origin);
+
+    const taken = await takeChallenge(o.challenges, clientData.challenge, 'authentication', o.now());
+    if (taken.record?.ceremony === 'authentication') userId = taken.record.userId;
+    if (!taken.ok) return fail(taken.failure);
+    const record = taken.record;
+
+    const credential = await o.credentials.findById(id);
+    if (!credential) return fail(failure('unknown_credential', 'credential is not registered'));
+    if (record.userId !== undefined && credential.userId !== record.userId) {
+      return fail(failure('unknown_credential', 'credential is not registered to the requested user'));
+    }
+    userId = credential.userId;
+    detail.stored_sign_count = credential.counter;
+    // WebAuthn §7.2 step 6: the user handle, when present, must name the credential's owner.
+    if (userHandle !== undefined && userHandle !== credential.userId) {
+      return fail(failure('unknown_user', 'userHandle does not name the owner of the credential'));
+    }
+    const user = await o.users.findById(credential.userId);
+    if (!user) return fail(failure('unknown_user', 'the owner of the credential no longer exists'));
+
+    let result: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
+    try {
+      result = await verifyAuthenticationResponse({
+        response: body as AuthenticationResponseJSON,
+        expectedChallenge: record.challenge,
+        expectedOrigin: o.origins,
+        expectedRPID: o.rpID,
+        credential: {
+          id: credential.id,
+          publicKey: credential.publicKey as Uint8Array<ArrayBuffer>,
+          counter: 0,
+          transports: credential.transports,
+        },
+        requireUserVerification: o.userVerification === 'required',
+      });
+    } catch (err) {
+      detail.signature_valid = null;
+      return fail(classifyError(err));
+    }
+    const info = result.authenticationInfo;
+    Object.assign(detail, {
+      rp_id: info.rpID,
+      sign_count: info.newCounter,
+      user_verified: info.userVerified,
+      credential_device_type: info.credentialDeviceType,
+      credential_backed_up: info.credentialBackedUp,
+      signature_valid: result.verified,
+    } satisfies WebAuthnDetail);
+    if (!result.verified) return fail(failure('signature', 'assertion signature did not verify'));
+
+    const status = counterStatus(credential.counter, info.newCounter);
+    const proven = { ...detail, credential_id: credential.id, sign_count: info.newCounter, stored_sign_count: credential.counter };
+    if (status === 'not_increased') {
+      const rejected = o.counterRegression === 'reject';
+      one.emit(counterRegressionDraft(ctx, user.id, proven, rejected));
+      if (rejected) return { verified: false, failure: failure('counter', 'signature counter did not increase') };
+      return { verified: true, user, credentialId: credential.id, counterRegression: true };
+    }
+    one.emit(authSuccessDraft(ctx, user.id, { ...proven, user_verified: info.userVerified, counter_status: status }));
+    if (status === 'increased') await o.credentials.updateCounter(credential.id, info.newCounter);
+    return { verified: true, user, credentialId: credential.id };
+  } catch (err) {
+    if (!one.done) failQuietly(() => fail(internalFailure(err)));
+    throw err;
+  }
+}

@@ -1,0 +1,126 @@
+import { sanitizeText, type failureStageSchema } from '@audit-trail/schema';
+import type { z } from 'zod';
+
+/** The step of a ceremony that failed (`webauthn.failure_stage`). */
+export type FailureStage = z.infer<typeof failureStageSchema>;
+
+/** A classified ceremony failure, ready for the `error` block of an audit event. */
+export interface CeremonyFailure {
+  stage: FailureStage;
+  /** Stable UPPER_SNAKE code (`error.code`), what analysts group by. */
+  code: string;
+  /** Sanitised, bounded, with nothing the client sent echoed back. */
+  message: string;
+  /** Name of the error class the library threw, when it threw. */
+  type?: string;
+}
+
+/** Stable error code of each failure stage. */
+export const FAILURE_CODES: Record<FailureStage, string> = {
+  malformed_response: 'WEBAUTHN_MALFORMED_RESPONSE',
+  challenge: 'WEBAUTHN_CHALLENGE_MISMATCH',
+  challenge_replayed: 'WEBAUTHN_CHALLENGE_REPLAYED',
+  challenge_expired: 'WEBAUTHN_CHALLENGE_EXPIRED',
+  origin: 'WEBAUTHN_ORIGIN_MISMATCH',
+  top_origin: 'WEBAUTHN_TOP_ORIGIN_MISMATCH',
+  rp_id: 'WEBAUTHN_RP_ID_MISMATCH',
+  type: 'WEBAUTHN_TYPE_MISMATCH',
+  user_presence: 'WEBAUTHN_USER_NOT_PRESENT',
+  user_verification: 'WEBAUTHN_USER_NOT_VERIFIED',
+  attestation: 'WEBAUTHN_ATTESTATION_INVALID',
+  unsupported_alg: 'WEBAUTHN_UNSUPPORTED_ALG',
+  backup_flags: 'WEBAUTHN_BACKUP_FLAGS_INVALID',
+  unknown_credential: 'WEBAUTHN_UNKNOWN_CREDENTIAL',
+  unknown_user: 'WEBAUTHN_UNKNOWN_USER',
+  credential_exists: 'WEBAUTHN_CREDENTIAL_EXISTS',
+  signature: 'WEBAUTHN_SIGNATURE_INVALID',
+  counter: 'WEBAUTHN_COUNTER_REGRESSION',
+  credential_id_too_long: 'WEBAUTHN_CREDENTIAL_ID_TOO_LONG',
+  internal: 'WEBAUTHN_INTERNAL_ERROR',
+};
+
+/**
+ * SimpleWebAuthn 14 throws plain `Error`s; their messages are the only way to
+ * tell the checks of WebAuthn §7.1/§7.2 apart. Order matters: "top origin"
+ * before "origin", "response type" before anything mentioning a type.
+ * (@simplewebauthn/server esm/registration/verifyRegistrationResponse.js,
+ * esm/authentication/verifyAuthenticationResponse.js, helpers/*.js.)
+ */
+const RULES: ReadonlyArray<readonly [RegExp, FailureStage]> = [
+  [/response type|credential type/i, 'type'],
+  [/challenge/i, 'challenge'],
+  [/top origin|cross-origin/i, 'top_origin'],
+  [/response origin/i, 'origin'],
+  [/RP ID hash/i, 'rp_id'],
+  [/user presence|user not present/i, 'user_presence'],
+  [/user verification/i, 'user_verification'],
+  [/public key alg|numeric alg|does not support use of/i, 'unsupported_alg'],
+  [/backed up|backup/i, 'backup_flags'],
+  [/counter value/i, 'counter'],
+  [/attestation|x5c|certificate|attStmt|safetynet|tpm/i, 'attestation'],
+  [
+    /credential id|base64url|clientDataJSON|authenticator data|authenticatorData|leftover bytes|tokenBinding|missing response|no public key|AAGUID|CBOR|JSON/i,
+    'malformed_response',
+  ],
+];
+
+/** Error class names the library uses for specific checks. */
+const BY_NAME: Record<string, FailureStage> = {
+  UnexpectedRPIDHash: 'rp_id',
+  InvalidBackupFlags: 'backup_flags',
+  SyntaxError: 'malformed_response',
+};
+
+/** Library messages that echo a value without quoting it: only the prefix is kept. */
+const UNQUOTED_ECHO = [
+  'Unexpected credential type',
+  'Unexpected tokenBinding status',
+  'Unexpected public key alg',
+  'Response counter value',
+  'Authenticator data was',
+];
+
+/**
+ * The part of a library message that the library itself wrote: everything up
+ * to the first quote or ": " is a constant; what follows echoes values from
+ * the response (challenges, origins, formats) and is never logged here.
+ */
+export function constantPrefix(message: string): string {
+  const known = UNQUOTED_ECHO.find((prefix) => message.startsWith(prefix));
+  if (known) return known;
+  const cut = message.search(/"|: /);
+  const head = (cut === -1 ? message : message.slice(0, cut)).trim().replace(/[,:]$/, '');
+  return sanitizeText(head, 200) || 'verification failed';
+}
+
+/** A failure the hooks detected themselves (not thrown by the library). */
+export function failure(stage: FailureStage, message: string): CeremonyFailure {
+  return { stage, code: FAILURE_CODES[stage], message: sanitizeText(message, 512) };
+}
+
+/** Maps whatever `verify*Response` threw to a stage, a code and a safe message. */
+export function classifyError(err: unknown): CeremonyFailure {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const message = constantPrefix(e.message);
+  let stage: FailureStage | undefined = BY_NAME[e.name];
+  stage ??= RULES.find(([re]) => re.test(message))?.[1];
+  const type = sanitizeText(e.name || 'Error', 128) || 'Error';
+  return { stage: stage ?? 'internal', code: FAILURE_CODES[stage ?? 'internal'], message, type };
+}
+
+/** A store or emitter threw mid-verification: stage `internal`, message cut to its constant part. */
+export function internalFailure(err: unknown): CeremonyFailure {
+  return { ...classifyError(err), stage: 'internal', code: FAILURE_CODES.internal };
+}
+
+/**
+ * Runs the last-resort audit of a failed verification; if that throws too
+ * (the emitter is what failed), the original error is the one to report.
+ */
+export function failQuietly(fn: () => unknown): void {
+  try {
+    fn();
+  } catch {
+    // The caller rethrows the original error.
+  }
+}

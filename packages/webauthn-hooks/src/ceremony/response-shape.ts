@@ -1,0 +1,85 @@
+import { sanitizeText } from '@audit-trail/schema';
+
+/** Longest base64url field accepted from a client (attestation objects with certificate chains fit). */
+export const MAX_FIELD_LENGTH = 128 * 1024;
+/** WebAuthn §7.1 step 19: credential ids are at most 1023 bytes, i.e. 1364 base64url characters. */
+export const MAX_CREDENTIAL_ID_LENGTH = 1364;
+
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+/** The fields of a client response the hooks read before handing it to SimpleWebAuthn. */
+export interface ResponseShape {
+  id: string;
+  clientDataJSON: string;
+  userHandle?: string;
+}
+
+/** Decoded `clientDataJSON` (WebAuthn §5.8.1); every value is attacker-controlled. */
+export interface ClientData {
+  type?: string;
+  challenge?: string;
+  origin?: string;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isB64(v: unknown, max = MAX_FIELD_LENGTH): v is string {
+  return typeof v === 'string' && v.length <= max && BASE64URL.test(v);
+}
+
+/**
+ * Checks the outer shape of a `RegistrationResponseJSON` or
+ * `AuthenticationResponseJSON` and returns the fields the hooks need, or a
+ * reason (a constant string: nothing from the input is echoed).
+ */
+export function checkResponseShape(
+  body: unknown,
+  ceremony: 'registration' | 'authentication',
+): { ok: true; value: ResponseShape } | { ok: false; reason: string } {
+  if (!isRecord(body)) return { ok: false, reason: 'response is not a JSON object' };
+  const { id, rawId, type, response } = body;
+  if (typeof id !== 'string' || id.length === 0) return { ok: false, reason: 'missing credential id' };
+  if (!isB64(id) || rawId !== id) return { ok: false, reason: 'credential id is not base64url or differs from rawId' };
+  if (type !== 'public-key') return { ok: false, reason: 'credential type is not "public-key"' };
+  if (!isRecord(response)) return { ok: false, reason: 'missing response object' };
+  if (!isB64(response.clientDataJSON)) return { ok: false, reason: 'clientDataJSON is missing or not base64url' };
+  const needed = ceremony === 'registration' ? ['attestationObject'] : ['authenticatorData', 'signature'];
+  for (const field of needed) {
+    if (!isB64(response[field])) return { ok: false, reason: `${field} is missing or not base64url` };
+  }
+  const userHandle = response.userHandle;
+  if (userHandle !== undefined && userHandle !== null && !isB64(userHandle, 128)) {
+    return { ok: false, reason: 'userHandle is not base64url' };
+  }
+  return {
+    ok: true,
+    value: { id, clientDataJSON: response.clientDataJSON, ...(typeof userHandle === 'string' ? { userHandle } : {}) },
+  };
+}
+
+/** Decodes clientDataJSON without trusting it; `undefined` when it is not a JSON object. */
+export function decodeClientData(b64: string): ClientData | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(b64, 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (!isRecord(parsed)) return undefined;
+  const pick = (k: string) => (typeof parsed[k] === 'string' ? (parsed[k] as string) : undefined);
+  return { type: pick('type'), challenge: pick('challenge'), origin: pick('origin') };
+}
+
+/** An origin as it may be logged: control characters removed, at most 512 characters. */
+export function loggableOrigin(origin: string | undefined): string | undefined {
+  if (origin === undefined) return undefined;
+  const clean = sanitizeText(origin, 512);
+  return clean.length > 0 ? clean : undefined;
+}
+
+/** The credential id as it may be logged: only a well-formed id within the WebAuthn limit. */
+export function loggableCredentialId(id: string | undefined): string | undefined {
+  return id && id.length <= MAX_CREDENTIAL_ID_LENGTH && /^[A-Za-z0-9_-]+$/.test(id) ? id : undefined;
+}

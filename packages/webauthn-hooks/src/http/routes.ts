@@ -1,0 +1,64 @@
+import type { CeremonySuccess } from '../ceremony/ceremony-result.js';
+import type { WebAuthnHooks } from '../hooks.js';
+import { WebAuthnHooksError } from '../errors.js';
+import type { RawRequestParts } from '../request/request-context.js';
+
+/** The four endpoints, relative to the mount point; both adapters serve exactly these. */
+export const ROUTES = {
+  registrationOptions: '/registration/options',
+  registrationVerify: '/registration/verify',
+  authenticationOptions: '/authentication/options',
+  authenticationVerify: '/authentication/verify',
+} as const;
+
+/** Name of one of the four endpoints. */
+export type RouteName = keyof typeof ROUTES;
+
+/** An HTTP answer, independent of the framework. */
+export interface HttpAnswer {
+  status: number;
+  body: Record<string, unknown>;
+  /** Set when a verification succeeded, for the adapter's `onVerified` callback. */
+  success?: CeremonySuccess;
+}
+
+const STATUS: Record<string, number> = {
+  WEBAUTHN_HOOKS_BAD_REQUEST: 400,
+  WEBAUTHN_HOOKS_USERNAME_TAKEN: 409,
+};
+
+/**
+ * Runs one endpoint. Both adapters call this, so Express and Fastify answer
+ * alike. Failed verifications answer 400 (registration) or 401
+ * (authentication) with only the stable error code: the client learns no
+ * more than "which check", the audit line has the rest. Usage mistakes
+ * answer 400/409; any other error is rethrown to the framework.
+ */
+export async function handleRoute(hooks: WebAuthnHooks, route: RouteName, req: RawRequestParts, body: unknown): Promise<HttpAnswer> {
+  try {
+    switch (route) {
+      case 'registrationOptions':
+        return { status: 200, body: { ...(await hooks.registrationOptions(body as never)) } };
+      case 'authenticationOptions':
+        return { status: 200, body: { ...(await hooks.authenticationOptions(body as never)) } };
+      case 'registrationVerify':
+      case 'authenticationVerify': {
+        const ctx = hooks.requestContext(req);
+        const result =
+          route === 'registrationVerify' ? await hooks.verifyRegistration(ctx, body) : await hooks.verifyAuthentication(ctx, body);
+        if (result.verified) {
+          const { id, name, displayName } = result.user;
+          return { status: 200, body: { verified: true, user: { id, name, displayName } }, success: result };
+        }
+        return { status: route === 'registrationVerify' ? 400 : 401, body: { verified: false, error: result.failure.code } };
+      }
+    }
+  } catch (err) {
+    if (err instanceof WebAuthnHooksError && STATUS[err.code]) {
+      return { status: STATUS[err.code]!, body: { error: err.code, message: err.message } };
+    }
+    // Anything else (a store or the audit logger is down) is the framework's
+    // 500, logged by its error handler; the verification was audited already.
+    throw err;
+  }
+}

@@ -1,0 +1,131 @@
+import { verifyRegistrationResponse, type AuthenticatorTransport, type RegistrationResponseJSON } from '@simplewebauthn/server';
+import { decodeCredentialPublicKey, cose } from '@simplewebauthn/server/helpers';
+import { failureDraft, regSuccessDraft, type WebAuthnDetail } from '../audit/drafts.js';
+import { OneEvent } from '../audit/one-event.js';
+import type { CeremonyResult } from '../ceremony/ceremony-result.js';
+import { takeChallenge } from '../ceremony/challenge-check.js';
+import type { ResolvedOptions } from '../config.js';
+import { classifyError, failQuietly, failure, internalFailure, type CeremonyFailure } from '../ceremony/failure-stage.js';
+import type { RequestContext } from '../request/request-context.js';
+import {
+  checkResponseShape,
+  decodeClientData,
+  loggableCredentialId,
+  loggableOrigin,
+  MAX_CREDENTIAL_ID_LENGTH,
+} from '../ceremony/response-shape.js';
+
+/** Transport names as logged: known-looking tokens only, at most 16. */
+function loggableTransports(value: unknown): string[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const out = value.filter((t): t is string => typeof t === 'string' && /^[a-z-]{1,32}$/.test(t)).slice(0, 16);
+  return out.length > 0 ? out : undefined;
+}
+
+const TRANSPORTS = new Set<AuthenticatorTransport>(['ble', 'hybrid', 'internal', 'nfc', 'usb']);
+
+/** Transports as stored and sent back in allowCredentials: WebAuthn §5.8.4 values only. */
+function knownTransports(value: readonly string[] | undefined): AuthenticatorTransport[] | undefined {
+  const out = (value ?? []).filter((t): t is AuthenticatorTransport => TRANSPORTS.has(t as AuthenticatorTransport));
+  return out.length > 0 ? out : undefined;
+}
+
+function coseAlg(publicKey: Uint8Array): number | undefined {
+  try {
+    const alg = decodeCredentialPublicKey(publicKey as Uint8Array<ArrayBuffer>).get(cose.COSEKEYS.alg);
+    return typeof alg === 'number' ? alg : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Verifies a registration response (WebAuthn §7.1) and writes exactly one
+ * audit event: WEBAUTHN_REG_SUCCESS, or WEBAUTHN_REG_FAILURE with the stage
+ * that failed. SimpleWebAuthn signals failure by throwing (challenge, origin,
+ * RP ID, malformed input) or by returning `verified: false` (attestation
+ * statement); both end here as a failure. The credential and account are
+ * stored only after the success event was written.
+ */
+export async function verifyRegistration(o: ResolvedOptions, ctx: RequestContext, body: unknown): Promise<CeremonyResult> {
+  const one = new OneEvent(o.audit);
+  const detail: WebAuthnDetail = {};
+  let userId: string | undefined;
+  const fail = (f: CeremonyFailure): CeremonyResult => {
+    one.emit(failureDraft('registration', ctx, f, detail, userId));
+    return { verified: false, failure: f };
+  };
+  try {
+    const shape = checkResponseShape(body, 'registration');
+    if (!shape.ok) {
+      detail.credential_id = loggableCredentialId((body as { id?: string } | null)?.id);
+      return fail(failure('malformed_response', shape.reason));
+    }
+    detail.credential_id = loggableCredentialId(shape.value.id);
+    const clientData = decodeClientData(shape.value.clientDataJSON);
+    if (!clientData) return fail(failure('malformed_response', 'clientDataJSON is not a JSON object'));
+    detail.origin = loggableOrigin(clientData.origin);
+    detail.transports = loggableTransports((body as RegistrationResponseJSON).response.transports);
+
+    const taken = await takeChallenge(o.challenges, clientData.challenge, 'registration', o.now());
+    if (taken.record?.ceremony === 'registration') userId = taken.record.userId;
+    if (!taken.ok) return fail(taken.failure);
+    const record = taken.record;
+
+    let result: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
+    try {
+      result = await verifyRegistrationResponse({
+        response: body as RegistrationResponseJSON,
+        expectedChallenge: record.challenge,
+        expectedOrigin: o.origins,
+        expectedRPID: o.rpID,
+        requireUserVerification: o.userVerification === 'required',
+      });
+    } catch (err) {
+      return fail(classifyError(err));
+    }
+    if (!result.verified) return fail(failure('attestation', 'attestation statement did not verify'));
+
+    const info = result.registrationInfo;
+    const credId = info.credential.id;
+    Object.assign(detail, {
+      credential_id: loggableCredentialId(credId),
+      rp_id: info.rpID,
+      aaguid: /^[0-9a-f-]{36}$/.test(info.aaguid) ? info.aaguid : undefined,
+      attestation_fmt: info.fmt,
+      cose_alg: coseAlg(info.credential.publicKey),
+      user_verified: info.userVerified,
+      credential_device_type: info.credentialDeviceType,
+      credential_backed_up: info.credentialBackedUp,
+      sign_count: info.credential.counter,
+    } satisfies WebAuthnDetail);
+    // The JSON wrapper's id is not signed; SimpleWebAuthn uses the attested one. They must agree.
+    if (credId !== shape.value.id) return fail(failure('malformed_response', 'credential id differs from the attested credential id'));
+    // WebAuthn §7.1 step 19; SimpleWebAuthn does not check it.
+    if (credId.length > MAX_CREDENTIAL_ID_LENGTH) return fail(failure('credential_id_too_long', 'credential id longer than 1023 bytes'));
+    // WebAuthn §7.1 step 26: a credential id registered before must not be registered again.
+    if (await o.credentials.findById(credId)) return fail(failure('credential_exists', 'credential id is already registered'));
+    if (await o.users.findByName(record.userName ?? '')) {
+      return fail({ ...failure('internal', 'user name was taken during the ceremony'), code: 'WEBAUTHN_USERNAME_TAKEN' });
+    }
+
+    const user = { id: record.userId!, name: record.userName!, displayName: record.displayName ?? record.userName! };
+    one.emit(regSuccessDraft(ctx, user.id, { ...detail, credential_id: credId }));
+    await o.users.create(user);
+    await o.credentials.add({
+      id: credId,
+      userId: user.id,
+      publicKey: info.credential.publicKey,
+      counter: info.credential.counter,
+      transports: knownTransports(info.credential.transports),
+      deviceType: info.credentialDeviceType,
+      backedUp: info.credentialBackedUp,
+      createdAt: new Date(o.now()).toISOString(),
+    });
+    return { verified: true, user, credentialId: credId };
+  } catch (err) {
+    // A store or the emitter failed: the verification still owes its one event.
+    if (!one.done) failQuietly(() => fail(internalFailure(err)));
+    throw err;
+  }
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { normalizeIp, resolveClientAddress, trustedProxies } from './client-ip.js';
+import { WebAuthnHooksError } from '../errors.js';
+
+describe('client IP through an explicit trusted-proxy list', () => {
+  const none = trustedProxies([]);
+  const proxy = trustedProxies(['10.0.0.2', '192.168.0.0/16', '2001:db8::/32']);
+
+  it('without trusted proxies a client cannot choose its client_ip with X-Forwarded-For', () => {
+    expect(resolveClientAddress('203.0.113.7', '1.2.3.4', none)).toEqual({
+      client_ip: '203.0.113.7',
+      client_ip_source: 'socket',
+      peer_ip: '203.0.113.7',
+    });
+  });
+
+  it('a direct client that is not a proxy cannot spoof even when proxies are configured', () => {
+    expect(resolveClientAddress('203.0.113.7', '1.2.3.4', proxy).client_ip).toBe('203.0.113.7');
+  });
+
+  it('through a trusted proxy the address it appended is the client', () => {
+    expect(resolveClientAddress('10.0.0.2', '198.51.100.9', proxy)).toEqual({
+      client_ip: '198.51.100.9',
+      client_ip_source: 'x-forwarded-for',
+      peer_ip: '10.0.0.2',
+    });
+  });
+
+  it('walks right to left and stops at the first untrusted hop; a spoofed left-most entry is ignored', () => {
+    // client sent "6.6.6.6", real client 198.51.100.9 reached proxy 192.168.1.1, which forwarded to 10.0.0.2.
+    const header = '6.6.6.6, 198.51.100.9, 192.168.1.1';
+    expect(resolveClientAddress('10.0.0.2', header, proxy).client_ip).toBe('198.51.100.9');
+  });
+
+  it('repeated headers are joined in order; IPv6, brackets, ports and mapped addresses are normalised', () => {
+    expect(resolveClientAddress('::ffff:10.0.0.2', ['6.6.6.6', '[2606:4700:AB::5]:443'], proxy).client_ip).toBe('2606:4700:ab::5');
+    expect(resolveClientAddress('10.0.0.2', '198.51.100.9:5555', proxy).client_ip).toBe('198.51.100.9');
+    expect(normalizeIp('fe80::1%eth0')).toBe('fe80::1');
+    expect(normalizeIp('not-an-ip')).toBeUndefined();
+  });
+
+  it('a malformed hop ends the walk at the last trusted address', () => {
+    const r = resolveClientAddress('10.0.0.2', '198.51.100.9, <script>', proxy);
+    expect(r).toMatchObject({ client_ip: '10.0.0.2', client_ip_source: 'socket' });
+  });
+
+  it('named ranges exist for loopback and private networks, and nothing means "all"', () => {
+    const loop = trustedProxies(['loopback']);
+    expect(resolveClientAddress('127.0.0.1', '198.51.100.9', loop).client_ip).toBe('198.51.100.9');
+    expect(resolveClientAddress('::1', '198.51.100.9', loop).client_ip).toBe('198.51.100.9');
+    expect(trustedProxies(['private']).has('172.20.0.3')).toBe(true);
+    for (const bad of ['*', 'all', 'true', '10.0.0.0/33', '1.2.3.4/8/1', '']) {
+      expect(() => trustedProxies([bad])).toThrow(WebAuthnHooksError);
+    }
+    expect(() => trustedProxies(true as never)).toThrow(/array/);
+    expect(() => trustedProxies([2 as never])).toThrow(/strings/);
+  });
+
+  it('no peer address (closed socket) yields no address fields', () => {
+    expect(resolveClientAddress(undefined, '1.2.3.4', proxy)).toEqual({});
+  });
+});

@@ -1,0 +1,127 @@
+import { BlockList, isIP } from 'node:net';
+import { WebAuthnHooksError } from '../errors.js';
+
+/**
+ * Named address ranges accepted in a trusted-proxy list, so a deployment can
+ * say "the proxy is on this host" without spelling out CIDRs. Nothing here
+ * means "every address": there is deliberately no such name.
+ */
+const NAMED_RANGES: Record<string, readonly string[]> = {
+  loopback: ['127.0.0.0/8', '::1/128'],
+  // RFC 1918 and RFC 4193 unique local addresses (Docker/Swarm overlay networks live here).
+  private: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
+};
+
+/** Hops walked at most in X-Forwarded-For: a chain of trusted proxies is never longer in practice. */
+const MAX_HOPS = 32;
+
+/** How `client_ip` was found: the TCP peer itself, or the header a trusted proxy appended. */
+export type ClientIpSource = 'socket' | 'x-forwarded-for';
+
+/** Addresses of one request, as logged (`client_ip`, `client_ip_source`, `peer_ip`). */
+export interface ClientAddress {
+  client_ip?: string;
+  client_ip_source?: ClientIpSource;
+  peer_ip?: string;
+}
+
+/** A compiled list of trusted proxies; see {@link trustedProxies}. */
+export interface TrustedProxies {
+  /** True when `ip` (already normalised) is a configured proxy. */
+  has(ip: string): boolean;
+  /** The entries as configured, for diagnostics. */
+  readonly entries: readonly string[];
+}
+
+/** `::ffff:192.0.2.1` (an IPv4 peer on a dual-stack socket) becomes `192.0.2.1`; zone ids are dropped. */
+export function normalizeIp(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  let ip = raw.trim();
+  if (ip.startsWith('[')) ip = ip.slice(1, ip.indexOf(']') === -1 ? undefined : ip.indexOf(']'));
+  const zone = ip.indexOf('%');
+  if (zone !== -1) ip = ip.slice(0, zone);
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
+  if (mapped) ip = mapped[1]!;
+  if (isIP(ip) === 0) {
+    // "192.0.2.1:8080" (some proxies append the port).
+    const withPort = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/.exec(ip);
+    if (withPort && isIP(withPort[1]!) === 4) return withPort[1];
+    return undefined;
+  }
+  return ip.toLowerCase();
+}
+
+function addEntry(list: BlockList, entry: string): void {
+  const [addr, prefixText, ...rest] = entry.split('/');
+  const ip = normalizeIp(addr);
+  const family = ip ? isIP(ip) : 0;
+  if (!ip || rest.length > 0 || family === 0) {
+    throw new WebAuthnHooksError('WEBAUTHN_HOOKS_INVALID_PROXY', `trusted proxy "${entry}" is not an IP address or CIDR`);
+  }
+  const type = family === 4 ? 'ipv4' : 'ipv6';
+  if (prefixText === undefined) {
+    list.addAddress(ip, type);
+    return;
+  }
+  const prefix = Number(prefixText);
+  if (!/^\d{1,3}$/.test(prefixText) || prefix > (family === 4 ? 32 : 128)) {
+    throw new WebAuthnHooksError('WEBAUTHN_HOOKS_INVALID_PROXY', `trusted proxy "${entry}" has an invalid prefix length`);
+  }
+  list.addSubnet(ip, prefix, type);
+}
+
+/**
+ * Compiles an explicit list of trusted proxies: IP addresses, CIDRs, or the
+ * names `loopback` and `private`. There is no "trust all" and no hop count
+ * (Fastify 5.12.1 removed numeric hop trust because it "cannot validate the
+ * immediate peer"); an empty list means X-Forwarded-For is never read.
+ */
+export function trustedProxies(entries: readonly string[] = []): TrustedProxies {
+  if (!Array.isArray(entries)) {
+    throw new WebAuthnHooksError('WEBAUTHN_HOOKS_INVALID_PROXY', 'trustedProxies must be an array of IPs or CIDRs');
+  }
+  const list = new BlockList();
+  for (const entry of entries) {
+    if (typeof entry !== 'string') {
+      throw new WebAuthnHooksError('WEBAUTHN_HOOKS_INVALID_PROXY', 'trustedProxies entries must be strings');
+    }
+    const named = NAMED_RANGES[entry];
+    for (const e of named ?? [entry]) addEntry(list, e);
+  }
+  return {
+    entries: [...entries],
+    has: (ip) => list.check(ip, isIP(ip) === 6 ? 'ipv6' : 'ipv4'),
+  };
+}
+
+/**
+ * Finds the client address of a request. The TCP peer is the client unless
+ * it is a trusted proxy; then X-Forwarded-For is walked right to left (each
+ * proxy appends the address it saw) and the first hop that is not a trusted
+ * proxy is the client. A client that sends its own X-Forwarded-For directly
+ * therefore cannot choose its `client_ip`; see adam-p.ca "The perils of the
+ * real client IP" and sveltejs/kit#4332.
+ */
+export function resolveClientAddress(
+  peer: string | undefined,
+  forwardedFor: string | string[] | undefined,
+  proxies: TrustedProxies,
+): ClientAddress {
+  const peerIp = normalizeIp(peer);
+  if (!peerIp) return {};
+  const result: ClientAddress = { client_ip: peerIp, client_ip_source: 'socket', peer_ip: peerIp };
+  if (!proxies.has(peerIp) || forwardedFor === undefined) return result;
+  const header = Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor;
+  const hops = header.split(',');
+  let current = peerIp;
+  for (let i = hops.length - 1, walked = 0; i >= 0 && walked < MAX_HOPS; i--, walked++) {
+    if (!proxies.has(current)) break;
+    const hop = normalizeIp(hops[i]);
+    // A malformed entry ends the walk: the last trusted hop is the best we know.
+    if (!hop) break;
+    current = hop;
+    result.client_ip = hop;
+    result.client_ip_source = 'x-forwarded-for';
+  }
+  return result;
+}

@@ -1,0 +1,38 @@
+/** The two WebAuthn ceremonies (WebAuthn §7.1 registration, §7.2 authentication). */
+export type Ceremony = 'registration' | 'authentication';
+
+/** What the server remembers about a challenge it handed out. */
+export interface ChallengeRecord {
+  /** base64url challenge, exactly as sent in the options. */
+  challenge: string;
+  ceremony: Ceremony;
+  /** Registration: the user being created. Authentication: the user named in the request, if any. */
+  userId?: string;
+  userName?: string;
+  displayName?: string;
+  /** Epoch milliseconds when it was issued. */
+  issuedAt: number;
+  /** Epoch milliseconds after which the challenge is refused. */
+  expiresAt: number;
+}
+
+/** Result of taking a challenge out of the store. */
+export type ChallengeTake =
+  | { status: 'ok'; record: ChallengeRecord }
+  | { status: 'unknown' }
+  | { status: 'replayed'; record: ChallengeRecord }
+  | { status: 'expired'; record: ChallengeRecord };
+
+/**
+ * Server-side challenge state. A challenge is single-use: `take` succeeds at
+ * most once, and the store remembers it was used (a tombstone) long enough
+ * to tell a replay from an unknown challenge. SimpleWebAuthn's reference app
+ * keeps `currentChallenge` in the session and clears it after verification;
+ * a Redis store implements the same with `SET challenge PX ttl` and an atomic
+ * `GETDEL` plus a short-lived tombstone key.
+ */
+export interface ChallengeStore {
+  save(record: ChallengeRecord): void | Promise<void>;
+  /** Atomically marks the challenge used and reports what it was. `now` is epoch ms. */
+  take(challenge: string, now: number): ChallengeTake | Promise<ChallengeTake>;
+}

@@ -1,0 +1,16 @@
+/** A WebAuthn account holder. `id` is opaque and stable; it is also the WebAuthn user handle (base64url). */
+export interface WebAuthnUser {
+  /** base64url of the user handle bytes (WebAuthn §5.4.3: at most 64 bytes, no personal data). */
+  id: string;
+  /** Login name shown by the authenticator. */
+  name: string;
+  displayName: string;
+}
+
+/** Where accounts live. Implement it over your own user table. */
+export interface UserStore {
+  findById(id: string): WebAuthnUser | undefined | Promise<WebAuthnUser | undefined>;
+  findByName(name: string): WebAuthnUser | undefined | Promise<WebAuthnUser | undefined>;
+  /** Creates the account; must reject (throw) when the name is already taken. */
+  create(user: WebAuthnUser): void | Promise<void>;
+}

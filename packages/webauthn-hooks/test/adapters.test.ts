@@ -1,0 +1,130 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { captureAudit, type AuditCapture } from './support/audit-capture.js';
+import { SoftAuthenticator } from './support/authenticator.js';
+import { ORIGIN, RP_ID } from './support/harness.js';
+import { post, startExpress, startFastify, type RunningServer } from './support/servers.js';
+import { flipSignatureByte } from './support/tamper.js';
+
+const ADAPTERS = [
+  ['express', startExpress],
+  ['fastify', startFastify],
+] as const;
+
+describe.each(ADAPTERS)('%s adapter: the four routes over real sockets', (_name, start) => {
+  let server: RunningServer | undefined;
+  let capture: AuditCapture;
+  afterEach(async () => {
+    await server?.close();
+    await capture?.close();
+  });
+
+  async function boot(trustedProxies: string[] = [], appTrustsAllProxies = false) {
+    capture = captureAudit({ signed: true });
+    server = await start({ audit: capture.audit, rpName: 'Adapter Test', rpID: RP_ID, origin: ORIGIN, trustedProxies }, appTrustsAllProxies);
+    return server;
+  }
+
+  async function register(s: RunningServer, auth: SoftAuthenticator, username: string, headers: Record<string, string> = {}) {
+    const options = await post(`${s.base}/registration/options`, { username });
+    expect(options.status).toBe(200);
+    return post(`${s.base}/registration/verify`, auth.register(ORIGIN, options.body), headers);
+  }
+
+  async function signIn(s: RunningServer, auth: SoftAuthenticator, username: string, headers: Record<string, string> = {}, tamper = (r: any) => r) {
+    const options = await post(`${s.base}/authentication/options`, { username });
+    expect(options.status).toBe(200);
+    return post(`${s.base}/authentication/verify`, tamper(auth.signIn(ORIGIN, options.body)), headers);
+  }
+
+  it('registers and signs in; each verification writes one event with client_ip, peer_ip and user agent', async () => {
+    const s = await boot();
+    const auth = new SoftAuthenticator();
+    const reg = await register(s, auth, 'alice');
+    expect(reg).toMatchObject({ status: 200, body: { verified: true, user: { name: 'alice' } } });
+    const login = await signIn(s, auth, 'alice');
+    expect(login).toMatchObject({ status: 200, body: { verified: true, user: { id: reg.body.user.id } } });
+    const events = capture.ceremonyEvents();
+    expect(events.map((e) => e.event_type)).toEqual(['WEBAUTHN_REG_SUCCESS', 'WEBAUTHN_AUTH_SUCCESS']);
+    for (const e of events) {
+      expect(e).toMatchObject({ user_id: reg.body.user.id, client_ip: '127.0.0.1', client_ip_source: 'socket', peer_ip: '127.0.0.1', user_agent: 'adapter-test/1.0' });
+    }
+    expect(s.verified.map((v) => v.user.name)).toEqual(['alice', 'alice']);
+    // The real logger signs its chain: the ceremony lines carry per-event integrity.
+    expect(capture.events()[0]!.event_type).toBe('AUDIT_CHAIN_OPEN');
+    for (const e of events) expect(e.integrity).toMatchObject({ v: 1, alg: 'HMAC-SHA256', kid: 'test' });
+  });
+
+  it('a client not behind a trusted proxy cannot spoof client_ip with X-Forwarded-For, even if the app trusts all proxies', async () => {
+    const s = await boot([], true);
+    const auth = new SoftAuthenticator();
+    await register(s, auth, 'alice', { 'x-forwarded-for': '6.6.6.6' });
+    await signIn(s, auth, 'alice', { 'x-forwarded-for': '6.6.6.6, 7.7.7.7' });
+    for (const e of capture.ceremonyEvents()) {
+      expect(e).toMatchObject({ client_ip: '127.0.0.1', client_ip_source: 'socket', peer_ip: '127.0.0.1' });
+    }
+  });
+
+  it('through a trusted proxy the hop it appended is client_ip; the client-supplied left part is ignored', async () => {
+    const s = await boot(['loopback']);
+    const auth = new SoftAuthenticator();
+    await register(s, auth, 'alice', { 'x-forwarded-for': '6.6.6.6, 198.51.100.9' });
+    const [event] = capture.ceremonyEvents();
+    expect(event).toMatchObject({ client_ip: '198.51.100.9', client_ip_source: 'x-forwarded-for', peer_ip: '127.0.0.1' });
+  });
+
+  it('a bad signature answers 401 with the code only and writes one WEBAUTHN_AUTH_FAILURE', async () => {
+    const s = await boot();
+    const auth = new SoftAuthenticator();
+    const reg = await register(s, auth, 'alice');
+    capture.take();
+    const res = await signIn(s, auth, 'alice', {}, flipSignatureByte);
+    expect(res).toEqual({ status: 401, body: { verified: false, error: 'WEBAUTHN_SIGNATURE_INVALID' } });
+    const { events } = capture.take();
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ event_type: 'WEBAUTHN_AUTH_FAILURE', user_id: reg.body.user.id, webauthn: { failure_stage: 'signature' } });
+  });
+
+  it('a body that is not JSON is still an audited verification failure; usage mistakes answer 400/409', async () => {
+    const s = await boot();
+    expect(await post(`${s.base}/registration/verify`, '{not json')).toEqual({
+      status: 400,
+      body: { verified: false, error: 'WEBAUTHN_MALFORMED_RESPONSE' },
+    });
+    expect(await post(`${s.base}/authentication/verify`, 'garbage', { 'content-type': 'text/plain' })).toEqual({
+      status: 401,
+      body: { verified: false, error: 'WEBAUTHN_MALFORMED_RESPONSE' },
+    });
+    expect(capture.take().events.map((e) => ('webauthn' in e ? e.webauthn.failure_stage : undefined))).toEqual(['malformed_response', 'malformed_response']);
+    expect((await post(`${s.base}/registration/options`, {})).status).toBe(400);
+    await register(s, new SoftAuthenticator(), 'alice');
+    expect(await post(`${s.base}/registration/options`, { username: 'alice' })).toMatchObject({
+      status: 409,
+      body: { error: 'WEBAUTHN_HOOKS_USERNAME_TAKEN' },
+    });
+  });
+});
+
+describe('express adapter behind an app-wide express.json()', () => {
+  it('takes the body the app already parsed', async () => {
+    const { default: express } = await import('express');
+    const { createWebAuthnRouter } = await import('../src/express.js');
+    const capture = captureAudit();
+    const app = express();
+    app.use(express.json());
+    app.use('/webauthn', createWebAuthnRouter({ audit: capture.audit, rpName: 'x', rpID: RP_ID, origin: ORIGIN }));
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as { port: number }).port}/webauthn`;
+      const auth = new SoftAuthenticator();
+      const options = await post(`${base}/registration/options`, { username: 'alice' });
+      expect(options.status).toBe(200);
+      const verify = await post(`${base}/registration/verify`, auth.register(ORIGIN, options.body));
+      expect(verify).toMatchObject({ status: 200, body: { verified: true } });
+      expect(capture.ceremonyEvents().map((e) => e.event_type)).toEqual(['WEBAUTHN_REG_SUCCESS']);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      await capture.close();
+    }
+  });
+});

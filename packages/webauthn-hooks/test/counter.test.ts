@@ -1,0 +1,100 @@
+import { verifyAuthenticationResponse } from '@simplewebauthn/server';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SoftAuthenticator } from './support/authenticator.js';
+import { challengeOf, harness, onlyEvent, ORIGIN, secretsOf, type Harness } from './support/harness.js';
+import { counterOf, rewriteCounter } from './support/tamper.js';
+
+let h: Harness;
+afterEach(async () => {
+  await h?.capture.close();
+});
+
+/** Registers a passkey, clones the device, and signs in twice with the original (stored counter 2). */
+async function clonedDevice(policy?: 'reject' | 'allow') {
+  h = harness(policy ? { counterRegression: policy } : {});
+  const original = new SoftAuthenticator();
+  const reg = await h.register(original, 'alice');
+  const clone = original.clone();
+  for (let i = 0; i < 2; i++) {
+    expect((await h.hooks.verifyAuthentication(h.ctx, await h.signIn(original, 'alice'))).verified).toBe(true);
+  }
+  h.capture.take();
+  return { ...reg, original, clone };
+}
+
+describe('signature counter (WebAuthn §6.1.1, §7.2 step 21)', () => {
+  it('a validly signed assertion from a cloned authenticator yields WEBAUTHN_COUNTER_REGRESSION and is rejected by default', async () => {
+    const { clone, userId, credentialId } = await clonedDevice();
+    const response = await h.signIn(clone, 'alice');
+    expect(counterOf(response)).toBe(1);
+    const result = await h.hooks.verifyAuthentication(h.ctx, response);
+    expect(result).toMatchObject({ verified: false, failure: { stage: 'counter', code: 'WEBAUTHN_COUNTER_REGRESSION' } });
+    const event = onlyEvent(h.capture, secretsOf(response, challengeOf(response)));
+    expect(event).toMatchObject({
+      event_type: 'WEBAUTHN_COUNTER_REGRESSION',
+      outcome: 'failure',
+      severity: 4,
+      user_id: userId,
+      client_ip: '203.0.113.7',
+      error: { code: 'WEBAUTHN_COUNTER_REGRESSION' },
+      webauthn: {
+        credential_id: credentialId,
+        sign_count: 1,
+        stored_sign_count: 2,
+        counter_status: 'not_increased',
+        signature_valid: true,
+        failure_stage: 'counter',
+      },
+    });
+    expect((await h.hooks.options.credentials.findById(credentialId))?.counter).toBe(2);
+  });
+
+  it('with counterRegression "allow" the sign-in succeeds, still as one WEBAUTHN_COUNTER_REGRESSION event', async () => {
+    const { clone, userId, credentialId } = await clonedDevice('allow');
+    const result = await h.hooks.verifyAuthentication(h.ctx, await h.signIn(clone, 'alice'));
+    expect(result).toMatchObject({ verified: true, counterRegression: true, user: { id: userId } });
+    const event = onlyEvent(h.capture);
+    expect(event).toMatchObject({ event_type: 'WEBAUTHN_COUNTER_REGRESSION', outcome: 'success', webauthn: { signature_valid: true } });
+    expect(event.error).toBeUndefined();
+    // The stored counter never goes down.
+    expect((await h.hooks.options.credentials.findById(credentialId))?.counter).toBe(2);
+  });
+
+  it('a forged assertion claiming a low counter (not re-signed) is a signature failure, never a clone signal', async () => {
+    const { original, userId } = await clonedDevice();
+    const genuine = await h.signIn(original, 'alice');
+    expect(counterOf(genuine)).toBe(3);
+    const forged = rewriteCounter(genuine, 1);
+    const result = await h.hooks.verifyAuthentication(h.ctx, forged);
+    expect(result).toMatchObject({ verified: false, failure: { stage: 'signature' } });
+    const event = onlyEvent(h.capture);
+    expect(event).toMatchObject({
+      event_type: 'WEBAUTHN_AUTH_FAILURE',
+      user_id: userId,
+      webauthn: { failure_stage: 'signature', signature_valid: false, sign_count: 1, stored_sign_count: 2 },
+    });
+    expect(h.capture.ceremonyEvents().some((e) => e.event_type === 'WEBAUTHN_COUNTER_REGRESSION')).toBe(false);
+
+    // Control: handing SimpleWebAuthn the stored counter would have reported this forgery as a
+    // counter problem, because the library compares counters before it checks the signature.
+    const stored = (await h.hooks.options.credentials.findById(forged.id))!;
+    const options = await h.hooks.authenticationOptions({ username: 'alice' });
+    const forgedAgain = rewriteCounter(original.signIn(ORIGIN, options), 1);
+    await expect(
+      verifyAuthenticationResponse({
+        response: forgedAgain,
+        expectedChallenge: options.challenge,
+        expectedOrigin: ORIGIN,
+        expectedRPID: 'localhost',
+        credential: { id: stored.id, publicKey: stored.publicKey as Uint8Array<ArrayBuffer>, counter: stored.counter },
+      }),
+    ).rejects.toThrow(/counter value 1 was lower than expected 2/);
+  });
+
+  it('a forged assertion with counter 0 is also only a signature failure', async () => {
+    const { original } = await clonedDevice();
+    const result = await h.hooks.verifyAuthentication(h.ctx, rewriteCounter(await h.signIn(original, 'alice'), 0));
+    expect(result).toMatchObject({ verified: false, failure: { stage: 'signature' } });
+    expect(onlyEvent(h.capture).event_type).toBe('WEBAUTHN_AUTH_FAILURE');
+  });
+});

@@ -1,0 +1,77 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { SoftAuthenticator } from './support/authenticator.js';
+import { harness, onlyEvent, type Harness } from './support/harness.js';
+import { rewriteClientData } from './support/tamper.js';
+
+let h: Harness;
+afterEach(async () => {
+  await h?.capture.close();
+});
+
+const HOSTILE_ORIGIN = 'http://evil.example\n{"event_type":"WEBAUTHN_AUTH_SUCCESS"}\u001b[31m\u2028' + 'x'.repeat(5000) + '\ud800';
+
+describe('attacker-controlled input reaches the log bounded and sanitised, as one event', () => {
+  it('garbage bodies are malformed_response failures (registration and authentication)', async () => {
+    h = harness();
+    for (const body of [undefined, null, 'text', [], {}, { id: 'a', rawId: 'b', type: 'public-key', response: {} }, { id: 'x\ny', rawId: 'x\ny' }]) {
+      const reg = await h.hooks.verifyRegistration(h.ctx, body);
+      expect(reg).toMatchObject({ verified: false, failure: { stage: 'malformed_response', code: 'WEBAUTHN_MALFORMED_RESPONSE' } });
+      expect(onlyEvent(h.capture).event_type).toBe('WEBAUTHN_REG_FAILURE');
+      const auth = await h.hooks.verifyAuthentication(h.ctx, body);
+      expect(auth).toMatchObject({ verified: false, failure: { stage: 'malformed_response' } });
+      const event = onlyEvent(h.capture);
+      expect(event.event_type).toBe('WEBAUTHN_AUTH_FAILURE');
+      expect(JSON.stringify(event)).not.toContain('x\ny');
+    }
+  });
+
+  it('an origin with newlines, ANSI escapes, a forged JSON line, 5000 characters and a lone surrogate stays one safe line', async () => {
+    h = harness();
+    const auth = new SoftAuthenticator();
+    await h.register(auth, 'alice');
+    const response = rewriteClientData(await h.signIn(auth, 'alice'), { origin: HOSTILE_ORIGIN });
+    const result = await h.hooks.verifyAuthentication(h.ctx, response);
+    expect(result).toMatchObject({ verified: false, failure: { stage: 'origin' } });
+    const { events, lines } = h.capture.take();
+    expect(events).toHaveLength(1);
+    expect(lines[0]!.split('\n')).toHaveLength(1);
+    expect(lines[0]).not.toMatch(/[\u0000-\u001f\u2028\u2029]/);
+    const origin = (events[0] as { webauthn: { origin: string } }).webauthn.origin;
+    expect(origin.length).toBeLessThanOrEqual(512);
+    expect(origin.startsWith('http://evil.example{"event_type"')).toBe(true);
+    expect(events[0]!.error?.message).toBe('Unexpected authentication response origin');
+  });
+
+  it('an echoed challenge never reaches the error message', async () => {
+    h = harness();
+    const auth = new SoftAuthenticator();
+    await h.register(auth, 'alice');
+    const options = await h.hooks.authenticationOptions({ username: 'alice' });
+    const response = auth.signIn('http://localhost:3000', options);
+    // Valid challenge for the store, then a wrong type: the library's message would echo the type.
+    const typed = rewriteClientData(response, { type: 'webauthn.get"\nSECRET' });
+    await h.hooks.verifyAuthentication(h.ctx, typed);
+    const { lines } = h.capture.take();
+    expect(lines[0]).not.toContain('SECRET');
+    expect(lines[0]).not.toContain(options.challenge);
+  });
+
+  it('a hostile User-Agent and a huge one are cleaned, cut to 1024 and flagged', async () => {
+    h = harness();
+    const ctx = h.hooks.requestContext({ peer: '::ffff:198.51.100.4', headers: { 'user-agent': `A\r\nB\u001b[0m${'u'.repeat(3000)}` } });
+    await h.hooks.verifyAuthentication(ctx, {});
+    const event = onlyEvent(h.capture, [], '198.51.100.4');
+    expect(event.user_agent).toMatch(/^AB\[0mu+$/);
+    expect(event.user_agent!.length).toBe(1024);
+    expect(event.user_agent_truncated).toBe(true);
+    expect(event.client_ip).toBe('198.51.100.4');
+  });
+
+  it('an over-long credential id is not logged (WebAuthn §7.1: at most 1023 bytes)', async () => {
+    h = harness();
+    const id = 'A'.repeat(2000);
+    await h.hooks.verifyAuthentication(h.ctx, { id, rawId: id, type: 'public-key', response: { clientDataJSON: 'e30', authenticatorData: 'AA', signature: 'AA' } });
+    const event = onlyEvent(h.capture);
+    expect((event as { webauthn: { credential_id?: string } }).webauthn.credential_id).toBeUndefined();
+  });
+});

@@ -1,0 +1,187 @@
+import { generateRegistrationOptions } from '@simplewebauthn/server';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryUserStore, WebAuthnHooksError } from '../src/index.js';
+import { SoftAuthenticator } from './support/authenticator.js';
+import { challengeOf, harness, onlyEvent, ORIGIN, secretsOf, type Harness } from './support/harness.js';
+
+let h: Harness;
+afterEach(async () => {
+  await h?.capture.close();
+});
+
+describe('registration (WebAuthn §7.1), one audit event per verification', () => {
+  it('a new passkey yields WEBAUTHN_REG_SUCCESS with the facts and no secrets', async () => {
+    h = harness();
+    const options = await h.hooks.registrationOptions({ username: 'alice' });
+    const response = new SoftAuthenticator().register(ORIGIN, options);
+    const result = await h.hooks.verifyRegistration(h.ctx, response);
+    expect(result.verified).toBe(true);
+    if (!result.verified) return;
+
+    const event = onlyEvent(h.capture, secretsOf(response, options.challenge));
+    expect(event).toMatchObject({
+      event_type: 'WEBAUTHN_REG_SUCCESS',
+      outcome: 'success',
+      user_id: result.user.id,
+      client_ip: '203.0.113.7',
+      client_ip_source: 'socket',
+      peer_ip: '203.0.113.7',
+      user_agent: 'Mozilla/5.0 (test)',
+      webauthn: {
+        credential_id: response.id,
+        rp_id: 'localhost',
+        origin: ORIGIN,
+        attestation_fmt: 'none',
+        user_verified: true,
+        sign_count: 0,
+        cose_alg: -7,
+        transports: ['usb'],
+        credential_device_type: 'multiDevice',
+        credential_backed_up: true,
+      },
+    });
+    expect(event.user_id).toBe(options.user.id);
+    expect(event.user_id).not.toContain('alice');
+    expect((event as { webauthn: { aaguid?: string } }).webauthn.aaguid).toMatch(/^[0-9a-f]{8}-/);
+    expect(await h.hooks.options.credentials.findById(response.id)).toMatchObject({ userId: result.user.id, counter: 0 });
+  });
+
+  it('a response signed over a challenge this server never issued fails at stage "challenge"', async () => {
+    h = harness();
+    await h.hooks.registrationOptions({ username: 'bob' });
+    const forged = await generateRegistrationOptions({ rpName: 'x', rpID: 'localhost', userName: 'bob', attestationType: 'none' });
+    const response = new SoftAuthenticator().register(ORIGIN, forged);
+    const result = await h.hooks.verifyRegistration(h.ctx, response);
+    expect(result).toMatchObject({ verified: false, failure: { stage: 'challenge', code: 'WEBAUTHN_CHALLENGE_MISMATCH' } });
+    const event = onlyEvent(h.capture, secretsOf(response, forged.challenge));
+    expect(event).toMatchObject({
+      event_type: 'WEBAUTHN_REG_FAILURE',
+      outcome: 'failure',
+      client_ip: '203.0.113.7',
+      error: { code: 'WEBAUTHN_CHALLENGE_MISMATCH' },
+      webauthn: { failure_stage: 'challenge', credential_id: response.id },
+    });
+    expect(event.user_id).toBeUndefined();
+  });
+
+  it('a page on another origin fails at stage "origin" (thrown by SimpleWebAuthn), with the user of the challenge', async () => {
+    h = harness();
+    const options = await h.hooks.registrationOptions({ username: 'carol' });
+    const response = new SoftAuthenticator().register('http://evil.localhost:3000', options);
+    const result = await h.hooks.verifyRegistration(h.ctx, response);
+    expect(result).toMatchObject({ verified: false, failure: { stage: 'origin' } });
+    const event = onlyEvent(h.capture, secretsOf(response, options.challenge));
+    expect(event).toMatchObject({
+      event_type: 'WEBAUTHN_REG_FAILURE',
+      user_id: options.user.id,
+      error: { code: 'WEBAUTHN_ORIGIN_MISMATCH', message: 'Unexpected registration response origin', type: 'Error' },
+      webauthn: { failure_stage: 'origin', origin: 'http://evil.localhost:3000' },
+    });
+    // The message never echoes what the client sent.
+    expect(JSON.stringify(event.error)).not.toContain('evil');
+    expect(await h.hooks.options.users.findByName('carol')).toBeUndefined();
+  });
+
+  it('a credential scoped to another RP ID fails at stage "rp_id"', async () => {
+    h = harness({ rpID: 'login.localhost', origin: 'http://login.localhost:3000' });
+    const options = await h.hooks.registrationOptions({ username: 'dave' });
+    // The page asks the authenticator for rp.id "localhost" (allowed for this origin) instead of ours.
+    const response = new SoftAuthenticator().register('http://login.localhost:3000', { ...options, rp: { ...options.rp, id: 'localhost' } });
+    const result = await h.hooks.verifyRegistration(h.ctx, response);
+    expect(result).toMatchObject({ verified: false, failure: { stage: 'rp_id', code: 'WEBAUTHN_RP_ID_MISMATCH' } });
+    const event = onlyEvent(h.capture, secretsOf(response, options.challenge));
+    expect(event).toMatchObject({ event_type: 'WEBAUTHN_REG_FAILURE', user_id: options.user.id, error: { type: 'UnexpectedRPIDHash' } });
+  });
+
+  it('an authenticator that cannot verify the user fails at stage "user_verification"', async () => {
+    h = harness();
+    const options = await h.hooks.registrationOptions({ username: 'erin' });
+    const response = new SoftAuthenticator({ userVerified: false }).register(ORIGIN, options);
+    const result = await h.hooks.verifyRegistration(h.ctx, response);
+    expect(result).toMatchObject({ verified: false, failure: { stage: 'user_verification', code: 'WEBAUTHN_USER_NOT_VERIFIED' } });
+    expect(onlyEvent(h.capture).event_type).toBe('WEBAUTHN_REG_FAILURE');
+  });
+
+  it('a replayed registration response fails at stage "challenge_replayed" and registers nothing twice', async () => {
+    h = harness();
+    const options = await h.hooks.registrationOptions({ username: 'frank' });
+    const response = new SoftAuthenticator().register(ORIGIN, options);
+    expect((await h.hooks.verifyRegistration(h.ctx, response)).verified).toBe(true);
+    onlyEvent(h.capture);
+    const again = await h.hooks.verifyRegistration(h.ctx, response);
+    expect(again).toMatchObject({ verified: false, failure: { stage: 'challenge_replayed', code: 'WEBAUTHN_CHALLENGE_REPLAYED' } });
+    expect(onlyEvent(h.capture)).toMatchObject({ event_type: 'WEBAUTHN_REG_FAILURE', user_id: options.user.id });
+  });
+
+  it('a response after the challenge TTL fails at stage "challenge_expired"', async () => {
+    h = harness({ challengeTtlMs: 60_000 });
+    const options = await h.hooks.registrationOptions({ username: 'grace' });
+    expect(options.timeout).toBe(60_000);
+    const response = new SoftAuthenticator().register(ORIGIN, options);
+    h.clock.advance(60_001);
+    const result = await h.hooks.verifyRegistration(h.ctx, response);
+    expect(result).toMatchObject({ verified: false, failure: { stage: 'challenge_expired' } });
+    expect(onlyEvent(h.capture)).toMatchObject({ webauthn: { failure_stage: 'challenge_expired' }, user_id: options.user.id });
+  });
+
+  it('a credential id registered before fails at stage "credential_exists" (WebAuthn §7.1 step 26)', async () => {
+    h = harness();
+    const first = await h.register(new SoftAuthenticator(), 'heidi');
+    // "none" attestation signs nothing: an attacker can wrap someone else's attested
+    // credential (id and public key) in a clientDataJSON for a fresh challenge of their own.
+    const options = await h.hooks.registrationOptions({ username: 'mallory' });
+    const own = new SoftAuthenticator().register(ORIGIN, options);
+    const stolen = { ...first.response, response: { ...first.response.response, clientDataJSON: own.response.clientDataJSON } };
+    const result = await h.hooks.verifyRegistration(h.ctx, stolen);
+    expect(result).toMatchObject({ verified: false, failure: { stage: 'credential_exists', code: 'WEBAUTHN_CREDENTIAL_EXISTS' } });
+    expect(onlyEvent(h.capture)).toMatchObject({
+      event_type: 'WEBAUTHN_REG_FAILURE',
+      user_id: options.user.id,
+      webauthn: { failure_stage: 'credential_exists', credential_id: first.credentialId },
+    });
+    expect(await h.hooks.options.users.findByName('mallory')).toBeUndefined();
+  });
+
+  it('a JSON id that differs from the attested credential id fails at stage "malformed_response"', async () => {
+    h = harness();
+    const options = await h.hooks.registrationOptions({ username: 'oscar' });
+    const response = new SoftAuthenticator().register(ORIGIN, options);
+    const renamed = { ...response, id: 'AAAAAAAAAAAAAAAAAAAAAA', rawId: 'AAAAAAAAAAAAAAAAAAAAAA' };
+    const result = await h.hooks.verifyRegistration(h.ctx, renamed);
+    expect(result).toMatchObject({ verified: false, failure: { stage: 'malformed_response' } });
+    expect(onlyEvent(h.capture).event_type).toBe('WEBAUTHN_REG_FAILURE');
+  });
+
+  it('a name that is taken is refused before any ceremony (409 in HTTP), without an event', async () => {
+    h = harness();
+    await h.register(new SoftAuthenticator(), 'ivan');
+    await expect(h.hooks.registrationOptions({ username: 'ivan' })).rejects.toMatchObject({ code: 'WEBAUTHN_HOOKS_USERNAME_TAKEN' });
+    for (const username of ['bad\nname', 'a\u001b[31m', 'lone\ud800', 'x'.repeat(65), '   ', 42, undefined]) {
+      await expect(h.hooks.registrationOptions({ username: username as string })).rejects.toMatchObject({
+        name: 'WebAuthnHooksError',
+        code: 'WEBAUTHN_HOOKS_BAD_REQUEST',
+      });
+    }
+    await expect(h.hooks.registrationOptions({ username: 'ok', displayName: 'two\nlines' })).rejects.toBeInstanceOf(WebAuthnHooksError);
+    expect(h.capture.take().events).toHaveLength(0);
+  });
+
+  it('when the audit logger throws, the ceremony fails closed: nothing is stored and the emitter is called once', async () => {
+    let calls = 0;
+    const users = new MemoryUserStore();
+    const failing = {
+      emit: () => {
+        calls++;
+        throw new Error('disk full');
+      },
+    };
+    h = harness({ audit: failing, userStore: users });
+    const options = await h.hooks.registrationOptions({ username: 'judy' });
+    const response = new SoftAuthenticator().register(ORIGIN, options);
+    expect(challengeOf(response)).toBe(options.challenge);
+    await expect(h.hooks.verifyRegistration(h.ctx, response)).rejects.toThrow('disk full');
+    expect(calls).toBe(1);
+    expect(users.findByName('judy')).toBeUndefined();
+    expect(await h.hooks.options.credentials.findById(response.id)).toBeUndefined();
+  });
+});

@@ -1,0 +1,55 @@
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
+} from '@simplewebauthn/server';
+
+// nid-webauthn-emulator is CJS: named exports come through the namespace.
+const emulator = await import('nid-webauthn-emulator');
+const { WebAuthnEmulator, AuthenticatorEmulator, PasskeysCredentialsMemoryRepository } = emulator;
+
+/** How the simulated user behaves at the authenticator. */
+export interface SoftAuthenticatorOptions {
+  /** Whether the user verifies (PIN/biometric); default true. */
+  userVerified?: boolean;
+}
+
+/**
+ * A software authenticator with real P-256 keys and real signatures
+ * (nid-webauthn-emulator), each with its own credential repository: the
+ * package's default repository is a static shared by every instance.
+ */
+export class SoftAuthenticator {
+  readonly repository: InstanceType<typeof PasskeysCredentialsMemoryRepository>;
+  readonly #emulator: InstanceType<typeof WebAuthnEmulator>;
+
+  constructor(options: SoftAuthenticatorOptions = {}, repository = new PasskeysCredentialsMemoryRepository()) {
+    this.repository = repository;
+    const uv = options.userVerified ?? true;
+    const interaction = (user: unknown) => ({ user, options: { uv, up: true } });
+    this.#emulator = new WebAuthnEmulator(
+      new AuthenticatorEmulator({
+        credentialsRepository: repository,
+        verifications: { userPresent: true, userVerified: uv },
+        userMakeCredentialInteraction: interaction as never,
+        userGetAssertionInteraction: interaction as never,
+      }),
+    );
+  }
+
+  register(origin: string, options: PublicKeyCredentialCreationOptionsJSON, relatedOrigins?: string[]): RegistrationResponseJSON {
+    return this.#emulator.createJSON(origin, options as never, relatedOrigins) as unknown as RegistrationResponseJSON;
+  }
+
+  signIn(origin: string, options: PublicKeyCredentialRequestOptionsJSON): AuthenticationResponseJSON {
+    return this.#emulator.getJSON(origin, options as never) as unknown as AuthenticationResponseJSON;
+  }
+
+  /** A second device holding a copy of every key and counter as they are now: a cloned authenticator. */
+  clone(options: SoftAuthenticatorOptions = {}): SoftAuthenticator {
+    const copy = new PasskeysCredentialsMemoryRepository();
+    for (const credential of this.repository.loadCredentials()) copy.saveCredential(credential);
+    return new SoftAuthenticator(options, copy);
+  }
+}
