@@ -5,16 +5,19 @@
  *   raw pino (the same fields)  vs  audit logger unsigned / signed shared / signed sealed
  *
  * each synchronous (the audit default) and asynchronous. Cases are measured
- * in interleaved rounds (median round reported). Prints events/s and time per
- * event relative to raw pino in the same write mode.
+ * in interleaved rounds. Prints events/s (median round) and time per event
+ * relative to raw pino in the same write mode (median of per-round ratios),
+ * with the machine's load average.
  *
  * Run: npx tsx -C @audit-trail/source bench/logger.ts [events]
  */
+import os from 'node:os';
 import { completeEvent } from '@audit-trail/schema';
 import pino from 'pino';
 import { createAuditLogger, generateSealingKeyPair, type AuditLogger } from '@audit-trail/logger';
 
 const N = Number(process.argv[2] ?? 100_000);
+const loadBefore = os.loadavg().map((x) => x.toFixed(2)).join(' ');
 const WARMUP = Math.min(5_000, N);
 const DEST = '/dev/null';
 
@@ -79,10 +82,12 @@ const cases: Case[] = [
   { name: 'audit signed shared', mode: 'async', make: () => audit({ signing: { mode: 'shared', kid: 'k1', secret }, sync: false }) },
 ];
 
-// All cases are created first, then measured in interleaved rounds, so that
-// load from other processes on the machine hits every case alike; the
-// figure per case is the median round.
-const ROUNDS = 7;
+// All cases are created first, then measured in many short interleaved
+// rounds, so that load from other processes on the machine hits every case
+// alike. Per case: the median round's time per event, and the median over
+// rounds of its time relative to raw pino's in the same round (a ratio of
+// neighbours in time, which load moves least).
+const ROUNDS = 25;
 const perRound = Math.ceil(N / ROUNDS);
 const live = cases.map((c) => ({ c, inst: c.make(), rounds: [] as number[] }));
 for (const l of live) for (let i = 0; i < WARMUP; i++) l.inst.log();
@@ -95,11 +100,16 @@ for (let r = 0; r < ROUNDS; r++) {
 }
 for (const l of live) await l.inst.done();
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const results = live.map((l) => ({ c: l.c, perEvent: median(l.rounds) }));
+const baseOf = (c: Case) => live.find((l) => l.c.name === 'raw pino' && l.c.mode === c.mode)!;
+const results = live.map((l) => ({
+  c: l.c,
+  perEvent: median(l.rounds),
+  ratio: median(l.rounds.map((t, r) => t / baseOf(l.c).rounds[r]!)),
+}));
 
 console.log(`node ${process.version}, ${ROUNDS} interleaved rounds of ${perRound} events per case (median round), destination ${DEST}, pino ${pino.version}`);
-console.log('case                         mode    events/s   us/event   time vs raw pino (same mode)');
-for (const { c, perEvent } of results) {
-  const base = results.find((r) => r.c.name === 'raw pino' && r.c.mode === c.mode)!.perEvent;
-  console.log(`${c.name.padEnd(28)} ${c.mode.padEnd(6)} ${(1 / perEvent).toFixed(0).padStart(10)} ${(perEvent * 1e6).toFixed(2).padStart(10)}   ${(perEvent / base).toFixed(2)}x`);
+console.log(`load average before: ${loadBefore}, after: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (${os.cpus().length} CPUs)`);
+console.log('case                         mode    events/s   us/event   time vs raw pino (same mode, median of per-round ratios)');
+for (const { c, perEvent, ratio } of results) {
+  console.log(`${c.name.padEnd(28)} ${c.mode.padEnd(6)} ${(1 / perEvent).toFixed(0).padStart(10)} ${(perEvent * 1e6).toFixed(2).padStart(10)}   ${ratio.toFixed(2)}x`);
 }

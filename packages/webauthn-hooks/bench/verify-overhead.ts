@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { createAuditLogger } from '@audit-trail/logger';
 import { generateAuthenticationOptions, verifyAuthenticationResponse, type AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { createWebAuthnHooks } from '../src/index.js';
-import { SoftAuthenticator } from '../test/support/authenticator.js';
+import { SoftAuthenticator } from '../src/testing/index.js';
 
 const N = Number(process.env.N ?? 400);
 const ROUNDS = 3;

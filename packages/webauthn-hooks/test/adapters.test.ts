@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { captureAudit, type AuditCapture } from './support/audit-capture.js';
-import { SoftAuthenticator } from './support/authenticator.js';
+import { SoftAuthenticator } from '../src/testing/index.js';
 import { ORIGIN, RP_ID } from './support/harness.js';
 import { post, startExpress, startFastify, type RunningServer } from './support/servers.js';
-import { flipSignatureByte } from './support/tamper.js';
+import { flipSignatureByte } from '../src/testing/index.js';
 
 const ADAPTERS = [
   ['express', startExpress],

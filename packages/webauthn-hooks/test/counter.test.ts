@@ -1,8 +1,8 @@
 import { verifyAuthenticationResponse } from '@simplewebauthn/server';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SoftAuthenticator } from './support/authenticator.js';
+import { SoftAuthenticator } from '../src/testing/index.js';
 import { challengeOf, harness, onlyEvent, ORIGIN, secretsOf, type Harness } from './support/harness.js';
-import { counterOf, rewriteCounter } from './support/tamper.js';
+import { counterOf, rewriteCounter } from '../src/testing/index.js';
 
 let h: Harness;
 afterEach(async () => {

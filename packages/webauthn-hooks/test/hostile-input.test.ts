@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { SoftAuthenticator } from './support/authenticator.js';
+import { SoftAuthenticator } from '../src/testing/index.js';
 import { harness, onlyEvent, type Harness } from './support/harness.js';
-import { rewriteClientData } from './support/tamper.js';
+import { rewriteClientData } from '../src/testing/index.js';
 
 let h: Harness;
 afterEach(async () => {

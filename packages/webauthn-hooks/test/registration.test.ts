@@ -1,7 +1,7 @@
 import { generateRegistrationOptions } from '@simplewebauthn/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryUserStore, WebAuthnHooksError } from '../src/index.js';
-import { SoftAuthenticator } from './support/authenticator.js';
+import { SoftAuthenticator } from '../src/testing/index.js';
 import { challengeOf, harness, onlyEvent, ORIGIN, secretsOf, type Harness } from './support/harness.js';
 
 let h: Harness;

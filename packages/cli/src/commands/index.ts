@@ -10,7 +10,6 @@ export const commandLoaders: Record<string, () => Promise<Command>> = {
   ingest: async () => (await import('./ingest.js')).ingestCommand,
   verify: async () => (await import('./verify.js')).verifyCommand,
   report: async () => (await import('./report.js')).reportCommand,
-  demo: async () => (await import('./demo.js')).demoCommand,
 };
 
 /** One-line summaries for `audit-trail --help`, kept here so help needs no imports. */
@@ -19,6 +18,5 @@ export const commandSummaries: Record<string, string> = {
   migrate: 'Create or update the audit tables (idempotent)',
   ingest: 'Load NDJSON audit lines from files or stdin into the database',
   verify: 'Verify signed chains in NDJSON files or in the database',
-  report: 'Forensic reports: failures, shells, counters',
-  demo: 'Run the whole pipeline locally on SQLite and print the reports',
+  report: 'Forensic reports: failures, bursts, counters, shells',
 };

@@ -1,12 +1,121 @@
-import type { Command } from '../command.js';
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { createSink, redactUrl, resolveDbUrl, type Sink } from '@audit-trail/ingest-sink';
+import { UsageError, type Command, type CommandIo } from '../command.js';
 
-/** `audit-trail ingest` (not built yet). */
+const USAGE = `Usage: audit-trail ingest [--db URL] [options] [FILE...|-]
+
+Loads NDJSON audit lines (one event per line, as the logger writes them) from
+files, or stdin with "-" or no file, into the database. Every line ends as a
+row, a duplicate (same event_id already stored), or a reject (with its reason
+in security_audit_rejects). Lines are spooled first, so an interrupted ingest
+loses nothing: the next run with the same spool delivers the rest.
+
+  --db URL          database (default: AUDIT_TRAIL_DB_URL, else sqlite:./audit.db)
+  --source NAME     source recorded with rejects (default: the file name)
+  --spool DIR       spool directory (default: beside the SQLite file, or
+                    .audit-trail-spool/ for servers)
+  --batch N         rows per transaction (default 5000)
+  --timeout SECS    how long to wait for the database at the end (default 60)
+  --no-migrate      do not create the tables first
+
+Prints progress on a terminal and a summary: committed, duplicates, rejected.
+Exit status 0 when everything was delivered, 1 when events remain spooled.
+`;
+
+const CHUNK = 1000;
+
+async function ingestStream(sink: Sink, input: NodeJS.ReadableStream, source: string, onLines: (n: number) => void): Promise<void> {
+  const rl = createInterface({ input, crlfDelay: Infinity });
+  let chunk: { line: string; source: string }[] = [];
+  const pending = new Set<Promise<unknown>>();
+  const send = async (items: typeof chunk) => {
+    const p = sink.write(items);
+    pending.add(p);
+    // A few writes in flight share the spool's fsyncs (group commit).
+    if (pending.size >= 4) await Promise.race(pending);
+    p.finally(() => pending.delete(p)).catch(() => undefined);
+    onLines(items.length);
+  };
+  for await (const line of rl) {
+    if (line.trim() === '') continue;
+    chunk.push({ line, source });
+    if (chunk.length >= CHUNK) {
+      await send(chunk);
+      chunk = [];
+    }
+  }
+  if (chunk.length) await send(chunk);
+  await Promise.all(pending);
+}
+
+function progress(io: CommandIo, sink: Sink, read: () => number): () => void {
+  if (!io.stderr.isTTY) return () => undefined;
+  const draw = () => {
+    const s = sink.stats();
+    io.stderr.write(`\r\x1b[Kread ${read()}  committed ${s.committed}  duplicates ${s.duplicates}  rejected ${s.rejected}  spooled ${s.spooledEvents}`);
+  };
+  const t = setInterval(draw, 200);
+  let stopped = false;
+  return () => {
+    if (stopped) return;
+    stopped = true;
+    clearInterval(t);
+    draw();
+    io.stderr.write('\n');
+  };
+}
+
+/** `audit-trail ingest`: NDJSON files or stdin into the database, through the durable sink. */
 export const ingestCommand: Command = {
   name: 'ingest',
-  summary: 'not built yet',
-  usage: 'audit-trail ingest: not built yet',
-  async run(_argv, io) {
-    io.stderr.write('audit-trail ingest is not built yet\n');
-    return 1;
+  summary: 'Load NDJSON audit lines from files or stdin into the database',
+  usage: USAGE,
+  async run(argv, io) {
+    let parsed: ReturnType<typeof parseArgs<{ options: { db: { type: 'string' }; source: { type: 'string' }; spool: { type: 'string' }; batch: { type: 'string' }; timeout: { type: 'string' }; 'no-migrate': { type: 'boolean' } }; allowPositionals: true }>>;
+    try {
+      parsed = parseArgs({
+        args: argv,
+        options: { db: { type: 'string' }, source: { type: 'string' }, spool: { type: 'string' }, batch: { type: 'string' }, timeout: { type: 'string' }, 'no-migrate': { type: 'boolean' } },
+        allowPositionals: true,
+      });
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const { values, positionals } = parsed;
+    const num = (name: string, v: string | undefined, def: number) => {
+      if (v === undefined) return def;
+      const n = Number(v);
+      if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number`);
+      return n;
+    };
+    const batch = num('batch', values.batch, 5000);
+    const timeoutMs = num('timeout', values.timeout, 60) * 1000;
+    const url = resolveDbUrl(values.db, io.env);
+    const files = positionals.length ? positionals : ['-'];
+    const sink = createSink({ url, migrate: !values['no-migrate'], batch: { maxRows: batch }, ...(values.spool ? { spool: { dir: values.spool } } : {}) });
+    let read = 0;
+    let stop: () => void = () => undefined;
+    try {
+      await sink.ready;
+      stop = progress(io, sink, () => read);
+      for (const file of files) {
+        const input = file === '-' ? io.stdin : createReadStream(file);
+        await ingestStream(sink, input, values.source ?? (file === '-' ? 'stdin' : `file:${file}`), (n) => (read += n));
+      }
+      const delivered = await Promise.race([sink.flush().then(() => true), new Promise<false>((r) => setTimeout(r, timeoutMs, false).unref())]);
+      stop();
+      const s = sink.stats();
+      io.stdout.write(`${redactUrl(url)}: read ${read}, committed ${s.committed}, duplicates ${s.duplicates}, rejected ${s.rejected}` + (s.replayed ? `, replayed from spool ${s.replayed}` : '') + '\n');
+      if (!delivered) {
+        io.stderr.write(`audit-trail ingest: ${s.spooledEvents} events are still spooled (database unreachable: ${s.lastError?.message ?? 'unknown'}); run again to deliver them\n`);
+        return 1;
+      }
+      return 0;
+    } finally {
+      stop();
+      await sink.close({ timeoutMs: 1000 });
+    }
   },
 };

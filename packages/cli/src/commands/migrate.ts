@@ -1,12 +1,43 @@
-import type { Command } from '../command.js';
+import { parseArgs } from 'node:util';
+import { createTableStatements } from '@audit-trail/schema';
+import { migrateDatabase, parseDbUrl, redactUrl, resolveDbUrl } from '@audit-trail/ingest-sink';
+import { UsageError, type Command } from '../command.js';
 
-/** `audit-trail migrate` (not built yet). */
+const USAGE = `Usage: audit-trail migrate [--db URL] [--print]
+
+Creates the audit tables (security_audit_events, security_audit_rejects) and
+their indexes. Idempotent: run it on every deploy.
+
+  --db URL     sqlite:./audit.db (default), postgres://user@host/db,
+               mssql://user@host:1433/db?encrypt=true&trustServerCertificate=false
+               (Babelfish detected by SELECT @@VERSION, or add &babelfish=true)
+  --print      print the DDL of the URL's dialect instead of running it
+
+Environment: AUDIT_TRAIL_DB_URL (when --db is absent), AUDIT_TRAIL_DB_PASSWORD_FILE
+(a file holding the password, so it never appears on a command line).
+`;
+
+/** `audit-trail migrate`: applies the generated DDL of the database's dialect. */
 export const migrateCommand: Command = {
   name: 'migrate',
-  summary: 'not built yet',
-  usage: 'audit-trail migrate: not built yet',
-  async run(_argv, io) {
-    io.stderr.write('audit-trail migrate is not built yet\n');
-    return 1;
+  summary: 'Create or update the audit tables (idempotent)',
+  usage: USAGE,
+  async run(argv, io) {
+    let values: { db?: string; print?: boolean };
+    try {
+      ({ values } = parseArgs({ args: argv, options: { db: { type: 'string' }, print: { type: 'boolean' } }, allowPositionals: false }));
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const url = resolveDbUrl(values.db, io.env);
+    const conn = parseDbUrl(url);
+    if (values.print) {
+      const babelfish = conn.dialect === 'mssql' && conn.babelfish === true;
+      io.stdout.write(`${createTableStatements(conn.dialect, { babelfish }).join('\n\n')}\n`);
+      return 0;
+    }
+    const { dialect, statements } = await migrateDatabase(conn);
+    io.stdout.write(`migrated ${redactUrl(url)} (${dialect}, ${statements} statements, idempotent)\n`);
+    return 0;
   },
 };

@@ -1,12 +1,129 @@
-import type { Command } from '../command.js';
+import { parseArgs } from 'node:util';
+import {
+  ConfigError,
+  aggregatorOptionsFrom,
+  mergeSettings,
+  resolveDbUrl,
+  settingsFromEnv,
+  settingsFromFile,
+  startAggregator,
+  type ReceiverLogEntry,
+  type ServeSettings,
+} from '@audit-trail/ingest-sink';
+import { UsageError, type Command, type CommandIo } from '../command.js';
 
-/** `audit-trail serve` (not built yet). */
+const USAGE = `Usage: audit-trail serve --db URL [options]
+
+Runs the aggregator: a Fluent forward protocol receiver (Docker fluentd log
+driver, Fluentd, Fluent Bit) and optionally a syslog receiver (RFC 5424/3164,
+rsyslog), writing through the durable sink. Forward requests are acked only
+after their events are durable.
+
+Options (environment variable in brackets; flags win over the environment,
+which wins over --config):
+  --db URL                 sqlite:./audit.db, postgres://..., mssql://...  [AUDIT_TRAIL_DB_URL;
+                           password from AUDIT_TRAIL_DB_PASSWORD_FILE]
+  --forward HOST:PORT      forward receiver, TCP + UDP heartbeat (default 0.0.0.0:24224)  [AUDIT_TRAIL_FORWARD]
+  --syslog HOST:PORT       syslog receiver, TCP + UDP (off unless given; usual 0.0.0.0:5140)  [AUDIT_TRAIL_SYSLOG]
+  --health HOST:PORT|off   GET /healthz with counters (default 127.0.0.1:9880)  [AUDIT_TRAIL_HEALTH]
+  --shared-key-file FILE   forward shared keys, one per line; repeat for more keys
+                           (all listed keys are accepted: rotate without downtime)  [AUDIT_TRAIL_SHARED_KEY_FILE, comma-separated]
+  --users-file FILE        user:password lines for forward user authentication  [AUDIT_TRAIL_USERS_FILE]
+  --self-hostname NAME     server name in the handshake (default: host name)  [AUDIT_TRAIL_SELF_HOSTNAME]
+  --tls-cert FILE --tls-key FILE   serve forward over TLS  [AUDIT_TRAIL_TLS_CERT, AUDIT_TRAIL_TLS_KEY]
+  --tls-ca FILE            require client certificates signed by this CA (mutual TLS)  [AUDIT_TRAIL_TLS_CA]
+  --tag-template T         Docker tag template parsed into Swarm columns  [AUDIT_TRAIL_TAG_TEMPLATE]
+  --config FILE            JSON file with the same settings (keys: db, forward, syslog, health,
+                           sharedKeyFiles, usersFile, selfHostname, tlsCert, tlsKey, tlsCa,
+                           tagTemplate, limits)
+
+Logs are JSON lines on stderr. SIGTERM or SIGINT stops accepting, finishes and
+acks in-flight requests, flushes the sink and exits 0.
+`;
+
+/** Writes one JSON log line (the aggregator's own operation) to stderr. */
+function jsonLogger(io: CommandIo): (e: ReceiverLogEntry) => void {
+  return (e) => {
+    if (e.level === 'debug' && !io.env.AUDIT_TRAIL_DEBUG) return;
+    io.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...e })}\n`);
+  };
+}
+
+function settingsFromFlags(argv: string[]): { flags: ServeSettings; config?: string } {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        db: { type: 'string' },
+        forward: { type: 'string' },
+        syslog: { type: 'string' },
+        health: { type: 'string' },
+        'shared-key-file': { type: 'string', multiple: true },
+        'users-file': { type: 'string' },
+        'self-hostname': { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'tls-ca': { type: 'string' },
+        'tag-template': { type: 'string' },
+        config: { type: 'string' },
+      },
+    }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return {
+    config: values.config,
+    flags: {
+      db: values.db,
+      forward: values.forward,
+      syslog: values.syslog,
+      health: values.health,
+      sharedKeyFiles: values['shared-key-file'],
+      usersFile: values['users-file'],
+      selfHostname: values['self-hostname'],
+      tlsCert: values['tls-cert'],
+      tlsKey: values['tls-key'],
+      tlsCa: values['tls-ca'],
+      tagTemplate: values['tag-template'],
+    },
+  };
+}
+
+/** `audit-trail serve`: the forward + syslog aggregator. */
 export const serveCommand: Command = {
   name: 'serve',
-  summary: 'not built yet',
-  usage: 'audit-trail serve: not built yet',
-  async run(_argv, io) {
-    io.stderr.write('audit-trail serve is not built yet\n');
-    return 1;
+  summary: 'Run the aggregator: forward-protocol and syslog receivers writing to the database',
+  usage: USAGE,
+  async run(argv, io) {
+    const { flags, config } = settingsFromFlags(argv);
+    let options;
+    try {
+      const settings = mergeSettings(flags, settingsFromEnv(io.env), config ? settingsFromFile(config) : {});
+      options = aggregatorOptionsFrom(settings);
+      // AUDIT_TRAIL_DB_PASSWORD_FILE supplies the password, so it never sits in a URL on the command line.
+      options.sink = resolveDbUrl(options.sink, io.env);
+    } catch (err) {
+      if (err instanceof ConfigError) throw new UsageError(err.message);
+      throw err;
+    }
+    const log = jsonLogger(io);
+    const aggregator = await startAggregator({ ...options, log });
+    log({ level: 'info', msg: 'aggregator started', forward: aggregator.forward, syslog: aggregator.syslog, health: aggregator.health });
+    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      const on = (s: NodeJS.Signals) => {
+        process.off('SIGTERM', on);
+        process.off('SIGINT', on);
+        resolve(s);
+      };
+      process.on('SIGTERM', on);
+      process.on('SIGINT', on);
+    });
+    log({ level: 'info', msg: 'shutting down', signal });
+    await aggregator.close();
+    log({ level: 'info', msg: 'shutdown complete' });
+    return 0;
   },
 };

@@ -14,6 +14,7 @@ import {
   type VerifyRecord,
   type VerifyReport,
 } from '@audit-trail/logger';
+import { readVerifyRecords, resolveDbUrl } from '@audit-trail/ingest-sink';
 import { escapeControls } from '@audit-trail/schema';
 import { UsageError, type Command, type CommandIo } from '../command.js';
 
@@ -42,8 +43,11 @@ Options:
   --slack MS       slack on the checkpoint interval (default: half the interval)
   --unordered      input is not in write order: do not report REORDERED
   --json           print the report as one JSON document
-  --db URL         verify the events table (needs the row reader of
-                   @audit-trail/ingest-sink; not available in this build)
+  --db URL         verify the chains stored in security_audit_events (sqlite:,
+                   postgres://, mssql://; password from AUDIT_TRAIL_DB_PASSWORD_FILE);
+                   also checks every analyst column against the signed JSON
+                   (PROJECTION_MISMATCH). Rows are in commit order, not write
+                   order, so REORDERED is judged by seq only.
   -h, --help       this text
 
 Exit status: 0 all chains clean, 1 any finding, 2 usage or key error.
@@ -99,24 +103,13 @@ function* allRecords(db: VerifyRecord[], inputs: { name: string; text: string }[
 }
 
 /**
- * Seam for `--db URL`: database rows become the same VerifyRecord objects
- * (`event` = event_json, `columns` = the stored columns, so projection
- * columns are checked). The reader belongs to @audit-trail/ingest-sink; until
- * it exports `readVerifyRecords(url)`, this fails loudly instead of pretending.
+ * `--db URL`: every row of the events table becomes a VerifyRecord (`event` =
+ * `event_json`, `columns` = the stored columns, so projection columns are
+ * compared with the signed JSON). The password may come from
+ * AUDIT_TRAIL_DB_PASSWORD_FILE, as for every other command.
  */
-async function readDbRecords(url: string): Promise<VerifyRecord[]> {
-  const spec = '@audit-trail/ingest-sink';
-  let sink: Record<string, unknown>;
-  try {
-    sink = (await import(spec)) as Record<string, unknown>;
-  } catch (err) {
-    throw new Error(`verify --db requires @audit-trail/ingest-sink (readVerifyRecords), which cannot be loaded: ${(err as Error).message}`);
-  }
-  const reader = sink.readVerifyRecords as ((url: string) => Promise<VerifyRecord[]>) | undefined;
-  if (typeof reader !== 'function') {
-    throw new Error('verify --db requires @audit-trail/ingest-sink to export readVerifyRecords(url); it does not in this build. Export the table to NDJSON and verify the file instead.');
-  }
-  return reader(url);
+async function readDbRecords(url: string, env: NodeJS.ProcessEnv): Promise<VerifyRecord[]> {
+  return readVerifyRecords(resolveDbUrl(url, env));
 }
 
 const clean = (s: string) => escapeControls(s, 4000);
@@ -185,11 +178,12 @@ export const verifyCommand: Command = {
     }
     try {
       const keys = loadKeys(values, io.env);
-      const db = values.db ? await readDbRecords(values.db) : [];
+      const db = values.db ? await readDbRecords(values.db, io.env) : [];
       const report = verifyChain(allRecords(db, await readInputs(positionals, io)), keys, {
         ...(asOf ? { asOf } : {}),
         ...(slack !== undefined ? { checkpointSlackMs: slack } : {}),
-        checkOrder: !values.unordered,
+        // Row ids record commit order (retries and fallback reorder), not evidence.
+        checkOrder: !values.unordered && !values.db,
       });
       if (values.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else printText(report, io);

@@ -33,7 +33,12 @@ export class AuditLogger {
     private readonly settings: LoggerSettings,
     /** Context bound to every event of this logger. */
     readonly bindings: Readonly<AuditBindings> = {},
-  ) {}
+  ) {
+    this.unbound = Object.keys(bindings).length === 0;
+  }
+
+  /** No bindings: events need no merge. */
+  private readonly unbound: boolean;
 
   /** Id of the signed chain this logger writes to, or undefined when unsigned. */
   get chainId(): string | undefined {
@@ -47,8 +52,13 @@ export class AuditLogger {
    * `onInvalid: 'throw'`.
    */
   emit(draft: AuditEventDraft): AuditEvent {
+    return this.emitDraft(draft, false);
+  }
+
+  /** `fresh`: the draft is a new plain object literal of the typed helpers, so prepare() need not copy it. */
+  private emitDraft(draft: AuditEventDraft, fresh: boolean): AuditEvent {
     this.core.assertOpen();
-    const prepared = this.prepare(draft);
+    const prepared = this.prepare(draft, fresh);
     const result = validateDraft(prepared, this.core.ctx);
     if (result.ok) return this.core.write(result.event);
     if (this.settings.onInvalid === 'throw') throw new AuditValidationError(result.issues, result.eventType);
@@ -67,8 +77,11 @@ export class AuditLogger {
     return ctx;
   }
 
-  private prepare(draft: AuditEventDraft): unknown {
+  private prepare(draft: AuditEventDraft, fresh: boolean): unknown {
     if (typeof draft !== 'object' || draft === null || Array.isArray(draft)) return draft;
+    // Nothing to merge or remove: a helper's fresh literal is already what
+    // the copy below would make (own enumerable keys of a plain object).
+    if (fresh && this.unbound && !this.settings.redact.length && !(this.settings.traceContext && activeTraceId())) return draft;
     const ctx = this.context();
     const d = draft as Record<string, unknown>;
     const merged: Record<string, unknown> = { ...ctx, ...d };
@@ -84,39 +97,39 @@ export class AuditLogger {
 
   /** A passkey was registered (WEBAUTHN_REG_SUCCESS). */
   webauthnRegSuccess(fields: FieldsOf<'WEBAUTHN_REG_SUCCESS'>): EventOf<'WEBAUTHN_REG_SUCCESS'> {
-    return this.emit({ ...fields, event_type: 'WEBAUTHN_REG_SUCCESS' } as AuditEventDraft) as EventOf<'WEBAUTHN_REG_SUCCESS'>;
+    return this.emitDraft({ ...fields, event_type: 'WEBAUTHN_REG_SUCCESS' } as AuditEventDraft, true) as EventOf<'WEBAUTHN_REG_SUCCESS'>;
   }
   /** A registration ceremony failed (WEBAUTHN_REG_FAILURE). */
   webauthnRegFailure(fields: FieldsOf<'WEBAUTHN_REG_FAILURE'>): EventOf<'WEBAUTHN_REG_FAILURE'> {
-    return this.emit({ ...fields, event_type: 'WEBAUTHN_REG_FAILURE' } as AuditEventDraft) as EventOf<'WEBAUTHN_REG_FAILURE'>;
+    return this.emitDraft({ ...fields, event_type: 'WEBAUTHN_REG_FAILURE' } as AuditEventDraft, true) as EventOf<'WEBAUTHN_REG_FAILURE'>;
   }
   /** A passkey sign-in succeeded (WEBAUTHN_AUTH_SUCCESS). */
   webauthnAuthSuccess(fields: FieldsOf<'WEBAUTHN_AUTH_SUCCESS'>): EventOf<'WEBAUTHN_AUTH_SUCCESS'> {
-    return this.emit({ ...fields, event_type: 'WEBAUTHN_AUTH_SUCCESS' } as AuditEventDraft) as EventOf<'WEBAUTHN_AUTH_SUCCESS'>;
+    return this.emitDraft({ ...fields, event_type: 'WEBAUTHN_AUTH_SUCCESS' } as AuditEventDraft, true) as EventOf<'WEBAUTHN_AUTH_SUCCESS'>;
   }
   /** A passkey sign-in failed (WEBAUTHN_AUTH_FAILURE). */
   webauthnAuthFailure(fields: FieldsOf<'WEBAUTHN_AUTH_FAILURE'>): EventOf<'WEBAUTHN_AUTH_FAILURE'> {
-    return this.emit({ ...fields, event_type: 'WEBAUTHN_AUTH_FAILURE' } as AuditEventDraft) as EventOf<'WEBAUTHN_AUTH_FAILURE'>;
+    return this.emitDraft({ ...fields, event_type: 'WEBAUTHN_AUTH_FAILURE' } as AuditEventDraft, true) as EventOf<'WEBAUTHN_AUTH_FAILURE'>;
   }
   /** The signature counter did not increase: possible cloned authenticator (WEBAUTHN_COUNTER_REGRESSION). */
   webauthnCounterRegression(fields: FieldsOf<'WEBAUTHN_COUNTER_REGRESSION'>): EventOf<'WEBAUTHN_COUNTER_REGRESSION'> {
-    return this.emit({ ...fields, event_type: 'WEBAUTHN_COUNTER_REGRESSION' } as AuditEventDraft) as EventOf<'WEBAUTHN_COUNTER_REGRESSION'>;
+    return this.emitDraft({ ...fields, event_type: 'WEBAUTHN_COUNTER_REGRESSION' } as AuditEventDraft, true) as EventOf<'WEBAUTHN_COUNTER_REGRESSION'>;
   }
   /** A process or shell ran in a container (CONTAINER_EXEC). */
   containerExec(fields: FieldsOf<'CONTAINER_EXEC'>): EventOf<'CONTAINER_EXEC'> {
-    return this.emit({ ...fields, event_type: 'CONTAINER_EXEC' } as AuditEventDraft) as EventOf<'CONTAINER_EXEC'>;
+    return this.emitDraft({ ...fields, event_type: 'CONTAINER_EXEC' } as AuditEventDraft, true) as EventOf<'CONTAINER_EXEC'>;
   }
   /** A container started (CONTAINER_START). */
   containerStart(fields: FieldsOf<'CONTAINER_START'>): EventOf<'CONTAINER_START'> {
-    return this.emit({ ...fields, event_type: 'CONTAINER_START' } as AuditEventDraft) as EventOf<'CONTAINER_START'>;
+    return this.emitDraft({ ...fields, event_type: 'CONTAINER_START' } as AuditEventDraft, true) as EventOf<'CONTAINER_START'>;
   }
   /** A container stopped (CONTAINER_STOP). */
   containerStop(fields: FieldsOf<'CONTAINER_STOP'>): EventOf<'CONTAINER_STOP'> {
-    return this.emit({ ...fields, event_type: 'CONTAINER_STOP' } as AuditEventDraft) as EventOf<'CONTAINER_STOP'>;
+    return this.emitDraft({ ...fields, event_type: 'CONTAINER_STOP' } as AuditEventDraft, true) as EventOf<'CONTAINER_STOP'>;
   }
   /** A privileged container was started (CONTAINER_PRIVILEGED). */
   containerPrivileged(fields: FieldsOf<'CONTAINER_PRIVILEGED'>): EventOf<'CONTAINER_PRIVILEGED'> {
-    return this.emit({ ...fields, event_type: 'CONTAINER_PRIVILEGED' } as AuditEventDraft) as EventOf<'CONTAINER_PRIVILEGED'>;
+    return this.emitDraft({ ...fields, event_type: 'CONTAINER_PRIVILEGED' } as AuditEventDraft, true) as EventOf<'CONTAINER_PRIVILEGED'>;
   }
 
   /** Writes an AUDIT_CHECKPOINT now (signed loggers; the timer also does this every interval). */

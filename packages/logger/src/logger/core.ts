@@ -42,23 +42,28 @@ export class LoggerCore {
     if (this.closed) throw new AuditClosedError();
   }
 
-  /** Signs (when configured) and writes one validated event as one line. */
+  /**
+   * Signs (when configured) and writes one validated event as one line.
+   * Signed records are written in their RFC 8785 form (the text the MAC
+   * covers, plus the mac), unsigned ones with JSON.stringify in schema order.
+   */
   write<T extends AuditEvent>(event: T): T {
-    if (this.signer) this.signer.sign(event as unknown as Record<string, unknown>);
-    // JSON.stringify, not pino's serializer: pino's fast string escaper
-    // writes lone surrogates unescaped (pino 10.4.0), and an event must
-    // round-trip exactly. JSON escapes CR, LF and every C0 control.
-    this.dest.stream.write(`${JSON.stringify(event)}\n`);
+    // JSON.stringify (and JCS, which escapes strings the same way), not
+    // pino's serializer: pino's fast string escaper writes lone surrogates
+    // unescaped (pino 10.4.0), and an event must round-trip exactly. JSON
+    // escapes CR, LF and every C0 control.
+    const line = this.signer ? this.signer.sign(event as unknown as Record<string, unknown>) : JSON.stringify(event);
+    this.dest.stream.write(`${line}\n`);
     return event;
   }
 
   /** Writes an AUDIT_CHAIN_OPEN / AUDIT_CHECKPOINT / AUDIT_CHAIN_CLOSE record of this chain. */
   writeChainRecord(type: 'AUDIT_CHAIN_OPEN' | 'AUDIT_CHECKPOINT' | 'AUDIT_CHAIN_CLOSE', chain: object): AuditEvent {
     const event = completeEvent({ event_type: type, chain } as unknown as AuditEventDraft, this.ctx) as Record<string, unknown>;
-    this.signer!.sign(event);
+    const line = this.signer!.sign(event);
     const check = parseAuditEvent(event);
     if (!check.ok) throw new AuditError('AUDIT_INTERNAL', `${type} record failed the schema: ${JSON.stringify(check.issues)}`);
-    this.dest.stream.write(`${JSON.stringify(event)}\n`);
+    this.dest.stream.write(`${line}\n`);
     return event as unknown as AuditEvent;
   }
 

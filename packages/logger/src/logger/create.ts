@@ -67,9 +67,10 @@ export function createAuditLogger(options: AuditLoggerOptions = {}): AuditLogger
   const signing = signingOpts ? resolveSigning(signingOpts) : undefined;
   const redact = parseRedactPaths(options.redact);
   const dest = openDestination(options.destination, options.sync ?? true);
+  // Frozen: validated here once, so the hot path may trust them (trusted-envelope.ts).
   const ctx = {
-    producer: producer.data,
-    ...(Object.keys(runtime.data).length ? { runtime: runtime.data } : {}),
+    producer: Object.freeze(producer.data),
+    ...(Object.keys(runtime.data).length ? { runtime: Object.freeze(runtime.data) } : {}),
     ...(options.now ? { now: options.now } : {}),
   };
   const onError = options.onError ?? ((err: Error) => process.emitWarning(err.message, { code: 'AUDIT_TRAIL_BACKGROUND' }));

@@ -2,7 +2,6 @@ import {
   CHAIN_EVENT_TYPES,
   completeEvent,
   EVENT_TYPES,
-  eventSchemas,
   MAX_USER_AGENT_LENGTH,
   parseAuditEvent,
   TRANSPORT_FIELDS,
@@ -11,13 +10,13 @@ import {
   type AuditIssue,
   type EventContext,
 } from '@audit-trail/schema';
+import { ENVELOPE_KEYS, validateOwnFields } from './trusted-envelope.js';
 
 /** Result of checking a draft: the completed, validated event, or every reason it was refused. */
 export type DraftResult = { ok: true; event: AuditEvent } | { ok: false; issues: AuditIssue[]; eventType?: string };
 
 const chainTypes = new Set<string>(CHAIN_EVENT_TYPES);
 const eventTypes = new Set<string>(EVENT_TYPES);
-type AnySchema = { safeParse(v: unknown): { success: true; data: unknown } | { success: false } };
 
 /**
  * Completes a draft's envelope and validates it with the schema
@@ -40,20 +39,26 @@ export function validateDraft(draft: unknown, ctx: EventContext): DraftResult {
   if (eventType && chainTypes.has(eventType)) issues.push({ path: 'event_type', message: `${eventType} records are written by the logger itself` });
   if (issues.length > 0) return { ok: false, issues, eventType };
 
-  const completed = completeEvent(d as AuditEventDraft, ctx) as Record<string, unknown>;
-  // Fast path, the same steps as parseAuditEvent minus its copy into new
-  // objects (about a third of the validation cost, bench/logger.ts): transport keys were refused
-  // above and completeEvent adds none, so only the type lookup and the
-  // user_agent cut remain. Anything invalid goes through parseAuditEvent
-  // itself, which words the issues (validate.test.ts checks both agree).
-  if (eventType && eventTypes.has(eventType)) {
-    if (typeof completed.user_agent === 'string' && completed.user_agent.length > MAX_USER_AGENT_LENGTH) {
-      completed.user_agent = completed.user_agent.slice(0, MAX_USER_AGENT_LENGTH);
-      completed.user_agent_truncated = true;
-    }
-    const fast = (eventSchemas[eventType as keyof typeof eventSchemas] as unknown as AnySchema).safeParse(completed);
-    if (fast.success) return { ok: true, event: fast.data as AuditEvent };
+  if (eventType && eventTypes.has(eventType) && !ENVELOPE_KEYS.some((k) => Object.hasOwn(d, k)) && d.runtime === undefined) {
+    // Fast path: the draft leaves the whole envelope to the logger
+    // (trusted-envelope.ts). `own` holds what completeEvent would copy of
+    // the draft (its own enumerable keys).
+    const own: Record<string, unknown> = { ...d };
+    cutUserAgent(own);
+    const event = validateOwnFields(eventType, own, ctx);
+    if (event) return { ok: true, event };
   }
+  // The general path; it also words the issues of anything invalid.
+  const completed = completeEvent(d as AuditEventDraft, ctx) as Record<string, unknown>;
+  if (eventType && eventTypes.has(eventType)) cutUserAgent(completed);
   const result = parseAuditEvent(completed);
   return result.ok ? { ok: true, event: result.event } : { ok: false, issues: result.issues, eventType };
+}
+
+/** parseAuditEvent's user_agent rule: cut to MAX_USER_AGENT_LENGTH and flagged, not rejected. */
+function cutUserAgent(event: Record<string, unknown>): void {
+  if (typeof event.user_agent === 'string' && event.user_agent.length > MAX_USER_AGENT_LENGTH) {
+    event.user_agent = event.user_agent.slice(0, MAX_USER_AGENT_LENGTH);
+    event.user_agent_truncated = true;
+  }
 }

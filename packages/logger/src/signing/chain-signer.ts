@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { newEventId } from '@audit-trail/schema';
 import type { ResolvedSigning } from './config.js';
-import { assertSignable, jcs, MAC_PREFIX } from './canonical.js';
-import { evolveKey, hmacText, sharedRootKey } from './kdf.js';
+import { MAC_PREFIX } from './canonical.js';
+import { signCanonical } from './fast-jcs.js';
+import { evolveKey, hmacPieces, sharedRootKey } from './kdf.js';
 import { wrapRootKey, type WrappedKey } from './seal.js';
 
 /** The `chain` detail of AUDIT_CHAIN_OPEN: parameters binding for the whole chain. */
@@ -33,6 +34,8 @@ export class ChainSigner {
   private key: Buffer;
   private epochStartedAt: number;
   private epochRecords = 0;
+  /** Stands in for the mac while the event is serialised once (signCanonical); random, so input cannot contain it by chance. */
+  private readonly placeholder = randomBytes(32).toString('base64url');
 
   constructor(
     private readonly cfg: ResolvedSigning,
@@ -70,11 +73,12 @@ export class ChainSigner {
   }
 
   /**
-   * Adds `integrity` to a validated event and returns it. Throws (before
-   * consuming a seq) when the event holds a non-integer number.
+   * Adds `integrity` (with its mac) to a validated event and returns the
+   * line to write: the signed event in RFC 8785 canonical form (see
+   * `signCanonical`). Throws AUDIT_NOT_SIGNABLE (before consuming a seq, the
+   * event left without integrity) when the event holds a non-integer number.
    */
-  sign<T extends Record<string, unknown>>(event: T): T {
-    assertSignable(event);
+  sign(event: Record<string, unknown>): string {
     this.evolveIfDue();
     const integrity: Record<string, unknown> = {
       v: 1,
@@ -86,12 +90,18 @@ export class ChainSigner {
       prev: this.prev,
     };
     // integrity has no mac yet, so the event itself is event' (no copies).
-    (event as Record<string, unknown>).integrity = integrity;
-    integrity.mac = hmacText(this.key, MAC_PREFIX, jcs(event));
+    event.integrity = integrity;
+    let line: string;
+    try {
+      line = signCanonical(event, integrity, this.placeholder, (pieces) => hmacPieces(this.key, MAC_PREFIX, pieces));
+    } catch (err) {
+      delete event.integrity;
+      throw err;
+    }
     this.seq += 1;
     this.prev = integrity.mac as string;
     this.epochRecords += 1;
-    return event;
+    return line;
   }
 
   /** Overwrites the current key; the signer is unusable afterwards. */

@@ -33,6 +33,13 @@ export function hmacText(key: Buffer, prefix: string, text: string): string {
   return createHmac('sha256', key).update(prefix, 'utf8').update(text, 'utf8').digest('base64url');
 }
 
+/** HMAC-SHA256 over `prefix || pieces…` (UTF-8, fed piece by piece), base64url. */
+export function hmacPieces(key: Buffer, prefix: string, pieces: string[]): string {
+  const h = createHmac('sha256', key).update(prefix, 'utf8');
+  for (const p of pieces) h.update(p, 'utf8');
+  return h.digest('base64url');
+}
+
 /** Constant-time comparison of two base64url MACs. */
 export function macEquals(a: string, b: string): boolean {
   const x = Buffer.from(a, 'base64url');

@@ -5,8 +5,6 @@ import { z } from 'zod';
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 const CONTROL_GLOBAL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 const NO_CONTROL = /^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$/;
-// A UTF-16 surrogate half without its partner cannot be encoded as UTF-8.
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** True when `s` contains a control character or a line/paragraph separator. */
 export function hasControlChars(s: string): boolean {
@@ -15,7 +13,10 @@ export function hasControlChars(s: string): boolean {
 
 /** True when `s` contains a lone UTF-16 surrogate (not representable in UTF-8). */
 export function hasLoneSurrogate(s: string): boolean {
-  return LONE_SURROGATE.test(s);
+  // A UTF-16 surrogate half without its partner cannot be encoded as UTF-8.
+  // String.prototype.isWellFormed (ES2024) tests exactly that, natively;
+  // text.test.ts checks it against the lookaround regex used before.
+  return !s.isWellFormed();
 }
 
 /**
@@ -24,6 +25,9 @@ export function hasLoneSurrogate(s: string): boolean {
  * the result is cut to `max` UTF-16 units without splitting a surrogate pair.
  */
 export function sanitizeText(s: string, max: number, replacement = ''): string {
+  // Fast path: nothing to repair or cut, so the result is `s` itself (the
+  // common case; saves the copies toWellFormed() and replace() make).
+  if (s.length <= max && !CONTROL.test(s) && s.isWellFormed()) return s;
   let out = s.toWellFormed().replace(CONTROL_GLOBAL, replacement);
   if (out.length > max) {
     out = out.slice(0, max);
@@ -38,6 +42,7 @@ export function sanitizeText(s: string, max: number, replacement = ''): string {
  * analyst must see it without a terminal interpreting it.
  */
 export function escapeControls(s: string, max: number): string {
+  if (s.length <= max && !CONTROL.test(s) && s.isWellFormed()) return s;
   const escaped = s.toWellFormed().replace(CONTROL_GLOBAL, (c) => {
     const code = c.charCodeAt(0);
     return code > 0xff ? `\\u${code.toString(16).padStart(4, '0')}` : `\\x${code.toString(16).padStart(2, '0')}`;

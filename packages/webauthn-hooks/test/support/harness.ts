@@ -3,7 +3,7 @@ import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simp
 import { expect } from 'vitest';
 import { createWebAuthnHooks, type RequestContext, type WebAuthnHooks, type WebAuthnHooksOptions } from '../../src/index.js';
 import { captureAudit, type AuditCapture } from './audit-capture.js';
-import { SoftAuthenticator } from './authenticator.js';
+import { SoftAuthenticator } from '../../src/testing/index.js';
 
 export const ORIGIN = 'http://localhost:3000';
 export const RP_ID = 'localhost';

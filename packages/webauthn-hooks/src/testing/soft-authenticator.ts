@@ -5,9 +5,8 @@ import type {
   RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 
-// nid-webauthn-emulator is CJS: named exports come through the namespace.
-const emulator = await import('nid-webauthn-emulator');
-const { WebAuthnEmulator, AuthenticatorEmulator, PasskeysCredentialsMemoryRepository } = emulator;
+// nid-webauthn-emulator is CommonJS; Node detects these named exports.
+import { AuthenticatorEmulator, PasskeysCredentialsMemoryRepository, WebAuthnEmulator } from 'nid-webauthn-emulator';
 
 /** How the simulated user behaves at the authenticator. */
 export interface SoftAuthenticatorOptions {
@@ -15,6 +14,7 @@ export interface SoftAuthenticatorOptions {
   userVerified?: boolean;
 }
 
+/**
 /**
  * A software authenticator with real P-256 keys and real signatures
  * (nid-webauthn-emulator), each with its own credential repository: the

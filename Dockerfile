@@ -1,0 +1,23 @@
+# syntax=docker/dockerfile:1
+# The aggregator image: `audit-trail serve` (see examples/deploy/).
+# Build from the repository root:  docker build -t audit-trail/aggregator:0.1.0 .
+FROM node:20-bookworm-slim AS build
+WORKDIR /src
+# better-sqlite3 compiles from source when no prebuilt binary can be fetched.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
+  && rm -rf /var/lib/apt/lists/*
+COPY . .
+# npm ci builds every package (root "prepare" script); then drop dev-only tools.
+RUN npm ci --no-audit --no-fund && npm prune --omit=dev --no-audit --no-fund
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production
+COPY --from=build /src /opt/audit-trail
+# The spool (events acked but not yet committed) lives here: mount a volume.
+RUN mkdir -p /var/lib/audit-trail && chown node:node /var/lib/audit-trail
+WORKDIR /var/lib/audit-trail
+USER node
+EXPOSE 24224/tcp 24224/udp 5140/tcp 5140/udp 9880/tcp
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["node", "/opt/audit-trail/packages/cli/dist/bin.js"]
+CMD ["serve", "--help"]

@@ -1,0 +1,87 @@
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { createTableStatements, EVENTS_TABLE, INSERT_COLUMNS, type ColumnValue } from '@audit-trail/schema';
+import { createSink } from '@audit-trail/ingest-sink';
+import { feed, rate, time } from './events.js';
+
+const COLS = INSERT_COLUMNS.map((c) => c.name).join(', ');
+const lit = (v: ColumnValue) => (v === null ? 'NULL' : typeof v === 'number' ? String(v) : `'${String(v).replaceAll("'", "''")}'`);
+/** COPY text format: tab-separated, \N for NULL, backslash escapes. */
+const copyField = (v: ColumnValue) => (v === null ? '\\N' : String(v).replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r'));
+
+async function freshDb(admin: pg.Client, name: string): Promise<{ url: string; client: pg.Client }> {
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = `postgres://postgres@127.0.0.1:5432/${name}`;
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  for (const s of createTableStatements('postgres')) await client.query(s);
+  return { url, client };
+}
+
+/** Rows/s into PostgreSQL for each write path, same events, one run. */
+export async function benchPostgres(dir: string, lines: string[], rows: ColumnValue[][], rowAtATime: number): Promise<Record<string, number>> {
+  const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
+  await admin.connect();
+  const out: Record<string, number> = {};
+  const dbs: string[] = [];
+  const fresh = async (name: string) => {
+    dbs.push(`at_bench_${name}`);
+    return freshDb(admin, `at_bench_${name}`);
+  };
+  try {
+    {
+      const { client } = await fresh('copy');
+      const ms = await time(async () => {
+        await client.query('BEGIN');
+        const stream = client.query(copyFrom(`COPY ${EVENTS_TABLE} (${COLS}) FROM STDIN`));
+        await pipeline(Readable.from((function* () {
+          for (const r of rows) yield `${r.map(copyField).join('\t')}\n`;
+        })()), stream);
+        await client.query('COMMIT');
+      });
+      out['ceiling: COPY, one transaction'] = rate(rows.length, ms);
+      await client.end();
+    }
+    {
+      const { url, client } = await fresh('sink');
+      await client.end();
+      const sink = createSink({ url, spool: { dir: join(dir, 'pg.spool') } });
+      await sink.ready;
+      const ms = await time(async () => {
+        await feed((items) => sink.write(items), lines);
+        await sink.flush();
+      });
+      if (sink.stats().committed !== lines.length) throw new Error(`sink committed ${sink.stats().committed}`);
+      await sink.close();
+      out['sink: batched (validate + spool fsync + commit)'] = rate(lines.length, ms);
+    }
+    {
+      const { client } = await fresh('literal');
+      const ms = await time(async () => {
+        for (let i = 0; i < rows.length; i += 1000) {
+          await client.query(`INSERT INTO ${EVENTS_TABLE} (${COLS}) VALUES ${rows.slice(i, i + 1000).map((r) => `(${r.map(lit).join(', ')})`).join(', ')}`);
+        }
+      });
+      out['1000-row literal INSERTs, no tx (fluent-plugin-sql)'] = rate(rows.length, ms);
+      await client.end();
+    }
+    {
+      const { client } = await fresh('row');
+      const n = Math.min(rowAtATime, rows.length);
+      const text = `INSERT INTO ${EVENTS_TABLE} (${COLS}) VALUES (${INSERT_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`;
+      const ms = await time(async () => {
+        for (let i = 0; i < n; i++) await client.query({ name: 'row', text, values: rows[i] });
+      });
+      out[`one INSERT per row (first ${n} rows)`] = rate(n, ms);
+      await client.end();
+    }
+  } finally {
+    for (const d of dbs) await admin.query(`DROP DATABASE IF EXISTS ${d} WITH (FORCE)`);
+    await admin.end();
+  }
+  return out;
+}

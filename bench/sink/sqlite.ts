@@ -1,0 +1,78 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { createTableStatements, EVENTS_TABLE, INSERT_COLUMNS, type ColumnValue } from '@audit-trail/schema';
+import { createSink } from '@audit-trail/ingest-sink';
+import { feed, rate, time } from './events.js';
+
+const COLS = INSERT_COLUMNS.map((c) => c.name).join(', ');
+const lit = (v: ColumnValue) => (v === null ? 'NULL' : typeof v === 'number' ? String(v) : `'${String(v).replaceAll("'", "''")}'`);
+
+function freshDb(dir: string, name: string): Database.Database {
+  const file = join(dir, `${name}.db`);
+  rmSync(file, { force: true });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  for (const s of createTableStatements('sqlite')) db.exec(s);
+  return db;
+}
+
+/** Rows/s into SQLite for each write path, same events, one run. */
+export async function benchSqlite(dir: string, lines: string[], rows: ColumnValue[][], rowAtATime: number): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+
+  // Ceiling: the driver's best path, prepared INSERT in one transaction per 1000 rows.
+  {
+    const db = freshDb(dir, 'ceiling');
+    const stmt = db.prepare(`INSERT INTO ${EVENTS_TABLE} (${COLS}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT(event_id) DO NOTHING`);
+    const tx = db.transaction((chunk: ColumnValue[][]) => {
+      for (const r of chunk) stmt.run(r);
+    });
+    const ms = await time(() => {
+      for (let i = 0; i < rows.length; i += 1000) tx(rows.slice(i, i + 1000));
+    });
+    out['ceiling: prepared INSERT, 1 tx / 1000 rows'] = rate(rows.length, ms);
+    db.close();
+  }
+
+  // The sink: validation + spool (fdatasync per group) + worker-thread transactions.
+  {
+    const file = join(dir, 'sink.db');
+    rmSync(file, { force: true });
+    const sink = createSink({ connection: { dialect: 'sqlite', filename: file }, spool: { dir: join(dir, 'sink.spool') } });
+    await sink.ready;
+    const ms = await time(async () => {
+      await feed((items) => sink.write(items), lines);
+      await sink.flush();
+    });
+    if (sink.stats().committed !== lines.length) throw new Error(`sink committed ${sink.stats().committed}`);
+    await sink.close();
+    out['sink: batched (validate + spool fsync + commit)'] = rate(lines.length, ms);
+  }
+
+  // fluent-plugin-sql: 1000-row INSERTs with literal values, no transaction.
+  {
+    const db = freshDb(dir, 'literal');
+    const ms = await time(() => {
+      for (let i = 0; i < rows.length; i += 1000) {
+        db.exec(`INSERT INTO ${EVENTS_TABLE} (${COLS}) VALUES ${rows.slice(i, i + 1000).map((r) => `(${r.map(lit).join(', ')})`).join(', ')}`);
+      }
+    });
+    out['1000-row literal INSERTs, no tx (fluent-plugin-sql)'] = rate(rows.length, ms);
+    db.close();
+  }
+
+  // One INSERT per row (autocommit: one fsync per row).
+  {
+    const db = freshDb(dir, 'row');
+    const stmt = db.prepare(`INSERT INTO ${EVENTS_TABLE} (${COLS}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})`);
+    const n = Math.min(rowAtATime, rows.length);
+    const ms = await time(() => {
+      for (let i = 0; i < n; i++) stmt.run(rows[i]);
+    });
+    out[`one INSERT per row (first ${n} rows)`] = rate(n, ms);
+    db.close();
+  }
+  return out;
+}

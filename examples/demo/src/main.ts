@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { runCli, startServe } from './audit-cli.js';
+import { runCeremonies } from './ceremonies.js';
+import { Progress } from './progress.js';
+import { sendRuntimeEvents } from './runtime-events.js';
+import { startServiceTask } from './service-task.js';
+
+const HELP = `npm run demo [-- --db URL]
+
+Runs the whole audit-trail pipeline on this machine and prints the reports:
+  1. migrates the database (default: a fresh SQLite file under .audit-demo/)
+  2. starts the aggregator (audit-trail serve) on a free loopback port
+  3. starts two replicas of the Express WebAuthn example with signing on,
+     shipping audit lines over the forward protocol as Docker's log driver does
+  4. drives real WebAuthn ceremonies with a software authenticator
+  5. sends container runtime events (Falco, docker events) the same way
+  6. verifies the signed chains in the database and prints the reports
+
+  --db URL   postgres://... or mssql://... instead of the SQLite file
+`;
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { db: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const dataDir = resolve('.audit-demo');
+  rmSync(dataDir, { recursive: true, force: true });
+  mkdirSync(dataDir, { recursive: true });
+  const db = values.db ?? `sqlite:${resolve(dataDir, 'audit.db')}`;
+  const shownDb = db.replace(/^([a-z]+:\/\/[^:/@]*:)[^@/]*@/i, '$1***@');
+
+  // The demo's signing key: shared mode, one kid. The verifier reads it from a
+  // file, as a deployment reads a mounted secret; it is never printed.
+  const kid = 'demo-2026-11';
+  const secret = randomBytes(32);
+  const secretFile = resolve(dataDir, 'signing.secret');
+  writeFileSync(secretFile, secret.toString('base64'), { mode: 0o600 });
+  const keyEnv = { AUDIT_TRAIL_KID: kid, AUDIT_TRAIL_SECRET_FILE: secretFile };
+
+  const p = new Progress(6);
+  p.step(`Migrate ${shownDb}`);
+  const migrate = await runCli(['migrate', '--db', db]);
+  if (migrate.code !== 0) throw new Error(`audit-trail migrate failed: ${migrate.stderr}`);
+  p.done('tables security_audit_events and security_audit_rejects ready');
+
+  p.step('Start the aggregator: audit-trail serve');
+  const serve = await startServe(['--db', db, '--forward', '127.0.0.1:0', '--health', 'off'], { AUDIT_TRAIL_SELF_HOSTNAME: 'demo-aggregator' }, dataDir);
+  p.done(`forward protocol on 127.0.0.1:${serve.forwardPort}, acking only after events are durable`);
+
+  p.step('Start two replicas of the Express WebAuthn example (signed audit chains)');
+  const tasks = [
+    await startServiceTask({ node: 'node-1', forwardPort: serve.forwardPort, kid, secret }),
+    await startServiceTask({ node: 'node-2', forwardPort: serve.forwardPort, kid, secret }),
+  ] as const;
+  for (const t of tasks) p.note(`tag swarm.audit.${t.placement.node}.${t.placement.service}.${t.placement.taskId} -> ${t.base}`);
+  p.done('each replica writes one signed JSON line per event, shipped like the Docker fluentd driver');
+
+  p.step('Drive WebAuthn ceremonies with a software authenticator');
+  const tally = await runCeremonies([tasks[0], tasks[1]], (s) => p.note(s));
+  await Promise.all(tasks.map((t) => t.stop()));
+  p.done(`${tally.registrations + tally.signIns + tally.failures + tally.counterRegressions} ceremonies audited; chains closed and every line acked`);
+
+  p.step('Send container runtime events (Falco alerts, docker events)');
+  const sent = await sendRuntimeEvents(serve.forwardPort, tasks[0].placement.containerId);
+  const code = await serve.stop();
+  if (code !== 0) throw new Error(`audit-trail serve exited with ${code}`);
+  p.done(`${sent} records sent; aggregator drained and stopped (exit 0)`);
+
+  p.step('Verify the signed chains in the database, then report');
+  const verify = await runCli(['verify', '--db', db], keyEnv);
+  process.stdout.write(indent(verify.stdout + verify.stderr));
+  if (verify.code !== 0) throw new Error('verification found problems');
+  p.done('every chain verified: nothing modified, removed, reordered or inserted');
+
+  for (const [title, args] of [
+    ['WebAuthn failures of the last 90 days, by user and IP', ['report', 'failures', '--days', '90']],
+    ['Bursts of failures per source IP', ['report', 'bursts']],
+    ['Counter regressions (possible cloned authenticators)', ['report', 'counters']],
+    ['Shells opened in containers, by image and node', ['report', 'shells']],
+  ] as const) {
+    const r = await runCli([...args, '--db', db]);
+    if (r.code !== 0) throw new Error(`audit-trail ${args.join(' ')} failed: ${r.stderr}`);
+    process.stdout.write(`\n${title}  (npx audit-trail ${args.join(' ')} --db ${shownDb})\n${r.stdout}`);
+  }
+
+  process.stdout.write(
+    `\nDone in ${p.elapsed()} s. The database is ${shownDb}` +
+      (db.startsWith('sqlite:') ? `\nQuery it:  sqlite3 ${db.slice('sqlite:'.length)} "SELECT event_type, COUNT(*) FROM security_audit_events GROUP BY 1"\n` : '\n') +
+      `Verify it again:  AUDIT_TRAIL_KID=${kid} AUDIT_TRAIL_SECRET_FILE=${secretFile} npx audit-trail verify --db ${shownDb}\n`,
+  );
+  return 0;
+}
+
+function indent(text: string): string {
+  return text
+    .trimEnd()
+    .split('\n')
+    .map((l) => `      ${l}\n`)
+    .join('');
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    process.stderr.write(`\ndemo failed: ${err.message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,77 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const repo = fileURLToPath(new URL('../../../', import.meta.url));
+const cwd = mkdtempSync(join(tmpdir(), 'at-demo-'));
+afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+
+/** Runs the demo as `npm run demo` does, in a scratch working directory. */
+function runDemo(): Promise<{ code: number; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(join(repo, 'node_modules/.bin/tsx'), ['-C', '@audit-trail/source', join(repo, 'examples/demo/src/main.ts')], {
+      cwd,
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (c) => (out += c));
+    child.stderr.on('data', (c) => (out += c));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? 1, out }));
+  });
+}
+
+describe('npm run demo', () => {
+  let result: { code: number; out: string };
+  let db: Database.Database;
+  beforeAll(async () => {
+    result = await runDemo();
+    db = new Database(join(cwd, '.audit-demo/audit.db'), { readonly: true });
+  }, 120_000);
+  afterAll(() => db?.close());
+
+  it('runs every step and verifies both signed chains from the database', () => {
+    expect(result.out).not.toContain('demo failed');
+    expect(result.code).toBe(0);
+    for (let i = 1; i <= 6; i++) expect(result.out).toContain(`[${i}/6]`);
+    expect(result.out).toMatch(/2 chains \(2 clean\), 0 findings/);
+  });
+
+  it('stores every ceremony once, with Swarm placement from the log-driver tag, and rejects nothing', () => {
+    const counts = Object.fromEntries(
+      (db.prepare('SELECT event_type, COUNT(*) AS n FROM security_audit_events GROUP BY event_type').all() as { event_type: string; n: number }[]).map(
+        (r) => [r.event_type, r.n],
+      ),
+    );
+    expect(counts).toEqual({
+      AUDIT_CHAIN_OPEN: 2,
+      AUDIT_CHAIN_CLOSE: 2,
+      WEBAUTHN_REG_SUCCESS: 4,
+      WEBAUTHN_REG_FAILURE: 1,
+      WEBAUTHN_AUTH_SUCCESS: 9,
+      WEBAUTHN_AUTH_FAILURE: 8,
+      WEBAUTHN_COUNTER_REGRESSION: 1,
+      CONTAINER_EXEC: 2,
+      CONTAINER_PRIVILEGED: 1,
+      CONTAINER_START: 1,
+    });
+    const unplaced = db.prepare(`SELECT COUNT(*) AS n FROM security_audit_events WHERE event_type LIKE 'WEBAUTHN_%' AND (swarm_node IS NULL OR swarm_task_id IS NULL)`).get() as { n: number };
+    expect(unplaced.n).toBe(0);
+    expect((db.prepare('SELECT COUNT(*) AS n FROM security_audit_rejects').get() as { n: number }).n).toBe(0);
+  });
+
+  it('prints the reports: the forged-signature burst, the cloned authenticator and the shell', () => {
+    const failures = result.out.slice(result.out.indexOf('WebAuthn failures of the last 90 days'), result.out.indexOf('Bursts of failures'));
+    expect(failures.match(/192\.0\.2\.66 +WEBAUTHN_SIGNATURE_INVALID/g)).toHaveLength(6);
+    expect(failures).toMatch(/203\.0\.113\.200 +WEBAUTHN_ORIGIN_MISMATCH/);
+    expect(result.out).toMatch(/^192\.0\.2\.66 +7 +2 /m);
+    expect(result.out).toMatch(/ 1 +2 +198\.51\.100\.99 +webauthn-api$/m);
+    expect(result.out).toMatch(/^registry\.example\.com\/webauthn-api:1\.0\.0 +node-1 +1 /m);
+    expect(result.out).toContain(`The database is sqlite:${join(cwd, '.audit-demo/audit.db')}`);
+  });
+});

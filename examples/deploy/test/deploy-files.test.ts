@@ -1,0 +1,196 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import {
+  DEFAULT_FORWARD_PORT,
+  DEFAULT_HEALTH_PORT,
+  DEFAULT_SYSLOG_PORT,
+  DEFAULT_TAG_TEMPLATE,
+} from '@audit-trail/ingest-sink';
+import { serveCommand } from '../../../packages/cli/src/commands/serve.js';
+
+// The deployment files are documentation that operators copy: these tests
+// keep them consistent with the aggregator's defaults and flags.
+
+const here = dirname(fileURLToPath(import.meta.url));
+const read = (p: string) => readFileSync(join(here, '..', p), 'utf8');
+const repoFile = (p: string) => readFileSync(join(here, '../../..', p), 'utf8');
+
+type Obj = Record<string, any>;
+
+/** The `--flag value` pairs of an argument list. */
+function flags(args: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  args.forEach((a, i) => {
+    if (a.startsWith('--')) out.set(a, args[i + 1] ?? '');
+  });
+  return out;
+}
+
+/** Every --flag must be one `audit-trail serve` documents (its usage text lists them all). */
+function expectServeFlags(args: string[]) {
+  expect(args[0]).toBe('serve');
+  for (const f of flags(args).keys()) expect(serveCommand.usage).toContain(`${f} `);
+}
+
+const port = (hostPort: string) => Number(hostPort.split(':').pop());
+
+describe('Docker Swarm stack', () => {
+  const stack = parse(read('swarm/docker-stack.yml')) as Obj;
+  const app = stack.services['webauthn-api'];
+  const agent = stack.services['fluentd-agent'];
+  const aggregator = stack.services.aggregator;
+
+  it('ships the app through the fluentd log driver with the tag template the aggregator parses', () => {
+    expect(app.logging.driver).toBe('fluentd');
+    expect(app.logging.options.tag).toBe(DEFAULT_TAG_TEMPLATE);
+    expect(app.logging.options['fluentd-async']).toBe('true');
+    expect(Number(app.logging.options['fluentd-buffer-limit'])).toBeGreaterThan(0);
+    expect(port(app.logging.options['fluentd-address'])).toBe(agent.ports[0].target);
+  });
+
+  it('passes Swarm placement to the logger with templates', () => {
+    expect(app.environment).toMatchObject({
+      SWARM_NODE: '{{.Node.Hostname}}',
+      SWARM_SERVICE: '{{.Service.Name}}',
+      SWARM_TASK_ID: '{{.Task.ID}}',
+    });
+  });
+
+  it('runs one Fluentd agent per node with its file buffer on a host volume', () => {
+    expect(agent.deploy.mode).toBe('global');
+    expect(agent.ports.map((p: Obj) => p.protocol).sort()).toEqual(['tcp', 'udp']);
+    const buffer = agent.volumes.find((v: Obj) => v.target === '/fluentd/buffer');
+    expect(buffer).toMatchObject({ type: 'bind' });
+    expect(read('swarm/fluentd-agent.conf')).toContain('path /fluentd/buffer/audit');
+  });
+
+  it('runs `audit-trail serve` on the default ports with flags the command accepts', () => {
+    expectServeFlags(aggregator.command);
+    const f = flags(aggregator.command);
+    expect(port(f.get('--forward')!)).toBe(DEFAULT_FORWARD_PORT);
+    expect(port(f.get('--health')!)).toBe(DEFAULT_HEALTH_PORT);
+    expect(aggregator.healthcheck.test.join(' ')).toContain(`:${DEFAULT_HEALTH_PORT}/healthz`);
+  });
+
+  it('keeps credentials in Docker secrets, never in plain environment values', () => {
+    for (const name of ['audit_db_password', 'audit_shared_key', 'audit_aggregator_key', 'audit_signing_secret']) {
+      expect(stack.secrets[name]).toEqual({ external: true });
+    }
+    expect(aggregator.environment.AUDIT_TRAIL_DB_PASSWORD_FILE).toBe('/run/secrets/audit_db_password');
+    expect(aggregator.environment.AUDIT_TRAIL_DB_URL).not.toMatch(/:[^@/]+@/); // no password in the URL
+    expect(flags(aggregator.command).get('--shared-key-file')).toBe('/run/secrets/audit_shared_key');
+    for (const service of Object.values(stack.services) as Obj[]) {
+      for (const [key, value] of Object.entries(service.environment ?? {})) {
+        if (/PASSWORD|SECRET|SHARED_KEY/.test(key)) expect(key, `${key} must be a *_FILE`).toMatch(/_FILE$/);
+        expect(String(value)).not.toMatch(/BEGIN .*PRIVATE KEY/);
+      }
+    }
+  });
+
+  it('keeps the aggregator spool on a volume at the working directory of the image', () => {
+    expect(aggregator.volumes).toContain('aggregator-spool:/var/lib/audit-trail');
+    expect(repoFile('Dockerfile')).toMatch(/^WORKDIR \/var\/lib\/audit-trail$/m);
+  });
+});
+
+describe('Fluentd agent configuration', () => {
+  const conf = read('swarm/fluentd-agent.conf');
+  const match = conf.slice(conf.indexOf('<match'), conf.indexOf('</match>'));
+
+  it('listens where the log driver sends and matches the tag template', () => {
+    expect(conf).toMatch(new RegExp(`<source>\\s+@type forward\\s+port ${DEFAULT_FORWARD_PORT}`));
+    const prefix = DEFAULT_TAG_TEMPLATE.split('{{')[0]!; // "swarm.audit."
+    expect(match).toContain(`<match ${prefix}**>`);
+  });
+
+  it('forwards to the aggregator with ack, shared key, TLS, a file buffer and unbounded retries', () => {
+    expect(match).toMatch(/^\s*require_ack_response true$/m);
+    expect(match).toMatch(/^\s*transport tls$/m);
+    expect(match).toMatch(/^\s*shared_key /m);
+    expect(match).toMatch(/^\s*self_hostname /m);
+    expect(match).toMatch(/<buffer tag>\s+@type file/);
+    expect(match).toMatch(/^\s*retry_forever true$/m);
+    expect(match).toMatch(new RegExp(`^\\s*port ${DEFAULT_FORWARD_PORT}$`, 'm'));
+  });
+
+  it('keeps only security audit lines', () => {
+    expect(conf).toMatch(/@type grep\s+<regexp>\s+key log\s+pattern \/"log_type":"security_audit"\//);
+  });
+});
+
+describe('Kubernetes manifests', () => {
+  const aggregatorDocs = parseAllDocuments(read('kubernetes/aggregator.yaml')).map((d) => d.toJS() as Obj);
+  const fluentBitDocs = parseAllDocuments(read('kubernetes/fluent-bit.yaml')).map((d) => d.toJS() as Obj);
+  const byKind = (docs: Obj[], kind: string) => docs.find((d) => d.kind === kind)!;
+
+  const deployment = byKind(aggregatorDocs, 'Deployment');
+  const service = byKind(aggregatorDocs, 'Service');
+  const container = deployment.spec.template.spec.containers[0];
+
+  it('runs the aggregator as a Deployment with flags the command accepts', () => {
+    expectServeFlags(container.args);
+    const f = flags(container.args);
+    expect(port(f.get('--forward')!)).toBe(DEFAULT_FORWARD_PORT);
+    expect(port(f.get('--syslog')!)).toBe(DEFAULT_SYSLOG_PORT);
+    expect(port(f.get('--health')!)).toBe(DEFAULT_HEALTH_PORT);
+    expect(container.readinessProbe.httpGet).toEqual({ path: '/healthz', port: DEFAULT_HEALTH_PORT });
+    expect(container.volumeMounts.find((m: Obj) => m.name === 'spool').mountPath).toBe('/var/lib/audit-trail');
+  });
+
+  it('exposes forward (TCP and UDP heartbeat), syslog and health through the Service', () => {
+    const ports = service.spec.ports.map((p: Obj) => `${p.port}/${p.protocol}`);
+    expect(ports).toEqual(
+      expect.arrayContaining([
+        `${DEFAULT_FORWARD_PORT}/TCP`,
+        `${DEFAULT_FORWARD_PORT}/UDP`,
+        `${DEFAULT_SYSLOG_PORT}/TCP`,
+        `${DEFAULT_SYSLOG_PORT}/UDP`,
+        `${DEFAULT_HEALTH_PORT}/TCP`,
+      ]),
+    );
+    expect(service.spec.selector).toEqual(deployment.spec.selector.matchLabels);
+  });
+
+  it('takes the database password from a secret file', () => {
+    const env = Object.fromEntries(container.env.map((e: Obj) => [e.name, e.value]));
+    expect(env.AUDIT_TRAIL_DB_URL).not.toMatch(/:[^@/]+@/);
+    expect(env.AUDIT_TRAIL_DB_PASSWORD_FILE).toMatch(/^\/etc\/audit-trail\/db\//);
+  });
+
+  it('runs Fluent Bit as a DaemonSet with filesystem storage, the kubernetes filter and forward with ack', () => {
+    const ds = byKind(fluentBitDocs, 'DaemonSet');
+    expect(ds.spec.template.spec.serviceAccountName).toBe('fluent-bit');
+    const config = parse(byKind(fluentBitDocs, 'ConfigMap').data['fluent-bit.yaml']) as Obj;
+    expect(config.service['storage.path']).toBeTruthy();
+    const tail = config.pipeline.inputs.find((i: Obj) => i.name === 'tail');
+    expect(tail['storage.type']).toBe('filesystem');
+    expect(config.pipeline.filters.map((f: Obj) => f.name)).toEqual(expect.arrayContaining(['kubernetes', 'grep']));
+    const out = config.pipeline.outputs.find((o: Obj) => o.name === 'forward');
+    expect(out.require_ack_response).toBe(true);
+    expect(out.port).toBe(DEFAULT_FORWARD_PORT);
+    expect(out.host).toBe(`${service.metadata.name}.${service.metadata.namespace}.svc`);
+    expect(out.shared_key).toMatch(/^\$\{[A-Z_]+\}$/); // from the secret, not inline
+    expect(out.retry_limit).toBe('no_limits');
+  });
+
+  it('relays container runtime syslog with rsyslog to the syslog port, octet-counted RFC 5424', () => {
+    const conf = read('kubernetes/rsyslog-container-logs.conf');
+    expect(conf).toContain(`port="${DEFAULT_SYSLOG_PORT}"`);
+    expect(conf).toContain('TCP_Framing="octet-counted"');
+    expect(conf).toContain('template="RSYSLOG_SyslogProtocol23Format"');
+    expect(conf).toContain(`target="${service.metadata.name}.${service.metadata.namespace}.svc"`);
+  });
+});
+
+describe('aggregator image', () => {
+  it('runs the CLI and exposes the default ports', () => {
+    const dockerfile = repoFile('Dockerfile');
+    expect(dockerfile).toContain('packages/cli/dist/bin.js');
+    for (const p of [`${DEFAULT_FORWARD_PORT}/tcp`, `${DEFAULT_FORWARD_PORT}/udp`, `${DEFAULT_SYSLOG_PORT}/tcp`, `${DEFAULT_HEALTH_PORT}/tcp`]) {
+      expect(dockerfile).toContain(p);
+    }
+  });
+});

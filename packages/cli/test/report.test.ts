@@ -1,0 +1,177 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { completeEvent, type AuditEventDraft } from '@audit-trail/schema';
+import { createSink } from '@audit-trail/ingest-sink';
+import { main } from '../src/main.js';
+
+const DAY = 86_400_000;
+const producer = { service: 'webauthn-api' };
+
+/** An event dated `daysAgo` days back. */
+function at(daysAgo: number, draft: AuditEventDraft) {
+  return completeEvent(draft, { producer, now: () => new Date(Date.now() - daysAgo * DAY) });
+}
+
+function authFailure(daysAgo: number, user: string, ip: string, code = 'BAD_SIGNATURE') {
+  return at(daysAgo, {
+    event_type: 'WEBAUTHN_AUTH_FAILURE',
+    user_id: user,
+    client_ip: ip,
+    error: { code, message: 'signature did not verify' },
+    webauthn: { failure_stage: 'signature', credential_id: 'AAEC' },
+    runtime: { swarm_node: 'node-1' },
+  } as AuditEventDraft);
+}
+
+const events = [
+  authFailure(1, 'alice', '203.0.113.7'),
+  authFailure(2, 'bob', '198.51.100.4', 'CHALLENGE_MISMATCH'),
+  authFailure(100, 'carol', '192.0.2.1'), // outside the default 90 days
+  at(1, {
+    event_type: 'WEBAUTHN_AUTH_SUCCESS',
+    user_id: 'alice',
+    client_ip: '203.0.113.7',
+    webauthn: { credential_id: 'AAEC', sign_count: 7, user_verified: true },
+  } as AuditEventDraft),
+  at(3, {
+    event_type: 'CONTAINER_EXEC',
+    runtime: { swarm_node: 'node-2' },
+    container: { id: 'a'.repeat(64), name: 'api-1', image: 'registry.example/api:1.4' },
+    process: { command_line: '/bin/bash', tty: true, exec_user: 'root' },
+    detector: { name: 'falco', rule: 'Terminal shell in container' },
+  } as AuditEventDraft),
+];
+
+/** Runs the CLI in-process; returns exit code and output. */
+async function cli(...argv: string[]) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c) => (out += c));
+  stderr.on('data', (c) => (err += c));
+  const code = await main(argv, { stdin: new PassThrough(), stdout, stderr, env: {} });
+  return { code, out, err };
+}
+
+async function load(url: string) {
+  const sink = createSink({ url, spool: { dir: join(tmp, `spool-${Math.random()}`) } });
+  await sink.migrate();
+  await sink.write(events);
+  await sink.close();
+}
+
+let tmp: string;
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'at-report-'));
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('audit-trail report on SQLite', () => {
+  let url: string;
+  let file: string;
+  beforeAll(async () => {
+    file = join(tmp, 'audit.db');
+    url = `sqlite:${file}`;
+    await load(url);
+  });
+
+  it('lists WebAuthn failures of the last 90 days by user and IP, newest first', async () => {
+    const r = await cli('report', 'failures', '--db', url, '--format', 'json');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(r.out);
+    expect(rows.map((x: any) => [x.user_id, x.client_ip, x.swarm_node])).toEqual([
+      ['alice', '203.0.113.7', 'node-1'],
+      ['bob', '198.51.100.4', 'node-1'],
+    ]);
+    expect(rows[1].error_details).toBe('CHALLENGE_MISMATCH: signature did not verify');
+  });
+
+  it('widens the window with --days', async () => {
+    const r = await cli('report', 'failures', '--db', url, '--days', '120', '--format', 'json');
+    expect(JSON.parse(r.out).map((x: any) => x.user_id)).toEqual(['alice', 'bob', 'carol']);
+  });
+
+  it('reports shells opened in containers by image and node', async () => {
+    const r = await cli('report', 'shells', '--db', url, '--format', 'json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject([{ image: 'registry.example/api:1.4', node: 'node-2', shells: 1 }]);
+  });
+
+  it('prints an aligned table with a header by default', async () => {
+    const r = await cli('report', 'failures', '--db', url);
+    const lines = r.out.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^event_timestamp\s+user_id\s+client_ip\s+error_details\s+swarm_node$/);
+    expect(lines[1]).toMatch(/^-+( +-+){4}$/);
+    expect(lines).toHaveLength(4);
+  });
+
+  it('shows control characters stored in the table as escapes, never raw, and neutralises CSV formulas', async () => {
+    // Someone with database access plants an ANSI sequence and a spreadsheet formula.
+    const db = new Database(file);
+    db.prepare(`UPDATE security_audit_events SET user_id = ? WHERE user_id = 'bob'`).run('=HYPERLINK("x")\u001b[2J');
+    db.close();
+    const table = await cli('report', 'failures', '--db', url);
+    expect(table.out).not.toContain('\u001b');
+    expect(table.out).toContain('\\x1b[2J');
+    const csv = await cli('report', 'failures', '--db', url, '--format', 'csv');
+    expect(csv.out.split('\r\n')[2]).toContain(`"'=HYPERLINK(""x"")\\x1b[2J"`);
+  });
+
+  it('rejects an unknown report, a bad number and an option the report does not take, with exit 2', async () => {
+    const unknown = await cli('report', 'logins', '--db', url);
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toContain('unknown report "logins"');
+    const bad = await cli('report', 'failures', '--db', url, '--days', '9O');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--days must be a whole number');
+    const range = await cli('report', 'failures', '--db', url, '--days', '0');
+    expect(range.code).toBe(2);
+    expect(range.err).toContain('days must be an integer from 1');
+    const foreign = await cli('report', 'failures', '--db', url, '--min-failures', '3');
+    expect(foreign.code).toBe(2);
+    expect(foreign.err).toContain('has no --min-failures option');
+  });
+
+  it('fails clearly when the database file does not exist', async () => {
+    const r = await cli('report', 'failures', '--db', `sqlite:${join(tmp, 'missing.db')}`);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/cannot open sqlite:.*missing\.db/);
+  });
+});
+
+describe('audit-trail report on PostgreSQL', () => {
+  const admin = process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const dbName = `at_cli_report_${process.pid}_${Date.now()}`;
+  const url = admin.replace(/\/[^/]*$/, `/${dbName}`);
+
+  beforeAll(async () => {
+    const c = new pg.Client(admin);
+    await c.connect();
+    await c.query(`CREATE DATABASE ${dbName}`);
+    await c.end();
+    await load(url);
+  });
+  afterAll(async () => {
+    const c = new pg.Client(admin);
+    await c.connect();
+    await c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    await c.end();
+  });
+
+  it('runs the same reports in the PostgreSQL dialect', async () => {
+    const failures = await cli('report', 'failures', '--db', url, '--format', 'json');
+    expect(failures.err).toBe('');
+    const rows = JSON.parse(failures.out);
+    expect(rows.map((x: any) => x.user_id)).toEqual(['alice', 'bob']);
+    expect(rows[0].event_timestamp).toMatch(/^\d{4}-\d\d-\d\dT.*Z$/);
+    const shells = await cli('report', 'shells', '--db', url, '--format', 'csv');
+    expect(shells.out.split('\r\n')[1]).toMatch(/^registry\.example\/api:1\.4,node-2,1,1,/);
+  });
+});

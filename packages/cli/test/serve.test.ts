@@ -1,0 +1,89 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { FluentClient } from '@fluent-org/logger';
+import { completeEvent } from '@audit-trail/schema';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../src/main.js';
+import { tempDir } from '../../ingest-sink/test/receivers/helpers/real-sink.js';
+import { spawnServe } from '../../ingest-sink/test/receivers/helpers/serve-process.js';
+
+/** A valid failure event; `i` only makes the user distinct. */
+const event = (i: number): Record<string, unknown> =>
+  completeEvent(
+    { event_type: 'WEBAUTHN_AUTH_FAILURE', user_id: `u-${i}`, error: { code: 'BAD_SIGNATURE', message: 'signature did not verify' }, webauthn: { failure_stage: 'signature' as never } },
+    { producer: { service: 'serve-test' } },
+  ) as unknown as Record<string, unknown>;
+
+async function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d) => (out += d));
+  stderr.on('data', (d) => (err += d));
+  const code = await main(argv, { stdin: new PassThrough(), stdout, stderr, env });
+  return { code, out, err };
+}
+
+describe('audit-trail serve', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  beforeAll(() => {
+    tmp = tempDir('at-serve-');
+  });
+  afterAll(() => tmp.remove());
+
+  it('prints usage and refuses bad settings with exit 2', async () => {
+    expect((await run(['serve', '--help'])).out).toContain('--shared-key-file');
+    expect((await run(['serve'])).err).toContain('--db (or AUDIT_TRAIL_DB_URL) is required');
+    expect((await run(['serve', '--db', 'sqlite::memory:', '--forward', 'nonsense'])).code).toBe(2);
+    expect((await run(['serve', '--bogus'])).code).toBe(2);
+    expect((await run(['serve', '--db', 'sqlite:x.db', '--tls-cert', 'a.pem'])).err).toContain('--tls-cert and --tls-key go together');
+    const cfg = join(tmp.dir, 'bad.json');
+    writeFileSync(cfg, '{"db":"sqlite:x.db","unknown":1}');
+    expect((await run(['serve', '--config', cfg])).err).toContain('unknown key "unknown"');
+    expect((await run(['serve', '--db', 'sqlite:x.db', '--shared-key-file', join(tmp.dir, 'missing')])).err).toContain('cannot read shared key file');
+  });
+
+  it('serves forward with a shared key from a file, reports counters on /healthz, drains on SIGTERM and exits 0', async () => {
+    const keyFile = join(tmp.dir, 'keys');
+    writeFileSync(keyFile, 'old-secret-key\nnew-secret-key\n');
+    const cfg = join(tmp.dir, 'serve.json');
+    const db = join(tmp.dir, 'serve.db');
+    // The config file names a port the environment overrides: flags > env > file.
+    writeFileSync(cfg, JSON.stringify({ db: `sqlite:${db}`, forward: '127.0.0.1:1', health: '127.0.0.1:0', selfHostname: 'aggregator' }));
+    const server = await spawnServe(['--config', cfg, '--shared-key-file', keyFile], { AUDIT_TRAIL_FORWARD: '127.0.0.1:0' });
+    expect(server.started.forward.port).toBeGreaterThan(1);
+    const client = new FluentClient('svc', {
+      ack: { ackTimeout: 20_000 },
+      security: { clientHostname: 'client', sharedKey: 'new-secret-key', username: '', password: '' },
+      socket: { host: '127.0.0.1', port: server.started.forward.port, disableReconnect: true },
+    });
+    await client.connect();
+    const events = Array.from({ length: 20 }, (_, i) => event(i));
+    await Promise.all(events.map((e) => client.emit('audit', e)));
+    await client.disconnect();
+
+    const health = (await (await fetch(`http://127.0.0.1:${server.started.health!.port}/healthz`)).json()) as {
+      status: string;
+      receivers: { forward: { accepted: number; acks: number } };
+      sink: { received: number };
+    };
+    expect(health.status).toBe('ok');
+    expect(health.receivers.forward.accepted).toBe(20);
+    expect(health.sink.received).toBe(20);
+    expect((await fetch(`http://127.0.0.1:${server.started.health!.port}/other`)).status).toBe(404);
+
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    const conn = new Database(db, { readonly: true });
+    const n = (conn.prepare('SELECT count(*) AS n FROM security_audit_events').get() as { n: number }).n;
+    conn.close();
+    expect(n).toBe(20);
+    const msgs = server.lines.map((l) => l.msg);
+    expect(msgs).toContain('forward receiver listening');
+    expect(msgs).toContain('shutdown complete');
+    expect(JSON.stringify(server.lines)).not.toContain('secret-key');
+  });
+});

@@ -1,0 +1,153 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAuditLogger } from '@audit-trail/logger';
+import { createSink } from '@audit-trail/ingest-sink';
+import { main } from '../src/main.js';
+
+const secret = randomBytes(32);
+const env = { AUDIT_TRAIL_KID: 'db-test', AUDIT_TRAIL_SECRET: secret.toString('base64') };
+
+/** A closed, signed chain of four WebAuthn events, as the logger wrote them. */
+async function signedLines(): Promise<string[]> {
+  const lines: string[] = [];
+  const logger = createAuditLogger({
+    service: 'webauthn-api',
+    env: {},
+    runtime: false,
+    destination: { write: (chunk: string) => void lines.push(...chunk.split('\n').filter(Boolean)) },
+    signing: { mode: 'shared', kid: 'db-test', secret },
+  });
+  for (const user of ['alice', 'bob', 'carol']) {
+    logger.emit({
+      event_type: 'WEBAUTHN_AUTH_FAILURE',
+      user_id: user,
+      client_ip: '203.0.113.9',
+      error: { code: 'BAD_SIGNATURE', message: 'signature did not verify' },
+      webauthn: { failure_stage: 'signature' },
+    });
+  }
+  await logger.close();
+  return lines;
+}
+
+async function cli(...argv: string[]) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c) => (out += c));
+  stderr.on('data', (c) => (err += c));
+  const code = await main(argv, { stdin: new PassThrough(), stdout, stderr, env });
+  return { code, out, err };
+}
+
+let tmp: string;
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'at-verify-db-'));
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function store(url: string, lines: string[]) {
+  const sink = createSink({ url, spool: { dir: join(tmp, `spool-${Math.random()}`) } });
+  await sink.migrate();
+  await sink.write(lines);
+  await sink.close();
+}
+
+describe('audit-trail verify --db (SQLite)', () => {
+  let file: string;
+  let url: string;
+  beforeAll(async () => {
+    file = join(tmp, 'audit.db');
+    url = `sqlite:${file}`;
+    await store(url, await signedLines());
+  });
+  const sql = (text: string, ...params: unknown[]) => {
+    const db = new Database(file);
+    db.prepare(text).run(...params);
+    db.close();
+  };
+
+  it('verifies the chain stored in the table', async () => {
+    const r = await cli('verify', '--db', url);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/5 records, 1 chains \(1 clean\), 0 findings/);
+  });
+
+  it('finds an analyst column edited without touching the signed JSON', async () => {
+    sql(`UPDATE security_audit_events SET client_ip = '198.51.100.1' WHERE user_id = 'bob'`);
+    const r = await cli('verify', '--db', url, '--json');
+    expect(r.code).toBe(1);
+    const findings = JSON.parse(r.out).findings;
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatchObject({ code: 'PROJECTION_MISMATCH', seq: 3 });
+    expect(findings[0].location).toMatch(/^security_audit_events id=\d+$/);
+    sql(`UPDATE security_audit_events SET client_ip = '203.0.113.9' WHERE user_id = 'bob'`);
+  });
+
+  it('finds the signed JSON edited (MAC_INVALID) a deleted middle row (SEQ_GAP) and a deleted last row (TAIL_TRUNCATED: the CLOSE names it)', async () => {
+    sql(`UPDATE security_audit_events SET event_json = replace(event_json, '"carol"', '"mallory"') WHERE user_id = 'carol'`);
+    const edited = JSON.parse((await cli('verify', '--db', url, '--json')).out).findings.map((f: any) => f.code);
+    expect(edited).toContain('MAC_INVALID');
+    sql(`DELETE FROM security_audit_events WHERE user_id = 'bob'`);
+    const middle = await cli('verify', '--db', url, '--json');
+    expect(middle.code).toBe(1);
+    expect(JSON.parse(middle.out).findings.map((f: any) => f.code)).toEqual(expect.arrayContaining(['SEQ_GAP']));
+    sql(`DELETE FROM security_audit_events WHERE user_id = 'carol'`);
+    const tail = JSON.parse((await cli('verify', '--db', url, '--json')).out).findings;
+    expect(tail.map((f: any) => f.code)).toEqual(expect.arrayContaining(['TAIL_TRUNCATED']));
+  });
+
+  it('reports a missing key instead of passing an unverifiable chain', async () => {
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    let out = '';
+    stdout.on('data', (c) => (out += c));
+    const code = await main(['verify', '--db', url], { stdin: new PassThrough(), stdout, stderr, env: {} });
+    expect(code).not.toBe(0);
+    expect(out).toContain('KEY_UNKNOWN');
+  });
+});
+
+describe('audit-trail verify --db (PostgreSQL)', () => {
+  const admin = process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const dbName = `at_cli_verify_${process.pid}_${Date.now()}`;
+  const url = admin.replace(/\/[^/]*$/, `/${dbName}`);
+  const query = async (text: string) => {
+    const c = new pg.Client(url);
+    await c.connect();
+    await c.query(text);
+    await c.end();
+  };
+
+  beforeAll(async () => {
+    const c = new pg.Client(admin);
+    await c.connect();
+    await c.query(`CREATE DATABASE ${dbName}`);
+    await c.end();
+    await store(url, await signedLines());
+  });
+  afterAll(async () => {
+    const c = new pg.Client(admin);
+    await c.connect();
+    await c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    await c.end();
+  });
+
+  it('verifies a clean chain despite driver types (timestamps, UUIDs, BIGINT) and finds an edited column', async () => {
+    const clean = await cli('verify', '--db', url);
+    expect(clean.err).toBe('');
+    expect(clean.code).toBe(0);
+    await query(`UPDATE security_audit_events SET event_timestamp = event_timestamp - interval '1 hour' WHERE user_id = 'alice'`);
+    const r = await cli('verify', '--db', url, '--json');
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out).findings).toMatchObject([{ code: 'PROJECTION_MISMATCH', seq: 2 }]);
+  });
+});

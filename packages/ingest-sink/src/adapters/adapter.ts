@@ -1,0 +1,43 @@
+import type { Dialect } from '@audit-trail/schema';
+import type { EventRow, RejectRow } from '../sink/prepare.js';
+import { conflictReason } from './conflict-reason.js';
+
+export { conflictReason };
+
+/**
+ * A batch as an adapter receives it. Events come in rounds, to be written in
+ * order in the same transaction; each round is unique by event_id and by
+ * (chain_id, seq) (see dedupeBatch). Almost always there is one round.
+ */
+export interface WriteBatch {
+  rounds: EventRow[][];
+  rejects: RejectRow[];
+}
+
+/** What one committed transaction did. */
+export interface BatchOutcome {
+  /** Event rows inserted. */
+  inserted: number;
+  /** Events whose event_id was already stored. */
+  duplicates: number;
+  /** Events refused because another event_id holds their (chain_id, seq); inserted into rejects in the same transaction. */
+  conflicts: RejectRow[];
+}
+
+/**
+ * One database dialect. `write` runs the whole batch in ONE transaction:
+ * events (duplicates by event_id ignored), (chain_id, seq) collisions and the
+ * given rejects into the rejects table; it either commits all of it or
+ * throws (and the sink retries the same batch, which is safe: idempotent).
+ */
+export interface SinkAdapter {
+  readonly dialect: Dialect;
+  migrate(): Promise<void>;
+  write(batch: WriteBatch): Promise<BatchOutcome>;
+  close(): Promise<void>;
+}
+
+/** A reject row for an event refused by a chain position conflict. */
+export function conflictReject(row: EventRow, heldBy: string | undefined): RejectRow {
+  return { kind: 'reject', source: row.source, reason: conflictReason(row, heldBy), raw: row.raw };
+}

@@ -1,0 +1,5 @@
+/** The rejects-table reason for an event whose (chain_id, seq) another event_id holds. */
+export function conflictReason(
+  row: { eventId: string; chainId: string | null; seq: number | null },
+  heldBy: string | undefined,
+): string;

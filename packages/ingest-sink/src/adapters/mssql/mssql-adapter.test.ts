@@ -1,0 +1,161 @@
+import { INSERT_COLUMNS } from '@audit-trail/schema';
+import { describe, expect, it } from 'vitest';
+import { fakeMssql, type FakeCall } from '../../../test/helpers/fake-mssql.js';
+import { chainEvent, makeEvent, makeEvents } from '../../../test/helpers/events.js';
+import { parseDbUrl, type MssqlConnection } from '../../sink/connection.js';
+import { dedupeBatch } from '../../sink/dedupe-batch.js';
+import { prepareRow, type RejectRow } from '../../sink/prepare.js';
+import { createMssqlAdapter, isDuplicateKeyError } from './mssql-adapter.js';
+import { CREATE_STAGE, INSERT_FROM_STAGE, MAX_VALUES_ROWS, SELECT_CONFLICTS, STAGE } from './mssql-sql.js';
+
+const conn = (extra: Partial<MssqlConnection> = {}): MssqlConnection => ({ dialect: 'mssql', config: { server: 'db', options: { trustServerCertificate: true } }, babelfish: false, ...extra });
+const batchOf = (events: Record<string, unknown>[], rejects: RejectRow[] = []) => {
+  const b = dedupeBatch(events.map((e) => prepareRow({ line: JSON.stringify(e) }, 'direct')));
+  return { ...b, rejects: [...b.rejects, ...rejects] };
+};
+const queries = (calls: FakeCall[]) => calls.filter((c): c is Extract<FakeCall, { op: 'query' | 'batch' }> => c.op === 'query' || c.op === 'batch');
+const PARAM_LIMIT = 2100;
+
+describe('mssql adapter (what it sends, through a recording fake of the driver)', () => {
+  it('bulk-loads a staging table whose columns match COLUMNS exactly, then INSERT ... SELECT ... WHERE NOT EXISTS, in one transaction', async () => {
+    const { driver, calls } = fakeMssql((sql) => (sql === INSERT_FROM_STAGE ? { rowsAffected: [3] } : undefined));
+    const a = await createMssqlAdapter(conn(), { driver });
+    const events = makeEvents(3);
+    const out = await a.write(batchOf(events));
+    expect(out).toEqual({ inserted: 3, duplicates: 0, conflicts: [] });
+    expect(calls.map((c) => (c.op === 'batch' ? c.sql.split('\n')[0]!.slice(0, 40) : c.op))).toEqual([
+      'connect',
+      'begin',
+      CREATE_STAGE.split('\n')[0]!.slice(0, 40),
+      'bulk',
+      SELECT_CONFLICTS.split('\n')[0]!.slice(0, 40),
+      INSERT_FROM_STAGE.split('\n')[0]!.slice(0, 40),
+      `DROP TABLE ${STAGE};`,
+      'commit',
+    ]);
+    // The staging table lives in the session: created by a plain batch, not sp_executesql (which would drop it on return).
+    expect(calls.filter((c) => c.op === 'query')).toEqual([]);
+    const bulk = calls.find((c): c is Extract<FakeCall, { op: 'bulk' }> => c.op === 'bulk')!;
+    expect(bulk.inTx).toBe(true);
+    expect(bulk.table.name).toBe('#audit_stage');
+    expect(bulk.table.cols.map((c) => c.name)).toEqual(['ord', ...INSERT_COLUMNS.map((c) => c.name)]);
+    expect(bulk.table.cols.slice(1).map((c) => c.nullable)).toEqual(INSERT_COLUMNS.map((c) => c.nullable));
+    // Type and length of every bulk column equal the staging DDL, which is generated from COLUMNS (no "Invalid column type from bcp client").
+    INSERT_COLUMNS.forEach((c, i) => {
+      const t = bulk.table.cols[i + 1]!.type as { type: string; length?: number };
+      const m = /^(\w+)(?:\((\w+)\))?$/.exec(c.type.mssql)!;
+      expect(t.type.toUpperCase()).toBe(m[1]);
+      if (m[2]) expect(t.length).toBe(m[2] === 'MAX' ? 65535 : Number(m[2]));
+      expect(CREATE_STAGE).toContain(`  ${c.name} ${c.type.mssql} ${c.nullable ? 'NULL' : 'NOT NULL'}`);
+    });
+    const tsIndex = INSERT_COLUMNS.findIndex((c) => c.name === 'event_timestamp') + 1;
+    expect(bulk.table.data[0]![tsIndex]).toEqual(new Date(events[0]!.event_time as string));
+    expect(bulk.table.data.map((r) => r[0])).toEqual([0, 1, 2]);
+    expect(INSERT_FROM_STAGE).not.toMatch(/MERGE|IGNORE_DUP_KEY/);
+  });
+
+  it('without bulk load, chunks parameterised multi-row INSERTs within 2100 parameters and 1000 rows', async () => {
+    const { driver, calls } = fakeMssql();
+    const a = await createMssqlAdapter(conn({ stagingLoad: 'values' }), { driver });
+    const rejects: RejectRow[] = Array.from({ length: 1500 }, (_, i) => ({ kind: 'reject', source: 's', reason: 'r', raw: `x${i}` }));
+    await a.write(batchOf(makeEvents(150), rejects));
+    const inserts = queries(calls).filter((q) => q.sql.startsWith('INSERT INTO') && q.sql.includes('VALUES'));
+    expect(inserts.length).toBeGreaterThan(2);
+    for (const q of inserts) {
+      expect(q.op).toBe('query');
+      expect(q.params.length).toBeLessThan(PARAM_LIMIT);
+      expect(q.sql.match(/\),? ?\(/g)?.length ?? 0).toBeLessThan(MAX_VALUES_ROWS);
+      expect(q.inTx).toBe(true);
+      for (let i = 0; i < q.params.length; i++) expect(q.sql).toContain(`@p${i}`);
+    }
+    const staged = inserts.filter((q) => q.sql.startsWith(`INSERT INTO ${STAGE}`));
+    expect(staged.reduce((n, q) => n + q.params.length, 0)).toBe(150 * (INSERT_COLUMNS.length + 1));
+    const rej = inserts.filter((q) => q.sql.startsWith('INSERT INTO dbo.security_audit_rejects'));
+    expect(rej.flatMap((q) => q.params.filter((p) => p.name.match(/^p\d+$/) && Number(p.name.slice(1)) % 3 === 2).map((p) => p.value))).toEqual(rejects.map((r) => r.raw));
+  });
+
+  it.each([2601, 2627])('recognises duplicate key error %i, rolls back and retries the batch', async (number) => {
+    let failed = false;
+    const { driver, calls } = fakeMssql((sql) => {
+      if (sql === INSERT_FROM_STAGE && !failed) {
+        failed = true;
+        throw Object.assign(new Error('Cannot insert duplicate key row'), { number });
+      }
+      return sql === INSERT_FROM_STAGE ? { rowsAffected: [1] } : undefined;
+    });
+    expect(isDuplicateKeyError({ number })).toBe(true);
+    const a = await createMssqlAdapter(conn(), { driver });
+    const out = await a.write(batchOf(makeEvents(2)));
+    expect(out).toMatchObject({ inserted: 1, duplicates: 1 });
+    expect(calls.filter((c) => ['begin', 'commit', 'rollback'].includes(c.op)).map((c) => c.op)).toEqual(['begin', 'rollback', 'begin', 'commit']);
+  });
+
+  it('rolls back and raises SINK_DB on other errors; a lost connection rebuilds the pool on the next write', async () => {
+    let lose = true;
+    const { driver, calls } = fakeMssql((sql) => {
+      if (sql === SELECT_CONFLICTS && lose) {
+        lose = false;
+        throw Object.assign(new Error('Connection lost - read ECONNRESET'), { code: 'ESOCKET' });
+      }
+      return undefined;
+    });
+    const a = await createMssqlAdapter(conn(), { driver });
+    await expect(a.write(batchOf(makeEvents(1)))).rejects.toMatchObject({ code: 'SINK_DB', message: expect.stringContaining('ECONNRESET') });
+    expect(calls.map((c) => c.op)).toContain('rollback');
+    expect(calls.map((c) => c.op)).toContain('pool.close');
+    await a.write(batchOf(makeEvents(1)));
+    expect(calls.filter((c) => c.op === 'connect')).toHaveLength(2);
+    expect(isDuplicateKeyError(new Error('x'))).toBe(false);
+  });
+
+  it('turns a stored chain position held by another event_id into a reject in the same transaction', async () => {
+    const chain = makeEvent().event_id as string;
+    const forged = chainEvent(chain, 5);
+    const { driver, calls } = fakeMssql((sql) => {
+      if (sql === SELECT_CONFLICTS) return { recordset: [{ ord: 1, held_by: 'the-holder' }] };
+      if (sql === INSERT_FROM_STAGE) return { rowsAffected: [1] };
+      return undefined;
+    });
+    const a = await createMssqlAdapter(conn(), { driver });
+    const out = await a.write(batchOf([makeEvent(), forged]));
+    expect(out.inserted).toBe(1);
+    expect(out.duplicates).toBe(0);
+    expect(out.conflicts).toHaveLength(1);
+    expect(out.conflicts[0]!.reason).toContain(`chain_id=${chain} seq=5 is already held by event_id=the-holder`);
+    const rejectInsert = queries(calls).find((q) => q.sql.startsWith('INSERT INTO dbo.security_audit_rejects'))!;
+    expect(rejectInsert.inTx).toBe(true);
+    expect(JSON.parse(rejectInsert.params[2]!.value as string).event_id).toBe(forged.event_id);
+    expect(calls.at(-1)).toEqual({ op: 'commit' });
+  });
+
+  it('detects Babelfish with @@VERSION and migrates without IGNORE_DUP_KEY; real SQL Server keeps it', async () => {
+    for (const [version, expectIgnore] of [
+      ['Babelfish for PostgreSQL with SQL Server Compatibility - 12.0.2000.8', false],
+      ['Microsoft SQL Server 2022 (RTM) - 16.0.1000.6 (X64)', true],
+    ] as const) {
+      const { driver, calls } = fakeMssql((sql) => (sql.startsWith('SELECT @@VERSION') ? { recordset: [{ version }] } : undefined));
+      const a = await createMssqlAdapter(conn({ babelfish: 'auto' }), { driver });
+      await a.migrate();
+      const ddl = queries(calls).map((q) => q.sql).join('\n');
+      expect(ddl).toContain('CREATE TABLE dbo.security_audit_events');
+      expect(ddl.includes('IGNORE_DUP_KEY')).toBe(expectIgnore);
+      await a.close();
+    }
+  });
+
+  it('parses mssql URLs with named instance, TLS and pool options, and never mutates the config it is given', async () => {
+    const c = parseDbUrl('mssql://audit%40w:p%40ss%3Aw0rd@sql.example:1433/audit?encrypt=true&trustServerCertificate=false&instanceName=SQLEXPRESS&pool.max=4&babelfish=true&stagingLoad=values');
+    expect(c).toEqual({
+      dialect: 'mssql',
+      config: { server: 'sql.example', port: 1433, user: 'audit@w', password: 'p@ss:w0rd', database: 'audit', options: { encrypt: true, trustServerCertificate: false, instanceName: 'SQLEXPRESS' }, pool: { max: 4 } },
+      babelfish: true,
+      stagingLoad: 'values',
+    });
+    const frozen = structuredClone((c as MssqlConnection).config);
+    const { driver, calls } = fakeMssql();
+    const a = await createMssqlAdapter(c as MssqlConnection, { driver });
+    await a.write(batchOf(makeEvents(1)));
+    expect((c as MssqlConnection).config).toEqual(frozen);
+    expect((calls[0] as { config: unknown }).config).not.toBe((c as MssqlConnection).config);
+  });
+});

@@ -1,0 +1,163 @@
+import { createTableStatements, REJECT_COLUMNS } from '@audit-trail/schema';
+import type { MssqlConnection } from '../../sink/connection.js';
+import { SinkError } from '../../sink/errors.js';
+import type { EventRow, RejectRow } from '../../sink/prepare.js';
+import { conflictReject, type BatchOutcome, type SinkAdapter, type WriteBatch } from '../adapter.js';
+import { loadDriver } from '../load-driver.js';
+import type { MssqlDriver, MssqlPool, MssqlTransaction } from './mssql-driver.js';
+import {
+  CREATE_STAGE,
+  driverType,
+  DROP_STAGE,
+  INSERT_FROM_STAGE,
+  REJECT_INSERT_COLUMNS,
+  REJECTS_TARGET,
+  rowsPerInsert,
+  SELECT_CONFLICTS,
+  STAGE,
+  STAGE_COLUMNS,
+  valuesInsert,
+} from './mssql-sql.js';
+
+/** Duplicate key: 2601 (unique index) and 2627 (unique constraint; Babelfish uses it for both). */
+export function isDuplicateKeyError(err: unknown): boolean {
+  const n = (err as { number?: unknown; originalError?: { number?: unknown; info?: { number?: unknown } } }).number
+    ?? (err as { originalError?: { info?: { number?: unknown } } }).originalError?.info?.number;
+  return n === 2601 || n === 2627;
+}
+
+/** Connection-level failures after which the pool is rebuilt (tedious/mssql error codes). */
+function isConnectionError(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && ['ESOCKET', 'ECONNCLOSED', 'ECONNRESET', 'ETIMEOUT', 'ENOTOPEN', 'ELOGIN', 'EINSTLOOKUP', 'ENOCONN'].includes(code);
+}
+
+/** Options the tests use to inject the fake driver. */
+export interface MssqlAdapterDeps {
+  driver?: MssqlDriver;
+}
+
+/**
+ * SQL Server / Babelfish through mssql. Per batch, one transaction:
+ * staging temp table <- bulk load (or parameterised multi-row INSERTs within
+ * 2100 parameters), chain position conflicts selected, then
+ * `INSERT ... SELECT ... WHERE NOT EXISTS`, rejects inserted, staging dropped,
+ * commit. 2601/2627 (a concurrent writer won a race) -> the batch is retried.
+ */
+export async function createMssqlAdapter(conn: MssqlConnection, deps: MssqlAdapterDeps = {}): Promise<SinkAdapter> {
+  const sql = deps.driver ?? (await loadDriver<MssqlDriver>('mssql'));
+  const stagingLoad = conn.stagingLoad ?? 'bulk';
+  let pool: MssqlPool | undefined;
+  let babelfish: boolean | undefined = conn.babelfish === 'auto' || conn.babelfish === undefined ? undefined : conn.babelfish;
+
+  async function getPool(): Promise<MssqlPool> {
+    if (pool?.connected) return pool;
+    await pool?.close().catch(() => undefined);
+    // mssql 12 does not clone the config: give it its own copy (README 11.x -> 12.x).
+    const p = new sql.ConnectionPool(structuredClone(conn.config));
+    p.on('error', () => undefined);
+    await p.connect();
+    pool = p;
+    if (babelfish === undefined) {
+      const r = await new sql.Request(p).batch('SELECT @@VERSION AS version');
+      babelfish = String(r.recordset?.[0]?.version ?? '').startsWith('Babelfish');
+    }
+    return p;
+  }
+
+  const stageTypes = STAGE_COLUMNS.map((c) => driverType(sql, c.type));
+  const isDate = STAGE_COLUMNS.map((c) => c.type.toUpperCase().startsWith('DATETIME2'));
+  const rejectTypes = REJECT_INSERT_COLUMNS.map((n) => driverType(sql, REJECT_COLUMNS.find((c) => c.name === n)!.type.mssql));
+
+  function stageRow(e: EventRow, ord: number): unknown[] {
+    const row: unknown[] = [ord, ...e.values];
+    for (let i = 0; i < row.length; i++) if (isDate[i] && typeof row[i] === 'string') row[i] = new Date(row[i] as string);
+    return row;
+  }
+
+  async function loadStage(tx: MssqlTransaction, events: EventRow[]): Promise<void> {
+    const rows = events.map((e, i) => stageRow(e, i));
+    if (stagingLoad === 'bulk') {
+      const table = new sql.Table(STAGE);
+      table.create = false;
+      STAGE_COLUMNS.forEach((c, i) => table.columns.add(c.name, stageTypes[i]!, { nullable: c.nullable }));
+      for (const r of rows) table.rows.add(...r);
+      await new sql.Request(tx).bulk(table);
+      return;
+    }
+    const per = rowsPerInsert(STAGE_COLUMNS.length);
+    for (let at = 0; at < rows.length; at += per) {
+      const chunk = rows.slice(at, at + per);
+      const req = new sql.Request(tx);
+      chunk.forEach((r, ri) => r.forEach((v, ci) => req.input(`p${ri * STAGE_COLUMNS.length + ci}`, stageTypes[ci]!, v)));
+      await req.query(valuesInsert(STAGE, STAGE_COLUMNS.map((c) => c.name), chunk.length));
+    }
+  }
+
+  async function insertRejects(tx: MssqlTransaction, rejects: RejectRow[]): Promise<void> {
+    const per = rowsPerInsert(REJECT_INSERT_COLUMNS.length);
+    for (let at = 0; at < rejects.length; at += per) {
+      const chunk = rejects.slice(at, at + per);
+      const req = new sql.Request(tx);
+      chunk.forEach((r, ri) => [r.source, r.reason, r.raw].forEach((v, ci) => req.input(`p${ri * 3 + ci}`, rejectTypes[ci]!, v)));
+      await req.query(valuesInsert(REJECTS_TARGET, REJECT_INSERT_COLUMNS, chunk.length));
+    }
+  }
+
+  async function writeOnce(batch: WriteBatch): Promise<BatchOutcome> {
+    const p = await getPool();
+    const tx = new sql.Transaction(p);
+    await tx.begin();
+    try {
+      let inserted = 0;
+      let events = 0;
+      const conflicts: RejectRow[] = [];
+      for (const round of batch.rounds) {
+        events += round.length;
+        await new sql.Request(tx).batch(CREATE_STAGE);
+        await loadStage(tx, round);
+        const c = await new sql.Request(tx).batch(SELECT_CONFLICTS);
+        for (const r of c.recordset ?? []) conflicts.push(conflictReject(round[Number(r.ord)]!, String(r.held_by)));
+        const ins = await new sql.Request(tx).batch(INSERT_FROM_STAGE);
+        inserted += ins.rowsAffected.reduce((a, b) => a + b, 0);
+        await new sql.Request(tx).batch(DROP_STAGE);
+      }
+      await insertRejects(tx, conflicts.length ? [...batch.rejects, ...conflicts] : batch.rejects);
+      await tx.commit();
+      return { inserted, duplicates: events - inserted - conflicts.length, conflicts };
+    } catch (err) {
+      await tx.rollback().catch(() => undefined);
+      if (isConnectionError(err)) {
+        const old = pool;
+        pool = undefined;
+        await old?.close().catch(() => undefined);
+      }
+      throw err;
+    }
+  }
+
+  return {
+    dialect: 'mssql',
+    async migrate() {
+      const p = await getPool();
+      for (const stmt of createTableStatements('mssql', { babelfish: babelfish === true })) await new sql.Request(p).batch(stmt);
+    },
+    async write(batch) {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await writeOnce(batch);
+        } catch (err) {
+          // A concurrent writer inserted the same key between NOT EXISTS and
+          // INSERT: run the batch again, it will see the row as stored.
+          if (isDuplicateKeyError(err) && attempt < 3) continue;
+          const e = err as Error & { number?: number; code?: string };
+          throw Object.assign(new SinkError('SINK_DB', `mssql: ${e.message}`, { cause: err }), { dbCode: e.code });
+        }
+      }
+    },
+    async close() {
+      await pool?.close().catch(() => undefined);
+      pool = undefined;
+    },
+  };
+}

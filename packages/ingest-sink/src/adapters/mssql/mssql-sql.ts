@@ -1,0 +1,86 @@
+import { EVENTS_TABLE, INSERT_COLUMNS, REJECTS_TABLE } from '@audit-trail/schema';
+import type { MssqlDriver, MssqlType } from './mssql-driver.js';
+
+/** SQL Server's limit on parameters per request (2100, Microsoft docs ms189260), with one spare. */
+export const MAX_PARAMS = 2099;
+/** Rows per `INSERT ... VALUES` (error 10738 above 1000). */
+export const MAX_VALUES_ROWS = 1000;
+/** Staging table: a session temp table, so concurrent sinks never share it. */
+export const STAGE = '#audit_stage';
+
+/** Rows per multi-row INSERT for a table of `columns` columns: min(1000, floor(2099 / columns)). */
+export function rowsPerInsert(columns: number): number {
+  return Math.max(1, Math.min(MAX_VALUES_ROWS, Math.floor(MAX_PARAMS / columns)));
+}
+
+/** Staging columns: `ord` (position in the batch) plus every insert column, all nullable except ord. */
+export const STAGE_COLUMNS: { name: string; type: string; nullable: boolean }[] = [
+  { name: 'ord', type: 'INT', nullable: false },
+  ...INSERT_COLUMNS.map((c) => ({ name: c.name, type: c.type.mssql, nullable: c.nullable })),
+];
+
+/** Maps a column's SQL Server type text (from @audit-trail/schema COLUMNS) to the driver type, exactly (bulk needs an exact match). */
+export function driverType(sql: MssqlDriver, type: string): MssqlType {
+  const m = /^(\w+)(?:\((\w+)\))?$/.exec(type.trim());
+  if (!m) throw new Error(`unsupported SQL Server type ${type}`);
+  const [, base, arg] = m;
+  const len = arg === undefined ? undefined : arg.toUpperCase() === 'MAX' ? sql.MAX : Number(arg);
+  const plain = (t: MssqlType | (() => MssqlType)) => (typeof t === 'function' ? t() : t);
+  switch (base!.toUpperCase()) {
+    case 'NVARCHAR':
+      return sql.NVarChar(len);
+    case 'VARCHAR':
+      return sql.VarChar(len);
+    case 'CHAR':
+      return sql.Char(len);
+    case 'DATETIME2':
+      return sql.DateTime2(len);
+    case 'BIGINT':
+      return plain(sql.BigInt);
+    case 'SMALLINT':
+      return plain(sql.SmallInt);
+    case 'INT':
+      return plain(sql.Int);
+    default:
+      throw new Error(`unsupported SQL Server type ${type}`);
+  }
+}
+
+/**
+ * Creates the staging table for one batch, dropping a leftover of this
+ * session first (`DROP TABLE IF EXISTS`: SQL Server 2016+ and Babelfish).
+ */
+export const CREATE_STAGE = `DROP TABLE IF EXISTS ${STAGE};
+CREATE TABLE ${STAGE} (
+${STAGE_COLUMNS.map((c) => `  ${c.name} ${c.type} ${c.nullable ? 'NULL' : 'NOT NULL'}`).join(',\n')}
+);`;
+
+export const DROP_STAGE = `DROP TABLE ${STAGE};`;
+
+const cols = INSERT_COLUMNS.map((c) => c.name).join(', ');
+
+/** Staged rows whose (chain_id, seq) a different stored event_id holds: chain position conflicts. */
+export const SELECT_CONFLICTS = `SELECT s.ord AS ord, e.event_id AS held_by
+FROM ${STAGE} s JOIN dbo.${EVENTS_TABLE} e ON e.chain_id = s.chain_id AND e.seq = s.seq
+WHERE s.chain_id IS NOT NULL AND e.event_id <> s.event_id;`;
+
+/**
+ * The idempotent insert: no IGNORE_DUP_KEY and no MERGE (Babelfish supports
+ * neither; ../shared/reference/sqlserver-compat.md), just NOT EXISTS on both
+ * unique keys. Duplicates inside the batch were removed before staging.
+ */
+export const INSERT_FROM_STAGE = `INSERT INTO dbo.${EVENTS_TABLE} (${cols})
+SELECT ${INSERT_COLUMNS.map((c) => `s.${c.name}`).join(', ')} FROM ${STAGE} s
+WHERE NOT EXISTS (SELECT 1 FROM dbo.${EVENTS_TABLE} e WHERE e.event_id = s.event_id)
+  AND NOT (s.chain_id IS NOT NULL AND EXISTS (SELECT 1 FROM dbo.${EVENTS_TABLE} e WHERE e.chain_id = s.chain_id AND e.seq = s.seq));`;
+
+/** Multi-row parameterised INSERT of `rows` rows into `table` (`columns` names), parameters named p0, p1, ... */
+export function valuesInsert(table: string, columns: readonly string[], rows: number): string {
+  const tuples: string[] = [];
+  for (let r = 0; r < rows; r++) tuples.push(`(${columns.map((_, c) => `@p${r * columns.length + c}`).join(', ')})`);
+  return `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples.join(', ')};`;
+}
+
+/** Columns of a reject row the writer supplies. */
+export const REJECT_INSERT_COLUMNS = ['source', 'reason', 'raw_payload'] as const;
+export const REJECTS_TARGET = `dbo.${REJECTS_TABLE}`;

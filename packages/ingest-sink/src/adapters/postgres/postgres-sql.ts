@@ -1,0 +1,59 @@
+import { EVENTS_TABLE, INSERT_COLUMNS, REJECTS_TABLE } from '@audit-trail/schema';
+
+/** Array cast of a column's PostgreSQL type: `VARCHAR(50)` -> `varchar[]`, `TIMESTAMPTZ(3)` -> `timestamptz[]`. */
+export function arrayCast(pgType: string): string {
+  return `${pgType.replace(/\(.*\)$/, '').toLowerCase()}[]`;
+}
+
+/**
+ * One statement per batch, whatever its size: every column travels as ONE
+ * array parameter and `unnest` turns them back into rows, so the statement
+ * text and its plan are the same for every batch (no 65 535-parameter cap,
+ * no per-row parse). `ON CONFLICT DO NOTHING` without a target skips rows that
+ * hit either unique index (event_id, or chain_id+seq); `RETURNING` tells which
+ * rows went in, and the adapter classifies the others.
+ */
+export const PG_INSERT_EVENTS = `INSERT INTO ${EVENTS_TABLE} (${INSERT_COLUMNS.map((c) => c.name).join(', ')})
+SELECT * FROM unnest(${INSERT_COLUMNS.map((c, i) => `$${i + 1}::${arrayCast(c.type.postgres)}`).join(', ')})
+ON CONFLICT DO NOTHING
+RETURNING event_id`;
+
+/** Rejects of a batch, same technique. */
+export const PG_INSERT_REJECTS = `INSERT INTO ${REJECTS_TABLE} (source, reason, raw_payload)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[])`;
+
+/** Which of these event ids are stored (to tell duplicates from chain position conflicts). */
+export const PG_STORED_IDS = `SELECT event_id::text AS event_id FROM ${EVENTS_TABLE} WHERE event_id = ANY($1::uuid[])`;
+
+/** Holders of these chain positions. */
+export const PG_HOLDERS = `SELECT chain_id::text AS chain_id, seq, event_id::text AS event_id FROM ${EVENTS_TABLE}
+WHERE (chain_id, seq) IN (SELECT * FROM unnest($1::uuid[], $2::bigint[]))`;
+
+/** Serialises concurrent migrations (CREATE ... IF NOT EXISTS can race on the catalog). */
+export const PG_MIGRATION_LOCK = `SELECT pg_advisory_xact_lock(hashtext('audit-trail:migrate'))`;
+
+const COLS = INSERT_COLUMNS.map((c) => c.name).join(', ');
+
+/** Session staging table for the COPY path; emptied at every commit. */
+export const PG_CREATE_STAGE = `CREATE TEMP TABLE IF NOT EXISTS audit_stage ON COMMIT DELETE ROWS AS SELECT ${COLS} FROM ${EVENTS_TABLE} WITH NO DATA`;
+
+/** COPY of a round into the staging table (text format). */
+export const PG_COPY_STAGE = `COPY audit_stage (${COLS}) FROM STDIN`;
+
+/**
+ * COPY cannot skip duplicates (it stops at the first error), so it only fills
+ * the staging table; this statement moves the round into the events table
+ * with the same conflict handling as the unnest path.
+ */
+export const PG_INSERT_FROM_STAGE = `INSERT INTO ${EVENTS_TABLE} (${COLS}) SELECT ${COLS} FROM audit_stage ON CONFLICT DO NOTHING RETURNING event_id`;
+
+/** Empties the staging table between rounds of one transaction. */
+export const PG_CLEAR_STAGE = 'DELETE FROM audit_stage';
+
+/** One value in COPY text format: `\N` for NULL, backslash escapes for backslash, tab, LF and CR. */
+export function copyText(v: unknown): string {
+  if (v === null || v === undefined) return '\\N';
+  if (typeof v === 'boolean') return v ? 't' : 'f';
+  const s = String(v);
+  return /[\\\t\n\r]/.test(s) ? s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r') : s;
+}

@@ -1,0 +1,56 @@
+import { createTableStatements } from '@audit-trail/schema';
+import type { SqliteConnection } from '../../sink/connection.js';
+import type { BatchOutcome, SinkAdapter, WriteBatch } from '../adapter.js';
+import { loadDriver } from '../load-driver.js';
+import { openSqliteCore, type CoreBatch, type CoreOutcome, type SqliteCore, type SqliteCoreInit } from './sqlite-core.js';
+import { RAW_INDEX, SQLITE_HOLDER, SQLITE_INSERT_EVENT, SQLITE_INSERT_REJECT } from './sqlite-sql.js';
+import { SqliteWorkerClient } from './sqlite-worker-client.js';
+
+/** The parts of the SQLite core the adapter calls, in-process or through the worker. */
+interface CoreLike {
+  migrate(statements: string[]): Promise<void>;
+  write(batch: CoreBatch): Promise<CoreOutcome>;
+  close(): Promise<void>;
+}
+
+function inProcess(core: SqliteCore): CoreLike {
+  return {
+    migrate: async (s) => core.migrate(s),
+    write: async (b) => core.write(b),
+    close: async () => core.close(),
+  };
+}
+
+function toCoreBatch(batch: WriteBatch): CoreBatch {
+  return {
+    events: batch.rounds.flat().map((e) => ({ values: e.values, eventId: e.eventId, chainId: e.chainId, seq: e.seq, source: e.source })),
+    rejects: batch.rejects.map((r) => ({ source: r.source, reason: r.reason, raw: r.raw })),
+  };
+}
+
+/**
+ * SQLite through better-sqlite3: WAL, synchronous=FULL, one IMMEDIATE
+ * transaction per batch with a prepared `INSERT ... ON CONFLICT(event_id) DO
+ * NOTHING`. By default the transactions run in a worker thread.
+ */
+export async function createSqliteAdapter(conn: SqliteConnection): Promise<SinkAdapter> {
+  const Database = await loadDriver<unknown>('better-sqlite3');
+  const init: SqliteCoreInit = {
+    filename: conn.filename,
+    busyTimeoutMs: conn.busyTimeoutMs ?? 5000,
+    insertEventSql: SQLITE_INSERT_EVENT,
+    insertRejectSql: SQLITE_INSERT_REJECT,
+    holderSql: SQLITE_HOLDER,
+    rawIndex: RAW_INDEX,
+  };
+  const core: CoreLike = conn.worker === false ? inProcess(openSqliteCore(Database, init)) : await SqliteWorkerClient.start(init);
+  return {
+    dialect: 'sqlite',
+    migrate: () => core.migrate(createTableStatements('sqlite')),
+    async write(batch): Promise<BatchOutcome> {
+      const out = await core.write(toCoreBatch(batch));
+      return { inserted: out.inserted, duplicates: out.duplicates, conflicts: out.conflicts.map((c) => ({ kind: 'reject', ...c })) };
+    },
+    close: () => core.close(),
+  };
+}

@@ -1,0 +1,71 @@
+// @ts-check
+// Plain JavaScript on purpose: this module runs inside a worker_thread, which
+// cannot load TypeScript sources in development. Types: sqlite-core.d.ts.
+// All SQL comes from the TypeScript side (generated from @audit-trail/schema).
+import { conflictReason } from '../conflict-reason.js';
+
+/**
+ * Opens the database and prepares the statements of one sink.
+ * Pragmas: WAL with synchronous=FULL (better-sqlite3's bundled default is
+ * NORMAL, which can lose the last commits on power loss: docs/performance.md).
+ * @param {any} Database better-sqlite3's constructor
+ * @param {import('./sqlite-core.js').SqliteCoreInit} init
+ * @returns {import('./sqlite-core.js').SqliteCore}
+ */
+export function openSqliteCore(Database, init) {
+  const db = new Database(init.filename, { timeout: init.busyTimeoutMs });
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  /** @type {any} */
+  let stmts;
+  const prepare = () => {
+    stmts ??= {
+      event: db.prepare(init.insertEventSql),
+      reject: db.prepare(init.insertRejectSql),
+      holder: db.prepare(init.holderSql),
+    };
+    return stmts;
+  };
+  /** better-sqlite3 binds numbers, strings, bigints, buffers and null only (no booleans). */
+  const bind = (/** @type {unknown[]} */ values) => (values.some((v) => typeof v === 'boolean') ? values.map((v) => (typeof v === 'boolean' ? (v ? 1 : 0) : v)) : values);
+
+  const write = db.transaction((/** @type {import('./sqlite-core.js').CoreBatch} */ batch) => {
+    const s = prepare();
+    let inserted = 0;
+    let duplicates = 0;
+    /** @type {import('./sqlite-core.js').CoreOutcome['conflicts']} */
+    const conflicts = [];
+    for (const ev of batch.events) {
+      try {
+        // ON CONFLICT(event_id) DO NOTHING: a resend changes nothing.
+        if (s.event.run(bind(ev.values)).changes === 1) inserted++;
+        else duplicates++;
+      } catch (err) {
+        // Only the (chain_id, seq) unique index can still fail; SQLite undoes
+        // that one statement (ABORT) and the transaction continues.
+        if (/** @type {any} */ (err).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw err;
+        const holder = s.holder.get(ev.chainId, ev.seq);
+        const reject = { source: ev.source, reason: conflictReason(ev, holder?.event_id), raw: String(ev.values[init.rawIndex]) };
+        s.reject.run(reject.source, reject.reason, reject.raw);
+        conflicts.push(reject);
+      }
+    }
+    for (const r of batch.rejects) s.reject.run(r.source, r.reason, r.raw);
+    return { inserted, duplicates, conflicts };
+  });
+
+  return {
+    migrate(statements) {
+      db.transaction(() => {
+        for (const sql of statements) db.exec(sql);
+      })();
+      stmts = undefined;
+    },
+    write(batch) {
+      return write.immediate(batch);
+    },
+    close() {
+      db.close();
+    },
+  };
+}

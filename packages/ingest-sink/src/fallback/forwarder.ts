@@ -1,0 +1,99 @@
+import { hostname } from 'node:os';
+import type { Readable } from 'node:stream';
+import { FluentClient, FluentSocketEvent } from '@fluent-org/logger';
+import type { Forwarder } from '../sink/delivery.js';
+import { ForwardError } from '../sink/errors.js';
+import type { QueuedItem } from '../sink/queue.js';
+import { decodeServerStreamByteSafe } from './byte-safe-decoder.js';
+import type { ForwardFallbackOptions } from './forward-options.js';
+
+/** The private parts of FluentSocket that the byte-safe decoding replaces (not in its .d.ts). */
+interface SocketInternals {
+  passThroughStream: Readable | null;
+  processMessages(iterable: AsyncIterable<unknown>): Promise<void>;
+}
+
+/**
+ * Makes one client decode server messages byte-safely. FluentSocket.openSocket
+ * calls `this.processMessages(decodeServerStream(this.passThroughStream))`;
+ * that generator is lazy, so ignoring it and iterating our own decoder over
+ * the same stream replaces the decoding for this instance only — nothing in
+ * node_modules or in the shared module object is modified.
+ */
+export function useByteSafeDecoding(client: FluentClient): void {
+  const socket = (client as unknown as { socket: SocketInternals }).socket;
+  const original = socket.processMessages;
+  socket.processMessages = function (this: SocketInternals) {
+    const stream = this.passThroughStream;
+    return original.call(this, stream ? decodeServerStreamByteSafe(stream) : (async function* () {})());
+  };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ForwardError('SINK_FORWARD_TIMEOUT', `${what}: no ack within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+/** The record forwarded for a queued item: the event as parsed JSON (what Fluentd would have read), or the reject. */
+function recordOf(it: QueuedItem): Record<string, unknown> {
+  if (it.row.kind === 'reject') return { raw_payload: it.row.raw, reason: it.row.reason, source: it.row.source };
+  return JSON.parse(it.row.raw) as Record<string, unknown>;
+}
+
+/**
+ * The Fluent forward fallback: sends a batch with `@fluent-org/logger`
+ * (ack required, shared_key, TLS) on a fresh connection and resolves only
+ * when every record is acked. Never hangs: connect, handshake and acks share
+ * one deadline, and a socket error (refused login, wrong key) fails the
+ * attempt at once. The sink releases the spool only after this resolves.
+ */
+export function createForwarder(opts: ForwardFallbackOptions): Forwarder {
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const tag = opts.tag ?? 'audit.sink.fallback';
+  const rejectTag = opts.rejectTag ?? `${tag}.rejects`;
+  return {
+    async forward(items) {
+      const tls = opts.tls === true ? {} : opts.tls || undefined;
+      const client = new FluentClient(undefined, {
+        eventMode: 'PackedForward',
+        milliseconds: true,
+        ack: { ackTimeout: timeoutMs },
+        disableAutoconnect: true,
+        socket: { host: opts.host, port: opts.port, timeout: timeoutMs, disableReconnect: true, ...(tls ? { tls } : {}) },
+        ...(opts.sharedKey !== undefined
+          ? { security: { clientHostname: opts.clientHostname ?? hostname(), sharedKey: opts.sharedKey, username: opts.username ?? '', password: opts.password ?? '' } }
+          : {}),
+        disconnect: { waitForPending: false, waitForPendingDelay: 0, socketDisconnectDelay: 0 },
+      });
+      useByteSafeDecoding(client);
+      let failSocket: (err: Error) => void = () => undefined;
+      const socketFailed = new Promise<never>((_, reject) => (failSocket = reject));
+      socketFailed.catch(() => undefined);
+      client.socketOn(FluentSocketEvent.ERROR, (err: Error) => failSocket(new ForwardError('SINK_FORWARD_FAILED', `forward to ${opts.host}:${opts.port} failed: ${err.message}`, { cause: err })));
+      const sends: Promise<void>[] = [];
+      try {
+        await withTimeout(
+          Promise.race([
+            (async () => {
+              await client.connect();
+              for (const it of items) sends.push(client.emit(it.row.kind === 'reject' ? rejectTag : (it.tag ?? tag), recordOf(it)));
+              await Promise.all(sends);
+            })(),
+            socketFailed,
+          ]),
+          timeoutMs,
+          `forward of ${items.length} records to ${opts.host}:${opts.port}`,
+        );
+      } catch (err) {
+        throw err instanceof ForwardError ? err : new ForwardError('SINK_FORWARD_FAILED', `forward to ${opts.host}:${opts.port} failed: ${(err as Error).message}`, { cause: err });
+      } finally {
+        for (const s of sends) s.catch(() => undefined);
+        await withTimeout(client.shutdown(), 500, 'fluent client shutdown').catch(() => undefined);
+      }
+    },
+    async close() {},
+  };
+}

@@ -1,0 +1,55 @@
+import type { SinkItem } from '../receivers/types.js';
+import { dockerEventToAudit, isDockerEvent } from './docker-events.js';
+import { falcoAlertToAudit, isFalcoAlert } from './falco.js';
+import type { RecordMeta } from './transport-meta.js';
+
+/** What became of one record or line. */
+export type Normalized =
+  | { kind: 'sink'; item: SinkItem; container?: boolean }
+  | { kind: 'non_audit' }
+  | { kind: 'not_logs' }
+  | { kind: 'partial' };
+
+// An audit line names its log_type (schema LOG_TYPE). A regex instead of a
+// parse keeps the hot path to one JSON.parse (in the sink); a line that only
+// looks like audit and is not valid reaches the sink and becomes a reject.
+const AUDIT_LINE = /"log_type"\s*:\s*"security_audit"/;
+const RUNTIME_HINT = /"Actor"|"output_fields"/;
+
+/**
+ * Classifies one text line (Docker `log`, Fluent Bit `log`/`message`, syslog
+ * MSG): an audit line goes to the sink exactly as received; a Docker event or
+ * Falco alert becomes a CONTAINER_* event; anything else is non-audit and is
+ * counted and skipped.
+ */
+export function classifyLine(text: string, meta: RecordMeta, source: string): Normalized {
+  let line = text;
+  while (line.endsWith('\n') || line.endsWith('\r')) line = line.slice(0, -1);
+  if (AUDIT_LINE.test(line)) return { kind: 'sink', item: { line, meta, source } };
+  if (line.startsWith('{') && RUNTIME_HINT.test(line)) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      return { kind: 'non_audit' };
+    }
+    return classifyObject(parsed as Record<string, unknown>, line, meta, source);
+  }
+  return { kind: 'non_audit' };
+}
+
+/** Maps a parsed Docker event or Falco alert to a container event; anything else is non-audit. */
+export function classifyObject(o: Record<string, unknown>, raw: string, meta: RecordMeta, source: string): Normalized {
+  if (typeof o !== 'object' || o === null) return { kind: 'non_audit' };
+  const event = isDockerEvent(o)
+    ? dockerEventToAudit(o, raw, meta.swarm_node)
+    : isFalcoAlert(o)
+      ? falcoAlertToAudit(o, raw)
+      : undefined;
+  if (!event) return { kind: 'non_audit' };
+  // The record's transport metadata describes the collector (the container running
+  // `docker events` or Falco), not the container the event is about: keep only the
+  // tag and the node, which the collector shares with that container.
+  const own: RecordMeta = { ...(meta.source_tag !== undefined ? { source_tag: meta.source_tag } : {}), ...(meta.swarm_node ? { swarm_node: meta.swarm_node } : {}) };
+  return { kind: 'sink', item: { line: JSON.stringify(event), meta: own, source }, container: true };
+}

@@ -1,0 +1,96 @@
+/** Limits of the partial-line reassembly buffer. */
+export interface PartialLimits {
+  /** Longest reassembled line (bytes of text); longer ones are released as they are. */
+  maxLineBytes: number;
+  /** Most lines being reassembled at once; the oldest is released beyond it. */
+  maxOpen: number;
+  /** A line whose last piece has not arrived within this time is released incomplete. */
+  maxAgeMs: number;
+}
+
+/** A line the assembler gives back: complete, or released incomplete (and why). */
+export interface AssembledLine {
+  key: string;
+  line: string;
+  complete: boolean;
+  reason?: 'expired' | 'too_large' | 'too_many_open';
+}
+
+interface Open {
+  pieces: Map<number, string>;
+  bytes: number;
+  since: number;
+  last?: number;
+}
+
+/**
+ * Reassembles lines the Docker log driver split at 16 KiB (moby
+ * daemon/logger/copier.go) into records with `partial_message: "true"`,
+ * `partial_id`, `partial_ordinal` (from 1) and `partial_last`. Pieces are
+ * joined in ordinal order once the last one and every earlier one arrived.
+ * Memory is bounded; anything released incomplete is returned to the caller,
+ * which counts it and passes audit-looking text on to the rejects table.
+ */
+export class PartialAssembler {
+  private readonly open = new Map<string, Open>();
+
+  constructor(private readonly limits: PartialLimits) {}
+
+  /** Number of lines waiting for pieces. */
+  get size(): number {
+    return this.open.size;
+  }
+
+  /** Adds one piece; returns the lines completed or released by it. */
+  add(key: string, ordinal: number, last: boolean, text: string, now = Date.now()): AssembledLine[] {
+    const out: AssembledLine[] = [];
+    let entry = this.open.get(key);
+    if (!entry) {
+      if (this.open.size >= this.limits.maxOpen) {
+        const [oldest] = this.open.keys();
+        out.push(this.release(oldest!, 'too_many_open'));
+      }
+      entry = { pieces: new Map(), bytes: 0, since: now };
+      this.open.set(key, entry);
+    }
+    entry.pieces.set(ordinal, text);
+    entry.bytes += text.length;
+    if (last) entry.last = ordinal;
+    if (entry.last !== undefined && entry.pieces.size >= entry.last && hasAll(entry.pieces, entry.last)) {
+      this.open.delete(key);
+      out.push({ key, line: join(entry.pieces), complete: true });
+    } else if (entry.bytes > this.limits.maxLineBytes) {
+      out.push(this.release(key, 'too_large'));
+    }
+    return out;
+  }
+
+  /** Releases lines older than maxAgeMs (call periodically). */
+  expire(now = Date.now()): AssembledLine[] {
+    const out: AssembledLine[] = [];
+    for (const [key, entry] of this.open) {
+      if (now - entry.since >= this.limits.maxAgeMs) out.push(this.release(key, 'expired'));
+    }
+    return out;
+  }
+
+  /** Releases everything (shutdown). */
+  drain(): AssembledLine[] {
+    return [...this.open.keys()].map((k) => this.release(k, 'expired'));
+  }
+
+  private release(key: string, reason: AssembledLine['reason']): AssembledLine {
+    const entry = this.open.get(key)!;
+    this.open.delete(key);
+    return { key, line: join(entry.pieces), complete: false, reason };
+  }
+}
+
+function hasAll(pieces: Map<number, string>, last: number): boolean {
+  for (let i = 1; i <= last; i++) if (!pieces.has(i)) return false;
+  return true;
+}
+
+function join(pieces: Map<number, string>): string {
+  return [...pieces.entries()].sort((a, b) => a[0] - b[0]).map((e) => e[1]).join('');
+}

@@ -1,0 +1,51 @@
+import type { TransportMeta } from '@audit-trail/schema';
+import type { TagParser } from './tag-template.js';
+
+/** Transport fields of one record (everything but `raw`). */
+export type RecordMeta = Omit<TransportMeta, 'raw'>;
+
+const HEX_ID = /^[0-9a-f]{12,64}$/;
+
+let lastTag: string | undefined;
+let lastParse: TagParser | undefined;
+let lastMeta: ReturnType<TagParser>;
+const cut = (v: unknown, max: number): string | undefined =>
+  typeof v === 'string' && v.length > 0 ? v.slice(0, max) : undefined;
+
+/**
+ * Collects what the transport says about a record: the tag (and Swarm
+ * placement parsed from it by the configured template), the Docker driver's
+ * `container_id`/`container_name` (leading "/" removed, as Docker adds it),
+ * and Fluent Bit's kubernetes filter metadata (`kubernetes.namespace_name`,
+ * `pod_name`, `container_name`). Values are cut to their column widths.
+ */
+export function recordMeta(tag: string, record: Record<string, unknown>, parseTag: TagParser): RecordMeta {
+  const meta: RecordMeta = { source_tag: cut(tag, 256) ?? '' };
+  // Every record of a request has the same tag: parse it once.
+  if (tag !== lastTag) {
+    lastTag = tag;
+    lastParse = parseTag;
+    lastMeta = parseTag(tag);
+  } else if (lastParse !== parseTag) {
+    lastParse = parseTag;
+    lastMeta = parseTag(tag);
+  }
+  if (lastMeta) Object.assign(meta, lastMeta);
+  const id = record.container_id;
+  if (typeof id === 'string' && HEX_ID.test(id)) meta.container_id = id;
+  const name = cut(record.container_name, 257);
+  if (name) meta.container_name = (name.startsWith('/') ? name.slice(1) : name).slice(0, 256);
+  const k8s = record.kubernetes;
+  if (typeof k8s === 'object' && k8s !== null) {
+    const k = k8s as Record<string, unknown>;
+    const ns = cut(k.namespace_name, 253);
+    const pod = cut(k.pod_name, 253);
+    if (ns) meta.k8s_namespace = ns;
+    if (pod) meta.k8s_pod = pod;
+    const cname = cut(k.container_name, 256);
+    if (cname && !meta.container_name) meta.container_name = cname;
+    const cid = typeof k.docker_id === 'string' ? k.docker_id : undefined;
+    if (cid && HEX_ID.test(cid) && !meta.container_id) meta.container_id = cid;
+  }
+  return meta;
+}

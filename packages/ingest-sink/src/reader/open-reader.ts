@@ -1,0 +1,78 @@
+import { loadDriver } from '../adapters/load-driver.js';
+import { parseDbUrl, type Connection, type MssqlConnection, type PostgresConnection } from '../sink/connection.js';
+import { SinkError } from '../sink/errors.js';
+import type { AuditReader, ReadQuery, Row } from './reader.js';
+
+type SqliteModule = typeof import('better-sqlite3');
+type PgModule = typeof import('pg');
+type MssqlModule = typeof import('mssql');
+
+async function sqliteReader(filename: string): Promise<AuditReader> {
+  const Database = await loadDriver<SqliteModule>('better-sqlite3');
+  let db: import('better-sqlite3').Database;
+  try {
+    db = new Database(filename, { readonly: true, fileMustExist: true });
+  } catch (err) {
+    throw new SinkError('SINK_DB', `cannot open SQLite database ${filename}: ${(err as Error).message}`);
+  }
+  return {
+    dialect: 'sqlite',
+    async query(q: ReadQuery) {
+      const stmt = db.prepare(q.text);
+      return (q.named ? stmt.all(q.named) : stmt.all(...(q.positional ?? []))) as Row[];
+    },
+    async close() {
+      db.close();
+    },
+  };
+}
+
+async function postgresReader(conn: PostgresConnection): Promise<AuditReader> {
+  const pg = await loadDriver<PgModule>('pg');
+  const { dialect: _d, max: _m, ...config } = conn;
+  const client = new pg.Client(config);
+  await client.connect();
+  return {
+    dialect: 'postgres',
+    async query(q: ReadQuery) {
+      return (await client.query(q.text, (q.positional ?? []) as unknown[])).rows as Row[];
+    },
+    async close() {
+      await client.end();
+    },
+  };
+}
+
+async function mssqlReader(conn: MssqlConnection): Promise<AuditReader> {
+  const sql = await loadDriver<MssqlModule>('mssql');
+  const pool = await new sql.ConnectionPool(conn.config as unknown as import('mssql').config).connect();
+  return {
+    dialect: 'mssql',
+    async query(q: ReadQuery) {
+      const request = pool.request();
+      for (const [name, value] of Object.entries(q.named ?? {})) request.input(name, value);
+      return (await request.query(q.text)).recordset as Row[];
+    },
+    async close() {
+      await pool.close();
+    },
+  };
+}
+
+/**
+ * Opens a read-only connection to the database named by a URL (the same
+ * forms `createSink` takes: `sqlite:./audit.db`, `postgres://...`,
+ * `mssql://...`) or a parsed {@link Connection}. The driver is loaded only
+ * for that dialect; a missing one is a `DriverMissingError` naming the package.
+ */
+export async function openReader(target: string | Connection): Promise<AuditReader> {
+  const conn = typeof target === 'string' ? parseDbUrl(target) : target;
+  switch (conn.dialect) {
+    case 'sqlite':
+      return sqliteReader(conn.filename);
+    case 'postgres':
+      return postgresReader(conn);
+    case 'mssql':
+      return mssqlReader(conn);
+  }
+}

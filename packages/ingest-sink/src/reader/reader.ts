@@ -1,0 +1,24 @@
+import type { Dialect } from '@audit-trail/schema';
+
+/** A query as drivers take it: `$n` placeholders with positional values (PostgreSQL) or `@name` with named values. */
+export interface ReadQuery {
+  text: string;
+  positional?: readonly unknown[];
+  named?: Readonly<Record<string, unknown>>;
+}
+
+/** A row as the driver returns it, keyed by column name. */
+export type Row = Record<string, unknown>;
+
+/**
+ * Read-only access to the audit tables, for reports and `verify --db`. It
+ * never writes: SQLite files are opened read-only, and server connections
+ * only run the SELECTs they are given.
+ */
+export interface AuditReader {
+  readonly dialect: Dialect;
+  /** Runs one query and returns all its rows. */
+  query(q: ReadQuery): Promise<Row[]>;
+  /** Closes the connection. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,33 @@
+import { EVENTS_TABLE } from '@audit-trail/schema';
+import type { Connection } from '../sink/connection.js';
+import { openReader } from './open-reader.js';
+import type { Row } from './reader.js';
+import { readStoredEvents } from './stored-events.js';
+
+/** A stored event in the shape `verifyChain` takes (@audit-trail/logger `VerifyRecord`). */
+export interface StoredVerifyRecord {
+  /** `event_json`: the event exactly as received, which the MAC covers. */
+  event: string;
+  /** `security_audit_events id=N`, so a finding names the row. */
+  location: string;
+  /** Every stored column, so projection columns can be compared with the signed JSON. */
+  columns: Row;
+}
+
+/**
+ * Reads every row of the events table for `verify --db`. The verifier checks
+ * the MAC over `event_json` and compares the analyst-facing columns with it
+ * (PROJECTION_MISMATCH), so an edit of either is found.
+ */
+export async function readVerifyRecords(target: string | Connection): Promise<StoredVerifyRecord[]> {
+  const reader = await openReader(target);
+  try {
+    const records: StoredVerifyRecord[] = [];
+    for await (const row of readStoredEvents(reader)) {
+      records.push({ event: row.eventJson, location: `${EVENTS_TABLE} id=${row.id}`, columns: row.columns });
+    }
+    return records;
+  } finally {
+    await reader.close();
+  }
+}

@@ -1,0 +1,145 @@
+import { RecordNormalizer } from '../normalize/record.js';
+import { newCounters, type ReceiverCounters } from './counters.js';
+import { DEFAULT_TAG_TEMPLATE } from './defaults.js';
+import type { ForwardServerOptions } from './forward/options.js';
+import { startForwardServer, type ForwardServer } from './forward/server.js';
+import { startHealthServer, type HealthServer } from './health.js';
+import { startSyslogServer, type SyslogServer, type SyslogServerOptions } from './syslog/server.js';
+import { silentLog, type EventSink, type ReceiverLog } from './types.js';
+
+/** A sink the aggregator may also flush, close and ask for counters. */
+export interface AggregatorSink extends EventSink {
+  flush?(): Promise<unknown>;
+  close?(): Promise<unknown>;
+  stats?(): unknown;
+}
+
+/** Options of {@link startAggregator}. */
+export interface AggregatorOptions {
+  /** Where events go: a sink object, or a database URL given to `createSink` (with `sinkOptions`). */
+  sink: AggregatorSink | string;
+  /** Extra `createSink` options (spool, batch...) when `sink` is a URL. */
+  sinkOptions?: Record<string, unknown>;
+  forward: ForwardServerOptions;
+  /** Syslog receiver; off when absent. */
+  syslog?: SyslogServerOptions;
+  /** Health endpoint `GET /healthz`; off when absent. */
+  health?: { host?: string; port?: number };
+  /** Docker tag template parsed into Swarm columns (default: the reference Swarm template). */
+  tagTemplate?: string;
+  /**
+   * Most events the sink may hold durable but not yet committed before the
+   * forward receiver stops reading (default 20 000): keeps memory bounded
+   * when the database is slower than the senders. Needs `sink.stats()`.
+   */
+  maxBacklog?: number;
+  /** Partial-line reassembly limits. */
+  partials?: { maxLineBytes?: number; maxOpen?: number; maxAgeMs?: number };
+  log?: ReceiverLog;
+}
+
+/** A running aggregator: addresses (real ports when 0 was asked), counters, and a graceful close. */
+export interface Aggregator {
+  forward: { host: string; port: number };
+  syslog?: { host: string; port: number };
+  health?: { host: string; port: number };
+  counters: { forward: ReceiverCounters; syslog: ReceiverCounters };
+  sink: AggregatorSink;
+  /** Stops accepting, finishes and acks in-flight requests, stores released partial lines, flushes; closes a sink it created. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the aggregator in-process: forward receiver (+ UDP heartbeat),
+ * optional syslog receiver and health endpoint, all writing through one sink.
+ * Port 0 picks free ports; the returned addresses name them.
+ */
+export async function startAggregator(options: AggregatorOptions): Promise<Aggregator> {
+  const log = options.log ?? silentLog;
+  const ownsSink = typeof options.sink === 'string';
+  const sink: AggregatorSink = typeof options.sink === 'string' ? await openSink(options.sink, options.sinkOptions) : options.sink;
+  const counters = { forward: newCounters(), syslog: newCounters() };
+  const normalizer = new RecordNormalizer(
+    {
+      tagTemplate: options.tagTemplate ?? DEFAULT_TAG_TEMPLATE,
+      partials: { maxLineBytes: 4 * 1024 * 1024, maxOpen: 1000, maxAgeMs: 60_000, ...options.partials },
+    },
+    counters.forward,
+  );
+  const maxBacklog = options.maxBacklog ?? 20_000;
+  const backlog = (): number => (sink.stats ? ((sink.stats() as { spooledEvents?: number }).spooledEvents ?? 0) : 0);
+  const admission = (): Promise<void> | undefined => {
+    if (backlog() <= maxBacklog) return undefined;
+    return (async () => {
+      while (backlog() > maxBacklog) await new Promise((r) => setTimeout(r, 5));
+    })();
+  };
+  const started: { forward?: ForwardServer; syslog?: SyslogServer; health?: HealthServer } = {};
+  const storeReleased = async (now: number): Promise<void> => {
+    const items = normalizer
+      .expire(now, 'forward:partial-expiry')
+      .flatMap((n) => (n.kind === 'sink' ? [n.item] : (counters.forward.nonAudit++, [])));
+    if (items.length > 0) {
+      counters.forward.toSink += items.length;
+      const r = await sink.write(items);
+      counters.forward.accepted += r.accepted;
+      counters.forward.rejected += r.rejected;
+    }
+  };
+  const timer = setInterval(() => {
+    storeReleased(Date.now()).catch((err: Error) => log({ level: 'error', msg: 'could not store expired partial lines', reason: err.message }));
+  }, 5_000);
+  timer.unref();
+  try {
+    started.forward = await startForwardServer(options.forward, { sink, counters: counters.forward, normalizer, log, admission });
+    log({ level: 'info', msg: 'forward receiver listening', ...started.forward.address, tls: !!options.forward.tls, auth: !!options.forward.security });
+    if (options.syslog) {
+      started.syslog = await startSyslogServer(options.syslog, { sink, counters: counters.syslog, log });
+      log({ level: 'info', msg: 'syslog receiver listening', ...started.syslog.address });
+    }
+    if (options.health) {
+      started.health = await startHealthServer(options.health.host ?? '127.0.0.1', options.health.port ?? 0, async () => ({
+        status: 'ok',
+        receivers: counters,
+        sink: sink.stats ? await sink.stats() : undefined,
+      }));
+      log({ level: 'info', msg: 'health endpoint listening', ...started.health.address });
+    }
+  } catch (err) {
+    clearInterval(timer);
+    await Promise.allSettled([started.forward?.close(), started.syslog?.close(), started.health?.close()]);
+    if (ownsSink) await sink.close?.();
+    throw err;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    forward: started.forward.address,
+    ...(started.syslog ? { syslog: started.syslog.address } : {}),
+    ...(started.health ? { health: started.health.address } : {}),
+    counters,
+    sink,
+    close() {
+      closing ??= (async () => {
+        clearInterval(timer);
+        await Promise.all([started.forward?.close(), started.syslog?.close()]);
+        await storeReleased(Number.POSITIVE_INFINITY);
+        await sink.flush?.();
+        await started.health?.close();
+        if (ownsSink) await sink.close?.();
+        log({ level: 'info', msg: 'aggregator stopped', forward: counters.forward, syslog: counters.syslog });
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Opens the package's own sink for a database URL (loaded lazily to keep drivers optional). */
+async function openSink(url: string, extra: Record<string, unknown> = {}): Promise<AggregatorSink> {
+  type Create = (o: Record<string, unknown>) => AggregatorSink & { ready?: Promise<void> };
+  const mod = (await import('../index.js')) as unknown as { createSink?: Create };
+  if (typeof mod.createSink !== 'function') throw new Error('createSink is not available in @audit-trail/ingest-sink');
+  const sink = mod.createSink({ ...extra, url });
+  // Fail fast (bad URL, database down at start) instead of on the first request.
+  await sink.ready;
+  return sink;
+}

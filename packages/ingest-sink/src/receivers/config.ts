@@ -1,0 +1,156 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import type { AggregatorOptions } from './aggregator.js';
+import { DEFAULT_FORWARD_PORT, DEFAULT_HEALTH_PORT, DEFAULT_SYSLOG_PORT, DEFAULT_TAG_TEMPLATE } from './defaults.js';
+import type { ForwardLimits } from './forward/options.js';
+
+/** Settings of `audit-trail serve`, from flags, environment or a JSON config file (in that order of precedence). */
+export interface ServeSettings {
+  db?: string;
+  /** HOST:PORT of the forward receiver. */
+  forward?: string;
+  /** HOST:PORT of the syslog receiver (off when absent). */
+  syslog?: string;
+  /** HOST:PORT of the health endpoint, or "off". */
+  health?: string;
+  /** Files holding shared keys, one per line; every key listed is accepted (rotation). */
+  sharedKeyFiles?: string[];
+  /** File of `user:password` lines for forward user authentication. */
+  usersFile?: string;
+  selfHostname?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  tagTemplate?: string;
+  limits?: Partial<ForwardLimits>;
+}
+
+/** Environment variables of `audit-trail serve`; list values (key files) are comma-separated. */
+export const SERVE_ENV: Record<Exclude<keyof ServeSettings, 'limits'>, string> = {
+  db: 'AUDIT_TRAIL_DB_URL',
+  forward: 'AUDIT_TRAIL_FORWARD',
+  syslog: 'AUDIT_TRAIL_SYSLOG',
+  health: 'AUDIT_TRAIL_HEALTH',
+  sharedKeyFiles: 'AUDIT_TRAIL_SHARED_KEY_FILE',
+  usersFile: 'AUDIT_TRAIL_USERS_FILE',
+  selfHostname: 'AUDIT_TRAIL_SELF_HOSTNAME',
+  tlsCert: 'AUDIT_TRAIL_TLS_CERT',
+  tlsKey: 'AUDIT_TRAIL_TLS_KEY',
+  tlsCa: 'AUDIT_TRAIL_TLS_CA',
+  tagTemplate: 'AUDIT_TRAIL_TAG_TEMPLATE',
+};
+
+/** A configuration mistake: `code` names it, the message never holds a secret. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(
+    readonly code: 'CONFIG_INVALID' | 'CONFIG_FILE_UNREADABLE',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Settings from the environment. */
+export function settingsFromEnv(env: NodeJS.ProcessEnv): ServeSettings {
+  const out: ServeSettings = {};
+  for (const [key, name] of Object.entries(SERVE_ENV) as [keyof typeof SERVE_ENV, string][]) {
+    const v = env[name];
+    if (v === undefined || v === '') continue;
+    if (key === 'sharedKeyFiles') out.sharedKeyFiles = v.split(',').filter(Boolean);
+    else out[key] = v;
+  }
+  return out;
+}
+
+/** Settings from a JSON config file (same keys as {@link ServeSettings}). */
+export function settingsFromFile(path: string): ServeSettings {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError('CONFIG_FILE_UNREADABLE', `cannot read config file ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError('CONFIG_INVALID', `config file ${path} is not JSON: ${(err as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError('CONFIG_INVALID', `config file ${path} must hold a JSON object`);
+  const known = new Set([...Object.keys(SERVE_ENV), 'limits']);
+  for (const k of Object.keys(parsed)) if (!known.has(k)) throw new ConfigError('CONFIG_INVALID', `config file ${path}: unknown key "${k}"`);
+  return parsed as ServeSettings;
+}
+
+/** Flags win over the environment, which wins over the file. */
+export function mergeSettings(...layers: ServeSettings[]): ServeSettings {
+  const out: ServeSettings = {};
+  for (const layer of [...layers].reverse()) {
+    for (const [k, v] of Object.entries(layer)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  }
+  return out;
+}
+
+/** Parses `HOST:PORT`, `[v6]:PORT`, `:PORT` or `PORT`. */
+export function parseHostPort(value: string, defaultHost: string, what: string): { host: string; port: number } {
+  const m = /^(?:(?:\[([^\]]+)\]|([^:[\]]*)):)?(\d+)$/.exec(value.trim());
+  const port = m ? Number(m[3]) : Number.NaN;
+  if (!m || !Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError('CONFIG_INVALID', `${what} must be HOST:PORT, got "${value}"`);
+  return { host: m[1] ?? (m[2] || defaultHost), port };
+}
+
+function readSecretLines(path: string, what: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError('CONFIG_FILE_UNREADABLE', `cannot read ${what} ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  return text.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.startsWith('#'));
+}
+
+function readPem(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ConfigError('CONFIG_FILE_UNREADABLE', `cannot read ${what} ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+/** Turns settings into aggregator options, reading key, user and PEM files. */
+export function aggregatorOptionsFrom(s: ServeSettings): Omit<AggregatorOptions, 'log'> & { sink: string } {
+  if (!s.db) throw new ConfigError('CONFIG_INVALID', `--db (or ${SERVE_ENV.db}) is required`);
+  const forward = parseHostPort(s.forward ?? `0.0.0.0:${DEFAULT_FORWARD_PORT}`, '0.0.0.0', '--forward');
+  const keys = (s.sharedKeyFiles ?? []).flatMap((f) => readSecretLines(f, 'shared key file'));
+  let users: Record<string, string> | undefined;
+  if (s.usersFile) {
+    users = {};
+    for (const line of readSecretLines(s.usersFile, 'users file')) {
+      const i = line.indexOf(':');
+      if (i <= 0) throw new ConfigError('CONFIG_INVALID', `users file ${s.usersFile}: lines must be user:password`);
+      users[line.slice(0, i)] = line.slice(i + 1);
+    }
+    if (keys.length === 0) throw new ConfigError('CONFIG_INVALID', 'user authentication needs a shared key file too (forward handshake)');
+  }
+  if ((s.tlsCert === undefined) !== (s.tlsKey === undefined)) throw new ConfigError('CONFIG_INVALID', '--tls-cert and --tls-key go together');
+  if (s.tlsCa && !s.tlsCert) throw new ConfigError('CONFIG_INVALID', '--tls-ca needs --tls-cert and --tls-key');
+  const health = s.health === 'off' ? undefined : parseHostPort(s.health ?? `127.0.0.1:${DEFAULT_HEALTH_PORT}`, '127.0.0.1', '--health');
+  return {
+    sink: s.db,
+    forward: {
+      ...forward,
+      ...(keys.length > 0 ? { security: { selfHostname: s.selfHostname ?? hostname(), sharedKeys: keys, ...(users ? { users } : {}) } } : {}),
+      ...(s.tlsCert && s.tlsKey
+        ? { tls: { cert: readPem(s.tlsCert, 'TLS certificate'), key: readPem(s.tlsKey, 'TLS key'), ...(s.tlsCa ? { ca: readPem(s.tlsCa, 'TLS CA') } : {}) } }
+        : {}),
+      ...(s.limits ? { limits: s.limits } : {}),
+    },
+    ...(s.syslog ? { syslog: parseHostPort(s.syslog, '0.0.0.0', '--syslog') } : {}),
+    ...(health ? { health } : {}),
+    tagTemplate: s.tagTemplate ?? DEFAULT_TAG_TEMPLATE,
+  };
+}
+
+/** Default syslog port, for help text. */
+export const SERVE_DEFAULT_SYSLOG = `0.0.0.0:${DEFAULT_SYSLOG_PORT}`;

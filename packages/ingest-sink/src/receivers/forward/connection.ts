@@ -1,0 +1,303 @@
+import { gunzip } from 'node:zlib';
+import { promisify } from 'node:util';
+import { countBadFrame, type ReceiverCounters } from '../counters.js';
+import { ReceiverError } from '../errors.js';
+import { MsgpackReader } from '../msgpack/decode.js';
+import { freshScan, scanValue } from '../msgpack/scan.js';
+import type { EventSink, ReceiverLog, SinkItem } from '../types.js';
+import type { Normalized } from '../../normalize/classify-line.js';
+import type { RecordNormalizer } from '../../normalize/record.js';
+import { checkPing, encodeHelo, newHandshake, type ForwardSecurity, type HandshakeState } from './handshake.js';
+import type { ForwardLimits } from './options.js';
+import { decodePackedEntries, decodeRequest, encodeAck, type ForwardEntry, type ForwardOptions } from './request.js';
+
+const gunzipAsync = promisify(gunzip);
+
+/** The byte pipe under a connection: a net/tls socket in production, a recorder in tests and fuzzing. */
+export interface ConnectionTransport {
+  write(bytes: Uint8Array): void;
+  /** Closes after pending writes. */
+  end(): void;
+  pause(): void;
+  resume(): void;
+}
+
+/** What a connection shares with its server. */
+export interface ConnectionContext {
+  sink: EventSink;
+  counters: ReceiverCounters;
+  normalizer: RecordNormalizer;
+  log: ReceiverLog;
+  limits: ForwardLimits;
+  security?: ForwardSecurity;
+  keepalive: boolean;
+  /** Peer address for logs and the rejects `source`. */
+  peer: string;
+  /**
+   * Backpressure from the sink: returns a promise while the sink's backlog
+   * (durable but not yet committed) is over its limit, undefined otherwise.
+   * Waiting here keeps requests in flight, which pauses the socket.
+   */
+  admission?: () => Promise<void> | undefined;
+  /** Byte budget shared by every connection of a server (see ForwardLimits.maxBufferedBytes). */
+  budget?: { used: number };
+}
+
+/**
+ * One forward-protocol connection (spec v1, "Connection"): optional handshake
+ * (HELO, PING, PONG), then a stream of requests. Bytes are accumulated until
+ * a complete msgpack value is present (partial TCP reads are normal), each
+ * request is stored through the sink and acked with `{"ack": chunk}` only
+ * after the sink reports it durable. Requests are stored concurrently but
+ * acked in arrival order. Any malformed or over-limit input closes the
+ * connection with a logged reason, a counted code and no ack.
+ */
+export class ForwardConnection {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private need = 1;
+  /** Resumable scan of the request being received (no rescans from its start on every read). */
+  private readonly scan = freshScan();
+  private state: 'ping' | 'transport' | 'closed' = 'transport';
+  private handshake?: HandshakeState;
+  private tail: Promise<void> = Promise.resolve();
+  private inflight = 0;
+  private paused = false;
+  private seenData = false;
+
+  constructor(
+    private readonly transport: ConnectionTransport,
+    private readonly ctx: ConnectionContext,
+  ) {}
+
+  /** Starts the connection: sends HELO first when a shared key is configured. */
+  start(): void {
+    if (this.ctx.security) {
+      this.handshake = newHandshake(this.ctx.security);
+      this.state = 'ping';
+      this.transport.write(encodeHelo(this.handshake, this.ctx.keepalive));
+    }
+  }
+
+  /** True once closed (after an error, an auth failure or {@link close}). */
+  get closed(): boolean {
+    return this.state === 'closed';
+  }
+
+  /** Requests being stored. */
+  get pending(): number {
+    return this.inflight;
+  }
+
+  /** Resolves when every request received so far has been stored and acked (or failed). */
+  drain(): Promise<void> {
+    return this.tail;
+  }
+
+  /** Feeds bytes read from the socket. */
+  feed(data: Buffer): void {
+    if (this.state === 'closed') return;
+    if (!this.seenData && data.length > 0) {
+      this.seenData = true;
+      // in_forward reads a connection starting with '{' or '[' as JSON (spec v1 note); we speak msgpack only.
+      if (this.state === 'transport' && (data[0] === 0x7b || data[0] === 0x5b)) {
+        this.fail(new ReceiverError('BAD_REQUEST', 'JSON forward connections are not supported; send msgpack'));
+        return;
+      }
+    }
+    this.ctx.counters.bytes += data.length;
+    if (!this.reserve(data.length)) return;
+    this.chunks.push(data);
+    this.buffered += data.length;
+    if (this.buffered < this.need) return;
+    const buf = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
+    this.chunks = [];
+    this.release(this.buffered);
+    this.buffered = 0;
+    this.need = 1;
+    let pos = 0;
+    try {
+      while (pos < buf.length && !this.closed) {
+        const end = scanValue(buf, pos, buf.length, this.scan);
+        if (end < 0) {
+          if (-end > this.ctx.limits.maxRequestBytes) {
+            throw new ReceiverError('REQUEST_TOO_LARGE', `request needs at least ${-end} bytes; the limit is ${this.ctx.limits.maxRequestBytes}`);
+          }
+          this.need = -end;
+          const rest = buf.subarray(pos);
+          this.chunks.push(rest);
+          this.buffered = rest.length;
+          this.reserve(rest.length, true);
+          return;
+        }
+        if (end - pos > this.ctx.limits.maxRequestBytes) {
+          throw new ReceiverError('REQUEST_TOO_LARGE', `request is ${end - pos} bytes; the limit is ${this.ctx.limits.maxRequestBytes}`);
+        }
+        this.handleValue(buf, pos, end, end - pos);
+        pos = end;
+      }
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  /** Stops reading; in-flight requests still finish and are acked. */
+  close(): void {
+    if (this.state === 'closed') return;
+    if (this.buffered > 0) {
+      // The peer closed in the middle of a request: never acked, so the sender resends it.
+      countBadFrame(this.ctx.counters, 'REQUEST_TRUNCATED');
+      this.ctx.log({ level: 'warn', msg: 'forward connection closed mid-request', peer: this.ctx.peer, code: 'REQUEST_TRUNCATED', bytes: this.buffered });
+    }
+    this.state = 'closed';
+    this.chunks = [];
+    this.release(this.buffered);
+    this.buffered = 0;
+    void this.tail.then(() => this.transport.end());
+  }
+
+  private reader(buf: Buffer, start: number, end: number, binAsString = true): MsgpackReader {
+    return new MsgpackReader(buf, start, end, { maxDepth: this.ctx.limits.maxDepth }, this.ctx.counters, binAsString);
+  }
+
+  /** Takes `n` bytes from the server-wide budget; fails the connection (SERVER_BUSY) when it is exhausted. */
+  private reserve(n: number, force = false): boolean {
+    const budget = this.ctx.budget;
+    if (!budget) return true;
+    if (!force && budget.used + n > this.ctx.limits.maxBufferedBytes) {
+      this.fail(new ReceiverError('SERVER_BUSY', `server buffers ${budget.used} bytes; the limit is ${this.ctx.limits.maxBufferedBytes}`));
+      return false;
+    }
+    budget.used += n;
+    return true;
+  }
+
+  private release(n: number): void {
+    if (this.ctx.budget) this.ctx.budget.used -= n;
+  }
+
+  private handleValue(buf: Buffer, start: number, end: number, size: number): void {
+    const r = this.reader(buf, start, end, false);
+    if (this.state === 'ping') {
+      const outcome = checkPing(r, this.handshake!, this.ctx.security!);
+      this.transport.write(outcome.pong);
+      if (outcome.ok) this.state = 'transport';
+      else {
+        this.ctx.counters.authFailures++;
+        this.ctx.log({ level: 'warn', msg: 'forward authentication failed', peer: this.ctx.peer, reason: outcome.reason });
+        this.state = 'closed';
+        this.transport.end();
+      }
+      return;
+    }
+    const req = decodeRequest(r, this.ctx.limits.maxEntries);
+    if (req.kind === 'heartbeat') return void this.ctx.counters.heartbeats++;
+    if (req.kind === 'ignored') return void this.ctx.counters.ignoredValues++;
+    this.ctx.counters.requests++;
+    const stored =
+      req.kind === 'events'
+        ? this.store(req.tag, req.entries, req.options)
+        : this.unpack(req.packed, req.options).then((entries) => this.store(req.tag, entries, req.options));
+    // The request's bytes stay reserved until it is stored (decoded records live that long).
+    this.reserve(size, true);
+    this.track(stored, req.options, size);
+  }
+
+  /** Decompresses (gzip, several members allowed) and decodes PackedForward entries. */
+  private async unpack(packed: Buffer, options: ForwardOptions): Promise<ForwardEntry[]> {
+    let bytes = packed;
+    const c = options.compressed;
+    if (c !== undefined && c !== 'text') {
+      if (c !== 'gzip') throw new ReceiverError('BAD_COMPRESSION', `compression "${c.slice(0, 16)}" is not supported (gzip only)`);
+      try {
+        bytes = await gunzipAsync(packed, { maxOutputLength: this.ctx.limits.maxDecompressedBytes });
+      } catch (err) {
+        if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+          throw new ReceiverError('DECOMPRESSED_TOO_LARGE', `decompressed payload exceeds ${this.ctx.limits.maxDecompressedBytes} bytes`);
+        }
+        throw new ReceiverError('BAD_COMPRESSION', `gzip payload is invalid: ${(err as Error).message.slice(0, 80)}`);
+      }
+    }
+    return decodePackedEntries(this.reader(bytes, 0, bytes.length), this.ctx.limits.maxEntries);
+  }
+
+  /** Normalises the entries and writes the sink items; resolves when they are durable. */
+  private store(tag: string, entries: ForwardEntry[], options: ForwardOptions): Promise<void> | void {
+    const { counters, normalizer } = this.ctx;
+    counters.events += entries.length;
+    const results: Normalized[] = [];
+    const source = `forward:${this.ctx.peer}`;
+    for (const e of entries) normalizer.normalize(tag, e.record, options.signal, source, results);
+    const items: SinkItem[] = [];
+    for (const n of results) {
+      if (n.kind === 'sink') {
+        items.push(n.item);
+        if (n.container) counters.containerEvents++;
+      } else if (n.kind === 'non_audit') counters.nonAudit++;
+      else if (n.kind === 'not_logs') counters.nonLogSignals++;
+    }
+    if (items.length === 0) return;
+    counters.toSink += items.length;
+    const wait = this.ctx.admission?.();
+    const write = () => this.ctx.sink.write(items);
+    return (wait ? wait.then(write) : write()).then(
+      (receipt) => {
+        counters.accepted += receipt.accepted;
+        counters.rejected += receipt.rejected;
+      },
+      (err: unknown) => {
+        counters.sinkFailures++;
+        throw new ReceiverError('SINK_FAILED', `sink could not store the request: ${(err as Error)?.message ?? String(err)}`);
+      },
+    );
+  }
+
+  /** Chains the ack after the store and after every earlier request's ack. */
+  private track(stored: Promise<void> | void, options: ForwardOptions, size: number): void {
+    this.inflight++;
+    if (this.inflight >= this.ctx.limits.maxInflightRequests && !this.paused) {
+      this.paused = true;
+      this.transport.pause();
+    }
+    const done = Promise.resolve(stored);
+    // Attach a handler now so a rejection never goes unhandled while earlier acks wait.
+    done.catch(() => {});
+    this.tail = this.tail.then(async () => {
+      try {
+        await done;
+        // Also after a graceful close(): the data is durable, so the ack is still owed.
+        // After a failure the socket is ending: no acks at all (the sender resends; duplicates are ignored).
+        if (options.chunkRaw && !this.failed) {
+          this.transport.write(encodeAck(options.chunkRaw));
+          this.ctx.counters.acks++;
+        }
+        // keepalive off (in_forward deny_keepalive): one request per connection.
+        if (!this.ctx.keepalive) this.close();
+      } catch (err) {
+        this.fail(err);
+      } finally {
+        this.release(size);
+        this.inflight--;
+        if (this.paused && this.inflight < this.ctx.limits.maxInflightRequests && this.state !== 'closed') {
+          this.paused = false;
+          this.transport.resume();
+        }
+      }
+    });
+  }
+
+  private failed = false;
+
+  private fail(err: unknown): void {
+    const e = err instanceof ReceiverError ? err : new ReceiverError('MSGPACK_INVALID', (err as Error)?.message ?? String(err));
+    if (this.failed) return;
+    this.failed = true;
+    if (e.code !== 'SINK_FAILED') countBadFrame(this.ctx.counters, e.code);
+    this.ctx.log({ level: 'warn', msg: 'closing forward connection', peer: this.ctx.peer, code: e.code, reason: e.message });
+    this.state = 'closed';
+    this.chunks = [];
+    this.release(this.buffered);
+    this.buffered = 0;
+    this.transport.end();
+  }
+}

@@ -1,0 +1,59 @@
+import type { ForwardSecurity } from './handshake.js';
+
+/** Limits of the forward receiver; an over-limit request closes its connection with no ack. */
+export interface ForwardLimits {
+  /** Largest request on the wire, bytes (Fluentd `chunk_size_limit`). */
+  maxRequestBytes: number;
+  /** Largest decompressed PackedForward payload, bytes (zip-bomb guard; Fluentd `decompression_size_limit`). */
+  maxDecompressedBytes: number;
+  /** Most events in one request. */
+  maxEntries: number;
+  /** Deepest msgpack nesting in a record. */
+  maxDepth: number;
+  /** Concurrent connections; more are refused and counted. */
+  maxConnections: number;
+  /**
+   * Bytes held by all connections together (partial requests being received
+   * plus requests being stored). A connection that would exceed it is closed
+   * with SERVER_BUSY (no ack; the sender retries), so memory stays bounded
+   * whatever the number of connections.
+   */
+  maxBufferedBytes: number;
+  /** Requests of one connection being stored at once before the socket is paused (backpressure). */
+  maxInflightRequests: number;
+  /** A connection with no traffic and nothing in flight for this long is closed. */
+  idleTimeoutMs: number;
+}
+
+/** Defaults: generous for Fluentd's 8 MiB memory chunks, bounded for the 150 MB RSS target. */
+export const DEFAULT_FORWARD_LIMITS: ForwardLimits = {
+  maxRequestBytes: 32 * 1024 * 1024,
+  maxDecompressedBytes: 64 * 1024 * 1024,
+  maxEntries: 100_000,
+  maxDepth: 64,
+  maxConnections: 1024,
+  maxBufferedBytes: 128 * 1024 * 1024,
+  maxInflightRequests: 8,
+  idleTimeoutMs: 300_000,
+};
+
+/** TLS settings: PEM text. With `ca`, clients must present a certificate signed by it (mutual TLS). */
+export interface ForwardTls {
+  cert: string | Buffer;
+  key: string | Buffer;
+  ca?: string | Buffer;
+}
+
+/** Options of the forward receiver. */
+export interface ForwardServerOptions {
+  host?: string;
+  /** 0 picks a free port. UDP heartbeat listens on the same port number. */
+  port?: number;
+  tls?: ForwardTls;
+  security?: ForwardSecurity;
+  limits?: Partial<ForwardLimits>;
+  /** Offer keepalive in HELO and keep connections open after acks (default true). */
+  keepalive?: boolean;
+  /** Answer UDP heartbeats on the same port (default true). */
+  udpHeartbeat?: boolean;
+}

@@ -1,0 +1,151 @@
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import type { ReceiverCounters } from '../counters.js';
+import type { EventSink, ReceiverLog } from '../types.js';
+import type { RecordNormalizer } from '../../normalize/record.js';
+import { ForwardConnection } from './connection.js';
+import { DEFAULT_FORWARD_LIMITS, type ForwardServerOptions } from './options.js';
+
+/** A running forward receiver. */
+export interface ForwardServer {
+  /** Where it listens (TCP; UDP heartbeat on the same port). */
+  address: { host: string; port: number };
+  /** Stops accepting, lets every in-flight request finish and be acked, then closes sockets. */
+  close(): Promise<void>;
+}
+
+/** What the server needs besides its options. */
+export interface ForwardServerDeps {
+  sink: EventSink;
+  counters: ReceiverCounters;
+  normalizer: RecordNormalizer;
+  log: ReceiverLog;
+  admission?: () => Promise<void> | undefined;
+}
+
+/**
+ * Starts a Fluent forward protocol v1 server on TCP (or TLS, optionally
+ * mutual) with the UDP heartbeat on the same port (spec v1, "Heartbeat
+ * Message": a single 0x00 byte, answered with 0x00).
+ */
+export async function startForwardServer(options: ForwardServerOptions, deps: ForwardServerDeps): Promise<ForwardServer> {
+  const limits = { ...DEFAULT_FORWARD_LIMITS, ...options.limits };
+  const keepalive = options.keepalive ?? true;
+  const { counters, log } = deps;
+  const connections = new Map<Socket, ForwardConnection>();
+  const budget = { used: 0 };
+
+  const onSocket = (socket: Socket): void => {
+    const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+    if (connections.size >= limits.maxConnections) {
+      counters.refusedConnections++;
+      log({ level: 'warn', msg: 'refusing forward connection', peer, code: 'TOO_MANY_CONNECTIONS', limit: limits.maxConnections });
+      socket.destroy();
+      return;
+    }
+    counters.connections++;
+    counters.activeConnections++;
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 60_000);
+    let ended = false;
+    const conn = new ForwardConnection(
+      {
+        write: (b) => {
+          if (!socket.destroyed && socket.writable) socket.write(b);
+        },
+        end: () => {
+          if (ended) return;
+          ended = true;
+          socket.end();
+          // A peer that never reads must not hold the socket open.
+          setTimeout(() => socket.destroy(), 2_000).unref();
+        },
+        pause: () => socket.pause(),
+        resume: () => socket.resume(),
+      },
+      { ...deps, limits, keepalive, peer, budget, ...(options.security ? { security: options.security } : {}) },
+    );
+    connections.set(socket, conn);
+    socket.on('data', (d: Buffer) => conn.feed(d));
+    socket.on('error', (err) => log({ level: 'debug', msg: 'forward socket error', peer, error: err.message }));
+    socket.on('end', () => conn.close());
+    socket.setTimeout(limits.idleTimeoutMs, () => {
+      if (conn.pending === 0) {
+        log({ level: 'info', msg: 'closing idle forward connection', peer });
+        conn.close();
+        socket.end();
+      }
+    });
+    socket.on('close', () => {
+      conn.close();
+      counters.activeConnections--;
+      connections.delete(socket);
+    });
+    conn.start();
+  };
+
+  let server: Server;
+  if (options.tls) {
+    const mutual = options.tls.ca !== undefined;
+    server = createTlsServer(
+      {
+        cert: options.tls.cert,
+        key: options.tls.key,
+        ...(mutual ? { ca: options.tls.ca, requestCert: true, rejectUnauthorized: true } : {}),
+        minVersion: 'TLSv1.2',
+      },
+      onSocket,
+    );
+    server.on('tlsClientError', (err, s) => {
+      counters.authFailures++;
+      log({ level: 'warn', msg: 'TLS handshake failed', peer: `${s.remoteAddress}:${s.remotePort}`, error: err.message });
+    });
+  } else {
+    server = createNetServer(onSocket);
+  }
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  let udp: UdpSocket | undefined;
+  if (options.udpHeartbeat ?? true) {
+    udp = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+    udp.on('message', (_msg, rinfo) => {
+      counters.heartbeats++;
+      udp!.send(Buffer.from([0]), rinfo.port, rinfo.address);
+    });
+    udp.on('error', (err) => log({ level: 'warn', msg: 'UDP heartbeat socket error', error: err.message }));
+    await new Promise<void>((resolve, reject) => {
+      udp!.once('error', reject);
+      udp!.bind(port, host, () => {
+        udp!.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  return {
+    address: { host, port },
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      udp?.close();
+      const drains = [...connections.values()].map((c) => {
+        c.close();
+        return c.drain();
+      });
+      await Promise.all(drains);
+      for (const s of connections.keys()) s.end();
+      setTimeout(() => {
+        for (const s of connections.keys()) s.destroy();
+      }, 1_000).unref();
+      await closed;
+    },
+  };
+}

@@ -1,0 +1,196 @@
+import { isUtf8 } from 'node:buffer';
+import { ReceiverError } from '../errors.js';
+import { EventTime, ExtValue } from './event-time.js';
+
+/** Limits applied while decoding one value. */
+export interface DecodeLimits {
+  /** Deepest array/map nesting accepted (the value itself is depth 1). */
+  maxDepth: number;
+}
+
+/** What {@link MsgpackReader} counts while decoding (for the `invalidUtf8` counter). */
+export interface DecodeStats {
+  invalidUtf8: number;
+}
+
+/** Node's undocumented-in-types Buffer slicers; `toString` adds argument checks on the hot path. */
+type FastSlices = Buffer & { latin1Slice(s: number, e: number): string; utf8Slice(s: number, e: number): string };
+
+/**
+ * A small msgpack decoder over one complete buffer (msgpack spec "formats").
+ * Recursion is bounded by `maxDepth`, so deeply nested hostile frames fail
+ * with MSGPACK_TOO_DEEP instead of overflowing the stack. `str` is decoded as
+ * UTF-8 (invalid sequences become U+FFFD and are counted); `bin` stays bytes
+ * unless `binAsString`; ext type 0 with 8 bytes becomes {@link EventTime}.
+ * Map keys must be str or bin; `__proto__` keys stay plain data keys.
+ */
+export class MsgpackReader {
+  pos: number;
+
+  constructor(
+    readonly buf: Buffer,
+    start: number,
+    readonly end: number,
+    readonly limits: DecodeLimits,
+    readonly stats: DecodeStats,
+    readonly binAsString = false,
+  ) {
+    this.pos = start;
+  }
+
+  /** Decodes the next value. */
+  read(depth = 1): unknown {
+    const buf = this.buf;
+    if (this.pos >= this.end) throw truncated();
+    const b = buf[this.pos++]!;
+    if (b <= 0x7f) return b;
+    if (b >= 0xe0) return b - 0x100;
+    if (b <= 0x8f) return this.readMap(b & 0x0f, depth);
+    if (b <= 0x9f) return this.readArray(b & 0x0f, depth);
+    if (b <= 0xbf) return this.readStr(b & 0x1f);
+    switch (b) {
+      case 0xc0: return null;
+      case 0xc2: return false;
+      case 0xc3: return true;
+      case 0xc4: return this.readBin(this.len(1));
+      case 0xc5: return this.readBin(this.len(2));
+      case 0xc6: return this.readBin(this.len(4));
+      case 0xc7: return this.readExt(this.len(1));
+      case 0xc8: return this.readExt(this.len(2));
+      case 0xc9: return this.readExt(this.len(4));
+      case 0xca: this.need(4); this.pos += 4; return buf.readFloatBE(this.pos - 4);
+      case 0xcb: this.need(8); this.pos += 8; return buf.readDoubleBE(this.pos - 8);
+      case 0xcc: return this.len(1);
+      case 0xcd: return this.len(2);
+      case 0xce: return this.len(4);
+      case 0xcf: this.need(8); this.pos += 8; return Number(buf.readBigUInt64BE(this.pos - 8));
+      case 0xd0: this.need(1); this.pos += 1; return buf.readInt8(this.pos - 1);
+      case 0xd1: this.need(2); this.pos += 2; return buf.readInt16BE(this.pos - 2);
+      case 0xd2: this.need(4); this.pos += 4; return buf.readInt32BE(this.pos - 4);
+      case 0xd3: this.need(8); this.pos += 8; return Number(buf.readBigInt64BE(this.pos - 8));
+      case 0xd4: return this.readExt(1);
+      case 0xd5: return this.readExt(2);
+      case 0xd6: return this.readExt(4);
+      case 0xd7: return this.readExt(8);
+      case 0xd8: return this.readExt(16);
+      case 0xd9: return this.readStr(this.len(1));
+      case 0xda: return this.readStr(this.len(2));
+      case 0xdb: return this.readStr(this.len(4));
+      case 0xdc: return this.readArray(this.len(2), depth);
+      case 0xdd: return this.readArray(this.len(4), depth);
+      case 0xde: return this.readMap(this.len(2), depth);
+      case 0xdf: return this.readMap(this.len(4), depth);
+      default:
+        throw new ReceiverError('MSGPACK_INVALID', `byte 0x${b.toString(16)} is not a msgpack type`);
+    }
+  }
+
+  /** Reads the type and length of a str or bin value and returns its raw byte range. */
+  readBytesRange(): [number, number] {
+    if (this.pos >= this.end) throw truncated();
+    const b = this.buf[this.pos++]!;
+    let n: number;
+    if (b >= 0xa0 && b <= 0xbf) n = b & 0x1f;
+    else if (b === 0xc4 || b === 0xd9) n = this.len(1);
+    else if (b === 0xc5 || b === 0xda) n = this.len(2);
+    else if (b === 0xc6 || b === 0xdb) n = this.len(4);
+    else {
+      this.pos--;
+      throw new ReceiverError('BAD_REQUEST', `expected str or bin, found type byte 0x${b.toString(16)}`);
+    }
+    this.need(n);
+    this.pos += n;
+    return [this.pos - n, this.pos];
+  }
+
+  private need(n: number): void {
+    if (this.pos + n > this.end) throw truncated();
+  }
+
+  private len(bytes: number): number {
+    this.need(bytes);
+    const buf = this.buf;
+    const p = this.pos;
+    this.pos += bytes;
+    if (bytes === 1) return buf[p]!;
+    if (bytes === 2) return (buf[p]! << 8) | buf[p + 1]!;
+    return buf[p]! * 0x1000000 + ((buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!);
+  }
+
+  private readStr(n: number): string {
+    this.need(n);
+    const start = this.pos;
+    this.pos += n;
+    return this.utf8(start, this.pos);
+  }
+
+  /** UTF-8 text of a byte range; ASCII fast path for short keys and values. */
+  utf8(start: number, end: number): string {
+    const buf = this.buf;
+    if (end - start < 24) {
+      let ascii = true;
+      for (let i = start; i < end; i++) if (buf[i]! > 0x7f) { ascii = false; break; }
+      if (ascii) return (buf as FastSlices).latin1Slice(start, end);
+    }
+    // isUtf8 is a fast C++ check; utf8Slice replaces invalid sequences with U+FFFD (counted).
+    if (!isUtf8(buf.subarray(start, end))) this.stats.invalidUtf8++;
+    return (buf as FastSlices).utf8Slice(start, end);
+  }
+
+  private readBin(n: number): Uint8Array | string {
+    this.need(n);
+    this.pos += n;
+    if (this.binAsString) return this.utf8(this.pos - n, this.pos);
+    return this.buf.subarray(this.pos - n, this.pos);
+  }
+
+  private readExt(n: number): EventTime | ExtValue {
+    this.need(n + 1);
+    const type = this.buf.readInt8(this.pos);
+    const p = this.pos + 1;
+    this.pos = p + n;
+    if (type === 0 && n === 8) return new EventTime(this.buf.readUInt32BE(p), this.buf.readUInt32BE(p + 4));
+    return new ExtValue(type, this.buf.subarray(p, p + n));
+  }
+
+  private readArray(n: number, depth: number): unknown[] {
+    if (depth >= this.limits.maxDepth) throw tooDeep(this.limits.maxDepth);
+    // Every element takes at least one byte: refuse counts the buffer cannot hold
+    // before allocating (a 5-byte frame must not allocate 4 billion slots).
+    if (n > this.end - this.pos) throw truncated();
+    const out = new Array<unknown>(n);
+    for (let i = 0; i < n; i++) out[i] = this.read(depth + 1);
+    return out;
+  }
+
+  private readMap(n: number, depth: number): Record<string, unknown> {
+    if (depth >= this.limits.maxDepth) throw tooDeep(this.limits.maxDepth);
+    if (n * 2 > this.end - this.pos) throw truncated();
+    const out: Record<string, unknown> = {};
+    for (let i = 0; i < n; i++) {
+      const key = this.readKey();
+      const value = this.read(depth + 1);
+      if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+      else out[key] = value;
+    }
+    return out;
+  }
+
+  private readKey(): string {
+    const b = this.buf[this.pos];
+    if (b !== undefined && b >= 0xa0 && b <= 0xbf) {
+      this.pos++;
+      return this.readStr(b & 0x1f);
+    }
+    const [s, e] = this.readBytesRange();
+    return this.utf8(s, e);
+  }
+}
+
+function truncated(): ReceiverError {
+  return new ReceiverError('MSGPACK_INVALID', 'msgpack value is truncated');
+}
+
+function tooDeep(max: number): ReceiverError {
+  return new ReceiverError('MSGPACK_TOO_DEEP', `msgpack nesting deeper than ${max}`);
+}

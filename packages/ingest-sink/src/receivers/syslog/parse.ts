@@ -1,0 +1,109 @@
+import { ReceiverError } from '../errors.js';
+
+/** A parsed syslog message (RFC 5424 §6 or RFC 3164 §4.1). Absent fields ("-" in 5424) are undefined. */
+export interface SyslogMessage {
+  format: 'rfc5424' | 'rfc3164';
+  facility: number;
+  severity: number;
+  timestamp?: string;
+  hostname?: string;
+  appName?: string;
+  procId?: string;
+  msgId?: string;
+  /** STRUCTURED-DATA as sent (RFC 5424 §6.3), undefined for "-". */
+  structuredData?: string;
+  msg: string;
+}
+
+const NIL = (s: string | undefined): string | undefined => (s === undefined || s === '-' ? undefined : s);
+
+/**
+ * Parses one syslog message. `<PRI>1 ` selects RFC 5424 (HEADER SP
+ * STRUCTURED-DATA [SP MSG], MSG with an optional UTF-8 BOM); anything else
+ * after `<PRI>` is read as RFC 3164 (`Mmm dd hh:mm:ss HOST TAG[pid]: MSG`),
+ * leniently, as rsyslog does. A missing or out-of-range PRI is an error.
+ */
+export function parseSyslog(text: string): SyslogMessage {
+  const m = /^<(\d{1,3})>/.exec(text);
+  if (!m) throw new ReceiverError('SYSLOG_INVALID', 'message does not start with <PRI>');
+  const pri = Number(m[1]);
+  if (pri > 191) throw new ReceiverError('SYSLOG_INVALID', `PRI ${pri} is out of range (0-191)`);
+  const rest = text.slice(m[0].length);
+  const base = { facility: pri >> 3, severity: pri & 7 };
+  if (rest.startsWith('1 ')) return { ...base, ...parse5424(rest.slice(2)) };
+  return { ...base, ...parse3164(rest) };
+}
+
+function parse5424(s: string): Omit<SyslogMessage, 'facility' | 'severity'> {
+  const fields: string[] = [];
+  let pos = 0;
+  for (let i = 0; i < 5; i++) {
+    const sp = s.indexOf(' ', pos);
+    if (sp < 0) throw new ReceiverError('SYSLOG_INVALID', 'RFC 5424 header is incomplete');
+    fields.push(s.slice(pos, sp));
+    pos = sp + 1;
+  }
+  let sd: string | undefined;
+  if (s[pos] === '-') {
+    pos++;
+  } else if (s[pos] === '[') {
+    const start = pos;
+    while (s[pos] === '[') pos = endOfElement(s, pos);
+    sd = s.slice(start, pos);
+  } else throw new ReceiverError('SYSLOG_INVALID', 'RFC 5424 STRUCTURED-DATA is missing');
+  let msg = s[pos] === ' ' ? s.slice(pos + 1) : s.slice(pos);
+  if (msg.startsWith('\ufeff')) msg = msg.slice(1);
+  const [timestamp, hostname, appName, procId, msgId] = fields;
+  return {
+    format: 'rfc5424',
+    timestamp: NIL(timestamp),
+    hostname: NIL(hostname),
+    appName: NIL(appName),
+    procId: NIL(procId),
+    msgId: NIL(msgId),
+    structuredData: sd,
+    msg,
+  };
+}
+
+/** End of one SD-ELEMENT starting at `pos` ('['), honouring `\"`, `\\` and `\]` escapes in PARAM-VALUE (§6.3.3). */
+function endOfElement(s: string, pos: number): number {
+  let inValue = false;
+  for (let i = pos + 1; i < s.length; i++) {
+    const c = s[i];
+    if (inValue) {
+      if (c === '\\') i++;
+      else if (c === '"') inValue = false;
+    } else if (c === '"') inValue = true;
+    else if (c === ']') return i + 1;
+  }
+  throw new ReceiverError('SYSLOG_INVALID', 'RFC 5424 SD-ELEMENT is not terminated');
+}
+
+const BSD_TIME = /^([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) /;
+
+function parse3164(s: string): Omit<SyslogMessage, 'facility' | 'severity'> {
+  let rest = s;
+  let timestamp: string | undefined;
+  let hostname: string | undefined;
+  const t = BSD_TIME.exec(rest);
+  if (t) {
+    timestamp = t[1];
+    rest = rest.slice(t[0].length);
+    const sp = rest.indexOf(' ');
+    // RFC 3164 §4.1.2: HOSTNAME follows the TIMESTAMP; a "TAG:" there means the host was left out.
+    if (sp > 0 && !/[:[]/.test(rest.slice(0, sp))) {
+      hostname = rest.slice(0, sp);
+      rest = rest.slice(sp + 1);
+    }
+  }
+  let appName: string | undefined;
+  let procId: string | undefined;
+  const tag = /^([^\s:[]{1,48})(?:\[([^\]]{1,32})\])?: ?/.exec(rest);
+  if (tag) {
+    appName = tag[1];
+    procId = tag[2];
+    rest = rest.slice(tag[0].length);
+  }
+  return { format: 'rfc3164', timestamp, hostname, appName, procId, msg: rest };
+}

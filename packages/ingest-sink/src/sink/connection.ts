@@ -1,0 +1,141 @@
+import { SinkError } from './errors.js';
+
+/** SQLite file database through better-sqlite3 (the embedded default). */
+export interface SqliteConnection {
+  dialect: 'sqlite';
+  /** Database file; `:memory:` is refused (the spool would outlive the data). */
+  filename: string;
+  /**
+   * Run the database writes in a worker thread (default true), so that the
+   * synchronous better-sqlite3 calls never block the event loop that
+   * receivers ack on (better-sqlite3 docs/threads.md).
+   */
+  worker?: boolean;
+  /** SQLITE_BUSY wait (ms) when another process holds the write lock. Default 5000. */
+  busyTimeoutMs?: number;
+}
+
+/** PostgreSQL through pg. Every other key is passed to `new pg.Pool(...)` unchanged. */
+export interface PostgresConnection {
+  dialect: 'postgres';
+  connectionString?: string;
+  host?: string;
+  port?: number;
+  user?: string;
+  password?: string;
+  database?: string;
+  ssl?: boolean | Record<string, unknown>;
+  /**
+   * How batches are loaded: `copy` (COPY into a staging table; needs the
+   * pg-copy-streams package), `unnest` (one array parameter per column), or
+   * `auto` (default: copy when pg-copy-streams is installed).
+   */
+  load?: 'auto' | 'copy' | 'unnest';
+  /** Pool size (pg default 10; the sink uses one connection per batch in flight). */
+  max?: number;
+  connectionTimeoutMillis?: number;
+  idleTimeoutMillis?: number;
+  [driverOption: string]: unknown;
+}
+
+/** SQL Server (or Babelfish for PostgreSQL) through mssql. `config` goes to `new sql.ConnectionPool(config)`. */
+export interface MssqlConnection {
+  dialect: 'mssql';
+  /**
+   * The mssql config: `server`, `port`, `user`, `password`, `database`,
+   * `options.instanceName`, `options.encrypt`, `options.trustServerCertificate`,
+   * `pool.max`/`min`/`idleTimeoutMillis`, `authentication` (Azure AD)...
+   */
+  config: Record<string, unknown> & { server: string; options?: Record<string, unknown>; pool?: Record<string, unknown> };
+  /** Babelfish mode (no IGNORE_DUP_KEY in DDL). 'auto' (default) asks `SELECT @@VERSION`. */
+  babelfish?: boolean | 'auto';
+  /**
+   * How a batch reaches the staging table: `bulk` (TDS bulk load, default) or
+   * `values` (parameterised multi-row INSERTs within 2100 parameters), for
+   * servers or proxies without bulk load.
+   */
+  stagingLoad?: 'bulk' | 'values';
+}
+
+/** Where the sink writes. */
+export type Connection = SqliteConnection | PostgresConnection | MssqlConnection;
+
+/** The default database URL: a SQLite file in the working directory. */
+export const DEFAULT_DB_URL = 'sqlite:./audit.db';
+
+function bool(v: string | null): boolean | undefined {
+  if (v === null) return undefined;
+  return v === '' || v === '1' || v.toLowerCase() === 'true' || v.toLowerCase() === 'yes';
+}
+
+function parseMssql(url: URL): MssqlConnection {
+  const q = url.searchParams;
+  const [database] = url.pathname.replace(/^\//, '').split('/');
+  const options: Record<string, unknown> = {};
+  const encrypt = bool(q.get('encrypt'));
+  if (encrypt !== undefined) options.encrypt = encrypt;
+  const trust = bool(q.get('trustServerCertificate'));
+  if (trust !== undefined) options.trustServerCertificate = trust;
+  const instance = q.get('instanceName') ?? q.get('instance');
+  if (instance) options.instanceName = instance;
+  const pool: Record<string, unknown> = {};
+  for (const k of ['max', 'min', 'idleTimeoutMillis'] as const) {
+    const v = q.get(`pool.${k}`) ?? q.get(`pool${k[0]!.toUpperCase()}${k.slice(1)}`);
+    if (v !== null) pool[k] = Number(v);
+  }
+  const config: MssqlConnection['config'] = {
+    server: decodeURIComponent(url.hostname),
+    ...(url.port ? { port: Number(url.port) } : {}),
+    ...(url.username ? { user: decodeURIComponent(url.username) } : {}),
+    ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+    ...(database ? { database: decodeURIComponent(database) } : {}),
+    options,
+    ...(Object.keys(pool).length ? { pool } : {}),
+  };
+  for (const k of ['connectionTimeout', 'requestTimeout'] as const) {
+    const v = q.get(k);
+    if (v !== null) config[k] = Number(v);
+  }
+  const bf = q.get('babelfish');
+  const stagingLoad = q.get('stagingLoad');
+  return {
+    dialect: 'mssql',
+    config,
+    babelfish: bf === null || bf === 'auto' ? 'auto' : bool(bf)!,
+    ...(stagingLoad === 'values' || stagingLoad === 'bulk' ? { stagingLoad } : {}),
+  };
+}
+
+/**
+ * Parses a database URL: `sqlite:./audit.db` (or `sqlite:/abs/path.db`),
+ * `postgres://user@host:5432/db` (`postgresql://` too), `mssql://user:pass@host:1433/db?encrypt=true&trustServerCertificate=true&instanceName=SQLEXPRESS&babelfish=auto`
+ * (`sqlserver://` too). Throws {@link SinkError} `SINK_BAD_URL` on anything else.
+ */
+export function parseDbUrl(url: string): Connection {
+  if (url.startsWith('sqlite:')) {
+    const filename = decodeURIComponent(url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, ''));
+    if (!filename) throw new SinkError('SINK_BAD_URL', 'sqlite URL names no file (expected sqlite:./audit.db)');
+    if (filename === ':memory:') throw new SinkError('SINK_BAD_URL', 'sqlite::memory: is not durable; name a file');
+    return { dialect: 'sqlite', filename };
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new SinkError('SINK_BAD_URL', `not a database URL (expected sqlite:, postgres:// or mssql://)`);
+  }
+  if (parsed.protocol === 'postgres:' || parsed.protocol === 'postgresql:') {
+    const load = parsed.searchParams.get('load');
+    if (load === null) return { dialect: 'postgres', connectionString: url };
+    if (load !== 'auto' && load !== 'copy' && load !== 'unnest') throw new SinkError('SINK_BAD_URL', 'load must be auto, copy or unnest');
+    parsed.searchParams.delete('load');
+    return { dialect: 'postgres', connectionString: parsed.toString(), load };
+  }
+  if (parsed.protocol === 'mssql:' || parsed.protocol === 'sqlserver:') return parseMssql(parsed);
+  throw new SinkError('SINK_BAD_URL', `unsupported database URL scheme "${parsed.protocol.slice(0, 20)}" (expected sqlite:, postgres:// or mssql://)`);
+}
+
+/** The URL with its password replaced by `***`, for logs and messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z]+:\/\/[^:/@]*:)[^@/]*@/i, '$1***@');
+}

@@ -1,0 +1,147 @@
+import type { SinkAdapter } from '../adapters/adapter.js';
+import { createForwarder } from '../fallback/forwarder.js';
+import { decodePayload, encodeFrames } from '../spool/record.js';
+import { Spool, type SpoolPosition } from '../spool/spool.js';
+import { createAdapter } from './create-adapter.js';
+import { Delivery, type Forwarder } from './delivery.js';
+import { SinkClosedError, SinkError, SpoolFullError } from './errors.js';
+import { resolveSinkOptions } from './options.js';
+import { prepareRow, toSpoolEntry, type PreparedRow } from './prepare.js';
+import { DeliveryQueue, type QueuedItem } from './queue.js';
+import { emptyStats, noteError } from './stats.js';
+import type { Sink, SinkOptions, WriteItem, WriteReceipt } from './types.js';
+
+function tagOf(meta: { source_tag?: string } | undefined): string | undefined {
+  return typeof meta?.source_tag === 'string' ? meta.source_tag : undefined;
+}
+
+function positions(start: SpoolPosition, sizes: number[]): SpoolPosition[] {
+  let end = start.end;
+  return sizes.map((s) => ({ seg: start.seg, end: (end += s) }));
+}
+
+/**
+ * Creates a sink writing to the database named by `options` (a URL or an
+ * options object; default `sqlite:./audit.db`). The returned object is usable
+ * at once: writes wait for `ready` (spool replay, database connection,
+ * migration for SQLite). A failed start rejects `ready` and every write.
+ */
+export function createSink(options?: SinkOptions | string): Sink {
+  const opts = resolveSinkOptions(options);
+  const stats = emptyStats();
+  const queue = new DeliveryQueue();
+  let adapter: SinkAdapter | undefined;
+  let spool: Spool | undefined;
+  let delivery: Delivery | undefined;
+  let forwarder: Forwarder | undefined;
+  let closed = false;
+  let reserved = 0;
+  const appending = new Set<Promise<unknown>>();
+
+  const ready = (async () => {
+    adapter = await createAdapter(opts.connection);
+    try {
+      if (opts.migrate) await adapter.migrate();
+      const opened = await Spool.open({ dir: opts.spool.dir, fsync: opts.spool.fsync, segmentBytes: opts.spool.segmentBytes });
+      spool = opened.spool;
+      stats.spoolCorruptTails = opened.report.corruptTails;
+      stats.spoolCorruptBytes = opened.report.corruptBytes;
+      if (opened.report.corruptTails > 0) {
+        const err = new SinkError('SINK_SPOOL_IO', `spool had ${opened.report.corruptTails} torn or corrupt tail(s), ${opened.report.corruptBytes} bytes moved to ${opened.spool.dir}/quarantine: ${opened.report.reasons.join('; ')}`);
+        noteError(stats, err);
+        opts.onError(err);
+      }
+      forwarder = opts.fallback ? createForwarder(opts.fallback) : undefined;
+      delivery = new Delivery(opts, adapter, spool, queue, stats, forwarder);
+      const replayed: QueuedItem[] = opened.replayed.map((r) => {
+        const entry = decodePayload(r.payload);
+        return { row: prepareRow(entry, opts.defaultSource), end: { seg: r.seg, end: r.end }, size: r.size, tag: tagOf(entry.meta) };
+      });
+      stats.replayed = replayed.length;
+      stats.spooledEvents += replayed.length;
+      for (const r of replayed) stats.spooledBytes += r.size;
+      delivery.push(replayed);
+      delivery.start();
+    } catch (err) {
+      await adapter.close().catch(() => undefined);
+      throw err;
+    }
+  })();
+  ready.catch(() => undefined);
+
+  /** Applies the spool-full policy before `bytes` more are appended. */
+  async function reserve(bytes: number): Promise<void> {
+    for (;;) {
+      if (closed) throw new SinkClosedError();
+      const pending = stats.spooledBytes + reserved;
+      if (pending === 0 || pending + bytes <= opts.spool.maxBytes) break;
+      if (opts.spool.onFull === 'reject') throw new SpoolFullError(pending, opts.spool.maxBytes);
+      await delivery!.whenSpaceFreed();
+    }
+    reserved += bytes;
+  }
+
+  async function write(input: WriteItem | readonly WriteItem[]): Promise<WriteReceipt> {
+    if (closed) throw new SinkClosedError();
+    await ready;
+    const items = (Array.isArray(input) ? input : [input]) as readonly WriteItem[];
+    if (items.length === 0) return { accepted: 0, rejected: 0 };
+    const entries = items.map((i) => toSpoolEntry(i, opts.defaultSource));
+    const rows: PreparedRow[] = entries.map((e) => prepareRow(e, opts.defaultSource));
+    const { buffer, sizes } = encodeFrames(entries);
+    await reserve(buffer.length);
+    let start: SpoolPosition;
+    const p = spool!.append(buffer);
+    appending.add(p);
+    try {
+      start = await p;
+    } catch (err) {
+      noteError(stats, err as Error);
+      opts.onError(err as Error);
+      throw err;
+    } finally {
+      appending.delete(p);
+      reserved -= buffer.length;
+    }
+    const ends = positions(start, sizes);
+    stats.received += items.length;
+    stats.spooledEvents += items.length;
+    stats.spooledBytes += buffer.length;
+    delivery!.push(rows.map((row, i) => ({ row, end: ends[i]!, size: sizes[i]!, tag: tagOf(entries[i]!.meta) })));
+    let rejected = 0;
+    for (const r of rows) if (r.kind === 'reject') rejected++;
+    return { accepted: rows.length - rejected, rejected };
+  }
+
+  return {
+    ready,
+    write,
+    async flush() {
+      await ready;
+      await Promise.allSettled([...appending]);
+      await delivery!.whenDelivered();
+    },
+    async close(closeOpts) {
+      if (closed) return;
+      closed = true;
+      try {
+        await ready;
+      } catch {
+        return;
+      }
+      await Promise.allSettled([...appending]);
+      await delivery!.stop(closeOpts?.timeoutMs ?? 10_000);
+      await forwarder?.close().catch(() => undefined);
+      await adapter!.close().catch(() => undefined);
+      await spool!.close(queue.length === 0);
+    },
+    stats: () => ({ ...stats, ...(stats.lastError ? { lastError: { ...stats.lastError } } : {}) }),
+    async migrate() {
+      // Before `ready` finished the adapter may still be connecting.
+      if (!adapter) await ready.catch(() => undefined);
+      const a = adapter as SinkAdapter | undefined;
+      if (!a) throw new SinkError('SINK_DB', 'the sink failed to start; see ready');
+      return a.migrate();
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import type { WriteBatch } from '../adapters/adapter.js';
+import type { EventRow, PreparedRow } from './prepare.js';
+
+/** A batch after in-batch deduplication. */
+export interface DedupedBatch extends WriteBatch {
+  /** Repeats of an event_id inside the batch (a resend): ignored, counted as duplicates. */
+  duplicates: number;
+}
+
+/**
+ * Splits prepared rows into rejects and rounds of events: repeats of an
+ * event_id are dropped (first wins); the k-th event claiming the same
+ * (chain_id, seq) goes into round k. Every round is unique on both keys, so
+ * each dialect's SQL only has to compare a round with stored rows; running
+ * the rounds in order inside one transaction decides between two claimants
+ * the same way as two separate batches would (the stored one wins, the other
+ * is a duplicate if its event_id is stored, else a chain position conflict).
+ */
+export function dedupeBatch(rows: readonly PreparedRow[]): DedupedBatch {
+  const out: DedupedBatch = { rounds: [], rejects: [], duplicates: 0 };
+  const ids = new Set<string>();
+  const claims = new Map<string, number>();
+  for (const row of rows) {
+    if (row.kind === 'reject') {
+      out.rejects.push(row);
+      continue;
+    }
+    if (ids.has(row.eventId)) {
+      out.duplicates++;
+      continue;
+    }
+    ids.add(row.eventId);
+    let round = 0;
+    if (row.chainId !== null && row.seq !== null) {
+      const key = `${row.chainId}/${row.seq}`;
+      round = claims.get(key) ?? 0;
+      claims.set(key, round + 1);
+    }
+    (out.rounds[round] ??= [] as EventRow[]).push(row);
+  }
+  return out;
+}

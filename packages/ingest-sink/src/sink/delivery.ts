@@ -1,0 +1,220 @@
+import type { SinkAdapter, BatchOutcome } from '../adapters/adapter.js';
+import type { Spool } from '../spool/spool.js';
+import { backoffDelay, sleep } from './backoff.js';
+import { dedupeBatch, type DedupedBatch } from './dedupe-batch.js';
+import { isDataError } from './error-kind.js';
+import type { ResolvedSinkOptions } from './options.js';
+import type { RejectRow } from './prepare.js';
+import type { DeliveryQueue, QueuedItem } from './queue.js';
+import { noteError } from './stats.js';
+import type { SinkStats } from './types.js';
+
+/** Sends items somewhere other than the database (the Fluent forward fallback). */
+export interface Forwarder {
+  forward(items: readonly QueuedItem[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+class Stopped extends Error {}
+
+/** Batches in flight at once. */
+const PIPELINE = 2;
+
+/**
+ * The single delivery loop: takes batches from the queue in spool order,
+ * writes each in one transaction, retries with backoff and jitter, hands
+ * batches to the forwarder once the outage is long enough, and releases the
+ * spool only after a commit or a forward ack. One batch at a time keeps
+ * commit order = spool order, so the spool watermark is a single position.
+ */
+export class Delivery {
+  private stopping = false;
+  private deadline = Infinity;
+  private readonly abort = new AbortController();
+  private outageSince: number | undefined;
+  private loop: Promise<void> | undefined;
+  private flushWaiters: { target: number; resolve: () => void }[] = [];
+  private spaceWaiters: (() => void)[] = [];
+  /** Items ever queued / delivered (flush targets). */
+  enqueued = 0;
+  delivered = 0;
+
+  constructor(
+    private readonly opts: ResolvedSinkOptions,
+    private readonly adapter: SinkAdapter,
+    private readonly spool: Spool,
+    private readonly queue: DeliveryQueue,
+    private readonly stats: SinkStats,
+    private readonly forwarder: Forwarder | undefined,
+  ) {}
+
+  start(): void {
+    this.loop = this.run().catch((err) => {
+      if (!(err instanceof Stopped)) this.fail(err as Error);
+    });
+  }
+
+  /** Queues spooled items. */
+  push(items: QueuedItem[]): void {
+    this.enqueued += items.length;
+    this.queue.push(items);
+  }
+
+  /** Resolves when every item queued so far is delivered. */
+  whenDelivered(): Promise<void> {
+    if (this.delivered >= this.enqueued) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.flushWaiters.push({ target: this.enqueued, resolve });
+      this.queue.wake();
+    });
+  }
+
+  /** Resolves after the next delivery (spool space may have been freed). */
+  whenSpaceFreed(): Promise<void> {
+    return new Promise((resolve) => this.spaceWaiters.push(resolve));
+  }
+
+  /** Stops after delivering what it can within `timeoutMs`; undelivered items stay in the spool. */
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopping = true;
+    this.deadline = Date.now() + timeoutMs;
+    const timer = setTimeout(() => this.abort.abort(), timeoutMs);
+    this.queue.wake();
+    // A database call in flight cannot be aborted; do not wait for it past the
+    // deadline (+1 s grace). The guard is cancelled once the loop ends, so no
+    // timer is left holding the process open after a prompt shutdown.
+    const guard = new AbortController();
+    await Promise.race([this.loop, sleep(timeoutMs + 1000, guard.signal)]);
+    guard.abort();
+    clearTimeout(timer);
+    for (const w of this.spaceWaiters.splice(0)) w();
+  }
+
+  private fail(err: Error): void {
+    noteError(this.stats, err);
+    this.opts.onError(err);
+  }
+
+  private async run(): Promise<void> {
+    const { maxRows, maxBytes, maxDelayMs } = this.opts.batch;
+    // Up to PIPELINE batches in flight: the next batch is serialised and
+    // handed over while the previous one commits (the SQLite worker takes
+    // them in order; server databases run them on separate connections).
+    // The spool is released strictly in order, so its watermark stays valid.
+    const inflight: { items: QueuedItem[]; done: Promise<Error | undefined> }[] = [];
+    let taken = 0;
+    const PUSHED = Symbol('pushed');
+    for (;;) {
+      const available = this.queue.length - taken;
+      if (inflight.length < PIPELINE && available > 0 && !(this.stopping && Date.now() >= this.deadline)) {
+        if (inflight.length === 0) {
+          // A partial batch waits a little for company, unless someone is flushing.
+          const until = Date.now() + maxDelayMs;
+          while (this.queue.length < maxRows && this.queue.bytes < maxBytes && !this.stopping && this.flushWaiters.length === 0) {
+            const left = until - Date.now();
+            if (left <= 0) break;
+            await Promise.race([this.queue.wait(), sleep(left)]);
+          }
+        }
+        const items = this.queue.peek(maxRows, maxBytes, taken);
+        taken += items.length;
+        inflight.push({ items, done: this.deliver(items).then(() => undefined, (err: Error) => err) });
+        continue;
+      }
+      if (inflight.length === 0) {
+        if (this.stopping) return;
+        await this.queue.wait();
+        continue;
+      }
+      const head = inflight[0]!;
+      const r = await (inflight.length < PIPELINE && !this.stopping ? Promise.race([head.done, this.queue.wait().then(() => PUSHED)]) : head.done);
+      if (r === PUSHED) continue;
+      const err = r as Error | undefined;
+      if (err) {
+        // Let the others settle, then start again from the head of the queue
+        // (re-sending what they committed is harmless: idempotent).
+        await Promise.all(inflight.map((f) => f.done));
+        inflight.length = 0;
+        taken = 0;
+        if (err instanceof Stopped) return;
+        // Unexpected (e.g. the spool watermark write failed): keep the items queued.
+        this.fail(err);
+        await sleep(this.opts.retry.maxDelayMs, this.abort.signal);
+        if (this.stopping && Date.now() >= this.deadline) return;
+        continue;
+      }
+      inflight.shift();
+      taken -= head.items.length;
+      try {
+        await this.spool.release(head.items[head.items.length - 1]!.end);
+      } catch (e) {
+        this.fail(e as Error);
+      }
+      this.done(head.items);
+    }
+  }
+
+  private done(items: QueuedItem[]): void {
+    this.queue.shift(items.length);
+    this.delivered += items.length;
+    this.stats.spooledEvents -= items.length;
+    for (const it of items) this.stats.spooledBytes -= it.size;
+    this.flushWaiters = this.flushWaiters.filter((w) => (this.delivered >= w.target ? (w.resolve(), false) : true));
+    for (const w of this.spaceWaiters.splice(0)) w();
+  }
+
+  private account(out: BatchOutcome, batch: DedupedBatch): void {
+    this.stats.committed += out.inserted;
+    this.stats.duplicates += out.duplicates + batch.duplicates;
+    this.stats.rejected += batch.rejects.length + out.conflicts.length;
+    this.stats.chainConflicts += out.conflicts.length;
+    this.stats.batches++;
+  }
+
+  /** Delivers one batch (committed, forwarded, or isolated row by row); throws Stopped at the stop deadline. */
+  private async deliver(items: QueuedItem[], isolated = false): Promise<void> {
+    const batch = dedupeBatch(items.map((i) => i.row));
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const out = await this.adapter.write(batch);
+        this.account(out, batch);
+        this.outageSince = undefined;
+        break;
+      } catch (err) {
+        this.stats.retries++;
+        this.fail(err as Error);
+        if (isDataError(err) && attempt >= 1) {
+          // The data, not the connection: split so the offending row becomes
+          // a reject and its batch-mates commit (never the whole batch lost).
+          if (items.length > 1) {
+            for (const it of items) await this.deliver([it], true);
+            break;
+          }
+          if (isolated || items.length === 1) {
+            const it = items[0]!;
+            if (it.row.kind === 'event') {
+              const reject: RejectRow = { kind: 'reject', source: it.row.source, reason: `DB_REFUSED: ${(err as Error).message}`.slice(0, 4000), raw: it.row.raw };
+              await this.deliver([{ ...it, row: reject }], true);
+              break;
+            }
+          }
+        }
+        this.outageSince ??= Date.now();
+        const fb = this.opts.fallback;
+        if (this.forwarder && fb && Date.now() - this.outageSince >= fb.afterMs) {
+          try {
+            await this.forwarder.forward(items);
+            this.stats.forwarded += items.length;
+            this.stats.batches++;
+            break;
+          } catch (ferr) {
+            this.fail(ferr as Error);
+          }
+        }
+        if (this.stopping && Date.now() >= this.deadline) throw new Stopped();
+        await sleep(backoffDelay(attempt, this.opts.retry), this.abort.signal);
+        if (this.stopping && Date.now() >= this.deadline) throw new Stopped();
+      }
+    }
+  }
+}

@@ -1,0 +1,53 @@
+/** Codes of every error the sink raises; stable, for programs that branch on them. */
+export type SinkErrorCode =
+  | 'SINK_DRIVER_MISSING'
+  | 'SINK_BAD_URL'
+  | 'SINK_BAD_OPTION'
+  | 'SINK_BAD_ITEM'
+  | 'SINK_SPOOL_FULL'
+  | 'SINK_SPOOL_IO'
+  | 'SINK_CLOSED'
+  | 'SINK_DB'
+  | 'SINK_FORWARD_FAILED'
+  | 'SINK_FORWARD_TIMEOUT';
+
+/** Base class of the sink's errors: an `Error` with a stable `code`. */
+export class SinkError extends Error {
+  override name = 'SinkError';
+  constructor(
+    readonly code: SinkErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** A database URL was used whose driver (an optional peer dependency) is not installed. */
+export class DriverMissingError extends SinkError {
+  override name = 'DriverMissingError';
+  constructor(readonly packageName: string, cause?: unknown) {
+    super('SINK_DRIVER_MISSING', `the database driver "${packageName}" is not installed; run: npm install ${packageName}`, { cause });
+  }
+}
+
+/** The spool reached `spool.maxBytes` and the policy is `reject`: the caller keeps the items. */
+export class SpoolFullError extends SinkError {
+  override name = 'SpoolFullError';
+  constructor(readonly spooledBytes: number, readonly maxBytes: number) {
+    super('SINK_SPOOL_FULL', `spool is full (${spooledBytes} of ${maxBytes} bytes); nothing of this write was accepted`);
+  }
+}
+
+/** `write()` after `close()`. */
+export class SinkClosedError extends SinkError {
+  override name = 'SinkClosedError';
+  constructor() {
+    super('SINK_CLOSED', 'the sink is closed');
+  }
+}
+
+/** The Fluent forward fallback did not get an ack in time, or the server refused the login. */
+export class ForwardError extends SinkError {
+  override name = 'ForwardError';
+}

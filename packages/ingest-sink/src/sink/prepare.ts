@@ -1,0 +1,106 @@
+import { INSERT_COLUMNS, parseAuditEvent, toRow, type ColumnValue } from '@audit-trail/schema';
+import type { SpoolEntry } from '../spool/record.js';
+import type { WriteItem } from './types.js';
+import { SinkError } from './errors.js';
+
+/** A validated event, as a row of {@link INSERT_COLUMNS} values. */
+export interface EventRow {
+  kind: 'event';
+  values: ColumnValue[];
+  eventId: string;
+  chainId: string | null;
+  seq: number | null;
+  /** For a reject if the row collides on (chain_id, seq). */
+  source: string;
+  raw: string;
+}
+
+/** A row of the rejects table (received_at is filled by the database). */
+export interface RejectRow {
+  kind: 'reject';
+  source: string;
+  reason: string;
+  raw: string;
+}
+
+/** What one spooled item becomes. */
+export type PreparedRow = EventRow | RejectRow;
+
+/** Longest line kept whole; a longer one becomes a reject holding its first {@link REJECT_RAW_KEEP} characters. */
+export const MAX_LINE_CHARS = 8 * 1024 * 1024;
+/** How much of an over-long line a reject keeps. */
+export const REJECT_RAW_KEEP = 1024 * 1024;
+const REASON_MAX = 4000;
+const SOURCE_MAX = 256;
+
+const col = (name: string) => INSERT_COLUMNS.findIndex((c) => c.name === name);
+const EVENT_ID = col('event_id');
+const CHAIN_ID = col('chain_id');
+const SEQ = col('seq');
+
+/** Character limit of each insert column that comes from the transport (not the signed event), from its SQL type. */
+const CLAMPS: [number, number][] = INSERT_COLUMNS.flatMap((c, i) => {
+  const m = /CHAR\((\d+)\)/.exec(c.type.mssql);
+  return !c.projection && m && c.name !== 'event_json' ? [[i, Number(m[1])] as [number, number]] : [];
+});
+
+/** NUL cannot be stored in PostgreSQL text; U+FFFD marks where it was. */
+const clean = (s: string) => (s.includes('\0') ? s.replaceAll('\0', '\uFFFD') : s);
+
+function isWrapped(item: object): item is { line: string; meta?: SpoolEntry['meta']; source?: string } {
+  return typeof (item as { line?: unknown }).line === 'string' && !('event_type' in item);
+}
+
+/**
+ * Turns a write item into what the spool keeps. Strings are made well-formed
+ * (lone surrogates become U+FFFD) first, so the spooled bytes and the
+ * validated text are the same. Throws `SINK_BAD_ITEM` only for items that are
+ * not one of the accepted shapes (a programming error of the caller).
+ */
+export function toSpoolEntry(item: WriteItem, defaultSource: string): SpoolEntry {
+  // The default source is not spooled (prepareRow applies it), saving a JSON meta per record.
+  if (typeof item === 'string') return { line: item.toWellFormed() };
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+    throw new SinkError('SINK_BAD_ITEM', `write() takes event objects, JSON lines or { line, meta, source }; got ${item === null ? 'null' : Array.isArray(item) ? 'an array' : typeof item}`);
+  }
+  if (isWrapped(item)) {
+    const meta = item.meta && typeof item.meta === 'object' ? item.meta : undefined;
+    const source = typeof item.source === 'string' && item.source !== defaultSource ? item.source : undefined;
+    return { line: item.line.toWellFormed(), ...(meta ? { meta } : {}), ...(source !== undefined ? { source } : {}) };
+  }
+  let line: string;
+  try {
+    line = JSON.stringify(item);
+  } catch (err) {
+    throw new SinkError('SINK_BAD_ITEM', `event object cannot be serialised: ${(err as Error).message}`);
+  }
+  return { line: line.toWellFormed() };
+}
+
+/** Validates a spooled entry into an event row or a reject row (never throws). */
+export function prepareRow(entry: SpoolEntry, defaultSource: string): PreparedRow {
+  const source = clean((entry.source ?? defaultSource).slice(0, SOURCE_MAX));
+  const line = entry.line;
+  if (line.length > MAX_LINE_CHARS) {
+    return { kind: 'reject', source, reason: `line of ${line.length} characters exceeds the limit of ${MAX_LINE_CHARS}; the first ${REJECT_RAW_KEEP} are kept`, raw: clean(line.slice(0, REJECT_RAW_KEEP)) };
+  }
+  const parsed = parseAuditEvent(line);
+  if (!parsed.ok) {
+    return { kind: 'reject', source, reason: clean(JSON.stringify(parsed.issues).slice(0, REASON_MAX)), raw: clean(line) };
+  }
+  const meta = entry.meta ?? {};
+  const values = toRow(parsed.event, { ...meta, raw: line });
+  for (const [i, max] of CLAMPS) {
+    const v = values[i];
+    if (v !== null && v !== undefined) values[i] = clean(String(v)).slice(0, max);
+  }
+  return {
+    kind: 'event',
+    values,
+    eventId: values[EVENT_ID] as string,
+    chainId: (values[CHAIN_ID] as string | null) ?? null,
+    seq: (values[SEQ] as number | null) ?? null,
+    source,
+    raw: line,
+  };
+}

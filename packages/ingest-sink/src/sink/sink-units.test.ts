@@ -1,0 +1,84 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { chainEvent, makeEvent } from '../../test/helpers/events.js';
+import { loadDriver } from '../adapters/load-driver.js';
+import { backoffDelay } from './backoff.js';
+import { parseDbUrl, redactUrl } from './connection.js';
+import { resolveDbUrl } from './db-url-from-env.js';
+import { dedupeBatch } from './dedupe-batch.js';
+import { isDataError } from './error-kind.js';
+import { resolveSinkOptions } from './options.js';
+import { prepareRow } from './prepare.js';
+
+const row = (e: Record<string, unknown>) => prepareRow({ line: JSON.stringify(e) }, 'direct');
+
+describe('sink units', () => {
+  it('backoff grows exponentially with full jitter, capped', () => {
+    const o = { initialDelayMs: 100, maxDelayMs: 5000, factor: 2 };
+    expect(backoffDelay(0, o, () => 1)).toBe(100);
+    expect(backoffDelay(3, o, () => 1)).toBe(800);
+    expect(backoffDelay(30, o, () => 1)).toBe(5000);
+    expect(backoffDelay(3, o, () => 0.5)).toBe(400);
+    expect(backoffDelay(3, o, () => 0)).toBe(25);
+  });
+
+  it('dedupes a batch: repeated event_id counted, rival chain claims pushed to later rounds', () => {
+    const chain = makeEvent().event_id as string;
+    const a = chainEvent(chain, 1);
+    const rival = chainEvent(chain, 1);
+    const rival2 = chainEvent(chain, 1);
+    const plain = makeEvent();
+    const b = dedupeBatch([row(a), row(plain), row(rival), row(a), prepareRow({ line: 'x' }, 's'), row(rival2)]);
+    expect(b.duplicates).toBe(1);
+    expect(b.rejects).toHaveLength(1);
+    expect(b.rounds.map((r) => r.map((e) => e.eventId))).toEqual([[a.event_id, plain.event_id], [rival.event_id], [rival2.event_id]]);
+  });
+
+  it('parses database URLs and refuses others with SINK_BAD_URL', () => {
+    expect(parseDbUrl('sqlite:./audit.db')).toEqual({ dialect: 'sqlite', filename: './audit.db' });
+    expect(parseDbUrl('sqlite:///var/lib/a%20b.db')).toEqual({ dialect: 'sqlite', filename: '/var/lib/a b.db' });
+    expect(parseDbUrl('postgresql://u:p@h/db')).toEqual({ dialect: 'postgres', connectionString: 'postgresql://u:p@h/db' });
+    for (const bad of ['sqlite::memory:', 'mysql://h/db', 'nonsense', 'sqlite:']) expect(() => parseDbUrl(bad)).toThrow(expect.objectContaining({ code: 'SINK_BAD_URL' }));
+    expect(redactUrl('postgres://user:s3cret@host:5432/db')).toBe('postgres://user:***@host:5432/db');
+    expect(redactUrl('mssql://sa:p%40ss@h/db?x=1')).toBe('mssql://sa:***@h/db?x=1');
+  });
+
+  it('takes the URL from AUDIT_TRAIL_DB_URL and the password from AUDIT_TRAIL_DB_PASSWORD_FILE', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'at-url-'));
+    try {
+      writeFileSync(join(dir, 'pw'), 'p@ss:w/rd\n');
+      const url = resolveDbUrl(undefined, { AUDIT_TRAIL_DB_URL: 'postgres://audit@db:5432/audit', AUDIT_TRAIL_DB_PASSWORD_FILE: join(dir, 'pw') });
+      expect(new URL(url).password).toBe(encodeURIComponent('p@ss:w/rd'));
+      expect(decodeURIComponent(new URL(url).password)).toBe('p@ss:w/rd');
+      expect(resolveDbUrl(undefined, {})).toBe('sqlite:./audit.db');
+      expect(() => resolveDbUrl('postgres://h/db', { AUDIT_TRAIL_DB_PASSWORD_FILE: join(dir, 'missing') })).toThrow(expect.objectContaining({ code: 'SINK_BAD_OPTION' }));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('applies defaults and rejects bad option values', () => {
+    const o = resolveSinkOptions('sqlite:/tmp/x.db');
+    expect(o).toMatchObject({ migrate: true, batch: { maxRows: 5000 }, spool: { dir: '/tmp/x.db.spool', fsync: 'batch', onFull: 'wait' } });
+    expect(resolveSinkOptions('postgres://h/db').migrate).toBe(false);
+    expect(resolveSinkOptions('postgres://u:secret@h/db').spool.dir).not.toContain('secret');
+    expect(() => resolveSinkOptions({ spool: { onFull: 'drop' as never } })).toThrow(expect.objectContaining({ code: 'SINK_BAD_OPTION' }));
+    expect(() => resolveSinkOptions({ batch: { maxRows: -1 } })).toThrow(expect.objectContaining({ code: 'SINK_BAD_OPTION' }));
+  });
+
+  it('names the package to install when a driver is missing', async () => {
+    await expect(loadDriver('@audit-trail/no-such-driver' as never)).rejects.toMatchObject({ code: 'SINK_DRIVER_MISSING', packageName: '@audit-trail/no-such-driver', message: expect.stringContaining('npm install @audit-trail/no-such-driver') });
+  });
+
+  it('tells data errors (split the batch) from connection errors (retry)', () => {
+    expect(isDataError({ dbCode: '22001' })).toBe(true);
+    expect(isDataError({ dbCode: '23502' })).toBe(true);
+    expect(isDataError({ dbCode: 'SQLITE_CONSTRAINT_CHECK' })).toBe(true);
+    expect(isDataError({ cause: { number: 8152 } })).toBe(true);
+    expect(isDataError({ dbCode: '08006' })).toBe(false);
+    expect(isDataError({ dbCode: 'ECONNREFUSED' })).toBe(false);
+    expect(isDataError({ cause: { number: 2627 } })).toBe(false);
+  });
+});

@@ -1,0 +1,30 @@
+import type { SinkStats } from './types.js';
+
+/** Fresh counters. */
+export function emptyStats(): SinkStats {
+  return {
+    received: 0,
+    committed: 0,
+    duplicates: 0,
+    rejected: 0,
+    chainConflicts: 0,
+    spooledBytes: 0,
+    spooledEvents: 0,
+    forwarded: 0,
+    retries: 0,
+    batches: 0,
+    replayed: 0,
+    spoolCorruptTails: 0,
+    spoolCorruptBytes: 0,
+  };
+}
+
+/** Records the last error for stats(), with its code and a one-line message. */
+export function noteError(stats: SinkStats, err: Error): void {
+  const code = (err as { code?: unknown }).code;
+  stats.lastError = {
+    code: typeof code === 'string' ? code : err.name,
+    message: err.message.replace(/[\r\n]+/g, ' ').slice(0, 500),
+    at: new Date().toISOString(),
+  };
+}

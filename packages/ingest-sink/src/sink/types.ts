@@ -1,0 +1,128 @@
+import type { AuditEvent, TransportMeta } from '@audit-trail/schema';
+import type { Connection } from './connection.js';
+import type { FsyncPolicy } from '../spool/spool.js';
+import type { ForwardFallbackOptions } from '../fallback/forward-options.js';
+
+/**
+ * One item for {@link Sink.write}: an event object, one JSON line, or a line
+ * with what the transport knows about it (Fluent tag, Swarm/Kubernetes
+ * placement) and where it came from (stored with rejects).
+ */
+export type WriteItem = AuditEvent | Record<string, unknown> | string | { line: string; meta?: Omit<TransportMeta, 'raw'>; source?: string };
+
+/** What a resolved `write()` guarantees: every item is durable, as an event or as a reject. */
+export interface WriteReceipt {
+  /** Valid events, now durable (spooled or committed). */
+  accepted: number;
+  /** Invalid items, recorded (durably) for the rejects table with their reason. */
+  rejected: number;
+}
+
+/** Counters of one sink since it was created. */
+export interface SinkStats {
+  /** Items passed to write() and accepted into the spool. */
+  received: number;
+  /** Event rows committed to the database. */
+  committed: number;
+  /** Events ignored because their event_id was already stored (or earlier in the batch). */
+  duplicates: number;
+  /** Rows written to the rejects table: invalid input plus (chain_id, seq) collisions. */
+  rejected: number;
+  /** Of `rejected`: events whose (chain_id, seq) was taken by a different event_id. */
+  chainConflicts: number;
+  /** Bytes and records in the spool not yet committed or forwarded. */
+  spooledBytes: number;
+  spooledEvents: number;
+  /** Records delivered to the Fluent forward fallback (with ack). */
+  forwarded: number;
+  /** Database write attempts that failed and were retried. */
+  retries: number;
+  /** Batches committed. */
+  batches: number;
+  /** Records found on start in the spool and queued again. */
+  replayed: number;
+  /** Torn or corrupt spool tails found on start, and their size (moved to spool/quarantine). */
+  spoolCorruptTails: number;
+  spoolCorruptBytes: number;
+  /** The last error met (database, forward, spool), without secrets; undefined when none. */
+  lastError?: { code: string; message: string; at: string };
+}
+
+/** Batch limits: a batch is written when any is reached. */
+export interface BatchOptions {
+  /**
+   * Rows per database transaction (default 5000; 1000 for in-process
+   * SQLite, whose transactions block the event loop). Writes resolve on the
+   * spool fsync, not on the commit, so larger batches cost no ack latency;
+   * they amortise the commit fsync (bench/sink.ts).
+   */
+  maxRows?: number;
+  /** Bytes of spooled records per transaction (default 8 MiB). */
+  maxBytes?: number;
+  /** How long a partial batch waits for more rows (default 20 ms). */
+  maxDelayMs?: number;
+}
+
+/** Spool (write-ahead log) options. */
+export interface SpoolOptions {
+  /** Directory; default `<sqlite file>.spool`, or `.audit-trail-spool/<dialect>-<hash of URL>` for servers. */
+  dir?: string;
+  /** When `write()` may resolve: after fdatasync of its group (`batch`, default) or after write(2) (`off`). */
+  fsync?: FsyncPolicy;
+  /** Pending bytes allowed before the full policy applies (default 256 MiB). */
+  maxBytes?: number;
+  /** `wait` (default): write() waits for room (backpressure); `reject`: it fails with SpoolFullError. */
+  onFull?: 'wait' | 'reject';
+  /** Segment file size before rolling (default 8 MiB). */
+  segmentBytes?: number;
+}
+
+/** Retry of failed database writes: exponential backoff with full jitter. */
+export interface RetryOptions {
+  /** First delay (default 100 ms). */
+  initialDelayMs?: number;
+  /** Cap of the delay (default 10 s). */
+  maxDelayMs?: number;
+  /** Growth per attempt (default 2). */
+  factor?: number;
+}
+
+/** Options of {@link createSink}. */
+export interface SinkOptions {
+  /** Database URL (`sqlite:./audit.db`, `postgres://...`, `mssql://...`), default `sqlite:./audit.db`. */
+  url?: string;
+  /** Or the connection as an object, with every driver option. Wins over `url`. */
+  connection?: Connection;
+  /** Run `migrate()` before the first write (default true for SQLite, false for servers). */
+  migrate?: boolean;
+  batch?: BatchOptions;
+  spool?: SpoolOptions;
+  retry?: RetryOptions;
+  /** Fluent forward fallback when the database stays down (off unless given). */
+  fallback?: ForwardFallbackOptions;
+  /** `source` stored with rejects of items that name none (default 'direct'). */
+  defaultSource?: string;
+  /** Called with each database/forward/spool error (already counted in stats); never with secrets. */
+  onError?: (err: Error) => void;
+}
+
+/** The sink: durable, idempotent writer of audit events. */
+export interface Sink {
+  /**
+   * Validates and spools the items. Resolves once every item is durable
+   * (fsynced to the spool, or committed), invalid ones as rejects with their
+   * reason; rejects when that cannot be guaranteed (spool I/O error, spool
+   * full with `onFull: 'reject'`, sink closed). Receivers ack after it resolves.
+   */
+  write(items: WriteItem | readonly WriteItem[]): Promise<WriteReceipt>;
+  /** Resolves when everything written so far is committed or forwarded (retrying meanwhile). */
+  flush(): Promise<void>;
+  /** Stops accepting writes, tries to deliver what is pending (bounded by `timeoutMs`, default 10 s), closes. Pending items stay in the spool. */
+  close(opts?: { timeoutMs?: number }): Promise<void>;
+  /** Counters. */
+  stats(): SinkStats;
+  /** Creates the tables and indexes of the dialect (idempotent). */
+  migrate(): Promise<void>;
+  /** Resolves when the spool is replayed and the sink accepts writes. */
+  readonly ready: Promise<void>;
+}

@@ -1,0 +1,93 @@
+import { FluentClient, FluentServer } from '@fluent-org/logger';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createForwarder, useByteSafeDecoding } from '../src/fallback/forwarder.js';
+import { prepareRow } from '../src/sink/prepare.js';
+import type { QueuedItem } from '../src/sink/queue.js';
+import { makeEvents } from './helpers/events.js';
+import { startForwardReceiver } from './helpers/forward-receiver.js';
+import { selfSignedCert } from './helpers/tls-cert.js';
+import { tempDir } from './helpers/tmp.js';
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of closers.splice(0)) await c();
+});
+
+function items(events: Record<string, unknown>[], tag?: string): QueuedItem[] {
+  return events.map((e, i) => ({ row: prepareRow({ line: JSON.stringify(e) }, 'direct'), end: { seg: 1, end: i }, size: 1, ...(tag ? { tag } : {}) }));
+}
+
+describe('Fluent forward fallback', () => {
+  it.each(['str', 'bin'] as const)('logs in with shared_key when the HELO nonce is a msgpack %s of non-UTF-8 bytes, and gets every ack', async (nonceAs) => {
+    const rx = await startForwardReceiver({ sharedKey: 'k3y-shared', nonceAs });
+    closers.push(rx.close);
+    const events = makeEvents(5);
+    const fwd = createForwarder({ host: '127.0.0.1', port: rx.port, sharedKey: 'k3y-shared', clientHostname: 'sink-host', timeoutMs: 5000 });
+    await fwd.forward(items(events, 'swarm.audit.node1.web.task1'));
+    expect(rx.log.pings).toEqual([{ digestOk: true }]);
+    expect(rx.log.records.map((r) => r.record.event_id)).toEqual(events.map((e) => e.event_id));
+    expect(rx.log.records[0]!.tag).toBe('swarm.audit.node1.web.task1');
+    expect(rx.log.acks).toBeGreaterThan(0);
+  });
+
+  it('shows the defect it works around: an unpatched @fluent-org/logger client sends a wrong digest for a str nonce', async () => {
+    const rx = await startForwardReceiver({ sharedKey: 'k3y-shared', nonceAs: 'str' });
+    closers.push(rx.close);
+    const client = new FluentClient('t', { socket: { host: '127.0.0.1', port: rx.port, disableReconnect: true }, security: { clientHostname: 'c', sharedKey: 'k3y-shared' }, disableAutoconnect: true });
+    client.socketOn('error' as never, () => undefined);
+    await client.connect();
+    const sent = client.emit('x', { a: 1 });
+    sent.catch(() => undefined);
+    await waitFor(() => rx.log.pings.length === 1);
+    expect(rx.log.pings).toEqual([{ digestOk: false }]);
+    await client.shutdown().catch(() => undefined);
+    // The same client with the byte-safe decoder logs in.
+    const fixed = new FluentClient('t', { socket: { host: '127.0.0.1', port: rx.port, disableReconnect: true }, security: { clientHostname: 'c', sharedKey: 'k3y-shared' }, disableAutoconnect: true, ack: {} });
+    useByteSafeDecoding(fixed);
+    await fixed.connect();
+    await fixed.emit('x', { a: 1 });
+    expect(rx.log.pings[1]).toEqual({ digestOk: true });
+    await fixed.shutdown();
+  });
+
+  it('fails (does not hang) with a wrong shared key', async () => {
+    const rx = await startForwardReceiver({ sharedKey: 'the-real-key', nonceAs: 'str' });
+    closers.push(rx.close);
+    const fwd = createForwarder({ host: '127.0.0.1', port: rx.port, sharedKey: 'a-wrong-key', timeoutMs: 20_000 });
+    await expect(fwd.forward(items(makeEvents(2)))).rejects.toMatchObject({ name: 'ForwardError', code: 'SINK_FORWARD_FAILED' });
+    expect(rx.log.pings).toEqual([{ digestOk: false }]);
+    expect(rx.log.records).toEqual([]);
+  });
+
+  it('times out against a server that never says HELO, and when nothing listens it fails at once', async () => {
+    const rx = await startForwardReceiver({ sharedKey: 'k', nonceAs: 'bin', silent: true });
+    closers.push(rx.close);
+    const fwd = createForwarder({ host: '127.0.0.1', port: rx.port, sharedKey: 'k', timeoutMs: 300 });
+    await expect(fwd.forward(items(makeEvents(1)))).rejects.toMatchObject({ code: 'SINK_FORWARD_TIMEOUT' });
+    const port = rx.port;
+    await rx.close();
+    closers.pop();
+    const refused = createForwarder({ host: '127.0.0.1', port, timeoutMs: 20_000 });
+    await expect(refused.forward(items(makeEvents(1)))).rejects.toMatchObject({ code: 'SINK_FORWARD_FAILED' });
+  });
+
+  it('delivers with ack to FluentServer over TLS with a shared key (happy path)', async () => {
+    const { dir, cleanup } = await tempDir();
+    closers.push(cleanup);
+    const { key, cert } = selfSignedCert(dir);
+    const server = new FluentServer({ security: { serverHostname: 'aggregator', sharedKey: 'swarm-key', authorize: false, userDict: {} }, tlsOptions: { key, cert }, listenOptions: { port: 0, host: '127.0.0.1' } });
+    const got: { tag: string; record: Record<string, unknown> }[] = [];
+    server.on('entry', (tag: string, _time: unknown, record: Record<string, unknown>) => got.push({ tag, record }));
+    await server.listen();
+    closers.push(() => server.close());
+    const events = makeEvents(20);
+    const fwd = createForwarder({ host: '127.0.0.1', port: server.port!, sharedKey: 'swarm-key', tls: { ca: cert }, tag: 'audit.fallback', timeoutMs: 5000 });
+    await fwd.forward([...items(events), { row: { kind: 'reject', source: 'direct', reason: 'bad', raw: 'oops' }, end: { seg: 1, end: 99 }, size: 1 }]);
+    expect(got.filter((g) => g.tag === 'audit.fallback').map((g) => g.record.event_id)).toEqual(events.map((e) => e.event_id));
+    expect(got.find((g) => g.tag === 'audit.fallback.rejects')?.record).toEqual({ raw_payload: 'oops', reason: 'bad', source: 'direct' });
+  });
+});
+
+async function waitFor(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setTimeout(r, 5));
+}

@@ -1,0 +1,104 @@
+import type { MssqlDriver, MssqlPool, MssqlRequest, MssqlTable, MssqlTransaction, MssqlType } from '../../src/adapters/mssql/mssql-driver.js';
+
+/** One thing the adapter did, as recorded by the fake driver. */
+export type FakeCall =
+  | { op: 'connect'; config: Record<string, unknown> }
+  | { op: 'pool.close' }
+  | { op: 'begin' | 'commit' | 'rollback' }
+  | { op: 'query' | 'batch'; sql: string; params: { name: string; type: MssqlType; value: unknown }[]; inTx: boolean }
+  | { op: 'bulk'; table: FakeTable; inTx: boolean };
+
+/** A recorded `sql.Table`. */
+export interface FakeTable extends MssqlTable {
+  name: string;
+  cols: { name: string; type: MssqlType; nullable: boolean }[];
+  data: unknown[][];
+}
+
+/** How the fake answers: a function of the SQL text (return a result, or throw). */
+export type Responder = (sql: string, call: number) => { recordset?: Record<string, unknown>[]; rowsAffected?: number[] } | undefined;
+
+/**
+ * A recording fake of the small mssql surface the adapter uses (mssql-driver.ts).
+ * It executes nothing: SQL Server cannot run on the CI machine, so these unit
+ * tests check WHAT the adapter sends; the MSSQL_URL suite checks it runs.
+ */
+export function fakeMssql(respond: Responder = () => undefined): { driver: MssqlDriver; calls: FakeCall[] } {
+  const calls: FakeCall[] = [];
+  let n = 0;
+  const type = (name: string) => (length?: number): MssqlType => ({ type: name, ...(length !== undefined ? { length } : {}) });
+  class Pool implements MssqlPool {
+    connected = false;
+    constructor(private readonly config: Record<string, unknown>) {}
+    async connect() {
+      calls.push({ op: 'connect', config: this.config });
+      this.connected = true;
+      return this;
+    }
+    async close() {
+      calls.push({ op: 'pool.close' });
+      this.connected = false;
+    }
+    on() {
+      return this;
+    }
+  }
+  class Transaction implements MssqlTransaction {
+    constructor(readonly pool: Pool) {}
+    async begin() {
+      calls.push({ op: 'begin' });
+      return this;
+    }
+    async commit() {
+      calls.push({ op: 'commit' });
+    }
+    async rollback() {
+      calls.push({ op: 'rollback' });
+    }
+  }
+  class Request implements MssqlRequest {
+    private params: { name: string; type: MssqlType; value: unknown }[] = [];
+    constructor(private readonly parent: Pool | Transaction) {}
+    input(name: string, t: MssqlType, value: unknown) {
+      this.params.push({ name, type: t, value });
+      return this;
+    }
+    async query(sql: string) {
+      calls.push({ op: 'query', sql, params: this.params, inTx: this.parent instanceof Transaction });
+      const r = respond(sql, n++);
+      return { recordset: r?.recordset ?? [], rowsAffected: r?.rowsAffected ?? [0] };
+    }
+    async batch(sql: string) {
+      calls.push({ op: 'batch', sql, params: this.params, inTx: this.parent instanceof Transaction });
+      const r = respond(sql, n++);
+      return { recordset: r?.recordset ?? [], rowsAffected: r?.rowsAffected ?? [0] };
+    }
+    async bulk(table: MssqlTable) {
+      calls.push({ op: 'bulk', table: table as FakeTable, inTx: this.parent instanceof Transaction });
+      return { rowsAffected: (table as FakeTable).data.length };
+    }
+  }
+  class Table implements FakeTable {
+    create = true;
+    cols: FakeTable['cols'] = [];
+    data: unknown[][] = [];
+    columns = { add: (name: string, t: MssqlType, o: { nullable: boolean }) => this.cols.push({ name, type: t, nullable: o.nullable }) };
+    rows = { add: (...values: unknown[]) => this.data.push(values) };
+    constructor(readonly name: string) {}
+  }
+  const driver: MssqlDriver = {
+    ConnectionPool: Pool as unknown as MssqlDriver['ConnectionPool'],
+    Transaction: Transaction as unknown as MssqlDriver['Transaction'],
+    Request: Request as unknown as MssqlDriver['Request'],
+    Table: Table as unknown as MssqlDriver['Table'],
+    NVarChar: type('NVarChar'),
+    VarChar: type('VarChar'),
+    Char: type('Char'),
+    DateTime2: type('DateTime2'),
+    BigInt: type('BigInt'),
+    SmallInt: type('SmallInt'),
+    Int: type('Int'),
+    MAX: 65535,
+  };
+  return { driver, calls };
+}

@@ -1,0 +1,48 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { aggregatorOptionsFrom, mergeSettings, parseHostPort, settingsFromEnv, settingsFromFile } from '../../src/receivers/config.js';
+import { tempDir } from './helpers/real-sink.js';
+
+describe('serve settings', () => {
+  const tmp = tempDir('at-cfg-');
+  afterAll(() => tmp.remove());
+
+  it('parses HOST:PORT forms and refuses others', () => {
+    expect(parseHostPort('0.0.0.0:24224', 'h', 'x')).toEqual({ host: '0.0.0.0', port: 24224 });
+    expect(parseHostPort('[::1]:5140', 'h', 'x')).toEqual({ host: '::1', port: 5140 });
+    expect(parseHostPort(':9880', 'h', 'x')).toEqual({ host: 'h', port: 9880 });
+    expect(parseHostPort('24224', 'h', 'x')).toEqual({ host: 'h', port: 24224 });
+    expect(() => parseHostPort('host:99999', 'h', '--forward')).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    expect(() => parseHostPort('nonsense', 'h', '--forward')).toThrow(/--forward must be HOST:PORT/);
+  });
+
+  it('lets flags win over the environment, and the environment over the file', () => {
+    const merged = mergeSettings({ forward: ':1' }, settingsFromEnv({ AUDIT_TRAIL_FORWARD: ':2', AUDIT_TRAIL_DB_URL: 'sqlite:env.db' }), { forward: ':3', db: 'sqlite:file.db', syslog: ':4' });
+    expect(merged).toMatchObject({ forward: ':1', db: 'sqlite:env.db', syslog: ':4' });
+  });
+
+  it('reads every key of every shared key file (rotation) and the users file', () => {
+    const a = join(tmp.dir, 'a');
+    const b = join(tmp.dir, 'b');
+    const users = join(tmp.dir, 'users');
+    writeFileSync(a, 'key-one\n# comment\n\nkey-two\n');
+    writeFileSync(b, 'key-three');
+    writeFileSync(users, 'alice:pa:ss\n');
+    const o = aggregatorOptionsFrom({ ...settingsFromEnv({ AUDIT_TRAIL_SHARED_KEY_FILE: `${a},${b}` }), db: 'sqlite:x.db', usersFile: users, selfHostname: 'agg' });
+    expect(o.forward.security).toEqual({ selfHostname: 'agg', sharedKeys: ['key-one', 'key-two', 'key-three'], users: { alice: 'pa:ss' } });
+    expect(o.forward).toMatchObject({ host: '0.0.0.0', port: 24224 });
+    expect(o.health).toEqual({ host: '127.0.0.1', port: 9880 });
+    expect(aggregatorOptionsFrom({ db: 'sqlite:x.db', health: 'off' }).health).toBeUndefined();
+  });
+
+  it('refuses a config file with unknown keys or invalid JSON, with a typed error', () => {
+    const f = join(tmp.dir, 'c.json');
+    writeFileSync(f, '{"db": "sqlite:x.db", "sharedKey": "inline secrets are not allowed"}');
+    expect(() => settingsFromFile(f)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    writeFileSync(f, '{');
+    expect(() => settingsFromFile(f)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    expect(() => settingsFromFile(join(tmp.dir, 'nope.json'))).toThrow(expect.objectContaining({ code: 'CONFIG_FILE_UNREADABLE' }));
+    expect(() => aggregatorOptionsFrom({})).toThrow(/--db/);
+  });
+});

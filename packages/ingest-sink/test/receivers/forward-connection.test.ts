@@ -1,0 +1,125 @@
+import { encode } from '@msgpack/msgpack';
+import { describe, expect, it } from 'vitest';
+import { makeLine } from './helpers/events.js';
+import { fakeConnection } from './helpers/fake-connection.js';
+import {
+  dockerMessage,
+  dockerRecord,
+  entry,
+  ext8Time,
+  fixext8Time,
+  fluentBitCompressed,
+  fluentBitForward,
+  fluentdPackedForward,
+} from './helpers/frames.js';
+import { RecordingSink } from './helpers/recording-sink.js';
+
+const FLUENTD_CHUNK = 'VESFkVa4eEpn+/hwFcOpLw==\n';
+
+describe('forward connection: event modes and acks (spec v1)', () => {
+  it('decodes the spec worked example (Message mode) and counts a non-audit record without acking', async () => {
+    const sink = new RecordingSink();
+    const { conn, transport, counters } = fakeConnection(sink);
+    const bytes = Buffer.from('93a8746167 2e6e616d65d70055ece6f80000000081a76d657373616765a3626172'.replace(/\s/g, ''), 'hex');
+    conn.feed(bytes);
+    await conn.drain();
+    expect(counters.requests).toBe(1);
+    expect(counters.nonAudit).toBe(1);
+    expect(sink.items).toHaveLength(0);
+    expect(transport.out).toHaveLength(0);
+  });
+
+  it('acks Fluentd out_forward str32 PackedForward echoing the chunk id with its trailing newline byte for byte', async () => {
+    const sink = new RecordingSink();
+    const { conn, transport, counters } = fakeConnection(sink);
+    const entries = [0, 1, 2].map((i) => entry(fixext8Time(1700000000 + i, 5), { log: makeLine(i) }));
+    const frame = fluentdPackedForward('swarm.audit.node-1.example.com.api.tsk123', entries, FLUENTD_CHUNK);
+    conn.feed(frame);
+    await conn.drain();
+    const chunkBytes = Buffer.from(encode(FLUENTD_CHUNK));
+    expect(Buffer.concat(transport.out)).toEqual(Buffer.concat([Buffer.from([0x81, 0xa3, 0x61, 0x63, 0x6b]), chunkBytes]));
+    expect(sink.items).toHaveLength(3);
+    expect(JSON.parse(sink.items[0]!.line).user_id).toBe('user-0');
+    expect(sink.items[0]!.meta).toMatchObject({ swarm_node: 'node-1.example.com', swarm_service: 'api', swarm_task_id: 'tsk123' });
+    expect(counters.acks).toBe(1);
+  });
+
+  it('accepts gzip CompressedPackedForward from Fluentd (str32) and Fluent Bit (bin, 3 concatenated members)', async () => {
+    const sink = new RecordingSink();
+    const { conn, transport } = fakeConnection(sink);
+    const entries = Array.from({ length: 9 }, (_, i) => entry(fixext8Time(1700000000), { log: makeLine(i) }));
+    conn.feed(fluentdPackedForward('a', entries.slice(0, 4), 'c1\n', true));
+    conn.feed(fluentBitCompressed('b', entries.slice(4), 'c2', 3));
+    await conn.drain();
+    expect(sink.items).toHaveLength(9);
+    expect(transport.messages()).toEqual([{ ack: 'c1\n' }, { ack: 'c2' }]);
+  });
+
+  it('handles Fluent Bit Forward mode with fluent_signal 0, and counts metrics (signal 1) without storing', async () => {
+    const sink = new RecordingSink();
+    const { conn, transport, counters } = fakeConnection(sink);
+    const entries = [entry(ext8Time(1700000000, 1), { log: makeLine(1) }), entry(Buffer.from([0x01]), { log: makeLine(2) })];
+    conn.feed(fluentBitForward('fb', entries, 'x1', 0));
+    conn.feed(fluentBitForward('fb', entries, 'x2', 1));
+    await conn.drain();
+    expect(sink.items).toHaveLength(2);
+    expect(counters.nonLogSignals).toBe(2);
+    expect(transport.messages()).toEqual([{ ack: 'x1' }, { ack: 'x2' }]);
+  });
+
+  it('tolerates the v1.5 [time, {metadata}] entry time and an empty option map', async () => {
+    const sink = new RecordingSink();
+    const { conn, transport } = fakeConnection(sink);
+    const v15 = Buffer.concat([Buffer.from([0x92, 0x92]), fixext8Time(1700000000), Buffer.from(encode({ k: 'v' })), Buffer.from(encode({ log: makeLine(3) }))]);
+    conn.feed(Buffer.concat([Buffer.from([0x93]), Buffer.from(encode('t')), Buffer.from([0x91]), v15, Buffer.from([0x80])]));
+    await conn.drain();
+    expect(sink.items).toHaveLength(1);
+    expect(transport.out).toHaveLength(0);
+  });
+
+  it('reassembles a request fed one byte at a time (partial TCP reads)', async () => {
+    const sink = new RecordingSink();
+    const { conn, transport } = fakeConnection(sink);
+    const frame = dockerMessage('abcdef012345', 1700000000, dockerRecord(makeLine(7)), 'go-chunk');
+    for (const b of frame) conn.feed(Buffer.from([b]));
+    await conn.drain();
+    expect(sink.items).toHaveLength(1);
+    expect(sink.items[0]!.meta).toMatchObject({ container_id: 'a'.repeat(64), container_name: 'svc.1.abcdef', source_tag: 'abcdef012345' });
+    expect(transport.messages()).toEqual([{ ack: 'go-chunk' }]);
+  });
+
+  it('acks only after the sink resolved, in request order', async () => {
+    const sink = new RecordingSink();
+    let open!: () => void;
+    sink.gate = new Promise((r) => (open = r));
+    const { conn, transport } = fakeConnection(sink);
+    conn.feed(dockerMessage('t', 1, dockerRecord(makeLine(1)), 'one'));
+    conn.feed(dockerMessage('t', 1, dockerRecord(makeLine(2)), 'two'));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(transport.out).toHaveLength(0);
+    open();
+    await conn.drain();
+    expect(transport.messages()).toEqual([{ ack: 'one' }, { ack: 'two' }]);
+  });
+
+  it('sends no ack and closes the connection when the sink cannot store the request', async () => {
+    const sink = new RecordingSink();
+    sink.fail = true;
+    const { conn, transport, counters, logs } = fakeConnection(sink);
+    conn.feed(dockerMessage('t', 1, dockerRecord(makeLine(1)), 'nope'));
+    await conn.drain();
+    expect(transport.out).toHaveLength(0);
+    expect(transport.ended).toBe(true);
+    expect(counters.sinkFailures).toBe(1);
+    expect(logs.some((l) => l.code === 'SINK_FAILED')).toBe(true);
+  });
+
+  it('treats nil as a heartbeat and ignores non-array values', async () => {
+    const sink = new RecordingSink();
+    const { conn, counters } = fakeConnection(sink);
+    conn.feed(Buffer.from([0xc0, 0x2a, 0xc0]));
+    await conn.drain();
+    expect(counters.heartbeats).toBe(2);
+    expect(counters.ignoredValues).toBe(1);
+  });
+});

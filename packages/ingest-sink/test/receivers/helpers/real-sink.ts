@@ -1,0 +1,39 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { createSink } from '../../../src/index.js';
+
+/** A temporary directory removed by the returned function. */
+export function tempDir(prefix = 'at-recv-'): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The real sink on a SQLite file in `dir`. */
+export async function sqliteSink(dir: string, extra: Record<string, unknown> = {}) {
+  const file = join(dir, 'audit.db');
+  const sink = createSink({ url: `sqlite:${file}`, spool: { dir: join(dir, 'spool') }, ...extra });
+  await sink.ready;
+  return { sink, file };
+}
+
+/** Rows of the events table (read-only connection). */
+export function readEvents(file: string): { event_id: string; source_tag: string | null; swarm_node: string | null; container_id: string | null; container_name: string | null; k8s_namespace: string | null; k8s_pod: string | null; event_type: string; event_json: string }[] {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.prepare('SELECT * FROM security_audit_events ORDER BY id').all() as never;
+  } finally {
+    db.close();
+  }
+}
+
+/** Rows of the rejects table. */
+export function readRejects(file: string): { source: string; reason: string; raw_payload: string }[] {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.prepare('SELECT * FROM security_audit_rejects ORDER BY id').all() as never;
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,47 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../../../..');
+
+/** A child `audit-trail serve` process and what it logged. */
+export interface ServeProcess {
+  child: ChildProcess;
+  lines: Record<string, unknown>[];
+  started: { forward: { port: number }; syslog?: { port: number }; health?: { port: number } };
+  /** Resolves with the exit code (or signal name). */
+  exited: Promise<number | string>;
+}
+
+/** Starts `audit-trail serve ARGS` from the TypeScript sources (tsx) and waits for its "aggregator started" log line. */
+export async function spawnServe(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions', '@audit-trail/source', join(ROOT, 'packages/cli/src/bin.ts'), 'serve', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Record<string, unknown>[] = [];
+  let raw = '';
+  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, sig) => resolve(code ?? sig ?? -1)));
+  const started = await new Promise<ServeProcess['started']>((resolve, reject) => {
+    let buf = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      raw += d.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        try {
+          const obj = JSON.parse(line) as Record<string, unknown>;
+          lines.push(obj);
+          if (obj.msg === 'aggregator started') resolve(obj as never);
+        } catch {
+          lines.push({ text: line });
+        }
+      }
+    });
+    void exited.then((code) => reject(new Error(`serve exited (${code}) before starting: ${raw}`)));
+  });
+  return { child, lines, started, exited };
+}

@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAggregator, type Aggregator } from '../../src/receivers/aggregator.js';
+import { hostileFrames } from './corpus/hostile-frames.js';
+import { makeLine } from './helpers/events.js';
+import { fakeConnection } from './helpers/fake-connection.js';
+import { dockerMessage, dockerRecord } from './helpers/frames.js';
+import { RawClient } from './helpers/raw-client.js';
+import { readRejects, sqliteSink, tempDir } from './helpers/real-sink.js';
+
+describe('hostile input corpus into the real sink', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let sink: Awaited<ReturnType<typeof sqliteSink>>['sink'];
+  let file: string;
+  let agg: Aggregator;
+
+  beforeAll(async () => {
+    tmp = tempDir();
+    ({ sink, file } = await sqliteSink(tmp.dir));
+    agg = await startAggregator({ sink, forward: { port: 0, limits: { maxRequestBytes: 8 << 20 } } });
+  });
+  afterAll(async () => {
+    await agg.close();
+    await sink.close();
+    tmp.remove();
+  });
+
+  for (const frame of hostileFrames()) {
+    it(`${frame.name}: ${'code' in frame.expect ? frame.expect.code : frame.expect.outcome}`, async () => {
+      const { conn, counters, transport, logs } = fakeConnection(sink);
+      conn.feed(frame.bytes);
+      await conn.drain();
+      conn.close();
+      await conn.drain();
+      if ('code' in frame.expect) {
+        expect(counters.badFramesByCode).toEqual({ [frame.expect.code]: 1 });
+        expect(transport.out).toHaveLength(0); // no ack
+        expect(logs.some((l) => l.code === (frame.expect as { code: string }).code)).toBe(true);
+        expect(counters.toSink).toBe(0);
+      } else {
+        expect(counters.badFrames).toBe(0);
+        const o = frame.expect.outcome;
+        const got =
+          o === 'heartbeat' ? counters.heartbeats
+          : o === 'ignored' ? counters.ignoredValues
+          : o === 'non_audit' ? counters.nonAudit
+          : o === 'stored' ? counters.accepted
+          : counters.rejected;
+        expect(got).toBe(1);
+      }
+    });
+  }
+
+  it('keeps the raw payload and a reason for rejected hostile lines, escaped on one line', async () => {
+    await sink.flush();
+    const rejects = readRejects(file);
+    const sql = rejects.find((r) => r.raw_payload.includes('DROP TABLE'));
+    expect(sql).toBeDefined();
+    expect(sql!.reason).toContain('user_id');
+  });
+
+  it('survives the whole corpus over real sockets and still acks a good request afterwards', async () => {
+    const before = agg.counters.forward.badFrames;
+    for (const frame of hostileFrames()) {
+      const c = await RawClient.open(agg.forward.port);
+      c.socket.write(frame.bytes);
+      c.socket.end();
+      await c.waitClosed();
+    }
+    const codes = hostileFrames().filter((f) => 'code' in f.expect).length;
+    for (let i = 0; i < 200 && agg.counters.forward.badFrames - before < codes; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(agg.counters.forward.badFrames - before).toBe(codes);
+    const good = await RawClient.open(agg.forward.port);
+    good.socket.write(dockerMessage('t', 1, dockerRecord(makeLine(1)), 'still-alive'));
+    expect((await good.waitFor(17)).subarray(5).toString()).toContain('still-alive');
+    good.socket.end();
+  });
+});

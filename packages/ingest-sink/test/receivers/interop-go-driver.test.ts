@@ -1,0 +1,56 @@
+import { execFile } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAggregator, type Aggregator } from '../../src/receivers/aggregator.js';
+import { makeEvent } from './helpers/events.js';
+import { buildGoSender } from './helpers/go-sender.js';
+import { readEvents, sqliteSink, tempDir } from './helpers/real-sink.js';
+
+function run(bin: string, args: string[], stdin: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(bin, args, { timeout: 25_000 }, (err, _out, stderr) => (err ? reject(new Error(`${err.message}: ${stderr}`)) : resolve()));
+    child.stdin!.end(stdin);
+  });
+}
+
+describe('interop: the Docker fluentd driver client (fluent-logger-golang, Debian) -> receiver -> real SQLite sink', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let agg: Aggregator;
+  let file: string;
+  let bin: string;
+  let sink: Awaited<ReturnType<typeof sqliteSink>>['sink'];
+
+  beforeAll(async () => {
+    tmp = tempDir();
+    bin = buildGoSender(tmp.dir);
+    ({ sink, file } = await sqliteSink(tmp.dir));
+    agg = await startAggregator({ sink, forward: { port: 0 } });
+  }, 120_000);
+  afterAll(async () => {
+    await agg.close();
+    await sink.close();
+    tmp.remove();
+  });
+
+  for (const mode of ['ack', 'noack'] as const) {
+    it(`stores Message-mode records with container metadata (${mode === 'ack' ? 'RequestAck' : 'no ack'})`, async () => {
+      const events = Array.from({ length: 25 }, (_, i) => makeEvent(i));
+      const lines = [...events.map((e) => JSON.stringify(e)), 'plain non-audit line', '{"log_type":"access"}'];
+      const acksBefore = agg.counters.forward.acks;
+      const nonAuditBefore = agg.counters.forward.nonAudit;
+      await run(bin, [String(agg.forward.port), mode, mode === 'ack' ? 'subsec' : 'int', 'swarm.audit.node-1.webauthn-api.k3j4h5g6f7d8'], `${lines.join('\n')}\n`);
+      // Without ack the Go client returns once written: wait until the receiver counted every request.
+      for (let i = 0; i < 500 && agg.counters.forward.nonAudit - nonAuditBefore < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      await sink.flush();
+      const rows = readEvents(file).filter((r) => events.some((e) => e.event_id === r.event_id));
+      expect(rows).toHaveLength(25);
+      expect(rows[0]).toMatchObject({
+        container_id: '4f2c1e8a9b7d0c1e2f3a4b5c6d7e8f90112233445566778899aabbccddeeff00',
+        container_name: 'webauthn-api.1.k3j4h5g6f7d8',
+        swarm_node: 'node-1',
+        source_tag: 'swarm.audit.node-1.webauthn-api.k3j4h5g6f7d8',
+      });
+      expect(agg.counters.forward.nonAudit - nonAuditBefore).toBe(2);
+      expect(agg.counters.forward.acks - acksBefore).toBe(mode === 'ack' ? 27 : 0);
+    });
+  }
+});

@@ -1,0 +1,73 @@
+import { execFile, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAggregator, type Aggregator } from '../../src/receivers/aggregator.js';
+import { makeEvent } from './helpers/events.js';
+import { freePort, startRsyslog } from './helpers/rsyslog.js';
+import { readEvents, sqliteSink, tempDir } from './helpers/real-sink.js';
+
+function logger(args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => execFile('logger', args, { timeout: 10_000 }, (err, _o, stderr) => (err ? reject(new Error(`${err.message} ${stderr}`)) : resolve())));
+}
+
+async function until(cond: () => boolean, what: string) {
+  for (let i = 0; i < 1000 && !cond(); i++) await new Promise((r) => setTimeout(r, 20));
+  if (!cond()) throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('interop: logger -> Debian rsyslog (octet-counted and LF framing) -> syslog receiver -> real SQLite sink', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let octet: Aggregator;
+  let lf: Aggregator;
+  let rsyslog: ChildProcess;
+  let inputPort: number;
+  let file: string;
+  let sink: Awaited<ReturnType<typeof sqliteSink>>['sink'];
+
+  beforeAll(async () => {
+    tmp = tempDir();
+    ({ sink, file } = await sqliteSink(tmp.dir));
+    octet = await startAggregator({ sink, forward: { port: 0 }, syslog: { port: 0 } });
+    lf = await startAggregator({ sink, forward: { port: 0 }, syslog: { port: 0 } });
+    inputPort = await freePort();
+    rsyslog = await startRsyslog(tmp.dir, inputPort, [
+      { port: octet.syslog!.port, framing: 'octet-counted' },
+      { port: lf.syslog!.port, framing: 'traditional' },
+    ]);
+  }, 60_000);
+  afterAll(async () => {
+    rsyslog?.kill('SIGTERM');
+    await octet?.close();
+    await lf?.close();
+    await sink?.close();
+    tmp?.remove();
+  });
+
+  it('stores audit lines relayed by rsyslog in both framings, and counts non-audit messages', async () => {
+    const events = Array.from({ length: 10 }, (_, i) => makeEvent(100 + i));
+    for (const e of events) {
+      await logger(['--rfc5424', '--tcp', '-n', '127.0.0.1', '-P', String(inputPort), '-t', 'webauthn-api', '--msgid', 'AUDIT', '--sd-id', 'x@32473', '--sd-param', 'k="v"', JSON.stringify(e)]);
+    }
+    await logger(['--rfc5424', '--tcp', '-n', '127.0.0.1', '-P', String(inputPort), '-t', 'nginx', 'GET / HTTP/1.1 200']);
+    for (const a of [octet, lf]) await until(() => a.counters.syslog.events >= 11, 'rsyslog to relay every message');
+    await sink.flush();
+    const rows = readEvents(file).filter((r) => events.some((e) => e.event_id === r.event_id));
+    expect(rows).toHaveLength(10);
+    expect(rows[0]!.source_tag).toBe('webauthn-api');
+    for (const a of [octet, lf]) {
+      expect(a.counters.syslog.accepted).toBe(10);
+      expect(a.counters.syslog.nonAudit).toBe(1);
+      expect(a.counters.syslog.badFrames).toBe(0);
+    }
+  });
+
+  it('accepts RFC 3164 over UDP and RFC 5424 octet-counted straight from logger', async () => {
+    const a = makeEvent(200);
+    const b = makeEvent(201);
+    await logger(['--rfc3164', '--udp', '-n', '127.0.0.1', '-P', String(octet.syslog!.port), '-t', 'bsd-app', JSON.stringify(a)]);
+    await logger(['--rfc5424', '--tcp', '--octet-count', '-n', '127.0.0.1', '-P', String(lf.syslog!.port), '-t', 'direct', JSON.stringify(b)]);
+    await until(() => octet.counters.syslog.accepted >= 11 && lf.counters.syslog.accepted >= 11, 'the direct messages');
+    await sink.flush();
+    const ids = new Set(readEvents(file).map((r) => r.event_id));
+    expect(ids.has(a.event_id) && ids.has(b.event_id)).toBe(true);
+  });
+});

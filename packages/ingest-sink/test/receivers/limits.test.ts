@@ -1,0 +1,95 @@
+import { gzipSync } from 'node:zlib';
+import { encode } from '@msgpack/msgpack';
+import { describe, expect, it } from 'vitest';
+import { makeLine } from './helpers/events.js';
+import { fakeConnection } from './helpers/fake-connection.js';
+import { bin32, dockerMessage, dockerRecord, entry, fixext8Time, fluentBitForward } from './helpers/frames.js';
+import { RecordingSink } from './helpers/recording-sink.js';
+
+const mp = (v: unknown) => Buffer.from(encode(v));
+
+describe('forward limits: closed with a reason, never acked', () => {
+  it('closes on a request larger than maxRequestBytes as soon as its header says so', () => {
+    const { conn, transport, counters, logs } = fakeConnection(new RecordingSink(), { limits: { maxRequestBytes: 1000 } });
+    // A str32 header announcing 1 MiB: refused before the bytes arrive.
+    conn.feed(Buffer.concat([Buffer.from([0x93]), mp('t'), Buffer.from([0xdb, 0x00, 0x10, 0x00, 0x00])]));
+    expect(transport.ended).toBe(true);
+    expect(counters.badFramesByCode.REQUEST_TOO_LARGE).toBe(1);
+    expect(logs[0]).toMatchObject({ level: 'warn', code: 'REQUEST_TOO_LARGE' });
+  });
+
+  it('closes on a gzip bomb beyond maxDecompressedBytes without storing or acking', async () => {
+    const sink = new RecordingSink();
+    const { conn, transport, counters } = fakeConnection(sink, { limits: { maxDecompressedBytes: 1 << 20 } });
+    const bomb = gzipSync(Buffer.alloc(16 << 20));
+    conn.feed(Buffer.concat([Buffer.from([0x93]), mp('t'), bin32(bomb), mp({ compressed: 'gzip', chunk: 'b' })]));
+    await conn.drain();
+    expect(counters.badFramesByCode.DECOMPRESSED_TOO_LARGE).toBe(1);
+    expect(transport.out).toHaveLength(0);
+    expect(sink.writes).toBe(0);
+  });
+
+  it('closes on more entries than maxEntries (Forward and PackedForward)', async () => {
+    const { conn, counters } = fakeConnection(new RecordingSink(), { limits: { maxEntries: 2 } });
+    const entries = [1, 2, 3].map((i) => entry(fixext8Time(1), { log: makeLine(i) }));
+    conn.feed(fluentBitForward('t', entries, 'c'));
+    await conn.drain();
+    expect(counters.badFramesByCode.TOO_MANY_ENTRIES).toBe(1);
+    const packed = fakeConnection(new RecordingSink(), { limits: { maxEntries: 2 } });
+    packed.conn.feed(Buffer.concat([Buffer.from([0x93]), mp('t'), bin32(Buffer.concat(entries)), mp({ chunk: 'c' })]));
+    await packed.conn.drain();
+    expect(packed.counters.badFramesByCode.TOO_MANY_ENTRIES).toBe(1);
+    expect(packed.transport.out).toHaveLength(0);
+  });
+
+  it('refuses nesting deeper than maxDepth without a stack overflow', async () => {
+    const { conn, counters } = fakeConnection(new RecordingSink());
+    const depth = 200_000;
+    const deep = Buffer.concat([Buffer.alloc(depth, 0x91), Buffer.from([0xc0])]);
+    conn.feed(Buffer.concat([Buffer.from([0x94]), mp('t'), mp(1), deep, mp({ chunk: 'c' })]));
+    await conn.drain();
+    expect(counters.badFramesByCode.MSGPACK_TOO_DEEP).toBe(1);
+  });
+
+  it('rejects unsupported compression and the never-used byte 0xc1', async () => {
+    const a = fakeConnection(new RecordingSink());
+    a.conn.feed(Buffer.concat([Buffer.from([0x93]), mp('t'), bin32(Buffer.from('x')), mp({ compressed: 'zstd', chunk: 'c' })]));
+    await a.conn.drain();
+    expect(a.counters.badFramesByCode.BAD_COMPRESSION).toBe(1);
+    const b = fakeConnection(new RecordingSink());
+    b.conn.feed(Buffer.from([0x93, 0xc1]));
+    expect(b.counters.badFramesByCode.MSGPACK_INVALID).toBe(1);
+  });
+
+  it('pauses reading while too many requests of one connection are being stored', async () => {
+    const sink = new RecordingSink();
+    let open!: () => void;
+    sink.gate = new Promise((r) => (open = r));
+    const { conn, transport } = fakeConnection(sink, { limits: { maxInflightRequests: 2 } });
+    conn.feed(dockerMessage('t', 1, dockerRecord(makeLine(1)), 'a'));
+    expect(transport.paused).toBe(false);
+    conn.feed(dockerMessage('t', 1, dockerRecord(makeLine(2)), 'b'));
+    expect(transport.paused).toBe(true);
+    open();
+    await conn.drain();
+    expect(transport.paused).toBe(false);
+    expect(transport.messages()).toEqual([{ ack: 'a' }, { ack: 'b' }]);
+  });
+
+  it('shares a byte budget across connections: one that would exceed it is closed with SERVER_BUSY', async () => {
+    const budget = { used: 0 };
+    const limits = { maxBufferedBytes: 1000 };
+    const a = fakeConnection(new RecordingSink(), { limits, budget });
+    const b = fakeConnection(new RecordingSink(), { limits, budget });
+    const big = dockerMessage('t', 1, dockerRecord('x'.repeat(700)), 'c');
+    a.conn.feed(big.subarray(0, 600));
+    expect(budget.used).toBe(600);
+    b.conn.feed(big.subarray(0, 600));
+    expect(b.counters.badFramesByCode.SERVER_BUSY).toBe(1);
+    expect(b.transport.ended).toBe(true);
+    a.conn.feed(big.subarray(600));
+    await a.conn.drain();
+    expect(a.transport.messages()).toEqual([{ ack: 'c' }]);
+    expect(budget.used).toBe(0);
+  });
+});

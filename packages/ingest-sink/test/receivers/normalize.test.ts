@@ -1,0 +1,161 @@
+import { parseAuditEvent } from '@audit-trail/schema';
+import { describe, expect, it } from 'vitest';
+import { newCounters } from '../../src/receivers/counters.js';
+import { compileTagTemplate } from '../../src/normalize/tag-template.js';
+import { RecordNormalizer } from '../../src/normalize/record.js';
+import type { Normalized } from '../../src/normalize/classify-line.js';
+import { PartialAssembler } from '../../src/normalize/partials.js';
+import { deterministicEventId } from '../../src/normalize/deterministic-id.js';
+import { makeEvent, makeLine } from './helpers/events.js';
+import { DEFAULT_TAG_TEMPLATE } from '../../src/receivers/defaults.js';
+
+function normalizer(tagTemplate = DEFAULT_TAG_TEMPLATE) {
+  const counters = newCounters();
+  const n = new RecordNormalizer({ tagTemplate, partials: { maxLineBytes: 100_000, maxOpen: 2, maxAgeMs: 1000 } }, counters);
+  const run = (tag: string, record: unknown, signal = 0): Normalized[] => {
+    const out: Normalized[] = [];
+    n.normalize(tag, record, signal, 'test', out);
+    return out;
+  };
+  return { n, counters, run };
+}
+
+const CID = '4f2c1e8a9b7d' + '0'.repeat(52);
+
+describe('tag template', () => {
+  it('parses the reference Swarm tag, including a dotted host name', () => {
+    const parse = compileTagTemplate(DEFAULT_TAG_TEMPLATE);
+    expect(parse('swarm.audit.node-1.prod.example.com.webauthn-api.k3j4h5g6f7d8')).toEqual({
+      swarm_node: 'node-1.prod.example.com',
+      swarm_service: 'webauthn-api',
+      swarm_task_id: 'k3j4h5g6f7d8',
+    });
+    expect(parse('docker.abcdef012345')).toBeUndefined();
+  });
+
+  it('supports a configured template with Docker markup', () => {
+    const parse = compileTagTemplate('audit.{{.Name}}.{{.ID}}');
+    expect(parse('audit.web.abcdef012345')).toEqual({ container_name: 'web', container_id: 'abcdef012345' });
+  });
+});
+
+describe('record normaliser', () => {
+  it('passes the Docker driver `log` line to the sink exactly as received, with container metadata', () => {
+    const { run } = normalizer();
+    const line = makeLine(1);
+    const [out] = run('swarm.audit.n1.api.t1', { container_id: CID, container_name: '/api.1.x', source: 'stdout', log: line });
+    expect(out).toEqual({
+      kind: 'sink',
+      item: { line, source: 'test', meta: { source_tag: 'swarm.audit.n1.api.t1', swarm_node: 'n1', swarm_service: 'api', swarm_task_id: 't1', container_id: CID, container_name: 'api.1.x' } },
+    });
+  });
+
+  it('counts and skips lines whose log_type is not security_audit, and non-JSON lines', () => {
+    const { run } = normalizer();
+    expect(run('t', { log: '{"log_type":"access","msg":"GET /"}' })).toEqual([{ kind: 'non_audit' }]);
+    expect(run('t', { log: 'plain text \u001b[31m line' })).toEqual([{ kind: 'non_audit' }]);
+    expect(run('t', { log_type: 'app', msg: 'x' })).toEqual([{ kind: 'non_audit' }]);
+  });
+
+  it('moves transport keys out of an event an agent already parsed to top level', () => {
+    const { run } = normalizer();
+    const event = makeEvent(2);
+    const [out] = run('t', { ...event, container_id: CID, container_name: '/c', source: 'stdout', stream: 'stdout' });
+    expect(out!.kind).toBe('sink');
+    const line = (out as { item: { line: string } }).item.line;
+    expect(parseAuditEvent(line).ok).toBe(true);
+    expect(JSON.parse(line)).toEqual(event);
+  });
+
+  it('takes namespace, pod and container from Fluent Bit kubernetes metadata', () => {
+    const { run } = normalizer();
+    const [out] = run('kube.var.log', { log: makeLine(3), stream: 'stdout', kubernetes: { namespace_name: 'auth', pod_name: 'api-7f9c', container_name: 'api', host: 'n1' } });
+    expect(out).toMatchObject({ kind: 'sink', item: { meta: { k8s_namespace: 'auth', k8s_pod: 'api-7f9c', container_name: 'api' } } });
+  });
+
+  it('reads the MSG of a record parsed by Fluent Bit in_syslog (syslog-rfc5424 parser: `message`)', () => {
+    const { run } = normalizer();
+    const line = makeLine(8);
+    const [out] = run('syslog.kube', { pri: '14', time: '2024-01-01T00:00:00Z', host: 'node-3', ident: 'webauthn-api', pid: '1', msgid: 'AUDIT', extradata: '-', message: line });
+    expect(out).toMatchObject({ kind: 'sink', item: { line, meta: { source_tag: 'syslog.kube' } } });
+  });
+
+  it('reassembles partial_* pieces of a line longer than 16 KiB in ordinal order', () => {
+    const { run, counters } = normalizer();
+    const line = JSON.stringify({ ...makeEvent(4), user_agent: 'x'.repeat(1000) });
+    const pieces = [line.slice(0, 400), line.slice(400, 900), line.slice(900)];
+    const base = { container_id: CID, container_name: '/c', source: 'stdout', partial_message: 'true', partial_id: 'p1' };
+    const a = run('t', { ...base, log: pieces[1]!, partial_ordinal: '2', partial_last: 'false' });
+    const b = run('t', { ...base, log: pieces[2]!, partial_ordinal: '3', partial_last: 'true' });
+    const c = run('t', { ...base, log: pieces[0]!, partial_ordinal: '1', partial_last: 'false' });
+    expect(a).toEqual([{ kind: 'partial' }]);
+    expect(b).toEqual([{ kind: 'partial' }]);
+    expect(c[1]).toMatchObject({ kind: 'sink', item: { line } });
+    expect(counters.partialsReassembled).toBe(1);
+  });
+
+  it('releases incomplete partial lines on expiry and when too many are open, counting them', () => {
+    const { n, run, counters } = normalizer();
+    const base = { container_id: CID, partial_message: 'true', partial_last: 'false', partial_ordinal: '1' };
+    run('t', { ...base, partial_id: 'a', log: '{"log_type":"security_audit",' });
+    run('t', { ...base, partial_id: 'b', log: 'plain' });
+    const third = run('t', { ...base, partial_id: 'c', log: 'more' });
+    // maxOpen 2: the oldest ("a") is released, looks like audit, so it goes to the sink (to become a reject).
+    expect(third[1]).toMatchObject({ kind: 'sink', item: { line: '{"log_type":"security_audit",' } });
+    const expired = n.expire(Date.now() + 5000, 'test');
+    expect(expired).toEqual([{ kind: 'non_audit' }, { kind: 'non_audit' }]);
+    expect(counters.partialsExpired).toBe(3);
+  });
+
+  it('bounds the reassembly buffer per line', () => {
+    const p = new PartialAssembler({ maxLineBytes: 10, maxOpen: 10, maxAgeMs: 1000 });
+    expect(p.add('k', 1, false, 'x'.repeat(11))).toMatchObject([{ complete: false, reason: 'too_large' }]);
+    expect(p.size).toBe(0);
+  });
+
+  it('maps Docker events to CONTAINER_* events with deterministic ids', () => {
+    const { run, counters } = normalizer();
+    const ev = (action: string, attrs: Record<string, string> = {}) =>
+      JSON.stringify({ status: action, id: CID, from: 'nginx:1.25', Type: 'container', Action: action, Actor: { ID: CID, Attributes: { image: 'nginx:1.25', name: 'web', ...attrs } }, scope: 'local', time: 1700000000, timeNano: 1700000000123456789 });
+    const start = run('docker.events', { log: ev('start') })[0] as { item: { line: string } };
+    const die = run('docker.events', { log: ev('die', { exitCode: '137' }) })[0] as { item: { line: string } };
+    const exec = run('docker.events', { log: ev('exec_start: /bin/sh -c id') })[0] as { item: { line: string } };
+    expect(run('docker.events', { log: ev('resize') })).toEqual([{ kind: 'non_audit' }]);
+    for (const out of [start, die, exec]) expect(parseAuditEvent(out.item.line)).toMatchObject({ ok: true });
+    expect(JSON.parse(start.item.line)).toMatchObject({ event_type: 'CONTAINER_START', container: { id: CID, name: 'web' }, event_time: '2023-11-14T22:13:20.123Z' });
+    expect(JSON.parse(die.item.line)).toMatchObject({ event_type: 'CONTAINER_STOP', lifecycle: { action: 'die', exit_code: 137 } });
+    expect(JSON.parse(exec.item.line)).toMatchObject({ event_type: 'CONTAINER_EXEC', process: { command_line: '/bin/sh -c id' } });
+    const viaSwarm = run('swarm.audit.n1.collector.t9', { log: ev('start'), container_id: 'f'.repeat(64), container_name: '/collector' })[0];
+    expect(viaSwarm).toMatchObject({ kind: 'sink', container: true, item: { meta: { source_tag: 'swarm.audit.n1.collector.t9', swarm_node: 'n1' } } });
+    expect(Object.keys((viaSwarm as { item: { meta: object } }).item.meta).sort()).toEqual(['source_tag', 'swarm_node']);
+    const again = run('docker.events', { log: ev('start') })[0] as { item: { line: string } };
+    expect(JSON.parse(again.item.line).event_id).toBe(JSON.parse(start.item.line).event_id);
+    expect(counters.containerEvents).toBe(0); // counted by the receiver, not the normaliser
+  });
+
+  it('maps Falco alerts (terminal shell, privileged container) to CONTAINER_* events', () => {
+    const { run } = normalizer();
+    const alert = (rule: string, fields: Record<string, unknown>) =>
+      JSON.stringify({ hostname: 'node-1', priority: 'Notice', rule, source: 'syscall', time: '2024-05-01T10:00:00.123456789Z', output: 'A shell was spawned', output_fields: { 'container.id': CID.slice(0, 12), 'container.name': 'web', 'container.image.repository': 'nginx', ...fields } });
+    const shell = run('falco', { log: alert('Terminal shell in container', { 'proc.cmdline': 'bash -i', 'user.name': 'root', 'proc.tty': 34816 }) })[0] as { item: { line: string } };
+    const priv = run('falco', { log: alert('Launch Privileged Container', {}) })[0] as { item: { line: string } };
+    expect(parseAuditEvent(shell.item.line)).toMatchObject({ ok: true });
+    expect(parseAuditEvent(priv.item.line)).toMatchObject({ ok: true });
+    expect(JSON.parse(shell.item.line)).toMatchObject({ event_type: 'CONTAINER_EXEC', process: { command_line: 'bash -i', exec_user: 'root', tty: true }, detector: { name: 'falco', rule: 'Terminal shell in container' } });
+    expect(JSON.parse(priv.item.line)).toMatchObject({ event_type: 'CONTAINER_PRIVILEGED', container: { privileged: true } });
+    expect(run('falco', { log: alert('Read sensitive file', { 'container.id': 'host', 'proc.cmdline': 'cat' }) })).toEqual([{ kind: 'non_audit' }]);
+  });
+
+  it('sends a non-map record to the sink as evidence (it becomes a reject) and skips non-log signals', () => {
+    const { run } = normalizer();
+    expect(run('t', [1, 2])).toMatchObject([{ kind: 'sink', item: { line: '[1,2]' } }]);
+    expect(run('t', { log: makeLine(1) }, 2)).toEqual([{ kind: 'not_logs' }]);
+  });
+
+  it('derives UUIDv7-shaped ids that keep the time and differ by content', () => {
+    const a = deterministicEventId(1700000000123, 'x');
+    expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(parseInt(a.slice(0, 8) + a.slice(9, 13), 16)).toBe(1700000000123);
+    expect(deterministicEventId(1700000000123, 'y')).not.toBe(a);
+  });
+});

@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAggregator, type Aggregator } from '../../src/receivers/aggregator.js';
+import { makeLine } from './helpers/events.js';
+import { dockerMessage, dockerRecord } from './helpers/frames.js';
+import { RawClient } from './helpers/raw-client.js';
+import { sqliteSink, tempDir } from './helpers/real-sink.js';
+
+describe('forward server: connection limits, idle timeout, keepalive, graceful close', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let sink: Awaited<ReturnType<typeof sqliteSink>>['sink'];
+  let agg: Aggregator;
+  const logs: Record<string, unknown>[] = [];
+
+  beforeAll(async () => {
+    tmp = tempDir();
+    ({ sink } = await sqliteSink(tmp.dir));
+    agg = await startAggregator({ sink, forward: { port: 0, limits: { maxConnections: 2, idleTimeoutMs: 300 } }, log: (e) => logs.push(e) });
+  });
+  afterAll(async () => {
+    await agg.close();
+    await sink.close();
+    tmp.remove();
+  });
+
+  it('keeps a connection open across several acked requests (keepalive), then closes it when idle', async () => {
+    const c = await RawClient.open(agg.forward.port);
+    c.socket.write(dockerMessage('t', 1, dockerRecord(makeLine(1)), 'k1'));
+    await c.waitFor(7);
+    c.socket.write(dockerMessage('t', 1, dockerRecord(makeLine(2)), 'k2'));
+    await c.waitFor(14);
+    expect(c.received.toString('latin1')).toContain('k2');
+    await c.waitClosed();
+    expect(logs.some((l) => l.msg === 'closing idle forward connection')).toBe(true);
+  });
+
+  it('refuses connections beyond maxConnections, counted and logged', async () => {
+    const a = await RawClient.open(agg.forward.port);
+    const b = await RawClient.open(agg.forward.port);
+    const c = await RawClient.open(agg.forward.port);
+    await c.waitClosed();
+    expect(agg.counters.forward.refusedConnections).toBe(1);
+    expect(logs.some((l) => l.code === 'TOO_MANY_CONNECTIONS')).toBe(true);
+    a.socket.destroy();
+    b.socket.destroy();
+  });
+
+  it('on close() finishes and acks a request already received', async () => {
+    const own = await startAggregator({ sink, forward: { port: 0 } });
+    const c = await RawClient.open(own.forward.port);
+    c.socket.write(dockerMessage('t', 1, dockerRecord(makeLine(3)), 'last'));
+    for (let i = 0; i < 200 && own.counters.forward.requests === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    await own.close();
+    expect((await c.waitFor(9)).toString('latin1')).toContain('last');
+    expect(own.counters.forward.acks).toBe(1);
+  });
+
+  it('with keepalive off, closes each connection after its request is acked', async () => {
+    const own = await startAggregator({ sink, forward: { port: 0, keepalive: false } });
+    const c = await RawClient.open(own.forward.port);
+    c.socket.write(dockerMessage('t', 1, dockerRecord(makeLine(4)), 'once'));
+    await c.waitClosed();
+    expect(c.received.toString('latin1')).toContain('once');
+    await own.close();
+  });
+});

@@ -1,0 +1,64 @@
+import { createSocket } from 'node:dgram';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAggregator, type Aggregator } from '../../src/receivers/aggregator.js';
+import { makeEvent } from './helpers/events.js';
+import { RawClient } from './helpers/raw-client.js';
+import { readEvents, readRejects, sqliteSink, tempDir } from './helpers/real-sink.js';
+
+async function until(cond: () => boolean) {
+  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+}
+
+describe('syslog receiver: hostile input over TCP and UDP into the real sink', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let agg: Aggregator;
+  let file: string;
+  let sink: Awaited<ReturnType<typeof sqliteSink>>['sink'];
+  beforeAll(async () => {
+    tmp = tempDir();
+    ({ sink, file } = await sqliteSink(tmp.dir));
+    agg = await startAggregator({ sink, forward: { port: 0 }, syslog: { port: 0, maxFrameBytes: 4096 } });
+  });
+  afterAll(async () => {
+    await agg.close();
+    await sink.close();
+    tmp.remove();
+  });
+
+  it('counts invalid messages, keeps the connection, and stores the valid ones around them', async () => {
+    const ev = makeEvent(1);
+    const c = await RawClient.open(agg.syslog!.port);
+    c.socket.write('no pri at all\n<999>1 - - - - - - x\n');
+    c.socket.write(`<14>1 2024-01-01T00:00:00Z host app - - - ${JSON.stringify(ev)}\n`);
+    c.socket.write('<14>1 - - app - - [broken x\n');
+    c.socket.end();
+    await until(() => agg.counters.syslog.accepted === 1 && agg.counters.syslog.badFrames === 3);
+    expect(agg.counters.syslog.badFramesByCode).toEqual({ SYSLOG_INVALID: 3 });
+    await sink.flush();
+    expect(readEvents(file).some((r) => r.event_id === ev.event_id)).toBe(true);
+  });
+
+  it('closes a TCP connection announcing an oversized frame, and counts oversized UDP datagrams', async () => {
+    const c = await RawClient.open(agg.syslog!.port);
+    c.socket.write('99999 <14>1 ');
+    await c.waitClosed();
+    expect(agg.counters.syslog.badFramesByCode.FRAME_TOO_LARGE).toBe(1);
+    const udp = createSocket('udp4');
+    await new Promise<void>((r) => udp.send(Buffer.alloc(5000, 0x41), agg.syslog!.port, '127.0.0.1', () => r()));
+    await new Promise<void>((r) => udp.send(Buffer.from([0xff, 0xfe, 0x00]), agg.syslog!.port, '127.0.0.1', () => r()));
+    udp.close();
+    await until(() => agg.counters.syslog.badFramesByCode.FRAME_TOO_LARGE === 2 && (agg.counters.syslog.badFramesByCode.SYSLOG_INVALID ?? 0) >= 4);
+    expect(agg.counters.syslog.badFramesByCode.FRAME_TOO_LARGE).toBe(2);
+    expect(agg.counters.syslog.badFramesByCode.SYSLOG_INVALID).toBe(4);
+  });
+
+  it('sends an invalid audit line (control characters in user_id) to the rejects table', async () => {
+    const line = JSON.stringify({ ...makeEvent(2), user_id: 'evil\u001b[2J\nuser' });
+    const c = await RawClient.open(agg.syslog!.port);
+    const msg = `<14>1 - - app - - - ${line}`;
+    c.socket.end(`${Buffer.byteLength(msg)} ${msg}`);
+    await until(() => agg.counters.syslog.rejected === 1);
+    await sink.flush();
+    expect(readRejects(file).some((r) => r.raw_payload.includes('evil'))).toBe(true);
+  });
+});

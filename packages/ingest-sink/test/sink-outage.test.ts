@@ -1,0 +1,146 @@
+import { appendFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FluentServer } from '@fluent-org/logger';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createSink, SpoolFullError, type Sink, type SinkOptions } from '../src/index.js';
+import { makeEvents } from './helpers/events.js';
+import { createTempDatabase } from './helpers/postgres.js';
+import { startTcpProxy } from './helpers/tcp-proxy.js';
+import { tempDir } from './helpers/tmp.js';
+
+let db: Awaited<ReturnType<typeof createTempDatabase>>;
+let proxy: Awaited<ReturnType<typeof startTcpProxy>>;
+let dir: string;
+let cleanup: () => Promise<void>;
+const closers: (() => Promise<void>)[] = [];
+
+beforeEach(async () => {
+  db = await createTempDatabase();
+  proxy = await startTcpProxy(5432);
+  ({ dir, cleanup } = await tempDir());
+});
+afterEach(async () => {
+  for (const c of closers.splice(0).reverse()) await c();
+  await proxy.close();
+  await db.drop();
+  await cleanup();
+});
+
+function open(extra: Partial<SinkOptions> = {}): Sink {
+  const url = db.url.replace(':5432/', `:${proxy.port}/`);
+  const sink = createSink({ url, migrate: true, spool: { dir, ...extra.spool }, retry: { initialDelayMs: 20, maxDelayMs: 200 }, batch: { maxRows: 100 }, ...extra });
+  closers.push(() => sink.close({ timeoutMs: 2000 }));
+  return sink;
+}
+
+const ids = async () => (await db.query('SELECT event_id::text AS id FROM security_audit_events')).rows.map((r) => r.id as string);
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('PostgreSQL outage (TCP proxy cut)', () => {
+  it('keeps accepting writes into the spool while the database is unreachable, then delivers each event exactly once', async () => {
+    const sink = open();
+    const before = makeEvents(150);
+    await sink.write(before);
+    await sink.flush();
+    proxy.cut();
+    const during = makeEvents(400);
+    for (let i = 0; i < during.length; i += 50) {
+      expect(await sink.write(during.slice(i, i + 50))).toEqual({ accepted: 50, rejected: 0 });
+      await pause(250);
+    }
+    const mid = sink.stats();
+    expect(mid.spooledEvents).toBeGreaterThan(0);
+    expect(mid.retries).toBeGreaterThan(0);
+    expect(mid.lastError?.code).toBe('SINK_DB');
+    expect(mid.lastError?.message).not.toMatch(/password/i);
+    expect((await ids()).length).toBeLessThan(550);
+    proxy.restore();
+    await sink.flush();
+    const stored = await ids();
+    expect(stored).toHaveLength(550);
+    expect(new Set(stored)).toEqual(new Set([...before, ...during].map((e) => e.event_id as string)));
+    expect(sink.stats()).toMatchObject({ committed: 550, spooledEvents: 0, spooledBytes: 0 });
+  });
+
+  it('after a long outage forwards the pending batches to a Fluent forward server with ack', async () => {
+    const server = new FluentServer({ listenOptions: { port: 0, host: '127.0.0.1' } });
+    const got: Record<string, unknown>[] = [];
+    server.on('entry', (_tag: string, _time: unknown, record: Record<string, unknown>) => got.push(record));
+    await server.listen();
+    closers.push(() => server.close());
+    const sink = open({ fallback: { host: '127.0.0.1', port: server.port!, afterMs: 300, timeoutMs: 5000 } });
+    await sink.ready;
+    proxy.cut();
+    const events = makeEvents(250);
+    await sink.write(events);
+    await sink.flush();
+    expect(got.map((r) => r.event_id as string).sort()).toEqual(events.map((e) => e.event_id as string).sort());
+    expect(sink.stats()).toMatchObject({ forwarded: 250, committed: 0, spooledEvents: 0 });
+    proxy.restore();
+    const later = makeEvents(10);
+    await sink.write(later);
+    await sink.flush();
+    expect((await ids()).sort()).toEqual(later.map((e) => e.event_id as string).sort());
+  });
+
+  it('with a full spool and onFull "reject", write() fails with SpoolFullError and nothing accepted is lost', async () => {
+    const sink = open({ spool: { maxBytes: 40_000, onFull: 'reject' } });
+    await sink.ready;
+    proxy.cut();
+    const accepted: Record<string, unknown>[] = [];
+    let error: unknown;
+    for (let i = 0; i < 100 && !error; i++) {
+      const batch = makeEvents(10);
+      try {
+        await sink.write(batch);
+        accepted.push(...batch);
+      } catch (err) {
+        error = err;
+      }
+    }
+    expect(error).toBeInstanceOf(SpoolFullError);
+    expect(error).toMatchObject({ code: 'SINK_SPOOL_FULL' });
+    expect(sink.stats().spooledBytes).toBeLessThanOrEqual(40_000);
+    proxy.restore();
+    await sink.flush();
+    expect((await ids()).sort()).toEqual(accepted.map((e) => e.event_id as string).sort());
+  });
+
+  it('with a full spool and onFull "wait", write() waits (backpressure) and completes once the database is back', async () => {
+    const sink = open({ spool: { maxBytes: 30_000, onFull: 'wait' } });
+    await sink.ready;
+    proxy.cut();
+    const events = makeEvents(100);
+    let resolved = 0;
+    const writes = [];
+    for (let i = 0; i < events.length; i += 10) writes.push(sink.write(events.slice(i, i + 10)).then(() => resolved++));
+    await pause(1000);
+    expect(resolved).toBeLessThan(10);
+    expect(sink.stats().spooledBytes).toBeLessThanOrEqual(30_000);
+    proxy.restore();
+    await Promise.all(writes);
+    await sink.flush();
+    expect((await ids()).sort()).toEqual(events.map((e) => e.event_id as string).sort());
+  });
+
+  it('on restart reports a torn spool tail (counted, quarantined) and delivers every intact record', async () => {
+    const first = open();
+    await first.ready;
+    proxy.cut();
+    const events = makeEvents(40);
+    await first.write(events);
+    await first.close({ timeoutMs: 200 });
+    closers.pop();
+    const seg = (await readdir(dir)).filter((n) => n.startsWith('seg-')).sort().at(-1)!;
+    await appendFile(join(dir, seg), Buffer.from([0, 0, 1, 0, 0xde, 0xad, 0xbe, 0xef, 1, 2, 3]));
+    proxy.restore();
+    const errors: Error[] = [];
+    const second = open({ onError: (e) => errors.push(e) });
+    await second.flush();
+    const s = second.stats();
+    expect(s).toMatchObject({ spoolCorruptTails: 1, spoolCorruptBytes: 11, replayed: 40, committed: 40 });
+    expect(errors.map((e) => e.message).join('\n')).toMatch(/torn record/);
+    expect((await readdir(join(dir, 'quarantine'))).length).toBe(1);
+    expect((await ids()).sort()).toEqual(events.map((e) => e.event_id as string).sort());
+  });
+});

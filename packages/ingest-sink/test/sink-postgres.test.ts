@@ -1,0 +1,110 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createSink, type Sink } from '../src/index.js';
+import { chainEvent, makeEvent, makeEvents } from './helpers/events.js';
+import { createTempDatabase } from './helpers/postgres.js';
+import { tempDir } from './helpers/tmp.js';
+
+let db: Awaited<ReturnType<typeof createTempDatabase>>;
+let dir: string;
+let cleanup: () => Promise<void>;
+const sinks: Sink[] = [];
+
+beforeEach(async () => {
+  db = await createTempDatabase();
+  ({ dir, cleanup } = await tempDir());
+});
+afterEach(async () => {
+  for (const s of sinks.splice(0)) await s.close();
+  await db.drop();
+  await cleanup();
+});
+
+let load: 'copy' | 'unnest' = 'copy';
+function open(): Sink {
+  const sink = createSink({ connection: { dialect: 'postgres', connectionString: db.url, load }, migrate: true, spool: { dir } });
+  sinks.push(sink);
+  return sink;
+}
+
+const count = async (table = 'security_audit_events') => Number((await db.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
+
+describe.each(['copy', 'unnest'] as const)('PostgreSQL sink (load: %s)', (mode) => {
+  beforeEach(() => {
+    load = mode;
+  });
+
+  it('stores hostile text byte for byte (backslashes, quotes, tabs, newlines, \\N, SQL)', async () => {
+    const sink = open();
+    const e = makeEvent({ user_agent: 'a\\b "q" \'s\' \\N ; DROP TABLE x; --', user_id: 'tab\\tuser' });
+    const line = JSON.stringify(e);
+    await sink.write({ line, meta: { container_name: '/web\tone\nline\\N', source_tag: 'swarm.audit.n\r1' } });
+    await sink.flush();
+    const { rows } = await db.query('SELECT user_agent_raw, user_id, container_name, source_tag, event_json FROM security_audit_events');
+    expect(rows).toEqual([{ user_agent_raw: e.user_agent, user_id: e.user_id, container_name: '/web\tone\nline\\N', source_tag: 'swarm.audit.n\r1', event_json: line }]);
+  });
+
+  it('commits batches; a resend adds no rows; migrate() is idempotent', async () => {
+    const sink = open();
+    await sink.migrate();
+    const events = makeEvents(2500);
+    expect(await sink.write(events)).toEqual({ accepted: 2500, rejected: 0 });
+    await sink.flush();
+    expect(await count()).toBe(2500);
+    await sink.write(events.slice(0, 1200));
+    await sink.flush();
+    expect(await count()).toBe(2500);
+    expect(sink.stats()).toMatchObject({ committed: 2500, duplicates: 1200, rejected: 0, spooledEvents: 0 });
+    const { rows } = await db.query('SELECT event_type, event_timestamp, severity, sign_count, service, event_json FROM security_audit_events WHERE event_id = $1', [events[42]!.event_id]);
+    expect(rows[0]).toMatchObject({ event_type: 'WEBAUTHN_AUTH_FAILURE', severity: 3, sign_count: '7', service: 'sink-test' });
+    expect(new Date(rows[0].event_timestamp).toISOString()).toBe(events[42]!.event_time);
+    expect(JSON.parse(rows[0].event_json)).toEqual(events[42]);
+  });
+
+  it('puts poison records into rejects (NUL, bad JSON, schema violations) while batch-mates commit', async () => {
+    const sink = open();
+    const good = makeEvents(4);
+    const items = [good[0]!, 'nul\u0000inside', good[1]!, '{"event_type":"NOPE"}', good[2]!, { line: '[1,2]', source: 'syslog:app' }, good[3]!];
+    expect(await sink.write(items)).toEqual({ accepted: 4, rejected: 3 });
+    await sink.flush();
+    expect(await count()).toBe(4);
+    const { rows } = await db.query('SELECT source, reason, raw_payload FROM security_audit_rejects ORDER BY id');
+    expect(rows.map((r) => r.raw_payload)).toEqual(['nul\ufffdinside', '{"event_type":"NOPE"}', '[1,2]']);
+    expect(rows[1].reason).toMatch(/unknown event_type/);
+    expect(rows[2]).toMatchObject({ source: 'syslog:app' });
+  });
+
+  it('rejects a different event_id on a stored (chain_id, seq) with its reason, never failing the batch', async () => {
+    const sink = open();
+    const chain = makeEvent().event_id as string;
+    const one = chainEvent(chain, 1);
+    await sink.write(one);
+    await sink.flush();
+    const forged = chainEvent(chain, 1);
+    const next = chainEvent(chain, 2);
+    const plain = makeEvent();
+    await sink.write([forged, next, plain, one]);
+    await sink.flush();
+    const ids = (await db.query('SELECT event_id::text AS id FROM security_audit_events ORDER BY id')).rows.map((r) => r.id);
+    expect(ids).toEqual([one.event_id, next.event_id, plain.event_id]);
+    const { rows } = await db.query('SELECT reason, raw_payload FROM security_audit_rejects');
+    expect(rows).toHaveLength(1);
+    expect(rows[0].reason).toContain(`chain_id=${chain} seq=1 is already held by event_id=${one.event_id}`);
+    expect(JSON.parse(rows[0].raw_payload).event_id).toBe(forged.event_id);
+    expect(sink.stats()).toMatchObject({ committed: 3, duplicates: 1, rejected: 1, chainConflicts: 1 });
+  });
+
+  it('isolates a row the database refuses although it passed validation (year 0000): it becomes a reject, its batch-mates commit', async () => {
+    const sink = createSink({ connection: { dialect: 'postgres', connectionString: db.url, load }, migrate: true, spool: { dir }, retry: { initialDelayMs: 5, maxDelayMs: 20 } });
+    sinks.push(sink);
+    const good = makeEvents(5);
+    const refused = makeEvent({ event_time: '0000-01-01T00:00:00Z' });
+    expect(await sink.write([good[0]!, good[1]!, refused, good[2]!, good[3]!, good[4]!])).toEqual({ accepted: 6, rejected: 0 });
+    await sink.flush();
+    expect(await count()).toBe(5);
+    const { rows } = await db.query('SELECT reason, raw_payload FROM security_audit_rejects');
+    expect(rows).toHaveLength(1);
+    expect(rows[0].reason).toMatch(/^DB_REFUSED: postgres: .*out of range/);
+    expect(JSON.parse(rows[0].raw_payload).event_id).toBe(refused.event_id);
+    expect(sink.stats()).toMatchObject({ committed: 5, rejected: 1 });
+  });
+});

@@ -1,0 +1,137 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createSink, type Sink } from '../src/index.js';
+import { chainEvent, makeEvent, makeEvents } from './helpers/events.js';
+import { tempDir } from './helpers/tmp.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+const sinks: Sink[] = [];
+
+beforeEach(async () => {
+  ({ dir, cleanup } = await tempDir());
+});
+afterEach(async () => {
+  for (const s of sinks.splice(0)) await s.close();
+  await cleanup();
+});
+
+function open(worker = true, extra: Parameters<typeof createSink>[0] & object = {}): Sink {
+  const sink = createSink({ connection: { dialect: 'sqlite', filename: join(dir, 'audit.db'), worker }, ...extra });
+  sinks.push(sink);
+  return sink;
+}
+
+function db() {
+  return new Database(join(dir, 'audit.db'), { readonly: true });
+}
+
+describe.each([true, false])('SQLite sink (worker thread: %s)', (worker) => {
+  it('commits batches; resending the same events adds no rows and counts duplicates', async () => {
+    const sink = open(worker);
+    const events = makeEvents(250);
+    const receipt = await sink.write(events);
+    expect(receipt).toEqual({ accepted: 250, rejected: 0 });
+    await sink.flush();
+    await sink.write(events.slice(0, 100).map((e) => JSON.stringify(e)));
+    await sink.flush();
+    const d = db();
+    expect(d.prepare('SELECT count(*) AS n FROM security_audit_events').get()).toEqual({ n: 250 });
+    const row = d.prepare('SELECT event_id, event_type, user_id, client_ip, sign_count, event_json FROM security_audit_events WHERE event_id = ?').get(events[7]!.event_id) as Record<string, unknown>;
+    expect(row).toMatchObject({ event_type: 'WEBAUTHN_AUTH_FAILURE', user_id: 'user-1', client_ip: '192.0.2.10', sign_count: 7 });
+    expect(JSON.parse(row.event_json as string)).toEqual(events[7]);
+    expect(d.pragma('journal_mode', { simple: true })).toBe('wal');
+    d.close();
+    const s = sink.stats();
+    expect(s).toMatchObject({ received: 350, committed: 250, duplicates: 100, rejected: 0, spooledEvents: 0, spooledBytes: 0 });
+  });
+
+  it('puts a poison record into rejects with its reason and raw payload while its batch-mates commit', async () => {
+    const sink = open(worker);
+    const good = makeEvents(3);
+    const poison = '{"event_type":"WEBAUTHN_AUTH_FAILURE","user_id":"x\\u001b[31m; DROP TABLE security_audit_events;--"}';
+    const receipt = await sink.write([JSON.stringify(good[0]), poison, good[1]!, { line: 'not json \n at all', source: 'forward:swarm.audit.n1' }, good[2]!]);
+    expect(receipt).toEqual({ accepted: 3, rejected: 2 });
+    await sink.flush();
+    const d = db();
+    expect(d.prepare('SELECT count(*) AS n FROM security_audit_events').get()).toEqual({ n: 3 });
+    const rejects = d.prepare('SELECT source, reason, raw_payload, received_at FROM security_audit_rejects ORDER BY id').all() as Record<string, string>[];
+    d.close();
+    expect(rejects).toHaveLength(2);
+    expect(rejects[0]).toMatchObject({ source: 'direct', raw_payload: poison });
+    expect(JSON.parse(rejects[0]!.reason as string)).toEqual(expect.arrayContaining([expect.objectContaining({ path: 'event_id' })]));
+    expect(rejects[1]).toMatchObject({ source: 'forward:swarm.audit.n1', raw_payload: 'not json \n at all' });
+    expect(rejects[1]!.reason).toMatch(/not valid JSON/);
+    expect(rejects[0]!.received_at).toBeTruthy();
+    expect(rejects[0]!.received_at).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(sink.stats()).toMatchObject({ committed: 3, rejected: 2 });
+  });
+
+  it('sends a different event_id on a taken (chain_id, seq) to rejects, in the same batch and across batches', async () => {
+    const sink = open(worker);
+    const chain = makeEvent().event_id as string;
+    const first = chainEvent(chain, 1);
+    const second = chainEvent(chain, 2);
+    await sink.write([first, second]);
+    await sink.flush();
+    const forgedLater = chainEvent(chain, 2);
+    const a = chainEvent(chain, 3);
+    const forgedSameBatch = chainEvent(chain, 3);
+    const receipt = await sink.write([forgedLater, a, forgedSameBatch, first]);
+    expect(receipt).toEqual({ accepted: 4, rejected: 0 });
+    await sink.flush();
+    const d = db();
+    const ids = (d.prepare('SELECT event_id FROM security_audit_events ORDER BY seq').all() as { event_id: string }[]).map((r) => r.event_id);
+    const rejects = d.prepare('SELECT reason, raw_payload FROM security_audit_rejects ORDER BY id').all() as { reason: string; raw_payload: string }[];
+    d.close();
+    expect(ids).toEqual([first.event_id, second.event_id, a.event_id]);
+    expect(rejects).toHaveLength(2);
+    const reasons = rejects.map((r) => r.reason).join('\n');
+    expect(reasons).toContain(`seq=2 is already held by event_id=${second.event_id}`);
+    expect(reasons).toContain(`seq=3 is already held by event_id=${a.event_id};`);
+    expect(rejects.map((r) => JSON.parse(r.raw_payload).event_id).sort()).toEqual([forgedLater.event_id, forgedSameBatch.event_id].sort());
+    expect(sink.stats()).toMatchObject({ committed: 3, duplicates: 1, rejected: 2, chainConflicts: 2 });
+  });
+});
+
+describe('SQLite sink: hostile input', () => {
+  it('stores hostile strings intact or as rejects, never breaking the batch', async () => {
+    const sink = open();
+    const ansi = makeEvent({ user_agent: 'Mozilla\u001b[2J\r\nX-Injected: 1' });
+    const lone = '{"event_type":"WEBAUTHN_AUTH_FAILURE","user_id":"\ud800"}';
+    const nul = 'abc\u0000def';
+    const huge = 'x'.repeat(9 * 1024 * 1024);
+    const withMeta = { line: JSON.stringify(makeEvent()), meta: { source_tag: 't'.repeat(1000), container_name: '/web\u0000x' }, source: 'syslog' };
+    const r = await sink.write([ansi, lone, nul, huge, withMeta]);
+    expect(r).toEqual({ accepted: 2, rejected: 3 });
+    await sink.flush();
+    const d = db();
+    const rejects = d.prepare('SELECT reason, raw_payload FROM security_audit_rejects ORDER BY id').all() as { reason: string; raw_payload: string }[];
+    const tagged = d.prepare('SELECT source_tag, container_name FROM security_audit_events WHERE event_id = ?').get(JSON.parse(withMeta.line).event_id) as Record<string, string>;
+    const stored = d.prepare('SELECT user_agent_raw FROM security_audit_events WHERE event_id = ?').get(ansi.event_id) as Record<string, string>;
+    d.close();
+    expect(rejects[0]!.raw_payload).toBe('{"event_type":"WEBAUTHN_AUTH_FAILURE","user_id":"\ufffd"}');
+    expect(rejects[1]!.raw_payload).toBe('abc\ufffddef');
+    expect(rejects[2]!.reason).toMatch(/exceeds the limit/);
+    expect(rejects[2]!.raw_payload).toHaveLength(1024 * 1024);
+    expect(tagged.source_tag).toHaveLength(256);
+    expect(tagged.container_name).toBe('/web\ufffdx');
+    expect(stored.user_agent_raw).not.toContain('\u001b');
+  });
+
+  it('refuses items that are not events, lines or wrapped lines with a typed error', async () => {
+    const sink = open();
+    await expect(sink.write([42 as never])).rejects.toMatchObject({ code: 'SINK_BAD_ITEM' });
+    await expect(sink.write(null as never)).rejects.toMatchObject({ code: 'SINK_BAD_ITEM' });
+    expect(sink.stats().received).toBe(0);
+  });
+
+  it('migrate() is idempotent and write() after close() fails with SINK_CLOSED', async () => {
+    const sink = open();
+    await sink.migrate();
+    await sink.migrate();
+    await sink.close();
+    await expect(sink.write(makeEvent())).rejects.toMatchObject({ code: 'SINK_CLOSED' });
+  });
+});
