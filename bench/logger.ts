@@ -109,7 +109,11 @@ const results = live.map((l) => ({
 
 console.log(`node ${process.version}, ${ROUNDS} interleaved rounds of ${perRound} events per case (median round), destination ${DEST}, pino ${pino.version}`);
 console.log(`load average before: ${loadBefore}, after: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (${os.cpus().length} CPUs)`);
-console.log('case                         mode    events/s   us/event   time vs raw pino (same mode, median of per-round ratios)');
+// Issue 3 targets: unsigned within 1.5x of raw pino's time per event, signed within 3x.
+const target = (c: Case) => (c.name === 'raw pino' ? undefined : c.name === 'audit unsigned' ? 1.5 : 3);
+console.log('case                         mode    events/s   us/event   vs raw pino (same mode, median of per-round ratios)');
 for (const { c, perEvent, ratio } of results) {
-  console.log(`${c.name.padEnd(28)} ${c.mode.padEnd(6)} ${(1 / perEvent).toFixed(0).padStart(10)} ${(perEvent * 1e6).toFixed(2).padStart(10)}   ${ratio.toFixed(2)}x`);
+  const t = target(c);
+  const verdict = t === undefined ? '' : `   target <= ${t.toFixed(1)}x: ${ratio <= t ? 'met' : 'MISSED'}`;
+  console.log(`${c.name.padEnd(28)} ${c.mode.padEnd(6)} ${(1 / perEvent).toFixed(0).padStart(10)} ${(perEvent * 1e6).toFixed(2).padStart(10)}   ${ratio.toFixed(2)}x${verdict}`);
 }

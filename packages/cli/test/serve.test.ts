@@ -7,7 +7,9 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/main.js';
 import { tempDir } from '../../ingest-sink/test/receivers/helpers/real-sink.js';
-import { spawnServe } from '../../ingest-sink/test/receivers/helpers/serve-process.js';
+import { killAllServe, spawnServe } from '../../ingest-sink/test/receivers/helpers/serve-process.js';
+import { makeTestCerts } from '../../ingest-sink/test/receivers/helpers/tls-certs.js';
+import { connect } from 'node:net';
 
 /** A valid failure event; `i` only makes the user distinct. */
 const event = (i: number): Record<string, unknown> =>
@@ -32,7 +34,10 @@ describe('audit-trail serve', () => {
   beforeAll(() => {
     tmp = tempDir('at-serve-');
   });
-  afterAll(() => tmp.remove());
+  afterAll(() => {
+    killAllServe();
+    tmp.remove();
+  });
 
   it('prints usage and refuses bad settings with exit 2', async () => {
     expect((await run(['serve', '--help'])).out).toContain('--shared-key-file');
@@ -85,5 +90,37 @@ describe('audit-trail serve', () => {
     expect(msgs).toContain('forward receiver listening');
     expect(msgs).toContain('shutdown complete');
     expect(JSON.stringify(server.lines)).not.toContain('secret-key');
+  });
+
+  it('serves forward over TLS and syslog from flags and environment, logging JSON', async () => {
+    const certs = makeTestCerts(tmp.dir);
+    writeFileSync(join(tmp.dir, 'srv.crt'), certs.serverCert);
+    writeFileSync(join(tmp.dir, 'srv.key'), certs.serverKey);
+    const db = join(tmp.dir, 'tls.db');
+    const server = await spawnServe(['--db', `sqlite:${db}`, '--forward', '127.0.0.1:0', '--tls-cert', join(tmp.dir, 'srv.crt'), '--tls-key', join(tmp.dir, 'srv.key'), '--health', 'off'], {
+      AUDIT_TRAIL_SYSLOG: '127.0.0.1:0',
+    });
+    const client = new FluentClient('svc', {
+      ack: { ackTimeout: 20_000 },
+      socket: { host: '127.0.0.1', port: server.started.forward.port, disableReconnect: true, tls: { ca: certs.ca } },
+    });
+    await client.connect();
+    const events = Array.from({ length: 5 }, (_, i) => event(i));
+    await Promise.all(events.map((e) => client.emit('audit', e)));
+    await client.disconnect();
+    const viaSyslog = event(100);
+    await new Promise<void>((resolve, reject) => {
+      const s = connect(server.started.syslog!.port, '127.0.0.1', () => s.end(`<14>1 - host webauthn-api - - - ${JSON.stringify(viaSyslog)}\n`, () => resolve()));
+      s.on('error', reject);
+    });
+    // No wait: SIGTERM lets open syslog connections deliver what they sent before the sink is flushed.
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    const conn = new Database(db, { readonly: true });
+    const ids = new Set((conn.prepare('SELECT event_id FROM security_audit_events').all() as { event_id: string }[]).map((r) => r.event_id));
+    conn.close();
+    for (const e of [...events, viaSyslog]) expect(ids.has(e.event_id as string)).toBe(true);
+    expect(server.lines.find((l) => l.msg === 'forward receiver listening')).toMatchObject({ level: 'info', tls: true });
+    expect(server.lines.every((l) => typeof l.time === 'string' && typeof l.level === 'string')).toBe(true);
   });
 });

@@ -29,7 +29,7 @@ export interface AggregatorOptions {
   tagTemplate?: string;
   /**
    * Most events the sink may hold durable but not yet committed before the
-   * forward receiver stops reading (default 20 000): keeps memory bounded
+   * forward receiver stops reading (default 100 000): keeps memory bounded
    * when the database is slower than the senders. Needs `sink.stats()`.
    */
   maxBacklog?: number;
@@ -66,12 +66,12 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
     },
     counters.forward,
   );
-  const maxBacklog = options.maxBacklog ?? 20_000;
+  const maxBacklog = options.maxBacklog ?? 100_000;
   const backlog = (): number => (sink.stats ? ((sink.stats() as { spooledEvents?: number }).spooledEvents ?? 0) : 0);
   const admission = (): Promise<void> | undefined => {
     if (backlog() <= maxBacklog) return undefined;
     return (async () => {
-      while (backlog() > maxBacklog) await new Promise((r) => setTimeout(r, 5));
+      while (backlog() > maxBacklog) await new Promise((r) => setTimeout(r, 2));
     })();
   };
   const started: { forward?: ForwardServer; syslog?: SyslogServer; health?: HealthServer } = {};

@@ -6,7 +6,7 @@ import { makeEvent } from './helpers/events.js';
 import { entry, fixext8Time, fluentBitCompressed } from './helpers/frames.js';
 import { freePort } from './helpers/rsyslog.js';
 import { tempDir } from './helpers/real-sink.js';
-import { spawnServe, type ServeProcess } from './helpers/serve-process.js';
+import { killAllServe, spawnServe, type ServeProcess } from './helpers/serve-process.js';
 
 /**
  * An out_forward-like sender: one chunk (request) at a time per connection,
@@ -59,7 +59,10 @@ describe('crash: SIGKILL of the aggregator while clients send with ack', () => {
   beforeAll(() => {
     tmp = tempDir();
   });
-  afterAll(() => tmp.remove());
+  afterAll(() => {
+    killAllServe();
+    tmp.remove();
+  });
 
   it('keeps every acked event exactly once, and resent unacked events are not duplicated', async () => {
     const port = await freePort();

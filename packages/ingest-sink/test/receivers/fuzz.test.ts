@@ -46,10 +46,11 @@ describe('fuzz: mutated forward frames', () => {
     const base = seeds();
     const sink = new CountingSink();
     const total = newCounters();
+    const budget = { used: 0 };
     let frames = 0;
     for (let i = 0; i < 100_000; i++) {
       const frame = mutate(base[i % base.length]!, rand, base[(i * 7) % base.length]!);
-      const { conn, counters, normalizer } = fakeConnection(sink, { limits: { maxRequestBytes: 1 << 20, maxDecompressedBytes: 1 << 20, maxEntries: 1000 } });
+      const { conn, counters, normalizer } = fakeConnection(sink, { budget, limits: { maxRequestBytes: 1 << 20, maxDecompressedBytes: 1 << 20, maxEntries: 1000 } });
       // Split some frames at a random point: partial TCP reads.
       if (i % 3 === 0 && frame.length > 1) {
         const at = 1 + Math.floor(rand() * (frame.length - 1));
@@ -62,7 +63,7 @@ describe('fuzz: mutated forward frames', () => {
       frames++;
       // Each frame produced at least one outcome: a request, heartbeat, ignored value, or a bad frame.
       const outcomes = counters.requests + counters.heartbeats + counters.ignoredValues + counters.badFrames;
-      if ((frame.length > 0 && outcomes < 1) || !accounted(counters) || normalizer.partials.size > 100) {
+      if ((frame.length > 0 && outcomes < 1) || budget.used !== 0 || !accounted(counters) || normalizer.partials.size > 100) {
         throw new Error(`frame ${i} unaccounted: ${frame.toString('hex').slice(0, 200)} ${JSON.stringify(counters)}`);
       }
       for (const [k, v] of Object.entries(counters)) if (typeof v === 'number') { const t = total as unknown as Record<string, number>; t[k] = (t[k] ?? 0) + v; }

@@ -52,10 +52,12 @@ describe('forward handshake (HELO/PING/PONG, spec v1)', () => {
 
   it('refuses a wrong shared key with PONG false and closes without reading data', async () => {
     const sink = new RecordingSink();
-    const { conn, transport, counters, logs } = fakeConnection(sink, { security });
+    const budget = { used: 0 };
+    const { conn, transport, counters, logs } = fakeConnection(sink, { security, budget });
     const [helo] = transport.messages() as [Helo];
     conn.feed(Buffer.concat([ping(helo, 'wrong').bytes, dockerMessage('t', 1, dockerRecord(makeLine(1)), 'c')]));
     await conn.drain();
+    expect(budget.used).toBe(0);
     expect(transport.messages()[1]).toEqual(['PONG', false, 'shared_key mismatch', '', '']);
     expect(transport.ended).toBe(true);
     expect(sink.items).toHaveLength(0);

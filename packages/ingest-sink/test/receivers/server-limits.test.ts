@@ -62,4 +62,17 @@ describe('forward server: connection limits, idle timeout, keepalive, graceful c
     expect(c.received.toString('latin1')).toContain('once');
     await own.close();
   });
+
+  it('refuses to start when the UDP heartbeat port is taken (explicit port), and leaves the TCP port free', async () => {
+    const { createSocket } = await import('node:dgram');
+    const { freePort } = await import('./helpers/rsyslog.js');
+    const port = await freePort();
+    const holder = createSocket('udp4');
+    await new Promise<void>((r) => holder.bind(port, '127.0.0.1', () => r()));
+    await expect(startAggregator({ sink, forward: { port } })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    holder.close();
+    const retry = await startAggregator({ sink, forward: { port } });
+    expect(retry.forward.port).toBe(port);
+    await retry.close();
+  });
 });

@@ -12,6 +12,7 @@ import type { ForwardLimits } from './options.js';
 import { decodePackedEntries, decodeRequest, encodeAck, type ForwardEntry, type ForwardOptions } from './request.js';
 
 const gunzipAsync = promisify(gunzip);
+const INITIAL_BUFFER = 64 * 1024;
 
 /** The byte pipe under a connection: a net/tls socket in production, a recorder in tests and fuzzing. */
 export interface ConnectionTransport {
@@ -53,7 +54,13 @@ export interface ConnectionContext {
  * connection with a logged reason, a counted code and no ack.
  */
 export class ForwardConnection {
-  private chunks: Buffer[] = [];
+  /**
+   * Bytes received and not yet consumed, at the start of a buffer that grows
+   * by doubling: a request arriving in many small reads is copied O(n) times
+   * in total, not once per read. Nothing decoded keeps a view into it
+   * (ack ids, compressed payloads and bin values are copied out).
+   */
+  private acc: Buffer = Buffer.alloc(0);
   private buffered = 0;
   private need = 1;
   /** Resumable scan of the request being received (no rescans from its start on every read). */
@@ -107,38 +114,58 @@ export class ForwardConnection {
     }
     this.ctx.counters.bytes += data.length;
     if (!this.reserve(data.length)) return;
-    this.chunks.push(data);
-    this.buffered += data.length;
+    this.append(data);
     if (this.buffered < this.need) return;
-    const buf = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
-    this.chunks = [];
-    this.release(this.buffered);
-    this.buffered = 0;
-    this.need = 1;
+    const buf = this.acc;
+    const len = this.buffered;
     let pos = 0;
     try {
-      while (pos < buf.length && !this.closed) {
-        const end = scanValue(buf, pos, buf.length, this.scan);
+      while (pos < len && !this.closed) {
+        const end = scanValue(buf, pos, len, this.scan);
         if (end < 0) {
           if (-end > this.ctx.limits.maxRequestBytes) {
             throw new ReceiverError('REQUEST_TOO_LARGE', `request needs at least ${-end} bytes; the limit is ${this.ctx.limits.maxRequestBytes}`);
           }
           this.need = -end;
-          const rest = buf.subarray(pos);
-          this.chunks.push(rest);
-          this.buffered = rest.length;
-          this.reserve(rest.length, true);
-          return;
+          break;
         }
         if (end - pos > this.ctx.limits.maxRequestBytes) {
           throw new ReceiverError('REQUEST_TOO_LARGE', `request is ${end - pos} bytes; the limit is ${this.ctx.limits.maxRequestBytes}`);
         }
+        this.need = 1;
         this.handleValue(buf, pos, end, end - pos);
         pos = end;
       }
     } catch (err) {
       this.fail(err);
+      return;
     }
+    if (this.closed) {
+      // Closed while handling a value (failed handshake): nothing more will be read.
+      this.release(this.buffered);
+      this.buffered = 0;
+      return;
+    }
+    // Move the unconsumed tail (an incomplete request) to the front.
+    this.release(pos);
+    if (pos >= len) {
+      this.buffered = 0;
+      if (this.acc.length > 4 * INITIAL_BUFFER) this.acc = Buffer.allocUnsafe(INITIAL_BUFFER);
+    } else if (pos > 0) {
+      this.acc.copyWithin(0, pos, len);
+      this.buffered = len - pos;
+    }
+  }
+
+  private append(data: Buffer): void {
+    const needed = this.buffered + data.length;
+    if (needed > this.acc.length) {
+      const grown = Buffer.allocUnsafe(Math.max(needed, this.acc.length * 2, INITIAL_BUFFER));
+      this.acc.copy(grown, 0, 0, this.buffered);
+      this.acc = grown;
+    }
+    data.copy(this.acc, this.buffered);
+    this.buffered = needed;
   }
 
   /** Stops reading; in-flight requests still finish and are acked. */
@@ -150,7 +177,6 @@ export class ForwardConnection {
       this.ctx.log({ level: 'warn', msg: 'forward connection closed mid-request', peer: this.ctx.peer, code: 'REQUEST_TRUNCATED', bytes: this.buffered });
     }
     this.state = 'closed';
-    this.chunks = [];
     this.release(this.buffered);
     this.buffered = 0;
     void this.tail.then(() => this.transport.end());
@@ -210,7 +236,8 @@ export class ForwardConnection {
     if (c !== undefined && c !== 'text') {
       if (c !== 'gzip') throw new ReceiverError('BAD_COMPRESSION', `compression "${c.slice(0, 16)}" is not supported (gzip only)`);
       try {
-        bytes = await gunzipAsync(packed, { maxOutputLength: this.ctx.limits.maxDecompressedBytes });
+        // The payload is a view into the receive buffer, which is reused: zlib gets a copy.
+        bytes = await gunzipAsync(Buffer.from(packed), { maxOutputLength: this.ctx.limits.maxDecompressedBytes });
       } catch (err) {
         if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
           throw new ReceiverError('DECOMPRESSED_TOO_LARGE', `decompressed payload exceeds ${this.ctx.limits.maxDecompressedBytes} bytes`);
@@ -295,7 +322,6 @@ export class ForwardConnection {
     if (e.code !== 'SINK_FAILED') countBadFrame(this.ctx.counters, e.code);
     this.ctx.log({ level: 'warn', msg: 'closing forward connection', peer: this.ctx.peer, code: e.code, reason: e.message });
     this.state = 'closed';
-    this.chunks = [];
     this.release(this.buffered);
     this.buffered = 0;
     this.transport.end();

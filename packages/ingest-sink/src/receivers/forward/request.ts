@@ -143,7 +143,8 @@ function readOptions(r: MsgpackReader): ForwardOptions {
       case 'chunk':
         if (typeof value !== 'string' && !(value instanceof Uint8Array)) throw new ReceiverError('BAD_REQUEST', 'chunk is not a string');
         options.chunk = typeof value === 'string' ? value : Buffer.from(value).toString('latin1');
-        options.chunkRaw = r.buf.subarray(start, r.pos);
+        // Copied: the receive buffer is reused before the ack is written.
+        options.chunkRaw = Buffer.from(r.buf.subarray(start, r.pos));
         break;
       case 'size':
         if (typeof value === 'number') options.size = value;

@@ -1,9 +1,9 @@
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import type { ReceiverCounters } from '../counters.js';
 import type { EventSink, ReceiverLog } from '../types.js';
 import type { RecordNormalizer } from '../../normalize/record.js';
+import { listenTcpAndUdp } from '../listen.js';
 import { ForwardConnection } from './connection.js';
 import { DEFAULT_FORWARD_LIMITS, type ForwardServerOptions } from './options.js';
 
@@ -105,30 +105,16 @@ export async function startForwardServer(options: ForwardServerOptions, deps: Fo
     server = createNetServer(onSocket);
   }
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-
-  let udp: UdpSocket | undefined;
-  if (options.udpHeartbeat ?? true) {
-    udp = createSocket(host.includes(':') ? 'udp6' : 'udp4');
-    udp.on('message', (_msg, rinfo) => {
+  const bound = await listenTcpAndUdp(server, host, options.port ?? 0, options.udpHeartbeat ?? true);
+  const port = bound.port;
+  const udp = bound.udp;
+  if (udp) {
+    const u = udp;
+    u.on('message', (_msg, rinfo) => {
       counters.heartbeats++;
-      udp!.send(Buffer.from([0]), rinfo.port, rinfo.address);
+      u.send(Buffer.from([0]), rinfo.port, rinfo.address);
     });
-    udp.on('error', (err) => log({ level: 'warn', msg: 'UDP heartbeat socket error', error: err.message }));
-    await new Promise<void>((resolve, reject) => {
-      udp!.once('error', reject);
-      udp!.bind(port, host, () => {
-        udp!.off('error', reject);
-        resolve();
-      });
-    });
+    u.on('error', (err) => log({ level: 'warn', msg: 'UDP heartbeat socket error', error: err.message }));
   }
 
   return {

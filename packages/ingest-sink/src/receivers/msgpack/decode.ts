@@ -141,7 +141,8 @@ export class MsgpackReader {
     this.need(n);
     this.pos += n;
     if (this.binAsString) return this.utf8(this.pos - n, this.pos);
-    return this.buf.subarray(this.pos - n, this.pos);
+    // A copy, not a view: callers may reuse the buffer being decoded.
+    return Buffer.from(this.buf.subarray(this.pos - n, this.pos));
   }
 
   private readExt(n: number): EventTime | ExtValue {
@@ -150,7 +151,7 @@ export class MsgpackReader {
     const p = this.pos + 1;
     this.pos = p + n;
     if (type === 0 && n === 8) return new EventTime(this.buf.readUInt32BE(p), this.buf.readUInt32BE(p + 4));
-    return new ExtValue(type, this.buf.subarray(p, p + n));
+    return new ExtValue(type, Buffer.from(this.buf.subarray(p, p + n)));
   }
 
   private readArray(n: number, depth: number): unknown[] {

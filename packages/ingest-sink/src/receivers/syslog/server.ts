@@ -1,6 +1,7 @@
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
+import type { Socket as UdpSocket } from 'node:dgram';
+import { createServer, type Socket } from 'node:net';
 import { classifyLine } from '../../normalize/classify-line.js';
+import { listenTcpAndUdp } from '../listen.js';
 import { countBadFrame, type ReceiverCounters } from '../counters.js';
 import { ReceiverError } from '../errors.js';
 import type { EventSink, ReceiverLog, SinkItem } from '../types.js';
@@ -133,13 +134,9 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
       counters.activeConnections--;
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    tcp.once('error', reject);
-    tcp.listen(options.port ?? 0, host, () => resolve());
-  });
-  const port = (tcp.address() as AddressInfo).port;
-
-  const udp: UdpSocket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+  const bound = await listenTcpAndUdp(tcp, host, options.port ?? 0, true);
+  const port = bound.port;
+  const udp: UdpSocket = bound.udp!;
   let pending: Buffer[] = [];
   udp.on('message', (msg) => {
     counters.bytes += msg.length;
@@ -161,22 +158,19 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
     while (end > 0 && (msg[end - 1] === 0x0a || msg[end - 1] === 0x00)) end--;
     pending.push(msg.subarray(0, end));
   });
-  await new Promise<void>((resolve, reject) => {
-    udp.once('error', reject);
-    udp.bind(port, host, () => resolve());
-  });
-
   return {
     address: { host, port },
     async close() {
+      // Stop accepting; let open connections deliver what they already sent
+      // (read until the peer's FIN, at most 2 s), then wait for those writes.
       const closed = new Promise<void>((resolve) => tcp.close(() => resolve()));
       udp.close();
       for (const s of sockets) s.end();
       setTimeout(() => {
         for (const s of sockets) s.destroy();
       }, 2_000).unref();
-      await Promise.allSettled([...writes]);
       await closed;
+      await Promise.allSettled([...writes]);
     },
   };
 }

@@ -13,6 +13,14 @@ export interface ServeProcess {
   exited: Promise<number | string>;
 }
 
+const running = new Set<ChildProcess>();
+
+/** Kills every serve process still running (afterAll of a failed test). */
+export function killAllServe(): void {
+  for (const c of running) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  running.clear();
+}
+
 /** Starts `audit-trail serve ARGS` from the TypeScript sources (tsx) and waits for its "aggregator started" log line. */
 export async function spawnServe(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', '--conditions', '@audit-trail/source', join(ROOT, 'packages/cli/src/bin.ts'), 'serve', ...args], {
@@ -20,6 +28,8 @@ export async function spawnServe(args: string[], env: NodeJS.ProcessEnv = {}): P
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.on('exit', () => running.delete(child));
   const lines: Record<string, unknown>[] = [];
   let raw = '';
   const exited = new Promise<number | string>((resolve) => child.on('exit', (code, sig) => resolve(code ?? sig ?? -1)));
