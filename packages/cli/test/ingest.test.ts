@@ -1,25 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../src/main.js';
+import { runCli } from './support/run-cli.js';
 import { makeEvents } from '../../ingest-sink/test/helpers/events.js';
 import { createTempDatabase } from '../../ingest-sink/test/helpers/postgres.js';
 import { tempDir } from '../../ingest-sink/test/helpers/tmp.js';
-
-async function run(argv: string[], opts: { env?: NodeJS.ProcessEnv; stdin?: string; tty?: boolean } = {}) {
-  const stdout = new PassThrough();
-  const stderr = Object.assign(new PassThrough(), { isTTY: opts.tty ?? false });
-  const stdin = new PassThrough();
-  stdin.end(opts.stdin ?? '');
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await main(argv, { stdin, stdout, stderr, env: opts.env ?? {} });
-  return { code, out, err };
-}
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -33,7 +19,7 @@ describe('audit-trail ingest', () => {
     const lines = [...events.map((e) => JSON.stringify(e)), JSON.stringify(events[0]), '', 'garbage line', '{"event_type":"WEBAUTHN_AUTH_FAILURE"}'];
     writeFileSync(file, lines.join('\r\n') + '\n');
     const db = join(dir, 'a.db');
-    const r = await run(['ingest', '--db', `sqlite:${db}`, file]);
+    const r = await runCli(['ingest', '--db', `sqlite:${db}`, file]);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toBe(`sqlite:${db}: read 33, committed 30, duplicates 1, rejected 2\n`);
@@ -41,7 +27,7 @@ describe('audit-trail ingest', () => {
     expect(d.prepare('SELECT count(*) AS n FROM security_audit_events').get()).toEqual({ n: 30 });
     expect(d.prepare('SELECT DISTINCT source FROM security_audit_rejects').all()).toEqual([{ source: `file:${file}` }]);
     d.close();
-    const again = await run(['ingest', '--db', `sqlite:${db}`, file]);
+    const again = await runCli(['ingest', '--db', `sqlite:${db}`, file]);
     expect(again.out).toContain('committed 0, duplicates 31, rejected 2');
   });
 
@@ -49,7 +35,7 @@ describe('audit-trail ingest', () => {
     const pg = await createTempDatabase('at_cli');
     try {
       const events = makeEvents(2500);
-      const r = await run(['ingest', '--spool', join(dir, 'spool'), '-'], { env: { AUDIT_TRAIL_DB_URL: pg.url }, stdin: events.map((e) => JSON.stringify(e)).join('\n'), tty: true });
+      const r = await runCli(['ingest', '--spool', join(dir, 'spool'), '-'], { env: { AUDIT_TRAIL_DB_URL: pg.url }, stdin: events.map((e) => JSON.stringify(e)).join('\n'), tty: true });
       expect(r.code).toBe(0);
       expect(r.out).toContain('read 2500, committed 2500, duplicates 0, rejected 0');
       expect(r.err).toMatch(/\r\x1b\[Kread 2500 {2}committed 2500/);
@@ -65,12 +51,12 @@ describe('audit-trail ingest', () => {
       const file = join(dir, 'a.ndjson');
       writeFileSync(file, makeEvents(10).map((e) => JSON.stringify(e)).join('\n'));
       const spool = join(dir, 'spool');
-      await run(['migrate', '--db', pg.url]);
-      const down = await run(['ingest', '--db', 'postgres://postgres:pw@127.0.0.1:1/x', '--no-migrate', '--spool', spool, '--timeout', '0.5', file]);
+      await runCli(['migrate', '--db', pg.url]);
+      const down = await runCli(['ingest', '--db', 'postgres://postgres:pw@127.0.0.1:1/x', '--no-migrate', '--spool', spool, '--timeout', '0.5', file]);
       expect(down.code).toBe(1);
       expect(down.err).toContain('10 events are still spooled');
       expect(down.out + down.err).not.toContain(':pw@');
-      const up = await run(['ingest', '--db', pg.url, '--spool', spool], { stdin: '' });
+      const up = await runCli(['ingest', '--db', pg.url, '--spool', spool], { stdin: '' });
       expect(up.code).toBe(0);
       expect(up.out).toContain('committed 10');
       expect(up.out).toContain('replayed from spool 10');
@@ -80,6 +66,6 @@ describe('audit-trail ingest', () => {
   });
 
   it('reports usage mistakes with exit 2', async () => {
-    expect(await run(['ingest', '--batch', 'zero'])).toMatchObject({ code: 2, err: expect.stringContaining('--batch must be a positive number') });
+    expect(await runCli(['ingest', '--batch', 'zero'])).toMatchObject({ code: 2, err: expect.stringContaining('--batch must be a positive number') });
   });
 });

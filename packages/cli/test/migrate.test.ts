@@ -1,22 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../src/main.js';
+import { runCli } from './support/run-cli.js';
 import { createTempDatabase } from '../../ingest-sink/test/helpers/postgres.js';
 import { tempDir } from '../../ingest-sink/test/helpers/tmp.js';
-
-async function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await main(argv, { stdin: new PassThrough(), stdout, stderr, env });
-  return { code, out, err };
-}
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -27,7 +15,7 @@ describe('audit-trail migrate', () => {
   it('creates the SQLite tables and indexes, and is idempotent', async () => {
     const file = join(dir, 'a.db');
     for (let i = 0; i < 2; i++) {
-      const r = await run(['migrate', '--db', `sqlite:${file}`]);
+      const r = await runCli(['migrate', '--db', `sqlite:${file}`]);
       expect(r).toMatchObject({ code: 0, err: '' });
       expect(r.out).toMatch(/^migrated sqlite:.*a\.db \(sqlite, \d+ statements, idempotent\)\n$/);
     }
@@ -43,11 +31,11 @@ describe('audit-trail migrate', () => {
       const pwFile = join(dir, 'pw');
       writeFileSync(pwFile, 's3cr3t-P@ss\n');
       const url = pg.url.replace('postgres@', 'postgres:placeholder@');
-      const r = await run(['migrate'], { AUDIT_TRAIL_DB_URL: url, AUDIT_TRAIL_DB_PASSWORD_FILE: pwFile });
+      const r = await runCli(['migrate'], { env: { AUDIT_TRAIL_DB_URL: url, AUDIT_TRAIL_DB_PASSWORD_FILE: pwFile } });
       expect(r.code).toBe(0);
       expect(r.out + r.err).not.toContain('s3cr3t');
       expect(r.out).toContain('postgres://postgres:***@');
-      const again = await run(['migrate', '--db', pg.url]);
+      const again = await runCli(['migrate', '--db', pg.url]);
       expect(again.code).toBe(0);
       const { rows } = await pg.query("SELECT indexname FROM pg_indexes WHERE tablename = 'security_audit_events' ORDER BY indexname");
       expect(rows.map((x) => x.indexname)).toContain('ux_security_audit_events_event_id');
@@ -57,20 +45,20 @@ describe('audit-trail migrate', () => {
   });
 
   it('prints the DDL of the dialect with --print (Babelfish without IGNORE_DUP_KEY)', async () => {
-    const sqlServer = await run(['migrate', '--print', '--db', 'mssql://sa@localhost:1433/audit?babelfish=false']);
+    const sqlServer = await runCli(['migrate', '--print', '--db', 'mssql://sa@localhost:1433/audit?babelfish=false']);
     expect(sqlServer.code).toBe(0);
     expect(sqlServer.out).toContain('IGNORE_DUP_KEY = ON');
-    const babelfish = await run(['migrate', '--print', '--db', 'mssql://sa@localhost:1433/audit?babelfish=true']);
+    const babelfish = await runCli(['migrate', '--print', '--db', 'mssql://sa@localhost:1433/audit?babelfish=true']);
     expect(babelfish.out).toContain('CREATE TABLE dbo.security_audit_events');
     expect(babelfish.out).not.toContain('IGNORE_DUP_KEY');
   });
 
   it('fails clearly on bad URLs, unknown options and unreachable servers', async () => {
-    expect(await run(['migrate', '--db', 'mysql://x/y'])).toMatchObject({ code: 1, err: expect.stringContaining('unsupported database URL scheme') });
-    expect(await run(['migrate', '--bogus'])).toMatchObject({ code: 2, err: expect.stringContaining('Unknown option') });
-    const refused = await run(['migrate', '--db', 'postgres://postgres:hunter2@127.0.0.1:1/none']);
+    expect(await runCli(['migrate', '--db', 'mysql://x/y'])).toMatchObject({ code: 1, err: expect.stringContaining('unsupported database URL scheme') });
+    expect(await runCli(['migrate', '--bogus'])).toMatchObject({ code: 2, err: expect.stringContaining('Unknown option') });
+    const refused = await runCli(['migrate', '--db', 'postgres://postgres:hunter2@127.0.0.1:1/none']);
     expect(refused.code).toBe(1);
     expect(refused.err).not.toContain('hunter2');
-    expect(await run(['migrate', '--db', 'sqlite:'])).toMatchObject({ code: 1, err: expect.stringContaining('names no file') });
+    expect(await runCli(['migrate', '--db', 'sqlite:'])).toMatchObject({ code: 1, err: expect.stringContaining('names no file') });
   });
 });

@@ -1,13 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import Database from 'better-sqlite3';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { completeEvent, type AuditEventDraft } from '@audit-trail/schema';
 import { createSink } from '@audit-trail/ingest-sink';
-import { main } from '../src/main.js';
+import { createTempDatabase } from '../../ingest-sink/test/helpers/postgres.js';
+import { runCli } from './support/run-cli.js';
 
 const DAY = 86_400_000;
 const producer = { service: 'webauthn-api' };
@@ -47,17 +46,7 @@ const events = [
   } as AuditEventDraft),
 ];
 
-/** Runs the CLI in-process; returns exit code and output. */
-async function cli(...argv: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => (out += c));
-  stderr.on('data', (c) => (err += c));
-  const code = await main(argv, { stdin: new PassThrough(), stdout, stderr, env: {} });
-  return { code, out, err };
-}
+const cli = (...argv: string[]) => runCli(argv);
 
 async function load(url: string) {
   const sink = createSink({ url, spool: { dir: join(tmp, `spool-${Math.random()}`) } });
@@ -147,23 +136,14 @@ describe('audit-trail report on SQLite', () => {
 });
 
 describe('audit-trail report on PostgreSQL', () => {
-  const admin = process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const dbName = `at_cli_report_${process.pid}_${Date.now()}`;
-  const url = admin.replace(/\/[^/]*$/, `/${dbName}`);
-
+  let db: Awaited<ReturnType<typeof createTempDatabase>>;
+  let url: string;
   beforeAll(async () => {
-    const c = new pg.Client(admin);
-    await c.connect();
-    await c.query(`CREATE DATABASE ${dbName}`);
-    await c.end();
+    db = await createTempDatabase('at_cli_report');
+    url = db.url;
     await load(url);
   });
-  afterAll(async () => {
-    const c = new pg.Client(admin);
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await c.end();
-  });
+  afterAll(() => db.drop());
 
   it('runs the same reports in the PostgreSQL dialect', async () => {
     const failures = await cli('report', 'failures', '--db', url, '--format', 'json');

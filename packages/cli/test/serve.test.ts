@@ -1,11 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { FluentClient } from '@fluent-org/logger';
 import { completeEvent } from '@audit-trail/schema';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/main.js';
+import { runCli } from './support/run-cli.js';
 import { tempDir } from '../../ingest-sink/test/receivers/helpers/real-sink.js';
 import { killAllServe, spawnServe } from '../../ingest-sink/test/receivers/helpers/serve-process.js';
 import { makeTestCerts } from '../../ingest-sink/test/receivers/helpers/tls-certs.js';
@@ -18,17 +17,6 @@ const event = (i: number): Record<string, unknown> =>
     { producer: { service: 'serve-test' } },
   ) as unknown as Record<string, unknown>;
 
-async function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await main(argv, { stdin: new PassThrough(), stdout, stderr, env });
-  return { code, out, err };
-}
-
 describe('audit-trail serve', () => {
   let tmp: ReturnType<typeof tempDir>;
   beforeAll(() => {
@@ -40,15 +28,15 @@ describe('audit-trail serve', () => {
   });
 
   it('prints usage and refuses bad settings with exit 2', async () => {
-    expect((await run(['serve', '--help'])).out).toContain('--shared-key-file');
-    expect((await run(['serve'])).err).toContain('--db (or AUDIT_TRAIL_DB_URL) is required');
-    expect((await run(['serve', '--db', 'sqlite::memory:', '--forward', 'nonsense'])).code).toBe(2);
-    expect((await run(['serve', '--bogus'])).code).toBe(2);
-    expect((await run(['serve', '--db', 'sqlite:x.db', '--tls-cert', 'a.pem'])).err).toContain('--tls-cert and --tls-key go together');
+    expect((await runCli(['serve', '--help'])).out).toContain('--shared-key-file');
+    expect((await runCli(['serve'])).err).toContain('--db (or AUDIT_TRAIL_DB_URL) is required');
+    expect((await runCli(['serve', '--db', 'sqlite::memory:', '--forward', 'nonsense'])).code).toBe(2);
+    expect((await runCli(['serve', '--bogus'])).code).toBe(2);
+    expect((await runCli(['serve', '--db', 'sqlite:x.db', '--tls-cert', 'a.pem'])).err).toContain('--tls-cert and --tls-key go together');
     const cfg = join(tmp.dir, 'bad.json');
     writeFileSync(cfg, '{"db":"sqlite:x.db","unknown":1}');
-    expect((await run(['serve', '--config', cfg])).err).toContain('unknown key "unknown"');
-    expect((await run(['serve', '--db', 'sqlite:x.db', '--shared-key-file', join(tmp.dir, 'missing')])).err).toContain('cannot read shared key file');
+    expect((await runCli(['serve', '--config', cfg])).err).toContain('unknown key "unknown"');
+    expect((await runCli(['serve', '--db', 'sqlite:x.db', '--shared-key-file', join(tmp.dir, 'missing')])).err).toContain('cannot read shared key file');
   });
 
   it('serves forward with a shared key from a file, reports counters on /healthz, drains on SIGTERM and exits 0', async () => {

@@ -2,13 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import Database from 'better-sqlite3';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuditLogger } from '@audit-trail/logger';
 import { createSink } from '@audit-trail/ingest-sink';
-import { main } from '../src/main.js';
+import { createTempDatabase } from '../../ingest-sink/test/helpers/postgres.js';
+import { runCli } from './support/run-cli.js';
 
 const secret = randomBytes(32);
 const env = { AUDIT_TRAIL_KID: 'db-test', AUDIT_TRAIL_SECRET: secret.toString('base64') };
@@ -36,16 +35,7 @@ async function signedLines(): Promise<string[]> {
   return lines;
 }
 
-async function cli(...argv: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => (out += c));
-  stderr.on('data', (c) => (err += c));
-  const code = await main(argv, { stdin: new PassThrough(), stdout, stderr, env });
-  return { code, out, err };
-}
+const cli = (...argv: string[]) => runCli(argv, { env });
 
 let tmp: string;
 beforeAll(() => {
@@ -106,40 +96,22 @@ describe('audit-trail verify --db (SQLite)', () => {
   });
 
   it('reports a missing key instead of passing an unverifiable chain', async () => {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let out = '';
-    stdout.on('data', (c) => (out += c));
-    const code = await main(['verify', '--db', url], { stdin: new PassThrough(), stdout, stderr, env: {} });
-    expect(code).not.toBe(0);
-    expect(out).toContain('KEY_UNKNOWN');
+    const r = await runCli(['verify', '--db', url]);
+    expect(r.code).not.toBe(0);
+    expect(r.out).toContain('KEY_UNKNOWN');
   });
 });
 
 describe('audit-trail verify --db (PostgreSQL)', () => {
-  const admin = process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const dbName = `at_cli_verify_${process.pid}_${Date.now()}`;
-  const url = admin.replace(/\/[^/]*$/, `/${dbName}`);
-  const query = async (text: string) => {
-    const c = new pg.Client(url);
-    await c.connect();
-    await c.query(text);
-    await c.end();
-  };
-
+  let db: Awaited<ReturnType<typeof createTempDatabase>>;
+  let url: string;
+  const query = (text: string) => db.query(text);
   beforeAll(async () => {
-    const c = new pg.Client(admin);
-    await c.connect();
-    await c.query(`CREATE DATABASE ${dbName}`);
-    await c.end();
+    db = await createTempDatabase('at_cli_verify');
+    url = db.url;
     await store(url, await signedLines());
   });
-  afterAll(async () => {
-    const c = new pg.Client(admin);
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await c.end();
-  });
+  afterAll(() => db.drop());
 
   it('verifies a clean chain despite driver types (timestamps, UUIDs, BIGINT) and finds an edited column', async () => {
     const clean = await cli('verify', '--db', url);
