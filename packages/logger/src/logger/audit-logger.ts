@@ -59,8 +59,9 @@ export class AuditLogger {
   private emitDraft(draft: AuditEventDraft, fresh: boolean): AuditEvent {
     this.core.assertOpen();
     const prepared = this.prepare(draft, fresh);
-    const result = validateDraft(prepared, this.core.ctx);
-    if (result.ok) return this.core.write(result.event);
+    // prepare() returns the helper's own literal or a copy it made: either way a fresh object.
+    const result = validateDraft(prepared, this.core.ctx, fresh || prepared !== draft, !this.core.signer);
+    if (result.ok) return this.core.write(result.event, result.line);
     if (this.settings.onInvalid === 'throw') throw new AuditValidationError(result.issues, result.eventType);
     const fallback = validateDraft(violationDraft(draft, result.issues, this.settings.redact, this.context()), this.core.ctx);
     if (!fallback.ok) throw new AuditValidationError(result.issues, result.eventType);
@@ -82,6 +83,10 @@ export class AuditLogger {
     // Nothing to merge or remove: a helper's fresh literal is already what
     // the copy below would make (own enumerable keys of a plain object).
     if (fresh && this.unbound && !this.settings.redact.length && !(this.settings.traceContext && activeTraceId())) return draft;
+    return this.merge(draft);
+  }
+
+  private merge(draft: AuditEventDraft): Record<string, unknown> {
     const ctx = this.context();
     const d = draft as Record<string, unknown>;
     const merged: Record<string, unknown> = { ...ctx, ...d };

@@ -1,4 +1,4 @@
-import { completeEvent, parseAuditEvent, type AuditEvent, type AuditEventDraft, type EventContext } from '@audit-trail/schema';
+import { completeEvent, newEventId, parseAuditEvent, type AuditEvent, type AuditEventDraft, type EventContext } from '@audit-trail/schema';
 import { AuditClosedError, AuditError, AuditTimeoutError } from '../errors.js';
 import { ChainSigner } from '../signing/chain-signer.js';
 import type { ResolvedSigning } from '../signing/config.js';
@@ -45,14 +45,15 @@ export class LoggerCore {
   /**
    * Signs (when configured) and writes one validated event as one line.
    * Signed records are written in their RFC 8785 form (the text the MAC
-   * covers, plus the mac), unsigned ones with JSON.stringify in schema order.
+   * covers, plus the mac), unsigned ones with JSON.stringify in schema order
+   * (`unsignedLine`: that text, already made by the validation fast path).
    */
-  write<T extends AuditEvent>(event: T): T {
+  write<T extends AuditEvent>(event: T, unsignedLine?: string): T {
     // JSON.stringify (and JCS, which escapes strings the same way), not
     // pino's serializer: pino's fast string escaper writes lone surrogates
     // unescaped (pino 10.4.0), and an event must round-trip exactly. JSON
     // escapes CR, LF and every C0 control.
-    const line = this.signer ? this.signer.sign(event as unknown as Record<string, unknown>) : JSON.stringify(event);
+    const line = this.signer ? this.signer.sign(event as unknown as Record<string, unknown>) : (unsignedLine ?? JSON.stringify(event));
     this.dest.stream.write(`${line}\n`);
     return event;
   }
@@ -60,6 +61,7 @@ export class LoggerCore {
   /** Writes an AUDIT_CHAIN_OPEN / AUDIT_CHECKPOINT / AUDIT_CHAIN_CLOSE record of this chain. */
   writeChainRecord(type: 'AUDIT_CHAIN_OPEN' | 'AUDIT_CHECKPOINT' | 'AUDIT_CHAIN_CLOSE', chain: object): AuditEvent {
     const event = completeEvent({ event_type: type, chain } as unknown as AuditEventDraft, this.ctx) as Record<string, unknown>;
+    event.event_id = newEventId(); // the logger's one id generator (monotonic in write order)
     const line = this.signer!.sign(event);
     const check = parseAuditEvent(event);
     if (!check.ok) throw new AuditError('AUDIT_INTERNAL', `${type} record failed the schema: ${JSON.stringify(check.issues)}`);

@@ -3,13 +3,13 @@ import {
   DEFAULT_SEVERITY,
   eventSchemas,
   LOG_TYPE,
-  newEventId,
   SCHEMA_VERSION,
   type AuditEvent,
   type EventContext,
   type EventType,
 } from '@audit-trail/schema';
 import { isoNow } from './clock.js';
+import { newEventId } from '@audit-trail/schema';
 
 /** The subset of a zod object schema this module uses. */
 interface ObjectSchema {
@@ -23,9 +23,9 @@ type FieldSchema = Pick<ObjectSchema, 'safeParse'>;
  * The envelope `completeEvent` fills in. When the draft holds none of these
  * keys, every one of them comes from the logger itself, and only the
  * draft's own fields need zod on each event:
- * - `event_id` is `newEventId()` (the uuid package's UUIDv7, lowercase,
- *   version 7, variant 10 by construction); the type's zod field schema
- *   checks the first one per type;
+ * - `event_id` is `newEventId()` (UUIDv7, lowercase, version 7, variant 10
+ *   by construction; event-id.test.ts); the type's zod field schema checks
+ *   the first one per type;
  * - `log_type`, `schema_version`, `event_time`, `outcome`, `severity` repeat
  *   from event to event (constants, the type's defaults, the clock's
  *   millisecond): each value is checked by the type's own zod field schema
@@ -36,10 +36,13 @@ type FieldSchema = Pick<ObjectSchema, 'safeParse'>;
  */
 export const ENVELOPE_KEYS = ['event_id', 'log_type', 'schema_version', 'event_time', 'outcome', 'severity', 'producer', 'runtime'] as const;
 
-// Where each key of the output comes from (the plan of a type, in shape order).
+// Where each key of the output comes from (the plan of a type, in shape
+// order): 0 = the draft (zod's output), else 1 + its index in ENVELOPE_KEYS.
 const FROM_DRAFT = 0;
-const FROM_ENVELOPE = 1; // index into the envelope values below, + FROM_ENVELOPE
-const MEMO = ['log_type', 'schema_version', 'event_time', 'outcome', 'severity'] as const;
+const LOG_TYPE_JSON = JSON.stringify(LOG_TYPE);
+const SCHEMA_VERSION_JSON = JSON.stringify(SCHEMA_VERSION);
+// What newEventId() writes: nothing JSON would escape.
+const EVENT_ID = /^[0-9a-f-]{36}$/;
 
 interface TypeState {
   schema: ObjectSchema;
@@ -48,10 +51,11 @@ interface TypeState {
   plan: number[];
   /** The schema without the envelope keys; null when zod cannot omit (object-level refinements). */
   rest: ObjectSchema | null;
-  /** Last value of each MEMO field that passed the type's field schema unchanged. */
-  memo: unknown[];
-  memoSet: boolean[];
-  idChecked: boolean;
+  /** event_id (the first), log_type, schema_version, outcome, severity passed the type's field schemas. */
+  constantsChecked: boolean;
+  /** The last event_time that passed the type's field schema, and whether JSON writes it unescaped. */
+  lastTime?: string;
+  lastTimePlain?: boolean;
   outcome: unknown;
   severity: unknown;
   /** The last context seen and its validated producer/runtime templates. */
@@ -63,6 +67,25 @@ interface TypeState {
 interface ContextState {
   producer: object | null;
   runtime: object | null | undefined;
+  /**
+   * JSON text of the envelope from `"outcome"` to `"runtime":{…}` and a
+   * comma (constant per context and type), when the type's shape starts
+   * with ENVELOPE_KEYS in order; see {@link ValidatedEvent.line}.
+   */
+  middle?: string;
+}
+
+/** A validated event and, when asked for, its JSON line (without newline). */
+export interface ValidatedEvent {
+  event: AuditEvent;
+  /**
+   * `JSON.stringify(event)`, built as the constant envelope text (made once
+   * per context and type) around the new id and time, followed by
+   * `JSON.stringify` of zod's output for the draft's fields: the envelope
+   * leads the shape of every type (envelopeShape is spread first), so the
+   * key order is the same. `trusted-envelope.test.ts` checks the equality.
+   */
+  line?: string;
 }
 
 const types = new Map<string, TypeState>();
@@ -79,9 +102,9 @@ function typeState(type: string): TypeState {
       rest = null; // zod refuses omit() on objects with refinements: no fast path for this type
     }
     const keys = Object.keys(schema.shape);
-    const plan = keys.map((k) => (ENVELOPE_KEYS.includes(k as never) ? FROM_ENVELOPE + ENVELOPE_KEYS.indexOf(k as never) : FROM_DRAFT));
+    const plan = keys.map((k) => 1 + ENVELOPE_KEYS.indexOf(k as never));
     const t = type as EventType;
-    st = { schema, keys, plan, rest, memo: MEMO.map(() => undefined), memoSet: MEMO.map(() => false), idChecked: false, outcome: DEFAULT_OUTCOME[t], severity: DEFAULT_SEVERITY[t] };
+    st = { schema, keys, plan, rest, constantsChecked: false, outcome: DEFAULT_OUTCOME[t], severity: DEFAULT_SEVERITY[t] };
     types.set(type, st);
   }
   return st;
@@ -102,6 +125,11 @@ function contextState(ctx: EventContext, st: TypeState, type: string): ContextSt
   let cs = perType.get(type);
   if (!cs) {
     cs = { producer: template(st, 'producer', ctx.producer) ?? null, runtime: template(st, 'runtime', ctx.runtime) };
+    if (cs.producer && cs.runtime !== null && ENVELOPE_KEYS.every((k, i) => st.keys[i] === k)) {
+      cs.middle =
+        `","outcome":${JSON.stringify(st.outcome)},"severity":${JSON.stringify(st.severity)}` +
+        `,"producer":${JSON.stringify(cs.producer)}${cs.runtime ? `,"runtime":${JSON.stringify(cs.runtime)}` : ''},`;
+    }
     perType.set(type, cs);
   }
   st.lastCtx = ctx;
@@ -125,50 +153,72 @@ function fieldOk(st: TypeState, key: string, value: unknown): boolean {
  * parseAuditEvent, which word the issues (`trusted-envelope.test.ts`
  * compares both on many drafts).
  */
-export function validateOwnFields(type: string, own: Record<string, unknown>, ctx: EventContext): AuditEvent | undefined {
+export function validateOwnFields(type: string, own: Record<string, unknown>, ctx: EventContext, wantLine = false): ValidatedEvent | undefined {
   const st = typeState(type);
   if (!st.rest) return undefined;
   const cs = contextState(ctx, st, type);
   if (!cs.producer || cs.runtime === null) return undefined;
   const when = ctx.now?.();
-  // In ENVELOPE_KEYS order.
-  const envelope: unknown[] = [
-    newEventId(),
-    LOG_TYPE,
-    SCHEMA_VERSION,
-    when != null ? when.toISOString() : isoNow(),
-    st.outcome,
-    st.severity,
-    cs.producer,
-    cs.runtime,
-  ];
-  if (!st.idChecked) {
-    if (!fieldOk(st, 'event_id', envelope[0])) return undefined;
-    st.idChecked = true;
+  const eventId = newEventId();
+  const eventTime = when != null ? when.toISOString() : isoNow();
+  if (!st.constantsChecked) {
+    const ok =
+      fieldOk(st, 'event_id', eventId) &&
+      fieldOk(st, 'log_type', LOG_TYPE) &&
+      fieldOk(st, 'schema_version', SCHEMA_VERSION) &&
+      fieldOk(st, 'outcome', st.outcome) &&
+      fieldOk(st, 'severity', st.severity);
+    if (!ok) return undefined;
+    st.constantsChecked = true;
   }
-  for (let i = 0; i < MEMO.length; i++) {
-    const value = envelope[i + 1];
-    if (st.memoSet[i] && st.memo[i] === value) continue;
-    if (!fieldOk(st, MEMO[i]!, value)) return undefined;
-    st.memo[i] = value;
-    st.memoSet[i] = true;
+  if (eventTime !== st.lastTime) {
+    if (!fieldOk(st, 'event_time', eventTime)) return undefined;
+    st.lastTime = eventTime;
+    st.lastTimePlain = JSON.stringify(eventTime) === `"${eventTime}"`;
   }
   const r = st.rest.safeParse(own);
   if (!r.success) return undefined;
   const out = r.data as Record<string, unknown>;
+  let line: string | undefined;
+  if (wantLine && cs.middle && st.lastTimePlain && EVENT_ID.test(eventId)) {
+    const rest = JSON.stringify(out); // never "{}": every type requires event_type
+    if (rest.length > 2) line = `{"event_id":"${eventId}","log_type":${LOG_TYPE_JSON},"schema_version":${SCHEMA_VERSION_JSON},"event_time":"${eventTime}${cs.middle}${rest.slice(1)}`;
+  }
   const event: Record<string, unknown> = {};
   const { keys, plan } = st;
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
-    const from = plan[i]!;
-    if (from === FROM_DRAFT) {
-      if (Object.hasOwn(out, key)) event[key] = out[key];
-    } else {
-      const value = envelope[from - FROM_ENVELOPE];
-      // producer/runtime templates are copied, as zod's output would be: callers may mutate the returned event.
-      if (typeof value === 'object') event[key] = { ...value };
-      else if (value !== undefined) event[key] = value;
+    // In ENVELOPE_KEYS order; producer/runtime templates are copied, as
+    // zod's output would be: callers may mutate the returned event.
+    switch (plan[i]) {
+      case FROM_DRAFT:
+        if (Object.hasOwn(out, key)) event[key] = out[key];
+        break;
+      case 1:
+        event[key] = eventId;
+        break;
+      case 2:
+        event[key] = LOG_TYPE;
+        break;
+      case 3:
+        event[key] = SCHEMA_VERSION;
+        break;
+      case 4:
+        event[key] = eventTime;
+        break;
+      case 5:
+        event[key] = st.outcome;
+        break;
+      case 6:
+        event[key] = st.severity;
+        break;
+      case 7:
+        event[key] = { ...cs.producer };
+        break;
+      case 8:
+        if (cs.runtime) event[key] = { ...cs.runtime };
+        break;
     }
   }
-  return event as unknown as AuditEvent;
+  return { event: event as unknown as AuditEvent, line };
 }

@@ -35,7 +35,7 @@ function sortedKeys(keys: string[]): string[] {
  * holds anything but strings, booleans, null, safe integers, plain arrays
  * and plain objects with non-numeric-looking keys. Why the restriction:
  * JSON.stringify and RFC 8785 agree on strings (§3.2.2.2 is ECMAScript's
- * JSON.stringify escaping, lone surrogates as \\uXXXX since ES2019) and on
+ * JSON.stringify escaping, lone surrogates as \uXXXX since ES2019) and on
  * safe integers (§3.2.2.3, Number.prototype.toString), and JSON.stringify
  * writes an ordinary object's string keys in insertion order; but integer-like
  * keys ("7", "10") are enumerated numerically first whatever the insertion
