@@ -1,49 +1,19 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createApp, type AppOptions } from './app.js';
+import { startWith, type RunningExample, type StartOptions } from '@audit-trail/example-webauthn-page';
+import { createApp } from './app.js';
 
-/** Options of {@link startExample}. */
-export interface StartOptions extends Omit<AppOptions, 'origin' | 'serverFactory'> {
-  /** Port to listen on; 0 (default) picks a free one. */
-  port?: number;
-  /** Address to listen on; default 127.0.0.1. */
-  host?: string;
-  /** Origin of the page; default `http://localhost:<actual port>`. */
-  origin?: string;
-}
-
-/** A started example service. */
-export interface RunningExample {
-  origin: string;
-  port: number;
-  server: Server;
-  close(): Promise<void>;
-}
+export type { RunningExample, StartOptions } from '@audit-trail/example-webauthn-page';
 
 /**
- * Listens first, then builds the app on that server (Fastify
- * `serverFactory`): with port 0 the origin (and so the WebAuthn expected
- * origin) is only known once the port is. Used by `npm start`, the browser
- * tests and demos.
+ * Starts the Fastify example: listens first (port 0 picks a free port), then
+ * builds {@link createApp} on that server through Fastify's `serverFactory`
+ * for origin `http://localhost:<port>` unless `origin` is given. Fastify
+ * closes a factory-made server only if it listened itself, so `close()`
+ * closes the app first and then the server.
  */
-export async function startExample(options: StartOptions): Promise<RunningExample> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const origin = options.origin ?? `http://localhost:${port}`;
-  const app = await createApp({ ...options, origin, serverFactory: (handler) => server.on('request', handler) });
-  await app.ready();
-  return {
-    origin,
-    port,
-    server,
-    close: async () => {
-      // Fastify closes a factory-made server only if it listened itself; here we did.
-      await app.close();
-      await new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      });
-    },
-  };
+export function startExample(options: StartOptions): Promise<RunningExample> {
+  return startWith(async (server, appOptions) => {
+    const app = await createApp({ ...appOptions, serverFactory: (handler) => server.on('request', handler) });
+    await app.ready();
+    return () => app.close();
+  }, options);
 }

@@ -15,41 +15,72 @@ export interface SpoolEntry {
 export const FRAME_HEADER_BYTES = 8;
 const PAYLOAD_VERSION = 1;
 
+/** The meta JSON of an entry (`$source` inside), or undefined when it has neither. */
+function metaJson(e: SpoolEntry): string | undefined {
+  return e.meta || e.source !== undefined ? JSON.stringify({ ...e.meta, ...(e.source !== undefined ? { $source: e.source } : {}) }) : undefined;
+}
+
+/** True when two entries carry the same meta and source (receivers give every record of a request equal meta). */
+function sameMeta(a: SpoolEntry, b: SpoolEntry): boolean {
+  if (a.source !== b.source) return false;
+  const x = a.meta as Record<string, unknown> | undefined;
+  const y = b.meta as Record<string, unknown> | undefined;
+  if (x === y) return true;
+  if (!x || !y) return false;
+  let n = 0;
+  for (const k in x) {
+    if (x[k] !== y[k]) return false;
+    n++;
+  }
+  for (const _ in y) n--;
+  return n === 0;
+}
+
 /**
  * Frames entries for the spool: `[len u32][crc32 u32][payload]` per record,
  * payload `[version u8][metaLen u32][meta JSON][line UTF-8]`. The length
  * prefix finds record boundaries, the CRC-32 (ISO-HDLC, zlib's) detects a torn
  * or corrupt record on replay. Returns one buffer and each frame's size.
+ *
+ * One pass into a buffer sized for the worst case (3 UTF-8 bytes per UTF-16
+ * unit), and the meta JSON is reused while consecutive entries carry equal
+ * meta: this runs on the thread that acks, for every event (bench/receiver-stages.ts).
  */
 export function encodeFrames(entries: readonly SpoolEntry[]): { buffer: Buffer; sizes: number[] } {
-  const metas: (string | undefined)[] = new Array(entries.length);
-  let total = 0;
-  const lineBytes: number[] = new Array(entries.length);
-  const metaBytes: number[] = new Array(entries.length);
+  let bound = 0;
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
-    const m = e.meta || e.source !== undefined ? JSON.stringify({ ...e.meta, ...(e.source !== undefined ? { $source: e.source } : {}) }) : undefined;
-    metas[i] = m;
-    lineBytes[i] = Buffer.byteLength(e.line, 'utf8');
-    metaBytes[i] = m ? Buffer.byteLength(m, 'utf8') : 0;
-    total += FRAME_HEADER_BYTES + 5 + metaBytes[i]! + lineBytes[i]!;
+    bound += FRAME_HEADER_BYTES + 5 + e.line.length * 3;
+    if (e.meta || e.source !== undefined) bound += 3 * (e.source?.length ?? 0) + 16 + 3 * 1024;
   }
-  const buffer = Buffer.allocUnsafe(total);
+  let buffer = Buffer.allocUnsafe(bound);
   const sizes: number[] = new Array(entries.length);
   let off = 0;
+  let prev: SpoolEntry | undefined;
+  let meta: string | undefined;
   for (let i = 0; i < entries.length; i++) {
-    const payloadLen = 5 + metaBytes[i]! + lineBytes[i]!;
+    const e = entries[i]!;
+    if (prev === undefined || !sameMeta(prev, e)) meta = metaJson(e);
+    prev = e;
     const p = off + FRAME_HEADER_BYTES;
+    const need = 5 + (meta?.length ?? 0) * 3 + e.line.length * 3;
+    if (p + need > buffer.length) {
+      // Meta larger than the estimate (long values): grow, keeping what is written.
+      const bigger = Buffer.allocUnsafe(buffer.length * 2 + need + FRAME_HEADER_BYTES);
+      buffer.copy(bigger, 0, 0, off);
+      buffer = bigger;
+    }
     buffer[p] = PAYLOAD_VERSION;
-    buffer.writeUInt32BE(metaBytes[i]!, p + 1);
-    if (metas[i]) buffer.write(metas[i]!, p + 5, 'utf8');
-    buffer.write(entries[i]!.line, p + 5 + metaBytes[i]!, 'utf8');
+    const metaLen = meta === undefined ? 0 : buffer.write(meta, p + 5, 'utf8');
+    buffer.writeUInt32BE(metaLen, p + 1);
+    const lineLen = buffer.write(e.line, p + 5 + metaLen, 'utf8');
+    const payloadLen = 5 + metaLen + lineLen;
     buffer.writeUInt32BE(payloadLen, off);
     buffer.writeUInt32BE(crc32(buffer.subarray(p, p + payloadLen)), off + 4);
     sizes[i] = FRAME_HEADER_BYTES + payloadLen;
     off += sizes[i]!;
   }
-  return { buffer, sizes };
+  return { buffer: buffer.subarray(0, off), sizes };
 }
 
 /** Decodes one payload (already checksum-verified) back into an entry. */

@@ -3,7 +3,7 @@ import type { SqliteConnection } from '../../sink/connection.js';
 import type { BatchOutcome, SinkAdapter, WriteBatch } from '../adapter.js';
 import { loadDriver } from '../load-driver.js';
 import { openSqliteCore, type CoreBatch, type CoreOutcome, type SqliteCore, type SqliteCoreInit } from './sqlite-core.js';
-import { RAW_INDEX, SQLITE_HOLDER, SQLITE_INSERT_EVENT, SQLITE_INSERT_REJECT } from './sqlite-sql.js';
+import { CHAIN_ID_INDEX, EVENT_ID_INDEX, RAW_INDEX, SEQ_INDEX, SQLITE_HOLDER, SQLITE_INSERT_EVENT, SQLITE_INSERT_REJECT } from './sqlite-sql.js';
 import { SqliteWorkerClient } from './sqlite-worker-client.js';
 
 /** The parts of the SQLite core the adapter calls, in-process or through the worker. */
@@ -22,10 +22,15 @@ function inProcess(core: SqliteCore): CoreLike {
 }
 
 function toCoreBatch(batch: WriteBatch): CoreBatch {
-  return {
-    events: batch.rounds.flat().map((e) => ({ values: e.values, eventId: e.eventId, chainId: e.chainId, seq: e.seq, source: e.source })),
-    rejects: batch.rejects.map((r) => ({ source: r.source, reason: r.reason, raw: r.raw })),
-  };
+  const events: CoreBatch['events'] = [];
+  const sources: string[] = [];
+  for (const round of batch.rounds) {
+    for (const e of round) {
+      events.push(e.values);
+      sources.push(e.source);
+    }
+  }
+  return { events, sources, rejects: batch.rejects.map((r) => ({ source: r.source, reason: r.reason, raw: r.raw })) };
 }
 
 /**
@@ -42,6 +47,9 @@ export async function createSqliteAdapter(conn: SqliteConnection): Promise<SinkA
     insertRejectSql: SQLITE_INSERT_REJECT,
     holderSql: SQLITE_HOLDER,
     rawIndex: RAW_INDEX,
+    eventIdIndex: EVENT_ID_INDEX,
+    chainIdIndex: CHAIN_ID_INDEX,
+    seqIndex: SEQ_INDEX,
   };
   const core: CoreLike = conn.worker === false ? inProcess(openSqliteCore(Database, init)) : await SqliteWorkerClient.start(init);
   return {

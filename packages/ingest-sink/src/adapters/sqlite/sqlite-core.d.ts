@@ -8,8 +8,11 @@ export interface SqliteCoreInit {
   insertRejectSql: string;
   /** `SELECT event_id FROM events WHERE chain_id = ? AND seq = ?`. */
   holderSql: string;
-  /** Index of event_json in an event's values (the raw line, for conflict rejects). */
+  /** Indexes in an event's values of event_json (the raw line, for conflict rejects), event_id, chain_id and seq. */
   rawIndex: number;
+  eventIdIndex: number;
+  chainIdIndex: number;
+  seqIndex: number;
 }
 
 /** A reject row as the core inserts it. */
@@ -19,9 +22,15 @@ export interface CoreReject {
   raw: string;
 }
 
-/** A batch as the core executes it (structured-clone friendly: it crosses to the worker). */
+/**
+ * A batch as the core executes it. It crosses to the worker by structured
+ * clone, on the thread that acks, so it is kept lean: one values array per
+ * event (event_id, chain_id and seq are read from it by index) and the
+ * events' sources (only used for chain conflict rejects) as one parallel array.
+ */
 export interface CoreBatch {
-  events: { values: ColumnValue[]; eventId: string; chainId: string | null; seq: number | null; source: string }[];
+  events: ColumnValue[][];
+  sources: string[];
   rejects: CoreReject[];
 }
 

@@ -27,7 +27,10 @@ export function openSqliteCore(Database, init) {
     return stmts;
   };
   /** better-sqlite3 binds numbers, strings, bigints, buffers and null only (no booleans). */
-  const bind = (/** @type {unknown[]} */ values) => (values.some((v) => typeof v === 'boolean') ? values.map((v) => (typeof v === 'boolean' ? (v ? 1 : 0) : v)) : values);
+  const bind = (/** @type {unknown[]} */ values) => {
+    for (let i = 0; i < values.length; i++) if (typeof values[i] === 'boolean') return values.map((v) => (typeof v === 'boolean' ? (v ? 1 : 0) : v));
+    return values;
+  };
 
   const write = db.transaction((/** @type {import('./sqlite-core.js').CoreBatch} */ batch) => {
     const s = prepare();
@@ -35,17 +38,20 @@ export function openSqliteCore(Database, init) {
     let duplicates = 0;
     /** @type {import('./sqlite-core.js').CoreOutcome['conflicts']} */
     const conflicts = [];
-    for (const ev of batch.events) {
+    const events = batch.events;
+    for (let i = 0; i < events.length; i++) {
+      const values = events[i];
       try {
         // ON CONFLICT(event_id) DO NOTHING: a resend changes nothing.
-        if (s.event.run(bind(ev.values)).changes === 1) inserted++;
+        if (s.event.run(bind(values)).changes === 1) inserted++;
         else duplicates++;
       } catch (err) {
         // Only the (chain_id, seq) unique index can still fail; SQLite undoes
         // that one statement (ABORT) and the transaction continues.
         if (/** @type {any} */ (err).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw err;
+        const ev = { eventId: String(values[init.eventIdIndex]), chainId: /** @type {string | null} */ (values[init.chainIdIndex]), seq: /** @type {number | null} */ (values[init.seqIndex]) };
         const holder = s.holder.get(ev.chainId, ev.seq);
-        const reject = { source: ev.source, reason: conflictReason(ev, holder?.event_id), raw: String(ev.values[init.rawIndex]) };
+        const reject = { source: batch.sources[i] ?? '', reason: conflictReason(ev, holder?.event_id), raw: String(values[init.rawIndex]) };
         s.reject.run(reject.source, reject.reason, reject.raw);
         conflicts.push(reject);
       }

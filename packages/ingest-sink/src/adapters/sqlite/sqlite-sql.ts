@@ -11,3 +11,8 @@ export const SQLITE_HOLDER = `SELECT event_id FROM ${EVENTS_TABLE} WHERE chain_i
 
 /** Index of event_json among the insert columns. */
 export const RAW_INDEX = INSERT_COLUMNS.findIndex((c) => c.name === 'event_json');
+
+/** Indexes of event_id, chain_id and seq among the insert columns (the core reads them from each values array). */
+export const EVENT_ID_INDEX = INSERT_COLUMNS.findIndex((c) => c.name === 'event_id');
+export const CHAIN_ID_INDEX = INSERT_COLUMNS.findIndex((c) => c.name === 'chain_id');
+export const SEQ_INDEX = INSERT_COLUMNS.findIndex((c) => c.name === 'seq');

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** A static file served by the example: body and content type, read once at start. */
+/** A static file served by both examples: body and content type, read once at start. */
 export interface Asset {
   type: string;
   body: Buffer;
