@@ -19,5 +19,5 @@ WORKDIR /var/lib/audit-trail
 USER node
 EXPOSE 24224/tcp 24224/udp 5140/tcp 5140/udp 9880/tcp
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "/opt/audit-trail/packages/cli/dist/bin.js"]
+ENTRYPOINT ["node", "/opt/audit-trail/packages/cli/bin/audit-trail.js"]
 CMD ["serve", "--help"]

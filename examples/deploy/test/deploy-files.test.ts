@@ -188,7 +188,7 @@ describe('Kubernetes manifests', () => {
 describe('aggregator image', () => {
   it('runs the CLI and exposes the default ports', () => {
     const dockerfile = repoFile('Dockerfile');
-    expect(dockerfile).toContain('packages/cli/dist/bin.js');
+    expect(dockerfile).toContain('packages/cli/bin/audit-trail.js');
     for (const p of [`${DEFAULT_FORWARD_PORT}/tcp`, `${DEFAULT_FORWARD_PORT}/udp`, `${DEFAULT_SYSLOG_PORT}/tcp`, `${DEFAULT_HEALTH_PORT}/tcp`]) {
       expect(dockerfile).toContain(p);
     }

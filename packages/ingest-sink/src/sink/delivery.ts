@@ -113,7 +113,10 @@ export class Delivery {
           while (this.queue.length < maxRows && this.queue.bytes < maxBytes && !this.stopping && this.flushWaiters.length === 0) {
             const left = until - Date.now();
             if (left <= 0) break;
-            await Promise.race([this.queue.wait(), sleep(left)]);
+            // Cancel the losing timer, so none outlives the wait (nor close()).
+            const woken = new AbortController();
+            await Promise.race([this.queue.wait(), sleep(left, woken.signal)]);
+            woken.abort();
           }
         }
         const items = this.queue.peek(maxRows, maxBytes, taken);
