@@ -1,8 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { createSink, redactUrl, resolveDbUrl, type Sink } from '@audit-trail/ingest-sink';
 import { UsageError, type Command, type CommandIo } from '../command.js';
+import { parseCommandArgs } from '../parse-command-args.js';
 
 const USAGE = `Usage: audit-trail ingest [--db URL] [options] [FILE...|-]
 
@@ -73,17 +73,11 @@ export const ingestCommand: Command = {
   summary: 'Load NDJSON audit lines from files or stdin into the database',
   usage: USAGE,
   async run(argv, io) {
-    let parsed: ReturnType<typeof parseArgs<{ options: { db: { type: 'string' }; source: { type: 'string' }; spool: { type: 'string' }; batch: { type: 'string' }; timeout: { type: 'string' }; 'no-migrate': { type: 'boolean' } }; allowPositionals: true }>>;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        options: { db: { type: 'string' }, source: { type: 'string' }, spool: { type: 'string' }, batch: { type: 'string' }, timeout: { type: 'string' }, 'no-migrate': { type: 'boolean' } },
-        allowPositionals: true,
-      });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-    const { values, positionals } = parsed;
+    const { values, positionals } = parseCommandArgs({
+      args: argv,
+      options: { db: { type: 'string' }, source: { type: 'string' }, spool: { type: 'string' }, batch: { type: 'string' }, timeout: { type: 'string' }, 'no-migrate': { type: 'boolean' } },
+      allowPositionals: true,
+    });
     const num = (name: string, v: string | undefined, def: number) => {
       if (v === undefined) return def;
       const n = Number(v);

@@ -1,7 +1,7 @@
-import { parseArgs } from 'node:util';
 import { createTableStatements } from '@audit-trail/schema';
 import { migrateDatabase, parseDbUrl, redactUrl, resolveDbUrl } from '@audit-trail/ingest-sink';
-import { UsageError, type Command } from '../command.js';
+import type { Command } from '../command.js';
+import { parseCommandArgs } from '../parse-command-args.js';
 
 const USAGE = `Usage: audit-trail migrate [--db URL] [--print]
 
@@ -23,12 +23,7 @@ export const migrateCommand: Command = {
   summary: 'Create or update the audit tables (idempotent)',
   usage: USAGE,
   async run(argv, io) {
-    let values: { db?: string; print?: boolean };
-    try {
-      ({ values } = parseArgs({ args: argv, options: { db: { type: 'string' }, print: { type: 'boolean' } }, allowPositionals: false }));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const { values } = parseCommandArgs({ args: argv, options: { db: { type: 'string' }, print: { type: 'boolean' } }, allowPositionals: false });
     const url = resolveDbUrl(values.db, io.env);
     const conn = parseDbUrl(url);
     if (values.print) {

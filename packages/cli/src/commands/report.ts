@@ -1,7 +1,7 @@
-import { parseArgs } from 'node:util';
 import { REPORT_QUERY_NAMES, ReportQueryError } from '@audit-trail/schema';
 import { openReader, redactUrl, resolveDbUrl } from '@audit-trail/ingest-sink';
 import { UsageError, type Command } from '../command.js';
+import { parseCommandArgs } from '../parse-command-args.js';
 import { formatRows, REPORT_FORMATS, type ReportFormat } from '../report/format.js';
 import { REPORT_ALIASES, reportQueryFor, runReport } from '../report/run-report.js';
 
@@ -40,23 +40,17 @@ export const reportCommand: Command = {
   summary: 'Forensic reports: failures, bursts, counters, shells',
   usage: USAGE,
   async run(argv, io) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: {
-          db: { type: 'string' },
-          days: { type: 'string' },
-          'window-minutes': { type: 'string' },
-          'min-failures': { type: 'string' },
-          format: { type: 'string', default: 'table' },
-        },
-      });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-    const { values, positionals } = parsed;
+    const { values, positionals } = parseCommandArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        db: { type: 'string' },
+        days: { type: 'string' },
+        'window-minutes': { type: 'string' },
+        'min-failures': { type: 'string' },
+        format: { type: 'string', default: 'table' },
+      },
+    });
     const [name, ...extra] = positionals;
     if (!name) throw new UsageError(`name a report: ${Object.keys(REPORT_ALIASES).join(', ')}`);
     if (extra.length) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import {
   ConfigError,
   aggregatorOptionsFrom,
@@ -11,6 +10,7 @@ import {
   type ServeSettings,
 } from '@audit-trail/ingest-sink';
 import { UsageError, type Command, type CommandIo } from '../command.js';
+import { parseCommandArgs } from '../parse-command-args.js';
 
 const USAGE = `Usage: audit-trail serve --db URL [options]
 
@@ -50,30 +50,25 @@ function jsonLogger(io: CommandIo): (e: ReceiverLogEntry) => void {
 }
 
 function settingsFromFlags(argv: string[]): { flags: ServeSettings; config?: string } {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        db: { type: 'string' },
-        forward: { type: 'string' },
-        syslog: { type: 'string' },
-        health: { type: 'string' },
-        'shared-key-file': { type: 'string', multiple: true },
-        'users-file': { type: 'string' },
-        'self-hostname': { type: 'string' },
-        'tls-cert': { type: 'string' },
-        'tls-key': { type: 'string' },
-        'tls-ca': { type: 'string' },
-        'tag-template': { type: 'string' },
-        config: { type: 'string' },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const { values } = parseCommandArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      db: { type: 'string' },
+      forward: { type: 'string' },
+      syslog: { type: 'string' },
+      health: { type: 'string' },
+      'shared-key-file': { type: 'string', multiple: true },
+      'users-file': { type: 'string' },
+      'self-hostname': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'tls-ca': { type: 'string' },
+      'tag-template': { type: 'string' },
+      config: { type: 'string' },
+    },
+  });
   return {
     config: values.config,
     flags: {

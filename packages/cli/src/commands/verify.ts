@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import {
   AuditConfigError,
   keysFromEnv,
@@ -17,6 +16,7 @@ import {
 import { readVerifyRecords, resolveDbUrl } from '@audit-trail/ingest-sink';
 import { escapeControls } from '@audit-trail/schema';
 import { UsageError, type Command, type CommandIo } from '../command.js';
+import { parseCommandArgs } from '../parse-command-args.js';
 
 const USAGE = `Usage: audit-trail verify [options] FILE... | -
 
@@ -145,25 +145,20 @@ export const verifyCommand: Command = {
   summary: 'Verify signed chains in NDJSON files or in the database',
   usage: USAGE,
   async run(argv, io) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: {
-          keyring: { type: 'string' },
-          'secret-file': { type: 'string', multiple: true },
-          'private-key-file': { type: 'string', multiple: true },
-          'as-of': { type: 'string' },
-          slack: { type: 'string' },
-          unordered: { type: 'boolean' },
-          json: { type: 'boolean' },
-          db: { type: 'string' },
-        },
-      });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const parsed = parseCommandArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        keyring: { type: 'string' },
+        'secret-file': { type: 'string', multiple: true },
+        'private-key-file': { type: 'string', multiple: true },
+        'as-of': { type: 'string' },
+        slack: { type: 'string' },
+        unordered: { type: 'boolean' },
+        json: { type: 'boolean' },
+        db: { type: 'string' },
+      },
+    });
     const { values, positionals } = parsed;
     if (positionals.length === 0 && !values.db) throw new UsageError('give one or more NDJSON files, "-" for stdin, or --db URL');
     let asOf: Date | undefined;

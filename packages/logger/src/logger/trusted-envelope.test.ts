@@ -2,15 +2,7 @@ import { CHAIN_EVENT_TYPES, completeEvent, exampleEventList, parseAuditEvent, ty
 import { describe, expect, it } from 'vitest';
 import { ENVELOPE_KEYS, validateOwnFields } from './trusted-envelope.js';
 import { validateDraft } from './validate.js';
-
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../../../test/support/prng.js';
 
 const chain = new Set<string>(CHAIN_EVENT_TYPES);
 // Drafts as callers write them: the example of each type without the envelope.

@@ -2,19 +2,12 @@ import canonicalizeModule from 'canonicalize';
 import { describe, expect, it } from 'vitest';
 import { assertSignable } from './canonical.js';
 import { signableJcs, signCanonical } from './fast-jcs.js';
+import { prng } from '../../../../test/support/prng.js';
 
 type Canonicalize = (input: unknown) => string | undefined;
 const canonicalize: Canonicalize =
   (canonicalizeModule as unknown as { default?: Canonicalize }).default ?? (canonicalizeModule as unknown as Canonicalize);
 
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 // Hostile text: quotes, backslashes, C0/C1 controls, DEL, U+2028/9, lone
 // surrogates of both kinds, pairs, BMP and astral characters.
 const UNITS = ['a', 'B', '"', '\\', '/', '\n', '\u0000', '\u001f', '\u007f', '\u0085', '\u2028', '\u2029', '\ud800', '\udfff', '\ud83d\ude00', 'é', '€', '\ufb33', '\uffff'];

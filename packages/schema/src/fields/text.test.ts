@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { escapeControls, hasLoneSurrogate, sanitizeText } from './text.js';
+import { prng } from '../../../../test/support/prng.js';
 
 // The implementations before the fast paths (isWellFormed, early return),
 // kept here as the reference the current ones must agree with exactly.
@@ -21,15 +22,6 @@ function refEscape(s: string, max: number): string {
   return refSanitize(escaped, max);
 }
 
-// Deterministic PRNG (mulberry32) so a failure reproduces.
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 // Characters chosen to hit every branch: ASCII, C0/C1 controls, DEL, U+2028/9,
 // both surrogate halves alone and as pairs, BMP and astral text.
 const UNITS = ['a', 'Z', ' ', '\n', '\r', '\u0000', '\u001b', '\u007f', '\u0085', '\u009f', '\u00a0', '\u2028', '\u2029', '\ud800', '\udbff', '\udc00', '\udfff', '\ud83d\ude00', 'é', '€', '"', '\\'];

@@ -1,14 +1,6 @@
-/** mulberry32: a small deterministic PRNG, so every fuzz run mutates the same way. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../../../../test/support/prng.js';
+
+export { prng };
 
 const INTERESTING = [0x00, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xc0, 0xc1, 0xc4, 0xc6, 0xc7, 0xd7, 0xd9, 0xdb, 0xdc, 0xdd, 0xde, 0xdf, 0xff];
 
