@@ -70,22 +70,6 @@ BEGIN CATCH
 END CATCH;
 GO
 
-BEGIN TRY
-  CREATE INDEX IX_security_audit_events_user ON dbo.security_audit_events (user_id, event_timestamp);
-END TRY
-BEGIN CATCH
-  IF ERROR_NUMBER() <> 1913 AND ERROR_MESSAGE() NOT LIKE N'%already exists%' THROW;
-END CATCH;
-GO
-
-BEGIN TRY
-  CREATE INDEX IX_security_audit_events_client_ip ON dbo.security_audit_events (client_ip, event_timestamp);
-END TRY
-BEGIN CATCH
-  IF ERROR_NUMBER() <> 1913 AND ERROR_MESSAGE() NOT LIKE N'%already exists%' THROW;
-END CATCH;
-GO
-
 IF OBJECT_ID(N'dbo.security_audit_rejects', N'U') IS NULL
 CREATE TABLE dbo.security_audit_rejects (
   id BIGINT IDENTITY(1,1) NOT NULL PRIMARY KEY,

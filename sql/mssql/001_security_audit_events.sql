@@ -54,14 +54,6 @@ IF NOT EXISTS (SELECT 1 FROM sys.indexes WHERE name = N'IX_security_audit_events
 CREATE INDEX IX_security_audit_events_type_time ON dbo.security_audit_events (event_type, event_timestamp) INCLUDE (user_id, client_ip);
 GO
 
-IF NOT EXISTS (SELECT 1 FROM sys.indexes WHERE name = N'IX_security_audit_events_user' AND object_id = OBJECT_ID(N'dbo.security_audit_events'))
-CREATE INDEX IX_security_audit_events_user ON dbo.security_audit_events (user_id, event_timestamp);
-GO
-
-IF NOT EXISTS (SELECT 1 FROM sys.indexes WHERE name = N'IX_security_audit_events_client_ip' AND object_id = OBJECT_ID(N'dbo.security_audit_events'))
-CREATE INDEX IX_security_audit_events_client_ip ON dbo.security_audit_events (client_ip, event_timestamp);
-GO
-
 IF OBJECT_ID(N'dbo.security_audit_rejects', N'U') IS NULL
 CREATE TABLE dbo.security_audit_rejects (
   id BIGINT IDENTITY(1,1) NOT NULL PRIMARY KEY,

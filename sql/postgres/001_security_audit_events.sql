@@ -44,10 +44,6 @@ CREATE INDEX IF NOT EXISTS ix_security_audit_events_timestamp ON security_audit_
 
 CREATE INDEX IF NOT EXISTS ix_security_audit_events_type_time ON security_audit_events (event_type, event_timestamp) INCLUDE (user_id, client_ip);
 
-CREATE INDEX IF NOT EXISTS ix_security_audit_events_user ON security_audit_events (user_id, event_timestamp);
-
-CREATE INDEX IF NOT EXISTS ix_security_audit_events_client_ip ON security_audit_events (client_ip, event_timestamp);
-
 CREATE TABLE IF NOT EXISTS security_audit_rejects (
   id BIGINT GENERATED ALWAYS AS IDENTITY NOT NULL PRIMARY KEY,
   received_at TIMESTAMPTZ(3) NOT NULL DEFAULT now(),

@@ -44,10 +44,6 @@ CREATE INDEX IF NOT EXISTS ix_security_audit_events_timestamp ON security_audit_
 
 CREATE INDEX IF NOT EXISTS ix_security_audit_events_type_time ON security_audit_events (event_type, event_timestamp);
 
-CREATE INDEX IF NOT EXISTS ix_security_audit_events_user ON security_audit_events (user_id, event_timestamp);
-
-CREATE INDEX IF NOT EXISTS ix_security_audit_events_client_ip ON security_audit_events (client_ip, event_timestamp);
-
 CREATE TABLE IF NOT EXISTS security_audit_rejects (
   id INTEGER PRIMARY KEY,
   received_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),

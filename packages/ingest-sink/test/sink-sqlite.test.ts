@@ -78,12 +78,22 @@ describe.each([true, false])('SQLite sink (worker thread: %s)', (worker) => {
     const forgedLater = chainEvent(chain, 2);
     const a = chainEvent(chain, 3);
     const forgedSameBatch = chainEvent(chain, 3);
-    const receipt = await sink.write([forgedLater, a, forgedSameBatch, first]);
+    // Each claimant carries its own source: the conflict reject must name the one it came from.
+    const receipt = await sink.write([
+      { line: JSON.stringify(forgedLater), source: 'forward:later' },
+      { line: JSON.stringify(a), source: 'forward:a' },
+      { line: JSON.stringify(forgedSameBatch), source: 'forward:same-batch' },
+      first,
+    ]);
     expect(receipt).toEqual({ accepted: 4, rejected: 0 });
     await sink.flush();
     const d = db();
     const ids = (d.prepare('SELECT event_id FROM security_audit_events ORDER BY seq').all() as { event_id: string }[]).map((r) => r.event_id);
-    const rejects = d.prepare('SELECT reason, raw_payload FROM security_audit_rejects ORDER BY id').all() as { reason: string; raw_payload: string }[];
+    const rejects = d.prepare('SELECT source, reason, raw_payload FROM security_audit_rejects ORDER BY id').all() as { source: string; reason: string; raw_payload: string }[];
+    expect(Object.fromEntries(rejects.map((r) => [JSON.parse(r.raw_payload).event_id, r.source]))).toEqual({
+      [forgedLater.event_id as string]: 'forward:later',
+      [forgedSameBatch.event_id as string]: 'forward:same-batch',
+    });
     d.close();
     expect(ids).toEqual([first.event_id, second.event_id, a.event_id]);
     expect(rejects).toHaveLength(2);

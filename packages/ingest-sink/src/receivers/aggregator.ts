@@ -29,8 +29,11 @@ export interface AggregatorOptions {
   tagTemplate?: string;
   /**
    * Most events the sink may hold durable but not yet committed before the
-   * forward receiver stops reading (default 100 000): keeps memory bounded
-   * when the database is slower than the senders. Needs `sink.stats()`.
+   * forward receiver stops reading (default 20 000): keeps memory bounded
+   * when the database is slower than the senders (the sink keeps a prepared
+   * row in memory per such event, ~1.5 KB; 20 000 is four 5000-row
+   * transactions of slack, enough to keep the database busy; bench/receiver.ts).
+   * Needs `sink.stats()`.
    */
   maxBacklog?: number;
   /** Partial-line reassembly limits. */
@@ -66,7 +69,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
     },
     counters.forward,
   );
-  const maxBacklog = options.maxBacklog ?? 100_000;
+  const maxBacklog = options.maxBacklog ?? 20_000;
   const backlog = (): number => (sink.stats ? ((sink.stats() as { spooledEvents?: number }).spooledEvents ?? 0) : 0);
   const admission = (): Promise<void> | undefined => {
     if (backlog() <= maxBacklog) return undefined;

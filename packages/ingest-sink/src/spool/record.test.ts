@@ -17,6 +17,19 @@ describe('spool records', () => {
     expect(scan.records.map((r) => r.size)).toEqual(sizes);
   });
 
+  it('round-trips many entries whose meta repeats, changes, or is long, with multi-byte text (buffer growth)', () => {
+    const many = Array.from({ length: 300 }, (_, i) => ({
+      line: i % 7 === 0 ? '😀é✓'.repeat(400 + i) : `{"n":${i}}`,
+      ...(i % 3 === 0 ? {} : { meta: { source_tag: i % 5 === 0 ? 'ü'.repeat(2000) : 'tag', ...(i % 2 ? { container_id: 'ab' } : {}) } }),
+      ...(i % 4 === 0 ? { source: `s${i % 8}` } : {}),
+    }));
+    const { buffer, sizes } = encodeFrames(many);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(buffer.length);
+    const scan = scanSegment(buffer);
+    expect(scan.badAt).toBeUndefined();
+    expect(scan.records.map((r) => decodePayload(r.payload))).toEqual(many);
+  });
+
   it('detects a torn tail at every cut point and never returns a partial record', () => {
     const { buffer, sizes } = encodeFrames(entries);
     const firstEnd = sizes[0]!;

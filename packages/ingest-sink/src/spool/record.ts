@@ -42,18 +42,18 @@ function sameMeta(a: SpoolEntry, b: SpoolEntry): boolean {
  * prefix finds record boundaries, the CRC-32 (ISO-HDLC, zlib's) detects a torn
  * or corrupt record on replay. Returns one buffer and each frame's size.
  *
- * One pass into a buffer sized for the worst case (3 UTF-8 bytes per UTF-16
- * unit), and the meta JSON is reused while consecutive entries carry equal
- * meta: this runs on the thread that acks, for every event (bench/receiver-stages.ts).
+ * One pass (no separate byte count), and the meta JSON is reused while
+ * consecutive entries carry equal meta: this runs on the thread that acks,
+ * for every event (bench/receiver-stages.ts).
  */
 export function encodeFrames(entries: readonly SpoolEntry[]): { buffer: Buffer; sizes: number[] } {
-  let bound = 0;
+  // Sized for ASCII (the usual case) plus slack; grown when a record might not fit.
+  let estimate = 64;
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
-    bound += FRAME_HEADER_BYTES + 5 + e.line.length * 3;
-    if (e.meta || e.source !== undefined) bound += 3 * (e.source?.length ?? 0) + 16 + 3 * 1024;
+    estimate += FRAME_HEADER_BYTES + 5 + e.line.length + (e.meta || e.source !== undefined ? 256 : 0);
   }
-  let buffer = Buffer.allocUnsafe(bound);
+  let buffer = Buffer.allocUnsafe(estimate + (estimate >> 3));
   const sizes: number[] = new Array(entries.length);
   let off = 0;
   let prev: SpoolEntry | undefined;
@@ -63,10 +63,12 @@ export function encodeFrames(entries: readonly SpoolEntry[]): { buffer: Buffer; 
     if (prev === undefined || !sameMeta(prev, e)) meta = metaJson(e);
     prev = e;
     const p = off + FRAME_HEADER_BYTES;
-    const need = 5 + (meta?.length ?? 0) * 3 + e.line.length * 3;
-    if (p + need > buffer.length) {
-      // Meta larger than the estimate (long values): grow, keeping what is written.
-      const bigger = Buffer.allocUnsafe(buffer.length * 2 + need + FRAME_HEADER_BYTES);
+    // Buffer#write never writes past the end (it would cut the text): check
+    // against the worst case (3 UTF-8 bytes per UTF-16 unit), then exactly.
+    let need = FRAME_HEADER_BYTES + 5 + ((meta?.length ?? 0) + e.line.length) * 3;
+    if (off + need > buffer.length) need = FRAME_HEADER_BYTES + 5 + (meta ? Buffer.byteLength(meta, 'utf8') : 0) + Buffer.byteLength(e.line, 'utf8');
+    if (off + need > buffer.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(buffer.length * 2, off + need));
       buffer.copy(bigger, 0, 0, off);
       buffer = bigger;
     }
@@ -80,7 +82,8 @@ export function encodeFrames(entries: readonly SpoolEntry[]): { buffer: Buffer; 
     sizes[i] = FRAME_HEADER_BYTES + payloadLen;
     off += sizes[i]!;
   }
-  return { buffer: buffer.subarray(0, off), sizes };
+  // A copy when the estimate was far off, so the spool does not hold the slack.
+  return { buffer: off < buffer.length >> 1 ? Buffer.from(buffer.subarray(0, off)) : buffer.subarray(0, off), sizes };
 }
 
 /** Decodes one payload (already checksum-verified) back into an entry. */

@@ -1,0 +1,64 @@
+// SQLite alone (no sink, no validation): what transaction size, WAL
+// autocheckpoint, page cache and each index of the events table cost, in
+// rows/s (wall) and CPU us/row (robust to a busy machine). Explains the
+// pragmas of src/adapters/sqlite/sqlite-core.js and the index figures in the
+// ingest-sink README.
+//   npx tsx -C @audit-trail/source bench/sink-sqlite-paths.ts [events=100000] [all|base,tx,multi,prag,idx]
+import { rmSync, mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import Database from 'better-sqlite3';
+import { createTableStatements, EVENTS_TABLE, INSERT_COLUMNS, type ColumnValue } from '@audit-trail/schema';
+import { benchEvents, rate } from './sink/events.js';
+
+const n = Number(process.argv[2] ?? 100000);
+const which = (process.argv[3] ?? 'all').split(',');
+const dir = mkdtempSync(join(tmpdir(), 'at-bench-sqlite-'));
+const { rows } = benchEvents(n);
+const COLS = INSERT_COLUMNS.map((c) => c.name).join(', ');
+const ph = `(${INSERT_COLUMNS.map(() => '?').join(', ')})`;
+function fresh(name: string, pragmas: string[] = [], dropIdx: string[] = []) {
+  const file = join(dir, `${name}.db`); rmSync(file, { force: true });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL'); db.pragma('synchronous = FULL');
+  for (const p of pragmas) db.pragma(p);
+  for (const s of createTableStatements('sqlite')) if (!dropIdx.some((d) => s.includes(d + ' '))) db.exec(s);
+  return db;
+}
+function run(name: string, opts: { tx?: number; multi?: number; pragmas?: string[]; drop?: string[] } = {}) {
+  const tx = opts.tx ?? 1000; const multi = opts.multi ?? 1;
+  const db = fresh(name, opts.pragmas, opts.drop);
+  const one = db.prepare(`INSERT INTO ${EVENTS_TABLE} (${COLS}) VALUES ${ph} ON CONFLICT(event_id) DO NOTHING`);
+  const many = multi > 1 ? db.prepare(`INSERT INTO ${EVENTS_TABLE} (${COLS}) VALUES ${Array(multi).fill(ph).join(',')} ON CONFLICT(event_id) DO NOTHING`) : undefined;
+  const t = db.transaction((chunk: ColumnValue[][]) => {
+    let i = 0;
+    if (many) for (; i + multi <= chunk.length; i += multi) many.run(chunk.slice(i, i + multi).flat());
+    for (; i < chunk.length; i++) one.run(chunk[i]);
+  });
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let i = 0; i < rows.length; i += tx) t.immediate(rows.slice(i, i + tx));
+  const ms = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  console.log(name.padEnd(40), String(rate(rows.length, ms)).padStart(7), 'rows/s', ((c.user + c.system) / rows.length).toFixed(1).padStart(6), 'us CPU/row', ((ms * 1000 - (c.user + c.system)) / rows.length).toFixed(1), 'us wait/row');
+  db.close();
+}
+const all = which.includes('all');
+if (all || which.includes('base')) run('ceiling 1000');
+if (all || which.includes('tx')) { run('tx 5000', { tx: 5000 }); run('tx 10000', { tx: 10000 }); }
+if (all || which.includes('multi')) { run('multi 10 tx1000', { multi: 10 }); run('multi 50 tx1000', { multi: 50 }); }
+if (all || which.includes('prag')) {
+  run('ckpt 10000', { pragmas: ['wal_autocheckpoint = 10000'] });
+  run('cache 64MB', { pragmas: ['cache_size = -65536'] });
+  run('ckpt+cache tx5000', { tx: 5000, pragmas: ['wal_autocheckpoint = 10000', 'cache_size = -65536'] });
+  run('ckpt 10000 tx5000', { tx: 5000, pragmas: ['wal_autocheckpoint = 10000'] });
+  run('ckpt 4000 tx5000', { tx: 5000, pragmas: ['wal_autocheckpoint = 4000'] });
+  run('no autockpt tx5000', { tx: 5000, pragmas: ['wal_autocheckpoint = 0'] });
+  run('cache 16MB tx5000', { tx: 5000, pragmas: ['cache_size = -16384'] });
+}
+if (all || which.includes('idx')) {
+  for (const ix of ['ix_security_audit_events_timestamp', 'ix_security_audit_events_type_time', 'ix_security_audit_events_user', 'ix_security_audit_events_client_ip', 'ux_security_audit_events_chain_seq']) run('drop ' + ix.replace('security_audit_events_', ''), { drop: [ix] });
+  run('drop all 4 non-unique', { drop: ['ix_security_audit_events_timestamp', 'ix_security_audit_events_type_time', 'ix_security_audit_events_user', 'ix_security_audit_events_client_ip'] });
+  run('drop user + client_ip', { drop: ['ix_security_audit_events_user', 'ix_security_audit_events_client_ip'] });
+}
+rmSync(dir, { recursive: true, force: true });
