@@ -1,17 +1,8 @@
+import type { AuditEventInput } from '@audit-trail/schema';
 import { hostname } from 'node:os';
 
-/** Placement fields of the `runtime` object (schema envelope). */
-export interface RuntimeFields {
-  host?: string;
-  container_id?: string;
-  swarm_node?: string;
-  swarm_service?: string;
-  swarm_task_id?: string;
-  k8s_namespace?: string;
-  k8s_pod?: string;
-  k8s_container?: string;
-  k8s_node?: string;
-}
+/** Placement fields of the `runtime` object, as the schema's envelope defines them. */
+export type RuntimeFields = NonNullable<AuditEventInput['runtime']>;
 
 const HEX_ID = /^[0-9a-f]{12}$|^[0-9a-f]{64}$/;
 
