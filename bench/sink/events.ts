@@ -1,4 +1,5 @@
 import { completeEvent, parseAuditEvent, toRow, type AuditEventDraft, type ColumnValue } from '@audit-trail/schema';
+import { createSink, type SinkOptions } from '@audit-trail/ingest-sink';
 
 /** `n` realistic audit lines (UUIDv7 ids, as producers write them) and their rows. */
 export function benchEvents(n: number): { lines: string[]; rows: ColumnValue[][] } {
@@ -44,4 +45,20 @@ export async function feed(write: (items: string[]) => Promise<unknown>, lines: 
     }
   };
   await Promise.all(Array.from({ length: inFlight }, worker));
+}
+
+/**
+ * Rows/s of the sink's batched path (validation, spool fsync, commit) for
+ * `lines`, fed like a receiver; fails loudly if any line was not committed.
+ */
+export async function measureSink(options: SinkOptions, lines: string[]): Promise<number> {
+  const sink = createSink(options);
+  await sink.ready;
+  const ms = await time(async () => {
+    await feed((items) => sink.write(items), lines);
+    await sink.flush();
+  });
+  if (sink.stats().committed !== lines.length) throw new Error(`sink committed ${sink.stats().committed}`);
+  await sink.close();
+  return rate(lines.length, ms);
 }

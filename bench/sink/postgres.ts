@@ -4,8 +4,7 @@ import { Readable } from 'node:stream';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { createTableStatements, EVENTS_TABLE, INSERT_COLUMNS, type ColumnValue } from '@audit-trail/schema';
-import { createSink } from '@audit-trail/ingest-sink';
-import { feed, rate, time } from './events.js';
+import { measureSink, rate, time } from './events.js';
 
 const COLS = INSERT_COLUMNS.map((c) => c.name).join(', ');
 const lit = (v: ColumnValue) => (v === null ? 'NULL' : typeof v === 'number' ? String(v) : `'${String(v).replaceAll("'", "''")}'`);
@@ -49,15 +48,7 @@ export async function benchPostgres(dir: string, lines: string[], rows: ColumnVa
     {
       const { url, client } = await fresh('sink');
       await client.end();
-      const sink = createSink({ url, spool: { dir: join(dir, 'pg.spool') } });
-      await sink.ready;
-      const ms = await time(async () => {
-        await feed((items) => sink.write(items), lines);
-        await sink.flush();
-      });
-      if (sink.stats().committed !== lines.length) throw new Error(`sink committed ${sink.stats().committed}`);
-      await sink.close();
-      out['sink: batched (validate + spool fsync + commit)'] = rate(lines.length, ms);
+      out['sink: batched (validate + spool fsync + commit)'] = await measureSink({ url, spool: { dir: join(dir, 'pg.spool') } }, lines);
     }
     {
       const { client } = await fresh('literal');

@@ -2,8 +2,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createTableStatements, EVENTS_TABLE, INSERT_COLUMNS, type ColumnValue } from '@audit-trail/schema';
-import { createSink } from '@audit-trail/ingest-sink';
-import { feed, rate, time } from './events.js';
+import { measureSink, rate, time } from './events.js';
 
 const COLS = INSERT_COLUMNS.map((c) => c.name).join(', ');
 const lit = (v: ColumnValue) => (v === null ? 'NULL' : typeof v === 'number' ? String(v) : `'${String(v).replaceAll("'", "''")}'`);
@@ -40,15 +39,10 @@ export async function benchSqlite(dir: string, lines: string[], rows: ColumnValu
   {
     const file = join(dir, 'sink.db');
     rmSync(file, { force: true });
-    const sink = createSink({ connection: { dialect: 'sqlite', filename: file }, spool: { dir: join(dir, 'sink.spool') } });
-    await sink.ready;
-    const ms = await time(async () => {
-      await feed((items) => sink.write(items), lines);
-      await sink.flush();
-    });
-    if (sink.stats().committed !== lines.length) throw new Error(`sink committed ${sink.stats().committed}`);
-    await sink.close();
-    out['sink: batched (validate + spool fsync + commit)'] = rate(lines.length, ms);
+    out['sink: batched (validate + spool fsync + commit)'] = await measureSink(
+      { connection: { dialect: 'sqlite', filename: file }, spool: { dir: join(dir, 'sink.spool') } },
+      lines,
+    );
   }
 
   // fluent-plugin-sql: 1000-row INSERTs with literal values, no transaction.

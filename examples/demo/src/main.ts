@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { redactUrl } from '@audit-trail/ingest-sink';
 import { runCli, startServe } from './audit-cli.js';
 import { runCeremonies } from './ceremonies.js';
 import { Progress } from './progress.js';
@@ -32,7 +33,7 @@ async function main(): Promise<number> {
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
   const db = values.db ?? `sqlite:${resolve(dataDir, 'audit.db')}`;
-  const shownDb = db.replace(/^([a-z]+:\/\/[^:/@]*:)[^@/]*@/i, '$1***@');
+  const shownDb = redactUrl(db);
 
   // The demo's signing key: shared mode, one kid. The verifier reads it from a
   // file, as a deployment reads a mounted secret; it is never printed.

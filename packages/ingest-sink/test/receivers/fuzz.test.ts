@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAggregator, type Aggregator } from '../../src/receivers/aggregator.js';
+import type { Aggregator } from '../../src/receivers/aggregator.js';
+import type { Sink } from '../../src/index.js';
 import { newCounters, type ReceiverCounters } from '../../src/receivers/counters.js';
 import type { EventSink, SinkItem } from '../../src/receivers/types.js';
 import { makeLine } from './helpers/events.js';
@@ -7,7 +8,7 @@ import { fakeConnection } from './helpers/fake-connection.js';
 import { dockerMessage, dockerRecord, entry, ext8Time, fixext8Time, fluentBitCompressed, fluentBitForward, fluentdPackedForward } from './helpers/frames.js';
 import { mutate, prng } from './helpers/fuzz.js';
 import { RawClient } from './helpers/raw-client.js';
-import { sqliteSink, tempDir } from './helpers/real-sink.js';
+import { aggregatorOnSqlite } from './helpers/real-sink.js';
 
 /** Valid frames of every mode and sender shape: the seeds of the mutations. */
 function seeds(): Buffer[] {
@@ -76,19 +77,13 @@ describe('fuzz: mutated forward frames', () => {
   }, 300_000);
 
   describe('over real sockets into the real sink', () => {
-    let tmp: ReturnType<typeof tempDir>;
     let agg: Aggregator;
-    let sink: Awaited<ReturnType<typeof sqliteSink>>['sink'];
+    let sink: Sink;
+    let stop: () => Promise<void>;
     beforeAll(async () => {
-      tmp = tempDir();
-      ({ sink } = await sqliteSink(tmp.dir));
-      agg = await startAggregator({ sink, forward: { port: 0, limits: { maxRequestBytes: 1 << 20, maxDecompressedBytes: 1 << 20 } } });
+      ({ agg, sink, stop } = await aggregatorOnSqlite({ forward: { port: 0, limits: { maxRequestBytes: 1 << 20, maxDecompressedBytes: 1 << 20 } } }));
     });
-    afterAll(async () => {
-      await agg.close();
-      await sink.close();
-      tmp.remove();
-    });
+    afterAll(() => stop());
 
     it('stays up through 2 000 mutated frames on 2 000 connections, with bounded memory, then serves a good client', async () => {
       const rand = prng(42);

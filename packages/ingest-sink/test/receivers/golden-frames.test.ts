@@ -1,29 +1,24 @@
 import { encode } from '@msgpack/msgpack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAggregator, type Aggregator } from '../../src/receivers/aggregator.js';
+import type { Aggregator } from '../../src/receivers/aggregator.js';
+import type { Sink } from '../../src/index.js';
 import { makeEvent, makeLine } from './helpers/events.js';
 import { dockerMessage, dockerRecord, entry, ext8Time, fixext8Time, fluentBitCompressed, fluentBitForward, fluentdPackedForward } from './helpers/frames.js';
 import { RawClient } from './helpers/raw-client.js';
-import { readEvents, readRejects, sqliteSink, tempDir } from './helpers/real-sink.js';
+import { aggregatorOnSqlite, readEvents, readRejects } from './helpers/real-sink.js';
 
 const ackBytes = (chunk: string) => Buffer.concat([Buffer.from([0x81, 0xa3, 0x61, 0x63, 0x6b]), Buffer.from(encode(chunk))]);
 
 describe('golden frames of Fluentd, Fluent Bit and the Docker driver over TCP into the real SQLite sink', () => {
-  let tmp: ReturnType<typeof tempDir>;
   let agg: Aggregator;
   let file: string;
-  let sink: Awaited<ReturnType<typeof sqliteSink>>['sink'];
+  let sink: Sink;
+  let stop: () => Promise<void>;
 
   beforeAll(async () => {
-    tmp = tempDir();
-    ({ sink, file } = await sqliteSink(tmp.dir));
-    agg = await startAggregator({ sink, forward: { port: 0 } });
+    ({ agg, sink, file, stop } = await aggregatorOnSqlite({ forward: { port: 0 } }));
   });
-  afterAll(async () => {
-    await agg.close();
-    await sink.close();
-    tmp.remove();
-  });
+  afterAll(() => stop());
 
   it('Fluentd out_forward (str32 entries, compressed "text", chunk ending in "\\n"): exact ack, Swarm columns from the tag', async () => {
     const events = [makeEvent(1), makeEvent(2)];

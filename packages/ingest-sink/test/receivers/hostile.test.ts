@@ -1,28 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAggregator, type Aggregator } from '../../src/receivers/aggregator.js';
+import type { Aggregator } from '../../src/receivers/aggregator.js';
+import type { Sink } from '../../src/index.js';
 import { hostileFrames } from './corpus/hostile-frames.js';
 import { makeLine } from './helpers/events.js';
 import { fakeConnection } from './helpers/fake-connection.js';
 import { dockerMessage, dockerRecord } from './helpers/frames.js';
 import { RawClient } from './helpers/raw-client.js';
-import { readRejects, sqliteSink, tempDir } from './helpers/real-sink.js';
+import { aggregatorOnSqlite, readRejects } from './helpers/real-sink.js';
 
 describe('hostile input corpus into the real sink', () => {
-  let tmp: ReturnType<typeof tempDir>;
-  let sink: Awaited<ReturnType<typeof sqliteSink>>['sink'];
+  let sink: Sink;
   let file: string;
   let agg: Aggregator;
+  let stop: () => Promise<void>;
 
   beforeAll(async () => {
-    tmp = tempDir();
-    ({ sink, file } = await sqliteSink(tmp.dir));
-    agg = await startAggregator({ sink, forward: { port: 0, limits: { maxRequestBytes: 8 << 20 } } });
+    ({ agg, sink, file, stop } = await aggregatorOnSqlite({ forward: { port: 0, limits: { maxRequestBytes: 8 << 20 } } }));
   });
-  afterAll(async () => {
-    await agg.close();
-    await sink.close();
-    tmp.remove();
-  });
+  afterAll(() => stop());
 
   for (const frame of hostileFrames()) {
     it(`${frame.name}: ${'code' in frame.expect ? frame.expect.code : frame.expect.outcome}`, async () => {

@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAggregator, type Aggregator } from '../../src/receivers/aggregator.js';
+import type { Aggregator } from '../../src/receivers/aggregator.js';
+import type { Sink } from '../../src/index.js';
 import { makeEvent } from './helpers/events.js';
 import { buildGoSender } from './helpers/go-sender.js';
-import { readEvents, sqliteSink, tempDir } from './helpers/real-sink.js';
+import { aggregatorOnSqlite, readEvents } from './helpers/real-sink.js';
 
 function run(bin: string, args: string[], stdin: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -13,23 +14,18 @@ function run(bin: string, args: string[], stdin: string): Promise<void> {
 }
 
 describe('interop: the Docker fluentd driver client (fluent-logger-golang, Debian) -> receiver -> real SQLite sink', () => {
-  let tmp: ReturnType<typeof tempDir>;
   let agg: Aggregator;
   let file: string;
   let bin: string;
-  let sink: Awaited<ReturnType<typeof sqliteSink>>['sink'];
+  let sink: Sink;
+  let stop: () => Promise<void>;
 
   beforeAll(async () => {
-    tmp = tempDir();
-    bin = buildGoSender(tmp.dir);
-    ({ sink, file } = await sqliteSink(tmp.dir));
-    agg = await startAggregator({ sink, forward: { port: 0 } });
+    ({ agg, sink, file, stop } = await aggregatorOnSqlite({ forward: { port: 0 } }, (dir) => {
+      bin = buildGoSender(dir);
+    }));
   }, 120_000);
-  afterAll(async () => {
-    await agg.close();
-    await sink.close();
-    tmp.remove();
-  });
+  afterAll(() => stop());
 
   for (const mode of ['ack', 'noack'] as const) {
     it(`stores Message-mode records with container metadata (${mode === 'ack' ? 'RequestAck' : 'no ack'})`, async () => {

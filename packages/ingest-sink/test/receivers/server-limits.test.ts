@@ -1,26 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAggregator, type Aggregator } from '../../src/receivers/aggregator.js';
+import type { Sink } from '../../src/index.js';
 import { makeLine } from './helpers/events.js';
 import { dockerMessage, dockerRecord } from './helpers/frames.js';
 import { RawClient } from './helpers/raw-client.js';
-import { sqliteSink, tempDir } from './helpers/real-sink.js';
+import { aggregatorOnSqlite } from './helpers/real-sink.js';
 
 describe('forward server: connection limits, idle timeout, keepalive, graceful close', () => {
-  let tmp: ReturnType<typeof tempDir>;
-  let sink: Awaited<ReturnType<typeof sqliteSink>>['sink'];
+  let sink: Sink;
   let agg: Aggregator;
+  let stop: () => Promise<void>;
   const logs: Record<string, unknown>[] = [];
 
   beforeAll(async () => {
-    tmp = tempDir();
-    ({ sink } = await sqliteSink(tmp.dir));
-    agg = await startAggregator({ sink, forward: { port: 0, limits: { maxConnections: 2, idleTimeoutMs: 300 } }, log: (e) => logs.push(e) });
+    ({ agg, sink, stop } = await aggregatorOnSqlite({ forward: { port: 0, limits: { maxConnections: 2, idleTimeoutMs: 300 } }, log: (e) => logs.push(e) }));
   });
-  afterAll(async () => {
-    await agg.close();
-    await sink.close();
-    tmp.remove();
-  });
+  afterAll(() => stop());
 
   it('keeps a connection open across several acked requests (keepalive), then closes it when idle', async () => {
     const c = await RawClient.open(agg.forward.port);

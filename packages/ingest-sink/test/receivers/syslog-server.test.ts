@@ -1,29 +1,24 @@
 import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAggregator, type Aggregator } from '../../src/receivers/aggregator.js';
+import type { Aggregator } from '../../src/receivers/aggregator.js';
+import type { Sink } from '../../src/index.js';
 import { makeEvent } from './helpers/events.js';
 import { RawClient } from './helpers/raw-client.js';
-import { readEvents, readRejects, sqliteSink, tempDir } from './helpers/real-sink.js';
+import { aggregatorOnSqlite, readEvents, readRejects } from './helpers/real-sink.js';
 
 async function until(cond: () => boolean) {
   for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
 }
 
 describe('syslog receiver: hostile input over TCP and UDP into the real sink', () => {
-  let tmp: ReturnType<typeof tempDir>;
   let agg: Aggregator;
   let file: string;
-  let sink: Awaited<ReturnType<typeof sqliteSink>>['sink'];
+  let sink: Sink;
+  let stop: () => Promise<void>;
   beforeAll(async () => {
-    tmp = tempDir();
-    ({ sink, file } = await sqliteSink(tmp.dir));
-    agg = await startAggregator({ sink, forward: { port: 0 }, syslog: { port: 0, maxFrameBytes: 4096 } });
+    ({ agg, sink, file, stop } = await aggregatorOnSqlite({ forward: { port: 0 }, syslog: { port: 0, maxFrameBytes: 4096 } }));
   });
-  afterAll(async () => {
-    await agg.close();
-    await sink.close();
-    tmp.remove();
-  });
+  afterAll(() => stop());
 
   it('counts invalid messages, keeps the connection, and stores the valid ones around them', async () => {
     const ev = makeEvent(1);

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { createSink } from '../../../src/index.js';
+import { createSink, startAggregator, type Aggregator, type AggregatorOptions, type Sink } from '../../../src/index.js';
 
 /** A temporary directory removed by the returned function. */
 export function tempDir(prefix = 'at-recv-'): { dir: string; remove: () => void } {
@@ -36,4 +36,37 @@ export function readRejects(file: string): { source: string; reason: string; raw
   } finally {
     db.close();
   }
+}
+
+/** A running aggregator on the real sink over a SQLite file in a temporary directory. */
+export interface AggregatorOnSqlite {
+  agg: Aggregator;
+  sink: Sink;
+  file: string;
+  dir: string;
+  /** Closes the aggregator, then the sink, then removes the directory. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `startAggregator(options)` on the real sink over a fresh SQLite file:
+ * the set-up every receiver test over real sockets shares. `prepare` runs in
+ * the new directory first (e.g. to build a client binary there).
+ */
+export async function aggregatorOnSqlite(options: Omit<AggregatorOptions, 'sink'>, prepare?: (dir: string) => void): Promise<AggregatorOnSqlite> {
+  const tmp = tempDir();
+  prepare?.(tmp.dir);
+  const { sink, file } = await sqliteSink(tmp.dir);
+  const agg = await startAggregator({ sink, ...options });
+  return {
+    agg,
+    sink,
+    file,
+    dir: tmp.dir,
+    async stop() {
+      await agg.close();
+      await sink.close();
+      tmp.remove();
+    },
+  };
 }
