@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { eventSchemas, type AuditEvent } from './audit-event.js';
 import { EVENT_TYPES, TRANSPORT_FIELDS, type EventType } from './constants.js';
 import { sanitizeText } from './fields/text.js';
@@ -22,6 +22,28 @@ export type ParseResult =
 
 const eventTypes = new Set<string>(EVENT_TYPES);
 const transportFields = new Set<string>(TRANSPORT_FIELDS);
+
+/**
+ * The event schemas compiled by zod's ahead-of-time compiler (`z.compile`,
+ * zod >= 4.6): a generated fast path for valid input that hands anything it
+ * cannot decide, and every failure, to zod's runtime parser, so results and
+ * issue messages are the runtime's own (parse-compiled.test.ts compares them
+ * on mutated events). About 4x faster than the runtime parser on valid events
+ * (bench/parse.ts). Compiled on first use of each type, so importing the
+ * package costs nothing.
+ */
+const compiled = new Map<string, z.ZodType>();
+function schemaOf(type: EventType): z.ZodType {
+  let schema = compiled.get(type);
+  if (!schema) compiled.set(type, (schema = z.compile(eventSchemas[type])));
+  return schema;
+}
+
+/** Own enumerable data property, so a "__proto__" key stays a key instead of setting a prototype. */
+function put(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
 
 function fail(path: string, message: string): ParseResult {
   return { ok: false, issues: [{ path, message }] };
@@ -80,11 +102,12 @@ export function parseAuditEvent(input: unknown): ParseResult {
     return fail('', `expected a JSON object, received ${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value}`);
   }
 
-  // Object.fromEntries defines own properties, so a "__proto__" key in the
-  // input stays a key (and is rejected as unknown) instead of setting a prototype.
-  const entries = Object.entries(value);
-  const event: Record<string, unknown> = Object.fromEntries(entries.filter(([k]) => !transportFields.has(k)));
-  const transport: Record<string, unknown> = Object.fromEntries(entries.filter(([k]) => transportFields.has(k)));
+  // One pass over the keys: the event, and the transport fields beside it.
+  // A "__proto__" key stays a key (and is rejected as unknown).
+  const event: Record<string, unknown> = {};
+  const transport: Record<string, unknown> = {};
+  const source = value as Record<string, unknown>;
+  for (const key of Object.keys(source)) put(transportFields.has(key) ? transport : event, key, source[key]);
 
   const type = event.event_type;
   if (typeof type !== 'string' || !eventTypes.has(type)) {
@@ -97,7 +120,7 @@ export function parseAuditEvent(input: unknown): ParseResult {
     event.user_agent_truncated = true;
   }
 
-  const result = eventSchemas[type as EventType].safeParse(event, { reportInput: true });
+  const result = schemaOf(type as EventType).safeParse(event, { reportInput: true });
   if (!result.success) return { ok: false, issues: toIssues(result.error) };
   return { ok: true, event: result.data as AuditEvent, transport };
 }
