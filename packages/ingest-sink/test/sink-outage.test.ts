@@ -62,6 +62,43 @@ describe('PostgreSQL outage (TCP proxy cut)', () => {
     expect(sink.stats()).toMatchObject({ committed: 550, spooledEvents: 0, spooledBytes: 0 });
   });
 
+  it('with a small memory budget an outage fills the spool, not the heap: records wait on disk and are read back', async () => {
+    const sink = open({ spool: { dir, memoryBytes: 8_000 } });
+    await sink.ready;
+    proxy.cut();
+    const events = makeEvents(400);
+    for (let i = 0; i < events.length; i += 50) await sink.write(events.slice(i, i + 50));
+    const mid = sink.stats();
+    expect(mid).toMatchObject({ spooledEvents: 400, committed: 0 });
+    // Only about one budget's worth (8 000 bytes: under 30 events) was loaded into memory; the rest waits on disk.
+    expect(mid.readBack).toBeLessThan(30);
+    proxy.restore();
+    await sink.flush();
+    const stored = await ids();
+    expect(stored).toHaveLength(400);
+    expect(new Set(stored)).toEqual(new Set(events.map((e) => e.event_id as string)));
+    const s = sink.stats();
+    expect(s).toMatchObject({ committed: 400, duplicates: 0, spooledEvents: 0, spooledBytes: 0 });
+    // 8 000 bytes hold about a dozen events: most were read back from the spool files.
+    expect(s.readBack).toBeGreaterThan(300);
+  });
+
+  it('on restart loads a replayed spool larger than the memory budget a part at a time', async () => {
+    const first = open();
+    await first.ready;
+    proxy.cut();
+    const events = makeEvents(300);
+    await first.write(events);
+    await first.close({ timeoutMs: 200 });
+    closers.pop();
+    proxy.restore();
+    const second = open({ spool: { dir, memoryBytes: 10_000 } });
+    await second.flush();
+    expect(second.stats()).toMatchObject({ replayed: 300, committed: 300, spooledEvents: 0 });
+    expect(second.stats().readBack).toBeGreaterThan(200);
+    expect((await ids()).sort()).toEqual(events.map((e) => e.event_id as string).sort());
+  });
+
   it('after a long outage forwards the pending batches to a Fluent forward server with ack', async () => {
     const server = new FluentServer({ listenOptions: { port: 0, host: '127.0.0.1' } });
     const got: Record<string, unknown>[] = [];

@@ -47,6 +47,23 @@ describe.each([true, false])('SQLite sink (worker thread: %s)', (worker) => {
     expect(s).toMatchObject({ received: 350, committed: 250, duplicates: 100, rejected: 0, spooledEvents: 0, spooledBytes: 0 });
   });
 
+  it('with a memory budget far below the load, keeps records on disk and reads them back in spool order', async () => {
+    const sink = open(worker, { spool: { memoryBytes: 6_000 }, batch: { maxRows: 50 } });
+    const events = makeEvents(1200);
+    // 24 concurrent writes: most land while the queue is over its budget.
+    const receipts = await Promise.all(Array.from({ length: 24 }, (_, i) => sink.write(events.slice(i * 50, i * 50 + 50))));
+    expect(receipts.reduce((n, r) => n + r.accepted, 0)).toBe(1200);
+    await sink.flush();
+    const d = db();
+    const stored = (d.prepare('SELECT event_id FROM security_audit_events ORDER BY id').all() as { event_id: string }[]).map((r) => r.event_id);
+    d.close();
+    // One writer, batches committed in spool order: the table holds the events in write order.
+    expect(stored).toEqual(events.map((e) => e.event_id));
+    const s = sink.stats();
+    expect(s).toMatchObject({ received: 1200, committed: 1200, duplicates: 0, spooledEvents: 0, spooledBytes: 0 });
+    expect(s.readBack).toBeGreaterThan(600);
+  });
+
   it('puts a poison record into rejects with its reason and raw payload while its batch-mates commit', async () => {
     const sink = open(worker);
     const good = makeEvents(3);

@@ -1,19 +1,16 @@
 import type { SinkAdapter } from '../adapters/adapter.js';
 import { createForwarder } from '../fallback/forwarder.js';
-import { decodePayload, encodeFrames } from '../spool/record.js';
+import { encodeFrames } from '../spool/record.js';
 import { Spool, type SpoolPosition } from '../spool/spool.js';
+import { Backlog } from './backlog.js';
 import { createAdapter } from './create-adapter.js';
 import { Delivery, type Forwarder } from './delivery.js';
 import { SinkClosedError, SinkError, SpoolFullError } from './errors.js';
 import { resolveSinkOptions } from './options.js';
 import { prepareRow, toSpoolEntry, type PreparedRow } from './prepare.js';
-import { DeliveryQueue, type QueuedItem } from './queue.js';
+import { DeliveryQueue, tagOf } from './queue.js';
 import { emptyStats, noteError } from './stats.js';
 import type { Sink, SinkOptions, WriteItem, WriteReceipt } from './types.js';
-
-function tagOf(meta: { source_tag?: string } | undefined): string | undefined {
-  return typeof meta?.source_tag === 'string' ? meta.source_tag : undefined;
-}
 
 function positions(start: SpoolPosition, sizes: number[]): SpoolPosition[] {
   let end = start.end;
@@ -33,6 +30,7 @@ export function createSink(options?: SinkOptions | string): Sink {
   let adapter: SinkAdapter | undefined;
   let spool: Spool | undefined;
   let delivery: Delivery | undefined;
+  let backlog: Backlog | undefined;
   let forwarder: Forwarder | undefined;
   let closed = false;
   let reserved = 0;
@@ -52,15 +50,15 @@ export function createSink(options?: SinkOptions | string): Sink {
         opts.onError(err);
       }
       forwarder = opts.fallback ? createForwarder(opts.fallback) : undefined;
-      delivery = new Delivery(opts, adapter, spool, queue, stats, forwarder);
-      const replayed: QueuedItem[] = opened.replayed.map((r) => {
-        const entry = decodePayload(r.payload);
-        return { row: prepareRow(entry, opts.defaultSource), end: { seg: r.seg, end: r.end }, size: r.size, tag: tagOf(entry.meta) };
-      });
+      backlog = new Backlog(spool, queue, opts.spool.memoryBytes, opts.defaultSource, stats);
+      delivery = new Delivery(opts, adapter, spool, queue, stats, forwarder, backlog);
+      const replayed = opened.replayed;
       stats.replayed = replayed.length;
       stats.spooledEvents += replayed.length;
       for (const r of replayed) stats.spooledBytes += r.size;
-      delivery.push(replayed);
+      const loaded = backlog.admitReplayed(replayed);
+      delivery.push(loaded);
+      delivery.expect(replayed.length - loaded.length);
       delivery.start();
     } catch (err) {
       await adapter.close().catch(() => undefined);
@@ -107,7 +105,9 @@ export function createSink(options?: SinkOptions | string): Sink {
     stats.received += items.length;
     stats.spooledEvents += items.length;
     stats.spooledBytes += buffer.length;
-    delivery!.push(rows.map((row, i) => ({ row, end: ends[i]!, size: sizes[i]!, tag: tagOf(entries[i]!.meta) })));
+    // Into memory, or left on disk while the queue is over its budget (read back in order later).
+    if (backlog!.admit(start, buffer.length)) delivery!.push(rows.map((row, i) => ({ row, end: ends[i]!, size: sizes[i]!, tag: tagOf(entries[i]!.meta) })));
+    else delivery!.expect(rows.length);
     let rejected = 0;
     for (const r of rows) if (r.kind === 'reject') rejected++;
     return { accepted: rows.length - rejected, rejected };
@@ -133,7 +133,7 @@ export function createSink(options?: SinkOptions | string): Sink {
       await delivery!.stop(closeOpts?.timeoutMs ?? 10_000);
       await forwarder?.close().catch(() => undefined);
       await adapter!.close().catch(() => undefined);
-      await spool!.close(queue.length === 0);
+      await spool!.close(queue.length === 0 && !backlog!.spilled);
     },
     stats: () => ({ ...stats, ...(stats.lastError ? { lastError: { ...stats.lastError } } : {}) }),
     async migrate() {

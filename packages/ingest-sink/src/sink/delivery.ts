@@ -1,6 +1,7 @@
 import type { SinkAdapter, BatchOutcome } from '../adapters/adapter.js';
 import type { Spool } from '../spool/spool.js';
 import { backoffDelay, sleep } from './backoff.js';
+import type { Backlog } from './backlog.js';
 import { dedupeBatch, type DedupedBatch } from './dedupe-batch.js';
 import { isDataError } from './error-kind.js';
 import type { ResolvedSinkOptions } from './options.js';
@@ -46,6 +47,7 @@ export class Delivery {
     private readonly queue: DeliveryQueue,
     private readonly stats: SinkStats,
     private readonly forwarder: Forwarder | undefined,
+    private readonly backlog: Backlog,
   ) {}
 
   start(): void {
@@ -58,6 +60,12 @@ export class Delivery {
   push(items: QueuedItem[]): void {
     this.enqueued += items.length;
     this.queue.push(items);
+  }
+
+  /** Counts items left on disk by the backlog (flush waits for them too), and wakes the loop to read them. */
+  expect(count: number): void {
+    this.enqueued += count;
+    this.queue.wake();
   }
 
   /** Resolves when every item queued so far is delivered. */
@@ -105,12 +113,22 @@ export class Delivery {
     let taken = 0;
     const PUSHED = Symbol('pushed');
     for (;;) {
+      if (this.backlog.spilled) {
+        try {
+          await this.backlog.refill();
+        } catch (err) {
+          this.fail(err as Error);
+          await sleep(this.opts.retry.maxDelayMs, this.abort.signal);
+          if (this.stopping && Date.now() >= this.deadline) return;
+          continue;
+        }
+      }
       const available = this.queue.length - taken;
       if (inflight.length < PIPELINE && available > 0 && !(this.stopping && Date.now() >= this.deadline)) {
         if (inflight.length === 0) {
           // A partial batch waits a little for company, unless someone is flushing.
           const until = Date.now() + maxDelayMs;
-          while (this.queue.length < maxRows && this.queue.bytes < maxBytes && !this.stopping && this.flushWaiters.length === 0) {
+          while (this.queue.length < maxRows && this.queue.bytes < maxBytes && !this.stopping && this.flushWaiters.length === 0 && !this.backlog.spilled) {
             const left = until - Date.now();
             if (left <= 0) break;
             // Cancel the losing timer, so none outlives the wait (nor close()).
@@ -125,8 +143,8 @@ export class Delivery {
         continue;
       }
       if (inflight.length === 0) {
-        if (this.stopping) return;
-        await this.queue.wait();
+        if (this.stopping && (!this.backlog.spilled || Date.now() >= this.deadline)) return;
+        if (!this.backlog.spilled) await this.queue.wait();
         continue;
       }
       const head = inflight[0]!;

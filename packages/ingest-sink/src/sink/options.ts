@@ -11,7 +11,7 @@ export interface ResolvedSinkOptions {
   connection: Connection;
   migrate: boolean;
   batch: { maxRows: number; maxBytes: number; maxDelayMs: number };
-  spool: { dir: string; fsync: FsyncPolicy; maxBytes: number; onFull: 'wait' | 'reject'; segmentBytes: number };
+  spool: { dir: string; fsync: FsyncPolicy; maxBytes: number; memoryBytes: number; onFull: 'wait' | 'reject'; segmentBytes: number };
   retry: { initialDelayMs: number; maxDelayMs: number; factor: number };
   fallback: (ForwardFallbackOptions & { afterMs: number }) | undefined;
   defaultSource: string;
@@ -51,6 +51,7 @@ export function resolveSinkOptions(input: SinkOptions | string | undefined): Res
       dir: o.spool?.dir ?? defaultSpoolDir(connection),
       fsync,
       maxBytes: positive('spool.maxBytes', o.spool?.maxBytes, 256 * 1024 * 1024),
+      memoryBytes: positive('spool.memoryBytes', o.spool?.memoryBytes, 16 * 1024 * 1024),
       onFull,
       segmentBytes: positive('spool.segmentBytes', o.spool?.segmentBytes, 8 * 1024 * 1024),
     },

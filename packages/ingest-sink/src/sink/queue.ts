@@ -12,6 +12,11 @@ export interface QueuedItem {
   tag?: string;
 }
 
+/** The Fluent tag an item arrived with, from its transport meta. */
+export function tagOf(meta: { source_tag?: string } | undefined): string | undefined {
+  return typeof meta?.source_tag === 'string' ? meta.source_tag : undefined;
+}
+
 /**
  * FIFO of spooled items in spool order, with a wake-up for the delivery
  * loop. Items leave it only after they are committed or forwarded.

@@ -13,6 +13,7 @@ export function emptyStats(): SinkStats {
     forwarded: 0,
     retries: 0,
     batches: 0,
+    readBack: 0,
     replayed: 0,
     spoolCorruptTails: 0,
     spoolCorruptBytes: 0,

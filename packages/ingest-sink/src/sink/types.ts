@@ -39,6 +39,8 @@ export interface SinkStats {
   retries: number;
   /** Batches committed. */
   batches: number;
+  /** Records that waited in the spool files only (the in-memory queue was at `spool.memoryBytes`) and were read back. */
+  readBack: number;
   /** Records found on start in the spool and queued again. */
   replayed: number;
   /** Torn or corrupt spool tails found on start, and their size (moved to spool/quarantine). */
@@ -71,6 +73,13 @@ export interface SpoolOptions {
   fsync?: FsyncPolicy;
   /** Pending bytes allowed before the full policy applies (default 256 MiB). */
   maxBytes?: number;
+  /**
+   * Spooled bytes kept in memory, parsed, waiting for the database (default
+   * 16 MiB, about 25 000 events). Past it, newer records wait in the spool
+   * files only and are read back in order as the database catches up, so a
+   * long outage fills the disk, not the heap.
+   */
+  memoryBytes?: number;
   /** `wait` (default): write() waits for room (backpressure); `reject`: it fails with SpoolFullError. */
   onFull?: 'wait' | 'reject';
   /** Segment file size before rolling (default 8 MiB). */

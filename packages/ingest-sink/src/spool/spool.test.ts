@@ -1,4 +1,4 @@
-import { appendFile, readdir, readFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/helpers/tmp.js';
@@ -67,5 +67,89 @@ describe('Spool', () => {
     await spool.close(true);
     const again = await Spool.open({ dir });
     await again.spool.close(true);
+  });
+
+  describe('read (records kept on disk only, read back in order)', () => {
+    async function fill(spool: Spool, lines: string[]) {
+      const ends = [];
+      for (const line of lines) {
+        const b = frame(line);
+        const p = await spool.append(b);
+        ends.push({ seg: p.seg, end: p.end + b.length });
+      }
+      return ends;
+    }
+    const lineOf = (r: { payload: Buffer }) => decodePayload(r.payload).line;
+
+    it('reads across segments in windows of maxBytes, stopping at upTo, resuming where it stopped', async () => {
+      const { spool } = await Spool.open({ dir, segmentBytes: 100 });
+      const lines = Array.from({ length: 12 }, (_, i) => `record ${i} ${'y'.repeat(i * 3)}`);
+      const ends = await fill(spool, lines);
+      expect(new Set(ends.map((e) => e.seg)).size).toBeGreaterThan(2);
+      const start = { seg: ends[0]!.seg, end: 0 };
+      const upTo = ends[9]!; // the last two are not asked for
+      const got: string[] = [];
+      let from = start;
+      let reads = 0;
+      while (from.seg < upTo.seg || from.end < upTo.end) {
+        const { records, next } = await spool.read(from, upTo, 40);
+        expect(records.length).toBeGreaterThan(0);
+        got.push(...records.map(lineOf));
+        expect(records.map((r) => ({ seg: r.seg, end: r.end }))).toEqual(ends.slice(got.length - records.length, got.length));
+        from = next;
+        reads++;
+      }
+      expect(got).toEqual(lines.slice(0, 10));
+      expect(reads).toBeGreaterThan(3);
+      await spool.close(false);
+    });
+
+    it('reads a record larger than the window whole', async () => {
+      const { spool } = await Spool.open({ dir });
+      const lines = ['small', 'L'.repeat(10_000), 'after'];
+      const ends = await fill(spool, lines);
+      const first = await spool.read({ seg: ends[0]!.seg, end: 0 }, ends[2]!, 10);
+      expect(first.records.map(lineOf)).toEqual(['small']);
+      const second = await spool.read(first.next, ends[2]!, 10);
+      expect(second.records.map(lineOf)).toEqual(['L'.repeat(10_000)]);
+      const third = await spool.read(second.next, ends[2]!, 10);
+      expect(third.records.map(lineOf)).toEqual(['after']);
+      expect(third.next).toEqual(ends[2]);
+      await spool.close(false);
+    });
+
+    it('never reads past the good end of a sealed segment (a failed append leaves bytes there)', async () => {
+      const { spool } = await Spool.open({ dir, segmentBytes: 40 });
+      const ends = await fill(spool, ['one '.repeat(10), 'two '.repeat(10)]);
+      expect(ends[1]!.seg).toBeGreaterThan(ends[0]!.seg);
+      const firstSeg = (await readdir(dir)).filter((n) => n.startsWith('seg-')).sort()[0]!;
+      await appendFile(join(dir, firstSeg), Buffer.from('garbage of a failed append'));
+      const { records } = await spool.read({ seg: ends[0]!.seg, end: 0 }, ends[1]!, 1 << 20);
+      expect(records.map(lineOf)).toEqual(['one '.repeat(10), 'two '.repeat(10)]);
+      await spool.close(false);
+    });
+
+    it('fails with SINK_SPOOL_IO on a corrupt record instead of loading it', async () => {
+      const { spool } = await Spool.open({ dir });
+      const ends = await fill(spool, ['first record', 'second record']);
+      const seg = (await readdir(dir)).find((n) => n.startsWith('seg-'))!;
+      const bytes = await readFile(join(dir, seg));
+      bytes[bytes.length - 3] ^= 0xff; // inside the second record's payload
+      await writeFile(join(dir, seg), bytes);
+      await expect(spool.read({ seg: ends[0]!.seg, end: 0 }, ends[1]!, 1 << 20)).rejects.toMatchObject({ code: 'SINK_SPOOL_IO', message: /checksum mismatch/ });
+      await spool.close(false);
+    });
+
+    it('reads replayed segments of an earlier run', async () => {
+      const first = await Spool.open({ dir, segmentBytes: 50 });
+      const ends = await fill(first.spool, ['a '.repeat(20), 'b '.repeat(20), 'c '.repeat(20)]);
+      await first.spool.close(false);
+      const second = await Spool.open({ dir, segmentBytes: 50 });
+      const last = second.replayed.at(-1)!;
+      const { records } = await second.spool.read({ seg: second.replayed[0]!.seg, end: 0 }, { seg: last.seg, end: last.end }, 1 << 20);
+      expect(records.map(lineOf)).toEqual(['a '.repeat(20), 'b '.repeat(20), 'c '.repeat(20)]);
+      expect(records.at(-1)!.end).toBe(ends[2]!.end);
+      await second.spool.close(false);
+    });
   });
 });

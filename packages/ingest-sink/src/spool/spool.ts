@@ -1,7 +1,7 @@
 import { mkdir, open, readdir, readFile, rm, truncate, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SinkError } from '../sink/errors.js';
-import { scanSegment } from './record.js';
+import { FRAME_HEADER_BYTES, scanSegment } from './record.js';
 import { lockSpool } from './spool-lock.js';
 
 /** When the spool makes an append durable. */
@@ -64,6 +64,8 @@ export class Spool {
   private activeSeg = 0;
   private activeSize = 0;
   private segments = new Set<number>();
+  /** End of the last good record of each segment no longer appended to (a failed append's partial frame lies past it). */
+  private sealed = new Map<number, number>();
   private watermark: SpoolPosition = { seg: 0, end: 0 };
   private wmFd!: FileHandle;
   private unlock!: () => Promise<void>;
@@ -129,7 +131,10 @@ export class Spool {
         kept++;
       }
       if (kept === 0) await rm(path, { force: true });
-      else this.segments.add(seg);
+      else {
+        this.segments.add(seg);
+        this.sealed.set(seg, scan.records.at(-1)!.end);
+      }
     }
     return { replayed, report };
   }
@@ -206,6 +211,8 @@ export class Spool {
 
   private async roll(): Promise<void> {
     const old = this.fd;
+    // activeSize moves only after a successful write, so it excludes a failed append's bytes.
+    this.sealed.set(this.activeSeg, this.activeSize);
     await this.openSegment(this.activeSeg + 1);
     await old.close().catch(() => undefined);
   }
@@ -221,8 +228,62 @@ export class Spool {
     for (const seg of [...this.segments]) {
       if (seg < pos.seg && seg !== this.activeSeg) {
         this.segments.delete(seg);
+        this.sealed.delete(seg);
         await rm(join(this.dir, segName(seg)), { force: true });
       }
+    }
+  }
+
+  /**
+   * Reads back records appended earlier, in spool order: from `from` (a
+   * record boundary) up to `upTo` (a position an `append()` resolved past, so
+   * everything before it is complete), about `maxBytes` of them (at least one
+   * record). For records the sink keeps on disk only while its in-memory
+   * queue is full. A checksum mismatch here is a disk fault: `SINK_SPOOL_IO`.
+   */
+  async read(from: SpoolPosition, upTo: SpoolPosition, maxBytes: number): Promise<{ records: ReplayedRecord[]; next: SpoolPosition }> {
+    const records: ReplayedRecord[] = [];
+    let pos = { ...from };
+    let bytes = 0;
+    while (bytes < maxBytes && (pos.seg < upTo.seg || (pos.seg === upTo.seg && pos.end < upTo.end))) {
+      const segEnd = pos.seg === upTo.seg ? upTo.end : this.sealed.get(pos.seg);
+      if (segEnd === undefined) throw new SinkError('SINK_SPOOL_IO', `spool segment ${pos.seg} is gone before its records were delivered`);
+      if (pos.end >= segEnd) {
+        // On to the next live segment (numbers can skip: empty ones are deleted).
+        const next = Math.min(...[...this.segments].filter((s) => s > pos.seg));
+        pos = { seg: Number.isFinite(next) ? next : upTo.seg, end: 0 };
+        continue;
+      }
+      const chunk = await this.readRange(pos.seg, pos.end, Math.min(segEnd, pos.end + Math.max(maxBytes - bytes, FRAME_HEADER_BYTES)));
+      let scan = scanSegment(chunk);
+      if (scan.records.length === 0 && scan.badReason?.startsWith('torn') && pos.end + chunk.length < segEnd) {
+        // The first record is larger than the window: read exactly it.
+        const len = chunk.length >= FRAME_HEADER_BYTES ? chunk.readUInt32BE(0) : 0;
+        scan = scanSegment(await this.readRange(pos.seg, pos.end, Math.min(segEnd, pos.end + FRAME_HEADER_BYTES + len)));
+      }
+      // A frame cut by the window end is read next time; anything else wrong is corruption.
+      const cutByWindow = scan.badAt !== undefined && scan.badReason!.startsWith('torn') && pos.end + chunk.length < segEnd;
+      if (scan.badAt !== undefined && !cutByWindow) {
+        throw new SinkError('SINK_SPOOL_IO', `spool segment ${segName(pos.seg)} is corrupt at byte ${pos.end + scan.badAt}: ${scan.badReason}`);
+      }
+      if (scan.records.length === 0) throw new SinkError('SINK_SPOOL_IO', `spool segment ${segName(pos.seg)}: no record at byte ${pos.end}`);
+      for (const r of scan.records) {
+        records.push({ seg: pos.seg, end: pos.end + r.end, payload: r.payload, size: r.size });
+        bytes += r.size;
+      }
+      pos = { seg: pos.seg, end: pos.end + scan.records.at(-1)!.end };
+    }
+    return { records, next: pos };
+  }
+
+  private async readRange(seg: number, start: number, end: number): Promise<Buffer> {
+    const fd = await open(join(this.dir, segName(seg)), 'r');
+    try {
+      const buf = Buffer.allocUnsafe(end - start);
+      const { bytesRead } = await fd.read(buf, 0, buf.length, start);
+      return buf.subarray(0, bytesRead);
+    } finally {
+      await fd.close();
     }
   }
 

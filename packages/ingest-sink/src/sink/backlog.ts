@@ -1,0 +1,93 @@
+import { decodePayload } from '../spool/record.js';
+import type { ReplayedRecord, Spool, SpoolPosition } from '../spool/spool.js';
+import { prepareRow } from './prepare.js';
+import { tagOf, type DeliveryQueue, type QueuedItem } from './queue.js';
+import type { SinkStats } from './types.js';
+
+/** The spooled record as a queue item (validated again: only its bytes were kept). */
+export function queuedFromRecord(r: ReplayedRecord, defaultSource: string): QueuedItem {
+  const entry = decodePayload(r.payload);
+  return { row: prepareRow(entry, defaultSource), end: { seg: r.seg, end: r.end }, size: r.size, tag: tagOf(entry.meta) };
+}
+
+/**
+ * Keeps the sink's memory bounded while the database falls behind (or is
+ * down): every accepted record is in the spool anyway, so once the in-memory
+ * delivery queue holds `memoryBytes` of records, newer records stay on disk
+ * only and are read back, in spool order, as the queue drains. Without this a
+ * 256 MiB spool during an outage meant ~2 KiB of parsed row per event on the
+ * heap (the receiver benchmark peaked at 475 MB RSS).
+ *
+ * Order is what keeps the spool watermark valid: a record goes into memory
+ * only while nothing before it waits on disk, and reads stop at the end of
+ * the last append that resolved.
+ */
+export class Backlog {
+  /** Start of the first record that is on disk only; undefined when all are in memory. */
+  private spillFrom: SpoolPosition | undefined;
+  /** End of the last resolved append (everything before it is complete on disk). */
+  private durableEnd: SpoolPosition = { seg: 0, end: 0 };
+  private refilling: Promise<void> | undefined;
+
+  constructor(
+    private readonly spool: Spool,
+    private readonly queue: DeliveryQueue,
+    private readonly memoryBytes: number,
+    private readonly defaultSource: string,
+    private readonly stats: SinkStats,
+  ) {}
+
+  /** True while records wait on disk only. */
+  get spilled(): boolean {
+    return this.spillFrom !== undefined;
+  }
+
+  /**
+   * Records an append that resolved at `start` with `bytes` bytes, and says
+   * whether its items may join the in-memory queue (false: they stay on disk
+   * and {@link refill} reads them later). Call in spool order.
+   */
+  admit(start: SpoolPosition, bytes: number): boolean {
+    this.durableEnd = { seg: start.seg, end: start.end + bytes };
+    if (this.spillFrom === undefined && this.queue.bytes + bytes <= this.memoryBytes) return true;
+    this.spillFrom ??= start;
+    return false;
+  }
+
+  /**
+   * Replayed records at start: the first `memoryBytes` become queue items,
+   * the rest stay on disk.
+   */
+  admitReplayed(records: readonly ReplayedRecord[]): QueuedItem[] {
+    const items: QueuedItem[] = [];
+    let bytes = 0;
+    for (const r of records) {
+      if (bytes + r.size > this.memoryBytes && items.length > 0) {
+        this.spillFrom = { seg: r.seg, end: r.end - r.size };
+        break;
+      }
+      items.push(queuedFromRecord(r, this.defaultSource));
+      bytes += r.size;
+    }
+    const last = records.at(-1);
+    if (last) this.durableEnd = { seg: last.seg, end: last.end };
+    return items;
+  }
+
+  /** Reads spilled records back into the queue once it holds less than half the budget. One refill at a time. */
+  refill(): Promise<void> {
+    if (this.spillFrom === undefined || this.queue.bytes > this.memoryBytes / 2) return Promise.resolve();
+    this.refilling ??= this.readMore().finally(() => (this.refilling = undefined));
+    return this.refilling;
+  }
+
+  private async readMore(): Promise<void> {
+    const from = this.spillFrom!;
+    const { records, next } = await this.spool.read(from, this.durableEnd, this.memoryBytes - this.queue.bytes);
+    // Appends that resolved during the read are after `next`: still spilled.
+    const caughtUp = next.seg === this.durableEnd.seg && next.end >= this.durableEnd.end;
+    this.spillFrom = caughtUp ? undefined : next;
+    this.stats.readBack += records.length;
+    this.queue.push(records.map((r) => queuedFromRecord(r, this.defaultSource)));
+  }
+}
