@@ -7,7 +7,8 @@
  * ack). Prints events/s, ratios and the receiver's peak RSS (VmHWM).
  *
  *   npx tsx -C @audit-trail/source bench/receiver.ts [events=200000]
- *   BENCH_ONLY=sqlite ... runs only the SQLite scenario (see receiver-server.ts for BENCH_DEBUG);
+ * The receiver process runs the built packages (dist/; `npm ci` or `npm run build` makes them).
+ *   BENCH_ONLY=sqlite ... runs only the SQLite scenario (see receiver-server.mjs for BENCH_DEBUG);
  *   BENCH_RECEIVER_NODE_OPTIONS='--max-old-space-size=96' caps the receiver's V8 heap.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -32,7 +33,8 @@ interface Child {
 
 async function startChild(mode: string, url = '', spool = ''): Promise<Child> {
   const extra = process.env.BENCH_RECEIVER_NODE_OPTIONS ? process.env.BENCH_RECEIVER_NODE_OPTIONS.split(' ') : [];
-  const proc = spawn(process.execPath, [...extra, '--import', 'tsx', '--conditions', '@audit-trail/source', join(import.meta.dirname, 'receiver-server.ts'), mode, url, spool], {
+  // The receiver runs the built packages under plain node (no TypeScript loader), as `audit-trail serve` does.
+  const proc = spawn(process.execPath, [...extra, join(import.meta.dirname, 'receiver-server.mjs'), mode, url, spool], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const child: Child = { proc, port: 0, committed: 0 };

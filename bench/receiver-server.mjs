@@ -1,0 +1,53 @@
+/**
+ * Child process of bench/receiver.ts, in plain JavaScript so it runs under
+ * plain `node` against the BUILT packages (dist/, what `audit-trail serve`
+ * runs; `npm ci` builds them): no TypeScript loader in the measured process.
+ * Runs either our aggregator (sink into the given database URL) or
+ * @fluent-org/logger's FluentServer (the baseline, which acks on receipt and
+ * stores nothing). Prints {"port"} once listening, then {"committed"} lines
+ * while the sink commits. SIGTERM stops it.
+ * BENCH_DEBUG=1 prints memory (anon/file RSS, heap) and sink backlog to stderr;
+ * BENCH_INFLIGHT and BENCH_BACKLOG override maxInflightRequests and maxBacklog.
+ */
+import { readFileSync } from 'node:fs';
+import { FluentServer } from '@fluent-org/logger';
+import { createSink, startAggregator } from '@audit-trail/ingest-sink';
+
+const [mode, url, spool] = process.argv.slice(2);
+const print = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
+
+if (mode === 'fluentserver') {
+  const server = new FluentServer({ listenOptions: { port: 0, host: '127.0.0.1' } });
+  let events = 0;
+  server.on('entry', () => events++);
+  await server.listen();
+  print({ port: server.port });
+  setInterval(() => print({ committed: events }), 50).unref();
+  process.on('SIGTERM', () => void server.close().then(() => process.exit(0)));
+} else {
+  const sink = createSink({ url, migrate: true, ...(spool ? { spool: { dir: spool } } : {}) });
+  await sink.ready;
+  const inflight = process.env.BENCH_INFLIGHT ? Number(process.env.BENCH_INFLIGHT) : undefined;
+  const agg = await startAggregator({
+    sink,
+    forward: { host: '127.0.0.1', port: 0, ...(inflight ? { limits: { maxInflightRequests: inflight } } : {}) },
+    ...(process.env.BENCH_BACKLOG ? { maxBacklog: Number(process.env.BENCH_BACKLOG) } : {}),
+  });
+  print({ port: agg.forward.port });
+  let ticks = 0;
+  const timer = setInterval(() => {
+    print({ committed: sink.stats().committed + sink.stats().duplicates });
+    if (process.env.BENCH_DEBUG && ++ticks % 10 === 0) {
+      const m = process.memoryUsage();
+      const st = sink.stats();
+      const status = readFileSync('/proc/self/status', 'utf8');
+      const kb = (k) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024;
+      process.stderr.write(`anon=${kb('RssAnon').toFixed(0)} file=${kb('RssFile').toFixed(0)} `);
+      process.stderr.write(`rss=${(m.rss / 1e6).toFixed(0)} heap=${(m.heapUsed / 1e6).toFixed(0)} ext=${(m.external / 1e6).toFixed(0)} ab=${(m.arrayBuffers / 1e6).toFixed(0)} spooled=${st.spooledEvents} committed=${st.committed}\n`);
+    }
+  }, 50);
+  process.on('SIGTERM', () => {
+    clearInterval(timer);
+    void agg.close().then(() => sink.close()).then(() => process.exit(0));
+  });
+}
