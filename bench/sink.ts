@@ -1,6 +1,9 @@
 // Rows per second into SQLite and PostgreSQL through each write path, same
-// events, one run, with ratios against the sink's batched path.
-//   npx tsx -C @audit-trail/source bench/sink.ts [events=100000] [rowAtATime=5000] [sqlite|postgres]
+// events, one run, with ratios against the sink's batched path. Every round
+// runs all paths back to back (fresh tables); the table shows each path's
+// median and range over the rounds, and the ratios are taken from medians, so
+// one slow stretch of the disk cannot decide a ratio.
+//   npx tsx -C @audit-trail/source bench/sink.ts [events=100000] [rowAtATime=5000] [sqlite|postgres] [rounds=3]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,14 +14,23 @@ import { benchSqlite } from './sink/sqlite.js';
 
 const n = Number(process.argv[2] ?? 100_000);
 const rowAtATime = Number(process.argv[3] ?? 5000);
-const only = process.argv[4];
+const only = process.argv[4] || undefined;
+const rounds = Number(process.argv[5] ?? 3);
 const dir = mkdtempSync(join(tmpdir(), 'at-bench-'));
 
-function print(title: string, results: Record<string, number>): void {
-  const sink = Object.entries(results).find(([k]) => k.startsWith('sink'))![1];
-  console.log(`\n${title} (${n} events; rows/s; ratio = sink / path)`);
-  for (const [name, r] of Object.entries(results)) {
-    console.log(`  ${name.padEnd(55)} ${String(r).padStart(8)}   sink/this = ${(sink / r).toFixed(2)}x`);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Runs `bench` `rounds` times and prints each path's median (range) and the sink's ratio to it. */
+async function report(title: string, bench: () => Promise<Record<string, number>>): Promise<void> {
+  const runs: Record<string, number>[] = [];
+  for (let r = 0; r < rounds; r++) runs.push(await bench());
+  const med = Object.fromEntries(Object.keys(runs[0]!).map((k) => [k, median(runs.map((x) => x[k]!))]));
+  const sink = Object.entries(med).find(([k]) => k.startsWith('sink'))![1];
+  console.log(`\n${title} (${n} events, ${rounds} rounds; rows/s median (min-max); ratio = sink / path, from medians)`);
+  for (const [name, r] of Object.entries(med)) {
+    const xs = runs.map((x) => x[name]!);
+    const range = `(${Math.min(...xs)}-${Math.max(...xs)})`;
+    console.log(`  ${name.padEnd(55)} ${String(r).padStart(8)} ${range.padEnd(17)} sink/this = ${(sink / r).toFixed(2)}x`);
   }
 }
 
@@ -30,8 +42,8 @@ try {
     for (const l of lines) if (!parseAuditEvent(l).ok) throw new Error('invalid bench event');
   });
   console.log(`parseAuditEvent alone (one core): ${rate(lines.length, ms)} events/s`);
-  if (only !== 'postgres') print('SQLite (WAL, synchronous=FULL, file in tmpdir)', await benchSqlite(dir, lines, rows, rowAtATime));
-  if (only !== 'sqlite') print('PostgreSQL 15 (127.0.0.1)', await benchPostgres(dir, lines, rows, rowAtATime));
+  if (only !== 'postgres') await report('SQLite (WAL, synchronous=FULL, file in tmpdir)', () => benchSqlite(dir, lines, rows, rowAtATime));
+  if (only !== 'sqlite') await report('PostgreSQL 15 (127.0.0.1)', () => benchPostgres(dir, lines, rows, rowAtATime));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

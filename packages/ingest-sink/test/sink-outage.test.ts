@@ -33,6 +33,18 @@ function open(extra: Partial<SinkOptions> = {}): Sink {
   return sink;
 }
 
+/** Writes `n` events while the database is unreachable and closes the sink: they stay in the spool for the next one. */
+async function leaveInSpool(n: number): Promise<Record<string, unknown>[]> {
+  const first = open();
+  await first.ready;
+  proxy.cut();
+  const events = makeEvents(n);
+  await first.write(events);
+  await first.close({ timeoutMs: 200 });
+  closers.pop();
+  return events;
+}
+
 const ids = async () => (await db.query('SELECT event_id::text AS id FROM security_audit_events')).rows.map((r) => r.id as string);
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -84,13 +96,7 @@ describe('PostgreSQL outage (TCP proxy cut)', () => {
   });
 
   it('on restart loads a replayed spool larger than the memory budget a part at a time', async () => {
-    const first = open();
-    await first.ready;
-    proxy.cut();
-    const events = makeEvents(300);
-    await first.write(events);
-    await first.close({ timeoutMs: 200 });
-    closers.pop();
+    const events = await leaveInSpool(300);
     proxy.restore();
     const second = open({ spool: { dir, memoryBytes: 10_000 } });
     await second.flush();
@@ -161,13 +167,7 @@ describe('PostgreSQL outage (TCP proxy cut)', () => {
   });
 
   it('on restart reports a torn spool tail (counted, quarantined) and delivers every intact record', async () => {
-    const first = open();
-    await first.ready;
-    proxy.cut();
-    const events = makeEvents(40);
-    await first.write(events);
-    await first.close({ timeoutMs: 200 });
-    closers.pop();
+    const events = await leaveInSpool(40);
     const seg = (await readdir(dir)).filter((n) => n.startsWith('seg-')).sort().at(-1)!;
     await appendFile(join(dir, seg), Buffer.from([0, 0, 1, 0, 0xde, 0xad, 0xbe, 0xef, 1, 2, 3]));
     proxy.restore();

@@ -108,3 +108,45 @@ describe.each(['copy', 'unnest'] as const)('PostgreSQL sink (load: %s)', (mode) 
     expect(sink.stats()).toMatchObject({ committed: 5, rejected: 1 });
   });
 });
+
+describe('PostgreSQL COPY fast path', () => {
+  beforeEach(() => {
+    load = 'copy';
+  });
+  // audit_stage is the session temp table of the staging path; pg_class shows it from any session.
+  const staged = async () => Number((await db.query("SELECT count(*) AS n FROM pg_class WHERE relname = 'audit_stage' AND relpersistence = 't'")).rows[0].n);
+
+  it('COPYs fresh batches straight into the events table, and falls back to staging for a batch holding a stored event', async () => {
+    const sink = open();
+    const first = makeEvents(300);
+    await sink.write(first);
+    await sink.flush();
+    expect(await count()).toBe(300);
+    expect(await staged()).toBe(0); // no staging table: the direct COPY took every row
+    const fresh = makeEvents(200);
+    await sink.write([...fresh.slice(0, 100), ...first.slice(0, 50), ...fresh.slice(100)]);
+    await sink.flush();
+    expect(await count()).toBe(500);
+    expect(await staged()).toBeGreaterThan(0);
+    expect(sink.stats()).toMatchObject({ committed: 500, duplicates: 50, rejected: 0 });
+    const ids = (await db.query('SELECT event_id::text AS id FROM security_audit_events')).rows.map((r) => r.id as string);
+    expect(new Set(ids)).toEqual(new Set([...first, ...fresh].map((e) => e.event_id as string)));
+  });
+
+  it('a taken chain position in a direct batch rolls back only the attempt: the conflict is a reject, its batch-mates commit', async () => {
+    const sink = open();
+    const chain = '0190a0e0-0000-7000-8000-00000000c0de';
+    await sink.write(chainEvent(chain, 1));
+    await sink.flush();
+    const others = makeEvents(20);
+    const intruder = chainEvent(chain, 1);
+    await sink.write([...others.slice(0, 10), intruder, ...others.slice(10)]);
+    await sink.flush();
+    expect(await count()).toBe(21);
+    const rejects = (await db.query('SELECT reason FROM security_audit_rejects')).rows;
+    expect(rejects).toHaveLength(1);
+    expect(rejects[0].reason).toMatch(/^CHAIN_POSITION_CONFLICT/);
+    expect(sink.stats()).toMatchObject({ committed: 21, chainConflicts: 1 });
+  });
+});
+

@@ -134,7 +134,7 @@ describe('Spool', () => {
       const ends = await fill(spool, ['first record', 'second record']);
       const seg = (await readdir(dir)).find((n) => n.startsWith('seg-'))!;
       const bytes = await readFile(join(dir, seg));
-      bytes[bytes.length - 3] ^= 0xff; // inside the second record's payload
+      bytes[bytes.length - 3] = bytes[bytes.length - 3]! ^ 0xff; // inside the second record's payload
       await writeFile(join(dir, seg), bytes);
       await expect(spool.read({ seg: ends[0]!.seg, end: 0 }, ends[1]!, 1 << 20)).rejects.toMatchObject({ code: 'SINK_SPOOL_IO', message: /checksum mismatch/ });
       await spool.close(false);

@@ -9,6 +9,7 @@ import { Readable, type Writable } from 'node:stream';
 import {
   copyText,
   PG_CLEAR_STAGE,
+  PG_COPY_EVENTS,
   PG_COPY_STAGE,
   PG_CREATE_STAGE,
   PG_HOLDERS,
@@ -17,6 +18,7 @@ import {
   PG_INSERT_REJECTS,
   PG_MIGRATION_LOCK,
   PG_STORED_IDS,
+  PG_UNIQUE_VIOLATION,
 } from './postgres-sql.js';
 
 /** The small part of pg's API the adapter uses. */
@@ -44,17 +46,54 @@ function columns(events: readonly EventRow[]): unknown[][] {
 /** `pg-copy-streams`'s `from(sql)`: a Writable that a pg client runs as COPY FROM STDIN. */
 type CopyFrom = (sql: string) => Writable;
 
-/** COPY of a round into the session staging table, then INSERT ... SELECT (measured ~2x the unnest path: bench/sink.ts). */
-async function copyRound(c: PgClient, copyFrom: CopyFrom, events: readonly EventRow[], first: boolean) {
+/** A round in COPY text format. */
+function copyBody(events: readonly EventRow[]): string {
+  return events.map((e) => e.values.map(copyText).join('\t')).join('\n') + '\n';
+}
+
+/**
+ * COPY of a round straight into the events table inside a savepoint (the
+ * driver's own best path). False, with the savepoint rolled back, when a row
+ * hits a unique index (a stored event_id or a taken chain position): the
+ * caller then takes the staging path, which sorts those rows out.
+ */
+async function copyDirect(c: PgClient, copyFrom: CopyFrom, text: string): Promise<boolean> {
+  await c.query('SAVEPOINT audit_direct');
+  try {
+    await pipeline(Readable.from([text]), c.query(copyFrom(PG_COPY_EVENTS)));
+  } catch (err) {
+    if ((err as { code?: string }).code !== PG_UNIQUE_VIOLATION) throw err;
+    await c.query('ROLLBACK TO SAVEPOINT audit_direct');
+    return false;
+  }
+  await c.query('RELEASE SAVEPOINT audit_direct');
+  return true;
+}
+
+/** COPY of a round into the session staging table, then INSERT ... SELECT ... ON CONFLICT DO NOTHING (measured ~2x the unnest path: bench/sink.ts). */
+async function copyRound(c: PgClient, copyFrom: CopyFrom, text: string, first: boolean) {
   await c.query(first ? PG_CREATE_STAGE : PG_CLEAR_STAGE);
-  const text = events.map((e) => e.values.map(copyText).join('\t')).join('\n') + '\n';
   await pipeline(Readable.from([text]), c.query(copyFrom(PG_COPY_STAGE)));
   return c.query(PG_INSERT_FROM_STAGE);
 }
 
+/** How the rounds of one batch are loaded. */
+interface RoundLoad {
+  copyFrom: CopyFrom | undefined;
+  /** Try COPY straight into the events table first. */
+  direct: boolean;
+  /** Set when a direct COPY met a duplicate and fell back. */
+  fellBack?: boolean;
+}
+
 /** Inserts one round; returns what went in and the conflicts found (duplicates = the rest). */
-async function insertRound(c: PgClient, events: readonly EventRow[], conflicts: RejectRow[], copyFrom: CopyFrom | undefined, first: boolean): Promise<{ inserted: number; duplicates: number }> {
-  const res = copyFrom ? await copyRound(c, copyFrom, events, first) : await c.query({ name: 'audit_insert_events', text: PG_INSERT_EVENTS, values: columns(events) });
+async function insertRound(c: PgClient, events: readonly EventRow[], conflicts: RejectRow[], load: RoundLoad, first: boolean): Promise<{ inserted: number; duplicates: number }> {
+  const text = load.copyFrom ? copyBody(events) : '';
+  if (load.copyFrom && load.direct) {
+    if (await copyDirect(c, load.copyFrom, text)) return { inserted: events.length, duplicates: 0 };
+    load.fellBack = true;
+  }
+  const res = load.copyFrom ? await copyRound(c, load.copyFrom, text, first) : await c.query({ name: 'audit_insert_events', text: PG_INSERT_EVENTS, values: columns(events) });
   const inserted = res.rows.length;
   if (inserted === events.length) return { inserted, duplicates: 0 };
   const went = new Set(res.rows.map((r) => String(r.event_id)));
@@ -69,6 +108,9 @@ async function insertRound(c: PgClient, events: readonly EventRow[], conflicts: 
   }
   return { inserted, duplicates: missing.length - refused.length };
 }
+
+/** Batches that skip the direct COPY after one fell back (a resend or replay usually comes in a run of batches). */
+const DIRECT_PAUSE_BATCHES = 10;
 
 async function inTransaction<T>(pool: PgPool, fn: (c: PgClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
@@ -87,10 +129,12 @@ async function inTransaction<T>(pool: PgPool, fn: (c: PgClient) => Promise<T>): 
 }
 
 /**
- * PostgreSQL through pg: one transaction per batch; events are COPYed into a
- * session staging table (with pg-copy-streams installed; else bound as one
- * array per column and `unnest`ed) and moved with `INSERT ... SELECT ... ON
- * CONFLICT DO NOTHING RETURNING event_id`; rows that did not go in are duplicates when their event_id is
+ * PostgreSQL through pg: one transaction per batch. With pg-copy-streams
+ * installed, a batch is first COPYed straight into the events table (in a
+ * savepoint); when that meets a duplicate, it is COPYed into a session
+ * staging table instead and moved with `INSERT ... SELECT ... ON CONFLICT DO
+ * NOTHING RETURNING event_id` (without pg-copy-streams: one array per column,
+ * `unnest`ed). Rows that did not go in are duplicates when their event_id is
  * stored, otherwise chain position conflicts, which go to the rejects table.
  * A lost connection is dropped from the pool and the next attempt reconnects.
  */
@@ -110,6 +154,7 @@ export async function createPostgresAdapter(conn: PostgresConnection): Promise<S
   // An idle client losing its connection emits 'error' on the pool; without a
   // listener that would crash the process (pg docs, "pool.on('error')").
   pool.on('error', () => undefined);
+  let directPause = 0;
 
   return {
     dialect: 'postgres',
@@ -124,8 +169,13 @@ export async function createPostgresAdapter(conn: PostgresConnection): Promise<S
         let inserted = 0;
         let duplicates = 0;
         const conflicts: RejectRow[] = [];
+        // Later rounds exist only for repeated chain positions: they conflict, so go straight to staging.
+        const load: RoundLoad = { copyFrom, direct: directPause === 0 };
+        if (directPause > 0) directPause--;
         for (const [i, round] of batch.rounds.entries()) {
-          const r = await insertRound(c, round, conflicts, copyFrom, i === 0);
+          if (i > 0) load.direct = false;
+          const r = await insertRound(c, round, conflicts, load, i === 0);
+          if (load.fellBack) directPause = DIRECT_PAUSE_BATCHES;
           inserted += r.inserted;
           duplicates += r.duplicates;
         }

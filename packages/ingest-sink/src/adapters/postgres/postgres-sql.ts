@@ -47,6 +47,18 @@ export const PG_COPY_STAGE = `COPY audit_stage (${COLS}) FROM STDIN`;
  */
 export const PG_INSERT_FROM_STAGE = `INSERT INTO ${EVENTS_TABLE} (${COLS}) SELECT ${COLS} FROM audit_stage ON CONFLICT DO NOTHING RETURNING event_id`;
 
+/**
+ * The fast path: COPY straight into the events table, inside a savepoint.
+ * COPY has no ON CONFLICT, so a batch holding a stored event_id or a taken
+ * chain position fails with unique_violation (SQLSTATE 23505); the adapter
+ * then rolls back to the savepoint and takes the staging path. Resends are
+ * the exception, so most batches cost one COPY instead of COPY + INSERT.
+ */
+export const PG_COPY_EVENTS = `COPY ${EVENTS_TABLE} (${COLS}) FROM STDIN`;
+
+/** unique_violation (PostgreSQL error codes, appendix A). */
+export const PG_UNIQUE_VIOLATION = '23505';
+
 /** Empties the staging table between rounds of one transaction. */
 export const PG_CLEAR_STAGE = 'DELETE FROM audit_stage';
 
