@@ -64,7 +64,15 @@ describe.each([true, false])('SQLite sink (worker thread: %s)', (worker) => {
     expect(s.readBack).toBeGreaterThan(600);
   });
 
-  it('puts a poison record into rejects with its reason and raw payload while its batch-mates commit', async () => {
+  it('with a memory budget of 0 still delivers everything (each read takes at least one record)', async () => {
+    const sink = open(worker, { spool: { memoryBytes: 0 }, batch: { maxRows: 40 } });
+    const events = makeEvents(120);
+    await Promise.all([sink.write(events.slice(0, 60)), sink.write(events.slice(60))]);
+    await sink.flush();
+    expect(sink.stats()).toMatchObject({ committed: 120, spooledEvents: 0, readBack: 120 });
+  });
+
+    it('puts a poison record into rejects with its reason and raw payload while its batch-mates commit', async () => {
     const sink = open(worker);
     const good = makeEvents(3);
     const poison = '{"event_type":"WEBAUTHN_AUTH_FAILURE","user_id":"x\\u001b[31m; DROP TABLE security_audit_events;--"}';

@@ -14,9 +14,9 @@ export function queuedFromRecord(r: ReplayedRecord, defaultSource: string): Queu
  * Keeps the sink's memory bounded while the database falls behind (or is
  * down): every accepted record is in the spool anyway, so once the in-memory
  * delivery queue holds `memoryBytes` of records, newer records stay on disk
- * only and are read back, in spool order, as the queue drains. Without this a
- * 256 MiB spool during an outage meant ~2 KiB of parsed row per event on the
- * heap (the receiver benchmark peaked at 475 MB RSS).
+ * only and are read back, in spool order, as the queue drains. Before, the
+ * queue held every spooled record as a parsed row (~2 KiB of heap each), so
+ * an outage that filled the 256 MiB spool meant gigabytes of heap.
  *
  * Order is what keeps the spool watermark valid: a record goes into memory
  * only while nothing before it waits on disk, and reads stop at the end of

@@ -245,7 +245,8 @@ export class Spool {
     const records: ReplayedRecord[] = [];
     let pos = { ...from };
     let bytes = 0;
-    while (bytes < maxBytes && (pos.seg < upTo.seg || (pos.seg === upTo.seg && pos.end < upTo.end))) {
+    // At least one record, whatever maxBytes (even 0): every read makes progress.
+    while ((records.length === 0 || bytes < maxBytes) && (pos.seg < upTo.seg || (pos.seg === upTo.seg && pos.end < upTo.end))) {
       const segEnd = pos.seg === upTo.seg ? upTo.end : this.sealed.get(pos.seg);
       if (segEnd === undefined) throw new SinkError('SINK_SPOOL_IO', `spool segment ${pos.seg} is gone before its records were delivered`);
       if (pos.end >= segEnd) {
