@@ -28,9 +28,9 @@ const transportFields = new Set<string>(TRANSPORT_FIELDS);
  * zod >= 4.6): a generated fast path for valid input that hands anything it
  * cannot decide, and every failure, to zod's runtime parser, so results and
  * issue messages are the runtime's own (parse-compiled.test.ts compares them
- * on mutated events). About 4x faster than the runtime parser on valid events
- * (bench/parse.ts). Compiled on first use of each type, so importing the
- * package costs nothing.
+ * on mutated events). On valid events zod's own time drops about 4x; with
+ * JSON.parse, 3.3 us per event against 5.7 us (bench/parse.ts). Compiled on
+ * first use of each type, so importing the package costs nothing.
  */
 const compiled = new Map<string, z.ZodType>();
 function schemaOf(type: EventType): z.ZodType {

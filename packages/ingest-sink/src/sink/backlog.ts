@@ -5,7 +5,7 @@ import { tagOf, type DeliveryQueue, type QueuedItem } from './queue.js';
 import type { SinkStats } from './types.js';
 
 /** The spooled record as a queue item (validated again: only its bytes were kept). */
-export function queuedFromRecord(r: ReplayedRecord, defaultSource: string): QueuedItem {
+function queuedFromRecord(r: ReplayedRecord, defaultSource: string): QueuedItem {
   const entry = decodePayload(r.payload);
   return { row: prepareRow(entry, defaultSource), end: { seg: r.seg, end: r.end }, size: r.size, tag: tagOf(entry.meta) };
 }

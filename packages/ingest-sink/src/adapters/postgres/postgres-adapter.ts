@@ -77,25 +77,24 @@ async function copyRound(c: PgClient, copyFrom: CopyFrom, text: string, first: b
   return c.query(PG_INSERT_FROM_STAGE);
 }
 
-/** How the rounds of one batch are loaded. */
-interface RoundLoad {
-  copyFrom: CopyFrom | undefined;
-  /** Try COPY straight into the events table first. */
-  direct: boolean;
-  /** Set when a direct COPY met a duplicate and fell back. */
-  fellBack?: boolean;
-}
-
-/** Inserts one round; returns what went in and the conflicts found (duplicates = the rest). */
-async function insertRound(c: PgClient, events: readonly EventRow[], conflicts: RejectRow[], load: RoundLoad, first: boolean): Promise<{ inserted: number; duplicates: number }> {
-  const text = load.copyFrom ? copyBody(events) : '';
-  if (load.copyFrom && load.direct) {
-    if (await copyDirect(c, load.copyFrom, text)) return { inserted: events.length, duplicates: 0 };
-    load.fellBack = true;
-  }
-  const res = load.copyFrom ? await copyRound(c, load.copyFrom, text, first) : await c.query({ name: 'audit_insert_events', text: PG_INSERT_EVENTS, values: columns(events) });
+/**
+ * Inserts one round; returns what went in, the duplicates (conflicts are
+ * pushed to `conflicts`), and whether a direct COPY was tried and fell back.
+ */
+async function insertRound(
+  c: PgClient,
+  events: readonly EventRow[],
+  conflicts: RejectRow[],
+  copyFrom: CopyFrom | undefined,
+  direct: boolean,
+  first: boolean,
+): Promise<{ inserted: number; duplicates: number; fellBack: boolean }> {
+  const text = copyFrom ? copyBody(events) : '';
+  if (copyFrom && direct && (await copyDirect(c, copyFrom, text))) return { inserted: events.length, duplicates: 0, fellBack: false };
+  const fellBack = !!copyFrom && direct;
+  const res = copyFrom ? await copyRound(c, copyFrom, text, first) : await c.query({ name: 'audit_insert_events', text: PG_INSERT_EVENTS, values: columns(events) });
   const inserted = res.rows.length;
-  if (inserted === events.length) return { inserted, duplicates: 0 };
+  if (inserted === events.length) return { inserted, duplicates: 0, fellBack };
   const went = new Set(res.rows.map((r) => String(r.event_id)));
   const missing = events.filter((e) => !went.has(e.eventId));
   const stored = await c.query(PG_STORED_IDS, [missing.map((e) => e.eventId)]);
@@ -106,7 +105,7 @@ async function insertRound(c: PgClient, events: readonly EventRow[], conflicts: 
     const holder = new Map(h.rows.map((r) => [`${r.chain_id}/${r.seq}`, String(r.event_id)]));
     for (const e of refused) conflicts.push(conflictReject(e, holder.get(`${e.chainId}/${e.seq}`)));
   }
-  return { inserted, duplicates: missing.length - refused.length };
+  return { inserted, duplicates: missing.length - refused.length, fellBack };
 }
 
 /** Batches that skip the direct COPY after one fell back (a resend or replay usually comes in a run of batches). */
@@ -169,13 +168,12 @@ export async function createPostgresAdapter(conn: PostgresConnection): Promise<S
         let inserted = 0;
         let duplicates = 0;
         const conflicts: RejectRow[] = [];
-        // Later rounds exist only for repeated chain positions: they conflict, so go straight to staging.
-        const load: RoundLoad = { copyFrom, direct: directPause === 0 };
+        const direct = directPause === 0;
         if (directPause > 0) directPause--;
         for (const [i, round] of batch.rounds.entries()) {
-          if (i > 0) load.direct = false;
-          const r = await insertRound(c, round, conflicts, load, i === 0);
-          if (load.fellBack) directPause = DIRECT_PAUSE_BATCHES;
+          // Later rounds exist only for repeated chain positions: they conflict, so go straight to staging.
+          const r = await insertRound(c, round, conflicts, copyFrom, direct && i === 0, i === 0);
+          if (r.fellBack) directPause = DIRECT_PAUSE_BATCHES;
           inserted += r.inserted;
           duplicates += r.duplicates;
         }
