@@ -8,7 +8,7 @@
  *
  *   npx tsx -C @audit-trail/source bench/receiver.ts [events=200000]
  * The receiver process runs the built packages (dist/; `npm ci` or `npm run build` makes them).
- *   BENCH_ONLY=sqlite ... runs only the SQLite scenario (see receiver-server.mjs for BENCH_DEBUG);
+ *   BENCH_ONLY=sqlite|postgres ... runs only that scenario (see receiver-server.mjs for BENCH_DEBUG);
  *   BENCH_RECEIVER_NODE_OPTIONS='--max-old-space-size=96' caps the receiver's V8 heap.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -187,8 +187,9 @@ try {
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US').padStart(9);
   console.log(`receiver benchmark: ${TOTAL} events, PackedForward x${BATCH}, ${CONNECTIONS} connections x ${WINDOW} chunks in flight`);
   const only = process.env.BENCH_ONLY;
-  if (only === 'sqlite') {
-    results.push(await runPacked('audit-trail -> SQLite (ack after spool fsync)', 'aggregator', `sqlite:${join(tmp, 'bench.db')}`, join(tmp, 'spool-sqlite'), buildFrames(TOTAL, 'sq'), TOTAL));
+  if (only === 'sqlite' || only === 'postgres') {
+    const url = only === 'sqlite' ? `sqlite:${join(tmp, 'bench.db')}` : `postgres://postgres@127.0.0.1:5432/${pgName}`;
+    results.push(await runPacked(`audit-trail -> ${only} (ack after spool fsync)`, 'aggregator', url, join(tmp, 'spool-only'), buildFrames(TOTAL, 'only'), TOTAL));
     for (const r of results) console.log(r);
     process.exit(0);
   }

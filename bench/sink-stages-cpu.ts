@@ -2,12 +2,18 @@
 // time on one thread (process.cpuUsage, so a busy machine inflates wall time
 // but hardly the CPU figure): spool entry, schema validation, row building,
 // spool framing, in-batch dedupe, and what the SQLite worker hand-off costs
-// (structured clone) next to JSON as an alternative.
+// on each side (v8.serialize / v8.deserialize are the structured clone of
+// postMessage): the rows as arrays, as JSON, and packed (packed-rows.js, what
+// the sink sends). The receiving side runs on the writer thread, the sink's
+// bottleneck.
 //   npx tsx -C @audit-trail/source bench/sink-stages-cpu.ts [events=50000]
 import { parseAuditEvent } from '@audit-trail/schema';
 import { toSpoolEntry, prepareRow } from '../packages/ingest-sink/src/sink/prepare.js';
 import { encodeFrames } from '../packages/ingest-sink/src/spool/record.js';
 import { dedupeBatch } from '../packages/ingest-sink/src/sink/dedupe-batch.js';
+import { forEachRow, packRows } from '../packages/ingest-sink/src/adapters/sqlite/packed-rows.js';
+import v8 from 'node:v8';
+import { INSERT_COLUMNS } from '@audit-trail/schema';
 import { benchEvents } from './sink/events.js';
 const n = Number(process.argv[2] ?? 50000);
 const { lines } = benchEvents(n);
@@ -16,7 +22,7 @@ function cpu<T>(name: string, f: () => T): T {
   const c0 = process.cpuUsage(); const t0 = performance.now();
   const r = f();
   const c = process.cpuUsage(c0); const w = performance.now() - t0;
-  console.log(name.padEnd(36), ((c.user + c.system) / n).toFixed(2), 'us cpu/ev', (w * 1000 / n).toFixed(2), 'us wall/ev');
+  console.log(name.padEnd(40), ((c.user + c.system) / n).toFixed(2), 'us cpu/ev', (w * 1000 / n).toFixed(2), 'us wall/ev');
   return r;
 }
 for (let rep = 0; rep < 2; rep++) {
@@ -26,9 +32,14 @@ for (let rep = 0; rep < 2; rep++) {
   cpu('encodeFrames (per 500)', () => { for (let i = 0; i < entries.length; i += 500) encodeFrames(entries.slice(i, i + 500)); });
   const batches = cpu('dedupeBatch (per 5000)', () => { const out = []; for (let i = 0; i < rows.length; i += 5000) out.push(dedupeBatch(rows.slice(i, i + 5000))); return out; });
   const core = cpu('toCoreBatch', () => batches.map((b) => ({ events: b.rounds.flat().map((e) => e.values), sources: b.rounds.flat().map((e) => e.source), rejects: [] })));
-  cpu('structuredClone core batches', () => core.map((b) => structuredClone(b)));
-  cpu('JSON.stringify rows values', () => core.map((b) => JSON.stringify(b.events)));
-  const js = core.map((b) => JSON.stringify(b.events));
-  cpu('JSON.parse rows values', () => js.map((s) => JSON.parse(s)));
-  cpu('JSON.parse lines', () => lines.map((l) => JSON.parse(l)));
+  const cloned = cpu('send: v8.serialize rows (arrays)', () => core.map((b) => v8.serialize(b)));
+  cpu('receive: v8.deserialize rows (arrays)', () => cloned.map((b) => v8.deserialize(b)));
+  const js = cpu('send: JSON.stringify rows', () => core.map((b) => JSON.stringify(b.events)));
+  cpu('receive: JSON.parse rows', () => js.map((x) => JSON.parse(x)));
+  const packed = cpu('send: packRows + v8.serialize', () => core.map((b) => v8.serialize({ ...b, events: packRows(b.events, INSERT_COLUMNS.length) })));
+  cpu('receive: v8.deserialize + forEachRow', () => {
+    let cells = 0;
+    for (const b of packed) forEachRow(v8.deserialize(b).events, (values) => (cells += values.length));
+    return cells;
+  });
 }

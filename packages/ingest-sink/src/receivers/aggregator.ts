@@ -27,15 +27,6 @@ export interface AggregatorOptions {
   health?: { host?: string; port?: number };
   /** Docker tag template parsed into Swarm columns (default: the reference Swarm template). */
   tagTemplate?: string;
-  /**
-   * Most events the sink may hold durable but not yet committed before the
-   * forward receiver stops reading (default 20 000): keeps memory bounded
-   * when the database is slower than the senders (the sink keeps a prepared
-   * row in memory per such event, ~1.5 KB; 20 000 is four 5000-row
-   * transactions of slack, enough to keep the database busy; bench/receiver.ts).
-   * Needs `sink.stats()`.
-   */
-  maxBacklog?: number;
   /** Partial-line reassembly limits. */
   partials?: { maxLineBytes?: number; maxOpen?: number; maxAgeMs?: number };
   log?: ReceiverLog;
@@ -69,14 +60,6 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
     },
     counters.forward,
   );
-  const maxBacklog = options.maxBacklog ?? 20_000;
-  const backlog = (): number => (sink.stats ? ((sink.stats() as { spooledEvents?: number }).spooledEvents ?? 0) : 0);
-  const admission = (): Promise<void> | undefined => {
-    if (backlog() <= maxBacklog) return undefined;
-    return (async () => {
-      while (backlog() > maxBacklog) await new Promise((r) => setTimeout(r, 2));
-    })();
-  };
   const started: { forward?: ForwardServer; syslog?: SyslogServer; health?: HealthServer } = {};
   const storeReleased = async (now: number): Promise<void> => {
     const items = normalizer
@@ -94,7 +77,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
   }, 5_000);
   timer.unref();
   try {
-    started.forward = await startForwardServer(options.forward, { sink, counters: counters.forward, normalizer, log, admission });
+    started.forward = await startForwardServer(options.forward, { sink, counters: counters.forward, normalizer, log });
     log({ level: 'info', msg: 'forward receiver listening', ...started.forward.address, tls: !!options.forward.tls, auth: !!options.forward.security });
     if (options.syslog) {
       started.syslog = await startSyslogServer(options.syslog, { sink, counters: counters.syslog, log });

@@ -67,13 +67,25 @@ export function createSink(options?: SinkOptions | string): Sink {
   })();
   ready.catch(() => undefined);
 
-  /** Applies the spool-full policy before `bytes` more are appended. */
+  /**
+   * Waits until `bytes` more may be appended, then reserves them. Two limits:
+   * the spool's size (its full policy: wait or reject), and, while the
+   * database keeps up, the in-memory queue's budget: a writer waits for room
+   * rather than spilling, because a spilled record is read back from disk and
+   * validated a second time, which costs more than waiting (bench/sink.ts).
+   * During an outage writers go on into the spool, which is what it is for.
+   * No await between the checks and the reservation, so concurrent writers
+   * cannot all pass at once.
+   */
   async function reserve(bytes: number): Promise<void> {
     for (;;) {
       if (closed) throw new SinkClosedError();
       const pending = stats.spooledBytes + reserved;
-      if (pending === 0 || pending + bytes <= opts.spool.maxBytes) break;
-      if (opts.spool.onFull === 'reject') throw new SpoolFullError(pending, opts.spool.maxBytes);
+      const spoolFull = pending > 0 && pending + bytes > opts.spool.maxBytes;
+      if (spoolFull && opts.spool.onFull === 'reject') throw new SpoolFullError(pending, opts.spool.maxBytes);
+      const inMemory = queue.bytes + reserved;
+      const queueFull = inMemory > 0 && inMemory + bytes > opts.spool.memoryBytes && !delivery!.inOutage;
+      if (!spoolFull && !queueFull) break;
       await delivery!.whenSpaceFreed();
     }
     reserved += bytes;

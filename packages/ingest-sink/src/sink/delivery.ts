@@ -77,9 +77,18 @@ export class Delivery {
     });
   }
 
-  /** Resolves after the next delivery (spool space may have been freed). */
+  /** Resolves after the next delivery (spool space may have been freed), or when an outage begins. */
   whenSpaceFreed(): Promise<void> {
     return new Promise((resolve) => this.spaceWaiters.push(resolve));
+  }
+
+  /** True while the database is failing (from the first failed attempt to the next commit). */
+  get inOutage(): boolean {
+    return this.outageSince !== undefined;
+  }
+
+  private wakeSpaceWaiters(): void {
+    for (const w of this.spaceWaiters.splice(0)) w();
   }
 
   /** Stops after delivering what it can within `timeoutMs`; undelivered items stay in the spool. */
@@ -95,7 +104,7 @@ export class Delivery {
     await Promise.race([this.loop, sleep(timeoutMs + 1000, guard.signal)]);
     guard.abort();
     clearTimeout(timer);
-    for (const w of this.spaceWaiters.splice(0)) w();
+    this.wakeSpaceWaiters();
   }
 
   private fail(err: Error): void {
@@ -181,7 +190,7 @@ export class Delivery {
     this.stats.spooledEvents -= items.length;
     for (const it of items) this.stats.spooledBytes -= it.size;
     this.flushWaiters = this.flushWaiters.filter((w) => (this.delivered >= w.target ? (w.resolve(), false) : true));
-    for (const w of this.spaceWaiters.splice(0)) w();
+    this.wakeSpaceWaiters();
   }
 
   private account(out: BatchOutcome, batch: DedupedBatch): void {
@@ -220,7 +229,11 @@ export class Delivery {
             }
           }
         }
-        this.outageSince ??= Date.now();
+        if (this.outageSince === undefined) {
+          this.outageSince = Date.now();
+          // Writers held back by a full in-memory queue may now spill to the spool.
+          this.wakeSpaceWaiters();
+        }
         const fb = this.opts.fallback;
         if (this.forwarder && fb && Date.now() - this.outageSince >= fb.afterMs) {
           try {

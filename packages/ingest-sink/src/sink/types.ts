@@ -53,10 +53,11 @@ export interface SinkStats {
 /** Batch limits: a batch is written when any is reached. */
 export interface BatchOptions {
   /**
-   * Rows per database transaction (default 5000; 1000 for in-process
-   * SQLite, whose transactions block the event loop). Writes resolve on the
-   * spool fsync, not on the commit, so larger batches cost no ack latency;
-   * they amortise the commit fsync (bench/sink.ts).
+   * Rows per database transaction (default 5000 for PostgreSQL and SQL
+   * Server; 2000 for SQLite, 1000 for in-process SQLite, whose transactions
+   * block the event loop). Writes resolve on the spool fsync, not on the
+   * commit, so larger batches cost no ack latency; they amortise the commit
+   * (bench/sink.ts), and cost memory (bench/receiver.ts).
    */
   maxRows?: number;
   /** Bytes of spooled records per transaction (default 8 MiB). */
@@ -75,9 +76,11 @@ export interface SpoolOptions {
   maxBytes?: number;
   /**
    * Spooled bytes kept in memory, parsed, waiting for the database (default
-   * 16 MiB, about 25 000 events). Past it, newer records wait in the spool
-   * files only and are read back in order as the database catches up, so a
-   * long outage fills the disk, not the heap.
+   * 8 MiB, about 12 000 events). When the queue is at this budget, `write()`
+   * waits for room while the database keeps up (backpressure: a slow
+   * database slows the writers); during an outage newer records go on into
+   * the spool files only and are read back in order as the database
+   * recovers, so a long outage fills the disk, not the heap.
    */
   memoryBytes?: number;
   /** `wait` (default): write() waits for room (backpressure); `reject`: it fails with SpoolFullError. */

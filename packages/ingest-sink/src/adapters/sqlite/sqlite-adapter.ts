@@ -1,7 +1,8 @@
-import { createTableStatements } from '@audit-trail/schema';
+import { createTableStatements, INSERT_COLUMNS } from '@audit-trail/schema';
 import type { SqliteConnection } from '../../sink/connection.js';
 import type { BatchOutcome, SinkAdapter, WriteBatch } from '../adapter.js';
 import { loadDriver } from '../load-driver.js';
+import { packRows } from './packed-rows.js';
 import { openSqliteCore, type CoreBatch, type CoreOutcome, type SqliteCore, type SqliteCoreInit } from './sqlite-core.js';
 import { CHAIN_ID_INDEX, EVENT_ID_INDEX, RAW_INDEX, SEQ_INDEX, SQLITE_HOLDER, SQLITE_INSERT_EVENT, SQLITE_INSERT_REJECT } from './sqlite-sql.js';
 import { SqliteWorkerClient } from './sqlite-worker-client.js';
@@ -22,15 +23,15 @@ function inProcess(core: SqliteCore): CoreLike {
 }
 
 function toCoreBatch(batch: WriteBatch): CoreBatch {
-  const events: CoreBatch['events'] = [];
+  const values: WriteBatch['rounds'][number][number]['values'][] = [];
   const sources: string[] = [];
   for (const round of batch.rounds) {
     for (const e of round) {
-      events.push(e.values);
+      values.push(e.values);
       sources.push(e.source);
     }
   }
-  return { events, sources, rejects: batch.rejects.map((r) => ({ source: r.source, reason: r.reason, raw: r.raw })) };
+  return { events: packRows(values, INSERT_COLUMNS.length), sources, rejects: batch.rejects.map((r) => ({ source: r.source, reason: r.reason, raw: r.raw })) };
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { ColumnValue } from '@audit-trail/schema';
+import type { PackedRows } from './packed-rows.js';
 
 /** What the SQLite core needs: file, busy timeout and the SQL generated from the schema. */
 export interface SqliteCoreInit {
@@ -23,13 +23,13 @@ export interface CoreReject {
 }
 
 /**
- * A batch as the core executes it. It crosses to the worker by structured
- * clone, on the thread that acks, so it is kept lean: one values array per
- * event (event_id, chain_id and seq are read from it by index) and the
- * events' sources (only used for chain conflict rejects) as one parallel array.
+ * A batch as the core executes it. It crosses to the worker thread, so it is
+ * kept lean: the events' values packed (packed-rows.js; event_id, chain_id
+ * and seq are read from them by index) and the events' sources (only used
+ * for chain conflict rejects) as one parallel array.
  */
 export interface CoreBatch {
-  events: ColumnValue[][];
+  events: PackedRows;
   sources: string[];
   rejects: CoreReject[];
 }
@@ -48,6 +48,9 @@ export interface SqliteCore {
   write(batch: CoreBatch): CoreOutcome;
   close(): void;
 }
+
+/** Pragmas of every sink connection, in order (WAL, synchronous=FULL, WAL autocheckpoint). */
+export const SQLITE_PRAGMAS: readonly string[];
 
 /** Opens the database (WAL, synchronous=FULL) and prepares the sink's statements. */
 export function openSqliteCore(Database: unknown, init: SqliteCoreInit): SqliteCore;

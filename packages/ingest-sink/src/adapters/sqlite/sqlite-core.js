@@ -3,27 +3,30 @@
 // cannot load TypeScript sources in development. Types: sqlite-core.d.ts.
 // All SQL comes from the TypeScript side (generated from @audit-trail/schema).
 import { conflictReason } from '../conflict-reason.js';
+import { forEachRow } from './packed-rows.js';
 
 /**
- * Opens the database and prepares the statements of one sink.
- * Pragmas: WAL with synchronous=FULL (better-sqlite3's bundled default is
- * NORMAL, which can lose the last commits on power loss: docs/performance.md),
- * and a larger WAL autocheckpoint.
+ * Pragmas of every sink connection, in order: WAL with synchronous=FULL
+ * (better-sqlite3's bundled default is NORMAL, which can lose the last
+ * commits on power loss: docs/performance.md), and a larger WAL
+ * autocheckpoint: every ~40 MB of WAL instead of SQLite's 4 MB, because the
+ * default checkpointed at nearly every commit of a sink batch, rewriting the
+ * same hot index pages into the database file each time (~71k -> ~80k rows/s
+ * on the bench table, bench/sink-sqlite-paths.ts). Durability is unchanged:
+ * a commit is durable once its WAL frames are fsynced. bench/sink.ts opens
+ * its comparison databases with the same list.
+ */
+export const SQLITE_PRAGMAS = ['journal_mode = WAL', 'synchronous = FULL', 'wal_autocheckpoint = 10000'];
+
+/**
+ * Opens the database with {@link SQLITE_PRAGMAS} and prepares the statements of one sink.
  * @param {any} Database better-sqlite3's constructor
  * @param {import('./sqlite-core.js').SqliteCoreInit} init
  * @returns {import('./sqlite-core.js').SqliteCore}
  */
 export function openSqliteCore(Database, init) {
   const db = new Database(init.filename, { timeout: init.busyTimeoutMs });
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  // Checkpoint every ~40 MB of WAL instead of SQLite's 4 MB: the sink's
-  // batches are 5000 rows (~8 MB of pages), so the default checkpointed at
-  // every commit, rewriting the same hot index pages into the database file
-  // each time. Fewer, larger checkpoints: ~71k -> ~80k rows/s on the bench
-  // table (bench/sink-sqlite-paths.ts). Durability is unchanged (a commit is
-  // durable once its WAL frames are fsynced; synchronous=FULL).
-  db.pragma('wal_autocheckpoint = 10000');
+  for (const p of SQLITE_PRAGMAS) db.pragma(p);
   /** @type {any} */
   let stmts;
   const prepare = () => {
@@ -34,24 +37,16 @@ export function openSqliteCore(Database, init) {
     };
     return stmts;
   };
-  /** better-sqlite3 binds numbers, strings, bigints, buffers and null only (no booleans). */
-  const bind = (/** @type {unknown[]} */ values) => {
-    for (let i = 0; i < values.length; i++) if (typeof values[i] === 'boolean') return values.map((v) => (typeof v === 'boolean' ? (v ? 1 : 0) : v));
-    return values;
-  };
-
   const write = db.transaction((/** @type {import('./sqlite-core.js').CoreBatch} */ batch) => {
     const s = prepare();
     let inserted = 0;
     let duplicates = 0;
     /** @type {import('./sqlite-core.js').CoreOutcome['conflicts']} */
     const conflicts = [];
-    const events = batch.events;
-    for (let i = 0; i < events.length; i++) {
-      const values = events[i];
+    forEachRow(batch.events, (values, i) => {
       try {
         // ON CONFLICT(event_id) DO NOTHING: a resend changes nothing.
-        if (s.event.run(bind(values)).changes === 1) inserted++;
+        if (s.event.run(values).changes === 1) inserted++;
         else duplicates++;
       } catch (err) {
         // Only the (chain_id, seq) unique index can still fail; SQLite undoes
@@ -63,7 +58,7 @@ export function openSqliteCore(Database, init) {
         s.reject.run(reject.source, reject.reason, reject.raw);
         conflicts.push(reject);
       }
-    }
+    });
     for (const r of batch.rejects) s.reject.run(r.source, r.reason, r.raw);
     return { inserted, duplicates, conflicts };
   });

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { SinkError } from '../../sink/errors.js';
+import { transferables } from './packed-rows.js';
 import type { CoreBatch, CoreOutcome, SqliteCoreInit } from './sqlite-core.js';
 
 type Reply = { id: number; ok: true; result?: unknown } | { id: number; ok: false; error: { message: string; code?: string } };
@@ -45,12 +46,12 @@ export class SqliteWorkerClient {
     return client;
   }
 
-  private call(op: string, arg: unknown, id = this.next++): Promise<unknown> {
+  private call(op: string, arg: unknown, id = this.next++, transfer: ArrayBuffer[] = []): Promise<unknown> {
     if (this.dead) return Promise.reject(this.dead);
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker.ref();
-      if (id !== 0) this.worker.postMessage({ id, op, arg });
+      if (id !== 0) this.worker.postMessage({ id, op, arg }, transfer);
     });
   }
 
@@ -59,7 +60,8 @@ export class SqliteWorkerClient {
   }
 
   write(batch: CoreBatch): Promise<CoreOutcome> {
-    return this.call('write', batch) as Promise<CoreOutcome>;
+    // The packed rows' typed arrays move to the worker instead of being copied.
+    return this.call('write', batch, this.next++, transferables(batch.events)) as Promise<CoreOutcome>;
   }
 
   async close(): Promise<void> {

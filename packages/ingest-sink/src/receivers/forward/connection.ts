@@ -34,12 +34,6 @@ export interface ConnectionContext {
   keepalive: boolean;
   /** Peer address for logs and the rejects `source`. */
   peer: string;
-  /**
-   * Backpressure from the sink: returns a promise while the sink's backlog
-   * (durable but not yet committed) is over its limit, undefined otherwise.
-   * Waiting here keeps requests in flight, which pauses the socket.
-   */
-  admission?: () => Promise<void> | undefined;
   /** Byte budget shared by every connection of a server (see ForwardLimits.maxBufferedBytes). */
   budget?: { used: number };
 }
@@ -265,9 +259,9 @@ export class ForwardConnection {
     }
     if (items.length === 0) return;
     counters.toSink += items.length;
-    const wait = this.ctx.admission?.();
-    const write = () => this.ctx.sink.write(items);
-    return (wait ? wait.then(write) : write()).then(
+    // A sink whose database falls behind makes write() wait (its memory
+    // budget); the request stays in flight, which pauses the socket.
+    return this.ctx.sink.write(items).then(
       (receipt) => {
         counters.accepted += receipt.accepted;
         counters.rejected += receipt.rejected;

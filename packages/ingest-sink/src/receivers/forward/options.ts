@@ -33,7 +33,7 @@ export const DEFAULT_FORWARD_LIMITS: ForwardLimits = {
   maxDepth: 64,
   maxConnections: 1024,
   maxBufferedBytes: 128 * 1024 * 1024,
-  maxInflightRequests: 8,
+  maxInflightRequests: 2,
   idleTimeoutMs: 300_000,
 };
 

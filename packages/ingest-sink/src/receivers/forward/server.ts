@@ -21,7 +21,6 @@ export interface ForwardServerDeps {
   counters: ReceiverCounters;
   normalizer: RecordNormalizer;
   log: ReceiverLog;
-  admission?: () => Promise<void> | undefined;
 }
 
 /**
