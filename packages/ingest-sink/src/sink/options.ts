@@ -31,6 +31,9 @@ function defaultSpoolDir(conn: Connection): string {
   return resolve(join('.audit-trail-spool', `${conn.dialect}-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`));
 }
 
+/** Smallest default in-memory queue budget (a large `batch.maxRows` raises it). */
+const MIN_MEMORY_BYTES = 2 * 1024 * 1024;
+
 /** Applies defaults and checks option values. */
 export function resolveSinkOptions(input: SinkOptions | string | undefined): ResolvedSinkOptions {
   const o: SinkOptions = typeof input === 'string' ? { url: input } : (input ?? {});
@@ -39,13 +42,10 @@ export function resolveSinkOptions(input: SinkOptions | string | undefined): Res
   if (onFull !== 'wait' && onFull !== 'reject') throw new SinkError('SINK_BAD_OPTION', `spool.onFull must be "wait" or "reject"`);
   const fsync = o.spool?.fsync ?? 'batch';
   if (fsync !== 'batch' && fsync !== 'off') throw new SinkError('SINK_BAD_OPTION', `spool.fsync must be "batch" or "off"`);
-  // SQLite: 2000-row transactions already amortise the commit fsync (the
-  // ceiling of bench/sink.ts commits every 1000), and each batch is held twice
-  // (queue and worker), so smaller batches keep memory down at no cost in
-  // throughput (bench/receiver.ts); in-process, where a transaction blocks
-  // the event loop, 1000. Server databases gain from 5000-row round trips.
-  const sqliteRows = connection.dialect === 'sqlite' ? (connection.worker === false ? 1000 : 2000) : 5000;
-  const maxRows = positive('batch.maxRows', o.batch?.maxRows, sqliteRows);
+  // SQLite: 1000-row transactions already amortise the commit fsync (the
+  // ceiling of bench/sink.ts commits every 1000) and keep in-process
+  // transactions short; server databases gain from 5000-row round trips.
+  const maxRows = positive('batch.maxRows', o.batch?.maxRows, connection.dialect === 'sqlite' ? 1000 : 5000);
   if (maxRows < 1) throw new SinkError('SINK_BAD_OPTION', 'batch.maxRows must be at least 1');
   return {
     connection,
@@ -55,7 +55,10 @@ export function resolveSinkOptions(input: SinkOptions | string | undefined): Res
       dir: o.spool?.dir ?? defaultSpoolDir(connection),
       fsync,
       maxBytes: positive('spool.maxBytes', o.spool?.maxBytes, 256 * 1024 * 1024),
-      memoryBytes: positive('spool.memoryBytes', o.spool?.memoryBytes, 8 * 1024 * 1024),
+      // Room for three batches of ~1 KiB events: the two the delivery keeps in
+      // flight and the next. More only holds rows longer, which V8 then
+      // promotes to the old generation (peak RSS, bench/receiver.ts).
+      memoryBytes: positive('spool.memoryBytes', o.spool?.memoryBytes, Math.max(MIN_MEMORY_BYTES, 3 * 1024 * maxRows)),
       onFull,
       segmentBytes: positive('spool.segmentBytes', o.spool?.segmentBytes, 8 * 1024 * 1024),
     },

@@ -61,9 +61,9 @@ describe('sink units', () => {
 
   it('applies defaults and rejects bad option values', () => {
     const o = resolveSinkOptions('sqlite:/tmp/x.db');
-    expect(o).toMatchObject({ migrate: true, batch: { maxRows: 2000 }, spool: { dir: '/tmp/x.db.spool', fsync: 'batch', onFull: 'wait', memoryBytes: 8 * 1024 * 1024 } });
-    expect(resolveSinkOptions({ connection: { dialect: 'sqlite', filename: '/tmp/x.db', worker: false } }).batch.maxRows).toBe(1000);
-    expect(resolveSinkOptions('postgres://h/db')).toMatchObject({ migrate: false, batch: { maxRows: 5000 } });
+    expect(o).toMatchObject({ migrate: true, batch: { maxRows: 1000 }, spool: { dir: '/tmp/x.db.spool', fsync: 'batch', onFull: 'wait', memoryBytes: 3 * 1024 * 1000 } });
+    expect(resolveSinkOptions('postgres://h/db')).toMatchObject({ migrate: false, batch: { maxRows: 5000 }, spool: { memoryBytes: 3 * 1024 * 5000 } });
+    expect(resolveSinkOptions({ url: 'sqlite:/tmp/x.db', batch: { maxRows: 10 } }).spool.memoryBytes).toBe(2 * 1024 * 1024);
     expect(resolveSinkOptions('postgres://u:secret@h/db').spool.dir).not.toContain('secret');
     expect(() => resolveSinkOptions({ spool: { onFull: 'drop' as never } })).toThrow(expect.objectContaining({ code: 'SINK_BAD_OPTION' }));
     expect(() => resolveSinkOptions({ batch: { maxRows: -1 } })).toThrow(expect.objectContaining({ code: 'SINK_BAD_OPTION' }));

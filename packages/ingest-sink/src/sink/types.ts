@@ -54,8 +54,7 @@ export interface SinkStats {
 export interface BatchOptions {
   /**
    * Rows per database transaction (default 5000 for PostgreSQL and SQL
-   * Server; 2000 for SQLite, 1000 for in-process SQLite, whose transactions
-   * block the event loop). Writes resolve on the spool fsync, not on the
+   * Server, 1000 for SQLite). Writes resolve on the spool fsync, not on the
    * commit, so larger batches cost no ack latency; they amortise the commit
    * (bench/sink.ts), and cost memory (bench/receiver.ts).
    */
@@ -76,7 +75,8 @@ export interface SpoolOptions {
   maxBytes?: number;
   /**
    * Spooled bytes kept in memory, parsed, waiting for the database (default
-   * 8 MiB, about 12 000 events). When the queue is at this budget, `write()`
+   * room for three batches: 3 KiB x `batch.maxRows`, at least 2 MiB; 3 MiB
+   * for SQLite, 15 MiB for server databases). When the queue is at this budget, `write()`
    * waits for room while the database keeps up (backpressure: a slow
    * database slows the writers); during an outage newer records go on into
    * the spool files only and are read back in order as the database
