@@ -16,7 +16,7 @@ loses nothing: the next run with the same spool delivers the rest.
   --source NAME     source recorded with rejects (default: the file name)
   --spool DIR       spool directory (default: beside the SQLite file, or
                     .audit-trail-spool/ for servers)
-  --batch N         rows per transaction (default 5000)
+  --batch N         rows per transaction (default: the sink's, 1000 for SQLite, 5000 otherwise)
   --timeout SECS    how long to wait for the database at the end (default 60)
   --no-migrate      do not create the tables first
 
@@ -78,17 +78,17 @@ export const ingestCommand: Command = {
       options: { db: { type: 'string' }, source: { type: 'string' }, spool: { type: 'string' }, batch: { type: 'string' }, timeout: { type: 'string' }, 'no-migrate': { type: 'boolean' } },
       allowPositionals: true,
     });
-    const num = (name: string, v: string | undefined, def: number) => {
+    const num = <D extends number | undefined>(name: string, v: string | undefined, def: D): number | D => {
       if (v === undefined) return def;
       const n = Number(v);
       if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number`);
       return n;
     };
-    const batch = num('batch', values.batch, 5000);
+    const batch = num('batch', values.batch, undefined);
     const timeoutMs = num('timeout', values.timeout, 60) * 1000;
     const url = resolveDbUrl(values.db, io.env);
     const files = positionals.length ? positionals : ['-'];
-    const sink = createSink({ url, migrate: !values['no-migrate'], batch: { maxRows: batch }, ...(values.spool ? { spool: { dir: values.spool } } : {}) });
+    const sink = createSink({ url, migrate: !values['no-migrate'], ...(batch !== undefined ? { batch: { maxRows: batch } } : {}), ...(values.spool ? { spool: { dir: values.spool } } : {}) });
     let read = 0;
     let stop: () => void = () => undefined;
     try {
