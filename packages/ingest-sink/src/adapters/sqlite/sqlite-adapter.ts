@@ -34,14 +34,9 @@ function toCoreBatch(batch: WriteBatch): CoreBatch {
   return { events: packRows(values, INSERT_COLUMNS.length), sources, rejects: batch.rejects.map((r) => ({ source: r.source, reason: r.reason, raw: r.raw })) };
 }
 
-/**
- * SQLite through better-sqlite3: WAL, synchronous=FULL, one IMMEDIATE
- * transaction per batch with a prepared `INSERT ... ON CONFLICT(event_id) DO
- * NOTHING`. By default the transactions run in a worker thread.
- */
-export async function createSqliteAdapter(conn: SqliteConnection): Promise<SinkAdapter> {
-  const Database = await loadDriver<unknown>('better-sqlite3');
-  const init: SqliteCoreInit = {
+/** What the SQLite core needs for a connection: file, busy timeout and the SQL generated from the schema. */
+export function sqliteCoreInit(conn: SqliteConnection): SqliteCoreInit {
+  return {
     filename: conn.filename,
     busyTimeoutMs: conn.busyTimeoutMs ?? 5000,
     insertEventSql: SQLITE_INSERT_EVENT,
@@ -52,6 +47,16 @@ export async function createSqliteAdapter(conn: SqliteConnection): Promise<SinkA
     chainIdIndex: CHAIN_ID_INDEX,
     seqIndex: SEQ_INDEX,
   };
+}
+
+/**
+ * SQLite through better-sqlite3: WAL, synchronous=FULL, one IMMEDIATE
+ * transaction per batch with a prepared `INSERT ... ON CONFLICT(event_id) DO
+ * NOTHING`. By default the transactions run in a worker thread.
+ */
+export async function createSqliteAdapter(conn: SqliteConnection): Promise<SinkAdapter> {
+  const Database = await loadDriver<unknown>('better-sqlite3');
+  const init = sqliteCoreInit(conn);
   const core: CoreLike = conn.worker === false ? inProcess(openSqliteCore(Database, init)) : await SqliteWorkerClient.start(init);
   return {
     dialect: 'sqlite',

@@ -4,18 +4,43 @@ import { transferables } from './packed-rows.js';
 import type { CoreBatch, CoreOutcome, SqliteCoreInit } from './sqlite-core.js';
 
 type Reply = { id: number; ok: true; result?: unknown } | { id: number; ok: false; error: { message: string; code?: string } };
+type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
+
+/** src/sqlite-worker.js in development, dist/sqlite-worker.js when built. */
+function workerUrl(): URL {
+  // This module is bundled into dist/index.js, two levels up in src/.
+  const here = import.meta.url;
+  return /\/src\/adapters\/sqlite\/[^/]+$/.test(here) ? new URL('../../sqlite-worker.js', here) : new URL('./sqlite-worker.js', here);
+}
 
 /**
  * The SQLite core in a worker thread. Requests are numbered; the worker
- * answers in order. If the worker dies, every pending request fails (the sink
- * retries; nothing is released from the spool before a commit reply).
+ * answers in order. If the worker dies (a native fault, an exit, an
+ * out-of-memory termination), every pending request fails, which the sink
+ * retries (nothing leaves the spool before a commit reply), and the next
+ * request starts a new worker: a crashed writer thread never wedges the sink.
  */
 export class SqliteWorkerClient {
   private next = 1;
-  private pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  private dead: Error | undefined;
+  private pending = new Map<number, Pending>();
+  private worker: Worker | undefined;
+  private starting: Promise<void> | undefined;
+  private closed = false;
+  /** Workers started after the first one died. */
+  restarts = 0;
 
-  private constructor(private readonly worker: Worker) {
+  private constructor(private readonly init: SqliteCoreInit) {}
+
+  /** Starts the worker and waits until it has opened the database. */
+  static async start(init: SqliteCoreInit): Promise<SqliteWorkerClient> {
+    const client = new SqliteWorkerClient(init);
+    await client.spawn();
+    return client;
+  }
+
+  private spawn(): Promise<void> {
+    const worker = new Worker(workerUrl(), { workerData: this.init });
+    this.worker = worker;
     worker.on('message', (m: Reply) => {
       const p = this.pending.get(m.id);
       if (!p) return;
@@ -25,34 +50,46 @@ export class SqliteWorkerClient {
       if (m.ok) p.resolve(m.result);
       else p.reject(Object.assign(new SinkError('SINK_DB', `sqlite: ${m.error.message}`), { dbCode: m.error.code }));
     });
+    let failed = false;
     const fail = (err: Error) => {
-      this.dead = err;
+      if (failed) return;
+      failed = true;
+      if (this.worker === worker) this.worker = undefined;
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();
     };
     worker.on('error', (err) => fail(new SinkError('SINK_DB', `sqlite worker failed: ${err.message}`, { cause: err })));
     worker.on('exit', (code) => fail(new SinkError('SINK_DB', `sqlite worker exited (${code})`)));
+    // Request 0 is answered by the worker once it has opened the database;
+    // a worker that could not open it is ended, so the next call starts afresh.
+    return this.send(worker, 0, undefined, undefined, []).then(
+      () => undefined,
+      async (err: unknown) => {
+        if (this.worker === worker) this.worker = undefined;
+        await worker.terminate();
+        throw err;
+      },
+    );
   }
 
-  /** Starts the worker and waits until it has opened the database. */
-  static async start(init: SqliteCoreInit): Promise<SqliteWorkerClient> {
-    // src/sqlite-worker.js in development, dist/sqlite-worker.js when built:
-    // this module is bundled into dist/index.js, two levels up in src/.
-    const here = import.meta.url;
-    const url = /\/src\/adapters\/sqlite\/[^/]+$/.test(here) ? new URL('../../sqlite-worker.js', here) : new URL('./sqlite-worker.js', here);
-    const worker = new Worker(url, { workerData: init });
-    const client = new SqliteWorkerClient(worker);
-    await client.call('open', undefined, 0);
-    return client;
-  }
-
-  private call(op: string, arg: unknown, id = this.next++, transfer: ArrayBuffer[] = []): Promise<unknown> {
-    if (this.dead) return Promise.reject(this.dead);
+  private send(worker: Worker, id: number, op: string | undefined, arg: unknown, transfer: ArrayBuffer[]): Promise<unknown> {
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.ref();
-      if (id !== 0) this.worker.postMessage({ id, op, arg }, transfer);
+      worker.ref();
+      if (op !== undefined) worker.postMessage({ id, op, arg }, transfer);
     });
+  }
+
+  private async call(op: string, arg: unknown, transfer: ArrayBuffer[] = []): Promise<unknown> {
+    if (this.closed) throw new SinkError('SINK_CLOSED', 'the SQLite worker is closed');
+    if (!this.worker) {
+      if (!this.starting) {
+        this.restarts++;
+        this.starting = this.spawn().finally(() => (this.starting = undefined));
+      }
+      await this.starting;
+    }
+    return this.send(this.worker!, this.next++, op, arg, transfer);
   }
 
   migrate(statements: string[]): Promise<void> {
@@ -61,11 +98,13 @@ export class SqliteWorkerClient {
 
   write(batch: CoreBatch): Promise<CoreOutcome> {
     // The packed rows' typed arrays move to the worker instead of being copied.
-    return this.call('write', batch, this.next++, transferables(batch.events)) as Promise<CoreOutcome>;
+    return this.call('write', batch, transferables(batch.events)) as Promise<CoreOutcome>;
   }
 
   async close(): Promise<void> {
-    if (!this.dead) await this.call('close', undefined).catch(() => undefined);
-    await this.worker.terminate();
+    const worker = this.worker;
+    if (worker) await this.call('close', undefined).catch(() => undefined);
+    this.closed = true;
+    await worker?.terminate();
   }
 }
