@@ -8,7 +8,7 @@ import { forEachRow } from './packed-rows.js';
 /**
  * Pragmas of every sink connection, in order: WAL with synchronous=FULL
  * (better-sqlite3's bundled default is NORMAL, which can lose the last
- * commits on power loss: docs/performance.md), and a larger WAL
+ * commits on power loss: better-sqlite3's docs/performance.md), and a larger WAL
  * autocheckpoint: every ~40 MB of WAL instead of SQLite's 4 MB, because the
  * default checkpointed at nearly every commit of a sink batch, rewriting the
  * same hot index pages into the database file each time (~71k -> ~80k rows/s
