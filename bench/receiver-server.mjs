@@ -7,7 +7,8 @@
  * stores nothing). Prints {"port"} once listening, then {"committed"} lines
  * while the sink commits. SIGTERM stops it.
  * BENCH_DEBUG=1 prints memory (anon/file RSS, V8 new/old space used of size,
- * array buffers) and the sink backlog to stderr every 500 ms; with BENCH_GC=1
+ * array buffers) and the sink backlog to stderr every 500 ms (every
+ * BENCH_DEBUG_EVERY x 50 ms when set); with BENCH_GC=1
  * and BENCH_RECEIVER_NODE_OPTIONS=--expose-gc it collects garbage first, so
  * the heap figure is the live set. BENCH_INFLIGHT overrides
  * limits.maxInflightRequests; BENCH_SINK_OPTS (JSON) adds createSink options.

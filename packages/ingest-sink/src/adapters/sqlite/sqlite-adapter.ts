@@ -1,4 +1,4 @@
-import { createTableStatements, INSERT_COLUMNS } from '@audit-trail/schema';
+import { createTableStatements, INSERT_COLUMNS, type ColumnValue } from '@audit-trail/schema';
 import type { SqliteConnection } from '../../sink/connection.js';
 import type { BatchOutcome, SinkAdapter, WriteBatch } from '../adapter.js';
 import { loadDriver } from '../load-driver.js';
@@ -23,7 +23,7 @@ function inProcess(core: SqliteCore): CoreLike {
 }
 
 function toCoreBatch(batch: WriteBatch): CoreBatch {
-  const values: WriteBatch['rounds'][number][number]['values'][] = [];
+  const values: ColumnValue[][] = [];
   const sources: string[] = [];
   for (const round of batch.rounds) {
     for (const e of round) {

@@ -81,15 +81,17 @@ export class SqliteWorkerClient {
   }
 
   private async call(op: string, arg: unknown, transfer: ArrayBuffer[] = []): Promise<unknown> {
-    if (this.closed) throw new SinkError('SINK_CLOSED', 'the SQLite worker is closed');
-    if (!this.worker) {
+    if (!this.worker && !this.closed) {
       if (!this.starting) {
         this.restarts++;
         this.starting = this.spawn().finally(() => (this.starting = undefined));
       }
       await this.starting;
     }
-    return this.send(this.worker!, this.next++, op, arg, transfer);
+    // Checked after the start too: close() or a fresh worker's death may have come in between.
+    if (this.closed) throw new SinkError('SINK_CLOSED', 'the SQLite worker is closed');
+    if (!this.worker) throw new SinkError('SINK_DB', 'sqlite worker exited while starting');
+    return this.send(this.worker, this.next++, op, arg, transfer);
   }
 
   migrate(statements: string[]): Promise<void> {
@@ -102,9 +104,11 @@ export class SqliteWorkerClient {
   }
 
   async close(): Promise<void> {
-    const worker = this.worker;
-    if (worker) await this.call('close', undefined).catch(() => undefined);
     this.closed = true;
-    await worker?.terminate();
+    // The current worker only: a dead one is not restarted just to be closed.
+    const worker = this.worker;
+    if (!worker) return;
+    await this.send(worker, this.next++, 'close', undefined, []).catch(() => undefined);
+    await worker.terminate();
   }
 }
