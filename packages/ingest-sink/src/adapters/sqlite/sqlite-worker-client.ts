@@ -60,24 +60,32 @@ export class SqliteWorkerClient {
     };
     worker.on('error', (err) => fail(new SinkError('SINK_DB', `sqlite worker failed: ${err.message}`, { cause: err })));
     worker.on('exit', (code) => fail(new SinkError('SINK_DB', `sqlite worker exited (${code})`)));
-    // Request 0 is answered by the worker once it has opened the database;
-    // a worker that could not open it is ended, so the next call starts afresh.
-    return this.send(worker, 0, undefined, undefined, []).then(
+    // Reply 0 comes once the worker has opened the database; a worker that
+    // could not open it is ended, so the next call starts afresh.
+    return this.reply(worker, 0).then(
       () => undefined,
-      async (err: unknown) => {
-        if (this.worker === worker) this.worker = undefined;
+      async (err: Error) => {
+        fail(err);
         await worker.terminate();
         throw err;
       },
     );
   }
 
-  private send(worker: Worker, id: number, op: string | undefined, arg: unknown, transfer: ArrayBuffer[]): Promise<unknown> {
+  /** The promise of reply `id` from `worker` (which stays referenced until it comes). */
+  private reply(worker: Worker, id: number): Promise<unknown> {
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       worker.ref();
-      if (op !== undefined) worker.postMessage({ id, op, arg }, transfer);
     });
+  }
+
+  /** Posts request `op` to `worker`; resolves with its reply. */
+  private request(worker: Worker, op: string, arg: unknown, transfer: ArrayBuffer[] = []): Promise<unknown> {
+    const id = this.next++;
+    const answered = this.reply(worker, id);
+    worker.postMessage({ id, op, arg }, transfer);
+    return answered;
   }
 
   private async call(op: string, arg: unknown, transfer: ArrayBuffer[] = []): Promise<unknown> {
@@ -91,7 +99,7 @@ export class SqliteWorkerClient {
     // Checked after the start too: close() or a fresh worker's death may have come in between.
     if (this.closed) throw new SinkError('SINK_CLOSED', 'the SQLite worker is closed');
     if (!this.worker) throw new SinkError('SINK_DB', 'sqlite worker exited while starting');
-    return this.send(this.worker, this.next++, op, arg, transfer);
+    return this.request(this.worker, op, arg, transfer);
   }
 
   migrate(statements: string[]): Promise<void> {
@@ -108,7 +116,7 @@ export class SqliteWorkerClient {
     // The current worker only: a dead one is not restarted just to be closed.
     const worker = this.worker;
     if (!worker) return;
-    await this.send(worker, this.next++, 'close', undefined, []).catch(() => undefined);
+    await this.request(worker, 'close', undefined).catch(() => undefined);
     await worker.terminate();
   }
 }
