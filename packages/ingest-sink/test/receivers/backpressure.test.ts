@@ -1,22 +1,19 @@
-import { join } from 'node:path';
 import { decodeMulti } from '@msgpack/msgpack';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { createSink, startAggregator } from '../../src/index.js';
+import { startAggregator } from '../../src/index.js';
 import { makeLine } from './helpers/events.js';
 import { dockerRecord, entry, fixext8Time, fluentdPackedForward } from './helpers/frames.js';
 import { RawClient } from './helpers/raw-client.js';
-import { readEvents, tempDir } from './helpers/real-sink.js';
+import { readEvents, sqliteSink, tempDir } from './helpers/real-sink.js';
 
 const acksIn = (bytes: Buffer) => [...decodeMulti(bytes)].length;
 
 describe('backpressure from a database that falls behind (real SQLite sink, real socket)', () => {
   it('holds acks and stops reading while the sink queue is full, spills nothing, and acks everything once the database catches up', async () => {
     const tmp = tempDir();
-    const file = join(tmp.dir, 'audit.db');
     // A queue budget of ~20 KB: about 28 of these events.
-    const sink = createSink({ url: `sqlite:${file}`, spool: { dir: join(tmp.dir, 'spool'), memoryBytes: 20_000 }, batch: { maxRows: 20 } });
-    await sink.ready;
+    const { sink, file } = await sqliteSink(tmp.dir, { spool: { memoryBytes: 20_000 }, batch: { maxRows: 20 } });
     const agg = await startAggregator({ sink, forward: { port: 0 } });
     // Another connection holds the write lock: the sink's transaction waits (busy timeout), it does not fail.
     const blocker = new Database(file);

@@ -10,10 +10,10 @@ export function tempDir(prefix = 'at-recv-'): { dir: string; remove: () => void 
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** The real sink on a SQLite file in `dir`. */
-export async function sqliteSink(dir: string, extra: Record<string, unknown> = {}) {
+/** The real sink on a SQLite file in `dir`, with extra `createSink` options (`spool` ones merged). */
+export async function sqliteSink(dir: string, extra: { spool?: Record<string, unknown> } & Record<string, unknown> = {}) {
   const file = join(dir, 'audit.db');
-  const sink = createSink({ url: `sqlite:${file}`, spool: { dir: join(dir, 'spool') }, ...extra });
+  const sink = createSink({ url: `sqlite:${file}`, ...extra, spool: { dir: join(dir, 'spool'), ...extra.spool } });
   await sink.ready;
   return { sink, file };
 }
