@@ -8,12 +8,12 @@
 // bottleneck.
 //   npx tsx -C @audit-trail/source bench/sink-stages-cpu.ts [events=50000]
 import { parseAuditEvent } from '@audit-trail/schema';
-import { toSpoolEntry, prepareRow } from '../packages/ingest-sink/src/sink/prepare.js';
+import { toSpoolEntry, prepareRows } from '../packages/ingest-sink/src/sink/prepare.js';
 import { encodeFrames } from '../packages/ingest-sink/src/spool/record.js';
 import { dedupeBatch } from '../packages/ingest-sink/src/sink/dedupe-batch.js';
-import { forEachRow, packRows } from '../packages/ingest-sink/src/adapters/sqlite/packed-rows.js';
+import { forEachRow } from '../packages/ingest-sink/src/rows/packed-rows.js';
+import { packEventRows } from '../packages/ingest-sink/src/rows/row-chunk.js';
 import v8 from 'node:v8';
-import { INSERT_COLUMNS } from '@audit-trail/schema';
 import { benchEvents } from './sink/events.js';
 const n = Number(process.argv[2] ?? 50000);
 const { lines } = benchEvents(n);
@@ -28,15 +28,18 @@ function cpu<T>(name: string, f: () => T): T {
 for (let rep = 0; rep < 2; rep++) {
   const entries = cpu('toSpoolEntry', () => items.map((i) => toSpoolEntry(i, 'direct')));
   cpu('parseAuditEvent', () => entries.map((e) => parseAuditEvent(e.line)));
-  const rows = cpu('prepareRow (parse+toRow+clamp)', () => entries.map((e) => prepareRow(e, 'direct')));
+  // What write() does per call (500 events here): validate, project, pack into a row chunk.
+  const rows = cpu('prepareRows per 500 (parse+toRow+pack)', () => { const out = []; for (let i = 0; i < entries.length; i += 500) out.push(...prepareRows(entries.slice(i, i + 500), 'direct')); return out; });
   cpu('encodeFrames (per 500)', () => { for (let i = 0; i < entries.length; i += 500) encodeFrames(entries.slice(i, i + 500)); });
-  const batches = cpu('dedupeBatch (per 5000)', () => { const out = []; for (let i = 0; i < rows.length; i += 5000) out.push(dedupeBatch(rows.slice(i, i + 5000))); return out; });
-  const core = cpu('toCoreBatch', () => batches.map((b) => ({ events: b.rounds.flat().map((e) => e.values), sources: b.rounds.flat().map((e) => e.source), rejects: [] })));
-  const cloned = cpu('send: v8.serialize rows (arrays)', () => core.map((b) => v8.serialize(b)));
+  const batches = cpu('dedupeBatch (per 1000)', () => { const out = []; for (let i = 0; i < rows.length; i += 1000) out.push(dedupeBatch(rows.slice(i, i + 1000))); return out; });
+  // The alternatives to the packed hop: the rows as arrays of values, cloned or as JSON.
+  const arrays = cpu('rows as value arrays', () => batches.map((b) => b.rounds.flat().map((e) => e.values)));
+  const cloned = cpu('send: v8.serialize rows (arrays)', () => arrays.map((b) => v8.serialize(b)));
   cpu('receive: v8.deserialize rows (arrays)', () => cloned.map((b) => v8.deserialize(b)));
-  const js = cpu('send: JSON.stringify rows', () => core.map((b) => JSON.stringify(b.events)));
+  const js = cpu('send: JSON.stringify rows', () => arrays.map((b) => JSON.stringify(b)));
   cpu('receive: JSON.parse rows', () => js.map((x) => JSON.parse(x)));
-  const packed = cpu('send: packRows + v8.serialize', () => core.map((b) => v8.serialize({ ...b, events: packRows(b.events, INSERT_COLUMNS.length) })));
+  // What the sink sends: chunk ranges copied into one packed batch (toCoreBatch), then cloned.
+  const packed = cpu('send: packEventRows + v8.serialize', () => batches.map((b) => v8.serialize({ events: packEventRows(b.rounds.flat()), sources: b.rounds.flat().map((e) => e.source), rejects: [] })));
   cpu('receive: v8.deserialize + forEachRow', () => {
     let cells = 0;
     for (const b of packed) forEachRow(v8.deserialize(b).events, (values) => (cells += values.length));

@@ -4,7 +4,7 @@ import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { createTableStatements, INSERT_COLUMNS, parseAuditEvent, toRow } from '@audit-trail/schema';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { packRows } from '../src/adapters/sqlite/packed-rows.js';
+import { packRows } from '../src/rows/packed-rows.js';
 import { sqliteCoreInit } from '../src/adapters/sqlite/sqlite-adapter.js';
 import type { CoreBatch } from '../src/adapters/sqlite/sqlite-core.js';
 import { SqliteWorkerClient } from '../src/adapters/sqlite/sqlite-worker-client.js';

@@ -1,13 +1,14 @@
 import { decodePayload } from '../spool/record.js';
 import type { ReplayedRecord, Spool, SpoolPosition } from '../spool/spool.js';
-import { prepareRow } from './prepare.js';
+import { prepareRows } from './prepare.js';
 import { tagOf, type DeliveryQueue, type QueuedItem } from './queue.js';
 import type { SinkStats } from './types.js';
 
-/** The spooled record as a queue item (validated again: only its bytes were kept). */
-function queuedFromRecord(r: ReplayedRecord, defaultSource: string): QueuedItem {
-  const entry = decodePayload(r.payload);
-  return { row: prepareRow(entry, defaultSource), end: { seg: r.seg, end: r.end }, size: r.size, tag: tagOf(entry.meta) };
+/** Spooled records as queue items (validated again: only their bytes were kept). */
+function queuedFromRecords(records: readonly ReplayedRecord[], defaultSource: string): QueuedItem[] {
+  const entries = records.map((r) => decodePayload(r.payload));
+  const rows = prepareRows(entries, defaultSource);
+  return records.map((r, i) => ({ row: rows[i]!, end: { seg: r.seg, end: r.end }, size: r.size, tag: tagOf(entries[i]!.meta) }));
 }
 
 /**
@@ -59,19 +60,19 @@ export class Backlog {
    * the rest stay on disk.
    */
   admitReplayed(records: readonly ReplayedRecord[]): QueuedItem[] {
-    const items: QueuedItem[] = [];
     let bytes = 0;
+    let n = 0;
     for (const r of records) {
-      if (bytes + r.size > this.memoryBytes && items.length > 0) {
+      if (bytes + r.size > this.memoryBytes && n > 0) {
         this.spillFrom = { seg: r.seg, end: r.end - r.size };
         break;
       }
-      items.push(queuedFromRecord(r, this.defaultSource));
+      n++;
       bytes += r.size;
     }
     const last = records.at(-1);
     if (last) this.durableEnd = { seg: last.seg, end: last.end };
-    return items;
+    return queuedFromRecords(records.slice(0, n), this.defaultSource);
   }
 
   /** Reads spilled records back into the queue once it holds less than half the budget. One refill at a time. */
@@ -88,6 +89,6 @@ export class Backlog {
     const caughtUp = next.seg === this.durableEnd.seg && next.end >= this.durableEnd.end;
     this.spillFrom = caughtUp ? undefined : next;
     this.stats.readBack += records.length;
-    this.queue.push(records.map((r) => queuedFromRecord(r, this.defaultSource)));
+    this.queue.push(queuedFromRecords(records, this.defaultSource));
   }
 }

@@ -7,7 +7,7 @@ import { createAdapter } from './create-adapter.js';
 import { Delivery, type Forwarder } from './delivery.js';
 import { SinkClosedError, SinkError, SpoolFullError } from './errors.js';
 import { resolveSinkOptions } from './options.js';
-import { prepareRow, toSpoolEntry, type PreparedRow } from './prepare.js';
+import { prepareRows, toSpoolEntry, type PreparedRow } from './prepare.js';
 import { DeliveryQueue, tagOf } from './queue.js';
 import { emptyStats, noteError } from './stats.js';
 import type { Sink, SinkOptions, WriteItem, WriteReceipt } from './types.js';
@@ -15,6 +15,18 @@ import type { Sink, SinkOptions, WriteItem, WriteReceipt } from './types.js';
 function positions(start: SpoolPosition, sizes: number[]): SpoolPosition[] {
   let end = start.end;
   return sizes.map((s) => ({ seg: start.seg, end: (end += s) }));
+}
+
+/**
+ * Validates, frames and tags one write's items. Synchronous on purpose: the
+ * parsed entries (every line as a string) die here, young, instead of living
+ * in write()'s frame while it waits for the spool (rows/row-chunk.ts says why
+ * that matters).
+ */
+function stage(items: readonly WriteItem[], defaultSource: string): { rows: PreparedRow[]; buffer: Buffer; sizes: number[]; tags: (string | undefined)[] } {
+  const entries = items.map((i) => toSpoolEntry(i, defaultSource));
+  const { buffer, sizes } = encodeFrames(entries);
+  return { rows: prepareRows(entries, defaultSource), buffer, sizes, tags: entries.map((e) => tagOf(e.meta)) };
 }
 
 /**
@@ -96,9 +108,7 @@ export function createSink(options?: SinkOptions | string): Sink {
     await ready;
     const items = (Array.isArray(input) ? input : [input]) as readonly WriteItem[];
     if (items.length === 0) return { accepted: 0, rejected: 0 };
-    const entries = items.map((i) => toSpoolEntry(i, opts.defaultSource));
-    const rows: PreparedRow[] = entries.map((e) => prepareRow(e, opts.defaultSource));
-    const { buffer, sizes } = encodeFrames(entries);
+    const { rows, buffer, sizes, tags } = stage(items, opts.defaultSource);
     await reserve(buffer.length);
     let start: SpoolPosition;
     const p = spool!.append(buffer);
@@ -118,7 +128,7 @@ export function createSink(options?: SinkOptions | string): Sink {
     stats.spooledEvents += items.length;
     stats.spooledBytes += buffer.length;
     // Into memory, or left on disk while the queue is over its budget (read back in order later).
-    if (backlog!.admit(start, buffer.length)) delivery!.push(rows.map((row, i) => ({ row, end: ends[i]!, size: sizes[i]!, tag: tagOf(entries[i]!.meta) })));
+    if (backlog!.admit(start, buffer.length)) delivery!.push(rows.map((row, i) => ({ row, end: ends[i]!, size: sizes[i]!, tag: tags[i] })));
     else delivery!.expect(rows.length);
     let rejected = 0;
     for (const r of rows) if (r.kind === 'reject') rejected++;

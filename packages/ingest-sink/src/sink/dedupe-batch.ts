@@ -25,14 +25,18 @@ export function dedupeBatch(rows: readonly PreparedRow[]): DedupedBatch {
       out.rejects.push(row);
       continue;
     }
-    if (ids.has(row.eventId)) {
+    // Each field read once: a chunked row reads it from its packed chunk.
+    const eventId = row.eventId;
+    if (ids.has(eventId)) {
       out.duplicates++;
       continue;
     }
-    ids.add(row.eventId);
+    ids.add(eventId);
     let round = 0;
-    if (row.chainId !== null && row.seq !== null) {
-      const key = `${row.chainId}/${row.seq}`;
+    const chainId = row.chainId;
+    const seq = chainId === null ? null : row.seq;
+    if (chainId !== null && seq !== null) {
+      const key = `${chainId}/${seq}`;
       round = claims.get(key) ?? 0;
       claims.set(key, round + 1);
     }

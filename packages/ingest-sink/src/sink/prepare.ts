@@ -2,17 +2,22 @@ import { INSERT_COLUMNS, parseAuditEvent, toRow, type ColumnValue } from '@audit
 import type { SpoolEntry } from '../spool/record.js';
 import type { WriteItem } from './types.js';
 import { SinkError } from './errors.js';
+import { ChunkedEventRow, RowChunk } from '../rows/row-chunk.js';
 
-/** A validated event, as a row of {@link INSERT_COLUMNS} values. */
+/**
+ * A validated event, as a row of {@link INSERT_COLUMNS} values. The sink's
+ * rows are {@link ChunkedEventRow}s, which read these fields from a packed
+ * chunk: treat them as read-only.
+ */
 export interface EventRow {
-  kind: 'event';
-  values: ColumnValue[];
-  eventId: string;
-  chainId: string | null;
-  seq: number | null;
+  readonly kind: 'event';
+  readonly values: ColumnValue[];
+  readonly eventId: string;
+  readonly chainId: string | null;
+  readonly seq: number | null;
   /** For a reject if the row collides on (chain_id, seq). */
-  source: string;
-  raw: string;
+  readonly source: string;
+  readonly raw: string;
 }
 
 /** A row of the rejects table (received_at is filled by the database). */
@@ -32,11 +37,6 @@ export const MAX_LINE_CHARS = 8 * 1024 * 1024;
 export const REJECT_RAW_KEEP = 1024 * 1024;
 const REASON_MAX = 4000;
 const SOURCE_MAX = 256;
-
-const col = (name: string) => INSERT_COLUMNS.findIndex((c) => c.name === name);
-const EVENT_ID = col('event_id');
-const CHAIN_ID = col('chain_id');
-const SEQ = col('seq');
 
 /** Character limit of each insert column that comes from the transport (not the signed event), from its SQL type. */
 const CLAMPS: [number, number][] = INSERT_COLUMNS.flatMap((c, i) => {
@@ -77,8 +77,10 @@ export function toSpoolEntry(item: WriteItem, defaultSource: string): SpoolEntry
   return { line: line.toWellFormed() };
 }
 
-/** Validates a spooled entry into an event row or a reject row (never throws). */
-export function prepareRow(entry: SpoolEntry, defaultSource: string): PreparedRow {
+/** What validation makes of one entry before its values are packed. */
+type Validated = RejectRow | { kind: 'event'; values: ColumnValue[]; source: string };
+
+function validate(entry: SpoolEntry, defaultSource: string): Validated {
   const source = clean((entry.source ?? defaultSource).slice(0, SOURCE_MAX));
   const line = entry.line;
   if (line.length > MAX_LINE_CHARS) {
@@ -94,13 +96,48 @@ export function prepareRow(entry: SpoolEntry, defaultSource: string): PreparedRo
     const v = values[i];
     if (v !== null && v !== undefined) values[i] = clean(String(v)).slice(0, max);
   }
-  return {
-    kind: 'event',
-    values,
-    eventId: values[EVENT_ID] as string,
-    chainId: (values[CHAIN_ID] as string | null) ?? null,
-    seq: (values[SEQ] as number | null) ?? null,
-    source,
-    raw: line,
+  return { kind: 'event', values, source };
+}
+
+/**
+ * Characters of event text after which a chunk is closed: keeps every
+ * chunk's joined string far below V8's string length limit, whatever a
+ * single write holds (an event's JSON is at most 2 Mi characters).
+ */
+const CHUNK_CHARS = 4 * 1024 * 1024;
+
+/**
+ * Validates spooled entries into event rows and reject rows, in order (never
+ * throws). The event rows of consecutive entries share packed chunks
+ * (rows/row-chunk.ts), which is how the sink keeps them until commit; a
+ * chunk is closed once its events' text reaches `chunkChars` characters.
+ */
+export function prepareRows(entries: readonly SpoolEntry[], defaultSource: string, chunkChars = CHUNK_CHARS): PreparedRow[] {
+  const out: PreparedRow[] = new Array(entries.length);
+  let pending: { at: number; values: ColumnValue[]; source: string }[] = [];
+  let chars = 0;
+  const close = () => {
+    if (pending.length === 0) return;
+    const chunk = new RowChunk(pending.map((p) => p.values));
+    pending.forEach((p, i) => (out[p.at] = new ChunkedEventRow(chunk, i, p.source)));
+    pending = [];
+    chars = 0;
   };
+  for (let i = 0; i < entries.length; i++) {
+    const v = validate(entries[i]!, defaultSource);
+    if (v.kind === 'reject') {
+      out[i] = v;
+      continue;
+    }
+    pending.push({ at: i, values: v.values, source: v.source });
+    chars += entries[i]!.line.length;
+    if (chars >= chunkChars) close();
+  }
+  close();
+  return out;
+}
+
+/** Validates one spooled entry into an event row or a reject row (never throws). */
+export function prepareRow(entry: SpoolEntry, defaultSource: string): PreparedRow {
+  return prepareRows([entry], defaultSource)[0]!;
 }

@@ -1,8 +1,8 @@
-import { createTableStatements, INSERT_COLUMNS, type ColumnValue } from '@audit-trail/schema';
+import { createTableStatements } from '@audit-trail/schema';
 import type { SqliteConnection } from '../../sink/connection.js';
 import type { BatchOutcome, SinkAdapter, WriteBatch } from '../adapter.js';
 import { loadDriver } from '../load-driver.js';
-import { packRows } from './packed-rows.js';
+import { packEventRows } from '../../rows/row-chunk.js';
 import { openSqliteCore, type CoreBatch, type CoreOutcome, type SqliteCore, type SqliteCoreInit } from './sqlite-core.js';
 import { CHAIN_ID_INDEX, EVENT_ID_INDEX, RAW_INDEX, SEQ_INDEX, SQLITE_HOLDER, SQLITE_INSERT_EVENT, SQLITE_INSERT_REJECT } from './sqlite-sql.js';
 import { SqliteWorkerClient } from './sqlite-worker-client.js';
@@ -23,15 +23,8 @@ function inProcess(core: SqliteCore): CoreLike {
 }
 
 function toCoreBatch(batch: WriteBatch): CoreBatch {
-  const values: ColumnValue[][] = [];
-  const sources: string[] = [];
-  for (const round of batch.rounds) {
-    for (const e of round) {
-      values.push(e.values);
-      sources.push(e.source);
-    }
-  }
-  return { events: packRows(values, INSERT_COLUMNS.length), sources, rejects: batch.rejects.map((r) => ({ source: r.source, reason: r.reason, raw: r.raw })) };
+  const events = batch.rounds.length === 1 ? batch.rounds[0]! : batch.rounds.flat();
+  return { events: packEventRows(events), sources: events.map((e) => e.source), rejects: batch.rejects.map((r) => ({ source: r.source, reason: r.reason, raw: r.raw })) };
 }
 
 /** What the SQLite core needs for a connection: file, busy timeout and the SQL generated from the schema. */

@@ -1,4 +1,4 @@
-import type { PackedRows } from './packed-rows.js';
+import type { PackedRows } from '../../rows/packed-rows.js';
 
 /** What the SQLite core needs: file, busy timeout and the SQL generated from the schema. */
 export interface SqliteCoreInit {

@@ -3,7 +3,7 @@
 // cannot load TypeScript sources in development. Types: sqlite-core.d.ts.
 // All SQL comes from the TypeScript side (generated from @audit-trail/schema).
 import { conflictReason } from '../conflict-reason.js';
-import { forEachRow } from './packed-rows.js';
+import { forEachRow } from '../../rows/packed-rows.js';
 
 /**
  * Pragmas of every sink connection, in order: WAL with synchronous=FULL

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { SinkError } from '../../sink/errors.js';
-import { transferables } from './packed-rows.js';
+import { transferables } from '../../rows/packed-rows.js';
 import type { CoreBatch, CoreOutcome, SqliteCoreInit } from './sqlite-core.js';
 
 type Reply = { id: number; ok: true; result?: unknown } | { id: number; ok: false; error: { message: string; code?: string } };

@@ -1,5 +1,7 @@
 // @ts-check
-// Plain JavaScript: both sides of the worker hop load it (see sqlite-core.js).
+// Plain JavaScript: both sides of the worker hop load it (see
+// adapters/sqlite/sqlite-core.js), and the sink keeps queued rows in this form
+// (row-chunk.ts).
 //
 // Rows packed for the hop to the SQLite worker thread. A structured clone of
 // an array of value arrays makes the receiving thread allocate every cell

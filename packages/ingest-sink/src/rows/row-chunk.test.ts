@@ -1,0 +1,84 @@
+import { INSERT_COLUMNS, parseAuditEvent, toRow, type ColumnValue } from '@audit-trail/schema';
+import { describe, expect, it } from 'vitest';
+import { chainEvent, makeEvent } from '../../test/helpers/events.js';
+import { prepareRows, type EventRow } from '../sink/prepare.js';
+import { forEachRow } from './packed-rows.js';
+import { ChunkedEventRow, packEventRows, RowChunk } from './row-chunk.js';
+
+const W = INSERT_COLUMNS.length;
+const HOSTILE = ['', 'x\u0000y', 'line\r\nbreak', '\u001b[31mred\u001b[0m', "'; DROP TABLE t; --", 'é😀\uFFFD', 'z'.repeat(100_000)];
+
+/** A full-width row whose cells cycle through hostile strings, numbers and nulls. */
+function syntheticRow(seed: number): ColumnValue[] {
+  return Array.from({ length: W }, (_, j) => {
+    const k = (seed + j) % 5;
+    return k === 0 ? null : k === 1 ? seed * 1000 + j : k === 2 ? (seed + j) % 2 === 0 : HOSTILE[(seed * 7 + j) % HOSTILE.length]!;
+  });
+}
+const stored = (r: readonly ColumnValue[]) => r.map((v) => (typeof v === 'boolean' ? (v ? 1 : 0) : v));
+
+function unpack(rows: readonly EventRow[]): unknown[][] {
+  const out: unknown[][] = [];
+  forEachRow(packEventRows(rows), (values) => out.push([...values]));
+  return out;
+}
+
+const lineOf = (e: Record<string, unknown>) => JSON.stringify(e);
+
+describe('row chunks (how the sink keeps queued rows)', () => {
+  it('gives back every row and every cell as stored, hostile strings included', () => {
+    const rows = Array.from({ length: 12 }, (_, i) => syntheticRow(i));
+    const chunk = new RowChunk(rows);
+    expect(chunk.count).toBe(12);
+    rows.forEach((r, i) => {
+      expect(chunk.values(i)).toEqual(stored(r));
+      for (let j = 0; j < W; j++) expect(chunk.cell(i, j)).toEqual(stored(r)[j]);
+    });
+  });
+
+  it('packs runs of rows from several chunks, out of order, and plain rows, into one batch', () => {
+    const a = new RowChunk(Array.from({ length: 5 }, (_, i) => syntheticRow(i)));
+    const b = new RowChunk(Array.from({ length: 4 }, (_, i) => syntheticRow(100 + i)));
+    const ra = (i: number) => new ChunkedEventRow(a, i, 'sa');
+    const rb = (i: number) => new ChunkedEventRow(b, i, 'sb');
+    const plainValues = syntheticRow(999);
+    const plain: EventRow = { kind: 'event', values: plainValues, eventId: 'p', chainId: null, seq: null, source: 'p', raw: '{}' };
+    const order = [ra(0), ra(1), ra(2), rb(1), rb(2), plain, ra(4), ra(3), rb(0), rb(3)];
+    const expected = order.map((r) => (r === plain ? stored(plainValues) : (r as ChunkedEventRow).chunk.values((r as ChunkedEventRow).index)));
+    expect(unpack(order)).toEqual(expected);
+    expect(unpack([])).toEqual([]);
+  });
+
+  it('prepareRows: event rows share a chunk, rejects stay beside them in order, fields read back from the chunk', () => {
+    const chain = makeEvent().event_id as string;
+    const events = [makeEvent({ user_id: "o'brien'); DROP TABLE t; --" }), chainEvent(chain, 3), makeEvent()];
+    const entries = [{ line: lineOf(events[0]!) }, { line: '{"not":"an event"}' }, { line: lineOf(events[1]!), source: 'forward:peer' }, { line: lineOf(events[2]!) }];
+    const rows = prepareRows(entries, 'direct');
+    expect(rows.map((r) => r.kind)).toEqual(['event', 'reject', 'event', 'event']);
+    const [e0, , e1, e2] = rows as ChunkedEventRow[];
+    expect(e0!.chunk).toBe(e1!.chunk);
+    expect(e1!.chunk).toBe(e2!.chunk);
+    expect([e0!.index, e1!.index, e2!.index]).toEqual([0, 1, 2]);
+    expect(e1!.eventId).toBe(events[1]!.event_id);
+    expect(e1!.chainId).toBe(chain);
+    expect(e1!.seq).toBe(3);
+    expect(e0!.chainId).toBeNull();
+    expect(e0!.seq).toBeNull();
+    expect(e1!.source).toBe('forward:peer');
+    expect(e0!.source).toBe('direct');
+    expect(e2!.raw).toBe(entries[3]!.line);
+    // The values are exactly what toRow makes of the event (the schema's own projection).
+    const parsed = parseAuditEvent(entries[0]!.line);
+    if (!parsed.ok) throw new Error('fixture');
+    expect(e0!.values).toEqual(stored(toRow(parsed.event, { raw: entries[0]!.line })));
+  });
+
+  it('prepareRows closes a chunk once its text passes the limit, so no joined string grows without bound', () => {
+    const entries = Array.from({ length: 7 }, () => ({ line: lineOf(makeEvent()) }));
+    const rows = prepareRows(entries, 'direct', entries[0]!.line.length * 2) as ChunkedEventRow[];
+    const chunks = new Set(rows.map((r) => r.chunk));
+    expect(chunks.size).toBe(4);
+    for (const c of chunks) expect(c.count).toBeLessThanOrEqual(2);
+    expect(unpack(rows).map((v) => v[INSERT_COLUMNS.findIndex((c) => c.name === 'event_json')])).toEqual(entries.map((e) => e.line));
+  });
+});

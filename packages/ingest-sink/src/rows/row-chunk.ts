@@ -1,0 +1,171 @@
+import { INSERT_COLUMNS, type ColumnValue } from '@audit-trail/schema';
+import type { EventRow } from '../sink/prepare.js';
+import { packRows, type PackedRows } from './packed-rows.js';
+
+const WIDTH = INSERT_COLUMNS.length;
+const col = (name: string) => INSERT_COLUMNS.findIndex((c) => c.name === name);
+const EVENT_ID = col('event_id');
+const CHAIN_ID = col('chain_id');
+const SEQ = col('seq');
+const RAW = col('event_json');
+// Cell kinds of packed-rows.js.
+const NUMBER = 1;
+const STRING = 2;
+
+/**
+ * The event rows validated by one write, packed (packed-rows.js) and kept so
+ * until they are committed. Why not arrays: a queued row as an array of 29
+ * values holds some 30 heap objects, and a queued row lives for tens to
+ * hundreds of milliseconds (queue, pipeline, commit), across several
+ * scavenges: V8 copies those objects twice, then promotes them to the old
+ * generation, where they pile up until a full collection. Packed, a chunk is
+ * one string plus typed arrays whatever its row count; the per-row arrays die
+ * young, inside the write that made them (bench/sink-stages-cpu.ts,
+ * bench/receiver.ts peak RSS).
+ */
+export class RowChunk {
+  readonly packed: PackedRows;
+  /** Per row (and one past the last): where its string cells start in `packed.text`, and its first number in `packed.nums`. */
+  private readonly textStart: Uint32Array;
+  private readonly numStart: Uint32Array;
+
+  constructor(rows: readonly (readonly ColumnValue[])[]) {
+    this.packed = packRows(rows, WIDTH);
+    const { kinds, lens } = this.packed;
+    this.textStart = new Uint32Array(rows.length + 1);
+    this.numStart = new Uint32Array(rows.length + 1);
+    let pos = 0;
+    let num = 0;
+    for (let r = 0, k = 0; r < rows.length; r++) {
+      this.textStart[r] = pos;
+      this.numStart[r] = num;
+      for (let j = 0; j < WIDTH; j++, k++) {
+        if (kinds[k] === STRING) pos += lens[k]!;
+        else if (kinds[k] === NUMBER) num++;
+      }
+    }
+    this.textStart[rows.length] = pos;
+    this.numStart[rows.length] = num;
+  }
+
+  /** Rows in the chunk. */
+  get count(): number {
+    return this.packed.count;
+  }
+
+  /** Cell `column` of row `row`. */
+  cell(row: number, column: number): string | number | null {
+    const { kinds, lens, text, nums } = this.packed;
+    let pos = this.textStart[row]!;
+    let num = this.numStart[row]!;
+    const base = row * WIDTH;
+    for (let j = 0; j < column; j++) {
+      const kind = kinds[base + j];
+      if (kind === STRING) pos += lens[base + j]!;
+      else if (kind === NUMBER) num++;
+    }
+    const kind = kinds[base + column];
+    return kind === STRING ? text.slice(pos, pos + lens[base + column]!) : kind === NUMBER ? nums[num]! : null;
+  }
+
+  /** A fresh array of row `row`'s values (booleans were stored as 1/0). */
+  values(row: number): (string | number | null)[] {
+    const { kinds, lens, text, nums } = this.packed;
+    const out: (string | number | null)[] = new Array(WIDTH);
+    let pos = this.textStart[row]!;
+    let num = this.numStart[row]!;
+    for (let j = 0, k = row * WIDTH; j < WIDTH; j++, k++) {
+      const kind = kinds[k];
+      if (kind === STRING) {
+        const end = pos + lens[k]!;
+        out[j] = text.slice(pos, end);
+        pos = end;
+      } else out[j] = kind === NUMBER ? nums[num++]! : null;
+    }
+    return out;
+  }
+
+  /**
+   * Appends rows `from` (inclusive) to `to` (exclusive) to `into`: one slice
+   * of the text and two typed-array copies, not a cell-by-cell repack.
+   */
+  copyRows(from: number, to: number, into: PackedRowsBuilder): void {
+    const { kinds, lens, text, nums } = this.packed;
+    into.parts.push(text.slice(this.textStart[from], this.textStart[to]));
+    into.kinds.set(kinds.subarray(from * WIDTH, to * WIDTH), into.cells);
+    into.lens.set(lens.subarray(from * WIDTH, to * WIDTH), into.cells);
+    into.cells += (to - from) * WIDTH;
+    for (let n = this.numStart[from]!; n < this.numStart[to]!; n++) into.nums.push(nums[n]!);
+  }
+}
+
+/** A {@link PackedRows} being assembled from chunk ranges. */
+interface PackedRowsBuilder {
+  parts: string[];
+  kinds: Uint8Array;
+  lens: Uint32Array;
+  nums: number[];
+  cells: number;
+}
+
+/**
+ * An event row that lives in a {@link RowChunk}. Its fields are read from the
+ * chunk on access; `values` is a fresh array each time.
+ */
+export class ChunkedEventRow implements EventRow {
+  constructor(
+    readonly chunk: RowChunk,
+    readonly index: number,
+    readonly source: string,
+  ) {}
+
+  get kind(): 'event' {
+    return 'event';
+  }
+
+  get values(): ColumnValue[] {
+    return this.chunk.values(this.index);
+  }
+
+  get eventId(): string {
+    return this.chunk.cell(this.index, EVENT_ID) as string;
+  }
+
+  get chainId(): string | null {
+    return this.chunk.cell(this.index, CHAIN_ID) as string | null;
+  }
+
+  get seq(): number | null {
+    return this.chunk.cell(this.index, SEQ) as number | null;
+  }
+
+  get raw(): string {
+    return this.chunk.cell(this.index, RAW) as string;
+  }
+}
+
+/**
+ * Packs event rows for the database, in order. Runs of consecutive rows of
+ * one chunk are copied as ranges ({@link RowChunk.copyRows}); any other
+ * {@link EventRow} is packed from its values.
+ */
+export function packEventRows(rows: readonly EventRow[]): PackedRows {
+  const cells = rows.length * WIDTH;
+  const into: PackedRowsBuilder = { parts: [], kinds: new Uint8Array(cells), lens: new Uint32Array(cells), nums: [], cells: 0 };
+  for (let i = 0; i < rows.length; ) {
+    const row = rows[i]!;
+    if (!(row instanceof ChunkedEventRow)) {
+      new RowChunk([row.values]).copyRows(0, 1, into);
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    for (; j < rows.length; j++) {
+      const next = rows[j];
+      if (!(next instanceof ChunkedEventRow) || next.chunk !== row.chunk || next.index !== row.index + (j - i)) break;
+    }
+    row.chunk.copyRows(row.index, row.index + (j - i), into);
+    i = j;
+  }
+  return { width: WIDTH, count: rows.length, text: into.parts.join(''), kinds: into.kinds, lens: into.lens, nums: into.nums };
+}
