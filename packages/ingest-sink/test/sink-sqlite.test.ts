@@ -64,6 +64,20 @@ describe.each([true, false])('SQLite sink (worker thread: %s)', (worker) => {
     expect(s.readBack).toBeGreaterThan(600);
   });
 
+  it('flush() waits for every write called before it, even one not yet validated; close() refuses one still waiting for its turn', async () => {
+    const sink = open(worker);
+    await sink.ready;
+    const events = makeEvents(30);
+    // Neither write is awaited: both still wait for their validation turn when flush() is called.
+    const writes = [sink.write(events.slice(0, 10)), sink.write(events.slice(10, 30))];
+    await sink.flush();
+    expect(sink.stats()).toMatchObject({ received: 30, committed: 30 });
+    await expect(Promise.all(writes)).resolves.toEqual([{ accepted: 10, rejected: 0 }, { accepted: 20, rejected: 0 }]);
+    const late = sink.write(makeEvents(1));
+    await sink.close();
+    await expect(late).rejects.toMatchObject({ code: 'SINK_CLOSED' });
+  });
+
   it('with a memory budget of 0 still delivers everything (each read takes at least one record)', async () => {
     const sink = open(worker, { spool: { memoryBytes: 0 }, batch: { maxRows: 40 } });
     const events = makeEvents(120);

@@ -125,9 +125,10 @@ export interface Sink {
    * (fsynced to the spool, or committed), invalid ones as rejects with their
    * reason; rejects when that cannot be guaranteed (spool I/O error, spool
    * full with `onFull: 'reject'`, sink closed). Receivers ack after it resolves.
+   * Concurrent writes reach the spool, and the database, in call order.
    */
   write(items: WriteItem | readonly WriteItem[]): Promise<WriteReceipt>;
-  /** Resolves when everything written so far is committed or forwarded (retrying meanwhile). */
+  /** Resolves when everything written so far (every write() called before it) is committed or forwarded (retrying meanwhile). */
   flush(): Promise<void>;
   /** Stops accepting writes, tries to deliver what is pending (bounded by `timeoutMs`, default 10 s), closes. Pending items stay in the spool. */
   close(opts?: { timeoutMs?: number }): Promise<void>;
