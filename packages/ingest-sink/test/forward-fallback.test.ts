@@ -1,7 +1,7 @@
 import { FluentClient, FluentServer } from '@fluent-org/logger';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createForwarder, useByteSafeDecoding } from '../src/fallback/forwarder.js';
-import { prepareRow } from '../src/sink/prepare.js';
+import { prepareRows } from '../src/sink/prepare.js';
 import type { QueuedItem } from '../src/sink/queue.js';
 import { makeEvents } from './helpers/events.js';
 import { startForwardReceiver } from './helpers/forward-receiver.js';
@@ -14,7 +14,8 @@ afterEach(async () => {
 });
 
 function items(events: Record<string, unknown>[], tag?: string): QueuedItem[] {
-  return events.map((e, i) => ({ row: prepareRow({ line: JSON.stringify(e) }, 'direct'), end: { seg: 1, end: i }, size: 1, ...(tag ? { tag } : {}) }));
+  const rows = prepareRows(events.map((e) => ({ line: JSON.stringify(e) })), 'direct');
+  return rows.map((row, i) => ({ row, end: { seg: 1, end: i }, size: 1, ...(tag ? { tag } : {}) }));
 }
 
 describe('Fluent forward fallback', () => {

@@ -10,8 +10,11 @@ export interface PackedRows {
   nums: number[];
 }
 
-/** Packs rows of `width` cells (booleans become 1/0). Throws a TypeError for a row of another width. */
-export function packRows(rows: readonly (readonly (string | number | boolean | null)[])[], width: number): PackedRows;
+/**
+ * Packs rows of `width` cells (booleans become 1/0). Throws a TypeError for a row of another width.
+ * With `starts` (arrays of `rows.length + 1`), records where each row begins in `text` and in `nums`.
+ */
+export function packRows(rows: readonly (readonly (string | number | boolean | null)[])[], width: number, starts?: { text: Uint32Array; num: Uint32Array }): PackedRows;
 
 /** The buffers postMessage may transfer instead of copying. */
 export function transferables(p: PackedRows): ArrayBuffer[];

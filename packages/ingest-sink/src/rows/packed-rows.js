@@ -19,12 +19,15 @@ const STRING = 2;
 
 /**
  * Packs rows of `width` cells (string, number, boolean or null; booleans
- * become 1/0, as SQLite stores them).
+ * become 1/0, as SQLite stores them). With `starts`, also records where each
+ * row (and one past the last) begins in `text` and in `nums`, for random
+ * access to a row (row-chunk.ts); each array needs `rows.length + 1` slots.
  * @param {readonly (readonly (string | number | boolean | null)[])[]} rows
  * @param {number} width
+ * @param {{ text: Uint32Array; num: Uint32Array }} [starts]
  * @returns {import('./packed-rows.js').PackedRows}
  */
-export function packRows(rows, width) {
+export function packRows(rows, width, starts) {
   const cells = rows.length * width;
   const kinds = new Uint8Array(cells);
   const lens = new Uint32Array(cells);
@@ -33,20 +36,32 @@ export function packRows(rows, width) {
   /** @type {string[]} */
   const parts = [];
   let k = 0;
+  let r = 0;
+  let pos = 0;
   for (const row of rows) {
     if (row.length !== width) throw new TypeError(`packRows: a row has ${row.length} cells, expected ${width}`);
+    if (starts) {
+      starts.text[r] = pos;
+      starts.num[r] = nums.length;
+    }
+    r++;
     for (let j = 0; j < width; j++, k++) {
       const v = row[j];
       if (v === null || v === undefined) kinds[k] = NULL;
       else if (typeof v === 'string') {
         kinds[k] = STRING;
         lens[k] = v.length;
+        pos += v.length;
         parts.push(v);
       } else {
         kinds[k] = NUMBER;
         nums.push(typeof v === 'boolean' ? (v ? 1 : 0) : v);
       }
     }
+  }
+  if (starts) {
+    starts.text[r] = pos;
+    starts.num[r] = nums.length;
   }
   return { width, count: rows.length, text: parts.join(''), kinds, lens, nums };
 }

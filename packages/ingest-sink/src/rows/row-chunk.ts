@@ -20,8 +20,8 @@ const STRING = 2;
  * scavenges: V8 copies those objects twice, then promotes them to the old
  * generation, where they pile up until a full collection. Packed, a chunk is
  * one string plus typed arrays whatever its row count; the per-row arrays die
- * young, inside the write that made them (bench/sink-stages-cpu.ts,
- * bench/receiver.ts peak RSS).
+ * young, inside the write that made them (bench/sink.ts prints the main
+ * thread's scavenges per round: about a third of what they were).
  */
 export class RowChunk {
   readonly packed: PackedRows;
@@ -30,22 +30,9 @@ export class RowChunk {
   private readonly numStart: Uint32Array;
 
   constructor(rows: readonly (readonly ColumnValue[])[]) {
-    this.packed = packRows(rows, WIDTH);
-    const { kinds, lens } = this.packed;
     this.textStart = new Uint32Array(rows.length + 1);
     this.numStart = new Uint32Array(rows.length + 1);
-    let pos = 0;
-    let num = 0;
-    for (let r = 0, k = 0; r < rows.length; r++) {
-      this.textStart[r] = pos;
-      this.numStart[r] = num;
-      for (let j = 0; j < WIDTH; j++, k++) {
-        if (kinds[k] === STRING) pos += lens[k]!;
-        else if (kinds[k] === NUMBER) num++;
-      }
-    }
-    this.textStart[rows.length] = pos;
-    this.numStart[rows.length] = num;
+    this.packed = packRows(rows, WIDTH, { text: this.textStart, num: this.numStart });
   }
 
   /** Rows in the chunk. */

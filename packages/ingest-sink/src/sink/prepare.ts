@@ -136,8 +136,3 @@ export function prepareRows(entries: readonly SpoolEntry[], defaultSource: strin
   close();
   return out;
 }
-
-/** Validates one spooled entry into an event row or a reject row (never throws). */
-export function prepareRow(entry: SpoolEntry, defaultSource: string): PreparedRow {
-  return prepareRows([entry], defaultSource)[0]!;
-}

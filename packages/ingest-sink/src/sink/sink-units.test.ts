@@ -10,9 +10,9 @@ import { resolveDbUrl } from './db-url-from-env.js';
 import { dedupeBatch } from './dedupe-batch.js';
 import { isDataError } from './error-kind.js';
 import { resolveSinkOptions } from './options.js';
-import { prepareRow } from './prepare.js';
+import { prepareRows } from './prepare.js';
 
-const row = (e: Record<string, unknown>) => prepareRow({ line: JSON.stringify(e) }, 'direct');
+const row = (e: Record<string, unknown>) => prepareRows([{ line: JSON.stringify(e) }], 'direct')[0]!;
 
 describe('sink units', () => {
   it('backoff grows exponentially with full jitter, capped', () => {
@@ -30,7 +30,7 @@ describe('sink units', () => {
     const rival = chainEvent(chain, 1);
     const rival2 = chainEvent(chain, 1);
     const plain = makeEvent();
-    const b = dedupeBatch([row(a), row(plain), row(rival), row(a), prepareRow({ line: 'x' }, 's'), row(rival2)]);
+    const b = dedupeBatch([row(a), row(plain), row(rival), row(a), prepareRows([{ line: 'x' }], 's')[0]!, row(rival2)]);
     expect(b.duplicates).toBe(1);
     expect(b.rejects).toHaveLength(1);
     expect(b.rounds.map((r) => r.map((e) => e.eventId))).toEqual([[a.event_id, plain.event_id], [rival.event_id], [rival2.event_id]]);

@@ -4,13 +4,13 @@ import { fakeMssql, type FakeCall } from '../../../test/helpers/fake-mssql.js';
 import { chainEvent, makeEvent, makeEvents } from '../../../test/helpers/events.js';
 import { parseDbUrl, type MssqlConnection } from '../../sink/connection.js';
 import { dedupeBatch } from '../../sink/dedupe-batch.js';
-import { prepareRow, type RejectRow } from '../../sink/prepare.js';
+import { prepareRows, type RejectRow } from '../../sink/prepare.js';
 import { createMssqlAdapter, isDuplicateKeyError } from './mssql-adapter.js';
 import { CREATE_STAGE, INSERT_FROM_STAGE, MAX_VALUES_ROWS, SELECT_CONFLICTS, STAGE } from './mssql-sql.js';
 
 const conn = (extra: Partial<MssqlConnection> = {}): MssqlConnection => ({ dialect: 'mssql', config: { server: 'db', options: { trustServerCertificate: true } }, babelfish: false, ...extra });
 const batchOf = (events: Record<string, unknown>[], rejects: RejectRow[] = []) => {
-  const b = dedupeBatch(events.map((e) => prepareRow({ line: JSON.stringify(e) }, 'direct')));
+  const b = dedupeBatch(prepareRows(events.map((e) => ({ line: JSON.stringify(e) })), 'direct'));
   return { ...b, rejects: [...b.rejects, ...rejects] };
 };
 const queries = (calls: FakeCall[]) => calls.filter((c): c is Extract<FakeCall, { op: 'query' | 'batch' }> => c.op === 'query' || c.op === 'batch');
