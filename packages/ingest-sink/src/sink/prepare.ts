@@ -58,7 +58,7 @@ function isWrapped(item: object): item is { line: string; meta?: SpoolEntry['met
  * not one of the accepted shapes (a programming error of the caller).
  */
 export function toSpoolEntry(item: WriteItem, defaultSource: string): SpoolEntry {
-  // The default source is not spooled (prepareRow applies it), saving a JSON meta per record.
+  // The default source is not spooled (prepareRows applies it), saving a JSON meta per record.
   if (typeof item === 'string') return { line: item.toWellFormed() };
   if (typeof item !== 'object' || item === null || Array.isArray(item)) {
     throw new SinkError('SINK_BAD_ITEM', `write() takes event objects, JSON lines or { line, meta, source }; got ${item === null ? 'null' : Array.isArray(item) ? 'an array' : typeof item}`);
