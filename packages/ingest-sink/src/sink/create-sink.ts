@@ -30,6 +30,19 @@ function stage(items: readonly WriteItem[], defaultSource: string): { rows: Prep
 }
 
 /**
+ * A queue that runs tasks one after another, in call order; a task that
+ * fails does not hold up those behind it.
+ */
+function inCallOrder(): <T>(task: () => T | Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return (task) => {
+    const run = tail.then(task);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+}
+
+/**
  * Creates a sink writing to the database named by `options` (a URL or an
  * options object; default `sqlite:./audit.db`). The returned object is usable
  * at once: writes wait for `ready` (spool replay, database connection,
@@ -49,8 +62,8 @@ export function createSink(options?: SinkOptions | string): Sink {
   /** Writes called and not yet settled (flush waits for them), and those past their reservation (close waits for them). */
   const writing = new Set<Promise<unknown>>();
   const appending = new Set<Promise<unknown>>();
-  let turn: Promise<void> = Promise.resolve();
-  let reserving: Promise<unknown> = Promise.resolve();
+  const turns = inCallOrder();
+  const reservations = inCallOrder();
 
   /**
    * Resolves when it is this write's turn to validate: writes take turns, one
@@ -64,9 +77,7 @@ export function createSink(options?: SinkOptions | string): Sink {
    * the poll phase, so I/O is served between two turns.
    */
   function nextTurn(): Promise<void> {
-    const mine = turn.then(() => new Promise<void>((resolve) => setImmediate(resolve)));
-    turn = mine;
-    return mine;
+    return turns(() => new Promise<void>((resolve) => setImmediate(resolve)));
   }
 
   const ready = (async () => {
@@ -131,9 +142,7 @@ export function createSink(options?: SinkOptions | string): Sink {
    * called.
    */
   function reserveInOrder(bytes: number): Promise<void> {
-    const mine = reserving.then(() => reserve(bytes));
-    reserving = mine.catch(() => undefined);
-    return mine;
+    return reservations(() => reserve(bytes));
   }
 
   function write(input: WriteItem | readonly WriteItem[]): Promise<WriteReceipt> {
