@@ -54,9 +54,10 @@ export async function createSqliteAdapter(conn: SqliteConnection): Promise<SinkA
   return {
     dialect: 'sqlite',
     migrate: () => core.migrate(createTableStatements('sqlite')),
-    async write(batch): Promise<BatchOutcome> {
-      const out = await core.write(toCoreBatch(batch));
-      return { inserted: out.inserted, duplicates: out.duplicates, conflicts: out.conflicts.map((c) => ({ kind: 'reject', ...c })) };
+    write(batch): Promise<BatchOutcome> {
+      // Not an async function: a suspended one keeps its temporaries, here the
+      // packed copy of the batch, which the worker already has, until the reply.
+      return core.write(toCoreBatch(batch)).then((out) => ({ inserted: out.inserted, duplicates: out.duplicates, conflicts: out.conflicts.map((c) => ({ kind: 'reject', ...c })) }));
     },
     close: () => core.close(),
   };
