@@ -23,6 +23,8 @@ export interface ServeSettings {
   tlsCa?: string;
   tagTemplate?: string;
   limits?: Partial<ForwardLimits>;
+  /** V8 old-generation growth in percent, 0 for V8's default (see heap-growth.ts; default 10). */
+  heapGrowingPercent?: number | string;
 }
 
 /** Environment variables of `audit-trail serve`; list values (key files) are comma-separated. */
@@ -38,6 +40,7 @@ export const SERVE_ENV: Record<Exclude<keyof ServeSettings, 'limits'>, string> =
   tlsKey: 'AUDIT_TRAIL_TLS_KEY',
   tlsCa: 'AUDIT_TRAIL_TLS_CA',
   tagTemplate: 'AUDIT_TRAIL_TAG_TEMPLATE',
+  heapGrowingPercent: 'AUDIT_TRAIL_HEAP_GROWING_PERCENT',
 };
 
 /** A configuration mistake: `code` names it, the message never holds a secret. */
