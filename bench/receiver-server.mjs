@@ -11,15 +11,26 @@
  * BENCH_DEBUG_EVERY x 50 ms when set); with BENCH_GC=1
  * and BENCH_RECEIVER_NODE_OPTIONS=--expose-gc it collects garbage first, so
  * the heap figure is the live set. BENCH_INFLIGHT overrides
- * limits.maxInflightRequests; BENCH_SINK_OPTS (JSON) adds createSink options.
+ * limits.maxInflightRequests; BENCH_SINK_OPTS (JSON) adds createSink options;
+ * AUDIT_TRAIL_HEAP_GROWING_PERCENT is read as `audit-trail serve` reads it.
  */
 import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
+import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { FluentServer } from '@fluent-org/logger';
-import { createSink, startAggregator } from '@audit-trail/ingest-sink';
+import { applyHeapGrowingPercent, createSink, parseHeapGrowingPercent, startAggregator } from '@audit-trail/ingest-sink';
 
 const [mode, url, spool] = process.argv.slice(2);
 const print = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
+/** Main-thread GC of this process (scavenges, mark-compacts; count and ms), reported with every progress line. */
+const gc = { minor: 0, minorMs: 0, major: 0, majorMs: 0 };
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    const kind = e.detail?.kind;
+    if (kind === constants.NODE_PERFORMANCE_GC_MINOR) (gc.minor++, (gc.minorMs += e.duration));
+    else if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) (gc.major++, (gc.majorMs += e.duration));
+  }
+}).observe({ entryTypes: ['gc'] });
 
 if (mode === 'fluentserver') {
   const server = new FluentServer({ listenOptions: { port: 0, host: '127.0.0.1' } });
@@ -27,9 +38,11 @@ if (mode === 'fluentserver') {
   server.on('entry', () => events++);
   await server.listen();
   print({ port: server.port });
-  setInterval(() => print({ committed: events }), 50).unref();
+  setInterval(() => print({ committed: events, gc }), 50).unref();
   process.on('SIGTERM', () => void server.close().then(() => process.exit(0)));
 } else {
+  // The heap setting `audit-trail serve` applies (AUDIT_TRAIL_HEAP_GROWING_PERCENT as there; 0 = V8's own).
+  applyHeapGrowingPercent(parseHeapGrowingPercent(process.env.AUDIT_TRAIL_HEAP_GROWING_PERCENT));
   const extraOpts = JSON.parse(process.env.BENCH_SINK_OPTS ?? '{}');
   const sink = createSink({ url, migrate: true, ...extraOpts, ...(spool ? { spool: { ...extraOpts.spool, dir: spool } } : {}) });
   await sink.ready;
@@ -41,7 +54,7 @@ if (mode === 'fluentserver') {
   print({ port: agg.forward.port });
   let ticks = 0;
   const timer = setInterval(() => {
-    print({ committed: sink.stats().committed + sink.stats().duplicates });
+    print({ committed: sink.stats().committed + sink.stats().duplicates, gc });
     if (process.env.BENCH_DEBUG && ++ticks % Number(process.env.BENCH_DEBUG_EVERY ?? 10) === 0) {
       if (globalThis.gc && process.env.BENCH_GC) globalThis.gc();
       const m = process.memoryUsage();

@@ -9,7 +9,8 @@
  *   npx tsx -C @audit-trail/source bench/receiver.ts [events=200000]
  * The receiver process runs the built packages (dist/; `npm ci` or `npm run build` makes them).
  *   BENCH_ONLY=sqlite|postgres ... runs only that scenario (see receiver-server.mjs for BENCH_DEBUG);
- *   BENCH_RECEIVER_NODE_OPTIONS='--max-old-space-size=96' caps the receiver's V8 heap.
+ *   BENCH_RECEIVER_NODE_OPTIONS='--max-semi-space-size=8' passes V8 flags to the receiver;
+ *   AUDIT_TRAIL_HEAP_GROWING_PERCENT=0 runs it with V8's own heap growth instead of serve's default.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -29,7 +30,18 @@ interface Child {
   proc: ChildProcess;
   port: number;
   committed: number;
+  gc?: Gc;
 }
+
+/** Main-thread GC totals reported by the receiver process. */
+interface Gc {
+  minor: number;
+  minorMs: number;
+  major: number;
+  majorMs: number;
+}
+
+const gcText = (g?: Gc) => (g ? `${g.minor} scavenges ${Math.round(g.minorMs)} ms, ${g.major} mark-compacts ${Math.round(g.majorMs)} ms` : '');
 
 async function startChild(mode: string, url = '', spool = ''): Promise<Child> {
   const extra = process.env.BENCH_RECEIVER_NODE_OPTIONS ? process.env.BENCH_RECEIVER_NODE_OPTIONS.split(' ') : [];
@@ -44,13 +56,20 @@ async function startChild(mode: string, url = '', spool = ''): Promise<Child> {
       buf += d;
       let nl: number;
       while ((nl = buf.indexOf('\n')) >= 0) {
-        const msg = JSON.parse(buf.slice(0, nl)) as { port?: number; committed?: number };
+        const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
+        // V8 tracing flags (--trace-gc...) print to stdout too: pass such lines on.
+        if (!line.startsWith('{')) {
+          process.stderr.write(`${line}\n`);
+          continue;
+        }
+        const msg = JSON.parse(line) as { port?: number; committed?: number; gc?: Gc };
         if (msg.port) {
           child.port = msg.port;
           resolve();
         }
         if (msg.committed !== undefined) child.committed = msg.committed;
+        if (msg.gc) child.gc = msg.gc;
       }
     });
     proc.on('exit', (c) => reject(new Error(`receiver exited ${c}`)));
@@ -142,6 +161,8 @@ interface Result {
   acked: number;
   committed: number;
   rss: number;
+  /** Receiver's main-thread GC over the run. */
+  gc: string;
 }
 
 async function runPacked(name: string, mode: string, url: string, spool: string, frames: { frame: Buffer; ack: Buffer }[], total: number): Promise<Result> {
@@ -153,7 +174,7 @@ async function runPacked(name: string, mode: string, url: string, spool: string,
   const t2 = performance.now();
   const rss = peakRssMb(child.proc.pid!);
   await stop(child);
-  return { name, acked: total / ((t1 - t0) / 1000), committed: total / ((t2 - t0) / 1000), rss };
+  return { name, acked: total / ((t1 - t0) / 1000), committed: total / ((t2 - t0) / 1000), rss, gc: gcText(child.gc) };
 }
 
 async function runDocker(name: string, mode: string, url: string, spool: string, n: number, connections: number): Promise<Result> {
@@ -174,7 +195,7 @@ async function runDocker(name: string, mode: string, url: string, spool: string,
   const t2 = performance.now();
   const rss = peakRssMb(child.proc.pid!);
   await stop(child);
-  return { name, acked: n / ((t1 - t0) / 1000), committed: n / ((t2 - t0) / 1000), rss };
+  return { name, acked: n / ((t1 - t0) / 1000), committed: n / ((t2 - t0) / 1000), rss, gc: gcText(child.gc) };
 }
 
 const tmp = mkdtempSync(join(tmpdir(), 'at-bench-recv-'));
@@ -202,6 +223,8 @@ try {
   results.push(await runDocker('Docker shape, SQLite, 16 containers', 'aggregator', `sqlite:${join(tmp, 'docker16.db')}`, join(tmp, 'spool-d16'), dockerN * 4, 16));
   console.log(`\n${'scenario'.padEnd(52)} ${'acked ev/s'.padStart(10)} ${'committed ev/s'.padStart(15)} ${'peak RSS MB'.padStart(12)}`);
   for (const r of results) console.log(`${r.name.padEnd(52)} ${fmt(r.acked)} ${fmt(r.committed).padStart(15)} ${r.rss.toFixed(0).padStart(12)}`);
+  console.log('\nreceiver main-thread GC:');
+  for (const r of results) console.log(`  ${r.name}: ${r.gc}`);
   const [base, sq, pgr] = results;
   console.log(`\nratio SQLite/FluentServer (committed vs acked-on-receipt): ${(sq!.committed / base!.acked).toFixed(2)}`);
   console.log(`ratio PostgreSQL/FluentServer: ${(pgr!.committed / base!.acked).toFixed(2)}`);
