@@ -33,6 +33,7 @@ describe('audit-trail serve', () => {
     expect((await runCli(['serve', '--db', 'sqlite::memory:', '--forward', 'nonsense'])).code).toBe(2);
     expect((await runCli(['serve', '--bogus'])).code).toBe(2);
     expect((await runCli(['serve', '--db', 'sqlite:x.db', '--tls-cert', 'a.pem'])).err).toContain('--tls-cert and --tls-key go together');
+    expect((await runCli(['serve', '--db', 'sqlite:x.db', '--heap-growing-percent', 'lots'])).err).toContain('heap growing percent must be an integer');
     const cfg = join(tmp.dir, 'bad.json');
     writeFileSync(cfg, '{"db":"sqlite:x.db","unknown":1}');
     expect((await runCli(['serve', '--config', cfg])).err).toContain('unknown key "unknown"');
@@ -45,7 +46,7 @@ describe('audit-trail serve', () => {
     const cfg = join(tmp.dir, 'serve.json');
     const db = join(tmp.dir, 'serve.db');
     // The config file names a port the environment overrides: flags > env > file.
-    writeFileSync(cfg, JSON.stringify({ db: `sqlite:${db}`, forward: '127.0.0.1:1', health: '127.0.0.1:0', selfHostname: 'aggregator' }));
+    writeFileSync(cfg, JSON.stringify({ db: `sqlite:${db}`, forward: '127.0.0.1:1', health: '127.0.0.1:0', selfHostname: 'aggregator', heapGrowingPercent: 20 }));
     const server = await spawnServe(['--config', cfg, '--shared-key-file', keyFile], { AUDIT_TRAIL_FORWARD: '127.0.0.1:0' });
     expect(server.started.forward.port).toBeGreaterThan(1);
     const client = new FluentClient('svc', {
@@ -77,6 +78,7 @@ describe('audit-trail serve', () => {
     const msgs = server.lines.map((l) => l.msg);
     expect(msgs).toContain('forward receiver listening');
     expect(msgs).toContain('shutdown complete');
+    expect(server.lines.find((l) => l.msg === 'aggregator started')).toMatchObject({ heapGrowingPercent: 20 });
     expect(JSON.stringify(server.lines)).not.toContain('secret-key');
   });
 

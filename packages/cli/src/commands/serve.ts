@@ -36,8 +36,8 @@ which wins over --config):
   --tls-ca FILE            require client certificates signed by this CA (mutual TLS)  [AUDIT_TRAIL_TLS_CA]
   --tag-template T         Docker tag template parsed into Swarm columns  [AUDIT_TRAIL_TAG_TEMPLATE]
   --heap-growing-percent N V8 old-generation growth per full collection, 0 for V8's
-                           own (default 10: about a fifth less peak RSS for 5-10% fewer
-                           events/s)  [AUDIT_TRAIL_HEAP_GROWING_PERCENT]
+                           own (default 10: a quarter to two fifths less peak RSS for
+                           5-20% fewer events/s)  [AUDIT_TRAIL_HEAP_GROWING_PERCENT]
   --config FILE            JSON file with the same settings (keys: db, forward, syslog, health,
                            sharedKeyFiles, usersFile, selfHostname, tlsCert, tlsKey, tlsCa,
                            tagTemplate, heapGrowingPercent, limits)

@@ -7,9 +7,10 @@ import { ConfigError } from './config.js';
  * (a request's packed rows live until their commit, 50-200 ms, long enough
  * for V8 to move them to the old generation); V8's own growth factor (up to
  * 4x the live size) lets that pile up to 60 MB before a full collection,
- * while each one costs ~5 ms here. At 10% the collections come about five
- * times as often and peak RSS drops by about a fifth, for 5-10% fewer
- * events/s (bench/receiver.ts, figures in the package README).
+ * while each one costs ~6 ms here. At 10% the collections come about five
+ * times as often and peak RSS drops by a quarter (SQLite) to two fifths
+ * (PostgreSQL), for 5-20% fewer events/s (bench/receiver.ts, figures in the
+ * package README).
  */
 export const DEFAULT_HEAP_GROWING_PERCENT = 10;
 
