@@ -16,21 +16,14 @@
  */
 import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
-import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { FluentServer } from '@fluent-org/logger';
 import { applyHeapGrowingPercent, createSink, parseHeapGrowingPercent, startAggregator } from '@audit-trail/ingest-sink';
+import { watchGc } from './gc-totals.mjs';
 
 const [mode, url, spool] = process.argv.slice(2);
 const print = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
-/** Main-thread GC of this process (scavenges, mark-compacts; count and ms), reported with every progress line. */
-const gc = { minor: 0, minorMs: 0, major: 0, majorMs: 0 };
-new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) {
-    const kind = e.detail?.kind;
-    if (kind === constants.NODE_PERFORMANCE_GC_MINOR) (gc.minor++, (gc.minorMs += e.duration));
-    else if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) (gc.major++, (gc.majorMs += e.duration));
-  }
-}).observe({ entryTypes: ['gc'] });
+/** Main-thread GC of this process, reported with every progress line. */
+const gc = watchGc().totals;
 
 if (mode === 'fluentserver') {
   const server = new FluentServer({ listenOptions: { port: 0, host: '127.0.0.1' } });

@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { encode } from '@msgpack/msgpack';
 import { completeEvent } from '@audit-trail/schema';
 import pg from 'pg';
+import { formatGc, type GcTotals } from './gc-totals.mjs';
 
 const TOTAL = Number(process.argv[2] ?? 200_000);
 const BATCH = 1000;
@@ -30,18 +31,9 @@ interface Child {
   proc: ChildProcess;
   port: number;
   committed: number;
-  gc?: Gc;
+  /** Main-thread GC totals reported by the receiver process. */
+  gc?: GcTotals;
 }
-
-/** Main-thread GC totals reported by the receiver process. */
-interface Gc {
-  minor: number;
-  minorMs: number;
-  major: number;
-  majorMs: number;
-}
-
-const gcText = (g?: Gc) => (g ? `${g.minor} scavenges ${Math.round(g.minorMs)} ms, ${g.major} mark-compacts ${Math.round(g.majorMs)} ms` : '');
 
 async function startChild(mode: string, url = '', spool = ''): Promise<Child> {
   const extra = process.env.BENCH_RECEIVER_NODE_OPTIONS ? process.env.BENCH_RECEIVER_NODE_OPTIONS.split(' ') : [];
@@ -63,7 +55,7 @@ async function startChild(mode: string, url = '', spool = ''): Promise<Child> {
           process.stderr.write(`${line}\n`);
           continue;
         }
-        const msg = JSON.parse(line) as { port?: number; committed?: number; gc?: Gc };
+        const msg = JSON.parse(line) as { port?: number; committed?: number; gc?: GcTotals };
         if (msg.port) {
           child.port = msg.port;
           resolve();
@@ -174,7 +166,7 @@ async function runPacked(name: string, mode: string, url: string, spool: string,
   const t2 = performance.now();
   const rss = peakRssMb(child.proc.pid!);
   await stop(child);
-  return { name, acked: total / ((t1 - t0) / 1000), committed: total / ((t2 - t0) / 1000), rss, gc: gcText(child.gc) };
+  return { name, acked: total / ((t1 - t0) / 1000), committed: total / ((t2 - t0) / 1000), rss, gc: child.gc ? formatGc(child.gc) : '' };
 }
 
 async function runDocker(name: string, mode: string, url: string, spool: string, n: number, connections: number): Promise<Result> {
@@ -195,7 +187,7 @@ async function runDocker(name: string, mode: string, url: string, spool: string,
   const t2 = performance.now();
   const rss = peakRssMb(child.proc.pid!);
   await stop(child);
-  return { name, acked: n / ((t1 - t0) / 1000), committed: n / ((t2 - t0) / 1000), rss, gc: gcText(child.gc) };
+  return { name, acked: n / ((t1 - t0) / 1000), committed: n / ((t2 - t0) / 1000), rss, gc: child.gc ? formatGc(child.gc) : '' };
 }
 
 const tmp = mkdtempSync(join(tmpdir(), 'at-bench-recv-'));

@@ -1,5 +1,5 @@
 import { completeEvent, parseAuditEvent, toRow, type AuditEventDraft, type ColumnValue } from '@audit-trail/schema';
-import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { formatGc, watchGc } from '../gc-totals.mjs';
 import { createSink, type SinkOptions } from '@audit-trail/ingest-sink';
 
 /** `n` realistic audit lines (UUIDv7 ids, as producers write them) and their rows. */
@@ -57,24 +57,16 @@ export async function measureSink(options: SinkOptions, lines: string[]): Promis
   await sink.ready;
   // The main thread's garbage collections during the run (scavenges are what
   // rows held until commit cost: src/rows/row-chunk.ts), printed per round.
-  const gc = { minor: 0, minorMs: 0, major: 0, majorMs: 0 };
-  const observer = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) {
-      const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
-      if (kind === constants.NODE_PERFORMANCE_GC_MINOR) (gc.minor++, (gc.minorMs += e.duration));
-      else if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) (gc.major++, (gc.majorMs += e.duration));
-    }
-  });
-  observer.observe({ entryTypes: ['gc'] });
+  const gc = watchGc();
   const ms = await time(async () => {
     await feed((items) => sink.write(items), lines);
     await sink.flush();
   });
   // GC entries are delivered asynchronously: let the last ones arrive.
   await new Promise((resolve) => setTimeout(resolve, 20));
-  observer.disconnect();
+  gc.stop();
   if (sink.stats().committed !== lines.length) throw new Error(`sink committed ${sink.stats().committed}`);
   await sink.close();
-  console.log(`  sink round: ${rate(lines.length, ms)} rows/s; main-thread GC: ${gc.minor} scavenges ${Math.round(gc.minorMs)} ms, ${gc.major} mark-compacts ${Math.round(gc.majorMs)} ms`);
+  console.log(`  sink round: ${rate(lines.length, ms)} rows/s; main-thread GC: ${formatGc(gc.totals)}`);
   return rate(lines.length, ms);
 }
