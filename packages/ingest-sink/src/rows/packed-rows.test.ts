@@ -32,6 +32,25 @@ describe('packed rows (the SQLite worker hop)', () => {
     expect(unpack(clone)).toEqual(rows);
   });
 
+  it('reads rows spread over several texts, each with its own row count', () => {
+    const a = [['a1', 1], ['a2', null]];
+    const b = [['é😀', 2]];
+    const pa = packRows(a, 2);
+    const pb = packRows(b, 2);
+    const joined = {
+      width: 2,
+      count: 3,
+      texts: [...pa.texts, ...pb.texts],
+      textRows: [2, 1],
+      kinds: Uint8Array.from([...pa.kinds, ...pb.kinds]),
+      lens: Uint32Array.from([...pa.lens, ...pb.lens]),
+      nums: [...pa.nums, ...pb.nums],
+    };
+    expect(unpack(joined)).toEqual([...a, ...b]);
+    // Texts that do not cover every row are a packing bug, reported, not read past.
+    expect(() => unpack({ ...joined, textRows: [2] })).toThrow(RangeError);
+  });
+
   it('refuses a row of the wrong width with a TypeError', () => {
     expect(() => packRows([['a', 'b'], ['c']], 2)).toThrow(TypeError);
   });

@@ -2,7 +2,7 @@ import { INSERT_COLUMNS, parseAuditEvent, toRow, type ColumnValue } from '@audit
 import { describe, expect, it } from 'vitest';
 import { chainEvent, makeEvent } from '../../test/helpers/events.js';
 import { prepareRows, type EventRow } from '../sink/prepare.js';
-import { forEachRow } from './packed-rows.js';
+import { forEachRow, MAX_TEXT_CHARS } from './packed-rows.js';
 import { ChunkedEventRow, packEventRows, RowChunk } from './row-chunk.js';
 
 const W = INSERT_COLUMNS.length;
@@ -73,12 +73,30 @@ describe('row chunks (how the sink keeps queued rows)', () => {
     expect(e0!.values).toEqual(stored(toRow(parsed.event, { raw: entries[0]!.line })));
   });
 
-  it('prepareRows closes a chunk once its text passes the limit, so no joined string grows without bound', () => {
+  it('prepareRows keeps every chunk text under the limit, so no string lands in large-object space', () => {
     const entries = Array.from({ length: 7 }, () => ({ line: lineOf(makeEvent()) }));
-    const rows = prepareRows(entries, 'direct', entries[0]!.line.length * 2) as ChunkedEventRow[];
-    const chunks = new Set(rows.map((r) => r.chunk));
-    expect(chunks.size).toBe(4);
-    for (const c of chunks) expect(c.count).toBeLessThanOrEqual(2);
+    const one = (prepareRows(entries.slice(0, 1), 'direct')[0] as ChunkedEventRow).chunk.text.length;
+    // Room for two rows of this size, not three.
+    const limit = Math.floor(one * 2.5);
+    const rows = prepareRows(entries, 'direct', limit) as ChunkedEventRow[];
+    const chunks = [...new Set(rows.map((r) => r.chunk))];
+    expect(chunks.map((c) => c.count)).toEqual([2, 2, 2, 1]);
+    for (const c of chunks) expect(c.text.length).toBeLessThanOrEqual(limit);
+    // The batch for the worker carries the chunks' texts as they are, never joined.
+    const packed = packEventRows(rows);
+    expect(packed.texts.map((t) => t.length)).toEqual(chunks.map((c) => c.text.length));
+    expect(packed.textRows).toEqual([2, 2, 2, 1]);
+    expect(unpack(rows).map((v) => v[INSERT_COLUMNS.findIndex((c) => c.name === 'event_json')])).toEqual(entries.map((e) => e.line));
+  });
+
+  it('prepareRows gives a row longer than the limit a chunk of its own, between its neighbours', () => {
+    // Free text is cut to 512 characters when validated, but the raw line (event_json) keeps it all.
+    const big = makeEvent({ error: { code: 'SIGNATURE_INVALID', message: 'm'.repeat(MAX_TEXT_CHARS) } });
+    const entries = [makeEvent(), big, makeEvent()].map((e) => ({ line: lineOf(e) }));
+    const rows = prepareRows(entries, 'direct') as ChunkedEventRow[];
+    expect(rows.map((r) => r.chunk.count)).toEqual([1, 1, 1]);
+    expect(new Set(rows.map((r) => r.chunk)).size).toBe(3);
+    expect(rows[1]!.raw).toBe(entries[1]!.line);
     expect(unpack(rows).map((v) => v[INSERT_COLUMNS.findIndex((c) => c.name === 'event_json')])).toEqual(entries.map((e) => e.line));
   });
 });

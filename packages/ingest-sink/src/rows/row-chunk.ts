@@ -25,7 +25,9 @@ const STRING = 2;
  */
 export class RowChunk {
   readonly packed: PackedRows;
-  /** Per row (and one past the last): where its string cells start in `packed.text`, and its first number in `packed.nums`. */
+  /** The chunk's one text: its rows' string cells, concatenated. */
+  readonly text: string;
+  /** Per row (and one past the last): where its string cells start in `text`, and its first number in `packed.nums`. */
   private readonly textStart: Uint32Array;
   private readonly numStart: Uint32Array;
 
@@ -33,6 +35,7 @@ export class RowChunk {
     this.textStart = new Uint32Array(rows.length + 1);
     this.numStart = new Uint32Array(rows.length + 1);
     this.packed = packRows(rows, WIDTH, { text: this.textStart, num: this.numStart });
+    this.text = this.packed.texts[0]!;
   }
 
   /** Rows in the chunk. */
@@ -42,7 +45,8 @@ export class RowChunk {
 
   /** Cell `column` of row `row`. */
   cell(row: number, column: number): string | number | null {
-    const { kinds, lens, text, nums } = this.packed;
+    const { kinds, lens, nums } = this.packed;
+    const text = this.text;
     let pos = this.textStart[row]!;
     let num = this.numStart[row]!;
     const base = row * WIDTH;
@@ -57,7 +61,8 @@ export class RowChunk {
 
   /** A fresh array of row `row`'s values (booleans were stored as 1/0). */
   values(row: number): (string | number | null)[] {
-    const { kinds, lens, text, nums } = this.packed;
+    const { kinds, lens, nums } = this.packed;
+    const text = this.text;
     const out: (string | number | null)[] = new Array(WIDTH);
     let pos = this.textStart[row]!;
     let num = this.numStart[row]!;
@@ -74,11 +79,13 @@ export class RowChunk {
 
   /**
    * Appends rows `from` (inclusive) to `to` (exclusive) to `into`: one slice
-   * of the text and two typed-array copies, not a cell-by-cell repack.
+   * of the text (a view, not a copy) and two typed-array copies, not a
+   * cell-by-cell repack.
    */
   copyRows(from: number, to: number, into: PackedRowsBuilder): void {
-    const { kinds, lens, text, nums } = this.packed;
-    into.parts.push(text.slice(this.textStart[from], this.textStart[to]));
+    const { kinds, lens, nums } = this.packed;
+    into.texts.push(this.text.slice(this.textStart[from], this.textStart[to]));
+    into.textRows.push(to - from);
     into.kinds.set(kinds.subarray(from * WIDTH, to * WIDTH), into.cells);
     into.lens.set(lens.subarray(from * WIDTH, to * WIDTH), into.cells);
     into.cells += (to - from) * WIDTH;
@@ -88,7 +95,8 @@ export class RowChunk {
 
 /** A {@link PackedRows} being assembled from chunk ranges. */
 interface PackedRowsBuilder {
-  parts: string[];
+  texts: string[];
+  textRows: number[];
   kinds: Uint8Array;
   lens: Uint32Array;
   nums: number[];
@@ -138,7 +146,7 @@ export class ChunkedEventRow implements EventRow {
  */
 export function packEventRows(rows: readonly EventRow[]): PackedRows {
   const cells = rows.length * WIDTH;
-  const into: PackedRowsBuilder = { parts: [], kinds: new Uint8Array(cells), lens: new Uint32Array(cells), nums: [], cells: 0 };
+  const into: PackedRowsBuilder = { texts: [], textRows: [], kinds: new Uint8Array(cells), lens: new Uint32Array(cells), nums: [], cells: 0 };
   for (let i = 0; i < rows.length; ) {
     const row = rows[i]!;
     if (!(row instanceof ChunkedEventRow)) {
@@ -154,5 +162,6 @@ export function packEventRows(rows: readonly EventRow[]): PackedRows {
     row.chunk.copyRows(row.index, row.index + (j - i), into);
     i = j;
   }
-  return { width: WIDTH, count: rows.length, text: into.parts.join(''), kinds: into.kinds, lens: into.lens, nums: into.nums };
+  // The chunks' texts travel as they are, never joined (packed-rows.js says why).
+  return { width: WIDTH, count: rows.length, texts: into.texts, textRows: into.textRows, kinds: into.kinds, lens: into.lens, nums: into.nums };
 }

@@ -3,6 +3,7 @@ import type { SpoolEntry } from '../spool/record.js';
 import type { WriteItem } from './types.js';
 import { SinkError } from './errors.js';
 import { ChunkedEventRow, RowChunk } from '../rows/row-chunk.js';
+import { MAX_TEXT_CHARS } from '../rows/packed-rows.js';
 
 /**
  * A validated event, as a row of {@link INSERT_COLUMNS} values. The sink's
@@ -99,20 +100,22 @@ function validate(entry: SpoolEntry, defaultSource: string): Validated {
   return { kind: 'event', values, source };
 }
 
-/**
- * Characters of event text after which a chunk is closed: keeps every
- * chunk's joined string far below V8's string length limit, whatever a
- * single write holds (an event's JSON is at most 2 Mi characters).
- */
-const CHUNK_CHARS = 4 * 1024 * 1024;
+/** Characters of a row's string cells: what it adds to its chunk's text. */
+function textChars(values: readonly ColumnValue[]): number {
+  let n = 0;
+  for (const v of values) if (typeof v === 'string') n += v.length;
+  return n;
+}
 
 /**
  * Validates spooled entries into event rows and reject rows, in order (never
  * throws). The event rows of consecutive entries share packed chunks
- * (rows/row-chunk.ts), which is how the sink keeps them until commit; a
- * chunk is closed once its events' text reaches `chunkChars` characters.
+ * (rows/row-chunk.ts), which is how the sink keeps them until commit. A
+ * chunk's text is kept under `maxTextChars` (default {@link MAX_TEXT_CHARS}:
+ * V8 allocates longer strings in large-object space, 30x slower to fill
+ * here, rows/packed-rows.js); a row longer than that gets a chunk of its own.
  */
-export function prepareRows(entries: readonly SpoolEntry[], defaultSource: string, chunkChars = CHUNK_CHARS): PreparedRow[] {
+export function prepareRows(entries: readonly SpoolEntry[], defaultSource: string, maxTextChars = MAX_TEXT_CHARS): PreparedRow[] {
   const out: PreparedRow[] = new Array(entries.length);
   let pending: { at: number; values: ColumnValue[]; source: string }[] = [];
   let chars = 0;
@@ -129,9 +132,10 @@ export function prepareRows(entries: readonly SpoolEntry[], defaultSource: strin
       out[i] = v;
       continue;
     }
+    const rowChars = textChars(v.values);
+    if (chars + rowChars > maxTextChars) close();
     pending.push({ at: i, values: v.values, source: v.source });
-    chars += entries[i]!.line.length;
-    if (chars >= chunkChars) close();
+    chars += rowChars;
   }
   close();
   return out;
