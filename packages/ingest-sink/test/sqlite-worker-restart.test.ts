@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { packRows } from '../src/rows/packed-rows.js';
 import { sqliteCoreInit } from '../src/adapters/sqlite/sqlite-adapter.js';
 import type { CoreBatch } from '../src/adapters/sqlite/sqlite-core.js';
-import { SqliteWorkerClient } from '../src/adapters/sqlite/sqlite-worker-client.js';
+import { SqliteWorkerClient, WORKER_YOUNG_GENERATION_MB } from '../src/adapters/sqlite/sqlite-worker-client.js';
 import { makeEvents } from './helpers/events.js';
 import { tempDir } from './helpers/tmp.js';
 
@@ -16,8 +16,8 @@ let cleanup: () => Promise<void>;
 beforeEach(async () => ({ dir, cleanup } = await tempDir()));
 afterEach(() => cleanup());
 
-function batchOf(n: number): CoreBatch {
-  const rows = makeEvents(n).map((e) => {
+function batchOf(n: number, overrides: Record<string, unknown> = {}): CoreBatch {
+  const rows = makeEvents(n, overrides).map((e) => {
     const line = JSON.stringify(e);
     const parsed = parseAuditEvent(line);
     if (!parsed.ok) throw new Error('invalid test event');
@@ -47,6 +47,7 @@ describe('SQLite worker thread crash', () => {
       expect(await client.write(batchOf(3))).toMatchObject({ inserted: 3 });
 
       const first = workerOf(client)!;
+      expect(first.resourceLimits?.maxYoungGenerationSizeMb).toBe(WORKER_YOUNG_GENERATION_MB);
       const inFlight = client.write(batchOf(500));
       await first.terminate();
       // Rejected, not left hanging: the sink retries the batch (idempotent).
@@ -56,8 +57,26 @@ describe('SQLite worker thread crash', () => {
       expect(await client.write(again)).toMatchObject({ inserted: 4 });
       expect(client.restarts).toBe(1);
       expect(workerOf(client)).not.toBe(first);
+      // The new worker has the same bounded young generation as the first.
+      expect(workerOf(client)!.resourceLimits?.maxYoungGenerationSizeMb).toBe(WORKER_YOUNG_GENERATION_MB);
       // The killed transaction either committed whole or not at all; nothing half-written.
       expect([7, 507]).toContain(count(file));
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('commits a batch several times the size of the worker\'s young generation', async () => {
+    const file = join(dir, 'audit.db');
+    const client = await SqliteWorkerClient.start(sqliteCoreInit({ dialect: 'sqlite', filename: file }));
+    try {
+      await client.migrate(createTableStatements('sqlite'));
+      // 200 lines of ~100 000 characters each (the raw line keeps the whole message): ~20 MB of text in one transaction.
+      const big = batchOf(200, { error: { code: 'SIGNATURE_INVALID', message: 'm'.repeat(100_000) } });
+      expect(big.events.texts.reduce((n, t) => n + t.length, 0)).toBeGreaterThan(4 * WORKER_YOUNG_GENERATION_MB * 1024 * 1024);
+      expect(await client.write(big)).toMatchObject({ inserted: 200, duplicates: 0 });
+      expect(client.restarts).toBe(0);
+      expect(count(file)).toBe(200);
     } finally {
       await client.close();
     }
