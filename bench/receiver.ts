@@ -197,15 +197,25 @@ await admin.connect();
 await admin.query(`CREATE DATABASE ${pgName}`);
 const results: Result[] = [];
 try {
-  const fmt = (n: number) => Math.round(n).toLocaleString('en-US').padStart(9);
   console.log(`receiver benchmark: ${TOTAL} events, PackedForward x${BATCH}, ${CONNECTIONS} connections x ${WINDOW} chunks in flight`);
   const only = process.env.BENCH_ONLY;
   if (only === 'sqlite' || only === 'postgres') {
     const url = only === 'sqlite' ? `sqlite:${join(tmp, 'bench.db')}` : `postgres://postgres@127.0.0.1:5432/${pgName}`;
     results.push(await runPacked(`audit-trail -> ${only} (ack after spool fsync)`, 'aggregator', url, join(tmp, 'spool-only'), buildFrames(TOTAL, 'only'), TOTAL));
     for (const r of results) console.log(r);
-    process.exit(0);
+  } else {
+    await runAll();
   }
+} finally {
+  // Every path ends here, so the bench database and the temporary directory never outlive a run.
+  await admin.query(`DROP DATABASE IF EXISTS ${pgName} WITH (FORCE)`);
+  await admin.end();
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+/** Every scenario, then the table and the ratios. */
+async function runAll(): Promise<void> {
+  const fmt = (n: number) => Math.round(n).toLocaleString('en-US').padStart(9);
   results.push(await runPacked('FluentServer (baseline, ack on receipt, no storage)', 'fluentserver', '', '', buildFrames(TOTAL, 'fs'), TOTAL));
   results.push(await runPacked('audit-trail -> SQLite (ack after spool fsync)', 'aggregator', `sqlite:${join(tmp, 'bench.db')}`, join(tmp, 'spool-sqlite'), buildFrames(TOTAL, 'sq'), TOTAL));
   results.push(await runPacked('audit-trail -> PostgreSQL (ack after spool fsync)', 'aggregator', `postgres://postgres@127.0.0.1:5432/${pgName}`, join(tmp, 'spool-pg'), buildFrames(TOTAL, 'pg'), TOTAL));
@@ -221,8 +231,4 @@ try {
   console.log(`\nratio SQLite/FluentServer (committed vs acked-on-receipt): ${(sq!.committed / base!.acked).toFixed(2)}`);
   console.log(`ratio PostgreSQL/FluentServer: ${(pgr!.committed / base!.acked).toFixed(2)}`);
   console.log(`target: >= 70 000 events/s into SQLite with ack after durable write, peak RSS < 150 MB`);
-} finally {
-  await admin.query(`DROP DATABASE IF EXISTS ${pgName} WITH (FORCE)`);
-  await admin.end();
-  rmSync(tmp, { recursive: true, force: true });
 }
