@@ -4,7 +4,9 @@
  * of 1 000 events, into SQLite and PostgreSQL, next to @fluent-org/logger's
  * FluentServer (acks on receipt, stores nothing) as the baseline; plus the
  * Docker-driver shape (Message mode, one event per request, waiting for each
- * ack). Prints events/s, ratios and the receiver's peak RSS (VmHWM).
+ * ack). Prints events/s, ratios and the receiver's peak RSS (VmHWM); the
+ * SQLite scenario runs twice, as `audit-trail serve` starts by default and
+ * with the small-memory start-up flag of docs/operations.md.
  *
  *   npx tsx -C @audit-trail/source bench/receiver.ts [events=200000]
  * The receiver process runs the built packages (dist/; `npm ci` or `npm run build` makes them).
@@ -26,6 +28,8 @@ const TOTAL = Number(process.argv[2] ?? 200_000);
 const BATCH = 1000;
 const CONNECTIONS = 4;
 const WINDOW = 4; // chunks in flight per connection
+/** docs/operations.md's setting for a receiver that must stay small. */
+const SMALL_MEMORY_FLAG = '--max-semi-space-size=4';
 
 interface Child {
   proc: ChildProcess;
@@ -35,10 +39,10 @@ interface Child {
   gc?: GcTotals;
 }
 
-async function startChild(mode: string, url = '', spool = ''): Promise<Child> {
+async function startChild(mode: string, url = '', spool = '', nodeFlags: string[] = []): Promise<Child> {
   const extra = process.env.BENCH_RECEIVER_NODE_OPTIONS ? process.env.BENCH_RECEIVER_NODE_OPTIONS.split(' ') : [];
   // The receiver runs the built packages under plain node (no TypeScript loader), as `audit-trail serve` does.
-  const proc = spawn(process.execPath, [...extra, join(import.meta.dirname, 'receiver-server.mjs'), mode, url, spool], {
+  const proc = spawn(process.execPath, [...nodeFlags, ...extra, join(import.meta.dirname, 'receiver-server.mjs'), mode, url, spool], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const child: Child = { proc, port: 0, committed: 0 };
@@ -157,8 +161,8 @@ interface Result {
   gc: string;
 }
 
-async function runPacked(name: string, mode: string, url: string, spool: string, frames: { frame: Buffer; ack: Buffer }[], total: number): Promise<Result> {
-  const child = await startChild(mode, url, spool);
+async function runPacked(name: string, mode: string, url: string, spool: string, frames: { frame: Buffer; ack: Buffer }[], total: number, nodeFlags: string[] = []): Promise<Result> {
+  const child = await startChild(mode, url, spool, nodeFlags);
   const t0 = performance.now();
   await sendAll(child.port, frames);
   const t1 = performance.now();
@@ -219,6 +223,8 @@ async function runAll(): Promise<void> {
   results.push(await runPacked('FluentServer (baseline, ack on receipt, no storage)', 'fluentserver', '', '', buildFrames(TOTAL, 'fs'), TOTAL));
   results.push(await runPacked('audit-trail -> SQLite (ack after spool fsync)', 'aggregator', `sqlite:${join(tmp, 'bench.db')}`, join(tmp, 'spool-sqlite'), buildFrames(TOTAL, 'sq'), TOTAL));
   results.push(await runPacked('audit-trail -> PostgreSQL (ack after spool fsync)', 'aggregator', `postgres://postgres@127.0.0.1:5432/${pgName}`, join(tmp, 'spool-pg'), buildFrames(TOTAL, 'pg'), TOTAL));
+  // The small-memory setting the operations guide gives (a start-up flag, so NODE_OPTIONS): a 4 MiB young generation.
+  results.push(await runPacked(`audit-trail -> SQLite, ${SMALL_MEMORY_FLAG}`, 'aggregator', `sqlite:${join(tmp, 'bench-small.db')}`, join(tmp, 'spool-small'), buildFrames(TOTAL, 'sm'), TOTAL, [SMALL_MEMORY_FLAG]));
   const dockerN = 3000;
   results.push(await runDocker('Docker shape, FluentServer, 1 conn', 'fluentserver', '', '', dockerN, 1));
   results.push(await runDocker('Docker shape, SQLite, 1 conn stop-and-wait', 'aggregator', `sqlite:${join(tmp, 'docker.db')}`, join(tmp, 'spool-d1'), dockerN, 1));
@@ -227,8 +233,9 @@ async function runAll(): Promise<void> {
   for (const r of results) console.log(`${r.name.padEnd(52)} ${fmt(r.acked)} ${fmt(r.committed).padStart(15)} ${r.rss.toFixed(0).padStart(12)}`);
   console.log('\nreceiver main-thread GC:');
   for (const r of results) console.log(`  ${r.name}: ${r.gc}`);
-  const [base, sq, pgr] = results;
+  const [base, sq, pgr, small] = results;
   console.log(`\nratio SQLite/FluentServer (committed vs acked-on-receipt): ${(sq!.committed / base!.acked).toFixed(2)}`);
   console.log(`ratio PostgreSQL/FluentServer: ${(pgr!.committed / base!.acked).toFixed(2)}`);
+  console.log(`${SMALL_MEMORY_FLAG} vs default, SQLite: ${(small!.committed / sq!.committed).toFixed(2)}x the events/s, ${(small!.rss / sq!.rss).toFixed(2)}x the peak RSS`);
   console.log(`target: >= 70 000 events/s into SQLite with ack after durable write, peak RSS < 150 MB`);
 }
