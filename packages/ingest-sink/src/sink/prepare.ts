@@ -1,4 +1,4 @@
-import { INSERT_COLUMNS, parseAuditEvent, toRow, type ColumnValue } from '@audit-trail/schema';
+import { INSERT_COLUMNS, parseAuditEvent, toRow, type ColumnValue, type TransportMeta } from '@audit-trail/schema';
 import type { SpoolEntry } from '../spool/record.js';
 import type { WriteItem } from './types.js';
 import { SinkError } from './errors.js';
@@ -67,7 +67,11 @@ export function toSpoolEntry(item: WriteItem, defaultSource: string): SpoolEntry
   if (isWrapped(item)) {
     const meta = item.meta && typeof item.meta === 'object' ? item.meta : undefined;
     const source = typeof item.source === 'string' && item.source !== defaultSource ? item.source : undefined;
-    return { line: item.line.toWellFormed(), ...(meta ? { meta } : {}), ...(source !== undefined ? { source } : {}) };
+    // Properties set one by one, not spread: this runs for every event (see validate()).
+    const entry: SpoolEntry = { line: item.line.toWellFormed() };
+    if (meta) entry.meta = meta;
+    if (source !== undefined) entry.source = source;
+    return entry;
   }
   let line: string;
   try {
@@ -91,8 +95,12 @@ function validate(entry: SpoolEntry, defaultSource: string): Validated {
   if (!parsed.ok) {
     return { kind: 'reject', source, reason: clean(JSON.stringify(parsed.issues).slice(0, REASON_MAX)), raw: clean(line) };
   }
-  const meta = entry.meta ?? {};
-  const values = toRow(parsed.event, { ...meta, raw: line });
+  // Object.assign, not `{ ...meta, raw }`: on Node 20 the spread costs ~1 µs
+  // per copy against ~0.06 µs (bench/object-copy.mjs), and this runs for
+  // every event on the thread that acks.
+  const meta: TransportMeta = Object.assign({}, entry.meta) as TransportMeta;
+  meta.raw = line;
+  const values = toRow(parsed.event, meta);
   for (const [i, max] of CLAMPS) {
     const v = values[i];
     if (v !== null && v !== undefined) values[i] = clean(String(v)).slice(0, max);
