@@ -4,6 +4,7 @@ import { DriverMissingError, SinkError } from '../../sink/errors.js';
 import type { EventRow, RejectRow } from '../../sink/prepare.js';
 import { conflictReject, type BatchOutcome, type SinkAdapter } from '../adapter.js';
 import { loadDriver } from '../load-driver.js';
+import { MAX_TEXT_CHARS } from '../../rows/packed-rows.js';
 import { pipeline } from 'node:stream/promises';
 import { Readable, type Writable } from 'node:stream';
 import {
@@ -46,9 +47,32 @@ function columns(events: readonly EventRow[]): unknown[][] {
 /** `pg-copy-streams`'s `from(sql)`: a Writable that a pg client runs as COPY FROM STDIN. */
 type CopyFrom = (sql: string) => Writable;
 
-/** A round in COPY text format. */
-function copyBody(events: readonly EventRow[]): string {
-  return events.map((e) => e.values.map(copyText).join('\t')).join('\n') + '\n';
+/**
+ * A round in COPY text format, as pieces of whole lines, each kept under
+ * {@link MAX_TEXT_CHARS} (a longer line is a piece of its own), so that no
+ * piece is allocated in V8's large-object space (rows/packed-rows.js says
+ * what that costs); one string for a 5 000-row round was ~5 MB, twice (the
+ * final newline copied it), on the thread that acks.
+ */
+export function copyPieces(events: readonly EventRow[]): string[] {
+  const pieces: string[] = [];
+  let lines: string[] = [];
+  let chars = 0;
+  const close = () => {
+    if (lines.length === 0) return;
+    lines.push('');
+    pieces.push(lines.join('\n'));
+    lines = [];
+    chars = 0;
+  };
+  for (const e of events) {
+    const line = e.values.map(copyText).join('\t');
+    if (chars + line.length + 1 > MAX_TEXT_CHARS) close();
+    lines.push(line);
+    chars += line.length + 1;
+  }
+  close();
+  return pieces;
 }
 
 /**
@@ -57,10 +81,10 @@ function copyBody(events: readonly EventRow[]): string {
  * hits a unique index (a stored event_id or a taken chain position): the
  * caller then takes the staging path, which sorts those rows out.
  */
-async function copyDirect(c: PgClient, copyFrom: CopyFrom, text: string): Promise<boolean> {
+async function copyDirect(c: PgClient, copyFrom: CopyFrom, pieces: readonly string[]): Promise<boolean> {
   await c.query('SAVEPOINT audit_direct');
   try {
-    await pipeline(Readable.from([text]), c.query(copyFrom(PG_COPY_EVENTS)));
+    await pipeline(Readable.from(pieces), c.query(copyFrom(PG_COPY_EVENTS)));
   } catch (err) {
     if ((err as { code?: string }).code !== PG_UNIQUE_VIOLATION) throw err;
     await c.query('ROLLBACK TO SAVEPOINT audit_direct');
@@ -71,9 +95,9 @@ async function copyDirect(c: PgClient, copyFrom: CopyFrom, text: string): Promis
 }
 
 /** COPY of a round into the session staging table, then INSERT ... SELECT ... ON CONFLICT DO NOTHING (measured ~2x the unnest path: bench/sink.ts). */
-async function copyRound(c: PgClient, copyFrom: CopyFrom, text: string, first: boolean) {
+async function copyRound(c: PgClient, copyFrom: CopyFrom, pieces: readonly string[], first: boolean) {
   await c.query(first ? PG_CREATE_STAGE : PG_CLEAR_STAGE);
-  await pipeline(Readable.from([text]), c.query(copyFrom(PG_COPY_STAGE)));
+  await pipeline(Readable.from(pieces), c.query(copyFrom(PG_COPY_STAGE)));
   return c.query(PG_INSERT_FROM_STAGE);
 }
 
@@ -89,10 +113,10 @@ async function insertRound(
   direct: boolean,
   first: boolean,
 ): Promise<{ inserted: number; duplicates: number; fellBack: boolean }> {
-  const text = copyFrom ? copyBody(events) : '';
-  if (copyFrom && direct && (await copyDirect(c, copyFrom, text))) return { inserted: events.length, duplicates: 0, fellBack: false };
+  const pieces = copyFrom ? copyPieces(events) : [];
+  if (copyFrom && direct && (await copyDirect(c, copyFrom, pieces))) return { inserted: events.length, duplicates: 0, fellBack: false };
   const fellBack = !!copyFrom && direct;
-  const res = copyFrom ? await copyRound(c, copyFrom, text, first) : await c.query({ name: 'audit_insert_events', text: PG_INSERT_EVENTS, values: columns(events) });
+  const res = copyFrom ? await copyRound(c, copyFrom, pieces, first) : await c.query({ name: 'audit_insert_events', text: PG_INSERT_EVENTS, values: columns(events) });
   const inserted = res.rows.length;
   if (inserted === events.length) return { inserted, duplicates: 0, fellBack };
   const went = new Set(res.rows.map((r) => String(r.event_id)));
