@@ -1,6 +1,6 @@
 /**
  * Copying a small object and adding one property, the ways JavaScript
- * allows, side by side: on Node 20 the spread form costs about ten times
+ * allows, side by side: on Node 20 the spread forms cost about 15 times
  * what Object.assign does. The sink copies each event's transport metadata
  * this way on the thread that acks (packages/ingest-sink/src/sink/prepare.ts).
  *

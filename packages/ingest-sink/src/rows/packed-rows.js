@@ -15,10 +15,12 @@
 // Why several texts and not one: a string over V8's largest regular object
 // (kMaxRegularHeapObjectSize, 128 KiB) is allocated in large-object space,
 // pages mapped for it alone. Joining 1 000 audit rows (~870 KB) that way
-// cost 4-5 ns per character here against 0.14 ns for joins under 128 KiB
-// (bench/join-cliff.mjs), a third of the main thread's packing time. So a
-// row chunk keeps its text under MAX_TEXT_CHARS and a batch for the worker is
-// the list of its chunks' texts, never joined.
+// cost 3-5 ns per character here against ~0.1 ns for joins under 128 KiB
+// (bench/join-cliff.mjs): most of the main thread's packing time (packRows,
+// 725 -> 102 ms of CPU per 200 000 events in a receiver profile), and the
+// worker paid it again to receive the batch. So a row chunk keeps its text
+// under MAX_TEXT_CHARS and a batch for the worker is the list of its chunks'
+// texts, never joined.
 
 const NULL = 0;
 const NUMBER = 1;
