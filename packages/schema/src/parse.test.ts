@@ -146,6 +146,29 @@ describe('parseAuditEvent', () => {
     expect(result.event.user_agent_truncated).toBe(true);
   });
 
+  it('cuts a long user_agent the same from JSON text and from an object, and leaves the caller\'s object alone', () => {
+    const input = { ...auth(), user_agent: `Mozilla/5.0 ${'x'.repeat(5000)}` };
+    const fromObject = parseAuditEvent(input);
+    // JSON text without transport fields takes the no-copy path (the parsed object is the parser's own).
+    const fromText = parseAuditEvent(JSON.stringify(input));
+    expect(fromText).toEqual(fromObject);
+    expect(fromText.ok && fromText.event.user_agent).toHaveLength(1024);
+    expect(fromText.ok && fromText.transport).toEqual({});
+    expect(input.user_agent).toHaveLength(5012);
+    expect('user_agent_truncated' in input).toBe(false);
+  });
+
+  it('splits transport fields off JSON text and objects alike', () => {
+    const line = JSON.stringify({ level: 30, time: 1700000000000, ...auth(), msg: 'audit' });
+    for (const input of [line, JSON.parse(line) as unknown]) {
+      const result = parseAuditEvent(input);
+      expect(result.ok).toBe(true);
+      if (!result.ok) return;
+      expect(result.transport).toEqual({ level: 30, time: 1700000000000, msg: 'audit' });
+      expect('level' in result.event).toBe(false);
+    }
+  });
+
   it('keeps a 1024-character user_agent whole and unflagged', () => {
     const result = parseAuditEvent({ ...auth(), user_agent: 'y'.repeat(1024) });
     expect(result.ok && result.event.user_agent?.length).toBe(1024);
