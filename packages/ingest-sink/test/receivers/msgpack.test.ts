@@ -89,6 +89,17 @@ describe('msgpack scanner and decoder', () => {
     expect(new MsgpackReader(bad, 0, 3, { maxDepth: 4 }, stats).read()).toBe('\ufffd\ufffd');
     expect(stats.invalidUtf8).toBe(1);
     expect(() => read(Buffer.from([0xdd, 0xff, 0xff, 0xff, 0xff]))).toThrow(expect.objectContaining({ code: 'MSGPACK_INVALID' }));
+    // Long strings too (past the short-ASCII path), and a U+FFFD that was sent encoded is valid text, not counted.
+    const str8 = (bytes: number[]) => Buffer.from([0xd9, bytes.length, ...bytes]);
+    const long = (...mid: number[]) => [...Buffer.from('a'.repeat(30)), ...mid, ...Buffer.from('z'.repeat(30))];
+    const counts = { invalidUtf8: 0 };
+    const decode = (b: Buffer) => new MsgpackReader(b, 0, b.length, { maxDepth: 4 }, counts).read();
+    expect(decode(str8(long(0xef, 0xbf, 0xbd)))).toBe(`${'a'.repeat(30)}\ufffd${'z'.repeat(30)}`);
+    expect(decode(str8(long(0xc3, 0xa9)))).toBe(`${'a'.repeat(30)}é${'z'.repeat(30)}`);
+    expect(counts.invalidUtf8).toBe(0);
+    expect(decode(str8(long(0xc3)))).toBe(`${'a'.repeat(30)}\ufffd${'z'.repeat(30)}`);
+    expect(decode(str8(long(0xed, 0xa0, 0x80)))).toMatch(/^a{30}\ufffd+z{30}$/);
+    expect(counts.invalidUtf8).toBe(2);
     expect(() => read(Buffer.alloc(100, 0x91))).toThrow(expect.objectContaining({ code: 'MSGPACK_TOO_DEEP' }));
   });
 });

@@ -132,9 +132,13 @@ export class MsgpackReader {
       for (let i = start; i < end; i++) if (buf[i]! > 0x7f) { ascii = false; break; }
       if (ascii) return (buf as FastSlices).latin1Slice(start, end);
     }
-    // isUtf8 is a fast C++ check; utf8Slice replaces invalid sequences with U+FFFD (counted).
-    if (!isUtf8(buf.subarray(start, end))) this.stats.invalidUtf8++;
-    return (buf as FastSlices).utf8Slice(start, end);
+    // utf8Slice replaces invalid sequences with U+FFFD, so text without one
+    // was valid; only text with one needs the byte check that tells a
+    // replacement from an encoded U+FFFD (and a Buffer view for it, which the
+    // usual case no longer allocates).
+    const text = (buf as FastSlices).utf8Slice(start, end);
+    if (text.includes('\uFFFD') && !isUtf8(buf.subarray(start, end))) this.stats.invalidUtf8++;
+    return text;
   }
 
   private readBin(n: number): Uint8Array | string {
