@@ -38,7 +38,7 @@ const count = (file: string) => {
 /** The client's current worker thread (private: the test plays the crash). */
 const workerOf = (c: SqliteWorkerClient) => (c as unknown as { worker: Worker | undefined }).worker;
 
-describe('SQLite worker thread crash', () => {
+describe('SQLite writer thread: crash, restart and heap limits', () => {
   it('fails the request in flight, then starts a new worker for the next one: the sink is never wedged', async () => {
     const file = join(dir, 'audit.db');
     const client = await SqliteWorkerClient.start(sqliteCoreInit({ dialect: 'sqlite', filename: file }));
