@@ -239,7 +239,7 @@ async function runAll(): Promise<void> {
   results.push(await runDocker('Docker shape, SQLite, 1 conn stop-and-wait', 'aggregator', `sqlite:${join(tmp, 'docker.db')}`, join(tmp, 'spool-d1'), dockerN, 1));
   results.push(await runDocker('Docker shape, SQLite, 16 containers', 'aggregator', `sqlite:${join(tmp, 'docker16.db')}`, join(tmp, 'spool-d16'), dockerN * 4, 16));
   console.log(`\n${'scenario'.padEnd(52)} ${'acked ev/s'.padStart(10)} ${'committed ev/s'.padStart(15)} ${'peak RSS MB'.padStart(12)}`);
-  for (const r of results) console.log(`${r.name.padEnd(52)} ${fmt(r.acked)} ${fmt(r.committed).padStart(15)} ${r.rss.toFixed(0).padStart(12)}`);
+  for (const r of results) console.log(`${r.name.padEnd(52)} ${fmt(r.acked)} ${fmt(r.committed).padStart(15)} ${r.rss.toFixed(1).padStart(12)}`);
   console.log('\nreceiver main-thread GC:');
   for (const r of results) console.log(`  ${r.name}: ${r.gc}`);
   const [base, sq, pgr, small] = results;
