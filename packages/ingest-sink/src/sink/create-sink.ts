@@ -19,6 +19,7 @@ function positions(start: SpoolPosition, sizes: number[]): SpoolPosition[] {
 
 /** One write, validated and framed: its rows, its spool frames (one buffer) and each frame's size and tag. */
 interface Staged {
+  /** One per item written, in order. */
   rows: PreparedRow[];
   buffer: Buffer;
   sizes: number[];
@@ -172,12 +173,14 @@ export function createSink(options?: SinkOptions | string): Sink {
     // variables (V8 saves the whole frame), so the items, every decoded line,
     // would live until the spool's fsync, long enough for V8 to promote them
     // to the old generation (peak RSS, bench/receiver.ts).
-    return spoolStaged(stage(items, opts.defaultSource), items.length);
+    return spoolStaged(stage(items, opts.defaultSource));
   }
 
   /** Reserves room for a staged write, appends it to the spool, queues its rows once durable. */
-  async function spoolStaged(staged: Staged, count: number): Promise<WriteReceipt> {
+  async function spoolStaged(staged: Staged): Promise<WriteReceipt> {
     const { rows, sizes, tags } = staged;
+    // One row per item written (an event or a reject).
+    const count = rows.length;
     const bytes = staged.buffer.length;
     await reserveInOrder(bytes);
     let start: SpoolPosition;
