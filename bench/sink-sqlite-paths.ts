@@ -2,8 +2,11 @@
 // autocheckpoint, page cache and each index of the events table cost, in
 // rows/s (wall) and CPU us/row (robust to a busy machine). Explains the
 // pragmas of src/adapters/sqlite/sqlite-core.js and the index figures in the
-// ingest-sink README.
-//   npx tsx -C @audit-trail/source bench/sink-sqlite-paths.ts [events=100000] [all|base,tx,multi,prag,idx]
+// ingest-sink README. Each database starts from SQLite's defaults (4 KiB
+// pages) plus WAL, synchronous=FULL and the pragmas its run names; the sink's
+// full set is applySqlitePragmas (sqlite-core.js).
+//   npx tsx -C @audit-trail/source bench/sink-sqlite-paths.ts [events=100000] [all|base,tx,multi,prag,page,idx]
+//   BENCH_PAGE_KIB=4,4,16,4,16 ... page   page sizes to run, in order (KiB)
 import { rmSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -17,17 +20,19 @@ const dir = mkdtempSync(join(tmpdir(), 'at-bench-sqlite-'));
 const { rows } = benchEvents(n);
 const COLS = INSERT_COLUMNS.map((c) => c.name).join(', ');
 const ph = `(${INSERT_COLUMNS.map(() => '?').join(', ')})`;
-function fresh(name: string, pragmas: string[] = [], dropIdx: string[] = []) {
+function fresh(name: string, pragmas: string[] = [], dropIdx: string[] = [], pre: string[] = []) {
   const file = join(dir, `${name}.db`); rmSync(file, { force: true });
   const db = new Database(file);
+  // Pragmas that must precede the first write (page_size), hence before WAL.
+  for (const p of pre) db.pragma(p);
   db.pragma('journal_mode = WAL'); db.pragma('synchronous = FULL');
   for (const p of pragmas) db.pragma(p);
   for (const s of createTableStatements('sqlite')) if (!dropIdx.some((d) => s.includes(d + ' '))) db.exec(s);
   return db;
 }
-function run(name: string, opts: { tx?: number; multi?: number; pragmas?: string[]; drop?: string[] } = {}) {
+function run(name: string, opts: { tx?: number; multi?: number; pragmas?: string[]; drop?: string[]; pre?: string[] } = {}) {
   const tx = opts.tx ?? 1000; const multi = opts.multi ?? 1;
-  const db = fresh(name, opts.pragmas, opts.drop);
+  const db = fresh(name, opts.pragmas, opts.drop, opts.pre);
   const one = db.prepare(`INSERT INTO ${EVENTS_TABLE} (${COLS}) VALUES ${ph} ON CONFLICT(event_id) DO NOTHING`);
   const many = multi > 1 ? db.prepare(`INSERT INTO ${EVENTS_TABLE} (${COLS}) VALUES ${Array(multi).fill(ph).join(',')} ON CONFLICT(event_id) DO NOTHING`) : undefined;
   const t = db.transaction((chunk: ColumnValue[][]) => {
@@ -55,6 +60,14 @@ if (all || which.includes('prag')) {
   run('ckpt 4000 tx5000', { tx: 5000, pragmas: ['wal_autocheckpoint = 4000'] });
   run('no autockpt tx5000', { tx: 5000, pragmas: ['wal_autocheckpoint = 0'] });
   run('cache 16MB tx5000', { tx: 5000, pragmas: ['cache_size = -16384'] });
+}
+if (all || which.includes('page')) {
+  // Page size, with the sink's pragmas (WAL checkpoint every ~40 MB whatever
+  // the page size). Later runs in one process come out faster, so compare
+  // interleaved sizes after a warm-up: BENCH_PAGE_KIB=4,4,16,4,16,4,16.
+  for (const kb of (process.env.BENCH_PAGE_KIB ?? '4,8,16').split(',').map(Number)) {
+    run(`page ${kb} KiB (sink pragmas)`, { pre: [`page_size = ${kb * 1024}`], pragmas: [`wal_autocheckpoint = ${(10000 * 4) / kb}`] });
+  }
 }
 if (all || which.includes('idx')) {
   for (const ix of ['ix_security_audit_events_timestamp', 'ix_security_audit_events_type_time', 'ix_security_audit_events_user', 'ix_security_audit_events_client_ip', 'ux_security_audit_events_chain_seq']) run('drop ' + ix.replace('security_audit_events_', ''), { drop: [ix] });

@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createTableStatements, EVENTS_TABLE, INSERT_COLUMNS, type ColumnValue } from '@audit-trail/schema';
-import { SQLITE_PRAGMAS } from '../../packages/ingest-sink/src/adapters/sqlite/sqlite-core.js';
+import { applySqlitePragmas } from '../../packages/ingest-sink/src/adapters/sqlite/sqlite-core.js';
 import { measureSink, rate, time } from './events.js';
 
 const COLS = INSERT_COLUMNS.map((c) => c.name).join(', ');
@@ -12,8 +12,8 @@ function freshDb(dir: string, name: string): Database.Database {
   const file = join(dir, `${name}.db`);
   rmSync(file, { force: true });
   const db = new Database(file);
-  // The sink's own pragmas (WAL, synchronous=FULL, its WAL autocheckpoint): every path on equal terms.
-  for (const p of SQLITE_PRAGMAS) db.pragma(p);
+  // The sink's own pragmas (page size, WAL, synchronous=FULL, its WAL autocheckpoint): every path on equal terms.
+  applySqlitePragmas(db);
   for (const s of createTableStatements('sqlite')) db.exec(s);
   return db;
 }

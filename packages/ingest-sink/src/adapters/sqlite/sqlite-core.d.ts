@@ -49,8 +49,14 @@ export interface SqliteCore {
   close(): void;
 }
 
-/** Pragmas of every sink connection, in order (WAL, synchronous=FULL, WAL autocheckpoint). */
-export const SQLITE_PRAGMAS: readonly string[];
+/** Page size of a database the sink creates (SQLite applies it to new databases only). */
+export const SQLITE_PAGE_SIZE: number;
+
+/** WAL size between automatic checkpoints, in bytes. */
+export const SQLITE_CHECKPOINT_BYTES: number;
+
+/** Sets the pragmas of every sink connection: page size (new databases), WAL, synchronous=FULL, WAL autocheckpoint. */
+export function applySqlitePragmas(db: { pragma(source: string, options?: { simple?: boolean }): unknown }): void;
 
 /** Opens the database (WAL, synchronous=FULL) and prepares the sink's statements. */
 export function openSqliteCore(Database: unknown, init: SqliteCoreInit): SqliteCore;

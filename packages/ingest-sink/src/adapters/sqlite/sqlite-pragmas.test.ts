@@ -1,0 +1,62 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { tempDir } from '../../../test/helpers/tmp.js';
+import { createSink } from '../../index.js';
+import { makeEvents } from '../../../test/helpers/events.js';
+import { applySqlitePragmas, SQLITE_CHECKPOINT_BYTES, SQLITE_PAGE_SIZE } from './sqlite-core.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => {
+  ({ dir, cleanup } = await tempDir());
+});
+afterEach(async () => {
+  await cleanup();
+});
+
+describe('SQLite connection pragmas', () => {
+  it('a new database gets 16 KiB pages, WAL, synchronous=FULL and a ~40 MB autocheckpoint', () => {
+    const db = new Database(join(dir, 'new.db'));
+    applySqlitePragmas(db);
+    expect(db.pragma('page_size', { simple: true })).toBe(SQLITE_PAGE_SIZE);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    // 2 = FULL
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(SQLITE_CHECKPOINT_BYTES / SQLITE_PAGE_SIZE);
+    db.close();
+  });
+
+  it('an existing database keeps its page size, and its autocheckpoint is sized in its own pages', () => {
+    const file = join(dir, 'old.db');
+    const old = new Database(file);
+    old.pragma('journal_mode = WAL');
+    old.exec('CREATE TABLE t (x)');
+    old.close();
+    const db = new Database(file);
+    applySqlitePragmas(db);
+    expect(db.pragma('page_size', { simple: true })).toBe(4096);
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(SQLITE_CHECKPOINT_BYTES / 4096);
+    db.close();
+  });
+
+  it('the sink creates its database with 16 KiB pages, and reopens one it made with 4 KiB pages unchanged', async () => {
+    for (const [name, pageSize] of [['fresh.db', SQLITE_PAGE_SIZE], ['made-before.db', 4096]] as const) {
+      const file = join(dir, name);
+      if (pageSize === 4096) {
+        const before = new Database(file);
+        before.pragma('page_size = 4096');
+        before.pragma('journal_mode = WAL');
+        before.close();
+      }
+      const sink = createSink({ connection: { dialect: 'sqlite', filename: file }, spool: { dir: join(dir, `${name}.spool`) } });
+      await sink.write(makeEvents(20));
+      await sink.flush();
+      await sink.close();
+      const db = new Database(file, { readonly: true });
+      expect(db.pragma('page_size', { simple: true })).toBe(pageSize);
+      expect(db.prepare('SELECT count(*) AS n FROM security_audit_events').get()).toEqual({ n: 20 });
+      db.close();
+    }
+  });
+});
