@@ -5,7 +5,7 @@
 // ingest-sink README. Each database starts from SQLite's defaults (4 KiB
 // pages) plus WAL, synchronous=FULL and the pragmas its run names; the sink's
 // full set is applySqlitePragmas (sqlite-core.js).
-//   npx tsx -C @audit-trail/source bench/sink-sqlite-paths.ts [events=100000] [all|base,tx,multi,prag,page,idx]
+//   npx tsx -C @audit-trail/source bench/sink-sqlite-paths.ts [events=100000] [all|base,tx,multi,prag,bind,page,idx]
 //   BENCH_PAGE_KIB=4,4,16,4,16 ... page   page sizes to run, in order (KiB)
 import { rmSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,7 +30,7 @@ function fresh(name: string, pragmas: string[] = [], dropIdx: string[] = [], pre
   for (const s of createTableStatements('sqlite')) if (!dropIdx.some((d) => s.includes(d + ' '))) db.exec(s);
   return db;
 }
-function run(name: string, opts: { tx?: number; multi?: number; pragmas?: string[]; drop?: string[]; pre?: string[] } = {}) {
+function run(name: string, opts: { tx?: number; multi?: number; pragmas?: string[]; drop?: string[]; pre?: string[]; bindArray?: boolean } = {}) {
   const tx = opts.tx ?? 1000; const multi = opts.multi ?? 1;
   const db = fresh(name, opts.pragmas, opts.drop, opts.pre);
   const one = db.prepare(`INSERT INTO ${EVENTS_TABLE} (${COLS}) VALUES ${ph} ON CONFLICT(event_id) DO NOTHING`);
@@ -38,7 +38,9 @@ function run(name: string, opts: { tx?: number; multi?: number; pragmas?: string
   const t = db.transaction((chunk: ColumnValue[][]) => {
     let i = 0;
     if (many) for (; i + multi <= chunk.length; i += multi) many.run(chunk.slice(i, i + multi).flat());
-    for (; i < chunk.length; i++) one.run(chunk[i]);
+    // Values as arguments, as the sink binds them; bindArray passes the array (slower: sqlite-core.js).
+    if (opts.bindArray) for (; i < chunk.length; i++) one.run(chunk[i]);
+    else for (; i < chunk.length; i++) one.run(...chunk[i]!);
   });
   const c0 = process.cpuUsage();
   const t0 = performance.now();
@@ -60,6 +62,10 @@ if (all || which.includes('prag')) {
   run('ckpt 4000 tx5000', { tx: 5000, pragmas: ['wal_autocheckpoint = 4000'] });
   run('no autockpt tx5000', { tx: 5000, pragmas: ['wal_autocheckpoint = 0'] });
   run('cache 16MB tx5000', { tx: 5000, pragmas: ['cache_size = -16384'] });
+}
+if (all || which.includes('bind')) {
+  run('bind values as arguments');
+  run('bind one array', { bindArray: true });
 }
 if (all || which.includes('page')) {
   // Page size, with the sink's pragmas (WAL checkpoint every ~40 MB whatever

@@ -70,7 +70,12 @@ export function openSqliteCore(Database, init) {
     forEachRow(batch.events, (values, i) => {
       try {
         // ON CONFLICT(event_id) DO NOTHING: a resend changes nothing.
-        if (s.event.run(values).changes === 1) inserted++;
+        // Values spread as arguments, not passed as one array: better-sqlite3
+        // reads an array's elements through v8::Object::Get, one lookup per
+        // cell, and arguments directly: 20% fewer instructions per insert
+        // on the events table, 56.5k -> 44.9k per row
+        // (bench/sqlite-bind-instructions.mjs under callgrind).
+        if (s.event.run(...values).changes === 1) inserted++;
         else duplicates++;
       } catch (err) {
         // Only the (chain_id, seq) unique index can still fail; SQLite undoes
