@@ -40,7 +40,7 @@ describe('SQLite connection pragmas', () => {
     db.close();
   });
 
-  it('the sink creates its database with 16 KiB pages, and reopens one it made with 4 KiB pages unchanged', async () => {
+  it('the sink creates its database with 16 KiB pages, and writes into an existing 4 KiB-page database without changing its page size', async () => {
     for (const [name, pageSize] of [['fresh.db', SQLITE_PAGE_SIZE], ['made-before.db', 4096]] as const) {
       const file = join(dir, name);
       if (pageSize === 4096) {
