@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import Database from 'better-sqlite3';
 import { createTableStatements, EVENTS_TABLE, INSERT_COLUMNS, type ColumnValue } from '@audit-trail/schema';
+import { SQLITE_CHECKPOINT_BYTES } from '../packages/ingest-sink/src/adapters/sqlite/sqlite-core.js';
 import { benchEvents, rate } from './sink/events.js';
 
 const n = Number(process.argv[2] ?? 100000);
@@ -72,7 +73,7 @@ if (all || which.includes('page')) {
   // the page size). Later runs in one process come out faster, so compare
   // interleaved sizes after a warm-up: BENCH_PAGE_KIB=4,4,16,4,16,4,16.
   for (const kb of (process.env.BENCH_PAGE_KIB ?? '4,8,16').split(',').map(Number)) {
-    run(`page ${kb} KiB (sink pragmas)`, { pre: [`page_size = ${kb * 1024}`], pragmas: [`wal_autocheckpoint = ${(10000 * 4) / kb}`] });
+    run(`page ${kb} KiB (sink pragmas)`, { pre: [`page_size = ${kb * 1024}`], pragmas: [`wal_autocheckpoint = ${SQLITE_CHECKPOINT_BYTES / (kb * 1024)}`] });
   }
 }
 if (all || which.includes('idx')) {

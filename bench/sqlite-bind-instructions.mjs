@@ -8,7 +8,9 @@
  *   cd bench && for m in array spread; do valgrind --tool=callgrind --callgrind-out-file=/dev/null \
  *     --toggle-collect='Statement::JS_run*' node sqlite-bind-instructions.mjs 10000 $m 2>&1 | grep Collected; done
  *
- * Divide each total by the row count. Runs the built @audit-trail/schema (npm run build).
+ * Divide each total by the row count. Plain JavaScript on the built
+ * @audit-trail/schema (npm run build), so callgrind runs node alone, without
+ * a TypeScript loader; the events are bench/sink/events.ts's failure shape.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
