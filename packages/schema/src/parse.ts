@@ -45,6 +45,16 @@ function put(target: Record<string, unknown>, key: string, value: unknown): void
   else target[key] = value;
 }
 
+/**
+ * True when an object JSON.parse made has a transport field. A for-in loop,
+ * not Object.keys: no array of ~30 keys per event (JSON.parse objects have
+ * only own enumerable properties, so both see the same keys).
+ */
+function hasTransportField(parsed: Record<string, unknown>): boolean {
+  for (const key in parsed) if (transportFields.has(key)) return true;
+  return false;
+}
+
 function fail(path: string, message: string): ParseResult {
   return { ok: false, issues: [{ path, message }] };
 }
@@ -106,15 +116,14 @@ export function parseAuditEvent(input: unknown): ParseResult {
   // key (and is rejected as unknown): JSON.parse makes it an own property, and
   // put() copies it as one.
   const source = value as Record<string, unknown>;
-  const keys = Object.keys(source);
   let event: Record<string, unknown>;
   let transport: Record<string, unknown> = {};
-  if (typeof input === 'string' && !keys.some((k) => transportFields.has(k))) {
+  if (typeof input === 'string' && !hasTransportField(source)) {
     // Parsed here, so ours to use as it is: no copy of every event's keys.
     event = source;
   } else {
     event = {};
-    for (const key of keys) put(transportFields.has(key) ? transport : event, key, source[key]);
+    for (const key of Object.keys(source)) put(transportFields.has(key) ? transport : event, key, source[key]);
   }
 
   const type = event.event_type;

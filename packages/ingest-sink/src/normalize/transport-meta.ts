@@ -9,6 +9,8 @@ const HEX_ID = /^[0-9a-f]{12,64}$/;
 let lastTag: string | undefined;
 let lastParse: TagParser | undefined;
 let lastMeta: ReturnType<TagParser>;
+/** The previous record's meta and the fields it came from (see recordMeta). */
+let last: { tag: string; parse: TagParser; id: unknown; name: unknown; meta: RecordMeta } | undefined;
 const cut = (v: unknown, max: number): string | undefined =>
   typeof v === 'string' && v.length > 0 ? v.slice(0, max) : undefined;
 
@@ -20,6 +22,16 @@ const cut = (v: unknown, max: number): string | undefined =>
  * `pod_name`, `container_name`). Values are cut to their column widths.
  */
 export function recordMeta(tag: string, record: Record<string, unknown>, parseTag: TagParser): RecordMeta {
+  // The records of a request nearly always come from one container: when
+  // tag, container id and name repeat (and there is no kubernetes object),
+  // the previous record's meta is returned as it is. Nothing downstream
+  // mutates a meta (the sink copies it before adding `raw`), and sharing it
+  // lets the spool framing reuse its JSON by identity (spool/record.ts).
+  const id = record.container_id;
+  const name = record.container_name;
+  if (last && record.kubernetes === undefined && tag === last.tag && parseTag === last.parse && id === last.id && name === last.name) {
+    return last.meta;
+  }
   const meta: RecordMeta = { source_tag: cut(tag, 256) ?? '' };
   // Every record of a request has the same tag: parse it once.
   if (tag !== lastTag) {
@@ -31,10 +43,9 @@ export function recordMeta(tag: string, record: Record<string, unknown>, parseTa
     lastMeta = parseTag(tag);
   }
   if (lastMeta) Object.assign(meta, lastMeta);
-  const id = record.container_id;
   if (typeof id === 'string' && HEX_ID.test(id)) meta.container_id = id;
-  const name = cut(record.container_name, 257);
-  if (name) meta.container_name = (name.startsWith('/') ? name.slice(1) : name).slice(0, 256);
+  const shownName = cut(name, 257);
+  if (shownName) meta.container_name = (shownName.startsWith('/') ? shownName.slice(1) : shownName).slice(0, 256);
   const k8s = record.kubernetes;
   if (typeof k8s === 'object' && k8s !== null) {
     const k = k8s as Record<string, unknown>;
@@ -47,5 +58,6 @@ export function recordMeta(tag: string, record: Record<string, unknown>, parseTa
     const cid = typeof k.docker_id === 'string' ? k.docker_id : undefined;
     if (cid && HEX_ID.test(cid) && !meta.container_id) meta.container_id = cid;
   }
+  last = k8s === undefined ? { tag, parse: parseTag, id, name, meta } : undefined;
   return meta;
 }

@@ -73,6 +73,24 @@ describe('row chunks (how the sink keeps queued rows)', () => {
     expect(e0!.values).toEqual(stored(toRow(parsed.event, { raw: entries[0]!.line })));
   });
 
+  it('prepareRows: entries sharing one meta object (a receiver request) each get their own raw line, and a changed meta its own columns', () => {
+    const events = [makeEvent(), makeEvent(), makeEvent(), makeEvent()];
+    const shared = { source_tag: 'swarm.audit.n1.api.t1', swarm_node: 'n1', container_name: 'api.1.x' };
+    const other = { source_tag: 'swarm.audit.n2.web.t2', swarm_node: 'n2' };
+    const metas = [shared, shared, other, undefined];
+    const entries = events.map((e, i) => ({ line: lineOf(e), ...(metas[i] ? { meta: metas[i] } : {}) }));
+    const rows = prepareRows(entries, 'direct') as ChunkedEventRow[];
+    rows.forEach((row, i) => {
+      const parsed = parseAuditEvent(entries[i]!.line);
+      if (!parsed.ok) throw new Error('fixture');
+      expect(row.raw).toBe(entries[i]!.line);
+      expect(row.values).toEqual(stored(toRow(parsed.event, { ...metas[i], raw: entries[i]!.line })));
+    });
+    // The caller's meta objects are left as they were.
+    expect(shared).toEqual({ source_tag: 'swarm.audit.n1.api.t1', swarm_node: 'n1', container_name: 'api.1.x' });
+    expect(other).toEqual({ source_tag: 'swarm.audit.n2.web.t2', swarm_node: 'n2' });
+  });
+
   it('prepareRows keeps every chunk text under the limit, so no string lands in large-object space', () => {
     const entries = Array.from({ length: 7 }, () => ({ line: lineOf(makeEvent()) }));
     const one = (prepareRows(entries.slice(0, 1), 'direct')[0] as ChunkedEventRow).chunk.text.length;

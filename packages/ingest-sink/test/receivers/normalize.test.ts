@@ -67,6 +67,29 @@ describe('record normaliser', () => {
     expect(JSON.parse(line)).toEqual(event);
   });
 
+  it('gives consecutive records of one container the same meta object, and a new one when the container, tag or kubernetes metadata differs', () => {
+    const { run } = normalizer();
+    const meta = (tag: string, record: Record<string, unknown>) => (run(tag, record)[0] as { item: { meta: object } }).item.meta;
+    const rec = (i: number, name = '/api.1.x', id = CID) => ({ container_id: id, container_name: name, source: 'stdout', log: makeLine(i) });
+    const a = meta('swarm.audit.n1.api.t1', rec(1));
+    expect(meta('swarm.audit.n1.api.t1', rec(2))).toBe(a);
+    const other = meta('swarm.audit.n1.api.t1', rec(3, '/web.1.y'));
+    expect(other).not.toBe(a);
+    expect(other).toMatchObject({ container_name: 'web.1.y', container_id: CID });
+    const otherTag = meta('swarm.audit.n2.api.t9', rec(4, '/web.1.y'));
+    expect(otherTag).toMatchObject({ swarm_node: 'n2', swarm_task_id: 't9', container_name: 'web.1.y' });
+    expect(meta('swarm.audit.n2.api.t9', rec(5, '/web.1.y', 'not-hex'))).toEqual({ source_tag: 'swarm.audit.n2.api.t9', swarm_node: 'n2', swarm_service: 'api', swarm_task_id: 't9', container_name: 'web.1.y' });
+    // Fluent Bit records carry their own kubernetes object: never shared.
+    const k8s = (pod: string) => meta('kube.var.log', { log: makeLine(6), kubernetes: { namespace_name: 'auth', pod_name: pod, container_name: 'api' } });
+    const p1 = k8s('api-1');
+    const p2 = k8s('api-2');
+    expect(p1).toMatchObject({ k8s_pod: 'api-1' });
+    expect(p2).toMatchObject({ k8s_pod: 'api-2' });
+    // A shared meta holds the same data a fresh normaliser derives for the record.
+    const fresh = normalizer().run('swarm.audit.n1.api.t1', rec(7))[0] as { item: { meta: object } };
+    expect(fresh.item.meta).toEqual(a);
+  });
+
   it('takes namespace, pod and container from Fluent Bit kubernetes metadata', () => {
     const { run } = normalizer();
     const [out] = run('kube.var.log', { log: makeLine(3), stream: 'stdout', kubernetes: { namespace_name: 'auth', pod_name: 'api-7f9c', container_name: 'api', host: 'n1' } });
