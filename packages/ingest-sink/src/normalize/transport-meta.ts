@@ -6,9 +6,8 @@ export type RecordMeta = Omit<TransportMeta, 'raw'>;
 
 const HEX_ID = /^[0-9a-f]{12,64}$/;
 
-let lastTag: string | undefined;
-let lastParse: TagParser | undefined;
-let lastMeta: ReturnType<TagParser>;
+/** The last tag parsed, by which parser, and what it gave (every record of a request has the same tag). */
+let lastTag: { tag: string; parse: TagParser; fields: ReturnType<TagParser> } | undefined;
 /** The previous record's meta and the fields it came from (see recordMeta). */
 let last: { tag: string; parse: TagParser; id: unknown; name: unknown; meta: RecordMeta } | undefined;
 const cut = (v: unknown, max: number): string | undefined =>
@@ -33,16 +32,8 @@ export function recordMeta(tag: string, record: Record<string, unknown>, parseTa
     return last.meta;
   }
   const meta: RecordMeta = { source_tag: cut(tag, 256) ?? '' };
-  // Every record of a request has the same tag: parse it once.
-  if (tag !== lastTag) {
-    lastTag = tag;
-    lastParse = parseTag;
-    lastMeta = parseTag(tag);
-  } else if (lastParse !== parseTag) {
-    lastParse = parseTag;
-    lastMeta = parseTag(tag);
-  }
-  if (lastMeta) Object.assign(meta, lastMeta);
+  if (lastTag?.tag !== tag || lastTag.parse !== parseTag) lastTag = { tag, parse: parseTag, fields: parseTag(tag) };
+  if (lastTag.fields) Object.assign(meta, lastTag.fields);
   if (typeof id === 'string' && HEX_ID.test(id)) meta.container_id = id;
   const shownName = cut(name, 257);
   if (shownName) meta.container_name = (shownName.startsWith('/') ? shownName.slice(1) : shownName).slice(0, 256);
