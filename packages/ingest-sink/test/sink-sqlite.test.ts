@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSink, type Sink } from '../src/index.js';
+import { freeSlabs } from '../src/rows/text-slabs.js';
 import { chainEvent, makeEvent, makeEvents } from './helpers/events.js';
 import { tempDir } from './helpers/tmp.js';
 
@@ -45,6 +46,17 @@ describe.each([true, false])('SQLite sink (worker thread: %s)', (worker) => {
     d.close();
     const s = sink.stats();
     expect(s).toMatchObject({ received: 350, committed: 250, duplicates: 100, rejected: 0, spooledEvents: 0, spooledBytes: 0 });
+  });
+
+  it('hands the buffers of committed rows back for reuse (queued rows keep their text outside the V8 heap)', async () => {
+    const sink = open(worker);
+    const before = freeSlabs();
+    // ~300 KB of row text: several chunks, each in a 64 KiB buffer from the pool.
+    await sink.write(makeEvents(300));
+    await sink.flush();
+    expect(sink.stats().committed).toBe(300);
+    // Without the hand-back, the pool would be short of the buffers those chunks took.
+    expect(freeSlabs()).toBeGreaterThanOrEqual(Math.max(1, before));
   });
 
   it('with a memory budget far below the load, keeps records on disk and reads them back in spool order', async () => {

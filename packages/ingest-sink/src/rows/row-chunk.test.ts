@@ -4,6 +4,7 @@ import { chainEvent, makeEvent } from '../../test/helpers/events.js';
 import { prepareRows, type EventRow } from '../sink/prepare.js';
 import { forEachRow, MAX_TEXT_CHARS } from './packed-rows.js';
 import { ChunkedEventRow, packEventRows, RowChunk } from './row-chunk.js';
+import { freeSlabs } from './text-slabs.js';
 
 const W = INSERT_COLUMNS.length;
 const HOSTILE = ['', 'x\u0000y', 'line\r\nbreak', '\u001b[31mred\u001b[0m', "'; DROP TABLE t; --", 'é😀\uFFFD', 'z'.repeat(100_000)];
@@ -34,6 +35,36 @@ describe('row chunks (how the sink keeps queued rows)', () => {
       expect(chunk.values(i)).toEqual(stored(r));
       for (let j = 0; j < W; j++) expect(chunk.cell(i, j)).toEqual(stored(r)[j]);
     });
+  });
+
+  it('keeps its text outside the V8 heap, as Latin-1 or as UTF-16 when it must, and gives back the exact characters', () => {
+    const latin = [['ascii', 'caf\u00e9 \u00ff', '\u0000\u001b[2J\r\n']];
+    const wide = [['\u20ac', 'lone \ud800 and \udfff surrogates', '\u{1f600}'], ['tail', '', 'x']];
+    for (const cells of [latin, wide]) {
+      const rows = cells.map((c) => [...c, ...Array.from({ length: W - c.length }, () => null)]);
+      const chunk = new RowChunk(rows);
+      rows.forEach((r, i) => expect(chunk.values(i)).toEqual(r));
+      expect(chunk.text()).toBe(cells.flat().join(''));
+    }
+  });
+
+  it('hands its buffer back once every row is delivered, and refuses reads after that rather than show a later chunk\'s text', () => {
+    // Rows small enough for a pooled buffer (a longer text gets a buffer of its own).
+    const shortRow = (seed: number) => syntheticRow(seed).map((v) => (typeof v === 'string' && v.length > 1000 ? 'short' : v));
+    const rows = [0, 1, 2].map(shortRow);
+    const chunk = new RowChunk(rows);
+    const before = freeSlabs();
+    chunk.delivered(2);
+    expect(chunk.values(2)).toEqual(stored(rows[2]!));
+    expect(freeSlabs()).toBe(before);
+    chunk.delivered();
+    expect(freeSlabs()).toBe(before + 1);
+    // The next chunk reuses that buffer; the old one must not read it.
+    const next = new RowChunk([shortRow(50)]);
+    expect(freeSlabs()).toBe(before);
+    expect(() => chunk.values(0)).toThrow(/delivered/);
+    expect(() => new ChunkedEventRow(chunk, 1, 's').eventId).toThrow(/delivered/);
+    expect(next.values(0)).toEqual(stored(shortRow(50)));
   });
 
   it('packs runs of rows from several chunks, out of order, and plain rows, into one batch', () => {
@@ -93,16 +124,16 @@ describe('row chunks (how the sink keeps queued rows)', () => {
 
   it('prepareRows keeps every chunk text under the limit, so no string lands in large-object space', () => {
     const entries = Array.from({ length: 7 }, () => ({ line: lineOf(makeEvent()) }));
-    const one = (prepareRows(entries.slice(0, 1), 'direct')[0] as ChunkedEventRow).chunk.text.length;
+    const one = (prepareRows(entries.slice(0, 1), 'direct')[0] as ChunkedEventRow).chunk.text().length;
     // Room for two rows of this size, not three.
     const limit = Math.floor(one * 2.5);
     const rows = prepareRows(entries, 'direct', limit) as ChunkedEventRow[];
     const chunks = [...new Set(rows.map((r) => r.chunk))];
     expect(chunks.map((c) => c.count)).toEqual([2, 2, 2, 1]);
-    for (const c of chunks) expect(c.text.length).toBeLessThanOrEqual(limit);
-    // The batch for the worker carries the chunks' texts as they are, never joined.
+    for (const c of chunks) expect(c.text().length).toBeLessThanOrEqual(limit);
+    // The batch for the worker carries one text per chunk, never joined.
     const packed = packEventRows(rows);
-    expect(packed.texts.map((t) => t.length)).toEqual(chunks.map((c) => c.text.length));
+    expect(packed.texts).toEqual(chunks.map((c) => c.text()));
     expect(packed.textRows).toEqual([2, 2, 2, 1]);
     expect(unpack(rows).map((v) => v[INSERT_COLUMNS.findIndex((c) => c.name === 'event_json')])).toEqual(entries.map((e) => e.line));
   });

@@ -1,6 +1,7 @@
 import { INSERT_COLUMNS, type ColumnValue } from '@audit-trail/schema';
 import type { EventRow } from '../sink/prepare.js';
 import { packRows, type PackedRows } from './packed-rows.js';
+import { giveSlab, takeSlab } from './text-slabs.js';
 
 const WIDTH = INSERT_COLUMNS.length;
 const col = (name: string) => INSERT_COLUMNS.findIndex((c) => c.name === name);
@@ -12,6 +13,9 @@ const RAW = col('event_json');
 const NUMBER = 1;
 const STRING = 2;
 
+/** One character outside Latin-1 makes a text "wide" (stored as UTF-16). For a one-byte V8 string this test is answered without a scan. */
+const WIDE = /[^\x00-\xff]/;
+
 /**
  * The event rows validated by one write, packed (packed-rows.js) and kept so
  * until they are committed. Why not arrays: a queued row as an array of 29
@@ -19,34 +23,73 @@ const STRING = 2;
  * hundreds of milliseconds (queue, pipeline, commit), across several
  * scavenges: V8 copies those objects twice, then promotes them to the old
  * generation, where they pile up until a full collection. Packed, a chunk is
- * one string plus typed arrays whatever its row count; the per-row arrays die
- * young, inside the write that made them (bench/sink.ts prints the main
- * thread's scavenges per round: about a third of what they were).
+ * one text plus typed arrays whatever its row count; the per-row arrays die
+ * young, inside the write that made them.
+ *
+ * The text is kept outside the V8 heap, encoded in a pooled buffer
+ * (text-slabs.ts): as a string it was most of what every scavenge copied
+ * while rows waited for their commit (bench/sink.ts prints the main thread's
+ * scavenges per round). Latin-1 when every character fits, else UTF-16LE:
+ * both give back exactly the characters stored, so the offsets, counted in
+ * characters, hold either way. Readers decode what they need; a batch for
+ * the worker gets each range decoded once, a string that dies young.
  */
 export class RowChunk {
-  readonly packed: PackedRows;
-  /** The chunk's one text: its rows' string cells, concatenated. */
-  readonly text: string;
-  /** Per row (and one past the last): where its string cells start in `text`, and its first number in `packed.nums`. */
+  /** Rows in the chunk. */
+  readonly count: number;
+  private readonly kinds: Uint8Array;
+  private readonly lens: Uint32Array;
+  private readonly nums: number[];
+  /** Per row (and one past the last): where its string cells start in the text, and its first number in `nums`. */
   private readonly textStart: Uint32Array;
   private readonly numStart: Uint32Array;
+  /** True when the text is stored as UTF-16LE (2 bytes per character), false for Latin-1. */
+  private readonly wide: boolean;
+  /** The encoded text; undefined once every row is delivered and the buffer went back to the pool. */
+  private bytes: Buffer | undefined;
+  /** Rows not yet delivered. */
+  private undelivered: number;
 
   constructor(rows: readonly (readonly ColumnValue[])[]) {
     this.textStart = new Uint32Array(rows.length + 1);
     this.numStart = new Uint32Array(rows.length + 1);
-    this.packed = packRows(rows, WIDTH, { text: this.textStart, num: this.numStart });
-    this.text = this.packed.texts[0]!;
+    const packed = packRows(rows, WIDTH, { text: this.textStart, num: this.numStart });
+    this.count = packed.count;
+    this.kinds = packed.kinds;
+    this.lens = packed.lens;
+    this.nums = packed.nums;
+    const text = packed.texts[0]!;
+    this.wide = WIDE.test(text);
+    this.bytes = takeSlab(this.wide ? text.length * 2 : text.length);
+    this.bytes.write(text, 0, this.wide ? 'utf16le' : 'latin1');
+    this.undelivered = packed.count;
   }
 
-  /** Rows in the chunk. */
-  get count(): number {
-    return this.packed.count;
+  /** The encoded text; throws once released (the buffer may already hold another chunk's text). */
+  private buffer(): Buffer {
+    if (this.bytes === undefined) throw new Error('RowChunk: read after all its rows were delivered');
+    return this.bytes;
+  }
+
+  /** Characters `from` (inclusive) to `to` (exclusive) of the chunk's text. */
+  text(from = 0, to = this.textStart[this.count]!): string {
+    const b = this.buffer();
+    return this.wide ? b.toString('utf16le', from * 2, to * 2) : b.toString('latin1', from, to);
+  }
+
+  /** Marks `n` of its rows delivered; after the last, the text's buffer goes back to the pool and the chunk can no longer be read. */
+  delivered(n = 1): void {
+    this.undelivered -= n;
+    if (this.undelivered <= 0 && this.bytes !== undefined) {
+      giveSlab(this.bytes);
+      this.bytes = undefined;
+    }
   }
 
   /** Cell `column` of row `row`. */
   cell(row: number, column: number): string | number | null {
-    const { kinds, lens, nums } = this.packed;
-    const text = this.text;
+    this.buffer();
+    const { kinds, lens, nums } = this;
     let pos = this.textStart[row]!;
     let num = this.numStart[row]!;
     const base = row * WIDTH;
@@ -56,15 +99,17 @@ export class RowChunk {
       else if (kind === NUMBER) num++;
     }
     const kind = kinds[base + column];
-    return kind === STRING ? text.slice(pos, pos + lens[base + column]!) : kind === NUMBER ? nums[num]! : null;
+    return kind === STRING ? this.text(pos, pos + lens[base + column]!) : kind === NUMBER ? nums[num]! : null;
   }
 
   /** A fresh array of row `row`'s values (booleans were stored as 1/0). */
   values(row: number): (string | number | null)[] {
-    const { kinds, lens, nums } = this.packed;
-    const text = this.text;
+    const { kinds, lens, nums } = this;
+    const start = this.textStart[row]!;
+    // The row's text decoded once; its cells are slices of it.
+    const text = this.text(start, this.textStart[row + 1]);
     const out: (string | number | null)[] = new Array(WIDTH);
-    let pos = this.textStart[row]!;
+    let pos = 0;
     let num = this.numStart[row]!;
     for (let j = 0, k = row * WIDTH; j < WIDTH; j++, k++) {
       const kind = kinds[k];
@@ -78,13 +123,13 @@ export class RowChunk {
   }
 
   /**
-   * Appends rows `from` (inclusive) to `to` (exclusive) to `into`: one slice
-   * of the text (a view, not a copy) and two typed-array copies, not a
-   * cell-by-cell repack.
+   * Appends rows `from` (inclusive) to `to` (exclusive) to `into`: their
+   * text decoded in one piece and two typed-array copies, not a cell-by-cell
+   * repack.
    */
   copyRows(from: number, to: number, into: PackedRowsBuilder): void {
-    const { kinds, lens, nums } = this.packed;
-    into.texts.push(this.text.slice(this.textStart[from], this.textStart[to]));
+    const { kinds, lens, nums } = this;
+    into.texts.push(this.text(this.textStart[from], this.textStart[to]));
     into.textRows.push(to - from);
     into.kinds.set(kinds.subarray(from * WIDTH, to * WIDTH), into.cells);
     into.lens.set(lens.subarray(from * WIDTH, to * WIDTH), into.cells);
@@ -150,7 +195,9 @@ export function packEventRows(rows: readonly EventRow[]): PackedRows {
   for (let i = 0; i < rows.length; ) {
     const row = rows[i]!;
     if (!(row instanceof ChunkedEventRow)) {
-      new RowChunk([row.values]).copyRows(0, 1, into);
+      const own = new RowChunk([row.values]);
+      own.copyRows(0, 1, into);
+      own.delivered();
       i++;
       continue;
     }
@@ -162,6 +209,6 @@ export function packEventRows(rows: readonly EventRow[]): PackedRows {
     row.chunk.copyRows(row.index, row.index + (j - i), into);
     i = j;
   }
-  // The chunks' texts travel as they are, never joined (packed-rows.js says why).
+  // One text per run of rows, never joined (packed-rows.js says why).
   return { width: WIDTH, count: rows.length, texts: into.texts, textRows: into.textRows, kinds: into.kinds, lens: into.lens, nums: into.nums };
 }

@@ -2,6 +2,7 @@ import type { SinkAdapter, BatchOutcome } from '../adapters/adapter.js';
 import type { Spool } from '../spool/spool.js';
 import { backoffDelay, sleep } from './backoff.js';
 import type { Backlog } from './backlog.js';
+import { ChunkedEventRow } from '../rows/row-chunk.js';
 import { dedupeBatch, type DedupedBatch } from './dedupe-batch.js';
 import { isDataError } from './error-kind.js';
 import type { ResolvedSinkOptions } from './options.js';
@@ -188,7 +189,11 @@ export class Delivery {
     this.queue.shift(items.length);
     this.delivered += items.length;
     this.stats.spooledEvents -= items.length;
-    for (const it of items) this.stats.spooledBytes -= it.size;
+    for (const it of items) {
+      this.stats.spooledBytes -= it.size;
+      // Committed or forwarded: its chunk may hand its text's buffer back for reuse.
+      if (it.row instanceof ChunkedEventRow) it.row.chunk.delivered();
+    }
     this.flushWaiters = this.flushWaiters.filter((w) => (this.delivered >= w.target ? (w.resolve(), false) : true));
     this.wakeSpaceWaiters();
   }
