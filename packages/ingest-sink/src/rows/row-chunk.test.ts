@@ -37,7 +37,7 @@ describe('row chunks (how the sink keeps queued rows)', () => {
     });
   });
 
-  it('keeps its text outside the V8 heap, as Latin-1 or as UTF-16 when it must, and gives back the exact characters', () => {
+  it('gives back the exact characters of a Latin-1 text and of one that needs UTF-16, lone surrogates included', () => {
     const latin = [['ascii', 'caf\u00e9 \u00ff', '\u0000\u001b[2J\r\n']];
     const wide = [['\u20ac', 'lone \ud800 and \udfff surrogates', '\u{1f600}'], ['tail', '', 'x']];
     for (const cells of [latin, wide]) {

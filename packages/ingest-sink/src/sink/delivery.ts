@@ -1,8 +1,8 @@
 import type { SinkAdapter, BatchOutcome } from '../adapters/adapter.js';
+import { ChunkedEventRow } from '../rows/row-chunk.js';
 import type { Spool } from '../spool/spool.js';
 import { backoffDelay, sleep } from './backoff.js';
 import type { Backlog } from './backlog.js';
-import { ChunkedEventRow } from '../rows/row-chunk.js';
 import { dedupeBatch, type DedupedBatch } from './dedupe-batch.js';
 import { isDataError } from './error-kind.js';
 import type { ResolvedSinkOptions } from './options.js';
