@@ -1,7 +1,7 @@
 // @ts-check
 // Plain JavaScript: both sides of the worker hop load it (see
-// adapters/sqlite/sqlite-core.js), and the sink keeps queued rows in this form
-// (row-chunk.ts).
+// adapters/sqlite/sqlite-core.js), and the sink packs its queued rows with it
+// (row-chunk.ts, which then keeps their text outside the V8 heap).
 //
 // Rows packed for the hop to the SQLite worker thread. A structured clone of
 // an array of value arrays makes the receiving thread allocate every cell
@@ -19,8 +19,8 @@
 // (bench/join-cliff.mjs): most of the main thread's packing time (packRows,
 // 725 -> 102 ms of CPU per 200 000 events in a receiver profile), and the
 // worker paid it again to receive the batch. So a row chunk keeps its text
-// under MAX_TEXT_CHARS and a batch for the worker is the list of its chunks'
-// texts, never joined.
+// under MAX_TEXT_CHARS and a batch for the worker is a list of texts, one per
+// run of rows of a chunk, never joined.
 
 const NULL = 0;
 const NUMBER = 1;
