@@ -10,6 +10,7 @@ import {
   DEFAULT_TAG_TEMPLATE,
 } from '@audit-trail/ingest-sink';
 import { serveCommand } from '../../../packages/cli/src/commands/serve.js';
+import { dockerfileEnv } from '../../../bench/image-settings.js';
 
 // The deployment files are documentation that operators copy: these tests
 // keep them consistent with the aggregator's defaults and flags.
@@ -192,5 +193,19 @@ describe('aggregator image', () => {
     for (const p of [`${DEFAULT_FORWARD_PORT}/tcp`, `${DEFAULT_FORWARD_PORT}/udp`, `${DEFAULT_SYSLOG_PORT}/tcp`, `${DEFAULT_HEALTH_PORT}/tcp`]) {
       expect(dockerfile).toContain(p);
     }
+  });
+
+  it('starts with the memory settings docs/operations.md gives for a receiver under 150 MB', () => {
+    const env = dockerfileEnv(repoFile('Dockerfile'));
+    expect(env.NODE_OPTIONS?.split(' ')).toContain('--max-semi-space-size=4');
+    expect(env.MALLOC_ARENA_MAX).toBe('1');
+    // The Sizing section shows the same two settings as a command line.
+    expect(repoFile('docs/operations.md')).toContain(`NODE_OPTIONS=${env.NODE_OPTIONS} MALLOC_ARENA_MAX=${env.MALLOC_ARENA_MAX} audit-trail serve`);
+  });
+
+  it('reads ENV lines as bench/receiver.ts does, refusing forms it would misread', () => {
+    expect(dockerfileEnv('FROM x\nENV A=1 B="two words" C=\nENV A=3\n')).toEqual({ A: '3', B: 'two words', C: '' });
+    expect(() => dockerfileEnv('ENV A 1\n')).toThrow(/key=value/);
+    expect(() => dockerfileEnv('ENV A=1 \\\n  B=2\n')).toThrow(/continuation/);
   });
 });
