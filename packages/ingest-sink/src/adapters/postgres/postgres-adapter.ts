@@ -48,31 +48,41 @@ function columns(events: readonly EventRow[]): unknown[][] {
 type CopyFrom = (sql: string) => Writable;
 
 /**
- * A round in COPY text format, as pieces of whole lines, each kept under
- * {@link MAX_TEXT_CHARS} (a longer line is a piece of its own), so that no
- * piece is allocated in V8's large-object space (rows/packed-rows.js says
- * what that costs); one string for a 5 000-row round was ~5 MB, twice (the
- * final newline copied it), on the thread that acks.
+ * A round in COPY text format (PostgreSQL docs, COPY, "Text Format"), as
+ * pieces of whole lines, each kept under {@link MAX_TEXT_CHARS} (a longer
+ * line is a piece of its own), so that no piece is allocated in V8's
+ * large-object space (rows/packed-rows.js says what that costs); one string
+ * for a 5 000-row round was ~5 MB, twice (the final newline copied it), on
+ * the thread that acks. Generated as the COPY stream pulls them (with a
+ * one-piece read-ahead), not all up front: a round's pieces alive for the
+ * whole COPY were copied by every scavenge meanwhile. Lazily, the sink's
+ * main-thread scavenges fell from 117-149 to 87-103 ms per 100 000 events
+ * and its rows/s rose 5.3% (geometric mean of 6 alternating runs,
+ * `bench/sink.ts`'s PostgreSQL sink round on its own).
  */
-export function copyPieces(events: readonly EventRow[]): string[] {
-  const pieces: string[] = [];
+export function* copyPieces(events: readonly EventRow[]): Generator<string> {
   let lines: string[] = [];
   let chars = 0;
-  const close = () => {
-    if (lines.length === 0) return;
-    lines.push('');
-    pieces.push(lines.join('\n'));
-    lines = [];
-    chars = 0;
-  };
   for (const e of events) {
     const line = e.values.map(copyText).join('\t');
-    if (chars + line.length + 1 > MAX_TEXT_CHARS) close();
+    if (chars + line.length + 1 > MAX_TEXT_CHARS && lines.length > 0) {
+      lines.push('');
+      yield lines.join('\n');
+      lines = [];
+      chars = 0;
+    }
     lines.push(line);
     chars += line.length + 1;
   }
-  close();
-  return pieces;
+  if (lines.length > 0) {
+    lines.push('');
+    yield lines.join('\n');
+  }
+}
+
+/** {@link copyPieces} as a stream that makes each piece when the COPY asks for it. */
+function copyStream(events: readonly EventRow[]): Readable {
+  return Readable.from(copyPieces(events), { highWaterMark: 1 });
 }
 
 /**
@@ -81,10 +91,10 @@ export function copyPieces(events: readonly EventRow[]): string[] {
  * hits a unique index (a stored event_id or a taken chain position): the
  * caller then takes the staging path, which sorts those rows out.
  */
-async function copyDirect(c: PgClient, copyFrom: CopyFrom, pieces: readonly string[]): Promise<boolean> {
+async function copyDirect(c: PgClient, copyFrom: CopyFrom, events: readonly EventRow[]): Promise<boolean> {
   await c.query('SAVEPOINT audit_direct');
   try {
-    await pipeline(Readable.from(pieces), c.query(copyFrom(PG_COPY_EVENTS)));
+    await pipeline(copyStream(events), c.query(copyFrom(PG_COPY_EVENTS)));
   } catch (err) {
     if ((err as { code?: string }).code !== PG_UNIQUE_VIOLATION) throw err;
     await c.query('ROLLBACK TO SAVEPOINT audit_direct');
@@ -95,9 +105,9 @@ async function copyDirect(c: PgClient, copyFrom: CopyFrom, pieces: readonly stri
 }
 
 /** COPY of a round into the session staging table, then INSERT ... SELECT ... ON CONFLICT DO NOTHING (measured ~2x the unnest path: bench/sink.ts). */
-async function copyRound(c: PgClient, copyFrom: CopyFrom, pieces: readonly string[], first: boolean) {
+async function copyRound(c: PgClient, copyFrom: CopyFrom, events: readonly EventRow[], first: boolean) {
   await c.query(first ? PG_CREATE_STAGE : PG_CLEAR_STAGE);
-  await pipeline(Readable.from(pieces), c.query(copyFrom(PG_COPY_STAGE)));
+  await pipeline(copyStream(events), c.query(copyFrom(PG_COPY_STAGE)));
   return c.query(PG_INSERT_FROM_STAGE);
 }
 
@@ -113,10 +123,9 @@ async function insertRound(
   direct: boolean,
   first: boolean,
 ): Promise<{ inserted: number; duplicates: number; fellBack: boolean }> {
-  const pieces = copyFrom ? copyPieces(events) : [];
-  if (copyFrom && direct && (await copyDirect(c, copyFrom, pieces))) return { inserted: events.length, duplicates: 0, fellBack: false };
+  if (copyFrom && direct && (await copyDirect(c, copyFrom, events))) return { inserted: events.length, duplicates: 0, fellBack: false };
   const fellBack = !!copyFrom && direct;
-  const res = copyFrom ? await copyRound(c, copyFrom, pieces, first) : await c.query({ name: 'audit_insert_events', text: PG_INSERT_EVENTS, values: columns(events) });
+  const res = copyFrom ? await copyRound(c, copyFrom, events, first) : await c.query({ name: 'audit_insert_events', text: PG_INSERT_EVENTS, values: columns(events) });
   const inserted = res.rows.length;
   if (inserted === events.length) return { inserted, duplicates: 0, fellBack };
   const went = new Set(res.rows.map((r) => String(r.event_id)));
