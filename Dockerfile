@@ -14,7 +14,7 @@ FROM node:20-bookworm-slim
 ENV NODE_ENV=production
 # Memory settings that only process start-up reads (docs/operations.md, Sizing):
 # V8's young generation at 4 MiB per semi-space and one malloc arena for all
-# threads keep `serve`'s peak RSS under 150 MB at full load, for ~0.9x the
+# threads keep `serve`'s peak RSS under 150 MB at full load, for 0.8-0.95x the
 # events/s of Node's defaults (bench/receiver.ts, which reads them from here).
 # For throughput first, set NODE_OPTIONS (and MALLOC_ARENA_MAX) otherwise.
 ENV NODE_OPTIONS=--max-semi-space-size=4 MALLOC_ARENA_MAX=1
