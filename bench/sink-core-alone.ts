@@ -1,0 +1,87 @@
+// The SQLite writer's own work, alone on one thread, against bench/sink.ts's
+// ceiling (a prepared INSERT, one transaction per 1000 rows), same rows,
+// interleaved rounds. The core is what the sink's writer thread runs per batch
+// (src/adapters/sqlite/sqlite-core.js): its batches are built, packed and
+// structured-cloned as the hop to the thread does, before the clock starts.
+// Equal speed here means that what the sink loses against the ceiling is lost
+// to running beside the main thread (validation, spool) and waiting for it,
+// not in the writer's code.
+//   npx tsx -C @audit-trail/source bench/sink-core-alone.ts [events=100000] [rounds=3]
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import v8 from 'node:v8';
+import Database from 'better-sqlite3';
+import { createTableStatements, EVENTS_TABLE, INSERT_COLUMNS, type ColumnValue } from '@audit-trail/schema';
+import { sqliteCoreInit } from '../packages/ingest-sink/src/adapters/sqlite/sqlite-adapter.js';
+import { applySqlitePragmas, openSqliteCore, type CoreBatch } from '../packages/ingest-sink/src/adapters/sqlite/sqlite-core.js';
+import { packEventRows } from '../packages/ingest-sink/src/rows/row-chunk.js';
+import { dedupeBatch } from '../packages/ingest-sink/src/sink/dedupe-batch.js';
+import { prepareRows, toSpoolEntry, type EventRow, type PreparedRow } from '../packages/ingest-sink/src/sink/prepare.js';
+import { benchEvents, rate } from './sink/events.js';
+
+const n = Number(process.argv[2] ?? 100_000);
+const rounds = Number(process.argv[3] ?? 3);
+const dir = mkdtempSync(join(tmpdir(), 'at-bench-core-'));
+/** Removes the databases measured so far (with their WAL files), so no round pays for the previous one's. */
+const clear = () => {
+  for (const f of readdirSync(dir)) rmSync(join(dir, f), { force: true });
+};
+const COLS = INSERT_COLUMNS.map((c) => c.name).join(', ');
+
+/** Rows/s and CPU µs per row of `fn` inserting `n` rows. */
+function measure(fn: () => void): { rate: number; cpu: number } {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  fn();
+  const ms = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return { rate: rate(n, ms), cpu: (c.user + c.system) / n };
+}
+
+function ceiling(file: string, rows: ColumnValue[][]): { rate: number; cpu: number } {
+  const db = new Database(file);
+  applySqlitePragmas(db);
+  for (const s of createTableStatements('sqlite')) db.exec(s);
+  const stmt = db.prepare(`INSERT INTO ${EVENTS_TABLE} (${COLS}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT(event_id) DO NOTHING`);
+  const tx = db.transaction((chunk: ColumnValue[][]) => {
+    for (const r of chunk) stmt.run(...r);
+  });
+  const m = measure(() => {
+    for (let i = 0; i < rows.length; i += 1000) tx(rows.slice(i, i + 1000));
+  });
+  db.close();
+  return m;
+}
+
+function coreAlone(file: string, prepared: PreparedRow[]): { rate: number; cpu: number } {
+  const core = openSqliteCore(Database, sqliteCoreInit({ dialect: 'sqlite', filename: file }));
+  core.migrate(createTableStatements('sqlite'));
+  const batches: CoreBatch[] = [];
+  for (let i = 0; i < prepared.length; i += 1000) {
+    const events = dedupeBatch(prepared.slice(i, i + 1000)).rounds.flat() as EventRow[];
+    batches.push(v8.deserialize(v8.serialize({ events: packEventRows(events), sources: events.map((e) => e.source), rejects: [] })) as CoreBatch);
+  }
+  const m = measure(() => {
+    for (const b of batches) core.write(b);
+  });
+  core.close();
+  return m;
+}
+
+try {
+  const { lines, rows } = benchEvents(n);
+  // As the sink prepares them: 500-line writes, validated, projected and packed into row chunks.
+  const prepared: PreparedRow[] = [];
+  for (let i = 0; i < n; i += 500) prepared.push(...prepareRows(lines.slice(i, i + 500).map((line) => toSpoolEntry({ line }, 'direct')), 'direct'));
+  const fmt = (m: { rate: number; cpu: number }) => `${String(m.rate).padStart(7)} rows/s ${m.cpu.toFixed(2)} µs CPU/row`;
+  for (let r = 0; r < rounds; r++) {
+    const c = ceiling(join(dir, 'ceiling.db'), rows);
+    clear();
+    const k = coreAlone(join(dir, 'core.db'), prepared);
+    clear();
+    console.log(`round ${r + 1}: ceiling ${fmt(c)} | writer core alone ${fmt(k)} | core/ceiling ${(k.rate / c.rate).toFixed(2)}x`);
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
