@@ -141,6 +141,13 @@ describe('Kubernetes manifests', () => {
     expect(container.volumeMounts.find((m: Obj) => m.name === 'spool').mountPath).toBe('/var/lib/audit-trail');
   });
 
+  it('requests the memory the image stays under at full load (150 MB) and limits above it', () => {
+    const mib = (q: string) => Number(/^(\d+)Mi$/.exec(q)?.[1] ?? Number.NaN) * 1024 * 1024;
+    const { requests, limits } = container.resources;
+    expect(mib(requests.memory)).toBeGreaterThanOrEqual(150e6);
+    expect(mib(limits.memory)).toBeGreaterThan(mib(requests.memory));
+  });
+
   it('exposes forward (TCP and UDP heartbeat), syslog and health through the Service', () => {
     const ports = service.spec.ports.map((p: Obj) => `${p.port}/${p.protocol}`);
     expect(ports).toEqual(
