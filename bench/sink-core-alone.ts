@@ -12,13 +12,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import v8 from 'node:v8';
 import Database from 'better-sqlite3';
-import { createTableStatements, EVENTS_TABLE, INSERT_COLUMNS, type ColumnValue } from '@audit-trail/schema';
+import { createTableStatements, type ColumnValue } from '@audit-trail/schema';
 import { sqliteCoreInit } from '../packages/ingest-sink/src/adapters/sqlite/sqlite-adapter.js';
-import { applySqlitePragmas, openSqliteCore, type CoreBatch } from '../packages/ingest-sink/src/adapters/sqlite/sqlite-core.js';
+import { openSqliteCore, type CoreBatch } from '../packages/ingest-sink/src/adapters/sqlite/sqlite-core.js';
 import { packEventRows } from '../packages/ingest-sink/src/rows/row-chunk.js';
 import { dedupeBatch } from '../packages/ingest-sink/src/sink/dedupe-batch.js';
 import { prepareRows, toSpoolEntry, type EventRow, type PreparedRow } from '../packages/ingest-sink/src/sink/prepare.js';
 import { benchEvents, rate } from './sink/events.js';
+import { ceilingTransaction, freshDb } from './sink/sqlite.js';
 
 const n = Number(process.argv[2] ?? 100_000);
 const rounds = Number(process.argv[3] ?? 3);
@@ -27,7 +28,6 @@ const dir = mkdtempSync(join(tmpdir(), 'at-bench-core-'));
 const clear = () => {
   for (const f of readdirSync(dir)) rmSync(join(dir, f), { force: true });
 };
-const COLS = INSERT_COLUMNS.map((c) => c.name).join(', ');
 
 /** Rows/s and CPU µs per row of `fn` inserting `n` rows. */
 function measure(fn: () => void): { rate: number; cpu: number } {
@@ -39,14 +39,9 @@ function measure(fn: () => void): { rate: number; cpu: number } {
   return { rate: rate(n, ms), cpu: (c.user + c.system) / n };
 }
 
-function ceiling(file: string, rows: ColumnValue[][]): { rate: number; cpu: number } {
-  const db = new Database(file);
-  applySqlitePragmas(db);
-  for (const s of createTableStatements('sqlite')) db.exec(s);
-  const stmt = db.prepare(`INSERT INTO ${EVENTS_TABLE} (${COLS}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT(event_id) DO NOTHING`);
-  const tx = db.transaction((chunk: ColumnValue[][]) => {
-    for (const r of chunk) stmt.run(...r);
-  });
+function ceiling(rows: ColumnValue[][]): { rate: number; cpu: number } {
+  const db = freshDb(dir, 'ceiling');
+  const tx = ceilingTransaction(db);
   const m = measure(() => {
     for (let i = 0; i < rows.length; i += 1000) tx(rows.slice(i, i + 1000));
   });
@@ -76,7 +71,7 @@ try {
   for (let i = 0; i < n; i += 500) prepared.push(...prepareRows(lines.slice(i, i + 500).map((line) => toSpoolEntry({ line }, 'direct')), 'direct'));
   const fmt = (m: { rate: number; cpu: number }) => `${String(m.rate).padStart(7)} rows/s ${m.cpu.toFixed(2)} µs CPU/row`;
   for (let r = 0; r < rounds; r++) {
-    const c = ceiling(join(dir, 'ceiling.db'), rows);
+    const c = ceiling(rows);
     clear();
     const k = coreAlone(join(dir, 'core.db'), prepared);
     clear();

@@ -3,12 +3,14 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createTableStatements, EVENTS_TABLE, INSERT_COLUMNS, type ColumnValue } from '@audit-trail/schema';
 import { applySqlitePragmas } from '../../packages/ingest-sink/src/adapters/sqlite/sqlite-core.js';
+import { SQLITE_INSERT_EVENT } from '../../packages/ingest-sink/src/adapters/sqlite/sqlite-sql.js';
 import { measureSink, rate, time } from './events.js';
 
 const COLS = INSERT_COLUMNS.map((c) => c.name).join(', ');
 const lit = (v: ColumnValue) => (v === null ? 'NULL' : typeof v === 'number' ? String(v) : `'${String(v).replaceAll("'", "''")}'`);
 
-function freshDb(dir: string, name: string): Database.Database {
+/** A new database `name`.db in `dir` with the sink's pragmas and tables. */
+export function freshDb(dir: string, name: string): Database.Database {
   const file = join(dir, `${name}.db`);
   rmSync(file, { force: true });
   const db = new Database(file);
@@ -18,19 +20,26 @@ function freshDb(dir: string, name: string): Database.Database {
   return db;
 }
 
+/**
+ * The ceiling: the driver's best path, the sink's own prepared INSERT in one
+ * transaction per call (1000 rows in the benches), values bound as arguments
+ * (as the sink does; an array costs better-sqlite3 one v8::Object::Get per
+ * cell: sqlite-core.js).
+ */
+export function ceilingTransaction(db: Database.Database): (rows: ColumnValue[][]) => void {
+  const stmt = db.prepare(SQLITE_INSERT_EVENT);
+  return db.transaction((chunk: ColumnValue[][]) => {
+    for (const r of chunk) stmt.run(...r);
+  });
+}
+
 /** Rows/s into SQLite for each write path, same events, one run. */
 export async function benchSqlite(dir: string, lines: string[], rows: ColumnValue[][], rowAtATime: number): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
 
-  // Ceiling: the driver's best path, prepared INSERT in one transaction per
-  // 1000 rows, values bound as arguments (as the sink does; an array costs
-  // better-sqlite3 one v8::Object::Get per cell: sqlite-core.js).
   {
     const db = freshDb(dir, 'ceiling');
-    const stmt = db.prepare(`INSERT INTO ${EVENTS_TABLE} (${COLS}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT(event_id) DO NOTHING`);
-    const tx = db.transaction((chunk: ColumnValue[][]) => {
-      for (const r of chunk) stmt.run(...r);
-    });
+    const tx = ceilingTransaction(db);
     const ms = await time(() => {
       for (let i = 0; i < rows.length; i += 1000) tx(rows.slice(i, i + 1000));
     });
