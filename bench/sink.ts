@@ -32,6 +32,11 @@ async function report(title: string, bench: () => Promise<Record<string, number>
     const range = `(${Math.min(...xs)}-${Math.max(...xs)})`;
     console.log(`  ${name.padEnd(55)} ${String(r).padStart(8)} ${range.padEnd(17)} sink/this = ${(sink / r).toFixed(2)}x`);
   }
+  // Issue 5's targets for the sink's batched path, from the same medians.
+  const ratio = (prefix: string) => sink / Object.entries(med).find(([k]) => k.startsWith(prefix))![1];
+  const verdict = (x: number, ok: boolean, target: string) => `${x.toFixed(2)}x (${target}) ${ok ? 'met' : 'NOT met'}`;
+  const [c, l, o] = [ratio('ceiling'), ratio('1000-row literal'), ratio('one INSERT')];
+  console.log(`  targets: vs ceiling ${verdict(c, c >= 0.8, '>= 0.8x')}; vs literal ${verdict(l, l > 1, '> 1x')}; vs row-at-a-time ${verdict(o, o >= 20, '>= 20x')}`);
 }
 
 try {
