@@ -25,7 +25,8 @@ async function report(title: string, bench: () => Promise<Record<string, number>
   const runs: Record<string, number>[] = [];
   for (let r = 0; r < rounds; r++) runs.push(await bench());
   const med = Object.fromEntries(Object.keys(runs[0]!).map((k) => [k, median(runs.map((x) => x[k]!))]));
-  const sink = Object.entries(med).find(([k]) => k.startsWith('sink'))![1];
+  const medianOf = (prefix: string) => Object.entries(med).find(([k]) => k.startsWith(prefix))![1];
+  const sink = medianOf('sink');
   console.log(`\n${title} (${n} events, ${rounds} rounds; rows/s median (min-max); ratio = sink / path, from medians)`);
   for (const [name, r] of Object.entries(med)) {
     const xs = runs.map((x) => x[name]!);
@@ -33,7 +34,7 @@ async function report(title: string, bench: () => Promise<Record<string, number>
     console.log(`  ${name.padEnd(55)} ${String(r).padStart(8)} ${range.padEnd(17)} sink/this = ${(sink / r).toFixed(2)}x`);
   }
   // Issue 5's targets for the sink's batched path, from the same medians.
-  const ratio = (prefix: string) => sink / Object.entries(med).find(([k]) => k.startsWith(prefix))![1];
+  const ratio = (prefix: string) => sink / medianOf(prefix);
   const verdict = (x: number, ok: boolean, target: string) => `${x.toFixed(2)}x (${target}) ${ok ? 'met' : 'NOT met'}`;
   const [c, l, o] = [ratio('ceiling'), ratio('1000-row literal'), ratio('one INSERT')];
   console.log(`  targets: vs ceiling ${verdict(c, c >= 0.8, '>= 0.8x')}; vs literal ${verdict(l, l > 1, '> 1x')}; vs row-at-a-time ${verdict(o, o >= 20, '>= 20x')}`);
