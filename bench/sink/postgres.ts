@@ -4,12 +4,11 @@ import { Readable } from 'node:stream';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { createTableStatements, EVENTS_TABLE, INSERT_COLUMNS, type ColumnValue } from '@audit-trail/schema';
+import { copyPieces } from '../../packages/ingest-sink/src/adapters/postgres/postgres-adapter.js';
 import { measureSink, rate, time } from './events.js';
 
 const COLS = INSERT_COLUMNS.map((c) => c.name).join(', ');
 const lit = (v: ColumnValue) => (v === null ? 'NULL' : typeof v === 'number' ? String(v) : `'${String(v).replaceAll("'", "''")}'`);
-/** COPY text format: tab-separated, \N for NULL, backslash escapes. */
-const copyField = (v: ColumnValue) => (v === null ? '\\N' : String(v).replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r'));
 
 async function freshDb(admin: pg.Client, name: string): Promise<{ url: string; client: pg.Client }> {
   await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
@@ -37,9 +36,11 @@ export async function benchPostgres(dir: string, lines: string[], rows: ColumnVa
       const ms = await time(async () => {
         await client.query('BEGIN');
         const stream = client.query(copyFrom(`COPY ${EVENTS_TABLE} (${COLS}) FROM STDIN`));
-        await pipeline(Readable.from((function* () {
-          for (const r of rows) yield `${r.map(copyField).join('\t')}\n`;
-        })()), stream);
+        // The sink's own COPY text (copyPieces: its escaping, pieces of whole
+        // lines under 60 000 characters). One piece per row ran ~30% slower
+        // (58.9-69.2k against 81.9-83.7k rows/s, 3 alternating rounds), so
+        // it was not the driver's best path.
+        await pipeline(Readable.from(copyPieces(rows)), stream);
         await client.query('COMMIT');
       });
       out['ceiling: COPY, one transaction'] = rate(rows.length, ms);

@@ -13,7 +13,7 @@ describe('COPY text in pieces (PostgreSQL)', () => {
   it('sends exactly the COPY text of the round, in pieces of whole lines under the large-object threshold', () => {
     // Hostile text that COPY must escape: tabs, newlines, backslashes, carriage returns.
     const rows = rowsOf(Array.from({ length: 400 }, (_, i) => makeEvent({ user_id: `u-${i}`, user_agent: `tab\there\nnew\\line\r${'x'.repeat(i)}` })));
-    const pieces = [...copyPieces(rows)];
+    const pieces = [...copyPieces(rows.map((r) => r.values))];
     expect(pieces.length).toBeGreaterThan(1);
     expect(pieces.join('')).toBe(whole(rows));
     for (const p of pieces) {
@@ -27,7 +27,7 @@ describe('COPY text in pieces (PostgreSQL)', () => {
   it('gives a line longer than the limit a piece of its own', () => {
     const big = makeEvent({ error: { code: 'SIGNATURE_INVALID', message: 'm'.repeat(MAX_TEXT_CHARS) } });
     const rows = rowsOf([makeEvent(), big, makeEvent()]);
-    const pieces = [...copyPieces(rows)];
+    const pieces = [...copyPieces(rows.map((r) => r.values))];
     expect(pieces).toHaveLength(3);
     expect(pieces[1]!.length).toBeGreaterThan(MAX_TEXT_CHARS);
     expect(pieces.join('')).toBe(whole(rows));
