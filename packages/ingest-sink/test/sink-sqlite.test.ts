@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { createTableStatements } from '@audit-trail/schema';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSink, type Sink } from '../src/index.js';
 import { freeSlabs } from '../src/rows/text-slabs.js';
@@ -117,6 +118,29 @@ describe.each([true, false])('SQLite sink (worker thread: %s)', (worker) => {
     expect(rejects[0]!.received_at).toBeTruthy();
     expect(rejects[0]!.received_at).toMatch(/^\d{4}-\d\d-\d\dT/);
     expect(sink.stats()).toMatchObject({ committed: 3, rejected: 2 });
+  });
+
+  it('isolates a row SQLite refuses although it passed validation (a CHECK an operator added): it becomes a reject, its batch-mates commit', async () => {
+    // The sink's own DDL plus a CHECK on user_agent; migrate() keeps an existing table.
+    const setup = new Database(join(dir, 'audit.db'));
+    const ddl = createTableStatements('sqlite').map((sql) => sql.replace(/\buser_agent_raw TEXT\b/, "user_agent_raw TEXT CHECK (user_agent_raw NOT LIKE '%refuse-me%')"));
+    expect(ddl.join('\n')).toContain('CHECK (user_agent_raw');
+    for (const sql of ddl) setup.exec(sql);
+    setup.close();
+    const sink = open(worker, { retry: { initialDelayMs: 5, maxDelayMs: 20 } });
+    const good = makeEvents(4);
+    const refused = makeEvent({ user_agent: 'refuse-me/1.0' });
+    expect(await sink.write([good[0]!, good[1]!, refused, good[2]!, good[3]!])).toEqual({ accepted: 5, rejected: 0 });
+    await sink.flush();
+    const d = db();
+    expect(d.prepare('SELECT count(*) AS n FROM security_audit_events').get()).toEqual({ n: 4 });
+    const rejects = d.prepare('SELECT reason, raw_payload FROM security_audit_rejects').all() as Record<string, string>[];
+    d.close();
+    expect(rejects).toHaveLength(1);
+    // The driver's code travelled with the error (as dbCode), so the row was isolated instead of retried forever.
+    expect(rejects[0]!.reason).toMatch(/^DB_REFUSED: sqlite: CHECK constraint failed/);
+    expect(JSON.parse(rejects[0]!.raw_payload!).event_id).toBe(refused.event_id);
+    expect(sink.stats()).toMatchObject({ committed: 4, rejected: 1 });
   });
 
   it('sends a different event_id on a taken (chain_id, seq) to rejects, in the same batch and across batches', async () => {

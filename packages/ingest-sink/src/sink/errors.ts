@@ -51,3 +51,15 @@ export class SinkClosedError extends SinkError {
 export class ForwardError extends SinkError {
   override name = 'ForwardError';
 }
+
+/**
+ * A failure the database reported, as the sink raises it: `SINK_DB`, the
+ * message prefixed with the dialect, and the driver's code (SQLSTATE,
+ * `SQLITE_*`, a tedious code) as `dbCode`, which is what tells a data error
+ * (the row is isolated into the rejects table) from an outage (retried):
+ * error-kind.ts. Every adapter raises its driver's errors through this, in
+ * the writer thread's client as in-process.
+ */
+export function dbError(dialect: 'sqlite' | 'postgres' | 'mssql', err: { message: string; code?: unknown }, cause?: unknown): SinkError & { dbCode: unknown } {
+  return Object.assign(new SinkError('SINK_DB', `${dialect}: ${err.message}`, cause === undefined ? undefined : { cause }), { dbCode: err.code });
+}

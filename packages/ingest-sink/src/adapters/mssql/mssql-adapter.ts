@@ -1,6 +1,6 @@
 import { createTableStatements, REJECT_COLUMNS } from '@audit-trail/schema';
 import type { MssqlConnection } from '../../sink/connection.js';
-import { SinkError } from '../../sink/errors.js';
+import { dbError } from '../../sink/errors.js';
 import type { EventRow, RejectRow } from '../../sink/prepare.js';
 import { conflictReject, type BatchOutcome, type SinkAdapter, type WriteBatch } from '../adapter.js';
 import { loadDriver } from '../load-driver.js';
@@ -150,8 +150,7 @@ export async function createMssqlAdapter(conn: MssqlConnection, deps: MssqlAdapt
           // A concurrent writer inserted the same key between NOT EXISTS and
           // INSERT: run the batch again, it will see the row as stored.
           if (isDuplicateKeyError(err) && attempt < 3) continue;
-          const e = err as Error & { number?: number; code?: string };
-          throw Object.assign(new SinkError('SINK_DB', `mssql: ${e.message}`, { cause: err }), { dbCode: e.code });
+          throw dbError('mssql', err as Error & { code?: string }, err);
         }
       }
     },

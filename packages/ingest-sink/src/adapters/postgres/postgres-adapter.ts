@@ -1,6 +1,6 @@
 import { createTableStatements, INSERT_COLUMNS } from '@audit-trail/schema';
 import type { PostgresConnection } from '../../sink/connection.js';
-import { DriverMissingError, SinkError } from '../../sink/errors.js';
+import { dbError, DriverMissingError, SinkError } from '../../sink/errors.js';
 import type { EventRow, RejectRow } from '../../sink/prepare.js';
 import { conflictReject, type BatchOutcome, type SinkAdapter } from '../adapter.js';
 import { loadDriver } from '../load-driver.js';
@@ -222,7 +222,7 @@ export async function createPostgresAdapter(conn: PostgresConnection): Promise<S
         }
         return { inserted, duplicates, conflicts };
       }).catch((err: Error & { code?: string }) => {
-        throw err instanceof SinkError ? err : Object.assign(new SinkError('SINK_DB', `postgres: ${err.message}`, { cause: err }), { dbCode: err.code });
+        throw err instanceof SinkError ? err : dbError('postgres', err, err);
       });
     },
     close: () => pool.end(),

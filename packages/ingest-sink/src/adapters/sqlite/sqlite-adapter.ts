@@ -1,6 +1,7 @@
 import { createTableStatements } from '@audit-trail/schema';
 import type { SqliteConnection } from '../../sink/connection.js';
 import type { BatchOutcome, SinkAdapter, WriteBatch } from '../adapter.js';
+import { dbError } from '../../sink/errors.js';
 import { loadDriver } from '../load-driver.js';
 import { packEventRows } from '../../rows/row-chunk.js';
 import { openSqliteCore, type CoreBatch, type CoreOutcome, type SqliteCore, type SqliteCoreInit } from './sqlite-core.js';
@@ -14,11 +15,24 @@ interface CoreLike {
   close(): Promise<void>;
 }
 
+/**
+ * The core on this thread. Its errors are better-sqlite3's own, raised as
+ * the worker's client raises them ({@link dbError}): without the driver's
+ * code as `dbCode`, a row SQLite refuses was retried forever instead of
+ * being isolated into the rejects table.
+ */
 function inProcess(core: SqliteCore): CoreLike {
+  const run = async <T>(fn: () => T): Promise<T> => {
+    try {
+      return fn();
+    } catch (err) {
+      throw dbError('sqlite', err as Error & { code?: string }, err);
+    }
+  };
   return {
-    migrate: async (s) => core.migrate(s),
-    write: async (b) => core.write(b),
-    close: async () => core.close(),
+    migrate: (s) => run(() => core.migrate(s)),
+    write: (b) => run(() => core.write(b)),
+    close: () => run(() => core.close()),
   };
 }
 

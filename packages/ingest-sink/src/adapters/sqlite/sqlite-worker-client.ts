@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { SinkError } from '../../sink/errors.js';
+import { dbError, SinkError } from '../../sink/errors.js';
 import { transferables } from '../../rows/packed-rows.js';
 import type { CoreBatch, CoreOutcome, SqliteCoreInit } from './sqlite-core.js';
 
@@ -59,7 +59,7 @@ export class SqliteWorkerClient {
       // The worker keeps the process alive only while a request is pending.
       if (this.pending.size === 0) worker.unref();
       if (m.ok) p.resolve(m.result);
-      else p.reject(Object.assign(new SinkError('SINK_DB', `sqlite: ${m.error.message}`), { dbCode: m.error.code }));
+      else p.reject(dbError('sqlite', m.error));
     });
     let failed = false;
     const fail = (err: Error) => {
