@@ -130,6 +130,24 @@ export class RowChunk {
   }
 
   /**
+   * Rows `from` (inclusive) to `to` (exclusive) as {@link PackedRows}: their
+   * text decoded in one piece, the kinds and lengths as views of the
+   * chunk's own arrays (not copies), so only for reading here and now.
+   */
+  view(from: number, to: number): PackedRows {
+    const text = this.text(this.textStart[from], this.textStart[to]);
+    return {
+      width: WIDTH,
+      count: to - from,
+      texts: [text],
+      textRows: [to - from],
+      kinds: this.kinds.subarray(from * WIDTH, to * WIDTH),
+      lens: this.lens.subarray(from * WIDTH, to * WIDTH),
+      nums: this.nums.slice(this.numStart[from], this.numStart[to]),
+    };
+  }
+
+  /**
    * Appends rows `from` (inclusive) to `to` (exclusive) to `into`: their
    * text decoded in one piece and two typed-array copies, not a cell-by-cell
    * repack.
@@ -192,19 +210,16 @@ export class ChunkedEventRow implements EventRow {
 }
 
 /**
- * Packs event rows for the database, in order. Runs of consecutive rows of
- * one chunk are copied as ranges ({@link RowChunk.copyRows}); any other
- * {@link EventRow} is packed from its values.
+ * Runs of `rows` that are consecutive rows of one chunk, in order, as
+ * [chunk, from, to]. Any other {@link EventRow} comes as a run of its own
+ * in a one-row chunk made for it (`own`), which the caller releases
+ * ({@link RowChunk.delivered}) once it has read it.
  */
-export function packEventRows(rows: readonly EventRow[]): PackedRows {
-  const cells = rows.length * WIDTH;
-  const into: PackedRowsBuilder = { texts: [], textRows: [], kinds: new Uint8Array(cells), lens: new Uint32Array(cells), nums: [], cells: 0 };
+function* chunkRuns(rows: readonly EventRow[]): Generator<[chunk: RowChunk, from: number, to: number, own: boolean]> {
   for (let i = 0; i < rows.length; ) {
     const row = rows[i]!;
     if (!(row instanceof ChunkedEventRow)) {
-      const own = new RowChunk([row.values]);
-      own.copyRows(0, 1, into);
-      own.delivered();
+      yield [new RowChunk([row.values]), 0, 1, true];
       i++;
       continue;
     }
@@ -213,9 +228,36 @@ export function packEventRows(rows: readonly EventRow[]): PackedRows {
       const next = rows[j];
       if (!(next instanceof ChunkedEventRow) || next.chunk !== row.chunk || next.index !== row.index + (j - i)) break;
     }
-    row.chunk.copyRows(row.index, row.index + (j - i), into);
+    yield [row.chunk, row.index, row.index + (j - i), false];
     i = j;
+  }
+}
+
+/**
+ * Packs event rows for the database, in order. Runs of consecutive rows of
+ * one chunk are copied as ranges ({@link RowChunk.copyRows}); any other
+ * {@link EventRow} is packed from its values.
+ */
+export function packEventRows(rows: readonly EventRow[]): PackedRows {
+  const cells = rows.length * WIDTH;
+  const into: PackedRowsBuilder = { texts: [], textRows: [], kinds: new Uint8Array(cells), lens: new Uint32Array(cells), nums: [], cells: 0 };
+  for (const [chunk, from, to, own] of chunkRuns(rows)) {
+    chunk.copyRows(from, to, into);
+    if (own) chunk.delivered();
   }
   // One text per run of rows, never joined (packed-rows.js says why).
   return { width: WIDTH, count: rows.length, texts: into.texts, textRows: into.textRows, kinds: into.kinds, lens: into.lens, nums: into.nums };
+}
+
+/**
+ * Event rows as {@link PackedRows}, one per run of consecutive rows of a
+ * chunk, made as they are pulled ({@link RowChunk.view}: no copy of the
+ * chunk's arrays). For reading on this thread, in order, while the rows are
+ * undelivered; postMessage takes {@link packEventRows} instead.
+ */
+export function* eventRowViews(rows: readonly EventRow[]): Generator<PackedRows> {
+  for (const [chunk, from, to, own] of chunkRuns(rows)) {
+    yield chunk.view(from, to);
+    if (own) chunk.delivered();
+  }
 }

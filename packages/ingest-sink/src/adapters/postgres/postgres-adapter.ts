@@ -4,11 +4,11 @@ import { dbError, DriverMissingError, SinkError } from '../../sink/errors.js';
 import type { EventRow, RejectRow } from '../../sink/prepare.js';
 import { conflictReject, type BatchOutcome, type SinkAdapter } from '../adapter.js';
 import { loadDriver } from '../load-driver.js';
-import { MAX_TEXT_CHARS } from '../../rows/packed-rows.js';
+import { eventRowViews } from '../../rows/row-chunk.js';
+import { copyPieces } from './copy-text.js';
 import { pipeline } from 'node:stream/promises';
 import { Readable, type Writable } from 'node:stream';
 import {
-  copyText,
   PG_CLEAR_STAGE,
   PG_COPY_EVENTS,
   PG_COPY_STAGE,
@@ -47,48 +47,9 @@ function columns(events: readonly EventRow[]): unknown[][] {
 /** `pg-copy-streams`'s `from(sql)`: a Writable that a pg client runs as COPY FROM STDIN. */
 type CopyFrom = (sql: string) => Writable;
 
-/**
- * A round in COPY text format (PostgreSQL docs, COPY, "Text Format"), as
- * pieces of whole lines, each kept under {@link MAX_TEXT_CHARS} (a longer
- * line is a piece of its own), so that no piece is allocated in V8's
- * large-object space (rows/packed-rows.js says what that costs); one string
- * for a 5 000-row round was ~5 MB, twice (the final newline copied it), on
- * the thread that acks. Generated as the COPY stream pulls them (with a
- * one-piece read-ahead), not all up front: a round's pieces alive for the
- * whole COPY were copied by every scavenge meanwhile. Lazily, the sink's
- * main-thread scavenges fell from 117-149 to 87-103 ms per 100 000 events
- * and its rows/s rose 5.3% (geometric mean of 6 alternating runs,
- * `bench/sink.ts`'s PostgreSQL sink round on its own). Takes each row's
- * values; bench/sink.ts's COPY ceiling sends pre-built rows through it too.
- */
-export function* copyPieces(rows: Iterable<readonly unknown[]>): Generator<string> {
-  let lines: string[] = [];
-  let chars = 0;
-  for (const values of rows) {
-    const line = values.map(copyText).join('\t');
-    if (chars + line.length + 1 > MAX_TEXT_CHARS && lines.length > 0) {
-      lines.push('');
-      yield lines.join('\n');
-      lines = [];
-      chars = 0;
-    }
-    lines.push(line);
-    chars += line.length + 1;
-  }
-  if (lines.length > 0) {
-    lines.push('');
-    yield lines.join('\n');
-  }
-}
-
-/** Each event's values, decoded from its chunk as the COPY text needs them. */
-function* valuesOf(events: readonly EventRow[]): Generator<readonly unknown[]> {
-  for (const e of events) yield e.values;
-}
-
 /** {@link copyPieces} as a stream that makes each piece when the COPY asks for it. */
 function copyStream(events: readonly EventRow[]): Readable {
-  return Readable.from(copyPieces(valuesOf(events)), { highWaterMark: 1 });
+  return Readable.from(copyPieces(eventRowViews(events)), { highWaterMark: 1 });
 }
 
 /**

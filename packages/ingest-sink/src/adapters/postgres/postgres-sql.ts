@@ -61,11 +61,3 @@ export const PG_UNIQUE_VIOLATION = '23505';
 
 /** Empties the staging table between rounds of one transaction. */
 export const PG_CLEAR_STAGE = 'DELETE FROM audit_stage';
-
-/** One value in COPY text format: `\N` for NULL, backslash escapes for backslash, tab, LF and CR. */
-export function copyText(v: unknown): string {
-  if (v === null || v === undefined) return '\\N';
-  if (typeof v === 'boolean') return v ? 't' : 'f';
-  const s = String(v);
-  return /[\\\t\n\r]/.test(s) ? s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r') : s;
-}
