@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makeEvent } from '../../../test/helpers/events.js';
-import { MAX_TEXT_CHARS } from '../../rows/packed-rows.js';
+import { MAX_TEXT_CHARS, packRows } from '../../rows/packed-rows.js';
 import { prepareRows, type EventRow } from '../../sink/prepare.js';
 import { eventRowViews } from '../../rows/row-chunk.js';
 import { copyPieces } from './copy-text.js';
@@ -44,6 +44,21 @@ describe('COPY text in pieces (PostgreSQL)', () => {
     const plain: EventRow = { kind: 'event', values: rows[60]!.values, eventId: rows[60]!.eventId, chainId: null, seq: null, source: 'test', raw: rows[60]!.raw };
     const picked = [...rows.slice(5, 60), plain, ...rows.slice(61)];
     expect([...copyPieces(eventRowViews(picked))].join('')).toBe(whole(picked));
+  });
+
+  it.each([
+    ['a backslash', '\\', '\\\\'],
+    ['a tab', '\t', '\\t'],
+    ['a line feed', '\n', '\\n'],
+    ['a carriage return', '\r', '\\r'],
+  ])('escapes a row whose only character to escape is %s', (_name, ch, escaped) => {
+    // Rows of their own, not events: an event's JSON would hold a backslash escape of the character too.
+    const rows = [
+      ['plain', 1, null],
+      [`a${ch}b`, 2, 'x'],
+      ['plain', 3, 'y'],
+    ];
+    expect([...copyPieces([packRows(rows, 3)])].join('')).toBe(`plain\t1\t\\N\na${escaped}b\t2\tx\nplain\t3\ty\n`);
   });
 
   it('sends nothing for an empty round', () => {

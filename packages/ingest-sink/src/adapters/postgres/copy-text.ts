@@ -4,8 +4,19 @@ import { MAX_TEXT_CHARS, type PackedRows } from '../../rows/packed-rows.js';
 const NUMBER = 1;
 const STRING = 2;
 
-/** Characters COPY's text format escapes (PostgreSQL docs, COPY, "Text Format"). */
-const ESCAPED = /[\\\t\n\r]/;
+/**
+ * True when `s` holds a character COPY's text format escapes (PostgreSQL
+ * docs, COPY, "Text Format"): backslash, tab, LF or CR. Four indexOf calls,
+ * not one character-class regex: V8 searches a one-byte string for one
+ * character with memchr. Over 1 200-character rows, 3.2-3.5 against 35 µs
+ * per 60 000 characters (5.6 against 34-35 µs for text outside Latin-1):
+ * bench/copy-escape-test.mjs. In the sink, process CPU per row fell from
+ * 12.5 to 11.6 µs (medians of 10 alternating PostgreSQL rounds, lower in 9);
+ * rows/s stayed within noise (77.6k against 77.2k).
+ */
+function needsEscape(s: string): boolean {
+  return s.indexOf('\\') >= 0 || s.indexOf('\t') >= 0 || s.indexOf('\n') >= 0 || s.indexOf('\r') >= 0;
+}
 
 /** `s` with backslash, tab, LF and CR escaped for COPY text. */
 function escapeCopy(s: string): string {
@@ -50,7 +61,7 @@ export function* copyPieces(runs: Iterable<PackedRows>): Generator<string> {
       for (const last = Math.min(count, i + textRows[t]!); i < last; i++) {
         let end = pos;
         for (let j = 0; j < width; j++) if (kinds[k + j] === STRING) end += lens[k + j]!;
-        const escape = ESCAPED.test(text.slice(pos, end));
+        const escape = needsEscape(text.slice(pos, end));
         for (let j = 0; j < width; j++, k++) {
           const kind = kinds[k];
           if (kind === STRING) {
