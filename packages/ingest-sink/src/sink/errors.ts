@@ -1,3 +1,5 @@
+import type { Dialect } from '@audit-trail/schema';
+
 /** Codes of every error the sink raises; stable, for programs that branch on them. */
 export type SinkErrorCode =
   | 'SINK_DRIVER_MISSING'
@@ -60,6 +62,6 @@ export class ForwardError extends SinkError {
  * error-kind.ts. Every adapter raises its driver's errors through this, in
  * the writer thread's client as in-process.
  */
-export function dbError(dialect: 'sqlite' | 'postgres' | 'mssql', err: { message: string; code?: unknown }, cause?: unknown): SinkError & { dbCode: unknown } {
+export function dbError(dialect: Dialect, err: { message: string; code?: unknown }, cause?: unknown): SinkError & { dbCode: unknown } {
   return Object.assign(new SinkError('SINK_DB', `${dialect}: ${err.message}`, cause === undefined ? undefined : { cause }), { dbCode: err.code });
 }
