@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAuditEvent } from '@audit-trail/schema';
-import { benchEvents, rate, time } from './sink/events.js';
+import { benchEvents, rate, time, type PathResult } from './sink/events.js';
 import { benchPostgres } from './sink/postgres.js';
 import { benchSqlite } from './sink/sqlite.js';
 
@@ -20,18 +20,27 @@ const dir = mkdtempSync(join(tmpdir(), 'at-bench-'));
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-/** Runs `bench` `rounds` times and prints each path's median (range) and the sink's ratio to it. */
-async function report(title: string, bench: () => Promise<Record<string, number>>): Promise<void> {
-  const runs: Record<string, number>[] = [];
+/**
+ * Runs `bench` `rounds` times and prints each path's median rows/s (range),
+ * the sink's ratio to it, and the median CPU per row it cost: this
+ * process's, and the database server's where it was sampled.
+ */
+async function report(title: string, bench: () => Promise<Record<string, PathResult>>): Promise<void> {
+  const runs: Record<string, PathResult>[] = [];
   for (let r = 0; r < rounds; r++) runs.push(await bench());
-  const med = Object.fromEntries(Object.keys(runs[0]!).map((k) => [k, median(runs.map((x) => x[k]!))]));
+  const names = Object.keys(runs[0]!);
+  const med = Object.fromEntries(names.map((k) => [k, median(runs.map((x) => x[k]!.rate))]));
   const medianOf = (prefix: string) => Object.entries(med).find(([k]) => k.startsWith(prefix))![1];
   const sink = medianOf('sink');
-  console.log(`\n${title} (${n} events, ${rounds} rounds; rows/s median (min-max); ratio = sink / path, from medians)`);
-  for (const [name, r] of Object.entries(med)) {
-    const xs = runs.map((x) => x[name]!);
+  const serverSampled = runs.every((x) => names.every((k) => x[k]!.server !== undefined));
+  console.log(`\n${title} (${n} events, ${rounds} rounds; rows/s median (min-max); ratio = sink / path, from medians; CPU µs per row, medians: this process${serverSampled ? ' + the database server' : ''})`);
+  for (const name of names) {
+    const r = med[name]!;
+    const xs = runs.map((x) => x[name]!.rate);
     const range = `(${Math.min(...xs)}-${Math.max(...xs)})`;
-    console.log(`  ${name.padEnd(55)} ${String(r).padStart(8)} ${range.padEnd(17)} sink/this = ${(sink / r).toFixed(2)}x`);
+    const cpu = median(runs.map((x) => x[name]!.cpu)).toFixed(1);
+    const server = serverSampled ? ` + ${median(runs.map((x) => x[name]!.server!)).toFixed(1)}` : '';
+    console.log(`  ${name.padEnd(55)} ${String(r).padStart(8)} ${range.padEnd(17)} sink/this = ${(sink / r).toFixed(2)}x   CPU ${cpu}${server} µs/row`);
   }
   // Issue 5's targets for the sink's batched path, from the same medians.
   const ratio = (prefix: string) => sink / medianOf(prefix);

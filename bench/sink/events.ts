@@ -35,6 +35,33 @@ export async function time(fn: () => Promise<void> | void): Promise<number> {
   return performance.now() - t;
 }
 
+/**
+ * One path's run: rows/s, and the CPU it cost per row: this process's (all
+ * its threads and the kernel's work for them, `process.cpuUsage()`) and,
+ * when a sampler is given, the database server's (PostgreSQL's processes on
+ * this machine). On a 2-core machine the sum says whether a path is bound by
+ * CPU rather than by waiting.
+ */
+export interface PathResult {
+  rate: number;
+  /** This process's CPU, µs per row. */
+  cpu: number;
+  /** The database server's CPU, µs per row, when it was sampled. */
+  server?: number;
+}
+
+/** Runs `fn` (which inserts `rows` rows) once and measures it as a {@link PathResult}; `serverMs` samples the server's CPU time in ms. */
+export async function measurePath(rows: number, fn: () => Promise<void> | void, serverMs?: () => number | undefined): Promise<PathResult> {
+  const s0 = serverMs?.();
+  const c0 = process.cpuUsage();
+  const ms = await time(fn);
+  const c = process.cpuUsage(c0);
+  const s1 = serverMs?.();
+  const out: PathResult = { rate: rate(rows, ms), cpu: (c.user + c.system) / rows };
+  if (s0 !== undefined && s1 !== undefined) out.server = ((s1 - s0) * 1000) / rows;
+  return out;
+}
+
 /** Feeds lines to a sink the way receivers do: chunks of `chunk`, `inFlight` writes at once. */
 export async function feed(write: (items: string[]) => Promise<unknown>, lines: string[], chunk = 500, inFlight = 16): Promise<void> {
   let next = 0;
@@ -49,24 +76,33 @@ export async function feed(write: (items: string[]) => Promise<unknown>, lines: 
 }
 
 /**
- * Rows/s of the sink's batched path (validation, spool fsync, commit) for
- * `lines`, fed like a receiver; fails loudly if any line was not committed.
+ * The sink's batched path (validation, spool fsync, commit) for `lines`, fed
+ * like a receiver, as a {@link PathResult} (the sink is closed after the
+ * clock stops, so a server sampler still sees its connections); fails loudly
+ * if any line was not committed.
  */
-export async function measureSink(options: SinkOptions, lines: string[]): Promise<number> {
+export async function measureSink(options: SinkOptions, lines: string[], serverMs?: () => number | undefined): Promise<PathResult> {
   const sink = createSink(options);
   await sink.ready;
   // The main thread's garbage collections during the run (scavenges are what
-  // rows held until commit cost: src/rows/row-chunk.ts), printed per round.
+  // rows held until commit cost: src/rows/row-chunk.ts) and how busy its
+  // event loop was, printed per round.
   const gc = watchGc();
-  const ms = await time(async () => {
-    await feed((items) => sink.write(items), lines);
-    await sink.flush();
-  });
+  const elu0 = performance.eventLoopUtilization();
+  const result = await measurePath(
+    lines.length,
+    async () => {
+      await feed((items) => sink.write(items), lines);
+      await sink.flush();
+    },
+    serverMs,
+  );
+  const elu = performance.eventLoopUtilization(elu0);
   // GC entries are delivered asynchronously: let the last ones arrive.
   await new Promise((resolve) => setTimeout(resolve, 20));
   gc.stop();
   if (sink.stats().committed !== lines.length) throw new Error(`sink committed ${sink.stats().committed}`);
   await sink.close();
-  console.log(`  sink round: ${rate(lines.length, ms)} rows/s; main-thread GC: ${formatGc(gc.totals)}`);
-  return rate(lines.length, ms);
+  console.log(`  sink round: ${result.rate} rows/s; main thread: event loop ${Math.round(elu.utilization * 100)}% busy, GC ${formatGc(gc.totals)}`);
+  return result;
 }

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { createTableStatements, EVENTS_TABLE, INSERT_COLUMNS, type ColumnValue } from '@audit-trail/schema';
 import { applySqlitePragmas } from '../../packages/ingest-sink/src/adapters/sqlite/sqlite-core.js';
 import { SQLITE_INSERT_EVENT } from '../../packages/ingest-sink/src/adapters/sqlite/sqlite-sql.js';
-import { measureSink, rate, time } from './events.js';
+import { measurePath, measureSink, type PathResult } from './events.js';
 
 const COLS = INSERT_COLUMNS.map((c) => c.name).join(', ');
 const lit = (v: ColumnValue) => (v === null ? 'NULL' : typeof v === 'number' ? String(v) : `'${String(v).replaceAll("'", "''")}'`);
@@ -34,16 +34,15 @@ export function ceilingTransaction(db: Database.Database): (rows: ColumnValue[][
 }
 
 /** Rows/s into SQLite for each write path, same events, one run. */
-export async function benchSqlite(dir: string, lines: string[], rows: ColumnValue[][], rowAtATime: number): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
+export async function benchSqlite(dir: string, lines: string[], rows: ColumnValue[][], rowAtATime: number): Promise<Record<string, PathResult>> {
+  const out: Record<string, PathResult> = {};
 
   {
     const db = freshDb(dir, 'ceiling');
     const tx = ceilingTransaction(db);
-    const ms = await time(() => {
+    out['ceiling: prepared INSERT, 1 tx / 1000 rows'] = await measurePath(rows.length, () => {
       for (let i = 0; i < rows.length; i += 1000) tx(rows.slice(i, i + 1000));
     });
-    out['ceiling: prepared INSERT, 1 tx / 1000 rows'] = rate(rows.length, ms);
     db.close();
   }
 
@@ -60,12 +59,11 @@ export async function benchSqlite(dir: string, lines: string[], rows: ColumnValu
   // fluent-plugin-sql: 1000-row INSERTs with literal values, no transaction.
   {
     const db = freshDb(dir, 'literal');
-    const ms = await time(() => {
+    out['1000-row literal INSERTs, no tx (fluent-plugin-sql)'] = await measurePath(rows.length, () => {
       for (let i = 0; i < rows.length; i += 1000) {
         db.exec(`INSERT INTO ${EVENTS_TABLE} (${COLS}) VALUES ${rows.slice(i, i + 1000).map((r) => `(${r.map(lit).join(', ')})`).join(', ')}`);
       }
     });
-    out['1000-row literal INSERTs, no tx (fluent-plugin-sql)'] = rate(rows.length, ms);
     db.close();
   }
 
@@ -74,10 +72,9 @@ export async function benchSqlite(dir: string, lines: string[], rows: ColumnValu
     const db = freshDb(dir, 'row');
     const stmt = db.prepare(`INSERT INTO ${EVENTS_TABLE} (${COLS}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})`);
     const n = Math.min(rowAtATime, rows.length);
-    const ms = await time(() => {
+    out[`one INSERT per row (first ${n} rows)`] = await measurePath(n, () => {
       for (let i = 0; i < n; i++) stmt.run(...rows[i]!);
     });
-    out[`one INSERT per row (first ${n} rows)`] = rate(n, ms);
     db.close();
   }
   return out;
