@@ -18,7 +18,7 @@ import { openSqliteCore, type CoreBatch } from '../packages/ingest-sink/src/adap
 import { packEventRows } from '../packages/ingest-sink/src/rows/row-chunk.js';
 import { dedupeBatch } from '../packages/ingest-sink/src/sink/dedupe-batch.js';
 import { prepareRows, toSpoolEntry, type EventRow, type PreparedRow } from '../packages/ingest-sink/src/sink/prepare.js';
-import { benchEvents, rate } from './sink/events.js';
+import { benchEvents, measurePath, type PathResult } from './sink/events.js';
 import { ceilingTransaction, freshDb } from './sink/sqlite.js';
 
 const n = Number(process.argv[2] ?? 100_000);
@@ -29,27 +29,17 @@ const clear = () => {
   for (const f of readdirSync(dir)) rmSync(join(dir, f), { force: true });
 };
 
-/** Rows/s and CPU µs per row of `fn` inserting `n` rows. */
-function measure(fn: () => void): { rate: number; cpu: number } {
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  fn();
-  const ms = performance.now() - t0;
-  const c = process.cpuUsage(c0);
-  return { rate: rate(n, ms), cpu: (c.user + c.system) / n };
-}
-
-function ceiling(rows: ColumnValue[][]): { rate: number; cpu: number } {
+async function ceiling(rows: ColumnValue[][]): Promise<PathResult> {
   const db = freshDb(dir, 'ceiling');
   const tx = ceilingTransaction(db);
-  const m = measure(() => {
+  const m = await measurePath(rows.length, () => {
     for (let i = 0; i < rows.length; i += 1000) tx(rows.slice(i, i + 1000));
   });
   db.close();
   return m;
 }
 
-function coreAlone(file: string, prepared: PreparedRow[]): { rate: number; cpu: number } {
+async function coreAlone(file: string, prepared: PreparedRow[]): Promise<PathResult> {
   const core = openSqliteCore(Database, sqliteCoreInit({ dialect: 'sqlite', filename: file }));
   core.migrate(createTableStatements('sqlite'));
   const batches: CoreBatch[] = [];
@@ -57,7 +47,7 @@ function coreAlone(file: string, prepared: PreparedRow[]): { rate: number; cpu: 
     const events = dedupeBatch(prepared.slice(i, i + 1000)).rounds.flat() as EventRow[];
     batches.push(v8.deserialize(v8.serialize({ events: packEventRows(events), sources: events.map((e) => e.source), rejects: [] })) as CoreBatch);
   }
-  const m = measure(() => {
+  const m = await measurePath(prepared.length, () => {
     for (const b of batches) core.write(b);
   });
   core.close();
@@ -69,11 +59,11 @@ try {
   // As the sink prepares them: 500-line writes, validated, projected and packed into row chunks.
   const prepared: PreparedRow[] = [];
   for (let i = 0; i < n; i += 500) prepared.push(...prepareRows(lines.slice(i, i + 500).map((line) => toSpoolEntry({ line }, 'direct')), 'direct'));
-  const fmt = (m: { rate: number; cpu: number }) => `${String(m.rate).padStart(7)} rows/s ${m.cpu.toFixed(2)} µs CPU/row`;
+  const fmt = (m: PathResult) => `${String(m.rate).padStart(7)} rows/s ${m.cpu.toFixed(2)} µs CPU/row`;
   for (let r = 0; r < rounds; r++) {
-    const c = ceiling(rows);
+    const c = await ceiling(rows);
     clear();
-    const k = coreAlone(join(dir, 'core.db'), prepared);
+    const k = await coreAlone(join(dir, 'core.db'), prepared);
     clear();
     console.log(`round ${r + 1}: ceiling ${fmt(c)} | writer core alone ${fmt(k)} | core/ceiling ${(k.rate / c.rate).toFixed(2)}x`);
   }
