@@ -43,7 +43,7 @@ export interface SinkStats {
   readBack: number;
   /** Records found on start in the spool and queued again. */
   replayed: number;
-  /** Torn or corrupt spool tails found on start, and their size (moved to spool/quarantine). */
+  /** Torn or corrupt spool tails found on start, and their size (never loaded; copied to spool/quarantine when there is room). */
   spoolCorruptTails: number;
   spoolCorruptBytes: number;
   /** The last error met (database, forward, spool), without secrets; undefined when none. */

@@ -32,9 +32,41 @@ export interface ReplayedRecord extends SpoolPosition {
 export interface SpoolReplayReport {
   corruptTails: number;
   corruptBytes: number;
-  /** Files the bad bytes were moved to, for forensics. */
+  /** Files the bad bytes were copied to, for forensics (a tail that could not be copied is left in its segment). */
   quarantined: string[];
   reasons: string[];
+}
+
+/** `SINK_SPOOL_IO` for a failure of the spool's files, with the system's reason (ENOSPC, EACCES...). */
+function ioError(what: string, err: unknown): SinkError {
+  if (err instanceof SinkError) return err;
+  return new SinkError('SINK_SPOOL_IO', `${what}: ${(err as Error).message}`, { cause: err });
+}
+
+/**
+ * Writes `buffers` (`total` bytes) at the end of `fd`, or throws. libuv
+ * returns a short count, not an error, when a write of its loop fails after
+ * an earlier one wrote something (uv__fs_write_all): a disk that fills up
+ * mid-append would pass for a complete append. The rest is written again,
+ * which either completes it or fails with the system's reason (ENOSPC,
+ * EFBIG, EIO).
+ */
+async function writeAll(fd: FileHandle, buffers: Buffer[], total: number): Promise<void> {
+  let written = (await fd.writev(buffers)).bytesWritten;
+  while (written < total) {
+    const rest: Buffer[] = [];
+    let skip = written;
+    for (const b of buffers) {
+      if (skip >= b.length) skip -= b.length;
+      else {
+        rest.push(skip > 0 ? b.subarray(skip) : b);
+        skip = 0;
+      }
+    }
+    const n = (await fd.writev(rest)).bytesWritten;
+    if (n === 0) throw new Error(`short write: ${written} of ${total} bytes written`);
+    written += n;
+  }
 }
 
 const SEG_RE = /^seg-(\d{12})\.log$/;
@@ -70,6 +102,14 @@ export class Spool {
   private wmFd!: FileHandle;
   private unlock!: () => Promise<void>;
   private closed = false;
+  /** An append failed: the next one starts a new segment (see dropPartialFrame). */
+  private mustRoll = false;
+  /**
+   * Segments whose bad tail could not be copied to quarantine on replay: the
+   * spool never deletes them (they hold the only copy of those bytes), and
+   * the next replay tries again.
+   */
+  private keptForQuarantine = new Set<number>();
   /** fdatasync calls so far (group commit makes this far smaller than the number of appends). */
   syncs = 0;
 
@@ -81,16 +121,21 @@ export class Spool {
 
   /** Opens (creating) the spool, replays what earlier runs left, and starts a fresh segment. */
   static async open(opts: SpoolOpenOptions): Promise<{ spool: Spool; replayed: ReplayedRecord[]; report: SpoolReplayReport }> {
-    await mkdir(opts.dir, { recursive: true });
     const spool = new Spool(opts.dir, opts.segmentBytes ?? 8 * 1024 * 1024, opts.fsync ?? 'batch');
-    spool.unlock = await lockSpool(opts.dir);
+    try {
+      await mkdir(opts.dir, { recursive: true });
+      spool.unlock = await lockSpool(opts.dir);
+    } catch (err) {
+      throw ioError(`cannot open spool ${opts.dir}`, err);
+    }
     try {
       const result = await spool.replay();
-      await spool.openSegment(Math.max(0, ...spool.segments) + 1);
+      // Past every segment left on disk: never append behind a bad tail.
+      await spool.openSegment(Math.max(0, ...spool.segments, ...spool.keptForQuarantine) + 1);
       return { spool, ...result };
     } catch (err) {
       await spool.unlock();
-      throw err;
+      throw ioError(`cannot open spool ${opts.dir}`, err);
     }
   }
 
@@ -105,32 +150,43 @@ export class Spool {
     for (const name of names) {
       const seg = Number(SEG_RE.exec(name)![1]);
       const path = join(this.dir, name);
-      if (seg < this.watermark.seg) {
-        await rm(path, { force: true });
-        continue;
-      }
+      // Segments behind the watermark are read too (they are rare: release()
+      // deletes them), so that a bad tail in one is quarantined, not deleted.
       const buf = await readFile(path);
       const scan = scanSegment(buf);
       if (scan.badAt !== undefined) {
-        // Quarantine the bad tail byte for byte, then cut it off, so it is
-        // never decoded and the next replay does not report it again.
-        const q = join(this.dir, 'quarantine');
-        await mkdir(q, { recursive: true });
-        const qPath = join(q, `${name}.${scan.badAt}.${Date.now()}.bad`);
-        await writeFile(qPath, buf.subarray(scan.badAt));
-        await truncate(path, scan.badAt);
         report.corruptTails++;
         report.corruptBytes += buf.length - scan.badAt;
-        report.quarantined.push(qPath);
-        report.reasons.push(`${name} at byte ${scan.badAt}: ${scan.badReason}`);
+        const reason = `${name} at byte ${scan.badAt}: ${scan.badReason}`;
+        // Quarantine the bad tail byte for byte, then cut it off, so it is
+        // never decoded and the next replay does not report it again. When
+        // the copy cannot be written (a full disk), the tail stays where it
+        // is, still never loaded: the segment is not appended to again, and
+        // starting matters more, since replaying the good records into the
+        // database is what frees the spool's disk space.
+        const q = join(this.dir, 'quarantine');
+        const qPath = join(q, `${name}.${scan.badAt}.${Date.now()}.bad`);
+        try {
+          await mkdir(q, { recursive: true });
+          await writeFile(qPath, buf.subarray(scan.badAt));
+          await truncate(path, scan.badAt);
+          report.quarantined.push(qPath);
+          report.reasons.push(reason);
+        } catch (err) {
+          await rm(qPath, { force: true }).catch(() => undefined);
+          this.keptForQuarantine.add(seg);
+          report.reasons.push(`${reason} (left in place, not quarantined: ${(err as Error).message})`);
+        }
       }
       let kept = 0;
       for (const r of scan.records) {
-        if (seg === this.watermark.seg && r.end <= this.watermark.end) continue;
+        if (seg < this.watermark.seg || (seg === this.watermark.seg && r.end <= this.watermark.end)) continue;
         replayed.push({ seg, end: r.end, payload: r.payload, size: r.size });
         kept++;
       }
-      if (kept === 0) await rm(path, { force: true });
+      if (kept === 0) {
+        if (!this.keptForQuarantine.has(seg)) await rm(path, { force: true });
+      }
       else {
         this.segments.add(seg);
         this.sealed.set(seg, scan.records.at(-1)!.end);
@@ -139,17 +195,25 @@ export class Spool {
     return { replayed, report };
   }
 
+  /** Creates segment `seg` and makes it the one appended to (only once its directory entry is durable). */
   private async openSegment(seg: number): Promise<void> {
-    this.fd = await open(join(this.dir, segName(seg)), 'a');
+    const fd = await open(join(this.dir, segName(seg)), 'a');
+    try {
+      // The new directory entry must be durable too, or a power cut could lose
+      // the whole file with its fsynced content (POSIX fsync(2) on the directory).
+      if (this.fsync === 'batch') {
+        const dirFd = await open(this.dir, 'r');
+        await dirFd.sync().finally(() => dirFd.close());
+      }
+    } catch (err) {
+      // An empty segment file left behind is removed by the next replay.
+      await fd.close().catch(() => undefined);
+      throw err;
+    }
+    this.fd = fd;
     this.activeSeg = seg;
     this.activeSize = 0;
     this.segments.add(seg);
-    // The new directory entry must be durable too, or a power cut could lose
-    // the whole file with its fsynced content (POSIX fsync(2) on the directory).
-    if (this.fsync === 'batch') {
-      const dirFd = await open(this.dir, 'r');
-      await dirFd.sync().finally(() => dirFd.close());
-    }
   }
 
   /**
@@ -186,14 +250,14 @@ export class Spool {
     while (this.queue.length > 0) {
       const group = this.queue.splice(0);
       try {
-        if (this.activeSize >= this.segmentBytes) await this.roll();
+        if (this.mustRoll || this.activeSize >= this.segmentBytes) await this.roll();
         const starts: SpoolPosition[] = [];
         let off = this.activeSize;
         for (const g of group) {
           starts.push({ seg: this.activeSeg, end: off });
           off += g.buffer.length;
         }
-        await this.fd.writev(group.map((g) => g.buffer));
+        await writeAll(this.fd, group.map((g) => g.buffer), off - this.activeSize);
         this.activeSize = off;
         if (this.fsync === 'batch') {
           await this.fd.datasync();
@@ -201,20 +265,47 @@ export class Spool {
         }
         group.forEach((g, i) => g.resolve(starts[i]!));
       } catch (err) {
-        const e = new SinkError('SINK_SPOOL_IO', `spool write failed: ${(err as Error).message}`, { cause: err });
+        const e = ioError('spool write failed', err);
         group.forEach((g) => g.reject(e));
-        // A failed write may have left a partial frame; never append after it.
-        await this.roll().catch(() => undefined);
+        await this.dropPartialFrame();
       }
     }
   }
 
+  /**
+   * After a failed append. A write that failed part way (a full disk, a
+   * file size limit) leaves a partial frame, and nothing may be appended
+   * after it, or the records behind it would be lost as a corrupt tail on
+   * replay. So the segment is cut back to its last complete record
+   * (ftruncate needs no free space) and the next append starts a new
+   * segment, which lets roll() delete this one once it holds nothing
+   * unreleased: on a full disk, that is the space the spool gives back.
+   */
+  private async dropPartialFrame(): Promise<void> {
+    this.mustRoll = true;
+    await this.fd.truncate(this.activeSize).catch(() => undefined);
+  }
+
   private async roll(): Promise<void> {
     const old = this.fd;
+    const oldSeg = this.activeSeg;
     // activeSize moves only after a successful write, so it excludes a failed append's bytes.
-    this.sealed.set(this.activeSeg, this.activeSize);
-    await this.openSegment(this.activeSeg + 1);
+    const oldSize = this.activeSize;
+    await this.openSegment(oldSeg + 1);
+    this.mustRoll = false;
     await old.close().catch(() => undefined);
+    const wm = this.watermark;
+    if (oldSize === 0 || wm.seg > oldSeg || (wm.seg === oldSeg && wm.end >= oldSize)) {
+      // Nothing in it is waiting for the database: no reason to keep it.
+      await this.removeSegment(oldSeg).catch(() => undefined);
+    } else this.sealed.set(oldSeg, oldSize);
+  }
+
+  /** Forgets segment `seg` and deletes its file, unless it holds a bad tail not yet quarantined. */
+  private async removeSegment(seg: number): Promise<void> {
+    this.segments.delete(seg);
+    this.sealed.delete(seg);
+    if (!this.keptForQuarantine.has(seg)) await rm(join(this.dir, segName(seg)), { force: true });
   }
 
   /** Everything up to `pos` is committed (or forwarded): move the watermark, delete finished segments. */
@@ -224,14 +315,18 @@ export class Spool {
     const b = Buffer.alloc(16);
     b.writeBigUInt64BE(BigInt(pos.seg), 0);
     b.writeBigUInt64BE(BigInt(pos.end), 8);
-    await this.wmFd.write(b, 0, 16, 0);
+    // Finished segments are deleted even when the watermark cannot be written
+    // (a full disk): deleting them is what frees the space, and the watermark
+    // only spares a replay some duplicates.
+    const written = this.wmFd.write(b, 0, 16, 0).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     for (const seg of [...this.segments]) {
-      if (seg < pos.seg && seg !== this.activeSeg) {
-        this.segments.delete(seg);
-        this.sealed.delete(seg);
-        await rm(join(this.dir, segName(seg)), { force: true });
-      }
+      if (seg < pos.seg && seg !== this.activeSeg) await this.removeSegment(seg);
     }
+    const err = await written;
+    if (err !== undefined) throw ioError('spool watermark write failed', err);
   }
 
   /**
@@ -296,7 +391,7 @@ export class Spool {
     await this.fd.close().catch(() => undefined);
     await this.wmFd.close().catch(() => undefined);
     if (allReleased) {
-      for (const seg of this.segments) await rm(join(this.dir, segName(seg)), { force: true });
+      for (const seg of [...this.segments]) await this.removeSegment(seg);
       await rm(join(this.dir, 'committed'), { force: true });
     }
     await this.unlock();
