@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from './support/run-cli.js';
@@ -65,7 +67,49 @@ describe('audit-trail ingest', () => {
     }
   });
 
+  it('stops with exit 1 when the sink refuses a write (its spool cannot grow), delivers what it accepted, and a second run stores the rest', async () => {
+    const pg = await createTempDatabase('at_cli');
+    try {
+      const events = makeEvents(6000);
+      const file = join(dir, 'a.ndjson');
+      writeFileSync(file, events.map((e) => JSON.stringify(e)).join('\n'));
+      await runCli(['migrate', '--db', pg.url]);
+      // A separate process with files limited to 1500 KiB (ulimit -f): a
+      // 1000-line write (~1 MB) fits in a spool segment, the next is cut
+      // short. PostgreSQL's files are another process's, so unaffected.
+      const repo = resolve(import.meta.dirname, '../../..');
+      const cli = [process.execPath, '--import', 'tsx', '--conditions', '@audit-trail/source', join(repo, 'packages/cli/src/bin.ts'), 'ingest', '--db', pg.url, '--no-migrate', '--spool', join(dir, 'spool'), file];
+      const limited = await promisify(execFile)('/bin/bash', ['-c', 'ulimit -f 1500 && exec "$@"', 'bash', ...cli], { cwd: repo, env: { ...process.env, AUDIT_TRAIL_DB_URL: '' } }).then(
+        () => ({ code: 0, stdout: '', stderr: '' }),
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      );
+      expect(limited.code).toBe(1);
+      expect(limited.stderr).toMatch(/stopped reading .*a\.ndjson: the sink refused a write \(spool write failed: EFBIG/);
+      const committed = Number(/committed (\d+)/.exec(limited.stdout)![1]);
+      expect(committed).toBeGreaterThanOrEqual(1000);
+      expect(committed).toBeLessThan(6000);
+      expect(Number((await pg.query('SELECT count(*) AS n FROM security_audit_events')).rows[0].n)).toBe(committed);
+
+      const again = await runCli(['ingest', '--db', pg.url, '--spool', join(dir, 'spool2'), file]);
+      expect(again.code).toBe(0);
+      expect(again.out).toContain(`committed ${6000 - committed}, duplicates ${committed}, rejected 0`);
+    } finally {
+      await pg.drop();
+    }
+  });
+
+  it('drops a byte order mark before the first line', async () => {
+    const [a, b] = makeEvents(2);
+    const file = join(dir, 'bom.ndjson');
+    writeFileSync(file, `\ufeff${JSON.stringify(a)}\n${JSON.stringify(b)}\n`);
+    const r = await runCli(['ingest', '--db', `sqlite:${join(dir, 'b.db')}`, file]);
+    expect(r.out).toContain('read 2, committed 2, duplicates 0, rejected 0');
+    expect(r.code).toBe(0);
+  });
+
   it('reports usage mistakes with exit 2', async () => {
     expect(await runCli(['ingest', '--batch', 'zero'])).toMatchObject({ code: 2, err: expect.stringContaining('--batch must be a positive number') });
+    // Node's timers take at most 2^31-1 ms; a longer wait would end at once.
+    expect(await runCli(['ingest', '--timeout', '2200000'])).toMatchObject({ code: 2, err: expect.stringContaining('--timeout must be at most 2147483 seconds') });
   });
 });

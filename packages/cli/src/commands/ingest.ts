@@ -21,11 +21,21 @@ loses nothing: the next run with the same spool delivers the rest.
   --no-migrate      do not create the tables first
 
 Prints progress on a terminal and a summary: committed, duplicates, rejected.
-Exit status 0 when everything was delivered, 1 when events remain spooled.
+Exit status 0 when everything was delivered; 1 when events remain spooled, or
+when the sink refused lines (its spool's disk full, say): ingest stops there,
+and running it again on the same input is safe (stored events come back as
+duplicates).
 `;
 
 const CHUNK = 1000;
+/** Longest --timeout: Node's timers take at most 2^31-1 ms (a longer one fires at once). */
+const MAX_TIMEOUT_SECS = Math.floor((2 ** 31 - 1) / 1000);
 
+/**
+ * Writes the lines of `input` through the sink, a few writes in flight.
+ * Rejects with the first write's error as soon as it is known: a write that
+ * failed was not accepted, so reading on would only lose more lines.
+ */
 async function ingestStream(sink: Sink, input: NodeJS.ReadableStream, source: string, onLines: (n: number) => void): Promise<void> {
   const rl = createInterface({ input, crlfDelay: Infinity });
   let chunk: { line: string; source: string }[] = [];
@@ -33,12 +43,19 @@ async function ingestStream(sink: Sink, input: NodeJS.ReadableStream, source: st
   const send = async (items: typeof chunk) => {
     const p = sink.write(items);
     pending.add(p);
+    // Only a write that succeeded leaves the set: a failed one stays, so the
+    // next race (or the final Promise.all) rethrows its error. The handler
+    // also keeps the rejection from being unhandled meanwhile.
+    p.then(() => pending.delete(p), () => undefined);
     // A few writes in flight share the spool's fsyncs (group commit).
     if (pending.size >= 4) await Promise.race(pending);
-    p.finally(() => pending.delete(p)).catch(() => undefined);
     onLines(items.length);
   };
-  for await (const line of rl) {
+  let first = true;
+  for await (const raw of rl) {
+    // A byte order mark before the first line is not part of the event.
+    const line = first && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
+    first = false;
     if (line.trim() === '') continue;
     chunk.push({ line, source });
     if (chunk.length >= CHUNK) {
@@ -85,7 +102,9 @@ export const ingestCommand: Command = {
       return n;
     };
     const batch = num('batch', values.batch, undefined);
-    const timeoutMs = num('timeout', values.timeout, 60) * 1000;
+    const timeoutSecs = num('timeout', values.timeout, 60);
+    if (timeoutSecs > MAX_TIMEOUT_SECS) throw new UsageError(`--timeout must be at most ${MAX_TIMEOUT_SECS} seconds`);
+    const timeoutMs = timeoutSecs * 1000;
     const url = resolveDbUrl(values.db, io.env);
     const files = positionals.length ? positionals : ['-'];
     const sink = createSink({ url, migrate: !values['no-migrate'], ...(batch !== undefined ? { batch: { maxRows: batch } } : {}), ...(values.spool ? { spool: { dir: values.spool } } : {}) });
@@ -94,19 +113,32 @@ export const ingestCommand: Command = {
     try {
       await sink.ready;
       stop = progress(io, sink, () => read);
+      let refused: { file: string; err: Error } | undefined;
       for (const file of files) {
         const input = file === '-' ? io.stdin : createReadStream(file);
-        await ingestStream(sink, input, values.source ?? (file === '-' ? 'stdin' : `file:${file}`), (n) => (read += n));
+        try {
+          await ingestStream(sink, input, values.source ?? (file === '-' ? 'stdin' : `file:${file}`), (n) => (read += n));
+        } catch (err) {
+          // A file that cannot be read ends the command as before; a write the sink refused is reported below.
+          if ((err as { code?: string }).code?.startsWith('SINK_') !== true) throw err;
+          refused = { file, err: err as Error };
+          (input as { destroy?: () => void }).destroy?.();
+          break;
+        }
       }
+      // What was accepted is still delivered, whether or not a write was refused.
       const delivered = await Promise.race([sink.flush().then(() => true), new Promise<false>((r) => setTimeout(r, timeoutMs, false).unref())]);
       stop();
       const s = sink.stats();
       io.stdout.write(`${redactUrl(url)}: read ${read}, committed ${s.committed}, duplicates ${s.duplicates}, rejected ${s.rejected}` + (s.replayed ? `, replayed from spool ${s.replayed}` : '') + '\n');
+      if (refused) {
+        io.stderr.write(`audit-trail ingest: stopped reading ${refused.file === '-' ? 'stdin' : refused.file}: the sink refused a write (${refused.err.message}); not every line from there on was stored. Run again once it is fixed: stored events come back as duplicates\n`);
+      }
       if (!delivered) {
         io.stderr.write(`audit-trail ingest: ${s.spooledEvents} events are still spooled (database unreachable: ${s.lastError?.message ?? 'unknown'}); run again to deliver them\n`);
         return 1;
       }
-      return 0;
+      return refused ? 1 : 0;
     } finally {
       stop();
       await sink.close({ timeoutMs: 1000 });
