@@ -205,6 +205,34 @@ describe('SQLite sink: hostile input', () => {
     expect(stored.user_agent_raw).not.toContain('\u001b');
   });
 
+  it('spools a line over the limit cut to what its reject keeps: a 70 Mi-character line, waiting in the spool, is replayed as a reject and the event behind it commits', async () => {
+    const spool = join(dir, 'spool');
+    const [before, after] = makeEvents(2);
+    const huge = `{"pad":"${'x'.repeat(70 * 1024 * 1024)}"}`;
+    // Nothing can be delivered yet (no server on port 1): the three lines wait in the spool.
+    const waiting = createSink({ url: 'postgres://audit@127.0.0.1:1/audit', migrate: false, spool: { dir: spool } });
+    expect(await waiting.write([JSON.stringify(before), huge, JSON.stringify(after)])).toEqual({ accepted: 2, rejected: 1 });
+    await waiting.close({ timeoutMs: 200 });
+    // Whole, that line would have been a 70 MiB spool record, which replay takes for corruption.
+    const sink = open(true, { spool: { dir: spool } });
+    await sink.ready;
+    await sink.flush();
+    expect(sink.stats()).toMatchObject({ replayed: 3, committed: 2, rejected: 1, spoolCorruptTails: 0 });
+    const d = db();
+    const reject = d.prepare('SELECT reason, raw_payload FROM security_audit_rejects').get() as { reason: string; raw_payload: string };
+    expect(d.prepare('SELECT count(*) AS n FROM security_audit_events').get()).toEqual({ n: 2 });
+    d.close();
+    expect(reject.reason).toBe(`line of ${huge.length} characters exceeds the limit of ${8 * 1024 * 1024}; the first ${1024 * 1024} are kept`);
+    expect(reject.raw_payload).toBe(huge.slice(0, 1024 * 1024));
+  });
+
+  it('refuses a write with an item too large for a spool record (its meta) with SINK_BAD_ITEM, accepting nothing of it', async () => {
+    const sink = open();
+    const item = { line: JSON.stringify(makeEvent()), meta: { source_tag: 't'.repeat(65 * 1024 * 1024) } };
+    await expect(sink.write([makeEvent(), item])).rejects.toMatchObject({ code: 'SINK_BAD_ITEM', message: expect.stringMatching(/exceeds the spool's record limit/) });
+    expect(sink.stats().received).toBe(0);
+  });
+
   it('refuses items that are not events, lines or wrapped lines with a typed error', async () => {
     const sink = open();
     await expect(sink.write([42 as never])).rejects.toMatchObject({ code: 'SINK_BAD_ITEM' });

@@ -53,14 +53,25 @@ function isWrapped(item: object): item is { line: string; meta?: SpoolEntry['met
 }
 
 /**
- * Turns a write item into what the spool keeps. Strings are made well-formed
- * (lone surrogates become U+FFFD) first, so the spooled bytes and the
- * validated text are the same. Throws `SINK_BAD_ITEM` only for items that are
- * not one of the accepted shapes (a programming error of the caller).
+ * The spool entry of a line: made well-formed (lone surrogates become
+ * U+FFFD), so the spooled bytes and the validated text are the same; a line
+ * over {@link MAX_LINE_CHARS} is cut to its first {@link REJECT_RAW_KEEP}
+ * characters before it is spooled (it can only become a reject, and whole it
+ * could pass the spool's record limit, which replay takes for corruption).
+ */
+function lineEntry(line: string): SpoolEntry {
+  if (line.length <= MAX_LINE_CHARS) return { line: line.toWellFormed() };
+  return { line: line.slice(0, REJECT_RAW_KEEP).toWellFormed(), overLong: line.length };
+}
+
+/**
+ * Turns a write item into what the spool keeps ({@link lineEntry}). Throws
+ * `SINK_BAD_ITEM` only for items that are not one of the accepted shapes (a
+ * programming error of the caller).
  */
 export function toSpoolEntry(item: WriteItem, defaultSource: string): SpoolEntry {
   // The default source is not spooled (prepareRows applies it), saving a JSON meta per record.
-  if (typeof item === 'string') return { line: item.toWellFormed() };
+  if (typeof item === 'string') return lineEntry(item);
   if (typeof item !== 'object' || item === null || Array.isArray(item)) {
     throw new SinkError('SINK_BAD_ITEM', `write() takes event objects, JSON lines or { line, meta, source }; got ${item === null ? 'null' : Array.isArray(item) ? 'an array' : typeof item}`);
   }
@@ -68,7 +79,7 @@ export function toSpoolEntry(item: WriteItem, defaultSource: string): SpoolEntry
     const meta = item.meta && typeof item.meta === 'object' ? item.meta : undefined;
     const source = typeof item.source === 'string' && item.source !== defaultSource ? item.source : undefined;
     // Properties set one by one, not spread: this runs for every event (see validate()).
-    const entry: SpoolEntry = { line: item.line.toWellFormed() };
+    const entry = lineEntry(item.line);
     if (meta) entry.meta = meta;
     if (source !== undefined) entry.source = source;
     return entry;
@@ -79,7 +90,7 @@ export function toSpoolEntry(item: WriteItem, defaultSource: string): SpoolEntry
   } catch (err) {
     throw new SinkError('SINK_BAD_ITEM', `event object cannot be serialised: ${(err as Error).message}`);
   }
-  return { line: line.toWellFormed() };
+  return lineEntry(line);
 }
 
 /** What validation makes of one entry before its values are packed. */
@@ -98,8 +109,10 @@ interface MetaScratch {
 function validate(entry: SpoolEntry, defaultSource: string, scratch: MetaScratch): Validated {
   const source = clean((entry.source ?? defaultSource).slice(0, SOURCE_MAX));
   const line = entry.line;
-  if (line.length > MAX_LINE_CHARS) {
-    return { kind: 'reject', source, reason: `line of ${line.length} characters exceeds the limit of ${MAX_LINE_CHARS}; the first ${REJECT_RAW_KEEP} are kept`, raw: clean(line.slice(0, REJECT_RAW_KEEP)) };
+  // Cut before spooling (lineEntry); the length check covers entries made elsewhere.
+  const length = entry.overLong ?? line.length;
+  if (length > MAX_LINE_CHARS) {
+    return { kind: 'reject', source, reason: `line of ${length} characters exceeds the limit of ${MAX_LINE_CHARS}; the first ${REJECT_RAW_KEEP} are kept`, raw: clean(line.slice(0, REJECT_RAW_KEEP)) };
   }
   const parsed = parseAuditEvent(line);
   if (!parsed.ok) {

@@ -1,5 +1,6 @@
 import { crc32 } from 'node:zlib';
 import type { TransportMeta } from '@audit-trail/schema';
+import { SinkError } from '../sink/errors.js';
 
 /**
  * One item as the spool keeps it: the line exactly as received plus what the
@@ -9,20 +10,27 @@ export interface SpoolEntry {
   line: string;
   meta?: Omit<TransportMeta, 'raw'>;
   source?: string;
+  /**
+   * Set when the item was longer than the sink keeps whole: its length in
+   * characters. `line` then holds only its start, and the entry becomes a
+   * reject (prepare.ts).
+   */
+  overLong?: number;
 }
 
 /** Bytes in front of every payload: u32 length, u32 CRC-32 of the payload (both big-endian). */
 export const FRAME_HEADER_BYTES = 8;
 const PAYLOAD_VERSION = 1;
 
-/** The meta JSON of an entry (`$source` inside), or undefined when it has neither. */
+/** The meta JSON of an entry (`$source` and `$overLong` inside), or undefined when it has none of them. */
 function metaJson(e: SpoolEntry): string | undefined {
-  return e.meta || e.source !== undefined ? JSON.stringify({ ...e.meta, ...(e.source !== undefined ? { $source: e.source } : {}) }) : undefined;
+  if (!e.meta && e.source === undefined && e.overLong === undefined) return undefined;
+  return JSON.stringify({ ...e.meta, ...(e.source !== undefined ? { $source: e.source } : {}), ...(e.overLong !== undefined ? { $overLong: e.overLong } : {}) });
 }
 
 /** True when two entries carry the same meta and source (receivers give every record of a request equal meta). */
 function sameMeta(a: SpoolEntry, b: SpoolEntry): boolean {
-  if (a.source !== b.source) return false;
+  if (a.source !== b.source || a.overLong !== b.overLong) return false;
   const x = a.meta as Record<string, unknown> | undefined;
   const y = b.meta as Record<string, unknown> | undefined;
   if (x === y) return true;
@@ -51,7 +59,7 @@ export function encodeFrames(entries: readonly SpoolEntry[]): { buffer: Buffer; 
   let estimate = 64;
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
-    estimate += FRAME_HEADER_BYTES + 5 + e.line.length + (e.meta || e.source !== undefined ? 256 : 0);
+    estimate += FRAME_HEADER_BYTES + 5 + e.line.length + (e.meta || e.source !== undefined || e.overLong !== undefined ? 256 : 0);
   }
   let buffer = Buffer.allocUnsafe(estimate + (estimate >> 3));
   const sizes: number[] = new Array(entries.length);
@@ -77,6 +85,8 @@ export function encodeFrames(entries: readonly SpoolEntry[]): { buffer: Buffer; 
     buffer.writeUInt32BE(metaLen, p + 1);
     const lineLen = buffer.write(e.line, p + 5 + metaLen, 'utf8');
     const payloadLen = 5 + metaLen + lineLen;
+    // Replay refuses a longer record as corruption: it must never be written.
+    if (payloadLen > MAX_RECORD_BYTES) throw new SinkError('SINK_BAD_ITEM', `an item of ${payloadLen} bytes (line and meta) exceeds the spool's record limit of ${MAX_RECORD_BYTES}`);
     buffer.writeUInt32BE(payloadLen, off);
     buffer.writeUInt32BE(crc32(buffer.subarray(p, p + payloadLen)), off + 4);
     sizes[i] = FRAME_HEADER_BYTES + payloadLen;
@@ -92,8 +102,8 @@ export function decodePayload(payload: Buffer): SpoolEntry {
   const metaLen = payload.readUInt32BE(1);
   const line = payload.toString('utf8', 5 + metaLen);
   if (metaLen === 0) return { line };
-  const { $source, ...meta } = JSON.parse(payload.toString('utf8', 5, 5 + metaLen)) as Record<string, string>;
-  return { line, ...(Object.keys(meta).length ? { meta } : {}), ...($source !== undefined ? { source: $source } : {}) };
+  const { $source, $overLong, ...meta } = JSON.parse(payload.toString('utf8', 5, 5 + metaLen)) as Record<string, string> & { $overLong?: number };
+  return { line, ...(Object.keys(meta).length ? { meta } : {}), ...($source !== undefined ? { source: $source } : {}), ...($overLong !== undefined ? { overLong: $overLong } : {}) };
 }
 
 /** Outcome of scanning one segment. */
