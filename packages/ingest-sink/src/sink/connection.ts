@@ -135,7 +135,20 @@ export function parseDbUrl(url: string): Connection {
   throw new SinkError('SINK_BAD_URL', `unsupported database URL scheme "${parsed.protocol.slice(0, 20)}" (expected sqlite:, postgres:// or mssql://)`);
 }
 
-/** The URL with its password replaced by `***`, for logs and messages. */
+/**
+ * The URL with its password replaced by `***`, for logs and messages. As URL
+ * parsers do (WHATWG URL, pg's), the authority runs to the first `/`, `?` or
+ * `#`, and the user info to its LAST `@`: a raw `@` in a password is part
+ * of the password.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z]+:\/\/[^:/@]*:)[^@/]*@/i, '$1***@');
+  const m = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url);
+  if (!m) return url;
+  const start = m[0].length;
+  const rest = url.slice(start);
+  const authority = rest.slice(0, rest.search(/[/?#]|$/));
+  const at = authority.lastIndexOf('@');
+  const colon = authority.indexOf(':');
+  if (at < 0 || colon < 0 || colon > at) return url;
+  return `${url.slice(0, start + colon + 1)}***${url.slice(start + at)}`;
 }

@@ -43,6 +43,11 @@ describe('sink units', () => {
     for (const bad of ['sqlite::memory:', 'mysql://h/db', 'nonsense', 'sqlite:']) expect(() => parseDbUrl(bad)).toThrow(expect.objectContaining({ code: 'SINK_BAD_URL' }));
     expect(redactUrl('postgres://user:s3cret@host:5432/db')).toBe('postgres://user:***@host:5432/db');
     expect(redactUrl('mssql://sa:p%40ss@h/db?x=1')).toBe('mssql://sa:***@h/db?x=1');
+    // A raw @ in a password: parsers split user info at the last @ of the authority.
+    expect(redactUrl('postgres://postgres:p@ssw0rd-SECRET@127.0.0.1:5432/db')).toBe('postgres://postgres:***@127.0.0.1:5432/db');
+    expect(redactUrl('postgres://u:pw@h/db?application_name=a@b')).toBe('postgres://u:***@h/db?application_name=a@b');
+    expect(redactUrl('postgres://u@h/db')).toBe('postgres://u@h/db');
+    expect(redactUrl('sqlite:./a@b:c.db')).toBe('sqlite:./a@b:c.db');
   });
 
   it('takes the URL from AUDIT_TRAIL_DB_URL and the password from AUDIT_TRAIL_DB_PASSWORD_FILE', () => {
