@@ -60,6 +60,44 @@ describe('signature counter (WebAuthn §6.1.1, §7.2 step 21)', () => {
     expect((await h.hooks.options.credentials.findById(credentialId))?.counter).toBe(2);
   });
 
+  it('an authenticator and its clone signing in at the same moment with the same counter: one success, one WEBAUTHN_COUNTER_REGRESSION', async () => {
+    const { original, clone, credentialId } = await clonedDevice();
+    // The clone was copied at counter 0: two signatures never sent bring it level with the original.
+    for (let i = 0; i < 2; i++) await h.signIn(clone, 'alice');
+    const a = await h.signIn(original, 'alice');
+    const b = await h.signIn(clone, 'alice');
+    expect([counterOf(a), counterOf(b)]).toEqual([3, 3]);
+    h.capture.take();
+    // Both read stored counter 2 before either stores 3.
+    const results = await Promise.all([h.hooks.verifyAuthentication(h.ctx, a), h.hooks.verifyAuthentication(h.ctx, b)]);
+    expect(results.map((r) => r.verified).sort()).toEqual([false, true]);
+    const events = h.capture.take().events;
+    expect(events.map((e) => e.event_type).sort()).toEqual(['WEBAUTHN_AUTH_SUCCESS', 'WEBAUTHN_COUNTER_REGRESSION']);
+    expect(events.find((e) => e.event_type === 'WEBAUTHN_COUNTER_REGRESSION')).toMatchObject({ webauthn: { sign_count: 3, stored_sign_count: 3, counter_status: 'not_increased' } });
+    expect((await h.hooks.options.credentials.findById(credentialId))?.counter).toBe(3);
+  });
+
+  it('the stored counter never goes down when a later assertion finishes verifying first', async () => {
+    const { original, credentialId } = await clonedDevice();
+    const c3 = await h.signIn(original, 'alice');
+    const c4 = await h.signIn(original, 'alice');
+    expect([counterOf(c3), counterOf(c4)]).toEqual([3, 4]);
+    h.capture.take();
+    // c3 reads the credential first but is held back, so c4 stores 4 before c3 would store 3.
+    const store = h.hooks.options.credentials;
+    const findById = store.findById.bind(store);
+    let calls = 0;
+    store.findById = async (id: string) => {
+      const found = await findById(id);
+      if (calls++ === 0) await new Promise((r) => setTimeout(r, 50));
+      return found;
+    };
+    const [r3, r4] = await Promise.all([h.hooks.verifyAuthentication(h.ctx, c3), h.hooks.verifyAuthentication(h.ctx, c4)]);
+    expect(r4.verified).toBe(true);
+    expect(r3).toMatchObject({ verified: false, failure: { stage: 'counter' } });
+    expect((await findById(credentialId))?.counter).toBe(4);
+  });
+
   it('a forged assertion claiming a low counter (not re-signed) is a signature failure, never a clone signal', async () => {
     const { original, userId } = await clonedDevice();
     const genuine = await h.signIn(original, 'alice');

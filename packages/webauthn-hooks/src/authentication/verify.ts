@@ -19,7 +19,10 @@ import { checkResponseShape, decodeClientData, loggableCredentialId, loggableOri
  * therefore called with a stored counter of 0 (its test
  * `(counter > 0 || stored > 0) && counter <= stored` can then never fire) and
  * the counter policy is applied here, only once `verified` proved the
- * signature (schema-anchors R2).
+ * signature (schema-anchors R2). The counter is then advanced with the
+ * store's atomic compare (`updateCounter`) before the event is written: two
+ * assertions verified at once both read the old counter, and only that step
+ * tells which came second (a clone, or a counter that would go backwards).
  */
 export async function verifyAuthentication(o: ResolvedOptions, ctx: RequestContext, body: unknown): Promise<CeremonyResult> {
   const one = new OneEvent(o.audit);
@@ -90,8 +93,14 @@ export async function verifyAuthentication(o: ResolvedOptions, ctx: RequestConte
     } satisfies WebAuthnDetail);
     if (!result.verified) return fail(failure('signature', 'assertion signature did not verify'));
 
-    const status = counterStatus(credential.counter, info.newCounter);
-    const proven = { ...detail, credential_id: credential.id, sign_count: info.newCounter, stored_sign_count: credential.counter };
+    let status = counterStatus(credential.counter, info.newCounter);
+    let stored = credential.counter;
+    if (status === 'increased' && !(await o.credentials.updateCounter(credential.id, info.newCounter))) {
+      // Another sign-in with this credential moved the counter to or past ours meanwhile.
+      stored = (await o.credentials.findById(credential.id))?.counter ?? stored;
+      status = 'not_increased';
+    }
+    const proven = { ...detail, credential_id: credential.id, sign_count: info.newCounter, stored_sign_count: stored };
     if (status === 'not_increased') {
       const rejected = o.counterRegression === 'reject';
       one.emit(counterRegressionDraft(ctx, user.id, proven, rejected));
@@ -99,7 +108,6 @@ export async function verifyAuthentication(o: ResolvedOptions, ctx: RequestConte
       return { verified: true, user, credentialId: credential.id, counterRegression: true };
     }
     one.emit(authSuccessDraft(ctx, user.id, { ...proven, user_verified: info.userVerified, counter_status: status }));
-    if (status === 'increased') await o.credentials.updateCounter(credential.id, info.newCounter);
     return { verified: true, user, credentialId: credential.id };
   } catch (err) {
     if (!one.done) failQuietly(() => fail(internalFailure(err)));

@@ -22,6 +22,14 @@ export interface CredentialStore {
   listByUser(userId: string): StoredCredential[] | Promise<StoredCredential[]>;
   /** Stores a new credential; must reject (throw) when the id is already registered. */
   add(credential: StoredCredential): void | Promise<void>;
-  /** Records the counter of an accepted assertion. */
-  updateCounter(id: string, counter: number): void | Promise<void>;
+  /**
+   * Stores `counter` as the credential's signature counter only if it is
+   * greater than the stored one, in one atomic step, and says whether it
+   * did. Two sign-ins verified at once (an authenticator and its clone, both
+   * at the same counter) both read the old counter; only this step can tell
+   * which came second, which is then a counter regression (WebAuthn §7.2
+   * step 21). In SQL: `UPDATE credentials SET counter = $2 WHERE id = $1 AND
+   * counter < $2`, true when it changed a row.
+   */
+  updateCounter(id: string, counter: number): boolean | Promise<boolean>;
 }

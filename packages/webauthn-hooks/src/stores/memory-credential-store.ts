@@ -21,8 +21,10 @@ export class MemoryCredentialStore implements CredentialStore {
     this.#byId.set(credential.id, { ...credential });
   }
 
-  updateCounter(id: string, counter: number): void {
+  updateCounter(id: string, counter: number): boolean {
     const found = this.#byId.get(id);
-    if (found) found.counter = counter;
+    if (!found || counter <= found.counter) return false;
+    found.counter = counter;
+    return true;
   }
 }
