@@ -3,7 +3,7 @@
  * Import from `@audit-trail/webauthn-hooks/express`; express is an optional
  * peer dependency loaded only by this entry.
  */
-import express, { type Request, type Response, type Router } from 'express';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { CeremonySuccess } from './ceremony/ceremony-result.js';
 import type { WebAuthnHooksOptions } from './config.js';
 import { createWebAuthnHooks, type WebAuthnHooks } from './hooks.js';
@@ -38,16 +38,29 @@ export function createWebAuthnRouter(options: WebAuthnRouterOptions): WebAuthnRo
   router.webauthn = hooks;
   // Any content type is read as text and parsed here (see parseJsonBody).
   const text = express.text({ type: () => true, limit: options.bodyLimit ?? DEFAULT_BODY_LIMIT });
+  // A body express.text cannot read (too large, unknown charset, bad
+  // encoding) is not handed to Express's error page: the route still runs,
+  // so a verification request is audited (handleRoute's `unreadable`).
+  const unreadable = new WeakMap<Request, number>();
+  const readBody = (req: Request, res: Response, next: NextFunction) =>
+    text(req, res, (err?: unknown) => {
+      const status = (err as { status?: unknown } | undefined)?.status;
+      if (err && typeof status === 'number' && status >= 400 && status < 500) unreadable.set(req, status);
+      else if (err) return next(err);
+      next();
+    });
   for (const [name, path] of Object.entries(ROUTES) as [RouteName, string][]) {
-    router.post(path, text, async (req: Request, res: Response) => {
+    router.post(path, readBody, async (req: Request, res: Response) => {
       const answer = await handleRoute(
         hooks,
         name,
         { peer: req.socket.remoteAddress, headers: req.headers },
         parseJsonBody(req.body),
+        unreadable.get(req),
       );
       if (answer.success && options.onVerified) await options.onVerified(answer.success, req, res);
-      res.status(answer.status).json(answer.body);
+      // onVerified may have answered itself (a redirect, say).
+      if (!res.headersSent) res.status(answer.status).json(answer.body);
     });
   }
   return router;

@@ -3,7 +3,7 @@
  * endpoints. Import from `@audit-trail/webauthn-hooks/fastify`; fastify is an
  * optional peer dependency loaded only by this entry.
  */
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { CeremonySuccess } from './ceremony/ceremony-result.js';
 import type { WebAuthnHooksOptions } from './config.js';
@@ -40,15 +40,23 @@ const plugin: FastifyPluginAsync<WebAuthnPluginOptions> = async (fastify, option
       child.addContentTypeParser('*', { parseAs: 'string', bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT }, (_req, body, done) => {
         done(null, parseJsonBody(body));
       });
+      const parts = (request: FastifyRequest) => ({ peer: request.raw.socket.remoteAddress, headers: request.headers, requestId: request.id });
+      // A body the content-type parser could not read (FST_ERR_CTP_*: too
+      // large, bad length...) never reaches the route: answer it here, so a
+      // verification request is still audited (handleRoute's `unreadable`).
+      child.setErrorHandler(async (err: FastifyError, request, reply) => {
+        const name = (request.routeOptions.config as { webauthnRoute?: RouteName }).webauthnRoute;
+        const status = err.statusCode;
+        if (!name || !err.code?.startsWith('FST_ERR_CTP_') || status === undefined || status < 400 || status >= 500) throw err;
+        const answer = await handleRoute(hooks, name, parts(request), undefined, status);
+        return reply.code(answer.status).send(answer.body);
+      });
       for (const [name, path] of Object.entries(ROUTES) as [RouteName, string][]) {
-        child.post(path, async (request, reply) => {
-          const answer = await handleRoute(
-            hooks,
-            name,
-            { peer: request.raw.socket.remoteAddress, headers: request.headers, requestId: request.id },
-            request.body,
-          );
+        child.post(path, { config: { webauthnRoute: name } }, async (request, reply) => {
+          const answer = await handleRoute(hooks, name, parts(request), request.body);
           if (answer.success && options.onVerified) await options.onVerified(answer.success, request, reply);
+          // onVerified may have answered itself (a redirect, say).
+          if (reply.sent) return reply;
           return reply.code(answer.status).send(answer.body);
         });
       }

@@ -104,6 +104,35 @@ describe.each(ADAPTERS)('%s adapter: the four routes over real sockets', (_name,
   });
 });
 
+describe.each(ADAPTERS)('%s adapter: a verification body the framework cannot read is still audited', (name, start) => {
+  let server: RunningServer | undefined;
+  let capture: AuditCapture;
+  afterEach(async () => {
+    await server?.close();
+    await capture?.close();
+  });
+
+  it('too large (413), and for Express an unknown charset (415) or a body that is not the gzip it claims (400): one malformed_response event each, the status kept, no error page', async () => {
+    capture = captureAudit();
+    server = await start({ audit: capture.audit, rpName: 'x', rpID: RP_ID, origin: ORIGIN, bodyLimit: 1024 });
+    const big = { id: 'x'.repeat(2000), response: {} };
+    expect(await post(`${server.base}/authentication/verify`, big)).toEqual({ status: 413, body: { verified: false, error: 'WEBAUTHN_MALFORMED_RESPONSE' } });
+    expect(await post(`${server.base}/registration/verify`, big)).toEqual({ status: 413, body: { verified: false, error: 'WEBAUTHN_MALFORMED_RESPONSE' } });
+    let expected = ['WEBAUTHN_AUTH_FAILURE', 'WEBAUTHN_REG_FAILURE'];
+    if (name === 'express') {
+      expect(await post(`${server.base}/authentication/verify`, '{}', { 'content-type': 'application/json; charset=klingon' })).toMatchObject({ status: 415, body: { error: 'WEBAUTHN_MALFORMED_RESPONSE' } });
+      expect(await post(`${server.base}/authentication/verify`, 'not gzip', { 'content-encoding': 'gzip' })).toMatchObject({ status: 400, body: { error: 'WEBAUTHN_MALFORMED_RESPONSE' } });
+      expected = [...expected, 'WEBAUTHN_AUTH_FAILURE', 'WEBAUTHN_AUTH_FAILURE'];
+    }
+    const events = capture.take().events;
+    expect(events.map((e) => e.event_type)).toEqual(expected);
+    expect(events.map((e) => ('webauthn' in e ? e.webauthn.failure_stage : undefined))).toEqual(expected.map(() => 'malformed_response'));
+    // An options request with an unreadable body just gets the status (options are not audited).
+    expect(await post(`${server.base}/authentication/options`, big)).toMatchObject({ status: 413, body: { error: 'WEBAUTHN_HOOKS_BAD_REQUEST' } });
+    expect(capture.take().events).toEqual([]);
+  });
+});
+
 describe('express adapter behind an app-wide express.json()', () => {
   it('takes the body the app already parsed', async () => {
     const { default: express } = await import('express');
@@ -124,6 +153,40 @@ describe('express adapter behind an app-wide express.json()', () => {
       expect(capture.ceremonyEvents().map((e) => e.event_type)).toEqual(['WEBAUTHN_REG_SUCCESS']);
     } finally {
       await new Promise((resolve) => server.close(resolve));
+      await capture.close();
+    }
+  });
+});
+
+describe('onVerified that answers the request itself', () => {
+  it('is not answered a second time (Express and Fastify)', async () => {
+    const { default: express } = await import('express');
+    const { default: Fastify } = await import('fastify');
+    const { createWebAuthnRouter } = await import('../src/express.js');
+    const { webauthnPlugin } = await import('../src/fastify.js');
+    const capture = captureAudit();
+    const base = { audit: capture.audit, rpName: 'x', rpID: RP_ID, origin: ORIGIN };
+    const errors: unknown[] = [];
+    const app = express();
+    app.use('/webauthn', createWebAuthnRouter({ ...base, onVerified: (_r, _req, res) => void res.status(303).set('location', '/home').end() }));
+    app.use((err: unknown, _req: unknown, res: { status(n: number): { end(): void } }, _next: unknown) => (errors.push(err), res.status(500).end()));
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const fastify = Fastify();
+    await fastify.register(webauthnPlugin, { ...base, onVerified: async (_r, _req, reply) => void (await reply.code(303).header('location', '/home').send()) });
+    fastify.addHook('onError', async (_req, _reply, err) => void errors.push(err));
+    await fastify.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      for (const url of [`http://127.0.0.1:${(server.address() as { port: number }).port}/webauthn`, `http://127.0.0.1:${(fastify.server.address() as { port: number }).port}/webauthn`]) {
+        const options = await post(`${url}/registration/options`, { username: 'alice' });
+        const res = await fetch(`${url}/registration/verify`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/json' }, body: JSON.stringify(new SoftAuthenticator().register(ORIGIN, options.body)) });
+        expect(res.status).toBe(303);
+        expect(res.headers.get('location')).toBe('/home');
+      }
+      expect(errors).toEqual([]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      await fastify.close();
       await capture.close();
     }
   });

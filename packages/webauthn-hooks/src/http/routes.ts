@@ -33,8 +33,21 @@ const STATUS: Record<string, number> = {
  * (authentication) with only the stable error code: the client learns no
  * more than "which check", the audit line has the rest. Usage mistakes
  * answer 400/409; any other error is rethrown to the framework.
+ *
+ * `unreadable` is the HTTP status of a body the framework could not read
+ * (413 too large, 415 unknown charset, 400 bad encoding). A verification
+ * request is still a verification then: it fails as `malformed_response`
+ * and is audited like any other, and the answer keeps that status; an
+ * options request just gets the status.
  */
-export async function handleRoute(hooks: WebAuthnHooks, route: RouteName, req: RawRequestParts, body: unknown): Promise<HttpAnswer> {
+export async function handleRoute(hooks: WebAuthnHooks, route: RouteName, req: RawRequestParts, body: unknown, unreadable?: number): Promise<HttpAnswer> {
+  if (unreadable !== undefined) {
+    if (route === 'registrationOptions' || route === 'authenticationOptions') {
+      return { status: unreadable, body: { error: 'WEBAUTHN_HOOKS_BAD_REQUEST', message: 'the request body could not be read' } };
+    }
+    const answer = await handleRoute(hooks, route, req, undefined);
+    return { ...answer, status: unreadable };
+  }
   try {
     switch (route) {
       case 'registrationOptions':
