@@ -125,11 +125,19 @@ function readPem(path: string, what: string): Buffer {
 export function aggregatorOptionsFrom(s: ServeSettings): Omit<AggregatorOptions, 'log'> & { sink: string } {
   if (!s.db) throw new ConfigError('CONFIG_INVALID', `--db (or ${SERVE_ENV.db}) is required`);
   const forward = parseHostPort(s.forward ?? `0.0.0.0:${DEFAULT_FORWARD_PORT}`, '0.0.0.0', '--forward');
-  const keys = (s.sharedKeyFiles ?? []).flatMap((f) => readSecretLines(f, 'shared key file'));
+  // A key or users file that holds no entry (a secret mount that came up
+  // empty, only comments) is an error, never "no authentication": fail closed.
+  const keys = (s.sharedKeyFiles ?? []).flatMap((f) => {
+    const lines = readSecretLines(f, 'shared key file');
+    if (lines.length === 0) throw new ConfigError('CONFIG_INVALID', `shared key file ${f} holds no key (empty, or comments only); refusing to start without the authentication it asks for`);
+    return lines;
+  });
   let users: Record<string, string> | undefined;
   if (s.usersFile) {
     users = {};
-    for (const line of readSecretLines(s.usersFile, 'users file')) {
+    const lines = readSecretLines(s.usersFile, 'users file');
+    if (lines.length === 0) throw new ConfigError('CONFIG_INVALID', `users file ${s.usersFile} holds no user (empty, or comments only); refusing to start without the authentication it asks for`);
+    for (const line of lines) {
       const i = line.indexOf(':');
       if (i <= 0) throw new ConfigError('CONFIG_INVALID', `users file ${s.usersFile}: lines must be user:password`);
       users[line.slice(0, i)] = line.slice(i + 1);

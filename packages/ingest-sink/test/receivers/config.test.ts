@@ -36,6 +36,18 @@ describe('serve settings', () => {
     expect(aggregatorOptionsFrom({ db: 'sqlite:x.db', health: 'off' }).health).toBeUndefined();
   });
 
+  it('refuses a shared key file or users file that holds no entry (empty, comments only) instead of starting without authentication', () => {
+    const key = join(tmp.dir, 'one-key');
+    writeFileSync(key, 'secret\n');
+    for (const [name, text] of [['empty', ''], ['comments', '# rotate keys here\n\n']] as const) {
+      const f = join(tmp.dir, name);
+      writeFileSync(f, text);
+      expect(() => aggregatorOptionsFrom({ db: 'sqlite:x.db', sharedKeyFiles: [key, f] })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(/shared key file .* holds no key/) }));
+      expect(() => aggregatorOptionsFrom({ db: 'sqlite:x.db', sharedKeyFiles: [key], usersFile: f })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(/users file .* holds no user/) }));
+    }
+    expect(aggregatorOptionsFrom({ db: 'sqlite:x.db', sharedKeyFiles: [key] }).forward.security?.sharedKeys).toEqual(['secret']);
+  });
+
   it('refuses a config file with unknown keys or invalid JSON, with a typed error', () => {
     const f = join(tmp.dir, 'c.json');
     writeFileSync(f, '{"db": "sqlite:x.db", "sharedKey": "inline secrets are not allowed"}');
