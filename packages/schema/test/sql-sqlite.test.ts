@@ -68,4 +68,16 @@ describe('SQLite: generated DDL and report queries', () => {
     const row = db.prepare('SELECT credential_id, sign_count FROM security_audit_events WHERE event_id = ?').get(input.event_id);
     expect(row).toEqual({ credential_id: 'A'.repeat(1364), sign_count: 4_294_967_295 });
   });
+
+  it('stores event_timestamp at one fixed width (milliseconds), so text order is time order whatever precision the event was written with', () => {
+    const times = ['2026-11-20T09:00:00.5Z', '2026-11-20T09:00:00Z', '2026-11-20T09:00:00.123456Z', '2026-11-20T08:59:59.9999Z', '2026-11-20T09:00:30Z'];
+    const ids = times.map((_, i) => `01a1f82f-6000-7000-8000-00000000000${i}`);
+    times.forEach((event_time, i) => {
+      const parsed = parseAuditEvent({ ...exampleEvents.WEBAUTHN_AUTH_FAILURE, event_id: ids[i], event_time });
+      if (!parsed.ok) throw new Error(`should parse: ${JSON.stringify(parsed.issues)}`);
+      db.prepare(insertSql('sqlite')).run(...rowOf(parsed.event));
+    });
+    const rows = db.prepare(`SELECT event_timestamp FROM security_audit_events WHERE event_id IN (${ids.map(() => '?').join(',')}) ORDER BY event_timestamp`).all(...ids) as { event_timestamp: string }[];
+    expect(rows.map((r) => r.event_timestamp)).toEqual(['2026-11-20T08:59:59.999Z', '2026-11-20T09:00:00.000Z', '2026-11-20T09:00:00.123Z', '2026-11-20T09:00:00.500Z', '2026-11-20T09:00:30.000Z']);
+  });
 });
