@@ -30,6 +30,17 @@ describe('audit-trail verify', () => {
     expect(r.out).toMatch(/5 records, 1 chains \(1 clean\), 0 findings/);
   });
 
+  it('exits 1 when the input holds no signed chain: an empty file, or unsigned records only', async () => {
+    const empty = join(dir, 'empty.ndjson');
+    writeFileSync(empty, '');
+    const unsigned = await chainFile('unsigned.ndjson', false, 2);
+    for (const [file, counts] of [[empty, '0 records, 0 unsigned'], [unsigned, '2 records, 2 unsigned']] as const) {
+      const r = await run(['verify', '--secret-file', `k1=${join(dir, 'k1.b64')}`, file]);
+      expect(r.code).toBe(1);
+      expect(r.err).toBe(`audit-trail verify: no signed chain in the input (${counts}, 0 other lines): nothing was verified\n`);
+    }
+  });
+
   it('reports each finding with code, chain and seq, and exits 1', async () => {
     const file = await chainFile('tampered.ndjson', { mode: 'shared', kid: 'k1', secret: SECRET });
     const ls = readFileSync(file, 'utf8').split('\n').filter(Boolean);

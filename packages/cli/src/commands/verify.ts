@@ -50,7 +50,8 @@ Options:
                    order, so REORDERED is judged by seq only.
   -h, --help       this text
 
-Exit status: 0 all chains clean, 1 any finding, 2 usage or key error.
+Exit status: 0 all chains clean, 1 any finding or no signed chain at all,
+2 usage or key error.
 
 Examples:
   audit-trail verify --secret-file k1=/run/secrets/audit_k1 audit.ndjson
@@ -182,6 +183,12 @@ export const verifyCommand: Command = {
       });
       if (values.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else printText(report, io);
+      // Nothing verified is not "all clean": an auditor pointed at the wrong
+      // file, an empty table or a service that logs unsigned must not see success.
+      if (report.chains.length === 0) {
+        io.stderr.write(`audit-trail verify: no signed chain in the input (${report.records} records, ${report.unsigned} unsigned, ${report.ignored} other lines): nothing was verified\n`);
+        return 1;
+      }
       return report.ok ? 0 : 1;
     } catch (err) {
       if (err instanceof AuditConfigError) throw new UsageError(err.message);

@@ -30,7 +30,8 @@ async function sqliteReader(filename: string): Promise<AuditReader> {
 async function postgresReader(conn: PostgresConnection): Promise<AuditReader> {
   const pg = await loadDriver<PgModule>('pg');
   const { dialect: _d, max: _m, ...config } = conn;
-  const client = new pg.Client(config);
+  // A host that does not answer fails within 10 s instead of the OS's TCP timeout (minutes); the URL or options may set another.
+  const client = new pg.Client({ connectionTimeoutMillis: 10_000, ...config });
   await client.connect();
   return {
     dialect: 'postgres',
