@@ -24,6 +24,7 @@ const CASES: Array<[string, string, string?]> = [
   ['Credential ID was not base64url-encoded', 'malformed_response'],
   ['Authenticator data was 3 bytes, expected at least 37 bytes', 'malformed_response'],
   ['Leftover bytes detected while parsing authenticator data', 'malformed_response'],
+  ['Error decoding authenticator extensions: Unexpected end of CBOR data', 'malformed_response'],
   ['Response counter value 1 was lower than expected 2', 'counter'],
   ['connection refused', 'internal'],
 ];

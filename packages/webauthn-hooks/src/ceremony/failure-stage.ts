@@ -59,7 +59,7 @@ const RULES: ReadonlyArray<readonly [RegExp, FailureStage]> = [
   [/counter value/i, 'counter'],
   [/attestation|x5c|certificate|attStmt|safetynet|tpm/i, 'attestation'],
   [
-    /credential id|base64url|clientDataJSON|authenticator data|authenticatorData|leftover bytes|tokenBinding|missing response|no public key|AAGUID|CBOR|JSON/i,
+    /credential id|base64url|clientDataJSON|authenticator data|authenticatorData|authenticator extensions|leftover bytes|tokenBinding|missing response|no public key|AAGUID|CBOR|JSON/i,
     'malformed_response',
   ],
 ];
