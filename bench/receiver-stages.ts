@@ -43,7 +43,7 @@ const out: [string, number][] = [];
 const counters = newCounters();
 const normalizer = new RecordNormalizer({ tagTemplate: DEFAULT_TAG_TEMPLATE, partials: { maxLineBytes: 1 << 22, maxOpen: 1000, maxAgeMs: 60_000 } }, counters);
 const noop = { write: async (items: unknown[]) => ({ accepted: items.length, rejected: 0 }) };
-const transport = { write() {}, end() {}, pause() {}, resume() {} };
+const transport = { write: () => true, end() {}, pause() {}, resume() {} };
 let t = performance.now();
 for (const f of frames) {
   const conn = new ForwardConnection(transport, { sink: noop, counters, normalizer, log: () => {}, limits: DEFAULT_FORWARD_LIMITS, keepalive: true, peer: 'bench' });

@@ -16,7 +16,8 @@ const INITIAL_BUFFER = 64 * 1024;
 
 /** The byte pipe under a connection: a net/tls socket in production, a recorder in tests and fuzzing. */
 export interface ConnectionTransport {
-  write(bytes: Uint8Array): void;
+  /** Writes (an ack, a PONG); false when the peer is gone and nothing was written. */
+  write(bytes: Uint8Array): boolean;
   /** Closes after pending writes. */
   end(): void;
   pause(): void;
@@ -288,10 +289,8 @@ export class ForwardConnection {
         await done;
         // Also after a graceful close(): the data is durable, so the ack is still owed.
         // After a failure the socket is ending: no acks at all (the sender resends; duplicates are ignored).
-        if (options.chunkRaw && !this.failed) {
-          this.transport.write(encodeAck(options.chunkRaw));
-          this.ctx.counters.acks++;
-        }
+        // Counted only when written: a socket already gone gets no ack.
+        if (options.chunkRaw && !this.failed && this.transport.write(encodeAck(options.chunkRaw))) this.ctx.counters.acks++;
         // keepalive off (in_forward deny_keepalive): one request per connection.
         if (!this.ctx.keepalive) this.close();
       } catch (err) {

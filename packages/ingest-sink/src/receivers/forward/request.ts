@@ -118,6 +118,9 @@ function arrayLength(r: MsgpackReader): number | undefined {
   return undefined;
 }
 
+/** Longest `chunk` option accepted (spec v1: Base64 of a 128-bit id, 24 characters; room for other clients' ids). */
+export const MAX_CHUNK_ID_LENGTH = 256;
+
 /** Reads the option map, keeping the raw bytes of `chunk` for the ack. An empty map or nil is valid. */
 function readOptions(r: MsgpackReader): ForwardOptions {
   const options: ForwardOptions = { signal: 0 };
@@ -142,6 +145,10 @@ function readOptions(r: MsgpackReader): ForwardOptions {
     switch (key) {
       case 'chunk':
         if (typeof value !== 'string' && !(value instanceof Uint8Array)) throw new ReceiverError('BAD_REQUEST', 'chunk is not a string');
+        // Spec v1: the chunk id is the Base64 of a 128-bit id (Fluentd sends 24-25 characters). A
+        // longer one is echoed in every ack, so it would let a client that never reads its acks
+        // fill the server's memory with them.
+        if (value.length > MAX_CHUNK_ID_LENGTH) throw new ReceiverError('BAD_REQUEST', `chunk id of ${value.length} bytes (at most ${MAX_CHUNK_ID_LENGTH})`);
         options.chunk = typeof value === 'string' ? value : Buffer.from(value).toString('latin1');
         // Copied: the receive buffer is reused before the ack is written.
         options.chunkRaw = Buffer.from(r.buf.subarray(start, r.pos));

@@ -24,6 +24,13 @@ export interface ForwardServerDeps {
 }
 
 /**
+ * Bytes of acks and PONGs a peer may leave unread before its connection stops
+ * being read: a client that never reads its acks cannot grow the server's
+ * memory with them.
+ */
+const MAX_UNREAD_WRITE_BYTES = 1024 * 1024;
+
+/**
  * Starts a Fluent forward protocol v1 server on TCP (or TLS, optionally
  * mutual) with the UDP heartbeat on the same port (spec v1, "Heartbeat
  * Message": a single 0x00 byte, answered with 0x00).
@@ -48,10 +55,26 @@ export async function startForwardServer(options: ForwardServerOptions, deps: Fo
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60_000);
     let ended = false;
+    // Reading stops while the connection has too many requests in flight
+    // (its own pause) or while the peer leaves our writes unread; it resumes
+    // only when neither holds.
+    let heldByConnection = false;
+    let heldByUnreadAcks = false;
+    const holdReading = () => (heldByConnection || heldByUnreadAcks ? socket.pause() : socket.resume());
     const conn = new ForwardConnection(
       {
         write: (b) => {
-          if (!socket.destroyed && socket.writable) socket.write(b);
+          if (socket.destroyed || !socket.writable) return false;
+          socket.write(b);
+          if (!heldByUnreadAcks && socket.writableLength > MAX_UNREAD_WRITE_BYTES) {
+            heldByUnreadAcks = true;
+            holdReading();
+            socket.once('drain', () => {
+              heldByUnreadAcks = false;
+              holdReading();
+            });
+          }
+          return true;
         },
         end: () => {
           if (ended) return;
@@ -60,8 +83,14 @@ export async function startForwardServer(options: ForwardServerOptions, deps: Fo
           // A peer that never reads must not hold the socket open.
           setTimeout(() => socket.destroy(), 2_000).unref();
         },
-        pause: () => socket.pause(),
-        resume: () => socket.resume(),
+        pause: () => {
+          heldByConnection = true;
+          holdReading();
+        },
+        resume: () => {
+          heldByConnection = false;
+          holdReading();
+        },
       },
       { ...deps, limits, keepalive, peer, budget, ...(options.security ? { security: options.security } : {}) },
     );
@@ -69,12 +98,18 @@ export async function startForwardServer(options: ForwardServerOptions, deps: Fo
     socket.on('data', (d: Buffer) => conn.feed(d));
     socket.on('error', (err) => log({ level: 'debug', msg: 'forward socket error', peer, error: err.message }));
     socket.on('end', () => conn.close());
-    socket.setTimeout(limits.idleTimeoutMs, () => {
-      if (conn.pending === 0) {
-        log({ level: 'info', msg: 'closing idle forward connection', peer });
-        conn.close();
-        socket.end();
+    // A listener of its own, not setTimeout's callback (registered once): the
+    // timer must still work after it fired while a request was being stored,
+    // and it is armed again then, since storing may end without a write.
+    socket.setTimeout(limits.idleTimeoutMs);
+    socket.on('timeout', () => {
+      if (conn.pending > 0) {
+        socket.setTimeout(limits.idleTimeoutMs);
+        return;
       }
+      log({ level: 'info', msg: 'closing idle forward connection', peer });
+      conn.close();
+      socket.end();
     });
     socket.on('close', () => {
       conn.close();
@@ -89,6 +124,7 @@ export async function startForwardServer(options: ForwardServerOptions, deps: Fo
     const mutual = options.tls.ca !== undefined;
     server = createTlsServer(
       {
+        allowHalfOpen: true,
         cert: options.tls.cert,
         key: options.tls.key,
         ...(mutual ? { ca: options.tls.ca, requestCert: true, rejectUnauthorized: true } : {}),
@@ -101,7 +137,7 @@ export async function startForwardServer(options: ForwardServerOptions, deps: Fo
       log({ level: 'warn', msg: 'TLS handshake failed', peer: `${s.remoteAddress}:${s.remotePort}`, error: err.message });
     });
   } else {
-    server = createNetServer(onSocket);
+    server = createNetServer({ allowHalfOpen: true }, onSocket);
   }
   const host = options.host ?? '127.0.0.1';
   const bound = await listenTcpAndUdp(server, host, options.port ?? 0, options.udpHeartbeat ?? true);

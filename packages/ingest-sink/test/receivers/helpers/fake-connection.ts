@@ -12,8 +12,9 @@ export class FakeTransport implements ConnectionTransport {
   out: Buffer[] = [];
   ended = false;
   paused = false;
-  write(bytes: Uint8Array): void {
+  write(bytes: Uint8Array): boolean {
     this.out.push(Buffer.from(bytes));
+    return true;
   }
   end(): void {
     this.ended = true;

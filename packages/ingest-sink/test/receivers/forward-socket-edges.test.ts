@@ -1,0 +1,97 @@
+import { connect } from 'node:net';
+import { decodeMulti } from '@msgpack/msgpack';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startAggregator, type Aggregator, type Sink } from '../../src/index.js';
+import { newCounters } from '../../src/receivers/counters.js';
+import { DEFAULT_TAG_TEMPLATE } from '../../src/receivers/defaults.js';
+import { startForwardServer } from '../../src/receivers/forward/server.js';
+import { RecordNormalizer } from '../../src/normalize/record.js';
+import { RecordingSink } from './helpers/recording-sink.js';
+import { makeLine } from './helpers/events.js';
+import { dockerMessage, dockerRecord } from './helpers/frames.js';
+import { RawClient } from './helpers/raw-client.js';
+import { readEvents, sqliteSink, tempDir } from './helpers/real-sink.js';
+
+const until = async (what: string, ok: () => boolean, ms = 10_000) => {
+  for (const end = Date.now() + ms; !ok(); ) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+let cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.reverse()) await c();
+  cleanups = [];
+});
+
+/** An aggregator on a real SQLite sink, forward port only. */
+async function start(limits: Record<string, number> = {}): Promise<{ agg: Aggregator; file: string; sink: Sink }> {
+  const tmp = tempDir();
+  const { sink, file } = await sqliteSink(tmp.dir);
+  const agg = await startAggregator({ sink, forward: { port: 0, limits } });
+  cleanups.push(async () => {
+    await agg.close();
+    await sink.close();
+    tmp.remove();
+  });
+  return { agg, file, sink };
+}
+
+describe('forward receiver: socket edge cases (real SQLite sink, real sockets)', () => {
+  it('still closes an idle connection after its idle timeout fired while a request was being stored', async () => {
+    // A sink whose write() is held open, so the request stays in flight past the idle timeout.
+    const sink = new RecordingSink();
+    let release!: () => void;
+    sink.gate = new Promise<void>((r) => (release = r));
+    const counters = newCounters();
+    const normalizer = new RecordNormalizer({ tagTemplate: DEFAULT_TAG_TEMPLATE, partials: { maxLineBytes: 1 << 20, maxOpen: 100, maxAgeMs: 60_000 } }, counters);
+    const server = await startForwardServer({ port: 0, limits: { idleTimeoutMs: 300 } }, { sink, counters, normalizer, log: () => {} });
+    cleanups.push(() => server.close());
+    const c = await RawClient.open(server.address.port);
+    cleanups.push(() => void c.socket.destroy());
+    // No chunk: no ack, so nothing is written to the socket once the request is stored.
+    c.socket.write(dockerMessage('swarm.audit.n1.api.t1', 1_700_000_000, dockerRecord(makeLine(1))));
+    await until('the request to reach the sink', () => sink.writes === 1);
+    await new Promise((r) => setTimeout(r, 800)); // past the idle timeout, the request still in flight
+    expect(c.closed).toBe(false);
+    release();
+    await c.waitClosed();
+    expect(sink.items).toHaveLength(1);
+    expect(counters.activeConnections).toBe(0);
+  });
+
+  it('acks a request whose sender half-closed its side after sending it, and counts only acks it wrote', async () => {
+    const { agg, file, sink } = await start();
+    const socket = connect({ port: agg.forward.port, host: '127.0.0.1', allowHalfOpen: true });
+    cleanups.push(() => void socket.destroy());
+    let received = Buffer.alloc(0);
+    socket.on('data', (d: Buffer) => (received = Buffer.concat([received, d])));
+    const ended = new Promise<void>((r) => socket.on('end', () => r()));
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    socket.write(dockerMessage('swarm.audit.n1.api.t1', 1_700_000_000, dockerRecord(makeLine(2)), 'chunk-1'));
+    socket.end(); // shutdown(SHUT_WR): nc and socat senders do this, and still read
+    await ended;
+    expect([...decodeMulti(received)]).toEqual([{ ack: 'chunk-1' }]);
+    expect(agg.counters.forward.acks).toBe(1);
+    await sink.flush();
+    expect(readEvents(file)).toHaveLength(1);
+  });
+
+  it('refuses a chunk id longer than 256 bytes (it would be echoed in every ack): no ack, nothing stored, BAD_REQUEST', async () => {
+    const { agg, file, sink } = await start();
+    const c = await RawClient.open(agg.forward.port);
+    c.socket.write(dockerMessage('swarm.audit.n1.api.t1', 1_700_000_000, dockerRecord(makeLine(3)), 'c'.repeat(257)));
+    await c.waitClosed();
+    expect(c.received.length).toBe(0);
+    expect(agg.counters.forward.badFramesByCode).toMatchObject({ BAD_REQUEST: 1 });
+    await sink.flush();
+    expect(readEvents(file)).toHaveLength(0);
+    // 256 bytes is still fine.
+    const ok = await RawClient.open(agg.forward.port);
+    cleanups.push(() => void ok.socket.destroy());
+    ok.socket.write(dockerMessage('swarm.audit.n1.api.t1', 1_700_000_000, dockerRecord(makeLine(4)), 'c'.repeat(256)));
+    await until('the ack', () => ok.received.length > 256);
+    expect([...decodeMulti(ok.received)]).toEqual([{ ack: 'c'.repeat(256) }]);
+  });
+});
