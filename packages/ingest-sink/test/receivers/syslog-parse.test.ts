@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SyslogFramer } from '../../src/receivers/syslog/framing.js';
+import { SyslogFramer, type FramerOutput } from '../../src/receivers/syslog/framing.js';
 import { parseSyslog } from '../../src/receivers/syslog/parse.js';
 
 describe('syslog parsing (RFC 5424, RFC 3164)', () => {
@@ -43,22 +43,51 @@ describe('syslog parsing (RFC 5424, RFC 3164)', () => {
 });
 
 describe('syslog TCP framing (RFC 6587)', () => {
+  const frames = (out: FramerOutput) => out.frames.map(String);
+
   it('splits octet-counted and LF-framed messages across arbitrary reads', () => {
     const f = new SyslogFramer(1000);
     const stream = Buffer.from('12 <1>1 - - - a<2>LF framed\r\n14 <3>1 - - - - -');
-    const frames: string[] = [];
-    for (const b of stream) frames.push(...f.push(Buffer.from([b])).map((x) => x.toString()));
-    expect(frames).toEqual(['<1>1 - - - a', '<2>LF framed', '<3>1 - - - - -']);
+    const got: string[] = [];
+    for (const b of stream) got.push(...frames(f.push(Buffer.from([b]))));
+    expect(got).toEqual(['<1>1 - - - a', '<2>LF framed', '<3>1 - - - - -']);
   });
 
   it('keeps newlines inside octet-counted frames', () => {
     const f = new SyslogFramer(1000);
-    expect(f.push(Buffer.from('5 a\nb\nc')).map(String)).toEqual(['a\nb\nc']);
+    expect(frames(f.push(Buffer.from('5 a\nb\nc')))).toEqual(['a\nb\nc']);
   });
 
-  it('refuses oversized frames and bad counts', () => {
-    expect(() => new SyslogFramer(10).push(Buffer.from('100 <1>'))).toThrow(expect.objectContaining({ code: 'FRAME_TOO_LARGE' }));
-    expect(() => new SyslogFramer(10).push(Buffer.from('<1>'.padEnd(20, 'x')))).toThrow(expect.objectContaining({ code: 'FRAME_TOO_LARGE' }));
-    expect(() => new SyslogFramer(10).push(Buffer.from('12x <1>'))).toThrow(expect.objectContaining({ code: 'SYSLOG_INVALID' }));
+  it('skips an oversized frame (by its count, or up to its LF) and keeps the messages around it, in one read or many', () => {
+    const stream = Buffer.from(`<1>before\n<2>${'x'.repeat(30)}\n<3>middle\n40 ${'y'.repeat(40)}6 <4>end\n<5>last\n`);
+    for (const step of [stream.length, 7, 1]) {
+      const f = new SyslogFramer(20);
+      const got: string[] = [];
+      const refused: string[] = [];
+      for (let i = 0; i < stream.length; i += step) {
+        const out = f.push(stream.subarray(i, i + step));
+        got.push(...frames(out));
+        refused.push(...out.refused.map((r) => r.code));
+        expect(out.fatal).toBeUndefined();
+      }
+      expect(got).toEqual(['<1>before', '<3>middle', '<4>end', '<5>last']);
+      expect(refused).toEqual(['FRAME_TOO_LARGE', 'FRAME_TOO_LARGE']);
+    }
+  });
+
+  it('a count that is not a number ends the stream, after the messages before it', () => {
+    const out = new SyslogFramer(100).push(Buffer.from('<1>kept\n12x <1>'));
+    expect(frames(out)).toEqual(['<1>kept']);
+    expect(out.fatal).toMatchObject({ code: 'SYSLOG_INVALID' });
+  });
+
+  it('keeps a long line arriving in small reads as a list, joined once it is complete', () => {
+    const f = new SyslogFramer(1 << 20);
+    const line = `<1>${'z'.repeat(100_000)}`;
+    const bytes = Buffer.from(`${line}\n`);
+    let got: string[] = [];
+    for (let i = 0; i < bytes.length; i += 64) got = got.concat(frames(f.push(bytes.subarray(i, i + 64))));
+    expect(got).toEqual([line]);
+    expect(f.rest().length).toBe(0);
   });
 });

@@ -33,18 +33,37 @@ describe('syslog receiver: hostile input over TCP and UDP into the real sink', (
     expect(readEvents(file).some((r) => r.event_id === ev.event_id)).toBe(true);
   });
 
-  it('closes a TCP connection announcing an oversized frame, and counts oversized UDP datagrams', async () => {
+  it('skips an oversized TCP frame (by its count, or up to its LF) and keeps the messages around it in the same read; counts oversized UDP datagrams', async () => {
+    const [before, middle, after] = [makeEvent(11), makeEvent(12), makeEvent(13)];
+    const msg = (ev: object) => `<14>1 2024-01-01T00:00:00Z host app - - - ${JSON.stringify(ev)}`;
     const c = await RawClient.open(agg.syslog!.port);
-    c.socket.write('99999 <14>1 ');
-    await c.waitClosed();
-    expect(agg.counters.syslog.badFramesByCode.FRAME_TOO_LARGE).toBe(1);
+    // One write: a message, a line over 4096 bytes, a message, an octet-counted frame over the limit, a message.
+    c.socket.write(`${msg(before)}\n<14>${'x'.repeat(5000)}\n${msg(middle)}\n99999 ${'y'.repeat(99_999)}${Buffer.byteLength(msg(after))} ${msg(after)}`);
+    await until(() => agg.counters.syslog.badFramesByCode.FRAME_TOO_LARGE === 2 && agg.counters.syslog.accepted >= 3);
+    expect(c.closed).toBe(false);
+    c.socket.end();
+    expect(agg.counters.syslog.badFramesByCode.FRAME_TOO_LARGE).toBe(2);
+    await sink.flush();
+    const ids = new Set(readEvents(file).map((r) => r.event_id));
+    expect([before, middle, after].every((e) => ids.has(e.event_id))).toBe(true);
     const udp = createSocket('udp4');
     await new Promise<void>((r) => udp.send(Buffer.alloc(5000, 0x41), agg.syslog!.port, '127.0.0.1', () => r()));
     await new Promise<void>((r) => udp.send(Buffer.from([0xff, 0xfe, 0x00]), agg.syslog!.port, '127.0.0.1', () => r()));
     udp.close();
-    await until(() => agg.counters.syslog.badFramesByCode.FRAME_TOO_LARGE === 2 && (agg.counters.syslog.badFramesByCode.SYSLOG_INVALID ?? 0) >= 4);
-    expect(agg.counters.syslog.badFramesByCode.FRAME_TOO_LARGE).toBe(2);
+    await until(() => agg.counters.syslog.badFramesByCode.FRAME_TOO_LARGE === 3 && (agg.counters.syslog.badFramesByCode.SYSLOG_INVALID ?? 0) >= 4);
+    expect(agg.counters.syslog.badFramesByCode.FRAME_TOO_LARGE).toBe(3);
     expect(agg.counters.syslog.badFramesByCode.SYSLOG_INVALID).toBe(4);
+  });
+
+  it('stores the messages before an unreadable octet count in the same read, then closes the connection', async () => {
+    const ev = makeEvent(21);
+    const invalidBefore = agg.counters.syslog.badFramesByCode.SYSLOG_INVALID ?? 0;
+    const c = await RawClient.open(agg.syslog!.port);
+    c.socket.write(`<14>1 2024-01-01T00:00:00Z host app - - - ${JSON.stringify(ev)}\n12x <14>1 - - - - - -\n`);
+    await c.waitClosed();
+    expect(agg.counters.syslog.badFramesByCode.SYSLOG_INVALID).toBe(invalidBefore + 1);
+    await sink.flush();
+    expect(readEvents(file).some((r) => r.event_id === ev.event_id)).toBe(true);
   });
 
   it('sends an invalid audit line (control characters in user_id) to the rejects table', async () => {

@@ -1,22 +1,83 @@
 import { ReceiverError } from '../errors.js';
 
+/** What one read of the stream yielded. */
+export interface FramerOutput {
+  /** Complete messages, in stream order. */
+  frames: Buffer[];
+  /** Frames over the size limit, skipped (the stream goes on after them). */
+  refused: ReceiverError[];
+  /**
+   * Set when the stream cannot be followed any further (an octet count that
+   * is not a number): `frames` still holds every message before that point.
+   */
+  fatal?: ReceiverError;
+}
+
 /**
  * Splits a syslog TCP stream into messages (RFC 6587): octet-counting
  * (`MSG-LEN SP SYSLOG-MSG`, §3.4.1) when a frame starts with a digit,
  * otherwise non-transparent framing ending in LF (§3.4.2; a trailing CR and
- * NUL are dropped). Frames longer than `maxFrameBytes` are an error.
+ * NUL are dropped).
+ *
+ * A frame longer than `maxFrameBytes` is skipped, not fatal: an octet-counted
+ * one by its count, an LF-framed one up to its LF, so the messages around it
+ * are kept (syslog has no ack: a message dropped here is gone). Only an octet
+ * count that cannot be read ends the stream, since the next frame's start is
+ * then unknown.
+ *
+ * An unfinished frame is kept as a list of reads and joined once complete:
+ * joining on every read made a long line cost quadratic time in the number of
+ * reads it arrived in.
  */
 export class SyslogFramer {
-  private buf: Buffer = Buffer.alloc(0);
+  /** Reads holding the start of an unfinished frame. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** The unfinished frame is LF-framed and its pending reads hold no LF. */
+  private waitingForLf = false;
+  /** Bytes the unfinished frame needs in all (octet counting), 0 when unknown. */
+  private waitingForBytes = 0;
+  /** Bytes still to discard of an oversized octet-counted frame. */
+  private skipBytes = 0;
+  /** Discarding an oversized LF-framed line up to its LF. */
+  private skipToLf = false;
 
   constructor(private readonly maxFrameBytes: number) {}
 
-  /** Adds bytes and returns the complete frames now available. */
-  push(data: Buffer): Buffer[] {
-    this.buf = this.buf.length === 0 ? data : Buffer.concat([this.buf, data]);
-    const frames: Buffer[] = [];
+  /** Adds bytes and returns the frames now complete. */
+  push(data: Buffer): FramerOutput {
+    const out: FramerOutput = { frames: [], refused: [] };
+    let input = data;
+    if (this.skipBytes > 0) {
+      const n = Math.min(this.skipBytes, input.length);
+      this.skipBytes -= n;
+      input = input.subarray(n);
+    }
+    if (this.skipToLf) {
+      const lf = input.indexOf(0x0a);
+      if (lf < 0) return out;
+      this.skipToLf = false;
+      input = input.subarray(lf + 1);
+    }
+    if (input.length === 0) return out;
+    // Still incomplete: keep the read, without joining or rescanning what came before.
+    if (this.pending.length > 0) {
+      const stillShort = this.waitingForLf ? input.indexOf(0x0a) < 0 : this.waitingForBytes > 0 && this.pendingBytes + input.length < this.waitingForBytes;
+      if (stillShort) {
+        if (this.waitingForLf && this.pendingBytes + input.length > this.maxFrameBytes) {
+          out.refused.push(new ReceiverError('FRAME_TOO_LARGE', `line exceeds ${this.maxFrameBytes} bytes`));
+          this.reset();
+          this.skipToLf = true;
+          return out;
+        }
+        this.pending.push(input);
+        this.pendingBytes += input.length;
+        return out;
+      }
+    }
+    const b = this.pending.length === 0 ? input : Buffer.concat([...this.pending, input]);
+    this.reset();
     let pos = 0;
-    const b = this.buf;
     while (pos < b.length) {
       const c = b[pos]!;
       if (c === 0x0a || c === 0x0d || c === 0x00) {
@@ -27,34 +88,67 @@ export class SyslogFramer {
         const sp = b.indexOf(0x20, pos);
         if (sp < 0 || sp - pos > 10) {
           if (sp < 0 && b.length - pos <= 10) break;
-          throw new ReceiverError('SYSLOG_INVALID', 'octet count is not followed by a space');
+          out.fatal = new ReceiverError('SYSLOG_INVALID', 'octet count is not followed by a space');
+          return out;
         }
         const lenText = b.toString('latin1', pos, sp);
-        if (!/^[1-9]\d*$/.test(lenText)) throw new ReceiverError('SYSLOG_INVALID', 'octet count is not a number');
+        if (!/^[1-9]\d*$/.test(lenText)) {
+          out.fatal = new ReceiverError('SYSLOG_INVALID', 'octet count is not a number');
+          return out;
+        }
         const len = Number(lenText);
-        if (len > this.maxFrameBytes) throw new ReceiverError('FRAME_TOO_LARGE', `frame of ${len} bytes exceeds ${this.maxFrameBytes}`);
-        if (sp + 1 + len > b.length) break;
-        frames.push(b.subarray(sp + 1, sp + 1 + len));
+        if (len > this.maxFrameBytes) {
+          out.refused.push(new ReceiverError('FRAME_TOO_LARGE', `frame of ${len} bytes exceeds ${this.maxFrameBytes}`));
+          const available = b.length - (sp + 1);
+          if (available >= len) {
+            pos = sp + 1 + len;
+            continue;
+          }
+          this.skipBytes = len - available;
+          return out;
+        }
+        if (sp + 1 + len > b.length) {
+          this.waitingForBytes = sp + 1 + len - pos;
+          break;
+        }
+        out.frames.push(b.subarray(sp + 1, sp + 1 + len));
         pos = sp + 1 + len;
       } else {
         const lf = b.indexOf(0x0a, pos);
         if (lf < 0) {
-          if (b.length - pos > this.maxFrameBytes) throw new ReceiverError('FRAME_TOO_LARGE', `line exceeds ${this.maxFrameBytes} bytes`);
+          if (b.length - pos > this.maxFrameBytes) {
+            out.refused.push(new ReceiverError('FRAME_TOO_LARGE', `line exceeds ${this.maxFrameBytes} bytes`));
+            this.skipToLf = true;
+            return out;
+          }
+          this.waitingForLf = true;
           break;
         }
         let end = lf;
         if (end > pos && b[end - 1] === 0x0d) end--;
-        if (end - pos > this.maxFrameBytes) throw new ReceiverError('FRAME_TOO_LARGE', `line exceeds ${this.maxFrameBytes} bytes`);
-        frames.push(b.subarray(pos, end));
+        if (end - pos > this.maxFrameBytes) out.refused.push(new ReceiverError('FRAME_TOO_LARGE', `line exceeds ${this.maxFrameBytes} bytes`));
+        else out.frames.push(b.subarray(pos, end));
         pos = lf + 1;
       }
     }
-    this.buf = pos >= b.length ? Buffer.alloc(0) : Buffer.from(b.subarray(pos));
-    return frames;
+    if (pos < b.length) {
+      // Copied: the frames returned above are views of `b`, and the rest outlives this read.
+      const rest = Buffer.from(b.subarray(pos));
+      this.pending = [rest];
+      this.pendingBytes = rest.length;
+    }
+    return out;
+  }
+
+  private reset(): void {
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.waitingForLf = false;
+    this.waitingForBytes = 0;
   }
 
   /** Bytes of an unterminated frame left at end of stream (a final LF-less line is still a message). */
   rest(): Buffer {
-    return this.buf;
+    return this.pending.length === 0 ? Buffer.alloc(0) : Buffer.concat(this.pending);
   }
 }

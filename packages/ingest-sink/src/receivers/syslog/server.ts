@@ -115,12 +115,22 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
         if (inflight < 4 && !socket.destroyed) socket.resume();
       });
     };
+    let lost = false;
     socket.on('data', (d: Buffer) => {
       counters.bytes += d.length;
-      try {
-        submit(framer.push(d));
-      } catch (err) {
-        fail(err);
+      // Past an unreadable octet count the stream cannot be followed: nothing after it is a frame.
+      if (lost) return;
+      const { frames, refused, fatal } = framer.push(d);
+      // The messages before a bad frame are stored whatever follows them.
+      submit(frames);
+      for (const r of refused) {
+        countBadFrame(counters, r.code);
+        log({ level: 'warn', msg: 'skipping syslog frame', peer, code: r.code, reason: r.message });
+      }
+      if (fatal) {
+        lost = true;
+        socket.pause();
+        void chain.then(() => fail(fatal));
       }
     });
     socket.on('end', () => {
