@@ -3,7 +3,7 @@ import { encode } from '@msgpack/msgpack';
 import { describe, expect, it } from 'vitest';
 import { makeLine } from './helpers/events.js';
 import { fakeConnection } from './helpers/fake-connection.js';
-import { bin32, dockerMessage, dockerRecord, entry, fixext8Time, fluentBitForward } from './helpers/frames.js';
+import { bin32, dockerMessage, dockerRecord, entry, fixext8Time, fluentBitCompressed, fluentBitForward } from './helpers/frames.js';
 import { RecordingSink } from './helpers/recording-sink.js';
 
 const mp = (v: unknown) => Buffer.from(encode(v));
@@ -90,6 +90,30 @@ describe('forward limits: closed with a reason, never acked', () => {
     a.conn.feed(big.subarray(600));
     await a.conn.drain();
     expect(a.transport.messages()).toEqual([{ ack: 'c' }]);
+    expect(budget.used).toBe(0);
+  });
+
+  it('charges a compressed request its decompressed size: one that would pass the budget once unpacked is closed with SERVER_BUSY', async () => {
+    const budget = { used: 0 };
+    const limits = { maxBufferedBytes: 50_000 };
+    // ~100 KB of records in ~2 KB of gzip: the wire size alone fits the budget many times over.
+    const entries = Array.from({ length: 100 }, (_, i) => entry(fixext8Time(1_700_000_000), dockerRecord(makeLine(i))));
+    const big = fluentBitCompressed('swarm.audit.n1.api.t1', entries, 'big');
+    expect(big.length).toBeLessThan(limits.maxBufferedBytes / 2);
+    const sink = new RecordingSink();
+    const a = fakeConnection(sink, { limits, budget });
+    a.conn.feed(big);
+    await a.conn.drain();
+    expect(a.counters.badFramesByCode.SERVER_BUSY).toBe(1);
+    expect(a.transport.ended).toBe(true);
+    expect(a.transport.messages()).toEqual([]);
+    expect(sink.items).toEqual([]);
+    expect(budget.used).toBe(0);
+    // A small one fits, is acked, and gives back everything it took.
+    const b = fakeConnection(sink, { limits, budget });
+    b.conn.feed(fluentBitCompressed('swarm.audit.n1.api.t1', entries.slice(0, 10), 'small'));
+    await b.conn.drain();
+    expect(b.transport.messages()).toEqual([{ ack: 'small' }]);
     expect(budget.used).toBe(0);
   });
 });

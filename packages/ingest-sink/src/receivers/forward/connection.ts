@@ -215,17 +215,25 @@ export class ForwardConnection {
     if (req.kind === 'heartbeat') return void this.ctx.counters.heartbeats++;
     if (req.kind === 'ignored') return void this.ctx.counters.ignoredValues++;
     this.ctx.counters.requests++;
+    // The request's bytes stay reserved until it is stored (decoded records
+    // live that long), and so does a compressed request's decompressed size.
+    let reserved = size;
     const stored =
       req.kind === 'events'
         ? this.store(req.tag, req.entries, req.options)
-        : this.unpack(req.packed, req.options).then((entries) => this.store(req.tag, entries, req.options));
-    // The request's bytes stay reserved until it is stored (decoded records live that long).
+        : this.unpack(req.packed, req.options, (n) => (reserved += n)).then((entries) => this.store(req.tag, entries, req.options));
     this.reserve(size, true);
-    this.track(stored, req.options, size);
+    this.track(stored, req.options, () => reserved);
   }
 
-  /** Decompresses (gzip, several members allowed) and decodes PackedForward entries. */
-  private async unpack(packed: Buffer, options: ForwardOptions): Promise<ForwardEntry[]> {
+  /**
+   * Decompresses (gzip, several members allowed) and decodes PackedForward
+   * entries. The decompressed bytes are charged to the server-wide budget
+   * (`onReserved` learns how many, to release them with the request): charged
+   * only their wire size, a few KiB of gzip could hold up to
+   * `maxDecompressedBytes` each, hundreds of times the budget in all.
+   */
+  private async unpack(packed: Buffer, options: ForwardOptions, onReserved: (n: number) => void): Promise<ForwardEntry[]> {
     let bytes = packed;
     const c = options.compressed;
     if (c !== undefined && c !== 'text') {
@@ -238,6 +246,14 @@ export class ForwardConnection {
           throw new ReceiverError('DECOMPRESSED_TOO_LARGE', `decompressed payload exceeds ${this.ctx.limits.maxDecompressedBytes} bytes`);
         }
         throw new ReceiverError('BAD_COMPRESSION', `gzip payload is invalid: ${(err as Error).message.slice(0, 80)}`);
+      }
+      const budget = this.ctx.budget;
+      if (budget) {
+        if (budget.used + bytes.length > this.ctx.limits.maxBufferedBytes) {
+          throw new ReceiverError('SERVER_BUSY', `server buffers ${budget.used} bytes; a request decompressing to ${bytes.length} more passes the limit of ${this.ctx.limits.maxBufferedBytes}`);
+        }
+        budget.used += bytes.length;
+        onReserved(bytes.length);
       }
     }
     return decodePackedEntries(this.reader(bytes, 0, bytes.length), this.ctx.limits.maxEntries);
@@ -275,7 +291,7 @@ export class ForwardConnection {
   }
 
   /** Chains the ack after the store and after every earlier request's ack. */
-  private track(stored: Promise<void> | void, options: ForwardOptions, size: number): void {
+  private track(stored: Promise<void> | void, options: ForwardOptions, reserved: () => number): void {
     this.inflight++;
     if (this.inflight >= this.ctx.limits.maxInflightRequests && !this.paused) {
       this.paused = true;
@@ -296,7 +312,7 @@ export class ForwardConnection {
       } catch (err) {
         this.fail(err);
       } finally {
-        this.release(size);
+        this.release(reserved());
         this.inflight--;
         if (this.paused && this.inflight < this.ctx.limits.maxInflightRequests && this.state !== 'closed') {
           this.paused = false;
