@@ -7,6 +7,7 @@ import { DEFAULT_TAG_TEMPLATE } from '../../src/receivers/defaults.js';
 import { startForwardServer } from '../../src/receivers/forward/server.js';
 import { RecordNormalizer } from '../../src/normalize/record.js';
 import { RecordingSink } from './helpers/recording-sink.js';
+import { makeTestCerts } from './helpers/tls-certs.js';
 import { makeLine } from './helpers/events.js';
 import { dockerMessage, dockerRecord } from './helpers/frames.js';
 import { RawClient } from './helpers/raw-client.js';
@@ -93,5 +94,23 @@ describe('forward receiver: socket edge cases (real SQLite sink, real sockets)',
     ok.socket.write(dockerMessage('swarm.audit.n1.api.t1', 1_700_000_000, dockerRecord(makeLine(4)), 'c'.repeat(256)));
     await until('the ack', () => ok.received.length > 256);
     expect([...decodeMulti(ok.received)]).toEqual([{ ack: 'c'.repeat(256) }]);
+  });
+
+  it('with TLS, counts connections still in their handshake against maxConnections, and close() does not wait for them', async () => {
+    const tmp = tempDir();
+    cleanups.push(() => tmp.remove());
+    const certs = makeTestCerts(tmp.dir);
+    const counters = newCounters();
+    const normalizer = new RecordNormalizer({ tagTemplate: DEFAULT_TAG_TEMPLATE, partials: { maxLineBytes: 1 << 20, maxOpen: 100, maxAgeMs: 60_000 } }, counters);
+    const server = await startForwardServer({ port: 0, tls: { cert: certs.serverCert, key: certs.serverKey }, limits: { maxConnections: 2 } }, { sink: new RecordingSink(), counters, normalizer, log: () => {} });
+    // TCP connected, no ClientHello: stuck or slow clients.
+    const idle = await Promise.all(Array.from({ length: 4 }, () => RawClient.open(server.address.port)));
+    cleanups.push(() => idle.forEach((c) => c.socket.destroy()));
+    await until('the connections over the limit to be refused', () => idle.filter((c) => c.closed).length === 2);
+    expect(counters.refusedConnections).toBe(2);
+    // Not a speed check: close() either finishes or hangs until Node's 120 s handshake timeout.
+    const outcome = await Promise.race([server.close().then(() => 'closed'), new Promise((r) => setTimeout(r, 15_000, 'hung'))]);
+    expect(outcome).toBe('closed');
+    await until('the idle clients to be closed', () => idle.every((c) => c.closed));
   });
 });
