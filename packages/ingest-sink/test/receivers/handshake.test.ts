@@ -91,4 +91,14 @@ describe('forward handshake (HELO/PING/PONG, spec v1)', () => {
     expect(transport.ended).toBe(true);
     expect(counters.badFramesByCode.HANDSHAKE_INVALID).toBe(1);
   });
+
+  it('before authentication, refuses anything larger than a PING (4 KiB) at its header, so an unauthenticated client cannot hold the shared byte budget', () => {
+    const budget = { used: 0 };
+    const { conn, transport, counters } = fakeConnection(new RecordingSink(), { security, budget });
+    // The start of a 1 MiB "PING" (well under the 32 MiB request limit): array header, 'PING', then a str32 header announcing 1 MiB.
+    conn.feed(Buffer.concat([Buffer.from([0x96]), Buffer.from(encode('PING')), Buffer.from([0xdb, 0x00, 0x10, 0x00, 0x00]), Buffer.alloc(1000, 0x61)]));
+    expect(transport.ended).toBe(true);
+    expect(counters.badFramesByCode.REQUEST_TOO_LARGE).toBe(1);
+    expect(budget.used).toBe(0);
+  });
 });

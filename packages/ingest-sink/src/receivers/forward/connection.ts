@@ -12,6 +12,8 @@ import type { ForwardLimits } from './options.js';
 import { decodePackedEntries, decodeRequest, encodeAck, type ForwardEntry, type ForwardOptions } from './request.js';
 
 const gunzipAsync = promisify(gunzip);
+/** Largest PING accepted (spec v1: six short strings; 4 KiB leaves room for long hostnames and user names). */
+const MAX_PING_BYTES = 4096;
 const INITIAL_BUFFER = 64 * 1024;
 
 /** The byte pipe under a connection: a net/tls socket in production, a recorder in tests and fuzzing. */
@@ -116,17 +118,16 @@ export class ForwardConnection {
     let pos = 0;
     try {
       while (pos < len && !this.closed) {
+        // Before authentication only a PING may come, and it is small: a
+        // client that has not logged in cannot hold the shared byte budget.
+        const limit = this.state === 'ping' ? MAX_PING_BYTES : this.ctx.limits.maxRequestBytes;
         const end = scanValue(buf, pos, len, this.scan);
         if (end < 0) {
-          if (-end > this.ctx.limits.maxRequestBytes) {
-            throw new ReceiverError('REQUEST_TOO_LARGE', `request needs at least ${-end} bytes; the limit is ${this.ctx.limits.maxRequestBytes}`);
-          }
+          if (-end > limit) throw new ReceiverError('REQUEST_TOO_LARGE', `${this.state === 'ping' ? 'PING' : 'request'} needs at least ${-end} bytes; the limit is ${limit}`);
           this.need = -end;
           break;
         }
-        if (end - pos > this.ctx.limits.maxRequestBytes) {
-          throw new ReceiverError('REQUEST_TOO_LARGE', `request is ${end - pos} bytes; the limit is ${this.ctx.limits.maxRequestBytes}`);
-        }
+        if (end - pos > limit) throw new ReceiverError('REQUEST_TOO_LARGE', `${this.state === 'ping' ? 'PING' : 'request'} is ${end - pos} bytes; the limit is ${limit}`);
         this.need = 1;
         this.handleValue(buf, pos, end, end - pos);
         pos = end;
