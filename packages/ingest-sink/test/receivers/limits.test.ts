@@ -76,6 +76,32 @@ describe('forward limits: closed with a reason, never acked', () => {
     expect(transport.messages()).toEqual([{ ack: 'a' }, { ack: 'b' }]);
   });
 
+  it('holds the limit within one read: requests beyond maxInflightRequests wait in the buffer, then are stored and acked in order', async () => {
+    const sink = new RecordingSink();
+    let open!: () => void;
+    sink.gate = new Promise((r) => (open = r));
+    const { conn, transport } = fakeConnection(sink, { limits: { maxInflightRequests: 2 } });
+    const chunks = Array.from({ length: 10 }, (_, i) => `c${i}`);
+    conn.feed(Buffer.concat(chunks.map((c, i) => dockerMessage('t', 1, dockerRecord(makeLine(i)), c))));
+    expect(sink.writes).toBe(2);
+    expect(transport.paused).toBe(true);
+    open();
+    for (let i = 0; i < 100 && transport.messages().length < 10; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(sink.writes).toBe(10);
+    expect(transport.messages()).toEqual(chunks.map((c) => ({ ack: c })));
+    expect(transport.paused).toBe(false);
+  });
+
+  it('still handles the requests held back by the limit when the peer closes right after sending them', async () => {
+    const sink = new RecordingSink();
+    const { conn, transport } = fakeConnection(sink, { limits: { maxInflightRequests: 2 } });
+    conn.feed(Buffer.concat(Array.from({ length: 6 }, (_, i) => dockerMessage('t', 1, dockerRecord(makeLine(i)), `c${i}`))));
+    conn.close();
+    await conn.drain();
+    expect(sink.items).toHaveLength(6);
+    expect(transport.messages()).toHaveLength(6);
+  });
+
   it('shares a byte budget across connections: one that would exceed it is closed with SERVER_BUSY', async () => {
     const budget = { used: 0 };
     const limits = { maxBufferedBytes: 1000 };

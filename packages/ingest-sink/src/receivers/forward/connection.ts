@@ -112,12 +112,22 @@ export class ForwardConnection {
     this.ctx.counters.bytes += data.length;
     if (!this.reserve(data.length)) return;
     this.append(data);
-    if (this.buffered < this.need) return;
+    this.pump();
+  }
+
+  /**
+   * Handles the complete requests buffered, while fewer than
+   * `maxInflightRequests` are being stored: one read can hold many requests,
+   * and pausing the socket only stops further reads. The rest stays buffered
+   * until a request in flight completes (track).
+   */
+  private pump(ending = false): void {
+    if (this.state === 'closed' || this.buffered < this.need) return;
     const buf = this.acc;
     const len = this.buffered;
     let pos = 0;
     try {
-      while (pos < len && !this.closed) {
+      while (pos < len && !this.closed && (ending || this.inflight < this.ctx.limits.maxInflightRequests)) {
         // Before authentication only a PING may come, and it is small: a
         // client that has not logged in cannot hold the shared byte budget.
         const limit = this.state === 'ping' ? MAX_PING_BYTES : this.ctx.limits.maxRequestBytes;
@@ -167,6 +177,11 @@ export class ForwardConnection {
   /** Stops reading; in-flight requests still finish and are acked. */
   close(): void {
     if (this.state === 'closed') return;
+    // Requests already read but held back by the in-flight limit are still
+    // handled: no more reads can come, so there is nothing left to slow down.
+    if (this.buffered > 0) this.pump(true);
+    // pump() may have failed the connection (a bad request): that closed it.
+    if (this.closed) return;
     if (this.buffered > 0) {
       // The peer closed in the middle of a request: never acked, so the sender resends it.
       countBadFrame(this.ctx.counters, 'REQUEST_TRUNCATED');
@@ -319,6 +334,8 @@ export class ForwardConnection {
           this.paused = false;
           this.transport.resume();
         }
+        // Requests that arrived in the same read as earlier ones wait here.
+        if (this.buffered > 0) this.pump();
       }
     });
   }
