@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SyslogFramer, type FramerOutput } from '../../src/receivers/syslog/framing.js';
 import { parseSyslog } from '../../src/receivers/syslog/parse.js';
 
@@ -89,5 +89,27 @@ describe('syslog TCP framing (RFC 6587)', () => {
     for (let i = 0; i < bytes.length; i += 64) got = got.concat(frames(f.push(bytes.subarray(i, i + 64))));
     expect(got).toEqual([line]);
     expect(f.rest().length).toBe(0);
+  });
+
+  it('copies a frame arriving in many small reads a bounded number of times, not once per read (no quadratic rejoining)', () => {
+    const line = `<1>${'z'.repeat(100_000)}`;
+    for (const bytes of [Buffer.from(`${line}\n`), Buffer.from(`${Buffer.byteLength(line)} ${line}`)]) {
+      const reads: Buffer[] = [];
+      for (let i = 0; i < bytes.length; i += 64) reads.push(bytes.subarray(i, i + 64));
+      const f = new SyslogFramer(1 << 20);
+      const concat = vi.spyOn(Buffer, 'concat');
+      const from = vi.spyOn(Buffer, 'from');
+      let got: string[] = [];
+      try {
+        for (const r of reads) got = got.concat(frames(f.push(r)));
+        // Structural, not timed: what the framer copied, summed over every read.
+        const copied = [...concat.mock.results, ...from.mock.results].reduce((n, r) => n + ((r.value as Buffer)?.length ?? 0), 0);
+        expect(copied).toBeLessThanOrEqual(2 * bytes.length);
+      } finally {
+        concat.mockRestore();
+        from.mockRestore();
+      }
+      expect(got).toEqual([line]);
+    }
   });
 });

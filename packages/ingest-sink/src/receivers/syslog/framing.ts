@@ -147,6 +147,11 @@ export class SyslogFramer {
     this.waitingForBytes = 0;
   }
 
+  /** Bytes held of an unfinished frame (what a connection cut now would lose). */
+  get pendingLength(): number {
+    return this.pendingBytes;
+  }
+
   /** Bytes of an unterminated frame left at end of stream (a final LF-less line is still a message). */
   rest(): Buffer {
     return this.pending.length === 0 ? Buffer.alloc(0) : Buffer.concat(this.pending);

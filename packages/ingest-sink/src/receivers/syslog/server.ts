@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Socket } from 'node:net';
 import { classifyLine } from '../../normalize/classify-line.js';
@@ -15,7 +16,75 @@ export interface SyslogServerOptions {
   port?: number;
   /** Longest message accepted, bytes (TCP frames and UDP datagrams). */
   maxFrameBytes?: number;
+  /** Open TCP connections at most (default 1024); more are closed at once, counted and logged. */
   maxConnections?: number;
+  /**
+   * Bytes of UDP datagrams held at once, waiting for or in a sink write
+   * (default 32 MiB). UDP has no flow control: past this, datagrams are
+   * dropped and counted (`SERVER_BUSY`) instead of piling up in memory while
+   * the database is slow.
+   */
+  maxUdpBufferedBytes?: number;
+  /**
+   * How long close() keeps reading open TCP connections, ms (default 10 000).
+   * Syslog has no ack, so what a sender already sent exists only in our
+   * socket buffers: close() reads it (at the pace the sink stores it) up to
+   * the sender's FIN; what is still unread at this deadline is dropped,
+   * counted and logged.
+   */
+  closeTimeoutMs?: number;
+}
+
+/** UDP sink writes outstanding at once; later datagrams join the next batch (as a TCP connection's 4). */
+const MAX_UDP_WRITES = 4;
+/** Sink writes in flight per TCP connection before it stops being read. */
+const MAX_TCP_INFLIGHT = 4;
+/**
+ * While closing, a connection with nothing read, buffered or being stored
+ * for this long is closed before the deadline: what its sender wrote before
+ * our FIN has arrived by then (it is not paused), and an idle rsyslog
+ * connection would otherwise hold shutdown for the whole deadline.
+ */
+const CLOSE_QUIET_MS = 1_000;
+
+/**
+ * A warn log for refusals that can come in floods (UDP needs no handshake and
+ * can be spoofed): the first at once, then at most one line per interval,
+ * carrying how many were not logged in between. The counters count them all.
+ */
+class ThrottledWarn {
+  private last = -Infinity;
+  private suppressed = 0;
+  constructor(
+    private readonly log: ReceiverLog,
+    private readonly msg: string,
+    private readonly intervalMs = 10_000,
+  ) {}
+
+  warn(fields: Record<string, unknown>): void {
+    const now = Date.now();
+    if (now - this.last < this.intervalMs) {
+      this.suppressed++;
+      return;
+    }
+    this.log({ level: 'warn', msg: this.msg, ...fields, ...(this.suppressed > 0 ? { notLogged: this.suppressed } : {}) });
+    this.last = now;
+    this.suppressed = 0;
+  }
+
+  /** Logs the count of refusals not logged yet (at close). */
+  flush(): void {
+    if (this.suppressed > 0) this.log({ level: 'warn', msg: this.msg, notLogged: this.suppressed });
+    this.suppressed = 0;
+  }
+}
+
+/** What close() needs of one TCP connection. */
+interface ConnectionControl {
+  /** Ms since this connection last read or stored anything, 0 while it holds or stores something. */
+  idleFor(now: number): number;
+  /** The close deadline passed: counts and logs what was read but not stored, and destroys the socket. */
+  abandon(): void;
 }
 
 /** A running syslog receiver. */
@@ -43,8 +112,10 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
   const { sink, counters, log } = deps;
   const maxFrame = options.maxFrameBytes ?? 256 * 1024;
   const maxConnections = options.maxConnections ?? 1024;
+  const maxUdpBuffered = options.maxUdpBufferedBytes ?? 32 * 1024 * 1024;
+  const closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
   const host = options.host ?? '127.0.0.1';
-  const sockets = new Set<Socket>();
+  const sockets = new Map<Socket, ConnectionControl>();
   const writes = new Set<Promise<unknown>>();
 
   /** Turns frames into sink items (counting everything else) and stores them. */
@@ -55,6 +126,9 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
       let text: string;
       try {
         text = frame.toString('utf8');
+        // Decoding replaced invalid bytes with U+FFFD: counted as the forward receiver does
+        // (RFC 5424 §6.4 wants UTF-8 in MSG; a U+FFFD sent as such is valid and not counted).
+        if (text.includes('\uFFFD') && !isUtf8(frame)) counters.invalidUtf8++;
         const msg = parseSyslog(text);
         const meta = { source_tag: (msg.appName ?? 'syslog').slice(0, 256) };
         const n = classifyLine(msg.msg, meta, source);
@@ -89,16 +163,18 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
     if (sockets.size >= maxConnections) {
       counters.refusedConnections++;
+      log({ level: 'warn', msg: 'refusing syslog connection', peer, code: 'TOO_MANY_CONNECTIONS', limit: maxConnections });
       socket.destroy();
       return;
     }
-    sockets.add(socket);
     counters.connections++;
     counters.activeConnections++;
     const framer = new SyslogFramer(maxFrame);
     const source = `syslog-tcp:${peer}`;
     let chain: Promise<void> = Promise.resolve();
     let inflight = 0;
+    /** When this connection last read bytes or finished storing some. */
+    let lastActivity = Date.now();
     const fail = (err: unknown): void => {
       const code = err instanceof ReceiverError ? err.code : 'SYSLOG_INVALID';
       if (code !== 'SINK_FAILED') countBadFrame(counters, code);
@@ -108,19 +184,30 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
     const submit = (frames: Buffer[]): void => {
       if (frames.length === 0) return;
       inflight++;
-      if (inflight >= 4) socket.pause();
+      if (inflight >= MAX_TCP_INFLIGHT) socket.pause();
       const p = store(frames, source);
       chain = chain.then(() => p).catch(fail).finally(() => {
         inflight--;
-        if (inflight < 4 && !socket.destroyed) socket.resume();
+        lastActivity = Date.now();
+        if (inflight < MAX_TCP_INFLIGHT && !socket.destroyed) socket.resume();
       });
     };
     let lost = false;
+    /** Set at the close deadline: what is read from then on is counted as dropped, not stored. */
+    let abandoned = false;
+    let droppedFrames = 0;
+    let droppedBytes = 0;
     socket.on('data', (d: Buffer) => {
       counters.bytes += d.length;
+      lastActivity = Date.now();
       // Past an unreadable octet count the stream cannot be followed: nothing after it is a frame.
       if (lost) return;
       const { frames, refused, fatal } = framer.push(d);
+      if (abandoned) {
+        droppedBytes += d.length;
+        droppedFrames += frames.length + refused.length;
+        return;
+      }
       // The messages before a bad frame are stored whatever follows them.
       submit(frames);
       for (const r of refused) {
@@ -138,49 +225,121 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
       if (rest.length > 0) submit([rest]);
       void chain.then(() => socket.end());
     });
-    socket.on('error', () => {});
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      // A reset cuts the frame being received: that message is lost, so it is counted.
+      const partialBytes = lost ? 0 : framer.pendingLength;
+      if (partialBytes > 0) countBadFrame(counters, 'REQUEST_TRUNCATED');
+      log({ level: 'warn', msg: 'syslog connection error', peer, error: err.code ?? err.message, ...(partialBytes > 0 ? { code: 'REQUEST_TRUNCATED', partialBytes } : {}) });
+    });
     socket.on('close', () => {
       sockets.delete(socket);
       counters.activeConnections--;
+    });
+    sockets.set(socket, {
+      idleFor: (now) => (inflight > 0 || framer.pendingLength > 0 || socket.readableLength > 0 ? 0 : now - lastActivity),
+      abandon: () => {
+        if (socket.destroyed) return;
+        abandoned = true;
+        // read() hands over what Node already took from the kernel (emitting 'data', counted
+        // above as dropped); bytes still in the kernel buffer cannot be known.
+        while (socket.read() !== null);
+        const partialBytes = lost ? 0 : framer.pendingLength;
+        for (let i = 0; i < droppedFrames; i++) countBadFrame(counters, 'SERVER_BUSY');
+        if (partialBytes > 0) countBadFrame(counters, 'REQUEST_TRUNCATED');
+        if (droppedFrames > 0 || partialBytes > 0) {
+          log({ level: 'warn', msg: 'syslog close deadline passed: dropping messages read but not stored', peer, code: 'SERVER_BUSY', frames: droppedFrames, bytes: droppedBytes, partialBytes });
+        }
+        socket.destroy();
+      },
     });
   });
   const bound = await listenTcpAndUdp(tcp, host, options.port ?? 0, true);
   const port = bound.port;
   const udp: UdpSocket = bound.udp!;
+  udp.on('error', (err) => log({ level: 'warn', msg: 'syslog UDP socket error', error: err.message }));
+  const udpTooLarge = new ThrottledWarn(log, 'skipping syslog UDP datagram');
+  const udpFull = new ThrottledWarn(log, 'syslog UDP buffer full, dropping datagrams');
+  /** Datagrams waiting for a write slot, stored together. */
   let pending: Buffer[] = [];
-  udp.on('message', (msg) => {
+  let pendingBytes = 0;
+  /** Bytes of the datagrams pending or in a sink write: what UDP holds in memory. */
+  let udpHeld = 0;
+  let udpWrites = 0;
+  let flushScheduled = false;
+  /** Starts a write of the pending datagrams when fewer than MAX_UDP_WRITES are outstanding. */
+  const flushUdp = (): void => {
+    if (pending.length === 0 || udpWrites >= MAX_UDP_WRITES) return;
+    const frames = pending;
+    const bytes = pendingBytes;
+    pending = [];
+    pendingBytes = 0;
+    udpWrites++;
+    store(frames, 'syslog-udp')
+      .catch((err: Error) => log({ level: 'error', msg: 'syslog UDP messages could not be stored', count: frames.length, reason: err.message }))
+      .finally(() => {
+        udpWrites--;
+        udpHeld -= bytes;
+        flushUdp();
+      });
+  };
+  udp.on('message', (msg, rinfo) => {
     counters.bytes += msg.length;
     if (msg.length > maxFrame) {
       countBadFrame(counters, 'FRAME_TOO_LARGE');
+      udpTooLarge.warn({ peer: `${rinfo.address}:${rinfo.port}`, code: 'FRAME_TOO_LARGE', bytes: msg.length, limit: maxFrame });
       return;
     }
-    // Datagrams of one event-loop turn are stored in one write.
-    if (pending.length === 0) {
-      setImmediate(() => {
-        const frames = pending;
-        pending = [];
-        store(frames, 'syslog-udp').catch((err: Error) =>
-          log({ level: 'error', msg: 'syslog UDP messages could not be stored', count: frames.length, reason: err.message }),
-        );
-      });
+    // No flow control on UDP (RFC 5426: datagrams may be lost): while the sink is
+    // slow, datagrams beyond the budget are dropped and counted, not held without bound.
+    if (udpHeld + msg.length > maxUdpBuffered) {
+      countBadFrame(counters, 'SERVER_BUSY');
+      udpFull.warn({ peer: `${rinfo.address}:${rinfo.port}`, code: 'SERVER_BUSY', limit: maxUdpBuffered });
+      return;
     }
     let end = msg.length;
     while (end > 0 && (msg[end - 1] === 0x0a || msg[end - 1] === 0x00)) end--;
     pending.push(msg.subarray(0, end));
+    pendingBytes += msg.length;
+    udpHeld += msg.length;
+    // Datagrams of one event-loop turn (or that waited for a write slot) are stored in one write.
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(() => {
+        flushScheduled = false;
+        flushUdp();
+      });
+    }
   });
   return {
     address: { host, port },
     async close() {
-      // Stop accepting; let open connections deliver what they already sent
-      // (read until the peer's FIN, at most 2 s), then wait for those writes.
+      // Stop accepting. Syslog over TCP has no ack (RFC 6587): what a sender already
+      // sent is stored only if we read it, so open connections go on being read,
+      // at the pace of the sink (paused ones resume as their writes complete), up
+      // to the sender's FIN, until idle, or until the deadline. Our FIN tells a
+      // sender we are going, so it keeps what it has not sent yet.
       const closed = new Promise<void>((resolve) => tcp.close(() => resolve()));
       udp.close();
-      for (const s of sockets) s.end();
-      setTimeout(() => {
-        for (const s of sockets) s.destroy();
-      }, 2_000).unref();
-      await closed;
-      await Promise.allSettled([...writes]);
+      for (const s of sockets.keys()) s.end();
+      const started = Date.now();
+      const watch = setInterval(() => {
+        const now = Date.now();
+        for (const [s, c] of sockets) {
+          if (now - started >= closeTimeoutMs) c.abandon();
+          else if (Math.min(c.idleFor(now), now - started) >= CLOSE_QUIET_MS) s.destroy();
+        }
+      }, 100);
+      // tcp.close() calls back before the sockets' 'close' events: wait for those too, so the counters are final.
+      const socketsClosed = [...sockets.keys()].map((s) => new Promise((r) => s.once('close', r)));
+      await Promise.all([closed, ...socketsClosed]);
+      clearInterval(watch);
+      // UDP batches may be waiting for a write slot: wait until none is left.
+      while (writes.size > 0 || pending.length > 0) {
+        await Promise.allSettled([...writes]);
+        await new Promise((r) => setImmediate(r));
+      }
+      udpTooLarge.flush();
+      udpFull.flush();
     },
   };
 }

@@ -1,0 +1,80 @@
+import { createSocket } from 'node:dgram';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newCounters, type ReceiverCounters } from '../../src/receivers/counters.js';
+import { startSyslogServer, type SyslogServer } from '../../src/receivers/syslog/server.js';
+import type { ReceiverLogEntry } from '../../src/receivers/types.js';
+import { makeEvent } from './helpers/events.js';
+import { RawClient } from './helpers/raw-client.js';
+import { RecordingSink } from './helpers/recording-sink.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(cond: () => boolean) {
+  for (let i = 0; i < 1000 && !cond(); i++) await sleep(10);
+}
+
+describe('syslog receiver: refusals and socket errors are logged', () => {
+  let srv: SyslogServer;
+  let counters: ReceiverCounters;
+  let sink: RecordingSink;
+  const logs: ReceiverLogEntry[] = [];
+  beforeAll(async () => {
+    counters = newCounters();
+    sink = new RecordingSink();
+    srv = await startSyslogServer({ port: 0, maxConnections: 1, maxFrameBytes: 1000 }, { sink, counters, log: (e) => logs.push(e) });
+  });
+  afterAll(() => srv.close());
+
+  it('logs a connection refused over maxConnections (TOO_MANY_CONNECTIONS)', async () => {
+    const a = await RawClient.open(srv.address.port);
+    const b = await RawClient.open(srv.address.port);
+    await b.waitClosed();
+    expect(counters.refusedConnections).toBe(1);
+    expect(logs.find((e) => e.code === 'TOO_MANY_CONNECTIONS')).toMatchObject({ level: 'warn', limit: 1 });
+    a.socket.end();
+    await a.waitClosed();
+    await until(() => counters.activeConnections === 0);
+  });
+
+  it('logs an oversized UDP datagram (FRAME_TOO_LARGE) without its bytes', async () => {
+    const udp = createSocket('udp4');
+    await new Promise<void>((r) => udp.send(Buffer.alloc(2000, 0x41), srv.address.port, '127.0.0.1', () => r()));
+    udp.close();
+    await until(() => logs.some((e) => e.code === 'FRAME_TOO_LARGE'));
+    expect(counters.badFramesByCode.FRAME_TOO_LARGE).toBe(1);
+    expect(logs.find((e) => e.code === 'FRAME_TOO_LARGE')).toMatchObject({ level: 'warn', bytes: 2000, limit: 1000 });
+    expect(JSON.stringify(logs)).not.toContain('AAAA');
+  });
+
+  it('logs a connection reset, and counts the message it cut short (REQUEST_TRUNCATED)', async () => {
+    const c = await RawClient.open(srv.address.port);
+    const partial = '<14>1 - host app - - - {"half":';
+    const before = counters.bytes;
+    c.socket.write(partial);
+    await until(() => counters.bytes === before + partial.length);
+    c.socket.resetAndDestroy();
+    await until(() => logs.some((e) => e.msg === 'syslog connection error'));
+    expect(logs.find((e) => e.msg === 'syslog connection error')).toMatchObject({ level: 'warn', error: 'ECONNRESET', code: 'REQUEST_TRUNCATED', partialBytes: partial.length });
+    expect(counters.badFramesByCode.REQUEST_TRUNCATED).toBe(1);
+    await until(() => counters.activeConnections === 0);
+  });
+
+});
+
+describe('syslog receiver: invalid UTF-8', () => {
+  it('counts a message with invalid UTF-8 in invalidUtf8 (a U+FFFD sent as such is not counted)', async () => {
+    const counters = newCounters();
+    const sink = new RecordingSink();
+    const srv = await startSyslogServer({ port: 0 }, { sink, counters, log: () => {} });
+    const line = (userId: string) => JSON.stringify({ ...makeEvent(3), user_id: userId });
+    const bad = Buffer.from(`<14>1 - host app - - - ${line('user-@@')}\n`);
+    bad.fill(0xff, bad.indexOf('@@'), bad.indexOf('@@') + 2);
+    const genuine = Buffer.from(`<14>1 - host app - - - ${line('user-\uFFFD')}\n`);
+    const c = await RawClient.open(srv.address.port);
+    c.socket.end(Buffer.concat([bad, genuine]));
+    await until(() => counters.toSink === 2);
+    expect(counters.toSink).toBe(2);
+    expect(counters.invalidUtf8).toBe(1);
+    expect(sink.items.filter((i) => i.line.includes('user-\uFFFD\uFFFD'))).toHaveLength(1);
+    await srv.close();
+  });
+});

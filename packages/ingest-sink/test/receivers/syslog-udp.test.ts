@@ -1,0 +1,60 @@
+import { createSocket } from 'node:dgram';
+import { describe, expect, it } from 'vitest';
+import { newCounters } from '../../src/receivers/counters.js';
+import { startSyslogServer } from '../../src/receivers/syslog/server.js';
+import type { ReceiverLogEntry } from '../../src/receivers/types.js';
+import { makeLine } from './helpers/events.js';
+import { RecordingSink } from './helpers/recording-sink.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(cond: () => boolean) {
+  for (let i = 0; i < 1000 && !cond(); i++) await sleep(10);
+}
+
+describe('syslog receiver: UDP while the sink is slow', () => {
+  it('holds at most maxUdpBufferedBytes of datagrams and 4 sink writes; drops the rest, counted (SERVER_BUSY) and logged; stores what it held', async () => {
+    const sink = new RecordingSink();
+    let release!: () => void;
+    sink.gate = new Promise<void>((r) => (release = r));
+    const counters = newCounters();
+    const logs: ReceiverLogEntry[] = [];
+    const limit = 20_000;
+    const srv = await startSyslogServer({ port: 0, maxUdpBufferedBytes: limit }, { sink, counters, log: (e) => logs.push(e) });
+    const udp = createSocket('udp4');
+    const datagram = (i: number) => Buffer.from(`<14>1 2024-01-01T00:00:00Z host app - - - ${makeLine(i)}`);
+    const SENT = 200;
+    let sentBytes = 0;
+    try {
+      // In rounds small enough for the kernel's receive buffer, each one received before the next.
+      for (let i = 0; i < SENT; i += 10) {
+        for (let j = i; j < i + 10; j++) {
+          const d = datagram(j);
+          sentBytes += d.length;
+          await new Promise<void>((r) => udp.send(d, srv.address.port, '127.0.0.1', () => r()));
+        }
+        await until(() => counters.bytes === sentBytes);
+      }
+      expect(counters.bytes).toBe(sentBytes);
+      expect(sink.writes).toBeLessThanOrEqual(4);
+      const dropped = counters.badFramesByCode.SERVER_BUSY ?? 0;
+      const held = SENT - dropped;
+      expect(dropped).toBeGreaterThan(0);
+      expect(held * datagram(0).length).toBeLessThanOrEqual(limit);
+      expect(logs.find((e) => e.code === 'SERVER_BUSY')).toMatchObject({ level: 'warn', limit });
+      expect(JSON.stringify(logs)).not.toContain('user-');
+      release();
+      await until(() => sink.items.length === held);
+      expect(sink.items.length).toBe(held);
+      expect(counters.toSink).toBe(held);
+      expect(counters.badFrames).toBe(dropped);
+      // Room again: a datagram sent now is stored.
+      await new Promise<void>((r) => udp.send(datagram(SENT), srv.address.port, '127.0.0.1', () => r()));
+      await until(() => sink.items.length === held + 1);
+      expect(sink.items.length).toBe(held + 1);
+    } finally {
+      release();
+      udp.close();
+      await srv.close();
+    }
+  });
+});
