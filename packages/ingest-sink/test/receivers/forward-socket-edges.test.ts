@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startAggregator, type Aggregator, type Sink } from '../../src/index.js';
 import { newCounters } from '../../src/receivers/counters.js';
 import { DEFAULT_TAG_TEMPLATE } from '../../src/receivers/defaults.js';
+import type { ForwardServerOptions } from '../../src/receivers/forward/options.js';
 import { startForwardServer } from '../../src/receivers/forward/server.js';
 import { RecordNormalizer } from '../../src/normalize/record.js';
 import { RecordingSink } from './helpers/recording-sink.js';
@@ -39,16 +40,22 @@ async function start(limits: Record<string, number> = {}): Promise<{ agg: Aggreg
   return { agg, file, sink };
 }
 
+/** The forward server alone on `sink` (a stand-in where a test must hold a write open); closed after the test unless `autoClose` is false. */
+async function forwardServerOn(sink: RecordingSink, options: Omit<ForwardServerOptions, 'port'>, autoClose = true) {
+  const counters = newCounters();
+  const normalizer = new RecordNormalizer({ tagTemplate: DEFAULT_TAG_TEMPLATE, partials: { maxLineBytes: 1 << 20, maxOpen: 100, maxAgeMs: 60_000 } }, counters);
+  const server = await startForwardServer({ port: 0, ...options }, { sink, counters, normalizer, log: () => {} });
+  if (autoClose) cleanups.push(() => server.close());
+  return { server, counters };
+}
+
 describe('forward receiver: socket edge cases (real SQLite sink, real sockets)', () => {
   it('still closes an idle connection after its idle timeout fired while a request was being stored', async () => {
     // A sink whose write() is held open, so the request stays in flight past the idle timeout.
     const sink = new RecordingSink();
     let release!: () => void;
     sink.gate = new Promise<void>((r) => (release = r));
-    const counters = newCounters();
-    const normalizer = new RecordNormalizer({ tagTemplate: DEFAULT_TAG_TEMPLATE, partials: { maxLineBytes: 1 << 20, maxOpen: 100, maxAgeMs: 60_000 } }, counters);
-    const server = await startForwardServer({ port: 0, limits: { idleTimeoutMs: 300 } }, { sink, counters, normalizer, log: () => {} });
-    cleanups.push(() => server.close());
+    const { server, counters } = await forwardServerOn(sink, { limits: { idleTimeoutMs: 300 } });
     const c = await RawClient.open(server.address.port);
     cleanups.push(() => void c.socket.destroy());
     // No chunk: no ack, so nothing is written to the socket once the request is stored.
@@ -100,9 +107,7 @@ describe('forward receiver: socket edge cases (real SQLite sink, real sockets)',
     const tmp = tempDir();
     cleanups.push(() => tmp.remove());
     const certs = makeTestCerts(tmp.dir);
-    const counters = newCounters();
-    const normalizer = new RecordNormalizer({ tagTemplate: DEFAULT_TAG_TEMPLATE, partials: { maxLineBytes: 1 << 20, maxOpen: 100, maxAgeMs: 60_000 } }, counters);
-    const server = await startForwardServer({ port: 0, tls: { cert: certs.serverCert, key: certs.serverKey }, limits: { maxConnections: 2 } }, { sink: new RecordingSink(), counters, normalizer, log: () => {} });
+    const { server, counters } = await forwardServerOn(new RecordingSink(), { tls: { cert: certs.serverCert, key: certs.serverKey }, limits: { maxConnections: 2 } }, false);
     // TCP connected, no ClientHello: stuck or slow clients.
     const idle = await Promise.all(Array.from({ length: 4 }, () => RawClient.open(server.address.port)));
     cleanups.push(() => idle.forEach((c) => c.socket.destroy()));
