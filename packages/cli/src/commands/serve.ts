@@ -40,7 +40,7 @@ which wins over --config):
                            5-20% fewer events/s)  [AUDIT_TRAIL_HEAP_GROWING_PERCENT]
   --config FILE            JSON file with the same settings (keys: db, forward, syslog, health,
                            sharedKeyFiles, usersFile, selfHostname, tlsCert, tlsKey, tlsCa,
-                           tagTemplate, heapGrowingPercent, limits)
+                           tagTemplate, heapGrowingPercent, limits, syslogLimits)
 
 Logs are JSON lines on stderr. SIGTERM or SIGINT stops accepting, finishes and
 acks in-flight requests, flushes the sink and exits 0.

@@ -23,12 +23,19 @@ export interface ServeSettings {
   tlsCa?: string;
   tagTemplate?: string;
   limits?: Partial<ForwardLimits>;
+  /** Limits of the syslog receiver (config file only): see {@link SYSLOG_LIMIT_KEYS}. */
+  syslogLimits?: SyslogLimits;
   /** V8 old-generation growth in percent, 0 for V8's default (see heap-growth.ts; default 10). */
   heapGrowingPercent?: number | string;
 }
 
+/** The syslog receiver's limits a config file may set (`syslogLimits`), all positive integers. */
+export const SYSLOG_LIMIT_KEYS = ['maxFrameBytes', 'maxConnections', 'maxUdpBufferedBytes', 'closeTimeoutMs'] as const;
+/** Values of {@link SYSLOG_LIMIT_KEYS}. */
+export type SyslogLimits = Partial<Record<(typeof SYSLOG_LIMIT_KEYS)[number], number>>;
+
 /** Environment variables of `audit-trail serve`; list values (key files) are comma-separated. */
-export const SERVE_ENV: Record<Exclude<keyof ServeSettings, 'limits'>, string> = {
+export const SERVE_ENV: Record<Exclude<keyof ServeSettings, 'limits' | 'syslogLimits'>, string> = {
   db: 'AUDIT_TRAIL_DB_URL',
   forward: 'AUDIT_TRAIL_FORWARD',
   syslog: 'AUDIT_TRAIL_SYSLOG',
@@ -81,8 +88,16 @@ export function settingsFromFile(path: string): ServeSettings {
     throw new ConfigError('CONFIG_INVALID', `config file ${path} is not JSON: ${(err as Error).message}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError('CONFIG_INVALID', `config file ${path} must hold a JSON object`);
-  const known = new Set([...Object.keys(SERVE_ENV), 'limits']);
+  const known = new Set([...Object.keys(SERVE_ENV), 'limits', 'syslogLimits']);
   for (const k of Object.keys(parsed)) if (!known.has(k)) throw new ConfigError('CONFIG_INVALID', `config file ${path}: unknown key "${k}"`);
+  const syslogLimits = (parsed as { syslogLimits?: unknown }).syslogLimits;
+  if (syslogLimits !== undefined) {
+    if (typeof syslogLimits !== 'object' || syslogLimits === null || Array.isArray(syslogLimits)) throw new ConfigError('CONFIG_INVALID', `config file ${path}: syslogLimits must be an object`);
+    for (const [k, v] of Object.entries(syslogLimits)) {
+      if (!(SYSLOG_LIMIT_KEYS as readonly string[]).includes(k)) throw new ConfigError('CONFIG_INVALID', `config file ${path}: unknown key "syslogLimits.${k}" (expected ${SYSLOG_LIMIT_KEYS.join(', ')})`);
+      if (!Number.isSafeInteger(v) || (v as number) <= 0) throw new ConfigError('CONFIG_INVALID', `config file ${path}: syslogLimits.${k} must be a positive integer`);
+    }
+  }
   return parsed as ServeSettings;
 }
 
@@ -157,7 +172,7 @@ export function aggregatorOptionsFrom(s: ServeSettings): Omit<AggregatorOptions,
         : {}),
       ...(s.limits ? { limits: s.limits } : {}),
     },
-    ...(s.syslog ? { syslog: parseHostPort(s.syslog, '0.0.0.0', '--syslog') } : {}),
+    ...(s.syslog ? { syslog: { ...parseHostPort(s.syslog, '0.0.0.0', '--syslog'), ...s.syslogLimits } } : {}),
     ...(health ? { health } : {}),
     tagTemplate: s.tagTemplate ?? DEFAULT_TAG_TEMPLATE,
   };

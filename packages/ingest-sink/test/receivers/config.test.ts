@@ -57,4 +57,14 @@ describe('serve settings', () => {
     expect(() => settingsFromFile(join(tmp.dir, 'nope.json'))).toThrow(expect.objectContaining({ code: 'CONFIG_FILE_UNREADABLE' }));
     expect(() => aggregatorOptionsFrom({})).toThrow(/--db/);
   });
+
+  it('passes syslogLimits from the config file to the syslog receiver, and refuses unknown keys or bad values', () => {
+    const f = join(tmp.dir, 'syslog.json');
+    writeFileSync(f, JSON.stringify({ db: 'sqlite:x.db', syslog: ':5140', syslogLimits: { closeTimeoutMs: 25_000, maxUdpBufferedBytes: 1_048_576 } }));
+    expect(aggregatorOptionsFrom(settingsFromFile(f)).syslog).toEqual({ host: '0.0.0.0', port: 5140, closeTimeoutMs: 25_000, maxUdpBufferedBytes: 1_048_576 });
+    writeFileSync(f, JSON.stringify({ syslogLimits: { closeTimeout: 5 } }));
+    expect(() => settingsFromFile(f)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(/unknown key "syslogLimits.closeTimeout"/) }));
+    writeFileSync(f, JSON.stringify({ syslogLimits: { maxConnections: -1 } }));
+    expect(() => settingsFromFile(f)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(/must be a positive integer/) }));
+  });
 });
