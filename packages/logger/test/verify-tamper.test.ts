@@ -136,6 +136,22 @@ describe('verifyChain detects tampering (INTEGRITY.md finding codes)', () => {
     expect(codes(verifyLines(a, keys))).toEqual(['SEQ_GAP', 'UNSIGNED_IN_SIGNED_CHAIN']);
   });
 
+  it('a duplicate name inserted before the signed one (JSON.parse keeps the last, other parsers the first): SCHEMA_INVALID at that seq, the MAC still checking out', async () => {
+    const ls = await signedChain({ events: 6 });
+    const rec = parse(ls[3]!);
+    // Also spelled with an escape: names compare decoded.
+    for (const name of ['"user_id"', '"user\\u005fid"']) {
+      const forged = [...ls];
+      forged[3] = ls[3]!.replace('{', `{${name}:"mallory",`);
+      expect(JSON.parse(forged[3]!).user_id).toBe(rec.user_id);
+      const r = verifyLines(forged, keys);
+      expect(codes(r)).toEqual(['SCHEMA_INVALID']);
+      expect(r.findings[0]).toMatchObject({ seq: 4, chain_id: rec.integrity.chain_id, message: expect.stringMatching(/"user_id" occurs twice in one object/) });
+    }
+    // The same name in two different objects is fine.
+    expect(codes(verifyLines(ls, keys))).toEqual([]);
+  });
+
   it('a line replayed: SEQ_DUPLICATE', async () => {
     const ls = await signedChain({ events: 6 });
     ls.push(ls[2]!);

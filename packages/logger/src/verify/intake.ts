@@ -1,6 +1,7 @@
 import { LOG_TYPE, MAX_EVENT_JSON_LENGTH, parseAuditEvent, TRANSPORT_FIELDS } from '@audit-trail/schema';
 import { signableProblem } from '../signing/canonical.js';
 import type { MacVerifier } from './chain-mac.js';
+import { duplicateKey } from './duplicate-keys.js';
 import { projectionDiffs } from './projection.js';
 import type { Finding, VerifyRecord } from './types.js';
 
@@ -69,11 +70,24 @@ export function intake(records: Iterable<VerifyRecord>, macs: MacVerifier): Inta
         out.findings.push({ code: 'SCHEMA_INVALID', chain_id: null, seq: null, message: `line of ${value.length} characters exceeds ${MAX_EVENT_JSON_LENGTH}`, ...(location ? { location } : {}) });
         continue;
       }
+      const text = value;
       try {
-        value = JSON.parse(value);
+        value = JSON.parse(text);
       } catch {
         out.findings.push({ code: 'SCHEMA_INVALID', chain_id: null, seq: null, message: 'not valid JSON', ...(location ? { location } : {}) });
         continue;
+      }
+      // Reported, and the record still checked, so its chain position is not also a gap.
+      const dup = duplicateKey(text);
+      if (dup !== undefined) {
+        const integrity = (value as { integrity?: { chain_id?: unknown; seq?: unknown } } | null)?.integrity;
+        out.findings.push({
+          code: 'SCHEMA_INVALID',
+          chain_id: typeof integrity?.chain_id === 'string' ? integrity.chain_id : null,
+          seq: typeof integrity?.seq === 'number' ? integrity.seq : null,
+          message: `the name ${JSON.stringify(dup.slice(0, 64))} occurs twice in one object: parsers that keep the first occurrence read another value than the one verified`,
+          ...(location ? { location } : {}),
+        });
       }
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
