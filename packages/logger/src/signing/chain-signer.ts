@@ -31,16 +31,21 @@ export class ChainSigner {
   seq = 0;
   epoch = 0;
   private prev = '';
-  private key: Buffer;
+  // Key material in #private fields: util.inspect and console.log show
+  // ordinary properties, even `private` ones, so a logger dumped in an app's
+  // log would print the epoch key and the shared secret.
+  #key: Buffer;
   private epochStartedAt: number;
   private epochRecords = 0;
   /** Stands in for the mac while the event is serialised once (signCanonical); random, so input cannot contain it by chance. */
-  private readonly placeholder = randomBytes(32).toString('base64url');
+  readonly #placeholder = randomBytes(32).toString('base64url');
+  readonly #cfg: ResolvedSigning;
 
   constructor(
-    private readonly cfg: ResolvedSigning,
+    cfg: ResolvedSigning,
     private readonly now: () => number,
   ) {
+    this.#cfg = cfg;
     this.kid = cfg.kid;
     this.openDetail = {
       mode: cfg.mode,
@@ -49,10 +54,10 @@ export class ChainSigner {
       epoch_max_events: cfg.epochMaxEvents,
     };
     if (cfg.mode === 'shared') {
-      this.key = sharedRootKey(cfg.secret!, this.chainId);
+      this.#key = sharedRootKey(cfg.secret!, this.chainId);
     } else {
-      this.key = randomBytes(32);
-      this.openDetail.wrapped_key = wrapRootKey(this.key, cfg.publicKey!, this.chainId);
+      this.#key = randomBytes(32);
+      this.openDetail.wrapped_key = wrapRootKey(this.#key, cfg.publicKey!, this.chainId);
     }
     this.epochStartedAt = now();
   }
@@ -60,13 +65,13 @@ export class ChainSigner {
   /** Moves to the next epoch when its time or record budget is spent (also called by an idle timer). */
   evolveIfDue(): void {
     const elapsed = this.now() - this.epochStartedAt;
-    if (this.epochRecords >= this.cfg.epochMaxEvents || elapsed >= this.cfg.epochIntervalMs) this.evolve();
+    if (this.epochRecords >= this.#cfg.epochMaxEvents || elapsed >= this.#cfg.epochIntervalMs) this.evolve();
   }
 
   private evolve(): void {
-    const next = evolveKey(this.key, this.chainId, this.epoch + 1);
-    this.key.fill(0);
-    this.key = next;
+    const next = evolveKey(this.#key, this.chainId, this.epoch + 1);
+    this.#key.fill(0);
+    this.#key = next;
     this.epoch += 1;
     this.epochRecords = 0;
     this.epochStartedAt = this.now();
@@ -93,7 +98,7 @@ export class ChainSigner {
     event.integrity = integrity;
     let line: string;
     try {
-      line = signCanonical(event, integrity, this.placeholder, (pieces) => hmacPieces(this.key, MAC_PREFIX, pieces));
+      line = signCanonical(event, integrity, this.#placeholder, (pieces) => hmacPieces(this.#key, MAC_PREFIX, pieces));
     } catch (err) {
       delete event.integrity;
       throw err;
@@ -106,6 +111,6 @@ export class ChainSigner {
 
   /** Overwrites the current key; the signer is unusable afterwards. */
   destroy(): void {
-    this.key.fill(0);
+    this.#key.fill(0);
   }
 }
