@@ -152,6 +152,19 @@ describe('verifyChain detects tampering (INTEGRITY.md finding codes)', () => {
     expect(codes(verifyLines(ls, keys))).toEqual([]);
   });
 
+  it('a MAC rewritten to another spelling of the same bytes (the last character\'s unused bits): MAC_INVALID', async () => {
+    const ls = await signedChain({ events: 6 });
+    const rec = parse(ls[3]!);
+    const mac: string = rec.integrity.mac;
+    // 32 bytes in 43 characters: the last one carries 4 bits and 2 unused ones.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(mac.at(-1)!);
+    rec.integrity.mac = mac.slice(0, -1) + alphabet[last ^ 1];
+    expect(Buffer.from(rec.integrity.mac, 'base64url')).toEqual(Buffer.from(mac, 'base64url'));
+    ls[3] = JSON.stringify(rec);
+    expect(codes(verifyLines(ls, keys))).toContain('MAC_INVALID');
+  });
+
   it('a line replayed: SEQ_DUPLICATE', async () => {
     const ls = await signedChain({ events: 6 });
     ls.push(ls[2]!);

@@ -41,10 +41,16 @@ export function hmacPieces(key: Buffer, prefix: string, pieces: string[]): strin
   return h.digest('base64url');
 }
 
-/** Constant-time comparison of two base64url MACs. */
+/**
+ * Constant-time comparison of two base64url MACs. Each must be canonical
+ * base64url (re-encoding its bytes gives it back): the decoder ignores a
+ * last character's unused bits, so `...Od0` and `...Od1` decode alike, and a
+ * stored MAC edited that way would otherwise still verify.
+ */
 export function macEquals(a: string, b: string): boolean {
   const x = Buffer.from(a, 'base64url');
   const y = Buffer.from(b, 'base64url');
+  if (x.toString('base64url') !== a || y.toString('base64url') !== b) return false;
   return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);
 }
 
