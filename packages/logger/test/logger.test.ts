@@ -154,6 +154,15 @@ describe('invalid input never disappears', () => {
     expect(out[1].violation.issues[0].message).toMatch(/written by the logger/);
   });
 
+  it('removes user redact paths from the bound context of an AUDIT_SCHEMA_VIOLATION record too', () => {
+    const { file, log } = fileLogger({ redact: ['client_ip', 'user_id'] });
+    const child = log.child({ client_ip: '198.51.100.23', user_id: 'alice' });
+    child.emit({ event_type: 'WEBAUTHN_AUTH_FAILURE' } as never);
+    const out = lines(file).map((l) => JSON.parse(l));
+    expect(out.at(-1).event_type).toBe('AUDIT_SCHEMA_VIOLATION');
+    expect(JSON.stringify(out.at(-1))).not.toMatch(/198\.51\.100\.23|alice/);
+  });
+
   it('removes user redact paths from valid events', () => {
     const { log } = fileLogger({ redact: ['client_ip', 'webauthn.credential_id'] });
     const ev = log.webauthnAuthFailure(authFailure()) as Record<string, any>;

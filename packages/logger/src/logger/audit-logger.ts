@@ -63,7 +63,10 @@ export class AuditLogger {
     const result = validateDraft(prepared, this.core.ctx, fresh || prepared !== draft, !this.core.signer);
     if (result.ok) return this.core.write(result.event, result.line);
     if (this.settings.onInvalid === 'throw') throw new AuditValidationError(result.issues, result.eventType);
-    const fallback = validateDraft(violationDraft(draft, result.issues, this.settings.redact, this.context()), this.core.ctx);
+    // The bound context goes through the redact paths too: a deployment that
+    // removes client_ip from every event must not log it in a violation record.
+    const context = this.settings.redact.length ? removePaths(this.context(), this.settings.redact) : this.context();
+    const fallback = validateDraft(violationDraft(draft, result.issues, this.settings.redact, context), this.core.ctx);
     if (!fallback.ok) throw new AuditValidationError(result.issues, result.eventType);
     return this.core.write(fallback.event);
   }
