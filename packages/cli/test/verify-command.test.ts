@@ -56,6 +56,24 @@ describe('audit-trail verify', () => {
     expect(r.out).toMatch(/^FAIL chain=/m);
   });
 
+  it('--key-steps bounds the epoch key derivations: a forged epoch is reported at once, a raised budget derives it', async () => {
+    const file = await chainFile('far-epoch.ndjson', { mode: 'shared', kid: 'k1', secret: SECRET });
+    const ls = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    const rec = JSON.parse(ls[1]!);
+    rec.integrity.epoch = 2_000;
+    ls[1] = JSON.stringify(rec);
+    writeFileSync(file, `${ls.join('\n')}\n`);
+    const key = `k1=${join(dir, 'k1.b64')}`;
+    const tight = await run(['verify', '--secret-file', key, '--key-steps', '0', file]);
+    expect(tight.code).toBe(1);
+    expect(tight.out).toMatch(/MAC_INVALID chain=\S+ seq=2 .*epoch 2000 was not checked/);
+    const raised = await run(['verify', '--secret-file', key, '--key-steps', '5000', file]);
+    expect(raised.out).toMatch(/MAC_INVALID chain=\S+ seq=2 .*MAC does not match/);
+    const bad = await run(['verify', '--secret-file', key, '--key-steps', '-3', file]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--key-steps');
+  });
+
   it('--json prints the report; "-" reads stdin; sealed keys from a keyring file', async () => {
     const kp = generateSealingKeyPair();
     writeFileSync(join(dir, 'v1.key'), kp.privateKey);

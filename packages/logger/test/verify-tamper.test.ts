@@ -196,6 +196,37 @@ describe('verifyChain detects tampering (INTEGRITY.md finding codes)', () => {
     expect(r.findings[0]!.seq).toBe(8);
   });
 
+  it('huge forged epochs (one HKDF step per epoch to check) are refused within the key-step budget instead of derived for minutes', async () => {
+    const ls = await signedChain({ events: 6 });
+    // Descending, so that a cache of the highest key alone would not help.
+    for (const [i, epoch] of [9_999_999, 9_000_000, 5_000_000].entries()) {
+      const rec = parse(ls[2 + i]!);
+      rec.integrity.epoch = epoch;
+      ls[2 + i] = JSON.stringify(rec);
+    }
+    const r = verifyLines(ls, keys);
+    const macs = r.findings.filter((f) => f.code === 'MAC_INVALID');
+    expect(macs.map((f) => f.seq)).toEqual([3, 4, 5]);
+    for (const f of macs) expect(f.message).toMatch(/was not checked: deriving its key would pass the verification's budget/);
+    // The untouched records still verify; the forged epochs also go backwards.
+    expect(codes(r)).toEqual(['EPOCH_REGRESSION', 'EPOCH_REGRESSION', 'EPOCH_REGRESSION', 'MAC_INVALID', 'MAC_INVALID', 'MAC_INVALID']);
+  });
+
+  it('an epoch beyond MAX_EPOCH, or a budget raised for a long fragment, are told apart', async () => {
+    const ls = await signedChain({ events: 2 });
+    const rec = parse(ls[1]!);
+    rec.integrity.epoch = 10_000_001;
+    ls[1] = JSON.stringify(rec);
+    expect(verifyLines(ls, keys).findings.find((f) => f.code === 'MAC_INVALID')!.message).toMatch(/epoch 10000001 is out of range/);
+    rec.integrity.epoch = 5_000;
+    ls[1] = JSON.stringify(rec);
+    const tight = verifyLines(ls, keys, { keyStepBudget: 0 });
+    expect(tight.findings.find((f) => f.code === 'MAC_INVALID')!.message).toMatch(/was not checked/);
+    const raised = verifyLines(ls, keys, { keyStepBudget: 10_000 });
+    expect(raised.findings.find((f) => f.code === 'MAC_INVALID')!.message).toMatch(/MAC does not match/);
+    expect(() => verifyLines(ls, keys, { keyStepBudget: -1 })).toThrow(/keyStepBudget/);
+  });
+
   it('prev rewritten and re-signed: CHAIN_BREAK on both sides of the record', async () => {
     const ls = await signedChain({ events: 6 });
     const rec = parse(ls[4]!);

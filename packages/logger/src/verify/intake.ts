@@ -1,6 +1,7 @@
 import { LOG_TYPE, MAX_EVENT_JSON_LENGTH, parseAuditEvent, TRANSPORT_FIELDS } from '@audit-trail/schema';
 import { signableProblem } from '../signing/canonical.js';
 import type { MacVerifier } from './chain-mac.js';
+import type { EpochKeyRefusal } from './epoch-keys.js';
 import { duplicateKey } from './duplicate-keys.js';
 import { projectionDiffs } from './projection.js';
 import type { Finding, VerifyRecord } from './types.js';
@@ -24,6 +25,8 @@ export interface ChainEntry {
   signed?: Record<string, unknown>;
   /** MAC result once checked; undefined when no key allowed checking. */
   macOk?: boolean;
+  /** Why the epoch key was not derived (macOk is then false). */
+  keyRefused?: EpochKeyRefusal;
   location?: string;
   eventId?: string;
 }

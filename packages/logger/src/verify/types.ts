@@ -58,6 +58,15 @@ export interface VerifyOptions {
   asOf?: Date;
   /** Slack added to the chain's checkpoint interval (default: half the interval). */
   checkpointSlackMs?: number;
+  /**
+   * HKDF steps the verifier may spend deriving epoch keys before the first
+   * record (default 1 000 000, a few seconds); every record read adds 64.
+   * A record whose key would pass the budget is MAC_INVALID, not derived:
+   * a forged `epoch` of ten million must not keep the verifier busy for
+   * minutes per line. Raise it only for a fragment of a very long chain
+   * read without its start.
+   */
+  keyStepBudget?: number;
   /** Report REORDERED when a chain's records are not in seq order in the input (default true; files are in write order). */
   checkOrder?: boolean;
 }

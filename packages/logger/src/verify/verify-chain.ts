@@ -1,5 +1,7 @@
 import { checkChain } from './chain-check.js';
+import { AuditConfigError } from '../errors.js';
 import { MacVerifier } from './chain-mac.js';
+import { KEY_STEP_BUDGET, KeyStepBudget } from './epoch-keys.js';
 import { intake, type UnsignedEntry } from './intake.js';
 import { parseKeys } from './keyring.js';
 import type { ChainSummary, Finding, VerifyKeys, VerifyOptions, VerifyRecord, VerifyReport } from './types.js';
@@ -8,11 +10,11 @@ import type { ChainSummary, Finding, VerifyKeys, VerifyOptions, VerifyRecord, Ve
  * Verifies signed chains (INTEGRITY.md, format v1) in stored records, from
  * NDJSON files or database rows alike, and reports every finding with its
  * code, chain and seq, plus a summary per chain. Records of several chains
- * may be mixed in any order. Throws AuditConfigError only for unusable keys;
+ * may be mixed in any order. Throws AuditConfigError only for unusable keys or options;
  * problems in the records are findings, never exceptions.
  */
 export function verifyChain(records: Iterable<VerifyRecord>, keys: VerifyKeys, options: VerifyOptions = {}): VerifyReport {
-  const macs = new MacVerifier(parseKeys(keys));
+  const macs = new MacVerifier(parseKeys(keys), new KeyStepBudget({ base: stepBase(options.keyStepBudget), perRecord: KEY_STEP_BUDGET.perRecord }));
   const input = intake(records, macs);
   const asOf = options.asOf?.getTime() ?? (Number.isNaN(input.newest) ? Date.now() : input.newest);
   const findings: Finding[] = [...input.findings];
@@ -63,4 +65,10 @@ function claimUnsigned(unsigned: UnsignedEntry[], chains: ChainSummary[], findin
     });
   }
   return free;
+}
+
+function stepBase(n: number | undefined): number {
+  if (n === undefined) return KEY_STEP_BUDGET.base;
+  if (!Number.isSafeInteger(n) || n < 0) throw new AuditConfigError(`keyStepBudget must be a non-negative integer, got ${String(n)}`);
+  return n;
 }
