@@ -74,6 +74,22 @@ describe('audit-trail verify', () => {
     expect(bad.err).toContain('--key-steps');
   });
 
+  it('a line whose bytes are not valid UTF-8 is SCHEMA_INVALID, though its lossy decoding still matches the MAC', async () => {
+    const file = join(dir, 'utf8.ndjson');
+    const log = createAuditLogger({ service: 'api', runtime: false, destination: file, signing: { mode: 'shared', kid: 'k1', secret: SECRET } });
+    log.webauthnAuthFailure({ user_id: 'u1', error: { code: 'E', message: 'odd \uFFFD char' }, webauthn: { failure_stage: 'signature' } });
+    await log.close();
+    const key = `k1=${join(dir, 'k1.b64')}`;
+    expect((await run(['verify', '--secret-file', key, file])).code).toBe(0);
+    const bytes = readFileSync(file);
+    const at = bytes.indexOf(Buffer.from('\uFFFD', 'utf8'));
+    writeFileSync(file, Buffer.concat([bytes.subarray(0, at), Buffer.from([0xff]), bytes.subarray(at + 3)]));
+    const r = await run(['verify', '--secret-file', key, file]);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(new RegExp(`^SCHEMA_INVALID chain=\\S+ seq=2 at ${file}:2: the line is not valid UTF-8`, 'm'));
+    expect(r.out).not.toContain('MAC_INVALID');
+  });
+
   it('--json prints the report; "-" reads stdin; sealed keys from a keyring file', async () => {
     const kp = generateSealingKeyPair();
     writeFileSync(join(dir, 'v1.key'), kp.privateKey);

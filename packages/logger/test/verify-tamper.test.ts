@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { evolveKey, hmac, sharedRootKey } from '../src/signing/kdf.js';
 import { macInput } from '../src/signing/canonical.js';
-import { createAuditLogger } from '../src/index.js';
+import { createAuditLogger, iterateNdjson, verifyChain } from '../src/index.js';
 import { signedChain } from './chain-fixture.js';
 import { authFailure, codes, fakeClock, SECRET, SECRET2, tmpDir, lines, verifyLines } from './helpers.js';
 import { join } from 'node:path';
@@ -150,6 +150,30 @@ describe('verifyChain detects tampering (INTEGRITY.md finding codes)', () => {
     }
     // The same name in two different objects is fine.
     expect(codes(verifyLines(ls, keys))).toEqual([]);
+  });
+
+  it('a byte edited into invalid UTF-8 that decodes to the same U+FFFD: SCHEMA_INVALID at that seq, while the valid file is clean and a stray non-audit line is skipped', async () => {
+    const ls = await signedChain({ events: 4 });
+    const rec = parse(ls[2]!);
+    rec.error.message = 'bad \uFFFD byte'; // stored as EF BF BD
+    ls[2] = resign(rec);
+    for (let i = 3, prev = rec.integrity.mac; i < ls.length; i++) {
+      const next = parse(ls[i]!);
+      next.integrity.prev = prev;
+      ls[i] = resign(next);
+      prev = next.integrity.mac;
+    }
+    const valid = Buffer.from(`${ls.join('\n')}\n{"msg":"app log \u00e9"}\n`, 'utf8');
+    expect(codes(verifyChain(iterateNdjson(valid, 'f'), keys))).toEqual([]);
+    // EF BF BD -> FF: other bytes, the same text after lossy decoding; the MAC still checks out.
+    const at = valid.indexOf(Buffer.from('\uFFFD', 'utf8'));
+    const edited = Buffer.concat([valid.subarray(0, at), Buffer.from([0xff]), valid.subarray(at + 3)]);
+    const appLine = Buffer.from('{"msg":"other app \xff"}\n', 'latin1');
+    const r = verifyChain(iterateNdjson(Buffer.concat([edited, appLine]), 'f'), keys);
+    expect(codes(r)).toEqual(['SCHEMA_INVALID']);
+    expect(r.findings[0]).toMatchObject({ seq: 3, chain_id: rec.integrity.chain_id, location: 'f:3' });
+    expect(r.findings[0]!.message).toMatch(/not valid UTF-8/);
+    expect(r.ignored).toBe(2);
   });
 
   it('a MAC rewritten to another spelling of the same bytes (the last character\'s unused bits): MAC_INVALID', async () => {

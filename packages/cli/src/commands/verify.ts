@@ -5,7 +5,7 @@ import {
   loadKeyringFile,
   readKeyFile,
   iterateNdjson,
-  readText,
+  readBytes,
   verifyChain,
   type ChainSummary,
   type Finding,
@@ -84,18 +84,19 @@ function loadKeys(values: Record<string, unknown>, env: NodeJS.ProcessEnv): Map<
 }
 
 /**
- * The texts of the inputs, read before verifying so that an unreadable file
+ * The contents of the inputs, read before verifying so that an unreadable file
  * is a usage error. Records are then produced one line at a time.
  */
-async function readInputs(files: string[], io: CommandIo): Promise<{ name: string; text: string }[]> {
-  const out: { name: string; text: string }[] = [];
+async function readInputs(files: string[], io: CommandIo): Promise<{ name: string; data: Buffer }[]> {
+  const out: { name: string; data: Buffer }[] = [];
   for (const file of files) {
+    // Bytes, not text: iterateNdjson reports lines that are not valid UTF-8.
     if (file === '-') {
-      out.push({ name: 'stdin', text: await readText(io.stdin) });
+      out.push({ name: 'stdin', data: await readBytes(io.stdin) });
       continue;
     }
     try {
-      out.push({ name: file, text: await readFile(file, 'utf8') });
+      out.push({ name: file, data: await readFile(file) });
     } catch (err) {
       throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
@@ -103,9 +104,9 @@ async function readInputs(files: string[], io: CommandIo): Promise<{ name: strin
   return out;
 }
 
-function* allRecords(db: VerifyRecord[], inputs: { name: string; text: string }[]): Generator<VerifyRecord> {
+function* allRecords(db: VerifyRecord[], inputs: { name: string; data: Buffer }[]): Generator<VerifyRecord> {
   yield* db;
-  for (const input of inputs) yield* iterateNdjson(input.text, input.name);
+  for (const input of inputs) yield* iterateNdjson(input.data, input.name);
 }
 
 /**

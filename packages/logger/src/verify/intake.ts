@@ -83,14 +83,7 @@ export function intake(records: Iterable<VerifyRecord>, macs: MacVerifier): Inta
       // Reported, and the record still checked, so its chain position is not also a gap.
       const dup = duplicateKey(text);
       if (dup !== undefined) {
-        const integrity = (value as { integrity?: { chain_id?: unknown; seq?: unknown } } | null)?.integrity;
-        out.findings.push({
-          code: 'SCHEMA_INVALID',
-          chain_id: typeof integrity?.chain_id === 'string' ? integrity.chain_id : null,
-          seq: typeof integrity?.seq === 'number' ? integrity.seq : null,
-          message: `the name ${JSON.stringify(dup.slice(0, 64))} occurs twice in one object: parsers that keep the first occurrence read another value than the one verified`,
-          ...(location ? { location } : {}),
-        });
+        out.findings.push(textFinding(value, location, `the name ${JSON.stringify(dup.slice(0, 64))} occurs twice in one object: parsers that keep the first occurrence read another value than the one verified`));
       }
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -104,6 +97,10 @@ export function intake(records: Iterable<VerifyRecord>, macs: MacVerifier): Inta
       continue;
     }
     out.records++;
+    // Audit records only: another app's log line with stray bytes is not ours to judge.
+    if (rec.invalidUtf8) {
+      out.findings.push(textFinding(value, location, 'the line is not valid UTF-8 (RFC 8259 §8.1); its bad bytes were read as U+FFFD, so other readers may see other text than the one verified'));
+    }
     const signed = Object.fromEntries(Object.entries(obj).filter(([k]) => !transport.has(k)));
     const parsed = parseAuditEvent(signed);
     const time = Date.parse(str(obj.event_time) ?? '');
@@ -155,4 +152,16 @@ export function intake(records: Iterable<VerifyRecord>, macs: MacVerifier): Inta
     }
   }
   return out;
+}
+
+/** A SCHEMA_INVALID about a record's text, placed at its chain position when it has one. */
+function textFinding(value: unknown, location: string | undefined, message: string): Finding {
+  const integrity = (value as { integrity?: { chain_id?: unknown; seq?: unknown } } | null)?.integrity;
+  return {
+    code: 'SCHEMA_INVALID',
+    chain_id: typeof integrity?.chain_id === 'string' ? integrity.chain_id : null,
+    seq: typeof integrity?.seq === 'number' ? integrity.seq : null,
+    message,
+    ...(location ? { location } : {}),
+  };
 }

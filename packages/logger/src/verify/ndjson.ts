@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { createInterface } from 'node:readline';
 import type { VerifyRecord } from './types.js';
 
@@ -8,9 +9,21 @@ export function ndjsonRecords(text: string, name = '-'): VerifyRecord[] {
 
 /**
  * Like {@link ndjsonRecords}, one record at a time: `verifyChain` then keeps
- * only a few fields per record, not every line as an object.
+ * only a few fields per record, not every line as an object. Given bytes (a
+ * file as read from disk), each line that is not valid UTF-8 is decoded with
+ * U+FFFD for the bad bytes and marked `invalidUtf8`, which the verifier
+ * reports: JSON text exchanged between systems must be UTF-8 (RFC 8259
+ * §8.1), and an edited byte that decodes to the same replacement character
+ * must not pass unseen.
  */
-export function* iterateNdjson(text: string, name = '-'): Generator<VerifyRecord> {
+export function* iterateNdjson(input: string | Uint8Array, name = '-'): Generator<VerifyRecord> {
+  if (typeof input !== 'string') {
+    const bytes = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+    // Whole input valid (the usual case): one decode, then the text path.
+    if (!isUtf8(bytes)) return yield* byteLines(bytes, name);
+    input = bytes.toString('utf8');
+  }
+  const text = input;
   let start = 0;
   let n = 0;
   while (start < text.length) {
@@ -20,6 +33,22 @@ export function* iterateNdjson(text: string, name = '-'): Generator<VerifyRecord
     let line = text.slice(start, end);
     if (line.endsWith('\r')) line = line.slice(0, -1);
     if (line.trim()) yield { event: line, location: `${name}:${n}` };
+    start = end + 1;
+  }
+}
+
+/** Lines of bytes that are not all valid UTF-8, each checked on its own (LF is never part of a multi-byte sequence). */
+function* byteLines(bytes: Buffer, name: string): Generator<VerifyRecord> {
+  let start = 0;
+  let n = 0;
+  while (start < bytes.length) {
+    let end = bytes.indexOf(0x0a, start);
+    if (end < 0) end = bytes.length;
+    n++;
+    let raw = bytes.subarray(start, end);
+    if (raw.length > 0 && raw[raw.length - 1] === 0x0d) raw = raw.subarray(0, raw.length - 1);
+    const line = raw.toString('utf8');
+    if (line.trim()) yield { event: line, location: `${name}:${n}`, ...(isUtf8(raw) ? {} : { invalidUtf8: true }) };
     start = end + 1;
   }
 }
@@ -35,9 +64,14 @@ export async function readNdjson(stream: NodeJS.ReadableStream, name: string): P
   return out;
 }
 
-/** The whole text of a stream (stdin), decoded as UTF-8. */
-export async function readText(stream: NodeJS.ReadableStream): Promise<string> {
+/** The whole content of a stream (stdin) as bytes, for {@link iterateNdjson} to check their UTF-8. */
+export async function readBytes(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+/** The whole text of a stream (stdin), decoded as UTF-8 (invalid bytes become U+FFFD; {@link readBytes} keeps them checkable). */
+export async function readText(stream: NodeJS.ReadableStream): Promise<string> {
+  return (await readBytes(stream)).toString('utf8');
 }

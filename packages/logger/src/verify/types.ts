@@ -39,6 +39,8 @@ export interface Finding {
 export interface VerifyRecord {
   event: unknown;
   location?: string;
+  /** The record's bytes were not valid UTF-8 (set by iterateNdjson on bytes): SCHEMA_INVALID, the record still checked. */
+  invalidUtf8?: boolean;
   columns?: Record<string, unknown>;
 }
 
