@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { LOG_TYPE, parseAuditEvent, SCHEMA_VERSION } from '@audit-trail/schema';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AuditClosedError, AuditConfigError, AuditValidationError, createAuditLogger } from '../src/index.js';
 import { authFailure, codes, lines, SECRET, tmpDir, verifyLines } from './helpers.js';
 
@@ -189,6 +189,30 @@ describe('lifecycle and signing configuration', () => {
     expect(JSON.parse(ls.at(-1)!).event_type).toBe('AUDIT_CHAIN_CLOSE');
     // Generous slack: this test is about the timer firing while idle, not about its punctuality under load.
     expect(codes(verifyLines(ls, { k1: { secret: SECRET } }, { checkpointSlackMs: 600_000 }))).toEqual([]);
+  });
+
+  it('an idle epoch ends one interval after it began, also when the record count began it between two timer ticks', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'], now: Date.parse('2026-01-01T00:00:00Z') });
+    try {
+      const signing = { mode: 'shared' as const, kid: 'k1', secret: SECRET, epochIntervalMs: 1000, epochMaxEvents: 2, checkpointIntervalMs: 3_600_000 };
+      const { file, log } = fileLogger({ signing });
+      // The epoch the signer holds the key of, read without signing (a record would evolve a due epoch itself).
+      const held = () => (log as unknown as { core: { signer: { epoch: number } } }).core.signer.epoch;
+      vi.advanceTimersByTime(1000); // idle: epoch 1 begins at 1.000 s
+      expect(held()).toBe(1);
+      vi.advanceTimersByTime(200);
+      for (let i = 0; i < 3; i++) log.webauthnAuthFailure(authFailure()); // the third begins epoch 2 by count, at 1.200 s
+      expect(held()).toBe(2);
+      // Epoch 2's time is up at 2.200 s; a timer on a fixed 1 s phase kept its key until 3.000 s.
+      vi.advanceTimersByTime(1050);
+      expect(held()).toBe(3);
+      vi.advanceTimersByTime(1000);
+      expect(held()).toBe(4);
+      await log.close();
+      expect(codes(verifyLines(lines(file), { k1: { secret: SECRET } }))).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('reads signing keys from environment files', async () => {

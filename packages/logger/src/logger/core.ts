@@ -9,7 +9,8 @@ export class LoggerCore {
   readonly signer?: ChainSigner;
   private closed = false;
   private closing?: Promise<void>;
-  private timers: NodeJS.Timeout[] = [];
+  private checkpointTimer?: NodeJS.Timeout;
+  private epochTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly dest: OpenedDestination,
@@ -25,8 +26,22 @@ export class LoggerCore {
     // Checkpoints even when idle (a truncated tail shows within one
     // interval), and epoch keys evolve on time even when idle (forward
     // security). unref(): neither timer keeps the process alive.
-    this.timers.push(setInterval(() => this.guard(() => this.checkpoint('interval')), signing.checkpointIntervalMs).unref());
-    this.timers.push(setInterval(() => this.guard(() => this.signer!.evolveIfDue()), signing.epochIntervalMs).unref());
+    this.checkpointTimer = setInterval(() => this.guard(() => this.checkpoint('interval')), signing.checkpointIntervalMs).unref();
+    this.armEpochTimer(this.signer.msUntilDue());
+  }
+
+  /**
+   * Fires when the current epoch's time is up, not on a fixed phase: an
+   * epoch begun by the record count just after a fixed tick would keep its
+   * key for almost two intervals when idle. Re-armed after every firing,
+   * for whatever epoch is current then.
+   */
+  private armEpochTimer(ms: number): void {
+    this.epochTimer = setTimeout(() => {
+      this.guard(() => this.signer!.evolveIfDue());
+      // Still due means evolving failed (reported through onError): retry after a full interval, not in a loop.
+      if (!this.closed) this.armEpochTimer(this.signer!.msUntilDue() || this.signer!.openDetail.epoch_interval_ms);
+    }, ms).unref();
   }
 
   private guard(fn: () => void): void {
@@ -88,7 +103,8 @@ export class LoggerCore {
    */
   close(timeoutMs: number, reason = 'close'): Promise<void> {
     if (this.closing) return this.closing;
-    for (const t of this.timers) clearInterval(t);
+    clearInterval(this.checkpointTimer);
+    clearTimeout(this.epochTimer);
     let closeRecord: Error | undefined;
     if (this.signer) {
       try {

@@ -68,6 +68,12 @@ export class ChainSigner {
     if (this.epochRecords >= this.#cfg.epochMaxEvents || elapsed >= this.#cfg.epochIntervalMs) this.evolve();
   }
 
+  /** Milliseconds until the current epoch's time is up: 0 when due, at most one interval (a clock stepped back). */
+  msUntilDue(): number {
+    const interval = this.#cfg.epochIntervalMs;
+    return Math.min(interval, Math.max(0, this.epochStartedAt + interval - this.now()));
+  }
+
   private evolve(): void {
     const next = evolveKey(this.#key, this.chainId, this.epoch + 1);
     this.#key.fill(0);
