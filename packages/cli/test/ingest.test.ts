@@ -107,6 +107,25 @@ describe('audit-trail ingest', () => {
     expect(r.code).toBe(0);
   });
 
+  it('counts lines that are not valid UTF-8 and says so, storing them with U+FFFD for the bad bytes', async () => {
+    const [a, b, c] = makeEvents(3);
+    const bad = Buffer.from(JSON.stringify({ ...b, error: { code: 'E', message: 'raw XX byte' } }), 'utf8');
+    const at = bad.indexOf('XX');
+    bad[at] = 0xff; // one invalid byte, then a lone continuation byte
+    bad[at + 1] = 0x80;
+    const file = join(dir, 'utf8.ndjson');
+    writeFileSync(file, Buffer.concat([Buffer.from(`${JSON.stringify(a)}\n`), bad, Buffer.from(`\n${JSON.stringify({ ...c, error: { code: 'E', message: 'real \ufffd' } })}\n`)]));
+    const db = join(dir, 'u.db');
+    const r = await runCli(['ingest', '--db', `sqlite:${db}`, file]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('read 3, committed 3, duplicates 0, rejected 0, invalid UTF-8 1\n');
+    expect(r.err).toContain('1 lines were not valid UTF-8');
+    const d = new Database(db, { readonly: true });
+    const row = d.prepare('SELECT event_json FROM security_audit_events WHERE event_id = ?').get(b!.event_id) as { event_json: string };
+    expect(JSON.parse(row.event_json).error.message).toBe('raw \ufffd\ufffd byte');
+    d.close();
+  });
+
   it('reports usage mistakes with exit 2', async () => {
     expect(await runCli(['ingest', '--batch', 'zero'])).toMatchObject({ code: 2, err: expect.stringContaining('--batch must be a positive number') });
     // Node's timers take at most 2^31-1 ms; a longer wait would end at once.

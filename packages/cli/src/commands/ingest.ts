@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { createSink, redactUrl, resolveDbUrl, type Sink } from '@audit-trail/ingest-sink';
 import { UsageError, type Command, type CommandIo } from '../command.js';
+import { byteLines } from '../input/byte-lines.js';
 import { parseCommandArgs } from '../parse-command-args.js';
 
 const USAGE = `Usage: audit-trail ingest [--db URL] [options] [FILE...|-]
@@ -20,7 +20,8 @@ loses nothing: the next run with the same spool delivers the rest.
   --timeout SECS    how long to wait for the database at the end (default 60)
   --no-migrate      do not create the tables first
 
-Prints progress on a terminal and a summary: committed, duplicates, rejected.
+Prints progress on a terminal and a summary: committed, duplicates, rejected,
+and lines that were not valid UTF-8 (stored with U+FFFD for the bad bytes).
 Exit status 0 when everything was delivered; 1 when events remain spooled, or
 when the sink refused lines (its spool's disk full, say): ingest stops there,
 and running it again on the same input is safe (stored events come back as
@@ -36,8 +37,7 @@ const MAX_TIMEOUT_SECS = Math.floor((2 ** 31 - 1) / 1000);
  * Rejects with the first write's error as soon as it is known: a write that
  * failed was not accepted, so reading on would only lose more lines.
  */
-async function ingestStream(sink: Sink, input: NodeJS.ReadableStream, source: string, onLines: (n: number) => void): Promise<void> {
-  const rl = createInterface({ input, crlfDelay: Infinity });
+async function ingestStream(sink: Sink, input: NodeJS.ReadableStream, source: string, onLines: (n: number) => void, onInvalidUtf8: () => void): Promise<void> {
   let chunk: { line: string; source: string }[] = [];
   const pending = new Set<Promise<unknown>>();
   const send = async (items: typeof chunk) => {
@@ -52,11 +52,13 @@ async function ingestStream(sink: Sink, input: NodeJS.ReadableStream, source: st
     onLines(items.length);
   };
   let first = true;
-  for await (const raw of rl) {
+  for await (const { text, invalidUtf8 } of byteLines(input as AsyncIterable<Buffer>)) {
     // A byte order mark before the first line is not part of the event.
-    const line = first && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
+    const line = first && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
     first = false;
     if (line.trim() === '') continue;
+    // Stored as decoded (U+FFFD for the bad bytes), and counted: a signed event so changed fails verify.
+    if (invalidUtf8) onInvalidUtf8();
     chunk.push({ line, source });
     if (chunk.length >= CHUNK) {
       await send(chunk);
@@ -109,6 +111,7 @@ export const ingestCommand: Command = {
     const files = positionals.length ? positionals : ['-'];
     const sink = createSink({ url, migrate: !values['no-migrate'], ...(batch !== undefined ? { batch: { maxRows: batch } } : {}), ...(values.spool ? { spool: { dir: values.spool } } : {}) });
     let read = 0;
+    let invalidUtf8 = 0;
     let stop: () => void = () => undefined;
     try {
       await sink.ready;
@@ -117,7 +120,7 @@ export const ingestCommand: Command = {
       for (const file of files) {
         const input = file === '-' ? io.stdin : createReadStream(file);
         try {
-          await ingestStream(sink, input, values.source ?? (file === '-' ? 'stdin' : `file:${file}`), (n) => (read += n));
+          await ingestStream(sink, input, values.source ?? (file === '-' ? 'stdin' : `file:${file}`), (n) => (read += n), () => invalidUtf8++);
         } catch (err) {
           // A file that cannot be read ends the command as before; a write the sink refused is reported below.
           if ((err as { code?: string }).code?.startsWith('SINK_') !== true) throw err;
@@ -130,7 +133,15 @@ export const ingestCommand: Command = {
       const delivered = await Promise.race([sink.flush().then(() => true), new Promise<false>((r) => setTimeout(r, timeoutMs, false).unref())]);
       stop();
       const s = sink.stats();
-      io.stdout.write(`${redactUrl(url)}: read ${read}, committed ${s.committed}, duplicates ${s.duplicates}, rejected ${s.rejected}` + (s.replayed ? `, replayed from spool ${s.replayed}` : '') + '\n');
+      io.stdout.write(
+        `${redactUrl(url)}: read ${read}, committed ${s.committed}, duplicates ${s.duplicates}, rejected ${s.rejected}` +
+          (s.replayed ? `, replayed from spool ${s.replayed}` : '') +
+          (invalidUtf8 ? `, invalid UTF-8 ${invalidUtf8}` : '') +
+          '\n',
+      );
+      if (invalidUtf8) {
+        io.stderr.write(`audit-trail ingest: ${invalidUtf8} lines were not valid UTF-8; their bad bytes were stored as U+FFFD (signed events among them will fail audit-trail verify)\n`);
+      }
       if (refused) {
         io.stderr.write(`audit-trail ingest: stopped reading ${refused.file === '-' ? 'stdin' : refused.file}: the sink refused a write (${refused.err.message}); not every line from there on was stored. Run again once it is fixed: stored events come back as duplicates\n`);
       }
