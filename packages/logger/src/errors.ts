@@ -7,8 +7,9 @@ export class AuditError extends Error {
     /** Stable machine-readable code, e.g. `AUDIT_VALIDATION`. */
     readonly code: string,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -38,8 +39,21 @@ export class AuditValidationError extends AuditError {
 /** Logger options, environment variables or key material are unusable. */
 export class AuditConfigError extends AuditError {
   override name = 'AuditConfigError';
-  constructor(message: string) {
-    super('AUDIT_CONFIG', message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('AUDIT_CONFIG', message, options);
+  }
+}
+
+/**
+ * The destination failed (a file that could not be opened, a full disk, a
+ * closed pipe): lines written from then on may be lost. Passed to `onError`
+ * when it happens, and the reason `flush()` and `close()` reject. `cause` is
+ * the system error.
+ */
+export class AuditDestinationError extends AuditError {
+  override name = 'AuditDestinationError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('AUDIT_DESTINATION', message, options);
   }
 }
 

@@ -4,7 +4,7 @@ export type { AuditBindings } from './logger/bindings.js';
 export type { DestinationOption, LineStream } from './logger/destination.js';
 export { runtimeFromEnv, type RuntimeFields } from './logger/runtime-env.js';
 export { ALWAYS_REDACTED, CENSOR } from './logger/redact.js';
-export { AuditClosedError, AuditConfigError, AuditError, AuditTimeoutError, AuditValidationError } from './errors.js';
+export { AuditClosedError, AuditConfigError, AuditDestinationError, AuditError, AuditTimeoutError, AuditValidationError } from './errors.js';
 export {
   signingFromEnv,
   SIGNING_DEFAULTS,

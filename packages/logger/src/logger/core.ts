@@ -1,8 +1,10 @@
 import { completeEvent, newEventId, parseAuditEvent, type AuditEvent, type AuditEventDraft, type EventContext } from '@audit-trail/schema';
-import { AuditClosedError, AuditError, AuditTimeoutError } from '../errors.js';
+import { AuditClosedError, AuditDestinationError, AuditError, AuditTimeoutError } from '../errors.js';
 import { ChainSigner } from '../signing/chain-signer.js';
 import type { ResolvedSigning } from '../signing/config.js';
-import { endStream, flushStream, type OpenedDestination } from './destination.js';
+import { endStream, flushStream, systemReason, type LineStream, type OpenedDestination } from './destination.js';
+
+const PINO_METADATA = Symbol.for('pino.metadata');
 
 /** State shared by a logger and all its children: one destination, one chain. */
 export class LoggerCore {
@@ -11,6 +13,16 @@ export class LoggerCore {
   private closing?: Promise<void>;
   private checkpointTimer?: NodeJS.Timeout;
   private epochTimer?: NodeJS.Timeout;
+  /**
+   * The first failure of the destination; the lines written since (which
+   * may be lost); `dead` when it can never take a line (a file that could
+   * not be opened): nothing more is written to it.
+   */
+  private failure?: { error: AuditDestinationError; cause: unknown; linesAfter: number; dead: boolean };
+  /** Lines handed to the destination. */
+  private lines = 0;
+  /** pino.multistream() writes a line only to its streams at or below `lastLevel`, which only a pino logger sets. */
+  private readonly levelled: boolean;
 
   constructor(
     private readonly dest: OpenedDestination,
@@ -19,6 +31,12 @@ export class LoggerCore {
     private readonly closeDestination: boolean,
     private readonly onError: (err: Error) => void,
   ) {
+    // A stream the logger opened is its to watch: without a listener, an
+    // 'error' (a path that cannot be opened asynchronously, EPIPE on a
+    // closed stdout, ENOSPC) would crash the process. A stream you passed
+    // in keeps its own error handling; flush() and close() still watch it.
+    if (dest.owned) dest.stream.on?.('error', (err) => this.destinationFailed(err));
+    this.levelled = (dest.stream as unknown as Record<symbol, unknown>)[PINO_METADATA] === true;
     if (!signing) return;
     const now = ctx.now ?? (() => new Date());
     this.signer = new ChainSigner(signing, () => now().getTime());
@@ -69,8 +87,77 @@ export class LoggerCore {
     // unescaped (pino 10.4.0), and an event must round-trip exactly. JSON
     // escapes CR, LF and every C0 control.
     const line = this.signer ? this.signer.sign(event as unknown as Record<string, unknown>) : (unsignedLine ?? JSON.stringify(event));
-    this.dest.stream.write(`${line}\n`);
+    this.put(line);
     return event;
+  }
+
+  /** Writes one line; after the destination has failed, counts it as possibly lost. */
+  private put(line: string): void {
+    this.lines++;
+    if (this.failure) {
+      this.failure.linesAfter++;
+      if (this.failure.dead) return;
+    }
+    // Audit lines go to every stream of a multistream whatever its level ('fatal', 60), except a silent one.
+    if (this.levelled) (this.dest.stream as { lastLevel?: number }).lastLevel = 60;
+    this.dest.stream.write(`${line}\n`);
+  }
+
+  /**
+   * The destination failed: reported once through onError, and the reason
+   * every later flush() and close() rejects. Lines go on being written (a
+   * disk may get room again), and those written after it are counted in the
+   * error's message, except to a file that could not be opened at all.
+   */
+  private destinationFailed(cause: unknown): void {
+    if (this.failure) return;
+    const s = this.dest.stream as LineStream & { destroyed?: boolean };
+    // An owned sonic-boom without a descriptor after an error will never
+    // open. Marked destroyed, as pino's exit hook (on-exit-leak-free ->
+    // autoEnd) checks, which would otherwise call flushSync() at exit and
+    // crash with "sonic boom is not ready yet".
+    const dead = this.dest.owned && typeof s.fd === 'number' && s.fd < 0;
+    if (dead) s.destroyed = true;
+    const what = dead ? `could not be opened: ${systemReason(cause)}` : `failed: ${systemReason(cause)}`;
+    const error = new AuditDestinationError(`the audit destination ${what}; audit lines written ${dead ? 'to it are lost' : 'since may be lost'}`, { cause });
+    this.failure = { error, cause, linesAfter: dead ? this.lines : 0, dead };
+    this.onError(error);
+  }
+
+  /** The destination's failure as the error flush() and close() reject with, naming how many lines it concerns. */
+  private failureError(): AuditDestinationError | undefined {
+    const f = this.failure;
+    if (!f) return undefined;
+    if (f.linesAfter === 0) return f.error;
+    return new AuditDestinationError(`${f.error.message} (${f.linesAfter} ${f.dead ? 'lost' : 'written after it'})`, { cause: f.cause });
+  }
+
+  /**
+   * Runs `task` on the destination, ending early with the destination's
+   * failure: one recorded before, or an 'error' the stream emits meanwhile
+   * (also for a stream you passed in, watched only for the wait).
+   */
+  private async watched(task: (s: LineStream) => Promise<void>): Promise<void> {
+    const s = this.dest.stream;
+    const before = this.failureError();
+    if (before) throw before;
+    let onError: ((err: unknown) => void) | undefined;
+    const failed = new Promise<never>((_, reject) => {
+      onError = (err) => {
+        this.destinationFailed(err);
+        reject(this.failureError());
+      };
+      s.on?.('error', onError);
+    });
+    try {
+      await Promise.race([task(s), failed]);
+    } catch (err) {
+      throw this.failureError() ?? err;
+    } finally {
+      s.off?.('error', onError!);
+    }
+    const after = this.failureError();
+    if (after) throw after;
   }
 
   /** Writes an AUDIT_CHAIN_OPEN / AUDIT_CHECKPOINT / AUDIT_CHAIN_CLOSE record of this chain. */
@@ -80,7 +167,7 @@ export class LoggerCore {
     const line = this.signer!.sign(event);
     const check = parseAuditEvent(event);
     if (!check.ok) throw new AuditError('AUDIT_INTERNAL', `${type} record failed the schema: ${JSON.stringify(check.issues)}`);
-    this.dest.stream.write(`${line}\n`);
+    this.put(line);
     return event as unknown as AuditEvent;
   }
 
@@ -93,7 +180,7 @@ export class LoggerCore {
 
   /** Waits until written lines have left the process, at most `timeoutMs`. */
   flush(timeoutMs: number): Promise<void> {
-    return bounded(flushStream(this.dest.stream), timeoutMs, 'flush');
+    return bounded(this.watched(flushStream), timeoutMs, 'flush');
   }
 
   /**
@@ -118,10 +205,11 @@ export class LoggerCore {
     }
     this.closed = true;
     const finish = async () => {
-      const s = this.dest.stream;
-      await flushStream(s);
-      // Ending an owned sonic-boom on fd 1/2 does not close the descriptor (sonic-boom skips it).
-      if (this.dest.owned || this.closeDestination) await endStream(s);
+      await this.watched(async (s) => {
+        await flushStream(s);
+        // Ending an owned sonic-boom on fd 1/2 does not close the descriptor (sonic-boom skips it).
+        if (this.dest.owned || this.closeDestination) await endStream(s);
+      });
       if (closeRecord) throw closeRecord;
     };
     this.closing = bounded(finish(), timeoutMs, 'close');

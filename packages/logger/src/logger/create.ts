@@ -40,7 +40,7 @@ export interface AuditLoggerOptions {
   flushTimeoutMs?: number;
   /** Bound of `close()` (default 5000 ms). */
   closeTimeoutMs?: number;
-  /** Errors from background checkpoints (default: process.emitWarning). */
+  /** Errors from background checkpoints and the first failure of the destination, an AuditDestinationError (default: process.emitWarning). */
   onError?: (err: Error) => void;
   /** Clock (tests). */
   now?: () => Date;
