@@ -32,7 +32,11 @@ async function postgresReader(conn: PostgresConnection): Promise<AuditReader> {
   const { dialect: _d, max: _m, ...config } = conn;
   // A host that does not answer fails within 10 s instead of the OS's TCP timeout (minutes); the URL or options may set another.
   const client = new pg.Client({ connectionTimeoutMillis: 10_000, ...config });
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (err) {
+    throw new SinkError('SINK_DB', `cannot connect to PostgreSQL at ${client.host}:${client.port}: ${(err as Error).message}`);
+  }
   return {
     dialect: 'postgres',
     async query(q: ReadQuery) {
