@@ -69,6 +69,43 @@ describe('forward receiver: socket edge cases (real SQLite sink, real sockets)',
     expect(counters.activeConnections).toBe(0);
   });
 
+  it('stops reading a peer that leaves more than 1 MiB of acks unread, and serves it again once it reads them', async () => {
+    const sink = new RecordingSink();
+    const { server } = await forwardServerOn(sink, {});
+    const socket = connect({ port: server.address.port, host: '127.0.0.1' });
+    cleanups.push(() => void socket.destroy());
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    socket.pause(); // reads nothing: the acks pile up in the kernel, then in the server's socket
+    // 60 000 requests asking for acks with 256-byte chunk ids: ~16 MB of acks, more than
+    // loopback's socket buffers hold. Without the limit the server would read them all and
+    // keep every ack in its memory.
+    const N = 60_000;
+    const line = makeLine(7);
+    const chunkId = (i: number) => String(i).padStart(256, '0');
+    const frames: Buffer[] = [];
+    for (let i = 0; i < N; i++) frames.push(dockerMessage('swarm.audit.n1.api.t1', 1_700_000_000, dockerRecord(line), chunkId(i)));
+    socket.write(Buffer.concat(frames));
+    // Let the server read until it stops: no new request stored for a second.
+    let seen = -1;
+    while (sink.items.length !== seen) {
+      seen = sink.items.length;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(seen).toBeGreaterThan(0);
+    expect(seen).toBeLessThan(N);
+    expect(socket.writableLength).toBeGreaterThan(0); // our requests wait, unread by the server
+    // Reading the acks lets the server go on, to the last request.
+    let acks = Buffer.alloc(0);
+    socket.on('data', (d: Buffer) => (acks = Buffer.concat([acks, d])));
+    socket.resume();
+    await until('every request stored', () => sink.items.length === N, 60_000);
+    await until('every ack read', () => acks.length >= N * 260, 60_000);
+    const decoded = [...decodeMulti(acks)] as { ack: string }[];
+    expect(decoded).toHaveLength(N);
+    expect(decoded[0]!.ack).toBe(chunkId(0));
+    expect(decoded[N - 1]!.ack).toBe(chunkId(N - 1));
+  }, 120_000);
+
   it('acks a request whose sender half-closed its side after sending it, and counts only acks it wrote', async () => {
     const { agg, file, sink } = await start();
     const socket = connect({ port: agg.forward.port, host: '127.0.0.1', allowHalfOpen: true });
