@@ -47,6 +47,11 @@ export class MacVerifier {
   /** Checks `e` now if its key is available, else keeps it pending. */
   offer(e: ChainEntry): void {
     this.budget.grant();
+    this.place(e);
+  }
+
+  /** Checks or parks `e` (a parked record is placed again once its chain's OPEN arrives, without a second grant). */
+  private place(e: ChainEntry): void {
     const key = this.keys.get(e.kid);
     const s = this.state(e.chainId);
     if (!key) return this.drop(e);
@@ -67,7 +72,7 @@ export class MacVerifier {
         return;
       }
       this.check(e, s, e.kid);
-      for (const p of s.pending.splice(0)) this.offer(p);
+      for (const p of s.pending.splice(0)) this.place(p);
       return;
     }
     if (s.unwrapFailed) return this.drop(e);
