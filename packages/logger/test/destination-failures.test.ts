@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { AuditConfigError, AuditDestinationError, createAuditLogger } from '../src/index.js';
-import { authFailure, codes, SECRET, tmpDir, verifyLines } from './helpers.js';
+import { authFailure, codes, lines, SECRET, tmpDir, verifyLines } from './helpers.js';
 
 const signing = { mode: 'shared' as const, kid: 'k1', secret: SECRET };
 const fixture = fileURLToPath(new URL('./fixtures/failing-destination.ts', import.meta.url));
@@ -26,8 +26,13 @@ function slowWritable(delayMs: number) {
   return { stream, got };
 }
 
+/** Runs the fixture in a child process, killed after 15 s (a hang is a failure, not a stuck test run). */
 async function runFixture(mode: string, path: string) {
-  const child = spawn(process.execPath, ['--conditions=@audit-trail/source', '--import', 'tsx', fixture, mode, path], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--conditions=@audit-trail/source', '--import', 'tsx', fixture, mode, path], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 15_000,
+    killSignal: 'SIGKILL',
+  });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d) => (out += String(d)));
@@ -76,6 +81,77 @@ describe('flush() and close() wait for every kind of destination', () => {
   });
 });
 
+describe('flush() and close() on a Writable wait for exactly the lines written before them', () => {
+  it('fs.createWriteStream() you passed in (closeDestination not set): every line is in the file when flush() and close() resolve', async () => {
+    const file = join(tmpDir(), 'ws.ndjson');
+    const out = createWriteStream(file);
+    const log = createAuditLogger({ service: 'api', runtime: false, destination: out, signing });
+    // Few lines: under the stream's highWaterMark, so it never asks for 'drain'.
+    for (let i = 0; i < 10; i++) log.webauthnAuthFailure(authFailure());
+    await log.flush();
+    expect(lines(file)).toHaveLength(11); // read at once: no wait for the stream beyond flush()
+    for (let i = 0; i < 10; i++) log.webauthnAuthFailure(authFailure());
+    await log.close();
+    const ls = lines(file);
+    expect(ls).toHaveLength(22);
+    expect(codes(verifyLines(ls, { k1: { secret: SECRET } }))).toEqual([]);
+    expect(out.writableEnded).toBe(false);
+    out.end();
+  });
+
+  it('lines that keep coming while flush() waits do not hold it up until the time bound', async () => {
+    // The stream takes a line per 2 ms while 3 arrive per ms: its buffer
+    // never empties, but the 5 lines written before flush() are taken soon.
+    const chunks: string[] = [];
+    const stream = new Writable({
+      highWaterMark: 1 << 30,
+      write(chunk, _enc, cb) {
+        setTimeout(() => {
+          chunks.push(String(chunk));
+          cb();
+        }, 2);
+      },
+    });
+    const log = createAuditLogger({ service: 'api', runtime: false, destination: stream });
+    for (let i = 0; i < 5; i++) log.containerStart({ container: { id: 'abcdefabcdef' } });
+    const steady = setInterval(() => {
+      for (let i = 0; i < 3; i++) log.containerStart({ container: { id: 'abcdefabcdef' } });
+    }, 1);
+    try {
+      await log.flush(2000);
+      expect(chunks.length).toBeGreaterThanOrEqual(5);
+      expect(stream.writableLength).toBeGreaterThan(0); // later lines still queued: flush() did not wait for them
+    } finally {
+      clearInterval(steady);
+    }
+    // One line per write, never an empty chunk.
+    for (const c of chunks) expect(c).toMatch(/^\{.*\}\n$/);
+  });
+
+  it('a Writable whose writes failed before flush() was called: flush() and close() reject with AuditDestinationError, onError once', async () => {
+    const stream = new Writable({
+      write(_chunk, _enc, cb) {
+        setTimeout(() => cb(new Error('EIO: disk went away')), 1);
+      },
+    });
+    const seenByOwner: Error[] = [];
+    stream.on('error', (err) => seenByOwner.push(err)); // the stream's own error handling is untouched
+    const reported: Error[] = [];
+    const log = createAuditLogger({ service: 'api', runtime: false, destination: stream, onError: (err) => reported.push(err) });
+    for (let i = 0; i < 3; i++) log.containerStart({ container: { id: 'abcdefabcdef' } });
+    await new Promise((r) => setTimeout(r, 50)); // the failure happens while nobody waits
+    expect(stream.destroyed).toBe(true);
+    expect(seenByOwner.map((e) => e.message)).toEqual(['EIO: disk went away']);
+    for (const p of [log.flush(1000), log.close(1000)]) {
+      const err = await p.catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(AuditDestinationError);
+      expect((err as Error).message).toContain('EIO: disk went away');
+    }
+    expect(reported).toHaveLength(1);
+    expect(reported[0]).toBeInstanceOf(AuditDestinationError);
+  });
+});
+
 describe('a destination the logger cannot write to', () => {
   it('a path that cannot be opened (sync, the default) is an AuditConfigError naming the path and the system reason', () => {
     const notADir = join(tmpDir(), 'plain-file');
@@ -87,7 +163,8 @@ describe('a destination the logger cannot write to', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(AuditConfigError);
-    expect((err as Error).message).toMatch(/cannot open destination ".*plain-file\/audit\.ndjson": .*(EEXIST|ENOTDIR)/);
+    expect((err as AuditConfigError).code).toBe('AUDIT_CONFIG');
+    expect((err as Error).message).toMatch(/cannot open destination ".*plain-file\/audit\.ndjson": .*ENOTDIR/);
     expect((err as Error).cause).toBeInstanceOf(Error);
   });
 
@@ -97,9 +174,39 @@ describe('a destination the logger cannot write to', () => {
     const r = await runFixture('async-path', notADir);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^onError AUDIT_DESTINATION the audit destination could not be opened: .*(EEXIST|ENOTDIR).*; audit lines written to it are lost$/m);
+    expect(r.out).toMatch(/^onError AUDIT_DESTINATION the audit destination could not be opened: .*ENOTDIR.*; audit lines written to it are lost$/m);
     expect(r.out).toMatch(/^close rejected AUDIT_DESTINATION the audit destination could not be opened: .*\(3 lost\)$/m);
     expect(r.out.match(/^onError/gm)).toHaveLength(1);
+  });
+
+  // Node 20's fs.mkdir({ recursive: true }), which sonic-boom's mkdir option
+  // uses, retries forever there: createAuditLogger() spun at 100% CPU (sync),
+  // or close() timed out and the process never exited (async). In a child
+  // process, since a synchronous spin cannot be interrupted from inside.
+  it.runIf(existsSync('/proc/self'))('a path under a /proc directory that does not exist (sync): AuditConfigError with ENOENT, no hang', async () => {
+    const r = await runFixture('proc-sync', '');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^createAuditLogger threw AUDIT_CONFIG cannot open destination "\/proc\/nonexistent\/audit\.ndjson": ENOENT/m);
+  });
+
+  it.runIf(existsSync('/proc/self'))('the same path with sync: false: onError, close() rejects with AuditDestinationError, and the process exits', async () => {
+    const r = await runFixture('proc-async', '');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^onError AUDIT_DESTINATION the audit destination could not be opened: ENOENT/m);
+    expect(r.out).toMatch(/^close rejected AUDIT_DESTINATION .*\(3 lost\)$/m);
+    expect(r.out.match(/^onError/gm)).toHaveLength(1);
+  });
+
+  it('missing directories of a destination path are created', async () => {
+    const file = join(tmpDir(), 'a', 'b', 'c', 'audit.ndjson');
+    for (const sync of [true, false]) {
+      const log = createAuditLogger({ service: 'api', runtime: false, destination: file, sync });
+      log.containerStart({ container: { id: 'abcdefabcdef' } });
+      await log.close();
+    }
+    expect(lines(file)).toHaveLength(2);
   });
 
   it('a full disk (/dev/full, ENOSPC on every write): onError once, close() rejects naming the lines written since, no crash', async () => {

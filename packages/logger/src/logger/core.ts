@@ -2,7 +2,7 @@ import { completeEvent, newEventId, parseAuditEvent, type AuditEvent, type Audit
 import { AuditClosedError, AuditDestinationError, AuditError, AuditTimeoutError } from '../errors.js';
 import { ChainSigner } from '../signing/chain-signer.js';
 import type { ResolvedSigning } from '../signing/config.js';
-import { endStream, flushStream, systemReason, type LineStream, type OpenedDestination } from './destination.js';
+import { endStream, flushStream, systemReason, writeTracker, type LineStream, type OpenedDestination, type WriteTracker } from './destination.js';
 
 const PINO_METADATA = Symbol.for('pino.metadata');
 
@@ -23,6 +23,12 @@ export class LoggerCore {
   private lines = 0;
   /** pino.multistream() writes a line only to its streams at or below `lastLevel`, which only a pino logger sets. */
   private readonly levelled: boolean;
+  /**
+   * Set for a Node Writable destination (none the logger opens): its lines
+   * are written with a callback, so flush() waits for exactly them and a
+   * failed write is seen even outside flush().
+   */
+  private readonly tracker?: WriteTracker;
 
   constructor(
     private readonly dest: OpenedDestination,
@@ -36,6 +42,7 @@ export class LoggerCore {
     // closed stdout, ENOSPC) would crash the process. A stream you passed
     // in keeps its own error handling; flush() and close() still watch it.
     if (dest.owned) dest.stream.on?.('error', (err) => this.destinationFailed(err));
+    this.tracker = writeTracker(dest.stream, (err) => this.destinationFailed(err));
     this.levelled = (dest.stream as unknown as Record<symbol, unknown>)[PINO_METADATA] === true;
     if (!signing) return;
     const now = ctx.now ?? (() => new Date());
@@ -100,7 +107,9 @@ export class LoggerCore {
     }
     // Audit lines go to every stream of a multistream whatever its level ('fatal', 60), except a silent one.
     if (this.levelled) (this.dest.stream as { lastLevel?: number }).lastLevel = 60;
-    this.dest.stream.write(`${line}\n`);
+    // One branch, no closure: the default sonic-boom path writes as before.
+    if (this.tracker) this.tracker.write(this.dest.stream, `${line}\n`);
+    else this.dest.stream.write(`${line}\n`);
   }
 
   /**
@@ -180,7 +189,7 @@ export class LoggerCore {
 
   /** Waits until written lines have left the process, at most `timeoutMs`. */
   flush(timeoutMs: number): Promise<void> {
-    return bounded(this.watched(flushStream), timeoutMs, 'flush');
+    return bounded(this.watched((s) => flushStream(s, this.tracker)), timeoutMs, 'flush');
   }
 
   /**
@@ -206,7 +215,7 @@ export class LoggerCore {
     this.closed = true;
     const finish = async () => {
       await this.watched(async (s) => {
-        await flushStream(s);
+        await flushStream(s, this.tracker);
         // Ending an owned sonic-boom on fd 1/2 does not close the descriptor (sonic-boom skips it).
         if (this.dest.owned || this.closeDestination) await endStream(s);
       });

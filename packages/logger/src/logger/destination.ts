@@ -1,4 +1,6 @@
 import { once } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { AuditConfigError, AuditDestinationError } from '../errors.js';
@@ -32,9 +34,11 @@ export interface OpenedDestination {
 /**
  * Opens a destination with pino's sonic-boom (`pino.destination`). `sync`
  * true (the default of the audit logger) writes each line with
- * `fs.writeSync` before `emit()` returns; false buffers in memory. A file
- * that cannot be opened is an AuditConfigError when sync (sonic-boom opens
- * it now); when async the failure arrives later as the stream's 'error'.
+ * `fs.writeSync` before `emit()` returns; false buffers in memory. A file's
+ * missing directories are created first. A file that cannot be opened (or
+ * whose directory cannot be created) is an AuditConfigError when sync
+ * (sonic-boom opens it now); when async the failure arrives later as the
+ * stream's 'error'.
  */
 export function openDestination(dest: DestinationOption | undefined, sync: boolean): OpenedDestination {
   if (dest === undefined || dest === 'stdout') return { stream: pino.destination({ dest: 1, sync }), owned: true };
@@ -43,13 +47,46 @@ export function openDestination(dest: DestinationOption | undefined, sync: boole
   if (typeof dest === 'string') {
     if (dest.length === 0) throw new AuditConfigError('destination path is empty');
     try {
-      return { stream: pino.destination({ dest, sync, mkdir: true, append: true }), owned: true };
+      try {
+        makeDirs(dirname(dest));
+      } catch (err) {
+        // Async: the open below then fails too, and is reported like any async open failure.
+        if (sync) throw err;
+      }
+      return { stream: pino.destination({ dest, sync, append: true }), owned: true };
     } catch (err) {
       throw new AuditConfigError(`cannot open destination ${JSON.stringify(dest)}: ${systemReason(err)}`, { cause: err });
     }
   }
   if (typeof dest?.write !== 'function') throw new AuditConfigError('destination must be a path, a file descriptor or a stream with write()');
   return { stream: dest, owned: false };
+}
+
+/**
+ * `mkdir -p`, not `fs.mkdir`'s `recursive` (which sonic-boom's `mkdir`
+ * option uses): Node 20's recursive mkdir retries forever, at 100% CPU,
+ * when a directory that exists answers ENOENT for a child it cannot hold
+ * (procfs: `/proc/nonexistent/x.ndjson`), synchronously or in a libuv
+ * thread that then keeps the process from exiting. Here ENOENT once the
+ * parent exists is final. EEXIST is success: if it is a file, the open
+ * that follows fails with the clearer ENOTDIR.
+ */
+function makeDirs(dir: string): void {
+  try {
+    mkdirSync(dir);
+    return;
+  } catch (err) {
+    const parent = dirname(dir);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    if (code !== 'ENOENT' || parent === dir) throw err;
+    makeDirs(parent);
+  }
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err; // created meanwhile by someone else
+  }
 }
 
 /** `ENOSPC: no space left on device, write` and the like, for messages. */
@@ -85,17 +122,79 @@ function isWritable(s: LineStream): s is WritableLike {
   return typeof (s as { writableLength?: unknown }).writableLength === 'number';
 }
 
+/** A Writable's `write(chunk, callback)`, as the tracker calls it. */
+interface CallbackWritable {
+  write(chunk: string, cb: (err?: Error | null) => void): unknown;
+}
+
+/**
+ * Counts the lines the logger hands to a Node Writable and those the
+ * Writable has called back for, so flush() can wait for exactly the lines
+ * written before it. A Writable has no flush of its own, and waiting for its
+ * buffer to empty never ends while lines keep coming. Writable calls back in
+ * write order, also with an error for every line it will never take (after a
+ * failed write, after destroy() or end()), so a count is enough. One callback,
+ * bound once, serves every write: no closure per line.
+ */
+export class WriteTracker {
+  /** Lines handed to the stream. */
+  private written = 0;
+  /** Lines it has called back for. */
+  private done = 0;
+  /** The first error a write was called back with. */
+  private failed?: Error;
+  /** flush() calls waiting for `done` to reach `upTo`; pushed in order of `upTo`, so resolved from the front. */
+  private readonly waiting: { upTo: number; resolve: () => void; reject: (err: Error) => void }[] = [];
+
+  /** `onFailure` gets the first write error (the stream emits it as 'error' too, to its own listeners). */
+  constructor(private readonly onFailure: (err: Error) => void) {}
+
+  private readonly called = (err?: Error | null): void => {
+    this.done++;
+    if (err) this.fail(err);
+    while (this.waiting.length > 0 && this.waiting[0]!.upTo <= this.done) this.waiting.shift()!.resolve();
+  };
+
+  private fail(err: Error): void {
+    if (this.failed) return;
+    this.failed = err;
+    this.onFailure(err);
+    for (const w of this.waiting.splice(0)) w.reject(err);
+  }
+
+  /** Writes one line with the shared callback. */
+  write(stream: LineStream, chunk: string): void {
+    this.written++;
+    (stream as unknown as CallbackWritable).write(chunk, this.called);
+  }
+
+  /** Resolves once every line written so far has been called back for; rejects with the first write error. */
+  settled(): Promise<void> {
+    if (this.failed) return Promise.reject(this.failed);
+    if (this.done >= this.written) return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiting.push({ upTo: this.written, resolve, reject }));
+  }
+}
+
+/** A tracker for `stream` when it is a Node Writable (its write() takes a callback), else undefined. */
+export function writeTracker(stream: LineStream, onFailure: (err: Error) => void): WriteTracker | undefined {
+  return isWritable(stream) ? new WriteTracker(onFailure) : undefined;
+}
+
 /**
  * Waits until everything written so far has left the process (and fsyncs
  * files, via sonic-boom's flushSync). For an async sonic-boom the write in
  * flight must land first: flushSync() during an async write would put the
  * buffered lines in the file before the in-flight ones (observed with
  * sonic-boom 4.2), reordering the chain. A multistream is flushed through
- * each of its streams; a Node Writable once its buffer is empty (the
- * callbacks of every write before have run), which Writable signals with no
- * event of its own unless it asked for 'drain', so it is polled.
+ * each of its streams. A Node Writable the logger wrote to with `tracker`:
+ * until every line written before has been called back for. A Writable
+ * inside a multistream (which writes without callbacks): until its buffer
+ * is empty, which Writable signals with no event of its own unless it asked
+ * for 'drain', so it is polled; while lines keep coming that can take until
+ * the time bound.
  */
-export async function flushStream(stream: LineStream): Promise<void> {
+export async function flushStream(stream: LineStream, tracker?: WriteTracker): Promise<void> {
   if (isSonicBoom(stream)) {
     const emitter = stream as unknown as NodeJS.EventEmitter;
     if (stream.fd < 0) await once(emitter, 'ready');
@@ -105,14 +204,15 @@ export async function flushStream(stream: LineStream): Promise<void> {
   }
   const inner = innerStreams(stream);
   if (inner) {
-    await Promise.all(inner.map(flushStream));
+    await Promise.all(inner.map((s) => flushStream(s)));
     return;
   }
+  if (tracker) await tracker.settled();
   if (typeof stream.flush === 'function') {
     await new Promise<void>((resolve, reject) => stream.flush!((err) => (err ? reject(err) : resolve())));
     return;
   }
-  if (isWritable(stream)) {
+  if (!tracker && isWritable(stream)) {
     while (stream.writableLength > 0) {
       if (stream.errored || stream.destroyed) throw new AuditDestinationError(`the destination stream ${stream.errored ? `failed: ${systemReason(stream.errored)}` : 'was destroyed'} with ${stream.writableLength} bytes unwritten`, { cause: stream.errored });
       await sleep(5);
