@@ -29,7 +29,7 @@ CREATE TABLE IF NOT EXISTS security_audit_events (
   source_tag VARCHAR(256) NULL,
   chain_id UUID NULL,
   seq BIGINT NULL,
-  epoch INTEGER NULL,
+  epoch BIGINT NULL,
   kid VARCHAR(64) NULL,
   prev_mac VARCHAR(44) NULL,
   mac VARCHAR(44) NULL,

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createTableStatements } from '@audit-trail/schema';
 import { createSink, type Sink } from '../src/index.js';
 import { chainEvent, makeEvent, makeEvents } from './helpers/events.js';
 import { createTempDatabase } from './helpers/postgres.js';
@@ -93,19 +94,41 @@ describe.each(['copy', 'unnest'] as const)('PostgreSQL sink (load: %s)', (mode) 
     expect(sink.stats()).toMatchObject({ committed: 3, duplicates: 1, rejected: 1, chainConflicts: 1 });
   });
 
-  it('isolates a row the database refuses although it passed validation (year 0000): it becomes a reject, its batch-mates commit', async () => {
+  it('isolates a row PostgreSQL refuses although it passed validation (a CHECK an operator added): it becomes a reject, its batch-mates commit', async () => {
+    // The sink's own DDL plus a CHECK on user_agent_raw; migrate() keeps an existing table.
+    for (const sql of createTableStatements('postgres')) await db.query(sql);
+    await db.query("ALTER TABLE security_audit_events ADD CONSTRAINT operator_check CHECK (user_agent_raw NOT LIKE '%refuse-me%')");
     const sink = createSink({ connection: { dialect: 'postgres', connectionString: db.url, load }, migrate: true, spool: { dir }, retry: { initialDelayMs: 5, maxDelayMs: 20 } });
     sinks.push(sink);
     const good = makeEvents(5);
-    const refused = makeEvent({ event_time: '0000-01-01T00:00:00Z' });
+    const refused = makeEvent({ user_agent: 'refuse-me/1.0' });
     expect(await sink.write([good[0]!, good[1]!, refused, good[2]!, good[3]!, good[4]!])).toEqual({ accepted: 6, rejected: 0 });
     await sink.flush();
     expect(await count()).toBe(5);
     const { rows } = await db.query('SELECT reason, raw_payload FROM security_audit_rejects');
     expect(rows).toHaveLength(1);
-    expect(rows[0].reason).toMatch(/^DB_REFUSED: postgres: .*out of range/);
+    expect(rows[0].reason).toMatch(/^DB_REFUSED: postgres: .*operator_check/);
     expect(JSON.parse(rows[0].raw_payload).event_id).toBe(refused.event_id);
     expect(sink.stats()).toMatchObject({ committed: 5, rejected: 1 });
+  });
+
+  // Every value the schema accepts fits its column: an integrity block with
+  // an epoch past 2^31 and a non-ASCII kid was refused (epoch was INTEGER),
+  // so a valid signed record became a reject and its chain showed a gap.
+  it('stores the widest values the schema accepts (epoch up to 2^53-1, a non-ASCII kid, years 0001 and 9999)', async () => {
+    const sink = open();
+    const chain = makeEvent().event_id as string;
+    const e = chainEvent(chain, 1);
+    const integrity = { ...(e.integrity as object), epoch: Number.MAX_SAFE_INTEGER, kid: 'clé-ключ-鍵' };
+    const first = makeEvent({ event_time: '0001-01-01T00:00:00Z' });
+    const last = makeEvent({ event_time: '9999-12-31T23:59:59.999Z' });
+    await sink.write([{ ...e, integrity }, first, last]);
+    await sink.flush();
+    expect(sink.stats()).toMatchObject({ committed: 3, rejected: 0 });
+    const { rows } = await db.query('SELECT epoch::text AS epoch, kid FROM security_audit_events WHERE epoch IS NOT NULL');
+    expect(rows).toEqual([{ epoch: String(Number.MAX_SAFE_INTEGER), kid: 'clé-ключ-鍵' }]);
+    const times = await db.query("SELECT to_char(event_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day FROM security_audit_events WHERE epoch IS NULL ORDER BY event_timestamp");
+    expect(times.rows.map((r) => r.day)).toEqual(['0001-01-01', '9999-12-31']);
   });
 });
 

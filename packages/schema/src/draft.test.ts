@@ -35,6 +35,16 @@ describe('completeEvent', () => {
     expect(event.severity).toBe(5);
     expect(event.event_id).toBe('01a1f82f-5918-7bdb-b63d-6b7c35d8ad1d');
   });
+
+  it('treats a draft key whose value is undefined as absent: the default or the context value stays', () => {
+    const now = new Date('2026-11-20T09:00:00.123Z');
+    const loose = { ...draft, event_id: undefined, event_time: undefined, severity: undefined, runtime: { swarm_node: undefined, swarm_task_id: 'task-1' } };
+    const event = completeEvent(loose as unknown as AuditEventDraft, { producer: { service: 'api' }, runtime: { swarm_node: 'n1' }, now: () => now });
+    const parsed = parseAuditEvent(event);
+    expect(parsed.ok ? 'ok' : parsed.issues).toBe('ok');
+    expect(event.event_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/);
+    expect(event).toMatchObject({ event_time: '2026-11-20T09:00:00.123Z', severity: 3, runtime: { swarm_node: 'n1', swarm_task_id: 'task-1' } });
+  });
 });
 
 describe('newEventId', () => {

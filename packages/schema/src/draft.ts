@@ -58,23 +58,38 @@ export interface EventContext {
 }
 
 /**
- * Fills in the envelope of a draft. Values present in the draft win; the
- * draft's `runtime` is merged over the context's. The result still has to
- * pass {@link parseAuditEvent}: this only completes, it does not validate.
+ * Copies the keys of `from` whose value is not `undefined` onto `to`. A
+ * draft built as `{ event_id: req.auditId }` or `runtime: { host: env.HOST }`
+ * says "not given" with `undefined`, as TypeScript's optional properties do;
+ * a plain spread would overwrite the default with it, and the event would
+ * then fail validation for a missing `event_id` or lose the context's host.
+ */
+function assignDefined(to: Record<string, unknown>, from: object | undefined): Record<string, unknown> {
+  if (from) for (const [k, v] of Object.entries(from)) if (v !== undefined) to[k] = v;
+  return to;
+}
+
+/**
+ * Fills in the envelope of a draft. Values present in the draft win (a key
+ * whose value is `undefined` counts as absent); the draft's `runtime` is
+ * merged over the context's. The result still has to pass
+ * {@link parseAuditEvent}: this only completes, it does not validate.
  */
 export function completeEvent(draft: AuditEventDraft, ctx: EventContext): AuditEventInput {
   const type = draft.event_type as EventType;
   const d = draft as Record<string, unknown> & { runtime?: object };
-  const runtime = ctx.runtime || d.runtime ? { ...ctx.runtime, ...d.runtime } : undefined;
-  return {
-    event_id: newEventId(),
-    log_type: LOG_TYPE,
-    schema_version: SCHEMA_VERSION,
-    event_time: (ctx.now?.() ?? new Date()).toISOString(),
-    outcome: DEFAULT_OUTCOME[type],
-    severity: DEFAULT_SEVERITY[type],
-    producer: ctx.producer,
-    ...d,
-    ...(runtime ? { runtime } : {}),
-  } as AuditEventInput;
+  const event = assignDefined(
+    {
+      event_id: newEventId(),
+      log_type: LOG_TYPE,
+      schema_version: SCHEMA_VERSION,
+      event_time: (ctx.now?.() ?? new Date()).toISOString(),
+      outcome: DEFAULT_OUTCOME[type],
+      severity: DEFAULT_SEVERITY[type],
+      producer: ctx.producer,
+    },
+    d,
+  );
+  if (ctx.runtime || d.runtime) event.runtime = assignDefined(assignDefined({}, ctx.runtime), d.runtime);
+  return event as AuditEventInput;
 }

@@ -39,6 +39,8 @@ const BAD: BadCase[] = [
   ['schema_version 2.x', with_(auth(), (e) => (e.schema_version = '2.0.0')), 'schema_version', /1\.x\.y/],
   ['event_time with an offset', with_(auth(), (e) => (e.event_time = '2026-11-20T10:00:04+01:00')), 'event_time', /datetime/i],
   ['event_time not a date', with_(auth(), (e) => (e.event_time = 'yesterday')), 'event_time', /datetime/i],
+  // RFC 3339 allows year 0000; PostgreSQL's TIMESTAMPTZ and SQL Server's DATETIME2 do not.
+  ['event_time in year 0000', with_(auth(), (e) => (e.event_time = '0000-01-01T00:00:00Z')), 'event_time', /year 0000 cannot be stored/],
   ['success outcome on a failure event', with_(auth(), (e) => (e.outcome = 'success')), 'outcome', /failure/],
   ['severity 7', with_(auth(), (e) => (e.severity = 7)), 'severity', /<=6/],
   ['float severity', with_(auth(), (e) => (e.severity = 3.5)), 'severity', /expected int/],

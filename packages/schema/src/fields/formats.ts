@@ -15,8 +15,19 @@ export const uuidAny = z
   .string()
   .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, { message: 'must be a lowercase UUID' });
 
-/** RFC 3339 UTC timestamp ending in `Z`, any sub-second precision. */
-export const utcTimestamp = z.iso.datetime({ offset: false });
+/**
+ * RFC 3339 UTC timestamp ending in `Z`, any sub-second precision, year
+ * 0001 or later. RFC 3339's `date-fullyear` is any four digits, but year
+ * 0000 fits neither PostgreSQL's TIMESTAMPTZ nor SQL Server's DATETIME2
+ * (both start at 0001-01-01): such an event would pass validation, then be
+ * refused by the database and land in the rejects with DB_REFUSED after
+ * the sink's retries. The `format` is restated because a second pattern
+ * makes zod's JSON Schema an `allOf` without it.
+ */
+export const utcTimestamp = z.iso
+  .datetime({ offset: false })
+  .regex(/^(?!0000)/, { message: 'year 0000 cannot be stored (SQL date types start at 0001-01-01)' })
+  .meta({ format: 'date-time' });
 
 /** An IPv4 or IPv6 address in text form (no port, no zone id). */
 export const ipAddress = z.union([z.ipv4(), z.ipv6()], {

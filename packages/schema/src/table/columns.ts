@@ -43,6 +43,12 @@ export interface ColumnDef {
 }
 
 const text = (n: number): Record<Dialect, string> => ({ mssql: `NVARCHAR(${n})`, postgres: `VARCHAR(${n})`, sqlite: 'TEXT' });
+/**
+ * Single-byte text on SQL Server: only for values the schema or the
+ * transport restricts to ASCII (hex ids, base64url, IP addresses, enums).
+ * Anything else would be stored with `?` for characters outside the
+ * column's code page, so it is text() (NVARCHAR) even when usually ASCII.
+ */
 const ascii = (n: number): Record<Dialect, string> => ({ mssql: `VARCHAR(${n})`, postgres: `VARCHAR(${n})`, sqlite: 'TEXT' });
 const bigint: Record<Dialect, string> = { mssql: 'BIGINT', postgres: 'BIGINT', sqlite: 'INTEGER' };
 const timestamp: Record<Dialect, string> = { mssql: 'DATETIME2(3)', postgres: 'TIMESTAMPTZ(3)', sqlite: 'TEXT' };
@@ -120,7 +126,7 @@ export const COLUMNS: readonly ColumnDef[] = [
   { name: 'sign_count', type: bigint, nullable: true, from: (e) => detail(e, 'webauthn', 'sign_count'), projection: true, description: 'WebAuthn signature counter (uint32).' },
   { name: 'swarm_node', type: text(256), nullable: true, from: (e, m) => e.runtime?.swarm_node ?? m.swarm_node, projection: false, description: 'Swarm node host name (event, else Fluentd tag).' },
   { name: 'swarm_service', type: text(256), nullable: true, from: (e, m) => e.runtime?.swarm_service ?? m.swarm_service, projection: false, description: 'Swarm service name.' },
-  { name: 'swarm_task_id', type: ascii(64), nullable: true, from: (e, m) => e.runtime?.swarm_task_id ?? m.swarm_task_id, projection: false, description: 'Swarm task id.' },
+  { name: 'swarm_task_id', type: text(64), nullable: true, from: (e, m) => e.runtime?.swarm_task_id ?? m.swarm_task_id, projection: false, description: 'Swarm task id.' },
   { name: 'k8s_namespace', type: text(253), nullable: true, from: (e, m) => e.runtime?.k8s_namespace ?? m.k8s_namespace, projection: false, description: 'Kubernetes namespace.' },
   { name: 'k8s_pod', type: text(253), nullable: true, from: (e, m) => e.runtime?.k8s_pod ?? m.k8s_pod, projection: false, description: 'Kubernetes pod.' },
   { name: 'container_id', type: ascii(64), nullable: true, from: (e, m) => detail(e, 'container', 'id') ?? e.runtime?.container_id ?? m.container_id, projection: false, description: 'Container the event is about (or its producer ran in).' },
@@ -130,8 +136,8 @@ export const COLUMNS: readonly ColumnDef[] = [
   { name: 'source_tag', type: text(256), nullable: true, from: (_e, m) => m.source_tag, projection: false, description: 'Fluent tag or syslog app the event arrived with.' },
   { name: 'chain_id', type: { mssql: 'CHAR(36)', postgres: 'UUID', sqlite: 'TEXT' }, nullable: true, from: (e) => e.integrity?.chain_id, projection: true, description: 'Signed chain (INTEGRITY.md).' },
   { name: 'seq', type: bigint, nullable: true, from: (e) => e.integrity?.seq, projection: true, description: 'Position in the chain, from 1, gap-free.' },
-  { name: 'epoch', type: { mssql: 'INT', postgres: 'INTEGER', sqlite: 'INTEGER' }, nullable: true, from: (e) => e.integrity?.epoch, projection: true, description: 'Key epoch.' },
-  { name: 'kid', type: ascii(64), nullable: true, from: (e) => e.integrity?.kid, projection: true, description: 'Key id.' },
+  { name: 'epoch', type: bigint, nullable: true, from: (e) => e.integrity?.epoch, projection: true, description: 'Key epoch.' },
+  { name: 'kid', type: text(64), nullable: true, from: (e) => e.integrity?.kid, projection: true, description: 'Key id.' },
   { name: 'prev_mac', type: ascii(44), nullable: true, from: (e) => e.integrity?.prev, projection: true, description: 'MAC of the previous record (base64url).' },
   { name: 'mac', type: ascii(44), nullable: true, from: (e) => e.integrity?.mac, projection: true, description: 'HMAC-SHA256 of this record (base64url).' },
   { name: 'event_json', type: { mssql: 'NVARCHAR(MAX)', postgres: 'TEXT', sqlite: 'TEXT' }, nullable: false, from: (_e, m) => m.raw, projection: false, description: 'The event exactly as received; what signatures are checked against.' },
