@@ -45,4 +45,19 @@ describe('no field can break the single-line format', () => {
     expect(JSON.parse(ls[2]!).process.command_line).toBe('line1\\x0d\\x0aline2');
     expect(codes(verifyLines(ls, { k1: { secret: SECRET } }))).toEqual([]);
   });
+
+  it('cuts an overlong user_agent before a surrogate pair that straddles 1024 characters, on both of the logger\'s paths', async () => {
+    const file = join(tmpDir(), 'ua.ndjson');
+    const log = createAuditLogger({ service: 'api', runtime: false, destination: file });
+    const user_agent = `${'y'.repeat(1023)}\u{1F600}tail`;
+    log.webauthnAuthFailure({ user_id: 'u', user_agent, error: { code: 'E', message: 'm' }, webauthn: { failure_stage: 'origin' } });
+    // An envelope key in the draft takes the general path (completeEvent + parseAuditEvent).
+    log.webauthnAuthFailure({ user_id: 'u', user_agent, severity: 4, error: { code: 'E', message: 'm' }, webauthn: { failure_stage: 'origin' } } as never);
+    await log.close();
+    const events = lines(file).map((l) => JSON.parse(l));
+    expect(events.map((e) => [e.event_type, e.user_agent, e.user_agent_truncated])).toEqual([
+      ['WEBAUTHN_AUTH_FAILURE', 'y'.repeat(1023), true],
+      ['WEBAUTHN_AUTH_FAILURE', 'y'.repeat(1023), true],
+    ]);
+  });
 });

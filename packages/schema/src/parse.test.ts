@@ -171,6 +171,12 @@ describe('parseAuditEvent', () => {
     }
   });
 
+  it('cuts a user_agent before a surrogate pair that straddles 1024, instead of leaving half of it (U+FFFD)', () => {
+    const result = parseAuditEvent(JSON.stringify({ ...auth(), user_agent: `${'y'.repeat(1023)}\u{1F600}tail` }));
+    expect(result.ok && result.event.user_agent).toBe('y'.repeat(1023));
+    expect(result.ok && result.event.user_agent_truncated).toBe(true);
+  });
+
   it('keeps a 1024-character user_agent whole and unflagged', () => {
     const result = parseAuditEvent({ ...auth(), user_agent: 'y'.repeat(1024) });
     expect(result.ok && result.event.user_agent?.length).toBe(1024);

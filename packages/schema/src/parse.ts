@@ -9,6 +9,20 @@ export const MAX_EVENT_JSON_LENGTH = 2 * 1024 * 1024;
 /** Longest `user_agent` kept; longer values are cut and `user_agent_truncated` is set. */
 export const MAX_USER_AGENT_LENGTH = 1024;
 
+/**
+ * The `user_agent` rule, shared with the logger: a value longer than
+ * {@link MAX_USER_AGENT_LENGTH} is cut, never between the two halves of a
+ * surrogate pair (the schema would turn the lone half into U+FFFD), and
+ * `user_agent_truncated` is set. Mutates `event`.
+ */
+export function truncateUserAgent(event: Record<string, unknown>): void {
+  const ua = event.user_agent;
+  if (typeof ua !== 'string' || ua.length <= MAX_USER_AGENT_LENGTH) return;
+  const last = ua.charCodeAt(MAX_USER_AGENT_LENGTH - 1);
+  event.user_agent = ua.slice(0, last >= 0xd800 && last <= 0xdbff ? MAX_USER_AGENT_LENGTH - 1 : MAX_USER_AGENT_LENGTH);
+  event.user_agent_truncated = true;
+}
+
 /** One reason an input is not a valid event. `path` is dotted (`webauthn.credential_id`), '' for the root. */
 export interface AuditIssue {
   path: string;
@@ -132,10 +146,7 @@ export function parseAuditEvent(input: unknown): ParseResult {
     return fail('event_type', `unknown event_type ${shown}; expected one of ${EVENT_TYPES.join(', ')}`);
   }
 
-  if (typeof event.user_agent === 'string' && event.user_agent.length > MAX_USER_AGENT_LENGTH) {
-    event.user_agent = event.user_agent.slice(0, MAX_USER_AGENT_LENGTH);
-    event.user_agent_truncated = true;
-  }
+  truncateUserAgent(event);
 
   const result = schemaOf(type as EventType).safeParse(event, { reportInput: true });
   if (!result.success) return { ok: false, issues: toIssues(result.error) };

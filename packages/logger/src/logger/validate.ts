@@ -2,15 +2,15 @@ import {
   CHAIN_EVENT_TYPES,
   completeEvent,
   EVENT_TYPES,
-  MAX_USER_AGENT_LENGTH,
+  newEventId,
   parseAuditEvent,
   TRANSPORT_FIELDS,
+  truncateUserAgent,
   type AuditEvent,
   type AuditEventDraft,
   type AuditIssue,
   type EventContext,
 } from '@audit-trail/schema';
-import { newEventId } from '@audit-trail/schema';
 import { ENVELOPE_KEYS, validateOwnFields } from './trusted-envelope.js';
 
 /** Result of checking a draft: the completed, validated event, or every reason it was refused. */
@@ -49,7 +49,7 @@ export function validateDraft(draft: unknown, ctx: EventContext, owned = false, 
     // the draft (its own enumerable keys); `owned`: the draft is already
     // such a copy, made by the logger for this call, and may be changed.
     const own: Record<string, unknown> = owned ? d : { ...d };
-    cutUserAgent(own);
+    truncateUserAgent(own);
     const fast = validateOwnFields(eventType, own, ctx, wantLine);
     if (fast) return { ok: true, event: fast.event, line: fast.line };
   }
@@ -57,7 +57,7 @@ export function validateDraft(draft: unknown, ctx: EventContext, owned = false, 
   const completed = completeEvent(d as AuditEventDraft, ctx) as Record<string, unknown>;
   // One id generator for every event of the logger, so ids stay monotonic in write order.
   if (!Object.hasOwn(d, 'event_id')) completed.event_id = newEventId();
-  if (eventType && eventTypes.has(eventType)) cutUserAgent(completed);
+  if (eventType && eventTypes.has(eventType)) truncateUserAgent(completed);
   const result = parseAuditEvent(completed);
   return result.ok ? { ok: true, event: result.event } : { ok: false, issues: result.issues, eventType };
 }
@@ -67,10 +67,3 @@ function hasAnyOwn(o: object, keys: readonly string[]): boolean {
   return false;
 }
 
-/** parseAuditEvent's user_agent rule: cut to MAX_USER_AGENT_LENGTH and flagged, not rejected. */
-function cutUserAgent(event: Record<string, unknown>): void {
-  if (typeof event.user_agent === 'string' && event.user_agent.length > MAX_USER_AGENT_LENGTH) {
-    event.user_agent = event.user_agent.slice(0, MAX_USER_AGENT_LENGTH);
-    event.user_agent_truncated = true;
-  }
-}
