@@ -19,10 +19,10 @@ let seq = 0;
 
 /**
  * A new event id: UUIDv7 (RFC 9562 §5.7), lowercase, monotonic within this
- * process: 48-bit Unix milliseconds; a 31-bit counter, seeded at random each
- * new millisecond and incremented within one (RFC 9562 §6.2 method 1), spread
- * over rand_a and the top of rand_b (if it wraps, the timestamp moves on by
- * one); the remaining 34 bits random. Time-ordered ids keep the unique index
+ * process: 48-bit Unix milliseconds; a 32-bit counter, seeded with 31 random
+ * bits each new millisecond and incremented within one (RFC 9562 §6.2
+ * method 1), spread over rand_a and the top of rand_b (if it wraps, the
+ * timestamp moves on by one); the remaining 34 bits random. Time-ordered ids keep the unique index
  * on `event_id` append-only (random v4 ids halve SQLite insert speed there).
  * Allocates nothing but the string.
  */
@@ -35,7 +35,9 @@ export function newEventId(): string {
   next = r + BYTES_PER_ID;
   const now = Date.now();
   if (now > lastMs) {
-    seq = (pool[r]! << 23) | (pool[r + 1]! << 16) | (pool[r + 2]! << 8) | pool[r + 3]!;
+    // 31 random bits, the top one clear: 2^31 increments of headroom in the
+    // millisecond before the 32-bit counter wraps (RFC 9562 §6.2 method 1).
+    seq = ((pool[r]! & 0x7f) << 24) | (pool[r + 1]! << 16) | (pool[r + 2]! << 8) | pool[r + 3]!;
     lastMs = now;
   } else {
     seq = (seq + 1) | 0;
