@@ -51,6 +51,9 @@ describe('hostile input corpus into the real sink', () => {
     const sql = rejects.find((r) => r.raw_payload.includes('DROP TABLE'));
     expect(sql).toBeDefined();
     expect(sql!.reason).toContain('user_id');
+    const docker = rejects.find((r) => r.raw_payload.includes('not a time: Docker event timeNano 1e+300'));
+    expect(docker?.reason).toContain('event_time');
+    expect(JSON.parse(docker!.raw_payload)).toMatchObject({ event_type: 'CONTAINER_START', container: { id: 'ab'.repeat(6) } });
   });
 
   it('survives the whole corpus over real sockets and still acks a good request afterwards', async () => {

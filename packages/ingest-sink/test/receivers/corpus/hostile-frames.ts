@@ -73,5 +73,18 @@ function build(): HostileFrame[] {
       })()),
       expect: { outcome: 'stored' },
     },
+    // Any container's output can look like a Docker event; a time no Date can
+    // hold made the normaliser throw, which failed the request unacked, so the
+    // sender resent it forever.
+    {
+      name: 'Docker event line with timeNano 1e300',
+      bytes: dockerMessage('docker.events', 1, dockerRecord(JSON.stringify({ Type: 'container', Action: 'start', Actor: { ID: 'ab'.repeat(6), Attributes: {} }, timeNano: 1e300 })), 'dn'),
+      expect: { outcome: 'rejected' },
+    },
+    {
+      name: 'Docker event line with time as a string',
+      bytes: dockerMessage('docker.events', 1, dockerRecord(JSON.stringify({ Type: 'container', Action: 'die', Actor: { ID: 'cd'.repeat(6), Attributes: {} }, time: 'yesterday' })), 'dt'),
+      expect: { outcome: 'rejected' },
+    },
   ];
 }
