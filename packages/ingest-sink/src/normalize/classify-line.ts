@@ -41,11 +41,15 @@ export function classifyLine(text: string, meta: RecordMeta, source: string): No
 /** Maps a parsed Docker event or Falco alert to a container event; anything else is non-audit. */
 export function classifyObject(o: Record<string, unknown>, raw: string, meta: RecordMeta, source: string): Normalized {
   if (typeof o !== 'object' || o === null) return { kind: 'non_audit' };
-  const event = isDockerEvent(o)
-    ? dockerEventToAudit(o, raw, meta.swarm_node)
-    : isFalcoAlert(o)
-      ? falcoAlertToAudit(o, raw)
-      : undefined;
+  let event;
+  try {
+    event = isDockerEvent(o) ? dockerEventToAudit(o, raw, meta.swarm_node) : isFalcoAlert(o) ? falcoAlertToAudit(o, raw) : undefined;
+  } catch {
+    // A record these mappers cannot handle is kept as evidence: the sink
+    // stores the raw text as a reject. A throw would fail the whole request
+    // unacked, and the sender would resend it forever.
+    return { kind: 'sink', item: { line: raw, meta, source } };
+  }
   if (!event) return { kind: 'non_audit' };
   // The record's transport metadata describes the collector (the container running
   // `docker events` or Falco), not the container the event is about: keep only the

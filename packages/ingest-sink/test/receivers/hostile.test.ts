@@ -54,6 +54,8 @@ describe('hostile input corpus into the real sink', () => {
     const docker = rejects.find((r) => r.raw_payload.includes('not a time: Docker event timeNano 1e+300'));
     expect(docker?.reason).toContain('event_time');
     expect(JSON.parse(docker!.raw_payload)).toMatchObject({ event_type: 'CONTAINER_START', container: { id: 'ab'.repeat(6) } });
+    const numeric = rejects.find((r) => r.raw_payload.includes('"ID":123456789012'));
+    expect(JSON.parse(numeric!.raw_payload)).toMatchObject({ Type: 'container', Action: 'start' }); // the line as it arrived
   });
 
   it('survives the whole corpus over real sockets and still acks a good request afterwards', async () => {

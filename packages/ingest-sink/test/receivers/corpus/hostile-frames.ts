@@ -86,5 +86,10 @@ function build(): HostileFrame[] {
       bytes: dockerMessage('docker.events', 1, dockerRecord(JSON.stringify({ Type: 'container', Action: 'die', Actor: { ID: 'cd'.repeat(6), Attributes: {} }, time: 'yesterday' })), 'dt'),
       expect: { outcome: 'rejected' },
     },
+    {
+      name: 'Docker event line with a numeric Actor.ID (the mapper threw; the raw line is kept)',
+      bytes: dockerMessage('docker.events', 1, dockerRecord(JSON.stringify({ Type: 'container', Action: 'start', Actor: { ID: 123456789012 }, time: 1 })), 'di'),
+      expect: { outcome: 'rejected' },
+    },
   ];
 }
