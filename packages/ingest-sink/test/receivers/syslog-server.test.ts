@@ -75,4 +75,18 @@ describe('syslog receiver: hostile input over TCP and UDP into the real sink', (
     await sink.flush();
     expect(readRejects(file).some((r) => r.raw_payload.includes('evil'))).toBe(true);
   });
+
+  it('keeps the audit content of a frame that is not syslog: a bare audit line is stored, a malformed message holding one becomes a reject', async () => {
+    const [bare, inBroken] = [makeEvent(31), makeEvent(32)];
+    const c = await RawClient.open(agg.syslog!.port);
+    const before = agg.counters.syslog.badFramesByCode.SYSLOG_INVALID ?? 0;
+    c.socket.write(`${JSON.stringify(bare)}\n<999>1 - - app - - - ${JSON.stringify(inBroken)}\n`);
+    c.socket.end();
+    await until(() => (agg.counters.syslog.badFramesByCode.SYSLOG_INVALID ?? 0) === before + 2);
+    await sink.flush();
+    expect(readEvents(file).some((r) => r.event_id === bare.event_id)).toBe(true);
+    const reject = readRejects(file).find((r) => r.raw_payload.includes(inBroken.event_id as string));
+    expect(reject?.raw_payload).toBe(`<999>1 - - app - - - ${JSON.stringify(inBroken)}`);
+    expect(reject?.reason).toMatch(/JSON/i);
+  });
 });

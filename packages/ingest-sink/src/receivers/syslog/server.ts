@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Socket } from 'node:net';
-import { classifyLine } from '../../normalize/classify-line.js';
+import { classifyLine, type Normalized } from '../../normalize/classify-line.js';
 import { listenTcpAndUdp } from '../listen.js';
 import { countBadFrame, type ReceiverCounters } from '../counters.js';
 import { ReceiverError } from '../errors.js';
@@ -123,24 +123,29 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
     const items: SinkItem[] = [];
     for (const frame of frames) {
       counters.events++;
-      let text: string;
+      const text = frame.toString('utf8');
+      // Decoding replaced invalid bytes with U+FFFD: counted as the forward receiver does
+      // (RFC 5424 §6.4 wants UTF-8 in MSG; a U+FFFD sent as such is valid and not counted).
+      if (text.includes('\uFFFD') && !isUtf8(frame)) counters.invalidUtf8++;
+      let n: Normalized;
       try {
-        text = frame.toString('utf8');
-        // Decoding replaced invalid bytes with U+FFFD: counted as the forward receiver does
-        // (RFC 5424 §6.4 wants UTF-8 in MSG; a U+FFFD sent as such is valid and not counted).
-        if (text.includes('\uFFFD') && !isUtf8(frame)) counters.invalidUtf8++;
         const msg = parseSyslog(text);
-        const meta = { source_tag: (msg.appName ?? 'syslog').slice(0, 256) };
-        const n = classifyLine(msg.msg, meta, source);
-        if (n.kind === 'sink') {
-          items.push(n.item);
-          if (n.container) counters.containerEvents++;
-        } else counters.nonAudit++;
+        n = classifyLine(msg.msg, { source_tag: (msg.appName ?? 'syslog').slice(0, 256) }, source);
       } catch (err) {
         const code = err instanceof ReceiverError ? err.code : 'SYSLOG_INVALID';
         countBadFrame(counters, code);
-        log({ level: 'warn', msg: 'dropping invalid syslog message', source, code, reason: (err as Error).message });
+        // Not syslog, but what it carries is not dropped: the whole frame is
+        // the content (as RFC 3164 §4.3.3 has a relay treat a message with no
+        // or an unidentifiable PRI). An audit line in it goes to the sink, valid (a bare JSON line)
+        // or as a reject with the frame as its payload.
+        n = classifyLine(text, { source_tag: 'syslog' }, source);
+        log({ level: 'warn', msg: n.kind === 'sink' ? 'invalid syslog message; its audit content is kept' : 'dropping invalid syslog message', source, code, reason: (err as Error).message });
+        if (n.kind !== 'sink') continue;
       }
+      if (n.kind === 'sink') {
+        items.push(n.item);
+        if (n.container) counters.containerEvents++;
+      } else counters.nonAudit++;
     }
     if (items.length === 0) return Promise.resolve();
     counters.toSink += items.length;
