@@ -54,7 +54,8 @@ function container(e: AuditEvent): JsonObject | undefined {
     return {
       id: c.id,
       name: c.name,
-      image: ref ? { name: ref.name, tag: ref.tag ? [ref.tag] : undefined, hash: { all: uniq([c.image_digest, ref.digest]) } } : undefined,
+      // Also without a reference: a digest alone still identifies the image (container.image.hash.all).
+      image: { name: ref?.name, tag: ref?.tag ? [ref.tag] : undefined, hash: { all: uniq([c.image_digest, ref?.digest]) } },
       runtime: c.runtime,
       security_context: { privileged: c.privileged },
     };
@@ -69,6 +70,10 @@ function custom(e: AuditEvent): JsonObject {
     log_type: e.log_type,
     schema_version: e.schema_version,
     event_type: e.event_type,
+    // The audit-trail library that wrote the event. Not agent.version: ECS
+    // agent.* is a collector or shipper running on the host (ecs_flat.yml
+    // agent), which this mapper does not describe.
+    sdk_version: e.producer.sdk_version,
     client_ip_source: e.client_ip_source,
     user_agent_truncated: e.user_agent_truncated,
     swarm: { node: r?.swarm_node, service: r?.swarm_service },

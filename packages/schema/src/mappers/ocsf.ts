@@ -35,6 +35,7 @@ export interface OcsfEvent extends JsonObject {
 }
 
 type Container = EventOf<'CONTAINER_EXEC'>['container'];
+type Process = EventOf<'CONTAINER_EXEC'>['process'];
 type WebauthnEvent = EventOf<'WEBAUTHN_AUTH_FAILURE' | 'WEBAUTHN_AUTH_SUCCESS' | 'WEBAUTHN_REG_SUCCESS' | 'WEBAUTHN_REG_FAILURE'>;
 
 function base(e: AuditEvent, cls: OcsfClass, activityId: number, activityName: string, message: string): OcsfEvent {
@@ -65,6 +66,9 @@ function base(e: AuditEvent, cls: OcsfClass, activityId: number, activityName: s
     },
     unmapped: {
       schema_version: e.schema_version,
+      // finding.json redefines status_id as the finding's own state (1 New):
+      // the outcome of the event the finding is about has no other home.
+      outcome: finding ? e.outcome : undefined,
       producer: e.producer,
       runtime: e.runtime,
       correlation: e.correlation,
@@ -81,24 +85,76 @@ function device(e: AuditEvent): JsonObject {
   return { ...OCSF_DEVICE_SERVER, hostname: r?.host ?? r?.k8s_node ?? r?.swarm_node };
 }
 
+/**
+ * objects/image.json requires `uid`: the digest when known, else the
+ * reference. A container known by its digest alone still has an image.
+ */
+function image(c: Container): JsonObject | undefined {
+  if (!c.image) return c.image_digest ? { uid: c.image_digest } : undefined;
+  const ref = parseImage(c.image);
+  return { uid: c.image_digest ?? ref.digest ?? c.image, name: ref.name, tag: ref.tag };
+}
+
 function container(c: Container, e: AuditEvent): JsonObject {
-  const ref = c.image ? parseImage(c.image) : undefined;
   const r = e.runtime;
   return {
     uid: c.id,
     name: c.name,
-    // objects/image.json requires `uid`: the digest when known, else the reference.
-    image: c.image ? { uid: c.image_digest ?? ref?.digest ?? c.image, name: ref?.name, tag: ref?.tag } : undefined,
+    image: image(c),
     runtime: c.runtime,
     orchestrator: r?.k8s_namespace || r?.k8s_pod ? 'kubernetes' : r?.swarm_service ? 'docker-swarm' : undefined,
   };
+}
+
+/** The process object (objects/process.json): command line, pid, and the user it runs as. */
+function ocsfProcess(p: Process): JsonObject {
+  return { cmd_line: p.command_line, pid: p.pid, user: p.exec_user ? { name: p.exec_user } : undefined };
+}
+
+/** Process facts objects/process.json has no attribute for. */
+function processLeftovers(p: Process | undefined): JsonObject {
+  return { tty: p?.tty, interactive: p?.interactive };
+}
+
+/** Container facts objects/container.json has no attribute for. */
+function containerLeftovers(c: Container): JsonObject {
+  return { container_privileged: c.privileged, capabilities: c.capabilities };
+}
+
+/** The envelope's user as an OCSF user (objects/user.json), for `actor.user` or `evidences[].user`. */
+function user(e: AuditEvent): JsonObject | undefined {
+  return e.user_id ? { ...OCSF_USER, uid: e.user_id } : undefined;
+}
+
+/**
+ * The client as a network_endpoint (objects/network_endpoint.json). The TCP
+ * peer, when it is not the client itself, is the proxy that gave us
+ * `client_ip` in a header: OCSF keeps it in `intermediate_ips`
+ * (dictionary.json: the intermediate IP addresses, e.g. those of the HTTP
+ * X-Forwarded-For header). Undefined without `client_ip`: network_endpoint
+ * needs an `ip` (its at_least_one constraint does not count intermediate_ips).
+ */
+function srcEndpoint(e: AuditEvent): JsonObject | undefined {
+  if (e.client_ip === undefined) return undefined;
+  const proxy = e.peer_ip !== undefined && e.peer_ip !== e.client_ip;
+  return { ip: e.client_ip, intermediate_ips: proxy ? [e.peer_ip] : undefined };
+}
+
+/** `peer_ip` when srcEndpoint() has no endpoint to put it in; for `unmapped`. */
+function unplacedPeer(e: AuditEvent): string | undefined {
+  return e.client_ip === undefined ? e.peer_ip : undefined;
+}
+
+/** The client fields, for `unmapped` in classes with no src_endpoint or http_request. */
+function clientLeftovers(e: AuditEvent): JsonObject {
+  return { client_ip: e.client_ip, peer_ip: e.peer_ip, user_agent: e.user_agent };
 }
 
 function webauthnCommon(e: WebauthnEvent): JsonObject {
   return {
     user: { ...OCSF_USER, uid: e.user_id, credential_uid: e.webauthn.credential_id },
     auth_factors: [OCSF_FACTOR_WEBAUTHN],
-    src_endpoint: { ip: e.client_ip },
+    src_endpoint: srcEndpoint(e),
     http_request: { user_agent: e.user_agent, uid: e.correlation?.request_id },
   };
 }
@@ -126,14 +182,14 @@ function mapEvent(e: AuditEvent): OcsfEvent {
           // authentication.json: at_least_one of service, dst_endpoint; the RP is the service.
           service: { name: e.webauthn.rp_id ?? e.producer.service },
         },
-        { webauthn: e.webauthn },
+        { webauthn: e.webauthn, peer_ip: unplacedPeer(e) },
       );
     }
     case 'WEBAUTHN_REG_SUCCESS':
     case 'WEBAUTHN_REG_FAILURE': {
       const ok = e.event_type === 'WEBAUTHN_REG_SUCCESS';
       const out = base(e, OCSF_CLASSES.accountChange, 10, 'MFA Factor Enable', `WebAuthn registration ${ok ? 'succeeded' : 'failed'}`);
-      return withUnmapped({ ...out, ...webauthnCommon(e) }, { webauthn: e.webauthn });
+      return withUnmapped({ ...out, ...webauthnCommon(e) }, { webauthn: e.webauthn, peer_ip: unplacedPeer(e) });
     }
     case 'WEBAUTHN_COUNTER_REGRESSION': {
       const title = 'WebAuthn signature counter did not increase (possible cloned authenticator)';
@@ -144,10 +200,14 @@ function mapEvent(e: AuditEvent): OcsfEvent {
           is_alert: true,
           finding_info: { uid: e.event_id, title, types: ['WebAuthn Counter Regression'] },
           evidences: [
-            { user: { ...OCSF_USER, uid: e.user_id, credential_uid: e.webauthn.credential_id }, src_endpoint: { ip: e.client_ip } },
+            {
+              user: { ...OCSF_USER, uid: e.user_id, credential_uid: e.webauthn.credential_id },
+              src_endpoint: srcEndpoint(e),
+              http_request: { user_agent: e.user_agent },
+            },
           ],
         },
-        { webauthn: e.webauthn },
+        { webauthn: e.webauthn, peer_ip: unplacedPeer(e) },
       );
     }
     case 'CONTAINER_EXEC': {
@@ -155,16 +215,12 @@ function mapEvent(e: AuditEvent): OcsfEvent {
       return withUnmapped(
         {
           ...out,
-          actor: { user: e.user_id ? { ...OCSF_USER, uid: e.user_id } : undefined, app_name: e.detector?.name },
+          actor: { user: user(e), app_name: e.detector?.name },
           device: device(e),
-          process: {
-            cmd_line: e.process.command_line,
-            pid: e.process.pid,
-            user: e.process.exec_user ? { name: e.process.exec_user } : undefined,
-            container: container(e.container, e),
-          },
+          process: { ...ocsfProcess(e.process), container: container(e.container, e) },
         },
-        { tty: e.process.tty, interactive: e.process.interactive, detector: e.detector },
+        // process_activity.json has no src_endpoint or http_request.
+        { ...processLeftovers(e.process), ...containerLeftovers(e.container), detector: e.detector, ...clientLeftovers(e) },
       );
     }
     case 'CONTAINER_START':
@@ -173,10 +229,23 @@ function mapEvent(e: AuditEvent): OcsfEvent {
       const [id, name] = start ? (e.lifecycle?.action === 'restart' ? [5, 'Restart'] : [3, 'Start']) : [4, 'Stop'];
       const out = base(e, OCSF_CLASSES.applicationLifecycle, id, name, `Container ${e.container.name ?? e.container.id} ${start ? 'started' : 'stopped'}`);
       const ref = e.container.image ? parseImage(e.container.image) : undefined;
-      // No container lifecycle class exists in OCSF 1.8: the container is the app.
+      // No container lifecycle class exists in OCSF 1.8: the container is the
+      // app. The host profile (profiles/host.json) adds actor and device; the
+      // class has no src_endpoint or http_request.
       return withUnmapped(
-        { ...out, app: { name: e.container.name ?? ref?.name ?? e.container.id, uid: e.container.id, version: ref?.tag }, device: device(e) },
-        { container: container(e.container, e), lifecycle: e.lifecycle, detector: e.detector },
+        {
+          ...out,
+          app: { name: e.container.name ?? ref?.name ?? e.container.id, uid: e.container.id, version: ref?.tag },
+          actor: { user: user(e) },
+          device: device(e),
+        },
+        {
+          container: container(e.container, e),
+          ...containerLeftovers(e.container),
+          lifecycle: e.lifecycle,
+          detector: e.detector,
+          ...clientLeftovers(e),
+        },
       );
     }
     case 'CONTAINER_PRIVILEGED': {
@@ -194,11 +263,24 @@ function mapEvent(e: AuditEvent): OcsfEvent {
             // MITRE ATT&CK T1610 Deploy Container (Falco tags the rule with it).
             attacks: [{ technique: { uid: 'T1610', name: 'Deploy Container' }, tactic: { uid: 'TA0002', name: 'Execution' } }],
           },
-          evidences: [{ container: container(e.container, e), process: e.process ? { cmd_line: e.process.command_line } : undefined }],
+          // objects/evidences.json: who (actor), from where (src_endpoint, http_request), on what.
+          evidences: [
+            {
+              container: container(e.container, e),
+              process: e.process ? ocsfProcess(e.process) : undefined,
+              actor: { user: user(e) },
+              src_endpoint: srcEndpoint(e),
+              http_request: { user_agent: e.user_agent },
+            },
+          ],
           device: device(e),
         },
-        // OCSF's container object has no privileged attribute.
-        { container_privileged: true, capabilities: e.container.capabilities, detector: e.detector },
+        {
+          ...containerLeftovers(e.container),
+          ...processLeftovers(e.process),
+          detector: e.detector,
+          peer_ip: unplacedPeer(e),
+        },
       );
     }
     case 'AUDIT_CHAIN_OPEN':
@@ -207,9 +289,17 @@ function mapEvent(e: AuditEvent): OcsfEvent {
       const [id, name] =
         e.event_type === 'AUDIT_CHAIN_OPEN' ? [6, 'Start'] : e.event_type === 'AUDIT_CHAIN_CLOSE' ? [7, 'Stop'] : [99, 'Checkpoint'];
       const out = base(e, OCSF_CLASSES.eventLogActivity, id, name, `Signed audit chain ${e.integrity.chain_id}: ${name.toLowerCase()}`);
+      // event_log_activity.json has actor and src_endpoint, but no http_request.
       return withUnmapped(
-        { ...out, log_name: LOG_TYPE, log_provider: 'audit-trail', actor: { app_name: e.producer.service }, device: device(e) },
-        { chain: e.chain },
+        {
+          ...out,
+          log_name: LOG_TYPE,
+          log_provider: 'audit-trail',
+          actor: { user: user(e), app_name: e.producer.service },
+          src_endpoint: srcEndpoint(e),
+          device: device(e),
+        },
+        { chain: e.chain, peer_ip: unplacedPeer(e), user_agent: e.user_agent },
       );
     }
     case 'AUDIT_SCHEMA_VIOLATION': {
@@ -217,7 +307,8 @@ function mapEvent(e: AuditEvent): OcsfEvent {
       const out = base(e, OCSF_CLASSES.applicationError, 1, 'General Error', msg);
       return withUnmapped(
         { ...out, raw_data: e.violation.original },
-        { attempted_event_type: e.violation.attempted_event_type, issues: e.violation.issues, user_id: e.user_id, client_ip: e.client_ip },
+        // application_error.json has no src_endpoint or http_request.
+        { attempted_event_type: e.violation.attempted_event_type, issues: e.violation.issues, user_id: e.user_id, ...clientLeftovers(e) },
       );
     }
   }
