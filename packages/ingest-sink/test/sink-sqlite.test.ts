@@ -120,6 +120,20 @@ describe.each([true, false])('SQLite sink (worker thread: %s)', (worker) => {
     expect(sink.stats()).toMatchObject({ committed: 3, rejected: 2 });
   });
 
+  it('stores an item written with a reject reason in the rejects table under that reason, unvalidated', async () => {
+    const sink = open(worker, { spool: { dir: join(dir, 'spool') } });
+    const valid = makeEvent();
+    // Even a valid event line: the caller's verdict stands (a receiver refused it).
+    const r = await sink.write([{ line: JSON.stringify(valid), source: 'forward:test', reject: 'CONTAINER_EVENT_UNTRUSTED_TAG: from "web"' }, makeEvent()]);
+    expect(r).toEqual({ accepted: 1, rejected: 1 });
+    await sink.flush();
+    const d = db();
+    const rejects = d.prepare('SELECT source, reason, raw_payload FROM security_audit_rejects').all();
+    d.close();
+    expect(rejects).toEqual([{ source: 'forward:test', reason: 'CONTAINER_EVENT_UNTRUSTED_TAG: from "web"', raw_payload: JSON.stringify(valid) }]);
+    expect(sink.stats()).toMatchObject({ committed: 1, rejected: 1 });
+  });
+
   it('isolates a row SQLite refuses although it passed validation (a CHECK an operator added): it becomes a reject, its batch-mates commit', async () => {
     // The sink's own DDL plus a CHECK on user_agent; migrate() keeps an existing table.
     const setup = new Database(join(dir, 'audit.db'));

@@ -35,12 +35,17 @@ which wins over --config):
   --tls-cert FILE --tls-key FILE   serve forward over TLS  [AUDIT_TRAIL_TLS_CERT, AUDIT_TRAIL_TLS_KEY]
   --tls-ca FILE            require client certificates signed by this CA (mutual TLS)  [AUDIT_TRAIL_TLS_CA]
   --tag-template T         Docker tag template parsed into Swarm columns  [AUDIT_TRAIL_TAG_TEMPLATE]
+  --container-event-tags P Docker events and Falco alerts are stored as events only from
+                           these tags (syslog: APP-NAMEs), comma-separated, * for any
+                           characters, e.g. docker.events,falco; from any other tag they
+                           become rejects. Default: any tag  [AUDIT_TRAIL_CONTAINER_EVENT_TAGS]
   --heap-growing-percent N V8 old-generation growth per full collection, 0 for V8's
                            own (default 10: a quarter to two fifths less peak RSS for
                            5-20% fewer events/s)  [AUDIT_TRAIL_HEAP_GROWING_PERCENT]
   --config FILE            JSON file with the same settings (keys: db, forward, syslog, health,
                            sharedKeyFiles, usersFile, selfHostname, tlsCert, tlsKey, tlsCa,
-                           tagTemplate, heapGrowingPercent, limits, syslogLimits)
+                           tagTemplate, containerEventTags, heapGrowingPercent, limits,
+                           syslogLimits)
 
 Logs are JSON lines on stderr. SIGTERM or SIGINT stops accepting, finishes and
 acks in-flight requests, flushes the sink and exits 0.
@@ -71,6 +76,7 @@ function settingsFromFlags(argv: string[]): { flags: ServeSettings; config?: str
       'tls-key': { type: 'string' },
       'tls-ca': { type: 'string' },
       'tag-template': { type: 'string' },
+      'container-event-tags': { type: 'string' },
       'heap-growing-percent': { type: 'string' },
       config: { type: 'string' },
     },
@@ -89,6 +95,7 @@ function settingsFromFlags(argv: string[]): { flags: ServeSettings; config?: str
       tlsKey: values['tls-key'],
       tlsCa: values['tls-ca'],
       tagTemplate: values['tag-template'],
+      containerEventTags: values['container-event-tags']?.split(',').filter(Boolean),
       heapGrowingPercent: values['heap-growing-percent'],
     },
   };

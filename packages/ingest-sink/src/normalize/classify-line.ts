@@ -1,6 +1,7 @@
 import type { SinkItem } from '../receivers/types.js';
 import { dockerEventToAudit, isDockerEvent } from './docker-events.js';
 import { falcoAlertToAudit, isFalcoAlert } from './falco.js';
+import type { TagFilter } from './tag-patterns.js';
 import type { RecordMeta } from './transport-meta.js';
 
 /** What became of one record or line. */
@@ -22,7 +23,7 @@ const RUNTIME_HINT = /"Actor"|"output_fields"/;
  * Falco alert becomes a CONTAINER_* event; anything else is non-audit and is
  * counted and skipped.
  */
-export function classifyLine(text: string, meta: RecordMeta, source: string): Normalized {
+export function classifyLine(text: string, meta: RecordMeta, source: string, containerEventTags?: TagFilter): Normalized {
   let line = text;
   while (line.endsWith('\n') || line.endsWith('\r')) line = line.slice(0, -1);
   if (AUDIT_LINE.test(line)) return { kind: 'sink', item: { line, meta, source } };
@@ -33,13 +34,18 @@ export function classifyLine(text: string, meta: RecordMeta, source: string): No
     } catch {
       return { kind: 'non_audit' };
     }
-    return classifyObject(parsed as Record<string, unknown>, line, meta, source);
+    return classifyObject(parsed as Record<string, unknown>, line, meta, source, containerEventTags);
   }
   return { kind: 'non_audit' };
 }
 
-/** Maps a parsed Docker event or Falco alert to a container event; anything else is non-audit. */
-export function classifyObject(o: Record<string, unknown>, raw: string, meta: RecordMeta, source: string): Normalized {
+/**
+ * Maps a parsed Docker event or Falco alert to a container event; anything
+ * else is non-audit. Any container's output can hold a line of that shape, so
+ * with `containerEventTags` one that arrived under another tag is stored as a
+ * reject (`CONTAINER_EVENT_UNTRUSTED_TAG`), as evidence, not as an event.
+ */
+export function classifyObject(o: Record<string, unknown>, raw: string, meta: RecordMeta, source: string, containerEventTags?: TagFilter): Normalized {
   if (typeof o !== 'object' || o === null) return { kind: 'non_audit' };
   let event;
   try {
@@ -51,6 +57,11 @@ export function classifyObject(o: Record<string, unknown>, raw: string, meta: Re
     return { kind: 'sink', item: { line: raw, meta, source } };
   }
   if (!event) return { kind: 'non_audit' };
+  const tag = meta.source_tag ?? '';
+  if (containerEventTags && !containerEventTags(tag)) {
+    const reject = `CONTAINER_EVENT_UNTRUSTED_TAG: a ${event.event_type} from ${event.producer.service} arrived with tag ${JSON.stringify(tag)}, which containerEventTags does not list`;
+    return { kind: 'sink', item: { line: raw, meta, source, reject } };
+  }
   // The record's transport metadata describes the collector (the container running
   // `docker events` or Falco), not the container the event is about: keep only the
   // tag and the node, which the collector shares with that container.

@@ -2,6 +2,7 @@ import { LOG_TYPE } from '@audit-trail/schema';
 import type { ReceiverCounters } from '../receivers/counters.js';
 import { classifyLine, classifyObject, type Normalized } from './classify-line.js';
 import { PartialAssembler, type AssembledLine, type PartialLimits } from './partials.js';
+import type { TagFilter } from './tag-patterns.js';
 import { compileTagTemplate, type TagParser } from './tag-template.js';
 import { recordMeta, type RecordMeta } from './transport-meta.js';
 
@@ -10,6 +11,8 @@ export interface NormalizerOptions {
   /** Docker tag template parsed into Swarm columns. */
   tagTemplate: string;
   partials: PartialLimits;
+  /** Tags Docker events and Falco alerts may arrive with (tag-patterns.ts); any tag when undefined. */
+  containerEventTags?: TagFilter;
 }
 
 // Keys the Docker driver, Fluentd or Fluent Bit put next to an event that an
@@ -29,6 +32,7 @@ const TRANSPORT_KEYS = new Set([
  */
 export class RecordNormalizer {
   private readonly parseTag: TagParser;
+  private readonly containerEventTags?: TagFilter;
   readonly partials: PartialAssembler;
 
   constructor(
@@ -36,6 +40,7 @@ export class RecordNormalizer {
     private readonly counters: ReceiverCounters,
   ) {
     this.parseTag = compileTagTemplate(options.tagTemplate);
+    this.containerEventTags = options.containerEventTags;
     this.partials = new PartialAssembler(options.partials);
   }
 
@@ -67,8 +72,8 @@ export class RecordNormalizer {
       return void out.push({ kind: 'sink', item: { line: safeJson(event), meta, source } });
     }
     const text = typeof r.log === 'string' ? r.log : typeof r.message === 'string' ? r.message : undefined;
-    if (text !== undefined) return void out.push(classifyLine(text, meta, source));
-    out.push(classifyObject(r, safeJson(r), meta, source));
+    if (text !== undefined) return void out.push(classifyLine(text, meta, source, this.containerEventTags));
+    out.push(classifyObject(r, safeJson(r), meta, source, this.containerEventTags));
   }
 
   /** Lines released by the assembler outside a request (expiry): classified like any other line. */
@@ -81,7 +86,7 @@ export class RecordNormalizer {
   private released(done: AssembledLine, meta: RecordMeta, source: string, out: Normalized[]): void {
     if (done.complete) this.counters.partialsReassembled++;
     else this.counters.partialsExpired++;
-    out.push(classifyLine(done.line, meta, source));
+    out.push(classifyLine(done.line, meta, source, this.containerEventTags));
   }
 }
 

@@ -47,6 +47,7 @@ export function compileTagTemplate(template: string): TagParser {
   };
 }
 
-function escapeRegExp(s: string): string {
+/** `s` as a regular expression that matches it literally. */
+export function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -1,4 +1,5 @@
 import { RecordNormalizer } from '../normalize/record.js';
+import { compileTagPatterns } from '../normalize/tag-patterns.js';
 import { newCounters, type ReceiverCounters } from './counters.js';
 import { DEFAULT_TAG_TEMPLATE } from './defaults.js';
 import type { ForwardServerOptions } from './forward/options.js';
@@ -27,6 +28,14 @@ export interface AggregatorOptions {
   health?: { host?: string; port?: number };
   /** Docker tag template parsed into Swarm columns (default: the reference Swarm template). */
   tagTemplate?: string;
+  /**
+   * Tags (forward) and APP-NAMEs (syslog) that Docker events and Falco alerts
+   * may arrive with, `*` matching any characters, e.g. `['docker.events',
+   * 'falco']`. Any container's output can hold a line shaped like one; from
+   * any other tag it is stored as a reject (CONTAINER_EVENT_UNTRUSTED_TAG).
+   * Default: any tag.
+   */
+  containerEventTags?: readonly string[];
   /** Partial-line reassembly limits. */
   partials?: { maxLineBytes?: number; maxOpen?: number; maxAgeMs?: number };
   log?: ReceiverLog;
@@ -53,9 +62,11 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
   const ownsSink = typeof options.sink === 'string';
   const sink: AggregatorSink = typeof options.sink === 'string' ? await openSink(options.sink, options.sinkOptions) : options.sink;
   const counters = { forward: newCounters(), syslog: newCounters() };
+  const containerEventTags = compileTagPatterns(options.containerEventTags);
   const normalizer = new RecordNormalizer(
     {
       tagTemplate: options.tagTemplate ?? DEFAULT_TAG_TEMPLATE,
+      containerEventTags,
       partials: { maxLineBytes: 4 * 1024 * 1024, maxOpen: 1000, maxAgeMs: 60_000, ...options.partials },
     },
     counters.forward,
@@ -80,7 +91,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
     started.forward = await startForwardServer(options.forward, { sink, counters: counters.forward, normalizer, log });
     log({ level: 'info', msg: 'forward receiver listening', ...started.forward.address, tls: !!options.forward.tls, auth: !!options.forward.security });
     if (options.syslog) {
-      started.syslog = await startSyslogServer(options.syslog, { sink, counters: counters.syslog, log });
+      started.syslog = await startSyslogServer(options.syslog, { sink, counters: counters.syslog, log, containerEventTags });
       log({ level: 'info', msg: 'syslog receiver listening', ...started.syslog.address });
     }
     if (options.health) {

@@ -22,6 +22,8 @@ export interface ServeSettings {
   tlsKey?: string;
   tlsCa?: string;
   tagTemplate?: string;
+  /** Tags (or syslog APP-NAMEs) Docker events and Falco alerts may arrive with; `*` matches any characters. */
+  containerEventTags?: string[];
   limits?: Partial<ForwardLimits>;
   /** Limits of the syslog receiver (config file only): see {@link SYSLOG_LIMIT_KEYS}. */
   syslogLimits?: SyslogLimits;
@@ -47,6 +49,7 @@ export const SERVE_ENV: Record<Exclude<keyof ServeSettings, 'limits' | 'syslogLi
   tlsKey: 'AUDIT_TRAIL_TLS_KEY',
   tlsCa: 'AUDIT_TRAIL_TLS_CA',
   tagTemplate: 'AUDIT_TRAIL_TAG_TEMPLATE',
+  containerEventTags: 'AUDIT_TRAIL_CONTAINER_EVENT_TAGS',
   heapGrowingPercent: 'AUDIT_TRAIL_HEAP_GROWING_PERCENT',
 };
 
@@ -67,7 +70,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): ServeSettings {
   for (const [key, name] of Object.entries(SERVE_ENV) as [keyof typeof SERVE_ENV, string][]) {
     const v = env[name];
     if (v === undefined || v === '') continue;
-    if (key === 'sharedKeyFiles') out.sharedKeyFiles = v.split(',').filter(Boolean);
+    if (key === 'sharedKeyFiles' || key === 'containerEventTags') out[key] = v.split(',').filter(Boolean);
     else out[key] = v;
   }
   return out;
@@ -97,6 +100,10 @@ export function settingsFromFile(path: string): ServeSettings {
       if (!(SYSLOG_LIMIT_KEYS as readonly string[]).includes(k)) throw new ConfigError('CONFIG_INVALID', `config file ${path}: unknown key "syslogLimits.${k}" (expected ${SYSLOG_LIMIT_KEYS.join(', ')})`);
       if (!Number.isSafeInteger(v) || (v as number) <= 0) throw new ConfigError('CONFIG_INVALID', `config file ${path}: syslogLimits.${k} must be a positive integer`);
     }
+  }
+  const tags = (parsed as { containerEventTags?: unknown }).containerEventTags;
+  if (tags !== undefined && !(Array.isArray(tags) && tags.every((t) => typeof t === 'string' && t !== ''))) {
+    throw new ConfigError('CONFIG_INVALID', `config file ${path}: containerEventTags must be an array of non-empty strings`);
   }
   return parsed as ServeSettings;
 }
@@ -175,6 +182,7 @@ export function aggregatorOptionsFrom(s: ServeSettings): Omit<AggregatorOptions,
     ...(s.syslog ? { syslog: { ...parseHostPort(s.syslog, '0.0.0.0', '--syslog'), ...s.syslogLimits } } : {}),
     ...(health ? { health } : {}),
     tagTemplate: s.tagTemplate ?? DEFAULT_TAG_TEMPLATE,
+    ...(s.containerEventTags ? { containerEventTags: s.containerEventTags } : {}),
   };
 }
 

@@ -5,6 +5,8 @@ export interface SinkItem {
   line: string;
   meta?: Omit<TransportMeta, 'raw'>;
   source?: string;
+  /** Store the line as a reject with this reason, unvalidated (see the sink's WriteItem). */
+  reject?: string;
 }
 
 /** What the sink reports for one write: events stored, and inputs recorded as rejects. */

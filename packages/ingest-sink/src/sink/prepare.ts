@@ -48,7 +48,7 @@ const CLAMPS: [number, number][] = INSERT_COLUMNS.flatMap((c, i) => {
 /** NUL cannot be stored in PostgreSQL text; U+FFFD marks where it was. */
 const clean = (s: string) => (s.includes('\0') ? s.replaceAll('\0', '\uFFFD') : s);
 
-function isWrapped(item: object): item is { line: string; meta?: SpoolEntry['meta']; source?: string } {
+function isWrapped(item: object): item is { line: string; meta?: SpoolEntry['meta']; source?: string; reject?: string } {
   return typeof (item as { line?: unknown }).line === 'string' && !('event_type' in item);
 }
 
@@ -82,6 +82,7 @@ export function toSpoolEntry(item: WriteItem, defaultSource: string): SpoolEntry
     const entry = lineEntry(item.line);
     if (meta) entry.meta = meta;
     if (source !== undefined) entry.source = source;
+    if (typeof item.reject === 'string') entry.reject = item.reject;
     return entry;
   }
   let line: string;
@@ -114,6 +115,7 @@ function validate(entry: SpoolEntry, defaultSource: string, scratch: MetaScratch
   if (length > MAX_LINE_CHARS) {
     return { kind: 'reject', source, reason: `line of ${length} characters exceeds the limit of ${MAX_LINE_CHARS}; the first ${REJECT_RAW_KEEP} are kept`, raw: clean(line.slice(0, REJECT_RAW_KEEP)) };
   }
+  if (entry.reject !== undefined) return { kind: 'reject', source, reason: clean(entry.reject.slice(0, REASON_MAX)), raw: clean(line) };
   const parsed = parseAuditEvent(line);
   if (!parsed.ok) {
     return { kind: 'reject', source, reason: clean(JSON.stringify(parsed.issues).slice(0, REASON_MAX)), raw: clean(line) };

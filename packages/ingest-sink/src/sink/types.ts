@@ -6,9 +6,11 @@ import type { ForwardFallbackOptions } from '../fallback/forward-options.js';
 /**
  * One item for {@link Sink.write}: an event object, one JSON line, or a line
  * with what the transport knows about it (Fluent tag, Swarm/Kubernetes
- * placement) and where it came from (stored with rejects).
+ * placement) and where it came from (stored with rejects). With `reject`,
+ * the line is stored in the rejects table under that reason, unvalidated:
+ * for input its receiver has already refused, kept as evidence.
  */
-export type WriteItem = AuditEvent | Record<string, unknown> | string | { line: string; meta?: Omit<TransportMeta, 'raw'>; source?: string };
+export type WriteItem = AuditEvent | Record<string, unknown> | string | { line: string; meta?: Omit<TransportMeta, 'raw'>; source?: string; reject?: string };
 
 /** What a resolved `write()` guarantees: every item is durable, as an event or as a reject. */
 export interface WriteReceipt {

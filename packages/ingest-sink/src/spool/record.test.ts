@@ -5,6 +5,7 @@ const entries = [
   { line: '{"a":1}' },
   { line: 'ünïcødé ✓ \u001b[31m\n', meta: { source_tag: 'swarm.audit.n1.web.t1', container_id: 'abc' }, source: 'forward' },
   { line: '', source: 'direct' },
+  { line: '{"Type":"container"}', meta: { source_tag: 'web' }, reject: 'CONTAINER_EVENT_UNTRUSTED_TAG: from "web"' },
 ];
 
 describe('spool records', () => {

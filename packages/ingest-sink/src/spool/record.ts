@@ -16,21 +16,32 @@ export interface SpoolEntry {
    * reject (prepare.ts).
    */
   overLong?: number;
+  /**
+   * Set when whoever handed the item over already knows it cannot be an
+   * event (a receiver's verdict): the reason it is stored under in the
+   * rejects table, without validation.
+   */
+  reject?: string;
 }
 
 /** Bytes in front of every payload: u32 length, u32 CRC-32 of the payload (both big-endian). */
 export const FRAME_HEADER_BYTES = 8;
 const PAYLOAD_VERSION = 1;
 
-/** The meta JSON of an entry (`$source` and `$overLong` inside), or undefined when it has none of them. */
+/** The meta JSON of an entry (`$source`, `$overLong` and `$reject` inside), or undefined when it has none of them. */
 function metaJson(e: SpoolEntry): string | undefined {
-  if (!e.meta && e.source === undefined && e.overLong === undefined) return undefined;
-  return JSON.stringify({ ...e.meta, ...(e.source !== undefined ? { $source: e.source } : {}), ...(e.overLong !== undefined ? { $overLong: e.overLong } : {}) });
+  if (!e.meta && e.source === undefined && e.overLong === undefined && e.reject === undefined) return undefined;
+  return JSON.stringify({
+    ...e.meta,
+    ...(e.source !== undefined ? { $source: e.source } : {}),
+    ...(e.overLong !== undefined ? { $overLong: e.overLong } : {}),
+    ...(e.reject !== undefined ? { $reject: e.reject } : {}),
+  });
 }
 
 /** True when two entries carry the same meta and source (receivers give every record of a request equal meta). */
 function sameMeta(a: SpoolEntry, b: SpoolEntry): boolean {
-  if (a.source !== b.source || a.overLong !== b.overLong) return false;
+  if (a.source !== b.source || a.overLong !== b.overLong || a.reject !== b.reject) return false;
   const x = a.meta as Record<string, unknown> | undefined;
   const y = b.meta as Record<string, unknown> | undefined;
   if (x === y) return true;
@@ -59,7 +70,7 @@ export function encodeFrames(entries: readonly SpoolEntry[]): { buffer: Buffer; 
   let estimate = 64;
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
-    estimate += FRAME_HEADER_BYTES + 5 + e.line.length + (e.meta || e.source !== undefined || e.overLong !== undefined ? 256 : 0);
+    estimate += FRAME_HEADER_BYTES + 5 + e.line.length + (e.meta || e.source !== undefined || e.overLong !== undefined || e.reject !== undefined ? 256 : 0);
   }
   let buffer = Buffer.allocUnsafe(estimate + (estimate >> 3));
   const sizes: number[] = new Array(entries.length);
@@ -102,8 +113,14 @@ export function decodePayload(payload: Buffer): SpoolEntry {
   const metaLen = payload.readUInt32BE(1);
   const line = payload.toString('utf8', 5 + metaLen);
   if (metaLen === 0) return { line };
-  const { $source, $overLong, ...meta } = JSON.parse(payload.toString('utf8', 5, 5 + metaLen)) as Record<string, string> & { $overLong?: number };
-  return { line, ...(Object.keys(meta).length ? { meta } : {}), ...($source !== undefined ? { source: $source } : {}), ...($overLong !== undefined ? { overLong: $overLong } : {}) };
+  const { $source, $overLong, $reject, ...meta } = JSON.parse(payload.toString('utf8', 5, 5 + metaLen)) as Record<string, string> & { $overLong?: number };
+  return {
+    line,
+    ...(Object.keys(meta).length ? { meta } : {}),
+    ...($source !== undefined ? { source: $source } : {}),
+    ...($overLong !== undefined ? { overLong: $overLong } : {}),
+    ...($reject !== undefined ? { reject: $reject } : {}),
+  };
 }
 
 /** Outcome of scanning one segment. */

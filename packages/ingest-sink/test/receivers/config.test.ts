@@ -67,4 +67,14 @@ describe('serve settings', () => {
     writeFileSync(f, JSON.stringify({ syslogLimits: { maxConnections: -1 } }));
     expect(() => settingsFromFile(f)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(/must be a positive integer/) }));
   });
+
+  it('takes containerEventTags from a flag list, the environment (comma-separated) or the config file, and refuses a bad file value', () => {
+    expect(settingsFromEnv({ AUDIT_TRAIL_CONTAINER_EVENT_TAGS: 'docker.events,falco' }).containerEventTags).toEqual(['docker.events', 'falco']);
+    const f = join(tmp.dir, 'tags.json');
+    writeFileSync(f, JSON.stringify({ db: 'sqlite:x.db', containerEventTags: ['swarm.audit.*.collector.*'] }));
+    expect(aggregatorOptionsFrom(settingsFromFile(f)).containerEventTags).toEqual(['swarm.audit.*.collector.*']);
+    expect(aggregatorOptionsFrom({ db: 'sqlite:x.db' })).not.toHaveProperty('containerEventTags');
+    writeFileSync(f, JSON.stringify({ containerEventTags: 'docker.events' }));
+    expect(() => settingsFromFile(f)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(/containerEventTags must be an array/) }));
+  });
 });

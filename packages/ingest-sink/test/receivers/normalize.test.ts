@@ -2,6 +2,7 @@ import { parseAuditEvent } from '@audit-trail/schema';
 import { describe, expect, it } from 'vitest';
 import { newCounters } from '../../src/receivers/counters.js';
 import { compileTagTemplate } from '../../src/normalize/tag-template.js';
+import { compileTagPatterns } from '../../src/normalize/tag-patterns.js';
 import { RecordNormalizer } from '../../src/normalize/record.js';
 import type { Normalized } from '../../src/normalize/classify-line.js';
 import { PartialAssembler } from '../../src/normalize/partials.js';
@@ -9,9 +10,9 @@ import { deterministicEventId } from '../../src/normalize/deterministic-id.js';
 import { makeEvent, makeLine } from './helpers/events.js';
 import { DEFAULT_TAG_TEMPLATE } from '../../src/receivers/defaults.js';
 
-function normalizer(tagTemplate = DEFAULT_TAG_TEMPLATE) {
+function normalizer(tagTemplate = DEFAULT_TAG_TEMPLATE, containerEventTags?: string[]) {
   const counters = newCounters();
-  const n = new RecordNormalizer({ tagTemplate, partials: { maxLineBytes: 100_000, maxOpen: 2, maxAgeMs: 1000 } }, counters);
+  const n = new RecordNormalizer({ tagTemplate, partials: { maxLineBytes: 100_000, maxOpen: 2, maxAgeMs: 1000 }, containerEventTags: compileTagPatterns(containerEventTags) }, counters);
   const run = (tag: string, record: unknown, signal = 0): Normalized[] => {
     const out: Normalized[] = [];
     n.normalize(tag, record, signal, 'test', out);
@@ -180,5 +181,29 @@ describe('record normaliser', () => {
     expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(parseInt(a.slice(0, 8) + a.slice(9, 13), 16)).toBe(1700000000123);
     expect(deterministicEventId(1700000000123, 'y')).not.toBe(a);
+  });
+
+  it('compiles tag patterns: * matches any characters, everything else itself, the whole tag', () => {
+    const f = compileTagPatterns(['docker.events', 'swarm.audit.*.collector.*', 'a+b'])!;
+    expect(['docker.events', 'swarm.audit.n1.collector.t9', 'swarm.audit.n.1.collector.x.y', 'a+b'].map(f)).toEqual([true, true, true, true]);
+    expect(['docker.eventsX', 'xdocker.events', 'dockerXevents', 'swarm.audit.n1.web.t9', 'aab', ''].map(f)).toEqual([false, false, false, false, false, false]);
+    expect(compileTagPatterns([])!('anything')).toBe(false);
+    expect(compileTagPatterns(undefined)).toBeUndefined();
+  });
+
+  it('with containerEventTags, stores a Docker event or Falco alert from another tag as a reject naming the tag, and maps it from a listed one', () => {
+    const { run } = normalizer(DEFAULT_TAG_TEMPLATE, ['docker.events', 'falco']);
+    const dockerLine = JSON.stringify({ Type: 'container', Action: 'exec_start: /bin/sh', Actor: { ID: CID, Attributes: {} }, time: 1700000000 });
+    const falcoLine = JSON.stringify({ priority: 'Notice', rule: 'Terminal shell in container', time: '2024-05-01T10:00:00Z', output_fields: { 'container.id': CID.slice(0, 12), 'proc.cmdline': 'sh' } });
+    const trusted = run('docker.events', { log: dockerLine })[0] as { kind: string; item: { line: string; reject?: string } };
+    expect(trusted.item.reject).toBeUndefined();
+    expect(JSON.parse(trusted.item.line)).toMatchObject({ event_type: 'CONTAINER_EXEC' });
+    expect(run('falco', { log: falcoLine })[0]).not.toHaveProperty('item.reject');
+    const forged = run('swarm.audit.n1.web.t1', { log: dockerLine })[0] as { kind: string; item: { line: string; reject?: string } };
+    expect(forged).toMatchObject({ kind: 'sink', item: { line: dockerLine } });
+    expect(forged.item.reject).toBe('CONTAINER_EVENT_UNTRUSTED_TAG: a CONTAINER_EXEC from docker-events arrived with tag "swarm.audit.n1.web.t1", which containerEventTags does not list');
+    expect(run('swarm.audit.n1.web.t1', { log: falcoLine })[0]).toMatchObject({ item: { reject: expect.stringMatching(/^CONTAINER_EVENT_UNTRUSTED_TAG: a CONTAINER_EXEC from falco /) } });
+    // Audit lines and non-container records are not affected.
+    expect(run('swarm.audit.n1.web.t1', { log: makeLine(1) })[0]).not.toHaveProperty('item.reject');
   });
 });

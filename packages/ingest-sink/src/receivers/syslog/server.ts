@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import type { Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Socket } from 'node:net';
 import { classifyLine, type Normalized } from '../../normalize/classify-line.js';
+import type { TagFilter } from '../../normalize/tag-patterns.js';
 import { listenTcpAndUdp } from '../listen.js';
 import { countBadFrame, type ReceiverCounters } from '../counters.js';
 import { ReceiverError } from '../errors.js';
@@ -98,6 +99,8 @@ export interface SyslogServerDeps {
   sink: EventSink;
   counters: ReceiverCounters;
   log: ReceiverLog;
+  /** APP-NAMEs Docker events and Falco alerts may arrive with (normalize/tag-patterns.ts); any when undefined. */
+  containerEventTags?: TagFilter;
 }
 
 /**
@@ -109,7 +112,7 @@ export interface SyslogServerDeps {
  * messages are being stored.
  */
 export async function startSyslogServer(options: SyslogServerOptions, deps: SyslogServerDeps): Promise<SyslogServer> {
-  const { sink, counters, log } = deps;
+  const { sink, counters, log, containerEventTags } = deps;
   const maxFrame = options.maxFrameBytes ?? 256 * 1024;
   const maxConnections = options.maxConnections ?? 1024;
   const maxUdpBuffered = options.maxUdpBufferedBytes ?? 32 * 1024 * 1024;
@@ -130,7 +133,7 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
       let n: Normalized;
       try {
         const msg = parseSyslog(text);
-        n = classifyLine(msg.msg, { source_tag: (msg.appName ?? 'syslog').slice(0, 256) }, source);
+        n = classifyLine(msg.msg, { source_tag: (msg.appName ?? 'syslog').slice(0, 256) }, source, containerEventTags);
       } catch (err) {
         const code = err instanceof ReceiverError ? err.code : 'SYSLOG_INVALID';
         countBadFrame(counters, code);
@@ -138,7 +141,7 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
         // the content (as RFC 3164 §4.3.3 has a relay treat a message with no
         // or an unidentifiable PRI). An audit line in it goes to the sink, valid (a bare JSON line)
         // or as a reject with the frame as its payload.
-        n = classifyLine(text, { source_tag: 'syslog' }, source);
+        n = classifyLine(text, { source_tag: 'syslog' }, source, containerEventTags);
         log({ level: 'warn', msg: n.kind === 'sink' ? 'invalid syslog message; its audit content is kept' : 'dropping invalid syslog message', source, code, reason: (err as Error).message });
         if (n.kind !== 'sink') continue;
       }
