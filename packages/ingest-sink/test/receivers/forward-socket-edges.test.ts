@@ -55,13 +55,15 @@ describe('forward receiver: socket edge cases (real SQLite sink, real sockets)',
     const sink = new RecordingSink();
     let release!: () => void;
     sink.gate = new Promise<void>((r) => (release = r));
-    const { server, counters } = await forwardServerOn(sink, { limits: { idleTimeoutMs: 300 } });
+    // 1 s, not less: with the test files running in parallel, an event loop held up
+    // past the timeout runs the timer before it reads the request that arrived meanwhile.
+    const { server, counters } = await forwardServerOn(sink, { limits: { idleTimeoutMs: 1000 } });
     const c = await RawClient.open(server.address.port);
     cleanups.push(() => void c.socket.destroy());
     // No chunk: no ack, so nothing is written to the socket once the request is stored.
     c.socket.write(dockerMessage('swarm.audit.n1.api.t1', 1_700_000_000, dockerRecord(makeLine(1))));
     await until('the request to reach the sink', () => sink.writes === 1);
-    await new Promise((r) => setTimeout(r, 800)); // past the idle timeout, the request still in flight
+    await new Promise((r) => setTimeout(r, 1800)); // past the idle timeout, the request still in flight
     expect(c.closed).toBe(false);
     release();
     await c.waitClosed();
