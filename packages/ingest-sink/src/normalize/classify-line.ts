@@ -50,11 +50,12 @@ export function classifyObject(o: Record<string, unknown>, raw: string, meta: Re
   let event;
   try {
     event = isDockerEvent(o) ? dockerEventToAudit(o, raw, meta.swarm_node) : isFalcoAlert(o) ? falcoAlertToAudit(o, raw) : undefined;
-  } catch {
-    // A record these mappers cannot handle is kept as evidence: the sink
-    // stores the raw text as a reject. A throw would fail the whole request
-    // unacked, and the sender would resend it forever.
-    return { kind: 'sink', item: { line: raw, meta, source } };
+  } catch (err) {
+    // A record these mappers cannot handle (a time no Date holds, a field of
+    // the wrong type) is kept as evidence, a reject with the line as it
+    // arrived. Thrown on, it would fail the whole request unacked, and the
+    // sender would resend it forever.
+    return { kind: 'sink', item: { line: raw, meta, source, reject: `CONTAINER_EVENT_INVALID: ${String((err as Error)?.message ?? err).slice(0, 200)}` } };
   }
   if (!event) return { kind: 'non_audit' };
   const tag = meta.source_tag ?? '';

@@ -58,29 +58,25 @@ export function dockerEventToAudit(e: DockerEvent, raw: string, host?: string): 
       lifecycle: { action: action as 'die', ...(Number.isInteger(exit) ? { exit_code: exit } : {}), ...(attrs.signal ? { signal: attrs.signal } : {}) },
     };
   } else return undefined;
-  const producer = { service: 'docker-events', ...(host ? { instance: host } : {}) };
-  if (typeof ms === 'string') {
-    // Not a time: the event goes on with the problem as its event_time, which
-    // the sink's validation refuses, so it is stored as a reject with its
-    // reason and content instead of throwing here (a throw failed the whole
-    // forward request, unacked, and the sender resent it forever).
-    return completeEvent({ ...draft, event_id: deterministicEventId(0, raw), event_time: ms } as AuditEventDraft, { producer, now: () => new Date(0) });
-  }
-  return completeEvent({ ...draft, event_id: deterministicEventId(ms, raw) } as AuditEventDraft, { producer, now: () => new Date(ms) });
+  return completeEvent(
+    { ...draft, event_id: deterministicEventId(ms, raw) } as AuditEventDraft,
+    { producer: { service: 'docker-events', ...(host ? { instance: host } : {}) }, now: () => new Date(ms) },
+  );
 }
 
 /** Largest |Unix ms| a Date holds (ECMA-262 §21.4.1.1: ±100 000 000 days). */
 const MAX_DATE_MS = 8.64e15;
 
 /**
- * Unix milliseconds of a Docker event (`timeNano`, else `time` in seconds),
- * or, when it has no time a Date can hold, why not. Any container's output
- * can look like a Docker event, so the fields are attacker-controlled.
+ * Unix milliseconds of a Docker event (`timeNano`, else `time` in seconds).
+ * Any container's output can look like a Docker event, so the fields are
+ * attacker-controlled: one no Date can hold throws (classifyObject keeps
+ * the record as a reject with the message).
  */
-function eventMillis(e: DockerEvent): number | string {
+function eventMillis(e: DockerEvent): number {
   const field = typeof e.timeNano === 'number' ? 'timeNano' : 'time';
   const value: unknown = e[field];
   const ms = typeof value !== 'number' ? Number.NaN : field === 'timeNano' ? Math.floor(value / 1e6) : value * 1000;
   if (Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS) return ms;
-  return `not a time: Docker event ${field} ${String(JSON.stringify(value)).slice(0, 64)}`;
+  throw new RangeError(`Docker event ${field} ${String(JSON.stringify(value)).slice(0, 64)} is not a time`);
 }

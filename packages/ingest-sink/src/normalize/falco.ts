@@ -52,8 +52,11 @@ export function falcoAlertToAudit(a: FalcoAlert, raw: string): AuditEventInput |
   } else if (process) {
     draft = { event_type: 'CONTAINER_EXEC', container, detector, process };
   } else return undefined;
-  const parsed = a.time ? Date.parse(a.time) : Number.NaN;
-  const ms = Number.isFinite(parsed) ? parsed : Date.now();
+  // No receipt-time fallback: the event id is derived from the time and the
+  // record, and a resent alert must get the same id. classifyObject keeps an
+  // alert without a time as a reject.
+  const ms = typeof a.time === 'string' ? Date.parse(a.time) : Number.NaN;
+  if (!Number.isFinite(ms)) throw new RangeError(`Falco alert time ${String(JSON.stringify(a.time)).slice(0, 64)} is not a time`);
   return completeEvent(
     { ...draft, event_id: deterministicEventId(ms, raw) } as AuditEventDraft,
     { producer: { service: 'falco', ...(str(a.hostname) ? { instance: str(a.hostname) } : {}) }, now: () => new Date(ms) },

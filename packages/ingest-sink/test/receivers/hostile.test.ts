@@ -51,11 +51,14 @@ describe('hostile input corpus into the real sink', () => {
     const sql = rejects.find((r) => r.raw_payload.includes('DROP TABLE'));
     expect(sql).toBeDefined();
     expect(sql!.reason).toContain('user_id');
-    const docker = rejects.find((r) => r.raw_payload.includes('not a time: Docker event timeNano 1e+300'));
-    expect(docker?.reason).toContain('event_time');
-    expect(JSON.parse(docker!.raw_payload)).toMatchObject({ event_type: 'CONTAINER_START', container: { id: 'ab'.repeat(6) } });
+    // The Docker-event-shaped lines its mapper could not handle: the line as it arrived, and why.
+    const docker = rejects.find((r) => r.raw_payload.includes('"timeNano":1e+300'));
+    expect(docker?.reason).toBe('CONTAINER_EVENT_INVALID: Docker event timeNano 1e+300 is not a time');
+    expect(JSON.parse(docker!.raw_payload)).toMatchObject({ Type: 'container', Action: 'start', Actor: { ID: 'ab'.repeat(6) } });
+    expect(rejects.find((r) => r.raw_payload.includes('"time":"yesterday"'))?.reason).toBe('CONTAINER_EVENT_INVALID: Docker event time "yesterday" is not a time');
     const numeric = rejects.find((r) => r.raw_payload.includes('"ID":123456789012'));
-    expect(JSON.parse(numeric!.raw_payload)).toMatchObject({ Type: 'container', Action: 'start' }); // the line as it arrived
+    expect(numeric?.reason).toMatch(/^CONTAINER_EVENT_INVALID: /);
+    expect(JSON.parse(numeric!.raw_payload)).toMatchObject({ Type: 'container', Action: 'start' });
   });
 
   it('survives the whole corpus over real sockets and still acks a good request afterwards', async () => {

@@ -168,6 +168,9 @@ describe('record normaliser', () => {
     expect(JSON.parse(shell.item.line)).toMatchObject({ event_type: 'CONTAINER_EXEC', process: { command_line: 'bash -i', exec_user: 'root', tty: true }, detector: { name: 'falco', rule: 'Terminal shell in container' } });
     expect(JSON.parse(priv.item.line)).toMatchObject({ event_type: 'CONTAINER_PRIVILEGED', container: { privileged: true } });
     expect(run('falco', { log: alert('Read sensitive file', { 'container.id': 'host', 'proc.cmdline': 'cat' }) })).toEqual([{ kind: 'non_audit' }]);
+    // Without a time no deterministic id (a resend would be a second event): kept as a reject.
+    const timeless = JSON.stringify({ ...JSON.parse(alert('Terminal shell in container', { 'proc.cmdline': 'sh' })), time: undefined });
+    expect(run('falco', { log: timeless })).toMatchObject([{ kind: 'sink', item: { line: timeless, reject: 'CONTAINER_EVENT_INVALID: Falco alert time undefined is not a time' } }]);
   });
 
   it('sends a non-map record to the sink as evidence (it becomes a reject) and skips non-log signals', () => {
