@@ -139,11 +139,12 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
         countBadFrame(counters, code);
         // Not syslog, but what it carries is not dropped: the whole frame is
         // the content (as RFC 3164 §4.3.3 has a relay treat a message with no
-        // or an unidentifiable PRI). An audit line in it goes to the sink, valid (a bare JSON line)
-        // or as a reject with the frame as its payload.
+        // or an unidentifiable PRI). A bare audit line is validated as any
+        // other; a frame that only holds one is a reject naming the syslog error.
         n = classifyLine(text, { source_tag: 'syslog' }, source, containerEventTags);
         log({ level: 'warn', msg: n.kind === 'sink' ? 'invalid syslog message; its audit content is kept' : 'dropping invalid syslog message', source, code, reason: (err as Error).message });
         if (n.kind !== 'sink') continue;
+        if (!text.startsWith('{') && n.item.reject === undefined) n = { ...n, item: { ...n.item, reject: `${code}: ${(err as Error).message}` } };
       }
       if (n.kind === 'sink') {
         items.push(n.item);
