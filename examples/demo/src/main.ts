@@ -50,7 +50,12 @@ async function main(): Promise<number> {
   p.done('tables security_audit_events and security_audit_rejects ready');
 
   p.step('Start the aggregator: audit-trail serve');
-  const serve = await startServe(['--db', db, '--forward', '127.0.0.1:0', '--health', 'off'], { AUDIT_TRAIL_SELF_HOSTNAME: 'demo-aggregator' }, dataDir);
+  // Container events count only from the Falco and docker-events services' tags (any container can print one).
+  const serve = await startServe(
+    ['--db', db, '--forward', '127.0.0.1:0', '--health', 'off', '--container-event-tags', 'swarm.audit.*.falco.*,swarm.audit.*.docker-events.*'],
+    { AUDIT_TRAIL_SELF_HOSTNAME: 'demo-aggregator' },
+    dataDir,
+  );
   p.done(`forward protocol on 127.0.0.1:${serve.forwardPort}, acking only after events are durable`);
 
   p.step('Start two replicas of the Express WebAuthn example (signed audit chains)');
@@ -70,7 +75,7 @@ async function main(): Promise<number> {
   const sent = await sendRuntimeEvents(serve.forwardPort, tasks[0].placement.containerId);
   const code = await serve.stop();
   if (code !== 0) throw new Error(`audit-trail serve exited with ${code}`);
-  p.done(`${sent} records sent; aggregator drained and stopped (exit 0)`);
+  p.done(`${sent} records sent, one forged by an application container (stored as a reject); aggregator drained and stopped (exit 0)`);
 
   p.step('Verify the signed chains in the database, then report');
   const verify = await runCli(['verify', '--db', db], keyEnv);

