@@ -132,6 +132,9 @@ describe.each([true, false])('SQLite sink (worker thread: %s)', (worker) => {
     d.close();
     expect(rejects).toEqual([{ source: 'forward:test', reason: 'CONTAINER_EVENT_UNTRUSTED_TAG: from "web"', raw_payload: JSON.stringify(valid) }]);
     expect(sink.stats()).toMatchObject({ committed: 1, rejected: 1 });
+    for (const reject of ['', 42]) {
+      await expect(sink.write({ line: '{}', reject } as never)).rejects.toMatchObject({ code: 'SINK_BAD_ITEM', message: expect.stringMatching(/reject reason must be a non-empty string/) });
+    }
   });
 
   it('isolates a row SQLite refuses although it passed validation (a CHECK an operator added): it becomes a reject, its batch-mates commit', async () => {

@@ -82,7 +82,10 @@ export function toSpoolEntry(item: WriteItem, defaultSource: string): SpoolEntry
     const entry = lineEntry(item.line);
     if (meta) entry.meta = meta;
     if (source !== undefined) entry.source = source;
-    if (typeof item.reject === 'string') entry.reject = item.reject;
+    if (item.reject !== undefined) {
+      if (typeof item.reject !== 'string' || item.reject === '') throw new SinkError('SINK_BAD_ITEM', 'an item\'s reject reason must be a non-empty string');
+      entry.reject = item.reject;
+    }
     return entry;
   }
   let line: string;
