@@ -64,14 +64,21 @@ describe('syslog TCP framing (RFC 6587)', () => {
       const f = new SyslogFramer(20);
       const got: string[] = [];
       const refused: string[] = [];
+      const heads: string[] = [];
       for (let i = 0; i < stream.length; i += step) {
         const out = f.push(stream.subarray(i, i + step));
         got.push(...frames(out));
-        refused.push(...out.refused.map((r) => r.code));
+        refused.push(...out.refused.map((r) => r.error.code));
+        heads.push(...out.refused.map((r) => r.head.toString()));
         expect(out.fatal).toBeUndefined();
       }
       expect(got).toEqual(['<1>before', '<3>middle', '<4>end', '<5>last']);
       expect(refused).toEqual(['FRAME_TOO_LARGE', 'FRAME_TOO_LARGE']);
+      // Each refused frame comes with its first bytes: the limit's worth of an
+      // LF-framed line, what had arrived of an octet-counted frame.
+      expect(heads[0]).toBe(`<2>${'x'.repeat(17)}`);
+      expect('y'.repeat(20).startsWith(heads[1]!)).toBe(true);
+      if (step === stream.length) expect(heads[1]).toBe('y'.repeat(20));
     }
   });
 

@@ -89,4 +89,17 @@ describe('syslog receiver: hostile input over TCP and UDP into the real sink', (
     expect(reject?.raw_payload).toBe(`<999>1 - - app - - - ${JSON.stringify(inBroken)}`);
     expect(reject?.reason).toBe('SYSLOG_INVALID: PRI 999 is out of range (0-191)');
   });
+
+  it('keeps the first bytes of an oversized frame that holds an audit line as a reject (syslog has no ack to make the sender keep it)', async () => {
+    const big = JSON.stringify({ ...makeEvent(41), user_agent: 'u'.repeat(5000) });
+    const c = await RawClient.open(agg.syslog!.port);
+    const tooLarge = agg.counters.syslog.badFramesByCode.FRAME_TOO_LARGE ?? 0;
+    c.socket.end(`<14>1 - - app - - - ${big}\n<14>1 - - app - - - not audit ${'z'.repeat(5000)}\n`);
+    await until(() => (agg.counters.syslog.badFramesByCode.FRAME_TOO_LARGE ?? 0) === tooLarge + 2);
+    await sink.flush();
+    const kept = readRejects(file).filter((r) => r.reason.startsWith('FRAME_TOO_LARGE'));
+    expect(kept).toHaveLength(1); // the frame without an audit line is counted and logged only
+    expect(kept[0]!.reason).toBe('FRAME_TOO_LARGE: line exceeds 4096 bytes; its first 4096 bytes are kept');
+    expect(kept[0]!.raw_payload).toBe(`<14>1 - - app - - - ${big}`.slice(0, 4096));
+  });
 });

@@ -1,11 +1,17 @@
 import { ReceiverError } from '../errors.js';
 
+/** A frame over the size limit: why, and its first bytes (the limit's worth, or what had arrived). */
+export interface RefusedFrame {
+  error: ReceiverError;
+  head: Buffer;
+}
+
 /** What one read of the stream yielded. */
 export interface FramerOutput {
   /** Complete messages, in stream order. */
   frames: Buffer[];
   /** Frames over the size limit, skipped (the stream goes on after them). */
-  refused: ReceiverError[];
+  refused: RefusedFrame[];
   /**
    * Set when the stream cannot be followed any further (an octet count that
    * is not a number): `frames` still holds every message before that point.
@@ -21,7 +27,9 @@ export interface FramerOutput {
  *
  * A frame longer than `maxFrameBytes` is skipped, not fatal: an octet-counted
  * one by its count, an LF-framed one up to its LF, so the messages around it
- * are kept (syslog has no ack: a message dropped here is gone). Only an octet
+ * are kept (syslog has no ack: a message dropped here is gone, but for the
+ * first bytes handed back with it, which the server keeps as a reject when
+ * they hold an audit line). Only an octet
  * count that cannot be read ends the stream, since the next frame's start is
  * then unknown.
  *
@@ -65,7 +73,8 @@ export class SyslogFramer {
       const stillShort = this.waitingForLf ? input.indexOf(0x0a) < 0 : this.waitingForBytes > 0 && this.pendingBytes + input.length < this.waitingForBytes;
       if (stillShort) {
         if (this.waitingForLf && this.pendingBytes + input.length > this.maxFrameBytes) {
-          out.refused.push(new ReceiverError('FRAME_TOO_LARGE', `line exceeds ${this.maxFrameBytes} bytes`));
+          const head = Buffer.concat([...this.pending, input]).subarray(0, this.maxFrameBytes);
+          out.refused.push({ error: new ReceiverError('FRAME_TOO_LARGE', `line exceeds ${this.maxFrameBytes} bytes`), head });
           this.reset();
           this.skipToLf = true;
           return out;
@@ -98,7 +107,8 @@ export class SyslogFramer {
         }
         const len = Number(lenText);
         if (len > this.maxFrameBytes) {
-          out.refused.push(new ReceiverError('FRAME_TOO_LARGE', `frame of ${len} bytes exceeds ${this.maxFrameBytes}`));
+          const head = b.subarray(sp + 1, Math.min(b.length, sp + 1 + this.maxFrameBytes));
+          out.refused.push({ error: new ReceiverError('FRAME_TOO_LARGE', `frame of ${len} bytes exceeds ${this.maxFrameBytes}`), head });
           const available = b.length - (sp + 1);
           if (available >= len) {
             pos = sp + 1 + len;
@@ -117,7 +127,7 @@ export class SyslogFramer {
         const lf = b.indexOf(0x0a, pos);
         if (lf < 0) {
           if (b.length - pos > this.maxFrameBytes) {
-            out.refused.push(new ReceiverError('FRAME_TOO_LARGE', `line exceeds ${this.maxFrameBytes} bytes`));
+            out.refused.push({ error: new ReceiverError('FRAME_TOO_LARGE', `line exceeds ${this.maxFrameBytes} bytes`), head: b.subarray(pos, pos + this.maxFrameBytes) });
             this.skipToLf = true;
             return out;
           }
@@ -126,7 +136,9 @@ export class SyslogFramer {
         }
         let end = lf;
         if (end > pos && b[end - 1] === 0x0d) end--;
-        if (end - pos > this.maxFrameBytes) out.refused.push(new ReceiverError('FRAME_TOO_LARGE', `line exceeds ${this.maxFrameBytes} bytes`));
+        if (end - pos > this.maxFrameBytes) {
+          out.refused.push({ error: new ReceiverError('FRAME_TOO_LARGE', `line exceeds ${this.maxFrameBytes} bytes`), head: b.subarray(pos, pos + this.maxFrameBytes) });
+        }
         else out.frames.push(b.subarray(pos, end));
         pos = lf + 1;
       }

@@ -7,7 +7,7 @@ import { listenTcpAndUdp } from '../listen.js';
 import { countBadFrame, type ReceiverCounters } from '../counters.js';
 import { ReceiverError } from '../errors.js';
 import type { EventSink, ReceiverLog, SinkItem } from '../types.js';
-import { SyslogFramer } from './framing.js';
+import { SyslogFramer, type RefusedFrame } from './framing.js';
 import { parseSyslog } from './parse.js';
 
 /** Options of the syslog receiver. */
@@ -121,8 +121,12 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
   const sockets = new Map<Socket, ConnectionControl>();
   const writes = new Set<Promise<unknown>>();
 
-  /** Turns frames into sink items (counting everything else) and stores them. */
-  const store = (frames: Buffer[], source: string): Promise<void> => {
+  /**
+   * Turns frames into sink items (counting everything else) and stores them,
+   * with the first bytes of oversized frames that hold an audit line as
+   * rejects: syslog has no ack, so nothing else would keep them.
+   */
+  const store = (frames: Buffer[], source: string, refused: readonly RefusedFrame[] = []): Promise<void> => {
     const items: SinkItem[] = [];
     for (const frame of frames) {
       counters.events++;
@@ -150,6 +154,10 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
         items.push(n.item);
         if (n.container) counters.containerEvents++;
       } else counters.nonAudit++;
+    }
+    for (const r of refused) {
+      const n = classifyLine(r.head.toString('utf8'), { source_tag: 'syslog' }, source);
+      if (n.kind === 'sink') items.push({ ...n.item, reject: `${r.error.code}: ${r.error.message}; its first ${r.head.length} bytes are kept` });
     }
     if (items.length === 0) return Promise.resolve();
     counters.toSink += items.length;
@@ -190,11 +198,11 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
       log({ level: 'warn', msg: 'closing syslog connection', peer, code, reason: (err as Error).message });
       socket.destroy();
     };
-    const submit = (frames: Buffer[]): void => {
-      if (frames.length === 0) return;
+    const submit = (frames: Buffer[], refused: RefusedFrame[] = []): void => {
+      if (frames.length === 0 && refused.length === 0) return;
       inflight++;
       if (inflight >= MAX_TCP_INFLIGHT) socket.pause();
-      const p = store(frames, source);
+      const p = store(frames, source, refused);
       chain = chain.then(() => p).catch(fail).finally(() => {
         inflight--;
         lastActivity = Date.now();
@@ -218,10 +226,10 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
         return;
       }
       // The messages before a bad frame are stored whatever follows them.
-      submit(frames);
-      for (const r of refused) {
-        countBadFrame(counters, r.code);
-        log({ level: 'warn', msg: 'skipping syslog frame', peer, code: r.code, reason: r.message });
+      submit(frames, refused);
+      for (const { error } of refused) {
+        countBadFrame(counters, error.code);
+        log({ level: 'warn', msg: 'skipping syslog frame', peer, code: error.code, reason: error.message });
       }
       if (fatal) {
         lost = true;
