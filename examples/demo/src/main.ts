@@ -88,6 +88,7 @@ async function main(): Promise<number> {
     ['Bursts of failures per source IP', ['report', 'bursts']],
     ['Counter regressions (possible cloned authenticators)', ['report', 'counters']],
     ['Shells opened in containers, by image and node', ['report', 'shells']],
+    ['Refused input, by reason and source', ['report', 'rejects']],
   ] as const) {
     const r = await runCli([...args, '--db', db]);
     if (r.code !== 0) throw new Error(`audit-trail ${args.join(' ')} failed: ${r.stderr}`);

@@ -52,6 +52,8 @@ async function load(url: string) {
   const sink = createSink({ url, spool: { dir: join(tmp, `spool-${Math.random()}`) } });
   await sink.migrate();
   await sink.write(events);
+  // Refused input: a line that fails validation, and one a receiver refused.
+  await sink.write(['{"event_type":"WEBAUTHN_AUTH_FAILURE"}', { line: '{"Type":"container"}', source: 'forward:10.0.0.9:41000', reject: 'CONTAINER_EVENT_UNTRUSTED_TAG: from "web"' }]);
   await sink.close();
 }
 
@@ -91,6 +93,15 @@ describe('audit-trail report on SQLite', () => {
     const r = await cli('report', 'shells', '--db', url, '--format', 'json');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toMatchObject([{ image: 'registry.example/api:1.4', node: 'node-2', shells: 1 }]);
+  });
+
+  it('counts refused input by reason code and source', async () => {
+    const r = await cli('report', 'rejects', '--db', url, '--format', 'json');
+    expect(r.err).toBe('');
+    expect(JSON.parse(r.out).map((x: any) => [x.reason_code, x.source, x.rejects])).toEqual([
+      ['CONTAINER_EVENT_UNTRUSTED_TAG', 'forward:10.0.0.9:41000', 1],
+      ['SCHEMA_INVALID', 'direct', 1],
+    ]);
   });
 
   it('prints an aligned table with a header by default', async () => {
@@ -153,5 +164,10 @@ describe('audit-trail report on PostgreSQL', () => {
     expect(rows[0].event_timestamp).toMatch(/^\d{4}-\d\d-\d\dT.*Z$/);
     const shells = await cli('report', 'shells', '--db', url, '--format', 'csv');
     expect(shells.out.split('\r\n')[1]).toMatch(/^registry\.example\/api:1\.4,node-2,1,1,/);
+    const rejects = await cli('report', 'rejects', '--db', url, '--format', 'json');
+    expect(JSON.parse(rejects.out).map((x: any) => [x.reason_code, Number(x.rejects)])).toEqual([
+      ['CONTAINER_EVENT_UNTRUSTED_TAG', 1],
+      ['SCHEMA_INVALID', 1],
+    ]);
   });
 });

@@ -239,7 +239,7 @@ describe('SQLite sink: hostile input', () => {
     const reject = d.prepare('SELECT reason, raw_payload FROM security_audit_rejects').get() as { reason: string; raw_payload: string };
     expect(d.prepare('SELECT count(*) AS n FROM security_audit_events').get()).toEqual({ n: 2 });
     d.close();
-    expect(reject.reason).toBe(`line of ${huge.length} characters exceeds the limit of ${8 * 1024 * 1024}; the first ${1024 * 1024} are kept`);
+    expect(reject.reason).toBe(`LINE_TOO_LONG: line of ${huge.length} characters exceeds the limit of ${8 * 1024 * 1024}; the first ${1024 * 1024} are kept`);
     expect(reject.raw_payload).toBe(huge.slice(0, 1024 * 1024));
   });
 

@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bindQuery, INSERT_COLUMNS, REPORT_QUERIES, REPORT_QUERY_NAMES, resolveParams } from '../src/index.js';
-import { normalise, oracle, reportFixtures, rowOf } from './support/report-fixtures.js';
+import { normalise, oracle, rejectFixtures, reportFixtures, rowOf } from './support/report-fixtures.js';
 import { REPO_ROOT } from './support/report-suite.js';
 import { createTableStatements } from '../src/table/ddl.js';
 
@@ -103,6 +103,15 @@ describe.runIf(process.env.MSSQL_URL)('SQL Server live (MSSQL_URL)', () => {
         else req.input(`p${i}`, v);
       });
       await req.query(`INSERT INTO dbo.security_audit_events (${names.join(', ')}) VALUES (${names.map((_, i) => `@p${i}`).join(', ')})`);
+    }
+    for (const r of rejectFixtures(now)) {
+      await pool
+        .request()
+        .input('at', sql.DateTime2(3), new Date(r.received_at))
+        .input('source', r.source)
+        .input('reason', r.reason)
+        .input('raw', r.raw_payload)
+        .query('INSERT INTO dbo.security_audit_rejects (received_at, source, reason, raw_payload) VALUES (@at, @source, @reason, @raw)');
     }
   });
 

@@ -8,7 +8,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleEvents, parseAuditEvent } from '../src/index.js';
 import { rowOf } from './support/report-fixtures.js';
-import { defineReportTests, insertSql, type TestDb } from './support/report-suite.js';
+import { defineReportTests, insertRejectSql, insertSql, type TestDb } from './support/report-suite.js';
 
 const ADMIN_URL = process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DB_NAME = `at_schema_${randomBytes(6).toString('hex')}`;
@@ -23,6 +23,9 @@ const testDb: TestDb = {
   },
   async insert(row) {
     await client.query(insertSql('postgres'), row);
+  },
+  async insertReject(r) {
+    await client.query(insertRejectSql('postgres'), [r.received_at, r.source, r.reason, r.raw_payload]);
   },
   async all(sql, bound) {
     return (await client.query(sql, bound?.positional)).rows;

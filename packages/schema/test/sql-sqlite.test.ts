@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleEvents, parseAuditEvent } from '../src/index.js';
 import { rowOf } from './support/report-fixtures.js';
-import { defineReportTests, insertSql, type TestDb } from './support/report-suite.js';
+import { defineReportTests, insertRejectSql, insertSql, type TestDb } from './support/report-suite.js';
 
 let dir: string;
 let db: Database.Database;
@@ -18,6 +18,9 @@ const testDb: TestDb = {
   },
   async insert(row) {
     db.prepare(insertSql('sqlite')).run(...row);
+  },
+  async insertReject(r) {
+    db.prepare(insertRejectSql('sqlite')).run(r.received_at, r.source, r.reason, r.raw_payload);
   },
   async all(sql, bound) {
     const stmt = db.prepare(sql);

@@ -15,6 +15,7 @@ Reports:
   bursts     bursts of WebAuthn failures per source IP (failure-bursts-by-ip)
   counters   signature counter regressions: possible cloned authenticators (counter-regressions)
   shells     shells opened in containers, by image and node (container-shells)
+  rejects    refused input by reason code and source: forged or garbled lines (rejects-by-reason)
 
 Options:
   --db URL               sqlite:./audit.db, postgres://..., mssql://...

@@ -7,6 +7,7 @@ export const REPORT_ALIASES: Readonly<Record<string, string>> = {
   bursts: 'failure-bursts-by-ip',
   counters: 'counter-regressions',
   shells: 'container-shells',
+  rejects: 'rejects-by-reason',
 };
 
 /** The report query for a short or full name (throws ReportQueryError for others). */

@@ -116,7 +116,7 @@ function validate(entry: SpoolEntry, defaultSource: string, scratch: MetaScratch
   // Cut before spooling (lineEntry); the length check covers entries made elsewhere.
   const length = entry.overLong ?? line.length;
   if (length > MAX_LINE_CHARS) {
-    return { kind: 'reject', source, reason: `line of ${length} characters exceeds the limit of ${MAX_LINE_CHARS}; the first ${REJECT_RAW_KEEP} are kept`, raw: clean(line.slice(0, REJECT_RAW_KEEP)) };
+    return { kind: 'reject', source, reason: `LINE_TOO_LONG: line of ${length} characters exceeds the limit of ${MAX_LINE_CHARS}; the first ${REJECT_RAW_KEEP} are kept`, raw: clean(line.slice(0, REJECT_RAW_KEEP)) };
   }
   if (entry.reject !== undefined) return { kind: 'reject', source, reason: clean(entry.reject.slice(0, REASON_MAX)), raw: clean(line) };
   const parsed = parseAuditEvent(line);

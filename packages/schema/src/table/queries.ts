@@ -1,5 +1,5 @@
 import type { Dialect } from './columns.js';
-import { eventsTable, jsonBigint, jsonTrue, jsonValue, shellCommand, sinceDays, withinMinutes } from './query-sql.js';
+import { eventsTable, jsonBigint, jsonTrue, jsonValue, reasonCode, rejectsTable, shellCommand, sinceDays, withinMinutes } from './query-sql.js';
 
 /** Names of the forensic report queries (also the file names under `sql/queries/<dialect>/`). */
 export const REPORT_QUERY_NAMES = [
@@ -7,6 +7,7 @@ export const REPORT_QUERY_NAMES = [
   'failure-bursts-by-ip',
   'counter-regressions',
   'container-shells',
+  'rejects-by-reason',
 ] as const;
 
 /** One of {@link REPORT_QUERY_NAMES}. */
@@ -152,6 +153,31 @@ SELECT image, node,
 FROM shell_execs
 GROUP BY image, node
 ORDER BY shells DESC, image, node;`,
+    ),
+  },
+  'rejects-by-reason': {
+    name: 'rejects-by-reason',
+    title: 'Refused input, by reason and source',
+    description:
+      'Rows of security_audit_rejects received in the last :days days, counted by reason code (the text before the ' +
+      'first colon: DB_REFUSED, CHAIN_POSITION_CONFLICT, CONTAINER_EVENT_UNTRUSTED_TAG...; SCHEMA_INVALID for ' +
+      'validation issues) and source (receiver and peer), most first. Forged or garbled input shows up here.',
+    params: [days],
+    columns: ['reason_code', 'source', 'rejects', 'first_at', 'last_at'],
+    sql: perDialect(
+      (d) => `WITH refused AS (
+  SELECT ${reasonCode(d)} AS reason_code,
+         source, received_at
+  FROM ${rejectsTable(d)}
+  WHERE ${sinceDays(d, 'received_at', 'days')}
+)
+SELECT reason_code, source,
+       COUNT(*) AS rejects,
+       MIN(received_at) AS first_at,
+       MAX(received_at) AS last_at
+FROM refused
+GROUP BY reason_code, source
+ORDER BY rejects DESC, reason_code, source;`,
     ),
   },
 };

@@ -1,4 +1,4 @@
-import { EVENTS_TABLE, type Dialect } from './columns.js';
+import { EVENTS_TABLE, REJECTS_TABLE, type Dialect } from './columns.js';
 
 /**
  * Dialect fragments the report queries are assembled from, so each query is
@@ -9,6 +9,28 @@ import { EVENTS_TABLE, type Dialect } from './columns.js';
 /** The events table, schema-qualified on SQL Server as in the reference query. */
 export function eventsTable(dialect: Dialect): string {
   return dialect === 'mssql' ? `dbo.${EVENTS_TABLE}` : EVENTS_TABLE;
+}
+
+/** The rejects table, schema-qualified on SQL Server like the events table. */
+export function rejectsTable(dialect: Dialect): string {
+  return dialect === 'mssql' ? `dbo.${REJECTS_TABLE}` : REJECTS_TABLE;
+}
+
+/**
+ * The code a reject's `reason` starts with (`DB_REFUSED`,
+ * `CHAIN_POSITION_CONFLICT`, `CONTAINER_EVENT_UNTRUSTED_TAG`...: the text
+ * before the first colon); `SCHEMA_INVALID` for validation issues, which are
+ * stored as a JSON list; `OTHER` for a reason without a colon. No LIKE: `[`
+ * opens a character class in SQL Server's LIKE.
+ */
+export function reasonCode(dialect: Dialect): string {
+  const [first, pos, head] =
+    dialect === 'mssql'
+      ? ['LEFT(reason, 1)', "CHARINDEX(':', reason)", (n: string) => `LEFT(reason, ${n})`]
+      : dialect === 'postgres'
+        ? ['left(reason, 1)', "strpos(reason, ':')", (n: string) => `left(reason, ${n})`]
+        : ['substr(reason, 1, 1)', "instr(reason, ':')", (n: string) => `substr(reason, 1, ${n})`];
+  return `CASE WHEN ${first} = '[' THEN 'SCHEMA_INVALID' WHEN ${pos} = 0 THEN 'OTHER' ELSE ${head(`${pos} - 1`)} END`;
 }
 
 /**

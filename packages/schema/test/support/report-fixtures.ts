@@ -74,6 +74,30 @@ export function reportFixtures(now: number): AuditEvent[] {
   return events;
 }
 
+/** A row of `security_audit_rejects` for the report tests (`received_at` given, not defaulted). */
+export interface RejectFixture {
+  received_at: string;
+  source: string;
+  reason: string;
+  raw_payload: string;
+}
+
+/** Rejects at known ages: every kind of reason code, one outside the default 90 days. */
+export function rejectFixtures(now: number): RejectFixture[] {
+  const at = (days: number, minutes = 0) => new Date(now - days * DAY + minutes * MIN).toISOString();
+  const untrusted = 'CONTAINER_EVENT_UNTRUSTED_TAG: a CONTAINER_EXEC from docker-events arrived with tag "swarm.audit.n1.web.t1", which containerEventTags does not list';
+  return [
+    { received_at: at(1), source: 'forward:10.0.0.5:50312', reason: '[{"path":"user_id","message":"must not contain control characters"}]', raw_payload: '{"user_id":"x"}' },
+    { received_at: at(2), source: 'forward:10.0.0.5:50312', reason: '[{"path":"event_type","message":"unknown event_type"}]', raw_payload: '{}' },
+    { received_at: at(3), source: 'forward:10.0.0.9:41000', reason: untrusted, raw_payload: '{"Type":"container"}' },
+    { received_at: at(3, 5), source: 'forward:10.0.0.9:41000', reason: untrusted, raw_payload: '{"Type":"container"}' },
+    { received_at: at(6), source: 'forward:10.0.0.9:41000', reason: untrusted, raw_payload: '{"Type":"container"}' },
+    { received_at: at(4), source: 'direct', reason: `CHAIN_POSITION_CONFLICT: chain_id=${FIXTURE_CHAIN} seq=3 is already held by event_id=x`, raw_payload: '{}' },
+    { received_at: at(5), source: 'syslog-tcp:10.0.0.7:5140', reason: 'a reason without a code', raw_payload: 'x' },
+    { received_at: at(200), source: 'direct', reason: 'DB_REFUSED: postgres: value too long for type character varying(64)', raw_payload: '{}' },
+  ];
+}
+
 /** The row `toRow` builds, with `event_json` the event as JSON text. */
 export function rowOf(event: AuditEvent): ColumnValue[] {
   return toRow(event, { raw: JSON.stringify(event), source_tag: 'test' });
@@ -163,10 +187,25 @@ export const oracle = {
       })
       .sort((a, b) => b.shells - a.shells || String(a.image).localeCompare(String(b.image)) || String(a.node).localeCompare(String(b.node)));
   },
+  'rejects-by-reason'(_events: AuditEvent[], now: number, p: { days: number }): Row[] {
+    const code = (reason: string) => (reason.startsWith('[') ? 'SCHEMA_INVALID' : reason.includes(':') ? reason.slice(0, reason.indexOf(':')) : 'OTHER');
+    const groups = new Map<string, string[]>();
+    for (const r of rejectFixtures(now).filter((r) => Date.parse(r.received_at) >= now - p.days * DAY)) {
+      const key = JSON.stringify([code(r.reason), r.source]);
+      groups.set(key, [...(groups.get(key) ?? []), r.received_at]);
+    }
+    return [...groups.entries()]
+      .map(([key, times]) => {
+        const [reason_code, source] = JSON.parse(key) as [string, string];
+        times.sort();
+        return { reason_code, source, rejects: times.length, first_at: times[0]!, last_at: times.at(-1)! };
+      })
+      .sort((a, b) => b.rejects - a.rejects || a.reason_code.localeCompare(b.reason_code) || a.source.localeCompare(b.source));
+  },
 };
 
 /** Result columns holding numbers (PostgreSQL returns BIGINT and COUNT as strings). */
-const NUMERIC = new Set(['peak_failures', 'peak_users', 'sign_count', 'stored_sign_count', 'shells', 'containers', 'users']);
+const NUMERIC = new Set(['peak_failures', 'peak_users', 'sign_count', 'stored_sign_count', 'shells', 'containers', 'users', 'rejects']);
 
 /** A database row in the oracle's shape: dates as ISO text, counts as numbers. */
 export function normalise(row: Record<string, unknown>): Row {

@@ -16,7 +16,7 @@ import {
   type QueryParamValues,
   type ReportQueryName,
 } from '../../src/index.js';
-import { normalise, oracle, reportFixtures, rowOf } from './report-fixtures.js';
+import { normalise, oracle, rejectFixtures, reportFixtures, rowOf, type RejectFixture } from './report-fixtures.js';
 
 /** The repository root (sql/ lives there). */
 export const REPO_ROOT = join(import.meta.dirname, '..', '..', '..', '..');
@@ -28,6 +28,8 @@ export interface TestDb {
   exec(sql: string): Promise<void>;
   /** Inserts one row of `INSERT_COLUMNS` values. */
   insert(row: ColumnValue[]): Promise<void>;
+  /** Inserts one row of the rejects table. */
+  insertReject(row: RejectFixture): Promise<void>;
   /** Runs one query, with driver placeholders bound when `bound` is given. */
   all(sql: string, bound?: { positional: number[]; named: Record<string, number> }): Promise<Record<string, unknown>[]>;
   /** Names of the columns of `table`, in table order. */
@@ -41,6 +43,7 @@ const CUSTOM: ReadonlyArray<[ReportQueryName, QueryParamValues]> = [
   ['failure-bursts-by-ip', { window_minutes: 60, min_failures: 3 }],
   ['counter-regressions', { days: 120 }],
   ['container-shells', { days: 365 }],
+  ['rejects-by-reason', { days: 365 }],
 ];
 
 /** Registers the tests; `db()` returns the open database (set up by the caller's beforeAll). */
@@ -67,6 +70,7 @@ export function defineReportTests(db: () => TestDb): void {
     );
     expect(Number(row!.sign_count)).toBe(41);
     expect(JSON.parse(String(row!.event_json)).webauthn.stored_sign_count).toBe(57);
+    for (const r of rejectFixtures(now)) await db().insertReject(r);
   });
 
   for (const name of REPORT_QUERY_NAMES) {
@@ -107,7 +111,19 @@ export function defineReportTests(db: () => TestDb): void {
       expect.objectContaining({ image: 'registry.example.com/payments-api:1.8.2', node: 'worker-3', shells: 1 }),
     ]);
     expect(await run('counter-regressions')).toEqual([expect.objectContaining({ user_id: 'u_clone', sign_count: 41, stored_sign_count: 57 })]);
+    expect((await run('rejects-by-reason')).map((r) => [r.reason_code, r.rejects])).toEqual([
+      ['CONTAINER_EVENT_UNTRUSTED_TAG', 3],
+      ['SCHEMA_INVALID', 2],
+      ['CHAIN_POSITION_CONFLICT', 1],
+      ['OTHER', 1],
+    ]);
   });
+}
+
+/** `INSERT INTO security_audit_rejects (received_at, source, reason, raw_payload)` with `$n` or `?` placeholders. */
+export function insertRejectSql(dialect: 'postgres' | 'sqlite'): string {
+  const marks = [1, 2, 3, 4].map((i) => (dialect === 'postgres' ? `$${i}` : '?'));
+  return `INSERT INTO security_audit_rejects (received_at, source, reason, raw_payload) VALUES (${marks.join(', ')})`;
 }
 
 /** `INSERT INTO security_audit_events (...) VALUES (...)` with `$n` or `?` placeholders. */
