@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { REPORT_QUERY_NAMES } from '../src/table/queries.js';
 import { createTableStatements } from '../src/table/ddl.js';
 import { REPO_ROOT } from './support/report-suite.js';
 
@@ -44,7 +45,7 @@ const EXPECTED = {
   ecs: 'webauthn-auth-failure',
   // The built package must agree with the sources it was built from.
   ddl: createTableStatements('postgres').length,
-  queries: 4,
+  queries: REPORT_QUERY_NAMES.length,
   id: true,
 };
 
