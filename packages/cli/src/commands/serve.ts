@@ -2,6 +2,7 @@ import {
   ConfigError,
   aggregatorOptionsFrom,
   applyHeapGrowingPercent,
+  listSetting,
   parseHeapGrowingPercent,
   mergeSettings,
   resolveDbUrl,
@@ -95,7 +96,7 @@ function settingsFromFlags(argv: string[]): { flags: ServeSettings; config?: str
       tlsKey: values['tls-key'],
       tlsCa: values['tls-ca'],
       tagTemplate: values['tag-template'],
-      containerEventTags: values['container-event-tags']?.split(',').filter(Boolean),
+      containerEventTags: values['container-event-tags'] === undefined ? undefined : listSetting(values['container-event-tags']),
       heapGrowingPercent: values['heap-growing-percent'],
     },
   };

@@ -64,13 +64,18 @@ export class ConfigError extends Error {
   }
 }
 
+/** A comma-separated list setting (key files, tags), empty items dropped. */
+export function listSetting(value: string): string[] {
+  return value.split(',').filter(Boolean);
+}
+
 /** Settings from the environment. */
 export function settingsFromEnv(env: NodeJS.ProcessEnv): ServeSettings {
   const out: ServeSettings = {};
   for (const [key, name] of Object.entries(SERVE_ENV) as [keyof typeof SERVE_ENV, string][]) {
     const v = env[name];
     if (v === undefined || v === '') continue;
-    if (key === 'sharedKeyFiles' || key === 'containerEventTags') out[key] = v.split(',').filter(Boolean);
+    if (key === 'sharedKeyFiles' || key === 'containerEventTags') out[key] = listSetting(v);
     else out[key] = v;
   }
   return out;

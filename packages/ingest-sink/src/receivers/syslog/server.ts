@@ -127,6 +127,16 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
    * rejects: syslog has no ack, so nothing else would keep them.
    */
   const store = (frames: Buffer[], source: string, refused: readonly RefusedFrame[] = []): Promise<void> => {
+    /**
+     * What text that is not a syslog message still carries: its audit line,
+     * as a reject under `reason`; with `bare`, a frame that is a JSON line
+     * is validated as any other line.
+     */
+    const salvage = (text: string, reason: string, bare: boolean): Normalized => {
+      const n = classifyLine(text, { source_tag: 'syslog' }, source, containerEventTags);
+      if (n.kind !== 'sink' || (bare && text.startsWith('{'))) return n;
+      return { ...n, item: { ...n.item, reject: n.item.reject ?? reason } };
+    };
     const items: SinkItem[] = [];
     for (const frame of frames) {
       counters.events++;
@@ -145,10 +155,9 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
         // the content (as RFC 3164 §4.3.3 has a relay treat a message with no
         // or an unidentifiable PRI). A bare audit line is validated as any
         // other; a frame that only holds one is a reject naming the syslog error.
-        n = classifyLine(text, { source_tag: 'syslog' }, source, containerEventTags);
+        n = salvage(text, `${code}: ${(err as Error).message}`, true);
         log({ level: 'warn', msg: n.kind === 'sink' ? 'invalid syslog message; its audit content is kept' : 'dropping invalid syslog message', source, code, reason: (err as Error).message });
         if (n.kind !== 'sink') continue;
-        if (!text.startsWith('{') && n.item.reject === undefined) n = { ...n, item: { ...n.item, reject: `${code}: ${(err as Error).message}` } };
       }
       if (n.kind === 'sink') {
         items.push(n.item);
@@ -156,8 +165,8 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
       } else counters.nonAudit++;
     }
     for (const r of refused) {
-      const n = classifyLine(r.head.toString('utf8'), { source_tag: 'syslog' }, source);
-      if (n.kind === 'sink') items.push({ ...n.item, reject: `${r.error.code}: ${r.error.message}; its first ${r.head.length} bytes are kept` });
+      const n = salvage(r.head.toString('utf8'), `${r.error.code}: ${r.error.message}; its first ${r.head.length} bytes are kept`, false);
+      if (n.kind === 'sink') items.push(n.item);
     }
     if (items.length === 0) return Promise.resolve();
     counters.toSink += items.length;
