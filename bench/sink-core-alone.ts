@@ -41,7 +41,7 @@ async function ceiling(rows: ColumnValue[][]): Promise<PathResult> {
 
 async function coreAlone(file: string, prepared: PreparedRow[]): Promise<PathResult> {
   const core = openSqliteCore(Database, sqliteCoreInit({ dialect: 'sqlite', filename: file }));
-  core.migrate(createTableStatements('sqlite'));
+  core.migrate({ statements: createTableStatements('sqlite'), tables: [] });
   const batches: CoreBatch[] = [];
   for (let i = 0; i < prepared.length; i += 1000) {
     const events = dedupeBatch(prepared.slice(i, i + 1000)).rounds.flat() as EventRow[];

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { createTableStatements } from '@audit-trail/schema';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from './support/run-cli.js';
 import { createTempDatabase } from '../../ingest-sink/test/helpers/postgres.js';
@@ -42,6 +43,22 @@ describe('audit-trail migrate', () => {
     } finally {
       await pg.drop();
     }
+  });
+
+  it('exits 1 on a table that cannot hold what this version writes, printing the statement that fixes it', async () => {
+    const file = join(dir, 'old.db');
+    const db = new Database(file);
+    for (const s of createTableStatements('sqlite')) db.exec(s.replace(/\n\s*mac TEXT NULL,/, ''));
+    db.close();
+    const r = await runCli(['migrate', '--db', `sqlite:${file}`]);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err).toContain('security_audit_events.mac: missing');
+    expect(r.err).toContain('  ALTER TABLE security_audit_events ADD COLUMN mac TEXT NULL;\n');
+    const fixed = new Database(file);
+    fixed.exec('ALTER TABLE security_audit_events ADD COLUMN mac TEXT NULL;');
+    fixed.close();
+    expect(await runCli(['migrate', '--db', `sqlite:${file}`])).toMatchObject({ code: 0, err: '' });
   });
 
   it('prints the DDL of the dialect with --print (Babelfish without IGNORE_DUP_KEY)', async () => {

@@ -4,7 +4,7 @@ export { migrateDatabase } from './sink/migrate-database.js';
 export type { Sink, SinkOptions, SinkStats, WriteItem, WriteReceipt, BatchOptions, SpoolOptions, RetryOptions } from './sink/types.js';
 export { parseDbUrl, redactUrl, DEFAULT_DB_URL, type Connection, type SqliteConnection, type PostgresConnection, type MssqlConnection } from './sink/connection.js';
 export { resolveDbUrl, DB_URL_ENV, DB_PASSWORD_FILE_ENV } from './sink/db-url-from-env.js';
-export { SinkError, DriverMissingError, SpoolFullError, SinkClosedError, ForwardError, type SinkErrorCode } from './sink/errors.js';
+export { SinkError, DriverMissingError, SpoolFullError, SinkClosedError, ForwardError, SchemaDriftError, type SinkErrorCode } from './sink/errors.js';
 export type { ForwardFallbackOptions } from './fallback/forward-options.js';
 export { useByteSafeDecoding } from './fallback/forwarder.js';
 export { conflictReason } from './adapters/conflict-reason.js';

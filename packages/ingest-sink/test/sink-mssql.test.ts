@@ -3,7 +3,7 @@
 // README, "Testing against SQL Server", for a container to point it at.
 import sql from 'mssql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSink, parseDbUrl, type MssqlConnection, type Sink } from '../src/index.js';
+import { createSink, migrateDatabase, parseDbUrl, SchemaDriftError, type MssqlConnection, type Sink } from '../src/index.js';
 import { chainEvent, makeEvent, makeEvents } from './helpers/events.js';
 import { tempDir } from './helpers/tmp.js';
 
@@ -57,4 +57,16 @@ describe.runIf(url)('SQL Server sink (MSSQL_URL)', () => {
       }
     });
   }
+
+  it('refuses to call tables migrated when a column is narrower than this version writes, and accepts them after its fix', async () => {
+    await migrateDatabase(url!);
+    // As the DDL before 2026-12-05 made it.
+    await pool.request().batch('ALTER TABLE dbo.security_audit_events ALTER COLUMN epoch INT NULL');
+    const err = await migrateDatabase(url!).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(SchemaDriftError);
+    const drift = (err as SchemaDriftError).drift;
+    expect(drift.map((d) => d.column)).toEqual(['epoch']);
+    for (const d of drift) await pool.request().batch(d.fix);
+    await expect(migrateDatabase(url!)).resolves.toMatchObject({ dialect: 'mssql' });
+  });
 });

@@ -10,6 +10,7 @@ export * from './parse.js';
 export * from './event-id.js';
 export * from './table/columns.js';
 export * from './table/ddl.js';
+export * from './table/drift.js';
 export * from './draft.js';
 export * from './examples.js';
 export * from './table/queries.js';

@@ -1,4 +1,4 @@
-import type { Dialect } from '@audit-trail/schema';
+import type { ColumnDrift, Dialect } from '@audit-trail/schema';
 
 /** Codes of every error the sink raises; stable, for programs that branch on them. */
 export type SinkErrorCode =
@@ -10,6 +10,7 @@ export type SinkErrorCode =
   | 'SINK_SPOOL_IO'
   | 'SINK_CLOSED'
   | 'SINK_DB'
+  | 'SINK_SCHEMA_DRIFT'
   | 'SINK_FORWARD_FAILED'
   | 'SINK_FORWARD_TIMEOUT';
 
@@ -46,6 +47,31 @@ export class SinkClosedError extends SinkError {
   override name = 'SinkClosedError';
   constructor() {
     super('SINK_CLOSED', 'the sink is closed');
+  }
+}
+
+/**
+ * `migrate()` found tables made by an earlier version (or by hand) with
+ * columns that cannot hold what this version writes: missing, narrower, of
+ * another type, or NOT NULL where values may be absent. `drift` lists each
+ * with the statement that fixes it; the message lists them too, so an
+ * operator can run them and migrate again. The sink does not alter a table
+ * itself: on a large table that rewrites every row under an exclusive lock,
+ * a decision for whoever runs the database.
+ */
+export class SchemaDriftError extends SinkError {
+  override name = 'SchemaDriftError';
+  constructor(
+    readonly dialect: Dialect,
+    readonly drift: readonly ColumnDrift[],
+  ) {
+    super(
+      'SINK_SCHEMA_DRIFT',
+      `${dialect}: ${drift.length} column(s) of the existing audit tables cannot hold what this version writes:\n` +
+        drift.map((d) => `  ${d.table}.${d.column}: ${d.problem}`).join('\n') +
+        `\nRun these statements once (one that changes a column's type rewrites the table under an exclusive lock), then migrate again:\n` +
+        drift.map((d) => `  ${d.fix}`).join('\n'),
+    );
   }
 }
 

@@ -19,7 +19,12 @@ export interface DdlOptions {
   babelfish?: boolean;
 }
 
-function columnSql(c: ColumnDef, dialect: Dialect): string {
+/**
+ * One column's definition as `CREATE TABLE` writes it (name, type,
+ * nullability, default); also what a missing column is added with
+ * (drift.ts).
+ */
+export function columnSql(c: ColumnDef, dialect: Dialect): string {
   let sql = `${c.name} ${c.type[dialect]}`;
   if (c.name === 'id') {
     sql += dialect === 'sqlite' ? ' PRIMARY KEY' : ' NOT NULL PRIMARY KEY';

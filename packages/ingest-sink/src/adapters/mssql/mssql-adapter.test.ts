@@ -1,4 +1,4 @@
-import { INSERT_COLUMNS } from '@audit-trail/schema';
+import { COLUMNS, EVENTS_TABLE, INSERT_COLUMNS, REJECT_COLUMNS, REJECTS_TABLE } from '@audit-trail/schema';
 import { describe, expect, it } from 'vitest';
 import { fakeMssql, type FakeCall } from '../../../test/helpers/fake-mssql.js';
 import { chainEvent, makeEvent, makeEvents } from '../../../test/helpers/events.js';
@@ -6,7 +6,8 @@ import { parseDbUrl, type MssqlConnection } from '../../sink/connection.js';
 import { dedupeBatch } from '../../sink/dedupe-batch.js';
 import { prepareRows, type RejectRow } from '../../sink/prepare.js';
 import { createMssqlAdapter, isDuplicateKeyError } from './mssql-adapter.js';
-import { CREATE_STAGE, INSERT_FROM_STAGE, MAX_VALUES_ROWS, SELECT_CONFLICTS, STAGE } from './mssql-sql.js';
+import { SchemaDriftError } from '../../sink/errors.js';
+import { CREATE_STAGE, DESCRIBE_TABLES, INSERT_FROM_STAGE, MAX_VALUES_ROWS, SELECT_CONFLICTS, STAGE } from './mssql-sql.js';
 
 const conn = (extra: Partial<MssqlConnection> = {}): MssqlConnection => ({ dialect: 'mssql', config: { server: 'db', options: { trustServerCertificate: true } }, babelfish: false, ...extra });
 const batchOf = (events: Record<string, unknown>[], rejects: RejectRow[] = []) => {
@@ -15,6 +16,29 @@ const batchOf = (events: Record<string, unknown>[], rejects: RejectRow[] = []) =
 };
 const queries = (calls: FakeCall[]) => calls.filter((c): c is Extract<FakeCall, { op: 'query' | 'batch' }> => c.op === 'query' || c.op === 'batch');
 const PARAM_LIMIT = 2100;
+
+/**
+ * What INFORMATION_SCHEMA.COLUMNS answers for tables made by the current
+ * DDL, as SQL Server spells it (DATA_TYPE in lower case, the length apart,
+ * -1 for MAX), with `change` applied to a column of the events table.
+ */
+function catalogRows(change: Record<string, Record<string, unknown> | null> = {}): Record<string, unknown>[] {
+  const rows: Record<string, unknown>[] = [];
+  for (const [table, columns] of [[EVENTS_TABLE, COLUMNS], [REJECTS_TABLE, REJECT_COLUMNS]] as const) {
+    for (const c of columns) {
+      const patch = table === EVENTS_TABLE ? change[c.name] : undefined;
+      if (patch === null) continue;
+      const m = /^(\w+)(?:\((\w+)(?:,\d+)?\))?/.exec(c.type.mssql)!;
+      const base = m[1]!.toLowerCase();
+      const size = m[2] === undefined ? null : m[2] === 'MAX' ? -1 : Number(m[2]);
+      rows.push({ table_name: table, name: c.name, data_type: base, max_length: base.endsWith('char') ? size : null, datetime_precision: base === 'datetime2' ? size : null, is_nullable: c.nullable ? 'YES' : 'NO', ...patch });
+    }
+  }
+  return rows;
+}
+/** A fake that answers @@VERSION with `version` and the catalog query with `catalog`. */
+const answering = (catalog: Record<string, unknown>[], version = 'Microsoft SQL Server 2022 (RTM) - 16.0.1000.6 (X64)') =>
+  fakeMssql((sql) => (sql.startsWith('SELECT @@VERSION') ? { recordset: [{ version }] } : sql === DESCRIBE_TABLES ? { recordset: catalog } : undefined));
 
 describe('mssql adapter (what it sends, through a recording fake of the driver)', () => {
   it('bulk-loads a staging table whose columns match COLUMNS exactly, then INSERT ... SELECT ... WHERE NOT EXISTS, in one transaction', async () => {
@@ -133,7 +157,7 @@ describe('mssql adapter (what it sends, through a recording fake of the driver)'
       ['Babelfish for PostgreSQL with SQL Server Compatibility - 12.0.2000.8', false],
       ['Microsoft SQL Server 2022 (RTM) - 16.0.1000.6 (X64)', true],
     ] as const) {
-      const { driver, calls } = fakeMssql((sql) => (sql.startsWith('SELECT @@VERSION') ? { recordset: [{ version }] } : undefined));
+      const { driver, calls } = answering(catalogRows(), version);
       const a = await createMssqlAdapter(conn({ babelfish: 'auto' }), { driver });
       await a.migrate();
       const ddl = queries(calls).map((q) => q.sql).join('\n');
@@ -141,6 +165,34 @@ describe('mssql adapter (what it sends, through a recording fake of the driver)'
       expect(ddl.includes('IGNORE_DUP_KEY')).toBe(expectIgnore);
       await a.close();
     }
+  });
+
+  it('after the DDL, reads the columns from INFORMATION_SCHEMA and refuses tables that cannot hold what it writes, naming the fix', async () => {
+    // Tables made before 2026-12-05: epoch INT, kid and swarm_task_id single-byte; and one column dropped by hand.
+    const old = catalogRows({ epoch: { data_type: 'int' }, kid: { data_type: 'varchar' }, swarm_task_id: { data_type: 'varchar' }, mac: null });
+    const { driver, calls } = answering(old);
+    const a = await createMssqlAdapter(conn(), { driver });
+    const err = await a.migrate().then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(SchemaDriftError);
+    const drift = (err as SchemaDriftError).drift;
+    expect(drift.map((d) => d.fix)).toEqual([
+      'ALTER TABLE dbo.security_audit_events ALTER COLUMN swarm_task_id NVARCHAR(64) NULL;',
+      'ALTER TABLE dbo.security_audit_events ALTER COLUMN epoch BIGINT NULL;',
+      'ALTER TABLE dbo.security_audit_events ALTER COLUMN kid NVARCHAR(64) NULL;',
+      'ALTER TABLE dbo.security_audit_events ADD mac VARCHAR(44) NULL;',
+    ]);
+    expect((err as SchemaDriftError).code).toBe('SINK_SCHEMA_DRIFT');
+    expect((err as Error).message).toContain('security_audit_events.epoch: narrower: found int, expected BIGINT');
+    // The catalog query ran after every DDL statement, outside any transaction of a batch.
+    const sent = queries(calls);
+    expect(sent.at(-1)).toMatchObject({ sql: DESCRIBE_TABLES, inTx: false });
+    expect(sent.slice(0, -1).some((q) => q.sql.includes('CREATE TABLE dbo.security_audit_rejects'))).toBe(true);
+    await a.close();
+    // The same tables after the fixes: a wider column of its own stays as it is.
+    const fixed = catalogRows({ user_id: { max_length: -1 } });
+    const b = await createMssqlAdapter(conn(), { driver: answering(fixed).driver });
+    await expect(b.migrate()).resolves.toBeUndefined();
+    await b.close();
   });
 
   it('parses mssql URLs with named instance, TLS and pool options, and never mutates the config it is given', async () => {

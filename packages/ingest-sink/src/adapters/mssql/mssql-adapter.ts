@@ -3,13 +3,16 @@ import type { MssqlConnection } from '../../sink/connection.js';
 import { dbError } from '../../sink/errors.js';
 import type { EventRow, RejectRow } from '../../sink/prepare.js';
 import { conflictReject, type BatchOutcome, type SinkAdapter, type WriteBatch } from '../adapter.js';
+import { checkDrift } from '../check-drift.js';
 import { loadDriver } from '../load-driver.js';
 import type { MssqlDriver, MssqlPool, MssqlTransaction } from './mssql-driver.js';
 import {
   CREATE_STAGE,
+  DESCRIBE_TABLES,
   driverType,
   DROP_STAGE,
   INSERT_FROM_STAGE,
+  mssqlFoundColumns,
   REJECT_INSERT_COLUMNS,
   REJECTS_TARGET,
   rowsPerInsert,
@@ -141,6 +144,7 @@ export async function createMssqlAdapter(conn: MssqlConnection, deps: MssqlAdapt
     async migrate() {
       const p = await getPool();
       for (const stmt of createTableStatements('mssql', { babelfish: babelfish === true })) await new sql.Request(p).batch(stmt);
+      checkDrift('mssql', mssqlFoundColumns((await new sql.Request(p).batch(DESCRIBE_TABLES)).recordset ?? []));
     },
     async write(batch) {
       for (let attempt = 0; ; attempt++) {

@@ -1,4 +1,4 @@
-import { EVENTS_TABLE, INSERT_COLUMNS, REJECTS_TABLE } from '@audit-trail/schema';
+import { EVENTS_TABLE, INSERT_COLUMNS, REJECTS_TABLE, type FoundColumn } from '@audit-trail/schema';
 import type { MssqlDriver, MssqlType } from './mssql-driver.js';
 
 /** SQL Server's limit on parameters per request (2100, Microsoft docs ms189260), with one spare. */
@@ -84,3 +84,30 @@ export function valuesInsert(table: string, columns: readonly string[], rows: nu
 /** Columns of a reject row the writer supplies. */
 export const REJECT_INSERT_COLUMNS = ['source', 'reason', 'raw_payload'] as const;
 export const REJECTS_TARGET = `dbo.${REJECTS_TABLE}`;
+
+/**
+ * The audit tables' columns as SQL Server (and Babelfish, which implements
+ * the same views) describes them, for the drift check after the DDL
+ * (check-drift.ts). Read with {@link mssqlFoundColumns}.
+ */
+export const DESCRIBE_TABLES = `SELECT TABLE_NAME AS table_name, COLUMN_NAME AS name, DATA_TYPE AS data_type,
+  CHARACTER_MAXIMUM_LENGTH AS max_length, DATETIME_PRECISION AS datetime_precision, IS_NULLABLE AS is_nullable
+FROM INFORMATION_SCHEMA.COLUMNS
+WHERE TABLE_SCHEMA = N'dbo' AND TABLE_NAME IN (N'${EVENTS_TABLE}', N'${REJECTS_TABLE}')`;
+
+/**
+ * Rows of {@link DESCRIBE_TABLES} as found columns, each type spelled as DDL
+ * would: the length of text types (`-1` is `max`), the fraction digits of
+ * datetime2, datetimeoffset and time.
+ */
+export function mssqlFoundColumns(rows: readonly Record<string, unknown>[]): FoundColumn[] {
+  return rows.map((r) => {
+    const base = String(r.data_type).toLowerCase();
+    const len = r.max_length === null || r.max_length === undefined ? undefined : Number(r.max_length);
+    const precision = r.datetime_precision === null || r.datetime_precision === undefined ? undefined : Number(r.datetime_precision);
+    let type = base;
+    if (/char$/.test(base) && len !== undefined) type = `${base}(${len === -1 ? 'max' : len})`;
+    else if (/^(datetime2|datetimeoffset|time)$/.test(base) && precision !== undefined) type = `${base}(${precision})`;
+    return { table: String(r.table_name), name: String(r.name), type, nullable: String(r.is_nullable).toUpperCase() === 'YES' };
+  });
+}

@@ -3,6 +3,7 @@ import type { PostgresConnection } from '../../sink/connection.js';
 import { dbError, DriverMissingError, SinkError } from '../../sink/errors.js';
 import type { EventRow, RejectRow } from '../../sink/prepare.js';
 import { conflictReject, type BatchOutcome, type SinkAdapter } from '../adapter.js';
+import { AUDIT_TABLES, checkDrift } from '../check-drift.js';
 import { loadDriver } from '../load-driver.js';
 import { eventRowViews } from '../../rows/row-chunk.js';
 import { copyPieces } from './copy-text.js';
@@ -17,6 +18,7 @@ import {
   PG_INSERT_EVENTS,
   PG_INSERT_FROM_STAGE,
   PG_INSERT_REJECTS,
+  PG_DESCRIBE_TABLES,
   PG_MIGRATION_LOCK,
   PG_STORED_IDS,
   PG_UNIQUE_VIOLATION,
@@ -158,10 +160,13 @@ export async function createPostgresAdapter(conn: PostgresConnection): Promise<S
   return {
     dialect: 'postgres',
     async migrate() {
-      await inTransaction(pool, async (c) => {
+      // The DDL commits whatever the check finds: what it created is right either way.
+      const described = await inTransaction(pool, async (c) => {
         await c.query(PG_MIGRATION_LOCK);
         for (const sql of createTableStatements('postgres')) await c.query(sql);
+        return (await c.query(PG_DESCRIBE_TABLES, [...AUDIT_TABLES])).rows as { table_name: string; name: string; type: string; nullable: boolean }[];
       });
+      checkDrift('postgres', described.map((r) => ({ table: r.table_name, name: r.name, type: r.type, nullable: r.nullable })));
     },
     async write(batch): Promise<BatchOutcome> {
       return inTransaction(pool, async (c) => {

@@ -32,6 +32,17 @@ WHERE (chain_id, seq) IN (SELECT * FROM unnest($1::uuid[], $2::bigint[]))`;
 /** Serialises concurrent migrations (CREATE ... IF NOT EXISTS can race on the catalog). */
 export const PG_MIGRATION_LOCK = `SELECT pg_advisory_xact_lock(hashtext('audit-trail:migrate'))`;
 
+/**
+ * The audit tables' columns as PostgreSQL describes them, for the drift
+ * check after the DDL (check-drift.ts): `format_type` spells a type as DDL
+ * would (`character varying(256)`, `timestamp(3) with time zone`), and
+ * `to_regclass` finds the tables by the search path, as the DDL's
+ * unqualified names did.
+ */
+export const PG_DESCRIBE_TABLES = `SELECT c.relname AS table_name, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, NOT a.attnotnull AS nullable
+FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+WHERE c.oid IN (to_regclass($1), to_regclass($2)) AND a.attnum > 0 AND NOT a.attisdropped`;
+
 const COLS = INSERT_COLUMNS.map((c) => c.name).join(', ');
 
 /** Session staging table for the COPY path; emptied at every commit. */

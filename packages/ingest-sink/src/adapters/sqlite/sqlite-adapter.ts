@@ -1,16 +1,17 @@
-import { createTableStatements } from '@audit-trail/schema';
+import { createTableStatements, type FoundColumn } from '@audit-trail/schema';
+import { AUDIT_TABLES, checkDrift } from '../check-drift.js';
 import type { SqliteConnection } from '../../sink/connection.js';
 import type { BatchOutcome, SinkAdapter, WriteBatch } from '../adapter.js';
 import { dbError } from '../../sink/errors.js';
 import { loadDriver } from '../load-driver.js';
 import { packEventRows } from '../../rows/row-chunk.js';
-import { openSqliteCore, type CoreBatch, type CoreOutcome, type SqliteCore, type SqliteCoreInit } from './sqlite-core.js';
+import { openSqliteCore, type CoreBatch, type CoreMigration, type CoreOutcome, type SqliteCore, type SqliteCoreInit } from './sqlite-core.js';
 import { CHAIN_ID_INDEX, EVENT_ID_INDEX, RAW_INDEX, SEQ_INDEX, SQLITE_HOLDER, SQLITE_INSERT_EVENT, SQLITE_INSERT_REJECT } from './sqlite-sql.js';
 import { SqliteWorkerClient } from './sqlite-worker-client.js';
 
 /** The parts of the SQLite core the adapter calls, in-process or through the worker. */
 interface CoreLike {
-  migrate(statements: string[]): Promise<void>;
+  migrate(arg: CoreMigration): Promise<FoundColumn[]>;
   write(batch: CoreBatch): Promise<CoreOutcome>;
   close(): Promise<void>;
 }
@@ -67,7 +68,9 @@ export async function createSqliteAdapter(conn: SqliteConnection): Promise<SinkA
   const core: CoreLike = conn.worker === false ? inProcess(openSqliteCore(Database, init)) : await SqliteWorkerClient.start(init);
   return {
     dialect: 'sqlite',
-    migrate: () => core.migrate(createTableStatements('sqlite')),
+    async migrate() {
+      checkDrift('sqlite', await core.migrate({ statements: createTableStatements('sqlite'), tables: [...AUDIT_TABLES] }));
+    },
     write(batch): Promise<BatchOutcome> {
       // Not an async function: a suspended one keeps its temporaries, here the
       // packed copy of the batch, which the worker already has, until the reply.

@@ -1,4 +1,5 @@
 import type { PackedRows } from '../../rows/packed-rows.js';
+import type { FoundColumn } from '@audit-trail/schema';
 
 /** What the SQLite core needs: file, busy timeout and the SQL generated from the schema. */
 export interface SqliteCoreInit {
@@ -42,9 +43,16 @@ export interface CoreOutcome {
   conflicts: CoreReject[];
 }
 
+/** What {@link SqliteCore.migrate} runs and describes. */
+export interface CoreMigration {
+  statements: string[];
+  tables: string[];
+}
+
 /** An open SQLite sink database. */
 export interface SqliteCore {
-  migrate(statements: string[]): void;
+  /** Runs `statements` (the DDL) in one transaction and returns the columns of `tables` as they then are. */
+  migrate(arg: CoreMigration): FoundColumn[];
   write(batch: CoreBatch): CoreOutcome;
   close(): void;
 }

@@ -93,11 +93,19 @@ export function openSqliteCore(Database, init) {
   });
 
   return {
-    migrate(statements) {
-      db.transaction(() => {
+    migrate({ statements, tables }) {
+      // The DDL, then the tables' columns as they now are, in one
+      // transaction: what the caller checks for drift (schema drift.ts) is
+      // what the DDL left.
+      const found = db.transaction(() => {
         for (const sql of statements) db.exec(sql);
+        const info = db.prepare('SELECT name, type, "notnull" AS not_null FROM pragma_table_info(?)');
+        return tables.flatMap((/** @type {string} */ table) =>
+          info.all(table).map((/** @type {any} */ c) => ({ table, name: String(c.name), type: String(c.type), nullable: c.not_null === 0 })),
+        );
       })();
       stmts = undefined;
+      return found;
     },
     write(batch) {
       return write.immediate(batch);

@@ -1,7 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import { dbError, SinkError } from '../../sink/errors.js';
 import { transferables } from '../../rows/packed-rows.js';
-import type { CoreBatch, CoreOutcome, SqliteCoreInit } from './sqlite-core.js';
+import type { FoundColumn } from '@audit-trail/schema';
+import type { CoreBatch, CoreMigration, CoreOutcome, SqliteCoreInit } from './sqlite-core.js';
 
 type Reply = { id: number; ok: true; result?: unknown } | { id: number; ok: false; error: { message: string; code?: string } };
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
@@ -113,8 +114,8 @@ export class SqliteWorkerClient {
     return this.request(this.worker, op, arg, transfer);
   }
 
-  migrate(statements: string[]): Promise<void> {
-    return this.call('migrate', statements) as Promise<void>;
+  migrate(arg: CoreMigration): Promise<FoundColumn[]> {
+    return this.call('migrate', arg) as Promise<FoundColumn[]>;
   }
 
   write(batch: CoreBatch): Promise<CoreOutcome> {

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { COLUMNS, EVENTS_TABLE, REJECT_COLUMNS, REJECTS_TABLE, type ColumnDef, type Dialect } from './columns.js';
+import { tableDrift, type FoundColumn } from './drift.js';
+
+const DIALECTS: Dialect[] = ['mssql', 'postgres', 'sqlite'];
+
+/** The tables exactly as this version's DDL declares them, spelled as each catalog would (lower case). */
+function asDeclared(dialect: Dialect, change: (table: string, c: ColumnDef) => Partial<FoundColumn> | null = () => ({})): FoundColumn[] {
+  const out: FoundColumn[] = [];
+  for (const [table, columns] of [[EVENTS_TABLE, COLUMNS], [REJECTS_TABLE, REJECT_COLUMNS]] as const) {
+    for (const c of columns) {
+      const patch = change(table, c);
+      if (patch === null) continue;
+      out.push({ table, name: c.name, type: c.type[dialect].replace(/ (IDENTITY|GENERATED)\b.*$/, '').toLowerCase(), nullable: c.nullable, ...patch });
+    }
+  }
+  return out;
+}
+
+/** `asDeclared` with one column of the events table changed (or dropped with null). */
+const withColumn = (dialect: Dialect, name: string, patch: Partial<FoundColumn> | null) =>
+  asDeclared(dialect, (t, c) => (t === EVENTS_TABLE && c.name === name ? patch : {}));
+
+describe('tableDrift', () => {
+  it.each(DIALECTS)('finds nothing in tables made by the current DDL (%s)', (dialect) => {
+    expect(tableDrift(dialect, asDeclared(dialect))).toEqual([]);
+  });
+
+  it('lists the columns of tables made before 2026-12-05, with the statements sql/README.md gives', () => {
+    const oldPg = withColumn('postgres', 'epoch', { type: 'integer' });
+    expect(tableDrift('postgres', oldPg)).toEqual([
+      {
+        table: EVENTS_TABLE,
+        column: 'epoch',
+        expected: 'BIGINT',
+        found: 'integer',
+        problem: 'narrower: found integer, expected BIGINT',
+        fix: 'ALTER TABLE security_audit_events ALTER COLUMN epoch TYPE BIGINT;',
+      },
+    ]);
+    const oldMssql = asDeclared('mssql', (t, c) => (t !== EVENTS_TABLE ? {} : c.name === 'epoch' ? { type: 'int' } : c.name === 'kid' || c.name === 'swarm_task_id' ? { type: 'varchar(64)' } : {}));
+    const drift = tableDrift('mssql', oldMssql);
+    expect(drift.map((d) => d.fix)).toEqual([
+      'ALTER TABLE dbo.security_audit_events ALTER COLUMN swarm_task_id NVARCHAR(64) NULL;',
+      'ALTER TABLE dbo.security_audit_events ALTER COLUMN epoch BIGINT NULL;',
+      'ALTER TABLE dbo.security_audit_events ALTER COLUMN kid NVARCHAR(64) NULL;',
+    ]);
+    expect(drift.find((d) => d.column === 'kid')!.problem).toMatch(/^not Unicode: found varchar\(64\), expected NVARCHAR\(64\)/);
+  });
+
+  it('accepts columns wider than declared, and columns and tables of its own', () => {
+    const wider: [Dialect, string, string][] = [
+      ['postgres', 'user_id', 'character varying(1000)'],
+      ['postgres', 'user_id', 'text'],
+      ['postgres', 'user_id', 'character varying'],
+      ['postgres', 'severity', 'bigint'],
+      ['postgres', 'event_timestamp', 'timestamp(6) with time zone'],
+      ['postgres', 'event_timestamp', 'timestamptz'],
+      ['mssql', 'client_ip', 'nvarchar(45)'],
+      ['mssql', 'user_id', 'nvarchar(max)'],
+      ['mssql', 'event_timestamp', 'datetime2(7)'],
+      ['mssql', 'severity', 'int'],
+      ['sqlite', 'user_id', 'VARCHAR(10)'],
+      ['sqlite', 'seq', 'BIGINT'],
+    ];
+    for (const [dialect, column, type] of wider) expect(tableDrift(dialect, withColumn(dialect, column, { type })), `${dialect} ${column} ${type}`).toEqual([]);
+    const extra = [...asDeclared('postgres'), { table: EVENTS_TABLE, name: 'retention_class', type: 'text', nullable: false }, { table: 'other', name: 'x', type: 'integer', nullable: true }];
+    expect(tableDrift('postgres', extra)).toEqual([]);
+    // Catalog case: SQL Server keeps what the DDL said, PostgreSQL folds to lower case.
+    expect(tableDrift('mssql', asDeclared('mssql').map((f) => ({ ...f, table: f.table.toUpperCase(), name: f.name.toUpperCase() })))).toEqual([]);
+  });
+
+  it('lists narrower, other-typed, single-byte, missing and NOT NULL columns, each with its fix', () => {
+    const cases: [Dialect, string, Partial<FoundColumn> | null, RegExp, string][] = [
+      ['postgres', 'user_id', { type: 'character varying(100)' }, /^narrower: found character varying\(100\), expected VARCHAR\(256\)$/, 'ALTER TABLE security_audit_events ALTER COLUMN user_id TYPE VARCHAR(256);'],
+      ['postgres', 'event_timestamp', { type: 'timestamp(3) without time zone' }, /^different type/, 'ALTER TABLE security_audit_events ALTER COLUMN event_timestamp TYPE TIMESTAMPTZ(3);'],
+      ['postgres', 'event_timestamp', { type: 'timestamp(0) with time zone' }, /^narrower/, 'ALTER TABLE security_audit_events ALTER COLUMN event_timestamp TYPE TIMESTAMPTZ(3);'],
+      ['postgres', 'event_id', { type: 'text' }, /^different type: found text, expected UUID$/, 'ALTER TABLE security_audit_events ALTER COLUMN event_id TYPE UUID;'],
+      ['postgres', 'event_json', { type: 'jsonb' }, /^different type/, 'ALTER TABLE security_audit_events ALTER COLUMN event_json TYPE TEXT;'],
+      ['postgres', 'image', { nullable: false }, /^NOT NULL/, 'ALTER TABLE security_audit_events ALTER COLUMN image DROP NOT NULL;'],
+      ['postgres', 'sign_count', { type: 'integer', nullable: false }, /^narrower: .*; NOT NULL/, 'ALTER TABLE security_audit_events ALTER COLUMN sign_count TYPE BIGINT, ALTER COLUMN sign_count DROP NOT NULL;'],
+      ['postgres', 'kid', null, /^missing$/, 'ALTER TABLE security_audit_events ADD COLUMN kid VARCHAR(64) NULL;'],
+      ['mssql', 'event_json', { type: 'nvarchar(4000)' }, /^narrower/, 'ALTER TABLE dbo.security_audit_events ALTER COLUMN event_json NVARCHAR(MAX) NOT NULL;'],
+      ['mssql', 'user_agent_raw', { type: 'varchar(1024)' }, /^not Unicode/, 'ALTER TABLE dbo.security_audit_events ALTER COLUMN user_agent_raw NVARCHAR(1024) NULL;'],
+      ['mssql', 'event_timestamp', { type: 'datetime' }, /^different type/, 'ALTER TABLE dbo.security_audit_events ALTER COLUMN event_timestamp DATETIME2(3) NOT NULL;'],
+      ['mssql', 'mac', null, /^missing$/, 'ALTER TABLE dbo.security_audit_events ADD mac VARCHAR(44) NULL;'],
+      ['sqlite', 'seq', { type: 'TEXT' }, /^different type: found TEXT, expected INTEGER$/, '-- SQLite cannot alter security_audit_events.seq: create a new table with the current DDL (sql/sqlite/) and copy the rows into it'],
+      ['sqlite', 'kid', null, /^missing$/, 'ALTER TABLE security_audit_events ADD COLUMN kid TEXT NULL;'],
+    ];
+    for (const [dialect, column, patch, problem, fix] of cases) {
+      const drift = tableDrift(dialect, withColumn(dialect, column, patch));
+      expect(drift, `${dialect} ${column} ${JSON.stringify(patch)}`).toHaveLength(1);
+      expect(drift[0]).toMatchObject({ table: EVENTS_TABLE, column, fix });
+      expect(drift[0]!.problem).toMatch(problem);
+    }
+  });
+
+  it('lists every column of a table that is not there at all', () => {
+    const noRejects = asDeclared('postgres', (t) => (t === REJECTS_TABLE ? null : {}));
+    expect(tableDrift('postgres', noRejects).map((d) => `${d.table}.${d.column}`)).toEqual(REJECT_COLUMNS.map((c) => `${REJECTS_TABLE}.${c.name}`));
+  });
+});
