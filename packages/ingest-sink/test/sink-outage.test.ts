@@ -1,4 +1,4 @@
-import { appendFile, readdir } from 'node:fs/promises';
+import { appendFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FluentServer } from '@fluent-org/logger';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -179,5 +179,45 @@ describe('PostgreSQL outage (TCP proxy cut)', () => {
     expect(errors.map((e) => e.message).join('\n')).toMatch(/torn record/);
     expect((await readdir(join(dir, 'quarantine'))).length).toBe(1);
     expect((await ids()).sort()).toEqual(events.map((e) => e.event_id as string).sort());
+  });
+
+  it('stops at a record corrupted on disk while it waited (SINK_SPOOL_IO, nothing after it loaded); a restart quarantines from it and delivers the rest', async () => {
+    const first = open({ spool: { dir, memoryBytes: 8_000 } });
+    await first.ready;
+    proxy.cut();
+    const events = makeEvents(400);
+    for (let i = 0; i < events.length; i += 50) await first.write(events.slice(i, i + 50));
+    // Most records now wait on disk only. Flip one byte at 60% of the segment: inside a record read back later.
+    const seg = join(dir, (await readdir(dir)).filter((n) => n.startsWith('seg-')).sort()[0]!);
+    const bytes = await readFile(seg);
+    const at = Math.floor(bytes.length * 0.6);
+    bytes[at] = bytes[at]! ^ 0x5a;
+    await writeFile(seg, bytes);
+    proxy.restore();
+    for (let i = 0; i < 500 && first.stats().lastError?.code !== 'SINK_SPOOL_IO'; i++) await pause(20);
+    const stuck = first.stats();
+    expect(stuck.lastError?.message).toMatch(/is corrupt at byte \d+: (checksum mismatch|implausible record length)/);
+    await pause(300);
+    const before = first.stats().committed;
+    expect(before).toBeLessThan(400);
+    expect(before).toBe(first.stats().committed);
+    await first.close({ timeoutMs: 500 });
+    closers.pop();
+
+    const errors: Error[] = [];
+    const second = open({ onError: (e) => errors.push(e) });
+    await second.flush();
+    const s = second.stats();
+    expect(s.spoolCorruptTails).toBe(1);
+    expect(errors.map((e) => e.message).join('\n')).toMatch(/quarantine/);
+    // Delivered in spool order: what is stored is the records before the corrupt one, exactly once each.
+    const stored = await ids();
+    expect(stored.length).toBe(before + s.committed);
+    expect(new Set(stored)).toEqual(new Set(events.slice(0, stored.length).map((e) => e.event_id as string)));
+    expect(stored.length).toBeGreaterThan(200);
+    // The rest of the segment, from the corrupt record on, is in quarantine byte for byte.
+    const [q] = await readdir(join(dir, 'quarantine'));
+    expect((await stat(join(dir, 'quarantine', q!))).size).toBe(s.spoolCorruptBytes);
+    expect(bytes.subarray(bytes.length - s.spoolCorruptBytes).equals(await readFile(join(dir, 'quarantine', q!)))).toBe(true);
   });
 });
