@@ -87,7 +87,7 @@ function shapeOf(dialect: Dialect, type: string): TypeShape {
     return shape('text', sizeOf(norm, unbounded ? Infinity : 1), unicode);
   }
   // PostgreSQL spells it `timestamp(3) with time zone` or `timestamptz(3)`; 6 fraction digits when unsaid, SQL Server's datetime2 7.
-  if (base === 'timestamptz' || base.startsWith('timestamp')) return shape('timestamp', sizeOf(norm, 6), true, base === 'timestamptz' || norm.includes('with time zone'));
+  if (base.startsWith('timestamp')) return shape('timestamp', sizeOf(norm, 6), true, base === 'timestamptz' || norm.includes('with time zone'));
   if (base === 'datetime2') return shape('timestamp', sizeOf(norm, 7));
   if (base === 'datetimeoffset') return shape('timestamp', sizeOf(norm, 7), true, true);
   return shape('other');
