@@ -1,4 +1,5 @@
 import { EVENTS_TABLE, INSERT_COLUMNS, REJECTS_TABLE, type FoundColumn } from '@audit-trail/schema';
+import { AUDIT_TABLES } from '../check-drift.js';
 import type { MssqlDriver, MssqlType } from './mssql-driver.js';
 
 /** SQL Server's limit on parameters per request (2100, Microsoft docs ms189260), with one spare. */
@@ -93,7 +94,7 @@ export const REJECTS_TARGET = `dbo.${REJECTS_TABLE}`;
 export const DESCRIBE_TABLES = `SELECT TABLE_NAME AS table_name, COLUMN_NAME AS name, DATA_TYPE AS data_type,
   CHARACTER_MAXIMUM_LENGTH AS max_length, DATETIME_PRECISION AS datetime_precision, IS_NULLABLE AS is_nullable
 FROM INFORMATION_SCHEMA.COLUMNS
-WHERE TABLE_SCHEMA = N'dbo' AND TABLE_NAME IN (N'${EVENTS_TABLE}', N'${REJECTS_TABLE}')`;
+WHERE TABLE_SCHEMA = N'dbo' AND TABLE_NAME IN (${AUDIT_TABLES.map((t) => `N'${t}'`).join(', ')})`;
 
 /**
  * Rows of {@link DESCRIBE_TABLES} as found columns, each type spelled as DDL
