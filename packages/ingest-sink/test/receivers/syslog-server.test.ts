@@ -102,4 +102,23 @@ describe('syslog receiver: hostile input over TCP and UDP into the real sink', (
     expect(kept[0]!.reason).toBe('FRAME_TOO_LARGE: line exceeds 4096 bytes; its first 4096 bytes are kept');
     expect(kept[0]!.raw_payload).toBe(`<14>1 - - app - - - ${big}`.slice(0, 4096));
   });
+
+  it('keeps the first bytes of an oversized UDP datagram that holds an audit line as a reject, as over TCP', async () => {
+    const big = JSON.stringify({ ...makeEvent(51), user_agent: 'w'.repeat(5000) });
+    const tooLarge = agg.counters.syslog.badFramesByCode.FRAME_TOO_LARGE ?? 0;
+    const udp = createSocket('udp4');
+    for (const d of [`<14>1 - - app - - - ${big}`, `<14>1 - - app - - - not audit ${'z'.repeat(5000)}`]) {
+      await new Promise<void>((r) => udp.send(Buffer.from(d), agg.syslog!.port, '127.0.0.1', () => r()));
+    }
+    udp.close();
+    await until(() => (agg.counters.syslog.badFramesByCode.FRAME_TOO_LARGE ?? 0) === tooLarge + 2);
+    await until(() => readRejects(file).some((r) => r.reason.startsWith('FRAME_TOO_LARGE: datagram')));
+    await sink.flush();
+    const kept = readRejects(file).filter((r) => r.reason.startsWith('FRAME_TOO_LARGE: datagram'));
+    expect(kept).toHaveLength(1); // the datagram without an audit line is counted and logged only
+    const sent = Buffer.byteLength(`<14>1 - - app - - - ${big}`);
+    expect(kept[0]!.reason).toBe(`FRAME_TOO_LARGE: datagram of ${sent} bytes exceeds 4096; its first 4096 bytes are kept`);
+    expect(kept[0]!.raw_payload).toBe(`<14>1 - - app - - - ${big}`.slice(0, 4096));
+    expect(kept[0]!.source).toBe('syslog-udp');
+  });
 });

@@ -285,8 +285,9 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
   udp.on('error', (err) => log({ level: 'warn', msg: 'syslog UDP socket error', error: err.message }));
   const udpTooLarge = new ThrottledWarn(log, 'skipping syslog UDP datagram');
   const udpFull = new ThrottledWarn(log, 'syslog UDP buffer full, dropping datagrams');
-  /** Datagrams waiting for a write slot, stored together. */
+  /** Datagrams waiting for a write slot, stored together, with the heads of oversized ones. */
   let pending: Buffer[] = [];
+  let pendingRefused: RefusedFrame[] = [];
   let pendingBytes = 0;
   /** Bytes of the datagrams pending or in a sink write: what UDP holds in memory. */
   let udpHeld = 0;
@@ -294,13 +295,15 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
   let flushScheduled = false;
   /** Starts a write of the pending datagrams when fewer than MAX_UDP_WRITES are outstanding. */
   const flushUdp = (): void => {
-    if (pending.length === 0 || udpWrites >= MAX_UDP_WRITES) return;
+    if ((pending.length === 0 && pendingRefused.length === 0) || udpWrites >= MAX_UDP_WRITES) return;
     const frames = pending;
+    const refused = pendingRefused;
     const bytes = pendingBytes;
     pending = [];
+    pendingRefused = [];
     pendingBytes = 0;
     udpWrites++;
-    store(frames, 'syslog-udp')
+    store(frames, 'syslog-udp', refused)
       .catch((err: Error) => log({ level: 'error', msg: 'syslog UDP messages could not be stored', count: frames.length, reason: err.message }))
       .finally(() => {
         udpWrites--;
@@ -310,23 +313,32 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
   };
   udp.on('message', (msg, rinfo) => {
     counters.bytes += msg.length;
-    if (msg.length > maxFrame) {
+    const tooLarge = msg.length > maxFrame;
+    if (tooLarge) {
       countBadFrame(counters, 'FRAME_TOO_LARGE');
       udpTooLarge.warn({ peer: `${rinfo.address}:${rinfo.port}`, code: 'FRAME_TOO_LARGE', bytes: msg.length, limit: maxFrame });
-      return;
     }
+    // What is held: the datagram, or the first maxFrame bytes of an oversized
+    // one, which store() keeps as a reject when they hold an audit line (as a
+    // TCP frame's head: syslog has no ack, so nothing else keeps it).
+    const held = tooLarge ? maxFrame : msg.length;
     // No flow control on UDP (RFC 5426: datagrams may be lost): while the sink is
     // slow, datagrams beyond the budget are dropped and counted, not held without bound.
-    if (udpHeld + msg.length > maxUdpBuffered) {
+    if (udpHeld + held > maxUdpBuffered) {
       countBadFrame(counters, 'SERVER_BUSY');
       udpFull.warn({ peer: `${rinfo.address}:${rinfo.port}`, code: 'SERVER_BUSY', limit: maxUdpBuffered });
       return;
     }
-    let end = msg.length;
-    while (end > 0 && (msg[end - 1] === 0x0a || msg[end - 1] === 0x00)) end--;
-    pending.push(msg.subarray(0, end));
-    pendingBytes += msg.length;
-    udpHeld += msg.length;
+    if (tooLarge) {
+      // A copy: the head must not keep the whole datagram's memory alive.
+      pendingRefused.push({ error: new ReceiverError('FRAME_TOO_LARGE', `datagram of ${msg.length} bytes exceeds ${maxFrame}`), head: Buffer.from(msg.subarray(0, maxFrame)) });
+    } else {
+      let end = msg.length;
+      while (end > 0 && (msg[end - 1] === 0x0a || msg[end - 1] === 0x00)) end--;
+      pending.push(msg.subarray(0, end));
+    }
+    pendingBytes += held;
+    udpHeld += held;
     // Datagrams of one event-loop turn (or that waited for a write slot) are stored in one write.
     if (!flushScheduled) {
       flushScheduled = true;
