@@ -1,5 +1,5 @@
 import { decodePayload } from '../spool/record.js';
-import type { ReplayedRecord, Spool, SpoolPosition } from '../spool/spool.js';
+import type { ReplayedRecord, Spool, SpoolPosition, SpoolSkip } from '../spool/spool.js';
 import { prepareRows } from './prepare.js';
 import { tagOf, type DeliveryQueue, type QueuedItem } from './queue.js';
 import type { SinkStats } from './types.js';
@@ -9,6 +9,20 @@ function queuedFromRecords(records: readonly ReplayedRecord[], defaultSource: st
   const entries = records.map((r) => decodePayload(r.payload));
   const rows = prepareRows(entries, defaultSource);
   return records.map((r, i) => ({ row: rows[i]!, end: { seg: r.seg, end: r.end }, size: r.size, tag: tagOf(entries[i]!.meta) }));
+}
+
+/** Records a read back found damaged and skipped ({@link SpoolSkip}): accepted once, now only in `quarantine/`. */
+export interface LostRecords {
+  records: number;
+  bytes: number;
+  skips: SpoolSkip[];
+}
+
+/** Spilled records of one append (or of one segment on replay): where the first starts and each one's size. */
+interface SpilledRun {
+  seg: number;
+  start: number;
+  sizes: readonly number[];
 }
 
 /**
@@ -28,7 +42,17 @@ export class Backlog {
   private spillFrom: SpoolPosition | undefined;
   /** End of the last resolved append (everything before it is complete on disk). */
   private durableEnd: SpoolPosition = { seg: 0, end: 0 };
-  private refilling: Promise<void> | undefined;
+  private refilling: Promise<LostRecords | undefined> | undefined;
+  /**
+   * Where each record on disk only starts and ends, in spool order, as
+   * appends gave them (a few bytes per record): a read that skips damaged
+   * bytes can only say which bytes, and this says how many accepted
+   * records they held.
+   */
+  private spilledRuns: SpilledRun[] = [];
+  /** Records of `spilledRuns[0]` already read back or skipped, and where the next one starts. */
+  private runOffset = 0;
+  private runAt = 0;
 
   constructor(
     private readonly spool: Spool,
@@ -48,10 +72,11 @@ export class Backlog {
    * whether its items may join the in-memory queue (false: they stay on disk
    * and {@link refill} reads them later). Call in spool order.
    */
-  admit(start: SpoolPosition, bytes: number): boolean {
+  admit(start: SpoolPosition, sizes: readonly number[], bytes: number): boolean {
     this.durableEnd = { seg: start.seg, end: start.end + bytes };
     if (this.spillFrom === undefined && this.queue.bytes + bytes <= this.memoryBytes) return true;
     this.spillFrom ??= start;
+    this.spilledRuns.push({ seg: start.seg, start: start.end, sizes });
     return false;
   }
 
@@ -70,25 +95,65 @@ export class Backlog {
       n++;
       bytes += r.size;
     }
+    // Replayed records are contiguous within a segment: one run per segment.
+    for (let i = n; i < records.length; i++) {
+      const r = records[i]!;
+      const run = this.spilledRuns.at(-1);
+      if (run && run.seg === r.seg) (run.sizes as number[]).push(r.size);
+      else this.spilledRuns.push({ seg: r.seg, start: r.end - r.size, sizes: [r.size] });
+    }
     const last = records.at(-1);
     if (last) this.durableEnd = { seg: last.seg, end: last.end };
     return queuedFromRecords(records.slice(0, n), this.defaultSource);
   }
 
-  /** Reads spilled records back into the queue once it holds less than half the budget. One refill at a time. */
-  refill(): Promise<void> {
-    if (this.spillFrom === undefined || this.queue.bytes > this.memoryBytes / 2) return Promise.resolve();
+  /**
+   * Reads spilled records back into the queue once it holds less than half
+   * the budget. One refill at a time. Resolves with the records it had to
+   * skip as damaged, if any: the caller settles them (they will never be
+   * delivered) and reports them.
+   */
+  refill(): Promise<LostRecords | undefined> {
+    if (this.spillFrom === undefined || this.queue.bytes > this.memoryBytes / 2) return Promise.resolve(undefined);
     this.refilling ??= this.readMore().finally(() => (this.refilling = undefined));
     return this.refilling;
   }
 
-  private async readMore(): Promise<void> {
+  private async readMore(): Promise<LostRecords | undefined> {
     const from = this.spillFrom!;
-    const { records, next } = await this.spool.read(from, this.durableEnd, this.memoryBytes - this.queue.bytes);
+    const { records, next, skipped } = await this.spool.read(from, this.durableEnd, this.memoryBytes - this.queue.bytes);
     // Appends that resolved during the read are after `next`: still spilled.
     const caughtUp = next.seg === this.durableEnd.seg && next.end >= this.durableEnd.end;
     this.spillFrom = caughtUp ? undefined : next;
+    const lost = this.consumeRuns(next, skipped);
     this.stats.readBack += records.length;
     this.queue.push(queuedFromRecords(records, this.defaultSource));
+    return lost;
+  }
+
+  /** Drops the spilled records before `next` from {@link spilledRuns}, counting those inside `skipped`. */
+  private consumeRuns(next: SpoolPosition, skipped: readonly SpoolSkip[]): LostRecords | undefined {
+    let records = 0;
+    let bytes = 0;
+    while (this.spilledRuns.length > 0) {
+      const run = this.spilledRuns[0]!;
+      if (run.seg > next.seg) break;
+      let at = this.runOffset === 0 ? run.start : this.runAt;
+      while (this.runOffset < run.sizes.length) {
+        const size = run.sizes[this.runOffset]!;
+        if (run.seg === next.seg && at + size > next.end) break;
+        if (skipped.some((k) => k.seg === run.seg && at >= k.from && at + size <= k.to)) {
+          records++;
+          bytes += size;
+        }
+        at += size;
+        this.runOffset++;
+      }
+      this.runAt = at;
+      if (this.runOffset < run.sizes.length) break;
+      this.spilledRuns.shift();
+      this.runOffset = 0;
+    }
+    return skipped.length > 0 ? { records, bytes, skips: [...skipped] } : undefined;
   }
 }

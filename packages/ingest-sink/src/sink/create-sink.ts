@@ -201,7 +201,7 @@ export function createSink(options?: SinkOptions | string): Sink {
     stats.spooledEvents += count;
     stats.spooledBytes += bytes;
     // Into memory, or left on disk while the queue is over its budget (read back in order later).
-    if (backlog!.admit(start, bytes)) delivery!.push(rows.map((row, i) => ({ row, end: ends[i]!, size: sizes[i]!, tag: tags[i] })));
+    if (backlog!.admit(start, sizes, bytes)) delivery!.push(rows.map((row, i) => ({ row, end: ends[i]!, size: sizes[i]!, tag: tags[i] })));
     else delivery!.expect(rows.length);
     let rejected = 0;
     for (const r of rows) if (r.kind === 'reject') rejected++;

@@ -2,12 +2,13 @@ import type { SinkAdapter, BatchOutcome } from '../adapters/adapter.js';
 import { ChunkedEventRow } from '../rows/row-chunk.js';
 import type { Spool } from '../spool/spool.js';
 import { backoffDelay, sleep } from './backoff.js';
-import type { Backlog } from './backlog.js';
+import type { Backlog, LostRecords } from './backlog.js';
 import { dedupeBatch, type DedupedBatch } from './dedupe-batch.js';
 import { isDataError } from './error-kind.js';
 import type { ResolvedSinkOptions } from './options.js';
 import type { RejectRow } from './prepare.js';
 import type { DeliveryQueue, QueuedItem } from './queue.js';
+import { SinkError } from './errors.js';
 import { noteError } from './stats.js';
 import type { SinkStats } from './types.js';
 
@@ -125,7 +126,8 @@ export class Delivery {
     for (;;) {
       if (this.backlog.spilled) {
         try {
-          await this.backlog.refill();
+          const lost = await this.backlog.refill();
+          if (lost) this.settleLost(lost);
         } catch (err) {
           this.fail(err as Error);
           await sleep(this.opts.retry.maxDelayMs, this.abort.signal);
@@ -187,13 +189,35 @@ export class Delivery {
 
   private done(items: QueuedItem[]): void {
     this.queue.shift(items.length);
-    this.delivered += items.length;
-    this.stats.spooledEvents -= items.length;
     for (const it of items) {
       this.stats.spooledBytes -= it.size;
       // Committed or forwarded: its chunk may hand its text's buffer back for reuse.
       if (it.row instanceof ChunkedEventRow) it.row.chunk.delivered();
     }
+    this.settled(items.length);
+  }
+
+  /**
+   * Records the backlog skipped as damaged on disk: settled as never to be
+   * delivered (flush() does not wait for them), counted, and reported
+   * (`SINK_SPOOL_IO`), since their writes had resolved.
+   */
+  private settleLost(lost: LostRecords): void {
+    this.stats.spooledBytes -= lost.bytes;
+    this.stats.spoolQuarantinedRecords += lost.records;
+    for (const k of lost.skips) {
+      this.stats.spoolCorruptTails++;
+      this.stats.spoolCorruptBytes += k.to - k.from;
+    }
+    const where = lost.skips.map((k) => `${k.reason}, ${k.to - k.from} bytes ${k.quarantined ? `copied to ${k.quarantined}` : 'left in place (quarantine copy failed)'}`).join('; ');
+    this.fail(new SinkError('SINK_SPOOL_IO', `${where}: ${lost.records} accepted record(s) in it skipped, not delivered`));
+    this.settled(lost.records);
+  }
+
+  /** `n` more items will not be waited for: delivered, or lost to a damaged spool. */
+  private settled(n: number): void {
+    this.delivered += n;
+    this.stats.spooledEvents -= n;
     this.flushWaiters = this.flushWaiters.filter((w) => (this.delivered >= w.target ? (w.resolve(), false) : true));
     this.wakeSpaceWaiters();
   }

@@ -17,6 +17,7 @@ export function emptyStats(): SinkStats {
     replayed: 0,
     spoolCorruptTails: 0,
     spoolCorruptBytes: 0,
+    spoolQuarantinedRecords: 0,
   };
 }
 

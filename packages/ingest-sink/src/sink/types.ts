@@ -45,9 +45,20 @@ export interface SinkStats {
   readBack: number;
   /** Records found on start in the spool and queued again. */
   replayed: number;
-  /** Torn or corrupt spool tails found on start, and their size (never loaded; copied to spool/quarantine when there is room). */
+  /**
+   * Damaged spool regions and their size: torn or corrupt tails found on
+   * start, and records found damaged when read back (with the rest of their
+   * segment). Never decoded; copied to spool/quarantine when there is room.
+   */
   spoolCorruptTails: number;
   spoolCorruptBytes: number;
+  /**
+   * Accepted records that were in a region found damaged when read back:
+   * their `write()` resolved, and they will never reach the database (the
+   * bytes are in spool/quarantine). On start the count in a corrupt tail is
+   * not known, so only read-backs add to this.
+   */
+  spoolQuarantinedRecords: number;
   /** The last error met (database, forward, spool), without secrets; undefined when none. */
   lastError?: { code: string; message: string; at: string };
 }

@@ -129,14 +129,53 @@ describe('Spool', () => {
       await spool.close(false);
     });
 
-    it('fails with SINK_SPOOL_IO on a corrupt record instead of loading it', async () => {
+    it('skips a record damaged on disk and the rest of its sealed segment, copied to quarantine and cut off, and reads on in the next', async () => {
+      const { spool } = await Spool.open({ dir, segmentBytes: 60 });
+      const lines = ['first record '.repeat(2), 'second record '.repeat(2), 'third record '.repeat(2), 'fourth record '.repeat(2), 'fifth'];
+      const ends = await fill(spool, lines);
+      const segs = [...new Set(ends.map((e) => e.seg))];
+      expect(segs.length).toBeGreaterThan(2);
+      // Damage the payload of the second record of the first segment that holds two.
+      const two = segs.find((sg) => ends.filter((e) => e.seg === sg).length >= 2)!;
+      const inTwo = ends.map((e, i) => ({ ...e, i })).filter((e) => e.seg === two);
+      const path = join(dir, `seg-${String(two).padStart(12, '0')}.log`);
+      const bytes = await readFile(path);
+      const badAt = inTwo[0]!.end;
+      bytes[badAt + 12] = bytes[badAt + 12]! ^ 0xff;
+      await writeFile(path, bytes);
+
+      const { records, next, skipped } = await spool.read({ seg: ends[0]!.seg, end: 0 }, ends.at(-1)!, 1 << 20);
+      const lost = inTwo.slice(1).map((e) => e.i);
+      expect(records.map(lineOf)).toEqual(lines.filter((_, i) => !lost.includes(i)));
+      expect(next).toEqual(ends.at(-1));
+      expect(skipped).toEqual([{ seg: two, from: badAt, to: inTwo.at(-1)!.end, reason: `spool segment seg-${String(two).padStart(12, '0')}.log is corrupt at byte ${badAt}: checksum mismatch`, quarantined: expect.stringContaining('quarantine') }]);
+      // The bad bytes byte for byte in quarantine; the segment cut there, so a replay finds nothing wrong.
+      expect((await readFile(skipped[0]!.quarantined!)).equals(bytes.subarray(badAt, inTwo.at(-1)!.end))).toBe(true);
+      expect((await readFile(path)).length).toBe(badAt);
+      const again = await spool.read({ seg: ends[0]!.seg, end: 0 }, ends.at(-1)!, 1 << 20);
+      expect(again.skipped).toEqual([]);
+      expect(again.records.map(lineOf)).toEqual(records.map(lineOf));
+      await spool.close(false);
+      const reopened = await Spool.open({ dir, segmentBytes: 60 });
+      expect(reopened.report.corruptTails).toBe(0);
+      await reopened.spool.close(false);
+    });
+
+    it('skips a damaged record of the segment still appended to without cutting it, and starts a new segment for the next append', async () => {
       const { spool } = await Spool.open({ dir });
-      const ends = await fill(spool, ['first record', 'second record']);
+      const ends = await fill(spool, ['first record', 'second record', 'third record']);
       const seg = (await readdir(dir)).find((n) => n.startsWith('seg-'))!;
       const bytes = await readFile(join(dir, seg));
-      bytes[bytes.length - 3] = bytes[bytes.length - 3]! ^ 0xff; // inside the second record's payload
+      bytes[ends[0]!.end + 3] = bytes[ends[0]!.end + 3]! ^ 0x40; // the second record's length field
       await writeFile(join(dir, seg), bytes);
-      await expect(spool.read({ seg: ends[0]!.seg, end: 0 }, ends[1]!, 1 << 20)).rejects.toMatchObject({ code: 'SINK_SPOOL_IO', message: /checksum mismatch/ });
+      const { records, skipped } = await spool.read({ seg: ends[0]!.seg, end: 0 }, ends[2]!, 1 << 20);
+      expect(records.map(lineOf)).toEqual(['first record']);
+      expect(skipped).toMatchObject([{ from: ends[0]!.end, to: ends[2]!.end, reason: expect.stringMatching(/implausible record length|torn record|checksum mismatch/) }]);
+      expect((await readFile(join(dir, seg))).length).toBe(bytes.length);
+      const [after] = await fill(spool, ['after the damage']);
+      expect(after!.seg).toBeGreaterThan(ends[0]!.seg);
+      const more = await spool.read(ends[2]!, after!, 1 << 20);
+      expect(more.records.map(lineOf)).toEqual(['after the damage']);
       await spool.close(false);
     });
 

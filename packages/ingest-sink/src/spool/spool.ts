@@ -37,6 +37,23 @@ export interface SpoolReplayReport {
   reasons: string[];
 }
 
+/**
+ * Bytes {@link Spool.read} passed over: from a record that failed its
+ * checksum (or whose length is implausible) to the end of what its segment
+ * held for the read. Nothing in them is decoded; they are copied to
+ * `quarantine/` first.
+ */
+export interface SpoolSkip {
+  seg: number;
+  /** Offset of the bad record (a record boundary: every record before it verified). */
+  from: number;
+  /** Offset just past the last byte skipped (a record boundary). */
+  to: number;
+  reason: string;
+  /** The quarantine file, or undefined when it could not be written (the segment is then kept). */
+  quarantined?: string;
+}
+
 /** `SINK_SPOOL_IO` for a failure of the spool's files, with the system's reason (ENOSPC, EACCES...). */
 function ioError(what: string, err: unknown): SinkError {
   if (err instanceof SinkError) return err;
@@ -164,19 +181,9 @@ export class Spool {
         // is, still never loaded: the segment is not appended to again, and
         // starting matters more, since replaying the good records into the
         // database is what frees the spool's disk space.
-        const q = join(this.dir, 'quarantine');
-        const qPath = join(q, `${name}.${scan.badAt}.${Date.now()}.bad`);
-        try {
-          await mkdir(q, { recursive: true });
-          await writeFile(qPath, buf.subarray(scan.badAt));
-          await truncate(path, scan.badAt);
-          report.quarantined.push(qPath);
-          report.reasons.push(reason);
-        } catch (err) {
-          await rm(qPath, { force: true }).catch(() => undefined);
-          this.keptForQuarantine.add(seg);
-          report.reasons.push(`${reason} (left in place, not quarantined: ${(err as Error).message})`);
-        }
+        const q = await this.quarantine(seg, scan.badAt, buf.subarray(scan.badAt), true);
+        if (q.path) report.quarantined.push(q.path);
+        report.reasons.push(q.path ? reason : `${reason} (left in place, not quarantined: ${q.error})`);
       }
       let kept = 0;
       for (const r of scan.records) {
@@ -193,6 +200,28 @@ export class Spool {
       }
     }
     return { replayed, report };
+  }
+
+  /**
+   * Copies `bytes`, segment `seg`'s bad part from offset `at`, to
+   * `quarantine/` byte for byte, then, with `cut`, truncates the segment
+   * there, so it is neither decoded nor reported again. When the copy
+   * cannot be written (a full disk), the segment is kept as it is and never
+   * deleted: it holds the only copy of those bytes.
+   */
+  private async quarantine(seg: number, at: number, bytes: Buffer, cut: boolean): Promise<{ path?: string; error?: string }> {
+    const q = join(this.dir, 'quarantine');
+    const path = join(q, `${segName(seg)}.${at}.${Date.now()}.bad`);
+    try {
+      await mkdir(q, { recursive: true });
+      await writeFile(path, bytes);
+      if (cut) await truncate(join(this.dir, segName(seg)), at);
+      return { path };
+    } catch (err) {
+      await rm(path, { force: true }).catch(() => undefined);
+      this.keptForQuarantine.add(seg);
+      return { error: (err as Error).message };
+    }
   }
 
   /** Creates segment `seg` and makes it the one appended to (only once its directory entry is durable). */
@@ -333,11 +362,20 @@ export class Spool {
    * Reads back records appended earlier, in spool order: from `from` (a
    * record boundary) up to `upTo` (a position an `append()` resolved past, so
    * everything before it is complete), about `maxBytes` of them (at least one
-   * record). For records the sink keeps on disk only while its in-memory
-   * queue is full. A checksum mismatch here is a disk fault: `SINK_SPOOL_IO`.
+   * record, unless all it met was skipped). For records the sink keeps on
+   * disk only while its in-memory queue is full.
+   *
+   * A record that fails its checksum was damaged on disk after its append
+   * resolved. It is handled as replay handles a corrupt tail: it and the rest
+   * of its segment up to `upTo` (or the segment's end) are copied to
+   * `quarantine/` and skipped, and reading goes on in the next segment,
+   * rather than stopping delivery behind it for good (`skipped` says what;
+   * the caller counts the records in it). Nothing after the bad record is
+   * guessed at: its length field may be what is damaged.
    */
-  async read(from: SpoolPosition, upTo: SpoolPosition, maxBytes: number): Promise<{ records: ReplayedRecord[]; next: SpoolPosition }> {
+  async read(from: SpoolPosition, upTo: SpoolPosition, maxBytes: number): Promise<{ records: ReplayedRecord[]; next: SpoolPosition; skipped: SpoolSkip[] }> {
     const records: ReplayedRecord[] = [];
+    const skipped: SpoolSkip[] = [];
     let pos = { ...from };
     let bytes = 0;
     // At least one record, whatever maxBytes (even 0): every read makes progress.
@@ -357,19 +395,29 @@ export class Spool {
         const len = chunk.length >= FRAME_HEADER_BYTES ? chunk.readUInt32BE(0) : 0;
         scan = scanSegment(await this.readRange(pos.seg, pos.end, Math.min(segEnd, pos.end + FRAME_HEADER_BYTES + len)));
       }
-      // A frame cut by the window end is read next time; anything else wrong is corruption.
-      const cutByWindow = scan.badAt !== undefined && scan.badReason!.startsWith('torn') && pos.end + chunk.length < segEnd;
-      if (scan.badAt !== undefined && !cutByWindow) {
-        throw new SinkError('SINK_SPOOL_IO', `spool segment ${segName(pos.seg)} is corrupt at byte ${pos.end + scan.badAt}: ${scan.badReason}`);
-      }
-      if (scan.records.length === 0) throw new SinkError('SINK_SPOOL_IO', `spool segment ${segName(pos.seg)}: no record at byte ${pos.end}`);
       for (const r of scan.records) {
         records.push({ seg: pos.seg, end: pos.end + r.end, payload: r.payload, size: r.size });
         bytes += r.size;
       }
+      // A frame cut by the window end is read next time; anything else wrong is corruption.
+      const cutByWindow = scan.badAt !== undefined && scan.badReason!.startsWith('torn') && pos.end + chunk.length < segEnd;
+      if (scan.badAt !== undefined && !cutByWindow) {
+        const at = pos.end + scan.badAt;
+        // A sealed segment is cut at the bad record, as replay does; the one
+        // still appended to is not (appends go on after `upTo`), so the next
+        // append starts a new segment instead.
+        const sealed = pos.seg !== this.activeSeg;
+        const q = await this.quarantine(pos.seg, at, await this.readRange(pos.seg, at, segEnd), sealed);
+        if (sealed && q.path) this.sealed.set(pos.seg, at);
+        if (!sealed) this.mustRoll = true;
+        skipped.push({ seg: pos.seg, from: at, to: segEnd, reason: `spool segment ${segName(pos.seg)} is corrupt at byte ${at}: ${scan.badReason}`, ...(q.path ? { quarantined: q.path } : {}) });
+        pos = { seg: pos.seg, end: segEnd };
+        continue;
+      }
+      if (scan.records.length === 0) throw new SinkError('SINK_SPOOL_IO', `spool segment ${segName(pos.seg)}: no record at byte ${pos.end}`);
       pos = { seg: pos.seg, end: pos.end + scan.records.at(-1)!.end };
     }
-    return { records, next: pos };
+    return { records, next: pos, skipped };
   }
 
   private async readRange(seg: number, start: number, end: number): Promise<Buffer> {
