@@ -96,11 +96,11 @@ export class Backlog {
       bytes += r.size;
     }
     // Replayed records are contiguous within a segment: one run per segment.
+    let run: { seg: number; start: number; sizes: number[] } | undefined;
     for (let i = n; i < records.length; i++) {
       const r = records[i]!;
-      const run = this.spilledRuns.at(-1);
-      if (run && run.seg === r.seg) (run.sizes as number[]).push(r.size);
-      else this.spilledRuns.push({ seg: r.seg, start: r.end - r.size, sizes: [r.size] });
+      if (run?.seg === r.seg) run.sizes.push(r.size);
+      else this.spilledRuns.push((run = { seg: r.seg, start: r.end - r.size, sizes: [r.size] }));
     }
     const last = records.at(-1);
     if (last) this.durableEnd = { seg: last.seg, end: last.end };

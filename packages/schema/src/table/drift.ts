@@ -48,6 +48,9 @@ interface TypeShape {
 
 const INT_BYTES: Record<string, number> = { tinyint: 1, smallint: 2, int2: 2, int: 4, integer: 4, int4: 4, bigint: 8, int8: 8 };
 
+/** A type without what may follow it in DDL (`IDENTITY(1,1)`, `GENERATED ALWAYS AS IDENTITY`), in any case. */
+const withoutIdentity = (type: string) => type.replace(/ (identity|generated)\b.*$/i, '');
+
 /** The number in parentheses, `max` as Infinity, or `fallback` when there is none. */
 function sizeOf(type: string, fallback: number): number {
   const m = /\(\s*(\d+|max)\s*\)/.exec(type);
@@ -71,7 +74,7 @@ function sqliteShape(norm: string): TypeShape {
 
 /** Reduces a type, as DDL or a catalog spells it, to its {@link TypeShape}. */
 function shapeOf(dialect: Dialect, type: string): TypeShape {
-  const norm = type.toLowerCase().trim().replace(/\s+/g, ' ').replace(/ (identity|generated)\b.*$/, '');
+  const norm = withoutIdentity(type.toLowerCase().trim().replace(/\s+/g, ' '));
   if (dialect === 'sqlite') return sqliteShape(norm);
   const base = norm.replace(/\s*\(.*?\)/, '');
   const shape = (kind: TypeShape['kind'], size = 0, unicode = true, tz = false): TypeShape => ({ kind, size, unicode, tz, norm });
@@ -105,8 +108,8 @@ function typeProblem(dialect: Dialect, expected: string, found: string): string 
   return undefined;
 }
 
-/** The type alone, without what follows it in the DDL (identity clauses). */
-const declaredType = (c: ColumnDef, dialect: Dialect) => c.type[dialect].replace(/ (IDENTITY|GENERATED)\b.*$/, '');
+/** The type the DDL declares for `c`, without its identity clause. */
+const declaredType = (c: ColumnDef, dialect: Dialect) => withoutIdentity(c.type[dialect]);
 
 /** The statement that makes an existing column `c` what the DDL declares. */
 function alterSql(dialect: Dialect, table: string, c: ColumnDef, found: FoundColumn, typeWrong: boolean): string {
