@@ -211,7 +211,7 @@ describe('PostgreSQL outage (TCP proxy cut)', () => {
     expect(stored.size).toBe(400 - lost);
     const missing = events.map((e, i) => (stored.has(e.event_id as string) ? -1 : i)).filter((i) => i >= 0);
     expect(missing.at(-1)! - missing[0]!).toBe(lost - 1);
-    // The quarantined bytes are the segment's tail, byte for byte, and the segment was cut there.
+    // The quarantined bytes are the segment's tail, byte for byte.
     const [q] = await readdir(join(dir, 'quarantine'));
     expect((await readFile(join(dir, 'quarantine', q!))).equals(bytes.subarray(bytes.length - s.spoolCorruptBytes))).toBe(true);
     await sink.close();

@@ -129,7 +129,7 @@ describe('Spool', () => {
       await spool.close(false);
     });
 
-    it('skips a record damaged on disk and the rest of its sealed segment, copied to quarantine and cut off, and reads on in the next', async () => {
+    it('skips a record damaged on disk and the rest of its sealed segment, copied to quarantine and recorded as a hole, and reads on in the next', async () => {
       const { spool } = await Spool.open({ dir, segmentBytes: 60 });
       const lines = ['first record '.repeat(2), 'second record '.repeat(2), 'third record '.repeat(2), 'fourth record '.repeat(2), 'fifth'];
       const ends = await fill(spool, lines);
@@ -149,34 +149,46 @@ describe('Spool', () => {
       expect(records.map(lineOf)).toEqual(lines.filter((_, i) => !lost.includes(i)));
       expect(next).toEqual(ends.at(-1));
       expect(skipped).toEqual([{ seg: two, from: badAt, to: inTwo.at(-1)!.end, reason: `spool segment seg-${String(two).padStart(12, '0')}.log is corrupt at byte ${badAt}: checksum mismatch`, quarantined: expect.stringContaining('quarantine') }]);
-      // The bad bytes byte for byte in quarantine; the segment cut there, so a replay finds nothing wrong.
+      // The bad bytes byte for byte in quarantine; the range recorded as a hole, so neither a
+      // second read nor a replay finds anything wrong, and both pass over the same records.
       expect((await readFile(skipped[0]!.quarantined!)).equals(bytes.subarray(badAt, inTwo.at(-1)!.end))).toBe(true);
-      expect((await readFile(path)).length).toBe(badAt);
+      expect(await readFile(`${path}.holes`, 'utf8')).toBe(`${badAt} ${inTwo.at(-1)!.end}\n`);
       const again = await spool.read({ seg: ends[0]!.seg, end: 0 }, ends.at(-1)!, 1 << 20);
       expect(again.skipped).toEqual([]);
       expect(again.records.map(lineOf)).toEqual(records.map(lineOf));
       await spool.close(false);
       const reopened = await Spool.open({ dir, segmentBytes: 60 });
       expect(reopened.report.corruptTails).toBe(0);
-      await reopened.spool.close(false);
+      expect(reopened.replayed.map(lineOf)).toEqual(records.map(lineOf));
+      // Released, the segment goes with its holes file.
+      await reopened.spool.release(reopened.replayed.at(-1)!);
+      await reopened.spool.close(true);
+      expect((await readdir(dir)).filter((n) => n.startsWith('seg-'))).toEqual([]);
     });
 
-    it('skips a damaged record of the segment still appended to without cutting it, and starts a new segment for the next append', async () => {
+    it('skips a damaged record of the segment still appended to up to upTo only: the records after it are read, also by the next replay', async () => {
       const { spool } = await Spool.open({ dir });
-      const ends = await fill(spool, ['first record', 'second record', 'third record']);
+      const ends = await fill(spool, ['first record', 'second record', 'third record', 'fourth record']);
       const seg = (await readdir(dir)).find((n) => n.startsWith('seg-'))!;
       const bytes = await readFile(join(dir, seg));
       bytes[ends[0]!.end + 3] = bytes[ends[0]!.end + 3]! ^ 0x40; // the second record's length field
       await writeFile(join(dir, seg), bytes);
+      // The read asks up to the third record: the fourth was appended after that position was taken.
       const { records, skipped } = await spool.read({ seg: ends[0]!.seg, end: 0 }, ends[2]!, 1 << 20);
       expect(records.map(lineOf)).toEqual(['first record']);
       expect(skipped).toMatchObject([{ from: ends[0]!.end, to: ends[2]!.end, reason: expect.stringMatching(/implausible record length|torn record|checksum mismatch/) }]);
       expect((await readFile(join(dir, seg))).length).toBe(bytes.length);
       const [after] = await fill(spool, ['after the damage']);
-      expect(after!.seg).toBeGreaterThan(ends[0]!.seg);
+      expect(after!.seg).toBe(ends[0]!.seg);
       const more = await spool.read(ends[2]!, after!, 1 << 20);
-      expect(more.records.map(lineOf)).toEqual(['after the damage']);
+      expect(more.records.map(lineOf)).toEqual(['fourth record', 'after the damage']);
+      // A restart before any of it is released: the damage is a known hole, not a corrupt tail,
+      // so the undelivered records after it are replayed, not quarantined with it.
       await spool.close(false);
+      const reopened = await Spool.open({ dir });
+      expect(reopened.report).toMatchObject({ corruptTails: 0, quarantined: [] });
+      expect(reopened.replayed.map(lineOf)).toEqual(['first record', 'fourth record', 'after the damage']);
+      await reopened.spool.close(false);
     });
 
     it('reads replayed segments of an earlier run', async () => {

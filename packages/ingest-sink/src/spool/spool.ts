@@ -2,6 +2,7 @@ import { mkdir, open, readdir, readFile, rm, truncate, writeFile, type FileHandl
 import { join } from 'node:path';
 import { SinkError } from '../sink/errors.js';
 import { FRAME_HEADER_BYTES, scanSegment } from './record.js';
+import { formatHole, holesName, parseHoles, scanAround, type Hole } from './holes.js';
 import { lockSpool } from './spool-lock.js';
 
 /** When the spool makes an append durable. */
@@ -41,7 +42,7 @@ export interface SpoolReplayReport {
  * Bytes {@link Spool.read} passed over: from a record that failed its
  * checksum (or whose length is implausible) to the end of what its segment
  * held for the read. Nothing in them is decoded; they are copied to
- * `quarantine/` first.
+ * `quarantine/` first and recorded as a {@link Hole}.
  */
 export interface SpoolSkip {
   seg: number;
@@ -50,7 +51,7 @@ export interface SpoolSkip {
   /** Offset just past the last byte skipped (a record boundary). */
   to: number;
   reason: string;
-  /** The quarantine file, or undefined when it could not be written (the segment is then kept). */
+  /** The quarantine file, or undefined when it or the hole could not be written (the segment is then kept, and the next replay finds the damage again). */
   quarantined?: string;
 }
 
@@ -87,6 +88,7 @@ async function writeAll(fd: FileHandle, buffers: Buffer[], total: number): Promi
 }
 
 const SEG_RE = /^seg-(\d{12})\.log$/;
+const HOLES_RE = /^seg-(\d{12})\.log\.holes$/;
 const segName = (n: number) => `seg-${String(n).padStart(12, '0')}.log`;
 
 interface PendingAppend {
@@ -121,8 +123,10 @@ export class Spool {
   private closed = false;
   /** An append failed: the next one starts a new segment (see dropPartialFrame). */
   private mustRoll = false;
+  /** Damaged ranges of live segments, passed over by read() and replay (holes.ts). */
+  private holes = new Map<number, Hole[]>();
   /**
-   * Segments whose bad tail could not be copied to quarantine on replay: the
+   * Segments whose bad bytes could not be copied to quarantine: the
    * spool never deletes them (they hold the only copy of those bytes), and
    * the next replay tries again.
    */
@@ -162,7 +166,10 @@ export class Spool {
     const wm = await readFile(wmPath).catch(() => undefined);
     if (wm && wm.length >= 16) this.watermark = { seg: Number(wm.readBigUInt64BE(0)), end: Number(wm.readBigUInt64BE(8)) };
     this.wmFd = await open(wmPath, 'a+').then(async (h) => (await h.close(), open(wmPath, 'r+')));
-    const names = (await readdir(this.dir)).filter((n) => SEG_RE.test(n)).sort();
+    const files = await readdir(this.dir);
+    const names = files.filter((n) => SEG_RE.test(n)).sort();
+    // A holes file whose segment is gone (a crash between the two deletions).
+    for (const n of files) if (HOLES_RE.test(n) && !names.includes(n.slice(0, -'.holes'.length))) await rm(join(this.dir, n), { force: true });
     const replayed: ReplayedRecord[] = [];
     for (const name of names) {
       const seg = Number(SEG_RE.exec(name)![1]);
@@ -170,7 +177,9 @@ export class Spool {
       // Segments behind the watermark are read too (they are rare: release()
       // deletes them), so that a bad tail in one is quarantined, not deleted.
       const buf = await readFile(path);
-      const scan = scanSegment(buf);
+      const holes = parseHoles(await readFile(join(this.dir, holesName(name)), 'latin1').catch(() => ''));
+      if (holes.length > 0) this.holes.set(seg, holes);
+      const scan = scanAround(buf, holes);
       if (scan.badAt !== undefined) {
         report.corruptTails++;
         report.corruptBytes += buf.length - scan.badAt;
@@ -181,7 +190,7 @@ export class Spool {
         // is, still never loaded: the segment is not appended to again, and
         // starting matters more, since replaying the good records into the
         // database is what frees the spool's disk space.
-        const q = await this.quarantine(seg, scan.badAt, buf.subarray(scan.badAt), true);
+        const q = await this.quarantine(seg, scan.badAt, buf.subarray(scan.badAt), 'cut');
         if (q.path) report.quarantined.push(q.path);
         report.reasons.push(q.path ? reason : `${reason} (left in place, not quarantined: ${q.error})`);
       }
@@ -191,9 +200,7 @@ export class Spool {
         replayed.push({ seg, end: r.end, payload: r.payload, size: r.size });
         kept++;
       }
-      if (kept === 0) {
-        if (!this.keptForQuarantine.has(seg)) await rm(path, { force: true });
-      }
+      if (kept === 0) await this.removeSegment(seg);
       else {
         this.segments.add(seg);
         this.sealed.set(seg, scan.records.at(-1)!.end);
@@ -204,18 +211,22 @@ export class Spool {
 
   /**
    * Copies `bytes`, segment `seg`'s bad part from offset `at`, to
-   * `quarantine/` byte for byte, then, with `cut`, truncates the segment
-   * there, so it is neither decoded nor reported again. When the copy
-   * cannot be written (a full disk), the segment is kept as it is and never
-   * deleted: it holds the only copy of those bytes.
+   * `quarantine/` byte for byte, then marks it so that it is neither decoded
+   * nor reported again: `cut` truncates the segment there (a tail, with
+   * nothing after it); `hole` records the range up to `bytes`' end as a
+   * {@link Hole}, durably, so the records after it stay readable, also by
+   * the next replay. When either cannot be written (a full disk), the
+   * segment is kept as it is and never deleted: it holds the only copy of
+   * those bytes.
    */
-  private async quarantine(seg: number, at: number, bytes: Buffer, cut: boolean): Promise<{ path?: string; error?: string }> {
+  private async quarantine(seg: number, at: number, bytes: Buffer, mark: 'cut' | 'hole'): Promise<{ path?: string; error?: string }> {
     const q = join(this.dir, 'quarantine');
     const path = join(q, `${segName(seg)}.${at}.${Date.now()}.bad`);
     try {
       await mkdir(q, { recursive: true });
       await writeFile(path, bytes);
-      if (cut) await truncate(join(this.dir, segName(seg)), at);
+      if (mark === 'cut') await truncate(join(this.dir, segName(seg)), at);
+      else await this.addHole(seg, { from: at, to: at + bytes.length });
       return { path };
     } catch (err) {
       await rm(path, { force: true }).catch(() => undefined);
@@ -224,16 +235,39 @@ export class Spool {
     }
   }
 
+  /**
+   * Appends `hole` to segment `seg`'s holes file and makes it durable before
+   * read() reports the skip: the hole is what keeps the next replay from
+   * taking the damage for a corrupt tail and quarantining the undelivered
+   * records after it.
+   */
+  private async addHole(seg: number, hole: Hole): Promise<void> {
+    const fd = await open(join(this.dir, holesName(segName(seg))), 'a');
+    try {
+      await fd.write(formatHole(hole));
+      if (this.fsync === 'batch') await fd.datasync();
+    } finally {
+      await fd.close();
+    }
+    await this.syncDir();
+    this.holes.set(seg, [...(this.holes.get(seg) ?? []), hole].sort((a, b) => a.from - b.from));
+  }
+
+  /**
+   * Makes new directory entries durable, or a power cut could lose a whole
+   * file with its fsynced content (POSIX fsync(2) on the directory).
+   */
+  private async syncDir(): Promise<void> {
+    if (this.fsync !== 'batch') return;
+    const dirFd = await open(this.dir, 'r');
+    await dirFd.sync().finally(() => dirFd.close());
+  }
+
   /** Creates segment `seg` and makes it the one appended to (only once its directory entry is durable). */
   private async openSegment(seg: number): Promise<void> {
     const fd = await open(join(this.dir, segName(seg)), 'a');
     try {
-      // The new directory entry must be durable too, or a power cut could lose
-      // the whole file with its fsynced content (POSIX fsync(2) on the directory).
-      if (this.fsync === 'batch') {
-        const dirFd = await open(this.dir, 'r');
-        await dirFd.sync().finally(() => dirFd.close());
-      }
+      await this.syncDir();
     } catch (err) {
       // An empty segment file left behind is removed by the next replay.
       await fd.close().catch(() => undefined);
@@ -330,11 +364,15 @@ export class Spool {
     } else this.sealed.set(oldSeg, oldSize);
   }
 
-  /** Forgets segment `seg` and deletes its file, unless it holds a bad tail not yet quarantined. */
+  /** Forgets segment `seg` and deletes its file (and holes file), unless it holds bad bytes not yet quarantined. */
   private async removeSegment(seg: number): Promise<void> {
     this.segments.delete(seg);
     this.sealed.delete(seg);
-    if (!this.keptForQuarantine.has(seg)) await rm(join(this.dir, segName(seg)), { force: true });
+    this.holes.delete(seg);
+    if (this.keptForQuarantine.has(seg)) return;
+    // The segment first: a holes file left by a crash in between is removed by replay.
+    await rm(join(this.dir, segName(seg)), { force: true });
+    await rm(join(this.dir, holesName(segName(seg))), { force: true });
   }
 
   /** Everything up to `pos` is committed (or forwarded): move the watermark, delete finished segments. */
@@ -366,12 +404,14 @@ export class Spool {
    * disk only while its in-memory queue is full.
    *
    * A record that fails its checksum was damaged on disk after its append
-   * resolved. It is handled as replay handles a corrupt tail: it and the rest
-   * of its segment up to `upTo` (or the segment's end) are copied to
-   * `quarantine/` and skipped, and reading goes on in the next segment,
-   * rather than stopping delivery behind it for good (`skipped` says what;
-   * the caller counts the records in it). Nothing after the bad record is
-   * guessed at: its length field may be what is damaged.
+   * resolved. It and the rest of what its segment holds for this read (up to
+   * `upTo` or the segment's good end, both record boundaries) are copied to
+   * `quarantine/`, recorded as a hole and skipped, and reading goes on after
+   * them, rather than stopping delivery behind them for good (`skipped` says
+   * what; the caller counts the records in it). Nothing inside the range is
+   * guessed at: the bad record's length field may be what is damaged. The
+   * hole keeps the next replay from taking the damage for a corrupt tail,
+   * which would quarantine the records appended after it too.
    */
   async read(from: SpoolPosition, upTo: SpoolPosition, maxBytes: number): Promise<{ records: ReplayedRecord[]; next: SpoolPosition; skipped: SpoolSkip[] }> {
     const records: ReplayedRecord[] = [];
@@ -388,30 +428,32 @@ export class Spool {
         pos = { seg: Number.isFinite(next) ? next : upTo.seg, end: 0 };
         continue;
       }
-      const chunk = await this.readRange(pos.seg, pos.end, Math.min(segEnd, pos.end + Math.max(maxBytes - bytes, FRAME_HEADER_BYTES)));
+      const holes = this.holes.get(pos.seg) ?? [];
+      const hole = holes.find((h) => h.from === pos.end);
+      if (hole) {
+        pos = { seg: pos.seg, end: hole.to };
+        continue;
+      }
+      // A window never reaches into a hole: its bytes are not frames.
+      const limit = Math.min(segEnd, holes.find((h) => h.from > pos.end)?.from ?? segEnd);
+      const chunk = await this.readRange(pos.seg, pos.end, Math.min(limit, pos.end + Math.max(maxBytes - bytes, FRAME_HEADER_BYTES)));
       let scan = scanSegment(chunk);
-      if (scan.records.length === 0 && scan.badReason?.startsWith('torn') && pos.end + chunk.length < segEnd) {
+      if (scan.records.length === 0 && scan.badReason?.startsWith('torn') && pos.end + chunk.length < limit) {
         // The first record is larger than the window: read exactly it.
         const len = chunk.length >= FRAME_HEADER_BYTES ? chunk.readUInt32BE(0) : 0;
-        scan = scanSegment(await this.readRange(pos.seg, pos.end, Math.min(segEnd, pos.end + FRAME_HEADER_BYTES + len)));
+        scan = scanSegment(await this.readRange(pos.seg, pos.end, Math.min(limit, pos.end + FRAME_HEADER_BYTES + len)));
       }
       for (const r of scan.records) {
         records.push({ seg: pos.seg, end: pos.end + r.end, payload: r.payload, size: r.size });
         bytes += r.size;
       }
       // A frame cut by the window end is read next time; anything else wrong is corruption.
-      const cutByWindow = scan.badAt !== undefined && scan.badReason!.startsWith('torn') && pos.end + chunk.length < segEnd;
+      const cutByWindow = scan.badAt !== undefined && scan.badReason!.startsWith('torn') && pos.end + chunk.length < limit;
       if (scan.badAt !== undefined && !cutByWindow) {
         const at = pos.end + scan.badAt;
-        // A sealed segment is cut at the bad record, as replay does; the one
-        // still appended to is not (appends go on after `upTo`), so the next
-        // append starts a new segment instead.
-        const sealed = pos.seg !== this.activeSeg;
-        const q = await this.quarantine(pos.seg, at, await this.readRange(pos.seg, at, segEnd), sealed);
-        if (sealed && q.path) this.sealed.set(pos.seg, at);
-        if (!sealed) this.mustRoll = true;
-        skipped.push({ seg: pos.seg, from: at, to: segEnd, reason: `spool segment ${segName(pos.seg)} is corrupt at byte ${at}: ${scan.badReason}`, ...(q.path ? { quarantined: q.path } : {}) });
-        pos = { seg: pos.seg, end: segEnd };
+        const q = await this.quarantine(pos.seg, at, await this.readRange(pos.seg, at, limit), 'hole');
+        skipped.push({ seg: pos.seg, from: at, to: limit, reason: `spool segment ${segName(pos.seg)} is corrupt at byte ${at}: ${scan.badReason}`, ...(q.path ? { quarantined: q.path } : {}) });
+        pos = { seg: pos.seg, end: limit };
         continue;
       }
       if (scan.records.length === 0) throw new SinkError('SINK_SPOOL_IO', `spool segment ${segName(pos.seg)}: no record at byte ${pos.end}`);
