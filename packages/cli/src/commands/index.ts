@@ -10,6 +10,7 @@ export const commandLoaders: Record<string, () => Promise<Command>> = {
   ingest: async () => (await import('./ingest.js')).ingestCommand,
   verify: async () => (await import('./verify.js')).verifyCommand,
   report: async () => (await import('./report.js')).reportCommand,
+  salvage: async () => (await import('./salvage.js')).salvageCommand,
 };
 
 /** One-line summaries for `audit-trail --help`, kept here so help needs no imports. */
@@ -19,4 +20,5 @@ export const commandSummaries: Record<string, string> = {
   ingest: 'Load NDJSON audit lines from files or stdin into the database',
   verify: 'Verify signed chains in NDJSON files or in the database',
   report: 'Forensic reports: failures, bursts, counters, shells',
+  salvage: 'Recover intact records from quarantined spool files into the database',
 };

@@ -1,8 +1,9 @@
 import { createReadStream } from 'node:fs';
-import { createSink, redactUrl, resolveDbUrl, type Sink } from '@audit-trail/ingest-sink';
-import { UsageError, type Command, type CommandIo } from '../command.js';
+import type { Sink } from '@audit-trail/ingest-sink';
+import type { Command, CommandIo } from '../command.js';
 import { byteLines } from '../input/byte-lines.js';
 import { parseCommandArgs } from '../parse-command-args.js';
+import { deliveredWithin, deliverySummary, openCliSink, SINK_ARGS, SINK_USAGE, stillSpooled } from './cli-sink.js';
 
 const USAGE = `Usage: audit-trail ingest [--db URL] [options] [FILE...|-]
 
@@ -12,13 +13,8 @@ row, a duplicate (same event_id already stored), or a reject (with its reason
 in security_audit_rejects). Lines are spooled first, so an interrupted ingest
 loses nothing: the next run with the same spool delivers the rest.
 
-  --db URL          database (default: AUDIT_TRAIL_DB_URL, else sqlite:./audit.db)
   --source NAME     source recorded with rejects (default: the file name)
-  --spool DIR       spool directory (default: beside the SQLite file, or
-                    .audit-trail-spool/ for servers)
-  --batch N         rows per transaction (default: the sink's, 1000 for SQLite, 5000 otherwise)
-  --timeout SECS    how long to wait for the database at the end (default 60)
-  --no-migrate      do not create the tables first
+${SINK_USAGE}
 
 Prints progress on a terminal and a summary: committed, duplicates, rejected,
 and lines that were not valid UTF-8 (stored with U+FFFD for the bad bytes).
@@ -29,8 +25,6 @@ duplicates).
 `;
 
 const CHUNK = 1000;
-/** Longest --timeout: Node's timers take at most 2^31-1 ms (a longer one fires at once). */
-const MAX_TIMEOUT_SECS = Math.floor((2 ** 31 - 1) / 1000);
 
 /**
  * Writes the lines of `input` through the sink, a few writes in flight.
@@ -92,24 +86,9 @@ export const ingestCommand: Command = {
   summary: 'Load NDJSON audit lines from files or stdin into the database',
   usage: USAGE,
   async run(argv, io) {
-    const { values, positionals } = parseCommandArgs({
-      args: argv,
-      options: { db: { type: 'string' }, source: { type: 'string' }, spool: { type: 'string' }, batch: { type: 'string' }, timeout: { type: 'string' }, 'no-migrate': { type: 'boolean' } },
-      allowPositionals: true,
-    });
-    const num = <D extends number | undefined>(name: string, v: string | undefined, def: D): number | D => {
-      if (v === undefined) return def;
-      const n = Number(v);
-      if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number`);
-      return n;
-    };
-    const batch = num('batch', values.batch, undefined);
-    const timeoutSecs = num('timeout', values.timeout, 60);
-    if (timeoutSecs > MAX_TIMEOUT_SECS) throw new UsageError(`--timeout must be at most ${MAX_TIMEOUT_SECS} seconds`);
-    const timeoutMs = timeoutSecs * 1000;
-    const url = resolveDbUrl(values.db, io.env);
+    const { values, positionals } = parseCommandArgs({ args: argv, options: { ...SINK_ARGS, source: { type: 'string' } }, allowPositionals: true });
     const files = positionals.length ? positionals : ['-'];
-    const sink = createSink({ url, migrate: !values['no-migrate'], ...(batch !== undefined ? { batch: { maxRows: batch } } : {}), ...(values.spool ? { spool: { dir: values.spool } } : {}) });
+    const { sink, url, timeoutMs } = openCliSink(values, io);
     let read = 0;
     let invalidUtf8 = 0;
     let stop: () => void = () => undefined;
@@ -130,15 +109,10 @@ export const ingestCommand: Command = {
         }
       }
       // What was accepted is still delivered, whether or not a write was refused.
-      const delivered = await Promise.race([sink.flush().then(() => true), new Promise<false>((r) => setTimeout(r, timeoutMs, false).unref())]);
+      const delivered = await deliveredWithin(sink, timeoutMs);
       stop();
       const s = sink.stats();
-      io.stdout.write(
-        `${redactUrl(url)}: read ${read}, committed ${s.committed}, duplicates ${s.duplicates}, rejected ${s.rejected}` +
-          (s.replayed ? `, replayed from spool ${s.replayed}` : '') +
-          (invalidUtf8 ? `, invalid UTF-8 ${invalidUtf8}` : '') +
-          '\n',
-      );
+      io.stdout.write(deliverySummary(url, read, s) + (invalidUtf8 ? `, invalid UTF-8 ${invalidUtf8}` : '') + '\n');
       if (invalidUtf8) {
         io.stderr.write(`audit-trail ingest: ${invalidUtf8} lines were not valid UTF-8; their bad bytes were stored as U+FFFD (signed events among them will fail audit-trail verify)\n`);
       }
@@ -146,7 +120,7 @@ export const ingestCommand: Command = {
         io.stderr.write(`audit-trail ingest: stopped reading ${refused.file === '-' ? 'stdin' : refused.file}: the sink refused a write (${refused.err.message}); not every line from there on was stored. Run again once it is fixed: stored events come back as duplicates\n`);
       }
       if (!delivered) {
-        io.stderr.write(`audit-trail ingest: ${s.spooledEvents} events are still spooled (database unreachable: ${s.lastError?.message ?? 'unknown'}); run again to deliver them\n`);
+        io.stderr.write(stillSpooled('ingest', s));
         return 1;
       }
       return refused ? 1 : 0;

@@ -52,6 +52,10 @@ function isWrapped(item: object): item is { line: string; meta?: SpoolEntry['met
   return typeof (item as { line?: unknown }).line === 'string' && !('event_type' in item);
 }
 
+/** The reject reason of a line of `length` characters over {@link MAX_LINE_CHARS}. */
+export const lineTooLongReason = (length: number): string =>
+  `LINE_TOO_LONG: line of ${length} characters exceeds the limit of ${MAX_LINE_CHARS}; the first ${REJECT_RAW_KEEP} are kept`;
+
 /**
  * The spool entry of a line: made well-formed (lone surrogates become
  * U+FFFD), so the spooled bytes and the validated text are the same; a line
@@ -116,7 +120,7 @@ function validate(entry: SpoolEntry, defaultSource: string, scratch: MetaScratch
   // Cut before spooling (lineEntry); the length check covers entries made elsewhere.
   const length = entry.overLong ?? line.length;
   if (length > MAX_LINE_CHARS) {
-    return { kind: 'reject', source, reason: `LINE_TOO_LONG: line of ${length} characters exceeds the limit of ${MAX_LINE_CHARS}; the first ${REJECT_RAW_KEEP} are kept`, raw: clean(line.slice(0, REJECT_RAW_KEEP)) };
+    return { kind: 'reject', source, reason: lineTooLongReason(length), raw: clean(line.slice(0, REJECT_RAW_KEEP)) };
   }
   if (entry.reject !== undefined) return { kind: 'reject', source, reason: clean(entry.reject.slice(0, REASON_MAX)), raw: clean(line) };
   const parsed = parseAuditEvent(line);

@@ -10,7 +10,15 @@ import type { ForwardFallbackOptions } from '../fallback/forward-options.js';
  * the line is stored in the rejects table under that reason, unvalidated:
  * for input its receiver has already refused, kept as evidence.
  */
-export type WriteItem = AuditEvent | Record<string, unknown> | string | { line: string; meta?: Omit<TransportMeta, 'raw'>; source?: string; reject?: string };
+export type WriteItem = AuditEvent | Record<string, unknown> | string | LineItem;
+
+/** A {@link WriteItem} that is a line with its transport meta, source and (for input already refused) reject reason. */
+export interface LineItem {
+  line: string;
+  meta?: Omit<TransportMeta, 'raw'>;
+  source?: string;
+  reject?: string;
+}
 
 /** What a resolved `write()` guarantees: every item is durable, as an event or as a reject. */
 export interface WriteReceipt {

@@ -1,0 +1,61 @@
+import { createSink, redactUrl, resolveDbUrl, type Sink, type SinkStats } from '@audit-trail/ingest-sink';
+import { UsageError, type CommandIo } from '../command.js';
+
+/** Longest --timeout: Node's timers take at most 2^31-1 ms (a longer one fires at once). */
+const MAX_TIMEOUT_SECS = Math.floor((2 ** 31 - 1) / 1000);
+
+/** The parseArgs options of every command that writes through a sink. */
+export const SINK_ARGS = {
+  db: { type: 'string' },
+  spool: { type: 'string' },
+  batch: { type: 'string' },
+  timeout: { type: 'string' },
+  'no-migrate': { type: 'boolean' },
+} as const;
+
+/** Usage lines of {@link SINK_ARGS}. */
+export const SINK_USAGE = `  --db URL          database (default: AUDIT_TRAIL_DB_URL, else sqlite:./audit.db)
+  --spool DIR       spool directory (default: beside the SQLite file, or
+                    .audit-trail-spool/ for servers)
+  --batch N         rows per transaction (default: the sink's, 1000 for SQLite, 5000 otherwise)
+  --timeout SECS    how long to wait for the database at the end (default 60)
+  --no-migrate      do not create the tables first`;
+
+/** A sink opened from {@link SINK_ARGS}, with what the command needs to finish. */
+export interface CliSink {
+  sink: Sink;
+  url: string;
+  timeoutMs: number;
+}
+
+function positive<D extends number | undefined>(name: string, v: string | undefined, def: D): number | D {
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number`);
+  return n;
+}
+
+/** Creates the sink of a command's {@link SINK_ARGS}; throws UsageError for a bad value before anything is opened. */
+export function openCliSink(values: { db?: string; spool?: string; batch?: string; timeout?: string; 'no-migrate'?: boolean }, io: CommandIo): CliSink {
+  const batch = positive('batch', values.batch, undefined);
+  const timeoutSecs = positive('timeout', values.timeout, 60);
+  if (timeoutSecs > MAX_TIMEOUT_SECS) throw new UsageError(`--timeout must be at most ${MAX_TIMEOUT_SECS} seconds`);
+  const url = resolveDbUrl(values.db, io.env);
+  const sink = createSink({ url, migrate: !values['no-migrate'], ...(batch !== undefined ? { batch: { maxRows: batch } } : {}), ...(values.spool ? { spool: { dir: values.spool } } : {}) });
+  return { sink, url, timeoutMs: timeoutSecs * 1000 };
+}
+
+/** Waits for everything accepted to be delivered; false when `timeoutMs` passed first (it stays spooled). */
+export function deliveredWithin(sink: Sink, timeoutMs: number): Promise<boolean> {
+  return Promise.race([sink.flush().then(() => true), new Promise<false>((r) => setTimeout(r, timeoutMs, false).unref())]);
+}
+
+/** `<url>: read N, committed N, duplicates N, rejected N[, replayed from spool N]`, the password redacted. */
+export function deliverySummary(url: string, read: number, s: SinkStats): string {
+  return `${redactUrl(url)}: read ${read}, committed ${s.committed}, duplicates ${s.duplicates}, rejected ${s.rejected}` + (s.replayed ? `, replayed from spool ${s.replayed}` : '');
+}
+
+/** The stderr line of a run that ends with events still spooled. */
+export function stillSpooled(command: string, s: SinkStats): string {
+  return `audit-trail ${command}: ${s.spooledEvents} events are still spooled (database unreachable: ${s.lastError?.message ?? 'unknown'}); run again to deliver them\n`;
+}

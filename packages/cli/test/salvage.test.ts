@@ -1,0 +1,87 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from './support/run-cli.js';
+import { makeEvents } from '../../ingest-sink/test/helpers/events.js';
+import { tempDir } from '../../ingest-sink/test/helpers/tmp.js';
+import { encodeFrames, type SpoolEntry } from '../../ingest-sink/src/spool/record.js';
+import { Spool } from '../../ingest-sink/src/spool/spool.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => ({ dir, cleanup } = await tempDir('at-cli-salvage-')));
+afterEach(() => cleanup());
+
+const HOSTILE = 'evil\n\u001b[2J\'; DROP TABLE security_audit_events;--';
+
+/**
+ * A real quarantine file: 50 events and a reject appended to a spool, one
+ * byte of the 11th record flipped on disk, then read back, which copies the
+ * 11th record onwards to quarantine/.
+ */
+async function quarantined(): Promise<{ file: string; events: Record<string, unknown>[] }> {
+  const events = makeEvents(50);
+  const entries: SpoolEntry[] = [
+    ...events.map((e) => ({ line: JSON.stringify(e), meta: { source_tag: 'swarm.audit.n1.api.t1', swarm_node: 'n1' }, source: 'forward:10.0.0.7' })),
+    { line: HOSTILE, reject: 'FORWARD_BAD_RECORD: not an event', source: 'forward:10.0.0.8' },
+  ];
+  const spoolDir = join(dir, 'spool');
+  const { spool } = await Spool.open({ dir: spoolDir });
+  let end = { seg: 0, end: 0 };
+  let damageAt = 0;
+  for (const [i, entry] of entries.entries()) {
+    const { buffer } = encodeFrames([entry]);
+    const at = await spool.append(buffer);
+    if (i === 10) damageAt = at.end + 40;
+    end = { seg: at.seg, end: at.end + buffer.length };
+  }
+  const path = join(spoolDir, `seg-${String(end.seg).padStart(12, '0')}.log`);
+  const bytes = await readFile(path);
+  bytes[damageAt] = bytes[damageAt]! ^ 0x20;
+  await writeFile(path, bytes);
+  const { records, skipped } = await spool.read({ seg: end.seg, end: 0 }, end, 1 << 30);
+  expect(records).toHaveLength(10);
+  await spool.close(false);
+  return { file: skipped[0]!.quarantined!, events };
+}
+
+describe('audit-trail salvage', () => {
+  it('recovers every intact record of a quarantine file into SQLite, with its meta, source and reject reason; a second run stores no event twice', async () => {
+    const { file, events } = await quarantined();
+    const db = join(dir, 'a.db');
+    const r = await runCli(['salvage', '--db', `sqlite:${db}`, file]);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(new RegExp(`^${file}: 40 record\\(s\\) recovered; \\d+ byte\\(s\\) unreadable at 0-\\d+\\n$`));
+    expect(r.out).toBe(`sqlite:${db}: read 40, committed 39, duplicates 0, rejected 1\n`);
+    const d = new Database(db, { readonly: true });
+    const rows = d.prepare('SELECT event_id, source_tag, swarm_node FROM security_audit_events ORDER BY event_id').all();
+    expect(rows).toEqual(events.slice(11).map((e) => ({ event_id: e.event_id, source_tag: 'swarm.audit.n1.api.t1', swarm_node: 'n1' })).sort((a, b) => String(a.event_id).localeCompare(String(b.event_id))));
+    expect(d.prepare('SELECT source, reason, raw_payload FROM security_audit_rejects').all()).toEqual([{ source: 'forward:10.0.0.8', reason: 'FORWARD_BAD_RECORD: not an event', raw_payload: HOSTILE }]);
+    d.close();
+    const again = await runCli(['salvage', '--db', `sqlite:${db}`, file]);
+    expect(again.out).toBe(`sqlite:${db}: read 40, committed 0, duplicates 39, rejected 1\n`);
+  });
+
+  it('--dry-run prints each recovered record as one JSON line and stores nothing', async () => {
+    const { file, events } = await quarantined();
+    const r = await runCli(['salvage', '--dry-run', '--db', `sqlite:${join(dir, 'never.db')}`, file]);
+    expect(r.code).toBe(0);
+    const lines = r.out.trimEnd().split('\n');
+    expect(lines).toHaveLength(40);
+    expect(JSON.parse(lines[0]!)).toEqual({ line: JSON.stringify(events[11]), source: 'forward:10.0.0.7', meta: { source_tag: 'swarm.audit.n1.api.t1', swarm_node: 'n1' } });
+    expect(JSON.parse(lines[39]!)).toEqual({ line: HOSTILE, source: 'forward:10.0.0.8', reject: 'FORWARD_BAD_RECORD: not an event' });
+    expect(r.out).not.toContain('\u001b');
+    await expect(readFile(join(dir, 'never.db'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('names a file with nothing intact, and refuses to run without a file', async () => {
+    const junk = join(dir, 'junk.bad');
+    await writeFile(junk, Buffer.alloc(4096, 0xee));
+    const r = await runCli(['salvage', '--dry-run', junk]);
+    expect(r).toEqual({ code: 0, out: '', err: `${junk}: 0 record(s) recovered; 4096 byte(s) unreadable at 0-4096\n` });
+    const none = await runCli(['salvage']);
+    expect(none.code).toBe(2);
+    expect(none.err).toContain('name at least one quarantined spool file');
+  });
+});
