@@ -98,6 +98,16 @@ describe('child loggers and context', () => {
     expect(() => createAuditLogger({ ...base, destination: join(tmpDir(), 'x'), signing: { mode: 'shared', kid: 'bad kid', secret: SECRET } })).toThrowError(AuditConfigError);
     expect(() => createAuditLogger({ ...base, destination: join(tmpDir(), 'x'), env: { AUDIT_TRAIL_SIGNING: 'shared' } })).toThrowError(/AUDIT_TRAIL_KID/);
   });
+
+  it('refuses a clock that returns an Invalid Date with AuditConfigError, when signing starts and at emit, and writes nothing', () => {
+    const bad = () => new Date(Number.NaN);
+    const signing = { mode: 'shared' as const, kid: 'k1', secret: SECRET };
+    expect(() => createAuditLogger({ ...base, destination: join(tmpDir(), 'x'), now: bad, signing })).toThrowError(/options.now returned an Invalid Date/);
+    const { file, log } = fileLogger({ now: bad });
+    expect(() => log.webauthnAuthFailure(authFailure())).toThrowError(AuditConfigError);
+    expect(() => log.emit({ event_type: 'WEBAUTHN_AUTH_FAILURE', ...authFailure() })).toThrowError(/options.now returned an Invalid Date; it must return a valid Date/);
+    expect(lines(file)).toEqual([]);
+  });
 });
 
 describe('invalid input never disappears', () => {

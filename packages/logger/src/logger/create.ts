@@ -51,6 +51,19 @@ function configIssues(what: string, issues: { path: PropertyKey[]; message: stri
 }
 
 /**
+ * The `now` option, checked at every reading: an Invalid Date (or a value
+ * that is no Date) would otherwise surface as a RangeError from deep inside
+ * `emit()` or the signer.
+ */
+function checkedClock(now: () => Date): () => Date {
+  return () => {
+    const d: unknown = now();
+    if (d instanceof Date && !Number.isNaN(d.getTime())) return d;
+    throw new AuditConfigError(`options.now returned ${d instanceof Date ? 'an Invalid Date' : typeof d}; it must return a valid Date`);
+  };
+}
+
+/**
  * Creates an audit logger on a pino destination. Writes one validated JSON
  * line per event (no pino keys), synchronously by default; signs a chain
  * when configured, starting with AUDIT_CHAIN_OPEN. Throws AuditConfigError
@@ -71,7 +84,7 @@ export function createAuditLogger(options: AuditLoggerOptions = {}): AuditLogger
   const ctx = {
     producer: Object.freeze(producer.data),
     ...(Object.keys(runtime.data).length ? { runtime: Object.freeze(runtime.data) } : {}),
-    ...(options.now ? { now: options.now } : {}),
+    ...(options.now ? { now: checkedClock(options.now) } : {}),
   };
   const onError = options.onError ?? ((err: Error) => process.emitWarning(err.message, { code: 'AUDIT_TRAIL_BACKGROUND' }));
   const core = new LoggerCore(dest, ctx, signing, options.closeDestination ?? false, onError);
