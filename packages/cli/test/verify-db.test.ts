@@ -123,3 +123,54 @@ describe('audit-trail verify --db (PostgreSQL)', () => {
     expect(JSON.parse(r.out).findings).toMatchObject([{ code: 'PROJECTION_MISMATCH', seq: 2 }]);
   });
 });
+
+describe('audit-trail verify --db --settle (a live table fed by several aggregators)', () => {
+  it('does not judge the records still arriving: a gap behind them is pending until it is older than the settle time', async () => {
+    // Ten events 1 s apart; the 9th (seq 10) goes through an aggregator whose
+    // database writes are behind, so the rows after it are stored first.
+    const lines: string[] = [];
+    let t = Date.parse('2026-03-01T12:00:00.000Z');
+    const logger = createAuditLogger({
+      service: 'webauthn-api',
+      env: {},
+      runtime: false,
+      now: () => new Date(t),
+      destination: { write: (chunk: string) => void lines.push(...chunk.split('\n').filter(Boolean)) },
+      signing: { mode: 'shared', kid: 'db-test', secret },
+    });
+    for (let i = 1; i <= 10; i++) {
+      t += 1000;
+      logger.emit({ event_type: 'WEBAUTHN_AUTH_FAILURE', user_id: `user-${i}`, client_ip: '203.0.113.9', error: { code: 'BAD_SIGNATURE', message: 'x' }, webauthn: { failure_stage: 'signature' } });
+    }
+    const late = lines.splice(9, 1); // seq 10, stamped 12:00:09
+    const url = `sqlite:${join(tmp, 'settle.db')}`;
+    await store(url, lines); // OPEN and seq 2-9, 11: the newest, 12:00:10
+
+    const strict = await cli('verify', '--db', url);
+    expect(strict.code).toBe(1);
+    expect(strict.out).toMatch(/^SEQ_GAP chain=\S+ seq=10/m);
+    // Settled by 2.5 s before the newest record (12:00:10): seq 9 (12:00:08) and 11 are pending, the rest is clean.
+    const settled = await cli('verify', '--db', url, '--settle', '2.5');
+    expect(settled.code).toBe(0);
+    expect(settled.out).toMatch(/^OK {3}chain=.* records=10 seq=1-11 .* open pending=2$/m);
+    // Judged a second later, the record after the gap is older than the settle time: reported.
+    const later = await cli('verify', '--db', url, '--settle', '0.5', '--as-of', '2026-03-01T12:00:11Z');
+    expect(later.out).toMatch(/^SEQ_GAP chain=\S+ seq=10/m);
+    expect(later.out).not.toContain('pending=');
+    // A pending record is still checked on its own.
+    const db = new Database(join(tmp, 'settle.db'));
+    db.prepare(`UPDATE security_audit_events SET event_json = replace(event_json, '"user-10"', '"mallory"') WHERE user_id = 'user-10'`).run();
+    db.close();
+    const forged = await cli('verify', '--db', url, '--settle', '2.5', '--json');
+    const found = JSON.parse(forged.out).findings.map((f: { code: string; seq: number }) => `${f.code} ${f.seq}`).sort();
+    expect(found).toEqual(['MAC_INVALID 11', 'PROJECTION_MISMATCH 11']); // the JSON no longer matches its user_id column either
+    // The late row arrives (the forged one put back): clean with or without settling.
+    const fix = new Database(join(tmp, 'settle.db'));
+    fix.prepare(`UPDATE security_audit_events SET event_json = replace(event_json, '"mallory"', '"user-10"') WHERE user_id = 'user-10'`).run();
+    fix.close();
+    await store(url, late);
+    expect((await cli('verify', '--db', url)).code).toBe(0);
+    expect((await cli('verify', '--db', url, '--settle', 'soon')).code).toBe(2);
+    await logger.close();
+  });
+});

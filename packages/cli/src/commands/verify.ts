@@ -41,6 +41,12 @@ Options:
   --as-of TIME     reference time for open chains: RFC 3339 or "now"
                    (default: the newest record in the input)
   --slack MS       slack on the checkpoint interval (default: half the interval)
+  --settle SECS    records stamped less than SECS before the as-of time may
+                   still be on their way (several aggregators, a spool
+                   replaying after an outage): each chain is judged for gaps,
+                   links and checkpoints only up to its first such record;
+                   those from it on are still checked one by one (MAC,
+                   schema) and shown as pending=N. For --db on a live table.
   --unordered      input is not in write order: do not report REORDERED
   --key-steps N    epoch key derivations allowed before the first record
                    (default 1000000; each record read adds 64). A record whose
@@ -132,6 +138,7 @@ function chainLine(c: ChainSummary): string {
   return clean(
     `${head} chain=${c.chain_id} service=${c.service ?? '-'} instance=${c.instance ?? '-'} kid=${c.kid ?? '-'} mode=${c.mode ?? '-'} ` +
       `records=${c.records} seq=${c.first_seq}-${c.last_seq} first=${c.first_time ?? '-'} last=${c.last_time ?? '-'} ${state}` +
+      (c.pending ? ` pending=${c.pending}` : '') +
       (c.ok ? '' : ` findings=${c.findings}`),
   );
 }
@@ -161,6 +168,7 @@ export const verifyCommand: Command = {
         'private-key-file': { type: 'string', multiple: true },
         'as-of': { type: 'string' },
         slack: { type: 'string' },
+        settle: { type: 'string' },
         'key-steps': { type: 'string' },
         unordered: { type: 'boolean' },
         json: { type: 'boolean' },
@@ -179,6 +187,11 @@ export const verifyCommand: Command = {
       if (!/^\d+$/.test(values.slack)) throw new UsageError('--slack must be a number of milliseconds');
       slack = Number(values.slack);
     }
+    let settleMs: number | undefined;
+    if (values.settle !== undefined) {
+      if (!/^\d{1,9}(\.\d{1,3})?$/.test(values.settle)) throw new UsageError('--settle must be a number of seconds');
+      settleMs = Math.round(Number(values.settle) * 1000);
+    }
     let keySteps: number | undefined;
     if (values['key-steps'] !== undefined) {
       if (!/^\d{1,15}$/.test(values['key-steps'])) throw new UsageError('--key-steps must be a whole number of derivation steps');
@@ -190,6 +203,7 @@ export const verifyCommand: Command = {
       const report = verifyChain(allRecords(db, await readInputs(positionals, io)), keys, {
         ...(asOf ? { asOf } : {}),
         ...(slack !== undefined ? { checkpointSlackMs: slack } : {}),
+        ...(settleMs !== undefined ? { settleMs } : {}),
         ...(keySteps !== undefined ? { keyStepBudget: keySteps } : {}),
         // Row ids record commit order (retries and fallback reorder), not evidence.
         checkOrder: !values.unordered && !values.db,

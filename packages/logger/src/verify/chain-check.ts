@@ -16,13 +16,14 @@ interface OpenDetail {
  * checkpoint or close names the missing records), `prev` links
  * (CHAIN_BREAK), epochs (EPOCH_REGRESSION), record kinds, and the
  * checkpoint cadence (CHECKPOINT_MISSING), also for an open chain's tail
- * against `asOf`.
+ * against `asOf`. With `pendingAfter`, the seq-order checks stop at the
+ * first record stamped after it (records still arriving, VerifyOptions.settleMs).
  */
 export function checkChain(
   chainId: string,
   entries: ChainEntry[],
   macs: MacVerifier,
-  opts: Omit<VerifyOptions, 'asOf'> & { asOf: number },
+  opts: Omit<VerifyOptions, 'asOf'> & { asOf: number; pendingAfter?: number },
 ): { findings: Finding[]; summary: ChainSummary } {
   const findings: Finding[] = [];
   const push = (code: Finding['code'], e: ChainEntry | null, seq: number | null, message: string) =>
@@ -51,6 +52,8 @@ export function checkChain(
   }
   const sorted = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
   const first = sorted[0]!;
+  const cut = opts.pendingAfter === undefined ? -1 : sorted.findIndex((e) => e.time > opts.pendingAfter!);
+  const judged = cut < 0 ? sorted : sorted.slice(0, cut);
   const open = bySeq.get(1)?.eventType === 'AUDIT_CHAIN_OPEN' ? bySeq.get(1) : undefined;
   const kid = (open ?? first).kid;
   const detail = (open?.chain ?? {}) as OpenDetail;
@@ -64,7 +67,7 @@ export function checkChain(
   let windowReported = false;
   let closed: ChainEntry | undefined;
   let before: ChainEntry | undefined;
-  for (const e of sorted) {
+  for (const e of judged) {
     const expected = before ? before.seq + 1 : 1;
     if (e.seq > expected) {
       const names = MARKS.has(e.eventType) ? e.chain?.last_seq : undefined;
@@ -93,8 +96,9 @@ export function checkChain(
     before = e;
   }
   const last = sorted[sorted.length - 1]!;
-  if (!closed && limit !== undefined && lastMark && opts.asOf - lastMark.time > limit) {
-    push('CHECKPOINT_MISSING', last, last.seq + 1, `chain is not closed and its last checkpoint (seq ${lastMark.seq}, ${iso(lastMark.time)}) is older than the interval plus slack before ${iso(opts.asOf)}: records after it may have been removed`);
+  const lastJudged = judged.at(-1);
+  if (!closed && lastJudged && limit !== undefined && lastMark && opts.asOf - lastMark.time > limit) {
+    push('CHECKPOINT_MISSING', lastJudged, lastJudged.seq + 1, `chain is not closed and its last checkpoint (seq ${lastMark.seq}, ${iso(lastMark.time)}) is older than the interval plus slack before ${iso(opts.asOf)}: records after it may have been removed`);
   }
 
   const times = sorted.map((e) => e.time).filter((t) => !Number.isNaN(t));
@@ -109,8 +113,10 @@ export function checkChain(
     last_seq: last.seq,
     first_time: times.length ? iso(times.reduce((a, b) => Math.min(a, b))) : null,
     last_time: times.length ? iso(times.reduce((a, b) => Math.max(a, b))) : null,
-    closed: closed !== undefined,
+    // A CLOSE among the pending records still ends the chain (UNSIGNED_IN_SIGNED_CHAIN dates records by it).
+    closed: sorted.some((e) => e.eventType === 'AUDIT_CHAIN_CLOSE'),
     last_epoch: sorted.reduce((m, e) => Math.max(m, e.epoch), 0),
+    pending: sorted.length - judged.length,
     findings: findings.length,
     ok: findings.length === 0,
   };

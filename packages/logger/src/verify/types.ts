@@ -71,6 +71,17 @@ export interface VerifyOptions {
   keyStepBudget?: number;
   /** Report REORDERED when a chain's records are not in seq order in the input (default true; files are in write order). */
   checkOrder?: boolean;
+  /**
+   * Records stamped less than this many milliseconds before `asOf` may still
+   * be on their way (several aggregators, a spool replaying after an outage),
+   * so the records before them may not all be stored yet. Each chain is
+   * judged for continuity (gaps, links, epochs, checkpoint cadence) only up
+   * to its first such record; that record and those after it are still
+   * checked one by one (MAC, schema, duplicates, projection) and counted in
+   * {@link ChainSummary.pending}. Default 0: nothing is pending. A gap is then
+   * reported once the record after it is older than the settle time.
+   */
+  settleMs?: number;
 }
 
 /** One line of the report per chain. */
@@ -87,6 +98,8 @@ export interface ChainSummary {
   last_time: string | null;
   closed: boolean;
   last_epoch: number;
+  /** Records from the first one stamped within `settleMs` of `asOf` on, not judged for continuity (0 without `settleMs`). */
+  pending: number;
   findings: number;
   ok: boolean;
 }

@@ -17,10 +17,12 @@ export function verifyChain(records: Iterable<VerifyRecord>, keys: VerifyKeys, o
   const macs = new MacVerifier(parseKeys(keys), new KeyStepBudget({ base: stepBase(options.keyStepBudget), perRecord: KEY_STEP_BUDGET.perRecord }));
   const input = intake(records, macs);
   const asOf = options.asOf?.getTime() ?? (Number.isNaN(input.newest) ? Date.now() : input.newest);
+  const settle = settleMs(options.settleMs);
   const findings: Finding[] = [...input.findings];
   const chains: ChainSummary[] = [];
   for (const [chainId, entries] of input.chains) {
-    const r = checkChain(chainId, entries, macs, { ...options, asOf });
+    // Settled: the chain as it stood at asOf - settle, its later records pending.
+    const r = checkChain(chainId, entries, macs, { ...options, asOf: asOf - settle, ...(settle > 0 ? { pendingAfter: asOf - settle } : {}) });
     for (const f of r.findings) findings.push(f);
     chains.push(r.summary);
   }
@@ -65,6 +67,12 @@ function claimUnsigned(unsigned: UnsignedEntry[], chains: ChainSummary[], findin
     });
   }
   return free;
+}
+
+function settleMs(n: number | undefined): number {
+  if (n === undefined) return 0;
+  if (!Number.isSafeInteger(n) || n < 0) throw new AuditConfigError(`settleMs must be a non-negative integer, got ${String(n)}`);
+  return n;
 }
 
 function stepBase(n: number | undefined): number {
