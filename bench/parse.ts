@@ -1,8 +1,10 @@
 // Validation cost per event, side by side in one run: JSON.parse alone (the
-// floor), zod's runtime parser (what parseAuditEvent used before), and
-// parseAuditEvent (z.compile fast path, runtime fallback). Medians of 5 rounds.
+// floor), JSON.parse + the duplicate-name check parseAuditEvent makes on text,
+// zod's runtime parser (what parseAuditEvent used before), and
+// parseAuditEvent (z.compile fast path, runtime fallback, duplicate names).
+// Medians of 5 rounds.
 //   npx tsx -C @audit-trail/source bench/parse.ts [events=50000]
-import { eventSchemas, parseAuditEvent, type EventType } from '@audit-trail/schema';
+import { duplicateName, eventSchemas, parseAuditEvent, type EventType } from '@audit-trail/schema';
 import { benchEvents } from './sink/events.js';
 
 const n = Number(process.argv[2] ?? 50_000);
@@ -10,6 +12,9 @@ const { lines } = benchEvents(n);
 const paths: Record<string, () => void> = {
   'JSON.parse only': () => {
     for (const l of lines) JSON.parse(l);
+  },
+  'JSON.parse + duplicateName': () => {
+    for (const l of lines) if (duplicateName(l, JSON.parse(l)) !== undefined) throw new Error('duplicate in bench event');
   },
   'JSON.parse + zod runtime safeParse': () => {
     for (const l of lines) {

@@ -222,6 +222,21 @@ describe('SQLite sink: hostile input', () => {
     expect(stored.user_agent_raw).not.toContain('\u001b');
   });
 
+  it('refuses a line that holds a member name twice (SQLite reads the first, JSON.parse the last): a reject with its reason, its batch-mates commit', async () => {
+    const sink = open();
+    const [before, after] = makeEvents(2);
+    const good = JSON.stringify(makeEvent({ user_id: 'alice' }));
+    const twice = good.replace('"user_id":"alice"', '"user_id":"mallory","user_id":"alice"');
+    expect(JSON.parse(twice).user_id).toBe('alice');
+    expect(await sink.write([before!, twice, after!])).toEqual({ accepted: 2, rejected: 1 });
+    await sink.flush();
+    const d = db();
+    const reject = d.prepare("SELECT reason, raw_payload, json_extract(raw_payload, '$.user_id') AS sqlite_reads FROM security_audit_rejects").get();
+    expect(reject).toEqual({ reason: expect.stringContaining('the name \\"user_id\\" occurs twice in one object (RFC 7493'), raw_payload: twice, sqlite_reads: 'mallory' });
+    expect(d.prepare('SELECT count(*) AS n FROM security_audit_events').get()).toEqual({ n: 2 });
+    d.close();
+  });
+
   it('spools a line over the limit cut to what its reject keeps: a 70 Mi-character line, waiting in the spool, is replayed as a reject and the event behind it commits', async () => {
     const spool = join(dir, 'spool');
     const [before, after] = makeEvents(2);

@@ -140,6 +140,19 @@ describe('parseAuditEvent', () => {
     expect(odd.every((input) => parseAuditEvent(input).ok === false)).toBe(true);
   });
 
+  it('refuses JSON text holding a member name twice in one object, at any depth, naming it; the same event as text without it passes', () => {
+    const text = JSON.stringify(auth());
+    expect(parseAuditEvent(text).ok).toBe(true);
+    const top = text.replace('"user_id":', '"user_id":"mallory","user_id":');
+    expect(parseAuditEvent(top)).toEqual({ ok: false, issues: [{ path: '', message: expect.stringMatching(/^the name "user_id" occurs twice in one object \(RFC 7493/) }] });
+    const nested = text.replace('"producer":{', '"producer":{"service":"other",');
+    expect(parseAuditEvent(nested)).toMatchObject({ ok: false, issues: [{ message: expect.stringContaining('"service" occurs twice') }] });
+    // Spelled with an escape, still the same name; a control character in it is shown escaped.
+    expect(parseAuditEvent(text.replace('"user_id":', '"user\\u005fid":"x","user_id":'))).toMatchObject({ ok: false });
+    const bell = text.replace('{', '{"a\\u001bb":1,"a\\u001bb":2,');
+    expect(parseAuditEvent(bell)).toMatchObject({ ok: false });
+  });
+
   it('cuts a user_agent over 1024 characters and sets the flag', () => {
     const result = parseAuditEvent({ ...auth(), user_agent: `Mozilla/5.0 ${'x'.repeat(5000)}` });
     expect(result.ok).toBe(true);

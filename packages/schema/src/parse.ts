@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { eventSchemas, type AuditEvent } from './audit-event.js';
 import { EVENT_TYPES, TRANSPORT_FIELDS, type EventType } from './constants.js';
 import { sanitizeText } from './fields/text.js';
+import { duplicateName } from './json/duplicate-names.js';
 
 /** Longest JSON text {@link parseAuditEvent} will parse (a guard, not a schema rule). */
 export const MAX_EVENT_JSON_LENGTH = 2 * 1024 * 1024;
@@ -105,7 +106,8 @@ function toIssues(error: z.ZodError): AuditIssue[] {
  * Accepts the event as an object or as JSON text. Fields a transport adds
  * around the event (pino's `level`, `time`, `pid`, `hostname`, `msg`) are
  * split off into `transport`; they are not part of the signed event. A
- * `user_agent` over 1024 characters is cut and flagged, not rejected.
+ * `user_agent` over 1024 characters is cut and flagged, not rejected. Text
+ * that holds a member name twice in one object is refused (duplicate-names.ts).
  *
  * Never throws: bad input yields `{ ok: false, issues }`, each issue with a
  * dotted path and a readable message.
@@ -150,5 +152,11 @@ export function parseAuditEvent(input: unknown): ParseResult {
 
   const result = schemaOf(type as EventType).safeParse(event, { reportInput: true });
   if (!result.success) return { ok: false, issues: toIssues(result.error) };
+  // Text only: an object cannot hold a name twice. After the schema, so that
+  // garbage is not scanned twice (json/duplicate-names.ts says why it matters).
+  if (typeof input === 'string') {
+    const dup = duplicateName(input, value);
+    if (dup !== undefined) return fail('', `the name ${JSON.stringify(dup.slice(0, 64))} occurs twice in one object (RFC 7493 §2.3): parsers that keep the first occurrence would read other values than these`);
+  }
   return { ok: true, event: result.data as AuditEvent, transport };
 }

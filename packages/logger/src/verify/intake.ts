@@ -1,8 +1,7 @@
-import { LOG_TYPE, MAX_EVENT_JSON_LENGTH, parseAuditEvent, TRANSPORT_FIELDS } from '@audit-trail/schema';
+import { duplicateName, LOG_TYPE, MAX_EVENT_JSON_LENGTH, parseAuditEvent, TRANSPORT_FIELDS } from '@audit-trail/schema';
 import { signableProblem } from '../signing/canonical.js';
 import type { MacVerifier } from './chain-mac.js';
 import type { EpochKeyRefusal } from './epoch-keys.js';
-import { duplicateKey } from './duplicate-keys.js';
 import { projectionDiffs } from './projection.js';
 import type { Finding, VerifyRecord } from './types.js';
 
@@ -81,7 +80,7 @@ export function intake(records: Iterable<VerifyRecord>, macs: MacVerifier): Inta
         continue;
       }
       // Reported, and the record still checked, so its chain position is not also a gap.
-      const dup = duplicateKey(text);
+      const dup = duplicateName(text, value);
       if (dup !== undefined) {
         out.findings.push(textFinding(value, location, `the name ${JSON.stringify(dup.slice(0, 64))} occurs twice in one object: parsers that keep the first occurrence read another value than the one verified`));
       }
