@@ -191,6 +191,26 @@ describe('Spool', () => {
       await reopened.spool.close(false);
     });
 
+    it('when the damage cannot be quarantined, appends nothing more behind it: the next append starts a new segment, which the next replay reads', async () => {
+      const { spool } = await Spool.open({ dir });
+      const ends = await fill(spool, ['first record', 'second record']);
+      const seg = (await readdir(dir)).find((n) => n.startsWith('seg-'))!;
+      const bytes = await readFile(join(dir, seg));
+      bytes[ends[0]!.end + 12] = bytes[ends[0]!.end + 12]! ^ 0x01;
+      await writeFile(join(dir, seg), bytes);
+      await writeFile(join(dir, 'quarantine'), 'a file where the directory should be'); // mkdir fails
+      const { skipped } = await spool.read({ seg: ends[0]!.seg, end: 0 }, ends[1]!, 1 << 20);
+      expect(skipped).toHaveLength(1);
+      expect(skipped[0]!.quarantined).toBeUndefined();
+      const [after] = await fill(spool, ['after the damage']);
+      expect(after!.seg).toBeGreaterThan(ends[0]!.seg);
+      await spool.close(false);
+      const reopened = await Spool.open({ dir });
+      expect(reopened.report).toMatchObject({ corruptTails: 1, quarantined: [] });
+      expect(reopened.replayed.map(lineOf)).toEqual(['first record', 'after the damage']);
+      await reopened.spool.close(false);
+    });
+
     it('reads replayed segments of an earlier run', async () => {
       const first = await Spool.open({ dir, segmentBytes: 50 });
       const ends = await fill(first.spool, ['a '.repeat(20), 'b '.repeat(20), 'c '.repeat(20)]);

@@ -121,7 +121,7 @@ export class Spool {
   private wmFd!: FileHandle;
   private unlock!: () => Promise<void>;
   private closed = false;
-  /** An append failed: the next one starts a new segment (see dropPartialFrame). */
+  /** An append failed (see dropPartialFrame), or damage in the segment could not be recorded as a hole: the next append starts a new segment. */
   private mustRoll = false;
   /** Damaged ranges of live segments, passed over by read() and replay (holes.ts). */
   private holes = new Map<number, Hole[]>();
@@ -452,6 +452,9 @@ export class Spool {
       if (scan.badAt !== undefined && !cutByWindow) {
         const at = pos.end + scan.badAt;
         const q = await this.quarantine(pos.seg, at, await this.readRange(pos.seg, at, limit), 'hole');
+        // Without a hole on disk, the next replay takes the damage for a corrupt tail and
+        // quarantines everything after it: append nothing more behind it.
+        if (!q.path && pos.seg === this.activeSeg) this.mustRoll = true;
         skipped.push({ seg: pos.seg, from: at, to: limit, reason: `spool segment ${segName(pos.seg)} is corrupt at byte ${at}: ${scan.badReason}`, ...(q.path ? { quarantined: q.path } : {}) });
         pos = { seg: pos.seg, end: limit };
         continue;
