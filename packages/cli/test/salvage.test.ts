@@ -75,7 +75,7 @@ describe('audit-trail salvage', () => {
     await expect(readFile(join(dir, 'never.db'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
-  it('names a file with nothing intact, and refuses to run without a file', async () => {
+  it('names a file with nothing intact; refuses to run without a file or with one it cannot read', async () => {
     const junk = join(dir, 'junk.bad');
     await writeFile(junk, Buffer.alloc(4096, 0xee));
     const r = await runCli(['salvage', '--dry-run', junk]);
@@ -83,5 +83,8 @@ describe('audit-trail salvage', () => {
     const none = await runCli(['salvage']);
     expect(none.code).toBe(2);
     expect(none.err).toContain('name at least one quarantined spool file');
+    const missing = await runCli(['salvage', '--dry-run', join(dir, 'quarantine', '*.bad')]);
+    expect(missing).toMatchObject({ code: 2, out: '', err: expect.stringContaining('cannot read') });
+    expect(missing.err).toContain('ENOENT');
   });
 });

@@ -37,10 +37,16 @@ export const salvageCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs({ args: argv, options: { ...SINK_ARGS, 'dry-run': { type: 'boolean' } }, allowPositionals: true });
     if (positionals.length === 0) throw new UsageError('name at least one quarantined spool file (<spool>/quarantine/*.bad)');
-    const found: { file: string; items: LineItem[] }[] = [];
+    const items: LineItem[] = [];
     for (const file of positionals) {
-      const { records, unreadable } = salvageFrames(await readFile(file));
-      found.push({ file, items: records.map((r) => salvagedItem(r.entry, `salvage:${basename(file)}`)) });
+      let bytes: Buffer;
+      try {
+        bytes = await readFile(file);
+      } catch (err) {
+        throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+      const { records, unreadable } = salvageFrames(bytes);
+      for (const r of records) items.push(salvagedItem(r.entry, `salvage:${basename(file)}`));
       const lost = unreadable.reduce((n, u) => n + u.to - u.from, 0);
       io.stderr.write(
         `${file}: ${records.length} record(s) recovered` +
@@ -48,7 +54,6 @@ export const salvageCommand: Command = {
           '\n',
       );
     }
-    const items = found.flatMap((f) => f.items);
     if (values['dry-run']) {
       // JSON, not the bare line: a line may hold newlines or terminal escapes.
       for (const item of items) io.stdout.write(`${JSON.stringify(item)}\n`);
