@@ -91,21 +91,16 @@ function firstRepeated(text: string): string | undefined {
     } else if (c === 0x2c /* , */) {
       expectName = open[open.length - 1] != null;
     } else if (c === 0x22 /* " */) {
-      const start = i;
-      let escaped = false;
-      for (i++; text.charCodeAt(i) !== 0x22; i++) {
-        if (text.charCodeAt(i) === 0x5c) {
-          escaped = true;
-          i++;
-        }
-      }
+      const end = closingQuote(text, i);
       const names = open[open.length - 1];
       if (expectName && names) {
-        const name = escaped ? (JSON.parse(text.slice(start, i + 1)) as string) : text.slice(start + 1, i);
+        const raw = text.slice(i + 1, end);
+        const name = raw.includes('\\') ? (JSON.parse(text.slice(i, end + 1)) as string) : raw;
         if (names.has(name)) return name;
         names.add(name);
       }
       expectName = false;
+      i = end;
     }
   }
   return undefined;
