@@ -14,10 +14,10 @@ import type { ChainSummary, Finding, VerifyKeys, VerifyOptions, VerifyRecord, Ve
  * problems in the records are findings, never exceptions.
  */
 export function verifyChain(records: Iterable<VerifyRecord>, keys: VerifyKeys, options: VerifyOptions = {}): VerifyReport {
-  const macs = new MacVerifier(parseKeys(keys), new KeyStepBudget({ base: stepBase(options.keyStepBudget), perRecord: KEY_STEP_BUDGET.perRecord }));
+  const macs = new MacVerifier(parseKeys(keys), new KeyStepBudget({ base: wholeOption('keyStepBudget', options.keyStepBudget, KEY_STEP_BUDGET.base), perRecord: KEY_STEP_BUDGET.perRecord }));
   const input = intake(records, macs);
   const asOf = options.asOf?.getTime() ?? (Number.isNaN(input.newest) ? Date.now() : input.newest);
-  const settle = settleMs(options.settleMs);
+  const settle = wholeOption('settleMs', options.settleMs, 0);
   const findings: Finding[] = [...input.findings];
   const chains: ChainSummary[] = [];
   for (const [chainId, entries] of input.chains) {
@@ -69,14 +69,9 @@ function claimUnsigned(unsigned: UnsignedEntry[], chains: ChainSummary[], findin
   return free;
 }
 
-function settleMs(n: number | undefined): number {
-  if (n === undefined) return 0;
-  if (!Number.isSafeInteger(n) || n < 0) throw new AuditConfigError(`settleMs must be a non-negative integer, got ${String(n)}`);
-  return n;
-}
-
-function stepBase(n: number | undefined): number {
-  if (n === undefined) return KEY_STEP_BUDGET.base;
-  if (!Number.isSafeInteger(n) || n < 0) throw new AuditConfigError(`keyStepBudget must be a non-negative integer, got ${String(n)}`);
+/** A non-negative integer option, or `def` when it is not given. */
+function wholeOption(name: string, n: number | undefined, def: number): number {
+  if (n === undefined) return def;
+  if (!Number.isSafeInteger(n) || n < 0) throw new AuditConfigError(`${name} must be a non-negative integer, got ${String(n)}`);
   return n;
 }
