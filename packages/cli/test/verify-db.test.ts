@@ -12,8 +12,8 @@ import { runCli } from './support/run-cli.js';
 const secret = randomBytes(32);
 const env = { AUDIT_TRAIL_KID: 'db-test', AUDIT_TRAIL_SECRET: secret.toString('base64') };
 
-/** A closed, signed chain of four WebAuthn events, as the logger wrote them. */
-async function signedLines(): Promise<string[]> {
+/** A closed, signed chain of WebAuthn failures of `users`, as the logger wrote them (on `clock`, ticked before each, when given). */
+async function signedLines(users = ['alice', 'bob', 'carol'], clock?: { now: () => Date; tick: () => void }): Promise<string[]> {
   const lines: string[] = [];
   const logger = createAuditLogger({
     service: 'webauthn-api',
@@ -21,8 +21,10 @@ async function signedLines(): Promise<string[]> {
     runtime: false,
     destination: { write: (chunk: string) => void lines.push(...chunk.split('\n').filter(Boolean)) },
     signing: { mode: 'shared', kid: 'db-test', secret },
+    ...(clock ? { now: clock.now } : {}),
   });
-  for (const user of ['alice', 'bob', 'carol']) {
+  for (const user of users) {
+    clock?.tick();
     logger.emit({
       event_type: 'WEBAUTHN_AUTH_FAILURE',
       user_id: user,
@@ -128,20 +130,10 @@ describe('audit-trail verify --db --settle (a live table fed by several aggregat
   it('does not judge the records still arriving: a gap behind them is pending until it is older than the settle time', async () => {
     // Ten events 1 s apart; the 9th (seq 10) goes through an aggregator whose
     // database writes are behind, so the rows after it are stored first.
-    const lines: string[] = [];
     let t = Date.parse('2026-03-01T12:00:00.000Z');
-    const logger = createAuditLogger({
-      service: 'webauthn-api',
-      env: {},
-      runtime: false,
-      now: () => new Date(t),
-      destination: { write: (chunk: string) => void lines.push(...chunk.split('\n').filter(Boolean)) },
-      signing: { mode: 'shared', kid: 'db-test', secret },
-    });
-    for (let i = 1; i <= 10; i++) {
-      t += 1000;
-      logger.emit({ event_type: 'WEBAUTHN_AUTH_FAILURE', user_id: `user-${i}`, client_ip: '203.0.113.9', error: { code: 'BAD_SIGNATURE', message: 'x' }, webauthn: { failure_stage: 'signature' } });
-    }
+    const users = Array.from({ length: 10 }, (_, i) => `user-${i + 1}`);
+    // Without its CLOSE: the producer is still running.
+    const lines = (await signedLines(users, { now: () => new Date(t), tick: () => (t += 1000) })).slice(0, -1);
     const late = lines.splice(9, 1); // seq 10, stamped 12:00:09
     const url = `sqlite:${join(tmp, 'settle.db')}`;
     await store(url, lines); // OPEN and seq 2-9, 11: the newest, 12:00:10
@@ -171,6 +163,5 @@ describe('audit-trail verify --db --settle (a live table fed by several aggregat
     await store(url, late);
     expect((await cli('verify', '--db', url)).code).toBe(0);
     expect((await cli('verify', '--db', url, '--settle', 'soon')).code).toBe(2);
-    await logger.close();
   });
 });
