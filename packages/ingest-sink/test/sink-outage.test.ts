@@ -205,7 +205,7 @@ describe('PostgreSQL outage (TCP proxy cut)', () => {
     expect(s).toMatchObject({ committed: 400 - lost, spoolCorruptTails: 1, spooledEvents: 0, spooledBytes: 0 });
     expect(s.lastError?.code).toBe('SINK_SPOOL_IO');
     const reported = errors.map((e) => e.message).join('\n');
-    expect(reported).toMatch(new RegExp(`${segs[3]} is corrupt at byte \\d+: (checksum mismatch|implausible record length|torn record).*copied to .*quarantine.*: ${lost} accepted record\\(s\\) in it skipped, not delivered`));
+    expect(reported).toMatch(new RegExp(`${segs[3]} is corrupt at byte \\d+: (checksum mismatch|implausible record length|torn record).*copied to .*quarantine.*: ${lost} accepted record\\(s\\) in it skipped, not delivered \\(\`audit-trail salvage\` recovers the intact ones\\)`));
     // Exactly one run of consecutive events is missing: the damaged record and those after it in its segment.
     const stored = new Set(await ids());
     expect(stored.size).toBe(400 - lost);

@@ -98,7 +98,7 @@ export function createSink(options?: SinkOptions | string): Sink {
       stats.spoolCorruptTails = opened.report.corruptTails;
       stats.spoolCorruptBytes = opened.report.corruptBytes;
       if (opened.report.corruptTails > 0) {
-        const err = new SinkError('SINK_SPOOL_IO', `spool had ${opened.report.corruptTails} torn or corrupt tail(s), ${opened.report.corruptBytes} bytes not loaded (copies in ${opened.spool.dir}/quarantine): ${opened.report.reasons.join('; ')}`);
+        const err = new SinkError('SINK_SPOOL_IO', `spool had ${opened.report.corruptTails} torn or corrupt tail(s), ${opened.report.corruptBytes} bytes not loaded (copies in ${opened.spool.dir}/quarantine; \`audit-trail salvage\` recovers their intact records): ${opened.report.reasons.join('; ')}`);
         noteError(stats, err);
         opts.onError(err);
       }

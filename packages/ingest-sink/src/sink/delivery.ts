@@ -210,7 +210,7 @@ export class Delivery {
       this.stats.spoolCorruptBytes += k.to - k.from;
     }
     const where = lost.skips.map((k) => `${k.reason}, ${k.to - k.from} bytes ${k.quarantined ? `copied to ${k.quarantined}` : 'left in place (quarantine copy failed)'}`).join('; ');
-    this.fail(new SinkError('SINK_SPOOL_IO', `${where}: ${lost.records} accepted record(s) in it skipped, not delivered`));
+    this.fail(new SinkError('SINK_SPOOL_IO', `${where}: ${lost.records} accepted record(s) in it skipped, not delivered (\`audit-trail salvage\` recovers the intact ones)`));
     this.settled(lost.records);
   }
 
