@@ -211,6 +211,23 @@ describe('Spool', () => {
       await reopened.spool.close(false);
     });
 
+    it('takes a length field damaged to exceed the read window for damage, not for a record the window cut', async () => {
+      const { spool } = await Spool.open({ dir });
+      const ends = await fill(spool, ['first record', 'second record '.repeat(20), 'third record']);
+      const seg = (await readdir(dir)).find((n) => n.startsWith('seg-'))!;
+      const bytes = await readFile(join(dir, seg));
+      bytes[ends[0]!.end + 2] = bytes[ends[0]!.end + 2]! ^ 0x02; // the second record's length (0x011d), 512 bytes longer
+      await writeFile(join(dir, seg), bytes);
+      // A window smaller than that record: it is read whole on its own, fails, and becomes a hole.
+      const first = await spool.read({ seg: ends[0]!.seg, end: 0 }, ends[2]!, 1);
+      expect(first.records.map(lineOf)).toEqual(['first record']);
+      const second = await spool.read(first.next, ends[2]!, 1);
+      expect(second.records).toEqual([]);
+      expect(second.skipped).toMatchObject([{ from: ends[0]!.end, to: ends[2]!.end }]);
+      expect(second.next).toEqual(ends[2]);
+      await spool.close(false);
+    });
+
     it('reads replayed segments of an earlier run', async () => {
       const first = await Spool.open({ dir, segmentBytes: 50 });
       const ends = await fill(first.spool, ['a '.repeat(20), 'b '.repeat(20), 'c '.repeat(20)]);

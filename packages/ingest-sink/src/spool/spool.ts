@@ -436,12 +436,16 @@ export class Spool {
       }
       // A window never reaches into a hole: its bytes are not frames.
       const limit = Math.min(segEnd, holes.find((h) => h.from > pos.end)?.from ?? segEnd);
-      const chunk = await this.readRange(pos.seg, pos.end, Math.min(limit, pos.end + Math.max(maxBytes - bytes, FRAME_HEADER_BYTES)));
+      let chunk = await this.readRange(pos.seg, pos.end, Math.min(limit, pos.end + Math.max(maxBytes - bytes, FRAME_HEADER_BYTES)));
       let scan = scanSegment(chunk);
       if (scan.records.length === 0 && scan.badReason?.startsWith('torn') && pos.end + chunk.length < limit) {
-        // The first record is larger than the window: read exactly it.
+        // The first record is larger than the window: read exactly it. A
+        // damaged length field makes this read reach `limit` (or end within
+        // it on bytes that fail the checksum), so the scan below takes it for
+        // damage, not for a record cut by the window.
         const len = chunk.length >= FRAME_HEADER_BYTES ? chunk.readUInt32BE(0) : 0;
-        scan = scanSegment(await this.readRange(pos.seg, pos.end, Math.min(limit, pos.end + FRAME_HEADER_BYTES + len)));
+        chunk = await this.readRange(pos.seg, pos.end, Math.min(limit, pos.end + FRAME_HEADER_BYTES + len));
+        scan = scanSegment(chunk);
       }
       for (const r of scan.records) {
         records.push({ seg: pos.seg, end: pos.end + r.end, payload: r.payload, size: r.size });
