@@ -82,6 +82,17 @@ describe('syslog TCP framing (RFC 6587)', () => {
     }
   });
 
+  it('keeps a line of exactly the limit ending in CR LF when the CR and the LF arrive in different reads', () => {
+    const line = `<1>${'q'.repeat(17)}`; // 20 bytes, the limit
+    for (const split of [line.length, line.length + 1]) {
+      const f = new SyslogFramer(20);
+      const bytes = Buffer.from(`${line}\r\n<2>next\n`);
+      const out = [f.push(bytes.subarray(0, split)), f.push(bytes.subarray(split))];
+      expect(out.flatMap((o) => o.refused)).toEqual([]);
+      expect(out.flatMap(frames)).toEqual([line, '<2>next']);
+    }
+  });
+
   it('a count that is not a number ends the stream, after the messages before it', () => {
     const out = new SyslogFramer(100).push(Buffer.from('<1>kept\n12x <1>'));
     expect(frames(out)).toEqual(['<1>kept']);

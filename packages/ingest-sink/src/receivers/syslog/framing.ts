@@ -52,6 +52,17 @@ export class SyslogFramer {
 
   constructor(private readonly maxFrameBytes: number) {}
 
+  /**
+   * True when an LF-framed line still waiting for its LF, `n` bytes so far,
+   * is over the limit: more than `maxFrameBytes + 1`, since its last byte may
+   * be the CR of a CR LF ending, which is not part of the message. At
+   * `maxFrameBytes`, a line of exactly the limit whose CR and LF arrived in
+   * different reads was refused, while the same bytes in one read passed.
+   */
+  private unterminatedTooLong(n: number): boolean {
+    return n > this.maxFrameBytes + 1;
+  }
+
   /** Adds bytes and returns the frames now complete. */
   push(data: Buffer): FramerOutput {
     const out: FramerOutput = { frames: [], refused: [] };
@@ -72,7 +83,7 @@ export class SyslogFramer {
     if (this.pending.length > 0) {
       const stillShort = this.waitingForLf ? input.indexOf(0x0a) < 0 : this.waitingForBytes > 0 && this.pendingBytes + input.length < this.waitingForBytes;
       if (stillShort) {
-        if (this.waitingForLf && this.pendingBytes + input.length > this.maxFrameBytes) {
+        if (this.waitingForLf && this.unterminatedTooLong(this.pendingBytes + input.length)) {
           const head = Buffer.concat([...this.pending, input]).subarray(0, this.maxFrameBytes);
           out.refused.push({ error: new ReceiverError('FRAME_TOO_LARGE', `line exceeds ${this.maxFrameBytes} bytes`), head });
           this.reset();
@@ -126,7 +137,7 @@ export class SyslogFramer {
       } else {
         const lf = b.indexOf(0x0a, pos);
         if (lf < 0) {
-          if (b.length - pos > this.maxFrameBytes) {
+          if (this.unterminatedTooLong(b.length - pos)) {
             out.refused.push({ error: new ReceiverError('FRAME_TOO_LARGE', `line exceeds ${this.maxFrameBytes} bytes`), head: b.subarray(pos, pos + this.maxFrameBytes) });
             this.skipToLf = true;
             return out;

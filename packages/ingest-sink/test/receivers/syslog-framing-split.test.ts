@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { SyslogFramer } from '../../src/receivers/syslog/framing.js';
+
+function rng(seed: number) {
+  let s = seed >>> 0 || 1;
+  return (n: number) => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) % n;
+  };
+}
+
+const MAX = 64;
+
+/**
+ * A random RFC 6587 stream: octet-counted frames (any bytes inside, LF and
+ * CR included), LF-framed lines (some ending in CR LF), frames and lines
+ * over the limit, and stray LF, CR and NUL between frames. Returns its bytes
+ * and what a framer must make of it, in order: a frame's text, or `REFUSED`.
+ */
+function stream(rand: (n: number) => number): { bytes: Buffer; expected: string[] } {
+  const parts: Buffer[] = [];
+  const expected: string[] = [];
+  const text = (n: number, first = 'a') => first + Array.from({ length: n - 1 }, () => String.fromCharCode(0x20 + rand(95))).join('');
+  for (let i = 0; i < 12; i++) {
+    if (rand(4) === 0) parts.push(Buffer.from(['\n', '\r\n', '\0'][rand(3)]!, 'latin1'));
+    const kind = rand(6);
+    if (kind <= 1) {
+      const body = Buffer.from(Array.from({ length: 1 + rand(MAX) }, () => rand(256)));
+      parts.push(Buffer.from(`${body.length} `), body);
+      expected.push(body.toString('latin1'));
+    } else if (kind === 2) {
+      const n = MAX + 1 + rand(3 * MAX);
+      parts.push(Buffer.from(`${n} `), Buffer.alloc(n, 0x79));
+      expected.push('REFUSED');
+    } else if (kind <= 4) {
+      // Not starting with a digit, LF, CR or NUL (those mean something else at a frame's start).
+      const line = text(1 + rand(MAX), '<');
+      parts.push(Buffer.from(`${line}${rand(2) ? '\r\n' : '\n'}`, 'latin1'));
+      expected.push(line);
+    } else {
+      parts.push(Buffer.from(`${text(MAX + 1 + rand(3 * MAX), '<')}\n`, 'latin1'));
+      expected.push('REFUSED');
+    }
+  }
+  return { bytes: Buffer.concat(parts), expected };
+}
+
+/**
+ * Feeds `bytes` in reads ending at `cuts`: the frames in order, and the
+ * number of refusals (a read reports its frames and its refusals apart, so
+ * their relative order within one read is not kept).
+ */
+function frame(bytes: Buffer, cuts: number[]): { frames: string[]; refused: number } {
+  const f = new SyslogFramer(MAX);
+  const frames: string[] = [];
+  let refused = 0;
+  let at = 0;
+  for (const end of [...cuts, bytes.length]) {
+    const out = f.push(bytes.subarray(at, end));
+    expect(out.fatal).toBeUndefined();
+    refused += out.refused.length;
+    for (const fr of out.frames) frames.push(fr.toString('latin1'));
+    at = end;
+  }
+  expect(f.rest().length).toBe(0);
+  return { frames, refused };
+}
+
+describe('syslog TCP framing: any split of the stream gives the same messages (seeded)', () => {
+  it('frames 2 000 random streams the same in one read, in reads cut at random, and byte by byte', () => {
+    for (let seed = 1; seed <= 2000; seed++) {
+      const rand = rng(seed * 2654435761);
+      const { bytes, expected: all } = stream(rand);
+      const expected = { frames: all.filter((x) => x !== 'REFUSED'), refused: all.filter((x) => x === 'REFUSED').length };
+      const cuts = [...new Set(Array.from({ length: rand(12) }, () => rand(bytes.length)))].sort((a, b) => a - b);
+      expect(frame(bytes, []), `seed ${seed}, one read`).toEqual(expected);
+      expect(frame(bytes, cuts), `seed ${seed}, cuts ${cuts.join(',')}`).toEqual(expected);
+      if (seed % 50 === 0) expect(frame(bytes, Array.from({ length: bytes.length }, (_, i) => i)), `seed ${seed}, byte by byte`).toEqual(expected);
+    }
+  });
+});
