@@ -88,6 +88,25 @@ describe('forward connection: event modes and acks (spec v1)', () => {
     expect(transport.messages()).toEqual([{ ack: 'go-chunk' }]);
   });
 
+  it('drain() also waits for requests held back by the in-flight limit (three gzip requests in one read, two in flight)', async () => {
+    const sink = new RecordingSink();
+    const { conn, transport } = fakeConnection(sink);
+    const frames = [0, 1, 2].map((j) => fluentdPackedForward('a', [entry(fixext8Time(1700000000), { log: makeLine(j) })], `c${j}\n`, true));
+    conn.feed(Buffer.concat(frames));
+    await conn.drain();
+    expect(sink.items).toHaveLength(3);
+    expect(transport.messages()).toEqual([{ ack: 'c0\n' }, { ack: 'c1\n' }, { ack: 'c2\n' }]);
+  });
+
+  it('hands requests to the sink in arrival order: a plain request does not overtake a gzip one still being decompressed', async () => {
+    const sink = new RecordingSink();
+    const { conn } = fakeConnection(sink);
+    const gz = fluentdPackedForward('a', Array.from({ length: 50 }, (_, i) => entry(fixext8Time(1700000000), { log: makeLine(i) })), 'gz\n', true);
+    conn.feed(Buffer.concat([gz, dockerMessage('t', 1700000000, dockerRecord(makeLine(50)), 'plain')]));
+    await conn.drain();
+    expect(sink.items.map((it) => JSON.parse(it.line).user_id)).toEqual(Array.from({ length: 51 }, (_, i) => `user-${i}`));
+  });
+
   it('acks only after the sink resolved, in request order', async () => {
     const sink = new RecordingSink();
     let open!: () => void;

@@ -65,6 +65,8 @@ export class ForwardConnection {
   private state: 'ping' | 'transport' | 'closed' = 'transport';
   private handshake?: HandshakeState;
   private tail: Promise<void> = Promise.resolve();
+  /** Resolves once the last request stored in order (storeInOrder) has been handed to the sink; undefined when none is pending. */
+  private handedOver: Promise<void> | undefined;
   private inflight = 0;
   private paused = false;
   private seenData = false;
@@ -94,8 +96,14 @@ export class ForwardConnection {
   }
 
   /** Resolves when every request received so far has been stored and acked (or failed). */
-  drain(): Promise<void> {
-    return this.tail;
+  async drain(): Promise<void> {
+    // Requests held back by maxInflightRequests join the tail only when an
+    // earlier one completes (track), so the tail of this moment may not hold
+    // them yet: wait until it stops growing.
+    for (let tail = this.tail; ; tail = this.tail) {
+      await tail;
+      if (tail === this.tail) return;
+    }
   }
 
   /** Feeds bytes read from the socket. */
@@ -235,9 +243,9 @@ export class ForwardConnection {
     // live that long), and so does a compressed request's decompressed size.
     let reserved = size;
     const stored =
-      req.kind === 'events'
+      req.kind === 'events' && this.handedOver === undefined
         ? this.store(req.tag, req.entries, req.options)
-        : this.unpack(req.packed, req.options, (n) => (reserved += n)).then((entries) => this.store(req.tag, entries, req.options));
+        : this.storeInOrder(req.tag, req.kind === 'events' ? req.entries : this.unpack(req.packed, req.options, (n) => (reserved += n)), req.options);
     this.reserve(size, true);
     this.track(stored, req.options, () => reserved);
   }
@@ -273,6 +281,34 @@ export class ForwardConnection {
       }
     }
     return decodePackedEntries(this.reader(bytes, 0, bytes.length), this.ctx.limits.maxEntries);
+  }
+
+  /**
+   * {@link store} for a request whose entries are not ready yet (gzip), or
+   * that came after one of those: the sink gets requests in the order they
+   * arrived, as the sender wrote them (Docker's partial messages are joined
+   * in that order too), while a later plain request would otherwise overtake
+   * one still being decompressed. Resolves when the items are durable.
+   */
+  private storeInOrder(tag: string, entries: ForwardEntry[] | Promise<ForwardEntry[]>, options: ForwardOptions): Promise<void> {
+    const previous = this.handedOver;
+    let handed!: () => void;
+    const mine = new Promise<void>((resolve) => (handed = resolve));
+    this.handedOver = mine;
+    return (async () => {
+      let stored: Promise<void> | void;
+      try {
+        const ready = await entries;
+        await previous;
+        // Handed over once write() is called, not once it is durable: requests are still stored concurrently.
+        stored = this.store(tag, ready, options);
+      } finally {
+        handed();
+        // None pending after this one: a later plain request may store at once again.
+        if (this.handedOver === mine) this.handedOver = undefined;
+      }
+      await stored;
+    })();
   }
 
   /** Normalises the entries and writes the sink items; resolves when they are durable. */
