@@ -99,6 +99,16 @@ describe('child loggers and context', () => {
     expect(() => createAuditLogger({ ...base, destination: join(tmpDir(), 'x'), env: { AUDIT_TRAIL_SIGNING: 'shared' } })).toThrowError(/AUDIT_TRAIL_KID/);
   });
 
+  it('names a signing option missing or of the wrong type (options from JavaScript or JSON) with AuditConfigError, not a TypeError', () => {
+    const make = (signing: unknown) => () => createAuditLogger({ ...base, destination: join(tmpDir(), 'x'), signing: signing as never });
+    expect(make({ mode: 'sealed', kid: 'k1' })).toThrowError(/^sealing public key is missing: expected PEM or base64 text, or a KeyObject$/);
+    expect(make({ mode: 'shared', kid: 'k1' })).toThrowError(/^secret of key "k1" is missing: expected base64 text or a Buffer$/);
+    expect(make({ mode: 'shared', kid: 'k1', secret: 42 })).toThrowError(/secret of key "k1" is a number/);
+    expect(make({ mode: 'shared', secret: SECRET })).toThrowError(/^key id \(kid\) is missing: expected a string$/);
+    expect(make({ mode: 'sealed', kid: null, publicKey: 'x' })).toThrowError(AuditConfigError);
+    expect(() => verifyLines([], { k1: { privateKey: undefined as never } })).toThrowError(/is missing/);
+  });
+
   it('refuses a clock that returns an Invalid Date with AuditConfigError, when signing starts and at emit, and writes nothing', () => {
     const bad = () => new Date(Number.NaN);
     const signing = { mode: 'shared' as const, kid: 'k1', secret: SECRET };

@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { AuditConfigError } from '../errors.js';
 import { x25519PrivateFromRaw, x25519PublicFromRaw } from './seal.js';
@@ -9,8 +9,17 @@ export const MIN_SECRET_BYTES = 32;
 const KID = /^[A-Za-z0-9._:-]{1,64}$/;
 const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
 
+/**
+ * Options reach here from JavaScript and JSON too: a missing or mistyped
+ * value is an AuditConfigError naming it, not a TypeError from deep inside.
+ */
+function requireType(value: unknown, what: string, ok: boolean, wanted: string): void {
+  if (!ok) throw new AuditConfigError(`${what} ${value === undefined ? 'is missing' : `is a ${value === null ? 'null' : typeof value}`}: expected ${wanted}`);
+}
+
 /** Checks a key id: 1..64 of `A-Z a-z 0-9 . _ : -` (it is logged in every record). */
 export function checkKid(kid: string): string {
+  requireType(kid, 'key id (kid)', typeof kid === 'string', 'a string');
   if (!KID.test(kid)) throw new AuditConfigError(`key id ${JSON.stringify(kid.slice(0, 80))} must be 1-64 characters of A-Z a-z 0-9 . _ : -`);
   return kid;
 }
@@ -35,6 +44,7 @@ function decodeBase64(text: string, what: string): Buffer {
  * -base64 32`) decoding to at least 32 bytes. Buffers are taken as raw bytes.
  */
 export function parseSecret(value: string | Buffer, kid: string): Buffer {
+  requireType(value, `secret of key "${kid}"`, typeof value === 'string' || Buffer.isBuffer(value), 'base64 text or a Buffer');
   const bytes = typeof value === 'string' ? decodeBase64(value, `secret of key "${kid}"`) : Buffer.from(value);
   if (bytes.length < MIN_SECRET_BYTES) {
     throw new AuditConfigError(`secret of key "${kid}" has ${bytes.length} bytes; at least ${MIN_SECRET_BYTES} are required`);
@@ -49,6 +59,7 @@ function asX25519(key: KeyObject, what: string): KeyObject {
 
 /** Parses the verifier's X25519 public key: PEM (`openssl pkey -pubout`) or raw 32 bytes in base64/base64url. */
 export function parsePublicKey(value: string | KeyObject, what = 'sealing public key'): KeyObject {
+  requireType(value, what, typeof value === 'string' || value instanceof KeyObject, 'PEM or base64 text, or a KeyObject');
   if (typeof value !== 'string') return asX25519(value, what);
   try {
     if (value.includes('-----BEGIN')) return asX25519(createPublicKey(value), what);
@@ -63,6 +74,7 @@ export function parsePublicKey(value: string | KeyObject, what = 'sealing public
 
 /** Parses the verifier's X25519 private key: PEM (`openssl genpkey -algorithm x25519`) or raw 32 bytes in base64/base64url. */
 export function parsePrivateKey(value: string | KeyObject, what = 'sealing private key'): KeyObject {
+  requireType(value, what, typeof value === 'string' || value instanceof KeyObject, 'PEM or base64 text, or a KeyObject');
   if (typeof value !== 'string') return asX25519(value, what);
   try {
     if (value.includes('-----BEGIN')) return asX25519(createPrivateKey(value), what);
