@@ -28,7 +28,8 @@ afterEach(async () => {
 
 function open(extra: Partial<SinkOptions> = {}): Sink {
   const url = db.url.replace(':5432/', `:${proxy.port}/`);
-  const sink = createSink({ url, migrate: true, spool: { dir, ...extra.spool }, retry: { initialDelayMs: 20, maxDelayMs: 200 }, batch: { maxRows: 100 }, ...extra });
+  // `spool` last: spread after it, extra.spool would replace the test's directory with the default one in the working directory.
+  const sink = createSink({ url, migrate: true, retry: { initialDelayMs: 20, maxDelayMs: 200 }, batch: { maxRows: 100 }, ...extra, spool: { dir, ...extra.spool } });
   closers.push(() => sink.close({ timeoutMs: 2000 }));
   return sink;
 }

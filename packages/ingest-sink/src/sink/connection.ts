@@ -112,6 +112,7 @@ function parseMssql(url: URL): MssqlConnection {
  * (`sqlserver://` too). Throws {@link SinkError} `SINK_BAD_URL` on anything else.
  */
 export function parseDbUrl(url: string): Connection {
+  if (typeof url !== 'string') throw new SinkError('SINK_BAD_URL', `database URL must be a string, got ${url === null ? 'null' : typeof url}`);
   if (url.startsWith('sqlite:')) {
     const filename = decodeURIComponent(url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, ''));
     if (!filename) throw new SinkError('SINK_BAD_URL', 'sqlite URL names no file (expected sqlite:./audit.db)');

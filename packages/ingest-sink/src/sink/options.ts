@@ -24,6 +24,12 @@ function positive(name: string, v: number | undefined, def: number): number {
   return v;
 }
 
+function spoolDir(dir: unknown): string | undefined {
+  if (dir === undefined) return undefined;
+  if (typeof dir !== 'string' || dir === '') throw new SinkError('SINK_BAD_OPTION', 'spool.dir must be a non-empty path');
+  return dir;
+}
+
 /** A stable spool directory per database for server URLs (the hash hides credentials). */
 function defaultSpoolDir(conn: Connection): string {
   if (conn.dialect === 'sqlite') return `${resolve(conn.filename)}.spool`;
@@ -52,7 +58,7 @@ export function resolveSinkOptions(input: SinkOptions | string | undefined): Res
     migrate: o.migrate ?? connection.dialect === 'sqlite',
     batch: { maxRows, maxBytes: positive('batch.maxBytes', o.batch?.maxBytes, 8 * 1024 * 1024), maxDelayMs: positive('batch.maxDelayMs', o.batch?.maxDelayMs, 20) },
     spool: {
-      dir: o.spool?.dir ?? defaultSpoolDir(connection),
+      dir: spoolDir(o.spool?.dir) ?? defaultSpoolDir(connection),
       fsync,
       maxBytes: positive('spool.maxBytes', o.spool?.maxBytes, 256 * 1024 * 1024),
       // Room for three batches of ~1 KiB events: the two the delivery keeps in

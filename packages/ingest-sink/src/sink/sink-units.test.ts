@@ -40,7 +40,7 @@ describe('sink units', () => {
     expect(parseDbUrl('sqlite:./audit.db')).toEqual({ dialect: 'sqlite', filename: './audit.db' });
     expect(parseDbUrl('sqlite:///var/lib/a%20b.db')).toEqual({ dialect: 'sqlite', filename: '/var/lib/a b.db' });
     expect(parseDbUrl('postgresql://u:p@h/db')).toEqual({ dialect: 'postgres', connectionString: 'postgresql://u:p@h/db' });
-    for (const bad of ['sqlite::memory:', 'mysql://h/db', 'nonsense', 'sqlite:']) expect(() => parseDbUrl(bad)).toThrow(expect.objectContaining({ code: 'SINK_BAD_URL' }));
+    for (const bad of ['sqlite::memory:', 'mysql://h/db', 'nonsense', 'sqlite:', 42, null, undefined]) expect(() => parseDbUrl(bad as string)).toThrow(expect.objectContaining({ code: 'SINK_BAD_URL' }));
     expect(redactUrl('postgres://user:s3cret@host:5432/db')).toBe('postgres://user:***@host:5432/db');
     expect(redactUrl('mssql://sa:p%40ss@h/db?x=1')).toBe('mssql://sa:***@h/db?x=1');
     // A raw @ in a password: parsers split user info at the last @ of the authority.
@@ -72,6 +72,7 @@ describe('sink units', () => {
     expect(resolveSinkOptions('postgres://u:secret@h/db').spool.dir).not.toContain('secret');
     expect(() => resolveSinkOptions({ spool: { onFull: 'drop' as never } })).toThrow(expect.objectContaining({ code: 'SINK_BAD_OPTION' }));
     expect(() => resolveSinkOptions({ batch: { maxRows: -1 } })).toThrow(expect.objectContaining({ code: 'SINK_BAD_OPTION' }));
+    for (const dir of ['', 5, null]) expect(() => resolveSinkOptions({ spool: { dir: dir as string } })).toThrow(expect.objectContaining({ code: 'SINK_BAD_OPTION', message: 'spool.dir must be a non-empty path' }));
   });
 
   it('names the package to install when a driver is missing', async () => {
