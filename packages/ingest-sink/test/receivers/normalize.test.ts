@@ -210,3 +210,46 @@ describe('record normaliser', () => {
     expect(run('swarm.audit.n1.web.t1', { log: makeLine(1) })[0]).not.toHaveProperty('item.reject');
   });
 });
+
+describe('PartialAssembler: pieces of many lines, interleaved and out of order (seeded)', () => {
+  it('gives back every line whole, once, whatever the order its pieces arrive in', () => {
+    let state = 88172645;
+    const rand = (n: number) => {
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      return (state >>> 0) % n;
+    };
+    for (let round = 0; round < 200; round++) {
+      const p = new PartialAssembler({ maxLineBytes: 1 << 20, maxOpen: 100, maxAgeMs: 60_000 });
+      const lines = new Map<string, string>();
+      const pieces: { key: string; ordinal: number; last: boolean; text: string }[] = [];
+      for (let k = 0; k < 1 + rand(8); k++) {
+        const key = `c${k}:p${rand(1000)}`;
+        const line = Array.from({ length: 1 + rand(400) }, () => String.fromCharCode(0x21 + rand(90))).join('');
+        lines.set(key, line);
+        let at = 0;
+        for (let ordinal = 1; at < line.length; ordinal++) {
+          const n = 1 + rand(60);
+          pieces.push({ key, ordinal, last: at + n >= line.length, text: line.slice(at, at + n) });
+          at += n;
+        }
+      }
+      // Shuffle (Fisher-Yates).
+      for (let i = pieces.length - 1; i > 0; i--) {
+        const j = rand(i + 1);
+        [pieces[i], pieces[j]] = [pieces[j]!, pieces[i]!];
+      }
+      const got = new Map<string, string>();
+      for (const pc of pieces) {
+        for (const out of p.add(pc.key, pc.ordinal, pc.last, pc.text, 0)) {
+          expect(out.complete, `round ${round}`).toBe(true);
+          expect(got.has(out.key), `round ${round}: ${out.key} twice`).toBe(false);
+          got.set(out.key, out.line);
+        }
+      }
+      expect(got, `round ${round}`).toEqual(lines);
+      expect(p.size).toBe(0);
+    }
+  });
+});
