@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createAuditLogger, type SigningOptions } from '../src/index.js';
 import { authFailure, fakeClock, SECRET, verifyLines } from './helpers.js';
@@ -12,13 +13,16 @@ function rng(seed: number) {
   };
 }
 
+const sealing = generateKeyPairSync('x25519');
 const keys = { k1: { secret: SECRET } };
+const sealedKeys = { v1: { privateKey: sealing.privateKey } };
 
 /** A closed chain of 3-30 events, 1-20 s apart, with checkpoints at random places, as the logger wrote it. */
-async function randomChain(rand: (n: number) => number): Promise<string[]> {
+async function randomChain(rand: (n: number) => number, sealed: boolean): Promise<string[]> {
   const out: string[] = [];
   const clock = fakeClock();
-  const signing = { mode: 'shared', kid: 'k1', secret: SECRET, checkpointIntervalMs: 60_000, epochMaxEvents: 1 + rand(8) } as SigningOptions;
+  const timing = { checkpointIntervalMs: 60_000, epochMaxEvents: 1 + rand(8) };
+  const signing: SigningOptions = sealed ? { mode: 'sealed', kid: 'v1', publicKey: sealing.publicKey, ...timing } : { mode: 'shared', kid: 'k1', secret: SECRET, ...timing };
   const log = createAuditLogger({ service: 'api', instance: 'a1', destination: { write: (s: string) => void out.push(...s.split('\n').filter(Boolean)) }, signing, now: clock.now, runtime: false });
   // The fake clock does not fire the logger's interval timer: checkpoint as it would, and at random.
   let sinceCheckpoint = 0;
@@ -101,17 +105,19 @@ const TAMPERS: Tamper[] = [
 ];
 
 describe('verifyChain against random tampering (seeded)', () => {
-  it('passes 150 untouched random chains and finds every one of 1 500 random edits', async () => {
+  it('passes 150 untouched random chains (shared and sealed) and finds every one of 1 500 random edits', async () => {
     // Judged 10 minutes after the chain ended: a cut tail then shows (CHECKPOINT_MISSING) even without its close.
     const asOf = (ls: string[]) => new Date(Date.parse(JSON.parse(ls.at(-1)!).event_time) + 600_000);
     for (let seed = 1; seed <= 150; seed++) {
       const rand = rng(seed * 69069);
-      const chain = await randomChain(rand);
-      expect(verifyLines(chain, keys, { asOf: asOf(chain) }).findings, `seed ${seed}`).toEqual([]);
+      const sealed = seed % 3 === 0;
+      const chain = await randomChain(rand, sealed);
+      const k = sealed ? sealedKeys : keys;
+      expect(verifyLines(chain, k, { asOf: asOf(chain) }).findings, `seed ${seed}`).toEqual([]);
       for (let t = 0; t < 10; t++) {
         const ls = [...chain];
         const what = TAMPERS[rand(TAMPERS.length)]!(ls, rand);
-        const r = verifyLines(ls, keys, { asOf: asOf(chain) });
+        const r = verifyLines(ls, k, { asOf: asOf(chain) });
         expect(r.ok, `seed ${seed}: ${what} went unnoticed`).toBe(false);
       }
     }
