@@ -171,5 +171,21 @@ describe('PostgreSQL COPY fast path', () => {
     expect(rejects[0].reason).toMatch(/^CHAIN_POSITION_CONFLICT/);
     expect(sink.stats()).toMatchObject({ committed: 21, chainConflicts: 1 });
   });
+
+  it('a batch holding an event and a forgery of its chain position, on a connection that never staged, settles both instead of stalling delivery', async () => {
+    const sink = open();
+    const chain = '0190a0e0-0000-7000-8000-00000000f0f0';
+    const original = chainEvent(chain, 1);
+    const forgery = chainEvent(chain, 1);
+    // One write, one batch: the first round (the original and its mates) goes in by direct COPY,
+    // the second (the forgery at the same position) needs the staging table.
+    await sink.write([original, ...makeEvents(5), forgery]);
+    const flushed = await Promise.race([sink.flush().then(() => true), new Promise<false>((r) => setTimeout(r, 5000, false))]);
+    expect(sink.stats().lastError).toBeUndefined();
+    expect(flushed).toBe(true);
+    expect(await count()).toBe(6);
+    expect((await db.query('SELECT raw_payload FROM security_audit_rejects')).rows.map((r) => JSON.parse(r.raw_payload).event_id)).toEqual([forgery.event_id]);
+    expect(sink.stats()).toMatchObject({ committed: 6, chainConflicts: 1, retries: 0 });
+  });
 });
 

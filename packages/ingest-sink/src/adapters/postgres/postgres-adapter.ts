@@ -73,9 +73,21 @@ async function copyDirect(c: PgClient, copyFrom: CopyFrom, events: readonly Even
   return true;
 }
 
-/** COPY of a round into the session staging table, then INSERT ... SELECT ... ON CONFLICT DO NOTHING (measured ~2x the unnest path: bench/sink.ts). */
-async function copyRound(c: PgClient, copyFrom: CopyFrom, events: readonly EventRow[], first: boolean) {
-  await c.query(first ? PG_CREATE_STAGE : PG_CLEAR_STAGE);
+/** Whether the staging table has been used in the current transaction (it then exists and may hold an earlier round's rows). */
+interface StageUse {
+  used: boolean;
+}
+
+/**
+ * COPY of a round into the session staging table, then INSERT ... SELECT ...
+ * ON CONFLICT DO NOTHING (measured ~2x the unnest path: bench/sink.ts). The
+ * table is created on the transaction's first use of it, whatever round that
+ * is: a batch whose first round went in by direct COPY reaches here with no
+ * staging table on its connection. Later rounds of the transaction clear it.
+ */
+async function copyRound(c: PgClient, copyFrom: CopyFrom, events: readonly EventRow[], stage: StageUse) {
+  await c.query(stage.used ? PG_CLEAR_STAGE : PG_CREATE_STAGE);
+  stage.used = true;
   await pipeline(copyStream(events), c.query(copyFrom(PG_COPY_STAGE)));
   return c.query(PG_INSERT_FROM_STAGE);
 }
@@ -90,11 +102,11 @@ async function insertRound(
   conflicts: RejectRow[],
   copyFrom: CopyFrom | undefined,
   direct: boolean,
-  first: boolean,
+  stage: StageUse,
 ): Promise<{ inserted: number; duplicates: number; fellBack: boolean }> {
   if (copyFrom && direct && (await copyDirect(c, copyFrom, events))) return { inserted: events.length, duplicates: 0, fellBack: false };
   const fellBack = !!copyFrom && direct;
-  const res = copyFrom ? await copyRound(c, copyFrom, events, first) : await c.query({ name: 'audit_insert_events', text: PG_INSERT_EVENTS, values: columns(events) });
+  const res = copyFrom ? await copyRound(c, copyFrom, events, stage) : await c.query({ name: 'audit_insert_events', text: PG_INSERT_EVENTS, values: columns(events) });
   const inserted = res.rows.length;
   if (inserted === events.length) return { inserted, duplicates: 0, fellBack };
   const went = new Set(res.rows.map((r) => String(r.event_id)));
@@ -175,9 +187,10 @@ export async function createPostgresAdapter(conn: PostgresConnection): Promise<S
         const conflicts: RejectRow[] = [];
         const direct = directPause === 0;
         if (directPause > 0) directPause--;
+        const stage: StageUse = { used: false };
         for (const [i, round] of batch.rounds.entries()) {
           // Later rounds exist only for repeated chain positions: they conflict, so go straight to staging.
-          const r = await insertRound(c, round, conflicts, copyFrom, direct && i === 0, i === 0);
+          const r = await insertRound(c, round, conflicts, copyFrom, direct && i === 0, stage);
           if (r.fellBack) directPause = DIRECT_PAUSE_BATCHES;
           inserted += r.inserted;
           duplicates += r.duplicates;
