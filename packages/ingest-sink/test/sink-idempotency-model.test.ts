@@ -5,21 +5,13 @@ import { createSink } from '../src/index.js';
 import { chainEvent, makeEvent } from './helpers/events.js';
 import { createTempDatabase } from './helpers/postgres.js';
 import { tempDir } from './helpers/tmp.js';
+import { prngInt } from '../../../test/support/prng.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
 beforeEach(async () => ({ dir, cleanup } = await tempDir('at-model-')));
 afterEach(() => cleanup());
 
-function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return (n: number) => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) % n;
-  };
-}
 
 type Ev = Record<string, unknown> & { event_id: string; integrity?: { chain_id: string; seq: number } };
 
@@ -95,7 +87,7 @@ function sequentialModel(batches: Ev[][]): { ids: Set<string>; conflicts: number
 describe('idempotency against a model (seeded workloads of resends and forged chain positions)', () => {
   it('SQLite: exactly what writing the items one at a time in order gives, whatever the batching', async () => {
     for (let seed = 1; seed <= 25; seed++) {
-      const rand = rng(seed * 31337);
+      const rand = prngInt(seed * 31337);
       const batches = workload(rand);
       const file = join(dir, `s${seed}.db`);
       const sink = createSink({ url: `sqlite:${file}`, spool: { dir: join(dir, `s${seed}.spool`) }, batch: { maxRows: 1 + rand(20) } });
@@ -125,7 +117,7 @@ describe('idempotency against a model (seeded workloads of resends and forged ch
 
   it('PostgreSQL: the same rules with two batches in flight on two connections (which claimant of a position wins may differ)', async () => {
     for (let seed = 1; seed <= 10; seed++) {
-      const rand = rng(seed * 7777);
+      const rand = prngInt(seed * 7777);
       const batches = workload(rand);
       const pg = await createTempDatabase('at_model');
       try {

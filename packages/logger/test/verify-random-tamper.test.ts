@@ -2,16 +2,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createAuditLogger, type SigningOptions } from '../src/index.js';
 import { authFailure, fakeClock, SECRET, verifyLines } from './helpers.js';
+import { prngInt } from '../../../test/support/prng.js';
 
-function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return (n: number) => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) % n;
-  };
-}
 
 const sealing = generateKeyPairSync('x25519');
 const keys = { k1: { secret: SECRET } };
@@ -109,7 +101,7 @@ describe('verifyChain against random tampering (seeded)', () => {
     // Judged 10 minutes after the chain ended: a cut tail then shows (CHECKPOINT_MISSING) even without its close.
     const asOf = (ls: string[]) => new Date(Date.parse(JSON.parse(ls.at(-1)!).event_time) + 600_000);
     for (let seed = 1; seed <= 150; seed++) {
-      const rand = rng(seed * 69069);
+      const rand = prngInt(seed * 69069);
       const sealed = seed % 3 === 0;
       const chain = await randomChain(rand, sealed);
       const k = sealed ? sealedKeys : keys;

@@ -8,21 +8,13 @@ import { Backlog } from './backlog.js';
 import { prepareRows } from './prepare.js';
 import { DeliveryQueue } from './queue.js';
 import type { SinkStats } from './types.js';
+import { prngInt } from '../../../../test/support/prng.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
 beforeEach(async () => ({ dir, cleanup } = await tempDir('at-backlog-damage-')));
 afterEach(() => cleanup());
 
-function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return (n: number) => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) % n;
-  };
-}
 
 /**
  * The sink's memory bound under random load and random damage on disk: the
@@ -38,7 +30,7 @@ describe('Backlog under random damage (seeded)', () => {
     let seedsReadBack = 0;
     let seedsLost = 0;
     for (let seed = 1; seed <= 60; seed++) {
-      const rand = rng(seed * 104729);
+      const rand = prngInt(seed * 104729);
       const { spool } = await Spool.open({ dir, segmentBytes: 300 + rand(1500) });
       const queue = new DeliveryQueue();
       const stats = { readBack: 0 } as SinkStats;

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { lineTooLongReason } from '../sink/prepare.js';
 import { encodeFrames, type SpoolEntry } from './record.js';
 import { salvagedItem, salvageFrames } from './salvage.js';
+import { prngInt } from '../../../../test/support/prng.js';
 
 const entries: SpoolEntry[] = [
   { line: '{"event_type":"one"}' },
@@ -58,13 +59,7 @@ describe('salvageFrames', () => {
   });
 
   it('recovers every record whose own bytes are intact, whatever else is damaged (300 seeded cases)', () => {
-    let state = 2463534242;
-    const rand = (n: number) => {
-      state ^= state << 13;
-      state ^= state >>> 17;
-      state ^= state << 5;
-      return (state >>> 0) % n;
-    };
+    const rand = prngInt(2463534242);
     for (let round = 0; round < 300; round++) {
       const list: SpoolEntry[] = Array.from({ length: 5 + rand(40) }, (_, i) =>
         rand(4) === 0 ? { line: `r${i} ${'y'.repeat(rand(300))}`, meta: { source_tag: `t${rand(9)}` }, source: 's' } : { line: `r${i} ${'x'.repeat(rand(300))}` },

@@ -4,22 +4,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/helpers/tmp.js';
 import { decodePayload, encodeFrames } from './record.js';
 import { Spool, type SpoolPosition } from './spool.js';
+import { prngInt } from '../../../../test/support/prng.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
 beforeEach(async () => ({ dir, cleanup } = await tempDir('at-spool-damage-')));
 afterEach(() => cleanup());
 
-/** A small deterministic generator, so a failing seed can be run again. */
-function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return (n: number) => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) % n;
-  };
-}
 
 interface Rec {
   line: string;
@@ -35,7 +26,7 @@ const before = (a: SpoolPosition, b: SpoolPosition) => a.seg < b.seg || (a.seg =
 describe('Spool under random damage (seeded)', () => {
   it('never returns a damaged record, returns every other one up to upTo, and a restart replays exactly what was not released and no hole or undetected damage covers', async () => {
     for (let seed = 1; seed <= 40; seed++) {
-      const rand = rng(seed * 7919);
+      const rand = prngInt(seed * 7919);
       const { spool } = await Spool.open({ dir, segmentBytes: 200 + rand(400) });
       const recs: Rec[] = [];
       const append = async (line: string) => {

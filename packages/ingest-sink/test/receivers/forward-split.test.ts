@@ -3,16 +3,8 @@ import { makeLine } from './helpers/events.js';
 import { fakeConnection } from './helpers/fake-connection.js';
 import { dockerMessage, dockerRecord, entry, ext8Time, fixext8Time, fluentBitCompressed, fluentBitForward, fluentdPackedForward } from './helpers/frames.js';
 import { RecordingSink } from './helpers/recording-sink.js';
+import { prngInt } from '../../../../test/support/prng.js';
 
-function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return (n: number) => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) % n;
-  };
-}
 
 /**
  * A random sequence of forward-protocol requests as the real clients send
@@ -72,7 +64,7 @@ async function feed(bytes: Buffer, cuts: number[]) {
 describe('forward connection: any split of the stream gives the same events and acks (seeded)', () => {
   it('decodes 300 random request sequences the same in one read and in reads cut at random', async () => {
     for (let seed = 1; seed <= 300; seed++) {
-      const rand = rng(seed * 40503);
+      const rand = prngInt(seed * 40503);
       (globalThis as any).__kinds = [];
       const { bytes, lines, acks } = requests(rand);
       const whole0 = await feed(bytes, []); if (whole0.items.length !== lines) console.log("KINDS", JSON.stringify((globalThis as any).__last.counters), JSON.stringify((globalThis as any).__logs), seed, (globalThis as any).__kinds, lines, whole0.items.length, whole0.acks, acks);

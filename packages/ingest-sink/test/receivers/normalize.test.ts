@@ -9,6 +9,7 @@ import { PartialAssembler } from '../../src/normalize/partials.js';
 import { deterministicEventId } from '../../src/normalize/deterministic-id.js';
 import { makeEvent, makeLine } from './helpers/events.js';
 import { DEFAULT_TAG_TEMPLATE } from '../../src/receivers/defaults.js';
+import { prngInt } from '../../../../test/support/prng.js';
 
 function normalizer(tagTemplate = DEFAULT_TAG_TEMPLATE, containerEventTags?: string[]) {
   const counters = newCounters();
@@ -213,13 +214,7 @@ describe('record normaliser', () => {
 
 describe('PartialAssembler: pieces of many lines, interleaved and out of order (seeded)', () => {
   it('gives back every line whole, once, whatever the order its pieces arrive in', () => {
-    let state = 88172645;
-    const rand = (n: number) => {
-      state ^= state << 13;
-      state ^= state >>> 17;
-      state ^= state << 5;
-      return (state >>> 0) % n;
-    };
+    const rand = prngInt(88172645);
     for (let round = 0; round < 200; round++) {
       const p = new PartialAssembler({ maxLineBytes: 1 << 20, maxOpen: 100, maxAgeMs: 60_000 });
       const lines = new Map<string, string>();

@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SyslogFramer } from '../../src/receivers/syslog/framing.js';
+import { prngInt } from '../../../../test/support/prng.js';
 
-function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return (n: number) => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) % n;
-  };
-}
 
 const MAX = 64;
 
@@ -71,7 +63,7 @@ function frame(bytes: Buffer, cuts: number[]): { frames: string[]; refused: numb
 describe('syslog TCP framing: any split of the stream gives the same messages (seeded)', () => {
   it('frames 2 000 random streams the same in one read, in reads cut at random, and byte by byte', () => {
     for (let seed = 1; seed <= 2000; seed++) {
-      const rand = rng(seed * 2654435761);
+      const rand = prngInt(seed * 2654435761);
       const { bytes, expected: all } = stream(rand);
       const expected = { frames: all.filter((x) => x !== 'REFUSED'), refused: all.filter((x) => x === 'REFUSED').length };
       const cuts = [...new Set(Array.from({ length: rand(12) }, () => rand(bytes.length)))].sort((a, b) => a - b);
