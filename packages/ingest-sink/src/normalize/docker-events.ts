@@ -32,7 +32,10 @@ const STOP = new Set(['die', 'stop', 'kill', 'destroy', 'oom']);
 export function dockerEventToAudit(e: DockerEvent, raw: string, host?: string): AuditEventInput | undefined {
   if (e.Type !== 'container' || typeof e.Action !== 'string') return undefined;
   const attrs = e.Actor?.Attributes ?? {};
-  const id = (e.Actor?.ID ?? e.id ?? '').toLowerCase();
+  const rawId: unknown = e.Actor?.ID ?? e.id ?? '';
+  // Any container's output can look like a Docker event: say what is wrong (classifyObject keeps it as a reject).
+  if (typeof rawId !== 'string') throw new Error(`the container id (Actor.ID) is ${rawId === null ? 'null' : `a ${typeof rawId}`}, not a string`);
+  const id = rawId.toLowerCase();
   if (!/^[0-9a-f]{12,64}$/.test(id)) return undefined;
   const container = {
     id,
