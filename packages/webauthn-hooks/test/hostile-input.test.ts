@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SoftAuthenticator } from '../src/testing/index.js';
-import { harness, onlyEvent, type Harness } from './support/harness.js';
+import { harness, onlyEvent, ORIGIN, type Harness } from './support/harness.js';
 import { rewriteClientData } from '../src/testing/index.js';
 
 let h: Harness;
@@ -40,6 +40,30 @@ describe('attacker-controlled input reaches the log bounded and sanitised, as on
     expect(origin.length).toBeLessThanOrEqual(512);
     expect(origin.startsWith('http://evil.example{"event_type"')).toBe(true);
     expect(events[0]!.error?.message).toBe('Unexpected authentication response origin');
+  });
+
+  it('client-sent transports that are not an array are stored as none: the registration completes with its one event, never a throw after it', async () => {
+    h = harness();
+    for (const [i, transports] of (['usb', { 0: 'usb' }, 42, null] as unknown[]).entries()) {
+      const auth = new SoftAuthenticator();
+      const options = await h.hooks.registrationOptions({ username: `user-${i}` });
+      const response = { ...auth.register(ORIGIN, options) };
+      response.response = { ...response.response, transports: transports as never };
+      const result = await h.hooks.verifyRegistration(h.ctx, response);
+      expect(result).toMatchObject({ verified: true });
+      expect(onlyEvent(h.capture).event_type).toBe('WEBAUTHN_REG_SUCCESS');
+      expect(await h.hooks.options.credentials.findById(response.id)).toMatchObject({ transports: undefined });
+    }
+  });
+
+  it('an id that is an array (String(["abc"]) is "abc") is a malformed response, logged without a credential id', async () => {
+    h = harness();
+    const auth = new SoftAuthenticator();
+    await h.register(auth, 'alice');
+    const genuine = await h.signIn(auth, 'alice');
+    const result = await h.hooks.verifyAuthentication(h.ctx, { ...genuine, id: [genuine.id], rawId: [genuine.rawId] });
+    expect(result).toMatchObject({ verified: false, failure: { stage: 'malformed_response' } });
+    expect((onlyEvent(h.capture) as { webauthn?: object }).webauthn).not.toHaveProperty('credential_id');
   });
 
   it('an echoed challenge never reaches the error message', async () => {

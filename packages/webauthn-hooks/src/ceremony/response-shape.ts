@@ -80,6 +80,7 @@ export function loggableOrigin(origin: string | undefined): string | undefined {
 }
 
 /** The credential id as it may be logged: only a well-formed id within the WebAuthn limit. */
-export function loggableCredentialId(id: string | undefined): string | undefined {
-  return id && id.length <= MAX_CREDENTIAL_ID_LENGTH && /^[A-Za-z0-9_-]+$/.test(id) ? id : undefined;
+export function loggableCredentialId(id: unknown): string | undefined {
+  // A string only: an array such as ["abc"] passes the length check and the regex (String(["abc"]) is "abc").
+  return typeof id === 'string' && id.length > 0 && id.length <= MAX_CREDENTIAL_ID_LENGTH && /^[A-Za-z0-9_-]+$/.test(id) ? id : undefined;
 }

@@ -24,9 +24,15 @@ function loggableTransports(value: unknown): string[] | undefined {
 
 const TRANSPORTS = new Set<AuthenticatorTransport>(['ble', 'hybrid', 'internal', 'nfc', 'usb']);
 
-/** Transports as stored and sent back in allowCredentials: WebAuthn §5.8.4 values only. */
-function knownTransports(value: readonly string[] | undefined): AuthenticatorTransport[] | undefined {
-  const out = (value ?? []).filter((t): t is AuthenticatorTransport => TRANSPORTS.has(t as AuthenticatorTransport));
+/**
+ * Transports as stored and sent back in allowCredentials: WebAuthn §5.8.4
+ * values only. The client sends them (`response.transports`, unsigned) and
+ * SimpleWebAuthn passes them through as they came: anything but an array of
+ * strings counts as none.
+ */
+function knownTransports(value: unknown): AuthenticatorTransport[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const out = value.filter((t): t is AuthenticatorTransport => TRANSPORTS.has(t as AuthenticatorTransport));
   return out.length > 0 ? out : undefined;
 }
 
@@ -110,9 +116,8 @@ export async function verifyRegistration(o: ResolvedOptions, ctx: RequestContext
     }
 
     const user = { id: record.userId!, name: record.userName!, displayName: record.displayName ?? record.userName! };
-    one.emit(regSuccessDraft(ctx, user.id, { ...detail, credential_id: credId }));
-    await o.users.create(user);
-    await o.credentials.add({
+    // Built before the success event, so nothing computed from the response can fail between the event and the stores.
+    const credential = {
       id: credId,
       userId: user.id,
       publicKey: info.credential.publicKey,
@@ -121,7 +126,10 @@ export async function verifyRegistration(o: ResolvedOptions, ctx: RequestContext
       deviceType: info.credentialDeviceType,
       backedUp: info.credentialBackedUp,
       createdAt: new Date(o.now()).toISOString(),
-    });
+    };
+    one.emit(regSuccessDraft(ctx, user.id, { ...detail, credential_id: credId }));
+    await o.users.create(user);
+    await o.credentials.add(credential);
     return { verified: true, user, credentialId: credId };
   } catch (err) {
     // A store or the emitter failed: the verification still owes its one event.
