@@ -3,22 +3,9 @@ import { exampleEventList, parseAuditEvent } from '@audit-trail/schema';
 import { createAuditLogger } from '../src/index.js';
 import { prngInt } from '../../../test/support/prng.js';
 import { SECRET, verifyLines } from './helpers.js';
+import { mutate } from '../../../test/support/mutate.js';
 
 const ODD: unknown[] = [undefined, null, 0, -1, 1.5, 2 ** 60, Number.NaN, true, '', 'x', '\n', '\u001b[31m', '\ud800', 'a'.repeat(5000), [], {}, ['x'], { a: 1 }, '__proto__'];
-
-/** A copy of `value` with one random change at a random depth. */
-function mutate(value: unknown, rand: (n: number) => number): unknown {
-  if (typeof value !== 'object' || value === null) return ODD[rand(ODD.length)];
-  const copy: Record<string, unknown> = Array.isArray(value) ? ([...value] as never) : { ...(value as Record<string, unknown>) };
-  const keys = Object.keys(copy);
-  if (keys.length === 0 || rand(8) === 0) return ODD[rand(ODD.length)];
-  const k = keys[rand(keys.length)]!;
-  const r = rand(4);
-  if (r === 0) delete copy[k];
-  else if (r === 1) copy[k] = ODD[rand(ODD.length)];
-  else copy[k] = mutate(copy[k], rand);
-  return copy;
-}
 
 /** An example event as a producer would draft it: without the fields the logger fills in. */
 function draftOf(event: object): Record<string, unknown> {
@@ -45,8 +32,8 @@ describe('emit() given randomly mutated drafts (seeded)', () => {
     const drafts = exampleEventList.map(draftOf);
     let violations = 0;
     for (let i = 0; i < 3000; i++) {
-      let d = mutate(drafts[rand(drafts.length)], rand);
-      if (rand(2) === 0) d = mutate(d, rand);
+      let d = mutate(drafts[rand(drafts.length)], rand, ODD);
+      if (rand(2) === 0) d = mutate(d, rand, ODD);
       const before = lines.length;
       const written = log.emit(d as never);
       expect(lines.length - before, `draft ${i}`).toBe(1);

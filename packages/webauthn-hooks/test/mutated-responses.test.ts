@@ -3,6 +3,7 @@ import { parseAuditEvent } from '@audit-trail/schema';
 import { SoftAuthenticator } from '../src/testing/index.js';
 import { prngInt } from '../../../test/support/prng.js';
 import { harness, onlyEvent, ORIGIN, type Harness } from './support/harness.js';
+import { mutate } from '../../../test/support/mutate.js';
 
 let h: Harness;
 afterEach(async () => {
@@ -10,25 +11,6 @@ afterEach(async () => {
 });
 
 const ODD: unknown[] = [undefined, null, 0, -1, 1.5, true, '', 'x', '\u0000', 'a'.repeat(70_000), '\ud800', '!!!', 'AA', '__proto__', [], {}, { a: 1 }, ['x'], 'eyJ0eXBlIjoid2ViYXV0aG4uZ2V0In0'];
-
-/** A copy of `value` with one random change at a random depth: a field deleted, replaced by an odd value, or one of its characters changed. */
-function mutate(value: unknown, rand: (n: number) => number): unknown {
-  if (typeof value === 'string') {
-    if (value.length === 0 || rand(2) === 0) return ODD[rand(ODD.length)];
-    const at = rand(value.length);
-    return value.slice(0, at) + String.fromCharCode(0x20 + rand(95)) + value.slice(at + 1);
-  }
-  if (typeof value !== 'object' || value === null) return ODD[rand(ODD.length)];
-  const copy: Record<string, unknown> = Array.isArray(value) ? ([...value] as never) : { ...(value as Record<string, unknown>) };
-  const keys = Object.keys(copy);
-  if (keys.length === 0 || rand(6) === 0) return ODD[rand(ODD.length)];
-  const k = keys[rand(keys.length)]!;
-  const r = rand(4);
-  if (r === 0) delete copy[k];
-  else if (r === 1) copy[k] = ODD[rand(ODD.length)];
-  else copy[k] = mutate(copy[k], rand);
-  return copy;
-}
 
 /**
  * Sends 300 mutations of genuine responses to a ceremony. Whatever it is
@@ -40,8 +22,8 @@ async function mutations(seed: number, genuine: (i: number) => Promise<unknown>,
   const rand = prngInt(seed);
   for (let i = 0; i < 300; i++) {
     const label = `mutation ${i}`;
-    let body = mutate(await genuine(i), rand);
-    if (rand(3) === 0) body = mutate(body, rand);
+    let body = mutate(await genuine(i), rand, ODD);
+    if (rand(3) === 0) body = mutate(body, rand, ODD);
     h.capture.take();
     const result = await verify(body);
     if (result.verified) {
