@@ -137,6 +137,29 @@ export interface SegmentScan {
 export const MAX_RECORD_BYTES = 64 * 1024 * 1024;
 
 /**
+ * The frame starting at `off` of `buf`, or why there is none: a header that
+ * runs past the end, an absurd length, a payload shorter than its length, a
+ * payload `precheck` refuses (checked before the CRC, which it can spare),
+ * or a CRC-32 that does not match. Nothing is decoded.
+ */
+export function frameAt(buf: Buffer, off: number, precheck?: (payload: Buffer) => boolean): { payload: Buffer; end: number } | { bad: string } {
+  if (buf.length - off < FRAME_HEADER_BYTES) return { bad: 'torn frame header' };
+  const len = buf.readUInt32BE(off);
+  if (len < 5 || len > MAX_RECORD_BYTES) return { bad: `implausible record length ${len}` };
+  const end = off + FRAME_HEADER_BYTES + len;
+  if (end > buf.length) return { bad: 'torn record (shorter than its length)' };
+  const payload = buf.subarray(off + FRAME_HEADER_BYTES, end);
+  if (precheck && !precheck(payload)) return { bad: 'payload header does not fit its length' };
+  if (crc32(payload) !== buf.readUInt32BE(off + 4)) return { bad: 'checksum mismatch' };
+  return { payload, end };
+}
+
+/** True when a payload starts as {@link encodeFrames} writes one: this version, and a meta length within the payload. */
+export function payloadHeaderFits(payload: Buffer): boolean {
+  return payload[0] === PAYLOAD_VERSION && payload.readUInt32BE(1) <= payload.length - 5;
+}
+
+/**
  * Walks the frames of a segment. Stops at the first frame whose header runs
  * past the end, whose length is absurd, or whose CRC-32 does not match: that
  * frame and everything after it is the bad tail (it is never decoded).
@@ -145,15 +168,10 @@ export function scanSegment(buf: Buffer): SegmentScan {
   const records: SegmentScan['records'] = [];
   let off = 0;
   while (off < buf.length) {
-    if (buf.length - off < FRAME_HEADER_BYTES) return { records, badAt: off, badReason: 'torn frame header' };
-    const len = buf.readUInt32BE(off);
-    if (len < 5 || len > MAX_RECORD_BYTES) return { records, badAt: off, badReason: `implausible record length ${len}` };
-    const end = off + FRAME_HEADER_BYTES + len;
-    if (end > buf.length) return { records, badAt: off, badReason: 'torn record (shorter than its length)' };
-    const payload = buf.subarray(off + FRAME_HEADER_BYTES, end);
-    if (crc32(payload) !== buf.readUInt32BE(off + 4)) return { records, badAt: off, badReason: 'checksum mismatch' };
-    records.push({ payload, end, size: end - off });
-    off = end;
+    const f = frameAt(buf, off);
+    if ('bad' in f) return { records, badAt: off, badReason: f.bad };
+    records.push({ payload: f.payload, end: f.end, size: f.end - off });
+    off = f.end;
   }
   return { records };
 }

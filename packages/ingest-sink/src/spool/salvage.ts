@@ -1,7 +1,6 @@
-import { crc32 } from 'node:zlib';
 import { lineTooLongReason } from '../sink/prepare.js';
 import type { LineItem } from '../sink/types.js';
-import { decodePayload, FRAME_HEADER_BYTES, MAX_RECORD_BYTES, type SpoolEntry } from './record.js';
+import { decodePayload, frameAt, payloadHeaderFits, type SpoolEntry } from './record.js';
 
 /** A record found intact in damaged spool bytes, with the offset of its frame in them. */
 export interface SalvagedRecord {
@@ -17,21 +16,16 @@ export interface SalvageResult {
 }
 
 /**
- * The intact frame at `off`, if one starts there: a plausible length that
- * fits, payload version 1 with a meta length inside the payload (cheap
- * checks that keep the CRC off nearly every offset of random bytes), a
- * matching CRC-32, and a payload that decodes.
+ * The intact record at `off`, if one starts there: a frame (record.ts) whose
+ * payload header fits its length (a cheap check that keeps the CRC off
+ * nearly every offset of random bytes), whose CRC-32 matches, and whose
+ * payload decodes.
  */
-function frameAt(buf: Buffer, off: number): { end: number; entry: SpoolEntry } | undefined {
-  if (buf.length - off < FRAME_HEADER_BYTES + 5) return undefined;
-  const len = buf.readUInt32BE(off);
-  const start = off + FRAME_HEADER_BYTES;
-  if (len < 5 || len > MAX_RECORD_BYTES || start + len > buf.length) return undefined;
-  if (buf[start] !== 1 || buf.readUInt32BE(start + 1) > len - 5) return undefined;
-  const payload = buf.subarray(start, start + len);
-  if (crc32(payload) !== buf.readUInt32BE(off + 4)) return undefined;
+function intactAt(buf: Buffer, off: number): { end: number; entry: SpoolEntry } | undefined {
+  const f = frameAt(buf, off, payloadHeaderFits);
+  if ('bad' in f) return undefined;
   try {
-    return { end: start + len, entry: decodePayload(payload) };
+    return { end: f.end, entry: decodePayload(f.payload) };
   } catch {
     return undefined;
   }
@@ -54,7 +48,7 @@ export function salvageFrames(buf: Buffer): SalvageResult {
   let gapFrom: number | undefined;
   let off = 0;
   while (off < buf.length) {
-    const frame = frameAt(buf, off);
+    const frame = intactAt(buf, off);
     if (!frame) {
       gapFrom ??= off;
       off++;

@@ -168,8 +168,14 @@ export class Spool {
     this.wmFd = await open(wmPath, 'a+').then(async (h) => (await h.close(), open(wmPath, 'r+')));
     const files = await readdir(this.dir);
     const names = files.filter((n) => SEG_RE.test(n)).sort();
-    // A holes file whose segment is gone (a crash between the two deletions).
-    for (const n of files) if (HOLES_RE.test(n) && !names.includes(n.slice(0, -'.holes'.length))) await rm(join(this.dir, n), { force: true });
+    const segFiles = new Set(names);
+    // Read only the holes files that exist (a segment rarely has one); one whose segment is gone (a crash between the two deletions) is removed.
+    const holeFiles = new Set<string>();
+    for (const n of files) {
+      if (!HOLES_RE.test(n)) continue;
+      if (segFiles.has(n.slice(0, -'.holes'.length))) holeFiles.add(n);
+      else await rm(join(this.dir, n), { force: true });
+    }
     const replayed: ReplayedRecord[] = [];
     for (const name of names) {
       const seg = Number(SEG_RE.exec(name)![1]);
@@ -177,7 +183,7 @@ export class Spool {
       // Segments behind the watermark are read too (they are rare: release()
       // deletes them), so that a bad tail in one is quarantined, not deleted.
       const buf = await readFile(path);
-      const holes = parseHoles(await readFile(join(this.dir, holesName(name)), 'latin1').catch(() => ''));
+      const holes = holeFiles.has(holesName(name)) ? parseHoles(await readFile(join(this.dir, holesName(name)), 'latin1')) : [];
       if (holes.length > 0) this.holes.set(seg, holes);
       const scan = scanAround(buf, holes);
       if (scan.badAt !== undefined) {
