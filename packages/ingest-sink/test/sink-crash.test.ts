@@ -14,7 +14,7 @@ let cleanup: () => Promise<void>;
 beforeEach(async () => ({ dir, cleanup } = await tempDir('at-crash-')));
 afterEach(() => cleanup());
 
-/** Runs the writer child until `writes` writes resolved, SIGKILLs it, returns the acknowledged ids. */
+/** Runs the writer child until `writes` writes resolved (or, with `idle`, until it has delivered all it wrote), SIGKILLs it, returns the acknowledged ids. */
 async function crashWriter(url: string, spoolDir: string, writes: number, ...extra: string[]): Promise<string[]> {
   const child = spawn(process.execPath, ['--import', 'tsx', '--conditions', '@audit-trail/source', join(import.meta.dirname, 'fixtures/crash-writer.ts'), url, spoolDir, ...extra], {
     cwd: repo,
@@ -25,6 +25,10 @@ async function crashWriter(url: string, spoolDir: string, writes: number, ...ext
   const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_c, sig) => r(sig)));
   for await (const line of createInterface({ input: child.stdout! })) {
     if (line === 'ready') continue;
+    if (line === 'idle') {
+      child.kill('SIGKILL');
+      continue;
+    }
     acked.push(...(JSON.parse(line) as string[]));
     if (++n === writes) child.kill('SIGKILL');
   }
@@ -70,6 +74,33 @@ describe('crash: SIGKILL of a process writing through the sink', () => {
       const stored = new Set(rows.map((r) => r.id as string));
       expect(stored.size).toBe(rows.length);
       expect(acked.filter((id) => !stored.has(id))).toEqual([]);
+    } finally {
+      await proxy.close();
+      await pg.drop();
+    }
+  });
+
+  it('two crashes in a row, the first while idle: what the second run spooled while PostgreSQL was unreachable arrives after the third start', async () => {
+    // The first run delivers everything and is killed while idle, leaving its
+    // watermark behind; what the second run spools must not be taken for
+    // released by it (spool segment numbering).
+    const pg = await createTempDatabase('at_crash');
+    const proxy = await startTcpProxy(5432);
+    try {
+      const spool = join(dir, 'spool');
+      const first = await crashWriter(pg.url, spool, Infinity, 'migrate', 'idle');
+      expect(first.length).toBeGreaterThan(100);
+      proxy.cut();
+      const second = await crashWriter(pg.url.replace(':5432/', `:${proxy.port}/`), spool, 60, 'no-migrate');
+      expect(second.length).toBeGreaterThan(100);
+      const sink = createSink({ url: pg.url, spool: { dir: spool } });
+      await sink.flush();
+      await sink.close();
+      const { rows } = await pg.query('SELECT event_id::text AS id, count(*) OVER (PARTITION BY event_id) AS n FROM security_audit_events');
+      expect(rows.every((r) => Number(r.n) === 1)).toBe(true);
+      const stored = new Set(rows.map((r) => r.id as string));
+      expect(first.filter((id) => !stored.has(id))).toEqual([]);
+      expect(second.filter((id) => !stored.has(id))).toEqual([]);
     } finally {
       await proxy.close();
       await pg.drop();

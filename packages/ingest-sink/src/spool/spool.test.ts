@@ -42,6 +42,49 @@ describe('Spool', () => {
     expect((await readdir(dir)).filter((n) => n.startsWith('seg-'))).toEqual([]);
   });
 
+  it('after a restart that found everything released, new records are numbered past the watermark: replayed after the next crash, kept when their segment rolls', async () => {
+    const lineOf = (r: { payload: Buffer }) => decodePayload(r.payload).line;
+    const appendAll = async (spool: Spool, lines: string[]) => {
+      let last = { seg: 0, end: 0 };
+      for (const l of lines) {
+        const b = frame(l);
+        const p = await spool.append(b);
+        last = { seg: p.seg, end: p.end + b.length };
+      }
+      return last;
+    };
+    // Run 1 delivers everything, then stops without the clean close that
+    // deletes the watermark (a crash, or a stop deadline).
+    const first = await Spool.open({ dir, segmentBytes: 64 });
+    const released = await appendAll(first.spool, Array.from({ length: 6 }, (_, i) => `delivered ${i} ${'x'.repeat(20)}`));
+    expect(released.seg).toBeGreaterThan(1);
+    await first.spool.release(released);
+    await first.spool.close(false);
+    // Run 2 replays nothing, accepts records across several segments, and crashes before delivering them.
+    const second = await Spool.open({ dir, segmentBytes: 64 });
+    expect(second.replayed).toEqual([]);
+    const pending = Array.from({ length: 6 }, (_, i) => `pending ${i} ${'y'.repeat(20)}`);
+    const end = await appendAll(second.spool, pending);
+    expect(end.seg).toBeGreaterThan(released.seg + 1);
+    await second.spool.close(false);
+    // Run 3 must replay every one of them.
+    const third = await Spool.open({ dir, segmentBytes: 64 });
+    expect(third.replayed.map(lineOf)).toEqual(pending);
+    await third.spool.release(third.replayed.at(-1)!);
+    await third.spool.close(true);
+  });
+
+  it('ignores a watermark no release() could have written (past 2^53): replays from the start', async () => {
+    const first = await Spool.open({ dir });
+    await first.spool.append(frame('still pending'));
+    await first.spool.close(false);
+    const wm = Buffer.alloc(16, 0xff);
+    await writeFile(join(dir, 'committed'), wm);
+    const second = await Spool.open({ dir });
+    expect(second.replayed.map((r) => decodePayload(r.payload).line)).toEqual(['still pending']);
+    await second.spool.close(false);
+  });
+
   it('reports a torn tail, quarantines its bytes and never loads it', async () => {
     const first = await Spool.open({ dir });
     await first.spool.append(frame('good one'));

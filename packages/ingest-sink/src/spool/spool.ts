@@ -151,8 +151,10 @@ export class Spool {
     }
     try {
       const result = await spool.replay();
-      // Past every segment left on disk: never append behind a bad tail.
-      await spool.openSegment(Math.max(0, ...spool.segments, ...spool.keptForQuarantine) + 1);
+      // Past every segment left on disk (never append behind a bad tail) and
+      // past the watermark: a segment numbered at or below it would have its
+      // records taken for released, and skipped, by the next replay.
+      await spool.openSegment(Math.max(0, spool.watermark.seg, ...spool.segments, ...spool.keptForQuarantine) + 1);
       return { spool, ...result };
     } catch (err) {
       await spool.unlock();
@@ -164,7 +166,13 @@ export class Spool {
     const report: SpoolReplayReport = { corruptTails: 0, corruptBytes: 0, quarantined: [], reasons: [] };
     const wmPath = join(this.dir, 'committed');
     const wm = await readFile(wmPath).catch(() => undefined);
-    if (wm && wm.length >= 16) this.watermark = { seg: Number(wm.readBigUInt64BE(0)), end: Number(wm.readBigUInt64BE(8)) };
+    if (wm && wm.length >= 16) {
+      const seg = Number(wm.readBigUInt64BE(0));
+      const end = Number(wm.readBigUInt64BE(8));
+      // A watermark past 2^53 was not written by release(): damaged. Replaying
+      // from the start instead only costs duplicates, which the database ignores.
+      if (Number.isSafeInteger(seg + 1) && Number.isSafeInteger(end)) this.watermark = { seg, end };
+    }
     this.wmFd = await open(wmPath, 'a+').then(async (h) => (await h.close(), open(wmPath, 'r+')));
     const files = await readdir(this.dir);
     const names = files.filter((n) => SEG_RE.test(n)).sort();
