@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { SinkError } from '../sink/errors.js';
 import { FRAME_HEADER_BYTES, scanSegment } from './record.js';
 import { formatHole, holesName, parseHoles, scanAround, type Hole } from './holes.js';
-import { lockSpool } from './spool-lock.js';
+import { lockSpool, type LockTiming } from './spool-lock.js';
 
 /** When the spool makes an append durable. */
 export type FsyncPolicy = 'batch' | 'off';
@@ -15,6 +15,8 @@ export interface SpoolOpenOptions {
   segmentBytes?: number;
   /** `batch` (default): fdatasync once per group of appends; `off`: page cache only (survives a process crash, not a power cut). */
   fsync?: FsyncPolicy;
+  /** How the directory's lock is renewed and when a silent holder in another PID namespace is taken for dead (spool-lock.ts; default LOCK_TIMING). */
+  lockTiming?: LockTiming;
 }
 
 /** Position just past a record: segment number and byte offset. */
@@ -145,7 +147,7 @@ export class Spool {
     const spool = new Spool(opts.dir, opts.segmentBytes ?? 8 * 1024 * 1024, opts.fsync ?? 'batch');
     try {
       await mkdir(opts.dir, { recursive: true });
-      spool.unlock = await lockSpool(opts.dir);
+      spool.unlock = await lockSpool(opts.dir, opts.lockTiming);
     } catch (err) {
       throw ioError(`cannot open spool ${opts.dir}`, err);
     }
