@@ -13,7 +13,15 @@ export interface AssembledLine {
   key: string;
   line: string;
   complete: boolean;
-  reason?: 'expired' | 'too_large' | 'too_many_open';
+  /**
+   * Why it was released incomplete: its last piece did not come in time
+   * (`expired`), it grew too long (`too_large`), too many lines were open
+   * (`too_many_open`); or it is not a line but pieces no honest sender
+   * sends, kept apart from the line: pieces numbered past the one marked
+   * last (`beyond_last`), or a piece whose ordinal had already come with
+   * other text (`conflicting_piece`).
+   */
+  reason?: 'expired' | 'too_large' | 'too_many_open' | 'beyond_last' | 'conflicting_piece';
 }
 
 interface Open {
@@ -53,12 +61,20 @@ export class PartialAssembler {
       entry = { pieces: new Map(), bytes: 0, since: now };
       this.open.set(key, entry);
     }
+    const earlier = entry.pieces.get(ordinal);
+    if (earlier !== undefined) {
+      // A piece sent again (a resend of the request) adds nothing; one with
+      // other text is not dropped, nor allowed to replace the first.
+      if (earlier !== text) out.push({ key, line: text, complete: false, reason: 'conflicting_piece' });
+      return out;
+    }
     entry.pieces.set(ordinal, text);
     entry.bytes += text.length;
     if (last) entry.last = ordinal;
     if (entry.last !== undefined && entry.pieces.size >= entry.last && hasAll(entry.pieces, entry.last)) {
       this.open.delete(key);
-      out.push({ key, line: join(entry.pieces), complete: true });
+      out.push({ key, line: join(entry.pieces, 1, entry.last), complete: true });
+      if (entry.pieces.size > entry.last) out.push({ key, line: join(entry.pieces, entry.last + 1, Infinity), complete: false, reason: 'beyond_last' });
     } else if (entry.bytes > this.limits.maxLineBytes) {
       out.push(this.release(key, 'too_large'));
     }
@@ -82,7 +98,7 @@ export class PartialAssembler {
   private release(key: string, reason: AssembledLine['reason']): AssembledLine {
     const entry = this.open.get(key)!;
     this.open.delete(key);
-    return { key, line: join(entry.pieces), complete: false, reason };
+    return { key, line: join(entry.pieces, -Infinity, Infinity), complete: false, reason };
   }
 }
 
@@ -91,6 +107,11 @@ function hasAll(pieces: Map<number, string>, last: number): boolean {
   return true;
 }
 
-function join(pieces: Map<number, string>): string {
-  return [...pieces.entries()].sort((a, b) => a[0] - b[0]).map((e) => e[1]).join('');
+/** The pieces numbered `from` to `to`, in ordinal order. */
+function join(pieces: Map<number, string>, from: number, to: number): string {
+  return [...pieces.entries()]
+    .filter((e) => e[0] >= from && e[0] <= to)
+    .sort((a, b) => a[0] - b[0])
+    .map((e) => e[1])
+    .join('');
 }

@@ -132,6 +132,20 @@ describe('record normaliser', () => {
     expect(counters.partialsExpired).toBe(3);
   });
 
+  it('keeps pieces no honest sender sends out of the line, released apart: a piece numbered past the last, a second piece at an ordinal with other text; a resent piece adds nothing', () => {
+    const p = new PartialAssembler({ maxLineBytes: 1 << 20, maxOpen: 10, maxAgeMs: 1000 });
+    expect(p.add('k', 1, false, 'ab')).toEqual([]);
+    expect(p.add('k', 4, false, '<forged tail>')).toEqual([]);
+    expect(p.add('k', 1, false, 'ab')).toEqual([]);
+    expect(p.add('k', 1, false, 'XX')).toEqual([{ key: 'k', line: 'XX', complete: false, reason: 'conflicting_piece' }]);
+    expect(p.add('k', 3, true, 'ef')).toEqual([]);
+    expect(p.add('k', 2, false, 'cd')).toEqual([
+      { key: 'k', line: 'abcdef', complete: true },
+      { key: 'k', line: '<forged tail>', complete: false, reason: 'beyond_last' },
+    ]);
+    expect(p.size).toBe(0);
+  });
+
   it('bounds the reassembly buffer per line', () => {
     const p = new PartialAssembler({ maxLineBytes: 10, maxOpen: 10, maxAgeMs: 1000 });
     expect(p.add('k', 1, false, 'x'.repeat(11))).toMatchObject([{ complete: false, reason: 'too_large' }]);
@@ -244,6 +258,77 @@ describe('PartialAssembler: pieces of many lines, interleaved and out of order (
         }
       }
       expect(got, `round ${round}`).toEqual(lines);
+      expect(p.size).toBe(0);
+    }
+  });
+
+  it('with resent pieces, pieces past the last and conflicting pieces mixed in: nothing lost, resends add nothing, and lines nobody interfered with come back whole', () => {
+    const rand = prngInt(20261205);
+    for (let round = 0; round < 200; round++) {
+      const p = new PartialAssembler({ maxLineBytes: 1 << 20, maxOpen: 100, maxAgeMs: 60_000 });
+      const lines = new Map<string, string>();
+      const touched = new Set<string>();
+      const conflicted = new Set<string>();
+      const pieces: { key: string; ordinal: number; last: boolean; text: string }[] = [];
+      let sent = 0;
+      for (let k = 0; k < 1 + rand(6); k++) {
+        const key = `c${k}`;
+        const line = Array.from({ length: 1 + rand(300) }, () => String.fromCharCode(0x61 + rand(26))).join('');
+        lines.set(key, line);
+        let at = 0;
+        let ordinal = 1;
+        for (; at < line.length; ordinal++) {
+          const n = 1 + rand(50);
+          pieces.push({ key, ordinal, last: at + n >= line.length, text: line.slice(at, at + n) });
+          sent += Math.min(n, line.length - at);
+          at += n;
+        }
+        // Hostile: past the last, or other text at a taken ordinal.
+        if (rand(2) === 0) {
+          touched.add(key);
+          const text = `#beyond${round}.${k}`;
+          pieces.push({ key, ordinal: ordinal + rand(3), last: false, text });
+          sent += text.length;
+        }
+        if (rand(2) === 0) {
+          touched.add(key);
+          conflicted.add(key);
+          const text = `#conflict${round}.${k}`;
+          pieces.push({ key, ordinal: 1 + rand(ordinal - 1), last: false, text });
+          sent += text.length;
+        }
+      }
+      for (let i = pieces.length - 1; i > 0; i--) {
+        const j = rand(i + 1);
+        [pieces[i], pieces[j]] = [pieces[j]!, pieces[i]!];
+      }
+      // Resends: a piece again right after it, while its line still misses
+      // another piece (a whole request resent after its line completed gives
+      // the line again, which the database's event_id ignores). Not in lines
+      // given a conflicting piece: one taken first can complete them early.
+      const missing = new Map<string, number>();
+      for (const pc of pieces) if (!pc.text.startsWith('#')) missing.set(pc.key, (missing.get(pc.key) ?? 0) + 1);
+      const arriving: typeof pieces = [];
+      for (const pc of pieces) {
+        arriving.push(pc);
+        if (pc.text.startsWith('#')) continue;
+        const left = missing.get(pc.key)! - 1;
+        missing.set(pc.key, left);
+        if (left > 0 && !conflicted.has(pc.key) && rand(4) === 0) arriving.push({ ...pc });
+      }
+      const complete = new Map<string, string>();
+      let released = 0;
+      for (const pc of arriving) {
+        for (const out of p.add(pc.key, pc.ordinal, pc.last, pc.text, 0)) {
+          released += out.line.length;
+          if (!out.complete) continue;
+          expect(complete.has(out.key), `round ${round}: ${out.key} completed twice`).toBe(false);
+          complete.set(out.key, out.line);
+        }
+      }
+      for (const out of p.drain()) released += out.line.length;
+      expect(released, `round ${round}: characters sent (resends once) = characters given back`).toBe(sent);
+      for (const [key, line] of lines) if (!touched.has(key)) expect(complete.get(key), `round ${round}: ${key}`).toBe(line);
       expect(p.size).toBe(0);
     }
   });
