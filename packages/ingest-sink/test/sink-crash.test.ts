@@ -36,6 +36,21 @@ async function crashWriter(url: string, spoolDir: string, writes: number, ...ext
   return acked;
 }
 
+/**
+ * Starts a sink on the spool against PostgreSQL and lets it deliver what it
+ * replays; checks that no event is stored twice and returns the acknowledged
+ * ids that are not stored.
+ */
+async function restartAndFindMissing(pg: { url: string; query: (sql: string) => Promise<{ rows: Record<string, unknown>[] }> }, spool: string, acked: string[]): Promise<string[]> {
+  const sink = createSink({ url: pg.url, spool: { dir: spool } });
+  await sink.flush();
+  await sink.close();
+  const { rows } = await pg.query('SELECT event_id::text AS id, count(*) OVER (PARTITION BY event_id) AS n FROM security_audit_events');
+  expect(rows.every((r) => Number(r.n) === 1)).toBe(true);
+  const stored = new Set(rows.map((r) => r.id as string));
+  return acked.filter((id) => !stored.has(id));
+}
+
 describe('crash: SIGKILL of a process writing through the sink', () => {
   it('SQLite: after restart every event whose write() resolved is stored exactly once', async () => {
     const file = join(dir, 'audit.db');
@@ -93,14 +108,7 @@ describe('crash: SIGKILL of a process writing through the sink', () => {
       proxy.cut();
       const second = await crashWriter(pg.url.replace(':5432/', `:${proxy.port}/`), spool, 60, 'no-migrate');
       expect(second.length).toBeGreaterThan(100);
-      const sink = createSink({ url: pg.url, spool: { dir: spool } });
-      await sink.flush();
-      await sink.close();
-      const { rows } = await pg.query('SELECT event_id::text AS id, count(*) OVER (PARTITION BY event_id) AS n FROM security_audit_events');
-      expect(rows.every((r) => Number(r.n) === 1)).toBe(true);
-      const stored = new Set(rows.map((r) => r.id as string));
-      expect(first.filter((id) => !stored.has(id))).toEqual([]);
-      expect(second.filter((id) => !stored.has(id))).toEqual([]);
+      expect(await restartAndFindMissing(pg, spool, [...first, ...second])).toEqual([]);
     } finally {
       await proxy.close();
       await pg.drop();
@@ -112,13 +120,7 @@ describe('crash: SIGKILL of a process writing through the sink', () => {
     try {
       const spool = join(dir, 'spool');
       const acked = await crashWriter(pg.url, spool, 120);
-      const sink = createSink({ url: pg.url, spool: { dir: spool } });
-      await sink.flush();
-      await sink.close();
-      const { rows } = await pg.query('SELECT event_id::text AS id, count(*) OVER (PARTITION BY event_id) AS n FROM security_audit_events');
-      expect(rows.every((r) => Number(r.n) === 1)).toBe(true);
-      const stored = new Set(rows.map((r) => r.id as string));
-      expect(acked.filter((id) => !stored.has(id))).toEqual([]);
+      expect(await restartAndFindMissing(pg, spool, acked)).toEqual([]);
     } finally {
       await pg.drop();
     }

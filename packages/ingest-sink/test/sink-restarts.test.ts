@@ -41,14 +41,18 @@ async function life(seed: number): Promise<void> {
     const writes: Promise<void>[] = [];
     for (let b = 0; b < batches; b++) {
       const items: WriteItem[] = [];
+      const ids: string[] = [];
       for (let i = 0; i < 1 + rand(30); i++) {
         const kind = rand(10);
         if (kind < 6 || written.length === 0) {
           const e = makeEvent() as Record<string, unknown>;
           written.push(e);
           items.push(e);
+          ids.push(e.event_id as string);
         } else if (kind < 9) {
-          items.push(written[rand(written.length)]!);
+          const e = written[rand(written.length)]!;
+          items.push(e);
+          ids.push(e.event_id as string);
         } else {
           const line = `not an event ${seed}.${run}.${b}.${i}`;
           invalid.add(line);
@@ -57,7 +61,7 @@ async function life(seed: number): Promise<void> {
       }
       // Some writes awaited one by one, some left in flight together.
       const w = sink.write(items).then(() => {
-        for (const it of items) if (typeof it !== 'string') accepted.add(it.event_id as string);
+        for (const id of ids) accepted.add(id);
       });
       if (rand(2) === 0) await w;
       else writes.push(w);
