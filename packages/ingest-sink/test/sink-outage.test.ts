@@ -75,6 +75,48 @@ describe('PostgreSQL outage (TCP proxy cut)', () => {
     expect(sink.stats()).toMatchObject({ committed: 550, spooledEvents: 0, spooledBytes: 0 });
   });
 
+  it('survives connections cut while batches are in flight (40 cuts, both load paths): no uncaught error, every event stored once', async () => {
+    // pg-pool leaves a client it hands out without an 'error' listener: a
+    // connection lost mid-batch crashed the process with ECONNRESET.
+    const uncaught: Error[] = [];
+    const hear = (err: Error) => void uncaught.push(err);
+    process.prependListener('uncaughtException', hear);
+    try {
+      for (const load of ['copy', 'unnest'] as const) {
+        await db.query('DROP TABLE IF EXISTS security_audit_events, security_audit_rejects');
+        const sink = open({ url: `${db.url.replace(':5432/', `:${proxy.port}/`)}?load=${load}`, batch: { maxRows: 500 }, onError: () => undefined });
+        await sink.ready;
+        const written: string[] = [];
+        let stop = false;
+        const writer = (async () => {
+          while (!stop) {
+            const events = makeEvents(500);
+            await sink.write(events);
+            for (const e of events) written.push(e.event_id as string);
+          }
+        })();
+        for (let i = 0; i < 20; i++) {
+          await pause(20 + ((i * 37) % 60));
+          proxy.cut();
+          await pause(5);
+          proxy.restore();
+        }
+        stop = true;
+        await writer;
+        await sink.flush();
+        const stored = await ids();
+        expect(stored.length, load).toBe(new Set(stored).size);
+        expect(new Set(stored), load).toEqual(new Set(written));
+        expect(sink.stats().retries, `${load}: the cuts hit batches`).toBeGreaterThan(0);
+        await sink.close();
+        closers.pop();
+      }
+      expect(uncaught.map((e) => e.message)).toEqual([]);
+    } finally {
+      process.off('uncaughtException', hear);
+    }
+  }, 60_000);
+
   it('with a small memory budget an outage fills the spool, not the heap: records wait on disk and are read back', async () => {
     const sink = open({ spool: { dir, memoryBytes: 8_000 } });
     await sink.ready;

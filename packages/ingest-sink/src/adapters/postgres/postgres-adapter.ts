@@ -29,6 +29,7 @@ interface PgClient {
   query<T extends Writable>(stream: T): T;
   query(text: string | { name?: string; text: string; values?: unknown[] }, values?: unknown[]): Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }>;
   release(err?: Error | boolean): void;
+  on(event: 'error', fn: (err: Error) => void): void;
 }
 interface PgPool {
   connect(): Promise<PgClient>;
@@ -125,8 +126,20 @@ async function insertRound(
 /** Batches that skip the direct COPY after one fell back (a resend or replay usually comes in a run of batches). */
 const DIRECT_PAUSE_BATCHES = 10;
 
+/** Clients given a listener of their own for 'error' (once each: the pool hands the same clients out again). */
+const heard = new WeakSet<PgClient>();
+
 async function inTransaction<T>(pool: PgPool, fn: (c: PgClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  // pg-pool takes its own 'error' listener off a client it hands out, so a
+  // connection lost mid-batch (a network cut, a server restart) would be an
+  // unheard 'error' event, which crashes the process (pg docs, "Pool:
+  // client.on('error')"). The batch learns of it anyway: the query in flight
+  // or the next one fails, the ROLLBACK too, and the client is destroyed.
+  if (!heard.has(client)) {
+    client.on('error', () => undefined);
+    heard.add(client);
+  }
   try {
     await client.query('BEGIN');
     const out = await fn(client);
