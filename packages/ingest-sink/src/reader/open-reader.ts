@@ -32,6 +32,11 @@ async function postgresReader(conn: PostgresConnection): Promise<AuditReader> {
   const { dialect: _d, max: _m, ...config } = conn;
   // A host that does not answer fails within 10 s instead of the OS's TCP timeout (minutes); the URL or options may set another.
   const client = new pg.Client({ connectionTimeoutMillis: 10_000, ...config });
+  // A connection the server ends (a restart, a failover, pg_terminate_backend,
+  // idle_session_timeout) is an 'error' event: unheard, it would crash the
+  // process (pg docs, "client.on('error')"). Later queries fail with it.
+  let lost: Error | undefined;
+  client.on('error', (err: Error) => (lost ??= err));
   try {
     await client.connect();
   } catch (err) {
@@ -40,17 +45,23 @@ async function postgresReader(conn: PostgresConnection): Promise<AuditReader> {
   return {
     dialect: 'postgres',
     async query(q: ReadQuery) {
+      if (lost) throw new SinkError('SINK_DB', `PostgreSQL connection lost: ${lost.message}`, { cause: lost });
       return (await client.query(q.text, (q.positional ?? []) as unknown[])).rows as Row[];
     },
     async close() {
-      await client.end();
+      await client.end().catch((err: Error) => {
+        if (!lost) throw err;
+      });
     },
   };
 }
 
 async function mssqlReader(conn: MssqlConnection): Promise<AuditReader> {
   const sql = await loadDriver<MssqlModule>('mssql');
-  const pool = await new sql.ConnectionPool(conn.config as unknown as import('mssql').config).connect();
+  const pool = new sql.ConnectionPool(conn.config as unknown as import('mssql').config);
+  // The pool reports a connection it loses as an 'error' event; unheard, it would crash the process.
+  pool.on('error', () => undefined);
+  await pool.connect();
   return {
     dialect: 'mssql',
     async query(q: ReadQuery) {

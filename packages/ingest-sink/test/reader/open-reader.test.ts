@@ -1,8 +1,10 @@
 import { once } from 'node:events';
 import { createServer, type Socket } from 'node:net';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { openReader } from '../../src/reader/index.js';
 import { SinkError } from '../../src/index.js';
+import { PG_ADMIN_URL } from '../helpers/postgres.js';
 
 describe('openReader', () => {
   it('gives up on a PostgreSQL server that accepts the connection but never answers, with a typed error (default 10 s), instead of waiting forever', async () => {
@@ -26,4 +28,20 @@ describe('openReader', () => {
       server.close();
     }
   }, 25_000);
+
+  it('survives PostgreSQL ending its connection between queries (a restart, a failover, pg_terminate_backend): the next query fails with SINK_DB naming the cause, close() resolves', async () => {
+    const reader = await openReader(PG_ADMIN_URL);
+    const [{ pid }] = (await reader.query({ text: 'SELECT pg_backend_pid() AS pid' })) as [{ pid: number }];
+    const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+    await admin.connect();
+    try {
+      await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+    } finally {
+      await admin.end();
+    }
+    // The server's notice arrives as an 'error' event on the idle client.
+    await new Promise((r) => setTimeout(r, 200));
+    await expect(reader.query({ text: 'SELECT 1' })).rejects.toMatchObject({ code: 'SINK_DB', message: expect.stringMatching(/^PostgreSQL connection lost: terminating connection due to administrator command/) });
+    await reader.close();
+  });
 });
