@@ -69,9 +69,10 @@ describe.runIf(process.platform === 'linux')('lockSpool (Linux: holders told apa
     await (await lockSpool(dir))();
   });
 
-  it('takes over a lock of a dead process, of an earlier boot, or that cannot be read', async () => {
+  it('takes over a lock of a dead process, of an earlier boot, or that cannot be read and was written over 2 s ago', async () => {
     const dead = spawn('true');
     await once(dead, 'exit');
+    const past = new Date(Date.now() - 5000);
     for (const text of [
       JSON.stringify({ ...me(), pid: dead.pid, start: '5' }),
       JSON.stringify({ ...me(), pid: (await sleeper()).pid, boot: 'another-boot' }),
@@ -80,8 +81,21 @@ describe.runIf(process.platform === 'linux')('lockSpool (Linux: holders told apa
       '0',
     ]) {
       await writeFile(lockPath(), text);
+      await utimes(lockPath(), past, past);
       await (await lockSpool(dir))();
     }
+  });
+
+  it('waits for a lock that cannot be read yet (created, not yet written): judges it once written, takes it over when it stays empty for 2 s', async () => {
+    await writeFile(lockPath(), '');
+    const judged = lockSpool(dir);
+    await sleep(100);
+    await writeFile(lockPath(), JSON.stringify(me()));
+    await expect(judged).rejects.toMatchObject({ message: expect.stringContaining('already open in this process') });
+    await writeFile(lockPath(), '');
+    const t0 = Date.now();
+    await (await lockSpool(dir))();
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1900);
   });
 
   it('judges a holder in another PID namespace by its renewals: refused once one is seen, taken over when none comes within staleMs', async () => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { link, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SinkError } from '../sink/errors.js';
@@ -57,10 +57,13 @@ function alive(pid: number): boolean {
  */
 type Judgement = { live: string } | { stale: true } | { watch: string };
 
-function judge(owner: LockOwner | undefined, mtimeMs: number, timing: LockTiming): Judgement {
+/** How long a lock that cannot be read may still be one being written (created, its content not yet written). */
+const WRITING_MS = 2_000;
+
+function judge(owner: LockOwner | undefined, mtimeMs: number, timing: LockTiming): Judgement | 'writing' {
   const stale = { stale: true } as const;
-  // Unreadable: never written whole by a live holder (locks are linked into place complete).
-  if (!owner) return stale;
+  // Unreadable: a holder that died between creating and writing it, unless that is happening now.
+  if (!owner) return Date.now() - mtimeMs < WRITING_MS ? 'writing' : stale;
   const me = selfIdentity();
   const on = owner.host ? ` on ${owner.host}` : '';
   // Written before the machine last booted.
@@ -106,25 +109,21 @@ async function renewedWithin(path: string, mtimeMs: number, timing: LockTiming):
 
 const tempName = (path: string, kind: string) => `${path}.${kind}-${process.pid}-${randomBytes(6).toString('hex')}`;
 
-/** Puts a lock holding `text` in place, whole (link(2) fails if one exists): false when there is one. */
+/** Creates the lock holding `text` (O_EXCL): false when there is one. */
 async function create(path: string, text: string): Promise<boolean> {
-  const tmp = tempName(path, 'new');
-  await writeFile(tmp, text, { flag: 'wx' });
   try {
-    await link(tmp, path);
+    await writeFile(path, text, { flag: 'wx' });
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw err;
-  } finally {
-    await rm(tmp, { force: true });
   }
 }
 
 /**
  * Removes the stale lock judged from `text`: moved aside first (one rename
  * wins), then deleted if it is still that lock; a lock that a faster
- * starter put in place meanwhile is linked back.
+ * starter put in place meanwhile is put back.
  */
 async function removeStale(path: string, text: string): Promise<void> {
   const aside = tempName(path, 'stale');
@@ -135,7 +134,8 @@ async function removeStale(path: string, text: string): Promise<void> {
     throw err;
   }
   const moved = await readFile(aside, 'utf8').catch(() => text);
-  if (moved !== text) await link(aside, path).catch(() => undefined);
+  // Not link(2): FAT, exFAT and some network filesystems have none.
+  if (moved !== text) await writeFile(path, moved, { flag: 'wx' }).catch(() => undefined);
   await rm(aside, { force: true });
 }
 
@@ -154,16 +154,24 @@ async function removeStale(path: string, text: string): Promise<void> {
 export async function lockSpool(dir: string, timing: LockTiming = LOCK_TIMING): Promise<() => Promise<void>> {
   const path = join(dir, 'LOCK');
   const mine = JSON.stringify(selfIdentity() ?? { pid: process.pid, host: hostname() });
-  for (let attempt = 0; attempt < 3; attempt++) {
+  for (let attempt = 0; attempt < 3; ) {
     if (await create(path, mine)) return holding(path, mine, timing);
     const held = await Promise.all([readFile(path, 'utf8'), stat(path)]).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return undefined;
       throw err;
     });
     // Gone between the two steps: try again.
-    if (!held) continue;
+    if (!held) {
+      attempt++;
+      continue;
+    }
     const [text, { mtimeMs }] = held;
     const verdict = judge(parseOwner(text), mtimeMs, timing);
+    if (verdict === 'writing') {
+      await sleep(20);
+      continue;
+    }
+    attempt++;
     if ('live' in verdict) throw new SinkError('SINK_SPOOL_IO', `spool ${dir} is ${verdict.live}`);
     if ('watch' in verdict && (await renewedWithin(path, mtimeMs, timing))) {
       if ((await readFile(path, 'utf8').catch(() => undefined)) === text) throw new SinkError('SINK_SPOOL_IO', `spool ${dir} is ${verdict.watch}`);
