@@ -107,7 +107,10 @@ async function insertRound(
 ): Promise<{ inserted: number; duplicates: number; fellBack: boolean }> {
   if (copyFrom && direct && (await copyDirect(c, copyFrom, events))) return { inserted: events.length, duplicates: 0, fellBack: false };
   const fellBack = !!copyFrom && direct;
-  const res = copyFrom ? await copyRound(c, copyFrom, events, stage) : await c.query({ name: 'audit_insert_events', text: PG_INSERT_EVENTS, values: columns(events) });
+  // Unnamed statements (one parse per batch): a named one is session state,
+  // which a pooler in transaction mode (PgBouncer) does not keep; every batch
+  // failed with 'prepared statement ... already exists' and was retried forever.
+  const res = copyFrom ? await copyRound(c, copyFrom, events, stage) : await c.query({ text: PG_INSERT_EVENTS, values: columns(events) });
   const inserted = res.rows.length;
   if (inserted === events.length) return { inserted, duplicates: 0, fellBack };
   const went = new Set(res.rows.map((r) => String(r.event_id)));
@@ -163,6 +166,9 @@ async function inTransaction<T>(pool: PgPool, fn: (c: PgClient) => Promise<T>): 
  * `unnest`ed). Rows that did not go in are duplicates when their event_id is
  * stored, otherwise chain position conflicts, which go to the rejects table.
  * A lost connection is dropped from the pool and the next attempt reconnects.
+ * All state is the transaction's (unnamed statements, `CREATE TEMP TABLE IF
+ * NOT EXISTS` in each transaction that stages, transaction-scoped advisory
+ * lock), so a pooler in transaction mode (PgBouncer) may sit in between.
  */
 export async function createPostgresAdapter(conn: PostgresConnection): Promise<SinkAdapter> {
   const pg = await loadDriver<PgModule>('pg');
@@ -210,7 +216,7 @@ export async function createPostgresAdapter(conn: PostgresConnection): Promise<S
         }
         const rejects = conflicts.length ? [...batch.rejects, ...conflicts] : batch.rejects;
         if (rejects.length > 0) {
-          await c.query({ name: 'audit_insert_rejects', text: PG_INSERT_REJECTS, values: [rejects.map((r) => r.source), rejects.map((r) => r.reason), rejects.map((r) => r.raw)] });
+          await c.query({ text: PG_INSERT_REJECTS, values: [rejects.map((r) => r.source), rejects.map((r) => r.reason), rejects.map((r) => r.raw)] });
         }
         return { inserted, duplicates, conflicts };
       }).catch((err: Error & { code?: string }) => {
