@@ -167,6 +167,36 @@ describe('mssql adapter (what it sends, through a recording fake of the driver)'
     }
   });
 
+  it('migrating beside another process: a CREATE that loses the race (2714, 1913) runs the statements again; a third loss, or another error, is raised', async () => {
+    for (const number of [2714, 1913]) {
+      let raced = 0;
+      const { driver, calls } = fakeMssql((sql) => {
+        if (sql === DESCRIBE_TABLES) return { recordset: catalogRows() };
+        if (sql.includes(number === 2714 ? 'CREATE TABLE dbo.security_audit_rejects' : 'CREATE INDEX') && raced++ === 0) throw Object.assign(new Error('already exists'), { number });
+        return undefined;
+      });
+      const a = await createMssqlAdapter(conn(), { driver });
+      await expect(a.migrate()).resolves.toBeUndefined();
+      const creates = queries(calls).filter((q) => q.sql.includes('CREATE TABLE dbo.security_audit_events'));
+      expect(creates).toHaveLength(2);
+      await a.close();
+    }
+    const always = fakeMssql((sql) => {
+      if (sql.includes('CREATE TABLE')) throw Object.assign(new Error('already exists'), { number: 2714 });
+      return undefined;
+    });
+    const b = await createMssqlAdapter(conn(), { driver: always.driver });
+    await expect(b.migrate()).rejects.toMatchObject({ number: 2714 });
+    expect(queries(always.calls).filter((q) => q.sql.includes('CREATE TABLE dbo.security_audit_events'))).toHaveLength(3);
+    const other = fakeMssql((sql) => {
+      if (sql.includes('CREATE TABLE')) throw Object.assign(new Error('permission denied'), { number: 262 });
+      return undefined;
+    });
+    const c = await createMssqlAdapter(conn(), { driver: other.driver });
+    await expect(c.migrate()).rejects.toMatchObject({ number: 262 });
+    expect(queries(other.calls).filter((q) => q.sql.includes('CREATE TABLE'))).toHaveLength(1);
+  });
+
   it('after the DDL, reads the columns from INFORMATION_SCHEMA and refuses tables that cannot hold what it writes, naming the fix', async () => {
     // Tables made before 2026-12-05: epoch INT, kid and swarm_task_id single-byte; and one column dropped by hand.
     const old = catalogRows({ epoch: { data_type: 'int' }, kid: { data_type: 'varchar' }, swarm_task_id: { data_type: 'varchar' }, mac: null });

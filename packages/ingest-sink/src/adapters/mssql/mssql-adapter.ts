@@ -29,6 +29,16 @@ export function isDuplicateKeyError(err: unknown): boolean {
   return n === 2601 || n === 2627;
 }
 
+/**
+ * True for "there is already an object named ..." (2714) and "an index
+ * named ... already exists" (1913): another process ran the same migration
+ * between its existence check and its CREATE.
+ */
+export function isAlreadyExistsError(err: unknown): boolean {
+  const n = (err as { number?: unknown }).number ?? (err as { originalError?: { info?: { number?: unknown } } }).originalError?.info?.number;
+  return n === 2714 || n === 1913;
+}
+
 /** Connection-level failures after which the pool is rebuilt (tedious/mssql error codes). */
 function isConnectionError(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
@@ -143,7 +153,19 @@ export async function createMssqlAdapter(conn: MssqlConnection, deps: MssqlAdapt
     dialect: 'mssql',
     async migrate() {
       const p = await getPool();
-      for (const stmt of createTableStatements('mssql', { babelfish: babelfish === true })) await new sql.Request(p).batch(stmt);
+      // Each statement checks before it creates (IF OBJECT_ID ... IS NULL), so
+      // two processes migrating at once (replicas starting together) can both
+      // pass the check; the loser's CREATE fails as already existing. Running
+      // the statements again then finds everything made. No lock: Babelfish's
+      // support for sp_getapplock cannot be checked here.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          for (const stmt of createTableStatements('mssql', { babelfish: babelfish === true })) await new sql.Request(p).batch(stmt);
+          break;
+        } catch (err) {
+          if (!isAlreadyExistsError(err) || attempt >= 2) throw err;
+        }
+      }
       checkDrift('mssql', mssqlFoundColumns((await new sql.Request(p).batch(DESCRIBE_TABLES)).recordset ?? []));
     },
     async write(batch) {
