@@ -16,9 +16,9 @@ export {
 export { generateSealingKeyPair } from './signing/seal.js';
 export { readKeyFile } from './signing/keys.js';
 export { MAC_PREFIX } from './signing/canonical.js';
-export { verifyChain } from './verify/verify-chain.js';
+export { verifyChain, verifyChainStream } from './verify/verify-chain.js';
 export { keysFromEnv, loadKeyringFile } from './verify/keyring.js';
-export { iterateNdjson, ndjsonRecords, readBytes, readNdjson, readText } from './verify/ndjson.js';
+export { iterateNdjson, ndjsonRecords, readBytes, readNdjson, readText, streamNdjson } from './verify/ndjson.js';
 export {
   FINDING_CODES,
   type ChainSummary,

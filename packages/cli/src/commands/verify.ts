@@ -1,19 +1,18 @@
-import { readFile } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import {
   AuditConfigError,
   keysFromEnv,
   loadKeyringFile,
   readKeyFile,
-  iterateNdjson,
-  readBytes,
-  verifyChain,
+  streamNdjson,
+  verifyChainStream,
   type ChainSummary,
   type Finding,
   type VerifyKey,
   type VerifyRecord,
   type VerifyReport,
 } from '@audit-trail/logger';
-import { readVerifyRecords, resolveDbUrl } from '@audit-trail/ingest-sink';
+import { resolveDbUrl, streamVerifyRecords } from '@audit-trail/ingest-sink';
 import { escapeControls } from '@audit-trail/schema';
 import { UsageError, type Command, type CommandIo } from '../command.js';
 import { parseCommandArgs } from '../parse-command-args.js';
@@ -90,39 +89,45 @@ function loadKeys(values: Record<string, unknown>, env: NodeJS.ProcessEnv): Map<
 }
 
 /**
- * The contents of the inputs, read before verifying so that an unreadable file
- * is a usage error. Records are then produced one line at a time.
+ * The input files, opened before verifying so that a missing or unreadable
+ * file is a usage error and not a finding halfway through.
  */
-async function readInputs(files: string[], io: CommandIo): Promise<{ name: string; data: Buffer }[]> {
-  const out: { name: string; data: Buffer }[] = [];
-  for (const file of files) {
-    // Bytes, not text: iterateNdjson reports lines that are not valid UTF-8.
-    if (file === '-') {
-      out.push({ name: 'stdin', data: await readBytes(io.stdin) });
-      continue;
+async function openInputs(files: string[]): Promise<{ name: string; handle?: FileHandle }[]> {
+  const out: { name: string; handle?: FileHandle }[] = [];
+  try {
+    for (const file of files) {
+      if (file === '-') out.push({ name: 'stdin' });
+      else out.push({ name: file, handle: await open(file, 'r') });
     }
-    try {
-      out.push({ name: file, data: await readFile(file) });
-    } catch (err) {
-      throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
+  } catch (err) {
+    for (const o of out) await o.handle?.close();
+    throw new UsageError(`cannot read ${files[out.length]}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   return out;
 }
 
-function* allRecords(db: VerifyRecord[], inputs: { name: string; data: Buffer }[]): Generator<VerifyRecord> {
-  yield* db;
-  for (const input of inputs) yield* iterateNdjson(input.data, input.name);
-}
-
 /**
- * `--db URL`: every row of the events table becomes a VerifyRecord (`event` =
- * `event_json`, `columns` = the stored columns, so projection columns are
- * compared with the signed JSON). The password may come from
- * AUDIT_TRAIL_DB_PASSWORD_FILE, as for every other command.
+ * Every record, streamed: the table's rows a page at a time, then each file
+ * (or stdin) as it is read, so memory holds what the verifier keeps per
+ * record (a few fields), not the input.
  */
-async function readDbRecords(url: string, env: NodeJS.ProcessEnv): Promise<VerifyRecord[]> {
-  return readVerifyRecords(resolveDbUrl(url, env));
+async function* allRecords(db: string | undefined, inputs: { name: string; handle?: FileHandle }[], io: CommandIo): AsyncGenerator<VerifyRecord> {
+  // Files are closed whether the run finishes or stops at a failure.
+  try {
+    if (db) yield* streamVerifyRecords(resolveDbUrl(db, io.env));
+    for (const input of inputs) {
+      const source = input.handle ? input.handle.createReadStream({ autoClose: false }) : io.stdin;
+      try {
+        yield* streamNdjson(source as AsyncIterable<Uint8Array>, input.name);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code && /^E[A-Z]+$/.test(code)) throw new UsageError(`cannot read ${input.name}: ${code}`);
+        throw err;
+      }
+    }
+  } finally {
+    for (const input of inputs) await input.handle?.close();
+  }
 }
 
 const clean = (s: string) => escapeControls(s, 4000);
@@ -199,15 +204,16 @@ export const verifyCommand: Command = {
     }
     try {
       const keys = loadKeys(values, io.env);
-      const db = values.db ? await readDbRecords(values.db, io.env) : [];
-      const report = verifyChain(allRecords(db, await readInputs(positionals, io)), keys, {
+      const inputs = await openInputs(positionals);
+      // Closed by allRecords once it runs; this covers a run refused before the first record (keys, options).
+      const report = await verifyChainStream(allRecords(values.db, inputs, io), keys, {
         ...(asOf ? { asOf } : {}),
         ...(slack !== undefined ? { checkpointSlackMs: slack } : {}),
         ...(settleMs !== undefined ? { settleMs } : {}),
         ...(keySteps !== undefined ? { keyStepBudget: keySteps } : {}),
         // Row ids record commit order (retries and fallback reorder), not evidence.
         checkOrder: !values.unordered && !values.db,
-      });
+      }).finally(() => Promise.all(inputs.map((x) => x.handle?.close().catch(() => undefined))));
       if (values.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else printText(report, io);
       // Nothing verified is not "all clean": an auditor pointed at the wrong

@@ -15,18 +15,18 @@ export interface StoredVerifyRecord {
 }
 
 /**
- * Reads every row of the events table for `verify --db`. The verifier checks
- * the MAC over `event_json` and compares the analyst-facing columns with it
- * (PROJECTION_MISMATCH), so an edit of either is found.
+ * Every row of the events table for `verify --db`, a page at a time, as the
+ * verifier takes them (`verifyChainStream`): memory holds one page, not the
+ * table. The verifier checks the MAC over `event_json` and compares the
+ * analyst-facing columns with it (PROJECTION_MISMATCH), so an edit of either
+ * is found. The connection is closed when the stream ends or is abandoned.
  */
-export async function readVerifyRecords(target: string | Connection): Promise<StoredVerifyRecord[]> {
+export async function* streamVerifyRecords(target: string | Connection): AsyncGenerator<StoredVerifyRecord> {
   const reader = await openReader(target);
   try {
-    const records: StoredVerifyRecord[] = [];
     for await (const row of readStoredEvents(reader)) {
-      records.push({ event: row.eventJson, location: `${EVENTS_TABLE} id=${row.id}`, columns: row.columns });
+      yield { event: row.eventJson, location: `${EVENTS_TABLE} id=${row.id}`, columns: row.columns };
     }
-    return records;
   } finally {
     await reader.close();
   }

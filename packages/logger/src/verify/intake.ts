@@ -21,7 +21,7 @@ export interface ChainEntry {
   service?: string;
   instance?: string;
   /** The record without transport fields (what the MAC covers), until its MAC is checked. */
-  signed?: Record<string, unknown>;
+  signed?: Record<string, unknown> | undefined;
   /** MAC result once checked; undefined when no key allowed checking. */
   macOk?: boolean;
   /** Why the epoch key was not derived (macOk is then false). */
@@ -58,26 +58,42 @@ const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
  * (PROJECTION_MISMATCH), hands chain records to the MAC verifier, and files
  * them under their chain (a few fields each) or counts them as unsigned.
  * JSON objects with neither `log_type: "security_audit"` nor `integrity` are
- * other log lines and are skipped (counted).
+ * other log lines and are skipped (counted). Records are added one at a
+ * time, from a list or a stream alike: nothing else of them is kept.
  */
-export function intake(records: Iterable<VerifyRecord>, macs: MacVerifier): Intake {
-  const out: Intake = { chains: new Map(), unsigned: [], findings: [], records: 0, ignored: 0, newest: Number.NaN };
-  let index = 0;
-  for (const rec of records) {
-    index++;
+export class IntakeBuilder {
+  readonly out: Intake = { chains: new Map(), unsigned: [], findings: [], records: 0, ignored: 0, newest: Number.NaN };
+  private index = 0;
+
+  /** One copy of the strings every record of a chain repeats (chain id, kid, producer, type): JSON.parse makes a new one each time. */
+  private readonly strings = new Map<string, string>();
+
+  constructor(private readonly macs: MacVerifier) {}
+
+  private intern(s: string): string {
+    const known = this.strings.get(s);
+    if (known !== undefined) return known;
+    // Bounded: a hostile input of unique ids is not worth a map entry each.
+    if (this.strings.size < 10_000) this.strings.set(s, s);
+    return s;
+  }
+
+  add(rec: VerifyRecord): void {
+    const out = this.out;
+    const index = ++this.index;
     const location = rec.location;
     let value = rec.event;
     if (typeof value === 'string') {
       if (value.length > MAX_EVENT_JSON_LENGTH) {
         out.findings.push({ code: 'SCHEMA_INVALID', chain_id: null, seq: null, message: `line of ${value.length} characters exceeds ${MAX_EVENT_JSON_LENGTH}`, ...(location ? { location } : {}) });
-        continue;
+        return;
       }
       const text = value;
       try {
         value = JSON.parse(text);
       } catch {
         out.findings.push({ code: 'SCHEMA_INVALID', chain_id: null, seq: null, message: 'not valid JSON', ...(location ? { location } : {}) });
-        continue;
+        return;
       }
       // Reported, and the record still checked, so its chain position is not also a gap.
       const dup = duplicateName(text, value);
@@ -87,13 +103,13 @@ export function intake(records: Iterable<VerifyRecord>, macs: MacVerifier): Inta
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       out.findings.push({ code: 'SCHEMA_INVALID', chain_id: null, seq: null, message: 'not a JSON object', ...(location ? { location } : {}) });
-      continue;
+      return;
     }
     const obj = value as Record<string, unknown>;
     const integrity = obj.integrity as Record<string, unknown> | undefined;
     if (obj.log_type !== LOG_TYPE && integrity === undefined) {
       out.ignored++;
-      continue;
+      return;
     }
     out.records++;
     // Audit records only: another app's log line with stray bytes is not ours to judge.
@@ -124,22 +140,22 @@ export function intake(records: Iterable<VerifyRecord>, macs: MacVerifier): Inta
       const detail = obj.chain;
       const entry: ChainEntry = {
         index,
-        chainId,
+        chainId: this.intern(chainId),
         seq: seq as number,
         epoch: Number.isSafeInteger(integrity!.epoch) ? (integrity!.epoch as number) : -1,
-        kid: str(integrity!.kid) ?? '',
+        kid: this.intern(str(integrity!.kid) ?? ''),
         prev: str(integrity!.prev) ?? '',
         mac: str(integrity!.mac) ?? '',
-        eventType: str(obj.event_type) ?? '',
+        eventType: this.intern(str(obj.event_type) ?? ''),
         time,
         signed,
         ...(typeof detail === 'object' && detail !== null ? { chain: detail as Record<string, unknown> } : {}),
-        ...(str(producer?.service) ? { service: str(producer?.service) } : {}),
-        ...(str(producer?.instance) ? { instance: str(producer?.instance) } : {}),
+        ...(str(producer?.service) ? { service: this.intern(str(producer?.service)!) } : {}),
+        ...(str(producer?.instance) ? { instance: this.intern(str(producer?.instance)!) } : {}),
         ...(location ? { location } : {}),
         ...(eventId ? { eventId } : {}),
       };
-      macs.offer(entry);
+      this.macs.offer(entry);
       const list = out.chains.get(chainId);
       if (list) list.push(entry);
       else out.chains.set(chainId, [entry]);
@@ -150,7 +166,6 @@ export function intake(records: Iterable<VerifyRecord>, macs: MacVerifier): Inta
       out.findings.push({ code: 'SCHEMA_INVALID', ...at, message: 'integrity has no usable chain_id and seq' });
     }
   }
-  return out;
 }
 
 /** A SCHEMA_INVALID about a record's text, placed at its chain position when it has one. */

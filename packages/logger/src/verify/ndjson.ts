@@ -1,5 +1,4 @@
 import { isUtf8 } from 'node:buffer';
-import { createInterface } from 'node:readline';
 import type { VerifyRecord } from './types.js';
 
 /** Splits NDJSON text into records located `name:line`; blank lines are skipped. */
@@ -44,23 +43,52 @@ function* byteLines(bytes: Buffer, name: string): Generator<VerifyRecord> {
   while (start < bytes.length) {
     let end = bytes.indexOf(0x0a, start);
     if (end < 0) end = bytes.length;
-    n++;
-    let raw = bytes.subarray(start, end);
-    if (raw.length > 0 && raw[raw.length - 1] === 0x0d) raw = raw.subarray(0, raw.length - 1);
-    const line = raw.toString('utf8');
-    if (line.trim()) yield { event: line, location: `${name}:${n}`, ...(isUtf8(raw) ? {} : { invalidUtf8: true }) };
+    const r = lineRecord(bytes.subarray(start, end), ++n, name);
+    if (r) yield r;
     start = end + 1;
   }
 }
 
-/** Reads NDJSON records from a stream (a file or stdin), one object per non-blank line. */
+/** Line `n` of `name` as a record (CR before the LF dropped), or undefined when blank; bytes that are not UTF-8 decoded with U+FFFD and marked. */
+function lineRecord(raw: Buffer, n: number, name: string): VerifyRecord | undefined {
+  if (raw.length > 0 && raw[raw.length - 1] === 0x0d) raw = raw.subarray(0, raw.length - 1);
+  const line = raw.toString('utf8');
+  if (!line.trim()) return undefined;
+  return { event: line, location: `${name}:${n}`, ...(isUtf8(raw) ? {} : { invalidUtf8: true }) };
+}
+
+/**
+ * Records of an NDJSON stream (a file, stdin) as its chunks arrive, read as
+ * {@link iterateNdjson} reads bytes: only the line being read is held, so
+ * `verifyChainStream` can check a file larger than memory. A line's pieces
+ * are joined once its LF arrives (linear, however long the line).
+ */
+export async function* streamNdjson(source: AsyncIterable<Uint8Array | string>, name = '-'): AsyncGenerator<VerifyRecord> {
+  let pieces: Buffer[] = [];
+  let n = 0;
+  for await (const chunk of source) {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let start = 0;
+    for (let end = buf.indexOf(0x0a); end >= 0; end = buf.indexOf(0x0a, start)) {
+      const piece = buf.subarray(start, end);
+      const r = lineRecord(pieces.length > 0 ? Buffer.concat([...pieces, piece]) : piece, ++n, name);
+      pieces = [];
+      if (r) yield r;
+      start = end + 1;
+    }
+    // A copy: the rest of the line must not keep the whole chunk alive.
+    if (start < buf.length) pieces.push(Buffer.from(buf.subarray(start)));
+  }
+  if (pieces.length > 0) {
+    const r = lineRecord(Buffer.concat(pieces), ++n, name);
+    if (r) yield r;
+  }
+}
+
+/** Reads NDJSON records from a stream (a file or stdin), one object per non-blank line (see {@link streamNdjson}). */
 export async function readNdjson(stream: NodeJS.ReadableStream, name: string): Promise<VerifyRecord[]> {
   const out: VerifyRecord[] = [];
-  let n = 0;
-  for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
-    n++;
-    if (line.trim()) out.push({ event: line, location: `${name}:${n}` });
-  }
+  for await (const r of streamNdjson(stream as AsyncIterable<Uint8Array | string>, name)) out.push(r);
   return out;
 }
 

@@ -2,7 +2,7 @@ import { checkChain } from './chain-check.js';
 import { AuditConfigError } from '../errors.js';
 import { MacVerifier } from './chain-mac.js';
 import { KEY_STEP_BUDGET, KeyStepBudget } from './epoch-keys.js';
-import { intake, type UnsignedEntry } from './intake.js';
+import { IntakeBuilder, type UnsignedEntry } from './intake.js';
 import { parseKeys } from './keyring.js';
 import type { ChainSummary, Finding, VerifyKeys, VerifyOptions, VerifyRecord, VerifyReport } from './types.js';
 
@@ -14,10 +14,36 @@ import type { ChainSummary, Finding, VerifyKeys, VerifyOptions, VerifyRecord, Ve
  * problems in the records are findings, never exceptions.
  */
 export function verifyChain(records: Iterable<VerifyRecord>, keys: VerifyKeys, options: VerifyOptions = {}): VerifyReport {
+  const run = startRun(keys, options);
+  for (const rec of records) run.intake.add(rec);
+  return finishRun(run, options);
+}
+
+/**
+ * {@link verifyChain} over a stream of records (database pages, a file read
+ * in chunks): each record is checked as it arrives and only a few fields of
+ * it are kept, so a table far larger than memory can be verified. Keys and
+ * options are checked before the first record is read.
+ */
+export async function verifyChainStream(records: AsyncIterable<VerifyRecord> | Iterable<VerifyRecord>, keys: VerifyKeys, options: VerifyOptions = {}): Promise<VerifyReport> {
+  const run = startRun(keys, options);
+  for await (const rec of records) run.intake.add(rec);
+  return finishRun(run, options);
+}
+
+interface Run {
+  macs: MacVerifier;
+  intake: IntakeBuilder;
+  settle: number;
+}
+
+function startRun(keys: VerifyKeys, options: VerifyOptions): Run {
   const macs = new MacVerifier(parseKeys(keys), new KeyStepBudget({ base: wholeOption('keyStepBudget', options.keyStepBudget, KEY_STEP_BUDGET.base), perRecord: KEY_STEP_BUDGET.perRecord }));
-  const input = intake(records, macs);
+  return { macs, intake: new IntakeBuilder(macs), settle: wholeOption('settleMs', options.settleMs, 0) };
+}
+
+function finishRun({ macs, intake: { out: input }, settle }: Run, options: VerifyOptions): VerifyReport {
   const asOf = options.asOf?.getTime() ?? (Number.isNaN(input.newest) ? Date.now() : input.newest);
-  const settle = wholeOption('settleMs', options.settleMs, 0);
   const findings: Finding[] = [...input.findings];
   const chains: ChainSummary[] = [];
   for (const [chainId, entries] of input.chains) {

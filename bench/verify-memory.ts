@@ -1,0 +1,76 @@
+// Memory of `verify --db`, side by side in one run: the table's rows read
+// into one array and then verified (what the CLI did before 2026-12-05),
+// against verifyChainStream over the rows a page at a time (what it does
+// now). Each way runs in a child process of its own; printed: its peak RSS,
+// its heap still in use once every record is read (after a full GC: what
+// the verifier keeps per record), and the ratios.
+//   npx tsx -C @audit-trail/source bench/verify-memory.ts [events=200000]
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createAuditLogger, verifyChain, verifyChainStream, type VerifyRecord } from '@audit-trail/logger';
+import { createSink, streamVerifyRecords } from '@audit-trail/ingest-sink';
+
+const [, self, arg, mode, dbArg, secretArg] = process.argv as string[];
+
+if (mode === 'array' || mode === 'stream') {
+  // Child: verify the table one way, report what it cost.
+  const gc = (globalThis as { gc?: () => void }).gc!;
+  const keys = { k1: { secret: secretArg! } };
+  let retained = 0;
+  const measure = () => {
+    gc();
+    retained = process.memoryUsage().heapUsed;
+  };
+  let report;
+  if (mode === 'array') {
+    const rows: VerifyRecord[] = [];
+    for await (const r of streamVerifyRecords(`sqlite:${dbArg}`)) rows.push(r);
+    measure();
+    report = verifyChain(rows, keys);
+  } else {
+    // The last record read: measure before it goes on to the report.
+    async function* measured(): AsyncGenerator<VerifyRecord> {
+      yield* streamVerifyRecords(`sqlite:${dbArg}`);
+      measure();
+    }
+    report = await verifyChainStream(measured(), keys);
+  }
+  if (!report.ok) throw new Error('bench chain did not verify');
+  console.log(JSON.stringify({ records: report.records, rssKb: process.resourceUsage().maxRSS, retained }));
+  process.exit(0);
+}
+
+const n = Number(arg ?? 200_000);
+const dir = mkdtempSync(join(tmpdir(), 'at-verify-mem-'));
+try {
+  const db = join(dir, 'audit.db');
+  const secret = randomBytes(32).toString('base64');
+  const sink = createSink({ url: `sqlite:${db}`, spool: { dir: join(dir, 'spool') } });
+  const lines: string[] = [];
+  const log = createAuditLogger({ service: 'login-api', instance: 'api-1', destination: { write: (s: string) => void lines.push(...s.split('\n').filter(Boolean)) }, signing: { mode: 'shared', kid: 'k1', secret }, runtime: false });
+  for (let i = 0; i < n; i++) {
+    log.webauthnAuthFailure({ user_id: `user-${i % 5000}`, client_ip: '203.0.113.7', user_agent: 'Mozilla/5.0 (X11; Linux x86_64) Chrome/120', error: { code: 'ERROR_INVALID_SIGNATURE', message: 'signature verification failed' }, webauthn: { rp_id: 'example.com', credential_id: 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8', failure_stage: 'signature' } } as never);
+    if (lines.length >= 5000) await sink.write(lines.splice(0));
+  }
+  await log.close();
+  await sink.write(lines.splice(0));
+  await sink.flush();
+  await sink.close();
+  const run = (m: string) => {
+    const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', '--conditions', '@audit-trail/source', self!, String(n), m, db, secret], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    if (r.status !== 0) throw new Error(`${m}: ${r.stderr}`);
+    return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { records: number; rssKb: number; retained: number };
+  };
+  const array = run('array');
+  const stream = run('stream');
+  const mb = (b: number) => `${(b / 1048576).toFixed(0)} MiB`;
+  console.log(`node ${process.version}, ${array.records} stored records of one chain (SQLite)`);
+  console.log(`  rows in one array, then verifyChain   peak RSS ${mb(array.rssKb * 1024).padStart(9)}   heap after reading ${mb(array.retained).padStart(9)} (${Math.round(array.retained / array.records)} B/record)`);
+  console.log(`  verifyChainStream over pages          peak RSS ${mb(stream.rssKb * 1024).padStart(9)}   heap after reading ${mb(stream.retained).padStart(9)} (${Math.round(stream.retained / stream.records)} B/record)`);
+  console.log(`  ratio array / stream: peak RSS ${(array.rssKb / stream.rssKb).toFixed(2)}x, heap ${(array.retained / stream.retained).toFixed(2)}x`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,71 @@
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { AuditConfigError, iterateNdjson, streamNdjson, verifyChain, verifyChainStream, type VerifyRecord } from '../src/index.js';
+import { signedChain } from './chain-fixture.js';
+import { SECRET } from './helpers.js';
+import { prngInt } from '../../../test/support/prng.js';
+
+const keys = { k1: { secret: SECRET } };
+
+/** `bytes` cut into chunks of random sizes (1 byte up to the whole), as a file or a socket delivers them. */
+function chunked(bytes: Buffer, rand: (n: number) => number): Buffer[] {
+  const out: Buffer[] = [];
+  for (let at = 0; at < bytes.length; ) {
+    const n = 1 + rand(rand(4) === 0 ? bytes.length : 64);
+    out.push(bytes.subarray(at, at + n));
+    at += n;
+  }
+  return out;
+}
+
+async function collect(records: AsyncIterable<VerifyRecord>): Promise<VerifyRecord[]> {
+  const out: VerifyRecord[] = [];
+  for await (const r of records) out.push(r);
+  return out;
+}
+
+describe('streamNdjson (seeded)', () => {
+  it('reads the same records as iterateNdjson over the whole bytes, however they are chunked: CRLF, blank lines, no final LF, bytes that are not UTF-8 split across chunks', async () => {
+    const rand = prngInt(5150);
+    const parts = ['{"a":1}', '', '  ', '{"b":"é ü 𝄞"}', '{"c":"\u2028"}', 'not json', '{"d":2}\r'];
+    for (let round = 0; round < 300; round++) {
+      const lines: Buffer[] = [];
+      for (let i = 0, n = 1 + rand(12); i < n; i++) {
+        let line = Buffer.from(parts[rand(parts.length)]!);
+        // Invalid UTF-8: a lone continuation byte, a cut 4-byte sequence, an overlong form.
+        if (rand(4) === 0) line = Buffer.concat([line, [Buffer.from([0x80]), Buffer.from([0xf0, 0x9d, 0x84]), Buffer.from([0xc0, 0xaf])][rand(3)]!]);
+        lines.push(line);
+      }
+      const bytes = Buffer.concat(lines.flatMap((l, i) => (i < lines.length - 1 || rand(2) === 0 ? [l, Buffer.from('\n')] : [l])));
+      const whole = [...iterateNdjson(bytes, 'f')];
+      const streamed = await collect(streamNdjson(Readable.from(chunked(bytes, rand)), 'f'));
+      expect(streamed, `round ${round}`).toEqual(whole);
+    }
+  });
+});
+
+describe('verifyChainStream', () => {
+  it('reports what verifyChain reports, for a clean chain and for one with a record deleted and one edited, from a stream in random chunks', async () => {
+    const ls = await signedChain({ events: 40, checkpointAfter: 20 });
+    const tampered = ls.filter((_, i) => i !== 7).map((l, i) => (i === 30 ? l.replace('user-', 'usEr-') : l));
+    const rand = prngInt(77);
+    for (const input of [ls, tampered]) {
+      const bytes = Buffer.from(`${input.join('\n')}\n`);
+      const sync = verifyChain(iterateNdjson(bytes, 'f'), keys);
+      const streamed = await verifyChainStream(streamNdjson(Readable.from(chunked(bytes, rand)), 'f'), keys);
+      expect(streamed).toEqual(sync);
+    }
+    expect((await verifyChainStream(streamNdjson(Readable.from([Buffer.from(tampered.join('\n'))]), 'f'), keys)).findings.map((f) => f.code).sort()).toEqual(['MAC_INVALID', 'SEQ_GAP']);
+  });
+
+  it('refuses unusable keys and options before reading the first record', async () => {
+    let read = 0;
+    async function* records(): AsyncGenerator<VerifyRecord> {
+      read++;
+      yield { event: '{}' };
+    }
+    await expect(verifyChainStream(records(), { k1: { secret: 'short' } })).rejects.toBeInstanceOf(AuditConfigError);
+    await expect(verifyChainStream(records(), keys, { settleMs: -1 })).rejects.toBeInstanceOf(AuditConfigError);
+    expect(read).toBe(0);
+  });
+});
