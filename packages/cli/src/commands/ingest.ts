@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
+import { byteLines } from '@audit-trail/logger';
 import type { Sink } from '@audit-trail/ingest-sink';
 import type { Command, CommandIo } from '../command.js';
-import { byteLines } from '../input/byte-lines.js';
 import { parseCommandArgs } from '../parse-command-args.js';
 import { deliveredWithin, deliverySummary, openCliSink, SINK_ARGS, SINK_USAGE, stillSpooled } from './cli-sink.js';
 

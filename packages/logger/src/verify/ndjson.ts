@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { byteLines, decodeLine, type ByteLine } from './byte-lines.js';
 import type { VerifyRecord } from './types.js';
 
 /** Splits NDJSON text into records located `name:line`; blank lines are skipped. */
@@ -19,7 +20,7 @@ export function* iterateNdjson(input: string | Uint8Array, name = '-'): Generato
   if (typeof input !== 'string') {
     const bytes = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
     // Whole input valid (the usual case): one decode, then the text path.
-    if (!isUtf8(bytes)) return yield* byteLines(bytes, name);
+    if (!isUtf8(bytes)) return yield* byteRecords(bytes, name);
     input = bytes.toString('utf8');
   }
   const text = input;
@@ -37,50 +38,33 @@ export function* iterateNdjson(input: string | Uint8Array, name = '-'): Generato
 }
 
 /** Lines of bytes that are not all valid UTF-8, each checked on its own (LF is never part of a multi-byte sequence). */
-function* byteLines(bytes: Buffer, name: string): Generator<VerifyRecord> {
+function* byteRecords(bytes: Buffer, name: string): Generator<VerifyRecord> {
   let start = 0;
   let n = 0;
   while (start < bytes.length) {
     let end = bytes.indexOf(0x0a, start);
     if (end < 0) end = bytes.length;
-    const r = lineRecord(bytes.subarray(start, end), ++n, name);
+    const r = toRecord(decodeLine(bytes.subarray(start, end)), ++n, name);
     if (r) yield r;
     start = end + 1;
   }
 }
 
-/** Line `n` of `name` as a record (CR before the LF dropped), or undefined when blank; bytes that are not UTF-8 decoded with U+FFFD and marked. */
-function lineRecord(raw: Buffer, n: number, name: string): VerifyRecord | undefined {
-  if (raw.length > 0 && raw[raw.length - 1] === 0x0d) raw = raw.subarray(0, raw.length - 1);
-  const line = raw.toString('utf8');
-  if (!line.trim()) return undefined;
-  return { event: line, location: `${name}:${n}`, ...(isUtf8(raw) ? {} : { invalidUtf8: true }) };
+/** Line `n` of `name` as a record, or undefined when blank. */
+function toRecord(line: ByteLine, n: number, name: string): VerifyRecord | undefined {
+  if (!line.text.trim()) return undefined;
+  return { event: line.text, location: `${name}:${n}`, ...(line.invalidUtf8 ? { invalidUtf8: true } : {}) };
 }
 
 /**
  * Records of an NDJSON stream (a file, stdin) as its chunks arrive, read as
- * {@link iterateNdjson} reads bytes: only the line being read is held, so
- * `verifyChainStream` can check a file larger than memory. A line's pieces
- * are joined once its LF arrives (linear, however long the line).
+ * {@link iterateNdjson} reads bytes ({@link byteLines}): only the line being
+ * read is held, so `verifyChainStream` can check a file larger than memory.
  */
 export async function* streamNdjson(source: AsyncIterable<Uint8Array | string>, name = '-'): AsyncGenerator<VerifyRecord> {
-  let pieces: Buffer[] = [];
   let n = 0;
-  for await (const chunk of source) {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    let start = 0;
-    for (let end = buf.indexOf(0x0a); end >= 0; end = buf.indexOf(0x0a, start)) {
-      const piece = buf.subarray(start, end);
-      const r = lineRecord(pieces.length > 0 ? Buffer.concat([...pieces, piece]) : piece, ++n, name);
-      pieces = [];
-      if (r) yield r;
-      start = end + 1;
-    }
-    // A copy: the rest of the line must not keep the whole chunk alive.
-    if (start < buf.length) pieces.push(Buffer.from(buf.subarray(start)));
-  }
-  if (pieces.length > 0) {
-    const r = lineRecord(Buffer.concat(pieces), ++n, name);
+  for await (const line of byteLines(source)) {
+    const r = toRecord(line, ++n, name);
     if (r) yield r;
   }
 }

@@ -15,24 +15,26 @@ export interface ByteLine {
  * pieces until its LF arrives, so a long line costs one copy, not one per
  * chunk.
  */
-export async function* byteLines(input: AsyncIterable<Buffer | string>): AsyncGenerator<ByteLine> {
+export async function* byteLines(input: AsyncIterable<Uint8Array | string>): AsyncGenerator<ByteLine> {
   let pieces: Buffer[] = [];
   for await (const c of input) {
-    const chunk = typeof c === 'string' ? Buffer.from(c, 'utf8') : c;
+    const chunk = typeof c === 'string' ? Buffer.from(c, 'utf8') : Buffer.from(c.buffer, c.byteOffset, c.byteLength);
     let start = 0;
     for (let lf = chunk.indexOf(0x0a); lf >= 0; lf = chunk.indexOf(0x0a, start)) {
       const tail = chunk.subarray(start, lf);
       const bytes = pieces.length ? Buffer.concat([...pieces, tail]) : tail;
       pieces = [];
-      yield decode(bytes);
+      yield decodeLine(bytes);
       start = lf + 1;
     }
-    if (start < chunk.length) pieces.push(chunk.subarray(start));
+    // A copy: the rest of a line must not keep its whole chunk alive.
+    if (start < chunk.length) pieces.push(Buffer.from(chunk.subarray(start)));
   }
-  if (pieces.length) yield decode(Buffer.concat(pieces));
+  if (pieces.length) yield decodeLine(Buffer.concat(pieces));
 }
 
-function decode(line: Buffer): ByteLine {
+/** One line's bytes (without its LF) decoded, a CR at its end dropped, marked when they are not valid UTF-8. */
+export function decodeLine(line: Buffer): ByteLine {
   const bytes = line.length > 0 && line[line.length - 1] === 0x0d ? line.subarray(0, line.length - 1) : line;
   const text = bytes.toString('utf8');
   // Only a line that shows U+FFFD can have had bad bytes: the byte check runs for those alone.
