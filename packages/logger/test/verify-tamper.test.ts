@@ -128,6 +128,24 @@ describe('verifyChain detects tampering (INTEGRITY.md finding codes)', () => {
     expect(r.findings[0]).toMatchObject({ chain_id: parse(a[0]!).integrity.chain_id, location: 'test:5' });
   });
 
+  it('unsigned records are claimed only by a chain of their own producer (service and instance), among many chains', async () => {
+    // Two producers' chains over the same minutes; unsigned records of the second, of a third instance, and of the host's default one.
+    const a = await signedChain({ events: 6, instance: 'api-1' });
+    const b = await signedChain({ events: 6, instance: 'api-2' });
+    const mid = Date.parse(parse(a[3]!).event_time) + 10;
+    const file = join(tmpDir(), 'u.ndjson');
+    for (const instance of ['api-2', 'api-9', undefined]) {
+      const u = createAuditLogger({ service: 'api', ...(instance ? { instance } : {}), destination: file, signing: false, runtime: false, now: () => new Date(mid) });
+      u.webauthnAuthSuccess({ user_id: `mallory-${instance}`, webauthn: { credential_id: 'AAAA', sign_count: 1, user_verified: true } });
+      await u.close();
+    }
+    const unsigned = lines(file);
+    const r = verifyLines([...a, ...b, ...unsigned], keys);
+    expect(r.findings.map((f) => [f.code, f.chain_id])).toEqual([['UNSIGNED_IN_SIGNED_CHAIN', parse(b[0]!).integrity.chain_id]]);
+    expect(r.unsigned).toBe(2);
+    expect(r.chains.map((c) => [c.instance, c.findings, c.ok])).toEqual([['api-1', 0, true], ['api-2', 1, false]]);
+  });
+
   it('integrity stripped from a record: UNSIGNED_IN_SIGNED_CHAIN and SEQ_GAP', async () => {
     const a = await signedChain({ events: 6 });
     const rec = parse(a[3]!);

@@ -54,8 +54,10 @@ function finishRun({ macs, intake: { out: input }, settle }: Run, options: Verif
   }
   const unsigned = claimUnsigned(input.unsigned, chains, findings);
   // A chain is clean only if no finding at all names it (schema and projection findings included).
+  const perChain = new Map<string | null, number>();
+  for (const f of findings) perChain.set(f.chain_id, (perChain.get(f.chain_id) ?? 0) + 1);
   for (const c of chains) {
-    c.findings = findings.filter((f) => f.chain_id === c.chain_id).length;
+    c.findings = perChain.get(c.chain_id) ?? 0;
     c.ok = c.findings === 0;
   }
   return { ok: findings.length === 0, findings, chains, records: input.records, unsigned, ignored: input.ignored };
@@ -69,12 +71,20 @@ function finishRun({ macs, intake: { out: input }, settle }: Run, options: Verif
  * belong to no chain.
  */
 function claimUnsigned(unsigned: UnsignedEntry[], chains: ChainSummary[], findings: Finding[]): number {
+  // Chains by producer: a table holds thousands of chains (one per process
+  // start) and millions of unsigned records; each looks at its producer's only.
+  const producer = (service: string | null | undefined, instance: string | null | undefined) => JSON.stringify([service ?? null, instance ?? null]);
+  const byProducer = new Map<string, ChainSummary[]>();
+  for (const c of chains) {
+    const k = producer(c.service, c.instance);
+    const list = byProducer.get(k);
+    if (list) list.push(c);
+    else byProducer.set(k, [c]);
+  }
   let free = 0;
   for (const u of unsigned) {
-    const owner = chains.find(
+    const owner = byProducer.get(producer(u.service, u.instance))?.find(
       (c) =>
-        c.service === (u.service ?? null) &&
-        c.instance === (u.instance ?? null) &&
         c.first_time !== null &&
         u.time >= Date.parse(c.first_time) &&
         (!c.closed || (c.last_time !== null && u.time <= Date.parse(c.last_time))),
