@@ -149,6 +149,12 @@ describe('audit-trail verify --db --settle (a live table fed by several aggregat
     const later = await cli('verify', '--db', url, '--settle', '0.5', '--as-of', '2026-03-01T12:00:11Z');
     expect(later.out).toMatch(/^SEQ_GAP chain=\S+ seq=10/m);
     expect(later.out).not.toContain('pending=');
+    // Stamps that run an hour ahead of the database's clock (ingested_at) keep nothing pending: the gap is reported.
+    const skew = new Database(join(tmp, 'settle.db'));
+    skew.prepare(`UPDATE security_audit_events SET ingested_at = '2026-03-01T11:00:00.000Z'`).run();
+    skew.close();
+    const ahead = await cli('verify', '--db', url, '--settle', '2.5', '--as-of', '2026-03-01T12:00:10Z');
+    expect(ahead.out).toMatch(/^SEQ_GAP chain=\S+ seq=10/m);
     // A pending record is still checked on its own.
     const db = new Database(join(tmp, 'settle.db'));
     db.prepare(`UPDATE security_audit_events SET event_json = replace(event_json, '"user-10"', '"mallory"') WHERE user_id = 'user-10'`).run();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AuditConfigError } from '../src/index.js';
+import { AuditConfigError, verifyChain, type VerifyRecord } from '../src/index.js';
 import { signedChain } from './chain-fixture.js';
 import { codes, SECRET, verifyLines } from './helpers.js';
 
@@ -18,6 +18,25 @@ describe('verifyChain settleMs (records still arriving)', () => {
     // Settled for less than the age of the record after the gap (seq 9, 00:00:08, 1 s before the newest): reported.
     expect(codes(verifyLines(held, keys, { settleMs: 1500 }))).toEqual([]);
     expect(codes(verifyLines(held, keys, { settleMs: 500 }))).toEqual(['SEQ_GAP']);
+  });
+
+  it('with storedAt (the database\'s ingested_at), a record is pending only if recent by both clocks: a producer clock running ahead does not hide a gap, nor does a storedAt moved forward', async () => {
+    const ls = await signedChain({ events: 8 }); // seq 1-10 stamped 00:00:00-00:00:09
+    const held = ls.filter((l) => seqOf(l) !== 8);
+    const asOf = new Date('2026-01-01T00:00:09.500Z');
+    const at = (storedAt: (seq: number) => string): VerifyRecord[] => held.map((l, i) => ({ event: l, location: `t:${i + 1}`, storedAt: storedAt(seqOf(l)) }));
+    // Stored as they were made: the same as without storedAt (pending, no finding).
+    expect(codes(verifyChain(at((q) => `2026-01-01T00:00:${String(q).padStart(2, '0')}.100Z`), keys, { asOf, settleMs: 2500 }))).toEqual([]);
+    // The producer's clock runs a minute ahead: every record was stored a minute before its stamp, long before asOf - settle.
+    const ahead = verifyChain(at((q) => `2025-12-31T23:59:${String(q).padStart(2, '0')}.100Z`), keys, { asOf, settleMs: 2500 });
+    expect(codes(ahead)).toEqual(['SEQ_GAP']);
+    expect(ahead.chains[0]!.pending).toBe(0);
+    // storedAt moved forward by someone with write access to the table: old records stay judged.
+    expect(codes(verifyChain(at(() => '2026-01-01T00:00:09.400Z'), keys, { asOf, settleMs: 500 }))).toEqual(['SEQ_GAP']);
+    // Without asOf, by the store's clock against its newest storedAt: the CLOSE stored 5 minutes later makes the rest old.
+    const late = at((q) => (q === 10 ? '2026-01-01T00:05:00.000Z' : `2026-01-01T00:00:${String(q).padStart(2, '0')}.100Z`));
+    expect(codes(verifyChain(late, keys, { settleMs: 2500 }))).toEqual(['SEQ_GAP']);
+    expect(codes(verifyLines(held, keys, { settleMs: 2500 }))).toEqual([]);
   });
 
   it('still checks every pending record on its own: a forged one is MAC_INVALID', async () => {

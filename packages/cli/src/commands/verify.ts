@@ -45,7 +45,10 @@ Options:
                    replaying after an outage): each chain is judged for gaps,
                    links and checkpoints only up to its first such record;
                    those from it on are still checked one by one (MAC,
-                   schema) and shown as pending=N. For --db on a live table.
+                   schema) and shown as pending=N. For --db on a live table
+                   (with --db, a row is pending only if its ingested_at is
+                   recent too: producer clocks that run ahead keep nothing
+                   pending).
   --unordered      input is not in write order: do not report REORDERED
   --key-steps N    epoch key derivations allowed before the first record
                    (default 1000000; each record read adds 64). A record whose

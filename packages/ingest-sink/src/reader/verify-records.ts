@@ -12,6 +12,8 @@ export interface StoredVerifyRecord {
   location: string;
   /** Every stored column, so projection columns can be compared with the signed JSON. */
   columns: Row;
+  /** `ingested_at`: when the database stored it (the verifier's settle time judges arrival by it too). */
+  storedAt?: Date | string;
 }
 
 /**
@@ -25,7 +27,8 @@ export async function* streamVerifyRecords(target: string | Connection): AsyncGe
   const reader = await openReader(target);
   try {
     for await (const row of readStoredEvents(reader)) {
-      yield { event: row.eventJson, location: `${EVENTS_TABLE} id=${row.id}`, columns: row.columns };
+      const stored = row.columns.ingested_at;
+      yield { event: row.eventJson, location: `${EVENTS_TABLE} id=${row.id}`, columns: row.columns, ...(stored instanceof Date || typeof stored === 'string' ? { storedAt: stored } : {}) };
     }
   } finally {
     await reader.close();

@@ -17,13 +17,14 @@ interface OpenDetail {
  * (CHAIN_BREAK), epochs (EPOCH_REGRESSION), record kinds, and the
  * checkpoint cadence (CHECKPOINT_MISSING), also for an open chain's tail
  * against `asOf`. With `pendingAfter`, the seq-order checks stop at the
- * first record stamped after it (records still arriving, VerifyOptions.settleMs).
+ * first record stamped after it and, when it has a storedAt, stored after
+ * `pendingStoredAfter` (records still arriving, VerifyOptions.settleMs).
  */
 export function checkChain(
   chainId: string,
   entries: ChainEntry[],
   macs: MacVerifier,
-  opts: Omit<VerifyOptions, 'asOf'> & { asOf: number; pendingAfter?: number },
+  opts: Omit<VerifyOptions, 'asOf'> & { asOf: number; pendingAfter?: number; pendingStoredAfter?: number },
 ): { findings: Finding[]; summary: ChainSummary } {
   const findings: Finding[] = [];
   const push = (code: Finding['code'], e: ChainEntry | null, seq: number | null, message: string) =>
@@ -52,7 +53,8 @@ export function checkChain(
   }
   const sorted = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
   const first = sorted[0]!;
-  const cut = opts.pendingAfter === undefined ? -1 : sorted.findIndex((e) => e.time > opts.pendingAfter!);
+  // Pending: recent by its event_time, and by storedAt where the store gave one (unsigned, so it only narrows).
+  const cut = opts.pendingAfter === undefined ? -1 : sorted.findIndex((e) => e.time > opts.pendingAfter! && !(e.stored <= opts.pendingStoredAfter!));
   const judged = cut < 0 ? sorted : sorted.slice(0, cut);
   const open = bySeq.get(1)?.eventType === 'AUDIT_CHAIN_OPEN' ? bySeq.get(1) : undefined;
   const kid = (open ?? first).kid;

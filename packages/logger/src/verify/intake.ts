@@ -16,6 +16,8 @@ export interface ChainEntry {
   mac: string;
   eventType: string;
   time: number;
+  /** VerifyRecord.storedAt in ms, NaN when not given. */
+  stored: number;
   /** The `chain` detail of OPEN / CHECKPOINT / CLOSE records. */
   chain?: Record<string, unknown>;
   service?: string;
@@ -47,6 +49,8 @@ export interface Intake {
   records: number;
   ignored: number;
   newest: number;
+  /** The latest storedAt of any record (NaN when none has one). */
+  newestStored: number;
 }
 
 const transport = new Set<string>(TRANSPORT_FIELDS);
@@ -62,7 +66,7 @@ const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
  * time, from a list or a stream alike: nothing else of them is kept.
  */
 export class IntakeBuilder {
-  readonly out: Intake = { chains: new Map(), unsigned: [], findings: [], records: 0, ignored: 0, newest: Number.NaN };
+  readonly out: Intake = { chains: new Map(), unsigned: [], findings: [], records: 0, ignored: 0, newest: Number.NaN, newestStored: Number.NaN };
   private index = 0;
 
   /** One copy of the strings every record of a chain repeats (chain id, kid, producer, type): JSON.parse makes a new one each time. */
@@ -120,6 +124,8 @@ export class IntakeBuilder {
     const parsed = parseAuditEvent(signed);
     const time = Date.parse(str(obj.event_time) ?? '');
     if (!Number.isNaN(time) && !(time <= out.newest)) out.newest = time;
+    const stored = storedMs(rec.storedAt);
+    if (!Number.isNaN(stored) && !(stored <= out.newestStored)) out.newestStored = stored;
     const eventId = str(obj.event_id);
     const chainId = typeof integrity === 'object' && integrity !== null ? str(integrity.chain_id) : undefined;
     const seq = chainId ? integrity!.seq : undefined;
@@ -148,6 +154,7 @@ export class IntakeBuilder {
         mac: str(integrity!.mac) ?? '',
         eventType: this.intern(str(obj.event_type) ?? ''),
         time,
+        stored,
         signed,
         ...(typeof detail === 'object' && detail !== null ? { chain: detail as Record<string, unknown> } : {}),
         ...(str(producer?.service) ? { service: this.intern(str(producer?.service)!) } : {}),
@@ -166,6 +173,12 @@ export class IntakeBuilder {
       out.findings.push({ code: 'SCHEMA_INVALID', ...at, message: 'integrity has no usable chain_id and seq' });
     }
   }
+}
+
+/** A storedAt as ms since the epoch; NaN when absent or unreadable. */
+function storedMs(v: Date | string | undefined): number {
+  if (v instanceof Date) return v.getTime();
+  return typeof v === 'string' ? Date.parse(v) : Number.NaN;
 }
 
 /** A SCHEMA_INVALID about a record's text, placed at its chain position when it has one. */

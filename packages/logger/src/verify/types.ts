@@ -42,6 +42,14 @@ export interface VerifyRecord {
   /** The record's bytes were not valid UTF-8 (set by iterateNdjson on bytes): SCHEMA_INVALID, the record still checked. */
   invalidUtf8?: boolean;
   columns?: Record<string, unknown>;
+  /**
+   * When the store received the record (the database's `ingested_at`; a
+   * Date or RFC 3339 text). Given, `settleMs` keeps a record pending only if
+   * it is recent by this clock as well as by its own `event_time`: a
+   * producer whose clock runs ahead does not keep its records pending, and
+   * this unsigned value can only shorten what is pending, never lengthen it.
+   */
+  storedAt?: Date | string;
 }
 
 /** A verifier key: the shared secret, or the X25519 private key of sealed mode. */

@@ -44,11 +44,13 @@ function startRun(keys: VerifyKeys, options: VerifyOptions): Run {
 
 function finishRun({ macs, intake: { out: input }, settle }: Run, options: VerifyOptions): VerifyReport {
   const asOf = options.asOf?.getTime() ?? (Number.isNaN(input.newest) ? Date.now() : input.newest);
+  // The store's clock has its own reference: the newest storedAt, unless asOf is given.
+  const storedAsOf = options.asOf?.getTime() ?? (Number.isNaN(input.newestStored) ? asOf : input.newestStored);
   const findings: Finding[] = [...input.findings];
   const chains: ChainSummary[] = [];
   for (const [chainId, entries] of input.chains) {
     // Settled: the chain as it stood at asOf - settle, its later records pending.
-    const r = checkChain(chainId, entries, macs, { ...options, asOf: asOf - settle, ...(settle > 0 ? { pendingAfter: asOf - settle } : {}) });
+    const r = checkChain(chainId, entries, macs, { ...options, asOf: asOf - settle, ...(settle > 0 ? { pendingAfter: asOf - settle, pendingStoredAfter: storedAsOf - settle } : {}) });
     for (const f of r.findings) findings.push(f);
     chains.push(r.summary);
   }
