@@ -24,9 +24,13 @@ import {
 
 /** Duplicate key: 2601 (unique index) and 2627 (unique constraint; Babelfish uses it for both). */
 export function isDuplicateKeyError(err: unknown): boolean {
-  const n = (err as { number?: unknown; originalError?: { number?: unknown; info?: { number?: unknown } } }).number
-    ?? (err as { originalError?: { info?: { number?: unknown } } }).originalError?.info?.number;
+  const n = errorNumber(err);
   return n === 2601 || n === 2627;
+}
+
+/** SQL Server's error number, on mssql's error or on tedious' beneath it. */
+function errorNumber(err: unknown): unknown {
+  return (err as { number?: unknown }).number ?? (err as { originalError?: { number?: unknown; info?: { number?: unknown } } }).originalError?.info?.number;
 }
 
 /**
@@ -34,8 +38,8 @@ export function isDuplicateKeyError(err: unknown): boolean {
  * named ... already exists" (1913): another process ran the same migration
  * between its existence check and its CREATE.
  */
-export function isAlreadyExistsError(err: unknown): boolean {
-  const n = (err as { number?: unknown }).number ?? (err as { originalError?: { info?: { number?: unknown } } }).originalError?.info?.number;
+function isAlreadyExistsError(err: unknown): boolean {
+  const n = errorNumber(err);
   return n === 2714 || n === 1913;
 }
 
