@@ -13,6 +13,8 @@ export async function createTempDatabase(prefix = 'at_sink'): Promise<{ url: str
   await admin.end();
   const url = PG_ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
   const client = new pg.Client({ connectionString: url });
+  // A server restart or a test's pg_terminate_backend must not crash the test process through an unheard 'error' event.
+  client.on('error', () => undefined);
   await client.connect();
   return {
     url,
