@@ -4,6 +4,8 @@ import Database from 'better-sqlite3';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeEvents } from '../test/helpers/events.js';
+import { createTempDatabase } from '../test/helpers/postgres.js';
+import { startTcpProxy } from '../test/helpers/tcp-proxy.js';
 import { tempDir } from '../test/helpers/tmp.js';
 import sinkTransport from './transport.js';
 
@@ -32,4 +34,58 @@ describe('pino transport', () => {
     expect(rejects).toHaveLength(1);
     expect(rejects[0]!.source).toBe('pino');
   });
+
+  it('retries a write the sink refuses (spool full, onFull "reject", PostgreSQL unreachable) instead of dropping its lines: all stored once the database is back', async () => {
+    const pg = await createTempDatabase('at_transport');
+    const proxy = await startTcpProxy(5432);
+    const stderr: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => (stderr.push(String(chunk)), true)) as typeof process.stderr.write;
+    try {
+      const url = pg.url.replace(':5432/', `:${proxy.port}/`);
+      const stream = await sinkTransport({ url, migrate: true, chunk: 50, spool: { dir: join(dir, 'spool'), maxBytes: 64 * 1024, memoryBytes: 32 * 1024, onFull: 'reject' }, retry: { initialDelayMs: 20, maxDelayMs: 100 } });
+      proxy.cut();
+      const logger = pino({ base: null }, stream);
+      const events = makeEvents(1000);
+      for (const e of events) logger.info(e);
+      // The spool (64 KiB) holds about a hundred of them: the rest are refused until the database is back.
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(stderr.join('')).toContain('"code":"SINK_SPOOL_FULL"');
+      proxy.restore();
+      stream.end();
+      await once(stream, 'close');
+      const { rows } = await pg.query('SELECT event_id::text AS id FROM security_audit_events');
+      expect(rows.length).toBe(1000);
+      expect(new Set(rows.map((r) => r.id as string))).toEqual(new Set(events.map((e) => e.event_id as string)));
+    } finally {
+      process.stderr.write = write;
+      await proxy.close();
+      await pg.drop();
+    }
+  }, 30_000);
+
+  it('when the sink still refuses at close, gives up after closeTimeoutMs and says how many lines were not written', async () => {
+    const pg = await createTempDatabase('at_transport');
+    const proxy = await startTcpProxy(5432);
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = (() => true) as typeof process.stderr.write;
+    try {
+      const url = pg.url.replace(':5432/', `:${proxy.port}/`);
+      const stream = await sinkTransport({ url, migrate: true, chunk: 50, closeTimeoutMs: 300, spool: { dir: join(dir, 'spool'), maxBytes: 64 * 1024, memoryBytes: 32 * 1024, onFull: 'reject' }, retry: { initialDelayMs: 20, maxDelayMs: 100 } });
+      proxy.cut();
+      const logger = pino({ base: null }, stream);
+      for (const e of makeEvents(1000)) logger.info(e);
+      await new Promise((r) => setTimeout(r, 500));
+      const failed = once(stream, 'error');
+      stream.end();
+      const [err] = (await failed) as [Error & { code?: string }];
+      expect(err.message).toMatch(/^\d+ audit line\(s\) not written: /);
+      expect(Number(/^(\d+)/.exec(err.message)![1])).toBeGreaterThan(500);
+      expect(err.code).toBe('SINK_SPOOL_FULL');
+    } finally {
+      process.stderr.write = write;
+      await proxy.close();
+      await pg.drop();
+    }
+  }, 30_000);
 });

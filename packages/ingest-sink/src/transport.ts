@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import build from 'pino-abstract-transport';
 import { createSink } from './sink/create-sink.js';
 import type { Sink, SinkOptions } from './sink/types.js';
@@ -8,9 +9,19 @@ export interface SinkTransportOptions extends SinkOptions {
   chunk?: number;
   /** A partial chunk is written after this many ms (default 20). */
   lingerMs?: number;
+  /**
+   * Once pino has ended the stream: how long writes the sink refuses are
+   * still retried (their lines are then counted as lost), and then how long
+   * the sink may deliver before what is left stays in its spool (default 10 s).
+   */
+  closeTimeoutMs?: number;
   /** `source` of rejects (default 'pino'). */
   source?: string;
 }
+
+/** First and longest pause between two tries of a refused write. */
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 5_000;
 
 /**
  * pino transport writing each log line straight into a sink:
@@ -18,17 +29,56 @@ export interface SinkTransportOptions extends SinkOptions {
  * Lines are kept exactly as pino wrote them (they become `event_json`), so
  * pino's `level`/`time`/`pid`/`hostname` are split off by the schema parser,
  * not re-serialised. Lines that are not audit events go to the rejects table
- * with their reason: point only the audit logger here. On close the sink
- * delivers what it can and keeps the rest in its spool for the next start.
+ * with their reason: point only the audit logger here. A write the sink
+ * refuses (full spool, disk error) is retried, holding pino back, never
+ * dropped while the process runs. On close the sink delivers what it can and
+ * keeps the rest in its spool for the next start.
  */
 export default async function sinkTransport(opts: SinkTransportOptions = {}): Promise<ReturnType<typeof build>> {
-  const { chunk = 500, lingerMs = 20, source = 'pino', ...sinkOptions } = opts;
+  const { chunk = 500, lingerMs = 20, source = 'pino', closeTimeoutMs = 10_000, ...sinkOptions } = opts;
   const sink: Sink = createSink({ defaultSource: source, ...sinkOptions });
   await sink.ready;
   const pending = new Set<Promise<unknown>>();
   let buffer: string[] = [];
   let timer: NodeJS.Timeout | undefined;
   let failure: Error | undefined;
+  let lost = 0;
+  /** Once pino has ended the stream: retries stop at this time. */
+  let giveUpAt = Infinity;
+  let out: ReturnType<typeof build> | undefined;
+  const reported = new Set<string>();
+
+  /**
+   * Writes `items`, again and again while the sink refuses them (a full
+   * spool with onFull 'reject', a disk error): lines the logger handed over
+   * are never dropped while the process runs. Each write still waiting counts
+   * in `pending`, so pino is held back meanwhile. Options cross into this
+   * worker thread by structured clone, so no onError callback can: each kind
+   * of failure is reported once on stderr.
+   */
+  const write = async (items: string[]) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await sink.write(items);
+        return;
+      } catch (err) {
+        const e = err as Error & { code?: string };
+        const kind = e.code ?? e.name;
+        if (!reported.has(kind)) {
+          reported.add(kind);
+          process.stderr.write(`${JSON.stringify({ msg: 'audit-trail transport: sink.write() failed, retrying', code: kind, error: e.message })}\n`);
+        }
+        // pino has ended the stream (the process is exiting): lines it still holds are read only once these finish.
+        if (out?.writableEnded && giveUpAt === Infinity) giveUpAt = Date.now() + closeTimeoutMs;
+        if (e.code === 'SINK_CLOSED' || Date.now() >= giveUpAt) {
+          failure ??= e;
+          lost += items.length;
+          return;
+        }
+        await sleep(Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** attempt, Math.max(0, giveUpAt - Date.now())));
+      }
+    }
+  };
 
   const send = () => {
     clearTimeout(timer);
@@ -36,15 +86,12 @@ export default async function sinkTransport(opts: SinkTransportOptions = {}): Pr
     if (buffer.length === 0) return;
     const items = buffer;
     buffer = [];
-    const p = sink.write(items).catch((err: Error) => {
-      // pino treats a transport error as fatal; remember it and surface it on close.
-      failure ??= err;
-    });
+    const p = write(items);
     pending.add(p);
     void p.finally(() => pending.delete(p));
   };
 
-  return build(
+  out = build(
     async (source: AsyncIterable<string>) => {
       for await (const line of source) {
         if (line.trim() === '') continue;
@@ -60,9 +107,11 @@ export default async function sinkTransport(opts: SinkTransportOptions = {}): Pr
       async close() {
         send();
         await Promise.all(pending);
-        await sink.close();
-        if (failure) throw failure;
+        await sink.close({ timeoutMs: closeTimeoutMs });
+        // pino treats a transport error as fatal: surfaced here, with what it cost.
+        if (failure) throw Object.assign(new Error(`${lost} audit line(s) not written: ${failure.message}`, { cause: failure }), { code: (failure as { code?: string }).code });
       },
     },
   );
+  return out;
 }
