@@ -107,6 +107,20 @@ describe('audit-trail ingest', () => {
     expect(r.code).toBe(0);
   });
 
+  it('stores a line longer than the reader keeps (a file without line feeds, 65 MiB) as a LINE_TOO_LONG reject naming its length, and reads on', async () => {
+    const [a, b] = makeEvents(2);
+    const file = join(dir, 'long.ndjson');
+    const long = Buffer.alloc(65 * 1024 * 1024, 0x78);
+    writeFileSync(file, Buffer.concat([Buffer.from(`${JSON.stringify(a)}\n`), long, Buffer.from(`\n${JSON.stringify(b)}\n`)]));
+    const db = join(dir, 'l.db');
+    const r = await runCli(['ingest', '--db', `sqlite:${db}`, file]);
+    expect(r.out).toContain('read 3, committed 2, duplicates 0, rejected 1');
+    const d = new Database(db, { readonly: true });
+    const rej = d.prepare('SELECT reason, length(raw_payload) AS n FROM security_audit_rejects').all() as { reason: string; n: number }[];
+    d.close();
+    expect(rej).toEqual([{ reason: `LINE_TOO_LONG: line of ${long.length} bytes exceeds the reader's limit of ${64 * 1024 * 1024}; its first 1048576 characters are kept`, n: 1048576 }]);
+  }, 60_000);
+
   it('counts lines that are not valid UTF-8 and says so, storing them with U+FFFD for the bad bytes', async () => {
     const [a, b, c] = makeEvents(3);
     const bad = Buffer.from(JSON.stringify({ ...b, error: { code: 'E', message: 'raw XX byte' } }), 'utf8');

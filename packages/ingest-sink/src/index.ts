@@ -32,3 +32,4 @@ export { falcoAlertToAudit } from './normalize/falco.js';
 
 // Read-only access for reports and `verify --db`.
 export * from './reader/index.js';
+export { MAX_LINE_CHARS, REJECT_RAW_KEEP } from './sink/prepare.js';

@@ -19,7 +19,7 @@ export { MAC_PREFIX } from './signing/canonical.js';
 export { verifyChain, verifyChainStream } from './verify/verify-chain.js';
 export { keysFromEnv, loadKeyringFile } from './verify/keyring.js';
 export { iterateNdjson, ndjsonRecords, readBytes, readNdjson, readText, streamNdjson } from './verify/ndjson.js';
-export { byteLines, type ByteLine } from './verify/byte-lines.js';
+export { byteLines, MAX_LINE_BYTES, type ByteLine } from './verify/byte-lines.js';
 export {
   FINDING_CODES,
   type ChainSummary,

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
-import { byteLines } from '@audit-trail/logger';
-import type { Sink } from '@audit-trail/ingest-sink';
+import { byteLines, MAX_LINE_BYTES } from '@audit-trail/logger';
+import { REJECT_RAW_KEEP, type LineItem, type Sink } from '@audit-trail/ingest-sink';
 import type { Command, CommandIo } from '../command.js';
 import { parseCommandArgs } from '../parse-command-args.js';
 import { deliveredWithin, deliverySummary, openCliSink, SINK_ARGS, SINK_USAGE, stillSpooled } from './cli-sink.js';
@@ -32,7 +32,7 @@ const CHUNK = 1000;
  * failed was not accepted, so reading on would only lose more lines.
  */
 async function ingestStream(sink: Sink, input: NodeJS.ReadableStream, source: string, onLines: (n: number) => void, onInvalidUtf8: () => void): Promise<void> {
-  let chunk: { line: string; source: string }[] = [];
+  let chunk: LineItem[] = [];
   const pending = new Set<Promise<unknown>>();
   const send = async (items: typeof chunk) => {
     const p = sink.write(items);
@@ -46,14 +46,16 @@ async function ingestStream(sink: Sink, input: NodeJS.ReadableStream, source: st
     onLines(items.length);
   };
   let first = true;
-  for await (const { text, invalidUtf8 } of byteLines(input as AsyncIterable<Buffer>)) {
+  for await (const { text, invalidUtf8, cutFrom } of byteLines(input as AsyncIterable<Buffer>)) {
     // A byte order mark before the first line is not part of the event.
     const line = first && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
     first = false;
     if (line.trim() === '') continue;
     // Stored as decoded (U+FFFD for the bad bytes), and counted: a signed event so changed fails verify.
     if (invalidUtf8) onInvalidUtf8();
-    chunk.push({ line, source });
+    // Longer than the reader keeps (a file without line feeds, say): a reject that says how long it was.
+    if (cutFrom !== undefined) chunk.push({ line: line.slice(0, REJECT_RAW_KEEP), source, reject: `LINE_TOO_LONG: line of ${cutFrom} bytes exceeds the reader's limit of ${MAX_LINE_BYTES}; its first ${REJECT_RAW_KEEP} characters are kept` });
+    else chunk.push({ line, source });
     if (chunk.length >= CHUNK) {
       await send(chunk);
       chunk = [];

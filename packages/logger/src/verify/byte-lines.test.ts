@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { byteLines } from './byte-lines.js';
+import { byteLines, type ByteLine } from './byte-lines.js';
 
-async function collect(chunks: (Buffer | string)[]) {
-  const out = [];
-  for await (const l of byteLines((async function* () { yield* chunks; })())) out.push(l);
+async function collect(chunks: (Buffer | string)[], maxLineBytes?: number) {
+  const out: ByteLine[] = [];
+  for await (const l of byteLines((async function* () { yield* chunks; })(), maxLineBytes)) out.push(l);
   return out;
 }
 
@@ -24,5 +24,16 @@ describe('byteLines', () => {
       { text: 'bad \ufffd\ufffd', invalidUtf8: true },
       { text: '', invalidUtf8: false },
     ]);
+  });
+
+  it('keeps only the first maxLineBytes of a longer line and says how long it was, whether it spans chunks or not, with or without a final LF', async () => {
+    const cut = (text: string, cutFrom: number) => ({ text, invalidUtf8: false, cutFrom });
+    expect(await collect(['abc', 'defghijklmnop', 'q\nxy\n0123456789\n'], 10)).toEqual([cut('abcdefghij', 17), { text: 'xy', invalidUtf8: false }, { text: '0123456789', invalidUtf8: false }]);
+    expect(await collect(['0123456789AB\nok\n'], 10)).toEqual([cut('0123456789', 12), { text: 'ok', invalidUtf8: false }]);
+    expect(await collect(['01234', '56789', 'ABCDE', 'FGH'], 10)).toEqual([cut('0123456789', 18)]);
+    // Held back: never much more than the limit, however long the line.
+    const huge = Array.from({ length: 1000 }, () => Buffer.alloc(1000, 0x61));
+    const [line] = await collect([...huge, '\n'], 4096);
+    expect(line).toEqual(cut('a'.repeat(4096), 1_000_000));
   });
 });

@@ -5,7 +5,17 @@ export interface ByteLine {
   text: string;
   /** The line's bytes were not valid UTF-8: each bad sequence became U+FFFD in `text`. */
   invalidUtf8: boolean;
+  /** Set when the line was longer than `maxLineBytes`: its length in bytes; `text` holds only its first `maxLineBytes`. */
+  cutFrom?: number;
 }
+
+/**
+ * Longest line kept whole by default: 64 MiB, far above what an audit line
+ * may be (the schema's 2 MiB, the sink's 8 Mi characters), far below V8's
+ * longest string (2^29 characters), so a file without line feeds (a binary,
+ * one huge JSON document) costs 64 MiB, not a crash.
+ */
+export const MAX_LINE_BYTES = 64 * 1024 * 1024;
 
 /**
  * The LF-separated lines of a byte stream (NDJSON: a CR before the LF is
@@ -13,24 +23,42 @@ export interface ByteLine {
  * UTF-8. readline decodes the same way but cannot tell a replaced byte from
  * a U+FFFD that was really there. A line split across chunks is kept as
  * pieces until its LF arrives, so a long line costs one copy, not one per
- * chunk.
+ * chunk. Of a line longer than `maxLineBytes` only the first `maxLineBytes`
+ * are kept, and `cutFrom` gives its length.
  */
-export async function* byteLines(input: AsyncIterable<Uint8Array | string>): AsyncGenerator<ByteLine> {
+export async function* byteLines(input: AsyncIterable<Uint8Array | string>, maxLineBytes = MAX_LINE_BYTES): AsyncGenerator<ByteLine> {
   let pieces: Buffer[] = [];
+  /** Bytes of the current line so far, kept or not. */
+  let length = 0;
+  const line = (tail: Buffer): ByteLine => {
+    const total = length + tail.length;
+    const kept = pieces.length ? Buffer.concat([...pieces, tail]) : tail;
+    pieces = [];
+    length = 0;
+    if (total <= maxLineBytes) return decodeLine(kept);
+    return { ...decodeLine(kept.subarray(0, maxLineBytes)), cutFrom: total };
+  };
+  const keep = (piece: Buffer) => {
+    const room = maxLineBytes - length;
+    // Up to one byte past the limit: enough to know the line was cut, never more.
+    if (room >= 0) pieces.push(Buffer.from(piece.subarray(0, room + 1)));
+    length += piece.length;
+  };
   for await (const c of input) {
     const chunk = typeof c === 'string' ? Buffer.from(c, 'utf8') : Buffer.from(c.buffer, c.byteOffset, c.byteLength);
     let start = 0;
     for (let lf = chunk.indexOf(0x0a); lf >= 0; lf = chunk.indexOf(0x0a, start)) {
       const tail = chunk.subarray(start, lf);
-      const bytes = pieces.length ? Buffer.concat([...pieces, tail]) : tail;
-      pieces = [];
-      yield decodeLine(bytes);
+      if (length + tail.length > maxLineBytes) {
+        keep(tail);
+        yield line(Buffer.alloc(0));
+      } else yield line(tail);
       start = lf + 1;
     }
-    // A copy: the rest of a line must not keep its whole chunk alive.
-    if (start < chunk.length) pieces.push(Buffer.from(chunk.subarray(start)));
+    // A copy (in keep): the rest of a line must not keep its whole chunk alive.
+    if (start < chunk.length) keep(chunk.subarray(start));
   }
-  if (pieces.length) yield decodeLine(Buffer.concat(pieces));
+  if (length > 0) yield line(Buffer.alloc(0));
 }
 
 /** One line's bytes (without its LF) decoded, a CR at its end dropped, marked when they are not valid UTF-8. */
