@@ -1,17 +1,8 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-/** A port free a moment ago. */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as { port: number };
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+import { freePort, untilListening } from './ports.js';
 
 /**
  * Debian's PgBouncer in transaction pooling mode with one server connection
@@ -52,16 +43,7 @@ export async function startPgBouncer(target = { host: '127.0.0.1', port: 5432 })
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<void>((r) => child.on('exit', () => r()));
-  // Ready once it accepts a connection.
-  for (let i = 0; ; i++) {
-    const up = await new Promise<boolean>((r) => {
-      const s = connect(port, '127.0.0.1', () => (s.destroy(), r(true)));
-      s.on('error', () => r(false));
-    });
-    if (up) break;
-    if (i >= 100 || child.exitCode !== null) throw new Error(`pgbouncer did not start: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await untilListening(port, child, () => stderr, 'pgbouncer');
   return {
     port,
     async close() {

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { makeEvent } from './helpers/events.js';
 import { entry, fixext8Time, fluentBitCompressed } from './helpers/frames.js';
-import { freePort } from './helpers/rsyslog.js';
+import { freePort } from '../helpers/ports.js';
 import { tempDir } from './helpers/real-sink.js';
 import { killAllServe, spawnServe, type ServeProcess } from './helpers/serve-process.js';
 

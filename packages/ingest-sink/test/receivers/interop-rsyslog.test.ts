@@ -2,7 +2,8 @@ import { execFile, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAggregator, type Aggregator } from '../../src/receivers/aggregator.js';
 import { makeEvent } from './helpers/events.js';
-import { freePort, startRsyslog } from './helpers/rsyslog.js';
+import { freePort } from '../helpers/ports.js';
+import { startRsyslog } from './helpers/rsyslog.js';
 import { readEvents, sqliteSink, tempDir } from './helpers/real-sink.js';
 
 function logger(args: string[]): Promise<void> {

@@ -60,7 +60,7 @@ describe('forward server: connection limits, idle timeout, keepalive, graceful c
 
   it('refuses to start when the UDP heartbeat port is taken (explicit port), and leaves the TCP port free', async () => {
     const { createSocket } = await import('node:dgram');
-    const { freePort } = await import('./helpers/rsyslog.js');
+    const { freePort } = await import('../helpers/ports.js');
     const port = await freePort();
     const holder = createSocket('udp4');
     await new Promise<void>((r) => holder.bind(port, '127.0.0.1', () => r()));

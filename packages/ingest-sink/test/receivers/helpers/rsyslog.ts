@@ -1,19 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
-
-/** A free loopback TCP port (listen on 0, close). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { untilListening } from '../../helpers/ports.js';
 
 /** Forwarding targets: rsyslog omfwd over TCP with the given framing and the RFC 5424 template. */
 export interface RsyslogTarget {
@@ -51,18 +39,6 @@ export async function startRsyslog(dir: string, inputPort: number, targets: Rsys
   const child = spawn(cmd, asRoot ? ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '/usr/sbin/rsyslogd', ...args] : args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error(`rsyslogd exited with ${child.exitCode}: ${stderr}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(inputPort, '127.0.0.1', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return child;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`rsyslogd did not listen on ${inputPort}: ${stderr}`);
+  await untilListening(inputPort, child, () => stderr, 'rsyslogd');
+  return child;
 }
