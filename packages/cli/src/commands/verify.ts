@@ -115,21 +115,16 @@ async function openInputs(files: string[]): Promise<{ name: string; handle?: Fil
  * record (a few fields), not the input.
  */
 async function* allRecords(db: string | undefined, inputs: { name: string; handle?: FileHandle }[], io: CommandIo): AsyncGenerator<VerifyRecord> {
-  // Files are closed whether the run finishes or stops at a failure.
-  try {
-    if (db) yield* streamVerifyRecords(resolveDbUrl(db, io.env));
-    for (const input of inputs) {
-      const source = input.handle ? input.handle.createReadStream({ autoClose: false }) : io.stdin;
-      try {
-        yield* streamNdjson(source as AsyncIterable<Uint8Array>, input.name);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code && /^E[A-Z]+$/.test(code)) throw new UsageError(`cannot read ${input.name}: ${code}`);
-        throw err;
-      }
+  if (db) yield* streamVerifyRecords(resolveDbUrl(db, io.env));
+  for (const input of inputs) {
+    const source = input.handle ? input.handle.createReadStream({ autoClose: false }) : io.stdin;
+    try {
+      yield* streamNdjson(source as AsyncIterable<Uint8Array>, input.name);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code && /^E[A-Z]+$/.test(code)) throw new UsageError(`cannot read ${input.name}: ${code}`);
+      throw err;
     }
-  } finally {
-    for (const input of inputs) await input.handle?.close();
   }
 }
 
@@ -208,7 +203,7 @@ export const verifyCommand: Command = {
     try {
       const keys = loadKeys(values, io.env);
       const inputs = await openInputs(positionals);
-      // Closed by allRecords once it runs; this covers a run refused before the first record (keys, options).
+      // Files are closed however the run ends: finished, failed, or refused before the first record (keys, options).
       const report = await verifyChainStream(allRecords(values.db, inputs, io), keys, {
         ...(asOf ? { asOf } : {}),
         ...(slack !== undefined ? { checkpointSlackMs: slack } : {}),
@@ -216,7 +211,7 @@ export const verifyCommand: Command = {
         ...(keySteps !== undefined ? { keyStepBudget: keySteps } : {}),
         // Row ids record commit order (retries and fallback reorder), not evidence.
         checkOrder: !values.unordered && !values.db,
-      }).finally(() => Promise.all(inputs.map((x) => x.handle?.close().catch(() => undefined))));
+      }).finally(() => Promise.all(inputs.map((x) => x.handle?.close())));
       if (values.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else printText(report, io);
       // Nothing verified is not "all clean": an auditor pointed at the wrong

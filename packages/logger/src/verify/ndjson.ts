@@ -68,22 +68,3 @@ export async function* streamNdjson(source: AsyncIterable<Uint8Array | string>, 
     if (r) yield r;
   }
 }
-
-/** Reads NDJSON records from a stream (a file or stdin), one object per non-blank line (see {@link streamNdjson}). */
-export async function readNdjson(stream: NodeJS.ReadableStream, name: string): Promise<VerifyRecord[]> {
-  const out: VerifyRecord[] = [];
-  for await (const r of streamNdjson(stream as AsyncIterable<Uint8Array | string>, name)) out.push(r);
-  return out;
-}
-
-/** The whole content of a stream (stdin) as bytes, for {@link iterateNdjson} to check their UTF-8. */
-export async function readBytes(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
-  return Buffer.concat(chunks);
-}
-
-/** The whole text of a stream (stdin), decoded as UTF-8 (invalid bytes become U+FFFD; {@link readBytes} keeps them checkable). */
-export async function readText(stream: NodeJS.ReadableStream): Promise<string> {
-  return (await readBytes(stream)).toString('utf8');
-}
