@@ -27,42 +27,65 @@ export const MAX_LINE_BYTES = 64 * 1024 * 1024;
  * are kept, and `cutFrom` gives its length.
  */
 export async function* byteLines(input: AsyncIterable<Uint8Array | string>, maxLineBytes = MAX_LINE_BYTES): AsyncGenerator<ByteLine> {
-  let pieces: Buffer[] = [];
+  const lines = new LineSplitter(maxLineBytes);
+  for await (const c of input) yield* lines.push(typeof c === 'string' ? Buffer.from(c, 'utf8') : Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+  yield* lines.end();
+}
+
+/** {@link byteLines} of bytes already in memory. */
+export function* bufferLines(bytes: Buffer, maxLineBytes = MAX_LINE_BYTES): Generator<ByteLine> {
+  const lines = new LineSplitter(maxLineBytes);
+  yield* lines.push(bytes);
+  yield* lines.end();
+}
+
+/** Cuts chunks of bytes into lines, holding the unfinished one (at most `max` + 1 bytes of it) between chunks. */
+class LineSplitter {
+  private pieces: Buffer[] = [];
   /** Bytes of the current line so far, kept or not. */
-  let length = 0;
-  const line = (tail: Buffer): ByteLine => {
-    const total = length + tail.length;
-    const kept = pieces.length ? Buffer.concat([...pieces, tail]) : tail;
-    pieces = [];
-    length = 0;
-    if (total <= maxLineBytes) return decodeLine(kept);
-    return { ...decodeLine(kept.subarray(0, maxLineBytes)), cutFrom: total };
-  };
-  const keep = (piece: Buffer) => {
-    const room = maxLineBytes - length;
-    // Up to one byte past the limit: enough to know the line was cut, never more.
-    if (room >= 0) pieces.push(Buffer.from(piece.subarray(0, room + 1)));
-    length += piece.length;
-  };
-  for await (const c of input) {
-    const chunk = typeof c === 'string' ? Buffer.from(c, 'utf8') : Buffer.from(c.buffer, c.byteOffset, c.byteLength);
+  private length = 0;
+
+  constructor(private readonly max: number) {}
+
+  *push(chunk: Buffer): Generator<ByteLine> {
     let start = 0;
     for (let lf = chunk.indexOf(0x0a); lf >= 0; lf = chunk.indexOf(0x0a, start)) {
       const tail = chunk.subarray(start, lf);
-      if (length + tail.length > maxLineBytes) {
-        keep(tail);
-        yield line(Buffer.alloc(0));
-      } else yield line(tail);
+      if (this.length + tail.length > this.max) {
+        this.keep(tail);
+        yield this.line(EMPTY);
+      } else yield this.line(tail);
       start = lf + 1;
     }
     // A copy (in keep): the rest of a line must not keep its whole chunk alive.
-    if (start < chunk.length) keep(chunk.subarray(start));
+    if (start < chunk.length) this.keep(chunk.subarray(start));
   }
-  if (length > 0) yield line(Buffer.alloc(0));
+
+  *end(): Generator<ByteLine> {
+    if (this.length > 0) yield this.line(EMPTY);
+  }
+
+  private line(tail: Buffer): ByteLine {
+    const total = this.length + tail.length;
+    const kept = this.pieces.length ? Buffer.concat([...this.pieces, tail]) : tail;
+    this.pieces = [];
+    this.length = 0;
+    if (total <= this.max) return decodeLine(kept);
+    return { ...decodeLine(kept.subarray(0, this.max)), cutFrom: total };
+  }
+
+  private keep(piece: Buffer): void {
+    const room = this.max - this.length;
+    // Up to one byte past the limit: enough to know the line was cut, never more.
+    if (room >= 0) this.pieces.push(Buffer.from(piece.subarray(0, room + 1)));
+    this.length += piece.length;
+  }
 }
 
+const EMPTY = Buffer.alloc(0);
+
 /** One line's bytes (without its LF) decoded, a CR at its end dropped, marked when they are not valid UTF-8. */
-export function decodeLine(line: Buffer): ByteLine {
+function decodeLine(line: Buffer): ByteLine {
   const bytes = line.length > 0 && line[line.length - 1] === 0x0d ? line.subarray(0, line.length - 1) : line;
   const text = bytes.toString('utf8');
   // Only a line that shows U+FFFD can have had bad bytes: the byte check runs for those alone.

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { byteLines, decodeLine, type ByteLine } from './byte-lines.js';
+import { bufferLines, byteLines, type ByteLine } from './byte-lines.js';
 import type { VerifyRecord } from './types.js';
 
 /** Splits NDJSON text into records located `name:line`; blank lines are skipped. */
@@ -39,14 +39,10 @@ export function* iterateNdjson(input: string | Uint8Array, name = '-'): Generato
 
 /** Lines of bytes that are not all valid UTF-8, each checked on its own (LF is never part of a multi-byte sequence). */
 function* byteRecords(bytes: Buffer, name: string): Generator<VerifyRecord> {
-  let start = 0;
   let n = 0;
-  while (start < bytes.length) {
-    let end = bytes.indexOf(0x0a, start);
-    if (end < 0) end = bytes.length;
-    const r = toRecord(decodeLine(bytes.subarray(start, end)), ++n, name);
+  for (const line of bufferLines(bytes)) {
+    const r = toRecord(line, ++n, name);
     if (r) yield r;
-    start = end + 1;
   }
 }
 
