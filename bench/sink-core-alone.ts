@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import v8 from 'node:v8';
 import Database from 'better-sqlite3';
-import { createTableStatements, type ColumnValue } from '@audit-trail/schema';
+import { migrationPlan, type ColumnValue } from '@audit-trail/schema';
 import { sqliteCoreInit } from '../packages/ingest-sink/src/adapters/sqlite/sqlite-adapter.js';
 import { openSqliteCore, type CoreBatch } from '../packages/ingest-sink/src/adapters/sqlite/sqlite-core.js';
 import { packEventRows } from '../packages/ingest-sink/src/rows/row-chunk.js';
@@ -41,7 +41,7 @@ async function ceiling(rows: ColumnValue[][]): Promise<PathResult> {
 
 async function coreAlone(file: string, prepared: PreparedRow[]): Promise<PathResult> {
   const core = openSqliteCore(Database, sqliteCoreInit({ dialect: 'sqlite', filename: file }));
-  core.migrate({ statements: createTableStatements('sqlite'), tables: [] });
+  core.migrate({ plan: migrationPlan('sqlite'), tables: [] });
   const batches: CoreBatch[] = [];
   for (let i = 0; i < prepared.length; i += 1000) {
     const events = dedupeBatch(prepared.slice(i, i + 1000)).rounds.flat() as EventRow[];

@@ -38,6 +38,17 @@ CREATE TABLE dbo.security_audit_events (
 );
 GO
 
+IF OBJECT_ID(N'dbo.security_audit_rejects', N'U') IS NULL
+CREATE TABLE dbo.security_audit_rejects (
+  id BIGINT IDENTITY(1,1) NOT NULL PRIMARY KEY,
+  received_at DATETIME2(3) NOT NULL DEFAULT SYSUTCDATETIME(),
+  source NVARCHAR(256) NOT NULL,
+  reason NVARCHAR(4000) NOT NULL,
+  raw_payload NVARCHAR(MAX) NOT NULL,
+  reject_key VARCHAR(43) NULL
+);
+GO
+
 BEGIN TRY
   CREATE UNIQUE INDEX UX_security_audit_events_event_id ON dbo.security_audit_events (event_id);
 END TRY
@@ -70,18 +81,16 @@ BEGIN CATCH
 END CATCH;
 GO
 
-IF OBJECT_ID(N'dbo.security_audit_rejects', N'U') IS NULL
-CREATE TABLE dbo.security_audit_rejects (
-  id BIGINT IDENTITY(1,1) NOT NULL PRIMARY KEY,
-  received_at DATETIME2(3) NOT NULL DEFAULT SYSUTCDATETIME(),
-  source NVARCHAR(256) NOT NULL,
-  reason NVARCHAR(4000) NOT NULL,
-  raw_payload NVARCHAR(MAX) NOT NULL
-);
+BEGIN TRY
+  CREATE INDEX IX_security_audit_rejects_received ON dbo.security_audit_rejects (received_at);
+END TRY
+BEGIN CATCH
+  IF ERROR_NUMBER() <> 1913 AND ERROR_MESSAGE() NOT LIKE N'%already exists%' THROW;
+END CATCH;
 GO
 
 BEGIN TRY
-  CREATE INDEX IX_security_audit_rejects_received ON dbo.security_audit_rejects (received_at);
+  CREATE UNIQUE INDEX UX_security_audit_rejects_reject_key ON dbo.security_audit_rejects (reject_key) WHERE reject_key IS NOT NULL;
 END TRY
 BEGIN CATCH
   IF ERROR_NUMBER() <> 1913 AND ERROR_MESSAGE() NOT LIKE N'%already exists%' THROW;

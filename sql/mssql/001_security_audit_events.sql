@@ -38,6 +38,17 @@ CREATE TABLE dbo.security_audit_events (
 );
 GO
 
+IF OBJECT_ID(N'dbo.security_audit_rejects', N'U') IS NULL
+CREATE TABLE dbo.security_audit_rejects (
+  id BIGINT IDENTITY(1,1) NOT NULL PRIMARY KEY,
+  received_at DATETIME2(3) NOT NULL DEFAULT SYSUTCDATETIME(),
+  source NVARCHAR(256) NOT NULL,
+  reason NVARCHAR(4000) NOT NULL,
+  raw_payload NVARCHAR(MAX) NOT NULL,
+  reject_key VARCHAR(43) NULL
+);
+GO
+
 IF NOT EXISTS (SELECT 1 FROM sys.indexes WHERE name = N'UX_security_audit_events_event_id' AND object_id = OBJECT_ID(N'dbo.security_audit_events'))
 CREATE UNIQUE INDEX UX_security_audit_events_event_id ON dbo.security_audit_events (event_id) WITH (IGNORE_DUP_KEY = ON);
 GO
@@ -54,16 +65,10 @@ IF NOT EXISTS (SELECT 1 FROM sys.indexes WHERE name = N'IX_security_audit_events
 CREATE INDEX IX_security_audit_events_type_time ON dbo.security_audit_events (event_type, event_timestamp) INCLUDE (user_id, client_ip);
 GO
 
-IF OBJECT_ID(N'dbo.security_audit_rejects', N'U') IS NULL
-CREATE TABLE dbo.security_audit_rejects (
-  id BIGINT IDENTITY(1,1) NOT NULL PRIMARY KEY,
-  received_at DATETIME2(3) NOT NULL DEFAULT SYSUTCDATETIME(),
-  source NVARCHAR(256) NOT NULL,
-  reason NVARCHAR(4000) NOT NULL,
-  raw_payload NVARCHAR(MAX) NOT NULL
-);
-GO
-
 IF NOT EXISTS (SELECT 1 FROM sys.indexes WHERE name = N'IX_security_audit_rejects_received' AND object_id = OBJECT_ID(N'dbo.security_audit_rejects'))
 CREATE INDEX IX_security_audit_rejects_received ON dbo.security_audit_rejects (received_at);
+GO
+
+IF NOT EXISTS (SELECT 1 FROM sys.indexes WHERE name = N'UX_security_audit_rejects_reject_key' AND object_id = OBJECT_ID(N'dbo.security_audit_rejects'))
+CREATE UNIQUE INDEX UX_security_audit_rejects_reject_key ON dbo.security_audit_rejects (reject_key) WHERE reject_key IS NOT NULL;
 GO

@@ -36,6 +36,15 @@ CREATE TABLE IF NOT EXISTS security_audit_events (
   event_json TEXT NOT NULL
 );
 
+CREATE TABLE IF NOT EXISTS security_audit_rejects (
+  id BIGINT GENERATED ALWAYS AS IDENTITY NOT NULL PRIMARY KEY,
+  received_at TIMESTAMPTZ(3) NOT NULL DEFAULT now(),
+  source VARCHAR(256) NOT NULL,
+  reason VARCHAR(4000) NOT NULL,
+  raw_payload TEXT NOT NULL,
+  reject_key VARCHAR(43) NULL
+);
+
 CREATE UNIQUE INDEX IF NOT EXISTS ux_security_audit_events_event_id ON security_audit_events (event_id);
 
 CREATE UNIQUE INDEX IF NOT EXISTS ux_security_audit_events_chain_seq ON security_audit_events (chain_id, seq) WHERE chain_id IS NOT NULL;
@@ -44,12 +53,6 @@ CREATE INDEX IF NOT EXISTS ix_security_audit_events_timestamp ON security_audit_
 
 CREATE INDEX IF NOT EXISTS ix_security_audit_events_type_time ON security_audit_events (event_type, event_timestamp) INCLUDE (user_id, client_ip);
 
-CREATE TABLE IF NOT EXISTS security_audit_rejects (
-  id BIGINT GENERATED ALWAYS AS IDENTITY NOT NULL PRIMARY KEY,
-  received_at TIMESTAMPTZ(3) NOT NULL DEFAULT now(),
-  source VARCHAR(256) NOT NULL,
-  reason VARCHAR(4000) NOT NULL,
-  raw_payload TEXT NOT NULL
-);
-
 CREATE INDEX IF NOT EXISTS ix_security_audit_rejects_received ON security_audit_rejects (received_at);
+
+CREATE UNIQUE INDEX IF NOT EXISTS ux_security_audit_rejects_reject_key ON security_audit_rejects (reject_key) WHERE reject_key IS NOT NULL;

@@ -15,7 +15,7 @@ beforeEach(async () => ({ dir, cleanup } = await tempDir('at-cli-')));
 afterEach(() => cleanup());
 
 describe('audit-trail ingest', () => {
-  it('loads an NDJSON file into SQLite: committed, duplicates and rejects summarised, rejects stored with the file as source', async () => {
+  it('loads an NDJSON file into SQLite: committed, duplicates and rejects summarised, rejects stored with the file as source; a second run adds no row', async () => {
     const events = makeEvents(30);
     const file = join(dir, 'audit.ndjson');
     const lines = [...events.map((e) => JSON.stringify(e)), JSON.stringify(events[0]), '', 'garbage line', '{"event_type":"WEBAUTHN_AUTH_FAILURE"}'];
@@ -29,8 +29,12 @@ describe('audit-trail ingest', () => {
     expect(d.prepare('SELECT count(*) AS n FROM security_audit_events').get()).toEqual({ n: 30 });
     expect(d.prepare('SELECT DISTINCT source FROM security_audit_rejects').all()).toEqual([{ source: `file:${file}` }]);
     d.close();
+    // A second run stores nothing: the events by event_id, the refusals by reject_key.
     const again = await runCli(['ingest', '--db', `sqlite:${db}`, file]);
-    expect(again.out).toContain('committed 0, duplicates 31, rejected 2');
+    expect(again.out).toBe(`sqlite:${db}: read 33, committed 0, duplicates 31, rejected 0, rejects already stored 2\n`);
+    const after = new Database(db, { readonly: true });
+    expect(after.prepare('SELECT count(*) AS n FROM security_audit_rejects').get()).toEqual({ n: 2 });
+    after.close();
   });
 
   it('reads stdin ("-"), shows progress on a terminal, and writes to PostgreSQL from AUDIT_TRAIL_DB_URL', async () => {

@@ -48,15 +48,16 @@ describe('audit-trail migrate', () => {
   it('exits 1 on a table that cannot hold what this version writes, printing the statement that fixes it', async () => {
     const file = join(dir, 'old.db');
     const db = new Database(file);
-    for (const s of createTableStatements('sqlite')) db.exec(s.replace(/\n\s*mac TEXT NULL,/, ''));
+    for (const s of createTableStatements('sqlite')) db.exec(s.replace(/\n\s*reason TEXT NOT NULL,/, ''));
     db.close();
     const r = await runCli(['migrate', '--db', `sqlite:${file}`]);
     expect(r.code).toBe(1);
     expect(r.out).toBe('');
-    expect(r.err).toContain('security_audit_events.mac: missing');
-    expect(r.err).toContain('  ALTER TABLE security_audit_events ADD COLUMN mac TEXT NULL;\n');
+    expect(r.err).toContain('security_audit_rejects.reason: missing');
+    expect(r.err).toContain('  -- SQLite cannot add the NOT NULL column security_audit_rejects.reason to an existing table: create a new table with the current DDL (sql/sqlite/) and copy the rows into it\n');
+    // The table is empty: a default makes SQLite add it.
     const fixed = new Database(file);
-    fixed.exec('ALTER TABLE security_audit_events ADD COLUMN mac TEXT NULL;');
+    fixed.exec("ALTER TABLE security_audit_rejects ADD COLUMN reason TEXT NOT NULL DEFAULT '';");
     fixed.close();
     expect(await runCli(['migrate', '--db', `sqlite:${file}`])).toMatchObject({ code: 0, err: '' });
   });

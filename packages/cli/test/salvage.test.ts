@@ -47,7 +47,7 @@ async function quarantined(): Promise<{ file: string; events: Record<string, unk
 }
 
 describe('audit-trail salvage', () => {
-  it('recovers every intact record of a quarantine file into SQLite, with its meta, source and reject reason; a second run stores no event twice', async () => {
+  it('recovers every intact record of a quarantine file into SQLite, with its meta, source and reject reason; a second run stores no event and no reject twice', async () => {
     const { file, events } = await quarantined();
     const db = join(dir, 'a.db');
     const r = await runCli(['salvage', '--db', `sqlite:${db}`, file]);
@@ -60,7 +60,10 @@ describe('audit-trail salvage', () => {
     expect(d.prepare('SELECT source, reason, raw_payload FROM security_audit_rejects').all()).toEqual([{ source: 'forward:10.0.0.8', reason: 'FORWARD_BAD_RECORD: not an event', raw_payload: HOSTILE }]);
     d.close();
     const again = await runCli(['salvage', '--db', `sqlite:${db}`, file]);
-    expect(again.out).toBe(`sqlite:${db}: read 40, committed 0, duplicates 39, rejected 1\n`);
+    expect(again.out).toBe(`sqlite:${db}: read 40, committed 0, duplicates 39, rejected 0, rejects already stored 1\n`);
+    const after = new Database(db, { readonly: true });
+    expect(after.prepare('SELECT count(*) AS n FROM security_audit_rejects').get()).toEqual({ n: 1 });
+    after.close();
   });
 
   it('--dry-run prints each recovered record as one JSON line and stores nothing', async () => {

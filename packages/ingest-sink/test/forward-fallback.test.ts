@@ -1,7 +1,7 @@
 import { FluentClient, FluentServer } from '@fluent-org/logger';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createForwarder, useByteSafeDecoding } from '../src/fallback/forwarder.js';
-import { prepareRows } from '../src/sink/prepare.js';
+import { prepareRows, rejectRow } from '../src/sink/prepare.js';
 import type { QueuedItem } from '../src/sink/queue.js';
 import { makeEvents } from './helpers/events.js';
 import { startForwardReceiver } from './helpers/forward-receiver.js';
@@ -83,7 +83,7 @@ describe('Fluent forward fallback', () => {
     closers.push(() => server.close());
     const events = makeEvents(20);
     const fwd = createForwarder({ host: '127.0.0.1', port: server.port!, sharedKey: 'swarm-key', tls: { ca: cert }, tag: 'audit.fallback', timeoutMs: 5000 });
-    await fwd.forward([...items(events), { row: { kind: 'reject', source: 'direct', reason: 'bad', raw: 'oops' }, end: { seg: 1, end: 99 }, size: 1 }]);
+    await fwd.forward([...items(events), { row: rejectRow('direct', 'bad', 'oops'), end: { seg: 1, end: 99 }, size: 1 }]);
     expect(got.filter((g) => g.tag === 'audit.fallback').map((g) => g.record.event_id)).toEqual(events.map((e) => e.event_id));
     expect(got.find((g) => g.tag === 'audit.fallback.rejects')?.record).toEqual({ raw_payload: 'oops', reason: 'bad', source: 'direct' });
   });

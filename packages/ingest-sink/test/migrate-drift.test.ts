@@ -29,7 +29,63 @@ async function rejection(p: Promise<unknown>): Promise<SchemaDriftError> {
 const wideEvent = () =>
   makeEvent({ integrity: { v: 1, alg: 'HMAC-SHA256', chain_id: '0193a0c0-0000-7000-8000-000000000001', seq: 1, epoch: 2 ** 31 + 5, kid: 'ключ-1', prev: '', mac: 'A'.repeat(43) } });
 
+/**
+ * The DDL of the version before reject keys (2026-12-06): the rejects table
+ * without `reject_key` and its unique index, and the events table without
+ * `mac`, as if an operator had dropped it.
+ */
+const beforeRejectKeys = (dialect: 'postgres' | 'sqlite') =>
+  createTableStatements(dialect)
+    .filter((s) => !s.includes('reject_key)'))
+    .map((s) => s.replace(/,\n\s*reject_key [^\n]*/, '').replace(/\n\s*mac [^\n]*,/, ''));
+
+/** Writes an event and a refused line, then both again through a new sink (a replay, a resend): the second run stores nothing new. */
+async function refuseTwice(url: string, spoolDir: string): Promise<void> {
+  for (let run = 0; run < 2; run++) {
+    const sink = createSink({ url, spool: { dir: spoolDir } });
+    await sink.write([makeEvent(), { line: '{"event_type":"nope"}', source: 'forward:app' }]);
+    await sink.flush();
+    expect(sink.stats(), `run ${run}`).toMatchObject({ committed: 1, rejected: 1 - run, duplicateRejects: run });
+    await sink.close();
+  }
+}
+
 describe('migrate() on tables made by an earlier version', () => {
+  it('SQLite: adds the nullable columns the tables lack (reject_key, mac) and the index on reject_key; old rejects keep a NULL key, new ones are stored once', async () => {
+    const file = join(dir, 'old.db');
+    const db = new Database(file);
+    for (const s of beforeRejectKeys('sqlite')) db.exec(s);
+    db.prepare('INSERT INTO security_audit_rejects (source, reason, raw_payload) VALUES (?, ?, ?)').run('direct', 'old', 'x');
+    db.prepare('INSERT INTO security_audit_rejects (source, reason, raw_payload) VALUES (?, ?, ?)').run('direct', 'old', 'x');
+    db.close();
+
+    await expect(migrateDatabase(`sqlite:${file}`)).resolves.toMatchObject({ dialect: 'sqlite' });
+    await expect(migrateDatabase(`sqlite:${file}`)).resolves.toMatchObject({ dialect: 'sqlite' });
+    await refuseTwice(`sqlite:${file}`, join(dir, 'spool'));
+    const check = new Database(file, { readonly: true });
+    const rows = check.prepare('SELECT reason, reject_key FROM security_audit_rejects ORDER BY id').all() as { reason: string; reject_key: string | null }[];
+    expect(rows.map((r) => [r.reason.slice(0, 3), r.reject_key === null ? null : r.reject_key.length])).toEqual([['old', null], ['old', null], ['[{"', 43]]);
+    const cols = check.prepare("SELECT name FROM pragma_table_info('security_audit_events') WHERE name = 'mac'").all();
+    expect(cols).toHaveLength(1);
+    check.close();
+  });
+
+  it('PostgreSQL: the same upgrade, in the migration transaction', async () => {
+    const pg = await createTempDatabase('at_drift');
+    try {
+      for (const s of beforeRejectKeys('postgres')) await pg.query(s);
+      await pg.query("INSERT INTO security_audit_rejects (source, reason, raw_payload) VALUES ('direct', 'old', 'x'), ('direct', 'old', 'x')");
+      await expect(migrateDatabase(pg.url)).resolves.toMatchObject({ dialect: 'postgres' });
+      await refuseTwice(pg.url, join(dir, 'spool'));
+      const { rows } = await pg.query('SELECT reason, length(reject_key) AS key_length FROM security_audit_rejects ORDER BY id');
+      expect(rows.map((r) => [r.reason.slice(0, 3), r.key_length])).toEqual([['old', null], ['old', null], ['[{"', 43]]);
+      const ix = await pg.query("SELECT indexdef FROM pg_indexes WHERE indexname = 'ux_security_audit_rejects_reject_key'");
+      expect(ix.rows[0].indexdef).toMatch(/CREATE UNIQUE INDEX .* \(reject_key\) WHERE \(reject_key IS NOT NULL\)/);
+    } finally {
+      await pg.drop();
+    }
+  });
+
   it('PostgreSQL: lists what cannot hold new events with its fix, creates what is missing, and passes once the fixes ran', async () => {
     const pg = await createTempDatabase('at_drift');
     try {
@@ -79,25 +135,28 @@ describe('migrate() on tables made by an earlier version', () => {
     }
   });
 
-  it('SQLite: a table without a column this version writes stops the sink (migrate is its default) until the column is added', async () => {
+  it('SQLite: a table without a NOT NULL column this version writes stops the sink (migrate is its default) until the column is added', async () => {
     const file = join(dir, 'audit.db');
     const db = new Database(file);
-    for (const s of createTableStatements('sqlite')) db.exec(s.replace(/\n\s*kid TEXT NULL,/, ''));
+    for (const s of createTableStatements('sqlite')) db.exec(s.replace(/\n\s*reason TEXT NOT NULL,/, ''));
     db.close();
 
     const sink = createSink({ url: `sqlite:${file}`, spool: { dir: join(dir, 'spool') } });
     const err = await rejection(sink.ready);
-    expect(err.drift).toEqual([{ table: 'security_audit_events', column: 'kid', expected: 'TEXT', found: undefined, problem: 'missing', fix: 'ALTER TABLE security_audit_events ADD COLUMN kid TEXT NULL;' }]);
+    expect(err.drift).toEqual([
+      { table: 'security_audit_rejects', column: 'reason', expected: 'TEXT', found: undefined, problem: 'missing', fix: expect.stringMatching(/^-- SQLite cannot add the NOT NULL column security_audit_rejects\.reason to an existing table/) },
+    ]);
     await sink.close();
 
+    // SQLite adds a NOT NULL column only with a default; this table is empty, so one will do here.
     const fix = new Database(file);
-    fix.exec(err.drift[0]!.fix);
+    fix.exec("ALTER TABLE security_audit_rejects ADD COLUMN reason TEXT NOT NULL DEFAULT ''");
     fix.close();
     const again = createSink({ url: `sqlite:${file}`, spool: { dir: join(dir, 'spool') } });
     await again.ready;
-    await again.write(wideEvent());
+    await again.write([wideEvent(), '{"not":"an event"}']);
     await again.flush();
-    expect(again.stats()).toMatchObject({ committed: 1, rejected: 0 });
+    expect(again.stats()).toMatchObject({ committed: 1, rejected: 1 });
     await again.close();
   });
 

@@ -52,6 +52,12 @@ describe.runIf(url)('SQL Server sink (MSSQL_URL)', () => {
         const rej = await pool.request().query(`SELECT TOP 2 reason FROM dbo.security_audit_rejects ORDER BY id DESC`);
         expect(rej.recordset.map((x) => x.reason).join('\n')).toContain(`already held by event_id=${holder.event_id}`);
         expect(sink.stats()).toMatchObject({ committed: 1502, duplicates: 700, chainConflicts: 1 });
+        // The same refusals again: no new reject row (reject_key, NOT EXISTS).
+        const before = Number((await pool.request().query('SELECT count(*) AS n FROM dbo.security_audit_rejects')).recordset[0].n);
+        await sink.write([forged, '{"broken']);
+        await sink.flush();
+        expect(Number((await pool.request().query('SELECT count(*) AS n FROM dbo.security_audit_rejects')).recordset[0].n)).toBe(before);
+        expect(sink.stats()).toMatchObject({ duplicateRejects: 2 });
       } finally {
         await sink.close();
       }
@@ -68,5 +74,14 @@ describe.runIf(url)('SQL Server sink (MSSQL_URL)', () => {
     expect(drift.map((d) => d.column)).toEqual(['epoch']);
     for (const d of drift) await pool.request().batch(d.fix);
     await expect(migrateDatabase(url!)).resolves.toMatchObject({ dialect: 'mssql' });
+  });
+
+  it('adds reject_key to a rejects table made before it, with its filtered unique index', async () => {
+    await migrateDatabase(url!);
+    await pool.request().batch(`IF EXISTS (SELECT 1 FROM sys.indexes WHERE name LIKE N'UX_security_audit_rejects_reject_key%') DROP INDEX UX_security_audit_rejects_reject_key ON dbo.security_audit_rejects`);
+    await pool.request().batch('ALTER TABLE dbo.security_audit_rejects DROP COLUMN reject_key');
+    await expect(migrateDatabase(url!)).resolves.toMatchObject({ dialect: 'mssql' });
+    const cols = await pool.request().query(`SELECT IS_NULLABLE AS n FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_NAME = N'security_audit_rejects' AND COLUMN_NAME = N'reject_key'`);
+    expect(cols.recordset).toEqual([{ n: 'YES' }]);
   });
 });

@@ -5,11 +5,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSink, SpoolFullError, type Sink, type SinkOptions } from '../src/index.js';
 import { makeEvents } from './helpers/events.js';
 import { createTempDatabase } from './helpers/postgres.js';
-import { startTcpProxy } from './helpers/tcp-proxy.js';
+import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js';
 import { tempDir } from './helpers/tmp.js';
 
 let db: Awaited<ReturnType<typeof createTempDatabase>>;
-let proxy: Awaited<ReturnType<typeof startTcpProxy>>;
+let proxy: TcpProxy;
 let dir: string;
 let cleanup: () => Promise<void>;
 const closers: (() => Promise<void>)[] = [];
@@ -50,6 +50,25 @@ const ids = async () => (await db.query('SELECT event_id::text AS id FROM securi
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('PostgreSQL outage (TCP proxy cut)', () => {
+  it('a COMMIT whose reply is lost: the batch is sent again and stores nothing twice, neither its events nor its rejects', async () => {
+    const sink = open();
+    await sink.ready;
+    const events = makeEvents(20);
+    // PostgreSQL commits; the sink only sees its connection reset, so it retries the whole batch.
+    const lost = proxy.loseReplyTo(Buffer.from('COMMIT\0'));
+    await sink.write([...events, 'not an event', { line: '{"event_type":"nope"}', source: 'forward:10.0.0.7' }]);
+    await sink.flush();
+    await lost;
+    expect((await ids()).sort()).toEqual(events.map((e) => e.event_id as string).sort());
+    const rejects = await db.query('SELECT source, raw_payload, length(reject_key) AS key_length FROM security_audit_rejects ORDER BY id');
+    expect(rejects.rows).toEqual([
+      { source: 'direct', raw_payload: 'not an event', key_length: 43 },
+      { source: 'forward:10.0.0.7', raw_payload: '{"event_type":"nope"}', key_length: 43 },
+    ]);
+    expect(sink.stats()).toMatchObject({ committed: 0, duplicates: 20, rejected: 0, duplicateRejects: 2 });
+    expect(sink.stats().retries).toBeGreaterThanOrEqual(1);
+  });
+
   it('keeps accepting writes into the spool while the database is unreachable, then delivers each event exactly once', async () => {
     const sink = open();
     const before = makeEvents(150);

@@ -18,7 +18,9 @@ afterEach(() => cleanup());
  * time (what was accepted stays in the spool for the next run). The spool
  * is kept small (a tiny in-memory queue, so writes spill to disk and are read
  * back; small segments, so they roll). At the end, every event a write()
- * accepted is stored once, and every invalid line is among the rejects.
+ * accepted is stored once, and every invalid line is stored once among the
+ * rejects (a batch committed but not yet released from the spool when a run
+ * stopped is replayed by the next: its rejects must not be stored again).
  */
 async function life(seed: number): Promise<void> {
   const rand = prngInt(seed * 2654435761);
@@ -76,17 +78,18 @@ async function life(seed: number): Promise<void> {
   }
   const db = new Database(file, { readonly: true });
   const ids = (db.prepare('SELECT event_id FROM security_audit_events').all() as { event_id: string }[]).map((r) => r.event_id);
-  const rejects = new Set((db.prepare('SELECT raw_payload FROM security_audit_rejects').all() as { raw_payload: string }[]).map((r) => r.raw_payload));
+  const rejects = (db.prepare('SELECT raw_payload FROM security_audit_rejects').all() as { raw_payload: string }[]).map((r) => r.raw_payload);
   db.close();
   const label = `seed ${seed}`;
   expect(new Set(ids).size, `${label}: an event stored twice`).toBe(ids.length);
   expect([...accepted].filter((id) => !ids.includes(id)), `${label}: accepted events missing`).toEqual([]);
   expect(ids.length, label).toBe(accepted.size);
-  expect([...invalid].filter((l) => !rejects.has(l)), `${label}: invalid lines missing from rejects`).toEqual([]);
+  expect([...invalid].filter((l) => !rejects.includes(l)), `${label}: invalid lines missing from rejects`).toEqual([]);
+  expect(rejects.length, `${label}: an invalid line stored twice`).toBe(invalid.size);
 }
 
 describe('a sink stopped and started again and again (seeded)', () => {
-  it('stores every accepted event once and keeps every invalid line, whatever each run left in the spool', async () => {
+  it('stores every accepted event once and every invalid line once, whatever each run left in the spool', async () => {
     const seeds = Number(process.env.SINK_RESTART_SEEDS ?? 25);
     for (let seed = 1; seed <= seeds; seed++) await life(seed);
   }, 120_000);

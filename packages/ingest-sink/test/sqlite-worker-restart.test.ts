@@ -2,7 +2,7 @@ import { mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { createTableStatements, INSERT_COLUMNS, parseAuditEvent, toRow } from '@audit-trail/schema';
+import { migrationPlan, INSERT_COLUMNS, parseAuditEvent, toRow } from '@audit-trail/schema';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { packRows } from '../src/rows/packed-rows.js';
 import { sqliteCoreInit } from '../src/adapters/sqlite/sqlite-adapter.js';
@@ -43,7 +43,7 @@ describe('SQLite writer thread: crash, restart and heap limits', () => {
     const file = join(dir, 'audit.db');
     const client = await SqliteWorkerClient.start(sqliteCoreInit({ dialect: 'sqlite', filename: file }));
     try {
-      await client.migrate({ statements: createTableStatements('sqlite'), tables: [] });
+      await client.migrate({ plan: migrationPlan('sqlite'), tables: [] });
       expect(await client.write(batchOf(3))).toMatchObject({ inserted: 3 });
 
       const first = workerOf(client)!;
@@ -70,7 +70,7 @@ describe('SQLite writer thread: crash, restart and heap limits', () => {
     const file = join(dir, 'audit.db');
     const client = await SqliteWorkerClient.start(sqliteCoreInit({ dialect: 'sqlite', filename: file }));
     try {
-      await client.migrate({ statements: createTableStatements('sqlite'), tables: [] });
+      await client.migrate({ plan: migrationPlan('sqlite'), tables: [] });
       // 200 lines of ~100 000 characters each (the raw line keeps the whole message): ~20 MB of text in one transaction.
       const big = batchOf(200, { error: { code: 'SIGNATURE_INVALID', message: 'm'.repeat(100_000) } });
       expect(big.events.texts.reduce((n, t) => n + t.length, 0)).toBeGreaterThan(4 * WORKER_YOUNG_GENERATION_MB * 1024 * 1024);
@@ -88,7 +88,7 @@ describe('SQLite writer thread: crash, restart and heap limits', () => {
     const file = join(sub, 'audit.db');
     const client = await SqliteWorkerClient.start(sqliteCoreInit({ dialect: 'sqlite', filename: file }));
     try {
-      await client.migrate({ statements: createTableStatements('sqlite'), tables: [] });
+      await client.migrate({ plan: migrationPlan('sqlite'), tables: [] });
       await workerOf(client)!.terminate();
       renameSync(sub, join(dir, 'away'));
       await expect(client.write(batchOf(2))).rejects.toMatchObject({ code: 'SINK_DB', message: expect.stringContaining('sqlite') });

@@ -50,9 +50,16 @@ export function deliveredWithin(sink: Sink, timeoutMs: number): Promise<boolean>
   return Promise.race([sink.flush().then(() => true), new Promise<false>((r) => setTimeout(r, timeoutMs, false).unref())]);
 }
 
-/** `<url>: read N, committed N, duplicates N, rejected N[, replayed from spool N]`, the password redacted. */
+/**
+ * `<url>: read N, committed N, duplicates N, rejected N[, rejects already stored N][, replayed from spool N]`,
+ * the password redacted. A refusal stored by an earlier run (same source, reason and line) is not stored again.
+ */
 export function deliverySummary(url: string, read: number, s: SinkStats): string {
-  return `${redactUrl(url)}: read ${read}, committed ${s.committed}, duplicates ${s.duplicates}, rejected ${s.rejected}` + (s.replayed ? `, replayed from spool ${s.replayed}` : '');
+  return (
+    `${redactUrl(url)}: read ${read}, committed ${s.committed}, duplicates ${s.duplicates}, rejected ${s.rejected}` +
+    (s.duplicateRejects ? `, rejects already stored ${s.duplicateRejects}` : '') +
+    (s.replayed ? `, replayed from spool ${s.replayed}` : '')
+  );
 }
 
 /** The stderr line of a run that ends with events still spooled. */

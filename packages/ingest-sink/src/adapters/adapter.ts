@@ -1,5 +1,5 @@
 import type { Dialect } from '@audit-trail/schema';
-import type { EventRow, RejectRow } from '../sink/prepare.js';
+import { rejectRow, type EventRow, type RejectRow } from '../sink/prepare.js';
 import { conflictReason } from './conflict-reason.js';
 
 export { conflictReason };
@@ -22,12 +22,15 @@ export interface BatchOutcome {
   duplicates: number;
   /** Events refused because another event_id holds their (chain_id, seq); inserted into rejects in the same transaction. */
   conflicts: RejectRow[];
+  /** Reject rows inserted (the batch's rejects and the conflicts), not counting those whose reject_key was already stored. */
+  rejectsStored: number;
 }
 
 /**
  * One database dialect. `write` runs the whole batch in ONE transaction:
  * events (duplicates by event_id ignored), (chain_id, seq) collisions and the
- * given rejects into the rejects table; it either commits all of it or
+ * given rejects into the rejects table (duplicates by reject_key ignored;
+ * the batch's own rejects are unique by key); it either commits all of it or
  * throws (and the sink retries the same batch, which is safe: idempotent).
  */
 export interface SinkAdapter {
@@ -39,5 +42,5 @@ export interface SinkAdapter {
 
 /** A reject row for an event refused by a chain position conflict. */
 export function conflictReject(row: EventRow, heldBy: string | undefined): RejectRow {
-  return { kind: 'reject', source: row.source, reason: conflictReason(row, heldBy), raw: row.raw };
+  return rejectRow(row.source, conflictReason(row, heldBy), row.raw);
 }

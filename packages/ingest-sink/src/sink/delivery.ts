@@ -6,7 +6,7 @@ import type { Backlog, LostRecords } from './backlog.js';
 import { dedupeBatch, type DedupedBatch } from './dedupe-batch.js';
 import { isDataError } from './error-kind.js';
 import type { ResolvedSinkOptions } from './options.js';
-import type { RejectRow } from './prepare.js';
+import { rejectRow } from './prepare.js';
 import type { DeliveryQueue, QueuedItem } from './queue.js';
 import { SinkError } from './errors.js';
 import { noteError } from './stats.js';
@@ -225,7 +225,8 @@ export class Delivery {
   private account(out: BatchOutcome, batch: DedupedBatch): void {
     this.stats.committed += out.inserted;
     this.stats.duplicates += out.duplicates + batch.duplicates;
-    this.stats.rejected += batch.rejects.length + out.conflicts.length;
+    this.stats.rejected += out.rejectsStored;
+    this.stats.duplicateRejects += batch.duplicateRejects + batch.rejects.length + out.conflicts.length - out.rejectsStored;
     this.stats.chainConflicts += out.conflicts.length;
     this.stats.batches++;
   }
@@ -252,7 +253,7 @@ export class Delivery {
           if (isolated || items.length === 1) {
             const it = items[0]!;
             if (it.row.kind === 'event') {
-              const reject: RejectRow = { kind: 'reject', source: it.row.source, reason: `DB_REFUSED: ${(err as Error).message}`.slice(0, 4000), raw: it.row.raw };
+              const reject = rejectRow(it.row.source, `DB_REFUSED: ${(err as Error).message}`.slice(0, 4000), it.row.raw);
               await this.deliver([{ ...it, row: reject }], true);
               break;
             }

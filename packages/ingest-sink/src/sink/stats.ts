@@ -7,6 +7,7 @@ export function emptyStats(): SinkStats {
     committed: 0,
     duplicates: 0,
     rejected: 0,
+    duplicateRejects: 0,
     chainConflicts: 0,
     spooledBytes: 0,
     spooledEvents: 0,

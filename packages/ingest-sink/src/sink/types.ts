@@ -38,7 +38,9 @@ export interface SinkStats {
   duplicates: number;
   /** Rows written to the rejects table: invalid input plus (chain_id, seq) collisions. */
   rejected: number;
-  /** Of `rejected`: events whose (chain_id, seq) was taken by a different event_id. */
+  /** Refusals not written because the same one (same reject_key: source, reason and payload) was already stored, or earlier in the batch. */
+  duplicateRejects: number;
+  /** Events refused because a different event_id held their (chain_id, seq): in `rejected` the first time, in `duplicateRejects` when resent. */
   chainConflicts: number;
   /** Bytes and records in the spool not yet committed or forwarded. */
   spooledBytes: number;

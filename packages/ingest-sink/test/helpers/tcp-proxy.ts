@@ -1,14 +1,33 @@
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { Transform } from 'node:stream';
+
+/** A proxy started by {@link startTcpProxy}. */
+export interface TcpProxy {
+  port: number;
+  /** Drops every open connection and refuses new ones (accept then reset) until {@link restore}. */
+  cut: () => void;
+  restore: () => void;
+  /**
+   * Once: after a client sends bytes containing `request`, lets them reach the
+   * server, then swallows the server's next reply and resets that connection.
+   * With `COMMIT`, the server commits and the client never learns it did
+   * (a lost acknowledgement). Resolves when it has fired.
+   */
+  loseReplyTo: (request: Buffer) => Promise<void>;
+  close: () => Promise<void>;
+  /** Connections accepted so far. */
+  connections: () => number;
+}
 
 /**
- * A TCP proxy owned by a test, in front of a real server. `cut()` drops every
- * open connection and refuses new ones (accept then reset) until `restore()`:
- * the database "becomes unreachable" without touching the database.
+ * A TCP proxy owned by a test, in front of a real server: the database
+ * "becomes unreachable", or loses one reply, without touching the database.
  */
-export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<{ port: number; cut: () => void; restore: () => void; close: () => Promise<void>; connections: () => number }> {
+export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> {
   let up = true;
   let total = 0;
   const open = new Set<Socket>();
+  let armed: { request: Buffer; fired: () => void } | undefined;
   const server = createServer((client) => {
     client.on('error', () => undefined);
     if (!up) {
@@ -25,7 +44,31 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     open.add(upstream);
     client.on('close', () => open.delete(client));
     upstream.on('close', () => open.delete(upstream));
-    client.pipe(upstream).pipe(client);
+    // Transforms, not raw 'data' handlers, so backpressure still flows through pipe().
+    let swallowNext: (() => void) | undefined;
+    const toServer = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        if (armed && chunk.includes(armed.request)) {
+          swallowNext = armed.fired;
+          armed = undefined;
+        }
+        done(null, chunk);
+      },
+    });
+    const toClient = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        if (swallowNext) {
+          const fired = swallowNext;
+          swallowNext = undefined;
+          client.resetAndDestroy();
+          upstream.destroy();
+          fired();
+          return done();
+        }
+        done(null, chunk);
+      },
+    });
+    client.pipe(toServer).pipe(upstream).pipe(toClient).pipe(client);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
@@ -38,6 +81,7 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     restore() {
       up = true;
     },
+    loseReplyTo: (request) => new Promise<void>((fired) => (armed = { request, fired })),
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of open) s.destroy();

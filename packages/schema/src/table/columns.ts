@@ -163,6 +163,8 @@ export function toRow(event: AuditEvent, meta: TransportMeta): ColumnValue[] {
 /** Indexes of `security_audit_events`, shared by all dialects. */
 export interface IndexDef {
   name: string;
+  /** The table it indexes; {@link EVENTS_TABLE} when unsaid. */
+  table?: string;
   columns: string[];
   include?: string[];
   unique?: boolean;
@@ -189,8 +191,23 @@ export const INDEXES: readonly IndexDef[] = [
 /** Columns of `security_audit_rejects`: what arrived, when, from where, and why it was refused. */
 export const REJECT_COLUMNS: readonly ColumnDef[] = [
   COLUMNS[0]!,
-  { ...COLUMNS[3]!, name: 'received_at', description: 'When the input was refused (UTC).' },
+  { ...COLUMNS[3]!, name: 'received_at', description: 'When the input was refused (UTC); the first time, when the same refusal was sent again.' },
   { name: 'source', type: text(256), nullable: false, projection: false, description: 'Where it came from: receiver, tag, file.' },
   { name: 'reason', type: text(4000), nullable: false, projection: false, description: 'Why it was refused (schema issues as JSON, or a decode error).' },
   { name: 'raw_payload', type: { mssql: 'NVARCHAR(MAX)', postgres: 'TEXT', sqlite: 'TEXT' }, nullable: false, projection: false, description: 'The input as received (invalid UTF-8 replaced by U+FFFD).' },
+  {
+    name: 'reject_key',
+    type: ascii(43),
+    // Nullable: added to tables made before it (migrate adds it; older rows keep NULL).
+    nullable: true,
+    projection: false,
+    description: 'SHA-256 (base64url) of source, reason and raw_payload: the same refusal is stored once, however often it is resent or replayed.',
+  },
+];
+
+/** Indexes of `security_audit_rejects`: time scans, and the idempotency of a refusal. */
+export const REJECT_INDEXES: readonly IndexDef[] = [
+  { name: 'IX_security_audit_rejects_received', table: REJECTS_TABLE, columns: ['received_at'], description: 'Time-range scans.' },
+  // Filtered: SQL Server lets a unique index hold one NULL only, and rows written before the key have none.
+  { name: 'UX_security_audit_rejects_reject_key', table: REJECTS_TABLE, columns: ['reject_key'], unique: true, whereNotNull: 'reject_key', description: 'Idempotency: a refusal sent again (a replay, a transport retry) is ignored.' },
 ];

@@ -3,6 +3,7 @@ import {
   EVENTS_TABLE,
   INDEXES,
   REJECT_COLUMNS,
+  REJECT_INDEXES,
   REJECTS_TABLE,
   type ColumnDef,
   type Dialect,
@@ -45,6 +46,7 @@ function tableSql(name: string, columns: readonly ColumnDef[], dialect: Dialect)
 }
 
 function indexSql(ix: IndexDef, dialect: Dialect, opts: DdlOptions): string {
+  const table = ix.table ?? EVENTS_TABLE;
   const unique = ix.unique ? 'UNIQUE ' : '';
   const cols = ix.columns.join(', ');
   if (dialect === 'mssql') {
@@ -53,35 +55,71 @@ function indexSql(ix: IndexDef, dialect: Dialect, opts: DdlOptions): string {
     // IGNORE_DUP_KEY on the idempotency key is a second line of defence for
     // real SQL Server; the writer never relies on it (Babelfish rejects it).
     const withOpt = ix.unique && ix.columns.join() === 'event_id' && !opts.babelfish ? ' WITH (IGNORE_DUP_KEY = ON)' : '';
-    const create = `CREATE ${unique}INDEX ${ix.name} ON dbo.${EVENTS_TABLE} (${cols})${include}${where}${withOpt};`;
+    const create = `CREATE ${unique}INDEX ${ix.name} ON dbo.${table} (${cols})${include}${where}${withOpt};`;
     if (opts.babelfish) {
       // Babelfish appends a hash to index names in sys.indexes, so existence
       // cannot be checked by name: try, and ignore "already exists" (1913).
       return `BEGIN TRY\n  ${create}\nEND TRY\nBEGIN CATCH\n  IF ERROR_NUMBER() <> 1913 AND ERROR_MESSAGE() NOT LIKE N'%already exists%' THROW;\nEND CATCH;`;
     }
-    return `IF NOT EXISTS (SELECT 1 FROM sys.indexes WHERE name = N'${ix.name}' AND object_id = OBJECT_ID(N'dbo.${EVENTS_TABLE}'))\n${create}`;
+    return `IF NOT EXISTS (SELECT 1 FROM sys.indexes WHERE name = N'${ix.name}' AND object_id = OBJECT_ID(N'dbo.${table}'))\n${create}`;
   }
   // PostgreSQL 11+ supports INCLUDE; SQLite has no covering-index clause.
   const include = ix.include && dialect === 'postgres' ? ` INCLUDE (${ix.include.join(', ')})` : '';
   const where = ix.whereNotNull ? ` WHERE ${ix.whereNotNull} IS NOT NULL` : '';
-  return `CREATE ${unique}INDEX IF NOT EXISTS ${ix.name.toLowerCase()} ON ${EVENTS_TABLE} (${cols})${include}${where};`;
+  return `CREATE ${unique}INDEX IF NOT EXISTS ${ix.name.toLowerCase()} ON ${table} (${cols})${include}${where};`;
+}
+
+/** A nullable column that `migrate()` adds to a table made before the column existed. */
+export interface AddableColumn {
+  table: string;
+  column: string;
+  /** `ALTER TABLE ... ADD ...`: metadata only on all three engines (nullable, no default). */
+  sql: string;
+}
+
+/**
+ * How `migrate()` brings any table to this version's shape, in three steps:
+ * create the tables that are missing; add the columns in `addable` that the
+ * found tables lack (nullable without a default, so adding one rewrites no
+ * row); then create the indexes, which may name such a column. Every step
+ * is safe to run again. Other differences are drift, reported, never fixed
+ * behind the operator's back (drift.ts).
+ */
+export interface MigrationPlan {
+  tables: string[];
+  addable: AddableColumn[];
+  indexes: string[];
+}
+
+/** The {@link MigrationPlan} of one dialect. */
+export function migrationPlan(dialect: Dialect, opts: DdlOptions = {}): MigrationPlan {
+  const tables: [string, readonly ColumnDef[]][] = [
+    [EVENTS_TABLE, COLUMNS],
+    [REJECTS_TABLE, REJECT_COLUMNS],
+  ];
+  return {
+    tables: tables.map(([name, columns]) => tableSql(name, columns, dialect)),
+    addable: tables.flatMap(([table, columns]) =>
+      columns.filter((c) => c.nullable && !c.default).map((c) => ({ table, column: c.name, sql: addColumnSql(dialect, table, c) })),
+    ),
+    indexes: [...INDEXES, ...REJECT_INDEXES].map((ix) => indexSql(ix, dialect, opts)),
+  };
+}
+
+/** The statement that adds column `c` to `table`. */
+export function addColumnSql(dialect: Dialect, table: string, c: ColumnDef): string {
+  return dialect === 'mssql' ? `ALTER TABLE dbo.${table} ADD ${columnSql(c, dialect)};` : `ALTER TABLE ${table} ADD COLUMN ${columnSql(c, dialect)};`;
 }
 
 /**
  * The DDL of the events and rejects tables for one dialect, as a list of
- * statements, each safe to run again (idempotent). `sql/<dialect>/` holds the
- * same statements, generated from this function and checked for drift in CI.
+ * statements, each safe to run again (idempotent): the tables, then their
+ * indexes. `sql/<dialect>/` holds the same statements, generated from this
+ * function and checked for drift in CI. A table made by an earlier version
+ * may lack a column the indexes name: `migrate()` ({@link migrationPlan})
+ * adds it first.
  */
 export function createTableStatements(dialect: Dialect, opts: DdlOptions = {}): string[] {
-  return [
-    tableSql(EVENTS_TABLE, COLUMNS, dialect),
-    ...INDEXES.map((ix) => indexSql(ix, dialect, opts)),
-    tableSql(REJECTS_TABLE, REJECT_COLUMNS, dialect),
-    dialect === 'mssql'
-      ? indexSql({ name: 'IX_security_audit_rejects_received', columns: ['received_at'], description: '' }, dialect, opts).replace(
-          new RegExp(`dbo\\.${EVENTS_TABLE}`, 'g'),
-          `dbo.${REJECTS_TABLE}`,
-        )
-      : `CREATE INDEX IF NOT EXISTS ix_security_audit_rejects_received ON ${REJECTS_TABLE} (received_at);`,
-  ];
+  const plan = migrationPlan(dialect, opts);
+  return [...plan.tables, ...plan.indexes];
 }

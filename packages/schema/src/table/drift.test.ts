@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { COLUMNS, EVENTS_TABLE, REJECT_COLUMNS, REJECTS_TABLE, type ColumnDef, type Dialect } from './columns.js';
 import { tableDrift, type FoundColumn } from './drift.js';
+import { createTableStatements, migrationPlan } from './ddl.js';
 
 const DIALECTS: Dialect[] = ['mssql', 'postgres', 'sqlite'];
 
@@ -86,6 +87,8 @@ describe('tableDrift', () => {
       ['mssql', 'mac', null, /^missing$/, 'ALTER TABLE dbo.security_audit_events ADD mac VARCHAR(44) NULL;'],
       ['sqlite', 'seq', { type: 'TEXT' }, /^different type: found TEXT, expected INTEGER$/, '-- SQLite cannot alter security_audit_events.seq: create a new table with the current DDL (sql/sqlite/) and copy the rows into it'],
       ['sqlite', 'kid', null, /^missing$/, 'ALTER TABLE security_audit_events ADD COLUMN kid TEXT NULL;'],
+      ['sqlite', 'event_type', null, /^missing$/, '-- SQLite cannot add the NOT NULL column security_audit_events.event_type to an existing table: create a new table with the current DDL (sql/sqlite/) and copy the rows into it'],
+      ['postgres', 'event_type', null, /^missing$/, 'ALTER TABLE security_audit_events ADD COLUMN event_type VARCHAR(50) NOT NULL;'],
     ];
     for (const [dialect, column, patch, problem, fix] of cases) {
       const drift = tableDrift(dialect, withColumn(dialect, column, patch));
@@ -98,5 +101,25 @@ describe('tableDrift', () => {
   it('lists every column of a table that is not there at all', () => {
     const noRejects = asDeclared('postgres', (t) => (t === REJECTS_TABLE ? null : {}));
     expect(tableDrift('postgres', noRejects).map((d) => `${d.table}.${d.column}`)).toEqual(REJECT_COLUMNS.map((c) => `${REJECTS_TABLE}.${c.name}`));
+  });
+});
+
+describe('migrationPlan', () => {
+  it('adds only nullable columns without a default, each with the statement drift would name, and creates the indexes after every table', () => {
+    for (const dialect of ['mssql', 'postgres', 'sqlite'] as const) {
+      const plan = migrationPlan(dialect);
+      const expected = [...COLUMNS.map((c) => [EVENTS_TABLE, c] as const), ...REJECT_COLUMNS.map((c) => [REJECTS_TABLE, c] as const)].filter(([, c]) => c.nullable && !c.default);
+      expect(plan.addable.map((a) => `${a.table}.${a.column}`)).toEqual(expected.map(([t, c]) => `${t}.${c.name}`));
+      expect(plan.addable.map((a) => `${a.table}.${a.column}`)).toContain(`${REJECTS_TABLE}.reject_key`);
+      // What migrate adds is what the drift check names as the fix for a missing column.
+      for (const a of plan.addable) {
+        const found = asDeclared(dialect).filter((f) => !(f.table === a.table && f.name === a.column));
+        expect(tableDrift(dialect, found).map((d) => d.fix)).toEqual([a.sql]);
+      }
+      expect(createTableStatements(dialect)).toEqual([...plan.tables, ...plan.indexes]);
+      expect(plan.tables.every((s) => s.includes('CREATE TABLE'))).toBe(true);
+      expect(plan.indexes.every((s) => s.includes('INDEX'))).toBe(true);
+      expect(plan.indexes.filter((s) => /reject_key/.test(s))).toHaveLength(1);
+    }
   });
 });

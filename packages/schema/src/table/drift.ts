@@ -1,5 +1,5 @@
 import { COLUMNS, EVENTS_TABLE, REJECT_COLUMNS, REJECTS_TABLE, type ColumnDef, type Dialect } from './columns.js';
-import { columnSql } from './ddl.js';
+import { addColumnSql } from './ddl.js';
 
 /**
  * A column of an existing table as the database describes it: the type as
@@ -122,11 +122,6 @@ function alterSql(dialect: Dialect, table: string, c: ColumnDef, found: FoundCol
   return `-- SQLite cannot alter ${table}.${c.name}: create a new table with the current DDL (sql/sqlite/) and copy the rows into it`;
 }
 
-/** The statement that adds a missing column. */
-function addSql(dialect: Dialect, table: string, c: ColumnDef): string {
-  return dialect === 'mssql' ? `ALTER TABLE dbo.${table} ADD ${columnSql(c, dialect)};` : `ALTER TABLE ${table} ADD COLUMN ${columnSql(c, dialect)};`;
-}
-
 /**
  * Compares the audit tables as they exist with the columns this version
  * writes, and lists every column that cannot hold them: missing, of another
@@ -154,7 +149,12 @@ export function tableDrift(dialect: Dialect, found: readonly FoundColumn[]): Col
       const expected = declaredType(c, dialect);
       const f = existing.get(c.name);
       if (!f) {
-        out.push({ table, column: c.name, expected, found: undefined, problem: 'missing', fix: addSql(dialect, table, c) });
+        // SQLite adds a NOT NULL column only with a default (https://www.sqlite.org/lang_altertable.html#altertabaddcol).
+        const fix =
+          dialect === 'sqlite' && !c.nullable && !c.default?.sqlite
+            ? `-- SQLite cannot add the NOT NULL column ${table}.${c.name} to an existing table: create a new table with the current DDL (sql/sqlite/) and copy the rows into it`
+            : addColumnSql(dialect, table, c);
+        out.push({ table, column: c.name, expected, found: undefined, problem: 'missing', fix });
         continue;
       }
       const wrongType = typeProblem(dialect, expected, f.type);

@@ -4,10 +4,10 @@ import { fakeMssql, type FakeCall } from '../../../test/helpers/fake-mssql.js';
 import { chainEvent, makeEvent, makeEvents } from '../../../test/helpers/events.js';
 import { parseDbUrl, type MssqlConnection } from '../../sink/connection.js';
 import { dedupeBatch } from '../../sink/dedupe-batch.js';
-import { prepareRows, type RejectRow } from '../../sink/prepare.js';
+import { prepareRows, rejectRow, type RejectRow } from '../../sink/prepare.js';
 import { createMssqlAdapter, isDuplicateKeyError } from './mssql-adapter.js';
 import { SchemaDriftError } from '../../sink/errors.js';
-import { CREATE_STAGE, DESCRIBE_TABLES, INSERT_FROM_STAGE, MAX_VALUES_ROWS, SELECT_CONFLICTS, STAGE } from './mssql-sql.js';
+import { CREATE_STAGE, DESCRIBE_TABLES, INSERT_FROM_STAGE, INSERT_REJECTS_FROM_STAGE, MAX_VALUES_ROWS, REJECT_STAGE, SELECT_CONFLICTS, STAGE } from './mssql-sql.js';
 
 const conn = (extra: Partial<MssqlConnection> = {}): MssqlConnection => ({ dialect: 'mssql', config: { server: 'db', options: { trustServerCertificate: true } }, babelfish: false, ...extra });
 const batchOf = (events: Record<string, unknown>[], rejects: RejectRow[] = []) => {
@@ -20,13 +20,14 @@ const PARAM_LIMIT = 2100;
 /**
  * What INFORMATION_SCHEMA.COLUMNS answers for tables made by the current
  * DDL, as SQL Server spells it (DATA_TYPE in lower case, the length apart,
- * -1 for MAX), with `change` applied to a column of the events table.
+ * -1 for MAX), with `change` applied to a column: of the events table by
+ * its name, of the rejects table as `security_audit_rejects.<name>`.
  */
 function catalogRows(change: Record<string, Record<string, unknown> | null> = {}): Record<string, unknown>[] {
   const rows: Record<string, unknown>[] = [];
   for (const [table, columns] of [[EVENTS_TABLE, COLUMNS], [REJECTS_TABLE, REJECT_COLUMNS]] as const) {
     for (const c of columns) {
-      const patch = table === EVENTS_TABLE ? change[c.name] : undefined;
+      const patch = change[table === EVENTS_TABLE ? c.name : `${table}.${c.name}`];
       if (patch === null) continue;
       const m = /^(\w+)(?:\((\w+)(?:,\d+)?\))?/.exec(c.type.mssql)!;
       const base = m[1]!.toLowerCase();
@@ -36,9 +37,19 @@ function catalogRows(change: Record<string, Record<string, unknown> | null> = {}
   }
   return rows;
 }
-/** A fake that answers @@VERSION with `version` and the catalog query with `catalog`. */
+/**
+ * A fake that answers @@VERSION with `version` and the catalog query with
+ * `catalog`, which an `ALTER TABLE ... ADD` it is sent changes as SQL Server
+ * would (the column as the current DDL declares it).
+ */
 const answering = (catalog: Record<string, unknown>[], version = 'Microsoft SQL Server 2022 (RTM) - 16.0.1000.6 (X64)') =>
-  fakeMssql((sql) => (sql.startsWith('SELECT @@VERSION') ? { recordset: [{ version }] } : sql === DESCRIBE_TABLES ? { recordset: catalog } : undefined));
+  fakeMssql((sql) => {
+    if (sql.startsWith('SELECT @@VERSION')) return { recordset: [{ version }] };
+    if (sql === DESCRIBE_TABLES) return { recordset: catalog };
+    const add = /^ALTER TABLE dbo\.(\w+) ADD (\w+) /.exec(sql);
+    if (add) catalog.push(catalogRows().find((r) => r.table_name === add[1] && r.name === add[2])!);
+    return undefined;
+  });
 
 describe('mssql adapter (what it sends, through a recording fake of the driver)', () => {
   it('bulk-loads a staging table whose columns match COLUMNS exactly, then INSERT ... SELECT ... WHERE NOT EXISTS, in one transaction', async () => {
@@ -46,7 +57,7 @@ describe('mssql adapter (what it sends, through a recording fake of the driver)'
     const a = await createMssqlAdapter(conn(), { driver });
     const events = makeEvents(3);
     const out = await a.write(batchOf(events));
-    expect(out).toEqual({ inserted: 3, duplicates: 0, conflicts: [] });
+    expect(out).toEqual({ inserted: 3, duplicates: 0, conflicts: [], rejectsStored: 0 });
     expect(calls.map((c) => (c.op === 'batch' ? c.sql.split('\n')[0]!.slice(0, 40) : c.op))).toEqual([
       'connect',
       'begin',
@@ -81,7 +92,7 @@ describe('mssql adapter (what it sends, through a recording fake of the driver)'
   it('without bulk load, chunks parameterised multi-row INSERTs within 2100 parameters and 1000 rows', async () => {
     const { driver, calls } = fakeMssql();
     const a = await createMssqlAdapter(conn({ stagingLoad: 'values' }), { driver });
-    const rejects: RejectRow[] = Array.from({ length: 1500 }, (_, i) => ({ kind: 'reject', source: 's', reason: 'r', raw: `x${i}` }));
+    const rejects: RejectRow[] = Array.from({ length: 1500 }, (_, i) => rejectRow('s', 'r', `x${i}`));
     await a.write(batchOf(makeEvents(150), rejects));
     const inserts = queries(calls).filter((q) => q.sql.startsWith('INSERT INTO') && q.sql.includes('VALUES'));
     expect(inserts.length).toBeGreaterThan(2);
@@ -94,8 +105,15 @@ describe('mssql adapter (what it sends, through a recording fake of the driver)'
     }
     const staged = inserts.filter((q) => q.sql.startsWith(`INSERT INTO ${STAGE}`));
     expect(staged.reduce((n, q) => n + q.params.length, 0)).toBe(150 * (INSERT_COLUMNS.length + 1));
-    const rej = inserts.filter((q) => q.sql.startsWith('INSERT INTO dbo.security_audit_rejects'));
-    expect(rej.flatMap((q) => q.params.filter((p) => p.name.match(/^p\d+$/) && Number(p.name.slice(1)) % 3 === 2).map((p) => p.value))).toEqual(rejects.map((r) => r.raw));
+    // Rejects are staged the same way, then moved with NOT EXISTS on reject_key.
+    const rej = inserts.filter((q) => q.sql.startsWith(`INSERT INTO ${REJECT_STAGE}`));
+    const column = (k: number) => rej.flatMap((q) => q.params.filter((p) => p.name.match(/^p\d+$/) && Number(p.name.slice(1)) % 4 === k).map((p) => p.value));
+    expect(column(2)).toEqual(rejects.map((r) => r.raw));
+    expect(column(3)).toEqual(rejects.map((r) => r.key));
+    const moves = queries(calls).filter((q) => q.sql === INSERT_REJECTS_FROM_STAGE);
+    expect(moves).toHaveLength(1);
+    expect(moves[0]!.inTx).toBe(true);
+    expect(INSERT_REJECTS_FROM_STAGE).toMatch(/WHERE NOT EXISTS \(SELECT 1 FROM dbo\.security_audit_rejects r WHERE r\.reject_key = s\.reject_key\)/);
   });
 
   it.each([2601, 2627])('recognises duplicate key error %i, rolls back and retries the batch', async (number) => {
@@ -146,7 +164,7 @@ describe('mssql adapter (what it sends, through a recording fake of the driver)'
     expect(out.duplicates).toBe(0);
     expect(out.conflicts).toHaveLength(1);
     expect(out.conflicts[0]!.reason).toContain(`chain_id=${chain} seq=5 is already held by event_id=the-holder`);
-    const rejectInsert = queries(calls).find((q) => q.sql.startsWith('INSERT INTO dbo.security_audit_rejects'))!;
+    const rejectInsert = queries(calls).find((q) => q.sql.startsWith(`INSERT INTO ${REJECT_STAGE}`))!;
     expect(rejectInsert.inTx).toBe(true);
     expect(JSON.parse(rejectInsert.params[2]!.value as string).event_id).toBe(forged.event_id);
     expect(calls.at(-1)).toEqual({ op: 'commit' });
@@ -167,12 +185,15 @@ describe('mssql adapter (what it sends, through a recording fake of the driver)'
     }
   });
 
-  it('migrating beside another process: a CREATE that loses the race (2714, 1913) runs the statements again; a third loss, or another error, is raised', async () => {
-    for (const number of [2714, 1913]) {
+  it('migrating beside another process: a CREATE or ADD that loses the race (2714, 1913, 2705) runs the statements again; a third loss, or another error, is raised', async () => {
+    const losing = { 2714: 'CREATE TABLE dbo.security_audit_rejects', 1913: 'CREATE INDEX', 2705: 'ALTER TABLE dbo.security_audit_rejects ADD reject_key' };
+    for (const [number, statement] of Object.entries(losing)) {
       let raced = 0;
+      // Tables of an earlier version: the rejects table lacks reject_key until the first ADD (which the other process won).
+      const catalog = catalogRows({ 'security_audit_rejects.reject_key': null });
       const { driver, calls } = fakeMssql((sql) => {
-        if (sql === DESCRIBE_TABLES) return { recordset: catalogRows() };
-        if (sql.includes(number === 2714 ? 'CREATE TABLE dbo.security_audit_rejects' : 'CREATE INDEX') && raced++ === 0) throw Object.assign(new Error('already exists'), { number });
+        if (sql === DESCRIBE_TABLES) return { recordset: raced > 0 ? catalogRows() : catalog };
+        if (sql.includes(statement) && raced++ === 0) throw Object.assign(new Error('already exists'), { number: Number(number) });
         return undefined;
       });
       const a = await createMssqlAdapter(conn(), { driver });
@@ -196,18 +217,18 @@ describe('mssql adapter (what it sends, through a recording fake of the driver)'
   });
 
   it('after the DDL, reads the columns from INFORMATION_SCHEMA and refuses tables that cannot hold what it writes, naming the fix', async () => {
-    // Tables made before 2026-12-05: epoch INT, kid and swarm_task_id single-byte; and one column dropped by hand.
-    const old = catalogRows({ epoch: { data_type: 'int' }, kid: { data_type: 'varchar' }, swarm_task_id: { data_type: 'varchar' }, mac: null });
+    // Tables made before 2026-12-05: epoch INT, kid and swarm_task_id single-byte; one NOT NULL column dropped by hand.
+    const old = catalogRows({ epoch: { data_type: 'int' }, kid: { data_type: 'varchar' }, swarm_task_id: { data_type: 'varchar' }, event_type: null });
     const { driver, calls } = answering(old);
     const a = await createMssqlAdapter(conn(), { driver });
     const err = await a.migrate().then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(SchemaDriftError);
     const drift = (err as SchemaDriftError).drift;
     expect(drift.map((d) => d.fix)).toEqual([
+      'ALTER TABLE dbo.security_audit_events ADD event_type VARCHAR(50) NOT NULL;',
       'ALTER TABLE dbo.security_audit_events ALTER COLUMN swarm_task_id NVARCHAR(64) NULL;',
       'ALTER TABLE dbo.security_audit_events ALTER COLUMN epoch BIGINT NULL;',
       'ALTER TABLE dbo.security_audit_events ALTER COLUMN kid NVARCHAR(64) NULL;',
-      'ALTER TABLE dbo.security_audit_events ADD mac VARCHAR(44) NULL;',
     ]);
     expect((err as SchemaDriftError).code).toBe('SINK_SCHEMA_DRIFT');
     expect((err as Error).message).toContain('security_audit_events.epoch: narrower: found int, expected BIGINT');
@@ -221,6 +242,23 @@ describe('mssql adapter (what it sends, through a recording fake of the driver)'
     const b = await createMssqlAdapter(conn(), { driver: answering(fixed).driver });
     await expect(b.migrate()).resolves.toBeUndefined();
     await b.close();
+  });
+
+  it('adds the nullable columns a table made by an earlier version lacks (reject_key, mac) before the indexes that name them, and only those', async () => {
+    const { driver, calls } = answering(catalogRows({ 'security_audit_rejects.reject_key': null, mac: null }));
+    const a = await createMssqlAdapter(conn(), { driver });
+    await expect(a.migrate()).resolves.toBeUndefined();
+    const sent = queries(calls).map((q) => q.sql);
+    const adds = sent.filter((s) => s.startsWith('ALTER TABLE'));
+    expect(adds).toEqual(['ALTER TABLE dbo.security_audit_events ADD mac VARCHAR(44) NULL;', 'ALTER TABLE dbo.security_audit_rejects ADD reject_key VARCHAR(43) NULL;']);
+    const addAt = sent.indexOf(adds[1]!);
+    const indexAt = sent.findIndex((s) => s.includes('CREATE UNIQUE INDEX UX_security_audit_rejects_reject_key'));
+    expect(indexAt).toBeGreaterThan(addAt);
+    expect(sent[indexAt]).toContain('WHERE reject_key IS NOT NULL');
+    // Tables that have them: nothing is added.
+    const again = answering(catalogRows());
+    await (await createMssqlAdapter(conn(), { driver: again.driver })).migrate();
+    expect(queries(again.calls).filter((q) => q.sql.startsWith('ALTER TABLE'))).toEqual([]);
   });
 
   it('parses mssql URLs with named instance, TLS and pool options, and never mutates the config it is given', async () => {

@@ -1,10 +1,11 @@
-import { createTableStatements, REJECT_COLUMNS } from '@audit-trail/schema';
+import { migrationPlan, REJECT_COLUMNS } from '@audit-trail/schema';
 import type { MssqlConnection } from '../../sink/connection.js';
 import { dbError } from '../../sink/errors.js';
 import type { EventRow, RejectRow } from '../../sink/prepare.js';
 import { conflictReject, type BatchOutcome, type SinkAdapter, type WriteBatch } from '../adapter.js';
 import { checkDrift } from '../check-drift.js';
 import { loadDriver } from '../load-driver.js';
+import { missingColumns } from '../missing-columns.js';
 import type { MssqlDriver, MssqlPool, MssqlTransaction } from './mssql-driver.js';
 import {
   CREATE_STAGE,
@@ -13,8 +14,10 @@ import {
   DROP_STAGE,
   INSERT_FROM_STAGE,
   mssqlFoundColumns,
+  CREATE_REJECT_STAGE,
+  INSERT_REJECTS_FROM_STAGE,
   REJECT_INSERT_COLUMNS,
-  REJECTS_TARGET,
+  REJECT_STAGE,
   rowsPerInsert,
   SELECT_CONFLICTS,
   STAGE,
@@ -34,13 +37,14 @@ function errorNumber(err: unknown): unknown {
 }
 
 /**
- * True for "there is already an object named ..." (2714) and "an index
- * named ... already exists" (1913): another process ran the same migration
- * between its existence check and its CREATE.
+ * True for "there is already an object named ..." (2714), "an index named
+ * ... already exists" (1913) and "column names in each table must be
+ * unique" (2705): another process ran the same migration between its
+ * existence check and its CREATE or ADD.
  */
 function isAlreadyExistsError(err: unknown): boolean {
   const n = errorNumber(err);
-  return n === 2714 || n === 1913;
+  return n === 2714 || n === 1913 || n === 2705;
 }
 
 /** Connection-level failures after which the pool is rebuilt (tedious/mssql error codes). */
@@ -111,14 +115,20 @@ export async function createMssqlAdapter(conn: MssqlConnection, deps: MssqlAdapt
     }
   }
 
-  async function insertRejects(tx: MssqlTransaction, rejects: RejectRow[]): Promise<void> {
-    const per = rowsPerInsert(REJECT_INSERT_COLUMNS.length);
+  /** Stages the rejects (multi-row INSERTs within 2100 parameters) and moves the new ones in; returns how many went in. */
+  async function insertRejects(tx: MssqlTransaction, rejects: RejectRow[]): Promise<number> {
+    if (rejects.length === 0) return 0;
+    await new sql.Request(tx).batch(CREATE_REJECT_STAGE);
+    const width = REJECT_INSERT_COLUMNS.length;
+    const per = rowsPerInsert(width);
     for (let at = 0; at < rejects.length; at += per) {
       const chunk = rejects.slice(at, at + per);
       const req = new sql.Request(tx);
-      chunk.forEach((r, ri) => [r.source, r.reason, r.raw].forEach((v, ci) => req.input(`p${ri * 3 + ci}`, rejectTypes[ci]!, v)));
-      await req.query(valuesInsert(REJECTS_TARGET, REJECT_INSERT_COLUMNS, chunk.length));
+      chunk.forEach((r, ri) => [r.source, r.reason, r.raw, r.key].forEach((v, ci) => req.input(`p${ri * width + ci}`, rejectTypes[ci]!, v)));
+      await req.query(valuesInsert(REJECT_STAGE, REJECT_INSERT_COLUMNS, chunk.length));
     }
+    const moved = await new sql.Request(tx).batch(INSERT_REJECTS_FROM_STAGE);
+    return moved.rowsAffected[0] ?? 0;
   }
 
   async function writeOnce(batch: WriteBatch): Promise<BatchOutcome> {
@@ -139,9 +149,9 @@ export async function createMssqlAdapter(conn: MssqlConnection, deps: MssqlAdapt
         inserted += ins.rowsAffected.reduce((a, b) => a + b, 0);
         await new sql.Request(tx).batch(DROP_STAGE);
       }
-      await insertRejects(tx, conflicts.length ? [...batch.rejects, ...conflicts] : batch.rejects);
+      const rejectsStored = await insertRejects(tx, conflicts.length ? [...batch.rejects, ...conflicts] : batch.rejects);
       await tx.commit();
-      return { inserted, duplicates: events - inserted - conflicts.length, conflicts };
+      return { inserted, duplicates: events - inserted - conflicts.length, conflicts, rejectsStored };
     } catch (err) {
       await tx.rollback().catch(() => undefined);
       if (isConnectionError(err)) {
@@ -162,15 +172,19 @@ export async function createMssqlAdapter(conn: MssqlConnection, deps: MssqlAdapt
       // pass the check; the loser's CREATE fails as already existing. Running
       // the statements again then finds everything made. No lock: Babelfish's
       // support for sp_getapplock cannot be checked here.
+      const describe = async () => mssqlFoundColumns((await new sql.Request(p).batch(DESCRIBE_TABLES)).recordset ?? []);
+      const plan = migrationPlan('mssql', { babelfish: babelfish === true });
       for (let attempt = 0; ; attempt++) {
         try {
-          for (const stmt of createTableStatements('mssql', { babelfish: babelfish === true })) await new sql.Request(p).batch(stmt);
+          for (const stmt of plan.tables) await new sql.Request(p).batch(stmt);
+          for (const add of missingColumns(plan.addable, await describe())) await new sql.Request(p).batch(add.sql);
+          for (const stmt of plan.indexes) await new sql.Request(p).batch(stmt);
           break;
         } catch (err) {
           if (!isAlreadyExistsError(err) || attempt >= 2) throw err;
         }
       }
-      checkDrift('mssql', mssqlFoundColumns((await new sql.Request(p).batch(DESCRIBE_TABLES)).recordset ?? []));
+      checkDrift('mssql', await describe());
     },
     async write(batch) {
       for (let attempt = 0; ; attempt++) {

@@ -1,4 +1,4 @@
-import { EVENTS_TABLE, INSERT_COLUMNS, REJECTS_TABLE, type FoundColumn } from '@audit-trail/schema';
+import { EVENTS_TABLE, INSERT_COLUMNS, REJECT_COLUMNS, REJECTS_TABLE, type FoundColumn } from '@audit-trail/schema';
 import { AUDIT_TABLES } from '../check-drift.js';
 import type { MssqlDriver, MssqlType } from './mssql-driver.js';
 
@@ -83,8 +83,26 @@ export function valuesInsert(table: string, columns: readonly string[], rows: nu
 }
 
 /** Columns of a reject row the writer supplies. */
-export const REJECT_INSERT_COLUMNS = ['source', 'reason', 'raw_payload'] as const;
-export const REJECTS_TARGET = `dbo.${REJECTS_TABLE}`;
+export const REJECT_INSERT_COLUMNS = ['source', 'reason', 'raw_payload', 'reject_key'] as const;
+
+/** Staging table of a batch's rejects (a session temp table, like {@link STAGE}). */
+export const REJECT_STAGE = '#audit_reject_stage';
+
+/** Creates {@link REJECT_STAGE} with the rejects table's types for {@link REJECT_INSERT_COLUMNS}, dropping a leftover of this session first. */
+export const CREATE_REJECT_STAGE = `DROP TABLE IF EXISTS ${REJECT_STAGE};
+CREATE TABLE ${REJECT_STAGE} (
+${REJECT_INSERT_COLUMNS.map((n) => `  ${n} ${REJECT_COLUMNS.find((c) => c.name === n)!.type.mssql} NULL`).join(',\n')}
+);`;
+
+/**
+ * Moves the staged rejects into the rejects table, skipping a refusal whose
+ * reject_key is stored: NOT EXISTS, as for events (no IGNORE_DUP_KEY, no
+ * MERGE: Babelfish). The batch's rejects are unique by key (dedupeBatch).
+ */
+export const INSERT_REJECTS_FROM_STAGE = `INSERT INTO dbo.${REJECTS_TABLE} (${REJECT_INSERT_COLUMNS.join(', ')})
+SELECT ${REJECT_INSERT_COLUMNS.map((n) => `s.${n}`).join(', ')} FROM ${REJECT_STAGE} s
+WHERE NOT EXISTS (SELECT 1 FROM dbo.${REJECTS_TABLE} r WHERE r.reject_key = s.reject_key);
+DROP TABLE ${REJECT_STAGE};`;
 
 /**
  * The audit tables' columns as SQL Server (and Babelfish, which implements

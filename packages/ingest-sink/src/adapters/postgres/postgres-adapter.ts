@@ -1,10 +1,11 @@
-import { createTableStatements, INSERT_COLUMNS } from '@audit-trail/schema';
+import { INSERT_COLUMNS, migrationPlan, type FoundColumn } from '@audit-trail/schema';
 import type { PostgresConnection } from '../../sink/connection.js';
 import { dbError, DriverMissingError, SinkError } from '../../sink/errors.js';
 import type { EventRow, RejectRow } from '../../sink/prepare.js';
 import { conflictReject, type BatchOutcome, type SinkAdapter } from '../adapter.js';
 import { AUDIT_TABLES, checkDrift } from '../check-drift.js';
 import { loadDriver } from '../load-driver.js';
+import { missingColumns } from '../missing-columns.js';
 import { eventRowViews } from '../../rows/row-chunk.js';
 import { copyPieces } from './copy-text.js';
 import { pipeline } from 'node:stream/promises';
@@ -192,12 +193,22 @@ export async function createPostgresAdapter(conn: PostgresConnection): Promise<S
     dialect: 'postgres',
     async migrate() {
       // The DDL commits whatever the check finds: what it created is right either way.
-      const described = await inTransaction(pool, async (c) => {
+      const found = await inTransaction(pool, async (c) => {
         await c.query(PG_MIGRATION_LOCK);
-        for (const sql of createTableStatements('postgres')) await c.query(sql);
-        return (await c.query(PG_DESCRIBE_TABLES, [...AUDIT_TABLES])).rows as { table_name: string; name: string; type: string; nullable: boolean }[];
+        const describe = async (): Promise<FoundColumn[]> =>
+          ((await c.query(PG_DESCRIBE_TABLES, [...AUDIT_TABLES])).rows as { table_name: string; name: string; type: string; nullable: boolean }[]).map((r) => ({
+            table: r.table_name,
+            name: r.name,
+            type: r.type,
+            nullable: r.nullable,
+          }));
+        const plan = migrationPlan('postgres');
+        for (const sql of plan.tables) await c.query(sql);
+        for (const add of missingColumns(plan.addable, await describe())) await c.query(add.sql);
+        for (const sql of plan.indexes) await c.query(sql);
+        return describe();
       });
-      checkDrift('postgres', described.map((r) => ({ table: r.table_name, name: r.name, type: r.type, nullable: r.nullable })));
+      checkDrift('postgres', found);
     },
     async write(batch): Promise<BatchOutcome> {
       return inTransaction(pool, async (c) => {
@@ -215,10 +226,12 @@ export async function createPostgresAdapter(conn: PostgresConnection): Promise<S
           duplicates += r.duplicates;
         }
         const rejects = conflicts.length ? [...batch.rejects, ...conflicts] : batch.rejects;
+        let rejectsStored = 0;
         if (rejects.length > 0) {
-          await c.query({ text: PG_INSERT_REJECTS, values: [rejects.map((r) => r.source), rejects.map((r) => r.reason), rejects.map((r) => r.raw)] });
+          const r = await c.query({ text: PG_INSERT_REJECTS, values: [rejects.map((r) => r.source), rejects.map((r) => r.reason), rejects.map((r) => r.raw), rejects.map((r) => r.key)] });
+          rejectsStored = r.rowCount ?? 0;
         }
-        return { inserted, duplicates, conflicts };
+        return { inserted, duplicates, conflicts, rejectsStored };
       }).catch((err: Error & { code?: string }) => {
         throw err instanceof SinkError ? err : dbError('postgres', err, err);
       });

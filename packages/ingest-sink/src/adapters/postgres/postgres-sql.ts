@@ -18,9 +18,14 @@ SELECT * FROM unnest(${INSERT_COLUMNS.map((c, i) => `$${i + 1}::${arrayCast(c.ty
 ON CONFLICT DO NOTHING
 RETURNING event_id`;
 
-/** Rejects of a batch, same technique. */
-export const PG_INSERT_REJECTS = `INSERT INTO ${REJECTS_TABLE} (source, reason, raw_payload)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[])`;
+/**
+ * Rejects of a batch, same technique; a refusal whose reject_key is stored
+ * changes nothing (the conflict target names the partial unique index by its
+ * column and predicate, PostgreSQL docs, INSERT "index_predicate").
+ */
+export const PG_INSERT_REJECTS = `INSERT INTO ${REJECTS_TABLE} (source, reason, raw_payload, reject_key)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+ON CONFLICT (reject_key) WHERE reject_key IS NOT NULL DO NOTHING`;
 
 /** Which of these event ids are stored (to tell duplicates from chain position conflicts). */
 export const PG_STORED_IDS = `SELECT event_id::text AS event_id FROM ${EVENTS_TABLE} WHERE event_id = ANY($1::uuid[])`;

@@ -1,4 +1,4 @@
-import { createTableStatements, type FoundColumn } from '@audit-trail/schema';
+import { migrationPlan, type FoundColumn } from '@audit-trail/schema';
 import { AUDIT_TABLES, checkDrift } from '../check-drift.js';
 import type { SqliteConnection } from '../../sink/connection.js';
 import type { BatchOutcome, SinkAdapter, WriteBatch } from '../adapter.js';
@@ -39,7 +39,7 @@ function inProcess(core: SqliteCore): CoreLike {
 
 function toCoreBatch(batch: WriteBatch): CoreBatch {
   const events = batch.rounds.length === 1 ? batch.rounds[0]! : batch.rounds.flat();
-  return { events: packEventRows(events), sources: events.map((e) => e.source), rejects: batch.rejects.map((r) => ({ source: r.source, reason: r.reason, raw: r.raw })) };
+  return { events: packEventRows(events), sources: events.map((e) => e.source), rejects: batch.rejects.map((r) => ({ source: r.source, reason: r.reason, raw: r.raw, key: r.key })) };
 }
 
 /** What the SQLite core needs for a connection: file, busy timeout and the SQL generated from the schema. */
@@ -69,12 +69,17 @@ export async function createSqliteAdapter(conn: SqliteConnection): Promise<SinkA
   return {
     dialect: 'sqlite',
     async migrate() {
-      checkDrift('sqlite', await core.migrate({ statements: createTableStatements('sqlite'), tables: [...AUDIT_TABLES] }));
+      checkDrift('sqlite', await core.migrate({ plan: migrationPlan('sqlite'), tables: [...AUDIT_TABLES] }));
     },
     write(batch): Promise<BatchOutcome> {
       // Not an async function: a suspended one keeps its temporaries, here the
       // packed copy of the batch, which the worker already has, until the reply.
-      return core.write(toCoreBatch(batch)).then((out) => ({ inserted: out.inserted, duplicates: out.duplicates, conflicts: out.conflicts.map((c) => ({ kind: 'reject', ...c })) }));
+      return core.write(toCoreBatch(batch)).then((out) => ({
+        inserted: out.inserted,
+        duplicates: out.duplicates,
+        conflicts: out.conflicts.map((c) => ({ kind: 'reject', ...c })),
+        rejectsStored: out.rejectsStored,
+      }));
     },
     close: () => core.close(),
   };

@@ -1,5 +1,5 @@
 import type { PackedRows } from '../../rows/packed-rows.js';
-import type { FoundColumn } from '@audit-trail/schema';
+import type { FoundColumn, MigrationPlan } from '@audit-trail/schema';
 
 /** What the SQLite core needs: file, busy timeout and the SQL generated from the schema. */
 export interface SqliteCoreInit {
@@ -21,6 +21,8 @@ export interface CoreReject {
   source: string;
   reason: string;
   raw: string;
+  /** reject-key.js of the three above. */
+  key: string;
 }
 
 /**
@@ -39,19 +41,21 @@ export interface CoreBatch {
 export interface CoreOutcome {
   inserted: number;
   duplicates: number;
-  /** Chain position conflicts, already inserted into the rejects table. */
+  /** Chain position conflicts, already inserted into the rejects table (unless their key was stored). */
   conflicts: CoreReject[];
+  /** Reject rows inserted. */
+  rejectsStored: number;
 }
 
 /** What {@link SqliteCore.migrate} runs and describes. */
 export interface CoreMigration {
-  statements: string[];
+  plan: MigrationPlan;
   tables: string[];
 }
 
 /** An open SQLite sink database. */
 export interface SqliteCore {
-  /** Runs `statements` (the DDL) in one transaction and returns the columns of `tables` as they then are. */
+  /** Runs `plan` (tables, the addable columns they lack, indexes) in one transaction and returns the columns of `tables` as they then are. */
   migrate(arg: CoreMigration): FoundColumn[];
   write(batch: CoreBatch): CoreOutcome;
   close(): void;

@@ -3,6 +3,8 @@
 // cannot load TypeScript sources in development. Types: sqlite-core.d.ts.
 // All SQL comes from the TypeScript side (generated from @audit-trail/schema).
 import { conflictReason } from '../conflict-reason.js';
+import { rejectKey } from '../reject-key.js';
+import { missingColumns } from '../missing-columns.js';
 import { forEachRow } from '../../rows/packed-rows.js';
 
 /**
@@ -65,6 +67,9 @@ export function openSqliteCore(Database, init) {
     const s = prepare();
     let inserted = 0;
     let duplicates = 0;
+    let rejectsStored = 0;
+    /** @param {import('./sqlite-core.js').CoreReject} r */
+    const reject = (r) => (rejectsStored += s.reject.run(r.source, r.reason, r.raw, r.key).changes);
     /** @type {import('./sqlite-core.js').CoreOutcome['conflicts']} */
     const conflicts = [];
     forEachRow(batch.events, (values, i) => {
@@ -83,27 +88,35 @@ export function openSqliteCore(Database, init) {
         if (/** @type {any} */ (err).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw err;
         const ev = { eventId: String(values[init.eventIdIndex]), chainId: /** @type {string | null} */ (values[init.chainIdIndex]), seq: /** @type {number | null} */ (values[init.seqIndex]) };
         const holder = s.holder.get(ev.chainId, ev.seq);
-        const reject = { source: batch.sources[i] ?? '', reason: conflictReason(ev, holder?.event_id), raw: String(values[init.rawIndex]) };
-        s.reject.run(reject.source, reject.reason, reject.raw);
-        conflicts.push(reject);
+        const source = batch.sources[i] ?? '';
+        const reason = conflictReason(ev, holder?.event_id);
+        const raw = String(values[init.rawIndex]);
+        const conflict = { source, reason, raw, key: rejectKey(source, reason, raw) };
+        reject(conflict);
+        conflicts.push(conflict);
       }
     });
-    for (const r of batch.rejects) s.reject.run(r.source, r.reason, r.raw);
-    return { inserted, duplicates, conflicts };
+    for (const r of batch.rejects) reject(r);
+    return { inserted, duplicates, conflicts, rejectsStored };
   });
 
   return {
-    migrate({ statements, tables }) {
-      // The DDL, then the tables' columns as they now are, in one
-      // transaction: what the caller checks for drift (schema drift.ts) is
-      // what the DDL left.
+    migrate({ plan, tables }) {
+      // The plan (tables, missing columns, indexes), then the tables'
+      // columns as they now are, in one IMMEDIATE transaction: a second
+      // process migrating waits for it, and what the caller checks for drift
+      // (schema drift.ts) is what the DDL left.
       const found = db.transaction(() => {
-        for (const sql of statements) db.exec(sql);
         const info = db.prepare('SELECT name, type, "notnull" AS not_null FROM pragma_table_info(?)');
-        return tables.flatMap((/** @type {string} */ table) =>
-          info.all(table).map((/** @type {any} */ c) => ({ table, name: String(c.name), type: String(c.type), nullable: c.not_null === 0 })),
-        );
-      })();
+        const describe = () =>
+          tables.flatMap((/** @type {string} */ table) =>
+            info.all(table).map((/** @type {any} */ c) => ({ table, name: String(c.name), type: String(c.type), nullable: c.not_null === 0 })),
+          );
+        for (const sql of plan.tables) db.exec(sql);
+        for (const add of missingColumns(plan.addable, describe())) db.exec(add.sql);
+        for (const sql of plan.indexes) db.exec(sql);
+        return describe();
+      }).immediate();
       stmts = undefined;
       return found;
     },

@@ -3,8 +3,8 @@ import { EVENTS_TABLE, INSERT_COLUMNS, REJECTS_TABLE } from '@audit-trail/schema
 /** Prepared INSERT of one event; a resent event_id changes nothing (SQLite UPSERT, 3.24+). */
 export const SQLITE_INSERT_EVENT = `INSERT INTO ${EVENTS_TABLE} (${INSERT_COLUMNS.map((c) => c.name).join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT(event_id) DO NOTHING`;
 
-/** INSERT of one reject (received_at is the column default). */
-export const SQLITE_INSERT_REJECT = `INSERT INTO ${REJECTS_TABLE} (source, reason, raw_payload) VALUES (?, ?, ?)`;
+/** INSERT of one reject (received_at is the column default); the same refusal again changes nothing. */
+export const SQLITE_INSERT_REJECT = `INSERT INTO ${REJECTS_TABLE} (source, reason, raw_payload, reject_key) VALUES (?, ?, ?, ?) ON CONFLICT(reject_key) WHERE reject_key IS NOT NULL DO NOTHING`;
 
 /** Who holds a chain position. */
 export const SQLITE_HOLDER = `SELECT event_id FROM ${EVENTS_TABLE} WHERE chain_id = ? AND seq = ?`;
