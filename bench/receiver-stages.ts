@@ -46,7 +46,7 @@ const noop = { write: async (items: unknown[]) => ({ accepted: items.length, rej
 const transport = { write: () => true, end() {}, pause() {}, resume() {} };
 let t = performance.now();
 for (const f of frames) {
-  const conn = new ForwardConnection(transport, { sink: noop, counters, normalizer, log: () => {}, limits: DEFAULT_FORWARD_LIMITS, keepalive: true, peer: 'bench' });
+  const conn = new ForwardConnection(transport, { sink: noop, counters, normalizer, log: () => {}, limits: DEFAULT_FORWARD_LIMITS, keepalive: true, peer: 'bench', address: 'bench' });
   conn.feed(f);
   await conn.drain();
 }

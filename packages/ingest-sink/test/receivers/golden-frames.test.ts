@@ -68,6 +68,26 @@ describe('golden frames of Fluentd, Fluent Bit and the Docker driver over TCP in
     expect(rejects.some((r) => r.raw_payload.includes('WEBAUTHN_AUTH_FAILURE'))).toBe(true);
   });
 
+  it('a Fluentd chunk resent on a new connection (its ack was lost) stores neither its event nor its invalid audit line twice', async () => {
+    const ev = makeEvent(7);
+    const bad = JSON.stringify({ log_type: 'security_audit', event_type: 'WEBAUTHN_REG_FAILURE', marker: 'resent-chunk' });
+    const chunk = 'cmVzZW50LWNodW5rLTEyMw==\n';
+    const frame = fluentdPackedForward('swarm.audit.node-7.corp.example.webauthn-api.x1y2z3', [entry(fixext8Time(1700000000, 1), { log: JSON.stringify(ev) }), entry(fixext8Time(1700000000, 2), { log: bad })], chunk);
+    const before = { ...agg.counters.forward };
+    // Fluentd reconnects to resend: the second copy comes from another source port.
+    for (let copy = 0; copy < 2; copy++) {
+      const c = await RawClient.open(agg.forward.port);
+      c.socket.write(frame);
+      expect(await c.waitFor(ackBytes(chunk).length)).toEqual(ackBytes(chunk));
+      c.socket.end();
+      await sink.flush();
+    }
+    expect(agg.counters.forward.rejected - before.rejected).toBe(2);
+    expect(readEvents(file).filter((r) => r.event_id === ev.event_id)).toHaveLength(1);
+    const rejects = readRejects(file).filter((r) => r.raw_payload.includes('resent-chunk'));
+    expect(rejects).toEqual([expect.objectContaining({ source: 'forward:127.0.0.1', raw_payload: bad })]);
+  });
+
   it('answers the UDP heartbeat on the forward port with 0x00', async () => {
     const { createSocket } = await import('node:dgram');
     const udp = createSocket('udp4');

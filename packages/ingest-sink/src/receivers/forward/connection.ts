@@ -35,8 +35,14 @@ export interface ConnectionContext {
   limits: ForwardLimits;
   security?: ForwardSecurity;
   keepalive: boolean;
-  /** Peer address for logs and the rejects `source`. */
+  /** Peer address and port, for logs. */
   peer: string;
+  /**
+   * Peer address without the port, for the `source` of what it sends: a
+   * client resends an unacked chunk on a new connection, from a new port,
+   * and the same refusal must keep the same source (its reject_key).
+   */
+  address: string;
   /** Byte budget shared by every connection of a server (see ForwardLimits.maxBufferedBytes). */
   budget?: { used: number };
 }
@@ -316,7 +322,7 @@ export class ForwardConnection {
     const { counters, normalizer } = this.ctx;
     counters.events += entries.length;
     const results: Normalized[] = [];
-    const source = `forward:${this.ctx.peer}`;
+    const source = `forward:${this.ctx.address}`;
     for (const e of entries) normalizer.normalize(tag, e.record, options.signal, source, results);
     const items: SinkItem[] = [];
     for (const n of results) {

@@ -48,7 +48,8 @@ export async function startForwardServer(options: ForwardServerOptions, deps: Fo
   const budget = { used: 0 };
 
   const onSocket = (socket: Socket): void => {
-    const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+    const address = socket.remoteAddress ?? '?';
+    const peer = `${address}:${socket.remotePort ?? 0}`;
     if (connections.size >= limits.maxConnections) {
       counters.refusedConnections++;
       log({ level: 'warn', msg: 'refusing forward connection', peer, code: 'TOO_MANY_CONNECTIONS', limit: limits.maxConnections });
@@ -97,7 +98,7 @@ export async function startForwardServer(options: ForwardServerOptions, deps: Fo
           holdReading();
         },
       },
-      { ...deps, limits, keepalive, peer, budget, ...(options.security ? { security: options.security } : {}) },
+      { ...deps, limits, keepalive, peer, address, budget, ...(options.security ? { security: options.security } : {}) },
     );
     connections.set(socket, conn);
     socket.on('data', (d: Buffer) => conn.feed(d));

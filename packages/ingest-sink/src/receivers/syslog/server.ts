@@ -196,7 +196,8 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
     counters.connections++;
     counters.activeConnections++;
     const framer = new SyslogFramer(maxFrame);
-    const source = `syslog-tcp:${peer}`;
+    // The address without the port: a sender reconnecting to resend keeps its source (reject_key).
+    const source = `syslog-tcp:${socket.remoteAddress}`;
     let chain: Promise<void> = Promise.resolve();
     let inflight = 0;
     /** When this connection last read bytes or finished storing some. */

@@ -47,7 +47,8 @@ export function fakeConnection(sink: EventSink, opts: { limits?: Partial<Forward
     log: (e) => logs.push(e),
     limits: { ...DEFAULT_FORWARD_LIMITS, ...opts.limits },
     keepalive: true,
-    peer: 'test',
+    peer: 'test:1',
+    address: 'test',
     ...(opts.security ? { security: opts.security } : {}),
     ...(opts.budget ? { budget: opts.budget } : {}),
   });
