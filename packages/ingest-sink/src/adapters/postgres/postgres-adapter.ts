@@ -192,7 +192,9 @@ export async function createPostgresAdapter(conn: PostgresConnection): Promise<S
   return {
     dialect: 'postgres',
     async migrate() {
-      // The DDL commits whatever the check finds: what it created is right either way.
+      // One transaction under the advisory lock (tables, missing nullable
+      // columns, indexes, then the columns as they are); it commits whatever
+      // the drift check finds: what it created is right either way.
       const found = await inTransaction(pool, async (c) => {
         await c.query(PG_MIGRATION_LOCK);
         const describe = async (): Promise<FoundColumn[]> =>
