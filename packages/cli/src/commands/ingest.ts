@@ -16,8 +16,10 @@ loses nothing: the next run with the same spool delivers the rest.
   --source NAME     source recorded with rejects (default: the file name)
 ${SINK_USAGE}
 
-Prints progress on a terminal and a summary: committed, duplicates, rejected,
-and lines that were not valid UTF-8 (stored with U+FFFD for the bad bytes).
+Prints progress on a terminal and a summary: committed, duplicates, rejected
+(and rejects already stored by an earlier run: the same line from the same
+source for the same reason is stored once), and lines that were not valid
+UTF-8 (stored with U+FFFD for the bad bytes).
 Exit status 0 when everything was delivered; 1 when events remain spooled, or
 when the sink refused lines (its spool's disk full, say): ingest stops there,
 and running it again on the same input is safe (stored events come back as

@@ -15,8 +15,9 @@ bad record, since its length field may be the damaged part; salvage does, by
 looking for the next byte where an intact record starts (its own CRC-32 must
 match, and its payload must decode). Each record found is written through the
 sink as it was spooled (line, transport meta, source, reject reason) and
-validated again. Events already stored come back as duplicates, so running
-it twice stores no event twice; reject rows have no key and are written again.
+validated again. Events already stored come back as duplicates and rejects
+already stored are not written again (their reject_key), so running it twice
+stores nothing twice.
 
   --dry-run         store nothing: print each recovered record to stdout as
                     one JSON object ({"line", "source", "meta", "reject"})
