@@ -9,120 +9,212 @@ interface OpenDetail {
   checkpoint_interval_ms?: number;
 }
 
+/** Options of one chain's check: `asOf` resolved, and the settle cut-offs when settleMs is given. */
+export type ChainCheckOptions = Omit<VerifyOptions, 'asOf'> & { asOf: number; pendingAfter?: number; pendingStoredAfter?: number };
+
 /**
- * Checks one chain (INTEGRITY.md "Verifier findings"): input order
- * (REORDERED), duplicates (SEQ_DUPLICATE), keys and MACs (KEY_UNKNOWN,
- * MAC_INVALID), then in seq order: gaps (SEQ_GAP, or TAIL_TRUNCATED when a
+ * Checks one chain (INTEGRITY.md "Verifier findings") from its records in
+ * seq order, one at a time, keeping a few values instead of the records:
+ * duplicates (SEQ_DUPLICATE), gaps (SEQ_GAP, or TAIL_TRUNCATED when a
  * checkpoint or close names the missing records), `prev` links
- * (CHAIN_BREAK), epochs (EPOCH_REGRESSION), record kinds, and the
- * checkpoint cadence (CHECKPOINT_MISSING), also for an open chain's tail
- * against `asOf`. With `pendingAfter`, the seq-order checks stop at the
- * first record stamped after it and, when it has a storedAt, stored after
- * `pendingStoredAfter` (records still arriving, VerifyOptions.settleMs).
+ * (CHAIN_BREAK), epochs (EPOCH_REGRESSION), record kinds, the checkpoint
+ * cadence (CHECKPOINT_MISSING, also for an open chain's tail against
+ * `asOf`), and at the end keys and MACs (KEY_UNKNOWN, MAC_INVALID). With
+ * `pendingAfter`, the seq-order checks stop at the first record stamped
+ * after it and, when it has a storedAt, stored after `pendingStoredAfter`
+ * (records still arriving, VerifyOptions.settleMs).
+ *
+ * Only the records whose MAC failed are kept (for MAC_INVALID), so a chain
+ * read in seq order (`verify --db`, VerifyOptions.order "chain") costs
+ * memory by its findings, not by its length.
  */
-export function checkChain(
-  chainId: string,
-  entries: ChainEntry[],
-  macs: MacVerifier,
-  opts: Omit<VerifyOptions, 'asOf'> & { asOf: number; pendingAfter?: number; pendingStoredAfter?: number },
-): { findings: Finding[]; summary: ChainSummary } {
-  const findings: Finding[] = [];
-  const push = (code: Finding['code'], e: ChainEntry | null, seq: number | null, message: string) =>
-    findings.push({
+export class ChainChecker {
+  /** SEQ_DUPLICATE (and, from checkChain, REORDERED) in input order; then the MAC findings; then the seq-order ones. */
+  private readonly early: Finding[] = [];
+  private readonly inOrder: Finding[] = [];
+  private records = 0;
+  private first: ChainEntry | undefined;
+  /** The last record of a new position (not a duplicate). */
+  private last: ChainEntry | undefined;
+  private open: ChainEntry | undefined;
+  private kid = '';
+  private limit: number | undefined;
+  private interval: number | undefined;
+  /** Records whose MAC did not verify, or whose kid is not the chain's. */
+  private readonly bad: ChainEntry[] = [];
+  // Seq-order state: up to the pending cut.
+  private pendingFrom = false;
+  private pending = 0;
+  private before: ChainEntry | undefined;
+  private closed: ChainEntry | undefined;
+  private lastMark: ChainEntry | undefined;
+  private windowReported = false;
+  // Summary state: over every new position.
+  private minTime = Number.NaN;
+  private maxTime = Number.NaN;
+  private anyClose = false;
+  private lastEpoch = 0;
+
+  constructor(
+    readonly chainId: string,
+    private readonly macs: MacVerifier,
+    private readonly opts: ChainCheckOptions,
+  ) {}
+
+  /** The seq of the last record added (0 before the first). */
+  get lastSeq(): number {
+    return this.last?.seq ?? 0;
+  }
+
+  private push(to: Finding[], code: Finding['code'], e: ChainEntry | null, seq: number | null, message: string): void {
+    to.push({
       code,
-      chain_id: chainId,
+      chain_id: this.chainId,
       seq,
       message,
       ...(e?.location ? { location: e.location } : {}),
       ...(e?.eventId ? { event_id: e.eventId } : {}),
     });
-
-  // Input order and duplicates.
-  const bySeq = new Map<number, ChainEntry>();
-  let maxSeen = 0;
-  for (const e of entries) {
-    const dup = bySeq.get(e.seq);
-    if (dup) {
-      const same = dup.mac === e.mac ? 'a replayed copy of' : 'a different record at the position of';
-      push('SEQ_DUPLICATE', e, e.seq, `${same} seq ${e.seq}${dup.location ? ` (first at ${dup.location})` : ''}`);
-      continue;
-    }
-    bySeq.set(e.seq, e);
-    if (opts.checkOrder !== false && e.seq < maxSeen) push('REORDERED', e, e.seq, `seq ${e.seq} is stored after seq ${maxSeen}`);
-    maxSeen = Math.max(maxSeen, e.seq);
   }
-  const sorted = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
-  const first = sorted[0]!;
-  // Pending: recent by its event_time, and by storedAt where the store gave one (unsigned, so it only narrows).
-  const cut = opts.pendingAfter === undefined ? -1 : sorted.findIndex((e) => e.time > opts.pendingAfter! && !(e.stored <= opts.pendingStoredAfter!));
-  const judged = cut < 0 ? sorted : sorted.slice(0, cut);
-  const open = bySeq.get(1)?.eventType === 'AUDIT_CHAIN_OPEN' ? bySeq.get(1) : undefined;
-  const kid = (open ?? first).kid;
-  const detail = (open?.chain ?? {}) as OpenDetail;
 
-  macs.finish(chainId, kid, entries, first, push);
+  /**
+   * Adds the next record. Records come in seq order; a record at the seq of
+   * the one before is a duplicate, reported as SEQ_DUPLICATE unless
+   * `reported` (checkChain reports them in input order itself).
+   */
+  add(e: ChainEntry, reported = false): void {
+    this.records++;
+    if (!this.first) this.start(e);
+    if (e.kid !== this.kid || e.macOk === false) this.bad.push(e);
+    if (this.last && e.seq === this.last.seq) {
+      if (!reported) this.duplicate(e, this.last);
+      return;
+    }
+    this.last = e;
+    if (!Number.isNaN(e.time)) {
+      if (!(e.time >= this.minTime)) this.minTime = e.time;
+      if (!(e.time <= this.maxTime)) this.maxTime = e.time;
+    }
+    if (e.eventType === 'AUDIT_CHAIN_CLOSE') this.anyClose = true;
+    this.lastEpoch = Math.max(this.lastEpoch, e.epoch);
+    // Pending: recent by its event_time, and by storedAt where the store gave one (unsigned, so it only narrows).
+    if (!this.pendingFrom && this.opts.pendingAfter !== undefined && e.time > this.opts.pendingAfter && !(e.stored <= this.opts.pendingStoredAfter!)) this.pendingFrom = true;
+    if (this.pendingFrom) {
+      this.pending++;
+      return;
+    }
+    this.judge(e);
+  }
 
-  // Seq order: gaps, links, epochs, kinds, cadence.
-  const interval = Number.isSafeInteger(detail.checkpoint_interval_ms) ? detail.checkpoint_interval_ms! : undefined;
-  const limit = interval === undefined ? undefined : interval + (opts.checkpointSlackMs ?? Math.ceil(interval / 2));
-  let lastMark = open && !Number.isNaN(open.time) ? open : undefined;
-  let windowReported = false;
-  let closed: ChainEntry | undefined;
-  let before: ChainEntry | undefined;
-  for (const e of judged) {
+  /** SEQ_DUPLICATE of `e` at the position `first` holds. */
+  duplicate(e: ChainEntry, first: ChainEntry): void {
+    const same = first.mac === e.mac ? 'a replayed copy of' : 'a different record at the position of';
+    this.push(this.early, 'SEQ_DUPLICATE', e, e.seq, `${same} seq ${e.seq}${first.location ? ` (first at ${first.location})` : ''}`);
+  }
+
+  /** REORDERED: `e` came after `maxSeen` in the input. */
+  reordered(e: ChainEntry, maxSeen: number): void {
+    this.push(this.early, 'REORDERED', e, e.seq, `seq ${e.seq} is stored after seq ${maxSeen}`);
+  }
+
+  private start(e: ChainEntry): void {
+    this.first = e;
+    this.open = e.seq === 1 && e.eventType === 'AUDIT_CHAIN_OPEN' ? e : undefined;
+    this.kid = (this.open ?? e).kid;
+    const detail = (this.open?.chain ?? {}) as OpenDetail;
+    this.interval = Number.isSafeInteger(detail.checkpoint_interval_ms) ? detail.checkpoint_interval_ms! : undefined;
+    this.limit = this.interval === undefined ? undefined : this.interval + (this.opts.checkpointSlackMs ?? Math.ceil(this.interval / 2));
+    this.lastMark = this.open && !Number.isNaN(this.open.time) ? this.open : undefined;
+  }
+
+  /** Gaps, links, epochs, kinds and cadence of the next position. */
+  private judge(e: ChainEntry): void {
+    const push = (code: Finding['code'], seq: number, message: string) => this.push(this.inOrder, code, e, seq, message);
+    const before = this.before;
     const expected = before ? before.seq + 1 : 1;
     if (e.seq > expected) {
       const names = MARKS.has(e.eventType) ? e.chain?.last_seq : undefined;
       const range = e.seq - 1 === expected ? `record ${expected} is` : `records ${expected}-${e.seq - 1} are`;
-      if (typeof names === 'number' && names >= expected) push('TAIL_TRUNCATED', e, expected, `${range} missing; the ${e.eventType} at seq ${e.seq} names records up to ${names}`);
-      else push('SEQ_GAP', e, expected, `${range} missing`);
+      if (typeof names === 'number' && names >= expected) push('TAIL_TRUNCATED', expected, `${range} missing; the ${e.eventType} at seq ${e.seq} names records up to ${names}`);
+      else push('SEQ_GAP', expected, `${range} missing`);
     } else if (before && e.prev !== before.mac) {
-      push('CHAIN_BREAK', e, e.seq, `prev does not match the mac of seq ${before.seq}`);
+      push('CHAIN_BREAK', e.seq, `prev does not match the mac of seq ${before.seq}`);
     }
-    if (e.seq === 1 && e.prev !== '') push('CHAIN_BREAK', e, 1, 'record 1 must have an empty prev');
-    if (before && e.epoch < before.epoch) push('EPOCH_REGRESSION', e, e.seq, `epoch ${e.epoch} after epoch ${before.epoch} at seq ${before.seq}`);
-    if ((e.seq === 1) !== (e.eventType === 'AUDIT_CHAIN_OPEN')) push('SCHEMA_INVALID', e, e.seq, e.seq === 1 ? 'record 1 of a chain must be AUDIT_CHAIN_OPEN' : 'AUDIT_CHAIN_OPEN at a seq other than 1');
-    if (closed) push('SCHEMA_INVALID', e, e.seq, `record after the AUDIT_CHAIN_CLOSE at seq ${closed.seq}`);
-    if (e.eventType === 'AUDIT_CHAIN_CLOSE') closed = e;
-    if (limit !== undefined && lastMark && !Number.isNaN(e.time)) {
-      const late = e.time - lastMark.time > limit;
-      if (late && !windowReported) {
-        push('CHECKPOINT_MISSING', e, e.seq, `no checkpoint between seq ${lastMark.seq} (${iso(lastMark.time)}) and seq ${e.seq} (${iso(e.time)}); the interval is ${interval} ms`);
-        windowReported = true;
+    if (e.seq === 1 && e.prev !== '') push('CHAIN_BREAK', 1, 'record 1 must have an empty prev');
+    if (before && e.epoch < before.epoch) push('EPOCH_REGRESSION', e.seq, `epoch ${e.epoch} after epoch ${before.epoch} at seq ${before.seq}`);
+    if ((e.seq === 1) !== (e.eventType === 'AUDIT_CHAIN_OPEN')) push('SCHEMA_INVALID', e.seq, e.seq === 1 ? 'record 1 of a chain must be AUDIT_CHAIN_OPEN' : 'AUDIT_CHAIN_OPEN at a seq other than 1');
+    if (this.closed) push('SCHEMA_INVALID', e.seq, `record after the AUDIT_CHAIN_CLOSE at seq ${this.closed.seq}`);
+    if (e.eventType === 'AUDIT_CHAIN_CLOSE') this.closed = e;
+    if (this.limit !== undefined && this.lastMark && !Number.isNaN(e.time)) {
+      const late = e.time - this.lastMark.time > this.limit;
+      if (late && !this.windowReported) {
+        push('CHECKPOINT_MISSING', e.seq, `no checkpoint between seq ${this.lastMark.seq} (${iso(this.lastMark.time)}) and seq ${e.seq} (${iso(e.time)}); the interval is ${this.interval} ms`);
+        this.windowReported = true;
       }
       if (MARKS.has(e.eventType)) {
-        lastMark = e;
-        windowReported = false;
+        this.lastMark = e;
+        this.windowReported = false;
       }
     }
-    before = e;
-  }
-  const last = sorted[sorted.length - 1]!;
-  const lastJudged = judged.at(-1);
-  if (!closed && lastJudged && limit !== undefined && lastMark && opts.asOf - lastMark.time > limit) {
-    push('CHECKPOINT_MISSING', lastJudged, lastJudged.seq + 1, `chain is not closed and its last checkpoint (seq ${lastMark.seq}, ${iso(lastMark.time)}) is older than the interval plus slack before ${iso(opts.asOf)}: records after it may have been removed`);
+    this.before = e;
   }
 
-  const times = sorted.map((e) => e.time).filter((t) => !Number.isNaN(t));
-  const summary: ChainSummary = {
-    chain_id: chainId,
-    kid: kid || null,
-    mode: detail.mode ?? null,
-    service: first.service ?? null,
-    instance: first.instance ?? null,
-    records: entries.length,
-    first_seq: first.seq,
-    last_seq: last.seq,
-    first_time: times.length ? iso(times.reduce((a, b) => Math.min(a, b))) : null,
-    last_time: times.length ? iso(times.reduce((a, b) => Math.max(a, b))) : null,
-    // A CLOSE among the pending records still ends the chain (UNSIGNED_IN_SIGNED_CHAIN dates records by it).
-    closed: sorted.some((e) => e.eventType === 'AUDIT_CHAIN_CLOSE'),
-    last_epoch: sorted.reduce((m, e) => Math.max(m, e.epoch), 0),
-    pending: sorted.length - judged.length,
-    findings: findings.length,
-    ok: findings.length === 0,
-  };
-  return { findings, summary };
+  /** The chain's findings and summary, once every record is added (at least one). */
+  finish(): { findings: Finding[]; summary: ChainSummary } {
+    const first = this.first!;
+    const lastJudged = this.before;
+    const tail: Finding[] = [];
+    if (!this.closed && lastJudged && this.limit !== undefined && this.lastMark && this.opts.asOf - this.lastMark.time > this.limit) {
+      this.push(tail, 'CHECKPOINT_MISSING', lastJudged, lastJudged.seq + 1, `chain is not closed and its last checkpoint (seq ${this.lastMark.seq}, ${iso(this.lastMark.time)}) is older than the interval plus slack before ${iso(this.opts.asOf)}: records after it may have been removed`);
+    }
+    const macFindings: Finding[] = [];
+    this.macs.finish(this.chainId, this.kid, this.records, this.bad, first, (code, e, seq, message) => this.push(macFindings, code, e, seq, message));
+    const findings = [...this.early, ...macFindings, ...this.inOrder, ...tail];
+    const detail = (this.open?.chain ?? {}) as OpenDetail;
+    const summary: ChainSummary = {
+      chain_id: this.chainId,
+      kid: this.kid || null,
+      mode: detail.mode ?? null,
+      service: first.service ?? null,
+      instance: first.instance ?? null,
+      records: this.records,
+      first_seq: first.seq,
+      last_seq: this.last!.seq,
+      first_time: Number.isNaN(this.minTime) ? null : iso(this.minTime),
+      last_time: Number.isNaN(this.maxTime) ? null : iso(this.maxTime),
+      // A CLOSE among the pending records still ends the chain (UNSIGNED_IN_SIGNED_CHAIN dates records by it).
+      closed: this.anyClose,
+      last_epoch: this.lastEpoch,
+      pending: this.pending,
+      findings: findings.length,
+      ok: findings.length === 0,
+    };
+    return { findings, summary };
+  }
+}
+
+/**
+ * Checks one chain from its records in input order, as a file holds them:
+ * REORDERED (unless `checkOrder` is false) and SEQ_DUPLICATE in that order,
+ * then everything {@link ChainChecker} checks, over the records sorted by seq.
+ */
+export function checkChain(chainId: string, entries: ChainEntry[], macs: MacVerifier, opts: ChainCheckOptions): { findings: Finding[]; summary: ChainSummary } {
+  const checker = new ChainChecker(chainId, macs, opts);
+  const firstAt = new Map<number, ChainEntry>();
+  let maxSeen = 0;
+  for (const e of entries) {
+    const dup = firstAt.get(e.seq);
+    if (dup) {
+      checker.duplicate(e, dup);
+      continue;
+    }
+    firstAt.set(e.seq, e);
+    if (opts.checkOrder !== false && e.seq < maxSeen) checker.reordered(e, maxSeen);
+    maxSeen = Math.max(maxSeen, e.seq);
+  }
+  // Stable: the copies of a seq keep their input order, the first (firstAt) first.
+  for (const e of [...entries].sort((a, b) => a.seq - b.seq)) checker.add(e, true);
+  return checker.finish();
 }
 
 function iso(t: number): string {

@@ -108,11 +108,15 @@ export class MacVerifier {
   /**
    * Reports the chain's key and MAC findings: KEY_UNKNOWN when its kid is
    * not in the keyring (or a sealed chain's OPEN is not stored),
-   * MAC_INVALID for the wrapped key or each record that fails; when no
-   * record at all verifies, one MAC_INVALID names the likely cause.
+   * MAC_INVALID for the wrapped key or each record that fails (`bad`: those
+   * whose MAC did not verify or whose kid is not `kid`, out of `records`);
+   * when no record at all verifies, one MAC_INVALID names the likely cause.
+   * The chain's key state is then forgotten: a verifier reading chain after
+   * chain keeps none of it.
    */
-  finish(chainId: string, kid: string, entries: ChainEntry[], first: ChainEntry, push: Push): void {
+  finish(chainId: string, kid: string, records: number, bad: readonly ChainEntry[], first: ChainEntry, push: Push): void {
     const s = this.state(chainId);
+    this.chains.delete(chainId);
     const key = this.keys.get(kid);
     if (!key) {
       push('KEY_UNKNOWN', first, first.seq, `no key "${kid.slice(0, 64)}" in the keyring; MACs of this chain were not checked`);
@@ -127,9 +131,8 @@ export class MacVerifier {
       for (const p of s.pending) this.drop(p);
       return;
     }
-    const bad = entries.filter((e) => e.kid !== kid || e.macOk === false);
-    if (bad.length > 1 && bad.length === entries.length && !bad.some((e) => e.keyRefused)) {
-      push('MAC_INVALID', bad[0]!, bad[0]!.seq, `none of the ${entries.length} records verifies with key "${kid}": wrong key, or every record altered`);
+    if (bad.length > 1 && bad.length === records && !bad.some((e) => e.keyRefused)) {
+      push('MAC_INVALID', bad[0]!, bad[0]!.seq, `none of the ${records} records verifies with key "${kid}": wrong key, or every record altered`);
       return;
     }
     for (const e of bad) {
