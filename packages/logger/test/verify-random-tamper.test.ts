@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createAuditLogger, type SigningOptions } from '../src/index.js';
+import { createAuditLogger, verifyChain, type SigningOptions, type VerifyOptions, type VerifyReport } from '../src/index.js';
 import { authFailure, fakeClock, SECRET, verifyLines } from './helpers.js';
 import { prngInt } from '../../../test/support/prng.js';
 
@@ -10,12 +10,12 @@ const keys = { k1: { secret: SECRET } };
 const sealedKeys = { v1: { privateKey: sealing.privateKey } };
 
 /** A closed chain of 3-30 events, 1-20 s apart, with checkpoints at random places, as the logger wrote it. */
-async function randomChain(rand: (n: number) => number, sealed: boolean): Promise<string[]> {
+async function randomChain(rand: (n: number) => number, sealed: boolean, instance = 'a1'): Promise<string[]> {
   const out: string[] = [];
   const clock = fakeClock();
   const timing = { checkpointIntervalMs: 60_000, epochMaxEvents: 1 + rand(8) };
   const signing: SigningOptions = sealed ? { mode: 'sealed', kid: 'v1', publicKey: sealing.publicKey, ...timing } : { mode: 'shared', kid: 'k1', secret: SECRET, ...timing };
-  const log = createAuditLogger({ service: 'api', instance: 'a1', destination: { write: (s: string) => void out.push(...s.split('\n').filter(Boolean)) }, signing, now: clock.now, runtime: false });
+  const log = createAuditLogger({ service: 'api', instance, destination: { write: (s: string) => void out.push(...s.split('\n').filter(Boolean)) }, signing, now: clock.now, runtime: false });
   // The fake clock does not fire the logger's interval timer: checkpoint as it would, and at random.
   let sinceCheckpoint = 0;
   for (let i = 0, n = 3 + rand(28); i < n; i++) {
@@ -86,9 +86,10 @@ const TAMPERS: Tamper[] = [
   (ls, rand) => {
     const a = rand(ls.length);
     const b = rand(ls.length);
-    if (a === b) return TAMPERS[0]!(ls, rand);
     const ra = JSON.parse(ls[a]!);
     const rb = JSON.parse(ls[b]!);
+    // Two signed lines only (a table also holds unsigned ones); else delete one.
+    if (a === b || !ra.integrity || !rb.integrity) return TAMPERS[0]!(ls, rand);
     [ra.integrity.mac, rb.integrity.mac] = [rb.integrity.mac, ra.integrity.mac];
     ls[a] = JSON.stringify(ra);
     ls[b] = JSON.stringify(rb);
@@ -113,5 +114,81 @@ describe('verifyChain against random tampering (seeded)', () => {
         expect(r.ok, `seed ${seed}: ${what} went unnoticed`).toBe(false);
       }
     }
+  });
+});
+
+/** The report with its findings and chains in a fixed order: the two ways of reading judge the same things in another order. */
+function normalised(r: VerifyReport) {
+  const key = (x: unknown) => JSON.stringify(x);
+  return { ...r, findings: [...r.findings].sort((a, b) => key(a).localeCompare(key(b))), chains: [...r.chains].sort((a, b) => a.chain_id.localeCompare(b.chain_id)) };
+}
+
+/** The lines as `verify --db` reads a table: chain records by (chain_id, seq) from their signed JSON, then the rest in stored order (stable). */
+function byChain<R extends { event: string }>(records: R[]): R[] {
+  const place = (l: string): [number, string, number] => {
+    try {
+      const i = JSON.parse(l).integrity;
+      if (typeof i?.chain_id === 'string' && Number.isSafeInteger(i.seq) && i.seq >= 1) return [0, i.chain_id, i.seq];
+    } catch {
+      // Not JSON: read with the rest.
+    }
+    return [1, '', 0];
+  };
+  return records
+    .map((r, at) => ({ r, at, p: place(r.event) }))
+    .sort((a, b) => a.p[0] - b.p[0] || a.p[1].localeCompare(b.p[1]) || a.p[2] - b.p[2] || a.at - b.at)
+    .map((x) => x.r);
+}
+
+describe('verifyChain with order "chain" (seeded)', () => {
+  it('reports what the unordered verifier reports for tables of several chains, unsigned records and random edits, with and without settle', async () => {
+    let judged = 0;
+    let edited = 0;
+    for (let seed = 1; seed <= 60; seed++) {
+      const rand = prngInt(seed * 40503);
+      const sealed = seed % 4 === 0;
+      const chains = await Promise.all(Array.from({ length: 1 + rand(4) }, (_, c) => randomChain(rand, sealed, `a${c}`)));
+      // Interleaved as several producers write into one table, plus unsigned copies of some records (their producers' downgrades).
+      const ls: string[] = [];
+      const at = chains.map(() => 0);
+      while (at.some((i, c) => i < chains[c]!.length)) {
+        const c = rand(chains.length);
+        if (at[c]! < chains[c]!.length) ls.push(chains[c]![at[c]!++]!);
+        if (rand(8) === 0) {
+          const rec = JSON.parse(ls.at(-1)!);
+          delete rec.integrity;
+          ls.push(JSON.stringify(rec));
+        }
+      }
+      const edits = [];
+      for (let t = rand(4); t > 0; t--) edits.push(TAMPERS[rand(TAMPERS.length)]!(ls, rand));
+      const newest = Math.max(...ls.map((l) => Date.parse(JSON.parse(l).event_time)));
+      const options: VerifyOptions = { asOf: new Date(newest + 1000 * rand(900)), checkOrder: false, ...(rand(3) === 0 ? { settleMs: 1000 * rand(120) } : {}) };
+      const k = sealed ? sealedKeys : keys;
+      const records = ls.map((event, i) => ({ event, location: `line ${i + 1}` }));
+      const any = verifyChain(records, k, options);
+      const ordered = verifyChain(byChain(records), k, { ...options, order: 'chain' });
+      expect(normalised(ordered), `seed ${seed}: ${edits.join(', ') || 'untouched'}`).toEqual(normalised(any));
+      judged += ordered.chains.length;
+      if (edits.length > 0) edited++;
+    }
+    // Not a vacuous comparison: chains were judged, and most tables were edited.
+    expect(judged).toBeGreaterThan(100);
+    expect(edited).toBeGreaterThan(30);
+  });
+
+  it('reports a chain record read out of (chain_id, seq) order, as a row whose columns were edited would be, and still judges its chain without it', async () => {
+    const rand = prngInt(99);
+    const [a, b] = await Promise.all([randomChain(rand, false, 'a0'), randomChain(rand, false, 'a1')]);
+    const sorted = byChain([...a!, ...b!].map((event) => ({ event })));
+    const moved = sorted.findIndex((r) => JSON.parse(r.event).integrity.seq === 2);
+    const [row] = sorted.splice(moved, 1);
+    sorted.push(row!);
+    const report = verifyChain(sorted, keys, { order: 'chain', asOf: new Date('2030-01-01T00:00:00Z') });
+    const chainId = JSON.parse(row!.event).integrity.chain_id;
+    expect(report.findings.filter((f) => f.chain_id === chainId).map((f) => f.code).sort()).toEqual(['REORDERED', 'SEQ_GAP']);
+    expect(report.findings.find((f) => f.code === 'REORDERED')!.message).toMatch(/^seq 2 is stored after its chain was judged/);
+    expect(report.ok).toBe(false);
+    expect(() => verifyChain([], keys, { order: 'chain' })).toThrow(/order "chain" needs asOf/);
   });
 });

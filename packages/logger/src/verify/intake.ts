@@ -41,6 +41,17 @@ export interface UnsignedEntry {
   eventId?: string;
 }
 
+/**
+ * Where the intake files what it keeps of a record: by default into
+ * {@link Intake.chains} and {@link Intake.unsigned} (judged at the end); a
+ * verifier reading chain after chain (VerifyOptions.order "chain") judges
+ * them as they come instead.
+ */
+export interface IntakeTarget {
+  entry(e: ChainEntry): void;
+  unsigned(u: UnsignedEntry): void;
+}
+
 /** What the intake sorted out of the input. */
 export interface Intake {
   chains: Map<string, ChainEntry[]>;
@@ -72,7 +83,17 @@ export class IntakeBuilder {
   /** One copy of the strings every record of a chain repeats (chain id, kid, producer, type): JSON.parse makes a new one each time. */
   private readonly strings = new Map<string, string>();
 
-  constructor(private readonly macs: MacVerifier) {}
+  constructor(
+    private readonly macs: MacVerifier,
+    private readonly target: IntakeTarget = {
+      entry: (e) => {
+        const list = this.out.chains.get(e.chainId);
+        if (list) list.push(e);
+        else this.out.chains.set(e.chainId, [e]);
+      },
+      unsigned: (u) => this.out.unsigned.push(u),
+    },
+  ) {}
 
   private intern(s: string): string {
     const known = this.strings.get(s);
@@ -163,12 +184,10 @@ export class IntakeBuilder {
         ...(eventId ? { eventId } : {}),
       };
       this.macs.offer(entry);
-      const list = out.chains.get(chainId);
-      if (list) list.push(entry);
-      else out.chains.set(chainId, [entry]);
+      this.target.entry(entry);
     } else if (integrity === undefined) {
       const producer = obj.producer as Record<string, unknown> | undefined;
-      out.unsigned.push({ service: str(producer?.service), instance: str(producer?.instance), time, ...(location ? { location } : {}), ...(eventId ? { eventId } : {}) });
+      this.target.unsigned({ service: str(producer?.service), instance: str(producer?.instance), time, ...(location ? { location } : {}), ...(eventId ? { eventId } : {}) });
     } else if (parsed.ok) {
       out.findings.push({ code: 'SCHEMA_INVALID', ...at, message: 'integrity has no usable chain_id and seq' });
     }

@@ -90,6 +90,28 @@ export interface VerifyOptions {
    * reported once the record after it is older than the settle time.
    */
   settleMs?: number;
+  /**
+   * The store's clock at `asOf`, for `settleMs` (records are pending only if
+   * stored after `storedAsOf - settleMs` too). Default: `asOf` when it is
+   * given, else the newest `storedAt` in the input.
+   */
+  storedAsOf?: Date;
+  /**
+   * How the input is ordered. `"any"` (default): records of several chains
+   * in any order; every chain record is kept (a few fields each) until the
+   * end. `"chain"`: the records of each chain together and in seq order,
+   * the chains one after another, then the records without integrity, as
+   * `verify --db` reads them (`ORDER BY chain_id, seq`, then the rest).
+   * Each chain is judged as it ends, so memory holds a summary per chain
+   * and the findings, not the records: a table of any size verifies in
+   * bounded memory. Needs `asOf` (the newest record is not known until the
+   * end). A chain record that comes where the order says it cannot (its
+   * chain already judged, or after the unsigned records) is REORDERED and
+   * not checked with its chain: in a database, its chain_id or seq column
+   * no longer matches its signed JSON. REORDERED in input order within a
+   * chain (`checkOrder`) does not apply.
+   */
+  order?: 'any' | 'chain';
 }
 
 /** One line of the report per chain. */

@@ -1,16 +1,19 @@
-import { checkChain } from './chain-check.js';
+import { checkChain, type ChainCheckOptions } from './chain-check.js';
 import { AuditConfigError } from '../errors.js';
 import { MacVerifier } from './chain-mac.js';
 import { KEY_STEP_BUDGET, KeyStepBudget } from './epoch-keys.js';
-import { IntakeBuilder, type UnsignedEntry } from './intake.js';
+import { ChainStream } from './chain-stream.js';
+import { IntakeBuilder } from './intake.js';
 import { parseKeys } from './keyring.js';
 import type { ChainSummary, Finding, VerifyKeys, VerifyOptions, VerifyRecord, VerifyReport } from './types.js';
+import { UnsignedClaims } from './unsigned-claims.js';
 
 /**
  * Verifies signed chains (INTEGRITY.md, format v1) in stored records, from
  * NDJSON files or database rows alike, and reports every finding with its
  * code, chain and seq, plus a summary per chain. Records of several chains
- * may be mixed in any order. Throws AuditConfigError only for unusable keys or options;
+ * may be mixed in any order (or, with `order: "chain"`, come chain after
+ * chain and are judged as they come: VerifyOptions.order). Throws AuditConfigError only for unusable keys or options;
  * problems in the records are findings, never exceptions.
  */
 export function verifyChain(records: Iterable<VerifyRecord>, keys: VerifyKeys, options: VerifyOptions = {}): VerifyReport {
@@ -35,26 +38,52 @@ interface Run {
   macs: MacVerifier;
   intake: IntakeBuilder;
   settle: number;
+  /** Order "chain": chains judged as they end. */
+  stream?: ChainStream;
 }
 
 function startRun(keys: VerifyKeys, options: VerifyOptions): Run {
   const macs = new MacVerifier(parseKeys(keys), new KeyStepBudget({ base: wholeOption('keyStepBudget', options.keyStepBudget, KEY_STEP_BUDGET.base), perRecord: KEY_STEP_BUDGET.perRecord }));
-  return { macs, intake: new IntakeBuilder(macs), settle: wholeOption('settleMs', options.settleMs, 0) };
+  const settle = wholeOption('settleMs', options.settleMs, 0);
+  const order = options.order ?? 'any';
+  if (order !== 'any' && order !== 'chain') throw new AuditConfigError(`order must be "any" or "chain", got ${JSON.stringify(order)}`);
+  if (order === 'any') return { macs, intake: new IntakeBuilder(macs), settle };
+  if (!options.asOf || Number.isNaN(options.asOf.getTime())) throw new AuditConfigError('order "chain" needs asOf: chains are judged before the newest record is known');
+  const asOf = options.asOf.getTime();
+  const stream = new ChainStream(macs, checkOptions(options, asOf, (options.storedAsOf ?? options.asOf).getTime(), settle));
+  return { macs, intake: new IntakeBuilder(macs, stream), settle, stream };
 }
 
-function finishRun({ macs, intake: { out: input }, settle }: Run, options: VerifyOptions): VerifyReport {
-  const asOf = options.asOf?.getTime() ?? (Number.isNaN(input.newest) ? Date.now() : input.newest);
-  // The store's clock has its own reference: the newest storedAt, unless asOf is given.
-  const storedAsOf = options.asOf?.getTime() ?? (Number.isNaN(input.newestStored) ? asOf : input.newestStored);
+/** One chain's check options: `asOf` resolved, and the settle cut-offs. */
+function checkOptions(options: VerifyOptions, asOf: number, storedAsOf: number, settle: number): ChainCheckOptions {
+  // Settled: the chain as it stood at asOf - settle, its later records pending.
+  return { ...options, asOf: asOf - settle, ...(settle > 0 ? { pendingAfter: asOf - settle, pendingStoredAfter: storedAsOf - settle } : {}) };
+}
+
+function finishRun({ macs, intake: { out: input }, settle, stream }: Run, options: VerifyOptions): VerifyReport {
   const findings: Finding[] = [...input.findings];
-  const chains: ChainSummary[] = [];
-  for (const [chainId, entries] of input.chains) {
-    // Settled: the chain as it stood at asOf - settle, its later records pending.
-    const r = checkChain(chainId, entries, macs, { ...options, asOf: asOf - settle, ...(settle > 0 ? { pendingAfter: asOf - settle, pendingStoredAfter: storedAsOf - settle } : {}) });
-    for (const f of r.findings) findings.push(f);
-    chains.push(r.summary);
+  let chains: ChainSummary[];
+  let claims: UnsignedClaims;
+  if (stream) {
+    stream.end();
+    for (const f of stream.findings) findings.push(f);
+    chains = stream.chains;
+    claims = stream.claims;
+  } else {
+    const asOf = options.asOf?.getTime() ?? (Number.isNaN(input.newest) ? Date.now() : input.newest);
+    // The store's clock has its own reference: the newest storedAt, unless asOf is given.
+    const storedAsOf = options.storedAsOf?.getTime() ?? options.asOf?.getTime() ?? (Number.isNaN(input.newestStored) ? asOf : input.newestStored);
+    const opts = checkOptions(options, asOf, storedAsOf, settle);
+    chains = [];
+    for (const [chainId, entries] of input.chains) {
+      const r = checkChain(chainId, entries, macs, opts);
+      for (const f of r.findings) findings.push(f);
+      chains.push(r.summary);
+    }
+    claims = new UnsignedClaims();
+    for (const c of chains) claims.addChain(c);
+    for (const u of input.unsigned) claims.claim(u, findings);
   }
-  const unsigned = claimUnsigned(input.unsigned, chains, findings);
   // A chain is clean only if no finding at all names it (schema and projection findings included).
   const perChain = new Map<string | null, number>();
   for (const f of findings) perChain.set(f.chain_id, (perChain.get(f.chain_id) ?? 0) + 1);
@@ -62,49 +91,7 @@ function finishRun({ macs, intake: { out: input }, settle }: Run, options: Verif
     c.findings = perChain.get(c.chain_id) ?? 0;
     c.ok = c.findings === 0;
   }
-  return { ok: findings.length === 0, findings, chains, records: input.records, unsigned, ignored: input.ignored };
-}
-
-/**
- * UNSIGNED_IN_SIGNED_CHAIN: an unsigned record claiming the producer (same
- * service and instance) of a signed chain, dated within that chain's life
- * (open chains: from their first record on). A downgrade to unsigned must
- * not pass as an ordinary unsigned event. Returns how many unsigned records
- * belong to no chain.
- */
-function claimUnsigned(unsigned: UnsignedEntry[], chains: ChainSummary[], findings: Finding[]): number {
-  // Chains by producer: a table holds thousands of chains (one per process
-  // start) and millions of unsigned records; each looks at its producer's only.
-  const producer = (service: string | null | undefined, instance: string | null | undefined) => JSON.stringify([service ?? null, instance ?? null]);
-  const byProducer = new Map<string, ChainSummary[]>();
-  for (const c of chains) {
-    const k = producer(c.service, c.instance);
-    const list = byProducer.get(k);
-    if (list) list.push(c);
-    else byProducer.set(k, [c]);
-  }
-  let free = 0;
-  for (const u of unsigned) {
-    const owner = byProducer.get(producer(u.service, u.instance))?.find(
-      (c) =>
-        c.first_time !== null &&
-        u.time >= Date.parse(c.first_time) &&
-        (!c.closed || (c.last_time !== null && u.time <= Date.parse(c.last_time))),
-    );
-    if (!owner) {
-      free++;
-      continue;
-    }
-    findings.push({
-      code: 'UNSIGNED_IN_SIGNED_CHAIN',
-      chain_id: owner.chain_id,
-      seq: null,
-      message: `record without integrity claims producer ${owner.service}/${owner.instance ?? '-'} of this signed chain`,
-      ...(u.location ? { location: u.location } : {}),
-      ...(u.eventId ? { event_id: u.eventId } : {}),
-    });
-  }
-  return free;
+  return { ok: findings.length === 0, findings, chains, records: input.records, unsigned: claims.free, ignored: input.ignored };
 }
 
 /** A non-negative integer option, or `def` when it is not given. */
