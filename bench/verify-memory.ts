@@ -1,9 +1,11 @@
 // Memory of `verify --db`, side by side in one run: the table's rows read
-// into one array and then verified (what the CLI did before 2026-12-05),
-// against verifyChainStream over the rows a page at a time (what it does
-// now). Each way runs in a child process of its own; printed: its peak RSS,
-// its heap still in use once every record is read (after a full GC: what
-// the verifier keeps per record), and the ratios.
+// into one array and then verified (what the CLI did before 2026-12-05);
+// verifyChainStream over the rows a page at a time in id order (2026-12-05);
+// and the same chain after chain, each chain judged as it ends (order
+// "chain", what the CLI does since 2026-12-06). Each way runs in a child
+// process of its own; printed: its peak RSS, its heap still in use once
+// every record is read (after a full GC: what the verifier keeps per
+// record), and the ratios.
 //   npx tsx -C @audit-trail/source bench/verify-memory.ts [events=200000]
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -11,11 +13,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAuditLogger, verifyChain, verifyChainStream, type VerifyRecord } from '@audit-trail/logger';
-import { createSink, streamVerifyRecords } from '@audit-trail/ingest-sink';
+import { createSink, storedVerifyTimes, streamVerifyRecords } from '@audit-trail/ingest-sink';
 
 const [, self, arg, mode, dbArg, secretArg] = process.argv as string[];
 
-if (mode === 'array' || mode === 'stream') {
+if (mode === 'array' || mode === 'stream' || mode === 'chain') {
   // Child: verify the table one way, report what it cost.
   const gc = (globalThis as { gc?: () => void }).gc!;
   const keys = { k1: { secret: secretArg! } };
@@ -31,12 +33,14 @@ if (mode === 'array' || mode === 'stream') {
     measure();
     report = verifyChain(rows, keys);
   } else {
+    const order = mode === 'chain' ? 'chain' : 'id';
     // The last record read: measure before it goes on to the report.
     async function* measured(): AsyncGenerator<VerifyRecord> {
-      yield* streamVerifyRecords(`sqlite:${dbArg}`);
+      yield* streamVerifyRecords(`sqlite:${dbArg}`, { order });
       measure();
     }
-    report = await verifyChainStream(measured(), keys);
+    const times = order === 'chain' ? await storedVerifyTimes(`sqlite:${dbArg}`) : {};
+    report = await verifyChainStream(measured(), keys, order === 'chain' ? { order, asOf: times.event!, ...(times.stored ? { storedAsOf: times.stored } : {}) } : {});
   }
   if (!report.ok) throw new Error('bench chain did not verify');
   console.log(JSON.stringify({ records: report.records, rssKb: process.resourceUsage().maxRSS, retained }));
@@ -66,11 +70,14 @@ try {
   };
   const array = run('array');
   const stream = run('stream');
+  const chain = run('chain');
   const mb = (b: number) => `${(b / 1048576).toFixed(0)} MiB`;
   console.log(`node ${process.version}, ${array.records} stored records of one chain (SQLite)`);
   console.log(`  rows in one array, then verifyChain   peak RSS ${mb(array.rssKb * 1024).padStart(9)}   heap after reading ${mb(array.retained).padStart(9)} (${Math.round(array.retained / array.records)} B/record)`);
   console.log(`  verifyChainStream over pages          peak RSS ${mb(stream.rssKb * 1024).padStart(9)}   heap after reading ${mb(stream.retained).padStart(9)} (${Math.round(stream.retained / stream.records)} B/record)`);
+  console.log(`  the same, chain after chain           peak RSS ${mb(chain.rssKb * 1024).padStart(9)}   heap after reading ${mb(chain.retained).padStart(9)} (${Math.round(chain.retained / chain.records)} B/record)`);
   console.log(`  ratio array / stream: peak RSS ${(array.rssKb / stream.rssKb).toFixed(2)}x, heap ${(array.retained / stream.retained).toFixed(2)}x`);
+  console.log(`  ratio stream / chain after chain: peak RSS ${(stream.rssKb / chain.rssKb).toFixed(2)}x, heap ${(stream.retained / chain.retained).toFixed(2)}x`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

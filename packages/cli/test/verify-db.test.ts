@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -12,11 +12,12 @@ import { runCli } from './support/run-cli.js';
 const secret = randomBytes(32);
 const env = { AUDIT_TRAIL_KID: 'db-test', AUDIT_TRAIL_SECRET: secret.toString('base64') };
 
-/** A closed, signed chain of WebAuthn failures of `users`, as the logger wrote them (on `clock`, ticked before each, when given). */
-async function signedLines(users = ['alice', 'bob', 'carol'], clock?: { now: () => Date; tick: () => void }): Promise<string[]> {
+/** A closed, signed chain of WebAuthn failures of `users`, as the logger wrote them (on `clock`, ticked before each, when given), by `instance`. */
+async function signedLines(users = ['alice', 'bob', 'carol'], clock?: { now: () => Date; tick: () => void }, instance?: string): Promise<string[]> {
   const lines: string[] = [];
   const logger = createAuditLogger({
     service: 'webauthn-api',
+    ...(instance ? { instance } : {}),
     env: {},
     runtime: false,
     destination: { write: (chunk: string) => void lines.push(...chunk.split('\n').filter(Boolean)) },
@@ -170,4 +171,57 @@ describe('audit-trail verify --db --settle (a live table fed by several aggregat
     expect((await cli('verify', '--db', url)).code).toBe(0);
     expect((await cli('verify', '--db', url, '--settle', 'soon')).code).toBe(2);
   });
+});
+
+describe('audit-trail verify --db reads the table chain after chain', () => {
+  /** Three producers' chains interleaved as one table receives them, and an unsigned copy of one record (a downgrade). */
+  async function table(): Promise<string[]> {
+    const chains = await Promise.all(['api-1', 'api-2', 'api-3'].map((instance, c) => signedLines(Array.from({ length: 4 + c }, (_, i) => `u${c}-${i}`), undefined, instance)));
+    const lines: string[] = [];
+    for (let i = 0; chains.some((c) => i < c.length); i++) for (const c of chains) if (i < c.length) lines.push(c[i]!);
+    const downgraded = JSON.parse(chains[1]![2]!);
+    delete downgraded.integrity;
+    downgraded.event_id = JSON.parse(chains[0]![0]!).event_id.replace(/.$/, (d: string) => (d === '0' ? '1' : '0'));
+    lines.push(JSON.stringify(downgraded));
+    return lines;
+  }
+
+  for (const dialect of ['sqlite', 'postgres'] as const) {
+    it(`${dialect}: judges the same chains as verifying the lines themselves, and finds a row moved to another chain by its columns`, async () => {
+      const pg = dialect === 'postgres' ? await createTempDatabase('at_cli_chains') : undefined;
+      const url = pg?.url ?? `sqlite:${join(tmp, 'chains.db')}`;
+      try {
+        const lines = await table();
+        await store(url, lines);
+        const file = join(tmp, `chains-${dialect}.ndjson`);
+        writeFileSync(file, `${lines.join('\n')}\n`);
+        const fromDb = JSON.parse((await cli('verify', '--db', url, '--json')).out);
+        const fromFile = JSON.parse((await cli('verify', file, '--json')).out);
+        const byId = (cs: { chain_id: string }[]) => [...cs].sort((a, b) => a.chain_id.localeCompare(b.chain_id));
+        expect(fromDb.chains).toHaveLength(3);
+        expect(byId(fromDb.chains)).toEqual(byId(fromFile.chains));
+        expect(fromDb.findings).toEqual(fromFile.findings.map((f: { location?: string }) => ({ ...f, location: expect.stringMatching(/^security_audit_events id=\d+$/) })));
+        expect(fromDb.findings.map((f: { code: string }) => f.code)).toEqual(['UNSIGNED_IN_SIGNED_CHAIN']);
+        expect(fromDb.unsigned).toBe(fromFile.unsigned);
+
+        // seq 3 of api-1's chain, its columns set to a free place in api-3's chain: read there, out of its own.
+        const [a, b, c] = [0, 1, 2].map((i) => JSON.parse(lines[i]!).integrity.chain_id as string);
+        const name = new Map([[a, 'a'], [b, 'b'], [c, 'c']]);
+        const move = `UPDATE security_audit_events SET chain_id = '${c}', seq = 99 WHERE chain_id = '${a}' AND seq = 3`;
+        if (pg) await pg.query(move);
+        else {
+          const db = new Database(join(tmp, 'chains.db'));
+          db.prepare(move).run();
+          db.close();
+        }
+        const moved = await cli('verify', '--db', url, '--json');
+        expect(moved.code).toBe(1);
+        const found = JSON.parse(moved.out).findings.map((f: { code: string; chain_id: string; seq: number }) => `${f.code} ${name.get(f.chain_id)} ${f.seq}`);
+        // Its two edited columns, the record itself out of place, and the hole it left; the downgrade as before.
+        expect(found.sort()).toEqual(['PROJECTION_MISMATCH a 3', 'PROJECTION_MISMATCH a 3', 'REORDERED a 3', 'SEQ_GAP a 3', 'UNSIGNED_IN_SIGNED_CHAIN b null']);
+      } finally {
+        await pg?.drop();
+      }
+    });
+  }
 });

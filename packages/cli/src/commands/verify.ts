@@ -12,7 +12,7 @@ import {
   type VerifyRecord,
   type VerifyReport,
 } from '@audit-trail/logger';
-import { resolveDbUrl, streamVerifyRecords } from '@audit-trail/ingest-sink';
+import { resolveDbUrl, storedVerifyTimes, streamVerifyRecords } from '@audit-trail/ingest-sink';
 import { escapeControls } from '@audit-trail/schema';
 import { UsageError, type Command, type CommandIo } from '../command.js';
 import { parseCommandArgs } from '../parse-command-args.js';
@@ -59,8 +59,15 @@ Options:
   --db URL         verify the chains stored in security_audit_events (sqlite:,
                    postgres://, mssql://; password from AUDIT_TRAIL_DB_PASSWORD_FILE);
                    also checks every analyst column against the signed JSON
-                   (PROJECTION_MISMATCH). Rows are in commit order, not write
-                   order, so REORDERED is judged by seq only.
+                   (PROJECTION_MISMATCH). The rows are read chain after chain
+                   (ORDER BY chain_id, seq, then the unsigned rows), and each
+                   chain is judged as it ends, so memory does not grow with
+                   the table; the as-of time defaults to the newest
+                   event_timestamp stored. A row whose chain_id or seq column
+                   no longer matches its signed JSON lands out of that order:
+                   REORDERED. With files as well, rows and lines are read
+                   together, kept until the end, and REORDERED is judged by
+                   seq only.
   -h, --help       this text
 
 Exit status: 0 all chains clean, 1 any finding or no signed chain at all,
@@ -115,7 +122,8 @@ async function openInputs(files: string[]): Promise<{ name: string; handle?: Fil
  * record (a few fields), not the input.
  */
 async function* allRecords(db: string | undefined, inputs: { name: string; handle?: FileHandle }[], io: CommandIo): AsyncGenerator<VerifyRecord> {
-  if (db) yield* streamVerifyRecords(resolveDbUrl(db, io.env));
+  // The table alone is read chain after chain (the verifier then keeps no record of a judged chain).
+  if (db) yield* streamVerifyRecords(resolveDbUrl(db, io.env), { order: inputs.length === 0 ? 'chain' : 'id' });
   for (const input of inputs) {
     const source = input.handle ? input.handle.createReadStream({ autoClose: false }) : io.stdin;
     try {
@@ -202,10 +210,20 @@ export const verifyCommand: Command = {
     }
     try {
       const keys = loadKeys(values, io.env);
+      // The table alone: chain after chain, judged against the newest times stored (unless --as-of).
+      const byChain = values.db !== undefined && positionals.length === 0;
+      let storedAsOf: Date | undefined;
+      if (byChain && !asOf) {
+        const newest = await storedVerifyTimes(resolveDbUrl(values.db!, io.env));
+        asOf = newest.event ?? new Date();
+        storedAsOf = newest.stored;
+      }
       const inputs = await openInputs(positionals);
       // Files are closed however the run ends: finished, failed, or refused before the first record (keys, options).
       const report = await verifyChainStream(allRecords(values.db, inputs, io), keys, {
         ...(asOf ? { asOf } : {}),
+        ...(storedAsOf ? { storedAsOf } : {}),
+        ...(byChain ? { order: 'chain' as const } : {}),
         ...(slack !== undefined ? { checkpointSlackMs: slack } : {}),
         ...(settleMs !== undefined ? { settleMs } : {}),
         ...(keySteps !== undefined ? { keyStepBudget: keySteps } : {}),

@@ -1,5 +1,5 @@
 import { COLUMNS, EVENTS_TABLE, type Dialect } from '@audit-trail/schema';
-import type { AuditReader, Row } from './reader.js';
+import type { AuditReader, ReadQuery, Row } from './reader.js';
 
 /** One stored event: its surrogate id, the JSON exactly as received, and every column as stored. */
 export interface StoredEvent {
@@ -8,30 +8,83 @@ export interface StoredEvent {
   columns: Row;
 }
 
+/**
+ * The order {@link readStoredEvents} reads in: `"id"`, insertion order; or
+ * `"chain"`, every chain's rows together in seq order (`ORDER BY chain_id,
+ * seq` on the unique index), then the rows outside chains in insertion
+ * order, which is what lets a verifier judge chain after chain
+ * (`verifyChainStream` with `order: "chain"`).
+ */
+export type StoredOrder = 'id' | 'chain';
+
 const columnList = COLUMNS.map((c) => c.name).join(', ');
 
-function pageSql(dialect: Dialect, pageSize: number): string {
+/** Where one page starts: after this id, or after this chain position. */
+type Key = { id: number } | { chainId: string; seq: unknown } | undefined;
+
+/**
+ * One page's query. Keyset pagination (stable while rows are being added):
+ * on the primary key, or on (chain_id, seq), whose unique index serves it;
+ * SQL Server has no row-value comparison, so it spells that one out.
+ */
+function pageQuery(dialect: Dialect, pageSize: number, phase: 'chains' | 'rest' | 'all', key: Key): ReadQuery {
   const table = dialect === 'mssql' ? `dbo.${EVENTS_TABLE}` : EVENTS_TABLE;
-  // Keyset pagination on the primary key: stable while rows are being added.
-  if (dialect === 'mssql') return `SELECT TOP (${pageSize}) ${columnList} FROM ${table} WHERE id > @after ORDER BY id`;
-  const after = dialect === 'postgres' ? '$1' : '@after';
-  return `SELECT ${columnList} FROM ${table} WHERE id > ${after} ORDER BY id LIMIT ${pageSize}`;
+  const p = (name: string, n: number) => (dialect === 'postgres' ? `$${n}` : `@${name}`);
+  const where: string[] = [];
+  // Parameters only where the text has them: a driver may refuse values it has no place for.
+  let params: Pick<ReadQuery, 'positional' | 'named'> = {};
+  if (phase === 'chains') {
+    where.push('chain_id IS NOT NULL');
+    if (key && 'chainId' in key) {
+      const c = dialect === 'postgres' ? `${p('c', 1)}::uuid` : p('c', 1);
+      const s = dialect === 'postgres' ? `${p('s', 2)}::bigint` : p('s', 2);
+      where.push(dialect === 'mssql' ? `(chain_id > ${c} OR (chain_id = ${c} AND seq > ${s}))` : `(chain_id, seq) > (${c}, ${s})`);
+      params = { positional: [key.chainId, key.seq], named: { c: key.chainId, s: key.seq } };
+    }
+  } else {
+    if (phase === 'rest') where.push('chain_id IS NULL');
+    const after = key && 'id' in key ? key.id : 0;
+    where.push(`id > ${p('after', 1)}`);
+    params = { positional: [after], named: { after } };
+  }
+  const order = phase === 'chains' ? 'chain_id, seq' : 'id';
+  const text =
+    dialect === 'mssql'
+      ? `SELECT TOP (${pageSize}) ${columnList} FROM ${table} WHERE ${where.join(' AND ')} ORDER BY ${order}`
+      : `SELECT ${columnList} FROM ${table} WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ${pageSize}`;
+  return { text, ...params };
 }
 
 /**
- * Reads every row of `security_audit_events` in insertion order, a page at a
- * time, so a verifier can check tables larger than memory allows at once.
+ * Reads every row of `security_audit_events` a page at a time, so a
+ * verifier can check tables larger than memory allows at once: in
+ * insertion order, or chain after chain ({@link StoredOrder}).
  */
-export async function* readStoredEvents(reader: AuditReader, pageSize = 5000): AsyncGenerator<StoredEvent> {
-  const text = pageSql(reader.dialect, pageSize);
-  let after = 0;
-  for (;;) {
-    const rows = await reader.query({ text, positional: [after], named: { after } });
-    for (const row of rows) {
-      const id = Number(row.id);
-      after = id;
-      yield { id, eventJson: String(row.event_json), columns: row };
+export async function* readStoredEvents(reader: AuditReader, pageSize = 5000, order: StoredOrder = 'id'): AsyncGenerator<StoredEvent> {
+  for (const phase of order === 'chain' ? (['chains', 'rest'] as const) : (['all'] as const)) {
+    let key: Key;
+    for (;;) {
+      const rows = await reader.query(pageQuery(reader.dialect, pageSize, phase, key));
+      for (const row of rows) {
+        const id = Number(row.id);
+        key = phase === 'chains' ? { chainId: String(row.chain_id), seq: row.seq } : { id };
+        yield { id, eventJson: String(row.event_json), columns: row };
+      }
+      if (rows.length < pageSize) break;
     }
-    if (rows.length < pageSize) return;
   }
+}
+
+/** The newest `event_timestamp` and `ingested_at` stored (undefined for an empty table). */
+export async function newestStoredTimes(reader: AuditReader): Promise<{ event?: Date; stored?: Date }> {
+  const table = reader.dialect === 'mssql' ? `dbo.${EVENTS_TABLE}` : EVENTS_TABLE;
+  const [row] = await reader.query({ text: `SELECT MAX(event_timestamp) AS newest_event, MAX(ingested_at) AS newest_stored FROM ${table}` });
+  const asDate = (v: unknown) => {
+    if (v === null || v === undefined) return undefined;
+    const d = v instanceof Date ? v : new Date(String(v));
+    return Number.isNaN(d.getTime()) ? undefined : d;
+  };
+  const event = asDate(row?.newest_event);
+  const stored = asDate(row?.newest_stored);
+  return { ...(event ? { event } : {}), ...(stored ? { stored } : {}) };
 }

@@ -2,7 +2,7 @@ import { EVENTS_TABLE } from '@audit-trail/schema';
 import type { Connection } from '../sink/connection.js';
 import { openReader } from './open-reader.js';
 import type { Row } from './reader.js';
-import { readStoredEvents } from './stored-events.js';
+import { newestStoredTimes, readStoredEvents, type StoredOrder } from './stored-events.js';
 
 /** A stored event in the shape `verifyChain` takes (@audit-trail/logger `VerifyRecord`). */
 export interface StoredVerifyRecord {
@@ -21,15 +21,32 @@ export interface StoredVerifyRecord {
  * verifier takes them (`verifyChainStream`): memory holds one page, not the
  * table. The verifier checks the MAC over `event_json` and compares the
  * analyst-facing columns with it (PROJECTION_MISMATCH), so an edit of either
- * is found. The connection is closed when the stream ends or is abandoned.
+ * is found. With `order: "chain"` the rows come chain after chain
+ * (readStoredEvents), for `verifyChainStream` with `order: "chain"`, which
+ * then keeps no record once its chain is judged. The connection is closed
+ * when the stream ends or is abandoned.
  */
-export async function* streamVerifyRecords(target: string | Connection): AsyncGenerator<StoredVerifyRecord> {
+export async function* streamVerifyRecords(target: string | Connection, options: { order?: StoredOrder } = {}): AsyncGenerator<StoredVerifyRecord> {
   const reader = await openReader(target);
   try {
-    for await (const row of readStoredEvents(reader)) {
+    for await (const row of readStoredEvents(reader, 5000, options.order)) {
       const stored = row.columns.ingested_at;
       yield { event: row.eventJson, location: `${EVENTS_TABLE} id=${row.id}`, columns: row.columns, ...(stored instanceof Date || typeof stored === 'string' ? { storedAt: stored } : {}) };
     }
+  } finally {
+    await reader.close();
+  }
+}
+
+/**
+ * The newest `event_timestamp` and `ingested_at` in the events table: the
+ * reference times (`asOf`, `storedAsOf`) a verifier reading chain after
+ * chain needs before its first record. Undefined for an empty table.
+ */
+export async function storedVerifyTimes(target: string | Connection): Promise<{ event?: Date; stored?: Date }> {
+  const reader = await openReader(target);
+  try {
+    return await newestStoredTimes(reader);
   } finally {
     await reader.close();
   }

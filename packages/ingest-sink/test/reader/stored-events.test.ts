@@ -1,0 +1,110 @@
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createSink } from '../../src/index.js';
+import { newestStoredTimes, openReader, readStoredEvents, type StoredOrder } from '../../src/reader/index.js';
+import { chainEvent, makeEvent } from '../helpers/events.js';
+import { createTempDatabase } from '../helpers/postgres.js';
+import { tempDir } from '../helpers/tmp.js';
+import { prngInt } from '../../../../test/support/prng.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => ({ dir, cleanup } = await tempDir('at-stored-')));
+afterEach(() => cleanup());
+
+/**
+ * 4 chains of 1-9 records and 7 unsigned events, written interleaved in a
+ * random order (as several producers fill one table), in several batches.
+ */
+async function fill(url: string): Promise<Record<string, unknown>[]> {
+  const rand = prngInt(4242);
+  const pending: Record<string, unknown>[][] = Array.from({ length: 4 }, () => {
+    const chain = makeEvent().event_id as string;
+    return Array.from({ length: 1 + rand(9) }, (_, i) => chainEvent(chain, i + 1));
+  });
+  pending.push(Array.from({ length: 7 }, () => makeEvent()));
+  const all: Record<string, unknown>[] = [];
+  for (let open = pending; open.length > 0; open = open.filter((p) => p.length > 0)) all.push(open[rand(open.length)]!.shift()!);
+  const sink = createSink({ url, migrate: true, spool: { dir: join(dir, 'spool') }, batch: { maxRows: 5 } });
+  for (let at = 0; at < all.length; at += 5) await sink.write(all.slice(at, at + 5));
+  await sink.flush();
+  await sink.close();
+  return all;
+}
+
+/** Reads the table back in `order`, `pageSize` rows a page. */
+async function readBack(url: string, order: StoredOrder, pageSize: number): Promise<{ id: number; chain: string | null; seq: number | null; eventId: string }[]> {
+  const reader = await openReader(url);
+  try {
+    const out = [];
+    for await (const r of readStoredEvents(reader, pageSize, order)) {
+      const e = JSON.parse(r.eventJson);
+      out.push({ id: r.id, chain: (e.integrity?.chain_id as string) ?? null, seq: (e.integrity?.seq as number) ?? null, eventId: e.event_id as string });
+    }
+    return out;
+  } finally {
+    await reader.close();
+  }
+}
+
+/** Every row once, chain after chain in seq order, then the unsigned ones by id; the same rows as in id order. */
+async function expectChainOrder(url: string, written: Record<string, unknown>[]): Promise<void> {
+  for (const pageSize of [1, 3, 5000]) {
+    const byChain = await readBack(url, 'chain', pageSize);
+    const byId = await readBack(url, 'id', pageSize);
+    expect(byChain.map((r) => r.eventId).sort(), `page ${pageSize}`).toEqual(written.map((e) => e.event_id as string).sort());
+    expect(byId.map((r) => r.id), `page ${pageSize}`).toEqual([...byId.map((r) => r.id)].sort((a, b) => a - b));
+    const chained = byChain.filter((r) => r.chain !== null);
+    const rest = byChain.slice(chained.length);
+    expect(rest.every((r) => r.chain === null), `page ${pageSize}: an unsigned row among the chains`).toBe(true);
+    expect(rest.map((r) => r.id)).toEqual(byId.filter((r) => r.chain === null).map((r) => r.id));
+    // Each chain's rows together and in seq order: the chain changes only when a new one starts.
+    const seen = new Set<string>();
+    for (let i = 0; i < chained.length; i++) {
+      const r = chained[i]!;
+      if (i === 0 || chained[i - 1]!.chain !== r.chain) {
+        expect(seen.has(r.chain!), `page ${pageSize}: chain ${r.chain} read in two parts`).toBe(false);
+        seen.add(r.chain!);
+        expect(r.seq).toBe(1);
+      } else {
+        expect(r.seq).toBe(chained[i - 1]!.seq! + 1);
+      }
+    }
+    expect(seen.size).toBe(4);
+  }
+}
+
+describe('readStoredEvents', () => {
+  it('SQLite: reads chain after chain (keyset on chain_id, seq; every page size), then the unsigned rows by id', async () => {
+    const url = `sqlite:${join(dir, 'a.db')}`;
+    await expectChainOrder(url, await fill(url));
+  });
+
+  it('PostgreSQL: the same (chain_id a UUID, seq a BIGINT that pg returns as text)', async () => {
+    const pg = await createTempDatabase('at_stored');
+    try {
+      await expectChainOrder(pg.url, await fill(pg.url));
+    } finally {
+      await pg.drop();
+    }
+  });
+
+  it('newestStoredTimes: the newest event_timestamp and ingested_at, none for an empty table', async () => {
+    const url = `sqlite:${join(dir, 'b.db')}`;
+    const sink = createSink({ url, migrate: true, spool: { dir: join(dir, 'spool-b') } });
+    await sink.migrate();
+    const reader = await openReader(url);
+    try {
+      expect(await newestStoredTimes(reader)).toEqual({});
+      const before = Date.now();
+      await sink.write([makeEvent({ event_time: '2026-01-02T03:04:05.678Z' }), makeEvent({ event_time: '2026-01-01T00:00:00.000Z' })]);
+      await sink.flush();
+      const t = await newestStoredTimes(reader);
+      expect(t.event).toEqual(new Date('2026-01-02T03:04:05.678Z'));
+      expect(t.stored!.getTime()).toBeGreaterThanOrEqual(before - 1000);
+    } finally {
+      await reader.close();
+      await sink.close();
+    }
+  });
+});
