@@ -89,6 +89,39 @@ describe('readStoredEvents', () => {
     }
   });
 
+  it('SQL Server (no row values): spells the (chain_id, seq) keyset out, carries each page\'s last key, then reads the rest by id', async () => {
+    // Rows as the server would hold them; the fake answers each page as its WHERE and TOP say.
+    const rows = [
+      ...['a', 'b'].flatMap((c) => [1, 2, 3].map((s) => ({ chain_id: c, seq: String(s) }))),
+      { chain_id: null, seq: null },
+      { chain_id: null, seq: null },
+    ].map((r, i) => ({ ...r, id: [7, 2, 9, 4, 1, 8, 3, 6][i]!, event_json: '{}' }));
+    const sent: { text: string; named?: Readonly<Record<string, unknown>> }[] = [];
+    const reader = {
+      dialect: 'mssql' as const,
+      close: async () => undefined,
+      async query(q: { text: string; named?: Readonly<Record<string, unknown>> }) {
+        sent.push(q);
+        const top = Number(/TOP \((\d+)\)/.exec(q.text)![1]);
+        const n = q.named ?? {};
+        const chained = q.text.includes('chain_id IS NOT NULL');
+        return rows
+          .filter((r) => (chained ? r.chain_id !== null : r.chain_id === null))
+          .filter((r) => (!chained ? r.id > Number(n.after) : n.c === undefined || r.chain_id! > String(n.c) || (r.chain_id === n.c && Number(r.seq) > Number(n.s))))
+          .sort((x, y) => (chained ? x.chain_id!.localeCompare(y.chain_id!) || Number(x.seq) - Number(y.seq) : x.id - y.id))
+          .slice(0, top);
+      },
+    };
+    const read = [];
+    for await (const r of readStoredEvents(reader, 2, 'chain')) read.push(`${r.columns.chain_id ?? '-'}/${r.columns.seq ?? '-'}/${r.id}`);
+    expect(read).toEqual(['a/1/7', 'a/2/2', 'a/3/9', 'b/1/4', 'b/2/1', 'b/3/8', '-/-/3', '-/-/6']);
+    expect(sent[0]!.text).toMatch(/^SELECT TOP \(2\) .* FROM dbo\.security_audit_events WHERE chain_id IS NOT NULL ORDER BY chain_id, seq$/);
+    expect(sent[0]!.named).toBeUndefined();
+    expect(sent[1]!.text).toContain('WHERE chain_id IS NOT NULL AND (chain_id > @c OR (chain_id = @c AND seq > @s)) ORDER BY chain_id, seq');
+    expect(sent[1]!.named).toEqual({ c: 'a', s: '2' });
+    expect(sent.at(-1)!.text).toContain('WHERE chain_id IS NULL AND id > @after ORDER BY id');
+  });
+
   it('newestStoredTimes: the newest event_timestamp and ingested_at, none for an empty table', async () => {
     const url = `sqlite:${join(dir, 'b.db')}`;
     const sink = createSink({ url, migrate: true, spool: { dir: join(dir, 'spool-b') } });
