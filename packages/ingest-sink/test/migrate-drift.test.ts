@@ -31,13 +31,14 @@ const wideEvent = () =>
 
 /**
  * The DDL of the version before reject keys (2026-12-06): the rejects table
- * without `reject_key` and its unique index, and the events table without
- * `mac`, as if an operator had dropped it.
+ * without `reject_key` and its unique index; with `withoutMac`, the events
+ * table without `mac` too, as if an operator had dropped it.
  */
-const beforeRejectKeys = (dialect: 'postgres' | 'sqlite') =>
+const beforeRejectKeys = (dialect: 'postgres' | 'sqlite', withoutMac = true) =>
   createTableStatements(dialect)
     .filter((s) => !s.includes('reject_key)'))
-    .map((s) => s.replace(/,\n\s*reject_key [^\n]*/, '').replace(/\n\s*mac [^\n]*,/, ''));
+    .map((s) => s.replace(/,\n\s*reject_key [^\n]*/, ''))
+    .map((s) => (withoutMac ? s.replace(/\n\s*mac [^\n]*,/, '') : s));
 
 /** Writes an event and a refused line, then both again through a new sink (a replay, a resend): the second run stores nothing new. */
 async function refuseTwice(url: string, spoolDir: string): Promise<void> {
@@ -68,6 +69,27 @@ describe('migrate() on tables made by an earlier version', () => {
     const cols = check.prepare("SELECT name FROM pragma_table_info('security_audit_events') WHERE name = 'mac'").all();
     expect(cols).toHaveLength(1);
     check.close();
+  });
+
+  it('PostgreSQL: a sink of this version on tables not yet upgraded, without migrate, keeps a batch holding a reject in its spool until migrate runs; nothing is lost', async () => {
+    const pg = await createTempDatabase('at_drift');
+    try {
+      for (const s of beforeRejectKeys('postgres', false)) await pg.query(s);
+      const sink = createSink({ url: pg.url, spool: { dir: join(dir, 'spool') }, retry: { initialDelayMs: 20, maxDelayMs: 100 }, onError: () => undefined });
+      const event = makeEvent();
+      await sink.write([event, 'not an event']);
+      await expect.poll(() => sink.stats().retries, { timeout: 10_000 }).toBeGreaterThan(2);
+      expect(sink.stats()).toMatchObject({ committed: 0, spooledEvents: 2, lastError: { code: 'SINK_DB' } });
+      expect(sink.stats().lastError!.message).toContain('reject_key');
+      await migrateDatabase(pg.url);
+      await sink.flush();
+      expect(sink.stats()).toMatchObject({ committed: 1, rejected: 1, spooledEvents: 0 });
+      await sink.close();
+      expect((await pg.query('SELECT count(*)::int AS n FROM security_audit_events')).rows[0].n).toBe(1);
+      expect((await pg.query('SELECT raw_payload FROM security_audit_rejects')).rows).toEqual([{ raw_payload: 'not an event' }]);
+    } finally {
+      await pg.drop();
+    }
   });
 
   it('PostgreSQL: the same upgrade, in the migration transaction', async () => {
