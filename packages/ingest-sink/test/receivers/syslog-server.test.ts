@@ -119,6 +119,26 @@ describe('syslog receiver: hostile input over TCP and UDP into the real sink', (
     const sent = Buffer.byteLength(`<14>1 - - app - - - ${big}`);
     expect(kept[0]!.reason).toBe(`FRAME_TOO_LARGE: datagram of ${sent} bytes exceeds 4096; its first 4096 bytes are kept`);
     expect(kept[0]!.raw_payload).toBe(`<14>1 - - app - - - ${big}`.slice(0, 4096));
-    expect(kept[0]!.source).toBe('syslog-udp');
+    expect(kept[0]!.source).toBe('syslog-udp:127.0.0.1');
+  });
+
+  it('stores what each UDP sender refused under its own address (syslog-udp:<address>), and the same refusal sent again once', async () => {
+    const bad = JSON.stringify({ log_type: 'security_audit', event_type: 'WEBAUTHN_AUTH_FAILURE', marker: 'udp-senders' });
+    const datagram = Buffer.from(`<14>1 - - app - - - ${bad}`);
+    const before = agg.counters.syslog.rejected;
+    const repeats = sink.stats().duplicateRejects;
+    // Two senders on the loopback network (any 127/8 address is this host), the first one twice.
+    for (const [i, from] of ['127.0.0.1', '127.0.0.2', '127.0.0.1'].entries()) {
+      const udp = createSocket('udp4');
+      await new Promise<void>((r) => udp.bind(0, from, () => r()));
+      await new Promise<void>((r) => udp.send(datagram, agg.syslog!.port, '127.0.0.1', () => r()));
+      udp.close();
+      await until(() => agg.counters.syslog.rejected === before + i + 1);
+      await sink.flush();
+    }
+    expect(agg.counters.syslog.rejected).toBe(before + 3);
+    const rows = readRejects(file).filter((r) => r.raw_payload === bad);
+    expect(rows.map((r) => r.source).sort()).toEqual(['syslog-udp:127.0.0.1', 'syslog-udp:127.0.0.2']);
+    expect(sink.stats().duplicateRejects - repeats).toBe(1);
   });
 });

@@ -286,9 +286,12 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
   udp.on('error', (err) => log({ level: 'warn', msg: 'syslog UDP socket error', error: err.message }));
   const udpTooLarge = new ThrottledWarn(log, 'skipping syslog UDP datagram');
   const udpFull = new ThrottledWarn(log, 'syslog UDP buffer full, dropping datagrams');
-  /** Datagrams waiting for a write slot, stored together, with the heads of oversized ones. */
-  let pending: Buffer[] = [];
-  let pendingRefused: RefusedFrame[] = [];
+  /**
+   * Datagrams waiting for a write slot, with the heads of oversized ones, by
+   * sender address: each sender's are stored under its own source
+   * (`syslog-udp:<address>`, what a reject records), all in one write.
+   */
+  let pending = new Map<string, { frames: Buffer[]; refused: RefusedFrame[] }>();
   let pendingBytes = 0;
   /** Bytes of the datagrams pending or in a sink write: what UDP holds in memory. */
   let udpHeld = 0;
@@ -296,16 +299,19 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
   let flushScheduled = false;
   /** Starts a write of the pending datagrams when fewer than MAX_UDP_WRITES are outstanding. */
   const flushUdp = (): void => {
-    if ((pending.length === 0 && pendingRefused.length === 0) || udpWrites >= MAX_UDP_WRITES) return;
-    const frames = pending;
-    const refused = pendingRefused;
+    if (pending.size === 0 || udpWrites >= MAX_UDP_WRITES) return;
+    const groups = pending;
     const bytes = pendingBytes;
-    pending = [];
-    pendingRefused = [];
+    pending = new Map();
     pendingBytes = 0;
     udpWrites++;
-    store(frames, 'syslog-udp', refused)
-      .catch((err: Error) => log({ level: 'error', msg: 'syslog UDP messages could not be stored', count: frames.length, reason: err.message }))
+    Promise.all(
+      [...groups].map(([address, { frames, refused }]) =>
+        store(frames, `syslog-udp:${address}`, refused).catch((err: Error) =>
+          log({ level: 'error', msg: 'syslog UDP messages could not be stored', count: frames.length, reason: err.message }),
+        ),
+      ),
+    )
       .finally(() => {
         udpWrites--;
         udpHeld -= bytes;
@@ -330,13 +336,15 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
       udpFull.warn({ peer: `${rinfo.address}:${rinfo.port}`, code: 'SERVER_BUSY', limit: maxUdpBuffered });
       return;
     }
+    let group = pending.get(rinfo.address);
+    if (!group) pending.set(rinfo.address, (group = { frames: [], refused: [] }));
     if (tooLarge) {
       // A copy: the head must not keep the whole datagram's memory alive.
-      pendingRefused.push({ error: new ReceiverError('FRAME_TOO_LARGE', `datagram of ${msg.length} bytes exceeds ${maxFrame}`), head: Buffer.from(msg.subarray(0, maxFrame)) });
+      group.refused.push({ error: new ReceiverError('FRAME_TOO_LARGE', `datagram of ${msg.length} bytes exceeds ${maxFrame}`), head: Buffer.from(msg.subarray(0, maxFrame)) });
     } else {
       let end = msg.length;
       while (end > 0 && (msg[end - 1] === 0x0a || msg[end - 1] === 0x00)) end--;
-      pending.push(msg.subarray(0, end));
+      group.frames.push(msg.subarray(0, end));
     }
     pendingBytes += held;
     udpHeld += held;
@@ -373,7 +381,7 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
       await Promise.all([closed, ...socketsClosed]);
       clearInterval(watch);
       // UDP batches may be waiting for a write slot: wait until none is left.
-      while (writes.size > 0 || pending.length > 0) {
+      while (writes.size > 0 || pending.size > 0) {
         await Promise.allSettled([...writes]);
         await new Promise((r) => setImmediate(r));
       }
