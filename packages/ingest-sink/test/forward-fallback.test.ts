@@ -7,6 +7,7 @@ import { makeEvents } from './helpers/events.js';
 import { startForwardReceiver } from './helpers/forward-receiver.js';
 import { selfSignedCert } from './helpers/tls-cert.js';
 import { tempDir } from './helpers/tmp.js';
+import { aggregatorOnSqlite, readEvents, readRejects } from './receivers/helpers/real-sink.js';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -86,6 +87,27 @@ describe('Fluent forward fallback', () => {
     await fwd.forward([...items(events), { row: rejectRow('direct', 'bad', 'oops'), end: { seg: 1, end: 99 }, size: 1 }]);
     expect(got.filter((g) => g.tag === 'audit.fallback').map((g) => g.record.event_id)).toEqual(events.map((e) => e.event_id));
     expect(got.find((g) => g.tag === 'audit.fallback.rejects')?.record).toEqual({ raw_payload: 'oops', reason: 'bad', source: 'direct' });
+  });
+});
+
+describe('Fluent forward fallback into an audit-trail aggregator (audit-trail serve)', () => {
+  it('stores the events and the rejects it relays (the reject as it was, the relay in its source), and a resent batch adds nothing', async () => {
+    const run = await aggregatorOnSqlite({ forward: { host: '127.0.0.1', port: 0 } });
+    closers.push(run.stop);
+    const events = makeEvents(5);
+    const hostile = "bad\n\u001b[31m'; DROP TABLE x;--";
+    const batch = [...items(events), { row: rejectRow('file:/var/log/app.ndjson', 'SCHEMA_INVALID: not an event', hostile), end: { seg: 1, end: 99 }, size: 1 }];
+    const fwd = createForwarder({ host: '127.0.0.1', port: run.agg.forward.port, timeoutMs: 5000 });
+    // The second time: a fallback attempt whose ack was lost is sent again.
+    for (let copy = 0; copy < 2; copy++) {
+      await fwd.forward(batch);
+      await run.sink.flush();
+    }
+    expect(readEvents(run.file).map((r) => r.event_id).sort()).toEqual(events.map((e) => e.event_id as string).sort());
+    expect(readRejects(run.file).map(({ source, reason, raw_payload }) => ({ source, reason, raw_payload }))).toEqual([
+      { source: 'forward:127.0.0.1 relaying file:/var/log/app.ndjson', reason: 'SCHEMA_INVALID: not an event', raw_payload: hostile },
+    ]);
+    expect(run.agg.counters.forward.nonAudit).toBe(0);
   });
 });
 

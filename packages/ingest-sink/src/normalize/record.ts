@@ -73,6 +73,11 @@ export class RecordNormalizer {
     }
     const text = typeof r.log === 'string' ? r.log : typeof r.message === 'string' ? r.message : undefined;
     if (text !== undefined) return void out.push(classifyLine(text, meta, source, this.containerEventTags));
+    const relayed = relayedReject(r);
+    if (relayed) {
+      // Kept as the reject it was (its reason as given), the relay named in its source.
+      return void out.push({ kind: 'sink', item: { line: relayed.raw_payload, meta, source: `${source} relaying ${relayed.source ?? '-'}`, reject: relayed.reason || 'RELAYED_REJECT' } });
+    }
     out.push(classifyObject(r, safeJson(r), meta, source, this.containerEventTags));
   }
 
@@ -101,4 +106,18 @@ export function safeJson(value: unknown): string {
   } catch {
     return '"(unserialisable record)"';
   }
+}
+
+/**
+ * A reject as another sink's Fluent forward fallback sends it
+ * (fallback/forwarder.ts: `{ raw_payload, reason, source }` and nothing
+ * else), or undefined. Without this, a sink whose fallback points at an
+ * audit-trail aggregator would have its rejects counted as non-audit
+ * records and dropped there.
+ */
+function relayedReject(r: Record<string, unknown>): { raw_payload: string; reason: string; source?: string } | undefined {
+  if (typeof r.raw_payload !== 'string' || typeof r.reason !== 'string') return undefined;
+  if (r.source !== undefined && typeof r.source !== 'string') return undefined;
+  for (const k of Object.keys(r)) if (k !== 'raw_payload' && k !== 'reason' && k !== 'source') return undefined;
+  return r as { raw_payload: string; reason: string; source?: string };
 }

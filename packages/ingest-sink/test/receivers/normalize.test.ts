@@ -333,3 +333,16 @@ describe('PartialAssembler: pieces of many lines, interleaved and out of order (
     }
   });
 });
+
+describe('rejects relayed by another sink\'s forward fallback', () => {
+  it('keeps { raw_payload, reason, source } as the reject it was, the relay in its source; any other shape is not one', () => {
+    const { run } = normalizer();
+    expect(run('audit.sink.fallback.rejects', { raw_payload: 'oops', reason: 'SCHEMA_INVALID: x', source: 'direct' })).toEqual([
+      { kind: 'sink', item: { line: 'oops', meta: { source_tag: 'audit.sink.fallback.rejects' }, source: 'test relaying direct', reject: 'SCHEMA_INVALID: x' } },
+    ]);
+    expect(run('t', { raw_payload: 'oops', reason: '' })).toMatchObject([{ kind: 'sink', item: { source: 'test relaying -', reject: 'RELAYED_REJECT' } }]);
+    for (const record of [{ raw_payload: 'oops', reason: 'r', source: 'direct', extra: 1 }, { raw_payload: 'oops', reason: 7 }, { raw_payload: 'oops', reason: 'r', source: 3 }]) {
+      expect(run('t', record), JSON.stringify(record)).toEqual([{ kind: 'non_audit' }]);
+    }
+  });
+});
