@@ -182,6 +182,19 @@ describe('migrate() on tables made by an earlier version', () => {
     await again.close();
   });
 
+  it('a database that cannot be reached or opened fails migrate with a typed SINK_DB naming why, the driver\'s error as cause', async () => {
+    const cases: [string, RegExp][] = [
+      ['postgres://postgres@127.0.0.1:5432/at_no_such_database', /^postgres: database "at_no_such_database" does not exist$/],
+      ['postgres://no_such_role@127.0.0.1:5432/postgres', /^postgres: role "no_such_role" does not exist$/],
+      [`sqlite:${join(dir, 'no-such-dir', 'a.db')}`, /^sqlite: Cannot open database because the directory does not exist$/],
+    ];
+    for (const [url, message] of cases) {
+      const err = await migrateDatabase(url).then(() => undefined, (e: unknown) => e);
+      expect(err, url).toMatchObject({ name: 'SinkError', code: 'SINK_DB', message: expect.stringMatching(message) });
+      expect((err as Error).cause, url).toBeInstanceOf(Error);
+    }
+  });
+
   it('SQLite: a fresh database, and one migrated twice, have no drift', async () => {
     const url = `sqlite:${join(dir, 'fresh.db')}`;
     await expect(migrateDatabase(url)).resolves.toMatchObject({ dialect: 'sqlite' });

@@ -209,7 +209,8 @@ describe('mssql adapter (what it sends, through a recording fake of the driver)'
         return undefined;
       });
       const a = await createMssqlAdapter(conn(), { driver });
-      await expect(a.migrate()).rejects.toMatchObject({ number });
+      // Raised typed, as a write's errors are: SINK_DB with SQL Server's error as its cause.
+      await expect(a.migrate()).rejects.toMatchObject({ code: 'SINK_DB', cause: { number } });
       return queries(calls).filter((q) => q.sql.includes('CREATE TABLE dbo.security_audit_events')).length;
     };
     expect(await roundsUntilRaised(2714)).toBe(3);

@@ -1,6 +1,6 @@
 import { migrationPlan, REJECT_COLUMNS } from '@audit-trail/schema';
 import type { MssqlConnection } from '../../sink/connection.js';
-import { dbError } from '../../sink/errors.js';
+import { dbError, SinkError } from '../../sink/errors.js';
 import type { EventRow, RejectRow } from '../../sink/prepare.js';
 import { conflictReject, type BatchOutcome, type SinkAdapter, type WriteBatch } from '../adapter.js';
 import { checkDrift } from '../check-drift.js';
@@ -163,28 +163,38 @@ export async function createMssqlAdapter(conn: MssqlConnection, deps: MssqlAdapt
     }
   }
 
+  /** Creates what is missing (tables, missing nullable columns, indexes), then checks the columns for drift. */
+  async function migrateOnce(): Promise<void> {
+    const p = await getPool();
+    // Each statement checks before it creates (IF OBJECT_ID ... IS NULL), so
+    // two processes migrating at once (replicas starting together) can both
+    // pass the check; the loser's CREATE fails as already existing. Running
+    // the statements again then finds everything made. No lock: Babelfish's
+    // support for sp_getapplock cannot be checked here.
+    const describe = async () => mssqlFoundColumns((await new sql.Request(p).batch(DESCRIBE_TABLES)).recordset ?? []);
+    const plan = migrationPlan('mssql', { babelfish: babelfish === true });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        for (const stmt of plan.tables) await new sql.Request(p).batch(stmt);
+        for (const add of missingColumns(plan.addable, await describe())) await new sql.Request(p).batch(add.sql);
+        for (const stmt of plan.indexes) await new sql.Request(p).batch(stmt);
+        break;
+      } catch (err) {
+        if (!isAlreadyExistsError(err) || attempt >= 2) throw err;
+      }
+    }
+    checkDrift('mssql', await describe());
+  }
+
   return {
     dialect: 'mssql',
     async migrate() {
-      const p = await getPool();
-      // Each statement checks before it creates (IF OBJECT_ID ... IS NULL), so
-      // two processes migrating at once (replicas starting together) can both
-      // pass the check; the loser's CREATE fails as already existing. Running
-      // the statements again then finds everything made. No lock: Babelfish's
-      // support for sp_getapplock cannot be checked here.
-      const describe = async () => mssqlFoundColumns((await new sql.Request(p).batch(DESCRIBE_TABLES)).recordset ?? []);
-      const plan = migrationPlan('mssql', { babelfish: babelfish === true });
-      for (let attempt = 0; ; attempt++) {
-        try {
-          for (const stmt of plan.tables) await new sql.Request(p).batch(stmt);
-          for (const add of missingColumns(plan.addable, await describe())) await new sql.Request(p).batch(add.sql);
-          for (const stmt of plan.indexes) await new sql.Request(p).batch(stmt);
-          break;
-        } catch (err) {
-          if (!isAlreadyExistsError(err) || attempt >= 2) throw err;
-        }
+      try {
+        await migrateOnce();
+      } catch (err) {
+        // Typed as a write's errors are (an unknown server, a refused login): SINK_DB, the driver's error as cause.
+        throw err instanceof SinkError ? err : dbError('mssql', err as Error & { code?: string }, err);
       }
-      checkDrift('mssql', await describe());
     },
     async write(batch) {
       for (let attempt = 0; ; attempt++) {

@@ -209,6 +209,9 @@ export async function createPostgresAdapter(conn: PostgresConnection): Promise<S
         for (const add of missingColumns(plan.addable, await describe())) await c.query(add.sql);
         for (const sql of plan.indexes) await c.query(sql);
         return describe();
+      }).catch((err: Error & { code?: string }) => {
+        // Typed as a write's errors are (an unknown database, a refused login): SINK_DB, the driver's error as cause.
+        throw err instanceof SinkError ? err : dbError('postgres', err, err);
       });
       checkDrift('postgres', found);
     },

@@ -37,6 +37,15 @@ function inProcess(core: SqliteCore): CoreLike {
   };
 }
 
+/** Opens the core on this thread; a file that cannot be opened is SINK_DB, as the worker's client reports it. */
+function openInProcess(Database: unknown, init: SqliteCoreInit): SqliteCore {
+  try {
+    return openSqliteCore(Database, init);
+  } catch (err) {
+    throw dbError('sqlite', err as Error & { code?: string }, err);
+  }
+}
+
 function toCoreBatch(batch: WriteBatch): CoreBatch {
   const events = batch.rounds.length === 1 ? batch.rounds[0]! : batch.rounds.flat();
   return { events: packEventRows(events), sources: events.map((e) => e.source), rejects: batch.rejects.map((r) => ({ source: r.source, reason: r.reason, raw: r.raw, key: r.key })) };
@@ -65,7 +74,7 @@ export function sqliteCoreInit(conn: SqliteConnection): SqliteCoreInit {
 export async function createSqliteAdapter(conn: SqliteConnection): Promise<SinkAdapter> {
   const Database = await loadDriver<unknown>('better-sqlite3');
   const init = sqliteCoreInit(conn);
-  const core: CoreLike = conn.worker === false ? inProcess(openSqliteCore(Database, init)) : await SqliteWorkerClient.start(init);
+  const core: CoreLike = conn.worker === false ? inProcess(openInProcess(Database, init)) : await SqliteWorkerClient.start(init);
   return {
     dialect: 'sqlite',
     async migrate() {
