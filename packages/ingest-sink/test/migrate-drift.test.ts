@@ -3,12 +3,15 @@
 // what tells an operator that a table cannot hold what this version writes.
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import pgDriver from 'pg';
 import { createTableStatements } from '@audit-trail/schema';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSink, migrateDatabase, SchemaDriftError } from '../src/index.js';
 import { makeEvent } from './helpers/events.js';
 import { createTempDatabase } from './helpers/postgres.js';
 import { tempDir } from './helpers/tmp.js';
+
+const { Client } = pgDriver;
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -88,6 +91,29 @@ describe('migrate() on tables made by an earlier version', () => {
       expect((await pg.query('SELECT count(*)::int AS n FROM security_audit_events')).rows[0].n).toBe(1);
       expect((await pg.query('SELECT raw_payload FROM security_audit_rejects')).rows).toEqual([{ raw_payload: 'not an event' }]);
     } finally {
+      await pg.drop();
+    }
+  });
+
+  it('PostgreSQL: migrating while a batch is in flight takes the tables in the writer\'s order (events, then rejects): the batch and the migration both finish, no deadlock', async () => {
+    const pg = await createTempDatabase('at_drift');
+    const batch = new Client({ connectionString: pg.url });
+    try {
+      for (const s of beforeRejectKeys('postgres', false)) await pg.query(s);
+      await batch.connect();
+      // A sink's batch: it has written its events (the lock an INSERT takes) and is about to write its rejects.
+      await batch.query('BEGIN');
+      await batch.query('LOCK TABLE security_audit_events IN ROW EXCLUSIVE MODE');
+      const migrating = migrateDatabase(pg.url);
+      // Wait until the migration waits for the batch's lock.
+      await expect.poll(async () => (await pg.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")).rows[0].n, { timeout: 10_000 }).toBe(1);
+      // Had the migration altered the rejects table first, this would wait for it while it waits for us: a deadlock.
+      await batch.query("INSERT INTO security_audit_rejects (source, reason, raw_payload) VALUES ('direct', 'r', 'x')");
+      await batch.query('COMMIT');
+      await expect(migrating).resolves.toMatchObject({ dialect: 'postgres' });
+      expect((await pg.query("SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'security_audit_rejects' AND column_name = 'reject_key'")).rows[0].n).toBe(1);
+    } finally {
+      await batch.end();
       await pg.drop();
     }
   });

@@ -78,31 +78,46 @@ export interface AddableColumn {
 }
 
 /**
- * How `migrate()` brings any table to this version's shape, in three steps:
- * create the tables that are missing; add the columns in `addable` that the
- * found tables lack (nullable without a default, so adding one rewrites no
- * row); then create the indexes, which may name such a column. Every step
- * is safe to run again. Other differences are drift, reported, never fixed
- * behind the operator's back (drift.ts).
+ * How `migrate()` brings one table to this version's shape once every table
+ * exists: add the columns in `addable` that it lacks (nullable without a
+ * default, so adding one rewrites no row), then create its indexes, which
+ * may name such a column.
  */
-export interface MigrationPlan {
-  tables: string[];
+export interface MigrationStep {
+  table: string;
   addable: AddableColumn[];
   indexes: string[];
 }
 
+/**
+ * How `migrate()` brings any tables to this version's shape: create the
+ * tables that are missing, then one {@link MigrationStep} per table, the
+ * events table first. That is the order in which the writer locks them
+ * (each batch inserts events, then rejects): a migration that took the
+ * rejects table first (ALTER TABLE) and then waited for the events table
+ * (CREATE INDEX) while a batch held the events table and waited for the
+ * rejects table was a deadlock, PostgreSQL aborting one of the two. Every
+ * statement is safe to run again. Other differences are drift, reported,
+ * never fixed behind the operator's back (drift.ts).
+ */
+export interface MigrationPlan {
+  tables: string[];
+  steps: MigrationStep[];
+}
+
 /** The {@link MigrationPlan} of one dialect. */
 export function migrationPlan(dialect: Dialect, opts: DdlOptions = {}): MigrationPlan {
-  const tables: [string, readonly ColumnDef[]][] = [
-    [EVENTS_TABLE, COLUMNS],
-    [REJECTS_TABLE, REJECT_COLUMNS],
+  const tables: [string, readonly ColumnDef[], readonly IndexDef[]][] = [
+    [EVENTS_TABLE, COLUMNS, INDEXES],
+    [REJECTS_TABLE, REJECT_COLUMNS, REJECT_INDEXES],
   ];
   return {
     tables: tables.map(([name, columns]) => tableSql(name, columns, dialect)),
-    addable: tables.flatMap(([table, columns]) =>
-      columns.filter((c) => c.nullable && !c.default).map((c) => ({ table, column: c.name, sql: addColumnSql(dialect, table, c) })),
-    ),
-    indexes: [...INDEXES, ...REJECT_INDEXES].map((ix) => indexSql(ix, dialect, opts)),
+    steps: tables.map(([table, columns, indexes]) => ({
+      table,
+      addable: columns.filter((c) => c.nullable && !c.default).map((c) => ({ table, column: c.name, sql: addColumnSql(dialect, table, c) })),
+      indexes: indexes.map((ix) => indexSql({ ...ix, table }, dialect, opts)),
+    })),
   };
 }
 
@@ -121,5 +136,5 @@ export function addColumnSql(dialect: Dialect, table: string, c: ColumnDef): str
  */
 export function createTableStatements(dialect: Dialect, opts: DdlOptions = {}): string[] {
   const plan = migrationPlan(dialect, opts);
-  return [...plan.tables, ...plan.indexes];
+  return [...plan.tables, ...plan.steps.flatMap((step) => step.indexes)];
 }

@@ -105,21 +105,25 @@ describe('tableDrift', () => {
 });
 
 describe('migrationPlan', () => {
-  it('adds only nullable columns without a default, each with the statement drift would name, and creates the indexes after every table', () => {
+  it('adds only nullable columns without a default, each with the statement drift would name, and indexes each table after its columns, events first', () => {
     for (const dialect of ['mssql', 'postgres', 'sqlite'] as const) {
       const plan = migrationPlan(dialect);
+      // Table by table in the writer's lock order: events, then rejects.
+      expect(plan.steps.map((s) => s.table)).toEqual([EVENTS_TABLE, REJECTS_TABLE]);
+      const addable = plan.steps.flatMap((s) => s.addable);
       const expected = [...COLUMNS.map((c) => [EVENTS_TABLE, c] as const), ...REJECT_COLUMNS.map((c) => [REJECTS_TABLE, c] as const)].filter(([, c]) => c.nullable && !c.default);
-      expect(plan.addable.map((a) => `${a.table}.${a.column}`)).toEqual(expected.map(([t, c]) => `${t}.${c.name}`));
-      expect(plan.addable.map((a) => `${a.table}.${a.column}`)).toContain(`${REJECTS_TABLE}.reject_key`);
+      expect(addable.map((a) => `${a.table}.${a.column}`)).toEqual(expected.map(([t, c]) => `${t}.${c.name}`));
+      expect(addable.map((a) => `${a.table}.${a.column}`)).toContain(`${REJECTS_TABLE}.reject_key`);
       // What migrate adds is what the drift check names as the fix for a missing column.
-      for (const a of plan.addable) {
+      for (const a of addable) {
         const found = asDeclared(dialect).filter((f) => !(f.table === a.table && f.name === a.column));
         expect(tableDrift(dialect, found).map((d) => d.fix)).toEqual([a.sql]);
       }
-      expect(createTableStatements(dialect)).toEqual([...plan.tables, ...plan.indexes]);
+      const indexes = plan.steps.flatMap((s) => s.indexes);
+      expect(createTableStatements(dialect)).toEqual([...plan.tables, ...indexes]);
       expect(plan.tables.every((s) => s.includes('CREATE TABLE'))).toBe(true);
-      expect(plan.indexes.every((s) => s.includes('INDEX'))).toBe(true);
-      expect(plan.indexes.filter((s) => /reject_key/.test(s))).toHaveLength(1);
+      for (const step of plan.steps) expect(step.indexes.every((s) => s.includes('INDEX') && s.includes(step.table))).toBe(true);
+      expect(indexes.filter((s) => /reject_key/.test(s))).toHaveLength(1);
     }
   });
 });

@@ -5,7 +5,7 @@ import type { EventRow, RejectRow } from '../../sink/prepare.js';
 import { conflictReject, type BatchOutcome, type SinkAdapter, type WriteBatch } from '../adapter.js';
 import { checkDrift } from '../check-drift.js';
 import { loadDriver } from '../load-driver.js';
-import { missingColumns } from '../missing-columns.js';
+import { statementsAfterTables } from '../migration-steps.js';
 import type { MssqlDriver, MssqlPool, MssqlTransaction } from './mssql-driver.js';
 import {
   CREATE_STAGE,
@@ -176,8 +176,7 @@ export async function createMssqlAdapter(conn: MssqlConnection, deps: MssqlAdapt
     for (let attempt = 0; ; attempt++) {
       try {
         for (const stmt of plan.tables) await new sql.Request(p).batch(stmt);
-        for (const add of missingColumns(plan.addable, await describe())) await new sql.Request(p).batch(add.sql);
-        for (const stmt of plan.indexes) await new sql.Request(p).batch(stmt);
+        for (const stmt of statementsAfterTables(plan, await describe())) await new sql.Request(p).batch(stmt);
         break;
       } catch (err) {
         if (!isAlreadyExistsError(err) || attempt >= 2) throw err;

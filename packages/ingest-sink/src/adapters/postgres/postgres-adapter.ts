@@ -5,7 +5,7 @@ import type { EventRow, RejectRow } from '../../sink/prepare.js';
 import { conflictReject, type BatchOutcome, type SinkAdapter } from '../adapter.js';
 import { AUDIT_TABLES, checkDrift } from '../check-drift.js';
 import { loadDriver } from '../load-driver.js';
-import { missingColumns } from '../missing-columns.js';
+import { statementsAfterTables } from '../migration-steps.js';
 import { eventRowViews } from '../../rows/row-chunk.js';
 import { copyPieces } from './copy-text.js';
 import { pipeline } from 'node:stream/promises';
@@ -192,9 +192,10 @@ export async function createPostgresAdapter(conn: PostgresConnection): Promise<S
   return {
     dialect: 'postgres',
     async migrate() {
-      // One transaction under the advisory lock (tables, missing nullable
-      // columns, indexes, then the columns as they are); it commits whatever
-      // the drift check finds: what it created is right either way.
+      // One transaction under the advisory lock (tables, then per table its
+      // missing nullable columns and indexes, then the columns as they are);
+      // it commits whatever the drift check finds: what it created is right
+      // either way.
       const found = await inTransaction(pool, async (c) => {
         await c.query(PG_MIGRATION_LOCK);
         const describe = async (): Promise<FoundColumn[]> =>
@@ -206,8 +207,7 @@ export async function createPostgresAdapter(conn: PostgresConnection): Promise<S
           }));
         const plan = migrationPlan('postgres');
         for (const sql of plan.tables) await c.query(sql);
-        for (const add of missingColumns(plan.addable, await describe())) await c.query(add.sql);
-        for (const sql of plan.indexes) await c.query(sql);
+        for (const sql of statementsAfterTables(plan, await describe())) await c.query(sql);
         return describe();
       }).catch((err: Error & { code?: string }) => {
         // Typed as a write's errors are (an unknown database, a refused login): SINK_DB, the driver's error as cause.

@@ -55,7 +55,7 @@ export interface CoreMigration {
 
 /** An open SQLite sink database. */
 export interface SqliteCore {
-  /** Runs `plan` (tables, the addable columns they lack, indexes) in one transaction and returns the columns of `tables` as they then are. */
+  /** Runs `plan` (tables, then per table the addable columns it lacks and its indexes) in one transaction and returns the columns of `tables` as they then are. */
   migrate(arg: CoreMigration): FoundColumn[];
   write(batch: CoreBatch): CoreOutcome;
   close(): void;

@@ -4,7 +4,7 @@
 // All SQL comes from the TypeScript side (generated from @audit-trail/schema).
 import { conflictReason } from '../conflict-reason.js';
 import { rejectKey } from '../reject-key.js';
-import { missingColumns } from '../missing-columns.js';
+import { statementsAfterTables } from '../migration-steps.js';
 import { forEachRow } from '../../rows/packed-rows.js';
 
 /**
@@ -102,7 +102,7 @@ export function openSqliteCore(Database, init) {
 
   return {
     migrate({ plan, tables }) {
-      // The plan (tables, missing columns, indexes), then the tables'
+      // The plan (tables, then per table its missing columns and indexes), then the tables'
       // columns as they now are, in one IMMEDIATE transaction: a second
       // process migrating waits for it, and what the caller checks for drift
       // (schema drift.ts) is what the DDL left.
@@ -113,8 +113,7 @@ export function openSqliteCore(Database, init) {
             info.all(table).map((/** @type {any} */ c) => ({ table, name: String(c.name), type: String(c.type), nullable: c.not_null === 0 })),
           );
         for (const sql of plan.tables) db.exec(sql);
-        for (const add of missingColumns(plan.addable, describe())) db.exec(add.sql);
-        for (const sql of plan.indexes) db.exec(sql);
+        for (const sql of statementsAfterTables(plan, describe())) db.exec(sql);
         return describe();
       }).immediate();
       stmts = undefined;
