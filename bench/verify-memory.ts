@@ -5,7 +5,7 @@
 // "chain", what the CLI does since 2026-12-06). Each way runs in a child
 // process of its own; printed: its peak RSS, its heap still in use once
 // every record is read (after a full GC: what the verifier keeps per
-// record), and the ratios.
+// record), its wall time, and the ratios.
 //   npx tsx -C @audit-trail/source bench/verify-memory.ts [events=200000]
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -22,6 +22,7 @@ if (mode === 'array' || mode === 'stream' || mode === 'chain') {
   const gc = (globalThis as { gc?: () => void }).gc!;
   const keys = { k1: { secret: secretArg! } };
   let retained = 0;
+  const started = performance.now();
   const measure = () => {
     gc();
     retained = process.memoryUsage().heapUsed;
@@ -43,7 +44,7 @@ if (mode === 'array' || mode === 'stream' || mode === 'chain') {
     report = await verifyChainStream(measured(), keys, order === 'chain' ? { order, asOf: times.event!, ...(times.stored ? { storedAsOf: times.stored } : {}) } : {});
   }
   if (!report.ok) throw new Error('bench chain did not verify');
-  console.log(JSON.stringify({ records: report.records, rssKb: process.resourceUsage().maxRSS, retained }));
+  console.log(JSON.stringify({ records: report.records, rssKb: process.resourceUsage().maxRSS, retained, ms: performance.now() - started }));
   process.exit(0);
 }
 
@@ -66,18 +67,19 @@ try {
   const run = (m: string) => {
     const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', '--conditions', '@audit-trail/source', self!, String(n), m, db, secret], { encoding: 'utf8', maxBuffer: 1 << 20 });
     if (r.status !== 0) throw new Error(`${m}: ${r.stderr}`);
-    return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { records: number; rssKb: number; retained: number };
+    return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { records: number; rssKb: number; retained: number; ms: number };
   };
   const array = run('array');
   const stream = run('stream');
   const chain = run('chain');
   const mb = (b: number) => `${(b / 1048576).toFixed(0)} MiB`;
+  const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   console.log(`node ${process.version}, ${array.records} stored records of one chain (SQLite)`);
-  console.log(`  rows in one array, then verifyChain   peak RSS ${mb(array.rssKb * 1024).padStart(9)}   heap after reading ${mb(array.retained).padStart(9)} (${Math.round(array.retained / array.records)} B/record)`);
-  console.log(`  verifyChainStream over pages          peak RSS ${mb(stream.rssKb * 1024).padStart(9)}   heap after reading ${mb(stream.retained).padStart(9)} (${Math.round(stream.retained / stream.records)} B/record)`);
-  console.log(`  the same, chain after chain           peak RSS ${mb(chain.rssKb * 1024).padStart(9)}   heap after reading ${mb(chain.retained).padStart(9)} (${Math.round(chain.retained / chain.records)} B/record)`);
+  console.log(`  rows in one array, then verifyChain   peak RSS ${mb(array.rssKb * 1024).padStart(9)}   heap after reading ${mb(array.retained).padStart(9)} (${Math.round(array.retained / array.records)} B/record)   ${sec(array.ms)}`);
+  console.log(`  verifyChainStream over pages          peak RSS ${mb(stream.rssKb * 1024).padStart(9)}   heap after reading ${mb(stream.retained).padStart(9)} (${Math.round(stream.retained / stream.records)} B/record)   ${sec(stream.ms)}`);
+  console.log(`  the same, chain after chain           peak RSS ${mb(chain.rssKb * 1024).padStart(9)}   heap after reading ${mb(chain.retained).padStart(9)} (${Math.round(chain.retained / chain.records)} B/record)   ${sec(chain.ms)}`);
   console.log(`  ratio array / stream: peak RSS ${(array.rssKb / stream.rssKb).toFixed(2)}x, heap ${(array.retained / stream.retained).toFixed(2)}x`);
-  console.log(`  ratio stream / chain after chain: peak RSS ${(stream.rssKb / chain.rssKb).toFixed(2)}x, heap ${(stream.retained / chain.retained).toFixed(2)}x`);
+  console.log(`  ratio stream / chain after chain: peak RSS ${(stream.rssKb / chain.rssKb).toFixed(2)}x, heap ${(stream.retained / chain.retained).toFixed(2)}x, time ${(stream.ms / chain.ms).toFixed(2)}x`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
