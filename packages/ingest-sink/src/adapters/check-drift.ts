@@ -1,8 +1,8 @@
-import { EVENTS_TABLE, REJECTS_TABLE, tableDrift, type Dialect, type FoundColumn } from '@audit-trail/schema';
+import { AUDIT_TABLE_DEFS, tableDrift, type Dialect, type FoundColumn } from '@audit-trail/schema';
 import { SchemaDriftError } from '../sink/errors.js';
 
 /** The tables every adapter describes after its DDL. */
-export const AUDIT_TABLES = [EVENTS_TABLE, REJECTS_TABLE] as const;
+export const AUDIT_TABLES: readonly string[] = AUDIT_TABLE_DEFS.map((t) => t.name);
 
 /**
  * The last step of every adapter's `migrate()`: throws a

@@ -163,8 +163,6 @@ export function toRow(event: AuditEvent, meta: TransportMeta): ColumnValue[] {
 /** Indexes of `security_audit_events`, shared by all dialects. */
 export interface IndexDef {
   name: string;
-  /** The table it indexes; {@link EVENTS_TABLE} when unsaid. */
-  table?: string;
   columns: string[];
   include?: string[];
   unique?: boolean;
@@ -207,7 +205,24 @@ export const REJECT_COLUMNS: readonly ColumnDef[] = [
 
 /** Indexes of `security_audit_rejects`: time scans, and the idempotency of a refusal. */
 export const REJECT_INDEXES: readonly IndexDef[] = [
-  { name: 'IX_security_audit_rejects_received', table: REJECTS_TABLE, columns: ['received_at'], description: 'Time-range scans.' },
+  { name: 'IX_security_audit_rejects_received', columns: ['received_at'], description: 'Time-range scans.' },
   // Filtered: SQL Server lets a unique index hold one NULL only, and rows written before the key have none.
-  { name: 'UX_security_audit_rejects_reject_key', table: REJECTS_TABLE, columns: ['reject_key'], unique: true, whereNotNull: 'reject_key', description: 'Idempotency: a refusal sent again (a replay, a transport retry) is ignored.' },
+  { name: 'UX_security_audit_rejects_reject_key', columns: ['reject_key'], unique: true, whereNotNull: 'reject_key', description: 'Idempotency: a refusal sent again (a replay, a transport retry) is ignored.' },
+];
+
+/** One audit table: its name, columns and indexes. */
+export interface TableDef {
+  name: string;
+  columns: readonly ColumnDef[];
+  indexes: readonly IndexDef[];
+}
+
+/**
+ * The audit tables, in the order the writer locks them (each batch inserts
+ * events, then rejects), which is the order `migrate()` alters them in
+ * (ddl.ts `migrationPlan`).
+ */
+export const AUDIT_TABLE_DEFS: readonly TableDef[] = [
+  { name: EVENTS_TABLE, columns: COLUMNS, indexes: INDEXES },
+  { name: REJECTS_TABLE, columns: REJECT_COLUMNS, indexes: REJECT_INDEXES },
 ];

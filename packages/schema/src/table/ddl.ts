@@ -1,14 +1,4 @@
-import {
-  COLUMNS,
-  EVENTS_TABLE,
-  INDEXES,
-  REJECT_COLUMNS,
-  REJECT_INDEXES,
-  REJECTS_TABLE,
-  type ColumnDef,
-  type Dialect,
-  type IndexDef,
-} from './columns.js';
+import { AUDIT_TABLE_DEFS, type ColumnDef, type Dialect, type IndexDef } from './columns.js';
 
 /** Options of {@link createTableStatements}. */
 export interface DdlOptions {
@@ -45,8 +35,7 @@ function tableSql(name: string, columns: readonly ColumnDef[], dialect: Dialect)
   return `CREATE TABLE IF NOT EXISTS ${name} (\n${body}\n);`;
 }
 
-function indexSql(ix: IndexDef, dialect: Dialect, opts: DdlOptions): string {
-  const table = ix.table ?? EVENTS_TABLE;
+function indexSql(ix: IndexDef, table: string, dialect: Dialect, opts: DdlOptions): string {
   const unique = ix.unique ? 'UNIQUE ' : '';
   const cols = ix.columns.join(', ');
   if (dialect === 'mssql') {
@@ -107,16 +96,12 @@ export interface MigrationPlan {
 
 /** The {@link MigrationPlan} of one dialect. */
 export function migrationPlan(dialect: Dialect, opts: DdlOptions = {}): MigrationPlan {
-  const tables: [string, readonly ColumnDef[], readonly IndexDef[]][] = [
-    [EVENTS_TABLE, COLUMNS, INDEXES],
-    [REJECTS_TABLE, REJECT_COLUMNS, REJECT_INDEXES],
-  ];
   return {
-    tables: tables.map(([name, columns]) => tableSql(name, columns, dialect)),
-    steps: tables.map(([table, columns, indexes]) => ({
+    tables: AUDIT_TABLE_DEFS.map((t) => tableSql(t.name, t.columns, dialect)),
+    steps: AUDIT_TABLE_DEFS.map(({ name: table, columns, indexes }) => ({
       table,
       addable: columns.filter((c) => c.nullable && !c.default).map((c) => ({ table, column: c.name, sql: addColumnSql(dialect, table, c) })),
-      indexes: indexes.map((ix) => indexSql({ ...ix, table }, dialect, opts)),
+      indexes: indexes.map((ix) => indexSql(ix, table, dialect, opts)),
     })),
   };
 }

@@ -1,4 +1,4 @@
-import { COLUMNS, EVENTS_TABLE, REJECT_COLUMNS, REJECTS_TABLE, type ColumnDef, type Dialect } from './columns.js';
+import { AUDIT_TABLE_DEFS, type ColumnDef, type Dialect } from './columns.js';
 import { addColumnSql } from './ddl.js';
 
 /**
@@ -138,11 +138,7 @@ function alterSql(dialect: Dialect, table: string, c: ColumnDef, found: FoundCol
  */
 export function tableDrift(dialect: Dialect, found: readonly FoundColumn[]): ColumnDrift[] {
   const out: ColumnDrift[] = [];
-  const tables: [string, readonly ColumnDef[]][] = [
-    [EVENTS_TABLE, COLUMNS],
-    [REJECTS_TABLE, REJECT_COLUMNS],
-  ];
-  for (const [table, columns] of tables) {
+  for (const { name: table, columns } of AUDIT_TABLE_DEFS) {
     // Catalogs fold unquoted names differently (PostgreSQL to lower case, SQL Server keeps them): compare without case.
     const existing = new Map(found.filter((f) => f.table.toLowerCase() === table).map((f) => [f.name.toLowerCase(), f]));
     for (const c of columns) {
