@@ -121,9 +121,8 @@ async function openInputs(files: string[]): Promise<{ name: string; handle?: Fil
  * (or stdin) as it is read, so memory holds what the verifier keeps per
  * record (a few fields), not the input.
  */
-async function* allRecords(db: string | undefined, inputs: { name: string; handle?: FileHandle }[], io: CommandIo): AsyncGenerator<VerifyRecord> {
-  // The table alone is read chain after chain (the verifier then keeps no record of a judged chain).
-  if (db) yield* streamVerifyRecords(resolveDbUrl(db, io.env), { order: inputs.length === 0 ? 'chain' : 'id' });
+async function* allRecords(db: string | undefined, order: 'id' | 'chain', inputs: { name: string; handle?: FileHandle }[], io: CommandIo): AsyncGenerator<VerifyRecord> {
+  if (db) yield* streamVerifyRecords(resolveDbUrl(db, io.env), { order });
   for (const input of inputs) {
     const source = input.handle ? input.handle.createReadStream({ autoClose: false }) : io.stdin;
     try {
@@ -210,7 +209,8 @@ export const verifyCommand: Command = {
     }
     try {
       const keys = loadKeys(values, io.env);
-      // The table alone: chain after chain, judged against the newest times stored (unless --as-of).
+      // The table alone: read chain after chain (the verifier then keeps no record of a judged
+      // chain), judged against the newest times stored (unless --as-of).
       const byChain = values.db !== undefined && positionals.length === 0;
       let storedAsOf: Date | undefined;
       if (byChain && !asOf) {
@@ -220,7 +220,7 @@ export const verifyCommand: Command = {
       }
       const inputs = await openInputs(positionals);
       // Files are closed however the run ends: finished, failed, or refused before the first record (keys, options).
-      const report = await verifyChainStream(allRecords(values.db, inputs, io), keys, {
+      const report = await verifyChainStream(allRecords(values.db, byChain ? 'chain' : 'id', inputs, io), keys, {
         ...(asOf ? { asOf } : {}),
         ...(storedAsOf ? { storedAsOf } : {}),
         ...(byChain ? { order: 'chain' as const } : {}),

@@ -37,9 +37,16 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
+/** The record of a reject the fallback forwards (the receivers take it back as a reject: normalize/record.ts). */
+export interface ForwardedReject {
+  raw_payload: string;
+  reason: string;
+  source: string;
+}
+
 /** The record forwarded for a queued item: the event as parsed JSON (what Fluentd would have read), or the reject. */
 function recordOf(it: QueuedItem): Record<string, unknown> {
-  if (it.row.kind === 'reject') return { raw_payload: it.row.raw, reason: it.row.reason, source: it.row.source };
+  if (it.row.kind === 'reject') return { raw_payload: it.row.raw, reason: it.row.reason, source: it.row.source } satisfies ForwardedReject;
   return JSON.parse(it.row.raw) as Record<string, unknown>;
 }
 

@@ -1,4 +1,5 @@
 import { LOG_TYPE } from '@audit-trail/schema';
+import type { ForwardedReject } from '../fallback/forwarder.js';
 import type { ReceiverCounters } from '../receivers/counters.js';
 import { classifyLine, classifyObject, type Normalized } from './classify-line.js';
 import { PartialAssembler, type AssembledLine, type PartialLimits } from './partials.js';
@@ -110,14 +111,14 @@ export function safeJson(value: unknown): string {
 
 /**
  * A reject as another sink's Fluent forward fallback sends it
- * (fallback/forwarder.ts: `{ raw_payload, reason, source }` and nothing
- * else), or undefined. Without this, a sink whose fallback points at an
+ * ({@link ForwardedReject} and nothing else; `source` may be absent), or
+ * undefined. Without this, a sink whose fallback points at an
  * audit-trail aggregator would have its rejects counted as non-audit
  * records and dropped there.
  */
-function relayedReject(r: Record<string, unknown>): { raw_payload: string; reason: string; source?: string } | undefined {
+function relayedReject(r: Record<string, unknown>): (Omit<ForwardedReject, 'source'> & { source?: string }) | undefined {
   if (typeof r.raw_payload !== 'string' || typeof r.reason !== 'string') return undefined;
   if (r.source !== undefined && typeof r.source !== 'string') return undefined;
   for (const k of Object.keys(r)) if (k !== 'raw_payload' && k !== 'reason' && k !== 'source') return undefined;
-  return r as { raw_payload: string; reason: string; source?: string };
+  return r as Omit<ForwardedReject, 'source'> & { source?: string };
 }
