@@ -16,6 +16,7 @@ import { createSink, DEFAULT_FORWARD_LIMITS, DEFAULT_TAG_TEMPLATE } from '@audit
 import { newCounters } from '../packages/ingest-sink/src/receivers/counters.js';
 import { ForwardConnection } from '../packages/ingest-sink/src/receivers/forward/connection.js';
 import { RecordNormalizer } from '../packages/ingest-sink/src/normalize/record.js';
+import { MEMORY_ONLY } from '../packages/ingest-sink/src/normalize/partial-journal.js';
 
 const REQUESTS = Number(process.argv[2] ?? 100);
 const frames: Buffer[] = [];
@@ -46,7 +47,7 @@ const noop = { write: async (items: unknown[]) => ({ accepted: items.length, rej
 const transport = { write: () => true, end() {}, pause() {}, resume() {} };
 let t = performance.now();
 for (const f of frames) {
-  const conn = new ForwardConnection(transport, { sink: noop, counters, normalizer, log: () => {}, limits: DEFAULT_FORWARD_LIMITS, keepalive: true, peer: 'bench', address: 'bench' });
+  const conn = new ForwardConnection(transport, { sink: noop, counters, normalizer, partials: MEMORY_ONLY, log: () => {}, limits: DEFAULT_FORWARD_LIMITS, keepalive: true, peer: 'bench', address: 'bench' });
   conn.feed(f);
   await conn.drain();
 }

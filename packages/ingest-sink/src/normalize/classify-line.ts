@@ -1,4 +1,5 @@
 import type { SinkItem } from '../receivers/types.js';
+import type { PartialPiece } from './partial-journal.js';
 import { dockerEventToAudit, isDockerEvent } from './docker-events.js';
 import { falcoAlertToAudit, isFalcoAlert } from './falco.js';
 import type { TagFilter } from './tag-patterns.js';
@@ -9,7 +10,12 @@ export type Normalized =
   | { kind: 'sink'; item: SinkItem; container?: boolean }
   | { kind: 'non_audit' }
   | { kind: 'not_logs' }
-  | { kind: 'partial' };
+  /**
+   * A piece of a split line, buffered: `piece` to journal (absent when it
+   * was not kept), `settles` the keys of lines it closed, whose pieces are
+   * no longer needed once those lines are stored.
+   */
+  | { kind: 'partial'; piece?: PartialPiece; settles: string[] };
 
 // An audit line names its log_type (schema LOG_TYPE). A regex instead of a
 // parse keeps the hot path to one JSON.parse (in the sink); a line that only

@@ -1,6 +1,6 @@
 /** Limits of the partial-line reassembly buffer. */
 export interface PartialLimits {
-  /** Longest reassembled line (bytes of text); longer ones are released as they are. */
+  /** Longest reassembled line (bytes); longer ones are released as they are. */
   maxLineBytes: number;
   /** Most lines being reassembled at once; the oldest is released beyond it. */
   maxOpen: number;
@@ -9,8 +9,10 @@ export interface PartialLimits {
 }
 
 /** A line the assembler gives back: complete, or released incomplete (and why). */
-export interface AssembledLine {
+export interface AssembledLine<C = undefined> {
   key: string;
+  /** What the caller gave with the line's first piece (where it came from). */
+  context: C;
   line: string;
   complete: boolean;
   /**
@@ -24,8 +26,9 @@ export interface AssembledLine {
   reason?: 'expired' | 'too_large' | 'too_many_open' | 'beyond_last' | 'conflicting_piece';
 }
 
-interface Open {
-  pieces: Map<number, string>;
+interface Open<C> {
+  context: C;
+  pieces: Map<number, Buffer>;
   bytes: number;
   since: number;
   last?: number;
@@ -35,12 +38,14 @@ interface Open {
  * Reassembles lines the Docker log driver split at 16 KiB (moby
  * daemon/logger/copier.go) into records with `partial_message: "true"`,
  * `partial_id`, `partial_ordinal` (from 1) and `partial_last`. Pieces are
- * joined in ordinal order once the last one and every earlier one arrived.
+ * bytes, not text: the driver cuts every 16 KiB of bytes, inside a UTF-8
+ * character as often as not, so a line is decoded only once its pieces are
+ * joined (in ordinal order, once the last one and every earlier one arrived).
  * Memory is bounded; anything released incomplete is returned to the caller,
  * which counts it and passes audit-looking text on to the rejects table.
  */
-export class PartialAssembler {
-  private readonly open = new Map<string, Open>();
+export class PartialAssembler<C = undefined> {
+  private readonly open = new Map<string, Open<C>>();
 
   constructor(private readonly limits: PartialLimits) {}
 
@@ -49,32 +54,36 @@ export class PartialAssembler {
     return this.open.size;
   }
 
-  /** Adds one piece; returns the lines completed or released by it. */
-  add(key: string, ordinal: number, last: boolean, text: string, now = Date.now()): AssembledLine[] {
-    const out: AssembledLine[] = [];
+  /**
+   * Adds one piece; returns the lines completed or released by it. A line
+   * keeps the `context` of its first piece, and its age counts from `now`
+   * of that piece.
+   */
+  add(key: string, ordinal: number, last: boolean, bytes: Buffer, context: C, now = Date.now()): AssembledLine<C>[] {
+    const out: AssembledLine<C>[] = [];
     let entry = this.open.get(key);
     if (!entry) {
       if (this.open.size >= this.limits.maxOpen) {
         const [oldest] = this.open.keys();
         out.push(this.release(oldest!, 'too_many_open'));
       }
-      entry = { pieces: new Map(), bytes: 0, since: now };
+      entry = { context, pieces: new Map(), bytes: 0, since: now };
       this.open.set(key, entry);
     }
     const earlier = entry.pieces.get(ordinal);
     if (earlier !== undefined) {
       // A piece sent again (a resend of the request) adds nothing; one with
-      // other text is not dropped, nor allowed to replace the first.
-      if (earlier !== text) out.push({ key, line: text, complete: false, reason: 'conflicting_piece' });
+      // other bytes is not dropped, nor allowed to replace the first.
+      if (!earlier.equals(bytes)) out.push({ key, context: entry.context, line: bytes.toString('utf8'), complete: false, reason: 'conflicting_piece' });
       return out;
     }
-    entry.pieces.set(ordinal, text);
-    entry.bytes += text.length;
+    entry.pieces.set(ordinal, bytes);
+    entry.bytes += bytes.length;
     if (last) entry.last = ordinal;
     if (entry.last !== undefined && entry.pieces.size >= entry.last && hasAll(entry.pieces, entry.last)) {
       this.open.delete(key);
-      out.push({ key, line: join(entry.pieces, 1, entry.last), complete: true });
-      if (entry.pieces.size > entry.last) out.push({ key, line: join(entry.pieces, entry.last + 1, Infinity), complete: false, reason: 'beyond_last' });
+      out.push({ key, context: entry.context, line: join(entry.pieces, 1, entry.last), complete: true });
+      if (entry.pieces.size > entry.last) out.push({ key, context: entry.context, line: join(entry.pieces, entry.last + 1, Infinity), complete: false, reason: 'beyond_last' });
     } else if (entry.bytes > this.limits.maxLineBytes) {
       out.push(this.release(key, 'too_large'));
     }
@@ -82,8 +91,8 @@ export class PartialAssembler {
   }
 
   /** Releases lines older than maxAgeMs (call periodically). */
-  expire(now = Date.now()): AssembledLine[] {
-    const out: AssembledLine[] = [];
+  expire(now = Date.now()): AssembledLine<C>[] {
+    const out: AssembledLine<C>[] = [];
     for (const [key, entry] of this.open) {
       if (now - entry.since >= this.limits.maxAgeMs) out.push(this.release(key, 'expired'));
     }
@@ -91,27 +100,27 @@ export class PartialAssembler {
   }
 
   /** Releases everything (shutdown). */
-  drain(): AssembledLine[] {
+  drain(): AssembledLine<C>[] {
     return [...this.open.keys()].map((k) => this.release(k, 'expired'));
   }
 
-  private release(key: string, reason: AssembledLine['reason']): AssembledLine {
+  private release(key: string, reason: AssembledLine['reason']): AssembledLine<C> {
     const entry = this.open.get(key)!;
     this.open.delete(key);
-    return { key, line: join(entry.pieces, -Infinity, Infinity), complete: false, reason };
+    return { key, context: entry.context, line: join(entry.pieces, -Infinity, Infinity), complete: false, reason };
   }
 }
 
-function hasAll(pieces: Map<number, string>, last: number): boolean {
+function hasAll(pieces: Map<number, Buffer>, last: number): boolean {
   for (let i = 1; i <= last; i++) if (!pieces.has(i)) return false;
   return true;
 }
 
-/** The pieces numbered `from` to `to`, in ordinal order. */
-function join(pieces: Map<number, string>, from: number, to: number): string {
-  return [...pieces.entries()]
+/** The pieces numbered `from` to `to`, joined in ordinal order, as text. */
+function join(pieces: Map<number, Buffer>, from: number, to: number): string {
+  const parts = [...pieces.entries()]
     .filter((e) => e[0] >= from && e[0] <= to)
     .sort((a, b) => a[0] - b[0])
-    .map((e) => e[1])
-    .join('');
+    .map((e) => e[1]);
+  return Buffer.concat(parts).toString('utf8');
 }

@@ -2,6 +2,8 @@ import { LOG_TYPE } from '@audit-trail/schema';
 import type { ForwardedReject } from '../fallback/forwarder.js';
 import type { ReceiverCounters } from '../receivers/counters.js';
 import { classifyLine, classifyObject, type Normalized } from './classify-line.js';
+import { invalidUtf8Bytes } from '../receivers/msgpack/decode.js';
+import type { PartialPiece } from './partial-journal.js';
 import { PartialAssembler, type AssembledLine, type PartialLimits } from './partials.js';
 import type { TagFilter } from './tag-patterns.js';
 import { compileTagTemplate, type TagParser } from './tag-template.js';
@@ -34,7 +36,7 @@ const TRANSPORT_KEYS = new Set([
 export class RecordNormalizer {
   private readonly parseTag: TagParser;
   private readonly containerEventTags?: TagFilter;
-  readonly partials: PartialAssembler;
+  readonly partials: PartialAssembler<PieceOrigin>;
 
   constructor(
     options: NormalizerOptions,
@@ -55,15 +57,18 @@ export class RecordNormalizer {
     const r = record as Record<string, unknown>;
     const meta = recordMeta(tag, r, this.parseTag);
     if (r.partial_message === 'true' || r.partial_message === true) {
-      const key = `${String(r.container_id)}/${String(r.partial_id)}`;
       const ordinal = Number(r.partial_ordinal);
-      const last = r.partial_last === 'true' || r.partial_last === true;
+      const piece: PartialPiece = {
+        key: `${String(r.container_id)}/${String(r.partial_id)}`,
+        ordinal: Number.isInteger(ordinal) ? ordinal : 1,
+        last: r.partial_last === 'true' || r.partial_last === true,
+        // The bytes as sent when they were not valid UTF-8 (a character cut at the piece's end).
+        bytes: invalidUtf8Bytes(r, 'log') ?? Buffer.from(typeof r.log === 'string' ? r.log : '', 'utf8'),
+        meta,
+        source,
+      };
       this.counters.partialsBuffered++;
-      out.push({ kind: 'partial' });
-      const text = typeof r.log === 'string' ? r.log : '';
-      for (const done of this.partials.add(key, Number.isInteger(ordinal) ? ordinal : 1, last, text)) {
-        this.released(done, meta, source, out);
-      }
+      this.addPiece(piece, Date.now(), out);
       return;
     }
     if (typeof r.log_type === 'string') {
@@ -82,18 +87,62 @@ export class RecordNormalizer {
     out.push(classifyObject(r, safeJson(r), meta, source, this.containerEventTags));
   }
 
-  /** Lines released by the assembler outside a request (expiry): classified like any other line. */
-  expire(now: number, source: string): Normalized[] {
+  /**
+   * Lines released by the assembler outside a request (expiry), classified
+   * like any other line under the meta and source of their first piece, and
+   * the keys they settle.
+   */
+  expire(now: number): { out: Normalized[]; settles: string[] } {
     const out: Normalized[] = [];
-    for (const done of this.partials.expire(now)) this.released(done, {}, source, out);
-    return out;
+    const released = this.partials.expire(now);
+    for (const done of released) this.released(done, out);
+    return { out, settles: released.map((l) => l.key) };
   }
 
-  private released(done: AssembledLine, meta: RecordMeta, source: string, out: Normalized[]): void {
+  /**
+   * Takes back the pieces an earlier run journaled for lines it had not
+   * completed (partial-journal.ts). Their lines count their age from `now`:
+   * the sender could not send the rest while this receiver was down. Returns
+   * what they release (a line the crash interrupted after its last piece
+   * came is complete again here) and the keys that settles.
+   */
+  restore(pieces: readonly PartialPiece[], now: number): { out: Normalized[]; settles: string[] } {
+    const out: Normalized[] = [];
+    for (const piece of pieces) {
+      this.counters.partialsRestored++;
+      this.counters.partialsBuffered++;
+      this.addPiece(piece, now, out);
+    }
+    const settles: string[] = [];
+    for (const n of out) if (n.kind === 'partial') settles.push(...n.settles);
+    return { out: out.filter((n) => n.kind !== 'partial'), settles };
+  }
+
+  /**
+   * Adds one piece to the assembler. Pushes `{kind: 'partial'}` with the
+   * piece to journal (none when it was not kept: a piece that conflicts with
+   * an earlier one, or that made its line too large and released it at once)
+   * and the keys of lines it closed, then what those lines are.
+   */
+  private addPiece(piece: PartialPiece, now: number, out: Normalized[]): void {
+    const released = this.partials.add(piece.key, piece.ordinal, piece.last, piece.bytes, { meta: piece.meta, source: piece.source }, now);
+    const notKept = released.some((l) => l.key === piece.key && (l.reason === 'conflicting_piece' || l.reason === 'too_large'));
+    const settles = [...new Set(released.filter((l) => l.reason !== 'conflicting_piece').map((l) => l.key))];
+    out.push({ kind: 'partial', ...(notKept ? {} : { piece }), settles });
+    for (const done of released) this.released(done, out);
+  }
+
+  private released(done: AssembledLine<PieceOrigin>, out: Normalized[]): void {
     if (done.complete) this.counters.partialsReassembled++;
     else this.counters.partialsExpired++;
-    out.push(classifyLine(done.line, meta, source, this.containerEventTags));
+    out.push(classifyLine(done.line, done.context.meta, done.context.source, this.containerEventTags));
   }
+}
+
+/** Where a partial line came from: its first piece's transport meta and source. */
+interface PieceOrigin {
+  meta: RecordMeta;
+  source: string;
 }
 
 /** JSON text of a decoded msgpack value; bytes become base64, EventTime its fields, so nothing throws. */

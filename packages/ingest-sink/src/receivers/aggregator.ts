@@ -1,4 +1,8 @@
+import { join } from 'node:path';
+import type { Normalized } from '../normalize/classify-line.js';
+import { MEMORY_ONLY, PartialJournal, type PartialDurability } from '../normalize/partial-journal.js';
 import { RecordNormalizer } from '../normalize/record.js';
+import { resolveSinkOptions } from '../sink/options.js';
 import { compileTagPatterns } from '../normalize/tag-patterns.js';
 import { newCounters, type ReceiverCounters } from './counters.js';
 import { DEFAULT_TAG_TEMPLATE } from './defaults.js';
@@ -36,8 +40,15 @@ export interface AggregatorOptions {
    * Default: any tag.
    */
   containerEventTags?: readonly string[];
-  /** Partial-line reassembly limits. */
-  partials?: { maxLineBytes?: number; maxOpen?: number; maxAgeMs?: number };
+  /**
+   * Partial-line reassembly: limits, and `journal`, the file where pieces
+   * of lines not yet complete are kept (they are acked before their line is
+   * complete). Default: `partial-lines.journal` in the sink's spool
+   * directory when `sink` is a URL; memory only when it is a sink object,
+   * or when `journal` is false (a crash then loses acked pieces of
+   * incomplete lines).
+   */
+  partials?: { maxLineBytes?: number; maxOpen?: number; maxAgeMs?: number; journal?: string | false };
   log?: ReceiverLog;
 }
 
@@ -48,9 +59,17 @@ export interface Aggregator {
   health?: { host: string; port: number };
   counters: { forward: ReceiverCounters; syslog: ReceiverCounters };
   sink: AggregatorSink;
-  /** Stops accepting, finishes and acks in-flight requests, stores released partial lines, flushes; closes a sink it created. */
+  /**
+   * Stops accepting, finishes and acks in-flight requests, flushes; closes a
+   * sink it created. Incomplete partial lines stay in the journal for the
+   * next start (their senders send the rest then); without a journal they
+   * are stored as they are.
+   */
   close(): Promise<void>;
 }
+
+/** Longest partial line a journal may hold: its pieces' records must stay within the spool's frame limit (3 bytes of UTF-8 per character at worst). */
+const MAX_JOURNALED_LINE_BYTES = 16 * 1024 * 1024;
 
 /**
  * Starts the aggregator in-process: forward receiver (+ UDP heartbeat),
@@ -60,35 +79,46 @@ export interface Aggregator {
 export async function startAggregator(options: AggregatorOptions): Promise<Aggregator> {
   const log = options.log ?? silentLog;
   const ownsSink = typeof options.sink === 'string';
+  const { journal: journalOption, ...limits } = options.partials ?? {};
+  const partialLimits = { maxLineBytes: 4 * 1024 * 1024, maxOpen: 1000, maxAgeMs: 60_000, ...limits };
+  const journalPath = journalOption ?? (typeof options.sink === 'string' ? join(resolveSinkOptions({ ...options.sinkOptions, url: options.sink }).spool.dir, 'partial-lines.journal') : false);
+  if (journalPath !== false && partialLimits.maxLineBytes > MAX_JOURNALED_LINE_BYTES) {
+    throw new RangeError(`partials.maxLineBytes may be at most ${MAX_JOURNALED_LINE_BYTES} with a partial-line journal (got ${partialLimits.maxLineBytes})`);
+  }
   const sink: AggregatorSink = typeof options.sink === 'string' ? await openSink(options.sink, options.sinkOptions) : options.sink;
   const counters = { forward: newCounters(), syslog: newCounters() };
   const containerEventTags = compileTagPatterns(options.containerEventTags);
-  const normalizer = new RecordNormalizer(
-    {
-      tagTemplate: options.tagTemplate ?? DEFAULT_TAG_TEMPLATE,
-      containerEventTags,
-      partials: { maxLineBytes: 4 * 1024 * 1024, maxOpen: 1000, maxAgeMs: 60_000, ...options.partials },
-    },
-    counters.forward,
-  );
+  const normalizer = new RecordNormalizer({ tagTemplate: options.tagTemplate ?? DEFAULT_TAG_TEMPLATE, containerEventTags, partials: partialLimits }, counters.forward);
   const started: { forward?: ForwardServer; syslog?: SyslogServer; health?: HealthServer } = {};
-  const storeReleased = async (now: number): Promise<void> => {
-    const items = normalizer
-      .expire(now, 'forward:partial-expiry')
-      .flatMap((n) => (n.kind === 'sink' ? [n.item] : (counters.forward.nonAudit++, [])));
+  let journal: PartialJournal | undefined;
+  let partials: PartialDurability = MEMORY_ONLY;
+  /** Stores lines the assembler released outside a request, then settles their keys. */
+  const storeReleased = async ({ out, settles }: { out: Normalized[]; settles: string[] }): Promise<void> => {
+    const items = out.flatMap((n) => (n.kind === 'sink' ? [n.item] : (counters.forward.nonAudit++, [])));
     if (items.length > 0) {
       counters.forward.toSink += items.length;
       const r = await sink.write(items);
       counters.forward.accepted += r.accepted;
       counters.forward.rejected += r.rejected;
     }
+    await partials.settle(settles);
   };
   const timer = setInterval(() => {
-    storeReleased(Date.now()).catch((err: Error) => log({ level: 'error', msg: 'could not store expired partial lines', reason: err.message }));
+    storeReleased(normalizer.expire(Date.now())).catch((err: Error) => log({ level: 'error', msg: 'could not store expired partial lines', reason: err.message }));
   }, 5_000);
   timer.unref();
   try {
-    started.forward = await startForwardServer(options.forward, { sink, counters: counters.forward, normalizer, log });
+    if (journalPath !== false) {
+      const opened = await PartialJournal.open(journalPath);
+      partials = journal = opened.journal;
+      const { pieces, damagedBytes, damagedCopy } = opened.report;
+      if (damagedBytes > 0) log({ level: 'warn', msg: 'partial-line journal had unreadable bytes, skipped', path: journalPath, damagedBytes, ...(damagedCopy ? { damagedCopy } : {}) });
+      if (pieces.length > 0) {
+        log({ level: 'info', msg: 'partial lines restored from the journal', path: journalPath, pieces: pieces.length });
+        await storeReleased(normalizer.restore(pieces, Date.now()));
+      }
+    }
+    started.forward = await startForwardServer(options.forward, { sink, counters: counters.forward, normalizer, partials, log });
     log({ level: 'info', msg: 'forward receiver listening', ...started.forward.address, tls: !!options.forward.tls, auth: !!options.forward.security });
     if (options.syslog) {
       started.syslog = await startSyslogServer(options.syslog, { sink, counters: counters.syslog, log, containerEventTags });
@@ -105,6 +135,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
   } catch (err) {
     clearInterval(timer);
     await Promise.allSettled([started.forward?.close(), started.syslog?.close(), started.health?.close()]);
+    await journal?.close();
     if (ownsSink) await sink.close?.();
     throw err;
   }
@@ -119,7 +150,9 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
       closing ??= (async () => {
         clearInterval(timer);
         await Promise.all([started.forward?.close(), started.syslog?.close()]);
-        await storeReleased(Number.POSITIVE_INFINITY);
+        // Journaled pieces wait for the rest of their lines across the restart; without a journal they are stored now, as they are.
+        if (journal) await journal.close();
+        else await storeReleased(normalizer.expire(Number.POSITIVE_INFINITY));
         await sink.flush?.();
         await started.health?.close();
         if (ownsSink) await sink.close?.();

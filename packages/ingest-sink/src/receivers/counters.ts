@@ -24,6 +24,8 @@ export interface ReceiverCounters {
   partialsBuffered: number;
   partialsReassembled: number;
   partialsExpired: number;
+  /** Pieces taken back on start from the partial-line journal of an earlier run. */
+  partialsRestored: number;
   acks: number;
   authFailures: number;
   invalidUtf8: number;
@@ -52,6 +54,7 @@ export function newCounters(): ReceiverCounters {
     partialsBuffered: 0,
     partialsReassembled: 0,
     partialsExpired: 0,
+    partialsRestored: 0,
     acks: 0,
     authFailures: 0,
     invalidUtf8: 0,

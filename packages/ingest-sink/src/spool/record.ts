@@ -107,6 +107,20 @@ export function encodeFrames(entries: readonly SpoolEntry[]): { buffer: Buffer; 
   return { buffer: off < buffer.length >> 1 ? Buffer.from(buffer.subarray(0, off)) : buffer.subarray(0, off), sizes };
 }
 
+/**
+ * Frames one payload the way {@link encodeFrames} frames each record
+ * (`[len u32][crc32 u32][payload]`), for other append-only files that
+ * {@link frameAt} reads back (the partial-line journal).
+ */
+export function encodeFrame(payload: Buffer): Buffer {
+  if (payload.length < 5 || payload.length > MAX_RECORD_BYTES) throw new SinkError('SINK_BAD_ITEM', `a record of ${payload.length} bytes is outside the frame limits (5 to ${MAX_RECORD_BYTES})`);
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length);
+  frame.writeUInt32BE(payload.length, 0);
+  frame.writeUInt32BE(crc32(payload), 4);
+  payload.copy(frame, FRAME_HEADER_BYTES);
+  return frame;
+}
+
 /** Decodes one payload (already checksum-verified) back into an entry. */
 export function decodePayload(payload: Buffer): SpoolEntry {
   if (payload[0] !== PAYLOAD_VERSION || payload.length < 5) throw new Error(`unknown spool payload version ${payload[0]}`);

@@ -4,6 +4,7 @@ import { SinkError } from '../sink/errors.js';
 import { FRAME_HEADER_BYTES, scanSegment } from './record.js';
 import { formatHole, holesName, parseHoles, scanAround, type Hole } from './holes.js';
 import { lockSpool, type LockTiming } from './spool-lock.js';
+import { writeAll } from './write-all.js';
 
 /** When the spool makes an append durable. */
 export type FsyncPolicy = 'batch' | 'off';
@@ -61,32 +62,6 @@ export interface SpoolSkip {
 function ioError(what: string, err: unknown): SinkError {
   if (err instanceof SinkError) return err;
   return new SinkError('SINK_SPOOL_IO', `${what}: ${(err as Error).message}`, { cause: err });
-}
-
-/**
- * Writes `buffers` (`total` bytes) at the end of `fd`, or throws. libuv
- * returns a short count, not an error, when a write of its loop fails after
- * an earlier one wrote something (uv__fs_write_all): a disk that fills up
- * mid-append would pass for a complete append. The rest is written again,
- * which either completes it or fails with the system's reason (ENOSPC,
- * EFBIG, EIO).
- */
-async function writeAll(fd: FileHandle, buffers: Buffer[], total: number): Promise<void> {
-  let written = (await fd.writev(buffers)).bytesWritten;
-  while (written < total) {
-    const rest: Buffer[] = [];
-    let skip = written;
-    for (const b of buffers) {
-      if (skip >= b.length) skip -= b.length;
-      else {
-        rest.push(skip > 0 ? b.subarray(skip) : b);
-        skip = 0;
-      }
-    }
-    const n = (await fd.writev(rest)).bytesWritten;
-    if (n === 0) throw new Error(`short write: ${written} of ${total} bytes written`);
-    written += n;
-  }
 }
 
 const SEG_RE = /^seg-(\d{12})\.log$/;

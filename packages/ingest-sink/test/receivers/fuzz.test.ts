@@ -38,7 +38,7 @@ class CountingSink implements EventSink {
 
 /** Every event that decoded ends in exactly one bucket (partials add the lines they release). */
 function accounted(c: ReceiverCounters): boolean {
-  return c.toSink + c.nonAudit + c.nonLogSignals + c.partialsBuffered === c.events + c.partialsReassembled + c.partialsExpired;
+  return c.toSink + c.nonAudit + c.nonLogSignals + c.partialsBuffered === c.events + c.partialsRestored + c.partialsReassembled + c.partialsExpired;
 }
 
 describe('fuzz: mutated forward frames', () => {

@@ -1,6 +1,6 @@
 import { encode } from '@msgpack/msgpack';
 import { describe, expect, it } from 'vitest';
-import { MsgpackReader } from '../../src/receivers/msgpack/decode.js';
+import { invalidUtf8Bytes, MsgpackReader } from '../../src/receivers/msgpack/decode.js';
 import { EventTime, timeToMillis } from '../../src/receivers/msgpack/event-time.js';
 import { freshScan, scanValue } from '../../src/receivers/msgpack/scan.js';
 import { ext8Time, fixext8Time } from './helpers/frames.js';
@@ -101,5 +101,27 @@ describe('msgpack scanner and decoder', () => {
     expect(decode(str8(long(0xed, 0xa0, 0x80)))).toMatch(/^a{30}\ufffd+z{30}$/);
     expect(counts.invalidUtf8).toBe(2);
     expect(() => read(Buffer.alloc(100, 0x91))).toThrow(expect.objectContaining({ code: 'MSGPACK_TOO_DEEP' }));
+  });
+
+  it('keeps the bytes of a map value that was invalid UTF-8, hidden from keys, spreads and JSON, for the pieces of a split line', () => {
+    const euro = [0xe2, 0x82, 0xac];
+    // { log: "ends in half a euro" + first two bytes, ok: "€", bin: <bytes> }
+    const half = [...Buffer.from('ends in half a euro '), euro[0]!, euro[1]!];
+    const frame = Buffer.from([0x83, 0xa3, ...Buffer.from('log'), 0xd9, half.length, ...half, 0xa2, ...Buffer.from('ok'), 0xa3, ...euro, 0xa3, ...Buffer.from('bin'), 0xc4, 2, 0xff, 0xfe]);
+    const o = read(frame) as Record<string, unknown>;
+    expect(o.log).toBe('ends in half a euro \ufffd');
+    expect(invalidUtf8Bytes(o, 'log')).toEqual(Buffer.from(half));
+    expect(invalidUtf8Bytes(o, 'ok')).toBeUndefined();
+    expect(invalidUtf8Bytes(o, 'bin')).toBeUndefined();
+    expect(Object.keys(o)).toEqual(['log', 'ok', 'bin']);
+    expect(Object.keys({ ...o })).toEqual(['log', 'ok', 'bin']);
+    expect(Object.getOwnPropertySymbols({ ...o })).toEqual([]);
+    expect(JSON.parse(JSON.stringify({ ...o, bin: 0 }))).toEqual({ log: 'ends in half a euro \ufffd', ok: '€', bin: 0 });
+    // A value after an invalid one in a nested map is not mistaken for it.
+    const nested = Buffer.from([0x82, 0xa1, 0x61, 0x81, 0xa1, 0x62, 0xa1, 0xff, 0xa1, 0x63, 0xa1, 0x78]);
+    const n = read(nested) as Record<string, Record<string, unknown>>;
+    expect(invalidUtf8Bytes(n.a!, 'b')).toEqual(Buffer.from([0xff]));
+    expect(invalidUtf8Bytes(n, 'a')).toBeUndefined();
+    expect(invalidUtf8Bytes(n, 'c')).toBeUndefined();
   });
 });

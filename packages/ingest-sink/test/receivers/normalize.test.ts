@@ -113,8 +113,9 @@ describe('record normaliser', () => {
     const a = run('t', { ...base, log: pieces[1]!, partial_ordinal: '2', partial_last: 'false' });
     const b = run('t', { ...base, log: pieces[2]!, partial_ordinal: '3', partial_last: 'true' });
     const c = run('t', { ...base, log: pieces[0]!, partial_ordinal: '1', partial_last: 'false' });
-    expect(a).toEqual([{ kind: 'partial' }]);
-    expect(b).toEqual([{ kind: 'partial' }]);
+    expect(a).toMatchObject([{ kind: 'partial', piece: { ordinal: 2, last: false, bytes: Buffer.from(pieces[1]!) }, settles: [] }]);
+    expect(b).toMatchObject([{ kind: 'partial', piece: { ordinal: 3, last: true, bytes: Buffer.from(pieces[2]!) }, settles: [] }]);
+    expect(c[0]).toMatchObject({ kind: 'partial', piece: { key: `${CID}/p1`, ordinal: 1, meta: { container_name: 'c' } }, settles: [`${CID}/p1`] });
     expect(c[1]).toMatchObject({ kind: 'sink', item: { line } });
     expect(counters.partialsReassembled).toBe(1);
   });
@@ -127,19 +128,19 @@ describe('record normaliser', () => {
     const third = run('t', { ...base, partial_id: 'c', log: 'more' });
     // maxOpen 2: the oldest ("a") is released, looks like audit, so it goes to the sink (to become a reject).
     expect(third[1]).toMatchObject({ kind: 'sink', item: { line: '{"log_type":"security_audit",' } });
-    const expired = n.expire(Date.now() + 5000, 'test');
+    const expired = n.expire(Date.now() + 5000).out;
     expect(expired).toEqual([{ kind: 'non_audit' }, { kind: 'non_audit' }]);
     expect(counters.partialsExpired).toBe(3);
   });
 
   it('keeps pieces no honest sender sends out of the line, released apart: a piece numbered past the last, a second piece at an ordinal with other text; a resent piece adds nothing', () => {
     const p = new PartialAssembler({ maxLineBytes: 1 << 20, maxOpen: 10, maxAgeMs: 1000 });
-    expect(p.add('k', 1, false, 'ab')).toEqual([]);
-    expect(p.add('k', 4, false, '<forged tail>')).toEqual([]);
-    expect(p.add('k', 1, false, 'ab')).toEqual([]);
-    expect(p.add('k', 1, false, 'XX')).toEqual([{ key: 'k', line: 'XX', complete: false, reason: 'conflicting_piece' }]);
-    expect(p.add('k', 3, true, 'ef')).toEqual([]);
-    expect(p.add('k', 2, false, 'cd')).toEqual([
+    expect(p.add('k', 1, false, Buffer.from('ab'), undefined)).toEqual([]);
+    expect(p.add('k', 4, false, Buffer.from('<forged tail>'), undefined)).toEqual([]);
+    expect(p.add('k', 1, false, Buffer.from('ab'), undefined)).toEqual([]);
+    expect(p.add('k', 1, false, Buffer.from('XX'), undefined)).toEqual([{ key: 'k', line: 'XX', complete: false, reason: 'conflicting_piece' }]);
+    expect(p.add('k', 3, true, Buffer.from('ef'), undefined)).toEqual([]);
+    expect(p.add('k', 2, false, Buffer.from('cd'), undefined)).toEqual([
       { key: 'k', line: 'abcdef', complete: true },
       { key: 'k', line: '<forged tail>', complete: false, reason: 'beyond_last' },
     ]);
@@ -148,7 +149,7 @@ describe('record normaliser', () => {
 
   it('bounds the reassembly buffer per line', () => {
     const p = new PartialAssembler({ maxLineBytes: 10, maxOpen: 10, maxAgeMs: 1000 });
-    expect(p.add('k', 1, false, 'x'.repeat(11))).toMatchObject([{ complete: false, reason: 'too_large' }]);
+    expect(p.add('k', 1, false, Buffer.from('x'.repeat(11)), undefined)).toMatchObject([{ complete: false, reason: 'too_large' }]);
     expect(p.size).toBe(0);
   });
 
@@ -227,20 +228,23 @@ describe('record normaliser', () => {
 });
 
 describe('PartialAssembler: pieces of many lines, interleaved and out of order (seeded)', () => {
-  it('gives back every line whole, once, whatever the order its pieces arrive in', () => {
+  it('gives back every line whole, once, whatever the order its pieces arrive in, cut at any byte (inside a UTF-8 character too, as the Docker driver cuts)', () => {
     const rand = prngInt(88172645);
+    // One to four bytes of UTF-8 each.
+    const alphabet = ['a', 'Z', '{', '"', 'é', 'ß', '€', '中', '😀', '𝄞'];
     for (let round = 0; round < 200; round++) {
       const p = new PartialAssembler({ maxLineBytes: 1 << 20, maxOpen: 100, maxAgeMs: 60_000 });
       const lines = new Map<string, string>();
-      const pieces: { key: string; ordinal: number; last: boolean; text: string }[] = [];
+      const pieces: { key: string; ordinal: number; last: boolean; bytes: Buffer }[] = [];
       for (let k = 0; k < 1 + rand(8); k++) {
         const key = `c${k}:p${rand(1000)}`;
-        const line = Array.from({ length: 1 + rand(400) }, () => String.fromCharCode(0x21 + rand(90))).join('');
+        const line = Array.from({ length: 1 + rand(400) }, () => alphabet[rand(alphabet.length)]!).join('');
         lines.set(key, line);
+        const bytes = Buffer.from(line, 'utf8');
         let at = 0;
-        for (let ordinal = 1; at < line.length; ordinal++) {
+        for (let ordinal = 1; at < bytes.length; ordinal++) {
           const n = 1 + rand(60);
-          pieces.push({ key, ordinal, last: at + n >= line.length, text: line.slice(at, at + n) });
+          pieces.push({ key, ordinal, last: at + n >= bytes.length, bytes: bytes.subarray(at, at + n) });
           at += n;
         }
       }
@@ -251,7 +255,7 @@ describe('PartialAssembler: pieces of many lines, interleaved and out of order (
       }
       const got = new Map<string, string>();
       for (const pc of pieces) {
-        for (const out of p.add(pc.key, pc.ordinal, pc.last, pc.text, 0)) {
+        for (const out of p.add(pc.key, pc.ordinal, pc.last, pc.bytes, undefined, 0)) {
           expect(out.complete, `round ${round}`).toBe(true);
           expect(got.has(out.key), `round ${round}: ${out.key} twice`).toBe(false);
           got.set(out.key, out.line);
@@ -319,7 +323,7 @@ describe('PartialAssembler: pieces of many lines, interleaved and out of order (
       const complete = new Map<string, string>();
       let released = 0;
       for (const pc of arriving) {
-        for (const out of p.add(pc.key, pc.ordinal, pc.last, pc.text, 0)) {
+        for (const out of p.add(pc.key, pc.ordinal, pc.last, Buffer.from(pc.text), undefined, 0)) {
           released += out.line.length;
           if (!out.complete) continue;
           expect(complete.has(out.key), `round ${round}: ${out.key} completed twice`).toBe(false);

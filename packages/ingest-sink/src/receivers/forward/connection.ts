@@ -6,6 +6,7 @@ import { MsgpackReader } from '../msgpack/decode.js';
 import { freshScan, scanValue } from '../msgpack/scan.js';
 import type { EventSink, ReceiverLog, SinkItem } from '../types.js';
 import type { Normalized } from '../../normalize/classify-line.js';
+import type { PartialDurability, PartialPiece } from '../../normalize/partial-journal.js';
 import type { RecordNormalizer } from '../../normalize/record.js';
 import { checkPing, encodeHelo, newHandshake, type ForwardSecurity, type HandshakeState } from './handshake.js';
 import type { ForwardLimits } from './options.js';
@@ -31,6 +32,8 @@ export interface ConnectionContext {
   sink: EventSink;
   counters: ReceiverCounters;
   normalizer: RecordNormalizer;
+  /** Where pieces of split lines are kept until their line is stored. */
+  partials: PartialDurability;
   log: ReceiverLog;
   limits: ForwardLimits;
   security?: ForwardSecurity;
@@ -294,7 +297,10 @@ export class ForwardConnection {
    * that came after one of those: the sink gets requests in the order they
    * arrived, as the sender wrote them (Docker's partial messages are joined
    * in that order too), while a later plain request would otherwise overtake
-   * one still being decompressed. Resolves when the items are durable.
+   * one still being decompressed. (A request that completes a split line
+   * calls write() only once its last piece is journaled, see store(): the
+   * order of the normaliser is kept, not always that of the writes.)
+   * Resolves when the items are durable.
    */
   private storeInOrder(tag: string, entries: ForwardEntry[] | Promise<ForwardEntry[]>, options: ForwardOptions): Promise<void> {
     const previous = this.handedOver;
@@ -317,35 +323,49 @@ export class ForwardConnection {
     })();
   }
 
-  /** Normalises the entries and writes the sink items; resolves when they are durable. */
+  /**
+   * Normalises the entries, journals the pieces of split lines and writes
+   * the sink items; resolves when all of them are durable.
+   */
   private store(tag: string, entries: ForwardEntry[], options: ForwardOptions): Promise<void> | void {
-    const { counters, normalizer } = this.ctx;
+    const { counters, normalizer, partials } = this.ctx;
     counters.events += entries.length;
     const results: Normalized[] = [];
     const source = `forward:${this.ctx.address}`;
     for (const e of entries) normalizer.normalize(tag, e.record, options.signal, source, results);
     const items: SinkItem[] = [];
+    const pieces: PartialPiece[] = [];
+    const settles: string[] = [];
     for (const n of results) {
       if (n.kind === 'sink') {
         items.push(n.item);
         if (n.container) counters.containerEvents++;
+      } else if (n.kind === 'partial') {
+        if (n.piece) pieces.push(n.piece);
+        for (const k of n.settles) settles.push(k);
       } else if (n.kind === 'non_audit') counters.nonAudit++;
       else if (n.kind === 'not_logs') counters.nonLogSignals++;
     }
-    if (items.length === 0) return;
+    const recorded = pieces.length > 0 ? partials.record(pieces) : undefined;
+    if (items.length === 0) {
+      // Lines closed here that were not audit lines: nothing to store, their pieces are done with.
+      if (settles.length > 0) void partials.settle(settles);
+      return recorded?.catch(sinkFailed(counters));
+    }
     counters.toSink += items.length;
+    // A line this request completes is stored only once its last piece is
+    // journaled too: else a crash after the line is stored and before its
+    // pieces are settled would bring its first pieces back without their
+    // last, and release them on expiry as an incomplete line.
+    const write = () => this.ctx.sink.write(items);
     // A sink whose database falls behind makes write() wait (its memory
     // budget); the request stays in flight, which pauses the socket.
-    return this.ctx.sink.write(items).then(
-      (receipt) => {
-        counters.accepted += receipt.accepted;
-        counters.rejected += receipt.rejected;
-      },
-      (err: unknown) => {
-        counters.sinkFailures++;
-        throw new ReceiverError('SINK_FAILED', `sink could not store the request: ${(err as Error)?.message ?? String(err)}`);
-      },
-    );
+    const written = (recorded && settles.length > 0 ? recorded.then(write) : write()).then((receipt) => {
+      counters.accepted += receipt.accepted;
+      counters.rejected += receipt.rejected;
+      if (settles.length > 0) void partials.settle(settles);
+    });
+    return (recorded && settles.length === 0 ? Promise.all([recorded, written]) : written).then(() => undefined, sinkFailed(counters));
   }
 
   /** Chains the ack after the store and after every earlier request's ack. */
@@ -395,4 +415,12 @@ export class ForwardConnection {
     this.buffered = 0;
     this.transport.end();
   }
+}
+
+/** Counts a failed store and gives the error the connection closes with (no ack: the sender resends). */
+function sinkFailed(counters: ReceiverCounters): (err: unknown) => never {
+  return (err) => {
+    counters.sinkFailures++;
+    throw new ReceiverError('SINK_FAILED', `sink could not store the request: ${(err as Error)?.message ?? String(err)}`);
+  };
 }

@@ -2,6 +2,7 @@ import { createServer as createNetServer, type Server, type Socket } from 'node:
 import { createServer as createTlsServer } from 'node:tls';
 import type { ReceiverCounters } from '../counters.js';
 import type { EventSink, ReceiverLog } from '../types.js';
+import { MEMORY_ONLY, type PartialDurability } from '../../normalize/partial-journal.js';
 import type { RecordNormalizer } from '../../normalize/record.js';
 import { listenTcpAndUdp } from '../listen.js';
 import { ForwardConnection } from './connection.js';
@@ -20,6 +21,8 @@ export interface ForwardServerDeps {
   sink: EventSink;
   counters: ReceiverCounters;
   normalizer: RecordNormalizer;
+  /** Where pieces of split lines are kept until their line is stored (default: memory only). */
+  partials?: PartialDurability;
   log: ReceiverLog;
 }
 
@@ -98,7 +101,7 @@ export async function startForwardServer(options: ForwardServerOptions, deps: Fo
           holdReading();
         },
       },
-      { ...deps, limits, keepalive, peer, address, budget, ...(options.security ? { security: options.security } : {}) },
+      { ...deps, partials: deps.partials ?? MEMORY_ONLY, limits, keepalive, peer, address, budget, ...(options.security ? { security: options.security } : {}) },
     );
     connections.set(socket, conn);
     socket.on('data', (d: Buffer) => conn.feed(d));

@@ -13,6 +13,21 @@ export interface DecodeStats {
   invalidUtf8: number;
 }
 
+/**
+ * Key of a hidden (non-enumerable) property of a decoded map: for each of
+ * its values that was a str of invalid UTF-8, the bytes as sent. Text has
+ * U+FFFD in their place, which cannot be undone; the Docker log driver cuts
+ * long lines into pieces every 16 KiB of bytes (moby daemon/logger/copier.go,
+ * `bufSize`), through the middle of a character as often as not, and only the
+ * bytes of the pieces joined give the line back.
+ */
+export const INVALID_UTF8_BYTES = Symbol('invalidUtf8Bytes');
+
+/** The bytes of `record[key]` as sent when they were not valid UTF-8 (see {@link INVALID_UTF8_BYTES}). */
+export function invalidUtf8Bytes(record: object, key: string): Buffer | undefined {
+  return (record as { [INVALID_UTF8_BYTES]?: Record<string, Buffer> })[INVALID_UTF8_BYTES]?.[key];
+}
+
 /** Node's undocumented-in-types Buffer slicers; `toString` adds argument checks on the hot path. */
 type FastSlices = Buffer & { latin1Slice(s: number, e: number): string; utf8Slice(s: number, e: number): string };
 
@@ -26,6 +41,8 @@ type FastSlices = Buffer & { latin1Slice(s: number, e: number): string; utf8Slic
  */
 export class MsgpackReader {
   pos: number;
+  /** The bytes of the last str read when they were invalid UTF-8 (readMap keeps them for its value). */
+  private invalidBytes: Buffer | undefined;
 
   constructor(
     readonly buf: Buffer,
@@ -137,7 +154,10 @@ export class MsgpackReader {
     // replacement from an encoded U+FFFD (and a Buffer view for it, which the
     // usual case no longer allocates).
     const text = (buf as FastSlices).utf8Slice(start, end);
-    if (text.includes('\uFFFD') && !isUtf8(buf.subarray(start, end))) this.stats.invalidUtf8++;
+    if (text.includes('\uFFFD') && !isUtf8(buf.subarray(start, end))) {
+      this.stats.invalidUtf8++;
+      this.invalidBytes = Buffer.from(buf.subarray(start, end));
+    }
     return text;
   }
 
@@ -174,9 +194,11 @@ export class MsgpackReader {
     const out: Record<string, unknown> = {};
     for (let i = 0; i < n; i++) {
       const key = this.readKey();
+      this.invalidBytes = undefined;
       const value = this.read(depth + 1);
       if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
       else out[key] = value;
+      if (this.invalidBytes !== undefined && typeof value === 'string') keepInvalidBytes(out, key, this.invalidBytes);
     }
     return out;
   }
@@ -190,6 +212,12 @@ export class MsgpackReader {
     const [s, e] = this.readBytesRange();
     return this.utf8(s, e);
   }
+}
+
+function keepInvalidBytes(map: Record<string, unknown>, key: string, bytes: Buffer): void {
+  const holder = map as { [INVALID_UTF8_BYTES]?: Record<string, Buffer> };
+  if (!holder[INVALID_UTF8_BYTES]) Object.defineProperty(map, INVALID_UTF8_BYTES, { value: Object.create(null), enumerable: false });
+  holder[INVALID_UTF8_BYTES]![key] = bytes;
 }
 
 function truncated(): ReceiverError {

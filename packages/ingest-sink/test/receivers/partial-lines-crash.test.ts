@@ -1,0 +1,148 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { completeEvent } from '@audit-trail/schema';
+import { freePort } from '../helpers/ports.js';
+import { PartialJournal } from '../../src/normalize/partial-journal.js';
+import { startAggregator } from '../../src/receivers/aggregator.js';
+import { buildGoSender } from './helpers/go-sender.js';
+import { readEvents, readRejects, tempDir } from './helpers/real-sink.js';
+import { killAllServe, spawnServe, type ServeProcess } from './helpers/serve-process.js';
+
+const TAG = 'swarm.audit.node-1.webauthn-api.k3j4h5g6f7d8';
+const PIECE = 16 * 1024;
+
+/**
+ * An audit line longer than 16 KiB (an AUDIT_SCHEMA_VIOLATION keeps up to 16 Ki
+ * characters of the original), in characters of 2 to 4 UTF-8 bytes: the
+ * Docker driver's 16 KiB pieces end inside a character.
+ */
+function longLine(n: number): { line: string; event: Record<string, unknown> } {
+  const original = JSON.stringify({ n, display_name: "中文😀ß".repeat(5000) }).slice(0, 16_000);
+  const event = completeEvent(
+    { event_type: 'AUDIT_SCHEMA_VIOLATION', violation: { attempted_event_type: 'WEBAUTHN_REGISTRATION_SUCCESS', issues: [{ path: 'user_id', message: 'Required' }], original } } as never,
+    { producer: { service: 'receiver-test' } },
+  ) as unknown as Record<string, unknown>;
+  return { line: JSON.stringify(event), event };
+}
+
+/** The Docker driver's client (fluent-logger-golang) sending one line, pausing after piece `pauseAfter` until told to go on. */
+class DriverSender {
+  readonly child: ChildProcessWithoutNullStreams;
+  private out = '';
+  private stderr = '';
+  readonly exited: Promise<number | null>;
+
+  constructor(bin: string, port: number, pauseAfter: number) {
+    this.child = spawn(bin, [String(port), 'ack', 'subsec', TAG, `pause:${pauseAfter}`]);
+    this.child.stdout.on('data', (d: Buffer) => (this.out += d.toString()));
+    this.child.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
+  }
+
+  /** Resolves once stdout holds `text` (fails after 20 s, with what the sender said). */
+  async waitFor(text: string): Promise<void> {
+    for (let i = 0; i < 2000 && !this.out.includes(text); i++) {
+      if (this.child.exitCode !== null) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    if (!this.out.includes(text)) throw new Error(`sender never printed "${text}"; stdout: ${this.out} stderr: ${this.stderr}`);
+  }
+
+  get said(): string {
+    return this.out;
+  }
+}
+
+describe('Docker partial lines: pieces acked before their line is complete survive the aggregator', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let bin: string;
+  beforeAll(() => {
+    tmp = tempDir();
+    bin = buildGoSender(tmp.dir);
+  }, 120_000);
+  afterAll(() => {
+    killAllServe();
+    tmp.remove();
+  });
+
+  async function run(stop: 'SIGKILL' | 'SIGTERM', name: string) {
+    const port = await freePort();
+    const db = join(tmp.dir, `${name}.db`);
+    const args = ['--db', `sqlite:${db}`, '--forward', `127.0.0.1:${port}`, '--health', 'off'];
+    let server: ServeProcess = await spawnServe(args);
+    const { line, event } = longLine(stop === 'SIGKILL' ? 1 : 2);
+    const bytes = Buffer.from(line, 'utf8');
+    expect(bytes.length).toBeGreaterThan(2 * PIECE);
+    // The cut after the first piece falls inside a character (a UTF-8 continuation byte follows it).
+    expect(bytes[PIECE]! & 0xc0).toBe(0x80);
+
+    const sender = new DriverSender(bin, port, 2);
+    sender.child.stdin.write(`${line}\n`);
+    await sender.waitFor('paused');
+    expect(sender.said).toContain('sent 1\nsent 2\n');
+    server.child.kill(stop);
+    expect(await server.exited).toBe(stop === 'SIGKILL' ? 'SIGKILL' : 0);
+
+    server = await spawnServe(args);
+    if (stop === 'SIGKILL') expect(server.lines.find((l) => l.msg === 'partial lines restored from the journal')).toMatchObject({ pieces: 2 });
+    // The sender goes on with the last piece: its connection is gone, so it reconnects (and resends).
+    sender.child.stdin.end('go on\n');
+    await sender.waitFor('sent 3');
+    expect(await sender.exited).toBe(0);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+
+    const rows = readEvents(db);
+    expect(rows).toHaveLength(1);
+    // Byte for byte: the characters cut at the piece boundaries came back whole (no U+FFFD).
+    expect(JSON.parse(rows[0]!.event_json)).toEqual(event);
+    expect(rows[0]).toMatchObject({ container_name: 'webauthn-api.1.k3j4h5g6f7d8', source_tag: TAG, swarm_node: 'node-1' });
+    expect(readRejects(db)).toEqual([]);
+    // Settled: nothing left for the next start.
+    const journal = join(`${db}.spool`, 'partial-lines.journal');
+    expect(existsSync(journal)).toBe(true);
+    expect(readFileSync(journal).length).toBe(0);
+  }
+
+  it('SIGKILL between the pieces of a line: the acked pieces come back from the journal, the line is stored whole, once', async () => {
+    await run('SIGKILL', 'kill');
+  }, 90_000);
+
+  it('a graceful restart between the pieces of a line keeps them for the rest (not stored cut short)', async () => {
+    await run('SIGTERM', 'term');
+  }, 90_000);
+
+  it('a crash after a line was stored but before its pieces were settled stores it again as the duplicate it is: no reject, no second row', async () => {
+    const db = join(tmp.dir, 'settle.db');
+    const url = `sqlite:${db}`;
+    const { line } = longLine(3);
+    const bytes = Buffer.from(line, 'utf8');
+    const meta = { source_tag: TAG };
+    const pieces = [0, 1, 2].map((i) => ({ key: 'c/p', ordinal: i + 1, last: i === 2, bytes: bytes.subarray(i * PIECE, (i + 1) * PIECE), meta, source: 'forward:127.0.0.1' }));
+    // The line is in the database, and its three pieces in the journal without their done mark.
+    const first = await startAggregator({ sink: url, forward: { port: 0 } });
+    await first.sink.write([{ line, meta, source: 'forward:127.0.0.1' }]);
+    await first.close();
+    const path = join(`${db}.spool`, 'partial-lines.journal');
+    const { journal } = await PartialJournal.open(path);
+    await journal.record(pieces);
+    await journal.close();
+
+    const logs: Record<string, unknown>[] = [];
+    const agg = await startAggregator({ sink: url, forward: { port: 0 }, log: (e) => logs.push(e) });
+    expect(agg.counters.forward.partialsRestored).toBe(3);
+    expect(agg.counters.forward.partialsReassembled).toBe(1);
+    await agg.close();
+    expect(logs.find((l) => l.msg === 'partial lines restored from the journal')).toMatchObject({ pieces: 3 });
+    expect(readEvents(db)).toHaveLength(1);
+    expect(readRejects(db)).toEqual([]);
+    expect(readFileSync(path).length).toBe(0);
+  });
+
+  it('refuses a line limit its journal could not hold, before it opens anything', async () => {
+    await expect(startAggregator({ sink: `sqlite:${join(tmp.dir, 'never.db')}`, forward: { port: 0 }, partials: { maxLineBytes: 64 * 1024 * 1024 } })).rejects.toThrow(/maxLineBytes may be at most 16777216/);
+    expect(existsSync(join(tmp.dir, 'never.db'))).toBe(false);
+  });
+});
