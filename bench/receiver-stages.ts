@@ -42,7 +42,7 @@ const out: [string, number][] = [];
 
 // 1. Receiver only: scan, decode, normalise; the sink is a no-op.
 const counters = newCounters();
-const normalizer = new RecordNormalizer({ tagTemplate: DEFAULT_TAG_TEMPLATE, partials: { maxLineBytes: 1 << 22, maxOpen: 1000, maxAgeMs: 60_000 } }, counters);
+const normalizer = new RecordNormalizer({ tagTemplate: DEFAULT_TAG_TEMPLATE, partials: { maxLineBytes: 1 << 22, maxOpen: 1000, maxOpenBytes: 1 << 30, maxAgeMs: 60_000 } }, counters);
 const noop = { write: async (items: unknown[]) => ({ accepted: items.length, rejected: 0 }) };
 const transport = { write: () => true, end() {}, pause() {}, resume() {} };
 let t = performance.now();

@@ -4,6 +4,12 @@ export interface PartialLimits {
   maxLineBytes: number;
   /** Most lines being reassembled at once; the oldest is released beyond it. */
   maxOpen: number;
+  /**
+   * Most bytes held by all the lines being reassembled; the oldest lines are
+   * released beyond it. Without it, a sender could hold `maxOpen` lines of
+   * `maxLineBytes` each (4 GiB by default) open in memory and on disk.
+   */
+  maxOpenBytes: number;
   /** A line whose last piece has not arrived within this time is released incomplete. */
   maxAgeMs: number;
 }
@@ -17,8 +23,8 @@ export interface AssembledLine<C = undefined> {
   complete: boolean;
   /**
    * Why it was released incomplete: its last piece did not come in time
-   * (`expired`), it grew too long (`too_large`), too many lines were open
-   * (`too_many_open`); or it is not a line but pieces no honest sender
+   * (`expired`), it grew too long (`too_large`), too many lines, or too many
+   * bytes in all, were open (`too_many_open`); or it is not a line but pieces no honest sender
    * sends, kept apart from the line: pieces numbered past the one marked
    * last (`beyond_last`), or a piece whose ordinal had already come with
    * other text (`conflicting_piece`).
@@ -46,12 +52,18 @@ interface Open<C> {
  */
 export class PartialAssembler<C = undefined> {
   private readonly open = new Map<string, Open<C>>();
+  private openBytes = 0;
 
   constructor(private readonly limits: PartialLimits) {}
 
   /** Number of lines waiting for pieces. */
   get size(): number {
     return this.open.size;
+  }
+
+  /** Bytes held by the lines waiting for pieces. */
+  get bytes(): number {
+    return this.openBytes;
   }
 
   /**
@@ -79,13 +91,20 @@ export class PartialAssembler<C = undefined> {
     }
     entry.pieces.set(ordinal, bytes);
     entry.bytes += bytes.length;
+    this.openBytes += bytes.length;
     if (last) entry.last = ordinal;
     if (entry.last !== undefined && entry.pieces.size >= entry.last && hasAll(entry.pieces, entry.last)) {
-      this.open.delete(key);
+      this.forget(key, entry);
       out.push({ key, context: entry.context, line: join(entry.pieces, 1, entry.last), complete: true });
       if (entry.pieces.size > entry.last) out.push({ key, context: entry.context, line: join(entry.pieces, entry.last + 1, Infinity), complete: false, reason: 'beyond_last' });
     } else if (entry.bytes > this.limits.maxLineBytes) {
       out.push(this.release(key, 'too_large'));
+    } else {
+      // Over the total: the oldest other lines go first (Map order is arrival order).
+      for (const other of this.open.keys()) {
+        if (this.openBytes <= this.limits.maxOpenBytes) break;
+        if (other !== key) out.push(this.release(other, 'too_many_open'));
+      }
     }
     return out;
   }
@@ -104,9 +123,14 @@ export class PartialAssembler<C = undefined> {
     return [...this.open.keys()].map((k) => this.release(k, 'expired'));
   }
 
+  private forget(key: string, entry: Open<C>): void {
+    this.open.delete(key);
+    this.openBytes -= entry.bytes;
+  }
+
   private release(key: string, reason: AssembledLine['reason']): AssembledLine<C> {
     const entry = this.open.get(key)!;
-    this.open.delete(key);
+    this.forget(key, entry);
     return { key, context: entry.context, line: join(entry.pieces, -Infinity, Infinity), complete: false, reason };
   }
 }

@@ -48,7 +48,7 @@ export interface AggregatorOptions {
    * or when `journal` is false (a crash then loses acked pieces of
    * incomplete lines).
    */
-  partials?: { maxLineBytes?: number; maxOpen?: number; maxAgeMs?: number; journal?: string | false };
+  partials?: { maxLineBytes?: number; maxOpen?: number; maxOpenBytes?: number; maxAgeMs?: number; journal?: string | false };
   log?: ReceiverLog;
 }
 
@@ -80,7 +80,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
   const log = options.log ?? silentLog;
   const ownsSink = typeof options.sink === 'string';
   const { journal: journalOption, ...limits } = options.partials ?? {};
-  const partialLimits = { maxLineBytes: 4 * 1024 * 1024, maxOpen: 1000, maxAgeMs: 60_000, ...limits };
+  const partialLimits = { maxLineBytes: 4 * 1024 * 1024, maxOpen: 1000, maxOpenBytes: 64 * 1024 * 1024, maxAgeMs: 60_000, ...limits };
   const journalPath = journalOption ?? (typeof options.sink === 'string' ? join(resolveSinkOptions({ ...options.sinkOptions, url: options.sink }).spool.dir, 'partial-lines.journal') : false);
   if (journalPath !== false && partialLimits.maxLineBytes > MAX_JOURNALED_LINE_BYTES) {
     throw new RangeError(`partials.maxLineBytes may be at most ${MAX_JOURNALED_LINE_BYTES} with a partial-line journal (got ${partialLimits.maxLineBytes})`);

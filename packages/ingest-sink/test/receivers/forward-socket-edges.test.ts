@@ -43,7 +43,7 @@ async function start(limits: Record<string, number> = {}): Promise<{ agg: Aggreg
 /** The forward server alone on `sink` (a stand-in where a test must hold a write open); closed after the test unless `autoClose` is false. */
 async function forwardServerOn(sink: RecordingSink, options: Omit<ForwardServerOptions, 'port'>, autoClose = true) {
   const counters = newCounters();
-  const normalizer = new RecordNormalizer({ tagTemplate: DEFAULT_TAG_TEMPLATE, partials: { maxLineBytes: 1 << 20, maxOpen: 100, maxAgeMs: 60_000 } }, counters);
+  const normalizer = new RecordNormalizer({ tagTemplate: DEFAULT_TAG_TEMPLATE, partials: { maxLineBytes: 1 << 20, maxOpen: 100, maxOpenBytes: 1 << 30, maxAgeMs: 60_000 } }, counters);
   const server = await startForwardServer({ port: 0, ...options }, { sink, counters, normalizer, log: () => {} });
   if (autoClose) cleanups.push(() => server.close());
   return { server, counters };

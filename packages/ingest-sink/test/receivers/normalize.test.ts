@@ -13,7 +13,7 @@ import { prngInt } from '../../../../test/support/prng.js';
 
 function normalizer(tagTemplate = DEFAULT_TAG_TEMPLATE, containerEventTags?: string[]) {
   const counters = newCounters();
-  const n = new RecordNormalizer({ tagTemplate, partials: { maxLineBytes: 100_000, maxOpen: 2, maxAgeMs: 1000 }, containerEventTags: compileTagPatterns(containerEventTags) }, counters);
+  const n = new RecordNormalizer({ tagTemplate, partials: { maxLineBytes: 100_000, maxOpen: 2, maxOpenBytes: 1 << 30, maxAgeMs: 1000 }, containerEventTags: compileTagPatterns(containerEventTags) }, counters);
   const run = (tag: string, record: unknown, signal = 0): Normalized[] => {
     const out: Normalized[] = [];
     n.normalize(tag, record, signal, 'test', out);
@@ -134,7 +134,7 @@ describe('record normaliser', () => {
   });
 
   it('keeps pieces no honest sender sends out of the line, released apart: a piece numbered past the last, a second piece at an ordinal with other text; a resent piece adds nothing', () => {
-    const p = new PartialAssembler({ maxLineBytes: 1 << 20, maxOpen: 10, maxAgeMs: 1000 });
+    const p = new PartialAssembler({ maxLineBytes: 1 << 20, maxOpen: 10, maxOpenBytes: 1 << 30, maxAgeMs: 1000 });
     expect(p.add('k', 1, false, Buffer.from('ab'), undefined)).toEqual([]);
     expect(p.add('k', 4, false, Buffer.from('<forged tail>'), undefined)).toEqual([]);
     expect(p.add('k', 1, false, Buffer.from('ab'), undefined)).toEqual([]);
@@ -147,8 +147,25 @@ describe('record normaliser', () => {
     expect(p.size).toBe(0);
   });
 
+  it('bounds the bytes of all open lines together: the oldest others are released first, and completed or released lines give their bytes back', () => {
+    const p = new PartialAssembler({ maxLineBytes: 1000, maxOpen: 100, maxOpenBytes: 100, maxAgeMs: 1000 });
+    const b = (n: number, c: string) => Buffer.alloc(n, c);
+    expect(p.add('a', 1, false, b(40, 'a'), undefined)).toEqual([]);
+    expect(p.add('b', 1, false, b(40, 'b'), undefined)).toEqual([]);
+    expect(p.bytes).toBe(80);
+    // 120 bytes open: "a", the oldest, goes.
+    expect(p.add('c', 1, false, b(40, 'c'), undefined)).toEqual([{ key: 'a', line: 'a'.repeat(40), complete: false, reason: 'too_many_open' }]);
+    expect(p.bytes).toBe(80);
+    // A line past the total by itself keeps its place while the others go.
+    expect(p.add('c', 2, false, b(90, 'C'), undefined).map((l) => l.key)).toEqual(['b']);
+    expect(p.bytes).toBe(130);
+    expect(p.add('c', 3, true, b(1, '!'), undefined)).toMatchObject([{ key: 'c', complete: true, line: `${'c'.repeat(40)}${'C'.repeat(90)}!` }]);
+    expect(p.bytes).toBe(0);
+    expect(p.size).toBe(0);
+  });
+
   it('bounds the reassembly buffer per line', () => {
-    const p = new PartialAssembler({ maxLineBytes: 10, maxOpen: 10, maxAgeMs: 1000 });
+    const p = new PartialAssembler({ maxLineBytes: 10, maxOpen: 10, maxOpenBytes: 1 << 30, maxAgeMs: 1000 });
     expect(p.add('k', 1, false, Buffer.from('x'.repeat(11)), undefined)).toMatchObject([{ complete: false, reason: 'too_large' }]);
     expect(p.size).toBe(0);
   });
@@ -233,7 +250,7 @@ describe('PartialAssembler: pieces of many lines, interleaved and out of order (
     // One to four bytes of UTF-8 each.
     const alphabet = ['a', 'Z', '{', '"', 'é', 'ß', '€', '中', '😀', '𝄞'];
     for (let round = 0; round < 200; round++) {
-      const p = new PartialAssembler({ maxLineBytes: 1 << 20, maxOpen: 100, maxAgeMs: 60_000 });
+      const p = new PartialAssembler({ maxLineBytes: 1 << 20, maxOpen: 100, maxOpenBytes: 1 << 30, maxAgeMs: 60_000 });
       const lines = new Map<string, string>();
       const pieces: { key: string; ordinal: number; last: boolean; bytes: Buffer }[] = [];
       for (let k = 0; k < 1 + rand(8); k++) {
@@ -269,7 +286,7 @@ describe('PartialAssembler: pieces of many lines, interleaved and out of order (
   it('with resent pieces, pieces past the last and conflicting pieces mixed in: nothing lost, resends add nothing, and lines nobody interfered with come back whole', () => {
     const rand = prngInt(20261205);
     for (let round = 0; round < 200; round++) {
-      const p = new PartialAssembler({ maxLineBytes: 1 << 20, maxOpen: 100, maxAgeMs: 60_000 });
+      const p = new PartialAssembler({ maxLineBytes: 1 << 20, maxOpen: 100, maxOpenBytes: 1 << 30, maxAgeMs: 60_000 });
       const lines = new Map<string, string>();
       const touched = new Set<string>();
       const conflicted = new Set<string>();

@@ -37,7 +37,7 @@ export function fakeConnection(sink: EventSink, opts: { limits?: Partial<Forward
   const counters = newCounters();
   const logs: ReceiverLogEntry[] = [];
   const normalizer = new RecordNormalizer(
-    { tagTemplate: opts.tagTemplate ?? DEFAULT_TAG_TEMPLATE, partials: { maxLineBytes: 1 << 20, maxOpen: 100, maxAgeMs: 60_000 } },
+    { tagTemplate: opts.tagTemplate ?? DEFAULT_TAG_TEMPLATE, partials: { maxLineBytes: 1 << 20, maxOpen: 100, maxOpenBytes: 1 << 30, maxAgeMs: 60_000 } },
     counters,
   );
   const transport = new FakeTransport();
