@@ -13,6 +13,7 @@ import {
   fluentdPackedForward,
 } from './helpers/frames.js';
 import { RecordingSink } from './helpers/recording-sink.js';
+import type { PartialDurability, PartialPiece } from '../../src/normalize/partial-journal.js';
 
 const FLUENTD_CHUNK = 'VESFkVa4eEpn+/hwFcOpLw==\n';
 
@@ -140,5 +141,76 @@ describe('forward connection: event modes and acks (spec v1)', () => {
     await conn.drain();
     expect(counters.heartbeats).toBe(2);
     expect(counters.ignoredValues).toBe(1);
+  });
+});
+
+/** A journal that logs what it is asked, in order with the sink's writes, and can be made to fail. */
+class LoggingJournal implements PartialDurability {
+  fail = false;
+  constructor(readonly log: string[]) {}
+  async record(pieces: readonly PartialPiece[]): Promise<void> {
+    this.log.push(`record ${pieces.map((p) => `${p.key.split('/')[1]}#${p.ordinal}`).join(',')}`);
+    await new Promise((r) => setTimeout(r, 5));
+    if (this.fail) throw new Error('ENOSPC: no space left on device');
+    this.log.push('recorded');
+  }
+  async settle(keys: readonly string[]): Promise<void> {
+    this.log.push(`settle ${keys.map((k) => k.split('/')[1]).join(',')}`);
+  }
+}
+
+describe('forward connection: pieces of split lines and their journal', () => {
+  const line = makeLine(7);
+  const half = Math.floor(line.length / 2);
+  const piece = (n: 1 | 2, chunk: string) =>
+    dockerMessage('t', 1700000000, dockerRecord(n === 1 ? line.slice(0, half) : line.slice(half), { partial_message: 'true', partial_id: 'p1', partial_ordinal: String(n), partial_last: String(n === 2) }), chunk);
+
+  function setup() {
+    const log: string[] = [];
+    const journal = new LoggingJournal(log);
+    const sink = new RecordingSink();
+    const write = sink.write.bind(sink);
+    sink.write = async (items) => {
+      log.push(`write ${items.length}`);
+      const r = await write(items);
+      log.push('written');
+      return r;
+    };
+    return { log, journal, sink, ...fakeConnection(sink, { partials: journal }) };
+  }
+
+  it('acks a piece once it is journaled; stores a completed line only after its last piece is journaled, and settles it after', async () => {
+    const { log, conn, transport, sink } = setup();
+    conn.feed(piece(1, 'c1'));
+    await conn.drain();
+    expect(transport.messages()).toEqual([{ ack: 'c1' }]);
+    conn.feed(piece(2, 'c2'));
+    await conn.drain();
+    expect(transport.messages()).toEqual([{ ack: 'c1' }, { ack: 'c2' }]);
+    expect(sink.items.map((i) => i.line)).toEqual([line]);
+    expect(log).toEqual(['record p1#1', 'recorded', 'record p1#2', 'recorded', 'write 1', 'written', 'settle p1']);
+  });
+
+  it('does not ack a piece of a line still open when the journal cannot keep it', async () => {
+    const { journal, conn, transport, counters, sink } = setup();
+    journal.fail = true;
+    conn.feed(piece(1, 'c1'));
+    await conn.drain();
+    expect(transport.messages()).toEqual([]);
+    expect(conn.closed).toBe(true);
+    expect(counters.sinkFailures).toBe(1);
+    expect(sink.items).toEqual([]);
+  });
+
+  it('acks the last piece when its line is stored even if the journal failed to keep that piece: the line no longer needs it', async () => {
+    const { log, journal, conn, transport, sink } = setup();
+    conn.feed(piece(1, 'c1'));
+    await conn.drain();
+    journal.fail = true;
+    conn.feed(piece(2, 'c2'));
+    await conn.drain();
+    expect(transport.messages()).toEqual([{ ack: 'c1' }, { ack: 'c2' }]);
+    expect(sink.items.map((i) => i.line)).toEqual([line]);
+    expect(log.slice(2)).toEqual(['record p1#2', 'write 1', 'written', 'settle p1']);
   });
 });

@@ -347,25 +347,31 @@ export class ForwardConnection {
       else if (n.kind === 'not_logs') counters.nonLogSignals++;
     }
     const recorded = pieces.length > 0 ? partials.record(pieces) : undefined;
+    // The ack waits for the pieces of lines still open after this request;
+    // a piece whose line completed here needs only its line stored.
+    const owed = recorded && pieces.some((p) => !settles.includes(p.key)) ? recorded : undefined;
     if (items.length === 0) {
       // Lines closed here that were not audit lines: nothing to store, their pieces are done with.
       if (settles.length > 0) void partials.settle(settles);
-      return recorded?.catch(sinkFailed(counters));
+      recorded?.catch(() => undefined);
+      return owed?.catch(sinkFailed(counters));
     }
     counters.toSink += items.length;
     // A line this request completes is stored only once its last piece is
-    // journaled too: else a crash after the line is stored and before its
-    // pieces are settled would bring its first pieces back without their
-    // last, and release them on expiry as an incomplete line.
+    // journaled too (or failed to be): else a crash after the line is stored
+    // and before its pieces are settled would bring its first pieces back
+    // without their last, and release them on expiry as an incomplete line.
     const write = () => this.ctx.sink.write(items);
+    const journaled = recorded && settles.length > 0 ? recorded.then(() => undefined, () => undefined) : undefined;
     // A sink whose database falls behind makes write() wait (its memory
     // budget); the request stays in flight, which pauses the socket.
-    const written = (recorded && settles.length > 0 ? recorded.then(write) : write()).then((receipt) => {
+    const written = (journaled ? journaled.then(write) : write()).then((receipt) => {
       counters.accepted += receipt.accepted;
       counters.rejected += receipt.rejected;
       if (settles.length > 0) void partials.settle(settles);
     });
-    return (recorded && settles.length === 0 ? Promise.all([recorded, written]) : written).then(() => undefined, sinkFailed(counters));
+    if (recorded && !owed) recorded.catch(() => undefined);
+    return (owed ? Promise.all([owed, written]) : written).then(() => undefined, sinkFailed(counters));
   }
 
   /** Chains the ack after the store and after every earlier request's ack. */

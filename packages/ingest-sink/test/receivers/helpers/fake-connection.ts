@@ -5,7 +5,7 @@ import { ForwardConnection, type ConnectionTransport } from '../../../src/receiv
 import type { ForwardSecurity } from '../../../src/receivers/forward/handshake.js';
 import { DEFAULT_FORWARD_LIMITS, type ForwardLimits } from '../../../src/receivers/forward/options.js';
 import type { EventSink, ReceiverLogEntry } from '../../../src/receivers/types.js';
-import { MEMORY_ONLY } from '../../../src/normalize/partial-journal.js';
+import { MEMORY_ONLY, type PartialDurability } from '../../../src/normalize/partial-journal.js';
 import { RecordNormalizer } from '../../../src/normalize/record.js';
 
 /** Records what a connection writes, so tests can read acks and PONGs. */
@@ -33,7 +33,7 @@ export class FakeTransport implements ConnectionTransport {
 }
 
 /** A connection wired to `sink` with a fake transport, plus its counters and log. */
-export function fakeConnection(sink: EventSink, opts: { limits?: Partial<ForwardLimits>; security?: ForwardSecurity; tagTemplate?: string; budget?: { used: number } } = {}) {
+export function fakeConnection(sink: EventSink, opts: { limits?: Partial<ForwardLimits>; security?: ForwardSecurity; tagTemplate?: string; budget?: { used: number }; partials?: PartialDurability } = {}) {
   const counters = newCounters();
   const logs: ReceiverLogEntry[] = [];
   const normalizer = new RecordNormalizer(
@@ -45,7 +45,7 @@ export function fakeConnection(sink: EventSink, opts: { limits?: Partial<Forward
     sink,
     counters,
     normalizer,
-    partials: MEMORY_ONLY,
+    partials: opts.partials ?? MEMORY_ONLY,
     log: (e) => logs.push(e),
     limits: { ...DEFAULT_FORWARD_LIMITS, ...opts.limits },
     keepalive: true,
