@@ -63,11 +63,11 @@ interface Pending {
  * An append-only file of the pieces of lines not yet complete, so that a
  * piece acked before its line is complete survives a crash of the
  * aggregator. Records are framed as the spool frames its own (`[len][crc32]`,
- * spool/record.ts): a piece (a JSON header, a newline, its text), or
- * `{"done":[keys]}` once a line is stored. Appends made while an fsync runs share the next one (group
- * commit). The file is rewritten with only the pieces still needed when it
- * has grown past that (and on open), so it stays about the size of the
- * lines being reassembled.
+ * spool/record.ts): a piece (a JSON header, a newline, its bytes), or
+ * `{"done":[keys]}` once a line is stored. Appends made while an fsync runs
+ * share the next one (group commit). The file is rewritten with only the
+ * pieces still needed once it has grown past 1 MiB and twice their size
+ * (and on open), so it stays about the size of the lines being reassembled.
  *
  * The owner must hold the file alone: the aggregator keeps it in its sink's
  * spool directory, which the spool's lock gives to one process.
