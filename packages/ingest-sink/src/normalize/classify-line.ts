@@ -13,9 +13,11 @@ export type Normalized =
   /**
    * A piece of a split line, buffered: `piece` to journal (absent when it
    * was not kept), `settles` the keys of lines it closed, whose pieces are
-   * no longer needed once those lines are stored.
+   * no longer needed once those lines are stored, and `reopen` when it
+   * completed its line: call it when storing the line failed, so that the
+   * piece, sent again, completes the line again.
    */
-  | { kind: 'partial'; piece?: PartialPiece; settles: string[] };
+  | { kind: 'partial'; piece?: PartialPiece; settles: string[]; reopen?: () => void };
 
 // An audit line names its log_type (schema LOG_TYPE). A regex instead of a
 // parse keeps the hot path to one JSON.parse (in the sink); a line that only

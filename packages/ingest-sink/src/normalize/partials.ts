@@ -30,6 +30,9 @@ export interface AssembledLine<C = undefined> {
    * other text (`conflicting_piece`).
    */
   reason?: 'expired' | 'too_large' | 'too_many_open' | 'beyond_last' | 'conflicting_piece';
+  /** A complete line's pieces and the ordinal of its last, for {@link PartialAssembler.reopen}. */
+  pieces?: ReadonlyMap<number, Buffer>;
+  last?: number;
 }
 
 interface Open<C> {
@@ -95,7 +98,7 @@ export class PartialAssembler<C = undefined> {
     if (last) entry.last = ordinal;
     if (entry.last !== undefined && entry.pieces.size >= entry.last && hasAll(entry.pieces, entry.last)) {
       this.forget(key, entry);
-      out.push({ key, context: entry.context, line: join(entry.pieces, 1, entry.last), complete: true });
+      out.push({ key, context: entry.context, line: join(entry.pieces, 1, entry.last), complete: true, pieces: entry.pieces, last: entry.last });
       if (entry.pieces.size > entry.last) out.push({ key, context: entry.context, line: join(entry.pieces, entry.last + 1, Infinity), complete: false, reason: 'beyond_last' });
     } else if (entry.bytes > this.limits.maxLineBytes) {
       out.push(this.release(key, 'too_large'));
@@ -107,6 +110,25 @@ export class PartialAssembler<C = undefined> {
       }
     }
     return out;
+  }
+
+  /**
+   * Puts a line this assembler completed back as open, without its piece
+   * `without` (the one that completed it): when storing the line failed,
+   * the sender sends that piece again, unacked, and it completes the line
+   * again. Limits are applied by the next add().
+   */
+  reopen(line: AssembledLine<C>, without: number, now = Date.now()): void {
+    if (!line.complete || !line.pieces) return;
+    let entry = this.open.get(line.key);
+    if (!entry) this.open.set(line.key, (entry = { context: line.context, pieces: new Map(), bytes: 0, since: now }));
+    entry.last = line.last;
+    for (const [ordinal, bytes] of line.pieces) {
+      if (ordinal === without || entry.pieces.has(ordinal)) continue;
+      entry.pieces.set(ordinal, bytes);
+      entry.bytes += bytes.length;
+      this.openBytes += bytes.length;
+    }
   }
 
   /** Releases lines older than maxAgeMs (call periodically). */

@@ -121,14 +121,17 @@ export class RecordNormalizer {
   /**
    * Adds one piece to the assembler. Pushes `{kind: 'partial'}` with the
    * piece to journal (none when it was not kept: a piece that conflicts with
-   * an earlier one, or that made its line too large and released it at once)
-   * and the keys of lines it closed, then what those lines are.
+   * an earlier one, or that made its line too large and released it at once),
+   * the keys of lines it closed, and for a line it completed how to undo
+   * that (see Normalized); then what those lines are.
    */
   private addPiece(piece: PartialPiece, now: number, out: Normalized[]): void {
     const released = this.partials.add(piece.key, piece.ordinal, piece.last, piece.bytes, { meta: piece.meta, source: piece.source }, now);
     const notKept = released.some((l) => l.key === piece.key && (l.reason === 'conflicting_piece' || l.reason === 'too_large'));
     const settles = [...new Set(released.filter((l) => l.reason !== 'conflicting_piece').map((l) => l.key))];
-    out.push({ kind: 'partial', ...(notKept ? {} : { piece }), settles });
+    const completed = released.find((l) => l.complete);
+    const reopen = completed ? () => this.partials.reopen(completed, piece.ordinal) : undefined;
+    out.push({ kind: 'partial', ...(notKept ? {} : { piece }), settles, ...(reopen ? { reopen } : {}) });
     for (const done of released) this.released(done, out);
   }
 

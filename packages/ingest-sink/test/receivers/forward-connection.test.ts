@@ -202,6 +202,28 @@ describe('forward connection: pieces of split lines and their journal', () => {
     expect(sink.items).toEqual([]);
   });
 
+  it('when storing a completed line fails, the last piece is not acked, and resent on a new connection it completes the line again', async () => {
+    const { log, sink, conn, transport, normalizer, journal } = setup();
+    conn.feed(piece(1, 'c1'));
+    await conn.drain();
+    sink.fail = true;
+    conn.feed(piece(2, 'c2'));
+    await conn.drain();
+    expect(transport.messages()).toEqual([{ ack: 'c1' }]);
+    expect(conn.closed).toBe(true);
+    expect(log).not.toContain('settle p1');
+    // The sender reconnects and resends the unacked piece.
+    sink.fail = false;
+    const again = fakeConnection(sink, { partials: journal, normalizer });
+    again.conn.feed(piece(2, 'c2'));
+    await again.conn.drain();
+    expect(again.transport.messages()).toEqual([{ ack: 'c2' }]);
+    expect(sink.items.map((i) => i.line)).toEqual([line]);
+    expect(log.at(-1)).toBe('settle p1');
+    expect(normalizer.partials.size).toBe(0);
+    expect(normalizer.partials.bytes).toBe(0);
+  });
+
   it('acks the last piece when its line is stored even if the journal failed to keep that piece: the line no longer needs it', async () => {
     const { log, journal, conn, transport, sink } = setup();
     conn.feed(piece(1, 'c1'));

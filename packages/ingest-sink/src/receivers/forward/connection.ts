@@ -336,6 +336,7 @@ export class ForwardConnection {
     const items: SinkItem[] = [];
     const pieces: PartialPiece[] = [];
     const settles: string[] = [];
+    const reopens: (() => void)[] = [];
     for (const n of results) {
       if (n.kind === 'sink') {
         items.push(n.item);
@@ -343,6 +344,7 @@ export class ForwardConnection {
       } else if (n.kind === 'partial') {
         if (n.piece) pieces.push(n.piece);
         for (const k of n.settles) settles.push(k);
+        if (n.reopen) reopens.push(n.reopen);
       } else if (n.kind === 'non_audit') counters.nonAudit++;
       else if (n.kind === 'not_logs') counters.nonLogSignals++;
     }
@@ -365,11 +367,19 @@ export class ForwardConnection {
     const journaled = recorded && settles.length > 0 ? recorded.then(() => undefined, () => undefined) : undefined;
     // A sink whose database falls behind makes write() wait (its memory
     // budget); the request stays in flight, which pauses the socket.
-    const written = (journaled ? journaled.then(write) : write()).then((receipt) => {
-      counters.accepted += receipt.accepted;
-      counters.rejected += receipt.rejected;
-      if (settles.length > 0) void partials.settle(settles);
-    });
+    const written = (journaled ? journaled.then(write) : write()).then(
+      (receipt) => {
+        counters.accepted += receipt.accepted;
+        counters.rejected += receipt.rejected;
+        if (settles.length > 0) void partials.settle(settles);
+      },
+      (err: unknown) => {
+        // Not stored, not acked: the sender resends the piece that completed
+        // each line, which must find the line's other pieces again.
+        for (const reopen of reopens) reopen();
+        throw err;
+      },
+    );
     if (recorded && !owed) recorded.catch(() => undefined);
     return (owed ? Promise.all([owed, written]) : written).then(() => undefined, sinkFailed(counters));
   }

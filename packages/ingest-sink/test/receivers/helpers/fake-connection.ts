@@ -33,10 +33,10 @@ export class FakeTransport implements ConnectionTransport {
 }
 
 /** A connection wired to `sink` with a fake transport, plus its counters and log. */
-export function fakeConnection(sink: EventSink, opts: { limits?: Partial<ForwardLimits>; security?: ForwardSecurity; tagTemplate?: string; budget?: { used: number }; partials?: PartialDurability } = {}) {
+export function fakeConnection(sink: EventSink, opts: { limits?: Partial<ForwardLimits>; security?: ForwardSecurity; tagTemplate?: string; budget?: { used: number }; partials?: PartialDurability; normalizer?: RecordNormalizer } = {}) {
   const counters = newCounters();
   const logs: ReceiverLogEntry[] = [];
-  const normalizer = new RecordNormalizer(
+  const normalizer = opts.normalizer ?? new RecordNormalizer(
     { tagTemplate: opts.tagTemplate ?? DEFAULT_TAG_TEMPLATE, partials: { maxLineBytes: 1 << 20, maxOpen: 100, maxOpenBytes: 1 << 30, maxAgeMs: 60_000 } },
     counters,
   );
