@@ -11,6 +11,7 @@ import {
   fluentBitCompressed,
   fluentBitForward,
   fluentdPackedForward,
+  rawStrEntry,
 } from './helpers/frames.js';
 import { RecordingSink } from './helpers/recording-sink.js';
 import type { PartialDurability, PartialPiece } from '../../src/normalize/partial-journal.js';
@@ -222,6 +223,34 @@ describe('forward connection: pieces of split lines and their journal', () => {
     expect(log.at(-1)).toBe('settle p1');
     expect(normalizer.partials.size).toBe(0);
     expect(normalizer.partials.bytes).toBe(0);
+  });
+
+  it('joins pieces cut inside UTF-8 characters as relayed by a Fluentd agent (PackedForward, str32, invalid UTF-8 kept as bytes)', async () => {
+    const { conn, transport, sink, counters } = setup();
+    const text = JSON.stringify({ ...JSON.parse(makeLine(8)), user_agent: 'Zoë 中文 😀 '.repeat(40) });
+    const bytes = Buffer.from(text, 'utf8');
+    // Cuts after the first byte of three multi-byte characters.
+    const cuts = [bytes.indexOf(Buffer.from('ë')) + 1, bytes.indexOf(Buffer.from('中')) + 1, bytes.indexOf(Buffer.from('😀')) + 2];
+    const bounds = [0, ...cuts, bytes.length];
+    const entries = bounds.slice(1).map((end, i) =>
+      rawStrEntry(fixext8Time(1700000000), {
+        container_id: 'a'.repeat(64),
+        container_name: '/svc.1.x',
+        source: 'stdout',
+        log: bytes.subarray(bounds[i]!, end),
+        partial_message: 'true',
+        partial_id: 'relayed',
+        partial_ordinal: String(i + 1),
+        partial_last: String(i === cuts.length),
+      }),
+    );
+    // Two chunks, as Fluentd may flush them: the line is completed by the second.
+    conn.feed(fluentdPackedForward('swarm.audit.n1.svc.t1', entries.slice(0, 2), 'k1\n'));
+    conn.feed(fluentdPackedForward('swarm.audit.n1.svc.t1', entries.slice(2), 'k2\n'));
+    await conn.drain();
+    expect(transport.messages()).toEqual([{ ack: 'k1\n' }, { ack: 'k2\n' }]);
+    expect(sink.items.map((i) => i.line)).toEqual([text]);
+    expect(counters.invalidUtf8).toBe(4);
   });
 
   it('acks the last piece when its line is stored even if the journal failed to keep that piece: the line no longer needs it', async () => {

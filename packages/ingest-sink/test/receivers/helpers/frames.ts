@@ -26,6 +26,28 @@ export function entry(time: Buffer, record: unknown): Buffer {
 
 const mp = (v: unknown): Buffer => Buffer.from(encode(v));
 
+/** msgpack str of these bytes as they are (fixstr, str8, str16 or str32 by length). */
+function strOf(bytes: Buffer): Buffer {
+  const n = bytes.length;
+  const head = n < 32 ? Buffer.from([0xa0 | n]) : n < 256 ? Buffer.from([0xd9, n]) : n < 65536 ? Buffer.from([0xda, n >> 8, n & 0xff]) : Buffer.concat([Buffer.from([0xdb]), u32(n)]);
+  return Buffer.concat([head, bytes]);
+}
+
+/**
+ * A record of str values, a Buffer value sent as the bytes it holds (which
+ * may be invalid UTF-8, as a piece the Docker driver cut inside a character
+ * is, and as Fluentd relays it), as one Entry `[time, record]`.
+ */
+export function rawStrEntry(time: Buffer, fields: Record<string, string | Buffer>): Buffer {
+  const keys = Object.keys(fields);
+  if (keys.length > 15) throw new Error('rawStrEntry: at most 15 fields');
+  const parts = keys.flatMap((k) => {
+    const v = fields[k]!;
+    return [strOf(Buffer.from(k)), strOf(Buffer.isBuffer(v) ? v : Buffer.from(v, 'utf8'))];
+  });
+  return Buffer.concat([Buffer.from([0x92]), time, Buffer.from([0x80 | keys.length]), ...parts]);
+}
+
 /** msgpack str32 header + bytes (out_forward "always uses str32 type for entries"). */
 export function str32(bytes: Buffer): Buffer {
   return Buffer.concat([Buffer.from([0xdb]), u32(bytes.length), bytes]);
