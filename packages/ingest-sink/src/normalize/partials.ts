@@ -24,10 +24,10 @@ export interface AssembledLine<C = undefined> {
   /**
    * Why it was released incomplete: its last piece did not come in time
    * (`expired`), it grew too long (`too_large`), too many lines, or too many
-   * bytes in all, were open (`too_many_open`); or it is not a line but pieces no honest sender
-   * sends, kept apart from the line: pieces numbered past the one marked
-   * last (`beyond_last`), or a piece whose ordinal had already come with
-   * other text (`conflicting_piece`).
+   * bytes in all, were open (`too_many_open`); or it is not a line but
+   * pieces no honest sender sends, kept apart from the line: pieces numbered
+   * past the one marked last (`beyond_last`), or a piece whose ordinal had
+   * already come with other bytes (`conflicting_piece`).
    */
   reason?: 'expired' | 'too_large' | 'too_many_open' | 'beyond_last' | 'conflicting_piece';
   /** A complete line's pieces and the ordinal of its last, for {@link PartialAssembler.reopen}. */

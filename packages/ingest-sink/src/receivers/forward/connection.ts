@@ -380,7 +380,6 @@ export class ForwardConnection {
         throw err;
       },
     );
-    if (recorded && !owed) recorded.catch(() => undefined);
     return (owed ? Promise.all([owed, written]) : written).then(() => undefined, sinkFailed(counters));
   }
 
