@@ -1,6 +1,6 @@
 import { copyFile, mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { SinkError } from '../sink/errors.js';
+import { SinkError, spoolIoError } from '../sink/errors.js';
 import { encodeFrame, frameAt } from '../spool/record.js';
 import { writeAll } from '../spool/write-all.js';
 import type { RecordMeta } from './transport-meta.js';
@@ -120,7 +120,7 @@ export class PartialJournal implements PartialDurability {
       journal.fileBytes = journal.liveBytes;
       return { journal, report };
     } catch (err) {
-      throw ioError(`cannot open partial-line journal ${path}`, err);
+      throw spoolIoError(`cannot open partial-line journal ${path}`, err);
     }
   }
 
@@ -212,7 +212,7 @@ export class PartialJournal implements PartialDurability {
       this.fileBytes += total;
       if (group.some((g) => g.sync)) await this.fd.datasync();
     } catch (err) {
-      const e = ioError('partial-line journal write failed', err);
+      const e = spoolIoError('partial-line journal write failed', err);
       group.forEach((g) => g.reject(e));
       // A frame cut short would hide every record appended after it: cut the
       // file back to its last complete record, or stop using it.
@@ -221,7 +221,7 @@ export class PartialJournal implements PartialDurability {
     }
     group.forEach((g) => g.resolve());
     if (this.fileBytes >= COMPACT_AT_BYTES && this.fileBytes > 2 * this.liveBytes) {
-      await this.compact().catch((err: unknown) => (this.broken = ioError('partial-line journal compaction failed', err)));
+      await this.compact().catch((err: unknown) => (this.broken = spoolIoError('partial-line journal compaction failed', err)));
     }
   }
 
@@ -320,7 +320,3 @@ async function rewrite(path: string, frames: Buffer[]): Promise<FileHandle> {
   return open(path, 'a');
 }
 
-function ioError(what: string, err: unknown): SinkError {
-  if (err instanceof SinkError) return err;
-  return new SinkError('SINK_SPOOL_IO', `${what}: ${(err as Error).message}`, { cause: err });
-}

@@ -26,6 +26,12 @@ export class SinkError extends Error {
   }
 }
 
+/** `SINK_SPOOL_IO` for a failure of the spool's (or the partial-line journal's) files, with the system's reason (ENOSPC, EACCES...). */
+export function spoolIoError(what: string, err: unknown): SinkError {
+  if (err instanceof SinkError) return err;
+  return new SinkError('SINK_SPOOL_IO', `${what}: ${(err as Error).message}`, { cause: err });
+}
+
 /** A database URL was used whose driver (an optional peer dependency) is not installed. */
 export class DriverMissingError extends SinkError {
   override name = 'DriverMissingError';

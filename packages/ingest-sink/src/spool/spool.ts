@@ -1,6 +1,6 @@
 import { mkdir, open, readdir, readFile, rm, truncate, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SinkError } from '../sink/errors.js';
+import { SinkError, spoolIoError } from '../sink/errors.js';
 import { FRAME_HEADER_BYTES, scanSegment } from './record.js';
 import { formatHole, holesName, parseHoles, scanAround, type Hole } from './holes.js';
 import { lockSpool, type LockTiming } from './spool-lock.js';
@@ -56,12 +56,6 @@ export interface SpoolSkip {
   reason: string;
   /** The quarantine file, or undefined when it or the hole could not be written (the segment is then kept, and the next replay finds the damage again). */
   quarantined?: string;
-}
-
-/** `SINK_SPOOL_IO` for a failure of the spool's files, with the system's reason (ENOSPC, EACCES...). */
-function ioError(what: string, err: unknown): SinkError {
-  if (err instanceof SinkError) return err;
-  return new SinkError('SINK_SPOOL_IO', `${what}: ${(err as Error).message}`, { cause: err });
 }
 
 const SEG_RE = /^seg-(\d{12})\.log$/;
@@ -124,7 +118,7 @@ export class Spool {
       await mkdir(opts.dir, { recursive: true });
       spool.unlock = await lockSpool(opts.dir, opts.lockTiming);
     } catch (err) {
-      throw ioError(`cannot open spool ${opts.dir}`, err);
+      throw spoolIoError(`cannot open spool ${opts.dir}`, err);
     }
     try {
       const result = await spool.replay();
@@ -135,7 +129,7 @@ export class Spool {
       return { spool, ...result };
     } catch (err) {
       await spool.unlock();
-      throw ioError(`cannot open spool ${opts.dir}`, err);
+      throw spoolIoError(`cannot open spool ${opts.dir}`, err);
     }
   }
 
@@ -319,7 +313,7 @@ export class Spool {
         }
         group.forEach((g, i) => g.resolve(starts[i]!));
       } catch (err) {
-        const e = ioError('spool write failed', err);
+        const e = spoolIoError('spool write failed', err);
         group.forEach((g) => g.reject(e));
         await this.dropPartialFrame();
       }
@@ -384,7 +378,7 @@ export class Spool {
       if (seg < pos.seg && seg !== this.activeSeg) await this.removeSegment(seg);
     }
     const err = await written;
-    if (err !== undefined) throw ioError('spool watermark write failed', err);
+    if (err !== undefined) throw spoolIoError('spool watermark write failed', err);
   }
 
   /**
