@@ -138,9 +138,25 @@ export class RecordNormalizer {
   private released(done: AssembledLine<PieceOrigin>, out: Normalized[]): void {
     if (done.complete) this.counters.partialsReassembled++;
     else this.counters.partialsExpired++;
-    out.push(classifyLine(done.line, done.context.meta, done.context.source, this.containerEventTags));
+    const { meta, source } = done.context;
+    const n = classifyLine(done.line, meta, source, this.containerEventTags);
+    // Pieces that did not make a whole line are evidence, never an event:
+    // kept as they arrived, with why. A JSON parse error would not tell a
+    // reader that the line was cut short in transit, or sent twice over.
+    if (done.complete || n.kind !== 'sink') return void out.push(n);
+    const reject = `${PARTIAL_REASONS[done.reason!]} (partial_id ${done.key.slice(done.key.indexOf('/') + 1).slice(0, 128)})`;
+    out.push({ kind: 'sink', item: { line: done.line, meta, source, reject } });
   }
 }
+
+/** The reject reason of pieces released without making a whole line, by why they were released. */
+const PARTIAL_REASONS: Record<NonNullable<AssembledLine['reason']>, string> = {
+  expired: 'PARTIAL_LINE_EXPIRED: the last piece of a line the Docker log driver split did not arrive in time; the pieces that did are kept, joined in order',
+  too_large: 'PARTIAL_LINE_TOO_LARGE: a line the Docker log driver split grew past partials.maxLineBytes; its pieces so far are kept, joined in order',
+  too_many_open: 'PARTIAL_LINE_DISPLACED: more lines or bytes were being reassembled than partials.maxOpen or maxOpenBytes allow, and this one was the oldest; its pieces so far are kept, joined in order',
+  beyond_last: 'PARTIAL_PIECE_BEYOND_LAST: pieces numbered past the one marked last of their line, kept apart from it',
+  conflicting_piece: 'PARTIAL_PIECE_CONFLICT: a second piece with other bytes at an ordinal of its line already taken, kept apart from the line',
+};
 
 /** Where a partial line came from: its first piece's transport meta and source. */
 interface PieceOrigin {

@@ -103,9 +103,14 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
     }
     await partials.settle(settles);
   };
+  // Every 5 s, or a quarter of a shorter maxAgeMs: a line is released at most that late.
+  // One run at a time, and close() waits for the last.
+  let expiring = Promise.resolve();
   const timer = setInterval(() => {
-    storeReleased(normalizer.expire(Date.now())).catch((err: Error) => log({ level: 'error', msg: 'could not store expired partial lines', reason: err.message }));
-  }, 5_000);
+    expiring = expiring
+      .then(() => storeReleased(normalizer.expire(Date.now())))
+      .catch((err: Error) => log({ level: 'error', msg: 'could not store expired partial lines', reason: err.message }));
+  }, Math.max(100, Math.min(5_000, partialLimits.maxAgeMs / 4)));
   timer.unref();
   try {
     if (journalPath !== false) {
@@ -135,6 +140,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
   } catch (err) {
     clearInterval(timer);
     await Promise.allSettled([started.forward?.close(), started.syslog?.close(), started.health?.close()]);
+    await expiring;
     await journal?.close();
     if (ownsSink) await sink.close?.();
     throw err;
@@ -150,6 +156,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
       closing ??= (async () => {
         clearInterval(timer);
         await Promise.all([started.forward?.close(), started.syslog?.close()]);
+        await expiring;
         // Journaled pieces wait for the rest of their lines across the restart; without a journal they are stored now, as they are.
         if (journal) await journal.close();
         else await storeReleased(normalizer.expire(Number.POSITIVE_INFINITY));

@@ -126,11 +126,24 @@ describe('record normaliser', () => {
     run('t', { ...base, partial_id: 'a', log: '{"log_type":"security_audit",' });
     run('t', { ...base, partial_id: 'b', log: 'plain' });
     const third = run('t', { ...base, partial_id: 'c', log: 'more' });
-    // maxOpen 2: the oldest ("a") is released, looks like audit, so it goes to the sink (to become a reject).
-    expect(third[1]).toMatchObject({ kind: 'sink', item: { line: '{"log_type":"security_audit",' } });
+    // maxOpen 2: the oldest ("a") is released, looks like audit, so it goes to the sink as a reject saying why.
+    expect(third[1]).toMatchObject({ kind: 'sink', item: { line: '{"log_type":"security_audit",', source: 'test', reject: expect.stringMatching(/^PARTIAL_LINE_DISPLACED: .*\(partial_id a\)$/) } });
     const expired = n.expire(Date.now() + 5000).out;
     expect(expired).toEqual([{ kind: 'non_audit' }, { kind: 'non_audit' }]);
     expect(counters.partialsExpired).toBe(3);
+  });
+
+  it('stores pieces that did not make a whole line as rejects with their reason, as they arrived, even when they parse as an event', () => {
+    const { n, run } = normalizer();
+    const base = { container_id: CID, container_name: '/api.1.x', partial_message: 'true', partial_id: 'p9' };
+    const line = makeLine(3);
+    const head = line.slice(0, line.indexOf('"log_type"') + 40);
+    run('t', { ...base, partial_ordinal: '1', partial_last: 'false', log: head });
+    // A second piece 1 that is a whole valid event on its own: not an event, a conflict.
+    const conflict = run('t', { ...base, partial_ordinal: '1', partial_last: 'false', log: line });
+    expect(conflict[1]).toEqual({ kind: 'sink', item: { line, meta: expect.objectContaining({ container_name: 'api.1.x' }), source: 'test', reject: expect.stringMatching(/^PARTIAL_PIECE_CONFLICT: .*\(partial_id p9\)$/) } });
+    const expired = n.expire(Date.now() + 5000).out;
+    expect(expired).toEqual([{ kind: 'sink', item: { line: head, meta: expect.objectContaining({ container_name: 'api.1.x' }), source: 'test', reject: expect.stringMatching(/^PARTIAL_LINE_EXPIRED: /) } }]);
   });
 
   it('keeps pieces no honest sender sends out of the line, released apart: a piece numbered past the last, a second piece at an ordinal with other text; a resent piece adds nothing', () => {

@@ -6,7 +6,9 @@ import { completeEvent } from '@audit-trail/schema';
 import { freePort } from '../helpers/ports.js';
 import { PartialJournal } from '../../src/normalize/partial-journal.js';
 import { startAggregator } from '../../src/receivers/aggregator.js';
+import { dockerMessage, dockerRecord } from './helpers/frames.js';
 import { buildGoSender } from './helpers/go-sender.js';
+import { RawClient } from './helpers/raw-client.js';
 import { readEvents, readRejects, tempDir } from './helpers/real-sink.js';
 import { killAllServe, spawnServe, type ServeProcess } from './helpers/serve-process.js';
 
@@ -139,6 +141,25 @@ describe('Docker partial lines: pieces acked before their line is complete survi
     expect(readEvents(db)).toHaveLength(1);
     expect(readRejects(db)).toEqual([]);
     expect(readFileSync(path).length).toBe(0);
+  });
+
+  it('a line whose last piece never comes is stored, once its time is up, as a PARTIAL_LINE_EXPIRED reject holding the pieces that came, under their source', async () => {
+    const db = join(tmp.dir, 'expire.db');
+    const agg = await startAggregator({ sink: `sqlite:${db}`, forward: { host: '127.0.0.1', port: 0 }, partials: { maxAgeMs: 400 } });
+    const { line } = longLine(4);
+    const first = line.slice(0, PIECE);
+    const client = await RawClient.open(agg.forward.port);
+    client.socket.write(dockerMessage(TAG, 1700000000, dockerRecord(first, { partial_message: 'true', partial_id: 'never-finished', partial_ordinal: '1', partial_last: 'false' }), 'c1'));
+    await client.waitFor(8);
+    expect(agg.counters.forward.acks).toBe(1);
+    for (let i = 0; i < 300 && agg.counters.forward.partialsExpired === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    client.socket.destroy();
+    await agg.close();
+    expect(readEvents(db)).toEqual([]);
+    expect(readRejects(db)).toEqual([
+      expect.objectContaining({ source: 'forward:127.0.0.1', raw_payload: first, reason: expect.stringMatching(/^PARTIAL_LINE_EXPIRED: .*\(partial_id never-finished\)$/) }),
+    ]);
+    expect(readFileSync(join(`${db}.spool`, 'partial-lines.journal')).length).toBe(0);
   });
 
   it('refuses a line limit its journal could not hold, before it opens anything', async () => {
