@@ -4,6 +4,7 @@ import { MEMORY_ONLY, PartialJournal, type PartialDurability } from '../normaliz
 import { RecordNormalizer } from '../normalize/record.js';
 import { resolveSinkOptions } from '../sink/options.js';
 import { compileTagPatterns } from '../normalize/tag-patterns.js';
+import { ConfigError } from './config.js';
 import { newCounters, type ReceiverCounters } from './counters.js';
 import { DEFAULT_TAG_TEMPLATE } from './defaults.js';
 import type { ForwardServerOptions } from './forward/options.js';
@@ -82,8 +83,11 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
   const { journal: journalOption, ...limits } = options.partials ?? {};
   const partialLimits = { maxLineBytes: 4 * 1024 * 1024, maxOpen: 1000, maxOpenBytes: 64 * 1024 * 1024, maxAgeMs: 60_000, ...limits };
   const journalPath = journalOption ?? (typeof options.sink === 'string' ? join(resolveSinkOptions({ ...options.sinkOptions, url: options.sink }).spool.dir, 'partial-lines.journal') : false);
+  for (const [k, v] of Object.entries(partialLimits)) {
+    if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new ConfigError('CONFIG_INVALID', `partials.${k} must be a positive number (got ${String(v)})`);
+  }
   if (journalPath !== false && partialLimits.maxLineBytes > MAX_JOURNALED_LINE_BYTES) {
-    throw new RangeError(`partials.maxLineBytes may be at most ${MAX_JOURNALED_LINE_BYTES} with a partial-line journal (got ${partialLimits.maxLineBytes})`);
+    throw new ConfigError('CONFIG_INVALID', `partials.maxLineBytes may be at most ${MAX_JOURNALED_LINE_BYTES} with a partial-line journal (got ${partialLimits.maxLineBytes})`);
   }
   const sink: AggregatorSink = typeof options.sink === 'string' ? await openSink(options.sink, options.sinkOptions) : options.sink;
   const counters = { forward: newCounters(), syslog: newCounters() };
