@@ -56,6 +56,28 @@ describe('audit-trail verify', () => {
     expect(r.out).toMatch(/^FAIL chain=/m);
   });
 
+  it('reads a file twice and reports what one read of the same lines (stdin) reports: interleaved chains, a replayed line, two lines swapped', async () => {
+    const [a, b] = [await chainFile('two-a.ndjson', { mode: 'shared', kid: 'k1', secret: SECRET }, 6), await chainFile('two-b.ndjson', { mode: 'shared', kid: 'k1', secret: SECRET }, 6)];
+    const la = readFileSync(a, 'utf8').split('\n').filter(Boolean);
+    const lb = readFileSync(b, 'utf8').split('\n').filter(Boolean);
+    const mixed = la.flatMap((l, i) => [l, lb[i]!]);
+    const clean = join(dir, 'two-clean.ndjson');
+    writeFileSync(clean, `${mixed.join('\n')}\n`);
+    mixed.splice(9, 0, mixed[2]!);
+    [mixed[5], mixed[7]] = [mixed[7]!, mixed[5]!];
+    const edited = join(dir, 'two-edited.ndjson');
+    writeFileSync(edited, `${mixed.join('\n')}\n`);
+    const keyArgs = ['--secret-file', `k1=${join(dir, 'k1.b64')}`];
+    for (const [file, code] of [[clean, 0], [edited, 1]] as const) {
+      const fromFile = await run(['verify', '--json', ...keyArgs, file]);
+      const fromStdin = await run(['verify', '--json', ...keyArgs, '-'], { stdin: readFileSync(file, 'utf8') });
+      expect(fromFile.code).toBe(code);
+      expect(fromFile.out.replaceAll(JSON.stringify(file).slice(1, -1), 'stdin')).toBe(fromStdin.out);
+    }
+    const codes = JSON.parse((await run(['verify', '--json', ...keyArgs, edited])).out).findings.map((f: { code: string }) => f.code);
+    expect(codes).toEqual(expect.arrayContaining(['SEQ_DUPLICATE', 'REORDERED']));
+  });
+
   it('--key-steps bounds the epoch key derivations: a forged epoch is reported at once, a raised budget derives it', async () => {
     const file = await chainFile('far-epoch.ndjson', { mode: 'shared', kid: 'k1', secret: SECRET });
     const ls = readFileSync(file, 'utf8').split('\n').filter(Boolean);

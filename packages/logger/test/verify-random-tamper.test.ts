@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createAuditLogger, verifyChain, type SigningOptions, type VerifyOptions, type VerifyReport } from '../src/index.js';
+import { createAuditLogger, verifyChain, verifyChainTwoPass, type SigningOptions, type VerifyOptions, type VerifyReport } from '../src/index.js';
 import { authFailure, fakeClock, SECRET, verifyLines } from './helpers.js';
 import { prngInt } from '../../../test/support/prng.js';
 
@@ -190,5 +190,59 @@ describe('verifyChain with order "chain" (seeded)', () => {
     expect(report.findings.find((f) => f.code === 'REORDERED')!.message).toMatch(/^seq 2 is stored after its chain was judged/);
     expect(report.ok).toBe(false);
     expect(() => verifyChain([], keys, { order: 'chain' })).toThrow(/order "chain" needs asOf/);
+  });
+});
+
+describe('verifyChainTwoPass (seeded)', () => {
+  it('gives the report of the one-read verifier, finding for finding in the same order, for files of interleaved chains, unsigned copies and random edits', async () => {
+    let judged = 0;
+    let edited = 0;
+    let streamed = 0;
+    for (let seed = 1; seed <= 80; seed++) {
+      const rand = prngInt(seed * 7919);
+      const sealed = seed % 4 === 0;
+      const chains = await Promise.all(Array.from({ length: 1 + rand(4) }, (_, c) => randomChain(rand, sealed, `a${c}`)));
+      // Interleaved as several producers write into one file, with unsigned copies of some records.
+      const ls: string[] = [];
+      const at = chains.map(() => 0);
+      while (at.some((i, c) => i < chains[c]!.length)) {
+        const c = rand(chains.length);
+        if (at[c]! < chains[c]!.length) ls.push(chains[c]![at[c]!++]!);
+        if (rand(8) === 0) {
+          const rec = JSON.parse(ls.at(-1)!);
+          delete rec.integrity;
+          ls.push(JSON.stringify(rec));
+        }
+      }
+      const edits = [];
+      // Half the files untouched: their chains are in order and judged record by record.
+      if (rand(2) === 0) for (let t = 1 + rand(3); t > 0; t--) edits.push(TAMPERS[rand(TAMPERS.length)]!(ls, rand));
+      if (rand(6) === 0) ls.splice(rand(ls.length), 0, 'not json', '{"other":"app log"}');
+      const newest = Math.max(...ls.flatMap((l) => (l.startsWith('{"other') || l === 'not json' ? [] : [Date.parse(JSON.parse(l).event_time)])));
+      const options: VerifyOptions = { ...(rand(2) === 0 ? { asOf: new Date(newest + 1000 * rand(900)) } : {}), ...(rand(3) === 0 ? { settleMs: 1000 * rand(120) } : {}) };
+      const k = sealed ? sealedKeys : keys;
+      const records = ls.map((event, i) => ({ event, location: `line ${i + 1}` }));
+      const one = verifyChain(records, k, options);
+      let reads = 0;
+      const two = await verifyChainTwoPass(() => (reads++, records), k, options);
+      expect(reads).toBe(2);
+      expect(two, `seed ${seed}: ${edits.join(', ') || 'untouched'}`).toEqual(one);
+      judged += two.chains.length;
+      if (edits.length > 0) edited++;
+      else streamed++;
+    }
+    expect(judged).toBeGreaterThan(120);
+    expect(edited).toBeGreaterThan(25);
+    expect(streamed).toBeGreaterThan(25);
+  });
+
+  it('refuses input that changed between its two reads, and order "chain"', async () => {
+    const rand = prngInt(5);
+    const chain = await randomChain(rand, false);
+    const records = chain.map((event, i) => ({ event, location: `line ${i + 1}` }));
+    let reads = 0;
+    // The second read has a record more (a file written to meanwhile).
+    await expect(verifyChainTwoPass(() => (reads++ === 0 ? records : [...records, records[1]!]), keys)).rejects.toThrow(/the input changed between the two reads/);
+    await expect(verifyChainTwoPass(() => records, keys, { order: 'chain', asOf: new Date() })).rejects.toThrow(/order must be "any"/);
   });
 });

@@ -6,6 +6,7 @@ import {
   readKeyFile,
   streamNdjson,
   verifyChainStream,
+  verifyChainTwoPass,
   type ChainSummary,
   type Finding,
   type VerifyKey,
@@ -25,7 +26,10 @@ stdin with "-". Every problem is reported with its code, chain and seq:
   UNSIGNED_IN_SIGNED_CHAIN TAIL_TRUNCATED CHECKPOINT_MISSING KEY_UNKNOWN
   SCHEMA_INVALID PROJECTION_MISMATCH
 A clean chain prints one summary line. Lines that are not audit records
-(other logs on the same stdout) are skipped and counted.
+(other logs on the same stdout) are skipped and counted. Files are read
+twice, which keeps memory flat for chains whose records are in seq order
+(as producers write them), however interleaved; do not write to them
+meanwhile. Stdin is read once and keeps a few hundred bytes per record.
 
 Keys (several may be given; chains name theirs by kid):
   --keyring FILE               JSON {"keys":[{"kid":"k1","secret_file":"k1.b64"},
@@ -124,7 +128,8 @@ async function openInputs(files: string[]): Promise<{ name: string; handle?: Fil
 async function* allRecords(db: string | undefined, order: 'id' | 'chain', inputs: { name: string; handle?: FileHandle }[], io: CommandIo): AsyncGenerator<VerifyRecord> {
   if (db) yield* streamVerifyRecords(resolveDbUrl(db, io.env), { order });
   for (const input of inputs) {
-    const source = input.handle ? input.handle.createReadStream({ autoClose: false }) : io.stdin;
+    // From the start each time: a two-pass verification reads every file twice.
+    const source = input.handle ? input.handle.createReadStream({ autoClose: false, start: 0 }) : io.stdin;
     try {
       yield* streamNdjson(source as AsyncIterable<Uint8Array>, input.name);
     } catch (err) {
@@ -219,8 +224,7 @@ export const verifyCommand: Command = {
         storedAsOf = newest.stored;
       }
       const inputs = await openInputs(positionals);
-      // Files are closed however the run ends: finished, failed, or refused before the first record (keys, options).
-      const report = await verifyChainStream(allRecords(values.db, byChain ? 'chain' : 'id', inputs, io), keys, {
+      const options = {
         ...(asOf ? { asOf } : {}),
         ...(storedAsOf ? { storedAsOf } : {}),
         ...(byChain ? { order: 'chain' as const } : {}),
@@ -229,7 +233,16 @@ export const verifyCommand: Command = {
         ...(keySteps !== undefined ? { keyStepBudget: keySteps } : {}),
         // Row ids record commit order (retries and fallback reorder), not evidence.
         checkOrder: !values.unordered && !values.db,
-      }).finally(() => Promise.all(inputs.map((x) => x.handle?.close())));
+      };
+      // Files alone are read twice: the verifier then keeps nothing per record
+      // of a chain whose records come in seq order (verifyChainTwoPass). Stdin
+      // cannot be read again; a table is read chain after chain instead.
+      const twice = values.db === undefined && inputs.length > 0 && inputs.every((x) => x.handle);
+      // Files are closed however the run ends: finished, failed, or refused before the first record (keys, options).
+      const report = await (twice
+        ? verifyChainTwoPass(() => allRecords(undefined, 'id', inputs, io), keys, options)
+        : verifyChainStream(allRecords(values.db, byChain ? 'chain' : 'id', inputs, io), keys, options)
+      ).finally(() => Promise.all(inputs.map((x) => x.handle?.close())));
       if (values.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else printText(report, io);
       // Nothing verified is not "all clean": an auditor pointed at the wrong

@@ -3,7 +3,8 @@ import { AuditConfigError } from '../errors.js';
 import { MacVerifier } from './chain-mac.js';
 import { KEY_STEP_BUDGET, KeyStepBudget } from './epoch-keys.js';
 import { ChainStream } from './chain-stream.js';
-import { IntakeBuilder } from './intake.js';
+import { IntakeBuilder, type Intake, type UnsignedEntry } from './intake.js';
+import { ChainOrderProbe, InterleavedChains } from './interleaved-chains.js';
 import { parseKeys } from './keyring.js';
 import type { ChainSummary, Finding, VerifyKeys, VerifyOptions, VerifyRecord, VerifyReport } from './types.js';
 import { UnsignedClaims } from './unsigned-claims.js';
@@ -60,30 +61,75 @@ function checkOptions(options: VerifyOptions, asOf: number, storedAsOf: number, 
   return { ...options, asOf: asOf - settle, ...(settle > 0 ? { pendingAfter: asOf - settle, pendingStoredAfter: storedAsOf - settle } : {}) };
 }
 
+/**
+ * {@link verifyChainStream} over input that can be read twice (files, not
+ * stdin), in memory that does not grow with the input as long as each
+ * chain's records come in seq order, as their producer wrote them, however
+ * the chains are interleaved. A first read, without keys (no MAC work),
+ * finds those chains and the newest times; the second judges them record by
+ * record as the one-read verifier would, and keeps the records of any other
+ * chain (a few fields each, as the one-read verifier keeps every chain's)
+ * to judge them the same way at the end. The report is the one
+ * verifyChainStream gives. Throws when the two reads differ (the input was
+ * written to meanwhile).
+ */
+export async function verifyChainTwoPass(read: () => AsyncIterable<VerifyRecord> | Iterable<VerifyRecord>, keys: VerifyKeys, options: VerifyOptions = {}): Promise<VerifyReport> {
+  if ((options.order ?? 'any') !== 'any') throw new AuditConfigError('a two-pass verification reads records in any order; order must be "any"');
+  const keyring = parseKeys(keys);
+  const settle = wholeOption('settleMs', options.settleMs, 0);
+  const budget = new KeyStepBudget({ base: wholeOption('keyStepBudget', options.keyStepBudget, KEY_STEP_BUDGET.base), perRecord: KEY_STEP_BUDGET.perRecord });
+  const probe = new ChainOrderProbe();
+  const first = new IntakeBuilder(new MacVerifier(new Map()), probe);
+  for await (const rec of read()) first.add(rec);
+  const { asOf, storedAsOf } = referenceTimes(first.out, options);
+  const macs = new MacVerifier(keyring, budget);
+  const chains = new InterleavedChains(probe.inOrder(), macs, checkOptions(options, asOf, storedAsOf, settle));
+  const second = new IntakeBuilder(macs, chains);
+  for await (const rec of read()) second.add(rec);
+  if (chains.changed || second.out.records !== first.out.records || second.out.ignored !== first.out.ignored) {
+    throw new Error(`the input changed between the two reads of a two-pass verification (${first.out.records} then ${second.out.records} audit records): verify a copy that is not being written to`);
+  }
+  const judged = chains.finish();
+  return report(second.out, claimUnsigned(judged.findings, judged.chains, judged.unsigned), judged.chains);
+}
+
+/** `asOf` and the store's own reference time for one-read verification: given, or the newest record's. */
+function referenceTimes(input: Intake, options: VerifyOptions): { asOf: number; storedAsOf: number } {
+  const asOf = options.asOf?.getTime() ?? (Number.isNaN(input.newest) ? Date.now() : input.newest);
+  // The store's clock has its own reference: the newest storedAt, unless asOf is given.
+  const storedAsOf = options.storedAsOf?.getTime() ?? options.asOf?.getTime() ?? (Number.isNaN(input.newestStored) ? asOf : input.newestStored);
+  return { asOf, storedAsOf };
+}
+
+/** Files the unsigned records once every chain is judged (UNSIGNED_IN_SIGNED_CHAIN); returns `findings` with theirs added, and the claims. */
+function claimUnsigned(findings: Finding[], chains: ChainSummary[], unsigned: Iterable<UnsignedEntry>): { findings: Finding[]; claims: UnsignedClaims } {
+  const claims = new UnsignedClaims();
+  for (const c of chains) claims.addChain(c);
+  for (const u of unsigned) claims.claim(u, findings);
+  return { findings, claims };
+}
+
 function finishRun({ macs, intake: { out: input }, settle, stream }: Run, options: VerifyOptions): VerifyReport {
-  const findings: Finding[] = [...input.findings];
-  let chains: ChainSummary[];
-  let claims: UnsignedClaims;
   if (stream) {
     stream.end();
-    for (const f of stream.findings) findings.push(f);
-    chains = stream.chains;
-    claims = stream.claims;
-  } else {
-    const asOf = options.asOf?.getTime() ?? (Number.isNaN(input.newest) ? Date.now() : input.newest);
-    // The store's clock has its own reference: the newest storedAt, unless asOf is given.
-    const storedAsOf = options.storedAsOf?.getTime() ?? options.asOf?.getTime() ?? (Number.isNaN(input.newestStored) ? asOf : input.newestStored);
-    const opts = checkOptions(options, asOf, storedAsOf, settle);
-    chains = [];
-    for (const [chainId, entries] of input.chains) {
-      const r = checkChain(chainId, entries, macs, opts);
-      for (const f of r.findings) findings.push(f);
-      chains.push(r.summary);
-    }
-    claims = new UnsignedClaims();
-    for (const c of chains) claims.addChain(c);
-    for (const u of input.unsigned) claims.claim(u, findings);
+    return report(input, { findings: stream.findings, claims: stream.claims }, stream.chains);
   }
+  const { asOf, storedAsOf } = referenceTimes(input, options);
+  const opts = checkOptions(options, asOf, storedAsOf, settle);
+  const findings: Finding[] = [];
+  const chains: ChainSummary[] = [];
+  for (const [chainId, entries] of input.chains) {
+    const r = checkChain(chainId, entries, macs, opts);
+    for (const f of r.findings) findings.push(f);
+    chains.push(r.summary);
+  }
+  return report(input, claimUnsigned(findings, chains, input.unsigned), chains);
+}
+
+/** The report: the intake's findings, then the chains' and the claims', and each chain's count of findings naming it. */
+function report(input: Intake, judged: { findings: Finding[]; claims: UnsignedClaims }, chains: ChainSummary[]): VerifyReport {
+  const findings: Finding[] = [...input.findings, ...judged.findings];
+  const claims = judged.claims;
   // A chain is clean only if no finding at all names it (schema and projection findings included).
   const perChain = new Map<string | null, number>();
   for (const f of findings) perChain.set(f.chain_id, (perChain.get(f.chain_id) ?? 0) + 1);
