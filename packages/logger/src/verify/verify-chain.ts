@@ -14,8 +14,9 @@ import { UnsignedClaims } from './unsigned-claims.js';
  * NDJSON files or database rows alike, and reports every finding with its
  * code, chain and seq, plus a summary per chain. Records of several chains
  * may be mixed in any order (or, with `order: "chain"`, come chain after
- * chain and are judged as they come: VerifyOptions.order). Throws AuditConfigError only for unusable keys or options;
- * problems in the records are findings, never exceptions.
+ * chain and are judged as they come: VerifyOptions.order). Throws
+ * AuditConfigError only for unusable keys or options; problems in the
+ * records are findings, never exceptions.
  */
 export function verifyChain(records: Iterable<VerifyRecord>, keys: VerifyKeys, options: VerifyOptions = {}): VerifyReport {
   const run = startRun(keys, options);
@@ -26,8 +27,9 @@ export function verifyChain(records: Iterable<VerifyRecord>, keys: VerifyKeys, o
 /**
  * {@link verifyChain} over a stream of records (database pages, a file read
  * in chunks): each record is checked as it arrives and only a few fields of
- * it are kept, so a table far larger than memory can be verified. Keys and
- * options are checked before the first record is read.
+ * it are kept (about 500 bytes), none with `order: "chain"`, so a table far
+ * larger than memory can be verified chain after chain. Keys and options are
+ * checked before the first record is read.
  */
 export async function verifyChainStream(records: AsyncIterable<VerifyRecord> | Iterable<VerifyRecord>, keys: VerifyKeys, options: VerifyOptions = {}): Promise<VerifyReport> {
   const run = startRun(keys, options);
@@ -43,9 +45,14 @@ interface Run {
   stream?: ChainStream;
 }
 
-function startRun(keys: VerifyKeys, options: VerifyOptions): Run {
+/** The MAC verifier over the keys, and the settle time: the options every way of reading checks first. */
+function keyed(keys: VerifyKeys, options: VerifyOptions): { macs: MacVerifier; settle: number } {
   const macs = new MacVerifier(parseKeys(keys), new KeyStepBudget({ base: wholeOption('keyStepBudget', options.keyStepBudget, KEY_STEP_BUDGET.base), perRecord: KEY_STEP_BUDGET.perRecord }));
-  const settle = wholeOption('settleMs', options.settleMs, 0);
+  return { macs, settle: wholeOption('settleMs', options.settleMs, 0) };
+}
+
+function startRun(keys: VerifyKeys, options: VerifyOptions): Run {
+  const { macs, settle } = keyed(keys, options);
   const order = options.order ?? 'any';
   if (order !== 'any' && order !== 'chain') throw new AuditConfigError(`order must be "any" or "chain", got ${JSON.stringify(order)}`);
   if (order === 'any') return { macs, intake: new IntakeBuilder(macs), settle };
@@ -75,14 +82,12 @@ function checkOptions(options: VerifyOptions, asOf: number, storedAsOf: number, 
  */
 export async function verifyChainTwoPass(read: () => AsyncIterable<VerifyRecord> | Iterable<VerifyRecord>, keys: VerifyKeys, options: VerifyOptions = {}): Promise<VerifyReport> {
   if ((options.order ?? 'any') !== 'any') throw new AuditConfigError('a two-pass verification reads records in any order; order must be "any"');
-  const keyring = parseKeys(keys);
-  const settle = wholeOption('settleMs', options.settleMs, 0);
-  const budget = new KeyStepBudget({ base: wholeOption('keyStepBudget', options.keyStepBudget, KEY_STEP_BUDGET.base), perRecord: KEY_STEP_BUDGET.perRecord });
+  const { macs, settle } = keyed(keys, options);
+  // The first read needs no key: it only learns where each chain's records stand.
   const probe = new ChainOrderProbe();
   const first = new IntakeBuilder(new MacVerifier(new Map()), probe);
   for await (const rec of read()) first.add(rec);
   const { asOf, storedAsOf } = referenceTimes(first.out, options);
-  const macs = new MacVerifier(keyring, budget);
   const chains = new InterleavedChains(probe.inOrder(), macs, checkOptions(options, asOf, storedAsOf, settle));
   const second = new IntakeBuilder(macs, chains);
   for await (const rec of read()) second.add(rec);
