@@ -198,10 +198,13 @@ describe('verifyChainTwoPass (seeded)', () => {
     let judged = 0;
     let edited = 0;
     let streamed = 0;
+    let claimedAsTheyCame = 0;
     for (let seed = 1; seed <= 80; seed++) {
       const rand = prngInt(seed * 7919);
       const sealed = seed % 4 === 0;
       const chains = await Promise.all(Array.from({ length: 1 + rand(4) }, (_, c) => randomChain(rand, sealed, `a${c}`)));
+      // Some producers still running: their chain has no CLOSE yet.
+      for (const chain of chains) if (rand(3) === 0) chain.pop();
       // Interleaved as several producers write into one file, with unsigned copies of some records.
       const ls: string[] = [];
       const at = chains.map(() => 0);
@@ -213,6 +216,14 @@ describe('verifyChainTwoPass (seeded)', () => {
           delete rec.integrity;
           ls.push(JSON.stringify(rec));
         }
+      }
+      // Unsigned records after some chains' last record: a closed chain does not claim them, a running one does.
+      for (const chain of chains) {
+        if (rand(2) === 0) continue;
+        const rec = JSON.parse(chain.at(-1)!);
+        delete rec.integrity;
+        rec.event_time = new Date(Date.parse(rec.event_time) + 60_000).toISOString();
+        ls.push(JSON.stringify(rec));
       }
       const edits = [];
       // Half the files untouched: their chains are in order and judged record by record.
@@ -229,11 +240,16 @@ describe('verifyChainTwoPass (seeded)', () => {
       expect(two, `seed ${seed}: ${edits.join(', ') || 'untouched'}`).toEqual(one);
       judged += two.chains.length;
       if (edits.length > 0) edited++;
-      else streamed++;
+      else {
+        streamed++;
+        // Untouched: every chain in order, so unsigned records were claimed as they came.
+        if (two.findings.some((f) => f.code === 'UNSIGNED_IN_SIGNED_CHAIN')) claimedAsTheyCame++;
+      }
     }
     expect(judged).toBeGreaterThan(120);
     expect(edited).toBeGreaterThan(25);
     expect(streamed).toBeGreaterThan(25);
+    expect(claimedAsTheyCame).toBeGreaterThan(10);
   });
 
   it('refuses input that changed between its two reads, and order "chain"', async () => {

@@ -2,26 +2,60 @@ import { ChainChecker, checkChain, type ChainCheckOptions } from './chain-check.
 import type { MacVerifier } from './chain-mac.js';
 import type { ChainEntry, IntakeTarget, UnsignedEntry } from './intake.js';
 import type { ChainSummary, Finding } from './types.js';
+import { claimUnsigned, UnsignedClaims } from './unsigned-claims.js';
+
+interface ProbedChain {
+  /** The last seq, or -1 once one came out of order. */
+  last: number;
+  service?: string;
+  instance?: string;
+  minTime: number;
+  maxTime: number;
+  closed: boolean;
+}
 
 /**
  * Learns, in a first read of the input, which chains have their records in
  * strictly increasing seq order (as their producer wrote them: no copy, no
- * record out of place). Keeps one number per chain.
+ * record out of place), and the life of each (producer, first and last
+ * time, closed). Keeps a few values per chain.
  */
 export class ChainOrderProbe implements IntakeTarget {
-  /** The last seq of each chain, or -1 once one came out of order. */
-  private readonly last = new Map<string, number>();
+  private readonly chains = new Map<string, ProbedChain>();
 
   entry(e: ChainEntry): void {
-    const l = this.last.get(e.chainId);
-    this.last.set(e.chainId, l === undefined || (l >= 0 && e.seq > l) ? e.seq : -1);
+    let c = this.chains.get(e.chainId);
+    if (!c) {
+      this.chains.set(e.chainId, (c = { last: e.seq, minTime: Number.NaN, maxTime: Number.NaN, closed: false, ...(e.service ? { service: e.service } : {}), ...(e.instance ? { instance: e.instance } : {}) }));
+    } else c.last = c.last >= 0 && e.seq > c.last ? e.seq : -1;
+    // As ChainChecker sums up a chain; exact for a chain in order, where every record is a new position.
+    if (!Number.isNaN(e.time)) {
+      if (!(e.time >= c.minTime)) c.minTime = e.time;
+      if (!(e.time <= c.maxTime)) c.maxTime = e.time;
+    }
+    if (e.eventType === 'AUDIT_CHAIN_CLOSE') c.closed = true;
   }
 
   unsigned(): void {}
 
   /** The chains whose records all came in increasing seq order. */
   inOrder(): Set<string> {
-    return new Set([...this.last].filter(([, l]) => l >= 0).map(([c]) => c));
+    return new Set([...this.chains].filter(([, c]) => c.last >= 0).map(([id]) => id));
+  }
+
+  /**
+   * Claims for unsigned records as they come, when every chain is in order
+   * (their lives are then known exactly, in the order the chains first
+   * appeared, as the one-read verifier adds them); undefined otherwise.
+   */
+  claims(): UnsignedClaims | undefined {
+    if ([...this.chains.values()].some((c) => c.last < 0)) return undefined;
+    const claims = new UnsignedClaims();
+    const iso = (t: number) => (Number.isNaN(t) ? null : new Date(t).toISOString());
+    for (const [chainId, c] of this.chains) {
+      claims.addChain({ chain_id: chainId, service: c.service ?? null, instance: c.instance ?? null, first_time: iso(c.minTime), last_time: iso(c.maxTime), closed: c.closed });
+    }
+    return claims;
   }
 }
 
@@ -37,13 +71,21 @@ export class ChainOrderProbe implements IntakeTarget {
 export class InterleavedChains implements IntakeTarget {
   private readonly chains = new Map<string, ChainChecker | ChainEntry[]>();
   private readonly unsignedEntries: UnsignedEntry[] = [];
+  /** UNSIGNED_IN_SIGNED_CHAIN found as the records came (with `claims`): reported after the chains' findings. */
+  private readonly claimed: Finding[] = [];
   /** A chain found in order by the first read was not in the second: the input changed between them. */
   changed = false;
 
+  /**
+   * `claims`: the chains' lives from the first read, when they are known
+   * exactly (ChainOrderProbe.claims): unsigned records are then claimed as
+   * they come instead of kept.
+   */
   constructor(
     private readonly inOrder: ReadonlySet<string>,
     private readonly macs: MacVerifier,
     private readonly opts: ChainCheckOptions,
+    private readonly claims?: UnsignedClaims,
   ) {}
 
   entry(e: ChainEntry): void {
@@ -55,11 +97,16 @@ export class InterleavedChains implements IntakeTarget {
   }
 
   unsigned(u: UnsignedEntry): void {
-    this.unsignedEntries.push(u);
+    if (this.claims) this.claims.claim(u, this.claimed);
+    else this.unsignedEntries.push(u);
   }
 
-  /** Every chain's findings and summary, in the order the chains first appeared, as the one-read verifier gives them. */
-  finish(): { findings: Finding[]; chains: ChainSummary[]; unsigned: UnsignedEntry[] } {
+  /**
+   * Every chain's findings and summary, in the order the chains first
+   * appeared, then the unsigned records' claims: as the one-read verifier
+   * gives them.
+   */
+  finish(): { findings: Finding[]; chains: ChainSummary[]; claims: UnsignedClaims } {
     const findings: Finding[] = [];
     const chains: ChainSummary[] = [];
     for (const [chainId, c] of this.chains) {
@@ -67,6 +114,10 @@ export class InterleavedChains implements IntakeTarget {
       for (const f of r.findings) findings.push(f);
       chains.push(r.summary);
     }
-    return { findings, chains, unsigned: this.unsignedEntries };
+    if (this.claims) {
+      for (const f of this.claimed) findings.push(f);
+      return { findings, chains, claims: this.claims };
+    }
+    return { ...claimUnsigned(findings, chains, this.unsignedEntries), chains };
   }
 }

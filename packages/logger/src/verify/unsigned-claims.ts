@@ -1,6 +1,9 @@
 import type { UnsignedEntry } from './intake.js';
 import type { ChainSummary, Finding } from './types.js';
 
+/** What a chain's claim on unsigned records depends on: its producer and its life. */
+export type ChainLife = Pick<ChainSummary, 'chain_id' | 'service' | 'instance' | 'first_time' | 'last_time' | 'closed'>;
+
 /**
  * UNSIGNED_IN_SIGNED_CHAIN: an unsigned record claiming the producer (same
  * service and instance) of a signed chain, dated within that chain's life
@@ -10,7 +13,7 @@ import type { ChainSummary, Finding } from './types.js';
  * unsigned records; each looks at its producer's only.
  */
 export class UnsignedClaims {
-  private readonly byProducer = new Map<string, ChainSummary[]>();
+  private readonly byProducer = new Map<string, ChainLife[]>();
   /** Unsigned records that belong to no chain. */
   free = 0;
 
@@ -18,8 +21,8 @@ export class UnsignedClaims {
     return JSON.stringify([service ?? null, instance ?? null]);
   }
 
-  /** A judged chain that unsigned records may claim. */
-  addChain(c: ChainSummary): void {
+  /** A judged chain (or one whose life is known) that unsigned records may claim. */
+  addChain(c: ChainLife): void {
     const k = UnsignedClaims.producer(c.service, c.instance);
     const list = this.byProducer.get(k);
     if (list) list.push(c);
@@ -47,4 +50,12 @@ export class UnsignedClaims {
       ...(u.eventId ? { event_id: u.eventId } : {}),
     });
   }
+}
+
+/** Files the unsigned records once every chain is judged (UNSIGNED_IN_SIGNED_CHAIN); returns `findings` with theirs added, and the claims. */
+export function claimUnsigned(findings: Finding[], chains: readonly ChainLife[], unsigned: Iterable<UnsignedEntry>): { findings: Finding[]; claims: UnsignedClaims } {
+  const claims = new UnsignedClaims();
+  for (const c of chains) claims.addChain(c);
+  for (const u of unsigned) claims.claim(u, findings);
+  return { findings, claims };
 }

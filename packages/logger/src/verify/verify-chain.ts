@@ -3,11 +3,11 @@ import { AuditConfigError } from '../errors.js';
 import { MacVerifier } from './chain-mac.js';
 import { KEY_STEP_BUDGET, KeyStepBudget } from './epoch-keys.js';
 import { ChainStream } from './chain-stream.js';
-import { IntakeBuilder, type Intake, type UnsignedEntry } from './intake.js';
+import { IntakeBuilder, type Intake } from './intake.js';
 import { ChainOrderProbe, InterleavedChains } from './interleaved-chains.js';
 import { parseKeys } from './keyring.js';
 import type { ChainSummary, Finding, VerifyKeys, VerifyOptions, VerifyRecord, VerifyReport } from './types.js';
-import { UnsignedClaims } from './unsigned-claims.js';
+import { claimUnsigned, type UnsignedClaims } from './unsigned-claims.js';
 
 /**
  * Verifies signed chains (INTEGRITY.md, format v1) in stored records, from
@@ -88,14 +88,14 @@ export async function verifyChainTwoPass(read: () => AsyncIterable<VerifyRecord>
   const first = new IntakeBuilder(new MacVerifier(new Map()), probe);
   for await (const rec of read()) first.add(rec);
   const { asOf, storedAsOf } = referenceTimes(first.out, options);
-  const chains = new InterleavedChains(probe.inOrder(), macs, checkOptions(options, asOf, storedAsOf, settle));
+  const chains = new InterleavedChains(probe.inOrder(), macs, checkOptions(options, asOf, storedAsOf, settle), probe.claims());
   const second = new IntakeBuilder(macs, chains);
   for await (const rec of read()) second.add(rec);
   if (chains.changed || second.out.records !== first.out.records || second.out.ignored !== first.out.ignored) {
     throw new Error(`the input changed between the two reads of a two-pass verification (${first.out.records} then ${second.out.records} audit records): verify a copy that is not being written to`);
   }
   const judged = chains.finish();
-  return report(second.out, claimUnsigned(judged.findings, judged.chains, judged.unsigned), judged.chains);
+  return report(second.out, judged, judged.chains);
 }
 
 /** `asOf` and the store's own reference time for one-read verification: given, or the newest record's. */
@@ -104,14 +104,6 @@ function referenceTimes(input: Intake, options: VerifyOptions): { asOf: number; 
   // The store's clock has its own reference: the newest storedAt, unless asOf is given.
   const storedAsOf = options.storedAsOf?.getTime() ?? options.asOf?.getTime() ?? (Number.isNaN(input.newestStored) ? asOf : input.newestStored);
   return { asOf, storedAsOf };
-}
-
-/** Files the unsigned records once every chain is judged (UNSIGNED_IN_SIGNED_CHAIN); returns `findings` with theirs added, and the claims. */
-function claimUnsigned(findings: Finding[], chains: ChainSummary[], unsigned: Iterable<UnsignedEntry>): { findings: Finding[]; claims: UnsignedClaims } {
-  const claims = new UnsignedClaims();
-  for (const c of chains) claims.addChain(c);
-  for (const u of unsigned) claims.claim(u, findings);
-  return { findings, claims };
 }
 
 function finishRun({ macs, intake: { out: input }, settle, stream }: Run, options: VerifyOptions): VerifyReport {
