@@ -37,6 +37,25 @@ async function randomChain(rand: (n: number) => number, sealed: boolean, instanc
   return out;
 }
 
+/**
+ * The chains' lines interleaved as several producers write into one file or
+ * table, with unsigned copies of some records (their producers' downgrades).
+ */
+function interleave(chains: string[][], rand: (n: number) => number): string[] {
+  const ls: string[] = [];
+  const at = chains.map(() => 0);
+  while (at.some((i, c) => i < chains[c]!.length)) {
+    const c = rand(chains.length);
+    if (at[c]! < chains[c]!.length) ls.push(chains[c]![at[c]!++]!);
+    if (rand(8) === 0) {
+      const rec = JSON.parse(ls.at(-1)!);
+      delete rec.integrity;
+      ls.push(JSON.stringify(rec));
+    }
+  }
+  return ls;
+}
+
 type Tamper = (ls: string[], rand: (n: number) => number) => string;
 
 /** One edit an attacker with write access to the stored lines (not the key) could make. */
@@ -148,18 +167,7 @@ describe('verifyChain with order "chain" (seeded)', () => {
       const rand = prngInt(seed * 40503);
       const sealed = seed % 4 === 0;
       const chains = await Promise.all(Array.from({ length: 1 + rand(4) }, (_, c) => randomChain(rand, sealed, `a${c}`)));
-      // Interleaved as several producers write into one table, plus unsigned copies of some records (their producers' downgrades).
-      const ls: string[] = [];
-      const at = chains.map(() => 0);
-      while (at.some((i, c) => i < chains[c]!.length)) {
-        const c = rand(chains.length);
-        if (at[c]! < chains[c]!.length) ls.push(chains[c]![at[c]!++]!);
-        if (rand(8) === 0) {
-          const rec = JSON.parse(ls.at(-1)!);
-          delete rec.integrity;
-          ls.push(JSON.stringify(rec));
-        }
-      }
+      const ls = interleave(chains, rand);
       const edits = [];
       for (let t = rand(4); t > 0; t--) edits.push(TAMPERS[rand(TAMPERS.length)]!(ls, rand));
       const newest = Math.max(...ls.map((l) => Date.parse(JSON.parse(l).event_time)));
@@ -205,18 +213,7 @@ describe('verifyChainTwoPass (seeded)', () => {
       const chains = await Promise.all(Array.from({ length: 1 + rand(4) }, (_, c) => randomChain(rand, sealed, `a${c}`)));
       // Some producers still running: their chain has no CLOSE yet.
       for (const chain of chains) if (rand(3) === 0) chain.pop();
-      // Interleaved as several producers write into one file, with unsigned copies of some records.
-      const ls: string[] = [];
-      const at = chains.map(() => 0);
-      while (at.some((i, c) => i < chains[c]!.length)) {
-        const c = rand(chains.length);
-        if (at[c]! < chains[c]!.length) ls.push(chains[c]![at[c]!++]!);
-        if (rand(8) === 0) {
-          const rec = JSON.parse(ls.at(-1)!);
-          delete rec.integrity;
-          ls.push(JSON.stringify(rec));
-        }
-      }
+      const ls = interleave(chains, rand);
       // Unsigned records after some chains' last record: a closed chain does not claim them, a running one does.
       for (const chain of chains) {
         if (rand(2) === 0) continue;

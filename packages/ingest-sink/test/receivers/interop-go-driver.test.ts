@@ -2,8 +2,7 @@ import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Aggregator } from '../../src/receivers/aggregator.js';
 import type { Sink } from '../../src/index.js';
-import { completeEvent } from '@audit-trail/schema';
-import { makeEvent } from './helpers/events.js';
+import { longLine, makeEvent } from './helpers/events.js';
 import { buildGoSender } from './helpers/go-sender.js';
 import { aggregatorOnSqlite, readEvents } from './helpers/real-sink.js';
 
@@ -52,12 +51,7 @@ describe('interop: the Docker fluentd driver client (fluent-logger-golang, Debia
   }
 
   it('joins a line the driver split every 16 KiB, through the middle of UTF-8 characters, byte for byte', async () => {
-    const original = JSON.stringify({ display_name: '中文😀ß'.repeat(5000) }).slice(0, 16_000);
-    const event = completeEvent(
-      { event_type: 'AUDIT_SCHEMA_VIOLATION', violation: { attempted_event_type: 'WEBAUTHN_REGISTRATION_SUCCESS', issues: [{ path: 'user_id', message: 'Required' }], original } } as never,
-      { producer: { service: 'receiver-test' } },
-    );
-    const line = JSON.stringify(event);
+    const { line, event } = longLine(5);
     const bytes = Buffer.from(line, 'utf8');
     expect(bytes.length).toBeGreaterThan(2 * 16 * 1024);
     expect(bytes[16 * 1024]! & 0xc0, 'the first cut falls inside a character').toBe(0x80);

@@ -2,11 +2,11 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { completeEvent } from '@audit-trail/schema';
 import { freePort } from '../helpers/ports.js';
 import { PartialJournal } from '../../src/normalize/partial-journal.js';
 import { startAggregator } from '../../src/receivers/aggregator.js';
 import { dockerMessage, dockerRecord } from './helpers/frames.js';
+import { longLine } from './helpers/events.js';
 import { buildGoSender } from './helpers/go-sender.js';
 import { RawClient } from './helpers/raw-client.js';
 import { readEvents, readRejects, tempDir } from './helpers/real-sink.js';
@@ -14,20 +14,6 @@ import { killAllServe, spawnServe, type ServeProcess } from './helpers/serve-pro
 
 const TAG = 'swarm.audit.node-1.webauthn-api.k3j4h5g6f7d8';
 const PIECE = 16 * 1024;
-
-/**
- * An audit line longer than 16 KiB (an AUDIT_SCHEMA_VIOLATION keeps up to 16 Ki
- * characters of the original), in characters of 2 to 4 UTF-8 bytes: the
- * Docker driver's 16 KiB pieces end inside a character.
- */
-function longLine(n: number): { line: string; event: Record<string, unknown> } {
-  const original = JSON.stringify({ n, display_name: "中文😀ß".repeat(5000) }).slice(0, 16_000);
-  const event = completeEvent(
-    { event_type: 'AUDIT_SCHEMA_VIOLATION', violation: { attempted_event_type: 'WEBAUTHN_REGISTRATION_SUCCESS', issues: [{ path: 'user_id', message: 'Required' }], original } } as never,
-    { producer: { service: 'receiver-test' } },
-  ) as unknown as Record<string, unknown>;
-  return { line: JSON.stringify(event), event };
-}
 
 /** The Docker driver's client (fluent-logger-golang) sending one line, pausing after piece `pauseAfter` until told to go on. */
 class DriverSender {
