@@ -63,8 +63,10 @@ describe('audit-trail serve', () => {
       status: string;
       receivers: { forward: { accepted: number; acks: number } };
       sink: { received: number };
+      partialLines: { open: number; bytes: number };
     };
     expect(health.status).toBe('ok');
+    expect(health.partialLines).toEqual({ open: 0, bytes: 0 });
     expect(health.receivers.forward.accepted).toBe(20);
     expect(health.sink.received).toBe(20);
     expect((await fetch(`http://127.0.0.1:${server.started.health!.port}/other`)).status).toBe(404);

@@ -13,11 +13,18 @@ export type Normalized =
   /**
    * A piece of a split line, buffered: `piece` to journal (absent when it
    * was not kept), `settles` the keys of lines it closed, whose pieces are
-   * no longer needed once those lines are stored, and `reopen` when it
-   * completed its line: call it when storing the line failed, so that the
-   * piece, sent again, completes the line again.
+   * no longer needed once those lines are stored, and `completed` when it
+   * completed its line: tell it how storing the line went.
    */
-  | { kind: 'partial'; piece?: PartialPiece; settles: string[]; reopen?: () => void };
+  | { kind: 'partial'; piece?: PartialPiece; settles: string[]; completed?: LineOutcome };
+
+/** Told how storing a line a piece completed went (see PartialAssembler.stored and reopen). */
+export interface LineOutcome {
+  /** Stored (or not an audit line, so nothing to store): pieces of it sent again are recognised as resends. */
+  stored(): void;
+  /** Storing failed: the line is open again without this piece, which its sender, unacked, sends again. */
+  failed(): void;
+}
 
 // An audit line names its log_type (schema LOG_TYPE). A regex instead of a
 // parse keeps the hot path to one JSON.parse (in the sink); a line that only

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /** Limits of the partial-line reassembly buffer. */
 export interface PartialLimits {
   /** Longest reassembled line (bytes); longer ones are released as they are. */
@@ -10,7 +12,10 @@ export interface PartialLimits {
    * `maxLineBytes` each (4 GiB by default) open in memory and on disk.
    */
   maxOpenBytes: number;
-  /** A line whose last piece has not arrived within this time is released incomplete. */
+  /**
+   * A line whose last piece has not arrived within this time is released
+   * incomplete. A stored line's pieces are recognised as resent for as long.
+   */
   maxAgeMs: number;
 }
 
@@ -35,6 +40,13 @@ export interface AssembledLine<C = undefined> {
   last?: number;
 }
 
+/** What is kept of a stored line to recognise its pieces sent again: a digest of each. */
+interface Stored {
+  digests: Map<number, Buffer>;
+  last: number;
+  since: number;
+}
+
 interface Open<C> {
   context: C;
   pieces: Map<number, Buffer>;
@@ -56,6 +68,7 @@ interface Open<C> {
 export class PartialAssembler<C = undefined> {
   private readonly open = new Map<string, Open<C>>();
   private openBytes = 0;
+  private readonly storedLines = new Map<string, Stored>();
 
   constructor(private readonly limits: PartialLimits) {}
 
@@ -77,6 +90,17 @@ export class PartialAssembler<C = undefined> {
   add(key: string, ordinal: number, last: boolean, bytes: Buffer, context: C, now = Date.now()): AssembledLine<C>[] {
     const out: AssembledLine<C>[] = [];
     let entry = this.open.get(key);
+    const stored = entry ? undefined : this.storedLines.get(key);
+    if (stored) {
+      // A piece of a line already stored that is not a resend of it (isResent):
+      // past its last, or other bytes at one of its ordinals. Kept apart, as
+      // for an open line; it must not open a line that can never complete.
+      const beyond = ordinal > stored.last;
+      if (beyond || !stored.digests.get(ordinal)?.equals(digest(bytes))) {
+        return [{ key, context, line: bytes.toString('utf8'), complete: false, reason: beyond ? 'beyond_last' : 'conflicting_piece' }];
+      }
+      return [];
+    }
     if (!entry) {
       if (this.open.size >= this.limits.maxOpen) {
         const [oldest] = this.open.keys();
@@ -131,8 +155,52 @@ export class PartialAssembler<C = undefined> {
     }
   }
 
+  /**
+   * Notes that a line this assembler completed is stored, so that its pieces
+   * sent again are recognised ({@link isResent}). A sender resends a request
+   * whose ack it did not get: with the ack of a line's last piece lost (a
+   * timeout while the database was slow, a connection cut, a crash before
+   * the ack), the last piece comes again after its line is complete, and on
+   * its own it would open a line that never completes and is released on
+   * expiry as a spurious incomplete line. Kept for `maxAgeMs`, the last
+   * `maxOpen` lines at most. A copy of the line's piece that arrived while
+   * it was being stored (on another connection) opened a line of its own:
+   * that line is dropped here when every piece of it is such a copy.
+   * Returns how many pieces were dropped so.
+   */
+  stored(line: AssembledLine<C>, now = Date.now()): number {
+    if (!line.complete || !line.pieces || line.last === undefined) return 0;
+    const digests = new Map<number, Buffer>();
+    for (const [ordinal, bytes] of line.pieces) if (ordinal <= line.last) digests.set(ordinal, digest(bytes));
+    this.storedLines.delete(line.key);
+    this.storedLines.set(line.key, { digests, last: line.last, since: now });
+    for (const key of this.storedLines.keys()) {
+      if (this.storedLines.size <= this.limits.maxOpen) break;
+      this.storedLines.delete(key);
+    }
+    const copy = this.open.get(line.key);
+    if (!copy || ![...copy.pieces].every(([o, b]) => digests.get(o)?.equals(digest(b)))) return 0;
+    this.forget(line.key, copy);
+    return copy.pieces.size;
+  }
+
+  /**
+   * True when this piece is one of a line stored within `maxAgeMs` (see
+   * {@link stored}), sent again with the same bytes: it adds nothing and
+   * needs no keeping. Other bytes, or an ordinal past that line's last, are
+   * not a resend: add() keeps them apart, as it does for an open line.
+   */
+  isResent(key: string, ordinal: number, bytes: Buffer): boolean {
+    if (this.open.has(key)) return false;
+    return this.storedLines.get(key)?.digests.get(ordinal)?.equals(digest(bytes)) ?? false;
+  }
+
   /** Releases lines older than maxAgeMs (call periodically). */
   expire(now = Date.now()): AssembledLine<C>[] {
+    for (const [key, s] of this.storedLines) {
+      if (now - s.since < this.limits.maxAgeMs) break;
+      this.storedLines.delete(key);
+    }
     const out: AssembledLine<C>[] = [];
     for (const [key, entry] of this.open) {
       if (now - entry.since >= this.limits.maxAgeMs) out.push(this.release(key, 'expired'));
@@ -155,6 +223,11 @@ export class PartialAssembler<C = undefined> {
     this.forget(key, entry);
     return { key, context: entry.context, line: join(entry.pieces, -Infinity, Infinity), complete: false, reason };
   }
+}
+
+/** SHA-256 of a piece: enough to tell a resend (same bytes) from another piece. */
+function digest(bytes: Buffer): Buffer {
+  return createHash('sha256').update(bytes).digest();
 }
 
 function hasAll(pieces: Map<number, Buffer>, last: number): boolean {

@@ -1,7 +1,7 @@
 import { LOG_TYPE } from '@audit-trail/schema';
 import type { ForwardedReject } from '../fallback/forwarder.js';
 import type { ReceiverCounters } from '../receivers/counters.js';
-import { classifyLine, classifyObject, type Normalized } from './classify-line.js';
+import { classifyLine, classifyObject, type LineOutcome, type Normalized } from './classify-line.js';
 import { invalidUtf8Bytes } from '../receivers/msgpack/decode.js';
 import type { PartialPiece } from './partial-journal.js';
 import { PartialAssembler, type AssembledLine, type PartialLimits } from './partials.js';
@@ -92,11 +92,11 @@ export class RecordNormalizer {
    * like any other line under the meta and source of their first piece, and
    * the keys they settle.
    */
-  expire(now: number): { out: Normalized[]; settles: string[] } {
+  expire(now: number): Released {
     const out: Normalized[] = [];
     const released = this.partials.expire(now);
     for (const done of released) this.released(done, out);
-    return { out, settles: released.map((l) => l.key) };
+    return { out, settles: released.map((l) => l.key), stored: () => undefined };
   }
 
   /**
@@ -104,9 +104,11 @@ export class RecordNormalizer {
    * completed (partial-journal.ts). Their lines count their age from `now`:
    * the sender could not send the rest while this receiver was down. Returns
    * what they release (a line the crash interrupted after its last piece
-   * came is complete again here) and the keys that settles.
+   * came is complete again here; its last piece, never acked, comes again
+   * and is taken for the resend it is once `stored()` is called) and the
+   * keys that settles.
    */
-  restore(pieces: readonly PartialPiece[], now: number): { out: Normalized[]; settles: string[] } {
+  restore(pieces: readonly PartialPiece[], now: number): Released {
     const out: Normalized[] = [];
     for (const piece of pieces) {
       this.counters.partialsRestored++;
@@ -114,24 +116,37 @@ export class RecordNormalizer {
       this.addPiece(piece, now, out);
     }
     const settles: string[] = [];
-    for (const n of out) if (n.kind === 'partial') settles.push(...n.settles);
-    return { out: out.filter((n) => n.kind !== 'partial'), settles };
+    const completed: LineOutcome[] = [];
+    for (const n of out) {
+      if (n.kind !== 'partial') continue;
+      settles.push(...n.settles);
+      if (n.completed) completed.push(n.completed);
+    }
+    return { out: out.filter((n) => n.kind !== 'partial'), settles, stored: () => completed.forEach((c) => c.stored()) };
   }
 
   /**
    * Adds one piece to the assembler. Pushes `{kind: 'partial'}` with the
-   * piece to journal (none when it was not kept: a piece that conflicts with
-   * an earlier one, or that made its line too large and released it at once),
-   * the keys of lines it closed, and for a line it completed how to undo
-   * that (see Normalized); then what those lines are.
+   * piece to journal (none when it was not kept: a resend of a piece of a
+   * line already stored, a piece that conflicts with an earlier one, or one
+   * that made its line too large and released it at once), the keys of
+   * lines it closed, and for a line it completed what to do once it is
+   * stored or failed to be (see Normalized); then what those lines are.
    */
   private addPiece(piece: PartialPiece, now: number, out: Normalized[]): void {
+    if (this.partials.isResent(piece.key, piece.ordinal, piece.bytes)) {
+      this.counters.partialsResent++;
+      return void out.push({ kind: 'partial', settles: [] });
+    }
     const released = this.partials.add(piece.key, piece.ordinal, piece.last, piece.bytes, { meta: piece.meta, source: piece.source }, now);
     const notKept = released.some((l) => l.key === piece.key && (l.reason === 'conflicting_piece' || l.reason === 'too_large'));
     const settles = [...new Set(released.filter((l) => l.reason !== 'conflicting_piece').map((l) => l.key))];
-    const completed = released.find((l) => l.complete);
-    const reopen = completed ? () => this.partials.reopen(completed, piece.ordinal) : undefined;
-    out.push({ kind: 'partial', ...(notKept ? {} : { piece }), settles, ...(reopen ? { reopen } : {}) });
+    const line = released.find((l) => l.complete);
+    const completed: LineOutcome | undefined = line && {
+      stored: () => void (this.counters.partialsResent += this.partials.stored(line)),
+      failed: () => this.partials.reopen(line, piece.ordinal),
+    };
+    out.push({ kind: 'partial', ...(notKept ? {} : { piece }), settles, ...(completed ? { completed } : {}) });
     for (const done of released) this.released(done, out);
   }
 
@@ -157,6 +172,16 @@ const PARTIAL_REASONS: Record<NonNullable<AssembledLine['reason']>, string> = {
   beyond_last: 'PARTIAL_PIECE_BEYOND_LAST: pieces numbered past the one marked last of their line, kept apart from it',
   conflicting_piece: 'PARTIAL_PIECE_CONFLICT: a second piece with other bytes at an ordinal of its line already taken, kept apart from the line',
 };
+
+/**
+ * Lines the assembler released outside a request (expiry, restore), to be
+ * stored; then call `stored()` and settle `settles` in the journal.
+ */
+export interface Released {
+  out: Normalized[];
+  settles: string[];
+  stored(): void;
+}
 
 /** Where a partial line came from: its first piece's transport meta and source. */
 interface PieceOrigin {

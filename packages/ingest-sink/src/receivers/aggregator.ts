@@ -1,7 +1,6 @@
 import { join } from 'node:path';
-import type { Normalized } from '../normalize/classify-line.js';
 import { MEMORY_ONLY, PartialJournal, type PartialDurability } from '../normalize/partial-journal.js';
-import { RecordNormalizer } from '../normalize/record.js';
+import { RecordNormalizer, type Released } from '../normalize/record.js';
 import { resolveSinkOptions } from '../sink/options.js';
 import { compileTagPatterns } from '../normalize/tag-patterns.js';
 import { ConfigError } from './config.js';
@@ -60,6 +59,8 @@ export interface Aggregator {
   health?: { host: string; port: number };
   counters: { forward: ReceiverCounters; syslog: ReceiverCounters };
   sink: AggregatorSink;
+  /** Lines over 16 KiB being reassembled now: how many, and the bytes of their pieces (bounded by `partials.maxOpen` and `maxOpenBytes`). */
+  partialLines(): { open: number; bytes: number };
   /**
    * Stops accepting, finishes and acks in-flight requests, flushes; closes a
    * sink it created. Incomplete partial lines stay in the journal for the
@@ -93,11 +94,12 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
   const counters = { forward: newCounters(), syslog: newCounters() };
   const containerEventTags = compileTagPatterns(options.containerEventTags);
   const normalizer = new RecordNormalizer({ tagTemplate: options.tagTemplate ?? DEFAULT_TAG_TEMPLATE, containerEventTags, partials: partialLimits }, counters.forward);
+  const partialLines = () => ({ open: normalizer.partials.size, bytes: normalizer.partials.bytes });
   const started: { forward?: ForwardServer; syslog?: SyslogServer; health?: HealthServer } = {};
   let journal: PartialJournal | undefined;
   let partials: PartialDurability = MEMORY_ONLY;
   /** Stores lines the assembler released outside a request, then settles their keys. */
-  const storeReleased = async ({ out, settles }: { out: Normalized[]; settles: string[] }): Promise<void> => {
+  const storeReleased = async ({ out, settles, stored }: Released): Promise<void> => {
     const items = out.flatMap((n) => (n.kind === 'sink' ? [n.item] : (counters.forward.nonAudit++, [])));
     if (items.length > 0) {
       counters.forward.toSink += items.length;
@@ -105,6 +107,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
       counters.forward.accepted += r.accepted;
       counters.forward.rejected += r.rejected;
     }
+    stored();
     await partials.settle(settles);
   };
   // Every 5 s, or a quarter of a shorter maxAgeMs: a line is released at most that late.
@@ -137,6 +140,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
       started.health = await startHealthServer(options.health.host ?? '127.0.0.1', options.health.port ?? 0, async () => ({
         status: 'ok',
         receivers: counters,
+        partialLines: partialLines(),
         sink: sink.stats ? await sink.stats() : undefined,
       }));
       log({ level: 'info', msg: 'health endpoint listening', ...started.health.address });
@@ -156,6 +160,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
     ...(started.health ? { health: started.health.address } : {}),
     counters,
     sink,
+    partialLines,
     close() {
       closing ??= (async () => {
         clearInterval(timer);

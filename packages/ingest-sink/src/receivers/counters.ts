@@ -26,6 +26,12 @@ export interface ReceiverCounters {
   partialsExpired: number;
   /** Pieces taken back on start from the partial-line journal of an earlier run. */
   partialsRestored: number;
+  /**
+   * Pieces of a line already stored, sent again (the ack of the request
+   * that completed it was lost); acked and not kept. They count in
+   * `partialsBuffered` as they arrive, as every piece does.
+   */
+  partialsResent: number;
   acks: number;
   authFailures: number;
   invalidUtf8: number;
@@ -55,6 +61,7 @@ export function newCounters(): ReceiverCounters {
     partialsReassembled: 0,
     partialsExpired: 0,
     partialsRestored: 0,
+    partialsResent: 0,
     acks: 0,
     authFailures: 0,
     invalidUtf8: 0,

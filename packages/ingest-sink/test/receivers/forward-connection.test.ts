@@ -253,6 +253,48 @@ describe('forward connection: pieces of split lines and their journal', () => {
     expect(counters.invalidUtf8).toBe(4);
   });
 
+  it('takes the last piece sent again after its line was stored (its ack lost) for a resend: acked, not journaled, no line opened that would expire as incomplete', async () => {
+    const { log, conn, sink, normalizer, journal, counters } = setup();
+    conn.feed(piece(1, 'c1'));
+    conn.feed(piece(2, 'c2'));
+    await conn.drain();
+    // The ack of c2 was lost: the sender reconnects and sends the request again.
+    const again = fakeConnection(sink, { partials: journal, normalizer });
+    again.conn.feed(piece(2, 'c2'));
+    await again.conn.drain();
+    expect(again.transport.messages()).toEqual([{ ack: 'c2' }]);
+    expect(log.filter((l) => l.startsWith('record '))).toEqual(['record p1#1', 'record p1#2']);
+    expect(normalizer.partials.size).toBe(0);
+    expect(normalizer.expire(Date.now() + 120_000).out).toEqual([]);
+    expect(sink.items.map((i) => i.line)).toEqual([line]);
+    expect(counters.partialsResent).toBe(1);
+  });
+
+  it('drops a copy of the last piece that came on another connection while its line was being stored, once the line is stored', async () => {
+    const { conn, transport, sink, normalizer, journal, counters } = setup();
+    const write = sink.write.bind(sink);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    sink.write = async (items) => (await gate, write(items));
+    conn.feed(piece(1, 'c1'));
+    conn.feed(piece(2, 'c2'));
+    await new Promise((r) => setTimeout(r, 30));
+    // The store is slow, the sender's ack timeout fires: it resends on a new connection.
+    const again = fakeConnection(sink, { partials: journal, normalizer });
+    again.conn.feed(piece(2, 'c2'));
+    await again.conn.drain();
+    expect(again.transport.messages()).toEqual([{ ack: 'c2' }]);
+    expect(normalizer.partials.size).toBe(1);
+    release();
+    await conn.drain();
+    expect(transport.messages()).toEqual([{ ack: 'c1' }, { ack: 'c2' }]);
+    expect(normalizer.partials.size).toBe(0);
+    expect(normalizer.partials.bytes).toBe(0);
+    expect(normalizer.expire(Date.now() + 120_000).out).toEqual([]);
+    expect(sink.items.map((i) => i.line)).toEqual([line]);
+    expect(counters.partialsResent).toBe(1);
+  });
+
   it('acks the last piece when its line is stored even if the journal failed to keep that piece: the line no longer needs it', async () => {
     const { log, journal, conn, transport, sink } = setup();
     conn.feed(piece(1, 'c1'));

@@ -4,7 +4,8 @@ import type { Aggregator } from '../../src/receivers/aggregator.js';
 import type { Sink } from '../../src/index.js';
 import { longLine, makeEvent } from './helpers/events.js';
 import { buildGoSender } from './helpers/go-sender.js';
-import { aggregatorOnSqlite, readEvents } from './helpers/real-sink.js';
+import { aggregatorOnSqlite, readEvents, readRejects } from './helpers/real-sink.js';
+import { startTcpProxy } from '../helpers/tcp-proxy.js';
 
 function run(bin: string, args: string[], stdin: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -64,5 +65,29 @@ describe('interop: the Docker fluentd driver client (fluent-logger-golang, Debia
     expect(agg.counters.forward.partialsReassembled - before.partialsReassembled).toBe(1);
     // Each piece alone is invalid UTF-8 on the wire; the joined line is not.
     expect(agg.counters.forward.invalidUtf8 - before.invalidUtf8).toBeGreaterThanOrEqual(2);
+  });
+
+  it('takes the last piece the client resends after its ack was lost for a resend: the line stored once, no piece left to expire as an incomplete line', async () => {
+    const { line, event } = longLine(6);
+    const proxy = await startTcpProxy(agg.forward.port);
+    try {
+      // The request of the last piece reaches the receiver, which stores the line; its ack never reaches the client.
+      const lost = proxy.loseReplyTo(Buffer.concat([Buffer.from([0xac]), Buffer.from('partial_last'), Buffer.from([0xa4]), Buffer.from('true')]));
+      const before = { ...agg.counters.forward };
+      await run(bin, [String(proxy.port), 'ack', 'subsec', 'swarm.audit.node-1.webauthn-api.k3j4h5g6f7d8'], `${line}\n`);
+      await lost;
+      await sink.flush();
+      expect(proxy.connections(), 'the client reconnected to resend').toBeGreaterThanOrEqual(2);
+      expect(readEvents(file).filter((r) => r.event_id === event.event_id)).toHaveLength(1);
+      // Nothing left open: a later expiry has no piece of this line to release as a reject.
+      expect(agg.partialLines()).toEqual({ open: 0, bytes: 0 });
+      const c = agg.counters.forward;
+      expect(c.partialsBuffered - before.partialsBuffered, 'three pieces, the last twice').toBe(4);
+      expect(c.partialsReassembled - before.partialsReassembled).toBe(1);
+      expect(c.partialsResent - before.partialsResent).toBe(1);
+      expect(readRejects(file).filter((r) => r.reason.startsWith('PARTIAL_'))).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
   });
 });

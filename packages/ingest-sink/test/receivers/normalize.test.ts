@@ -146,6 +146,22 @@ describe('record normaliser', () => {
     expect(expired).toEqual([{ kind: 'sink', item: { line: head, meta: expect.objectContaining({ container_name: 'api.1.x' }), source: 'test', reject: expect.stringMatching(/^PARTIAL_LINE_EXPIRED: /) } }]);
   });
 
+  it('a line completed from the journal at start is stored, and its last piece, which its sender resends unacked, is then taken for a resend', () => {
+    const { n, counters, run } = normalizer();
+    const line = makeLine(4);
+    const half = Math.floor(line.length / 2);
+    const meta = { source_tag: 't', container_id: CID };
+    const journaled = [1, 2].map((o) => ({ key: `${CID}/p7`, ordinal: o, last: o === 2, bytes: Buffer.from(o === 1 ? line.slice(0, half) : line.slice(half)), meta, source: 'test' }));
+    const restored = n.restore(journaled, Date.now());
+    expect(restored.out).toMatchObject([{ kind: 'sink', item: { line } }]);
+    expect(restored.settles).toEqual([`${CID}/p7`]);
+    restored.stored();
+    const resent = run('t', { container_id: CID, partial_message: 'true', partial_id: 'p7', partial_ordinal: '2', partial_last: 'true', log: line.slice(half) });
+    expect(resent).toEqual([{ kind: 'partial', settles: [] }]);
+    expect(counters).toMatchObject({ partialsRestored: 2, partialsReassembled: 1, partialsResent: 1, partialsExpired: 0 });
+    expect(n.expire(Date.now() + 5000).out).toEqual([]);
+  });
+
   it('keeps pieces no honest sender sends out of the line, released apart: a piece numbered past the last, a second piece at an ordinal with other text; a resent piece adds nothing', () => {
     const p = new PartialAssembler({ maxLineBytes: 1 << 20, maxOpen: 10, maxOpenBytes: 1 << 30, maxAgeMs: 1000 });
     expect(p.add('k', 1, false, Buffer.from('ab'), undefined)).toEqual([]);
@@ -158,6 +174,38 @@ describe('record normaliser', () => {
       { key: 'k', line: '<forged tail>', complete: false, reason: 'beyond_last' },
     ]);
     expect(p.size).toBe(0);
+  });
+
+  it('recognises the pieces of a stored line sent again, for maxAgeMs and for the last maxOpen lines; other pieces of it are kept apart, not opened as a line', () => {
+    const p = new PartialAssembler({ maxLineBytes: 1 << 20, maxOpen: 2, maxOpenBytes: 1 << 30, maxAgeMs: 1000 });
+    const ab = Buffer.from('ab');
+    const cd = Buffer.from('cd');
+    p.add('k', 1, false, ab, undefined, 0);
+    const [line] = p.add('k', 2, true, cd, undefined, 0);
+    // Not stored yet: a copy of its last piece opens a line of its own.
+    expect(p.isResent('k', 2, cd)).toBe(false);
+    expect(p.add('k', 2, true, cd, undefined, 10)).toEqual([]);
+    expect(p.size).toBe(1);
+    expect(p.stored(line!, 20)).toBe(1);
+    expect(p.size).toBe(0);
+    expect([p.isResent('k', 1, ab), p.isResent('k', 2, cd), p.isResent('k', 2, ab), p.isResent('k', 3, cd), p.isResent('other', 2, cd)]).toEqual([true, true, false, false, false]);
+    expect(p.add('k', 2, true, Buffer.from('XY'), undefined, 30)).toEqual([{ key: 'k', line: 'XY', complete: false, reason: 'conflicting_piece' }]);
+    expect(p.add('k', 3, false, Buffer.from('<forged tail>'), undefined, 30)).toEqual([{ key: 'k', line: '<forged tail>', complete: false, reason: 'beyond_last' }]);
+    expect(p.size).toBe(0);
+    // A copy that is not all resends stays open (and is released on expiry as what it is).
+    p.add('j', 1, false, Buffer.from('x'), undefined, 40);
+    const [other] = p.add('j', 2, true, Buffer.from('y'), undefined, 40);
+    p.add('j', 1, false, Buffer.from('other'), undefined, 50);
+    expect(p.stored(other!, 60)).toBe(0);
+    expect(p.size).toBe(1);
+    // Forgotten after maxAgeMs from being stored...
+    expect(p.expire(1019).map((l) => l.key)).toEqual([]);
+    expect(p.isResent('k', 2, cd)).toBe(true);
+    expect(p.expire(1020).map((l) => l.key)).toEqual([]);
+    expect(p.isResent('k', 2, cd)).toBe(false);
+    // ...and beyond maxOpen stored lines, the oldest first.
+    for (const key of ['m', 'n', 'o']) p.stored(p.add(key, 1, true, ab, undefined, 2000)[0]!, 2000);
+    expect(['m', 'n', 'o'].map((key) => p.isResent(key, 1, ab))).toEqual([false, true, true]);
   });
 
   it('bounds the bytes of all open lines together: the oldest others are released first, and completed or released lines give their bytes back', () => {

@@ -138,7 +138,9 @@ describe('Docker partial lines: pieces acked before their line is complete survi
     client.socket.write(dockerMessage(TAG, 1700000000, dockerRecord(first, { partial_message: 'true', partial_id: 'never-finished', partial_ordinal: '1', partial_last: 'false' }), 'c1'));
     await client.waitFor(8);
     expect(agg.counters.forward.acks).toBe(1);
+    expect(agg.partialLines()).toEqual({ open: 1, bytes: Buffer.byteLength(first) });
     for (let i = 0; i < 300 && agg.counters.forward.partialsExpired === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(agg.partialLines()).toEqual({ open: 0, bytes: 0 });
     client.socket.destroy();
     await agg.close();
     expect(readEvents(db)).toEqual([]);

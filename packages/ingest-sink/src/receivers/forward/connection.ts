@@ -5,7 +5,7 @@ import { ReceiverError } from '../errors.js';
 import { MsgpackReader } from '../msgpack/decode.js';
 import { freshScan, scanValue } from '../msgpack/scan.js';
 import type { EventSink, ReceiverLog, SinkItem } from '../types.js';
-import type { Normalized } from '../../normalize/classify-line.js';
+import type { LineOutcome, Normalized } from '../../normalize/classify-line.js';
 import type { PartialDurability, PartialPiece } from '../../normalize/partial-journal.js';
 import type { RecordNormalizer } from '../../normalize/record.js';
 import { checkPing, encodeHelo, newHandshake, type ForwardSecurity, type HandshakeState } from './handshake.js';
@@ -336,7 +336,7 @@ export class ForwardConnection {
     const items: SinkItem[] = [];
     const pieces: PartialPiece[] = [];
     const settles: string[] = [];
-    const reopens: (() => void)[] = [];
+    const completed: LineOutcome[] = [];
     for (const n of results) {
       if (n.kind === 'sink') {
         items.push(n.item);
@@ -344,7 +344,7 @@ export class ForwardConnection {
       } else if (n.kind === 'partial') {
         if (n.piece) pieces.push(n.piece);
         for (const k of n.settles) settles.push(k);
-        if (n.reopen) reopens.push(n.reopen);
+        if (n.completed) completed.push(n.completed);
       } else if (n.kind === 'non_audit') counters.nonAudit++;
       else if (n.kind === 'not_logs') counters.nonLogSignals++;
     }
@@ -354,6 +354,7 @@ export class ForwardConnection {
     const owed = recorded && pieces.some((p) => !settles.includes(p.key)) ? recorded : undefined;
     if (items.length === 0) {
       // Lines closed here that were not audit lines: nothing to store, their pieces are done with.
+      for (const c of completed) c.stored();
       if (settles.length > 0) void partials.settle(settles);
       recorded?.catch(() => undefined);
       return owed?.catch(sinkFailed(counters));
@@ -371,12 +372,13 @@ export class ForwardConnection {
       (receipt) => {
         counters.accepted += receipt.accepted;
         counters.rejected += receipt.rejected;
+        for (const c of completed) c.stored();
         if (settles.length > 0) void partials.settle(settles);
       },
       (err: unknown) => {
         // Not stored, not acked: the sender resends the piece that completed
         // each line, which must find the line's other pieces again.
-        for (const reopen of reopens) reopen();
+        for (const c of completed) c.failed();
         throw err;
       },
     );
