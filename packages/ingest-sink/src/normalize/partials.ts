@@ -104,7 +104,7 @@ export class PartialAssembler<C = undefined> {
     if (!entry) {
       if (this.open.size >= this.limits.maxOpen) {
         const [oldest] = this.open.keys();
-        out.push(this.release(oldest!, 'too_many_open'));
+        out.push(...this.release(oldest!, 'too_many_open'));
       }
       entry = { context, pieces: new Map(), bytes: 0, since: now };
       this.open.set(key, entry);
@@ -120,17 +120,16 @@ export class PartialAssembler<C = undefined> {
     entry.bytes += bytes.length;
     this.openBytes += bytes.length;
     if (last) entry.last = ordinal;
-    if (entry.last !== undefined && entry.pieces.size >= entry.last && hasAll(entry.pieces, entry.last)) {
+    if (isComplete(entry)) {
       this.forget(key, entry);
-      out.push({ key, context: entry.context, line: join(entry.pieces, 1, entry.last), complete: true, pieces: entry.pieces, last: entry.last });
-      if (entry.pieces.size > entry.last) out.push({ key, context: entry.context, line: join(entry.pieces, entry.last + 1, Infinity), complete: false, reason: 'beyond_last' });
+      out.push(...whole(key, entry));
     } else if (entry.bytes > this.limits.maxLineBytes) {
-      out.push(this.release(key, 'too_large'));
+      out.push(...this.release(key, 'too_large'));
     } else {
       // Over the total: the oldest other lines go first (Map order is arrival order).
       for (const other of this.open.keys()) {
         if (this.openBytes <= this.limits.maxOpenBytes) break;
-        if (other !== key) out.push(this.release(other, 'too_many_open'));
+        if (other !== key) out.push(...this.release(other, 'too_many_open'));
       }
     }
     return out;
@@ -140,7 +139,9 @@ export class PartialAssembler<C = undefined> {
    * Puts a line this assembler completed back as open, without its piece
    * `without` (the one that completed it): when storing the line failed,
    * the sender sends that piece again, unacked, and it completes the line
-   * again. Limits are applied by the next add().
+   * again. Limits are applied by the next add(). When a copy of that piece
+   * came meanwhile (on another connection), the line is whole again at
+   * once, and the next expire() gives it back complete.
    */
   reopen(line: AssembledLine<C>, without: number, now = Date.now()): void {
     if (!line.complete || !line.pieces) return;
@@ -203,14 +204,14 @@ export class PartialAssembler<C = undefined> {
     }
     const out: AssembledLine<C>[] = [];
     for (const [key, entry] of this.open) {
-      if (now - entry.since >= this.limits.maxAgeMs) out.push(this.release(key, 'expired'));
+      if (isComplete(entry) || now - entry.since >= this.limits.maxAgeMs) out.push(...this.release(key, 'expired'));
     }
     return out;
   }
 
   /** Releases everything (shutdown). */
   drain(): AssembledLine<C>[] {
-    return [...this.open.keys()].map((k) => this.release(k, 'expired'));
+    return [...this.open.keys()].flatMap((k) => this.release(k, 'expired'));
   }
 
   private forget(key: string, entry: Open<C>): void {
@@ -218,11 +219,25 @@ export class PartialAssembler<C = undefined> {
     this.openBytes -= entry.bytes;
   }
 
-  private release(key: string, reason: AssembledLine['reason']): AssembledLine<C> {
+  /** Releases a line: incomplete, for `reason`; or whole, when it holds every piece (see reopen). */
+  private release(key: string, reason: AssembledLine['reason']): AssembledLine<C>[] {
     const entry = this.open.get(key)!;
     this.forget(key, entry);
-    return { key, context: entry.context, line: join(entry.pieces, -Infinity, Infinity), complete: false, reason };
+    if (isComplete(entry)) return whole(key, entry);
+    return [{ key, context: entry.context, line: join(entry.pieces, -Infinity, Infinity), complete: false, reason }];
   }
+}
+
+function isComplete(entry: Open<unknown>): boolean {
+  return entry.last !== undefined && entry.pieces.size >= entry.last && hasAll(entry.pieces, entry.last);
+}
+
+/** A complete line, and the pieces numbered past its last, kept apart. */
+function whole<C>(key: string, entry: Open<C>): AssembledLine<C>[] {
+  const last = entry.last!;
+  const out: AssembledLine<C>[] = [{ key, context: entry.context, line: join(entry.pieces, 1, last), complete: true, pieces: entry.pieces, last }];
+  if (entry.pieces.size > last) out.push({ key, context: entry.context, line: join(entry.pieces, last + 1, Infinity), complete: false, reason: 'beyond_last' });
+  return out;
 }
 
 /** SHA-256 of a piece: enough to tell a resend (same bytes) from another piece. */

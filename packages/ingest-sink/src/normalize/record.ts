@@ -96,7 +96,9 @@ export class RecordNormalizer {
     const out: Normalized[] = [];
     const released = this.partials.expire(now);
     for (const done of released) this.released(done, out);
-    return { out, settles: released.map((l) => l.key), stored: () => undefined };
+    // A line reopened after its store failed, made whole again by a copy of its last piece, comes back complete.
+    const whole = released.filter((l) => l.complete);
+    return { out, settles: [...new Set(released.map((l) => l.key))], stored: () => whole.forEach((l) => this.stored(l)) };
   }
 
   /**
@@ -143,11 +145,16 @@ export class RecordNormalizer {
     const settles = [...new Set(released.filter((l) => l.reason !== 'conflicting_piece').map((l) => l.key))];
     const line = released.find((l) => l.complete);
     const completed: LineOutcome | undefined = line && {
-      stored: () => void (this.counters.partialsResent += this.partials.stored(line)),
+      stored: () => this.stored(line),
       failed: () => this.partials.reopen(line, piece.ordinal),
     };
     out.push({ kind: 'partial', ...(notKept ? {} : { piece }), settles, ...(completed ? { completed } : {}) });
     for (const done of released) this.released(done, out);
+  }
+
+  /** A completed line is stored: its pieces sent again are resends from now on (and a copy open already is one). */
+  private stored(line: AssembledLine<PieceOrigin>): void {
+    this.counters.partialsResent += this.partials.stored(line);
   }
 
   private released(done: AssembledLine<PieceOrigin>, out: Normalized[]): void {

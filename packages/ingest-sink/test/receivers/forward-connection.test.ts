@@ -295,6 +295,37 @@ describe('forward connection: pieces of split lines and their journal', () => {
     expect(counters.partialsResent).toBe(1);
   });
 
+  it('when the store of a line fails after a copy of its last piece came on another connection (and was acked), the line is whole again and the next expiry stores it as the event', async () => {
+    const { conn, transport, sink, normalizer, journal, counters } = setup();
+    const write = sink.write.bind(sink);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    sink.write = async (items) => {
+      await gate;
+      if (sink.fail) throw new Error('spool write failed');
+      return write(items);
+    };
+    conn.feed(piece(1, 'c1'));
+    conn.feed(piece(2, 'c2'));
+    await new Promise((r) => setTimeout(r, 30));
+    const again = fakeConnection(sink, { partials: journal, normalizer });
+    again.conn.feed(piece(2, 'c2'));
+    await again.conn.drain();
+    expect(again.transport.messages()).toEqual([{ ack: 'c2' }]);
+    sink.fail = true;
+    release();
+    await conn.drain();
+    expect(transport.messages()).toEqual([{ ack: 'c1' }]);
+    sink.fail = false;
+    // Nobody will send the piece again (the copy was acked): the line must not wait 60 s and expire as incomplete.
+    const { out, settles, stored } = normalizer.expire(Date.now());
+    expect(out).toEqual([{ kind: 'sink', item: expect.objectContaining({ line }) }]);
+    expect(settles).toEqual([expect.stringMatching(/\/p1$/)]);
+    stored();
+    expect(normalizer.partials.size).toBe(0);
+    expect(counters.partialsReassembled).toBe(2);
+  });
+
   it('acks the last piece when its line is stored even if the journal failed to keep that piece: the line no longer needs it', async () => {
     const { log, journal, conn, transport, sink } = setup();
     conn.feed(piece(1, 'c1'));

@@ -208,6 +208,27 @@ describe('record normaliser', () => {
     expect(['m', 'n', 'o'].map((key) => p.isResent(key, 1, ab))).toEqual([false, true, true]);
   });
 
+  it('a line reopened after its store failed, when a copy of its last piece came meanwhile, is whole again: expire(), drain() and the next add() give it back complete, pieces past its last apart', () => {
+    const p = new PartialAssembler({ maxLineBytes: 1 << 20, maxOpen: 10, maxOpenBytes: 1 << 30, maxAgeMs: 1000 });
+    const reopened = (key: string) => {
+      p.add(key, 1, false, Buffer.from('ab'), undefined, 0);
+      const [line] = p.add(key, 2, true, Buffer.from('cd'), undefined, 0);
+      expect(p.add(key, 2, true, Buffer.from('cd'), undefined, 5)).toEqual([]);
+      p.reopen(line!, 2, 10);
+    };
+    reopened('k');
+    expect(p.expire(20)).toMatchObject([{ key: 'k', line: 'abcd', complete: true, last: 2 }]);
+    reopened('j');
+    expect(p.drain()).toMatchObject([{ key: 'j', line: 'abcd', complete: true }]);
+    // Any piece added to it gives it back at once, a piece past its last apart.
+    reopened('i');
+    expect(p.add('i', 3, false, Buffer.from('<forged tail>'), undefined, 30)).toMatchObject([
+      { key: 'i', line: 'abcd', complete: true },
+      { key: 'i', line: '<forged tail>', complete: false, reason: 'beyond_last' },
+    ]);
+    expect([p.size, p.bytes]).toEqual([0, 0]);
+  });
+
   it('bounds the bytes of all open lines together: the oldest others are released first, and completed or released lines give their bytes back', () => {
     const p = new PartialAssembler({ maxLineBytes: 1000, maxOpen: 100, maxOpenBytes: 100, maxAgeMs: 1000 });
     const b = (n: number, c: string) => Buffer.alloc(n, c);
