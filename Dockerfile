@@ -23,7 +23,7 @@ COPY --from=build /src /opt/audit-trail
 RUN mkdir -p /var/lib/audit-trail && chown node:node /var/lib/audit-trail
 WORKDIR /var/lib/audit-trail
 USER node
-EXPOSE 24224/tcp 24224/udp 5140/tcp 5140/udp 9880/tcp
+EXPOSE 24224/tcp 24224/udp 5140/tcp 5140/udp 6514/tcp 9880/tcp
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["node", "/opt/audit-trail/packages/cli/bin/audit-trail.js"]
 CMD ["serve", "--help"]

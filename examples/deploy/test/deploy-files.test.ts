@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +9,7 @@ import {
   DEFAULT_FORWARD_PORT,
   DEFAULT_HEALTH_PORT,
   DEFAULT_SYSLOG_PORT,
+  DEFAULT_SYSLOG_TLS_PORT,
   DEFAULT_TAG_TEMPLATE,
 } from '@audit-trail/ingest-sink';
 import { serveCommand } from '../../../packages/cli/src/commands/serve.js';
@@ -135,7 +138,9 @@ describe('Kubernetes manifests', () => {
     expectServeFlags(container.args);
     const f = flags(container.args);
     expect(port(f.get('--forward')!)).toBe(DEFAULT_FORWARD_PORT);
-    expect(port(f.get('--syslog')!)).toBe(DEFAULT_SYSLOG_PORT);
+    // rsyslog on the nodes reaches it across the cluster network: syslog over TLS only.
+    expect(f.get('--syslog')).toBe(`tls://0.0.0.0:${DEFAULT_SYSLOG_TLS_PORT}`);
+    expect(f.has('--tls-cert') && f.has('--tls-key')).toBe(true);
     expect(port(f.get('--health')!)).toBe(DEFAULT_HEALTH_PORT);
     expect(container.readinessProbe.httpGet).toEqual({ path: '/healthz', port: DEFAULT_HEALTH_PORT });
     expect(container.volumeMounts.find((m: Obj) => m.name === 'spool').mountPath).toBe('/var/lib/audit-trail');
@@ -148,17 +153,19 @@ describe('Kubernetes manifests', () => {
     expect(mib(limits.memory)).toBeGreaterThan(mib(requests.memory));
   });
 
-  it('exposes forward (TCP and UDP heartbeat), syslog and health through the Service', () => {
+  it('exposes forward (TCP and UDP heartbeat), syslog over TLS and health through the Service, and no clear-text syslog', () => {
     const ports = service.spec.ports.map((p: Obj) => `${p.port}/${p.protocol}`);
     expect(ports).toEqual(
       expect.arrayContaining([
         `${DEFAULT_FORWARD_PORT}/TCP`,
         `${DEFAULT_FORWARD_PORT}/UDP`,
-        `${DEFAULT_SYSLOG_PORT}/TCP`,
-        `${DEFAULT_SYSLOG_PORT}/UDP`,
+        `${DEFAULT_SYSLOG_TLS_PORT}/TCP`,
         `${DEFAULT_HEALTH_PORT}/TCP`,
       ]),
     );
+    expect(ports).not.toContain(`${DEFAULT_SYSLOG_PORT}/TCP`);
+    expect(ports).not.toContain(`${DEFAULT_SYSLOG_PORT}/UDP`);
+    expect(container.ports.map((p: Obj) => `${p.containerPort}/${p.protocol}`).sort()).toEqual([...ports].sort());
     expect(service.spec.selector).toEqual(deployment.spec.selector.matchLabels);
   });
 
@@ -184,12 +191,30 @@ describe('Kubernetes manifests', () => {
     expect(out.retry_limit).toBe('no_limits');
   });
 
-  it('relays container runtime syslog with rsyslog to the syslog port, octet-counted RFC 5424', () => {
+  it('relays container runtime syslog with rsyslog to the syslog port over TLS, octet-counted RFC 5424, checking the server certificate\'s name', () => {
     const conf = read('kubernetes/rsyslog-container-logs.conf');
-    expect(conf).toContain(`port="${DEFAULT_SYSLOG_PORT}"`);
+    const target = `${service.metadata.name}.${service.metadata.namespace}.svc`;
+    expect(conf).toContain(`port="${DEFAULT_SYSLOG_TLS_PORT}"`);
     expect(conf).toContain('TCP_Framing="octet-counted"');
     expect(conf).toContain('template="RSYSLOG_SyslogProtocol23Format"');
-    expect(conf).toContain(`target="${service.metadata.name}.${service.metadata.namespace}.svc"`);
+    expect(conf).toContain(`target="${target}"`);
+    for (const p of ['StreamDriver="gtls"', 'StreamDriverMode="1"', 'StreamDriverAuthMode="x509/name"', `StreamDriverPermittedPeers="${target}"`]) expect(conf).toContain(p);
+  });
+
+  it('gives rsyslog a configuration Debian\'s rsyslogd (with rsyslog-gnutls) accepts (rsyslogd -N1)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'at-rsyslog-conf-'));
+    try {
+      // The validation opens the CA file: the example's path, pointed at a real CA certificate.
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.pem'), '-days', '1', '-subj', '/CN=audit-trail test CA'], { stdio: 'ignore' });
+      const conf = read('kubernetes/rsyslog-container-logs.conf');
+      expect(conf).toContain('DefaultNetstreamDriverCAFile="/etc/rsyslog.d/audit-trail-ca.pem"');
+      writeFileSync(join(dir, 'rsyslog.conf'), conf.replace('/etc/rsyslog.d/audit-trail-ca.pem', join(dir, 'ca.pem')));
+      const run = spawnSync('/usr/sbin/rsyslogd', ['-N1', '-f', join(dir, 'rsyslog.conf')], { encoding: 'utf8' });
+      expect(run.error, 'rsyslogd must be installed (apt-get install rsyslog rsyslog-gnutls)').toBeUndefined();
+      expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: expect.stringMatching(/End of config validation run/) });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -9,6 +9,7 @@ import { tempDir } from '../../ingest-sink/test/receivers/helpers/real-sink.js';
 import { killAllServe, spawnServe } from '../../ingest-sink/test/receivers/helpers/serve-process.js';
 import { makeTestCerts } from '../../ingest-sink/test/receivers/helpers/tls-certs.js';
 import { connect } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 
 /** A valid failure event; `i` only makes the user distinct. */
 const event = (i: number): Record<string, unknown> =>
@@ -33,6 +34,7 @@ describe('audit-trail serve', () => {
     expect((await runCli(['serve', '--db', 'sqlite::memory:', '--forward', 'nonsense'])).code).toBe(2);
     expect((await runCli(['serve', '--bogus'])).code).toBe(2);
     expect((await runCli(['serve', '--db', 'sqlite:x.db', '--tls-cert', 'a.pem'])).err).toContain('--tls-cert and --tls-key go together');
+    expect((await runCli(['serve', '--db', 'sqlite:x.db', '--syslog', 'tls://:6514'])).err).toContain('--syslog tls://... needs --tls-cert and --tls-key');
     expect((await runCli(['serve', '--db', 'sqlite:x.db', '--heap-growing-percent', 'lots'])).err).toContain('heap growing percent must be an integer');
     const cfg = join(tmp.dir, 'bad.json');
     writeFileSync(cfg, '{"db":"sqlite:x.db","unknown":1}');
@@ -114,5 +116,32 @@ describe('audit-trail serve', () => {
     for (const e of [...events, viaSyslog]) expect(ids.has(e.event_id as string)).toBe(true);
     expect(server.lines.find((l) => l.msg === 'forward receiver listening')).toMatchObject({ level: 'info', tls: true });
     expect(server.lines.every((l) => typeof l.time === 'string' && typeof l.level === 'string')).toBe(true);
+  });
+
+  it('serves syslog over TLS (--syslog tls://) beside forward in clear text (--forward tcp://), one certificate', async () => {
+    const certs = makeTestCerts(tmp.dir);
+    writeFileSync(join(tmp.dir, 'srv2.crt'), certs.serverCert);
+    writeFileSync(join(tmp.dir, 'srv2.key'), certs.serverKey);
+    const db = join(tmp.dir, 'syslog-tls.db');
+    const server = await spawnServe(['--db', `sqlite:${db}`, '--forward', 'tcp://127.0.0.1:0', '--syslog', 'tls://127.0.0.1:0', '--tls-cert', join(tmp.dir, 'srv2.crt'), '--tls-key', join(tmp.dir, 'srv2.key'), '--health', 'off']);
+    const client = new FluentClient('svc', { ack: { ackTimeout: 20_000 }, socket: { host: '127.0.0.1', port: server.started.forward.port, disableReconnect: true } });
+    await client.connect();
+    const viaForward = event(200);
+    await client.emit('audit', viaForward);
+    await client.disconnect();
+    const viaSyslog = event(201);
+    await new Promise<void>((resolve, reject) => {
+      const msg = `<14>1 - host webauthn-api - - - ${JSON.stringify(viaSyslog)}`;
+      const s = connectTls({ host: '127.0.0.1', port: server.started.syslog!.port, ca: certs.ca, servername: 'localhost' }, () => s.end(`${Buffer.byteLength(msg)} ${msg}`, () => resolve()));
+      s.on('error', reject);
+    });
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    const conn = new Database(db, { readonly: true });
+    const ids = new Set((conn.prepare('SELECT event_id FROM security_audit_events').all() as { event_id: string }[]).map((r) => r.event_id));
+    conn.close();
+    expect([ids.has(viaForward.event_id as string), ids.has(viaSyslog.event_id as string)]).toEqual([true, true]);
+    expect(server.lines.find((l) => l.msg === 'forward receiver listening')).toMatchObject({ tls: false });
+    expect(server.lines.find((l) => l.msg === 'syslog receiver listening')).toMatchObject({ tls: true, udp: false });
   });
 });

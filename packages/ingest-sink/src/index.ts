@@ -16,13 +16,14 @@ export { salvageFrames, salvagedItem, type SalvageResult, type SalvagedRecord } 
 export { startAggregator, type Aggregator, type AggregatorOptions, type AggregatorSink } from './receivers/aggregator.js';
 export { startForwardServer, type ForwardServer } from './receivers/forward/server.js';
 export { DEFAULT_FORWARD_LIMITS, type ForwardLimits, type ForwardServerOptions, type ForwardTls } from './receivers/forward/options.js';
+export type { ReceiverTls } from './receivers/tls-server.js';
 export type { ForwardSecurity } from './receivers/forward/handshake.js';
 export { startSyslogServer, type SyslogServer, type SyslogServerOptions } from './receivers/syslog/server.js';
 export { parseSyslog, type SyslogMessage } from './receivers/syslog/parse.js';
 export { ReceiverError, type ReceiverErrorCode } from './receivers/errors.js';
 export type { ReceiverCounters } from './receivers/counters.js';
 export type { EventSink, SinkItem, ReceiverLog, ReceiverLogEntry } from './receivers/types.js';
-export { DEFAULT_FORWARD_PORT, DEFAULT_SYSLOG_PORT, DEFAULT_HEALTH_PORT, DEFAULT_TAG_TEMPLATE } from './receivers/defaults.js';
+export { DEFAULT_FORWARD_PORT, DEFAULT_SYSLOG_PORT, DEFAULT_SYSLOG_TLS_PORT, DEFAULT_HEALTH_PORT, DEFAULT_TAG_TEMPLATE } from './receivers/defaults.js';
 export { compileTagTemplate } from './normalize/tag-template.js';
 export { DEFAULT_HEAP_GROWING_PERCENT, applyHeapGrowingPercent, parseHeapGrowingPercent } from './receivers/heap-growth.js';
 export { ConfigError, SERVE_ENV, aggregatorOptionsFrom, listSetting, mergeSettings, parseHostPort, settingsFromEnv, settingsFromFile, type ServeSettings } from './receivers/config.js';

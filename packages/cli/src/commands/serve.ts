@@ -26,14 +26,17 @@ Options (environment variable in brackets; flags win over the environment,
 which wins over --config):
   --db URL                 sqlite:./audit.db, postgres://..., mssql://...  [AUDIT_TRAIL_DB_URL;
                            password from AUDIT_TRAIL_DB_PASSWORD_FILE]
-  --forward HOST:PORT      forward receiver, TCP + UDP heartbeat (default 0.0.0.0:24224)  [AUDIT_TRAIL_FORWARD]
-  --syslog HOST:PORT       syslog receiver, TCP + UDP (off unless given; usual 0.0.0.0:5140)  [AUDIT_TRAIL_SYSLOG]
+  --forward HOST:PORT      forward receiver, TCP + UDP heartbeat (default 0.0.0.0:24224); over
+                           TLS when --tls-cert is given, unless written tcp://HOST:PORT  [AUDIT_TRAIL_FORWARD]
+  --syslog HOST:PORT       syslog receiver, TCP + UDP (off unless given; usual 0.0.0.0:5140);
+                           tls://HOST:PORT: syslog over TLS (RFC 5425, usual port 6514) with
+                           --tls-cert/--tls-key (and --tls-ca), no UDP  [AUDIT_TRAIL_SYSLOG]
   --health HOST:PORT|off   GET /healthz with counters (default 127.0.0.1:9880)  [AUDIT_TRAIL_HEALTH]
   --shared-key-file FILE   forward shared keys, one per line; repeat for more keys
                            (all listed keys are accepted: rotate without downtime)  [AUDIT_TRAIL_SHARED_KEY_FILE, comma-separated]
   --users-file FILE        user:password lines for forward user authentication  [AUDIT_TRAIL_USERS_FILE]
   --self-hostname NAME     server name in the handshake (default: host name)  [AUDIT_TRAIL_SELF_HOSTNAME]
-  --tls-cert FILE --tls-key FILE   serve forward over TLS  [AUDIT_TRAIL_TLS_CERT, AUDIT_TRAIL_TLS_KEY]
+  --tls-cert FILE --tls-key FILE   serve forward (and a tls:// syslog) over TLS  [AUDIT_TRAIL_TLS_CERT, AUDIT_TRAIL_TLS_KEY]
   --tls-ca FILE            require client certificates signed by this CA (mutual TLS)  [AUDIT_TRAIL_TLS_CA]
   --tag-template T         Docker tag template parsed into Swarm columns  [AUDIT_TRAIL_TAG_TEMPLATE]
   --container-event-tags P Docker events and Falco alerts are stored as events only from

@@ -134,7 +134,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
     log({ level: 'info', msg: 'forward receiver listening', ...started.forward.address, tls: !!options.forward.tls, auth: !!options.forward.security });
     if (options.syslog) {
       started.syslog = await startSyslogServer(options.syslog, { sink, counters: counters.syslog, log, containerEventTags });
-      log({ level: 'info', msg: 'syslog receiver listening', ...started.syslog.address });
+      log({ level: 'info', msg: 'syslog receiver listening', ...started.syslog.address, tls: !!options.syslog.tls, udp: !options.syslog.tls });
     }
     if (options.health) {
       started.health = await startHealthServer(options.health.host ?? '127.0.0.1', options.health.port ?? 0, async () => ({

@@ -7,9 +7,17 @@ import type { ForwardLimits } from './forward/options.js';
 /** Settings of `audit-trail serve`, from flags, environment or a JSON config file (in that order of precedence). */
 export interface ServeSettings {
   db?: string;
-  /** HOST:PORT of the forward receiver. */
+  /**
+   * HOST:PORT of the forward receiver: over TLS when `tlsCert` is set, or
+   * `tcp://HOST:PORT` for clear TCP all the same (when the certificate is
+   * there for syslog), `tls://HOST:PORT` to insist on TLS.
+   */
   forward?: string;
-  /** HOST:PORT of the syslog receiver (off when absent). */
+  /**
+   * HOST:PORT of the syslog receiver, TCP and UDP (off when absent); or
+   * `tls://HOST:PORT`: syslog over TLS (RFC 5425) with `tlsCert`, `tlsKey`
+   * and, for client certificates, `tlsCa`; no UDP then.
+   */
   syslog?: string;
   /** HOST:PORT of the health endpoint, or "off". */
   health?: string;
@@ -122,6 +130,19 @@ export function mergeSettings(...layers: ServeSettings[]): ServeSettings {
   return out;
 }
 
+/**
+ * Parses a receiver's address: `HOST:PORT` (see {@link parseHostPort}),
+ * optionally after `tcp://` or `tls://`, which says whether it must speak TLS.
+ */
+export function parseListenAddress(value: string, defaultHost: string, what: string): { host: string; port: number; transport?: 'tcp' | 'tls' } {
+  const m = /^(tcp|tls):\/\/(.*)$/i.exec(value.trim());
+  if (!m) {
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value.trim())) throw new ConfigError('CONFIG_INVALID', `${what} must be HOST:PORT, tcp://HOST:PORT or tls://HOST:PORT, got "${value}"`);
+    return parseHostPort(value, defaultHost, what);
+  }
+  return { ...parseHostPort(m[2]!, defaultHost, what), transport: m[1]!.toLowerCase() as 'tcp' | 'tls' };
+}
+
 /** Parses `HOST:PORT`, `[v6]:PORT`, `:PORT` or `PORT`. */
 export function parseHostPort(value: string, defaultHost: string, what: string): { host: string; port: number } {
   const m = /^(?:(?:\[([^\]]+)\]|([^:[\]]*)):)?(\d+)$/.exec(value.trim());
@@ -151,7 +172,8 @@ function readPem(path: string, what: string): Buffer {
 /** Turns settings into aggregator options, reading key, user and PEM files. */
 export function aggregatorOptionsFrom(s: ServeSettings): Omit<AggregatorOptions, 'log'> & { sink: string } {
   if (!s.db) throw new ConfigError('CONFIG_INVALID', `--db (or ${SERVE_ENV.db}) is required`);
-  const forward = parseHostPort(s.forward ?? `0.0.0.0:${DEFAULT_FORWARD_PORT}`, '0.0.0.0', '--forward');
+  const { transport: forwardTransport, ...forward } = parseListenAddress(s.forward ?? `0.0.0.0:${DEFAULT_FORWARD_PORT}`, '0.0.0.0', '--forward');
+  const syslog = s.syslog === undefined ? undefined : parseListenAddress(s.syslog, '0.0.0.0', '--syslog');
   // A key or users file that holds no entry (a secret mount that came up
   // empty, only comments) is an error, never "no authentication": fail closed.
   const keys = (s.sharedKeyFiles ?? []).flatMap((f) => {
@@ -173,18 +195,23 @@ export function aggregatorOptionsFrom(s: ServeSettings): Omit<AggregatorOptions,
   }
   if ((s.tlsCert === undefined) !== (s.tlsKey === undefined)) throw new ConfigError('CONFIG_INVALID', '--tls-cert and --tls-key go together');
   if (s.tlsCa && !s.tlsCert) throw new ConfigError('CONFIG_INVALID', '--tls-ca needs --tls-cert and --tls-key');
+  for (const [flag, transport] of [['--forward', forwardTransport], ['--syslog', syslog?.transport]] as const) {
+    if (transport === 'tls' && !s.tlsCert) throw new ConfigError('CONFIG_INVALID', `${flag} tls://... needs --tls-cert and --tls-key`);
+  }
+  const tls = s.tlsCert && s.tlsKey ? { cert: readPem(s.tlsCert, 'TLS certificate'), key: readPem(s.tlsKey, 'TLS key'), ...(s.tlsCa ? { ca: readPem(s.tlsCa, 'TLS CA') } : {}) } : undefined;
+  if (tls && forwardTransport === 'tcp' && syslog?.transport !== 'tls') {
+    throw new ConfigError('CONFIG_INVALID', '--tls-cert is given but neither receiver uses it (--forward tcp://..., --syslog not tls://...)');
+  }
   const health = s.health === 'off' ? undefined : parseHostPort(s.health ?? `127.0.0.1:${DEFAULT_HEALTH_PORT}`, '127.0.0.1', '--health');
   return {
     sink: s.db,
     forward: {
       ...forward,
       ...(keys.length > 0 ? { security: { selfHostname: s.selfHostname ?? hostname(), sharedKeys: keys, ...(users ? { users } : {}) } } : {}),
-      ...(s.tlsCert && s.tlsKey
-        ? { tls: { cert: readPem(s.tlsCert, 'TLS certificate'), key: readPem(s.tlsKey, 'TLS key'), ...(s.tlsCa ? { ca: readPem(s.tlsCa, 'TLS CA') } : {}) } }
-        : {}),
+      ...(tls && forwardTransport !== 'tcp' ? { tls } : {}),
       ...(s.limits ? { limits: s.limits } : {}),
     },
-    ...(s.syslog ? { syslog: { ...parseHostPort(s.syslog, '0.0.0.0', '--syslog'), ...s.syslogLimits } } : {}),
+    ...(syslog ? { syslog: { host: syslog.host, port: syslog.port, ...(syslog.transport === 'tls' ? { tls } : {}), ...s.syslogLimits } } : {}),
     ...(health ? { health } : {}),
     tagTemplate: s.tagTemplate ?? DEFAULT_TAG_TEMPLATE,
     ...(s.containerEventTags ? { containerEventTags: s.containerEventTags } : {}),

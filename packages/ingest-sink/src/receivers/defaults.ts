@@ -9,6 +9,9 @@ export const DEFAULT_FORWARD_PORT = 24224;
 /** Syslog port when the syslog receiver is enabled (TCP and UDP); unprivileged, as Fluent Bit's in_syslog. */
 export const DEFAULT_SYSLOG_PORT = 5140;
 
+/** Syslog over TLS (`--syslog tls://...`, TCP only): the port RFC 5425 registers for it. */
+export const DEFAULT_SYSLOG_TLS_PORT = 6514;
+
 /** HTTP port of the health endpoint (GET /healthz: sink counters as JSON). */
 export const DEFAULT_HEALTH_PORT = 9880;
 

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { aggregatorOptionsFrom, mergeSettings, parseHostPort, settingsFromEnv, settingsFromFile } from '../../src/receivers/config.js';
+import { aggregatorOptionsFrom, mergeSettings, parseHostPort, parseListenAddress, settingsFromEnv, settingsFromFile } from '../../src/receivers/config.js';
 import { tempDir } from './helpers/real-sink.js';
 
 describe('serve settings', () => {
@@ -15,6 +15,35 @@ describe('serve settings', () => {
     expect(parseHostPort('24224', 'h', 'x')).toEqual({ host: 'h', port: 24224 });
     expect(() => parseHostPort('host:99999', 'h', '--forward')).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
     expect(() => parseHostPort('nonsense', 'h', '--forward')).toThrow(/--forward must be HOST:PORT/);
+  });
+
+  it('reads tcp:// and tls:// before a receiver address, and refuses other schemes', () => {
+    expect(parseListenAddress('tls://0.0.0.0:6514', 'h', 'x')).toEqual({ host: '0.0.0.0', port: 6514, transport: 'tls' });
+    expect(parseListenAddress('TCP://:24224', 'h', 'x')).toEqual({ host: 'h', port: 24224, transport: 'tcp' });
+    expect(parseListenAddress('[::1]:5140', 'h', 'x')).toEqual({ host: '::1', port: 5140 });
+    expect(() => parseListenAddress('udp://0.0.0.0:514', 'h', '--syslog')).toThrow(/--syslog must be HOST:PORT, tcp:\/\/HOST:PORT or tls:\/\/HOST:PORT, got "udp:\/\/0.0.0.0:514"/);
+    expect(() => parseListenAddress('tls://nonsense', 'h', '--syslog')).toThrow(/--syslog must be HOST:PORT/);
+  });
+
+  it('serves syslog over TLS with the TLS files when written tls://, forward over TLS unless written tcp://, and refuses TLS without a certificate', () => {
+    const cert = join(tmp.dir, 'c.pem');
+    const key = join(tmp.dir, 'k.pem');
+    const ca = join(tmp.dir, 'ca.pem');
+    writeFileSync(cert, 'CERT');
+    writeFileSync(key, 'KEY');
+    writeFileSync(ca, 'CA');
+    const files = { db: 'sqlite:x.db', tlsCert: cert, tlsKey: key, tlsCa: ca };
+    const tls = { cert: Buffer.from('CERT'), key: Buffer.from('KEY'), ca: Buffer.from('CA') };
+    const both = aggregatorOptionsFrom({ ...files, syslog: 'tls://0.0.0.0:6514' });
+    expect(both.forward.tls).toEqual(tls);
+    expect(both.syslog).toEqual({ host: '0.0.0.0', port: 6514, tls });
+    const syslogOnly = aggregatorOptionsFrom({ ...files, forward: 'tcp://0.0.0.0:24224', syslog: 'tls://:6514' });
+    expect(syslogOnly.forward.tls).toBeUndefined();
+    expect(syslogOnly.syslog?.tls).toEqual(tls);
+    expect(aggregatorOptionsFrom({ ...files, syslog: ':5140' }).syslog).toEqual({ host: '0.0.0.0', port: 5140 });
+    expect(() => aggregatorOptionsFrom({ db: 'sqlite:x.db', syslog: 'tls://:6514' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: '--syslog tls://... needs --tls-cert and --tls-key' }));
+    expect(() => aggregatorOptionsFrom({ db: 'sqlite:x.db', forward: 'tls://:24224' })).toThrow(/--forward tls:\/\/\.\.\. needs --tls-cert/);
+    expect(() => aggregatorOptionsFrom({ ...files, forward: 'tcp://:24224', syslog: ':5140' })).toThrow(/neither receiver uses it/);
   });
 
   it('lets flags win over the environment, and the environment over the file', () => {

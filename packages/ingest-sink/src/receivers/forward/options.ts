@@ -1,4 +1,5 @@
 import type { ForwardSecurity } from './handshake.js';
+import type { ReceiverTls } from '../tls-server.js';
 
 /** Limits of the forward receiver; an over-limit request closes its connection with no ack. */
 export interface ForwardLimits {
@@ -37,12 +38,8 @@ export const DEFAULT_FORWARD_LIMITS: ForwardLimits = {
   idleTimeoutMs: 300_000,
 };
 
-/** TLS settings: PEM text. With `ca`, clients must present a certificate signed by it (mutual TLS). */
-export interface ForwardTls {
-  cert: string | Buffer;
-  key: string | Buffer;
-  ca?: string | Buffer;
-}
+/** TLS settings of the forward receiver (see {@link ReceiverTls}). */
+export type ForwardTls = ReceiverTls;
 
 /** Options of the forward receiver. */
 export interface ForwardServerOptions {

@@ -1,6 +1,6 @@
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer } from 'node:tls';
 import type { ReceiverCounters } from '../counters.js';
+import { createTlsReceiverServer } from '../tls-server.js';
 import type { EventSink, ReceiverLog } from '../types.js';
 import { MEMORY_ONLY, type PartialDurability } from '../../normalize/partial-journal.js';
 import type { RecordNormalizer } from '../../normalize/record.js';
@@ -33,9 +33,6 @@ export interface ForwardServerDeps {
  */
 const MAX_UNREAD_WRITE_BYTES = 1024 * 1024;
 
-/** How long a TLS client may take to complete its handshake. */
-const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
-
 /**
  * Starts a Fluent forward protocol v1 server on TCP (or TLS, optionally
  * mutual) with the UDP heartbeat on the same port (spec v1, "Heartbeat
@@ -46,8 +43,6 @@ export async function startForwardServer(options: ForwardServerOptions, deps: Fo
   const keepalive = options.keepalive ?? true;
   const { counters, log } = deps;
   const connections = new Map<Socket, ForwardConnection>();
-  /** With TLS: every TCP connection, the ones still in their handshake included. */
-  const rawSockets = new Set<Socket>();
   const budget = { used: 0 };
 
   const onSocket = (socket: Socket): void => {
@@ -129,37 +124,9 @@ export async function startForwardServer(options: ForwardServerOptions, deps: Fo
   };
 
   let server: Server;
+  let destroyHandshaking = () => {};
   if (options.tls) {
-    const mutual = options.tls.ca !== undefined;
-    server = createTlsServer(
-      {
-        allowHalfOpen: true,
-        cert: options.tls.cert,
-        key: options.tls.key,
-        ...(mutual ? { ca: options.tls.ca, requestCert: true, rejectUnauthorized: true } : {}),
-        minVersion: 'TLSv1.2',
-        // Node's default is 120 s: a connection that stalls before TLS is up is dropped much sooner.
-        handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS,
-      },
-      onSocket,
-    );
-    // Connections still in their TLS handshake are not in `connections`: count
-    // them against maxConnections from the first byte, or clients that never
-    // send a ClientHello would be held without limit (for handshakeTimeout).
-    server.on('connection', (raw: Socket) => {
-      if (rawSockets.size >= limits.maxConnections) {
-        counters.refusedConnections++;
-        log({ level: 'warn', msg: 'refusing forward connection', peer: `${raw.remoteAddress ?? '?'}:${raw.remotePort ?? 0}`, code: 'TOO_MANY_CONNECTIONS', limit: limits.maxConnections });
-        raw.destroy();
-        return;
-      }
-      rawSockets.add(raw);
-      raw.on('close', () => rawSockets.delete(raw));
-    });
-    server.on('tlsClientError', (err, s) => {
-      counters.authFailures++;
-      log({ level: 'warn', msg: 'TLS handshake failed', peer: `${s.remoteAddress}:${s.remotePort}`, error: err.message });
-    });
+    ({ server, destroyAll: destroyHandshaking } = createTlsReceiverServer(options.tls, onSocket, { what: 'forward', maxConnections: limits.maxConnections, counters, log }));
   } else {
     server = createNetServer({ allowHalfOpen: true }, onSocket);
   }
@@ -191,7 +158,7 @@ export async function startForwardServer(options: ForwardServerOptions, deps: Fo
       // never completes too: those are destroyed with the rest.
       setTimeout(() => {
         for (const s of connections.keys()) s.destroy();
-        for (const s of rawSockets) s.destroy();
+        destroyHandshaking();
       }, 1_000).unref();
       await closed;
     },

@@ -1,9 +1,10 @@
 import { isUtf8 } from 'node:buffer';
 import type { Socket as UdpSocket } from 'node:dgram';
-import { createServer, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { classifyLine, type Normalized } from '../../normalize/classify-line.js';
 import type { TagFilter } from '../../normalize/tag-patterns.js';
 import { listenTcpAndUdp } from '../listen.js';
+import { createTlsReceiverServer, type ReceiverTls } from '../tls-server.js';
 import { countBadFrame, type ReceiverCounters } from '../counters.js';
 import { ReceiverError } from '../errors.js';
 import type { EventSink, ReceiverLog, SinkItem } from '../types.js';
@@ -13,8 +14,15 @@ import { parseSyslog } from './parse.js';
 /** Options of the syslog receiver. */
 export interface SyslogServerOptions {
   host?: string;
-  /** 0 picks a free port; UDP listens on the same port number. */
+  /** 0 picks a free port; UDP listens on the same port number (not with `tls`). */
   port?: number;
+  /**
+   * Syslog over TLS (RFC 5425; port 6514 by convention): TCP connections must
+   * speak TLS (mutual with `ca`), and no UDP socket is opened, since UDP
+   * would carry the same messages in clear text (DTLS, RFC 6012, is not
+   * supported).
+   */
+  tls?: ReceiverTls;
   /** Longest message accepted, bytes (TCP frames and UDP datagrams). */
   maxFrameBytes?: number;
   /** Open TCP connections at most (default 1024); more are closed at once, counted and logged. */
@@ -105,7 +113,8 @@ export interface SyslogServerDeps {
 
 /**
  * Starts a syslog receiver on TCP (RFC 6587 octet-counting or LF framing,
- * detected per frame) and UDP (RFC 5426, one message per datagram), for
+ * detected per frame) and UDP (RFC 5426, one message per datagram), or on
+ * TLS alone (RFC 5425, octet-counting; LF framing is accepted too), for
  * RFC 5424 and RFC 3164 messages. The MSG part is the audit line; non-audit
  * messages are counted and skipped. Syslog has no acknowledgement, so TCP
  * backpressure is the only flow control: a connection is paused while its
@@ -185,7 +194,7 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
     return p;
   };
 
-  const tcp = createServer((socket) => {
+  const onSocket = (socket: Socket): void => {
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
     if (sockets.size >= maxConnections) {
       counters.refusedConnections++;
@@ -279,11 +288,18 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
         socket.destroy();
       },
     });
-  });
-  const bound = await listenTcpAndUdp(tcp, host, options.port ?? 0, true);
+  };
+  let tcp: Server;
+  let destroyHandshaking = () => {};
+  if (options.tls) {
+    ({ server: tcp, destroyAll: destroyHandshaking } = createTlsReceiverServer(options.tls, onSocket, { what: 'syslog', maxConnections, counters, log }));
+  } else {
+    tcp = createServer(onSocket);
+  }
+  const bound = await listenTcpAndUdp(tcp, host, options.port ?? 0, !options.tls);
   const port = bound.port;
-  const udp: UdpSocket = bound.udp!;
-  udp.on('error', (err) => log({ level: 'warn', msg: 'syslog UDP socket error', error: err.message }));
+  const udp = bound.udp;
+  udp?.on('error', (err) => log({ level: 'warn', msg: 'syslog UDP socket error', error: err.message }));
   const udpTooLarge = new ThrottledWarn(log, 'skipping syslog UDP datagram');
   const udpFull = new ThrottledWarn(log, 'syslog UDP buffer full, dropping datagrams');
   /**
@@ -318,7 +334,7 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
         flushUdp();
       });
   };
-  udp.on('message', (msg, rinfo) => {
+  udp?.on('message', (msg, rinfo) => {
     counters.bytes += msg.length;
     const tooLarge = msg.length > maxFrame;
     if (tooLarge) {
@@ -366,7 +382,7 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
       // to the sender's FIN, until idle, or until the deadline. Our FIN tells a
       // sender we are going, so it keeps what it has not sent yet.
       const closed = new Promise<void>((resolve) => tcp.close(() => resolve()));
-      udp.close();
+      udp?.close();
       for (const s of sockets.keys()) s.end();
       const started = Date.now();
       const watch = setInterval(() => {
@@ -378,8 +394,11 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
       }, 100);
       // tcp.close() calls back before the sockets' 'close' events: wait for those too, so the counters are final.
       const socketsClosed = [...sockets.keys()].map((s) => new Promise((r) => s.once('close', r)));
-      await Promise.all([closed, ...socketsClosed]);
+      await Promise.all(socketsClosed);
       clearInterval(watch);
+      // TLS connections still in their handshake would hold tcp.close() until their handshake timeout.
+      destroyHandshaking();
+      await closed;
       // UDP batches may be waiting for a write slot: wait until none is left.
       while (writes.size > 0 || pending.size > 0) {
         await Promise.allSettled([...writes]);

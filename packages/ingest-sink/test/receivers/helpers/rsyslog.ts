@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { untilListening } from '../../helpers/ports.js';
 
@@ -7,6 +7,12 @@ import { untilListening } from '../../helpers/ports.js';
 export interface RsyslogTarget {
   port: number;
   framing: 'octet-counted' | 'traditional';
+  /**
+   * Over TLS (RFC 5425) with the gtls driver (Debian's rsyslog-gnutls):
+   * the server's certificate must be signed by `caFile` and name
+   * `permittedPeer`; with `certFile`, rsyslog presents it (mutual TLS).
+   */
+  tls?: { caFile: string; certFile?: string; keyFile?: string; permittedPeer: string };
 }
 
 /**
@@ -22,15 +28,21 @@ export async function startRsyslog(dir: string, inputPort: number, targets: Rsys
   chmodSync(dir, 0o755);
   chmodSync(work, 0o777);
   const conf = join(dir, 'rsyslog.conf');
+  const tlsFiles = targets.find((t) => t.tls)?.tls;
+  if (tlsFiles && !readdirSync('/usr/lib').some((d) => existsSync(join('/usr/lib', d, 'rsyslog', 'lmnsd_gtls.so')))) throw new Error('rsyslog gtls driver is not installed (apt-get install rsyslog-gnutls)');
+  if (targets.some((t) => t.tls && (t.tls.caFile !== tlsFiles!.caFile || t.tls.certFile !== tlsFiles!.certFile || t.tls.keyFile !== tlsFiles!.keyFile))) throw new Error('one set of TLS files for all targets (rsyslog global settings)');
   const actions = targets
-    .map(
-      (t) =>
-        `action(type="omfwd" target="127.0.0.1" port="${t.port}" protocol="tcp" template="RSYSLOG_SyslogProtocol23Format"${t.framing === 'octet-counted' ? ' TCP_Framing="octet-counted"' : ''})`,
-    )
+    .map((t) => {
+      const tls = t.tls ? ` StreamDriver="gtls" StreamDriverMode="1" StreamDriverAuthMode="x509/name" StreamDriverPermittedPeers="${t.tls.permittedPeer}"` : '';
+      return `action(type="omfwd" target="127.0.0.1" port="${t.port}" protocol="tcp" template="RSYSLOG_SyslogProtocol23Format"${t.framing === 'octet-counted' ? ' TCP_Framing="octet-counted"' : ''}${tls})`;
+    })
     .join('\n');
+  const tlsGlobals = tlsFiles
+    ? ` DefaultNetstreamDriverCAFile="${tlsFiles.caFile}"${tlsFiles.certFile ? ` DefaultNetstreamDriverCertFile="${tlsFiles.certFile}" DefaultNetstreamDriverKeyFile="${tlsFiles.keyFile}"` : ''}`
+    : '';
   writeFileSync(
     conf,
-    `global(workDirectory="${work}" maxMessageSize="64k")\nmodule(load="imtcp")\ninput(type="imtcp" port="${inputPort}" address="127.0.0.1")\n${actions}\n`,
+    `global(workDirectory="${work}" maxMessageSize="64k"${tlsGlobals})\nmodule(load="imtcp")\ninput(type="imtcp" port="${inputPort}" address="127.0.0.1")\n${actions}\n`,
   );
   chmodSync(conf, 0o644);
   const asRoot = process.getuid?.() === 0;

@@ -1,0 +1,65 @@
+import type { Server, Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import type { ReceiverCounters } from './counters.js';
+import type { ReceiverLog } from './types.js';
+
+/** TLS settings of a receiver: PEM text. With `ca`, clients must present a certificate signed by it (mutual TLS). */
+export interface ReceiverTls {
+  cert: string | Buffer;
+  key: string | Buffer;
+  ca?: string | Buffer;
+}
+
+/** How long a TLS client may take to complete its handshake. */
+const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/** A receiver's TLS listener, from {@link createTlsReceiverServer}. */
+export interface TlsReceiverServer {
+  server: Server;
+  /** Destroys every TCP connection, those still in their handshake too (which server.close() would wait for). */
+  destroyAll(): void;
+}
+
+/**
+ * The TLS server of a receiver (forward, syslog RFC 5425): TLS 1.2 or later,
+ * mutual when `tls.ca` is given, a handshake cut off after 10 s (Node's
+ * default is 120 s). Connections still in their handshake count against
+ * `maxConnections` from their first byte, or clients that never send a
+ * ClientHello would be held without limit; a failed handshake is counted in
+ * `authFailures` and logged. `onSocket` gets each connection once it is secure.
+ */
+export function createTlsReceiverServer(
+  tls: ReceiverTls,
+  onSocket: (socket: Socket) => void,
+  guard: { what: 'forward' | 'syslog'; maxConnections: number; counters: ReceiverCounters; log: ReceiverLog },
+): TlsReceiverServer {
+  const { what, maxConnections, counters, log } = guard;
+  const raw = new Set<Socket>();
+  const mutual = tls.ca !== undefined;
+  const server = createTlsServer(
+    {
+      allowHalfOpen: true,
+      cert: tls.cert,
+      key: tls.key,
+      ...(mutual ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}),
+      minVersion: 'TLSv1.2',
+      handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS,
+    },
+    onSocket,
+  );
+  server.on('connection', (socket: Socket) => {
+    if (raw.size >= maxConnections) {
+      counters.refusedConnections++;
+      log({ level: 'warn', msg: `refusing ${what} connection`, peer: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`, code: 'TOO_MANY_CONNECTIONS', limit: maxConnections });
+      socket.destroy();
+      return;
+    }
+    raw.add(socket);
+    socket.on('close', () => raw.delete(socket));
+  });
+  server.on('tlsClientError', (err, s) => {
+    counters.authFailures++;
+    log({ level: 'warn', msg: 'TLS handshake failed', receiver: what, peer: `${s.remoteAddress}:${s.remotePort}`, error: err.message });
+  });
+  return { server, destroyAll: () => raw.forEach((s) => s.destroy()) };
+}
