@@ -114,6 +114,10 @@ function parseMssql(url: URL): MssqlConnection {
 export function parseDbUrl(url: string): Connection {
   if (typeof url !== 'string') throw new SinkError('SINK_BAD_URL', `database URL must be a string, got ${url === null ? 'null' : typeof url}`);
   if (url.startsWith('sqlite:')) {
+    // sqlite://NAME would be read as the path //NAME, which is /NAME at the root of the file system.
+    if (/^sqlite:\/\/(?!\/)/.test(url)) {
+      throw new SinkError('SINK_BAD_URL', `a sqlite URL names a file, not a host: write sqlite:./${url.slice('sqlite://'.length).slice(0, 200)} for a file in the working directory, or sqlite:///abs/path.db for an absolute path`);
+    }
     const filename = decodeURIComponent(url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, ''));
     if (!filename) throw new SinkError('SINK_BAD_URL', 'sqlite URL names no file (expected sqlite:./audit.db)');
     if (filename === ':memory:') throw new SinkError('SINK_BAD_URL', 'sqlite::memory: is not durable; name a file');

@@ -39,6 +39,8 @@ describe('sink units', () => {
   it('parses database URLs and refuses others with SINK_BAD_URL', () => {
     expect(parseDbUrl('sqlite:./audit.db')).toEqual({ dialect: 'sqlite', filename: './audit.db' });
     expect(parseDbUrl('sqlite:///var/lib/a%20b.db')).toEqual({ dialect: 'sqlite', filename: '/var/lib/a b.db' });
+    // Not the file /audit.db at the root, as the path //audit.db would be.
+    expect(() => parseDbUrl('sqlite://audit.db')).toThrow(expect.objectContaining({ code: 'SINK_BAD_URL', message: expect.stringContaining('write sqlite:./audit.db for a file in the working directory') }));
     expect(parseDbUrl('postgresql://u:p@h/db')).toEqual({ dialect: 'postgres', connectionString: 'postgresql://u:p@h/db' });
     for (const bad of ['sqlite::memory:', 'mysql://h/db', 'nonsense', 'sqlite:', 42, null, undefined]) expect(() => parseDbUrl(bad as string)).toThrow(expect.objectContaining({ code: 'SINK_BAD_URL' }));
     expect(redactUrl('postgres://user:s3cret@host:5432/db')).toBe('postgres://user:***@host:5432/db');
