@@ -57,9 +57,19 @@ function asX25519(key: KeyObject, what: string): KeyObject {
   return key;
 }
 
-/** Parses the verifier's X25519 public key: PEM (`openssl pkey -pubout`) or raw 32 bytes in base64/base64url. */
+/**
+ * Parses the verifier's X25519 public key: PEM (`openssl pkey -pubout`) or
+ * raw 32 bytes in base64/base64url. A private key is refused, though its
+ * public key could be derived from it: sealed mode exists so that producers
+ * never hold what opens the chains, and a private key given here would sit
+ * on every producer (raw 32 bytes cannot be told apart, PEM and KeyObjects can).
+ */
 export function parsePublicKey(value: string | KeyObject, what = 'sealing public key'): KeyObject {
   requireType(value, what, typeof value === 'string' || value instanceof KeyObject, 'PEM or base64 text, or a KeyObject');
+  const privateGiven = typeof value === 'string' ? /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(value) : value.type === 'private';
+  if (privateGiven) {
+    throw new AuditConfigError(`${what} is a private key: give producers the verifier's public key only (openssl pkey -in verifier.pem -pubout); the private key stays with the verifier`);
+  }
   if (typeof value !== 'string') return asX25519(value, what);
   try {
     if (value.includes('-----BEGIN')) return asX25519(createPublicKey(value), what);

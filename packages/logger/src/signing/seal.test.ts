@@ -28,4 +28,12 @@ describe('X25519 key wrapping (sealed mode)', () => {
     expect(() => parsePublicKey(ed)).toThrowError(/not X25519/);
     expect(() => parsePublicKey('c2hvcnQ')).toThrowError(/32 bytes/);
   });
+
+  it('refuses the verifier\'s private key where the public key belongs, as PEM or as a KeyObject: it must never sit on producers', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const { privateKey } = generateKeyPairSync('x25519');
+    for (const given of [privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), privateKey]) {
+      expect(() => parsePublicKey(given)).toThrowError(expect.objectContaining({ name: 'AuditConfigError', message: expect.stringMatching(/is a private key: give producers the verifier's public key only/) }));
+    }
+  });
 });
