@@ -161,12 +161,19 @@ function readSecretLines(path: string, what: string): string[] {
   return text.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.startsWith('#'));
 }
 
-function readPem(path: string, what: string): Buffer {
+/** Reads a PEM file and checks it holds what its flag is for (a certificate and a key swapped are common). */
+function readPem(path: string, what: string, flag: string, expected: RegExp): Buffer {
+  let pem: Buffer;
   try {
-    return readFileSync(path);
+    pem = readFileSync(path);
   } catch (err) {
     throw new ConfigError('CONFIG_FILE_UNREADABLE', `cannot read ${what} ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
+  if (!expected.test(pem.toString('latin1'))) {
+    const wanted = expected.source.includes('CERTIFICATE') ? 'a PEM certificate (-----BEGIN CERTIFICATE-----)' : 'a PEM private key (-----BEGIN ... PRIVATE KEY-----)';
+    throw new ConfigError('CONFIG_INVALID', `${flag} ${path} does not hold ${wanted}; are --tls-cert and --tls-key swapped?`);
+  }
+  return pem;
 }
 
 /** Turns settings into aggregator options, reading key, user and PEM files. */
@@ -198,7 +205,14 @@ export function aggregatorOptionsFrom(s: ServeSettings): Omit<AggregatorOptions,
   for (const [flag, transport] of [['--forward', forwardTransport], ['--syslog', syslog?.transport]] as const) {
     if (transport === 'tls' && !s.tlsCert) throw new ConfigError('CONFIG_INVALID', `${flag} tls://... needs --tls-cert and --tls-key`);
   }
-  const tls = s.tlsCert && s.tlsKey ? { cert: readPem(s.tlsCert, 'TLS certificate'), key: readPem(s.tlsKey, 'TLS key'), ...(s.tlsCa ? { ca: readPem(s.tlsCa, 'TLS CA') } : {}) } : undefined;
+  const tls =
+    s.tlsCert && s.tlsKey
+      ? {
+          cert: readPem(s.tlsCert, 'TLS certificate', '--tls-cert', /-----BEGIN CERTIFICATE-----/),
+          key: readPem(s.tlsKey, 'TLS key', '--tls-key', /-----BEGIN [A-Z ]*PRIVATE KEY-----/),
+          ...(s.tlsCa ? { ca: readPem(s.tlsCa, 'TLS CA', '--tls-ca', /-----BEGIN CERTIFICATE-----/) } : {}),
+        }
+      : undefined;
   if (tls && forwardTransport === 'tcp' && syslog?.transport !== 'tls') {
     throw new ConfigError('CONFIG_INVALID', '--tls-cert is given but neither receiver uses it (--forward tcp://..., --syslog not tls://...)');
   }

@@ -1,5 +1,6 @@
 import type { Server, Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
+import { ConfigError } from './config.js';
 import type { ReceiverCounters } from './counters.js';
 import type { ReceiverLog } from './types.js';
 
@@ -36,17 +37,23 @@ export function createTlsReceiverServer(
   const { what, maxConnections, counters, log } = guard;
   const raw = new Set<Socket>();
   const mutual = tls.ca !== undefined;
-  const server = createTlsServer(
-    {
-      allowHalfOpen: true,
-      cert: tls.cert,
-      key: tls.key,
-      ...(mutual ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}),
-      minVersion: 'TLSv1.2',
-      handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS,
-    },
-    onSocket,
-  );
+  let server: Server;
+  try {
+    server = createTlsServer(
+      {
+        allowHalfOpen: true,
+        cert: tls.cert,
+        key: tls.key,
+        ...(mutual ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}),
+        minVersion: 'TLSv1.2',
+        handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS,
+      },
+      onSocket,
+    );
+  } catch (err) {
+    // OpenSSL's "PEM routines::no start line" names neither the receiver nor the setting.
+    throw new ConfigError('CONFIG_INVALID', `the ${what} receiver's TLS certificate, key or CA cannot be used (${(err as Error).message}): tls.cert must be the PEM certificate, tls.key its private key`);
+  }
   server.on('connection', (socket: Socket) => {
     if (raw.size >= maxConnections) {
       counters.refusedConnections++;

@@ -29,11 +29,11 @@ describe('serve settings', () => {
     const cert = join(tmp.dir, 'c.pem');
     const key = join(tmp.dir, 'k.pem');
     const ca = join(tmp.dir, 'ca.pem');
-    writeFileSync(cert, 'CERT');
-    writeFileSync(key, 'KEY');
-    writeFileSync(ca, 'CA');
+    writeFileSync(cert, '-----BEGIN CERTIFICATE-----\nCERT\n');
+    writeFileSync(key, '-----BEGIN PRIVATE KEY-----\nKEY\n');
+    writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nCA\n');
     const files = { db: 'sqlite:x.db', tlsCert: cert, tlsKey: key, tlsCa: ca };
-    const tls = { cert: Buffer.from('CERT'), key: Buffer.from('KEY'), ca: Buffer.from('CA') };
+    const tls = { cert: Buffer.from('-----BEGIN CERTIFICATE-----\nCERT\n'), key: Buffer.from('-----BEGIN PRIVATE KEY-----\nKEY\n'), ca: Buffer.from('-----BEGIN CERTIFICATE-----\nCA\n') };
     const both = aggregatorOptionsFrom({ ...files, syslog: 'tls://0.0.0.0:6514' });
     expect(both.forward.tls).toEqual(tls);
     expect(both.syslog).toEqual({ host: '0.0.0.0', port: 6514, tls });
@@ -44,6 +44,9 @@ describe('serve settings', () => {
     expect(() => aggregatorOptionsFrom({ db: 'sqlite:x.db', syslog: 'tls://:6514' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: '--syslog tls://... needs --tls-cert and --tls-key' }));
     expect(() => aggregatorOptionsFrom({ db: 'sqlite:x.db', forward: 'tls://:24224' })).toThrow(/--forward tls:\/\/\.\.\. needs --tls-cert/);
     expect(() => aggregatorOptionsFrom({ ...files, forward: 'tcp://:24224', syslog: ':5140' })).toThrow(/neither receiver uses it/);
+    // Swapped files are named by their flag, before TLS gives "PEM routines::no start line".
+    expect(() => aggregatorOptionsFrom({ ...files, tlsCert: key, tlsKey: cert })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: `--tls-cert ${key} does not hold a PEM certificate (-----BEGIN CERTIFICATE-----); are --tls-cert and --tls-key swapped?` }));
+    expect(() => aggregatorOptionsFrom({ ...files, tlsKey: ca })).toThrow(/--tls-key .* does not hold a PEM private key/);
   });
 
   it('lets flags win over the environment, and the environment over the file', () => {

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { connect as connectTls } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAggregator, type Aggregator } from '../../src/receivers/aggregator.js';
+import { newCounters } from '../../src/receivers/counters.js';
+import { startSyslogServer } from '../../src/receivers/syslog/server.js';
 import { makeEvent } from './helpers/events.js';
 import { freePort } from '../helpers/ports.js';
 import { startRsyslog } from './helpers/rsyslog.js';
@@ -115,5 +117,14 @@ describe('interop: logger -> Debian rsyslog (gtls, RFC 5425) -> syslog receiver 
       udp.bind(agg.syslog!.port, '127.0.0.1', () => resolve());
     });
     udp.close();
+  });
+
+  it('refuses a certificate and key given the wrong way round with a typed error naming the receiver, not OpenSSL\'s "no start line" alone', async () => {
+    const deps = { sink: sink as never, counters: newCounters(), log: () => undefined };
+    await expect(startSyslogServer({ port: 0, tls: { cert: certs.serverKey, key: certs.serverCert } }, deps)).rejects.toMatchObject({
+      name: 'ConfigError',
+      code: 'CONFIG_INVALID',
+      message: expect.stringMatching(/^the syslog receiver's TLS certificate, key or CA cannot be used \(.*\): tls.cert must be the PEM certificate, tls.key its private key$/),
+    });
   });
 });
