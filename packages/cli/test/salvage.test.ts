@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -90,4 +92,21 @@ describe('audit-trail salvage', () => {
     expect(missing).toMatchObject({ code: 2, out: '', err: expect.stringContaining('cannot read') });
     expect(missing.err).toContain('ENOENT');
   });
+});
+
+describe('audit-trail salvage --dry-run | head', () => {
+  it('ends quietly when its reader closes the pipe early: no EPIPE stack trace, status 141 as a process SIGPIPE ends', async () => {
+    // 2000 records (about 1.3 MB of NDJSON): far more than a pipe holds, so writes go on after the reader is gone.
+    const file = join(dir, 'quarantine.bin');
+    await writeFile(file, encodeFrames(makeEvents(2000).map((e) => ({ line: JSON.stringify(e), meta: { source_tag: 't' }, source: 'forward:10.0.0.7' }))).buffer);
+    const bin = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', '--conditions', '@audit-trail/source', bin, 'salvage', '--dry-run', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // `head -1`: read the first chunk, then close the read end.
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect({ code, stderr: stderr.replace(/^.*record\(s\) recovered.*\n/m, '') }).toEqual({ code: 141, stderr: '' });
+  }, 30_000);
 });
