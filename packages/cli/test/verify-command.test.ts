@@ -154,9 +154,9 @@ describe('audit-trail verify', () => {
     expect((await run(['--help'])).out).toMatch(/verify +Verify signed chains/);
   });
 
-  it('--db on a database that does not exist fails loudly instead of reporting clean chains', async () => {
+  it('--db on a database that does not exist fails loudly instead of reporting clean chains, with exit 2 (nothing judged), not 1 (a finding)', async () => {
     const r = await run(['verify', '--db', 'sqlite:./nothing.db']);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.err).toMatch(/cannot open SQLite database .*nothing\.db/);
     expect(r.out).not.toMatch(/OK|clean/);
   });

@@ -75,7 +75,8 @@ Options:
   -h, --help       this text
 
 Exit status: 0 all chains clean, 1 any finding or no signed chain at all,
-2 usage or key error.
+2 nothing judged: a usage or key error, or an input or database that could
+not be read.
 
 Examples:
   audit-trail verify --secret-file k1=/run/secrets/audit_k1 audit.ndjson
@@ -254,7 +255,12 @@ export const verifyCommand: Command = {
       return report.ok ? 0 : 1;
     } catch (err) {
       if (err instanceof AuditConfigError) throw new UsageError(err.message);
-      throw err;
+      if (err instanceof UsageError) throw err;
+      // Nothing was judged (a database that cannot be opened or read, a file
+      // that changed while it was read): not a finding, so not exit 1, which
+      // a script takes for "tampered with".
+      io.stderr.write(`audit-trail verify: ${(err as Error)?.message ?? String(err)}\n`);
+      return 2;
     }
   },
 };
