@@ -6,10 +6,11 @@ import { parseCommandArgs } from '../parse-command-args.js';
 const USAGE = `Usage: audit-trail migrate [--db URL] [--print]
 
 Creates the audit tables (security_audit_events, security_audit_rejects) and
-their indexes. Idempotent: run it on every deploy. It never alters a table
-that exists: when one made by an earlier version (or by hand) has a column
-that cannot hold what this version writes (missing, narrower, of another
-type, NOT NULL), it exits 1 listing each with the ALTER statement to run.
+their indexes. Idempotent: run it on every deploy. Of a table that exists it
+only adds a missing nullable column without a default (no row rewritten);
+when one made by an earlier version (or by hand) still has a column that
+cannot hold what this version writes (missing, narrower, of another type,
+NOT NULL), it exits 1 listing each with the ALTER statement to run.
 
   --db URL     sqlite:./audit.db (default), postgres://user@host/db,
                mssql://user@host:1433/db?encrypt=true&trustServerCertificate=false

@@ -38,7 +38,7 @@ function intOption(name: string, value: string | undefined): number | undefined 
 /** `audit-trail report`: the analyst queries, as a table, CSV or JSON. */
 export const reportCommand: Command = {
   name: 'report',
-  summary: 'Forensic reports: failures, bursts, counters, shells',
+  summary: 'Forensic reports: failures, bursts, counters, shells, rejects',
   usage: USAGE,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs({
