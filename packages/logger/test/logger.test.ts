@@ -70,6 +70,25 @@ describe('child loggers and context', () => {
     expect(obj.runtime).toEqual({ swarm_node: 'n1', k8s_pod: 'p' });
   });
 
+  it('lets the drafts of a child leave out the fields it binds, in TypeScript as at run time (the README example); an unbound field stays required', () => {
+    const { file, log } = fileLogger();
+    const req = log.child({ correlation: { request_id: 'req-8f3a' }, client_ip: '198.51.100.2', user_id: 'u-1842' });
+    // Compiles without user_id or client_ip: the child binds them.
+    const success = req.webauthnAuthSuccess({ webauthn: { credential_id: 'AAECAwQF', sign_count: 7, user_verified: true } });
+    expect(success).toMatchObject({ event_type: 'WEBAUTHN_AUTH_SUCCESS', user_id: 'u-1842', client_ip: '198.51.100.2', correlation: { request_id: 'req-8f3a' } });
+    const viaEmit = req.child({ user_agent: 'ua' }).emit({ event_type: 'WEBAUTHN_AUTH_SUCCESS', webauthn: { credential_id: 'AAECAwQF', sign_count: 8, user_verified: true } });
+    expect(viaEmit).toMatchObject({ user_id: 'u-1842', user_agent: 'ua' });
+    // @ts-expect-error user_id is required of a logger that does not bind it...
+    const unbound = log.webauthnAuthSuccess({ webauthn: { credential_id: 'AAECAwQF', sign_count: 9, user_verified: true } });
+    // ...and at run time the draft is a schema violation, kept as such.
+    expect(unbound.event_type).toBe('AUDIT_SCHEMA_VIOLATION');
+    // Bindings that may be undefined bind nothing, so they leave user_id required.
+    const maybe: { user_id?: string } = { user_id: 'u-2' };
+    // @ts-expect-error user_id may be unbound
+    log.child(maybe).webauthnAuthSuccess({ webauthn: { credential_id: 'AAECAwQF', sign_count: 10, user_verified: true } });
+    expect(lines(file).map((l) => JSON.parse(l).event_type)).toEqual(['WEBAUTHN_AUTH_SUCCESS', 'WEBAUTHN_AUTH_SUCCESS', 'AUDIT_SCHEMA_VIOLATION', 'WEBAUTHN_AUTH_SUCCESS']);
+  });
+
   it('refuses invalid or unknown bindings with AuditValidationError', () => {
     const { log } = fileLogger();
     expect(() => log.child({ client_ip: 'nope' })).toThrowError(AuditValidationError);

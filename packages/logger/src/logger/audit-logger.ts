@@ -12,6 +12,16 @@ export type DraftOf<T extends AuditEventDraft['event_type']> = Extract<AuditEven
 /** What a typed helper takes: the draft without `event_type`. */
 export type FieldsOf<T extends AuditEventDraft['event_type']> = Omit<DraftOf<T>, 'event_type'>;
 
+/**
+ * Draft fields `F` with those a child logger binds (`B`) made optional: the
+ * bound value fills them in, and a value given in the draft wins.
+ * Distributes over unions, so each event type keeps its own fields.
+ */
+export type BoundFields<F, B extends keyof AuditBindings> = [B] extends [never] ? F : F extends unknown ? Omit<F, B> & Partial<Pick<F, Extract<B, keyof F>>> : never;
+
+/** The keys of bindings `C` that certainly hold a value (an optional or undefined one binds nothing). */
+export type BoundKeys<C extends AuditBindings> = Extract<{ [K in keyof C]-?: undefined extends C[K] ? never : K }[keyof C], keyof AuditBindings>;
+
 /** Settings shared by a logger and its children. */
 export interface LoggerSettings {
   onInvalid: 'record' | 'throw';
@@ -24,9 +34,10 @@ export interface LoggerSettings {
 /**
  * Writes validated security audit events, one JSON line each. Create with
  * `createAuditLogger()`; `child()` derives a logger with bound context that
- * shares the destination and the signed chain.
+ * shares the destination and the signed chain. `B` names the fields its
+ * bindings fill in, which its drafts may then leave out.
  */
-export class AuditLogger {
+export class AuditLogger<B extends keyof AuditBindings = never> {
   /** @internal use createAuditLogger() */
   constructor(
     private readonly core: LoggerCore,
@@ -51,8 +62,8 @@ export class AuditLogger {
    * record (returned), or an {@link AuditValidationError} with
    * `onInvalid: 'throw'`.
    */
-  emit(draft: AuditEventDraft): AuditEvent {
-    return this.emitDraft(draft, false);
+  emit(draft: BoundFields<AuditEventDraft, B>): AuditEvent {
+    return this.emitDraft(draft as AuditEventDraft, false);
   }
 
   /** `fresh`: the draft is a new plain object literal of the typed helpers, so prepare() need not copy it. */
@@ -98,45 +109,49 @@ export class AuditLogger {
     return this.settings.redact.length ? removePaths(merged, this.settings.redact) : merged;
   }
 
-  /** A logger whose events carry `bindings` (validated now; throws {@link AuditValidationError}). Same destination and chain. */
-  child(bindings: AuditBindings): AuditLogger {
-    return new AuditLogger(this.core, this.settings, mergeBindings(this.bindings, bindings));
+  /**
+   * A logger whose events carry `bindings` (validated now; throws
+   * {@link AuditValidationError}). Same destination and chain. Its drafts
+   * may leave out the fields bound here or by its parent.
+   */
+  child<C extends AuditBindings>(bindings: C): AuditLogger<B | BoundKeys<C>> {
+    return new AuditLogger<B | BoundKeys<C>>(this.core, this.settings, mergeBindings(this.bindings, bindings));
   }
 
   /** A passkey was registered (WEBAUTHN_REG_SUCCESS). */
-  webauthnRegSuccess(fields: FieldsOf<'WEBAUTHN_REG_SUCCESS'>): EventOf<'WEBAUTHN_REG_SUCCESS'> {
+  webauthnRegSuccess(fields: BoundFields<FieldsOf<'WEBAUTHN_REG_SUCCESS'>, B>): EventOf<'WEBAUTHN_REG_SUCCESS'> {
     return this.emitDraft({ ...fields, event_type: 'WEBAUTHN_REG_SUCCESS' } as AuditEventDraft, true) as EventOf<'WEBAUTHN_REG_SUCCESS'>;
   }
   /** A registration ceremony failed (WEBAUTHN_REG_FAILURE). */
-  webauthnRegFailure(fields: FieldsOf<'WEBAUTHN_REG_FAILURE'>): EventOf<'WEBAUTHN_REG_FAILURE'> {
+  webauthnRegFailure(fields: BoundFields<FieldsOf<'WEBAUTHN_REG_FAILURE'>, B>): EventOf<'WEBAUTHN_REG_FAILURE'> {
     return this.emitDraft({ ...fields, event_type: 'WEBAUTHN_REG_FAILURE' } as AuditEventDraft, true) as EventOf<'WEBAUTHN_REG_FAILURE'>;
   }
   /** A passkey sign-in succeeded (WEBAUTHN_AUTH_SUCCESS). */
-  webauthnAuthSuccess(fields: FieldsOf<'WEBAUTHN_AUTH_SUCCESS'>): EventOf<'WEBAUTHN_AUTH_SUCCESS'> {
+  webauthnAuthSuccess(fields: BoundFields<FieldsOf<'WEBAUTHN_AUTH_SUCCESS'>, B>): EventOf<'WEBAUTHN_AUTH_SUCCESS'> {
     return this.emitDraft({ ...fields, event_type: 'WEBAUTHN_AUTH_SUCCESS' } as AuditEventDraft, true) as EventOf<'WEBAUTHN_AUTH_SUCCESS'>;
   }
   /** A passkey sign-in failed (WEBAUTHN_AUTH_FAILURE). */
-  webauthnAuthFailure(fields: FieldsOf<'WEBAUTHN_AUTH_FAILURE'>): EventOf<'WEBAUTHN_AUTH_FAILURE'> {
+  webauthnAuthFailure(fields: BoundFields<FieldsOf<'WEBAUTHN_AUTH_FAILURE'>, B>): EventOf<'WEBAUTHN_AUTH_FAILURE'> {
     return this.emitDraft({ ...fields, event_type: 'WEBAUTHN_AUTH_FAILURE' } as AuditEventDraft, true) as EventOf<'WEBAUTHN_AUTH_FAILURE'>;
   }
   /** The signature counter did not increase: possible cloned authenticator (WEBAUTHN_COUNTER_REGRESSION). */
-  webauthnCounterRegression(fields: FieldsOf<'WEBAUTHN_COUNTER_REGRESSION'>): EventOf<'WEBAUTHN_COUNTER_REGRESSION'> {
+  webauthnCounterRegression(fields: BoundFields<FieldsOf<'WEBAUTHN_COUNTER_REGRESSION'>, B>): EventOf<'WEBAUTHN_COUNTER_REGRESSION'> {
     return this.emitDraft({ ...fields, event_type: 'WEBAUTHN_COUNTER_REGRESSION' } as AuditEventDraft, true) as EventOf<'WEBAUTHN_COUNTER_REGRESSION'>;
   }
   /** A process or shell ran in a container (CONTAINER_EXEC). */
-  containerExec(fields: FieldsOf<'CONTAINER_EXEC'>): EventOf<'CONTAINER_EXEC'> {
+  containerExec(fields: BoundFields<FieldsOf<'CONTAINER_EXEC'>, B>): EventOf<'CONTAINER_EXEC'> {
     return this.emitDraft({ ...fields, event_type: 'CONTAINER_EXEC' } as AuditEventDraft, true) as EventOf<'CONTAINER_EXEC'>;
   }
   /** A container started (CONTAINER_START). */
-  containerStart(fields: FieldsOf<'CONTAINER_START'>): EventOf<'CONTAINER_START'> {
+  containerStart(fields: BoundFields<FieldsOf<'CONTAINER_START'>, B>): EventOf<'CONTAINER_START'> {
     return this.emitDraft({ ...fields, event_type: 'CONTAINER_START' } as AuditEventDraft, true) as EventOf<'CONTAINER_START'>;
   }
   /** A container stopped (CONTAINER_STOP). */
-  containerStop(fields: FieldsOf<'CONTAINER_STOP'>): EventOf<'CONTAINER_STOP'> {
+  containerStop(fields: BoundFields<FieldsOf<'CONTAINER_STOP'>, B>): EventOf<'CONTAINER_STOP'> {
     return this.emitDraft({ ...fields, event_type: 'CONTAINER_STOP' } as AuditEventDraft, true) as EventOf<'CONTAINER_STOP'>;
   }
   /** A privileged container was started (CONTAINER_PRIVILEGED). */
-  containerPrivileged(fields: FieldsOf<'CONTAINER_PRIVILEGED'>): EventOf<'CONTAINER_PRIVILEGED'> {
+  containerPrivileged(fields: BoundFields<FieldsOf<'CONTAINER_PRIVILEGED'>, B>): EventOf<'CONTAINER_PRIVILEGED'> {
     return this.emitDraft({ ...fields, event_type: 'CONTAINER_PRIVILEGED' } as AuditEventDraft, true) as EventOf<'CONTAINER_PRIVILEGED'>;
   }
 
