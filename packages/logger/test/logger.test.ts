@@ -116,6 +116,8 @@ describe('child loggers and context', () => {
     expect(() => createAuditLogger({ ...base, destination: join(tmpDir(), 'x'), signing: { mode: 'shared', kid: 'k1', secret: 'c2hvcnQ=' } })).toThrowError(/at least 32 are required/);
     expect(() => createAuditLogger({ ...base, destination: join(tmpDir(), 'x'), signing: { mode: 'shared', kid: 'bad kid', secret: SECRET } })).toThrowError(AuditConfigError);
     expect(() => createAuditLogger({ ...base, destination: join(tmpDir(), 'x'), env: { AUDIT_TRAIL_SIGNING: 'shared' } })).toThrowError(/AUDIT_TRAIL_KID/);
+    // A misspelt mode is named before the key id it needs.
+    expect(() => createAuditLogger({ ...base, destination: join(tmpDir(), 'x'), env: { AUDIT_TRAIL_SIGNING: 'hmac' } })).toThrowError(/^AUDIT_TRAIL_SIGNING must be shared, sealed or off, got "hmac"$/);
   });
 
   it('names a signing option missing or of the wrong type (options from JavaScript or JSON) with AuditConfigError, not a TypeError', () => {

@@ -92,6 +92,8 @@ function valueOrFile(env: NodeJS.ProcessEnv, name: string): string | undefined {
 export function signingFromEnv(env: NodeJS.ProcessEnv): SigningOptions | undefined {
   const mode = env.AUDIT_TRAIL_SIGNING;
   if (!mode || mode === 'off') return undefined;
+  // The mode first: a misspelt mode is the mistake to name, not the key id it has not reached yet.
+  if (mode !== 'shared' && mode !== 'sealed') throw new AuditConfigError(`AUDIT_TRAIL_SIGNING must be shared, sealed or off, got ${JSON.stringify(mode.slice(0, 20))}`);
   const kid = env.AUDIT_TRAIL_KID;
   if (!kid) throw new AuditConfigError('AUDIT_TRAIL_SIGNING is set but AUDIT_TRAIL_KID is not');
   const timing = {
@@ -104,10 +106,7 @@ export function signingFromEnv(env: NodeJS.ProcessEnv): SigningOptions | undefin
     if (!secret) throw new AuditConfigError('AUDIT_TRAIL_SIGNING=shared needs AUDIT_TRAIL_SECRET_FILE or AUDIT_TRAIL_SECRET');
     return { mode, kid, secret, ...timing };
   }
-  if (mode === 'sealed') {
-    const publicKey = valueOrFile(env, 'AUDIT_TRAIL_SEAL_PUBLIC_KEY');
-    if (!publicKey) throw new AuditConfigError('AUDIT_TRAIL_SIGNING=sealed needs AUDIT_TRAIL_SEAL_PUBLIC_KEY_FILE or AUDIT_TRAIL_SEAL_PUBLIC_KEY');
-    return { mode, kid, publicKey, ...timing };
-  }
-  throw new AuditConfigError(`AUDIT_TRAIL_SIGNING must be shared, sealed or off, got ${JSON.stringify(mode.slice(0, 20))}`);
+  const publicKey = valueOrFile(env, 'AUDIT_TRAIL_SEAL_PUBLIC_KEY');
+  if (!publicKey) throw new AuditConfigError('AUDIT_TRAIL_SIGNING=sealed needs AUDIT_TRAIL_SEAL_PUBLIC_KEY_FILE or AUDIT_TRAIL_SEAL_PUBLIC_KEY');
+  return { mode, kid, publicKey, ...timing };
 }
