@@ -180,6 +180,27 @@ describe('forward connection: pieces of split lines and their journal', () => {
     return { log, journal, sink, ...fakeConnection(sink, { partials: journal }) };
   }
 
+  /** Holds the sink's writes until `release()`; a write released while `sink.fail` is set fails. */
+  function holdWrites(sink: RecordingSink): () => void {
+    const write = sink.write.bind(sink);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    sink.write = async (items) => {
+      await gate;
+      if (sink.fail) throw new Error('spool write failed');
+      return write(items);
+    };
+    return release;
+  }
+
+  /** The sender, its ack not come, reconnects and sends the line's last piece again; resolves with that connection once it is done. */
+  async function resendLastPiece(sink: RecordingSink, journal: PartialDurability, normalizer: ReturnType<typeof setup>['normalizer']) {
+    const again = fakeConnection(sink, { partials: journal, normalizer });
+    again.conn.feed(piece(2, 'c2'));
+    await again.conn.drain();
+    return again;
+  }
+
   it('acks a piece once it is journaled; stores a completed line only after its last piece is journaled, and settles it after', async () => {
     const { log, conn, transport, sink } = setup();
     conn.feed(piece(1, 'c1'));
@@ -259,9 +280,7 @@ describe('forward connection: pieces of split lines and their journal', () => {
     conn.feed(piece(2, 'c2'));
     await conn.drain();
     // The ack of c2 was lost: the sender reconnects and sends the request again.
-    const again = fakeConnection(sink, { partials: journal, normalizer });
-    again.conn.feed(piece(2, 'c2'));
-    await again.conn.drain();
+    const again = await resendLastPiece(sink, journal, normalizer);
     expect(again.transport.messages()).toEqual([{ ack: 'c2' }]);
     expect(log.filter((l) => l.startsWith('record '))).toEqual(['record p1#1', 'record p1#2']);
     expect(normalizer.partials.size).toBe(0);
@@ -272,17 +291,12 @@ describe('forward connection: pieces of split lines and their journal', () => {
 
   it('drops a copy of the last piece that came on another connection while its line was being stored, once the line is stored', async () => {
     const { conn, transport, sink, normalizer, journal, counters } = setup();
-    const write = sink.write.bind(sink);
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    sink.write = async (items) => (await gate, write(items));
+    const release = holdWrites(sink);
     conn.feed(piece(1, 'c1'));
     conn.feed(piece(2, 'c2'));
     await new Promise((r) => setTimeout(r, 30));
     // The store is slow, the sender's ack timeout fires: it resends on a new connection.
-    const again = fakeConnection(sink, { partials: journal, normalizer });
-    again.conn.feed(piece(2, 'c2'));
-    await again.conn.drain();
+    const again = await resendLastPiece(sink, journal, normalizer);
     expect(again.transport.messages()).toEqual([{ ack: 'c2' }]);
     expect(normalizer.partials.size).toBe(1);
     release();
@@ -297,20 +311,11 @@ describe('forward connection: pieces of split lines and their journal', () => {
 
   it('when the store of a line fails after a copy of its last piece came on another connection (and was acked), the line is whole again and the next expiry stores it as the event', async () => {
     const { conn, transport, sink, normalizer, journal, counters } = setup();
-    const write = sink.write.bind(sink);
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    sink.write = async (items) => {
-      await gate;
-      if (sink.fail) throw new Error('spool write failed');
-      return write(items);
-    };
+    const release = holdWrites(sink);
     conn.feed(piece(1, 'c1'));
     conn.feed(piece(2, 'c2'));
     await new Promise((r) => setTimeout(r, 30));
-    const again = fakeConnection(sink, { partials: journal, normalizer });
-    again.conn.feed(piece(2, 'c2'));
-    await again.conn.drain();
+    const again = await resendLastPiece(sink, journal, normalizer);
     expect(again.transport.messages()).toEqual([{ ack: 'c2' }]);
     sink.fail = true;
     release();
