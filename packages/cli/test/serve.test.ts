@@ -39,6 +39,9 @@ describe('audit-trail serve', () => {
     const cfg = join(tmp.dir, 'bad.json');
     writeFileSync(cfg, '{"db":"sqlite:x.db","unknown":1}');
     expect((await runCli(['serve', '--config', cfg])).err).toContain('unknown key "unknown"');
+    // Used to start, then end the process with a RangeError at the first connection.
+    writeFileSync(cfg, '{"db":"sqlite:x.db","limits":{"idleTimeoutMs":-1}}');
+    expect(await runCli(['serve', '--config', cfg])).toMatchObject({ code: 2, err: expect.stringContaining('limits.idleTimeoutMs must be a whole number from 1 to 2147483647 (got -1)') });
     expect((await runCli(['serve', '--db', 'sqlite:x.db', '--shared-key-file', join(tmp.dir, 'missing')])).err).toContain('cannot read shared key file');
   });
 

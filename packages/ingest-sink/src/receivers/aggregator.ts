@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { MEMORY_ONLY, PartialJournal, type PartialDurability } from '../normalize/partial-journal.js';
 import { RecordNormalizer, type Released } from '../normalize/record.js';
+import { checkLimits } from './check-limits.js';
 import { resolveSinkOptions } from '../sink/options.js';
 import { compileTagPatterns } from '../normalize/tag-patterns.js';
 import { ConfigError } from './config.js';
@@ -82,11 +83,8 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
   const log = options.log ?? silentLog;
   const ownsSink = typeof options.sink === 'string';
   const { journal: journalOption, ...limits } = options.partials ?? {};
-  const partialLimits = { maxLineBytes: 4 * 1024 * 1024, maxOpen: 1000, maxOpenBytes: 64 * 1024 * 1024, maxAgeMs: 60_000, ...limits };
+  const partialLimits = checkLimits('partials', limits, { maxLineBytes: 4 * 1024 * 1024, maxOpen: 1000, maxOpenBytes: 64 * 1024 * 1024, maxAgeMs: 60_000 });
   const journalPath = journalOption ?? (typeof options.sink === 'string' ? join(resolveSinkOptions({ ...options.sinkOptions, url: options.sink }).spool.dir, 'partial-lines.journal') : false);
-  for (const [k, v] of Object.entries(partialLimits)) {
-    if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new ConfigError('CONFIG_INVALID', `partials.${k} must be a positive number (got ${String(v)})`);
-  }
   if (journalPath !== false && partialLimits.maxLineBytes > MAX_JOURNALED_LINE_BYTES) {
     throw new ConfigError('CONFIG_INVALID', `partials.maxLineBytes may be at most ${MAX_JOURNALED_LINE_BYTES} with a partial-line journal (got ${partialLimits.maxLineBytes})`);
   }

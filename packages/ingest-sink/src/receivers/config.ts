@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { AggregatorOptions } from './aggregator.js';
 import { DEFAULT_FORWARD_PORT, DEFAULT_HEALTH_PORT, DEFAULT_SYSLOG_PORT, DEFAULT_TAG_TEMPLATE } from './defaults.js';
-import type { ForwardLimits } from './forward/options.js';
+import { checkLimits } from './check-limits.js';
+import { ConfigError } from './config-error.js';
+import { DEFAULT_FORWARD_LIMITS, type ForwardLimits } from './forward/options.js';
+import { DEFAULT_SYSLOG_LIMITS, type SyslogLimits } from './syslog/limits.js';
+
+export { ConfigError } from './config-error.js';
 
 /** Settings of `audit-trail serve`, from flags, environment or a JSON config file (in that order of precedence). */
 export interface ServeSettings {
@@ -33,16 +38,12 @@ export interface ServeSettings {
   /** Tags (or syslog APP-NAMEs) Docker events and Falco alerts may arrive with; `*` matches any characters. */
   containerEventTags?: string[];
   limits?: Partial<ForwardLimits>;
-  /** Limits of the syslog receiver (config file only): see {@link SYSLOG_LIMIT_KEYS}. */
-  syslogLimits?: SyslogLimits;
+  /** Limits of the syslog receiver (config file only): see {@link SyslogLimits}. */
+  syslogLimits?: Partial<SyslogLimits>;
   /** V8 old-generation growth in percent, 0 for V8's default (see heap-growth.ts; default 10). */
   heapGrowingPercent?: number | string;
 }
 
-/** The syslog receiver's limits a config file may set (`syslogLimits`), all positive integers. */
-export const SYSLOG_LIMIT_KEYS = ['maxFrameBytes', 'maxConnections', 'maxUdpBufferedBytes', 'closeTimeoutMs'] as const;
-/** Values of {@link SYSLOG_LIMIT_KEYS}. */
-export type SyslogLimits = Partial<Record<(typeof SYSLOG_LIMIT_KEYS)[number], number>>;
 
 /** Environment variables of `audit-trail serve`; list values (key files) are comma-separated. */
 export const SERVE_ENV: Record<Exclude<keyof ServeSettings, 'limits' | 'syslogLimits'>, string> = {
@@ -61,16 +62,6 @@ export const SERVE_ENV: Record<Exclude<keyof ServeSettings, 'limits' | 'syslogLi
   heapGrowingPercent: 'AUDIT_TRAIL_HEAP_GROWING_PERCENT',
 };
 
-/** A configuration mistake: `code` names it, the message never holds a secret. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-  constructor(
-    readonly code: 'CONFIG_INVALID' | 'CONFIG_FILE_UNREADABLE',
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /** A comma-separated list setting (key files, tags), empty items dropped. */
 export function listSetting(value: string): string[] {
@@ -106,14 +97,9 @@ export function settingsFromFile(path: string): ServeSettings {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError('CONFIG_INVALID', `config file ${path} must hold a JSON object`);
   const known = new Set([...Object.keys(SERVE_ENV), 'limits', 'syslogLimits']);
   for (const k of Object.keys(parsed)) if (!known.has(k)) throw new ConfigError('CONFIG_INVALID', `config file ${path}: unknown key "${k}"`);
-  const syslogLimits = (parsed as { syslogLimits?: unknown }).syslogLimits;
-  if (syslogLimits !== undefined) {
-    if (typeof syslogLimits !== 'object' || syslogLimits === null || Array.isArray(syslogLimits)) throw new ConfigError('CONFIG_INVALID', `config file ${path}: syslogLimits must be an object`);
-    for (const [k, v] of Object.entries(syslogLimits)) {
-      if (!(SYSLOG_LIMIT_KEYS as readonly string[]).includes(k)) throw new ConfigError('CONFIG_INVALID', `config file ${path}: unknown key "syslogLimits.${k}" (expected ${SYSLOG_LIMIT_KEYS.join(', ')})`);
-      if (!Number.isSafeInteger(v) || (v as number) <= 0) throw new ConfigError('CONFIG_INVALID', `config file ${path}: syslogLimits.${k} must be a positive integer`);
-    }
-  }
+  // Checked here, so a mistake names the file; the receivers check them again when they start.
+  checkLimits(`config file ${path}: syslogLimits`, (parsed as { syslogLimits?: unknown }).syslogLimits, DEFAULT_SYSLOG_LIMITS);
+  checkLimits(`config file ${path}: limits`, (parsed as { limits?: unknown }).limits, DEFAULT_FORWARD_LIMITS);
   const tags = (parsed as { containerEventTags?: unknown }).containerEventTags;
   if (tags !== undefined && !(Array.isArray(tags) && tags.every((t) => typeof t === 'string' && t !== ''))) {
     throw new ConfigError('CONFIG_INVALID', `config file ${path}: containerEventTags must be an array of non-empty strings`);

@@ -1,6 +1,6 @@
 import type { Server, Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { ConfigError } from './config.js';
+import { ConfigError } from './config-error.js';
 import type { ReceiverCounters } from './counters.js';
 import type { ReceiverLog } from './types.js';
 

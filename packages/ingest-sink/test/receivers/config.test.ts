@@ -3,6 +3,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { aggregatorOptionsFrom, mergeSettings, parseHostPort, parseListenAddress, settingsFromEnv, settingsFromFile } from '../../src/receivers/config.js';
 import { tempDir } from './helpers/real-sink.js';
+import { RecordingSink } from './helpers/recording-sink.js';
+import { newCounters } from '../../src/receivers/counters.js';
+import { startForwardServer } from '../../src/receivers/forward/server.js';
+import { startSyslogServer } from '../../src/receivers/syslog/server.js';
 
 describe('serve settings', () => {
   const tmp = tempDir('at-cfg-');
@@ -95,9 +99,24 @@ describe('serve settings', () => {
     writeFileSync(f, JSON.stringify({ db: 'sqlite:x.db', syslog: ':5140', syslogLimits: { closeTimeoutMs: 25_000, maxUdpBufferedBytes: 1_048_576 } }));
     expect(aggregatorOptionsFrom(settingsFromFile(f)).syslog).toEqual({ host: '0.0.0.0', port: 5140, closeTimeoutMs: 25_000, maxUdpBufferedBytes: 1_048_576 });
     writeFileSync(f, JSON.stringify({ syslogLimits: { closeTimeout: 5 } }));
-    expect(() => settingsFromFile(f)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(/unknown key "syslogLimits.closeTimeout"/) }));
+    expect(() => settingsFromFile(f)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(/syslogLimits.closeTimeout is not a limit \(expected maxFrameBytes, maxConnections, maxUdpBufferedBytes, closeTimeoutMs\)/) }));
     writeFileSync(f, JSON.stringify({ syslogLimits: { maxConnections: -1 } }));
-    expect(() => settingsFromFile(f)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(/must be a positive integer/) }));
+    expect(() => settingsFromFile(f)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(/syslogLimits.maxConnections must be a whole number from 1 to \d+ \(got -1\)/) }));
+  });
+
+  it('refuses forward limits a connection would crash on (a negative or string idleTimeoutMs), or a misspelt one, when the file is read and when a receiver starts', async () => {
+    const f = join(tmp.dir, 'limits.json');
+    for (const [limits, message] of [
+      [{ idleTimeoutMs: -1 }, /limits.idleTimeoutMs must be a whole number from 1 to 2147483647 \(got -1\)/],
+      [{ idleTimeoutMs: '300000' }, /limits.idleTimeoutMs must be a whole number from 1 to 2147483647 \(got "300000"\)/],
+      [{ maxInflightRequests: 0 }, /limits.maxInflightRequests must be a whole number/],
+      [{ idleTimeoutMS: 1000 }, /limits.idleTimeoutMS is not a limit/],
+    ] as const) {
+      writeFileSync(f, JSON.stringify({ db: 'sqlite:x.db', limits }));
+      expect(() => settingsFromFile(f), JSON.stringify(limits)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(message) }));
+      await expect(startForwardServer({ port: 0, limits: limits as never }, { sink: new RecordingSink(), counters: newCounters(), normalizer: null as never, log: () => undefined })).rejects.toMatchObject({ name: 'ConfigError', message: expect.stringMatching(message) });
+    }
+    await expect(startSyslogServer({ port: 0, maxFrameByte: 5 } as never, { sink: new RecordingSink(), counters: newCounters(), log: () => undefined })).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringMatching(/^syslog.maxFrameByte is not a limit/) });
   });
 
   it('takes containerEventTags from a flag list, the environment (comma-separated) or the config file, and refuses a bad file value', () => {

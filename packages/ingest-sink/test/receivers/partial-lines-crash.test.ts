@@ -152,7 +152,7 @@ describe('Docker partial lines: pieces acked before their line is complete survi
 
   it('refuses a line limit its journal could not hold, and limits that are not positive numbers, before it opens anything', async () => {
     await expect(startAggregator({ sink: `sqlite:${join(tmp.dir, 'never.db')}`, forward: { port: 0 }, partials: { maxLineBytes: 64 * 1024 * 1024 } })).rejects.toMatchObject({ name: 'ConfigError', code: 'CONFIG_INVALID', message: expect.stringMatching(/maxLineBytes may be at most 16777216/) });
-    await expect(startAggregator({ sink: `sqlite:${join(tmp.dir, 'never.db')}`, forward: { port: 0 }, partials: { maxAgeMs: Number.NaN } })).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: 'partials.maxAgeMs must be a positive number (got NaN)' });
+    await expect(startAggregator({ sink: `sqlite:${join(tmp.dir, 'never.db')}`, forward: { port: 0 }, partials: { maxAgeMs: Number.NaN } })).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: 'partials.maxAgeMs must be a whole number from 1 to 2147483647 (got NaN)' });
     expect(existsSync(join(tmp.dir, 'never.db'))).toBe(false);
   });
 });

@@ -4,6 +4,7 @@ import { createTlsReceiverServer } from '../tls-server.js';
 import type { EventSink, ReceiverLog } from '../types.js';
 import { MEMORY_ONLY, type PartialDurability } from '../../normalize/partial-journal.js';
 import type { RecordNormalizer } from '../../normalize/record.js';
+import { checkLimits } from '../check-limits.js';
 import { listenTcpAndUdp } from '../listen.js';
 import { ForwardConnection } from './connection.js';
 import { DEFAULT_FORWARD_LIMITS, type ForwardServerOptions } from './options.js';
@@ -39,7 +40,7 @@ const MAX_UNREAD_WRITE_BYTES = 1024 * 1024;
  * Message": a single 0x00 byte, answered with 0x00).
  */
 export async function startForwardServer(options: ForwardServerOptions, deps: ForwardServerDeps): Promise<ForwardServer> {
-  const limits = { ...DEFAULT_FORWARD_LIMITS, ...options.limits };
+  const limits = checkLimits('forward.limits', options.limits, DEFAULT_FORWARD_LIMITS);
   const keepalive = options.keepalive ?? true;
   const { counters, log } = deps;
   const connections = new Map<Socket, ForwardConnection>();

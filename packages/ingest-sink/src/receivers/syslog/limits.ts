@@ -1,0 +1,19 @@
+/** Limits of the syslog receiver, all positive whole numbers (see SyslogServerOptions). */
+export interface SyslogLimits {
+  /** Longest message accepted, bytes (TCP frames and UDP datagrams). */
+  maxFrameBytes: number;
+  /** Open TCP connections at most; more are closed at once, counted and logged. */
+  maxConnections: number;
+  /** Bytes of UDP datagrams held at once, waiting for or in a sink write; beyond it datagrams are dropped and counted. */
+  maxUdpBufferedBytes: number;
+  /** How long close() keeps reading open TCP connections, ms. */
+  closeTimeoutMs: number;
+}
+
+/** Defaults of {@link SyslogLimits}. */
+export const DEFAULT_SYSLOG_LIMITS: SyslogLimits = {
+  maxFrameBytes: 256 * 1024,
+  maxConnections: 1024,
+  maxUdpBufferedBytes: 32 * 1024 * 1024,
+  closeTimeoutMs: 10_000,
+};
