@@ -63,46 +63,71 @@ export type Connection = SqliteConnection | PostgresConnection | MssqlConnection
 /** The default database URL: a SQLite file in the working directory. */
 export const DEFAULT_DB_URL = 'sqlite:./audit.db';
 
-function bool(v: string | null): boolean | undefined {
+/**
+ * A boolean URL parameter. Anything but the usual spellings is refused: a
+ * misspelt `encrypt=ture` read as false would turn encryption off, where
+ * leaving the parameter out keeps the driver's default (on).
+ */
+function bool(name: string, v: string | null): boolean | undefined {
   if (v === null) return undefined;
-  return v === '' || v === '1' || v.toLowerCase() === 'true' || v.toLowerCase() === 'yes';
+  const t = v.toLowerCase();
+  if (t === '' || t === '1' || t === 'true' || t === 'yes') return true;
+  if (t === '0' || t === 'false' || t === 'no') return false;
+  throw new SinkError('SINK_BAD_URL', `${name} must be true or false (got ${JSON.stringify(v.slice(0, 20))})`);
+}
+
+/** A whole-number URL parameter of at least `min`. */
+function whole(name: string, v: string, min: number): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min) throw new SinkError('SINK_BAD_URL', `${name} must be a whole number from ${min} (got ${JSON.stringify(v.slice(0, 20))})`);
+  return n;
+}
+
+/** decodeURIComponent, with a malformed %-escape refused as a bad URL instead of a URIError. */
+function decode(part: string, what: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new SinkError('SINK_BAD_URL', `the ${what} of the database URL holds a malformed %-escape (write % as %25)`);
+  }
 }
 
 function parseMssql(url: URL): MssqlConnection {
   const q = url.searchParams;
   const [database] = url.pathname.replace(/^\//, '').split('/');
   const options: Record<string, unknown> = {};
-  const encrypt = bool(q.get('encrypt'));
+  const encrypt = bool('encrypt', q.get('encrypt'));
   if (encrypt !== undefined) options.encrypt = encrypt;
-  const trust = bool(q.get('trustServerCertificate'));
+  const trust = bool('trustServerCertificate', q.get('trustServerCertificate'));
   if (trust !== undefined) options.trustServerCertificate = trust;
   const instance = q.get('instanceName') ?? q.get('instance');
   if (instance) options.instanceName = instance;
   const pool: Record<string, unknown> = {};
   for (const k of ['max', 'min', 'idleTimeoutMillis'] as const) {
     const v = q.get(`pool.${k}`) ?? q.get(`pool${k[0]!.toUpperCase()}${k.slice(1)}`);
-    if (v !== null) pool[k] = Number(v);
+    if (v !== null) pool[k] = whole(`pool.${k}`, v, k === 'max' ? 1 : 0);
   }
   const config: MssqlConnection['config'] = {
-    server: decodeURIComponent(url.hostname),
+    server: decode(url.hostname, 'host'),
     ...(url.port ? { port: Number(url.port) } : {}),
-    ...(url.username ? { user: decodeURIComponent(url.username) } : {}),
-    ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
-    ...(database ? { database: decodeURIComponent(database) } : {}),
+    ...(url.username ? { user: decode(url.username, 'user') } : {}),
+    ...(url.password ? { password: decode(url.password, 'password') } : {}),
+    ...(database ? { database: decode(database, 'database name') } : {}),
     options,
     ...(Object.keys(pool).length ? { pool } : {}),
   };
   for (const k of ['connectionTimeout', 'requestTimeout'] as const) {
     const v = q.get(k);
-    if (v !== null) config[k] = Number(v);
+    if (v !== null) config[k] = whole(k, v, 1);
   }
   const bf = q.get('babelfish');
   const stagingLoad = q.get('stagingLoad');
+  if (stagingLoad !== null && stagingLoad !== 'values' && stagingLoad !== 'bulk') throw new SinkError('SINK_BAD_URL', `stagingLoad must be values or bulk (got ${JSON.stringify(stagingLoad.slice(0, 20))})`);
   return {
     dialect: 'mssql',
     config,
-    babelfish: bf === null || bf === 'auto' ? 'auto' : bool(bf)!,
-    ...(stagingLoad === 'values' || stagingLoad === 'bulk' ? { stagingLoad } : {}),
+    babelfish: bf === null || bf === 'auto' ? 'auto' : bool('babelfish', bf)!,
+    ...(stagingLoad ? { stagingLoad } : {}),
   };
 }
 
@@ -118,7 +143,7 @@ export function parseDbUrl(url: string): Connection {
     if (/^sqlite:\/\/(?!\/)/.test(url)) {
       throw new SinkError('SINK_BAD_URL', `a sqlite URL names a file, not a host: write sqlite:./${url.slice('sqlite://'.length).slice(0, 200)} for a file in the working directory, or sqlite:///abs/path.db for an absolute path`);
     }
-    const filename = decodeURIComponent(url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, ''));
+    const filename = decode(url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, ''), 'file name');
     if (!filename) throw new SinkError('SINK_BAD_URL', 'sqlite URL names no file (expected sqlite:./audit.db)');
     if (filename === ':memory:') throw new SinkError('SINK_BAD_URL', 'sqlite::memory: is not durable; name a file');
     return { dialect: 'sqlite', filename };

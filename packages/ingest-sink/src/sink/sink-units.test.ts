@@ -43,6 +43,19 @@ describe('sink units', () => {
     expect(() => parseDbUrl('sqlite://audit.db')).toThrow(expect.objectContaining({ code: 'SINK_BAD_URL', message: expect.stringContaining('write sqlite:./audit.db for a file in the working directory') }));
     expect(parseDbUrl('postgresql://u:p@h/db')).toEqual({ dialect: 'postgres', connectionString: 'postgresql://u:p@h/db' });
     for (const bad of ['sqlite::memory:', 'mysql://h/db', 'nonsense', 'sqlite:', 42, null, undefined]) expect(() => parseDbUrl(bad as string)).toThrow(expect.objectContaining({ code: 'SINK_BAD_URL' }));
+    // A misspelt boolean is refused, not read as false: encrypt=ture would turn encryption off.
+    expect(parseDbUrl('mssql://sa@h/db?encrypt=FALSE&trustServerCertificate=yes&pool.max=4&requestTimeout=30000')).toMatchObject({ config: { options: { encrypt: false, trustServerCertificate: true }, pool: { max: 4 }, requestTimeout: 30000 } });
+    for (const [url, message] of [
+      ['mssql://sa@h/db?encrypt=ture', 'encrypt must be true or false (got "ture")'],
+      ['mssql://sa@h/db?trustServerCertificate=on', 'trustServerCertificate must be true or false (got "on")'],
+      ['mssql://sa@h/db?pool.max=-1', 'pool.max must be a whole number from 1 (got "-1")'],
+      ['mssql://sa@h/db?requestTimeout=soon', 'requestTimeout must be a whole number from 1 (got "soon")'],
+      ['mssql://sa@h/db?stagingLoad=bulkk', 'stagingLoad must be values or bulk (got "bulkk")'],
+      ['mssql://sa:p%zz@h/db', 'the password of the database URL holds a malformed %-escape (write % as %25)'],
+      ['sqlite:./my 100%.db', 'the file name of the database URL holds a malformed %-escape (write % as %25)'],
+    ]) {
+      expect(() => parseDbUrl(url!), url).toThrow(expect.objectContaining({ code: 'SINK_BAD_URL', message }));
+    }
     expect(redactUrl('postgres://user:s3cret@host:5432/db')).toBe('postgres://user:***@host:5432/db');
     expect(redactUrl('mssql://sa:p%40ss@h/db?x=1')).toBe('mssql://sa:***@h/db?x=1');
     // A raw @ in a password: parsers split user info at the last @ of the authority.
