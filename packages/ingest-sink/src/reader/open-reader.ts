@@ -90,5 +90,7 @@ export async function openReader(target: string | Connection): Promise<AuditRead
       return postgresReader(conn);
     case 'mssql':
       return mssqlReader(conn);
+    default:
+      throw new SinkError('SINK_BAD_OPTION', `connection.dialect must be sqlite, postgres or mssql (got ${JSON.stringify(String((conn as { dialect?: unknown })?.dialect).slice(0, 20))})`);
   }
 }

@@ -1,4 +1,5 @@
 import { COLUMNS, EVENTS_TABLE, type Dialect } from '@audit-trail/schema';
+import { SinkError } from '../sink/errors.js';
 import type { AuditReader, ReadQuery, Row } from './reader.js';
 
 /** One stored event: its surrogate id, the JSON exactly as received, and every column as stored. */
@@ -61,6 +62,10 @@ function pageQuery(dialect: Dialect, pageSize: number, phase: 'chains' | 'rest' 
  * insertion order, or chain after chain ({@link StoredOrder}).
  */
 export async function* readStoredEvents(reader: AuditReader, pageSize = 5000, order: StoredOrder = 'id'): AsyncGenerator<StoredEvent> {
+  // The page size is written into the SQL text (LIMIT/TOP take no parameter
+  // everywhere), so it must be a number; below 1 the loop would never end.
+  if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new SinkError('SINK_BAD_OPTION', `pageSize must be a whole number from 1 (got ${typeof pageSize === 'number' ? pageSize : typeof pageSize})`);
+  if (order !== 'id' && order !== 'chain') throw new SinkError('SINK_BAD_OPTION', `order must be "id" or "chain" (got ${JSON.stringify(String(order).slice(0, 20))})`);
   for (const phase of order === 'chain' ? (['chains', 'rest'] as const) : (['all'] as const)) {
     let key: Key;
     for (;;) {

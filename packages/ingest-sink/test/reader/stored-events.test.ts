@@ -140,4 +140,15 @@ describe('readStoredEvents', () => {
       await sink.close();
     }
   });
+
+  it('refuses a page size that is not a whole number from 1 (it is written into the SQL text; 0 would loop for ever) and an unknown order or dialect, before any query', async () => {
+    const queries: string[] = [];
+    const reader = { dialect: 'postgres' as const, query: async (q: { text: string }) => (queries.push(q.text), []), close: async () => undefined };
+    for (const pageSize of ['1; CREATE TABLE injected(x int); --', 0, -1, Number.NaN, 2.5]) {
+      await expect(readStoredEvents(reader, pageSize as number).next(), String(pageSize)).rejects.toMatchObject({ code: 'SINK_BAD_OPTION', message: expect.stringMatching(/^pageSize must be a whole number from 1/) });
+    }
+    await expect(readStoredEvents(reader, 10, 'seq' as StoredOrder).next()).rejects.toMatchObject({ code: 'SINK_BAD_OPTION', message: 'order must be "id" or "chain" (got "seq")' });
+    expect(queries).toEqual([]);
+    await expect(openReader({ dialect: 'mysql' } as never)).rejects.toMatchObject({ code: 'SINK_BAD_OPTION', message: 'connection.dialect must be sqlite, postgres or mssql (got "mysql")' });
+  });
 });
