@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createSink } from '../src/index.js';
+import { makeEvents } from './helpers/events.js';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'at-sink-close-'));
@@ -17,5 +19,14 @@ describe('sink.close()', () => {
     // resolved, and `audit-trail serve` took 11 s to exit after SIGTERM.
     const { stdout } = await run(TSX, ['-C', '@audit-trail/source', join(import.meta.dirname, 'fixtures/close-and-count-timers.ts'), dir]);
     expect(JSON.parse(stdout)).toEqual({ timers: 0 });
+  });
+
+  it('called again while the first call is still delivering, waits for the same end: every written event committed', async () => {
+    const sink = createSink({ url: `sqlite:${join(dir, 'twice.db')}`, spool: { dir: join(dir, 'twice-spool') } });
+    await sink.write(makeEvents(200));
+    const first = sink.close();
+    await sink.close();
+    expect(sink.stats()).toMatchObject({ committed: 200, spooledEvents: 0 });
+    await first;
   });
 });

@@ -67,6 +67,7 @@ export function createSink(options?: SinkOptions | string): Sink {
   let backlog: Backlog | undefined;
   let forwarder: Forwarder | undefined;
   let closed = false;
+  let closing: Promise<void> | undefined;
   let reserved = 0;
   /** Writes called and not yet settled (flush waits for them), and those past their reservation (close waits for them). */
   const writing = new Set<Promise<unknown>>();
@@ -216,19 +217,22 @@ export function createSink(options?: SinkOptions | string): Sink {
       await Promise.allSettled([...writing]);
       await delivery!.whenDelivered();
     },
-    async close(closeOpts) {
-      if (closed) return;
-      closed = true;
-      try {
-        await ready;
-      } catch {
-        return;
-      }
-      await Promise.allSettled([...appending]);
-      await delivery!.stop(closeOpts?.timeoutMs ?? 10_000);
-      await forwarder?.close().catch(() => undefined);
-      await adapter!.close().catch(() => undefined);
-      await spool!.close(queue.length === 0 && !backlog!.spilled);
+    close(closeOpts) {
+      // A second call, while the first is still delivering, waits for the same end.
+      closing ??= (async () => {
+        closed = true;
+        try {
+          await ready;
+        } catch {
+          return;
+        }
+        await Promise.allSettled([...appending]);
+        await delivery!.stop(closeOpts?.timeoutMs ?? 10_000);
+        await forwarder?.close().catch(() => undefined);
+        await adapter!.close().catch(() => undefined);
+        await spool!.close(queue.length === 0 && !backlog!.spilled);
+      })();
+      return closing;
     },
     stats: () => ({ ...stats, ...(stats.lastError ? { lastError: { ...stats.lastError } } : {}) }),
     async migrate() {

@@ -40,10 +40,79 @@ function defaultSpoolDir(conn: Connection): string {
 /** Smallest default in-memory queue budget (a large `batch.maxRows` raises it). */
 const MIN_MEMORY_BYTES = 2 * 1024 * 1024;
 
+/** The keys each options object may hold: a misspelt key would leave its default in place unnoticed. */
+const KNOWN_KEYS: Record<string, readonly string[]> = {
+  options: ['url', 'connection', 'migrate', 'batch', 'spool', 'retry', 'fallback', 'defaultSource', 'onError'],
+  batch: ['maxRows', 'maxBytes', 'maxDelayMs'],
+  spool: ['dir', 'fsync', 'maxBytes', 'memoryBytes', 'onFull', 'segmentBytes'],
+  retry: ['initialDelayMs', 'maxDelayMs', 'factor'],
+  fallback: ['host', 'port', 'afterMs', 'tag', 'rejectTag', 'sharedKey', 'clientHostname', 'username', 'password', 'tls', 'timeoutMs'],
+  'connection (sqlite)': ['dialect', 'filename', 'worker', 'busyTimeoutMs'],
+  'connection (mssql)': ['dialect', 'config', 'babelfish', 'stagingLoad'],
+};
+
+/** Checks that `value` is an object (or absent) holding only the keys of `what`. */
+function knownKeys(what: string, value: unknown): void {
+  if (value === undefined) return;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new SinkError('SINK_BAD_OPTION', `${what} must be an object`);
+  const known = KNOWN_KEYS[what]!;
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) throw new SinkError('SINK_BAD_OPTION', `${what}.${key.slice(0, 64)} is not an option (expected ${known.join(', ')})`);
+  }
+}
+
+function wholeOption(name: string, v: unknown, min: number): void {
+  if (v !== undefined && (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min)) throw new SinkError('SINK_BAD_OPTION', `${name} must be a whole number from ${min}`);
+}
+
+/**
+ * Checks a connection object as {@link parseDbUrl} checks a URL. A pool of
+ * -1 connections would take every write and never commit one; an in-memory
+ * SQLite database would ack events and lose them. Keys of a PostgreSQL
+ * connection other than the known ones go to `pg.Pool` as they are.
+ */
+function checkConnection(c: unknown): Connection {
+  if (typeof c !== 'object' || c === null || Array.isArray(c)) throw new SinkError('SINK_BAD_OPTION', 'connection must be an object with a dialect');
+  const conn = c as Connection;
+  switch (conn.dialect) {
+    case 'sqlite':
+      knownKeys('connection (sqlite)', conn);
+      if (typeof conn.filename !== 'string' || conn.filename === '') throw new SinkError('SINK_BAD_OPTION', 'connection.filename must be a non-empty path');
+      if (conn.filename === ':memory:' || conn.filename.startsWith('file::memory:')) throw new SinkError('SINK_BAD_OPTION', 'an in-memory SQLite database is not durable; name a file');
+      if (conn.worker !== undefined && typeof conn.worker !== 'boolean') throw new SinkError('SINK_BAD_OPTION', 'connection.worker must be a boolean');
+      wholeOption('connection.busyTimeoutMs', conn.busyTimeoutMs, 0);
+      return conn;
+    case 'postgres':
+      if (conn.load !== undefined && conn.load !== 'auto' && conn.load !== 'copy' && conn.load !== 'unnest') throw new SinkError('SINK_BAD_OPTION', 'connection.load must be auto, copy or unnest');
+      wholeOption('connection.max', conn.max, 1);
+      wholeOption('connection.connectionTimeoutMillis', conn.connectionTimeoutMillis, 0);
+      wholeOption('connection.idleTimeoutMillis', conn.idleTimeoutMillis, 0);
+      return conn;
+    case 'mssql':
+      knownKeys('connection (mssql)', conn);
+      if (typeof conn.config !== 'object' || conn.config === null || typeof conn.config.server !== 'string') throw new SinkError('SINK_BAD_OPTION', 'connection.config must be an mssql config object with a server');
+      wholeOption('connection.config.pool.max', conn.config.pool?.max, 1);
+      if (conn.stagingLoad !== undefined && conn.stagingLoad !== 'bulk' && conn.stagingLoad !== 'values') throw new SinkError('SINK_BAD_OPTION', 'connection.stagingLoad must be bulk or values');
+      return conn;
+    default:
+      throw new SinkError('SINK_BAD_OPTION', `connection.dialect must be sqlite, postgres or mssql (got ${JSON.stringify(String((conn as { dialect?: unknown }).dialect).slice(0, 20))})`);
+  }
+}
+
 /** Applies defaults and checks option values. */
 export function resolveSinkOptions(input: SinkOptions | string | undefined): ResolvedSinkOptions {
+  if (input !== undefined && typeof input !== 'string' && (typeof input !== 'object' || input === null || Array.isArray(input))) {
+    // Not a default SQLite file in the working directory: createSink(5) is a mistake, not a request for ./audit.db.
+    throw new SinkError('SINK_BAD_OPTION', `createSink takes a database URL or an options object (got ${input === null ? 'null' : Array.isArray(input) ? 'an array' : typeof input})`);
+  }
   const o: SinkOptions = typeof input === 'string' ? { url: input } : (input ?? {});
-  const connection = o.connection ?? parseDbUrl(o.url ?? DEFAULT_DB_URL);
+  knownKeys('options', o);
+  for (const part of ['batch', 'spool', 'retry', 'fallback'] as const) knownKeys(part, o[part]);
+  if (o.url !== undefined && o.connection !== undefined) throw new SinkError('SINK_BAD_OPTION', 'give url or connection, not both');
+  if (o.onError !== undefined && typeof o.onError !== 'function') throw new SinkError('SINK_BAD_OPTION', 'onError must be a function');
+  if (o.migrate !== undefined && typeof o.migrate !== 'boolean') throw new SinkError('SINK_BAD_OPTION', 'migrate must be a boolean');
+  if (o.defaultSource !== undefined && (typeof o.defaultSource !== 'string' || o.defaultSource === '')) throw new SinkError('SINK_BAD_OPTION', 'defaultSource must be a non-empty string');
+  const connection = o.connection !== undefined ? checkConnection(o.connection) : parseDbUrl(o.url ?? DEFAULT_DB_URL);
   const onFull = o.spool?.onFull ?? 'wait';
   if (onFull !== 'wait' && onFull !== 'reject') throw new SinkError('SINK_BAD_OPTION', `spool.onFull must be "wait" or "reject"`);
   const fsync = o.spool?.fsync ?? 'batch';

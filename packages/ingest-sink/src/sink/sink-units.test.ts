@@ -103,4 +103,24 @@ describe('sink units', () => {
     expect(isDataError({ dbCode: 'ECONNREFUSED' })).toBe(false);
     expect(isDataError({ cause: { number: 2627 } })).toBe(false);
   });
+
+  it('refuses sink options that would silently do something else: a typo, a non-object, an in-memory or zero-size connection', () => {
+    const cases: [unknown, string][] = [
+      [5, 'createSink takes a database URL or an options object (got number)'],
+      [null, 'createSink takes a database URL or an options object (got null)'],
+      [{ urll: 'postgres://x' }, 'options.urll is not an option (expected url, connection, migrate, batch, spool, retry, fallback, defaultSource, onError)'],
+      [{ batch: { maxRow: 10 } }, 'batch.maxRow is not an option (expected maxRows, maxBytes, maxDelayMs)'],
+      [{ spool: { onfull: 'reject' } }, 'spool.onfull is not an option (expected dir, fsync, maxBytes, memoryBytes, onFull, segmentBytes)'],
+      [{ url: 'sqlite:./a.db', connection: { dialect: 'sqlite', filename: 'b.db' } }, 'give url or connection, not both'],
+      [{ onError: 'log' }, 'onError must be a function'],
+      [{ connection: { dialect: 'sqlite', filename: ':memory:' } }, 'an in-memory SQLite database is not durable; name a file'],
+      [{ connection: { dialect: 'sqlite', filename: 'a.db', busyTimeout: 10 } }, 'connection (sqlite).busyTimeout is not an option (expected dialect, filename, worker, busyTimeoutMs)'],
+      [{ connection: { dialect: 'postgres', connectionString: 'postgres://h/db', max: -1 } }, 'connection.max must be a whole number from 1'],
+      [{ connection: { dialect: 'postgres', load: 'copyy' } }, 'connection.load must be auto, copy or unnest'],
+      [{ connection: { dialect: 'mysql' } }, 'connection.dialect must be sqlite, postgres or mssql (got "mysql")'],
+    ];
+    for (const [options, message] of cases) expect(() => resolveSinkOptions(options as never), JSON.stringify(options)).toThrow(expect.objectContaining({ code: 'SINK_BAD_OPTION', message }));
+    // Other keys of a PostgreSQL connection are pg.Pool's own, passed on as they are.
+    expect(resolveSinkOptions({ connection: { dialect: 'postgres', connectionString: 'postgres://h/db', statement_timeout: 5000 } as never }).connection).toMatchObject({ statement_timeout: 5000 });
+  });
 });
