@@ -1,3 +1,4 @@
+import { ConfigError } from '../receivers/config-error.js';
 import { escapeRegExp } from './tag-template.js';
 
 /** True when a record's tag may carry what the patterns guard. */
@@ -11,6 +12,9 @@ export type TagFilter = (tag: string) => boolean;
  */
 export function compileTagPatterns(patterns: readonly string[] | undefined): TagFilter | undefined {
   if (patterns === undefined) return undefined;
+  if (!Array.isArray(patterns) || !patterns.every((p) => typeof p === 'string' && p !== '')) {
+    throw new ConfigError('CONFIG_INVALID', 'containerEventTags must be an array of non-empty strings (a list of tags, e.g. ["docker.events", "falco"])');
+  }
   const sources = patterns.map((p) => p.split('*').map(escapeRegExp).join('.*'));
   const re = new RegExp(`^(?:${sources.join('|') || '(?!)'})$`);
   return (tag) => re.test(tag);

@@ -1,3 +1,4 @@
+import { ConfigError } from '../receivers/config-error.js';
 import type { TransportMeta } from '@audit-trail/schema';
 
 /** Transport fields a tag can carry. */
@@ -24,6 +25,7 @@ export type TagParser = (tag: string) => TagMeta | undefined;
  * parser. Unknown placeholders match one dot-free segment and are ignored.
  */
 export function compileTagTemplate(template: string): TagParser {
+  if (typeof template !== 'string' || template === '') throw new ConfigError('CONFIG_INVALID', 'tagTemplate must be a non-empty string');
   const keys: (keyof TagMeta | undefined)[] = [];
   let source = '^';
   let last = 0;

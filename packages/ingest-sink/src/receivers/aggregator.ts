@@ -2,6 +2,9 @@ import { join } from 'node:path';
 import { MEMORY_ONLY, PartialJournal, type PartialDurability } from '../normalize/partial-journal.js';
 import { RecordNormalizer, type Released } from '../normalize/record.js';
 import { checkLimits } from './check-limits.js';
+import { checkSecurity } from './forward/handshake.js';
+import { DEFAULT_FORWARD_LIMITS } from './forward/options.js';
+import { syslogLimits } from './syslog/limits.js';
 import { resolveSinkOptions } from '../sink/options.js';
 import { compileTagPatterns } from '../normalize/tag-patterns.js';
 import { ConfigError } from './config.js';
@@ -81,6 +84,10 @@ const MAX_JOURNALED_LINE_BYTES = 16 * 1024 * 1024;
  */
 export async function startAggregator(options: AggregatorOptions): Promise<Aggregator> {
   const log = options.log ?? silentLog;
+  if (typeof options.sink !== 'string' && typeof (options.sink as AggregatorSink | undefined)?.write !== 'function') {
+    throw new ConfigError('CONFIG_INVALID', 'sink must be a database URL or an object with write() (createSink())');
+  }
+  if (typeof options.forward !== 'object' || options.forward === null) throw new ConfigError('CONFIG_INVALID', 'forward must be the forward receiver\'s options ({ port: 24224 } at least)');
   const ownsSink = typeof options.sink === 'string';
   const { journal: journalOption, ...limits } = options.partials ?? {};
   const partialLimits = checkLimits('partials', limits, { maxLineBytes: 4 * 1024 * 1024, maxOpen: 1000, maxOpenBytes: 64 * 1024 * 1024, maxAgeMs: 60_000 });
@@ -88,10 +95,14 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
   if (journalPath !== false && partialLimits.maxLineBytes > MAX_JOURNALED_LINE_BYTES) {
     throw new ConfigError('CONFIG_INVALID', `partials.maxLineBytes may be at most ${MAX_JOURNALED_LINE_BYTES} with a partial-line journal (got ${partialLimits.maxLineBytes})`);
   }
-  const sink: AggregatorSink = typeof options.sink === 'string' ? await openSink(options.sink, options.sinkOptions) : options.sink;
+  // Everything that can be refused is refused before the sink opens (and creates its database).
+  checkLimits('forward.limits', options.forward.limits, DEFAULT_FORWARD_LIMITS);
+  checkSecurity(options.forward.security);
+  if (options.syslog) syslogLimits(options.syslog);
   const counters = { forward: newCounters(), syslog: newCounters() };
   const containerEventTags = compileTagPatterns(options.containerEventTags);
   const normalizer = new RecordNormalizer({ tagTemplate: options.tagTemplate ?? DEFAULT_TAG_TEMPLATE, containerEventTags, partials: partialLimits }, counters.forward);
+  const sink: AggregatorSink = typeof options.sink === 'string' ? await openSink(options.sink, options.sinkOptions) : options.sink;
   const partialLines = () => ({ open: normalizer.partials.size, bytes: normalizer.partials.bytes });
   const started: { forward?: ForwardServer; syslog?: SyslogServer; health?: HealthServer } = {};
   let journal: PartialJournal | undefined;

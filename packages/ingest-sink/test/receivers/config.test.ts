@@ -1,10 +1,11 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { aggregatorOptionsFrom, mergeSettings, parseHostPort, parseListenAddress, settingsFromEnv, settingsFromFile } from '../../src/receivers/config.js';
 import { tempDir } from './helpers/real-sink.js';
 import { RecordingSink } from './helpers/recording-sink.js';
 import { newCounters } from '../../src/receivers/counters.js';
+import { startAggregator } from '../../src/receivers/aggregator.js';
 import { startForwardServer } from '../../src/receivers/forward/server.js';
 import { startSyslogServer } from '../../src/receivers/syslog/server.js';
 
@@ -117,6 +118,22 @@ describe('serve settings', () => {
       await expect(startForwardServer({ port: 0, limits: limits as never }, { sink: new RecordingSink(), counters: newCounters(), normalizer: null as never, log: () => undefined })).rejects.toMatchObject({ name: 'ConfigError', message: expect.stringMatching(message) });
     }
     await expect(startSyslogServer({ port: 0, maxFrameByte: 5 } as never, { sink: new RecordingSink(), counters: newCounters(), log: () => undefined })).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringMatching(/^syslog.maxFrameByte is not a limit/) });
+  });
+
+  it('refuses aggregator options it cannot run with before it opens the sink: no sink, a misspelt security key, a tag template or tag list of the wrong type', async () => {
+    const db = join(tmp.dir, 'never-created.db');
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ forward: { port: 0 } }, /^sink must be a database URL or an object with write\(\)/],
+      [{ sink: `sqlite:${db}`, forward: { port: 0, security: { selfHostname: 'agg', sharedKey: ['k'] } } }, /^forward.security.sharedKey is not a setting \(expected selfHostname, sharedKeys, users\)$/],
+      [{ sink: `sqlite:${db}`, forward: { port: 0, security: { selfHostname: 'agg', sharedKeys: [] } } }, /^forward.security.sharedKeys must be a non-empty array/],
+      [{ sink: `sqlite:${db}`, forward: { port: 0 }, tagTemplate: 5 }, /^tagTemplate must be a non-empty string$/],
+      [{ sink: `sqlite:${db}`, forward: { port: 0 }, containerEventTags: 'docker.events' }, /^containerEventTags must be an array of non-empty strings/],
+      [{ sink: `sqlite:${db}`, forward: { port: 0 }, syslog: { port: 0, maxFrameByte: 10 } }, /^syslog.maxFrameByte is not a limit/],
+    ];
+    for (const [options, message] of cases) {
+      await expect(startAggregator(options as never), JSON.stringify(options)).rejects.toMatchObject({ name: 'ConfigError', code: 'CONFIG_INVALID', message: expect.stringMatching(message) });
+    }
+    expect(existsSync(db)).toBe(false);
   });
 
   it('takes containerEventTags from a flag list, the environment (comma-separated) or the config file, and refuses a bad file value', () => {

@@ -1,3 +1,4 @@
+import { ConfigError } from '../config-error.js';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { encode } from '@msgpack/msgpack';
 import { ReceiverError } from '../errors.js';
@@ -11,6 +12,27 @@ export interface ForwardSecurity {
   sharedKeys: string[];
   /** Optional user authentication: username -> password. Empty: HELO `auth` is "" (no user auth). */
   users?: Record<string, string>;
+}
+
+/**
+ * Checks forward security settings when the server starts. A misspelt key
+ * (`sharedKey`) used to pass, and every connection then failed its
+ * handshake with a TypeError: closed, but for a reason nobody could read.
+ */
+export function checkSecurity(security: unknown): void {
+  if (security === undefined) return;
+  const fail = (why: string) => {
+    throw new ConfigError('CONFIG_INVALID', `forward.security${why.startsWith('.') ? '' : ' '}${why}`);
+  };
+  if (typeof security !== 'object' || security === null || Array.isArray(security)) fail('must be an object');
+  const s = security as Record<string, unknown>;
+  for (const key of Object.keys(s)) if (!['selfHostname', 'sharedKeys', 'users'].includes(key)) fail(`.${key.slice(0, 64)} is not a setting (expected selfHostname, sharedKeys, users)`);
+  if (typeof s.selfHostname !== 'string' || s.selfHostname === '') fail('.selfHostname must be a non-empty string');
+  if (!Array.isArray(s.sharedKeys) || s.sharedKeys.length === 0 || !s.sharedKeys.every((k) => typeof k === 'string' && k !== '')) fail('.sharedKeys must be a non-empty array of non-empty strings');
+  if (s.users !== undefined) {
+    if (typeof s.users !== 'object' || s.users === null || Array.isArray(s.users)) fail('.users must map user names to passwords');
+    for (const v of Object.values(s.users as object)) if (typeof v !== 'string') fail('.users must map user names to passwords (strings)');
+  }
 }
 
 /** Per-connection handshake values drawn by the server. */

@@ -7,6 +7,7 @@ import type { RecordNormalizer } from '../../normalize/record.js';
 import { checkLimits } from '../check-limits.js';
 import { listenTcpAndUdp } from '../listen.js';
 import { ForwardConnection } from './connection.js';
+import { checkSecurity } from './handshake.js';
 import { DEFAULT_FORWARD_LIMITS, type ForwardServerOptions } from './options.js';
 
 /** A running forward receiver. */
@@ -41,6 +42,7 @@ const MAX_UNREAD_WRITE_BYTES = 1024 * 1024;
  */
 export async function startForwardServer(options: ForwardServerOptions, deps: ForwardServerDeps): Promise<ForwardServer> {
   const limits = checkLimits('forward.limits', options.limits, DEFAULT_FORWARD_LIMITS);
+  checkSecurity(options.security);
   const keepalive = options.keepalive ?? true;
   const { counters, log } = deps;
   const connections = new Map<Socket, ForwardConnection>();

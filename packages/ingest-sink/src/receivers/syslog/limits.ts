@@ -1,3 +1,6 @@
+import { checkLimits } from '../check-limits.js';
+import type { SyslogServerOptions } from './server.js';
+
 /** Limits of the syslog receiver, all positive whole numbers (see SyslogServerOptions). */
 export interface SyslogLimits {
   /** Longest message accepted, bytes (TCP frames and UDP datagrams). */
@@ -17,3 +20,9 @@ export const DEFAULT_SYSLOG_LIMITS: SyslogLimits = {
   maxUdpBufferedBytes: 32 * 1024 * 1024,
   closeTimeoutMs: 10_000,
 };
+
+/** The limits among a syslog receiver's options, checked ({@link checkLimits}), defaults filled in. */
+export function syslogLimits(options: SyslogServerOptions): SyslogLimits {
+  const { host: _host, port: _port, tls: _tls, ...given } = options;
+  return checkLimits('syslog', given, DEFAULT_SYSLOG_LIMITS);
+}

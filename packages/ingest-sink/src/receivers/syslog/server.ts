@@ -3,9 +3,8 @@ import type { Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
 import { classifyLine, type Normalized } from '../../normalize/classify-line.js';
 import type { TagFilter } from '../../normalize/tag-patterns.js';
-import { checkLimits } from '../check-limits.js';
 import { listenTcpAndUdp } from '../listen.js';
-import { DEFAULT_SYSLOG_LIMITS } from './limits.js';
+import { syslogLimits } from './limits.js';
 import { createTlsReceiverServer, type ReceiverTls } from '../tls-server.js';
 import { countBadFrame, type ReceiverCounters } from '../counters.js';
 import { ReceiverError } from '../errors.js';
@@ -124,10 +123,8 @@ export interface SyslogServerDeps {
  */
 export async function startSyslogServer(options: SyslogServerOptions, deps: SyslogServerDeps): Promise<SyslogServer> {
   const { sink, counters, log, containerEventTags } = deps;
-  const { host: givenHost, port: givenPort, tls: _tls, ...givenLimits } = options;
-  const limits = checkLimits('syslog', givenLimits, DEFAULT_SYSLOG_LIMITS);
-  const { maxFrameBytes: maxFrame, maxConnections, maxUdpBufferedBytes: maxUdpBuffered, closeTimeoutMs } = limits;
-  const host = givenHost ?? '127.0.0.1';
+  const { maxFrameBytes: maxFrame, maxConnections, maxUdpBufferedBytes: maxUdpBuffered, closeTimeoutMs } = syslogLimits(options);
+  const host = options.host ?? '127.0.0.1';
   const sockets = new Map<Socket, ConnectionControl>();
   const writes = new Set<Promise<unknown>>();
 
@@ -297,7 +294,7 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
   } else {
     tcp = createServer(onSocket);
   }
-  const bound = await listenTcpAndUdp(tcp, host, givenPort ?? 0, !options.tls);
+  const bound = await listenTcpAndUdp(tcp, host, options.port ?? 0, !options.tls);
   const port = bound.port;
   const udp = bound.udp;
   udp?.on('error', (err) => log({ level: 'warn', msg: 'syslog UDP socket error', error: err.message }));
