@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createTableStatements } from '@audit-trail/schema';
@@ -47,6 +48,15 @@ describe.each([true, false])('SQLite sink (worker thread: %s)', (worker) => {
     d.close();
     const s = sink.stats();
     expect(s).toMatchObject({ received: 350, committed: 250, duplicates: 100, rejected: 0, spooledEvents: 0, spooledBytes: 0 });
+  });
+
+  it('names the file it cannot open (a directory, a file that is not a database): SQLite\'s own message does not', async () => {
+    for (const [filename, reason] of [[dir, 'unable to open database file'], [join(dir, 'not-a-db.txt'), 'file is not a database']] as const) {
+      if (filename.endsWith('.txt')) writeFileSync(filename, 'plain text, long enough to be read as a header '.repeat(4));
+      const sink = createSink({ connection: { dialect: 'sqlite', filename, worker }, spool: { dir: join(dir, `spool-${reason.length}`) } });
+      await expect(sink.ready).rejects.toMatchObject({ code: 'SINK_DB', message: `sqlite: cannot open ${filename}: ${reason}` });
+      await sink.close();
+    }
   });
 
   it('hands the buffers of committed rows back for reuse (queued rows keep their text outside the V8 heap)', async () => {

@@ -51,8 +51,18 @@ export function applySqlitePragmas(db) {
  * @returns {import('./sqlite-core.js').SqliteCore}
  */
 export function openSqliteCore(Database, init) {
-  const db = new Database(init.filename, { timeout: init.busyTimeoutMs });
-  applySqlitePragmas(db);
+  /** @type {any} */
+  let db;
+  try {
+    db = new Database(init.filename, { timeout: init.busyTimeoutMs });
+    applySqlitePragmas(db);
+  } catch (err) {
+    db?.close();
+    // SQLite's "unable to open database file" does not say which file: a
+    // directory, a missing parent or a file that is not a database all read alike.
+    const e = /** @type {{ message: string; code?: unknown }} */ (err);
+    throw Object.assign(new Error(`cannot open ${init.filename}: ${e.message}`), { code: e.code });
+  }
   /** @type {any} */
   let stmts;
   const prepare = () => {
