@@ -18,6 +18,16 @@ const event = (i: number): Record<string, unknown> =>
     { producer: { service: 'serve-test' } },
   ) as unknown as Record<string, unknown>;
 
+/** The event_ids in the events table of a SQLite file. */
+function storedIds(db: string): Set<string> {
+  const conn = new Database(db, { readonly: true });
+  try {
+    return new Set((conn.prepare('SELECT event_id FROM security_audit_events').all() as { event_id: string }[]).map((r) => r.event_id));
+  } finally {
+    conn.close();
+  }
+}
+
 describe('audit-trail serve', () => {
   let tmp: ReturnType<typeof tempDir>;
   beforeAll(() => {
@@ -113,9 +123,7 @@ describe('audit-trail serve', () => {
     // No wait: SIGTERM lets open syslog connections deliver what they sent before the sink is flushed.
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
-    const conn = new Database(db, { readonly: true });
-    const ids = new Set((conn.prepare('SELECT event_id FROM security_audit_events').all() as { event_id: string }[]).map((r) => r.event_id));
-    conn.close();
+    const ids = storedIds(db);
     for (const e of [...events, viaSyslog]) expect(ids.has(e.event_id as string)).toBe(true);
     expect(server.lines.find((l) => l.msg === 'forward receiver listening')).toMatchObject({ level: 'info', tls: true });
     expect(server.lines.every((l) => typeof l.time === 'string' && typeof l.level === 'string')).toBe(true);
@@ -140,9 +148,7 @@ describe('audit-trail serve', () => {
     });
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
-    const conn = new Database(db, { readonly: true });
-    const ids = new Set((conn.prepare('SELECT event_id FROM security_audit_events').all() as { event_id: string }[]).map((r) => r.event_id));
-    conn.close();
+    const ids = storedIds(db);
     expect([ids.has(viaForward.event_id as string), ids.has(viaSyslog.event_id as string)]).toEqual([true, true]);
     expect(server.lines.find((l) => l.msg === 'forward receiver listening')).toMatchObject({ tls: false });
     expect(server.lines.find((l) => l.msg === 'syslog receiver listening')).toMatchObject({ tls: true, udp: false });

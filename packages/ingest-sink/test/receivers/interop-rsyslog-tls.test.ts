@@ -1,4 +1,4 @@
-import { execFile, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { connect as connectTcp } from 'node:net';
@@ -10,18 +10,10 @@ import { newCounters } from '../../src/receivers/counters.js';
 import { startSyslogServer } from '../../src/receivers/syslog/server.js';
 import { makeEvent } from './helpers/events.js';
 import { freePort } from '../helpers/ports.js';
-import { startRsyslog } from './helpers/rsyslog.js';
+import { logger, startRsyslog, until } from './helpers/rsyslog.js';
 import { readEvents, sqliteSink, tempDir } from './helpers/real-sink.js';
 import { makeTestCerts, type TestCerts } from './helpers/tls-certs.js';
 
-function logger(args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => execFile('logger', args, { timeout: 10_000 }, (err, _o, stderr) => (err ? reject(new Error(`${err.message} ${stderr}`)) : resolve())));
-}
-
-async function until(cond: () => boolean, what: string) {
-  for (let i = 0; i < 1000 && !cond(); i++) await new Promise((r) => setTimeout(r, 20));
-  if (!cond()) throw new Error(`timed out waiting for ${what}`);
-}
 
 /** Resolves with how the server ended a connection that sent `frame`: the bytes it answered and whether it was closed. */
 function sendAndWatch(socket: import('node:net').Socket, frame: string): Promise<{ answered: number; error?: string }> {

@@ -1,19 +1,11 @@
-import { execFile, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAggregator, type Aggregator } from '../../src/receivers/aggregator.js';
 import { makeEvent } from './helpers/events.js';
 import { freePort } from '../helpers/ports.js';
-import { startRsyslog } from './helpers/rsyslog.js';
+import { logger, startRsyslog, until } from './helpers/rsyslog.js';
 import { readEvents, sqliteSink, tempDir } from './helpers/real-sink.js';
 
-function logger(args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => execFile('logger', args, { timeout: 10_000 }, (err, _o, stderr) => (err ? reject(new Error(`${err.message} ${stderr}`)) : resolve())));
-}
-
-async function until(cond: () => boolean, what: string) {
-  for (let i = 0; i < 1000 && !cond(); i++) await new Promise((r) => setTimeout(r, 20));
-  if (!cond()) throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('interop: logger -> Debian rsyslog (octet-counted and LF framing) -> syslog receiver -> real SQLite sink', () => {
   let tmp: ReturnType<typeof tempDir>;

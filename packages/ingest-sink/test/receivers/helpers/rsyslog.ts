@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { untilListening } from '../../helpers/ports.js';
@@ -53,4 +53,15 @@ export async function startRsyslog(dir: string, inputPort: number, targets: Rsys
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   await untilListening(inputPort, child, () => stderr, 'rsyslogd');
   return child;
+}
+
+/** Runs util-linux `logger` with `args` (a message to a syslog port). */
+export function logger(args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => execFile('logger', args, { timeout: 10_000 }, (err, _o, stderr) => (err ? reject(new Error(`${err.message} ${stderr}`)) : resolve())));
+}
+
+/** Waits (20 s at most) until `cond` holds; syslog has no ack to wait for. */
+export async function until(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 1000 && !cond(); i++) await new Promise((r) => setTimeout(r, 20));
+  if (!cond()) throw new Error(`timed out waiting for ${what}`);
 }
