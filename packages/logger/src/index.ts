@@ -3,7 +3,7 @@ export { AuditLogger, type BoundFields, type BoundKeys, type DraftOf, type Field
 export type { AuditBindings } from './logger/bindings.js';
 export type { DestinationOption, LineStream } from './logger/destination.js';
 export { runtimeFromEnv, type RuntimeFields } from './logger/runtime-env.js';
-export { ALWAYS_REDACTED, CENSOR } from './logger/redact.js';
+export { ALWAYS_REDACTED, CENSOR, REDACTED_NAME_PARTS } from './logger/redact.js';
 export { AuditClosedError, AuditConfigError, AuditDestinationError, AuditError, AuditTimeoutError, AuditValidationError } from './errors.js';
 export {
   signingFromEnv,

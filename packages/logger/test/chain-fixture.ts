@@ -16,7 +16,9 @@ export async function signedChain(opts: {
 }): Promise<string[]> {
   const file = join(tmpDir(), 'audit.ndjson');
   const clock = fakeClock(opts.start);
-  const signing = { mode: 'shared', kid: 'k1', secret: SECRET, ...opts.signing } as SigningOptions;
+  // Sealed mode has no secret: the logger refuses an option its mode does not have.
+  const defaults = opts.signing?.mode === 'sealed' ? { kid: 'k1' } : { mode: 'shared', kid: 'k1', secret: SECRET };
+  const signing = { ...defaults, ...opts.signing } as SigningOptions;
   const log = createAuditLogger({ service: 'api', instance: opts.instance ?? 'api-1', destination: file, signing, now: clock.now, runtime: false });
   for (let i = 1; i <= (opts.events ?? 6); i++) {
     clock.advance(1000);

@@ -130,13 +130,16 @@ describe('child loggers and context', () => {
     expect(() => verifyLines([], { k1: { privateKey: undefined as never } })).toThrowError(/is missing/);
   });
 
-  it('refuses a clock that returns an Invalid Date with AuditConfigError, when signing starts and at emit, and writes nothing', () => {
+  it('refuses a clock that returns an Invalid Date with AuditConfigError, at creation and, when it goes bad later, at emit, and writes nothing', () => {
     const bad = () => new Date(Number.NaN);
     const signing = { mode: 'shared' as const, kid: 'k1', secret: SECRET };
     expect(() => createAuditLogger({ ...base, destination: join(tmpDir(), 'x'), now: bad, signing })).toThrowError(/options.now returned an Invalid Date/);
-    const { file, log } = fileLogger({ now: bad });
+    expect(() => createAuditLogger({ ...base, destination: join(tmpDir(), 'x'), now: bad })).toThrowError(/^options.now returned an Invalid Date; it must return a valid Date$/);
+    let good = true;
+    const { file, log } = fileLogger({ now: () => (good ? new Date() : bad()) });
+    good = false;
     expect(() => log.webauthnAuthFailure(authFailure())).toThrowError(AuditConfigError);
-    expect(() => log.emit({ event_type: 'WEBAUTHN_AUTH_FAILURE', ...authFailure() })).toThrowError(/options.now returned an Invalid Date; it must return a valid Date/);
+    expect(() => log.emit({ event_type: 'WEBAUTHN_AUTH_FAILURE', ...authFailure() })).toThrowError(/^options.now returned an Invalid Date; it must return a valid Date$/);
     expect(lines(file)).toEqual([]);
   });
 });
@@ -167,6 +170,32 @@ describe('invalid input never disappears', () => {
     expect(original.headers).toEqual({ Authorization: '[REDACTED]', cookie: '[REDACTED]', 'x-trace': 'keep' });
     expect(original.custom.ssn).toBe('[REDACTED]');
     expect(original.user_id).toBe('u1');
+  });
+
+  it('censors common secret-bearing keys in the original (tokens, client secrets, API keys, private keys, one-time codes, session cookies), whatever their case or separators, and keeps the schema\'s own fields', () => {
+    const { file, log } = fileLogger();
+    const secrets = {
+      access_token: 'v-access', refreshToken: 'v-refresh', id_token: 'v-id', token: 'v-token', client_secret: 'v-client',
+      API_KEY: 'v-apikey1', apikey: 'v-apikey2', privateKey: 'v-private', private_key: 'v-private2', otp: '123456', passcode: 'v-pass',
+      session: 'v-session', credentials: { user: 'bob', pass: 'v-creds' }, aws_secret_access_key: 'v-aws', new_password: 'v-newpw',
+      headers: { 'x-auth-token': 'v-xauth', 'X-Api-Key': 'v-xapi', 'Set-Cookie': 'v-setcookie', 'x-trace': 'keep' },
+    };
+    const ev = log.emit({
+      event_type: 'WEBAUTHN_AUTH_SUCCESS',
+      user_id: 'u1',
+      client_ip: 'not-an-ip',
+      correlation: { session_id: 'sess-42', request_id: 'r1' },
+      webauthn: { credential_id: 'AAECAwQF', sign_count: 1, user_verified: true, signature_valid: true },
+      ...secrets,
+    } as never);
+    expect(ev.event_type).toBe('AUDIT_SCHEMA_VIOLATION');
+    const line = lines(file)[0]!;
+    expect(line.match(/v-[a-z0-9]+|123456/g)).toBeNull();
+    const original = JSON.parse(JSON.parse(line).violation.original);
+    for (const key of Object.keys(secrets)) if (key !== 'headers') expect(original[key], key).toBe('[REDACTED]');
+    expect(original.headers).toEqual({ 'x-auth-token': '[REDACTED]', 'X-Api-Key': '[REDACTED]', 'Set-Cookie': '[REDACTED]', 'x-trace': 'keep' });
+    // What the violation is about stays readable: fields the schema defines are never censored.
+    expect(original).toMatchObject({ user_id: 'u1', client_ip: 'not-an-ip', correlation: { session_id: 'sess-42' }, webauthn: { credential_id: 'AAECAwQF', signature_valid: true } });
   });
 
   it("throws AuditValidationError with onInvalid: 'throw' and writes nothing", () => {
@@ -219,6 +248,22 @@ describe('lifecycle and signing configuration', () => {
     await log.close();
     expect(() => log.webauthnAuthFailure(authFailure())).toThrowError(AuditClosedError);
     await log.close(); // idempotent
+  });
+
+  it('flush after close rejects with AuditClosedError, not the ended stream\'s own error, for every kind of destination', async () => {
+    const signed = fileLogger({ signing: { mode: 'shared', kid: 'k1', secret: SECRET } }).log;
+    const stderr = createAuditLogger({ ...base, destination: 'stderr' }); // writes nothing: no event
+    const writable = createAuditLogger({ ...base, destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+    for (const log of [fileLogger().log, signed, stderr, writable]) {
+      await log.close();
+      await expect(log.flush()).rejects.toThrowError(AuditClosedError);
+      await expect(log.flush()).rejects.toThrowError(/^the audit logger is closed$/);
+    }
+    // Also while close() is still under way: close() flushes, await it instead.
+    const { log } = fileLogger();
+    const closing = log.close();
+    await expect(log.flush()).rejects.toThrowError(AuditClosedError);
+    await closing;
   });
 
   it('writes checkpoints on its interval even when idle', async () => {

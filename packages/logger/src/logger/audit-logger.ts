@@ -2,6 +2,7 @@ import type { AuditEvent, AuditEventDraft, EventOf } from '@audit-trail/schema';
 import { AuditValidationError } from '../errors.js';
 import { mergeBindings, type AuditBindings } from './bindings.js';
 import type { LoggerCore } from './core.js';
+import { checkTimeout } from './options.js';
 import { removePaths, type RedactPath } from './redact.js';
 import { activeTraceId } from './trace-context.js';
 import { validateDraft } from './validate.js';
@@ -161,17 +162,29 @@ export class AuditLogger<B extends keyof AuditBindings = never> {
     return this.core.checkpoint('requested');
   }
 
-  /** Waits until written lines have left the process; rejects with AuditTimeoutError after `timeoutMs`. */
-  flush(timeoutMs = this.settings.flushTimeoutMs): Promise<void> {
-    return this.core.flush(timeoutMs);
+  /**
+   * Waits until written lines have left the process; rejects with
+   * AuditTimeoutError after `timeoutMs` (0 to 2^31 - 1 ms; 0 waits for no
+   * I/O, so only a flush of a synchronous destination beats it), with
+   * AuditClosedError once `close()` has begun (close() flushes: await it
+   * instead), and with AuditConfigError for an unusable `timeoutMs`.
+   * Async, so misuse rejects rather than throws: `flush().catch(...)` sees it.
+   */
+  async flush(timeoutMs: number = this.settings.flushTimeoutMs): Promise<void> {
+    return this.core.flush(checkTimeout(timeoutMs, 'flush() timeoutMs'));
   }
 
   /**
    * Graceful shutdown: writes AUDIT_CHAIN_CLOSE (signed loggers), flushes and
    * closes a destination the logger opened. Bounded by `timeoutMs`
-   * (AuditTimeoutError). Closes the whole chain, children included.
+   * (AuditTimeoutError; 0 to 2^31 - 1 ms). 0 still closes (the CLOSE record
+   * is written and the key erased at once) but waits for no I/O, so it
+   * rejects with AuditTimeoutError unless nothing was left to wait for.
+   * Closes the whole chain, children included; idempotent. An unusable
+   * `timeoutMs` rejects with AuditConfigError before anything is closed:
+   * rejects, not throws, so `close(ms).catch(...)` in a SIGTERM handler sees it.
    */
-  close(timeoutMs = this.settings.closeTimeoutMs): Promise<void> {
-    return this.core.close(timeoutMs);
+  async close(timeoutMs: number = this.settings.closeTimeoutMs): Promise<void> {
+    return this.core.close(checkTimeout(timeoutMs, 'close() timeoutMs'));
   }
 }

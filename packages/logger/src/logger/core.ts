@@ -187,8 +187,11 @@ export class LoggerCore {
     return this.writeChainRecord('AUDIT_CHECKPOINT', { last_seq: n, records: n, ...(reason ? { reason } : {}) });
   }
 
-  /** Waits until written lines have left the process, at most `timeoutMs`. */
+  /** Waits until written lines have left the process, at most `timeoutMs`; AuditClosedError once close() has begun. */
   flush(timeoutMs: number): Promise<void> {
+    // The destination may be ended (sonic-boom then rejects with a plain
+    // "SonicBoom destroyed"): name the misuse instead, as emit() does.
+    if (this.closed) return Promise.reject(new AuditClosedError());
     return bounded(this.watched((s) => flushStream(s, this.tracker)), timeoutMs, 'flush');
   }
 

@@ -1,9 +1,11 @@
 import { producerSchema, runtimeSchema } from '@audit-trail/schema';
+import { describeValue } from '../config-checks.js';
 import { AuditConfigError } from '../errors.js';
 import { resolveSigning, signingFromEnv, type SigningOptions } from '../signing/config.js';
 import { AuditLogger } from './audit-logger.js';
 import { LoggerCore } from './core.js';
 import { openDestination, type DestinationOption } from './destination.js';
+import { checkOptions } from './options.js';
 import { parseRedactPaths } from './redact.js';
 import { producerFromEnv, runtimeFromEnv, type RuntimeFields } from './runtime-env.js';
 
@@ -36,13 +38,13 @@ export interface AuditLoggerOptions {
   signing?: SigningOptions | false;
   /** Use the active OpenTelemetry span's trace id when none is bound (default true). */
   traceContext?: boolean;
-  /** Bound of `flush()` (default 5000 ms). */
+  /** Bound of `flush()` in ms, 0 to 2^31 - 1 (default 5000). 0 waits for no I/O: see `AuditLogger.flush()`. */
   flushTimeoutMs?: number;
-  /** Bound of `close()` (default 5000 ms). */
+  /** Bound of `close()` in ms, 0 to 2^31 - 1 (default 5000). 0 waits for no I/O: see `AuditLogger.close()`. */
   closeTimeoutMs?: number;
   /** Errors from background checkpoints and the first failure of the destination, an AuditDestinationError (default: process.emitWarning). */
   onError?: (err: Error) => void;
-  /** Clock (tests). */
+  /** Clock (tests); must return a valid Date, checked once at creation and at every reading. */
   now?: () => Date;
 }
 
@@ -59,7 +61,7 @@ function checkedClock(now: () => Date): () => Date {
   return () => {
     const d: unknown = now();
     if (d instanceof Date && !Number.isNaN(d.getTime())) return d;
-    throw new AuditConfigError(`options.now returned ${d instanceof Date ? 'an Invalid Date' : typeof d}; it must return a valid Date`);
+    throw new AuditConfigError(`options.now returned ${describeValue(d)}; it must return a valid Date`);
   };
 }
 
@@ -67,9 +69,11 @@ function checkedClock(now: () => Date): () => Date {
  * Creates an audit logger on a pino destination. Writes one validated JSON
  * line per event (no pino keys), synchronously by default; signs a chain
  * when configured, starting with AUDIT_CHAIN_OPEN. Throws AuditConfigError
- * on unusable options, environment or keys.
+ * on unusable options (unknown keys and mistyped values included: a typo
+ * must not silently fall back to a default), environment or keys.
  */
 export function createAuditLogger(options: AuditLoggerOptions = {}): AuditLogger {
+  checkOptions(options);
   const env = options.env ?? process.env;
   const producer = producerSchema.safeParse(producerFromEnv(env, options, SDK_VERSION));
   if (!producer.success) throw configIssues('producer (service, version, instance)', producer.error.issues);
@@ -79,12 +83,15 @@ export function createAuditLogger(options: AuditLoggerOptions = {}): AuditLogger
   const signingOpts = options.signing === false ? undefined : (options.signing ?? signingFromEnv(env));
   const signing = signingOpts ? resolveSigning(signingOpts) : undefined;
   const redact = parseRedactPaths(options.redact);
+  const now = options.now ? checkedClock(options.now) : undefined;
+  // Read once now: a clock that is wrong from the start is refused here, not at the first emit().
+  now?.();
   const dest = openDestination(options.destination, options.sync ?? true);
   // Frozen: validated here once, so the hot path may trust them (trusted-envelope.ts).
   const ctx = {
     producer: Object.freeze(producer.data),
     ...(Object.keys(runtime.data).length ? { runtime: Object.freeze(runtime.data) } : {}),
-    ...(options.now ? { now: checkedClock(options.now) } : {}),
+    ...(now ? { now } : {}),
   };
   const onError = options.onError ?? ((err: Error) => process.emitWarning(err.message, { code: 'AUDIT_TRAIL_BACKGROUND' }));
   const core = new LoggerCore(dest, ctx, signing, options.closeDestination ?? false, onError);

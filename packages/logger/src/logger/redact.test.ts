@@ -1,11 +1,39 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { CENSOR, parseRedactPaths, redactedCopy, removePaths } from './redact.js';
+import { CENSOR, isSecretKey, parseRedactPaths, redactedCopy, removePaths } from './redact.js';
+
+/** Every property name the published JSON Schema of audit events defines, at any depth. */
+function schemaFieldNames(): string[] {
+  const doc: unknown = JSON.parse(readFileSync(createRequire(import.meta.url).resolve('@audit-trail/schema/json-schema/audit-event.json'), 'utf8'));
+  const names = new Set<string>();
+  const walk = (node: unknown): void => {
+    if (typeof node !== 'object' || node === null) return;
+    const props = (node as { properties?: unknown }).properties;
+    if (typeof props === 'object' && props !== null) for (const k of Object.keys(props)) names.add(k);
+    for (const v of Object.values(node)) walk(v);
+  };
+  walk(doc);
+  return [...names];
+}
 
 describe('redaction', () => {
   it('censors secret keys anywhere, whatever their case or separators', () => {
     const out = redactedCopy({ a: { AttestationObject: 1, client_data_json: 2, 'Set-Cookie': 3, signature_valid: true }, list: [{ publicKey: 'k' }] }) as any;
     expect(out.a).toEqual({ AttestationObject: CENSOR, client_data_json: CENSOR, 'Set-Cookie': CENSOR, signature_valid: true });
     expect(out.list[0].publicKey).toBe(CENSOR);
+  });
+
+  it('censors the usual names of tokens, secrets, keys and one-time codes, not the fields of the schema', () => {
+    for (const k of ['token', 'access_token', 'Refresh-Token', 'id_token', 'x-auth-token', 'csrfToken', 'secret', 'client_secret', 'credential_secret',
+      'api_key', 'apikey', 'X-API-KEY', 'private_key', 'privateKey', 'otp', 'TOTP', 'passcode', 'pin', 'cookie', 'set-cookie', 'session',
+      'authorization', 'Proxy-Authorization', 'password', 'new_password', 'passphrase', 'credentials', 'aws_secret_access_key', 'signing_key']) {
+      expect(isSecretKey(k), k).toBe(true);
+    }
+    const fields = schemaFieldNames();
+    // The walk found the schema (a guard against an empty list passing vacuously).
+    expect(fields).toEqual(expect.arrayContaining(['session_id', 'credential_id', 'signature_valid', 'user_id', 'client_ip', 'wrapped_key', 'kid', 'mac']));
+    expect(fields.filter(isSecretKey)).toEqual([]);
   });
 
   it('censors user paths with * wildcards and survives cycles, bigints, buffers and depth', () => {

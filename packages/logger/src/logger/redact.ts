@@ -1,13 +1,18 @@
+import { describeValue } from '../config-checks.js';
 import { AuditConfigError } from '../errors.js';
 
 /** What replaces a redacted value in the original kept by a violation record. */
 export const CENSOR = '[REDACTED]';
 
 /**
- * Keys whose values are never logged, wherever they appear (compared
- * lower-case with `-` and `_` removed): WebAuthn secrets and key material
- * (W3C WebAuthn §5.2: attestationObject, clientDataJSON, authenticatorData,
- * signature, the credential public key) and HTTP credentials.
+ * Keys whose values are never kept in a violation record's original when
+ * their whole name is one of these (compared lower-case with `-` and `_`
+ * removed): WebAuthn secrets and key material (W3C WebAuthn §5.2:
+ * attestationObject, clientDataJSON, authenticatorData, signature, the
+ * credential public key), HTTP credentials, and names too short or too
+ * common to match inside longer ones: `signature` inside `signature_valid`
+ * and `session` inside `session_id` are schema fields, and `otp`/`pin`
+ * inside other words mean nothing.
  */
 export const ALWAYS_REDACTED: readonly string[] = [
   'attestationobject',
@@ -16,6 +21,7 @@ export const ALWAYS_REDACTED: readonly string[] = [
   'signature',
   'publickey',
   'credentialpublickey',
+  // HTTP credentials: also caught by REDACTED_NAME_PARTS, kept so this list stays a superset of what it held before.
   'authorization',
   'proxyauthorization',
   'cookie',
@@ -23,18 +29,70 @@ export const ALWAYS_REDACTED: readonly string[] = [
   'password',
   'secret',
   'xapikey',
+  'session', // a session object or cookie value; `session_id` is a correlation field of the schema and stays
+  'otp',
+  'totp',
+  'hotp',
+  'pin',
+  'pwd',
+  'jwt',
+];
+
+/**
+ * Parts of a name that mark its value as a secret wherever they occur in it
+ * (compared as above), so the many spellings of one secret are all caught:
+ * `token` covers token, access_token, refresh_token, id_token, csrf_token,
+ * x-auth-token; `secret` covers client_secret, credential_secret,
+ * aws_secret_access_key; `apikey` covers api_key, apiKey, x-api-key;
+ * `authorization` covers proxy-authorization; `cookie` covers set-cookie.
+ * A false match costs only the censored value of a key the schema does not
+ * define (an event holding one fails validation anyway); none of these
+ * occurs in a field name of the schema (tested against its JSON Schema), so
+ * the fields a violation is about (`client_ip`, `credential_id`,
+ * `session_id`...) stay readable.
+ */
+export const REDACTED_NAME_PARTS: readonly string[] = [
+  'password',
+  'passwd',
+  'passphrase',
+  'passcode',
+  'secret',
+  'token',
+  'apikey',
+  'privatekey',
+  'accesskey',
+  'signingkey',
+  'encryptionkey',
+  'sessionkey',
+  'cookie',
+  'authorization',
+  'credentials', // a credentials object (user and password); not `credential`, which would take `credential_id`
 ];
 const always = new Set(ALWAYS_REDACTED);
 const normalise = (key: string) => key.toLowerCase().replace(/[-_]/g, '');
 
+/** Whether a value under `key` is a secret never copied into a violation record. */
+export function isSecretKey(key: string): boolean {
+  const k = normalise(key);
+  return always.has(k) || REDACTED_NAME_PARTS.some((part) => k.includes(part));
+}
+
 /** A parsed redaction path: dotted segments, `*` matching any one key. */
 export type RedactPath = readonly string[];
 
-/** Parses user redaction paths (`"client_ip"`, `"webauthn.origin"`, `"headers.*"`). Paths come from code, never from input. */
-export function parseRedactPaths(paths: readonly string[] | undefined): RedactPath[] {
-  return (paths ?? []).map((p) => {
+/**
+ * Parses user redaction paths (`"client_ip"`, `"webauthn.origin"`,
+ * `"headers.*"`): an array of non-empty dotted strings, else
+ * AuditConfigError naming the bad entry. Paths come from code, never from
+ * input.
+ */
+export function parseRedactPaths(paths: unknown): RedactPath[] {
+  if (paths === undefined) return [];
+  if (!Array.isArray(paths)) throw new AuditConfigError(`redact must be an array of dotted paths, got ${describeValue(paths)}`);
+  return paths.map((p: unknown, i) => {
+    if (typeof p !== 'string') throw new AuditConfigError(`redact[${i}] must be a dotted path string, got ${describeValue(p)}`);
     const segs = p.split('.');
-    if (!p || segs.some((s) => s.length === 0)) throw new AuditConfigError(`redact path ${JSON.stringify(p)} is not a dotted path`);
+    if (!p || segs.some((s) => s.length === 0)) throw new AuditConfigError(`redact[${i}] ${JSON.stringify(p.slice(0, 100))} is not a dotted path`);
     return segs;
   });
 }
@@ -116,7 +174,7 @@ function copy(value: unknown, paths: readonly RedactPath[], at: string[], seen: 
         break;
       }
       const here = [...at, key];
-      if (always.has(normalise(key)) || matchesPath(here, paths)) {
+      if (isSecretKey(key) || matchesPath(here, paths)) {
         res[key] = CENSOR;
         continue;
       }

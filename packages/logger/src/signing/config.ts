@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import { describeValue, isObject, refuseUnknownKeys } from '../config-checks.js';
 import { AuditConfigError } from '../errors.js';
 import { checkKid, parsePublicKey, parseSecret, readKeyFile } from './keys.js';
 
@@ -48,12 +49,31 @@ export const SIGNING_DEFAULTS = { checkpointIntervalMs: 60_000, epochIntervalMs:
 
 function positiveInt(value: number | undefined, fallback: number, name: string): number {
   const v = value ?? fallback;
-  if (!Number.isSafeInteger(v) || v < 1) throw new AuditConfigError(`${name} must be a positive integer, got ${String(value)}`);
+  if (!Number.isSafeInteger(v) || v < 1) throw new AuditConfigError(`${name} must be a positive integer, got ${describeValue(value)}`);
   return v;
 }
 
-/** Validates signing options and parses their keys. Throws {@link AuditConfigError}. */
+/** The options of each mode; `satisfies` keeps them in step with the interfaces, so no documented option is refused. */
+const TIMING_KEYS = { checkpointIntervalMs: true, epochIntervalMs: true, epochMaxEvents: true } as const satisfies Record<keyof SigningTiming, true>;
+const MODE_KEYS = {
+  shared: { ...TIMING_KEYS, mode: true, kid: true, secret: true } satisfies Record<keyof SharedSigningOptions, true>,
+  sealed: { ...TIMING_KEYS, mode: true, kid: true, publicKey: true } satisfies Record<keyof SealedSigningOptions, true>,
+} as const;
+
+/**
+ * Validates signing options and parses their keys. Throws
+ * {@link AuditConfigError}: the mode first (it decides which options
+ * exist), then any option the mode does not have (a misspelt
+ * `checkpointIntervalMS` must not leave the default in force), then the
+ * values.
+ */
 export function resolveSigning(opts: SigningOptions): ResolvedSigning {
+  if (!isObject(opts)) throw new AuditConfigError(`signing must be an object of signing options, got ${describeValue(opts)}`);
+  const mode: unknown = opts.mode;
+  if (mode !== 'shared' && mode !== 'sealed') {
+    throw new AuditConfigError(`signing mode must be "shared" or "sealed", got ${typeof mode === 'string' ? JSON.stringify(mode.slice(0, 20)) : describeValue(mode)}`);
+  }
+  refuseUnknownKeys(opts, MODE_KEYS[mode], `signing option (${mode} mode)`);
   const kid = checkKid(opts.kid);
   const timing = {
     checkpointIntervalMs: positiveInt(opts.checkpointIntervalMs, SIGNING_DEFAULTS.checkpointIntervalMs, 'checkpointIntervalMs'),
@@ -61,8 +81,7 @@ export function resolveSigning(opts: SigningOptions): ResolvedSigning {
     epochMaxEvents: positiveInt(opts.epochMaxEvents, SIGNING_DEFAULTS.epochMaxEvents, 'epochMaxEvents'),
   };
   if (opts.mode === 'shared') return { mode: 'shared', kid, secret: parseSecret(opts.secret, kid), ...timing };
-  if (opts.mode === 'sealed') return { mode: 'sealed', kid, publicKey: parsePublicKey(opts.publicKey), ...timing };
-  throw new AuditConfigError(`signing mode must be "shared" or "sealed", got ${JSON.stringify((opts as { mode: unknown }).mode)}`);
+  return { mode: 'sealed', kid, publicKey: parsePublicKey((opts as SealedSigningOptions).publicKey), ...timing };
 }
 
 function envInt(env: NodeJS.ProcessEnv, name: string): number | undefined {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { byteLines, type ByteLine } from './byte-lines.js';
+import { AuditConfigError } from '../errors.js';
+import { bufferLines, byteLines, type ByteLine } from './byte-lines.js';
 
 async function collect(chunks: (Buffer | string)[], maxLineBytes?: number) {
   const out: ByteLine[] = [];
@@ -35,5 +36,15 @@ describe('byteLines', () => {
     const huge = Array.from({ length: 1000 }, () => Buffer.alloc(1000, 0x61));
     const [line] = await collect([...huge, '\n'], 4096);
     expect(line).toEqual(cut('a'.repeat(4096), 1_000_000));
+  });
+
+  it('refuses a maxLineBytes that is not a positive integer when called, instead of cutting every line to ""', () => {
+    const source = (async function* () { yield 'abc\n'; })();
+    for (const bad of [0, -1, Number.NaN, 1.5, Number.POSITIVE_INFINITY]) {
+      expect(() => byteLines(source, bad), String(bad)).toThrowError(AuditConfigError);
+      expect(() => [...bufferLines(Buffer.from('abc\n'), bad)], String(bad)).toThrowError(AuditConfigError);
+    }
+    expect(() => byteLines(source, 0)).toThrowError(/^maxLineBytes must be a positive integer, got 0$/);
+    expect(() => byteLines(source, Number.NaN)).toThrowError(/^maxLineBytes must be a positive integer, got NaN$/);
   });
 });

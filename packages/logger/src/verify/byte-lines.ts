@@ -1,4 +1,6 @@
 import { isUtf8 } from 'node:buffer';
+import { describeValue } from '../config-checks.js';
+import { AuditConfigError } from '../errors.js';
 
 /** One line of a byte stream, decoded. */
 export interface ByteLine {
@@ -24,10 +26,15 @@ export const MAX_LINE_BYTES = 64 * 1024 * 1024;
  * a U+FFFD that was really there. A line split across chunks is kept as
  * pieces until its LF arrives, so a long line costs one copy, not one per
  * chunk. Of a line longer than `maxLineBytes` only the first `maxLineBytes`
- * are kept, and `cutFrom` gives its length.
+ * are kept, and `cutFrom` gives its length. `maxLineBytes` must be a
+ * positive integer (AuditConfigError, thrown by this call, not at the
+ * first line): 0 would keep nothing of any line.
  */
-export async function* byteLines(input: AsyncIterable<Uint8Array | string>, maxLineBytes = MAX_LINE_BYTES): AsyncGenerator<ByteLine> {
-  const lines = new LineSplitter(maxLineBytes);
+export function byteLines(input: AsyncIterable<Uint8Array | string>, maxLineBytes = MAX_LINE_BYTES): AsyncGenerator<ByteLine> {
+  return splitStream(input, new LineSplitter(maxLineBytes));
+}
+
+async function* splitStream(input: AsyncIterable<Uint8Array | string>, lines: LineSplitter): AsyncGenerator<ByteLine> {
   for await (const c of input) yield* lines.push(typeof c === 'string' ? Buffer.from(c, 'utf8') : Buffer.from(c.buffer, c.byteOffset, c.byteLength));
   yield* lines.end();
 }
@@ -45,7 +52,9 @@ class LineSplitter {
   /** Bytes of the current line so far, kept or not. */
   private length = 0;
 
-  constructor(private readonly max: number) {}
+  constructor(private readonly max: number) {
+    if (!Number.isSafeInteger(max) || max < 1) throw new AuditConfigError(`maxLineBytes must be a positive integer, got ${describeValue(max)}`);
+  }
 
   *push(chunk: Buffer): Generator<ByteLine> {
     let start = 0;

@@ -4,6 +4,7 @@ import type { MacVerifier } from './chain-mac.js';
 import type { EpochKeyRefusal } from './epoch-keys.js';
 import { projectionDiffs } from './projection.js';
 import type { Finding, VerifyRecord } from './types.js';
+import { checkRecord } from './verify-options.js';
 
 /** A record that claims a chain position (has `integrity.chain_id` and `integrity.seq`); only what the checks need. */
 export interface ChainEntry {
@@ -103,9 +104,11 @@ export class IntakeBuilder {
     return s;
   }
 
+  /** Throws AuditConfigError for an item that is not a record at all (null, a string): the caller's mistake, not the data's. */
   add(rec: VerifyRecord): void {
     const out = this.out;
     const index = ++this.index;
+    checkRecord(rec, index);
     const location = rec.location;
     let value = rec.event;
     if (typeof value === 'string') {

@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
+import { describeValue, isObject } from '../config-checks.js';
 import { AuditConfigError } from '../errors.js';
 import { checkKid, parsePrivateKey, parseSecret, readKeyFile } from '../signing/keys.js';
 import type { VerifyKey, VerifyKeys } from './types.js';
@@ -7,14 +8,16 @@ import type { VerifyKey, VerifyKeys } from './types.js';
 /** A verifier key after parsing. */
 export type ParsedKey = { secret: Buffer } | { privateKey: KeyObject };
 
-/** Parses every key of a {@link VerifyKeys} (throws AuditConfigError on a bad one). */
+/** Parses every key of a {@link VerifyKeys} (throws AuditConfigError on a bad one, or when `keys` is no Map or object). */
 export function parseKeys(keys: VerifyKeys): Map<string, ParsedKey> {
+  if (!(keys instanceof Map) && !isObject(keys)) throw new AuditConfigError(`keys must be a Map or an object of kid -> { secret } | { privateKey }, got ${describeValue(keys)}`);
   const entries = keys instanceof Map ? [...keys.entries()] : Object.entries(keys as Record<string, VerifyKey>);
   const out = new Map<string, ParsedKey>();
-  for (const [kid, key] of entries) {
+  for (const [kid, key] of entries as [string, unknown][]) {
     checkKid(kid);
-    if ('secret' in key) out.set(kid, { secret: parseSecret(key.secret, kid) });
-    else if ('privateKey' in key) out.set(kid, { privateKey: parsePrivateKey(key.privateKey, `private key of "${kid}"`) });
+    if (!isObject(key)) throw new AuditConfigError(`key "${kid}" must be { secret } or { privateKey }, got ${describeValue(key)}`);
+    if ('secret' in key) out.set(kid, { secret: parseSecret(key.secret as string | Buffer, kid) });
+    else if ('privateKey' in key) out.set(kid, { privateKey: parsePrivateKey(key.privateKey as string | KeyObject, `private key of "${kid}"`) });
     else throw new AuditConfigError(`key "${kid}" needs a secret or a privateKey`);
   }
   return out;

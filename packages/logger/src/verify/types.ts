@@ -64,6 +64,7 @@ export interface VerifyOptions {
    * Reference time for open chains: an open chain whose last checkpoint is
    * older than interval + slack before it gets CHECKPOINT_MISSING. Default:
    * the newest `event_time` in the input ("before the newest record").
+   * An Invalid Date is refused (AuditConfigError): it would judge nothing.
    */
   asOf?: Date;
   /** Slack added to the chain's checkpoint interval (default: half the interval). */

@@ -1,4 +1,5 @@
 import { checkChain, type ChainCheckOptions } from './chain-check.js';
+import { describeValue } from '../config-checks.js';
 import { AuditConfigError } from '../errors.js';
 import { MacVerifier } from './chain-mac.js';
 import { KEY_STEP_BUDGET, KeyStepBudget } from './epoch-keys.js';
@@ -8,6 +9,7 @@ import { ChainOrderProbe, InterleavedChains } from './interleaved-chains.js';
 import { parseKeys } from './keyring.js';
 import type { ChainSummary, Finding, VerifyKeys, VerifyOptions, VerifyRecord, VerifyReport } from './types.js';
 import { claimUnsigned, type UnsignedClaims } from './unsigned-claims.js';
+import { checkRecordSource, checkVerifyOptions } from './verify-options.js';
 
 /**
  * Verifies signed chains (INTEGRITY.md, format v1) in stored records, from
@@ -15,13 +17,15 @@ import { claimUnsigned, type UnsignedClaims } from './unsigned-claims.js';
  * code, chain and seq, plus a summary per chain. Records of several chains
  * may be mixed in any order (or, with `order: "chain"`, come chain after
  * chain and are judged as they come: VerifyOptions.order). Throws
- * AuditConfigError only for unusable keys or options; problems in the
- * records are findings, never exceptions.
+ * AuditConfigError only for unusable keys or options, and for input that
+ * is not records (NDJSON text not split with ndjsonRecords(), a null item):
+ * problems in the records themselves are findings, never exceptions.
  */
-export function verifyChain(records: Iterable<VerifyRecord>, keys: VerifyKeys, options: VerifyOptions = {}): VerifyReport {
+export function verifyChain(records: Iterable<VerifyRecord>, keys: VerifyKeys, options?: VerifyOptions): VerifyReport {
+  checkRecordSource(records, 'records');
   const run = startRun(keys, options);
   for (const rec of records) run.intake.add(rec);
-  return finishRun(run, options);
+  return finishRun(run);
 }
 
 /**
@@ -29,37 +33,41 @@ export function verifyChain(records: Iterable<VerifyRecord>, keys: VerifyKeys, o
  * in chunks): each record is checked as it arrives and only a few fields of
  * it are kept (about 500 bytes), none with `order: "chain"`, so a table far
  * larger than memory can be verified chain after chain. Keys and options are
- * checked before the first record is read.
+ * checked before the first record is read (and the same as verifyChain's).
  */
-export async function verifyChainStream(records: AsyncIterable<VerifyRecord> | Iterable<VerifyRecord>, keys: VerifyKeys, options: VerifyOptions = {}): Promise<VerifyReport> {
+export async function verifyChainStream(records: AsyncIterable<VerifyRecord> | Iterable<VerifyRecord>, keys: VerifyKeys, options?: VerifyOptions): Promise<VerifyReport> {
+  checkRecordSource(records, 'records');
   const run = startRun(keys, options);
   for await (const rec of records) run.intake.add(rec);
-  return finishRun(run, options);
+  return finishRun(run);
 }
 
 interface Run {
   macs: MacVerifier;
   intake: IntakeBuilder;
   settle: number;
+  options: VerifyOptions;
   /** Order "chain": chains judged as they end. */
   stream?: ChainStream;
 }
 
-/** The MAC verifier over the keys, and the settle time: the options every way of reading checks first. */
-function keyed(keys: VerifyKeys, options: VerifyOptions): { macs: MacVerifier; settle: number } {
-  const macs = new MacVerifier(parseKeys(keys), new KeyStepBudget({ base: wholeOption('keyStepBudget', options.keyStepBudget, KEY_STEP_BUDGET.base), perRecord: KEY_STEP_BUDGET.perRecord }));
-  return { macs, settle: wholeOption('settleMs', options.settleMs, 0) };
+/**
+ * The checked options, the MAC verifier over the keys, and the settle
+ * time: what every way of reading checks first, in one place.
+ */
+function keyed(keys: VerifyKeys, raw: VerifyOptions | undefined): { macs: MacVerifier; settle: number; options: VerifyOptions } {
+  const options = checkVerifyOptions(raw);
+  const macs = new MacVerifier(parseKeys(keys), new KeyStepBudget({ base: options.keyStepBudget ?? KEY_STEP_BUDGET.base, perRecord: KEY_STEP_BUDGET.perRecord }));
+  return { macs, settle: options.settleMs ?? 0, options };
 }
 
-function startRun(keys: VerifyKeys, options: VerifyOptions): Run {
-  const { macs, settle } = keyed(keys, options);
-  const order = options.order ?? 'any';
-  if (order !== 'any' && order !== 'chain') throw new AuditConfigError(`order must be "any" or "chain", got ${JSON.stringify(order)}`);
-  if (order === 'any') return { macs, intake: new IntakeBuilder(macs), settle };
-  if (!options.asOf || Number.isNaN(options.asOf.getTime())) throw new AuditConfigError('order "chain" needs asOf: chains are judged before the newest record is known');
+function startRun(keys: VerifyKeys, raw: VerifyOptions | undefined): Run {
+  const { macs, settle, options } = keyed(keys, raw);
+  if ((options.order ?? 'any') === 'any') return { macs, intake: new IntakeBuilder(macs), settle, options };
+  if (!options.asOf) throw new AuditConfigError('order "chain" needs asOf: chains are judged before the newest record is known');
   const asOf = options.asOf.getTime();
   const stream = new ChainStream(macs, checkOptions(options, asOf, (options.storedAsOf ?? options.asOf).getTime(), settle));
-  return { macs, intake: new IntakeBuilder(macs, stream), settle, stream };
+  return { macs, intake: new IntakeBuilder(macs, stream), settle, options, stream };
 }
 
 /** One chain's check options: `asOf` resolved, and the settle cut-offs. */
@@ -80,17 +88,23 @@ function checkOptions(options: VerifyOptions, asOf: number, storedAsOf: number, 
  * verifyChainStream gives. Throws when the two reads differ (the input was
  * written to meanwhile).
  */
-export async function verifyChainTwoPass(read: () => AsyncIterable<VerifyRecord> | Iterable<VerifyRecord>, keys: VerifyKeys, options: VerifyOptions = {}): Promise<VerifyReport> {
-  if ((options.order ?? 'any') !== 'any') throw new AuditConfigError('a two-pass verification reads records in any order; order must be "any"');
-  const { macs, settle } = keyed(keys, options);
+export async function verifyChainTwoPass(read: () => AsyncIterable<VerifyRecord> | Iterable<VerifyRecord>, keys: VerifyKeys, options?: VerifyOptions): Promise<VerifyReport> {
+  if (typeof read !== 'function') throw new AuditConfigError(`read must be a function returning the records (called once per pass), got ${describeValue(read)}`);
+  const { macs, settle, options: opts } = keyed(keys, options);
+  if ((opts.order ?? 'any') !== 'any') throw new AuditConfigError('a two-pass verification reads records in any order; order must be "any"');
+  const pass = () => {
+    const records = read();
+    checkRecordSource(records, 'read()');
+    return records;
+  };
   // The first read needs no key: it only learns where each chain's records stand.
   const probe = new ChainOrderProbe();
   const first = new IntakeBuilder(new MacVerifier(new Map()), probe);
-  for await (const rec of read()) first.add(rec);
-  const { asOf, storedAsOf } = referenceTimes(first.out, options);
-  const chains = new InterleavedChains(probe.inOrder(), macs, checkOptions(options, asOf, storedAsOf, settle), probe.claims());
+  for await (const rec of pass()) first.add(rec);
+  const { asOf, storedAsOf } = referenceTimes(first.out, opts);
+  const chains = new InterleavedChains(probe.inOrder(), macs, checkOptions(opts, asOf, storedAsOf, settle), probe.claims());
   const second = new IntakeBuilder(macs, chains);
-  for await (const rec of read()) second.add(rec);
+  for await (const rec of pass()) second.add(rec);
   if (chains.changed || second.out.records !== first.out.records || second.out.ignored !== first.out.ignored) {
     throw new Error(`the input changed between the two reads of a two-pass verification (${first.out.records} then ${second.out.records} audit records): verify a copy that is not being written to`);
   }
@@ -106,7 +120,7 @@ function referenceTimes(input: Intake, options: VerifyOptions): { asOf: number; 
   return { asOf, storedAsOf };
 }
 
-function finishRun({ macs, intake: { out: input }, settle, stream }: Run, options: VerifyOptions): VerifyReport {
+function finishRun({ macs, intake: { out: input }, settle, options, stream }: Run): VerifyReport {
   if (stream) {
     stream.end();
     return report(input, { findings: stream.findings, claims: stream.claims }, stream.chains);
@@ -135,11 +149,4 @@ function report(input: Intake, judged: { findings: Finding[]; claims: UnsignedCl
     c.ok = c.findings === 0;
   }
   return { ok: findings.length === 0, findings, chains, records: input.records, unsigned: claims.free, ignored: input.ignored };
-}
-
-/** A non-negative integer option, or `def` when it is not given. */
-function wholeOption(name: string, n: number | undefined, def: number): number {
-  if (n === undefined) return def;
-  if (!Number.isSafeInteger(n) || n < 0) throw new AuditConfigError(`${name} must be a non-negative integer, got ${String(n)}`);
-  return n;
 }
