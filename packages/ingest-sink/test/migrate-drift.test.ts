@@ -212,7 +212,7 @@ describe('migrate() on tables made by an earlier version', () => {
     const cases: [string, RegExp][] = [
       ['postgres://postgres@127.0.0.1:5432/at_no_such_database', /^postgres: database "at_no_such_database" does not exist$/],
       ['postgres://no_such_role@127.0.0.1:5432/postgres', /^postgres: role "no_such_role" does not exist$/],
-      [`sqlite:${join(dir, 'no-such-dir', 'a.db')}`, /^sqlite: Cannot open database because the directory does not exist$/],
+      [`sqlite:${join(dir, 'no-such-dir', 'a.db')}`, /^sqlite: cannot open \/.*\/no-such-dir\/a\.db: Cannot open database because the directory does not exist$/],
     ];
     for (const [url, message] of cases) {
       const err = await migrateDatabase(url).then(() => undefined, (e: unknown) => e);
