@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { completeEvent, type AuditEventDraft } from './draft.js';
+import { completeEvent, type AuditEventDraft, type EventContext } from './draft.js';
+import { EventDraftError } from './draft-error.js';
 import { eventIdTime, newEventId } from './event-id.js';
 import { parseImage, prune } from './mappers/common.js';
 import { parseAuditEvent } from './parse.js';
@@ -44,6 +45,42 @@ describe('completeEvent', () => {
     expect(parsed.ok ? 'ok' : parsed.issues).toBe('ok');
     expect(event.event_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/);
     expect(event).toMatchObject({ event_time: '2026-11-20T09:00:00.123Z', severity: 3, runtime: { swarm_node: 'n1', swarm_task_id: 'task-1' } });
+  });
+});
+
+describe('completeEvent misuse: a typed EventDraftError, not a TypeError from inside', () => {
+  const producer = { service: 'api' };
+  const error = (code: string, message: string) => expect.objectContaining({ name: 'EventDraftError', code, message });
+
+  it('refuses a missing context: it names the producer, which no default could', () => {
+    expect(() => (completeEvent as (d: unknown) => unknown)(draft)).toThrow(
+      error('EVENT_CONTEXT_INVALID', "completeEvent: the context must be an object such as { producer: { service: 'my-api' } }, got undefined"),
+    );
+    expect(() => completeEvent(draft, null as never)).toThrow(EventDraftError);
+  });
+
+  it('refuses a context whose parts are unusable, naming the part', () => {
+    const cases: [Partial<Record<keyof EventContext, unknown>>, string][] = [
+      [{ producer, now: Date.now }, 'completeEvent: ctx.now() must be a valid Date, got a number'],
+      [{ producer, now: () => new Date('nope') }, 'completeEvent: ctx.now() must be a valid Date, got an Invalid Date'],
+      [{ producer, now: new Date() }, 'completeEvent: ctx.now must be a function returning a Date, got a Date'],
+      [{ producer, runtime: 'node-a' }, 'completeEvent: ctx.runtime must be an object of runtime fields, got a string'],
+      [{ producer: 'api' }, "completeEvent: ctx.producer must be an object such as { service: 'my-api' }, got a string"],
+    ];
+    for (const [ctx, message] of cases) expect(() => completeEvent(draft, ctx as EventContext)).toThrow(error('EVENT_CONTEXT_INVALID', message));
+  });
+
+  it('refuses a draft that is not an object', () => {
+    for (const [bad, kind] of [[undefined, 'undefined'], [null, 'null'], ['{}', 'a string'], [[draft], 'an array']] as const) {
+      expect(() => completeEvent(bad as never, { producer })).toThrow(error('EVENT_DRAFT_INVALID', `completeEvent: the draft must be an event object, got ${kind}`));
+    }
+  });
+
+  it('a context without producer still completes: the draft may carry its own, and parseAuditEvent judges the rest', () => {
+    const event = completeEvent({ ...draft, producer: { service: 'own' } } as AuditEventDraft, {} as EventContext);
+    expect(parseAuditEvent(event).ok).toBe(true);
+    const parsed = parseAuditEvent(completeEvent(draft, {} as EventContext));
+    expect(parsed.ok ? [] : parsed.issues).toContainEqual({ path: 'producer', message: 'required field is missing (expected object)' });
   });
 });
 

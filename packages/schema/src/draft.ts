@@ -1,5 +1,6 @@
 import type { AuditEventInput } from './audit-event.js';
 import { LOG_TYPE, SCHEMA_VERSION, type EventType } from './constants.js';
+import { EventDraftError } from './draft-error.js';
 import { newEventId } from './event-id.js';
 
 type EnvelopeKey = 'event_id' | 'log_type' | 'schema_version' | 'event_time' | 'producer' | 'integrity' | 'outcome' | 'severity';
@@ -69,13 +70,55 @@ function assignDefined(to: Record<string, unknown>, from: object | undefined): R
   return to;
 }
 
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A value's kind for an error message (never a string's text). */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'an Invalid Date' : 'a Date';
+  const t = typeof value;
+  return t === 'undefined' ? 'undefined' : `${/^[aeiou]/.test(t) ? 'an' : 'a'} ${t}`;
+}
+
+/**
+ * Checks the context and reads its clock: the context is required (it says
+ * who produced the event; there is no sensible default service), and each
+ * part that is given must be usable. A string `runtime` would otherwise be
+ * spread into `{ 0: 'n', 1: 'o', ... }`, and a clock's bad reading would be
+ * a RangeError from `toISOString`.
+ */
+function eventTime(ctx: unknown): Date {
+  const context = (field: string, got: unknown, expected: string) =>
+    new EventDraftError('EVENT_CONTEXT_INVALID', `completeEvent: ${field} must be ${expected}, got ${kindOf(got)}`);
+  if (!isRecord(ctx)) throw context('the context', ctx, "an object such as { producer: { service: 'my-api' } }");
+  if (ctx.producer !== undefined && !isRecord(ctx.producer)) throw context('ctx.producer', ctx.producer, "an object such as { service: 'my-api' }");
+  if (ctx.runtime !== undefined && !isRecord(ctx.runtime)) throw context('ctx.runtime', ctx.runtime, 'an object of runtime fields');
+  if (ctx.now === undefined) return new Date();
+  if (typeof ctx.now !== 'function') throw context('ctx.now', ctx.now, 'a function returning a Date');
+  const time: unknown = ctx.now();
+  if (!(time instanceof Date) || Number.isNaN(time.getTime())) throw context('ctx.now()', time, 'a valid Date');
+  return time;
+}
+
 /**
  * Fills in the envelope of a draft. Values present in the draft win (a key
  * whose value is `undefined` counts as absent); the draft's `runtime` is
  * merged over the context's. The result still has to pass
  * {@link parseAuditEvent}: this only completes, it does not validate.
+ *
+ * Throws {@link EventDraftError} when it cannot complete: a draft that is
+ * not an object (`EVENT_DRAFT_INVALID`), or a missing or unusable context
+ * (`EVENT_CONTEXT_INVALID`). The context is not optional: it names the
+ * producer, which no default could.
  */
 export function completeEvent(draft: AuditEventDraft, ctx: EventContext): AuditEventInput {
+  if (!isRecord(draft)) {
+    throw new EventDraftError('EVENT_DRAFT_INVALID', `completeEvent: the draft must be an event object, got ${kindOf(draft)}`);
+  }
+  const time = eventTime(ctx);
   const type = draft.event_type as EventType;
   const d = draft as Record<string, unknown> & { runtime?: object };
   const event = assignDefined(
@@ -83,7 +126,7 @@ export function completeEvent(draft: AuditEventDraft, ctx: EventContext): AuditE
       event_id: newEventId(),
       log_type: LOG_TYPE,
       schema_version: SCHEMA_VERSION,
-      event_time: (ctx.now?.() ?? new Date()).toISOString(),
+      event_time: time.toISOString(),
       outcome: DEFAULT_OUTCOME[type],
       severity: DEFAULT_SEVERITY[type],
       producer: ctx.producer,

@@ -140,6 +140,29 @@ describe('parseAuditEvent', () => {
     expect(odd.every((input) => parseAuditEvent(input).ok === false)).toBe(true);
   });
 
+  it('never throws for objects that throw when read: a getter (top level or nested), a Proxy trap, a revoked Proxy', () => {
+    const boom = () => {
+      throw new Error('boom\u0007');
+    };
+    const getter = Object.defineProperty(auth(), 'user_id', { get: boom, enumerable: true });
+    const nested = with_(auth(), (e) => Object.defineProperty(e.webauthn, 'failure_stage', { get: boom, enumerable: true }));
+    const trap = new Proxy(auth(), { ownKeys: boom });
+    const revoked = Proxy.revocable(auth(), {});
+    revoked.revoke();
+    const odd = Object.defineProperty(auth(), 'user_id', {
+      get: () => {
+        throw { toString: boom };
+      },
+      enumerable: true,
+    });
+    const issue = (message: string) => ({ ok: false, issues: [{ path: '', message }] });
+    expect(parseAuditEvent(getter)).toEqual(issue('the input could not be read: Error: boom'));
+    expect(parseAuditEvent(nested)).toEqual(issue('the input could not be read: Error: boom'));
+    expect(parseAuditEvent(trap)).toEqual(issue('the input could not be read: Error: boom'));
+    expect(parseAuditEvent(revoked.proxy)).toMatchObject(issue(expect.stringMatching(/^the input could not be read: TypeError: .*revoked/)));
+    expect(parseAuditEvent(odd)).toEqual(issue('the input could not be read: an exception that cannot be shown'));
+  });
+
   it('refuses JSON text holding a member name twice in one object, at any depth, naming it; the same event as text without it passes', () => {
     const text = JSON.stringify(auth());
     expect(parseAuditEvent(text).ok).toBe(true);

@@ -110,9 +110,32 @@ function toIssues(error: z.ZodError): AuditIssue[] {
  * that holds a member name twice in one object is refused (duplicate-names.ts).
  *
  * Never throws: bad input yields `{ ok: false, issues }`, each issue with a
- * dotted path and a readable message.
+ * dotted path and a readable message. That holds for objects that throw
+ * when read too (a getter, a Proxy trap, a revoked Proxy): the exception
+ * becomes an issue at the root instead of reaching the caller.
  */
 export function parseAuditEvent(input: unknown): ParseResult {
+  try {
+    return parseUnguarded(input);
+  } catch (err) {
+    return fail('', `the input could not be read: ${thrownText(err)}`);
+  }
+}
+
+/**
+ * What an exception says, sanitised and cut to 200 characters like a JSON
+ * syntax error; reading it must not throw in turn (a getter on `message`, a
+ * `toString` that throws).
+ */
+function thrownText(err: unknown): string {
+  try {
+    return sanitizeText(err instanceof Error ? `${err.name}: ${err.message}` : String(err), 200);
+  } catch {
+    return 'an exception that cannot be shown';
+  }
+}
+
+function parseUnguarded(input: unknown): ParseResult {
   let value = input;
   if (typeof value === 'string') {
     if (value.length > MAX_EVENT_JSON_LENGTH) {

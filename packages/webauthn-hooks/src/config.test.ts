@@ -26,5 +26,8 @@ describe('resolveOptions', () => {
     expect(() => resolveOptions({ ...base, trustedProxies: ['0.0.0.0/0x'] })).toThrow(
       expect.objectContaining({ code: 'WEBAUTHN_HOOKS_INVALID_PROXY' }),
     );
+    expect(() => resolveOptions({ ...base, trustedProxies: ['0.0.0.0/0'] })).toThrow(
+      expect.objectContaining({ code: 'WEBAUTHN_HOOKS_INVALID_PROXY' }),
+    );
   });
 });

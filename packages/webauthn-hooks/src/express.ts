@@ -5,18 +5,31 @@
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { CeremonySuccess } from './ceremony/ceremony-result.js';
-import type { WebAuthnHooksOptions } from './config.js';
+import { HOOKS_OPTION_KEYS, type WebAuthnHooksOptions } from './config.js';
 import { createWebAuthnHooks, type WebAuthnHooks } from './hooks.js';
-import { DEFAULT_BODY_LIMIT, parseJsonBody } from './http/parse-body.js';
-import { handleRoute, ROUTES, type RouteName } from './http/routes.js';
+import { checkAdapterOptions, resolveBodyLimit } from './http/adapter-options.js';
+import { errorAnswer } from './http/error-answer.js';
+import { parseJsonBody } from './http/parse-body.js';
+import { handleRoute, ROUTES, type HttpAnswer, type RouteName } from './http/routes.js';
 
 /** Options of {@link createWebAuthnRouter}. */
 export interface WebAuthnRouterOptions extends WebAuthnHooksOptions {
-  /** Largest request body in bytes. Default 256 KiB. */
+  /** Largest request body in bytes, a positive integer. Default 256 KiB. */
   bodyLimit?: number;
-  /** Runs after a verification succeeded and was audited, before the answer is sent (e.g. to start a session). */
+  /**
+   * Runs after a verification succeeded and was audited, before the answer
+   * is sent (e.g. to start a session). What it throws is the app's: it goes
+   * to Express's error handling like any route's error.
+   */
   onVerified?: (result: CeremonySuccess, req: Request, res: Response) => void | Promise<void>;
 }
+
+/** Every option of {@link WebAuthnRouterOptions}; an unknown key is refused (see HOOKS_OPTION_KEYS). */
+const ROUTER_OPTION_KEYS = {
+  ...HOOKS_OPTION_KEYS,
+  bodyLimit: true,
+  onVerified: true,
+} as const satisfies Record<keyof WebAuthnRouterOptions, true>;
 
 /** An Express router with the audited core it runs on. */
 export type WebAuthnRouter = Router & { webauthn: WebAuthnHooks };
@@ -33,11 +46,14 @@ export type WebAuthnRouter = Router & { webauthn: WebAuthnHooks };
  * audit trail trust a spoofed header.
  */
 export function createWebAuthnRouter(options: WebAuthnRouterOptions): WebAuthnRouter {
-  const hooks = createWebAuthnHooks(options);
+  checkAdapterOptions(options, ROUTER_OPTION_KEYS);
+  const { bodyLimit, onVerified: _onVerified, ...core } = options;
+  const hooks = createWebAuthnHooks(core);
+  const limit = resolveBodyLimit(bodyLimit);
   const router = express.Router() as WebAuthnRouter;
   router.webauthn = hooks;
   // Any content type is read as text and parsed here (see parseJsonBody).
-  const text = express.text({ type: () => true, limit: options.bodyLimit ?? DEFAULT_BODY_LIMIT });
+  const text = express.text({ type: () => true, limit });
   // A body express.text cannot read (too large, unknown charset, bad
   // encoding) is not handed to Express's error page: the route still runs,
   // so a verification request is audited (handleRoute's `unreadable`).
@@ -51,13 +67,16 @@ export function createWebAuthnRouter(options: WebAuthnRouterOptions): WebAuthnRo
     });
   for (const [name, path] of Object.entries(ROUTES) as [RouteName, string][]) {
     router.post(path, readBody, async (req: Request, res: Response) => {
-      const answer = await handleRoute(
-        hooks,
-        name,
-        { peer: req.socket.remoteAddress, headers: req.headers },
-        parseJsonBody(req.body),
-        unreadable.get(req),
-      );
+      let answer: HttpAnswer;
+      try {
+        answer = await handleRoute(hooks, name, { peer: req.socket.remoteAddress, headers: req.headers }, parseJsonBody(req.body), unreadable.get(req));
+      } catch (err) {
+        // A store or the audit logger failed. Express's default handler would
+        // log the stack (outside env "test") and, outside production, also
+        // send it to the client as an HTML page: keep the log, answer JSON.
+        if (req.app.get('env') !== 'test') console.error(err);
+        answer = errorAnswer(name, err);
+      }
       if (answer.success && options.onVerified) await options.onVerified(answer.success, req, res);
       // onVerified may have answered itself (a redirect, say).
       if (!res.headersSent) res.status(answer.status).json(answer.body);

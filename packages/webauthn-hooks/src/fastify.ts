@@ -6,20 +6,44 @@
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { CeremonySuccess } from './ceremony/ceremony-result.js';
-import type { WebAuthnHooksOptions } from './config.js';
+import { HOOKS_OPTION_KEYS, type WebAuthnHooksOptions } from './config.js';
 import { createWebAuthnHooks, type WebAuthnHooks } from './hooks.js';
-import { DEFAULT_BODY_LIMIT, parseJsonBody } from './http/parse-body.js';
-import { handleRoute, ROUTES, type RouteName } from './http/routes.js';
+import { checkAdapterOptions, resolveBodyLimit, resolveRoutePrefix } from './http/adapter-options.js';
+import { errorAnswer } from './http/error-answer.js';
+import { parseJsonBody } from './http/parse-body.js';
+import { handleRoute, ROUTES, type HttpAnswer, type RouteName } from './http/routes.js';
 
 /** Options of {@link webauthnPlugin}. */
 export interface WebAuthnPluginOptions extends WebAuthnHooksOptions {
-  /** Path the four routes are served under. Default `/webauthn`. */
+  /** Path the four routes are served under: `""` or a path starting with `/`. Default `/webauthn`. */
   routePrefix?: string;
-  /** Largest request body in bytes. Default 256 KiB. */
+  /** Largest request body in bytes, a positive integer. Default 256 KiB. */
   bodyLimit?: number;
-  /** Runs after a verification succeeded and was audited, before the answer is sent. */
+  /**
+   * Runs after a verification succeeded and was audited, before the answer
+   * is sent. What it throws is the app's: it goes to Fastify's error handling.
+   */
   onVerified?: (result: CeremonySuccess, request: FastifyRequest, reply: FastifyReply) => void | Promise<void>;
 }
+
+/** Every option of {@link WebAuthnPluginOptions}; an unknown key is refused (see HOOKS_OPTION_KEYS). */
+const PLUGIN_OPTION_KEYS = {
+  ...HOOKS_OPTION_KEYS,
+  routePrefix: true,
+  bodyLimit: true,
+  onVerified: true,
+} as const satisfies Record<keyof WebAuthnPluginOptions, true>;
+
+/**
+ * register()'s own options reach the plugin too, but fastify-plugin shares
+ * the parent's context and ignores them: refused, so the routes do not
+ * silently stay at `/webauthn` (or at the parent's log level).
+ */
+const REGISTER_OPTION_HINTS = {
+  prefix: 'fastify-plugin ignores register\'s prefix; use routePrefix',
+  logLevel: 'fastify-plugin ignores register\'s logLevel; set it on the app',
+  logSerializers: 'fastify-plugin ignores register\'s logSerializers; set them on the app',
+};
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -29,7 +53,17 @@ declare module 'fastify' {
 }
 
 const plugin: FastifyPluginAsync<WebAuthnPluginOptions> = async (fastify, options) => {
-  const hooks = createWebAuthnHooks(options);
+  checkAdapterOptions(options, PLUGIN_OPTION_KEYS, REGISTER_OPTION_HINTS);
+  const { routePrefix, bodyLimit, onVerified: _onVerified, ...core } = options;
+  const hooks = createWebAuthnHooks(core);
+  const limit = resolveBodyLimit(bodyLimit);
+  const prefix = resolveRoutePrefix(routePrefix);
+  // A store or the audit logger failed: logged as Fastify's default handler
+  // would, answered with errorAnswer (JSON, no error message or stack).
+  const answerError = (request: FastifyRequest, name: RouteName, err: unknown): HttpAnswer => {
+    request.log.error({ err }, 'webauthn route failed');
+    return errorAnswer(name, err);
+  };
   // fastify-plugin makes the decorator visible to the app; the routes and
   // their body parser stay in an encapsulated child so they do not change
   // how the rest of the app parses bodies.
@@ -37,7 +71,7 @@ const plugin: FastifyPluginAsync<WebAuthnPluginOptions> = async (fastify, option
   await fastify.register(
     async (child) => {
       child.removeAllContentTypeParsers();
-      child.addContentTypeParser('*', { parseAs: 'string', bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT }, (_req, body, done) => {
+      child.addContentTypeParser('*', { parseAs: 'string', bodyLimit: limit }, (_req, body, done) => {
         done(null, parseJsonBody(body));
       });
       const parts = (request: FastifyRequest) => ({ peer: request.raw.socket.remoteAddress, headers: request.headers, requestId: request.id });
@@ -48,12 +82,12 @@ const plugin: FastifyPluginAsync<WebAuthnPluginOptions> = async (fastify, option
         const name = (request.routeOptions.config as { webauthnRoute?: RouteName }).webauthnRoute;
         const status = err.statusCode;
         if (!name || !err.code?.startsWith('FST_ERR_CTP_') || status === undefined || status < 400 || status >= 500) throw err;
-        const answer = await handleRoute(hooks, name, parts(request), undefined, status);
+        const answer = await handleRoute(hooks, name, parts(request), undefined, status).catch((e: unknown) => answerError(request, name, e));
         return reply.code(answer.status).send(answer.body);
       });
       for (const [name, path] of Object.entries(ROUTES) as [RouteName, string][]) {
         child.post(path, { config: { webauthnRoute: name } }, async (request, reply) => {
-          const answer = await handleRoute(hooks, name, parts(request), request.body);
+          const answer = await handleRoute(hooks, name, parts(request), request.body).catch((e: unknown) => answerError(request, name, e));
           if (answer.success && options.onVerified) await options.onVerified(answer.success, request, reply);
           // onVerified may have answered itself (a redirect, say).
           if (reply.sent) return reply;
@@ -61,7 +95,7 @@ const plugin: FastifyPluginAsync<WebAuthnPluginOptions> = async (fastify, option
         });
       }
     },
-    { prefix: options.routePrefix ?? '/webauthn' },
+    { prefix },
   );
 };
 

@@ -21,7 +21,8 @@ export interface WebAuthnHooks {
 
 /**
  * Creates the audited WebAuthn core. Throws `WebAuthnHooksError`
- * (`WEBAUTHN_HOOKS_CONFIG`, `WEBAUTHN_HOOKS_INVALID_PROXY`) on bad options.
+ * (`WEBAUTHN_HOOKS_CONFIG`, `WEBAUTHN_HOOKS_INVALID_PROXY`) on bad options:
+ * an unknown key, or a value of the wrong type or out of range.
  *
  * @example
  * const hooks = createWebAuthnHooks({ audit: logger, rpName: 'Example', rpID: 'localhost', origin: 'http://localhost:3000' });

@@ -6,6 +6,7 @@ export type { AuditEmitter } from './audit/emitter.js';
 export type { WebAuthnDetail } from './audit/drafts.js';
 export type { CeremonyResult, CeremonySuccess, CeremonyRejection } from './ceremony/ceremony-result.js';
 export {
+  MIN_PROXY_PREFIX,
   normalizeIp,
   resolveClientAddress,
   trustedProxies,
@@ -13,7 +14,8 @@ export {
   type ClientIpSource,
   type TrustedProxies,
 } from './request/client-ip.js';
-export type { WebAuthnHooksOptions, ResolvedOptions } from './config.js';
+export { CHALLENGE_TTL_BOUNDS_MS, DEFAULT_CHALLENGE_TTL_MS, type WebAuthnHooksOptions, type ResolvedOptions } from './config.js';
+export { USER_VERIFICATION_REQUIREMENTS, type UserVerificationRequirement } from './ceremony/user-verification.js';
 export { counterStatus, type CounterStatus, type CounterRegressionPolicy } from './ceremony/counter-policy.js';
 export { WebAuthnHooksError, type WebAuthnHooksErrorCode } from './errors.js';
 export { classifyError, FAILURE_CODES, type CeremonyFailure, type FailureStage } from './ceremony/failure-stage.js';

@@ -4,6 +4,7 @@ import { SoftAuthenticator } from '../src/testing/index.js';
 import { ORIGIN, RP_ID } from './support/harness.js';
 import { post, startExpress, startFastify, type RunningServer } from './support/servers.js';
 import { flipSignatureByte } from '../src/testing/index.js';
+import { MemoryUserStore } from '../src/index.js';
 
 const ADAPTERS = [
   ['express', startExpress],
@@ -100,6 +101,45 @@ describe.each(ADAPTERS)('%s adapter: the four routes over real sockets', (name, 
     expect(await post(`${s.base}/registration/options`, { username: 'alice' })).toMatchObject({
       status: 409,
       body: { error: 'WEBAUTHN_HOOKS_USERNAME_TAKEN' },
+    });
+  });
+
+  it('a closed audit logger: the verification fails closed with a clean JSON 503, no stack trace and no user stored', async () => {
+    const s = await boot();
+    const auth = new SoftAuthenticator();
+    const options = await post(`${s.base}/registration/options`, { username: 'alice' });
+    expect(options.status).toBe(200);
+    await capture.close(); // the real logger: emit() now throws AuditClosedError (AUDIT_LOGGER_CLOSED)
+    const res = await fetch(`${s.base}/registration/verify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(auth.register(ORIGIN, options.body)),
+    });
+    const text = await res.text();
+    expect(res.status).toBe(503);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(JSON.parse(text)).toEqual({ verified: false, error: 'WEBAUTHN_HOOKS_UNAVAILABLE' });
+    expect(text).not.toMatch(/AuditClosedError|audit logger is closed|\bat /);
+    expect(await s.hooks.options.users.findByName('alice')).toBeUndefined();
+    // A bad body still gets the same answer: the failure cannot be audited either.
+    expect(await post(`${s.base}/authentication/verify`, '{not json')).toEqual({ status: 503, body: { verified: false, error: 'WEBAUTHN_HOOKS_UNAVAILABLE' } });
+  });
+
+  it('a store that throws answers a clean JSON 500 on every route, without the error or its stack', async () => {
+    capture = captureAudit();
+    const failing = new MemoryUserStore();
+    failing.findByName = () => {
+      throw new Error('connect ECONNREFUSED 10.9.9.9:5432 "secret-dsn"');
+    };
+    server = await start({ audit: capture.audit, rpName: 'x', rpID: RP_ID, origin: ORIGIN, userStore: failing });
+    const reg = await fetch(`${server.base}/registration/options`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"username":"alice"}' });
+    const text = await reg.text();
+    expect(reg.status).toBe(500);
+    expect(JSON.parse(text)).toEqual({ error: 'WEBAUTHN_HOOKS_INTERNAL_ERROR', message: 'internal error' });
+    expect(text).not.toMatch(/ECONNREFUSED|secret-dsn|\bat /);
+    expect(await post(`${server.base}/authentication/options`, { username: 'alice' })).toEqual({
+      status: 500,
+      body: { error: 'WEBAUTHN_HOOKS_INTERNAL_ERROR', message: 'internal error' },
     });
   });
 

@@ -1,7 +1,26 @@
 import type { AuditEvent } from '../audit-event.js';
 
 /** SQL dialects the table is generated for. `mssql` also serves Babelfish for PostgreSQL. */
-export type Dialect = 'mssql' | 'postgres' | 'sqlite';
+export const DIALECTS = ['mssql', 'postgres', 'sqlite'] as const;
+
+/** One of {@link DIALECTS}. */
+export type Dialect = (typeof DIALECTS)[number];
+
+/** True for a {@link Dialect}; a list lookup, so `"constructor"` or `"__proto__"` is not one. */
+export function isDialect(value: unknown): value is Dialect {
+  return (DIALECTS as readonly unknown[]).includes(value);
+}
+
+/**
+ * Why `value` is not a {@link Dialect}, for the typed errors of the DDL and
+ * report-query functions. Babelfish, a name `sql/` uses, is the `mssql`
+ * dialect with its own DDL option.
+ */
+export function unknownDialectMessage(value: unknown): string {
+  const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 32)) : value === null ? 'null' : typeof value;
+  const hint = typeof value === 'string' && /babelfish/i.test(value) ? '; Babelfish is "mssql" with { babelfish: true }' : '';
+  return `unknown SQL dialect ${shown}: expected one of ${DIALECTS.join(', ')}${hint}`;
+}
 
 /**
  * Facts about an event that come from the transport, not from the (signed)

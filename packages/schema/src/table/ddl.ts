@@ -1,4 +1,5 @@
 import { AUDIT_TABLE_DEFS, type ColumnDef, type Dialect, type IndexDef } from './columns.js';
+import { checkDialect, TableSqlError } from './table-sql-error.js';
 
 /** Options of {@link createTableStatements}. */
 export interface DdlOptions {
@@ -11,11 +12,33 @@ export interface DdlOptions {
 }
 
 /**
+ * Checks `opts` of a DDL function: an object whose only key is `babelfish`,
+ * a boolean (`"false"` is truthy, and `babelFish` would silently give real
+ * SQL Server's DDL), and only with `mssql`, the dialect Babelfish speaks.
+ */
+function checkDdlOptions(dialect: Dialect, opts: unknown): asserts opts is DdlOptions {
+  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) {
+    throw new TableSqlError('TABLE_OPTION_INVALID', `DDL options must be an object such as { babelfish: true }, got ${opts === null ? 'null' : Array.isArray(opts) ? 'an array' : typeof opts}`);
+  }
+  for (const key of Object.keys(opts)) {
+    if (key !== 'babelfish') throw new TableSqlError('TABLE_OPTION_INVALID', `unknown DDL option ${JSON.stringify(key.slice(0, 64))}: expected babelfish`);
+  }
+  const { babelfish } = opts as { babelfish?: unknown };
+  if (babelfish !== undefined && typeof babelfish !== 'boolean') {
+    throw new TableSqlError('TABLE_OPTION_INVALID', `DDL option babelfish must be true or false, got ${typeof babelfish}`);
+  }
+  if (babelfish === true && dialect !== 'mssql') {
+    throw new TableSqlError('TABLE_OPTION_INVALID', `DDL option babelfish applies to the mssql dialect (Babelfish speaks T-SQL), not ${dialect}`);
+  }
+}
+
+/**
  * One column's definition as `CREATE TABLE` writes it (name, type,
  * nullability, default); also what a missing column is added with
  * (drift.ts).
  */
 export function columnSql(c: ColumnDef, dialect: Dialect): string {
+  checkDialect(dialect);
   let sql = `${c.name} ${c.type[dialect]}`;
   if (c.name === 'id') {
     sql += dialect === 'sqlite' ? ' PRIMARY KEY' : ' NOT NULL PRIMARY KEY';
@@ -94,8 +117,10 @@ export interface MigrationPlan {
   steps: MigrationStep[];
 }
 
-/** The {@link MigrationPlan} of one dialect. */
+/** The {@link MigrationPlan} of one dialect. Throws {@link TableSqlError} for an unknown dialect or bad options. */
 export function migrationPlan(dialect: Dialect, opts: DdlOptions = {}): MigrationPlan {
+  checkDialect(dialect);
+  checkDdlOptions(dialect, opts);
   return {
     tables: AUDIT_TABLE_DEFS.map((t) => tableSql(t.name, t.columns, dialect)),
     steps: AUDIT_TABLE_DEFS.map(({ name: table, columns, indexes }) => ({
@@ -108,6 +133,7 @@ export function migrationPlan(dialect: Dialect, opts: DdlOptions = {}): Migratio
 
 /** The statement that adds column `c` to `table`. */
 export function addColumnSql(dialect: Dialect, table: string, c: ColumnDef): string {
+  checkDialect(dialect);
   return dialect === 'mssql' ? `ALTER TABLE dbo.${table} ADD ${columnSql(c, dialect)};` : `ALTER TABLE ${table} ADD COLUMN ${columnSql(c, dialect)};`;
 }
 
@@ -117,7 +143,9 @@ export function addColumnSql(dialect: Dialect, table: string, c: ColumnDef): str
  * indexes. `sql/<dialect>/` holds the same statements, generated from this
  * function and checked for drift in CI. A table made by an earlier version
  * may lack a column the indexes name: `migrate()` ({@link migrationPlan})
- * adds it first.
+ * adds it first. Throws {@link TableSqlError} (`TABLE_DIALECT_UNKNOWN`,
+ * `TABLE_OPTION_INVALID`) for a dialect other than mssql, postgres, sqlite,
+ * or options other than `{ babelfish?: boolean }`.
  */
 export function createTableStatements(dialect: Dialect, opts: DdlOptions = {}): string[] {
   const plan = migrationPlan(dialect, opts);

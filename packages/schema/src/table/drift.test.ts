@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { COLUMNS, EVENTS_TABLE, REJECT_COLUMNS, REJECTS_TABLE, type ColumnDef, type Dialect } from './columns.js';
 import { tableDrift, type FoundColumn } from './drift.js';
-import { createTableStatements, migrationPlan } from './ddl.js';
+import { addColumnSql, columnSql, createTableStatements, migrationPlan } from './ddl.js';
 
 const DIALECTS: Dialect[] = ['mssql', 'postgres', 'sqlite'];
 
@@ -125,5 +125,35 @@ describe('migrationPlan', () => {
       for (const step of plan.steps) expect(step.indexes.every((s) => s.includes('INDEX') && s.includes(step.table))).toBe(true);
       expect(indexes.filter((s) => /reject_key/.test(s))).toHaveLength(1);
     }
+  });
+});
+
+describe('DDL misuse: a typed TableSqlError, never SQL with "undefined" in it', () => {
+  const error = (code: string, message: string) => expect.objectContaining({ name: 'TableSqlError', code, message });
+  const mysql = error('TABLE_DIALECT_UNKNOWN', 'unknown SQL dialect "mysql": expected one of mssql, postgres, sqlite');
+
+  it('refuses a dialect it has no types for, in every function that takes one', () => {
+    expect(() => createTableStatements('mysql' as never)).toThrow(mysql);
+    expect(() => migrationPlan('mysql' as never)).toThrow(mysql);
+    expect(() => columnSql(COLUMNS[1]!, 'mysql' as never)).toThrow(mysql);
+    expect(() => addColumnSql('mysql' as never, EVENTS_TABLE, COLUMNS[1]!)).toThrow(mysql);
+    expect(() => tableDrift('mysql' as never, [])).toThrow(mysql);
+    expect(() => createTableStatements('__proto__' as never)).toThrow(expect.objectContaining({ code: 'TABLE_DIALECT_UNKNOWN' }));
+    expect(() => createTableStatements('babelfish' as never)).toThrow(
+      error('TABLE_DIALECT_UNKNOWN', 'unknown SQL dialect "babelfish": expected one of mssql, postgres, sqlite; Babelfish is "mssql" with { babelfish: true }'),
+    );
+  });
+
+  it('refuses DDL options it does not take: a misspelt key, a non-boolean babelfish, babelfish outside mssql', () => {
+    expect(() => createTableStatements('mssql', { babelFish: true } as never)).toThrow(error('TABLE_OPTION_INVALID', 'unknown DDL option "babelFish": expected babelfish'));
+    expect(() => createTableStatements('mssql', { babelfish: 'false' } as never)).toThrow(error('TABLE_OPTION_INVALID', 'DDL option babelfish must be true or false, got string'));
+    expect(() => migrationPlan('postgres', { babelfish: true })).toThrow(
+      error('TABLE_OPTION_INVALID', 'DDL option babelfish applies to the mssql dialect (Babelfish speaks T-SQL), not postgres'),
+    );
+    expect(() => createTableStatements('sqlite', null as never)).toThrow(error('TABLE_OPTION_INVALID', 'DDL options must be an object such as { babelfish: true }, got null'));
+    // The options the generator and the sink pass are still taken.
+    expect(createTableStatements('mssql', { babelfish: true }).join('\n')).not.toContain('IGNORE_DUP_KEY');
+    expect(createTableStatements('postgres', { babelfish: false })).toEqual(createTableStatements('postgres'));
+    expect(createTableStatements('sqlite', { babelfish: undefined })).toEqual(createTableStatements('sqlite'));
   });
 });

@@ -1,5 +1,6 @@
 import { AUDIT_TABLE_DEFS, type ColumnDef, type Dialect } from './columns.js';
 import { addColumnSql } from './ddl.js';
+import { checkDialect, type TableSqlError } from './table-sql-error.js';
 
 /**
  * A column of an existing table as the database describes it: the type as
@@ -134,9 +135,11 @@ function alterSql(dialect: Dialect, table: string, c: ColumnDef, found: FoundCol
  * version as it is, and a column too narrow for a valid event makes the
  * database refuse it (a gap in its chain) or, on SQL Server, silently
  * replace characters. `migrate()` calls this after the DDL and refuses to
- * report success while anything is listed.
+ * report success while anything is listed. Throws {@link TableSqlError}
+ * `TABLE_DIALECT_UNKNOWN` for an unknown dialect.
  */
 export function tableDrift(dialect: Dialect, found: readonly FoundColumn[]): ColumnDrift[] {
+  checkDialect(dialect);
   const out: ColumnDrift[] = [];
   for (const { name: table, columns } of AUDIT_TABLE_DEFS) {
     // Catalogs fold unquoted names differently (PostgreSQL to lower case, SQL Server keeps them): compare without case.

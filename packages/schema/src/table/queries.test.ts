@@ -55,6 +55,31 @@ describe('report queries', () => {
     expect(() => renderQuery(q, 'mssql', { days: '1; DROP TABLE x' as unknown as number })).toThrow(ReportQueryError);
   });
 
+  it('refuses a dialect it has no SQL for with REPORT_DIALECT_UNKNOWN, in bindQuery and renderQuery alike', () => {
+    const q = REPORT_QUERIES['failures-by-user-ip'];
+    const unknown = (shown: string, hint = '') =>
+      expect.objectContaining({
+        name: 'ReportQueryError',
+        code: 'REPORT_DIALECT_UNKNOWN',
+        message: `failures-by-user-ip: unknown SQL dialect ${shown}: expected one of mssql, postgres, sqlite${hint}`,
+      });
+    expect(() => bindQuery(q, 'oracle' as never, { days: 3 })).toThrow(unknown('"oracle"'));
+    expect(() => renderQuery(q, 'oracle' as never)).toThrow(unknown('"oracle"'));
+    expect(() => bindQuery(q, 'constructor' as never)).toThrow(unknown('"constructor"'));
+    expect(() => bindQuery(q, undefined as never)).toThrow(unknown('undefined'));
+    expect(() => renderQuery(q, 'mssql-babelfish' as never)).toThrow(unknown('"mssql-babelfish"', '; Babelfish is "mssql" with { babelfish: true }'));
+  });
+
+  it('refuses a query name where the query belongs, and values that are not an object, with ReportQueryError', () => {
+    expect(() => bindQuery('failures-by-user-ip' as never, 'postgres')).toThrow(
+      expect.objectContaining({ code: 'REPORT_QUERY_UNKNOWN', message: 'expected a report query (getReportQuery(name)), got string' }),
+    );
+    expect(() => resolveParams(REPORT_QUERIES['failures-by-user-ip'], null as never)).toThrow(
+      expect.objectContaining({ code: 'REPORT_PARAM_INVALID', message: 'failures-by-user-ip: parameter values must be an object such as { days: 30 }, got null' }),
+    );
+    expect(() => getReportQuery(5 as never)).toThrow(expect.objectContaining({ code: 'REPORT_QUERY_UNKNOWN', message: expect.stringMatching(/^unknown report query number;/) }));
+  });
+
   it('looks queries up by name with a typed error for unknown ones', () => {
     for (const name of REPORT_QUERY_NAMES) expect(getReportQuery(name).name).toBe(name);
     expect(() => getReportQuery('drop-everything')).toThrow(expect.objectContaining({ code: 'REPORT_QUERY_UNKNOWN' }));

@@ -7,6 +7,7 @@ import type { ResolvedOptions } from '../config.js';
 import { counterStatus } from '../ceremony/counter-policy.js';
 import { classifyError, failQuietly, failure, internalFailure, type CeremonyFailure } from '../ceremony/failure-stage.js';
 import type { RequestContext } from '../request/request-context.js';
+import { requiresUserVerification } from '../ceremony/user-verification.js';
 import { checkResponseShape, decodeClientData, loggableCredentialId, loggableOrigin } from '../ceremony/response-shape.js';
 
 /**
@@ -76,7 +77,7 @@ export async function verifyAuthentication(o: ResolvedOptions, ctx: RequestConte
           counter: 0,
           transports: credential.transports,
         },
-        requireUserVerification: o.userVerification === 'required',
+        requireUserVerification: requiresUserVerification(o.userVerification),
       });
     } catch (err) {
       detail.signature_valid = null;

@@ -32,7 +32,9 @@ const STATUS: Record<string, number> = {
  * alike. Failed verifications answer 400 (registration) or 401
  * (authentication) with only the stable error code: the client learns no
  * more than "which check", the audit line has the rest. Usage mistakes
- * answer 400/409; any other error is rethrown to the framework.
+ * answer 400/409; any other error (a store or the audit logger failed) is
+ * thrown, and the adapters answer it with `errorAnswer` (500, or 503 once
+ * the audit logger is closed).
  *
  * `unreadable` is the HTTP status of a body the framework could not read
  * (413 too large, 415 unknown charset, 400 bad encoding). A verification
@@ -70,8 +72,9 @@ export async function handleRoute(hooks: WebAuthnHooks, route: RouteName, req: R
     if (err instanceof WebAuthnHooksError && STATUS[err.code]) {
       return { status: STATUS[err.code]!, body: { error: err.code, message: err.message } };
     }
-    // Anything else (a store or the audit logger is down) is the framework's
-    // 500, logged by its error handler; the verification was audited already.
+    // Anything else (a store or the audit logger is down): the adapter logs
+    // it and answers errorAnswer(); the verification was audited already if
+    // the logger still works.
     throw err;
   }
 }

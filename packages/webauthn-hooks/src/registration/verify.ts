@@ -7,6 +7,7 @@ import { takeChallenge } from '../ceremony/challenge-check.js';
 import type { ResolvedOptions } from '../config.js';
 import { classifyError, failQuietly, failure, internalFailure, type CeremonyFailure } from '../ceremony/failure-stage.js';
 import type { RequestContext } from '../request/request-context.js';
+import { requiresUserVerification } from '../ceremony/user-verification.js';
 import {
   checkResponseShape,
   decodeClientData,
@@ -85,7 +86,7 @@ export async function verifyRegistration(o: ResolvedOptions, ctx: RequestContext
         expectedChallenge: record.challenge,
         expectedOrigin: o.origins,
         expectedRPID: o.rpID,
-        requireUserVerification: o.userVerification === 'required',
+        requireUserVerification: requiresUserVerification(o.userVerification),
       });
     } catch (err) {
       return fail(classifyError(err));

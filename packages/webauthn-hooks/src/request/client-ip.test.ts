@@ -56,6 +56,31 @@ describe('client IP through an explicit trusted-proxy list', () => {
     expect(() => trustedProxies([2 as never])).toThrow(/strings/);
   });
 
+  it('a CIDR covering every address (or too much of it) is refused: X-Forwarded-For could then name any client', () => {
+    const tooWide = (entry: string) =>
+      expect.objectContaining({
+        code: 'WEBAUTHN_HOOKS_INVALID_PROXY',
+        message: `trusted proxy "${entry}" covers too many addresses: a CIDR needs a prefix of at least /8 (IPv4) or /7 (IPv6); there is no "trust all", list the proxies' own ranges`,
+      });
+    // ::ffff:0:0/96 is 0.0.0.0/0 in IPv4-mapped form; ::/8 holds it; ::ffff:0:0/100 is 0.0.0.0/4.
+    for (const entry of ['0.0.0.0/0', '::/0', '0.0.0.0/1', '128.0.0.0/1', '10.0.0.0/7', '::ffff:0:0/96', '::/8', '::ffff:0:0/100', '2000::/3', 'fc00::/6']) {
+      expect(() => trustedProxies([entry]), entry).toThrow(tooWide(entry));
+    }
+    // The dotted mapped form is read as IPv4, where /96 is no prefix length at all.
+    expect(() => trustedProxies(['::ffff:0.0.0.0/96'])).toThrow(expect.objectContaining({ code: 'WEBAUTHN_HOOKS_INVALID_PROXY' }));
+    expect(() => resolveClientAddress('203.0.113.7', '6.6.6.6', trustedProxies(['0.0.0.0/0']))).toThrow(WebAuthnHooksError);
+  });
+
+  it('the widest legitimate ranges still work: 10.0.0.0/8, fc00::/7, 10.0.0.0/8 written IPv4-mapped, and the named ranges', () => {
+    const wide = trustedProxies(['10.0.0.0/8', 'fc00::/7', '::ffff:ac10:0/108', '127.0.0.0/8']);
+    expect(resolveClientAddress('10.200.1.1', '6.6.6.6, 198.51.100.9', wide).client_ip).toBe('198.51.100.9');
+    expect(resolveClientAddress('fd12:3456::1', '198.51.100.9', wide).client_ip).toBe('198.51.100.9');
+    expect(wide.has('172.16.5.5')).toBe(true); // ::ffff:ac10:0/108 is 172.16.0.0/12
+    expect(resolveClientAddress('203.0.113.7', '6.6.6.6', wide).client_ip).toBe('203.0.113.7');
+    expect(resolveClientAddress('2001:db8::1', '6.6.6.6', wide).client_ip).toBe('2001:db8::1');
+    expect(trustedProxies(['private', 'loopback']).has('192.168.1.1')).toBe(true);
+  });
+
   it('no peer address (closed socket) yields no address fields', () => {
     expect(resolveClientAddress(undefined, '1.2.3.4', proxy)).toEqual({});
   });

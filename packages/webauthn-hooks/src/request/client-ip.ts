@@ -12,6 +12,19 @@ const NAMED_RANGES: Record<string, readonly string[]> = {
   private: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
 };
 
+/**
+ * Shortest prefix a trusted-proxy CIDR may have. The widest ranges a proxy
+ * network legitimately spans are 10.0.0.0/8 (RFC 1918), 127.0.0.0/8 and
+ * fc00::/7 (RFC 4193); a shorter prefix spans unrelated networks, up to
+ * every address (`0.0.0.0/0`, `::/0`), and then any client chooses its own
+ * `client_ip` with X-Forwarded-For. List several ranges instead.
+ */
+export const MIN_PROXY_PREFIX = { ipv4: 8, ipv6: 7 } as const;
+
+/** IPv4-mapped IPv6 addresses (RFC 4291 §2.5.5.2): BlockList matches IPv4 addresses against IPv6 rules through it. */
+const IPV4_MAPPED = new BlockList();
+IPV4_MAPPED.addSubnet('::ffff:0:0', 96, 'ipv6');
+
 /** Hops walked at most in X-Forwarded-For: a chain of trusted proxies is never longer in practice. */
 const MAX_HOPS = 32;
 
@@ -51,6 +64,20 @@ export function normalizeIp(raw: string | undefined): string | undefined {
   return ip.toLowerCase();
 }
 
+/**
+ * The prefix length a CIDR has over the IPv4 space, Infinity when it holds
+ * no IPv4 address. An IPv6 rule covers IPv4 addresses through the mapped
+ * range: `::ffff:0:0/96` is every IPv4 address (`0.0.0.0/0` in disguise),
+ * `::ffff:a00:0/104` is 10.0.0.0/8, and `::/8` holds all of ::ffff:0:0/96.
+ */
+function ipv4PrefixOf(ip: string, family: number, prefix: number): number {
+  if (family === 4) return prefix;
+  if (prefix >= 96) return IPV4_MAPPED.check(ip, 'ipv6') ? prefix - 96 : Infinity;
+  const rule = new BlockList();
+  rule.addSubnet(ip, prefix, 'ipv6');
+  return rule.check('::ffff:0:0', 'ipv6') ? 0 : Infinity;
+}
+
 function addEntry(list: BlockList, entry: string): void {
   const [addr, prefixText, ...rest] = entry.split('/');
   const ip = normalizeIp(addr);
@@ -67,11 +94,19 @@ function addEntry(list: BlockList, entry: string): void {
   if (!/^\d{1,3}$/.test(prefixText) || prefix > (family === 4 ? 32 : 128)) {
     throw new WebAuthnHooksError('WEBAUTHN_HOOKS_INVALID_PROXY', `trusted proxy "${entry}" has an invalid prefix length`);
   }
+  if (ipv4PrefixOf(ip, family, prefix) < MIN_PROXY_PREFIX.ipv4 || (family === 6 && prefix < MIN_PROXY_PREFIX.ipv6)) {
+    throw new WebAuthnHooksError(
+      'WEBAUTHN_HOOKS_INVALID_PROXY',
+      `trusted proxy "${entry}" covers too many addresses: a CIDR needs a prefix of at least /${MIN_PROXY_PREFIX.ipv4} (IPv4) ` +
+        `or /${MIN_PROXY_PREFIX.ipv6} (IPv6); there is no "trust all", list the proxies' own ranges`,
+    );
+  }
   list.addSubnet(ip, prefix, type);
 }
 
 /**
- * Compiles an explicit list of trusted proxies: IP addresses, CIDRs, or the
+ * Compiles an explicit list of trusted proxies: IP addresses, CIDRs (a
+ * prefix of at least {@link MIN_PROXY_PREFIX}: /8 IPv4, /7 IPv6), or the
  * names `loopback` and `private`. There is no "trust all" and no hop count
  * (Fastify 5.12.1 removed numeric hop trust because it "cannot validate the
  * immediate peer"); an empty list means X-Forwarded-For is never read.

@@ -1,10 +1,11 @@
+import { checkInteger, configError, describeValue, isObject, orDefault, refuseUnknownKeys } from '../config-checks.js';
 import type { ChallengeRecord, ChallengeStore, ChallengeTake } from './challenge-store.js';
 
 /** Options of {@link MemoryChallengeStore}. */
 export interface MemoryChallengeStoreOptions {
-  /** Entries kept at most; the oldest go first. The options endpoints are unauthenticated, so this bounds memory. Default 10 000. */
+  /** Entries kept at most (1 to 2^31 - 1); the oldest go first. The options endpoints are unauthenticated, so this bounds memory. Default 10 000. */
   maxEntries?: number;
-  /** How long a used or expired challenge is remembered, to report replays and expiry precisely. Default 10 minutes. */
+  /** How long a used or expired challenge is remembered (ms, 0 to 2^31 - 1), to report replays and expiry precisely. Default 10 minutes. */
   retainMs?: number;
 }
 
@@ -23,9 +24,13 @@ export class MemoryChallengeStore implements ChallengeStore {
   readonly #max: number;
   readonly #retainMs: number;
 
+  /** Throws `WebAuthnHooksError` (`WEBAUTHN_HOOKS_CONFIG`) for unknown keys and values out of range. */
   constructor(options: MemoryChallengeStoreOptions = {}) {
-    this.#max = options.maxEntries ?? 10_000;
-    this.#retainMs = options.retainMs ?? 10 * 60_000;
+    if (!isObject(options)) throw configError(`MemoryChallengeStore options must be an object, got ${describeValue(options)}`);
+    refuseUnknownKeys(options, { maxEntries: true, retainMs: true } satisfies Record<keyof MemoryChallengeStoreOptions, true>, 'MemoryChallengeStore option');
+    // maxEntries 0 made save() loop forever (nothing to evict, never below the bound); NaN made it unbounded.
+    this.#max = checkInteger(orDefault(options.maxEntries, 10_000), 1, 2 ** 31 - 1, 'MemoryChallengeStore maxEntries');
+    this.#retainMs = checkInteger(orDefault(options.retainMs, 10 * 60_000), 0, 2 ** 31 - 1, 'MemoryChallengeStore retainMs', ' (milliseconds)');
   }
 
   /** Number of entries held, used and unused. */
