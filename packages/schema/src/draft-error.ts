@@ -1,3 +1,5 @@
+import { CodedError } from './coded-error.js';
+
 /** Why {@link completeEvent} could not complete a draft. */
 export type EventDraftErrorCode = 'EVENT_DRAFT_INVALID' | 'EVENT_CONTEXT_INVALID';
 
@@ -8,12 +10,6 @@ export type EventDraftErrorCode = 'EVENT_DRAFT_INVALID' | 'EVENT_CONTEXT_INVALID
  * the draft's fields hold is not its business: `parseAuditEvent` reports
  * that.
  */
-export class EventDraftError extends Error {
+export class EventDraftError extends CodedError<EventDraftErrorCode> {
   override readonly name = 'EventDraftError';
-  constructor(
-    readonly code: EventDraftErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }

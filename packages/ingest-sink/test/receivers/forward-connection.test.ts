@@ -193,6 +193,21 @@ describe('forward connection: pieces of split lines and their journal', () => {
     return release;
   }
 
+  /**
+   * Both pieces fed while the sink holds its writes; then, the store being
+   * slow and the sender's ack timeout firing, the last piece resent on a new
+   * connection. Resolves with that connection and what releases the writes.
+   */
+  async function resendWhileStoring(s: ReturnType<typeof setup>) {
+    const release = holdWrites(s.sink);
+    s.conn.feed(piece(1, 'c1'));
+    s.conn.feed(piece(2, 'c2'));
+    await new Promise((r) => setTimeout(r, 30));
+    const again = await resendLastPiece(s.sink, s.journal, s.normalizer);
+    expect(again.transport.messages()).toEqual([{ ack: 'c2' }]);
+    return { again, release };
+  }
+
   /** The sender, its ack not come, reconnects and sends the line's last piece again; resolves with that connection once it is done. */
   async function resendLastPiece(sink: RecordingSink, journal: PartialDurability, normalizer: ReturnType<typeof setup>['normalizer']) {
     const again = fakeConnection(sink, { partials: journal, normalizer });
@@ -290,14 +305,9 @@ describe('forward connection: pieces of split lines and their journal', () => {
   });
 
   it('drops a copy of the last piece that came on another connection while its line was being stored, once the line is stored', async () => {
-    const { conn, transport, sink, normalizer, journal, counters } = setup();
-    const release = holdWrites(sink);
-    conn.feed(piece(1, 'c1'));
-    conn.feed(piece(2, 'c2'));
-    await new Promise((r) => setTimeout(r, 30));
-    // The store is slow, the sender's ack timeout fires: it resends on a new connection.
-    const again = await resendLastPiece(sink, journal, normalizer);
-    expect(again.transport.messages()).toEqual([{ ack: 'c2' }]);
+    const s = setup();
+    const { conn, transport, sink, normalizer, counters } = s;
+    const { release } = await resendWhileStoring(s);
     expect(normalizer.partials.size).toBe(1);
     release();
     await conn.drain();
@@ -310,13 +320,9 @@ describe('forward connection: pieces of split lines and their journal', () => {
   });
 
   it('when the store of a line fails after a copy of its last piece came on another connection (and was acked), the line is whole again and the next expiry stores it as the event', async () => {
-    const { conn, transport, sink, normalizer, journal, counters } = setup();
-    const release = holdWrites(sink);
-    conn.feed(piece(1, 'c1'));
-    conn.feed(piece(2, 'c2'));
-    await new Promise((r) => setTimeout(r, 30));
-    const again = await resendLastPiece(sink, journal, normalizer);
-    expect(again.transport.messages()).toEqual([{ ack: 'c2' }]);
+    const s = setup();
+    const { conn, transport, sink, normalizer, counters } = s;
+    const { release } = await resendWhileStoring(s);
     sink.fail = true;
     release();
     await conn.drain();

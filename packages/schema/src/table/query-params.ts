@@ -1,3 +1,4 @@
+import { CodedError } from '../coded-error.js';
 import { isDialect, unknownDialectMessage, type Dialect } from './columns.js';
 import { REPORT_QUERIES, REPORT_QUERY_NAMES, type ReportQuery, type ReportQueryName } from './queries.js';
 
@@ -9,14 +10,8 @@ export type ReportQueryErrorCode = 'REPORT_QUERY_UNKNOWN' | 'REPORT_DIALECT_UNKN
  * {@link ReportQuery}), a dialect the query has no SQL for, an unknown
  * parameter, or a value that is not an integer in range.
  */
-export class ReportQueryError extends Error {
+export class ReportQueryError extends CodedError<ReportQueryErrorCode> {
   override readonly name = 'ReportQueryError';
-  constructor(
-    readonly code: ReportQueryErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** Parameter values by name; missing ones take the query's default. */

@@ -1,3 +1,4 @@
+import { CodedError } from '../coded-error.js';
 import { isDialect, unknownDialectMessage, type Dialect } from './columns.js';
 
 /** Why the SQL of the audit tables could not be generated. */
@@ -10,14 +11,8 @@ export type TableSqlErrorCode = 'TABLE_DIALECT_UNKNOWN' | 'TABLE_OPTION_INVALID'
  * out as `id undefined NOT NULL PRIMARY KEY`: DDL that looks generated and
  * fails only when a database runs it.
  */
-export class TableSqlError extends Error {
+export class TableSqlError extends CodedError<TableSqlErrorCode> {
   override readonly name = 'TableSqlError';
-  constructor(
-    readonly code: TableSqlErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** Throws {@link TableSqlError} `TABLE_DIALECT_UNKNOWN` unless `dialect` is a {@link Dialect}. */
