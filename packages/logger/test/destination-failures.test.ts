@@ -152,6 +152,44 @@ describe('flush() and close() on a Writable wait for exactly the lines written b
   });
 });
 
+describe('an onError handler that throws', () => {
+  it('neither makes emit() throw nor ends the process: what it throws becomes a warning carrying the error it was given', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const onError = () => {
+        throw new Error('handler bug');
+      };
+      // One stream fails in write() itself, during emit(); the other through
+      // its callback, reported from its 'error' event, where a throwing handler
+      // would be an uncaught exception.
+      const throwing = new Writable({
+        write() {
+          throw new Error('EIO: disk went away');
+        },
+      });
+      const erroring = new Writable({
+        write(_chunk, _enc, cb) {
+          cb(new Error('EIO: disk went away'));
+        },
+      });
+      erroring.on('error', () => undefined);
+      for (const stream of [throwing, erroring]) {
+        const log = createAuditLogger({ service: 'api', runtime: false, destination: stream, onError });
+        expect(() => log.containerStart({ container: { id: 'abcdefabcdef' } })).not.toThrow();
+        await new Promise((r) => setTimeout(r, 20));
+        await log.close(100).catch(() => undefined);
+      }
+      expect(warnings.map((w) => [(w as Error & { code?: string }).code, w.message])).toEqual(
+        Array(2).fill(['AUDIT_TRAIL_ON_ERROR_THREW', expect.stringMatching(/^onError threw \(handler bug\) while reporting: the audit destination failed: .*EIO: disk went away/)]),
+      );
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+});
+
 describe('a destination the logger cannot write to', () => {
   it('a path that cannot be opened (sync, the default) is an AuditConfigError naming the path and the system reason', () => {
     const notADir = join(tmpDir(), 'plain-file');

@@ -243,10 +243,11 @@ describe('invalid input never disappears', () => {
 });
 
 describe('lifecycle and signing configuration', () => {
-  it('emit after close throws AuditClosedError', async () => {
+  it('emit and child after close throw AuditClosedError', async () => {
     const { log } = fileLogger();
     await log.close();
     expect(() => log.webauthnAuthFailure(authFailure())).toThrowError(AuditClosedError);
+    expect(() => log.child({ user_id: 'u1' })).toThrowError(AuditClosedError);
     await log.close(); // idempotent
   });
 

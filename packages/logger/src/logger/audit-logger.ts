@@ -112,10 +112,13 @@ export class AuditLogger<B extends keyof AuditBindings = never> {
 
   /**
    * A logger whose events carry `bindings` (validated now; throws
-   * {@link AuditValidationError}). Same destination and chain. Its drafts
-   * may leave out the fields bound here or by its parent.
+   * {@link AuditValidationError}, and AuditClosedError once `close()` has
+   * begun). Same destination and chain. Its drafts may leave out the fields
+   * bound here or by its parent.
    */
   child<C extends AuditBindings>(bindings: C): AuditLogger<B | BoundKeys<C>> {
+    // A child of a closed logger could write nothing: say so where it is made.
+    this.core.assertOpen();
     return new AuditLogger<B | BoundKeys<C>>(this.core, this.settings, mergeBindings(this.bindings, bindings));
   }
 

@@ -73,7 +73,21 @@ export class LoggerCore {
     try {
       fn();
     } catch (err) {
-      this.onError(err as Error);
+      this.report(err as Error);
+    }
+  }
+
+  /**
+   * Hands `err` to onError. A handler that throws must not turn emit() into
+   * a throwing call (the README promises it does not throw for destination
+   * failures) nor end the process from a timer or stream callback: what it
+   * throws becomes a process warning, with the error it was given.
+   */
+  private report(err: Error): void {
+    try {
+      this.onError(err);
+    } catch (thrown) {
+      process.emitWarning(`onError threw (${thrown instanceof Error ? thrown.message : String(thrown)}) while reporting: ${err.message}`, { code: 'AUDIT_TRAIL_ON_ERROR_THREW' });
     }
   }
 
@@ -108,8 +122,14 @@ export class LoggerCore {
     // Audit lines go to every stream of a multistream whatever its level ('fatal', 60), except a silent one.
     if (this.levelled) (this.dest.stream as { lastLevel?: number }).lastLevel = 60;
     // One branch, no closure: the default sonic-boom path writes as before.
-    if (this.tracker) this.tracker.write(this.dest.stream, `${line}\n`);
-    else this.dest.stream.write(`${line}\n`);
+    try {
+      if (this.tracker) this.tracker.write(this.dest.stream, `${line}\n`);
+      else this.dest.stream.write(`${line}\n`);
+    } catch (err) {
+      // A stream whose write() throws (rather than erroring through its
+      // callback): a destination failure like any other, not an exception of emit().
+      this.destinationFailed(err);
+    }
   }
 
   /**
@@ -130,7 +150,7 @@ export class LoggerCore {
     const what = dead ? `could not be opened: ${systemReason(cause)}` : `failed: ${systemReason(cause)}`;
     const error = new AuditDestinationError(`the audit destination ${what}; audit lines written ${dead ? 'to it are lost' : 'since may be lost'}`, { cause });
     this.failure = { error, cause, linesAfter: dead ? this.lines : 0, dead };
-    this.onError(error);
+    this.report(error);
   }
 
   /** The destination's failure as the error flush() and close() reject with, naming how many lines it concerns. */
