@@ -1,5 +1,6 @@
 import type { SinkItem } from '../receivers/types.js';
 import type { PartialPiece } from './partial-journal.js';
+import type { StoredLine } from './partials.js';
 import { dockerEventToAudit, isDockerEvent } from './docker-events.js';
 import { falcoAlertToAudit, isFalcoAlert } from './falco.js';
 import type { TagFilter } from './tag-patterns.js';
@@ -20,8 +21,12 @@ export type Normalized =
 
 /** Told how storing a line a piece completed went (see PartialAssembler.stored and reopen). */
 export interface LineOutcome {
-  /** Stored (or not an audit line, so nothing to store): pieces of it sent again are recognised as resends. */
-  stored(): void;
+  /**
+   * Stored (or not an audit line, so nothing to store): pieces of it sent
+   * again are recognised as resends. Returns what the journal keeps of the
+   * line for that (PartialDurability.settle).
+   */
+  stored(): StoredLine | undefined;
   /** Storing failed: the line is open again without this piece, which its sender, unacked, sends again. */
   failed(): void;
 }

@@ -1,8 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PartialJournal, type PartialPiece } from './partial-journal.js';
+import { encodeFrame } from '../spool/record.js';
+import { PartialJournal, RECENT_STORED_LINES, type PartialPiece } from './partial-journal.js';
 
 const dirs: string[] = [];
 function journalPath(): string {
@@ -34,7 +35,7 @@ describe('PartialJournal', () => {
   it('gives back, after a reopen, every recorded piece of a line not settled, byte for byte, with its meta and source, in arrival order', async () => {
     const path = journalPath();
     const { journal, report } = await PartialJournal.open(path);
-    expect(report).toEqual({ pieces: [], damagedBytes: 0 });
+    expect(report).toEqual({ pieces: [], damagedBytes: 0, stored: [] });
     await journal.record([piece('c1/a', 2, hostile[1]!), piece('c2/b', 1, hostile[2]!)]);
     await journal.record([piece('c1/a', 1, hostile[0]!)]);
     await journal.record([piece('c2/b', 2, hostile[3]!, true)]);
@@ -49,6 +50,35 @@ describe('PartialJournal', () => {
     // The joined halves of the euro sign decode again.
     expect(Buffer.concat([hostile[2]!, hostile[3]!]).toString('utf8')).toBe('ends in half a euro € and starts with its end "}');
     await again.journal.close();
+  });
+
+  it('keeps the last RECENT_STORED_LINES stored lines across reopens and compactions, the newest of a key winning, the oldest going first', async () => {
+    const path = journalPath();
+    const line = (i: number, d = 'x') => ({ key: `c/${i}`, digests: [`${d}${i}a`, `${d}${i}b`] });
+    const { journal } = await PartialJournal.open(path);
+    await journal.record([piece('c/0', 1, 'a')]);
+    await journal.settle(['c/0'], [line(0)]);
+    for (let i = 1; i < RECENT_STORED_LINES + 5; i++) await journal.settle([], [line(i)]);
+    await journal.settle([], [line(7, 'y')]);
+    await journal.close();
+    const again = await PartialJournal.open(path);
+    expect(again.report.pieces).toEqual([]);
+    const expected = Array.from({ length: RECENT_STORED_LINES + 5 }, (_, i) => line(i)).slice(5).filter((l) => l.key !== 'c/7');
+    expect(again.report.stored).toEqual([...expected, line(7, 'y')]);
+    await again.journal.close();
+    // Opening compacted the file to one record of them: opened again, the same.
+    const third = await PartialJournal.open(path);
+    expect(third.report.stored).toEqual(again.report.stored);
+    await third.journal.close();
+  });
+
+  it('reads a journal written before stored lines were kept ({"done":[...]} alone)', async () => {
+    const path = journalPath();
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, Buffer.concat([encodeFrame(Buffer.from(`${JSON.stringify({ k: 'c/a', o: 1, l: false, m: {}, s: 'x' })}\npiece`)), encodeFrame(Buffer.from('{"done":["c/b"]}'))]));
+    const { journal, report } = await PartialJournal.open(path);
+    expect(report).toMatchObject({ damagedBytes: 0, stored: [], pieces: [{ key: 'c/a', ordinal: 1 }] });
+    await journal.close();
   });
 
   it('a piece recorded after its line was settled (a resend) is kept again', async () => {

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { SinkError, spoolIoError } from '../sink/errors.js';
 import { encodeFrame, frameAt } from '../spool/record.js';
 import { writeAll } from '../spool/write-all.js';
+import type { StoredLine } from './partials.js';
 import type { RecordMeta } from './transport-meta.js';
 
 /** One piece of a line the Docker log driver split (moby daemon/logger/copier.go), with where it came from. */
@@ -29,8 +30,13 @@ export interface PartialPiece {
 export interface PartialDurability {
   /** Resolves when the pieces are durable; rejects when that cannot be guaranteed (no ack then). */
   record(pieces: readonly PartialPiece[]): Promise<void>;
-  /** The lines of these keys are stored (complete or released incomplete): their pieces are no longer needed. Never rejects. */
-  settle(keys: readonly string[]): Promise<void>;
+  /**
+   * The lines of these keys are stored (complete or released incomplete):
+   * their pieces are no longer needed. `stored` are the complete ones as
+   * the assembler remembers them, to recognise their pieces resent after a
+   * restart. Never rejects.
+   */
+  settle(keys: readonly string[], stored?: readonly StoredLine[]): Promise<void>;
 }
 
 /** Pieces kept in memory only: a crash loses the pieces acked for lines not yet complete. */
@@ -47,9 +53,19 @@ export interface JournalOpenReport {
   damagedBytes: number;
   /** A copy of the journal as found, kept when damage other than a torn tail was found. */
   damagedCopy?: string;
+  /** The last lines an earlier run stored ({@link RECENT_STORED_LINES} at most), oldest first. */
+  stored: StoredLine[];
 }
 
-/** The journal is rewritten with only the pieces still needed once it is this large and at least twice their size. */
+/**
+ * Stored lines the journal keeps across restarts: a sender whose ack of a
+ * line's last piece was lost when the aggregator stopped sends that piece
+ * again to the next run, which must take it for the resend it is. The
+ * assembler keeps as many (partials.maxOpen, 1000 by default) in memory.
+ */
+export const RECENT_STORED_LINES = 1000;
+
+/** The journal is rewritten with only what it still needs once it is this large and at least twice that size. */
 const COMPACT_AT_BYTES = 1024 * 1024;
 
 interface Pending {
@@ -64,10 +80,14 @@ interface Pending {
  * piece acked before its line is complete survives a crash of the
  * aggregator. Records are framed as the spool frames its own (`[len][crc32]`,
  * spool/record.ts): a piece (a JSON header, a newline, its bytes), or
- * `{"done":[keys]}` once a line is stored. Appends made while an fsync runs
- * share the next one (group commit). The file is rewritten with only the
- * pieces still needed once it has grown past 1 MiB and twice their size
- * (and on open), so it stays about the size of the lines being reassembled.
+ * `{"done":[keys],"stored":[lines]}` once lines are stored, `stored`
+ * holding the complete ones as the assembler remembers them (a digest per
+ * piece, to recognise a piece resent after a restart). Appends made while
+ * an fsync runs share the next one (group commit). The file is rewritten
+ * with only what it still needs (the pieces of open lines and the last
+ * {@link RECENT_STORED_LINES} stored lines) once it has grown past 1 MiB and
+ * twice that size (and on open), so it stays about the size of the lines
+ * being reassembled.
  *
  * The owner must hold the file alone: the aggregator keeps it in its sink's
  * spool directory, which the spool's lock gives to one process.
@@ -75,6 +95,9 @@ interface Pending {
 export class PartialJournal implements PartialDurability {
   private readonly live = new Map<string, { frames: Buffer[]; bytes: number }>();
   private liveBytes = 0;
+  /** The last stored lines (RECENT_STORED_LINES), with the bytes each adds to a compacted file. */
+  private readonly recent = new Map<string, { line: StoredLine; bytes: number }>();
+  private recentBytes = 0;
   private fileBytes = 0;
   private pending: Pending[] = [];
   private running: Promise<void> | undefined;
@@ -82,16 +105,15 @@ export class PartialJournal implements PartialDurability {
   private broken: Error | undefined;
   private closed = false;
 
-  private constructor(
-    readonly path: string,
-    private fd: FileHandle,
-  ) {}
+  private fd!: FileHandle;
+
+  private constructor(readonly path: string) {}
 
   /**
    * Opens (creating) the journal at `path`, reads back the pieces an earlier
-   * run left for lines still incomplete, and rewrites the file with only
-   * them. Unreadable bytes are skipped frame by frame (a record is found
-   * again after damage by its length and CRC-32).
+   * run left for lines still incomplete and the lines it stored last, and
+   * rewrites the file with only them. Unreadable bytes are skipped frame by
+   * frame (a record is found again after damage by its length and CRC-32).
    */
   static async open(path: string): Promise<{ journal: PartialJournal; report: JournalOpenReport }> {
     try {
@@ -101,7 +123,7 @@ export class PartialJournal implements PartialDurability {
         throw err;
       });
       const read = readJournal(buf);
-      const report: JournalOpenReport = { pieces: [], damagedBytes: read.damagedBytes };
+      const report: JournalOpenReport = { pieces: [], damagedBytes: read.damagedBytes, stored: [...read.stored.values()] };
       // A torn last record is what a crash mid-append leaves (that piece was
       // never acked, so its sender sends it again); anything else is damage,
       // and the file as found is kept beside the journal for inspection.
@@ -109,15 +131,17 @@ export class PartialJournal implements PartialDurability {
         report.damagedCopy = `${path}.damaged-${Date.now()}`;
         await copyFile(path, report.damagedCopy);
       }
-      const fd = await rewrite(path, [...read.live.values()].flatMap((l) => l.map((p) => p.frame)));
-      const journal = new PartialJournal(path, fd);
+      const journal = new PartialJournal(path);
+      for (const line of read.stored.values()) journal.remember(line);
       for (const pieces of read.live.values()) {
         for (const { piece, frame } of pieces) {
           journal.keep(piece.key, frame);
           report.pieces.push(piece);
         }
       }
-      journal.fileBytes = journal.liveBytes;
+      const frames = journal.compacted();
+      journal.fd = await rewrite(path, frames);
+      journal.fileBytes = frames.reduce((n, f) => n + f.length, 0);
       return { journal, report };
     } catch (err) {
       throw spoolIoError(`cannot open partial-line journal ${path}`, err);
@@ -139,11 +163,16 @@ export class PartialJournal implements PartialDurability {
     return this.enqueue(frames.length === 1 ? frames[0]! : Buffer.concat(frames), true);
   }
 
-  /** Marks the keys' lines stored. Not fsynced: a marker lost in a crash only has the line stored again, which the sink ignores as a duplicate. */
-  async settle(keys: readonly string[]): Promise<void> {
+  /**
+   * Marks the keys' lines stored, and remembers the complete ones among
+   * them. Not fsynced: a marker lost in a crash only has the line stored
+   * again, which the sink ignores as a duplicate.
+   */
+  async settle(keys: readonly string[], stored: readonly StoredLine[] = []): Promise<void> {
     const known = keys.filter((k) => this.drop(k));
-    if (known.length === 0 || this.closed || this.broken) return;
-    await this.enqueue(encodeFrame(Buffer.from(JSON.stringify({ done: known }), 'utf8')), false).catch(() => undefined);
+    for (const line of stored) this.remember(line);
+    if ((known.length === 0 && stored.length === 0) || this.closed || this.broken) return;
+    await this.enqueue(encodeFrame(Buffer.from(JSON.stringify({ done: known, ...(stored.length > 0 ? { stored } : {}) }), 'utf8')), false).catch(() => undefined);
   }
 
   /** Keys of lines with pieces not yet settled. */
@@ -161,7 +190,7 @@ export class PartialJournal implements PartialDurability {
     if (this.closed) return;
     this.closed = true;
     await this.running;
-    if (!this.broken && this.fileBytes > this.liveBytes) await this.compact().catch(() => undefined);
+    if (!this.broken && this.fileBytes > this.neededBytes) await this.compact().catch(() => undefined);
     await this.fd.close().catch(() => undefined);
   }
 
@@ -171,6 +200,36 @@ export class PartialJournal implements PartialDurability {
     l.frames.push(frame);
     l.bytes += frame.length;
     this.liveBytes += frame.length;
+  }
+
+  private remember(line: StoredLine): void {
+    const had = this.recent.get(line.key);
+    if (had) this.recentBytes -= had.bytes;
+    this.recent.delete(line.key);
+    // Its share of the compacted record: the JSON of the line and a comma.
+    const bytes = JSON.stringify(line).length + 1;
+    this.recent.set(line.key, { line, bytes });
+    this.recentBytes += bytes;
+    for (const [key, r] of this.recent) {
+      if (this.recent.size <= RECENT_STORED_LINES) break;
+      this.recent.delete(key);
+      this.recentBytes -= r.bytes;
+    }
+  }
+
+  /**
+   * Bytes a compacted file holds: the open lines' pieces, and the recent
+   * stored lines' record (8 bytes of frame header, `{"done":[],"stored":[`
+   * and `]}`, the lines with a comma between each).
+   */
+  private get neededBytes(): number {
+    return this.liveBytes + (this.recent.size > 0 ? this.recentBytes + 30 : 0);
+  }
+
+  /** The frames of a compacted file: the recent stored lines (one record), then the open lines' pieces. */
+  private compacted(): Buffer[] {
+    const stored = this.recent.size > 0 ? [encodeFrame(Buffer.from(JSON.stringify({ done: [], stored: [...this.recent.values()].map((r) => r.line) }), 'utf8'))] : [];
+    return [...stored, ...[...this.live.values()].flatMap((l) => l.frames)];
   }
 
   private drop(key: string): boolean {
@@ -220,17 +279,18 @@ export class PartialJournal implements PartialDurability {
       return;
     }
     group.forEach((g) => g.resolve());
-    if (this.fileBytes >= COMPACT_AT_BYTES && this.fileBytes > 2 * this.liveBytes) {
+    if (this.fileBytes >= COMPACT_AT_BYTES && this.fileBytes > 2 * this.neededBytes) {
       await this.compact().catch((err: unknown) => (this.broken = spoolIoError('partial-line journal compaction failed', err)));
     }
   }
 
-  /** Rewrites the file with the frames of open lines only (write, fsync, rename, fsync the directory). */
+  /** Rewrites the file with what it still needs only (write, fsync, rename, fsync the directory). */
   private async compact(): Promise<void> {
-    const fd = await rewrite(this.path, [...this.live.values()].flatMap((l) => l.frames));
+    const frames = this.compacted();
+    const fd = await rewrite(this.path, frames);
     await this.fd.close().catch(() => undefined);
     this.fd = fd;
-    this.fileBytes = this.liveBytes;
+    this.fileBytes = frames.reduce((n, f) => n + f.length, 0);
   }
 }
 
@@ -257,18 +317,20 @@ function decodePiece(payload: Buffer): PartialPiece | undefined {
 
 /**
  * Reads a journal: pieces per key in arrival order, minus keys marked done
- * after them. Where no intact record starts, moves on byte by byte until
- * one does (as `salvageFrames` does for the spool), counting the bytes.
+ * after them, and the last {@link RECENT_STORED_LINES} stored lines. Where
+ * no intact record starts, moves on byte by byte until one does (as
+ * `salvageFrames` does for the spool), counting the bytes.
  */
-function readJournal(buf: Buffer): { live: Map<string, { piece: PartialPiece; frame: Buffer }[]>; damagedBytes: number; tornTailOnly: boolean } {
+function readJournal(buf: Buffer): { live: Map<string, { piece: PartialPiece; frame: Buffer }[]>; stored: Map<string, StoredLine>; damagedBytes: number; tornTailOnly: boolean } {
   const live = new Map<string, { piece: PartialPiece; frame: Buffer }[]>();
+  const stored = new Map<string, StoredLine>();
   let damagedBytes = 0;
   let gapFrom: number | undefined;
   let gapsInside = 0;
   let off = 0;
   while (off < buf.length) {
     const f = frameAt(buf, off, (payload) => payload[0] === 0x7b /* { */);
-    const done = 'bad' in f ? undefined : doneKeys(f.payload);
+    const done = 'bad' in f ? undefined : doneRecord(f.payload);
     const piece = 'bad' in f || done ? undefined : decodePiece(f.payload);
     if ('bad' in f || (!piece && !done)) {
       gapFrom ??= off;
@@ -282,10 +344,17 @@ function readJournal(buf: Buffer): { live: Map<string, { piece: PartialPiece; fr
       let l = live.get(piece.key);
       if (!l) live.set(piece.key, (l = []));
       l.push({ piece, frame: Buffer.from(buf.subarray(off, f.end)) });
-    } else for (const k of done!) live.delete(k);
+    } else {
+      for (const k of done!.keys) live.delete(k);
+      for (const line of done!.stored) {
+        stored.delete(line.key);
+        stored.set(line.key, line);
+        if (stored.size > RECENT_STORED_LINES) stored.delete(stored.keys().next().value!);
+      }
+    }
     off = f.end;
   }
-  return { live, damagedBytes, tornTailOnly: gapsInside === 0 };
+  return { live, stored, damagedBytes, tornTailOnly: gapsInside === 0 };
 }
 
 function parseJson(payload: Buffer): unknown {
@@ -296,11 +365,22 @@ function parseJson(payload: Buffer): unknown {
   }
 }
 
-/** The keys of a `{"done":[...]}` record, or undefined when the payload is not one. */
-function doneKeys(payload: Buffer): string[] | undefined {
+/**
+ * A `{"done":[keys],"stored":[lines]}` record (`stored` absent in journals
+ * written before it existed), or undefined when the payload is not one.
+ */
+function doneRecord(payload: Buffer): { keys: string[]; stored: StoredLine[] } | undefined {
   if (payload.indexOf(0x0a) >= 0) return undefined;
-  const done = (parseJson(payload) as { done?: unknown } | undefined)?.done;
-  return Array.isArray(done) && done.every((k) => typeof k === 'string') ? (done as string[]) : undefined;
+  const r = parseJson(payload) as { done?: unknown; stored?: unknown } | undefined;
+  if (!Array.isArray(r?.done) || !r.done.every((k) => typeof k === 'string')) return undefined;
+  const stored = r.stored === undefined ? [] : r.stored;
+  if (!Array.isArray(stored) || !stored.every(isStoredLine)) return undefined;
+  return { keys: r.done as string[], stored: stored as StoredLine[] };
+}
+
+function isStoredLine(v: unknown): boolean {
+  const l = v as StoredLine | null;
+  return typeof l === 'object' && l !== null && typeof l.key === 'string' && Array.isArray(l.digests) && l.digests.every((d) => typeof d === 'string');
 }
 
 /** Writes `frames` to a new file that replaces `path` atomically; returns it open for appending. */

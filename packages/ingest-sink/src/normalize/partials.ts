@@ -40,10 +40,17 @@ export interface AssembledLine<C = undefined> {
   last?: number;
 }
 
-/** What is kept of a stored line to recognise its pieces sent again: a digest of each. */
-interface Stored {
-  digests: Map<number, Buffer>;
-  last: number;
+/**
+ * A stored line, as kept to recognise its pieces sent again: the digest of
+ * each piece (`digests[ordinal - 1]`, its last piece's ordinal being their
+ * number). Also what the journal keeps of it across a restart.
+ */
+export interface StoredLine {
+  key: string;
+  digests: string[];
+}
+
+interface Stored extends StoredLine {
   since: number;
 }
 
@@ -95,8 +102,8 @@ export class PartialAssembler<C = undefined> {
       // A piece of a line already stored that is not a resend of it (isResent):
       // past its last, or other bytes at one of its ordinals. Kept apart, as
       // for an open line; it must not open a line that can never complete.
-      const beyond = ordinal > stored.last;
-      if (beyond || !stored.digests.get(ordinal)?.equals(digest(bytes))) {
+      const beyond = ordinal > stored.digests.length;
+      if (beyond || stored.digests[ordinal - 1] !== digest(bytes)) {
         return [{ key, context, line: bytes.toString('utf8'), complete: false, reason: beyond ? 'beyond_last' : 'conflicting_piece' }];
       }
       return [];
@@ -169,20 +176,33 @@ export class PartialAssembler<C = undefined> {
    * that line is dropped here when every piece of it is such a copy.
    * Returns how many pieces were dropped so.
    */
-  stored(line: AssembledLine<C>, now = Date.now()): number {
-    if (!line.complete || !line.pieces || line.last === undefined) return 0;
-    const digests = new Map<number, Buffer>();
-    for (const [ordinal, bytes] of line.pieces) if (ordinal <= line.last) digests.set(ordinal, digest(bytes));
-    this.storedLines.delete(line.key);
-    this.storedLines.set(line.key, { digests, last: line.last, since: now });
+  stored(line: AssembledLine<C>, now = Date.now()): { dropped: number; record?: StoredLine } {
+    if (!line.complete || !line.pieces || line.last === undefined) return { dropped: 0 };
+    const digests = Array.from({ length: line.last }, (_, i) => digest(line.pieces!.get(i + 1)!));
+    const record = { key: line.key, digests };
+    this.remember(record, now);
+    const copy = this.open.get(line.key);
+    if (!copy || ![...copy.pieces].every(([o, b]) => digests[o - 1] === digest(b))) return { dropped: 0, record };
+    this.forget(line.key, copy);
+    return { dropped: copy.pieces.size, record };
+  }
+
+  /**
+   * Takes back what an earlier run journaled of the lines it stored: their
+   * pieces may still be resent (the ack of a line's last piece lost when that
+   * run ended), and count their `maxAgeMs` from `now`, as restored pieces do.
+   */
+  restoreStored(records: readonly StoredLine[], now = Date.now()): void {
+    for (const r of records) if (!this.open.has(r.key)) this.remember(r, now);
+  }
+
+  private remember(record: StoredLine, now: number): void {
+    this.storedLines.delete(record.key);
+    this.storedLines.set(record.key, { ...record, since: now });
     for (const key of this.storedLines.keys()) {
       if (this.storedLines.size <= this.limits.maxOpen) break;
       this.storedLines.delete(key);
     }
-    const copy = this.open.get(line.key);
-    if (!copy || ![...copy.pieces].every(([o, b]) => digests.get(o)?.equals(digest(b)))) return 0;
-    this.forget(line.key, copy);
-    return copy.pieces.size;
   }
 
   /**
@@ -193,7 +213,8 @@ export class PartialAssembler<C = undefined> {
    */
   isResent(key: string, ordinal: number, bytes: Buffer): boolean {
     if (this.open.has(key)) return false;
-    return this.storedLines.get(key)?.digests.get(ordinal)?.equals(digest(bytes)) ?? false;
+    const digests = this.storedLines.get(key)?.digests;
+    return digests !== undefined && digests[ordinal - 1] === digest(bytes);
   }
 
   /** Releases lines older than maxAgeMs (call periodically). */
@@ -240,9 +261,12 @@ function whole<C>(key: string, entry: Open<C>): AssembledLine<C>[] {
   return out;
 }
 
-/** SHA-256 of a piece: enough to tell a resend (same bytes) from another piece. */
-function digest(bytes: Buffer): Buffer {
-  return createHash('sha256').update(bytes).digest();
+/**
+ * A piece's SHA-256, its first 128 bits in base64url: enough to tell a
+ * resend (the same bytes) from another piece, and short to journal.
+ */
+function digest(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest().subarray(0, 16).toString('base64url');
 }
 
 function hasAll(pieces: Map<number, Buffer>, last: number): boolean {

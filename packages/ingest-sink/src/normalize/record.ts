@@ -4,7 +4,7 @@ import type { ReceiverCounters } from '../receivers/counters.js';
 import { classifyLine, classifyObject, type LineOutcome, type Normalized } from './classify-line.js';
 import { invalidUtf8Bytes } from '../receivers/msgpack/decode.js';
 import type { PartialPiece } from './partial-journal.js';
-import { PartialAssembler, type AssembledLine, type PartialLimits } from './partials.js';
+import { PartialAssembler, type AssembledLine, type PartialLimits, type StoredLine } from './partials.js';
 import type { TagFilter } from './tag-patterns.js';
 import { compileTagTemplate, type TagParser } from './tag-template.js';
 import { recordMeta, type RecordMeta } from './transport-meta.js';
@@ -98,7 +98,7 @@ export class RecordNormalizer {
     for (const done of released) this.released(done, out);
     // A line reopened after its store failed, made whole again by a copy of its last piece, comes back complete.
     const whole = released.filter((l) => l.complete);
-    return { out, settles: [...new Set(released.map((l) => l.key))], stored: () => whole.forEach((l) => this.stored(l)) };
+    return { out, settles: [...new Set(released.map((l) => l.key))], stored: () => whole.flatMap((l) => this.stored(l) ?? []) };
   }
 
   /**
@@ -124,7 +124,7 @@ export class RecordNormalizer {
       settles.push(...n.settles);
       if (n.completed) completed.push(n.completed);
     }
-    return { out: out.filter((n) => n.kind !== 'partial'), settles, stored: () => completed.forEach((c) => c.stored()) };
+    return { out: out.filter((n) => n.kind !== 'partial'), settles, stored: () => completed.flatMap((c) => c.stored() ?? []) };
   }
 
   /**
@@ -152,9 +152,20 @@ export class RecordNormalizer {
     for (const done of released) this.released(done, out);
   }
 
-  /** A completed line is stored: its pieces sent again are resends from now on (and a copy open already is one). */
-  private stored(line: AssembledLine<PieceOrigin>): void {
-    this.counters.partialsResent += this.partials.stored(line);
+  /**
+   * A completed line is stored: its pieces sent again are resends from now
+   * on (and a copy open already is one). Returns what the journal keeps of
+   * it, so that this holds after a restart too.
+   */
+  private stored(line: AssembledLine<PieceOrigin>): StoredLine | undefined {
+    const { dropped, record } = this.partials.stored(line);
+    this.counters.partialsResent += dropped;
+    return record;
+  }
+
+  /** Takes back the stored lines an earlier run journaled (PartialAssembler.restoreStored). */
+  restoreStored(records: readonly StoredLine[], now: number): void {
+    this.partials.restoreStored(records, now);
   }
 
   private released(done: AssembledLine<PieceOrigin>, out: Normalized[]): void {
@@ -182,12 +193,13 @@ const PARTIAL_REASONS: Record<NonNullable<AssembledLine['reason']>, string> = {
 
 /**
  * Lines the assembler released outside a request (expiry, restore), to be
- * stored; then call `stored()` and settle `settles` in the journal.
+ * stored; then call `stored()` and settle `settles` in the journal with
+ * what it returns.
  */
 export interface Released {
   out: Normalized[];
   settles: string[];
-  stored(): void;
+  stored(): StoredLine[];
 }
 
 /** Where a partial line came from: its first piece's transport meta and source. */

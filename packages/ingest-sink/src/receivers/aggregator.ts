@@ -116,8 +116,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
       counters.forward.accepted += r.accepted;
       counters.forward.rejected += r.rejected;
     }
-    stored();
-    await partials.settle(settles);
+    await partials.settle(settles, stored());
   };
   // Every 5 s, or a quarter of a shorter maxAgeMs: a line is released at most that late.
   // One run at a time, and close() waits for the last.
@@ -132,7 +131,8 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
     if (journalPath !== false) {
       const opened = await PartialJournal.open(journalPath);
       partials = journal = opened.journal;
-      const { pieces, damagedBytes, damagedCopy } = opened.report;
+      const { pieces, damagedBytes, damagedCopy, stored } = opened.report;
+      normalizer.restoreStored(stored, Date.now());
       if (damagedBytes > 0) log({ level: 'warn', msg: 'partial-line journal had unreadable bytes, skipped', path: journalPath, damagedBytes, ...(damagedCopy ? { damagedCopy } : {}) });
       if (pieces.length > 0) {
         log({ level: 'info', msg: 'partial lines restored from the journal', path: journalPath, pieces: pieces.length });

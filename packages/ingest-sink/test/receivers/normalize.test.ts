@@ -186,7 +186,7 @@ describe('record normaliser', () => {
     expect(p.isResent('k', 2, cd)).toBe(false);
     expect(p.add('k', 2, true, cd, undefined, 10)).toEqual([]);
     expect(p.size).toBe(1);
-    expect(p.stored(line!, 20)).toBe(1);
+    expect(p.stored(line!, 20)).toEqual({ dropped: 1, record: { key: 'k', digests: [expect.any(String), expect.any(String)] } });
     expect(p.size).toBe(0);
     expect([p.isResent('k', 1, ab), p.isResent('k', 2, cd), p.isResent('k', 2, ab), p.isResent('k', 3, cd), p.isResent('other', 2, cd)]).toEqual([true, true, false, false, false]);
     expect(p.add('k', 2, true, Buffer.from('XY'), undefined, 30)).toEqual([{ key: 'k', line: 'XY', complete: false, reason: 'conflicting_piece' }]);
@@ -196,7 +196,7 @@ describe('record normaliser', () => {
     p.add('j', 1, false, Buffer.from('x'), undefined, 40);
     const [other] = p.add('j', 2, true, Buffer.from('y'), undefined, 40);
     p.add('j', 1, false, Buffer.from('other'), undefined, 50);
-    expect(p.stored(other!, 60)).toBe(0);
+    expect(p.stored(other!, 60).dropped).toBe(0);
     expect(p.size).toBe(1);
     // Forgotten after maxAgeMs from being stored...
     expect(p.expire(1019).map((l) => l.key)).toEqual([]);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/ports.js';
@@ -41,6 +41,13 @@ class DriverSender {
   get said(): string {
     return this.out;
   }
+}
+
+/** What the journal at `path` holds for the next start: how many pieces, and the stored lines it remembers (their numbers of pieces). */
+async function journalLeft(path: string): Promise<{ pieces: number; stored: number[] }> {
+  const { journal, report } = await PartialJournal.open(path);
+  await journal.close();
+  return { pieces: report.pieces.length, stored: report.stored.map((l) => l.digests.length) };
 }
 
 describe('Docker partial lines: pieces acked before their line is complete survive the aggregator', () => {
@@ -88,10 +95,10 @@ describe('Docker partial lines: pieces acked before their line is complete survi
     expect(JSON.parse(rows[0]!.event_json)).toEqual(event);
     expect(rows[0]).toMatchObject({ container_name: 'webauthn-api.1.k3j4h5g6f7d8', source_tag: TAG, swarm_node: 'node-1' });
     expect(readRejects(db)).toEqual([]);
-    // Settled: nothing left for the next start.
+    // Settled: no piece left for the next start, the stored line remembered (its 3 pieces).
     const journal = join(`${db}.spool`, 'partial-lines.journal');
     expect(existsSync(journal)).toBe(true);
-    expect(readFileSync(journal).length).toBe(0);
+    expect(await journalLeft(journal)).toEqual({ pieces: 0, stored: [3] });
   }
 
   it('SIGKILL between the pieces of a line: the acked pieces come back from the journal, the line is stored whole, once', async () => {
@@ -126,7 +133,37 @@ describe('Docker partial lines: pieces acked before their line is complete survi
     expect(logs.find((l) => l.msg === 'partial lines restored from the journal')).toMatchObject({ pieces: 3 });
     expect(readEvents(db)).toHaveLength(1);
     expect(readRejects(db)).toEqual([]);
-    expect(readFileSync(path).length).toBe(0);
+    expect(await journalLeft(path)).toEqual({ pieces: 0, stored: [3] });
+  });
+
+  it('after a restart, the last piece of a line the earlier run stored, sent again (its ack lost as that run stopped), is taken for the resend it is: acked, nothing opened, no reject', async () => {
+    const db = join(tmp.dir, 'resent-after-restart.db');
+    const url = `sqlite:${db}`;
+    const { line, event } = longLine(5);
+    const half = Math.floor(line.length / 2);
+    const piece = (o: 1 | 2, chunk: string) =>
+      dockerMessage(TAG, 1700000000, dockerRecord(o === 1 ? line.slice(0, half) : line.slice(half), { partial_message: 'true', partial_id: 'across-restart', partial_ordinal: String(o), partial_last: String(o === 2) }), chunk);
+    const first = await startAggregator({ sink: url, forward: { host: '127.0.0.1', port: 0 } });
+    const a = await RawClient.open(first.forward.port);
+    a.socket.write(piece(1, 'c1'));
+    a.socket.write(piece(2, 'c2'));
+    await a.waitFor(2 * 8);
+    a.socket.destroy();
+    await first.close();
+
+    const second = await startAggregator({ sink: url, forward: { host: '127.0.0.1', port: 0 }, partials: { maxAgeMs: 300 } });
+    const b = await RawClient.open(second.forward.port);
+    b.socket.write(piece(2, 'c2'));
+    await b.waitFor(8);
+    expect(second.counters.forward).toMatchObject({ acks: 1, partialsResent: 1 });
+    expect(second.partialLines()).toEqual({ open: 0, bytes: 0 });
+    // Past its maxAgeMs and an expiry check: nothing was released.
+    await new Promise((r) => setTimeout(r, 600));
+    expect(second.counters.forward.partialsExpired).toBe(0);
+    b.socket.destroy();
+    await second.close();
+    expect(readEvents(db).map((r) => r.event_id)).toEqual([event.event_id]);
+    expect(readRejects(db)).toEqual([]);
   });
 
   it('a line whose last piece never comes is stored, once its time is up, as a PARTIAL_LINE_EXPIRED reject holding the pieces that came, under their source', async () => {
@@ -147,7 +184,7 @@ describe('Docker partial lines: pieces acked before their line is complete survi
     expect(readRejects(db)).toEqual([
       expect.objectContaining({ source: 'forward:127.0.0.1', raw_payload: first, reason: expect.stringMatching(/^PARTIAL_LINE_EXPIRED: .*\(partial_id never-finished\)$/) }),
     ]);
-    expect(readFileSync(join(`${db}.spool`, 'partial-lines.journal')).length).toBe(0);
+    expect(await journalLeft(join(`${db}.spool`, 'partial-lines.journal'))).toEqual({ pieces: 0, stored: [] });
   });
 
   it('refuses a line limit its journal could not hold, and limits that are not positive numbers, before it opens anything', async () => {

@@ -354,8 +354,8 @@ export class ForwardConnection {
     const owed = recorded && pieces.some((p) => !settles.includes(p.key)) ? recorded : undefined;
     if (items.length === 0) {
       // Lines closed here that were not audit lines: nothing to store, their pieces are done with.
-      for (const c of completed) c.stored();
-      if (settles.length > 0) void partials.settle(settles);
+      const stored = completed.flatMap((c) => c.stored() ?? []);
+      if (settles.length > 0) void partials.settle(settles, stored);
       recorded?.catch(() => undefined);
       return owed?.catch(sinkFailed(counters));
     }
@@ -372,8 +372,8 @@ export class ForwardConnection {
       (receipt) => {
         counters.accepted += receipt.accepted;
         counters.rejected += receipt.rejected;
-        for (const c of completed) c.stored();
-        if (settles.length > 0) void partials.settle(settles);
+        const stored = completed.flatMap((c) => c.stored() ?? []);
+        if (settles.length > 0) void partials.settle(settles, stored);
       },
       (err: unknown) => {
         // Not stored, not acked: the sender resends the piece that completed
