@@ -122,6 +122,13 @@ describe('audit-trail report on SQLite', () => {
     expect(table.out).toContain('\\x1b[2J');
     const csv = await cli('report', 'failures', '--db', url, '--format', 'csv');
     expect(csv.out.split('\r\n')[2]).toContain(`"'=HYPERLINK(""x"")\\x1b[2J"`);
+    // OWASP's payload starts with a minus and a digit, as a negative number does: only a plain number is exempt.
+    const db2 = new Database(file);
+    db2.prepare(`UPDATE security_audit_events SET user_id = ? WHERE user_id LIKE '%HYPERLINK%'`).run("-2+3+cmd|' /C calc'!A0");
+    db2.close();
+    const csv2 = await cli('report', 'failures', '--db', url, '--format', 'csv');
+    expect(csv2.out).toContain(`"'-2+3+cmd|' /C calc'!A0"`);
+    expect(csv2.out).not.toMatch(/(^|,)"?-2\+3/m);
   });
 
   it('rejects an unknown report, a bad number and an option the report does not take, with exit 2', async () => {

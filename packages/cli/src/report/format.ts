@@ -26,7 +26,8 @@ export function formatTable(columns: readonly string[], rows: readonly Row[]): s
  */
 export function formatCsv(columns: readonly string[], rows: readonly Row[]): string {
   const quote = (s: string) => {
-    const safe = /^[=+\-@\t\r]/.test(s) && !/^-?\d/.test(s) ? `'${s}` : s;
+    // Only a plain negative number is exempt: "-2+3+cmd|' /C calc'!A0" starts with a minus and a digit too.
+    const safe = /^[=+\-@\t\r]/.test(s) && !/^-\d+(\.\d+)?$/.test(s) ? `'${s}` : s;
     return /[",\r\n']/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
   };
   const lines = [columns.map(quote).join(','), ...rows.map((r) => columns.map((c) => quote(cellText(r[c]))).join(','))];

@@ -178,7 +178,11 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
         // Journaled pieces wait for the rest of their lines across the restart; without a journal they are stored now, as they are.
         if (journal) await journal.close();
         else await storeReleased(normalizer.expire(Number.POSITIVE_INFINITY));
-        await sink.flush?.();
+        // A sink it opened is closed: that delivers what it can within its
+        // close bound (10 s) and keeps the rest in the spool for the next
+        // start. flush() has no bound, so with the database down it never
+        // returned and SIGTERM never ended serve.
+        if (!ownsSink) await sink.flush?.();
         await started.health?.close();
         if (ownsSink) await sink.close?.();
         log({ level: 'info', msg: 'aggregator stopped', forward: counters.forward, syslog: counters.syslog });

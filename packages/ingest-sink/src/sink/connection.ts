@@ -179,6 +179,13 @@ export function redactUrl(url: string): string {
   const authority = rest.slice(0, rest.search(/[/?#]|$/));
   const at = authority.lastIndexOf('@');
   const colon = authority.indexOf(':');
-  if (at < 0 || colon < 0 || colon > at) return url;
-  return `${url.slice(0, start + colon + 1)}***${url.slice(start + at)}`;
+  let out = url;
+  if (at >= 0 && colon >= 0 && colon < at) out = `${url.slice(0, start + colon + 1)}***${url.slice(start + at)}`;
+  else if (at < 0 && colon >= 0 && url.indexOf('@', start + colon) > 0) {
+    // A raw `/`, `?` or `#` in the password ends the authority early for a
+    // parser; for a message, hide everything up to the `@` that follows.
+    out = `${url.slice(0, start + colon + 1)}***${url.slice(url.indexOf('@', start + colon))}`;
+  }
+  // pg-connection-string takes ?password= as the password too (over the user info).
+  return out.replace(/([?&]password=)[^&#]*/gi, '$1***');
 }

@@ -61,6 +61,11 @@ describe('sink units', () => {
     // A raw @ in a password: parsers split user info at the last @ of the authority.
     expect(redactUrl('postgres://postgres:p@ssw0rd-SECRET@127.0.0.1:5432/db')).toBe('postgres://postgres:***@127.0.0.1:5432/db');
     expect(redactUrl('postgres://u:pw@h/db?application_name=a@b')).toBe('postgres://u:***@h/db?application_name=a@b');
+    // A raw # or / in the password, and the ?password= pg takes as the password.
+    expect(redactUrl('postgres://postgres:S3cr#etPW@127.0.0.1:1/x')).toBe('postgres://postgres:***@127.0.0.1:1/x');
+    expect(redactUrl('postgres://postgres:a/b@127.0.0.1/x')).toBe('postgres://postgres:***@127.0.0.1/x');
+    expect(redactUrl('postgres://u:pw@h/db?sslmode=require&password=QuerySecret&x=1')).toBe('postgres://u:***@h/db?sslmode=require&password=***&x=1');
+    expect(redactUrl('mssql://h/db?Password=Q')).toBe('mssql://h/db?Password=***');
     expect(redactUrl('postgres://u@h/db')).toBe('postgres://u@h/db');
     expect(redactUrl('sqlite:./a@b:c.db')).toBe('sqlite:./a@b:c.db');
   });

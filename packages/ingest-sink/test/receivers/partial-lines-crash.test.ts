@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/ports.js';
 import { PartialJournal } from '../../src/normalize/partial-journal.js';
 import { startAggregator } from '../../src/receivers/aggregator.js';
+import { Spool } from '../../src/spool/spool.js';
 import { dockerMessage, dockerRecord } from './helpers/frames.js';
 import { longLine } from './helpers/events.js';
 import { buildGoSender } from './helpers/go-sender.js';
@@ -165,6 +166,21 @@ describe('Docker partial lines: pieces acked before their line is complete survi
     expect(readEvents(db).map((r) => r.event_id)).toEqual([event.event_id]);
     expect(readRejects(db)).toEqual([]);
   });
+
+  it('close() ends within the sink\'s close bound while the database is down, the acked events kept in the spool (flush() had no bound: SIGTERM never ended serve)', async () => {
+    const spool = join(tmp.dir, 'down-spool');
+    const agg = await startAggregator({ sink: 'postgres://postgres@127.0.0.1:1/at_unreachable', sinkOptions: { spool: { dir: spool } }, forward: { host: '127.0.0.1', port: 0 } });
+    const client = await RawClient.open(agg.forward.port);
+    client.socket.write(dockerMessage(TAG, 1700000000, dockerRecord(longLine(6).line), 'c1'));
+    await client.waitFor(8);
+    client.socket.destroy();
+    const t0 = Date.now();
+    await agg.close();
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    const reopened = await Spool.open({ dir: spool });
+    expect(reopened.replayed).toHaveLength(1);
+    await reopened.spool.close(false);
+  }, 30_000);
 
   it('a line whose last piece never comes is stored, once its time is up, as a PARTIAL_LINE_EXPIRED reject holding the pieces that came, under their source', async () => {
     const db = join(tmp.dir, 'expire.db');
