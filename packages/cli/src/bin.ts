@@ -4,10 +4,13 @@ import { main } from './main.js';
 // A reader that stops early (`audit-trail salvage --dry-run FILE | head`) closes
 // the pipe: Node ignores SIGPIPE and reports EPIPE on stdout instead, which
 // would end in an unhandled error and a stack trace. End as Unix tools do
-// when SIGPIPE kills them: silently, with status 128 + 13.
+// when SIGPIPE kills them: silently, with status 128 + 13. Any other failure
+// to write the output (ENOSPC on a full disk) is one line and status 2: the
+// output is incomplete, which verify's 1 ("a finding") must not be taken for.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code !== 'EPIPE') throw err;
-  process.exit(141);
+  if (err.code === 'EPIPE') process.exit(141);
+  process.stderr.write(`audit-trail: cannot write the output: ${err.code ?? err.message}\n`);
+  process.exit(2);
 });
 
 main(process.argv.slice(2), {

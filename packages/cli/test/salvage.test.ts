@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { open, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -108,5 +108,18 @@ describe('audit-trail salvage --dry-run | head', () => {
     child.stdout.destroy();
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
     expect({ code, stderr: stderr.replace(/^.*record\(s\) recovered.*\n/m, '') }).toEqual({ code: 141, stderr: '' });
+  }, 30_000);
+
+  it('an output that cannot be written (a full disk: /dev/full) is one line and status 2, not a stack trace', async () => {
+    const file = join(dir, 'quarantine-full.bin');
+    await writeFile(file, encodeFrames(makeEvents(50).map((e) => ({ line: JSON.stringify(e), meta: { source_tag: 't' }, source: 'forward:10.0.0.7' }))).buffer);
+    const bin = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
+    const out = await open('/dev/full', 'w');
+    const child = spawn(process.execPath, ['--import', 'tsx', '--conditions', '@audit-trail/source', bin, 'salvage', '--dry-run', file], { stdio: ['ignore', out.fd, 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    await out.close();
+    expect({ code, stderr: stderr.replace(/^.*record\(s\) recovered.*\n/m, '') }).toEqual({ code: 2, stderr: 'audit-trail: cannot write the output: ENOSPC\n' });
   }, 30_000);
 });

@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createAuditLogger, generateSealingKeyPair } from '@audit-trail/logger';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/run-cli.js';
@@ -76,6 +78,16 @@ describe('audit-trail verify', () => {
     }
     const codes = JSON.parse((await run(['verify', '--json', ...keyArgs, edited])).out).findings.map((f: { code: string }) => f.code);
     expect(codes).toEqual(expect.arrayContaining(['SEQ_DUPLICATE', 'REORDERED']));
+    // A pipe (<(cat file)) cannot be read twice: read once, the same report (it was ESPIPE, exit 2).
+    const bin = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
+    const script = 'exec "$0" --conditions=@audit-trail/source --import tsx "$1" verify --json --secret-file "$2" <(cat "$3")';
+    const child = spawn('bash', ['-c', script, process.execPath, bin, `k1=${join(dir, 'k1.b64')}`, edited], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    expect(code).toBe(1);
+    const pipeName = (JSON.parse(out) as { findings: { location?: string }[] }).findings.find((f) => f.location)!.location!.replace(/:\d+$/, '');
+    expect(out.replaceAll(pipeName, edited)).toBe((await run(['verify', '--json', ...keyArgs, edited])).out);
   });
 
   it('--key-steps bounds the epoch key derivations: a forged epoch is reported at once, a raised budget derives it', async () => {

@@ -58,6 +58,19 @@ describe('verifyChainStream', () => {
     expect((await verifyChainStream(streamNdjson(Readable.from([Buffer.from(tampered.join('\n'))]), 'f'), keys)).findings.map((f) => f.code).sort()).toEqual(['MAC_INVALID', 'SEQ_GAP']);
   });
 
+  it('ignores a UTF-8 byte order mark at the start of a file, in every reader, as ingest does; one anywhere else is the edit it is', async () => {
+    const ls = await signedChain({ events: 5 });
+    const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`${ls.join('\n')}\n`)]);
+    expect(verifyChain(iterateNdjson(withBom, 'f'), keys)).toMatchObject({ ok: true, findings: [] });
+    expect(verifyChain(iterateNdjson(withBom.toString('utf8'), 'f'), keys)).toMatchObject({ ok: true, findings: [] });
+    // Not valid UTF-8 elsewhere in the file: the byte-by-byte path.
+    const alsoBad = Buffer.concat([withBom, Buffer.from([0xff, 0x0a])]);
+    expect(verifyChain(iterateNdjson(alsoBad, 'f'), keys).findings.every((f) => !f.message.includes('f:1'))).toBe(true);
+    expect(await verifyChainStream(streamNdjson(Readable.from(chunked(withBom, prngInt(3))), 'f'), keys)).toMatchObject({ ok: true, findings: [] });
+    const bomInside = `${ls[0]}\n\uFEFF${ls.slice(1).join('\n')}\n`;
+    expect(verifyChain(iterateNdjson(bomInside, 'f'), keys).ok).toBe(false);
+  });
+
   it('refuses unusable keys and options before reading the first record', async () => {
     let read = 0;
     async function* records(): AsyncGenerator<VerifyRecord> {

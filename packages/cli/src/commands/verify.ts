@@ -107,12 +107,17 @@ function loadKeys(values: Record<string, unknown>, env: NodeJS.ProcessEnv): Map<
  * The input files, opened before verifying so that a missing or unreadable
  * file is a usage error and not a finding halfway through.
  */
-async function openInputs(files: string[]): Promise<{ name: string; handle?: FileHandle }[]> {
-  const out: { name: string; handle?: FileHandle }[] = [];
+async function openInputs(files: string[]): Promise<Input[]> {
+  const out: Input[] = [];
   try {
     for (const file of files) {
       if (file === '-') out.push({ name: 'stdin' });
-      else out.push({ name: file, handle: await open(file, 'r') });
+      else {
+        const handle = await open(file, 'r');
+        out.push({ name: file, handle });
+        // A pipe (<(cmd), /dev/stdin) can be read once, from where it is.
+        out.at(-1)!.seekable = (await handle.stat()).isFile();
+      }
     }
   } catch (err) {
     for (const o of out) await o.handle?.close();
@@ -126,11 +131,18 @@ async function openInputs(files: string[]): Promise<{ name: string; handle?: Fil
  * (or stdin) as it is read, so memory holds what the verifier keeps per
  * record (a few fields), not the input.
  */
-async function* allRecords(db: string | undefined, order: 'id' | 'chain', inputs: { name: string; handle?: FileHandle }[], io: CommandIo): AsyncGenerator<VerifyRecord> {
+/** An input of verify: a file (seekable when it is a regular file), or stdin. */
+interface Input {
+  name: string;
+  handle?: FileHandle;
+  seekable?: boolean;
+}
+
+async function* allRecords(db: string | undefined, order: 'id' | 'chain', inputs: Input[], io: CommandIo): AsyncGenerator<VerifyRecord> {
   if (db) yield* streamVerifyRecords(resolveDbUrl(db, io.env), { order });
   for (const input of inputs) {
     // From the start each time: a two-pass verification reads every file twice.
-    const source = input.handle ? input.handle.createReadStream({ autoClose: false, start: 0 }) : io.stdin;
+    const source = input.handle ? input.handle.createReadStream({ autoClose: false, ...(input.seekable ? { start: 0 } : {}) }) : io.stdin;
     try {
       yield* streamNdjson(source as AsyncIterable<Uint8Array>, input.name);
     } catch (err) {
@@ -235,10 +247,10 @@ export const verifyCommand: Command = {
         // Row ids record commit order (retries and fallback reorder), not evidence.
         checkOrder: !values.unordered && !values.db,
       };
-      // Files alone are read twice: the verifier then keeps nothing per record
-      // of a chain whose records come in seq order (verifyChainTwoPass). Stdin
-      // cannot be read again; a table is read chain after chain instead.
-      const twice = values.db === undefined && inputs.length > 0 && inputs.every((x) => x.handle);
+      // Regular files alone are read twice: the verifier then keeps nothing per
+      // record of a chain whose records come in seq order (verifyChainTwoPass).
+      // Stdin and pipes cannot be read again; a table is read chain after chain.
+      const twice = values.db === undefined && inputs.length > 0 && inputs.every((x) => x.seekable);
       // Files are closed however the run ends: finished, failed, or refused before the first record (keys, options).
       const report = await (twice
         ? verifyChainTwoPass(() => allRecords(undefined, 'id', inputs, io), keys, options)
