@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -149,4 +149,23 @@ describe('audit-trail ingest', () => {
     // Node's timers take at most 2^31-1 ms; a longer wait would end at once.
     expect(await runCli(['ingest', '--timeout', '2200000'])).toMatchObject({ code: 2, err: expect.stringContaining('--timeout must be at most 2147483 seconds') });
   });
+
+  it('SIGTERM while stdin stays open: the lines already read are written and delivered, not lost with the process; exit 143', async () => {
+    const db = join(dir, 'signal.db');
+    const bin = resolve(import.meta.dirname, '../src/bin.ts');
+    const child = spawn(process.execPath, ['--import', 'tsx', '--conditions', '@audit-trail/source', bin, 'ingest', '--db', `sqlite:${db}`, '--spool', join(dir, 'signal-spool'), '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    // 500 lines, fewer than one write's 1000: they wait in the reader for more, the pipe kept open.
+    child.stdin.write(`${makeEvents(500).map((e) => JSON.stringify(e)).join('\n')}\n`);
+    await new Promise((r) => setTimeout(r, 2500));
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    expect({ code, out, err }).toEqual({ code: 143, out: `sqlite:${db}: read 500, committed 500, duplicates 0, rejected 0\n`, err: expect.stringContaining('stopped by SIGTERM') });
+    const d = new Database(db, { readonly: true });
+    expect(d.prepare('SELECT count(*) AS n FROM security_audit_events').get()).toEqual({ n: 500 });
+    d.close();
+  }, 30_000);
 });

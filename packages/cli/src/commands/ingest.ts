@@ -23,7 +23,8 @@ UTF-8 (stored with U+FFFD for the bad bytes).
 Exit status 0 when everything was delivered; 1 when events remain spooled, or
 when the sink refused lines (its spool's disk full, say): ingest stops there,
 and running it again on the same input is safe (stored events come back as
-duplicates).
+duplicates). SIGINT or SIGTERM stops the reading: the lines already read are
+written and delivered (or left spooled) as above, then exit 130 or 143.
 `;
 
 const CHUNK = 1000;
@@ -33,7 +34,7 @@ const CHUNK = 1000;
  * Rejects with the first write's error as soon as it is known: a write that
  * failed was not accepted, so reading on would only lose more lines.
  */
-async function ingestStream(sink: Sink, input: NodeJS.ReadableStream, source: string, onLines: (n: number) => void, onInvalidUtf8: () => void): Promise<void> {
+async function ingestStream(sink: Sink, input: NodeJS.ReadableStream, source: string, onLines: (n: number) => void, onInvalidUtf8: () => void, stopped: () => boolean): Promise<void> {
   let chunk: LineItem[] = [];
   const pending = new Set<Promise<unknown>>();
   const send = async (items: typeof chunk) => {
@@ -48,20 +49,26 @@ async function ingestStream(sink: Sink, input: NodeJS.ReadableStream, source: st
     onLines(items.length);
   };
   let first = true;
-  for await (const { text, invalidUtf8, cutFrom } of byteLines(input as AsyncIterable<Buffer>)) {
-    // A byte order mark before the first line is not part of the event.
-    const line = first && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-    first = false;
-    if (line.trim() === '') continue;
-    // Stored as decoded (U+FFFD for the bad bytes), and counted: a signed event so changed fails verify.
-    if (invalidUtf8) onInvalidUtf8();
-    // Longer than the reader keeps (a file without line feeds, say): a reject that says how long it was.
-    if (cutFrom !== undefined) chunk.push({ line: line.slice(0, REJECT_RAW_KEEP), source, reject: `LINE_TOO_LONG: line of ${cutFrom} bytes exceeds the reader's limit of ${MAX_LINE_BYTES}; its first ${REJECT_RAW_KEEP} characters are kept` });
-    else chunk.push({ line, source });
-    if (chunk.length >= CHUNK) {
-      await send(chunk);
-      chunk = [];
+  try {
+    for await (const { text, invalidUtf8, cutFrom } of byteLines(input as AsyncIterable<Buffer>)) {
+      // A byte order mark before the first line is not part of the event.
+      const line = first && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+      first = false;
+      if (line.trim() === '') continue;
+      // Stored as decoded (U+FFFD for the bad bytes), and counted: a signed event so changed fails verify.
+      if (invalidUtf8) onInvalidUtf8();
+      // Longer than the reader keeps (a file without line feeds, say): a reject that says how long it was.
+      if (cutFrom !== undefined) chunk.push({ line: line.slice(0, REJECT_RAW_KEEP), source, reject: `LINE_TOO_LONG: line of ${cutFrom} bytes exceeds the reader's limit of ${MAX_LINE_BYTES}; its first ${REJECT_RAW_KEEP} characters are kept` });
+      else chunk.push({ line, source });
+      if (chunk.length >= CHUNK) {
+        await send(chunk);
+        chunk = [];
+      }
     }
+  } catch (err) {
+    // Stopped by a signal: the input was destroyed to end the wait for more
+    // lines; what was read is written below, not dropped.
+    if (!stopped()) throw err;
   }
   if (chunk.length) await send(chunk);
   await Promise.all(pending);
@@ -96,14 +103,26 @@ export const ingestCommand: Command = {
     let read = 0;
     let invalidUtf8 = 0;
     let stop: () => void = () => undefined;
+    // SIGINT/SIGTERM: stop reading, write what was read (lines read from a
+    // pipe exist nowhere else), deliver within the timeout, then exit 128+n.
+    let signal: NodeJS.Signals | undefined;
+    let reading: NodeJS.ReadableStream | undefined;
+    const onSignal = (s: NodeJS.Signals) => {
+      signal ??= s;
+      (reading as { destroy?: () => void } | undefined)?.destroy?.();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
     try {
       await sink.ready;
       stop = progress(io, sink, () => read);
       let refused: { file: string; err: Error } | undefined;
       for (const file of files) {
+        if (signal) break;
         const input = file === '-' ? io.stdin : createReadStream(file);
+        reading = input;
         try {
-          await ingestStream(sink, input, values.source ?? (file === '-' ? 'stdin' : `file:${file}`), (n) => (read += n), () => invalidUtf8++);
+          await ingestStream(sink, input, values.source ?? (file === '-' ? 'stdin' : `file:${file}`), (n) => (read += n), () => invalidUtf8++, () => signal !== undefined);
         } catch (err) {
           // A file that cannot be read ends the command as before; a write the sink refused is reported below.
           if ((err as { code?: string }).code?.startsWith('SINK_') !== true) throw err;
@@ -123,12 +142,16 @@ export const ingestCommand: Command = {
       if (refused) {
         io.stderr.write(`audit-trail ingest: stopped reading ${refused.file === '-' ? 'stdin' : refused.file}: the sink refused a write (${refused.err.message}); not every line from there on was stored. Run again once it is fixed: stored events come back as duplicates\n`);
       }
-      if (!delivered) {
-        io.stderr.write(stillSpooled('ingest', s));
-        return 1;
+      if (!delivered) io.stderr.write(stillSpooled('ingest', s));
+      if (signal) {
+        io.stderr.write(`audit-trail ingest: stopped by ${signal}: every line read was written (the summary above); the rest of the input was not read\n`);
+        return signal === 'SIGINT' ? 130 : 143;
       }
+      if (!delivered) return 1;
       return refused ? 1 : 0;
     } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
       stop();
       await sink.close({ timeoutMs: 1000 });
     }
