@@ -48,12 +48,9 @@ async function ingestStream(sink: Sink, input: NodeJS.ReadableStream, source: st
     if (pending.size >= 4) await Promise.race(pending);
     onLines(items.length);
   };
-  let first = true;
   try {
-    for await (const { text, invalidUtf8, cutFrom } of byteLines(input as AsyncIterable<Buffer>)) {
-      // A byte order mark before the first line is not part of the event.
-      const line = first && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-      first = false;
+    // byteLines drops a byte order mark before the first line: it is not part of the event.
+    for await (const { text: line, invalidUtf8, cutFrom } of byteLines(input as AsyncIterable<Buffer>)) {
       if (line.trim() === '') continue;
       // Stored as decoded (U+FFFD for the bad bytes), and counted: a signed event so changed fails verify.
       if (invalidUtf8) onInvalidUtf8();

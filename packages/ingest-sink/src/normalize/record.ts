@@ -163,11 +163,6 @@ export class RecordNormalizer {
     return record;
   }
 
-  /** Takes back the stored lines an earlier run journaled (PartialAssembler.restoreStored). */
-  restoreStored(records: readonly StoredLine[], now: number): void {
-    this.partials.restoreStored(records, now);
-  }
-
   private released(done: AssembledLine<PieceOrigin>, out: Normalized[]): void {
     if (done.complete) this.counters.partialsReassembled++;
     else this.counters.partialsExpired++;

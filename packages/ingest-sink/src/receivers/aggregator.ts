@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { MEMORY_ONLY, PartialJournal, type PartialDurability } from '../normalize/partial-journal.js';
+import type { PartialLimits } from '../normalize/partials.js';
 import { RecordNormalizer, type Released } from '../normalize/record.js';
 import { checkLimits } from './check-limits.js';
 import { checkSecurity } from './forward/handshake.js';
@@ -74,6 +75,9 @@ export interface Aggregator {
   close(): Promise<void>;
 }
 
+/** Defaults of the split-line limits (`partials` of {@link AggregatorOptions}). */
+const DEFAULT_PARTIAL_LIMITS: PartialLimits = { maxLineBytes: 4 * 1024 * 1024, maxOpen: 1000, maxOpenBytes: 64 * 1024 * 1024, maxAgeMs: 60_000 };
+
 /** Longest partial line a journal may hold: its pieces' records must stay within the spool's frame limit (3 bytes of UTF-8 per character at worst). */
 const MAX_JOURNALED_LINE_BYTES = 16 * 1024 * 1024;
 
@@ -90,7 +94,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
   if (typeof options.forward !== 'object' || options.forward === null) throw new ConfigError('CONFIG_INVALID', 'forward must be the forward receiver\'s options ({ port: 24224 } at least)');
   const ownsSink = typeof options.sink === 'string';
   const { journal: journalOption, ...limits } = options.partials ?? {};
-  const partialLimits = checkLimits('partials', limits, { maxLineBytes: 4 * 1024 * 1024, maxOpen: 1000, maxOpenBytes: 64 * 1024 * 1024, maxAgeMs: 60_000 });
+  const partialLimits = checkLimits('partials', limits, DEFAULT_PARTIAL_LIMITS);
   const journalPath = journalOption ?? (typeof options.sink === 'string' ? join(resolveSinkOptions({ ...options.sinkOptions, url: options.sink }).spool.dir, 'partial-lines.journal') : false);
   if (journalPath !== false && partialLimits.maxLineBytes > MAX_JOURNALED_LINE_BYTES) {
     throw new ConfigError('CONFIG_INVALID', `partials.maxLineBytes may be at most ${MAX_JOURNALED_LINE_BYTES} with a partial-line journal (got ${partialLimits.maxLineBytes})`);
@@ -132,7 +136,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
       const opened = await PartialJournal.open(journalPath);
       partials = journal = opened.journal;
       const { pieces, damagedBytes, damagedCopy, stored } = opened.report;
-      normalizer.restoreStored(stored, Date.now());
+      normalizer.partials.restoreStored(stored, Date.now());
       if (damagedBytes > 0) log({ level: 'warn', msg: 'partial-line journal had unreadable bytes, skipped', path: journalPath, damagedBytes, ...(damagedCopy ? { damagedCopy } : {}) });
       if (pieces.length > 0) {
         log({ level: 'info', msg: 'partial lines restored from the journal', path: journalPath, pieces: pieces.length });

@@ -26,7 +26,10 @@ export const MAX_LINE_BYTES = 64 * 1024 * 1024;
  * a U+FFFD that was really there. A line split across chunks is kept as
  * pieces until its LF arrives, so a long line costs one copy, not one per
  * chunk. Of a line longer than `maxLineBytes` only the first `maxLineBytes`
- * are kept, and `cutFrom` gives its length. `maxLineBytes` must be a
+ * are kept, and `cutFrom` gives its length. A UTF-8 byte order mark at the
+ * start of the stream is dropped (RFC 8259 §8.1 lets a parser ignore it; an
+ * editor or a Windows tool may add one): it is not part of the first line.
+ * `maxLineBytes` must be a
  * positive integer (AuditConfigError, thrown by this call, not at the
  * first line): 0 would keep nothing of any line.
  */
@@ -51,6 +54,8 @@ class LineSplitter {
   private pieces: Buffer[] = [];
   /** Bytes of the current line so far, kept or not. */
   private length = 0;
+  /** No line given yet: the next one may start with a byte order mark. */
+  private first = true;
 
   constructor(private readonly max: number) {
     if (!Number.isSafeInteger(max) || max < 1) throw new AuditConfigError(`maxLineBytes must be a positive integer, got ${describeValue(max)}`);
@@ -79,8 +84,10 @@ class LineSplitter {
     const kept = this.pieces.length ? Buffer.concat([...this.pieces, tail]) : tail;
     this.pieces = [];
     this.length = 0;
-    if (total <= this.max) return decodeLine(kept);
-    return { ...decodeLine(kept.subarray(0, this.max)), cutFrom: total };
+    const bom = this.first && kept[0] === 0xef && kept[1] === 0xbb && kept[2] === 0xbf ? 3 : 0;
+    this.first = false;
+    if (total <= this.max) return decodeLine(kept.subarray(bom));
+    return { ...decodeLine(kept.subarray(bom, this.max)), cutFrom: total - bom };
   }
 
   private keep(piece: Buffer): void {

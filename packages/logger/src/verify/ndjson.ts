@@ -30,7 +30,8 @@ export function* iterateNdjson(input: string | Uint8Array, name = '-'): Generato
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
     n++;
-    let line = withoutBom(text.slice(start, end), n);
+    // A byte order mark before the first line is not part of it (as byteLines drops it).
+    let line = n === 1 && text.charCodeAt(start) === 0xfeff ? text.slice(start + 1, end) : text.slice(start, end);
     if (line.endsWith('\r')) line = line.slice(0, -1);
     if (line.trim()) yield { event: line, location: `${name}:${n}` };
     start = end + 1;
@@ -48,19 +49,8 @@ function* byteRecords(bytes: Buffer, name: string): Generator<VerifyRecord> {
 
 /** Line `n` of `name` as a record, or undefined when blank. */
 function toRecord(line: ByteLine, n: number, name: string): VerifyRecord | undefined {
-  const text = withoutBom(line.text, n);
-  if (!text.trim()) return undefined;
-  return { event: text, location: `${name}:${n}`, ...(line.invalidUtf8 ? { invalidUtf8: true } : {}) };
-}
-
-/**
- * Line `n` without the UTF-8 byte order mark an editor or a Windows tool
- * may put at the start of a file (RFC 8259 §8.1 lets a parser ignore it):
- * it is not part of the first record, which `audit-trail ingest` stores
- * without it too, so the same file must not verify differently.
- */
-function withoutBom(line: string, n: number): string {
-  return n === 1 && line.charCodeAt(0) === 0xfeff ? line.slice(1) : line;
+  if (!line.text.trim()) return undefined;
+  return { event: line.text, location: `${name}:${n}`, ...(line.invalidUtf8 ? { invalidUtf8: true } : {}) };
 }
 
 /**
