@@ -76,7 +76,8 @@ describe('Docker Swarm stack', () => {
     const f = flags(aggregator.command);
     expect(port(f.get('--forward')!)).toBe(DEFAULT_FORWARD_PORT);
     expect(port(f.get('--health')!)).toBe(DEFAULT_HEALTH_PORT);
-    expect(aggregator.healthcheck.test.join(' ')).toContain(`:${DEFAULT_HEALTH_PORT}/healthz`);
+    // Liveness: a replaced task mends neither a database outage nor a full spool.
+    expect(aggregator.healthcheck.test.join(' ')).toContain(`:${DEFAULT_HEALTH_PORT}/livez`);
   });
 
   it('keeps credentials in Docker secrets, never in plain environment values', () => {
@@ -143,6 +144,7 @@ describe('Kubernetes manifests', () => {
     expect(f.has('--tls-cert') && f.has('--tls-key')).toBe(true);
     expect(port(f.get('--health')!)).toBe(DEFAULT_HEALTH_PORT);
     expect(container.readinessProbe.httpGet).toEqual({ path: '/healthz', port: DEFAULT_HEALTH_PORT });
+    expect(container.livenessProbe.httpGet).toEqual({ path: '/livez', port: DEFAULT_HEALTH_PORT });
     expect(container.volumeMounts.find((m: Obj) => m.name === 'spool').mountPath).toBe('/var/lib/audit-trail');
   });
 

@@ -14,6 +14,7 @@ import { DEFAULT_TAG_TEMPLATE } from './defaults.js';
 import type { ForwardServerOptions } from './forward/options.js';
 import { startForwardServer, type ForwardServer } from './forward/server.js';
 import { startHealthServer, type HealthServer } from './health.js';
+import { sinkHealth, SinkWatch } from './sink-health.js';
 import { startSyslogServer, type SyslogServer, type SyslogServerOptions } from './syslog/server.js';
 import { silentLog, type EventSink, type ReceiverLog } from './types.js';
 
@@ -131,6 +132,18 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
       .catch((err: Error) => log({ level: 'error', msg: 'could not store expired partial lines', reason: err.message }));
   }, Math.max(100, Math.min(5_000, partialLimits.maxAgeMs / 4)));
   timer.unref();
+  // Once a second: the database going away, staying away and coming back, and the spool filling, in the log.
+  const watch = new SinkWatch(log);
+  let watching = false;
+  const watchTimer = setInterval(() => {
+    if (!sink.stats || watching) return;
+    watching = true;
+    Promise.resolve(sink.stats())
+      .then((s) => watch.observe(s))
+      .catch(() => undefined)
+      .finally(() => (watching = false));
+  }, 1000);
+  watchTimer.unref();
   try {
     if (journalPath !== false) {
       const opened = await PartialJournal.open(journalPath);
@@ -150,16 +163,15 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
       log({ level: 'info', msg: 'syslog receiver listening', ...started.syslog.address, tls: !!options.syslog.tls, udp: !options.syslog.tls });
     }
     if (options.health) {
-      started.health = await startHealthServer(options.health.host ?? '127.0.0.1', options.health.port ?? 0, async () => ({
-        status: 'ok',
-        receivers: counters,
-        partialLines: partialLines(),
-        sink: sink.stats ? await sink.stats() : undefined,
-      }));
+      started.health = await startHealthServer(options.health.host ?? '127.0.0.1', options.health.port ?? 0, async () => {
+        const stats = sink.stats ? await sink.stats() : undefined;
+        return { ...sinkHealth(stats), receivers: counters, partialLines: partialLines(), sink: stats };
+      });
       log({ level: 'info', msg: 'health endpoint listening', ...started.health.address });
     }
   } catch (err) {
     clearInterval(timer);
+    clearInterval(watchTimer);
     await Promise.allSettled([started.forward?.close(), started.syslog?.close(), started.health?.close()]);
     await expiring;
     await journal?.close();
@@ -177,6 +189,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
     close() {
       closing ??= (async () => {
         clearInterval(timer);
+        clearInterval(watchTimer);
         await Promise.all([started.forward?.close(), started.syslog?.close()]);
         await expiring;
         // Journaled pieces wait for the rest of their lines across the restart; without a journal they are stored now, as they are.

@@ -59,7 +59,7 @@ function inCallOrder(): <T>(task: () => T | Promise<T>) => Promise<T> {
  */
 export function createSink(options?: SinkOptions | string): Sink {
   const opts = resolveSinkOptions(options);
-  const stats = emptyStats();
+  const stats = emptyStats(opts.spool.maxBytes);
   const queue = new DeliveryQueue();
   let adapter: SinkAdapter | undefined;
   let spool: Spool | undefined;

@@ -239,6 +239,7 @@ export class Delivery {
         const out = await this.adapter.write(batch);
         this.account(out, batch);
         this.outageSince = undefined;
+        delete this.stats.outageSince;
         break;
       } catch (err) {
         this.stats.retries++;
@@ -261,6 +262,7 @@ export class Delivery {
         }
         if (this.outageSince === undefined) {
           this.outageSince = Date.now();
+          this.stats.outageSince = new Date(this.outageSince).toISOString();
           // Writers held back by a full in-memory queue may now spill to the spool.
           this.wakeSpaceWaiters();
         }

@@ -1,7 +1,7 @@
 import type { SinkStats } from './types.js';
 
-/** Fresh counters. */
-export function emptyStats(): SinkStats {
+/** Fresh counters of a sink whose spool holds at most `spoolMaxBytes`. */
+export function emptyStats(spoolMaxBytes: number): SinkStats {
   return {
     received: 0,
     committed: 0,
@@ -11,6 +11,7 @@ export function emptyStats(): SinkStats {
     chainConflicts: 0,
     spooledBytes: 0,
     spooledEvents: 0,
+    spoolMaxBytes,
     forwarded: 0,
     retries: 0,
     batches: 0,

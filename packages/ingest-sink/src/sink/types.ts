@@ -45,6 +45,8 @@ export interface SinkStats {
   /** Bytes and records in the spool not yet committed or forwarded. */
   spooledBytes: number;
   spooledEvents: number;
+  /** The spool's size limit (`spool.maxBytes`): at it, write() waits or refuses (`spool.onFull`). */
+  spoolMaxBytes: number;
   /** Records delivered to the Fluent forward fallback (with ack). */
   forwarded: number;
   /** Database write attempts that failed and were retried. */
@@ -71,6 +73,13 @@ export interface SinkStats {
   spoolQuarantinedRecords: number;
   /** The last error met (database, forward, spool), without secrets; undefined when none. */
   lastError?: { code: string; message: string; at: string };
+  /**
+   * When the current database outage began (ISO 8601): the first failed
+   * attempt since the last commit. Undefined while the database accepts
+   * batches. Events keep being spooled (and forwarded, with a fallback)
+   * meanwhile.
+   */
+  outageSince?: string;
 }
 
 /** Batch limits: a batch is written when any is reached. */

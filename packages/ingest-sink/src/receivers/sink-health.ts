@@ -1,0 +1,111 @@
+import type { ReceiverLog } from './types.js';
+
+/**
+ * What the health endpoint says of the aggregator:
+ * - `ok`: the database accepts batches;
+ * - `degraded`: the database is failing; events are still accepted, spooled
+ *   durably (and forwarded, with a fallback), and delivered when it returns;
+ * - `failing`: the spool is nearly at its limit, so writes will soon wait
+ *   (acks slow down) or be refused: senders should hold their data.
+ */
+export type HealthStatus = 'ok' | 'degraded' | 'failing';
+
+/** The status with the reasons for it (empty when ok). */
+export interface SinkHealth {
+  status: HealthStatus;
+  problems: string[];
+}
+
+/** Share of `spoolMaxBytes` from which the spool counts as full: a write of a few MiB no longer fits, or soon will not. */
+export const SPOOL_FULL_SHARE = 0.9;
+
+/** How often a continuing outage, or the same kind of sink error, is logged again. */
+export const SINK_LOG_REPEAT_MS = 60_000;
+
+/** The fields of a sink's stats() this reads; a sink of the caller's own may have none of them. */
+interface WatchedStats {
+  spooledBytes?: number;
+  spooledEvents?: number;
+  spoolMaxBytes?: number;
+  retries?: number;
+  forwarded?: number;
+  outageSince?: string;
+  lastError?: { code: string; message: string; at: string };
+}
+
+function watched(stats: unknown): WatchedStats {
+  return typeof stats === 'object' && stats !== null ? (stats as WatchedStats) : {};
+}
+
+function spoolFull(s: WatchedStats): boolean {
+  return typeof s.spoolMaxBytes === 'number' && s.spoolMaxBytes > 0 && typeof s.spooledBytes === 'number' && s.spooledBytes >= SPOOL_FULL_SHARE * s.spoolMaxBytes;
+}
+
+const percent = (s: WatchedStats) => Math.round((100 * (s.spooledBytes ?? 0)) / (s.spoolMaxBytes ?? 1));
+
+/** Judges a sink's stats() for the health endpoint. */
+export function sinkHealth(stats: unknown): SinkHealth {
+  const s = watched(stats);
+  const problems: string[] = [];
+  if (spoolFull(s)) problems.push(`spool at ${percent(s)}% of its limit (${s.spoolMaxBytes} bytes): writes will wait or be refused`);
+  if (s.outageSince) problems.push(`database failing since ${s.outageSince}${s.lastError ? ` (${s.lastError.code}: ${s.lastError.message})` : ''}; events are spooled`);
+  return { status: spoolFull(s) ? 'failing' : s.outageSince ? 'degraded' : 'ok', problems };
+}
+
+/**
+ * Turns changes in a sink's stats() into log lines, so an operator reading
+ * the aggregator's log learns that the database went away, for how long, and
+ * that it came back, without polling /healthz. Everything else the counters
+ * say is left to them. Repeats are bounded: a continuing outage is logged
+ * again every {@link SINK_LOG_REPEAT_MS}, and a sink error of the same code
+ * at most that often (a database that fails every retry would otherwise log
+ * at the retry rate).
+ */
+export class SinkWatch {
+  private outage: string | undefined;
+  private outageLoggedAt = 0;
+  private full = false;
+  private lastErrorAt: string | undefined;
+  private readonly errorLoggedAt = new Map<string, number>();
+
+  constructor(
+    private readonly log: ReceiverLog,
+    private readonly repeatMs = SINK_LOG_REPEAT_MS,
+  ) {}
+
+  /** Compares `stats` with what it saw last and logs the changes. */
+  observe(stats: unknown, now = Date.now()): void {
+    const s = watched(stats);
+    const counts = { spooledEvents: s.spooledEvents, spooledBytes: s.spooledBytes, retries: s.retries, forwarded: s.forwarded };
+    if (s.outageSince && s.outageSince !== this.outage) {
+      this.outage = s.outageSince;
+      this.outageLoggedAt = now;
+      this.log({ level: 'warn', msg: 'database failing: events are spooled until it accepts them again', since: s.outageSince, error: s.lastError, ...counts });
+    } else if (s.outageSince && now - this.outageLoggedAt >= this.repeatMs) {
+      this.outageLoggedAt = now;
+      this.log({ level: 'warn', msg: 'database still failing', since: s.outageSince, seconds: Math.round((now - Date.parse(s.outageSince)) / 1000), error: s.lastError, ...counts });
+    } else if (!s.outageSince && this.outage) {
+      this.log({ level: 'info', msg: 'database accepting events again', since: this.outage, seconds: Math.round((now - Date.parse(this.outage)) / 1000), ...counts });
+      this.outage = undefined;
+    }
+    const error = s.lastError;
+    if (error && error.at !== this.lastErrorAt) {
+      this.lastErrorAt = error.at;
+      // During an outage its own lines carry the error; outside one (a single
+      // failed attempt, the spool's disk, the fallback) it is logged here.
+      const last = this.errorLoggedAt.get(error.code);
+      if (!s.outageSince && (last === undefined || now - last >= this.repeatMs)) {
+        // Codes come from drivers; a few dozen at most, but keep the map bounded anyway.
+        if (this.errorLoggedAt.size >= 100) this.errorLoggedAt.clear();
+        this.errorLoggedAt.set(error.code, now);
+        this.log({ level: 'warn', msg: 'sink error', error });
+      }
+    }
+    const full = spoolFull(s);
+    if (full !== this.full) {
+      this.full = full;
+      if (full) this.log({ level: 'error', msg: 'spool nearly full: writes will wait or be refused', percent: percent(s), spoolMaxBytes: s.spoolMaxBytes, ...counts });
+      else this.log({ level: 'info', msg: 'spool has room again', percent: percent(s), ...counts });
+    }
+  }
+}

@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { sinkHealth, SinkWatch, SINK_LOG_REPEAT_MS } from '../../src/receivers/sink-health.js';
+import type { ReceiverLogEntry } from '../../src/receivers/types.js';
+
+const MiB = 1024 * 1024;
+const base = { spooledBytes: 0, spooledEvents: 0, spoolMaxBytes: 256 * MiB, retries: 0, forwarded: 0 };
+const refused = { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:5432', at: '2026-12-06T07:00:00.100Z' };
+const since = '2026-12-06T07:00:00.000Z';
+const t0 = Date.parse(since);
+
+function watcher(): { watch: SinkWatch; lines: ReceiverLogEntry[] } {
+  const lines: ReceiverLogEntry[] = [];
+  return { watch: new SinkWatch((e) => lines.push(e)), lines };
+}
+
+describe('sinkHealth', () => {
+  it('ok while the database accepts batches', () => {
+    expect(sinkHealth(base)).toEqual({ status: 'ok', problems: [] });
+  });
+
+  it('degraded while the database fails, naming since when and the error', () => {
+    const h = sinkHealth({ ...base, outageSince: since, lastError: refused, spooledEvents: 40 });
+    expect(h.status).toBe('degraded');
+    expect(h.problems).toEqual([`database failing since ${since} (ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:5432); events are spooled`]);
+  });
+
+  it('failing once the spool holds 90% of its limit, whatever the database does', () => {
+    expect(sinkHealth({ ...base, spooledBytes: 0.89 * base.spoolMaxBytes }).status).toBe('ok');
+    const h = sinkHealth({ ...base, spooledBytes: 0.9 * base.spoolMaxBytes, outageSince: since });
+    expect(h.status).toBe('failing');
+    expect(h.problems[0]).toBe(`spool at 90% of its limit (${256 * MiB} bytes): writes will wait or be refused`);
+    expect(h.problems[1]).toMatch(/^database failing since/);
+  });
+
+  it('a sink of the caller\'s own without these counters is ok', () => {
+    expect(sinkHealth(undefined)).toEqual({ status: 'ok', problems: [] });
+    expect(sinkHealth({ written: 3 })).toEqual({ status: 'ok', problems: [] });
+  });
+});
+
+describe('SinkWatch', () => {
+  it('logs an outage when it begins, again once a minute while it lasts, and when it ends', () => {
+    const { watch, lines } = watcher();
+    watch.observe(base, t0 - 1000);
+    expect(lines).toEqual([]);
+    const failing = { ...base, outageSince: since, lastError: refused, retries: 3, spooledEvents: 10 };
+    watch.observe(failing, t0 + 1000);
+    watch.observe({ ...failing, retries: 4, lastError: { ...refused, at: '2026-12-06T07:00:02.000Z' } }, t0 + 2000);
+    watch.observe({ ...failing, retries: 9 }, t0 + 1000 + SINK_LOG_REPEAT_MS - 1);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 'warn', msg: 'database failing: events are spooled until it accepts them again', since, error: refused, retries: 3, spooledEvents: 10 });
+    watch.observe({ ...failing, retries: 30, spooledEvents: 500 }, t0 + 1000 + SINK_LOG_REPEAT_MS);
+    expect(lines[1]).toMatchObject({ level: 'warn', msg: 'database still failing', since, seconds: 61, retries: 30, spooledEvents: 500 });
+    watch.observe({ ...base, retries: 31, lastError: refused }, t0 + 90_000);
+    expect(lines[2]).toMatchObject({ level: 'info', msg: 'database accepting events again', since, seconds: 90, retries: 31 });
+    expect(lines).toHaveLength(3);
+  });
+
+  it('a second outage is logged as new', () => {
+    const { watch, lines } = watcher();
+    watch.observe({ ...base, outageSince: since, lastError: refused }, t0);
+    watch.observe({ ...base, lastError: refused }, t0 + 5000);
+    const again = '2026-12-06T07:00:06.000Z';
+    watch.observe({ ...base, outageSince: again, lastError: { ...refused, at: again } }, t0 + 6000);
+    expect(lines.map((l) => l.msg)).toEqual([
+      'database failing: events are spooled until it accepts them again',
+      'database accepting events again',
+      'database failing: events are spooled until it accepts them again',
+    ]);
+    expect(lines[2]!.since).toBe(again);
+  });
+
+  it('logs an error outside an outage once per code per minute (a one-off failed attempt, the spool\'s disk)', () => {
+    const { watch, lines } = watcher();
+    const io = { code: 'SINK_SPOOL_IO', message: 'ENOSPC', at: '2026-12-06T07:00:01.000Z' };
+    watch.observe({ ...base, lastError: io }, t0 + 1000);
+    watch.observe({ ...base, lastError: io }, t0 + 2000);
+    watch.observe({ ...base, lastError: { ...io, at: '2026-12-06T07:00:03.000Z' } }, t0 + 3000);
+    watch.observe({ ...base, lastError: refused }, t0 + 4000);
+    watch.observe({ ...base, lastError: { ...io, at: '2026-12-06T07:01:05.000Z' } }, t0 + 65_000);
+    expect(lines).toEqual([
+      { level: 'warn', msg: 'sink error', error: io },
+      { level: 'warn', msg: 'sink error', error: refused },
+      { level: 'warn', msg: 'sink error', error: { ...io, at: '2026-12-06T07:01:05.000Z' } },
+    ]);
+  });
+
+  it('logs the spool filling past 90% and emptying again, once each', () => {
+    const { watch, lines } = watcher();
+    const full = { ...base, spooledBytes: 0.95 * base.spoolMaxBytes, spooledEvents: 900_000 };
+    watch.observe(full, t0);
+    watch.observe(full, t0 + 1000);
+    watch.observe({ ...base, spooledBytes: 0.5 * base.spoolMaxBytes }, t0 + 2000);
+    expect(lines).toEqual([
+      { level: 'error', msg: 'spool nearly full: writes will wait or be refused', percent: 95, spoolMaxBytes: base.spoolMaxBytes, spooledEvents: 900_000, spooledBytes: full.spooledBytes, retries: 0, forwarded: 0 },
+      { level: 'info', msg: 'spool has room again', percent: 50, spooledEvents: 0, spooledBytes: 0.5 * base.spoolMaxBytes, retries: 0, forwarded: 0 },
+    ]);
+  });
+});
