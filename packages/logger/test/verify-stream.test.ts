@@ -81,4 +81,15 @@ describe('verifyChainStream', () => {
     await expect(verifyChainStream(records(), keys, { settleMs: -1 })).rejects.toBeInstanceOf(AuditConfigError);
     expect(read).toBe(0);
   });
+
+  it('skips the plain text of other programs in a stream (docker logs of a service), with invalid UTF-8 too, and still reports a torn record', async () => {
+    const ls = await signedChain({ events: 3 });
+    const text = ['Server listening on :3000', ...ls.slice(0, 3), 'GET /health 200 1ms', ...ls.slice(3)].join('\n');
+    const bytes = Buffer.concat([Buffer.from(text), Buffer.from('\nstack trace \xff\xfe\n', 'latin1')]);
+    const clean = await verifyChainStream(streamNdjson(Readable.from([bytes]), 'f'), keys);
+    expect(clean.findings).toEqual([]);
+    expect(clean.ignored).toBe(3);
+    const torn = await verifyChainStream(streamNdjson(Readable.from([Buffer.from(`${text}\n${ls[1]!.slice(0, 40)}\n`)]), 'f'), keys);
+    expect(torn.findings.map((f) => [f.code, f.location])).toEqual([['SCHEMA_INVALID', `f:${ls.length + 3}`]]);
+  });
 });

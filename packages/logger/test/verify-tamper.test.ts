@@ -281,9 +281,45 @@ describe('verifyChain detects tampering (INTEGRITY.md finding codes)', () => {
 
   it('a line that is not an audit event: SCHEMA_INVALID; other JSON logs are skipped', async () => {
     const ls = await signedChain({ events: 2 });
-    const r = verifyLines([...ls, 'not json {', JSON.stringify({ level: 30, msg: 'app log' })], keys);
+    const r = verifyLines([...ls, '{"log_type":"security_audit","event_t', JSON.stringify({ level: 30, msg: 'app log' })], keys);
     expect(codes(r)).toEqual(['SCHEMA_INVALID']);
+    expect(r.findings[0]).toMatchObject({ message: 'not valid JSON', location: 'test:5' });
     expect(r.ignored).toBe(1);
+  });
+
+  it('plain text lines of other programs on the same stream are skipped and counted; lines that look like damaged audit records are not', async () => {
+    const ls = await signedChain({ events: 2 });
+    const other = ['Server listening on :3000', '\u001b[31mERROR\u001b[0m db timeout', '42', '"a quoted string"', 'checking integrity of uploads', 'not json {'];
+    const clean = verifyLines([...ls.slice(0, 2), ...other, ...ls.slice(2)], keys);
+    expect(codes(clean)).toEqual([]);
+    expect(clean.ok).toBe(true);
+    expect(clean.ignored).toBe(other.length);
+    // Each of these was (part of) an audit record: reported, never skipped.
+    const damaged = [
+      '  {"log_type":"security_audit"',
+      '[1,2',
+      `2026-12-06T07:00:00.000000000Z ${ls[1]}`,
+      'event_type":"WEBAUTHN_AUTH_FAILURE","log_type":"security_audit"}',
+      'x","integrity":{"v":1}}',
+    ];
+    const r = verifyLines([...ls, ...damaged], keys);
+    expect(r.findings.map((f) => [f.code, f.message, f.location])).toEqual(damaged.map((_, i) => ['SCHEMA_INVALID', 'not valid JSON', `test:${ls.length + 1 + i}`]));
+    expect(r.ignored).toBe(0);
+  });
+
+  it('a skipped line cannot hide a signed record: one replaced by plain text is a SEQ_GAP', async () => {
+    const ls = await signedChain({ events: 4 });
+    ls[2] = 'Server listening on :3000';
+    const r = verifyLines(ls, keys);
+    expect(codes(r)).toEqual(['SEQ_GAP']);
+    expect(r.ignored).toBe(1);
+  });
+
+  it('records that are not log lines (a database row, a caller\'s own list) must all be JSON', async () => {
+    const ls = await signedChain({ events: 1 });
+    const r = verifyChain([...ls.map((event, i) => ({ event, location: `row ${i}` })), { event: 'Server listening on :3000', location: 'row x' }], keys);
+    expect(codes(r)).toEqual(['SCHEMA_INVALID']);
+    expect(r.findings[0]).toMatchObject({ message: 'not valid JSON', location: 'row x' });
   });
 
   it('a signed field edited to an invalid value: SCHEMA_INVALID and MAC_INVALID', async () => {

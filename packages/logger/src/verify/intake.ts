@@ -66,6 +66,18 @@ export interface Intake {
 }
 
 const transport = new Set<string>(TRANSPORT_FIELDS);
+
+/**
+ * Whether a log line that is not a JSON object was meant to be an audit
+ * record: it starts like JSON (a torn or edited record) or names what audit
+ * records carry (`security_audit`, `"integrity"`: a record behind a prefix,
+ * as `docker logs --timestamps` prints). Such a line is SCHEMA_INVALID; any
+ * other is another program's output on the same stream, skipped.
+ * Skipping cannot hide a signed record: its seq then goes missing (SEQ_GAP).
+ */
+function looksLikeAuditRecord(text: string): boolean {
+  return /^\s*[[{]/.test(text) || text.includes('security_audit') || text.includes('"integrity"');
+}
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 
 /**
@@ -120,6 +132,10 @@ export class IntakeBuilder {
       try {
         value = JSON.parse(text);
       } catch {
+        if (rec.logLine === true && !looksLikeAuditRecord(text)) {
+          out.ignored++;
+          return;
+        }
         out.findings.push({ code: 'SCHEMA_INVALID', chain_id: null, seq: null, message: 'not valid JSON', ...(location ? { location } : {}) });
         return;
       }
@@ -130,6 +146,11 @@ export class IntakeBuilder {
       }
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      // A log line that parses as a number or a quoted string is other output too.
+      if (rec.logLine === true && typeof rec.event === 'string' && !looksLikeAuditRecord(rec.event)) {
+        out.ignored++;
+        return;
+      }
       out.findings.push({ code: 'SCHEMA_INVALID', chain_id: null, seq: null, message: 'not a JSON object', ...(location ? { location } : {}) });
       return;
     }

@@ -33,7 +33,7 @@ export function* iterateNdjson(input: string | Uint8Array, name = '-'): Generato
     // A byte order mark before the first line is not part of it (as byteLines drops it).
     let line = n === 1 && text.charCodeAt(start) === 0xfeff ? text.slice(start + 1, end) : text.slice(start, end);
     if (line.endsWith('\r')) line = line.slice(0, -1);
-    if (line.trim()) yield { event: line, location: `${name}:${n}` };
+    if (line.trim()) yield { event: line, location: `${name}:${n}`, logLine: true };
     start = end + 1;
   }
 }
@@ -50,7 +50,7 @@ function* byteRecords(bytes: Buffer, name: string): Generator<VerifyRecord> {
 /** Line `n` of `name` as a record, or undefined when blank. */
 function toRecord(line: ByteLine, n: number, name: string): VerifyRecord | undefined {
   if (!line.text.trim()) return undefined;
-  return { event: line.text, location: `${name}:${n}`, ...(line.invalidUtf8 ? { invalidUtf8: true } : {}) };
+  return { event: line.text, location: `${name}:${n}`, logLine: true, ...(line.invalidUtf8 ? { invalidUtf8: true } : {}) };
 }
 
 /**

@@ -41,6 +41,15 @@ export interface VerifyRecord {
   location?: string;
   /** The record's bytes were not valid UTF-8 (set by iterateNdjson on bytes): SCHEMA_INVALID, the record still checked. */
   invalidUtf8?: boolean;
+  /**
+   * The record is a line of a log stream, where other output may sit beside
+   * the audit records (set by the NDJSON readers for files and stdin): a line
+   * that is not a JSON object and does not look like an audit record (it
+   * starts with neither `{` nor `[`, and names neither `security_audit` nor
+   * `"integrity"`) is skipped and counted in `ignored`, not SCHEMA_INVALID.
+   * Unset (a database row, a caller's own list), every record must be JSON.
+   */
+  logLine?: boolean;
   columns?: Record<string, unknown>;
   /**
    * When the store received the record (the database's `ingested_at`; a
@@ -144,6 +153,6 @@ export interface VerifyReport {
   records: number;
   /** Audit records without integrity that belong to no signed chain. */
   unsigned: number;
-  /** JSON objects that are not audit records (other log lines), skipped. */
+  /** Other log lines, skipped: JSON objects that are not audit records, and plain text lines of a log stream (`logLine`). */
   ignored: number;
 }
