@@ -7,7 +7,19 @@ type SqliteModule = typeof import('better-sqlite3');
 type PgModule = typeof import('pg');
 type MssqlModule = typeof import('mssql');
 
-async function sqliteReader(filename: string): Promise<AuditReader> {
+/** Options of {@link openReader}. */
+export interface ReaderOptions {
+  /**
+   * Read one snapshot of the database (see {@link AuditReader.snapshot}):
+   * rows committed after the first query are not seen, so reference times
+   * read first and the rows read after agree on a table that is being
+   * written. It holds back PostgreSQL's vacuum and SQLite's WAL checkpoints
+   * until the reader is closed.
+   */
+  snapshot?: boolean;
+}
+
+async function sqliteReader(filename: string, snapshot: boolean): Promise<AuditReader> {
   const Database = await loadDriver<SqliteModule>('better-sqlite3');
   let db: import('better-sqlite3').Database;
   try {
@@ -15,19 +27,24 @@ async function sqliteReader(filename: string): Promise<AuditReader> {
   } catch (err) {
     throw new SinkError('SINK_DB', `cannot open SQLite database ${filename}: ${(err as Error).message}`);
   }
+  // A deferred transaction: its snapshot is taken by the first read and held
+  // until the end (SQLite, "Transactions"; in WAL mode writers go on meanwhile).
+  if (snapshot) db.exec('BEGIN');
   return {
     dialect: 'sqlite',
+    snapshot,
     async query(q: ReadQuery) {
       const stmt = db.prepare(q.text);
       return (q.named ? stmt.all(q.named) : stmt.all(...(q.positional ?? []))) as Row[];
     },
     async close() {
+      if (db.inTransaction) db.exec('ROLLBACK');
       db.close();
     },
   };
 }
 
-async function postgresReader(conn: PostgresConnection): Promise<AuditReader> {
+async function postgresReader(conn: PostgresConnection, snapshot: boolean): Promise<AuditReader> {
   const pg = await loadDriver<PgModule>('pg');
   const { dialect: _d, max: _m, ...config } = conn;
   // A host that does not answer fails within 10 s instead of the OS's TCP timeout (minutes); the URL or options may set another.
@@ -42,13 +59,26 @@ async function postgresReader(conn: PostgresConnection): Promise<AuditReader> {
   } catch (err) {
     throw new SinkError('SINK_DB', `cannot connect to PostgreSQL at ${client.host}:${client.port}: ${(err as Error).message}`);
   }
+  // REPEATABLE READ: every statement of the transaction sees the snapshot
+  // taken by its first (PostgreSQL docs, "Transaction Isolation" 13.2.2).
+  if (snapshot) {
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw new SinkError('SINK_DB', `cannot begin a read-only snapshot on PostgreSQL: ${(err as Error).message}`);
+    }
+  }
   return {
     dialect: 'postgres',
+    snapshot,
     async query(q: ReadQuery) {
       if (lost) throw new SinkError('SINK_DB', `PostgreSQL connection lost: ${lost.message}`, { cause: lost });
       return (await client.query(q.text, (q.positional ?? []) as unknown[])).rows as Row[];
     },
     async close() {
+      // Nothing was written; ending the session ends the transaction, but say so rather than leave it to the server.
+      if (snapshot && !lost) await client.query('ROLLBACK').catch(() => undefined);
       await client.end().catch((err: Error) => {
         if (!lost) throw err;
       });
@@ -64,6 +94,7 @@ async function mssqlReader(conn: MssqlConnection): Promise<AuditReader> {
   await pool.connect();
   return {
     dialect: 'mssql',
+    snapshot: false,
     async query(q: ReadQuery) {
       const request = pool.request();
       for (const [name, value] of Object.entries(q.named ?? {})) request.input(name, value);
@@ -80,14 +111,17 @@ async function mssqlReader(conn: MssqlConnection): Promise<AuditReader> {
  * forms `createSink` takes: `sqlite:./audit.db`, `postgres://...`,
  * `mssql://...`) or a parsed {@link Connection}. The driver is loaded only
  * for that dialect; a missing one is a `DriverMissingError` naming the package.
+ * With `snapshot`, every query reads one snapshot where the database offers
+ * one ({@link AuditReader.snapshot} says whether it did).
  */
-export async function openReader(target: string | Connection): Promise<AuditReader> {
+export async function openReader(target: string | Connection, options: ReaderOptions = {}): Promise<AuditReader> {
   const conn = typeof target === 'string' ? parseDbUrl(target) : target;
+  const snapshot = options.snapshot === true;
   switch (conn.dialect) {
     case 'sqlite':
-      return sqliteReader(conn.filename);
+      return sqliteReader(conn.filename, snapshot);
     case 'postgres':
-      return postgresReader(conn);
+      return postgresReader(conn, snapshot);
     case 'mssql':
       return mssqlReader(conn);
     default:

@@ -17,6 +17,14 @@ export type Row = Record<string, unknown>;
  */
 export interface AuditReader {
   readonly dialect: Dialect;
+  /**
+   * Every query reads one snapshot of the database, taken at the first
+   * (`openReader(target, { snapshot: true })`): PostgreSQL in a REPEATABLE
+   * READ READ ONLY transaction, SQLite in a read transaction. False on SQL
+   * Server, whose snapshot isolation is a database option that is off by
+   * default, and when no snapshot was asked for.
+   */
+  readonly snapshot?: boolean;
   /** Runs one query and returns all its rows. */
   query(q: ReadQuery): Promise<Row[]>;
   /** Closes the connection. */
