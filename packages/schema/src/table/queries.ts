@@ -1,11 +1,13 @@
 import type { Dialect } from './columns.js';
-import { eventsTable, jsonBigint, jsonTrue, jsonValue, reasonCode, rejectsTable, shellCommand, sinceDays, withinMinutes } from './query-sql.js';
+import { eventsTable, jsonBigint, jsonValue, nodeOf, reasonCode, rejectsTable, shellOpened, sinceDays, withinMinutes } from './query-sql.js';
 
 /** Names of the forensic report queries (also the file names under `sql/queries/<dialect>/`). */
 export const REPORT_QUERY_NAMES = [
+  'webauthn-failures',
   'failures-by-user-ip',
   'failure-bursts-by-ip',
   'counter-regressions',
+  'container-shell-sessions',
   'container-shells',
   'rejects-by-reason',
 ] as const;
@@ -47,6 +49,26 @@ const perDialect = (build: (d: Dialect) => string): Record<Dialect, string> => (
  * the reference query of the seed table, byte for byte (with `:days` = 90).
  */
 export const REPORT_QUERIES: Readonly<Record<ReportQueryName, ReportQuery>> = {
+  'webauthn-failures': {
+    name: 'webauthn-failures',
+    title: 'WebAuthn registration and authentication failures by user, IP and node',
+    description:
+      'Every failed WebAuthn ceremony of the last :days days, newest first: WEBAUTHN_REG_FAILURE, WEBAUTHN_AUTH_FAILURE, ' +
+      'and WEBAUTHN_COUNTER_REGRESSION where the sign-in was rejected (outcome failure), with the user, source IP, ' +
+      'error, node (Swarm node, else Kubernetes node, else host) and service.',
+    params: [days],
+    columns: ['event_timestamp', 'event_type', 'user_id', 'client_ip', 'error_details', 'node', 'service'],
+    sql: perDialect(
+      (d) => `SELECT event_timestamp, event_type, user_id, client_ip, error_details,
+       ${nodeOf(d)} AS node,
+       service
+FROM ${eventsTable(d)}
+WHERE event_type IN ('WEBAUTHN_REG_FAILURE', 'WEBAUTHN_AUTH_FAILURE', 'WEBAUTHN_COUNTER_REGRESSION')
+  AND outcome = 'failure'
+  AND ${sinceDays(d, 'event_timestamp', 'days')}
+ORDER BY event_timestamp DESC;`,
+    ),
+  },
   'failures-by-user-ip': {
     name: 'failures-by-user-ip',
     title: 'WebAuthn authentication failures with user and IP',
@@ -124,6 +146,29 @@ WHERE event_type = 'WEBAUTHN_COUNTER_REGRESSION'
 ORDER BY event_timestamp DESC;`,
     ),
   },
+  'container-shell-sessions': {
+    name: 'container-shell-sessions',
+    title: 'Shells opened in containers: when, where, by which user, with what command',
+    description:
+      'Every CONTAINER_EXEC of the last :days days that opened a shell (a TTY or interactive session, or a command ' +
+      'line starting with a known shell), newest first: node, container, image, the user the process ran as in the ' +
+      'container (exec_user), the person (user_id) where the detector knew one, the command line, and the detector.',
+    params: [days],
+    columns: ['event_timestamp', 'node', 'container_name', 'container_id', 'image', 'exec_user', 'user_id', 'command_line', 'detector'],
+    sql: perDialect(
+      (d) => `SELECT event_timestamp,
+       ${nodeOf(d)} AS node,
+       container_name, container_id, image,
+       ${jsonValue(d, 'process.exec_user')} AS exec_user,
+       user_id, command_line,
+       ${jsonValue(d, 'detector.name')} AS detector
+FROM ${eventsTable(d)}
+WHERE event_type = 'CONTAINER_EXEC'
+  AND ${sinceDays(d, 'event_timestamp', 'days')}
+  AND ${shellOpened(d)}
+ORDER BY event_timestamp DESC;`,
+    ),
+  },
   'container-shells': {
     name: 'container-shells',
     title: 'Shells opened in containers, by image and node',
@@ -135,14 +180,12 @@ ORDER BY event_timestamp DESC;`,
     sql: perDialect(
       (d) => `WITH shell_execs AS (
   SELECT image,
-         COALESCE(swarm_node, ${jsonValue(d, 'runtime.k8s_node')}, ${jsonValue(d, 'runtime.host')}) AS node,
+         ${nodeOf(d)} AS node,
          container_id, user_id, event_timestamp
   FROM ${eventsTable(d)}
   WHERE event_type = 'CONTAINER_EXEC'
     AND ${sinceDays(d, 'event_timestamp', 'days')}
-    AND (${jsonTrue(d, 'process.tty')}
-      OR ${jsonTrue(d, 'process.interactive')}
-      OR ${shellCommand()})
+    AND ${shellOpened(d)}
 )
 SELECT image, node,
        COUNT(*) AS shells,

@@ -80,6 +80,14 @@ export function jsonBigint(dialect: Dialect, path: string): string {
   return dialect === 'sqlite' ? v : `CAST(${v} AS BIGINT)`;
 }
 
+/**
+ * The node an event comes from: the Swarm node (column), else the Kubernetes
+ * node, else the host (`runtime` in `event_json`), whichever the event has.
+ */
+export function nodeOf(dialect: Dialect): string {
+  return `COALESCE(swarm_node, ${jsonValue(dialect, 'runtime.k8s_node')}, ${jsonValue(dialect, 'runtime.host')})`;
+}
+
 /** True when a JSON boolean in `event_json` is `true` (SQLite's json_extract returns 1). */
 export function jsonTrue(dialect: Dialect, path: string): string {
   return dialect === 'sqlite' ? `${jsonValue(dialect, path)} = 1` : `${jsonValue(dialect, path)} = 'true'`;
@@ -87,6 +95,16 @@ export function jsonTrue(dialect: Dialect, path: string): string {
 
 /** Shells whose start counts as "a shell was opened", matched on the first word of `command_line`. */
 export const SHELLS = ['sh', 'bash', 'ash', 'dash', 'zsh', 'ksh', 'fish'] as const;
+
+/**
+ * A CONTAINER_EXEC that opened a shell: a TTY or interactive session, or a
+ * `command_line` that starts with one of {@link SHELLS}.
+ */
+export function shellOpened(dialect: Dialect): string {
+  return `(${jsonTrue(dialect, 'process.tty')}
+      OR ${jsonTrue(dialect, 'process.interactive')}
+      OR ${shellCommand()})`;
+}
 
 /** `command_line` starts with one of {@link SHELLS}, bare or by path, with or without arguments. */
 export function shellCommand(): string {

@@ -51,9 +51,17 @@ export function reportFixtures(now: number): AuditEvent[] {
   // Counter regressions at 5 and 100 days.
   events.push(make('WEBAUTHN_COUNTER_REGRESSION', now - 5 * DAY, { user_id: 'u_clone' }));
   events.push(make('WEBAUTHN_COUNTER_REGRESSION', now - 100 * DAY, { user_id: 'u_old' }));
+  // One the policy let through (outcome success): a regression, not a failed sign-in.
+  const kept = structuredClone(exampleEvents.WEBAUTHN_COUNTER_REGRESSION) as Record<string, unknown>;
+  events.push(make('WEBAUTHN_COUNTER_REGRESSION', now - 5.5 * DAY, { user_id: 'u_kept', outcome: 'success', severity: 3, webauthn: kept.webauthn }));
+  // A registration failure on a Kubernetes node, outside the burst.
+  events.push(make('WEBAUTHN_REG_FAILURE', now - 12 * DAY, { user_id: 'u_h', client_ip: '203.0.113.5', runtime: { k8s_namespace: 'auth', k8s_pod: 'login-7d9', k8s_node: 'worker-7' } }));
   // Shells: three bash sessions on a Swarm node in two containers, one `sh -c` on a Kubernetes node.
   const swarmExec = (at: number, id: string, cmd: string, tty: boolean) =>
+    // As the Docker event stream reports them: no person, no in-container user.
     make('CONTAINER_EXEC', at, {
+      user_id: undefined,
+      detector: { name: 'docker-events' },
       runtime: { swarm_node: 'node-b', swarm_service: 'web_api' },
       container: { id, name: 'web_api.1', image: 'registry.example.com/web-api:3.1.0' },
       process: { command_line: cmd, tty },
@@ -107,6 +115,16 @@ type Row = Record<string, string | number | null>;
 const since = (now: number, days: number) => (e: AuditEvent) => Date.parse(e.event_time) >= now - days * DAY;
 const byTimeDesc = (a: AuditEvent, b: AuditEvent) => b.event_time.localeCompare(a.event_time);
 
+type Exec = Extract<AuditEvent, { event_type: 'CONTAINER_EXEC' }>;
+
+/** CONTAINER_EXEC events of the last `days` that opened a shell: a TTY, an interactive session, or a shell command. */
+function shellExecs(events: AuditEvent[], now: number, days: number): Exec[] {
+  const shell = /^(?:\S*\/)?(?:sh|bash|ash|dash|zsh|ksh|fish)(?: |$)/;
+  return events.filter(
+    (e): e is Exec => e.event_type === 'CONTAINER_EXEC' && since(now, days)(e) && (!!e.process.tty || !!e.process.interactive || shell.test(e.process.command_line)),
+  );
+}
+
 /** What each report query must return for `events`, computed without SQL. */
 export const oracle = {
   'failures-by-user-ip'(events: AuditEvent[], now: number, p: { days: number }): Row[] {
@@ -159,13 +177,38 @@ export const oracle = {
         };
       });
   },
+  'webauthn-failures'(events: AuditEvent[], now: number, p: { days: number }): Row[] {
+    const types = ['WEBAUTHN_REG_FAILURE', 'WEBAUTHN_AUTH_FAILURE', 'WEBAUTHN_COUNTER_REGRESSION'];
+    return events
+      .filter((e) => types.includes(e.event_type) && e.outcome === 'failure' && since(now, p.days)(e))
+      .sort(byTimeDesc)
+      .map((e) => ({
+        event_timestamp: e.event_time,
+        event_type: e.event_type,
+        user_id: e.user_id ?? null,
+        client_ip: e.client_ip ?? null,
+        error_details: e.error ? `${e.error.code}: ${e.error.message}` : null,
+        node: e.runtime?.swarm_node ?? e.runtime?.k8s_node ?? e.runtime?.host ?? null,
+        service: e.producer.service,
+      }));
+  },
+  'container-shell-sessions'(events: AuditEvent[], now: number, p: { days: number }): Row[] {
+    return shellExecs(events, now, p.days)
+      .sort(byTimeDesc)
+      .map((e) => ({
+        event_timestamp: e.event_time,
+        node: e.runtime?.swarm_node ?? e.runtime?.k8s_node ?? e.runtime?.host ?? null,
+        container_name: e.container.name ?? null,
+        container_id: e.container.id,
+        image: e.container.image ?? null,
+        exec_user: e.process.exec_user ?? null,
+        user_id: e.user_id ?? null,
+        command_line: e.process.command_line,
+        detector: e.detector?.name ?? null,
+      }));
+  },
   'container-shells'(events: AuditEvent[], now: number, p: { days: number }): Row[] {
-    const shell = /^(?:\S*\/)?(?:sh|bash|ash|dash|zsh|ksh|fish)(?: |$)/;
-    const execs = events.flatMap((e) =>
-      e.event_type === 'CONTAINER_EXEC' && since(now, p.days)(e) && (e.process.tty || e.process.interactive || shell.test(e.process.command_line))
-        ? [{ e, node: e.runtime?.swarm_node ?? e.runtime?.k8s_node ?? e.runtime?.host ?? null }]
-        : [],
-    );
+    const execs = shellExecs(events, now, p.days).map((e) => ({ e, node: e.runtime?.swarm_node ?? e.runtime?.k8s_node ?? e.runtime?.host ?? null }));
     const groups = new Map<string, typeof execs>();
     for (const x of execs) {
       const key = JSON.stringify([x.e.container.image ?? null, x.node]);

@@ -38,6 +38,8 @@ export interface TestDb {
 
 /** Parameter sets run through `bindQuery`, besides the committed files' defaults. */
 const CUSTOM: ReadonlyArray<[ReportQueryName, QueryParamValues]> = [
+  ['webauthn-failures', { days: 11 }],
+  ['container-shell-sessions', { days: 365 }],
   ['failures-by-user-ip', { days: 30 }],
   ['failures-by-user-ip', { days: 120 }],
   ['failure-bursts-by-ip', { window_minutes: 60, min_failures: 3 }],
@@ -110,7 +112,22 @@ export function defineReportTests(db: () => TestDb): void {
       expect.objectContaining({ image: 'registry.example.com/web-api:3.1.0', node: 'node-b', shells: 3, containers: 2 }),
       expect.objectContaining({ image: 'registry.example.com/payments-api:1.8.2', node: 'worker-3', shells: 1 }),
     ]);
-    expect(await run('counter-regressions')).toEqual([expect.objectContaining({ user_id: 'u_clone', sign_count: 41, stored_sign_count: 57 })]);
+    expect(await run('counter-regressions')).toEqual([
+      expect.objectContaining({ user_id: 'u_clone', sign_count: 41, stored_sign_count: 57 }),
+      expect.objectContaining({ user_id: 'u_kept' }),
+    ]);
+    // Registration failures and rejected regressions count; a regression let through does not.
+    const failures = await run('webauthn-failures');
+    expect(failures.map((r) => r.event_type)).toEqual(expect.arrayContaining(['WEBAUTHN_REG_FAILURE', 'WEBAUTHN_AUTH_FAILURE', 'WEBAUTHN_COUNTER_REGRESSION']));
+    expect(failures.map((r) => r.user_id)).not.toContain('u_kept');
+    expect(failures.find((r) => r.user_id === 'u_h')).toMatchObject({ event_type: 'WEBAUTHN_REG_FAILURE', client_ip: '203.0.113.5', node: 'worker-7' });
+    // Who opened which shell: the Kubernetes one names its person and in-container user.
+    expect((await run('container-shell-sessions')).map((r) => [r.node, r.container_id, r.exec_user, r.user_id, r.command_line, r.detector])).toEqual([
+      ['node-b', 'aaaaaaaaaaaa', null, null, 'bash', 'docker-events'],
+      ['node-b', 'aaaaaaaaaaaa', null, null, '/bin/bash -l', 'docker-events'],
+      ['node-b', 'bbbbbbbbbbbb', null, null, 'python3 -i', 'docker-events'],
+      ['worker-3', expect.any(String), null, 'system:serviceaccount:ops:debugger', '/bin/sh -c id', 'falco'],
+    ]);
     expect((await run('rejects-by-reason')).map((r) => [r.reason_code, r.rejects])).toEqual([
       ['CONTAINER_EVENT_UNTRUSTED_TAG', 3],
       ['SCHEMA_INVALID', 2],
