@@ -23,7 +23,8 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v.leng
  * Privileged Container" -> CONTAINER_PRIVILEGED; any alert naming a process
  * command line ("Terminal shell in container", ...) -> CONTAINER_EXEC. Alerts
  * about the host (`container.id` "host") or without a command return
- * undefined. The detector records the rule and priority.
+ * undefined. The detector records the rule and priority; `runtime` the host
+ * (the node) and, in Kubernetes, the pod and namespace.
  */
 export function falcoAlertToAudit(a: FalcoAlert, raw: string): AuditEventInput | undefined {
   const f = a.output_fields ?? {};
@@ -36,6 +37,14 @@ export function falcoAlertToAudit(a: FalcoAlert, raw: string): AuditEventInput |
     ...(str(f['container.name']) ? { name: str(f['container.name']) } : {}),
     ...(image ? { image: tag ? `${image}:${tag}` : image } : {}),
   };
+  // Where it ran: Falco's host is the node; the container plugin adds the pod
+  // and namespace in Kubernetes (falcosecurity/plugins, plugins/container).
+  const runtime = {
+    ...(str(a.hostname) ? { host: str(a.hostname) } : {}),
+    ...(str(f['k8s.ns.name']) ? { k8s_namespace: str(f['k8s.ns.name']) } : {}),
+    ...(str(f['k8s.pod.name']) ? { k8s_pod: str(f['k8s.pod.name']) } : {}),
+  };
+  const placed = Object.keys(runtime).length > 0 ? { runtime } : {};
   const detector = { name: 'falco' as const, rule: a.rule!, priority: a.priority! };
   const cmd = str(f['proc.cmdline']);
   const process = cmd
@@ -48,9 +57,9 @@ export function falcoAlertToAudit(a: FalcoAlert, raw: string): AuditEventInput |
     : undefined;
   let draft: AuditEventDraft;
   if (/privileged/i.test(a.rule ?? '')) {
-    draft = { event_type: 'CONTAINER_PRIVILEGED', container: { ...container, privileged: true }, detector, ...(process ? { process } : {}) };
+    draft = { event_type: 'CONTAINER_PRIVILEGED', container: { ...container, privileged: true }, detector, ...placed, ...(process ? { process } : {}) };
   } else if (process) {
-    draft = { event_type: 'CONTAINER_EXEC', container, detector, process };
+    draft = { event_type: 'CONTAINER_EXEC', container, detector, ...placed, process };
   } else return undefined;
   // No receipt-time fallback: the event id is derived from the time and the
   // record, and a resent alert must get the same id. classifyObject keeps an

@@ -281,6 +281,11 @@ describe('record normaliser', () => {
     expect(parseAuditEvent(shell.item.line)).toMatchObject({ ok: true });
     expect(parseAuditEvent(priv.item.line)).toMatchObject({ ok: true });
     expect(JSON.parse(shell.item.line)).toMatchObject({ event_type: 'CONTAINER_EXEC', process: { command_line: 'bash -i', exec_user: 'root', tty: true }, detector: { name: 'falco', rule: 'Terminal shell in container' } });
+    // The node it ran on (reports group shells by it), and in Kubernetes the pod and namespace.
+    expect(JSON.parse(shell.item.line).runtime).toEqual({ host: 'node-1' });
+    const inPod = run('falco', { log: alert('Terminal shell in container', { 'proc.cmdline': 'sh', 'k8s.ns.name': 'payments', 'k8s.pod.name': 'api-6f7d' }) })[0] as { item: { line: string } };
+    expect(JSON.parse(inPod.item.line).runtime).toEqual({ host: 'node-1', k8s_namespace: 'payments', k8s_pod: 'api-6f7d' });
+    expect(parseAuditEvent(inPod.item.line)).toMatchObject({ ok: true, event: { runtime: { k8s_pod: 'api-6f7d' } } });
     expect(JSON.parse(priv.item.line)).toMatchObject({ event_type: 'CONTAINER_PRIVILEGED', container: { privileged: true } });
     expect(run('falco', { log: alert('Read sensitive file', { 'container.id': 'host', 'proc.cmdline': 'cat' }) })).toEqual([{ kind: 'non_audit' }]);
     // Without a time no deterministic id (a resend would be a second event): kept as a reject.
