@@ -293,7 +293,9 @@ describe('where the fields once dropped go', () => {
   });
 
   it('OCSF: user_id, client_ip, peer_ip, user_agent of container and chain records', () => {
-    const user = { type_id: 1, uid: ENVELOPE_EXTRAS.user_id };
+    // No user.type_id on these actors: objects/user.json separates 1 User from
+    // 4 Service, which user_id alone does not tell (see mappers-spec.test.ts).
+    const user = { uid: ENVELOPE_EXTRAS.user_id };
     const client = { client_ip: ENVELOPE_EXTRAS.client_ip, peer_ip: ENVELOPE_EXTRAS.peer_ip, user_agent: ENVELOPE_EXTRAS.user_agent };
     for (const type of ['CONTAINER_EXEC', 'CONTAINER_START', 'CONTAINER_STOP'] as const) {
       expect(toOcsf(full(type))).toMatchObject({ actor: { user }, unmapped: client });

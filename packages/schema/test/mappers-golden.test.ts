@@ -67,7 +67,10 @@ describe('mapping facts', () => {
     const e = exampleEvents.WEBAUTHN_AUTH_FAILURE;
     expect(toOcsf(e)).toMatchObject({ status_id: 2, status_code: e.error.code, user: { uid: e.user_id }, src_endpoint: { ip: e.client_ip } });
     expect(toEcs(e)).toMatchObject({
-      event: { outcome: 'failure', category: ['authentication'], action: 'webauthn-auth-failure', code: e.error.code },
+      // ECS event.code identifies the kind of event (ecs_flat.yml, "Windows
+      // Event ID"); the failure's code is error.code.
+      event: { outcome: 'failure', category: ['authentication'], action: 'webauthn-auth-failure', code: e.event_type },
+      error: { code: e.error.code },
       user: { id: e.user_id },
       source: { ip: e.client_ip },
       user_agent: { original: e.user_agent },

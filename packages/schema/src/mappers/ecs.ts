@@ -9,7 +9,7 @@ export const ECS_VERSION = '9.4.0';
 export interface EcsDocument extends JsonObject {
   '@timestamp': string;
   ecs: { version: string };
-  event: JsonObject & { id: string; kind: string; category?: string[]; type: string[]; action: string; outcome: string };
+  event: JsonObject & { id: string; kind: string; category?: string[]; type?: string[]; action: string; code: string; outcome: string };
 }
 
 type Categorisation = { kind: string; category: string[]; type: string[] };
@@ -18,7 +18,9 @@ type Categorisation = { kind: string; category: string[]; type: string[] };
  * ECS categorisation per type, using only the allowed `event.type` values of
  * each `event.category` (authentication: start/end/info; iam: user/change...;
  * process: start/end; intrusion_detection: info). Chain records and schema
- * violations describe the logging pipeline itself.
+ * violations describe the logging pipeline itself. A schema violation has no
+ * `event.type`: ECS's `error` type "should not" be used for pipeline errors,
+ * which "should use event.kind:pipeline_error" (ecs_flat.yml `event.type`).
  */
 const CATEGORISATION: Record<EventType, Categorisation> = {
   WEBAUTHN_REG_SUCCESS: { kind: 'event', category: ['iam'], type: ['user', 'change'] },
@@ -33,7 +35,7 @@ const CATEGORISATION: Record<EventType, Categorisation> = {
   AUDIT_CHAIN_OPEN: { kind: 'event', category: ['configuration'], type: ['creation'] },
   AUDIT_CHECKPOINT: { kind: 'event', category: ['configuration'], type: ['info'] },
   AUDIT_CHAIN_CLOSE: { kind: 'event', category: ['configuration'], type: ['info'] },
-  AUDIT_SCHEMA_VIOLATION: { kind: 'pipeline_error', category: [], type: ['error'] },
+  AUDIT_SCHEMA_VIOLATION: { kind: 'pipeline_error', category: [], type: [] },
 };
 
 function orchestrator(e: AuditEvent): JsonObject | undefined {
@@ -114,7 +116,10 @@ export function toEcs(e: AuditEvent): EcsDocument {
       severity: e.severity,
       dataset: `audit_trail.${LOG_TYPE}`,
       provider: e.producer.service,
-      code: e.error?.code,
+      // ecs_flat.yml event.code: "Identification code for this event" (the
+      // kind of event, like a Windows Event ID; OCSF metadata.event_code).
+      // The failure's own code is error.code.
+      code: e.event_type,
       reason: e.error?.message,
       sequence: e.integrity?.seq,
     },

@@ -50,6 +50,25 @@ export const OCSF_SEVERITY: Record<number, string> = {
   99: 'Other',
 };
 
+/**
+ * `activity_id` 99 Other (dictionary.json `activity_id`): the activity is
+ * not one the class defines; `activity_name` holds the source's own name.
+ */
+export const OCSF_ACTIVITY_OTHER = 99;
+
+/**
+ * Profiles whose attributes the mapper writes (`metadata.profiles`, "The
+ * list of profiles used to create the event", objects/metadata.json). A
+ * validator accepts a profile's attributes only when the event lists the
+ * profile (ocsf/ocsf-server lib/schema/validator2.ex, filter_with_profiles).
+ */
+export const OCSF_PROFILE = {
+  /** profiles/host.json: `actor`, `device`, included by events/base_event.json. */
+  host: 'host',
+  /** profiles/container.json: `container`, `namespace_pid`, included by objects/process.json. */
+  container: 'container',
+} as const;
+
 /** Event `status_id` from our outcome (base_event.json: 0 Unknown, 1 Success, 2 Failure). */
 export const OCSF_STATUS = {
   success: { status_id: 1, status: 'Success' },
@@ -69,5 +88,11 @@ export const OCSF_FACTOR_WEBAUTHN = { factor_type_id: 10, factor_type: 'WebAuthn
 /** `device.type_id` 1: Server (objects/device.json). */
 export const OCSF_DEVICE_SERVER = { type_id: 1, type: 'Server' } as const;
 
-/** `user.type_id` 1: User (objects/user.json). */
+/**
+ * `user.type_id` 1: User, "Regular user account" (objects/user.json). Only
+ * for the account of a WebAuthn ceremony: other actors (a Kubernetes service
+ * account, an operator) may be 4 Service or 2 Admin, which the envelope's
+ * `user_id` does not tell, so their type is left out (it is recommended,
+ * not required).
+ */
 export const OCSF_USER = { type_id: 1, type: 'User' } as const;

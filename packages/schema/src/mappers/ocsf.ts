@@ -2,11 +2,13 @@ import type { AuditEvent, EventOf } from '../audit-event.js';
 import { LOG_TYPE } from '../constants.js';
 import { parseImage, prune, type JsonObject } from './common.js';
 import {
+  OCSF_ACTIVITY_OTHER,
   OCSF_AUTH_PROTOCOL_OTHER,
   OCSF_CLASSES,
   OCSF_DEVICE_SERVER,
   OCSF_FACTOR_WEBAUTHN,
   OCSF_FINDING_NEW,
+  OCSF_PROFILE,
   OCSF_SEVERITY,
   OCSF_STATUS,
   OCSF_USER,
@@ -31,12 +33,21 @@ export interface OcsfEvent extends JsonObject {
   status_id: number;
   status: string;
   message: string;
-  metadata: JsonObject & { version: string; product: JsonObject; uid: string };
+  metadata: JsonObject & { version: string; product: JsonObject; uid: string; profiles?: string[] };
 }
 
 type Container = EventOf<'CONTAINER_EXEC'>['container'];
 type Process = EventOf<'CONTAINER_EXEC'>['process'];
 type WebauthnEvent = EventOf<'WEBAUTHN_AUTH_FAILURE' | 'WEBAUTHN_AUTH_SUCCESS' | 'WEBAUTHN_REG_SUCCESS' | 'WEBAUTHN_REG_FAILURE'>;
+
+/**
+ * `type_name`, the caption of `type_uid` (dictionary.json: "as defined by
+ * the type_uid"): "<class>: <activity caption>". For 99 the caption is
+ * Other, whatever source name `activity_name` carries.
+ */
+function typeName(cls: OcsfClass, activityId: number, activityName: string): string {
+  return `${cls.class_name}: ${activityId === OCSF_ACTIVITY_OTHER ? 'Other' : activityName}`;
+}
 
 function base(e: AuditEvent, cls: OcsfClass, activityId: number, activityName: string, message: string): OcsfEvent {
   const finding = cls.category_uid === 2;
@@ -46,7 +57,7 @@ function base(e: AuditEvent, cls: OcsfClass, activityId: number, activityName: s
     activity_name: activityName,
     // dictionary.json `type_uid`: class_uid * 100 + activity_id.
     type_uid: cls.class_uid * 100 + activityId,
-    type_name: `${cls.class_name}: ${activityName}`,
+    type_name: typeName(cls, activityId, activityName),
     time: Date.parse(e.event_time),
     severity_id: e.severity,
     severity: OCSF_SEVERITY[e.severity] ?? 'Other',
@@ -121,9 +132,22 @@ function containerLeftovers(c: Container): JsonObject {
   return { container_privileged: c.privileged, capabilities: c.capabilities };
 }
 
-/** The envelope's user as an OCSF user (objects/user.json), for `actor.user` or `evidences[].user`. */
+/**
+ * The envelope's user as the OCSF user (objects/user.json) who acted, for
+ * `actor.user`. No `type_id`: the id alone does not tell a regular user
+ * (1) from a service account (4), e.g. Kubernetes `system:serviceaccount:*`.
+ */
 function user(e: AuditEvent): JsonObject | undefined {
-  return e.user_id ? { ...OCSF_USER, uid: e.user_id } : undefined;
+  return e.user_id ? { uid: e.user_id } : undefined;
+}
+
+/**
+ * Lists the profiles whose attributes `out` carries in `metadata.profiles`
+ * (objects/metadata.json): a validator rejects a profile's attributes the
+ * event does not declare (ocsf/ocsf-server validator2.ex).
+ */
+function withProfiles(out: OcsfEvent, ...profiles: string[]): OcsfEvent {
+  return { ...out, metadata: { ...out.metadata, profiles } };
 }
 
 /**
@@ -211,7 +235,9 @@ function mapEvent(e: AuditEvent): OcsfEvent {
       );
     }
     case 'CONTAINER_EXEC': {
-      const out = base(e, OCSF_CLASSES.processActivity, 1, 'Launch', `Process launched in container ${e.container.name ?? e.container.id}`);
+      const launch = base(e, OCSF_CLASSES.processActivity, 1, 'Launch', `Process launched in container ${e.container.name ?? e.container.id}`);
+      // process.container comes from profiles/container.json (objects/process.json $include).
+      const out = withProfiles(launch, OCSF_PROFILE.container);
       return withUnmapped(
         {
           ...out,
@@ -227,11 +253,12 @@ function mapEvent(e: AuditEvent): OcsfEvent {
     case 'CONTAINER_STOP': {
       const start = e.event_type === 'CONTAINER_START';
       const [id, name] = start ? (e.lifecycle?.action === 'restart' ? [5, 'Restart'] : [3, 'Start']) : [4, 'Stop'];
-      const out = base(e, OCSF_CLASSES.applicationLifecycle, id, name, `Container ${e.container.name ?? e.container.id} ${start ? 'started' : 'stopped'}`);
+      const lifecycle = base(e, OCSF_CLASSES.applicationLifecycle, id, name, `Container ${e.container.name ?? e.container.id} ${start ? 'started' : 'stopped'}`);
       const ref = e.container.image ? parseImage(e.container.image) : undefined;
       // No container lifecycle class exists in OCSF 1.8: the container is the
-      // app. The host profile (profiles/host.json) adds actor and device; the
-      // class has no src_endpoint or http_request.
+      // app. The host profile (profiles/host.json) adds actor and device, so
+      // the event lists it; the class has no src_endpoint or http_request.
+      const out = withProfiles(lifecycle, OCSF_PROFILE.host);
       return withUnmapped(
         {
           ...out,

@@ -1,0 +1,118 @@
+/**
+ * Values of the OCSF and ECS mappings checked against the published
+ * specifications, one test per corrected field. Each comment names the
+ * definition the value comes from:
+ *
+ * - OCSF: ocsf/ocsf-schema (`events/`, `objects/`, `profiles/`,
+ *   `dictionary.json`) and the reference validator ocsf/ocsf-server
+ *   `lib/schema/validator2.ex`.
+ * - ECS: elastic/ecs `schemas/event.yml`, as generated in
+ *   `generated/ecs/ecs_flat.yml`.
+ */
+import { describe, expect, it } from 'vitest';
+import { EVENT_TYPES, exampleEvents, toEcs, toOcsf, type AuditEvent } from '../src/index.js';
+
+const ALL = EVENT_TYPES.map((t) => exampleEvents[t] as AuditEvent);
+
+describe('OCSF metadata.profiles', () => {
+  // objects/metadata.json `profiles`: "The list of profiles used to create the
+  // event". ocsf-server validator2.ex filter_with_profiles: "for an event we
+  // want to _always_ filter profile-specific attributes", so an attribute that
+  // only a profile adds is "attribute_unknown" unless the event lists it.
+
+  it('lists host for Application Lifecycle, whose actor and device come from profiles/host.json', () => {
+    // events/base_event.json includes profiles/host.json (actor, device);
+    // application_lifecycle.json and application.json do not redefine them.
+    for (const type of ['CONTAINER_START', 'CONTAINER_STOP'] as const) {
+      const o = toOcsf(exampleEvents[type]);
+      expect(o).toHaveProperty('device');
+      expect(o.metadata.profiles).toEqual(['host']);
+    }
+  });
+
+  it('lists container for Process Activity, whose process.container comes from profiles/container.json', () => {
+    // objects/process.json: "$include": ["profiles/container.json"]. The
+    // class's own actor and device need no profile (events/system/system.json
+    // defines them with "profile": null).
+    const o = toOcsf(exampleEvents.CONTAINER_EXEC);
+    expect(o).toMatchObject({ process: { container: { uid: exampleEvents.CONTAINER_EXEC.container.id } } });
+    expect(o.metadata.profiles).toEqual(['container']);
+  });
+
+  it('lists no profile where every attribute belongs to the class', () => {
+    // Event Log Activity (event_log_activity.json), Detection Finding
+    // (finding.json `device`, detection_finding.json `is_alert`) and the IAM
+    // classes define the attributes the mapper writes with "profile": null.
+    const without = ALL.filter((e) => !['CONTAINER_START', 'CONTAINER_STOP', 'CONTAINER_EXEC'].includes(e.event_type));
+    for (const e of without) expect(toOcsf(e).metadata).not.toHaveProperty('profiles');
+  });
+});
+
+describe('OCSF type_name', () => {
+  it('is the caption of type_uid, "<class>: Other" for activity 99, while activity_name keeps the source name', () => {
+    // dictionary.json: type_name "The event/finding type name, as defined by
+    // the type_uid" (its sibling); activity_id 99 "Other: ... See the
+    // activity_name attribute, which contains a data source specific value".
+    const o = toOcsf(exampleEvents.AUDIT_CHECKPOINT);
+    expect(o).toMatchObject({ type_uid: 100899, activity_id: 99, activity_name: 'Checkpoint' });
+    expect(o.type_name).toBe('Event Log Activity: Other');
+  });
+
+  it('is "<class>: <activity caption>" for defined activities', () => {
+    expect(toOcsf(exampleEvents.AUDIT_CHAIN_OPEN).type_name).toBe('Event Log Activity: Start');
+    expect(toOcsf(exampleEvents.WEBAUTHN_AUTH_FAILURE).type_name).toBe('Authentication: Logon');
+  });
+});
+
+describe('OCSF user.type_id', () => {
+  it('is not asserted for the actor of a container event, which may be a service account', () => {
+    // objects/user.json type_id: 1 "User: Regular user account", 4 "Service:
+    // Service account" (added in 1.6.0). The example's actor is a Kubernetes
+    // service account; the envelope's user_id does not say which kind it is.
+    const e = exampleEvents.CONTAINER_EXEC;
+    expect(e.user_id).toMatch(/^system:serviceaccount:/);
+    const user = (toOcsf(e).actor as { user: Record<string, unknown> }).user;
+    expect(user).toEqual({ uid: e.user_id });
+  });
+
+  it('is not asserted for the actor of a chain record or a privileged-container finding', () => {
+    const chain = { ...exampleEvents.AUDIT_CHAIN_OPEN, user_id: 'ops-bot' } as AuditEvent;
+    expect((toOcsf(chain).actor as { user: unknown }).user).toEqual({ uid: 'ops-bot' });
+    const privileged = { ...exampleEvents.CONTAINER_PRIVILEGED, user_id: 'ops-bot' } as AuditEvent;
+    expect(toOcsf(privileged).evidences).toMatchObject([{ actor: { user: { uid: 'ops-bot' } } }]);
+    expect((toOcsf(privileged).evidences as { actor: { user: object } }[])[0]!.actor.user).not.toHaveProperty('type_id');
+  });
+
+  it('stays 1 User for the account that signs in or registers a passkey', () => {
+    expect(toOcsf(exampleEvents.WEBAUTHN_AUTH_SUCCESS).user).toMatchObject({ type_id: 1, type: 'User' });
+    expect(toOcsf(exampleEvents.WEBAUTHN_REG_SUCCESS).user).toMatchObject({ type_id: 1, type: 'User' });
+  });
+});
+
+describe('ECS event.type of a pipeline error', () => {
+  it('is absent: event.kind pipeline_error replaces event.type error', () => {
+    // ecs_flat.yml event.type allowed value `error`: "Note that pipeline
+    // errors that occur during the event ingestion process should not use
+    // this event.type value. Instead, they should use event.kind:pipeline_error."
+    const ecs = toEcs(exampleEvents.AUDIT_SCHEMA_VIOLATION);
+    expect(ecs.event.kind).toBe('pipeline_error');
+    expect(ecs.event).not.toHaveProperty('type');
+    expect(ecs.event).not.toHaveProperty('category');
+  });
+});
+
+describe('ECS event.code', () => {
+  it('identifies the kind of event, as OCSF metadata.event_code does; the error code stays in error.code', () => {
+    // ecs_flat.yml event.code: "Identification code for this event ... An
+    // example of this is the Windows Event ID" (one code per kind of event,
+    // not per failure reason); error.code: "Error code describing the error".
+    // OCSF dictionary.json event_code: "The Event ID, Code, or Name that the
+    // product uses to primarily identify the event".
+    const e = exampleEvents.WEBAUTHN_AUTH_FAILURE;
+    const ecs = toEcs(e);
+    expect(ecs.event.code).toBe('WEBAUTHN_AUTH_FAILURE');
+    expect(ecs.event.code).toBe(toOcsf(e).metadata.event_code);
+    expect(ecs.error).toMatchObject({ code: e.error.code });
+    for (const x of ALL) expect(toEcs(x).event.code).toBe(x.event_type);
+  });
+});
