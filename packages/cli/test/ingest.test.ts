@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
@@ -145,7 +145,7 @@ describe('audit-trail ingest', () => {
   });
 
   it('reports usage mistakes with exit 2', async () => {
-    expect(await runCli(['ingest', '--batch', 'zero'])).toMatchObject({ code: 2, err: expect.stringContaining('--batch must be a positive number') });
+    expect(await runCli(['ingest', '--batch', 'zero'])).toMatchObject({ code: 2, err: expect.stringContaining('--batch must be a whole number from 1 to 100000, got "zero"') });
     // Node's timers take at most 2^31-1 ms; a longer wait would end at once.
     expect(await runCli(['ingest', '--timeout', '2200000'])).toMatchObject({ code: 2, err: expect.stringContaining('--timeout must be at most 2147483 seconds') });
   });
@@ -158,7 +158,7 @@ describe('audit-trail ingest', () => {
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    // 500 lines, fewer than one write's 1000: they wait in the reader for more, the pipe kept open.
+    // 500 lines, fewer than one write's 1000, the pipe kept open: the signal comes while the reader waits for more.
     child.stdin.write(`${makeEvents(500).map((e) => JSON.stringify(e)).join('\n')}\n`);
     await new Promise((r) => setTimeout(r, 2500));
     child.kill('SIGTERM');
@@ -167,5 +167,93 @@ describe('audit-trail ingest', () => {
     const d = new Database(db, { readonly: true });
     expect(d.prepare('SELECT count(*) AS n FROM security_audit_events').get()).toEqual({ n: 500 });
     d.close();
+  }, 30_000);
+
+  it('names a file it cannot read and says what is wrong in words (a directory, a missing file), before anything is opened or written: exit 2', async () => {
+    const good = join(dir, 'good.ndjson');
+    writeFileSync(good, `${JSON.stringify(makeEvents(1)[0])}\n`);
+    const logs = join(dir, 'logs');
+    mkdirSync(logs);
+    const db = join(dir, 'files.db');
+    const isDir = await runCli(['ingest', '--db', `sqlite:${db}`, good, `${logs}/`]);
+    expect(isDir).toEqual({ code: 2, out: '', err: `audit-trail ingest: cannot read ${logs}/: is a directory (EISDIR)\nRun "audit-trail ingest --help" for usage.\n` });
+    const missing = await runCli(['ingest', '--db', `sqlite:${db}`, good, join(dir, 'missing.ndjson')]);
+    expect(missing).toEqual({ code: 2, out: '', err: `audit-trail ingest: cannot read ${join(dir, 'missing.ndjson')}: no such file or directory (ENOENT)\nRun "audit-trail ingest --help" for usage.\n` });
+    // Checked first: the good file before them was not loaded, no database created.
+    expect(existsSync(db)).toBe(false);
+  });
+
+  it('a slow trickle from a pipe (tail -f) is spooled within moments, not held until 1000 lines: after kill -9, the same spool delivers every line, in order', async () => {
+    const db = join(dir, 'trickle.db');
+    const spool = join(dir, 'trickle-spool');
+    const bin = resolve(import.meta.dirname, '../src/bin.ts');
+    const events = makeEvents(5);
+    const count = () => {
+      if (!existsSync(db)) return 0;
+      const d = new Database(db, { readonly: true });
+      try {
+        return (d.prepare('SELECT count(*) AS n FROM security_audit_events').get() as { n: number }).n;
+      } catch {
+        return 0; // the tables are not made yet
+      } finally {
+        d.close();
+      }
+    };
+    const child = spawn(process.execPath, ['--import', 'tsx', '--conditions', '@audit-trail/source', bin, 'ingest', '--db', `sqlite:${db}`, '--spool', spool, '-'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_code, signal) => r(signal)));
+    let stored = 0;
+    try {
+      // One line at a time, 100 ms apart, and stdin left open: no chunk ever fills.
+      for (const e of events) {
+        child.stdin.write(`${JSON.stringify(e)}\n`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      // The process takes a second or two to start; then each line is written within 200 ms.
+      for (const deadline = Date.now() + 15_000; Date.now() < deadline && stored < events.length; await new Promise((r) => setTimeout(r, 100))) stored = count();
+    } finally {
+      child.kill('SIGKILL');
+    }
+    expect(await exited).toBe('SIGKILL');
+    expect(stored).toBe(events.length);
+    // What the killed run had spooled but not yet committed, the next run with the same spool delivers.
+    const again = await runCli(['ingest', '--db', `sqlite:${db}`, '--spool', spool, '-'], { stdin: '' });
+    expect(again.code).toBe(0);
+    const d = new Database(db, { readonly: true });
+    const ids = (d.prepare('SELECT event_id FROM security_audit_events ORDER BY id').all() as { event_id: string }[]).map((r) => r.event_id);
+    d.close();
+    expect(ids).toEqual(events.map((e) => e.event_id));
+  }, 30_000);
+
+  it('a write refused while the pipe is idle stops the ingest at once with its error (exit 1), not when the next line comes', async () => {
+    const pg = await createTempDatabase('at_cli');
+    try {
+      await runCli(['migrate', '--db', pg.url]);
+      // Files limited to 2 KiB (ulimit -f): the spool takes the first lines, then a write fails with EFBIG.
+      // PostgreSQL's files are another process's, so unaffected.
+      const repo = resolve(import.meta.dirname, '../../..');
+      const cli = [process.execPath, '--import', 'tsx', '--conditions', '@audit-trail/source', join(repo, 'packages/cli/src/bin.ts'), 'ingest', '--db', pg.url, '--no-migrate', '--spool', join(dir, 'spool'), '-'];
+      const child = spawn('/bin/bash', ['-c', 'ulimit -f 2 && exec "$@"', 'bash', ...cli], { cwd: repo, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, AUDIT_TRAIL_DB_URL: '' } });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      // Once the sink is up (its spool made), a line every 300 ms: each is written alone, about 470 bytes
+      // of spool, so the 5th fails. Then nothing more, stdin left open (tail -f on a quiet log).
+      for (const deadline = Date.now() + 15_000; !existsSync(join(dir, 'spool')) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 300));
+      for (const e of makeEvents(6)) {
+        child.stdin.write(`${JSON.stringify(e)}\n`);
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      const code = await Promise.race([exited, new Promise<'still running'>((r) => setTimeout(r, 15_000, 'still running'))]);
+      child.kill('SIGKILL');
+      expect({ code, err }).toEqual({ code: 1, err: expect.stringMatching(/stopped reading stdin: the sink refused a write \(spool write failed: EFBIG/) });
+      const committed = Number(/committed (\d+)/.exec(out)![1]);
+      expect(committed).toBeGreaterThan(0);
+      expect(Number((await pg.query('SELECT count(*) AS n FROM security_audit_events')).rows[0].n)).toBe(committed);
+    } finally {
+      await pg.drop();
+    }
   }, 30_000);
 });

@@ -72,11 +72,12 @@ describe('audit-trail migrate', () => {
   });
 
   it('fails clearly on bad URLs, unknown options and unreachable servers', async () => {
-    expect(await runCli(['migrate', '--db', 'mysql://x/y'])).toMatchObject({ code: 1, err: expect.stringContaining('unsupported database URL scheme') });
+    // A URL it cannot use is a usage mistake (exit 2), as in every command; an unreachable server is a failure (1).
+    expect(await runCli(['migrate', '--db', 'mysql://x/y'])).toMatchObject({ code: 2, err: expect.stringContaining('unsupported database URL scheme') });
     expect(await runCli(['migrate', '--bogus'])).toMatchObject({ code: 2, err: expect.stringContaining('Unknown option') });
     const refused = await runCli(['migrate', '--db', 'postgres://postgres:hunter2@127.0.0.1:1/none']);
     expect(refused.code).toBe(1);
     expect(refused.err).not.toContain('hunter2');
-    expect(await runCli(['migrate', '--db', 'sqlite:'])).toMatchObject({ code: 1, err: expect.stringContaining('names no file') });
+    expect(await runCli(['migrate', '--db', 'sqlite:'])).toMatchObject({ code: 2, err: expect.stringContaining('names no file') });
   });
 });

@@ -140,7 +140,7 @@ describe('audit-trail report on SQLite', () => {
     expect(bad.err).toContain('--days must be a whole number');
     const range = await cli('report', 'failures', '--db', url, '--days', '0');
     expect(range.code).toBe(2);
-    expect(range.err).toContain('days must be an integer from 1');
+    expect(range.err).toContain('--days must be a whole number from 1 to 36500, got "0"');
     const foreign = await cli('report', 'failures', '--db', url, '--min-failures', '3');
     expect(foreign.code).toBe(2);
     expect(foreign.err).toContain('has no --min-failures option');

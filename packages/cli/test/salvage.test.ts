@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
-import { open, readFile, writeFile } from 'node:fs/promises';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { open, readFile, truncate, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -91,6 +92,30 @@ describe('audit-trail salvage', () => {
     const missing = await runCli(['salvage', '--dry-run', join(dir, 'quarantine', '*.bad')]);
     expect(missing).toMatchObject({ code: 2, out: '', err: expect.stringContaining('cannot read') });
     expect(missing.err).toContain('ENOENT');
+  });
+
+  it('refuses what is not a regular file (/dev/zero, a directory, a pipe) and a file over 256 MiB, naming it and the bound, before reading any file or creating the database', async () => {
+    const { file: good } = await quarantined();
+    const big = join(dir, 'big.bad');
+    await writeFile(big, '');
+    await truncate(big, 256 * 1024 * 1024 + 1); // sparse: no disk used
+    const fifo = join(dir, 'fifo.bad');
+    execFileSync('mkfifo', [fifo]);
+    const db = join(dir, 'never.db');
+    const cases: [string, string][] = [
+      ['/dev/zero', 'cannot read /dev/zero: a character device, not a regular file (salvage reads quarantined spool files)'],
+      [join(dir, 'spool'), `cannot read ${join(dir, 'spool')}: a directory, not a regular file (salvage reads quarantined spool files)`],
+      [fifo, `cannot read ${fifo}: a pipe, not a regular file (salvage reads quarantined spool files)`],
+      [big, `cannot read ${big}: 268435457 bytes, more than the 268435456 (256 MiB) salvage reads; a quarantine file is a copy of part of one spool segment (8 MiB by default)`],
+    ];
+    for (const mode of [['--dry-run'], ['--db', `sqlite:${db}`]]) {
+      for (const [file, message] of cases) {
+        // The good file first: every file is checked before any is read, so nothing of it is printed or stored.
+        const r = await runCli(['salvage', ...mode, good, file]);
+        expect({ mode, file, r }).toEqual({ mode, file, r: { code: 2, out: '', err: `audit-trail salvage: ${message}\nRun "audit-trail salvage --help" for usage.\n` } });
+      }
+    }
+    expect(existsSync(db)).toBe(false);
   });
 });
 

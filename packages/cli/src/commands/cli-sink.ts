@@ -1,8 +1,19 @@
-import { createSink, redactUrl, resolveDbUrl, type Sink, type SinkStats } from '@audit-trail/ingest-sink';
+import { createSink, redactUrl, type Sink, type SinkOptions, type SinkStats } from '@audit-trail/ingest-sink';
 import { UsageError, type CommandIo } from '../command.js';
+import { commandDb } from '../db-url.js';
+import { intFlag } from '../flags.js';
+import { shown } from '../shown.js';
 
 /** Longest --timeout: Node's timers take at most 2^31-1 ms (a longer one fires at once). */
 const MAX_TIMEOUT_SECS = Math.floor((2 ** 31 - 1) / 1000);
+
+/**
+ * Largest --batch. The sink keeps three batches in memory (spool.memoryBytes
+ * defaults to 3 KiB per row of batch.maxRows), so 100 000 rows is a budget of
+ * about 300 MiB, 20 times the server databases' default of 5000: enough to
+ * try larger transactions, short of an accidental extra digit or two.
+ */
+export const MAX_BATCH_ROWS = 100_000;
 
 /** The parseArgs options of every command that writes through a sink. */
 export const SINK_ARGS = {
@@ -17,9 +28,26 @@ export const SINK_ARGS = {
 export const SINK_USAGE = `  --db URL          database (default: AUDIT_TRAIL_DB_URL, else sqlite:./audit.db)
   --spool DIR       spool directory (default: beside the SQLite file, or
                     .audit-trail-spool/ for servers)
-  --batch N         rows per transaction (default: the sink's, 1000 for SQLite, 5000 otherwise)
+  --batch N         rows per transaction, a whole number from 1 to ${MAX_BATCH_ROWS}
+                    (default: the sink's, 1000 for SQLite, 5000 otherwise)
   --timeout SECS    how long to wait for the database at the end (default 60)
   --no-migrate      do not create the tables first`;
+
+/** The values of {@link SINK_ARGS} as parseArgs gives them. */
+export interface SinkArgValues {
+  db?: string;
+  spool?: string;
+  batch?: string;
+  timeout?: string;
+  'no-migrate'?: boolean;
+}
+
+/** A sink's settings from {@link SINK_ARGS}, checked; nothing opened yet. */
+export interface SinkSettings {
+  url: string;
+  options: SinkOptions;
+  timeoutMs: number;
+}
 
 /** A sink opened from {@link SINK_ARGS}, with what the command needs to finish. */
 export interface CliSink {
@@ -31,18 +59,28 @@ export interface CliSink {
 function positive<D extends number | undefined>(name: string, v: string | undefined, def: D): number | D {
   if (v === undefined) return def;
   const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number`);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number, got ${shown(v)}`);
   return n;
 }
 
-/** Creates the sink of a command's {@link SINK_ARGS}; throws UsageError for a bad value before anything is opened. */
-export function openCliSink(values: { db?: string; spool?: string; batch?: string; timeout?: string; 'no-migrate'?: boolean }, io: CommandIo): CliSink {
-  const batch = positive('batch', values.batch, undefined);
+/**
+ * Checks a command's {@link SINK_ARGS} (numbers, database URL) and throws
+ * UsageError for a bad value. Opens and creates nothing, so that a command
+ * can check the rest of its usage (its files) before {@link openCliSink}
+ * creates a database or a spool.
+ */
+export function sinkSettings(values: SinkArgValues, io: CommandIo): SinkSettings {
+  const batch = intFlag('batch', values.batch, { min: 1, max: MAX_BATCH_ROWS });
   const timeoutSecs = positive('timeout', values.timeout, 60);
   if (timeoutSecs > MAX_TIMEOUT_SECS) throw new UsageError(`--timeout must be at most ${MAX_TIMEOUT_SECS} seconds`);
-  const url = resolveDbUrl(values.db, io.env);
-  const sink = createSink({ url, migrate: !values['no-migrate'], ...(batch !== undefined ? { batch: { maxRows: batch } } : {}), ...(values.spool ? { spool: { dir: values.spool } } : {}) });
-  return { sink, url, timeoutMs: timeoutSecs * 1000 };
+  const { url } = commandDb(values.db, io);
+  const options: SinkOptions = { url, migrate: !values['no-migrate'], ...(batch !== undefined ? { batch: { maxRows: batch } } : {}), ...(values.spool ? { spool: { dir: values.spool } } : {}) };
+  return { url, options, timeoutMs: timeoutSecs * 1000 };
+}
+
+/** Creates the sink of settings checked by {@link sinkSettings}. */
+export function openCliSink(settings: SinkSettings): CliSink {
+  return { sink: createSink(settings.options), url: settings.url, timeoutMs: settings.timeoutMs };
 }
 
 /** Waits for everything accepted to be delivered; false when `timeoutMs` passed first (it stays spooled). */

@@ -1,9 +1,24 @@
-import { createReadStream } from 'node:fs';
-import { byteLines, MAX_LINE_BYTES } from '@audit-trail/logger';
+import { constants, createReadStream } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { byteLines, MAX_LINE_BYTES, type ByteLine } from '@audit-trail/logger';
 import { REJECT_RAW_KEEP, type LineItem, type Sink } from '@audit-trail/ingest-sink';
-import type { Command, CommandIo } from '../command.js';
+import { UsageError, type Command, type CommandIo } from '../command.js';
+import { cannotRead } from '../file-errors.js';
 import { parseCommandArgs } from '../parse-command-args.js';
-import { deliveredWithin, deliverySummary, openCliSink, SINK_ARGS, SINK_USAGE, stillSpooled } from './cli-sink.js';
+import { shownPath } from '../shown.js';
+import { deliveredWithin, deliverySummary, openCliSink, SINK_ARGS, SINK_USAGE, sinkSettings, stillSpooled } from './cli-sink.js';
+
+const CHUNK = 1000;
+
+/**
+ * Longest a line read waits before it is written, when fewer than CHUNK
+ * follow it: until written it exists only in this process (from a pipe,
+ * nowhere else), so `tail -f audit.log | audit-trail ingest -` must spool a
+ * slow trickle within a moment, not once 1000 lines have come. Short enough
+ * that a kill -9 loses at most this much, long enough that a fast input still
+ * fills whole chunks (a write costs a spool fsync).
+ */
+const MAX_WAIT_MS = 200;
 
 const USAGE = `Usage: audit-trail ingest [--db URL] [options] [FILE...|-]
 
@@ -11,7 +26,10 @@ Loads NDJSON audit lines (one event per line, as the logger writes them) from
 files, or stdin with "-" or no file, into the database. Every line ends as a
 row, a duplicate (same event_id already stored), or a reject (with its reason
 in security_audit_rejects). Lines are spooled first, so an interrupted ingest
-loses nothing: the next run with the same spool delivers the rest.
+loses nothing: the next run with the same spool delivers the rest. Lines are
+written (spooled) 1000 at a time, or at most ${MAX_WAIT_MS} ms after they were read
+when fewer come (a slow pipe, tail -f): a line read does not wait in memory
+for the next ones, where a kill -9 would lose it.
 
   --source NAME     source recorded with rejects (default: the file name)
 ${SINK_USAGE}
@@ -23,52 +41,133 @@ UTF-8 (stored with U+FFFD for the bad bytes).
 Exit status 0 when everything was delivered; 1 when events remain spooled, or
 when the sink refused lines (its spool's disk full, say): ingest stops there,
 and running it again on the same input is safe (stored events come back as
-duplicates). SIGINT or SIGTERM stops the reading: the lines already read are
-written and delivered (or left spooled) as above, then exit 130 or 143.
+duplicates). 2 for a usage mistake, such as a database URL it cannot use or
+a FILE that does not exist, cannot be read or is a directory: all are
+checked before anything is opened or written. SIGINT or SIGTERM stops the
+reading: the lines already read are written and delivered (or left
+spooled) as above, then exit 130 or 143.
 `;
 
-const CHUNK = 1000;
+/** What the wait for a chunk's deadline resolves to. */
+const DUE = Symbol('due');
+
+/** The item a line becomes: itself, or a reject when it was longer than the reader keeps. */
+function lineItem({ text: line, cutFrom }: ByteLine, source: string): LineItem {
+  // Longer than the reader keeps (a file without line feeds, say): a reject that says how long it was.
+  if (cutFrom !== undefined) return { line: line.slice(0, REJECT_RAW_KEEP), source, reject: `LINE_TOO_LONG: line of ${cutFrom} bytes exceeds the reader's limit of ${MAX_LINE_BYTES}; its first ${REJECT_RAW_KEEP} characters are kept` };
+  return { line, source };
+}
 
 /**
- * Writes the lines of `input` through the sink, a few writes in flight.
- * Rejects with the first write's error as soon as it is known: a write that
+ * Writes chunks through the sink, a few writes in flight, and remembers the
+ * first write that failed; `onFailure` is called then, at once, so that the
+ * reading can stop even while it waits for input that may never come.
+ */
+class ChunkWriter {
+  private readonly pending = new Set<Promise<unknown>>();
+  /** The first write's error, once one failed. */
+  failure: Error | undefined;
+
+  constructor(
+    private readonly sink: Sink,
+    private readonly onLines: (n: number) => void,
+    private readonly onFailure: () => void,
+  ) {}
+
+  async send(items: LineItem[]): Promise<void> {
+    const p = this.sink.write(items);
+    this.pending.add(p);
+    // Only a write that succeeded leaves the set: a failed one stays, so the
+    // next race (or the final drain) rethrows its error. The handler also
+    // keeps the rejection from being unhandled meanwhile.
+    p.then(
+      () => this.pending.delete(p),
+      (err: Error) => {
+        if (this.failure) return;
+        this.failure = err;
+        this.onFailure();
+      },
+    );
+    // A few writes in flight share the spool's fsyncs (group commit).
+    if (this.pending.size >= 4) await Promise.race(this.pending);
+    this.onLines(items.length);
+  }
+
+  /** Resolves once every write succeeded; rejects with a write's error. */
+  async drain(): Promise<void> {
+    await Promise.all(this.pending);
+  }
+}
+
+/**
+ * Writes the lines of `input` through the sink, in chunks of CHUNK lines, a
+ * chunk not yet full going out MAX_WAIT_MS after its first line was read.
+ * Rejects with the first write's error as soon as it is known, even while
+ * the input is idle (the input is destroyed to end the wait): a write that
  * failed was not accepted, so reading on would only lose more lines.
  */
 async function ingestStream(sink: Sink, input: NodeJS.ReadableStream, source: string, onLines: (n: number) => void, onInvalidUtf8: () => void, stopped: () => boolean): Promise<void> {
+  const writer = new ChunkWriter(sink, onLines, () => (input as { destroy?: () => void }).destroy?.());
+  // byteLines drops a byte order mark before the first line: it is not part of the event.
+  const lines = byteLines(input as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   let chunk: LineItem[] = [];
-  const pending = new Set<Promise<unknown>>();
-  const send = async (items: typeof chunk) => {
-    const p = sink.write(items);
-    pending.add(p);
-    // Only a write that succeeded leaves the set: a failed one stays, so the
-    // next race (or the final Promise.all) rethrows its error. The handler
-    // also keeps the rejection from being unhandled meanwhile.
-    p.then(() => pending.delete(p), () => undefined);
-    // A few writes in flight share the spool's fsyncs (group commit).
-    if (pending.size >= 4) await Promise.race(pending);
-    onLines(items.length);
+  let timer: NodeJS.Timeout | undefined;
+  let due: Promise<typeof DUE> | undefined;
+  const flush = async () => {
+    clearTimeout(timer);
+    due = undefined;
+    const items = chunk;
+    chunk = [];
+    await writer.send(items);
   };
   try {
-    // byteLines drops a byte order mark before the first line: it is not part of the event.
-    for await (const { text: line, invalidUtf8, cutFrom } of byteLines(input as AsyncIterable<Buffer>)) {
-      if (line.trim() === '') continue;
-      // Stored as decoded (U+FFFD for the bad bytes), and counted: a signed event so changed fails verify.
-      if (invalidUtf8) onInvalidUtf8();
-      // Longer than the reader keeps (a file without line feeds, say): a reject that says how long it was.
-      if (cutFrom !== undefined) chunk.push({ line: line.slice(0, REJECT_RAW_KEEP), source, reject: `LINE_TOO_LONG: line of ${cutFrom} bytes exceeds the reader's limit of ${MAX_LINE_BYTES}; its first ${REJECT_RAW_KEEP} characters are kept` });
-      else chunk.push({ line, source });
-      if (chunk.length >= CHUNK) {
-        await send(chunk);
-        chunk = [];
+    for (;;) {
+      const next = lines.next();
+      // Left pending when the reading stops early: its rejection (the input destroyed) is expected.
+      next.catch(() => undefined);
+      let got: IteratorResult<ByteLine> | typeof DUE = due ? await Promise.race([next, due]) : await next;
+      // The deadline of the chunk came first: write it, then wait on for the same line.
+      while (got === DUE) {
+        await flush();
+        got = await next;
       }
+      if (got.done) break;
+      if (got.value.text.trim() === '') continue;
+      // Stored as decoded (U+FFFD for the bad bytes), and counted: a signed event so changed fails verify.
+      if (got.value.invalidUtf8) onInvalidUtf8();
+      chunk.push(lineItem(got.value, source));
+      if (chunk.length === 1) due = new Promise((resolve) => (timer = setTimeout(resolve, MAX_WAIT_MS, DUE)));
+      if (chunk.length >= CHUNK) await flush();
     }
   } catch (err) {
-    // Stopped by a signal: the input was destroyed to end the wait for more
-    // lines; what was read is written below, not dropped.
-    if (!stopped()) throw err;
+    // Stopped by a signal, or by a failed write: the input was destroyed to
+    // end the wait for more lines. After a signal, what was read is written
+    // below, not dropped; after a failed write, its error is what counts.
+    if (!stopped() && !writer.failure) throw err;
+  } finally {
+    clearTimeout(timer);
   }
-  if (chunk.length) await send(chunk);
-  await Promise.all(pending);
+  if (writer.failure) throw writer.failure;
+  if (chunk.length) await writer.send(chunk);
+  await writer.drain();
+}
+
+/**
+ * Checks the named files before anything is opened or written, so that a
+ * typo in the last of them is a usage error, not an exit after the others
+ * were loaded. Only stat and access: opening a named pipe here would block,
+ * or take its data.
+ */
+async function checkFiles(files: string[]): Promise<void> {
+  for (const file of files) {
+    if (file === '-') continue;
+    try {
+      await access(file, constants.R_OK);
+      if ((await stat(file)).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    } catch (err) {
+      throw new UsageError(cannotRead(file, err));
+    }
+  }
 }
 
 function progress(io: CommandIo, sink: Sink, read: () => number): () => void {
@@ -96,7 +195,9 @@ export const ingestCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs({ args: argv, options: { ...SINK_ARGS, source: { type: 'string' } }, allowPositionals: true });
     const files = positionals.length ? positionals : ['-'];
-    const { sink, url, timeoutMs } = openCliSink(values, io);
+    const settings = sinkSettings(values, io);
+    await checkFiles(files);
+    const { sink, url, timeoutMs } = openCliSink(settings);
     let read = 0;
     let invalidUtf8 = 0;
     let stop: () => void = () => undefined;
@@ -121,8 +222,12 @@ export const ingestCommand: Command = {
         try {
           await ingestStream(sink, input, values.source ?? (file === '-' ? 'stdin' : `file:${file}`), (n) => (read += n), () => invalidUtf8++, () => signal !== undefined);
         } catch (err) {
-          // A file that cannot be read ends the command as before; a write the sink refused is reported below.
-          if ((err as { code?: string }).code?.startsWith('SINK_') !== true) throw err;
+          // A file that cannot be read ends the command, naming it (checked
+          // above, it can still fail: an I/O error, a file replaced meanwhile);
+          // a write the sink refused is reported below.
+          const code = (err as { code?: string }).code;
+          if (code && /^E[A-Z0-9]+$/.test(code)) throw new Error(cannotRead(file === '-' ? 'stdin' : file, err));
+          if (code?.startsWith('SINK_') !== true) throw err;
           refused = { file, err: err as Error };
           (input as { destroy?: () => void }).destroy?.();
           break;
@@ -137,7 +242,7 @@ export const ingestCommand: Command = {
         io.stderr.write(`audit-trail ingest: ${invalidUtf8} lines were not valid UTF-8; their bad bytes were stored as U+FFFD (signed events among them will fail audit-trail verify)\n`);
       }
       if (refused) {
-        io.stderr.write(`audit-trail ingest: stopped reading ${refused.file === '-' ? 'stdin' : refused.file}: the sink refused a write (${refused.err.message}); not every line from there on was stored. Run again once it is fixed: stored events come back as duplicates\n`);
+        io.stderr.write(`audit-trail ingest: stopped reading ${refused.file === '-' ? 'stdin' : shownPath(refused.file)}: the sink refused a write (${refused.err.message}); not every line from there on was stored. Run again once it is fixed: stored events come back as duplicates\n`);
       }
       if (!delivered) io.stderr.write(stillSpooled('ingest', s));
       if (signal) {

@@ -1,6 +1,7 @@
 import { createTableStatements } from '@audit-trail/schema';
-import { migrateDatabase, parseDbUrl, redactUrl, resolveDbUrl } from '@audit-trail/ingest-sink';
+import { migrateDatabase, redactUrl } from '@audit-trail/ingest-sink';
 import type { Command } from '../command.js';
+import { commandDb } from '../db-url.js';
 import { parseCommandArgs } from '../parse-command-args.js';
 
 const USAGE = `Usage: audit-trail migrate [--db URL] [--print]
@@ -19,6 +20,10 @@ NOT NULL), it exits 1 listing each with the ALTER statement to run.
 
 Environment: AUDIT_TRAIL_DB_URL (when --db is absent), AUDIT_TRAIL_DB_PASSWORD_FILE
 (a file holding the password, so it never appears on a command line).
+
+Exit status: 0 migrated (or printed); 1 the database failed or a table needs
+the listed ALTER statements; 2 a usage mistake, such as a database URL it
+cannot use (an unknown scheme) or a password file it cannot read.
 `;
 
 /** `audit-trail migrate`: applies the generated DDL of the database's dialect. */
@@ -28,8 +33,7 @@ export const migrateCommand: Command = {
   usage: USAGE,
   async run(argv, io) {
     const { values } = parseCommandArgs({ args: argv, options: { db: { type: 'string' }, print: { type: 'boolean' } }, allowPositionals: false });
-    const url = resolveDbUrl(values.db, io.env);
-    const conn = parseDbUrl(url);
+    const { url, connection: conn } = commandDb(values.db, io);
     if (values.print) {
       const babelfish = conn.dialect === 'mssql' && conn.babelfish === true;
       io.stdout.write(`${createTableStatements(conn.dialect, { babelfish }).join('\n\n')}\n`);

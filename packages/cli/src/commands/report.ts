@@ -1,7 +1,10 @@
-import { REPORT_QUERY_NAMES, ReportQueryError } from '@audit-trail/schema';
-import { openReader, redactUrl, resolveDbUrl } from '@audit-trail/ingest-sink';
+import { bindQuery, REPORT_QUERY_NAMES, ReportQueryError, type ReportQuery } from '@audit-trail/schema';
+import { openReader, redactUrl } from '@audit-trail/ingest-sink';
 import { UsageError, type Command } from '../command.js';
+import { commandDb } from '../db-url.js';
+import { intFlag } from '../flags.js';
 import { parseCommandArgs } from '../parse-command-args.js';
+import { shown } from '../shown.js';
 import { formatRows, REPORT_FORMATS, type ReportFormat } from '../report/format.js';
 import { REPORT_ALIASES, reportQueryFor, runReport } from '../report/run-report.js';
 
@@ -24,15 +27,48 @@ Options:
   --window-minutes N     bursts: width of the sliding window (default 10)
   --min-failures N       bursts: failures in one window that make a burst (default 5)
   --format F             table (default), csv or json
+  N is a whole number within the parameter's range (a bad one names it).
+
+Exit status: 0 the report was printed; 1 the database could not be opened or
+read; 2 a usage mistake (report name, flag, value, a database URL it cannot
+use), found before the database is opened.
 
 Example:
   audit-trail report failures --days 90 --db sqlite:./audit.db --format csv > failures.csv
 `;
 
-function intOption(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new UsageError(`--${name} must be a whole number, got ${JSON.stringify(value.slice(0, 20))}`);
-  return Number(value);
+/** The flags of report parameters, by parameter name. */
+const PARAM_FLAGS = { days: 'days', window_minutes: 'window-minutes', min_failures: 'min-failures' } as const;
+
+type ReportValues = Partial<Record<(typeof PARAM_FLAGS)[keyof typeof PARAM_FLAGS], string>>;
+
+/** The query of a report name (short or full); an unknown name is a UsageError, echoed with its control characters escaped. */
+function reportQuery(name: string): ReportQuery {
+  try {
+    return reportQueryFor(name);
+  } catch (err) {
+    if (err instanceof ReportQueryError) {
+      throw new UsageError(`unknown report ${shown(name, 40)}; expected one of ${[...Object.keys(REPORT_ALIASES), ...REPORT_QUERY_NAMES].join(', ')}`);
+    }
+    throw err;
+  }
+}
+
+/**
+ * The parameter values given as flags, each a whole number within the range
+ * of the report's parameter. A flag the report does not take is refused
+ * rather than ignored: a typo must not run the report with a default.
+ */
+function reportParams(name: string, query: ReportQuery, values: ReportValues): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [param, flag] of Object.entries(PARAM_FLAGS)) {
+    const value = values[flag];
+    if (value === undefined) continue;
+    const p = query.params.find((x) => x.name === param);
+    if (!p) throw new UsageError(`report ${shown(name, 40)} has no --${flag} option`);
+    out[param] = intFlag(flag, value, p);
+  }
+  return out;
 }
 
 /** `audit-trail report`: the analyst queries, as a table, CSV or JSON. */
@@ -52,35 +88,25 @@ export const reportCommand: Command = {
         format: { type: 'string', default: 'table' },
       },
     });
+    // Everything that can be checked is checked before the database is
+    // opened: a mistake must not wait for a connection, or time out on one.
     const [name, ...extra] = positionals;
     if (!name) throw new UsageError(`name a report: ${Object.keys(REPORT_ALIASES).join(', ')}`);
-    if (extra.length) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
+    if (extra.length) throw new UsageError(`unexpected argument ${shown(extra[0]!)}`);
     const format = values.format as ReportFormat;
-    if (!REPORT_FORMATS.includes(format)) throw new UsageError(`--format must be one of ${REPORT_FORMATS.join(', ')}`);
-
-    let query;
-    const params = {
-      days: intOption('days', values.days),
-      window_minutes: intOption('window-minutes', values['window-minutes']),
-      min_failures: intOption('min-failures', values['min-failures']),
-    };
+    if (!REPORT_FORMATS.includes(format)) throw new UsageError(`--format must be one of ${REPORT_FORMATS.join(', ')}, got ${shown(values.format)}`);
+    const query = reportQuery(name);
+    const params = reportParams(name, query, values);
+    const { url, connection } = commandDb(values.db, io);
     try {
-      query = reportQueryFor(name);
-      // Reject options the chosen report does not take, rather than ignoring them.
-      for (const [key, v] of Object.entries(params)) {
-        if (v !== undefined && !query.params.some((p) => p.name === key)) {
-          throw new UsageError(`report ${name} has no --${key.replace('_', '-')} option`);
-        }
-      }
+      // Bound once in the URL's dialect: whatever the query refuses is known now.
+      bindQuery(query, connection.dialect, params);
     } catch (err) {
-      if (err instanceof ReportQueryError) {
-        throw new UsageError(`unknown report "${name.slice(0, 40)}"; expected one of ${[...Object.keys(REPORT_ALIASES), ...REPORT_QUERY_NAMES].join(', ')}`);
-      }
+      if (err instanceof ReportQueryError) throw new UsageError(err.message);
       throw err;
     }
 
-    const url = resolveDbUrl(values.db, io.env);
-    const reader = await openReader(url).catch((err: Error) => {
+    const reader = await openReader(connection).catch((err: Error) => {
       throw new Error(`cannot open ${redactUrl(url)}: ${err.message}`);
     });
     try {
@@ -88,9 +114,6 @@ export const reportCommand: Command = {
       io.stdout.write(formatRows(format, query.columns, rows));
       if (format === 'table' && io.stdout.isTTY) io.stdout.write(`${rows.length} row(s): ${query.title}\n`);
       return 0;
-    } catch (err) {
-      if (err instanceof ReportQueryError) throw new UsageError(err.message);
-      throw err;
     } finally {
       await reader.close();
     }

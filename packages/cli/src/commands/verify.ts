@@ -13,10 +13,20 @@ import {
   type VerifyRecord,
   type VerifyReport,
 } from '@audit-trail/logger';
-import { resolveDbUrl, storedVerifyTimes, streamVerifyRecords } from '@audit-trail/ingest-sink';
+import { storedVerifyTimes, streamVerifyRecords } from '@audit-trail/ingest-sink';
 import { escapeControls } from '@audit-trail/schema';
 import { UsageError, type Command, type CommandIo } from '../command.js';
+import { commandDb } from '../db-url.js';
+import { cannotRead } from '../file-errors.js';
+import { intFlag, timeFlag } from '../flags.js';
 import { parseCommandArgs } from '../parse-command-args.js';
+import { messageText, shown } from '../shown.js';
+
+/** Largest --slack: a week. Checkpoints come every minute by default; more slack than that is no checkpoint check at all. */
+const MAX_SLACK_MS = 7 * 24 * 3600 * 1000;
+
+/** Largest --key-steps: each step is one HMAC (about a microsecond), so 10^12 is days of work, far past any real chain. */
+const MAX_KEY_STEPS = 1e12;
 
 const USAGE = `Usage: audit-trail verify [options] FILE... | -
 
@@ -41,9 +51,11 @@ Keys (several may be given; chains name theirs by kid):
   Secrets are read from files, never from the command line.
 
 Options:
-  --as-of TIME     reference time for open chains: RFC 3339 or "now"
-                   (default: the newest record in the input)
-  --slack MS       slack on the checkpoint interval (default: half the interval)
+  --as-of TIME     reference time for open chains: an RFC 3339 date-time
+                   with a time zone offset or Z (2026-03-01T12:00:00Z), or
+                   "now" (default: the newest record in the input)
+  --slack MS       slack on the checkpoint interval, 0 to ${MAX_SLACK_MS} ms (a week)
+                   (default: half the interval)
   --settle SECS    records stamped less than SECS before the as-of time may
                    still be on their way (several aggregators, a spool
                    replaying after an outage): each chain is judged for gaps,
@@ -55,10 +67,11 @@ Options:
                    pending).
   --unordered      input is not in write order: do not report REORDERED
   --key-steps N    epoch key derivations allowed before the first record
-                   (default 1000000; each record read adds 64). A record whose
-                   epoch key would need more is MAC_INVALID, not derived, so
-                   a forged epoch cannot stall the verifier. Raise it only for
-                   a fragment of a very long chain read without its start.
+                   (default 1000000, at most 10^12; each record read adds
+                   64). A record whose epoch key would need more is
+                   MAC_INVALID, not derived, so a forged epoch cannot stall
+                   the verifier. Raise it only for a fragment of a very long
+                   chain read without its start.
   --json           print the report as one JSON document
   --db URL         verify the chains stored in security_audit_events (sqlite:,
                    postgres://, mssql://; password from AUDIT_TRAIL_DB_PASSWORD_FILE);
@@ -75,8 +88,8 @@ Options:
   -h, --help       this text
 
 Exit status: 0 all chains clean, 1 any finding or no signed chain at all,
-2 nothing judged: a usage or key error, or an input or database that could
-not be read.
+2 nothing judged: a usage or key error (a bad flag value, a database URL it
+cannot use), or an input or database that could not be read.
 
 Examples:
   audit-trail verify --secret-file k1=/run/secrets/audit_k1 audit.ndjson
@@ -85,7 +98,7 @@ Examples:
 
 function kidFile(spec: string, flag: string): [string, string] {
   const i = spec.indexOf('=');
-  if (i <= 0 || i === spec.length - 1) throw new UsageError(`${flag} expects KID=FILE, got ${JSON.stringify(spec)}`);
+  if (i <= 0 || i === spec.length - 1) throw new UsageError(`${flag} expects KID=FILE, got ${shown(spec)}`);
   return [spec.slice(0, i), spec.slice(i + 1)];
 }
 
@@ -121,7 +134,7 @@ async function openInputs(files: string[]): Promise<Input[]> {
     }
   } catch (err) {
     for (const o of out) await o.handle?.close();
-    throw new UsageError(`cannot read ${files[out.length]}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new UsageError(cannotRead(files[out.length]!, err));
   }
   return out;
 }
@@ -139,7 +152,7 @@ interface Input {
 }
 
 async function* allRecords(db: string | undefined, order: 'id' | 'chain', inputs: Input[], io: CommandIo): AsyncGenerator<VerifyRecord> {
-  if (db) yield* streamVerifyRecords(resolveDbUrl(db, io.env), { order });
+  if (db) yield* streamVerifyRecords(db, { order });
   for (const input of inputs) {
     // From the start each time: a two-pass verification reads every file twice.
     const source = input.handle ? input.handle.createReadStream({ autoClose: false, ...(input.seekable ? { start: 0 } : {}) }) : io.stdin;
@@ -147,7 +160,7 @@ async function* allRecords(db: string | undefined, order: 'id' | 'chain', inputs
       yield* streamNdjson(source as AsyncIterable<Uint8Array>, input.name);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code && /^E[A-Z]+$/.test(code)) throw new UsageError(`cannot read ${input.name}: ${code}`);
+      if (code && /^E[A-Z]+$/.test(code)) throw new UsageError(cannotRead(input.name, err));
       throw err;
     }
   }
@@ -205,34 +218,24 @@ export const verifyCommand: Command = {
     });
     const { values, positionals } = parsed;
     if (positionals.length === 0 && !values.db) throw new UsageError('give one or more NDJSON files, "-" for stdin, or --db URL');
-    let asOf: Date | undefined;
-    if (values['as-of'] !== undefined) {
-      asOf = values['as-of'] === 'now' ? new Date() : new Date(values['as-of']);
-      if (Number.isNaN(asOf.getTime())) throw new UsageError(`--as-of must be an RFC 3339 time or "now", got ${JSON.stringify(values['as-of'])}`);
-    }
-    let slack: number | undefined;
-    if (values.slack !== undefined) {
-      if (!/^\d+$/.test(values.slack)) throw new UsageError('--slack must be a number of milliseconds');
-      slack = Number(values.slack);
-    }
+    let asOf = timeFlag('as-of', values['as-of']);
+    const slack = intFlag('slack', values.slack, { min: 0, max: MAX_SLACK_MS });
     let settleMs: number | undefined;
     if (values.settle !== undefined) {
-      if (!/^\d{1,9}(\.\d{1,3})?$/.test(values.settle)) throw new UsageError('--settle must be a number of seconds');
+      if (!/^\d{1,9}(\.\d{1,3})?$/.test(values.settle)) throw new UsageError(`--settle must be a number of seconds, got ${shown(values.settle)}`);
       settleMs = Math.round(Number(values.settle) * 1000);
     }
-    let keySteps: number | undefined;
-    if (values['key-steps'] !== undefined) {
-      if (!/^\d{1,15}$/.test(values['key-steps'])) throw new UsageError('--key-steps must be a whole number of derivation steps');
-      keySteps = Number(values['key-steps']);
-    }
+    const keySteps = intFlag('key-steps', values['key-steps'], { min: 0, max: MAX_KEY_STEPS });
+    // The URL is checked here, with the flags: a URL it cannot use is a usage error, as in every command.
+    const db = values.db === undefined ? undefined : commandDb(values.db, io).url;
     try {
       const keys = loadKeys(values, io.env);
       // The table alone: read chain after chain (the verifier then keeps no record of a judged
       // chain), judged against the newest times stored (unless --as-of).
-      const byChain = values.db !== undefined && positionals.length === 0;
+      const byChain = db !== undefined && positionals.length === 0;
       let storedAsOf: Date | undefined;
       if (byChain && !asOf) {
-        const newest = await storedVerifyTimes(resolveDbUrl(values.db!, io.env));
+        const newest = await storedVerifyTimes(db);
         asOf = newest.event ?? new Date();
         storedAsOf = newest.stored;
       }
@@ -245,16 +248,16 @@ export const verifyCommand: Command = {
         ...(settleMs !== undefined ? { settleMs } : {}),
         ...(keySteps !== undefined ? { keyStepBudget: keySteps } : {}),
         // Row ids record commit order (retries and fallback reorder), not evidence.
-        checkOrder: !values.unordered && !values.db,
+        checkOrder: !values.unordered && !db,
       };
       // Regular files alone are read twice: the verifier then keeps nothing per
       // record of a chain whose records come in seq order (verifyChainTwoPass).
       // Stdin and pipes cannot be read again; a table is read chain after chain.
-      const twice = values.db === undefined && inputs.length > 0 && inputs.every((x) => x.seekable);
+      const twice = db === undefined && inputs.length > 0 && inputs.every((x) => x.seekable);
       // Files are closed however the run ends: finished, failed, or refused before the first record (keys, options).
       const report = await (twice
         ? verifyChainTwoPass(() => allRecords(undefined, 'id', inputs, io), keys, options)
-        : verifyChainStream(allRecords(values.db, byChain ? 'chain' : 'id', inputs, io), keys, options)
+        : verifyChainStream(allRecords(db, byChain ? 'chain' : 'id', inputs, io), keys, options)
       ).finally(() => Promise.all(inputs.map((x) => x.handle?.close())));
       if (values.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else printText(report, io);
@@ -271,7 +274,7 @@ export const verifyCommand: Command = {
       // Nothing was judged (a database that cannot be opened or read, a file
       // that changed while it was read): not a finding, so not exit 1, which
       // a script takes for "tampered with".
-      io.stderr.write(`audit-trail verify: ${(err as Error)?.message ?? String(err)}\n`);
+      io.stderr.write(`audit-trail verify: ${messageText((err as Error)?.message ?? String(err))}\n`);
       return 2;
     }
   },

@@ -1,0 +1,31 @@
+import { escapeControls } from '@audit-trail/schema';
+
+/**
+ * A value the user gave (a flag value, a report or command name), as an
+ * error message echoes it: quoted, cut to `max` characters, and with control
+ * characters written as `\xNN`. A pasted escape sequence must not recolour,
+ * retitle or clear the terminal the message lands on, nor a newline forge a
+ * line of output after it.
+ */
+export function shown(value: string, max = 80): string {
+  return `"${escapeControls(value, max)}"`;
+}
+
+/** A file name for a message: unquoted, as shells and `ls` print them, its control characters escaped as in {@link shown}. */
+export function shownPath(file: string): string {
+  return escapeControls(file, 1000);
+}
+
+/**
+ * An error message as printed on stderr: each line with its control
+ * characters escaped. A safety net under {@link shown}: messages of other
+ * packages (the sink's, the verifier's) may quote a URL, a file name or a
+ * key id as given. Line feeds are kept, since some messages (schema drift)
+ * list one item per line.
+ */
+export function messageText(message: string): string {
+  return message
+    .split('\n')
+    .map((line) => escapeControls(line, 100_000))
+    .join('\n');
+}

@@ -1,0 +1,150 @@
+// Usage mistakes that every command answers alike: one line on stderr naming
+// the flag and the value (control characters escaped), exit 2, and nothing
+// opened or created first.
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from './support/run-cli.js';
+import { tempDir } from '../../ingest-sink/test/helpers/tmp.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => ({ dir, cleanup } = await tempDir('at-cli-usage-')));
+afterEach(() => cleanup());
+
+/** Any C0/C1 control character but the line feed that ends a message line. */
+const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
+
+describe('--as-of', () => {
+  it('takes an RFC 3339 date-time with a time zone offset or Z, or "now"; anything else ("12", a date, no zone, February 30) is a usage error naming the flag and the value', async () => {
+    for (const value of ['now', '2026-03-01T12:00:00Z', '2026-03-01t12:00:00.123456z', '2026-03-01T12:00:00+05:30', '2024-02-29T23:59:59-00:00']) {
+      // Empty stdin: nothing to verify (exit 1), but the value was taken.
+      const r = await runCli(['verify', '--as-of', value, '-']);
+      expect({ value, code: r.code, err: r.err }).toEqual({ value, code: 1, err: expect.stringContaining('no signed chain in the input') });
+    }
+    for (const value of ['12', '2026-03-01', '2026-03-01T12:00:00', '2026-03-01 12:00:00Z', '2026-02-30T00:00:00Z', '2025-02-29T00:00:00Z', '2026-03-01T24:00:00Z', '2026-03-01T12:00:00+24:00', 'yesterday', '1741000000']) {
+      const r = await runCli(['verify', '--as-of', value, '-']);
+      expect({ value, code: r.code, out: r.out }).toEqual({ value, code: 2, out: '' });
+      expect(r.err).toContain(`audit-trail verify: --as-of must be an RFC 3339 date-time with a time zone offset or Z (2026-03-01T12:00:00Z) or "now", got "${value}"\n`);
+    }
+  });
+});
+
+describe('integer flags', () => {
+  it('--batch and the other integer flags of ingest, salvage, report and verify take whole numbers within bounds only: 1.5, 1e3, 0x10, 0 or too large is a usage error naming the flag and the value, before anything is created', async () => {
+    const db = `sqlite:${join(dir, 'a.db')}`;
+    const quarantine = join(dir, 'q.bad');
+    writeFileSync(quarantine, 'not a spool record');
+    const cases: [string[], string][] = [
+      [['ingest', '--db', db, '--batch', '1.5', '-'], '--batch must be a whole number from 1 to 100000, got "1.5"'],
+      [['ingest', '--db', db, '--batch', '1e3', '-'], '--batch must be a whole number from 1 to 100000, got "1e3"'],
+      [['ingest', '--db', db, '--batch', '0x10', '-'], '--batch must be a whole number from 1 to 100000, got "0x10"'],
+      [['ingest', '--db', db, '--batch', '0', '-'], '--batch must be a whole number from 1 to 100000, got "0"'],
+      [['ingest', '--db', db, '--batch', '100001', '-'], '--batch must be a whole number from 1 to 100000, got "100001"'],
+      [['salvage', '--db', db, '--batch', '1.5', quarantine], '--batch must be a whole number from 1 to 100000, got "1.5"'],
+      [['report', 'failures', '--db', db, '--days', '99999999999999999999'], '--days must be a whole number from 1 to 36500, got "99999999999999999999"'],
+      [['report', 'bursts', '--db', db, '--min-failures', '1'], '--min-failures must be a whole number from 2 to 1000000, got "1"'],
+      [['verify', '--slack', '2.5', '-'], '--slack must be a whole number from 0 to 604800000, got "2.5"'],
+      [['verify', '--key-steps', '1e6', '-'], '--key-steps must be a whole number from 0 to 1000000000000, got "1e6"'],
+    ];
+    for (const [argv, message] of cases) {
+      const r = await runCli(argv);
+      expect({ argv, code: r.code, out: r.out, err: r.err }).toEqual({ argv, code: 2, out: '', err: `audit-trail ${argv[0]}: ${message}\nRun "audit-trail ${argv[0]} --help" for usage.\n` });
+    }
+    expect(readdirSync(dir)).toEqual(['q.bad']);
+  });
+});
+
+describe('--db with a URL no driver takes', () => {
+  it('is a usage error (exit 2) with the same message in every command, before anything is read or created', async () => {
+    const quarantine = join(dir, 'q.bad');
+    writeFileSync(quarantine, 'not a spool record');
+    const commands: string[][] = [['migrate'], ['report', 'failures'], ['verify'], ['ingest', '-'], ['salvage', quarantine]];
+    for (const [name, ...rest] of commands) {
+      const r = await runCli([name!, '--db', 'foo://x', ...rest]);
+      expect({ name, code: r.code, out: r.out, err: r.err }).toEqual({
+        name,
+        code: 2,
+        out: '',
+        err: `audit-trail ${name}: unsupported database URL scheme "foo:" (expected sqlite:, postgres:// or mssql://)\nRun "audit-trail ${name} --help" for usage.\n`,
+      });
+    }
+    expect(readdirSync(dir)).toEqual(['q.bad']);
+  });
+});
+
+describe('report', () => {
+  let server: Server;
+  let connections = 0;
+  let port: number;
+  beforeEach(async () => {
+    connections = 0;
+    // A "database" that counts connections and hangs up on each.
+    server = createServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as { port: number }).port;
+  });
+  afterEach(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('checks its report name, flags and values before connecting to the database or creating a file', async () => {
+    const url = `postgres://audit@127.0.0.1:${port}/audit`;
+    const cases: [string[], string][] = [
+      [['report', 'failures', '--db', url, '--days', '0'], '--days must be a whole number from 1 to 36500, got "0"'],
+      [['report', 'bursts', '--db', url, '--window-minutes', '0'], '--window-minutes must be a whole number from 1 to 10080, got "0"'],
+      [['report', 'failures', '--db', url, '--window-minutes', '5'], 'report "failures" has no --window-minutes option'],
+      [['report', 'nosuch', '--db', url], 'unknown report "nosuch"'],
+      [['report', 'failures', '--db', url, '--format', 'xml'], '--format must be one of table, csv, json, got "xml"'],
+    ];
+    for (const [argv, message] of cases) {
+      const r = await runCli(argv);
+      expect({ argv, code: r.code, out: r.out }).toEqual({ argv, code: 2, out: '' });
+      expect(r.err).toContain(`audit-trail report: ${message}`);
+    }
+    expect(connections).toBe(0);
+    // The default database (sqlite:./audit.db, in the working directory) is not created either.
+    const sqlite = join(dir, 'audit.db');
+    const r = await runCli(['report', 'failures', '--db', `sqlite:${sqlite}`, '--days', '0']);
+    expect(r.code).toBe(2);
+    expect(existsSync(sqlite)).toBe(false);
+  });
+});
+
+describe('echoed values', () => {
+  it('are written with their control characters escaped in every error message: a report or command name, a flag value, an unknown option, a file name', async () => {
+    const esc = '\u001b[2J\u001b]0;pwned\u0007\u009b31m';
+    const cases: string[][] = [
+      ['report', `x${esc}`, '--db', `sqlite:${join(dir, 'a.db')}`],
+      [`x${esc}`],
+      ['verify', '--as-of', esc, '-'],
+      ['ingest', '--batch', esc, '-'],
+      ['ingest', `--x${esc}`],
+      ['verify', '--secret-file', esc, 'x.ndjson'],
+      ['ingest', '--db', `sqlite:${join(dir, 'a.db')}`, join(dir, `missing${esc}.ndjson`)],
+      ['salvage', '--dry-run', join(dir, `missing${esc}.bad`)],
+      ['report', 'failures', esc],
+    ];
+    for (const argv of cases) {
+      const r = await runCli(argv);
+      expect({ argv, code: r.code }).toEqual({ argv, code: 2 });
+      expect(r.err).not.toMatch(CONTROL);
+      expect(r.err).toContain('\\x1b[2J\\x1b]0;pwned\\x07\\x9b31m');
+    }
+  });
+});
+
+describe('audit-trail without arguments', () => {
+  it('prints the help on stderr and exits 2 (a usage mistake); --help, -h and help print it on stdout and exit 0', async () => {
+    const none = await runCli([]);
+    expect(none).toEqual({ code: 2, out: '', err: expect.stringContaining('Usage: audit-trail <command> [options]') });
+    for (const flag of ['--help', '-h', 'help']) {
+      const asked = await runCli([flag]);
+      expect(asked).toEqual({ code: 0, out: none.err, err: '' });
+    }
+    // A name on Object.prototype is not a command either.
+    expect(await runCli(['constructor'])).toMatchObject({ code: 2, out: '', err: expect.stringContaining('audit-trail: unknown command "constructor"') });
+  });
+});
