@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAuditLogger, verifyChain, verifyChainStream, type VerifyRecord } from '@audit-trail/logger';
-import { createSink, storedVerifyTimes, streamVerifyRecords } from '@audit-trail/ingest-sink';
+import { createSink, openVerifySource } from '@audit-trail/ingest-sink';
 
 const [, self, arg, mode, dbArg, secretArg] = process.argv as string[];
 
@@ -30,17 +30,18 @@ if (mode === 'array' || mode === 'stream' || mode === 'chain') {
   let report;
   if (mode === 'array') {
     const rows: VerifyRecord[] = [];
-    for await (const r of streamVerifyRecords(`sqlite:${dbArg}`)) rows.push(r);
+    for await (const r of (await openVerifySource(`sqlite:${dbArg}`)).records()) rows.push(r);
     measure();
     report = verifyChain(rows, keys);
   } else {
     const order = mode === 'chain' ? 'chain' : 'id';
+    const source = await openVerifySource(`sqlite:${dbArg}`, { order });
     // The last record read: measure before it goes on to the report.
     async function* measured(): AsyncGenerator<VerifyRecord> {
-      yield* streamVerifyRecords(`sqlite:${dbArg}`, { order });
+      yield* source.records();
       measure();
     }
-    const times = order === 'chain' ? await storedVerifyTimes(`sqlite:${dbArg}`) : {};
+    const times = source.times;
     report = await verifyChainStream(measured(), keys, order === 'chain' ? { order, asOf: times.event!, ...(times.stored ? { storedAsOf: times.stored } : {}) } : {});
   }
   if (!report.ok) throw new Error('bench chain did not verify');

@@ -13,7 +13,7 @@ import {
   type VerifyRecord,
   type VerifyReport,
 } from '@audit-trail/logger';
-import { storedVerifyTimes, streamVerifyRecords } from '@audit-trail/ingest-sink';
+import { openVerifySource, type VerifySource } from '@audit-trail/ingest-sink';
 import { escapeControls } from '@audit-trail/schema';
 import { UsageError, type Command, type CommandIo } from '../command.js';
 import { commandDb } from '../db-url.js';
@@ -151,8 +151,8 @@ interface Input {
   seekable?: boolean;
 }
 
-async function* allRecords(db: string | undefined, order: 'id' | 'chain', inputs: Input[], io: CommandIo): AsyncGenerator<VerifyRecord> {
-  if (db) yield* streamVerifyRecords(db, { order });
+async function* allRecords(stored: VerifySource | undefined, inputs: Input[], io: CommandIo): AsyncGenerator<VerifyRecord> {
+  if (stored) yield* stored.records();
   for (const input of inputs) {
     // From the start each time: a two-pass verification reads every file twice.
     const source = input.handle ? input.handle.createReadStream({ autoClose: false, ...(input.seekable ? { start: 0 } : {}) }) : io.stdin;
@@ -228,16 +228,19 @@ export const verifyCommand: Command = {
     const keySteps = intFlag('key-steps', values['key-steps'], { min: 0, max: MAX_KEY_STEPS });
     // The URL is checked here, with the flags: a URL it cannot use is a usage error, as in every command.
     const db = values.db === undefined ? undefined : commandDb(values.db, io).url;
+    let stored: VerifySource | undefined;
     try {
       const keys = loadKeys(values, io.env);
       // The table alone: read chain after chain (the verifier then keeps no record of a judged
       // chain), judged against the newest times stored (unless --as-of).
       const byChain = db !== undefined && positionals.length === 0;
+      // One connection and one snapshot for the newest times and the rows, so
+      // rows committed meanwhile by a live producer are not half seen.
+      if (db !== undefined) stored = await openVerifySource(db, { order: byChain ? 'chain' : 'id' });
       let storedAsOf: Date | undefined;
       if (byChain && !asOf) {
-        const newest = await storedVerifyTimes(db);
-        asOf = newest.event ?? new Date();
-        storedAsOf = newest.stored;
+        asOf = stored!.times.event ?? new Date();
+        storedAsOf = stored!.times.stored;
       }
       const inputs = await openInputs(positionals);
       const options = {
@@ -256,8 +259,8 @@ export const verifyCommand: Command = {
       const twice = db === undefined && inputs.length > 0 && inputs.every((x) => x.seekable);
       // Files are closed however the run ends: finished, failed, or refused before the first record (keys, options).
       const report = await (twice
-        ? verifyChainTwoPass(() => allRecords(undefined, 'id', inputs, io), keys, options)
-        : verifyChainStream(allRecords(db, byChain ? 'chain' : 'id', inputs, io), keys, options)
+        ? verifyChainTwoPass(() => allRecords(undefined, inputs, io), keys, options)
+        : verifyChainStream(allRecords(stored, inputs, io), keys, options)
       ).finally(() => Promise.all(inputs.map((x) => x.handle?.close())));
       if (values.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else printText(report, io);
@@ -276,6 +279,9 @@ export const verifyCommand: Command = {
       // a script takes for "tampered with".
       io.stderr.write(`audit-trail verify: ${messageText((err as Error)?.message ?? String(err))}\n`);
       return 2;
+    } finally {
+      // Ends the snapshot however the run ended (read to the end, a key refused before the first row).
+      await stored?.close().catch(() => undefined);
     }
   },
 };

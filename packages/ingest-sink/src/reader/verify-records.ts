@@ -76,15 +76,3 @@ export async function openVerifySource(target: string | Connection, options: { o
     close,
   };
 }
-
-/** @deprecated Transitional: {@link openVerifySource}'s `records()`. */
-export async function* streamVerifyRecords(target: string | Connection, options: { order?: StoredOrder } = {}): AsyncGenerator<StoredVerifyRecord> {
-  yield* (await openVerifySource(target, options)).records();
-}
-
-/** @deprecated Transitional: {@link openVerifySource}'s `times`. */
-export async function storedVerifyTimes(target: string | Connection): Promise<{ event?: Date; stored?: Date }> {
-  const source = await openVerifySource(target);
-  await source.close();
-  return source.times;
-}
