@@ -84,10 +84,10 @@ async function main(): Promise<number> {
   p.done('every chain verified: nothing modified, removed, reordered or inserted');
 
   for (const [title, args] of [
-    ['WebAuthn failures of the last 90 days, by user and IP', ['report', 'failures', '--days', '90']],
+    ['WebAuthn registration and authentication failures of the last 90 days, by user, IP and node', ['report', 'failures', '--days', '90']],
     ['Bursts of failures per source IP', ['report', 'bursts']],
     ['Counter regressions (possible cloned authenticators)', ['report', 'counters']],
-    ['Shells opened in containers, by image and node', ['report', 'shells']],
+    ['Who opened a shell in which container', ['report', 'shells']],
     ['Refused input, by reason and source', ['report', 'rejects']],
   ] as const) {
     const r = await runCli([...args, '--db', db]);

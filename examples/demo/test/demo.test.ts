@@ -69,12 +69,17 @@ describe('npm run demo', () => {
   });
 
   it('prints the reports: the forged-signature burst, the cloned authenticator and the shell', () => {
-    const failures = result.out.slice(result.out.indexOf('WebAuthn failures of the last 90 days'), result.out.indexOf('Bursts of failures'));
+    const failures = result.out.slice(result.out.indexOf('WebAuthn registration and authentication failures of the last 90 days'), result.out.indexOf('Bursts of failures'));
     expect(failures.match(/192\.0\.2\.66 +WEBAUTHN_SIGNATURE_INVALID/g)).toHaveLength(6);
-    expect(failures).toMatch(/203\.0\.113\.200 +WEBAUTHN_ORIGIN_MISMATCH/);
+    expect(failures).toMatch(/^\S+ +WEBAUTHN_AUTH_FAILURE +\S+ +203\.0\.113\.200 +WEBAUTHN_ORIGIN_MISMATCH/m);
+    // Registration failures and the rejected cloned-authenticator sign-in are failures too.
+    expect(failures).toMatch(/^\S+ +WEBAUTHN_REG_FAILURE +\S+ +203\.0\.113\.200 +WEBAUTHN_ORIGIN_MISMATCH/m);
+    expect(failures).toMatch(/^\S+ +WEBAUTHN_COUNTER_REGRESSION +\S+ +198\.51\.100\.99 +WEBAUTHN_COUNTER_REGRESSION: /m);
     expect(result.out).toMatch(/^192\.0\.2\.66 +7 +2 /m);
     expect(result.out).toMatch(/ 1 +2 +198\.51\.100\.99 +webauthn-api$/m);
-    expect(result.out).toMatch(/^registry\.example\.com\/webauthn-api:1\.0\.0 +node-1 +1 /m);
+    // Who opened which shell: Falco names the user it ran as; the Docker event stream cannot.
+    expect(result.out).toMatch(/ node-1 +webauthn-api\.1 +[0-9a-f]{12} +registry\.example\.com\/webauthn-api:1\.0\.0 +root +bash -i +falco$/m);
+    expect(result.out).toMatch(/ node-2 +payments\.1\.\w+ +[0-9a-f]+… +registry\.example\.com\/payments:2\.3 +sh -c cat \/etc\/shadow +docker-events$/m);
     expect(result.out).toMatch(/^CONTAINER_EVENT_UNTRUSTED_TAG +forward:127\.0\.0\.1 +1 /m);
     expect(result.out).toContain(`The database is sqlite:${join(cwd, '.audit-demo/audit.db')}`);
   });

@@ -37,6 +37,14 @@ const events = [
     client_ip: '203.0.113.7',
     webauthn: { credential_id: 'AAEC', sign_count: 7, user_verified: true },
   } as AuditEventDraft),
+  at(5, {
+    event_type: 'WEBAUTHN_REG_FAILURE',
+    user_id: 'dave',
+    client_ip: '192.0.2.50',
+    error: { code: 'ATTESTATION_INVALID', message: 'attestation did not verify' },
+    webauthn: { failure_stage: 'attestation' },
+    runtime: { k8s_node: 'worker-7' },
+  } as AuditEventDraft),
   at(3, {
     event_type: 'CONTAINER_EXEC',
     runtime: { swarm_node: 'node-2' },
@@ -72,25 +80,43 @@ describe('audit-trail report on SQLite', () => {
     await load(url);
   });
 
-  it('lists WebAuthn failures of the last 90 days by user and IP, newest first', async () => {
+  it('lists every WebAuthn failure of the last 90 days, registration and sign-in, by user, IP and node, newest first', async () => {
     const r = await cli('report', 'failures', '--db', url, '--format', 'json');
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const rows = JSON.parse(r.out);
-    expect(rows.map((x: any) => [x.user_id, x.client_ip, x.swarm_node])).toEqual([
+    expect(rows.map((x: any) => [x.event_type, x.user_id, x.client_ip, x.node])).toEqual([
+      ['WEBAUTHN_AUTH_FAILURE', 'alice', '203.0.113.7', 'node-1'],
+      ['WEBAUTHN_AUTH_FAILURE', 'bob', '198.51.100.4', 'node-1'],
+      ['WEBAUTHN_REG_FAILURE', 'dave', '192.0.2.50', 'worker-7'],
+    ]);
+    expect(rows[1].error_details).toBe('CHALLENGE_MISMATCH: signature did not verify');
+    expect(rows[2]).toMatchObject({ error_details: 'ATTESTATION_INVALID: attestation did not verify', service: 'webauthn-api' });
+  });
+
+  it('keeps the reference query (authentication failures only) as auth-failures', async () => {
+    const r = await cli('report', 'auth-failures', '--db', url, '--format', 'json');
+    expect(JSON.parse(r.out).map((x: any) => [x.user_id, x.client_ip, x.swarm_node])).toEqual([
       ['alice', '203.0.113.7', 'node-1'],
       ['bob', '198.51.100.4', 'node-1'],
     ]);
-    expect(rows[1].error_details).toBe('CHALLENGE_MISMATCH: signature did not verify');
   });
 
   it('widens the window with --days', async () => {
     const r = await cli('report', 'failures', '--db', url, '--days', '120', '--format', 'json');
-    expect(JSON.parse(r.out).map((x: any) => x.user_id)).toEqual(['alice', 'bob', 'carol']);
+    expect(JSON.parse(r.out).map((x: any) => x.user_id)).toEqual(['alice', 'bob', 'dave', 'carol']);
   });
 
-  it('reports shells opened in containers by image and node', async () => {
+  it('lists each shell opened in a container: when, where, as whom, with what', async () => {
     const r = await cli('report', 'shells', '--db', url, '--format', 'json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject([
+      { node: 'node-2', container_name: 'api-1', container_id: 'a'.repeat(64), image: 'registry.example/api:1.4', exec_user: 'root', user_id: null, command_line: '/bin/bash', detector: 'falco' },
+    ]);
+  });
+
+  it('counts shells by image and node with shells-by-image', async () => {
+    const r = await cli('report', 'shells-by-image', '--db', url, '--format', 'json');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toMatchObject([{ image: 'registry.example/api:1.4', node: 'node-2', shells: 1 }]);
   });
@@ -105,7 +131,7 @@ describe('audit-trail report on SQLite', () => {
   });
 
   it('prints an aligned table with a header by default', async () => {
-    const r = await cli('report', 'failures', '--db', url);
+    const r = await cli('report', 'auth-failures', '--db', url);
     const lines = r.out.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^event_timestamp\s+user_id\s+client_ip\s+error_details\s+swarm_node$/);
     expect(lines[1]).toMatch(/^-+( +-+){4}$/);
@@ -167,10 +193,16 @@ describe('audit-trail report on PostgreSQL', () => {
     const failures = await cli('report', 'failures', '--db', url, '--format', 'json');
     expect(failures.err).toBe('');
     const rows = JSON.parse(failures.out);
-    expect(rows.map((x: any) => x.user_id)).toEqual(['alice', 'bob']);
+    expect(rows.map((x: any) => [x.user_id, x.node])).toEqual([
+      ['alice', 'node-1'],
+      ['bob', 'node-1'],
+      ['dave', 'worker-7'],
+    ]);
     expect(rows[0].event_timestamp).toMatch(/^\d{4}-\d\d-\d\dT.*Z$/);
-    const shells = await cli('report', 'shells', '--db', url, '--format', 'csv');
-    expect(shells.out.split('\r\n')[1]).toMatch(/^registry\.example\/api:1\.4,node-2,1,1,/);
+    const shells = await cli('report', 'shells', '--db', url, '--format', 'json');
+    expect(JSON.parse(shells.out)).toMatchObject([{ node: 'node-2', container_name: 'api-1', exec_user: 'root', command_line: '/bin/bash', detector: 'falco' }]);
+    const byImage = await cli('report', 'shells-by-image', '--db', url, '--format', 'csv');
+    expect(byImage.out.split('\r\n')[1]).toMatch(/^registry\.example\/api:1\.4,node-2,1,1,/);
     const rejects = await cli('report', 'rejects', '--db', url, '--format', 'json');
     expect(JSON.parse(rejects.out).map((x: any) => [x.reason_code, Number(x.rejects)])).toEqual([
       ['CONTAINER_EVENT_UNTRUSTED_TAG', 1],

@@ -60,7 +60,7 @@ describe('--db with a URL no driver takes', () => {
   it('is a usage error (exit 2) with the same message in every command, before anything is read or created', async () => {
     const quarantine = join(dir, 'q.bad');
     writeFileSync(quarantine, 'not a spool record');
-    const commands: string[][] = [['migrate'], ['report', 'failures'], ['verify'], ['ingest', '-'], ['salvage', quarantine]];
+    const commands: string[][] = [['migrate'], ['report', 'failures'], ['verify'], ['ingest', '-'], ['salvage', quarantine], ['serve', '--forward', '127.0.0.1:0', '--health', 'off']];
     for (const [name, ...rest] of commands) {
       const r = await runCli([name!, '--db', 'foo://x', ...rest]);
       expect({ name, code: r.code, out: r.out, err: r.err }).toEqual({

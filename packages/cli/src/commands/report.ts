@@ -14,11 +14,16 @@ Runs one of the forensic queries of sql/queries/ against the audit table, in
 the dialect of the database URL.
 
 Reports:
-  failures   WebAuthn authentication failures by user and IP (failures-by-user-ip)
-  bursts     bursts of WebAuthn failures per source IP (failure-bursts-by-ip)
-  counters   signature counter regressions: possible cloned authenticators (counter-regressions)
-  shells     shells opened in containers, by image and node (container-shells)
-  rejects    refused input by reason code and source: forged or garbled lines (rejects-by-reason)
+  failures         every failed WebAuthn registration and sign-in, with user, source IP,
+                   error, node and service (webauthn-failures)
+  auth-failures    WebAuthn authentication failures by user and IP: the reference
+                   query (failures-by-user-ip)
+  bursts           bursts of WebAuthn failures per source IP (failure-bursts-by-ip)
+  counters         signature counter regressions: possible cloned authenticators (counter-regressions)
+  shells           each shell opened in a container: when, node, container, image, the
+                   user it ran as, the person where known, command (container-shell-sessions)
+  shells-by-image  the same shells counted by image and node (container-shells)
+  rejects          refused input by reason code and source: forged or garbled lines (rejects-by-reason)
 
 Options:
   --db URL               sqlite:./audit.db, postgres://..., mssql://...

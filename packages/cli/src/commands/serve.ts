@@ -5,7 +5,6 @@ import {
   listSetting,
   parseHeapGrowingPercent,
   mergeSettings,
-  resolveDbUrl,
   settingsFromEnv,
   settingsFromFile,
   startAggregator,
@@ -13,6 +12,7 @@ import {
   type ServeSettings,
 } from '@audit-trail/ingest-sink';
 import { UsageError, type Command, type CommandIo } from '../command.js';
+import { commandDb } from '../db-url.js';
 import { parseCommandArgs } from '../parse-command-args.js';
 
 const USAGE = `Usage: audit-trail serve --db URL [options]
@@ -119,7 +119,8 @@ export const serveCommand: Command = {
       options = aggregatorOptionsFrom(settings);
       heapGrowingPercent = parseHeapGrowingPercent(settings.heapGrowingPercent);
       // AUDIT_TRAIL_DB_PASSWORD_FILE supplies the password, so it never sits in a URL on the command line.
-      options.sink = resolveDbUrl(options.sink, io.env);
+      // A URL the sink cannot use is a usage error (exit 2), as in every command.
+      options.sink = commandDb(options.sink, io).url;
     } catch (err) {
       if (err instanceof ConfigError) throw new UsageError(err.message);
       throw err;

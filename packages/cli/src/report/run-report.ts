@@ -3,10 +3,12 @@ import type { AuditReader, Row } from '@audit-trail/ingest-sink';
 
 /** Short names accepted by `audit-trail report`, beside the full query names. */
 export const REPORT_ALIASES: Readonly<Record<string, string>> = {
-  failures: 'failures-by-user-ip',
+  failures: 'webauthn-failures',
+  'auth-failures': 'failures-by-user-ip',
   bursts: 'failure-bursts-by-ip',
   counters: 'counter-regressions',
-  shells: 'container-shells',
+  shells: 'container-shell-sessions',
+  'shells-by-image': 'container-shells',
   rejects: 'rejects-by-reason',
 };
 
