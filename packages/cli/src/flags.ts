@@ -25,6 +25,19 @@ export function intFlag(name: string, value: string | undefined, { min, max }: I
   return n;
 }
 
+/**
+ * The value of a flag in seconds (`--timeout`, `--settle`), in milliseconds:
+ * decimal digits with up to three after the point (a millisecond), from
+ * `min` to `max` seconds; anything else (`1e3`, `0x10`, `-1`, `Infinity`) is
+ * a {@link UsageError} naming the flag and the value.
+ */
+export function secondsFlag(name: string, value: string | undefined, { min, max }: IntRange): number | undefined {
+  if (value === undefined) return undefined;
+  const secs = /^\d{1,9}(\.\d{1,3})?$/.test(value) ? Number(value) : NaN;
+  if (!(secs >= min && secs <= max)) throw new UsageError(`--${name} must be a number of seconds from ${min} to ${max} (at most 3 decimals), got ${shown(value)}`);
+  return Math.round(secs * 1000);
+}
+
 // RFC 3339 section 5.6 date-time: full-date "T" full-time, with a fraction
 // of a second optional and the offset required (Z or +hh:mm/-hh:mm); the
 // letters T and Z may be lower case.

@@ -147,7 +147,9 @@ describe('audit-trail ingest', () => {
   it('reports usage mistakes with exit 2', async () => {
     expect(await runCli(['ingest', '--batch', 'zero'])).toMatchObject({ code: 2, err: expect.stringContaining('--batch must be a whole number from 1 to 100000, got "zero"') });
     // Node's timers take at most 2^31-1 ms; a longer wait would end at once.
-    expect(await runCli(['ingest', '--timeout', '2200000'])).toMatchObject({ code: 2, err: expect.stringContaining('--timeout must be at most 2147483 seconds') });
+    expect(await runCli(['ingest', '--timeout', '2200000'])).toMatchObject({ code: 2, err: expect.stringContaining('--timeout must be a number of seconds from 0.001 to 2147483 (at most 3 decimals), got "2200000"') });
+    // Number() would read these as 1000 and 16 seconds.
+    for (const v of ['1e3', '0x10']) expect(await runCli(['ingest', '--timeout', v])).toMatchObject({ code: 2, err: expect.stringContaining(`--timeout must be a number of seconds from 0.001 to 2147483 (at most 3 decimals), got "${v}"`) });
   });
 
   it('SIGTERM while stdin stays open: the lines already read are written and delivered, not lost with the process; exit 143', async () => {

@@ -1,8 +1,7 @@
 import { createSink, redactUrl, type Sink, type SinkOptions, type SinkStats } from '@audit-trail/ingest-sink';
-import { UsageError, type CommandIo } from '../command.js';
+import type { CommandIo } from '../command.js';
 import { commandDb } from '../db-url.js';
-import { intFlag } from '../flags.js';
-import { shown } from '../shown.js';
+import { intFlag, secondsFlag } from '../flags.js';
 
 /** Longest --timeout: Node's timers take at most 2^31-1 ms (a longer one fires at once). */
 const MAX_TIMEOUT_SECS = Math.floor((2 ** 31 - 1) / 1000);
@@ -56,26 +55,18 @@ export interface CliSink {
   timeoutMs: number;
 }
 
-function positive<D extends number | undefined>(name: string, v: string | undefined, def: D): number | D {
-  if (v === undefined) return def;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number, got ${shown(v)}`);
-  return n;
-}
-
 /**
  * Checks a command's {@link SINK_ARGS} (numbers, database URL) and throws
- * UsageError for a bad value. Opens and creates nothing, so that a command
+ * a UsageError for a bad value. Opens and creates nothing, so that a command
  * can check the rest of its usage (its files) before {@link openCliSink}
  * creates a database or a spool.
  */
 export function sinkSettings(values: SinkArgValues, io: CommandIo): SinkSettings {
   const batch = intFlag('batch', values.batch, { min: 1, max: MAX_BATCH_ROWS });
-  const timeoutSecs = positive('timeout', values.timeout, 60);
-  if (timeoutSecs > MAX_TIMEOUT_SECS) throw new UsageError(`--timeout must be at most ${MAX_TIMEOUT_SECS} seconds`);
+  const timeoutMs = secondsFlag('timeout', values.timeout, { min: 0.001, max: MAX_TIMEOUT_SECS }) ?? 60_000;
   const { url } = commandDb(values.db, io);
   const options: SinkOptions = { url, migrate: !values['no-migrate'], ...(batch !== undefined ? { batch: { maxRows: batch } } : {}), ...(values.spool ? { spool: { dir: values.spool } } : {}) };
-  return { url, options, timeoutMs: timeoutSecs * 1000 };
+  return { url, options, timeoutMs };
 }
 
 /** Creates the sink of settings checked by {@link sinkSettings}. */

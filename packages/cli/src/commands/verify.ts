@@ -18,7 +18,7 @@ import { escapeControls } from '@audit-trail/schema';
 import { UsageError, type Command, type CommandIo } from '../command.js';
 import { commandDb } from '../db-url.js';
 import { cannotRead } from '../file-errors.js';
-import { intFlag, timeFlag } from '../flags.js';
+import { intFlag, secondsFlag, timeFlag } from '../flags.js';
 import { parseCommandArgs } from '../parse-command-args.js';
 import { messageText, shown } from '../shown.js';
 
@@ -220,11 +220,7 @@ export const verifyCommand: Command = {
     if (positionals.length === 0 && !values.db) throw new UsageError('give one or more NDJSON files, "-" for stdin, or --db URL');
     let asOf = timeFlag('as-of', values['as-of']);
     const slack = intFlag('slack', values.slack, { min: 0, max: MAX_SLACK_MS });
-    let settleMs: number | undefined;
-    if (values.settle !== undefined) {
-      if (!/^\d{1,9}(\.\d{1,3})?$/.test(values.settle)) throw new UsageError(`--settle must be a number of seconds, got ${shown(values.settle)}`);
-      settleMs = Math.round(Number(values.settle) * 1000);
-    }
+    const settleMs = secondsFlag('settle', values.settle, { min: 0, max: 999_999_999 });
     const keySteps = intFlag('key-steps', values['key-steps'], { min: 0, max: MAX_KEY_STEPS });
     // The URL is checked here, with the flags: a URL it cannot use is a usage error, as in every command.
     const db = values.db === undefined ? undefined : commandDb(values.db, io).url;
