@@ -31,7 +31,9 @@ which wins over --config):
   --syslog HOST:PORT       syslog receiver, TCP + UDP (off unless given; usual 0.0.0.0:5140);
                            tls://HOST:PORT: syslog over TLS (RFC 5425, usual port 6514) with
                            --tls-cert/--tls-key (and --tls-ca), no UDP  [AUDIT_TRAIL_SYSLOG]
-  --health HOST:PORT|off   GET /healthz with counters (default 127.0.0.1:9880)  [AUDIT_TRAIL_HEALTH]
+  --health HOST:PORT|off   GET /healthz: status and counters; 200 ok or degraded (database
+                           failing, events spooled), 503 failing (spool 90% full);
+                           GET /livez: 200 while it answers (default 127.0.0.1:9880)  [AUDIT_TRAIL_HEALTH]
   --shared-key-file FILE   forward shared keys, one per line; repeat for more keys
                            (all listed keys are accepted: rotate without downtime)  [AUDIT_TRAIL_SHARED_KEY_FILE, comma-separated]
   --users-file FILE        user:password lines for forward user authentication  [AUDIT_TRAIL_USERS_FILE]
@@ -51,8 +53,10 @@ which wins over --config):
                            tagTemplate, containerEventTags, heapGrowingPercent, limits,
                            syslogLimits)
 
-Logs are JSON lines on stderr. SIGTERM or SIGINT stops accepting, finishes and
-acks in-flight requests, flushes the sink and exits 0.
+Logs are JSON lines on stderr, among them the database failing (warn, then
+once a minute while it lasts), accepting events again, and the spool filling.
+SIGTERM or SIGINT stops accepting, finishes and acks in-flight requests,
+flushes the sink and exits 0.
 `;
 
 /** Writes one JSON log line (the aggregator's own operation) to stderr. */
