@@ -11,8 +11,12 @@ import {
   DEFAULT_SYSLOG_PORT,
   DEFAULT_SYSLOG_TLS_PORT,
   DEFAULT_TAG_TEMPLATE,
+  settingsFromEnv,
 } from '@audit-trail/ingest-sink';
 import { serveCommand } from '../../../packages/cli/src/commands/serve.js';
+import { classifyLine } from '../../../packages/ingest-sink/src/normalize/classify-line.js';
+import { compileTagPatterns } from '../../../packages/ingest-sink/src/normalize/tag-patterns.js';
+import { deniedExecEvent, execEvent, line as auditLine, otherEvents } from '../../../packages/ingest-sink/test/receivers/helpers/k8s-audit-events.js';
 import { dockerfileEnv } from '../../../bench/image-settings.js';
 
 // The deployment files are documentation that operators copy: these tests
@@ -191,6 +195,86 @@ describe('Kubernetes manifests', () => {
     expect(out.host).toBe(`${service.metadata.name}.${service.metadata.namespace}.svc`);
     expect(out.shared_key).toMatch(/^\$\{[A-Z_]+\}$/); // from the secret, not inline
     expect(out.retry_limit).toBe('no_limits');
+  });
+
+  describe('the API server\'s audit log (who opened a shell in which container)', () => {
+    const ds = byKind(fluentBitDocs, 'DaemonSet');
+    const config = parse(byKind(fluentBitDocs, 'ConfigMap').data['fluent-bit.yaml']) as Obj;
+    const env = Object.fromEntries(container.env.map((e: Obj) => [e.name, e.value]));
+    const trusted = compileTagPatterns(settingsFromEnv({ AUDIT_TRAIL_CONTAINER_EVENT_TAGS: env.AUDIT_TRAIL_CONTAINER_EVENT_TAGS }).containerEventTags)!;
+    const auditInput = config.pipeline.inputs.find((i: Obj) => i.path === '/var/log/kubernetes/audit/audit.log');
+    /** Fluent Bit's tag match: `*` stands for any characters, the rest for itself, over the whole tag. */
+    const fbMatch = (pattern: string, tag: string) => {
+      const parts = pattern.split('*').map((p) => p.replace(/[.+?^$()|[\]{}\\]/g, '\\$&'));
+      return new RegExp(`^${parts.join('.*')}$`).test(tag);
+    };
+    /** Whether a record `{log}` under `tag` gets through every grep filter matching the tag (`regex: KEY REGEX`). */
+    const passesGreps = (tag: string, log: string) =>
+      config.pipeline.filters
+        .filter((f: Obj) => f.name === 'grep' && fbMatch(f.match, tag))
+        .every((f: Obj) => {
+          const [key, ...pattern] = String(f.regex).split(' ');
+          return new RegExp(pattern.join(' ')).test(({ log } as Obj)[key!]);
+        });
+
+    it('is tailed on the control-plane nodes (kube-apiserver --audit-log-path) under a tag of its own, from the host path the DaemonSet mounts', () => {
+      expect(auditInput).toMatchObject({ name: 'tail', tag: 'k8s.audit', 'storage.type': 'filesystem' });
+      expect(auditInput).not.toHaveProperty('parser'); // the line as written, in `log`: a reject keeps it as evidence
+      // tail stops reading a file at a line over buffer_max_size unless skip_long_lines is on (Fluent Bit tail
+      // docs); an exec's line (URI at most 1 MB, JSON-escaped up to sixfold) must fit.
+      expect(auditInput.skip_long_lines).toBe('on');
+      expect(Number(/^(\d+)M$/.exec(auditInput.buffer_max_size)?.[1])).toBeGreaterThanOrEqual(7);
+      const varlog = ds.spec.template.spec.volumes.find((v: Obj) => v.name === 'varlog');
+      expect(auditInput.path.startsWith(`${varlog.hostPath.path}/`)).toBe(true);
+      // kubeadm taints control-plane nodes node-role.kubernetes.io/control-plane:NoSchedule.
+      expect(ds.spec.template.spec.tolerations).toContainEqual({ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' });
+      // No container's log is tailed under that tag, and the container-log filters do not touch it.
+      const containerInput = config.pipeline.inputs.find((i: Obj) => i.path === '/var/log/containers/*.log');
+      expect(fbMatch(containerInput.tag, auditInput.tag)).toBe(false);
+      for (const f of config.pipeline.filters.filter((x: Obj) => x.name === 'kubernetes')) expect(fbMatch(f.match, auditInput.tag)).toBe(false);
+      expect(config.pipeline.outputs.some((o: Obj) => o.name === 'forward' && fbMatch(o.match, auditInput.tag))).toBe(true);
+    });
+
+    it('is the tag the aggregator takes Kubernetes audit events from (AUDIT_TRAIL_CONTAINER_EVENT_TAGS), which no application container\'s tag matches', () => {
+      expect(trusted(auditInput.tag)).toBe(true);
+      expect(trusted('kube.var.log.containers.falco-x2x7q_falco_falco-0123456789abcdef.log')).toBe(true);
+      expect(trusted('kube.var.log.containers.web-7d4b9_shop_app-0123456789abcdef.log')).toBe(false);
+      expect(trusted('kube.var.log.containers.k8s.audit')).toBe(false);
+    });
+
+    it('carries an exec or a refused exec from the audit log to a CONTAINER_EXEC naming the user, and drops the other requests on the node', () => {
+      for (const [event, user, outcome] of [
+        [execEvent('ResponseStarted'), 'alice@example.com', 'success'],
+        [deniedExecEvent('ResponseComplete'), 'mallory@example.com', 'failure'],
+      ] as const) {
+        const text = auditLine(event);
+        expect(passesGreps(auditInput.tag, text)).toBe(true);
+        const out = classifyLine(text, { source_tag: auditInput.tag }, 'forward', trusted) as { kind: string; item: { line: string; reject?: string } };
+        expect(out.item.reject).toBeUndefined();
+        expect(JSON.parse(out.item.line)).toMatchObject({ event_type: 'CONTAINER_EXEC', user_id: user, outcome });
+      }
+      for (const event of otherEvents().slice(0, 4)) expect(passesGreps(auditInput.tag, auditLine(event)), String(event.requestURI)).toBe(false);
+      // The container logs' grep keeps audit-trail lines and Falco's alerts, which the aggregator trusts from Falco's pods.
+      const falcoTag = 'kube.var.log.containers.falco-x2x7q_falco_falco-0123456789abcdef.log';
+      expect(passesGreps(falcoTag, JSON.stringify({ rule: 'Terminal shell in container', priority: 'Notice', time: '2026-03-02T09:14:07.6Z', output_fields: { 'container.id': 'abcdef012345', 'proc.cmdline': 'sh' } }))).toBe(true);
+      expect(passesGreps(falcoTag, '{"log_type":"security_audit","event_type":"WEBAUTHN_AUTH_FAILURE"}')).toBe(true);
+      expect(passesGreps(falcoTag, 'GET /healthz 200')).toBe(false);
+    });
+
+    it('comes with a kube-apiserver audit policy that logs pods/exec and pods/attach and keeps the stage with the outcome', () => {
+      const policy = parse(read('kubernetes/audit-policy.yaml')) as Obj;
+      expect(policy).toMatchObject({ apiVersion: 'audit.k8s.io/v1', kind: 'Policy' });
+      // The first rule matching a request decides its level (audit/v1 types.go, Policy.Rules).
+      const first = (resource: string) =>
+        policy.rules.find((r: Obj) => !r.resources || r.resources.some((g: Obj) => (g.group ?? '') === '' && (!g.resources || g.resources.includes(resource) || g.resources.includes('pods/*'))));
+      for (const resource of ['pods/exec', 'pods/attach']) {
+        const rule = first(resource);
+        expect(['Metadata', 'Request', 'RequestResponse']).toContain(rule?.level);
+        const omitted = [...(policy.omitStages ?? []), ...(rule.omitStages ?? [])];
+        expect(omitted.includes('ResponseStarted') && omitted.includes('ResponseComplete')).toBe(false);
+        expect(rule.verbs).toBeUndefined(); // exec is create over SPDY, get over WebSocket
+      }
+    });
   });
 
   it('relays container runtime syslog with rsyslog to the syslog port over TLS, octet-counted RFC 5424, checking the server certificate\'s name', () => {

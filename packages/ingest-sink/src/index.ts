@@ -29,6 +29,7 @@ export { DEFAULT_HEAP_GROWING_PERCENT, applyHeapGrowingPercent, parseHeapGrowing
 export { ConfigError, SERVE_ENV, aggregatorOptionsFrom, listSetting, mergeSettings, parseHostPort, settingsFromEnv, settingsFromFile, type ServeSettings } from './receivers/config.js';
 export { dockerEventToAudit } from './normalize/docker-events.js';
 export { falcoAlertToAudit } from './normalize/falco.js';
+export { k8sAuditToAudit } from './normalize/k8s-audit.js';
 // ---- end receivers ----
 
 // Read-only access for reports and `verify --db`.

@@ -190,6 +190,8 @@ function everyField(e: AuditEvent): JsonRecord {
   if ('webauthn' in e) out.webauthn = { ...WEBAUTHN_EXTRAS, ...e.webauthn };
   if ('container' in e) out.container = { privileged: false, capabilities: ['CAP_NET_RAW', 'CAP_CHOWN'], ...e.container };
   if ('process' in e) out.process = { pid: 31_337, interactive: false, ...e.process };
+  // Kubernetes `kubectl --as`: the identity the exec's user acted as.
+  if (e.event_type === 'CONTAINER_EXEC') out.impersonated_user_id = 'system:serviceaccount:variant:deployer';
   if ('lifecycle' in e) out.lifecycle = { exit_code: 143, signal: 'SIGTERM', ...e.lifecycle };
   if ('chain' in e) {
     out.chain = 'mode' in e.chain ? { ...e.chain, mode: 'sealed', wrapped_key: WRAPPED_KEY } : { reason: 'epoch rollover', ...e.chain };
@@ -216,6 +218,19 @@ function digestOnly(e: AuditEvent): JsonRecord {
   return 'container' in e ? { ...e, container: omit(e.container, 'image') } : { ...e };
 }
 
+/** A container named but not identified, as a Kubernetes audit event names it (no runtime id anywhere). */
+function noContainerId(e: AuditEvent): JsonRecord {
+  if (!('container' in e)) return { ...e };
+  const runtime = e.runtime ? omit(e.runtime, 'container_id') : undefined;
+  return { ...e, container: omit(e.container, 'id'), ...(runtime ? { runtime } : {}) };
+}
+
+/** A container with neither id nor name (an exec into a pod's only container): OCSF has no container object for it. */
+function unnamedContainer(e: AuditEvent): JsonRecord {
+  const out = noContainerId(e);
+  return 'container' in e ? { ...out, container: omit(out.container as object, 'name') } : out;
+}
+
 /** The variant as the schema parses it: a variant must be an event a producer could send. */
 function valid(input: JsonRecord): AuditEvent {
   const result = parseAuditEvent(input);
@@ -235,7 +250,13 @@ const CASES: Case[] = EVENT_TYPES.flatMap((type) => {
     { name: `${type} with every optional field`, event: valid(everyField(e)) },
     { name: `${type} with peer_ip and no client_ip`, event: valid(peerOnly(e)) },
     { name: `${type} with peer_ip = client_ip`, event: valid(direct(e)) },
-    ...('container' in e ? [{ name: `${type} with image_digest and no image`, event: valid(digestOnly(e)) }] : []),
+    ...('container' in e
+      ? [
+          { name: `${type} with image_digest and no image`, event: valid(digestOnly(e)) },
+          { name: `${type} without container.id`, event: valid(noContainerId(e)) },
+          { name: `${type} without container.id or name`, event: valid(unnamedContainer(e)) },
+        ]
+      : []),
   ];
 });
 

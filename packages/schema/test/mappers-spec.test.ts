@@ -116,3 +116,42 @@ describe('ECS event.code', () => {
     for (const x of ALL) expect(toEcs(x).event.code).toBe(x.event_type);
   });
 });
+
+describe('a container event without container.id (Kubernetes audit names a pod and a container, no runtime id)', () => {
+  const k8sExec = (container: Record<string, unknown>): AuditEvent =>
+    ({
+      ...exampleEvents.CONTAINER_EXEC,
+      container,
+      runtime: { k8s_namespace: 'shop', k8s_pod: 'cart-5d8f7c9b4-x2x7q', k8s_container: 'app' },
+      detector: { name: 'kubernetes-audit', rule: 'pods/exec' },
+    }) as AuditEvent;
+
+  it('OCSF: a container object only with a uid or a name (objects/container.json at_least_one: uid, name), else its facts in unmapped', () => {
+    const named = toOcsf(k8sExec({ name: 'app' }));
+    expect((named.process as Record<string, unknown>).container).toEqual({ name: 'app', orchestrator: 'kubernetes' });
+    expect(named.metadata.profiles).toEqual(['container']);
+    expect(named.message).toBe('Process launched in container app');
+    // container.json "constraints": { "at_least_one": ["uid", "name"] }: an object with neither is invalid.
+    const o = toOcsf(k8sExec({ image: 'registry.example.com/cart:2.0.1' }));
+    expect(o.process).not.toHaveProperty('container');
+    expect(o.metadata).not.toHaveProperty('profiles');
+    expect(o.unmapped).toMatchObject({ container: { image: 'registry.example.com/cart:2.0.1' }, runtime: { k8s_pod: 'cart-5d8f7c9b4-x2x7q' } });
+    expect(o.message).toBe('Process launched in container of pod shop/cart-5d8f7c9b4-x2x7q');
+  });
+
+  it('OCSF and ECS: runtime.container_id, the same container on a container event, stands in for the id', () => {
+    const start = { ...exampleEvents.CONTAINER_START, container: { name: 'db' } } as AuditEvent;
+    const id = exampleEvents.CONTAINER_START.runtime!.container_id;
+    expect(toOcsf(start)).toMatchObject({ app: { name: 'db', uid: id }, unmapped: { container: { uid: id, name: 'db' } } });
+    expect(toEcs(start).container).toEqual({ id, name: 'db' });
+  });
+
+  it('ECS: no container.id, and the person who acted as another in user.effective (ecs_flat.yml: "User whose privileges were assumed")', () => {
+    const e = { ...k8sExec({ name: 'app' }), user_id: 'alice@example.com', impersonated_user_id: 'system:serviceaccount:shop:deployer' } as AuditEvent;
+    const ecs = toEcs(e);
+    expect(ecs.container).toEqual({ name: 'app' });
+    expect(ecs.user).toEqual({ id: 'alice@example.com', effective: { id: 'system:serviceaccount:shop:deployer' } });
+    expect((ecs.related as { user: string[] }).user).toEqual(['alice@example.com', 'system:serviceaccount:shop:deployer']);
+    expect(toOcsf(e)).toMatchObject({ actor: { user: { uid: 'alice@example.com' } }, unmapped: { impersonated_user_id: 'system:serviceaccount:shop:deployer' } });
+  });
+});

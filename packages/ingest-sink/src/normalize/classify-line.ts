@@ -3,6 +3,7 @@ import type { PartialPiece } from './partial-journal.js';
 import type { StoredLine } from './partials.js';
 import { dockerEventToAudit, isDockerEvent } from './docker-events.js';
 import { falcoAlertToAudit, isFalcoAlert } from './falco.js';
+import { isK8sAuditEvent, k8sAuditToAudit } from './k8s-audit.js';
 import type { TagFilter } from './tag-patterns.js';
 import type { RecordMeta } from './transport-meta.js';
 
@@ -35,12 +36,18 @@ export interface LineOutcome {
 // parse keeps the hot path to one JSON.parse (in the sink); a line that only
 // looks like audit and is not valid reaches the sink and becomes a reject.
 const AUDIT_LINE = /"log_type"\s*:\s*"security_audit"/;
-const RUNTIME_HINT = /"Actor"|"output_fields"/;
+// Lines worth a JSON.parse: a Docker event ("Actor"), a Falco alert
+// ("output_fields"), or a Kubernetes audit event for pods/exec or pods/attach.
+// The API server writes every request to its audit log, so the hint names the
+// subresource: the other requests are skipped without being parsed. Go's
+// encoding/json writes these names as they are (no \u escapes of letters).
+const RUNTIME_HINT = /"Actor"|"output_fields"|"subresource"\s*:\s*"(?:exec|attach)"/;
 
 /**
  * Classifies one text line (Docker `log`, Fluent Bit `log`/`message`, syslog
- * MSG): an audit line goes to the sink exactly as received; a Docker event or
- * Falco alert becomes a CONTAINER_* event; anything else is non-audit and is
+ * MSG): an audit line goes to the sink exactly as received; a Docker event,
+ * Falco alert or Kubernetes audit event of a pods/exec or pods/attach
+ * request becomes a CONTAINER_* event; anything else is non-audit and is
  * counted and skipped.
  */
 export function classifyLine(text: string, meta: RecordMeta, source: string, containerEventTags?: TagFilter): Normalized {
@@ -60,16 +67,23 @@ export function classifyLine(text: string, meta: RecordMeta, source: string, con
 }
 
 /**
- * Maps a parsed Docker event or Falco alert to a container event; anything
- * else is non-audit. Any container's output can hold a line of that shape, so
- * with `containerEventTags` one that arrived under another tag is stored as a
+ * Maps a parsed Docker event, Falco alert or Kubernetes audit event
+ * (pods/exec, pods/attach) to a container event; anything else is
+ * non-audit. Any container's output can hold a line of that shape, so with
+ * `containerEventTags` one that arrived under another tag is stored as a
  * reject (`CONTAINER_EVENT_UNTRUSTED_TAG`), as evidence, not as an event.
  */
 export function classifyObject(o: Record<string, unknown>, raw: string, meta: RecordMeta, source: string, containerEventTags?: TagFilter): Normalized {
   if (typeof o !== 'object' || o === null) return { kind: 'non_audit' };
   let event;
   try {
-    event = isDockerEvent(o) ? dockerEventToAudit(o, raw, meta.swarm_node) : isFalcoAlert(o) ? falcoAlertToAudit(o, raw) : undefined;
+    event = isDockerEvent(o)
+      ? dockerEventToAudit(o, raw, meta.swarm_node)
+      : isFalcoAlert(o)
+        ? falcoAlertToAudit(o, raw)
+        : isK8sAuditEvent(o)
+          ? k8sAuditToAudit(o, raw)
+          : undefined;
   } catch (err) {
     // A record these mappers cannot handle (a time no Date holds, a field of
     // the wrong type) is kept as evidence, a reject with the line as it
@@ -84,8 +98,9 @@ export function classifyObject(o: Record<string, unknown>, raw: string, meta: Re
     return { kind: 'sink', item: { line: raw, meta, source, reject } };
   }
   // The record's transport metadata describes the collector (the container running
-  // `docker events` or Falco), not the container the event is about: keep only the
-  // tag and the node, which the collector shares with that container.
+  // `docker events` or Falco, or Fluent Bit tailing the API server's audit log), not
+  // the container the event is about: keep only the tag and the node its tag names
+  // (a Swarm collector runs on the node of the containers it reports on).
   const own: RecordMeta = { ...(meta.source_tag !== undefined ? { source_tag: meta.source_tag } : {}), ...(meta.swarm_node ? { swarm_node: meta.swarm_node } : {}) };
   return { kind: 'sink', item: { line: JSON.stringify(event), meta: own, source }, container: true };
 }

@@ -14,7 +14,7 @@ export interface NormalizerOptions {
   /** Docker tag template parsed into Swarm columns. */
   tagTemplate: string;
   partials: PartialLimits;
-  /** Tags Docker events and Falco alerts may arrive with (tag-patterns.ts); any tag when undefined. */
+  /** Tags Docker events, Falco alerts and Kubernetes audit events may arrive with (tag-patterns.ts); any tag when undefined. */
   containerEventTags?: TagFilter;
 }
 
@@ -30,8 +30,9 @@ const TRANSPORT_KEYS = new Set([
  * Turns forward-protocol records into sink items. Understands Docker fluentd
  * log-driver records (application line in `log`, `partial_*` pieces
  * reassembled), records an agent already parsed (event fields at top level),
- * Fluent Bit records with kubernetes metadata, Docker events and Falco alerts
- * (as CONTAINER_* events). Non-audit records are counted and skipped.
+ * Fluent Bit records with kubernetes metadata, Docker events, Falco alerts and
+ * Kubernetes audit events of pods/exec and pods/attach (as CONTAINER_* events).
+ * Non-audit records are counted and skipped.
  */
 export class RecordNormalizer {
   private readonly parseTag: TagParser;

@@ -62,7 +62,10 @@ describe('aggregator health and log while the database fails (real PostgreSQL be
     expect(await health(agg)).toMatchObject({ code: 200, body: { status: 'ok', problems: [], sink: { committed: 30, spooledEvents: 0 } } });
     expect((await health(agg)).body.sink.outageSince).toBeUndefined();
     // One line for the start of the outage, one for its end: not one per retry.
-    expect(lines.filter((l) => /^database|^sink error/.test(l.msg)).map((l) => l.msg)).toEqual(['database failing: events are spooled until it accepts them again', 'database accepting events again']);
+    expect(lines.filter((l) => /^database/.test(l.msg)).map((l) => l.msg)).toEqual(['database failing: events are spooled until it accepts them again', 'database accepting events again']);
+    // A single failed attempt just after the recovery (a pooled connection the cut
+    // left dead) may be logged, once a minute per code at most, never per retry.
+    expect(lines.filter((l) => l.msg === 'sink error').length).toBeLessThanOrEqual(1);
   });
 
   it('says failing with 503 once the spool is nearly full, and logs it; /livez stays 200', async () => {

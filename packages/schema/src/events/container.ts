@@ -2,9 +2,22 @@ import { z } from 'zod';
 import { envelopeShape } from '../envelope.js';
 import { evidenceText, identifier } from '../fields/text.js';
 
-/** The container an event is about. Placement (node, pod) is in `runtime`. */
+/**
+ * The container an event is about. Placement (node, pod) is in `runtime`.
+ * `id` is optional: a Kubernetes API server audit event (pods/exec) names
+ * the namespace, pod and container, never the runtime's container id
+ * (kubernetes/kubernetes staging/src/k8s.io/apiserver/pkg/apis/audit/v1/types.go,
+ * `ObjectReference`). Such an event says where it happened in `runtime`
+ * (`k8s_namespace`, `k8s_pod`, `k8s_container`). When `id` is absent,
+ * `runtime.container_id` (if any) is the container's id; the transport's
+ * container (the collector's) never is.
+ */
 export const containerDetailSchema = z.strictObject({
-  id: z.string().regex(/^[0-9a-f]{12,64}$/, { message: 'must be 12 to 64 lowercase hex characters' }),
+  id: z
+    .string()
+    .regex(/^[0-9a-f]{12,64}$/, { message: 'must be 12 to 64 lowercase hex characters' })
+    .optional()
+    .meta({ description: 'Runtime container id; absent when the source names the container otherwise (Kubernetes audit)' }),
   name: identifier(256).optional(),
   image: identifier(512).optional(),
   image_digest: z
@@ -45,9 +58,21 @@ const base = {
   detector: detectorDetailSchema.optional(),
 };
 
-/** A process (often a shell) was started inside a running container. */
+/**
+ * A process (often a shell) was started inside a running container.
+ * `user_id` is who asked for it; `impersonated_user_id` whom they acted as,
+ * when the request impersonated another identity (Kubernetes `--as`: the
+ * audit event's `impersonatedUser`, whose permissions authorised it).
+ */
 export const containerExecSchema = z
-  .strictObject({ ...base, event_type: z.literal('CONTAINER_EXEC'), process: processDetailSchema })
+  .strictObject({
+    ...base,
+    event_type: z.literal('CONTAINER_EXEC'),
+    process: processDetailSchema,
+    impersonated_user_id: identifier(256)
+      .optional()
+      .meta({ description: 'The identity user_id acted as (Kubernetes impersonatedUser.username); user_id stays the authenticated one' }),
+  })
   .meta({ id: 'ContainerExec', description: 'A process or shell was executed in a container' });
 
 /** A container started. */

@@ -750,7 +750,10 @@ export interface ContainerExec {
     mac: string;
   };
   container: {
-    id: string;
+    /**
+     * Runtime container id; absent when the source names the container otherwise (Kubernetes audit)
+     */
+    id?: string;
     name?: string;
     image?: string;
     image_digest?: string;
@@ -780,6 +783,10 @@ export interface ContainerExec {
     interactive?: boolean;
     pid?: number;
   };
+  /**
+   * The identity user_id acted as (Kubernetes impersonatedUser.username); user_id stays the authenticated one
+   */
+  impersonated_user_id?: string;
 }
 /**
  * A container started
@@ -862,7 +869,10 @@ export interface ContainerStart {
     mac: string;
   };
   container: {
-    id: string;
+    /**
+     * Runtime container id; absent when the source names the container otherwise (Kubernetes audit)
+     */
+    id?: string;
     name?: string;
     image?: string;
     image_digest?: string;
@@ -969,7 +979,10 @@ export interface ContainerStop {
     mac: string;
   };
   container: {
-    id: string;
+    /**
+     * Runtime container id; absent when the source names the container otherwise (Kubernetes audit)
+     */
+    id?: string;
     name?: string;
     image?: string;
     image_digest?: string;
@@ -1076,7 +1089,10 @@ export interface ContainerPrivileged {
     mac: string;
   };
   container: {
-    id: string;
+    /**
+     * Runtime container id; absent when the source names the container otherwise (Kubernetes audit)
+     */
+    id?: string;
     name?: string;
     image?: string;
     image_digest?: string;

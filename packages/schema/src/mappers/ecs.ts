@@ -54,7 +54,9 @@ function container(e: AuditEvent): JsonObject | undefined {
     const c = e.container;
     const ref = c.image ? parseImage(c.image) : undefined;
     return {
-      id: c.id,
+      // No container.id from a Kubernetes audit event; on a container event
+      // runtime.container_id is the same container (envelope.ts).
+      id: c.id ?? e.runtime?.container_id,
       name: c.name,
       // Also without a reference: a digest alone still identifies the image (container.image.hash.all).
       image: { name: ref?.name, tag: ref?.tag ? [ref.tag] : undefined, hash: { all: uniq([c.image_digest, ref?.digest]) } },
@@ -103,6 +105,7 @@ export function toEcs(e: AuditEvent): EcsDocument {
   const cat = CATEGORISATION[e.event_type];
   const proc = 'process' in e ? e.process : undefined;
   const detector = 'detector' in e ? e.detector : undefined;
+  const impersonated = 'impersonated_user_id' in e ? e.impersonated_user_id : undefined;
   const doc = {
     '@timestamp': e.event_time,
     ecs: { version: ECS_VERSION },
@@ -125,9 +128,11 @@ export function toEcs(e: AuditEvent): EcsDocument {
     },
     service: { name: e.producer.service, version: e.producer.version, node: { name: e.producer.instance } },
     host: { name: e.runtime?.host ?? e.runtime?.k8s_node ?? e.runtime?.swarm_node },
-    user: { id: e.user_id },
+    // ecs_flat.yml user.effective.*: "User whose privileges were assumed" (a
+    // Kubernetes request made with --as); user.id stays the authenticated one.
+    user: { id: e.user_id, effective: { id: impersonated } },
     source: { ip: e.client_ip },
-    related: { ip: uniq([e.client_ip, e.peer_ip]), user: uniq([e.user_id]) },
+    related: { ip: uniq([e.client_ip, e.peer_ip]), user: uniq([e.user_id, impersonated]) },
     user_agent: { original: e.user_agent },
     http: { request: { id: e.correlation?.request_id } },
     trace: { id: e.correlation?.trace_id },

@@ -106,15 +106,45 @@ function image(c: Container): JsonObject | undefined {
   return { uid: c.image_digest ?? ref.digest ?? c.image, name: ref.name, tag: ref.tag };
 }
 
-function container(c: Container, e: AuditEvent): JsonObject {
+/**
+ * The container object (objects/container.json), or undefined when the
+ * event names neither its id nor its name: container.json requires
+ * `at_least_one: [uid, name]`. A Kubernetes audit event has no container
+ * id (the API server knows the pod and the container's name); on a
+ * container event `runtime.container_id` is the same container
+ * (envelope.ts), so it stands in for a missing `container.id`.
+ */
+function container(c: Container, e: AuditEvent): JsonObject | undefined {
   const r = e.runtime;
+  const uid = c.id ?? r?.container_id;
+  if (uid === undefined && c.name === undefined) return undefined;
   return {
-    uid: c.id,
+    uid,
     name: c.name,
     image: image(c),
     runtime: c.runtime,
     orchestrator: r?.k8s_namespace || r?.k8s_pod ? 'kubernetes' : r?.swarm_service ? 'docker-swarm' : undefined,
   };
+}
+
+/**
+ * The container's facts for `unmapped.container` when container() has no
+ * object for them (no id and no name): its image, digest and runtime are
+ * kept all the same (its placement is in `unmapped.runtime`).
+ */
+function unplacedContainer(c: Container, e: AuditEvent): JsonObject | undefined {
+  return container(c, e) === undefined ? { image: c.image, image_digest: c.image_digest, runtime: c.runtime } : undefined;
+}
+
+/**
+ * How a message names the container: its name, else its id, else the
+ * Kubernetes pod it runs in (an audit event without a `container`
+ * parameter names only the pod).
+ */
+function containerLabel(c: Container, e: AuditEvent): string {
+  const r = e.runtime;
+  const pod = r?.k8s_pod ? `of pod ${r.k8s_namespace ? `${r.k8s_namespace}/` : ''}${r.k8s_pod}` : undefined;
+  return c.name ?? c.id ?? r?.container_id ?? pod ?? '(unknown)';
 }
 
 /** The process object (objects/process.json): command line, pid, and the user it runs as. */
@@ -235,26 +265,38 @@ function mapEvent(e: AuditEvent): OcsfEvent {
       );
     }
     case 'CONTAINER_EXEC': {
-      const launch = base(e, OCSF_CLASSES.processActivity, 1, 'Launch', `Process launched in container ${e.container.name ?? e.container.id}`);
-      // process.container comes from profiles/container.json (objects/process.json $include).
-      const out = withProfiles(launch, OCSF_PROFILE.container);
+      const launch = base(e, OCSF_CLASSES.processActivity, 1, 'Launch', `Process launched in container ${containerLabel(e.container, e)}`);
+      const placed = container(e.container, e);
+      // process.container comes from profiles/container.json (objects/process.json
+      // $include); the profile is listed only when the event carries one.
+      const out = placed ? withProfiles(launch, OCSF_PROFILE.container) : launch;
       return withUnmapped(
         {
           ...out,
           actor: { user: user(e), app_name: e.detector?.name },
           device: device(e),
-          process: { ...ocsfProcess(e.process), container: container(e.container, e) },
+          process: { ...ocsfProcess(e.process), container: placed },
         },
-        // process_activity.json has no src_endpoint or http_request.
-        { ...processLeftovers(e.process), ...containerLeftovers(e.container), detector: e.detector, ...clientLeftovers(e) },
+        // process_activity.json has no src_endpoint or http_request, and
+        // objects/user.json no "acting as": the impersonated identity has no home.
+        {
+          ...processLeftovers(e.process),
+          ...containerLeftovers(e.container),
+          container: unplacedContainer(e.container, e),
+          impersonated_user_id: e.impersonated_user_id,
+          detector: e.detector,
+          ...clientLeftovers(e),
+        },
       );
     }
     case 'CONTAINER_START':
     case 'CONTAINER_STOP': {
       const start = e.event_type === 'CONTAINER_START';
       const [id, name] = start ? (e.lifecycle?.action === 'restart' ? [5, 'Restart'] : [3, 'Start']) : [4, 'Stop'];
-      const lifecycle = base(e, OCSF_CLASSES.applicationLifecycle, id, name, `Container ${e.container.name ?? e.container.id} ${start ? 'started' : 'stopped'}`);
+      const label = containerLabel(e.container, e);
+      const lifecycle = base(e, OCSF_CLASSES.applicationLifecycle, id, name, `Container ${label} ${start ? 'started' : 'stopped'}`);
       const ref = e.container.image ? parseImage(e.container.image) : undefined;
+      const uid = e.container.id ?? e.runtime?.container_id;
       // No container lifecycle class exists in OCSF 1.8: the container is the
       // app. The host profile (profiles/host.json) adds actor and device, so
       // the event lists it; the class has no src_endpoint or http_request.
@@ -262,12 +304,12 @@ function mapEvent(e: AuditEvent): OcsfEvent {
       return withUnmapped(
         {
           ...out,
-          app: { name: e.container.name ?? ref?.name ?? e.container.id, uid: e.container.id, version: ref?.tag },
+          app: { name: e.container.name ?? ref?.name ?? label, uid, version: ref?.tag },
           actor: { user: user(e) },
           device: device(e),
         },
         {
-          container: container(e.container, e),
+          container: container(e.container, e) ?? unplacedContainer(e.container, e),
           ...containerLeftovers(e.container),
           lifecycle: e.lifecycle,
           detector: e.detector,
@@ -277,7 +319,7 @@ function mapEvent(e: AuditEvent): OcsfEvent {
     }
     case 'CONTAINER_PRIVILEGED': {
       const title = e.detector?.rule ?? 'Privileged container started';
-      const out = base(e, OCSF_CLASSES.detectionFinding, 1, 'Create', `Privileged container ${e.container.name ?? e.container.id}`);
+      const out = base(e, OCSF_CLASSES.detectionFinding, 1, 'Create', `Privileged container ${containerLabel(e.container, e)}`);
       return withUnmapped(
         {
           ...out,
@@ -304,6 +346,7 @@ function mapEvent(e: AuditEvent): OcsfEvent {
         },
         {
           ...containerLeftovers(e.container),
+          container: unplacedContainer(e.container, e),
           ...processLeftovers(e.process),
           detector: e.detector,
           peer_ip: unplacedPeer(e),

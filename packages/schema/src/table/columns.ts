@@ -89,6 +89,19 @@ function utcMillis(time: string): string {
 type Ev = AuditEvent & Record<string, any>;
 const detail = (e: Ev, obj: string, key: string) => e[obj]?.[key] as ColumnValue | undefined;
 
+/**
+ * `container_id`: the container the event is about, else the one its
+ * producer ran in. A container event (it has a `container` object) is about
+ * the container it names, whose id may be unknown (a Kubernetes audit event
+ * names a pod and a container name, no id): the transport's container is
+ * then the collector's, which the event is not about, so it is not used.
+ */
+function containerId(event: AuditEvent, m: TransportMeta): ColumnValue | undefined {
+  const e = event as Ev;
+  if (e.container) return (e.container.id as string | undefined) ?? e.runtime?.container_id;
+  return e.runtime?.container_id ?? m.container_id;
+}
+
 /** `code: message`, the shape of the reference table's `error_details`. */
 export function errorDetails(e: AuditEvent): string | undefined {
   return e.error ? `${e.error.code}: ${e.error.message}` : undefined;
@@ -148,7 +161,7 @@ export const COLUMNS: readonly ColumnDef[] = [
   { name: 'swarm_task_id', type: text(64), nullable: true, from: (e, m) => e.runtime?.swarm_task_id ?? m.swarm_task_id, projection: false, description: 'Swarm task id.' },
   { name: 'k8s_namespace', type: text(253), nullable: true, from: (e, m) => e.runtime?.k8s_namespace ?? m.k8s_namespace, projection: false, description: 'Kubernetes namespace.' },
   { name: 'k8s_pod', type: text(253), nullable: true, from: (e, m) => e.runtime?.k8s_pod ?? m.k8s_pod, projection: false, description: 'Kubernetes pod.' },
-  { name: 'container_id', type: ascii(64), nullable: true, from: (e, m) => detail(e, 'container', 'id') ?? e.runtime?.container_id ?? m.container_id, projection: false, description: 'Container the event is about (or its producer ran in).' },
+  { name: 'container_id', type: ascii(64), nullable: true, from: containerId, projection: false, description: 'Container the event is about (or its producer ran in).' },
   { name: 'container_name', type: text(256), nullable: true, from: (e, m) => detail(e, 'container', 'name') ?? m.container_name, projection: false, description: 'Container name.' },
   { name: 'image', type: text(512), nullable: true, from: (e) => detail(e, 'container', 'image'), projection: true, description: 'Container image.' },
   { name: 'command_line', type: text(4000), nullable: true, from: (e) => detail(e, 'process', 'command_line'), projection: true, description: 'Command executed in the container.' },

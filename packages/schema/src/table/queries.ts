@@ -1,5 +1,5 @@
 import type { Dialect } from './columns.js';
-import { eventsTable, jsonBigint, jsonValue, nodeOf, reasonCode, rejectsTable, shellOpened, sinceDays, withinMinutes } from './query-sql.js';
+import { containerKey, eventsTable, jsonBigint, jsonValue, nodeOf, reasonCode, rejectsTable, shellOpened, sinceDays, withinMinutes } from './query-sql.js';
 
 /** Names of the forensic report queries (also the file names under `sql/queries/<dialect>/`). */
 export const REPORT_QUERY_NAMES = [
@@ -151,16 +151,35 @@ ORDER BY event_timestamp DESC;`,
     title: 'Shells opened in containers: when, where, by which user, with what command',
     description:
       'Every CONTAINER_EXEC of the last :days days that opened a shell (a TTY or interactive session, or a command ' +
-      'line starting with a known shell), newest first: node, container, image, the user the process ran as in the ' +
-      'container (exec_user), the person (user_id) where the detector knew one, the command line, and the detector.',
+      'line starting with a known shell), newest first: its outcome (failure: refused, e.g. a Kubernetes exec the ' +
+      'API server denied), node, Kubernetes namespace and pod, container, image, the user the process ran as in the ' +
+      'container (exec_user), the person (user_id) where the detector knew one (the Kubernetes audit log names the ' +
+      'authenticated user) and whom they acted as (impersonated_user_id, Kubernetes --as), the command line, and the detector.',
     params: [days],
-    columns: ['event_timestamp', 'node', 'container_name', 'container_id', 'image', 'exec_user', 'user_id', 'command_line', 'detector'],
+    columns: [
+      'event_timestamp',
+      'outcome',
+      'node',
+      'k8s_namespace',
+      'k8s_pod',
+      'container_name',
+      'container_id',
+      'image',
+      'exec_user',
+      'user_id',
+      'impersonated_user_id',
+      'command_line',
+      'detector',
+    ],
     sql: perDialect(
-      (d) => `SELECT event_timestamp,
+      (d) => `SELECT event_timestamp, outcome,
        ${nodeOf(d)} AS node,
+       k8s_namespace, k8s_pod,
        container_name, container_id, image,
        ${jsonValue(d, 'process.exec_user')} AS exec_user,
-       user_id, command_line,
+       user_id,
+       ${jsonValue(d, 'impersonated_user_id')} AS impersonated_user_id,
+       command_line,
        ${jsonValue(d, 'detector.name')} AS detector
 FROM ${eventsTable(d)}
 WHERE event_type = 'CONTAINER_EXEC'
@@ -174,22 +193,26 @@ ORDER BY event_timestamp DESC;`,
     title: 'Shells opened in containers, by image and node',
     description:
       'CONTAINER_EXEC events of the last :days days that opened a shell (a TTY or interactive session, or a command ' +
-      'line starting with a known shell), grouped by image and node (Swarm node, else Kubernetes node, else host).',
+      'line starting with a known shell) and were not refused (outcome other than failure), grouped by image and node ' +
+      '(Swarm node, else Kubernetes node, else host). A container is counted by its id, else (a Kubernetes audit ' +
+      'event names no id) by its namespace, pod and name.',
     params: [days],
     columns: ['image', 'node', 'shells', 'containers', 'users', 'first_at', 'last_at'],
     sql: perDialect(
       (d) => `WITH shell_execs AS (
   SELECT image,
          ${nodeOf(d)} AS node,
-         container_id, user_id, event_timestamp
+         ${containerKey(d)} AS container_key,
+         user_id, event_timestamp
   FROM ${eventsTable(d)}
   WHERE event_type = 'CONTAINER_EXEC'
+    AND outcome <> 'failure'
     AND ${sinceDays(d, 'event_timestamp', 'days')}
     AND ${shellOpened(d)}
 )
 SELECT image, node,
        COUNT(*) AS shells,
-       COUNT(DISTINCT container_id) AS containers,
+       COUNT(DISTINCT container_key) AS containers,
        COUNT(DISTINCT user_id) AS users,
        MIN(event_timestamp) AS first_at,
        MAX(event_timestamp) AS last_at

@@ -88,6 +88,19 @@ export function nodeOf(dialect: Dialect): string {
   return `COALESCE(swarm_node, ${jsonValue(dialect, 'runtime.k8s_node')}, ${jsonValue(dialect, 'runtime.host')})`;
 }
 
+/**
+ * What tells one container from another in a count: `container_id`, else,
+ * for an event that names no id (a Kubernetes audit event names the pod and
+ * the container's name), `namespace/pod/container_name`; NULL (not counted)
+ * when there is neither. SQL Server joins text with `+`, the others with `||`.
+ */
+export function containerKey(dialect: Dialect): string {
+  const [join, empty] = dialect === 'mssql' ? [' + ', "N''"] : [' || ', "''"];
+  const slash = dialect === 'mssql' ? "N'/'" : "'/'";
+  const pod = [`COALESCE(k8s_namespace, ${empty})`, slash, 'k8s_pod', slash, `COALESCE(container_name, ${empty})`].join(join);
+  return `COALESCE(container_id, CASE WHEN k8s_pod IS NOT NULL THEN ${pod} END)`;
+}
+
 /** True when a JSON boolean in `event_json` is `true` (SQLite's json_extract returns 1). */
 export function jsonTrue(dialect: Dialect, path: string): string {
   return dialect === 'sqlite' ? `${jsonValue(dialect, path)} = 1` : `${jsonValue(dialect, path)} = 'true'`;

@@ -70,7 +70,34 @@ export function reportFixtures(now: number): AuditEvent[] {
   events.push(swarmExec(now - 7 * DAY, 'aaaaaaaaaaaa', '/bin/bash -l', false));
   events.push(swarmExec(now - 8 * DAY, 'bbbbbbbbbbbb', 'python3 -i', true));
   events.push(make('CONTAINER_EXEC', now - 9 * DAY, { process: { command_line: '/bin/sh -c id', tty: false } }));
+  // Shells opened through the Kubernetes API, as the kube-apiserver audit log reports them
+  // (ingest-sink normalize/k8s-audit.ts): the person, no container id, the pod and container by name.
+  const k8sExec = (at: number, patch: Record<string, unknown>) =>
+    make('CONTAINER_EXEC', at, {
+      user_id: 'alice@example.com',
+      client_ip: '198.51.100.20',
+      client_ip_source: 'socket',
+      user_agent: 'kubectl/v1.33.3 (linux/amd64) kubernetes/80779bd',
+      detector: { name: 'kubernetes-audit', rule: 'pods/exec' },
+      runtime: { k8s_namespace: 'shop', k8s_pod: 'cart-5d8f7c9b4-x2x7q', k8s_container: 'app' },
+      container: { name: 'app' },
+      process: { command_line: '/bin/sh', tty: true, interactive: true },
+      ...patch,
+    });
+  events.push(k8sExec(now - 2.5 * DAY, {}));
+  // The same container again, acting as a service account (kubectl --as): one container, one person.
+  events.push(k8sExec(now - 2.6 * DAY, { impersonated_user_id: 'system:serviceaccount:shop:deployer', process: { command_line: 'bash', tty: true, interactive: true } }));
+  // Refused by the API server (403): listed as an attempt, not counted as a shell opened.
+  events.push(
+    k8sExec(now - 3.5 * DAY, {
+      user_id: 'mallory@example.com',
+      outcome: 'failure',
+      error: { code: 'K8S_FORBIDDEN', message: 'pods "cart-5d8f7c9b4-x2x7q" is forbidden: User "mallory@example.com" cannot create resource "pods/exec"' },
+      process: { command_line: '/bin/bash', tty: true, interactive: true },
+    }),
+  );
   // Not shells, or too old.
+  events.push(k8sExec(now - 2.7 * DAY, { user_id: 'bob@example.com', runtime: { k8s_namespace: 'shop', k8s_pod: 'cart-5d8f7c9b4-q9p2m' }, container: {}, process: { command_line: 'ls /', tty: false, interactive: false } }));
   events.push(swarmExec(now - 6 * DAY, 'cccccccccccc', '/usr/bin/python3 manage.py migrate', false));
   events.push(swarmExec(now - 200 * DAY, 'dddddddddddd', 'bash', true));
   // One of every other type, so queries are seen to ignore them.
@@ -116,6 +143,18 @@ const since = (now: number, days: number) => (e: AuditEvent) => Date.parse(e.eve
 const byTimeDesc = (a: AuditEvent, b: AuditEvent) => b.event_time.localeCompare(a.event_time);
 
 type Exec = Extract<AuditEvent, { event_type: 'CONTAINER_EXEC' }>;
+
+/** The node column of the reports: Swarm node, else Kubernetes node, else host. */
+const nodeOf = (e: AuditEvent) => e.runtime?.swarm_node ?? e.runtime?.k8s_node ?? e.runtime?.host ?? null;
+
+/** The container_id column (toRow): the event's container, whose id a Kubernetes audit event does not know. */
+const containerIdOf = (e: Exec) => e.container.id ?? e.runtime?.container_id ?? null;
+
+/** What tells containers apart in container-shells: the id, else namespace/pod/name; null (not counted) without either. */
+function containerKeyOf(e: Exec): string | null {
+  const r = e.runtime;
+  return containerIdOf(e) ?? (r?.k8s_pod ? `${r.k8s_namespace ?? ''}/${r.k8s_pod}/${e.container.name ?? ''}` : null);
+}
 
 /** CONTAINER_EXEC events of the last `days` that opened a shell: a TTY, an interactive session, or a shell command. */
 function shellExecs(events: AuditEvent[], now: number, days: number): Exec[] {
@@ -188,7 +227,7 @@ export const oracle = {
         user_id: e.user_id ?? null,
         client_ip: e.client_ip ?? null,
         error_details: e.error ? `${e.error.code}: ${e.error.message}` : null,
-        node: e.runtime?.swarm_node ?? e.runtime?.k8s_node ?? e.runtime?.host ?? null,
+        node: nodeOf(e),
         service: e.producer.service,
       }));
   },
@@ -197,18 +236,25 @@ export const oracle = {
       .sort(byTimeDesc)
       .map((e) => ({
         event_timestamp: e.event_time,
-        node: e.runtime?.swarm_node ?? e.runtime?.k8s_node ?? e.runtime?.host ?? null,
+        outcome: e.outcome,
+        node: nodeOf(e),
+        k8s_namespace: e.runtime?.k8s_namespace ?? null,
+        k8s_pod: e.runtime?.k8s_pod ?? null,
         container_name: e.container.name ?? null,
-        container_id: e.container.id,
+        container_id: containerIdOf(e),
         image: e.container.image ?? null,
         exec_user: e.process.exec_user ?? null,
         user_id: e.user_id ?? null,
+        impersonated_user_id: e.impersonated_user_id ?? null,
         command_line: e.process.command_line,
         detector: e.detector?.name ?? null,
       }));
   },
   'container-shells'(events: AuditEvent[], now: number, p: { days: number }): Row[] {
-    const execs = shellExecs(events, now, p.days).map((e) => ({ e, node: e.runtime?.swarm_node ?? e.runtime?.k8s_node ?? e.runtime?.host ?? null }));
+    // Shells opened: an attempt the API server refused (outcome failure) opened none.
+    const execs = shellExecs(events, now, p.days)
+      .filter((e) => e.outcome !== 'failure')
+      .map((e) => ({ e, node: nodeOf(e) }));
     const groups = new Map<string, typeof execs>();
     for (const x of execs) {
       const key = JSON.stringify([x.e.container.image ?? null, x.node]);
@@ -222,7 +268,7 @@ export const oracle = {
           image,
           node,
           shells: xs.length,
-          containers: new Set(xs.map((x) => x.e.container.id)).size,
+          containers: new Set(xs.map((x) => containerKeyOf(x.e)).filter((k) => k !== null)).size,
           users: new Set(xs.map((x) => x.e.user_id).filter(Boolean)).size,
           first_at: times[0]!,
           last_at: times[times.length - 1]!,

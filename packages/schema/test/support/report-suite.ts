@@ -108,8 +108,11 @@ export function defineReportTests(db: () => TestDb): void {
     expect(await run('failure-bursts-by-ip')).toEqual([
       expect.objectContaining({ client_ip: '192.0.2.66', peak_failures: 6, peak_users: 3 }),
     ]);
+    // The Kubernetes API execs have no image, node or container id: two shells in one
+    // container (namespace/pod/name), one person; the refused attempt is no shell opened.
     expect(await run('container-shells')).toEqual([
       expect.objectContaining({ image: 'registry.example.com/web-api:3.1.0', node: 'node-b', shells: 3, containers: 2 }),
+      expect.objectContaining({ image: null, node: null, shells: 2, containers: 1, users: 1 }),
       expect.objectContaining({ image: 'registry.example.com/payments-api:1.8.2', node: 'worker-3', shells: 1 }),
     ]);
     expect(await run('counter-regressions')).toEqual([
@@ -121,12 +124,23 @@ export function defineReportTests(db: () => TestDb): void {
     expect(failures.map((r) => r.event_type)).toEqual(expect.arrayContaining(['WEBAUTHN_REG_FAILURE', 'WEBAUTHN_AUTH_FAILURE', 'WEBAUTHN_COUNTER_REGRESSION']));
     expect(failures.map((r) => r.user_id)).not.toContain('u_kept');
     expect(failures.find((r) => r.user_id === 'u_h')).toMatchObject({ event_type: 'WEBAUTHN_REG_FAILURE', client_ip: '203.0.113.5', node: 'worker-7' });
-    // Who opened which shell: the Kubernetes one names its person and in-container user.
-    expect((await run('container-shell-sessions')).map((r) => [r.node, r.container_id, r.exec_user, r.user_id, r.command_line, r.detector])).toEqual([
-      ['node-b', 'aaaaaaaaaaaa', null, null, 'bash', 'docker-events'],
-      ['node-b', 'aaaaaaaaaaaa', null, null, '/bin/bash -l', 'docker-events'],
-      ['node-b', 'bbbbbbbbbbbb', null, null, 'python3 -i', 'docker-events'],
-      ['worker-3', expect.any(String), null, 'system:serviceaccount:ops:debugger', '/bin/sh -c id', 'falco'],
+    // Who opened which shell: the Falco one on Kubernetes names its person and in-container
+    // user; the Kubernetes audit log names the person (and whom they acted as) and the pod,
+    // no node or container id; a refused attempt is listed with its outcome.
+    const sessions = await run('container-shell-sessions');
+    expect(sessions.map((r) => [r.outcome, r.node, r.container_id, r.exec_user, r.user_id, r.command_line, r.detector])).toEqual([
+      ['success', null, null, null, 'alice@example.com', '/bin/sh', 'kubernetes-audit'],
+      ['success', null, null, null, 'alice@example.com', 'bash', 'kubernetes-audit'],
+      ['failure', null, null, null, 'mallory@example.com', '/bin/bash', 'kubernetes-audit'],
+      ['success', 'node-b', 'aaaaaaaaaaaa', null, null, 'bash', 'docker-events'],
+      ['success', 'node-b', 'aaaaaaaaaaaa', null, null, '/bin/bash -l', 'docker-events'],
+      ['success', 'node-b', 'bbbbbbbbbbbb', null, null, 'python3 -i', 'docker-events'],
+      ['success', 'worker-3', expect.any(String), null, 'system:serviceaccount:ops:debugger', '/bin/sh -c id', 'falco'],
+    ]);
+    expect(sessions.filter((r) => r.detector === 'kubernetes-audit').map((r) => [r.k8s_namespace, r.k8s_pod, r.container_name, r.impersonated_user_id])).toEqual([
+      ['shop', 'cart-5d8f7c9b4-x2x7q', 'app', null],
+      ['shop', 'cart-5d8f7c9b4-x2x7q', 'app', 'system:serviceaccount:shop:deployer'],
+      ['shop', 'cart-5d8f7c9b4-x2x7q', 'app', null],
     ]);
     expect((await run('rejects-by-reason')).map((r) => [r.reason_code, r.rejects])).toEqual([
       ['CONTAINER_EVENT_UNTRUSTED_TAG', 3],

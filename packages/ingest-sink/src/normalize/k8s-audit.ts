@@ -1,0 +1,195 @@
+import { completeEvent, parseAuditEvent, type AuditEventDraft, type AuditEventInput } from '@audit-trail/schema';
+import { deterministicEventId } from './deterministic-id.js';
+import { requestOutcomeOf } from './k8s-response-status.js';
+import { streamRequestOf } from './k8s-stream-request.js';
+
+// Field names and their meaning: kubernetes/kubernetes
+// staging/src/k8s.io/apiserver/pkg/apis/audit/v1/types.go (`Event`,
+// `ObjectReference`, `Stage`); stages also in the Kubernetes "Auditing" page
+// (https://kubernetes.io/docs/tasks/debug/debug-cluster/audit/).
+
+/** The `authentication/v1.UserInfo` of an audit event (only what is mapped). */
+interface UserInfo {
+  username?: unknown;
+}
+
+/** An `audit.k8s.io/v1` Event, as the API server's log backend writes it (one JSON object a line). */
+interface K8sAuditEvent {
+  kind?: unknown;
+  apiVersion?: unknown;
+  auditID?: unknown;
+  stage?: unknown;
+  requestURI?: unknown;
+  verb?: unknown;
+  user?: unknown;
+  impersonatedUser?: unknown;
+  sourceIPs?: unknown;
+  userAgent?: unknown;
+  objectRef?: unknown;
+  responseStatus?: unknown;
+  requestReceivedTimestamp?: unknown;
+}
+
+/** True when a parsed JSON object has the shape of a Kubernetes API server audit event (`audit.k8s.io/v1`). */
+export function isK8sAuditEvent(o: Record<string, unknown>): boolean {
+  return o.kind === 'Event' && o.apiVersion === 'audit.k8s.io/v1';
+}
+
+/**
+ * Stages that are mapped. One request is logged once per stage, all with the
+ * same `auditID`, and the event id is derived from fields every stage shares,
+ * so its stages are one event: the first stored wins, the others (and any
+ * resend) are duplicates. RequestReceived is skipped: it is written before
+ * the request is authorised ("before it is delegated down the handler
+ * chain") and has no `responseStatus`, so it cannot tell a refused exec from
+ * one that ran, and stored first it would hide the outcome the later stages
+ * carry. ResponseStarted ("only generated for long-running requests", which
+ * exec and attach are: it is written when the stream opens, 101) comes
+ * first for a session that ran, ResponseComplete for one refused (403) or
+ * ended, Panic (500) for one the server failed; all carry the status. A
+ * policy with `omitStages` must keep ResponseStarted or ResponseComplete.
+ */
+const MAPPED_STAGES = new Set(['ResponseStarted', 'ResponseComplete', 'Panic']);
+const STAGES = new Set(['RequestReceived', ...MAPPED_STAGES]);
+
+/** Subresources of pods that open a stream into a container (exec runs a command, attach joins the main process). */
+const STREAM_SUBRESOURCES = new Set(['exec', 'attach']);
+
+/**
+ * `metav1.MicroTime` as JSON: RFC 3339 in UTC with microseconds
+ * (`2024-10-29T12:21:44.189258Z`). Checked before Date.parse, which would
+ * also take "2024" or "Tue, 29 Oct 2024".
+ */
+const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d)$/;
+
+/** Largest |Unix ms| a Date holds (ECMA-262 §21.4.1.1). */
+const MAX_DATE_MS = 8.64e15;
+
+/** A request id worth keeping in `correlation.request_id` (the schema's identifier(128)). */
+const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
+
+/** Longest `user_agent` the schema keeps; longer is cut and flagged. */
+const USER_AGENT_MAX = 1024;
+
+/** A string field, or undefined when absent; throws when present with another type. */
+function optionalText(value: unknown, field: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw new TypeError(`${field} is ${Array.isArray(value) ? 'an array' : `a ${typeof value}`}, not a string`);
+  return value === '' ? undefined : value;
+}
+
+/** A string field that must be there. */
+function requiredText(value: unknown, field: string): string {
+  const text = optionalText(value, field);
+  if (text === undefined) throw new TypeError(`${field} is missing`);
+  return text;
+}
+
+/** An object field, or undefined when absent; throws when present with another type. */
+function optionalObject<T>(value: unknown, field: string): T | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object' || Array.isArray(value)) throw new TypeError(`${field} is not an object`);
+  return value as T;
+}
+
+/** Unix ms of `requestReceivedTimestamp`, which every stage of a request shares. */
+function receivedMillis(value: unknown): number {
+  const text = typeof value === 'string' && RFC3339.test(value) ? value : undefined;
+  const ms = text === undefined ? Number.NaN : Date.parse(text);
+  if (Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS) return ms;
+  throw new RangeError(`requestReceivedTimestamp ${String(JSON.stringify(value)).slice(0, 64)} is not an RFC 3339 time`);
+}
+
+/**
+ * The client address: the LAST of `sourceIPs`. types.go: the list is the
+ * X-Forwarded-For addresses, then X-Real-Ip, then the connection's remote
+ * address, and "All but the last IP can be arbitrarily set by the client".
+ * The last is the API server's TCP peer (the client, or a load balancer in
+ * front of the API server), so it is `client_ip` with source `socket`; the
+ * others are claims anyone can make and are not kept.
+ */
+function clientIpOf(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value)) throw new TypeError('sourceIPs is not an array');
+  if (value.length === 0) return undefined;
+  return requiredText(value[value.length - 1], 'the last of sourceIPs');
+}
+
+/**
+ * Maps a Kubernetes audit event for `pods/exec` or `pods/attach` to a
+ * CONTAINER_EXEC event: who (`user_id` = `user.username`, the authenticated
+ * identity; `impersonated_user_id` = `impersonatedUser.username`, whose
+ * permissions it used with `kubectl --as`), from where (`client_ip`,
+ * `user_agent`), into which pod and container (`runtime.k8s_namespace`,
+ * `k8s_pod`, `k8s_container`, `container.name`: the API server knows no
+ * container id), what (`process.command_line`: the `command` parameters
+ * joined with spaces, as Falco's `proc.cmdline` and Docker's `exec_start`
+ * show a command; attach runs none: "(attach)"), whether a terminal and
+ * input were attached (`tty`, `interactive`), and the outcome (101/2xx
+ * success; 4xx/5xx failure with the server's code and message: a refused
+ * exec is kept too). `detector` names the audit log and the subresource
+ * (`pods/exec`, `pods/attach`); `event_time` is when the request arrived.
+ *
+ * The verb is not checked: exec and attach are `create` over SPDY (POST)
+ * and `get` over WebSocket (GET), which kubectl uses by default since
+ * Kubernetes 1.31 (KEP-4006; kubernetes/kubectl#1761). Returns undefined
+ * (non-audit) for every other request and for the RequestReceived stage.
+ * Throws when a field the mapping needs is missing or of the wrong type, or
+ * a value breaks the schema (a user name with a control character, a pod
+ * name over 253 characters): classifyObject keeps the line as a reject.
+ * `raw` is not used: the stages of one request are different lines, and
+ * their event must have one id.
+ */
+export function k8sAuditToAudit(e: K8sAuditEvent, raw: string): AuditEventInput | undefined {
+  void raw;
+  const ref = optionalObject<Record<string, unknown>>(e.objectRef, 'objectRef');
+  // Pods are in the core group: objectRef.apiGroup is "" (omitted).
+  if (!ref || ref.resource !== 'pods' || (ref.apiGroup !== undefined && ref.apiGroup !== '')) return undefined;
+  const subresource = ref.subresource;
+  if (typeof subresource !== 'string' || !STREAM_SUBRESOURCES.has(subresource)) return undefined;
+  const stage = requiredText(e.stage, 'stage');
+  if (!STAGES.has(stage)) throw new RangeError(`stage ${JSON.stringify(stage.slice(0, 32))} is not an audit stage`);
+  if (!MAPPED_STAGES.has(stage)) return undefined;
+
+  const auditId = requiredText(e.auditID, 'auditID');
+  const received = requiredText(e.requestReceivedTimestamp, 'requestReceivedTimestamp');
+  const ms = receivedMillis(received);
+  const requestURI = requiredText(e.requestURI, 'requestURI');
+  const namespace = requiredText(ref.namespace, 'objectRef.namespace');
+  const pod = requiredText(ref.name, 'objectRef.name');
+  const user = optionalObject<UserInfo>(e.user, 'user');
+  // No user name: a request that failed authentication (401) is audited
+  // without one (apiserver filters/authn_audit.go); it is still evidence.
+  const userId = optionalText(user?.username, 'user.username');
+  const asUser = optionalText(optionalObject<UserInfo>(e.impersonatedUser, 'impersonatedUser')?.username, 'impersonatedUser.username');
+  const clientIp = clientIpOf(e.sourceIPs);
+  const userAgent = optionalText(e.userAgent, 'userAgent');
+  const { outcome, error } = requestOutcomeOf(e.responseStatus);
+  const asked = streamRequestOf(requestURI);
+  const commandLine = subresource === 'attach' ? '(attach)' : asked.command.length > 0 ? asked.command.join(' ') : '(unknown)';
+
+  const draft = {
+    event_type: 'CONTAINER_EXEC',
+    outcome,
+    ...(error ? { error } : {}),
+    ...(userId ? { user_id: userId } : {}),
+    ...(asUser ? { impersonated_user_id: asUser } : {}),
+    ...(clientIp ? { client_ip: clientIp, client_ip_source: 'socket' } : {}),
+    ...(userAgent ? { user_agent: userAgent, ...(userAgent.length > USER_AGENT_MAX ? { user_agent_truncated: true } : {}) } : {}),
+    // auditID comes from the client's Audit-ID header when it sends one
+    // (apiserver audit/request.go: "prefer the id from the headers"): kept
+    // to find the source lines, only when it is a plain printable token.
+    ...(REQUEST_ID.test(auditId) ? { correlation: { request_id: auditId } } : {}),
+    runtime: { k8s_namespace: namespace, k8s_pod: pod, ...(asked.container ? { k8s_container: asked.container } : {}) },
+    container: asked.container ? { name: asked.container } : {},
+    process: { command_line: commandLine, tty: asked.tty, interactive: asked.stdin },
+    detector: { name: 'kubernetes-audit', rule: `pods/${subresource}` },
+    // Every stage of a request shares these fields; the client can choose
+    // its auditID, but not the time the server received the request.
+    event_id: deterministicEventId(ms, JSON.stringify(['k8s-audit', auditId, received, requestURI, userId ?? null])),
+  } as AuditEventDraft;
+  const event = completeEvent(draft, { producer: { service: 'kube-apiserver' }, now: () => new Date(ms) });
+  const checked = parseAuditEvent(event);
+  if (!checked.ok) throw new TypeError(checked.issues.slice(0, 3).map((i) => `${i.path || '(root)'}: ${i.message}`).join('; '));
+  return event;
+}
