@@ -20,8 +20,10 @@ Reports:
                    query (failures-by-user-ip)
   bursts           bursts of WebAuthn failures per source IP (failure-bursts-by-ip)
   counters         signature counter regressions: possible cloned authenticators (counter-regressions)
-  shells           each shell opened in a container: when, node, container, image, the
-                   user it ran as, the person where known, command (container-shell-sessions)
+  shells           each shell opened (or refused) in a container: when, outcome, node,
+                   namespace and pod, container, image, the user it ran as, the person
+                   (Kubernetes audit log) and whom they impersonated, command
+                   (container-shell-sessions)
   shells-by-image  the same shells counted by image and node (container-shells)
   rejects          refused input by reason code and source: forged or garbled lines (rejects-by-reason)
 

@@ -41,9 +41,9 @@ which wins over --config):
   --tls-cert FILE --tls-key FILE   serve forward (and a tls:// syslog) over TLS  [AUDIT_TRAIL_TLS_CERT, AUDIT_TRAIL_TLS_KEY]
   --tls-ca FILE            require client certificates signed by this CA (mutual TLS)  [AUDIT_TRAIL_TLS_CA]
   --tag-template T         Docker tag template parsed into Swarm columns  [AUDIT_TRAIL_TAG_TEMPLATE]
-  --container-event-tags P Docker events and Falco alerts are stored as events only from
-                           these tags (syslog: APP-NAMEs), comma-separated, * for any
-                           characters, e.g. docker.events,falco; from any other tag they
+  --container-event-tags P Docker events, Falco alerts and Kubernetes audit events are stored
+                           as events only from these tags (syslog: APP-NAMEs), comma-separated,
+                           * for any characters, e.g. docker.events,falco,k8s.audit; from any other tag they
                            become rejects. Default: any tag  [AUDIT_TRAIL_CONTAINER_EVENT_TAGS]
   --heap-growing-percent N V8 old-generation growth per full collection, 0 for V8's
                            own (default 10: a quarter to two fifths less peak RSS for
