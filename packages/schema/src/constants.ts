@@ -5,8 +5,13 @@ export const LOG_TYPE = 'security_audit' as const;
  * Version of the event schema, SemVer. A breaking change bumps the major;
  * consumers accept any `1.x.y`. It is also the path segment of every JSON
  * Schema `$id`, so a stored event names the exact schema it was written against.
+ *
+ * 1.1.0: `container.id` optional (a Kubernetes audit event names the pod and
+ * the container's name, never its id) and `impersonated_user_id` on
+ * CONTAINER_EXEC. An event of 1.1.0 may fail 1.0.0's JSON Schema, so it says
+ * 1.1.0; every 1.0.0 event is valid 1.1.0.
  */
-export const SCHEMA_VERSION = '1.0.0' as const;
+export const SCHEMA_VERSION = '1.1.0' as const;
 
 /** Base of the `$id` of the published JSON Schemas (version in the path). */
 export const SCHEMA_BASE_URI = `https://audit-trail.dev/schema/security-audit/v${SCHEMA_VERSION}` as const;
