@@ -31,7 +31,19 @@ interface WatchedStats {
   forwarded?: number;
   outageSince?: string;
   lastError?: { code: string; message: string; at: string };
+  chainConflicts?: number;
+  spoolQuarantinedRecords?: number;
 }
+
+/**
+ * Counters whose every increase is logged at once, outage or not: each is
+ * something to investigate (docs/operations.md, "Alert on"), and during an
+ * outage `lastError` names the database, not them.
+ */
+const ALARMS = {
+  chainConflicts: 'chain position conflict: an event claims a (chain_id, seq) another event holds, what a forged or replayed record looks like; stored as a reject, investigate',
+  spoolQuarantinedRecords: 'accepted events lost to a damaged spool region: copied to the quarantine directory, recover the intact ones with audit-trail salvage',
+} as const;
 
 function watched(stats: unknown): WatchedStats {
   return typeof stats === 'object' && stats !== null ? (stats as WatchedStats) : {};
@@ -55,7 +67,8 @@ export function sinkHealth(stats: unknown): SinkHealth {
 /**
  * Turns changes in a sink's stats() into log lines, so an operator reading
  * the aggregator's log learns that the database went away, for how long, and
- * that it came back, without polling /healthz. Everything else the counters
+ * that it came back, and of each chain conflict or quarantined record, without
+ * polling /healthz. Everything else the counters
  * say is left to them. Repeats are bounded: a continuing outage is logged
  * again every {@link SINK_LOG_REPEAT_MS}, and a sink error of the same code
  * at most that often (a database that fails every retry would otherwise log
@@ -67,6 +80,7 @@ export class SinkWatch {
   private full = false;
   private lastErrorAt: string | undefined;
   private readonly errorLoggedAt = new Map<string, number>();
+  private readonly alarmCounts: Record<keyof typeof ALARMS, number> = { chainConflicts: 0, spoolQuarantinedRecords: 0 };
 
   constructor(
     private readonly log: ReceiverLog,
@@ -100,6 +114,12 @@ export class SinkWatch {
         this.errorLoggedAt.set(error.code, now);
         this.log({ level: 'warn', msg: 'sink error', error });
       }
+    }
+    for (const name of Object.keys(ALARMS) as (keyof typeof ALARMS)[]) {
+      const total = s[name];
+      if (typeof total !== 'number' || total <= this.alarmCounts[name]) continue;
+      this.log({ level: 'error', msg: ALARMS[name], [name]: total, new: total - this.alarmCounts[name] });
+      this.alarmCounts[name] = total;
     }
     const full = spoolFull(s);
     if (full !== this.full) {

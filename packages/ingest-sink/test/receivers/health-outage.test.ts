@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSink, startAggregator, type Aggregator, type Sink } from '../../src/index.js';
 import type { ReceiverLogEntry } from '../../src/receivers/types.js';
-import { makeEvents } from '../helpers/events.js';
+import { chainEvent, makeEvent, makeEvents } from '../helpers/events.js';
 import { createTempDatabase } from '../helpers/postgres.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -86,5 +86,16 @@ describe('aggregator health and log while the database fails (real PostgreSQL be
     await sink.flush();
     await until('room in the log', () => lines.some((l) => l.msg === 'spool has room again'));
     expect(await health(agg)).toMatchObject({ code: 200, body: { status: 'ok' } });
+  });
+
+  it('logs a chain position conflict (what a forged record looks like) as an error line at once', async () => {
+    const { sink, lines } = await setUp();
+    const chain = makeEvent().event_id as string;
+    await sink.write([chainEvent(chain, 1), chainEvent(chain, 2)]);
+    // Another event claiming seq 2 of the same chain.
+    await sink.write([chainEvent(chain, 2)]);
+    await sink.flush();
+    await until('the conflict in the log', () => lines.some((l) => l.msg.startsWith('chain position conflict')));
+    expect(lines.find((l) => l.msg.startsWith('chain position conflict'))).toMatchObject({ level: 'error', chainConflicts: 1, new: 1 });
   });
 });

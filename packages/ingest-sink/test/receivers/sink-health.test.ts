@@ -96,4 +96,22 @@ describe('SinkWatch', () => {
       { level: 'info', msg: 'spool has room again', percent: 50, spooledEvents: 0, spooledBytes: 0.5 * base.spoolMaxBytes, retries: 0, forwarded: 0 },
     ]);
   });
+
+  it('logs every increase of the counters to investigate (chain conflicts, quarantined records) at once, during an outage too', () => {
+    const { watch, lines } = watcher();
+    watch.observe({ ...base, chainConflicts: 0, spoolQuarantinedRecords: 0 }, t0);
+    expect(lines).toEqual([]);
+    const failing = { ...base, outageSince: since, lastError: refused };
+    watch.observe({ ...failing, chainConflicts: 2, spoolQuarantinedRecords: 0 }, t0 + 1000);
+    watch.observe({ ...failing, chainConflicts: 2, spoolQuarantinedRecords: 7 }, t0 + 2000);
+    watch.observe({ ...failing, chainConflicts: 2, spoolQuarantinedRecords: 7 }, t0 + 3000);
+    watch.observe({ ...failing, chainConflicts: 3, spoolQuarantinedRecords: 7 }, t0 + 4000);
+    const alarms = lines.filter((l) => l.level === 'error');
+    expect(alarms.map((l) => [l.msg.split(':')[0], l.new])).toEqual([
+      ['chain position conflict', 2],
+      ['accepted events lost to a damaged spool region', 7],
+      ['chain position conflict', 1],
+    ]);
+    expect(alarms[2]).toMatchObject({ chainConflicts: 3 });
+  });
 });
