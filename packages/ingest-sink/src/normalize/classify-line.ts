@@ -41,7 +41,12 @@ const AUDIT_LINE = /"log_type"\s*:\s*"security_audit"/;
 // The API server writes every request to its audit log, so the hint names the
 // subresource: the other requests are skipped without being parsed. Go's
 // encoding/json writes these names as they are (no \u escapes of letters).
-const RUNTIME_HINT = /"Actor"|"output_fields"|"subresource"\s*:\s*"(?:exec|attach)"/;
+const RUNTIME_HINT = /"Actor"|"output_fields"|"subresource"\s*:\s*"(?:exec|attach)"|\/proxy\/(?:exec|attach|run)\//;
+// A Kubernetes audit event logs request bodies as JSON: a ConfigMap holding
+// "log_type":"security_audit" must not make the API server's line an
+// audit-trail line (a reject carrying the whole request). An audit-trail
+// line never has this member unescaped (its fields are fixed by the schema).
+const K8S_AUDIT_EVENT = /"apiVersion"\s*:\s*"audit\.k8s\.io\//;
 
 /**
  * Classifies one text line (Docker `log`, Fluent Bit `log`/`message`, syslog
@@ -53,7 +58,7 @@ const RUNTIME_HINT = /"Actor"|"output_fields"|"subresource"\s*:\s*"(?:exec|attac
 export function classifyLine(text: string, meta: RecordMeta, source: string, containerEventTags?: TagFilter): Normalized {
   let line = text;
   while (line.endsWith('\n') || line.endsWith('\r')) line = line.slice(0, -1);
-  if (AUDIT_LINE.test(line)) return { kind: 'sink', item: { line, meta, source } };
+  if (AUDIT_LINE.test(line) && !K8S_AUDIT_EVENT.test(line)) return { kind: 'sink', item: { line, meta, source } };
   if (line.startsWith('{') && RUNTIME_HINT.test(line)) {
     let parsed: unknown;
     try {

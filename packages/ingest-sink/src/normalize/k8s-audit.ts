@@ -1,7 +1,7 @@
 import { completeEvent, parseAuditEvent, type AuditEventDraft, type AuditEventInput } from '@audit-trail/schema';
 import { deterministicEventId } from './deterministic-id.js';
 import { requestOutcomeOf } from './k8s-response-status.js';
-import { streamRequestOf } from './k8s-stream-request.js';
+import { commandLine, kubeletStreamOf, streamRequestOf } from './k8s-stream-request.js';
 
 // Field names and their meaning: kubernetes/kubernetes
 // staging/src/k8s.io/apiserver/pkg/apis/audit/v1/types.go (`Event`,
@@ -30,9 +30,10 @@ interface K8sAuditEvent {
   requestReceivedTimestamp?: unknown;
 }
 
-/** True when a parsed JSON object has the shape of a Kubernetes API server audit event (`audit.k8s.io/v1`). */
+/** True when a parsed JSON object has the shape of a Kubernetes API server audit event (`audit.k8s.io/v1`, or v1beta1). */
 export function isK8sAuditEvent(o: Record<string, unknown>): boolean {
-  return o.kind === 'Event' && o.apiVersion === 'audit.k8s.io/v1';
+  // v1beta1 (--audit-log-version before Kubernetes 1.24) has every field read here, under the same names.
+  return o.kind === 'Event' && (o.apiVersion === 'audit.k8s.io/v1' || o.apiVersion === 'audit.k8s.io/v1beta1');
 }
 
 /**
@@ -96,7 +97,10 @@ function optionalObject<T>(value: unknown, field: string): T | undefined {
 function receivedMillis(value: unknown): number {
   const text = typeof value === 'string' && RFC3339.test(value) ? value : undefined;
   const ms = text === undefined ? Number.NaN : Date.parse(text);
-  if (Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS) return ms;
+  // Date.parse rolls 2024-02-30 over to March 1st; Go's time.Parse refuses it.
+  const [y, mo, d] = (text ?? '').slice(0, 10).split('-').map(Number) as [number, number, number];
+  const realDay = text !== undefined && new Date(Date.UTC(y, mo - 1, d)).getUTCDate() === d;
+  if (realDay && Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS) return ms;
   throw new RangeError(`requestReceivedTimestamp ${String(JSON.stringify(value)).slice(0, 64)} is not an RFC 3339 time`);
 }
 
@@ -143,10 +147,14 @@ function clientIpOf(value: unknown): string | undefined {
 export function k8sAuditToAudit(e: K8sAuditEvent, raw: string): AuditEventInput | undefined {
   void raw;
   const ref = optionalObject<Record<string, unknown>>(e.objectRef, 'objectRef');
-  // Pods are in the core group: objectRef.apiGroup is "" (omitted).
-  if (!ref || ref.resource !== 'pods' || (ref.apiGroup !== undefined && ref.apiGroup !== '')) return undefined;
-  const subresource = ref.subresource;
-  if (typeof subresource !== 'string' || !STREAM_SUBRESOURCES.has(subresource)) return undefined;
+  // Pods and nodes are in the core group: objectRef.apiGroup is "" (omitted).
+  if (!ref || (ref.apiGroup !== undefined && ref.apiGroup !== '')) return undefined;
+  const viaPod = ref.resource === 'pods' && typeof ref.subresource === 'string' && STREAM_SUBRESOURCES.has(ref.subresource);
+  const viaNode = ref.resource === 'nodes' && ref.subresource === 'proxy';
+  if (!viaPod && !viaNode) return undefined;
+  // Through the node proxy only the kubelet's exec, attach and run routes open a stream (not metrics or logs).
+  const kubelet = viaNode && typeof e.requestURI === 'string' ? kubeletStreamOf(e.requestURI) : undefined;
+  if (viaNode && !kubelet) return undefined;
   const stage = requiredText(e.stage, 'stage');
   if (!STAGES.has(stage)) throw new RangeError(`stage ${JSON.stringify(stage.slice(0, 32))} is not an audit stage`);
   if (!MAPPED_STAGES.has(stage)) return undefined;
@@ -155,8 +163,16 @@ export function k8sAuditToAudit(e: K8sAuditEvent, raw: string): AuditEventInput 
   const received = requiredText(e.requestReceivedTimestamp, 'requestReceivedTimestamp');
   const ms = receivedMillis(received);
   const requestURI = requiredText(e.requestURI, 'requestURI');
-  const namespace = requiredText(ref.namespace, 'objectRef.namespace');
-  const pod = requiredText(ref.name, 'objectRef.name');
+  const target = kubelet
+    ? { ...kubelet, node: requiredText(ref.name, 'objectRef.name'), rule: `nodes/proxy ${kubelet.action}`, attach: kubelet.action === 'attach' }
+    : {
+        ...streamRequestOf(requestURI),
+        namespace: requiredText(ref.namespace, 'objectRef.namespace'),
+        pod: requiredText(ref.name, 'objectRef.name'),
+        node: undefined,
+        rule: `pods/${String(ref.subresource)}`,
+        attach: ref.subresource === 'attach',
+      };
   const user = optionalObject<UserInfo>(e.user, 'user');
   // No user name: a request that failed authentication (401) is audited
   // without one (apiserver filters/authn_audit.go); it is still evidence.
@@ -165,8 +181,7 @@ export function k8sAuditToAudit(e: K8sAuditEvent, raw: string): AuditEventInput 
   const clientIp = clientIpOf(e.sourceIPs);
   const userAgent = optionalText(e.userAgent, 'userAgent');
   const { outcome, error } = requestOutcomeOf(e.responseStatus);
-  const asked = streamRequestOf(requestURI);
-  const commandLine = subresource === 'attach' ? '(attach)' : asked.command.length > 0 ? asked.command.join(' ') : '(unknown)';
+  const command = target.attach ? '(attach)' : target.command.length > 0 ? commandLine(target.command) : '(unknown)';
 
   const draft = {
     event_type: 'CONTAINER_EXEC',
@@ -180,10 +195,15 @@ export function k8sAuditToAudit(e: K8sAuditEvent, raw: string): AuditEventInput 
     // (apiserver audit/request.go: "prefer the id from the headers"): kept
     // to find the source lines, only when it is a plain printable token.
     ...(REQUEST_ID.test(auditId) ? { correlation: { request_id: auditId } } : {}),
-    runtime: { k8s_namespace: namespace, k8s_pod: pod, ...(asked.container ? { k8s_container: asked.container } : {}) },
-    container: asked.container ? { name: asked.container } : {},
-    process: { command_line: commandLine, tty: asked.tty, interactive: asked.stdin },
-    detector: { name: 'kubernetes-audit', rule: `pods/${subresource}` },
+    runtime: {
+      k8s_namespace: target.namespace,
+      k8s_pod: target.pod,
+      ...(target.container ? { k8s_container: target.container } : {}),
+      ...(target.node ? { k8s_node: target.node } : {}),
+    },
+    container: target.container ? { name: target.container } : {},
+    process: { command_line: command, tty: target.tty, interactive: target.stdin },
+    detector: { name: 'kubernetes-audit', rule: target.rule },
     // Every stage of a request shares these fields; the client can choose
     // its auditID, but not the time the server received the request.
     event_id: deterministicEventId(ms, JSON.stringify(['k8s-audit', auditId, received, requestURI, userId ?? null])),

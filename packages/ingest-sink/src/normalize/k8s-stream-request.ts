@@ -21,30 +21,130 @@ export interface StreamRequest {
  * A boolean query parameter as the API server converts it
  * (k8s.io/apimachinery/pkg/runtime/conversion.go,
  * `Convert_Slice_string_To_bool`): absent is false; the first value "0" or
- * "false" (any case) is false; any other value, the empty string too, is
- * true. So `?tty=yes` allocated a terminal, and the event must say so.
+ * "false" (`strings.EqualFold`, so "FALSE" and "falſe" too) is false; any
+ * other value, the empty string too, is true. So `?tty=yes` allocated a
+ * terminal, and the event must say so.
  */
 function queryBool(values: string[]): boolean {
   const first = values[0];
   if (first === undefined) return false;
-  return !(first === '0' || first.toLowerCase() === 'false');
+  // Go's EqualFold uses Unicode simple folding: ſ (U+017F) folds to s; toUpperCase maps it to S.
+  return !(first === '0' || first.toUpperCase() === 'FALSE' || first.toLowerCase() === 'false');
+}
+
+/**
+ * One `%XX`/`+` escaped query component as Go's `url.QueryUnescape` reads
+ * it, or undefined where Go returns an error (a `%` not followed by two hex
+ * digits). The bytes are decoded as UTF-8 (U+FFFD for bad ones: stored
+ * text must be UTF-8).
+ */
+function queryUnescape(text: string): string | undefined {
+  if (!text.includes('%')) return text.replace(/\+/g, ' ');
+  const bytes: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x25) {
+      const hex = text.slice(i + 1, i + 3);
+      if (!/^[0-9A-Fa-f]{2}$/.test(hex)) return undefined;
+      bytes.push(Number.parseInt(hex, 16));
+      i += 2;
+    } else if (c === 0x2b) bytes.push(0x20);
+    else bytes.push(...Buffer.from(text[i]!, 'utf8'));
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+/**
+ * The query as the API server reads it: Go's `url.ParseQuery` (net/url,
+ * `parseQuery`), which skips a pair that holds a `;` and a pair whose key
+ * or value is badly escaped, keeping the others. A reader that kept them
+ * (URLSearchParams does) would record another command or container than the
+ * one that ran: `command=/bin/echo%zz&command=rm` runs `rm`.
+ */
+function goParseQuery(query: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const pair of query.split('&')) {
+    if (pair === '' || pair.includes(';')) continue;
+    const eq = pair.indexOf('=');
+    const key = queryUnescape(eq < 0 ? pair : pair.slice(0, eq));
+    const value = queryUnescape(eq < 0 ? '' : pair.slice(eq + 1));
+    if (key === undefined || value === undefined) continue;
+    const list = out.get(key);
+    if (list) list.push(value);
+    else out.set(key, [value]);
+  }
+  return out;
 }
 
 /**
  * Reads the stream parameters from a request URI (`/api/v1/namespaces/ns/
- * pods/p/exec?command=...`). Single-valued ones take their first value, as
- * `Convert_Slice_string_To_string` does. `URLSearchParams` decodes `+` and
- * `%XX` as Go's `url.ParseQuery` does; a malformed `%` escape, which Go
- * drops, is kept here as written (it is what the client sent).
+ * pods/p/exec?command=...`) as the API server does ({@link goParseQuery}).
+ * Single-valued ones take their first value, as
+ * `Convert_Slice_string_To_string` does.
  */
 export function streamRequestOf(requestURI: string): StreamRequest {
   const at = requestURI.indexOf('?');
-  const query = new URLSearchParams(at < 0 ? '' : requestURI.slice(at + 1));
-  const container = query.get('container');
+  const query = goParseQuery(at < 0 ? '' : requestURI.slice(at + 1));
+  const container = query.get('container')?.[0];
   return {
-    command: query.getAll('command'),
+    command: query.get('command') ?? [],
     ...(container ? { container } : {}),
-    stdin: queryBool(query.getAll('stdin')),
-    tty: queryBool(query.getAll('tty')),
+    stdin: queryBool(query.get('stdin') ?? []),
+    tty: queryBool(query.get('tty') ?? []),
+  };
+}
+
+/**
+ * A command's arguments as one line that keeps their boundaries: an
+ * argument of plain characters as it is, any other single-quoted as a POSIX
+ * shell would need it (`sh -c 'cat /etc/shadow'` and `sh -c cat /etc/shadow`
+ * are different commands). Docker and Falco show a command line without
+ * quotes; this is the same but where an argument would be misread.
+ */
+export function commandLine(args: readonly string[]): string {
+  return args.map((a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+/** A stream into a container opened through the API server's node proxy, straight to the kubelet. */
+export interface KubeletStream extends StreamRequest {
+  /** The kubelet route: exec, attach or run. */
+  action: 'exec' | 'attach' | 'run';
+  namespace: string;
+  pod: string;
+}
+
+/**
+ * What a `nodes/proxy` request asked the kubelet for, when it opens a
+ * stream into a container: `/api/v1/nodes/{node}/proxy/{exec|attach|run}/
+ * {namespace}/{pod}[/{uid}]/{container}` (the kubelet's routes,
+ * pkg/kubelet/server/server.go). `get` on nodes/proxy is enough for it
+ * (Kubernetes "Kubelet authentication/authorization"), so it is a way into
+ * a container that the pods/exec rule of an audit policy does not see.
+ * The kubelet reads `command` (exec), `cmd` split on spaces (run: "for
+ * legacy reasons"), and `input`/`tty` equal to "1" (core/v1
+ * ExecStdinParam, ExecTTYParam). Undefined for any other proxied path
+ * (metrics, logs, stats).
+ */
+export function kubeletStreamOf(requestURI: string): KubeletStream | undefined {
+  const at = requestURI.indexOf('?');
+  const path = at < 0 ? requestURI : requestURI.slice(0, at);
+  const m = /\/proxy\/(exec|attach|run)\/([^/]+)\/([^/]+)\/(?:[^/]+\/)?([^/]+)\/?$/.exec(path);
+  if (!m) return undefined;
+  const segment = (s: string) => {
+    const text = queryUnescape(s.replace(/\+/g, '%2B'));
+    if (text === undefined) throw new RangeError(`badly escaped path segment ${JSON.stringify(s.slice(0, 64))} in requestURI`);
+    return text;
+  };
+  const query = goParseQuery(at < 0 ? '' : requestURI.slice(at + 1));
+  const action = m[1] as KubeletStream['action'];
+  const cmd = query.get('cmd')?.[0];
+  return {
+    action,
+    namespace: segment(m[2]!),
+    pod: segment(m[3]!),
+    container: segment(m[4]!),
+    command: action === 'run' ? (cmd ? cmd.split(' ') : []) : (query.get('command') ?? []),
+    stdin: query.get('input')?.[0] === '1',
+    tty: query.get('tty')?.[0] === '1',
   };
 }

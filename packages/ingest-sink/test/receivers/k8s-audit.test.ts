@@ -64,14 +64,56 @@ describe('Kubernetes audit: pods/exec and pods/attach become CONTAINER_EXEC', ()
     expect(e).not.toHaveProperty('impersonated_user_id');
   });
 
-  it('maps exec over SPDY (POST, verb create) the same way, the command parameters joined in order', () => {
+  it('maps exec over SPDY (POST, verb create) the same way, the command parameters joined in order, an argument with spaces quoted', () => {
     const e = mapped(
       execEvent('ResponseStarted', {
         verb: 'create',
         requestURI: `/api/v1/namespaces/shop/pods/${POD.name}/exec?command=sh&command=-c&command=cat+%2Fetc%2Fshadow&container=app&stdout=true&stderr=true`,
       }),
     );
-    expect(e).toMatchObject({ outcome: 'success', process: { command_line: 'sh -c cat /etc/shadow', tty: false, interactive: false } });
+    expect(e).toMatchObject({ outcome: 'success', process: { command_line: "sh -c 'cat /etc/shadow'", tty: false, interactive: false } });
+    // Not the same command as cat reading /etc/shadow after sh -c cat: the boundaries stay.
+    const split = mapped(execEvent('ResponseStarted', { requestURI: `/api/v1/namespaces/shop/pods/${POD.name}/exec?command=sh&command=-c&command=cat&command=%2Fetc%2Fshadow` }));
+    expect(split.process.command_line).toBe('sh -c cat /etc/shadow');
+    expect(mapped(execEvent('ResponseStarted', { requestURI: `/api/v1/namespaces/shop/pods/${POD.name}/exec?command=echo&command=it%27s&command=` })).process.command_line).toBe("echo 'it'\\''s' ''");
+  });
+
+  it('reads the query as the API server does (Go url.ParseQuery): a pair with ";" or a bad escape is dropped, not recorded as what ran', () => {
+    const run = (q: string) => mapped(execEvent('ResponseStarted', { requestURI: `/api/v1/namespaces/shop/pods/${POD.name}/exec?${q}` }));
+    // The API server ran rm -rf /data; "/bin/echo%zz" or "/bin/echo;" never reached the container.
+    expect(run('command=/bin/echo%zz&command=rm&command=-rf&command=/data').process.command_line).toBe('rm -rf /data');
+    expect(run('command=/bin/echo;&command=rm&command=-rf&command=/data').process.command_line).toBe('rm -rf /data');
+    // The command ran in db, not in "app%zz".
+    const e = run('container=app%zz&container=db&command=id');
+    expect(e.container.name).toBe('db');
+    expect(e.runtime?.k8s_container).toBe('db');
+    // strings.EqualFold: "falſe" (long s) is false, as Go reads it.
+    expect(run('command=id&tty=fal%C5%BFe').process.tty).toBe(false);
+  });
+
+  it('maps an exec through the node proxy, straight to the kubelet (get on nodes/proxy is enough), and skips other proxied paths', () => {
+    const viaNode = (requestURI: string, verb = 'get') =>
+      line(execEvent('ResponseStarted', { verb, requestURI, objectRef: { resource: 'nodes', name: 'worker-3', subresource: 'proxy', apiVersion: 'v1' } }));
+    const e = JSON.parse((classify(viaNode('/api/v1/nodes/worker-3/proxy/exec/shop/api-6f7d/app?command=sh&command=-c&command=id&input=1&output=1&tty=1')) as { item: { line: string } }).item.line);
+    expect(e).toMatchObject({
+      event_type: 'CONTAINER_EXEC',
+      user_id: 'alice@example.com',
+      runtime: { k8s_namespace: 'shop', k8s_pod: 'api-6f7d', k8s_container: 'app', k8s_node: 'worker-3' },
+      container: { name: 'app' },
+      process: { command_line: 'sh -c id', tty: true, interactive: true },
+      detector: { name: 'kubernetes-audit', rule: 'nodes/proxy exec' },
+    });
+    // With the pod's uid in the path, and the kubelet's run route (its command in cmd).
+    const run = JSON.parse((classify(viaNode('/api/v1/nodes/worker-3/proxy/run/shop/api-6f7d/0b6f-uid/app?cmd=cat%20/etc/shadow', 'create')) as { item: { line: string } }).item.line);
+    expect(run).toMatchObject({ runtime: { k8s_pod: 'api-6f7d', k8s_container: 'app' }, process: { command_line: 'cat /etc/shadow' }, detector: { rule: 'nodes/proxy run' } });
+    expect(classify(viaNode('/api/v1/nodes/worker-3/proxy/metrics'))).toEqual({ kind: 'non_audit' });
+    expect(classify(viaNode('/api/v1/nodes/worker-3/proxy/logs/'))).toEqual({ kind: 'non_audit' });
+  });
+
+  it('a request body holding "log_type":"security_audit" does not make the API server\'s line an audit-trail line', () => {
+    const configMap = line({ ...execEvent('ResponseComplete'), verb: 'create', requestURI: '/api/v1/namespaces/shop/configmaps', objectRef: { resource: 'configmaps', namespace: 'shop', name: 'x', apiVersion: 'v1' }, requestObject: { data: { log_type: 'security_audit' } } });
+    expect(configMap).toContain('"log_type":"security_audit"');
+    expect(classify(configMap)).toEqual({ kind: 'non_audit' });
   });
 
   it('keeps an exec the API server refused (403) as a failure with its reason and message: someone tried', () => {
@@ -158,8 +200,11 @@ describe('Kubernetes audit: pods/exec and pods/attach become CONTAINER_EXEC', ()
     expect(classify(line(execEvent('RequestReceived')))).toEqual({ kind: 'non_audit' });
     expect(classify(line(deniedExecEvent('RequestReceived')))).toEqual({ kind: 'non_audit' });
     for (const event of otherEvents()) expect(classify(line(event)), String(event.requestURI)).toEqual({ kind: 'non_audit' });
-    // Another version of the audit API is not read.
-    expect(classify(line({ ...execEvent(), apiVersion: 'audit.k8s.io/v1beta1' }))).toEqual({ kind: 'non_audit' });
+    // v1beta1 (--audit-log-version before 1.24) has the same fields: read as well; another API is not.
+    expect(classify(line({ ...execEvent(), apiVersion: 'audit.k8s.io/v1beta1' }))).toMatchObject({ kind: 'sink', container: true });
+    expect(classify(line({ ...execEvent(), apiVersion: 'audit.k8s.io/v2' }))).toEqual({ kind: 'non_audit' });
+    // Go's time.Parse refuses a day the month does not have; Date.parse would roll it over.
+    expect(classify(line(execEvent('ResponseStarted', { requestReceivedTimestamp: '2024-02-30T10:00:00Z' })))).toMatchObject({ item: { reject: expect.stringMatching(/^CONTAINER_EVENT_INVALID: requestReceivedTimestamp "2024-02-30T10:00:00Z" is not an RFC 3339 time/) } });
   });
 
   it('maps the line whether Fluent Bit sends it as `log` (tail without a parser) or parsed to top level', () => {
@@ -185,7 +230,7 @@ describe('Kubernetes audit: hostile values', () => {
   it('keeps newlines and ANSI escapes in a command visible as escapes, never as terminal control', () => {
     const uri = `/api/v1/namespaces/shop/pods/${POD.name}/exec?command=sh&command=-c&command=${encodeURIComponent('echo ok\n\u001b[2J\u001b[31mfake prompt$ \u2028')}&container=app`;
     const e = mapped(execEvent('ResponseStarted', { requestURI: uri }));
-    expect(e.process.command_line).toBe('sh -c echo ok\\x0a\\x1b[2J\\x1b[31mfake prompt$ \\u2028');
+    expect(e.process.command_line).toBe("sh -c 'echo ok\\x0a\\x1b[2J\\x1b[31mfake prompt$ \\u2028'");
   });
 
   it('cuts a huge command to the column (4000), flags a user agent over 1024, and takes a huge URI without trouble', () => {
