@@ -90,7 +90,9 @@ export const envelopeShape = {
   producer: producerSchema,
   runtime: runtimeSchema.optional(),
   correlation: correlationSchema.optional(),
-  user_id: identifier(256).optional().meta({ description: 'Opaque, stable user id (never an e-mail address)' }),
+  user_id: identifier(256)
+    .optional()
+    .meta({ description: 'Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address' }),
   client_ip: ipAddress.optional(),
   client_ip_source: clientIpSourceSchema.optional(),
   peer_ip: ipAddress.optional().meta({ description: 'Address of the TCP peer (a proxy, or the client itself)' }),

@@ -200,7 +200,7 @@ export interface WebauthnRegFailure {
     session_id?: string;
   };
   /**
-   * Opaque, stable user id (never an e-mail address)
+   * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address
    */
   user_id?: string;
   client_ip?: string;
@@ -460,7 +460,7 @@ export interface WebauthnAuthFailure {
     session_id?: string;
   };
   /**
-   * Opaque, stable user id (never an e-mail address)
+   * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address
    */
   user_id?: string;
   client_ip?: string;
@@ -717,7 +717,7 @@ export interface ContainerExec {
     session_id?: string;
   };
   /**
-   * Opaque, stable user id (never an e-mail address)
+   * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address
    */
   user_id?: string;
   client_ip?: string;
@@ -836,7 +836,7 @@ export interface ContainerStart {
     session_id?: string;
   };
   /**
-   * Opaque, stable user id (never an e-mail address)
+   * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address
    */
   user_id?: string;
   client_ip?: string;
@@ -946,7 +946,7 @@ export interface ContainerStop {
     session_id?: string;
   };
   /**
-   * Opaque, stable user id (never an e-mail address)
+   * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address
    */
   user_id?: string;
   client_ip?: string;
@@ -1056,7 +1056,7 @@ export interface ContainerPrivileged {
     session_id?: string;
   };
   /**
-   * Opaque, stable user id (never an e-mail address)
+   * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address
    */
   user_id?: string;
   client_ip?: string;
@@ -1171,7 +1171,7 @@ export interface AuditChainOpen {
     session_id?: string;
   };
   /**
-   * Opaque, stable user id (never an e-mail address)
+   * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address
    */
   user_id?: string;
   client_ip?: string;
@@ -1266,7 +1266,7 @@ export interface AuditCheckpoint {
     session_id?: string;
   };
   /**
-   * Opaque, stable user id (never an e-mail address)
+   * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address
    */
   user_id?: string;
   client_ip?: string;
@@ -1359,7 +1359,7 @@ export interface AuditChainClose {
     session_id?: string;
   };
   /**
-   * Opaque, stable user id (never an e-mail address)
+   * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address
    */
   user_id?: string;
   client_ip?: string;
@@ -1452,7 +1452,7 @@ export interface AuditSchemaViolation {
     session_id?: string;
   };
   /**
-   * Opaque, stable user id (never an e-mail address)
+   * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address
    */
   user_id?: string;
   client_ip?: string;
