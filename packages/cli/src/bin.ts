@@ -21,6 +21,14 @@ main(process.argv.slice(2), {
 }).then(
   (code) => {
     process.exitCode = code;
+    // The work is done. A connection that a hung database never answers
+    // (pg's pool waits out its query timeout, minutes) must not keep the
+    // process alive past it: serve would outlive its SIGTERM grace period.
+    // Once the output is handed to the OS (a slow pipe keeps it waiting),
+    // exit; a process with nothing left open has exited before this fires.
+    setInterval(() => {
+      if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit(code);
+    }, 1000).unref();
   },
   (err) => {
     process.stderr.write(`audit-trail: ${(err as Error).stack ?? String(err)}\n`);

@@ -3,6 +3,7 @@ import { createForwarder } from '../fallback/forwarder.js';
 import { encodeFrames } from '../spool/record.js';
 import { Spool, type SpoolPosition } from '../spool/spool.js';
 import { Backlog } from './backlog.js';
+import { sleep } from './backoff.js';
 import { createAdapter } from './create-adapter.js';
 import { Delivery, type Forwarder } from './delivery.js';
 import { SinkClosedError, SinkError, SpoolFullError } from './errors.js';
@@ -36,6 +37,13 @@ function stage(items: readonly WriteItem[], defaultSource: string): Staged {
   const entries = items.map((i) => toSpoolEntry(i, defaultSource));
   const { buffer, sizes } = encodeFrames(entries);
   return { rows: prepareRows(entries, defaultSource), buffer, sizes, tags: entries.map((e) => tagOf(e.meta)) };
+}
+
+/** Waits for `work` to settle, or `ms`, whichever comes first; never rejects, leaves no timer behind. */
+async function settleWithin(work: Promise<unknown>, ms: number): Promise<void> {
+  const timer = new AbortController();
+  await Promise.race([work.catch(() => undefined), sleep(ms, timer.signal)]);
+  timer.abort();
 }
 
 /**
@@ -227,9 +235,15 @@ export function createSink(options?: SinkOptions | string): Sink {
           return;
         }
         await Promise.allSettled([...appending]);
-        await delivery!.stop(closeOpts?.timeoutMs ?? 10_000);
-        await forwarder?.close().catch(() => undefined);
-        await adapter!.close().catch(() => undefined);
+        const timeoutMs = closeOpts?.timeoutMs ?? 10_000;
+        const deadline = Date.now() + timeoutMs;
+        await delivery!.stop(timeoutMs);
+        // A database that hangs (accepts, never answers) keeps a query in
+        // flight, and a driver's close waits for it (pg's pool.end() for the
+        // query timeout: two minutes after SIGTERM in a probe): the wait is
+        // bounded like delivery's, plus a second. The spool is closed either
+        // way; what was not delivered stays in it.
+        await settleWithin(Promise.all([forwarder?.close(), adapter!.close()]), Math.max(1000, deadline - Date.now() + 1000));
         await spool!.close(queue.length === 0 && !backlog!.spilled);
       })();
       return closing;

@@ -8,6 +8,12 @@ export interface TcpProxy {
   cut: () => void;
   restore: () => void;
   /**
+   * The database stops answering without closing anything (a hung server, a
+   * dropped route): open connections carry nothing more either way, new ones
+   * are accepted and never answered. Ends with {@link restore}.
+   */
+  hang: () => void;
+  /**
    * Once: after a client sends bytes containing `request`, lets them reach the
    * server, then swallows the server's next reply and resets that connection.
    * With `COMMIT`, the server commits and the client never learns it did
@@ -25,6 +31,7 @@ export interface TcpProxy {
  */
 export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> {
   let up = true;
+  let hung = false;
   let total = 0;
   const open = new Set<Socket>();
   let armed: { request: Buffer; fired: () => void } | undefined;
@@ -32,6 +39,12 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     client.on('error', () => undefined);
     if (!up) {
       client.resetAndDestroy();
+      return;
+    }
+    if (hung) {
+      // Accepted, never answered: what a hung server looks like to a client.
+      open.add(client);
+      client.on('close', () => open.delete(client));
       return;
     }
     total++;
@@ -48,6 +61,7 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     let swallowNext: (() => void) | undefined;
     const toServer = new Transform({
       transform(chunk: Buffer, _enc, done) {
+        if (hung) return done();
         if (armed && chunk.includes(armed.request)) {
           swallowNext = armed.fired;
           armed = undefined;
@@ -57,6 +71,7 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     });
     const toClient = new Transform({
       transform(chunk: Buffer, _enc, done) {
+        if (hung) return done();
         if (swallowNext) {
           const fired = swallowNext;
           swallowNext = undefined;
@@ -80,6 +95,10 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     },
     restore() {
       up = true;
+      hung = false;
+    },
+    hang() {
+      hung = true;
     },
     loseReplyTo: (request) => new Promise<void>((fired) => (armed = { request, fired })),
     close: () =>

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../../../..');
@@ -21,10 +21,16 @@ export function killAllServe(): void {
   running.clear();
 }
 
-/** Starts `audit-trail serve ARGS` from the TypeScript sources (tsx) and waits for its "aggregator started" log line. */
-export async function spawnServe(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions', '@audit-trail/source', join(ROOT, 'packages/cli/src/bin.ts'), 'serve', ...args], {
-    cwd: ROOT,
+/**
+ * Starts `audit-trail serve ARGS` from the TypeScript sources (tsx) and waits
+ * for its "aggregator started" log line. `cwd` (default the repository) is
+ * where a server database's default spool directory lands.
+ */
+export async function spawnServe(args: string[], env: NodeJS.ProcessEnv = {}, cwd = ROOT): Promise<ServeProcess> {
+  // tsx by path: from another working directory `--import tsx` would not resolve.
+  const tsx = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+  const child = spawn(process.execPath, ['--import', tsx, '--conditions', '@audit-trail/source', join(ROOT, 'packages/cli/src/bin.ts'), 'serve', ...args], {
+    cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
