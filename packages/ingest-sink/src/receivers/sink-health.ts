@@ -77,6 +77,8 @@ export function sinkHealth(stats: unknown): SinkHealth {
 export class SinkWatch {
   private outage: string | undefined;
   private outageLoggedAt = 0;
+  /** When the end of the last outage was seen: an error stamped before it belonged to that outage. */
+  private outageEndSeenAt = Number.NEGATIVE_INFINITY;
   private full = false;
   private lastErrorAt: string | undefined;
   private readonly errorLoggedAt = new Map<string, number>();
@@ -101,6 +103,7 @@ export class SinkWatch {
     } else if (!s.outageSince && this.outage) {
       this.log({ level: 'info', msg: 'database accepting events again', since: this.outage, seconds: Math.round((now - Date.parse(this.outage)) / 1000), ...counts });
       this.outage = undefined;
+      this.outageEndSeenAt = now;
     }
     const error = s.lastError;
     if (error && error.at !== this.lastErrorAt) {
@@ -108,7 +111,9 @@ export class SinkWatch {
       // During an outage its own lines carry the error; outside one (a single
       // failed attempt, the spool's disk, the fallback) it is logged here.
       const last = this.errorLoggedAt.get(error.code);
-      if (!s.outageSince && (last === undefined || now - last >= this.repeatMs)) {
+      // An error of the outage's last attempts is first seen with its end: it was the outage's, already said.
+      const ofOutage = Date.parse(error.at) <= this.outageEndSeenAt;
+      if (!s.outageSince && !ofOutage && (last === undefined || now - last >= this.repeatMs)) {
         // Codes come from drivers; a few dozen at most, but keep the map bounded anyway.
         if (this.errorLoggedAt.size >= 100) this.errorLoggedAt.clear();
         this.errorLoggedAt.set(error.code, now);

@@ -45,6 +45,15 @@ describe('aggregator health and log while the database fails (real PostgreSQL be
   it('says degraded (still 200: events are accepted and spooled) and logs the outage, then ok and logs the recovery', async () => {
     const { proxy, sink, agg, lines } = await setUp();
     expect(await health(agg)).toMatchObject({ code: 200, body: { status: 'ok', problems: [] } });
+    // As monitors ask: HEAD (no body), a cache-busting query; another method is 405, another path 404.
+    const base = `http://127.0.0.1:${agg.health!.port}`;
+    const head = await fetch(`${base}/healthz`, { method: 'HEAD' });
+    expect([head.status, await head.text()]).toEqual([200, '']);
+    expect((await fetch(`${base}/healthz?t=1733472000`)).status).toBe(200);
+    expect((await fetch(`${base}/livez/?t=1`)).status).toBe(200);
+    const post = await fetch(`${base}/healthz`, { method: 'POST' });
+    expect([post.status, post.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
+    expect((await fetch(`${base}/healthzz`)).status).toBe(404);
     proxy.cut();
     await sink.write(makeEvents(30));
     await until('the outage in the log', () => lines.some((l) => l.msg.startsWith('database failing')));

@@ -114,4 +114,16 @@ describe('SinkWatch', () => {
     ]);
     expect(alarms[2]).toMatchObject({ chainConflicts: 3 });
   });
+
+  it('does not log an error of the outage\'s last attempt, first seen with its end, as a new sink error', () => {
+    const { watch, lines } = watcher();
+    watch.observe({ ...base, outageSince: since, lastError: refused }, t0 + 1000);
+    // The last failed attempt (t0 + 1.5 s) and the commit after it happen between two observations.
+    const last = { ...refused, message: 'Connection terminated unexpectedly', at: new Date(t0 + 1500).toISOString() };
+    watch.observe({ ...base, lastError: last }, t0 + 2000);
+    expect(lines.map((l) => l.msg)).toEqual(['database failing: events are spooled until it accepts them again', 'database accepting events again']);
+    // One after the recovery is new.
+    watch.observe({ ...base, lastError: { ...last, at: new Date(t0 + 2500).toISOString() } }, t0 + 3000);
+    expect(lines.at(-1)).toMatchObject({ level: 'warn', msg: 'sink error' });
+  });
 });
