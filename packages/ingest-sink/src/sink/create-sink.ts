@@ -1,3 +1,4 @@
+import { rename, stat } from 'node:fs/promises';
 import type { SinkAdapter } from '../adapters/adapter.js';
 import { createForwarder } from '../fallback/forwarder.js';
 import { encodeFrames } from '../spool/record.js';
@@ -37,6 +38,18 @@ function stage(items: readonly WriteItem[], defaultSource: string): Staged {
   const entries = items.map((i) => toSpoolEntry(i, defaultSource));
   const { buffer, sizes } = encodeFrames(entries);
   return { rows: prepareRows(entries, defaultSource), buffer, sizes, tags: entries.map((e) => tagOf(e.meta)) };
+}
+
+/**
+ * Moves a default spool directory from its earlier name (a hash that held
+ * the password) to its name now, when only the earlier one exists: events
+ * spooled before the upgrade are then replayed, not left where no sink
+ * looks. Anything else (both exist, neither) is left as it is.
+ */
+export async function adoptLegacySpool(legacy: string, dir: string): Promise<void> {
+  const exists = (p: string) => stat(p).then(() => true, () => false);
+  if (!(await exists(legacy)) || (await exists(dir))) return;
+  await rename(legacy, dir);
 }
 
 /** Waits for `work` to settle, or `ms`, whichever comes first; never rejects, leaves no timer behind. */
@@ -102,6 +115,7 @@ export function createSink(options?: SinkOptions | string): Sink {
     adapter = await createAdapter(opts.connection);
     try {
       if (opts.migrate) await adapter.migrate();
+      if (opts.spool.legacy) await adoptLegacySpool(opts.spool.legacy, opts.spool.dir);
       const opened = await Spool.open({ dir: opts.spool.dir, fsync: opts.spool.fsync, segmentBytes: opts.spool.segmentBytes });
       spool = opened.spool;
       stats.spoolCorruptTails = opened.report.corruptTails;

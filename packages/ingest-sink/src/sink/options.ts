@@ -11,7 +11,16 @@ export interface ResolvedSinkOptions {
   connection: Connection;
   migrate: boolean;
   batch: { maxRows: number; maxBytes: number; maxDelayMs: number };
-  spool: { dir: string; fsync: FsyncPolicy; maxBytes: number; memoryBytes: number; onFull: 'wait' | 'reject'; segmentBytes: number };
+  spool: {
+    dir: string;
+    /** The default directory's earlier name (its key held the password), moved to `dir` on open when only it exists. */
+    legacy?: string;
+    fsync: FsyncPolicy;
+    maxBytes: number;
+    memoryBytes: number;
+    onFull: 'wait' | 'reject';
+    segmentBytes: number;
+  };
   retry: { initialDelayMs: number; maxDelayMs: number; factor: number };
   fallback: (ForwardFallbackOptions & { afterMs: number }) | undefined;
   defaultSource: string;
@@ -30,11 +39,40 @@ function spoolDir(dir: unknown): string | undefined {
   return dir;
 }
 
-/** A stable spool directory per database for server URLs (the hash hides credentials). */
-function defaultSpoolDir(conn: Connection): string {
-  if (conn.dialect === 'sqlite') return `${resolve(conn.filename)}.spool`;
-  const key = conn.dialect === 'postgres' ? JSON.stringify([conn.connectionString, conn.host, conn.port, conn.database]) : JSON.stringify([conn.config.server, conn.config.port, conn.config.database]);
-  return resolve(join('.audit-trail-spool', `${conn.dialect}-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`));
+/**
+ * A connection string without its password (user info, or pg's
+ * `?password=`): the database it names, whatever password reaches it.
+ */
+function withoutPassword(connectionString: string | undefined): string | undefined {
+  if (connectionString === undefined) return undefined;
+  try {
+    const u = new URL(connectionString);
+    u.password = '';
+    u.searchParams.delete('password');
+    return u.toString();
+  } catch {
+    return connectionString;
+  }
+}
+
+/** Spool directory of a server database, named by a hash of `key` (which hides credentials). */
+function hashedSpoolDir(dialect: string, key: unknown[]): string {
+  return resolve(join('.audit-trail-spool', `${dialect}-${createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 16)}`));
+}
+
+/**
+ * A stable spool directory per database: beside a SQLite file; for a server,
+ * named by its host, port and database, never by the password, so rotating
+ * the password (AUDIT_TRAIL_DB_PASSWORD_FILE) finds the events spooled
+ * before it. `legacy`: the name the spool had while the password was part
+ * of the key (before 2026-12-06), adopted on open.
+ */
+export function defaultSpoolDir(conn: Connection): { dir: string; legacy?: string } {
+  if (conn.dialect === 'sqlite') return { dir: `${resolve(conn.filename)}.spool` };
+  if (conn.dialect === 'mssql') return { dir: hashedSpoolDir(conn.dialect, [conn.config.server, conn.config.port, conn.config.database]) };
+  const dir = hashedSpoolDir(conn.dialect, [withoutPassword(conn.connectionString), conn.host, conn.port, conn.database]);
+  const legacy = hashedSpoolDir(conn.dialect, [conn.connectionString, conn.host, conn.port, conn.database]);
+  return legacy === dir ? { dir } : { dir, legacy };
 }
 
 /** Smallest default in-memory queue budget (a large `batch.maxRows` raises it). */
@@ -127,7 +165,7 @@ export function resolveSinkOptions(input: SinkOptions | string | undefined): Res
     migrate: o.migrate ?? connection.dialect === 'sqlite',
     batch: { maxRows, maxBytes: positive('batch.maxBytes', o.batch?.maxBytes, 8 * 1024 * 1024), maxDelayMs: positive('batch.maxDelayMs', o.batch?.maxDelayMs, 20) },
     spool: {
-      dir: spoolDir(o.spool?.dir) ?? defaultSpoolDir(connection),
+      ...(spoolDir(o.spool?.dir) !== undefined ? { dir: spoolDir(o.spool?.dir)! } : defaultSpoolDir(connection)),
       fsync,
       maxBytes: positive('spool.maxBytes', o.spool?.maxBytes, 256 * 1024 * 1024),
       // Room for three batches of ~1 KiB events: the two the delivery keeps in

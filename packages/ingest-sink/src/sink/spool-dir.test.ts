@@ -1,0 +1,56 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { adoptLegacySpool } from './create-sink.js';
+import { resolveSinkOptions } from './options.js';
+
+const dirOf = (url: string) => resolveSinkOptions(url).spool;
+
+describe('the default spool directory of a server database', () => {
+  it('is the same whatever the password, so a rotated password finds the events spooled before it (an operator probe left 40 acked events behind)', () => {
+    const a = dirOf('postgres://audit:old-Secret@db.internal:5432/audit');
+    expect(dirOf('postgres://audit:new-Secret@db.internal:5432/audit').dir).toBe(a.dir);
+    expect(dirOf('postgres://audit@db.internal:5432/audit').dir).toBe(a.dir);
+    expect(dirOf('postgres://audit@db.internal:5432/audit?password=x').dir).toBe(a.dir);
+    // Another database, host or port is another spool.
+    expect(dirOf('postgres://audit:old-Secret@db.internal:5432/other').dir).not.toBe(a.dir);
+    expect(dirOf('postgres://audit:old-Secret@db2.internal:5432/audit').dir).not.toBe(a.dir);
+    expect(dirOf('postgres://audit:old-Secret@db.internal:6432/audit').dir).not.toBe(a.dir);
+    // The password is in neither name.
+    expect(a.dir).not.toContain('Secret');
+    expect(a.legacy).not.toContain('Secret');
+  });
+
+  it('names the directory it had while the password was part of its key, so an upgrade adopts it', () => {
+    const url = 'postgres://audit:s3cret@db.internal:5432/audit';
+    // The earlier name: sha256 of the connection string as given, password included.
+    const old = resolve(join('.audit-trail-spool', `postgres-${createHash('sha256').update(JSON.stringify([url, undefined, undefined, undefined])).digest('hex').slice(0, 16)}`));
+    expect(dirOf(url).legacy).toBe(old);
+    // Without a password the name did not change: nothing to adopt.
+    expect(dirOf('postgres://audit@db.internal:5432/audit').legacy).toBeUndefined();
+  });
+
+  it('adoptLegacySpool moves the earlier directory to the new name only when the new one does not exist', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'at-spool-dir-'));
+    try {
+      const legacy = join(tmp, 'postgres-legacy');
+      const dir = join(tmp, 'postgres-new');
+      mkdirSync(legacy);
+      writeFileSync(join(legacy, 'seg-1.log'), 'spooled');
+      await adoptLegacySpool(legacy, dir);
+      expect([existsSync(legacy), readFileSync(join(dir, 'seg-1.log'), 'utf8')]).toEqual([false, 'spooled']);
+      // Both exist: neither is touched.
+      mkdirSync(legacy);
+      writeFileSync(join(legacy, 'seg-1.log'), 'other');
+      await adoptLegacySpool(legacy, dir);
+      expect([readFileSync(join(legacy, 'seg-1.log'), 'utf8'), readFileSync(join(dir, 'seg-1.log'), 'utf8')]).toEqual(['other', 'spooled']);
+      // Neither: nothing happens.
+      await adoptLegacySpool(join(tmp, 'none'), join(tmp, 'none-new'));
+      expect(existsSync(join(tmp, 'none-new'))).toBe(false);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
