@@ -3,8 +3,10 @@ import type { ReceiverLog } from './types.js';
 /**
  * What the health endpoint says of the aggregator:
  * - `ok`: the database accepts batches;
- * - `degraded`: the database is failing; events are still accepted, spooled
- *   durably (and forwarded, with a fallback), and delivered when it returns;
+ * - `degraded`: the database is failing (an attempt failed, or a write has
+ *   waited {@link STALLED_WRITE_MS} unanswered); events are still accepted,
+ *   spooled durably (and forwarded, with a fallback), and delivered when it
+ *   returns;
  * - `failing`: the spool is nearly at its limit, so writes will soon wait
  *   (acks slow down) or be refused: senders should hold their data.
  */
@@ -19,6 +21,13 @@ export interface SinkHealth {
 /** Share of `spoolMaxBytes` from which the spool counts as full: a write of a few MiB no longer fits, or soon will not. */
 export const SPOOL_FULL_SHARE = 0.9;
 
+/**
+ * A database write unanswered this long counts as the database failing:
+ * a batch takes well under a second, and a hung server fails no attempt
+ * until the driver's query timeout (60 s for PostgreSQL), or never.
+ */
+export const STALLED_WRITE_MS = 15_000;
+
 /** How often a continuing outage, or the same kind of sink error, is logged again. */
 export const SINK_LOG_REPEAT_MS = 60_000;
 
@@ -30,6 +39,7 @@ interface WatchedStats {
   retries?: number;
   forwarded?: number;
   outageSince?: string;
+  writingSince?: string;
   lastError?: { code: string; message: string; at: string };
   chainConflicts?: number;
   spoolQuarantinedRecords?: number;
@@ -55,13 +65,21 @@ function spoolFull(s: WatchedStats): boolean {
 
 const percent = (s: WatchedStats) => Math.round((100 * (s.spooledBytes ?? 0)) / (s.spoolMaxBytes ?? 1));
 
+/** Seconds the oldest unanswered database write has waited, when that is {@link STALLED_WRITE_MS} or more. */
+function stalledSeconds(s: WatchedStats, now: number): number | undefined {
+  const waited = s.writingSince ? now - Date.parse(s.writingSince) : Number.NaN;
+  return waited >= STALLED_WRITE_MS ? Math.round(waited / 1000) : undefined;
+}
+
 /** Judges a sink's stats() for the health endpoint. */
-export function sinkHealth(stats: unknown): SinkHealth {
+export function sinkHealth(stats: unknown, now = Date.now()): SinkHealth {
   const s = watched(stats);
   const problems: string[] = [];
+  const stalled = stalledSeconds(s, now);
   if (spoolFull(s)) problems.push(`spool at ${percent(s)}% of its limit (${s.spoolMaxBytes} bytes): writes will wait or be refused`);
   if (s.outageSince) problems.push(`database failing since ${s.outageSince}${s.lastError ? ` (${s.lastError.code}: ${s.lastError.message})` : ''}; events are spooled`);
-  return { status: spoolFull(s) ? 'failing' : s.outageSince ? 'degraded' : 'ok', problems };
+  if (stalled !== undefined) problems.push(`database has not answered a write for ${stalled} s (since ${s.writingSince}); events are spooled`);
+  return { status: spoolFull(s) ? 'failing' : s.outageSince || stalled !== undefined ? 'degraded' : 'ok', problems };
 }
 
 /**
@@ -80,6 +98,7 @@ export class SinkWatch {
   /** When the end of the last outage was seen: an error stamped before it belonged to that outage. */
   private outageEndSeenAt = Number.NEGATIVE_INFINITY;
   private full = false;
+  private stalled = false;
   private lastErrorAt: string | undefined;
   private readonly errorLoggedAt = new Map<string, number>();
   private readonly alarmCounts: Record<keyof typeof ALARMS, number> = { chainConflicts: 0, spoolQuarantinedRecords: 0 };
@@ -125,6 +144,12 @@ export class SinkWatch {
       if (typeof total !== 'number' || total <= this.alarmCounts[name]) continue;
       this.log({ level: 'error', msg: ALARMS[name], [name]: total, new: total - this.alarmCounts[name] });
       this.alarmCounts[name] = total;
+    }
+    const stalled = stalledSeconds(s, now) !== undefined;
+    if (stalled !== this.stalled) {
+      this.stalled = stalled;
+      if (stalled) this.log({ level: 'warn', msg: 'database not answering: a write has waited since', since: s.writingSince, ...counts });
+      else this.log({ level: 'info', msg: 'database answering again', ...counts });
     }
     const full = spoolFull(s);
     if (full !== this.full) {

@@ -89,6 +89,34 @@ export class Delivery {
     return this.outageSince !== undefined;
   }
 
+  /** Start times of the database writes awaiting their answer (one per batch in flight). */
+  private readonly writing = new Set<{ at: number }>();
+
+  /**
+   * Notes a write sent to the database; `stats.writingSince` is the oldest
+   * still unanswered. A database that hangs (accepts, never answers) fails
+   * no attempt until the driver's timeout, minutes later: the health
+   * endpoint judges a write that waits too long by this.
+   */
+  private writeStarted(): { at: number } {
+    const w = { at: Date.now() };
+    this.writing.add(w);
+    this.noteWriting();
+    return w;
+  }
+
+  private writeEnded(w: { at: number }): void {
+    this.writing.delete(w);
+    this.noteWriting();
+  }
+
+  private noteWriting(): void {
+    let oldest = Infinity;
+    for (const w of this.writing) oldest = Math.min(oldest, w.at);
+    if (oldest === Infinity) delete this.stats.writingSince;
+    else this.stats.writingSince = new Date(oldest).toISOString();
+  }
+
   private wakeSpaceWaiters(): void {
     for (const w of this.spaceWaiters.splice(0)) w();
   }
@@ -235,8 +263,9 @@ export class Delivery {
   private async deliver(items: QueuedItem[], isolated = false): Promise<void> {
     const batch = dedupeBatch(items.map((i) => i.row));
     for (let attempt = 0; ; attempt++) {
+      const started = this.writeStarted();
       try {
-        const out = await this.adapter.write(batch);
+        const out = await this.adapter.write(batch).finally(() => this.writeEnded(started));
         this.account(out, batch);
         this.outageSince = undefined;
         delete this.stats.outageSince;

@@ -80,6 +80,12 @@ export interface SinkStats {
    * meanwhile.
    */
   outageSince?: string;
+  /**
+   * When the oldest database write still awaiting its answer was sent (ISO
+   * 8601); undefined when none is. A database that hangs fails no attempt
+   * until the driver's timeout: a write waiting long says so first.
+   */
+  writingSince?: string;
 }
 
 /** Batch limits: a batch is written when any is reached. */

@@ -107,4 +107,23 @@ describe('aggregator health and log while the database fails (real PostgreSQL be
     await until('the conflict in the log', () => lines.some((l) => l.msg.startsWith('chain position conflict')));
     expect(lines.find((l) => l.msg.startsWith('chain position conflict'))).toMatchObject({ level: 'error', chainConflicts: 1, new: 1 });
   });
+
+  it('says degraded when the database hangs (accepts, never answers) once a write has waited 15 s, long before the driver gives up', async () => {
+    const { proxy, sink, agg, lines } = await setUp();
+    await sink.write(makeEvents(2));
+    await sink.flush();
+    proxy.hang();
+    await sink.write(makeEvents(3));
+    await until('a stalled write on /healthz', async () => (await health(agg)).body.status === 'degraded', 30_000);
+    const during = await health(agg);
+    expect(during.code).toBe(200);
+    expect(during.body.problems[0]).toMatch(/^database has not answered a write for 1\d s \(since .*\); events are spooled$/);
+    await until('the stall in the log', () => lines.some((l) => l.msg === 'database not answering: a write has waited since'));
+    // The hung connections dropped and the database back: the write is sent again and delivered.
+    proxy.cut();
+    proxy.restore();
+    await sink.flush();
+    await until('ok again', async () => (await health(agg)).body.status === 'ok');
+    expect((await health(agg)).body.sink).toMatchObject({ committed: 5, spooledEvents: 0 });
+  }, 60_000);
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sinkHealth, SinkWatch, SINK_LOG_REPEAT_MS } from '../../src/receivers/sink-health.js';
+import { sinkHealth, SinkWatch, SINK_LOG_REPEAT_MS, STALLED_WRITE_MS } from '../../src/receivers/sink-health.js';
 import type { ReceiverLogEntry } from '../../src/receivers/types.js';
 
 const MiB = 1024 * 1024;
@@ -125,5 +125,20 @@ describe('SinkWatch', () => {
     // One after the recovery is new.
     watch.observe({ ...base, lastError: { ...last, at: new Date(t0 + 2500).toISOString() } }, t0 + 3000);
     expect(lines.at(-1)).toMatchObject({ level: 'warn', msg: 'sink error' });
+  });
+
+  it('a write the database has not answered for 15 s is degraded and logged, before any attempt fails (a hung server)', () => {
+    const writing = { ...base, writingSince: since };
+    expect(sinkHealth(writing, t0 + STALLED_WRITE_MS - 1)).toEqual({ status: 'ok', problems: [] });
+    expect(sinkHealth(writing, t0 + 20_000)).toEqual({ status: 'degraded', problems: [`database has not answered a write for 20 s (since ${since}); events are spooled`] });
+    const { watch, lines } = watcher();
+    watch.observe(writing, t0 + 1000);
+    watch.observe(writing, t0 + 16_000);
+    watch.observe(writing, t0 + 17_000);
+    watch.observe(base, t0 + 18_000);
+    expect(lines.map((l) => [l.level, l.msg])).toEqual([
+      ['warn', 'database not answering: a write has waited since'],
+      ['info', 'database answering again'],
+    ]);
   });
 });
