@@ -1,4 +1,3 @@
-import { rename, stat } from 'node:fs/promises';
 import type { SinkAdapter } from '../adapters/adapter.js';
 import { createForwarder } from '../fallback/forwarder.js';
 import { encodeFrames } from '../spool/record.js';
@@ -9,6 +8,7 @@ import { createAdapter } from './create-adapter.js';
 import { Delivery, type Forwarder } from './delivery.js';
 import { SinkClosedError, SinkError, SpoolFullError } from './errors.js';
 import { resolveSinkOptions } from './options.js';
+import { adoptLegacySpool } from './spool-dir.js';
 import { prepareRows, toSpoolEntry, type PreparedRow } from './prepare.js';
 import { DeliveryQueue, tagOf } from './queue.js';
 import { emptyStats, noteError } from './stats.js';
@@ -38,18 +38,6 @@ function stage(items: readonly WriteItem[], defaultSource: string): Staged {
   const entries = items.map((i) => toSpoolEntry(i, defaultSource));
   const { buffer, sizes } = encodeFrames(entries);
   return { rows: prepareRows(entries, defaultSource), buffer, sizes, tags: entries.map((e) => tagOf(e.meta)) };
-}
-
-/**
- * Moves a default spool directory from its earlier name (a hash that held
- * the password) to its name now, when only the earlier one exists: events
- * spooled before the upgrade are then replayed, not left where no sink
- * looks. Anything else (both exist, neither) is left as it is.
- */
-export async function adoptLegacySpool(legacy: string, dir: string): Promise<void> {
-  const exists = (p: string) => stat(p).then(() => true, () => false);
-  if (!(await exists(legacy)) || (await exists(dir))) return;
-  await rename(legacy, dir);
 }
 
 /** Waits for `work` to settle, or `ms`, whichever comes first; never rejects, leaves no timer behind. */

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
-import { join, resolve } from 'node:path';
 import { parseDbUrl, DEFAULT_DB_URL, type Connection } from './connection.js';
 import { SinkError } from './errors.js';
+import { defaultSpoolDir } from './spool-dir.js';
 import type { ForwardFallbackOptions } from '../fallback/forward-options.js';
 import type { SinkOptions } from './types.js';
 import type { FsyncPolicy } from '../spool/spool.js';
@@ -37,42 +36,6 @@ function spoolDir(dir: unknown): string | undefined {
   if (dir === undefined) return undefined;
   if (typeof dir !== 'string' || dir === '') throw new SinkError('SINK_BAD_OPTION', 'spool.dir must be a non-empty path');
   return dir;
-}
-
-/**
- * A connection string without its password (user info, or pg's
- * `?password=`): the database it names, whatever password reaches it.
- */
-function withoutPassword(connectionString: string | undefined): string | undefined {
-  if (connectionString === undefined) return undefined;
-  try {
-    const u = new URL(connectionString);
-    u.password = '';
-    u.searchParams.delete('password');
-    return u.toString();
-  } catch {
-    return connectionString;
-  }
-}
-
-/** Spool directory of a server database, named by a hash of `key` (which hides credentials). */
-function hashedSpoolDir(dialect: string, key: unknown[]): string {
-  return resolve(join('.audit-trail-spool', `${dialect}-${createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 16)}`));
-}
-
-/**
- * A stable spool directory per database: beside a SQLite file; for a server,
- * named by its host, port and database, never by the password, so rotating
- * the password (AUDIT_TRAIL_DB_PASSWORD_FILE) finds the events spooled
- * before it. `legacy`: the name the spool had while the password was part
- * of the key (before 2026-12-06), adopted on open.
- */
-export function defaultSpoolDir(conn: Connection): { dir: string; legacy?: string } {
-  if (conn.dialect === 'sqlite') return { dir: `${resolve(conn.filename)}.spool` };
-  if (conn.dialect === 'mssql') return { dir: hashedSpoolDir(conn.dialect, [conn.config.server, conn.config.port, conn.config.database]) };
-  const dir = hashedSpoolDir(conn.dialect, [withoutPassword(conn.connectionString), conn.host, conn.port, conn.database]);
-  const legacy = hashedSpoolDir(conn.dialect, [conn.connectionString, conn.host, conn.port, conn.database]);
-  return legacy === dir ? { dir } : { dir, legacy };
 }
 
 /** Smallest default in-memory queue budget (a large `batch.maxRows` raises it). */
@@ -160,12 +123,13 @@ export function resolveSinkOptions(input: SinkOptions | string | undefined): Res
   // transactions short; server databases gain from 5000-row round trips.
   const maxRows = positive('batch.maxRows', o.batch?.maxRows, connection.dialect === 'sqlite' ? 1000 : 5000);
   if (maxRows < 1) throw new SinkError('SINK_BAD_OPTION', 'batch.maxRows must be at least 1');
+  const dir = spoolDir(o.spool?.dir);
   return {
     connection,
     migrate: o.migrate ?? connection.dialect === 'sqlite',
     batch: { maxRows, maxBytes: positive('batch.maxBytes', o.batch?.maxBytes, 8 * 1024 * 1024), maxDelayMs: positive('batch.maxDelayMs', o.batch?.maxDelayMs, 20) },
     spool: {
-      ...(spoolDir(o.spool?.dir) !== undefined ? { dir: spoolDir(o.spool?.dir)! } : defaultSpoolDir(connection)),
+      ...(dir !== undefined ? { dir } : defaultSpoolDir(connection)),
       fsync,
       maxBytes: positive('spool.maxBytes', o.spool?.maxBytes, 256 * 1024 * 1024),
       // Room for three batches of ~1 KiB events: the two the delivery keeps in

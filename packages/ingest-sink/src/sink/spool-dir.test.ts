@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { adoptLegacySpool } from './create-sink.js';
+import { adoptLegacySpool } from './spool-dir.js';
 import { resolveSinkOptions } from './options.js';
 
 const dirOf = (url: string) => resolveSinkOptions(url).spool;

@@ -1,0 +1,55 @@
+import { createHash } from 'node:crypto';
+import { rename, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Connection } from './connection.js';
+
+// Where a sink's spool lives when its options name no directory, and the
+// move of a directory named under the earlier scheme.
+
+/**
+ * A connection string without its password (user info, or pg's
+ * `?password=`): the database it names, whatever password reaches it.
+ */
+function withoutPassword(connectionString: string | undefined): string | undefined {
+  if (connectionString === undefined) return undefined;
+  try {
+    const u = new URL(connectionString);
+    u.password = '';
+    u.searchParams.delete('password');
+    return u.toString();
+  } catch {
+    return connectionString;
+  }
+}
+
+/** Spool directory of a server database, named by a hash of `key` (which hides credentials). */
+function hashedSpoolDir(dialect: string, key: unknown[]): string {
+  return resolve(join('.audit-trail-spool', `${dialect}-${createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 16)}`));
+}
+
+/**
+ * A stable spool directory per database: beside a SQLite file; for a server,
+ * named by its host, port and database, never by the password, so rotating
+ * the password (AUDIT_TRAIL_DB_PASSWORD_FILE) finds the events spooled
+ * before it. `legacy`: the name the spool had while the password was part
+ * of the key (before 2026-12-06), adopted on open.
+ */
+export function defaultSpoolDir(conn: Connection): { dir: string; legacy?: string } {
+  if (conn.dialect === 'sqlite') return { dir: `${resolve(conn.filename)}.spool` };
+  if (conn.dialect === 'mssql') return { dir: hashedSpoolDir(conn.dialect, [conn.config.server, conn.config.port, conn.config.database]) };
+  const dir = hashedSpoolDir(conn.dialect, [withoutPassword(conn.connectionString), conn.host, conn.port, conn.database]);
+  const legacy = hashedSpoolDir(conn.dialect, [conn.connectionString, conn.host, conn.port, conn.database]);
+  return legacy === dir ? { dir } : { dir, legacy };
+}
+
+/**
+ * Moves a default spool directory from its earlier name (a hash that held
+ * the password) to its name now, when only the earlier one exists: events
+ * spooled before the upgrade are then replayed, not left where no sink
+ * looks. Anything else (both exist, neither) is left as it is.
+ */
+export async function adoptLegacySpool(legacy: string, dir: string): Promise<void> {
+  const exists = (p: string) => stat(p).then(() => true, () => false);
+  if (!(await exists(legacy)) || (await exists(dir))) return;
+  await rename(legacy, dir);
+}
