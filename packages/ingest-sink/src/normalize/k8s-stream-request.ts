@@ -39,19 +39,13 @@ function queryBool(values: string[]): boolean {
  * text must be UTF-8).
  */
 function queryUnescape(text: string): string | undefined {
-  if (!text.includes('%')) return text.replace(/\+/g, ' ');
-  const bytes: number[] = [];
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x25) {
-      const hex = text.slice(i + 1, i + 3);
-      if (!/^[0-9A-Fa-f]{2}$/.test(hex)) return undefined;
-      bytes.push(Number.parseInt(hex, 16));
-      i += 2;
-    } else if (c === 0x2b) bytes.push(0x20);
-    else bytes.push(...Buffer.from(text[i]!, 'utf8'));
-  }
-  return Buffer.from(bytes).toString('utf8');
+  const plain = text.replace(/\+/g, ' ');
+  if (!plain.includes('%')) return plain;
+  if (/%(?![0-9A-Fa-f]{2})/.test(plain)) return undefined;
+  // Runs of escapes become their bytes, the text between them its UTF-8 (a
+  // character outside the BMP whole: it is two UTF-16 units).
+  const parts = plain.split(/((?:%[0-9A-Fa-f]{2})+)/);
+  return Buffer.concat(parts.map((p, i) => (i % 2 === 1 ? Buffer.from(p.replace(/%/g, ''), 'hex') : Buffer.from(p, 'utf8')))).toString('utf8');
 }
 
 /**

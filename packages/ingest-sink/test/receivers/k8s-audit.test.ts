@@ -87,6 +87,8 @@ describe('Kubernetes audit: pods/exec and pods/attach become CONTAINER_EXEC', ()
     const e = run('container=app%zz&container=db&command=id');
     expect(e.container.name).toBe('db');
     expect(e.runtime?.k8s_container).toBe('db');
+    // Escapes next to a character outside the BMP, written raw: both read whole.
+    expect(run('command=echo&command=%F0%9F%94%91\u{1F512}').process.command_line).toBe("echo '\u{1F511}\u{1F512}'");
     // strings.EqualFold: "falſe" (long s) is false, as Go reads it.
     expect(run('command=id&tty=fal%C5%BFe').process.tty).toBe(false);
   });
