@@ -16,11 +16,12 @@ try {
   parentPort?.postMessage({ id: 0, ok: false, error: { message: String(/** @type {Error} */ (err).message), code: /** @type {any} */ (err).code } });
 }
 
-parentPort?.on('message', (/** @type {{ id: number; op: 'migrate' | 'write' | 'close'; arg: any }} */ msg) => {
+parentPort?.on('message', (/** @type {{ id: number; op: 'migrate' | 'describe' | 'write' | 'close'; arg: any }} */ msg) => {
   try {
     if (!core) throw new Error('database is not open');
     let result;
     if (msg.op === 'migrate') result = core.migrate(msg.arg);
+    else if (msg.op === 'describe') result = core.describe(msg.arg);
     else if (msg.op === 'write') result = core.write(msg.arg);
     else {
       core.close();

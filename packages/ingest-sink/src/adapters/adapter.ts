@@ -36,6 +36,14 @@ export interface BatchOutcome {
 export interface SinkAdapter {
   readonly dialect: Dialect;
   migrate(): Promise<void>;
+  /**
+   * Reaches the database and reads its catalog, changing nothing: resolves
+   * when the audit tables are there and can hold what this version writes;
+   * throws `SINK_DB` (unreachable, login refused, unknown database),
+   * `SINK_NOT_MIGRATED` or `SINK_SCHEMA_DRIFT` (check-drift.ts). The sink
+   * runs it at start and while idle, so an outage shows before any write.
+   */
+  check(): Promise<void>;
   write(batch: WriteBatch): Promise<BatchOutcome>;
   close(): Promise<void>;
 }

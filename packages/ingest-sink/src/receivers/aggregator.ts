@@ -202,11 +202,22 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
         if (!ownsSink) await sink.flush?.();
         await started.health?.close();
         if (ownsSink) await sink.close?.();
-        log({ level: 'info', msg: 'aggregator stopped', forward: counters.forward, syslog: counters.syslog });
+        log({ level: 'info', msg: 'aggregator stopped', forward: counters.forward, syslog: counters.syslog, ...(await spoolLeft(sink)) });
       })();
       return closing;
     },
   };
+}
+
+/**
+ * What stays in the sink's spool, for the log line at stop: acked events the
+ * database has not committed yet, delivered at the next start (or lost with
+ * the spool's disk), which an operator about to move or wipe a container
+ * must know.
+ */
+async function spoolLeft(sink: AggregatorSink): Promise<{ spooled?: { events: number; bytes: number } }> {
+  const s = (await Promise.resolve(sink.stats?.()).catch(() => undefined)) as { spooledEvents?: unknown; spooledBytes?: unknown } | undefined;
+  return typeof s?.spooledEvents === 'number' && typeof s.spooledBytes === 'number' ? { spooled: { events: s.spooledEvents, bytes: s.spooledBytes } } : {};
 }
 
 /** Opens the package's own sink for a database URL (loaded lazily to keep drivers optional). */

@@ -34,7 +34,13 @@ export class Delivery {
   private stopping = false;
   private deadline = Infinity;
   private readonly abort = new AbortController();
+  /** Ends the database check's sleeps at stop(). */
+  private readonly checkAbort = new AbortController();
   private outageSince: number | undefined;
+  /** The outage was begun by a failed check and no write has failed since: a passing check ends it. */
+  private outageByCheck = false;
+  /** When the database last answered a write or a check (ms): the check runs after `checkIntervalMs` without one. */
+  private answeredAt = 0;
   private loop: Promise<void> | undefined;
   private flushWaiters: { target: number; resolve: () => void }[] = [];
   private spaceWaiters: (() => void)[] = [];
@@ -56,6 +62,72 @@ export class Delivery {
     this.loop = this.run().catch((err) => {
       if (!(err instanceof Stopped)) this.fail(err as Error);
     });
+    if (this.opts.checkIntervalMs > 0) void this.watchDatabase(this.opts.checkIntervalMs);
+  }
+
+  /**
+   * Checks the database (adapter.check(): connection, login, database, the
+   * audit tables) at start, and again whenever it has answered nothing for
+   * `intervalMs`. Without it, a sink started against a database that is
+   * down, misnamed or not migrated said nothing, and `stats().outageSince`
+   * stayed empty (health `ok`), until the first event came; an idle sink
+   * whose database went away looked healthy likewise. A failed check begins
+   * an outage as a failed write does, and is tried again with the retry
+   * backoff until it passes or a write takes over. A check awaiting its
+   * answer counts in `writingSince`, so a hung database shows as one.
+   */
+  private async watchDatabase(intervalMs: number): Promise<void> {
+    let attempt = 0;
+    let due = Date.now();
+    while (!this.stopping) {
+      const wait = due - Date.now();
+      if (wait > 0) await sleep(wait, this.checkAbort.signal);
+      if (this.stopping) return;
+      if (!this.outageByCheck) {
+        // Writes in flight or failing say more than a check would; one answered lately is as good as a check.
+        if (this.writing.size > 0 || this.outageSince !== undefined) {
+          due = Date.now() + intervalMs;
+          continue;
+        }
+        if (this.answeredAt + intervalMs > Date.now()) {
+          due = this.answeredAt + intervalMs;
+          continue;
+        }
+      }
+      const started = this.writeStarted();
+      try {
+        await this.adapter.check();
+        this.answeredAt = Date.now();
+        attempt = 0;
+        if (this.outageByCheck) this.endOutage();
+        due = Date.now() + intervalMs;
+      } catch (err) {
+        if (this.stopping) return;
+        this.fail(err as Error);
+        if (this.outageSince === undefined) {
+          this.beginOutage();
+          this.outageByCheck = true;
+        }
+        due = Date.now() + backoffDelay(attempt++, this.opts.retry);
+      } finally {
+        this.writeEnded(started);
+      }
+    }
+  }
+
+  /** Marks the database failing from now; returns that time. */
+  private beginOutage(): number {
+    const since = (this.outageSince = Date.now());
+    this.stats.outageSince = new Date(since).toISOString();
+    // Writers held back by a full in-memory queue may now spill to the spool.
+    this.wakeSpaceWaiters();
+    return since;
+  }
+
+  private endOutage(): void {
+    this.outageSince = undefined;
+    this.outageByCheck = false;
+    delete this.stats.outageSince;
   }
 
   /** Queues spooled items. */
@@ -124,6 +196,7 @@ export class Delivery {
   /** Stops after delivering what it can within `timeoutMs`; undelivered items stay in the spool. */
   async stop(timeoutMs: number): Promise<void> {
     this.stopping = true;
+    this.checkAbort.abort();
     this.deadline = Date.now() + timeoutMs;
     const timer = setTimeout(() => this.abort.abort(), timeoutMs);
     this.queue.wake();
@@ -267,11 +340,12 @@ export class Delivery {
       try {
         const out = await this.adapter.write(batch).finally(() => this.writeEnded(started));
         this.account(out, batch);
-        this.outageSince = undefined;
-        delete this.stats.outageSince;
+        this.answeredAt = Date.now();
+        this.endOutage();
         break;
       } catch (err) {
         this.stats.retries++;
+        this.outageByCheck = false;
         this.fail(err as Error);
         if (isDataError(err) && attempt >= 1) {
           // The data, not the connection: split so the offending row becomes
@@ -289,14 +363,9 @@ export class Delivery {
             }
           }
         }
-        if (this.outageSince === undefined) {
-          this.outageSince = Date.now();
-          this.stats.outageSince = new Date(this.outageSince).toISOString();
-          // Writers held back by a full in-memory queue may now spill to the spool.
-          this.wakeSpaceWaiters();
-        }
+        const since = this.outageSince ?? this.beginOutage();
         const fb = this.opts.fallback;
-        if (this.forwarder && fb && Date.now() - this.outageSince >= fb.afterMs) {
+        if (this.forwarder && fb && Date.now() - since >= fb.afterMs) {
           try {
             await this.forwarder.forward(items);
             this.stats.forwarded += items.length;

@@ -11,6 +11,7 @@ export type SinkErrorCode =
   | 'SINK_CLOSED'
   | 'SINK_DB'
   | 'SINK_SCHEMA_DRIFT'
+  | 'SINK_NOT_MIGRATED'
   | 'SINK_FORWARD_FAILED'
   | 'SINK_FORWARD_TIMEOUT';
 

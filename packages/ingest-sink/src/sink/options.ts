@@ -23,6 +23,7 @@ export interface ResolvedSinkOptions {
   retry: { initialDelayMs: number; maxDelayMs: number; factor: number };
   fallback: (ForwardFallbackOptions & { afterMs: number }) | undefined;
   defaultSource: string;
+  checkIntervalMs: number;
   onError: (err: Error) => void;
 }
 
@@ -43,7 +44,7 @@ const MIN_MEMORY_BYTES = 2 * 1024 * 1024;
 
 /** The keys each options object may hold: a misspelt key would leave its default in place unnoticed. */
 const KNOWN_KEYS: Record<string, readonly string[]> = {
-  options: ['url', 'connection', 'migrate', 'batch', 'spool', 'retry', 'fallback', 'defaultSource', 'onError'],
+  options: ['url', 'connection', 'migrate', 'batch', 'spool', 'retry', 'fallback', 'defaultSource', 'checkIntervalMs', 'onError'],
   batch: ['maxRows', 'maxBytes', 'maxDelayMs'],
   spool: ['dir', 'fsync', 'maxBytes', 'memoryBytes', 'onFull', 'segmentBytes'],
   retry: ['initialDelayMs', 'maxDelayMs', 'factor'],
@@ -146,6 +147,7 @@ export function resolveSinkOptions(input: SinkOptions | string | undefined): Res
     },
     fallback: o.fallback ? { ...o.fallback, afterMs: positive('fallback.afterMs', o.fallback.afterMs, 60_000) } : undefined,
     defaultSource: o.defaultSource ?? 'direct',
+    checkIntervalMs: positive('checkIntervalMs', o.checkIntervalMs, 30_000),
     onError: o.onError ?? (() => undefined),
   };
 }

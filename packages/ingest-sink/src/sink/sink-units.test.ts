@@ -113,7 +113,7 @@ describe('sink units', () => {
     const cases: [unknown, string][] = [
       [5, 'createSink takes a database URL or an options object (got number)'],
       [null, 'createSink takes a database URL or an options object (got null)'],
-      [{ urll: 'postgres://x' }, 'options.urll is not an option (expected url, connection, migrate, batch, spool, retry, fallback, defaultSource, onError)'],
+      [{ urll: 'postgres://x' }, 'options.urll is not an option (expected url, connection, migrate, batch, spool, retry, fallback, defaultSource, checkIntervalMs, onError)'],
       [{ batch: { maxRow: 10 } }, 'batch.maxRow is not an option (expected maxRows, maxBytes, maxDelayMs)'],
       [{ spool: { onfull: 'reject' } }, 'spool.onfull is not an option (expected dir, fsync, maxBytes, memoryBytes, onFull, segmentBytes)'],
       [{ url: 'sqlite:./a.db', connection: { dialect: 'sqlite', filename: 'b.db' } }, 'give url or connection, not both'],

@@ -75,14 +75,14 @@ export interface SinkStats {
   lastError?: { code: string; message: string; at: string };
   /**
    * When the current database outage began (ISO 8601): the first failed
-   * attempt since the last commit. Undefined while the database accepts
-   * batches. Events keep being spooled (and forwarded, with a fallback)
-   * meanwhile.
+   * attempt (a write, or a check: `checkIntervalMs`) since the last commit
+   * or passing check. Undefined while the database accepts batches. Events
+   * keep being spooled (and forwarded, with a fallback) meanwhile.
    */
   outageSince?: string;
   /**
-   * When the oldest database write still awaiting its answer was sent (ISO
-   * 8601); undefined when none is. A database that hangs fails no attempt
+   * When the oldest database write (or check) still awaiting its answer was
+   * sent (ISO 8601); undefined when none is. A database that hangs fails no attempt
    * until the driver's timeout: a write waiting long says so first.
    */
   writingSince?: string;
@@ -152,6 +152,15 @@ export interface SinkOptions {
   fallback?: ForwardFallbackOptions;
   /** `source` stored with rejects of items that name none (default 'direct'). */
   defaultSource?: string;
+  /**
+   * The sink checks the database (it answers; the audit tables exist and fit
+   * this version) at start and after this long without a write (default
+   * 30 000 ms; 0: never). A failed check begins an outage (`outageSince`,
+   * `lastError`, `onError`) as a failed write does, so a database that is
+   * down, misnamed or not migrated shows before any event arrives, and an
+   * idle sink does not look healthy with its database gone.
+   */
+  checkIntervalMs?: number;
   /** Called with each database/forward/spool error (already counted in stats); never with secrets. */
   onError?: (err: Error) => void;
 }

@@ -217,6 +217,36 @@ describe('mssql adapter (what it sends, through a recording fake of the driver)'
     expect(await roundsUntilRaised(262)).toBe(1);
   });
 
+  it('check() reads the catalog and changes nothing: passes on current tables, SINK_NOT_MIGRATED without them, drift named, a lost connection drops the pool', async () => {
+    const ok = answering(catalogRows());
+    const a = await createMssqlAdapter(conn(), { driver: ok.driver });
+    await expect(a.check()).resolves.toBeUndefined();
+    expect(queries(ok.calls).map((q) => q.sql)).toEqual([DESCRIBE_TABLES]);
+    expect(queries(ok.calls)[0]).toMatchObject({ inTx: false });
+    await a.close();
+    // The rejects table absent: named alone, with the command that makes it.
+    const half = await createMssqlAdapter(conn(), { driver: answering(catalogRows(Object.fromEntries(REJECT_COLUMNS.map((c) => [`security_audit_rejects.${c.name}`, null])))).driver });
+    await expect(half.check()).rejects.toMatchObject({ code: 'SINK_NOT_MIGRATED', message: expect.stringMatching(/^mssql: the audit table\(s\) security_audit_rejects do not exist .*audit-trail migrate/) });
+    await half.close();
+    const drifted = await createMssqlAdapter(conn(), { driver: answering(catalogRows({ epoch: { data_type: 'int' } })).driver });
+    await expect(drifted.check()).rejects.toBeInstanceOf(SchemaDriftError);
+    await drifted.close();
+    // A connection lost under the catalog query: SINK_DB, and the next check connects afresh.
+    let lose = true;
+    const lost = fakeMssql((sql) => {
+      if (sql === DESCRIBE_TABLES && lose) {
+        lose = false;
+        throw Object.assign(new Error('Connection lost - read ECONNRESET'), { code: 'ECONNRESET' });
+      }
+      return sql === DESCRIBE_TABLES ? { recordset: catalogRows() } : undefined;
+    });
+    const c = await createMssqlAdapter(conn(), { driver: lost.driver });
+    await expect(c.check()).rejects.toMatchObject({ code: 'SINK_DB', message: 'mssql: Connection lost - read ECONNRESET' });
+    await expect(c.check()).resolves.toBeUndefined();
+    expect(lost.calls.filter((k) => k.op === 'connect' || k.op === 'pool.close').map((k) => k.op)).toEqual(['connect', 'pool.close', 'connect']);
+    await c.close();
+  });
+
   it('after the DDL, reads the columns from INFORMATION_SCHEMA and refuses tables that cannot hold what it writes, naming the fix', async () => {
     // Tables made before 2026-12-05: epoch INT, kid and swarm_task_id single-byte; one NOT NULL column dropped by hand.
     const old = catalogRows({ epoch: { data_type: 'int' }, kid: { data_type: 'varchar' }, swarm_task_id: { data_type: 'varchar' }, event_type: null });

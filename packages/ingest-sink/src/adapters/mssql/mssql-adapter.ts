@@ -3,7 +3,7 @@ import type { MssqlConnection } from '../../sink/connection.js';
 import { dbError, SinkError } from '../../sink/errors.js';
 import type { EventRow, RejectRow } from '../../sink/prepare.js';
 import { conflictReject, type BatchOutcome, type SinkAdapter, type WriteBatch } from '../adapter.js';
-import { checkDrift } from '../check-drift.js';
+import { checkDrift, checkTables } from '../check-drift.js';
 import { loadDriver } from '../load-driver.js';
 import { statementsAfterTables } from '../migration-steps.js';
 import type { MssqlDriver, MssqlPool, MssqlTransaction } from './mssql-driver.js';
@@ -86,6 +86,13 @@ export async function createMssqlAdapter(conn: MssqlConnection, deps: MssqlAdapt
     return p;
   }
 
+  /** Drops a pool whose connection is lost; the next call connects again. */
+  async function dropPool(): Promise<void> {
+    const old = pool;
+    pool = undefined;
+    await old?.close().catch(() => undefined);
+  }
+
   const stageTypes = STAGE_COLUMNS.map((c) => driverType(sql, c.type));
   const isDate = STAGE_COLUMNS.map((c) => c.type.toUpperCase().startsWith('DATETIME2'));
   const rejectTypes = REJECT_INSERT_COLUMNS.map((n) => driverType(sql, REJECT_COLUMNS.find((c) => c.name === n)!.type.mssql));
@@ -154,13 +161,14 @@ export async function createMssqlAdapter(conn: MssqlConnection, deps: MssqlAdapt
       return { inserted, duplicates: events - inserted - conflicts.length, conflicts, rejectsStored };
     } catch (err) {
       await tx.rollback().catch(() => undefined);
-      if (isConnectionError(err)) {
-        const old = pool;
-        pool = undefined;
-        await old?.close().catch(() => undefined);
-      }
+      if (isConnectionError(err)) await dropPool();
       throw err;
     }
+  }
+
+  /** The audit tables' columns as the catalog has them (none for a table that does not exist). */
+  async function describeTables(p: MssqlPool) {
+    return mssqlFoundColumns((await new sql.Request(p).batch(DESCRIBE_TABLES)).recordset ?? []);
   }
 
   /** Creates what is missing (tables, missing nullable columns, indexes), then checks the columns for drift. */
@@ -171,7 +179,7 @@ export async function createMssqlAdapter(conn: MssqlConnection, deps: MssqlAdapt
     // pass the check; the loser's CREATE fails as already existing. Running
     // the statements again then finds everything made. No lock: Babelfish's
     // support for sp_getapplock cannot be checked here.
-    const describe = async () => mssqlFoundColumns((await new sql.Request(p).batch(DESCRIBE_TABLES)).recordset ?? []);
+    const describe = () => describeTables(p);
     const plan = migrationPlan('mssql', { babelfish: babelfish === true });
     for (let attempt = 0; ; attempt++) {
       try {
@@ -194,6 +202,16 @@ export async function createMssqlAdapter(conn: MssqlConnection, deps: MssqlAdapt
         // Typed as a write's errors are (an unknown server, a refused login): SINK_DB, the driver's error as cause.
         throw err instanceof SinkError ? err : dbError('mssql', err as Error & { code?: string }, err);
       }
+    },
+    async check() {
+      let found;
+      try {
+        found = await describeTables(await getPool());
+      } catch (err) {
+        if (isConnectionError(err)) await dropPool();
+        throw err instanceof SinkError ? err : dbError('mssql', err as Error & { code?: string }, err);
+      }
+      checkTables('mssql', found);
     },
     async write(batch) {
       for (let attempt = 0; ; attempt++) {

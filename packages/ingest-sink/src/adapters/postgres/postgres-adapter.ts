@@ -3,7 +3,7 @@ import type { PostgresConnection } from '../../sink/connection.js';
 import { dbError, DriverMissingError, SinkError } from '../../sink/errors.js';
 import type { EventRow, RejectRow } from '../../sink/prepare.js';
 import { conflictReject, type BatchOutcome, type SinkAdapter } from '../adapter.js';
-import { AUDIT_TABLES, checkDrift } from '../check-drift.js';
+import { AUDIT_TABLES, checkDrift, checkTables } from '../check-drift.js';
 import { loadDriver } from '../load-driver.js';
 import { statementsAfterTables } from '../migration-steps.js';
 import { eventRowViews } from '../../rows/row-chunk.js';
@@ -133,7 +133,19 @@ const DIRECT_PAUSE_BATCHES = 10;
 /** Clients given a listener of their own for 'error' (once each: the pool hands the same clients out again). */
 const heard = new WeakSet<PgClient>();
 
-async function inTransaction<T>(pool: PgPool, fn: (c: PgClient) => Promise<T>): Promise<T> {
+/** The audit tables' columns as the catalog has them (none for a table that does not exist). */
+async function describeTables(c: PgClient): Promise<FoundColumn[]> {
+  const { rows } = await c.query(PG_DESCRIBE_TABLES, [...AUDIT_TABLES]);
+  return (rows as { table_name: string; name: string; type: string; nullable: boolean }[]).map((r) => ({ table: r.table_name, name: r.name, type: r.type, nullable: r.nullable }));
+}
+
+/** A driver's error typed as the sink raises it (an unknown database, a refused login): SINK_DB, the driver's error as cause. */
+function asSinkError(err: Error & { code?: string }): never {
+  throw err instanceof SinkError ? err : dbError('postgres', err, err);
+}
+
+/** A client of the pool, listened to for 'error'. */
+async function connect(pool: PgPool): Promise<PgClient> {
   const client = await pool.connect();
   // pg-pool takes its own 'error' listener off a client it hands out, so a
   // connection lost mid-batch (a network cut, a server restart) would be an
@@ -144,6 +156,24 @@ async function inTransaction<T>(pool: PgPool, fn: (c: PgClient) => Promise<T>): 
     client.on('error', () => undefined);
     heard.add(client);
   }
+  return client;
+}
+
+/** Runs `fn` on a client outside any transaction (one read); a client that failed is destroyed, not pooled again. */
+async function onClient<T>(pool: PgPool, fn: (c: PgClient) => Promise<T>): Promise<T> {
+  const client = await connect(pool);
+  try {
+    const out = await fn(client);
+    client.release();
+    return out;
+  } catch (err) {
+    client.release(err as Error);
+    throw err;
+  }
+}
+
+async function inTransaction<T>(pool: PgPool, fn: (c: PgClient) => Promise<T>): Promise<T> {
+  const client = await connect(pool);
   try {
     await client.query('BEGIN');
     const out = await fn(client);
@@ -198,22 +228,15 @@ export async function createPostgresAdapter(conn: PostgresConnection): Promise<S
       // either way.
       const found = await inTransaction(pool, async (c) => {
         await c.query(PG_MIGRATION_LOCK);
-        const describe = async (): Promise<FoundColumn[]> =>
-          ((await c.query(PG_DESCRIBE_TABLES, [...AUDIT_TABLES])).rows as { table_name: string; name: string; type: string; nullable: boolean }[]).map((r) => ({
-            table: r.table_name,
-            name: r.name,
-            type: r.type,
-            nullable: r.nullable,
-          }));
         const plan = migrationPlan('postgres');
         for (const sql of plan.tables) await c.query(sql);
-        for (const sql of statementsAfterTables(plan, await describe())) await c.query(sql);
-        return describe();
-      }).catch((err: Error & { code?: string }) => {
-        // Typed as a write's errors are (an unknown database, a refused login): SINK_DB, the driver's error as cause.
-        throw err instanceof SinkError ? err : dbError('postgres', err, err);
-      });
+        for (const sql of statementsAfterTables(plan, await describeTables(c))) await c.query(sql);
+        return describeTables(c);
+      }).catch(asSinkError);
       checkDrift('postgres', found);
+    },
+    async check() {
+      checkTables('postgres', await onClient(pool, describeTables).catch(asSinkError));
     },
     async write(batch): Promise<BatchOutcome> {
       return inTransaction(pool, async (c) => {
@@ -237,9 +260,7 @@ export async function createPostgresAdapter(conn: PostgresConnection): Promise<S
           rejectsStored = r.rowCount ?? 0;
         }
         return { inserted, duplicates, conflicts, rejectsStored };
-      }).catch((err: Error & { code?: string }) => {
-        throw err instanceof SinkError ? err : dbError('postgres', err, err);
-      });
+      }).catch(asSinkError);
     },
     close: () => pool.end(),
   };

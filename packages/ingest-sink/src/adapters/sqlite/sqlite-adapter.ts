@@ -1,5 +1,5 @@
 import { migrationPlan, type FoundColumn } from '@audit-trail/schema';
-import { AUDIT_TABLES, checkDrift } from '../check-drift.js';
+import { AUDIT_TABLES, checkDrift, checkTables } from '../check-drift.js';
 import type { SqliteConnection } from '../../sink/connection.js';
 import type { BatchOutcome, SinkAdapter, WriteBatch } from '../adapter.js';
 import { dbError } from '../../sink/errors.js';
@@ -12,6 +12,7 @@ import { SqliteWorkerClient } from './sqlite-worker-client.js';
 /** The parts of the SQLite core the adapter calls, in-process or through the worker. */
 interface CoreLike {
   migrate(arg: CoreMigration): Promise<FoundColumn[]>;
+  describe(tables: string[]): Promise<FoundColumn[]>;
   write(batch: CoreBatch): Promise<CoreOutcome>;
   close(): Promise<void>;
 }
@@ -32,6 +33,7 @@ function inProcess(core: SqliteCore): CoreLike {
   };
   return {
     migrate: (s) => run(() => core.migrate(s)),
+    describe: (t) => run(() => core.describe(t)),
     write: (b) => run(() => core.write(b)),
     close: () => run(() => core.close()),
   };
@@ -79,6 +81,9 @@ export async function createSqliteAdapter(conn: SqliteConnection): Promise<SinkA
     dialect: 'sqlite',
     async migrate() {
       checkDrift('sqlite', await core.migrate({ plan: migrationPlan('sqlite'), tables: [...AUDIT_TABLES] }));
+    },
+    async check() {
+      checkTables('sqlite', await core.describe([...AUDIT_TABLES]));
     },
     write(batch): Promise<BatchOutcome> {
       // Not an async function: a suspended one keeps its temporaries, here the

@@ -57,6 +57,8 @@ export interface CoreMigration {
 export interface SqliteCore {
   /** Runs `plan` (tables, then per table the addable columns it lacks and its indexes) in one transaction and returns the columns of `tables` as they then are. */
   migrate(arg: CoreMigration): FoundColumn[];
+  /** The columns of `tables` as they are, in one read transaction (none for a table that does not exist). */
+  describe(tables: string[]): FoundColumn[];
   write(batch: CoreBatch): CoreOutcome;
   close(): void;
 }

@@ -63,6 +63,10 @@ export function openSqliteCore(Database, init) {
     const e = /** @type {{ message: string; code?: unknown }} */ (err);
     throw Object.assign(new Error(`cannot open ${init.filename}: ${e.message}`), { code: e.code });
   }
+  const info = db.prepare('SELECT name, type, "notnull" AS not_null FROM pragma_table_info(?)');
+  /** The columns of `tables` as they are (none for a table that does not exist). */
+  const describe = (/** @type {string[]} */ tables) =>
+    tables.flatMap((table) => info.all(table).map((/** @type {any} */ c) => ({ table, name: String(c.name), type: String(c.type), nullable: c.not_null === 0 })));
   /** @type {any} */
   let stmts;
   const prepare = () => {
@@ -117,17 +121,15 @@ export function openSqliteCore(Database, init) {
       // process migrating waits for it, and what the caller checks for drift
       // (schema drift.ts) is what the DDL left.
       const found = db.transaction(() => {
-        const info = db.prepare('SELECT name, type, "notnull" AS not_null FROM pragma_table_info(?)');
-        const describe = () =>
-          tables.flatMap((/** @type {string} */ table) =>
-            info.all(table).map((/** @type {any} */ c) => ({ table, name: String(c.name), type: String(c.type), nullable: c.not_null === 0 })),
-          );
         for (const sql of plan.tables) db.exec(sql);
-        for (const sql of statementsAfterTables(plan, describe())) db.exec(sql);
-        return describe();
+        for (const sql of statementsAfterTables(plan, describe(tables))) db.exec(sql);
+        return describe(tables);
       }).immediate();
       stmts = undefined;
       return found;
+    },
+    describe(tables) {
+      return db.transaction(() => describe(tables)).deferred();
     },
     write(batch) {
       return write.immediate(batch);

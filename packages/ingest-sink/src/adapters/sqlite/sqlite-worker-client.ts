@@ -118,6 +118,10 @@ export class SqliteWorkerClient {
     return this.call('migrate', arg) as Promise<FoundColumn[]>;
   }
 
+  describe(tables: string[]): Promise<FoundColumn[]> {
+    return this.call('describe', tables) as Promise<FoundColumn[]>;
+  }
+
   write(batch: CoreBatch): Promise<CoreOutcome> {
     // The packed rows' typed arrays move to the worker instead of being copied.
     return this.call('write', batch, transferables(batch.events)) as Promise<CoreOutcome>;

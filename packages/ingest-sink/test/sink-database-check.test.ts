@@ -1,0 +1,179 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSink, SinkError, startAggregator, type Sink, type SinkOptions } from '../src/index.js';
+import type { ReceiverLogEntry } from '../src/receivers/types.js';
+import { makeEvents } from './helpers/events.js';
+import { createTempDatabase } from './helpers/postgres.js';
+import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js';
+import { tempDir } from './helpers/tmp.js';
+
+/**
+ * The sink's database check (checkIntervalMs): at start and while idle it
+ * asks the database whether it answers and holds the audit tables, so a
+ * database that is down, misnamed or not migrated is an outage (stats,
+ * onError, health) before any event arrives. Real PostgreSQL (behind a proxy
+ * the test cuts) and real SQLite files.
+ */
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of closers.splice(0).reverse()) await c();
+});
+
+async function until(what: string, check: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function spoolDir(): Promise<string> {
+  const { dir, cleanup } = await tempDir();
+  closers.push(cleanup);
+  return dir;
+}
+
+/** A sink that records what it passes to onError, closed after the test. */
+async function openSink(options: SinkOptions): Promise<{ sink: Sink; errors: Error[] }> {
+  const errors: Error[] = [];
+  const sink = createSink({ retry: { initialDelayMs: 20, maxDelayMs: 200 }, ...options, spool: { dir: await spoolDir(), ...options.spool }, onError: (e) => errors.push(e) });
+  closers.push(() => sink.close({ timeoutMs: 1000 }));
+  await sink.ready;
+  return { sink, errors };
+}
+
+async function proxiedDatabase(): Promise<{ url: string; proxy: TcpProxy; db: Awaited<ReturnType<typeof createTempDatabase>> }> {
+  const db = await createTempDatabase('at_check');
+  closers.push(() => db.drop());
+  const proxy = await startTcpProxy(5432);
+  closers.push(() => proxy.close());
+  return { db, proxy, url: db.url.replace(':5432/', `:${proxy.port}/`) };
+}
+
+describe('database check (real PostgreSQL)', () => {
+  it('a database unreachable at start is an outage before any write, and ends when it answers, still without a write', async () => {
+    const { db, proxy, url } = await proxiedDatabase();
+    const migrated = createSink({ url: db.url, migrate: true, spool: { dir: await spoolDir() } });
+    await migrated.ready;
+    await migrated.close();
+    proxy.cut();
+    // migrate: false, as for any server database: ready resolves with the database down (events are spooled meanwhile).
+    const { sink, errors } = await openSink({ url });
+    await until('the outage', () => sink.stats().outageSince !== undefined);
+    expect(sink.stats()).toMatchObject({ received: 0, retries: 0, lastError: { code: 'SINK_DB', message: expect.stringMatching(/^postgres: /) } });
+    expect(errors[0]).toBeInstanceOf(SinkError);
+    // It keeps checking (with the retry backoff) while the database is down.
+    await until('a second failed check', () => errors.length >= 2);
+    proxy.restore();
+    await until('the end of the outage', () => sink.stats().outageSince === undefined);
+    expect(sink.stats()).toMatchObject({ received: 0, committed: 0, batches: 0 });
+    // The outage was real: writes now commit at once.
+    await sink.write(makeEvents(3));
+    await sink.flush();
+    expect(sink.stats().committed).toBe(3);
+  });
+
+  it('a database without the audit tables is SINK_NOT_MIGRATED, naming the tables and the command; migrate() ends it', async () => {
+    const db = await createTempDatabase('at_check');
+    closers.push(() => db.drop());
+    const { sink, errors } = await openSink({ url: db.url });
+    await until('the outage', () => sink.stats().outageSince !== undefined);
+    const err = errors[0] as SinkError;
+    expect(err.code).toBe('SINK_NOT_MIGRATED');
+    expect(err.message).toContain('security_audit_events, security_audit_rejects do not exist');
+    expect(err.message).toContain('audit-trail migrate --db URL');
+    await sink.migrate();
+    await until('the end of the outage', () => sink.stats().outageSince === undefined);
+    // Only the audit tables' absence was the matter: one table missing is named alone.
+    await db.query('DROP TABLE security_audit_rejects');
+    const again = await openSink({ url: db.url });
+    await until('the outage', () => again.sink.stats().outageSince !== undefined);
+    expect(again.sink.stats().lastError?.message).toMatch(/the audit table\(s\) security_audit_rejects do not exist/);
+  });
+
+  it('an idle sink checks again after checkIntervalMs: a database gone while nothing was written shows, and its return too', async () => {
+    const { proxy, url } = await proxiedDatabase();
+    const { sink, errors } = await openSink({ url, migrate: true, checkIntervalMs: 300 });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(sink.stats().outageSince).toBeUndefined();
+    expect(errors).toEqual([]);
+    proxy.cut();
+    await until('the outage', () => sink.stats().outageSince !== undefined, 3000);
+    expect(sink.stats().retries).toBe(0);
+    proxy.restore();
+    await until('the end of the outage', () => sink.stats().outageSince === undefined, 3000);
+    expect(sink.stats()).toMatchObject({ received: 0, committed: 0 });
+  });
+
+  it('a check the database never answers counts as a write waiting (writingSince), which health reads as a hang', async () => {
+    const { proxy, url } = await proxiedDatabase();
+    proxy.hang();
+    const { sink } = await openSink({ url });
+    await until('the check in flight', () => sink.stats().writingSince !== undefined);
+    expect(sink.stats().outageSince).toBeUndefined();
+    proxy.restore();
+  });
+
+  it('checkIntervalMs 0 turns the check off: nothing is asked of a database nobody writes to', async () => {
+    const { proxy, url } = await proxiedDatabase();
+    proxy.cut();
+    const { sink, errors } = await openSink({ url, checkIntervalMs: 0 });
+    await new Promise((r) => setTimeout(r, 700));
+    expect(sink.stats().outageSince).toBeUndefined();
+    expect(errors).toEqual([]);
+    expect(proxy.connections()).toBe(0);
+  });
+
+  it('refuses a checkIntervalMs that is not a non-negative number', () => {
+    expect(() => createSink({ url: 'sqlite:/tmp/never.db', checkIntervalMs: -1 })).toThrow(/checkIntervalMs must be a non-negative number/);
+    expect(() => createSink({ url: 'sqlite:/tmp/never.db', checkIntervalMs: '30s' as never })).toThrow(/checkIntervalMs must be a non-negative number/);
+  });
+});
+
+describe('database check (real SQLite files)', () => {
+  for (const worker of [true, false]) {
+    it(`a table dropped under an idle sink is SINK_NOT_MIGRATED at the next check, and a migrate ends it (${worker ? 'worker thread' : 'in-process'})`, async () => {
+      const file = join(await spoolDir(), 'audit.db');
+      const { sink, errors } = await openSink({ connection: { dialect: 'sqlite', filename: file, worker }, checkIntervalMs: 200, spool: { dir: `${file}.spool` } });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(sink.stats().outageSince).toBeUndefined();
+      const other = new Database(file);
+      other.exec('DROP TABLE security_audit_events');
+      other.close();
+      await until('the outage', () => sink.stats().outageSince !== undefined, 3000);
+      expect(errors.map((e) => (e as SinkError).code)).toContain('SINK_NOT_MIGRATED');
+      expect(sink.stats().lastError?.message).toMatch(/^sqlite: the audit table\(s\) security_audit_events do not exist/);
+      await sink.migrate();
+      await until('the end of the outage', () => sink.stats().outageSince === undefined, 3000);
+      await sink.write(makeEvents(2));
+      await sink.flush();
+      expect(sink.stats().committed).toBe(2);
+    });
+  }
+});
+
+describe('aggregator on a database down at start (real PostgreSQL behind a cut proxy)', () => {
+  it('health says degraded with the reason and the log says so before any event; the stop line says how many events stay spooled', async () => {
+    const { proxy, url } = await proxiedDatabase();
+    proxy.cut();
+    const lines: ReceiverLogEntry[] = [];
+    const agg = await startAggregator({ sink: url, sinkOptions: { spool: { dir: await spoolDir() } }, forward: { port: 0 }, health: { port: 0 }, log: (e) => lines.push(e) });
+    let closed = false;
+    closers.push(() => (closed ? Promise.resolve() : agg.close()));
+    await until('the outage in the log', () => lines.some((l) => l.msg.startsWith('database failing')));
+    const res = await fetch(`http://127.0.0.1:${agg.health!.port}/healthz`);
+    const body = (await res.json()) as { status: string; problems: string[] };
+    expect(res.status).toBe(200);
+    expect(body.status).toBe('degraded');
+    expect(body.problems[0]).toMatch(/^database failing since .* \(SINK_DB: postgres: .*\); events are spooled$/);
+    expect(agg.counters.forward.requests).toBe(0);
+    await agg.sink.write(makeEvents(4).map((e) => ({ line: JSON.stringify(e), source: 'forward:test' })));
+    await agg.close();
+    closed = true;
+    const stopped = lines.find((l) => l.msg === 'aggregator stopped');
+    expect(stopped).toMatchObject({ spooled: { events: 4, bytes: expect.any(Number) } });
+    expect((stopped as unknown as { spooled: { bytes: number } }).spooled.bytes).toBeGreaterThan(0);
+  }, 30_000);
+});
