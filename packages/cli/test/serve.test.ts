@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FluentClient } from '@fluent-org/logger';
 import { completeEvent } from '@audit-trail/schema';
@@ -53,6 +53,21 @@ describe('audit-trail serve', () => {
     writeFileSync(cfg, '{"db":"sqlite:x.db","limits":{"idleTimeoutMs":-1}}');
     expect(await runCli(['serve', '--config', cfg])).toMatchObject({ code: 2, err: expect.stringContaining('limits.idleTimeoutMs must be a whole number from 1 to 2147483647 (got -1)') });
     expect((await runCli(['serve', '--db', 'sqlite:x.db', '--shared-key-file', join(tmp.dir, 'missing')])).err).toContain('cannot read shared key file');
+    expect(await runCli(['serve', '--db', 'sqlite:x.db', '--spool-max-bytes', '500MB'])).toMatchObject({ code: 2, err: expect.stringContaining('--spool-max-bytes must be a whole number of bytes, or one with KiB, MiB or GiB') });
+  });
+
+  it('puts the spool where --spool says, with the limit --spool-max-bytes (or the environment) gives, which /healthz reports', async () => {
+    const db = join(tmp.dir, 'spool-flags.db');
+    const spool = join(tmp.dir, 'volume', 'spool');
+    const server = await spawnServe(['--db', `sqlite:${db}`, '--forward', '127.0.0.1:0', '--health', '127.0.0.1:0', '--spool', spool], { AUDIT_TRAIL_SPOOL_MAX_BYTES: '3MiB' });
+    const health = (await (await fetch(`http://127.0.0.1:${server.started.health!.port}/healthz`)).json()) as { sink: { spoolMaxBytes: number } };
+    expect(health.sink.spoolMaxBytes).toBe(3 * 1024 * 1024);
+    // The spool and the partial-line journal are in the directory given, none beside the database.
+    expect(existsSync(join(spool, 'partial-lines.journal'))).toBe(true);
+    expect(existsSync(`${db}.spool`)).toBe(false);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    expect(server.lines.find((l) => l.msg === 'aggregator stopped')).toMatchObject({ spooled: { events: 0, bytes: 0 } });
   });
 
   it('serves forward with a shared key from a file, reports counters on /healthz, drains on SIGTERM and exits 0', async () => {

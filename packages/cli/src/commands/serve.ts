@@ -45,13 +45,19 @@ which wins over --config):
                            as events only from these tags (syslog: APP-NAMEs), comma-separated,
                            * for any characters, e.g. docker.events,falco,k8s.audit; from any other tag they
                            become rejects. Default: any tag  [AUDIT_TRAIL_CONTAINER_EVENT_TAGS]
+  --spool DIR              the sink's spool: acked events wait here for the database; put it
+                           on a persistent volume (default: beside a SQLite file, else
+                           .audit-trail-spool/ in the working directory)  [AUDIT_TRAIL_SPOOL]
+  --spool-max-bytes SIZE   spool limit, bytes or with KiB, MiB, GiB (default 256MiB, at
+                           least 1MiB): at it acks wait; from 90% /healthz says failing
+                           [AUDIT_TRAIL_SPOOL_MAX_BYTES]
   --heap-growing-percent N V8 old-generation growth per full collection, 0 for V8's
                            own (default 10: a quarter to two fifths less peak RSS for
                            5-20% fewer events/s)  [AUDIT_TRAIL_HEAP_GROWING_PERCENT]
   --config FILE            JSON file with the same settings (keys: db, forward, syslog, health,
                            sharedKeyFiles, usersFile, selfHostname, tlsCert, tlsKey, tlsCa,
-                           tagTemplate, containerEventTags, heapGrowingPercent, limits,
-                           syslogLimits)
+                           tagTemplate, containerEventTags, heapGrowingPercent, spool,
+                           spoolMaxBytes, limits, syslogLimits)
 
 Logs are JSON lines on stderr, among them the database failing (warn, then
 once a minute while it lasts), accepting events again, and the spool filling.
@@ -86,6 +92,8 @@ function settingsFromFlags(argv: string[]): { flags: ServeSettings; config?: str
       'tag-template': { type: 'string' },
       'container-event-tags': { type: 'string' },
       'heap-growing-percent': { type: 'string' },
+      spool: { type: 'string' },
+      'spool-max-bytes': { type: 'string' },
       config: { type: 'string' },
     },
   });
@@ -105,6 +113,8 @@ function settingsFromFlags(argv: string[]): { flags: ServeSettings; config?: str
       tagTemplate: values['tag-template'],
       containerEventTags: values['container-event-tags'] === undefined ? undefined : listSetting(values['container-event-tags']),
       heapGrowingPercent: values['heap-growing-percent'],
+      spool: values.spool,
+      spoolMaxBytes: values['spool-max-bytes'],
     },
   };
 }

@@ -42,6 +42,10 @@ export interface ServeSettings {
   syslogLimits?: Partial<SyslogLimits>;
   /** V8 old-generation growth in percent, 0 for V8's default (see heap-growth.ts; default 10). */
   heapGrowingPercent?: number | string;
+  /** The sink's spool directory (default: beside a SQLite file, or `.audit-trail-spool/` in the working directory). */
+  spool?: string;
+  /** The spool's size limit: bytes, or a number with KiB, MiB or GiB (default 256 MiB). At it, acks wait; from 90%, /healthz says failing. */
+  spoolMaxBytes?: number | string;
 }
 
 
@@ -60,7 +64,28 @@ export const SERVE_ENV: Record<Exclude<keyof ServeSettings, 'limits' | 'syslogLi
   tagTemplate: 'AUDIT_TRAIL_TAG_TEMPLATE',
   containerEventTags: 'AUDIT_TRAIL_CONTAINER_EVENT_TAGS',
   heapGrowingPercent: 'AUDIT_TRAIL_HEAP_GROWING_PERCENT',
+  spool: 'AUDIT_TRAIL_SPOOL',
+  spoolMaxBytes: 'AUDIT_TRAIL_SPOOL_MAX_BYTES',
 };
+
+/** Smallest `spoolMaxBytes` serve takes: below a batch or two, every ack would wait for a commit. */
+export const MIN_SPOOL_MAX_BYTES = 1024 * 1024;
+
+const BYTE_UNITS: Record<string, number> = { '': 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+
+/**
+ * Parses a size such as `268435456`, `512MiB` or `2 GiB` (binary units,
+ * case-insensitive). Decimal units (MB, GB) are refused rather than guessed:
+ * a spool sized for a volume must not come out 7% larger than meant.
+ */
+export function parseByteSize(value: number | string, what: string, min = 0): number {
+  const m = /^\s*(\d+)\s*([kmg]ib)?\s*$/i.exec(String(value));
+  const n = m ? Number(m[1]) * BYTE_UNITS[(m[2] ?? '').toLowerCase()]! : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min) {
+    throw new ConfigError('CONFIG_INVALID', `${what} must be a whole number of bytes, or one with KiB, MiB or GiB, of at least ${min} (got ${JSON.stringify(String(value).slice(0, 40))})`);
+  }
+  return n;
+}
 
 
 /** A comma-separated list setting (key files, tags), empty items dropped. */
@@ -203,8 +228,12 @@ export function aggregatorOptionsFrom(s: ServeSettings): Omit<AggregatorOptions,
     throw new ConfigError('CONFIG_INVALID', '--tls-cert is given but neither receiver uses it (--forward tcp://..., --syslog not tls://...)');
   }
   const health = s.health === 'off' ? undefined : parseHostPort(s.health ?? `127.0.0.1:${DEFAULT_HEALTH_PORT}`, '127.0.0.1', '--health');
+  if (s.spool !== undefined && (typeof s.spool !== 'string' || s.spool === '')) throw new ConfigError('CONFIG_INVALID', '--spool must be a directory path');
+  const spoolMaxBytes = s.spoolMaxBytes === undefined ? undefined : parseByteSize(s.spoolMaxBytes, '--spool-max-bytes', MIN_SPOOL_MAX_BYTES);
+  const spool = { ...(s.spool ? { dir: s.spool } : {}), ...(spoolMaxBytes !== undefined ? { maxBytes: spoolMaxBytes } : {}) };
   return {
     sink: s.db,
+    ...(Object.keys(spool).length > 0 ? { sinkOptions: { spool } } : {}),
     forward: {
       ...forward,
       ...(keys.length > 0 ? { security: { selfHostname: s.selfHostname ?? hostname(), sharedKeys: keys, ...(users ? { users } : {}) } } : {}),

@@ -1,7 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { aggregatorOptionsFrom, mergeSettings, parseHostPort, parseListenAddress, settingsFromEnv, settingsFromFile } from '../../src/receivers/config.js';
+import { aggregatorOptionsFrom, mergeSettings, parseByteSize, parseHostPort, parseListenAddress, settingsFromEnv, settingsFromFile } from '../../src/receivers/config.js';
 import { tempDir } from './helpers/real-sink.js';
 import { RecordingSink } from './helpers/recording-sink.js';
 import { newCounters } from '../../src/receivers/counters.js';
@@ -144,5 +144,23 @@ describe('serve settings', () => {
     expect(aggregatorOptionsFrom({ db: 'sqlite:x.db' })).not.toHaveProperty('containerEventTags');
     writeFileSync(f, JSON.stringify({ containerEventTags: 'docker.events' }));
     expect(() => settingsFromFile(f)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(/containerEventTags must be an array/) }));
+  });
+
+  it('passes the spool directory and size limit to the sink, from a flag, the environment or the file, in binary units only', () => {
+    expect(settingsFromEnv({ AUDIT_TRAIL_SPOOL: '/var/lib/audit-trail/spool', AUDIT_TRAIL_SPOOL_MAX_BYTES: '2GiB' })).toEqual({ spool: '/var/lib/audit-trail/spool', spoolMaxBytes: '2GiB' });
+    expect(aggregatorOptionsFrom({ db: 'sqlite:x.db', spool: '/data/spool', spoolMaxBytes: '512 MiB' }).sinkOptions).toEqual({ spool: { dir: '/data/spool', maxBytes: 512 * 1024 ** 2 } });
+    const f = join(tmp.dir, 'spool.json');
+    writeFileSync(f, JSON.stringify({ db: 'sqlite:x.db', spoolMaxBytes: 8388608 }));
+    expect(aggregatorOptionsFrom(settingsFromFile(f)).sinkOptions).toEqual({ spool: { maxBytes: 8388608 } });
+    // Neither given: the sink's defaults, no sinkOptions at all.
+    expect(aggregatorOptionsFrom({ db: 'sqlite:x.db' })).not.toHaveProperty('sinkOptions');
+    expect([parseByteSize('4096', 'x'), parseByteSize('3kib', 'x'), parseByteSize(' 1 GiB ', 'x')]).toEqual([4096, 3072, 1024 ** 3]);
+    for (const bad of ['512MB', '1.5GiB', '-1', '', 'lots', '1e9', '9007199254740993', '99999999999GiB']) {
+      expect(() => aggregatorOptionsFrom({ db: 'sqlite:x.db', spoolMaxBytes: bad }), bad).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(/^--spool-max-bytes must be a whole number of bytes/) }));
+    }
+    // Below 1 MiB every ack would wait for a commit: refused, not taken.
+    expect(() => aggregatorOptionsFrom({ db: 'sqlite:x.db', spoolMaxBytes: '1023KiB' })).toThrow(/of at least 1048576 \(got "1023KiB"\)/);
+    expect(() => aggregatorOptionsFrom({ db: 'sqlite:x.db', spool: '' })).toThrow(/--spool must be a directory path/);
+    expect(() => aggregatorOptionsFrom({ db: 'sqlite:x.db', spool: 5 as never })).toThrow(/--spool must be a directory path/);
   });
 });
