@@ -221,9 +221,10 @@ describe('Kubernetes manifests', () => {
       expect(auditInput).toMatchObject({ name: 'tail', tag: 'k8s.audit', 'storage.type': 'filesystem' });
       expect(auditInput).not.toHaveProperty('parser'); // the line as written, in `log`: a reject keeps it as evidence
       // tail stops reading a file at a line over buffer_max_size unless skip_long_lines is on (Fluent Bit tail
-      // docs); an exec's line (URI at most 1 MB, JSON-escaped up to sixfold) must fit.
+      // docs); an exec's line (URI at most 1 MB, JSON-escaped up to sixfold) must fit, and a kubectl debug
+      // line with its body too (at most 3 MB, the API server's MaxRequestBodyBytes, escaped sixfold).
       expect(auditInput.skip_long_lines).toBe('on');
-      expect(Number(/^(\d+)M$/.exec(auditInput.buffer_max_size)?.[1])).toBeGreaterThanOrEqual(7);
+      expect(Number(/^(\d+)M$/.exec(auditInput.buffer_max_size)?.[1])).toBeGreaterThanOrEqual(6 + 18);
       const varlog = ds.spec.template.spec.volumes.find((v: Obj) => v.name === 'varlog');
       expect(auditInput.path.startsWith(`${varlog.hostPath.path}/`)).toBe(true);
       // kubeadm taints control-plane nodes node-role.kubernetes.io/control-plane:NoSchedule.
@@ -242,10 +243,20 @@ describe('Kubernetes manifests', () => {
       expect(trusted('kube.var.log.containers.k8s.audit')).toBe(false);
     });
 
-    it('carries an exec or a refused exec from the audit log to a CONTAINER_EXEC naming the user, and drops the other requests on the node', () => {
+    it('carries an exec, a refused exec or a kubectl debug from the audit log to a CONTAINER_EXEC naming the user, and drops the other requests on the node', () => {
+      // kubectl debug POD --image=busybox -- sh -c id: a strategic merge patch of pods/ephemeralcontainers, at level Request.
+      const debug = execEvent('ResponseComplete', {
+        level: 'Request',
+        verb: 'patch',
+        requestURI: '/api/v1/namespaces/shop/pods/cart-5d8f7c9b4-x2x7q/ephemeralcontainers',
+        objectRef: { resource: 'pods', namespace: 'shop', name: 'cart-5d8f7c9b4-x2x7q', apiVersion: 'v1', subresource: 'ephemeralcontainers' },
+        requestObject: { spec: { '$setElementOrder/ephemeralContainers': [{ name: 'debugger-7xk2p' }], ephemeralContainers: [{ name: 'debugger-7xk2p', image: 'busybox', command: ['sh', '-c', 'id'], resources: {}, terminationMessagePolicy: 'File' }] } },
+        responseStatus: { metadata: {}, code: 200 },
+      });
       for (const [event, user, outcome] of [
         [execEvent('ResponseStarted'), 'alice@example.com', 'success'],
         [deniedExecEvent('ResponseComplete'), 'mallory@example.com', 'failure'],
+        [debug, 'alice@example.com', 'success'],
       ] as const) {
         const text = auditLine(event);
         expect(passesGreps(auditInput.tag, text)).toBe(true);
@@ -261,7 +272,7 @@ describe('Kubernetes manifests', () => {
       expect(passesGreps(falcoTag, 'GET /healthz 200')).toBe(false);
     });
 
-    it('comes with a kube-apiserver audit policy that logs pods/exec and pods/attach and keeps the stage with the outcome', () => {
+    it('comes with a kube-apiserver audit policy that logs pods/exec and pods/attach, the body of a pods/ephemeralcontainers write, and keeps the stage with the outcome', () => {
       const policy = parse(read('kubernetes/audit-policy.yaml')) as Obj;
       expect(policy).toMatchObject({ apiVersion: 'audit.k8s.io/v1', kind: 'Policy' });
       // The first rule matching a request decides its level (audit/v1 types.go, Policy.Rules).
@@ -273,6 +284,15 @@ describe('Kubernetes manifests', () => {
         const omitted = [...(policy.omitStages ?? []), ...(rule.omitStages ?? [])];
         expect(omitted.includes('ResponseStarted') && omitted.includes('ResponseComplete')).toBe(false);
         expect(rule.verbs).toBeUndefined(); // exec is create over SPDY, get over WebSocket
+      }
+      // kubectl debug patches pods/ephemeralcontainers (a PUT updates it): what the container runs is in the body only.
+      for (const verb of ['patch', 'update']) {
+        const rule = policy.rules.find(
+          (r: Obj) => (!r.verbs || r.verbs.includes(verb)) && (!r.resources || r.resources.some((g: Obj) => (g.group ?? '') === '' && (!g.resources || g.resources.includes('pods/ephemeralcontainers') || g.resources.includes('pods/*')))),
+        );
+        expect(['Request', 'RequestResponse'], verb).toContain(rule?.level);
+        const omitted = [...(policy.omitStages ?? []), ...(rule.omitStages ?? [])];
+        expect(omitted.includes('ResponseComplete')).toBe(false);
       }
     });
   });

@@ -37,11 +37,12 @@ export interface LineOutcome {
 // looks like audit and is not valid reaches the sink and becomes a reject.
 const AUDIT_LINE = /"log_type"\s*:\s*"security_audit"/;
 // Lines worth a JSON.parse: a Docker event ("Actor"), a Falco alert
-// ("output_fields"), or a Kubernetes audit event for pods/exec or pods/attach.
-// The API server writes every request to its audit log, so the hint names the
-// subresource: the other requests are skipped without being parsed. Go's
-// encoding/json writes these names as they are (no \u escapes of letters).
-const RUNTIME_HINT = /"Actor"|"output_fields"|"subresource"\s*:\s*"(?:exec|attach)"|\/proxy\/(?:exec|attach|run)\//;
+// ("output_fields"), or a Kubernetes audit event for pods/exec, pods/attach or
+// pods/ephemeralcontainers (kubectl debug). The API server writes every
+// request to its audit log, so the hint names the subresource: the other
+// requests are skipped without being parsed. Go's encoding/json writes these
+// names as they are (no \u escapes of letters).
+const RUNTIME_HINT = /"Actor"|"output_fields"|"subresource"\s*:\s*"(?:exec|attach|ephemeralcontainers)"|\/proxy\/(?:exec|attach|run)\//;
 // A Kubernetes audit event logs request bodies as JSON: a ConfigMap holding
 // "log_type":"security_audit" must not make the API server's line an
 // audit-trail line (a reject carrying the whole request). An audit-trail
@@ -51,9 +52,9 @@ const K8S_AUDIT_EVENT = /"apiVersion"\s*:\s*"audit\.k8s\.io\//;
 /**
  * Classifies one text line (Docker `log`, Fluent Bit `log`/`message`, syslog
  * MSG): an audit line goes to the sink exactly as received; a Docker event,
- * Falco alert or Kubernetes audit event of a pods/exec or pods/attach
- * request becomes a CONTAINER_* event; anything else is non-audit and is
- * counted and skipped.
+ * Falco alert or Kubernetes audit event of a pods/exec, pods/attach or
+ * pods/ephemeralcontainers request becomes a CONTAINER_* event; anything
+ * else is non-audit and is counted and skipped.
  */
 export function classifyLine(text: string, meta: RecordMeta, source: string, containerEventTags?: TagFilter): Normalized {
   let line = text;
@@ -73,7 +74,7 @@ export function classifyLine(text: string, meta: RecordMeta, source: string, con
 
 /**
  * Maps a parsed Docker event, Falco alert or Kubernetes audit event
- * (pods/exec, pods/attach) to a container event; anything else is
+ * (pods/exec, pods/attach, pods/ephemeralcontainers) to a container event; anything else is
  * non-audit. Any container's output can hold a line of that shape, so with
  * `containerEventTags` one that arrived under another tag is stored as a
  * reject (`CONTAINER_EVENT_UNTRUSTED_TAG`), as evidence, not as an event.

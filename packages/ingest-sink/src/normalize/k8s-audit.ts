@@ -1,7 +1,8 @@
 import { completeEvent, parseAuditEvent, type AuditEventDraft, type AuditEventInput } from '@audit-trail/schema';
 import { deterministicEventId } from './deterministic-id.js';
+import { ephemeralExecOf, type EphemeralExec } from './k8s-ephemeral-containers.js';
 import { requestOutcomeOf } from './k8s-response-status.js';
-import { commandLine, kubeletStreamOf, streamRequestOf } from './k8s-stream-request.js';
+import { commandLine, kubeletStreamOf, streamRequestOf, type KubeletStream } from './k8s-stream-request.js';
 
 // Field names and their meaning: kubernetes/kubernetes
 // staging/src/k8s.io/apiserver/pkg/apis/audit/v1/types.go (`Event`,
@@ -26,6 +27,7 @@ interface K8sAuditEvent {
   sourceIPs?: unknown;
   userAgent?: unknown;
   objectRef?: unknown;
+  requestObject?: unknown;
   responseStatus?: unknown;
   requestReceivedTimestamp?: unknown;
 }
@@ -55,6 +57,15 @@ const STAGES = new Set(['RequestReceived', ...MAPPED_STAGES]);
 
 /** Subresources of pods that open a stream into a container (exec runs a command, attach joins the main process). */
 const STREAM_SUBRESOURCES = new Set(['exec', 'attach']);
+
+/**
+ * Verbs that write pods/ephemeralcontainers: `patch` (kubectl debug since
+ * 1.22) and `update` (PUT). `get` reads them and is not mapped.
+ */
+const EPHEMERAL_WRITES = new Set(['patch', 'update']);
+
+/** OCSF severity High: what CONTAINER_PRIVILEGED has by default (schema draft.ts, DEFAULT_SEVERITY). */
+const SEVERITY_PRIVILEGED = 4;
 
 /**
  * `metav1.MicroTime` as JSON: RFC 3339 in UTC with microseconds
@@ -119,6 +130,55 @@ function clientIpOf(value: unknown): string | undefined {
   return requiredText(value[value.length - 1], 'the last of sourceIPs');
 }
 
+/** Where a mapped request reached, and what it ran there: the CONTAINER_EXEC fields that depend on the request. */
+interface ExecTarget extends EphemeralExec {
+  namespace: string;
+  pod: string;
+  node?: string;
+  /** `detector.rule`: the subresource, or the kubelet route. */
+  rule: string;
+}
+
+/** The target of a stream into a container: pods/exec or pods/attach (read from `requestURI`), or the kubelet's route through nodes/proxy. */
+function streamTarget(ref: Record<string, unknown>, requestURI: string, kubelet: KubeletStream | undefined): ExecTarget {
+  const stream = kubelet
+    ? { ...kubelet, node: requiredText(ref.name, 'objectRef.name'), rule: `nodes/proxy ${kubelet.action}`, attach: kubelet.action === 'attach' }
+    : {
+        ...streamRequestOf(requestURI),
+        namespace: requiredText(ref.namespace, 'objectRef.namespace'),
+        pod: requiredText(ref.name, 'objectRef.name'),
+        node: undefined,
+        rule: `pods/${String(ref.subresource)}`,
+        attach: ref.subresource === 'attach',
+      };
+  const command = stream.attach ? '(attach)' : stream.command.length > 0 ? commandLine(stream.command) : '(unknown)';
+  return {
+    namespace: stream.namespace,
+    pod: stream.pod,
+    ...(stream.node ? { node: stream.node } : {}),
+    ...(stream.container ? { container: stream.container } : {}),
+    // The API server knows the pod and the container's name, not the runtime's id.
+    detail: stream.container ? { name: stream.container } : {},
+    process: { command_line: command, tty: stream.tty, interactive: stream.stdin },
+    rule: stream.rule,
+  };
+}
+
+/**
+ * The target of `kubectl debug`: the pod an ephemeral container was added
+ * to, and what the container runs, from the request body
+ * ({@link ephemeralExecOf}; without one, at level Metadata or when the
+ * request was refused before its body was read, the pod only).
+ */
+function ephemeralTarget(ref: Record<string, unknown>, requestObject: unknown): ExecTarget {
+  return {
+    namespace: requiredText(ref.namespace, 'objectRef.namespace'),
+    pod: requiredText(ref.name, 'objectRef.name'),
+    ...ephemeralExecOf(requestObject),
+    rule: 'pods/ephemeralcontainers',
+  };
+}
+
 /**
  * Maps a Kubernetes audit event for `pods/exec` or `pods/attach` to a
  * CONTAINER_EXEC event: who (`user_id` = `user.username`, the authenticated
@@ -134,15 +194,33 @@ function clientIpOf(value: unknown): string | undefined {
  * exec is kept too). `detector` names the audit log and the subresource
  * (`pods/exec`, `pods/attach`); `event_time` is when the request arrived.
  *
- * The verb is not checked: exec and attach are `create` over SPDY (POST)
- * and `get` over WebSocket (GET), which kubectl uses by default since
- * Kubernetes 1.31 (KEP-4006; kubernetes/kubectl#1761). Returns undefined
- * (non-audit) for every other request and for the RequestReceived stage.
- * Throws when a field the mapping needs is missing or of the wrong type, or
- * a value breaks the schema (a user name with a control character, a pod
- * name over 253 characters): classifyObject keeps the line as a reject.
- * `raw` is not used: the stages of one request are different lines, and
- * their event must have one id.
+ * An `update` or `patch` of `pods/ephemeralcontainers` (`kubectl debug POD
+ * --image=...`: a new container in the running pod, in its namespaces and,
+ * with `--target`, in the target container's process namespace) is a
+ * CONTAINER_EXEC too, rule `pods/ephemeralcontainers`: a person had a
+ * command of their choice run inside the pod, which is what CONTAINER_EXEC
+ * records, with the same who, from where and outcome; only it has
+ * `impersonated_user_id`, and the shell reports read it. Its `container`
+ * detail holds the image, `privileged` and the capabilities added, and the
+ * severity is High when privileged, as a CONTAINER_PRIVILEGED's. Not
+ * CONTAINER_START: the API server records the request, not the kubelet
+ * starting the container (the image may never be pulled), and a start has
+ * no command nor an impersonated user. Not CONTAINER_PRIVILEGED: it would
+ * drop `impersonated_user_id` and the event from the shell reports, and one
+ * line makes one event (Falco's "Launch Privileged Container" reports the
+ * start itself). What it runs comes from the request body (`requestObject`,
+ * level Request or above; {@link ephemeralExecOf}); at level Metadata the
+ * event names the user and the pod, command "(unknown)".
+ *
+ * The verb of a stream is not checked: exec and attach are `create` over
+ * SPDY (POST) and `get` over WebSocket (GET), which kubectl uses by default
+ * since Kubernetes 1.31 (KEP-4006; kubernetes/kubectl#1761). Returns
+ * undefined (non-audit) for every other request and for the
+ * RequestReceived stage. Throws when a field the mapping needs is missing
+ * or of the wrong type, or a value breaks the schema (a user name with a
+ * control character, a pod name over 253 characters): classifyObject keeps
+ * the line as a reject. `raw` is not used: the stages of one request are
+ * different lines, and their event must have one id.
  */
 export function k8sAuditToAudit(e: K8sAuditEvent, raw: string): AuditEventInput | undefined {
   void raw;
@@ -151,7 +229,8 @@ export function k8sAuditToAudit(e: K8sAuditEvent, raw: string): AuditEventInput 
   if (!ref || (ref.apiGroup !== undefined && ref.apiGroup !== '')) return undefined;
   const viaPod = ref.resource === 'pods' && typeof ref.subresource === 'string' && STREAM_SUBRESOURCES.has(ref.subresource);
   const viaNode = ref.resource === 'nodes' && ref.subresource === 'proxy';
-  if (!viaPod && !viaNode) return undefined;
+  const debug = ref.resource === 'pods' && ref.subresource === 'ephemeralcontainers' && typeof e.verb === 'string' && EPHEMERAL_WRITES.has(e.verb);
+  if (!viaPod && !viaNode && !debug) return undefined;
   // Through the node proxy only the kubelet's exec, attach and run routes open a stream (not metrics or logs).
   const kubelet = viaNode && typeof e.requestURI === 'string' ? kubeletStreamOf(e.requestURI) : undefined;
   if (viaNode && !kubelet) return undefined;
@@ -163,16 +242,7 @@ export function k8sAuditToAudit(e: K8sAuditEvent, raw: string): AuditEventInput 
   const received = requiredText(e.requestReceivedTimestamp, 'requestReceivedTimestamp');
   const ms = receivedMillis(received);
   const requestURI = requiredText(e.requestURI, 'requestURI');
-  const target = kubelet
-    ? { ...kubelet, node: requiredText(ref.name, 'objectRef.name'), rule: `nodes/proxy ${kubelet.action}`, attach: kubelet.action === 'attach' }
-    : {
-        ...streamRequestOf(requestURI),
-        namespace: requiredText(ref.namespace, 'objectRef.namespace'),
-        pod: requiredText(ref.name, 'objectRef.name'),
-        node: undefined,
-        rule: `pods/${String(ref.subresource)}`,
-        attach: ref.subresource === 'attach',
-      };
+  const target = debug ? ephemeralTarget(ref, e.requestObject) : streamTarget(ref, requestURI, kubelet);
   const user = optionalObject<UserInfo>(e.user, 'user');
   // No user name: a request that failed authentication (401) is audited
   // without one (apiserver filters/authn_audit.go); it is still evidence.
@@ -181,11 +251,11 @@ export function k8sAuditToAudit(e: K8sAuditEvent, raw: string): AuditEventInput 
   const clientIp = clientIpOf(e.sourceIPs);
   const userAgent = optionalText(e.userAgent, 'userAgent');
   const { outcome, error } = requestOutcomeOf(e.responseStatus);
-  const command = target.attach ? '(attach)' : target.command.length > 0 ? commandLine(target.command) : '(unknown)';
 
   const draft = {
     event_type: 'CONTAINER_EXEC',
     outcome,
+    ...(target.detail.privileged ? { severity: SEVERITY_PRIVILEGED } : {}),
     ...(error ? { error } : {}),
     ...(userId ? { user_id: userId } : {}),
     ...(asUser ? { impersonated_user_id: asUser } : {}),
@@ -201,8 +271,8 @@ export function k8sAuditToAudit(e: K8sAuditEvent, raw: string): AuditEventInput 
       ...(target.container ? { k8s_container: target.container } : {}),
       ...(target.node ? { k8s_node: target.node } : {}),
     },
-    container: target.container ? { name: target.container } : {},
-    process: { command_line: command, tty: target.tty, interactive: target.stdin },
+    container: target.detail,
+    process: target.process,
     detector: { name: 'kubernetes-audit', rule: target.rule },
     // Every stage of a request shares these fields; the client can choose
     // its auditID, but not the time the server received the request.

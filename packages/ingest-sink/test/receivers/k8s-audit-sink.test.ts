@@ -17,6 +17,28 @@ import { readEvents, readRejects, sqliteSink, tempDir } from './helpers/real-sin
 
 const TAG = 'k8s.audit';
 
+/**
+ * `kubectl debug cart-... --image=busybox --target=app -- sh -c 'cat /proc/1/root/etc/shadow'`
+ * at level Request: a strategic merge patch of pods/ephemeralcontainers
+ * (kubectl pkg/cmd/debug/debug.go), logged at RequestReceived (before the
+ * handler read the body) and ResponseComplete (200, with the patch).
+ */
+function debugEvent(stage: 'RequestReceived' | 'ResponseComplete'): Record<string, unknown> {
+  const container = { command: ['sh', '-c', 'cat /proc/1/root/etc/shadow'], image: 'busybox', name: 'debugger-7xk2p', resources: {}, securityContext: { capabilities: { add: ['SYS_PTRACE'] } }, targetContainerName: 'app', terminationMessagePolicy: 'File' };
+  return execEvent(stage, {
+    level: 'Request',
+    auditID: '3d1c6a57-9a0e-4f7b-8e2d-5c4b3a291f08',
+    verb: 'patch',
+    requestURI: `/api/v1/namespaces/${POD.namespace}/pods/${POD.name}/ephemeralcontainers`,
+    objectRef: { resource: 'pods', namespace: POD.namespace, name: POD.name, apiVersion: 'v1', subresource: 'ephemeralcontainers' },
+    requestReceivedTimestamp: '2026-03-02T11:40:02.318220Z',
+    stageTimestamp: stage === 'RequestReceived' ? '2026-03-02T11:40:02.318220Z' : '2026-03-02T11:40:02.331907Z',
+    ...(stage === 'ResponseComplete'
+      ? { responseStatus: { metadata: {}, code: 200 }, requestObject: { spec: { '$setElementOrder/ephemeralContainers': [{ name: container.name }], ephemeralContainers: [container] } } }
+      : {}),
+  });
+}
+
 /** Normalises Fluent Bit tail records (`{log: line}`) under the trusted tag into sink items. */
 function itemsOf(lines: string[]): SinkItem[] {
   const n = new RecordNormalizer(
@@ -79,6 +101,39 @@ describe('Kubernetes audit stages through the real sink (SQLite file)', () => {
           outcome: 'failure',
           error_details: `K8S_403_FORBIDDEN: pods "${POD.name}" is forbidden: User "mallory@example.com" cannot create resource "pods/exec" in API group "" in the namespace "shop"`,
         },
+      ]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('stores kubectl debug without -i (an ephemeral container running a shell) once, and the shell report names who ran it in which pod', async () => {
+    const stages = [debugEvent('RequestReceived'), debugEvent('ResponseComplete')].map(line);
+    expect(await sink.write(itemsOf(stages))).toEqual({ accepted: 1, rejected: 0 });
+    expect(await sink.write(itemsOf([...stages].reverse()))).toEqual({ accepted: 1, rejected: 0 });
+    await sink.flush();
+    expect(sink.stats()).toMatchObject({ committed: 1, duplicates: 1 });
+    expect(readRejects(file)).toEqual([]);
+    const db = new Database(file, { readonly: true });
+    try {
+      expect(db.prepare('SELECT event_type, user_id, client_ip, outcome, k8s_namespace, k8s_pod, container_name, image, command_line, event_timestamp FROM security_audit_events').all()).toEqual([
+        {
+          event_type: 'CONTAINER_EXEC',
+          user_id: 'alice@example.com',
+          client_ip: '198.51.100.20',
+          outcome: 'success',
+          k8s_namespace: 'shop',
+          k8s_pod: POD.name,
+          container_name: 'debugger-7xk2p',
+          image: 'busybox',
+          command_line: "sh -c 'cat /proc/1/root/etc/shadow'",
+          event_timestamp: '2026-03-02T11:40:02.318Z',
+        },
+      ]);
+      const q = bindQuery(REPORT_QUERIES['container-shell-sessions'], 'sqlite', { days: 36_500 });
+      const rows = db.prepare(q.text).all(q.named) as Record<string, unknown>[];
+      expect(rows.map((r) => [r.outcome, r.user_id, r.k8s_pod, r.container_name, r.image, r.command_line, r.detector])).toEqual([
+        ['success', 'alice@example.com', POD.name, 'debugger-7xk2p', 'busybox', "sh -c 'cat /proc/1/root/etc/shadow'", 'kubernetes-audit'],
       ]);
     } finally {
       db.close();
