@@ -11,6 +11,7 @@ import {
   DEFAULT_SYSLOG_PORT,
   DEFAULT_SYSLOG_TLS_PORT,
   DEFAULT_TAG_TEMPLATE,
+  aggregatorOptionsFrom,
   settingsFromEnv,
 } from '@audit-trail/ingest-sink';
 import { serveCommand } from '../../../packages/cli/src/commands/serve.js';
@@ -150,6 +151,18 @@ describe('Kubernetes manifests', () => {
     expect(container.readinessProbe.httpGet).toEqual({ path: '/healthz', port: DEFAULT_HEALTH_PORT });
     expect(container.livenessProbe.httpGet).toEqual({ path: '/livez', port: DEFAULT_HEALTH_PORT });
     expect(container.volumeMounts.find((m: Obj) => m.name === 'spool').mountPath).toBe('/var/lib/audit-trail');
+  });
+
+  it('sizes the spool to its volume: the limit serve takes from the environment fits the claim, with room to spare', () => {
+    const env = Object.fromEntries(container.env.map((e: Obj) => [e.name, e.value]));
+    const { sinkOptions } = aggregatorOptionsFrom({ ...settingsFromEnv(env), db: env.AUDIT_TRAIL_DB_URL });
+    const claim = byKind(aggregatorDocs, 'PersistentVolumeClaim');
+    expect(deployment.spec.template.spec.volumes.find((v: Obj) => v.name === 'spool').persistentVolumeClaim.claimName).toBe(claim.metadata.name);
+    const gib = Number(/^(\d+)Gi$/.exec(claim.spec.resources.requests.storage)?.[1]) * 1024 ** 3;
+    const maxBytes = (sinkOptions as { spool: { maxBytes: number } }).spool.maxBytes;
+    // Not the 256 MiB default on a 10 Gi volume, and not all of it: quarantine copies and the partial-line journal share it.
+    expect(maxBytes).toBeGreaterThan(256 * 1024 ** 2);
+    expect(maxBytes).toBeLessThanOrEqual(0.9 * gib);
   });
 
   it('requests the memory the image stays under at full load (150 MB) and limits above it', () => {

@@ -31,7 +31,7 @@ const TRANSPORT_KEYS = new Set([
  * log-driver records (application line in `log`, `partial_*` pieces
  * reassembled), records an agent already parsed (event fields at top level),
  * Fluent Bit records with kubernetes metadata, Docker events, Falco alerts and
- * Kubernetes audit events of pods/exec and pods/attach (as CONTAINER_* events).
+ * Kubernetes audit events of pods/exec, pods/attach and pods/ephemeralcontainers (as CONTAINER_* events).
  * Non-audit records are counted and skipped.
  */
 export class RecordNormalizer {
