@@ -1,19 +1,44 @@
 import { escapeControls } from '@audit-trail/schema';
 
 /**
+ * Unicode format characters (general category Cf): invisible when printed,
+ * and some change what the text around them looks like. U+202E RIGHT-TO-LEFT
+ * OVERRIDE and the other bidirectional controls reorder it ("Trojan Source",
+ * CVE-2021-42574: `bob\u202Enimda` prints as `bobadmin`), zero-width
+ * ones (U+200B, U+2060, U+FEFF) make two different user ids look the same,
+ * and tag characters (U+E0000-E007F) carry text no one sees. The schema
+ * accepts them in identifiers (they are not control characters, and real
+ * names may hold some), so what prints stored values shows them as escapes.
+ */
+const FORMAT_CHARS = /\p{Cf}/gu;
+
+/**
+ * A string as the CLI prints it to a terminal: control characters escaped as
+ * `\xNN` (schema escapeControls, cut to `max`), and format characters as
+ * `\uNNNN` (`\u{NNNNN}` beyond the BMP), so what an analyst reads is what is
+ * stored, in the order it is stored.
+ */
+export function terminalText(value: string, max: number): string {
+  return escapeControls(value, max).replace(FORMAT_CHARS, (c) => {
+    const code = c.codePointAt(0)!;
+    return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/**
  * A value the user gave (a flag value, a report or command name), as an
  * error message echoes it: quoted, cut to `max` characters, and with control
- * characters written as `\xNN`. A pasted escape sequence must not recolour,
+ * characters written as `\xNN` ({@link terminalText}). A pasted escape sequence must not recolour,
  * retitle or clear the terminal the message lands on, nor a newline forge a
  * line of output after it.
  */
 export function shown(value: string, max = 80): string {
-  return `"${escapeControls(value, max)}"`;
+  return `"${terminalText(value, max)}"`;
 }
 
 /** A file name for a message: unquoted, as shells and `ls` print them, its control characters escaped as in {@link shown}. */
 export function shownPath(file: string): string {
-  return escapeControls(file, 1000);
+  return terminalText(file, 1000);
 }
 
 /**
@@ -26,6 +51,6 @@ export function shownPath(file: string): string {
 export function messageText(message: string): string {
   return message
     .split('\n')
-    .map((line) => escapeControls(line, 100_000))
+    .map((line) => terminalText(line, 100_000))
     .join('\n');
 }

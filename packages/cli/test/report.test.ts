@@ -157,6 +157,25 @@ describe('audit-trail report on SQLite', () => {
     expect(csv2.out).not.toMatch(/(^|,)"?-2\+3/m);
   });
 
+  it('shows format characters stored in a valid event as escapes: a right-to-left override cannot make one user id read as another', async () => {
+    // The schema takes these in a user id (they are not control characters): no database access needed to plant them.
+    const db = new Database(file);
+    const spoof = 'mallory\u202Enimda\u202C';
+    const hidden = 'admin\u200B\u{E0041}';
+    db.prepare(`UPDATE security_audit_events SET user_id = ? WHERE rowid = (SELECT min(rowid) FROM security_audit_events WHERE outcome = 'failure')`).run(spoof);
+    db.prepare(`UPDATE security_audit_events SET user_id = ? WHERE rowid = (SELECT max(rowid) FROM security_audit_events WHERE outcome = 'failure')`).run(hidden);
+    db.close();
+    for (const format of ['table', 'csv']) {
+      const r = await cli('report', 'failures', '--db', url, '--format', format);
+      expect(r.out).not.toMatch(/[\u202E\u202C\u200B]|\u{E0041}/u);
+      expect(r.out).toContain('mallory\\u202enimda\\u202c');
+      expect(r.out).toContain('admin\\u200b\\u{e0041}');
+    }
+    // JSON is for programs: the value exactly as stored.
+    const json = await cli('report', 'failures', '--db', url, '--format', 'json');
+    expect(json.out).toContain(JSON.stringify(spoof).slice(1, -1));
+  });
+
   it('rejects an unknown report, a bad number and an option the report does not take, with exit 2', async () => {
     const unknown = await cli('report', 'logins', '--db', url);
     expect(unknown.code).toBe(2);

@@ -14,13 +14,12 @@ import {
   type VerifyReport,
 } from '@audit-trail/logger';
 import { openVerifySource, type VerifySource } from '@audit-trail/ingest-sink';
-import { escapeControls } from '@audit-trail/schema';
 import { UsageError, type Command, type CommandIo } from '../command.js';
 import { commandDb } from '../db-url.js';
 import { cannotRead } from '../file-errors.js';
 import { intFlag, secondsFlag, timeFlag } from '../flags.js';
 import { parseCommandArgs } from '../parse-command-args.js';
-import { messageText, shown } from '../shown.js';
+import { messageText, shown, terminalText } from '../shown.js';
 
 /** Largest --slack: a week. Checkpoints come every minute by default; more slack than that is no checkpoint check at all. */
 const MAX_SLACK_MS = 7 * 24 * 3600 * 1000;
@@ -166,7 +165,7 @@ async function* allRecords(stored: VerifySource | undefined, inputs: Input[], io
   }
 }
 
-const clean = (s: string) => escapeControls(s, 4000);
+const clean = (s: string) => terminalText(s, 4000);
 
 function findingLine(f: Finding): string {
   const where = f.location ? ` at ${f.location}` : '';

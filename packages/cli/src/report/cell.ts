@@ -1,17 +1,18 @@
-import { escapeControls } from '@audit-trail/schema';
+import { terminalText } from '../shown.js';
 
 /**
  * A database value as display text. Drivers differ (PostgreSQL returns Date
  * and BIGINT-as-string, SQLite ISO text and numbers); reports show them the
- * same way. Control characters are made visible: a stored string must never
- * drive the analyst's terminal, even if someone edited the table.
+ * same way. Control and format characters are made visible: a stored string
+ * must never drive the analyst's terminal nor reorder what it shows, even if
+ * someone edited the table.
  */
 export function cellText(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (value instanceof Date) return value.toISOString();
   if (typeof value === 'bigint') return value.toString();
   if (Buffer.isBuffer(value)) return value.toString('base64url');
-  return escapeControls(String(value), 100_000);
+  return terminalText(String(value), 100_000);
 }
 
 /** A database value for JSON output: dates as ISO text, integers kept as numbers where safe. */
