@@ -1,5 +1,7 @@
 import { once } from 'node:events';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -13,6 +15,20 @@ let dir: string;
 let cleanup: () => Promise<void>;
 beforeEach(async () => ({ dir, cleanup } = await tempDir('at-transport-')));
 afterEach(() => cleanup());
+
+/** packages/ingest-sink. */
+const PACKAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Node flags without `--conditions @audit-trail/source` (or `-C`, or the `=` form). */
+function withoutSourceCondition(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if ((a === '--conditions' || a === '-C') && argv[i + 1] === '@audit-trail/source') i++;
+    else if (a !== '--conditions=@audit-trail/source') out.push(a);
+  }
+  return out;
+}
 
 describe('pino transport', () => {
   it('writes audit lines logged through pino into the sink, exactly as pino wrote them', async () => {
@@ -33,6 +49,35 @@ describe('pino transport', () => {
     expect(stored).toMatchObject({ level: 30, pid: 1, hostname: 'h' });
     expect(rejects).toHaveLength(1);
     expect(rejects[0]!.source).toBe('pino');
+  });
+
+  it('runs as pino.transport() does it, in a worker thread by its package name, with the options thread-stream adds', async () => {
+    // What `target: '@audit-trail/ingest-sink/transport'` resolves to in an application: the built file
+    // (npm ci builds it). Here pino would resolve the name with vitest's --conditions=@audit-trail/source, to
+    // the TypeScript source, which a worker cannot load; so the test names the file the exports map gives.
+    const exported = (JSON.parse(readFileSync(join(PACKAGE_DIR, 'package.json'), 'utf8')) as { exports: Record<string, { import: { default: string } }> }).exports['./transport']!.import.default;
+    expect(exported).toBe('./dist/transport.js');
+    // One target (pino adds pinoWillSendConfig, thread-stream $context), and targets (pino's own worker passes each its options).
+    for (const form of ['target', 'targets'] as const) {
+      const file = join(dir, `${form}.db`);
+      const target = { target: join(PACKAGE_DIR, exported), options: { url: `sqlite:${file}`, chunk: 5 } };
+      // Nor may the worker inherit that condition: the transport's own imports would load TypeScript too.
+      const worker = { execArgv: withoutSourceCondition(process.execArgv) };
+      const transport = pino.transport(form === 'target' ? { ...target, worker } : { targets: [target], worker });
+      const errors: Error[] = [];
+      transport.on('error', (e: Error) => errors.push(e));
+      const logger = pino({ base: { pid: 1, hostname: 'h' } }, transport);
+      const events = makeEvents(12);
+      for (const e of events) logger.info(e);
+      const closed = once(transport, 'close');
+      transport.end();
+      await closed;
+      expect(errors, form).toEqual([]);
+      const db = new Database(file, { readonly: true });
+      const ids = (db.prepare('SELECT event_id FROM security_audit_events').all() as { event_id: string }[]).map((r) => r.event_id);
+      db.close();
+      expect(ids.sort(), form).toEqual(events.map((e) => e.event_id as string).sort());
+    }
   });
 
   it('retries a write the sink refuses (spool full, onFull "reject", PostgreSQL unreachable) instead of dropping its lines: all stored once the database is back', async () => {

@@ -19,6 +19,16 @@ export interface SinkTransportOptions extends SinkOptions {
   source?: string;
 }
 
+/**
+ * Keys pino.transport() adds to a single target's options on their way to
+ * the worker: `pinoWillSendConfig` (pino lib/transport.js: it will post the
+ * logger's config) and `$context` ({ threadStreamVersion }, thread-stream 4).
+ * They are not the sink's, and its unknown-key check refused them, so the
+ * documented `pino.transport({ target: '@audit-trail/ingest-sink/transport' })`
+ * ended the process at its first line.
+ */
+const ADDED_BY_PINO = ['pinoWillSendConfig', '$context'] as const;
+
 /** First and longest pause between two tries of a refused write. */
 const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 5_000;
@@ -35,8 +45,10 @@ const RETRY_MAX_MS = 5_000;
  * keeps the rest in its spool for the next start.
  */
 export default async function sinkTransport(opts: SinkTransportOptions = {}): Promise<ReturnType<typeof build>> {
-  const { chunk = 500, lingerMs = 20, source = 'pino', closeTimeoutMs = 10_000, ...sinkOptions } = opts;
-  const sink: Sink = createSink({ defaultSource: source, ...sinkOptions });
+  const { chunk = 500, lingerMs = 20, source = 'pino', closeTimeoutMs = 10_000, ...given } = opts;
+  const sinkOptions: Record<string, unknown> = { ...given };
+  for (const key of ADDED_BY_PINO) delete sinkOptions[key];
+  const sink: Sink = createSink({ defaultSource: source, ...(sinkOptions as SinkOptions) });
   await sink.ready;
   const pending = new Set<Promise<unknown>>();
   let buffer: string[] = [];
