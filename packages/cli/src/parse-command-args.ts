@@ -10,6 +10,10 @@ export function parseCommandArgs<const T extends ParseArgsConfig>(config: T): Re
   try {
     return parseArgs(config);
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    // Node appends to an unknown option a hint about positionals that
+    // quotes it unbalanced (`as in '-- "--frobnicate"`): the first sentence
+    // says it all, and every command's usage line follows anyway.
+    const e = err as Error & { code?: string };
+    throw new UsageError(e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? e.message.replace(/\. To specify a positional argument[\s\S]*$/, '') : e.message);
   }
 }

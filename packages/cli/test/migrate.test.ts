@@ -75,6 +75,8 @@ describe('audit-trail migrate', () => {
     // A URL it cannot use is a usage mistake (exit 2), as in every command; an unreachable server is a failure (1).
     expect(await runCli(['migrate', '--db', 'mysql://x/y'])).toMatchObject({ code: 2, err: expect.stringContaining('unsupported database URL scheme') });
     expect(await runCli(['migrate', '--bogus'])).toMatchObject({ code: 2, err: expect.stringContaining('Unknown option') });
+    // Only the first sentence of Node's message: its hint about positionals quoted the option unbalanced.
+    expect((await runCli(['report', 'failures', '--frobnicate'])).err).toBe(`audit-trail report: Unknown option '--frobnicate'\nRun "audit-trail report --help" for usage.\n`);
     const refused = await runCli(['migrate', '--db', 'postgres://postgres:hunter2@127.0.0.1:1/none']);
     expect(refused.code).toBe(1);
     expect(refused.err).not.toContain('hunter2');

@@ -29,7 +29,7 @@ const MAX_KEY_STEPS = 1e12;
 
 const USAGE = `Usage: audit-trail verify [options] FILE... | -
 
-Verifies signed audit chains (INTEGRITY.md, format v1) in NDJSON files, or
+Verifies signed audit chains (docs/integrity.md, format v1) in NDJSON files, or
 stdin with "-". Every problem is reported with its code, chain and seq:
   MAC_INVALID CHAIN_BREAK SEQ_GAP SEQ_DUPLICATE REORDERED EPOCH_REGRESSION
   UNSIGNED_IN_SIGNED_CHAIN TAIL_TRUNCATED CHECKPOINT_MISSING KEY_UNKNOWN
