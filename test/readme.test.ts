@@ -22,7 +22,7 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 /** What each block must print, by position in the tour. */
 const EXPECT: RegExp[] = [
   /^$/,
-  /^event_id: required field is missing \(expected string\)\nlog_type: required field is missing \(expected "security_audit"\)\n$/,
+  /^10 issues, among them:\nevent_id: required field is missing \(expected string\)\nclient_ip: must be an IPv4 or IPv6 address in text form \(no port, no zone id\)\n$/,
   /^4 lines\n$/,
   /^200 true\n$/,
   /^\{ accepted: 4, rejected: 0 \}\n\{ committed: 4, duplicates: 4, rejected: 1 \}\n$/,
