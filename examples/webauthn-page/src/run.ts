@@ -1,5 +1,5 @@
 import { createAuditLogger } from '@audit-trail/logger';
-import { configFromEnv } from './config.js';
+import { configFromEnv, ExampleConfigError, type ServerConfig } from './config.js';
 import type { StartExample } from './start.js';
 
 /**
@@ -9,9 +9,29 @@ import type { StartExample } from './start.js';
  * audit, and a clean shutdown on SIGTERM/SIGINT that closes the chain.
  */
 export async function runExampleFromEnv(name: string, startExample: StartExample): Promise<void> {
-  const config = configFromEnv();
+  let config: ServerConfig;
+  try {
+    config = configFromEnv();
+  } catch (err) {
+    // A setting the user gave wrong: one line naming it, not a stack trace.
+    if (!(err instanceof ExampleConfigError)) throw err;
+    process.stderr.write(`${name}: ${err.message}\n`);
+    process.exitCode = 2;
+    return;
+  }
   const audit = createAuditLogger({ service: process.env.AUDIT_TRAIL_SERVICE ?? `example-${name}` });
-  const running = await startExample({ audit, ...config });
+  let running: Awaited<ReturnType<StartExample>>;
+  try {
+    running = await startExample({ audit, ...config });
+  } catch (err) {
+    // EADDRINUSE, EACCES (a port below 1024): the system's reason, in one line.
+    const e = err as NodeJS.ErrnoException;
+    if (!e.code || !e.syscall) throw err;
+    process.stderr.write(`${name}: cannot listen on ${config.host}:${config.port}: ${e.code}\n`);
+    await audit.close();
+    process.exitCode = 1;
+    return;
+  }
   process.stderr.write(`${name}: open ${running.origin} (listening on ${config.host}:${running.port})\n`);
 
   async function shutdown(): Promise<void> {
