@@ -95,7 +95,7 @@ describe('spool on a full disk (a file size limit cuts writes short, as ENOSPC d
       await migrator.migrate();
       await migrator.close();
       // ~1 KB per event, 5 per write, 16 KiB per spool file: writes fail where a segment runs out.
-      const out = await underLimit<{ resolved: string[]; failed: { code: string; message: string }[]; lastError: { code: string }; committed: number }>(16, 'sink', join(dir, 'spool'), '12', pg.url);
+      const out = await underLimit<{ resolved: string[]; failed: { code: string; message: string }[]; lastError: { code: string }; committed: number; health: { resolved: boolean; status: string; problems: string[] }[] }>(16, 'sink', join(dir, 'spool'), '12', pg.url);
       expect(out.failed.length).toBeGreaterThanOrEqual(1);
       for (const f of out.failed) expect(f).toMatchObject({ code: 'SINK_SPOOL_IO', message: expect.stringMatching(/EFBIG/) });
       expect(out.resolved.length).toBe(5 * (12 - out.failed.length));
@@ -103,6 +103,12 @@ describe('spool on a full disk (a file size limit cuts writes short, as ENOSPC d
       const { rows } = await pg.query('SELECT event_id FROM security_audit_events');
       expect(rows.map((r: { event_id: string }) => r.event_id).sort()).toEqual([...out.resolved].sort());
       expect(out.committed).toBe(out.resolved.length);
+      // The health endpoint's verdict after each write: failing (503) from a write the spool refused until one it took.
+      for (const h of out.health) {
+        if (h.resolved) expect(h).toMatchObject({ status: 'ok', problems: [] });
+        else expect(h).toMatchObject({ status: 'failing', problems: [expect.stringMatching(/^spool cannot store events since \S+ \(SINK_SPOOL_IO: .*EFBIG.*\): nothing is acked, senders keep their events$/)] });
+      }
+      expect(out.health.some((h) => !h.resolved) && out.health.some((h) => h.resolved)).toBe(true);
     } finally {
       await pg.drop();
     }

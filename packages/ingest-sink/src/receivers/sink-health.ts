@@ -8,7 +8,9 @@ import type { ReceiverLog } from './types.js';
  *   spooled durably (and forwarded, with a fallback), and delivered when it
  *   returns;
  * - `failing`: the spool is nearly at its limit, so writes will soon wait
- *   (acks slow down) or be refused: senders should hold their data.
+ *   (acks slow down) or be refused, or it cannot store anything (its disk
+ *   full or failing: nothing is acked): senders should hold their data, or
+ *   send it to another instance.
  */
 export type HealthStatus = 'ok' | 'degraded' | 'failing';
 
@@ -40,6 +42,7 @@ interface WatchedStats {
   forwarded?: number;
   outageSince?: string;
   writingSince?: string;
+  spoolFailingSince?: string;
   lastError?: { code: string; message: string; at: string };
   chainConflicts?: number;
   spoolQuarantinedRecords?: number;
@@ -77,9 +80,10 @@ export function sinkHealth(stats: unknown, now = Date.now()): SinkHealth {
   const problems: string[] = [];
   const stalled = stalledSeconds(s, now);
   if (spoolFull(s)) problems.push(`spool at ${percent(s)}% of its limit (${s.spoolMaxBytes} bytes): writes will wait or be refused`);
+  if (s.spoolFailingSince) problems.push(`spool cannot store events since ${s.spoolFailingSince}${s.lastError ? ` (${s.lastError.code}: ${s.lastError.message})` : ''}: nothing is acked, senders keep their events`);
   if (s.outageSince) problems.push(`database failing since ${s.outageSince}${s.lastError ? ` (${s.lastError.code}: ${s.lastError.message})` : ''}; events are spooled`);
   if (stalled !== undefined) problems.push(`database has not answered a write for ${stalled} s (since ${s.writingSince}); events are spooled`);
-  return { status: spoolFull(s) ? 'failing' : s.outageSince || stalled !== undefined ? 'degraded' : 'ok', problems };
+  return { status: spoolFull(s) || s.spoolFailingSince ? 'failing' : s.outageSince || stalled !== undefined ? 'degraded' : 'ok', problems };
 }
 
 /**
@@ -98,6 +102,7 @@ export class SinkWatch {
   /** When the end of the last outage was seen: an error stamped before it belonged to that outage. */
   private outageEndSeenAt = Number.NEGATIVE_INFINITY;
   private full = false;
+  private spoolFailing = false;
   private stalled = false;
   private lastErrorAt: string | undefined;
   private readonly errorLoggedAt = new Map<string, number>();
@@ -132,7 +137,9 @@ export class SinkWatch {
       const last = this.errorLoggedAt.get(error.code);
       // An error of the outage's last attempts is first seen with its end: it was the outage's, already said.
       const ofOutage = Date.parse(error.at) <= this.outageEndSeenAt;
-      if (!s.outageSince && !ofOutage && (last === undefined || now - last >= this.repeatMs)) {
+      // A spool that cannot store: its own line below carries the error.
+      const ofSpool = s.spoolFailingSince !== undefined && error.code === 'SINK_SPOOL_IO';
+      if (!s.outageSince && !ofOutage && !ofSpool && (last === undefined || now - last >= this.repeatMs)) {
         // Codes come from drivers; a few dozen at most, but keep the map bounded anyway.
         if (this.errorLoggedAt.size >= 100) this.errorLoggedAt.clear();
         this.errorLoggedAt.set(error.code, now);
@@ -150,6 +157,12 @@ export class SinkWatch {
       this.stalled = stalled;
       if (stalled) this.log({ level: 'warn', msg: 'database not answering: a write has waited since', since: s.writingSince, ...counts });
       else this.log({ level: 'info', msg: 'database answering again', ...counts });
+    }
+    const spoolFailing = s.spoolFailingSince !== undefined;
+    if (spoolFailing !== this.spoolFailing) {
+      this.spoolFailing = spoolFailing;
+      if (spoolFailing) this.log({ level: 'error', msg: 'spool cannot store events: nothing is acked, senders keep their events', since: s.spoolFailingSince, error: s.lastError, ...counts });
+      else this.log({ level: 'info', msg: 'spool storing events again', ...counts });
     }
     const full = spoolFull(s);
     if (full !== this.full) {

@@ -199,8 +199,10 @@ export function createSink(options?: SinkOptions | string): Sink {
     appending.add(p);
     try {
       start = await p;
+      delete stats.spoolFailingSince;
     } catch (err) {
       noteError(stats, err as Error);
+      stats.spoolFailingSince ??= new Date().toISOString();
       opts.onError(err as Error);
       throw err;
     } finally {

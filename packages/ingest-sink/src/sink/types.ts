@@ -81,6 +81,13 @@ export interface SinkStats {
    */
   outageSince?: string;
   /**
+   * When appends to the spool began to fail (ISO 8601): the first failed
+   * append (its disk full, its files unwritable: `SINK_SPOOL_IO`) since the
+   * last one that succeeded. Undefined while the spool takes writes. Meanwhile
+   * write() rejects, so nothing is acked and senders keep their events.
+   */
+  spoolFailingSince?: string;
+  /**
    * When the oldest database write (or check) still awaiting its answer was
    * sent (ISO 8601); undefined when none is. A database that hangs fails no attempt
    * until the driver's timeout: a write waiting long says so first.

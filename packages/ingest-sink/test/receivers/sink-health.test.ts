@@ -97,6 +97,20 @@ describe('SinkWatch', () => {
     ]);
   });
 
+  it('failing while the spool cannot store (its disk full): said, logged once with the error, and its end logged', () => {
+    const enospc = { code: 'SINK_SPOOL_IO', message: 'spool append: ENOSPC: no space left on device, write', at: '2026-12-06T07:00:00.200Z' };
+    const failing = { ...base, spoolFailingSince: since, lastError: enospc };
+    expect(sinkHealth(failing)).toEqual({ status: 'failing', problems: [`spool cannot store events since ${since} (SINK_SPOOL_IO: spool append: ENOSPC: no space left on device, write): nothing is acked, senders keep their events`] });
+    const { watch, lines } = watcher();
+    watch.observe(failing, t0);
+    watch.observe({ ...failing, lastError: { ...enospc, at: '2026-12-06T07:00:01.000Z' } }, t0 + 1000);
+    watch.observe({ ...base, lastError: { ...enospc, at: '2026-12-06T07:00:01.000Z' } }, t0 + 2000);
+    expect(lines).toEqual([
+      { level: 'error', msg: 'spool cannot store events: nothing is acked, senders keep their events', since, error: enospc, spooledEvents: 0, spooledBytes: 0, retries: 0, forwarded: 0 },
+      { level: 'info', msg: 'spool storing events again', spooledEvents: 0, spooledBytes: 0, retries: 0, forwarded: 0 },
+    ]);
+  });
+
   it('logs every increase of the counters to investigate (chain conflicts, quarantined records) at once, during an outage too', () => {
     const { watch, lines } = watcher();
     watch.observe({ ...base, chainConflicts: 0, spoolQuarantinedRecords: 0 }, t0);
