@@ -32,7 +32,8 @@ which wins over --config):
                            tls://HOST:PORT: syslog over TLS (RFC 5425, usual port 6514) with
                            --tls-cert/--tls-key (and --tls-ca), no UDP  [AUDIT_TRAIL_SYSLOG]
   --health HOST:PORT|off   GET /healthz: status and counters; 200 ok or degraded (database
-                           failing, events spooled), 503 failing (spool 90% full);
+                           failing, events spooled), 503 failing (spool 90% full, or
+                           its disk failing);
                            GET /livez: 200 while it answers (default 127.0.0.1:9880)  [AUDIT_TRAIL_HEALTH]
   --shared-key-file FILE   forward shared keys, one per line; repeat for more keys
                            (all listed keys are accepted: rotate without downtime)  [AUDIT_TRAIL_SHARED_KEY_FILE, comma-separated]
