@@ -1,4 +1,6 @@
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSink, SinkError, startAggregator, type Sink, type SinkOptions } from '../src/index.js';
@@ -16,6 +18,7 @@ import { tempDir } from './helpers/tmp.js';
  * the test cuts) and real SQLite files.
  */
 
+const REPO = resolve(import.meta.dirname, '../../..');
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of closers.splice(0).reverse()) await c();
@@ -124,6 +127,13 @@ describe('database check (real PostgreSQL)', () => {
     expect(sink.stats().outageSince).toBeUndefined();
     expect(errors).toEqual([]);
     expect(proxy.connections()).toBe(0);
+  });
+
+  it('the next check does not keep an idle process alive: a script that writes and flushes without close() exits', async () => {
+    const dir = await spoolDir();
+    // Before the timer was unref'd this waited for the check forever (the execFile timeout kills it: a failure, not a hang of the suite).
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--conditions', '@audit-trail/source', join(import.meta.dirname, 'fixtures/idle-exit.ts'), join(dir, 'a.db')], { cwd: REPO, timeout: 20_000 });
+    expect(stdout).toBe('1\n');
   });
 
   it('refuses a checkIntervalMs that is not a non-negative number', () => {

@@ -8,11 +8,15 @@ export function backoffDelay(attempt: number, opts: { initialDelayMs: number; ma
   return Math.max(opts.initialDelayMs / 4, Math.round(random() * cap));
 }
 
-/** Resolves after `ms`, or at once when the signal aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/**
+ * Resolves after `ms`, or at once when the signal aborts. `unref`: the timer
+ * does not keep the process alive (a background wait, not work pending).
+ */
+export function sleep(ms: number, signal?: AbortSignal, unref = false): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
     const t = setTimeout(done, ms);
+    if (unref) t.unref();
     function done() {
       clearTimeout(t);
       signal?.removeEventListener('abort', done);

@@ -81,7 +81,8 @@ export class Delivery {
     let due = Date.now();
     while (!this.stopping) {
       const wait = due - Date.now();
-      if (wait > 0) await sleep(wait, this.checkAbort.signal);
+      // Unref'd: an idle sink's next check must not keep a process alive that has nothing else to do.
+      if (wait > 0) await sleep(wait, this.checkAbort.signal, true);
       if (this.stopping) return;
       if (!this.outageByCheck) {
         // Writes in flight or failing say more than a check would; one answered lately is as good as a check.
