@@ -10,8 +10,11 @@ export const LOG_TYPE = 'security_audit' as const;
  * the container's name, never its id) and `impersonated_user_id` on
  * CONTAINER_EXEC. An event of 1.1.0 may fail 1.0.0's JSON Schema, so it says
  * 1.1.0; every 1.0.0 event is valid 1.1.0.
+ *
+ * 1.2.0: `container.target`, the container a Kubernetes ephemeral container
+ * (`kubectl debug --target`) joined; every 1.1.0 event is valid 1.2.0.
  */
-export const SCHEMA_VERSION = '1.1.0' as const;
+export const SCHEMA_VERSION = '1.2.0' as const;
 
 /** Base of the `$id` of the published JSON Schemas (version in the path). */
 export const SCHEMA_BASE_URI = `https://audit-trail.dev/schema/security-audit/v${SCHEMA_VERSION}` as const;

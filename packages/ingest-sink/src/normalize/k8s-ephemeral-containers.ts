@@ -250,7 +250,7 @@ export interface EphemeralExec {
   /** The name (several: their names, joined with ","), for `runtime.k8s_container`; absent when not known. */
   container?: string;
   /** The event's `container` detail. */
-  detail: { name?: string; image?: string; privileged?: boolean; capabilities?: string[] };
+  detail: { name?: string; image?: string; target?: string; privileged?: boolean; capabilities?: string[] };
   /** The event's `process` detail. */
   process: { command_line: string; tty?: boolean; interactive?: boolean };
 }
@@ -268,8 +268,9 @@ export interface EphemeralExec {
  * none), their images likewise, each command line after its container's
  * name and joined with " ; " (which an argument never shows unquoted), a
  * terminal or input if any has one, privileged if any is, and every
- * capability added. `targetContainerName` is not kept: the schema has no
- * field for it.
+ * capability added. `container.target` is the `targetContainerName` (each
+ * named once, joined with ","): the container whose processes and files the new one reaches
+ * (through /proc/1/root), which is the one a debug session really opens.
  */
 export function ephemeralExecOf(requestObject: unknown): EphemeralExec {
   const added = addedContainersOf(requestObject);
@@ -279,6 +280,8 @@ export function ephemeralExecOf(requestObject: unknown): EphemeralExec {
   const joined = (values: (string | undefined)[]) => (values.some((v) => v !== undefined) ? values.map((v) => v ?? '').join(',') : undefined);
   const name = joined(all.map((c) => c.name));
   const image = joined(all.map((c) => c.image));
+  // The containers reached, each once: several debuggers may target one.
+  const target = [...new Set(all.flatMap((c) => (c.target ? [c.target] : [])))].join(',');
   const capabilities = [...new Set(all.flatMap((c) => c.capabilities))];
   const command =
     all.length === 1 ? containerCommandLine(all[0]!) : all.map((c) => `${c.name ? commandLine([c.name]) : "''"}: ${containerCommandLine(c)}`).join(' ; ');
@@ -287,6 +290,7 @@ export function ephemeralExecOf(requestObject: unknown): EphemeralExec {
     detail: {
       ...(name ? { name } : {}),
       ...(image ? { image } : {}),
+      ...(target ? { target } : {}),
       privileged: all.some((c) => c.privileged),
       ...(capabilities.length > 0 ? { capabilities } : {}),
     },

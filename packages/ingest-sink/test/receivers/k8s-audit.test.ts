@@ -1,4 +1,4 @@
-import { parseAuditEvent, type EventOf } from '@audit-trail/schema';
+import { parseAuditEvent, toEcs, toOcsf, type EventOf } from '@audit-trail/schema';
 import { describe, expect, it } from 'vitest';
 import { classifyLine, type Normalized } from '../../src/normalize/classify-line.js';
 import { addedContainersOf } from '../../src/normalize/k8s-ephemeral-containers.js';
@@ -402,26 +402,32 @@ describe('Kubernetes audit: kubectl debug (pods/ephemeralcontainers) becomes CON
       detector: { name: 'kubernetes-audit', rule: 'pods/ephemeralcontainers' },
     });
     expect(e.runtime).toEqual({ k8s_namespace: 'shop', k8s_pod: POD.name, k8s_container: 'debugger-7xk2p' });
-    expect(e.container).toEqual({ name: 'debugger-7xk2p', image: 'busybox', privileged: false, capabilities: ['SYS_PTRACE'] });
+    expect(e.container).toEqual({ name: 'debugger-7xk2p', image: 'busybox', target: 'app', privileged: false, capabilities: ['SYS_PTRACE'] });
     // Quoted as an exec's command is: one argument, not three.
     expect(e.process).toEqual({ command_line: "sh -c 'cat /proc/1/root/etc/shadow'", tty: false, interactive: false });
     expect(e).not.toHaveProperty('error');
     expect(e).not.toHaveProperty('impersonated_user_id');
   });
 
-  it('reads the target container, which the event cannot hold yet (no schema field)', () => {
+  it('keeps the target container (--target, the one whose processes and files it reaches) as container.target, valid in schema 1.2.0, and in the OCSF and ECS forms', () => {
     const added = addedContainersOf(mergePatch([DEBUGGER]));
     expect(added).toEqual({
       kind: 'read',
       containers: [{ name: 'debugger-7xk2p', image: 'busybox', command: ['sh', '-c', 'cat /proc/1/root/etc/shadow'], args: [], target: 'app', stdin: false, tty: false, privileged: false, capabilities: ['SYS_PTRACE'] }],
     });
-    expect(JSON.stringify(mapped(debugEvent()))).not.toContain('"app"');
+    const e = mapped(debugEvent());
+    expect(e).toMatchObject({ schema_version: '1.2.0', container: { target: 'app' } });
+    expect((toOcsf(e).unmapped as { target_container?: string }).target_container).toBe('app');
+    expect((toEcs(e).audit_trail as { target_container?: string }).target_container).toBe('app');
+    // Without --target there is none.
+    const { targetContainerName: _t, ...untargeted } = DEBUGGER;
+    expect(mapped(debugEvent('ResponseComplete', { requestObject: mergePatch([untargeted]) })).container).not.toHaveProperty('target');
   });
 
   it('maps --profile=sysadmin -it as privileged (severity High), with a terminal and input, running the image\'s own command', () => {
     const e = mapped(debugEvent('ResponseComplete', { requestObject: mergePatch([SYSADMIN], ['debugger-7xk2p']), impersonatedUser: { username: 'system:serviceaccount:shop:deployer' } }));
     expect(e).toMatchObject({ severity: 4, user_id: 'alice@example.com', impersonated_user_id: 'system:serviceaccount:shop:deployer' });
-    expect(e.container).toEqual({ name: 'debugger-q9w4m', image: 'nicolaka/netshoot', privileged: true });
+    expect(e.container).toEqual({ name: 'debugger-q9w4m', image: 'nicolaka/netshoot', target: 'app', privileged: true });
     expect(e.process).toEqual({ command_line: '(image default)', tty: true, interactive: true });
     // args alone follow the image's ENTRYPOINT, which the request does not name.
     const argsOnly = mapped(debugEvent('ResponseComplete', { requestObject: mergePatch([{ ...DEBUGGER, command: undefined, args: ['-c', 'id'] }]) }));
@@ -435,13 +441,14 @@ describe('Kubernetes audit: kubectl debug (pods/ephemeralcontainers) becomes CON
     const e = mapped(podPut(added));
     expect(e).toMatchObject({ outcome: 'success', user_id: 'alice@example.com', detector: { rule: 'pods/ephemeralcontainers' } });
     expect(e.runtime).toEqual({ k8s_namespace: 'shop', k8s_pod: POD.name, k8s_container: 'debugger-7xk2p,debugger-r2d8v' });
-    expect(e.container).toEqual({ name: 'debugger-7xk2p,debugger-r2d8v', image: 'busybox,alpine:3.20', privileged: false, capabilities: ['SYS_PTRACE'] });
+    // Both reach app: named once.
+    expect(e.container).toEqual({ name: 'debugger-7xk2p,debugger-r2d8v', image: 'busybox,alpine:3.20', target: 'app', privileged: false, capabilities: ['SYS_PTRACE'] });
     expect(e.process.command_line).toBe("debugger-7xk2p: sh -c 'cat /proc/1/root/etc/shadow' ; debugger-r2d8v: nsenter -t 1 -m -- cat /etc/shadow");
     // A client listing its new container in the status it sends (the server ignores it) hides nothing.
     expect(mapped(podPut(added, ['debugger-7xk2p', 'debugger-r2d8v'])).container.name).toBe('debugger-7xk2p,debugger-r2d8v');
     // The EphemeralContainers object the subresource took until Kubernetes 1.21 (kubectl 1.18 to 1.21 PUT it).
     const legacy = mapped(debugEvent('ResponseComplete', { verb: 'update', requestObject: { kind: 'EphemeralContainers', apiVersion: 'v1', metadata: { name: POD.name, namespace: 'shop' }, ephemeralContainers: [SYSADMIN] } }));
-    expect(legacy.container).toEqual({ name: 'debugger-q9w4m', image: 'nicolaka/netshoot', privileged: true });
+    expect(legacy.container).toEqual({ name: 'debugger-q9w4m', image: 'nicolaka/netshoot', target: 'app', privileged: true });
   });
 
   it('names every container of a patch adding two, privileged if one is, with every capability added', () => {
@@ -451,7 +458,8 @@ describe('Kubernetes audit: kubectl debug (pods/ephemeralcontainers) becomes CON
     (patch.spec as { ephemeralContainers: unknown[] }).ephemeralContainers.push({ $patch: 'delete', name: 'debugger-old' });
     const e = mapped(debugEvent('ResponseComplete', { requestObject: patch }));
     expect(e).toMatchObject({ severity: 4, runtime: { k8s_container: 'debugger-7xk2p,debugger-b' } });
-    expect(e.container).toEqual({ name: 'debugger-7xk2p,debugger-b', image: 'busybox,alpine', privileged: true, capabilities: ['SYS_PTRACE', 'NET_ADMIN'] });
+    // One targets app, the other nothing: app alone.
+    expect(e.container).toEqual({ name: 'debugger-7xk2p,debugger-b', image: 'busybox,alpine', target: 'app', privileged: true, capabilities: ['SYS_PTRACE', 'NET_ADMIN'] });
     expect(e.process).toEqual({ command_line: "debugger-7xk2p: sh -c 'cat /proc/1/root/etc/shadow' ; debugger-b: (image default)", tty: false, interactive: true });
   });
 

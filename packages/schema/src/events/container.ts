@@ -26,6 +26,9 @@ export const containerDetailSchema = z.strictObject({
     .optional(),
   privileged: z.boolean().optional(),
   capabilities: z.array(identifier(64)).max(64).optional(),
+  target: identifier(256)
+    .optional()
+    .meta({ description: "The container whose process namespace this one joined: a Kubernetes ephemeral container's targetContainerName (kubectl debug --target)" }),
   runtime: identifier(64).optional().meta({ description: 'docker, containerd, cri-o...' }),
 });
 

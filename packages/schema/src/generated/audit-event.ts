@@ -763,6 +763,10 @@ export interface ContainerExec {
      */
     capabilities?: string[];
     /**
+     * The container whose process namespace this one joined: a Kubernetes ephemeral container's targetContainerName (kubectl debug --target)
+     */
+    target?: string;
+    /**
      * docker, containerd, cri-o...
      */
     runtime?: string;
@@ -882,6 +886,10 @@ export interface ContainerStart {
      */
     capabilities?: string[];
     /**
+     * The container whose process namespace this one joined: a Kubernetes ephemeral container's targetContainerName (kubectl debug --target)
+     */
+    target?: string;
+    /**
      * docker, containerd, cri-o...
      */
     runtime?: string;
@@ -992,6 +1000,10 @@ export interface ContainerStop {
      */
     capabilities?: string[];
     /**
+     * The container whose process namespace this one joined: a Kubernetes ephemeral container's targetContainerName (kubectl debug --target)
+     */
+    target?: string;
+    /**
      * docker, containerd, cri-o...
      */
     runtime?: string;
@@ -1101,6 +1113,10 @@ export interface ContainerPrivileged {
      * @maxItems 64
      */
     capabilities?: string[];
+    /**
+     * The container whose process namespace this one joined: a Kubernetes ephemeral container's targetContainerName (kubectl debug --target)
+     */
+    target?: string;
     /**
      * docker, containerd, cri-o...
      */

@@ -89,6 +89,7 @@ function custom(e: AuditEvent): JsonObject {
     lifecycle: 'lifecycle' in e ? e.lifecycle : undefined,
     process: 'process' in e && e.process ? { tty: e.process.tty } : undefined,
     capabilities: 'container' in e ? e.container.capabilities : undefined,
+    target_container: 'container' in e ? e.container.target : undefined,
     chain: 'chain' in e ? e.chain : undefined,
     violation: 'violation' in e ? e.violation : undefined,
   };

@@ -159,7 +159,7 @@ function processLeftovers(p: Process | undefined): JsonObject {
 
 /** Container facts objects/container.json has no attribute for. */
 function containerLeftovers(c: Container): JsonObject {
-  return { container_privileged: c.privileged, capabilities: c.capabilities };
+  return { container_privileged: c.privileged, capabilities: c.capabilities, target_container: c.target };
 }
 
 /**
