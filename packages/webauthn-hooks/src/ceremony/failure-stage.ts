@@ -57,11 +57,13 @@ const RULES: ReadonlyArray<readonly [RegExp, FailureStage]> = [
   [/public key alg|numeric alg|does not support use of/i, 'unsupported_alg'],
   [/backed up|backup/i, 'backup_flags'],
   [/counter value/i, 'counter'],
-  [/attestation|x5c|certificate|attStmt|safetynet|tpm/i, 'attestation'],
+  [/attestation|x5c|certificate|attStmt|safetynet|tpm|^CRL /i, 'attestation'],
   [
     /credential id|base64url|clientDataJSON|authenticator data|authenticatorData|authenticator extensions|leftover bytes|tokenBinding|missing response|no public key|AAGUID|CBOR|JSON/i,
     'malformed_response',
   ],
+  // @levischuck/tiny-cbor (SimpleWebAuthn's CBOR decoder) on bytes that are not CBOR.
+  [/^(?:Length not supported|No data|Not implemented|Float16 data is unsupported|array is not supported|Unsupported or not well formed|Data was decoded, but the whole stream)/, 'malformed_response'],
 ];
 
 /** Error class names the library uses for specific checks. */
@@ -69,15 +71,49 @@ const BY_NAME: Record<string, FailureStage> = {
   UnexpectedRPIDHash: 'rp_id',
   InvalidBackupFlags: 'backup_flags',
   SyntaxError: 'malformed_response',
+  // Decoding nested CBOR the client sent (90 000 nested arrays) overflows the stack: its bytes, not us.
+  RangeError: 'malformed_response',
 };
 
-/** Library messages that echo a value without quoting it: only the prefix is kept. */
+/**
+ * Library messages that echo a value without quoting it: only the prefix is
+ * kept. The values come from the response (a COSE `alg` may be any CBOR
+ * value, text included), so without the prefix a client chose the rest of
+ * the message, and through it the stage and the code ("... invalid alg
+ * Response counter value reset" read as a counter regression). Every
+ * template of @simplewebauthn/server that interpolates before any quote or
+ * ": " is here; failure-stage.test.ts checks the installed library's
+ * templates against this list.
+ */
 const UNQUOTED_ECHO = [
   'Unexpected credential type',
   'Unexpected tokenBinding status',
   'Unexpected public key alg',
+  'Unexpected public key exp',
   'Response counter value',
   'Authenticator data was',
+  'Attestation statement alg',
+  'Attestation statement contained invalid alg',
+  'Certificate public key contained unexpected algorithm ID',
+  'Certificate public key contained unexpected namedCurve',
+  'Could not map COSE alg value of',
+  'Credential public key with kty',
+  'Invalid signature component length',
+  'JWT verification with public key of kty',
+  'Latest BLOB no.',
+  'Public key had invalid alg',
+  'Public key parameters',
+  'Signature verification with public key of kty',
+  'Unable to map X.509 signature algorithm',
+  'Unexpected COSE crv value of',
+  'Unexpected RSA key algorithm',
+  'Unexpected TPM attested name alg',
+  'unknown COSE curve',
+  'CRL from',
+  'Certificate extension id-fido-gen-ce-aaguid',
+  // @levischuck/tiny-cbor
+  'Data was decoded, but the whole stream was not processed',
+  'Unsupported or not well formed at',
 ];
 
 /**
@@ -108,9 +144,18 @@ export function classifyError(err: unknown): CeremonyFailure {
   return { stage: stage ?? 'internal', code: FAILURE_CODES[stage ?? 'internal'], message, type };
 }
 
-/** A store or emitter threw mid-verification: stage `internal`, message cut to its constant part. */
+/**
+ * A store or emitter threw mid-verification: stage `internal`, and a fixed
+ * message naming the error's class and system code (`ECONNREFUSED`), never
+ * its text: a driver's message may hold a host, a connection string or a
+ * password, and the audit trail keeps events for years.
+ */
 export function internalFailure(err: unknown): CeremonyFailure {
-  return { ...classifyError(err), stage: 'internal', code: FAILURE_CODES.internal };
+  const e = err instanceof Error ? err : new Error(String(err));
+  const type = sanitizeText(e.name || 'Error', 128) || 'Error';
+  const code = (e as { code?: unknown }).code;
+  const sys = typeof code === 'string' && /^[A-Z][A-Z0-9_]{1,63}$/.test(code) ? ` (${code})` : '';
+  return { stage: 'internal', code: FAILURE_CODES.internal, message: `${type}${sys} in a store or the audit emitter; see the application's logs`, type };
 }
 
 /**
