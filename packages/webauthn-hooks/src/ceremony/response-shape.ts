@@ -72,11 +72,21 @@ export function decodeClientData(b64: string): ClientData | undefined {
   return { type: pick('type'), challenge: pick('challenge'), origin: pick('origin') };
 }
 
-/** An origin as it may be logged: control characters removed, at most 512 characters. */
+/**
+ * An origin as it may be logged: control characters removed, Unicode format
+ * characters written as `\uNNNN`, at most 512 characters. The client writes
+ * it (clientDataJSON is not checked before it is logged), and a real origin
+ * is ASCII (HTML "serialization of an origin": hosts in punycode), so a
+ * U+202E RIGHT-TO-LEFT OVERRIDE in it is only there to make a log viewer
+ * show another origin than the one refused.
+ */
 export function loggableOrigin(origin: string | undefined): string | undefined {
   if (origin === undefined) return undefined;
-  const clean = sanitizeText(origin, 512);
-  return clean.length > 0 ? clean : undefined;
+  const clean = sanitizeText(origin, 512).replace(/\p{Cf}/gu, (c) => {
+    const code = c.codePointAt(0)!;
+    return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+  return clean.length > 0 ? sanitizeText(clean, 512) : undefined;
 }
 
 /** The credential id as it may be logged: only a well-formed id within the WebAuthn limit. */

@@ -5,6 +5,19 @@ import { WebAuthnHooksError } from '../errors.js';
 export const MAX_USERNAME_LENGTH = 64;
 
 /**
+ * Unicode format characters (general category Cf): invisible, and some
+ * reorder what surrounds them (U+202E RIGHT-TO-LEFT OVERRIDE). In a user
+ * name they make look-alikes: `ali\u200Bce` shows as `alice` in every
+ * authenticator's account picker and in the app, and `bob\u202Enimda` as
+ * `bobadmin`. Refused, as RFC 8265's IdentifierClass refuses them (no Cf
+ * in user names, §3.1, via RFC 8264 §9.12 "Other"); letters of every
+ * script stay allowed. A display name may keep the joiners U+200C and U+200D
+ * (RFC 8264's CONTEXTJ: emoji sequences, Indic scripts).
+ */
+const FORMAT_CHAR = /\p{Cf}/u;
+const FORMAT_CHAR_BUT_JOINERS = /(?![\u200c\u200d])\p{Cf}/u;
+
+/**
  * Checks a user name from a request body. It is not logged (user ids are),
  * but it is stored and shown by authenticators, so it must be plain text.
  */
@@ -13,7 +26,8 @@ export function checkUsername(value: unknown, field = 'username'): string {
     throw new WebAuthnHooksError('WEBAUTHN_HOOKS_BAD_REQUEST', `${field} is required`);
   }
   const name = value.trim().normalize('NFC');
-  if (name.length > MAX_USERNAME_LENGTH || hasControlChars(name) || hasLoneSurrogate(name)) {
+  const format = field === 'displayName' ? FORMAT_CHAR_BUT_JOINERS : FORMAT_CHAR;
+  if (name.length > MAX_USERNAME_LENGTH || hasControlChars(name) || hasLoneSurrogate(name) || format.test(name)) {
     throw new WebAuthnHooksError('WEBAUTHN_HOOKS_BAD_REQUEST', `${field} must be 1 to ${MAX_USERNAME_LENGTH} printable characters`);
   }
   return name;

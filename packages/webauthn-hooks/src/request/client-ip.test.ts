@@ -60,10 +60,12 @@ describe('client IP through an explicit trusted-proxy list', () => {
     const tooWide = (entry: string) =>
       expect.objectContaining({
         code: 'WEBAUTHN_HOOKS_INVALID_PROXY',
-        message: `trusted proxy "${entry}" covers too many addresses: a CIDR needs a prefix of at least /8 (IPv4) or /7 (IPv6); there is no "trust all", list the proxies' own ranges`,
+        message: `trusted proxy "${entry}" covers too many addresses: a CIDR needs a prefix of at least /8 (IPv4), /32 (IPv6; /7 within fc00::/7); there is no "trust all", list the proxies' own ranges`,
       });
     // ::ffff:0:0/96 is 0.0.0.0/0 in IPv4-mapped form; ::/8 holds it; ::ffff:0:0/100 is 0.0.0.0/4.
-    for (const entry of ['0.0.0.0/0', '::/0', '0.0.0.0/1', '128.0.0.0/1', '10.0.0.0/7', '::ffff:0:0/96', '::/8', '::ffff:0:0/100', '2000::/3', 'fc00::/6']) {
+    // 2000::/7 is half the global unicast space (found by a probe: it covered 2001:4860:4860::8888); 64:ff9b::/96 (NAT64)
+    // and 2002::/16 (6to4) embed every IPv4 address; 64:ff9b::/100 is 0.0.0.0/4 through NAT64.
+    for (const entry of ['0.0.0.0/0', '::/0', '0.0.0.0/1', '128.0.0.0/1', '10.0.0.0/7', '::ffff:0:0/96', '::/8', '::ffff:0:0/100', '2000::/3', 'fc00::/6', '2000::/7', '2001:db8::/31', '64:ff9b::/96', '64:ff9b::/32', '64:ff9b::/100', '2002::/16', '::/96']) {
       expect(() => trustedProxies([entry]), entry).toThrow(tooWide(entry));
     }
     // The dotted mapped form is read as IPv4, where /96 is no prefix length at all.
@@ -72,7 +74,8 @@ describe('client IP through an explicit trusted-proxy list', () => {
   });
 
   it('the widest legitimate ranges still work: 10.0.0.0/8, fc00::/7, 10.0.0.0/8 written IPv4-mapped, and the named ranges', () => {
-    const wide = trustedProxies(['10.0.0.0/8', 'fc00::/7', '::ffff:ac10:0/108', '127.0.0.0/8']);
+    const wide = trustedProxies(['10.0.0.0/8', 'fc00::/7', '::ffff:ac10:0/108', '127.0.0.0/8', '2001:db8:aaaa::/48', '64:ff9b::a00:0/104']);
+    expect(wide.has('2001:db8:aaaa::5')).toBe(true);
     expect(resolveClientAddress('10.200.1.1', '6.6.6.6, 198.51.100.9', wide).client_ip).toBe('198.51.100.9');
     expect(resolveClientAddress('fd12:3456::1', '198.51.100.9', wide).client_ip).toBe('198.51.100.9');
     expect(wide.has('172.16.5.5')).toBe(true); // ::ffff:ac10:0/108 is 172.16.0.0/12

@@ -17,13 +17,29 @@ const NAMED_RANGES: Record<string, readonly string[]> = {
  * network legitimately spans are 10.0.0.0/8 (RFC 1918), 127.0.0.0/8 and
  * fc00::/7 (RFC 4193); a shorter prefix spans unrelated networks, up to
  * every address (`0.0.0.0/0`, `::/0`), and then any client chooses its own
- * `client_ip` with X-Forwarded-For. List several ranges instead.
+ * `client_ip` with X-Forwarded-For. List several ranges instead. Outside
+ * fc00::/7 an IPv6 range needs /32 at least (`ipv6Global`), a whole
+ * provider's allocation: /7 there was `2000::/7`, half the Internet.
  */
-export const MIN_PROXY_PREFIX = { ipv4: 8, ipv6: 7 } as const;
+export const MIN_PROXY_PREFIX = { ipv4: 8, ipv6: 7, ipv6Global: 32 } as const;
 
-/** IPv4-mapped IPv6 addresses (RFC 4291 §2.5.5.2): BlockList matches IPv4 addresses against IPv6 rules through it. */
-const IPV4_MAPPED = new BlockList();
-IPV4_MAPPED.addSubnet('::ffff:0:0', 96, 'ipv6');
+/** RFC 4193 unique local addresses, the one IPv6 range a proxy network may span down to /7. */
+const ULA = new BlockList();
+ULA.addSubnet('fc00::', 7, 'ipv6');
+
+/**
+ * IPv6 ranges that embed IPv4 addresses, and the bit where the IPv4 address
+ * starts: IPv4-mapped (RFC 4291 §2.5.5.2, through which BlockList matches
+ * IPv4 addresses against IPv6 rules), the NAT64 well-known prefix (RFC 6052)
+ * and 6to4 (RFC 3056), and the deprecated IPv4-compatible form. A rule over them trusts IPv4 space by another name.
+ */
+const IPV4_EMBEDDING: readonly { base: string; length: number }[] = [
+  { base: '::ffff:0:0', length: 96 },
+  // IPv4-compatible (RFC 4291 §2.5.5.1, deprecated): ::a.b.c.d.
+  { base: '::', length: 96 },
+  { base: '64:ff9b::', length: 96 },
+  { base: '2002::', length: 16 },
+];
 
 /** Hops walked at most in X-Forwarded-For: a chain of trusted proxies is never longer in practice. */
 const MAX_HOPS = 32;
@@ -66,16 +82,28 @@ export function normalizeIp(raw: string | undefined): string | undefined {
 
 /**
  * The prefix length a CIDR has over the IPv4 space, Infinity when it holds
- * no IPv4 address. An IPv6 rule covers IPv4 addresses through the mapped
- * range: `::ffff:0:0/96` is every IPv4 address (`0.0.0.0/0` in disguise),
+ * no IPv4 address. An IPv6 rule covers IPv4 addresses through the ranges
+ * that embed them ({@link IPV4_EMBEDDING}): `::ffff:0:0/96` or
+ * `64:ff9b::/96` is every IPv4 address (`0.0.0.0/0` in disguise),
  * `::ffff:a00:0/104` is 10.0.0.0/8, and `::/8` holds all of ::ffff:0:0/96.
  */
 function ipv4PrefixOf(ip: string, family: number, prefix: number): number {
   if (family === 4) return prefix;
-  if (prefix >= 96) return IPV4_MAPPED.check(ip, 'ipv6') ? prefix - 96 : Infinity;
-  const rule = new BlockList();
-  rule.addSubnet(ip, prefix, 'ipv6');
-  return rule.check('::ffff:0:0', 'ipv6') ? 0 : Infinity;
+  let widest = Infinity;
+  for (const { base, length } of IPV4_EMBEDDING) {
+    const embedding = new BlockList();
+    embedding.addSubnet(base, length, 'ipv6');
+    const rule = new BlockList();
+    rule.addSubnet(ip, prefix, 'ipv6');
+    if (prefix >= length && embedding.check(ip, 'ipv6')) widest = Math.min(widest, Math.min(32, prefix - length));
+    else if (prefix < length && rule.check(base, 'ipv6')) widest = 0;
+  }
+  return widest;
+}
+
+/** Whether an IPv6 range is too wide for a proxy network: shorter than /7, or than /32 outside fc00::/7. */
+function ipv6TooWide(ip: string, prefix: number): boolean {
+  return prefix < MIN_PROXY_PREFIX.ipv6 || (prefix < MIN_PROXY_PREFIX.ipv6Global && !ULA.check(ip, 'ipv6'));
 }
 
 function addEntry(list: BlockList, entry: string): void {
@@ -94,11 +122,11 @@ function addEntry(list: BlockList, entry: string): void {
   if (!/^\d{1,3}$/.test(prefixText) || prefix > (family === 4 ? 32 : 128)) {
     throw new WebAuthnHooksError('WEBAUTHN_HOOKS_INVALID_PROXY', `trusted proxy "${entry}" has an invalid prefix length`);
   }
-  if (ipv4PrefixOf(ip, family, prefix) < MIN_PROXY_PREFIX.ipv4 || (family === 6 && prefix < MIN_PROXY_PREFIX.ipv6)) {
+  if (ipv4PrefixOf(ip, family, prefix) < MIN_PROXY_PREFIX.ipv4 || (family === 6 && ipv6TooWide(ip, prefix))) {
     throw new WebAuthnHooksError(
       'WEBAUTHN_HOOKS_INVALID_PROXY',
-      `trusted proxy "${entry}" covers too many addresses: a CIDR needs a prefix of at least /${MIN_PROXY_PREFIX.ipv4} (IPv4) ` +
-        `or /${MIN_PROXY_PREFIX.ipv6} (IPv6); there is no "trust all", list the proxies' own ranges`,
+      `trusted proxy "${entry}" covers too many addresses: a CIDR needs a prefix of at least /${MIN_PROXY_PREFIX.ipv4} (IPv4), ` +
+        `/${MIN_PROXY_PREFIX.ipv6Global} (IPv6; /${MIN_PROXY_PREFIX.ipv6} within fc00::/7); there is no "trust all", list the proxies' own ranges`,
     );
   }
   list.addSubnet(ip, prefix, type);
@@ -106,7 +134,7 @@ function addEntry(list: BlockList, entry: string): void {
 
 /**
  * Compiles an explicit list of trusted proxies: IP addresses, CIDRs (a
- * prefix of at least {@link MIN_PROXY_PREFIX}: /8 IPv4, /7 IPv6), or the
+ * prefix of at least {@link MIN_PROXY_PREFIX}: /8 IPv4, /32 IPv6, /7 within fc00::/7), or the
  * names `loopback` and `private`. There is no "trust all" and no hop count
  * (Fastify 5.12.1 removed numeric hop trust because it "cannot validate the
  * immediate peer"); an empty list means X-Forwarded-For is never read.
