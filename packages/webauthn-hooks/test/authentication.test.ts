@@ -60,18 +60,19 @@ describe('authentication (WebAuthn §7.2), one audit event per verification', ()
     expect(result).toMatchObject({ verified: false, failure: { stage: 'challenge' } });
     const event = onlyEvent(h.capture, secretsOf(response, forged.challenge));
     expect(event).toMatchObject({ event_type: 'WEBAUTHN_AUTH_FAILURE', error: { code: 'WEBAUTHN_CHALLENGE_MISMATCH' } });
-    // Nothing ties the unknown challenge to a user before the credential is looked up.
-    expect(event.user_id).toBeUndefined();
+    // The unknown challenge names no one; the credential presented names its owner.
+    expect(event.user_id).toBe(userId);
     expect(userId).toBeTruthy();
   });
 
   it('a registration challenge presented for sign-in fails at stage "challenge"', async () => {
-    const { auth } = await registered();
+    const { auth, userId } = await registered();
     const regOptions = await h.hooks.registrationOptions({ username: 'someone-else' });
     const response = auth.signIn(ORIGIN, { challenge: regOptions.challenge, rpId: 'localhost' });
     const result = await h.hooks.verifyAuthentication(h.ctx, response);
     expect(result).toMatchObject({ verified: false, failure: { stage: 'challenge', message: 'challenge was issued for registration' } });
-    expect(onlyEvent(h.capture).user_id).toBeUndefined();
+    // Not the registration's would-be user: the owner of the credential presented.
+    expect(onlyEvent(h.capture).user_id).toBe(userId);
   });
 
   it('an assertion made for another origin fails at stage "origin" and logs that origin sanitised', async () => {
@@ -148,6 +149,19 @@ describe('authentication (WebAuthn §7.2), one audit event per verification', ()
     const again = await h.hooks.verifyAuthentication(h.ctx, response);
     expect(again).toMatchObject({ verified: false, failure: { stage: 'challenge_replayed' } });
     expect(onlyEvent(h.capture)).toMatchObject({ event_type: 'WEBAUTHN_AUTH_FAILURE', user_id: userId, error: { code: 'WEBAUTHN_CHALLENGE_REPLAYED' } });
+  });
+
+  it('a replayed assertion of a sign-in without a user name (discoverable credential) names the credential\'s owner (found by a probe)', async () => {
+    const { auth, userId } = await registered();
+    const response = await h.signIn(auth);
+    expect((await h.hooks.verifyAuthentication(h.ctx, response)).verified).toBe(true);
+    onlyEvent(h.capture);
+    expect(await h.hooks.verifyAuthentication(h.ctx, response)).toMatchObject({ verified: false, failure: { stage: 'challenge_replayed' } });
+    expect(onlyEvent(h.capture)).toMatchObject({ event_type: 'WEBAUTHN_AUTH_FAILURE', user_id: userId, error: { code: 'WEBAUTHN_CHALLENGE_REPLAYED' } });
+    // A credential no one holds names no one.
+    const forged = { ...response, id: 'AAAA', rawId: 'AAAA' };
+    await h.hooks.verifyAuthentication(h.ctx, forged);
+    expect(onlyEvent(h.capture)).not.toHaveProperty('user_id');
   });
 
   it('an assertion after the challenge TTL fails at stage "challenge_expired"', async () => {

@@ -47,7 +47,14 @@ export async function verifyAuthentication(o: ResolvedOptions, ctx: RequestConte
 
     const taken = await takeChallenge(o.challenges, clientData.challenge, 'authentication', o.now());
     if (taken.record?.ceremony === 'authentication') userId = taken.record.userId;
-    if (!taken.ok) return fail(taken.failure);
+    if (!taken.ok) {
+      // A replayed, expired or foreign challenge of a sign-in without a user
+      // name (discoverable credential): the credential it names tells whose
+      // account the attempt was on, and a replayed assertion is the one to
+      // attribute. The id is the client's claim, as a user name would be.
+      if (userId === undefined && detail.credential_id !== undefined) userId = (await o.credentials.findById(detail.credential_id))?.userId;
+      return fail(taken.failure);
+    }
     const record = taken.record;
 
     const credential = await o.credentials.findById(id);
