@@ -337,30 +337,21 @@ function mergePatch(containers: Record<string, unknown>[], before: string[] = []
   return { spec: { '$setElementOrder/ephemeralContainers': [...before, ...containers.map((c) => c.name)].map((name) => ({ name })), ephemeralContainers: containers } };
 }
 
-/** The audit event of a kubectl debug request at level Request, as logged at `stage` (no ResponseStarted: the request is not long-running). */
+/** The audit event of a kubectl debug request at level Request, as logged at `stage` (no ResponseStarted: the request is not long-running); an exec's fields otherwise. */
 function debugEvent(stage: 'RequestReceived' | 'ResponseComplete' | 'Panic' = 'ResponseComplete', patch: Record<string, unknown> = {}): Record<string, unknown> {
   const responded = stage !== 'RequestReceived';
-  return {
-    kind: 'Event',
-    apiVersion: 'audit.k8s.io/v1',
+  return execEvent(stage, {
     level: 'Request',
     auditID: '3d1c6a57-9a0e-4f7b-8e2d-5c4b3a291f08',
-    stage,
     requestURI: `/api/v1/namespaces/${POD.namespace}/pods/${POD.name}/ephemeralcontainers`,
     verb: 'patch',
-    user: { username: 'alice@example.com', uid: 'oidc:7c1f4a2e', groups: ['platform-oncall', 'system:authenticated'] },
-    sourceIPs: ['198.51.100.20'],
-    userAgent: 'kubectl/v1.33.3 (linux/amd64) kubernetes/80779bd',
     objectRef: { resource: 'pods', namespace: POD.namespace, name: POD.name, apiVersion: 'v1', subresource: 'ephemeralcontainers' },
     // The handler logs the patch once it has read the body: after RequestReceived.
-    ...(responded ? { requestObject: mergePatch([DEBUGGER]), responseStatus: stage === 'Panic' ? { metadata: {}, code: 500 } : { metadata: {}, code: 200 } } : {}),
+    ...(responded ? { requestObject: mergePatch([DEBUGGER]), responseStatus: { metadata: {}, code: stage === 'Panic' ? 500 : 200 } } : {}),
     requestReceivedTimestamp: DEBUG_RECEIVED,
     stageTimestamp: responded ? '2026-03-02T11:40:02.331907Z' : DEBUG_RECEIVED,
-    ...(responded
-      ? { annotations: { 'authorization.k8s.io/decision': 'allow', 'authorization.k8s.io/reason': 'RBAC: allowed by ClusterRoleBinding "oncall-debug" of ClusterRole "pod-debug" to Group "platform-oncall"' } }
-      : {}),
     ...patch,
-  };
+  });
 }
 
 /** A PUT of the whole Pod (client-go UpdateEphemeralContainers after a GET): the earlier debugger restated, `added` appended. */
