@@ -13,9 +13,11 @@ export interface WebAuthnHooks {
   readonly options: ResolvedOptions;
   /** Builds the request context (client IP through the trusted proxies, user agent). */
   requestContext(parts: RawRequestParts): RequestContext;
-  registrationOptions(input: Partial<RegistrationOptionsInput> | undefined): Promise<PublicKeyCredentialCreationOptionsJSON>;
+  /** `ctx` (optional): the request's context, whose client address the challenge store may bound challenges by. */
+  registrationOptions(input: Partial<RegistrationOptionsInput> | undefined, ctx?: RequestContext): Promise<PublicKeyCredentialCreationOptionsJSON>;
   verifyRegistration(ctx: RequestContext, response: unknown): Promise<CeremonyResult>;
-  authenticationOptions(input: AuthenticationOptionsInput | undefined): Promise<PublicKeyCredentialRequestOptionsJSON>;
+  /** `ctx` (optional): as for {@link WebAuthnHooks.registrationOptions}. */
+  authenticationOptions(input: AuthenticationOptionsInput | undefined, ctx?: RequestContext): Promise<PublicKeyCredentialRequestOptionsJSON>;
   verifyAuthentication(ctx: RequestContext, response: unknown): Promise<CeremonyResult>;
 }
 
@@ -33,9 +35,9 @@ export function createWebAuthnHooks(options: WebAuthnHooksOptions): WebAuthnHook
   return {
     options: o,
     requestContext: (parts) => buildRequestContext(parts, o.proxies),
-    registrationOptions: (input) => createRegistrationOptions(o, input),
+    registrationOptions: (input, ctx) => createRegistrationOptions(o, input, ctx),
     verifyRegistration: (ctx, response) => verifyRegistration(o, ctx, response),
-    authenticationOptions: (input) => createAuthenticationOptions(o, input),
+    authenticationOptions: (input, ctx) => createAuthenticationOptions(o, input, ctx),
     verifyAuthentication: (ctx, response) => verifyAuthentication(o, ctx, response),
   };
 }

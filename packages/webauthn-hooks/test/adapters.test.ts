@@ -37,6 +37,15 @@ describe.each(ADAPTERS)('%s adapter: the four routes over real sockets', (name, 
     return post(`${s.base}/authentication/verify`, tamper(auth.signIn(ORIGIN, options.body)), headers);
   }
 
+  it('stores each challenge with the client address the options request came from, so the store can bound challenges per client', async () => {
+    const s = await boot(['loopback']);
+    const forwarded = await post(`${s.base}/authentication/options`, {}, { 'x-forwarded-for': '198.51.100.23' });
+    const direct = await post(`${s.base}/registration/options`, { username: 'carol' });
+    const store = s.hooks.options.challenges;
+    expect(store.take(forwarded.body.challenge, Date.now())).toMatchObject({ status: 'ok', record: { client: '198.51.100.23' } });
+    expect(store.take(direct.body.challenge, Date.now())).toMatchObject({ status: 'ok', record: { client: '127.0.0.1' } });
+  });
+
   it('registers and signs in; each verification writes one event with client_ip, peer_ip and user agent', async () => {
     const s = await boot();
     const auth = new SoftAuthenticator();

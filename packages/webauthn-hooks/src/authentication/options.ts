@@ -1,6 +1,7 @@
 import { generateAuthenticationOptions, type PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import type { ResolvedOptions } from '../config.js';
 import { checkUsername } from '../ceremony/username.js';
+import type { RequestContext } from '../request/request-context.js';
 
 /** Body of the authentication-options request; without a user name the browser offers discoverable passkeys. */
 export interface AuthenticationOptionsInput {
@@ -19,6 +20,7 @@ export interface AuthenticationOptionsInput {
 export async function createAuthenticationOptions(
   o: ResolvedOptions,
   input: AuthenticationOptionsInput | undefined,
+  ctx?: RequestContext,
 ): Promise<PublicKeyCredentialRequestOptionsJSON> {
   const name = input?.username === undefined || input.username === '' ? undefined : checkUsername(input.username);
   const user = name === undefined ? undefined : await o.users.findByName(name);
@@ -36,6 +38,7 @@ export async function createAuthenticationOptions(
     challenge: options.challenge,
     ceremony: 'authentication',
     ...(user ? { userId: user.id, userName: user.name } : {}),
+    ...(ctx?.client_ip ? { client: ctx.client_ip } : {}),
     issuedAt: now,
     expiresAt: now + o.challengeTtlMs,
   });

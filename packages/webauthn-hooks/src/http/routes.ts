@@ -53,9 +53,9 @@ export async function handleRoute(hooks: WebAuthnHooks, route: RouteName, req: R
   try {
     switch (route) {
       case 'registrationOptions':
-        return { status: 200, body: { ...(await hooks.registrationOptions(body as never)) } };
+        return { status: 200, body: { ...(await hooks.registrationOptions(body as never, hooks.requestContext(req))) } };
       case 'authenticationOptions':
-        return { status: 200, body: { ...(await hooks.authenticationOptions(body as never)) } };
+        return { status: 200, body: { ...(await hooks.authenticationOptions(body as never, hooks.requestContext(req))) } };
       case 'registrationVerify':
       case 'authenticationVerify': {
         const ctx = hooks.requestContext(req);

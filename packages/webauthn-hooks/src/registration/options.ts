@@ -3,6 +3,7 @@ import { generateRegistrationOptions, type PublicKeyCredentialCreationOptionsJSO
 import type { ResolvedOptions } from '../config.js';
 import { WebAuthnHooksError } from '../errors.js';
 import { checkUsername } from '../ceremony/username.js';
+import type { RequestContext } from '../request/request-context.js';
 
 /** Body of the registration-options request. */
 export interface RegistrationOptionsInput {
@@ -19,6 +20,7 @@ export interface RegistrationOptionsInput {
 export async function createRegistrationOptions(
   o: ResolvedOptions,
   input: Partial<RegistrationOptionsInput> | undefined,
+  ctx?: RequestContext,
 ): Promise<PublicKeyCredentialCreationOptionsJSON> {
   const userName = checkUsername(input?.username);
   const displayName = input?.displayName === undefined ? userName : checkUsername(input.displayName, 'displayName');
@@ -43,6 +45,7 @@ export async function createRegistrationOptions(
     userId: handle.toString('base64url'),
     userName,
     displayName,
+    ...(ctx?.client_ip ? { client: ctx.client_ip } : {}),
     issuedAt: now,
     expiresAt: now + o.challengeTtlMs,
   });

@@ -10,6 +10,13 @@ export interface ChallengeRecord {
   userId?: string;
   userName?: string;
   displayName?: string;
+  /**
+   * Who asked for it: the client address of the options request (through the
+   * trusted proxies), when the caller gave its request context. A store may
+   * bound how many challenges one client holds, so one client flooding the
+   * unauthenticated options endpoints cannot push everyone else's out.
+   */
+  client?: string;
   /** Epoch milliseconds when it was issued. */
   issuedAt: number;
   /** Epoch milliseconds after which the challenge is refused. */

@@ -45,6 +45,34 @@ describe('MemoryChallengeStore', () => {
     expect(store.take('g', 2001).status).toBe('ok');
   });
 
+  it('one client flooding the store pushes out only its own challenges, not a pending sign-in of another (found by a probe)', () => {
+    const store = new MemoryChallengeStore({ maxEntries: 100, maxPerClient: 4 });
+    store.save({ ...record('victim', 1000, 60_000), client: '198.51.100.7' });
+    for (let i = 0; i < 10_000; i++) store.save({ ...record(`flood-${i}`, 1000 + i, 60_000), client: '203.0.113.66' });
+    expect(store.take('victim', 20_000)).toMatchObject({ status: 'ok', record: { challenge: 'victim' } });
+    // The flooder keeps its newest four.
+    expect(store.size).toBe(5);
+    expect(store.take('flood-9999', 20_000).status).toBe('ok');
+    expect(store.take('flood-9995', 20_000).status).toBe('unknown');
+    // Challenges without a client are bounded by maxEntries alone, as before.
+    const plain = new MemoryChallengeStore({ maxEntries: 3, maxPerClient: 1 });
+    for (const c of ['a', 'b', 'c']) plain.save(record(c));
+    expect(plain.size).toBe(3);
+  });
+
+  it('a challenge evicted, or taken and swept, no longer counts against its client', () => {
+    const store = new MemoryChallengeStore({ maxEntries: 2, maxPerClient: 2, retainMs: 0 });
+    store.save({ ...record('x1', 1000), client: 'c' });
+    store.save({ ...record('y1', 1000), client: 'd' });
+    // The store is full: x1 (oldest) is evicted for y2; c then holds nothing, so x2 and x3 both fit its quota of 2.
+    store.save({ ...record('y2', 1000), client: 'd' });
+    expect(store.take('x1', 1001).status).toBe('unknown');
+    store.save({ ...record('x2', 5000), client: 'c' });
+    store.save({ ...record('x3', 5000), client: 'c' });
+    expect([store.take('x2', 5001).status, store.take('x3', 5001).status]).toEqual(['ok', 'ok']);
+    expect(() => new MemoryChallengeStore({ maxPerClient: 0 })).toThrow(/maxPerClient must be an integer from 1/);
+  });
+
   it('the stored record is a copy', () => {
     const store = new MemoryChallengeStore();
     const r = record('c1');
