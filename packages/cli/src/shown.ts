@@ -1,28 +1,14 @@
-import { escapeControls } from '@audit-trail/schema';
-
-/**
- * Unicode format characters (general category Cf): invisible when printed,
- * and some change what the text around them looks like. U+202E RIGHT-TO-LEFT
- * OVERRIDE and the other bidirectional controls reorder it ("Trojan Source",
- * CVE-2021-42574: `bob\u202Enimda` prints as `bobadmin`), zero-width
- * ones (U+200B, U+2060, U+FEFF) make two different user ids look the same,
- * and tag characters (U+E0000-E007F) carry text no one sees. The schema
- * accepts them in identifiers (they are not control characters, and real
- * names may hold some), so what prints stored values shows them as escapes.
- */
-const FORMAT_CHARS = /\p{Cf}/gu;
+import { escapeControls, escapeFormatChars } from '@audit-trail/schema';
 
 /**
  * A string as the CLI prints it to a terminal: control characters escaped as
  * `\xNN` (schema escapeControls, cut to `max`), and format characters as
- * `\uNNNN` (`\u{NNNNN}` beyond the BMP), so what an analyst reads is what is
+ * `\uNNNN` (schema escapeFormatChars: a right-to-left override in a user id
+ * would otherwise reorder the row), so what an analyst reads is what is
  * stored, in the order it is stored.
  */
 export function terminalText(value: string, max: number): string {
-  return escapeControls(value, max).replace(FORMAT_CHARS, (c) => {
-    const code = c.codePointAt(0)!;
-    return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
+  return escapeFormatChars(escapeControls(value, max));
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { escapeControls, hasLoneSurrogate, sanitizeText } from './text.js';
+import { escapeControls, escapeFormatChars, hasLoneSurrogate, sanitizeText } from './text.js';
 import { prng } from '../../../../test/support/prng.js';
 
 // The implementations before the fast paths (isWellFormed, early return),
@@ -49,5 +49,15 @@ describe('text fast paths agree with the reference implementations', () => {
     expect(escapeControls('sh\n-i', 20)).toBe('sh\\x0a-i');
     expect(hasLoneSurrogate('\ud83d\ude00')).toBe(false);
     expect(hasLoneSurrogate('\ude00\ud83d')).toBe(true);
+  });
+});
+
+describe('escapeFormatChars', () => {
+  it('writes bidi controls, zero-width characters, the BOM and tag characters as escapes, and keeps every other character', () => {
+    expect(escapeFormatChars('bob\u202enimda\u202c')).toBe('bob\\u202enimda\\u202c');
+    expect(escapeFormatChars('ad\u200bmin\ufeff\u2066')).toBe('ad\\u200bmin\\ufeff\\u2066');
+    expect(escapeFormatChars('x\u{e0041}')).toBe('x\\u{e0041}');
+    const plain = 'Grüße, محمد, 李雷 \u{1f469}\n\u001b';
+    expect(escapeFormatChars(plain)).toBe(plain);
   });
 });

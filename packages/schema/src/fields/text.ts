@@ -51,6 +51,30 @@ export function escapeControls(s: string, max: number): string {
 }
 
 /**
+ * Unicode format characters (general category Cf): invisible when shown,
+ * and some change what the text around them looks like. U+202E
+ * RIGHT-TO-LEFT OVERRIDE and the other bidirectional controls reorder it
+ * ("Trojan Source", CVE-2021-42574: `bob\u202Enimda` shows as `bobadmin`),
+ * zero-width ones (U+200B, U+2060, U+FEFF) make two different strings look
+ * alike, and tag characters (U+E0000-E007F) carry text no one sees.
+ */
+const FORMAT_CHARS = /\p{Cf}/gu;
+
+/**
+ * Writes Unicode format characters as `\uNNNN` (`\u{NNNNN}` beyond the
+ * BMP), for text shown to a person: identifiers accept them (they are not
+ * control characters, and real names may hold some), so what displays or
+ * logs a client's string escapes them and the reader sees what is stored, in
+ * the order it is stored. Every other character is kept.
+ */
+export function escapeFormatChars(s: string): string {
+  return s.replace(FORMAT_CHARS, (c) => {
+    const code = c.codePointAt(0)!;
+    return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/**
  * An identifier-like string (user id, service, node name...): 1..max chars,
  * no control characters, no lone surrogates. Rejected, not repaired, because
  * a repaired identifier would name someone else.

@@ -1,4 +1,4 @@
-import { sanitizeText } from '@audit-trail/schema';
+import { escapeFormatChars, sanitizeText } from '@audit-trail/schema';
 
 /** Longest base64url field accepted from a client (attestation objects with certificate chains fit). */
 export const MAX_FIELD_LENGTH = 128 * 1024;
@@ -82,10 +82,7 @@ export function decodeClientData(b64: string): ClientData | undefined {
  */
 export function loggableOrigin(origin: string | undefined): string | undefined {
   if (origin === undefined) return undefined;
-  const clean = sanitizeText(origin, 512).replace(/\p{Cf}/gu, (c) => {
-    const code = c.codePointAt(0)!;
-    return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
+  const clean = escapeFormatChars(sanitizeText(origin, 512));
   return clean.length > 0 ? sanitizeText(clean, 512) : undefined;
 }
 
