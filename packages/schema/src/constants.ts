@@ -12,7 +12,8 @@ export const LOG_TYPE = 'security_audit' as const;
  * 1.1.0; every 1.0.0 event is valid 1.1.0.
  *
  * 1.2.0: `container.target`, the container a Kubernetes ephemeral container
- * (`kubectl debug --target`) joined; every 1.1.0 event is valid 1.2.0.
+ * (`kubectl debug --target`) joined, and the failure stage `username_taken`;
+ * every 1.1.0 event is valid 1.2.0.
  */
 export const SCHEMA_VERSION = '1.2.0' as const;
 

@@ -166,6 +166,17 @@ describe('registration (WebAuthn §7.1), one audit event per verification', () =
     expect(h.capture.take().events).toHaveLength(0);
   });
 
+  it('a name another registration took after this one began fails at stage "username_taken", not "internal" (found by a probe)', async () => {
+    h = harness();
+    const first = await h.hooks.registrationOptions({ username: 'zoe' });
+    const second = await h.hooks.registrationOptions({ username: 'zoe' });
+    expect((await h.hooks.verifyRegistration(h.ctx, new SoftAuthenticator().register(ORIGIN, first))).verified).toBe(true);
+    h.capture.take();
+    const late = await h.hooks.verifyRegistration(h.ctx, new SoftAuthenticator().register(ORIGIN, second));
+    expect(late).toMatchObject({ verified: false, failure: { stage: 'username_taken', code: 'WEBAUTHN_USERNAME_TAKEN' } });
+    expect(onlyEvent(h.capture)).toMatchObject({ event_type: 'WEBAUTHN_REG_FAILURE', error: { code: 'WEBAUTHN_USERNAME_TAKEN' }, webauthn: { failure_stage: 'username_taken' } });
+  });
+
   it('a user name with a format character (zero-width, bidi override, BOM, tag) is refused: it would look like another account (found by a probe)', async () => {
     h = harness();
     for (const username of ['ali\u200bce', 'bob\u202enimda', 'al\ufeffice', 'alice\u2066', 'alice\u{e0041}', 'ali\u200dce']) {

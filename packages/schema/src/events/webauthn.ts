@@ -25,6 +25,8 @@ export const failureStageSchema = z.enum([
   'unknown_credential',
   'unknown_user',
   'credential_exists',
+  // Another registration took the user name between this one's options and its verification.
+  'username_taken',
   'signature',
   'counter',
   'credential_id_too_long',

@@ -33,6 +33,7 @@ export const FAILURE_CODES: Record<FailureStage, string> = {
   unknown_credential: 'WEBAUTHN_UNKNOWN_CREDENTIAL',
   unknown_user: 'WEBAUTHN_UNKNOWN_USER',
   credential_exists: 'WEBAUTHN_CREDENTIAL_EXISTS',
+  username_taken: 'WEBAUTHN_USERNAME_TAKEN',
   signature: 'WEBAUTHN_SIGNATURE_INVALID',
   counter: 'WEBAUTHN_COUNTER_REGRESSION',
   credential_id_too_long: 'WEBAUTHN_CREDENTIAL_ID_TOO_LONG',

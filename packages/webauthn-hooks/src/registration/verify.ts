@@ -113,7 +113,7 @@ export async function verifyRegistration(o: ResolvedOptions, ctx: RequestContext
     // WebAuthn §7.1 step 26: a credential id registered before must not be registered again.
     if (await o.credentials.findById(credId)) return fail(failure('credential_exists', 'credential id is already registered'));
     if (await o.users.findByName(record.userName ?? '')) {
-      return fail({ ...failure('internal', 'user name was taken during the ceremony'), code: 'WEBAUTHN_USERNAME_TAKEN' });
+      return fail(failure('username_taken', 'user name was taken during the ceremony'));
     }
 
     const user = { id: record.userId!, name: record.userName!, displayName: record.displayName ?? record.userName! };
