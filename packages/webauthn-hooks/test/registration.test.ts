@@ -1,6 +1,6 @@
 import { generateRegistrationOptions } from '@simplewebauthn/server';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryUserStore, WebAuthnHooksError } from '../src/index.js';
+import { MemoryCredentialStore, MemoryUserStore, WebAuthnHooksError } from '../src/index.js';
 import { SoftAuthenticator } from '../src/testing/index.js';
 import { challengeOf, harness, onlyEvent, ORIGIN, secretsOf, type Harness } from './support/harness.js';
 
@@ -175,6 +175,30 @@ describe('registration (WebAuthn §7.1), one audit event per verification', () =
     const late = await h.hooks.verifyRegistration(h.ctx, new SoftAuthenticator().register(ORIGIN, second));
     expect(late).toMatchObject({ verified: false, failure: { stage: 'username_taken', code: 'WEBAUTHN_USERNAME_TAKEN' } });
     expect(onlyEvent(h.capture)).toMatchObject({ event_type: 'WEBAUTHN_REG_FAILURE', error: { code: 'WEBAUTHN_USERNAME_TAKEN' }, webauthn: { failure_stage: 'username_taken' } });
+  });
+
+  it('two registrations racing for one name through stores that answer asynchronously (a database): one success, one username_taken, one account (found by a probe)', async () => {
+    // Every store call waits 20 ms, as a database round trip does; before, both passed the name check and both were audited as successes.
+    const slow = <T extends object>(store: T): T =>
+      new Proxy(store, {
+        get(target, key) {
+          const value = Reflect.get(target, key) as unknown;
+          if (typeof value !== 'function') return value;
+          return async (...args: unknown[]) => {
+            await new Promise((r) => setTimeout(r, 20));
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      });
+    const users = new MemoryUserStore();
+    h = harness({ userStore: slow(users), credentialStore: slow(new MemoryCredentialStore()) });
+    const options = [await h.hooks.registrationOptions({ username: 'zed' }), await h.hooks.registrationOptions({ username: 'zed' })];
+    const results = await Promise.all(options.map((o) => h.hooks.verifyRegistration(h.ctx, new SoftAuthenticator().register(ORIGIN, o))));
+    expect(results.filter((r) => r.verified)).toHaveLength(1);
+    expect(results.find((r) => !r.verified)).toMatchObject({ failure: { stage: 'username_taken' } });
+    const events = h.capture.take().events as { event_type: string }[];
+    expect(events.map((e) => e.event_type).sort()).toEqual(['WEBAUTHN_REG_FAILURE', 'WEBAUTHN_REG_SUCCESS']);
+    expect(await users.findByName('zed')).toMatchObject({ id: (results.find((r) => r.verified) as { user: { id: string } }).user.id });
   });
 
   it('a user name with a format character (zero-width, bidi override, BOM, tag) is refused: it would look like another account (found by a probe)', async () => {

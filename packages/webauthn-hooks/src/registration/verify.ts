@@ -6,6 +6,7 @@ import type { CeremonyResult } from '../ceremony/ceremony-result.js';
 import { takeChallenge } from '../ceremony/challenge-check.js';
 import type { ResolvedOptions } from '../config.js';
 import { classifyError, failQuietly, failure, internalFailure, type CeremonyFailure } from '../ceremony/failure-stage.js';
+import { KeyedLock } from '../ceremony/keyed-lock.js';
 import type { RequestContext } from '../request/request-context.js';
 import { requiresUserVerification } from '../ceremony/user-verification.js';
 import {
@@ -15,6 +16,14 @@ import {
   loggableOrigin,
   MAX_CREDENTIAL_ID_LENGTH,
 } from '../ceremony/response-shape.js';
+
+/** One lock per user store: hooks sharing their stores share it. */
+const LOCKS = new WeakMap<object, KeyedLock>();
+function lockOf(o: ResolvedOptions): KeyedLock {
+  let lock = LOCKS.get(o.users);
+  if (!lock) LOCKS.set(o.users, (lock = new KeyedLock()));
+  return lock;
+}
 
 /** Transport names as logged: known-looking tokens only, at most 16. */
 function loggableTransports(value: unknown): string[] | undefined {
@@ -110,12 +119,6 @@ export async function verifyRegistration(o: ResolvedOptions, ctx: RequestContext
     if (credId !== shape.value.id) return fail(failure('malformed_response', 'credential id differs from the attested credential id'));
     // WebAuthn §7.1 step 19; SimpleWebAuthn does not check it.
     if (credId.length > MAX_CREDENTIAL_ID_LENGTH) return fail(failure('credential_id_too_long', 'credential id longer than 1023 bytes'));
-    // WebAuthn §7.1 step 26: a credential id registered before must not be registered again.
-    if (await o.credentials.findById(credId)) return fail(failure('credential_exists', 'credential id is already registered'));
-    if (await o.users.findByName(record.userName ?? '')) {
-      return fail(failure('username_taken', 'user name was taken during the ceremony'));
-    }
-
     const user = { id: record.userId!, name: record.userName!, displayName: record.displayName ?? record.userName! };
     // Built before the success event, so nothing computed from the response can fail between the event and the stores.
     const credential = {
@@ -128,10 +131,18 @@ export async function verifyRegistration(o: ResolvedOptions, ctx: RequestContext
       backedUp: info.credentialBackedUp,
       createdAt: new Date(o.now()).toISOString(),
     };
-    one.emit(regSuccessDraft(ctx, user.id, { ...detail, credential_id: credId }));
-    await o.users.create(user);
-    await o.credentials.add(credential);
-    return { verified: true, user, credentialId: credId };
+    // From the checks to the inserts, no other registration of this process may
+    // use the name or the credential id: both would pass the checks and be
+    // audited as successes before the second insert failed (KeyedLock).
+    return await lockOf(o).run([`user:${user.name}`, `credential:${credId}`], async () => {
+      // WebAuthn §7.1 step 26: a credential id registered before must not be registered again.
+      if (await o.credentials.findById(credId)) return fail(failure('credential_exists', 'credential id is already registered'));
+      if (await o.users.findByName(user.name)) return fail(failure('username_taken', 'user name was taken during the ceremony'));
+      one.emit(regSuccessDraft(ctx, user.id, { ...detail, credential_id: credId }));
+      await o.users.create(user);
+      await o.credentials.add(credential);
+      return { verified: true, user, credentialId: credId } as const;
+    });
   } catch (err) {
     // A store or the emitter failed: the verification still owes its one event.
     if (!one.done) failQuietly(() => fail(internalFailure(err)));
