@@ -1,5 +1,6 @@
 import { completeEvent, parseAuditEvent, type AuditEventDraft, type AuditEventInput } from '@audit-trail/schema';
 import { deterministicEventId } from './deterministic-id.js';
+import { optionalObject, optionalText, requiredText } from './json-fields.js';
 import { ephemeralExecOf, type EphemeralExec } from './k8s-ephemeral-containers.js';
 import { requestOutcomeOf } from './k8s-response-status.js';
 import { commandLine, kubeletStreamOf, streamRequestOf, type KubeletStream } from './k8s-stream-request.js';
@@ -82,27 +83,6 @@ const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 
 /** Longest `user_agent` the schema keeps; longer is cut and flagged. */
 const USER_AGENT_MAX = 1024;
-
-/** A string field, or undefined when absent; throws when present with another type. */
-function optionalText(value: unknown, field: string): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw new TypeError(`${field} is ${Array.isArray(value) ? 'an array' : `a ${typeof value}`}, not a string`);
-  return value === '' ? undefined : value;
-}
-
-/** A string field that must be there. */
-function requiredText(value: unknown, field: string): string {
-  const text = optionalText(value, field);
-  if (text === undefined) throw new TypeError(`${field} is missing`);
-  return text;
-}
-
-/** An object field, or undefined when absent; throws when present with another type. */
-function optionalObject<T>(value: unknown, field: string): T | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'object' || Array.isArray(value)) throw new TypeError(`${field} is not an object`);
-  return value as T;
-}
 
 /** Unix ms of `requestReceivedTimestamp`, which every stage of a request shares. */
 function receivedMillis(value: unknown): number {

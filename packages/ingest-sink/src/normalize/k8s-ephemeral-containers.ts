@@ -1,3 +1,4 @@
+import { kindOf, optionalFlag, optionalObject, optionalText, optionalTexts } from './json-fields.js';
 import { commandLine } from './k8s-stream-request.js';
 
 // What `kubectl debug POD --image=...` sends: an ephemeral container added
@@ -45,64 +46,25 @@ const POD_PATH = ['spec', 'ephemeralContainers'];
  */
 const LEGACY_PATH = ['ephemeralContainers'];
 
-/** A value's kind, for an error message (never its text). */
-function kindOf(value: unknown): string {
-  if (Array.isArray(value)) return 'an array';
-  if (value === null) return 'null';
-  const t = typeof value;
-  return `${/^[aeiou]/.test(t) ? 'an' : 'a'} ${t}`;
-}
-
-/** A string field, or undefined when absent or empty; throws when present with another type (the API server refuses the request then). */
-function text(value: unknown, field: string): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw new TypeError(`${field} is ${kindOf(value)}, not a string`);
-  return value === '' ? undefined : value;
-}
-
-/** A list of strings, empty when absent; throws when present with another type. */
-function texts(value: unknown, field: string): string[] {
-  if (value === undefined || value === null) return [];
-  if (!Array.isArray(value)) throw new TypeError(`${field} is ${kindOf(value)}, not an array`);
-  return value.map((v, i) => {
-    if (typeof v !== 'string') throw new TypeError(`${field}[${i}] is ${kindOf(v)}, not a string`);
-    return v;
-  });
-}
-
-/** A boolean field, false when absent; throws when present with another type. */
-function flag(value: unknown, field: string): boolean {
-  if (value === undefined || value === null) return false;
-  if (typeof value !== 'boolean') throw new TypeError(`${field} is ${kindOf(value)}, not a boolean`);
-  return value;
-}
-
-/** An object field, or undefined when absent; throws when present with another type. */
-function object(value: unknown, field: string): Record<string, unknown> | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'object' || Array.isArray(value)) throw new TypeError(`${field} is ${kindOf(value)}, not an object`);
-  return value as Record<string, unknown>;
-}
-
 /** One `EphemeralContainer` of the body. */
 function containerOf(value: unknown, field: string): AddedContainer {
-  const c = object(value, field);
+  const c = optionalObject(value, field);
   if (!c) throw new TypeError(value === undefined ? `${field} is missing` : `${field} is ${kindOf(value)}, not an object`);
-  const security = object(c.securityContext, `${field}.securityContext`);
-  const capabilities = object(security?.capabilities, `${field}.securityContext.capabilities`);
-  const name = text(c.name, `${field}.name`);
-  const image = text(c.image, `${field}.image`);
-  const target = text(c.targetContainerName, `${field}.targetContainerName`);
+  const security = optionalObject(c.securityContext, `${field}.securityContext`);
+  const capabilities = optionalObject(security?.capabilities, `${field}.securityContext.capabilities`);
+  const name = optionalText(c.name, `${field}.name`);
+  const image = optionalText(c.image, `${field}.image`);
+  const target = optionalText(c.targetContainerName, `${field}.targetContainerName`);
   return {
     ...(name ? { name } : {}),
     ...(image ? { image } : {}),
-    command: texts(c.command, `${field}.command`),
-    args: texts(c.args, `${field}.args`),
+    command: optionalTexts(c.command, `${field}.command`),
+    args: optionalTexts(c.args, `${field}.args`),
     ...(target ? { target } : {}),
-    stdin: flag(c.stdin, `${field}.stdin`),
-    tty: flag(c.tty, `${field}.tty`),
-    privileged: flag(security?.privileged, `${field}.securityContext.privileged`),
-    capabilities: texts(capabilities?.add, `${field}.securityContext.capabilities.add`),
+    stdin: optionalFlag(c.stdin, `${field}.stdin`),
+    tty: optionalFlag(c.tty, `${field}.tty`),
+    privileged: optionalFlag(security?.privileged, `${field}.securityContext.privileged`),
+    capabilities: optionalTexts(capabilities?.add, `${field}.securityContext.capabilities.add`),
   };
 }
 
@@ -177,9 +139,9 @@ function fromJsonPatch(ops: unknown[]): AddedContainers {
   const containers: AddedContainer[] = [];
   for (const [i, op] of ops.entries()) {
     const field = `requestObject[${i}]`;
-    const o = object(op, field);
+    const o = optionalObject(op, field);
     if (!o) throw new TypeError(`${field} is ${kindOf(op)}, not an object`);
-    const verb = text(o.op, `${field}.op`);
+    const verb = optionalText(o.op, `${field}.op`);
     // No path, or one that is not a pointer, fails the whole patch (json-patch: "invalid path").
     const tokens = pointerOf(o.path, `${field}.path`);
     const from = verb === 'copy' || verb === 'move' ? pointerOf(o.from, `${field}.from`) : undefined;
@@ -224,9 +186,9 @@ function fromJsonPatch(ops: unknown[]): AddedContainers {
 export function addedContainersOf(requestObject: unknown): AddedContainers {
   if (requestObject === undefined || requestObject === null) return { kind: 'unknown' };
   if (Array.isArray(requestObject)) return fromJsonPatch(requestObject);
-  const body = object(requestObject, 'requestObject')!;
+  const body = optionalObject(requestObject, 'requestObject')!;
   // A body with a spec is a Pod or a patch of one; without, the EphemeralContainers object of 1.16 to 1.21.
-  const spec = object(body.spec, 'requestObject.spec');
+  const spec = optionalObject(body.spec, 'requestObject.spec');
   const containers = spec ? listOf(spec.ephemeralContainers, 'requestObject.spec.ephemeralContainers') : listOf(body.ephemeralContainers, 'requestObject.ephemeralContainers');
   return { kind: 'read', containers };
 }

@@ -274,7 +274,7 @@ describe('Kubernetes audit: hostile values', () => {
       [execEvent('ResponseStarted', { objectRef: { resource: 'pods', name: POD.name, subresource: 'exec' } }), 'objectRef.namespace is missing'],
       [execEvent('ResponseStarted', { stage: 'Whenever' }), 'stage "Whenever" is not an audit stage'],
       [execEvent('ResponseStarted', { stage: 7 }), 'stage is a number, not a string'],
-      [execEvent('ResponseStarted', { user: 'alice' }), 'user is not an object'],
+      [execEvent('ResponseStarted', { user: 'alice' }), 'user is a string, not an object'],
       [execEvent('ResponseStarted', { user: { username: ['alice'] } }), 'user.username is an array, not a string'],
       [execEvent('ResponseStarted', { sourceIPs: '198.51.100.20' }), 'sourceIPs is not an array'],
       [execEvent('ResponseStarted', { responseStatus: { code: '101' } }), 'responseStatus.code "101" is not an HTTP status code'],
