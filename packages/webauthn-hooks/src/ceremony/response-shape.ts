@@ -82,8 +82,8 @@ export function decodeClientData(b64: string): ClientData | undefined {
  */
 export function loggableOrigin(origin: string | undefined): string | undefined {
   if (origin === undefined) return undefined;
-  const clean = escapeFormatChars(sanitizeText(origin, 512));
-  return clean.length > 0 ? sanitizeText(clean, 512) : undefined;
+  const clean = sanitizeText(escapeFormatChars(origin), 512);
+  return clean.length > 0 ? clean : undefined;
 }
 
 /** The credential id as it may be logged: only a well-formed id within the WebAuthn limit. */

@@ -33,13 +33,17 @@ ULA.addSubnet('fc00::', 7, 'ipv6');
  * IPv4 addresses against IPv6 rules), the NAT64 well-known prefix (RFC 6052)
  * and 6to4 (RFC 3056), and the deprecated IPv4-compatible form. A rule over them trusts IPv4 space by another name.
  */
-const IPV4_EMBEDDING: readonly { base: string; length: number }[] = [
+const IPV4_EMBEDDING: readonly { base: string; length: number; range: BlockList }[] = [
   { base: '::ffff:0:0', length: 96 },
   // IPv4-compatible (RFC 4291 §2.5.5.1, deprecated): ::a.b.c.d.
   { base: '::', length: 96 },
   { base: '64:ff9b::', length: 96 },
   { base: '2002::', length: 16 },
-];
+].map((e) => {
+  const range = new BlockList();
+  range.addSubnet(e.base, e.length, 'ipv6');
+  return { ...e, range };
+});
 
 /** Hops walked at most in X-Forwarded-For: a chain of trusted proxies is never longer in practice. */
 const MAX_HOPS = 32;
@@ -89,13 +93,11 @@ export function normalizeIp(raw: string | undefined): string | undefined {
  */
 function ipv4PrefixOf(ip: string, family: number, prefix: number): number {
   if (family === 4) return prefix;
+  const rule = new BlockList();
+  rule.addSubnet(ip, prefix, 'ipv6');
   let widest = Infinity;
-  for (const { base, length } of IPV4_EMBEDDING) {
-    const embedding = new BlockList();
-    embedding.addSubnet(base, length, 'ipv6');
-    const rule = new BlockList();
-    rule.addSubnet(ip, prefix, 'ipv6');
-    if (prefix >= length && embedding.check(ip, 'ipv6')) widest = Math.min(widest, Math.min(32, prefix - length));
+  for (const { base, length, range } of IPV4_EMBEDDING) {
+    if (prefix >= length && range.check(ip, 'ipv6')) widest = Math.min(widest, 32, prefix - length);
     else if (prefix < length && rule.check(base, 'ipv6')) widest = 0;
   }
   return widest;
