@@ -107,7 +107,7 @@ describe('Kubernetes audit stages through the real sink (SQLite file)', () => {
     }
   });
 
-  it('stores kubectl debug without -i (an ephemeral container running a shell) once, and the shell report names who ran it in which pod', async () => {
+  it('stores kubectl debug without -i (an ephemeral container running a shell) once, and the shell report names who ran it in which pod, reaching which container', async () => {
     const stages = [debugEvent('RequestReceived'), debugEvent('ResponseComplete')].map(line);
     expect(await sink.write(itemsOf(stages))).toEqual({ accepted: 1, rejected: 0 });
     expect(await sink.write(itemsOf([...stages].reverse()))).toEqual({ accepted: 1, rejected: 0 });
@@ -132,8 +132,9 @@ describe('Kubernetes audit stages through the real sink (SQLite file)', () => {
       ]);
       const q = bindQuery(REPORT_QUERIES['container-shell-sessions'], 'sqlite', { days: 36_500 });
       const rows = db.prepare(q.text).all(q.named) as Record<string, unknown>[];
-      expect(rows.map((r) => [r.outcome, r.user_id, r.k8s_pod, r.container_name, r.image, r.command_line, r.detector])).toEqual([
-        ['success', 'alice@example.com', POD.name, 'debugger-7xk2p', 'busybox', "sh -c 'cat /proc/1/root/etc/shadow'", 'kubernetes-audit'],
+      // target_container: the container whose processes and files (/proc/1/root) the debugger reaches.
+      expect(rows.map((r) => [r.outcome, r.user_id, r.k8s_pod, r.container_name, r.target_container, r.image, r.command_line, r.detector])).toEqual([
+        ['success', 'alice@example.com', POD.name, 'debugger-7xk2p', 'app', 'busybox', "sh -c 'cat /proc/1/root/etc/shadow'", 'kubernetes-audit'],
       ]);
     } finally {
       db.close();

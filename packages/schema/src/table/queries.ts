@@ -152,7 +152,8 @@ ORDER BY event_timestamp DESC;`,
     description:
       'Every CONTAINER_EXEC of the last :days days that opened a shell (a TTY or interactive session, or a command ' +
       'line starting with a known shell), newest first: its outcome (failure: refused, e.g. a Kubernetes exec the ' +
-      'API server denied), node, Kubernetes namespace and pod, container, image, the user the process ran as in the ' +
+      'API server denied), node, Kubernetes namespace and pod, container, the container it reaches (target_container: ' +
+      'kubectl debug --target, whose processes and files a debug container sees), image, the user the process ran as in the ' +
       'container (exec_user), the person (user_id) where the detector knew one (the Kubernetes audit log names the ' +
       'authenticated user) and whom they acted as (impersonated_user_id, Kubernetes --as), the command line, and the detector.',
     params: [days],
@@ -163,6 +164,7 @@ ORDER BY event_timestamp DESC;`,
       'k8s_namespace',
       'k8s_pod',
       'container_name',
+      'target_container',
       'container_id',
       'image',
       'exec_user',
@@ -175,7 +177,9 @@ ORDER BY event_timestamp DESC;`,
       (d) => `SELECT event_timestamp, outcome,
        ${nodeOf(d)} AS node,
        k8s_namespace, k8s_pod,
-       container_name, container_id, image,
+       container_name,
+       ${jsonValue(d, 'container.target')} AS target_container,
+       container_id, image,
        ${jsonValue(d, 'process.exec_user')} AS exec_user,
        user_id,
        ${jsonValue(d, 'impersonated_user_id')} AS impersonated_user_id,

@@ -87,6 +87,16 @@ export function reportFixtures(now: number): AuditEvent[] {
   events.push(k8sExec(now - 2.5 * DAY, {}));
   // The same container again, acting as a service account (kubectl --as): one container, one person.
   events.push(k8sExec(now - 2.6 * DAY, { impersonated_user_id: 'system:serviceaccount:shop:deployer', process: { command_line: 'bash', tty: true, interactive: true } }));
+  // kubectl debug -it --target=app: a debug container added to the pod, reaching the app container.
+  events.push(
+    k8sExec(now - 2.55 * DAY, {
+      user_id: 'bob@example.com',
+      detector: { name: 'kubernetes-audit', rule: 'pods/ephemeralcontainers' },
+      runtime: { k8s_namespace: 'shop', k8s_pod: 'cart-5d8f7c9b4-x2x7q', k8s_container: 'debugger-7xk2p' },
+      container: { name: 'debugger-7xk2p', image: 'busybox:1.36', target: 'app' },
+      process: { command_line: 'sh', tty: true, interactive: true },
+    }),
+  );
   // Refused by the API server (403): listed as an attempt, not counted as a shell opened.
   events.push(
     k8sExec(now - 3.5 * DAY, {
@@ -241,6 +251,7 @@ export const oracle = {
         k8s_namespace: e.runtime?.k8s_namespace ?? null,
         k8s_pod: e.runtime?.k8s_pod ?? null,
         container_name: e.container.name ?? null,
+        target_container: e.container.target ?? null,
         container_id: containerIdOf(e),
         image: e.container.image ?? null,
         exec_user: e.process.exec_user ?? null,

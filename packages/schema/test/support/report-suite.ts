@@ -113,6 +113,8 @@ export function defineReportTests(db: () => TestDb): void {
     expect(await run('container-shells')).toEqual([
       expect.objectContaining({ image: 'registry.example.com/web-api:3.1.0', node: 'node-b', shells: 3, containers: 2 }),
       expect.objectContaining({ image: null, node: null, shells: 2, containers: 1, users: 1 }),
+      // kubectl debug names the debug container's image, so it is a group of its own.
+      expect.objectContaining({ image: 'busybox:1.36', node: null, shells: 1, containers: 1, users: 1 }),
       expect.objectContaining({ image: 'registry.example.com/payments-api:1.8.2', node: 'worker-3', shells: 1 }),
     ]);
     expect(await run('counter-regressions')).toEqual([
@@ -130,6 +132,7 @@ export function defineReportTests(db: () => TestDb): void {
     const sessions = await run('container-shell-sessions');
     expect(sessions.map((r) => [r.outcome, r.node, r.container_id, r.exec_user, r.user_id, r.command_line, r.detector])).toEqual([
       ['success', null, null, null, 'alice@example.com', '/bin/sh', 'kubernetes-audit'],
+      ['success', null, null, null, 'bob@example.com', 'sh', 'kubernetes-audit'],
       ['success', null, null, null, 'alice@example.com', 'bash', 'kubernetes-audit'],
       ['failure', null, null, null, 'mallory@example.com', '/bin/bash', 'kubernetes-audit'],
       ['success', 'node-b', 'aaaaaaaaaaaa', null, null, 'bash', 'docker-events'],
@@ -137,10 +140,12 @@ export function defineReportTests(db: () => TestDb): void {
       ['success', 'node-b', 'bbbbbbbbbbbb', null, null, 'python3 -i', 'docker-events'],
       ['success', 'worker-3', expect.any(String), null, 'system:serviceaccount:ops:debugger', '/bin/sh -c id', 'falco'],
     ]);
-    expect(sessions.filter((r) => r.detector === 'kubernetes-audit').map((r) => [r.k8s_namespace, r.k8s_pod, r.container_name, r.impersonated_user_id])).toEqual([
-      ['shop', 'cart-5d8f7c9b4-x2x7q', 'app', null],
-      ['shop', 'cart-5d8f7c9b4-x2x7q', 'app', 'system:serviceaccount:shop:deployer'],
-      ['shop', 'cart-5d8f7c9b4-x2x7q', 'app', null],
+    // kubectl debug names the debug container, its image, and the container it reaches (--target).
+    expect(sessions.filter((r) => r.detector === 'kubernetes-audit').map((r) => [r.k8s_namespace, r.k8s_pod, r.container_name, r.target_container, r.image, r.impersonated_user_id])).toEqual([
+      ['shop', 'cart-5d8f7c9b4-x2x7q', 'app', null, null, null],
+      ['shop', 'cart-5d8f7c9b4-x2x7q', 'debugger-7xk2p', 'app', 'busybox:1.36', null],
+      ['shop', 'cart-5d8f7c9b4-x2x7q', 'app', null, null, 'system:serviceaccount:shop:deployer'],
+      ['shop', 'cart-5d8f7c9b4-x2x7q', 'app', null, null, null],
     ]);
     expect((await run('rejects-by-reason')).map((r) => [r.reason_code, r.rejects])).toEqual([
       ['CONTAINER_EVENT_UNTRUSTED_TAG', 3],
