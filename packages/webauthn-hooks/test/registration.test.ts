@@ -1,6 +1,6 @@
 import { generateRegistrationOptions } from '@simplewebauthn/server';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryCredentialStore, MemoryUserStore, WebAuthnHooksError } from '../src/index.js';
+import { MemoryCredentialStore, MemoryUserStore, WebAuthnHooksError, type UserStore } from '../src/index.js';
 import { SoftAuthenticator } from '../src/testing/index.js';
 import { challengeOf, harness, onlyEvent, ORIGIN, secretsOf, type Harness } from './support/harness.js';
 
@@ -199,6 +199,71 @@ describe('registration (WebAuthn §7.1), one audit event per verification', () =
     const events = h.capture.take().events as { event_type: string }[];
     expect(events.map((e) => e.event_type).sort()).toEqual(['WEBAUTHN_REG_FAILURE', 'WEBAUTHN_REG_SUCCESS']);
     expect(await users.findByName('zed')).toMatchObject({ id: (results.find((r) => r.verified) as { user: { id: string } }).user.id });
+  });
+
+  it('two replicas racing for one name: the loser\'s audited success is followed by a username_taken failure for the same credential, and it answers as a failure', async () => {
+    // Two hook instances (two processes' locks) over one database: each reads the name as free
+    // before either inserts it (the barrier makes the interleaving certain), both write a success,
+    // and the store's unique constraint refuses the second insert.
+    const users = new MemoryUserStore();
+    let armed = false;
+    let checked = 0;
+    let release!: () => void;
+    const bothChecked = new Promise<void>((resolve) => (release = resolve));
+    // One store object per replica, as each process has its own (the lock is per store object).
+    const racingUsers = (): UserStore => ({
+      findById: (id) => users.findById(id),
+      async findByName(name) {
+        const found = users.findByName(name);
+        if (armed && ++checked === 2) release();
+        if (armed) await bothChecked;
+        return found;
+      },
+      create: async (user) => users.create(user),
+    });
+    const credentials = new MemoryCredentialStore();
+    const replicas = [harness({ userStore: racingUsers(), credentialStore: credentials }), harness({ userStore: racingUsers(), credentialStore: credentials })];
+    h = replicas[0]!;
+    try {
+      const options = await Promise.all(replicas.map((r) => r.hooks.registrationOptions({ username: 'ray' })));
+      armed = true;
+      const responses = options.map((o) => new SoftAuthenticator().register(ORIGIN, o));
+      const results = await Promise.all(replicas.map((r, i) => r.hooks.verifyRegistration(r.ctx, responses[i])));
+      const winner = results.findIndex((r) => r.verified);
+      const loser = 1 - winner;
+      expect(winner).toBeGreaterThanOrEqual(0);
+      expect(results[loser]).toMatchObject({ verified: false, failure: { stage: 'username_taken', code: 'WEBAUTHN_USERNAME_TAKEN' } });
+      expect(await users.findByName('ray')).toMatchObject({ id: (results[winner] as { user: { id: string } }).user.id });
+      expect((replicas[winner]!.capture.take().events as { event_type: string }[]).map((e) => e.event_type)).toEqual(['WEBAUTHN_REG_SUCCESS']);
+      // The loser's trail: its success, then the failure saying it did not stand, both naming its credential and user.
+      const [success, retraction] = replicas[loser]!.capture.take().events as { event_type: string; user_id: string; webauthn: { credential_id: string }; error?: { message: string } }[];
+      expect([success?.event_type, retraction?.event_type]).toEqual(['WEBAUTHN_REG_SUCCESS', 'WEBAUTHN_REG_FAILURE']);
+      expect(retraction).toMatchObject({ user_id: success!.user_id, webauthn: { credential_id: responses[loser]!.id, failure_stage: 'username_taken' } });
+      expect(retraction!.error!.message).toContain('that success did not stand');
+    } finally {
+      await replicas[1]!.capture.close();
+    }
+  });
+
+  it('a store that refuses an audited registration for a reason the stores do not explain: an internal failure follows the success, and the error reaches the caller', async () => {
+    const credentials = new MemoryCredentialStore();
+    const refusing = new Proxy(credentials, {
+      get(target, key) {
+        if (key === 'add') return () => Promise.reject(Object.assign(new Error('connection reset; password=hunter2'), { code: 'ECONNRESET' }));
+        const value = Reflect.get(target, key) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    h = harness({ credentialStore: refusing });
+    const options = await h.hooks.registrationOptions({ username: 'uma' });
+    await expect(h.hooks.verifyRegistration(h.ctx, new SoftAuthenticator().register(ORIGIN, options))).rejects.toThrow('connection reset');
+    const events = h.capture.take().events as { event_type: string; webauthn: { failure_stage?: string }; error?: { message: string } }[];
+    expect(events.map((e) => [e.event_type, e.webauthn.failure_stage])).toEqual([
+      ['WEBAUTHN_REG_SUCCESS', undefined],
+      ['WEBAUTHN_REG_FAILURE', 'internal'],
+    ]);
+    // The store's text (which may hold a connection string) is not logged: its class and code only.
+    expect(events[1]!.error!.message).toBe('Error (ECONNRESET) in a store or the audit emitter; see the application\'s logs');
   });
 
   it('a user name with a format character (zero-width, bidi override, BOM, tag) is refused: it would look like another account (found by a probe)', async () => {

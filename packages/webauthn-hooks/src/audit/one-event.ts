@@ -5,10 +5,12 @@ import type { AuditEmitter } from './emitter.js';
  * Guards the rule "exactly one event per verification": a second emit is a
  * bug and throws; `done` tells the caller whether the error path still owes
  * the event. It is marked before calling the emitter, so an emitter that
- * throws is never called twice for the same verification.
+ * throws is never called twice for the same verification. The one exception
+ * is {@link OneEvent.retract}.
  */
 export class OneEvent {
   #done = false;
+  #retracted = false;
   constructor(private readonly audit: AuditEmitter) {}
 
   get done(): boolean {
@@ -18,6 +20,18 @@ export class OneEvent {
   emit(draft: AuditEventDraft): void {
     if (this.#done) throw new Error('a verification emitted a second audit event');
     this.#done = true;
+    this.audit.emit(draft);
+  }
+
+  /**
+   * The one second event a verification may write: its success was audited,
+   * then a store refused to keep what it verified (a replica of the service
+   * registered the same name first). The trail is append-only, so the
+   * success stays and this failure says it did not stand.
+   */
+  retract(draft: AuditEventDraft): void {
+    if (!this.#done || this.#retracted) throw new Error('a verification retracted an event it did not write, or twice');
+    this.#retracted = true;
     this.audit.emit(draft);
   }
 }

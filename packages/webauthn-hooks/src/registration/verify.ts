@@ -46,6 +46,20 @@ function knownTransports(value: unknown): AuthenticatorTransport[] | undefined {
   return out.length > 0 ? out : undefined;
 }
 
+/**
+ * Why the stores refused an account whose registration was audited as a
+ * success: the name or the credential id now belongs to another user (a
+ * replica registered it first). Undefined when they do not say, and the
+ * store's error is then reported as an internal failure.
+ */
+async function refusalBy(o: ResolvedOptions, user: { id: string; name: string }, credId: string): Promise<CeremonyFailure | undefined> {
+  const owner = await o.users.findByName(user.name);
+  if (owner && owner.id !== user.id) return failure('username_taken', 'user name was registered elsewhere after this registration was audited as a success; that success did not stand');
+  const credential = await o.credentials.findById(credId);
+  if (credential && credential.userId !== user.id) return failure('credential_exists', 'credential id was registered elsewhere after this registration was audited as a success; that success did not stand');
+  return undefined;
+}
+
 function coseAlg(publicKey: Uint8Array): number | undefined {
   try {
     const alg = decodeCredentialPublicKey(publicKey as Uint8Array<ArrayBuffer>).get(cose.COSEKEYS.alg);
@@ -139,8 +153,19 @@ export async function verifyRegistration(o: ResolvedOptions, ctx: RequestContext
       if (await o.credentials.findById(credId)) return fail(failure('credential_exists', 'credential id is already registered'));
       if (await o.users.findByName(user.name)) return fail(failure('username_taken', 'user name was taken during the ceremony'));
       one.emit(regSuccessDraft(ctx, user.id, { ...detail, credential_id: credId }));
-      await o.users.create(user);
-      await o.credentials.add(credential);
+      try {
+        await o.users.create(user);
+        await o.credentials.add(credential);
+      } catch (err) {
+        // The lock covers one process: a replica of the service can store the
+        // name between the checks above and these inserts, and the store's
+        // unique constraint then refuses ours after our success was written.
+        // The trail says so with a failure for the same user and credential.
+        const refused = await refusalBy(o, user, credId).catch(() => undefined);
+        failQuietly(() => one.retract(failureDraft('registration', ctx, refused ?? internalFailure(err), detail, user.id)));
+        if (refused) return { verified: false, failure: refused };
+        throw err;
+      }
       return { verified: true, user, credentialId: credId } as const;
     });
   } catch (err) {
