@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exampleEvents, parseAuditEvent } from '../src/index.js';
+import { bindQuery, exampleEvents, newEventId, parseAuditEvent, REPORT_QUERIES, REPORT_QUERY_NAMES, toRow } from '../src/index.js';
 import { rowOf } from './support/report-fixtures.js';
 import { defineReportTests, insertRejectSql, insertSql, type TestDb } from './support/report-suite.js';
 
@@ -88,5 +88,47 @@ describe('PostgreSQL: generated DDL and report queries', () => {
       input.event_id,
     ]);
     expect(r.rows[0]).toEqual({ credential_id: 'A'.repeat(1364), sign_count: '4294967295', user_agent_raw: 'é'.repeat(1024) });
+  });
+
+  it('runs every report when one stored event_json holds a \\u0000 escape (jsonb refuses it; found by a probe)', async () => {
+    // JSON allows the escape and event_json keeps the text as received (its MAC covers it); the
+    // schema cleans the parsed copy, so the columns hold no NUL.
+    // No Swarm node, so the report reads the node from event_json.
+    const text = JSON.stringify({ ...exampleEvents.WEBAUTHN_AUTH_FAILURE, event_id: newEventId(), event_time: new Date().toISOString(), user_id: 'u_nul', user_agent: 'curl\u0000/8', runtime: { k8s_node: 'worker-9' } });
+    expect(text).toContain('\\u0000');
+    const parsed = parseAuditEvent(text);
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
+    await client.query(insertSql('postgres'), toRow(parsed.event, { raw: text, source_tag: 'test' }));
+    for (const name of REPORT_QUERY_NAMES) {
+      const bound = bindQuery(REPORT_QUERIES[name], 'postgres', { days: 365 });
+      await expect(client.query(bound.text, bound.positional), name).resolves.toBeDefined();
+    }
+    const failures = bindQuery(REPORT_QUERIES['webauthn-failures'], 'postgres');
+    expect((await client.query(failures.text, failures.positional)).rows.find((r: { user_id: string }) => r.user_id === 'u_nul')).toMatchObject({ node: 'worker-9' });
+  });
+
+  it('counts "the last N days" as N x 24 hours whatever the session time zone (found by a probe)', async () => {
+    // A zone whose UTC offset changed within the last 90 days, if one of these did: there,
+    // make_interval(days => 90) spans 90 calendar days, an hour more or less than 90 x 24 hours.
+    const offset = (zone: string, at: number) => new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' }).format(at);
+    const now = Date.now();
+    const zones = ['America/New_York', 'Europe/London', 'Australia/Sydney', 'America/Santiago', 'Pacific/Auckland'];
+    const zone = zones.find((z) => offset(z, now) !== offset(z, now - 90 * 86_400_000)) ?? 'UTC';
+    const at = (ms: number, user: string) => {
+      const parsed = parseAuditEvent({ ...exampleEvents.WEBAUTHN_AUTH_FAILURE, event_id: newEventId(), event_time: new Date(ms).toISOString(), user_id: user });
+      if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
+      return rowOf(parsed.event);
+    };
+    await client.query(insertSql('postgres'), at(now - 90 * 86_400_000 - 30 * 60_000, 'u_edge_out'));
+    await client.query(insertSql('postgres'), at(now - 90 * 86_400_000 + 30 * 60_000, 'u_edge_in'));
+    await client.query(`SET TIME ZONE '${zone}'`);
+    try {
+      const q = bindQuery(REPORT_QUERIES['webauthn-failures'], 'postgres');
+      const users = (await client.query(q.text, q.positional)).rows.map((r: { user_id: string }) => r.user_id);
+      expect(users, zone).toContain('u_edge_in');
+      expect(users, zone).not.toContain('u_edge_out');
+    } finally {
+      await client.query('RESET TIME ZONE');
+    }
   });
 });

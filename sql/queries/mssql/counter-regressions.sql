@@ -10,4 +10,4 @@ SELECT event_timestamp, user_id, credential_id, sign_count,
 FROM dbo.security_audit_events
 WHERE event_type = 'WEBAUTHN_COUNTER_REGRESSION'
   AND event_timestamp >= DATEADD(day, -90, SYSUTCDATETIME())
-ORDER BY event_timestamp DESC;
+ORDER BY event_timestamp DESC, id DESC;

@@ -6,15 +6,15 @@
 
 WITH shell_execs AS (
   SELECT image,
-         COALESCE(swarm_node, (event_json::jsonb #>> '{runtime,k8s_node}'), (event_json::jsonb #>> '{runtime,host}')) AS node,
+         COALESCE(swarm_node, (replace(event_json, E'\\u0000', E'\\ufffd')::jsonb #>> '{runtime,k8s_node}'), (replace(event_json, E'\\u0000', E'\\ufffd')::jsonb #>> '{runtime,host}')) AS node,
          COALESCE(container_id, CASE WHEN k8s_pod IS NOT NULL THEN COALESCE(k8s_namespace, '') || '/' || k8s_pod || '/' || COALESCE(container_name, '') END) AS container_key,
          user_id, event_timestamp
   FROM security_audit_events
   WHERE event_type = 'CONTAINER_EXEC'
     AND outcome <> 'failure'
-    AND event_timestamp >= now() - make_interval(days => 90)
-    AND ((event_json::jsonb #>> '{process,tty}') = 'true'
-      OR (event_json::jsonb #>> '{process,interactive}') = 'true'
+    AND event_timestamp >= now() - make_interval(hours => 24 * 90)
+    AND ((replace(event_json, E'\\u0000', E'\\ufffd')::jsonb #>> '{process,tty}') = 'true'
+      OR (replace(event_json, E'\\u0000', E'\\ufffd')::jsonb #>> '{process,interactive}') = 'true'
       OR command_line LIKE 'sh' OR command_line LIKE 'sh %' OR command_line LIKE '%/sh' OR command_line LIKE '%/sh %'
       OR command_line LIKE 'bash' OR command_line LIKE 'bash %' OR command_line LIKE '%/bash' OR command_line LIKE '%/bash %'
       OR command_line LIKE 'ash' OR command_line LIKE 'ash %' OR command_line LIKE '%/ash' OR command_line LIKE '%/ash %'

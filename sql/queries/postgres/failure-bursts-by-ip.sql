@@ -11,7 +11,7 @@ WITH failures AS (
   FROM security_audit_events
   WHERE event_type IN ('WEBAUTHN_AUTH_FAILURE', 'WEBAUTHN_REG_FAILURE')
     AND client_ip IS NOT NULL
-    AND event_timestamp >= now() - make_interval(days => 90)
+    AND event_timestamp >= now() - make_interval(hours => 24 * 90)
 ),
 windows AS (
   SELECT w.id, w.client_ip, w.event_timestamp AS window_start,

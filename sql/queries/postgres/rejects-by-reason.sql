@@ -8,7 +8,7 @@ WITH refused AS (
   SELECT CASE WHEN left(reason, 1) = '[' THEN 'SCHEMA_INVALID' WHEN strpos(reason, ':') = 0 THEN 'OTHER' ELSE left(reason, strpos(reason, ':') - 1) END AS reason_code,
          source, received_at
   FROM security_audit_rejects
-  WHERE received_at >= now() - make_interval(days => 90)
+  WHERE received_at >= now() - make_interval(hours => 24 * 90)
 )
 SELECT reason_code, source,
        COUNT(*) AS rejects,

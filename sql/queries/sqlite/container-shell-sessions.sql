@@ -27,4 +27,4 @@ WHERE event_type = 'CONTAINER_EXEC'
       OR command_line LIKE 'zsh' OR command_line LIKE 'zsh %' OR command_line LIKE '%/zsh' OR command_line LIKE '%/zsh %'
       OR command_line LIKE 'ksh' OR command_line LIKE 'ksh %' OR command_line LIKE '%/ksh' OR command_line LIKE '%/ksh %'
       OR command_line LIKE 'fish' OR command_line LIKE 'fish %' OR command_line LIKE '%/fish' OR command_line LIKE '%/fish %')
-ORDER BY event_timestamp DESC;
+ORDER BY event_timestamp DESC, id DESC;

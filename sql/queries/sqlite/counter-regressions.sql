@@ -10,4 +10,4 @@ SELECT event_timestamp, user_id, credential_id, sign_count,
 FROM security_audit_events
 WHERE event_type = 'WEBAUTHN_COUNTER_REGRESSION'
   AND event_timestamp >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || 90 || ' days')
-ORDER BY event_timestamp DESC;
+ORDER BY event_timestamp DESC, id DESC;

@@ -11,4 +11,4 @@ FROM security_audit_events
 WHERE event_type IN ('WEBAUTHN_REG_FAILURE', 'WEBAUTHN_AUTH_FAILURE', 'WEBAUTHN_COUNTER_REGRESSION')
   AND outcome = 'failure'
   AND event_timestamp >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || 90 || ' days')
-ORDER BY event_timestamp DESC;
+ORDER BY event_timestamp DESC, id DESC;

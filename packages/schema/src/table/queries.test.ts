@@ -18,7 +18,7 @@ describe('report queries', () => {
 
   it('writes parameters in as integers', () => {
     const sql = renderQuery(REPORT_QUERIES['failure-bursts-by-ip'], 'postgres', { days: 7, window_minutes: 3, min_failures: 20 });
-    expect(sql).toContain('make_interval(days => 7)');
+    expect(sql).toContain('make_interval(hours => 24 * 7)');
     expect(sql).toContain('make_interval(mins => 3)');
     expect(sql).toContain('HAVING COUNT(*) >= 20');
     expect(sql).not.toMatch(/:(days|window_minutes|min_failures)\b/);
@@ -26,7 +26,7 @@ describe('report queries', () => {
 
   it('binds $n placeholders for PostgreSQL, reusing the number of a repeated name', () => {
     const b = bindQuery(REPORT_QUERIES['failure-bursts-by-ip'], 'postgres', { days: 30 });
-    expect(b.text).toContain('make_interval(days => $1)');
+    expect(b.text).toContain('make_interval(hours => 24 * $1)');
     expect(b.text).toContain('make_interval(mins => $2)');
     expect(b.text).toContain('>= $3');
     expect(b.positional).toEqual([30, 10, 5]);
@@ -42,7 +42,7 @@ describe('report queries', () => {
 
   it('leaves PostgreSQL casts alone', () => {
     const b = bindQuery(REPORT_QUERIES['counter-regressions'], 'postgres');
-    expect(b.text).toContain('(event_json::jsonb #>>');
+    expect(b.text).toContain("::jsonb #>> '{");
     expect(b.positional).toEqual([90]);
   });
 

@@ -66,7 +66,7 @@ FROM ${eventsTable(d)}
 WHERE event_type IN ('WEBAUTHN_REG_FAILURE', 'WEBAUTHN_AUTH_FAILURE', 'WEBAUTHN_COUNTER_REGRESSION')
   AND outcome = 'failure'
   AND ${sinceDays(d, 'event_timestamp', 'days')}
-ORDER BY event_timestamp DESC;`,
+ORDER BY event_timestamp DESC, id DESC;`,
     ),
   },
   'failures-by-user-ip': {
@@ -143,7 +143,7 @@ ORDER BY peak_failures DESC, client_ip;`,
 FROM ${eventsTable(d)}
 WHERE event_type = 'WEBAUTHN_COUNTER_REGRESSION'
   AND ${sinceDays(d, 'event_timestamp', 'days')}
-ORDER BY event_timestamp DESC;`,
+ORDER BY event_timestamp DESC, id DESC;`,
     ),
   },
   'container-shell-sessions': {
@@ -189,7 +189,7 @@ FROM ${eventsTable(d)}
 WHERE event_type = 'CONTAINER_EXEC'
   AND ${sinceDays(d, 'event_timestamp', 'days')}
   AND ${shellOpened(d)}
-ORDER BY event_timestamp DESC;`,
+ORDER BY event_timestamp DESC, id DESC;`,
     ),
   },
   'container-shells': {

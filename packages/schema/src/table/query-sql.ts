@@ -37,13 +37,15 @@ export function reasonCode(dialect: Dialect): string {
  * `column >= now - :param days`. SQL Server keeps the reference query's
  * `DATEADD(day, -90, SYSUTCDATETIME())`; SQLite compares ISO-8601 text,
  * which sorts like time because every value is UTC with a `Z` suffix.
+ * PostgreSQL counts hours: `make_interval(days => n)` is n calendar days in
+ * the session's time zone, an hour more or less across a DST change.
  */
 export function sinceDays(dialect: Dialect, column: string, param: string): string {
   switch (dialect) {
     case 'mssql':
       return `${column} >= DATEADD(day, -:${param}, SYSUTCDATETIME())`;
     case 'postgres':
-      return `${column} >= now() - make_interval(days => :${param})`;
+      return `${column} >= now() - make_interval(hours => 24 * :${param})`;
     case 'sqlite':
       return `${column} >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || :${param} || ' days')`;
   }
@@ -62,13 +64,20 @@ export function withinMinutes(dialect: Dialect, later: string, start: string, pa
   }
 }
 
-/** A scalar from the stored `event_json` (path as dotted keys), as text (SQL Server, PostgreSQL) or JSON value (SQLite). */
+/**
+ * A scalar from the stored `event_json` (path as dotted keys), as text (SQL
+ * Server, PostgreSQL) or JSON value (SQLite). PostgreSQL's json and jsonb
+ * refuse a `\u0000` escape anywhere in the text when they read it (JSON
+ * allows it, and `event_json` keeps the text as received, for its MAC), so
+ * it is read as U+FFFD: one such event must not stop every report. The
+ * values read here (identifiers, booleans) cannot hold a NUL.
+ */
 export function jsonValue(dialect: Dialect, path: string): string {
   switch (dialect) {
     case 'mssql':
       return `JSON_VALUE(event_json, '$.${path}')`;
     case 'postgres':
-      return `(event_json::jsonb #>> '{${path.split('.').join(',')}}')`;
+      return `(replace(event_json, E'\\\\u0000', E'\\\\ufffd')::jsonb #>> '{${path.split('.').join(',')}}')`;
     case 'sqlite':
       return `json_extract(event_json, '$.${path}')`;
   }
