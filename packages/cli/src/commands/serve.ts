@@ -42,10 +42,11 @@ which wins over --config):
   --tls-cert FILE --tls-key FILE   serve forward (and a tls:// syslog) over TLS  [AUDIT_TRAIL_TLS_CERT, AUDIT_TRAIL_TLS_KEY]
   --tls-ca FILE            require client certificates signed by this CA (mutual TLS)  [AUDIT_TRAIL_TLS_CA]
   --tag-template T         Docker tag template parsed into Swarm columns  [AUDIT_TRAIL_TAG_TEMPLATE]
-  --container-event-tags P Docker events, Falco alerts and Kubernetes audit events are stored
-                           as events only from these tags (syslog: APP-NAMEs), comma-separated,
-                           * for any characters, e.g. docker.events,falco,k8s.audit; from any other tag they
-                           become rejects. Default: any tag  [AUDIT_TRAIL_CONTAINER_EVENT_TAGS]
+  --container-event-tags P Docker events, Falco alerts, Kubernetes audit events and CONTAINER_*
+                           audit lines are stored as events only from these tags (syslog:
+                           APP-NAMEs), comma-separated, * for any characters, e.g.
+                           docker.events,falco,k8s.audit; from any other tag they become
+                           rejects. Default: any tag  [AUDIT_TRAIL_CONTAINER_EVENT_TAGS]
   --spool DIR              the sink's spool: acked events wait here for the database; put it
                            on a persistent volume (default: beside a SQLite file, else
                            .audit-trail-spool/ in the working directory)  [AUDIT_TRAIL_SPOOL]

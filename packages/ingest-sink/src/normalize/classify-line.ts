@@ -50,8 +50,37 @@ const RUNTIME_HINT = /"Actor"|"output_fields"|"subresource"\s*:\s*"(?:exec|attac
 const K8S_AUDIT_EVENT = /"apiVersion"\s*:\s*"audit\.k8s\.io\//;
 
 /**
+ * The `event_type` of an audit line, read only when it may be a container
+ * event: the line names CONTAINER_ or holds a `\u` escape (which could spell
+ * it). Other lines, every WebAuthn event among them, are not parsed here.
+ */
+function auditLineType(line: string): unknown {
+  if (!line.includes('CONTAINER_') && !line.includes('\\u')) return undefined;
+  try {
+    return (JSON.parse(line) as { event_type?: unknown } | null)?.event_type;
+  } catch {
+    // Not JSON: the sink rejects it as such.
+    return undefined;
+  }
+}
+
+/**
+ * With `containerEventTags`, a CONTAINER_* audit event is trusted only from a
+ * listed tag, whatever its shape: any container can print a ready-made
+ * audit line naming a person, a pod and `detector: kubernetes-audit`, and
+ * the shell reports would list it. Returns the reject reason, or undefined.
+ */
+export function untrustedContainerClaim(eventType: unknown, meta: RecordMeta, containerEventTags: TagFilter): string | undefined {
+  if (typeof eventType !== 'string' || !eventType.startsWith('CONTAINER_')) return undefined;
+  const tag = meta.source_tag ?? '';
+  if (containerEventTags(tag)) return undefined;
+  return `CONTAINER_EVENT_UNTRUSTED_TAG: a ${eventType.slice(0, 64)} audit line arrived with tag ${JSON.stringify(tag)}, which containerEventTags does not list`;
+}
+
+/**
  * Classifies one text line (Docker `log`, Fluent Bit `log`/`message`, syslog
- * MSG): an audit line goes to the sink exactly as received; a Docker event,
+ * MSG): an audit line goes to the sink exactly as received (a CONTAINER_*
+ * one from a tag `containerEventTags` does not list, as a reject); a Docker event,
  * Falco alert or Kubernetes audit event of a pods/exec, pods/attach or
  * pods/ephemeralcontainers request becomes a CONTAINER_* event; anything
  * else is non-audit and is counted and skipped.
@@ -59,7 +88,10 @@ const K8S_AUDIT_EVENT = /"apiVersion"\s*:\s*"audit\.k8s\.io\//;
 export function classifyLine(text: string, meta: RecordMeta, source: string, containerEventTags?: TagFilter): Normalized {
   let line = text;
   while (line.endsWith('\n') || line.endsWith('\r')) line = line.slice(0, -1);
-  if (AUDIT_LINE.test(line) && !K8S_AUDIT_EVENT.test(line)) return { kind: 'sink', item: { line, meta, source } };
+  if (AUDIT_LINE.test(line) && !K8S_AUDIT_EVENT.test(line)) {
+    const reject = containerEventTags && untrustedContainerClaim(auditLineType(line), meta, containerEventTags);
+    return { kind: 'sink', item: { line, meta, source, ...(reject ? { reject } : {}) } };
+  }
   if (line.startsWith('{') && RUNTIME_HINT.test(line)) {
     let parsed: unknown;
     try {

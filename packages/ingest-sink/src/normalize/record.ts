@@ -1,7 +1,7 @@
 import { LOG_TYPE } from '@audit-trail/schema';
 import type { ForwardedReject } from '../fallback/forwarder.js';
 import type { ReceiverCounters } from '../receivers/counters.js';
-import { classifyLine, classifyObject, type LineOutcome, type Normalized } from './classify-line.js';
+import { classifyLine, classifyObject, untrustedContainerClaim, type LineOutcome, type Normalized } from './classify-line.js';
 import { invalidUtf8Bytes } from '../receivers/msgpack/decode.js';
 import type { PartialPiece } from './partial-journal.js';
 import { PartialAssembler, type AssembledLine, type PartialLimits, type StoredLine } from './partials.js';
@@ -76,7 +76,8 @@ export class RecordNormalizer {
       if (r.log_type !== LOG_TYPE) return void out.push({ kind: 'non_audit' });
       const event: Record<string, unknown> = {};
       for (const k of Object.keys(r)) if (!TRANSPORT_KEYS.has(k)) event[k] = r[k];
-      return void out.push({ kind: 'sink', item: { line: safeJson(event), meta, source } });
+      const reject = this.containerEventTags && untrustedContainerClaim(event.event_type, meta, this.containerEventTags);
+      return void out.push({ kind: 'sink', item: { line: safeJson(event), meta, source, ...(reject ? { reject } : {}) } });
     }
     const text = typeof r.log === 'string' ? r.log : typeof r.message === 'string' ? r.message : undefined;
     if (text !== undefined) return void out.push(classifyLine(text, meta, source, this.containerEventTags));

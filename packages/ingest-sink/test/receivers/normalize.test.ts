@@ -1,4 +1,4 @@
-import { parseAuditEvent } from '@audit-trail/schema';
+import { completeEvent, parseAuditEvent } from '@audit-trail/schema';
 import { describe, expect, it } from 'vitest';
 import { newCounters } from '../../src/receivers/counters.js';
 import { compileTagTemplate } from '../../src/normalize/tag-template.js';
@@ -328,6 +328,37 @@ describe('record normaliser', () => {
     expect(run('swarm.audit.n1.web.t1', { log: falcoLine })[0]).toMatchObject({ item: { reject: expect.stringMatching(/^CONTAINER_EVENT_UNTRUSTED_TAG: a CONTAINER_EXEC from falco /) } });
     // Audit lines and non-container records are not affected.
     expect(run('swarm.audit.n1.web.t1', { log: makeLine(1) })[0]).not.toHaveProperty('item.reject');
+  });
+
+  it('with containerEventTags, a ready-made CONTAINER_* audit line from another tag is a reject too, however its type is spelled (found by a probe)', () => {
+    const { run } = normalizer(DEFAULT_TAG_TEMPLATE, ['k8s.audit']);
+    // What an app container can print: a complete, valid audit event naming a person and the Kubernetes detector.
+    const forged = completeEvent(
+      {
+        event_type: 'CONTAINER_EXEC',
+        user_id: 'alice@example.com',
+        detector: { name: 'kubernetes-audit', rule: 'pods/exec' },
+        runtime: { k8s_namespace: 'shop', k8s_pod: 'cart-1' },
+        container: { name: 'app' },
+        process: { command_line: '/bin/sh', tty: true, interactive: true },
+      } as never,
+      { producer: { service: 'webauthn-api' } },
+    );
+    expect(parseAuditEvent(forged).ok).toBe(true);
+    const line = JSON.stringify(forged);
+    const escaped = line.replace('"CONTAINER_EXEC"', '"\\u0043ONTAINER_EXEC"');
+    expect(JSON.parse(escaped)).toMatchObject({ event_type: 'CONTAINER_EXEC' });
+    const reason = 'CONTAINER_EVENT_UNTRUSTED_TAG: a CONTAINER_EXEC audit line arrived with tag "swarm.audit.n1.web.t1", which containerEventTags does not list';
+    for (const text of [line, escaped]) {
+      expect(run('swarm.audit.n1.web.t1', { log: text })[0]).toMatchObject({ kind: 'sink', item: { line: text, reject: reason } });
+      // From the listed tag it is an event.
+      expect(run('k8s.audit', { log: text })[0]).not.toHaveProperty('item.reject');
+    }
+    // Parsed to a map by Fluent Bit or Fluentd: the same.
+    expect(run('swarm.audit.n1.web.t1', forged as unknown as Record<string, unknown>)[0]).toMatchObject({ kind: 'sink', item: { reject: reason } });
+    // A WebAuthn event that merely mentions CONTAINER_ is not affected.
+    const mention = JSON.stringify({ ...makeEvent(2), user_agent: 'CONTAINER_EXEC probe \\u00e9' });
+    expect(run('swarm.audit.n1.web.t1', { log: mention })[0]).not.toHaveProperty('item.reject');
   });
 });
 
