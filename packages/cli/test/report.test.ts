@@ -228,4 +228,16 @@ describe('audit-trail report on PostgreSQL', () => {
       ['SCHEMA_INVALID', 1],
     ]);
   });
+
+  it('keeps text that looks like a number as text in JSON, and counts (BIGINT, text from the driver) as numbers (found by a probe)', async () => {
+    const sink = createSink({ url, spool: { dir: join(tmp, `spool-${Math.random()}`) } });
+    await sink.write([authFailure(0.5, '00123', '203.0.113.9')]);
+    await sink.close();
+    const failures = JSON.parse((await cli('report', 'failures', '--db', url, '--format', 'json')).out) as { user_id: unknown }[];
+    expect(failures.map((x) => x.user_id)).toContain('00123');
+    const [byImage] = JSON.parse((await cli('report', 'shells-by-image', '--db', url, '--format', 'json')).out) as Record<string, unknown>[];
+    expect(byImage).toMatchObject({ shells: 1, containers: 1 });
+    const rejects = JSON.parse((await cli('report', 'rejects', '--db', url, '--format', 'json')).out) as Record<string, unknown>[];
+    expect(rejects.map((x) => typeof x.rejects)).toEqual(['number', 'number']);
+  });
 });

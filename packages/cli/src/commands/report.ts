@@ -118,7 +118,7 @@ export const reportCommand: Command = {
     });
     try {
       const rows = await runReport(reader, query, params);
-      io.stdout.write(formatRows(format, query.columns, rows));
+      io.stdout.write(formatRows(format, query.columns, rows, query.integerColumns));
       if (format === 'table' && io.stdout.isTTY) io.stdout.write(`${rows.length} row(s): ${query.title}\n`);
       return 0;
     } finally {

@@ -15,10 +15,16 @@ export function cellText(value: unknown): string {
   return terminalText(String(value), 100_000);
 }
 
-/** A database value for JSON output: dates as ISO text, integers kept as numbers where safe. */
-export function cellJson(value: unknown): unknown {
+/**
+ * A database value for JSON output: dates as ISO text, values as stored.
+ * In an integer column (`integer`: the query's integerColumns), a 64-bit
+ * integer the driver returned as text (pg, mssql) or bigint is a number
+ * where it is safe; text in any other column stays text, so a user id
+ * "00123" is not turned into 123.
+ */
+export function cellJson(value: unknown, integer = false): unknown {
   if (value instanceof Date) return value.toISOString();
   if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
-  if (typeof value === 'string' && /^-?\d{1,15}$/.test(value)) return Number(value);
+  if (integer && typeof value === 'string' && /^-?\d{1,15}$/.test(value)) return Number(value);
   return value ?? null;
 }

@@ -34,15 +34,16 @@ export function formatCsv(columns: readonly string[], rows: readonly Row[]): str
   return `${lines.join('\r\n')}\r\n`;
 }
 
-/** A JSON array of row objects, in column order. */
-export function formatJson(columns: readonly string[], rows: readonly Row[]): string {
-  const objects = rows.map((r) => Object.fromEntries(columns.map((c) => [c, cellJson(r[c])])));
+/** A JSON array of row objects, in column order; `integers` names the integer columns (see cellJson). */
+export function formatJson(columns: readonly string[], rows: readonly Row[], integers: readonly string[] = []): string {
+  const numeric = new Set(integers);
+  const objects = rows.map((r) => Object.fromEntries(columns.map((c) => [c, cellJson(r[c], numeric.has(c))])));
   return `${JSON.stringify(objects, null, 2)}\n`;
 }
 
-/** Formats rows in `format`. */
-export function formatRows(format: ReportFormat, columns: readonly string[], rows: readonly Row[]): string {
+/** Formats rows in `format`; `integers` names the integer columns (JSON output only). */
+export function formatRows(format: ReportFormat, columns: readonly string[], rows: readonly Row[], integers: readonly string[] = []): string {
   if (format === 'csv') return formatCsv(columns, rows);
-  if (format === 'json') return formatJson(columns, rows);
+  if (format === 'json') return formatJson(columns, rows, integers);
   return formatTable(columns, rows);
 }

@@ -16,6 +16,11 @@ describe('report queries', () => {
     expect(squash(renderQuery(REPORT_QUERIES['failures-by-user-ip'], 'mssql'))).toBe(squash(REFERENCE));
   });
 
+  it('names integer columns among each query\'s columns', () => {
+    for (const q of Object.values(REPORT_QUERIES)) for (const c of q.integerColumns) expect(q.columns, q.name).toContain(c);
+    expect(REPORT_QUERIES['container-shells'].integerColumns).toEqual(['shells', 'containers', 'users']);
+  });
+
   it('writes parameters in as integers', () => {
     const sql = renderQuery(REPORT_QUERIES['failure-bursts-by-ip'], 'postgres', { days: 7, window_minutes: 3, min_failures: 20 });
     expect(sql).toContain('make_interval(hours => 24 * 7)');

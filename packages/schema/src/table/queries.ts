@@ -32,6 +32,12 @@ export interface ReportQuery {
   params: readonly QueryParam[];
   /** Columns of the result, in order. */
   columns: readonly string[];
+  /**
+   * The columns holding integers (counts, counters). Drivers return 64-bit
+   * integers as text (pg, mssql), so a reader turns these, and only these,
+   * back into numbers: a user id "00123" stays text.
+   */
+  integerColumns: readonly string[];
   /** SQL per dialect, with `:param` tokens. Babelfish uses the `mssql` text. */
   sql: Readonly<Record<Dialect, string>>;
 }
@@ -58,6 +64,7 @@ export const REPORT_QUERIES: Readonly<Record<ReportQueryName, ReportQuery>> = {
       'error, node (Swarm node, else Kubernetes node, else host) and service.',
     params: [days],
     columns: ['event_timestamp', 'event_type', 'user_id', 'client_ip', 'error_details', 'node', 'service'],
+    integerColumns: [],
     sql: perDialect(
       (d) => `SELECT event_timestamp, event_type, user_id, client_ip, error_details,
        ${nodeOf(d)} AS node,
@@ -75,6 +82,7 @@ ORDER BY event_timestamp DESC, id DESC;`,
     description: 'Every WEBAUTHN_AUTH_FAILURE in the last :days days, newest first (the reference analyst query).',
     params: [days],
     columns: ['event_timestamp', 'user_id', 'client_ip', 'error_details', 'swarm_node'],
+    integerColumns: [],
     sql: perDialect(
       (d) => `SELECT event_timestamp, user_id, client_ip, error_details, swarm_node
 FROM ${eventsTable(d)}
@@ -96,6 +104,7 @@ ORDER BY event_timestamp DESC;`,
       { name: 'min_failures', description: 'Failures in one window that make a burst', default: 5, min: 2, max: 1_000_000 },
     ],
     columns: ['client_ip', 'peak_failures', 'peak_users', 'first_burst_at', 'last_burst_at'],
+    integerColumns: ['peak_failures', 'peak_users'],
     // A window starts at each failure; the window with the most failures
     // starts at some failure, so this finds the true sliding-window peak.
     sql: perDialect(
@@ -136,6 +145,7 @@ ORDER BY peak_failures DESC, client_ip;`,
       'increase over the stored value (WebAuthn §6.1.1), newest first.',
     params: [days],
     columns: ['event_timestamp', 'user_id', 'credential_id', 'sign_count', 'stored_sign_count', 'client_ip', 'service'],
+    integerColumns: ['sign_count', 'stored_sign_count'],
     sql: perDialect(
       (d) => `SELECT event_timestamp, user_id, credential_id, sign_count,
        ${jsonBigint(d, 'webauthn.stored_sign_count')} AS stored_sign_count,
@@ -173,6 +183,7 @@ ORDER BY event_timestamp DESC, id DESC;`,
       'command_line',
       'detector',
     ],
+    integerColumns: [],
     sql: perDialect(
       (d) => `SELECT event_timestamp, outcome,
        ${nodeOf(d)} AS node,
@@ -202,6 +213,7 @@ ORDER BY event_timestamp DESC, id DESC;`,
       'event names no id) by its namespace, pod and name.',
     params: [days],
     columns: ['image', 'node', 'shells', 'containers', 'users', 'first_at', 'last_at'],
+    integerColumns: ['shells', 'containers', 'users'],
     sql: perDialect(
       (d) => `WITH shell_execs AS (
   SELECT image,
@@ -234,6 +246,7 @@ ORDER BY shells DESC, image, node;`,
       'validation issues) and source (receiver and peer), most first. Forged or garbled input shows up here.',
     params: [days],
     columns: ['reason_code', 'source', 'rejects', 'first_at', 'last_at'],
+    integerColumns: ['rejects'],
     sql: perDialect(
       (d) => `WITH refused AS (
   SELECT ${reasonCode(d)} AS reason_code,
