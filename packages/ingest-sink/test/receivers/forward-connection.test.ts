@@ -19,6 +19,22 @@ import type { PartialDurability, PartialPiece } from '../../src/normalize/partia
 const FLUENTD_CHUNK = 'VESFkVa4eEpn+/hwFcOpLw==\n';
 
 describe('forward connection: event modes and acks (spec v1)', () => {
+  it('gives back the buffer of a large request when only a few bytes of the next one follow (found by a probe)', async () => {
+    const sink = new RecordingSink();
+    const { conn } = fakeConnection(sink);
+    // A 20 MiB request (a top-level bin, ignored), then the first byte of the next (fixarray 3).
+    const big = Buffer.from(encode(new Uint8Array(20 * 1024 * 1024)));
+    conn.feed(Buffer.concat([big, Buffer.from([0x93])]));
+    await conn.drain();
+    const held = (conn as unknown as { acc: Buffer; buffered: number });
+    expect(held.buffered).toBe(1);
+    expect(held.acc.length).toBeLessThanOrEqual(64 * 1024);
+    // The tail is kept: the rest of that request completes it.
+    conn.feed(Buffer.from(encode(['tag', 1700000000, { log: makeLine(7) }])).subarray(1));
+    await conn.drain();
+    expect(sink.items.map((i) => JSON.parse(i.line).user_id)).toEqual(['user-7']);
+  });
+
   it('decodes the spec worked example (Message mode) and counts a non-audit record without acking', async () => {
     const sink = new RecordingSink();
     const { conn, transport, counters } = fakeConnection(sink);

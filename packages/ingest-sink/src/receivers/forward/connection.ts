@@ -175,8 +175,18 @@ export class ForwardConnection {
       this.buffered = 0;
       if (this.acc.length > 4 * INITIAL_BUFFER) this.acc = Buffer.allocUnsafe(INITIAL_BUFFER);
     } else if (pos > 0) {
-      this.acc.copyWithin(0, pos, len);
-      this.buffered = len - pos;
+      const tail = len - pos;
+      // A large request leaves a large buffer; a tail of the next one must
+      // not keep it (a client sending 30 MiB, then one byte, then nothing
+      // held 30 MiB per connection outside maxBufferedBytes, found by a probe).
+      if (this.acc.length > 4 * INITIAL_BUFFER && tail * 4 <= this.acc.length) {
+        const smaller = Buffer.allocUnsafe(Math.max(INITIAL_BUFFER, tail * 2));
+        this.acc.copy(smaller, 0, pos, len);
+        this.acc = smaller;
+      } else {
+        this.acc.copyWithin(0, pos, len);
+      }
+      this.buffered = tail;
     }
   }
 
