@@ -142,4 +142,32 @@ describe('forward limits: closed with a reason, never acked', () => {
     expect(b.transport.messages()).toEqual([{ ack: 'small' }]);
     expect(budget.used).toBe(0);
   });
+
+  it('charges a gzip bomb as it inflates and stops it at the budget, not after it is all in memory (found by a probe)', async () => {
+    // 64 KiB of gzip inflating to 48 MiB, under maxDecompressedBytes (64 MiB), against a 1 MiB budget.
+    let used = 0;
+    let peak = 0;
+    const budget = {
+      get used() {
+        return used;
+      },
+      set used(v: number) {
+        used = v;
+        peak = Math.max(peak, v);
+      },
+    };
+    const limits = { maxBufferedBytes: 1 << 20, maxDecompressedBytes: 64 << 20 };
+    const bomb = gzipSync(Buffer.alloc(48 << 20));
+    expect(bomb.length).toBeLessThan(100_000);
+    const sink = new RecordingSink();
+    const a = fakeConnection(sink, { limits, budget });
+    a.conn.feed(Buffer.concat([Buffer.from([0x93]), mp('t'), bin32(bomb), mp({ compressed: 'gzip', chunk: 'b' })]));
+    await a.conn.drain();
+    expect(a.counters.badFramesByCode.SERVER_BUSY).toBe(1);
+    expect(a.transport.messages()).toEqual([]);
+    // Charged while inflating (the wire bytes alone are 64 KiB), never past the budget, and all given back.
+    expect(peak).toBeGreaterThan(limits.maxBufferedBytes / 2);
+    expect(peak).toBeLessThanOrEqual(limits.maxBufferedBytes + bomb.length);
+    expect(budget.used).toBe(0);
+  });
 });

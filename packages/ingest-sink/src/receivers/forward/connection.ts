@@ -1,5 +1,3 @@
-import { gunzip } from 'node:zlib';
-import { promisify } from 'node:util';
 import { countBadFrame, type ReceiverCounters } from '../counters.js';
 import { ReceiverError } from '../errors.js';
 import { MsgpackReader } from '../msgpack/decode.js';
@@ -8,11 +6,11 @@ import type { EventSink, ReceiverLog, SinkItem } from '../types.js';
 import type { LineOutcome, Normalized } from '../../normalize/classify-line.js';
 import type { PartialDurability, PartialPiece } from '../../normalize/partial-journal.js';
 import type { RecordNormalizer } from '../../normalize/record.js';
+import { gunzipWithin } from './gunzip-within.js';
 import { checkPing, encodeHelo, newHandshake, type ForwardSecurity, type HandshakeState } from './handshake.js';
 import type { ForwardLimits } from './options.js';
 import { decodePackedEntries, decodeRequest, encodeAck, type ForwardEntry, type ForwardOptions } from './request.js';
 
-const gunzipAsync = promisify(gunzip);
 /** Largest PING accepted (spec v1: six short strings; 4 KiB leaves room for long hostnames and user names). */
 const MAX_PING_BYTES = 4096;
 const INITIAL_BUFFER = 64 * 1024;
@@ -281,22 +279,26 @@ export class ForwardConnection {
     const c = options.compressed;
     if (c !== undefined && c !== 'text') {
       if (c !== 'gzip') throw new ReceiverError('BAD_COMPRESSION', `compression "${c.slice(0, 16)}" is not supported (gzip only)`);
+      const { maxDecompressedBytes, maxBufferedBytes } = this.ctx.limits;
+      const budget = this.ctx.budget;
+      let charged = 0;
+      // Each decompressed chunk is charged as it appears, so a gzip bomb stops at the budget.
+      const charge = (n: number) => {
+        if (!budget) return;
+        if (budget.used + n > maxBufferedBytes) {
+          throw new ReceiverError('SERVER_BUSY', `server buffers ${budget.used} bytes; this request, decompressing past ${charged + n} bytes, passes the limit of ${maxBufferedBytes}`);
+        }
+        budget.used += n;
+        charged += n;
+        onReserved(n);
+      };
+      const tooLarge = () => new ReceiverError('DECOMPRESSED_TOO_LARGE', `decompressed payload exceeds ${maxDecompressedBytes} bytes`);
       try {
         // The payload is a view into the receive buffer, which is reused: zlib gets a copy.
-        bytes = await gunzipAsync(Buffer.from(packed), { maxOutputLength: this.ctx.limits.maxDecompressedBytes });
+        bytes = await gunzipWithin(Buffer.from(packed), maxDecompressedBytes, charge, tooLarge);
       } catch (err) {
-        if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
-          throw new ReceiverError('DECOMPRESSED_TOO_LARGE', `decompressed payload exceeds ${this.ctx.limits.maxDecompressedBytes} bytes`);
-        }
+        if (err instanceof ReceiverError) throw err;
         throw new ReceiverError('BAD_COMPRESSION', `gzip payload is invalid: ${(err as Error).message.slice(0, 80)}`);
-      }
-      const budget = this.ctx.budget;
-      if (budget) {
-        if (budget.used + bytes.length > this.ctx.limits.maxBufferedBytes) {
-          throw new ReceiverError('SERVER_BUSY', `server buffers ${budget.used} bytes; a request decompressing to ${bytes.length} more passes the limit of ${this.ctx.limits.maxBufferedBytes}`);
-        }
-        budget.used += bytes.length;
-        onReserved(bytes.length);
       }
     }
     return decodePackedEntries(this.reader(bytes, 0, bytes.length), this.ctx.limits.maxEntries);
