@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +31,22 @@ describe('audit-trail verify', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^OK {3}chain=[0-9a-f-]{36} service=api .* records=5 seq=1-5 .* closed$/m);
     expect(r.out).toMatch(/5 records, 1 chains \(1 clean\), 0 findings/);
+  });
+
+  it('never repeats a key given where a file name or key id belongs (found by a probe)', async () => {
+    const file = await chainFile('leak.ndjson', { mode: 'shared', kid: 'k1', secret: SECRET });
+    // 33 random bytes: base64 without padding, so `KEY=FILE` splits at the = the user typed; '+' and '/' make it no key id.
+    const key = `+/${randomBytes(33).toString('base64').slice(2)}`;
+    for (const args of [['--secret-file', `k1=${key}`], ['--secret-file', `${key}=${join(dir, 'k1.b64')}`]]) {
+      const r = await run(['verify', ...args, file]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err).not.toContain(key);
+      expect(r.err).not.toContain(key.slice(0, 20));
+      expect(r.err).toMatch(/looks like a base64 key/);
+    }
+    // A name that is not key-like is still shown, to find the mistake.
+    const missing = await run(['verify', '--secret-file', `k1=${join(dir, 'no-such.b64')}`, file]);
+    expect(missing.err).toContain('no-such.b64');
   });
 
   it('exits 1 when the input holds no signed chain: an empty file, or unsigned records only', async () => {

@@ -17,19 +17,33 @@ function requireType(value: unknown, what: string, ok: boolean, wanted: string):
   if (!ok) throw new AuditConfigError(`${what} ${value === undefined ? 'is missing' : `is a ${value === null ? 'null' : typeof value}`}: expected ${wanted}`);
 }
 
+/**
+ * Text that may be a key put where a key id or a file name belongs (base64
+ * of 32 bytes or more, as `openssl rand -base64 32` prints): error messages
+ * must not repeat it, since CI logs keep them.
+ */
+function mayBeSecret(text: string): boolean {
+  const t = text.trim();
+  return t.length >= 43 && BASE64.test(t);
+}
+
 /** Checks a key id: 1..64 of `A-Z a-z 0-9 . _ : -` (it is logged in every record). */
 export function checkKid(kid: string): string {
   requireType(kid, 'key id (kid)', typeof kid === 'string', 'a string');
-  if (!KID.test(kid)) throw new AuditConfigError(`key id ${JSON.stringify(kid.slice(0, 80))} must be 1-64 characters of A-Z a-z 0-9 . _ : -`);
+  if (!KID.test(kid)) {
+    const shown = mayBeSecret(kid) ? `of ${kid.length} characters (not shown: it looks like a base64 key, not a key id)` : JSON.stringify(kid.slice(0, 80));
+    throw new AuditConfigError(`key id ${shown} must be 1-64 characters of A-Z a-z 0-9 . _ : -`);
+  }
   return kid;
 }
 
-/** Reads a key file, naming the file (never its content) in errors. */
+/** Reads a key file, naming the file (never its content, nor a key given in its place) in errors. */
 export function readKeyFile(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    throw new AuditConfigError(`cannot read key file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    const shown = mayBeSecret(path) ? `(a ${path.length}-character name that looks like a base64 key, not shown: pass a file holding the key)` : path;
+    throw new AuditConfigError(`cannot read key file ${shown}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
 }
 
