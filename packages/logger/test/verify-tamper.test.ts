@@ -170,6 +170,23 @@ describe('verifyChain detects tampering (INTEGRITY.md finding codes)', () => {
     expect(codes(verifyLines(ls, keys))).toEqual([]);
   });
 
+  it('a number respelled so JSON.parse reads the same value (4e0, 4.0, 3.99999999999999999999): SCHEMA_INVALID at that seq, the MAC still checking out (found by a probe)', async () => {
+    const ls = await signedChain({ events: 6 });
+    const rec = parse(ls[3]!);
+    const seqText = `"seq":${rec.integrity.seq}`;
+    expect(ls[3]).toContain(seqText);
+    for (const spelling of ['4e0', '4.0', '3.99999999999999999999', '4.000000000000000001']) {
+      const forged = [...ls];
+      forged[3] = ls[3]!.replace(seqText, `"seq":${spelling}`);
+      expect(JSON.parse(forged[3]!).integrity.seq).toBe(4);
+      const r = verifyLines(forged, keys);
+      expect(codes(r), spelling).toEqual(['SCHEMA_INVALID']);
+      expect(r.findings[0]).toMatchObject({ seq: 4, chain_id: rec.integrity.chain_id, message: expect.stringContaining(`the number "${spelling}" is not written as a plain integer`) });
+    }
+    // Numbers inside strings are text, not literals.
+    expect(codes(verifyLines(ls, keys))).toEqual([]);
+  });
+
   it('a byte edited into invalid UTF-8 that decodes to the same U+FFFD: SCHEMA_INVALID at that seq, while the valid file is clean and a stray non-audit line is skipped', async () => {
     const ls = await signedChain({ events: 4 });
     const rec = parse(ls[2]!);

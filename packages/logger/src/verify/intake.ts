@@ -1,4 +1,4 @@
-import { duplicateName, LOG_TYPE, MAX_EVENT_JSON_LENGTH, parseAuditEvent, TRANSPORT_FIELDS } from '@audit-trail/schema';
+import { duplicateName, LOG_TYPE, nonIntegerLiteral, MAX_EVENT_JSON_LENGTH, parseAuditEvent, TRANSPORT_FIELDS } from '@audit-trail/schema';
 import { signableProblem } from '../signing/canonical.js';
 import type { MacVerifier } from './chain-mac.js';
 import type { EpochKeyRefusal } from './epoch-keys.js';
@@ -143,6 +143,10 @@ export class IntakeBuilder {
       const dup = duplicateName(text, value);
       if (dup !== undefined) {
         out.findings.push(textFinding(value, location, `the name ${JSON.stringify(dup.slice(0, 64))} occurs twice in one object: parsers that keep the first occurrence read another value than the one verified`));
+      }
+      const number = nonIntegerLiteral(text);
+      if (number !== undefined) {
+        out.findings.push(textFinding(value, location, `the number ${JSON.stringify(number.slice(0, 40))} is not written as a plain integer: the MAC covers what JSON.parse reads (${String(Number(number)).slice(0, 40)}), other readers (PostgreSQL jsonb, SQL casts, decimal parsers) may read another value`));
       }
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {

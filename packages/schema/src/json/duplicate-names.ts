@@ -9,20 +9,7 @@
  * `mallory` to a query on `event_json`. So such a line is not an audit event.
  */
 
-/**
- * Index of the quote that closes the string opened at `open`. indexOf, not a
- * loop over every character: most of an event's text is string contents.
- * A quote after an odd number of backslashes is escaped, part of the string.
- */
-function closingQuote(text: string, open: number): number {
-  let q = text.indexOf('"', open + 1);
-  for (;;) {
-    let k = q - 1;
-    while (text.charCodeAt(k) === 0x5c /* \ */) k--;
-    if ((q - 1 - k) % 2 === 0) return q;
-    q = text.indexOf('"', q + 1);
-  }
-}
+import { closingQuote } from './closing-quote.js';
 
 /** Member names in `text` (valid JSON): the strings right after `{` or `,` inside an object. */
 function countNames(text: string): number {
