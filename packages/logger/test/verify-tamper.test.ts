@@ -128,22 +128,34 @@ describe('verifyChain detects tampering (INTEGRITY.md finding codes)', () => {
     expect(r.findings[0]).toMatchObject({ chain_id: parse(a[0]!).integrity.chain_id, location: 'test:5' });
   });
 
-  it('unsigned records are claimed only by a chain of their own producer (service and instance), among many chains', async () => {
-    // Two producers' chains over the same minutes; unsigned records of the second, of a third instance, and of the host's default one.
+  it('unsigned records are claimed by the signed chains of their service whatever instance they name (the instance is the forger\'s text; found by a probe), by their own instance\'s chain where there is one', async () => {
+    // Two producers' chains over the same minutes; unsigned records naming the second, a third instance, another spelling, and none.
     const a = await signedChain({ events: 6, instance: 'api-1' });
     const b = await signedChain({ events: 6, instance: 'api-2' });
     const mid = Date.parse(parse(a[3]!).event_time) + 10;
     const file = join(tmpDir(), 'u.ndjson');
-    for (const instance of ['api-2', 'api-9', undefined]) {
+    for (const instance of ['api-2', 'api-9', 'API-1', undefined]) {
       const u = createAuditLogger({ service: 'api', ...(instance ? { instance } : {}), destination: file, signing: false, runtime: false, now: () => new Date(mid) });
       u.webauthnAuthSuccess({ user_id: `mallory-${instance}`, webauthn: { credential_id: 'AAAA', sign_count: 1, user_verified: true } });
       await u.close();
     }
+    // And one of another service, which no chain here claims.
+    const other = createAuditLogger({ service: 'billing', instance: 'api-1', destination: file, signing: false, runtime: false, now: () => new Date(mid) });
+    other.webauthnAuthSuccess({ user_id: 'someone', webauthn: { credential_id: 'AAAA', sign_count: 1, user_verified: true } });
+    await other.close();
     const unsigned = lines(file);
     const r = verifyLines([...a, ...b, ...unsigned], keys);
-    expect(r.findings.map((f) => [f.code, f.chain_id])).toEqual([['UNSIGNED_IN_SIGNED_CHAIN', parse(b[0]!).integrity.chain_id]]);
-    expect(r.unsigned).toBe(2);
-    expect(r.chains.map((c) => [c.instance, c.findings, c.ok])).toEqual([['api-1', 0, true], ['api-2', 1, false]]);
+    const aId = parse(a[0]!).integrity.chain_id;
+    const bId = parse(b[0]!).integrity.chain_id;
+    expect(r.findings.map((f) => [f.code, f.chain_id])).toEqual([
+      ['UNSIGNED_IN_SIGNED_CHAIN', bId],
+      ['UNSIGNED_IN_SIGNED_CHAIN', aId],
+      ['UNSIGNED_IN_SIGNED_CHAIN', aId],
+      ['UNSIGNED_IN_SIGNED_CHAIN', aId],
+    ]);
+    expect(r.findings[0]!.message).toBe('record without integrity claims producer api/api-2 of this signed chain');
+    expect(r.findings[1]!.message).toBe('record without integrity claims service api (instance "api-9") while this chain of its instance api-1 was signing');
+    expect(r.unsigned).toBe(1);
   });
 
   it('integrity stripped from a record: UNSIGNED_IN_SIGNED_CHAIN and SEQ_GAP', async () => {

@@ -5,47 +5,47 @@ import type { ChainSummary, Finding } from './types.js';
 export type ChainLife = Pick<ChainSummary, 'chain_id' | 'service' | 'instance' | 'first_time' | 'last_time' | 'closed'>;
 
 /**
- * UNSIGNED_IN_SIGNED_CHAIN: an unsigned record claiming the producer (same
- * service and instance) of a signed chain, dated within that chain's life
- * (open chains: from their first record on). A downgrade to unsigned must
- * not pass as an ordinary unsigned event. Chains are indexed by producer: a
- * table holds thousands of chains (one per process start) and millions of
- * unsigned records; each looks at its producer's only.
+ * UNSIGNED_IN_SIGNED_CHAIN: an unsigned record claiming the service of a
+ * signed chain, dated within that chain's life (open chains: from their
+ * first record on). A downgrade to unsigned must not pass as an ordinary
+ * unsigned event. The service, not the instance, decides: the instance is
+ * text the forger writes, and `WEB-1`, `web-9` or none at all passed as
+ * another producer (found by a probe). A record of the chain's own instance
+ * is attributed to that chain where there is one. Chains are indexed by
+ * service: a table holds thousands of chains (one per process start) and
+ * millions of unsigned records; each looks at its service's only.
  */
 export class UnsignedClaims {
-  private readonly byProducer = new Map<string, ChainLife[]>();
+  private readonly byService = new Map<string, ChainLife[]>();
   /** Unsigned records that belong to no chain. */
   free = 0;
 
-  private static producer(service: string | null | undefined, instance: string | null | undefined): string {
-    return JSON.stringify([service ?? null, instance ?? null]);
-  }
-
   /** A judged chain (or one whose life is known) that unsigned records may claim. */
   addChain(c: ChainLife): void {
-    const k = UnsignedClaims.producer(c.service, c.instance);
-    const list = this.byProducer.get(k);
+    const k = c.service ?? '';
+    const list = this.byService.get(k);
     if (list) list.push(c);
-    else this.byProducer.set(k, [c]);
+    else this.byService.set(k, [c]);
   }
 
-  /** Files one unsigned record: a finding when it claims a chain's producer within its life, else counted as free. */
+  /** Files one unsigned record: a finding when it claims a chain's service within its life, else counted as free. */
   claim(u: UnsignedEntry, findings: Finding[]): void {
-    const owner = this.byProducer.get(UnsignedClaims.producer(u.service, u.instance))?.find(
-      (c) =>
-        c.first_time !== null &&
-        u.time >= Date.parse(c.first_time) &&
-        (!c.closed || (c.last_time !== null && u.time <= Date.parse(c.last_time))),
-    );
+    const living = (c: ChainLife) =>
+      c.first_time !== null && u.time >= Date.parse(c.first_time) && (!c.closed || (c.last_time !== null && u.time <= Date.parse(c.last_time)));
+    const chains = this.byService.get(u.service ?? '') ?? [];
+    const owner = chains.find((c) => c.instance === (u.instance ?? null) && living(c)) ?? chains.find(living);
     if (!owner) {
       this.free++;
       return;
     }
+    const own = owner.instance === (u.instance ?? null);
     findings.push({
       code: 'UNSIGNED_IN_SIGNED_CHAIN',
       chain_id: owner.chain_id,
       seq: null,
-      message: `record without integrity claims producer ${owner.service}/${owner.instance ?? '-'} of this signed chain`,
+      message: own
+        ? `record without integrity claims producer ${owner.service}/${owner.instance ?? '-'} of this signed chain`
+        : `record without integrity claims service ${owner.service} (instance ${JSON.stringify(u.instance ?? null)}) while this chain of its instance ${owner.instance ?? '-'} was signing`,
       ...(u.location ? { location: u.location } : {}),
       ...(u.eventId ? { event_id: u.eventId } : {}),
     });
