@@ -1,8 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { INSERT_COLUMNS, parseAuditEvent, toRow } from '@audit-trail/schema';
 import { describe, expect, it } from 'vitest';
 import { createAuditLogger, generateSealingKeyPair, verifyChain, type VerifyRecord } from '../src/index.js';
 import { signedChain } from './chain-fixture.js';
+import { macInput } from '../src/signing/canonical.js';
+import { evolveKey, hmac } from '../src/signing/kdf.js';
+import { wrapRootKey, x25519PublicFromRaw } from '../src/signing/seal.js';
 import { authFailure, codes, fakeClock, lines, SECRET, SECRET2, tmpDir, verifyLines } from './helpers.js';
 
 describe('clean logs verify', () => {
@@ -72,8 +76,40 @@ describe('clean logs verify', () => {
     const wrong = verifyLines(ls, { v1: { privateKey: other.privateKey } });
     expect(codes(wrong)).toEqual(['MAC_INVALID']);
     expect(wrong.findings[0]!.message).toMatch(/does not open/);
-    expect(codes(verifyLines(ls, { v1: { secret: SECRET } }))).toEqual(['MAC_INVALID']);
+    // A shared secret under the sealed chain's kid: the chain says sealed, the key is shared.
+    expect(codes(verifyLines(ls, { v1: { secret: SECRET } }))).toEqual(['KEY_UNKNOWN']);
     expect(codes(verifyLines(ls, {}))).toEqual(['KEY_UNKNOWN']);
+  });
+
+  it('a chain whose OPEN declares a mode other than its kid\'s key type is KEY_UNKNOWN: the sealed public key cannot pass a chain off as shared (found by a probe)', async () => {
+    const verifier = generateSealingKeyPair();
+    const ls = (await signedChain({ events: 5 })).map((l) => JSON.parse(l) as Record<string, any>);
+    // Holding only the public key: a fresh k0, wrapped to the verifier, every record edited and signed again under kid v1.
+    const chainId = ls[0]!.integrity.chain_id as string;
+    const k0 = randomBytes(32);
+    const epochKeys: Buffer[] = [k0];
+    const keyOf = (e: number) => {
+      while (epochKeys.length <= e) epochKeys.push(evolveKey(epochKeys[epochKeys.length - 1]!, chainId, epochKeys.length));
+      return epochKeys[e]!;
+    };
+    const resign = (label: string) => {
+      let prev = '';
+      return ls.map((original) => {
+        const r = structuredClone(original);
+        if (r.integrity.seq === 1) r.chain = { ...r.chain, mode: label, wrapped_key: wrapRootKey(k0, x25519PublicFromRaw(Buffer.from(verifier.publicKey, 'base64url')), chainId) };
+        if (r.integrity.seq === 3) r.user_id = 'mallory-edited';
+        r.integrity = { ...r.integrity, kid: 'v1', prev };
+        delete r.integrity.mac;
+        r.integrity.mac = prev = hmac(keyOf(r.integrity.epoch), macInput(r));
+        return JSON.stringify(r);
+      });
+    };
+    const keyring = { k1: { secret: SECRET }, v1: { privateKey: verifier.privateKey } };
+    // Labelled sealed, it is a sealed chain: what sealed mode can and cannot prove (docs/integrity.md).
+    expect(codes(verifyLines(resign('sealed'), keyring))).toEqual([]);
+    const forged = verifyLines(resign('shared'), keyring);
+    expect(codes(forged)).toEqual(['KEY_UNKNOWN']);
+    expect(forged.findings[0]!.message).toBe('the chain declares mode "shared" but key "v1" is a sealed-mode key; MACs checked with it prove nothing of a shared chain');
   });
 
   it('sealed mode verifies when records arrive before their AUDIT_CHAIN_OPEN (unordered database rows)', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { evolveKey, hmac, sharedRootKey } from '../src/signing/kdf.js';
 import { macInput } from '../src/signing/canonical.js';
-import { createAuditLogger, iterateNdjson, verifyChain } from '../src/index.js';
+import { createAuditLogger, iterateNdjson, ndjsonRecords, verifyChain } from '../src/index.js';
 import { signedChain } from './chain-fixture.js';
 import { authFailure, codes, fakeClock, SECRET, SECRET2, tmpDir, lines, verifyLines } from './helpers.js';
 import { join } from 'node:path';
@@ -221,6 +221,8 @@ describe('verifyChain detects tampering (INTEGRITY.md finding codes)', () => {
     expect(r.findings[0]).toMatchObject({ seq: 3, chain_id: rec.integrity.chain_id, location: 'f:3' });
     expect(r.findings[0]!.message).toMatch(/not valid UTF-8/);
     expect(r.ignored).toBe(2);
+    // ndjsonRecords, as the README's example uses it, takes the bytes too (found by a probe).
+    expect(codes(verifyChain(ndjsonRecords(edited, 'f'), keys))).toEqual(['SCHEMA_INVALID']);
   });
 
   it('a MAC rewritten to another spelling of the same bytes (the last character\'s unused bits): MAC_INVALID', async () => {

@@ -126,6 +126,16 @@ export class MacVerifier {
       push('MAC_INVALID', s.unwrapFailed, s.unwrapFailed.seq, `the wrapped chain key does not open with private key "${kid}" (wrong key, or AUDIT_CHAIN_OPEN altered)`);
       return;
     }
+    // The OPEN states the chain's mode, and the keyring's entry for its kid
+    // decides how it is checked: they must agree. Anyone holding the sealed
+    // public key can sign a chain; labelled "shared", it would pass for the
+    // stronger mode (found by a probe).
+    const declared = first.seq === 1 && first.eventType === 'AUDIT_CHAIN_OPEN' ? first.chain?.mode : undefined;
+    const keyMode = 'secret' in key ? 'shared' : 'sealed';
+    if (declared !== undefined && declared !== keyMode) {
+      push('KEY_UNKNOWN', first, first.seq, `the chain declares mode ${JSON.stringify(String(declared).slice(0, 16))} but key "${kid}" is a ${keyMode}-mode key; MACs checked with it prove nothing of a ${String(declared).slice(0, 16)} chain`);
+      return;
+    }
     if (s.pending.length > 0) {
       push('KEY_UNKNOWN', first, first.seq, `key "${kid}" is a sealed-mode private key but no AUDIT_CHAIN_OPEN with a wrapped key is stored; MACs were not checked`);
       for (const p of s.pending) this.drop(p);

@@ -2,9 +2,13 @@ import { isUtf8 } from 'node:buffer';
 import { bufferLines, byteLines, type ByteLine } from './byte-lines.js';
 import type { VerifyRecord } from './types.js';
 
-/** Splits NDJSON text into records located `name:line`; blank lines are skipped. */
-export function ndjsonRecords(text: string, name = '-'): VerifyRecord[] {
-  return [...iterateNdjson(text, name)];
+/**
+ * Splits NDJSON into records located `name:line`; blank lines are skipped.
+ * Give it the bytes as read (`readFileSync(path)`), not text: only bytes let
+ * the verifier see a line that is not valid UTF-8 ({@link iterateNdjson}).
+ */
+export function ndjsonRecords(input: string | Uint8Array, name = '-'): VerifyRecord[] {
+  return [...iterateNdjson(input, name)];
 }
 
 /**
