@@ -14,6 +14,7 @@ export type ReceiverErrorCode =
   | 'BAD_COMPRESSION'
   | 'AUTH_FAILED'
   | 'HANDSHAKE_INVALID'
+  | 'HANDSHAKE_TIMEOUT'
   | 'SYSLOG_INVALID'
   | 'FRAME_TOO_LARGE'
   | 'SINK_FAILED'

@@ -71,3 +71,31 @@ describe('forward server: connection limits, idle timeout, keepalive, graceful c
     await retry.close();
   });
 });
+
+describe('forward server: a connection that must log in gets handshakeTimeoutMs (found by a probe)', () => {
+  it('closes one that trickles its PING byte by byte, counted as HANDSHAKE_TIMEOUT, while its bytes kept the idle timer at bay', async () => {
+    const logs: Record<string, unknown>[] = [];
+    const { agg, stop } = await aggregatorOnSqlite({
+      forward: { port: 0, security: { selfHostname: 'aggregator', sharedKeys: ['key-0123456789abcdef'] }, limits: { handshakeTimeoutMs: 300, idleTimeoutMs: 60_000 } },
+      log: (e) => logs.push(e),
+    });
+    try {
+      const c = await RawClient.open(agg.forward.port);
+      // The start of a PING (fixarray 6, "PING"), one byte every 50 ms.
+      const ping = Buffer.from([0x96, 0xa4, 0x50, 0x49, 0x4e, 0x47, 0xa8]);
+      let i = 0;
+      const drip = setInterval(() => {
+        if (!c.socket.destroyed && i < ping.length) c.socket.write(ping.subarray(i, ++i));
+      }, 50);
+      try {
+        await c.waitClosed();
+      } finally {
+        clearInterval(drip);
+      }
+      expect(agg.counters.forward.badFramesByCode.HANDSHAKE_TIMEOUT).toBe(1);
+      expect(logs.find((l) => l.code === 'HANDSHAKE_TIMEOUT')).toMatchObject({ level: 'warn', limitMs: 300 });
+    } finally {
+      await stop();
+    }
+  });
+});

@@ -78,3 +78,43 @@ describe('syslog receiver: invalid UTF-8', () => {
     await srv.close();
   });
 });
+
+describe('syslog receiver: idle connections and floods of invalid frames (found by a probe)', () => {
+  it('closes a TCP connection idle for idleTimeoutMs, keeping the frame it left unfinished as a reject', async () => {
+    const counters = newCounters();
+    const sink = new RecordingSink();
+    const logs: ReceiverLogEntry[] = [];
+    const srv = await startSyslogServer({ port: 0, idleTimeoutMs: 200 }, { sink, counters, log: (e) => logs.push(e) });
+    try {
+      const line = JSON.stringify(makeEvent(9));
+      const c = await RawClient.open(srv.address.port);
+      // An octet count announcing more than is sent: the frame stays open.
+      c.socket.write(`900 <134>1 2024-05-01T10:00:00Z host app - - - ${line}`);
+      await c.waitClosed();
+      expect(logs.find((e) => e.msg === 'closing idle syslog connection')).toMatchObject({ level: 'info', idleMs: 200 });
+      await until(() => sink.items.length > 0);
+      expect(sink.items).toHaveLength(1);
+      expect(sink.items[0]!.reject).toBeDefined();
+      expect(sink.items[0]!.line).toContain(line);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('logs invalid TCP frames at most once per 10 s, with how many were not logged, while counting every one', async () => {
+    const counters = newCounters();
+    const logs: ReceiverLogEntry[] = [];
+    const srv = await startSyslogServer({ port: 0 }, { sink: new RecordingSink(), counters, log: (e) => logs.push(e) });
+    const c = await RawClient.open(srv.address.port);
+    c.socket.write('x\n'.repeat(500));
+    await until(() => (counters.badFramesByCode.SYSLOG_INVALID ?? 0) >= 500);
+    expect(counters.badFramesByCode.SYSLOG_INVALID).toBe(500);
+    c.socket.end();
+    await c.waitClosed();
+    await srv.close();
+    const lines = logs.filter((e) => e.msg === 'dropping invalid syslog message');
+    // The first one, then the count of the rest at close.
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatchObject({ notLogged: 499 });
+  });
+});

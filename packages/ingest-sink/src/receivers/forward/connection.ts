@@ -97,6 +97,11 @@ export class ForwardConnection {
     return this.state === 'closed';
   }
 
+  /** True until a connection that must log in has sent a valid PING. */
+  get awaitingLogin(): boolean {
+    return this.state === 'ping';
+  }
+
   /** Requests being stored. */
   get pending(): number {
     return this.inflight;

@@ -24,6 +24,13 @@ export interface ForwardLimits {
   maxInflightRequests: number;
   /** A connection with no traffic and nothing in flight for this long is closed. */
   idleTimeoutMs: number;
+  /**
+   * With shared keys or users, a connection must log in (send its PING)
+   * within this long, ms, or it is closed: traffic before login does not
+   * count as activity, so a PING trickled byte by byte cannot hold a slot
+   * (found by a probe).
+   */
+  handshakeTimeoutMs: number;
 }
 
 /** Defaults: generous for Fluentd's 8 MiB memory chunks, bounded for the 150 MB RSS target. */
@@ -36,6 +43,7 @@ export const DEFAULT_FORWARD_LIMITS: ForwardLimits = {
   maxBufferedBytes: 128 * 1024 * 1024,
   maxInflightRequests: 2,
   idleTimeoutMs: 300_000,
+  handshakeTimeoutMs: 10_000,
 };
 
 /** TLS settings of the forward receiver (see {@link ReceiverTls}). */

@@ -1,5 +1,5 @@
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
-import type { ReceiverCounters } from '../counters.js';
+import { countBadFrame, type ReceiverCounters } from '../counters.js';
 import { createTlsReceiverServer } from '../tls-server.js';
 import type { EventSink, ReceiverLog } from '../types.js';
 import { MEMORY_ONLY, type PartialDurability } from '../../normalize/partial-journal.js';
@@ -118,7 +118,17 @@ export async function startForwardServer(options: ForwardServerOptions, deps: Fo
       conn.close();
       socket.end();
     });
+    const login = options.security
+      ? setTimeout(() => {
+          if (!conn.awaitingLogin || socket.destroyed) return;
+          countBadFrame(counters, 'HANDSHAKE_TIMEOUT');
+          log({ level: 'warn', msg: 'closing forward connection that did not log in', peer, code: 'HANDSHAKE_TIMEOUT', limitMs: limits.handshakeTimeoutMs });
+          conn.close();
+          socket.destroy();
+        }, limits.handshakeTimeoutMs)
+      : undefined;
     socket.on('close', () => {
+      clearTimeout(login);
       conn.close();
       counters.activeConnections--;
       connections.delete(socket);

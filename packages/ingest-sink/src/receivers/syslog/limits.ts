@@ -11,6 +11,12 @@ export interface SyslogLimits {
   maxUdpBufferedBytes: number;
   /** How long close() keeps reading open TCP connections, ms. */
   closeTimeoutMs: number;
+  /**
+   * A TCP connection that sends nothing, with nothing being stored, for this
+   * long is closed, ms (a frame it left unfinished is kept as on a close).
+   * Without it, idle connections held every slot (found by a probe).
+   */
+  idleTimeoutMs: number;
 }
 
 /** Defaults of {@link SyslogLimits}. */
@@ -19,6 +25,7 @@ export const DEFAULT_SYSLOG_LIMITS: SyslogLimits = {
   maxConnections: 1024,
   maxUdpBufferedBytes: 32 * 1024 * 1024,
   closeTimeoutMs: 10_000,
+  idleTimeoutMs: 300_000,
 };
 
 /** The limits among a syslog receiver's options, checked ({@link checkLimits}), defaults filled in. */

@@ -43,6 +43,12 @@ export interface SyslogServerOptions {
    * counted and logged.
    */
   closeTimeoutMs?: number;
+  /**
+   * A TCP connection that sends nothing, with nothing being stored, for this
+   * long is closed, ms (default 300 000); a frame it left unfinished is kept
+   * as on any close.
+   */
+  idleTimeoutMs?: number;
 }
 
 /** UDP sink writes outstanding at once; later datagrams join the next batch (as a TCP connection's 4). */
@@ -123,10 +129,15 @@ export interface SyslogServerDeps {
  */
 export async function startSyslogServer(options: SyslogServerOptions, deps: SyslogServerDeps): Promise<SyslogServer> {
   const { sink, counters, log, containerEventTags } = deps;
-  const { maxFrameBytes: maxFrame, maxConnections, maxUdpBufferedBytes: maxUdpBuffered, closeTimeoutMs } = syslogLimits(options);
+  const { maxFrameBytes: maxFrame, maxConnections, maxUdpBufferedBytes: maxUdpBuffered, closeTimeoutMs, idleTimeoutMs } = syslogLimits(options);
   const host = options.host ?? '127.0.0.1';
   const sockets = new Map<Socket, ConnectionControl>();
   const writes = new Set<Promise<unknown>>();
+  // One log line per invalid frame let two bytes of input ("x\n") write a
+  // hundred of log (found by a probe): at most one line per 10 s each, with
+  // how many were not logged; the counters count them all.
+  const invalidKept = new ThrottledWarn(log, 'invalid syslog message; its audit content is kept');
+  const invalidDropped = new ThrottledWarn(log, 'dropping invalid syslog message');
 
   /**
    * Turns frames into sink items (counting everything else) and stores them,
@@ -163,7 +174,7 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
         // or an unidentifiable PRI). A bare audit line is validated as any
         // other; a frame that only holds one is a reject naming the syslog error.
         n = salvage(text, `${code}: ${(err as Error).message}`, true);
-        log({ level: 'warn', msg: n.kind === 'sink' ? 'invalid syslog message; its audit content is kept' : 'dropping invalid syslog message', source, code, reason: (err as Error).message });
+        (n.kind === 'sink' ? invalidKept : invalidDropped).warn({ source, code, reason: (err as Error).message });
         if (n.kind !== 'sink') continue;
       }
       if (n.kind === 'sink') {
@@ -258,6 +269,15 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
       const rest = framer.rest();
       if (rest.length > 0) submit([rest]);
       void chain.then(() => socket.end());
+    });
+    // Re-armed while messages are being stored: storing may end without a read.
+    socket.setTimeout(idleTimeoutMs);
+    socket.on('timeout', () => {
+      if (inflight > 0) return void socket.setTimeout(idleTimeoutMs);
+      log({ level: 'info', msg: 'closing idle syslog connection', peer, idleMs: idleTimeoutMs });
+      const rest = lost ? Buffer.alloc(0) : framer.rest();
+      if (rest.length > 0) submit([rest]);
+      void chain.then(() => socket.destroy());
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
       // A reset cuts the frame being received: that message is lost, so it is counted.
@@ -404,6 +424,8 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
       }
       udpTooLarge.flush();
       udpFull.flush();
+      invalidKept.flush();
+      invalidDropped.flush();
     },
   };
 }
