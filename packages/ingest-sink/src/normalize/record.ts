@@ -58,10 +58,19 @@ export class RecordNormalizer {
     const r = record as Record<string, unknown>;
     const meta = recordMeta(tag, r, this.parseTag);
     if (r.partial_message === 'true' || r.partial_message === true) {
-      const ordinal = Number(r.partial_ordinal);
+      const ordinal = r.partial_ordinal === undefined ? 1 : Number(r.partial_ordinal);
+      if (!Number.isInteger(ordinal) || ordinal < 1) {
+        // Docker numbers pieces from 1; the assembler joins 1..last, so a
+        // piece numbered 0 or less would be acked and never stored (found by
+        // a probe). Its text is classified alone: an audit line is a reject.
+        const n = classifyLine(typeof r.log === 'string' ? r.log : '', meta, source, this.containerEventTags);
+        if (n.kind !== 'sink') return void out.push(n);
+        const reject = n.item.reject ?? `PARTIAL_PIECE_INVALID: partial_ordinal ${JSON.stringify(String(r.partial_ordinal).slice(0, 20))} is not a whole number from 1; the piece is kept as it came`;
+        return void out.push({ ...n, item: { ...n.item, reject } });
+      }
       const piece: PartialPiece = {
         key: `${String(r.container_id)}/${String(r.partial_id)}`,
-        ordinal: Number.isInteger(ordinal) ? ordinal : 1,
+        ordinal,
         last: r.partial_last === 'true' || r.partial_last === true,
         // The bytes as sent when they were not valid UTF-8 (a character cut at the piece's end).
         bytes: invalidUtf8Bytes(r, 'log') ?? Buffer.from(typeof r.log === 'string' ? r.log : '', 'utf8'),

@@ -362,6 +362,20 @@ describe('record normaliser', () => {
   });
 });
 
+describe('RecordNormalizer: pieces numbered outside 1..n (found by a probe)', () => {
+  it('keeps an audit line in a piece numbered 0, -1 or 1.5 as a reject, where it was acked and lost', () => {
+    const { run } = normalizer();
+    const base = { container_id: CID, container_name: '/c', source: 'stdout', partial_message: 'true', partial_last: 'true' };
+    for (const [i, ordinal] of (['0', '-1', '1.5', 'x'] as const).entries()) {
+      const line = makeLine(40 + i);
+      const [n] = run('t', { ...base, partial_id: `p${i}`, partial_ordinal: ordinal, log: line });
+      expect(n, ordinal).toMatchObject({ kind: 'sink', item: { line, reject: `PARTIAL_PIECE_INVALID: partial_ordinal ${JSON.stringify(ordinal)} is not a whole number from 1; the piece is kept as it came` } });
+    }
+    // A piece without an ordinal is still taken as the first, into the assembler (Fluent Bit's partial records carry none).
+    expect(run('t', { ...base, partial_id: 'q', log: makeLine(50) })[0]).toMatchObject({ kind: 'partial' });
+  });
+});
+
 describe('PartialAssembler: pieces of many lines, interleaved and out of order (seeded)', () => {
   it('gives back every line whole, once, whatever the order its pieces arrive in, cut at any byte (inside a UTF-8 character too, as the Docker driver cuts)', () => {
     const rand = prngInt(88172645);
