@@ -29,6 +29,23 @@ describe('forward limits: closed with a reason, never acked', () => {
     expect(sink.writes).toBe(0);
   });
 
+  it('closes on a map of more keys than maxMapKeys before building it (two million keys held the event loop 6.6 s; found by a probe)', async () => {
+    const sink = new RecordingSink();
+    const { conn, transport, counters } = fakeConnection(sink, { limits: { maxMapKeys: 100 } });
+    const wide = Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`k${i}`, i]));
+    conn.feed(Buffer.concat([Buffer.from([0x93]), mp('t'), mp(1700000000), mp({ log_type: 'security_audit', ...wide })]));
+    await conn.drain();
+    expect(counters.badFramesByCode.MSGPACK_TOO_LARGE).toBe(1);
+    expect(transport.ended).toBe(true);
+    expect(sink.writes).toBe(0);
+    // At the limit it is a record like any other (here a reject: not an audit event).
+    const ok = fakeConnection(sink, { limits: { maxMapKeys: 101 } });
+    ok.conn.feed(Buffer.concat([Buffer.from([0x94]), mp('t'), mp(1700000000), mp({ ...wide }), mp({ chunk: 'c' })]));
+    await ok.conn.drain();
+    expect(ok.counters.badFrames).toBe(0);
+    expect(ok.transport.messages()).toEqual([{ ack: 'c' }]);
+  });
+
   it('closes on more entries than maxEntries (Forward and PackedForward)', async () => {
     const { conn, counters } = fakeConnection(new RecordingSink(), { limits: { maxEntries: 2 } });
     const entries = [1, 2, 3].map((i) => entry(fixext8Time(1), { log: makeLine(i) }));

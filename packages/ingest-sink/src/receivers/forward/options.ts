@@ -11,6 +11,8 @@ export interface ForwardLimits {
   maxEntries: number;
   /** Deepest msgpack nesting in a record. */
   maxDepth: number;
+  /** Most keys in one msgpack map (a record, or a map inside it). */
+  maxMapKeys: number;
   /** Concurrent connections; more are refused and counted. */
   maxConnections: number;
   /**
@@ -39,6 +41,7 @@ export const DEFAULT_FORWARD_LIMITS: ForwardLimits = {
   maxDecompressedBytes: 64 * 1024 * 1024,
   maxEntries: 100_000,
   maxDepth: 64,
+  maxMapKeys: 10_000,
   maxConnections: 1024,
   maxBufferedBytes: 128 * 1024 * 1024,
   maxInflightRequests: 2,
