@@ -39,6 +39,20 @@ describe('client IP through an explicit trusted-proxy list', () => {
     expect(normalizeIp('not-an-ip')).toBeUndefined();
   });
 
+  it('one address is one string: IPv6 in its RFC 5952 form, an IPv4-mapped address as IPv4 however it is written (found by a probe)', () => {
+    for (const [raw, canonical] of [
+      ['2001:DB8:0:0:0:0:0:99', '2001:db8::99'],
+      ['2001:db8:0000:0000:0000:0000:0000:0099', '2001:db8::99'],
+      ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1'],
+      ['2001:db8:0:1:1:1:1:1', '2001:db8:0:1:1:1:1:1'],
+      ['::ffff:cb00:7163', '203.0.113.99'],
+      ['::FFFF:203.0.113.99', '203.0.113.99'],
+      ['64:ff9b::192.0.2.33', '64:ff9b::c000:221'],
+    ] as const) {
+      expect(normalizeIp(raw), raw).toBe(canonical);
+    }
+  });
+
   it('a malformed hop ends the walk at the last trusted address', () => {
     const r = resolveClientAddress('10.0.0.2', '198.51.100.9, <script>', proxy);
     expect(r).toMatchObject({ client_ip: '10.0.0.2', client_ip_source: 'socket' });

@@ -66,14 +66,22 @@ export interface TrustedProxies {
   readonly entries: readonly string[];
 }
 
-/** `::ffff:192.0.2.1` (an IPv4 peer on a dual-stack socket) becomes `192.0.2.1`; zone ids are dropped. */
-export function normalizeIp(raw: string | undefined): string | undefined {
+/**
+ * `::ffff:192.0.2.1` (an IPv4 peer on a dual-stack socket), also written
+ * `::ffff:c000:201`, becomes `192.0.2.1`; any other IPv6 address its RFC
+ * 5952 text (lowercase, the longest run of zero groups as `::`), so that one
+ * address is one value to group by in the reports (`2001:DB8:0:0:0:0:0:1`,
+ * from a proxy's header, was kept as written; found by a probe). Zone ids
+ * are dropped. With `keepMapped`, an IPv4-mapped address stays IPv6 (the
+ * base of a CIDR, whose prefix length counts IPv6 bits).
+ */
+export function normalizeIp(raw: string | undefined, keepMapped = false): string | undefined {
   if (!raw) return undefined;
   let ip = raw.trim();
   if (ip.startsWith('[')) ip = ip.slice(1, ip.indexOf(']') === -1 ? undefined : ip.indexOf(']'));
   const zone = ip.indexOf('%');
   if (zone !== -1) ip = ip.slice(0, zone);
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
+  const mapped = keepMapped ? null : /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
   if (mapped) ip = mapped[1]!;
   if (isIP(ip) === 0) {
     // "192.0.2.1:8080" (some proxies append the port).
@@ -81,7 +89,21 @@ export function normalizeIp(raw: string | undefined): string | undefined {
     if (withPort && isIP(withPort[1]!) === 4) return withPort[1];
     return undefined;
   }
-  return ip.toLowerCase();
+  return isIP(ip) === 6 ? canonicalIpv6(ip, keepMapped) : ip;
+}
+
+/**
+ * RFC 5952 §4 text of a valid IPv6 address (the WHATWG URL serializer writes
+ * exactly that); an IPv4-mapped one as IPv4 unless `keepMapped` (the base of
+ * a CIDR, whose prefix length counts IPv6 bits).
+ */
+function canonicalIpv6(ip: string, keepMapped: boolean): string {
+  const text = new URL(`http://[${ip}]/`).hostname.slice(1, -1);
+  const mapped = keepMapped ? null : /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(text);
+  if (!mapped) return text;
+  const hi = parseInt(mapped[1]!, 16);
+  const lo = parseInt(mapped[2]!, 16);
+  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
 }
 
 /**
@@ -110,7 +132,8 @@ function ipv6TooWide(ip: string, prefix: number): boolean {
 
 function addEntry(list: BlockList, entry: string): void {
   const [addr, prefixText, ...rest] = entry.split('/');
-  const ip = normalizeIp(addr);
+  // A CIDR's base keeps its family: ::ffff:a00:0/104 is an IPv6 range.
+  const ip = normalizeIp(addr, prefixText !== undefined);
   const family = ip ? isIP(ip) : 0;
   if (!ip || rest.length > 0 || family === 0) {
     throw new WebAuthnHooksError('WEBAUTHN_HOOKS_INVALID_PROXY', `trusted proxy "${entry}" is not an IP address or CIDR`);
