@@ -1,5 +1,5 @@
 import type { Dialect } from './columns.js';
-import { containerKey, eventsTable, jsonBigint, jsonValue, nodeOf, reasonCode, rejectsTable, shellOpened, sinceDays, withinMinutes } from './query-sql.js';
+import { commandProgram, containerKey, eventsTable, jsonBigint, jsonValue, launchedProgram, nodeOf, reasonCode, rejectsTable, shellOpened, sinceDays, withinMinutes } from './query-sql.js';
 
 /** Names of the forensic report queries (also the file names under `sql/queries/<dialect>/`). */
 export const REPORT_QUERY_NAMES = [
@@ -49,6 +49,23 @@ const perDialect = (build: (d: Dialect) => string): Record<Dialect, string> => (
   postgres: build('postgres'),
   sqlite: build('sqlite'),
 });
+
+/**
+ * The CTE `execs`: CONTAINER_EXEC rows of the last :days days (and `extra`
+ * conditions), with the program their command line starts (`program`: the
+ * first word's base name, in lower case) and, for a launcher such as `env`,
+ * the one it starts (`launched`), which shellOpened reads.
+ */
+function containerExecs(d: Dialect, extra: string): string {
+  return `execs AS (
+  SELECT e.*,
+         ${commandProgram(d)} AS program,
+         ${launchedProgram(d)} AS launched
+  FROM ${eventsTable(d)} e
+  WHERE event_type = 'CONTAINER_EXEC'${extra}
+    AND ${sinceDays(d, 'event_timestamp', 'days')}
+)`;
+}
 
 /**
  * The report queries, keyed by name. `failures-by-user-ip` on SQL Server is
@@ -161,7 +178,7 @@ ORDER BY event_timestamp DESC, id DESC;`,
     title: 'Shells opened in containers: when, where, by which user, with what command',
     description:
       'Every CONTAINER_EXEC of the last :days days that opened a shell (a TTY or interactive session, or a command ' +
-      'line starting with a known shell), newest first: its outcome (failure: refused, e.g. a Kubernetes exec the ' +
+      'line whose first word, in any case, names a known shell, also through env or busybox), newest first: its outcome (failure: refused, e.g. a Kubernetes exec the ' +
       'API server denied), node, Kubernetes namespace and pod, container, the container it reaches (target_container: ' +
       'kubectl debug --target, whose processes and files a debug container sees), image, the user the process ran as in the ' +
       'container (exec_user), the person (user_id) where the detector knew one (the Kubernetes audit log names the ' +
@@ -185,7 +202,8 @@ ORDER BY event_timestamp DESC, id DESC;`,
     ],
     integerColumns: [],
     sql: perDialect(
-      (d) => `SELECT event_timestamp, outcome,
+      (d) => `WITH ${containerExecs(d, '')}
+SELECT event_timestamp, outcome,
        ${nodeOf(d)} AS node,
        k8s_namespace, k8s_pod,
        container_name,
@@ -196,10 +214,8 @@ ORDER BY event_timestamp DESC, id DESC;`,
        ${jsonValue(d, 'impersonated_user_id')} AS impersonated_user_id,
        command_line,
        ${jsonValue(d, 'detector.name')} AS detector
-FROM ${eventsTable(d)}
-WHERE event_type = 'CONTAINER_EXEC'
-  AND ${sinceDays(d, 'event_timestamp', 'days')}
-  AND ${shellOpened(d)}
+FROM execs
+WHERE ${shellOpened(d)}
 ORDER BY event_timestamp DESC, id DESC;`,
     ),
   },
@@ -208,23 +224,21 @@ ORDER BY event_timestamp DESC, id DESC;`,
     title: 'Shells opened in containers, by image and node',
     description:
       'CONTAINER_EXEC events of the last :days days that opened a shell (a TTY or interactive session, or a command ' +
-      'line starting with a known shell) and were not refused (outcome other than failure), grouped by image and node ' +
+      'line whose first word, in any case, names a known shell, also through env or busybox) and were not refused (outcome other than failure), grouped by image and node ' +
       '(Swarm node, else Kubernetes node, else host). A container is counted by its id, else (a Kubernetes audit ' +
       'event names no id) by its namespace, pod and name.',
     params: [days],
     columns: ['image', 'node', 'shells', 'containers', 'users', 'first_at', 'last_at'],
     integerColumns: ['shells', 'containers', 'users'],
     sql: perDialect(
-      (d) => `WITH shell_execs AS (
+      (d) => `WITH ${containerExecs(d, "\n    AND outcome <> 'failure'")},
+shell_execs AS (
   SELECT image,
          ${nodeOf(d)} AS node,
          ${containerKey(d)} AS container_key,
          user_id, event_timestamp
-  FROM ${eventsTable(d)}
-  WHERE event_type = 'CONTAINER_EXEC'
-    AND outcome <> 'failure'
-    AND ${sinceDays(d, 'event_timestamp', 'days')}
-    AND ${shellOpened(d)}
+  FROM execs
+  WHERE ${shellOpened(d)}
 )
 SELECT image, node,
        COUNT(*) AS shells,

@@ -116,21 +116,79 @@ export function jsonTrue(dialect: Dialect, path: string): string {
 }
 
 /** Shells whose start counts as "a shell was opened", matched on the first word of `command_line`. */
-export const SHELLS = ['sh', 'bash', 'ash', 'dash', 'zsh', 'ksh', 'fish'] as const;
+export const SHELLS = ['sh', 'bash', 'rbash', 'ash', 'dash', 'zsh', 'ksh', 'mksh', 'fish', 'csh', 'tcsh'] as const;
+
+/** Programs that start the command named by their next word: `/usr/bin/env bash`, `busybox sh`. */
+export const SHELL_LAUNCHERS = ['env', 'busybox'] as const;
 
 /**
  * A CONTAINER_EXEC that opened a shell: a TTY or interactive session, or a
- * `command_line` that starts with one of {@link SHELLS}.
+ * command line that starts one of {@link SHELLS}, by name or path
+ * (`/bin/bash -l`), or through one of {@link SHELL_LAUNCHERS}
+ * (`/usr/bin/env bash`). Reads `program` and `launched` (the CTE of
+ * queries.ts, {@link commandProgram}): only the first word counts, so
+ * `ls -l /bin/sh` starts no shell, and case does not, on every database
+ * (LIKE is case-sensitive on PostgreSQL only: `BASH` counted on SQLite and
+ * SQL Server and not there; found by a probe).
  */
 export function shellOpened(dialect: Dialect): string {
+  const list = (words: readonly string[]) => words.map((w) => `'${w}'`).join(', ');
   return `(${jsonTrue(dialect, 'process.tty')}
       OR ${jsonTrue(dialect, 'process.interactive')}
-      OR ${shellCommand()})`;
+      OR program IN (${list(SHELLS)})
+      OR (program IN (${list(SHELL_LAUNCHERS)}) AND launched IN (${list(SHELLS)})))`;
 }
 
-/** `command_line` starts with one of {@link SHELLS}, bare or by path, with or without arguments. */
-export function shellCommand(): string {
-  return SHELLS.map(
-    (s) => `command_line LIKE '${s}' OR command_line LIKE '${s} %' OR command_line LIKE '%/${s}' OR command_line LIKE '%/${s} %'`,
-  ).join('\n      OR ');
+/** The base name of the first word of `command_line`, in lower case: the program it starts. */
+export function commandProgram(dialect: Dialect): string {
+  return baseName(dialect, firstWord(dialect, lowerCommand(dialect)));
+}
+
+/** The base name of the second word of `command_line`, in lower case: what a launcher starts. */
+export function launchedProgram(dialect: Dialect): string {
+  return baseName(dialect, firstWord(dialect, afterFirstSpace(dialect, lowerCommand(dialect))));
+}
+
+function lowerCommand(dialect: Dialect): string {
+  return dialect === 'mssql' ? 'LOWER(command_line)' : 'lower(command_line)';
+}
+
+/** Text up to the first space of `text` (all of it when there is none). */
+function firstWord(dialect: Dialect, text: string): string {
+  switch (dialect) {
+    case 'mssql':
+      return `LEFT(${text}, CHARINDEX(' ', ${text} + ' ') - 1)`;
+    case 'postgres':
+      return `split_part(${text}, ' ', 1)`;
+    case 'sqlite':
+      return `substr(${text}, 1, instr(${text} || ' ', ' ') - 1)`;
+  }
+}
+
+/** Text after the first space of `text` (empty when there is none). */
+function afterFirstSpace(dialect: Dialect, text: string): string {
+  switch (dialect) {
+    case 'mssql':
+      return `SUBSTRING(${text} + ' ', CHARINDEX(' ', ${text} + ' ') + 1, 4000)`;
+    case 'postgres':
+      return `substr(${text}, length(split_part(${text}, ' ', 1)) + 2)`;
+    case 'sqlite':
+      return `substr(${text} || ' ', instr(${text} || ' ', ' ') + 1)`;
+  }
+}
+
+/**
+ * Text after the last `/` of `path` (all of it when there is none). SQLite
+ * has no reverse search: rtrim strips the trailing characters that are not
+ * `/`, which leaves the directory part, whose length is where the name starts.
+ */
+function baseName(dialect: Dialect, path: string): string {
+  switch (dialect) {
+    case 'mssql':
+      return `RIGHT(${path}, CHARINDEX('/', REVERSE(${path}) + '/') - 1)`;
+    case 'postgres':
+      return `regexp_replace(${path}, '^.*/', '')`;
+    case 'sqlite':
+      return `substr(${path}, length(rtrim(${path}, replace(${path}, '/', ''))) + 1)`;
+  }
 }

@@ -70,6 +70,11 @@ export function reportFixtures(now: number): AuditEvent[] {
   events.push(swarmExec(now - 7 * DAY, 'aaaaaaaaaaaa', '/bin/bash -l', false));
   events.push(swarmExec(now - 8 * DAY, 'bbbbbbbbbbbb', 'python3 -i', true));
   events.push(make('CONTAINER_EXEC', now - 9 * DAY, { process: { command_line: '/bin/sh -c id', tty: false } }));
+  // Shells by another spelling: upper case, through env or busybox; and a command that only names one.
+  events.push(swarmExec(now - 6.2 * DAY, 'eeeeeeeeeeee', 'BASH -i', false));
+  events.push(swarmExec(now - 6.3 * DAY, 'eeeeeeeeeeee', '/usr/bin/env bash', false));
+  events.push(swarmExec(now - 6.4 * DAY, 'eeeeeeeeeeee', 'busybox sh', false));
+  events.push(swarmExec(now - 6.5 * DAY, 'eeeeeeeeeeee', 'ls -l /bin/sh /tmp', false));
   // Shells opened through the Kubernetes API, as the kube-apiserver audit log reports them
   // (ingest-sink normalize/k8s-audit.ts): the person, no container id, the pod and container by name.
   const k8sExec = (at: number, patch: Record<string, unknown>) =>
@@ -167,10 +172,18 @@ function containerKeyOf(e: Exec): string | null {
 }
 
 /** CONTAINER_EXEC events of the last `days` that opened a shell: a TTY, an interactive session, or a shell command. */
+const SHELL_NAMES = ['sh', 'bash', 'rbash', 'ash', 'dash', 'zsh', 'ksh', 'mksh', 'fish', 'csh', 'tcsh'];
+
+/** The command line starts a shell: its first word's base name, or a launcher's (env, busybox) next word's, in lower case. */
+function startsShell(commandLine: string): boolean {
+  const [first = '', second = ''] = commandLine.toLowerCase().split(' ');
+  const base = (w: string) => w.slice(w.lastIndexOf('/') + 1);
+  return SHELL_NAMES.includes(base(first)) || (['env', 'busybox'].includes(base(first)) && SHELL_NAMES.includes(base(second)));
+}
+
 function shellExecs(events: AuditEvent[], now: number, days: number): Exec[] {
-  const shell = /^(?:\S*\/)?(?:sh|bash|ash|dash|zsh|ksh|fish)(?: |$)/;
   return events.filter(
-    (e): e is Exec => e.event_type === 'CONTAINER_EXEC' && since(now, days)(e) && (!!e.process.tty || !!e.process.interactive || shell.test(e.process.command_line)),
+    (e): e is Exec => e.event_type === 'CONTAINER_EXEC' && since(now, days)(e) && (!!e.process.tty || !!e.process.interactive || startsShell(e.process.command_line)),
   );
 }
 
