@@ -139,6 +139,12 @@ describe('a container event without container.id (Kubernetes audit names a pod a
     expect(o.message).toBe('Process launched in container of pod shop/cart-5d8f7c9b4-x2x7q');
   });
 
+  it('OCSF: Process Activity always has its actor (events/system/system.json: required), the producing service when no user or detector is named (found by a probe)', () => {
+    const { user_id: _u, detector: _d, ...bare } = exampleEvents.CONTAINER_EXEC as AuditEvent & { detector?: unknown };
+    const o = toOcsf(bare as AuditEvent);
+    expect(o.actor).toEqual({ app_name: exampleEvents.CONTAINER_EXEC.producer.service });
+  });
+
   it('OCSF and ECS: runtime.container_id, the same container on a container event, stands in for the id', () => {
     const start = { ...exampleEvents.CONTAINER_START, container: { name: 'db' } } as AuditEvent;
     const id = exampleEvents.CONTAINER_START.runtime!.container_id;

@@ -273,7 +273,9 @@ function mapEvent(e: AuditEvent): OcsfEvent {
       return withUnmapped(
         {
           ...out,
-          actor: { user: user(e), app_name: e.detector?.name },
+          // events/system/system.json requires actor: with no user and no
+          // detector named, the service that reported the exec stands in.
+          actor: { user: user(e), app_name: e.detector?.name ?? e.producer.service },
           device: device(e),
           process: { ...ocsfProcess(e.process), container: placed },
         },
