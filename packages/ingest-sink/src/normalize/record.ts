@@ -217,8 +217,12 @@ interface PieceOrigin {
 /** JSON text of a decoded msgpack value; bytes become base64, EventTime its fields, so nothing throws. */
 export function safeJson(value: unknown): string {
   try {
-    return JSON.stringify(value, (_k, v: unknown) => {
-      if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
+    // `this[k]`, not `v`: JSON.stringify calls a Buffer's toJSON before the
+    // replacer, which would see {"type":"Buffer","data":[...]}, three to four
+    // times the base64 (found by a probe).
+    return JSON.stringify(value, function (this: Record<string, unknown>, k: string, v: unknown) {
+      const raw = this[k];
+      if (raw instanceof Uint8Array) return Buffer.from(raw).toString('base64');
       if (typeof v === 'bigint') return v.toString();
       return v;
     }) ?? 'null';

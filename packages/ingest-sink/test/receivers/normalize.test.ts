@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { newCounters } from '../../src/receivers/counters.js';
 import { compileTagTemplate } from '../../src/normalize/tag-template.js';
 import { compileTagPatterns } from '../../src/normalize/tag-patterns.js';
-import { RecordNormalizer } from '../../src/normalize/record.js';
+import { RecordNormalizer, safeJson } from '../../src/normalize/record.js';
 import type { Normalized } from '../../src/normalize/classify-line.js';
 import { PartialAssembler } from '../../src/normalize/partials.js';
 import { deterministicEventId } from '../../src/normalize/deterministic-id.js';
@@ -359,6 +359,14 @@ describe('record normaliser', () => {
     // A WebAuthn event that merely mentions CONTAINER_ is not affected.
     const mention = JSON.stringify({ ...makeEvent(2), user_agent: 'CONTAINER_EXEC probe \\u00e9' });
     expect(run('swarm.audit.n1.web.t1', { log: mention })[0]).not.toHaveProperty('item.reject');
+  });
+});
+
+describe('RecordNormalizer: records that are not maps', () => {
+  it('keeps bytes as base64, at the top or nested, not as Buffer.toJSON\'s {"type":"Buffer","data":[...]} (found by a probe)', () => {
+    const { run } = normalizer();
+    expect(run('t', Buffer.from([0xff, 0xfe]))[0]).toMatchObject({ kind: 'sink', item: { line: '"//4="' } });
+    expect(safeJson({ a: Buffer.from('hi'), b: [new Uint8Array([1, 2])], n: 2n ** 70n })).toBe('{"a":"aGk=","b":["AQI="],"n":"1180591620717411303424"}');
   });
 });
 
