@@ -1,4 +1,4 @@
-import type { TransportMeta } from '@audit-trail/schema';
+import { sanitizeText, type TransportMeta } from '@audit-trail/schema';
 import type { TagParser } from './tag-template.js';
 
 /** Transport fields of one record (everything but `raw`). */
@@ -10,8 +10,13 @@ const HEX_ID = /^[0-9a-f]{12,64}$/;
 let lastTag: { tag: string; parse: TagParser; fields: ReturnType<TagParser> } | undefined;
 /** The previous record's meta and the fields it came from (see recordMeta). */
 let last: { tag: string; parse: TagParser; id: unknown; name: unknown; meta: RecordMeta } | undefined;
+/**
+ * A transport value for its column: control characters removed (the client
+ * chooses tags and names, and an ESC or CR/LF there reached the table raw,
+ * where event fields are refused; found by a probe), cut to `max`.
+ */
 const cut = (v: unknown, max: number): string | undefined =>
-  typeof v === 'string' && v.length > 0 ? v.slice(0, max) : undefined;
+  typeof v === 'string' && v.length > 0 ? sanitizeText(v, max) || undefined : undefined;
 
 /**
  * Collects what the transport says about a record: the tag (and Swarm
@@ -32,7 +37,7 @@ export function recordMeta(tag: string, record: Record<string, unknown>, parseTa
     return last.meta;
   }
   const meta: RecordMeta = { source_tag: cut(tag, 256) ?? '' };
-  if (lastTag?.tag !== tag || lastTag.parse !== parseTag) lastTag = { tag, parse: parseTag, fields: parseTag(tag) };
+  if (lastTag?.tag !== tag || lastTag.parse !== parseTag) lastTag = { tag, parse: parseTag, fields: cleanFields(parseTag(tag)) };
   if (lastTag.fields) Object.assign(meta, lastTag.fields);
   if (typeof id === 'string' && HEX_ID.test(id)) meta.container_id = id;
   const shownName = cut(name, 257);
@@ -51,4 +56,15 @@ export function recordMeta(tag: string, record: Record<string, unknown>, parseTa
   }
   last = k8s === undefined ? { tag, parse: parseTag, id, name, meta } : undefined;
   return meta;
+}
+
+/** Fields parsed from a tag, each cleaned as {@link cut} does (at its current length). */
+function cleanFields(fields: ReturnType<TagParser>): ReturnType<TagParser> {
+  if (!fields) return fields;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(fields)) {
+    const clean = typeof v === 'string' ? cut(v, v.length) : undefined;
+    if (clean) out[k] = clean;
+  }
+  return out as ReturnType<TagParser>;
 }

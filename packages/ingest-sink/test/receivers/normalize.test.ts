@@ -370,6 +370,14 @@ describe('RecordNormalizer: records that are not maps', () => {
   });
 });
 
+describe('RecordNormalizer: transport metadata', () => {
+  it('removes control characters from the tag, the names parsed from it and container_name before they reach a column (found by a probe)', () => {
+    const { run } = normalizer();
+    const [n] = run('swarm.audit.node\u001b[2J-1.api\r\n.t1', { log: makeLine(60), container_id: CID, container_name: '/web\u001b]0;pwned\u0007\r\nadmin' });
+    expect(n).toMatchObject({ kind: 'sink', item: { meta: { source_tag: 'swarm.audit.node[2J-1.api.t1', swarm_node: 'node[2J-1', swarm_service: 'api', container_name: 'web]0;pwnedadmin' } } });
+  });
+});
+
 describe('RecordNormalizer: pieces numbered outside 1..n (found by a probe)', () => {
   it('keeps an audit line in a piece numbered 0, -1 or 1.5 as a reject, where it was acked and lost', () => {
     const { run } = normalizer();
