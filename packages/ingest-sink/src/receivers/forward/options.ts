@@ -28,9 +28,9 @@ export interface ForwardLimits {
   idleTimeoutMs: number;
   /**
    * With shared keys or users, a connection must log in (send its PING)
-   * within this long, ms, or it is closed: traffic before login does not
-   * count as activity, so a PING trickled byte by byte cannot hold a slot
-   * (found by a probe).
+   * within this long of connecting, ms, or it is closed. A deadline, not an
+   * idle timer: a PING trickled byte by byte, which kept resetting the idle
+   * timer, held a slot for days (found by a probe).
    */
   handshakeTimeoutMs: number;
 }
