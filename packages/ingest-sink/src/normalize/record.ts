@@ -38,6 +38,13 @@ export class RecordNormalizer {
   private readonly parseTag: TagParser;
   private readonly containerEventTags?: TagFilter;
   readonly partials: PartialAssembler<PieceOrigin>;
+  /**
+   * Keys of split lines released unfinished as audit rejects (displaced,
+   * expired, too large), oldest first, at most {@link RELEASED_KEYS}: their
+   * later pieces no longer hold the `log_type` that marks an audit line, and
+   * were dropped as non-audit when they expired in turn (found by a probe).
+   */
+  private readonly auditReleased = new Set<string>();
 
   constructor(
     options: NormalizerOptions,
@@ -182,11 +189,27 @@ export class RecordNormalizer {
     // Pieces that did not make a whole line are evidence, never an event:
     // kept as they arrived, with why. A JSON parse error would not tell a
     // reader that the line was cut short in transit, or sent twice over.
+    const partialId = done.key.slice(done.key.indexOf('/') + 1).slice(0, 128);
+    if (!done.complete && n.kind !== 'sink' && this.auditReleased.has(done.key)) {
+      // The rest of an audit line released before: evidence too, whatever it looks like.
+      const reject = `PARTIAL_LINE_REST: later pieces of a split audit line whose first pieces were released earlier (partial_id ${partialId}); kept as they arrived`;
+      return void out.push({ kind: 'sink', item: { line: done.line, meta, source, reject } });
+    }
     if (done.complete || n.kind !== 'sink') return void out.push(n);
-    const reject = `${PARTIAL_REASONS[done.reason!]} (partial_id ${done.key.slice(done.key.indexOf('/') + 1).slice(0, 128)})`;
+    this.rememberReleased(done.key);
+    const reject = `${PARTIAL_REASONS[done.reason!]} (partial_id ${partialId})`;
     out.push({ kind: 'sink', item: { line: done.line, meta, source, reject } });
   }
+
+  private rememberReleased(key: string): void {
+    this.auditReleased.delete(key);
+    this.auditReleased.add(key);
+    if (this.auditReleased.size > RELEASED_KEYS) this.auditReleased.delete(this.auditReleased.values().next().value!);
+  }
 }
+
+/** How many released audit lines' keys are remembered for their later pieces (a Set of short strings: about 1 MB). */
+const RELEASED_KEYS = 10_000;
 
 /** The reject reason of pieces released without making a whole line, by why they were released. */
 const PARTIAL_REASONS: Record<NonNullable<AssembledLine['reason']>, string> = {

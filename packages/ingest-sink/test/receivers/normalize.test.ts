@@ -133,6 +133,22 @@ describe('record normaliser', () => {
     expect(counters.partialsExpired).toBe(3);
   });
 
+  it('keeps the later pieces of an audit line displaced before as a reject, though they no longer look like audit (found by a probe)', () => {
+    const { n, run } = normalizer();
+    const base = { container_id: CID, partial_message: 'true' };
+    const line = makeLine(70);
+    const cut = line.indexOf('"user_id"');
+    run('t', { ...base, partial_id: 'honest', partial_ordinal: '1', partial_last: 'false', log: line.slice(0, cut) });
+    // A flood of other open lines pushes it out (maxOpen 2): its first piece is kept, as a reject.
+    run('t', { ...base, partial_id: 'f1', partial_ordinal: '1', partial_last: 'false', log: 'x' });
+    const displaced = run('t', { ...base, partial_id: 'f2', partial_ordinal: '1', partial_last: 'false', log: 'y' });
+    expect(displaced[1]).toMatchObject({ item: { reject: expect.stringMatching(/^PARTIAL_LINE_DISPLACED: .*\(partial_id honest\)$/) } });
+    // Its last piece, which holds no log_type, arrives after it.
+    run('t', { ...base, partial_id: 'honest', partial_ordinal: '2', partial_last: 'true', log: line.slice(cut) });
+    const rest = n.expire(Date.now() + 5000).out.filter((o) => o.kind === 'sink');
+    expect(rest).toMatchObject([{ item: { line: line.slice(cut), reject: expect.stringMatching(/^PARTIAL_LINE_REST: .*\(partial_id honest\)/) } }]);
+  });
+
   it('stores pieces that did not make a whole line as rejects with their reason, as they arrived, even when they parse as an event', () => {
     const { n, run } = normalizer();
     const base = { container_id: CID, container_name: '/api.1.x', partial_message: 'true', partial_id: 'p9' };
