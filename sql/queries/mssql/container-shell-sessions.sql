@@ -6,8 +6,8 @@
 
 WITH execs AS (
   SELECT e.*,
-         RIGHT(LEFT(LOWER(command_line), CHARINDEX(' ', LOWER(command_line) + ' ') - 1), CHARINDEX('/', REVERSE(LEFT(LOWER(command_line), CHARINDEX(' ', LOWER(command_line) + ' ') - 1)) + '/') - 1) AS program,
-         RIGHT(LEFT(SUBSTRING(LOWER(command_line) + ' ', CHARINDEX(' ', LOWER(command_line) + ' ') + 1, 4000), CHARINDEX(' ', SUBSTRING(LOWER(command_line) + ' ', CHARINDEX(' ', LOWER(command_line) + ' ') + 1, 4000) + ' ') - 1), CHARINDEX('/', REVERSE(LEFT(SUBSTRING(LOWER(command_line) + ' ', CHARINDEX(' ', LOWER(command_line) + ' ') + 1, 4000), CHARINDEX(' ', SUBSTRING(LOWER(command_line) + ' ', CHARINDEX(' ', LOWER(command_line) + ' ') + 1, 4000) + ' ') - 1)) + '/') - 1) AS launched
+         RIGHT(LEFT(LOWER(CAST(command_line AS NVARCHAR(MAX))), CHARINDEX(' ', LOWER(CAST(command_line AS NVARCHAR(MAX))) + ' ') - 1), CHARINDEX('/', REVERSE(LEFT(LOWER(CAST(command_line AS NVARCHAR(MAX))), CHARINDEX(' ', LOWER(CAST(command_line AS NVARCHAR(MAX))) + ' ') - 1)) + '/') - 1) AS program,
+         RIGHT(LEFT(SUBSTRING(LOWER(CAST(command_line AS NVARCHAR(MAX))) + ' ', CHARINDEX(' ', LOWER(CAST(command_line AS NVARCHAR(MAX))) + ' ') + 1, 4000), CHARINDEX(' ', SUBSTRING(LOWER(CAST(command_line AS NVARCHAR(MAX))) + ' ', CHARINDEX(' ', LOWER(CAST(command_line AS NVARCHAR(MAX))) + ' ') + 1, 4000) + ' ') - 1), CHARINDEX('/', REVERSE(LEFT(SUBSTRING(LOWER(CAST(command_line AS NVARCHAR(MAX))) + ' ', CHARINDEX(' ', LOWER(CAST(command_line AS NVARCHAR(MAX))) + ' ') + 1, 4000), CHARINDEX(' ', SUBSTRING(LOWER(CAST(command_line AS NVARCHAR(MAX))) + ' ', CHARINDEX(' ', LOWER(CAST(command_line AS NVARCHAR(MAX))) + ' ') + 1, 4000) + ' ') - 1)) + '/') - 1) AS launched
   FROM dbo.security_audit_events e
   WHERE event_type = 'CONTAINER_EXEC'
     AND event_timestamp >= DATEADD(day, -90, SYSUTCDATETIME())

@@ -149,8 +149,14 @@ export function launchedProgram(dialect: Dialect): string {
   return baseName(dialect, firstWord(dialect, afterFirstSpace(dialect, lowerCommand(dialect))));
 }
 
+/**
+ * `command_line` in lower case. On SQL Server as NVARCHAR(MAX): appending a
+ * space to a full NVARCHAR(4000) would be cut back to 4000 characters, and
+ * a 4000-character command without a space would then make LEFT's length
+ * -1, an error that stops the whole report.
+ */
 function lowerCommand(dialect: Dialect): string {
-  return dialect === 'mssql' ? 'LOWER(command_line)' : 'lower(command_line)';
+  return dialect === 'mssql' ? 'LOWER(CAST(command_line AS NVARCHAR(MAX)))' : 'lower(command_line)';
 }
 
 /** Text up to the first space of `text` (all of it when there is none). */

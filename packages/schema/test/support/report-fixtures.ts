@@ -75,6 +75,8 @@ export function reportFixtures(now: number): AuditEvent[] {
   events.push(swarmExec(now - 6.3 * DAY, 'eeeeeeeeeeee', '/usr/bin/env bash', false));
   events.push(swarmExec(now - 6.4 * DAY, 'eeeeeeeeeeee', 'busybox sh', false));
   events.push(swarmExec(now - 6.5 * DAY, 'eeeeeeeeeeee', 'ls -l /bin/sh /tmp', false));
+  // The longest command line, without a space: the shell test must not fail on it (SQL Server's LEFT with length -1).
+  events.push(swarmExec(now - 6.6 * DAY, 'eeeeeeeeeeee', `/usr/bin/${'x'.repeat(3991)}`, false));
   // Shells opened through the Kubernetes API, as the kube-apiserver audit log reports them
   // (ingest-sink normalize/k8s-audit.ts): the person, no container id, the pod and container by name.
   const k8sExec = (at: number, patch: Record<string, unknown>) =>
