@@ -114,6 +114,18 @@ describe('audit-trail serve', () => {
     expect(JSON.stringify(server.lines)).not.toContain('secret-key');
   });
 
+  it('warns once at start when the forward receiver listens beyond loopback with no key and no client certificates (found by a probe)', async () => {
+    const db = join(tmp.dir, 'open.db');
+    const open = await spawnServe(['--db', `sqlite:${db}`, '--forward', '0.0.0.0:0', '--health', 'off']);
+    open.child.kill('SIGTERM');
+    expect(await open.exited).toBe(0);
+    expect(open.lines.filter((l) => l.level === 'warn' && String(l.msg).startsWith('forward receiver accepts any client'))).toHaveLength(1);
+    const local = await spawnServe(['--db', `sqlite:${db}`, '--forward', '127.0.0.1:0', '--health', 'off']);
+    local.child.kill('SIGTERM');
+    expect(await local.exited).toBe(0);
+    expect(local.lines.some((l) => String(l.msg).startsWith('forward receiver accepts any client'))).toBe(false);
+  });
+
   it('serves forward over TLS and syslog from flags and environment, logging JSON', async () => {
     const certs = makeTestCerts(tmp.dir);
     writeFileSync(join(tmp.dir, 'srv.crt'), certs.serverCert);

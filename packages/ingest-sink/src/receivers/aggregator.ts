@@ -158,6 +158,11 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
     }
     started.forward = await startForwardServer(options.forward, { sink, counters: counters.forward, normalizer, partials, log });
     log({ level: 'info', msg: 'forward receiver listening', ...started.forward.address, tls: !!options.forward.tls, auth: !!options.forward.security });
+    // The default listens on every interface without a key: said once, loudly,
+    // since whoever reaches the port can then write audit events (found by a probe).
+    if (!options.forward.security && !options.forward.tls?.ca && !isLoopback(started.forward.address.host)) {
+      log({ level: 'warn', msg: 'forward receiver accepts any client: whoever reaches this port can write audit events; set shared keys (--shared-key-file) or client certificates (--tls-ca), or listen on a private address', ...started.forward.address });
+    }
     if (options.syslog) {
       started.syslog = await startSyslogServer(options.syslog, { sink, counters: counters.syslog, log, containerEventTags });
       log({ level: 'info', msg: 'syslog receiver listening', ...started.syslog.address, tls: !!options.syslog.tls, udp: !options.syslog.tls });
@@ -229,4 +234,9 @@ async function openSink(url: string, extra: Record<string, unknown> = {}): Promi
   // Fail fast (bad URL, database down at start) instead of on the first request.
   await sink.ready;
   return sink;
+}
+
+/** A loopback address (127.0.0.0/8, ::1, or 127.x written IPv4-mapped). */
+function isLoopback(address: string): boolean {
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
