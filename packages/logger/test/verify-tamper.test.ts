@@ -197,6 +197,10 @@ describe('verifyChain detects tampering (INTEGRITY.md finding codes)', () => {
     }
     // Numbers inside strings are text, not literals.
     expect(codes(verifyLines(ls, keys))).toEqual([]);
+    // Another app's lines in the same stream are not judged: a decimal number, a name twice (found by a review).
+    const mixed = verifyLines([...ls, '{"level":30,"responseTime":1.23}', '{"a":1,"a":2}'], keys);
+    expect(codes(mixed)).toEqual([]);
+    expect(mixed.ignored).toBe(2);
   });
 
   it('a byte edited into invalid UTF-8 that decodes to the same U+FFFD: SCHEMA_INVALID at that seq, while the valid file is clean and a stray non-audit line is skipped', async () => {

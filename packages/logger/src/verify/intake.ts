@@ -116,6 +116,23 @@ export class IntakeBuilder {
     return s;
   }
 
+  /**
+   * Findings on the JSON text itself, which the MAC (over what JSON.parse
+   * read) cannot see: a name twice in one object, a number not written as a
+   * plain integer. Reported, and the record still checked, so its chain
+   * position is not also a gap.
+   */
+  private textChecks(text: string, value: unknown, location: string | undefined): void {
+    const dup = duplicateName(text, value);
+    if (dup !== undefined) {
+      this.out.findings.push(textFinding(value, location, `the name ${JSON.stringify(dup.slice(0, 64))} occurs twice in one object: parsers that keep the first occurrence read another value than the one verified`));
+    }
+    const number = nonIntegerLiteral(text);
+    if (number !== undefined) {
+      this.out.findings.push(textFinding(value, location, `the number ${JSON.stringify(number.slice(0, 40))} is not written as a plain integer: the MAC covers what JSON.parse reads (${String(Number(number)).slice(0, 40)}), other readers (PostgreSQL jsonb, SQL casts, decimal parsers) may read another value`));
+    }
+  }
+
   /** Throws AuditConfigError for an item that is not a record at all (null, a string): the caller's mistake, not the data's. */
   add(rec: VerifyRecord): void {
     const out = this.out;
@@ -123,30 +140,21 @@ export class IntakeBuilder {
     checkRecord(rec, index);
     const location = rec.location;
     let value = rec.event;
+    const text = typeof value === 'string' ? value : undefined;
     if (typeof value === 'string') {
       if (value.length > MAX_EVENT_JSON_LENGTH) {
         out.findings.push({ code: 'SCHEMA_INVALID', chain_id: null, seq: null, message: `line of ${value.length} characters exceeds ${MAX_EVENT_JSON_LENGTH}`, ...(location ? { location } : {}) });
         return;
       }
-      const text = value;
       try {
-        value = JSON.parse(text);
+        value = JSON.parse(value);
       } catch {
-        if (rec.logLine === true && !looksLikeAuditRecord(text)) {
+        if (rec.logLine === true && !looksLikeAuditRecord(text!)) {
           out.ignored++;
           return;
         }
         out.findings.push({ code: 'SCHEMA_INVALID', chain_id: null, seq: null, message: 'not valid JSON', ...(location ? { location } : {}) });
         return;
-      }
-      // Reported, and the record still checked, so its chain position is not also a gap.
-      const dup = duplicateName(text, value);
-      if (dup !== undefined) {
-        out.findings.push(textFinding(value, location, `the name ${JSON.stringify(dup.slice(0, 64))} occurs twice in one object: parsers that keep the first occurrence read another value than the one verified`));
-      }
-      const number = nonIntegerLiteral(text);
-      if (number !== undefined) {
-        out.findings.push(textFinding(value, location, `the number ${JSON.stringify(number.slice(0, 40))} is not written as a plain integer: the MAC covers what JSON.parse reads (${String(Number(number)).slice(0, 40)}), other readers (PostgreSQL jsonb, SQL casts, decimal parsers) may read another value`));
       }
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -161,10 +169,15 @@ export class IntakeBuilder {
     const obj = value as Record<string, unknown>;
     const integrity = obj.integrity as Record<string, unknown> | undefined;
     if (obj.log_type !== LOG_TYPE && integrity === undefined) {
-      out.ignored++;
+      // A name twice can hide a log_type or integrity another parser reads: reported when the
+      // line names one of them (or holds an escape that could spell it).
+      if (text !== undefined && /"log_type"|"integrity"|\\u/.test(text) && duplicateName(text, value) !== undefined) this.textChecks(text, value, location);
+      else out.ignored++;
       return;
     }
     out.records++;
+    // Audit records only, as below: another app's line with a decimal number is not ours to judge.
+    if (text !== undefined) this.textChecks(text, value, location);
     // Audit records only: another app's log line with stray bytes is not ours to judge.
     if (rec.invalidUtf8) {
       out.findings.push(textFinding(value, location, 'the line is not valid UTF-8 (RFC 8259 §8.1); its bad bytes were read as U+FFFD, so other readers may see other text than the one verified'));
