@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { LOG_TYPE } from '@audit-trail/schema';
 import type { ForwardedReject } from '../fallback/forwarder.js';
 import type { ReceiverCounters } from '../receivers/counters.js';
@@ -66,13 +67,17 @@ export class RecordNormalizer {
     const meta = recordMeta(tag, r, this.parseTag);
     if (r.partial_message === 'true' || r.partial_message === true) {
       const ordinal = r.partial_ordinal === undefined ? 1 : Number(r.partial_ordinal);
-      if (!Number.isInteger(ordinal) || ordinal < 1) {
+      // Docker's ids are 64 hex characters; a longer one (the client's choice) would make every
+      // open or remembered line as large as it likes.
+      const idTooLong = String(r.partial_id).length > MAX_PIECE_ID || String(r.container_id).length > MAX_PIECE_ID;
+      if (!Number.isInteger(ordinal) || ordinal < 1 || idTooLong) {
         // Docker numbers pieces from 1; the assembler joins 1..last, so a
         // piece numbered 0 or less would be acked and never stored (found by
         // a probe). Its text is classified alone: an audit line is a reject.
         const n = classifyLine(typeof r.log === 'string' ? r.log : '', meta, source, this.containerEventTags);
         if (n.kind !== 'sink') return void out.push(n);
-        const reject = n.item.reject ?? `PARTIAL_PIECE_INVALID: partial_ordinal ${JSON.stringify(String(r.partial_ordinal).slice(0, 20))} is not a whole number from 1; the piece is kept as it came`;
+        const why = idTooLong ? `partial_id or container_id is longer than ${MAX_PIECE_ID} characters` : `partial_ordinal ${JSON.stringify(String(r.partial_ordinal).slice(0, 20))} is not a whole number from 1`;
+        const reject = n.item.reject ?? `PARTIAL_PIECE_INVALID: ${why}; the piece is kept as it came`;
         return void out.push({ ...n, item: { ...n.item, reject } });
       }
       const piece: PartialPiece = {
@@ -190,13 +195,14 @@ export class RecordNormalizer {
     // kept as they arrived, with why. A JSON parse error would not tell a
     // reader that the line was cut short in transit, or sent twice over.
     const partialId = done.key.slice(done.key.indexOf('/') + 1).slice(0, 128);
-    if (!done.complete && n.kind !== 'sink' && this.auditReleased.has(done.key)) {
+    if (!done.complete && n.kind !== 'sink' && this.auditReleased.has(keyDigest(done.key))) {
       // The rest of an audit line released before: evidence too, whatever it looks like.
       const reject = `PARTIAL_LINE_REST: later pieces of a split audit line whose first pieces were released earlier (partial_id ${partialId}); kept as they arrived`;
       return void out.push({ kind: 'sink', item: { line: done.line, meta, source, reject } });
     }
     if (done.complete || n.kind !== 'sink') return void out.push(n);
-    this.rememberReleased(done.key);
+    // A whole line given up, not pieces kept apart from one still open.
+    if (done.reason === 'expired' || done.reason === 'too_large' || done.reason === 'too_many_open') this.rememberReleased(keyDigest(done.key));
     const reject = `${PARTIAL_REASONS[done.reason!]} (partial_id ${partialId})`;
     out.push({ kind: 'sink', item: { line: done.line, meta, source, reject } });
   }
@@ -208,8 +214,20 @@ export class RecordNormalizer {
   }
 }
 
-/** How many released audit lines' keys are remembered for their later pieces (a Set of short strings: about 1 MB). */
+/** Longest partial_id or container_id of a piece that is joined (Docker's are 64 characters). */
+const MAX_PIECE_ID = 128;
+
+/** How many released audit lines' keys are remembered for their later pieces (digests of 22 characters: about 1 MB). */
 const RELEASED_KEYS = 10_000;
+
+/**
+ * A split line's key (container id and partial_id, both the client's) as a
+ * fixed-size digest: a partial_id of megabytes must not make the set of
+ * remembered keys hold gigabytes (found by a review).
+ */
+function keyDigest(key: string): string {
+  return createHash('sha256').update(key).digest('base64url').slice(0, 22);
+}
 
 /** The reject reason of pieces released without making a whole line, by why they were released. */
 const PARTIAL_REASONS: Record<NonNullable<AssembledLine['reason']>, string> = {

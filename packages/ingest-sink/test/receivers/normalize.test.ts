@@ -403,6 +403,9 @@ describe('RecordNormalizer: pieces numbered outside 1..n (found by a probe)', ()
       const [n] = run('t', { ...base, partial_id: `p${i}`, partial_ordinal: ordinal, log: line });
       expect(n, ordinal).toMatchObject({ kind: 'sink', item: { line, reject: `PARTIAL_PIECE_INVALID: partial_ordinal ${JSON.stringify(ordinal)} is not a whole number from 1; the piece is kept as it came` } });
     }
+    // An id longer than Docker's (64 characters) is not joined either: keys stay small (found by a review).
+    const long = run('t', { ...base, partial_id: 'p'.repeat(200), partial_ordinal: '1', log: makeLine(49) })[0];
+    expect(long).toMatchObject({ kind: 'sink', item: { reject: 'PARTIAL_PIECE_INVALID: partial_id or container_id is longer than 128 characters; the piece is kept as it came' } });
     // A piece without an ordinal is still taken as the first, into the assembler (Fluent Bit's partial records carry none).
     expect(run('t', { ...base, partial_id: 'q', log: makeLine(50) })[0]).toMatchObject({ kind: 'partial' });
   });
