@@ -8,7 +8,7 @@ import type { PartialPiece } from './partial-journal.js';
 import { PartialAssembler, type AssembledLine, type PartialLimits, type StoredLine } from './partials.js';
 import type { TagFilter } from './tag-patterns.js';
 import { compileTagTemplate, type TagParser } from './tag-template.js';
-import { recordMeta, type RecordMeta } from './transport-meta.js';
+import { recordMeta, transportText, type RecordMeta } from './transport-meta.js';
 
 /** Settings of {@link RecordNormalizer}. */
 export interface NormalizerOptions {
@@ -61,7 +61,7 @@ export class RecordNormalizer {
     if (signal !== 0) return void out.push({ kind: 'not_logs' });
     if (typeof record !== 'object' || record === null || Array.isArray(record) || record instanceof Uint8Array) {
       // Not a map: kept as evidence; the sink records it as a reject with its reason.
-      return void out.push({ kind: 'sink', item: { line: safeJson(record), meta: { source_tag: tag.slice(0, 256) }, source } });
+      return void out.push({ kind: 'sink', item: { line: safeJson(record), meta: { source_tag: transportText(tag, 256) ?? '' }, source } });
     }
     const r = record as Record<string, unknown>;
     const meta = recordMeta(tag, r, this.parseTag);

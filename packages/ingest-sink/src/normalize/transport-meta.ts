@@ -11,12 +11,13 @@ let lastTag: { tag: string; parse: TagParser; fields: ReturnType<TagParser> } | 
 /** The previous record's meta and the fields it came from (see recordMeta). */
 let last: { tag: string; parse: TagParser; id: unknown; name: unknown; meta: RecordMeta } | undefined;
 /**
- * A transport value for its column: control characters removed (the client
+ * A transport value for its column (a tag, a syslog APP-NAME, a name): control characters removed (the client
  * chooses tags and names, and an ESC or CR/LF there reached the table raw,
  * where event fields are refused; found by a probe), cut to `max`.
  */
-const cut = (v: unknown, max: number): string | undefined =>
+export const transportText = (v: unknown, max: number): string | undefined =>
   typeof v === 'string' && v.length > 0 ? sanitizeText(v, max) || undefined : undefined;
+const cut = transportText;
 
 /**
  * Collects what the transport says about a record: the tag (and Swarm

@@ -118,3 +118,20 @@ describe('syslog receiver: idle connections and floods of invalid frames (found 
     expect(lines[1]).toMatchObject({ notLogged: 499 });
   });
 });
+
+describe('syslog receiver: the APP-NAME as source_tag', () => {
+  it('removes control characters from the APP-NAME before it becomes the source_tag column (found by a review)', async () => {
+    const sink = new RecordingSink();
+    const srv = await startSyslogServer({ port: 0 }, { sink, counters: newCounters(), log: () => undefined });
+    try {
+      const c = await RawClient.open(srv.address.port);
+      c.socket.write(`<134>1 2024-05-01T10:00:00Z host ap\u001b[31mp - - - ${JSON.stringify(makeEvent(11))}\n`);
+      await until(() => sink.items.length > 0);
+      expect(sink.items[0]!.meta).toMatchObject({ source_tag: 'ap[31mp' });
+      c.socket.end();
+      await c.waitClosed();
+    } finally {
+      await srv.close();
+    }
+  });
+});

@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import type { Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
 import { classifyLine, type Normalized } from '../../normalize/classify-line.js';
+import { transportText } from '../../normalize/transport-meta.js';
 import type { TagFilter } from '../../normalize/tag-patterns.js';
 import { listenTcpAndUdp } from '../listen.js';
 import { syslogLimits } from './limits.js';
@@ -165,7 +166,7 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
       let n: Normalized;
       try {
         const msg = parseSyslog(text);
-        n = classifyLine(msg.msg, { source_tag: (msg.appName ?? 'syslog').slice(0, 256) }, source, containerEventTags);
+        n = classifyLine(msg.msg, { source_tag: transportText(msg.appName, 256) ?? 'syslog' }, source, containerEventTags);
       } catch (err) {
         const code = err instanceof ReceiverError ? err.code : 'SYSLOG_INVALID';
         countBadFrame(counters, code);
