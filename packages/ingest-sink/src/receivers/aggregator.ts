@@ -236,7 +236,7 @@ async function openSink(url: string, extra: Record<string, unknown> = {}): Promi
   return sink;
 }
 
-/** A loopback address (127.0.0.0/8, ::1, or 127.x written IPv4-mapped). */
+/** A loopback address (localhost, 127.0.0.0/8, ::1, or 127.x written IPv4-mapped). */
 function isLoopback(address: string): boolean {
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+  return address === 'localhost' || address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }

@@ -276,6 +276,8 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
     socket.on('timeout', () => {
       if (inflight > 0) return void socket.setTimeout(idleTimeoutMs);
       log({ level: 'info', msg: 'closing idle syslog connection', peer, idleMs: idleTimeoutMs });
+      // Nothing more is read: bytes after the flushed frame would start a false one.
+      socket.pause();
       const rest = lost ? Buffer.alloc(0) : framer.rest();
       if (rest.length > 0) submit([rest]);
       void chain.then(() => socket.destroy());
