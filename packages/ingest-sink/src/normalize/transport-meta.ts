@@ -17,7 +17,6 @@ let last: { tag: string; parse: TagParser; id: unknown; name: unknown; meta: Rec
  */
 export const transportText = (v: unknown, max: number): string | undefined =>
   typeof v === 'string' && v.length > 0 ? sanitizeText(v, max) || undefined : undefined;
-const cut = transportText;
 
 /**
  * Collects what the transport says about a record: the tag (and Swarm
@@ -37,20 +36,20 @@ export function recordMeta(tag: string, record: Record<string, unknown>, parseTa
   if (last && record.kubernetes === undefined && tag === last.tag && parseTag === last.parse && id === last.id && name === last.name) {
     return last.meta;
   }
-  const meta: RecordMeta = { source_tag: cut(tag, 256) ?? '' };
+  const meta: RecordMeta = { source_tag: transportText(tag, 256) ?? '' };
   if (lastTag?.tag !== tag || lastTag.parse !== parseTag) lastTag = { tag, parse: parseTag, fields: cleanFields(parseTag(tag)) };
   if (lastTag.fields) Object.assign(meta, lastTag.fields);
   if (typeof id === 'string' && HEX_ID.test(id)) meta.container_id = id;
-  const shownName = cut(name, 257);
+  const shownName = transportText(name, 257);
   if (shownName) meta.container_name = (shownName.startsWith('/') ? shownName.slice(1) : shownName).slice(0, 256);
   const k8s = record.kubernetes;
   if (typeof k8s === 'object' && k8s !== null) {
     const k = k8s as Record<string, unknown>;
-    const ns = cut(k.namespace_name, 253);
-    const pod = cut(k.pod_name, 253);
+    const ns = transportText(k.namespace_name, 253);
+    const pod = transportText(k.pod_name, 253);
     if (ns) meta.k8s_namespace = ns;
     if (pod) meta.k8s_pod = pod;
-    const cname = cut(k.container_name, 256);
+    const cname = transportText(k.container_name, 256);
     if (cname && !meta.container_name) meta.container_name = cname;
     const cid = typeof k.docker_id === 'string' ? k.docker_id : undefined;
     if (cid && HEX_ID.test(cid) && !meta.container_id) meta.container_id = cid;
@@ -59,12 +58,12 @@ export function recordMeta(tag: string, record: Record<string, unknown>, parseTa
   return meta;
 }
 
-/** Fields parsed from a tag, each cleaned as {@link cut} does (at its current length). */
+/** Fields parsed from a tag, each cleaned as {@link transportText} does (at its current length). */
 function cleanFields(fields: ReturnType<TagParser>): ReturnType<TagParser> {
   if (!fields) return fields;
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(fields)) {
-    const clean = typeof v === 'string' ? cut(v, v.length) : undefined;
+    const clean = typeof v === 'string' ? transportText(v, v.length) : undefined;
     if (clean) out[k] = clean;
   }
   return out as ReturnType<TagParser>;

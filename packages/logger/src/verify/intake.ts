@@ -122,8 +122,7 @@ export class IntakeBuilder {
    * plain integer. Reported, and the record still checked, so its chain
    * position is not also a gap.
    */
-  private textChecks(text: string, value: unknown, location: string | undefined): void {
-    const dup = duplicateName(text, value);
+  private textChecks(text: string, value: unknown, location: string | undefined, dup = duplicateName(text, value)): void {
     if (dup !== undefined) {
       this.out.findings.push(textFinding(value, location, `the name ${JSON.stringify(dup.slice(0, 64))} occurs twice in one object: parsers that keep the first occurrence read another value than the one verified`));
     }
@@ -171,7 +170,8 @@ export class IntakeBuilder {
     if (obj.log_type !== LOG_TYPE && integrity === undefined) {
       // A name twice can hide a log_type or integrity another parser reads: reported when the
       // line names one of them (or holds an escape that could spell it).
-      if (text !== undefined && /"log_type"|"integrity"|\\u/.test(text) && duplicateName(text, value) !== undefined) this.textChecks(text, value, location);
+      const dup = text !== undefined && /"log_type"|"integrity"|\\u/.test(text) ? duplicateName(text, value) : undefined;
+      if (dup !== undefined) this.textChecks(text!, value, location, dup);
       else out.ignored++;
       return;
     }
