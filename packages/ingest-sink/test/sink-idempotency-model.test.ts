@@ -17,8 +17,9 @@ type Ev = Record<string, unknown> & { event_id: string; integrity?: { chain_id: 
 
 /**
  * A pool of events for one workload: events of 3 chains (some positions
- * claimed by a second, forged event with another id) and unchained events.
- * Writes draw from it with repeats (resends), in batches of random size.
+ * claimed by a second, forged event with another id), unchained events, and
+ * some events again under the same event_id with other content (a reused
+ * id). Writes draw from it with repeats (resends), in batches of random size.
  */
 function workload(rand: (n: number) => number): Ev[][] {
   const pool: Ev[] = [];
@@ -30,67 +31,88 @@ function workload(rand: (n: number) => number): Ev[][] {
     }
   }
   for (let i = 0; i < 10; i++) pool.push(makeEvent() as Ev);
+  for (const e of pool.slice()) if (rand(4) === 0) pool.push({ ...e, user_id: `reused-${pool.length}` });
   const batches: Ev[][] = [];
   for (let b = 0; b < 8 + rand(10); b++) batches.push(Array.from({ length: 1 + rand(15) }, () => pool[rand(pool.length)]!));
   return batches;
 }
 
+/** An item's content: the line the sink receives for it (each pool object is serialised the same way every time). */
+const contentOf = (e: Ev) => JSON.stringify(e);
+
 interface Stored {
-  ids: string[];
+  /** Stored events: event_id and event_json. */
+  events: { id: string; json: string }[];
   slots: { chain: string; seq: number; id: string }[];
-  rejectedIds: string[];
+  rejects: { reason: string; raw: string }[];
 }
 
+type Stats = { received: number; committed: number; duplicates: number; rejected: number; duplicateRejects: number; chainConflicts: number; eventIdConflicts: number };
+
 /** What the database holds and what the sink counted, checked against the rules every dialect keeps. */
-function checkInvariants(all: Ev[], stored: Stored, stats: { received: number; committed: number; duplicates: number; rejected: number; duplicateRejects: number; chainConflicts: number }, label: string) {
+function checkInvariants(all: Ev[], stored: Stored, stats: Stats, label: string) {
   const slotKey = (e: Ev) => `${e.integrity!.chain_id}/${e.integrity!.seq}`;
+  const ids = stored.events.map((e) => e.id);
   // Each event id at most once; each chain position held once, by an event that claims it.
-  expect(new Set(stored.ids).size, `${label}: an event id stored twice`).toBe(stored.ids.length);
+  expect(new Set(ids).size, `${label}: an event id stored twice`).toBe(ids.length);
   expect(new Set(stored.slots.map((s) => `${s.chain}/${s.seq}`)).size, `${label}: a chain position held twice`).toBe(stored.slots.length);
-  const byId = new Map(all.map((e) => [e.event_id, e]));
-  for (const s of stored.slots) expect(slotKey(byId.get(s.id)!), label).toBe(`${s.chain}/${s.seq}`);
-  // Every event written is stored, or was refused because another event holds its position.
+  const storedJson = new Map(stored.events.map((e) => [e.id, e.json]));
+  for (const s of stored.slots) expect(slotKey(JSON.parse(storedJson.get(s.id)!)), label).toBe(`${s.chain}/${s.seq}`);
+  // Every content written is stored, or is one reject row: an event_id conflict when its id holds
+  // another event, else a chain position conflict (another event_id holds its position).
   const held = new Map(stored.slots.map((s) => [`${s.chain}/${s.seq}`, s.id]));
-  for (const e of new Map(all.map((x) => [x.event_id, x])).values()) {
-    if (stored.ids.includes(e.event_id)) continue;
-    expect(e.integrity, `${label}: unchained event ${e.event_id} lost`).toBeDefined();
-    expect(held.get(slotKey(e)), `${label}: ${e.event_id} neither stored nor displaced`).not.toBe(e.event_id);
-    expect(held.has(slotKey(e)), label).toBe(true);
-    expect(stored.rejectedIds, `${label}: ${e.event_id} displaced without a reject row`).toContain(e.event_id);
+  const rejected = new Map(stored.rejects.map((r) => [r.raw, r.reason]));
+  expect(rejected.size, `${label}: a refused event stored twice`).toBe(stored.rejects.length);
+  for (const e of new Map(all.map((x) => [contentOf(x), x])).values()) {
+    const content = contentOf(e);
+    if (storedJson.get(e.event_id) === content) continue;
+    const reason = rejected.get(content);
+    expect(reason, `${label}: ${content} neither stored nor rejected`).toBeDefined();
+    if (storedJson.has(e.event_id)) expect(reason, label).toMatch(new RegExp(`^EVENT_ID_CONFLICT: event_id=${e.event_id} `));
+    else {
+      expect(reason, label).toMatch(/^CHAIN_POSITION_CONFLICT: /);
+      expect(held.get(slotKey(e)), `${label}: ${e.event_id} displaced by nothing`).toBeDefined();
+      expect(held.get(slotKey(e)), label).not.toBe(e.event_id);
+    }
   }
-  // A displaced event is one reject row, however often it was resent (its reject_key).
-  expect(new Set(stored.rejectedIds).size, `${label}: a refused forgery stored twice`).toBe(stored.rejectedIds.length);
   // Every item written is counted once: a row, a duplicate, a conflict reject, or a repeat of one.
   expect(stats.received, label).toBe(all.length);
   expect(stats.committed + stats.duplicates + stats.rejected + stats.duplicateRejects, label).toBe(all.length);
-  expect(stats.rejected + stats.duplicateRejects, label).toBe(stats.chainConflicts);
-  expect(stats.committed, label).toBe(stored.ids.length);
-  expect(stored.rejectedIds.length, label).toBe(stats.rejected);
+  expect(stats.rejected + stats.duplicateRejects, label).toBe(stats.chainConflicts + stats.eventIdConflicts);
+  expect(stats.committed, label).toBe(ids.length);
+  expect(stored.rejects.length, label).toBe(stats.rejected);
 }
 
 /** The outcome of writing the batches one at a time in order: the first claimant of an id or a position wins. */
-function sequentialModel(batches: Ev[][]): { ids: Set<string>; conflicts: number; duplicates: number; displaced: Set<string> } {
-  const ids = new Set<string>();
+function sequentialModel(batches: Ev[][]) {
+  const stored = new Map<string, string>();
   const slots = new Set<string>();
-  const displaced = new Set<string>();
+  const refused = new Set<string>();
   let conflicts = 0;
+  let idConflicts = 0;
   let duplicates = 0;
   for (const e of batches.flat()) {
     const slot = e.integrity ? `${e.integrity.chain_id}/${e.integrity.seq}` : undefined;
-    if (ids.has(e.event_id)) duplicates++;
-    else if (slot && slots.has(slot)) {
+    const content = contentOf(e);
+    const held = stored.get(e.event_id);
+    if (held === content) duplicates++;
+    else if (held !== undefined) {
+      idConflicts++;
+      refused.add(content);
+    } else if (slot && slots.has(slot)) {
       conflicts++;
-      displaced.add(e.event_id);
+      refused.add(content);
     } else {
-      ids.add(e.event_id);
+      stored.set(e.event_id, content);
       if (slot) slots.add(slot);
     }
   }
-  return { ids, conflicts, duplicates, displaced };
+  return { stored, conflicts, idConflicts, duplicates, refused };
 }
 
-describe('idempotency against a model (seeded workloads of resends and forged chain positions)', () => {
+describe('idempotency against a model (seeded workloads of resends, forged chain positions and reused event ids)', () => {
   it('SQLite: exactly what writing the items one at a time in order gives, whatever the batching', async () => {
+    const seen = { conflicts: 0, idConflicts: 0, duplicates: 0 };
     for (let seed = 1; seed <= 25; seed++) {
       const rand = prngInt(seed * 31337);
       const batches = workload(rand);
@@ -104,25 +126,29 @@ describe('idempotency against a model (seeded workloads of resends and forged ch
       const stats = sink.stats();
       await sink.close();
       const d = new Database(file, { readonly: true });
-      const rows = d.prepare('SELECT event_id AS id, chain_id AS chain, seq FROM security_audit_events').all() as { id: string; chain: string | null; seq: number | null }[];
-      const rejectedIds = (d.prepare('SELECT raw_payload FROM security_audit_rejects').all() as { raw_payload: string }[]).map((r) => JSON.parse(r.raw_payload).event_id as string);
+      const rows = d.prepare('SELECT event_id AS id, chain_id AS chain, seq, event_json AS json FROM security_audit_events').all() as { id: string; chain: string | null; seq: number | null; json: string }[];
+      const rejects = d.prepare('SELECT reason, raw_payload AS raw FROM security_audit_rejects').all() as { reason: string; raw: string }[];
       d.close();
-      const stored = { ids: rows.map((r) => r.id), slots: rows.filter((r) => r.chain !== null).map((r) => ({ chain: r.chain!, seq: Number(r.seq), id: r.id })), rejectedIds };
+      const stored = { events: rows, slots: rows.filter((r) => r.chain !== null).map((r) => ({ chain: r.chain!, seq: Number(r.seq), id: r.id })), rejects };
       const all = batches.flat();
       checkInvariants(all, stored, stats, `seed ${seed}`);
       const model = sequentialModel(batches);
-      expect(new Set(stored.ids), `seed ${seed}`).toEqual(model.ids);
-      // A refused forgery sent twice in one batch is one conflict and one duplicate (copies of an
-      // event id are collapsed before the database); in two batches, two conflicts. So only the sum
+      for (const k of Object.keys(seen) as (keyof typeof seen)[]) seen[k] += model[k];
+      expect(new Map(rows.map((r) => [r.id, r.json])), `seed ${seed}`).toEqual(model.stored);
+      // A refused event sent twice in one batch is one conflict and one duplicate (copies of an
+      // event are collapsed before the database); in two batches, two conflicts. So only the sum
       // is the model's whatever the batching.
-      expect(stats.duplicates + stats.chainConflicts, `seed ${seed}`).toBe(model.duplicates + model.conflicts);
+      expect(stats.duplicates + stats.chainConflicts + stats.eventIdConflicts, `seed ${seed}`).toBe(model.duplicates + model.conflicts + model.idConflicts);
       expect(stats.chainConflicts, `seed ${seed}`).toBeLessThanOrEqual(model.conflicts);
-      // Each displaced forgery is one reject row, whatever the batching.
-      expect(new Set(stored.rejectedIds), `seed ${seed}`).toEqual(model.displaced);
+      expect(stats.eventIdConflicts, `seed ${seed}`).toBeLessThanOrEqual(model.idConflicts);
+      // Each refused event is one reject row, whatever the batching.
+      expect(new Set(rejects.map((r) => r.raw)), `seed ${seed}`).toEqual(model.refused);
     }
+    // The workloads hold every case the rules are about.
+    for (const n of Object.values(seen)) expect(n).toBeGreaterThan(10);
   });
 
-  it('PostgreSQL: the same rules with two batches in flight on two connections (which claimant of a position wins may differ)', async () => {
+  it('PostgreSQL: the same rules with two batches in flight on two connections (which claimant of an id or a position wins may differ)', async () => {
     for (let seed = 1; seed <= 10; seed++) {
       const rand = prngInt(seed * 7777);
       const batches = workload(rand);
@@ -135,9 +161,9 @@ describe('idempotency against a model (seeded workloads of resends and forged ch
         await sink.flush();
         const stats = sink.stats();
         await sink.close();
-        const rows = (await pg.query('SELECT event_id::text AS id, chain_id::text AS chain, seq FROM security_audit_events')).rows as { id: string; chain: string | null; seq: string | null }[];
-        const rejectedIds = (await pg.query('SELECT raw_payload FROM security_audit_rejects')).rows.map((r: { raw_payload: string }) => JSON.parse(r.raw_payload).event_id as string);
-        const stored = { ids: rows.map((r) => r.id), slots: rows.filter((r) => r.chain !== null).map((r) => ({ chain: r.chain!, seq: Number(r.seq), id: r.id })), rejectedIds };
+        const rows = (await pg.query('SELECT event_id::text AS id, chain_id::text AS chain, seq, event_json AS json FROM security_audit_events')).rows as { id: string; chain: string | null; seq: string | null; json: string }[];
+        const rejects = (await pg.query('SELECT reason, raw_payload AS raw FROM security_audit_rejects')).rows as { reason: string; raw: string }[];
+        const stored = { events: rows, slots: rows.filter((r) => r.chain !== null).map((r) => ({ chain: r.chain!, seq: Number(r.seq), id: r.id })), rejects };
         checkInvariants(batches.flat(), stored, stats, `seed ${seed} (${load})`);
       } finally {
         await pg.drop();

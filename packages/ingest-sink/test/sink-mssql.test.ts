@@ -58,6 +58,16 @@ describe.runIf(url)('SQL Server sink (MSSQL_URL)', () => {
         await sink.flush();
         expect(Number((await pool.request().query('SELECT count(*) AS n FROM dbo.security_audit_rejects')).recordset[0].n)).toBe(before);
         expect(sink.stats()).toMatchObject({ duplicateRejects: 2 });
+        // A stored event_id under other content is kept as a reject; the same event written out again is a duplicate.
+        const reused = { ...events[0]!, user_id: 'mallory' };
+        const reordered = JSON.stringify(Object.fromEntries(Object.entries(events[1]!).reverse()));
+        await sink.write([reused, reordered]);
+        await sink.flush();
+        expect(await countIds([events[0]!.event_id as string])).toBe(1);
+        const idRej = await pool.request().query(`SELECT TOP 1 reason, raw_payload FROM dbo.security_audit_rejects ORDER BY id DESC`);
+        expect(idRej.recordset[0].reason).toContain(`EVENT_ID_CONFLICT: event_id=${events[0]!.event_id}`);
+        expect(JSON.parse(idRej.recordset[0].raw_payload).user_id).toBe('mallory');
+        expect(sink.stats()).toMatchObject({ duplicates: 701, eventIdConflicts: 1 });
       } finally {
         await sink.close();
       }

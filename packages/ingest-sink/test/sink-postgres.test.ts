@@ -3,6 +3,7 @@ import { createTableStatements } from '@audit-trail/schema';
 import { createSink, type Sink } from '../src/index.js';
 import { chainEvent, makeEvent, makeEvents } from './helpers/events.js';
 import { createTempDatabase } from './helpers/postgres.js';
+import { checkEventIdConflicts } from './helpers/id-conflicts.js';
 import { tempDir } from './helpers/tmp.js';
 
 let db: Awaited<ReturnType<typeof createTempDatabase>>;
@@ -92,6 +93,14 @@ describe.each(['copy', 'unnest'] as const)('PostgreSQL sink (load: %s)', (mode) 
     expect(rows[0].reason).toContain(`chain_id=${chain} seq=1 is already held by event_id=${one.event_id}`);
     expect(JSON.parse(rows[0].raw_payload).event_id).toBe(forged.event_id);
     expect(sink.stats()).toMatchObject({ committed: 3, duplicates: 1, rejected: 1, chainConflicts: 1 });
+  });
+
+  it('an event_id stored with other content: the newcomer is an EVENT_ID_CONFLICT reject; the same event written out again is a duplicate', async () => {
+    const sink = open();
+    await checkEventIdConflicts(sink, async () => ({
+      ids: (await db.query('SELECT event_id::text AS id FROM security_audit_events')).rows.map((r) => r.id),
+      rejects: (await db.query('SELECT source, reason, raw_payload FROM security_audit_rejects ORDER BY id')).rows,
+    }));
   });
 
   it('isolates a row PostgreSQL refuses although it passed validation (a CHECK an operator added): it becomes a reject, its batch-mates commit', async () => {

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSink, type Sink } from '../src/index.js';
 import { freeSlabs } from '../src/rows/text-slabs.js';
 import { chainEvent, makeEvent, makeEvents } from './helpers/events.js';
+import { checkEventIdConflicts } from './helpers/id-conflicts.js';
 import { tempDir } from './helpers/tmp.js';
 
 let dir: string;
@@ -204,6 +205,20 @@ describe.each([true, false])('SQLite sink (worker thread: %s)', (worker) => {
     expect(reasons).toContain(`seq=3 is already held by event_id=${a.event_id};`);
     expect(rejects.map((r) => JSON.parse(r.raw_payload).event_id).sort()).toEqual([forgedLater.event_id, forgedSameBatch.event_id].sort());
     expect(sink.stats()).toMatchObject({ committed: 3, duplicates: 1, rejected: 2, chainConflicts: 2 });
+  });
+
+  it('an event_id stored with other content: the newcomer is an EVENT_ID_CONFLICT reject; the same event written out again is a duplicate', async () => {
+    const sink = open(worker);
+    await checkEventIdConflicts(sink, async () => {
+      const d = db();
+      try {
+        const ids = (d.prepare('SELECT event_id FROM security_audit_events').all() as { event_id: string }[]).map((r) => r.event_id);
+        const rejects = d.prepare('SELECT source, reason, raw_payload FROM security_audit_rejects ORDER BY id').all() as { source: string; reason: string; raw_payload: string }[];
+        return { ids, rejects };
+      } finally {
+        d.close();
+      }
+    });
   });
 });
 

@@ -1,6 +1,7 @@
-import type { Dialect } from '@audit-trail/schema';
+import { TRANSPORT_FIELDS, type Dialect } from '@audit-trail/schema';
 import { rejectRow, type EventRow, type RejectRow } from '../sink/prepare.js';
-import { conflictReason } from './conflict-reason.js';
+import { conflictReason, idConflictReason } from './conflict-reason.js';
+import { sameEvent } from './same-event.js';
 
 export { conflictReason };
 
@@ -18,17 +19,20 @@ export interface WriteBatch {
 export interface BatchOutcome {
   /** Event rows inserted. */
   inserted: number;
-  /** Events whose event_id was already stored. */
+  /** Events whose event_id was already stored with the same event ({@link isSameEvent}). */
   duplicates: number;
   /** Events refused because another event_id holds their (chain_id, seq); inserted into rejects in the same transaction. */
   conflicts: RejectRow[];
-  /** Reject rows inserted (the batch's rejects and the conflicts), not counting those whose reject_key was already stored. */
+  /** Events refused because their event_id is stored with another event ({@link isSameEvent}); inserted into rejects in the same transaction. */
+  idConflicts: RejectRow[];
+  /** Reject rows inserted (the batch's rejects and both kinds of conflicts), not counting those whose reject_key was already stored. */
   rejectsStored: number;
 }
 
 /**
  * One database dialect. `write` runs the whole batch in ONE transaction:
- * events (duplicates by event_id ignored), (chain_id, seq) collisions and the
+ * events (duplicates by event_id ignored when they hold the same event, an
+ * event_id conflict otherwise), (chain_id, seq) collisions and the
  * given rejects into the rejects table (duplicates by reject_key ignored;
  * the batch's own rejects are unique by key); it either commits all of it or
  * throws (and the sink retries the same batch, which is safe: idempotent).
@@ -51,4 +55,18 @@ export interface SinkAdapter {
 /** A reject row for an event refused by a chain position conflict. */
 export function conflictReject(row: EventRow, heldBy: string | undefined): RejectRow {
   return rejectRow(row.source, conflictReason(row, heldBy), row.raw);
+}
+
+/**
+ * Whether `stored`, the event_json of a stored event, and the line of `row`,
+ * which has the same event_id, hold the same event: a duplicate, or an
+ * event_id conflict ({@link idConflictReject}). same-event.js says how.
+ */
+export function isSameEvent(stored: string, row: EventRow): boolean {
+  return sameEvent(stored, row.raw, TRANSPORT_FIELDS);
+}
+
+/** A reject row for an event whose event_id is stored with another event. */
+export function idConflictReject(row: EventRow): RejectRow {
+  return rejectRow(row.source, idConflictReason(row.eventId), row.raw);
 }

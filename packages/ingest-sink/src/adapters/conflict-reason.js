@@ -14,3 +14,16 @@ export function conflictReason(row, heldBy) {
     `event_id=${row.eventId} was not stored (possible forgery or replay under a new id)`
   );
 }
+
+/**
+ * The reason stored in the rejects table for an event whose event_id is
+ * already stored with other content (same-event.js): the first one stored
+ * keeps the id; this one is kept here, not counted as a duplicate and lost.
+ * @param {string} eventId
+ */
+export function idConflictReason(eventId) {
+  return (
+    `EVENT_ID_CONFLICT: event_id=${eventId} is already stored with other content; ` +
+    'this event was not stored (a reused id, or a forged or replayed record)'
+  );
+}

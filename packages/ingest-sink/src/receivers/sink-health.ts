@@ -45,6 +45,7 @@ interface WatchedStats {
   spoolFailingSince?: string;
   lastError?: { code: string; message: string; at: string };
   chainConflicts?: number;
+  eventIdConflicts?: number;
   spoolQuarantinedRecords?: number;
 }
 
@@ -55,6 +56,7 @@ interface WatchedStats {
  */
 const ALARMS = {
   chainConflicts: 'chain position conflict: an event claims a (chain_id, seq) another event holds, what a forged or replayed record looks like; stored as a reject, investigate',
+  eventIdConflicts: 'event_id conflict: an event arrived under an event_id that is stored with another event (a reused id, or a forged or replayed record); stored as a reject, investigate',
   spoolQuarantinedRecords: 'accepted events lost to a damaged spool region: copied to the quarantine directory, recover the intact ones with audit-trail salvage',
 } as const;
 
@@ -89,7 +91,7 @@ export function sinkHealth(stats: unknown, now = Date.now()): SinkHealth {
 /**
  * Turns changes in a sink's stats() into log lines, so an operator reading
  * the aggregator's log learns that the database went away, for how long, and
- * that it came back, and of each chain conflict or quarantined record, without
+ * that it came back, and of each chain or event_id conflict or quarantined record, without
  * polling /healthz. Everything else the counters
  * say is left to them. Repeats are bounded: a continuing outage is logged
  * again every {@link SINK_LOG_REPEAT_MS}, and a sink error of the same code
@@ -106,7 +108,7 @@ export class SinkWatch {
   private stalled = false;
   private lastErrorAt: string | undefined;
   private readonly errorLoggedAt = new Map<string, number>();
-  private readonly alarmCounts: Record<keyof typeof ALARMS, number> = { chainConflicts: 0, spoolQuarantinedRecords: 0 };
+  private readonly alarmCounts: Record<keyof typeof ALARMS, number> = { chainConflicts: 0, eventIdConflicts: 0, spoolQuarantinedRecords: 0 };
 
   constructor(
     private readonly log: ReceiverLog,

@@ -328,8 +328,9 @@ export class Delivery {
     this.stats.committed += out.inserted;
     this.stats.duplicates += out.duplicates + batch.duplicates;
     this.stats.rejected += out.rejectsStored;
-    this.stats.duplicateRejects += batch.duplicateRejects + batch.rejects.length + out.conflicts.length - out.rejectsStored;
+    this.stats.duplicateRejects += batch.duplicateRejects + batch.rejects.length + out.conflicts.length + out.idConflicts.length - out.rejectsStored;
     this.stats.chainConflicts += out.conflicts.length;
+    this.stats.eventIdConflicts += out.idConflicts.length;
     this.stats.batches++;
   }
 

@@ -8,6 +8,8 @@ import { backoffDelay } from './backoff.js';
 import { parseDbUrl, redactUrl } from './connection.js';
 import { resolveDbUrl } from './db-url-from-env.js';
 import { dedupeBatch } from './dedupe-batch.js';
+import { sameEvent } from '../adapters/same-event.js';
+import { TRANSPORT_FIELDS } from '@audit-trail/schema';
 import { isDataError } from './error-kind.js';
 import { resolveSinkOptions } from './options.js';
 import { prepareRows } from './prepare.js';
@@ -34,6 +36,64 @@ describe('sink units', () => {
     expect(b.duplicates).toBe(1);
     expect(b.rejects).toHaveLength(1);
     expect(b.rounds.map((r) => r.map((e) => e.eventId))).toEqual([[a.event_id, plain.event_id], [rival.event_id], [rival2.event_id]]);
+  });
+
+  it('dedupes a batch: a repeated event_id holding another event goes to the round after its last row (the database then sees it as a conflict); one holding the same event is a duplicate', () => {
+    const chain = makeEvent().event_id as string;
+    const a = chainEvent(chain, 1);
+    const rival = chainEvent(chain, 1);
+    const aOther = { ...a, user_id: 'mallory' };
+    const plain = makeEvent();
+    const lines = [
+      JSON.stringify(a),
+      JSON.stringify(rival), // round 1: a holds the position in round 0
+      JSON.stringify(aOther), // round 1 by its id, round 2 by its position: 2
+      JSON.stringify(Object.fromEntries(Object.entries(a).reverse())), // a again: a duplicate of the first
+      JSON.stringify(plain),
+      JSON.stringify({ ...plain, user_id: 'eve' }), // round 1
+      JSON.stringify({ ...plain, user_id: 'trudy' }), // round 2: after eve
+      JSON.stringify({ time: 1, ...plain }), // plain again with a transport field: a duplicate
+    ];
+    const b = dedupeBatch(prepareRows(lines.map((line) => ({ line })), 'direct'));
+    expect(b.duplicates).toBe(2);
+    expect(b.rounds.map((r) => r.map((e) => `${e.eventId === a.event_id ? 'a' : e.eventId === plain.event_id ? 'plain' : 'rival'}:${JSON.parse(e.raw).user_id}`))).toEqual([
+      ['a:user-1', 'plain:user-1'],
+      ['rival:user-1', 'plain:eve'],
+      ['a:mallory', 'plain:trudy'],
+    ]);
+    // Every round unique by event_id and by chain position.
+    for (const r of b.rounds) {
+      expect(new Set(r.map((e) => e.eventId)).size).toBe(r.length);
+      const claims = r.filter((e) => e.chainId !== null).map((e) => `${e.chainId}/${e.seq}`);
+      expect(new Set(claims).size).toBe(claims.length);
+    }
+  });
+
+  it('sameEvent: equal text, or equal JSON without the transport fields; any other difference is another event', () => {
+    const t = TRANSPORT_FIELDS;
+    const e = { event_type: 'X', user_id: 'u', n: 1, nested: { a: [1, { b: null }], c: 'd' } };
+    const text = JSON.stringify(e);
+    expect(sameEvent(text, text, t)).toBe(true);
+    expect(sameEvent(text, JSON.stringify(e, null, 2), t)).toBe(true);
+    expect(sameEvent(text, JSON.stringify({ nested: { c: 'd', a: [1, { b: null }] }, n: 1.0, user_id: 'u', event_type: 'X' }), t)).toBe(true);
+    expect(sameEvent(text, JSON.stringify({ level: 30, time: 5, pid: 1, hostname: 'h', msg: 'm', ...e }), t)).toBe(true);
+    expect(sameEvent(text, '{"event_type":"X","user_id":"\u0075","n":1,"nested":{"a":[1,{"b":null}],"c":"d"}}', t)).toBe(true);
+    for (const other of [
+      { ...e, user_id: 'U' },
+      { ...e, n: 2 },
+      { ...e, n: '1' },
+      { ...e, extra: null },
+      { ...e, nested: { a: [{ b: null }, 1], c: 'd' } },
+      { ...e, nested: { a: [1, { b: null }, 2], c: 'd' } },
+      { ...e, nested: { a: [1, {}], c: 'd' } },
+      { ...e, nested: { a: { 0: 1, 1: { b: null } }, c: 'd' } },
+    ]) {
+      expect(sameEvent(text, JSON.stringify(other), t), JSON.stringify(other)).toBe(false);
+    }
+    // A field that is not a transport field counts, and text that is not a JSON object is never the same.
+    expect(sameEvent(text, JSON.stringify({ ...e, host: 'h' }), t)).toBe(false);
+    for (const bad of ['{"event_type":', '[1]', 'null', '']) expect(sameEvent(text, bad, t)).toBe(false);
+    expect(sameEvent('[1]', '[1]', t)).toBe(true);
   });
 
   it('parses database URLs and refuses others with SINK_BAD_URL', () => {

@@ -9,6 +9,7 @@ export function emptyStats(spoolMaxBytes: number): SinkStats {
     rejected: 0,
     duplicateRejects: 0,
     chainConflicts: 0,
+    eventIdConflicts: 0,
     spooledBytes: 0,
     spooledEvents: 0,
     spoolMaxBytes,

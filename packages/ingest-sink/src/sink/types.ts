@@ -34,14 +34,16 @@ export interface SinkStats {
   received: number;
   /** Event rows committed to the database. */
   committed: number;
-  /** Events ignored because their event_id was already stored (or earlier in the batch). */
+  /** Events ignored because their event_id was already stored (or earlier in the batch) with the same event: equal text, or equal JSON without the transport fields. */
   duplicates: number;
-  /** Rows written to the rejects table: invalid input plus (chain_id, seq) collisions. */
+  /** Rows written to the rejects table: invalid input plus (chain_id, seq) and event_id conflicts. */
   rejected: number;
   /** Refusals not written because the same one (same reject_key: source, reason and payload) was already stored, or earlier in the batch. */
   duplicateRejects: number;
   /** Events refused because a different event_id held their (chain_id, seq): in `rejected` the first time, in `duplicateRejects` when resent. */
   chainConflicts: number;
+  /** Events refused because their event_id was already stored (or earlier in the batch) with another event: in `rejected` the first time (`EVENT_ID_CONFLICT`), in `duplicateRejects` when resent. */
+  eventIdConflicts: number;
   /** Bytes and records in the spool not yet committed or forwarded. */
   spooledBytes: number;
   spooledEvents: number;

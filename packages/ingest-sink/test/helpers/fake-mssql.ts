@@ -1,4 +1,5 @@
 import type { MssqlDriver, MssqlPool, MssqlRequest, MssqlTable, MssqlTransaction, MssqlType } from '../../src/adapters/mssql/mssql-driver.js';
+import { CREATE_STAGE, INSERT_FROM_STAGE, STAGE } from '../../src/adapters/mssql/mssql-sql.js';
 
 /** One thing the adapter did, as recorded by the fake driver. */
 export type FakeCall =
@@ -22,10 +23,21 @@ export type Responder = (sql: string, call: number) => { recordset?: Record<stri
  * A recording fake of the small mssql surface the adapter uses (mssql-driver.ts).
  * It executes nothing: SQL Server cannot run on the CI machine, so these unit
  * tests check WHAT the adapter sends; the MSSQL_URL suite checks it runs.
+ * One thing it keeps is how many rows were staged since the last
+ * CREATE_STAGE: unless `respond` says otherwise, INSERT_FROM_STAGE answers
+ * that they all went in (an empty database).
  */
 export function fakeMssql(respond: Responder = () => undefined): { driver: MssqlDriver; calls: FakeCall[] } {
   const calls: FakeCall[] = [];
   let n = 0;
+  let staged = 0;
+  /** What `respond` says, or the default answer to the staging statements. */
+  const answer = (sql: string) => {
+    const r = respond(sql, n++);
+    if (sql === CREATE_STAGE) staged = 0;
+    if (sql.startsWith(`INSERT INTO ${STAGE} `)) staged += sql.split('), (').length;
+    return r ?? (sql === INSERT_FROM_STAGE ? { rowsAffected: [staged] } : undefined);
+  };
   const type = (name: string) => (length?: number): MssqlType => ({ type: name, ...(length !== undefined ? { length } : {}) });
   class Pool implements MssqlPool {
     connected = false;
@@ -65,16 +77,17 @@ export function fakeMssql(respond: Responder = () => undefined): { driver: Mssql
     }
     async query(sql: string) {
       calls.push({ op: 'query', sql, params: this.params, inTx: this.parent instanceof Transaction });
-      const r = respond(sql, n++);
+      const r = answer(sql);
       return { recordset: r?.recordset ?? [], rowsAffected: r?.rowsAffected ?? [0] };
     }
     async batch(sql: string) {
       calls.push({ op: 'batch', sql, params: this.params, inTx: this.parent instanceof Transaction });
-      const r = respond(sql, n++);
+      const r = answer(sql);
       return { recordset: r?.recordset ?? [], rowsAffected: r?.rowsAffected ?? [0] };
     }
     async bulk(table: MssqlTable) {
       calls.push({ op: 'bulk', table: table as FakeTable, inTx: this.parent instanceof Transaction });
+      if ((table as FakeTable).name === STAGE) staged += (table as FakeTable).data.length;
       return { rowsAffected: (table as FakeTable).data.length };
     }
   }

@@ -111,7 +111,7 @@ describe('SinkWatch', () => {
     ]);
   });
 
-  it('logs every increase of the counters to investigate (chain conflicts, quarantined records) at once, during an outage too', () => {
+  it('logs every increase of the counters to investigate (chain and event_id conflicts, quarantined records) at once, during an outage too', () => {
     const { watch, lines } = watcher();
     watch.observe({ ...base, chainConflicts: 0, spoolQuarantinedRecords: 0 }, t0);
     expect(lines).toEqual([]);
@@ -120,11 +120,14 @@ describe('SinkWatch', () => {
     watch.observe({ ...failing, chainConflicts: 2, spoolQuarantinedRecords: 7 }, t0 + 2000);
     watch.observe({ ...failing, chainConflicts: 2, spoolQuarantinedRecords: 7 }, t0 + 3000);
     watch.observe({ ...failing, chainConflicts: 3, spoolQuarantinedRecords: 7 }, t0 + 4000);
+    watch.observe({ ...failing, chainConflicts: 3, spoolQuarantinedRecords: 7, eventIdConflicts: 1 }, t0 + 5000);
+    watch.observe({ ...failing, chainConflicts: 3, spoolQuarantinedRecords: 7, eventIdConflicts: 1 }, t0 + 6000);
     const alarms = lines.filter((l) => l.level === 'error');
     expect(alarms.map((l) => [l.msg.split(':')[0], l.new])).toEqual([
       ['chain position conflict', 2],
       ['accepted events lost to a damaged spool region', 7],
       ['chain position conflict', 1],
+      ['event_id conflict', 1],
     ]);
     expect(alarms[2]).toMatchObject({ chainConflicts: 3 });
   });

@@ -7,7 +7,7 @@ import { dedupeBatch } from '../../sink/dedupe-batch.js';
 import { prepareRows, rejectRow, type RejectRow } from '../../sink/prepare.js';
 import { createMssqlAdapter, isDuplicateKeyError } from './mssql-adapter.js';
 import { SchemaDriftError } from '../../sink/errors.js';
-import { CREATE_STAGE, DESCRIBE_TABLES, INSERT_FROM_STAGE, INSERT_REJECTS_FROM_STAGE, MAX_VALUES_ROWS, REJECT_STAGE, SELECT_CONFLICTS, STAGE } from './mssql-sql.js';
+import { CREATE_STAGE, DESCRIBE_TABLES, INSERT_FROM_STAGE, INSERT_REJECTS_FROM_STAGE, MAX_VALUES_ROWS, REJECT_STAGE, SELECT_CONFLICTS, SELECT_STORED, STAGE } from './mssql-sql.js';
 
 const conn = (extra: Partial<MssqlConnection> = {}): MssqlConnection => ({ dialect: 'mssql', config: { server: 'db', options: { trustServerCertificate: true } }, babelfish: false, ...extra });
 const batchOf = (events: Record<string, unknown>[], rejects: RejectRow[] = []) => {
@@ -57,12 +57,13 @@ describe('mssql adapter (what it sends, through a recording fake of the driver)'
     const a = await createMssqlAdapter(conn(), { driver });
     const events = makeEvents(3);
     const out = await a.write(batchOf(events));
-    expect(out).toEqual({ inserted: 3, duplicates: 0, conflicts: [], rejectsStored: 0 });
+    expect(out).toEqual({ inserted: 3, duplicates: 0, conflicts: [], idConflicts: [], rejectsStored: 0 });
     expect(calls.map((c) => (c.op === 'batch' ? c.sql.split('\n')[0]!.slice(0, 40) : c.op))).toEqual([
       'connect',
       'begin',
       CREATE_STAGE.split('\n')[0]!.slice(0, 40),
       'bulk',
+      SELECT_STORED.split('\n')[0]!.slice(0, 40),
       SELECT_CONFLICTS.split('\n')[0]!.slice(0, 40),
       INSERT_FROM_STAGE.split('\n')[0]!.slice(0, 40),
       `DROP TABLE ${STAGE};`,
@@ -118,16 +119,19 @@ describe('mssql adapter (what it sends, through a recording fake of the driver)'
 
   it.each([2601, 2627])('recognises duplicate key error %i, rolls back and retries the batch', async (number) => {
     let failed = false;
+    const events = makeEvents(2);
     const { driver, calls } = fakeMssql((sql) => {
       if (sql === INSERT_FROM_STAGE && !failed) {
         failed = true;
         throw Object.assign(new Error('Cannot insert duplicate key row'), { number });
       }
+      // On the retry the concurrent writer's row is there: the second event, as sent.
+      if (sql === SELECT_STORED && failed) return { recordset: [{ ord: 1, stored_json: JSON.stringify(events[1]) }] };
       return sql === INSERT_FROM_STAGE ? { rowsAffected: [1] } : undefined;
     });
     expect(isDuplicateKeyError({ number })).toBe(true);
     const a = await createMssqlAdapter(conn(), { driver });
-    const out = await a.write(batchOf(makeEvents(2)));
+    const out = await a.write(batchOf(events));
     expect(out).toMatchObject({ inserted: 1, duplicates: 1 });
     expect(calls.filter((c) => ['begin', 'commit', 'rollback'].includes(c.op)).map((c) => c.op)).toEqual(['begin', 'rollback', 'begin', 'commit']);
   });
@@ -168,6 +172,43 @@ describe('mssql adapter (what it sends, through a recording fake of the driver)'
     expect(rejectInsert.inTx).toBe(true);
     expect(JSON.parse(rejectInsert.params[2]!.value as string).event_id).toBe(forged.event_id);
     expect(calls.at(-1)).toEqual({ op: 'commit' });
+  });
+
+  it('reads the stored event of each staged event_id: the same event is a duplicate, another one an EVENT_ID_CONFLICT reject in the same transaction (never also a chain conflict)', async () => {
+    const chain = makeEvent().event_id as string;
+    const [fresh, resent, reused] = [makeEvent(), chainEvent(chain, 1), chainEvent(chain, 2)];
+    // What the database holds: `resent` written out with its members in another order, and another event under `reused`'s id.
+    const storedResent = JSON.stringify(Object.fromEntries(Object.entries(resent).reverse()));
+    const storedOther = JSON.stringify({ ...reused, user_id: 'someone-else' });
+    const { driver, calls } = fakeMssql((sql) => {
+      if (sql === SELECT_STORED) return { recordset: [{ ord: 1, stored_json: storedResent }, { ord: 2, stored_json: storedOther }] };
+      // SQL Server's SELECT_CONFLICTS would also name `reused` if its stored row held its chain position under another id.
+      if (sql === SELECT_CONFLICTS) return { recordset: [{ ord: 2, held_by: 'someone' }] };
+      return sql === INSERT_FROM_STAGE ? { rowsAffected: [1] } : undefined;
+    });
+    const a = await createMssqlAdapter(conn(), { driver });
+    const out = await a.write(batchOf([fresh, resent, reused]));
+    expect(out).toMatchObject({ inserted: 1, duplicates: 1, conflicts: [] });
+    expect(out.idConflicts).toHaveLength(1);
+    expect(out.idConflicts[0]!.reason).toBe(`EVENT_ID_CONFLICT: event_id=${reused.event_id} is already stored with other content; this event was not stored (a reused id, or a forged or replayed record)`);
+    expect(out.idConflicts[0]!.raw).toBe(JSON.stringify(reused));
+    const rejectInsert = queries(calls).find((q) => q.sql.startsWith(`INSERT INTO ${REJECT_STAGE}`))!;
+    expect(rejectInsert.inTx).toBe(true);
+    expect(rejectInsert.params[1]!.value).toContain('EVENT_ID_CONFLICT');
+    expect(calls.at(-1)).toEqual({ op: 'commit' });
+  });
+
+  it('a row NOT EXISTS skipped that was neither stored nor in conflict (a concurrent writer committed it meanwhile) runs the batch again instead of counting it', async () => {
+    const events = makeEvents(2);
+    let round = 0;
+    const { driver, calls } = fakeMssql((sql) => {
+      if (sql === CREATE_STAGE) round++;
+      if (sql === SELECT_STORED && round === 2) return { recordset: [{ ord: 0, stored_json: JSON.stringify(events[0]) }] };
+      return sql === INSERT_FROM_STAGE ? { rowsAffected: [1] } : undefined;
+    });
+    const a = await createMssqlAdapter(conn(), { driver });
+    expect(await a.write(batchOf(events))).toMatchObject({ inserted: 1, duplicates: 1, conflicts: [], idConflicts: [] });
+    expect(calls.filter((c) => ['begin', 'commit', 'rollback'].includes(c.op)).map((c) => c.op)).toEqual(['begin', 'rollback', 'begin', 'commit']);
   });
 
   it('detects Babelfish with @@VERSION and migrates without IGNORE_DUP_KEY; real SQL Server keeps it', async () => {

@@ -2,7 +2,7 @@ import { migrationPlan, REJECT_COLUMNS } from '@audit-trail/schema';
 import type { MssqlConnection } from '../../sink/connection.js';
 import { dbError, SinkError } from '../../sink/errors.js';
 import type { EventRow, RejectRow } from '../../sink/prepare.js';
-import { conflictReject, type BatchOutcome, type SinkAdapter, type WriteBatch } from '../adapter.js';
+import { conflictReject, idConflictReject, isSameEvent, type BatchOutcome, type SinkAdapter, type WriteBatch } from '../adapter.js';
 import { checkDrift, checkTables } from '../check-drift.js';
 import { loadDriver } from '../load-driver.js';
 import { statementsAfterTables } from '../migration-steps.js';
@@ -20,6 +20,7 @@ import {
   REJECT_STAGE,
   rowsPerInsert,
   SELECT_CONFLICTS,
+  SELECT_STORED,
   STAGE,
   STAGE_COLUMNS,
   valuesInsert,
@@ -53,6 +54,13 @@ function isConnectionError(err: unknown): boolean {
   return typeof code === 'string' && ['ESOCKET', 'ECONNCLOSED', 'ECONNRESET', 'ETIMEOUT', 'ENOTOPEN', 'ELOGIN', 'EINSTLOOKUP', 'ENOCONN'].includes(code);
 }
 
+/** A concurrent writer stored one of the batch's rows while it was being written: the batch is run again. */
+class ConcurrentWriteError extends Error {
+  constructor() {
+    super('a row of the batch was stored by a concurrent writer while it was being written');
+  }
+}
+
 /** Options the tests use to inject the fake driver. */
 export interface MssqlAdapterDeps {
   driver?: MssqlDriver;
@@ -61,7 +69,8 @@ export interface MssqlAdapterDeps {
 /**
  * SQL Server / Babelfish through mssql. Per batch, one transaction:
  * staging temp table <- bulk load (or parameterised multi-row INSERTs within
- * 2100 parameters), chain position conflicts selected, then
+ * 2100 parameters), the stored events of its event_ids read (duplicates and
+ * event_id conflicts) and chain position conflicts selected, then
  * `INSERT ... SELECT ... WHERE NOT EXISTS`, rejects inserted, staging dropped,
  * commit. 2601/2627 (a concurrent writer won a race) -> the batch is retried.
  */
@@ -144,21 +153,41 @@ export async function createMssqlAdapter(conn: MssqlConnection, deps: MssqlAdapt
     await tx.begin();
     try {
       let inserted = 0;
-      let events = 0;
+      let duplicates = 0;
       const conflicts: RejectRow[] = [];
+      const idConflicts: RejectRow[] = [];
       for (const round of batch.rounds) {
-        events += round.length;
         await new sql.Request(tx).batch(CREATE_STAGE);
         await loadStage(tx, round);
+        // A row whose event_id is stored is a duplicate or an event_id
+        // conflict, never also a chain position conflict.
+        const stored = new Set<number>();
+        for (const r of (await new sql.Request(tx).batch(SELECT_STORED)).recordset ?? []) {
+          const row = round[Number(r.ord)]!;
+          stored.add(Number(r.ord));
+          if (isSameEvent(String(r.stored_json), row)) duplicates++;
+          else idConflicts.push(idConflictReject(row));
+        }
         const c = await new sql.Request(tx).batch(SELECT_CONFLICTS);
-        for (const r of c.recordset ?? []) conflicts.push(conflictReject(round[Number(r.ord)]!, String(r.held_by)));
+        let refused = 0;
+        for (const r of c.recordset ?? []) {
+          if (stored.has(Number(r.ord))) continue;
+          conflicts.push(conflictReject(round[Number(r.ord)]!, String(r.held_by)));
+          refused++;
+        }
         const ins = await new sql.Request(tx).batch(INSERT_FROM_STAGE);
-        inserted += ins.rowsAffected.reduce((a, b) => a + b, 0);
+        const went = ins.rowsAffected.reduce((a, b) => a + b, 0);
+        // A row NOT EXISTS skipped that was neither stored nor in conflict
+        // above: a concurrent writer committed it in between. Run the batch
+        // again, as after 2601/2627; it will be read as stored.
+        if (went + stored.size + refused !== round.length) throw new ConcurrentWriteError();
+        inserted += went;
         await new sql.Request(tx).batch(DROP_STAGE);
       }
-      const rejectsStored = await insertRejects(tx, conflicts.length ? [...batch.rejects, ...conflicts] : batch.rejects);
+      const found = [...conflicts, ...idConflicts];
+      const rejectsStored = await insertRejects(tx, found.length ? [...batch.rejects, ...found] : batch.rejects);
       await tx.commit();
-      return { inserted, duplicates: events - inserted - conflicts.length, conflicts, rejectsStored };
+      return { inserted, duplicates, conflicts, idConflicts, rejectsStored };
     } catch (err) {
       await tx.rollback().catch(() => undefined);
       if (isConnectionError(err)) await dropPool();
@@ -220,7 +249,7 @@ export async function createMssqlAdapter(conn: MssqlConnection, deps: MssqlAdapt
         } catch (err) {
           // A concurrent writer inserted the same key between NOT EXISTS and
           // INSERT: run the batch again, it will see the row as stored.
-          if (isDuplicateKeyError(err) && attempt < 3) continue;
+          if ((isDuplicateKeyError(err) || err instanceof ConcurrentWriteError) && attempt < 3) continue;
           throw dbError('mssql', err as Error & { code?: string }, err);
         }
       }

@@ -66,6 +66,15 @@ FROM ${STAGE} s JOIN dbo.${EVENTS_TABLE} e ON e.chain_id = s.chain_id AND e.seq 
 WHERE s.chain_id IS NOT NULL AND e.event_id <> s.event_id;`;
 
 /**
+ * Staged rows whose event_id is stored, with the event it holds: a duplicate
+ * or an event_id conflict (adapter.ts isSameEvent decides). Compared in
+ * JavaScript, not in SQL: `=` on NVARCHAR follows the column's collation,
+ * which is case-insensitive by default and ignores trailing spaces.
+ */
+export const SELECT_STORED = `SELECT s.ord AS ord, e.event_json AS stored_json
+FROM ${STAGE} s JOIN dbo.${EVENTS_TABLE} e ON e.event_id = s.event_id;`;
+
+/**
  * The idempotent insert: no IGNORE_DUP_KEY and no MERGE (Babelfish supports
  * neither; ../shared/reference/sqlserver-compat.md), just NOT EXISTS on both
  * unique keys. Duplicates inside the batch were removed before staging.

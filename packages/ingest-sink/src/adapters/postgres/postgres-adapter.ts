@@ -2,7 +2,7 @@ import { INSERT_COLUMNS, migrationPlan, type FoundColumn } from '@audit-trail/sc
 import type { PostgresConnection } from '../../sink/connection.js';
 import { dbError, DriverMissingError, SinkError } from '../../sink/errors.js';
 import type { EventRow, RejectRow } from '../../sink/prepare.js';
-import { conflictReject, type BatchOutcome, type SinkAdapter } from '../adapter.js';
+import { conflictReject, idConflictReject, isSameEvent, type BatchOutcome, type SinkAdapter } from '../adapter.js';
 import { AUDIT_TABLES, checkDrift, checkTables } from '../check-drift.js';
 import { loadDriver } from '../load-driver.js';
 import { statementsAfterTables } from '../migration-steps.js';
@@ -94,6 +94,12 @@ async function copyRound(c: PgClient, copyFrom: CopyFrom, events: readonly Event
   return c.query(PG_INSERT_FROM_STAGE);
 }
 
+/** Conflict rejects of a batch, by kind. */
+interface Conflicts {
+  chain: RejectRow[];
+  id: RejectRow[];
+}
+
 /**
  * Inserts one round; returns what went in, the duplicates (conflicts are
  * pushed to `conflicts`), and whether a direct COPY was tried and fell back.
@@ -101,7 +107,7 @@ async function copyRound(c: PgClient, copyFrom: CopyFrom, events: readonly Event
 async function insertRound(
   c: PgClient,
   events: readonly EventRow[],
-  conflicts: RejectRow[],
+  conflicts: Conflicts,
   copyFrom: CopyFrom | undefined,
   direct: boolean,
   stage: StageUse,
@@ -117,14 +123,21 @@ async function insertRound(
   const went = new Set(res.rows.map((r) => String(r.event_id)));
   const missing = events.filter((e) => !went.has(e.eventId));
   const stored = await c.query(PG_STORED_IDS, [missing.map((e) => e.eventId)]);
-  const storedIds = new Set(stored.rows.map((r) => String(r.event_id)));
-  const refused = missing.filter((e) => !storedIds.has(e.eventId));
+  const storedJson = new Map(stored.rows.map((r) => [String(r.event_id), String(r.event_json)]));
+  const refused: EventRow[] = [];
+  let duplicates = 0;
+  for (const e of missing) {
+    const json = storedJson.get(e.eventId);
+    if (json === undefined) refused.push(e);
+    else if (isSameEvent(json, e)) duplicates++;
+    else conflicts.id.push(idConflictReject(e));
+  }
   if (refused.length > 0) {
     const h = await c.query(PG_HOLDERS, [refused.map((e) => e.chainId), refused.map((e) => e.seq)]);
     const holder = new Map(h.rows.map((r) => [`${r.chain_id}/${r.seq}`, String(r.event_id)]));
-    for (const e of refused) conflicts.push(conflictReject(e, holder.get(`${e.chainId}/${e.seq}`)));
+    for (const e of refused) conflicts.chain.push(conflictReject(e, holder.get(`${e.chainId}/${e.seq}`)));
   }
-  return { inserted, duplicates: missing.length - refused.length, fellBack };
+  return { inserted, duplicates, fellBack };
 }
 
 /** Batches that skip the direct COPY after one fell back (a resend or replay usually comes in a run of batches). */
@@ -195,7 +208,9 @@ async function inTransaction<T>(pool: PgPool, fn: (c: PgClient) => Promise<T>): 
  * staging table instead and moved with `INSERT ... SELECT ... ON CONFLICT DO
  * NOTHING RETURNING event_id` (without pg-copy-streams: one array per column,
  * `unnest`ed). Rows that did not go in are duplicates when their event_id is
- * stored, otherwise chain position conflicts, which go to the rejects table.
+ * stored with the same event, event_id conflicts when it holds another, and
+ * otherwise chain position conflicts; both kinds of conflict go to the
+ * rejects table.
  * A lost connection is dropped from the pool and the next attempt reconnects.
  * All state is the transaction's (unnamed statements, `CREATE TEMP TABLE IF
  * NOT EXISTS` in each transaction that stages, transaction-scoped advisory
@@ -242,24 +257,25 @@ export async function createPostgresAdapter(conn: PostgresConnection): Promise<S
       return inTransaction(pool, async (c) => {
         let inserted = 0;
         let duplicates = 0;
-        const conflicts: RejectRow[] = [];
+        const conflicts: Conflicts = { chain: [], id: [] };
         const direct = directPause === 0;
         if (directPause > 0) directPause--;
         const stage: StageUse = { used: false };
         for (const [i, round] of batch.rounds.entries()) {
-          // Later rounds exist only for repeated chain positions: they conflict, so go straight to staging.
+          // Later rounds exist only for repeated chain positions and event_ids: they conflict, so go straight to staging.
           const r = await insertRound(c, round, conflicts, copyFrom, direct && i === 0, stage);
           if (r.fellBack) directPause = DIRECT_PAUSE_BATCHES;
           inserted += r.inserted;
           duplicates += r.duplicates;
         }
-        const rejects = conflicts.length ? [...batch.rejects, ...conflicts] : batch.rejects;
+        const found = [...conflicts.chain, ...conflicts.id];
+        const rejects = found.length ? [...batch.rejects, ...found] : batch.rejects;
         let rejectsStored = 0;
         if (rejects.length > 0) {
           const r = await c.query({ text: PG_INSERT_REJECTS, values: [rejects.map((r) => r.source), rejects.map((r) => r.reason), rejects.map((r) => r.raw), rejects.map((r) => r.key)] });
           rejectsStored = r.rowCount ?? 0;
         }
-        return { inserted, duplicates, conflicts, rejectsStored };
+        return { inserted, duplicates, conflicts: conflicts.chain, idConflicts: conflicts.id, rejectsStored };
       }).catch(asSinkError);
     },
     close: () => pool.end(),

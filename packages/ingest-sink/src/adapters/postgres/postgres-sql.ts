@@ -27,8 +27,12 @@ export const PG_INSERT_REJECTS = `INSERT INTO ${REJECTS_TABLE} (source, reason, 
 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
 ON CONFLICT (reject_key) WHERE reject_key IS NOT NULL DO NOTHING`;
 
-/** Which of these event ids are stored (to tell duplicates from chain position conflicts). */
-export const PG_STORED_IDS = `SELECT event_id::text AS event_id FROM ${EVENTS_TABLE} WHERE event_id = ANY($1::uuid[])`;
+/**
+ * Which of these event ids are stored, with the event each holds: to tell
+ * duplicates from event_id conflicts (adapter.ts isSameEvent) and both from
+ * chain position conflicts. Run only for rows ON CONFLICT skipped.
+ */
+export const PG_STORED_IDS = `SELECT event_id::text AS event_id, event_json FROM ${EVENTS_TABLE} WHERE event_id = ANY($1::uuid[])`;
 
 /** Holders of these chain positions. */
 export const PG_HOLDERS = `SELECT chain_id::text AS chain_id, seq, event_id::text AS event_id FROM ${EVENTS_TABLE}

@@ -1,4 +1,4 @@
-import { migrationPlan, type FoundColumn } from '@audit-trail/schema';
+import { migrationPlan, TRANSPORT_FIELDS, type FoundColumn } from '@audit-trail/schema';
 import { AUDIT_TABLES, checkDrift, checkTables } from '../check-drift.js';
 import type { SqliteConnection } from '../../sink/connection.js';
 import type { BatchOutcome, SinkAdapter, WriteBatch } from '../adapter.js';
@@ -6,7 +6,7 @@ import { dbError } from '../../sink/errors.js';
 import { loadDriver } from '../load-driver.js';
 import { packEventRows } from '../../rows/row-chunk.js';
 import { openSqliteCore, type CoreBatch, type CoreMigration, type CoreOutcome, type SqliteCore, type SqliteCoreInit } from './sqlite-core.js';
-import { CHAIN_ID_INDEX, EVENT_ID_INDEX, RAW_INDEX, SEQ_INDEX, SQLITE_HOLDER, SQLITE_INSERT_EVENT, SQLITE_INSERT_REJECT } from './sqlite-sql.js';
+import { CHAIN_ID_INDEX, EVENT_ID_INDEX, RAW_INDEX, SEQ_INDEX, SQLITE_HOLDER, SQLITE_INSERT_EVENT, SQLITE_INSERT_REJECT, SQLITE_STORED_EVENT } from './sqlite-sql.js';
 import { SqliteWorkerClient } from './sqlite-worker-client.js';
 
 /** The parts of the SQLite core the adapter calls, in-process or through the worker. */
@@ -61,6 +61,8 @@ export function sqliteCoreInit(conn: SqliteConnection): SqliteCoreInit {
     insertEventSql: SQLITE_INSERT_EVENT,
     insertRejectSql: SQLITE_INSERT_REJECT,
     holderSql: SQLITE_HOLDER,
+    storedEventSql: SQLITE_STORED_EVENT,
+    transportFields: TRANSPORT_FIELDS,
     rawIndex: RAW_INDEX,
     eventIdIndex: EVENT_ID_INDEX,
     chainIdIndex: CHAIN_ID_INDEX,
@@ -71,7 +73,8 @@ export function sqliteCoreInit(conn: SqliteConnection): SqliteCoreInit {
 /**
  * SQLite through better-sqlite3: WAL, synchronous=FULL, one IMMEDIATE
  * transaction per batch with a prepared `INSERT ... ON CONFLICT(event_id) DO
- * NOTHING`. By default the transactions run in a worker thread.
+ * NOTHING` (an insert that does nothing is a duplicate or an event_id
+ * conflict, by what the stored row holds). By default the transactions run in a worker thread.
  */
 export async function createSqliteAdapter(conn: SqliteConnection): Promise<SinkAdapter> {
   const Database = await loadDriver<unknown>('better-sqlite3');
@@ -92,6 +95,7 @@ export async function createSqliteAdapter(conn: SqliteConnection): Promise<SinkA
         inserted: out.inserted,
         duplicates: out.duplicates,
         conflicts: out.conflicts.map((c) => ({ kind: 'reject', ...c })),
+        idConflicts: out.idConflicts.map((c) => ({ kind: 'reject', ...c })),
         rejectsStored: out.rejectsStored,
       }));
     },

@@ -9,6 +9,10 @@ export interface SqliteCoreInit {
   insertRejectSql: string;
   /** `SELECT event_id FROM events WHERE chain_id = ? AND seq = ?`. */
   holderSql: string;
+  /** `SELECT event_json FROM events WHERE event_id = ?`: what a stored event_id holds, to tell a duplicate from an event_id conflict. */
+  storedEventSql: string;
+  /** Fields beside an event that are not part of it (schema TRANSPORT_FIELDS), for same-event.js. */
+  transportFields: readonly string[];
   /** Indexes in an event's values of event_json (the raw line, for conflict rejects), event_id, chain_id and seq. */
   rawIndex: number;
   eventIdIndex: number;
@@ -29,7 +33,7 @@ export interface CoreReject {
  * A batch as the core executes it. It crosses to the worker thread, so it is
  * kept lean: the events' values packed (packed-rows.js; event_id, chain_id
  * and seq are read from them by index) and the events' sources (only used
- * for chain conflict rejects) as one parallel array.
+ * for conflict rejects) as one parallel array.
  */
 export interface CoreBatch {
   events: PackedRows;
@@ -43,6 +47,8 @@ export interface CoreOutcome {
   duplicates: number;
   /** Chain position conflicts, already inserted into the rejects table (unless their key was stored). */
   conflicts: CoreReject[];
+  /** event_id conflicts (stored with another event), already inserted into the rejects table (unless their key was stored). */
+  idConflicts: CoreReject[];
   /** Reject rows inserted. */
   rejectsStored: number;
 }

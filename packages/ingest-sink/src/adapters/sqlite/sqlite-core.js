@@ -2,7 +2,8 @@
 // Plain JavaScript on purpose: this module runs inside a worker_thread, which
 // cannot load TypeScript sources in development. Types: sqlite-core.d.ts.
 // All SQL comes from the TypeScript side (generated from @audit-trail/schema).
-import { conflictReason } from '../conflict-reason.js';
+import { conflictReason, idConflictReason } from '../conflict-reason.js';
+import { sameEvent } from '../same-event.js';
 import { rejectKey } from '../reject-key.js';
 import { statementsAfterTables } from '../migration-steps.js';
 import { forEachRow } from '../../rows/packed-rows.js';
@@ -74,6 +75,7 @@ export function openSqliteCore(Database, init) {
       event: db.prepare(init.insertEventSql),
       reject: db.prepare(init.insertRejectSql),
       holder: db.prepare(init.holderSql),
+      stored: db.prepare(init.storedEventSql).pluck(),
     };
     return stmts;
   };
@@ -86,6 +88,19 @@ export function openSqliteCore(Database, init) {
     const reject = (r) => (rejectsStored += s.reject.run(r.source, r.reason, r.raw, r.key).changes);
     /** @type {import('./sqlite-core.js').CoreOutcome['conflicts']} */
     const conflicts = [];
+    /** @type {import('./sqlite-core.js').CoreOutcome['idConflicts']} */
+    const idConflicts = [];
+    /**
+     * A conflict reject, inserted now and pushed to `list`.
+     * @param {unknown[]} values @param {number} i @param {string} reason @param {import('./sqlite-core.js').CoreReject[]} list
+     */
+    const refuse = (values, i, reason, list) => {
+      const source = batch.sources[i] ?? '';
+      const raw = String(values[init.rawIndex]);
+      const conflict = { source, reason, raw, key: rejectKey(source, reason, raw) };
+      reject(conflict);
+      list.push(conflict);
+    };
     forEachRow(batch.events, (values, i) => {
       try {
         // ON CONFLICT(event_id) DO NOTHING: a resend changes nothing.
@@ -95,23 +110,23 @@ export function openSqliteCore(Database, init) {
         // on the events table, 56.5k -> 44.9k per row
         // (bench/sqlite-bind-instructions.mjs under callgrind).
         if (s.event.run(...values).changes === 1) inserted++;
-        else duplicates++;
+        else {
+          // The event_id is stored: a duplicate when it holds the same event (same-event.js), else evidence.
+          const eventId = String(values[init.eventIdIndex]);
+          if (sameEvent(String(s.stored.get(eventId)), String(values[init.rawIndex]), init.transportFields)) duplicates++;
+          else refuse(values, i, idConflictReason(eventId), idConflicts);
+        }
       } catch (err) {
         // Only the (chain_id, seq) unique index can still fail; SQLite undoes
         // that one statement (ABORT) and the transaction continues.
         if (/** @type {any} */ (err).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw err;
         const ev = { eventId: String(values[init.eventIdIndex]), chainId: /** @type {string | null} */ (values[init.chainIdIndex]), seq: /** @type {number | null} */ (values[init.seqIndex]) };
         const holder = s.holder.get(ev.chainId, ev.seq);
-        const source = batch.sources[i] ?? '';
-        const reason = conflictReason(ev, holder?.event_id);
-        const raw = String(values[init.rawIndex]);
-        const conflict = { source, reason, raw, key: rejectKey(source, reason, raw) };
-        reject(conflict);
-        conflicts.push(conflict);
+        refuse(values, i, conflictReason(ev, holder?.event_id), conflicts);
       }
     });
     for (const r of batch.rejects) reject(r);
-    return { inserted, duplicates, conflicts, rejectsStored };
+    return { inserted, duplicates, conflicts, idConflicts, rejectsStored };
   });
 
   return {

@@ -6,6 +6,9 @@ export const SQLITE_INSERT_EVENT = `INSERT INTO ${EVENTS_TABLE} (${INSERT_COLUMN
 /** INSERT of one reject (received_at is the column default); the same refusal again changes nothing. */
 export const SQLITE_INSERT_REJECT = `INSERT INTO ${REJECTS_TABLE} (source, reason, raw_payload, reject_key) VALUES (?, ?, ?, ?) ON CONFLICT(reject_key) WHERE reject_key IS NOT NULL DO NOTHING`;
 
+/** What a stored event_id holds (only asked when an insert did nothing). */
+export const SQLITE_STORED_EVENT = `SELECT event_json FROM ${EVENTS_TABLE} WHERE event_id = ?`;
+
 /** Who holds a chain position. */
 export const SQLITE_HOLDER = `SELECT event_id FROM ${EVENTS_TABLE} WHERE chain_id = ? AND seq = ?`;
 
