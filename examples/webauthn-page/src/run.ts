@@ -32,13 +32,13 @@ export async function runExampleFromEnv(name: string, startExample: StartExample
     process.exitCode = 1;
     return;
   }
-  process.stderr.write(`${name}: open ${running.origin} (listening on ${config.host}:${running.port})\n`);
-
   async function shutdown(): Promise<void> {
     await running.close();
     await audit.close();
     process.exit(0);
   }
+  // Before the line that says it is listening: whoever stops it on reading that line gets the shutdown, not the default kill.
   process.once('SIGINT', () => void shutdown());
   process.once('SIGTERM', () => void shutdown());
+  process.stderr.write(`${name}: open ${running.origin} (listening on ${config.host}:${running.port})\n`);
 }

@@ -80,13 +80,17 @@ export function deliveredWithin(sink: Sink, timeoutMs: number): Promise<boolean>
 }
 
 /**
- * `<url>: read N, committed N, duplicates N, rejected N[, rejects already stored N][, replayed from spool N]`,
- * the password redacted. A refusal stored by an earlier run (same source, reason and line) is not stored again.
+ * `<url>: read N, committed N, duplicates N, rejected N[, rejects already stored N][, chain position
+ * conflicts N][, event_id conflicts N][, replayed from spool N]`, the password redacted. A refusal
+ * stored by an earlier run (same source, reason and line) is not stored again. The conflicts (a
+ * forged, replayed or reused record, kept as rejects) are named apart: they are to be investigated.
  */
 export function deliverySummary(url: string, read: number, s: SinkStats): string {
   return (
     `${redactUrl(url)}: read ${read}, committed ${s.committed}, duplicates ${s.duplicates}, rejected ${s.rejected}` +
     (s.duplicateRejects ? `, rejects already stored ${s.duplicateRejects}` : '') +
+    (s.chainConflicts ? `, chain position conflicts ${s.chainConflicts}` : '') +
+    (s.eventIdConflicts ? `, event_id conflicts ${s.eventIdConflicts}` : '') +
     (s.replayed ? `, replayed from spool ${s.replayed}` : '')
   );
 }

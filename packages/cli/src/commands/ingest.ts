@@ -36,8 +36,10 @@ ${SINK_USAGE}
 
 Prints progress on a terminal and a summary: committed, duplicates, rejected
 (and rejects already stored by an earlier run: the same line from the same
-source for the same reason is stored once), and lines that were not valid
-UTF-8 (stored with U+FFFD for the bad bytes).
+source for the same reason is stored once), the chain position and event_id
+conflicts among the rejects (a record claiming what another one holds: to be
+investigated), and lines that were not valid UTF-8 (stored with U+FFFD for
+the bad bytes).
 Exit status 0 when everything was delivered; 1 when events remain spooled, or
 when the sink refused lines (its spool's disk full, say): ingest stops there,
 and running it again on the same input is safe (stored events come back as

@@ -145,8 +145,10 @@ export const serveCommand: Command = {
     // This process owns its heap: bound its growth before the receivers start.
     applyHeapGrowingPercent(heapGrowingPercent);
     const aggregator = await startAggregator({ ...options, log });
-    log({ level: 'info', msg: 'aggregator started', forward: aggregator.forward, syslog: aggregator.syslog, health: aggregator.health, heapGrowingPercent });
-    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    // Listening before the line that says so: a supervisor (or a test) that
+    // signals as soon as it reads the line would otherwise find the default
+    // action still in place, and the process killed without its shutdown.
+    const stopped = new Promise<NodeJS.Signals>((resolve) => {
       const on = (s: NodeJS.Signals) => {
         process.off('SIGTERM', on);
         process.off('SIGINT', on);
@@ -155,6 +157,8 @@ export const serveCommand: Command = {
       process.on('SIGTERM', on);
       process.on('SIGINT', on);
     });
+    log({ level: 'info', msg: 'aggregator started', forward: aggregator.forward, syslog: aggregator.syslog, health: aggregator.health, heapGrowingPercent });
+    const signal = await stopped;
     log({ level: 'info', msg: 'shutting down', signal });
     await aggregator.close();
     log({ level: 'info', msg: 'shutdown complete' });
