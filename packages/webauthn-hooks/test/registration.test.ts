@@ -264,6 +264,28 @@ describe('registration (WebAuthn §7.1), one audit event per verification', () =
     ]);
     // The store's text (which may hold a connection string) is not logged: its class and code only.
     expect(events[1]!.error!.message).toBe('Error (ECONNRESET) in a store or the audit emitter; see the application\'s logs');
+    // The account made for it is removed again: left, it would hold the name with no credential.
+    expect(await h.hooks.options.users.findByName('uma')).toBeUndefined();
+    const retry = await h.hooks.registrationOptions({ username: 'uma' });
+    expect(retry.user.name).toBe('uma');
+  });
+
+  it('the account of a registration whose credential cannot be stored stays only with a user store that cannot remove it (remove is optional); one whose remove fails does not hide the store\'s error', async () => {
+    const refusing = { findById: async () => undefined, listByUser: async () => [], add: async () => Promise.reject(new Error('credential table gone')), updateCounter: async () => undefined };
+    for (const [name, removeThrows] of [['vic', undefined], ['wes', true]] as const) {
+      const users = new MemoryUserStore();
+      const store: UserStore = {
+        findById: (id) => users.findById(id),
+        findByName: (n) => users.findByName(n),
+        create: (u) => users.create(u),
+        ...(removeThrows ? { remove: () => { throw new Error('remove failed too'); } } : {}),
+      };
+      h = harness({ userStore: store, credentialStore: refusing as never });
+      const options = await h.hooks.registrationOptions({ username: name });
+      await expect(h.hooks.verifyRegistration(h.ctx, new SoftAuthenticator().register(ORIGIN, options))).rejects.toThrow('credential table gone');
+      expect(users.findByName(name)).toMatchObject({ name });
+      await h.capture.close();
+    }
   });
 
   it('a user name with a format character (zero-width, bidi override, BOM, tag) is refused: it would look like another account (found by a probe)', async () => {

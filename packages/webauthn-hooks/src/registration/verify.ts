@@ -153,8 +153,10 @@ export async function verifyRegistration(o: ResolvedOptions, ctx: RequestContext
       if (await o.credentials.findById(credId)) return fail(failure('credential_exists', 'credential id is already registered'));
       if (await o.users.findByName(user.name)) return fail(failure('username_taken', 'user name was taken during the ceremony'));
       one.emit(regSuccessDraft(ctx, user.id, { ...detail, credential_id: credId }));
+      let created = false;
       try {
         await o.users.create(user);
+        created = true;
         await o.credentials.add(credential);
       } catch (err) {
         // The lock covers one process: a replica of the service can store the
@@ -162,6 +164,10 @@ export async function verifyRegistration(o: ResolvedOptions, ctx: RequestContext
         // unique constraint then refuses ours after our success was written.
         // The trail says so with a failure for the same user and credential.
         const refused = await refusalBy(o, user, credId).catch(() => undefined);
+        // An account without its credential keeps the name taken: its owner
+        // could neither sign in nor register again. Best effort; the error
+        // that matters is the one above.
+        if (created && o.users.remove) await (async () => o.users.remove!(user.id))().catch(() => undefined);
         failQuietly(() => one.retract(failureDraft('registration', ctx, refused ?? internalFailure(err), detail, user.id)));
         if (refused) return { verified: false, failure: refused };
         throw err;

@@ -22,4 +22,11 @@ export class MemoryUserStore implements UserStore {
     this.#byId.set(user.id, copy);
     this.#byName.set(user.name, copy);
   }
+
+  remove(id: string): void {
+    const user = this.#byId.get(id);
+    if (!user) return;
+    this.#byId.delete(id);
+    this.#byName.delete(user.name);
+  }
 }
