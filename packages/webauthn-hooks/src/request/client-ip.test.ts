@@ -85,6 +85,15 @@ describe('client IP through an explicit trusted-proxy list', () => {
     // The dotted mapped form is read as IPv4, where /96 is no prefix length at all.
     expect(() => trustedProxies(['::ffff:0.0.0.0/96'])).toThrow(expect.objectContaining({ code: 'WEBAUTHN_HOOKS_INVALID_PROXY' }));
     expect(() => resolveClientAddress('203.0.113.7', '6.6.6.6', trustedProxies(['0.0.0.0/0']))).toThrow(WebAuthnHooksError);
+    // An IPv4 prefix on an IPv4-mapped base: an IPv6 range of the whole space's size; the message says what was meant.
+    for (const entry of ['::ffff:10.0.0.0/8', '::FFFF:a00:0/8', '::ffff:192.168.0.0/16']) {
+      const v4 = entry.toLowerCase().startsWith('::ffff:192') ? '192.168.0.0' : '10.0.0.0';
+      const prefix = entry.split('/')[1];
+      expect(() => trustedProxies([entry]), entry).toThrow(
+        expect.objectContaining({ code: 'WEBAUTHN_HOOKS_INVALID_PROXY', message: `trusted proxy "${entry}" is an IPv6 range, whose prefix counts 128 bits: write ${v4}/${prefix} (it matches IPv4-mapped peers such as ::ffff:${v4} too)` }),
+      );
+      expect(resolveClientAddress(`::ffff:${v4.replace(/0$/, '5')}`, '198.51.100.9', trustedProxies([`${v4}/${prefix}`])).client_ip, entry).toBe('198.51.100.9');
+    }
   });
 
   it('the widest legitimate ranges still work: 10.0.0.0/8, fc00::/7, 10.0.0.0/8 written IPv4-mapped, and the named ranges', () => {

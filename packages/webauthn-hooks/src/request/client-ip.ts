@@ -147,6 +147,14 @@ function addEntry(list: BlockList, entry: string): void {
   if (!/^\d{1,3}$/.test(prefixText) || prefix > (family === 4 ? 32 : 128)) {
     throw new WebAuthnHooksError('WEBAUTHN_HOOKS_INVALID_PROXY', `trusted proxy "${entry}" has an invalid prefix length`);
   }
+  // ::ffff:10.0.0.0/8 counts /8 of 128 bits: whoever wrote it meant 10.0.0.0/8.
+  const mapped = family === 6 && prefix <= 32 ? normalizeIp(addr) : undefined;
+  if (mapped && isIP(mapped) === 4) {
+    throw new WebAuthnHooksError(
+      'WEBAUTHN_HOOKS_INVALID_PROXY',
+      `trusted proxy "${entry}" is an IPv6 range, whose prefix counts 128 bits: write ${mapped}/${prefix} (it matches IPv4-mapped peers such as ::ffff:${mapped} too)`,
+    );
+  }
   if (ipv4PrefixOf(ip, family, prefix) < MIN_PROXY_PREFIX.ipv4 || (family === 6 && ipv6TooWide(ip, prefix))) {
     throw new WebAuthnHooksError(
       'WEBAUTHN_HOOKS_INVALID_PROXY',
