@@ -120,6 +120,32 @@ describe('child loggers and context', () => {
     expect(() => createAuditLogger({ ...base, destination: join(tmpDir(), 'x'), env: { AUDIT_TRAIL_SIGNING: 'hmac' } })).toThrowError(/^AUDIT_TRAIL_SIGNING must be shared, sealed or off, got "hmac"$/);
   });
 
+  it('refuses a key id that is the shared secret (written in every record), in any of its spellings, without repeating it; a verifier\'s keyring still takes such a key', () => {
+    const bytes = Buffer.alloc(32, 0x5a);
+    const b64url = bytes.toString('base64url');
+    const make = (signing: unknown, env?: Record<string, string>) => () => createAuditLogger({ ...base, destination: join(tmpDir(), 'x'), signing: signing as never, ...(env ? { env } : {}) });
+    for (const [kid, secret] of [[b64url, b64url], [b64url, bytes.toString('base64')], [b64url, bytes]] as const) {
+      const err = (() => {
+        try {
+          make({ mode: 'shared', kid, secret })();
+        } catch (e) {
+          return e as Error;
+        }
+      })();
+      expect(err, String(secret)).toBeInstanceOf(AuditConfigError);
+      expect(err!.message).toMatch(/^the key id is the shared secret itself/);
+      expect(err!.message).not.toContain(b64url.slice(0, 12));
+    }
+    expect(make(undefined, { AUDIT_TRAIL_SIGNING: 'shared', AUDIT_TRAIL_KID: b64url, AUDIT_TRAIL_SECRET: bytes.toString('base64') })).toThrowError(/^the key id is the shared secret itself/);
+    // A secret too short under a key id that may be a key: the key id is not repeated either.
+    expect(make({ mode: 'shared', kid: b64url, secret: 'c2hvcnQ=' })).toThrowError(new RegExp(`^secret of key with a 43-character id has 5 bytes`));
+    // A 43-character key id that is another key's name (a JWK thumbprint) is fine.
+    expect(make({ mode: 'shared', kid: Buffer.alloc(32, 1).toString('base64url'), secret: b64url })).not.toThrow();
+    // Verifying is not refused: a keyring naming such a key still loads, so logs signed before this check can be checked.
+    const report = verifyLines([], { [b64url]: { secret: b64url } });
+    expect(report.findings).toEqual([]);
+  });
+
   it('names a signing option missing or of the wrong type (options from JavaScript or JSON) with AuditConfigError, not a TypeError', () => {
     const make = (signing: unknown) => () => createAuditLogger({ ...base, destination: join(tmpDir(), 'x'), signing: signing as never });
     expect(make({ mode: 'sealed', kid: 'k1' })).toThrowError(/^sealing public key is missing: expected PEM or base64 text, or a KeyObject$/);

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { describeValue, isObject, refuseUnknownKeys } from '../config-checks.js';
 import { AuditConfigError } from '../errors.js';
-import { checkKid, parsePublicKey, parseSecret, readKeyFile } from './keys.js';
+import { checkKid, parsePublicKey, parseSecret, readKeyFile, refuseKidAsSecret } from './keys.js';
 
 /** Cadence of a chain (INTEGRITY.md defaults: 60 s checkpoints, 60 s or 10 000-record epochs). */
 export interface SigningTiming {
@@ -80,7 +80,11 @@ export function resolveSigning(opts: SigningOptions): ResolvedSigning {
     epochIntervalMs: positiveInt(opts.epochIntervalMs, SIGNING_DEFAULTS.epochIntervalMs, 'epochIntervalMs'),
     epochMaxEvents: positiveInt(opts.epochMaxEvents, SIGNING_DEFAULTS.epochMaxEvents, 'epochMaxEvents'),
   };
-  if (opts.mode === 'shared') return { mode: 'shared', kid, secret: parseSecret(opts.secret, kid), ...timing };
+  if (opts.mode === 'shared') {
+    const secret = parseSecret(opts.secret, kid);
+    refuseKidAsSecret(kid, opts.secret, secret);
+    return { mode: 'shared', kid, secret, ...timing };
+  }
   return { mode: 'sealed', kid, publicKey: parsePublicKey((opts as SealedSigningOptions).publicKey), ...timing };
 }
 

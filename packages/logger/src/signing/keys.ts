@@ -54,16 +54,37 @@ function decodeBase64(text: string, what: string): Buffer {
 }
 
 /**
+ * A key id as error messages show it: quoted, or only its length when it may
+ * be a key itself (a 32-byte base64url key is a valid key id, and one put
+ * there by mistake must not reach the CI log through the error).
+ */
+function kidShown(kid: string): string {
+  return mayBeSecret(kid) ? `with a ${kid.length}-character id` : `"${kid}"`;
+}
+
+/**
  * Parses a shared secret: base64 or base64url text (e.g. `openssl rand
  * -base64 32`) decoding to at least 32 bytes. Buffers are taken as raw bytes.
  */
 export function parseSecret(value: string | Buffer, kid: string): Buffer {
-  requireType(value, `secret of key "${kid}"`, typeof value === 'string' || Buffer.isBuffer(value), 'base64 text or a Buffer');
-  const bytes = typeof value === 'string' ? decodeBase64(value, `secret of key "${kid}"`) : Buffer.from(value);
+  const what = `secret of key ${kidShown(kid)}`;
+  requireType(value, what, typeof value === 'string' || Buffer.isBuffer(value), 'base64 text or a Buffer');
+  const bytes = typeof value === 'string' ? decodeBase64(value, what) : Buffer.from(value);
   if (bytes.length < MIN_SECRET_BYTES) {
-    throw new AuditConfigError(`secret of key "${kid}" has ${bytes.length} bytes; at least ${MIN_SECRET_BYTES} are required`);
+    throw new AuditConfigError(`${what} has ${bytes.length} bytes; at least ${MIN_SECRET_BYTES} are required`);
   }
   return bytes;
+}
+
+/**
+ * Refuses a signer's key id that is its shared secret (the same text, or
+ * text that decodes to the same bytes): the key id is written in every
+ * record. Not checked by verifiers: logs signed that way must still verify.
+ */
+export function refuseKidAsSecret(kid: string, secretText: string | Buffer, secret: Buffer): void {
+  if ((typeof secretText === 'string' && secretText.trim() === kid) || (BASE64.test(kid) && Buffer.from(kid, 'base64').equals(secret))) {
+    throw new AuditConfigError('the key id is the shared secret itself, and the key id is written in every record: give the key a name (AUDIT_TRAIL_KID, e.g. the date it was made) and keep the secret apart');
+  }
 }
 
 function asX25519(key: KeyObject, what: string): KeyObject {
