@@ -1,5 +1,5 @@
 import type { Dialect } from './columns.js';
-import { commandProgram, containerKey, eventsTable, jsonBigint, jsonValue, launchedProgram, nodeOf, reasonCode, rejectsTable, shellOpened, sinceDays, withinMinutes } from './query-sql.js';
+import { commandProgram, containerKey, eventsTable, eventsWithDoc, jsonBigint, jsonValue, launchedProgram, nodeOf, reasonCode, rejectsTable, shellOpened, sinceDays, withinMinutes } from './query-sql.js';
 
 /** Names of the forensic report queries (also the file names under `sql/queries/<dialect>/`). */
 export const REPORT_QUERY_NAMES = [
@@ -58,10 +58,10 @@ const perDialect = (build: (d: Dialect) => string): Record<Dialect, string> => (
  */
 function containerExecs(d: Dialect, extra: string): string {
   return `execs AS (
-  SELECT e.*,
+  SELECT *,
          ${commandProgram(d)} AS program,
          ${launchedProgram(d)} AS launched
-  FROM ${eventsTable(d)} e
+  FROM ${eventsWithDoc(d)}
   WHERE event_type = 'CONTAINER_EXEC'${extra}
     AND ${sinceDays(d, 'event_timestamp', 'days')}
 )`;
@@ -86,7 +86,7 @@ export const REPORT_QUERIES: Readonly<Record<ReportQueryName, ReportQuery>> = {
       (d) => `SELECT event_timestamp, event_type, user_id, client_ip, error_details,
        ${nodeOf(d)} AS node,
        service
-FROM ${eventsTable(d)}
+FROM ${eventsWithDoc(d)}
 WHERE event_type IN ('WEBAUTHN_REG_FAILURE', 'WEBAUTHN_AUTH_FAILURE', 'WEBAUTHN_COUNTER_REGRESSION')
   AND outcome = 'failure'
   AND ${sinceDays(d, 'event_timestamp', 'days')}
@@ -167,7 +167,7 @@ ORDER BY peak_failures DESC, client_ip;`,
       (d) => `SELECT event_timestamp, user_id, credential_id, sign_count,
        ${jsonBigint(d, 'webauthn.stored_sign_count')} AS stored_sign_count,
        client_ip, service
-FROM ${eventsTable(d)}
+FROM ${eventsWithDoc(d)}
 WHERE event_type = 'WEBAUTHN_COUNTER_REGRESSION'
   AND ${sinceDays(d, 'event_timestamp', 'days')}
 ORDER BY event_timestamp DESC, id DESC;`,
