@@ -60,6 +60,23 @@ describe('audit-trail verify', () => {
     }
   });
 
+  it('takes the keys of its flags only: the environment\'s keyring is not added to a --keyring (found by a probe)', async () => {
+    const pair = generateSealingKeyPair();
+    const sealed = await chainFile('sealed-env.ndjson', { mode: 'sealed', kid: 'verifier-env', publicKey: pair.publicKey });
+    writeFileSync(join(dir, 'v.pem'), pair.privateKey);
+    writeFileSync(join(dir, 'sealed-ring.json'), JSON.stringify({ keys: [{ kid: 'verifier-env', private_key_file: join(dir, 'v.pem') }] }));
+    writeFileSync(join(dir, 'shared-ring.json'), JSON.stringify({ keys: [{ kid: 'k1', secret_file: join(dir, 'k1.b64') }] }));
+    const env = { AUDIT_TRAIL_KEYRING_FILE: join(dir, 'sealed-ring.json') };
+    // Without a key flag the environment's keyring verifies the sealed chain...
+    expect(await run(['verify', sealed], { env })).toMatchObject({ code: 0 });
+    // ...and with --keyring it is not consulted: the sealed chain's key is unknown.
+    for (const flags of [['--keyring', join(dir, 'shared-ring.json')], ['--secret-file', `k1=${join(dir, 'k1.b64')}`]]) {
+      const r = await run(['verify', ...flags, sealed], { env });
+      expect(r.code, flags[0]).toBe(1);
+      expect(r.out, flags[0]).toContain('KEY_UNKNOWN');
+    }
+  });
+
   it('reports each finding with code, chain and seq, and exits 1', async () => {
     const file = await chainFile('tampered.ndjson', { mode: 'shared', kid: 'k1', secret: SECRET });
     const ls = readFileSync(file, 'utf8').split('\n').filter(Boolean);

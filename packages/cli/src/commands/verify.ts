@@ -45,8 +45,9 @@ Keys (several may be given; chains name theirs by kid):
                                {"kid":"v1","private_key_file":"v1.pem"}]}
   --secret-file KID=FILE       shared-mode secret (base64, >= 32 bytes)
   --private-key-file KID=FILE  sealed-mode X25519 private key (PEM or raw base64url)
-  Environment: AUDIT_TRAIL_KEYRING_FILE; or AUDIT_TRAIL_KID with
-  AUDIT_TRAIL_SECRET_FILE (or AUDIT_TRAIL_SECRET) or AUDIT_TRAIL_SEAL_PRIVATE_KEY_FILE.
+  Without any of these flags, from the environment: AUDIT_TRAIL_KEYRING_FILE;
+  and/or AUDIT_TRAIL_KID with AUDIT_TRAIL_SECRET_FILE (or AUDIT_TRAIL_SECRET) or
+  AUDIT_TRAIL_SEAL_PRIVATE_KEY_FILE. A key flag replaces the environment's keys.
   Secrets are read from files, never from the command line.
 
 Options:
@@ -101,8 +102,14 @@ function kidFile(spec: string, flag: string): [string, string] {
   return [spec.slice(0, i), spec.slice(i + 1)];
 }
 
+/**
+ * The keys of the flags, or, when no key flag is given, of the environment:
+ * flags replace the environment rather than add to it, so that a run meant
+ * to use one keyring (the shared-mode keys only, say) uses that keyring only.
+ */
 function loadKeys(values: Record<string, unknown>, env: NodeJS.ProcessEnv): Map<string, VerifyKey> {
-  const keys = keysFromEnv(env);
+  const flagged = typeof values.keyring === 'string' || ((values['secret-file'] as string[] | undefined) ?? []).length > 0 || ((values['private-key-file'] as string[] | undefined) ?? []).length > 0;
+  const keys = flagged ? new Map<string, VerifyKey>() : keysFromEnv(env);
   if (typeof values.keyring === 'string') for (const [k, v] of loadKeyringFile(values.keyring)) keys.set(k, v);
   for (const spec of (values['secret-file'] as string[] | undefined) ?? []) {
     const [kid, file] = kidFile(spec, '--secret-file');
