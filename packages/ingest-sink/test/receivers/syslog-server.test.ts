@@ -103,6 +103,33 @@ describe('syslog receiver: hostile input over TCP and UDP into the real sink', (
     expect(kept[0]!.raw_payload).toBe(`<14>1 - - app - - - ${big}`.slice(0, 4096));
   });
 
+  it('keeps the first maxFrameBytes of an octet-counted frame over the limit however it arrives, and what came of one the stream cut (found by a probe)', async () => {
+    const big = `<14>1 - - app - - - ${JSON.stringify({ ...makeEvent(43), user_agent: 'o'.repeat(5000) })}`;
+    const cut = `<14>1 - - app - - - ${JSON.stringify({ ...makeEvent(44), user_agent: 'p'.repeat(5000) })}`;
+    const after = makeEvent(45);
+    const tooLarge = agg.counters.syslog.badFramesByCode.FRAME_TOO_LARGE ?? 0;
+    const c = await RawClient.open(agg.syslog!.port);
+    c.socket.setNoDelay(true);
+    // Pieces of 700 bytes, one per read: the read announcing the frame holds 700 of its bytes.
+    const stream = Buffer.from(`${Buffer.byteLength(big)} ${big}${Buffer.byteLength(JSON.stringify(after)) + 20} <14>1 - - app - - - ${JSON.stringify(after)}`);
+    for (let at = 0; at < stream.length; at += 700) {
+      c.socket.write(stream.subarray(at, at + 700));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    // Announced at its full length, cut by the end of the stream after 3000 bytes.
+    c.socket.end(`${Buffer.byteLength(cut)} ${cut.slice(0, 3000)}`);
+    await until(() => (agg.counters.syslog.badFramesByCode.FRAME_TOO_LARGE ?? 0) === tooLarge + 2);
+    await until(() => readRejects(file).filter((r) => r.reason.startsWith('FRAME_TOO_LARGE: frame of')).length === 2);
+    await sink.flush();
+    const kept = readRejects(file).filter((r) => r.reason.startsWith('FRAME_TOO_LARGE: frame of'));
+    expect(kept.map((r) => r.reason)).toEqual([
+      `FRAME_TOO_LARGE: frame of ${Buffer.byteLength(big)} bytes exceeds 4096; its first 4096 bytes are kept`,
+      `FRAME_TOO_LARGE: frame of ${Buffer.byteLength(cut)} bytes exceeds 4096; its first 3000 bytes are kept`,
+    ]);
+    expect(kept.map((r) => r.raw_payload)).toEqual([big.slice(0, 4096), cut.slice(0, 3000)]);
+    expect(readEvents(file).some((r) => r.event_id === after.event_id)).toBe(true);
+  });
+
   it('keeps the first bytes of an oversized UDP datagram that holds an audit line as a reject, as over TCP', async () => {
     const big = JSON.stringify({ ...makeEvent(51), user_agent: 'w'.repeat(5000) });
     const tooLarge = agg.counters.syslog.badFramesByCode.FRAME_TOO_LARGE ?? 0;

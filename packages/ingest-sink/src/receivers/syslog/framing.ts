@@ -1,6 +1,6 @@
 import { ReceiverError } from '../errors.js';
 
-/** A frame over the size limit: why, and its first bytes (the limit's worth, or what had arrived). */
+/** A frame over the size limit: why, and its first bytes (the limit's worth, or what arrived before the stream ended). */
 export interface RefusedFrame {
   error: ReceiverError;
   head: Buffer;
@@ -47,6 +47,13 @@ export class SyslogFramer {
   private waitingForBytes = 0;
   /** Bytes still to discard of an oversized octet-counted frame. */
   private skipBytes = 0;
+  /**
+   * An oversized octet-counted frame whose first `maxFrameBytes` are still
+   * arriving: they are kept (as an LF-framed line's are), not just what the
+   * read that announced the frame held (64 KiB of a 300 KB frame, found by a
+   * probe), then the rest is skipped.
+   */
+  private head: { error: ReceiverError; len: number; parts: Buffer[]; have: number } | undefined;
   /** Discarding an oversized LF-framed line up to its LF. */
   private skipToLf = false;
 
@@ -67,6 +74,16 @@ export class SyslogFramer {
   push(data: Buffer): FramerOutput {
     const out: FramerOutput = { frames: [], refused: [] };
     let input = data;
+    if (this.head) {
+      const h = this.head;
+      const n = Math.min(this.maxFrameBytes - h.have, input.length);
+      h.parts.push(Buffer.from(input.subarray(0, n)));
+      h.have += n;
+      input = input.subarray(n);
+      if (h.have < this.maxFrameBytes) return out;
+      out.refused.push(this.takeHead()!);
+      this.skipBytes = h.len - h.have;
+    }
     if (this.skipBytes > 0) {
       const n = Math.min(this.skipBytes, input.length);
       this.skipBytes -= n;
@@ -118,9 +135,14 @@ export class SyslogFramer {
         }
         const len = Number(lenText);
         if (len > this.maxFrameBytes) {
-          const head = b.subarray(sp + 1, Math.min(b.length, sp + 1 + this.maxFrameBytes));
-          out.refused.push({ error: new ReceiverError('FRAME_TOO_LARGE', `frame of ${len} bytes exceeds ${this.maxFrameBytes}`), head });
+          const error = new ReceiverError('FRAME_TOO_LARGE', `frame of ${len} bytes exceeds ${this.maxFrameBytes}`);
           const available = b.length - (sp + 1);
+          if (available < this.maxFrameBytes) {
+            // Copied: `b` is this read's, and the head outlives it.
+            this.head = { error, len, parts: [Buffer.from(b.subarray(sp + 1))], have: available };
+            return out;
+          }
+          out.refused.push({ error, head: b.subarray(sp + 1, sp + 1 + this.maxFrameBytes) });
           if (available >= len) {
             pos = sp + 1 + len;
             continue;
@@ -170,9 +192,20 @@ export class SyslogFramer {
     this.waitingForBytes = 0;
   }
 
+  /**
+   * The refused frame whose head was still arriving, with what came of it:
+   * for the end of the stream (the frame is cut there, but its start is
+   * evidence all the same). Undefined when there is none.
+   */
+  takeHead(): RefusedFrame | undefined {
+    const h = this.head;
+    this.head = undefined;
+    return h && { error: h.error, head: Buffer.concat(h.parts) };
+  }
+
   /** Bytes held of an unfinished frame (what a connection cut now would lose). */
   get pendingLength(): number {
-    return this.pendingBytes;
+    return this.pendingBytes + (this.head?.have ?? 0);
   }
 
   /** Bytes of an unterminated frame left at end of stream (a final LF-less line is still a message). */

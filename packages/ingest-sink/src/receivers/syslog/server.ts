@@ -268,7 +268,9 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
     });
     socket.on('end', () => {
       const rest = framer.rest();
-      if (rest.length > 0) submit([rest]);
+      const head = framer.takeHead();
+      if (head) countBadFrame(counters, head.error.code);
+      if (rest.length > 0 || head) submit(rest.length > 0 ? [rest] : [], head ? [head] : []);
       void chain.then(() => socket.end());
     });
     // Re-armed while messages are being stored: storing may end without a read.
@@ -279,7 +281,9 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
       // Nothing more is read: bytes after the flushed frame would start a false one.
       socket.pause();
       const rest = lost ? Buffer.alloc(0) : framer.rest();
-      if (rest.length > 0) submit([rest]);
+      const head = lost ? undefined : framer.takeHead();
+      if (head) countBadFrame(counters, head.error.code);
+      if (rest.length > 0 || head) submit(rest.length > 0 ? [rest] : [], head ? [head] : []);
       void chain.then(() => socket.destroy());
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
