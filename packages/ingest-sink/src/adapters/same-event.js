@@ -23,14 +23,35 @@ function equalJson(a, b) {
 }
 
 /**
+ * Detectors whose events the receivers map from a source record (a Docker
+ * event, a Falco alert, a Kubernetes audit record), with an event_id derived
+ * from that record (normalize/deterministic-id.ts): the same id means the
+ * same record, whatever the mapping made of it. Another stage of one
+ * Kubernetes request, or a record sent again after an upgrade that maps it
+ * differently (a new schema_version, a new field), is then a duplicate, not
+ * an alarm (found by a review).
+ */
+const DERIVED_ID_DETECTORS = new Set(['docker-events', 'falco', 'kubernetes-audit']);
+
+/** The detector name of a mapped event whose id the receivers derive, else undefined. */
+function derivedBy(/** @type {Record<string, unknown>} */ e) {
+  const d = e.detector;
+  const name = typeof d === 'object' && d !== null ? /** @type {Record<string, unknown>} */ (d).name : undefined;
+  return typeof name === 'string' && DERIVED_ID_DETECTORS.has(name) ? name : undefined;
+}
+
+/**
  * Whether `stored` (an `event_json` already in the events table) and `raw`
  * (a line arriving with the same event_id) hold the same event. Equal text
  * is the common case: a resend, a spool replay, a Fluentd retry. Otherwise
  * both are read as JSON and compared without the transport fields beside
  * the event (pino's `time`, `pid`, ...: not part of the event), so the same
  * event written out again (another member order or spacing, a record
- * re-serialised by a parser on the way) is still a duplicate. Anything else
- * is a different event under a used id: evidence, never dropped as a duplicate.
+ * re-serialised by a parser on the way) is still a duplicate, and so is a
+ * mapped event of the same derived-id detector ({@link DERIVED_ID_DETECTORS}).
+ * Anything else is a different event under a used id: evidence, never
+ * dropped as a duplicate. JSON nested too deep to compare (the schema allows
+ * no such event) counts as different.
  * @param {string} stored
  * @param {string} raw
  * @param {readonly string[]} transportFields
@@ -47,9 +68,16 @@ export function sameEvent(stored, raw, transportFields) {
     return false;
   }
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) || Array.isArray(b)) return false;
+  const derived = derivedBy(a);
+  if (derived !== undefined && derived === derivedBy(b)) return true;
   for (const f of transportFields) {
     delete a[f];
     delete b[f];
   }
-  return equalJson(a, b);
+  try {
+    return equalJson(a, b);
+  } catch {
+    // RangeError: call stack exhausted by nesting JSON.parse takes (10 000 levels).
+    return false;
+  }
 }

@@ -1,35 +1,34 @@
-import { isSameEvent, type WriteBatch } from '../adapters/adapter.js';
+import type { WriteBatch } from '../adapters/adapter.js';
 import type { EventRow, PreparedRow } from './prepare.js';
 
 /** A batch after in-batch deduplication. */
 export interface DedupedBatch extends WriteBatch {
-  /** Repeats of an event_id inside the batch holding the same event (a resend): ignored, counted as duplicates. */
-  duplicates: number;
   /** Repeats of a reject key inside the batch: ignored, counted as duplicate rejects. */
   duplicateRejects: number;
+  /**
+   * The batch's event_ids and claimed chain positions (`chain_id/seq`), each
+   * with the round after its last row: two batches sharing one must reach
+   * the database in order (delivery.ts).
+   */
+  keys: Map<string, number>;
 }
 
 /**
- * Splits prepared rows into rejects and rounds of events. A repeat of an
- * event_id holding the same event (a resend; same-event.js), or of a reject
- * key, is dropped (first wins). Every other row goes into the first round
- * after those holding its event_id or its (chain_id, seq): the k-th event
- * claiming a chain position goes into round k or later, and so does a k-th
- * event under one event_id that holds another event. Every round is unique
- * on both keys, so each dialect's SQL only has to compare a round with stored
- * rows; running the rounds in order inside one transaction decides between
- * two claimants the same way as two separate batches would (the stored one
- * wins; the other is a duplicate when it holds the same event, else an
- * event_id or chain position conflict, kept as a reject).
+ * Splits prepared rows into rejects and rounds of events. A repeat of a
+ * reject key is dropped (first wins). Every event goes into the first round
+ * after those holding its event_id or its (chain_id, seq), so every round is
+ * unique on both keys and each dialect's SQL only has to compare a round
+ * with stored rows. Running the rounds in order inside one transaction then
+ * decides each event exactly as writing them one at a time would: the first
+ * stored wins, and a later one is a duplicate when it holds the same event
+ * (same-event.js), else an event_id or chain position conflict, kept as a
+ * reject. A repeat is not dropped here even when it equals the first: the
+ * first may itself turn out a conflict, and its copies must count as its
+ * refusals resent, as they would in separate batches (found by a review).
  */
 export function dedupeBatch(rows: readonly PreparedRow[]): DedupedBatch {
-  const out: DedupedBatch = { rounds: [], rejects: [], duplicates: 0, duplicateRejects: 0 };
-  // Per event_id its first row; for an id kept more than once, the round
-  // after its last row (a Map entry per event, not an object: this runs for
-  // every event, on the thread that acks).
-  const firsts = new Map<string, EventRow>();
-  const idNext = new Map<string, number>();
-  const claims = new Map<string, number>();
+  const next = new Map<string, number>();
+  const out: DedupedBatch = { rounds: [], rejects: [], duplicateRejects: 0, keys: next };
   let rejectKeys: Set<string> | undefined;
   for (const row of rows) {
     if (row.kind === 'reject') {
@@ -43,23 +42,13 @@ export function dedupeBatch(rows: readonly PreparedRow[]): DedupedBatch {
     }
     // Each field read once: a chunked row reads it from its packed chunk.
     const eventId = row.eventId;
-    const first = firsts.get(eventId);
-    // Compared with the first only: the rows after it under this id are refused whatever they hold.
-    if (first && isSameEvent(first.raw, row)) {
-      out.duplicates++;
-      continue;
-    }
-    let round = first ? (idNext.get(eventId) ?? 1) : 0;
+    let round = next.get(eventId) ?? 0;
     const chainId = row.chainId;
     const seq = chainId === null ? null : row.seq;
-    if (chainId !== null && seq !== null) {
-      const key = `${chainId}/${seq}`;
-      round = Math.max(round, claims.get(key) ?? 0);
-      claims.set(key, round + 1);
-    }
-    if (!first) firsts.set(eventId, row);
-    // An id's first row in round 0 needs no entry: its next is 1.
-    if (first || round > 0) idNext.set(eventId, round + 1);
+    const claim = chainId !== null && seq !== null ? `${chainId}/${seq}` : undefined;
+    if (claim !== undefined) round = Math.max(round, next.get(claim) ?? 0);
+    next.set(eventId, round + 1);
+    if (claim !== undefined) next.set(claim, round + 1);
     (out.rounds[round] ??= [] as EventRow[]).push(row);
   }
   return out;

@@ -25,7 +25,7 @@ export type Responder = (sql: string, call: number) => { recordset?: Record<stri
  * tests check WHAT the adapter sends; the MSSQL_URL suite checks it runs.
  * One thing it keeps is how many rows were staged since the last
  * CREATE_STAGE: unless `respond` says otherwise, INSERT_FROM_STAGE answers
- * that they all went in (an empty database).
+ * that they all went in (an empty database), in its `went` column.
  */
 export function fakeMssql(respond: Responder = () => undefined): { driver: MssqlDriver; calls: FakeCall[] } {
   const calls: FakeCall[] = [];
@@ -36,7 +36,7 @@ export function fakeMssql(respond: Responder = () => undefined): { driver: Mssql
     const r = respond(sql, n++);
     if (sql === CREATE_STAGE) staged = 0;
     if (sql.startsWith(`INSERT INTO ${STAGE} `)) staged += sql.split('), (').length;
-    return r ?? (sql === INSERT_FROM_STAGE ? { rowsAffected: [staged] } : undefined);
+    return r ?? (sql === INSERT_FROM_STAGE ? { recordset: [{ went: staged }], rowsAffected: [staged, 1] } : undefined);
   };
   const type = (name: string) => (length?: number): MssqlType => ({ type: name, ...(length !== undefined ? { length } : {}) });
   class Pool implements MssqlPool {

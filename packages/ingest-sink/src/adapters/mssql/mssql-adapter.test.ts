@@ -127,7 +127,7 @@ describe('mssql adapter (what it sends, through a recording fake of the driver)'
       }
       // On the retry the concurrent writer's row is there: the second event, as sent.
       if (sql === SELECT_STORED && failed) return { recordset: [{ ord: 1, stored_json: JSON.stringify(events[1]) }] };
-      return sql === INSERT_FROM_STAGE ? { rowsAffected: [1] } : undefined;
+      return sql === INSERT_FROM_STAGE ? { recordset: [{ went: 1 }] } : undefined;
     });
     expect(isDuplicateKeyError({ number })).toBe(true);
     const a = await createMssqlAdapter(conn(), { driver });
@@ -159,7 +159,7 @@ describe('mssql adapter (what it sends, through a recording fake of the driver)'
     const forged = chainEvent(chain, 5);
     const { driver, calls } = fakeMssql((sql) => {
       if (sql === SELECT_CONFLICTS) return { recordset: [{ ord: 1, held_by: 'the-holder' }] };
-      if (sql === INSERT_FROM_STAGE) return { rowsAffected: [1] };
+      if (sql === INSERT_FROM_STAGE) return { recordset: [{ went: 1 }] };
       return undefined;
     });
     const a = await createMssqlAdapter(conn(), { driver });
@@ -184,7 +184,7 @@ describe('mssql adapter (what it sends, through a recording fake of the driver)'
       if (sql === SELECT_STORED) return { recordset: [{ ord: 1, stored_json: storedResent }, { ord: 2, stored_json: storedOther }] };
       // SQL Server's SELECT_CONFLICTS would also name `reused` if its stored row held its chain position under another id.
       if (sql === SELECT_CONFLICTS) return { recordset: [{ ord: 2, held_by: 'someone' }] };
-      return sql === INSERT_FROM_STAGE ? { rowsAffected: [1] } : undefined;
+      return sql === INSERT_FROM_STAGE ? { recordset: [{ went: 1 }] } : undefined;
     });
     const a = await createMssqlAdapter(conn(), { driver });
     const out = await a.write(batchOf([fresh, resent, reused]));
@@ -204,11 +204,26 @@ describe('mssql adapter (what it sends, through a recording fake of the driver)'
     const { driver, calls } = fakeMssql((sql) => {
       if (sql === CREATE_STAGE) round++;
       if (sql === SELECT_STORED && round === 2) return { recordset: [{ ord: 0, stored_json: JSON.stringify(events[0]) }] };
-      return sql === INSERT_FROM_STAGE ? { rowsAffected: [1] } : undefined;
+      return sql === INSERT_FROM_STAGE ? { recordset: [{ went: 1 }] } : undefined;
     });
     const a = await createMssqlAdapter(conn(), { driver });
     expect(await a.write(batchOf(events))).toMatchObject({ inserted: 1, duplicates: 1, conflicts: [], idConflicts: [] });
     expect(calls.filter((c) => ['begin', 'commit', 'rollback'].includes(c.op)).map((c) => c.op)).toEqual(['begin', 'rollback', 'begin', 'commit']);
+  });
+
+  it('counts the rows it inserted from SELECT @@ROWCOUNT, not the driver\'s row counts (none with NOCOUNT on, extra ones from a trigger); a mismatch that outlasts the retries commits on the last attempt instead of failing for ever (found by a review)', async () => {
+    for (const rowsAffected of [[], [3, 3, 1]]) {
+      const { driver, calls } = fakeMssql((sql) => (sql === INSERT_FROM_STAGE ? { recordset: [{ went: 3 }], rowsAffected } : undefined));
+      const a = await createMssqlAdapter(conn(), { driver });
+      expect(await a.write(batchOf(makeEvents(3))), JSON.stringify(rowsAffected)).toMatchObject({ inserted: 3, duplicates: 0 });
+      expect(calls.filter((c) => c.op === 'rollback')).toHaveLength(0);
+    }
+    expect(INSERT_FROM_STAGE).toMatch(/;\nSELECT @@ROWCOUNT AS went;$/);
+    // Two of three rows counted nowhere, every time: three rollbacks, then the batch commits with them as duplicates.
+    const { driver, calls } = fakeMssql((sql) => (sql === INSERT_FROM_STAGE ? { recordset: [{ went: 1 }] } : undefined));
+    const a = await createMssqlAdapter(conn(), { driver });
+    expect(await a.write(batchOf(makeEvents(3)))).toMatchObject({ inserted: 1, duplicates: 2, idConflicts: [], conflicts: [] });
+    expect(calls.filter((c) => ['begin', 'commit', 'rollback'].includes(c.op)).map((c) => c.op)).toEqual(['begin', 'rollback', 'begin', 'rollback', 'begin', 'rollback', 'begin', 'commit']);
   });
 
   it('detects Babelfish with @@VERSION and migrates without IGNORE_DUP_KEY; real SQL Server keeps it', async () => {

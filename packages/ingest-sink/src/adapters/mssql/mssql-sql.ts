@@ -77,12 +77,16 @@ FROM ${STAGE} s JOIN dbo.${EVENTS_TABLE} e ON e.event_id = s.event_id;`;
 /**
  * The idempotent insert: no IGNORE_DUP_KEY and no MERGE (Babelfish supports
  * neither; ../shared/reference/sqlserver-compat.md), just NOT EXISTS on both
- * unique keys. Duplicates inside the batch were removed before staging.
+ * unique keys (each round is unique on both: dedupe-batch.ts). The count of
+ * rows it inserted is selected (`went`), not taken from the driver's row
+ * counts: a server or login with NOCOUNT on sends none, and a trigger on the
+ * table adds its own (found by a review).
  */
 export const INSERT_FROM_STAGE = `INSERT INTO dbo.${EVENTS_TABLE} (${cols})
 SELECT ${INSERT_COLUMNS.map((c) => `s.${c.name}`).join(', ')} FROM ${STAGE} s
 WHERE NOT EXISTS (SELECT 1 FROM dbo.${EVENTS_TABLE} e WHERE e.event_id = s.event_id)
-  AND NOT (s.chain_id IS NOT NULL AND EXISTS (SELECT 1 FROM dbo.${EVENTS_TABLE} e WHERE e.chain_id = s.chain_id AND e.seq = s.seq));`;
+  AND NOT (s.chain_id IS NOT NULL AND EXISTS (SELECT 1 FROM dbo.${EVENTS_TABLE} e WHERE e.chain_id = s.chain_id AND e.seq = s.seq));
+SELECT @@ROWCOUNT AS went;`;
 
 /** Multi-row parameterised INSERT of `rows` rows into `table` (`columns` names), parameters named p0, p1, ... */
 export function valuesInsert(table: string, columns: readonly string[], rows: number): string {
