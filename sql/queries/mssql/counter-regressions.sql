@@ -7,7 +7,7 @@
 SELECT event_timestamp, user_id, credential_id, sign_count,
        CAST(JSON_VALUE(event_json, '$.webauthn.stored_sign_count') AS BIGINT) AS stored_sign_count,
        client_ip, service
-FROM dbo.security_audit_events e
+FROM dbo.security_audit_events
 WHERE event_type = 'WEBAUTHN_COUNTER_REGRESSION'
   AND event_timestamp >= DATEADD(day, -90, SYSUTCDATETIME())
 ORDER BY event_timestamp DESC, id DESC;

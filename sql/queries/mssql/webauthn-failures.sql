@@ -7,7 +7,7 @@
 SELECT event_timestamp, event_type, user_id, client_ip, error_details,
        COALESCE(swarm_node, JSON_VALUE(event_json, '$.runtime.k8s_node'), JSON_VALUE(event_json, '$.runtime.host')) AS node,
        service
-FROM dbo.security_audit_events e
+FROM dbo.security_audit_events
 WHERE event_type IN ('WEBAUTHN_REG_FAILURE', 'WEBAUTHN_AUTH_FAILURE', 'WEBAUTHN_COUNTER_REGRESSION')
   AND outcome = 'failure'
   AND event_timestamp >= DATEADD(day, -90, SYSUTCDATETIME())

@@ -9,7 +9,7 @@ WITH execs AS (
          regexp_replace(split_part(lower(command_line), ' ', 1), '^.*/', '') AS program,
          regexp_replace(split_part(substr(lower(command_line), length(split_part(lower(command_line), ' ', 1)) + 2), ' ', 1), '^.*/', '') AS launched
   FROM security_audit_events e
-  CROSS JOIN LATERAL (SELECT replace(e.event_json, E'\\u0000', E'\\ufffd')::jsonb AS doc OFFSET 0) j
+  CROSS JOIN LATERAL (SELECT replace(event_json, E'\\u0000', E'\\ufffd')::jsonb AS doc OFFSET 0) j
   WHERE event_type = 'CONTAINER_EXEC'
     AND event_timestamp >= now() - make_interval(hours => 24 * 90)
 )

@@ -7,7 +7,7 @@
 SELECT event_timestamp, user_id, credential_id, sign_count,
        json_extract(event_json, '$.webauthn.stored_sign_count') AS stored_sign_count,
        client_ip, service
-FROM security_audit_events e
+FROM security_audit_events
 WHERE event_type = 'WEBAUTHN_COUNTER_REGRESSION'
   AND event_timestamp >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || 90 || ' days')
 ORDER BY event_timestamp DESC, id DESC;

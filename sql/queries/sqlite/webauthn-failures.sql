@@ -7,7 +7,7 @@
 SELECT event_timestamp, event_type, user_id, client_ip, error_details,
        COALESCE(swarm_node, json_extract(event_json, '$.runtime.k8s_node'), json_extract(event_json, '$.runtime.host')) AS node,
        service
-FROM security_audit_events e
+FROM security_audit_events
 WHERE event_type IN ('WEBAUTHN_REG_FAILURE', 'WEBAUTHN_AUTH_FAILURE', 'WEBAUTHN_COUNTER_REGRESSION')
   AND outcome = 'failure'
   AND event_timestamp >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || 90 || ' days')

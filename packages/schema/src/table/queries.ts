@@ -86,7 +86,7 @@ export const REPORT_QUERIES: Readonly<Record<ReportQueryName, ReportQuery>> = {
       (d) => `SELECT event_timestamp, event_type, user_id, client_ip, error_details,
        ${nodeOf(d)} AS node,
        service
-FROM ${eventsWithDoc(d)}
+FROM ${eventsTable(d)}
 WHERE event_type IN ('WEBAUTHN_REG_FAILURE', 'WEBAUTHN_AUTH_FAILURE', 'WEBAUTHN_COUNTER_REGRESSION')
   AND outcome = 'failure'
   AND ${sinceDays(d, 'event_timestamp', 'days')}
@@ -167,7 +167,7 @@ ORDER BY peak_failures DESC, client_ip;`,
       (d) => `SELECT event_timestamp, user_id, credential_id, sign_count,
        ${jsonBigint(d, 'webauthn.stored_sign_count')} AS stored_sign_count,
        client_ip, service
-FROM ${eventsWithDoc(d)}
+FROM ${eventsTable(d)}
 WHERE event_type = 'WEBAUTHN_COUNTER_REGRESSION'
   AND ${sinceDays(d, 'event_timestamp', 'days')}
 ORDER BY event_timestamp DESC, id DESC;`,
@@ -204,16 +204,16 @@ ORDER BY event_timestamp DESC, id DESC;`,
     sql: perDialect(
       (d) => `WITH ${containerExecs(d, '')}
 SELECT event_timestamp, outcome,
-       ${nodeOf(d)} AS node,
+       ${nodeOf(d, 'doc')} AS node,
        k8s_namespace, k8s_pod,
        container_name,
-       ${jsonValue(d, 'container.target')} AS target_container,
+       ${jsonValue(d, 'container.target', 'doc')} AS target_container,
        container_id, image,
-       ${jsonValue(d, 'process.exec_user')} AS exec_user,
+       ${jsonValue(d, 'process.exec_user', 'doc')} AS exec_user,
        user_id,
-       ${jsonValue(d, 'impersonated_user_id')} AS impersonated_user_id,
+       ${jsonValue(d, 'impersonated_user_id', 'doc')} AS impersonated_user_id,
        command_line,
-       ${jsonValue(d, 'detector.name')} AS detector
+       ${jsonValue(d, 'detector.name', 'doc')} AS detector
 FROM execs
 WHERE ${shellOpened(d)}
 ORDER BY event_timestamp DESC, id DESC;`,
@@ -234,7 +234,7 @@ ORDER BY event_timestamp DESC, id DESC;`,
       (d) => `WITH ${containerExecs(d, "\n    AND outcome <> 'failure'")},
 shell_execs AS (
   SELECT image,
-         ${nodeOf(d)} AS node,
+         ${nodeOf(d, 'doc')} AS node,
          ${containerKey(d)} AS container_key,
          user_id, event_timestamp
   FROM execs

@@ -12,24 +12,35 @@ export function eventsTable(dialect: Dialect): string {
 }
 
 /**
- * The events table as `e`, for a query that reads `event_json` through
- * {@link jsonValue}. On PostgreSQL it brings the column `doc`: `event_json`
- * read as jsonb once per row, by a LATERAL subquery that OFFSET 0 keeps
- * from being pulled up (pulled up, its expression would be copied into each
- * reference and parsed again; PostgreSQL docs, "Subquery Expressions" and
- * the planner's is_simple_subquery). The table's own conditions still
- * filter the rows before any is parsed. Per kept row, the shell report read
- * `event_json` as jsonb up to nine times; read once, it ran 2.49x faster
- * over 200 000 CONTAINER_EXEC rows on PostgreSQL 15 (2.3 s against 5.7 s:
- * bench/report-json.ts).
- * `\u0000` is read as U+FFFD: json and jsonb refuse that escape anywhere in
- * the text (JSON allows it, and `event_json` keeps the text as received,
- * for its MAC), and one such event must not stop every report.
+ * The events table as `e`, for a query that reads several fields of
+ * `event_json` per row ({@link jsonValue} with `'doc'`). On PostgreSQL it
+ * brings the column `doc`: `event_json` read as jsonb once per row, by a
+ * LATERAL subquery that OFFSET 0 keeps from being pulled up (pulled up, its
+ * expression would be copied into each reference and parsed again; the
+ * planner's is_simple_subquery). The table's own conditions still filter the
+ * rows before any is parsed. The shell report read `event_json` as jsonb up
+ * to nine times per kept row; read once, it ran 2.49x faster over 200 000
+ * CONTAINER_EXEC rows on PostgreSQL 15 (2.3 s against 5.7 s:
+ * bench/report-json.ts). A query that reads one field at most, or only when
+ * a column is NULL (`nodeOf` on a Swarm node), keeps the plain table and
+ * reads the text: parsing every row there made `webauthn-failures` 4x
+ * slower on Swarm rows (found by a review).
  */
 export function eventsWithDoc(dialect: Dialect): string {
   const table = `${eventsTable(dialect)} e`;
-  return dialect === 'postgres' ? `${table}\n  CROSS JOIN LATERAL (SELECT replace(e.event_json, E'\\\\u0000', E'\\\\ufffd')::jsonb AS doc OFFSET 0) j` : table;
+  return dialect === 'postgres' ? `${table}\n  CROSS JOIN LATERAL (SELECT ${PG_JSONB} AS doc OFFSET 0) j` : table;
 }
+
+/**
+ * `event_json` as jsonb on PostgreSQL. A `\u0000` escape is read as U+FFFD:
+ * json and jsonb refuse it anywhere in the text (JSON allows it, and
+ * `event_json` keeps the text as received, for its MAC), and one such event
+ * must not stop every report.
+ */
+const PG_JSONB = `replace(event_json, E'\\\\u0000', E'\\\\ufffd')::jsonb`;
+
+/** Where {@link jsonValue} reads: the text of each row, or the `doc` column of {@link eventsWithDoc} (PostgreSQL). */
+export type JsonFrom = 'text' | 'doc';
 
 /** The rejects table, schema-qualified on SQL Server like the events table. */
 export function rejectsTable(dialect: Dialect): string {
@@ -86,34 +97,35 @@ export function withinMinutes(dialect: Dialect, later: string, start: string, pa
 
 /**
  * A scalar from the stored `event_json` (path as dotted keys), as text (SQL
- * Server, PostgreSQL) or JSON value (SQLite). On PostgreSQL it reads the
- * column `doc` that {@link eventsWithDoc} brings, so a query reading it
- * takes its rows from there. The values read here (identifiers, booleans)
- * cannot hold a NUL.
+ * Server, PostgreSQL) or JSON value (SQLite). On PostgreSQL, `from: 'doc'`
+ * reads the column {@link eventsWithDoc} brings (the query takes its rows
+ * from there); `'text'` parses `event_json` for this one read. The values
+ * read here (identifiers, booleans) cannot hold a NUL.
  */
-export function jsonValue(dialect: Dialect, path: string): string {
+export function jsonValue(dialect: Dialect, path: string, from: JsonFrom = 'text'): string {
   switch (dialect) {
     case 'mssql':
       return `JSON_VALUE(event_json, '$.${path}')`;
     case 'postgres':
-      return `(doc #>> '{${path.split('.').join(',')}}')`;
+      return `(${from === 'doc' ? 'doc' : PG_JSONB} #>> '{${path.split('.').join(',')}}')`;
     case 'sqlite':
       return `json_extract(event_json, '$.${path}')`;
   }
 }
 
 /** A 64-bit integer from `event_json`. */
-export function jsonBigint(dialect: Dialect, path: string): string {
-  const v = jsonValue(dialect, path);
+export function jsonBigint(dialect: Dialect, path: string, from: JsonFrom = 'text'): string {
+  const v = jsonValue(dialect, path, from);
   return dialect === 'sqlite' ? v : `CAST(${v} AS BIGINT)`;
 }
 
 /**
  * The node an event comes from: the Swarm node (column), else the Kubernetes
  * node, else the host (`runtime` in `event_json`), whichever the event has.
+ * COALESCE reads `event_json` only when `swarm_node` is NULL.
  */
-export function nodeOf(dialect: Dialect): string {
-  return `COALESCE(swarm_node, ${jsonValue(dialect, 'runtime.k8s_node')}, ${jsonValue(dialect, 'runtime.host')})`;
+export function nodeOf(dialect: Dialect, from: JsonFrom = 'text'): string {
+  return `COALESCE(swarm_node, ${jsonValue(dialect, 'runtime.k8s_node', from)}, ${jsonValue(dialect, 'runtime.host', from)})`;
 }
 
 /**
@@ -130,8 +142,9 @@ export function containerKey(dialect: Dialect): string {
 }
 
 /** True when a JSON boolean in `event_json` is `true` (SQLite's json_extract returns 1). */
-export function jsonTrue(dialect: Dialect, path: string): string {
-  return dialect === 'sqlite' ? `${jsonValue(dialect, path)} = 1` : `${jsonValue(dialect, path)} = 'true'`;
+export function jsonTrue(dialect: Dialect, path: string, from: JsonFrom = 'text'): string {
+  const v = jsonValue(dialect, path, from);
+  return dialect === 'sqlite' ? `${v} = 1` : `${v} = 'true'`;
 }
 
 /** Shells whose start counts as "a shell was opened", matched on the first word of `command_line`. */
@@ -148,12 +161,13 @@ export const SHELL_LAUNCHERS = ['env', 'busybox'] as const;
  * queries.ts, {@link commandProgram}): only the first word counts, so
  * `ls -l /bin/sh` starts no shell, and case does not, on every database
  * (LIKE is case-sensitive on PostgreSQL only: `BASH` counted on SQLite and
- * SQL Server and not there; found by a probe).
+ * SQL Server and not there; found by a probe). Reads the rows of
+ * {@link eventsWithDoc}.
  */
 export function shellOpened(dialect: Dialect): string {
   const list = (words: readonly string[]) => words.map((w) => `'${w}'`).join(', ');
-  return `(${jsonTrue(dialect, 'process.tty')}
-      OR ${jsonTrue(dialect, 'process.interactive')}
+  return `(${jsonTrue(dialect, 'process.tty', 'doc')}
+      OR ${jsonTrue(dialect, 'process.interactive', 'doc')}
       OR program IN (${list(SHELLS)})
       OR (program IN (${list(SHELL_LAUNCHERS)}) AND launched IN (${list(SHELLS)})))`;
 }
