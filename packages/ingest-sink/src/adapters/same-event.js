@@ -48,7 +48,8 @@ function derivedBy(/** @type {Record<string, unknown>} */ e) {
  * the event (pino's `time`, `pid`, ...: not part of the event), so the same
  * event written out again (another member order or spacing, a record
  * re-serialised by a parser on the way) is still a duplicate, and so is a
- * mapped event of the same derived-id detector ({@link DERIVED_ID_DETECTORS}).
+ * mapped event of the same derived-id detector ({@link DERIVED_ID_DETECTORS}),
+ * event_type and event_time.
  * Anything else is a different event under a used id: evidence, never
  * dropped as a duplicate. JSON nested too deep to compare (the schema allows
  * no such event) counts as different.
@@ -68,8 +69,11 @@ export function sameEvent(stored, raw, transportFields) {
     return false;
   }
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) || Array.isArray(b)) return false;
+  // Same detector, type and time: the record's time is part of the derived
+  // id and of the mapping, while a forged line under a used id, which the
+  // sender chose, would have to match all three to pass as a duplicate.
   const derived = derivedBy(a);
-  if (derived !== undefined && derived === derivedBy(b)) return true;
+  if (derived !== undefined && derived === derivedBy(b) && a.event_type === b.event_type && a.event_time === b.event_time) return true;
   for (const f of transportFields) {
     delete a[f];
     delete b[f];

@@ -344,11 +344,33 @@ export class Delivery {
   private account(out: BatchOutcome, batch: DedupedBatch): void {
     this.stats.committed += out.inserted;
     this.stats.duplicates += out.duplicates;
+    if (batch.copies.length > 0) this.accountCopies(out, batch.copies);
     this.stats.rejected += out.rejectsStored;
     this.stats.duplicateRejects += batch.duplicateRejects + batch.rejects.length + out.conflicts.length + out.idConflicts.length - out.rejectsStored;
     this.stats.chainConflicts += out.conflicts.length;
     this.stats.eventIdConflicts += out.idConflicts.length;
     this.stats.batches++;
+  }
+
+  /**
+   * Copies of a row dropped by dedupeBatch count as that row turned out, as
+   * they would in a later batch: a duplicate of a row stored (or already
+   * there), a conflict found again of a row refused (its reject already
+   * stored: a duplicate reject).
+   */
+  private accountCopies(out: BatchOutcome, copies: DedupedBatch['copies']): void {
+    const refused = new Map<string, 'chain' | 'id'>();
+    for (const r of out.conflicts) refused.set(`${r.source}\0${r.raw}`, 'chain');
+    for (const r of out.idConflicts) refused.set(`${r.source}\0${r.raw}`, 'id');
+    for (const { row, n } of copies) {
+      const kind = refused.get(`${row.source}\0${row.raw}`);
+      if (kind === undefined) this.stats.duplicates += n;
+      else {
+        this.stats.duplicateRejects += n;
+        if (kind === 'chain') this.stats.chainConflicts += n;
+        else this.stats.eventIdConflicts += n;
+      }
+    }
   }
 
   /** Delivers one batch (committed, forwarded, or isolated row by row); throws Stopped at the stop deadline. */

@@ -26,7 +26,7 @@ describe('sink units', () => {
     expect(backoffDelay(3, o, () => 0)).toBe(25);
   });
 
-  it('dedupes a batch: rival chain claims and repeated event_ids each go to the round after the last row of their key; repeated reject keys are dropped', () => {
+  it('dedupes a batch: rival chain claims go to the round after the last row of their key; copies of a kept row and repeated reject keys are dropped', () => {
     const chain = makeEvent().event_id as string;
     const a = chainEvent(chain, 1);
     const rival = chainEvent(chain, 1);
@@ -35,12 +35,24 @@ describe('sink units', () => {
     const b = dedupeBatch([row(a), row(plain), row(rival), row(a), prepareRows([{ line: 'x' }], 's')[0]!, row(rival2), prepareRows([{ line: 'x' }], 's')[0]!]);
     expect(b.rejects).toHaveLength(1);
     expect(b.duplicateRejects).toBe(1);
-    // a again claims the position that rival holds in round 1: round 2; rival2 comes after it.
-    expect(b.rounds.map((r) => r.map((e) => e.eventId))).toEqual([[a.event_id, plain.event_id], [rival.event_id], [a.event_id], [rival2.event_id]]);
+    // The second a is a copy of the first (same line, same source): dropped, and counted as the first turns out.
+    expect(b.rounds.map((r) => r.map((e) => e.eventId))).toEqual([[a.event_id, plain.event_id], [rival.event_id], [rival2.event_id]]);
+    expect(b.copies.map((c) => [c.row.eventId, c.n])).toEqual([[a.event_id, 1]]);
     expect([...b.keys.keys()].sort()).toEqual([a.event_id, plain.event_id, rival.event_id, rival2.event_id, `${chain}/1`].sort());
   });
 
-  it('dedupes a batch: every repeat of an event_id, same event or not, goes to a later round, so the database decides it as it would in separate batches', () => {
+  it('dedupes a batch: a copy from another source, or of the event written out otherwise, goes to a later round; 5000 copies of one line are one row', () => {
+    const e = makeEvent();
+    const line = JSON.stringify(e);
+    const many = dedupeBatch(prepareRows(Array.from({ length: 5000 }, () => ({ line })), 'direct'));
+    expect(many.rounds.map((r) => r.length)).toEqual([1]);
+    expect(many.copies.map((c) => c.n)).toEqual([4999]);
+    const mixed = dedupeBatch(prepareRows([{ line }, { line, source: 'forward:10.0.0.9' }, { line: JSON.stringify(e, null, 1) }, { line }, { line, source: 'forward:10.0.0.9' }], 'direct'));
+    expect(mixed.rounds.map((r) => r.map((x) => x.source))).toEqual([['direct'], ['forward:10.0.0.9'], ['direct']]);
+    expect(mixed.copies.map((c) => [c.row.source, c.n])).toEqual([['direct', 1], ['forward:10.0.0.9', 1]]);
+  });
+
+  it('dedupes a batch: every repeat of an event_id that is not a copy goes to a later round, so the database decides it as it would in separate batches', () => {
     const chain = makeEvent().event_id as string;
     const a = chainEvent(chain, 1);
     const rival = chainEvent(chain, 1);
@@ -103,7 +115,9 @@ describe('sink units', () => {
     const mapped = { ...e, detector: { name: 'kubernetes-audit', rule: 'exec' }, schema_version: '1.1.0' };
     expect(sameEvent(JSON.stringify(mapped), JSON.stringify({ ...mapped, schema_version: '1.2.0', outcome: 'failure' }), t)).toBe(true);
     for (const name of ['docker-events', 'falco']) expect(sameEvent(JSON.stringify({ ...e, detector: { name } }), JSON.stringify({ ...e, n: 9, detector: { name } }), t)).toBe(true);
-    // Not for a detector an app names, nor across detectors.
+    // Not for another type or time under the id (a forged line), nor a detector an app names, nor across detectors.
+    expect(sameEvent(JSON.stringify(mapped), JSON.stringify({ ...mapped, event_type: 'CONTAINER_PRIVILEGED' }), t)).toBe(false);
+    expect(sameEvent(JSON.stringify({ ...mapped, event_time: '2026-12-06T10:00:00.000Z' }), JSON.stringify({ ...mapped, event_time: '2026-12-06T10:00:00.001Z' }), t)).toBe(false);
     expect(sameEvent(JSON.stringify({ ...e, detector: { name: 'app' } }), JSON.stringify({ ...e, n: 9, detector: { name: 'app' } }), t)).toBe(false);
     expect(sameEvent(JSON.stringify({ ...e, detector: { name: 'falco' } }), JSON.stringify({ ...e, detector: { name: 'docker-events' } }), t)).toBe(false);
   });

@@ -226,6 +226,28 @@ describe('mssql adapter (what it sends, through a recording fake of the driver)'
     expect(calls.filter((c) => ['begin', 'commit', 'rollback'].includes(c.op)).map((c) => c.op)).toEqual(['begin', 'rollback', 'begin', 'rollback', 'begin', 'rollback', 'begin', 'commit']);
   });
 
+  it('on the last attempt, the rows left open are read again: another event stored under one of their ids meanwhile is an event_id conflict, not a duplicate; counts never pass the round (found by a review)', async () => {
+    const events = makeEvents(3);
+    let inserts = 0;
+    const { driver } = fakeMssql((sql) => {
+      if (sql === INSERT_FROM_STAGE) inserts++;
+      // Read again after the last attempt's insert: events[2]'s id now holds another event.
+      if (sql === SELECT_STORED && inserts === 4) return { recordset: [{ ord: 0, stored_json: JSON.stringify(events[0]) }, { ord: 2, stored_json: JSON.stringify({ ...events[2], user_id: 'other' }) }] };
+      return sql === INSERT_FROM_STAGE ? { recordset: [{ went: 1 }] } : undefined;
+    });
+    const a = await createMssqlAdapter(conn(), { driver });
+    const out = await a.write(batchOf(events));
+    expect(out).toMatchObject({ inserted: 1, duplicates: 1, conflicts: [] });
+    // The reject holds this batch's line for that id (the stored one stays as it is).
+    expect(out.idConflicts.map((r) => r.raw)).toEqual([JSON.stringify(events[2])]);
+    // A count above the rows left open (an INSTEAD OF trigger), or the row-count fallback, is capped: never negative duplicates.
+    for (const answer of [{ recordset: [{ went: 5 }] }, { rowsAffected: [2, 1] }]) {
+      const { driver: d } = fakeMssql((sql) => (sql === INSERT_FROM_STAGE ? answer : undefined));
+      const out2 = await (await createMssqlAdapter(conn(), { driver: d })).write(batchOf(makeEvents(2)));
+      expect(out2, JSON.stringify(answer)).toMatchObject({ inserted: 2, duplicates: 0 });
+    }
+  });
+
   it('detects Babelfish with @@VERSION and migrates without IGNORE_DUP_KEY; real SQL Server keeps it', async () => {
     for (const [version, expectIgnore] of [
       ['Babelfish for PostgreSQL with SQL Server Compatibility - 12.0.2000.8', false],

@@ -171,24 +171,46 @@ export async function createMssqlAdapter(conn: MssqlConnection, deps: MssqlAdapt
           if (isSameEvent(String(r.stored_json), row)) duplicates++;
           else idConflicts.push(idConflictReject(row));
         }
-        const c = await new sql.Request(tx).batch(SELECT_CONFLICTS);
-        let refused = 0;
-        for (const r of c.recordset ?? []) {
-          if (stored.has(Number(r.ord))) continue;
-          conflicts.push(conflictReject(round[Number(r.ord)]!, String(r.held_by)));
-          refused++;
+        const refused = new Set<number>();
+        for (const r of (await new sql.Request(tx).batch(SELECT_CONFLICTS)).recordset ?? []) {
+          const ord = Number(r.ord);
+          if (stored.has(ord)) continue;
+          conflicts.push(conflictReject(round[ord]!, String(r.held_by)));
+          refused.add(ord);
         }
         const ins = await new sql.Request(tx).batch(INSERT_FROM_STAGE);
         const selected = Number(ins.recordset?.[0]?.went);
-        const went = Number.isSafeInteger(selected) ? selected : ins.rowsAffected.reduce((a, b) => a + b, 0);
-        // A row NOT EXISTS skipped that was neither stored nor in conflict
-        // above: a concurrent writer committed it in between. Run the batch
-        // again, as after 2601/2627; it will be read as stored. A mismatch
-        // that outlasts the retries is no race: the last attempt commits
-        // and counts the rest as duplicates, as before this check, rather
-        // than fail every batch for ever.
-        if (strict && went + stored.size + refused !== round.length) throw new ConcurrentWriteError();
-        duplicates += round.length - went - stored.size - refused;
+        const open = round.length - stored.size - refused.size;
+        // At most the rows left open: an INSTEAD OF trigger can report more.
+        const went = Math.min(open, Math.max(0, Number.isSafeInteger(selected) ? selected : (ins.rowsAffected[0] ?? 0)));
+        if (went < open) {
+          // A row NOT EXISTS skipped that was neither stored nor in conflict
+          // above: a concurrent writer committed it in between. Run the batch
+          // again, as after 2601/2627; it will be read as stored. A mismatch
+          // that outlasts the retries commits on the last attempt rather than
+          // fail every batch for ever, once the rows left open are read again:
+          // another event under one of their ids or positions is kept as a
+          // conflict there too, and only the rest count as duplicates (found
+          // by a review).
+          if (strict) throw new ConcurrentWriteError();
+          const late = new Set<number>();
+          for (const r of (await new sql.Request(tx).batch(SELECT_STORED)).recordset ?? []) {
+            const ord = Number(r.ord);
+            if (stored.has(ord) || refused.has(ord)) continue;
+            late.add(ord);
+            if (!isSameEvent(String(r.stored_json), round[ord]!)) {
+              idConflicts.push(idConflictReject(round[ord]!));
+              refused.add(ord);
+            }
+          }
+          for (const r of (await new sql.Request(tx).batch(SELECT_CONFLICTS)).recordset ?? []) {
+            const ord = Number(r.ord);
+            if (stored.has(ord) || refused.has(ord) || late.has(ord)) continue;
+            conflicts.push(conflictReject(round[ord]!, String(r.held_by)));
+            refused.add(ord);
+          }
+          duplicates += Math.max(0, round.length - stored.size - refused.size - went);
+        }
         inserted += went;
         await new sql.Request(tx).batch(DROP_STAGE);
       }
