@@ -52,6 +52,13 @@ const events = [
     process: { command_line: '/bin/bash', tty: true, exec_user: 'root' },
     detector: { name: 'falco', rule: 'Terminal shell in container' },
   } as AuditEventDraft),
+  // Dated a day after it is stored: a producer whose clock runs ahead (or a record dated forward).
+  at(-1, {
+    event_type: 'CONTAINER_START',
+    runtime: { swarm_node: 'node-3' },
+    container: { id: 'b'.repeat(64), name: 'clock-1', image: 'registry.example/clock:1' },
+    lifecycle: { action: 'start' },
+  } as AuditEventDraft),
 ];
 
 const cli = (...argv: string[]) => runCli(argv);
@@ -119,6 +126,14 @@ describe('audit-trail report on SQLite', () => {
     const r = await cli('report', 'shells-by-image', '--db', url, '--format', 'json');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toMatchObject([{ image: 'registry.example/api:1.4', node: 'node-2', shells: 1 }]);
+  });
+
+  it('lists events dated after they were stored with future-dated, beyond --skew-minutes; other reports refuse that flag', async () => {
+    const r = await cli('report', 'future-dated', '--db', url, '--format', 'json');
+    expect(r.err).toBe('');
+    expect(JSON.parse(r.out).map((x: any) => [x.event_type, x.node, x.service])).toEqual([['CONTAINER_START', 'node-3', 'webauthn-api']]);
+    expect(JSON.parse((await cli('report', 'future-dated', '--db', url, '--skew-minutes', String(2 * 1440), '--format', 'json')).out)).toEqual([]);
+    expect(await cli('report', 'failures', '--db', url, '--skew-minutes', '5')).toMatchObject({ code: 2, err: expect.stringContaining('report "failures" has no --skew-minutes option') });
   });
 
   it('counts refused input by reason code and source', async () => {

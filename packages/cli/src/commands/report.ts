@@ -26,6 +26,8 @@ Reports:
                    (container-shell-sessions)
   shells-by-image  the same shells counted by image and node (container-shells)
   rejects          refused input by reason code and source: forged or garbled lines (rejects-by-reason)
+  future-dated     events dated more than --skew-minutes after they were stored: a clock
+                   running ahead, or a record dated forward to stay on top (future-dated-events)
 
 Options:
   --db URL               sqlite:./audit.db, postgres://..., mssql://...
@@ -33,6 +35,7 @@ Options:
   --days N               look back N days (default 90)
   --window-minutes N     bursts: width of the sliding window (default 10)
   --min-failures N       bursts: failures in one window that make a burst (default 5)
+  --skew-minutes N       future-dated: clock difference tolerated (default 5)
   --format F             table (default), csv or json
   N is a whole number within the parameter's range (a bad one names it).
 
@@ -45,7 +48,7 @@ Example:
 `;
 
 /** The flags of report parameters, by parameter name. */
-const PARAM_FLAGS = { days: 'days', window_minutes: 'window-minutes', min_failures: 'min-failures' } as const;
+const PARAM_FLAGS = { days: 'days', window_minutes: 'window-minutes', min_failures: 'min-failures', skew_minutes: 'skew-minutes' } as const;
 
 type ReportValues = Partial<Record<(typeof PARAM_FLAGS)[keyof typeof PARAM_FLAGS], string>>;
 
@@ -81,7 +84,7 @@ function reportParams(name: string, query: ReportQuery, values: ReportValues): R
 /** `audit-trail report`: the analyst queries, as a table, CSV or JSON. */
 export const reportCommand: Command = {
   name: 'report',
-  summary: 'Forensic reports: failures, bursts, counters, shells, rejects',
+  summary: 'Forensic reports: failures, bursts, counters, shells, rejects, future-dated events',
   usage: USAGE,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs({
@@ -92,6 +95,7 @@ export const reportCommand: Command = {
         days: { type: 'string' },
         'window-minutes': { type: 'string' },
         'min-failures': { type: 'string' },
+        'skew-minutes': { type: 'string' },
         format: { type: 'string', default: 'table' },
       },
     });

@@ -10,6 +10,7 @@ export const REPORT_ALIASES: Readonly<Record<string, string>> = {
   shells: 'container-shell-sessions',
   'shells-by-image': 'container-shells',
   rejects: 'rejects-by-reason',
+  'future-dated': 'future-dated-events',
 };
 
 /** The report query for a short or full name (throws ReportQueryError for others). */

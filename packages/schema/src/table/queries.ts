@@ -1,5 +1,5 @@
 import type { Dialect } from './columns.js';
-import { commandProgram, containerKey, eventsTable, eventsWithDoc, jsonBigint, jsonValue, launchedProgram, nodeOf, reasonCode, rejectsTable, shellOpened, sinceDays, withinMinutes } from './query-sql.js';
+import { commandProgram, containerKey, eventsTable, eventsWithDoc, jsonBigint, jsonValue, laterByMinutes, launchedProgram, nodeOf, reasonCode, rejectsTable, shellOpened, sinceDays, withinMinutes } from './query-sql.js';
 
 /** Names of the forensic report queries (also the file names under `sql/queries/<dialect>/`). */
 export const REPORT_QUERY_NAMES = [
@@ -10,6 +10,7 @@ export const REPORT_QUERY_NAMES = [
   'container-shell-sessions',
   'container-shells',
   'rejects-by-reason',
+  'future-dated-events',
 ] as const;
 
 /** One of {@link REPORT_QUERY_NAMES}. */
@@ -275,6 +276,26 @@ SELECT reason_code, source,
 FROM refused
 GROUP BY reason_code, source
 ORDER BY rejects DESC, reason_code, source;`,
+    ),
+  },
+  'future-dated-events': {
+    name: 'future-dated-events',
+    title: 'Events dated after they arrived',
+    description:
+      'Events of the last :days days whose event_time lies more than :skew_minutes minutes after the database stored ' +
+      'them (ingested_at): a producer whose clock runs ahead, or a record dated forward so that it stays at the top of ' +
+      'every newest-first report. Latest-dated first, with the service and node that produced them.',
+    params: [days, { name: 'skew_minutes', description: 'Clock difference tolerated, in minutes', default: 5, min: 0, max: 525_600 }],
+    columns: ['event_timestamp', 'ingested_at', 'event_type', 'service', 'node', 'user_id', 'source_tag', 'event_id'],
+    integerColumns: [],
+    sql: perDialect(
+      (d) => `SELECT event_timestamp, ingested_at, event_type, service,
+       ${nodeOf(d)} AS node,
+       user_id, source_tag, event_id
+FROM ${eventsTable(d)}
+WHERE ${sinceDays(d, 'event_timestamp', 'days')}
+  AND ${laterByMinutes(d, 'event_timestamp', 'ingested_at', 'skew_minutes')}
+ORDER BY event_timestamp DESC, id DESC;`,
     ),
   },
 };

@@ -95,6 +95,18 @@ export function withinMinutes(dialect: Dialect, later: string, start: string, pa
   }
 }
 
+/** `later` lies more than `:param` minutes after `start`. */
+export function laterByMinutes(dialect: Dialect, later: string, start: string, param: string): string {
+  switch (dialect) {
+    case 'mssql':
+      return `${later} > DATEADD(minute, :${param}, ${start})`;
+    case 'postgres':
+      return `${later} > ${start} + make_interval(mins => :${param})`;
+    case 'sqlite':
+      return `julianday(${later}) > julianday(${start}) + :${param} / 1440.0`;
+  }
+}
+
 /**
  * A scalar from the stored `event_json` (path as dotted keys), as text (SQL
  * Server, PostgreSQL) or JSON value (SQLite). On PostgreSQL, `from: 'doc'`

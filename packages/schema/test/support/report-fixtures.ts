@@ -2,6 +2,7 @@
  * Events for the SQL report tests, timed relative to "now", and an
  * independent JavaScript oracle for what each report query must return.
  */
+import { expect } from 'vitest';
 import {
   exampleEvents,
   newEventId,
@@ -117,6 +118,10 @@ export function reportFixtures(now: number): AuditEvent[] {
   events.push(k8sExec(now - 2.7 * DAY, { user_id: 'bob@example.com', runtime: { k8s_namespace: 'shop', k8s_pod: 'cart-5d8f7c9b4-q9p2m' }, container: {}, process: { command_line: 'ls /', tty: false, interactive: false } }));
   events.push(swarmExec(now - 6 * DAY, 'cccccccccccc', '/usr/bin/python3 manage.py migrate', false));
   events.push(swarmExec(now - 200 * DAY, 'dddddddddddd', 'bash', true));
+  // Dated after they arrive (the rows go in at the test's start, just after `now`): two days ahead,
+  // from a node whose clock runs fast, and two minutes ahead, within the default 5 minutes' skew.
+  events.push(make('CONTAINER_START', now + 2 * DAY, { runtime: { swarm_node: 'node-fast', swarm_service: 'clock' }, producer: { service: 'clock-ahead' } }));
+  events.push(make('CONTAINER_STOP', now + 2 * MIN, { runtime: { host: 'host-slightly-ahead' }, producer: { service: 'clock-near' } }));
   // One of every other type, so queries are seen to ignore them.
   for (const type of Object.keys(exampleEvents) as EventType[]) {
     if (!['WEBAUTHN_AUTH_FAILURE', 'WEBAUTHN_COUNTER_REGRESSION', 'CONTAINER_EXEC', 'WEBAUTHN_REG_FAILURE'].includes(type)) {
@@ -301,6 +306,22 @@ export const oracle = {
         };
       })
       .sort((a, b) => b.shells - a.shells || String(a.image).localeCompare(String(b.image)) || String(a.node).localeCompare(String(b.node)));
+  },
+  'future-dated-events'(events: AuditEvent[], now: number, p: { days: number; skew_minutes: number }): Row[] {
+    // The rows are stored a few seconds after `now`: ingested_at is that moment, so only its shape is known.
+    return events
+      .filter((e) => since(now, p.days)(e) && Date.parse(e.event_time) > now + p.skew_minutes * MIN)
+      .sort(byTimeDesc)
+      .map((e) => ({
+        event_timestamp: e.event_time,
+        ingested_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/) as unknown as string,
+        event_type: e.event_type,
+        service: e.producer.service,
+        node: nodeOf(e),
+        user_id: e.user_id ?? null,
+        source_tag: 'test',
+        event_id: e.event_id,
+      }));
   },
   'rejects-by-reason'(_events: AuditEvent[], now: number, p: { days: number }): Row[] {
     const code = (reason: string) => (reason.startsWith('[') ? 'SCHEMA_INVALID' : reason.includes(':') ? reason.slice(0, reason.indexOf(':')) : 'OTHER');

@@ -46,6 +46,7 @@ const CUSTOM: ReadonlyArray<[ReportQueryName, QueryParamValues]> = [
   ['counter-regressions', { days: 120 }],
   ['container-shells', { days: 365 }],
   ['rejects-by-reason', { days: 365 }],
+  ['future-dated-events', { skew_minutes: 1 }],
 ];
 
 /** Registers the tests; `db()` returns the open database (set up by the caller's beforeAll). */
