@@ -22,7 +22,7 @@ windows AS (
   JOIN failures f
     ON f.client_ip = w.client_ip
    AND julianday(f.event_timestamp) >= julianday(w.event_timestamp)
-   AND julianday(f.event_timestamp) < julianday(w.event_timestamp) + 10 / 1440.0
+   AND julianday(f.event_timestamp) < julianday(w.event_timestamp, '+' || 10 || ' minutes')
   GROUP BY w.id, w.client_ip, w.event_timestamp
   HAVING COUNT(*) >= 5
 )

@@ -10,5 +10,5 @@ SELECT event_timestamp, ingested_at, event_type, service,
        user_id, source_tag, event_id
 FROM security_audit_events
 WHERE event_timestamp >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || 90 || ' days')
-  AND julianday(event_timestamp) > julianday(ingested_at) + 5 / 1440.0
+  AND julianday(event_timestamp) > julianday(ingested_at, '+' || 5 || ' minutes')
 ORDER BY event_timestamp DESC, id DESC;

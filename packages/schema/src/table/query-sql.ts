@@ -90,8 +90,11 @@ export function withinMinutes(dialect: Dialect, later: string, start: string, pa
     case 'postgres':
       return `${later} >= ${start}\n   AND ${later} < ${start} + make_interval(mins => :${param})`;
     case 'sqlite':
-      // julianday() parses the stored ISO text; a day is 1440 minutes.
-      return `julianday(${later}) >= julianday(${start})\n   AND julianday(${later}) < julianday(${start}) + :${param} / 1440.0`;
+      // julianday() parses the stored ISO text; the minutes go in as a date
+      // modifier, which SQLite applies in whole milliseconds (adding
+      // :param / 1440.0 days rounded, so a time exactly on the edge fell
+      // either side; found by a review).
+      return `julianday(${later}) >= julianday(${start})\n   AND julianday(${later}) < ${sqliteMinutesAfter(start, param)}`;
   }
 }
 
@@ -103,8 +106,13 @@ export function laterByMinutes(dialect: Dialect, later: string, start: string, p
     case 'postgres':
       return `${later} > ${start} + make_interval(mins => :${param})`;
     case 'sqlite':
-      return `julianday(${later}) > julianday(${start}) + :${param} / 1440.0`;
+      return `julianday(${later}) > ${sqliteMinutesAfter(start, param)}`;
   }
+}
+
+/** SQLite: the julian day `:param` minutes after `start`, exact to the millisecond (a date modifier, not added days). */
+function sqliteMinutesAfter(start: string, param: string): string {
+  return `julianday(${start}, '+' || :${param} || ' minutes')`;
 }
 
 /**

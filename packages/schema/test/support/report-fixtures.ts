@@ -47,7 +47,7 @@ export function reportFixtures(now: number): AuditEvent[] {
   // Below the threshold: 4 failures within 5 minutes.
   for (let i = 0; i < 4; i++) events.push(failure(now - 3 * DAY + i * MIN, 'u_f', '192.0.2.77'));
   // Spread out: 6 failures 20 minutes apart (a burst only with a 60-minute window and 3 failures).
-  // 20 minutes and 7 seconds apart, so no failure sits on a window edge (SQLite compares julian-day doubles).
+  // 20 minutes and 7 seconds apart, so no failure sits on a window edge.
   for (let i = 0; i < 6; i++) events.push(failure(now - 4 * DAY + i * (20 * MIN + 7000), 'u_g', '192.0.2.88'));
   // Counter regressions at 5 and 100 days.
   events.push(make('WEBAUTHN_COUNTER_REGRESSION', now - 5 * DAY, { user_id: 'u_clone' }));

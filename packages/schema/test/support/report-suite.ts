@@ -9,6 +9,7 @@ import { expect, it } from 'vitest';
 import {
   bindQuery,
   INSERT_COLUMNS,
+  newEventId,
   REPORT_QUERIES,
   REPORT_QUERY_NAMES,
   resolveParams,
@@ -157,6 +158,27 @@ export function defineReportTests(db: () => TestDb): void {
       ['CHAIN_POSITION_CONFLICT', 1],
       ['OTHER', 1],
     ]);
+  });
+
+  it('future-dated-events is exact at the skew\'s edge: an event exactly :skew_minutes after it was stored is not listed, one a millisecond later is (SQLite added the minutes as a rounded fraction of a day; found by a review)', async () => {
+    // 20 instants, 1.037 s apart: a rounding error shows at some of them (about 3 in 10 before the fix).
+    const base = Date.now() - 86_400_000;
+    const rows = Array.from({ length: 20 }, (_, k) => base + k * 1037).flatMap((stored) =>
+      [0, 1].map((extraMs) => ({ id: newEventId(), stored: new Date(stored).toISOString(), at: new Date(stored + 5 * 60_000 + extraMs).toISOString(), listed: extraMs === 1 })),
+    );
+    for (const r of rows) {
+      await db().exec(
+        `INSERT INTO security_audit_events (event_id, event_timestamp, ingested_at, event_type, outcome, severity, service, event_json) ` +
+          `VALUES ('${r.id}', '${r.at}', '${r.stored}', 'CONTAINER_STOP', 'success', 1, 'skew-edge', '{}')`,
+      );
+    }
+    try {
+      const bound = bindQuery(REPORT_QUERIES['future-dated-events'], db().dialect, { skew_minutes: 5 });
+      const listed = (await db().all(bound.text, bound)).filter((r) => r.service === 'skew-edge').map((r) => r.event_id);
+      expect(new Set(listed)).toEqual(new Set(rows.filter((r) => r.listed).map((r) => r.id)));
+    } finally {
+      await db().exec(`DELETE FROM security_audit_events WHERE service = 'skew-edge'`);
+    }
   });
 }
 
