@@ -150,6 +150,18 @@ export async function createMssqlAdapter(conn: MssqlConnection, deps: MssqlAdapt
     return moved.rowsAffected[0] ?? 0;
   }
 
+  /** Staged rows whose event_id is stored, and whether the stored event is theirs (isSameEvent). */
+  async function storedRows(tx: MssqlTransaction, round: EventRow[]): Promise<{ ord: number; same: boolean }[]> {
+    const rows = (await new sql.Request(tx).batch(SELECT_STORED)).recordset ?? [];
+    return rows.map((r) => ({ ord: Number(r.ord), same: isSameEvent(String(r.stored_json), round[Number(r.ord)]!) }));
+  }
+
+  /** Staged rows whose (chain_id, seq) another stored event_id holds, with that event_id. */
+  async function heldPositions(tx: MssqlTransaction): Promise<{ ord: number; heldBy: string }[]> {
+    const rows = (await new sql.Request(tx).batch(SELECT_CONFLICTS)).recordset ?? [];
+    return rows.map((r) => ({ ord: Number(r.ord), heldBy: String(r.held_by) }));
+  }
+
   async function writeOnce(batch: WriteBatch, strict: boolean): Promise<BatchOutcome> {
     const p = await getPool();
     const tx = new sql.Transaction(p);
@@ -165,17 +177,15 @@ export async function createMssqlAdapter(conn: MssqlConnection, deps: MssqlAdapt
         // A row whose event_id is stored is a duplicate or an event_id
         // conflict, never also a chain position conflict.
         const stored = new Set<number>();
-        for (const r of (await new sql.Request(tx).batch(SELECT_STORED)).recordset ?? []) {
-          const row = round[Number(r.ord)]!;
-          stored.add(Number(r.ord));
-          if (isSameEvent(String(r.stored_json), row)) duplicates++;
-          else idConflicts.push(idConflictReject(row));
+        for (const { ord, same } of await storedRows(tx, round)) {
+          stored.add(ord);
+          if (same) duplicates++;
+          else idConflicts.push(idConflictReject(round[ord]!));
         }
         const refused = new Set<number>();
-        for (const r of (await new sql.Request(tx).batch(SELECT_CONFLICTS)).recordset ?? []) {
-          const ord = Number(r.ord);
+        for (const { ord, heldBy } of await heldPositions(tx)) {
           if (stored.has(ord)) continue;
-          conflicts.push(conflictReject(round[ord]!, String(r.held_by)));
+          conflicts.push(conflictReject(round[ord]!, heldBy));
           refused.add(ord);
         }
         const ins = await new sql.Request(tx).batch(INSERT_FROM_STAGE);
@@ -194,19 +204,16 @@ export async function createMssqlAdapter(conn: MssqlConnection, deps: MssqlAdapt
           // by a review).
           if (strict) throw new ConcurrentWriteError();
           const late = new Set<number>();
-          for (const r of (await new sql.Request(tx).batch(SELECT_STORED)).recordset ?? []) {
-            const ord = Number(r.ord);
+          for (const { ord, same } of await storedRows(tx, round)) {
             if (stored.has(ord) || refused.has(ord)) continue;
             late.add(ord);
-            if (!isSameEvent(String(r.stored_json), round[ord]!)) {
-              idConflicts.push(idConflictReject(round[ord]!));
-              refused.add(ord);
-            }
+            if (same) continue;
+            idConflicts.push(idConflictReject(round[ord]!));
+            refused.add(ord);
           }
-          for (const r of (await new sql.Request(tx).batch(SELECT_CONFLICTS)).recordset ?? []) {
-            const ord = Number(r.ord);
+          for (const { ord, heldBy } of await heldPositions(tx)) {
             if (stored.has(ord) || refused.has(ord) || late.has(ord)) continue;
-            conflicts.push(conflictReject(round[ord]!, String(r.held_by)));
+            conflicts.push(conflictReject(round[ord]!, heldBy));
             refused.add(ord);
           }
           duplicates += Math.max(0, round.length - stored.size - refused.size - went);

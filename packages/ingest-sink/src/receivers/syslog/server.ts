@@ -266,11 +266,20 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
         void chain.then(() => fail(fatal));
       }
     });
-    socket.on('end', () => {
+    /**
+     * Stores what the stream leaves unfinished when it ends: a last line
+     * without its LF, and the head of a frame over the limit that came in
+     * part. Nothing after an unreadable octet count is a frame.
+     */
+    const submitUnfinished = (): void => {
+      if (lost) return;
       const rest = framer.rest();
       const head = framer.takeHead();
       if (head) countBadFrame(counters, head.error.code);
       if (rest.length > 0 || head) submit(rest.length > 0 ? [rest] : [], head ? [head] : []);
+    };
+    socket.on('end', () => {
+      submitUnfinished();
       void chain.then(() => socket.end());
     });
     // Re-armed while messages are being stored: storing may end without a read.
@@ -280,10 +289,7 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
       log({ level: 'info', msg: 'closing idle syslog connection', peer, idleMs: idleTimeoutMs });
       // Nothing more is read: bytes after the flushed frame would start a false one.
       socket.pause();
-      const rest = lost ? Buffer.alloc(0) : framer.rest();
-      const head = lost ? undefined : framer.takeHead();
-      if (head) countBadFrame(counters, head.error.code);
-      if (rest.length > 0 || head) submit(rest.length > 0 ? [rest] : [], head ? [head] : []);
+      submitUnfinished();
       void chain.then(() => socket.destroy());
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
