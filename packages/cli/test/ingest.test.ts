@@ -15,8 +15,10 @@ beforeEach(async () => ({ dir, cleanup } = await tempDir('at-cli-')));
 afterEach(() => cleanup());
 
 describe('audit-trail ingest', () => {
-  it('loads an NDJSON file into SQLite: committed, duplicates, rejects and conflicts summarised, rejects stored with the file as source; a second run adds no row', async () => {
+  it('loads an NDJSON file into SQLite: committed, duplicates, rejects, conflicts and events dated ahead summarised, rejects stored with the file as source; a second run adds no row', async () => {
     const events = makeEvents(30);
+    // Dated an hour ahead of this clock: stored, and named in the summary.
+    events[2] = { ...events[2], event_time: new Date(Date.now() + 3_600_000).toISOString() };
     const file = join(dir, 'audit.ndjson');
     // events[1] again with another user: the same event_id holding another event, kept as a reject and named in the summary.
     const lines = [...events.map((e) => JSON.stringify(e)), JSON.stringify(events[0]), '', 'garbage line', '{"event_type":"WEBAUTHN_AUTH_FAILURE"}', JSON.stringify({ ...events[1], user_id: 'mallory' })];
@@ -25,14 +27,14 @@ describe('audit-trail ingest', () => {
     const r = await runCli(['ingest', '--db', `sqlite:${db}`, file]);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
-    expect(r.out).toBe(`sqlite:${db}: read 34, committed 30, duplicates 1, rejected 3, event_id conflicts 1\n`);
+    expect(r.out).toBe(`sqlite:${db}: read 34, committed 30, duplicates 1, rejected 3, event_id conflicts 1, dated ahead of this clock 1\n`);
     const d = new Database(db, { readonly: true });
     expect(d.prepare('SELECT count(*) AS n FROM security_audit_events').get()).toEqual({ n: 30 });
     expect(d.prepare('SELECT DISTINCT source FROM security_audit_rejects').all()).toEqual([{ source: `file:${file}` }]);
     d.close();
     // A second run stores nothing: the events by event_id, the refusals by reject_key.
     const again = await runCli(['ingest', '--db', `sqlite:${db}`, file]);
-    expect(again.out).toBe(`sqlite:${db}: read 34, committed 0, duplicates 31, rejected 0, rejects already stored 3, event_id conflicts 1\n`);
+    expect(again.out).toBe(`sqlite:${db}: read 34, committed 0, duplicates 31, rejected 0, rejects already stored 3, event_id conflicts 1, dated ahead of this clock 1\n`);
     const after = new Database(db, { readonly: true });
     expect(after.prepare('SELECT count(*) AS n FROM security_audit_rejects').get()).toEqual({ n: 3 });
     expect(after.prepare("SELECT reason FROM security_audit_rejects WHERE raw_payload LIKE '%mallory%'").get()).toEqual({ reason: expect.stringMatching(/^EVENT_ID_CONFLICT: event_id=/) });

@@ -222,6 +222,32 @@ describe.each([true, false])('SQLite sink (worker thread: %s)', (worker) => {
   });
 });
 
+describe('SQLite sink: events dated ahead of its clock', () => {
+  it('stores them like any other and counts those received more than futureSkewMs ahead in futureDated (a resend is received again)', async () => {
+    const ahead = (ms: number) => makeEvent({ event_time: new Date(Date.now() + ms).toISOString() });
+    const events = [ahead(-86_400_000), ahead(60_000), ahead(4 * 60_000), ahead(3_600_000), ahead(30 * 86_400_000), { ...ahead(3_600_000), client_ip: '::1::' }];
+    const sink = open(true, { futureSkewMs: 10 * 60_000 });
+    expect(await sink.write(events)).toEqual({ accepted: 5, rejected: 1 });
+    await sink.flush();
+    expect(sink.stats()).toMatchObject({ received: 6, committed: 5, rejected: 1, futureDated: 2 });
+    // A resend is a duplicate; it was received again, and dated ahead again.
+    await sink.write(events.slice(3, 4));
+    await sink.flush();
+    expect(sink.stats()).toMatchObject({ duplicates: 1, futureDated: 3 });
+    const d = db();
+    try {
+      expect(d.prepare('SELECT COUNT(*) AS n FROM security_audit_events').get()).toEqual({ n: 5 });
+    } finally {
+      d.close();
+    }
+    // The default skew is five minutes.
+    const defaults = open(true, { spool: { dir: join(dir, 'spool-2') } });
+    await defaults.write(events.slice(1, 3).map((e) => ({ ...e, event_id: makeEvent().event_id })));
+    await defaults.write([ahead(6 * 60_000)]);
+    expect(defaults.stats().futureDated).toBe(1);
+  });
+});
+
 describe('SQLite sink: hostile input', () => {
   it('stores hostile strings intact or as rejects, never breaking the batch', async () => {
     const sink = open();

@@ -81,9 +81,11 @@ export function deliveredWithin(sink: Sink, timeoutMs: number): Promise<boolean>
 
 /**
  * `<url>: read N, committed N, duplicates N, rejected N[, rejects already stored N][, chain position
- * conflicts N][, event_id conflicts N][, replayed from spool N]`, the password redacted. A refusal
- * stored by an earlier run (same source, reason and line) is not stored again. The conflicts (a
- * forged, replayed or reused record, kept as rejects) are named apart: they are to be investigated.
+ * conflicts N][, event_id conflicts N][, dated ahead of this clock N][, replayed from spool N]`,
+ * the password redacted. A refusal stored by an earlier run (same source, reason and line) is not
+ * stored again. The conflicts (a forged, replayed or reused record, kept as rejects) are named
+ * apart: they are to be investigated; so are events dated more than five minutes ahead (stored,
+ * `audit-trail report future-dated` lists them).
  */
 export function deliverySummary(url: string, read: number, s: SinkStats): string {
   return (
@@ -91,6 +93,7 @@ export function deliverySummary(url: string, read: number, s: SinkStats): string
     (s.duplicateRejects ? `, rejects already stored ${s.duplicateRejects}` : '') +
     (s.chainConflicts ? `, chain position conflicts ${s.chainConflicts}` : '') +
     (s.eventIdConflicts ? `, event_id conflicts ${s.eventIdConflicts}` : '') +
+    (s.futureDated ? `, dated ahead of this clock ${s.futureDated}` : '') +
     (s.replayed ? `, replayed from spool ${s.replayed}` : '')
   );
 }

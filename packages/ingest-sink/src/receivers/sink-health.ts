@@ -47,6 +47,7 @@ interface WatchedStats {
   chainConflicts?: number;
   eventIdConflicts?: number;
   spoolQuarantinedRecords?: number;
+  futureDated?: number;
 }
 
 /**
@@ -59,6 +60,14 @@ const ALARMS = {
   eventIdConflicts: 'event_id conflict: an event arrived under an event_id that is stored with another event (a reused id, or a forged or replayed record); stored as a reject, investigate',
   spoolQuarantinedRecords: 'accepted events lost to a damaged spool region: copied to the quarantine directory, recover the intact ones with audit-trail salvage',
 } as const;
+
+/**
+ * Logged on the first increase of `futureDated`, then at most once per
+ * repeat interval while it keeps rising: unlike a conflict, a node whose
+ * clock runs ahead sends such events all the time.
+ */
+const FUTURE_DATED =
+  'events dated ahead of this host\'s clock by more than the sink\'s futureSkewMs (default 5 minutes): a node\'s clock running ahead, or records dated forward to stay on top of newest-first reports; stored as usual, list them with audit-trail report future-dated';
 
 function watched(stats: unknown): WatchedStats {
   return typeof stats === 'object' && stats !== null ? (stats as WatchedStats) : {};
@@ -91,7 +100,8 @@ export function sinkHealth(stats: unknown, now = Date.now()): SinkHealth {
 /**
  * Turns changes in a sink's stats() into log lines, so an operator reading
  * the aggregator's log learns that the database went away, for how long, and
- * that it came back, and of each chain or event_id conflict or quarantined record, without
+ * that it came back, and of each chain or event_id conflict or quarantined record, and of
+ * events dated ahead of its clock (at most once per repeat interval), without
  * polling /healthz. Everything else the counters
  * say is left to them. Repeats are bounded: a continuing outage is logged
  * again every {@link SINK_LOG_REPEAT_MS}, and a sink error of the same code
@@ -109,6 +119,8 @@ export class SinkWatch {
   private lastErrorAt: string | undefined;
   private readonly errorLoggedAt = new Map<string, number>();
   private readonly alarmCounts: Record<keyof typeof ALARMS, number> = { chainConflicts: 0, eventIdConflicts: 0, spoolQuarantinedRecords: 0 };
+  /** `futureDated` when last logged, and when. */
+  private futureLogged = { count: 0, at: Number.NEGATIVE_INFINITY };
 
   constructor(
     private readonly log: ReceiverLog,
@@ -153,6 +165,11 @@ export class SinkWatch {
       if (typeof total !== 'number' || total <= this.alarmCounts[name]) continue;
       this.log({ level: 'error', msg: ALARMS[name], [name]: total, new: total - this.alarmCounts[name] });
       this.alarmCounts[name] = total;
+    }
+    const future = s.futureDated;
+    if (typeof future === 'number' && future > this.futureLogged.count && now - this.futureLogged.at >= this.repeatMs) {
+      this.log({ level: 'warn', msg: FUTURE_DATED, futureDated: future, new: future - this.futureLogged.count });
+      this.futureLogged = { count: future, at: now };
     }
     const stalled = stalledSeconds(s, now) !== undefined;
     if (stalled !== this.stalled) {

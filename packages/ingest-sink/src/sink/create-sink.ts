@@ -9,7 +9,7 @@ import { Delivery, type Forwarder } from './delivery.js';
 import { SinkClosedError, SinkError, SpoolFullError } from './errors.js';
 import { resolveSinkOptions } from './options.js';
 import { adoptLegacySpool } from './spool-dir.js';
-import { prepareRows, toSpoolEntry, type PreparedRow } from './prepare.js';
+import { futureTally, prepareRows, toSpoolEntry, type PreparedRow } from './prepare.js';
 import { DeliveryQueue, tagOf } from './queue.js';
 import { emptyStats, noteError } from './stats.js';
 import type { Sink, SinkOptions, WriteItem, WriteReceipt } from './types.js';
@@ -26,6 +26,8 @@ interface Staged {
   buffer: Buffer;
   sizes: number[];
   tags: (string | undefined)[];
+  /** Its valid events dated more than `futureSkewMs` ahead (stats().futureDated once spooled). */
+  futureDated: number;
 }
 
 /**
@@ -34,10 +36,12 @@ interface Staged {
  * in write()'s frame while it waits for the spool (rows/row-chunk.ts says why
  * that matters).
  */
-function stage(items: readonly WriteItem[], defaultSource: string): Staged {
+function stage(items: readonly WriteItem[], defaultSource: string, futureSkewMs: number): Staged {
   const entries = items.map((i) => toSpoolEntry(i, defaultSource));
   const { buffer, sizes } = encodeFrames(entries);
-  return { rows: prepareRows(entries, defaultSource), buffer, sizes, tags: entries.map((e) => tagOf(e.meta)) };
+  const future = futureTally(futureSkewMs);
+  const rows = prepareRows(entries, defaultSource, undefined, future);
+  return { rows, buffer, sizes, tags: entries.map((e) => tagOf(e.meta)), futureDated: future.count };
 }
 
 /** Waits for `work` to settle, or `ms`, whichever comes first; never rejects, leaves no timer behind. */
@@ -184,7 +188,7 @@ export function createSink(options?: SinkOptions | string): Sink {
     // variables (V8 saves the whole frame), so the items, every decoded line,
     // would live until the spool's fsync, long enough for V8 to promote them
     // to the old generation (peak RSS, bench/receiver.ts).
-    return spoolStaged(stage(items, opts.defaultSource));
+    return spoolStaged(stage(items, opts.defaultSource, opts.futureSkewMs));
   }
 
   /** Reserves room for a staged write, appends it to the spool, queues its rows once durable. */
@@ -211,6 +215,7 @@ export function createSink(options?: SinkOptions | string): Sink {
     }
     const ends = positions(start, sizes);
     stats.received += count;
+    stats.futureDated += staged.futureDated;
     stats.spooledEvents += count;
     stats.spooledBytes += bytes;
     // Into memory, or left on disk while the queue is over its budget (read back in order later).

@@ -24,6 +24,7 @@ export interface ResolvedSinkOptions {
   fallback: (ForwardFallbackOptions & { afterMs: number }) | undefined;
   defaultSource: string;
   checkIntervalMs: number;
+  futureSkewMs: number;
   onError: (err: Error) => void;
 }
 
@@ -39,12 +40,24 @@ function spoolDir(dir: unknown): string | undefined {
   return dir;
 }
 
+/** Default {@link SinkOptions.futureSkewMs}: five minutes, as the future-dated report's default skew. */
+export const DEFAULT_FUTURE_SKEW_MS = 5 * 60_000;
+
+/** Largest futureSkewMs: a year. Far larger would date the sink's threshold past year 9999, which ISO 8601 text cannot order. */
+const MAX_FUTURE_SKEW_MS = 365 * 24 * 3_600_000;
+
+function futureSkew(v: number | undefined): number {
+  const ms = positive('futureSkewMs', v, DEFAULT_FUTURE_SKEW_MS);
+  if (ms > MAX_FUTURE_SKEW_MS) throw new SinkError('SINK_BAD_OPTION', `futureSkewMs must be at most ${MAX_FUTURE_SKEW_MS} (a year)`);
+  return ms;
+}
+
 /** Smallest default in-memory queue budget (a large `batch.maxRows` raises it). */
 const MIN_MEMORY_BYTES = 2 * 1024 * 1024;
 
 /** The keys each options object may hold: a misspelt key would leave its default in place unnoticed. */
 const KNOWN_KEYS: Record<string, readonly string[]> = {
-  options: ['url', 'connection', 'migrate', 'batch', 'spool', 'retry', 'fallback', 'defaultSource', 'checkIntervalMs', 'onError'],
+  options: ['url', 'connection', 'migrate', 'batch', 'spool', 'retry', 'fallback', 'defaultSource', 'checkIntervalMs', 'futureSkewMs', 'onError'],
   batch: ['maxRows', 'maxBytes', 'maxDelayMs'],
   spool: ['dir', 'fsync', 'maxBytes', 'memoryBytes', 'onFull', 'segmentBytes'],
   retry: ['initialDelayMs', 'maxDelayMs', 'factor'],
@@ -148,6 +161,7 @@ export function resolveSinkOptions(input: SinkOptions | string | undefined): Res
     fallback: o.fallback ? { ...o.fallback, afterMs: positive('fallback.afterMs', o.fallback.afterMs, 60_000) } : undefined,
     defaultSource: o.defaultSource ?? 'direct',
     checkIntervalMs: positive('checkIntervalMs', o.checkIntervalMs, 30_000),
+    futureSkewMs: futureSkew(o.futureSkewMs),
     onError: o.onError ?? (() => undefined),
   };
 }

@@ -12,11 +12,27 @@ import { sameEvent } from '../adapters/same-event.js';
 import { TRANSPORT_FIELDS } from '@audit-trail/schema';
 import { isDataError } from './error-kind.js';
 import { resolveSinkOptions } from './options.js';
-import { prepareRows } from './prepare.js';
+import { futureTally, prepareRows } from './prepare.js';
 
 const row = (e: Record<string, unknown>) => prepareRows([{ line: JSON.stringify(e) }], 'direct')[0]!;
 
 describe('sink units', () => {
+  it('counts the valid events dated more than the skew after now, to the second, and no reject', () => {
+    const now = Date.parse('2026-12-06T12:00:00.250Z');
+    const at = (ms: number) => makeEvent({ event_time: new Date(now + ms).toISOString() });
+    const edge = makeEvent({ event_time: '2026-12-06T12:05:00.999Z' }); // the threshold's own second
+    const past = makeEvent({ event_time: '2026-12-06T12:05:01Z' }); // the second after it, no fraction
+    const far = makeEvent({ event_time: '9999-12-31T23:59:59.999999Z' });
+    const invalid = { ...at(3_600_000), client_ip: 'not an address' };
+    const tally = futureTally(5 * 60_000, now);
+    expect(tally.after).toBe('2026-12-06T12:05:00');
+    const rows = prepareRows([at(-86_400_000), at(0), at(4 * 60_000), edge, past, far, at(10 * 60_000), invalid].map((e) => ({ line: JSON.stringify(e) })), 'direct', undefined, tally);
+    expect(rows.map((r) => r.kind)).toEqual(['event', 'event', 'event', 'event', 'event', 'event', 'event', 'reject']);
+    expect(tally.count).toBe(3);
+    // Without a tally nothing is counted, and the rows are the same.
+    expect(prepareRows([{ line: JSON.stringify(far) }], 'direct')[0]!.kind).toBe('event');
+  });
+
   it('backoff grows exponentially with full jitter, capped', () => {
     const o = { initialDelayMs: 100, maxDelayMs: 5000, factor: 2 };
     expect(backoffDelay(0, o, () => 1)).toBe(100);
@@ -199,7 +215,9 @@ describe('sink units', () => {
     const cases: [unknown, string][] = [
       [5, 'createSink takes a database URL or an options object (got number)'],
       [null, 'createSink takes a database URL or an options object (got null)'],
-      [{ urll: 'postgres://x' }, 'options.urll is not an option (expected url, connection, migrate, batch, spool, retry, fallback, defaultSource, checkIntervalMs, onError)'],
+      [{ urll: 'postgres://x' }, 'options.urll is not an option (expected url, connection, migrate, batch, spool, retry, fallback, defaultSource, checkIntervalMs, futureSkewMs, onError)'],
+      [{ futureSkewMs: -1 }, 'futureSkewMs must be a non-negative number'],
+      [{ futureSkewMs: 1e20 }, 'futureSkewMs must be at most 31536000000 (a year)'],
       [{ batch: { maxRow: 10 } }, 'batch.maxRow is not an option (expected maxRows, maxBytes, maxDelayMs)'],
       [{ spool: { onfull: 'reject' } }, 'spool.onfull is not an option (expected dir, fsync, maxBytes, memoryBytes, onFull, segmentBytes)'],
       [{ url: 'sqlite:./a.db', connection: { dialect: 'sqlite', filename: 'b.db' } }, 'give url or connection, not both'],

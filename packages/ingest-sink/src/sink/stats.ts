@@ -10,6 +10,7 @@ export function emptyStats(spoolMaxBytes: number): SinkStats {
     duplicateRejects: 0,
     chainConflicts: 0,
     eventIdConflicts: 0,
+    futureDated: 0,
     spooledBytes: 0,
     spooledEvents: 0,
     spoolMaxBytes,

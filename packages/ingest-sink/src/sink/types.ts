@@ -44,6 +44,13 @@ export interface SinkStats {
   chainConflicts: number;
   /** Events refused because their event_id was already stored (or earlier in the batch) with another event: in `rejected` the first time (`EVENT_ID_CONFLICT`), in `duplicateRejects` when resent. */
   eventIdConflicts: number;
+  /**
+   * Valid events received (`write()` resolved) whose `event_time` was more
+   * than `futureSkewMs` after the sink's clock, to the second. Stored as
+   * usual; counted so that a node whose clock runs ahead, or a record dated
+   * forward, shows while it happens (`serve` logs it), not only in a report.
+   */
+  futureDated: number;
   /** Bytes and records in the spool not yet committed or forwarded. */
   spooledBytes: number;
   spooledEvents: number;
@@ -170,6 +177,14 @@ export interface SinkOptions {
    * idle sink does not look healthy with its database gone.
    */
   checkIntervalMs?: number;
+  /**
+   * How far (ms) an event's `event_time` may run ahead of the sink's clock
+   * before the event counts in `futureDated` (default 300 000, five minutes,
+   * as `audit-trail report future-dated`'s `--skew-minutes`). Such events are
+   * stored like any other: they are evidence, of a clock running ahead or of
+   * a record dated forward to stay on top of newest-first reports.
+   */
+  futureSkewMs?: number;
   /** Called with each database/forward/spool error (already counted in stats); never with secrets. */
   onError?: (err: Error) => void;
 }

@@ -132,6 +132,23 @@ describe('SinkWatch', () => {
     expect(alarms[2]).toMatchObject({ chainConflicts: 3 });
   });
 
+  it('logs events dated ahead of the clock at the first increase, then at most once per repeat interval with the count since', () => {
+    const { watch, lines } = watcher();
+    watch.observe({ ...base, futureDated: 0 }, t0);
+    watch.observe({ ...base, futureDated: 3 }, t0 + 1000);
+    // A node whose clock runs ahead keeps sending: one line per interval, not per observation.
+    for (let i = 2; i <= 60; i++) watch.observe({ ...base, futureDated: 3 + i }, t0 + i * 1000);
+    watch.observe({ ...base, futureDated: 70 }, t0 + 1000 + SINK_LOG_REPEAT_MS);
+    watch.observe({ ...base, futureDated: 70 }, t0 + 2000 + 2 * SINK_LOG_REPEAT_MS);
+    const warned = lines.filter((l) => l.msg.startsWith('events dated ahead'));
+    expect(warned.map((l) => [l.level, l.futureDated, l.new])).toEqual([
+      ['warn', 3, 3],
+      ['warn', 70, 67],
+    ]);
+    expect(warned[0]!.msg).toContain('audit-trail report future-dated');
+    expect(lines).toHaveLength(2);
+  });
+
   it('does not log an error of the outage\'s last attempt, first seen with its end, as a new sink error', () => {
     const { watch, lines } = watcher();
     watch.observe({ ...base, outageSince: since, lastError: refused }, t0 + 1000);
