@@ -69,18 +69,22 @@ describe('verifyChain detects tampering (INTEGRITY.md finding codes)', () => {
     expect(r.findings[0]).toMatchObject({ chain_id: parse(a[0]!).integrity.chain_id, seq: 6 });
   });
 
-  it('no checkpoint within the interval: CHECKPOINT_MISSING', async () => {
+  it('no checkpoint within the interval: CHECKPOINT_MISSING at the next record the logger dates (a process stopped for minutes, timers silent)', async () => {
     const file = join(tmpDir(), 'a.ndjson');
     const clock = fakeClock();
     const log = createAuditLogger({ service: 'api', destination: file, now: clock.now, runtime: false, signing: { mode: 'shared', kid: 'k1', secret: SECRET } });
     for (let i = 0; i < 4; i++) {
-      clock.advance(60_000);
+      clock.advance(1000);
       log.webauthnAuthFailure(authFailure());
     }
+    // An event dated by its caller long after the open is a claim, not the logger's clock: no finding by itself.
+    log.webauthnAuthFailure({ ...authFailure(), event_time: '2026-01-01T00:30:00.000Z' });
+    clock.advance(180_000);
     await log.close();
     const r = verifyLines(lines(file), keys);
     expect(codes(r)).toEqual(['CHECKPOINT_MISSING']);
-    expect(r.findings[0]!.seq).toBe(3);
+    expect(r.findings[0]!.seq).toBe(7);
+    expect(r.findings[0]!.message).toMatch(/^no checkpoint between seq 1 \(2026-01-01T00:00:00.000Z\) and seq 7 \(2026-01-01T00:03:04.000Z\)/);
   });
 
   it('two lines swapped: REORDERED', async () => {
@@ -285,8 +289,8 @@ describe('verifyChain detects tampering (INTEGRITY.md finding codes)', () => {
     const macs = r.findings.filter((f) => f.code === 'MAC_INVALID');
     expect(macs.map((f) => f.seq)).toEqual([3, 4, 5]);
     for (const f of macs) expect(f.message).toMatch(/was not checked: deriving its key would pass the verification's budget/);
-    // The untouched records still verify; the forged epochs also go backwards.
-    expect(codes(r)).toEqual(['EPOCH_REGRESSION', 'EPOCH_REGRESSION', 'EPOCH_REGRESSION', 'MAC_INVALID', 'MAC_INVALID', 'MAC_INVALID']);
+    // The untouched records still verify; the forged epochs also go backwards, and the first came 9 999 998 epochs early.
+    expect(codes(r)).toEqual(['EPOCH_EARLY', 'EPOCH_REGRESSION', 'EPOCH_REGRESSION', 'EPOCH_REGRESSION', 'MAC_INVALID', 'MAC_INVALID', 'MAC_INVALID']);
   });
 
   it('an epoch beyond MAX_EPOCH, or a budget raised for a long fragment, are told apart', async () => {

@@ -53,7 +53,9 @@ Keys (several may be given; chains name theirs by kid):
 Options:
   --as-of TIME     reference time for open chains: an RFC 3339 date-time
                    with a time zone offset or Z (2026-03-01T12:00:00Z), or
-                   "now" (default: the newest record in the input)
+                   "now" (default: the newest open, checkpoint or close
+                   in the input, whose times the logger sets; with
+                   --settle, the newest record)
   --slack MS       slack on the checkpoint interval, 0 to ${MAX_SLACK_MS} ms (a week)
                    (default: half the interval)
   --settle SECS    records stamped less than SECS before the as-of time may
@@ -80,7 +82,8 @@ Options:
                    (ORDER BY chain_id, seq, then the unsigned rows), and each
                    chain is judged as it ends, so memory does not grow with
                    the table; the as-of time defaults to the newest
-                   event_timestamp stored. A row whose chain_id or seq column
+                   event_timestamp of an open, checkpoint or close stored
+                   (with --settle, of any row). A row whose chain_id or seq column
                    no longer matches its signed JSON lands out of that order:
                    REORDERED. With files as well, rows and lines are read
                    together, kept until the end, and REORDERED is judged by
@@ -241,7 +244,9 @@ export const verifyCommand: Command = {
       if (db !== undefined) stored = await openVerifySource(db, { order: byChain ? 'chain' : 'id' });
       let storedAsOf: Date | undefined;
       if (byChain && !asOf) {
-        asOf = stored!.times.event ?? new Date();
+        // As the library's default (referenceTimes): the newest record the logger dated itself, or with --settle the newest record.
+        const { event, mark } = stored!.times;
+        asOf = (settleMs ? event : (mark ?? event)) ?? new Date();
         storedAsOf = stored!.times.stored;
       }
       const inputs = await openInputs(positionals);

@@ -80,16 +80,26 @@ export async function* readStoredEvents(reader: AuditReader, pageSize = 5000, or
   }
 }
 
-/** The newest `event_timestamp` and `ingested_at` stored (undefined for an empty table). */
-export async function newestStoredTimes(reader: AuditReader): Promise<{ event?: Date; stored?: Date }> {
+/**
+ * The newest `event_timestamp` and `ingested_at` stored (undefined for an
+ * empty table), and the newest `event_timestamp` of a record a signing
+ * logger dated itself (a chain's open, checkpoint or close): any other
+ * event's time may be its caller's claim, and one dated ahead would make
+ * every open chain's last checkpoint look overdue.
+ */
+export async function newestStoredTimes(reader: AuditReader): Promise<{ event?: Date; mark?: Date; stored?: Date }> {
   const table = reader.dialect === 'mssql' ? `dbo.${EVENTS_TABLE}` : EVENTS_TABLE;
-  const [row] = await reader.query({ text: `SELECT MAX(event_timestamp) AS newest_event, MAX(ingested_at) AS newest_stored FROM ${table}` });
+  const marks = "event_type IN ('AUDIT_CHAIN_OPEN', 'AUDIT_CHECKPOINT', 'AUDIT_CHAIN_CLOSE') AND chain_id IS NOT NULL";
+  const [row] = await reader.query({
+    text: `SELECT MAX(event_timestamp) AS newest_event, (SELECT MAX(event_timestamp) FROM ${table} WHERE ${marks}) AS newest_mark, MAX(ingested_at) AS newest_stored FROM ${table}`,
+  });
   const asDate = (v: unknown) => {
     if (v === null || v === undefined) return undefined;
     const d = v instanceof Date ? v : new Date(String(v));
     return Number.isNaN(d.getTime()) ? undefined : d;
   };
   const event = asDate(row?.newest_event);
+  const mark = asDate(row?.newest_mark);
   const stored = asDate(row?.newest_stored);
-  return { ...(event ? { event } : {}), ...(stored ? { stored } : {}) };
+  return { ...(event ? { event } : {}), ...(mark ? { mark } : {}), ...(stored ? { stored } : {}) };
 }

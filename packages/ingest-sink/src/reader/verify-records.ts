@@ -24,7 +24,7 @@ export interface VerifySource {
    * reference times (`asOf`, `storedAsOf`) a verifier reading chain after
    * chain needs before its first record. Undefined for an empty table.
    */
-  times: { event?: Date; stored?: Date };
+  times: { event?: Date; mark?: Date; stored?: Date };
   /** Whether `times` and `records()` read one snapshot (`AuditReader.snapshot`); false on SQL Server. */
   consistent: boolean;
   /** Every row, a page at a time; once. */

@@ -7,7 +7,14 @@ const MARKS = new Set(['AUDIT_CHECKPOINT', 'AUDIT_CHAIN_CLOSE']);
 interface OpenDetail {
   mode?: 'shared' | 'sealed';
   checkpoint_interval_ms?: number;
+  epoch_interval_ms?: number;
+  epoch_max_events?: number;
 }
+
+/** The records the logger writes and dates itself (a caller may date its own events: their event_time is a claim). */
+const LOGGER_DATED = new Set(['AUDIT_CHAIN_OPEN', 'AUDIT_CHECKPOINT', 'AUDIT_CHAIN_CLOSE']);
+
+const whole = (v: unknown): number | undefined => (Number.isSafeInteger(v) && (v as number) > 0 ? (v as number) : undefined);
 
 /** Options of one chain's check: `asOf` resolved, and the settle cut-offs when settleMs is given. */
 export type ChainCheckOptions = Omit<VerifyOptions, 'asOf'> & { asOf: number; pendingAfter?: number; pendingStoredAfter?: number };
@@ -17,9 +24,11 @@ export type ChainCheckOptions = Omit<VerifyOptions, 'asOf'> & { asOf: number; pe
  * seq order, one at a time, keeping a few values instead of the records:
  * duplicates (SEQ_DUPLICATE), gaps (SEQ_GAP, or TAIL_TRUNCATED when a
  * checkpoint or close names the missing records), `prev` links
- * (CHAIN_BREAK), epochs (EPOCH_REGRESSION), record kinds, the checkpoint
- * cadence (CHECKPOINT_MISSING, also for an open chain's tail against
- * `asOf`), and at the end keys and MACs (KEY_UNKNOWN, MAC_INVALID). With
+ * (CHAIN_BREAK), epochs (EPOCH_REGRESSION; EPOCH_OVERDUE and EPOCH_EARLY,
+ * the schedule the OPEN states, see {@link EpochSchedule}), record kinds,
+ * the checkpoint cadence (CHECKPOINT_MISSING between the records the logger
+ * dates itself, also for an open chain's tail against `asOf`), and at the
+ * end keys and MACs (KEY_UNKNOWN, MAC_INVALID). With
  * `pendingAfter`, the seq-order checks stop at the first record stamped
  * after it and, when it has a storedAt, stored after `pendingStoredAfter`
  * (records still arriving, VerifyOptions.settleMs).
@@ -48,7 +57,7 @@ export class ChainChecker {
   private before: ChainEntry | undefined;
   private closed: ChainEntry | undefined;
   private lastMark: ChainEntry | undefined;
-  private windowReported = false;
+  private epochs: EpochSchedule | undefined;
   // Summary state: over every new position.
   private minTime = Number.NaN;
   private maxTime = Number.NaN;
@@ -125,6 +134,10 @@ export class ChainChecker {
     this.interval = Number.isSafeInteger(detail.checkpoint_interval_ms) ? detail.checkpoint_interval_ms! : undefined;
     this.limit = this.interval === undefined ? undefined : this.interval + (this.opts.checkpointSlackMs ?? Math.ceil(this.interval / 2));
     this.lastMark = this.open && !Number.isNaN(this.open.time) ? this.open : undefined;
+    const interval = whole(detail.epoch_interval_ms);
+    const max = whole(detail.epoch_max_events);
+    const slack = this.opts.checkpointSlackMs ?? Math.ceil((this.interval ?? interval ?? 0) / 2);
+    this.epochs = interval !== undefined && max !== undefined ? new EpochSchedule(interval, max, slack) : undefined;
   }
 
   /** Gaps, links, epochs, kinds and cadence of the next position. */
@@ -145,17 +158,16 @@ export class ChainChecker {
     if ((e.seq === 1) !== (e.eventType === 'AUDIT_CHAIN_OPEN')) push('SCHEMA_INVALID', e.seq, e.seq === 1 ? 'record 1 of a chain must be AUDIT_CHAIN_OPEN' : 'AUDIT_CHAIN_OPEN at a seq other than 1');
     if (this.closed) push('SCHEMA_INVALID', e.seq, `record after the AUDIT_CHAIN_CLOSE at seq ${this.closed.seq}`);
     if (e.eventType === 'AUDIT_CHAIN_CLOSE') this.closed = e;
-    if (this.limit !== undefined && this.lastMark && !Number.isNaN(e.time)) {
-      const late = e.time - this.lastMark.time > this.limit;
-      if (late && !this.windowReported) {
+    // Judged between checkpoints (and the close) only: the logger dates them
+    // with its own clock, while an event's event_time may be the caller's
+    // (an event dated ahead made its own chain fail).
+    if (this.limit !== undefined && this.lastMark && MARKS.has(e.eventType) && !Number.isNaN(e.time)) {
+      if (e.time - this.lastMark.time > this.limit) {
         push('CHECKPOINT_MISSING', e.seq, `no checkpoint between seq ${this.lastMark.seq} (${iso(this.lastMark.time)}) and seq ${e.seq} (${iso(e.time)}); the interval is ${this.interval} ms`);
-        this.windowReported = true;
       }
-      if (MARKS.has(e.eventType)) {
-        this.lastMark = e;
-        this.windowReported = false;
-      }
+      this.lastMark = e;
     }
+    this.epochs?.judge(e, before, push);
     this.before = e;
   }
 
@@ -215,6 +227,77 @@ export function checkChain(chainId: string, entries: ChainEntry[], macs: MacVeri
   // Stable: the copies of a seq keep their input order, the first (firstAt) first.
   for (const e of [...entries].sort((a, b) => a.seq - b.seq)) checker.add(e, true);
   return checker.finish();
+}
+
+/**
+ * Whether a chain's epochs advanced as its AUDIT_CHAIN_OPEN says they do
+ * (`epoch_interval_ms`, `epoch_max_events`; INTEGRITY.md "Key evolution").
+ * The signer moves to the next epoch before signing once the current one is
+ * `epoch_interval_ms` old or holds `epoch_max_events` records, and on a timer
+ * when idle, one epoch at a time, erasing the old key. So in a genuine chain:
+ *
+ * - no epoch holds more than `epoch_max_events` records, and no two records
+ *   the logger dated itself (open, checkpoints, close) share an epoch while
+ *   more than `epoch_interval_ms` apart in time (plus slack for a stepped
+ *   clock): EPOCH_OVERDUE otherwise;
+ * - an epoch skipped between two consecutive records had no record, so it
+ *   ended by time: k epochs skipped take at least k intervals between the
+ *   logger-dated records around them (less slack): EPOCH_EARLY otherwise.
+ *
+ * Without these, whoever takes a later epoch's key (sealed mode's forward
+ * security is against exactly that) could re-sign every record from an
+ * earlier epoch on under that key, epochs still non-decreasing, and the
+ * result verified. Only logger-dated records are compared: a caller may set
+ * an event's own event_time.
+ */
+class EpochSchedule {
+  private epoch = -1;
+  private count = 0;
+  private overdue = false;
+  /** The first logger-dated record of the current epoch. */
+  private firstMark: ChainEntry | undefined;
+  /** The last logger-dated record so far. */
+  private lastMark: ChainEntry | undefined;
+  /** Epochs skipped between two consecutive records, judged at the next logger-dated record. */
+  private skip: { epochs: number; after: ChainEntry | undefined; from: ChainEntry } | undefined;
+
+  constructor(
+    private readonly interval: number,
+    private readonly max: number,
+    private readonly slack: number,
+  ) {}
+
+  judge(e: ChainEntry, before: ChainEntry | undefined, push: (code: Finding['code'], seq: number, message: string) => void): void {
+    if (e.epoch !== this.epoch) {
+      const skipped = e.epoch - this.epoch - 1;
+      // Consecutive positions only: across a gap the missing records may hold those epochs.
+      if (before && skipped > 0 && e.seq === before.seq + 1) this.skip = { epochs: skipped, after: this.lastMark, from: before };
+      this.epoch = e.epoch;
+      this.count = 0;
+      this.overdue = false;
+      this.firstMark = undefined;
+    }
+    this.count++;
+    if (this.count === this.max + 1) {
+      push('EPOCH_OVERDUE', e.seq, `epoch ${e.epoch} holds more than epoch_max_events (${this.max}) records: its key signed past its budget, as a key taken from a later epoch re-signing earlier records would`);
+      this.overdue = true;
+    }
+    if (!LOGGER_DATED.has(e.eventType) || Number.isNaN(e.time)) return;
+    const skip = this.skip;
+    if (skip) {
+      this.skip = undefined;
+      const need = skip.epochs * this.interval - this.slack;
+      if (skip.after && e.time - skip.after.time < need) {
+        push('EPOCH_EARLY', e.seq, `epoch ${skip.from.epoch} at seq ${skip.from.seq} is followed by epoch ${skip.from.epoch + skip.epochs + 1} at seq ${skip.from.seq + 1}, skipping ${skip.epochs} epoch(s) that take at least ${skip.epochs * this.interval} ms, but seq ${skip.after.seq} (${iso(skip.after.time)}) and seq ${e.seq} (${iso(e.time)}) are ${e.time - skip.after.time} ms apart`);
+      }
+    }
+    this.lastMark = e;
+    if (!this.firstMark) this.firstMark = e;
+    else if (!this.overdue && e.time - this.firstMark.time > this.interval + this.slack) {
+      push('EPOCH_OVERDUE', e.seq, `epoch ${e.epoch} still signs at seq ${e.seq} (${iso(e.time)}), ${e.time - this.firstMark.time} ms after seq ${this.firstMark.seq} (${iso(this.firstMark.time)}); an epoch lasts at most epoch_interval_ms (${this.interval}): its key was used past its time, as a key taken from a later epoch re-signing earlier records would be`);
+      this.overdue = true;
+    }
+  }
 }
 
 function iso(t: number): string {

@@ -61,11 +61,15 @@ export interface Intake {
   records: number;
   ignored: number;
   newest: number;
+  /** The latest event_time of a chain record the logger dated itself (open, checkpoint, close): NaN when none. */
+  newestMark: number;
   /** The latest storedAt of any record (NaN when none has one). */
   newestStored: number;
 }
 
 const transport = new Set<string>(TRANSPORT_FIELDS);
+/** The chain records a signing logger dates itself; any other event_time may be its caller's. */
+const MARK_TYPES = new Set(['AUDIT_CHAIN_OPEN', 'AUDIT_CHECKPOINT', 'AUDIT_CHAIN_CLOSE']);
 
 /**
  * Whether a log line that is not a JSON object was meant to be an audit
@@ -90,7 +94,7 @@ const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
  * time, from a list or a stream alike: nothing else of them is kept.
  */
 export class IntakeBuilder {
-  readonly out: Intake = { chains: new Map(), unsigned: [], findings: [], records: 0, ignored: 0, newest: Number.NaN, newestStored: Number.NaN };
+  readonly out: Intake = { chains: new Map(), unsigned: [], findings: [], records: 0, ignored: 0, newest: Number.NaN, newestMark: Number.NaN, newestStored: Number.NaN };
   private index = 0;
 
   /** One copy of the strings every record of a chain repeats (chain id, kid, producer, type): JSON.parse makes a new one each time. */
@@ -186,6 +190,7 @@ export class IntakeBuilder {
     const parsed = parseAuditEvent(signed);
     const time = Date.parse(str(obj.event_time) ?? '');
     if (!Number.isNaN(time) && !(time <= out.newest)) out.newest = time;
+    if (!Number.isNaN(time) && integrity !== undefined && MARK_TYPES.has(obj.event_type as string) && !(time <= out.newestMark)) out.newestMark = time;
     const stored = storedMs(rec.storedAt);
     if (!Number.isNaN(stored) && !(stored <= out.newestStored)) out.newestStored = stored;
     const eventId = str(obj.event_id);

@@ -1,6 +1,10 @@
 import type { KeyObject } from 'node:crypto';
 
-/** Every finding code of INTEGRITY.md ("Verifier findings"), in its order. */
+/**
+ * Every finding code: INTEGRITY.md's ("Verifier findings"), in its order,
+ * with EPOCH_OVERDUE and EPOCH_EARLY (an epoch that outlived or came before
+ * the schedule its chain's OPEN states; docs/integrity.md) beside EPOCH_REGRESSION.
+ */
 export const FINDING_CODES = [
   'MAC_INVALID',
   'CHAIN_BREAK',
@@ -8,6 +12,8 @@ export const FINDING_CODES = [
   'SEQ_DUPLICATE',
   'REORDERED',
   'EPOCH_REGRESSION',
+  'EPOCH_OVERDUE',
+  'EPOCH_EARLY',
   'UNSIGNED_IN_SIGNED_CHAIN',
   'TAIL_TRUNCATED',
   'CHECKPOINT_MISSING',
@@ -72,7 +78,9 @@ export interface VerifyOptions {
   /**
    * Reference time for open chains: an open chain whose last checkpoint is
    * older than interval + slack before it gets CHECKPOINT_MISSING. Default:
-   * the newest `event_time` in the input ("before the newest record").
+   * the newest `event_time` of an open, checkpoint or close in the input (of
+   * any chain: the logger sets those times, a caller may date its own events
+   * ahead); with `settleMs`, or when there is none, of any record.
    * An Invalid Date is refused (AuditConfigError): it would judge nothing.
    */
   asOf?: Date;

@@ -112,9 +112,17 @@ export async function verifyChainTwoPass(read: () => AsyncIterable<VerifyRecord>
   return report(second.out, judged, judged.chains);
 }
 
-/** `asOf` and the store's own reference time for one-read verification: given, or the newest record's. */
+/**
+ * `asOf` and the store's own reference time for one-read verification:
+ * given; else, with `settleMs` (records still arriving), the newest record's
+ * time; else the newest open, checkpoint or close of any chain, which the
+ * logger dates itself (any other event_time may be its caller's, and one
+ * dated ahead made every open chain look truncated), or the newest record's
+ * when there is none.
+ */
 function referenceTimes(input: Intake, options: VerifyOptions): { asOf: number; storedAsOf: number } {
-  const asOf = options.asOf?.getTime() ?? (Number.isNaN(input.newest) ? Date.now() : input.newest);
+  const newest = Number.isNaN(input.newestMark) || (options.settleMs ?? 0) > 0 ? input.newest : input.newestMark;
+  const asOf = options.asOf?.getTime() ?? (Number.isNaN(newest) ? Date.now() : newest);
   // The store's clock has its own reference: the newest storedAt, unless asOf is given.
   const storedAsOf = options.storedAsOf?.getTime() ?? options.asOf?.getTime() ?? (Number.isNaN(input.newestStored) ? asOf : input.newestStored);
   return { asOf, storedAsOf };
