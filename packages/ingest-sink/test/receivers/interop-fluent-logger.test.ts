@@ -64,6 +64,22 @@ describe('interop: @fluent-org/logger FluentClient -> forward receiver -> real S
     });
   }
 
+  for (const eventMode of ['Message', 'Forward', 'PackedForward'] as EventModes[]) {
+    it(`stores audit lines sent as msgpack bin (a Buffer, Go's []byte) in ${eventMode} mode, as PackedForward always did`, async () => {
+      const agg = await start();
+      const client = new FluentClient('swarm.audit', { eventMode, ack: { ackTimeout: 20_000 }, socket: { host: '127.0.0.1', port: agg.forward.port, disableReconnect: true } });
+      const events = Array.from({ length: 5 }, (_, i) => makeEvent(100 + i));
+      await client.connect();
+      // A Docker-driver-shaped record whose log line is bytes: acked, and before this, counted as non-audit and lost in Message and Forward modes.
+      await Promise.all(events.map((e) => client.emit('t', { log: Buffer.from(JSON.stringify(e)), source: 'stdout' })));
+      await client.disconnect();
+      await sink.flush();
+      const stored = new Set(readEvents(file).map((r) => r.event_id));
+      for (const e of events) expect(stored.has(e.event_id as string), `${eventMode}: ${e.event_id}`).toBe(true);
+      expect(agg.counters.forward.nonAudit).toBe(0);
+    });
+  }
+
   it('authenticates with shared_key (second of two active keys) and stores the events', async () => {
     const agg = await start({ security: { selfHostname: 'aggregator', sharedKeys: ['retiring-key', 'current-key'] } });
     const client = new FluentClient('app', {

@@ -46,6 +46,37 @@ describe('forward limits: closed with a reason, never acked', () => {
     expect(ok.transport.messages()).toEqual([{ ack: 'c' }]);
   });
 
+  it('closes on more array elements and map keys in one request than maxItems, counted across records and before each is built (a 58 KB gzip of empty arrays decoded to gigabytes; found by a probe)', async () => {
+    // One record holding 1001 one-byte empty arrays: over a limit of 1000.
+    const arrays = (n: number) => Buffer.concat([Buffer.from([0xdc, n >> 8, n & 0xff]), Buffer.alloc(n, 0x90)]);
+    const record = (n: number) => Buffer.concat([Buffer.from([0x82]), mp('log'), mp(makeLine(1)), mp('big'), arrays(n)]);
+    const packed = (body: Buffer) => Buffer.concat([Buffer.from([0x93]), mp('t'), bin32(gzipSync(body)), mp({ compressed: 'gzip', chunk: 'c' })]);
+    const big = fakeConnection(new RecordingSink(), { limits: { maxItems: 1000 } });
+    big.conn.feed(packed(Buffer.concat([Buffer.from([0x92, 0x01]), record(1001)])));
+    await big.conn.drain();
+    expect(big.counters.badFramesByCode.MSGPACK_TOO_LARGE).toBe(1);
+    expect(big.transport.out).toHaveLength(0);
+    // Across entries: 4 entries of 2 + 2 + 240 items each are 976; a fifth passes 1000.
+    const entries = (k: number) => Buffer.concat(Array.from({ length: k }, () => Buffer.concat([Buffer.from([0x92, 0x01]), record(240)])));
+    const sink = new RecordingSink();
+    const ok = fakeConnection(sink, { limits: { maxItems: 1000 } });
+    ok.conn.feed(packed(entries(4)));
+    await ok.conn.drain();
+    expect(ok.counters.badFrames).toBe(0);
+    expect(ok.transport.messages()).toEqual([{ ack: 'c' }]);
+    const over = fakeConnection(new RecordingSink(), { limits: { maxItems: 1000 } });
+    over.conn.feed(packed(entries(5)));
+    await over.conn.drain();
+    expect(over.counters.badFramesByCode.MSGPACK_TOO_LARGE).toBe(1);
+    // The default bounds it too, before allocating: a header claiming 6 million elements is refused at once.
+    const claim = fakeConnection(new RecordingSink());
+    const header = Buffer.from([0xdd, 0, 0, 0, 0]);
+    header.writeUInt32BE(6_000_000, 1);
+    claim.conn.feed(Buffer.concat([Buffer.from([0x94]), mp('t'), mp(1), Buffer.from([0x81]), mp('big'), header, Buffer.alloc(6_000_000, 0), mp({ chunk: 'c' })]));
+    await claim.conn.drain();
+    expect(claim.counters.badFramesByCode.MSGPACK_TOO_LARGE).toBe(1);
+  });
+
   it('closes on more entries than maxEntries (Forward and PackedForward)', async () => {
     const { conn, counters } = fakeConnection(new RecordingSink(), { limits: { maxEntries: 2 } });
     const entries = [1, 2, 3].map((i) => entry(fixext8Time(1), { log: makeLine(i) }));

@@ -224,7 +224,7 @@ export class ForwardConnection {
   }
 
   private reader(buf: Buffer, start: number, end: number, binAsString = true): MsgpackReader {
-    return new MsgpackReader(buf, start, end, { maxDepth: this.ctx.limits.maxDepth, maxMapKeys: this.ctx.limits.maxMapKeys }, this.ctx.counters, binAsString);
+    return new MsgpackReader(buf, start, end, { maxDepth: this.ctx.limits.maxDepth, maxMapKeys: this.ctx.limits.maxMapKeys, maxItems: this.ctx.limits.maxItems }, this.ctx.counters, binAsString);
   }
 
   /** Takes `n` bytes from the server-wide budget; fails the connection (SERVER_BUSY) when it is exhausted. */

@@ -13,6 +13,13 @@ export interface ForwardLimits {
   maxDepth: number;
   /** Most keys in one msgpack map (a record, or a map inside it). */
   maxMapKeys: number;
+  /**
+   * Most array elements and map keys in one request, all records together:
+   * what bounds the memory a request decodes to (an empty array is one byte
+   * on the wire and tens in the heap). 100 000 Fluent Bit records with
+   * Kubernetes metadata hold about 4 million.
+   */
+  maxItems: number;
   /** Concurrent connections; more are refused and counted. */
   maxConnections: number;
   /**
@@ -42,6 +49,7 @@ export const DEFAULT_FORWARD_LIMITS: ForwardLimits = {
   maxEntries: 100_000,
   maxDepth: 64,
   maxMapKeys: 10_000,
+  maxItems: 5_000_000,
   maxConnections: 1024,
   maxBufferedBytes: 128 * 1024 * 1024,
   maxInflightRequests: 2,

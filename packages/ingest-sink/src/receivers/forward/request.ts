@@ -62,15 +62,39 @@ export function decodeRequest(r: MsgpackReader, maxEntries: number): ForwardRequ
     const count = arrayLength(r)!;
     if (count > maxEntries) throw new ReceiverError('TOO_MANY_ENTRIES', `request has ${count} entries; the limit is ${maxEntries}`);
     const entries: ForwardEntry[] = new Array(count);
-    for (let i = 0; i < count; i++) entries[i] = readEntry(r);
+    textBins(r, () => {
+      for (let i = 0; i < count; i++) entries[i] = readEntry(r);
+    });
     const options = n >= 3 ? readOptions(r) : { signal: 0 };
     return { kind: 'events', mode: 'forward', tag, entries, options };
   }
   if (n < 3) throw new ReceiverError('BAD_REQUEST', 'Message mode needs [tag, time, record]');
-  const time = r.read(2);
-  const record = r.read(2);
+  let time: unknown;
+  let record: unknown;
+  textBins(r, () => {
+    time = r.read(2);
+    record = r.read(2);
+  });
   const options = n === 4 ? readOptions(r) : { signal: 0 };
   return { kind: 'events', mode: 'message', tag, entries: [{ time, record }], options };
+}
+
+/**
+ * Runs `read` with `bin` decoded as text, as PackedForward entries are: a
+ * record's values sent as bin (Go's []byte, msgpack-ruby's ASCII-8BIT
+ * strings) are its text, as Fluentd reads them. The envelope around them
+ * stays bytes (a PackedForward payload, a bin `chunk` echoed byte for byte).
+ * Before, a `log` sent as bin in Message or Forward mode was acked and
+ * counted as a non-audit line, never stored (found by a probe).
+ */
+function textBins(r: MsgpackReader, read: () => void): void {
+  const was = r.binAsString;
+  r.binAsString = true;
+  try {
+    read();
+  } finally {
+    r.binAsString = was;
+  }
 }
 
 /**

@@ -12,6 +12,14 @@ export interface DecodeLimits {
    * then its event (found by a probe). Default: no limit.
    */
   maxMapKeys?: number;
+  /**
+   * Most array elements and map keys in all the values one reader decodes
+   * (one request), counted before each array or map is built. Bytes alone
+   * do not bound what they decode to: a 58 KB gzip request of 64 MiB of
+   * one-byte empty arrays decoded to 1.5-2.9 GB and held the event loop for
+   * over a minute (found by a probe). Default: no limit.
+   */
+  maxItems?: number;
 }
 
 /** What {@link MsgpackReader} counts while decoding (for the `invalidUtf8` counter). */
@@ -49,6 +57,8 @@ export class MsgpackReader {
   pos: number;
   /** The bytes of the last str read when they were invalid UTF-8 (readMap keeps them for its value). */
   private invalidBytes: Buffer | undefined;
+  /** Array elements and map keys decoded so far (against `limits.maxItems`). */
+  private items = 0;
 
   constructor(
     readonly buf: Buffer,
@@ -56,7 +66,8 @@ export class MsgpackReader {
     readonly end: number,
     readonly limits: DecodeLimits,
     readonly stats: DecodeStats,
-    readonly binAsString = false,
+    /** Whether `bin` decodes to text (UTF-8, as `str`); settable between values (forward/request.ts). */
+    public binAsString = false,
   ) {
     this.pos = start;
   }
@@ -189,6 +200,7 @@ export class MsgpackReader {
     // Every element takes at least one byte: refuse counts the buffer cannot hold
     // before allocating (a 5-byte frame must not allocate 4 billion slots).
     if (n > this.end - this.pos) throw truncated();
+    this.count(n);
     const out = new Array<unknown>(n);
     for (let i = 0; i < n; i++) out[i] = this.read(depth + 1);
     return out;
@@ -199,6 +211,7 @@ export class MsgpackReader {
     const maxKeys = this.limits.maxMapKeys;
     if (maxKeys !== undefined && n > maxKeys) throw new ReceiverError('MSGPACK_TOO_LARGE', `msgpack map of ${n} keys; the limit is ${maxKeys}`);
     if (n * 2 > this.end - this.pos) throw truncated();
+    this.count(n);
     const out: Record<string, unknown> = {};
     for (let i = 0; i < n; i++) {
       const key = this.readKey();
@@ -209,6 +222,13 @@ export class MsgpackReader {
       if (this.invalidBytes !== undefined && typeof value === 'string') keepInvalidBytes(out, key, this.invalidBytes);
     }
     return out;
+  }
+
+  /** Counts `n` more items against `limits.maxItems`. */
+  private count(n: number): void {
+    this.items += n;
+    const max = this.limits.maxItems;
+    if (max !== undefined && this.items > max) throw new ReceiverError('MSGPACK_TOO_LARGE', `msgpack request holds more than ${max} array elements and map keys`);
   }
 
   private readKey(): string {
