@@ -56,9 +56,16 @@ export class RecordNormalizer {
     this.partials = new PartialAssembler(options.partials);
   }
 
-  /** Normalises one record of a request; `signal` is the v1.5 fluent_signal (0 logs). Pushes results to `out`. */
+  /**
+   * Normalises one record of a request; `signal` is the v1.5 fluent_signal
+   * (0 logs, 1 metrics, 2 traces). Pushes results to `out`. Only the two
+   * signals the protocol names as not logs are skipped: any other value is
+   * read as logs, so an audit line under a signal this version does not know
+   * is stored, not acked and dropped (a record that is not an audit line is
+   * counted in `nonAudit` as usual).
+   */
   normalize(tag: string, record: unknown, signal: number, source: string, out: Normalized[]): void {
-    if (signal !== 0) return void out.push({ kind: 'not_logs' });
+    if (signal === 1 || signal === 2) return void out.push({ kind: 'not_logs' });
     if (typeof record !== 'object' || record === null || Array.isArray(record) || record instanceof Uint8Array) {
       // Not a map: kept as evidence; the sink records it as a reject with its reason.
       return void out.push({ kind: 'sink', item: { line: safeJson(record), meta: { source_tag: transportText(tag, 256) ?? '' }, source } });
