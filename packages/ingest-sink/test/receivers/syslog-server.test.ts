@@ -55,15 +55,21 @@ describe('syslog receiver: hostile input over TCP and UDP into the real sink', (
     expect(agg.counters.syslog.badFramesByCode.SYSLOG_INVALID).toBe(4);
   });
 
-  it('stores the messages before an unreadable octet count in the same read, then closes the connection', async () => {
-    const ev = makeEvent(21);
-    const invalidBefore = agg.counters.syslog.badFramesByCode.SYSLOG_INVALID ?? 0;
+  it('keeps reading a connection past a line that starts with a digit but is not octet-counted: the line is counted as not syslog, the messages after it stored', async () => {
+    const evs = [makeEvent(21), makeEvent(22), makeEvent(23)];
+    const msg = (ev: object) => `<14>1 2024-01-01T00:00:00Z host app - - - ${JSON.stringify(ev)}\n`;
+    const invalid = agg.counters.syslog.badFramesByCode.SYSLOG_INVALID ?? 0;
+    const accepted = agg.counters.syslog.accepted;
     const c = await RawClient.open(agg.syslog!.port);
-    c.socket.write(`<14>1 2024-01-01T00:00:00Z host app - - - ${JSON.stringify(ev)}\n12x <14>1 - - - - - -\n`);
-    await c.waitClosed();
-    expect(agg.counters.syslog.badFramesByCode.SYSLOG_INVALID).toBe(invalidBefore + 1);
+    c.socket.write(`${msg(evs[0]!)}2026-12-06 10:00:00 plain text line\n${msg(evs[1]!)}`);
+    c.socket.write(msg(evs[2]!));
+    await until(() => agg.counters.syslog.accepted === accepted + 3);
+    expect(c.closed).toBe(false);
+    c.socket.end();
+    expect(agg.counters.syslog.badFramesByCode.SYSLOG_INVALID).toBe(invalid + 1);
     await sink.flush();
-    expect(readEvents(file).some((r) => r.event_id === ev.event_id)).toBe(true);
+    const ids = new Set(readEvents(file).map((r) => r.event_id));
+    expect(evs.map((e) => ids.has(e.event_id))).toEqual([true, true, true]);
   });
 
   it('sends an invalid audit line (control characters in user_id) to the rejects table', async () => {

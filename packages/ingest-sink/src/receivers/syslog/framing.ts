@@ -12,11 +12,6 @@ export interface FramerOutput {
   frames: Buffer[];
   /** Frames over the size limit, skipped (the stream goes on after them). */
   refused: RefusedFrame[];
-  /**
-   * Set when the stream cannot be followed any further (an octet count that
-   * is not a number): `frames` still holds every message before that point.
-   */
-  fatal?: ReceiverError;
 }
 
 /**
@@ -29,9 +24,11 @@ export interface FramerOutput {
  * one by its count, an LF-framed one up to its LF, so the messages around it
  * are kept (syslog has no ack: a message dropped here is gone, but for the
  * first bytes handed back with it, which the server keeps as a reject when
- * they hold an audit line). Only an octet
- * count that cannot be read ends the stream, since the next frame's start is
- * then unknown.
+ * they hold an audit line). A frame that starts with a digit but no octet
+ * count (`2026-12-06 10:00 ...`, `05 x`: a line some sender did not frame as
+ * syslog) is read as a line up to its LF, which the server then refuses as not
+ * syslog and keeps as evidence. Before, it ended the stream, and every later
+ * message of the connection was dropped uncounted (found by a probe).
  *
  * An unfinished frame is kept as a list of reads and joined once complete:
  * joining on every read made a long line cost quadratic time in the number of
@@ -121,19 +118,11 @@ export class SyslogFramer {
         pos++;
         continue;
       }
-      if (c >= 0x30 && c <= 0x39) {
-        const sp = b.indexOf(0x20, pos);
-        if (sp < 0 || sp - pos > 10) {
-          if (sp < 0 && b.length - pos <= 10) break;
-          out.fatal = new ReceiverError('SYSLOG_INVALID', 'octet count is not followed by a space');
-          return out;
-        }
-        const lenText = b.toString('latin1', pos, sp);
-        if (!/^[1-9]\d*$/.test(lenText)) {
-          out.fatal = new ReceiverError('SYSLOG_INVALID', 'octet count is not a number');
-          return out;
-        }
-        const len = Number(lenText);
+      const sp = c >= 0x30 && c <= 0x39 ? b.indexOf(0x20, pos) : -1;
+      // A count and its space may still be arriving (at most 10 digits).
+      if (c >= 0x30 && c <= 0x39 && sp < 0 && b.indexOf(0x0a, pos) < 0 && b.length - pos <= 10) break;
+      if (sp > pos && sp - pos <= 10 && /^[1-9]\d*$/.test(b.toString('latin1', pos, sp))) {
+        const len = Number(b.toString('latin1', pos, sp));
         if (len > this.maxFrameBytes) {
           const error = new ReceiverError('FRAME_TOO_LARGE', `frame of ${len} bytes exceeds ${this.maxFrameBytes}`);
           const available = b.length - (sp + 1);

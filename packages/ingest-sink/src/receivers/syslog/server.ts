@@ -238,7 +238,6 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
         if (inflight < MAX_TCP_INFLIGHT && !socket.destroyed) socket.resume();
       });
     };
-    let lost = false;
     /** Set at the close deadline: what is read from then on is counted as dropped, not stored. */
     let abandoned = false;
     let droppedFrames = 0;
@@ -246,9 +245,7 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
     socket.on('data', (d: Buffer) => {
       counters.bytes += d.length;
       lastActivity = Date.now();
-      // Past an unreadable octet count the stream cannot be followed: nothing after it is a frame.
-      if (lost) return;
-      const { frames, refused, fatal } = framer.push(d);
+      const { frames, refused } = framer.push(d);
       if (abandoned) {
         droppedBytes += d.length;
         droppedFrames += frames.length + refused.length;
@@ -260,19 +257,13 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
         countBadFrame(counters, error.code);
         log({ level: 'warn', msg: 'skipping syslog frame', peer, code: error.code, reason: error.message });
       }
-      if (fatal) {
-        lost = true;
-        socket.pause();
-        void chain.then(() => fail(fatal));
-      }
     });
     /**
      * Stores what the stream leaves unfinished when it ends: a last line
      * without its LF, and the head of a frame over the limit that came in
-     * part. Nothing after an unreadable octet count is a frame.
+     * part.
      */
     const submitUnfinished = (): void => {
-      if (lost) return;
       const rest = framer.rest();
       const head = framer.takeHead();
       if (head) countBadFrame(counters, head.error.code);
@@ -294,7 +285,7 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
       // A reset cuts the frame being received: that message is lost, so it is counted.
-      const partialBytes = lost ? 0 : framer.pendingLength;
+      const partialBytes = framer.pendingLength;
       if (partialBytes > 0) countBadFrame(counters, 'REQUEST_TRUNCATED');
       log({ level: 'warn', msg: 'syslog connection error', peer, error: err.code ?? err.message, ...(partialBytes > 0 ? { code: 'REQUEST_TRUNCATED', partialBytes } : {}) });
     });
@@ -310,7 +301,7 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
         // read() hands over what Node already took from the kernel (emitting 'data', counted
         // above as dropped); bytes still in the kernel buffer cannot be known.
         while (socket.read() !== null);
-        const partialBytes = lost ? 0 : framer.pendingLength;
+        const partialBytes = framer.pendingLength;
         for (let i = 0; i < droppedFrames; i++) countBadFrame(counters, 'SERVER_BUSY');
         if (partialBytes > 0) countBadFrame(counters, 'REQUEST_TRUNCATED');
         if (droppedFrames > 0 || partialBytes > 0) {
