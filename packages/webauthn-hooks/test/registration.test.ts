@@ -1,7 +1,8 @@
 import { generateRegistrationOptions } from '@simplewebauthn/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryCredentialStore, MemoryUserStore, WebAuthnHooksError, type UserStore } from '../src/index.js';
-import { SoftAuthenticator } from '../src/testing/index.js';
+import { rewriteClientData, SoftAuthenticator } from '../src/testing/index.js';
+import type { RegistrationResponseJSON } from '@simplewebauthn/server';
 import { challengeOf, harness, onlyEvent, ORIGIN, secretsOf, type Harness } from './support/harness.js';
 
 let h: Harness;
@@ -80,6 +81,30 @@ describe('registration (WebAuthn §7.1), one audit event per verification', () =
     // The message never echoes what the client sent.
     expect(JSON.stringify(event.error)).not.toContain('evil');
     expect(await h.hooks.options.users.findByName('carol')).toBeUndefined();
+  });
+
+  it('a response from a frame in another site\'s page (crossOrigin with a topOrigin) fails at stage "top_origin" and stores nothing (WebAuthn L3 §7.1 step 10; SimpleWebAuthn checks it for authentication only)', async () => {
+    h = harness();
+    const options = await h.hooks.registrationOptions({ username: 'erin' });
+    // "none" attestation signs nothing over clientDataJSON, so the page's frame is what the client says it is.
+    const framed = rewriteClientData(new SoftAuthenticator().register(ORIGIN, options) as never, { crossOrigin: true, topOrigin: 'https://evil.example' }) as unknown as RegistrationResponseJSON;
+    const result = await h.hooks.verifyRegistration(h.ctx, framed);
+    expect(result).toMatchObject({ verified: false, failure: { stage: 'top_origin' } });
+    const event = onlyEvent(h.capture, secretsOf(framed, options.challenge));
+    expect(event).toMatchObject({
+      event_type: 'WEBAUTHN_REG_FAILURE',
+      user_id: options.user.id,
+      error: { code: 'WEBAUTHN_TOP_ORIGIN_MISMATCH' },
+      webauthn: { failure_stage: 'top_origin', origin: ORIGIN, cross_origin: true, top_origin: 'https://evil.example' },
+    });
+    expect(JSON.stringify(event.error)).not.toContain('evil');
+    expect(await h.hooks.options.users.findByName('erin')).toBeUndefined();
+    expect(await h.hooks.options.credentials.findById(framed.id)).toBeUndefined();
+    // Same-origin (crossOrigin false, as browsers send it) registers, and the event says so.
+    const options2 = await h.hooks.registrationOptions({ username: 'erin' });
+    const plain = rewriteClientData(new SoftAuthenticator().register(ORIGIN, options2) as never, { crossOrigin: false }) as unknown as RegistrationResponseJSON;
+    expect(await h.hooks.verifyRegistration(h.ctx, plain)).toMatchObject({ verified: true });
+    expect(onlyEvent(h.capture)).toMatchObject({ event_type: 'WEBAUTHN_REG_SUCCESS', webauthn: { cross_origin: false } });
   });
 
   it('a credential scoped to another RP ID fails at stage "rp_id"', async () => {

@@ -8,7 +8,7 @@ import { counterStatus } from '../ceremony/counter-policy.js';
 import { classifyError, failQuietly, failure, internalFailure, type CeremonyFailure } from '../ceremony/failure-stage.js';
 import type { RequestContext } from '../request/request-context.js';
 import { requiresUserVerification } from '../ceremony/user-verification.js';
-import { checkResponseShape, decodeClientData, loggableCredentialId, loggableOrigin } from '../ceremony/response-shape.js';
+import { checkResponseShape, decodeClientData, loggableCredentialId, loggableOrigins } from '../ceremony/response-shape.js';
 
 /**
  * Verifies an authentication response (WebAuthn §7.2) and writes exactly one
@@ -43,7 +43,7 @@ export async function verifyAuthentication(o: ResolvedOptions, ctx: RequestConte
     detail.credential_id = loggableCredentialId(id);
     const clientData = decodeClientData(clientDataJSON);
     if (!clientData) return fail(failure('malformed_response', 'clientDataJSON is not a JSON object'));
-    detail.origin = loggableOrigin(clientData.origin);
+    Object.assign(detail, loggableOrigins(clientData));
 
     const taken = await takeChallenge(o.challenges, clientData.challenge, 'authentication', o.now());
     if (taken.record?.ceremony === 'authentication') userId = taken.record.userId;

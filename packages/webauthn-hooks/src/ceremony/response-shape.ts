@@ -19,6 +19,10 @@ export interface ClientData {
   type?: string;
   challenge?: string;
   origin?: string;
+  /** WebAuthn L3 §5.8.1 `crossOrigin`: the ceremony ran in a frame of another origin. */
+  crossOrigin?: boolean;
+  /** WebAuthn L3 §5.8.1 `topOrigin`: the origin of the top-level page, when `crossOrigin`. */
+  topOrigin?: string;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -69,7 +73,23 @@ export function decodeClientData(b64: string): ClientData | undefined {
   }
   if (!isRecord(parsed)) return undefined;
   const pick = (k: string) => (typeof parsed[k] === 'string' ? (parsed[k] as string) : undefined);
-  return { type: pick('type'), challenge: pick('challenge'), origin: pick('origin') };
+  return {
+    type: pick('type'),
+    challenge: pick('challenge'),
+    origin: pick('origin'),
+    ...(typeof parsed.crossOrigin === 'boolean' ? { crossOrigin: parsed.crossOrigin } : {}),
+    ...(pick('topOrigin') !== undefined ? { topOrigin: pick('topOrigin') } : {}),
+  };
+}
+
+/**
+ * Where the ceremony ran, as the event records it (WebAuthn L3 §5.8.1):
+ * the origin, and `crossOrigin` / `topOrigin` when the client sent them
+ * (a frame embedded in another site's page), each made loggable.
+ */
+export function loggableOrigins(c: ClientData): { origin?: string; cross_origin?: boolean; top_origin?: string } {
+  const top = loggableOrigin(c.topOrigin);
+  return { origin: loggableOrigin(c.origin), ...(c.crossOrigin !== undefined ? { cross_origin: c.crossOrigin } : {}), ...(top !== undefined ? { top_origin: top } : {}) };
 }
 
 /**

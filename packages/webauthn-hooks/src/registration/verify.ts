@@ -13,7 +13,7 @@ import {
   checkResponseShape,
   decodeClientData,
   loggableCredentialId,
-  loggableOrigin,
+  loggableOrigins,
   MAX_CREDENTIAL_ID_LENGTH,
 } from '../ceremony/response-shape.js';
 
@@ -94,7 +94,7 @@ export async function verifyRegistration(o: ResolvedOptions, ctx: RequestContext
     detail.credential_id = loggableCredentialId(shape.value.id);
     const clientData = decodeClientData(shape.value.clientDataJSON);
     if (!clientData) return fail(failure('malformed_response', 'clientDataJSON is not a JSON object'));
-    detail.origin = loggableOrigin(clientData.origin);
+    Object.assign(detail, loggableOrigins(clientData));
     detail.transports = loggableTransports((body as RegistrationResponseJSON).response.transports);
 
     const taken = await takeChallenge(o.challenges, clientData.challenge, 'registration', o.now());
@@ -115,6 +115,14 @@ export async function verifyRegistration(o: ResolvedOptions, ctx: RequestContext
       return fail(classifyError(err));
     }
     if (!result.verified) return fail(failure('attestation', 'attestation statement did not verify'));
+    // WebAuthn L3 §7.1 step 10 asks the RP to check topOrigin; SimpleWebAuthn
+    // does so for authentication only (v14). No expected top origin is
+    // configured here, so a registration run in a frame of another site's
+    // page is refused, as an authentication is (stage top_origin).
+    if (clientData.crossOrigin === true && clientData.topOrigin !== undefined) {
+      // The message names no origin: the client wrote it (the event's top_origin keeps it, escaped).
+      return fail(failure('top_origin', 'Unexpected cross-origin registration response top origin'));
+    }
 
     const info = result.registrationInfo;
     const credId = info.credential.id;
