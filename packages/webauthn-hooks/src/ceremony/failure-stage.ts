@@ -64,7 +64,10 @@ const RULES: ReadonlyArray<readonly [RegExp, FailureStage]> = [
     'malformed_response',
   ],
   // @levischuck/tiny-cbor (SimpleWebAuthn's CBOR decoder) on bytes that are not CBOR.
-  [/^(?:Length not supported|No data|Not implemented|Float16 data is unsupported|array is not supported|Unsupported or not well formed|Data was decoded, but the whole stream)/, 'malformed_response'],
+  [/^(?:Length not supported|No data|Not implemented|Float16 data is unsupported|array is not supported|Unsupported or not well formed|Data was decoded, but the whole stream)|is not supported or well formed/, 'malformed_response'],
+  // asn1js and @peculiar/asn1-schema on a signature or certificate that is not DER, and
+  // SimpleWebAuthn's own ECDSA unwrapping: the client's bytes (found by a probe).
+  [/^(?:Zero buffer length|End of input reached|Data does not match to .* ASN1 schema|Invalid signature component length)/, 'malformed_response'],
 ];
 
 /** Error class names the library uses for specific checks. */
@@ -74,6 +77,11 @@ const BY_NAME: Record<string, FailureStage> = {
   SyntaxError: 'malformed_response',
   // Decoding nested CBOR the client sent (90 000 nested arrays) overflows the stack: its bytes, not us.
   RangeError: 'malformed_response',
+  // A decoded value of the wrong kind (authData sent as CBOR text, a map without a member the
+  // library reads): the response is checked for shape before, the stores are not called inside
+  // verify*Response, so what throws this there is the client's structure (found by a probe).
+  TypeError: 'malformed_response',
+  AsnSchemaValidationError: 'malformed_response',
 };
 
 /**
