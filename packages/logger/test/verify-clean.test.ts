@@ -154,4 +154,33 @@ describe('clean logs verify', () => {
     rows[3]!.columns!.event_timestamp = new Date(Date.parse(String(rows[3]!.columns!.event_timestamp)) + 5000);
     expect(codes(verifyChain(rows, { k1: { secret: SECRET } }))).toEqual(['PROJECTION_MISMATCH', 'PROJECTION_MISMATCH']);
   });
+
+  it('database rows: a column the transport may fill in (container, pod, namespace) is checked where the signed event holds it, and left alone where the transport gave it', async () => {
+    const file = join(tmpDir(), 'exec.ndjson');
+    const log = createAuditLogger({ service: 'detector', destination: file, runtime: false, signing: { mode: 'shared', kid: 'k1', secret: SECRET } });
+    log.containerExec({ container: { id: 'ab'.repeat(32), name: 'api-1' }, process: { command_line: 'sh' }, runtime: { k8s_namespace: 'shop', k8s_pod: 'api-7f9' } });
+    log.webauthnAuthFailure(authFailure('user-1'));
+    await log.close();
+    const names = INSERT_COLUMNS.map((c) => c.name);
+    // As the sink stores them: the second record's container and pod come from the transport (a Fluent Bit tag), unsigned.
+    const meta = { container_id: 'cd'.repeat(32), container_name: 'collector', k8s_namespace: 'logging', k8s_pod: 'fluent-bit-x' };
+    const rows: VerifyRecord[] = lines(file).map((line, i) => {
+      const parsed = parseAuditEvent(line);
+      if (!parsed.ok) throw new Error('fixture invalid');
+      const values = toRow(parsed.event, { raw: line, ...meta });
+      return { event: line, location: `row ${i + 1}`, columns: Object.fromEntries(names.map((n, j) => [n, values[j]])) };
+    });
+    expect(rows[1]!.columns).toMatchObject({ container_id: 'ab'.repeat(32), container_name: 'api-1', k8s_pod: 'api-7f9', k8s_namespace: 'shop' });
+    expect(rows[2]!.columns).toMatchObject({ container_name: 'collector', k8s_pod: 'fluent-bit-x' });
+    expect(codes(verifyChain(rows, { k1: { secret: SECRET } }))).toEqual([]);
+    // The transport's values are not signed: editing them is not a finding.
+    rows[2]!.columns!.k8s_pod = 'elsewhere';
+    expect(codes(verifyChain(rows, { k1: { secret: SECRET } }))).toEqual([]);
+    // The signed ones are.
+    Object.assign(rows[1]!.columns!, { container_id: '00'.repeat(32), container_name: 'innocent', k8s_pod: 'other-pod', k8s_namespace: 'dev' });
+    const r = verifyChain(rows, { k1: { secret: SECRET } });
+    expect(codes(r)).toEqual(Array(4).fill('PROJECTION_MISMATCH'));
+    expect(r.findings.map((f) => /column (\w+)/.exec(f.message)?.[1]).sort()).toEqual(['container_id', 'container_name', 'k8s_namespace', 'k8s_pod']);
+    expect(r.findings.every((f) => f.seq === 2)).toBe(true);
+  });
 });

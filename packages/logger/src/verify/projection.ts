@@ -8,6 +8,14 @@ export interface ProjectionDiff {
 }
 
 const projected = COLUMNS.filter((c) => c.projection && c.from);
+/**
+ * Columns the event may hold or the transport fill in (placement, the
+ * container: `projection: false`). The transport's values are not signed,
+ * so these are compared only where the signed event holds one: reports show
+ * them, and an edit of a signed container or pod name went unnoticed (found
+ * by a review). `event_json` is what is verified, not a projection of it.
+ */
+const eventOrTransport = COLUMNS.filter((c) => !c.projection && c.from && c.name !== 'event_json');
 const isTimestamp = (type: string) => type.startsWith('TIMESTAMP');
 const CASELESS = new Set(['event_id', 'chain_id']);
 
@@ -28,14 +36,22 @@ function same(name: string, timestamp: boolean, expected: unknown, stored: unkno
 /**
  * Compares the analyst-facing columns stored beside a signed event with what
  * the schema's `COLUMNS[].from` derives from that event (the same function
- * the sink used to write them). Only columns present in `columns` are
- * compared, so a reader may select a subset.
+ * the sink used to write them): every projection column, and each column the
+ * transport may fill in where the event holds the value itself. Only columns
+ * present in `columns` are compared, so a reader may select a subset.
  */
 export function projectionDiffs(event: AuditEvent, columns: Record<string, unknown>): ProjectionDiff[] {
   const diffs: ProjectionDiff[] = [];
   for (const c of projected) {
     if (!Object.hasOwn(columns, c.name)) continue;
     const expected = c.from!(event, { raw: '' }) ?? null;
+    if (!same(c.name, isTimestamp(c.type.postgres), expected, columns[c.name])) diffs.push({ column: c.name, stored: columns[c.name], expected });
+  }
+  for (const c of eventOrTransport) {
+    if (!Object.hasOwn(columns, c.name)) continue;
+    // Without transport meta, `from` gives the event's own value, or nothing.
+    const expected = c.from!(event, { raw: '' });
+    if (expected === null || expected === undefined) continue;
     if (!same(c.name, isTimestamp(c.type.postgres), expected, columns[c.name])) diffs.push({ column: c.name, stored: columns[c.name], expected });
   }
   return diffs;
