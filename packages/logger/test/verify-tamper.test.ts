@@ -162,6 +162,25 @@ describe('verifyChain detects tampering (INTEGRITY.md finding codes)', () => {
     expect(r.unsigned).toBe(1);
   });
 
+  it('an unsigned record claiming a service spelt to look like a signed chain\'s (case, another dash, a zero-width space, full-width letters) is claimed by that chain (found by a review)', async () => {
+    const a = await signedChain({ events: 6, instance: 'api-1' });
+    const mid = Date.parse(parse(a[3]!).event_time) + 10;
+    const file = join(tmpDir(), 'u.ndjson');
+    const spellings = ['API', 'a\u200bpi', '\uff41\uff50\uff49', ' api'];
+    for (const service of spellings) {
+      const u = createAuditLogger({ service, instance: 'api-1', destination: file, signing: false, runtime: false, now: () => new Date(mid) });
+      u.webauthnAuthSuccess({ user_id: 'mallory', webauthn: { credential_id: 'AAAA', sign_count: 1, user_verified: true } });
+      await u.close();
+    }
+    const written = lines(file);
+    expect(written).toHaveLength(4);
+    const r = verifyLines([...a, ...written], keys);
+    const claimed = r.findings.filter((f) => f.code === 'UNSIGNED_IN_SIGNED_CHAIN');
+    expect(claimed).toHaveLength(4);
+    expect(claimed[0]!.message).toBe('record without integrity claims service api (written "API") (instance "api-1") while this chain of its instance api-1 was signing');
+    expect(r.unsigned).toBe(0);
+  });
+
   it('integrity stripped from a record: UNSIGNED_IN_SIGNED_CHAIN and SEQ_GAP', async () => {
     const a = await signedChain({ events: 6 });
     const rec = parse(a[3]!);

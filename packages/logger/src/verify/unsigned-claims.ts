@@ -13,7 +13,10 @@ export type ChainLife = Pick<ChainSummary, 'chain_id' | 'service' | 'instance' |
  * another producer (found by a probe). A record of the chain's own instance
  * is attributed to that chain where there is one. Chains are indexed by
  * service: a table holds thousands of chains (one per process start) and
- * millions of unsigned records; each looks at its service's only.
+ * millions of unsigned records; each looks at its service's only. Services
+ * are matched as they look, not as they are spelt ({@link lookAlike}):
+ * `Login-API`, `login‐api` (U+2010) or `login-api` with a zero-width space
+ * passed as another service (found by a review).
  */
 export class UnsignedClaims {
   private readonly byService = new Map<string, ChainLife[]>();
@@ -22,7 +25,7 @@ export class UnsignedClaims {
 
   /** A judged chain (or one whose life is known) that unsigned records may claim. */
   addChain(c: ChainLife): void {
-    const k = c.service ?? '';
+    const k = lookAlike(c.service ?? '');
     const list = this.byService.get(k);
     if (list) list.push(c);
     else this.byService.set(k, [c]);
@@ -32,20 +35,21 @@ export class UnsignedClaims {
   claim(u: UnsignedEntry, findings: Finding[]): void {
     const living = (c: ChainLife) =>
       c.first_time !== null && u.time >= Date.parse(c.first_time) && (!c.closed || (c.last_time !== null && u.time <= Date.parse(c.last_time)));
-    const chains = this.byService.get(u.service ?? '') ?? [];
+    const chains = this.byService.get(lookAlike(u.service ?? '')) ?? [];
     const owner = chains.find((c) => c.instance === (u.instance ?? null) && living(c)) ?? chains.find(living);
     if (!owner) {
       this.free++;
       return;
     }
-    const own = owner.instance === (u.instance ?? null);
+    const own = owner.instance === (u.instance ?? null) && owner.service === (u.service ?? null);
+    const spelt = u.service !== owner.service ? ` (written ${JSON.stringify(u.service ?? null)})` : '';
     findings.push({
       code: 'UNSIGNED_IN_SIGNED_CHAIN',
       chain_id: owner.chain_id,
       seq: null,
       message: own
         ? `record without integrity claims producer ${owner.service}/${owner.instance ?? '-'} of this signed chain`
-        : `record without integrity claims service ${owner.service} (instance ${JSON.stringify(u.instance ?? null)}) while this chain of its instance ${owner.instance ?? '-'} was signing`,
+        : `record without integrity claims service ${owner.service}${spelt} (instance ${JSON.stringify(u.instance ?? null)}) while this chain of its instance ${owner.instance ?? '-'} was signing`,
       ...(u.location ? { location: u.location } : {}),
       ...(u.eventId ? { event_id: u.eventId } : {}),
     });
@@ -58,4 +62,16 @@ export function claimUnsigned(findings: Finding[], chains: readonly ChainLife[],
   for (const c of chains) claims.addChain(c);
   for (const u of unsigned) claims.claim(u, findings);
   return { findings, claims };
+}
+
+/**
+ * A service name as a reader sees it: compatibility forms folded (NFKC:
+ * full-width letters), case folded, invisible characters (Unicode
+ * Default_Ignorable_Code_Point: zero-width, Hangul fillers, variation
+ * selectors) and white space dropped, every dash (Dash_Punctuation) read as
+ * `-`. Not a full confusable skeleton (UTS #39: Cyrillic `а` for Latin `a`
+ * is still another name).
+ */
+export function lookAlike(name: string): string {
+  return name.normalize('NFKC').toLowerCase().replace(/\p{Default_Ignorable_Code_Point}/gu, '').replace(/\p{Dash_Punctuation}/gu, '-').replace(/\s+/gu, '');
 }
