@@ -32,9 +32,11 @@ const USAGE = `Usage: audit-trail verify [options] FILE... | -
 Verifies signed audit chains (docs/integrity.md, format v1) in NDJSON files, or
 stdin with "-". Every problem is reported with its code, chain and seq:
   MAC_INVALID CHAIN_BREAK SEQ_GAP SEQ_DUPLICATE REORDERED EPOCH_REGRESSION
-  UNSIGNED_IN_SIGNED_CHAIN TAIL_TRUNCATED CHECKPOINT_MISSING KEY_UNKNOWN
-  SCHEMA_INVALID PROJECTION_MISMATCH
-A clean chain prints one summary line. Lines that are not audit records
+  EPOCH_OVERDUE EPOCH_EARLY UNSIGNED_IN_SIGNED_CHAIN TAIL_TRUNCATED
+  CHECKPOINT_MISSING KEY_UNKNOWN SCHEMA_INVALID PROJECTION_MISMATCH
+A clean chain prints one summary line. Files are read in the order given, as
+one log: give rotated files oldest first (audit.ndjson.2 audit.ndjson.1
+audit.ndjson), or a shell glob's order reports the older lines REORDERED. Lines that are not audit records
 (other logs on the same stdout) are skipped and counted. Files are read
 twice, which keeps memory flat for chains whose records are in seq order
 (as producers write them), however interleaved; do not write to them
