@@ -1,5 +1,5 @@
 import type { Dialect } from './columns.js';
-import { commandProgram, containerKey, eventsTable, eventsWithDoc, jsonBigint, jsonValue, laterByMinutes, launchedProgram, nodeOf, reasonCode, rejectsTable, shellOpened, sinceDays, withinMinutes } from './query-sql.js';
+import { commandProgram, containerKey, eventsTable, eventsWithDoc, jsonBigint, jsonValue, laterByMinutes, launchedProgram, launcherArgs, nodeOf, reasonCode, rejectsTable, shellOpened, sinceDays, withinMinutes } from './query-sql.js';
 
 /** Names of the forensic report queries (also the file names under `sql/queries/<dialect>/`). */
 export const REPORT_QUERY_NAMES = [
@@ -54,14 +54,16 @@ const perDialect = (build: (d: Dialect) => string): Record<Dialect, string> => (
 /**
  * The CTE `execs`: CONTAINER_EXEC rows of the last :days days (and `extra`
  * conditions), with the program their command line starts (`program`: the
- * first word's base name, in lower case) and, for a launcher such as `env`,
- * the one it starts (`launched`), which shellOpened reads.
+ * first word's base name, in lower case) and, for a launcher, the next
+ * word's (`launched`) and all the words after the first (`launcher_args`),
+ * which shellOpened reads.
  */
 function containerExecs(d: Dialect, extra: string): string {
   return `execs AS (
   SELECT *,
          ${commandProgram(d)} AS program,
-         ${launchedProgram(d)} AS launched
+         ${launchedProgram(d)} AS launched,
+         ${launcherArgs(d)} AS launcher_args
   FROM ${eventsWithDoc(d)}
   WHERE event_type = 'CONTAINER_EXEC'${extra}
     AND ${sinceDays(d, 'event_timestamp', 'days')}
@@ -179,7 +181,7 @@ ORDER BY event_timestamp DESC, id DESC;`,
     title: 'Shells opened in containers: when, where, by which user, with what command',
     description:
       'Every CONTAINER_EXEC of the last :days days that opened a shell (a TTY or interactive session, or a command ' +
-      'line whose first word, in any case, names a known shell, also through env or busybox), newest first: its outcome (failure: refused, e.g. a Kubernetes exec the ' +
+      'line whose first word, in any case, names a known shell, also through busybox, or env with its options and variables before it), newest first: its outcome (failure: refused, e.g. a Kubernetes exec the ' +
       'API server denied), node, Kubernetes namespace and pod, container, the container it reaches (target_container: ' +
       'kubectl debug --target, whose processes and files a debug container sees), image, the user the process ran as in the ' +
       'container (exec_user), the person (user_id) where the detector knew one (the Kubernetes audit log names the ' +
@@ -225,7 +227,7 @@ ORDER BY event_timestamp DESC, id DESC;`,
     title: 'Shells opened in containers, by image and node',
     description:
       'CONTAINER_EXEC events of the last :days days that opened a shell (a TTY or interactive session, or a command ' +
-      'line whose first word, in any case, names a known shell, also through env or busybox) and were not refused (outcome other than failure), grouped by image and node ' +
+      'line whose first word, in any case, names a known shell, also through busybox, or env with its options and variables before it) and were not refused (outcome other than failure), grouped by image and node ' +
       '(Swarm node, else Kubernetes node, else host). A container is counted by its id, else (a Kubernetes audit ' +
       'event names no id) by its namespace, pod and name.',
     params: [days],

@@ -170,26 +170,47 @@ export function jsonTrue(dialect: Dialect, path: string, from: JsonFrom = 'text'
 /** Shells whose start counts as "a shell was opened", matched on the first word of `command_line`. */
 export const SHELLS = ['sh', 'bash', 'rbash', 'ash', 'dash', 'zsh', 'ksh', 'mksh', 'fish', 'csh', 'tcsh'] as const;
 
-/** Programs that start the command named by their next word: `/usr/bin/env bash`, `busybox sh`. */
-export const SHELL_LAUNCHERS = ['env', 'busybox'] as const;
+/**
+ * How launchers start a program: `busybox` runs the applet its next word
+ * names (`busybox sh`); `env` runs the first word that is not one of its
+ * options, their arguments or a `NAME=value` (`env -i bash`, `env -u HOME
+ * TERM=xterm /bin/sh`), which a query cannot tell apart, so any later word
+ * counts for it, as a shell's name or its path in {@link SHELL_DIRS}. Only
+ * the next word counted for env too: `env -i bash` and
+ * `env TERM=xterm bash` opened no shell (found by a probe).
+ */
+export const SHELL_LAUNCHERS = { busybox: 'next word', env: 'any later word' } as const;
+
+/** Where env finds a shell named by path (`env -i /bin/bash`); the first word and busybox's may be any path. */
+export const SHELL_DIRS = ['/bin/', '/usr/bin/', '/usr/local/bin/'] as const;
 
 /**
  * A CONTAINER_EXEC that opened a shell: a TTY or interactive session, or a
  * command line that starts one of {@link SHELLS}, by name or path
  * (`/bin/bash -l`), or through one of {@link SHELL_LAUNCHERS}
- * (`/usr/bin/env bash`). Reads `program` and `launched` (the CTE of
- * queries.ts, {@link commandProgram}): only the first word counts, so
- * `ls -l /bin/sh` starts no shell, and case does not, on every database
- * (LIKE is case-sensitive on PostgreSQL only: `BASH` counted on SQLite and
- * SQL Server and not there; found by a probe). Reads the rows of
- * {@link eventsWithDoc}.
+ * (`/usr/bin/env -i bash`, `busybox sh`). Reads `program`, `launched` and
+ * `launcher_args` (the CTE of queries.ts, {@link commandProgram}): the first
+ * word counts, so `ls -l /bin/sh` starts no shell, and case does not, on
+ * every database (LIKE is case-sensitive on PostgreSQL only: `BASH` counted
+ * on SQLite and SQL Server and not there; found by a probe). Reads the rows
+ * of {@link eventsWithDoc}.
  */
 export function shellOpened(dialect: Dialect): string {
   const list = (words: readonly string[]) => words.map((w) => `'${w}'`).join(', ');
+  // A word of launcher_args (' word word ') that is a shell, by name or by one of SHELL_DIRS: LIKE
+  // cannot tell a word's start from a path inside `SHELL=/bin/bash`, which names no shell to run.
+  const anyWord = SHELLS.flatMap((w) => ['', ...SHELL_DIRS].map((dir) => `launcher_args LIKE '% ${dir}${w} %'`)).join('\n        OR ');
   return `(${jsonTrue(dialect, 'process.tty', 'doc')}
       OR ${jsonTrue(dialect, 'process.interactive', 'doc')}
       OR program IN (${list(SHELLS)})
-      OR (program IN (${list(SHELL_LAUNCHERS)}) AND launched IN (${list(SHELLS)})))`;
+      OR (program = 'busybox' AND launched IN (${list(SHELLS)}))
+      OR (program = 'env' AND (${anyWord})))`;
+}
+
+/** The words after the first of `command_line`, in lower case, between spaces (` -i bash `): what {@link shellOpened} searches for env. */
+export function launcherArgs(dialect: Dialect): string {
+  const rest = afterFirstSpace(dialect, lowerCommand(dialect));
+  return dialect === 'mssql' ? `N' ' + ${rest} + N' '` : `' ' || ${rest} || ' '`;
 }
 
 /** The base name of the first word of `command_line`, in lower case: the program it starts. */

@@ -76,6 +76,12 @@ export function reportFixtures(now: number): AuditEvent[] {
   events.push(swarmExec(now - 6.3 * DAY, 'eeeeeeeeeeee', '/usr/bin/env bash', false));
   events.push(swarmExec(now - 6.4 * DAY, 'eeeeeeeeeeee', 'busybox sh', false));
   events.push(swarmExec(now - 6.5 * DAY, 'eeeeeeeeeeee', 'ls -l /bin/sh /tmp', false));
+  // env with its options and variables before the shell (they hid it; found by a probe), and words
+  // that only mention one: a variable's value, busybox running another applet.
+  events.push(swarmExec(now - 6.52 * DAY, 'eeeeeeeeeeee', 'env -i bash', false));
+  events.push(swarmExec(now - 6.53 * DAY, 'eeeeeeeeeeee', '/usr/bin/env -u HOME TERM=xterm /bin/sh -l', false));
+  events.push(swarmExec(now - 6.54 * DAY, 'eeeeeeeeeeee', 'env SHELL=/bin/bash python3 app.py', false));
+  events.push(swarmExec(now - 6.55 * DAY, 'eeeeeeeeeeee', 'busybox ls /bin/sh', false));
   // The longest command line, without a space: the shell test must not fail on it (SQL Server's LEFT with length -1).
   events.push(swarmExec(now - 6.6 * DAY, 'eeeeeeeeeeee', `/usr/bin/${'x'.repeat(3991)}`, false));
   // Shells opened through the Kubernetes API, as the kube-apiserver audit log reports them
@@ -181,11 +187,19 @@ function containerKeyOf(e: Exec): string | null {
 /** CONTAINER_EXEC events of the last `days` that opened a shell: a TTY, an interactive session, or a shell command. */
 const SHELL_NAMES = ['sh', 'bash', 'rbash', 'ash', 'dash', 'zsh', 'ksh', 'mksh', 'fish', 'csh', 'tcsh'];
 
-/** The command line starts a shell: its first word's base name, or a launcher's (env, busybox) next word's, in lower case. */
+/**
+ * The command line starts a shell, in lower case: its first word's base name; busybox's next
+ * word's; or any later word of env's that is a shell's name or /bin/, /usr/bin/ or /usr/local/bin/ path.
+ */
 function startsShell(commandLine: string): boolean {
-  const [first = '', second = ''] = commandLine.toLowerCase().split(' ');
+  const [first = '', second = '', ...rest] = commandLine.toLowerCase().split(' ');
   const base = (w: string) => w.slice(w.lastIndexOf('/') + 1);
-  return SHELL_NAMES.includes(base(first)) || (['env', 'busybox'].includes(base(first)) && SHELL_NAMES.includes(base(second)));
+  const shellWord = (w: string) => SHELL_NAMES.some((s) => ['', '/bin/', '/usr/bin/', '/usr/local/bin/'].some((dir) => w === dir + s));
+  return (
+    SHELL_NAMES.includes(base(first)) ||
+    (base(first) === 'busybox' && SHELL_NAMES.includes(base(second))) ||
+    (base(first) === 'env' && [second, ...rest].some(shellWord))
+  );
 }
 
 function shellExecs(events: AuditEvent[], now: number, days: number): Exec[] {

@@ -113,7 +113,7 @@ export function defineReportTests(db: () => TestDb): void {
     // The Kubernetes API execs have no image, node or container id: two shells in one
     // container (namespace/pod/name), one person; the refused attempt is no shell opened.
     expect(await run('container-shells')).toEqual([
-      expect.objectContaining({ image: 'registry.example.com/web-api:3.1.0', node: 'node-b', shells: 6, containers: 3 }),
+      expect.objectContaining({ image: 'registry.example.com/web-api:3.1.0', node: 'node-b', shells: 8, containers: 3 }),
       expect.objectContaining({ image: null, node: null, shells: 2, containers: 1, users: 1 }),
       // kubectl debug names the debug container's image, so it is a group of its own.
       expect.objectContaining({ image: 'busybox:1.36', node: null, shells: 1, containers: 1, users: 1 }),
@@ -141,6 +141,9 @@ export function defineReportTests(db: () => TestDb): void {
       ['success', 'node-b', 'eeeeeeeeeeee', null, null, 'BASH -i', 'docker-events'],
       ['success', 'node-b', 'eeeeeeeeeeee', null, null, '/usr/bin/env bash', 'docker-events'],
       ['success', 'node-b', 'eeeeeeeeeeee', null, null, 'busybox sh', 'docker-events'],
+      // env's options and variables before the shell; not `env SHELL=/bin/bash python3` nor `busybox ls /bin/sh`.
+      ['success', 'node-b', 'eeeeeeeeeeee', null, null, 'env -i bash', 'docker-events'],
+      ['success', 'node-b', 'eeeeeeeeeeee', null, null, '/usr/bin/env -u HOME TERM=xterm /bin/sh -l', 'docker-events'],
       ['success', 'node-b', 'aaaaaaaaaaaa', null, null, '/bin/bash -l', 'docker-events'],
       ['success', 'node-b', 'bbbbbbbbbbbb', null, null, 'python3 -i', 'docker-events'],
       ['success', 'worker-3', expect.any(String), null, 'system:serviceaccount:ops:debugger', '/bin/sh -c id', 'falco'],
