@@ -13,12 +13,24 @@ WITH failures AS (
     AND client_ip IS NOT NULL
     AND event_timestamp >= now() - make_interval(hours => 24 * 90)
 ),
+starts AS (
+  SELECT id, client_ip, event_timestamp,
+         LEAD(event_timestamp, 5 - 1) OVER (PARTITION BY client_ip ORDER BY event_timestamp, id) AS nth_after
+  FROM failures
+),
+bursts AS MATERIALIZED (
+  SELECT id, client_ip, event_timestamp
+  FROM starts
+  WHERE nth_after IS NOT NULL
+    AND nth_after >= event_timestamp
+   AND nth_after < event_timestamp + make_interval(mins => 10)
+),
 windows AS (
   SELECT w.id, w.client_ip, w.event_timestamp AS window_start,
          MAX(f.event_timestamp) AS window_end,
          COUNT(*) AS failures,
          COUNT(DISTINCT f.user_id) AS users
-  FROM failures w
+  FROM bursts w
   JOIN failures f
     ON f.client_ip = w.client_ip
    AND f.event_timestamp >= w.event_timestamp

@@ -13,13 +13,25 @@ WITH failures AS (
     AND client_ip IS NOT NULL
     AND event_timestamp >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || 90 || ' days')
 ),
+starts AS (
+  SELECT id, client_ip, event_timestamp,
+         LEAD(event_timestamp, 5 - 1) OVER (PARTITION BY client_ip ORDER BY event_timestamp, id) AS nth_after
+  FROM failures
+),
+bursts AS MATERIALIZED (
+  SELECT id, client_ip, event_timestamp
+  FROM starts
+  WHERE nth_after IS NOT NULL
+    AND julianday(nth_after) >= julianday(event_timestamp)
+   AND julianday(nth_after) < julianday(event_timestamp, '+' || 10 || ' minutes')
+),
 windows AS (
   SELECT w.id, w.client_ip, w.event_timestamp AS window_start,
          MAX(f.event_timestamp) AS window_end,
          COUNT(*) AS failures,
          COUNT(DISTINCT f.user_id) AS users
-  FROM failures w
-  JOIN failures f
+  FROM bursts w
+  CROSS JOIN failures f
     ON f.client_ip = w.client_ip
    AND julianday(f.event_timestamp) >= julianday(w.event_timestamp)
    AND julianday(f.event_timestamp) < julianday(w.event_timestamp, '+' || 10 || ' minutes')

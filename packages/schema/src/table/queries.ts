@@ -127,6 +127,15 @@ ORDER BY event_timestamp DESC;`,
     integerColumns: ['peak_failures', 'peak_users'],
     // A window starts at each failure; the window with the most failures
     // starts at some failure, so this finds the true sliding-window peak.
+    // Only windows that hold :min_failures are joined: a window starting at a
+    // failure does when the (:min_failures - 1)th failure after it, of the
+    // same IP in (time, id) order, falls inside it (of failures at one
+    // instant, the first in that order stands for all, with the same
+    // window). Joining every window made the report quadratic in one IP's
+    // failures: 20 000 from one IP with no burst took 164 s on SQLite and
+    // 28 s on PostgreSQL (found by a probe). The bursts are computed first
+    // (MATERIALIZED; SQLite's CROSS JOIN keeps them the outer loop), so the
+    // join costs bursts x failures of their IP, nothing without a burst.
     sql: perDialect(
       (d) => `WITH failures AS (
   SELECT id, client_ip, user_id, event_timestamp
@@ -135,13 +144,24 @@ ORDER BY event_timestamp DESC;`,
     AND client_ip IS NOT NULL
     AND ${sinceDays(d, 'event_timestamp', 'days')}
 ),
+starts AS (
+  SELECT id, client_ip, event_timestamp,
+         LEAD(event_timestamp, :min_failures - 1) OVER (PARTITION BY client_ip ORDER BY event_timestamp, id) AS nth_after
+  FROM failures
+),
+bursts AS${d === 'mssql' ? '' : ' MATERIALIZED'} (
+  SELECT id, client_ip, event_timestamp
+  FROM starts
+  WHERE nth_after IS NOT NULL
+    AND ${withinMinutes(d, 'nth_after', 'event_timestamp', 'window_minutes')}
+),
 windows AS (
   SELECT w.id, w.client_ip, w.event_timestamp AS window_start,
          MAX(f.event_timestamp) AS window_end,
          COUNT(*) AS failures,
          COUNT(DISTINCT f.user_id) AS users
-  FROM failures w
-  JOIN failures f
+  FROM bursts w
+  ${d === 'sqlite' ? 'CROSS JOIN' : 'JOIN'} failures f
     ON f.client_ip = w.client_ip
    AND ${withinMinutes(d, 'f.event_timestamp', 'w.event_timestamp', 'window_minutes')}
   GROUP BY w.id, w.client_ip, w.event_timestamp
