@@ -27,6 +27,9 @@ const TRANSPORT_KEYS = new Set([
   'partial_message', 'partial_id', 'partial_ordinal', 'partial_last', '_p', 'tag',
 ]);
 
+/** fluent_signal values that are not logs (Fluent Bit include/fluent-bit/flb_input_chunk.h: metrics, traces, blobs, profiles). */
+const NOT_LOGS = new Set([1, 2, 3, 4]);
+
 /**
  * Turns forward-protocol records into sink items. Understands Docker fluentd
  * log-driver records (application line in `log`, `partial_*` pieces
@@ -58,14 +61,14 @@ export class RecordNormalizer {
 
   /**
    * Normalises one record of a request; `signal` is the v1.5 fluent_signal
-   * (0 logs, 1 metrics, 2 traces). Pushes results to `out`. Only the two
-   * signals the protocol names as not logs are skipped: any other value is
-   * read as logs, so an audit line under a signal this version does not know
-   * is stored, not acked and dropped (a record that is not an audit line is
-   * counted in `nonAudit` as usual).
+   * (0 logs; Fluent Bit's flb_input_chunk.h: 1 metrics, 2 traces, 3 blobs,
+   * 4 profiles). Pushes results to `out`. Only those known not to be logs
+   * are skipped: any other value is read as logs, so an audit line under a
+   * signal this version does not know is stored, not acked and dropped (a
+   * record that is not an audit line is counted in `nonAudit` as usual).
    */
   normalize(tag: string, record: unknown, signal: number, source: string, out: Normalized[]): void {
-    if (signal === 1 || signal === 2) return void out.push({ kind: 'not_logs' });
+    if (NOT_LOGS.has(signal)) return void out.push({ kind: 'not_logs' });
     if (typeof record !== 'object' || record === null || Array.isArray(record) || record instanceof Uint8Array) {
       // Not a map: kept as evidence; the sink records it as a reject with its reason.
       return void out.push({ kind: 'sink', item: { line: safeJson(record), meta: { source_tag: transportText(tag, 256) ?? '' }, source } });

@@ -85,15 +85,15 @@ describe('forward connection: event modes and acks (spec v1)', () => {
     expect(transport.messages()).toEqual([{ ack: 'x1' }, { ack: 'x2' }]);
   });
 
-  it('skips only the signals the protocol names as not logs (1 metrics, 2 traces): an unknown fluent_signal is read as logs, its audit lines stored (they were acked and dropped; found by a probe)', async () => {
+  it('skips only the signals known not to be logs (1 metrics, 2 traces, 3 blobs, 4 profiles): an unknown fluent_signal is read as logs, its audit lines stored (they were acked and dropped; found by a probe)', async () => {
     const sink = new RecordingSink();
     const { conn, transport, counters } = fakeConnection(sink);
-    const signals = [2, 3, -1, 0.5, 256];
+    const signals = [2, 3, 4, 5, -1, 0.5, 256];
     signals.forEach((signal, i) => conn.feed(fluentBitForward('fb', [entry(ext8Time(1700000000, 1), { log: makeLine(10 + i) })], `s${i}`, signal)));
     await conn.drain();
-    expect(counters.nonLogSignals).toBe(1);
+    expect(counters.nonLogSignals).toBe(3);
     expect(sink.items).toHaveLength(4);
-    expect(transport.messages()).toHaveLength(5);
+    expect(transport.messages()).toHaveLength(7);
   });
 
   it('tolerates the v1.5 [time, {metadata}] entry time and an empty option map', async () => {
