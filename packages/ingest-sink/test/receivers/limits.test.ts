@@ -68,6 +68,16 @@ describe('forward limits: closed with a reason, never acked', () => {
     over.conn.feed(packed(entries(5)));
     await over.conn.drain();
     expect(over.counters.badFramesByCode.MSGPACK_TOO_LARGE).toBe(1);
+    // Bytes and ext values weigh 8 items (an object and a Buffer each): 125 empty ext values in one record pass 1000.
+    const exts = (k: number) => Buffer.concat([Buffer.from([0x92, 0x01, 0x81]), mp('x'), Buffer.from([0xdc, k >> 8, k & 0xff]), Buffer.concat(Array.from({ length: k }, () => Buffer.from([0xc7, 0x00, 0x05])))]);
+    const extOk = fakeConnection(new RecordingSink(), { limits: { maxItems: 1000 } });
+    extOk.conn.feed(packed(exts(100)));
+    await extOk.conn.drain();
+    expect(extOk.counters.badFrames).toBe(0);
+    const extOver = fakeConnection(new RecordingSink(), { limits: { maxItems: 1000 } });
+    extOver.conn.feed(packed(exts(125)));
+    await extOver.conn.drain();
+    expect(extOver.counters.badFramesByCode.MSGPACK_TOO_LARGE).toBe(1);
     // The default bounds it too, before allocating: a header claiming 6 million elements is refused at once.
     const claim = fakeConnection(new RecordingSink());
     const header = Buffer.from([0xdd, 0, 0, 0, 0]);

@@ -14,7 +14,8 @@ export interface DecodeLimits {
   maxMapKeys?: number;
   /**
    * Most array elements and map keys in all the values one reader decodes
-   * (one request), counted before each array or map is built. Bytes alone
+   * (one request), counted before each array or map is built; a bin decoded
+   * as bytes or an ext value counts as {@link OBJECT_ITEMS}. Bytes alone
    * do not bound what they decode to: a 58 KB gzip request of 64 MiB of
    * one-byte empty arrays decoded to 1.5-2.9 GB and held the event loop for
    * over a minute (found by a probe). Default: no limit.
@@ -41,6 +42,15 @@ export const INVALID_UTF8_BYTES = Symbol('invalidUtf8Bytes');
 export function invalidUtf8Bytes(record: object, key: string): Buffer | undefined {
   return (record as { [INVALID_UTF8_BYTES]?: Record<string, Buffer> })[INVALID_UTF8_BYTES]?.[key];
 }
+
+/**
+ * What a bin (as bytes) or ext value counts against `maxItems`: each becomes
+ * an object and a Buffer, about 220 bytes of heap against the tens of an
+ * empty array, from as little as 2 bytes on the wire (`c4 00`, `c7 00 05`):
+ * counted as one item each, 100 000 entries of 48 ext values decoded to
+ * 1.27 GB (found by a review).
+ */
+const OBJECT_ITEMS = 8;
 
 /** Node's undocumented-in-types Buffer slicers; `toString` adds argument checks on the hot path. */
 type FastSlices = Buffer & { latin1Slice(s: number, e: number): string; utf8Slice(s: number, e: number): string };
@@ -182,6 +192,7 @@ export class MsgpackReader {
     this.need(n);
     this.pos += n;
     if (this.binAsString) return this.utf8(this.pos - n, this.pos);
+    this.count(OBJECT_ITEMS);
     // A copy, not a view: callers may reuse the buffer being decoded.
     return Buffer.from(this.buf.subarray(this.pos - n, this.pos));
   }
@@ -191,6 +202,7 @@ export class MsgpackReader {
     const type = this.buf.readInt8(this.pos);
     const p = this.pos + 1;
     this.pos = p + n;
+    this.count(OBJECT_ITEMS);
     if (type === 0 && n === 8) return new EventTime(this.buf.readUInt32BE(p), this.buf.readUInt32BE(p + 4));
     return new ExtValue(type, Buffer.from(this.buf.subarray(p, p + n)));
   }
