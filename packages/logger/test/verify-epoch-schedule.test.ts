@@ -42,20 +42,36 @@ function stolenLastKey(ls: string[], privateKey: string): { key: Buffer; epoch: 
   let key = unwrapRootKey(open.chain.wrapped_key, x25519PrivateFromRaw(Buffer.from(privateKey, 'base64url')), chainId);
   const epoch = parse(ls.at(-1)!).integrity.epoch as number;
   for (let e = 1; e <= epoch; e++) key = evolveKey(key, chainId, e);
+  stolenFrom.set(key, epoch);
   return { key, epoch };
 }
 
-/** Re-signs records from index `from` on under `key` at `epoch`, relinking `prev`, after `edit` ran on each. */
-function resignFrom(ls: string[], from: number, key: Buffer, epoch: number, edit: (rec: Record<string, any>, i: number) => void): string[] {
+/** The epoch of each stolen key, for resignFrom to evolve it further. */
+const stolenFrom = new Map<Buffer, number>();
+
+/**
+ * Re-signs records from index `from` on at `epoch` (one for all, or one per
+ * record), relinking `prev`, after `edit` ran on each: under `key` at that
+ * epoch, or the key `key` evolves to for a later one.
+ */
+function resignFrom(ls: string[], from: number, key: Buffer, epoch: number | ((rec: Record<string, any>, i: number) => number), edit: (rec: Record<string, any>, i: number) => void): string[] {
   const out = [...ls];
-  let prev = parse(out[from - 1]!).integrity.mac as string;
+  const chainId = parse(out[0]!).integrity.chain_id as string;
+  const base = typeof epoch === 'number' ? epoch : undefined;
+  const keyAt = (e: number) => {
+    const from = base ?? stolenFrom.get(key)!;
+    let k = key;
+    for (let x = from + 1; x <= e; x++) k = evolveKey(k, chainId, x);
+    return k;
+  };
+  let prev = from === 0 ? '' : (parse(out[from - 1]!).integrity.mac as string);
   for (let i = from; i < out.length; i++) {
     const rec = parse(out[i]!);
     edit(rec, i);
-    rec.integrity.epoch = epoch;
+    rec.integrity.epoch = typeof epoch === 'number' ? epoch : epoch(rec, i);
     rec.integrity.prev = prev;
     delete rec.integrity.mac;
-    rec.integrity.mac = hmac(key, macInput(rec));
+    rec.integrity.mac = hmac(typeof epoch === 'number' ? key : keyAt(rec.integrity.epoch), macInput(rec));
     prev = rec.integrity.mac;
     out[i] = JSON.stringify(rec);
   }
@@ -81,8 +97,8 @@ describe('verifyChain holds epochs to the schedule the chain opened with (sealed
     // Every MAC verifies and the epochs never go down: only the schedule gives it away.
     expect(codes(r)).toEqual(['EPOCH_EARLY', 'EPOCH_OVERDUE']);
     expect(r.ok).toBe(false);
-    expect(r.findings[0]!.message).toMatch(/^epoch 0 at seq 3 is followed by epoch 5 at seq 4, skipping 4 epoch\(s\) that take at least 240000 ms/);
-    expect(r.findings[1]!.message).toMatch(/^epoch 5 still signs at seq \d+ .* an epoch lasts at most epoch_interval_ms \(60000\)/);
+    expect(r.findings[0]!.message).toMatch(/^epoch 0 at seq 1 \(2026-03-01T12:00:00.000Z\) is followed by epoch 5 at seq 7 \(2026-03-01T12:00:50.000Z\), 50000 ms later; the 4 epoch\(s\) between them that are not full lasted at least 240000 ms$/);
+    expect(r.findings[1]!.message).toMatch(/^epoch 5 signs seq 7 \(.*\) and seq \d+ \(.*\), \d+ ms apart; an epoch lasts at most epoch_interval_ms \(60000\)/);
   });
 
   it('the same forgery with every rewritten record re-dated into one minute after the edit: EPOCH_EARLY', async () => {
@@ -94,6 +110,44 @@ describe('verifyChain holds epochs to the schedule the chain opened with (sealed
       if (i === 3) rec.user_id = 'someone-else';
     });
     expect(codes(verifyLines(forged, { v1: { privateKey } }))).toEqual(['EPOCH_EARLY']);
+  });
+
+  it('the same key re-signing the whole chain, its OPEN included, every epoch raised by its own: EPOCH_EARLY at the OPEN (found by a review)', async () => {
+    const { ls, privateKey } = await sealedChain();
+    const { key, epoch } = stolenLastKey(ls, privateKey);
+    const forged = resignFrom(ls, 0, key, (rec) => rec.integrity.epoch + epoch, (rec, i) => {
+      if (i === 3) rec.user_id = 'someone-else';
+    });
+    const r = verifyLines(forged, { v1: { privateKey } });
+    expect(codes(r)).toEqual(['EPOCH_EARLY']);
+    expect(r.findings[0]).toMatchObject({ seq: 1 });
+    expect(r.findings[0]!.message).toBe('the chain opens at epoch 5; a chain opens at epoch 0, so its OPEN was signed with a later key');
+  });
+
+  it('the same key skipping twice (N, then N+2 for the rest) so that a second skip would hide the first: EPOCH_EARLY (found by a review)', async () => {
+    const { ls, privateKey } = await sealedChain();
+    const { key, epoch } = stolenLastKey(ls, privateKey);
+    const forged = resignFrom(ls, 3, key, (rec, i) => (i === 3 ? epoch : rec.integrity.epoch + epoch + 2), (rec, i) => {
+      if (i === 3) rec.user_id = 'someone-else';
+    });
+    const r = verifyLines(forged, { v1: { privateKey } });
+    expect(codes(r)).toContain('EPOCH_EARLY');
+    expect(r.findings.find((f) => f.code === 'EPOCH_EARLY')!.message).toMatch(/^epoch 0 at seq 1 .* is followed by epoch 7 at seq 7 .*; the 6 epoch\(s\) between them that are not full lasted at least 360000 ms$/);
+  });
+
+  it('a logger opens its chain at epoch 0 however short its epochs (the key evolved between the constructor and the OPEN; found by a review)', async () => {
+    const opens: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const file = join(tmpDir(), `o${i}.ndjson`);
+      const log = createAuditLogger({ service: 'api', destination: file, runtime: false, signing: { mode: 'shared', kid: 'k1', secret: SECRET, epochIntervalMs: 1 } });
+      await sleep(2);
+      log.webauthnAuthFailure(authFailure('user'));
+      await log.close();
+      const ls = lines(file);
+      opens.push(parse(ls[0]!).integrity.epoch);
+      expect(codes(verifyLines(ls, { k1: { secret: SECRET } })), `logger ${i}`).toEqual([]);
+    }
+    expect(new Set(opens)).toEqual(new Set([0]));
   });
 
   it('an epoch holding more records than epoch_max_events: EPOCH_OVERDUE at the first one past it', async () => {
@@ -114,9 +168,11 @@ describe('verifyChain holds epochs to the schedule the chain opened with (sealed
     const { sharedRootKey } = await import('../src/signing/kdf.js');
     const key2 = evolveKey(evolveKey(sharedRootKey(Buffer.from(SECRET, 'base64'), chainId), chainId, 1), chainId, 2);
     const r = verifyLines(resignFrom(ls, 6, key2, 2, () => undefined), { k1: { secret: SECRET } });
-    expect(codes(r)).toEqual(['EPOCH_OVERDUE']);
-    expect(r.findings[0]).toMatchObject({ seq: 11 });
-    expect(r.findings[0]!.message).toMatch(/^epoch 2 holds more than epoch_max_events \(4\) records/);
+    // Epoch 1, left with two records, neither filled up nor lasted its minute: early as well.
+    expect(codes(r)).toEqual(['EPOCH_EARLY', 'EPOCH_OVERDUE']);
+    const overdue = r.findings.find((f) => f.code === 'EPOCH_OVERDUE')!;
+    expect(overdue).toMatchObject({ seq: 11 });
+    expect(overdue.message).toMatch(/^epoch 2 holds more than epoch_max_events \(4\) records/);
   });
 
   it('epochs skipped while idle, on real timers (epochs far shorter than checkpoints), are not findings', async () => {

@@ -58,8 +58,9 @@ Options:
                    "now" (default: the newest open, checkpoint or close
                    in the input, whose times the logger sets; with
                    --settle, the newest record)
-  --slack MS       slack on the checkpoint interval, 0 to ${MAX_SLACK_MS} ms (a week)
-                   (default: half the interval)
+  --slack MS       slack on the checkpoint interval and on the epoch
+                   schedule, 0 to ${MAX_SLACK_MS} ms (a week) (default: half
+                   the checkpoint interval)
   --settle SECS    records stamped less than SECS before the as-of time may
                    still be on their way (several aggregators, a spool
                    replaying after an outage): each chain is judged for gaps,

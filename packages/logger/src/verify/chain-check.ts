@@ -232,34 +232,41 @@ export function checkChain(chainId: string, entries: ChainEntry[], macs: MacVeri
 /**
  * Whether a chain's epochs advanced as its AUDIT_CHAIN_OPEN says they do
  * (`epoch_interval_ms`, `epoch_max_events`; INTEGRITY.md "Key evolution").
- * The signer moves to the next epoch before signing once the current one is
- * `epoch_interval_ms` old or holds `epoch_max_events` records, and on a timer
- * when idle, one epoch at a time, erasing the old key. So in a genuine chain:
+ * The signer opens the chain at epoch 0, and moves to the next epoch before
+ * signing once the current one is `epoch_interval_ms` old or holds
+ * `epoch_max_events` records, and on a timer when idle, erasing the old key.
+ * So every epoch that ended either lasted an interval or is full, and in a
+ * genuine chain:
  *
- * - no epoch holds more than `epoch_max_events` records, and no two records
- *   the logger dated itself (open, checkpoints, close) share an epoch while
- *   more than `epoch_interval_ms` apart in time (plus slack for a stepped
- *   clock): EPOCH_OVERDUE otherwise;
- * - an epoch skipped between two consecutive records had no record, so it
- *   ended by time: k epochs skipped take at least k intervals between the
- *   logger-dated records around them (less slack): EPOCH_EARLY otherwise.
+ * - the OPEN is at epoch 0 (EPOCH_EARLY otherwise);
+ * - no epoch holds more than `epoch_max_events` records, and the records the
+ *   logger dated itself (open, checkpoints, close) of one epoch lie within
+ *   `epoch_interval_ms` plus slack of each other (EPOCH_OVERDUE otherwise);
+ * - between two consecutive logger-dated records, every epoch wholly between
+ *   theirs that is not full lasted an interval: their times are at least
+ *   that many intervals apart, less slack (EPOCH_EARLY otherwise; not judged
+ *   across a gap in seq, whose records may fill those epochs).
  *
  * Without these, whoever takes a later epoch's key (sealed mode's forward
  * security is against exactly that) could re-sign every record from an
  * earlier epoch on under that key, epochs still non-decreasing, and the
- * result verified. Only logger-dated records are compared: a caller may set
- * an event's own event_time.
+ * result verified. Only logger-dated records are timed: a caller may set an
+ * event's own event_time. The slack is the checkpoint slack: a clock stepped
+ * back by more than it while an epoch is current shows as EPOCH_OVERDUE.
  */
 class EpochSchedule {
   private epoch = -1;
   private count = 0;
   private overdue = false;
-  /** The first logger-dated record of the current epoch. */
-  private firstMark: ChainEntry | undefined;
+  /** The earliest and latest logger-dated records of the current epoch. */
+  private earliest: ChainEntry | undefined;
+  private latest: ChainEntry | undefined;
   /** The last logger-dated record so far. */
   private lastMark: ChainEntry | undefined;
-  /** Epochs skipped between two consecutive records, judged at the next logger-dated record. */
-  private skip: { epochs: number; after: ChainEntry | undefined; from: ChainEntry } | undefined;
+  /** Records since lastMark, by epoch, of epochs after lastMark's. */
+  private readonly since = new Map<number, number>();
+  /** A seq is missing since lastMark. */
+  private gapSinceMark = false;
 
   constructor(
     private readonly interval: number,
@@ -269,32 +276,41 @@ class EpochSchedule {
 
   judge(e: ChainEntry, before: ChainEntry | undefined, push: (code: Finding['code'], seq: number, message: string) => void): void {
     if (e.epoch !== this.epoch) {
-      const skipped = e.epoch - this.epoch - 1;
-      // Consecutive positions only: across a gap the missing records may hold those epochs.
-      if (before && skipped > 0 && e.seq === before.seq + 1) this.skip = { epochs: skipped, after: this.lastMark, from: before };
       this.epoch = e.epoch;
       this.count = 0;
       this.overdue = false;
-      this.firstMark = undefined;
+      this.earliest = this.latest = undefined;
     }
     this.count++;
     if (this.count === this.max + 1) {
       push('EPOCH_OVERDUE', e.seq, `epoch ${e.epoch} holds more than epoch_max_events (${this.max}) records: its key signed past its budget, as a key taken from a later epoch re-signing earlier records would`);
       this.overdue = true;
     }
-    if (!LOGGER_DATED.has(e.eventType) || Number.isNaN(e.time)) return;
-    const skip = this.skip;
-    if (skip) {
-      this.skip = undefined;
-      const need = skip.epochs * this.interval - this.slack;
-      if (skip.after && e.time - skip.after.time < need) {
-        push('EPOCH_EARLY', e.seq, `epoch ${skip.from.epoch} at seq ${skip.from.seq} is followed by epoch ${skip.from.epoch + skip.epochs + 1} at seq ${skip.from.seq + 1}, skipping ${skip.epochs} epoch(s) that take at least ${skip.epochs * this.interval} ms, but seq ${skip.after.seq} (${iso(skip.after.time)}) and seq ${e.seq} (${iso(e.time)}) are ${e.time - skip.after.time} ms apart`);
+    if (e.seq === 1 && e.eventType === 'AUDIT_CHAIN_OPEN' && e.epoch !== 0) {
+      push('EPOCH_EARLY', e.seq, `the chain opens at epoch ${e.epoch}; a chain opens at epoch 0, so its OPEN was signed with a later key`);
+    }
+    if (before && e.seq !== before.seq + 1) this.gapSinceMark = true;
+    if (!LOGGER_DATED.has(e.eventType) || Number.isNaN(e.time)) {
+      if (this.lastMark && e.epoch > this.lastMark.epoch) this.since.set(e.epoch, (this.since.get(e.epoch) ?? 0) + 1);
+      return;
+    }
+    const last = this.lastMark;
+    if (last && !this.gapSinceMark && e.epoch - last.epoch >= 2) {
+      let full = 0;
+      for (const [epoch, n] of this.since) if (epoch > last.epoch && epoch < e.epoch && n >= this.max) full++;
+      const timed = e.epoch - last.epoch - 1 - full;
+      if (timed > 0 && e.time - last.time < timed * this.interval - this.slack) {
+        push('EPOCH_EARLY', e.seq, `epoch ${last.epoch} at seq ${last.seq} (${iso(last.time)}) is followed by epoch ${e.epoch} at seq ${e.seq} (${iso(e.time)}), ${e.time - last.time} ms later; the ${timed} epoch(s) between them that are not full lasted at least ${timed * this.interval} ms`);
       }
     }
     this.lastMark = e;
-    if (!this.firstMark) this.firstMark = e;
-    else if (!this.overdue && e.time - this.firstMark.time > this.interval + this.slack) {
-      push('EPOCH_OVERDUE', e.seq, `epoch ${e.epoch} still signs at seq ${e.seq} (${iso(e.time)}), ${e.time - this.firstMark.time} ms after seq ${this.firstMark.seq} (${iso(this.firstMark.time)}); an epoch lasts at most epoch_interval_ms (${this.interval}): its key was used past its time, as a key taken from a later epoch re-signing earlier records would be`);
+    this.since.clear();
+    this.gapSinceMark = false;
+    if (!this.earliest || e.time < this.earliest.time) this.earliest = e;
+    if (!this.latest || e.time > this.latest.time) this.latest = e;
+    if (!this.overdue && this.latest.time - this.earliest.time > this.interval + this.slack) {
+      const [a, b] = this.earliest.seq < this.latest.seq ? [this.earliest, this.latest] : [this.latest, this.earliest];
+      push('EPOCH_OVERDUE', e.seq, `epoch ${e.epoch} signs seq ${a.seq} (${iso(a.time)}) and seq ${b.seq} (${iso(b.time)}), ${this.latest.time - this.earliest.time} ms apart; an epoch lasts at most epoch_interval_ms (${this.interval}): its key was used past its time, as a key taken from a later epoch re-signing earlier records would be`);
       this.overdue = true;
     }
   }
