@@ -14,8 +14,18 @@ export const MAX_USERNAME_LENGTH = 64;
  * script stay allowed. A display name may keep the joiners U+200C and U+200D
  * (RFC 8264's CONTEXTJ: emoji sequences, Indic scripts).
  */
-const FORMAT_CHAR = /\p{Cf}/u;
 const FORMAT_CHAR_BUT_JOINERS = /(?![\u200c\u200d])\p{Cf}/u;
+/**
+ * What a user name may not hold beyond that: the other invisible characters
+ * (Unicode Default_Ignorable_Code_Point: Hangul fillers U+3164 and U+FFA0,
+ * variation selectors, U+034F), white space other than the ASCII space
+ * (U+3000, U+00A0), and U+2800 BRAILLE PATTERN BLANK, which shows as one.
+ * `alice\u3164` registered beside `alice` (found by a review). Case and
+ * width are not folded here (`Alice`, full-width letters): that would change
+ * the names existing stores hold; a UserStore that looks names up
+ * case-insensitively gets it (README).
+ */
+const INVISIBLE_IN_USERNAME = /[\p{Cf}\p{Default_Ignorable_Code_Point}\u2800]|(?! )\s/u;
 
 /**
  * Checks a user name from a request body. It is not logged (user ids are),
@@ -26,7 +36,7 @@ export function checkUsername(value: unknown, field = 'username'): string {
     throw new WebAuthnHooksError('WEBAUTHN_HOOKS_BAD_REQUEST', `${field} is required`);
   }
   const name = value.trim().normalize('NFC');
-  const format = field === 'displayName' ? FORMAT_CHAR_BUT_JOINERS : FORMAT_CHAR;
+  const format = field === 'displayName' ? FORMAT_CHAR_BUT_JOINERS : INVISIBLE_IN_USERNAME;
   if (name.length > MAX_USERNAME_LENGTH || hasControlChars(name) || hasLoneSurrogate(name) || format.test(name)) {
     throw new WebAuthnHooksError('WEBAUTHN_HOOKS_BAD_REQUEST', `${field} must be 1 to ${MAX_USERNAME_LENGTH} printable characters`);
   }
