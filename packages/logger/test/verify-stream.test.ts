@@ -71,6 +71,17 @@ describe('verifyChainStream', () => {
     expect(verifyChain(iterateNdjson(bomInside, 'f'), keys).ok).toBe(false);
   });
 
+  it('reports a line over the reader\'s limit whatever its start holds: a record after 65 MiB of spaces is not dropped as a blank line (found by a review)', async () => {
+    const ls = await signedChain({ events: 3 });
+    // The third record, hidden at the end of one very long line.
+    const long = Buffer.concat([Buffer.alloc(65 * 1024 * 1024, 0x20), Buffer.from(ls[2]!)]);
+    const chunks = [Buffer.from(`${ls[0]}\n${ls[1]}\n`), ...Array.from({ length: Math.ceil(long.length / (1 << 20)) }, (_, i) => long.subarray(i << 20, (i + 1) << 20)), Buffer.from(`\n${ls.slice(3).join('\n')}\n`)];
+    const r = await verifyChainStream(streamNdjson(Readable.from(chunks), 'big.ndjson'), keys);
+    const cut = r.findings.find((f) => f.code === 'SCHEMA_INVALID');
+    expect(cut).toMatchObject({ location: 'big.ndjson:3', message: `line of ${long.length} bytes exceeds the reader's limit of ${64 * 1024 * 1024}: not verified, nor any record in it` });
+    expect(r.findings.map((f) => f.code).sort()).toEqual(['SCHEMA_INVALID', 'SEQ_GAP']);
+  });
+
   it('refuses unusable keys and options before reading the first record', async () => {
     let read = 0;
     async function* records(): AsyncGenerator<VerifyRecord> {

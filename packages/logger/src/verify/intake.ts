@@ -1,5 +1,6 @@
 import { duplicateName, LOG_TYPE, nonIntegerLiteral, MAX_EVENT_JSON_LENGTH, parseAuditEvent, TRANSPORT_FIELDS } from '@audit-trail/schema';
 import { signableProblem } from '../signing/canonical.js';
+import { MAX_LINE_BYTES } from './byte-lines.js';
 import type { MacVerifier } from './chain-mac.js';
 import type { EpochKeyRefusal } from './epoch-keys.js';
 import { projectionDiffs } from './projection.js';
@@ -144,6 +145,10 @@ export class IntakeBuilder {
     const location = rec.location;
     let value = rec.event;
     const text = typeof value === 'string' ? value : undefined;
+    if (rec.lineBytes !== undefined) {
+      out.findings.push({ code: 'SCHEMA_INVALID', chain_id: null, seq: null, message: `line of ${rec.lineBytes} bytes exceeds the reader's limit of ${MAX_LINE_BYTES}: not verified, nor any record in it`, ...(location ? { location } : {}) });
+      return;
+    }
     if (typeof value === 'string') {
       if (value.length > MAX_EVENT_JSON_LENGTH) {
         out.findings.push({ code: 'SCHEMA_INVALID', chain_id: null, seq: null, message: `line of ${value.length} characters exceeds ${MAX_EVENT_JSON_LENGTH}`, ...(location ? { location } : {}) });

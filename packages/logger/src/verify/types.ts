@@ -56,6 +56,12 @@ export interface VerifyRecord {
    * Unset (a database row, a caller's own list), every record must be JSON.
    */
   logLine?: boolean;
+  /**
+   * The line was longer than a reader keeps (MAX_LINE_BYTES): its length in
+   * bytes; `event` holds only its start. Always SCHEMA_INVALID, even when
+   * that start is blank: a record further along it cannot be verified.
+   */
+  lineBytes?: number;
   columns?: Record<string, unknown>;
   /**
    * When the store received the record (the database's `ingested_at`; a
