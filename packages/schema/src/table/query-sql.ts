@@ -199,7 +199,7 @@ export function shellOpened(dialect: Dialect): string {
   const list = (words: readonly string[]) => words.map((w) => `'${w}'`).join(', ');
   // A word of launcher_args (' word word ') that is a shell, by name or by one of SHELL_DIRS: LIKE
   // cannot tell a word's start from a path inside `SHELL=/bin/bash`, which names no shell to run.
-  const anyWord = SHELLS.flatMap((w) => ['', ...SHELL_DIRS].map((dir) => `launcher_args LIKE '% ${dir}${w} %'`)).join('\n        OR ');
+  const anyWord = SHELLS.map((w) => ['', ...SHELL_DIRS].map((dir) => `launcher_args LIKE '% ${dir}${w} %'`).join(' OR ')).join('\n        OR ');
   return `(${jsonTrue(dialect, 'process.tty', 'doc')}
       OR ${jsonTrue(dialect, 'process.interactive', 'doc')}
       OR program IN (${list(SHELLS)})
