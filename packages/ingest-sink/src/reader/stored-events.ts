@@ -1,4 +1,4 @@
-import { COLUMNS, EVENTS_TABLE, type Dialect } from '@audit-trail/schema';
+import { CHAIN_EVENT_TYPES, COLUMNS, EVENTS_TABLE, type Dialect } from '@audit-trail/schema';
 import { SinkError } from '../sink/errors.js';
 import type { AuditReader, ReadQuery, Row } from './reader.js';
 
@@ -89,7 +89,7 @@ export async function* readStoredEvents(reader: AuditReader, pageSize = 5000, or
  */
 export async function newestStoredTimes(reader: AuditReader): Promise<{ event?: Date; mark?: Date; stored?: Date }> {
   const table = reader.dialect === 'mssql' ? `dbo.${EVENTS_TABLE}` : EVENTS_TABLE;
-  const marks = "event_type IN ('AUDIT_CHAIN_OPEN', 'AUDIT_CHECKPOINT', 'AUDIT_CHAIN_CLOSE') AND chain_id IS NOT NULL";
+  const marks = `event_type IN (${CHAIN_EVENT_TYPES.map((t) => `'${t}'`).join(', ')}) AND chain_id IS NOT NULL`;
   const [row] = await reader.query({
     text: `SELECT MAX(event_timestamp) AS newest_event, (SELECT MAX(event_timestamp) FROM ${table} WHERE ${marks}) AS newest_mark, MAX(ingested_at) AS newest_stored FROM ${table}`,
   });

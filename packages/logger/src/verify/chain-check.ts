@@ -1,3 +1,4 @@
+import { CHAIN_EVENT_TYPES } from '@audit-trail/schema';
 import type { ChainEntry } from './intake.js';
 import type { MacVerifier } from './chain-mac.js';
 import type { ChainSummary, Finding, VerifyOptions } from './types.js';
@@ -11,8 +12,8 @@ interface OpenDetail {
   epoch_max_events?: number;
 }
 
-/** The records the logger writes and dates itself (a caller may date its own events: their event_time is a claim). */
-const LOGGER_DATED = new Set(['AUDIT_CHAIN_OPEN', 'AUDIT_CHECKPOINT', 'AUDIT_CHAIN_CLOSE']);
+/** The records the logger writes and dates itself, the chain's own (a caller may date its own events: their event_time is a claim). */
+const LOGGER_DATED = new Set<string>(CHAIN_EVENT_TYPES);
 
 const whole = (v: unknown): number | undefined => (Number.isSafeInteger(v) && (v as number) > 0 ? (v as number) : undefined);
 

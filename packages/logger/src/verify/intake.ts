@@ -1,4 +1,4 @@
-import { duplicateName, LOG_TYPE, nonIntegerLiteral, MAX_EVENT_JSON_LENGTH, parseAuditEvent, TRANSPORT_FIELDS } from '@audit-trail/schema';
+import { CHAIN_EVENT_TYPES, duplicateName, LOG_TYPE, nonIntegerLiteral, MAX_EVENT_JSON_LENGTH, parseAuditEvent, TRANSPORT_FIELDS } from '@audit-trail/schema';
 import { signableProblem } from '../signing/canonical.js';
 import { MAX_LINE_BYTES } from './byte-lines.js';
 import type { MacVerifier } from './chain-mac.js';
@@ -70,7 +70,7 @@ export interface Intake {
 
 const transport = new Set<string>(TRANSPORT_FIELDS);
 /** The chain records a signing logger dates itself; any other event_time may be its caller's. */
-const MARK_TYPES = new Set(['AUDIT_CHAIN_OPEN', 'AUDIT_CHECKPOINT', 'AUDIT_CHAIN_CLOSE']);
+const MARK_TYPES = new Set<string>(CHAIN_EVENT_TYPES);
 
 /**
  * Whether a log line that is not a JSON object was meant to be an audit
