@@ -15,9 +15,8 @@ export class LoggerCore {
   private epochTimer?: NodeJS.Timeout;
   /** The clock of the chain records (ctx.now), in ms. */
   private readonly nowMs: () => number = () => Date.now();
-  /** When the last OPEN or CHECKPOINT was written, and the interval between them (signed only). */
+  /** When the last OPEN or CHECKPOINT was written (signed only). */
   private lastMarkAt = 0;
-  private checkpointIntervalMs = Number.POSITIVE_INFINITY;
   /**
    * The first failure of the destination; the lines written since (which
    * may be lost); `dead` when it can never take a line (a file that could
@@ -52,7 +51,6 @@ export class LoggerCore {
     if (!signing) return;
     const now = ctx.now ?? (() => new Date());
     this.nowMs = () => now().getTime();
-    this.checkpointIntervalMs = signing.checkpointIntervalMs;
     this.signer = new ChainSigner(signing, this.nowMs);
     this.writeChainRecord('AUDIT_CHAIN_OPEN', this.signer.openDetail);
     // Checkpoints even when idle (a truncated tail shows within one
@@ -114,7 +112,7 @@ export class LoggerCore {
     // (a batch job, a backlog replayed): without this, such a run left no
     // checkpoint for longer than the interval, which the verifier reports as
     // CHECKPOINT_MISSING (INTEGRITY.md), on a genuine log.
-    if (this.signer && this.nowMs() - this.lastMarkAt >= this.checkpointIntervalMs) this.checkpoint('overdue');
+    if (this.signer && this.nowMs() - this.lastMarkAt >= this.signer.openDetail.checkpoint_interval_ms) this.checkpoint('overdue');
     // JSON.stringify (and JCS, which escapes strings the same way), not
     // pino's serializer: pino's fast string escaper writes lone surrogates
     // unescaped (pino 10.4.0), and an event must round-trip exactly. JSON

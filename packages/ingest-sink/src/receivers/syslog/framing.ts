@@ -118,11 +118,13 @@ export class SyslogFramer {
         pos++;
         continue;
       }
-      const sp = c >= 0x30 && c <= 0x39 ? b.indexOf(0x20, pos) : -1;
+      const digit = c >= 0x30 && c <= 0x39;
+      const sp = digit ? b.indexOf(0x20, pos) : -1;
       // A count and its space may still be arriving (at most 10 digits).
-      if (c >= 0x30 && c <= 0x39 && sp < 0 && b.indexOf(0x0a, pos) < 0 && b.length - pos <= 10) break;
-      if (sp > pos && sp - pos <= 10 && /^[1-9]\d*$/.test(b.toString('latin1', pos, sp))) {
-        const len = Number(b.toString('latin1', pos, sp));
+      if (digit && sp < 0 && b.indexOf(0x0a, pos) < 0 && b.length - pos <= 10) break;
+      const count = sp > pos && sp - pos <= 10 ? b.toString('latin1', pos, sp) : '';
+      if (/^[1-9]\d*$/.test(count)) {
+        const len = Number(count);
         if (len > this.maxFrameBytes) {
           const error = new ReceiverError('FRAME_TOO_LARGE', `frame of ${len} bytes exceeds ${this.maxFrameBytes}`);
           const available = b.length - (sp + 1);
