@@ -32,9 +32,11 @@ describe('report queries', () => {
   it('binds $n placeholders for PostgreSQL, reusing the number of a repeated name', () => {
     const b = bindQuery(REPORT_QUERIES['failure-bursts-by-ip'], 'postgres', { days: 30 });
     expect(b.text).toContain('make_interval(hours => 24 * $1)');
-    expect(b.text).toContain('make_interval(mins => $2)');
-    expect(b.text).toContain('>= $3');
-    expect(b.positional).toEqual([30, 10, 5]);
+    // min_failures first appears in the LEAD that finds the bursts, then in HAVING: one number.
+    expect(b.text).toContain('LEAD(event_timestamp, $2 - 1)');
+    expect(b.text).toContain('make_interval(mins => $3)');
+    expect(b.text).toContain('HAVING COUNT(*) >= $2');
+    expect(b.positional).toEqual([30, 5, 10]);
   });
 
   it('binds @name placeholders for SQL Server and SQLite', () => {
