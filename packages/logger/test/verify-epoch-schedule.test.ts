@@ -150,6 +150,46 @@ describe('verifyChain holds epochs to the schedule the chain opened with (sealed
     expect(new Set(opens)).toEqual(new Set([0]));
   });
 
+  it('the same key re-signing a tail it freed of every later checkpoint, or re-dated into the settle window: EPOCH_EARLY (found by a review)', async () => {
+    // Defaults (60 s epochs and checkpoints), an event every 10 s for 30 minutes: about 30 epochs.
+    const pair = generateSealingKeyPair();
+    const file = join(tmpDir(), 'long.ndjson');
+    const clock = fakeClock(Date.parse('2026-03-01T12:00:00.000Z'));
+    const log = createAuditLogger({ service: 'login-api', destination: file, now: clock.now, runtime: false, signing: { mode: 'sealed', kid: 'v1', publicKey: pair.publicKey } });
+    for (let i = 0; i < 180; i++) {
+      clock.advance(10_000);
+      log.webauthnAuthFailure(authFailure(`user-${i}`));
+    }
+    await log.close();
+    const ls = lines(file);
+    const keys = { v1: { privateKey: pair.privateKey } };
+    expect(codes(verifyLines(ls, keys))).toEqual([]);
+    const { key, epoch } = stolenLastKey(ls, pair.privateKey);
+    const recs = ls.map(parse);
+    const target = recs.findIndex((r) => r.event_type === 'WEBAUTHN_AUTH_FAILURE' && r.integrity.epoch === 2);
+    // 1. Everything after the edited record but the events, at the stolen epoch: no checkpoint left to time them by.
+    const events = [...ls.slice(0, target), ...ls.slice(target).filter((l) => parse(l).event_type === 'WEBAUTHN_AUTH_FAILURE')];
+    const dropped = resignFrom(events, target, key, epoch, (rec, i) => {
+      rec.integrity.seq = i + 1;
+      if (i === target) rec.user_id = 'someone-else';
+    });
+    const r1 = verifyLines(dropped, keys);
+    expect(codes(r1)).toEqual(['EPOCH_EARLY']);
+    expect(r1.findings[0]!.message).toMatch(/^records after the last checkpoint \(seq \d+, epoch 2\) reach epoch \d+ at seq \d+; the \d+ epoch\(s\) between that are not full lasted at least \d+ ms, but the logger writes a checkpoint within 60000 ms \(plus slack\) of the last$/);
+    // 2. The whole rest kept, re-dated just inside a 5-minute settle window, so that every forged record is pending.
+    const settleMs = 300_000;
+    let mark = target - 1;
+    while (!['AUDIT_CHECKPOINT', 'AUDIT_CHAIN_OPEN'].includes(recs[mark]!.event_type)) mark--;
+    const edge = Date.parse(recs[mark]!.event_time) + 90_000 + settleMs - 1;
+    const settled = resignFrom(ls, target, key, epoch, (rec, i) => {
+      rec.event_time = new Date(edge - (ls.length - 1 - i)).toISOString();
+      if (i === target) rec.user_id = 'someone-else';
+    });
+    const r2 = verifyLines(settled, keys, { settleMs });
+    expect(r2.chains[0]!.pending).toBeGreaterThan(100);
+    expect(codes(r2)).toContain('EPOCH_EARLY');
+  });
+
   it('an epoch holding more records than epoch_max_events: EPOCH_OVERDUE at the first one past it', async () => {
     const file = join(tmpDir(), 'max.ndjson');
     const clock = fakeClock();

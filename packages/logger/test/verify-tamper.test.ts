@@ -3,6 +3,7 @@ import { evolveKey, hmac, sharedRootKey } from '../src/signing/kdf.js';
 import { macInput } from '../src/signing/canonical.js';
 import { createAuditLogger, iterateNdjson, ndjsonRecords, verifyChain } from '../src/index.js';
 import { signedChain } from './chain-fixture.js';
+import { lookAlike } from '../src/verify/unsigned-claims.js';
 import { authFailure, codes, fakeClock, SECRET, SECRET2, tmpDir, lines, verifyLines } from './helpers.js';
 import { join } from 'node:path';
 
@@ -179,6 +180,9 @@ describe('verifyChain detects tampering (INTEGRITY.md finding codes)', () => {
     expect(claimed).toHaveLength(4);
     expect(claimed[0]!.message).toBe('record without integrity claims service api (written "API") (instance "api-1") while this chain of its instance api-1 was signing');
     expect(r.unsigned).toBe(0);
+    // Dashes of every kind read as one, minus signs and the hyphen bullet included (found by a review).
+    for (const dash of ['\u2010', '\u2011', '\u2013', '\u2014', '\u2212', '\u02d7', '\u2043', '\ufe63', '\uff0d']) expect(lookAlike(`Login${dash}API`), JSON.stringify(dash)).toBe('login-api');
+    expect(lookAlike('login_api')).toBe('login_api');
   });
 
   it('integrity stripped from a record: UNSIGNED_IN_SIGNED_CHAIN and SEQ_GAP', async () => {

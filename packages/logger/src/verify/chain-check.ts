@@ -109,6 +109,10 @@ export class ChainChecker {
     this.lastEpoch = Math.max(this.lastEpoch, e.epoch);
     // Pending: recent by its event_time, and by storedAt where the store gave one (unsigned, so it only narrows).
     if (!this.pendingFrom && this.opts.pendingAfter !== undefined && e.time > this.opts.pendingAfter && !(e.stored <= this.opts.pendingStoredAfter!)) this.pendingFrom = true;
+    // The epoch schedule is judged on pending records too: a record's own
+    // time decides that it is pending, and a forger re-dating a tail into the
+    // settle window kept it from the schedule (found by a review).
+    this.epochs?.judge(e, (code, seq, message) => this.push(this.inOrder, code, e, seq, message));
     if (this.pendingFrom) {
       this.pending++;
       return;
@@ -168,7 +172,6 @@ export class ChainChecker {
       }
       this.lastMark = e;
     }
-    this.epochs?.judge(e, before, push);
     this.before = e;
   }
 
@@ -180,6 +183,7 @@ export class ChainChecker {
     if (!this.closed && lastJudged && this.limit !== undefined && this.lastMark && this.opts.asOf - this.lastMark.time > this.limit) {
       this.push(tail, 'CHECKPOINT_MISSING', lastJudged, lastJudged.seq + 1, `chain is not closed and its last checkpoint (seq ${this.lastMark.seq}, ${iso(this.lastMark.time)}) is older than the interval plus slack before ${iso(this.opts.asOf)}: records after it may have been removed`);
     }
+    if (this.interval !== undefined) this.epochs?.finish(this.interval, (code, e, message) => this.push(tail, code, e, e.seq, message));
     const macFindings: Finding[] = [];
     this.macs.finish(this.chainId, this.kid, this.records, this.bad, first, (code, e, seq, message) => this.push(macFindings, code, e, seq, message));
     const findings = [...this.early, ...macFindings, ...this.inOrder, ...tail];
@@ -268,6 +272,8 @@ class EpochSchedule {
   private readonly since = new Map<number, number>();
   /** A seq is missing since lastMark. */
   private gapSinceMark = false;
+  /** The record judged before, and the last one. */
+  private before: ChainEntry | undefined;
 
   constructor(
     private readonly interval: number,
@@ -275,7 +281,9 @@ class EpochSchedule {
     private readonly slack: number,
   ) {}
 
-  judge(e: ChainEntry, before: ChainEntry | undefined, push: (code: Finding['code'], seq: number, message: string) => void): void {
+  judge(e: ChainEntry, push: (code: Finding['code'], seq: number, message: string) => void): void {
+    const before = this.before;
+    this.before = e;
     if (e.epoch !== this.epoch) {
       this.epoch = e.epoch;
       this.count = 0;
@@ -297,9 +305,7 @@ class EpochSchedule {
     }
     const last = this.lastMark;
     if (last && !this.gapSinceMark && e.epoch - last.epoch >= 2) {
-      let full = 0;
-      for (const [epoch, n] of this.since) if (epoch > last.epoch && epoch < e.epoch && n >= this.max) full++;
-      const timed = e.epoch - last.epoch - 1 - full;
+      const timed = this.timedBetween(last.epoch, e.epoch);
       if (timed > 0 && e.time - last.time < timed * this.interval - this.slack) {
         push('EPOCH_EARLY', e.seq, `epoch ${last.epoch} at seq ${last.seq} (${iso(last.time)}) is followed by epoch ${e.epoch} at seq ${e.seq} (${iso(e.time)}), ${e.time - last.time} ms later; the ${timed} epoch(s) between them that are not full lasted at least ${timed * this.interval} ms`);
       }
@@ -313,6 +319,32 @@ class EpochSchedule {
       const [a, b] = this.earliest.seq < this.latest.seq ? [this.earliest, this.latest] : [this.latest, this.earliest];
       push('EPOCH_OVERDUE', e.seq, `epoch ${e.epoch} signs seq ${a.seq} (${iso(a.time)}) and seq ${b.seq} (${iso(b.time)}), ${this.latest.time - this.earliest.time} ms apart; an epoch lasts at most epoch_interval_ms (${this.interval}): its key was used past its time, as a key taken from a later epoch re-signing earlier records would be`);
       this.overdue = true;
+    }
+  }
+
+  /** Epochs strictly between `from` and `to` that are not full, whose records all came since the last logger-dated record: each ended by time. */
+  private timedBetween(from: number, to: number): number {
+    let full = 0;
+    for (const [epoch, n] of this.since) if (epoch > from && epoch < to && n >= this.max) full++;
+    return to - from - 1 - full;
+  }
+
+  /**
+   * The records after the last logger-dated one: the logger writes a
+   * checkpoint before a record once one is due, so they were signed within
+   * a checkpoint interval (plus slack) of it, and the epochs they passed
+   * through that are not full must fit in that time. Without this, a forger
+   * dropping the checkpoints after an edit and re-signing the rest under a
+   * later key left nothing to judge them against (found by a review).
+   */
+  finish(checkpointInterval: number, push: (code: Finding['code'], e: ChainEntry, message: string) => void): void {
+    const last = this.lastMark;
+    const end = this.before;
+    if (!last || !end || end === last || this.gapSinceMark || end.epoch - last.epoch < 2) return;
+    const timed = this.timedBetween(last.epoch, end.epoch);
+    const room = checkpointInterval + 2 * this.slack;
+    if (timed * this.interval > room) {
+      push('EPOCH_EARLY', end, `records after the last checkpoint (seq ${last.seq}, epoch ${last.epoch}) reach epoch ${end.epoch} at seq ${end.seq}; the ${timed} epoch(s) between that are not full lasted at least ${timed * this.interval} ms, but the logger writes a checkpoint within ${checkpointInterval} ms (plus slack) of the last`);
     }
   }
 }

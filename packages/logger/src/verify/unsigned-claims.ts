@@ -68,10 +68,12 @@ export function claimUnsigned(findings: Finding[], chains: readonly ChainLife[],
  * A service name as a reader sees it: compatibility forms folded (NFKC:
  * full-width letters), case folded, invisible characters (Unicode
  * Default_Ignorable_Code_Point: zero-width, Hangul fillers, variation
- * selectors) and white space dropped, every dash (Dash_Punctuation) read as
- * `-`. Not a full confusable skeleton (UTS #39: Cyrillic `а` for Latin `a`
+ * selectors) and white space dropped, every dash (Dash_Punctuation, and the
+ * minus signs and hyphen bullet that look like one) read as `-`. Not a full confusable skeleton (UTS #39: Cyrillic `а` for Latin `a`
  * is still another name).
  */
+const DASHES = /[\p{Dash_Punctuation}\u2212\u02d7\u2043\u2796]/gu;
+
 export function lookAlike(name: string): string {
-  return name.normalize('NFKC').toLowerCase().replace(/\p{Default_Ignorable_Code_Point}/gu, '').replace(/\p{Dash_Punctuation}/gu, '-').replace(/\s+/gu, '');
+  return name.normalize('NFKC').toLowerCase().replace(/\p{Default_Ignorable_Code_Point}/gu, '').replace(DASHES, '-').replace(/\s+/gu, '');
 }
