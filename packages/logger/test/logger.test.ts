@@ -28,6 +28,25 @@ describe('createAuditLogger: writing events', () => {
     expect(parseAuditEvent(ls[0]!).ok).toBe(true);
   });
 
+  it('writes client_ip and peer_ip as one text per address (IPv4-mapped as IPv4, IPv6 as RFC 5952), on both validation paths and before signing (found by a probe: bursts counted two spellings as two IPs)', async () => {
+    const { file, log } = fileLogger({ signing: { mode: 'shared', kid: 'k1', secret: SECRET } });
+    // The fast path (no envelope key in the draft), and the general one (a runtime given).
+    log.webauthnAuthFailure({ ...authFailure(), client_ip: '::ffff:203.0.113.7', peer_ip: '2001:DB8:0:0:0:0:0:6' });
+    log.webauthnAuthFailure({ ...authFailure(), client_ip: '::FFFF:C000:0204', runtime: { host: 'h' } });
+    log.webauthnAuthFailure({ ...authFailure(), client_ip: '2001:db8::6' });
+    await log.close();
+    const events = lines(file).map((l) => JSON.parse(l)).filter((e) => e.event_type === 'WEBAUTHN_AUTH_FAILURE');
+    expect(events.map((e) => [e.client_ip, e.peer_ip])).toEqual([
+      ['203.0.113.7', '2001:db8::6'],
+      ['192.0.2.4', undefined],
+      ['2001:db8::6', undefined],
+    ]);
+    expect(codes(verifyLines(lines(file), { k1: { secret: SECRET } }))).toEqual([]);
+    // What is not an address (a zone id) is left for validation to refuse.
+    const bad = fileLogger({ onInvalid: 'throw' });
+    expect(() => bad.log.webauthnAuthFailure({ ...authFailure(), client_ip: 'fe80::1%eth0' })).toThrow(AuditValidationError);
+  });
+
   it('has a typed helper per event type and a generic emit', () => {
     const { file, log } = fileLogger();
     log.webauthnRegSuccess({ user_id: 'u', webauthn: { credential_id: 'AAAA' } });

@@ -1,5 +1,6 @@
 export * from './constants.js';
 export * from './fields/text.js';
+export * from './fields/ip-text.js';
 export * from './fields/formats.js';
 export * from './envelope.js';
 export * from './events/webauthn.js';

@@ -1,4 +1,5 @@
 import {
+  canonicalizeIps,
   CHAIN_EVENT_TYPES,
   completeEvent,
   EVENT_TYPES,
@@ -50,6 +51,7 @@ export function validateDraft(draft: unknown, ctx: EventContext, owned = false, 
     // such a copy, made by the logger for this call, and may be changed.
     const own: Record<string, unknown> = owned ? d : { ...d };
     truncateUserAgent(own);
+    canonicalizeIps(own);
     const fast = validateOwnFields(eventType, own, ctx, wantLine);
     if (fast) return { ok: true, event: fast.event, line: fast.line };
   }
@@ -57,7 +59,10 @@ export function validateDraft(draft: unknown, ctx: EventContext, owned = false, 
   const completed = completeEvent(d as AuditEventDraft, ctx) as Record<string, unknown>;
   // One id generator for every event of the logger, so ids stay monotonic in write order.
   if (!Object.hasOwn(d, 'event_id')) completed.event_id = newEventId();
-  if (eventType && eventTypes.has(eventType)) truncateUserAgent(completed);
+  if (eventType && eventTypes.has(eventType)) {
+    truncateUserAgent(completed);
+    canonicalizeIps(completed);
+  }
   const result = parseAuditEvent(completed);
   return result.ok ? { ok: true, event: result.event } : { ok: false, issues: result.issues, eventType };
 }

@@ -1,4 +1,5 @@
 import { BlockList, isIP } from 'node:net';
+import { canonicalIp } from '@audit-trail/schema';
 import { WebAuthnHooksError } from '../errors.js';
 
 /**
@@ -89,22 +90,9 @@ export function normalizeIp(raw: string | undefined, keepMapped = false): string
     if (withPort && isIP(withPort[1]!) === 4) return withPort[1];
     return undefined;
   }
-  return isIP(ip) === 6 ? canonicalIpv6(ip, keepMapped) : ip;
+  return canonicalIp(ip, keepMapped);
 }
 
-/**
- * RFC 5952 §4 text of a valid IPv6 address (the WHATWG URL serializer writes
- * exactly that); an IPv4-mapped one as IPv4 unless `keepMapped` (the base of
- * a CIDR, whose prefix length counts IPv6 bits).
- */
-function canonicalIpv6(ip: string, keepMapped: boolean): string {
-  const text = new URL(`http://[${ip}]/`).hostname.slice(1, -1);
-  const mapped = keepMapped ? null : /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(text);
-  if (!mapped) return text;
-  const hi = parseInt(mapped[1]!, 16);
-  const lo = parseInt(mapped[2]!, 16);
-  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
-}
 
 /**
  * The prefix length a CIDR has over the IPv4 space, Infinity when it holds
