@@ -1,6 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import {
   AuditConfigError,
+  defaultAsOf,
   keysFromEnv,
   loadKeyringFile,
   readKeyFile,
@@ -247,9 +248,8 @@ export const verifyCommand: Command = {
       if (db !== undefined) stored = await openVerifySource(db, { order: byChain ? 'chain' : 'id' });
       let storedAsOf: Date | undefined;
       if (byChain && !asOf) {
-        // As the library's default (referenceTimes): the newest record the logger dated itself, or with --settle the newest record.
         const { event, mark } = stored!.times;
-        asOf = (settleMs ? event : (mark ?? event)) ?? new Date();
+        asOf = new Date(defaultAsOf(event?.getTime() ?? Number.NaN, mark?.getTime() ?? Number.NaN, settleMs));
         storedAsOf = stored!.times.stored;
       }
       const inputs = await openInputs(positionals);

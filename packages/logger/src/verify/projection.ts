@@ -16,6 +16,8 @@ const projected = COLUMNS.filter((c) => c.projection && c.from);
  * by a review). `event_json` is what is verified, not a projection of it.
  */
 const eventOrTransport = COLUMNS.filter((c) => !c.projection && c.from && c.name !== 'event_json');
+/** Every column compared: the projections, then those the transport may fill in. */
+const checked = [...projected, ...eventOrTransport];
 const isTimestamp = (type: string) => type.startsWith('TIMESTAMP');
 const CASELESS = new Set(['event_id', 'chain_id']);
 
@@ -42,16 +44,12 @@ function same(name: string, timestamp: boolean, expected: unknown, stored: unkno
  */
 export function projectionDiffs(event: AuditEvent, columns: Record<string, unknown>): ProjectionDiff[] {
   const diffs: ProjectionDiff[] = [];
-  for (const c of projected) {
-    if (!Object.hasOwn(columns, c.name)) continue;
-    const expected = c.from!(event, { raw: '' }) ?? null;
-    if (!same(c.name, isTimestamp(c.type.postgres), expected, columns[c.name])) diffs.push({ column: c.name, stored: columns[c.name], expected });
-  }
-  for (const c of eventOrTransport) {
+  for (const c of checked) {
     if (!Object.hasOwn(columns, c.name)) continue;
     // Without transport meta, `from` gives the event's own value, or nothing.
-    const expected = c.from!(event, { raw: '' });
-    if (expected === null || expected === undefined) continue;
+    const expected = c.from!(event, { raw: '' }) ?? null;
+    // A transport column the event leaves empty holds the transport's value, unsigned.
+    if (expected === null && !c.projection) continue;
     if (!same(c.name, isTimestamp(c.type.postgres), expected, columns[c.name])) diffs.push({ column: c.name, stored: columns[c.name], expected });
   }
   return diffs;

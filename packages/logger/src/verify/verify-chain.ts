@@ -113,16 +113,22 @@ export async function verifyChainTwoPass(read: () => AsyncIterable<VerifyRecord>
 }
 
 /**
- * `asOf` and the store's own reference time for one-read verification:
- * given; else, with `settleMs` (records still arriving), the newest record's
- * time; else the newest open, checkpoint or close of any chain, which the
- * logger dates itself (any other event_time may be its caller's, and one
- * dated ahead made every open chain look truncated), or the newest record's
- * when there is none.
+ * The default `asOf` (ms) from the input's newest times: with `settleMs`
+ * (records still arriving) the newest record's time; else the newest open,
+ * checkpoint or close of any chain, which the logger dates itself (any other
+ * event_time may be its caller's, and one dated ahead made every open chain
+ * look truncated), or the newest record's when there is none; now when the
+ * input has no time at all. `audit-trail verify --db` applies it to the
+ * newest times stored.
  */
+export function defaultAsOf(newest: number, newestMark: number, settleMs = 0): number {
+  const t = Number.isNaN(newestMark) || settleMs > 0 ? newest : newestMark;
+  return Number.isNaN(t) ? Date.now() : t;
+}
+
+/** `asOf` and the store's own reference time for one-read verification: given, or {@link defaultAsOf}. */
 function referenceTimes(input: Intake, options: VerifyOptions): { asOf: number; storedAsOf: number } {
-  const newest = Number.isNaN(input.newestMark) || (options.settleMs ?? 0) > 0 ? input.newest : input.newestMark;
-  const asOf = options.asOf?.getTime() ?? (Number.isNaN(newest) ? Date.now() : newest);
+  const asOf = options.asOf?.getTime() ?? defaultAsOf(input.newest, input.newestMark, options.settleMs);
   // The store's clock has its own reference: the newest storedAt, unless asOf is given.
   const storedAsOf = options.storedAsOf?.getTime() ?? options.asOf?.getTime() ?? (Number.isNaN(input.newestStored) ? asOf : input.newestStored);
   return { asOf, storedAsOf };
