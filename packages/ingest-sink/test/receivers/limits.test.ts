@@ -87,6 +87,31 @@ describe('forward limits: closed with a reason, never acked', () => {
     expect(claim.counters.badFramesByCode.MSGPACK_TOO_LARGE).toBe(1);
   });
 
+  it('counts a PackedForward request\'s options and its payload against one maxItems (each had its own count: one request decoded to twice the limit; found by a review)', async () => {
+    const empties = (n: number) => Buffer.concat([Buffer.from([0xdc, n >> 8, n & 0xff]), Buffer.alloc(n, 0x90)]);
+    // An options map with an unknown key holding 600 empty arrays (600 items), and a payload of one entry whose record holds 600 more.
+    const options = (chunk: string) => Buffer.concat([Buffer.from([0x82]), mp('chunk'), mp(chunk), mp('pad'), empties(600)]);
+    const payload = Buffer.concat([Buffer.from([0x92, 0x01, 0x82]), mp('log'), mp(makeLine(1)), mp('big'), empties(600)]);
+    const request = (opts: Buffer) => Buffer.concat([Buffer.from([0x93]), mp('t'), bin32(payload), opts]);
+    const over = fakeConnection(new RecordingSink(), { limits: { maxItems: 1000 } });
+    over.conn.feed(request(options('c')));
+    await over.conn.drain();
+    expect(over.counters.badFramesByCode.MSGPACK_TOO_LARGE).toBe(1);
+    expect(over.transport.out).toHaveLength(0);
+    // Either half alone is within the limit and acked.
+    const sink = new RecordingSink();
+    const ok = fakeConnection(sink, { limits: { maxItems: 1000 } });
+    ok.conn.feed(request(mp({ chunk: 'd' })));
+    await ok.conn.drain();
+    expect(ok.counters.badFrames).toBe(0);
+    expect(ok.transport.messages()).toEqual([{ ack: 'd' }]);
+    const optsOnly = fakeConnection(new RecordingSink(), { limits: { maxItems: 1000 } });
+    optsOnly.conn.feed(Buffer.concat([Buffer.from([0x93]), mp('t'), bin32(Buffer.alloc(0)), options('e')]));
+    await optsOnly.conn.drain();
+    expect(optsOnly.counters.badFrames).toBe(0);
+    expect(optsOnly.transport.messages()).toEqual([{ ack: 'e' }]);
+  });
+
   it('closes on more entries than maxEntries (Forward and PackedForward)', async () => {
     const { conn, counters } = fakeConnection(new RecordingSink(), { limits: { maxEntries: 2 } });
     const entries = [1, 2, 3].map((i) => entry(fixext8Time(1), { log: makeLine(i) }));

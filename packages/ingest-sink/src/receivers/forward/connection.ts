@@ -267,7 +267,7 @@ export class ForwardConnection {
     const stored =
       req.kind === 'events' && this.handedOver === undefined
         ? this.store(req.tag, req.entries, req.options)
-        : this.storeInOrder(req.tag, req.kind === 'events' ? req.entries : this.unpack(req.packed, req.options, (n) => (reserved += n)), req.options);
+        : this.storeInOrder(req.tag, req.kind === 'events' ? req.entries : this.unpack(req.packed, req.options, r.items, (n) => (reserved += n)), req.options);
     this.reserve(size, true);
     this.track(stored, req.options, () => reserved);
   }
@@ -279,7 +279,7 @@ export class ForwardConnection {
    * only their wire size, a few KiB of gzip could hold up to
    * `maxDecompressedBytes` each, hundreds of times the budget in all.
    */
-  private async unpack(packed: Buffer, options: ForwardOptions, onReserved: (n: number) => void): Promise<ForwardEntry[]> {
+  private async unpack(packed: Buffer, options: ForwardOptions, envelopeItems: number, onReserved: (n: number) => void): Promise<ForwardEntry[]> {
     let bytes = packed;
     const c = options.compressed;
     if (c !== undefined && c !== 'text') {
@@ -306,7 +306,12 @@ export class ForwardConnection {
         throw new ReceiverError('BAD_COMPRESSION', `gzip payload is invalid: ${(err as Error).message.slice(0, 80)}`);
       }
     }
-    return decodePackedEntries(this.reader(bytes, 0, bytes.length), this.ctx.limits.maxEntries);
+    const r = this.reader(bytes, 0, bytes.length);
+    // maxItems bounds the whole request: the payload's entries go on from
+    // the envelope's count (its options map), or one request could decode
+    // to twice the limit (found by a review).
+    r.items = envelopeItems;
+    return decodePackedEntries(r, this.ctx.limits.maxEntries);
   }
 
   /**

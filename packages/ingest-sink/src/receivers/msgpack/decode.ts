@@ -67,8 +67,12 @@ export class MsgpackReader {
   pos: number;
   /** The bytes of the last str read when they were invalid UTF-8 (readMap keeps them for its value). */
   private invalidBytes: Buffer | undefined;
-  /** Array elements and map keys decoded so far (against `limits.maxItems`). */
-  private items = 0;
+  /**
+   * Array elements and map keys decoded so far (against `limits.maxItems`).
+   * Settable so that a reader decoding the rest of one request (a
+   * PackedForward payload) goes on from the envelope's count.
+   */
+  items = 0;
 
   constructor(
     readonly buf: Buffer,
