@@ -22,6 +22,7 @@ CREATE TABLE IF NOT EXISTS security_audit_events (
   swarm_task_id VARCHAR(64) NULL,
   k8s_namespace VARCHAR(253) NULL,
   k8s_pod VARCHAR(253) NULL,
+  k8s_node VARCHAR(253) NULL,
   container_id VARCHAR(64) NULL,
   container_name VARCHAR(256) NULL,
   image VARCHAR(512) NULL,

@@ -22,6 +22,7 @@ CREATE TABLE IF NOT EXISTS security_audit_events (
   swarm_task_id TEXT NULL,
   k8s_namespace TEXT NULL,
   k8s_pod TEXT NULL,
+  k8s_node TEXT NULL,
   container_id TEXT NULL,
   container_name TEXT NULL,
   image TEXT NULL,

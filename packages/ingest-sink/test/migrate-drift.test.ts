@@ -34,13 +34,14 @@ const wideEvent = () =>
 
 /**
  * The DDL of the version before reject keys (2026-12-06): the rejects table
- * without `reject_key` and its unique index; with `withoutMac`, the events
- * table without `mac` too, as if an operator had dropped it.
+ * without `reject_key` and its unique index, the events table without
+ * `k8s_node` (2026-12-07); with `withoutMac`, without `mac` too, as if an
+ * operator had dropped it.
  */
 const beforeRejectKeys = (dialect: 'postgres' | 'sqlite', withoutMac = true) =>
   createTableStatements(dialect)
     .filter((s) => !s.includes('reject_key)'))
-    .map((s) => s.replace(/,\n\s*reject_key [^\n]*/, ''))
+    .map((s) => s.replace(/,\n\s*reject_key [^\n]*/, '').replace(/\n\s*k8s_node [^\n]*,/, ''))
     .map((s) => (withoutMac ? s.replace(/\n\s*mac [^\n]*,/, '') : s));
 
 /** Writes an event and a refused line, then both again through a new sink (a replay, a resend): the second run stores nothing new. */
@@ -55,7 +56,7 @@ async function refuseTwice(url: string, spoolDir: string): Promise<void> {
 }
 
 describe('migrate() on tables made by an earlier version', () => {
-  it('SQLite: adds the nullable columns the tables lack (reject_key, mac) and the index on reject_key; old rejects keep a NULL key, new ones are stored once', async () => {
+  it('SQLite: adds the nullable columns the tables lack (reject_key, k8s_node, mac) and the index on reject_key; old rejects keep a NULL key, new ones are stored once', async () => {
     const file = join(dir, 'old.db');
     const db = new Database(file);
     for (const s of beforeRejectKeys('sqlite')) db.exec(s);
@@ -69,12 +70,12 @@ describe('migrate() on tables made by an earlier version', () => {
     const check = new Database(file, { readonly: true });
     const rows = check.prepare('SELECT reason, reject_key FROM security_audit_rejects ORDER BY id').all() as { reason: string; reject_key: string | null }[];
     expect(rows.map((r) => [r.reason.slice(0, 3), r.reject_key === null ? null : r.reject_key.length])).toEqual([['old', null], ['old', null], ['[{"', 43]]);
-    const cols = check.prepare("SELECT name FROM pragma_table_info('security_audit_events') WHERE name = 'mac'").all();
-    expect(cols).toHaveLength(1);
+    const cols = check.prepare("SELECT name FROM pragma_table_info('security_audit_events') WHERE name IN ('mac', 'k8s_node')").all();
+    expect(cols).toHaveLength(2);
     check.close();
   });
 
-  it('PostgreSQL: a sink of this version on tables not yet upgraded, without migrate, keeps a batch holding a reject in its spool until migrate runs; nothing is lost', async () => {
+  it('PostgreSQL: a sink of this version on tables not yet upgraded, without migrate, keeps its batch (an event needing k8s_node, a reject needing reject_key) in its spool until migrate runs; nothing is lost', async () => {
     const pg = await createTempDatabase('at_drift');
     try {
       for (const s of beforeRejectKeys('postgres', false)) await pg.query(s);
@@ -83,7 +84,7 @@ describe('migrate() on tables made by an earlier version', () => {
       await sink.write([event, 'not an event']);
       await expect.poll(() => sink.stats().retries, { timeout: 10_000 }).toBeGreaterThan(2);
       expect(sink.stats()).toMatchObject({ committed: 0, spooledEvents: 2, lastError: { code: 'SINK_DB' } });
-      expect(sink.stats().lastError!.message).toContain('reject_key');
+      expect(sink.stats().lastError!.message).toContain('k8s_node');
       await migrateDatabase(pg.url);
       await sink.flush();
       expect(sink.stats()).toMatchObject({ committed: 1, rejected: 1, spooledEvents: 0 });

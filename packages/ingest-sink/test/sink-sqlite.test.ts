@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { createTableStatements } from '@audit-trail/schema';
+import { createTableStatements, REPORT_QUERIES } from '@audit-trail/schema';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSink, type Sink } from '../src/index.js';
 import { freeSlabs } from '../src/rows/text-slabs.js';
@@ -245,6 +245,29 @@ describe('SQLite sink: events dated ahead of its clock', () => {
     await defaults.write(events.slice(1, 3).map((e) => ({ ...e, event_id: makeEvent().event_id })));
     await defaults.write([ahead(6 * 60_000)]);
     expect(defaults.stats().futureDated).toBe(1);
+  });
+});
+
+describe('SQLite sink: the node of an event', () => {
+  it('stores the Kubernetes node the event names, else the one its collector names (Fluent Bit kubernetes.host); the reports show it, and rows stored before the column read the event', async () => {
+    const sink = open();
+    const own = makeEvent({ runtime: { host: 'api-7f9c', k8s_node: 'worker-1' } });
+    const collected = makeEvent({ runtime: { host: 'api-7f9c' } });
+    await sink.write([
+      { line: JSON.stringify(own), meta: { k8s_node: 'worker-9' } },
+      { line: JSON.stringify(collected), meta: { k8s_node: 'worker-2' } },
+    ]);
+    await sink.flush();
+    await sink.close();
+    // A row written before the column existed: its k8s_node is NULL.
+    const rw = new Database(join(dir, 'audit.db'));
+    rw.prepare('UPDATE security_audit_events SET k8s_node = NULL WHERE event_id = ?').run(own.event_id);
+    const report = REPORT_QUERIES['webauthn-failures'].sql.sqlite;
+    const nodes = rw.prepare(report).all({ days: 90 }) as { user_id: string; node: string }[];
+    const column = rw.prepare('SELECT event_id, k8s_node FROM security_audit_events').all() as { event_id: string; k8s_node: string | null }[];
+    rw.close();
+    expect(Object.fromEntries(column.map((r) => [r.event_id, r.k8s_node]))).toEqual({ [own.event_id as string]: null, [collected.event_id as string]: 'worker-2' });
+    expect(nodes.map((r) => r.node).sort()).toEqual(['worker-1', 'worker-2']);
   });
 });
 

@@ -15,7 +15,7 @@ WITH execs AS (
     AND event_timestamp >= now() - make_interval(hours => 24 * 90)
 )
 SELECT event_timestamp, outcome,
-       COALESCE(swarm_node, (doc #>> '{runtime,k8s_node}'), (doc #>> '{runtime,host}')) AS node,
+       COALESCE(swarm_node, k8s_node, (doc #>> '{runtime,k8s_node}'), (doc #>> '{runtime,host}')) AS node,
        k8s_namespace, k8s_pod,
        container_name,
        (doc #>> '{container,target}') AS target_container,

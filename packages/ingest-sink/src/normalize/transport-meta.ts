@@ -23,7 +23,9 @@ export const transportText = (v: unknown, max: number): string | undefined =>
  * placement parsed from it by the configured template), the Docker driver's
  * `container_id`/`container_name` (leading "/" removed, as Docker adds it),
  * and Fluent Bit's kubernetes filter metadata (`kubernetes.namespace_name`,
- * `pod_name`, `container_name`). Values are cut to their column widths.
+ * `pod_name`, `container_name`, `docker_id`, and `host`: the node, which a
+ * pod's own host name, the pod name, is not). Values are cut to their
+ * column widths.
  */
 export function recordMeta(tag: string, record: Record<string, unknown>, parseTag: TagParser): RecordMeta {
   // The records of a request nearly always come from one container: when
@@ -49,6 +51,8 @@ export function recordMeta(tag: string, record: Record<string, unknown>, parseTa
     const pod = transportText(k.pod_name, 253);
     if (ns) meta.k8s_namespace = ns;
     if (pod) meta.k8s_pod = pod;
+    const node = transportText(k.host, 253);
+    if (node) meta.k8s_node = node;
     const cname = transportText(k.container_name, 256);
     if (cname && !meta.container_name) meta.container_name = cname;
     const cid = typeof k.docker_id === 'string' ? k.docker_id : undefined;

@@ -92,10 +92,10 @@ describe('record normaliser', () => {
     expect(fresh.item.meta).toEqual(a);
   });
 
-  it('takes namespace, pod and container from Fluent Bit kubernetes metadata', () => {
+  it('takes namespace, pod, container and node (host) from Fluent Bit kubernetes metadata', () => {
     const { run } = normalizer();
     const [out] = run('kube.var.log', { log: makeLine(3), stream: 'stdout', kubernetes: { namespace_name: 'auth', pod_name: 'api-7f9c', container_name: 'api', host: 'n1' } });
-    expect(out).toMatchObject({ kind: 'sink', item: { meta: { k8s_namespace: 'auth', k8s_pod: 'api-7f9c', container_name: 'api' } } });
+    expect(out).toMatchObject({ kind: 'sink', item: { meta: { k8s_namespace: 'auth', k8s_pod: 'api-7f9c', container_name: 'api', k8s_node: 'n1' } } });
   });
 
   it('reads the MSG of a record parsed by Fluent Bit in_syslog (syslog-rfc5424 parser: `message`)', () => {

@@ -37,6 +37,8 @@ export interface TransportMeta {
   swarm_task_id?: string;
   k8s_namespace?: string;
   k8s_pod?: string;
+  /** The node the pod runs on (Fluent Bit's kubernetes filter: `kubernetes.host`). */
+  k8s_node?: string;
   container_id?: string;
   container_name?: string;
 }
@@ -161,6 +163,7 @@ export const COLUMNS: readonly ColumnDef[] = [
   { name: 'swarm_task_id', type: text(64), nullable: true, from: (e, m) => e.runtime?.swarm_task_id ?? m.swarm_task_id, projection: false, description: 'Swarm task id.' },
   { name: 'k8s_namespace', type: text(253), nullable: true, from: (e, m) => e.runtime?.k8s_namespace ?? m.k8s_namespace, projection: false, description: 'Kubernetes namespace.' },
   { name: 'k8s_pod', type: text(253), nullable: true, from: (e, m) => e.runtime?.k8s_pod ?? m.k8s_pod, projection: false, description: 'Kubernetes pod.' },
+  { name: 'k8s_node', type: text(253), nullable: true, from: (e, m) => e.runtime?.k8s_node ?? m.k8s_node, projection: false, description: 'Kubernetes node the pod runs on (event, else Fluent Bit kubernetes.host).' },
   { name: 'container_id', type: ascii(64), nullable: true, from: containerId, projection: false, description: 'Container the event is about (or its producer ran in).' },
   { name: 'container_name', type: text(256), nullable: true, from: (e, m) => detail(e, 'container', 'name') ?? m.container_name, projection: false, description: 'Container name.' },
   { name: 'image', type: text(512), nullable: true, from: (e) => detail(e, 'container', 'image'), projection: true, description: 'Container image.' },

@@ -141,11 +141,15 @@ export function jsonBigint(dialect: Dialect, path: string, from: JsonFrom = 'tex
 
 /**
  * The node an event comes from: the Swarm node (column), else the Kubernetes
- * node, else the host (`runtime` in `event_json`), whichever the event has.
- * COALESCE reads `event_json` only when `swarm_node` is NULL.
+ * node (column, else `runtime.k8s_node` in `event_json`), else the host
+ * (`runtime.host`), whichever is known. COALESCE reads `event_json` only
+ * when both columns are NULL.
  */
 export function nodeOf(dialect: Dialect, from: JsonFrom = 'text'): string {
-  return `COALESCE(swarm_node, ${jsonValue(dialect, 'runtime.k8s_node', from)}, ${jsonValue(dialect, 'runtime.host', from)})`;
+  // The k8s_node column holds the event's node, else the collector's (Fluent
+  // Bit's kubernetes.host); rows stored before the column existed have it
+  // NULL, and their event's own node is still read from the JSON.
+  return `COALESCE(swarm_node, k8s_node, ${jsonValue(dialect, 'runtime.k8s_node', from)}, ${jsonValue(dialect, 'runtime.host', from)})`;
 }
 
 /**
