@@ -198,6 +198,15 @@ export function createSink(options?: SinkOptions | string): Sink {
     const count = rows.length;
     const bytes = staged.buffer.length;
     await reserveInOrder(bytes);
+    // close() may have begun while this write waited for its turn or for
+    // room: it waits only for the appends under way when it began, and then
+    // closes the spool, releasing its segments when nothing was queued. An
+    // append started after that resolved write() for records the close then
+    // deleted (found by a probe). Checked with no await before the append.
+    if (closed) {
+      reserved -= bytes;
+      throw new SinkClosedError();
+    }
     let start: SpoolPosition;
     const p = spool!.append(staged.buffer);
     appending.add(p);

@@ -8,7 +8,7 @@ import { isDataError } from './error-kind.js';
 import type { ResolvedSinkOptions } from './options.js';
 import { rejectRow } from './prepare.js';
 import type { DeliveryQueue, QueuedItem } from './queue.js';
-import { SinkError } from './errors.js';
+import { SinkClosedError, SinkError } from './errors.js';
 import { noteError } from './stats.js';
 import type { SinkStats } from './types.js';
 
@@ -49,7 +49,9 @@ export class Delivery {
   /** When the database last answered a write or a check (ms): the check runs after `checkIntervalMs` without one. */
   private answeredAt = 0;
   private loop: Promise<void> | undefined;
-  private flushWaiters: { target: number; resolve: () => void }[] = [];
+  private flushWaiters: { target: number; resolve: () => void; reject: (err: Error) => void }[] = [];
+  /** Set once stop() has ended: nothing more will be delivered by this sink. */
+  private stopped = false;
   private spaceWaiters: (() => void)[] = [];
   /** Items ever queued / delivered (flush targets). */
   enqueued = 0;
@@ -150,13 +152,23 @@ export class Delivery {
     this.queue.wake();
   }
 
-  /** Resolves when every item queued so far is delivered. */
+  /**
+   * Resolves when every item queued so far is delivered; rejects with
+   * SINK_CLOSED when the sink stops first (the items stay in the spool).
+   * Before, a flush() pending at close(), or called after it, never settled.
+   */
   whenDelivered(): Promise<void> {
     if (this.delivered >= this.enqueued) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.flushWaiters.push({ target: this.enqueued, resolve });
+    if (this.stopped) return Promise.reject(this.closedBefore());
+    return new Promise((resolve, reject) => {
+      this.flushWaiters.push({ target: this.enqueued, resolve, reject });
       this.queue.wake();
     });
+  }
+
+  private closedBefore(): SinkClosedError {
+    const left = this.enqueued - this.delivered;
+    return new SinkClosedError(`the sink closed with ${left} item(s) not yet delivered; they stay in the spool and are delivered at its next start`);
   }
 
   /** Resolves after the next delivery (spool space may have been freed), or when an outage begins. */
@@ -216,6 +228,11 @@ export class Delivery {
     guard.abort();
     clearTimeout(timer);
     this.wakeSpaceWaiters();
+    this.stopped = true;
+    if (this.flushWaiters.length > 0) {
+      const err = this.closedBefore();
+      for (const w of this.flushWaiters.splice(0)) w.reject(err);
+    }
   }
 
   private fail(err: Error): void {

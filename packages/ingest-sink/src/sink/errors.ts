@@ -52,8 +52,8 @@ export class SpoolFullError extends SinkError {
 /** `write()` after `close()`. */
 export class SinkClosedError extends SinkError {
   override name = 'SinkClosedError';
-  constructor() {
-    super('SINK_CLOSED', 'the sink is closed');
+  constructor(message = 'the sink is closed') {
+    super('SINK_CLOSED', message);
   }
 }
 

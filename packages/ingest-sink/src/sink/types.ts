@@ -199,7 +199,7 @@ export interface Sink {
    * Concurrent writes reach the spool, and the database, in call order.
    */
   write(items: WriteItem | readonly WriteItem[]): Promise<WriteReceipt>;
-  /** Resolves when everything written so far (every write() called before it) is committed or forwarded (retrying meanwhile). */
+  /** Resolves when everything written so far (every write() called before it) is committed or forwarded (retrying meanwhile); rejects with SINK_CLOSED when close() ends first (what is left stays in the spool). */
   flush(): Promise<void>;
   /** Stops accepting writes, tries to deliver what is pending (bounded by `timeoutMs`, default 10 s), closes. Pending items stay in the spool. */
   close(opts?: { timeoutMs?: number }): Promise<void>;

@@ -1,4 +1,4 @@
-import { appendFile, readdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/helpers/tmp.js';
@@ -108,6 +108,18 @@ describe('Spool', () => {
     const { spool } = await Spool.open({ dir });
     await expect(Spool.open({ dir })).rejects.toMatchObject({ code: 'SINK_SPOOL_IO' });
     await spool.close(true);
+    const again = await Spool.open({ dir });
+    await again.spool.close(true);
+  });
+
+  it('a spool that fails to open closes the files it opened and unlocks (they were left to the garbage collector: DEP0137)', async () => {
+    // A directory named like a segment: replay fails reading it (EISDIR).
+    await mkdir(join(dir, 'seg-000000009999.log'));
+    const openFds = async () => (await Promise.all((await readdir('/proc/self/fd')).map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')))).filter((t) => t.startsWith(dir));
+    await expect(Spool.open({ dir })).rejects.toMatchObject({ code: 'SINK_SPOOL_IO' });
+    expect(await openFds()).toEqual([]);
+    // Unlocked: once the directory is removed, the spool opens.
+    await rm(join(dir, 'seg-000000009999.log'), { recursive: true });
     const again = await Spool.open({ dir });
     await again.spool.close(true);
   });

@@ -128,6 +128,11 @@ export class Spool {
       await spool.openSegment(Math.max(0, spool.watermark.seg, ...spool.segments, ...spool.keptForQuarantine) + 1);
       return { spool, ...result };
     } catch (err) {
+      // The files opened before the failure are closed too: left to the
+      // garbage collector they closed late, with a DEP0137 warning (found by
+      // a probe: a directory named like a segment).
+      await spool.wmFd?.close().catch(() => undefined);
+      await spool.fd?.close().catch(() => undefined);
       await spool.unlock();
       throw spoolIoError(`cannot open spool ${opts.dir}`, err);
     }
