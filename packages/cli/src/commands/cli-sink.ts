@@ -74,9 +74,13 @@ export function openCliSink(settings: SinkSettings): CliSink {
   return { sink: createSink(settings.options), url: settings.url, timeoutMs: settings.timeoutMs };
 }
 
-/** Waits for everything accepted to be delivered; false when `timeoutMs` passed first (it stays spooled). */
+/**
+ * Waits for everything accepted to be delivered; false when `timeoutMs`
+ * passed first, or the sink closed first (it stays spooled). The flush left
+ * behind by a timeout rejects at close(): handled here, not unhandled.
+ */
 export function deliveredWithin(sink: Sink, timeoutMs: number): Promise<boolean> {
-  return Promise.race([sink.flush().then(() => true), new Promise<false>((r) => setTimeout(r, timeoutMs, false).unref())]);
+  return Promise.race([sink.flush().then(() => true, () => false), new Promise<false>((r) => setTimeout(r, timeoutMs, false).unref())]);
 }
 
 /**

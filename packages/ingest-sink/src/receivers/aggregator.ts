@@ -204,7 +204,11 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
         // close bound (10 s) and keeps the rest in the spool for the next
         // start. flush() has no bound, so with the database down it never
         // returned and SIGTERM never ended serve.
-        if (!ownsSink) await sink.flush?.();
+        // A caller's sink closed before the aggregator rejects the flush
+        // (SINK_CLOSED): what it holds stays in its spool, said in the log.
+        if (!ownsSink) {
+          await sink.flush?.().catch((err: Error) => log({ level: 'warn', msg: 'the sink was closed before the aggregator: what it holds stays in its spool', error: err.message }));
+        }
         await started.health?.close();
         if (ownsSink) await sink.close?.();
         log({ level: 'info', msg: 'aggregator stopped', forward: counters.forward, syslog: counters.syslog, ...(await spoolLeft(sink)) });
