@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { createTableStatements } from '@audit-trail/schema';
+import { completeEvent, createTableStatements, type AuditEventDraft } from '@audit-trail/schema';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from './support/run-cli.js';
 import { createTempDatabase } from '../../ingest-sink/test/helpers/postgres.js';
@@ -60,6 +60,31 @@ describe('audit-trail migrate', () => {
     fixed.exec("ALTER TABLE security_audit_rejects ADD COLUMN reason TEXT NOT NULL DEFAULT '';");
     fixed.close();
     expect(await runCli(['migrate', '--db', `sqlite:${file}`])).toMatchObject({ code: 0, err: '' });
+  });
+
+  it('on tables an earlier version made (no k8s_node), report and verify --db say to run migrate, and ingest --no-migrate says why its events stay spooled; after migrate all three work', async () => {
+    const file = join(dir, 'before.db');
+    const db = new Database(file);
+    for (const s of createTableStatements('sqlite')) db.exec(s.replace(/\n\s*k8s_node [^\n]*,/, ''));
+    db.close();
+    const url = `sqlite:${file}`;
+    const report = await runCli(['report', 'failures', '--db', url]);
+    expect(report.code).toBe(1);
+    expect(report.err).toContain('the audit tables lack the column k8s_node, added by a later version: run `audit-trail migrate --db URL` once');
+    const verify = await runCli(['verify', '--db', url]);
+    expect(verify.code).toBe(2);
+    expect(verify.err).toContain('lack the column k8s_node');
+    const lines = join(dir, 'lines.ndjson');
+    writeFileSync(lines, `${JSON.stringify(completeEvent({ event_type: 'WEBAUTHN_AUTH_FAILURE', user_id: 'u1', client_ip: '192.0.2.1', error: { code: 'X', message: 'm' }, webauthn: { failure_stage: 'signature' } } as AuditEventDraft, { producer: { service: 'svc' } }))}\n`);
+    const spool = join(dir, 'spool');
+    const ingest = await runCli(['ingest', '--db', url, '--no-migrate', '--spool', spool, '--timeout', '1', lines]);
+    expect(ingest.code).not.toBe(0);
+    expect(ingest.err).toContain('1 events are still spooled (the tables lack the column k8s_node: run `audit-trail migrate --db URL` once, or leave out --no-migrate)');
+    expect(await runCli(['migrate', '--db', url])).toMatchObject({ code: 0, err: '' });
+    expect(await runCli(['ingest', '--db', url, '--no-migrate', '--spool', spool, lines])).toMatchObject({ code: 0 });
+    const after = await runCli(['report', 'failures', '--db', url, '--format', 'json']);
+    expect(after.code).toBe(0);
+    expect(JSON.parse(after.out)).toHaveLength(1);
   });
 
   it('prints the DDL of the dialect with --print (Babelfish without IGNORE_DUP_KEY)', async () => {

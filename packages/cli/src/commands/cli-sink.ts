@@ -1,4 +1,4 @@
-import { createSink, redactUrl, type Sink, type SinkOptions, type SinkStats } from '@audit-trail/ingest-sink';
+import { createSink, missingColumn, redactUrl, type Sink, type SinkOptions, type SinkStats } from '@audit-trail/ingest-sink';
 import type { CommandIo } from '../command.js';
 import { commandDb } from '../db-url.js';
 import { intFlag, secondsFlag } from '../flags.js';
@@ -102,7 +102,15 @@ export function deliverySummary(url: string, read: number, s: SinkStats): string
   );
 }
 
-/** The stderr line of a run that ends with events still spooled. */
+/**
+ * The stderr line of a run that ends with events still spooled: the
+ * database could not be reached, or refused the batches (tables not yet
+ * migrated to this version's columns, said with what to run).
+ */
 export function stillSpooled(command: string, s: SinkStats): string {
-  return `audit-trail ${command}: ${s.spooledEvents} events are still spooled (database unreachable: ${s.lastError?.message ?? 'unknown'}); run again to deliver them\n`;
+  const column = missingColumn(s.lastError);
+  const why = column !== undefined
+    ? `the tables lack the column ${column}: run \`audit-trail migrate --db URL\` once, or leave out --no-migrate`
+    : `database unreachable or refusing: ${s.lastError?.message ?? 'unknown'}`;
+  return `audit-trail ${command}: ${s.spooledEvents} events are still spooled (${why}); run again to deliver them\n`;
 }

@@ -1,6 +1,7 @@
 import { loadDriver } from '../adapters/load-driver.js';
 import { parseDbUrl, type Connection, type MssqlConnection, type PostgresConnection } from '../sink/connection.js';
 import { SinkError } from '../sink/errors.js';
+import { explainMissingColumn } from './missing-column.js';
 import type { AuditReader, ReadQuery, Row } from './reader.js';
 
 type SqliteModule = typeof import('better-sqlite3');
@@ -117,14 +118,22 @@ async function mssqlReader(conn: MssqlConnection): Promise<AuditReader> {
 export async function openReader(target: string | Connection, options: ReaderOptions = {}): Promise<AuditReader> {
   const conn = typeof target === 'string' ? parseDbUrl(target) : target;
   const snapshot = options.snapshot === true;
+  let reader: AuditReader;
   switch (conn.dialect) {
     case 'sqlite':
-      return sqliteReader(conn.filename, snapshot);
+      reader = await sqliteReader(conn.filename, snapshot);
+      break;
     case 'postgres':
-      return postgresReader(conn, snapshot);
+      reader = await postgresReader(conn, snapshot);
+      break;
     case 'mssql':
-      return mssqlReader(conn);
+      reader = await mssqlReader(conn);
+      break;
     default:
       throw new SinkError('SINK_BAD_OPTION', `connection.dialect must be sqlite, postgres or mssql (got ${JSON.stringify(String((conn as { dialect?: unknown })?.dialect).slice(0, 20))})`);
   }
+  // Tables an earlier version made lack the columns added since: say so, and what to run.
+  const query = reader.query.bind(reader);
+  reader.query = (q) => query(q).catch((err: unknown) => Promise.reject(explainMissingColumn(err)));
+  return reader;
 }

@@ -1,0 +1,46 @@
+import { AUDIT_TABLE_DEFS } from '@audit-trail/schema';
+import { SinkError } from '../sink/errors.js';
+
+/** Every column of the audit tables this version defines. */
+const KNOWN = new Set(AUDIT_TABLE_DEFS.flatMap((t) => t.columns.map((c) => c.name)));
+
+/**
+ * How each engine names a column a statement uses and the table lacks:
+ * SQLite ("no such column: x" in a query, "table t has no column named x" in
+ * an INSERT), PostgreSQL (42703: `column "x" does not exist`, `column "x" of
+ * relation "t" does not exist`, `column e.x does not exist`), SQL Server and
+ * Babelfish (Msg 207, "Invalid column name 'x'").
+ */
+const MISSING = [
+  /no such column: (?:\w+\.)?(\w+)/,
+  /has no column named (\w+)/,
+  /column "?(?:\w+\.)?(\w+)"?(?: of relation "?\w+"?)? does not exist/,
+  /Invalid column name '(\w+)'/,
+];
+
+/**
+ * The column of this version's audit tables that a driver error says is
+ * missing, or undefined. Tables made by an earlier version lack the columns
+ * added since, until `audit-trail migrate` adds them (sql/README.md).
+ */
+export function missingColumn(err: unknown): string | undefined {
+  const message = (err as Error | undefined)?.message;
+  if (typeof message !== 'string') return undefined;
+  for (const re of MISSING) {
+    const name = re.exec(message)?.[1];
+    if (name !== undefined && KNOWN.has(name)) return name;
+  }
+  return undefined;
+}
+
+/**
+ * `SINK_NOT_MIGRATED` naming the column and what to run, for an error about
+ * a column this version's tables have; any other error as it was. A report
+ * or `verify --db` on tables not yet migrated said only "no such column:
+ * k8s_node" (found by a docs probe).
+ */
+export function explainMissingColumn(err: unknown): unknown {
+  const column = missingColumn(err);
+  if (column === undefined) return err;
+  return new SinkError('SINK_NOT_MIGRATED', `the audit tables lack the column ${column}, added by a later version: run \`audit-trail migrate --db URL\` once (it adds the column and rewrites no row), then try again`, { cause: err });
+}
