@@ -9,6 +9,7 @@ import { makeEvents } from '../test/helpers/events.js';
 import { createTempDatabase } from '../test/helpers/postgres.js';
 import { startTcpProxy } from '../test/helpers/tcp-proxy.js';
 import { tempDir } from '../test/helpers/tmp.js';
+import { createSink } from './sink/create-sink.js';
 import sinkTransport from './transport.js';
 
 let dir: string;
@@ -105,6 +106,37 @@ describe('pino transport', () => {
     } finally {
       process.stderr.write = write;
       await proxy.close();
+      await pg.drop();
+    }
+  }, 30_000);
+
+  it('says once on stderr why the sink cannot deliver (PostgreSQL tables not migrated): the lines stay in its spool and are stored once they are', async () => {
+    const pg = await createTempDatabase('at_transport');
+    const stderr: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => (stderr.push(String(chunk)), true)) as typeof process.stderr.write;
+    try {
+      const spool = join(dir, 'spool');
+      const stream = await sinkTransport({ url: pg.url, chunk: 5, closeTimeoutMs: 300, spool: { dir: spool }, retry: { initialDelayMs: 20, maxDelayMs: 50 } });
+      const logger = pino({ base: null }, stream);
+      const events = makeEvents(10);
+      for (const e of events) logger.info(e);
+      await expect.poll(() => stderr.join(''), { timeout: 5000 }).toContain('the sink cannot deliver yet');
+      await new Promise((r) => setTimeout(r, 300));
+      stream.end();
+      await once(stream, 'close');
+      const said = stderr.filter((l) => l.includes('the sink cannot deliver yet'));
+      // Once per kind of failure (the start's check, then each failed batch), though the sink retried many times.
+      const codes = said.map((l) => JSON.parse(l).code as string);
+      expect(codes).toEqual([...new Set(codes)]);
+      expect(JSON.parse(said[0]!)).toMatchObject({ code: 'SINK_NOT_MIGRATED', error: expect.stringContaining('audit-trail migrate') });
+      const sink = createSink({ url: pg.url, migrate: true, spool: { dir: spool } });
+      await sink.flush();
+      await sink.close();
+      const { rows } = await pg.query('SELECT count(*)::int AS n FROM security_audit_events');
+      expect(rows[0].n).toBe(10);
+    } finally {
+      process.stderr.write = write;
       await pg.drop();
     }
   }, 30_000);

@@ -48,7 +48,23 @@ export default async function sinkTransport(opts: SinkTransportOptions = {}): Pr
   const { chunk = 500, lingerMs = 20, source = 'pino', closeTimeoutMs = 10_000, ...given } = opts;
   const sinkOptions: Record<string, unknown> = { ...given };
   for (const key of ADDED_BY_PINO) delete sinkOptions[key];
-  const sink: Sink = createSink({ defaultSource: source, ...(sinkOptions as SinkOptions) });
+  const reported = new Set<string>();
+  /** Writes one JSON line on stderr the first time a kind of failure (its code) is seen. */
+  const reportOnce = (msg: string, err: Error & { code?: string }) => {
+    const kind = err.code ?? err.name;
+    if (reported.has(`${msg}\0${kind}`)) return;
+    reported.add(`${msg}\0${kind}`);
+    process.stderr.write(`${JSON.stringify({ msg, code: kind, error: err.message })}\n`);
+  };
+  // The sink's own failures (a database refused, down or not migrated; a
+  // forwarder that fails) keep the lines in its spool, retrying: said once
+  // per kind. Without it a transport whose database was never migrated
+  // spooled every line and said nothing (found by a docs probe).
+  const sink: Sink = createSink({
+    defaultSource: source,
+    onError: (err) => reportOnce('audit-trail transport: the sink cannot deliver yet; lines stay in its spool, retrying', err as Error & { code?: string }),
+    ...(sinkOptions as SinkOptions),
+  });
   await sink.ready;
   const pending = new Set<Promise<unknown>>();
   let buffer: string[] = [];
@@ -58,7 +74,6 @@ export default async function sinkTransport(opts: SinkTransportOptions = {}): Pr
   /** Once pino has ended the stream: retries stop at this time. */
   let giveUpAt = Infinity;
   let out: ReturnType<typeof build> | undefined;
-  const reported = new Set<string>();
 
   /**
    * Writes `items`, again and again while the sink refuses them (a full
@@ -66,7 +81,7 @@ export default async function sinkTransport(opts: SinkTransportOptions = {}): Pr
    * are never dropped while the process runs. Each write still waiting counts
    * in `pending`, so pino is held back meanwhile. Options cross into this
    * worker thread by structured clone, so no onError callback can: each kind
-   * of failure is reported once on stderr.
+   * of failure is reported once on stderr (reportOnce).
    */
   const write = async (items: string[]) => {
     for (let attempt = 0; ; attempt++) {
@@ -75,11 +90,7 @@ export default async function sinkTransport(opts: SinkTransportOptions = {}): Pr
         return;
       } catch (err) {
         const e = err as Error & { code?: string };
-        const kind = e.code ?? e.name;
-        if (!reported.has(kind)) {
-          reported.add(kind);
-          process.stderr.write(`${JSON.stringify({ msg: 'audit-trail transport: sink.write() failed, retrying', code: kind, error: e.message })}\n`);
-        }
+        reportOnce('audit-trail transport: sink.write() failed, retrying', e);
         // pino has ended the stream (the process is exiting): lines it still holds are read only once these finish.
         if (out?.writableEnded && giveUpAt === Infinity) giveUpAt = Date.now() + closeTimeoutMs;
         if (e.code === 'SINK_CLOSED' || Date.now() >= giveUpAt) {
