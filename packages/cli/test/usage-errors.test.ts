@@ -5,6 +5,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { REPORT_ALIASES } from '../src/report/run-report.js';
 import { runCli } from './support/run-cli.js';
 import { tempDir } from '../../ingest-sink/test/helpers/tmp.js';
 
@@ -144,6 +145,9 @@ describe('audit-trail without arguments', () => {
       const asked = await runCli([flag]);
       expect(asked).toEqual({ code: 0, out: none.err, err: '' });
     }
+    // The summary of report names every report (it named five of eight).
+    const reportLine = none.err.split('\n').find((l) => l.trimStart().startsWith('report'))!;
+    expect(reportLine.slice(reportLine.indexOf(':') + 1).split(',').map((n) => n.trim()).sort()).toEqual(Object.keys(REPORT_ALIASES).sort());
     // A name on Object.prototype is not a command either.
     expect(await runCli(['constructor'])).toMatchObject({ code: 2, out: '', err: expect.stringContaining('audit-trail: unknown command "constructor"') });
   });

@@ -19,6 +19,6 @@ export const commandSummaries: Record<string, string> = {
   migrate: 'Create or update the audit tables (idempotent)',
   ingest: 'Load NDJSON audit lines from files or stdin into the database',
   verify: 'Verify signed chains in NDJSON files or in the database',
-  report: 'Forensic reports: failures, bursts, counters, shells, rejects',
+  report: 'Forensic reports: failures, auth-failures, bursts, counters, shells, shells-by-image, rejects, future-dated',
   salvage: 'Recover intact records from quarantined spool files into the database',
 };

@@ -50,7 +50,8 @@ Keys (several may be given; chains name theirs by kid):
   --private-key-file KID=FILE  sealed-mode X25519 private key (PEM or raw base64url)
   Without any of these flags, from the environment: AUDIT_TRAIL_KEYRING_FILE;
   and/or AUDIT_TRAIL_KID with AUDIT_TRAIL_SECRET_FILE (or AUDIT_TRAIL_SECRET) or
-  AUDIT_TRAIL_SEAL_PRIVATE_KEY_FILE. A key flag replaces the environment's keys.
+  AUDIT_TRAIL_SEAL_PRIVATE_KEY_FILE (or AUDIT_TRAIL_SEAL_PRIVATE_KEY). A key flag
+  replaces the environment's keys.
   Secrets are read from files, never from the command line.
 
 Options:
