@@ -166,7 +166,22 @@ describe('audit-trail ingest', () => {
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     // 500 lines, fewer than one write's 1000, the pipe kept open: the signal comes while the reader waits for more.
     child.stdin.write(`${makeEvents(500).map((e) => JSON.stringify(e)).join('\n')}\n`);
-    await new Promise((r) => setTimeout(r, 2500));
+    // Signalled once the lines were read and written (a fixed 2.5 s wait failed on a loaded
+    // machine, the child still starting): the reader is then waiting for more.
+    const stored = () => {
+      if (!existsSync(db)) return 0;
+      try {
+        const d = new Database(db, { readonly: true });
+        try {
+          return (d.prepare('SELECT count(*) AS n FROM security_audit_events').get() as { n: number }).n;
+        } finally {
+          d.close();
+        }
+      } catch {
+        return 0;
+      }
+    };
+    await expect.poll(stored, { timeout: 20_000, interval: 100 }).toBe(500);
     child.kill('SIGTERM');
     const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     expect({ code, out, err }).toEqual({ code: 143, out: `sqlite:${db}: read 500, committed 500, duplicates 0, rejected 0\n`, err: expect.stringContaining('stopped by SIGTERM') });
