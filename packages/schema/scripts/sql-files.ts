@@ -1,5 +1,5 @@
 import type { Dialect } from '../src/table/columns.js';
-import { createTableStatements } from '../src/table/ddl.js';
+import { createTableStatements, MSSQL_SESSION_SETTINGS } from '../src/table/ddl.js';
 import { renderQuery } from '../src/table/query-params.js';
 import { REPORT_QUERIES, REPORT_QUERY_NAMES } from '../src/table/queries.js';
 
@@ -18,10 +18,14 @@ const DDL_TARGETS: ReadonlyArray<{ dir: string; dialect: Dialect; babelfish?: bo
   { dir: 'sqlite', dialect: 'sqlite', note: 'SQLite 3.35+.' },
 ];
 
-/** The DDL file of one target; SQL Server batches are separated by `GO` lines (sqlcmd, SSMS). */
+/**
+ * The DDL file of one target; SQL Server batches are separated by `GO` lines
+ * (sqlcmd, SSMS), the first setting QUOTED_IDENTIFIER and ANSI_NULLS ON
+ * (MSSQL_SESSION_SETTINGS: sqlcmd starts with QUOTED_IDENTIFIER off).
+ */
 function ddlFile(t: (typeof DDL_TARGETS)[number]): string {
   const statements = createTableStatements(t.dialect, { babelfish: t.babelfish });
-  const body = t.dialect === 'mssql' ? statements.map((s) => `${s}\nGO`).join('\n\n') : statements.join('\n\n');
+  const body = t.dialect === 'mssql' ? [MSSQL_SESSION_SETTINGS.join('\n'), ...statements].map((s) => `${s}\nGO`).join('\n\n') : statements.join('\n\n');
   return `-- security_audit_events and security_audit_rejects. ${t.note}\n-- Idempotent: safe to run again.\n-- ${GENERATED}\n\n${body}\n`;
 }
 

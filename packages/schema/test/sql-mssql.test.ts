@@ -5,14 +5,15 @@
  * and runs every report query against fixture rows. SQL Server cannot run on
  * the development machine, so this is the one env-gated suite.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bindQuery, INSERT_COLUMNS, REPORT_QUERIES, REPORT_QUERY_NAMES, resolveParams } from '../src/index.js';
 import { normalise, oracle, rejectFixtures, reportFixtures, rowOf } from './support/report-fixtures.js';
 import { REPO_ROOT } from './support/report-suite.js';
-import { createTableStatements } from '../src/table/ddl.js';
+import { createTableStatements, MSSQL_SESSION_SETTINGS } from '../src/table/ddl.js';
+import { jsonBigint } from '../src/table/query-sql.js';
 
 const REFERENCE = `SELECT event_timestamp, user_id, client_ip, error_details, swarm_node
 FROM dbo.security_audit_events
@@ -51,10 +52,38 @@ describe('SQL Server files', () => {
   it('separate every statement with a GO line and guard each one for re-runs', async () => {
     for (const dir of ['mssql', 'mssql-babelfish']) {
       const parts = batches(await read(dir, '001_security_audit_events.sql'));
-      // One GO batch per statement the generator makes (tables, indexes).
-      expect(parts.length).toBe(createTableStatements('mssql').length);
-      for (const b of parts) expect(b).toMatch(/IF OBJECT_ID|IF NOT EXISTS|BEGIN TRY/);
+      // The session settings, then one GO batch per statement the generator makes (tables, indexes).
+      expect(parts.length).toBe(1 + createTableStatements('mssql').length);
+      for (const b of parts.slice(1)) expect(b).toMatch(/IF OBJECT_ID|IF NOT EXISTS|BEGIN TRY/);
     }
+  });
+
+  it('set QUOTED_IDENTIFIER and ANSI_NULLS ON in a batch before any statement: the filtered unique indexes need both, and sqlcmd starts with QUOTED_IDENTIFIER off (found by a review)', async () => {
+    for (const dir of ['mssql', 'mssql-babelfish']) {
+      const parts = batches(await read(dir, '001_security_audit_events.sql'));
+      const settings = parts[0]!.split('\n').filter((l) => l.trim() && !l.startsWith('--'));
+      expect(settings, dir).toEqual([...MSSQL_SESSION_SETTINGS]);
+      expect(settings).toEqual(['SET ANSI_NULLS ON;', 'SET QUOTED_IDENTIFIER ON;']);
+      // The filtered indexes come after it.
+      expect(parts.slice(1).some((b) => /CREATE UNIQUE INDEX .* WHERE \w+ IS NOT NULL/.test(b))).toBe(true);
+    }
+    expect(await readFile(join(REPO_ROOT, 'sql', 'README.md'), 'utf8')).toMatch(/sqlcmd -I /);
+  });
+
+  it('find bursts without adding minutes to a stored time: DATEADD past 9999-12-31 is Msg 517 (found by a review)', async () => {
+    const text = await read('queries', 'mssql', 'failure-bursts-by-ip.sql');
+    expect(text).not.toMatch(/DATEADD\(minute, \d/);
+    expect(text).toContain('AND DATEADD(minute, -10, nth_after) < event_timestamp');
+    expect(text).toContain('AND DATEADD(minute, -10, f.event_timestamp) < w.event_timestamp');
+    // Bound with parameters, the minutes are negated the same way.
+    expect(bindQuery(REPORT_QUERIES['failure-bursts-by-ip'], 'mssql').text).toContain('DATEADD(minute, -@window_minutes, nth_after) < event_timestamp');
+  });
+
+  it('read stored_sign_count with TRY_CONVERT, so a number written 1e3 is no conversion error (Msg 8114) that stops the report (found by a review)', async () => {
+    const text = await read('queries', 'mssql', 'counter-regressions.sql');
+    expect(text).not.toMatch(/CAST\(JSON_VALUE/);
+    const v = "JSON_VALUE(event_json, '$.webauthn.stored_sign_count')";
+    expect(text).toContain(`COALESCE(TRY_CONVERT(BIGINT, ${v}), TRY_CONVERT(BIGINT, TRY_CONVERT(FLOAT(53), ${v}))) AS stored_sign_count`);
   });
 
   it('type sign_count as BIGINT, credential_id wide enough for 1023 bytes, Swarm columns nullable', async () => {
@@ -126,4 +155,38 @@ describe.runIf(process.env.MSSQL_URL)('SQL Server live (MSSQL_URL)', () => {
       expect(rows).toEqual(expected);
     });
   }
+
+  it('reads a counter written as 1e3, or beyond 2^53, as BIGINT (exactly), and text as NULL', async () => {
+    const doc = (n: string) => `N'{"webauthn":{"stored_sign_count":${n}}}'`;
+    const r = await pool.request().query(
+      `SELECT n, ${jsonBigint('mssql', 'webauthn.stored_sign_count')} AS v FROM (VALUES (1, ${doc('1e3')}), (2, ${doc('9007199254740993')}), (3, ${doc('"x"')}), (4, ${doc('42')})) AS t(n, event_json) ORDER BY n`,
+    );
+    expect(r.recordset.map((x: { v: unknown }) => (x.v === null ? null : String(x.v)))).toEqual(['1000', '9007199254740993', null, '42']);
+  });
+
+  it('finds a burst dated just before 9999-12-31 23:59:59.999 (DATEADD would overflow there)', async () => {
+    const sql = (await import('mssql')).default;
+    const ip = '198.51.100.250';
+    const template = events.find((e) => e.event_type === 'WEBAUTHN_AUTH_FAILURE')!;
+    const late = Array.from({ length: 5 }, (_, i) => ({ ...template, event_id: randomUUID(), client_ip: ip, event_time: new Date(Date.UTC(9999, 11, 31, 23, 55 + i)).toISOString() }));
+    const names = INSERT_COLUMNS.map((c) => c.name);
+    try {
+      for (const e of late) {
+        const req = pool.request();
+        rowOf(e as typeof template).forEach((v, i) => {
+          if (names[i] === 'event_timestamp') req.input(`p${i}`, sql.DateTime2(3), new Date(String(v)));
+          else req.input(`p${i}`, v);
+        });
+        await req.query(`INSERT INTO dbo.security_audit_events (${names.join(', ')}) VALUES (${names.map((_, i) => `@p${i}`).join(', ')})`);
+      }
+      const q = REPORT_QUERIES['failure-bursts-by-ip'];
+      const bound = bindQuery(q, 'mssql');
+      const req = pool.request();
+      for (const [k, v] of Object.entries(bound.named)) req.input(k, v);
+      const rows = (await req.query(bound.text)).recordset.map((r: Record<string, unknown>) => normalise(r));
+      expect(rows.filter((r) => r.client_ip === ip)).toEqual([{ client_ip: ip, peak_failures: 5, peak_users: 1, first_burst_at: late[0]!.event_time, last_burst_at: late[4]!.event_time }]);
+    } finally {
+      await pool.request().input('ip', ip).query('DELETE FROM dbo.security_audit_events WHERE client_ip = @ip');
+    }
+  });
 });

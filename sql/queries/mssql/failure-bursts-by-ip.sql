@@ -23,7 +23,7 @@ bursts AS (
   FROM starts
   WHERE nth_after IS NOT NULL
     AND nth_after >= event_timestamp
-   AND nth_after < DATEADD(minute, 10, event_timestamp)
+   AND DATEADD(minute, -10, nth_after) < event_timestamp
 ),
 windows AS (
   SELECT w.id, w.client_ip, w.event_timestamp AS window_start,
@@ -34,7 +34,7 @@ windows AS (
   JOIN failures f
     ON f.client_ip = w.client_ip
    AND f.event_timestamp >= w.event_timestamp
-   AND f.event_timestamp < DATEADD(minute, 10, w.event_timestamp)
+   AND DATEADD(minute, -10, f.event_timestamp) < w.event_timestamp
   GROUP BY w.id, w.client_ip, w.event_timestamp
   HAVING COUNT(*) >= 5
 )

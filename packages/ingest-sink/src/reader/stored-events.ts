@@ -20,6 +20,9 @@ export type StoredOrder = 'id' | 'chain';
 
 const columnList = COLUMNS.map((c) => c.name).join(', ');
 
+/** The SQL Server types of the keyset columns (CHAR(36), BIGINT), as the DDL declares them. */
+const MSSQL_TYPE = Object.fromEntries(['chain_id', 'seq'].map((n) => [n, COLUMNS.find((c) => c.name === n)!.type.mssql])) as Record<'chain_id' | 'seq', string>;
+
 /** Where one page starts: after this id, or after this chain position. */
 type Key = { id: number } | { chainId: string; seq: unknown } | undefined;
 
@@ -37,8 +40,15 @@ function pageQuery(dialect: Dialect, pageSize: number, phase: 'chains' | 'rest' 
   if (phase === 'chains') {
     where.push('chain_id IS NOT NULL');
     if (key && 'chainId' in key) {
-      const c = dialect === 'postgres' ? `${p('c', 1)}::uuid` : p('c', 1);
-      const s = dialect === 'postgres' ? `${p('s', 2)}::bigint` : p('s', 2);
+      // Typed as the columns are. On SQL Server an untyped string parameter
+      // goes as NVARCHAR, which ranks above chain_id's CHAR(36): the column
+      // was converted to it, and under a SQL_* collation that turns the seek
+      // on (chain_id, seq) into a scan of the whole index for every page
+      // (found by a review; data type precedence,
+      // https://learn.microsoft.com/en-us/sql/t-sql/data-types/data-type-precedence-transact-sql,
+      // and https://learn.microsoft.com/en-us/troubleshoot/sql/database-engine/performance/sql-server-performance-issue-implicit-conversion).
+      const c = dialect === 'postgres' ? `${p('c', 1)}::uuid` : dialect === 'mssql' ? `CAST(${p('c', 1)} AS ${MSSQL_TYPE.chain_id})` : p('c', 1);
+      const s = dialect === 'postgres' ? `${p('s', 2)}::bigint` : dialect === 'mssql' ? `CAST(${p('s', 2)} AS ${MSSQL_TYPE.seq})` : p('s', 2);
       where.push(dialect === 'mssql' ? `(chain_id > ${c} OR (chain_id = ${c} AND seq > ${s}))` : `(chain_id, seq) > (${c}, ${s})`);
       params = { positional: [key.chainId, key.seq], named: { c: key.chainId, s: key.seq } };
     }

@@ -1,19 +1,55 @@
 /**
+ * SQL Server's error number of a driver error: on mssql's error (`number`),
+ * on tedious' beneath it (`originalError.info.number`), or on either as the
+ * `cause` of the sink's SINK_DB error (errors.ts dbError).
+ */
+export function sqlServerErrorNumber(err: unknown): number | undefined {
+  type Numbered = { number?: unknown; originalError?: { info?: { number?: unknown } } };
+  const e = err as (Numbered & { cause?: Numbered }) | null | undefined;
+  for (const n of [e?.number, e?.originalError?.info?.number, e?.cause?.number, e?.cause?.originalError?.info?.number]) {
+    if (typeof n === 'number') return n;
+  }
+  return undefined;
+}
+
+/**
+ * SQL Server errors after which the same statement succeeds when simply run
+ * again, soon: 1205, chosen as a deadlock victim (its transaction rolled
+ * back; "rerun the transaction",
+ * https://learn.microsoft.com/en-us/sql/relational-databases/errors-events/mssqlserver-1205-database-engine-error),
+ * and Azure SQL's transient errors 40501 (service busy), 40613 (database not
+ * currently available, e.g. during a failover) and 40197 (error processing
+ * the request, e.g. during an upgrade or failover), which Microsoft says to
+ * retry (https://learn.microsoft.com/en-us/azure/azure-sql/database/troubleshoot-common-errors-issues).
+ * The mssql adapter retries them itself, so a deadlock is not reported as a
+ * database outage (found by a review).
+ */
+export const TRANSIENT_SQL_SERVER_ERRORS: readonly number[] = [1205, 40501, 40613, 40197];
+
+/** True for an error of {@link TRANSIENT_SQL_SERVER_ERRORS}, on the driver's error or as a SINK_DB error's cause. */
+export function isTransientError(err: unknown): boolean {
+  const n = sqlServerErrorNumber(err);
+  return n !== undefined && TRANSIENT_SQL_SERVER_ERRORS.includes(n);
+}
+
+/**
  * True when a database error is about the data of the batch (it will fail
  * again however often it is retried) rather than about reaching the server.
  * Such a batch is split so the offending row goes to the rejects table and
  * its batch-mates commit; everything else is retried with backoff.
  * PostgreSQL SQLSTATE classes 22 (data exception) and 23 (integrity);
  * SQLite constraint/mismatch/toobig; SQL Server 8152/2628 (truncation),
- * 245/241/8114 (conversion), 515 (NULL), 547 (constraint).
+ * 4815 (a bulk load's value too long for its column, "Received an invalid
+ * column length from the bcp client": the bulk path's truncation, found by a
+ * review), 245/241/8114 (conversion), 515 (NULL), 547 (constraint).
  */
 export function isDataError(err: unknown): boolean {
-  const e = err as { dbCode?: unknown; cause?: { code?: unknown; number?: unknown } };
+  const e = err as { dbCode?: unknown; cause?: { code?: unknown } };
   const code = e.dbCode ?? e.cause?.code;
   if (typeof code === 'string') {
     if (/^2[23][0-9A-Z]{3}$/.test(code)) return true;
     if (/^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE)/.test(code)) return true;
   }
-  const num = e.cause?.number;
-  return typeof num === 'number' && [8152, 2628, 245, 241, 8114, 515, 547].includes(num);
+  const num = sqlServerErrorNumber({ cause: e.cause });
+  return num !== undefined && [8152, 2628, 4815, 245, 241, 8114, 515, 547].includes(num);
 }

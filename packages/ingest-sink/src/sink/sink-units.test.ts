@@ -10,7 +10,7 @@ import { resolveDbUrl } from './db-url-from-env.js';
 import { dedupeBatch } from './dedupe-batch.js';
 import { sameEvent } from '../adapters/same-event.js';
 import { TRANSPORT_FIELDS } from '@audit-trail/schema';
-import { isDataError } from './error-kind.js';
+import { isDataError, isTransientError } from './error-kind.js';
 import { resolveSinkOptions } from './options.js';
 import { futureTally, prepareRows } from './prepare.js';
 
@@ -209,6 +209,18 @@ describe('sink units', () => {
     expect(isDataError({ dbCode: '08006' })).toBe(false);
     expect(isDataError({ dbCode: 'ECONNREFUSED' })).toBe(false);
     expect(isDataError({ cause: { number: 2627 } })).toBe(false);
+  });
+
+  it('counts a bulk load\'s too-long value (4815) as a data error like 2628/8152, and a deadlock or Azure SQL transient error as neither (found by a review)', () => {
+    expect(isDataError({ cause: { number: 4815 } })).toBe(true);
+    expect(isDataError({ cause: { originalError: { info: { number: 4815 } } } })).toBe(true);
+    for (const number of [1205, 40501, 40613, 40197]) {
+      expect(isDataError({ cause: { number } })).toBe(false);
+      expect(isTransientError({ number }), String(number)).toBe(true);
+      expect(isTransientError({ cause: { number } })).toBe(true);
+    }
+    expect(isTransientError({ originalError: { info: { number: 1205 } } })).toBe(true);
+    for (const err of [{ number: 2627 }, { number: 4815 }, { code: 'ESOCKET' }, new Error('x'), null]) expect(isTransientError(err)).toBe(false);
   });
 
   it('refuses sink options that would silently do something else: a typo, a non-object, an in-memory or zero-size connection', () => {

@@ -25,7 +25,9 @@ export type Responder = (sql: string, call: number) => { recordset?: Record<stri
  * tests check WHAT the adapter sends; the MSSQL_URL suite checks it runs.
  * One thing it keeps is how many rows were staged since the last
  * CREATE_STAGE: unless `respond` says otherwise, INSERT_FROM_STAGE answers
- * that they all went in (an empty database), in its `went` column.
+ * that they all went in (an empty database), in its `went` column. Another
+ * is whether a pool was closed: a transaction or request on a closed pool
+ * fails with ECONNCLOSED, as mssql's does ("Connection is closed.").
  */
 export function fakeMssql(respond: Responder = () => undefined): { driver: MssqlDriver; calls: FakeCall[] } {
   const calls: FakeCall[] = [];
@@ -39,8 +41,10 @@ export function fakeMssql(respond: Responder = () => undefined): { driver: Mssql
     return r ?? (sql === INSERT_FROM_STAGE ? { recordset: [{ went: staged }], rowsAffected: [staged, 1] } : undefined);
   };
   const type = (name: string) => (length?: number): MssqlType => ({ type: name, ...(length !== undefined ? { length } : {}) });
+  const closedError = () => Object.assign(new Error('Connection is closed.'), { code: 'ECONNCLOSED' });
   class Pool implements MssqlPool {
     connected = false;
+    closed = false;
     constructor(private readonly config: Record<string, unknown>) {}
     async connect() {
       calls.push({ op: 'connect', config: this.config });
@@ -50,6 +54,7 @@ export function fakeMssql(respond: Responder = () => undefined): { driver: Mssql
     async close() {
       calls.push({ op: 'pool.close' });
       this.connected = false;
+      this.closed = true;
     }
     on() {
       return this;
@@ -58,6 +63,7 @@ export function fakeMssql(respond: Responder = () => undefined): { driver: Mssql
   class Transaction implements MssqlTransaction {
     constructor(readonly pool: Pool) {}
     async begin() {
+      if (this.pool.closed) throw closedError();
       calls.push({ op: 'begin' });
       return this;
     }
@@ -71,21 +77,27 @@ export function fakeMssql(respond: Responder = () => undefined): { driver: Mssql
   class Request implements MssqlRequest {
     private params: { name: string; type: MssqlType; value: unknown }[] = [];
     constructor(private readonly parent: Pool | Transaction) {}
+    private check() {
+      if ((this.parent instanceof Transaction ? this.parent.pool : this.parent).closed) throw closedError();
+    }
     input(name: string, t: MssqlType, value: unknown) {
       this.params.push({ name, type: t, value });
       return this;
     }
     async query(sql: string) {
+      this.check();
       calls.push({ op: 'query', sql, params: this.params, inTx: this.parent instanceof Transaction });
       const r = answer(sql);
       return { recordset: r?.recordset ?? [], rowsAffected: r?.rowsAffected ?? [0] };
     }
     async batch(sql: string) {
+      this.check();
       calls.push({ op: 'batch', sql, params: this.params, inTx: this.parent instanceof Transaction });
       const r = answer(sql);
       return { recordset: r?.recordset ?? [], rowsAffected: r?.rowsAffected ?? [0] };
     }
     async bulk(table: MssqlTable) {
+      this.check();
       calls.push({ op: 'bulk', table: table as FakeTable, inTx: this.parent instanceof Transaction });
       if ((table as FakeTable).name === STAGE) staged += (table as FakeTable).data.length;
       return { rowsAffected: (table as FakeTable).data.length };

@@ -117,7 +117,8 @@ describe('readStoredEvents', () => {
     expect(read).toEqual(['a/1/7', 'a/2/2', 'a/3/9', 'b/1/4', 'b/2/1', 'b/3/8', '-/-/3', '-/-/6']);
     expect(sent[0]!.text).toMatch(/^SELECT TOP \(2\) .* FROM dbo\.security_audit_events WHERE chain_id IS NOT NULL ORDER BY chain_id, seq$/);
     expect(sent[0]!.named).toBeUndefined();
-    expect(sent[1]!.text).toContain('WHERE chain_id IS NOT NULL AND (chain_id > @c OR (chain_id = @c AND seq > @s)) ORDER BY chain_id, seq');
+    // The parameters cast to the columns' types: an NVARCHAR @c would convert chain_id CHAR(36) and lose the index seek (found by a review).
+    expect(sent[1]!.text).toContain('WHERE chain_id IS NOT NULL AND (chain_id > CAST(@c AS CHAR(36)) OR (chain_id = CAST(@c AS CHAR(36)) AND seq > CAST(@s AS BIGINT))) ORDER BY chain_id, seq');
     expect(sent[1]!.named).toEqual({ c: 'a', s: '2' });
     expect(sent.at(-1)!.text).toContain('WHERE chain_id IS NULL AND id > @after ORDER BY id');
   });

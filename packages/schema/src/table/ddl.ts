@@ -138,6 +138,27 @@ export function addColumnSql(dialect: Dialect, table: string, c: ColumnDef): str
 }
 
 /**
+ * The session settings a T-SQL script of {@link createTableStatements} sets
+ * first, as their own batch. A filtered index (the unique indexes on
+ * (chain_id, seq) and reject_key have a WHERE) can only be created with
+ * QUOTED_IDENTIFIER and ANSI_NULLS ON, and sqlcmd, which connects through
+ * ODBC, starts with QUOTED_IDENTIFIER OFF unless given `-I`: the file failed
+ * there with Msg 1934 (found by a review). SET QUOTED_IDENTIFIER takes
+ * effect at parse time, so it goes in a batch before the statements.
+ * https://learn.microsoft.com/en-us/sql/t-sql/statements/create-index-transact-sql
+ * ("Required SET options for filtered indexes"),
+ * https://learn.microsoft.com/en-us/sql/t-sql/statements/set-quoted-identifier-transact-sql,
+ * https://learn.microsoft.com/en-us/sql/tools/sqlcmd/sqlcmd-utility (`-I`).
+ * Babelfish runs both too (ON is its only ANSI_NULLS setting; its
+ * babelfishpg_tsql.quoted_identifier follows SET QUOTED_IDENTIFIER); not
+ * tried here, no Babelfish runs on the CI machine.
+ * The sink's migrate needs no such statement: tedious (under mssql) sets
+ * both ON for every connection (its options `enableQuotedIdentifier` and
+ * `enableAnsiNull`, default true).
+ */
+export const MSSQL_SESSION_SETTINGS: readonly string[] = ['SET ANSI_NULLS ON;', 'SET QUOTED_IDENTIFIER ON;'];
+
+/**
  * The DDL of the events and rejects tables for one dialect, as a list of
  * statements, each safe to run again (idempotent): the tables, then their
  * indexes. `sql/<dialect>/` holds the same statements, generated from this

@@ -82,11 +82,21 @@ export function sinceDays(dialect: Dialect, column: string, param: string): stri
   }
 }
 
-/** `later` lies in `[start, start + :param minutes)`. */
+/**
+ * `later` lies in `[start, start + :param minutes)`. Both must be times the
+ * query has already bounded below (by {@link sinceDays}).
+ */
 export function withinMinutes(dialect: Dialect, later: string, start: string, param: string): string {
   switch (dialect) {
     case 'mssql':
-      return `${later} >= ${start}\n   AND ${later} < DATEADD(minute, :${param}, ${start})`;
+      // Minutes taken from `later`, not added to `start`: DATEADD raises Msg
+      // 517 when its result passes 9999-12-31, which stopped the report for
+      // an event dated near then (the schema accepts it; found by a review),
+      // https://learn.microsoft.com/en-us/sql/t-sql/functions/dateadd-transact-sql
+      // ("Return Values": out of range is an error). `later` is at most
+      // 36 500 days old (sinceDays) and :param at most a week, so going
+      // back cannot pass 0001-01-01 either.
+      return `${later} >= ${start}\n   AND DATEADD(minute, -:${param}, ${later}) < ${start}`;
     case 'postgres':
       return `${later} >= ${start}\n   AND ${later} < ${start} + make_interval(mins => :${param})`;
     case 'sqlite':
@@ -133,10 +143,21 @@ export function jsonValue(dialect: Dialect, path: string, from: JsonFrom = 'text
   }
 }
 
-/** A 64-bit integer from `event_json`. */
+/**
+ * A 64-bit integer from `event_json`. On SQL Server JSON_VALUE gives a
+ * number's text as written, and `CAST('1e3' AS BIGINT)` fails (Msg 8114,
+ * which stopped the whole report; found by a review): the text is read as
+ * BIGINT when it is a plain integer (exact beyond 2^53), else as FLOAT(53)
+ * and then BIGINT (exponent or fraction), else NULL. TRY_CONVERT returns NULL
+ * instead of failing:
+ * https://learn.microsoft.com/en-us/sql/t-sql/functions/try-convert-transact-sql.
+ * PostgreSQL reads the JSON number as jsonb numeric, whose text `1e3` is
+ * `1000`.
+ */
 export function jsonBigint(dialect: Dialect, path: string, from: JsonFrom = 'text'): string {
   const v = jsonValue(dialect, path, from);
-  return dialect === 'sqlite' ? v : `CAST(${v} AS BIGINT)`;
+  if (dialect === 'sqlite') return v;
+  return dialect === 'mssql' ? `COALESCE(TRY_CONVERT(BIGINT, ${v}), TRY_CONVERT(BIGINT, TRY_CONVERT(FLOAT(53), ${v})))` : `CAST(${v} AS BIGINT)`;
 }
 
 /**

@@ -5,9 +5,9 @@ import { chainEvent, makeEvent, makeEvents } from '../../../test/helpers/events.
 import { parseDbUrl, type MssqlConnection } from '../../sink/connection.js';
 import { dedupeBatch } from '../../sink/dedupe-batch.js';
 import { prepareRows, rejectRow, type RejectRow } from '../../sink/prepare.js';
-import { createMssqlAdapter, isDuplicateKeyError } from './mssql-adapter.js';
+import { createMssqlAdapter, DEFAULT_REQUEST_TIMEOUT_MS, isDuplicateKeyError, transientRetryDelayMs } from './mssql-adapter.js';
 import { SchemaDriftError } from '../../sink/errors.js';
-import { CREATE_STAGE, DESCRIBE_TABLES, INSERT_FROM_STAGE, INSERT_REJECTS_FROM_STAGE, MAX_VALUES_ROWS, REJECT_STAGE, SELECT_CONFLICTS, SELECT_STORED, STAGE } from './mssql-sql.js';
+import { CREATE_REJECT_STAGE, CREATE_STAGE, DESCRIBE_TABLES, INSERT_FROM_STAGE, INSERT_REJECTS_FROM_STAGE, MAX_VALUES_ROWS, REJECT_STAGE, SELECT_CONFLICTS, SELECT_STORED, STAGE } from './mssql-sql.js';
 
 const conn = (extra: Partial<MssqlConnection> = {}): MssqlConnection => ({ dialect: 'mssql', config: { server: 'db', options: { trustServerCertificate: true } }, babelfish: false, ...extra });
 const batchOf = (events: Record<string, unknown>[], rejects: RejectRow[] = []) => {
@@ -82,7 +82,8 @@ describe('mssql adapter (what it sends, through a recording fake of the driver)'
       const m = /^(\w+)(?:\((\w+)\))?$/.exec(c.type.mssql)!;
       expect(t.type.toUpperCase()).toBe(m[1]);
       if (m[2]) expect(t.length).toBe(m[2] === 'MAX' ? 65535 : Number(m[2]));
-      expect(CREATE_STAGE).toContain(`  ${c.name} ${c.type.mssql} ${c.nullable ? 'NULL' : 'NOT NULL'}`);
+      const collate = /CHAR/.test(c.type.mssql) ? ' COLLATE DATABASE_DEFAULT' : '';
+      expect(CREATE_STAGE).toContain(`  ${c.name} ${c.type.mssql}${collate} ${c.nullable ? 'NULL' : 'NOT NULL'}`);
     });
     const tsIndex = INSERT_COLUMNS.findIndex((c) => c.name === 'event_timestamp') + 1;
     expect(bulk.table.data[0]![tsIndex]).toEqual(new Date(events[0]!.event_time as string));
@@ -248,6 +249,131 @@ describe('mssql adapter (what it sends, through a recording fake of the driver)'
     }
   });
 
+  it('declares every character column of both staging tables COLLATE DATABASE_DEFAULT, so joins to the audit tables do not fail with Msg 468 where the database collation differs from tempdb\'s (found by a review)', () => {
+    for (const create of [CREATE_STAGE, CREATE_REJECT_STAGE]) {
+      const columns = create.split('\n').filter((l) => l.startsWith('  '));
+      expect(columns.length).toBeGreaterThan(3);
+      for (const line of columns) {
+        const isText = /^ {2}\w+ N?(VAR)?CHAR\(/.test(line);
+        expect(line.includes(' COLLATE DATABASE_DEFAULT '), line).toBe(isText);
+      }
+    }
+    // Every text column the joins compare is among them.
+    for (const name of ['event_id', 'chain_id']) expect(CREATE_STAGE).toMatch(new RegExp(`\\n  ${name} \\w+\\(\\d+\\) COLLATE DATABASE_DEFAULT`));
+    expect(CREATE_REJECT_STAGE).toMatch(/\n {2}reject_key VARCHAR\(\d+\) COLLATE DATABASE_DEFAULT NULL/);
+  });
+
+  it('counts the rejects it stored from SELECT @@ROWCOUNT, not the driver\'s row counts (none with NOCOUNT on; found by a review)', async () => {
+    const rejects = [rejectRow('s', 'r', 'x1'), rejectRow('s', 'r', 'x2'), rejectRow('s', 'r', 'x3')];
+    // NOCOUNT on: no row counts; two of the three were new.
+    const { driver } = fakeMssql((sql) => (sql === INSERT_REJECTS_FROM_STAGE ? { recordset: [{ went: 2 }], rowsAffected: [] } : undefined));
+    const a = await createMssqlAdapter(conn(), { driver });
+    expect(await a.write(batchOf(makeEvents(1), rejects))).toMatchObject({ inserted: 1, rejectsStored: 2 });
+    // Read right after the INSERT: DROP TABLE would reset @@ROWCOUNT.
+    expect(INSERT_REJECTS_FROM_STAGE).toMatch(/\);\nSELECT @@ROWCOUNT AS went;\nDROP TABLE #audit_reject_stage;$/);
+  });
+
+  it('two writes that find no pool share one connect: no second pool built and leaked (found by a review)', async () => {
+    const { driver, calls } = fakeMssql();
+    const a = await createMssqlAdapter(conn(), { driver });
+    await Promise.all([a.write(batchOf(makeEvents(2))), a.write(batchOf(makeEvents(2))), a.check().catch(() => undefined)]);
+    expect(calls.filter((c) => c.op === 'connect')).toHaveLength(1);
+    expect(calls.filter((c) => c.op === 'pool.close')).toHaveLength(0);
+  });
+
+  it('a lost connection (ESOCKET, ECONNCLOSED) under one batch retires the pool without failing another batch in flight on it; a request timeout (ETIMEOUT) keeps the pool (found by a review)', async () => {
+    for (const code of ['ESOCKET', 'ECONNCLOSED']) {
+      let lose = false;
+      const { driver, calls } = fakeMssql((sql) => {
+        if (sql === SELECT_CONFLICTS && lose) {
+          lose = false;
+          throw Object.assign(new Error('Connection lost'), { code });
+        }
+        return undefined;
+      });
+      const a = await createMssqlAdapter(conn(), { driver });
+      await a.write(batchOf(makeEvents(1)));
+      lose = true;
+      // Both batches run on the one pool; the first to select conflicts loses its connection.
+      const [first, second] = await Promise.allSettled([a.write(batchOf(makeEvents(2))), a.write(batchOf(makeEvents(2)))]);
+      expect(first, code).toMatchObject({ status: 'rejected', reason: { code: 'SINK_DB', dbCode: code } });
+      expect(second, code).toMatchObject({ status: 'fulfilled', value: { inserted: 2 } });
+      // The pool was closed once, after the second batch committed; the next write connects afresh.
+      const ops = calls.map((c) => c.op);
+      expect(ops.filter((o) => o === 'pool.close'), code).toHaveLength(1);
+      expect(ops.indexOf('pool.close')).toBeGreaterThan(ops.lastIndexOf('commit'));
+      await a.write(batchOf(makeEvents(1)));
+      expect(calls.filter((c) => c.op === 'connect')).toHaveLength(2);
+    }
+    let timeout = true;
+    const { driver, calls } = fakeMssql((sql) => {
+      if (sql === SELECT_CONFLICTS && timeout) {
+        timeout = false;
+        throw Object.assign(new Error('Timeout: Request failed to complete in 120000ms'), { code: 'ETIMEOUT' });
+      }
+      return undefined;
+    });
+    const a = await createMssqlAdapter(conn(), { driver });
+    await expect(a.write(batchOf(makeEvents(1)))).rejects.toMatchObject({ code: 'SINK_DB', dbCode: 'ETIMEOUT' });
+    await a.write(batchOf(makeEvents(1)));
+    expect(calls.filter((c) => c.op === 'connect' || c.op === 'pool.close').map((c) => c.op)).toEqual(['connect']);
+  });
+
+  it('gives the pool a 120 s request timeout unless the configuration sets one (mssql\'s default 15 s; found by a review)', async () => {
+    const timeoutOf = async (c: MssqlConnection) => {
+      const { driver, calls } = fakeMssql();
+      await (await createMssqlAdapter(c, { driver })).write(batchOf(makeEvents(1)));
+      const config = (calls[0] as { config: Record<string, unknown> }).config;
+      return [config.requestTimeout, (config.options as Record<string, unknown> | undefined)?.requestTimeout, config.timeout];
+    };
+    expect(DEFAULT_REQUEST_TIMEOUT_MS).toBe(120_000);
+    expect(await timeoutOf(conn())).toEqual([120_000, undefined, undefined]);
+    expect(await timeoutOf(parseDbUrl('mssql://u:p@db/audit?requestTimeout=30000') as MssqlConnection)).toEqual([30_000, undefined, undefined]);
+    expect(await timeoutOf(conn({ config: { server: 'db', options: { requestTimeout: 5000 } } }))).toEqual([undefined, 5000, undefined]);
+    expect(await timeoutOf(conn({ config: { server: 'db', timeout: 7000 } }))).toEqual([undefined, undefined, 7000]);
+  });
+
+  it('runs a deadlock victim (1205) or an Azure SQL transient error (40501, 40613, 40197) again after a pause instead of failing the write (which the sink counts as an outage); one that outlasts the attempts is raised (found by a review)', async () => {
+    for (const number of [1205, 40501, 40613, 40197]) {
+      let fail = 2;
+      const { driver, calls } = fakeMssql((sql) => {
+        if (sql === INSERT_FROM_STAGE && fail > 0) {
+          fail--;
+          throw Object.assign(new Error(`error ${number}`), { number });
+        }
+        return undefined;
+      });
+      const slept: number[] = [];
+      const a = await createMssqlAdapter(conn(), { driver, sleep: async (ms) => void slept.push(ms) });
+      expect(await a.write(batchOf(makeEvents(2))), String(number)).toMatchObject({ inserted: 2, duplicates: 0 });
+      expect(calls.filter((c) => ['begin', 'commit', 'rollback'].includes(c.op)).map((c) => c.op)).toEqual(['begin', 'rollback', 'begin', 'rollback', 'begin', 'commit']);
+      expect(slept).toHaveLength(2);
+      for (const [i, ms] of slept.entries()) {
+        if (number === 1205) expect(ms).toBeLessThanOrEqual(200 * (i + 1));
+        else expect(ms).toBe(number === 40501 ? 10_000 : 5_000);
+      }
+    }
+    // A deadlock's pause is jittered and grows with the attempt.
+    expect(transientRetryDelayMs(1205, 0, () => 0)).toBe(50);
+    expect(transientRetryDelayMs(1205, 2, () => 1)).toBe(600);
+    // A deadlock every time (the number where tedious puts it): three pauses, four attempts, then raised.
+    const { driver, calls } = fakeMssql((sql) => {
+      if (sql === INSERT_FROM_STAGE) throw Object.assign(new Error('deadlock'), { originalError: { info: { number: 1205 } } });
+      return undefined;
+    });
+    const a = await createMssqlAdapter(conn(), { driver, sleep: async () => undefined });
+    await expect(a.write(batchOf(makeEvents(1)))).rejects.toMatchObject({ code: 'SINK_DB', message: 'mssql: deadlock' });
+    expect(calls.filter((c) => c.op === 'begin')).toHaveLength(4);
+    // Other errors are raised at once.
+    const other = fakeMssql((sql) => {
+      if (sql === INSERT_FROM_STAGE) throw Object.assign(new Error('permission denied'), { number: 229 });
+      return undefined;
+    });
+    const b = await createMssqlAdapter(conn(), { driver: other.driver, sleep: async () => expect.unreachable() });
+    await expect(b.write(batchOf(makeEvents(1)))).rejects.toMatchObject({ code: 'SINK_DB' });
+    expect(other.calls.filter((c) => c.op === 'begin')).toHaveLength(1);
+  });
+
   it('detects Babelfish with @@VERSION and migrates without IGNORE_DUP_KEY; real SQL Server keeps it', async () => {
     for (const [version, expectIgnore] of [
       ['Babelfish for PostgreSQL with SQL Server Compatibility - 12.0.2000.8', false],
@@ -314,7 +440,8 @@ describe('mssql adapter (what it sends, through a recording fake of the driver)'
     const lost = fakeMssql((sql) => {
       if (sql === DESCRIBE_TABLES && lose) {
         lose = false;
-        throw Object.assign(new Error('Connection lost - read ECONNRESET'), { code: 'ECONNRESET' });
+        // mssql reports a reset socket as ESOCKET (ECONNRESET is in the message, never the code).
+        throw Object.assign(new Error('Connection lost - read ECONNRESET'), { code: 'ESOCKET' });
       }
       return sql === DESCRIBE_TABLES ? { recordset: catalogRows() } : undefined;
     });

@@ -1,6 +1,7 @@
 import { migrationPlan, REJECT_COLUMNS } from '@audit-trail/schema';
 import type { MssqlConnection } from '../../sink/connection.js';
 import { dbError, SinkError } from '../../sink/errors.js';
+import { isTransientError, sqlServerErrorNumber } from '../../sink/error-kind.js';
 import type { EventRow, RejectRow } from '../../sink/prepare.js';
 import { conflictReject, idConflictReject, isSameEvent, type BatchOutcome, type SinkAdapter, type WriteBatch } from '../adapter.js';
 import { checkDrift, checkTables } from '../check-drift.js';
@@ -33,9 +34,7 @@ export function isDuplicateKeyError(err: unknown): boolean {
 }
 
 /** SQL Server's error number, on mssql's error or on tedious' beneath it. */
-function errorNumber(err: unknown): unknown {
-  return (err as { number?: unknown }).number ?? (err as { originalError?: { number?: unknown; info?: { number?: unknown } } }).originalError?.info?.number;
-}
+const errorNumber = sqlServerErrorNumber;
 
 /**
  * True for "there is already an object named ..." (2714), "an index named
@@ -48,10 +47,38 @@ function isAlreadyExistsError(err: unknown): boolean {
   return n === 2714 || n === 1913 || n === 2705;
 }
 
-/** Connection-level failures after which the pool is rebuilt (tedious/mssql error codes). */
-function isConnectionError(err: unknown): boolean {
+/**
+ * A connection lost under a request: mssql's codes for a socket error
+ * (`ESOCKET`, which wraps ECONNRESET and the like) and for a connection
+ * closed (`ECONNCLOSED`); after one the pool is replaced. Not `ETIMEOUT`: it
+ * is also a request that outlasted `requestTimeout`, which tedious cancels
+ * on a connection that stays usable, and tearing down the pool for it broke
+ * every other batch in flight. `ECONNRESET` and `ENOCONN` never come as an
+ * error's `code` from mssql (found by a review). Codes:
+ * https://github.com/tediousjs/node-mssql#error-codes
+ */
+function isConnectionLost(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' && ['ESOCKET', 'ECONNCLOSED', 'ECONNRESET', 'ETIMEOUT', 'ENOTOPEN', 'ELOGIN', 'EINSTLOOKUP', 'ENOCONN'].includes(code);
+  return code === 'ESOCKET' || code === 'ECONNCLOSED';
+}
+
+/**
+ * mssql's `requestTimeout` when the configuration sets none: 120 s, not the
+ * driver's 15 s (https://github.com/tediousjs/node-mssql#general-same-for-all-drivers).
+ * One batch is a bulk load and a few set-based statements over up to
+ * thousands of rows, and a busy server (a log flush, a blocking migration)
+ * can take longer than 15 s; a timed-out batch is sent again, from the
+ * start. Set `requestTimeout` in the configuration (or `?requestTimeout=` in
+ * the URL) to choose another.
+ */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
+
+/** The driver configuration of `conn`: a copy (mssql 12 does not clone it; README 11.x -> 12.x), with {@link DEFAULT_REQUEST_TIMEOUT_MS} unless it sets a request timeout. */
+function poolConfig(conn: MssqlConnection): Record<string, unknown> {
+  const config = structuredClone(conn.config);
+  // mssql reads options.requestTimeout, then requestTimeout, then timeout (lib/tedious/connection-pool.js).
+  const set = [config.options?.requestTimeout, config.requestTimeout, config.timeout].some((v) => v !== undefined);
+  return set ? config : { ...config, requestTimeout: DEFAULT_REQUEST_TIMEOUT_MS };
 }
 
 /** Attempts of one batch when a concurrent writer wins a race (2601/2627, or a row counted nowhere). */
@@ -64,9 +91,24 @@ class ConcurrentWriteError extends Error {
   }
 }
 
-/** Options the tests use to inject the fake driver. */
+/**
+ * How long to wait before running a batch again after a transient error
+ * (error-kind.ts isTransientError), by its number and the attempt (from 0).
+ * A deadlock victim runs again at once, but for a short jittered pause so
+ * the two transactions do not meet again in step. Azure SQL's errors wait 5
+ * s, the first retry delay Microsoft recommends
+ * (https://learn.microsoft.com/en-us/azure/azure-sql/database/troubleshoot-common-connectivity-issues),
+ * 40501 ("service is currently busy") 10 s, as its message asks.
+ */
+export function transientRetryDelayMs(number: number | undefined, attempt: number, random = Math.random): number {
+  if (number === 1205) return Math.round((50 + random() * 150) * (attempt + 1));
+  return number === 40501 ? 10_000 : 5_000;
+}
+
+/** Options the tests use to inject the fake driver (and a clock for the retry pauses). */
 export interface MssqlAdapterDeps {
   driver?: MssqlDriver;
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /**
@@ -80,16 +122,34 @@ export interface MssqlAdapterDeps {
 export async function createMssqlAdapter(conn: MssqlConnection, deps: MssqlAdapterDeps = {}): Promise<SinkAdapter> {
   const sql = deps.driver ?? (await loadDriver<MssqlDriver>('mssql'));
   const stagingLoad = conn.stagingLoad ?? 'bulk';
+  const pause = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   let pool: MssqlPool | undefined;
+  /** The connect in progress: callers that find no pool meanwhile wait for it instead of each building one (one was leaked; found by a review). */
+  let connecting: Promise<MssqlPool> | undefined;
+  /** Batches (and checks) running on each pool. */
+  const users = new Map<MssqlPool, number>();
+  /** Pools replaced after a lost connection, closed when their last user is done. */
+  const retired = new Set<MssqlPool>();
   let babelfish: boolean | undefined = conn.babelfish === 'auto' || conn.babelfish === undefined ? undefined : conn.babelfish;
 
-  async function getPool(): Promise<MssqlPool> {
-    if (pool?.connected) return pool;
-    await pool?.close().catch(() => undefined);
-    // mssql 12 does not clone the config: give it its own copy (README 11.x -> 12.x).
-    const p = new sql.ConnectionPool(structuredClone(conn.config));
+  function getPool(): Promise<MssqlPool> {
+    if (pool?.connected) return Promise.resolve(pool);
+    connecting ??= connect().finally(() => {
+      connecting = undefined;
+    });
+    return connecting;
+  }
+
+  async function connect(): Promise<MssqlPool> {
+    if (pool) retire(pool);
+    const p = new sql.ConnectionPool(poolConfig(conn));
     p.on('error', () => undefined);
-    await p.connect();
+    try {
+      await p.connect();
+    } catch (err) {
+      await p.close().catch(() => undefined);
+      throw err;
+    }
     pool = p;
     if (babelfish === undefined) {
       const r = await new sql.Request(p).batch('SELECT @@VERSION AS version');
@@ -98,11 +158,41 @@ export async function createMssqlAdapter(conn: MssqlConnection, deps: MssqlAdapt
     return p;
   }
 
-  /** Drops a pool whose connection is lost; the next call connects again. */
-  async function dropPool(): Promise<void> {
-    const old = pool;
-    pool = undefined;
-    await old?.close().catch(() => undefined);
+  /**
+   * Stops handing out `p` (the next call connects again) if it is still the
+   * current pool, and closes it once no batch runs on it: a mssql pool holds
+   * several connections, and closing it under another batch in flight failed
+   * that batch too (found by a review).
+   */
+  function retire(p: MssqlPool): void {
+    if (pool === p) pool = undefined;
+    if ((users.get(p) ?? 0) === 0) void p.close().catch(() => undefined);
+    else retired.add(p);
+  }
+
+  /** Runs `fn` on the current pool; a lost connection retires that pool. */
+  async function withPool<T>(fn: (p: MssqlPool) => Promise<T>): Promise<T> {
+    const p = await getPool();
+    users.set(p, (users.get(p) ?? 0) + 1);
+    try {
+      return await fn(p);
+    } catch (err) {
+      if (isConnectionLost(err) && pool === p) {
+        pool = undefined;
+        retired.add(p);
+      }
+      throw err;
+    } finally {
+      const left = users.get(p)! - 1;
+      if (left > 0) users.set(p, left);
+      else {
+        users.delete(p);
+        if (pool !== p) {
+          retired.delete(p);
+          await p.close().catch(() => undefined);
+        }
+      }
+    }
   }
 
   const stageTypes = STAGE_COLUMNS.map((c) => driverType(sql, c.type));
@@ -147,7 +237,9 @@ export async function createMssqlAdapter(conn: MssqlConnection, deps: MssqlAdapt
       await req.query(valuesInsert(REJECT_STAGE, REJECT_INSERT_COLUMNS, chunk.length));
     }
     const moved = await new sql.Request(tx).batch(INSERT_REJECTS_FROM_STAGE);
-    return moved.rowsAffected[0] ?? 0;
+    // Selected, as the events insert's count is: none in rowsAffected under NOCOUNT (mssql-sql.ts).
+    const went = Number(moved.recordset?.[0]?.went);
+    return Math.min(rejects.length, Math.max(0, Number.isSafeInteger(went) ? went : (moved.rowsAffected[0] ?? 0)));
   }
 
   /** Staged rows whose event_id is stored, and whether the stored event is theirs (isSameEvent). */
@@ -162,8 +254,7 @@ export async function createMssqlAdapter(conn: MssqlConnection, deps: MssqlAdapt
     return rows.map((r) => ({ ord: Number(r.ord), heldBy: String(r.held_by) }));
   }
 
-  async function writeOnce(batch: WriteBatch, strict: boolean): Promise<BatchOutcome> {
-    const p = await getPool();
+  async function writeOnce(p: MssqlPool, batch: WriteBatch, strict: boolean): Promise<BatchOutcome> {
     const tx = new sql.Transaction(p);
     await tx.begin();
     try {
@@ -227,7 +318,6 @@ export async function createMssqlAdapter(conn: MssqlConnection, deps: MssqlAdapt
       return { inserted, duplicates, conflicts, idConflicts, rejectsStored };
     } catch (err) {
       await tx.rollback().catch(() => undefined);
-      if (isConnectionError(err)) await dropPool();
       throw err;
     }
   }
@@ -238,8 +328,7 @@ export async function createMssqlAdapter(conn: MssqlConnection, deps: MssqlAdapt
   }
 
   /** Creates what is missing (tables, missing nullable columns, indexes), then checks the columns for drift. */
-  async function migrateOnce(): Promise<void> {
-    const p = await getPool();
+  async function migrateOnce(p: MssqlPool): Promise<void> {
     // Each statement checks before it creates (IF OBJECT_ID ... IS NULL), so
     // two processes migrating at once (replicas starting together) can both
     // pass the check; the loser's CREATE fails as already existing. Running
@@ -263,7 +352,7 @@ export async function createMssqlAdapter(conn: MssqlConnection, deps: MssqlAdapt
     dialect: 'mssql',
     async migrate() {
       try {
-        await migrateOnce();
+        await withPool(migrateOnce);
       } catch (err) {
         // Typed as a write's errors are (an unknown server, a refused login): SINK_DB, the driver's error as cause.
         throw err instanceof SinkError ? err : dbError('mssql', err as Error & { code?: string }, err);
@@ -272,9 +361,8 @@ export async function createMssqlAdapter(conn: MssqlConnection, deps: MssqlAdapt
     async check() {
       let found;
       try {
-        found = await describeTables(await getPool());
+        found = await withPool(describeTables);
       } catch (err) {
-        if (isConnectionError(err)) await dropPool();
         throw err instanceof SinkError ? err : dbError('mssql', err as Error & { code?: string }, err);
       }
       checkTables('mssql', found);
@@ -282,18 +370,27 @@ export async function createMssqlAdapter(conn: MssqlConnection, deps: MssqlAdapt
     async write(batch) {
       for (let attempt = 0; ; attempt++) {
         try {
-          return await writeOnce(batch, attempt < MAX_WRITE_ATTEMPTS - 1);
+          return await withPool((p) => writeOnce(p, batch, attempt < MAX_WRITE_ATTEMPTS - 1));
         } catch (err) {
           // A concurrent writer inserted the same key between NOT EXISTS and
           // INSERT: run the batch again, it will see the row as stored.
           if ((isDuplicateKeyError(err) || err instanceof ConcurrentWriteError) && attempt < MAX_WRITE_ATTEMPTS - 1) continue;
+          // A deadlock victim or an Azure SQL transient error: run it again
+          // after a pause, here, rather than fail the write, which the sink
+          // counts as a database outage (delivery.ts).
+          if (isTransientError(err) && attempt < MAX_WRITE_ATTEMPTS - 1) {
+            await pause(transientRetryDelayMs(errorNumber(err), attempt));
+            continue;
+          }
           throw dbError('mssql', err as Error & { code?: string }, err);
         }
       }
     },
     async close() {
-      await pool?.close().catch(() => undefined);
+      const open = [...(pool ? [pool] : []), ...retired];
       pool = undefined;
+      retired.clear();
+      await Promise.all(open.map((p) => p.close().catch(() => undefined)));
     },
   };
 }

@@ -48,12 +48,32 @@ export function driverType(sql: MssqlDriver, type: string): MssqlType {
 }
 
 /**
+ * `type` as a staging (#temp) column declares it: a character type gets
+ * `COLLATE DATABASE_DEFAULT`. A #temp table lives in tempdb, whose columns
+ * otherwise take tempdb's collation (the server's), and comparing them with
+ * the audit tables' columns (the database's collation) fails with Msg 468
+ * ("Cannot resolve the collation conflict") wherever the two differ; found by
+ * a review. `database_default` makes a temp table's column use the current
+ * user database's collation instead:
+ * https://learn.microsoft.com/en-us/sql/relational-databases/collations/set-or-change-the-column-collation
+ * (section "Collations and tempdb") and
+ * https://learn.microsoft.com/en-us/sql/t-sql/statements/collations.
+ * Babelfish accepts it too (it resolves it to its server collation since
+ * babelfish_extensions PR 768, 2022); not tried here, no Babelfish runs on the
+ * CI machine.
+ */
+export function stageColumnType(type: string): string {
+  return /^N?(VAR)?CHAR\b/i.test(type.trim()) ? `${type} COLLATE DATABASE_DEFAULT` : type;
+}
+
+/**
  * Creates the staging table for one batch, dropping a leftover of this
  * session first (`DROP TABLE IF EXISTS`: SQL Server 2016+ and Babelfish).
+ * Character columns take the database's collation ({@link stageColumnType}).
  */
 export const CREATE_STAGE = `DROP TABLE IF EXISTS ${STAGE};
 CREATE TABLE ${STAGE} (
-${STAGE_COLUMNS.map((c) => `  ${c.name} ${c.type} ${c.nullable ? 'NULL' : 'NOT NULL'}`).join(',\n')}
+${STAGE_COLUMNS.map((c) => `  ${c.name} ${stageColumnType(c.type)} ${c.nullable ? 'NULL' : 'NOT NULL'}`).join(',\n')}
 );`;
 
 export const DROP_STAGE = `DROP TABLE ${STAGE};`;
@@ -101,20 +121,32 @@ export const REJECT_INSERT_COLUMNS = ['source', 'reason', 'raw_payload', 'reject
 /** Staging table of a batch's rejects (a session temp table, like {@link STAGE}). */
 export const REJECT_STAGE = '#audit_reject_stage';
 
-/** Creates {@link REJECT_STAGE} with the rejects table's types for {@link REJECT_INSERT_COLUMNS}, dropping a leftover of this session first. */
+/**
+ * Creates {@link REJECT_STAGE} with the rejects table's types for
+ * {@link REJECT_INSERT_COLUMNS}, in the database's collation
+ * ({@link stageColumnType}: its reject_key is compared with the table's),
+ * dropping a leftover of this session first.
+ */
 export const CREATE_REJECT_STAGE = `DROP TABLE IF EXISTS ${REJECT_STAGE};
 CREATE TABLE ${REJECT_STAGE} (
-${REJECT_INSERT_COLUMNS.map((n) => `  ${n} ${REJECT_COLUMNS.find((c) => c.name === n)!.type.mssql} NULL`).join(',\n')}
+${REJECT_INSERT_COLUMNS.map((n) => `  ${n} ${stageColumnType(REJECT_COLUMNS.find((c) => c.name === n)!.type.mssql)} NULL`).join(',\n')}
 );`;
 
 /**
  * Moves the staged rejects into the rejects table, skipping a refusal whose
  * reject_key is stored: NOT EXISTS, as for events (no IGNORE_DUP_KEY, no
  * MERGE: Babelfish). The batch's rejects are unique by key (dedupeBatch).
+ * The count of rows moved is selected (`went`) right after the INSERT, as
+ * {@link INSERT_FROM_STAGE} does: with NOCOUNT on (server option `user
+ * options` or the login's) the driver's row counts are empty, and the
+ * rejects stored were counted 0 (found by a review). @@ROWCOUNT is read
+ * before DROP TABLE, which resets it:
+ * https://learn.microsoft.com/en-us/sql/t-sql/functions/rowcount-transact-sql
  */
 export const INSERT_REJECTS_FROM_STAGE = `INSERT INTO dbo.${REJECTS_TABLE} (${REJECT_INSERT_COLUMNS.join(', ')})
 SELECT ${REJECT_INSERT_COLUMNS.map((n) => `s.${n}`).join(', ')} FROM ${REJECT_STAGE} s
 WHERE NOT EXISTS (SELECT 1 FROM dbo.${REJECTS_TABLE} r WHERE r.reject_key = s.reject_key);
+SELECT @@ROWCOUNT AS went;
 DROP TABLE ${REJECT_STAGE};`;
 
 /**
