@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTableStatements } from '@audit-trail/schema';
+import { bindQuery, createTableStatements, REPORT_QUERIES, REPORT_QUERY_NAMES } from '@audit-trail/schema';
 import { createSink, type Sink } from '../src/index.js';
 import { chainEvent, makeEvent, makeEvents } from './helpers/events.js';
 import { createTempDatabase } from './helpers/postgres.js';
@@ -138,6 +138,28 @@ describe.each(['copy', 'unnest'] as const)('PostgreSQL sink (load: %s)', (mode) 
     expect(rows).toEqual([{ epoch: String(Number.MAX_SAFE_INTEGER), kid: 'clé-ключ-鍵' }]);
     const times = await db.query("SELECT to_char(event_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day FROM security_audit_events WHERE epoch IS NULL ORDER BY event_timestamp");
     expect(times.rows.map((r) => r.day)).toEqual(['0001-01-01', '9999-12-31']);
+  });
+});
+
+describe('PostgreSQL: half a surrogate pair alone', () => {
+  it('an escaped lone surrogate in a line is a reject, in an object U+FFFD: every report still runs (one such stored event failed four of them)', async () => {
+    const sink = open();
+    const line = JSON.stringify(makeEvent({ user_agent: 'UA' })).replace('"UA"', '"x\\ud800y"');
+    const object = makeEvent({ user_agent: 'x\udc00y', runtime: { host: 'h' } });
+    const container = makeEvent({ event_type: 'CONTAINER_EXEC', outcome: 'success', user_id: undefined, client_ip: undefined, error: undefined, webauthn: undefined, container: { id: 'abcdefabcdef', image: 'img' }, process: { command_line: 'bash -c \ud83d' } });
+    expect(await sink.write([line, object, container])).toEqual({ accepted: 2, rejected: 1 });
+    await sink.flush();
+    const rejects = (await db.query('SELECT reason FROM security_audit_rejects')).rows as { reason: string }[];
+    expect(rejects).toHaveLength(1);
+    expect(rejects[0]!.reason).toContain('half of a UTF-16 surrogate pair alone');
+    const stored = (await db.query('SELECT event_json FROM security_audit_events ORDER BY id')).rows as { event_json: string }[];
+    expect(stored.map((r) => JSON.parse(r.event_json).user_agent ?? JSON.parse(r.event_json).process.command_line)).toEqual(['x\ufffdy', 'bash -c \ufffd']);
+    for (const name of REPORT_QUERY_NAMES) {
+      const q = bindQuery(REPORT_QUERIES[name], 'postgres');
+      await expect(db.query(q.text, q.positional as unknown[]), name).resolves.toBeDefined();
+    }
+    const failures = bindQuery(REPORT_QUERIES['webauthn-failures'], 'postgres');
+    expect((await db.query(failures.text, failures.positional as unknown[])).rows.length).toBeGreaterThanOrEqual(1);
   });
 });
 

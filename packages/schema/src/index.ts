@@ -9,6 +9,7 @@ export * from './events/chain.js';
 export * from './audit-event.js';
 export * from './parse.js';
 export { duplicateName } from './json/duplicate-names.js';
+export { loneSurrogateEscape, wellFormedJson } from './json/lone-surrogates.js';
 export { nonIntegerLiteral } from './json/number-literals.js';
 export * from './event-id.js';
 export * from './table/columns.js';

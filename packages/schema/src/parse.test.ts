@@ -176,6 +176,25 @@ describe('parseAuditEvent', () => {
     expect(parseAuditEvent(bell)).toMatchObject({ ok: false });
   });
 
+  it('refuses JSON text escaping half a surrogate pair alone (PostgreSQL\'s jsonb refused the stored text: four reports failed); pairs, escaped backslashes and the same value as an object pass', () => {
+    const text = JSON.stringify({ ...auth(), user_agent: 'UA-PLACE' });
+    const withUa = (ua: string) => text.replace('UA-PLACE', ua);
+    const refused = (ua: string, lone: string) =>
+      expect(parseAuditEvent(withUa(ua)), ua).toEqual({ ok: false, issues: [{ path: '', message: expect.stringContaining(`the text holds the escape ${lone}, half of a UTF-16 surrogate pair alone`) }] });
+    refused('x\\ud800y', '\\ud800');
+    refused('\\uDBFF', '\\uDBFF');
+    refused('\\udc00', '\\udc00');
+    refused('\\ud83d\\ud83d\\ude00', '\\ud83d');
+    refused('\\ud83d\\u0041', '\\ud83d');
+    refused('\\\\\\ud800', '\\ud800');
+    for (const ok of ['\\ud83d\\ude00', '\\\\ud800', '\\"\\u0041\\\\', 'plain \u00e9 \ud83d\ude00', '\\u00e9']) {
+      expect(parseAuditEvent(withUa(ok)).ok, ok).toBe(true);
+    }
+    // Not text: the schema turns the lone half into U+FFFD, and what is stored is that event's JSON.
+    const parsed = parseAuditEvent({ ...auth(), user_agent: 'x\ud800y' });
+    expect(parsed.ok && parsed.event.user_agent).toBe('x\ufffdy');
+  });
+
   it('cuts a user_agent over 1024 characters and sets the flag', () => {
     const result = parseAuditEvent({ ...auth(), user_agent: `Mozilla/5.0 ${'x'.repeat(5000)}` });
     expect(result.ok).toBe(true);

@@ -3,6 +3,7 @@ import { eventSchemas, type AuditEvent } from './audit-event.js';
 import { EVENT_TYPES, TRANSPORT_FIELDS, type EventType } from './constants.js';
 import { sanitizeText } from './fields/text.js';
 import { duplicateName } from './json/duplicate-names.js';
+import { loneSurrogateEscape } from './json/lone-surrogates.js';
 
 /** Longest JSON text {@link parseAuditEvent} will parse (a guard, not a schema rule). */
 export const MAX_EVENT_JSON_LENGTH = 2 * 1024 * 1024;
@@ -107,7 +108,8 @@ function toIssues(error: z.ZodError): AuditIssue[] {
  * around the event (pino's `level`, `time`, `pid`, `hostname`, `msg`) are
  * split off into `transport`; they are not part of the signed event. A
  * `user_agent` over 1024 characters is cut and flagged, not rejected. Text
- * that holds a member name twice in one object is refused (duplicate-names.ts).
+ * that holds a member name twice in one object (duplicate-names.ts), or an
+ * escaped lone surrogate (lone-surrogates.ts), is refused.
  *
  * Never throws: bad input yields `{ ok: false, issues }`, each issue with a
  * dotted path and a readable message. That holds for objects that throw
@@ -180,6 +182,8 @@ function parseUnguarded(input: unknown): ParseResult {
   if (typeof input === 'string') {
     const dup = duplicateName(input, value);
     if (dup !== undefined) return fail('', `the name ${JSON.stringify(dup.slice(0, 64))} occurs twice in one object (RFC 7493 §2.3): parsers that keep the first occurrence would read other values than these`);
+    const lone = loneSurrogateEscape(input);
+    if (lone !== undefined) return fail('', `the text holds the escape ${lone}, half of a UTF-16 surrogate pair alone (RFC 8259 §8.2, RFC 7493 §2.1): other parsers read it otherwise or not at all (PostgreSQL's jsonb refuses the whole text)`);
   }
   return { ok: true, event: result.data as AuditEvent, transport };
 }

@@ -1,4 +1,4 @@
-import { INSERT_COLUMNS, parseAuditEvent, toRow, type ColumnValue, type TransportMeta } from '@audit-trail/schema';
+import { INSERT_COLUMNS, parseAuditEvent, toRow, wellFormedJson, type ColumnValue, type TransportMeta } from '@audit-trail/schema';
 import type { SpoolEntry } from '../spool/record.js';
 import type { WriteItem } from './types.js';
 import { SinkError } from './errors.js';
@@ -102,7 +102,9 @@ export function toSpoolEntry(item: WriteItem, defaultSource: string): SpoolEntry
   }
   let line: string;
   try {
-    line = JSON.stringify(item);
+    // Written here, so spelled as the schema reads it: a lone surrogate half
+    // as U+FFFD (as text it is refused: parse.ts).
+    line = wellFormedJson(JSON.stringify(item));
   } catch (err) {
     throw new SinkError('SINK_BAD_ITEM', `event object cannot be serialised: ${(err as Error).message}`);
   }
