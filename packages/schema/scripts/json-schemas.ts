@@ -8,10 +8,18 @@ export type JsonSchemaDoc = { [key: string]: unknown };
 
 /**
  * `io: 'input'`: the schema describes what a producer may send, which is
- * what a non-zod producer or a validating gateway needs. Today it is
- * identical to the output schema (no defaults or transforms; free text is
- * sanitised with `overwrite`, which keeps the type), and a test asserts that,
- * so a future transform forces a deliberate choice here.
+ * what a non-zod producer or a validating gateway needs. Free text that zod
+ * repairs and cuts (fields/text.ts `freeText`, `evidenceText`) therefore has
+ * no `maxLength`: longer text is valid input, and its description says
+ * where it is cut. zod emits the same schema for output (no defaults or
+ * transforms; `overwrite` keeps the type), and a test asserts that, so a
+ * future transform forces a deliberate choice here.
+ *
+ * What the schema still cannot say, so zod alone enforces (README "Use the
+ * JSON Schema without zod"): no lone surrogates in identifiers, and
+ * identifier limits in UTF-16 code units where `maxLength` counts code
+ * points (stated in each description). A consumer validating with this
+ * schema accepts a few events zod refuses.
  */
 export const JSON_SCHEMA_IO = 'input' as const;
 

@@ -14,10 +14,10 @@ export const outcomeSchema = z.enum(['success', 'failure', 'unknown']);
 
 /** The service that wrote the event. */
 export const producerSchema = z.strictObject({
-  service: identifier(128).meta({ description: 'Logical service name (ECS service.name)' }),
+  service: identifier(128, 'Logical service name (ECS service.name)'),
   version: identifier(64).optional(),
   sdk_version: identifier(32).optional(),
-  instance: identifier(256).optional().meta({ description: 'Host name or replica id of the process' }),
+  instance: identifier(256, 'Host name or replica id of the process').optional(),
 });
 
 /**
@@ -56,8 +56,8 @@ export const errorSchema = z.strictObject({
   code: z
     .string()
     .regex(/^[A-Z][A-Z0-9_]{0,63}$/, { message: 'must be an UPPER_SNAKE_CASE code of at most 64 characters' }),
-  message: freeText(512).meta({ description: 'Control characters removed, at most 512 characters' }),
-  type: identifier(128).optional().meta({ description: 'Name of the error class, e.g. "Error"' }),
+  message: freeText(512),
+  type: identifier(128, 'Name of the error class, e.g. "Error"').optional(),
 });
 
 /** How `client_ip` was derived: the socket peer, or a header set by a trusted proxy. */
@@ -90,9 +90,10 @@ export const envelopeShape = {
   producer: producerSchema,
   runtime: runtimeSchema.optional(),
   correlation: correlationSchema.optional(),
-  user_id: identifier(256)
-    .optional()
-    .meta({ description: 'Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address' }),
+  user_id: identifier(
+    256,
+    'Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address',
+  ).optional(),
   client_ip: ipAddress.optional(),
   client_ip_source: clientIpSourceSchema.optional(),
   peer_ip: ipAddress.optional().meta({ description: 'Address of the TCP peer (a proxy, or the client itself)' }),

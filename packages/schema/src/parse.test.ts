@@ -53,6 +53,9 @@ const BAD: BadCase[] = [
   ['lone surrogate in user_id', with_(auth(), (e) => (e.user_id = 'u_\ud800')), 'user_id', /lone surrogate/],
   ['U+2028 in user_id', with_(auth(), (e) => (e.user_id = 'u_1\u2028x')), 'user_id', /line separators/],
   ['user_id over 256 characters', with_(auth(), (e) => (e.user_id = 'u'.repeat(257))), 'user_id', /<=256 characters/],
+  // 129 code points (zod's .max() counts those) but 258 UTF-16 units: SQL Server's NVARCHAR(256) refused the row.
+  ['user_id of 129 astral characters (258 UTF-16 units)', with_(auth(), (e) => (e.user_id = '\u{1F600}'.repeat(129))), 'user_id', /at most 256 UTF-16 code units/],
+  ['container.image over 512 UTF-16 units by one pair', with_(exec(), (e) => (e.container.image = `${'i'.repeat(511)}\u{1F600}`)), 'container.image', /at most 512 UTF-16 code units/],
   ['client_ip out of range', with_(auth(), (e) => (e.client_ip = '999.1.1.1')), 'client_ip', /IP/i],
   ['client_ip with a port', with_(auth(), (e) => (e.client_ip = '203.0.113.42:443')), 'client_ip', /IP/i],
   ['client_ip with a zone id', with_(auth(), (e) => (e.client_ip = 'fe80::1%eth0')), 'client_ip', /IP/i],
@@ -247,6 +250,25 @@ describe('parseAuditEvent', () => {
     expect(out.length).toBe(512);
     expect(out).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
     expect(out.startsWith('bad origin "https://evil.example[31mFORGED" \ufffd zzz')).toBe(true);
+  });
+
+  it('accepts identifiers of astral characters up to the column width in UTF-16 units, with one issue past it', () => {
+    // 128 pairs are 256 units: the most NVARCHAR(256) holds.
+    const fits = parseAuditEvent({ ...auth(), user_id: '\u{1F600}'.repeat(128) });
+    expect(fits.ok).toBe(true);
+    // Over in code points too: zod's own too_big alone, not a second issue for the same excess.
+    const over = parseAuditEvent({ ...auth(), user_id: '\u{1F600}'.repeat(257) });
+    expect(over.ok ? [] : over.issues).toEqual([{ path: 'user_id', message: expect.stringMatching(/<=256 characters/) }]);
+  });
+
+  it('cuts free text to its limit in UTF-16 units, never between the halves of a pair', () => {
+    // A pair straddles unit 512: the cut drops it whole (511 units), so the value fits NVARCHAR(600) with its code.
+    const message = `${'m'.repeat(511)}\u{1F600}${'\u{1F600}'.repeat(300)}`;
+    const result = parseAuditEvent({ ...auth(), error: { code: 'WEBAUTHN_ORIGIN', message } });
+    expect(result.ok && result.event.error!.message).toBe('m'.repeat(511));
+    const line = `${'\u{1F600}'.repeat(2500)}`; // 5000 units, 2500 code points
+    const cmd = parseAuditEvent(with_(exec(), (e) => (e.process.command_line = line)));
+    expect(cmd.ok && 'process' in cmd.event && cmd.event.process?.command_line).toBe('\u{1F600}'.repeat(2000));
   });
 
   it('keeps control characters in a command line visible as escapes', () => {

@@ -53,6 +53,33 @@ describe('generated files', () => {
     expect(zodToJsonSchema(auditEventSchema, 'input')).toEqual(zodToJsonSchema(auditEventSchema, 'output'));
   });
 
+  it('keeps maxLength on identifiers and states in the description that zod counts UTF-16 code units', () => {
+    // JSON Schema maxLength counts code points (Validation 2020-12 §6.3.1); the
+    // column, and zod, count UTF-16 units: the description must say so.
+    const { user_id: userId, producer } = schemaOf('webauthn-auth-failure.json').properties;
+    expect(userId.maxLength).toBe(256);
+    expect(userId.description).toMatch(/^Stable user id: .*At most 256 UTF-16 code units: a character beyond U\+FFFF counts as two/);
+    expect(producer.properties.version).toMatchObject({ maxLength: 64, description: expect.stringMatching(/^At most 64 UTF-16 code units/) });
+  });
+
+  it('has no maxLength on free text zod cuts, and says it is cut (the input schema accepts what zod accepts)', () => {
+    const auth = schemaOf('webauthn-auth-failure.json').properties;
+    const exec = schemaOf('container-exec.json').properties;
+    const violation = schemaOf('audit-schema-violation.json').properties.violation.properties;
+    const cut = {
+      user_agent: [auth.user_agent, 1024],
+      'error.message': [auth.error.properties.message, 512],
+      'webauthn.origin': [auth.webauthn.properties.origin, 512],
+      'process.command_line': [exec.process.properties.command_line, 4000],
+      'violation.original': [violation.original, 16_384],
+      'violation.attempted_event_type': [violation.attempted_event_type, 64],
+    } as const;
+    for (const [path, [field, max]] of Object.entries(cut)) {
+      expect([path, field.maxLength]).toEqual([path, undefined]);
+      expect([path, field.description]).toEqual([path, expect.stringContaining(`longer text is accepted and cut to ${max} UTF-16 code units`)]);
+    }
+  });
+
   it('carries the identifier rule as a pattern (zod refinements do not survive conversion)', () => {
     const userId = schemaOf('webauthn-auth-failure.json').properties.user_id;
     expect(userId.pattern).toBeDefined();
@@ -80,6 +107,36 @@ describe('JSON Schema without zod (Ajv, draft 2020-12)', () => {
     const validate = ajv.getSchema(`${SCHEMA_BASE_URI}/${schemaFileName(type)}`)!;
     expect(validate(exampleEvents[type]), JSON.stringify(validate.errors)).toBe(true);
     expect(ajv.validate(`${SCHEMA_BASE_URI}/${UNION_FILE}`, exampleEvents[type])).toBe(true);
+  });
+
+  it('accepts and refuses IP addresses as zod does, the dotted IPv4 tail of an IPv6 address included', () => {
+    const union = `${SCHEMA_BASE_URI}/${UNION_FILE}`;
+    const e = exampleEvents.WEBAUTHN_AUTH_FAILURE;
+    const ips = ['::ffff:1.2.3.4', '64:ff9b::192.0.2.33', '1:2:3:4:5:6:1.2.3.4', '::1.2.3.4', '2001:db8::6', '192.0.2.1',
+      '1:2:3:4:5:6:7:1.2.3.4', '::ffff:001.002.003.004', '::ffff:1.2.3', 'fe80::1%eth0', '1.2.3.04', '[::1]'];
+    for (const ip of ips) {
+      for (const key of ['client_ip', 'peer_ip'] as const) {
+        const input = { ...e, [key]: ip };
+        const zod = eventSchemas.WEBAUTHN_AUTH_FAILURE.safeParse(input).success;
+        expect([key, ip, ajv.validate(union, input)]).toEqual([key, ip, zod]);
+      }
+    }
+    expect(ajv.validate(union, { ...e, client_ip: '::ffff:1.2.3.4' })).toBe(true);
+  });
+
+  it('accepts over-long free text, which zod accepts and cuts', () => {
+    const union = `${SCHEMA_BASE_URI}/${UNION_FILE}`;
+    const e = exampleEvents.WEBAUTHN_AUTH_FAILURE;
+    const x = exampleEvents.CONTAINER_EXEC;
+    const long = [
+      { ...e, user_agent: 'u'.repeat(5000) },
+      { ...e, error: { ...e.error, message: 'm'.repeat(600) } },
+      { ...x, process: { ...x.process, command_line: 'c'.repeat(4001) } },
+    ];
+    for (const input of long) {
+      expect(ajv.validate(union, input), JSON.stringify(ajv.errors)).toBe(true);
+      expect(auditEventSchema.safeParse(input).success).toBe(true);
+    }
   });
 
   it('rejects what zod rejects: unknown keys, bad IPs, control characters, wrong literals', () => {

@@ -10,7 +10,7 @@
  *   `generated/ecs/ecs_flat.yml`.
  */
 import { describe, expect, it } from 'vitest';
-import { EVENT_TYPES, exampleEvents, toEcs, toOcsf, type AuditEvent } from '../src/index.js';
+import { EVENT_TYPES, exampleEvents, INSERT_COLUMNS, parseAuditEvent, toEcs, toOcsf, toRow, type AuditEvent } from '../src/index.js';
 
 const ALL = EVENT_TYPES.map((t) => exampleEvents[t] as AuditEvent);
 
@@ -159,5 +159,105 @@ describe('a container event without container.id (Kubernetes audit names a pod a
     expect(ecs.user).toEqual({ id: 'alice@example.com', effective: { id: 'system:serviceaccount:shop:deployer' } });
     expect((ecs.related as { user: string[] }).user).toEqual(['alice@example.com', 'system:serviceaccount:shop:deployer']);
     expect(toOcsf(e)).toMatchObject({ actor: { user: { uid: 'alice@example.com' } }, unmapped: { impersonated_user_id: 'system:serviceaccount:shop:deployer' } });
+  });
+});
+
+/** Every object under `key` anywhere in `value`, with its path. */
+function objectsUnder(value: unknown, key: string, path = ''): [string, Record<string, unknown>][] {
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([k, v]) => [
+    ...(k === key && v !== null && typeof v === 'object' && !Array.isArray(v) ? [[`${path}${k}`, v as Record<string, unknown>] as [string, Record<string, unknown>]] : []),
+    ...objectsUnder(v, key, `${path}${k}.`),
+  ]);
+}
+
+/** Each example, and each example without one of its optional fields (every field the schema lets go). */
+function examplesAndReductions(): [string, AuditEvent][] {
+  const out: [string, AuditEvent][] = [];
+  const paths = (o: unknown, pre: string[] = []): string[][] =>
+    o && typeof o === 'object' && !Array.isArray(o) ? Object.entries(o).flatMap(([k, v]) => [[...pre, k], ...paths(v, [...pre, k])]) : [];
+  for (const e of ALL) {
+    out.push([e.event_type, e]);
+    for (const p of paths(e)) {
+      const copy = structuredClone(e) as Record<string, any>;
+      let at = copy;
+      for (const k of p.slice(0, -1)) at = at[k];
+      delete at[p.at(-1)!];
+      const parsed = parseAuditEvent(copy);
+      if (parsed.ok) out.push([`${e.event_type} without ${p.join('.')}`, parsed.event]);
+    }
+  }
+  return out;
+}
+
+describe('OCSF object constraints hold for every event the schema accepts (found by a probe)', () => {
+  const events = examplesAndReductions();
+
+  it('reaches events without user_id and processes without pid', () => {
+    expect(events.some(([name]) => /^WEBAUTHN_AUTH_FAILURE without user_id$/.test(name))).toBe(true);
+    expect(events.some(([name]) => /^CONTAINER_EXEC without process\.pid$/.test(name))).toBe(true);
+  });
+
+  it('objects/user.json: every user has at least one of account, name, uid', () => {
+    const bad = events.flatMap(([name, e]) =>
+      objectsUnder(toOcsf(e), 'user')
+        .filter(([, u]) => !['account', 'name', 'uid'].some((k) => k in u))
+        .map(([path, u]) => `${name}: ${path} = ${JSON.stringify(u)}`),
+    );
+    expect(bad).toEqual([]);
+  });
+
+  it('objects/process.json: every process has at least one of pid, uid', () => {
+    const bad = events.flatMap(([name, e]) =>
+      objectsUnder(toOcsf(e), 'process')
+        .filter(([, p]) => !('pid' in p) && !('uid' in p))
+        .map(([path, p]) => `${name}: ${path} = ${JSON.stringify(p)}`),
+    );
+    expect(bad).toEqual([]);
+  });
+
+  it('a WebAuthn failure that names no user maps to the Unknown user (type_id 0), never to a made-up uid', () => {
+    // Authentication 3002 and Account Change 3001 require `user`
+    // (events/iam/authentication.json, account_change.json); the event names
+    // neither a user id nor a user name.
+    for (const type of ['WEBAUTHN_AUTH_FAILURE', 'WEBAUTHN_REG_FAILURE'] as const) {
+      const { user_id: _u, ...rest } = exampleEvents[type];
+      const o = toOcsf(rest as AuditEvent);
+      const credential = rest.webauthn.credential_id;
+      expect(o.user).toEqual({ type_id: 0, type: 'Unknown', name: '(unknown)', ...(credential ? { credential_uid: credential } : {}) });
+    }
+    expect(toOcsf(exampleEvents.WEBAUTHN_AUTH_FAILURE).user).toMatchObject({ type_id: 1, uid: exampleEvents.WEBAUTHN_AUTH_FAILURE.user_id });
+  });
+
+  it('a process without pid (Kubernetes audit pods/exec) has the event id as its uid; one with a pid keeps only the pid', () => {
+    const { pid: _p, ...process } = exampleEvents.CONTAINER_EXEC.process;
+    const e = { ...exampleEvents.CONTAINER_EXEC, process } as AuditEvent;
+    expect(toOcsf(e).process).toMatchObject({ uid: e.event_id });
+    expect(toOcsf(e).process).not.toHaveProperty('pid');
+    expect(toOcsf(exampleEvents.CONTAINER_EXEC).process).toMatchObject({ pid: exampleEvents.CONTAINER_EXEC.process.pid });
+    expect(toOcsf(exampleEvents.CONTAINER_EXEC).process).not.toHaveProperty('uid');
+  });
+});
+
+describe('ECS @timestamp', () => {
+  it('has millisecond precision whatever the event was written with: Elasticsearch takes at most nine fraction digits', () => {
+    // Elasticsearch `date`: default format strict_date_optional_time||epoch_millis
+    // (https://www.elastic.co/guide/en/elasticsearch/reference/current/date.html).
+    const cases: [string, string][] = [
+      ['2026-11-20T09:00:01.1234567890123Z', '2026-11-20T09:00:01.123Z'],
+      [`2026-11-20T09:00:01.${'9'.repeat(30)}Z`, '2026-11-20T09:00:01.999Z'],
+      ['2026-11-20T09:00:01Z', '2026-11-20T09:00:01.000Z'],
+      ['2026-11-20T09:00:01.12Z', '2026-11-20T09:00:01.120Z'],
+      ['0001-01-01T00:00:00Z', '0001-01-01T00:00:00.000Z'],
+    ];
+    for (const [time, ms] of cases) {
+      const parsed = parseAuditEvent({ ...exampleEvents.WEBAUTHN_AUTH_FAILURE, event_time: time });
+      expect(parsed.ok).toBe(true);
+      if (!parsed.ok) continue;
+      expect(toEcs(parsed.event)['@timestamp']).toBe(ms);
+      // The same value the table stores in event_timestamp.
+      const column = INSERT_COLUMNS.findIndex((c) => c.name === 'event_timestamp');
+      expect(toRow(parsed.event, { raw: '' })[column]).toBe(ms);
+    }
   });
 });

@@ -66,7 +66,7 @@ export const schemaViolationSchema = z
     violation: z.strictObject({
       attempted_event_type: freeText(64).optional(),
       issues: z.array(violationIssueSchema).max(50),
-      original: freeText(16_384).meta({ description: 'The redacted original as JSON text, cut to 16 KiB' }),
+      original: freeText(16_384, 'The redacted original as JSON text'),
     }),
   })
   .meta({ id: 'AuditSchemaViolation', description: 'A producer tried to log an event that failed validation' });

@@ -26,15 +26,16 @@ export const containerDetailSchema = z.strictObject({
     .optional(),
   privileged: z.boolean().optional(),
   capabilities: z.array(identifier(64)).max(64).optional(),
-  target: identifier(256)
-    .optional()
-    .meta({ description: "The container whose process namespace this one joined: a Kubernetes ephemeral container's targetContainerName (kubectl debug --target)" }),
-  runtime: identifier(64).optional().meta({ description: 'docker, containerd, cri-o...' }),
+  target: identifier(
+    256,
+    "The container whose process namespace this one joined: a Kubernetes ephemeral container's targetContainerName (kubectl debug --target)",
+  ).optional(),
+  runtime: identifier(64, 'docker, containerd, cri-o...').optional(),
 });
 
 /** The process started in the container (exec / shell). */
 export const processDetailSchema = z.strictObject({
-  command_line: evidenceText(4000).meta({ description: 'Control characters shown as \\xNN escapes' }),
+  command_line: evidenceText(4000),
   exec_user: identifier(256).optional(),
   tty: z.boolean().optional(),
   interactive: z.boolean().optional(),
@@ -72,9 +73,10 @@ export const containerExecSchema = z
     ...base,
     event_type: z.literal('CONTAINER_EXEC'),
     process: processDetailSchema,
-    impersonated_user_id: identifier(256)
-      .optional()
-      .meta({ description: 'The identity user_id acted as (Kubernetes impersonatedUser.username); user_id stays the authenticated one' }),
+    impersonated_user_id: identifier(
+      256,
+      'The identity user_id acted as (Kubernetes impersonatedUser.username); user_id stays the authenticated one',
+    ).optional(),
   })
   .meta({ id: 'ContainerExec', description: 'A process or shell was executed in a container' });
 

@@ -40,7 +40,7 @@ export const counterStatusSchema = z.enum(['increased', 'zero_unsupported', 'not
 export const webauthnDetailSchema = z.strictObject({
   credential_id: credentialId.optional(),
   rp_id: identifier(253).optional(),
-  origin: freeText(512).optional().meta({ description: 'Origin from clientDataJSON; attacker-controlled, sanitised' }),
+  origin: freeText(512, 'Origin from clientDataJSON; attacker-controlled, sanitised').optional(),
   top_origin: freeText(512).optional(),
   cross_origin: z.boolean().optional(),
   aaguid: uuidAny.optional(),

@@ -29,8 +29,35 @@ export const utcTimestamp = z.iso
   .regex(/^(?!0000)/, { message: 'year 0000 cannot be stored (SQL date types start at 0001-01-01)' })
   .meta({ format: 'date-time' });
 
+/**
+ * The JSON Schema `pattern` of an IPv6 address: RFC 3986 §3.2.2's
+ * `IPv6address` rule, one alternative per line of the ABNF, whose last 32
+ * bits (`ls32`) may be written as a dotted IPv4 address (RFC 4291 §2.2,
+ * form 3: `::ffff:192.0.2.1`, `64:ff9b::192.0.2.33`). zod's own ipv6 pattern
+ * has only hex groups, yet its check (a WHATWG URL parse, zod/v4/core
+ * schemas.js `isValidIPv6`) accepts the dotted tail, so the published schema
+ * refused addresses zod accepts. Used for the JSON Schema only: zod's check
+ * decides at runtime, and formats.test.ts asserts the two agree. `dec-octet`
+ * has no leading zeros, as in RFC 3986 and the URL parser.
+ */
+const h16 = '[0-9a-fA-F]{1,4}';
+const decOctet = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])';
+const ls32 = `(?:${h16}:${h16}|${decOctet}(?:\\.${decOctet}){3})`;
+/** {@link ipAddress}'s IPv6 pattern as JSON Schema carries it (RFC 3986 §3.2.2 `IPv6address`). */
+export const IPV6_PATTERN = `^(?:${[
+  `(?:${h16}:){6}${ls32}`,
+  `::(?:${h16}:){5}${ls32}`,
+  `(?:${h16})?::(?:${h16}:){4}${ls32}`,
+  `(?:(?:${h16}:){0,1}${h16})?::(?:${h16}:){3}${ls32}`,
+  `(?:(?:${h16}:){0,2}${h16})?::(?:${h16}:){2}${ls32}`,
+  `(?:(?:${h16}:){0,3}${h16})?::${h16}:${ls32}`,
+  `(?:(?:${h16}:){0,4}${h16})?::${ls32}`,
+  `(?:(?:${h16}:){0,5}${h16})?::${h16}`,
+  `(?:(?:${h16}:){0,6}${h16})?::`,
+].join('|')})$`;
+
 /** An IPv4 or IPv6 address in text form (no port, no zone id). */
-export const ipAddress = z.union([z.ipv4(), z.ipv6()], {
+export const ipAddress = z.union([z.ipv4(), z.ipv6().meta({ pattern: IPV6_PATTERN })], {
   // Without this the union reports zod's bare "Invalid input".
   error: 'must be an IPv4 or IPv6 address in text form (no port, no zone id)',
 });

@@ -75,36 +75,103 @@ export function escapeFormatChars(s: string): string {
 }
 
 /**
- * An identifier-like string (user id, service, node name...): 1..max chars,
- * no control characters, no lone surrogates. Rejected, not repaired, because
- * a repaired identifier would name someone else.
+ * True when `s` is at most `max` UTF-16 code units long, or when zod's own
+ * `.max(max)` already refuses it: `.max()` counts code points
+ * (zod/v4/core/checks.js `$ZodCheckMaxLength`, `codePointLength`), so a
+ * string over `max` code points gets zod's too_big issue and this check
+ * stays silent instead of reporting the same excess twice. The common case
+ * is the one comparison of `s.length`; code points are counted only for a
+ * string already over `max` units.
  */
-export function identifier(max: number) {
+function fitsUtf16(s: string, max: number): boolean {
+  return s.length <= max || [...s].length > max;
+}
+
+/**
+ * How the JSON Schema of a length-limited field states the limit zod
+ * enforces in UTF-16 code units. JSON Schema's `maxLength` counts
+ * characters, i.e. code points (JSON Schema Validation 2020-12 §6.3.1,
+ * https://json-schema.org/draft/2020-12/json-schema-validation#section-6.3.1),
+ * so it cannot say that a character beyond U+FFFF counts as two.
+ */
+function withLimit(description: string | undefined, limit: string): string {
+  return description ? `${description}. ${limit}` : limit;
+}
+
+/**
+ * An identifier-like string (user id, service, node name...): 1..max
+ * UTF-16 code units, no control characters, no lone surrogates. Rejected,
+ * not repaired, because a repaired identifier would name someone else.
+ *
+ * The limit counts UTF-16 code units (JavaScript's `length`), not code
+ * points, because it is the width of the column the value is stored in:
+ * SQL Server's NVARCHAR(n) holds n byte-pairs, and a character beyond
+ * U+FFFF takes two of them (https://learn.microsoft.com/en-us/sql/t-sql/data-types/nchar-and-nvarchar-transact-sql,
+ * "n defines the string size in byte-pairs"; "Supplementary Characters use
+ * two byte-pairs (also called surrogate pairs)"). zod's `.max(n)` counts
+ * code points, so 253 emoji (506 units) passed identifier(256) and SQL
+ * Server refused the row (error 2628, string truncated): a valid, maybe
+ * signed, event in the rejects.
+ * PostgreSQL's VARCHAR(n) counts code points, never more than the UTF-16
+ * units, and SQLite's TEXT has no limit, so one rule fits all three. The
+ * JSON Schema keeps `maxLength: max`, which counts code points and is
+ * therefore looser for such text; the description says so.
+ */
+export function identifier(max: number, description?: string) {
   return z
     .string()
     .min(1)
     .max(max)
+    .refine((s) => fitsUtf16(s, max), {
+      message: `must be at most ${max} UTF-16 code units (a character beyond U+FFFF counts as two)`,
+    })
     // A regex (not a refine) so z.toJSONSchema carries the rule as `pattern`
     // for consumers that validate with JSON Schema instead of zod.
     .regex(NO_CONTROL, { message: 'must not contain control characters or line separators' })
-    .refine((s) => !hasLoneSurrogate(s), { message: 'must be valid Unicode (lone surrogate found)' });
+    .refine((s) => !hasLoneSurrogate(s), { message: 'must be valid Unicode (lone surrogate found)' })
+    .meta({
+      description: withLimit(
+        description,
+        `At most ${max} UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check`,
+      ),
+    });
 }
 
 /**
  * Free text from an untrusted source (error messages, user agents): control
- * characters removed, lone surrogates replaced, cut to `max`. Never rejected.
+ * characters removed, lone surrogates replaced, cut to `max` UTF-16 code
+ * units without splitting a surrogate pair (sanitizeText). Never rejected.
+ *
+ * No `.max()`: the cut already bounds the value in UTF-16 units (what the
+ * NVARCHAR column holds, see identifier()), and a `maxLength` in the
+ * published JSON Schema, which describes what a producer may send
+ * (scripts/json-schemas.ts `JSON_SCHEMA_IO`), would refuse the longer text
+ * zod accepts and cuts. The description states the cut instead.
  */
-export function freeText(max: number) {
+export function freeText(max: number, description?: string) {
   return z
     .string()
     .overwrite((s) => sanitizeText(s, max))
-    .max(max);
+    .meta({
+      description: withLimit(
+        description,
+        `Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to ${max} UTF-16 code units, never inside a surrogate pair`,
+      ),
+    });
 }
 
-/** Free text whose control characters stay visible as escapes (command lines). */
-export function evidenceText(max: number) {
+/**
+ * Free text whose control characters stay visible as escapes (command
+ * lines), cut like {@link freeText} after escaping.
+ */
+export function evidenceText(max: number, description?: string) {
   return z
     .string()
     .overwrite((s) => escapeControls(s, max))
-    .max(max);
+    .meta({
+      description: withLimit(
+        description,
+        `Control characters are written as \\xNN escapes and lone surrogates replaced by U+FFFD; longer text is accepted and cut to ${max} UTF-16 code units, never inside a surrogate pair`,
+      ),
+    });
 }

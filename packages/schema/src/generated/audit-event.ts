@@ -43,32 +43,71 @@ export interface WebauthnRegSuccess {
   severity: number;
   producer: {
     /**
-     * Logical service name (ECS service.name)
+     * Logical service name (ECS service.name). At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     service: string;
+    /**
+     * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     version?: string;
+    /**
+     * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     sdk_version?: string;
     /**
-     * Host name or replica id of the process
+     * Host name or replica id of the process. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     instance?: string;
   };
   runtime?: {
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     host?: string;
     container_id?: string;
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     swarm_node?: string;
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     swarm_service?: string;
+    /**
+     * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     swarm_task_id?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_namespace?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_pod?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_container?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_node?: string;
   };
   correlation?: {
+    /**
+     * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     request_id?: string;
     trace_id?: string;
+    /**
+     * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     session_id?: string;
   };
+  /**
+   * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+   */
   user_id: string;
   client_ip?: string;
   client_ip_source?: 'socket' | 'x-forwarded-for' | 'forwarded' | 'x-real-ip' | 'transport';
@@ -76,16 +115,19 @@ export interface WebauthnRegSuccess {
    * Address of the TCP peer (a proxy, or the client itself)
    */
   peer_ip?: string;
+  /**
+   * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 1024 UTF-16 code units, never inside a surrogate pair
+   */
   user_agent?: string;
   user_agent_truncated?: boolean;
   error?: {
     code: string;
     /**
-     * Control characters removed, at most 512 characters
+     * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 512 UTF-16 code units, never inside a surrogate pair
      */
     message: string;
     /**
-     * Name of the error class, e.g. "Error"
+     * Name of the error class, e.g. "Error". At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     type?: string;
   };
@@ -95,6 +137,9 @@ export interface WebauthnRegSuccess {
     chain_id: string;
     seq: number;
     epoch: number;
+    /**
+     * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     kid: string;
     prev: string;
     mac: string;
@@ -102,18 +147,29 @@ export interface WebauthnRegSuccess {
   event_type: 'WEBAUTHN_REG_SUCCESS';
   webauthn: {
     credential_id: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     rp_id?: string;
     /**
-     * Origin from clientDataJSON; attacker-controlled, sanitised
+     * Origin from clientDataJSON; attacker-controlled, sanitised. Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 512 UTF-16 code units, never inside a surrogate pair
      */
     origin?: string;
+    /**
+     * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 512 UTF-16 code units, never inside a surrogate pair
+     */
     top_origin?: string;
     cross_origin?: boolean;
     aaguid?: string;
+    /**
+     * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     attestation_fmt?: string;
     cose_alg?: number;
     /**
      * @maxItems 16
+     *
+     * Items: At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     transports?: string[];
     user_verified?: boolean;
@@ -174,34 +230,70 @@ export interface WebauthnRegFailure {
   severity: number;
   producer: {
     /**
-     * Logical service name (ECS service.name)
+     * Logical service name (ECS service.name). At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     service: string;
+    /**
+     * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     version?: string;
+    /**
+     * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     sdk_version?: string;
     /**
-     * Host name or replica id of the process
+     * Host name or replica id of the process. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     instance?: string;
   };
   runtime?: {
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     host?: string;
     container_id?: string;
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     swarm_node?: string;
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     swarm_service?: string;
+    /**
+     * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     swarm_task_id?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_namespace?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_pod?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_container?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_node?: string;
   };
   correlation?: {
+    /**
+     * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     request_id?: string;
     trace_id?: string;
+    /**
+     * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     session_id?: string;
   };
   /**
-   * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address
+   * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
    */
   user_id?: string;
   client_ip?: string;
@@ -210,16 +302,19 @@ export interface WebauthnRegFailure {
    * Address of the TCP peer (a proxy, or the client itself)
    */
   peer_ip?: string;
+  /**
+   * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 1024 UTF-16 code units, never inside a surrogate pair
+   */
   user_agent?: string;
   user_agent_truncated?: boolean;
   error: {
     code: string;
     /**
-     * Control characters removed, at most 512 characters
+     * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 512 UTF-16 code units, never inside a surrogate pair
      */
     message: string;
     /**
-     * Name of the error class, e.g. "Error"
+     * Name of the error class, e.g. "Error". At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     type?: string;
   };
@@ -229,6 +324,9 @@ export interface WebauthnRegFailure {
     chain_id: string;
     seq: number;
     epoch: number;
+    /**
+     * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     kid: string;
     prev: string;
     mac: string;
@@ -236,18 +334,29 @@ export interface WebauthnRegFailure {
   event_type: 'WEBAUTHN_REG_FAILURE';
   webauthn: {
     credential_id?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     rp_id?: string;
     /**
-     * Origin from clientDataJSON; attacker-controlled, sanitised
+     * Origin from clientDataJSON; attacker-controlled, sanitised. Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 512 UTF-16 code units, never inside a surrogate pair
      */
     origin?: string;
+    /**
+     * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 512 UTF-16 code units, never inside a surrogate pair
+     */
     top_origin?: string;
     cross_origin?: boolean;
     aaguid?: string;
+    /**
+     * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     attestation_fmt?: string;
     cose_alg?: number;
     /**
      * @maxItems 16
+     *
+     * Items: At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     transports?: string[];
     user_verified?: boolean;
@@ -308,32 +417,71 @@ export interface WebauthnAuthSuccess {
   severity: number;
   producer: {
     /**
-     * Logical service name (ECS service.name)
+     * Logical service name (ECS service.name). At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     service: string;
+    /**
+     * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     version?: string;
+    /**
+     * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     sdk_version?: string;
     /**
-     * Host name or replica id of the process
+     * Host name or replica id of the process. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     instance?: string;
   };
   runtime?: {
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     host?: string;
     container_id?: string;
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     swarm_node?: string;
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     swarm_service?: string;
+    /**
+     * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     swarm_task_id?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_namespace?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_pod?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_container?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_node?: string;
   };
   correlation?: {
+    /**
+     * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     request_id?: string;
     trace_id?: string;
+    /**
+     * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     session_id?: string;
   };
+  /**
+   * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+   */
   user_id: string;
   client_ip?: string;
   client_ip_source?: 'socket' | 'x-forwarded-for' | 'forwarded' | 'x-real-ip' | 'transport';
@@ -341,16 +489,19 @@ export interface WebauthnAuthSuccess {
    * Address of the TCP peer (a proxy, or the client itself)
    */
   peer_ip?: string;
+  /**
+   * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 1024 UTF-16 code units, never inside a surrogate pair
+   */
   user_agent?: string;
   user_agent_truncated?: boolean;
   error?: {
     code: string;
     /**
-     * Control characters removed, at most 512 characters
+     * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 512 UTF-16 code units, never inside a surrogate pair
      */
     message: string;
     /**
-     * Name of the error class, e.g. "Error"
+     * Name of the error class, e.g. "Error". At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     type?: string;
   };
@@ -360,6 +511,9 @@ export interface WebauthnAuthSuccess {
     chain_id: string;
     seq: number;
     epoch: number;
+    /**
+     * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     kid: string;
     prev: string;
     mac: string;
@@ -367,18 +521,29 @@ export interface WebauthnAuthSuccess {
   event_type: 'WEBAUTHN_AUTH_SUCCESS';
   webauthn: {
     credential_id: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     rp_id?: string;
     /**
-     * Origin from clientDataJSON; attacker-controlled, sanitised
+     * Origin from clientDataJSON; attacker-controlled, sanitised. Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 512 UTF-16 code units, never inside a surrogate pair
      */
     origin?: string;
+    /**
+     * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 512 UTF-16 code units, never inside a surrogate pair
+     */
     top_origin?: string;
     cross_origin?: boolean;
     aaguid?: string;
+    /**
+     * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     attestation_fmt?: string;
     cose_alg?: number;
     /**
      * @maxItems 16
+     *
+     * Items: At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     transports?: string[];
     user_verified: boolean;
@@ -436,34 +601,70 @@ export interface WebauthnAuthFailure {
   severity: number;
   producer: {
     /**
-     * Logical service name (ECS service.name)
+     * Logical service name (ECS service.name). At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     service: string;
+    /**
+     * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     version?: string;
+    /**
+     * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     sdk_version?: string;
     /**
-     * Host name or replica id of the process
+     * Host name or replica id of the process. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     instance?: string;
   };
   runtime?: {
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     host?: string;
     container_id?: string;
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     swarm_node?: string;
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     swarm_service?: string;
+    /**
+     * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     swarm_task_id?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_namespace?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_pod?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_container?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_node?: string;
   };
   correlation?: {
+    /**
+     * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     request_id?: string;
     trace_id?: string;
+    /**
+     * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     session_id?: string;
   };
   /**
-   * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address
+   * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
    */
   user_id?: string;
   client_ip?: string;
@@ -472,16 +673,19 @@ export interface WebauthnAuthFailure {
    * Address of the TCP peer (a proxy, or the client itself)
    */
   peer_ip?: string;
+  /**
+   * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 1024 UTF-16 code units, never inside a surrogate pair
+   */
   user_agent?: string;
   user_agent_truncated?: boolean;
   error: {
     code: string;
     /**
-     * Control characters removed, at most 512 characters
+     * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 512 UTF-16 code units, never inside a surrogate pair
      */
     message: string;
     /**
-     * Name of the error class, e.g. "Error"
+     * Name of the error class, e.g. "Error". At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     type?: string;
   };
@@ -491,6 +695,9 @@ export interface WebauthnAuthFailure {
     chain_id: string;
     seq: number;
     epoch: number;
+    /**
+     * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     kid: string;
     prev: string;
     mac: string;
@@ -498,18 +705,29 @@ export interface WebauthnAuthFailure {
   event_type: 'WEBAUTHN_AUTH_FAILURE';
   webauthn: {
     credential_id?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     rp_id?: string;
     /**
-     * Origin from clientDataJSON; attacker-controlled, sanitised
+     * Origin from clientDataJSON; attacker-controlled, sanitised. Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 512 UTF-16 code units, never inside a surrogate pair
      */
     origin?: string;
+    /**
+     * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 512 UTF-16 code units, never inside a surrogate pair
+     */
     top_origin?: string;
     cross_origin?: boolean;
     aaguid?: string;
+    /**
+     * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     attestation_fmt?: string;
     cose_alg?: number;
     /**
      * @maxItems 16
+     *
+     * Items: At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     transports?: string[];
     user_verified?: boolean;
@@ -570,32 +788,71 @@ export interface WebauthnCounterRegression {
   severity: number;
   producer: {
     /**
-     * Logical service name (ECS service.name)
+     * Logical service name (ECS service.name). At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     service: string;
+    /**
+     * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     version?: string;
+    /**
+     * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     sdk_version?: string;
     /**
-     * Host name or replica id of the process
+     * Host name or replica id of the process. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     instance?: string;
   };
   runtime?: {
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     host?: string;
     container_id?: string;
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     swarm_node?: string;
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     swarm_service?: string;
+    /**
+     * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     swarm_task_id?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_namespace?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_pod?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_container?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_node?: string;
   };
   correlation?: {
+    /**
+     * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     request_id?: string;
     trace_id?: string;
+    /**
+     * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     session_id?: string;
   };
+  /**
+   * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+   */
   user_id: string;
   client_ip?: string;
   client_ip_source?: 'socket' | 'x-forwarded-for' | 'forwarded' | 'x-real-ip' | 'transport';
@@ -603,16 +860,19 @@ export interface WebauthnCounterRegression {
    * Address of the TCP peer (a proxy, or the client itself)
    */
   peer_ip?: string;
+  /**
+   * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 1024 UTF-16 code units, never inside a surrogate pair
+   */
   user_agent?: string;
   user_agent_truncated?: boolean;
   error?: {
     code: string;
     /**
-     * Control characters removed, at most 512 characters
+     * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 512 UTF-16 code units, never inside a surrogate pair
      */
     message: string;
     /**
-     * Name of the error class, e.g. "Error"
+     * Name of the error class, e.g. "Error". At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     type?: string;
   };
@@ -622,6 +882,9 @@ export interface WebauthnCounterRegression {
     chain_id: string;
     seq: number;
     epoch: number;
+    /**
+     * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     kid: string;
     prev: string;
     mac: string;
@@ -629,18 +892,29 @@ export interface WebauthnCounterRegression {
   event_type: 'WEBAUTHN_COUNTER_REGRESSION';
   webauthn: {
     credential_id: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     rp_id?: string;
     /**
-     * Origin from clientDataJSON; attacker-controlled, sanitised
+     * Origin from clientDataJSON; attacker-controlled, sanitised. Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 512 UTF-16 code units, never inside a surrogate pair
      */
     origin?: string;
+    /**
+     * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 512 UTF-16 code units, never inside a surrogate pair
+     */
     top_origin?: string;
     cross_origin?: boolean;
     aaguid?: string;
+    /**
+     * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     attestation_fmt?: string;
     cose_alg?: number;
     /**
      * @maxItems 16
+     *
+     * Items: At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     transports?: string[];
     user_verified?: boolean;
@@ -695,34 +969,70 @@ export interface ContainerExec {
   severity: number;
   producer: {
     /**
-     * Logical service name (ECS service.name)
+     * Logical service name (ECS service.name). At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     service: string;
+    /**
+     * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     version?: string;
+    /**
+     * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     sdk_version?: string;
     /**
-     * Host name or replica id of the process
+     * Host name or replica id of the process. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     instance?: string;
   };
   runtime?: {
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     host?: string;
     container_id?: string;
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     swarm_node?: string;
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     swarm_service?: string;
+    /**
+     * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     swarm_task_id?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_namespace?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_pod?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_container?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_node?: string;
   };
   correlation?: {
+    /**
+     * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     request_id?: string;
     trace_id?: string;
+    /**
+     * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     session_id?: string;
   };
   /**
-   * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address
+   * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
    */
   user_id?: string;
   client_ip?: string;
@@ -731,16 +1041,19 @@ export interface ContainerExec {
    * Address of the TCP peer (a proxy, or the client itself)
    */
   peer_ip?: string;
+  /**
+   * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 1024 UTF-16 code units, never inside a surrogate pair
+   */
   user_agent?: string;
   user_agent_truncated?: boolean;
   error?: {
     code: string;
     /**
-     * Control characters removed, at most 512 characters
+     * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 512 UTF-16 code units, never inside a surrogate pair
      */
     message: string;
     /**
-     * Name of the error class, e.g. "Error"
+     * Name of the error class, e.g. "Error". At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     type?: string;
   };
@@ -750,6 +1063,9 @@ export interface ContainerExec {
     chain_id: string;
     seq: number;
     epoch: number;
+    /**
+     * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     kid: string;
     prev: string;
     mac: string;
@@ -759,41 +1075,58 @@ export interface ContainerExec {
      * Runtime container id; absent when the source names the container otherwise (Kubernetes audit)
      */
     id?: string;
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     name?: string;
+    /**
+     * At most 512 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     image?: string;
     image_digest?: string;
     privileged?: boolean;
     /**
      * @maxItems 64
+     *
+     * Items: At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     capabilities?: string[];
     /**
-     * The container whose process namespace this one joined: a Kubernetes ephemeral container's targetContainerName (kubectl debug --target)
+     * The container whose process namespace this one joined: a Kubernetes ephemeral container's targetContainerName (kubectl debug --target). At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     target?: string;
     /**
-     * docker, containerd, cri-o...
+     * docker, containerd, cri-o.... At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     runtime?: string;
   };
   detector?: {
     name: 'falco' | 'docker-events' | 'kubernetes-audit' | 'app' | 'other';
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     rule?: string;
+    /**
+     * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     priority?: string;
   };
   event_type: 'CONTAINER_EXEC';
   process: {
     /**
-     * Control characters shown as \xNN escapes
+     * Control characters are written as \xNN escapes and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 4000 UTF-16 code units, never inside a surrogate pair
      */
     command_line: string;
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     exec_user?: string;
     tty?: boolean;
     interactive?: boolean;
     pid?: number;
   };
   /**
-   * The identity user_id acted as (Kubernetes impersonatedUser.username); user_id stays the authenticated one
+   * The identity user_id acted as (Kubernetes impersonatedUser.username); user_id stays the authenticated one. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
    */
   impersonated_user_id?: string;
 }
@@ -818,34 +1151,70 @@ export interface ContainerStart {
   severity: number;
   producer: {
     /**
-     * Logical service name (ECS service.name)
+     * Logical service name (ECS service.name). At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     service: string;
+    /**
+     * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     version?: string;
+    /**
+     * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     sdk_version?: string;
     /**
-     * Host name or replica id of the process
+     * Host name or replica id of the process. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     instance?: string;
   };
   runtime?: {
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     host?: string;
     container_id?: string;
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     swarm_node?: string;
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     swarm_service?: string;
+    /**
+     * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     swarm_task_id?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_namespace?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_pod?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_container?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_node?: string;
   };
   correlation?: {
+    /**
+     * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     request_id?: string;
     trace_id?: string;
+    /**
+     * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     session_id?: string;
   };
   /**
-   * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address
+   * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
    */
   user_id?: string;
   client_ip?: string;
@@ -854,16 +1223,19 @@ export interface ContainerStart {
    * Address of the TCP peer (a proxy, or the client itself)
    */
   peer_ip?: string;
+  /**
+   * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 1024 UTF-16 code units, never inside a surrogate pair
+   */
   user_agent?: string;
   user_agent_truncated?: boolean;
   error?: {
     code: string;
     /**
-     * Control characters removed, at most 512 characters
+     * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 512 UTF-16 code units, never inside a surrogate pair
      */
     message: string;
     /**
-     * Name of the error class, e.g. "Error"
+     * Name of the error class, e.g. "Error". At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     type?: string;
   };
@@ -873,6 +1245,9 @@ export interface ContainerStart {
     chain_id: string;
     seq: number;
     epoch: number;
+    /**
+     * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     kid: string;
     prev: string;
     mac: string;
@@ -882,32 +1257,49 @@ export interface ContainerStart {
      * Runtime container id; absent when the source names the container otherwise (Kubernetes audit)
      */
     id?: string;
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     name?: string;
+    /**
+     * At most 512 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     image?: string;
     image_digest?: string;
     privileged?: boolean;
     /**
      * @maxItems 64
+     *
+     * Items: At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     capabilities?: string[];
     /**
-     * The container whose process namespace this one joined: a Kubernetes ephemeral container's targetContainerName (kubectl debug --target)
+     * The container whose process namespace this one joined: a Kubernetes ephemeral container's targetContainerName (kubectl debug --target). At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     target?: string;
     /**
-     * docker, containerd, cri-o...
+     * docker, containerd, cri-o.... At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     runtime?: string;
   };
   detector?: {
     name: 'falco' | 'docker-events' | 'kubernetes-audit' | 'app' | 'other';
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     rule?: string;
+    /**
+     * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     priority?: string;
   };
   event_type: 'CONTAINER_START';
   lifecycle?: {
     action: 'create' | 'start' | 'restart' | 'die' | 'stop' | 'kill' | 'destroy' | 'oom';
     exit_code?: number;
+    /**
+     * At most 16 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     signal?: string;
   };
 }
@@ -932,34 +1324,70 @@ export interface ContainerStop {
   severity: number;
   producer: {
     /**
-     * Logical service name (ECS service.name)
+     * Logical service name (ECS service.name). At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     service: string;
+    /**
+     * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     version?: string;
+    /**
+     * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     sdk_version?: string;
     /**
-     * Host name or replica id of the process
+     * Host name or replica id of the process. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     instance?: string;
   };
   runtime?: {
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     host?: string;
     container_id?: string;
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     swarm_node?: string;
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     swarm_service?: string;
+    /**
+     * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     swarm_task_id?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_namespace?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_pod?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_container?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_node?: string;
   };
   correlation?: {
+    /**
+     * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     request_id?: string;
     trace_id?: string;
+    /**
+     * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     session_id?: string;
   };
   /**
-   * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address
+   * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
    */
   user_id?: string;
   client_ip?: string;
@@ -968,16 +1396,19 @@ export interface ContainerStop {
    * Address of the TCP peer (a proxy, or the client itself)
    */
   peer_ip?: string;
+  /**
+   * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 1024 UTF-16 code units, never inside a surrogate pair
+   */
   user_agent?: string;
   user_agent_truncated?: boolean;
   error?: {
     code: string;
     /**
-     * Control characters removed, at most 512 characters
+     * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 512 UTF-16 code units, never inside a surrogate pair
      */
     message: string;
     /**
-     * Name of the error class, e.g. "Error"
+     * Name of the error class, e.g. "Error". At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     type?: string;
   };
@@ -987,6 +1418,9 @@ export interface ContainerStop {
     chain_id: string;
     seq: number;
     epoch: number;
+    /**
+     * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     kid: string;
     prev: string;
     mac: string;
@@ -996,32 +1430,49 @@ export interface ContainerStop {
      * Runtime container id; absent when the source names the container otherwise (Kubernetes audit)
      */
     id?: string;
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     name?: string;
+    /**
+     * At most 512 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     image?: string;
     image_digest?: string;
     privileged?: boolean;
     /**
      * @maxItems 64
+     *
+     * Items: At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     capabilities?: string[];
     /**
-     * The container whose process namespace this one joined: a Kubernetes ephemeral container's targetContainerName (kubectl debug --target)
+     * The container whose process namespace this one joined: a Kubernetes ephemeral container's targetContainerName (kubectl debug --target). At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     target?: string;
     /**
-     * docker, containerd, cri-o...
+     * docker, containerd, cri-o.... At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     runtime?: string;
   };
   detector?: {
     name: 'falco' | 'docker-events' | 'kubernetes-audit' | 'app' | 'other';
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     rule?: string;
+    /**
+     * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     priority?: string;
   };
   event_type: 'CONTAINER_STOP';
   lifecycle?: {
     action: 'create' | 'start' | 'restart' | 'die' | 'stop' | 'kill' | 'destroy' | 'oom';
     exit_code?: number;
+    /**
+     * At most 16 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     signal?: string;
   };
 }
@@ -1046,34 +1497,70 @@ export interface ContainerPrivileged {
   severity: number;
   producer: {
     /**
-     * Logical service name (ECS service.name)
+     * Logical service name (ECS service.name). At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     service: string;
+    /**
+     * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     version?: string;
+    /**
+     * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     sdk_version?: string;
     /**
-     * Host name or replica id of the process
+     * Host name or replica id of the process. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     instance?: string;
   };
   runtime?: {
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     host?: string;
     container_id?: string;
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     swarm_node?: string;
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     swarm_service?: string;
+    /**
+     * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     swarm_task_id?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_namespace?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_pod?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_container?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_node?: string;
   };
   correlation?: {
+    /**
+     * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     request_id?: string;
     trace_id?: string;
+    /**
+     * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     session_id?: string;
   };
   /**
-   * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address
+   * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
    */
   user_id?: string;
   client_ip?: string;
@@ -1082,16 +1569,19 @@ export interface ContainerPrivileged {
    * Address of the TCP peer (a proxy, or the client itself)
    */
   peer_ip?: string;
+  /**
+   * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 1024 UTF-16 code units, never inside a surrogate pair
+   */
   user_agent?: string;
   user_agent_truncated?: boolean;
   error?: {
     code: string;
     /**
-     * Control characters removed, at most 512 characters
+     * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 512 UTF-16 code units, never inside a surrogate pair
      */
     message: string;
     /**
-     * Name of the error class, e.g. "Error"
+     * Name of the error class, e.g. "Error". At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     type?: string;
   };
@@ -1101,6 +1591,9 @@ export interface ContainerPrivileged {
     chain_id: string;
     seq: number;
     epoch: number;
+    /**
+     * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     kid: string;
     prev: string;
     mac: string;
@@ -1110,34 +1603,51 @@ export interface ContainerPrivileged {
      * Runtime container id; absent when the source names the container otherwise (Kubernetes audit)
      */
     id?: string;
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     name?: string;
+    /**
+     * At most 512 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     image?: string;
     image_digest?: string;
     privileged: true;
     /**
      * @maxItems 64
+     *
+     * Items: At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     capabilities?: string[];
     /**
-     * The container whose process namespace this one joined: a Kubernetes ephemeral container's targetContainerName (kubectl debug --target)
+     * The container whose process namespace this one joined: a Kubernetes ephemeral container's targetContainerName (kubectl debug --target). At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     target?: string;
     /**
-     * docker, containerd, cri-o...
+     * docker, containerd, cri-o.... At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     runtime?: string;
   };
   detector?: {
     name: 'falco' | 'docker-events' | 'kubernetes-audit' | 'app' | 'other';
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     rule?: string;
+    /**
+     * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     priority?: string;
   };
   event_type: 'CONTAINER_PRIVILEGED';
   process?: {
     /**
-     * Control characters shown as \xNN escapes
+     * Control characters are written as \xNN escapes and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 4000 UTF-16 code units, never inside a surrogate pair
      */
     command_line: string;
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     exec_user?: string;
     tty?: boolean;
     interactive?: boolean;
@@ -1165,34 +1675,70 @@ export interface AuditChainOpen {
   severity: number;
   producer: {
     /**
-     * Logical service name (ECS service.name)
+     * Logical service name (ECS service.name). At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     service: string;
+    /**
+     * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     version?: string;
+    /**
+     * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     sdk_version?: string;
     /**
-     * Host name or replica id of the process
+     * Host name or replica id of the process. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     instance?: string;
   };
   runtime?: {
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     host?: string;
     container_id?: string;
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     swarm_node?: string;
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     swarm_service?: string;
+    /**
+     * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     swarm_task_id?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_namespace?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_pod?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_container?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_node?: string;
   };
   correlation?: {
+    /**
+     * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     request_id?: string;
     trace_id?: string;
+    /**
+     * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     session_id?: string;
   };
   /**
-   * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address
+   * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
    */
   user_id?: string;
   client_ip?: string;
@@ -1201,16 +1747,19 @@ export interface AuditChainOpen {
    * Address of the TCP peer (a proxy, or the client itself)
    */
   peer_ip?: string;
+  /**
+   * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 1024 UTF-16 code units, never inside a surrogate pair
+   */
   user_agent?: string;
   user_agent_truncated?: boolean;
   error?: {
     code: string;
     /**
-     * Control characters removed, at most 512 characters
+     * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 512 UTF-16 code units, never inside a surrogate pair
      */
     message: string;
     /**
-     * Name of the error class, e.g. "Error"
+     * Name of the error class, e.g. "Error". At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     type?: string;
   };
@@ -1220,6 +1769,9 @@ export interface AuditChainOpen {
     chain_id: string;
     seq: number;
     epoch: number;
+    /**
+     * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     kid: string;
     prev: string;
     mac: string;
@@ -1260,34 +1812,70 @@ export interface AuditCheckpoint {
   severity: number;
   producer: {
     /**
-     * Logical service name (ECS service.name)
+     * Logical service name (ECS service.name). At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     service: string;
+    /**
+     * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     version?: string;
+    /**
+     * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     sdk_version?: string;
     /**
-     * Host name or replica id of the process
+     * Host name or replica id of the process. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     instance?: string;
   };
   runtime?: {
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     host?: string;
     container_id?: string;
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     swarm_node?: string;
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     swarm_service?: string;
+    /**
+     * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     swarm_task_id?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_namespace?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_pod?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_container?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_node?: string;
   };
   correlation?: {
+    /**
+     * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     request_id?: string;
     trace_id?: string;
+    /**
+     * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     session_id?: string;
   };
   /**
-   * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address
+   * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
    */
   user_id?: string;
   client_ip?: string;
@@ -1296,16 +1884,19 @@ export interface AuditCheckpoint {
    * Address of the TCP peer (a proxy, or the client itself)
    */
   peer_ip?: string;
+  /**
+   * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 1024 UTF-16 code units, never inside a surrogate pair
+   */
   user_agent?: string;
   user_agent_truncated?: boolean;
   error?: {
     code: string;
     /**
-     * Control characters removed, at most 512 characters
+     * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 512 UTF-16 code units, never inside a surrogate pair
      */
     message: string;
     /**
-     * Name of the error class, e.g. "Error"
+     * Name of the error class, e.g. "Error". At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     type?: string;
   };
@@ -1315,6 +1906,9 @@ export interface AuditCheckpoint {
     chain_id: string;
     seq: number;
     epoch: number;
+    /**
+     * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     kid: string;
     prev: string;
     mac: string;
@@ -1329,6 +1923,9 @@ export interface AuditCheckpoint {
      * records written in this chain before this one
      */
     records: number;
+    /**
+     * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 128 UTF-16 code units, never inside a surrogate pair
+     */
     reason?: string;
   };
 }
@@ -1353,34 +1950,70 @@ export interface AuditChainClose {
   severity: number;
   producer: {
     /**
-     * Logical service name (ECS service.name)
+     * Logical service name (ECS service.name). At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     service: string;
+    /**
+     * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     version?: string;
+    /**
+     * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     sdk_version?: string;
     /**
-     * Host name or replica id of the process
+     * Host name or replica id of the process. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     instance?: string;
   };
   runtime?: {
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     host?: string;
     container_id?: string;
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     swarm_node?: string;
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     swarm_service?: string;
+    /**
+     * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     swarm_task_id?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_namespace?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_pod?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_container?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_node?: string;
   };
   correlation?: {
+    /**
+     * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     request_id?: string;
     trace_id?: string;
+    /**
+     * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     session_id?: string;
   };
   /**
-   * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address
+   * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
    */
   user_id?: string;
   client_ip?: string;
@@ -1389,16 +2022,19 @@ export interface AuditChainClose {
    * Address of the TCP peer (a proxy, or the client itself)
    */
   peer_ip?: string;
+  /**
+   * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 1024 UTF-16 code units, never inside a surrogate pair
+   */
   user_agent?: string;
   user_agent_truncated?: boolean;
   error?: {
     code: string;
     /**
-     * Control characters removed, at most 512 characters
+     * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 512 UTF-16 code units, never inside a surrogate pair
      */
     message: string;
     /**
-     * Name of the error class, e.g. "Error"
+     * Name of the error class, e.g. "Error". At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     type?: string;
   };
@@ -1408,6 +2044,9 @@ export interface AuditChainClose {
     chain_id: string;
     seq: number;
     epoch: number;
+    /**
+     * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     kid: string;
     prev: string;
     mac: string;
@@ -1422,6 +2061,9 @@ export interface AuditChainClose {
      * records written in this chain before this one
      */
     records: number;
+    /**
+     * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 128 UTF-16 code units, never inside a surrogate pair
+     */
     reason?: string;
   };
 }
@@ -1446,34 +2088,70 @@ export interface AuditSchemaViolation {
   severity: number;
   producer: {
     /**
-     * Logical service name (ECS service.name)
+     * Logical service name (ECS service.name). At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     service: string;
+    /**
+     * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     version?: string;
+    /**
+     * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     sdk_version?: string;
     /**
-     * Host name or replica id of the process
+     * Host name or replica id of the process. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     instance?: string;
   };
   runtime?: {
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     host?: string;
     container_id?: string;
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     swarm_node?: string;
+    /**
+     * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     swarm_service?: string;
+    /**
+     * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     swarm_task_id?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_namespace?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_pod?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_container?: string;
+    /**
+     * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     k8s_node?: string;
   };
   correlation?: {
+    /**
+     * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     request_id?: string;
     trace_id?: string;
+    /**
+     * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     session_id?: string;
   };
   /**
-   * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address
+   * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
    */
   user_id?: string;
   client_ip?: string;
@@ -1482,16 +2160,19 @@ export interface AuditSchemaViolation {
    * Address of the TCP peer (a proxy, or the client itself)
    */
   peer_ip?: string;
+  /**
+   * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 1024 UTF-16 code units, never inside a surrogate pair
+   */
   user_agent?: string;
   user_agent_truncated?: boolean;
   error?: {
     code: string;
     /**
-     * Control characters removed, at most 512 characters
+     * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 512 UTF-16 code units, never inside a surrogate pair
      */
     message: string;
     /**
-     * Name of the error class, e.g. "Error"
+     * Name of the error class, e.g. "Error". At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     type?: string;
   };
@@ -1501,22 +2182,34 @@ export interface AuditSchemaViolation {
     chain_id: string;
     seq: number;
     epoch: number;
+    /**
+     * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     */
     kid: string;
     prev: string;
     mac: string;
   };
   event_type: 'AUDIT_SCHEMA_VIOLATION';
   violation: {
+    /**
+     * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 64 UTF-16 code units, never inside a surrogate pair
+     */
     attempted_event_type?: string;
     /**
      * @maxItems 50
      */
     issues: {
+      /**
+       * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 256 UTF-16 code units, never inside a surrogate pair
+       */
       path: string;
+      /**
+       * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 256 UTF-16 code units, never inside a surrogate pair
+       */
       message: string;
     }[];
     /**
-     * The redacted original as JSON text, cut to 16 KiB
+     * The redacted original as JSON text. Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 16384 UTF-16 code units, never inside a surrogate pair
      */
     original: string;
   };

@@ -1,5 +1,6 @@
 import type { AuditEvent } from '../audit-event.js';
 import { LOG_TYPE, type EventType } from '../constants.js';
+import { utcMillis } from '../fields/utc-millis.js';
 import { kebab, parseImage, prune, uniq, type JsonObject } from './common.js';
 
 /** ECS version the mapper targets (`ecs.version`); fields from elastic/ecs `generated/ecs/ecs_flat.yml`. */
@@ -108,7 +109,9 @@ export function toEcs(e: AuditEvent): EcsDocument {
   const detector = 'detector' in e ? e.detector : undefined;
   const impersonated = 'impersonated_user_id' in e ? e.impersonated_user_id : undefined;
   const doc = {
-    '@timestamp': e.event_time,
+    // Milliseconds, the form the table stores: Elasticsearch's default date
+    // format refuses more than nine fraction digits (fields/utc-millis.ts).
+    '@timestamp': utcMillis(e.event_time),
     ecs: { version: ECS_VERSION },
     event: {
       id: e.event_id,

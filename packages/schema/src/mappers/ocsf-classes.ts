@@ -96,3 +96,18 @@ export const OCSF_DEVICE_SERVER = { type_id: 1, type: 'Server' } as const;
  * not required).
  */
 export const OCSF_USER = { type_id: 1, type: 'User' } as const;
+
+/**
+ * The `user` of a WebAuthn ceremony whose event names no user: a failure
+ * before the relying party knew who was signing in (an unknown credential
+ * in a username-less sign-in, a malformed response) has no `user_id`, and
+ * the schema has no attempted user name (`user_id` is opaque; a name is
+ * never logged). Authentication (events/iam/authentication.json) and
+ * Account Change (events/iam/account_change.json) require `user`, and
+ * objects/user.json requires `at_least_one: [account, name, uid]`; OCSF
+ * defines no value for an unknown user, only the `type_id` 0 "Unknown". So
+ * `name` is a placeholder, in parentheses as no user name is written, the
+ * `(unknown)` the mapper's messages already use for an unknown container;
+ * `uid` stays absent, so no query by user id ever matches it.
+ */
+export const OCSF_USER_UNKNOWN = { type_id: 0, type: 'Unknown', name: '(unknown)' } as const;

@@ -12,6 +12,7 @@ import {
   OCSF_SEVERITY,
   OCSF_STATUS,
   OCSF_USER,
+  OCSF_USER_UNKNOWN,
   OCSF_VERSION,
   type OcsfClass,
 } from './ocsf-classes.js';
@@ -147,9 +148,22 @@ function containerLabel(c: Container, e: AuditEvent): string {
   return c.name ?? c.id ?? r?.container_id ?? pod ?? '(unknown)';
 }
 
-/** The process object (objects/process.json): command line, pid, and the user it runs as. */
-function ocsfProcess(p: Process): JsonObject {
-  return { cmd_line: p.command_line, pid: p.pid, user: p.exec_user ? { name: p.exec_user } : undefined };
+/**
+ * The process object (objects/process.json): command line, pid, and the
+ * user it runs as. process.json requires `at_least_one: [pid, uid]`, and a
+ * Kubernetes audit event (pods/exec) has no pid: the API server never sees
+ * the process. `uid` is "a unique identifier for this process assigned by
+ * the producer (tool)" (process.json), and each such event records the
+ * start of exactly one process, so the event's id is that identifier:
+ * deterministic (the same event maps to the same uid) and unique.
+ */
+function ocsfProcess(p: Process, e: AuditEvent): JsonObject {
+  return {
+    cmd_line: p.command_line,
+    pid: p.pid,
+    uid: p.pid === undefined ? e.event_id : undefined,
+    user: p.exec_user ? { name: p.exec_user } : undefined,
+  };
 }
 
 /** Process facts objects/process.json has no attribute for. */
@@ -204,9 +218,15 @@ function clientLeftovers(e: AuditEvent): JsonObject {
   return { client_ip: e.client_ip, peer_ip: e.peer_ip, user_agent: e.user_agent };
 }
 
+/**
+ * The ceremony's `user`, required by both classes it maps to: the account
+ * (`uid`), else the unknown user (OCSF_USER_UNKNOWN says why), so that
+ * objects/user.json's `at_least_one: [account, name, uid]` always holds.
+ */
 function webauthnCommon(e: WebauthnEvent): JsonObject {
+  const who = e.user_id === undefined ? OCSF_USER_UNKNOWN : { ...OCSF_USER, uid: e.user_id };
   return {
-    user: { ...OCSF_USER, uid: e.user_id, credential_uid: e.webauthn.credential_id },
+    user: { ...who, credential_uid: e.webauthn.credential_id },
     auth_factors: [OCSF_FACTOR_WEBAUTHN],
     src_endpoint: srcEndpoint(e),
     http_request: { user_agent: e.user_agent, uid: e.correlation?.request_id },
@@ -277,7 +297,7 @@ function mapEvent(e: AuditEvent): OcsfEvent {
           // detector named, the service that reported the exec stands in.
           actor: { user: user(e), app_name: e.detector?.name ?? e.producer.service },
           device: device(e),
-          process: { ...ocsfProcess(e.process), container: placed },
+          process: { ...ocsfProcess(e.process, e), container: placed },
         },
         // process_activity.json has no src_endpoint or http_request, and
         // objects/user.json no "acting as": the impersonated identity has no home.
@@ -338,7 +358,7 @@ function mapEvent(e: AuditEvent): OcsfEvent {
           evidences: [
             {
               container: container(e.container, e),
-              process: e.process ? ocsfProcess(e.process) : undefined,
+              process: e.process ? ocsfProcess(e.process, e) : undefined,
               actor: { user: user(e) },
               src_endpoint: srcEndpoint(e),
               http_request: { user_agent: e.user_agent },

@@ -12,7 +12,12 @@ import { INSERT_COLUMNS, toRow, type ColumnDef } from './columns.js';
 
 /** What the narrowest of a column's PostgreSQL and SQL Server types holds. */
 interface Limit {
-  /** VARCHAR(n)/NVARCHAR(n)/CHAR(n): characters (UTF-16 units on SQL Server, which PostgreSQL's code points never exceed). */
+  /**
+   * VARCHAR(n)/NVARCHAR(n)/CHAR(n): characters, i.e. UTF-16 code units on SQL
+   * Server (NVARCHAR(n) holds n byte-pairs, a character beyond U+FFFF takes
+   * two) and code points on PostgreSQL, never more than the units. So the
+   * check below measures `length`, the UTF-16 units.
+   */
   maxChars?: number;
   /** SQL Server VARCHAR/CHAR: one byte per character; outside ASCII it depends on the code page. */
   singleByte?: boolean;
@@ -40,7 +45,9 @@ function limitOf(c: ColumnDef): Limit {
 /** Why `value` does not fit `limit`, or undefined when it does. */
 function misfit(value: unknown, limit: Limit): string | undefined {
   if (typeof value === 'string') {
-    if (limit.maxChars !== undefined && value.length > limit.maxChars) return `${value.length} characters, column holds ${limit.maxChars}`;
+    if (limit.maxChars !== undefined && value.length > limit.maxChars) return `${value.length} UTF-16 units, column holds ${limit.maxChars}`;
+    // A cut between the halves of a pair leaves a lone surrogate, which has no UTF-8 form (PostgreSQL refuses it).
+    if (!value.isWellFormed()) return 'a lone surrogate (a cut split a pair)';
     if (limit.singleByte && /[^\u0000-\u007f]/.test(value)) return 'non-ASCII text in a single-byte VARCHAR';
     if (limit.timestamp && !/^(?!0000)\d{4}-/.test(value)) return `time ${value} outside years 0001-9999`;
   }
@@ -49,8 +56,16 @@ function misfit(value: unknown, limit: Limit): string | undefined {
 }
 
 const LENGTHS = [1, 12, 36, 44, 45, 50, 64, 65, 128, 129, 253, 254, 256, 257, 512, 513, 600, 601, 1024, 1025, 1364, 1365, 4000, 4001];
+// A character beyond U+FFFF: one code point (what zod's .max() and
+// PostgreSQL's VARCHAR count), two UTF-16 code units (what SQL Server's
+// NVARCHAR counts). 'é' alone never told the two measures apart.
+const ASTRAL = '\u{1F600}';
 const STRINGS = [
   ...LENGTHS.flatMap((n) => ['a'.repeat(n), 'é'.repeat(n), 'a'.repeat(n - 1) + 'é']),
+  // n code points in 2n units; n (or n + 1) units of pairs only; n - 1
+  // letters and a pair, one unit over; and the same with a letter after it,
+  // so that a cut at n falls between the two halves of the pair.
+  ...LENGTHS.flatMap((n) => [ASTRAL.repeat(n), ASTRAL.repeat(Math.ceil(n / 2)), 'a'.repeat(n - 1) + ASTRAL, 'a'.repeat(n - 1) + ASTRAL + 'a']),
   '0000-01-01T00:00:00Z',
   '0001-01-01T00:00:00Z',
   '9999-12-31T23:59:59.999Z',

@@ -1,4 +1,5 @@
 import type { AuditEvent } from '../audit-event.js';
+import { utcMillis } from '../fields/utc-millis.js';
 
 /** SQL dialects the table is generated for. `mssql` also serves Babelfish for PostgreSQL. */
 export const DIALECTS = ['mssql', 'postgres', 'sqlite'] as const;
@@ -73,20 +74,6 @@ const text = (n: number): Record<Dialect, string> => ({ mssql: `NVARCHAR(${n})`,
 const ascii = (n: number): Record<Dialect, string> => ({ mssql: `VARCHAR(${n})`, postgres: `VARCHAR(${n})`, sqlite: 'TEXT' });
 const bigint: Record<Dialect, string> = { mssql: 'BIGINT', postgres: 'BIGINT', sqlite: 'INTEGER' };
 const timestamp: Record<Dialect, string> = { mssql: 'DATETIME2(3)', postgres: 'TIMESTAMPTZ(3)', sqlite: 'TEXT' };
-
-/**
- * An RFC 3339 UTC time as `YYYY-MM-DDTHH:MM:SS.sssZ`, the column's
- * millisecond precision (extra digits cut, as Date does). The schema
- * accepts any number of fraction digits; SQLite keeps the column as text,
- * and text sorts like time only at one fixed width (`...:00Z` sorted after
- * `...:00.5Z`). The same form as SQLite's
- * `strftime('%Y-%m-%dT%H:%M:%fZ')`, which the report queries compare with.
- */
-function utcMillis(time: string): string {
-  // Already the form (what toISOString and the logger write): no Date on the hot path.
-  if (time.length === 24 && time.charCodeAt(19) === 46 /* . */) return time;
-  return new Date(time).toISOString();
-}
 
 type Ev = AuditEvent & Record<string, any>;
 const detail = (e: Ev, obj: string, key: string) => e[obj]?.[key] as ColumnValue | undefined;
