@@ -112,6 +112,12 @@ export function createSink(options?: SinkOptions | string): Sink {
       spool = opened.spool;
       stats.spoolCorruptTails = opened.report.corruptTails;
       stats.spoolCorruptBytes = opened.report.corruptBytes;
+      if (opened.report.watermarkIgnored !== undefined) {
+        // Nothing lost: what was committed comes back as duplicates.
+        const err = new SinkError('SINK_SPOOL_IO', `spool watermark not used (${opened.report.watermarkIgnored}): every record on disk is replayed, the committed ones as duplicates`);
+        noteError(stats, err);
+        opts.onError(err);
+      }
       if (opened.report.corruptTails > 0) {
         const err = new SinkError('SINK_SPOOL_IO', `spool had ${opened.report.corruptTails} torn or corrupt tail(s), ${opened.report.corruptBytes} bytes not loaded (copies in ${opened.spool.dir}/quarantine; \`audit-trail salvage\` recovers their intact records): ${opened.report.reasons.join('; ')}`);
         noteError(stats, err);

@@ -85,6 +85,39 @@ describe('Spool', () => {
     await second.spool.close(false);
   });
 
+  it('a damaged watermark (checksum) is not used: records it would have skipped as committed are replayed; a 16-byte one of the earlier form is still read', async () => {
+    const first = await Spool.open({ dir });
+    const p1 = await first.spool.append(frame('committed'));
+    await first.spool.append(frame('pending one'));
+    await first.spool.append(frame('pending two'));
+    await first.spool.release({ seg: p1.seg, end: p1.end + frame('committed').length });
+    await first.spool.close(false);
+    const wm = await readFile(join(dir, 'committed'));
+    expect(wm).toHaveLength(20);
+    const lines = (r: Awaited<ReturnType<typeof Spool.open>>) => r.replayed.map((x) => decodePayload(x.payload).line);
+
+    // Intact: the committed record is skipped.
+    const intact = await Spool.open({ dir });
+    expect(lines(intact)).toEqual(['pending one', 'pending two']);
+    expect(intact.report.watermarkIgnored).toBeUndefined();
+    await intact.spool.close(false);
+
+    // The end moved forward by damage (one bit): without a checksum the pending records were skipped as committed.
+    const flipped = Buffer.from(wm);
+    flipped[15] ^= 0x40;
+    await writeFile(join(dir, 'committed'), flipped);
+    const damaged = await Spool.open({ dir });
+    expect(lines(damaged)).toEqual(['committed', 'pending one', 'pending two']);
+    expect(damaged.report.watermarkIgnored).toBe('watermark checksum mismatch');
+    await damaged.spool.close(false);
+
+    // The form written before the checksum: its 16 bytes are read as before.
+    await writeFile(join(dir, 'committed'), wm.subarray(0, 16));
+    const old = await Spool.open({ dir });
+    expect(lines(old)).toEqual(['pending one', 'pending two']);
+    await old.spool.close(false);
+  });
+
   it('reports a torn tail, quarantines its bytes and never loads it', async () => {
     const first = await Spool.open({ dir });
     await first.spool.append(frame('good one'));

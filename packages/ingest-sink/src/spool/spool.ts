@@ -1,6 +1,7 @@
 import { mkdir, open, readdir, readFile, rm, truncate, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SinkError, spoolIoError } from '../sink/errors.js';
+import { crc32 } from 'node:zlib';
 import { FRAME_HEADER_BYTES, scanSegment } from './record.js';
 import { formatHole, holesName, parseHoles, scanAround, type Hole } from './holes.js';
 import { lockSpool, type LockTiming } from './spool-lock.js';
@@ -39,6 +40,37 @@ export interface SpoolReplayReport {
   /** Files the bad bytes were copied to, for forensics (a tail that could not be copied is left in its segment). */
   quarantined: string[];
   reasons: string[];
+  /** Why the watermark was not used (damaged): everything on disk was replayed, the committed part as duplicates. */
+  watermarkIgnored?: string;
+}
+
+/**
+ * The watermark file's bytes: segment and end (u64 BE each), then the CRC-32
+ * of those 16 bytes. Without a checksum, damage to these bytes (a bit flip,
+ * a sector of zeros) could name a position past records never delivered,
+ * and replay skipped them as committed, silently (found by a probe).
+ */
+function encodeWatermark(pos: SpoolPosition): Buffer {
+  const b = Buffer.alloc(20);
+  b.writeBigUInt64BE(BigInt(pos.seg), 0);
+  b.writeBigUInt64BE(BigInt(pos.end), 8);
+  b.writeUInt32BE(crc32(b.subarray(0, 16)), 16);
+  return b;
+}
+
+/**
+ * The position a watermark file holds, or why it is not used. A 16-byte file
+ * is the form written before the checksum (2026-12-07), read as it always
+ * was. Not using one only costs duplicates, which the database ignores.
+ */
+function readWatermark(b: Buffer): SpoolPosition | string {
+  if (b.length !== 16 && b.length !== 20) return `watermark file of ${b.length} bytes (expected 20)`;
+  if (b.length === 20 && b.readUInt32BE(16) !== crc32(b.subarray(0, 16))) return 'watermark checksum mismatch';
+  const seg = Number(b.readBigUInt64BE(0));
+  const end = Number(b.readBigUInt64BE(8));
+  // Past 2^53 it was not written by release(): damaged.
+  if (!Number.isSafeInteger(seg + 1) || !Number.isSafeInteger(end)) return 'watermark past 2^53';
+  return { seg, end };
 }
 
 /**
@@ -142,12 +174,10 @@ export class Spool {
     const report: SpoolReplayReport = { corruptTails: 0, corruptBytes: 0, quarantined: [], reasons: [] };
     const wmPath = join(this.dir, 'committed');
     const wm = await readFile(wmPath).catch(() => undefined);
-    if (wm && wm.length >= 16) {
-      const seg = Number(wm.readBigUInt64BE(0));
-      const end = Number(wm.readBigUInt64BE(8));
-      // A watermark past 2^53 was not written by release(): damaged. Replaying
-      // from the start instead only costs duplicates, which the database ignores.
-      if (Number.isSafeInteger(seg + 1) && Number.isSafeInteger(end)) this.watermark = { seg, end };
+    if (wm && wm.length > 0) {
+      const read = readWatermark(wm);
+      if (typeof read === 'string') report.watermarkIgnored = read;
+      else this.watermark = read;
     }
     this.wmFd = await open(wmPath, 'a+').then(async (h) => (await h.close(), open(wmPath, 'r+')));
     const files = await readdir(this.dir);
@@ -369,13 +399,11 @@ export class Spool {
   async release(pos: SpoolPosition): Promise<void> {
     if (pos.seg < this.watermark.seg || (pos.seg === this.watermark.seg && pos.end <= this.watermark.end)) return;
     this.watermark = { ...pos };
-    const b = Buffer.alloc(16);
-    b.writeBigUInt64BE(BigInt(pos.seg), 0);
-    b.writeBigUInt64BE(BigInt(pos.end), 8);
+    const b = encodeWatermark(pos);
     // Finished segments are deleted even when the watermark cannot be written
     // (a full disk): deleting them is what frees the space, and the watermark
     // only spares a replay some duplicates.
-    const written = this.wmFd.write(b, 0, 16, 0).then(
+    const written = this.wmFd.write(b, 0, b.length, 0).then(
       () => undefined,
       (err: unknown) => err,
     );
