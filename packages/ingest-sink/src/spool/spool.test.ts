@@ -104,7 +104,7 @@ describe('Spool', () => {
 
     // The end moved forward by damage (one bit): without a checksum the pending records were skipped as committed.
     const flipped = Buffer.from(wm);
-    flipped[15] ^= 0x40;
+    flipped[15] = flipped[15]! ^ 0x40;
     await writeFile(join(dir, 'committed'), flipped);
     const damaged = await Spool.open({ dir });
     expect(lines(damaged)).toEqual(['committed', 'pending one', 'pending two']);
