@@ -8,6 +8,7 @@ import { runCli } from './support/run-cli.js';
 import { makeEvents } from '../../ingest-sink/test/helpers/events.js';
 import { createTempDatabase } from '../../ingest-sink/test/helpers/postgres.js';
 import { tempDir } from '../../ingest-sink/test/helpers/tmp.js';
+import { execEvent, line, otherEvents } from '../../ingest-sink/test/receivers/helpers/k8s-audit-events.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -104,6 +105,38 @@ describe('audit-trail ingest', () => {
     } finally {
       await pg.drop();
     }
+  });
+
+  it('with --container-events, maps Docker events, Falco alerts and Kubernetes exec audit lines to container events (the shells report lists the exec), skips the other lines, and stores a second load of the file once', async () => {
+    const cid = 'abcdef0123456789'.repeat(4);
+    const lines = [
+      JSON.stringify(makeEvents(1)[0]),
+      line(execEvent()),
+      ...otherEvents().map(line),
+      JSON.stringify({ status: 'start', id: cid, from: 'nginx:1.25', Type: 'container', Action: 'start', Actor: { ID: cid, Attributes: { image: 'nginx:1.25', name: 'web' } }, scope: 'local', time: 1700000000, timeNano: 1700000000123456789 }),
+      JSON.stringify({ hostname: 'node-1', priority: 'Notice', rule: 'Terminal shell in container', source: 'syscall', time: '2024-05-01T10:00:00.123456789Z', output: 'A shell was spawned', output_fields: { 'container.id': cid.slice(0, 12), 'container.name': 'web', 'container.image.repository': 'nginx', 'proc.cmdline': 'bash', 'user.name': 'root' } }),
+      'plain text from some program',
+    ];
+    const file = join(dir, 'runtime.ndjson');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const db = join(dir, 'runtime.db');
+    const skipped = otherEvents().length + 1;
+    const first = await runCli(['ingest', '--db', `sqlite:${db}`, '--spool', join(dir, 'runtime-spool'), '--container-events', file]);
+    expect(first).toMatchObject({ code: 0, err: '' });
+    expect(first.out).toBe(`sqlite:${db}: read ${lines.length}, committed 4, duplicates 0, rejected 0, skipped ${skipped}\n`);
+    const again = await runCli(['ingest', '--db', `sqlite:${db}`, '--spool', join(dir, 'runtime-spool'), '--container-events', file]);
+    expect(again.out).toBe(`sqlite:${db}: read ${lines.length}, committed 0, duplicates 4, rejected 0, skipped ${skipped}\n`);
+    const d = new Database(db, { readonly: true });
+    const types = (d.prepare('SELECT event_type FROM security_audit_events ORDER BY event_type').all() as { event_type: string }[]).map((r) => r.event_type);
+    d.close();
+    expect(types).toEqual(['CONTAINER_EXEC', 'CONTAINER_EXEC', 'CONTAINER_START', 'WEBAUTHN_AUTH_FAILURE']);
+    const shells = await runCli(['report', 'shells', '--db', `sqlite:${db}`, '--days', '36500', '--format', 'json']);
+    expect(shells.code).toBe(0);
+    const rows = JSON.parse(shells.out) as { user_name?: string; command_line?: string }[];
+    expect(rows.map((r) => r.command_line).sort()).toEqual(['/bin/sh', 'bash']);
+    // Without the option the same file is read as audit lines: everything else is a reject.
+    const plain = await runCli(['ingest', '--db', `sqlite:${join(dir, 'plain.db')}`, '--spool', join(dir, 'plain-spool'), file]);
+    expect(plain.out).toContain(`read ${lines.length}, committed 1, duplicates 0, rejected ${lines.length - 1}`);
   });
 
   it('drops a byte order mark before the first line', async () => {

@@ -30,6 +30,7 @@ export { ConfigError, SERVE_ENV, aggregatorOptionsFrom, listSetting, mergeSettin
 export { dockerEventToAudit } from './normalize/docker-events.js';
 export { falcoAlertToAudit } from './normalize/falco.js';
 export { k8sAuditToAudit } from './normalize/k8s-audit.js';
+export { classifyFileLine } from './normalize/file-line.js';
 // ---- end receivers ----
 
 // Read-only access for reports and `verify --db`.

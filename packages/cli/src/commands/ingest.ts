@@ -1,7 +1,7 @@
 import { constants, createReadStream } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { byteLines, MAX_LINE_BYTES, type ByteLine } from '@audit-trail/logger';
-import { REJECT_RAW_KEEP, type LineItem, type Sink } from '@audit-trail/ingest-sink';
+import { classifyFileLine, REJECT_RAW_KEEP, type LineItem, type Sink } from '@audit-trail/ingest-sink';
 import { UsageError, type Command, type CommandIo } from '../command.js';
 import { cannotRead } from '../file-errors.js';
 import { parseCommandArgs } from '../parse-command-args.js';
@@ -32,14 +32,22 @@ when fewer come (a slow pipe, tail -f): a line read does not wait in memory
 for the next ones, where a kill -9 would lose it.
 
   --source NAME     source recorded with rejects (default: the file name)
+  --container-events
+                    also read container runtime records, as the aggregator
+                    does: Docker events (docker events --format '{{json .}}'),
+                    Falco JSON alerts, and Kubernetes audit log lines of
+                    pods/exec, pods/attach and kubectl debug become CONTAINER_*
+                    events (stored once however often the file is loaded);
+                    every other line of such files is skipped and counted,
+                    not stored as a reject
 ${SINK_USAGE}
 
 Prints progress on a terminal and a summary: committed, duplicates, rejected
 (and rejects already stored by an earlier run: the same line from the same
 source for the same reason is stored once), the chain position and event_id
 conflicts among the rejects (a record claiming what another one holds: to be
-investigated), and lines that were not valid UTF-8 (stored with U+FFFD for
-the bad bytes).
+investigated), the lines skipped with --container-events, and lines that
+were not valid UTF-8 (stored with U+FFFD for the bad bytes).
 Exit status 0 when everything was delivered; 1 when events remain spooled, or
 when the sink refused lines (its spool's disk full, say): ingest stops there,
 and running it again on the same input is safe (stored events come back as
@@ -53,11 +61,25 @@ spooled) as above, then exit 130 or 143.
 /** What the wait for a chunk's deadline resolves to. */
 const DUE = Symbol('due');
 
-/** The item a line becomes: itself, or a reject when it was longer than the reader keeps. */
-function lineItem({ text: line, cutFrom }: ByteLine, source: string): LineItem {
+/**
+ * The item a line becomes: itself, or a reject when it was longer than the
+ * reader keeps; with `containerEvents`, a container runtime record mapped to
+ * its event, or undefined for a line to skip (classifyFileLine).
+ */
+function lineItem({ text: line, cutFrom }: ByteLine, source: string, containerEvents: boolean): LineItem | undefined {
   // Longer than the reader keeps (a file without line feeds, say): a reject that says how long it was.
   if (cutFrom !== undefined) return { line: line.slice(0, REJECT_RAW_KEEP), source, reject: `LINE_TOO_LONG: line of ${cutFrom} bytes exceeds the reader's limit of ${MAX_LINE_BYTES}; its first ${REJECT_RAW_KEEP} characters are kept` };
-  return { line, source };
+  return containerEvents ? classifyFileLine(line, source) : { line, source };
+}
+
+/** How one input is read: where rejects say it came from, and what becomes of its lines. */
+interface ReadOptions {
+  source: string;
+  containerEvents: boolean;
+  onLines: (n: number) => void;
+  onSkipped: () => void;
+  onInvalidUtf8: () => void;
+  stopped: () => boolean;
 }
 
 /**
@@ -108,7 +130,8 @@ class ChunkWriter {
  * the input is idle (the input is destroyed to end the wait): a write that
  * failed was not accepted, so reading on would only lose more lines.
  */
-async function ingestStream(sink: Sink, input: NodeJS.ReadableStream, source: string, onLines: (n: number) => void, onInvalidUtf8: () => void, stopped: () => boolean): Promise<void> {
+async function ingestStream(sink: Sink, input: NodeJS.ReadableStream, opts: ReadOptions): Promise<void> {
+  const { source, containerEvents, onLines, onSkipped, onInvalidUtf8, stopped } = opts;
   const writer = new ChunkWriter(sink, onLines, () => (input as { destroy?: () => void }).destroy?.());
   // byteLines drops a byte order mark before the first line: it is not part of the event.
   const lines = byteLines(input as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
@@ -137,7 +160,12 @@ async function ingestStream(sink: Sink, input: NodeJS.ReadableStream, source: st
       if (got.value.text.trim() === '') continue;
       // Stored as decoded (U+FFFD for the bad bytes), and counted: a signed event so changed fails verify.
       if (got.value.invalidUtf8) onInvalidUtf8();
-      chunk.push(lineItem(got.value, source));
+      const item = lineItem(got.value, source, containerEvents);
+      if (item === undefined) {
+        onSkipped();
+        continue;
+      }
+      chunk.push(item);
       if (chunk.length === 1) due = new Promise((resolve) => (timer = setTimeout(resolve, MAX_WAIT_MS, DUE)));
       if (chunk.length >= CHUNK) await flush();
     }
@@ -195,12 +223,13 @@ export const ingestCommand: Command = {
   summary: 'Load NDJSON audit lines from files or stdin into the database',
   usage: USAGE,
   async run(argv, io) {
-    const { values, positionals } = parseCommandArgs({ args: argv, options: { ...SINK_ARGS, source: { type: 'string' } }, allowPositionals: true });
+    const { values, positionals } = parseCommandArgs({ args: argv, options: { ...SINK_ARGS, source: { type: 'string' }, 'container-events': { type: 'boolean' } }, allowPositionals: true });
     const files = positionals.length ? positionals : ['-'];
     const settings = sinkSettings(values, io);
     await checkFiles(files);
     const { sink, url, timeoutMs } = openCliSink(settings);
     let read = 0;
+    let skipped = 0;
     let invalidUtf8 = 0;
     let stop: () => void = () => undefined;
     // SIGINT/SIGTERM: stop reading, write what was read (lines read from a
@@ -222,7 +251,15 @@ export const ingestCommand: Command = {
         const input = file === '-' ? io.stdin : createReadStream(file);
         reading = input;
         try {
-          await ingestStream(sink, input, values.source ?? (file === '-' ? 'stdin' : `file:${file}`), (n) => (read += n), () => invalidUtf8++, () => signal !== undefined);
+          await ingestStream(sink, input, {
+            source: values.source ?? (file === '-' ? 'stdin' : `file:${file}`),
+            containerEvents: values['container-events'] === true,
+            onLines: (n) => (read += n),
+            // Read, and not stored: counted in `read` too, so that it still adds up.
+            onSkipped: () => (read++, skipped++),
+            onInvalidUtf8: () => invalidUtf8++,
+            stopped: () => signal !== undefined,
+          });
         } catch (err) {
           // A file that cannot be read ends the command, naming it (checked
           // above, it can still fail: an I/O error, a file replaced meanwhile);
@@ -239,7 +276,7 @@ export const ingestCommand: Command = {
       const delivered = await deliveredWithin(sink, timeoutMs);
       stop();
       const s = sink.stats();
-      io.stdout.write(deliverySummary(url, read, s) + (invalidUtf8 ? `, invalid UTF-8 ${invalidUtf8}` : '') + '\n');
+      io.stdout.write(deliverySummary(url, read, s) + (skipped ? `, skipped ${skipped}` : '') + (invalidUtf8 ? `, invalid UTF-8 ${invalidUtf8}` : '') + '\n');
       if (invalidUtf8) {
         io.stderr.write(`audit-trail ingest: ${invalidUtf8} lines were not valid UTF-8; their bad bytes were stored as U+FFFD (signed events among them will fail audit-trail verify)\n`);
       }

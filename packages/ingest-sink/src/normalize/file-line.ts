@@ -1,0 +1,19 @@
+import type { LineItem } from '../sink/types.js';
+import { classifyLine } from './classify-line.js';
+
+/**
+ * One line of a file read by `audit-trail ingest --container-events`,
+ * classified as the receivers classify a record's text (classify-line.ts):
+ * an audit line as it is; a Docker event (`docker events --format
+ * '{{json .}}'`), a Falco JSON alert or a Kubernetes audit event of a
+ * pods/exec, pods/attach or ephemeral-container request mapped to its
+ * CONTAINER_* event (a deterministic `event_id`, so a file loaded twice is
+ * stored once); undefined for any other line (the API server's other
+ * requests, a Falco host alert), which the caller skips and counts. The file
+ * is the operator's choice, so no tag decides whether container events are
+ * trusted (the receivers' `containerEventTags`).
+ */
+export function classifyFileLine(text: string, source: string): LineItem | undefined {
+  const n = classifyLine(text, {}, source);
+  return n.kind === 'sink' ? n.item : undefined;
+}
