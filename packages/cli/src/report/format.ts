@@ -7,10 +7,17 @@ export const REPORT_FORMATS = ['table', 'csv', 'json'] as const;
 /** One of {@link REPORT_FORMATS}. */
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
+/**
+ * Widest column of a table: a 64-hex container id (or a SHA-256) is shown
+ * whole; at 60 its end was cut, and two containers could read the same.
+ * Longer cells end in `…` (csv and json give every value whole).
+ */
+const MAX_TABLE_WIDTH = 64;
+
 /** Aligned columns with a header rule; `(no rows)` when empty. */
 export function formatTable(columns: readonly string[], rows: readonly Row[]): string {
   const cells = rows.map((r) => columns.map((c) => cellText(r[c])));
-  const widths = columns.map((c, i) => Math.min(60, Math.max(c.length, ...cells.map((row) => row[i]!.length))));
+  const widths = columns.map((c, i) => Math.min(MAX_TABLE_WIDTH, Math.max(c.length, ...cells.map((row) => row[i]!.length))));
   const fit = (s: string, w: number) => (s.length > w ? `${s.slice(0, w - 1)}…` : s.padEnd(w));
   const line = (values: string[]) => values.map((v, i) => fit(v, widths[i]!)).join('  ').trimEnd();
   const out = [line([...columns]), widths.map((w) => '-'.repeat(w)).join('  ')];
