@@ -95,12 +95,20 @@ export class Backlog {
       n++;
       bytes += r.size;
     }
-    // Replayed records are contiguous within a segment: one run per segment.
+    // One run per stretch of records that follow each other: a segment's
+    // replayed records are contiguous unless it holds a hole (damage found
+    // and recorded by an earlier run: the records after it are replayed, the
+    // hole's bytes are not). A run spanning a hole put every later record's
+    // start at the wrong place, and skips were then counted against the
+    // wrong records (found by a probe).
     let run: { seg: number; start: number; sizes: number[] } | undefined;
+    let runEnd = 0;
     for (let i = n; i < records.length; i++) {
       const r = records[i]!;
-      if (run?.seg === r.seg) run.sizes.push(r.size);
-      else this.spilledRuns.push((run = { seg: r.seg, start: r.end - r.size, sizes: [r.size] }));
+      const start = r.end - r.size;
+      if (run?.seg === r.seg && runEnd === start) run.sizes.push(r.size);
+      else this.spilledRuns.push((run = { seg: r.seg, start, sizes: [r.size] }));
+      runEnd = r.end;
     }
     const last = records.at(-1);
     if (last) this.durableEnd = { seg: last.seg, end: last.end };
