@@ -147,11 +147,14 @@ describe('PostgreSQL: half a surrogate pair alone', () => {
     const line = JSON.stringify(makeEvent({ user_agent: 'UA' })).replace('"UA"', '"x\\ud800y"');
     const object = makeEvent({ user_agent: 'x\udc00y', runtime: { host: 'h' } });
     const container = makeEvent({ event_type: 'CONTAINER_EXEC', outcome: 'success', user_id: undefined, client_ip: undefined, error: undefined, webauthn: undefined, container: { id: 'abcdefabcdef', image: 'img' }, process: { command_line: 'bash -c \ud83d' } });
-    expect(await sink.write([line, object, container])).toEqual({ accepted: 2, rejected: 1 });
+    // In an identifier the half is refused, not repaired: alice\ud800 and alice\udbff are not one user.
+    const identifier = makeEvent({ user_id: 'alice\ud800' });
+    expect(await sink.write([line, object, container, identifier])).toEqual({ accepted: 2, rejected: 2 });
     await sink.flush();
-    const rejects = (await db.query('SELECT reason FROM security_audit_rejects')).rows as { reason: string }[];
-    expect(rejects).toHaveLength(1);
+    const rejects = (await db.query('SELECT reason FROM security_audit_rejects ORDER BY id')).rows as { reason: string }[];
+    expect(rejects).toHaveLength(2);
     expect(rejects[0]!.reason).toContain('half of a UTF-16 surrogate pair alone');
+    expect(rejects[1]!.reason).toMatch(/half of a UTF-16 surrogate pair alone|lone surrogate/);
     const stored = (await db.query('SELECT event_json FROM security_audit_events ORDER BY id')).rows as { event_json: string }[];
     expect(stored.map((r) => JSON.parse(r.event_json).user_agent ?? JSON.parse(r.event_json).process.command_line)).toEqual(['x\ufffdy', 'bash -c \ufffd']);
     for (const name of REPORT_QUERY_NAMES) {

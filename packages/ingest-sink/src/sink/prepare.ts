@@ -1,4 +1,4 @@
-import { INSERT_COLUMNS, parseAuditEvent, toRow, wellFormedJson, type ColumnValue, type TransportMeta } from '@audit-trail/schema';
+import { INSERT_COLUMNS, loneSurrogateEscape, parseAuditEvent, toRow, wellFormedJson, type ColumnValue, type TransportMeta } from '@audit-trail/schema';
 import type { SpoolEntry } from '../spool/record.js';
 import type { WriteItem } from './types.js';
 import { SinkError } from './errors.js';
@@ -102,9 +102,15 @@ export function toSpoolEntry(item: WriteItem, defaultSource: string): SpoolEntry
   }
   let line: string;
   try {
-    // Written here, so spelled as the schema reads it: a lone surrogate half
-    // as U+FFFD (as text it is refused: parse.ts).
-    line = wellFormedJson(JSON.stringify(item));
+    line = JSON.stringify(item);
+    // Written here, so spelled as the schema reads it where the schema
+    // repairs: a lone surrogate half in free text (a user agent, a message)
+    // as U+FFFD; as text it is refused (parse.ts). Only when the object this
+    // text holds (undefined members dropped) is a valid event: in an
+    // identifier the schema refuses the half (a repaired user id would name
+    // someone else: fields/text.ts), so that text is left for validation to
+    // refuse (found by a review).
+    if (loneSurrogateEscape(line) !== undefined && parseAuditEvent(JSON.parse(line)).ok) line = wellFormedJson(line);
   } catch (err) {
     throw new SinkError('SINK_BAD_ITEM', `event object cannot be serialised: ${(err as Error).message}`);
   }

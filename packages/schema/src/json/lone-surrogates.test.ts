@@ -18,6 +18,10 @@ describe('lone surrogate escapes in JSON text', () => {
       expect(JSON.parse(text), text).toEqual(value);
       expect(loneSurrogateEscape(text), text).toBe(lone);
     }
+    // A half escaped beside its raw partner (a JS string) is a pair: JSON.parse joins them.
+    expect(JSON.parse('"\\ud83d\ude00"')).toBe('\ud83d\ude00');
+    expect(loneSurrogateEscape('"\\ud83d\ude00"')).toBeUndefined();
+    expect(loneSurrogateEscape('"\ud83d\\ude00"')).toBeUndefined();
     // Upper-case hex names the same unit; an escaped pair in upper case is a pair.
     expect(loneSurrogateEscape('"\\uD800"')).toBe('\\uD800');
     expect(loneSurrogateEscape('"\\uD83D\\uDE00"')).toBeUndefined();

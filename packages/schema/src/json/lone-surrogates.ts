@@ -54,9 +54,17 @@ function nextLone(text: string, start: number): number {
       continue;
     }
     const unit = escapedUnit(text, i);
-    if (isLow(unit)) return i;
-    if (isHigh(unit)) {
-      const paired = text.charCodeAt(i + 6) === 0x5c && text.charCodeAt(i + 7) === 0x75 && isLow(escapedUnit(text, i + 6));
+    // A half's partner may be escaped or, in a JS string, the raw code unit
+    // beside it (JSON.parse joins them into one character).
+    if (isLow(unit)) {
+      if (!isHigh(text.charCodeAt(i - 1))) return i;
+    } else if (isHigh(unit)) {
+      const next = text.charCodeAt(i + 6);
+      if (isLow(next)) {
+        i = text.indexOf('\\', i + 7);
+        continue;
+      }
+      const paired = next === 0x5c && text.charCodeAt(i + 7) === 0x75 && isLow(escapedUnit(text, i + 6));
       if (!paired) return i;
       i = text.indexOf('\\', i + 12);
       continue;
