@@ -13,13 +13,13 @@ const secret = randomBytes(32);
 const env = { AUDIT_TRAIL_KID: 'db-test', AUDIT_TRAIL_SECRET: secret.toString('base64') };
 
 /** A closed, signed chain of WebAuthn failures of `users`, as the logger wrote them (on `clock`, ticked before each, when given), by `instance`. */
-async function signedLines(users = ['alice', 'bob', 'carol'], clock?: { now: () => Date; tick: () => void }, instance?: string): Promise<string[]> {
+async function signedLines(users = ['alice', 'bob', 'carol'], clock?: { now: () => Date; tick: () => void }, instance?: string, node?: string): Promise<string[]> {
   const lines: string[] = [];
   const logger = createAuditLogger({
     service: 'webauthn-api',
     ...(instance ? { instance } : {}),
     env: {},
-    runtime: false,
+    runtime: node ? { k8s_node: node } : false,
     destination: { write: (chunk: string) => void lines.push(...chunk.split('\n').filter(Boolean)) },
     signing: { mode: 'shared', kid: 'db-test', secret },
     ...(clock ? { now: clock.now } : {}),
@@ -102,6 +102,27 @@ describe('audit-trail verify --db (SQLite)', () => {
     const r = await runCli(['verify', '--db', url]);
     expect(r.code).not.toBe(0);
     expect(r.out).toContain('KEY_UNKNOWN');
+  });
+});
+
+describe('audit-trail verify --db on rows stored before a column existed', () => {
+  it('takes a NULL k8s_node (what migrate leaves in older rows) for not recorded, and a different node for an edit', async () => {
+    const file = join(tmp, 'older.db');
+    const url = `sqlite:${file}`;
+    await store(url, await signedLines(['dave', 'erin'], undefined, undefined, 'worker-3'));
+    const sql = (text: string) => {
+      const db = new Database(file);
+      db.prepare(text).run();
+      db.close();
+    };
+    sql(`UPDATE security_audit_events SET k8s_node = NULL`);
+    const older = await cli('verify', '--db', url);
+    expect(older.out).toMatch(/4 records, 1 chains \(1 clean\), 0 findings/);
+    expect(older.code).toBe(0);
+    sql(`UPDATE security_audit_events SET k8s_node = 'worker-9' WHERE user_id = 'erin'`);
+    const edited = await cli('verify', '--db', url, '--json');
+    expect(edited.code).toBe(1);
+    expect(JSON.parse(edited.out).findings).toMatchObject([{ code: 'PROJECTION_MISMATCH', message: expect.stringContaining('column k8s_node holds "worker-9"') }]);
   });
 });
 

@@ -61,6 +61,13 @@ export interface ColumnDef {
    * reports PROJECTION_MISMATCH when it differs from `event_json`.
    */
   projection: boolean;
+  /**
+   * The day of the version that added the column. `migrate` adds it to older
+   * tables without rewriting a row, so rows stored before hold NULL: readers
+   * fall back to `event_json` for them (the reports' node), and `verify --db`
+   * does not take that NULL for an edit.
+   */
+  addedIn?: string;
   description: string;
 }
 
@@ -150,7 +157,7 @@ export const COLUMNS: readonly ColumnDef[] = [
   { name: 'swarm_task_id', type: text(64), nullable: true, from: (e, m) => e.runtime?.swarm_task_id ?? m.swarm_task_id, projection: false, description: 'Swarm task id.' },
   { name: 'k8s_namespace', type: text(253), nullable: true, from: (e, m) => e.runtime?.k8s_namespace ?? m.k8s_namespace, projection: false, description: 'Kubernetes namespace.' },
   { name: 'k8s_pod', type: text(253), nullable: true, from: (e, m) => e.runtime?.k8s_pod ?? m.k8s_pod, projection: false, description: 'Kubernetes pod.' },
-  { name: 'k8s_node', type: text(253), nullable: true, from: (e, m) => e.runtime?.k8s_node ?? m.k8s_node, projection: false, description: 'Kubernetes node the pod runs on (event, else Fluent Bit kubernetes.host).' },
+  { name: 'k8s_node', type: text(253), nullable: true, from: (e, m) => e.runtime?.k8s_node ?? m.k8s_node, projection: false, addedIn: '2026-12-07', description: 'Kubernetes node the pod runs on (event, else Fluent Bit kubernetes.host).' },
   { name: 'container_id', type: ascii(64), nullable: true, from: containerId, projection: false, description: 'Container the event is about (or its producer ran in).' },
   { name: 'container_name', type: text(256), nullable: true, from: (e, m) => detail(e, 'container', 'name') ?? m.container_name, projection: false, description: 'Container name.' },
   { name: 'image', type: text(512), nullable: true, from: (e) => detail(e, 'container', 'image'), projection: true, description: 'Container image.' },
