@@ -333,6 +333,28 @@ describe('mssql adapter (what it sends, through a recording fake of the driver)'
     expect(await timeoutOf(conn({ config: { server: 'db', timeout: 7000 } }))).toEqual([undefined, undefined, 7000]);
   });
 
+  it('a write paused after a transient error when close() runs does not connect again: it fails SINK_CLOSED, every pool closed (a new pool was left open; found by a review)', async () => {
+    let n = 0;
+    const { driver, calls } = fakeMssql((sql) => {
+      if (sql === INSERT_FROM_STAGE && n++ === 0) throw Object.assign(new Error('Database not currently available'), { number: 40613 });
+      return undefined;
+    });
+    let wake!: () => void;
+    let paused!: () => void;
+    const pausedNow = new Promise<void>((r) => (paused = r));
+    const a = await createMssqlAdapter(conn(), { driver, sleep: () => new Promise<void>((r) => ((wake = r), paused())) });
+    const w = a.write(batchOf(makeEvents(1)));
+    await pausedNow;
+    await a.close();
+    wake();
+    await expect(w).rejects.toMatchObject({ code: 'SINK_CLOSED' });
+    const count = (op: string) => calls.filter((c) => c.op === op).length;
+    expect([count('connect'), count('pool.close'), count('commit')]).toEqual([1, 1, 0]);
+    // And a write after close() neither connects.
+    await expect(a.write(batchOf(makeEvents(1)))).rejects.toMatchObject({ code: 'SINK_CLOSED' });
+    expect(count('connect')).toBe(1);
+  });
+
   it('runs a deadlock victim (1205) or an Azure SQL transient error (40501, 40613, 40197) again after a pause instead of failing the write (which the sink counts as an outage); one that outlasts the attempts is raised (found by a review)', async () => {
     for (const number of [1205, 40501, 40613, 40197]) {
       let fail = 2;

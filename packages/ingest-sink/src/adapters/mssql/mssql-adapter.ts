@@ -133,12 +133,21 @@ export async function createMssqlAdapter(conn: MssqlConnection, deps: MssqlAdapt
   let babelfish: boolean | undefined = conn.babelfish === 'auto' || conn.babelfish === undefined ? undefined : conn.babelfish;
 
   function getPool(): Promise<MssqlPool> {
+    if (closed) return Promise.reject(adapterClosed());
     if (pool?.connected) return Promise.resolve(pool);
     connecting ??= connect().finally(() => {
       connecting = undefined;
     });
     return connecting;
   }
+
+  /**
+   * Set by close(): no pool is made after it. A write paused between tries
+   * of a transient error (seconds, past the sink's close bound) connected a
+   * new pool after close(), which nothing closed (found by a review).
+   */
+  let closed = false;
+  const adapterClosed = () => new SinkError('SINK_CLOSED', 'the SQL Server adapter is closed');
 
   async function connect(): Promise<MssqlPool> {
     if (pool) retire(pool);
@@ -149,6 +158,11 @@ export async function createMssqlAdapter(conn: MssqlConnection, deps: MssqlAdapt
     } catch (err) {
       await p.close().catch(() => undefined);
       throw err;
+    }
+    // Closed meanwhile: close() could not see this pool.
+    if (closed) {
+      await p.close().catch(() => undefined);
+      throw adapterClosed();
     }
     pool = p;
     if (babelfish === undefined) {
@@ -378,15 +392,17 @@ export async function createMssqlAdapter(conn: MssqlConnection, deps: MssqlAdapt
           // A deadlock victim or an Azure SQL transient error: run it again
           // after a pause, here, rather than fail the write, which the sink
           // counts as a database outage (delivery.ts).
-          if (isTransientError(err) && attempt < MAX_WRITE_ATTEMPTS - 1) {
+          if (isTransientError(err) && attempt < MAX_WRITE_ATTEMPTS - 1 && !closed) {
             await pause(transientRetryDelayMs(errorNumber(err), attempt));
             continue;
           }
+          if (err instanceof SinkError) throw err;
           throw dbError('mssql', err as Error & { code?: string }, err);
         }
       }
     },
     async close() {
+      closed = true;
       const open = [...(pool ? [pool] : []), ...retired];
       pool = undefined;
       retired.clear();
