@@ -13,6 +13,16 @@ describe('holes', () => {
     expect(parseHoles('junk\n-1 5\n')).toEqual([]);
   });
 
+  it('checks each line\'s CRC-32: a damaged digit that would widen a hole over good records drops that line (the damage is found again); lines of the earlier form, without one, are read', () => {
+    const line = formatHole({ from: 120, to: 180 });
+    expect(line).toMatch(/^120 180 [0-9a-f]{8}\n$/);
+    expect(parseHoles(line)).toEqual([{ from: 120, to: 180 }]);
+    const widened = line.replace('180', '980');
+    expect(parseHoles(widened)).toEqual([]);
+    expect(parseHoles(line.replace(/ [0-9a-f]{8}\n/, ' 00000000\n'))).toEqual([]);
+    expect(parseHoles('120 180\n')).toEqual([{ from: 120, to: 180 }]);
+  });
+
   it('scans the parts between holes and reports damage outside them with its offset in the segment', () => {
     const frames = ['a', 'b', 'c', 'd'].map((line) => encodeFrames([{ line }]).buffer);
     const seg = Buffer.concat(frames);

@@ -1,3 +1,4 @@
+import { crc32 } from 'node:zlib';
 import { scanSegment, type SegmentScan } from './record.js';
 
 /**
@@ -13,21 +14,31 @@ export interface Hole {
   to: number;
 }
 
-/** The side file of segment file `segFile` that lists its holes, one `from to` line each. */
+/** The side file of segment file `segFile` that lists its holes, one `from to crc` line each. */
 export const holesName = (segFile: string): string => `${segFile}.holes`;
 
-/** One line of a holes file. */
-export const formatHole = (h: Hole): string => `${h.from} ${h.to}\n`;
+/** The CRC-32 (hex) of a hole's `from to`. */
+const holeCrc = (range: string): string => crc32(range).toString(16).padStart(8, '0');
 
 /**
- * Reads a holes file. Only complete lines count (a crash mid-append leaves
- * at most a partial last line, which is ignored: that hole is then found
- * again as damage). Holes come back sorted; one that overlaps an earlier
- * one is dropped.
+ * One line of a holes file: `from to crc`, the CRC-32 of `from to`. Without
+ * it a damaged digit could widen a hole over good records, which replay then
+ * passed over without a word (found by a probe).
+ */
+export const formatHole = (h: Hole): string => `${h.from} ${h.to} ${holeCrc(`${h.from} ${h.to}`)}\n`;
+
+/**
+ * Reads a holes file. Only complete lines count, and only those whose
+ * checksum holds (a crash mid-append leaves at most a partial last line;
+ * damage, a line that fails its checksum: either is ignored, and that hole
+ * is then found again as damage). A line without a checksum is the form
+ * written before it (2026-12-07), read as it was. Holes come back sorted;
+ * one that overlaps an earlier one is dropped.
  */
 export function parseHoles(text: string): Hole[] {
   const found: Hole[] = [];
-  for (const m of text.matchAll(/^(\d{1,15}) (\d{1,15})\n/gm)) {
+  for (const m of text.matchAll(/^(\d{1,15}) (\d{1,15})(?: ([0-9a-f]{8}))?\n/gm)) {
+    if (m[3] !== undefined && m[3] !== holeCrc(`${m[1]} ${m[2]}`)) continue;
     const from = Number(m[1]);
     const to = Number(m[2]);
     if (to > from) found.push({ from, to });

@@ -2,6 +2,7 @@ import { appendFile, mkdir, readdir, readFile, readlink, rm, writeFile } from 'n
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/helpers/tmp.js';
+import { formatHole } from './holes.js';
 import { decodePayload, encodeFrames } from './record.js';
 import { Spool } from './spool.js';
 
@@ -240,7 +241,7 @@ describe('Spool', () => {
       // The bad bytes byte for byte in quarantine; the range recorded as a hole, so neither a
       // second read nor a replay finds anything wrong, and both pass over the same records.
       expect((await readFile(skipped[0]!.quarantined!)).equals(bytes.subarray(badAt, inTwo.at(-1)!.end))).toBe(true);
-      expect(await readFile(`${path}.holes`, 'utf8')).toBe(`${badAt} ${inTwo.at(-1)!.end}\n`);
+      expect(await readFile(`${path}.holes`, 'utf8')).toBe(formatHole({ from: badAt, to: inTwo.at(-1)!.end }));
       const again = await spool.read({ seg: ends[0]!.seg, end: 0 }, ends.at(-1)!, 1 << 20);
       expect(again.skipped).toEqual([]);
       expect(again.records.map(lineOf)).toEqual(records.map(lineOf));
