@@ -134,6 +134,12 @@ describe('audit-trail ingest', () => {
     expect(shells.code).toBe(0);
     const rows = JSON.parse(shells.out) as { user_name?: string; command_line?: string }[];
     expect(rows.map((r) => r.command_line).sort()).toEqual(['/bin/sh', 'bash']);
+    // A line of bad bytes that is skipped is not counted as stored with U+FFFD.
+    const bad = join(dir, 'bad.txt');
+    writeFileSync(bad, Buffer.concat([Buffer.from('plain '), Buffer.from([0xff]), Buffer.from(' text\n')]));
+    const skippedBad = await runCli(['ingest', '--db', `sqlite:${db}`, '--spool', join(dir, 'runtime-spool'), '--container-events', bad]);
+    expect(skippedBad).toMatchObject({ code: 0, err: '' });
+    expect(skippedBad.out).toBe(`sqlite:${db}: read 1, committed 0, duplicates 0, rejected 0, skipped 1\n`);
     // Without the option the same file is read as audit lines: everything else is a reject.
     const plain = await runCli(['ingest', '--db', `sqlite:${join(dir, 'plain.db')}`, '--spool', join(dir, 'plain-spool'), file]);
     expect(plain.out).toContain(`read ${lines.length}, committed 1, duplicates 0, rejected ${lines.length - 1}`);

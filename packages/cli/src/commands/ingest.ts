@@ -159,12 +159,13 @@ async function ingestStream(sink: Sink, input: NodeJS.ReadableStream, opts: Read
       if (got.done) break;
       if (got.value.text.trim() === '') continue;
       // Stored as decoded (U+FFFD for the bad bytes), and counted: a signed event so changed fails verify.
-      if (got.value.invalidUtf8) onInvalidUtf8();
       const item = lineItem(got.value, source, containerEvents);
       if (item === undefined) {
         onSkipped();
         continue;
       }
+      // Counted where stored (with U+FFFD for the bad bytes); a skipped line is not.
+      if (got.value.invalidUtf8) onInvalidUtf8();
       chunk.push(item);
       if (chunk.length === 1) due = new Promise((resolve) => (timer = setTimeout(resolve, MAX_WAIT_MS, DUE)));
       if (chunk.length >= CHUNK) await flush();

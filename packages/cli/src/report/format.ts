@@ -8,11 +8,13 @@ export const REPORT_FORMATS = ['table', 'csv', 'json'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 /**
- * Widest column of a table: a 64-hex container id (or a SHA-256) is shown
- * whole; at 60 its end was cut, and two containers could read the same.
- * Longer cells end in `…` (csv and json give every value whole).
+ * Widest column of a table: a 64-hex container id, and an image pinned by
+ * digest (`registry.example.com/team/app@sha256:<64 hex>`, about 100), are
+ * shown whole; cut at 60, two containers or two images could read the same
+ * (found by reviews). Longer cells end in `…` (csv and json give every value
+ * whole).
  */
-const MAX_TABLE_WIDTH = 64;
+const MAX_TABLE_WIDTH = 120;
 
 /** Aligned columns with a header rule; `(no rows)` when empty. */
 export function formatTable(columns: readonly string[], rows: readonly Row[]): string {

@@ -1,3 +1,4 @@
+import { LOG_TYPE } from '@audit-trail/schema';
 import type { SinkItem } from '../receivers/types.js';
 import type { PartialPiece } from './partial-journal.js';
 import type { StoredLine } from './partials.js';
@@ -88,20 +89,35 @@ export function untrustedContainerClaim(eventType: unknown, meta: RecordMeta, co
 export function classifyLine(text: string, meta: RecordMeta, source: string, containerEventTags?: TagFilter): Normalized {
   let line = text;
   while (line.endsWith('\n') || line.endsWith('\r')) line = line.slice(0, -1);
+  const runtime = line.startsWith('{') && RUNTIME_HINT.test(line);
   if (AUDIT_LINE.test(line) && !K8S_AUDIT_EVENT.test(line)) {
-    const reject = containerEventTags && untrustedContainerClaim(auditLineType(line), meta, containerEventTags);
-    return { kind: 'sink', item: { line, meta, source, ...(reject ? { reject } : {}) } };
-  }
-  if (line.startsWith('{') && RUNTIME_HINT.test(line)) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(line);
-    } catch {
-      return { kind: 'non_audit' };
+    // A runtime record can hold the text too: Docker copies a container's
+    // labels unescaped into Actor.Attributes, so `--label
+    // log_type=security_audit` made that container's start, exec and stop
+    // records rejects (found by a review). Such a line is an audit line only
+    // if its own top-level log_type says so.
+    const parsed = runtime ? parseObject(line) : undefined;
+    if (parsed === undefined || parsed.log_type === LOG_TYPE) {
+      const reject = containerEventTags && untrustedContainerClaim(parsed ? parsed.event_type : auditLineType(line), meta, containerEventTags);
+      return { kind: 'sink', item: { line, meta, source, ...(reject ? { reject } : {}) } };
     }
-    return classifyObject(parsed as Record<string, unknown>, line, meta, source, containerEventTags);
+    return classifyObject(parsed, line, meta, source, containerEventTags);
+  }
+  if (runtime) {
+    const parsed = parseObject(line);
+    return parsed === undefined ? { kind: 'non_audit' } : classifyObject(parsed, line, meta, source, containerEventTags);
   }
   return { kind: 'non_audit' };
+}
+
+/** The JSON object a line holds, or undefined (not JSON, or not an object). */
+function parseObject(line: string): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(line);
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

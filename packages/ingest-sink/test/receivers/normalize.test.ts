@@ -288,6 +288,19 @@ describe('record normaliser', () => {
     expect(counters.containerEvents).toBe(0); // counted by the receiver, not the normaliser
   });
 
+  it('maps a Docker event whose container has the label log_type=security_audit (Docker copies labels into Actor.Attributes): a label does not make it an audit line, a reject (found by a review)', () => {
+    const { run } = normalizer();
+    const labelled = JSON.stringify({ status: 'exec_start: bash', id: CID, from: 'nginx:1.25', Type: 'container', Action: 'exec_start: bash', Actor: { ID: CID, Attributes: { image: 'nginx:1.25', name: 'web', log_type: 'security_audit' } }, scope: 'local', time: 1700000000, timeNano: 1700000000123456789 });
+    const [out] = run('docker.events', { log: labelled }) as { kind: string; item: { line: string; reject?: string } }[];
+    expect(out).toMatchObject({ kind: 'sink', container: true });
+    expect(out!.item.reject).toBeUndefined();
+    expect(JSON.parse(out!.item.line)).toMatchObject({ event_type: 'CONTAINER_EXEC', process: { command_line: 'bash' } });
+    // An audit line whose text looks like a runtime record (a user agent naming a kubelet proxy path) is still the audit line it says it is.
+    const audit = JSON.stringify({ ...JSON.parse(makeLine(9)), user_agent: 'curl /api/v1/nodes/n1/proxy/exec/ns/pod/c' });
+    expect(audit).toMatch(/\/proxy\/exec\//);
+    expect(run('docker.events', { log: audit })).toMatchObject([{ kind: 'sink', item: { line: audit } }]);
+  });
+
   it('maps Falco alerts (terminal shell, privileged container) to CONTAINER_* events', () => {
     const { run } = normalizer();
     const alert = (rule: string, fields: Record<string, unknown>) =>
