@@ -1,5 +1,6 @@
 import { appendFile, mkdir, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/helpers/tmp.js';
 import { formatHole } from './holes.js';
@@ -93,7 +94,7 @@ describe('Spool', () => {
     await first.spool.append(frame('pending two'));
     await first.spool.release({ seg: p1.seg, end: p1.end + frame('committed').length });
     await first.spool.close(false);
-    const wm = await readFile(join(dir, 'committed'));
+    const wm = await readFile(join(dir, 'watermark'));
     expect(wm).toHaveLength(20);
     const lines = (r: Awaited<ReturnType<typeof Spool.open>>) => r.replayed.map((x) => decodePayload(x.payload).line);
 
@@ -106,17 +107,29 @@ describe('Spool', () => {
     // The end moved forward by damage (one bit): without a checksum the pending records were skipped as committed.
     const flipped = Buffer.from(wm);
     flipped[15] = flipped[15]! ^ 0x40;
-    await writeFile(join(dir, 'committed'), flipped);
+    await writeFile(join(dir, 'watermark'), flipped);
     const damaged = await Spool.open({ dir });
     expect(lines(damaged)).toEqual(['committed', 'pending one', 'pending two']);
     expect(damaged.report.watermarkIgnored).toBe('watermark checksum mismatch');
     await damaged.spool.close(false);
 
-    // The form written before the checksum: its 16 bytes are read as before.
+    // The file of versions before the checksum: its 16 bytes are read as before, when there is no new one.
+    await rm(join(dir, 'watermark'));
     await writeFile(join(dir, 'committed'), wm.subarray(0, 16));
     const old = await Spool.open({ dir });
     expect(lines(old)).toEqual(['pending one', 'pending two']);
     await old.spool.close(false);
+
+    // After a rollback: the old version moved its own file on, and left the new one behind (here at the
+    // segment's start). The new one is read, valid: what lies between replays as duplicates, nothing is reported.
+    const behind = Buffer.alloc(20);
+    behind.writeBigUInt64BE(BigInt(p1.seg), 0);
+    behind.writeUInt32BE(crc32(behind.subarray(0, 16)), 16);
+    await writeFile(join(dir, 'watermark'), behind);
+    const rolledBack = await Spool.open({ dir });
+    expect(lines(rolledBack)).toEqual(['committed', 'pending one', 'pending two']);
+    expect(rolledBack.report.watermarkIgnored).toBeUndefined();
+    await rolledBack.spool.close(false);
   });
 
   it('reports a torn tail, quarantines its bytes and never loads it', async () => {

@@ -45,6 +45,15 @@ export interface SpoolReplayReport {
 }
 
 /**
+ * The watermark file. Not `committed`, the 16-byte file of versions before
+ * the checksum: one of them run again on this spool (a rollback) wrote its
+ * 16 bytes over the head of the 20 and left the old checksum behind, which
+ * then read as damage (found by a review).
+ */
+const WATERMARK_FILE = 'watermark';
+const LEGACY_WATERMARK_FILE = 'committed';
+
+/**
  * The watermark file's bytes: segment and end (u64 BE each), then the CRC-32
  * of those 16 bytes. Without a checksum, damage to these bytes (a bit flip,
  * a sector of zeros) could name a position past records never delivered,
@@ -172,8 +181,12 @@ export class Spool {
 
   private async replay(): Promise<{ replayed: ReplayedRecord[]; report: SpoolReplayReport }> {
     const report: SpoolReplayReport = { corruptTails: 0, corruptBytes: 0, quarantined: [], reasons: [] };
-    const wmPath = join(this.dir, 'committed');
-    const wm = await readFile(wmPath).catch(() => undefined);
+    const wmPath = join(this.dir, WATERMARK_FILE);
+    // The earlier versions' file only when there is no new one: it has no
+    // checksum, and after a rollback it is the one that moved on (a new one
+    // left behind is behind it: what lies between replays as duplicates).
+    const current = await readFile(wmPath).catch(() => undefined);
+    const wm = current?.length ? current : await readFile(join(this.dir, LEGACY_WATERMARK_FILE)).catch(() => undefined);
     if (wm && wm.length > 0) {
       const read = readWatermark(wm);
       if (typeof read === 'string') report.watermarkIgnored = read;
@@ -507,7 +520,8 @@ export class Spool {
     await this.wmFd.close().catch(() => undefined);
     if (allReleased) {
       for (const seg of [...this.segments]) await this.removeSegment(seg);
-      await rm(join(this.dir, 'committed'), { force: true });
+      await rm(join(this.dir, WATERMARK_FILE), { force: true });
+      await rm(join(this.dir, LEGACY_WATERMARK_FILE), { force: true });
     }
     await this.unlock();
   }
