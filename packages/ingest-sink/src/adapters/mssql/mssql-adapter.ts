@@ -29,12 +29,9 @@ import {
 
 /** Duplicate key: 2601 (unique index) and 2627 (unique constraint; Babelfish uses it for both). */
 export function isDuplicateKeyError(err: unknown): boolean {
-  const n = errorNumber(err);
+  const n = sqlServerErrorNumber(err);
   return n === 2601 || n === 2627;
 }
-
-/** SQL Server's error number, on mssql's error or on tedious' beneath it. */
-const errorNumber = sqlServerErrorNumber;
 
 /**
  * True for "there is already an object named ..." (2714), "an index named
@@ -43,7 +40,7 @@ const errorNumber = sqlServerErrorNumber;
  * existence check and its CREATE or ADD.
  */
 function isAlreadyExistsError(err: unknown): boolean {
-  const n = errorNumber(err);
+  const n = sqlServerErrorNumber(err);
   return n === 2714 || n === 1913 || n === 2705;
 }
 
@@ -393,7 +390,7 @@ export async function createMssqlAdapter(conn: MssqlConnection, deps: MssqlAdapt
           // after a pause, here, rather than fail the write, which the sink
           // counts as a database outage (delivery.ts).
           if (isTransientError(err) && attempt < MAX_WRITE_ATTEMPTS - 1 && !closed) {
-            await pause(transientRetryDelayMs(errorNumber(err), attempt));
+            await pause(transientRetryDelayMs(sqlServerErrorNumber(err), attempt));
             continue;
           }
           if (err instanceof SinkError) throw err;
