@@ -57,12 +57,8 @@ const K8S_AUDIT_EVENT = /"apiVersion"\s*:\s*"audit\.k8s\.io\//;
  */
 function auditLineType(line: string): unknown {
   if (!line.includes('CONTAINER_') && !line.includes('\\u')) return undefined;
-  try {
-    return (JSON.parse(line) as { event_type?: unknown } | null)?.event_type;
-  } catch {
-    // Not JSON: the sink rejects it as such.
-    return undefined;
-  }
+  // Not a JSON object: the sink rejects it as such.
+  return parseObject(line)?.event_type;
 }
 
 /**
