@@ -103,6 +103,12 @@ export function createSink(options?: SinkOptions | string): Sink {
     return turns(() => new Promise<void>((resolve) => setImmediate(resolve)));
   }
 
+  /** Keeps `err` as the stats' lastError and hands it to onError. */
+  function reportError(err: Error): void {
+    noteError(stats, err);
+    opts.onError(err);
+  }
+
   const ready = (async () => {
     adapter = await createAdapter(opts.connection);
     try {
@@ -115,13 +121,11 @@ export function createSink(options?: SinkOptions | string): Sink {
       if (opened.report.watermarkIgnored !== undefined) {
         // Nothing lost: what was committed comes back as duplicates.
         const err = new SinkError('SINK_SPOOL_IO', `spool watermark not used (${opened.report.watermarkIgnored}): every record on disk is replayed, the committed ones as duplicates`);
-        noteError(stats, err);
-        opts.onError(err);
+        reportError(err);
       }
       if (opened.report.corruptTails > 0) {
         const err = new SinkError('SINK_SPOOL_IO', `spool had ${opened.report.corruptTails} torn or corrupt tail(s), ${opened.report.corruptBytes} bytes not loaded (copies in ${opened.spool.dir}/quarantine; \`audit-trail salvage\` recovers their intact records): ${opened.report.reasons.join('; ')}`);
-        noteError(stats, err);
-        opts.onError(err);
+        reportError(err);
       }
       forwarder = opts.fallback ? createForwarder(opts.fallback) : undefined;
       backlog = new Backlog(spool, queue, opts.spool.memoryBytes, opts.defaultSource, stats);
@@ -220,9 +224,8 @@ export function createSink(options?: SinkOptions | string): Sink {
       start = await p;
       delete stats.spoolFailingSince;
     } catch (err) {
-      noteError(stats, err as Error);
       stats.spoolFailingSince ??= new Date().toISOString();
-      opts.onError(err as Error);
+      reportError(err as Error);
       throw err;
     } finally {
       appending.delete(p);

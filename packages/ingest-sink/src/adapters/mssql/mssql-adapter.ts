@@ -188,10 +188,8 @@ export async function createMssqlAdapter(conn: MssqlConnection, deps: MssqlAdapt
     try {
       return await fn(p);
     } catch (err) {
-      if (isConnectionLost(err) && pool === p) {
-        pool = undefined;
-        retired.add(p);
-      }
+      // This batch holds `p`, so retire() only marks it: closed below, after the last batch on it.
+      if (isConnectionLost(err)) retire(p);
       throw err;
     } finally {
       const left = users.get(p)! - 1;
