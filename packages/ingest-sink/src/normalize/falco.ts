@@ -18,13 +18,24 @@ export function isFalcoAlert(o: Record<string, unknown>): boolean {
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
 
+/** Falco's stock rule for a container started privileged (`container_started and container.privileged=true`). */
+const LAUNCH_PRIVILEGED = /^\s*launch privileged container\s*$/i;
+/** Words of a rule about a process run in a container: "Terminal shell in container", a local "Shell in privileged container". */
+const PROCESS_RULE = /\b(shell|terminal|exec|execution|spawned|command)\b/i;
+
 /**
  * Maps a Falco alert about a container to a CONTAINER_* event: "Launch
  * Privileged Container" -> CONTAINER_PRIVILEGED; any alert naming a process
- * command line ("Terminal shell in container", ...) -> CONTAINER_EXEC. Alerts
- * about the host (`container.id` "host") or without a command return
- * undefined. The detector records the rule and priority; `runtime` the host
- * (the node) and, in Kubernetes, the pod and namespace.
+ * command line ("Terminal shell in container", ...) -> CONTAINER_EXEC. A rule
+ * whose name says "privileged" is a CONTAINER_PRIVILEGED unless it also names
+ * a process run in the container ({@link PROCESS_RULE}) and is not the stock
+ * launch rule: "Shell in privileged container" is a shell, which the shell
+ * reports must count (they read CONTAINER_EXEC only). Falco's
+ * `container.privileged` field, when the rule's output has it, is kept on
+ * either. Alerts about the host (`container.id` "host") or without a command
+ * (and not privileged) return undefined. The detector records the rule and
+ * priority; `runtime` the host (the node) and, in Kubernetes, the pod and
+ * namespace.
  */
 export function falcoAlertToAudit(a: FalcoAlert, raw: string): AuditEventInput | undefined {
   const f = a.output_fields ?? {};
@@ -36,6 +47,7 @@ export function falcoAlertToAudit(a: FalcoAlert, raw: string): AuditEventInput |
     id,
     ...(str(f['container.name']) ? { name: str(f['container.name']) } : {}),
     ...(image ? { image: tag ? `${image}:${tag}` : image } : {}),
+    ...(typeof f['container.privileged'] === 'boolean' ? { privileged: f['container.privileged'] } : {}),
   };
   // Where it ran: Falco's host is the node; the container plugin adds the pod
   // and namespace in Kubernetes (falcosecurity/plugins, plugins/container).
@@ -55,8 +67,10 @@ export function falcoAlertToAudit(a: FalcoAlert, raw: string): AuditEventInput |
         ...(typeof f['proc.pid'] === 'number' && f['proc.pid'] >= 0 ? { pid: f['proc.pid'] } : {}),
       }
     : undefined;
+  const rule = a.rule ?? '';
+  const privileged = /privileged/i.test(rule) && (!process || LAUNCH_PRIVILEGED.test(rule) || !PROCESS_RULE.test(rule));
   let draft: AuditEventDraft;
-  if (/privileged/i.test(a.rule ?? '')) {
+  if (privileged) {
     draft = { event_type: 'CONTAINER_PRIVILEGED', container: { ...container, privileged: true }, detector, ...placed, ...(process ? { process } : {}) };
   } else if (process) {
     draft = { event_type: 'CONTAINER_EXEC', container, detector, ...placed, process };

@@ -316,6 +316,14 @@ describe('record normaliser', () => {
     expect(JSON.parse(inPod.item.line).runtime).toEqual({ host: 'node-1', k8s_namespace: 'payments', k8s_pod: 'api-6f7d' });
     expect(parseAuditEvent(inPod.item.line)).toMatchObject({ ok: true, event: { runtime: { k8s_pod: 'api-6f7d' } } });
     expect(JSON.parse(priv.item.line)).toMatchObject({ event_type: 'CONTAINER_PRIVILEGED', container: { privileged: true } });
+    // A rule that names a shell in a privileged container is a shell (the shell reports read CONTAINER_EXEC only); Falco's container.privileged is kept.
+    const lineOf = (rule: string, fields: Record<string, unknown>) => JSON.parse((run('falco', { log: alert(rule, fields) })[0] as { item: { line: string } }).item.line);
+    expect(lineOf('Shell in privileged container', { 'proc.cmdline': 'bash', 'proc.tty': 34816, 'container.privileged': true })).toMatchObject({ event_type: 'CONTAINER_EXEC', container: { privileged: true }, process: { command_line: 'bash', tty: true } });
+    expect(lineOf('Terminal shell in container', { 'proc.cmdline': 'sh', 'container.privileged': false })).toMatchObject({ event_type: 'CONTAINER_EXEC', container: { privileged: false } });
+    // The stock launch rule stays a CONTAINER_PRIVILEGED with the entrypoint it names, even when that is a shell on a TTY (docker run -it --privileged).
+    expect(lineOf('Launch Privileged Container', { 'proc.cmdline': 'bash', 'proc.tty': 34816 })).toMatchObject({ event_type: 'CONTAINER_PRIVILEGED', container: { privileged: true }, process: { command_line: 'bash' } });
+    // A local privileged rule that names no process run in the container stays CONTAINER_PRIVILEGED.
+    expect(lineOf('Privileged container started', { 'proc.cmdline': 'nginx -g daemon off;' })).toMatchObject({ event_type: 'CONTAINER_PRIVILEGED' });
     expect(run('falco', { log: alert('Read sensitive file', { 'container.id': 'host', 'proc.cmdline': 'cat' }) })).toEqual([{ kind: 'non_audit' }]);
     // Without a time no deterministic id (a resend would be a second event): kept as a reject.
     const timeless = JSON.stringify({ ...JSON.parse(alert('Terminal shell in container', { 'proc.cmdline': 'sh' })), time: undefined });
