@@ -40,3 +40,8 @@ export function messageText(message: string): string {
     .map((line) => terminalText(line, 100_000))
     .join('\n');
 }
+
+/** `n` and its noun, singular for one: `counted(1, 'chain')` is "1 chain", `counted(2, 'chain')` "2 chains". */
+export function counted(n: number, singular: string, plural = `${singular}s`): string {
+  return `${n} ${n === 1 ? singular : plural}`;
+}

@@ -71,7 +71,7 @@ describe('audit-trail verify --db (SQLite)', () => {
     const r = await cli('verify', '--db', url);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/5 records, 1 chains \(1 clean\), 0 findings/);
+    expect(r.out).toMatch(/5 records, 1 chain \(1 clean\), 0 findings/);
   });
 
   it('finds an analyst column edited without touching the signed JSON', async () => {
@@ -117,7 +117,7 @@ describe('audit-trail verify --db on rows stored before a column existed', () =>
     };
     sql(`UPDATE security_audit_events SET k8s_node = NULL`);
     const older = await cli('verify', '--db', url);
-    expect(older.out).toMatch(/4 records, 1 chains \(1 clean\), 0 findings/);
+    expect(older.out).toMatch(/4 records, 1 chain \(1 clean\), 0 findings/);
     expect(older.code).toBe(0);
     sql(`UPDATE security_audit_events SET k8s_node = 'worker-9' WHERE user_id = 'erin'`);
     const edited = await cli('verify', '--db', url, '--json');

@@ -20,7 +20,7 @@ import { commandDb } from '../db-url.js';
 import { cannotRead } from '../file-errors.js';
 import { intFlag, secondsFlag, timeFlag } from '../flags.js';
 import { parseCommandArgs } from '../parse-command-args.js';
-import { messageText, shown, terminalText } from '../shown.js';
+import { counted, messageText, shown, terminalText } from '../shown.js';
 
 /** Largest --slack: a week. Checkpoints come every minute by default; more slack than that is no checkpoint check at all. */
 const MAX_SLACK_MS = 7 * 24 * 3600 * 1000;
@@ -203,8 +203,8 @@ function printText(report: VerifyReport, io: CommandIo): void {
   for (const c of report.chains) io.stdout.write(`${chainLine(c)}\n`);
   const okChains = report.chains.filter((c) => c.ok).length;
   io.stdout.write(
-    `${report.records} records, ${report.chains.length} chains (${okChains} clean), ${report.findings.length} findings; ` +
-      `${report.unsigned} unsigned records outside chains, ${report.ignored} other lines skipped\n`,
+    `${counted(report.records, 'record')}, ${counted(report.chains.length, 'chain')} (${okChains} clean), ${counted(report.findings.length, 'finding')}; ` +
+      `${counted(report.unsigned, 'unsigned record')} outside chains, ${counted(report.ignored, 'other line')} skipped\n`,
   );
 }
 
