@@ -139,6 +139,23 @@ describe('a container event without container.id (Kubernetes audit names a pod a
     expect(o.message).toBe('Process launched in container of pod shop/cart-5d8f7c9b4-x2x7q');
   });
 
+  it('OCSF: a device always has an identifying attribute (objects/_endpoint.json at_least_one, which device.json extends): the host, else the producer instance, else "(unknown)"', () => {
+    const ids = ['ip', 'uid', 'name', 'hostname', 'instance_uid', 'interface_uid', 'interface_name'];
+    for (const e of ALL) {
+      const { runtime: _r, ...placeless } = e;
+      const { instance: _i, ...producer } = e.producer;
+      for (const variant of [e, placeless, { ...placeless, producer }] as AuditEvent[]) {
+        const d = toOcsf(variant).device as Record<string, unknown> | undefined;
+        if (d === undefined) continue;
+        expect(ids.filter((k) => d[k] !== undefined), `${e.event_type} ${JSON.stringify(d)}`).not.toEqual([]);
+      }
+    }
+    const { runtime: _r, ...placeless } = exampleEvents.CONTAINER_START as AuditEvent;
+    expect(toOcsf({ ...placeless, producer: { service: 'api', instance: 'api-7' } } as AuditEvent).device).toEqual({ type_id: 1, type: 'Server', name: 'api-7' });
+    expect(toOcsf({ ...placeless, producer: { service: 'api' } } as AuditEvent).device).toEqual({ type_id: 1, type: 'Server', name: '(unknown)' });
+    expect(toOcsf(exampleEvents.CONTAINER_START).device).toEqual({ type_id: 1, type: 'Server', hostname: exampleEvents.CONTAINER_START.runtime!.host ?? exampleEvents.CONTAINER_START.runtime!.k8s_node ?? exampleEvents.CONTAINER_START.runtime!.swarm_node });
+  });
+
   it('OCSF: Process Activity always has its actor (events/system/system.json: required), the producing service when no user or detector is named (found by a probe)', () => {
     const { user_id: _u, detector: _d, ...bare } = exampleEvents.CONTAINER_EXEC as AuditEvent & { detector?: unknown };
     const o = toOcsf(bare as AuditEvent);

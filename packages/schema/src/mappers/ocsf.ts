@@ -92,9 +92,21 @@ function base(e: AuditEvent, cls: OcsfClass, activityId: number, activityName: s
   };
 }
 
+/**
+ * The device (objects/device.json), which extends objects/_endpoint.json and
+ * so needs `at_least_one: [ip, uid, name, hostname, instance_uid,
+ * interface_uid, interface_name]`. Its host name is where the event
+ * happened (`runtime`: host, else the node). An event that names no host
+ * (`runtime: false` in the logger, an event from a producer that leaves
+ * placement out) gets `name`, "any other string that helps to identify the
+ * device": the producer's instance (its host name or replica id), else the
+ * placeholder `(unknown)`, as for an unknown user (OCSF_USER_UNKNOWN).
+ */
 function device(e: AuditEvent): JsonObject {
   const r = e.runtime;
-  return { ...OCSF_DEVICE_SERVER, hostname: r?.host ?? r?.k8s_node ?? r?.swarm_node };
+  const hostname = r?.host ?? r?.k8s_node ?? r?.swarm_node;
+  if (hostname !== undefined) return { ...OCSF_DEVICE_SERVER, hostname };
+  return { ...OCSF_DEVICE_SERVER, name: e.producer.instance ?? '(unknown)' };
 }
 
 /**
