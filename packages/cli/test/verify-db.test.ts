@@ -85,6 +85,26 @@ describe('audit-trail verify --db (SQLite)', () => {
     sql(`UPDATE security_audit_events SET client_ip = '203.0.113.9' WHERE user_id = 'bob'`);
   });
 
+  it('finds a forged row whose event_json is no audit record, and a timestamp respelled so that it sorts out of the reports (found by a probe)', async () => {
+    const db = new Database(file);
+    const names = (db.prepare(`SELECT name FROM pragma_table_info('security_audit_events') WHERE name <> 'id'`).all() as { name: string }[]).map((r) => r.name);
+    // A copy of bob's row with other columns and JSON that is no audit record: reports would show mallory.
+    const set: Record<string, string> = { event_id: "'0190a0a0-0000-7000-8000-000000000001'", user_id: "'mallory'", chain_id: 'NULL', seq: 'NULL', event_json: "'{}'" };
+    db.prepare(`INSERT INTO security_audit_events (${names.join(', ')}) SELECT ${names.map((n) => set[n] ?? n).join(', ')} FROM security_audit_events WHERE user_id = 'bob'`).run();
+    db.close();
+    const forged = await cli('verify', '--db', url, '--json');
+    expect(forged.code).toBe(1);
+    expect(JSON.parse(forged.out).findings).toMatchObject([{ code: 'SCHEMA_INVALID', message: expect.stringMatching(/^not an audit record/) }]);
+    sql(`DELETE FROM security_audit_events WHERE user_id = 'mallory'`);
+    // '+00' before the year: the same instant to Date.parse, before every '2026-...' as text.
+    sql(`UPDATE security_audit_events SET event_timestamp = '+00' || event_timestamp WHERE user_id = 'bob'`);
+    const respelled = await cli('verify', '--db', url, '--json');
+    expect(respelled.code).toBe(1);
+    expect(JSON.parse(respelled.out).findings).toMatchObject([{ code: 'PROJECTION_MISMATCH', message: expect.stringContaining('column event_timestamp holds "+00') }]);
+    sql(`UPDATE security_audit_events SET event_timestamp = substr(event_timestamp, 4) WHERE user_id = 'bob'`);
+    expect((await cli('verify', '--db', url)).code).toBe(0);
+  });
+
   it('finds the signed JSON edited (MAC_INVALID) a deleted middle row (SEQ_GAP) and a deleted last row (TAIL_TRUNCATED: the CLOSE names it)', async () => {
     sql(`UPDATE security_audit_events SET event_json = replace(event_json, '"carol"', '"mallory"') WHERE user_id = 'carol'`);
     const edited = JSON.parse((await cli('verify', '--db', url, '--json')).out).findings.map((f: any) => f.code);

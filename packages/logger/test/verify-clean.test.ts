@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { INSERT_COLUMNS, parseAuditEvent, toRow } from '@audit-trail/schema';
+import { exampleEvents, INSERT_COLUMNS, parseAuditEvent, toRow } from '@audit-trail/schema';
 import { describe, expect, it } from 'vitest';
 import { createAuditLogger, generateSealingKeyPair, verifyChain, type VerifyRecord } from '../src/index.js';
 import { signedChain } from './chain-fixture.js';
@@ -153,6 +153,45 @@ describe('clean logs verify', () => {
     expect(r.findings[0]).toMatchObject({ seq: 3, location: 'row 3' });
     rows[3]!.columns!.event_timestamp = new Date(Date.parse(String(rows[3]!.columns!.event_timestamp)) + 5000);
     expect(codes(verifyChain(rows, { k1: { secret: SECRET } }))).toEqual(['PROJECTION_MISMATCH', 'PROJECTION_MISMATCH']);
+  });
+
+  it('database rows: an event_timestamp read as text (SQLite) must be spelled as the sink writes it, or as the event_time itself (older sinks); another spelling of the same instant sorts elsewhere (found by a probe)', () => {
+    const names = INSERT_COLUMNS.map((c) => c.name);
+    const rowOf = (event: Record<string, unknown>, timestamp?: string): VerifyRecord => {
+      const line = JSON.stringify(event);
+      const parsed = parseAuditEvent(line);
+      if (!parsed.ok) throw new Error('fixture invalid');
+      const columns = Object.fromEntries(names.map((n, j) => [n, toRow(parsed.event, { raw: line })[j]]));
+      if (timestamp !== undefined) columns.event_timestamp = timestamp;
+      return { event: line, location: 'row 1', columns };
+    };
+    const mismatches = (r: VerifyRecord) => verifyChain([r], {}).findings.filter((f) => f.code === 'PROJECTION_MISMATCH').map((f) => f.message);
+    const event = { ...exampleEvents.WEBAUTHN_AUTH_FAILURE, event_time: '2026-12-06T23:27:53.747Z' };
+    expect(rowOf(event).columns!.event_timestamp).toBe('2026-12-06T23:27:53.747Z');
+    expect(mismatches(rowOf(event))).toEqual([]);
+    for (const respelled of ['+002026-12-06T23:27:53.747Z', '2026-12-06 23:27:53.747Z', '2026-12-06T23:27:53.7470Z', '2026-12-06T23:27:53.748Z']) {
+      expect(mismatches(rowOf(event, respelled)), respelled).toEqual([expect.stringContaining('column event_timestamp')]);
+    }
+    // Read as a Date (PostgreSQL, SQL Server), the instant is compared.
+    expect(mismatches({ ...rowOf(event), columns: { ...rowOf(event).columns, event_timestamp: new Date('2026-12-06T23:27:53.747Z') } })).toEqual([]);
+    // Stored by a sink before 2026-12-05: the event's own spelling, kept.
+    const whole = { ...exampleEvents.WEBAUTHN_AUTH_FAILURE, event_time: '2026-12-06T23:27:53Z' };
+    expect(rowOf(whole).columns!.event_timestamp).toBe('2026-12-06T23:27:53.000Z');
+    expect(mismatches(rowOf(whole, '2026-12-06T23:27:53Z'))).toEqual([]);
+    expect(mismatches(rowOf(whole, '2026-12-06T23:27:53.0Z'))).toHaveLength(1);
+  });
+
+  it('database rows: a row holding JSON that is no audit record is SCHEMA_INVALID, not a skipped line (found by a probe: reports showed its forged columns)', async () => {
+    const ls = await signedChain({ events: 1 });
+    const rows: VerifyRecord[] = [...ls.map((event, i) => ({ event, location: `row ${i + 1}` })), { event: '{}', location: 'row x' }, { event: '{"level":30,"msg":"app log"}', location: 'row y' }];
+    const r = verifyChain(rows, { k1: { secret: SECRET } });
+    expect(r.findings.map((f) => [f.code, f.location])).toEqual([['SCHEMA_INVALID', 'row x'], ['SCHEMA_INVALID', 'row y']]);
+    expect(r.findings[0]!.message).toMatch(/^not an audit record/);
+    expect(r.ignored).toBe(0);
+    // The same lines in a log stream are other programs' output, skipped and counted.
+    const streamed = verifyLines([...ls, '{}', '{"level":30,"msg":"app log"}'], { k1: { secret: SECRET } });
+    expect(codes(streamed)).toEqual([]);
+    expect(streamed.ignored).toBe(2);
   });
 
   it('database rows: a column the transport may fill in (container, pod, namespace) is checked where the signed event holds it, and left alone where the transport gave it', async () => {

@@ -12,8 +12,8 @@ export interface StoredEvent {
 /**
  * The order {@link readStoredEvents} reads in: `"id"`, insertion order; or
  * `"chain"`, every chain's rows together in seq order (`ORDER BY chain_id,
- * seq` on the unique index), then the rows outside chains in insertion
- * order, which is what lets a verifier judge chain after chain
+ * seq` on the unique index), then the rows outside chains (and any with a
+ * chain but no seq) in insertion order, which is what lets a verifier judge chain after chain
  * (`verifyChainStream` with `order: "chain"`).
  */
 export type StoredOrder = 'id' | 'chain';
@@ -38,7 +38,11 @@ function pageQuery(dialect: Dialect, pageSize: number, phase: 'chains' | 'rest' 
   // Parameters only where the text has them: a driver may refuse values it has no place for.
   let params: Pick<ReadQuery, 'positional' | 'named'> = {};
   if (phase === 'chains') {
-    where.push('chain_id IS NOT NULL');
+    // Both keys: a row with a chain and no seq (only a direct write makes
+    // one) ending a page made the next page's keyset NULL, and SQLite, which
+    // sorts NULL first, then skipped the rest of that chain unread (found by
+    // a probe). Such rows are read in the rest phase.
+    where.push('chain_id IS NOT NULL AND seq IS NOT NULL');
     if (key && 'chainId' in key) {
       // Typed as the columns are. On SQL Server an untyped string parameter
       // goes as NVARCHAR, which ranks above chain_id's CHAR(36): the column
@@ -53,7 +57,7 @@ function pageQuery(dialect: Dialect, pageSize: number, phase: 'chains' | 'rest' 
       params = { positional: [key.chainId, key.seq], named: { c: key.chainId, s: key.seq } };
     }
   } else {
-    if (phase === 'rest') where.push('chain_id IS NULL');
+    if (phase === 'rest') where.push('(chain_id IS NULL OR seq IS NULL)');
     const after = key && 'id' in key ? key.id : 0;
     where.push(`id > ${p('after', 1)}`);
     params = { positional: [after], named: { after } };

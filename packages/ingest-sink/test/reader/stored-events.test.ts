@@ -89,6 +89,41 @@ describe('readStoredEvents', () => {
     }
   });
 
+  for (const dialect of ['sqlite', 'postgres'] as const) {
+    it(`${dialect}: a row with a chain and no seq (a direct write) is read once, among the rest, and the chain behind it still whole at every page boundary (found by a probe: SQLite skipped the chain)`, async () => {
+      const pg = dialect === 'postgres' ? await createTempDatabase('at_stored_null') : undefined;
+      const file = join(dir, 'null-seq.db');
+      const url = pg?.url ?? `sqlite:${file}`;
+      try {
+        const written = await fill(url);
+        // The row in the middle of the chain read first: at page size 1 its key starts the next page.
+        const reader = await openReader(url);
+        const chainIds: string[] = [];
+        for await (const r of readStoredEvents(reader, 5000, 'chain')) if (r.columns.chain_id !== null) chainIds.push(String(r.columns.chain_id));
+        await reader.close();
+        const update = `UPDATE security_audit_events SET seq = NULL WHERE chain_id = '${chainIds[0]}' AND seq = 1`;
+        if (pg) await pg.query(update);
+        else {
+          const { default: Database } = await import('better-sqlite3');
+          const db = new Database(file);
+          db.prepare(update).run();
+          db.close();
+        }
+        for (const pageSize of [1, 2, 3, 5000]) {
+          const read = await readBack(url, 'chain', pageSize);
+          expect(read.map((r) => r.eventId).sort(), `page ${pageSize}`).toEqual(written.map((e) => e.event_id as string).sort());
+          // Every other row of that chain, and of the chains after it, still in seq order; the odd row after all of them.
+          const odd = read.findIndex((r) => r.chain === chainIds[0] && r.seq === 1);
+          const lastChained = read.findLastIndex((r) => r.chain !== null && !(r.chain === chainIds[0] && r.seq === 1));
+          expect(odd, `page ${pageSize}`).toBeGreaterThan(lastChained);
+          expect(new Set(read.slice(0, lastChained + 1).map((r) => r.chain)).size, `page ${pageSize}`).toBe(4);
+        }
+      } finally {
+        await pg?.drop();
+      }
+    });
+  }
+
   it('SQL Server (no row values): spells the (chain_id, seq) keyset out, carries each page\'s last key, then reads the rest by id', async () => {
     // Rows as the server would hold them; the fake answers each page as its WHERE and TOP say.
     const rows = [
@@ -106,7 +141,7 @@ describe('readStoredEvents', () => {
         const n = q.named ?? {};
         const chained = q.text.includes('chain_id IS NOT NULL');
         return rows
-          .filter((r) => (chained ? r.chain_id !== null : r.chain_id === null))
+          .filter((r) => (chained ? r.chain_id !== null && r.seq !== null : r.chain_id === null || r.seq === null))
           .filter((r) => (!chained ? r.id > Number(n.after) : n.c === undefined || r.chain_id! > String(n.c) || (r.chain_id === n.c && Number(r.seq) > Number(n.s))))
           .sort((x, y) => (chained ? x.chain_id!.localeCompare(y.chain_id!) || Number(x.seq) - Number(y.seq) : x.id - y.id))
           .slice(0, top);
@@ -115,12 +150,12 @@ describe('readStoredEvents', () => {
     const read = [];
     for await (const r of readStoredEvents(reader, 2, 'chain')) read.push(`${r.columns.chain_id ?? '-'}/${r.columns.seq ?? '-'}/${r.id}`);
     expect(read).toEqual(['a/1/7', 'a/2/2', 'a/3/9', 'b/1/4', 'b/2/1', 'b/3/8', '-/-/3', '-/-/6']);
-    expect(sent[0]!.text).toMatch(/^SELECT TOP \(2\) .* FROM dbo\.security_audit_events WHERE chain_id IS NOT NULL ORDER BY chain_id, seq$/);
+    expect(sent[0]!.text).toMatch(/^SELECT TOP \(2\) .* FROM dbo\.security_audit_events WHERE chain_id IS NOT NULL AND seq IS NOT NULL ORDER BY chain_id, seq$/);
     expect(sent[0]!.named).toBeUndefined();
     // The parameters cast to the columns' types: an NVARCHAR @c would convert chain_id CHAR(36) and lose the index seek (found by a review).
-    expect(sent[1]!.text).toContain('WHERE chain_id IS NOT NULL AND (chain_id > CAST(@c AS CHAR(36)) OR (chain_id = CAST(@c AS CHAR(36)) AND seq > CAST(@s AS BIGINT))) ORDER BY chain_id, seq');
+    expect(sent[1]!.text).toContain('WHERE chain_id IS NOT NULL AND seq IS NOT NULL AND (chain_id > CAST(@c AS CHAR(36)) OR (chain_id = CAST(@c AS CHAR(36)) AND seq > CAST(@s AS BIGINT))) ORDER BY chain_id, seq');
     expect(sent[1]!.named).toEqual({ c: 'a', s: '2' });
-    expect(sent.at(-1)!.text).toContain('WHERE chain_id IS NULL AND id > @after ORDER BY id');
+    expect(sent.at(-1)!.text).toContain('WHERE (chain_id IS NULL OR seq IS NULL) AND id > @after ORDER BY id');
   });
 
   it('newestStoredTimes: the newest event_timestamp and ingested_at, none for an empty table', async () => {

@@ -177,6 +177,14 @@ export class IntakeBuilder {
     const obj = value as Record<string, unknown>;
     const integrity = obj.integrity as Record<string, unknown> | undefined;
     if (obj.log_type !== LOG_TYPE && integrity === undefined) {
+      // Not a log line (a database row, a caller's own list): every record
+      // must be an audit record. A row of the events table holding other
+      // JSON ('{}') was skipped while reports showed its columns: a forged
+      // event no check saw (found by a probe). The sink never stores one.
+      if (rec.logLine !== true) {
+        out.findings.push({ code: 'SCHEMA_INVALID', chain_id: null, seq: null, message: `not an audit record (no log_type "${LOG_TYPE}" and no integrity): a stored row must hold one`, ...(location ? { location } : {}) });
+        return;
+      }
       // A name twice can hide a log_type or integrity another parser reads: reported when the
       // line names one of them (or holds an escape that could spell it).
       const dup = text !== undefined && /"log_type"|"integrity"|\\u/.test(text) ? duplicateName(text, value) : undefined;
