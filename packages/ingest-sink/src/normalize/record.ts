@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { LOG_TYPE } from '@audit-trail/schema';
+import { LOG_TYPE, sanitizeText } from '@audit-trail/schema';
 import type { ForwardedReject } from '../fallback/forwarder.js';
 import type { ReceiverCounters } from '../receivers/counters.js';
 import { classifyLine, classifyObject, untrustedContainerClaim, type LineOutcome, type Normalized } from './classify-line.js';
@@ -68,6 +68,20 @@ export class RecordNormalizer {
    * record that is not an audit line is counted in `nonAudit` as usual).
    */
   normalize(tag: string, record: unknown, signal: number, source: string, out: Normalized[]): void {
+    const before = out.length;
+    try {
+      this.normalizeRecord(tag, record, signal, source, out);
+    } catch (err) {
+      // Never thrown to the receiver: there one record's throw failed its
+      // whole request, unacked, on every resend, and the sender's queue
+      // stalled behind it (found by a probe). The record is kept as a reject.
+      out.length = before;
+      const why = sanitizeText(err instanceof Error ? err.message : String(err), 200);
+      out.push({ kind: 'sink', item: { line: safeJson(record), meta: { source_tag: transportText(tag, 256) ?? '' }, source, reject: `RECORD_UNREADABLE: ${why}` } });
+    }
+  }
+
+  private normalizeRecord(tag: string, record: unknown, signal: number, source: string, out: Normalized[]): void {
     if (NOT_LOGS.has(signal)) return void out.push({ kind: 'not_logs' });
     if (typeof record !== 'object' || record === null || Array.isArray(record) || record instanceof Uint8Array) {
       // Not a map: kept as evidence; the sink records it as a reject with its reason.
@@ -76,22 +90,32 @@ export class RecordNormalizer {
     const r = record as Record<string, unknown>;
     const meta = recordMeta(tag, r, this.parseTag);
     if (r.partial_message === 'true' || r.partial_message === true) {
-      const ordinal = r.partial_ordinal === undefined ? 1 : Number(r.partial_ordinal);
+      // Docker sends strings (the ordinal a number); a map or array there
+      // made String() throw ({} with a toString key), which failed the whole
+      // request on every resend (found by a probe): such a piece is invalid.
+      const partialId = pieceText(r.partial_id);
+      const containerId = pieceText(r.container_id);
+      const ordinal = r.partial_ordinal === undefined ? 1 : typeof r.partial_ordinal === 'number' || typeof r.partial_ordinal === 'string' ? Number(r.partial_ordinal) : Number.NaN;
       // Docker's ids are 64 hex characters; a longer one (the client's choice) would make every
       // open or remembered line as large as it likes.
-      const idTooLong = String(r.partial_id).length > MAX_PIECE_ID || String(r.container_id).length > MAX_PIECE_ID;
-      if (!Number.isInteger(ordinal) || ordinal < 1 || idTooLong) {
+      const badId = partialId === undefined || containerId === undefined;
+      const idTooLong = !badId && (partialId.length > MAX_PIECE_ID || containerId.length > MAX_PIECE_ID);
+      if (!Number.isInteger(ordinal) || ordinal < 1 || badId || idTooLong) {
         // Docker numbers pieces from 1; the assembler joins 1..last, so a
         // piece numbered 0 or less would be acked and never stored (found by
         // a probe). Its text is classified alone: an audit line is a reject.
         const n = classifyLine(typeof r.log === 'string' ? r.log : '', meta, source, this.containerEventTags);
         if (n.kind !== 'sink') return void out.push(n);
-        const why = idTooLong ? `partial_id or container_id is longer than ${MAX_PIECE_ID} characters` : `partial_ordinal ${JSON.stringify(String(r.partial_ordinal).slice(0, 20))} is not a whole number from 1`;
+        const why = badId
+          ? 'partial_id or container_id is not a string'
+          : idTooLong
+            ? `partial_id or container_id is longer than ${MAX_PIECE_ID} characters`
+            : `partial_ordinal ${safeJson(r.partial_ordinal).slice(0, 20)} is not a whole number from 1`;
         const reject = n.item.reject ?? `PARTIAL_PIECE_INVALID: ${why}; the piece is kept as it came`;
         return void out.push({ ...n, item: { ...n.item, reject } });
       }
       const piece: PartialPiece = {
-        key: `${String(r.container_id)}/${String(r.partial_id)}`,
+        key: `${containerId}/${partialId}`,
         ordinal,
         last: r.partial_last === 'true' || r.partial_last === true,
         // The bytes as sent when they were not valid UTF-8 (a character cut at the piece's end).
@@ -106,7 +130,10 @@ export class RecordNormalizer {
     if (typeof r.log_type === 'string') {
       if (r.log_type !== LOG_TYPE) return void out.push({ kind: 'non_audit' });
       const event: Record<string, unknown> = {};
-      for (const k of Object.keys(r)) if (!TRANSPORT_KEYS.has(k)) event[k] = r[k];
+      // A "__proto__" member (the decoder keeps it as data) is copied as one:
+      // assigned, it set the prototype and vanished from the stored line,
+      // which the schema, refusing it as unknown, never saw (found by a probe).
+      for (const k of Object.keys(r)) if (!TRANSPORT_KEYS.has(k)) Object.defineProperty(event, k, { value: r[k], enumerable: true, writable: true, configurable: true });
       const reject = this.containerEventTags && untrustedContainerClaim(event.event_type, meta, this.containerEventTags);
       return void out.push({ kind: 'sink', item: { line: safeJson(event), meta, source, ...(reject ? { reject } : {}) } });
     }
@@ -263,6 +290,16 @@ export interface Released {
 interface PieceOrigin {
   meta: RecordMeta;
   source: string;
+}
+
+/**
+ * A split line's id field as its key text: a string, or a number or
+ * nothing as earlier versions keyed them (`String(v)`: "undefined" for a
+ * record without `container_id`, so journaled pieces still match); any
+ * other value (a map, an array, bytes) is undefined, an invalid piece.
+ */
+function pieceText(v: unknown): string | undefined {
+  return typeof v === 'string' || typeof v === 'number' || v === undefined || v === null || typeof v === 'boolean' ? String(v) : undefined;
 }
 
 /** JSON text of a decoded msgpack value; bytes become base64, EventTime its fields, so nothing throws. */

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAggregator, type Aggregator } from '../../src/receivers/aggregator.js';
 import { makeEvent } from './helpers/events.js';
 import { makeTestCerts, type TestCerts } from './helpers/tls-certs.js';
-import { readEvents, sqliteSink, tempDir } from './helpers/real-sink.js';
+import { readEvents, readRejects, sqliteSink, tempDir } from './helpers/real-sink.js';
 
 type Sink = Awaited<ReturnType<typeof sqliteSink>>['sink'];
 
@@ -79,6 +79,36 @@ describe('interop: @fluent-org/logger FluentClient -> forward receiver -> real S
       expect(agg.counters.forward.nonAudit).toBe(0);
     });
   }
+
+  it('a record whose split-line fields are maps (what an agent parsing a container\'s JSON to top level forwards) is a reject; its request is acked and its good events stored (found by a probe: the request failed on every resend)', async () => {
+    const agg = await start();
+    const client = new FluentClient('swarm.audit', { ack: { ackTimeout: 20_000 }, socket: { host: '127.0.0.1', port: agg.forward.port, disableReconnect: true } });
+    const good = [makeEvent(300), makeEvent(301)];
+    const [cut1, cut2] = [JSON.stringify(makeEvent(302)), JSON.stringify(makeEvent(303))];
+    const rejectsBefore = readRejects(file).length;
+    await client.connect();
+    // PackedForward (the client's default): one request holds all five records.
+    await Promise.all([
+      client.emit('a', good[0] as unknown as Record<string, unknown>),
+      client.emit('a', { partial_message: 'true', partial_id: { toString: 1 }, log: cut1 }),
+      client.emit('a', { partial_message: 'true', partial_id: 'p1', container_id: 'c'.repeat(64), partial_ordinal: { valueOf: 1 }, log: cut2 }),
+      // Not an audit line: counted as other output, as any piece of one.
+      client.emit('a', { partial_message: 'true', partial_id: ['x'], log: 'plain text' }),
+      client.emit('a', good[1] as unknown as Record<string, unknown>),
+    ]);
+    await client.disconnect();
+    await sink.flush();
+    const stored = new Set(readEvents(file).map((r) => r.event_id));
+    for (const e of good) expect(stored.has(e.event_id as string)).toBe(true);
+    expect(agg.counters.forward.badFramesByCode).toEqual({});
+    const rejects = readRejects(file).slice(rejectsBefore);
+    expect(rejects.map((r) => r.reason)).toEqual([
+      'PARTIAL_PIECE_INVALID: partial_id or container_id is not a string; the piece is kept as it came',
+      'PARTIAL_PIECE_INVALID: partial_ordinal {"valueOf":1} is not a whole number from 1; the piece is kept as it came',
+    ]);
+    expect(rejects.map((r) => r.raw_payload)).toEqual([cut1, cut2]);
+    expect(agg.counters.forward.nonAudit).toBe(1);
+  });
 
   it('authenticates with shared_key (second of two active keys) and stores the events', async () => {
     const agg = await start({ security: { selfHostname: 'aggregator', sharedKeys: ['retiring-key', 'current-key'] } });

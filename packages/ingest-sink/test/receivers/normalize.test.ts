@@ -52,6 +52,21 @@ describe('record normaliser', () => {
     });
   });
 
+  it('never throws: a record it cannot read becomes a reject holding it, and a "__proto__" member of an agent-parsed event is kept, not dropped (found by a probe)', () => {
+    const { run } = normalizer();
+    const hostile = { log: 'x' } as Record<string, unknown>;
+    Object.defineProperty(hostile, 'partial_message', { enumerable: true, get: () => { throw new Error('boom\u001b[2J'); } });
+    expect(run('t', hostile)).toEqual([{ kind: 'sink', item: { line: expect.any(String), meta: { source_tag: 't' }, source: 'test', reject: expect.stringMatching(/^RECORD_UNREADABLE: boom\S*\[2J$/) } }]);
+    expect((run('t', hostile)[0] as { item: { reject: string } }).item.reject).not.toContain('\u001b');
+    // As the msgpack decoder makes it: "__proto__" an own data member.
+    const event = JSON.parse(makeLine(7));
+    const record = { ...event };
+    Object.defineProperty(record, '__proto__', { value: { polluted: true }, enumerable: true, writable: true, configurable: true });
+    const [out] = run('t', record) as { item: { line: string } }[];
+    expect(out!.item.line).toContain('"__proto__":{"polluted":true}');
+    expect(parseAuditEvent(out!.item.line)).toMatchObject({ ok: false, issues: [{ path: '__proto__', message: 'unknown field "__proto__"' }] });
+  });
+
   it('counts and skips lines whose log_type is not security_audit, and non-JSON lines', () => {
     const { run } = normalizer();
     expect(run('t', { log: '{"log_type":"access","msg":"GET /"}' })).toEqual([{ kind: 'non_audit' }]);
