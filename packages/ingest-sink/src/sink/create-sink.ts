@@ -3,7 +3,7 @@ import { createForwarder } from '../fallback/forwarder.js';
 import { encodeFrames } from '../spool/record.js';
 import { Spool, type SpoolPosition } from '../spool/spool.js';
 import { Backlog } from './backlog.js';
-import { sleep } from './backoff.js';
+import { settleWithin } from './settle-within.js';
 import { createAdapter } from './create-adapter.js';
 import { Delivery, type Forwarder } from './delivery.js';
 import { SinkClosedError, SinkError, SpoolFullError } from './errors.js';
@@ -42,13 +42,6 @@ function stage(items: readonly WriteItem[], defaultSource: string, futureSkewMs:
   const future = futureTally(futureSkewMs);
   const rows = prepareRows(entries, defaultSource, undefined, future);
   return { rows, buffer, sizes, tags: entries.map((e) => tagOf(e.meta)), futureDated: future.count };
-}
-
-/** Waits for `work` to settle, or `ms`, whichever comes first; never rejects, leaves no timer behind. */
-async function settleWithin(work: Promise<unknown>, ms: number): Promise<void> {
-  const timer = new AbortController();
-  await Promise.race([work.catch(() => undefined), sleep(ms, timer.signal)]);
-  timer.abort();
 }
 
 /**

@@ -40,6 +40,14 @@ export interface ForwardLimits {
    * timer, held a slot for days (found by a probe).
    */
   handshakeTimeoutMs: number;
+  /**
+   * How long close() waits for the requests being stored, ms; then their
+   * connections are closed without their acks, and the sender resends them.
+   * A write waiting for spool room (the database down, the spool full)
+   * waits for a commit: unbounded, SIGTERM never ended `serve` (found by a
+   * probe).
+   */
+  closeTimeoutMs: number;
 }
 
 /** Defaults: generous for Fluentd's 8 MiB memory chunks, bounded for the 150 MB RSS target. */
@@ -55,6 +63,7 @@ export const DEFAULT_FORWARD_LIMITS: ForwardLimits = {
   maxInflightRequests: 2,
   idleTimeoutMs: 300_000,
   handshakeTimeoutMs: 10_000,
+  closeTimeoutMs: 10_000,
 };
 
 /** TLS settings of the forward receiver (see {@link ReceiverTls}). */

@@ -6,6 +6,7 @@ import { MEMORY_ONLY, type PartialDurability } from '../../normalize/partial-jou
 import type { RecordNormalizer } from '../../normalize/record.js';
 import { checkLimits } from '../check-limits.js';
 import { listenTcpAndUdp } from '../listen.js';
+import { settleWithin } from '../../sink/settle-within.js';
 import { ForwardConnection } from './connection.js';
 import { checkSecurity } from './handshake.js';
 import { DEFAULT_FORWARD_LIMITS, type ForwardServerOptions } from './options.js';
@@ -165,7 +166,13 @@ export async function startForwardServer(options: ForwardServerOptions, deps: Fo
         c.close();
         return c.drain();
       });
-      await Promise.all(drains);
+      // Bounded: a request still being stored after it is not acked (its
+      // connection is destroyed below); its write settles when the sink
+      // closes, and what it spooled comes back as duplicates of the resend.
+      if (!(await settleWithin(Promise.all(drains), limits.closeTimeoutMs))) {
+        log({ level: 'warn', msg: 'forward requests still being stored at close: their connections are closed without acks, and the senders resend them', connections: connections.size });
+        for (const s of connections.keys()) s.destroy();
+      }
       for (const s of connections.keys()) s.end();
       // server.close() waits for every TCP connection, a TLS handshake that
       // never completes too: those are destroyed with the rest.

@@ -12,6 +12,7 @@ import { ReceiverError } from '../errors.js';
 import type { EventSink, ReceiverLog, SinkItem } from '../types.js';
 import { SyslogFramer, type RefusedFrame } from './framing.js';
 import { parseSyslog } from './parse.js';
+import { settleWithin } from '../../sink/settle-within.js';
 
 /** Options of the syslog receiver. */
 export interface SyslogServerOptions {
@@ -421,11 +422,15 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
       // TLS connections still in their handshake would hold tcp.close() until their handshake timeout.
       destroyHandshaking();
       await closed;
-      // UDP batches may be waiting for a write slot: wait until none is left.
-      while (writes.size > 0 || pending.size > 0) {
-        await Promise.allSettled([...writes]);
+      // UDP batches may be waiting for a write slot: wait until none is left,
+      // within the same deadline. A write waiting for spool room (the
+      // database down, the spool full) waits for a commit, and close() never
+      // returned (found by a probe); it settles when the sink closes.
+      while ((writes.size > 0 || pending.size > 0) && Date.now() - started < closeTimeoutMs) {
+        await settleWithin(Promise.allSettled([...writes]), Math.max(0, closeTimeoutMs - (Date.now() - started)));
         await new Promise((r) => setImmediate(r));
       }
+      if (writes.size > 0 || pending.size > 0) log({ level: 'warn', msg: 'syslog messages still being stored at close; they are stored only if the sink can still take them', writes: writes.size + pending.size });
       udpTooLarge.flush();
       udpFull.flush();
       invalidKept.flush();
