@@ -1,7 +1,7 @@
 import { completeEvent, type AuditEventDraft, type AuditEventInput } from '@audit-trail/schema';
 import { deterministicEventId } from './deterministic-id.js';
 
-/** A Falco JSON alert (`json_output: true`): rule, priority, time, output_fields. */
+/** A Falco JSON alert (`json_output: true`): rule, priority, time, output_fields, and tags (`json_include_tags_property`, default on). */
 interface FalcoAlert {
   rule?: string;
   priority?: string;
@@ -9,6 +9,7 @@ interface FalcoAlert {
   hostname?: string;
   output?: string;
   output_fields?: Record<string, unknown>;
+  tags?: unknown;
 }
 
 /** True when a parsed JSON object has the shape of a Falco alert. */
@@ -22,24 +23,50 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v.leng
 const LAUNCH_PRIVILEGED = /^\s*launch privileged container\s*$/i;
 /** Words of a rule about a process run in a container: "Terminal shell in container", a local "Shell in privileged container". */
 const PROCESS_RULE = /\b(shell|terminal|exec|execution|spawned|command)\b/i;
+/** Falco rule tags of a process run (falcosecurity/rules: "Terminal shell in container" is tagged shell and mitre_execution). */
+const PROCESS_TAGS = new Set(['shell', 'process', 'mitre_execution']);
+
+/**
+ * Whether an alert is about a process started in the container, which is
+ * what CONTAINER_EXEC records: by the syscall when the rule's output names
+ * it (`evt.type`, in the stock rules' output since Falco 0.36: execve or
+ * execveat), else by the rule's tags, else by its name. A "Read sensitive
+ * file" alert names the process that opened the file (`proc.cmdline`, a
+ * TTY), and stored as an exec it counted as a shell opened (found by a
+ * probe).
+ */
+function isProcessStart(a: FalcoAlert, f: Record<string, unknown>): boolean {
+  const syscall = str(f['evt.type']);
+  if (syscall !== undefined) return syscall === 'execve' || syscall === 'execveat';
+  if (Array.isArray(a.tags) && a.tags.some((t) => typeof t === 'string' && PROCESS_TAGS.has(t.toLowerCase()))) return true;
+  return PROCESS_RULE.test(a.rule ?? '');
+}
 
 /**
  * Maps a Falco alert about a container to a CONTAINER_* event: "Launch
- * Privileged Container" -> CONTAINER_PRIVILEGED; any alert naming a process
- * command line ("Terminal shell in container", ...) -> CONTAINER_EXEC. A rule
+ * Privileged Container" -> CONTAINER_PRIVILEGED; an alert about a process
+ * started in the container, with its command line ("Terminal shell in
+ * container", ...) -> CONTAINER_EXEC. A rule
  * whose name says "privileged" is a CONTAINER_PRIVILEGED unless it also names
  * a process run in the container ({@link PROCESS_RULE}) and is not the stock
  * launch rule: "Shell in privileged container" is a shell, which the shell
  * reports must count (they read CONTAINER_EXEC only). Falco's
  * `container.privileged` field, when the rule's output has it, is kept on
- * either. Alerts about the host (`container.id` "host") or without a command
- * (and not privileged) return undefined. The detector records the rule and
+ * either. Alerts about the host (`container.id` "host"), about something
+ * other than a process started in the container ({@link isProcessStart}: a
+ * file read, a connection), or without a command (and not privileged)
+ * return undefined. The detector records the rule and
  * priority; `runtime` the host (the node) and, in Kubernetes, the pod and
  * namespace.
  */
 export function falcoAlertToAudit(a: FalcoAlert, raw: string): AuditEventInput | undefined {
   const f = a.output_fields ?? {};
-  const id = str(f['container.id'])?.toLowerCase();
+  // container.id is "the truncated container ID (first 12 characters)";
+  // container.full_id, where the output has it, is the id Docker's events
+  // and the transport give: one container, one id in the reports (found by
+  // a probe).
+  const full = str(f['container.full_id'])?.toLowerCase();
+  const id = full !== undefined && /^[0-9a-f]{64}$/.test(full) ? full : str(f['container.id'])?.toLowerCase();
   if (!id || !/^[0-9a-f]{12,64}$/.test(id)) return undefined;
   const image = str(f['container.image.repository']);
   const tag = str(f['container.image.tag']);
@@ -72,7 +99,7 @@ export function falcoAlertToAudit(a: FalcoAlert, raw: string): AuditEventInput |
   let draft: AuditEventDraft;
   if (privileged) {
     draft = { event_type: 'CONTAINER_PRIVILEGED', container: { ...container, privileged: true }, detector, ...placed, ...(process ? { process } : {}) };
-  } else if (process) {
+  } else if (process && isProcessStart(a, f)) {
     draft = { event_type: 'CONTAINER_EXEC', container, detector, ...placed, process };
   } else return undefined;
   // No receipt-time fallback: the event id is derived from the time and the

