@@ -181,6 +181,17 @@ describe('clean logs verify', () => {
     expect(mismatches(rowOf(whole, '2026-12-06T23:27:53.0Z'))).toHaveLength(1);
   });
 
+  it('database rows: client_ip holds the canonical address, or the event\'s own spelling (sinks before 2026-12-07); another address is a mismatch', () => {
+    const names = INSERT_COLUMNS.map((c) => c.name);
+    const line = JSON.stringify({ ...exampleEvents.WEBAUTHN_AUTH_FAILURE, client_ip: '2001:DB8:0:0:0:0:0:7' });
+    const parsed = parseAuditEvent(line);
+    if (!parsed.ok) throw new Error('fixture invalid');
+    const columns = Object.fromEntries(names.map((n, j) => [n, toRow(parsed.event, { raw: line })[j]]));
+    expect(columns.client_ip).toBe('2001:db8::7');
+    const mismatches = (ip: string) => verifyChain([{ event: line, location: 'row 1', columns: { ...columns, client_ip: ip } }], {}).findings.filter((f) => f.code === 'PROJECTION_MISMATCH').length;
+    expect([mismatches('2001:db8::7'), mismatches('2001:DB8:0:0:0:0:0:7'), mismatches('2001:db8::8'), mismatches('2001:DB8::7')]).toEqual([0, 0, 1, 1]);
+  });
+
   it('database rows: a row holding JSON that is no audit record is SCHEMA_INVALID, not a skipped line (found by a probe: reports showed its forged columns)', async () => {
     const ls = await signedChain({ events: 1 });
     const rows: VerifyRecord[] = [...ls.map((event, i) => ({ event, location: `row ${i + 1}` })), { event: '{}', location: 'row x' }, { event: '{"level":30,"msg":"app log"}', location: 'row y' }];

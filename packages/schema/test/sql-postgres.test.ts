@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bindQuery, exampleEvents, newEventId, parseAuditEvent, REPORT_QUERIES, REPORT_QUERY_NAMES, toRow } from '../src/index.js';
+import { bindQuery, exampleEvents, INSERT_COLUMNS, newEventId, parseAuditEvent, REPORT_QUERIES, REPORT_QUERY_NAMES, toRow } from '../src/index.js';
 import { rowOf } from './support/report-fixtures.js';
 import { defineReportTests, insertRejectSql, insertSql, type TestDb } from './support/report-suite.js';
 
@@ -105,6 +105,25 @@ describe('PostgreSQL: generated DDL and report queries', () => {
     }
     const failures = bindQuery(REPORT_QUERIES['webauthn-failures'], 'postgres');
     expect((await client.query(failures.text, failures.positional)).rows.find((r: { user_id: string }) => r.user_id === 'u_nul')).toMatchObject({ node: 'worker-9' });
+  });
+
+  it('one client written in several spellings of its address is one IP in the bursts (the column holds the canonical form; event_json the signed one; found by a probe)', async () => {
+    const spellings = ['2001:db8::77', '2001:DB8::77', '2001:db8:0:0:0:0:0:77', '2001:0db8::0077', '2001:db8:0::77', '2001:Db8::0:77'];
+    const now = Date.now();
+    for (const [i, ip] of spellings.entries()) {
+      const text = JSON.stringify({ ...exampleEvents.WEBAUTHN_AUTH_FAILURE, event_id: newEventId(), event_time: new Date(now - 60_000 + i * 1000).toISOString(), user_id: `u_spelled_${i}`, client_ip: ip });
+      const parsed = parseAuditEvent(text);
+      if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
+      await client.query(insertSql('postgres'), toRow(parsed.event, { raw: text, source_tag: 'test' }));
+    }
+    const stored = await client.query(`SELECT DISTINCT client_ip FROM security_audit_events WHERE user_id LIKE 'u_spelled_%'`);
+    expect(stored.rows).toEqual([{ client_ip: '2001:db8::77' }]);
+    const bursts = bindQuery(REPORT_QUERIES['failure-bursts-by-ip'], 'postgres', { min_failures: 6 });
+    expect((await client.query(bursts.text, bursts.positional)).rows.filter((r: { client_ip: string }) => r.client_ip === '2001:db8::77')).toMatchObject([{ peak_failures: '6', peak_users: '6' }]); // bigint counts, as pg returns them
+    // A mapped IPv4 client is its IPv4 address.
+    const mapped = parseAuditEvent({ ...exampleEvents.WEBAUTHN_AUTH_FAILURE, client_ip: '::ffff:198.51.100.12' });
+    if (!mapped.ok) throw new Error('fixture');
+    expect(rowOf(mapped.event)[INSERT_COLUMNS.findIndex((c) => c.name === 'client_ip')]).toBe('198.51.100.12');
   });
 
   it('counts "the last N days" as N x 24 hours whatever the session time zone (found by a probe)', async () => {

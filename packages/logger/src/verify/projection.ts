@@ -22,6 +22,16 @@ const isTimestamp = (type: string) => type.startsWith('TIMESTAMP');
 const CASELESS = new Set(['event_id', 'chain_id']);
 
 /**
+ * The value as the event spells it, for columns the sink writes in a fixed
+ * form that older sinks did not: a row they stored holds this spelling
+ * (event_timestamp before 2026-12-05, client_ip before 2026-12-07).
+ */
+const AS_SPELLED: Partial<Record<string, (e: AuditEvent) => unknown>> = {
+  event_timestamp: (e) => e.event_time,
+  client_ip: (e) => e.client_ip,
+};
+
+/**
  * `stored` against `expected`. A timestamp read as a Date (PostgreSQL, SQL
  * Server) is compared as an instant; one read as text (SQLite keeps the
  * column as text, and the reports compare it as text) must be spelled
@@ -34,7 +44,8 @@ const CASELESS = new Set(['event_id', 'chain_id']);
 function same(name: string, timestamp: boolean, expected: unknown, stored: unknown, source?: unknown): boolean {
   if (expected === null || expected === undefined) return stored === null || stored === undefined;
   if (stored === null || stored === undefined) return false;
-  if (timestamp && typeof stored === 'string') return stored === expected || (source !== undefined && stored === source);
+  if (source !== undefined && stored === source) return true;
+  if (timestamp && typeof stored === 'string') return stored === expected;
   if (timestamp) {
     const a = Date.parse(String(expected));
     const b = stored instanceof Date ? stored.getTime() : Date.parse(String(stored));
@@ -64,7 +75,7 @@ export function projectionDiffs(event: AuditEvent, columns: Record<string, unkno
     // A column added after the row was stored: NULL, and read from event_json instead
     // (every older row with a Kubernetes node failed after migrate; found by a review).
     if (c.addedIn !== undefined && (columns[c.name] === null || columns[c.name] === undefined)) continue;
-    const source = c.name === 'event_timestamp' ? event.event_time : undefined;
+    const source = AS_SPELLED[c.name]?.(event);
     if (!same(c.name, isTimestamp(c.type.postgres), expected, columns[c.name], source)) diffs.push({ column: c.name, stored: columns[c.name], expected });
   }
   return diffs;

@@ -1,4 +1,5 @@
 import type { AuditEvent } from '../audit-event.js';
+import { canonicalIp } from '../fields/ip-text.js';
 import { utcMillis } from '../fields/utc-millis.js';
 
 /** SQL dialects the table is generated for. `mssql` also serves Babelfish for PostgreSQL. */
@@ -147,7 +148,18 @@ export const COLUMNS: readonly ColumnDef[] = [
   { name: 'severity', type: { mssql: 'SMALLINT', postgres: 'SMALLINT', sqlite: 'INTEGER' }, nullable: false, from: (e) => e.severity, projection: true, description: 'OCSF severity_id (1-6).' },
   { name: 'service', type: text(128), nullable: false, from: (e) => e.producer.service, projection: true, description: 'Producing service.' },
   { name: 'user_id', type: text(256), nullable: true, from: (e) => e.user_id, projection: true, description: 'Opaque user id.' },
-  { name: 'client_ip', type: ascii(45), nullable: true, from: (e) => e.client_ip, projection: true, description: 'Client IPv4/IPv6 address as derived by the framework.' },
+  {
+    name: 'client_ip',
+    type: ascii(45),
+    nullable: true,
+    // One client, one value in the reports (bursts group by it): the schema
+    // takes any spelling of an address, and only this package's logger
+    // writes the canonical one; `2001:DB8::7` and `2001:db8:0:0:0:0:0:7`
+    // were two IPs (found by a probe). event_json keeps the spelling signed.
+    from: (e) => (e.client_ip === undefined ? undefined : canonicalIp(e.client_ip)),
+    projection: true,
+    description: 'Client IPv4/IPv6 address as derived by the framework, in canonical form (RFC 5952 for IPv6; an IPv4-mapped address as IPv4).',
+  },
   { name: 'user_agent_raw', type: text(1024), nullable: true, from: (e) => e.user_agent, projection: true, description: 'User-Agent header, at most 1024 characters.' },
   { name: 'error_details', type: text(600), nullable: true, from: errorDetails, projection: true, description: '"CODE: message" for failures.' },
   { name: 'credential_id', type: ascii(1364), nullable: true, from: (e) => detail(e, 'webauthn', 'credential_id'), projection: true, description: 'WebAuthn credential id, base64url (up to 1023 bytes).' },
