@@ -35,6 +35,61 @@ describe('syslog parsing (RFC 5424, RFC 3164)', () => {
     expect(parseSyslog('<13>Feb  5 17:32:18 app: {"a":1}')).toMatchObject({ hostname: undefined, appName: 'app', msg: '{"a":1}' });
   });
 
+  it("reads rsyslog's legacy forwarding forms: an RFC 3339 TIMESTAMP (RSYSLOG_ForwardFormat) and a TAG ended by a space (omfwd's default template, of RFC 5424 input)", () => {
+    // Both came out as rejects: the TAG regex took `2026-12-06T10:` as the app name, and a TAG with no colon stayed in MSG (found by a probe).
+    expect(parseSyslog('<134>2026-12-06T10:25:48.844898+00:00 vm webauthn-api: {"a":1}')).toMatchObject({
+      format: 'rfc3164',
+      facility: 16,
+      severity: 6,
+      timestamp: '2026-12-06T10:25:48.844898+00:00',
+      hostname: 'vm',
+      appName: 'webauthn-api',
+      msg: '{"a":1}',
+    });
+    expect(parseSyslog('<134>2026-12-06T10:25:48Z vm webauthn-api {"a":1}')).toMatchObject({ timestamp: '2026-12-06T10:25:48Z', hostname: 'vm', appName: 'webauthn-api', msg: '{"a":1}' });
+    expect(parseSyslog('<13>2026-12-06T10:25:48-05:00 app[7]: x')).toMatchObject({ hostname: undefined, appName: 'app', procId: '7', msg: 'x' });
+    expect(parseSyslog('<134>Dec  6 10:25:48 vm webauthn-api {"a":1}')).toMatchObject({ timestamp: 'Dec  6 10:25:48', hostname: 'vm', appName: 'webauthn-api', msg: '{"a":1}' });
+    expect(parseSyslog('<134>Dec  6 10:25:48 vm su[123] hello: world ')).toMatchObject({ appName: 'su', procId: '123', msg: 'hello: world ' });
+    // Only the one space that ends the TAG is taken: MSG is kept as sent.
+    expect(parseSyslog('<134>Dec  6 10:25:48 vm app   {"a":1}').msg).toBe('  {"a":1}');
+  });
+
+  it('reads a TAG longer than RFC 3164\'s 32 characters, up to rsyslog\'s 510; a longer first word is MSG, kept whole', () => {
+    const swarm = 'swarm/worker-01/audit_webauthn-api.1.x3y5q1w9z8k7j6h5g4f3d2s1a/4f1c2a9b8e7d';
+    expect(parseSyslog(`<134>Dec  6 10:00:00 host ${swarm}[123]: {"a":1}`)).toMatchObject({ hostname: 'host', appName: swarm, procId: '123', msg: '{"a":1}' });
+    expect(parseSyslog(`<134>Dec  6 10:00:00 host ${swarm} {"a":1}`)).toMatchObject({ appName: swarm, msg: '{"a":1}' });
+    const longest = 't'.repeat(510);
+    expect(parseSyslog(`<134>Dec  6 10:00:00 host ${longest}: {"a":1}`)).toMatchObject({ appName: longest, msg: '{"a":1}' });
+    expect(parseSyslog(`<134>Dec  6 10:00:00 host ${longest}t: {"a":1}`)).toMatchObject({ appName: undefined, msg: `${longest}t: {"a":1}` });
+  });
+
+  it('reads a JSON MSG with no TAG as MSG, whole: its first `"key":` is no TAG', () => {
+    // It was: appName '{"log_type"', MSG cut after its first colon (found by a probe).
+    const line = '{"log_type":"security_audit","a":1}';
+    expect(parseSyslog(`<134>Dec  6 10:00:00 host ${line}`)).toMatchObject({ hostname: 'host', appName: undefined, msg: line });
+    expect(parseSyslog(`<134>2026-12-06T10:00:00Z host ${line}`)).toMatchObject({ hostname: 'host', appName: undefined, msg: line });
+    expect(parseSyslog(`<134>Dec  6 10:00:00 ${line}`)).toMatchObject({ hostname: undefined, appName: undefined, msg: line });
+  });
+
+  it('parses 256 KiB lines of adversarial header characters in linear time, keeping the MSG whole', () => {
+    const n = 256 * 1024;
+    const tag = 't'.repeat(510);
+    const bodies = ['a'.repeat(n), 'a['.repeat(n / 2), `a[${']'.repeat(n)}`, '['.repeat(n), `${'x'.repeat(509)}[`.repeat(n / 510), 'a:'.repeat(n / 2), '2026-12-06T10:'.repeat(n / 14), `${tag}t`.repeat(n / 511)];
+    const started = performance.now();
+    for (const body of bodies) {
+      for (const head of ['<13>', '<13>Dec  6 10:00:00 host ', '<13>2026-12-06T10:00:00.123456+00:00 host ']) {
+        const m = parseSyslog(head + body);
+        // Whatever was taken as TAG (510 + `[pid]: `, 546 at most), MSG is the rest of the line as sent.
+        expect(body.endsWith(m.msg)).toBe(true);
+        expect(body.length - m.msg.length).toBeLessThanOrEqual(546);
+      }
+    }
+    // A long TAG with a long MSG after it: the TAG is read, the MSG kept.
+    expect(parseSyslog(`<13>2026-12-06T10:00:00Z host ${tag} ${'{'.repeat(n)}`)).toMatchObject({ appName: tag, msg: '{'.repeat(n) });
+    // 24 parses of 256 KiB take a few ms when linear; a backtracking regex would take minutes.
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
   it('throws typed errors for a missing or out-of-range PRI and broken structured data', () => {
     expect(() => parseSyslog('hello')).toThrow(expect.objectContaining({ code: 'SYSLOG_INVALID' }));
     expect(() => parseSyslog('<999>1 - - - - - -')).toThrow(expect.objectContaining({ code: 'SYSLOG_INVALID' }));

@@ -20,8 +20,10 @@ const NIL = (s: string | undefined): string | undefined => (s === undefined || s
 /**
  * Parses one syslog message. `<PRI>1 ` selects RFC 5424 (HEADER SP
  * STRUCTURED-DATA [SP MSG], MSG with an optional UTF-8 BOM); anything else
- * after `<PRI>` is read as RFC 3164 (`Mmm dd hh:mm:ss HOST TAG[pid]: MSG`),
- * leniently, as rsyslog does. A missing or out-of-range PRI is an error.
+ * after `<PRI>` is read as RFC 3164 (`TIMESTAMP HOST TAG[pid]: MSG`),
+ * leniently, as rsyslog's pmrfc3164 does: the TIMESTAMP is `Mmm dd hh:mm:ss`
+ * or RFC 3339, and the TAG ends at `:` or a space. A missing or out-of-range
+ * PRI is an error.
  */
 export function parseSyslog(text: string): SyslogMessage {
   const m = /^<(\d{1,3})>/.exec(text);
@@ -80,13 +82,30 @@ function endOfElement(s: string, pos: number): number {
   throw new ReceiverError('SYSLOG_INVALID', 'RFC 5424 SD-ELEMENT is not terminated');
 }
 
-const BSD_TIME = /^([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) /;
+// RFC 3164 §4.1.2 TIMESTAMP, or the RFC 3339 one (RFC 5424 §6.2.3) that
+// rsyslog's RSYSLOG_ForwardFormat writes in its place: pmrfc3164 tries
+// datetime.c ParseTIMESTAMP3339 first, then ParseTIMESTAMP3164, and wants a
+// space after either. Every part has a fixed or bounded length: no backtracking.
+const TIMESTAMP = /^([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d)) /;
+
+// The TAG as pmrfc3164 reads it: it ends at a colon (part of the TAG) or a
+// space (not part of it; omfwd's default template,
+// RSYSLOG_TraditionalForwardFormat, writes a TAG that way when the message
+// came in as RFC 5424), and the `[pid]` is split off as PROCID. RFC 3164
+// §4.1.3 caps the TAG at 32 characters; rsyslog reads up to
+// CONF_TAG_MAXSIZE - 2 = 510 (runtime/syslogd-types.h), as sysklogd never
+// kept the cap, so a Docker syslog driver's long tag template still names its
+// source. A TAG does not start with `{`: that is a JSON MSG without one
+// (pmrfc3164 reads a `{` after the PRI as headerless), whose `{"key":` is
+// no TAG. The name excludes every character that may follow it, so a failed
+// match gives up after at most 510 steps: linear on any input.
+const TAG = /^([^\s:[{][^\s:[]{0,509})(?:\[([^\]]{1,32})\])?(?:: ?| )/;
 
 function parse3164(s: string): Omit<SyslogMessage, 'facility' | 'severity'> {
   let rest = s;
   let timestamp: string | undefined;
   let hostname: string | undefined;
-  const t = BSD_TIME.exec(rest);
+  const t = TIMESTAMP.exec(rest);
   if (t) {
     timestamp = t[1];
     rest = rest.slice(t[0].length);
@@ -99,7 +118,7 @@ function parse3164(s: string): Omit<SyslogMessage, 'facility' | 'severity'> {
   }
   let appName: string | undefined;
   let procId: string | undefined;
-  const tag = /^([^\s:[]{1,48})(?:\[([^\]]{1,32})\])?: ?/.exec(rest);
+  const tag = TAG.exec(rest);
   if (tag) {
     appName = tag[1];
     procId = tag[2];
