@@ -3,10 +3,15 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { untilListening } from '../../helpers/ports.js';
 
-/** Forwarding targets: rsyslog omfwd over TCP with the given framing and the RFC 5424 template. */
+/** Forwarding targets: rsyslog omfwd over TCP with the given framing and the RFC 5424 template, unless `template` says otherwise. */
 export interface RsyslogTarget {
   port: number;
   framing: 'octet-counted' | 'traditional';
+  /**
+   * The omfwd template, RSYSLOG_SyslogProtocol23Format when absent; `null`
+   * sets none, so omfwd uses its own default (RSYSLOG_TraditionalForwardFormat).
+   */
+  template?: string | null;
   /**
    * Over TLS (RFC 5425) with the gtls driver (Debian's rsyslog-gnutls):
    * the server's certificate must be signed by `caFile` and name
@@ -33,8 +38,9 @@ export async function startRsyslog(dir: string, inputPort: number, targets: Rsys
   if (targets.some((t) => t.tls && (t.tls.caFile !== tlsFiles!.caFile || t.tls.certFile !== tlsFiles!.certFile || t.tls.keyFile !== tlsFiles!.keyFile))) throw new Error('one set of TLS files for all targets (rsyslog global settings)');
   const actions = targets
     .map((t) => {
+      const template = t.template === null ? '' : ` template="${t.template ?? 'RSYSLOG_SyslogProtocol23Format'}"`;
       const tls = t.tls ? ` StreamDriver="gtls" StreamDriverMode="1" StreamDriverAuthMode="x509/name" StreamDriverPermittedPeers="${t.tls.permittedPeer}"` : '';
-      return `action(type="omfwd" target="127.0.0.1" port="${t.port}" protocol="tcp" template="RSYSLOG_SyslogProtocol23Format"${t.framing === 'octet-counted' ? ' TCP_Framing="octet-counted"' : ''}${tls})`;
+      return `action(type="omfwd" target="127.0.0.1" port="${t.port}" protocol="tcp"${template}${t.framing === 'octet-counted' ? ' TCP_Framing="octet-counted"' : ''}${tls})`;
     })
     .join('\n');
   const tlsGlobals = tlsFiles
