@@ -75,7 +75,6 @@ describe('syslog parsing (RFC 5424, RFC 3164)', () => {
     const n = 256 * 1024;
     const tag = 't'.repeat(510);
     const bodies = ['a'.repeat(n), 'a['.repeat(n / 2), `a[${']'.repeat(n)}`, '['.repeat(n), `${'x'.repeat(509)}[`.repeat(n / 510), 'a:'.repeat(n / 2), '2026-12-06T10:'.repeat(n / 14), `${tag}t`.repeat(n / 511)];
-    const started = performance.now();
     for (const body of bodies) {
       for (const head of ['<13>', '<13>Dec  6 10:00:00 host ', '<13>2026-12-06T10:00:00.123456+00:00 host ']) {
         const m = parseSyslog(head + body);
@@ -86,8 +85,8 @@ describe('syslog parsing (RFC 5424, RFC 3164)', () => {
     }
     // A long TAG with a long MSG after it: the TAG is read, the MSG kept.
     expect(parseSyslog(`<13>2026-12-06T10:00:00Z host ${tag} ${'{'.repeat(n)}`)).toMatchObject({ appName: tag, msg: '{'.repeat(n) });
-    // 24 parses of 256 KiB take a few ms when linear; a backtracking regex would take minutes.
-    expect(performance.now() - started).toBeLessThan(2000);
+    // No timed assertion: 24 parses of 256 KiB take a few ms when linear, and a
+    // backtracking regex would take minutes, past the test's timeout.
   });
 
   it('throws typed errors for a missing or out-of-range PRI and broken structured data', () => {
