@@ -26,7 +26,7 @@ const EXPECT: RegExp[] = [
   /^4 lines\n$/,
   /^200 true\n$/,
   /^\{ accepted: 4, rejected: 0 \}\n\{ committed: 4, duplicates: 4, rejected: 1 \}\n$/,
-  /OK +chain=\S+ service=webauthn-api[^\n]* records=4 [^\n]*closed\n[^\n]*1 chains \(1 clean\), 0 findings[\s\S]*OK +chain=[\s\S]*1 chains \(1 clean\), 0 findings[\s\S]*event_timestamp,event_type,user_id,client_ip,error_details,node,service\r\n\S+,WEBAUTHN_AUTH_FAILURE,u-77,198\.51\.100\.2,SIGNATURE_INVALID: signature did not verify,,webauthn-api\r\n\S+,WEBAUTHN_AUTH_FAILURE,u-1842,203\.0\.113\.7,/,
+  /OK +chain=\S+ service=webauthn-api[^\n]* records=4 [^\n]*closed\n[^\n]*1 chain \(1 clean\), 0 findings[\s\S]*OK +chain=[\s\S]*1 chain \(1 clean\), 0 findings[\s\S]*event_timestamp,event_type,user_id,client_ip,error_details,node,service\r\n\S+,WEBAUTHN_AUTH_FAILURE,u-77,198\.51\.100\.2,SIGNATURE_INVALID: signature did not verify,,webauthn-api\r\n\S+,WEBAUTHN_AUTH_FAILURE,u-1842,203\.0\.113\.7,/,
 ];
 
 describe('README tour', () => {
