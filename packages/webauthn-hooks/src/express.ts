@@ -52,7 +52,9 @@ export function createWebAuthnRouter(options: WebAuthnRouterOptions): WebAuthnRo
   const limit = resolveBodyLimit(bodyLimit);
   const router = express.Router() as WebAuthnRouter;
   router.webauthn = hooks;
-  // Any content type is read as text and parsed here (see parseJsonBody).
+  // Any content type is read as text, so that handleRoute, not the parser,
+  // decides: it refuses all but application/json (415, audited on the
+  // verify routes), as it does for Fastify (see checkRequestHeaders).
   const text = express.text({ type: () => true, limit });
   // A body express.text cannot read (too large, unknown charset, bad
   // encoding) is not handed to Express's error page: the route still runs,

@@ -70,6 +70,9 @@ const plugin: FastifyPluginAsync<WebAuthnPluginOptions> = async (fastify, option
   fastify.decorate('webauthn', hooks);
   await fastify.register(
     async (child) => {
+      // Every content type reaches handleRoute, which refuses all but
+      // application/json (415, audited on the verify routes), as it does for
+      // Express (see checkRequestHeaders).
       child.removeAllContentTypeParsers();
       child.addContentTypeParser('*', { parseAs: 'string', bodyLimit: limit }, (_req, body, done) => {
         done(null, parseJsonBody(body));

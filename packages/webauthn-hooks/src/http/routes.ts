@@ -2,6 +2,8 @@ import type { CeremonySuccess } from '../ceremony/ceremony-result.js';
 import type { WebAuthnHooks } from '../hooks.js';
 import { WebAuthnHooksError } from '../errors.js';
 import type { RawRequestParts } from '../request/request-context.js';
+import { answerRefusal } from './refusal.js';
+import { checkRequestHeaders } from './request-checks.js';
 
 /** The four endpoints, relative to the mount point; both adapters serve exactly these. */
 export const ROUTES = {
@@ -36,13 +38,19 @@ const STATUS: Record<string, number> = {
  * thrown, and the adapters answer it with `errorAnswer` (500, or 503 once
  * the audit logger is closed).
  *
+ * A request a cross-site page could have sent, or whose body is not
+ * `application/json`, is refused first (`checkRequestHeaders`: 403 or 415;
+ * on a verification route audited as a failure, and never verified).
+ *
  * `unreadable` is the HTTP status of a body the framework could not read
- * (413 too large, 415 unknown charset, 400 bad encoding). A verification
+ * (413 too large, 400 a body that does not match its framing). A verification
  * request is still a verification then: it fails as `malformed_response`
  * and is audited like any other, and the answer keeps that status; an
  * options request just gets the status.
  */
 export async function handleRoute(hooks: WebAuthnHooks, route: RouteName, req: RawRequestParts, body: unknown, unreadable?: number): Promise<HttpAnswer> {
+  const refusal = checkRequestHeaders(req.headers, hooks.options.origins);
+  if (refusal) return answerRefusal(hooks, route, req, body, refusal);
   if (unreadable !== undefined) {
     if (route === 'registrationOptions' || route === 'authenticationOptions') {
       return { status: unreadable, body: { error: 'WEBAUTHN_HOOKS_BAD_REQUEST', message: 'the request body could not be read' } };
