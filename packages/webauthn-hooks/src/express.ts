@@ -3,6 +3,7 @@
  * Import from `@audit-trail/webauthn-hooks/express`; express is an optional
  * peer dependency loaded only by this entry.
  */
+import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { CeremonySuccess } from './ceremony/ceremony-result.js';
 import { HOOKS_OPTION_KEYS, type WebAuthnHooksOptions } from './config.js';
@@ -33,6 +34,19 @@ const ROUTER_OPTION_KEYS = {
 
 /** An Express router with the audited core it runs on. */
 export type WebAuthnRouter = Router & { webauthn: WebAuthnHooks };
+
+/**
+ * The request's `correlation.request_id`, as Fastify gives every request
+ * `request.id`: the id a logging middleware set on `req.id` (pino-http,
+ * express-request-id), so the audit line meets the app's own log lines,
+ * else a fresh UUID. An X-Request-Id header is not taken as it is: any
+ * client could write another request's id into its own audit line; an app
+ * whose proxy sets one can adopt it in such a middleware.
+ */
+function requestIdOf(req: Request): string {
+  const id = (req as { id?: unknown }).id;
+  return typeof id === 'string' || (typeof id === 'number' && Number.isSafeInteger(id)) ? String(id) : randomUUID();
+}
 
 /**
  * Creates the router. Mount it where the page expects it:
@@ -71,7 +85,7 @@ export function createWebAuthnRouter(options: WebAuthnRouterOptions): WebAuthnRo
     router.post(path, readBody, async (req: Request, res: Response) => {
       let answer: HttpAnswer;
       try {
-        answer = await handleRoute(hooks, name, { peer: req.socket.remoteAddress, headers: req.headers }, parseJsonBody(req.body), unreadable.get(req));
+        answer = await handleRoute(hooks, name, { peer: req.socket.remoteAddress, headers: req.headers, requestId: requestIdOf(req) }, parseJsonBody(req.body), unreadable.get(req));
       } catch (err) {
         // A store or the audit logger failed. Express's default handler would
         // log the stack (outside env "test") and, outside production, also

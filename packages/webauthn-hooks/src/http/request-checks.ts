@@ -45,8 +45,11 @@ const JSON_MEDIA_TYPE = /^application\/json[ \t]*(?:;[ \t]*charset[ \t]*=[ \t]*(
  *   page's origin, or `null` from a sandboxed frame or a `data:` URL.
  *   Clients other than browsers usually send none, and are not refused
  *   for that.
- * - `Content-Type` not `application/json` (see JSON_MEDIA_TYPE): 415
- *   (RFC 9110 §15.5.16).
+ * - `Content-Type` not `application/json` (see JSON_MEDIA_TYPE), or a
+ *   `Content-Encoding` other than `identity`: 415 (RFC 9110 §15.5.16).
+ *   Express would inflate gzip and decode UTF-16 and Fastify would do
+ *   neither, so the same request succeeded on one and failed on the other;
+ *   refusing both here makes them read a request alike.
  *
  * Without these, a cross-site `<form enctype="text/plain">` carrying an
  * attacker's own valid assertion signed the victim's browser in as the
@@ -65,6 +68,10 @@ export function checkRequestHeaders(headers: Headers, origins: readonly string[]
   const type = single(headers['content-type']);
   if (type === undefined || !JSON_MEDIA_TYPE.test(type.trim())) {
     return { status: 415, stage: 'malformed_response', code: 'WEBAUTHN_UNSUPPORTED_MEDIA_TYPE', message: 'request refused: Content-Type is not application/json (charset utf-8)' };
+  }
+  const encoding = single(headers['content-encoding']);
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+    return { status: 415, stage: 'malformed_response', code: 'WEBAUTHN_UNSUPPORTED_MEDIA_TYPE', message: 'request refused: Content-Encoding is not identity' };
   }
   return undefined;
 }

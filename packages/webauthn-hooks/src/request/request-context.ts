@@ -10,7 +10,7 @@ export interface RequestContext extends ClientAddress {
   user_agent?: string;
   /** Set when the User-Agent was longer than 1024 characters and was cut. */
   user_agent_truncated?: boolean;
-  /** Framework request id (Fastify `request.id`), when it is a safe identifier. */
+  /** Request id (Fastify `request.id`; Express `req.id` or a UUID), when it is a safe identifier. */
   request_id?: string;
 }
 
