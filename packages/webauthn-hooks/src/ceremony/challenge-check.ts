@@ -9,7 +9,8 @@ const MAX_CHALLENGE_LENGTH = 128;
  * Takes the challenge the client signed out of the store. This is the
  * challenge check of WebAuthn §7.1 step 8 / §7.2 step 12: a challenge this
  * server did not issue, issued for the other ceremony, already used, or
- * expired is refused, each with its own stage.
+ * expired (or evicted by the store's bounds) is refused, each with its own
+ * stage.
  */
 export async function takeChallenge(
   store: ChallengeStore,
@@ -28,6 +29,11 @@ export async function takeChallenge(
       return { ok: false, record: taken.record, failure: failure('challenge_replayed', 'challenge was already used') };
     case 'expired':
       return { ok: false, record: taken.record, failure: failure('challenge_expired', 'challenge expired before it was used') };
+    case 'evicted':
+      // Issued here, so never "not issued": the store dropped it early to
+      // stay within its bounds, which for the user is an early expiry (the
+      // schema has no stage of its own for it; the message tells them apart).
+      return { ok: false, record: taken.record, failure: failure('challenge_expired', "challenge was issued but evicted by the store's bounds before it was used") };
     case 'ok':
       if (taken.record.ceremony !== ceremony) {
         return { ok: false, record: taken.record, failure: failure('challenge', `challenge was issued for ${taken.record.ceremony}`) };

@@ -23,12 +23,19 @@ export interface ChallengeRecord {
   expiresAt: number;
 }
 
-/** Result of taking a challenge out of the store. */
+/**
+ * Result of taking a challenge out of the store. `evicted`: the store issued
+ * it but dropped it unused to stay within its bounds (see
+ * `MemoryChallengeStore`), so the ceremony fails without the challenge being
+ * called foreign; `record` holds at least `challenge`, `ceremony`,
+ * `issuedAt`, `expiresAt` and the `userId` it was issued for.
+ */
 export type ChallengeTake =
   | { status: 'ok'; record: ChallengeRecord }
   | { status: 'unknown' }
   | { status: 'replayed'; record: ChallengeRecord }
-  | { status: 'expired'; record: ChallengeRecord };
+  | { status: 'expired'; record: ChallengeRecord }
+  | { status: 'evicted'; record: ChallengeRecord };
 
 /**
  * Server-side challenge state. A challenge is single-use: `take` succeeds at

@@ -41,7 +41,9 @@ describe('MemoryChallengeStore', () => {
     store.save(record('f', 2000));
     store.save(record('g', 2000));
     expect(store.size).toBe(3);
-    expect(store.take('d', 2001)).toEqual({ status: 'unknown' });
+    // d was evicted unused: reported as such, never as unknown.
+    expect(store.take('d', 2001)).toMatchObject({ status: 'evicted', record: { challenge: 'd' } });
+    expect(store.take('a', 2001)).toEqual({ status: 'unknown' });
     expect(store.take('g', 2001).status).toBe('ok');
   });
 
@@ -53,7 +55,7 @@ describe('MemoryChallengeStore', () => {
     // The flooder keeps its newest four.
     expect(store.size).toBe(5);
     expect(store.take('flood-9999', 20_000).status).toBe('ok');
-    expect(store.take('flood-9995', 20_000).status).toBe('unknown');
+    expect(store.take('flood-9995', 20_000).status).toBe('evicted');
     // Challenges without a client are bounded by maxEntries alone, as before.
     const plain = new MemoryChallengeStore({ maxEntries: 3, maxPerClient: 1 });
     for (const c of ['a', 'b', 'c']) plain.save(record(c));
@@ -66,11 +68,42 @@ describe('MemoryChallengeStore', () => {
     store.save({ ...record('y1', 1000), client: 'd' });
     // The store is full: x1 (oldest) is evicted for y2; c then holds nothing, so x2 and x3 both fit its quota of 2.
     store.save({ ...record('y2', 1000), client: 'd' });
-    expect(store.take('x1', 1001).status).toBe('unknown');
+    expect(store.take('x1', 1001).status).toBe('evicted');
     store.save({ ...record('x2', 5000), client: 'c' });
     store.save({ ...record('x3', 5000), client: 'c' });
     expect([store.take('x2', 5001).status, store.take('x3', 5001).status]).toEqual(['ok', 'ok']);
     expect(() => new MemoryChallengeStore({ maxPerClient: 0 })).toThrow(/maxPerClient must be an integer from 1/);
+  });
+
+  it('making room for a client evicts its used challenges before its pending ones (found by a probe)', () => {
+    const store = new MemoryChallengeStore({ maxPerClient: 3 });
+    const save = (c: string) => store.save({ ...record(c, 1000, 60_000), client: '192.0.2.1' });
+    save('pending');
+    save('used-1');
+    save('used-2');
+    expect(store.take('used-1', 1001).status).toBe('ok');
+    expect(store.take('used-2', 1001).status).toBe('ok');
+    save('new-1'); // evicts used-1, the oldest used one
+    save('new-2'); // evicts used-2
+    expect(store.take('pending', 1002)).toMatchObject({ status: 'ok', record: { challenge: 'pending' } });
+    expect(store.take('used-1', 1002)).toEqual({ status: 'unknown' });
+  });
+
+  it('a pending challenge evicted by the per-client quota is reported as evicted with its record, never unknown (found by a probe)', () => {
+    const store = new MemoryChallengeStore({ maxPerClient: 2 });
+    store.save({ ...record('victim', 1000, 60_000), client: '192.0.2.1', userId: 'u-victim' });
+    for (const c of ['flood-1', 'flood-2']) store.save({ ...record(c, 1001, 60_000), client: '192.0.2.1' });
+    expect(store.take('victim', 1002)).toEqual({
+      status: 'evicted',
+      record: { challenge: 'victim', ceremony: 'authentication', userId: 'u-victim', issuedAt: 1000, expiresAt: 61_000 },
+    });
+    // Tombstones are bounded by maxEntries and swept with the entries once retention is over.
+    const small = new MemoryChallengeStore({ maxEntries: 2, maxPerClient: 1, retainMs: 0 });
+    for (const c of ['a', 'b', 'c', 'd']) small.save({ ...record(c, 1000), client: 'k' });
+    expect(['a', 'b', 'c'].map((c) => small.take(c, 1001).status)).toEqual(['unknown', 'evicted', 'evicted']);
+    small.save(record('e', 5000));
+    small.save(record('f', 5000));
+    expect(small.take('c', 5001).status).toBe('unknown');
   });
 
   it('the stored record is a copy', () => {

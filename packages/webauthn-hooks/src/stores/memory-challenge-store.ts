@@ -24,6 +24,9 @@ interface Entry {
   usedAt?: number;
 }
 
+/** What is kept of a challenge evicted unused: enough to report it truthfully and attribute the attempt. */
+type Tombstone = Pick<ChallengeRecord, 'challenge' | 'ceremony' | 'userId' | 'issuedAt' | 'expiresAt'>;
+
 /**
  * In-memory challenge store for one process (tests, examples, single-replica
  * services). Expiry is checked on `take`; old entries are swept on `save`,
@@ -31,9 +34,19 @@ interface Entry {
  * most `maxPerClient` challenges; a flood from many addresses at once can
  * still push others out once `maxEntries` is reached: rate-limit the options
  * endpoints in front of it, or use a store of your own with room to spare.
+ *
+ * A client is the record's `client`, the options request's `client_ip`: behind
+ * a reverse proxy that is not in `trustedProxies`, every user is the proxy's
+ * address and shares one quota. Making room evicts the client's used
+ * challenges (kept only to report replays) before its pending ones; a
+ * pending one evicted leaves a tombstone (at most `maxEntries`, swept with
+ * the entries), so its later take is `evicted`, audited as such, never as a
+ * challenge this server did not issue.
  */
 export class MemoryChallengeStore implements ChallengeStore {
   readonly #entries = new Map<string, Entry>();
+  /** Pending challenges evicted to make room, oldest first. */
+  readonly #evicted = new Map<string, Tombstone>();
   /** Each client's challenges, oldest first (keys of entries since removed are skipped when met). */
   readonly #byClient = new Map<string, string[]>();
   readonly #max: number;
@@ -59,10 +72,8 @@ export class MemoryChallengeStore implements ChallengeStore {
     const client = record.client;
     const keys = client === undefined ? undefined : this.#roomFor(client);
     if (this.#entries.size >= this.#max) this.#sweep(record.issuedAt);
-    while (this.#entries.size >= this.#max) {
-      const oldest = this.#entries.keys().next().value as string;
-      this.#entries.delete(oldest);
-    }
+    while (this.#entries.size >= this.#max) this.#evict(this.#entries.keys().next().value as string);
+    this.#evicted.delete(record.challenge);
     this.#entries.set(record.challenge, { record: { ...record } });
     if (client !== undefined) {
       keys!.push(record.challenge);
@@ -70,17 +81,38 @@ export class MemoryChallengeStore implements ChallengeStore {
     }
   }
 
-  /** `client`'s challenges still held, after dropping its oldest until it holds fewer than maxPerClient. */
+  /**
+   * `client`'s challenges still held, after evicting until it holds fewer
+   * than maxPerClient: its oldest used one first (a replay marker only),
+   * else its oldest pending one, which may still be answered.
+   */
   #roomFor(client: string): string[] {
     // Keys of entries evicted, swept or replaced meanwhile no longer count.
     const keys = (this.#byClient.get(client) ?? []).filter((k) => this.#entries.get(k)?.record.client === client);
-    while (keys.length >= this.#maxPerClient) this.#entries.delete(keys.shift()!);
+    while (keys.length >= this.#maxPerClient) {
+      const used = keys.findIndex((k) => this.#entries.get(k)!.usedAt !== undefined);
+      this.#evict(keys.splice(used === -1 ? 0 : used, 1)[0]!);
+    }
     return keys;
+  }
+
+  /** Removes an entry; a pending one leaves a tombstone, so its take is `evicted`, not `unknown`. */
+  #evict(key: string): void {
+    const entry = this.#entries.get(key);
+    if (!entry) return;
+    this.#entries.delete(key);
+    if (entry.usedAt !== undefined) return;
+    const { challenge, ceremony, userId, issuedAt, expiresAt } = entry.record;
+    if (this.#evicted.size >= this.#max) this.#evicted.delete(this.#evicted.keys().next().value as string);
+    this.#evicted.set(key, { challenge, ceremony, ...(userId === undefined ? {} : { userId }), issuedAt, expiresAt });
   }
 
   take(challenge: string, now: number): ChallengeTake {
     const entry = this.#entries.get(challenge);
-    if (!entry) return { status: 'unknown' };
+    if (!entry) {
+      const tombstone = this.#evicted.get(challenge);
+      return tombstone ? { status: 'evicted', record: { ...tombstone } } : { status: 'unknown' };
+    }
     if (entry.usedAt !== undefined) return { status: 'replayed', record: entry.record };
     entry.usedAt = now;
     if (now > entry.record.expiresAt) return { status: 'expired', record: entry.record };
@@ -100,6 +132,11 @@ export class MemoryChallengeStore implements ChallengeStore {
     for (const [key, entry] of this.#entries) {
       if (entry.record.expiresAt + this.#retainMs >= now) break;
       this.#entries.delete(key);
+    }
+    // Tombstones are in eviction order, close to issue order; any a break leaves behind are bounded by maxEntries.
+    for (const [key, tombstone] of this.#evicted) {
+      if (tombstone.expiresAt + this.#retainMs >= now) break;
+      this.#evicted.delete(key);
     }
     if (this.#byClient.size > this.#max) {
       for (const [client, keys] of this.#byClient) if (!keys.some((k) => this.#entries.has(k))) this.#byClient.delete(client);
