@@ -141,6 +141,21 @@ describe('authentication (WebAuthn §7.2), one audit event per verification', ()
     expect(onlyEvent(h.capture).event_type).toBe('WEBAUTHN_AUTH_FAILURE');
   });
 
+  it('a sign-in that named no user must carry a userHandle: without one it fails at stage "unknown_user" (WebAuthn L3 §7.2 step 6, found by a probe)', async () => {
+    const { auth, userId } = await registered('alice');
+    for (const userHandle of [undefined, null]) {
+      const response = await h.signIn(auth);
+      const stripped = { ...response, response: { ...response.response, userHandle } };
+      const result = await h.hooks.verifyAuthentication(h.ctx, stripped);
+      expect(result).toMatchObject({ verified: false, failure: { stage: 'unknown_user', code: 'WEBAUTHN_UNKNOWN_USER' } });
+      expect(onlyEvent(h.capture)).toMatchObject({ event_type: 'WEBAUTHN_AUTH_FAILURE', user_id: userId, webauthn: { failure_stage: 'unknown_user' } });
+    }
+    // With a user name the user was identified beforehand, and userHandle may be absent (step 6, first case).
+    const named = await h.signIn(auth, 'alice');
+    const withoutHandle = { ...named, response: { ...named.response, userHandle: undefined } };
+    expect(await h.hooks.verifyAuthentication(h.ctx, withoutHandle)).toMatchObject({ verified: true });
+  });
+
   it('a replayed assertion fails at stage "challenge_replayed"', async () => {
     const { auth, userId } = await registered();
     const response = await h.signIn(auth, 'alice');

@@ -64,7 +64,12 @@ export async function verifyAuthentication(o: ResolvedOptions, ctx: RequestConte
     }
     userId = credential.userId;
     detail.stored_sign_count = credential.counter;
-    // WebAuthn §7.2 step 6: the user handle, when present, must name the credential's owner.
+    // WebAuthn L3 §7.2 step 6: when the user was not identified before the
+    // ceremony (no user name, so the challenge names no user), the response
+    // must carry a userHandle; when present, it must name the credential's owner.
+    if (record.userId === undefined && userHandle === undefined) {
+      return fail(failure('unknown_user', 'userHandle is missing from a sign-in that identified no user beforehand'));
+    }
     if (userHandle !== undefined && userHandle !== credential.userId) {
       return fail(failure('unknown_user', 'userHandle does not name the owner of the credential'));
     }
