@@ -22,6 +22,22 @@ describe('resolveOptions', () => {
     expect(() => resolveOptions({ ...base, ...patch })).toThrow(expect.objectContaining({ code: 'WEBAUTHN_HOOKS_CONFIG' }));
   });
 
+  it.each<[string, string, string | string[], RegExp]>([
+    ['upper case', 'LOCALHOST', 'http://localhost:3000', /options\.rpID "LOCALHOST" must be lowercase/],
+    ['another domain', 'example.com', 'http://localhost:3000', /options\.rpID "example\.com" must equal the host of options\.origin "http:\/\/localhost:3000"/],
+    ['a name ending alike', 'localhost', 'http://evil-localhost.test', /options\.rpID "localhost" must equal the host/],
+    ['a suffix that is not a label', 'ample.com', 'https://example.com', /must equal the host/],
+    ['one origin of several', 'example.com', ['https://example.com', 'https://example.org'], /"https:\/\/example\.org"/],
+    ['a subdomain of the origin', 'login.example.com', 'https://example.com', /must equal the host/],
+  ])('refuses an rpID no browser would use on the origin (%s; WebAuthn L3 §5.1.3, found by a probe)', (_case, rpID, origin, message) => {
+    expect(() => resolveOptions({ ...base, rpID, origin })).toThrow(expect.objectContaining({ code: 'WEBAUTHN_HOOKS_CONFIG', message: expect.stringMatching(message) }));
+  });
+
+  it('accepts an rpID equal to the origin\'s host or a domain it is under', () => {
+    expect(resolveOptions({ ...base, rpID: 'example.com', origin: ['https://example.com', 'https://login.example.com:8443'] }).rpID).toBe('example.com');
+    expect(resolveOptions({ ...base, rpID: 'localhost', origin: 'https://localhost:3443' }).rpID).toBe('localhost');
+  });
+
   it('rejects trust-all proxy settings with WEBAUTHN_HOOKS_INVALID_PROXY', () => {
     expect(() => resolveOptions({ ...base, trustedProxies: ['0.0.0.0/0x'] })).toThrow(
       expect.objectContaining({ code: 'WEBAUTHN_HOOKS_INVALID_PROXY' }),

@@ -108,6 +108,30 @@ function checkStore<T>(value: T | undefined, name: keyof typeof STORE_METHODS, f
 }
 
 /**
+ * The RP ID must be one a browser accepts on every configured origin, else
+ * every ceremony fails in the browser (a SecurityError, nothing audited).
+ * WebAuthn L3 §5.1.3 and §5.1.4.1: the RP ID must be "a registrable domain
+ * suffix of or is equal to" the origin's effective domain (HTML), which is
+ * the URL's host, lowercase ASCII. Without the public suffix list that
+ * reduces to `host === rpID || host.endsWith('.' + rpID)`, which agrees with
+ * the spec for every usable config; the one case it lets through is an RP
+ * ID that is itself a public suffix (`co.uk`, `github.io`), which browsers
+ * refuse and which would take a public-suffix-list dependency to detect.
+ * An upper-case RP ID is refused: the host is always lowercase, so
+ * `LOCALHOST` matched no origin in a browser.
+ */
+function checkRpIdFitsOrigins(rpID: string, origins: readonly string[]): void {
+  const shown = JSON.stringify(rpID.slice(0, 253));
+  if (rpID !== rpID.toLowerCase()) throw configError(`options.rpID ${shown} must be lowercase, as browsers compare it with the origin's host`);
+  for (const origin of origins) {
+    const host = new URL(origin).hostname;
+    if (host !== rpID && !host.endsWith(`.${rpID}`)) {
+      throw configError(`options.rpID ${shown} must equal the host of options.origin "${origin.slice(0, 200)}" or be a domain it is under (WebAuthn L3 §5.1.3)`);
+    }
+  }
+}
+
+/**
  * Applies defaults and rejects unusable configuration early, with a typed
  * error (`WEBAUTHN_HOOKS_CONFIG`, `WEBAUTHN_HOOKS_INVALID_PROXY`): unknown
  * keys, and every value of the wrong type or outside its range. Only
@@ -133,6 +157,7 @@ export function resolveOptions(options: WebAuthnHooksOptions): ResolvedOptions {
     if (url.origin !== origin) throw configError(`options.origin "${origin.slice(0, 200)}" must be an origin (scheme://host[:port]), got a URL`);
   }
   if (origins.length === 0) throw configError('options.origin is required');
+  checkRpIdFitsOrigins(o.rpID, origins as string[]);
   const { min, max } = CHALLENGE_TTL_BOUNDS_MS;
   const ttl = checkInteger(orDefault(o.challengeTtlMs, DEFAULT_CHALLENGE_TTL_MS), min, max, 'options.challengeTtlMs', ' (milliseconds)');
   optionalFunction(o.now, 'options.now');
