@@ -38,6 +38,14 @@ describe('resolveOptions', () => {
     expect(resolveOptions({ ...base, rpID: 'localhost', origin: 'https://localhost:3443' }).rpID).toBe('localhost');
   });
 
+  it('takes readonly lists (`as const` config constants) for origin and trustedProxies (found by a probe)', () => {
+    const ORIGINS = ['https://example.com', 'https://www.example.com'] as const;
+    const PROXIES = ['10.0.0.0/8'] as const;
+    // A type error here (tsc, `npm run typecheck`) is the failure: origin was typed string | string[].
+    const options: WebAuthnHooksOptions = { ...base, rpID: 'example.com', origin: ORIGINS, trustedProxies: PROXIES };
+    expect(resolveOptions(options).origins).toEqual([...ORIGINS]);
+  });
+
   it('rejects trust-all proxy settings with WEBAUTHN_HOOKS_INVALID_PROXY', () => {
     expect(() => resolveOptions({ ...base, trustedProxies: ['0.0.0.0/0x'] })).toThrow(
       expect.objectContaining({ code: 'WEBAUTHN_HOOKS_INVALID_PROXY' }),

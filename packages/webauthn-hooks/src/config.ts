@@ -19,8 +19,8 @@ export interface WebAuthnHooksOptions {
   rpName: string;
   /** RP ID (WebAuthn §5.1.2): the site's registrable domain, e.g. `example.com` or `localhost`. */
   rpID: string;
-  /** Exact origin(s) pages are served from, e.g. `https://example.com`. */
-  origin: string | string[];
+  /** Exact origin(s) pages are served from, e.g. `https://example.com`; a readonly list (`as const`) too. */
+  origin: string | readonly string[];
   /** Addresses (IPs, CIDRs, `loopback`, `private`) of reverse proxies allowed to set X-Forwarded-For. Default: none. */
   trustedProxies?: readonly string[];
   /**
