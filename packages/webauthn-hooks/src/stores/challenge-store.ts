@@ -42,8 +42,9 @@ export type ChallengeTake =
  * most once, and the store remembers it was used (a tombstone) long enough
  * to tell a replay from an unknown challenge. SimpleWebAuthn's reference app
  * keeps `currentChallenge` in the session and clears it after verification;
- * a Redis store implements the same with `SET challenge PX ttl` and an atomic
- * `GETDEL` plus a short-lived tombstone key.
+ * a Redis store implements the same with `SET challenge PX ttl` and, in one
+ * Lua script, `GETDEL` plus a short-lived tombstone key that later takes
+ * read with `GET` (the README's sketch).
  */
 export interface ChallengeStore {
   save(record: ChallengeRecord): void | Promise<void>;
