@@ -35,16 +35,19 @@ const JSON_MEDIA_TYPE = /^application\/json[ \t]*(?:;[ \t]*charset[ \t]*=[ \t]*(
 /**
  * Checks the headers a browser controls and a cross-site page cannot fake:
  *
- * - `Sec-Fetch-Site: cross-site` (Fetch Metadata, W3C): the request was
- *   started by a page of another site. `same-site` and `same-origin` pass
- *   (the Origin check below still applies); `none` is a user navigation.
  * - `Origin` present and not one of the configured WebAuthn origins (the
  *   ones clientDataJSON must name, WebAuthn L3 §7.2, the check of
  *   C.origin): browsers send it on every POST (Fetch, "append a request
  *   `Origin` header"), so a form or fetch() from another page carries that
  *   page's origin, or `null` from a sandboxed frame or a `data:` URL.
- *   Clients other than browsers usually send none, and are not refused
- *   for that.
+ *   A configured origin passes whatever `Sec-Fetch-Site` says: the app's
+ *   own page calling these routes on another site (an API host of its
+ *   own), as Go's net/http CrossOriginProtection trusts the origins it is
+ *   given.
+ * - Without `Origin`, `Sec-Fetch-Site: cross-site` (Fetch Metadata, W3C):
+ *   the request was started by a page of another site. `same-site`,
+ *   `same-origin` and `none` (a user navigation) pass. Clients other than
+ *   browsers usually send neither header, and are not refused for that.
  * - `Content-Type` not `application/json` (see JSON_MEDIA_TYPE), or a
  *   `Content-Encoding` other than `identity`: 415 (RFC 9110 §15.5.16).
  *   Express would inflate gzip and decode UTF-16 and Fastify would do
@@ -57,13 +60,14 @@ const JSON_MEDIA_TYPE = /^application\/json[ \t]*(?:;[ \t]*charset[ \t]*=[ \t]*(
  * assertion is the attacker's and clientDataJSON names the right origin.
  */
 export function checkRequestHeaders(headers: Headers, origins: readonly string[]): RequestRefusal | undefined {
-  const site = single(headers['sec-fetch-site']);
-  if (site !== undefined && site.trim().toLowerCase() === 'cross-site') {
-    return { status: 403, stage: 'origin', code: 'WEBAUTHN_CROSS_SITE_REQUEST', message: 'request refused: Sec-Fetch-Site is cross-site' };
-  }
   const origin = single(headers.origin);
-  if (origin !== undefined && !origins.includes(origin)) {
-    return { status: 403, stage: 'origin', code: 'WEBAUTHN_CROSS_SITE_REQUEST', message: 'request refused: Origin header is not a configured origin' };
+  if (origin !== undefined) {
+    if (!origins.includes(origin)) return { status: 403, stage: 'origin', code: 'WEBAUTHN_CROSS_SITE_REQUEST', message: 'request refused: Origin header is not a configured origin' };
+  } else {
+    const site = single(headers['sec-fetch-site']);
+    if (site !== undefined && site.trim().toLowerCase() === 'cross-site') {
+      return { status: 403, stage: 'origin', code: 'WEBAUTHN_CROSS_SITE_REQUEST', message: 'request refused: Sec-Fetch-Site is cross-site' };
+    }
   }
   const type = single(headers['content-type']);
   if (type === undefined || !JSON_MEDIA_TYPE.test(type.trim())) {
