@@ -8,6 +8,13 @@ type SqliteModule = typeof import('better-sqlite3');
 type PgModule = typeof import('pg');
 type MssqlModule = typeof import('mssql');
 
+/**
+ * Rows one FETCH reads from a PostgreSQL cursor: what `iterate` holds at a
+ * time (report rows are well under 1 KB each), and few enough round trips
+ * (one per 1000 rows) to cost nothing beside the query itself.
+ */
+const PG_FETCH_ROWS = 1000;
+
 /** Options of {@link openReader}. */
 export interface ReaderOptions {
   /**
@@ -37,6 +44,10 @@ async function sqliteReader(filename: string, snapshot: boolean): Promise<AuditR
     async query(q: ReadQuery) {
       const stmt = db.prepare(q.text);
       return (q.named ? stmt.all(q.named) : stmt.all(...(q.positional ?? []))) as Row[];
+    },
+    async *iterate(q: ReadQuery) {
+      const stmt = db.prepare(q.text);
+      yield* (q.named ? stmt.iterate(q.named) : stmt.iterate(...(q.positional ?? []))) as IterableIterator<Row>;
     },
     async close() {
       if (db.inTransaction) db.exec('ROLLBACK');
@@ -70,12 +81,41 @@ async function postgresReader(conn: PostgresConnection, snapshot: boolean): Prom
       throw new SinkError('SINK_DB', `cannot begin a read-only snapshot on PostgreSQL: ${(err as Error).message}`);
     }
   }
+  let cursors = 0;
   return {
     dialect: 'postgres',
     snapshot,
     async query(q: ReadQuery) {
       if (lost) throw new SinkError('SINK_DB', `PostgreSQL connection lost: ${lost.message}`, { cause: lost });
       return (await client.query(q.text, (q.positional ?? []) as unknown[])).rows as Row[];
+    },
+    // A cursor declared in SQL, not pg-cursor (not a dependency): it reads
+    // the one result the query would return, in its order, from a snapshot
+    // taken when it opens, where paging with LIMIT/OFFSET would re-run the
+    // query and skip or repeat rows written meanwhile. A cursor lives in a
+    // transaction: the snapshot's, else a read-only one of its own
+    // (PostgreSQL docs, DECLARE and FETCH).
+    async *iterate(q: ReadQuery) {
+      if (lost) throw new SinkError('SINK_DB', `PostgreSQL connection lost: ${lost.message}`, { cause: lost });
+      const cursor = `audit_trail_rows_${++cursors}`;
+      if (!snapshot) await client.query('BEGIN READ ONLY');
+      let open = false;
+      try {
+        await client.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR ${q.text}`, (q.positional ?? []) as unknown[]);
+        open = true;
+        for (;;) {
+          const { rows } = await client.query(`FETCH ${PG_FETCH_ROWS} FROM ${cursor}`);
+          yield* rows as Row[];
+          if (rows.length < PG_FETCH_ROWS) break;
+        }
+      } finally {
+        // Ended early (break) or failed: the snapshot's transaction goes on, so its cursor is closed; one of our own just ends.
+        if (snapshot) {
+          if (open && !lost) await client.query(`CLOSE ${cursor}`).catch(() => undefined);
+        } else if (!lost) {
+          await client.query('ROLLBACK').catch(() => undefined);
+        }
+      }
     },
     async close() {
       // Nothing was written; ending the session ends the transaction, but say so rather than leave it to the server.
@@ -93,13 +133,19 @@ async function mssqlReader(conn: MssqlConnection): Promise<AuditReader> {
   // The pool reports a connection it loses as an 'error' event; unheard, it would crash the process.
   pool.on('error', () => undefined);
   await pool.connect();
+  const query = async (q: ReadQuery) => {
+    const request = pool.request();
+    for (const [name, value] of Object.entries(q.named ?? {})) request.input(name, value);
+    return (await request.query(q.text)).recordset as Row[];
+  };
   return {
     dialect: 'mssql',
     snapshot: false,
-    async query(q: ReadQuery) {
-      const request = pool.request();
-      for (const [name, value] of Object.entries(q.named ?? {})) request.input(name, value);
-      return (await request.query(q.text)).recordset as Row[];
+    query,
+    // The whole result, as query() reads it: the driver can stream
+    // (Request.toReadableStream), but no SQL Server runs where this is tested.
+    async *iterate(q: ReadQuery) {
+      yield* await query(q);
     },
     async close() {
       await pool.close();
@@ -135,5 +181,13 @@ export async function openReader(target: string | Connection, options: ReaderOpt
   // Tables an earlier version made lack the columns added since: say so, and what to run.
   const query = reader.query.bind(reader);
   reader.query = (q) => query(q).catch((err: unknown) => Promise.reject(explainMissingColumn(err)));
+  const iterate = reader.iterate.bind(reader);
+  reader.iterate = async function* (q) {
+    try {
+      yield* iterate(q);
+    } catch (err) {
+      throw explainMissingColumn(err);
+    }
+  };
   return reader;
 }

@@ -27,6 +27,16 @@ export interface AuditReader {
   readonly snapshot?: boolean;
   /** Runs one query and returns all its rows. */
   query(q: ReadQuery): Promise<Row[]>;
+  /**
+   * Runs one query and yields its rows as the driver reads them, so a result
+   * larger than memory can be written out row by row (`audit-trail report`):
+   * SQLite steps the statement (better-sqlite3 `iterate()`), PostgreSQL
+   * fetches from a server-side cursor a page at a time. SQL Server reads the
+   * whole result first, as {@link query} does. Stopping early (`break`)
+   * closes the statement or cursor. Run no other query on the reader until
+   * the iteration ends: SQLite refuses one while a statement is stepping.
+   */
+  iterate(q: ReadQuery): AsyncIterable<Row>;
   /** Closes the connection. */
   close(): Promise<void>;
 }

@@ -75,7 +75,7 @@ function pageQuery(dialect: Dialect, pageSize: number, phase: 'chains' | 'rest' 
  * verifier can check tables larger than memory allows at once: in
  * insertion order, or chain after chain ({@link StoredOrder}).
  */
-export async function* readStoredEvents(reader: AuditReader, pageSize = 5000, order: StoredOrder = 'id'): AsyncGenerator<StoredEvent> {
+export async function* readStoredEvents(reader: Pick<AuditReader, 'dialect' | 'query'>, pageSize = 5000, order: StoredOrder = 'id'): AsyncGenerator<StoredEvent> {
   // The page size is written into the SQL text (LIMIT/TOP take no parameter
   // everywhere), so it must be a number; below 1 the loop would never end.
   if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new SinkError('SINK_BAD_OPTION', `pageSize must be a whole number from 1 (got ${typeof pageSize === 'number' ? pageSize : typeof pageSize})`);
@@ -101,7 +101,7 @@ export async function* readStoredEvents(reader: AuditReader, pageSize = 5000, or
  * event's time may be its caller's claim, and one dated ahead would make
  * every open chain's last checkpoint look overdue.
  */
-export async function newestStoredTimes(reader: AuditReader): Promise<{ event?: Date; mark?: Date; stored?: Date }> {
+export async function newestStoredTimes(reader: Pick<AuditReader, 'dialect' | 'query'>): Promise<{ event?: Date; mark?: Date; stored?: Date }> {
   const table = reader.dialect === 'mssql' ? `dbo.${EVENTS_TABLE}` : EVENTS_TABLE;
   const marks = `event_type IN (${CHAIN_EVENT_TYPES.map((t) => `'${t}'`).join(', ')}) AND chain_id IS NOT NULL`;
   const [row] = await reader.query({

@@ -1,0 +1,75 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openReader, type ReadQuery, type Row } from '../../src/reader/index.js';
+import { createTempDatabase } from '../helpers/postgres.js';
+import { tempDir } from '../helpers/tmp.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => ({ dir, cleanup } = await tempDir('at-iterate-')));
+afterEach(() => cleanup());
+
+/** 2500 numbered rows from `from` on: more than one PostgreSQL FETCH (1000 rows), in the order asked for. */
+const SERIES: Record<'sqlite' | 'postgres', ReadQuery> = {
+  sqlite: { text: 'WITH RECURSIVE n(i) AS (SELECT @from UNION ALL SELECT i + 1 FROM n WHERE i < @from + 2499) SELECT i, printf(\'row %d\', i) AS label FROM n ORDER BY i DESC', named: { from: 1 } },
+  postgres: { text: "SELECT i, 'row ' || i AS label FROM generate_series($1::int, $1::int + 2499) AS i ORDER BY i DESC", positional: [1] },
+};
+
+/** A SQLite file without the audit tables. */
+function emptySqlite(): string {
+  const file = join(dir, 'empty.db');
+  new Database(file).close();
+  return file;
+}
+
+async function all(rows: AsyncIterable<Row>): Promise<Row[]> {
+  const out = [];
+  for await (const row of rows) out.push(row);
+  return out;
+}
+
+describe('AuditReader.iterate', () => {
+  for (const dialect of ['sqlite', 'postgres'] as const) {
+    for (const snapshot of [false, true]) {
+      it(`${dialect}${snapshot ? ' (snapshot)' : ''}: yields every row in the query's order, bound as query() binds; stopping early closes the statement or cursor and the reader goes on`, async () => {
+        const db = dialect === 'postgres' ? await createTempDatabase('at_iterate') : undefined;
+        const reader = await openReader(db ? db.url : `sqlite:${emptySqlite()}`, { snapshot });
+        try {
+          const rows = await all(reader.iterate(SERIES[dialect]));
+          expect(rows).toEqual(await reader.query(SERIES[dialect]));
+          expect(rows).toHaveLength(2500);
+          expect(rows[0]).toEqual({ i: 2500, label: 'row 2500' });
+          expect(rows[2499]).toEqual({ i: 1, label: 'row 1' });
+          let n = 0;
+          for await (const _ of reader.iterate(SERIES[dialect])) if (++n === 10) break;
+          expect(await reader.query({ text: 'SELECT 1 AS one' })).toEqual([{ one: 1 }]);
+          expect(await all(reader.iterate(SERIES[dialect]))).toHaveLength(2500);
+          if (dialect === 'postgres') {
+            // The cursor is gone, and so is the read-only transaction iterate opened outside a snapshot.
+            expect(await reader.query({ text: 'SELECT count(*)::int AS n FROM pg_cursors' })).toEqual([{ n: 0 }]);
+            expect(await reader.query({ text: 'SHOW transaction_read_only' })).toEqual([{ transaction_read_only: snapshot ? 'on' : 'off' }]);
+          }
+        } finally {
+          await reader.close();
+          await db?.drop();
+        }
+      });
+    }
+  }
+
+  it('postgres: reads through a server-side cursor, a page at a time, not the whole result at once', async () => {
+    const db = await createTempDatabase('at_iterate');
+    const reader = await openReader(db.url);
+    try {
+      const rows = reader.iterate(SERIES.postgres)[Symbol.asyncIterator]();
+      expect((await rows.next()).value).toEqual({ i: 2500, label: 'row 2500' });
+      // Between two FETCHes the connection is free, and the cursor is open on the server.
+      expect(await reader.query({ text: 'SELECT name FROM pg_cursors' })).toEqual([{ name: expect.stringMatching(/^audit_trail_rows_\d+$/) }]);
+      await rows.return?.(undefined);
+    } finally {
+      await reader.close();
+      await db.drop();
+    }
+  });
+});
