@@ -256,3 +256,25 @@ describe('audit-trail report on PostgreSQL', () => {
     expect(rejects.map((x) => typeof x.rejects)).toEqual(['number', 'number']);
   });
 });
+
+describe('audit-trail report on a database never migrated', () => {
+  it('says to run migrate (SINK_NOT_MIGRATED), on SQLite and PostgreSQL, with nothing on stdout (it said only "no such table: security_audit_events", found by a probe)', async () => {
+    const file = join(tmp, 'never-migrated.db');
+    new Database(file).close();
+    const db = await createTempDatabase('at_cli_report_bare');
+    try {
+      for (const url of [`sqlite:${file}`, db.url]) {
+        for (const format of ['table', 'csv', 'json']) {
+          const r = await cli('report', 'failures', '--db', url, '--format', format);
+          expect(r, `${url} ${format}`).toEqual({
+            code: 1,
+            out: '',
+            err: 'audit-trail report: the audit table security_audit_events does not exist in this database: create the audit tables once with `audit-trail migrate --db URL`, then try again\n',
+          });
+        }
+      }
+    } finally {
+      await db.drop();
+    }
+  });
+});

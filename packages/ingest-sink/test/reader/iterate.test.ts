@@ -72,4 +72,23 @@ describe('AuditReader.iterate', () => {
       await db.drop();
     }
   });
+
+  it('on a database never migrated, iterate and query say to run migrate (SINK_NOT_MIGRATED), SQLite and PostgreSQL', async () => {
+    const db = await createTempDatabase('at_iterate');
+    try {
+      for (const url of [`sqlite:${emptySqlite()}`, db.url]) {
+        const reader = await openReader(url);
+        try {
+          const q = { text: 'SELECT event_id FROM security_audit_events' };
+          const expected = { code: 'SINK_NOT_MIGRATED', message: expect.stringContaining('audit table security_audit_events does not exist in this database: create the audit tables once with `audit-trail migrate --db URL`') };
+          await expect(all(reader.iterate(q)), url).rejects.toMatchObject(expected);
+          await expect(reader.query(q), url).rejects.toMatchObject(expected);
+        } finally {
+          await reader.close();
+        }
+      }
+    } finally {
+      await db.drop();
+    }
+  });
 });
