@@ -1,11 +1,15 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { completeEvent, type AuditEventDraft } from '@audit-trail/schema';
 import { createSink } from '@audit-trail/ingest-sink';
 import { createTempDatabase } from '../../ingest-sink/test/helpers/postgres.js';
+import { main } from '../src/main.js';
 import { runCli } from './support/run-cli.js';
 
 const DAY = 86_400_000;
@@ -257,6 +261,97 @@ describe('audit-trail report on PostgreSQL', () => {
   });
 });
 
+describe('audit-trail report: a table cut by character (found by a probe)', () => {
+  it('shows a user id of 120 characters, two beyond U+FFFF, whole, and pads by character; it cut inside a pair, which printed U+FFFD', async () => {
+    const url = `sqlite:${join(tmp, 'wide.db')}`;
+    const sink = createSink({ url, spool: { dir: join(tmp, `spool-${Math.random()}`) } });
+    await sink.migrate();
+    await sink.write([authFailure(0.5, `${'x'.repeat(118)}\u{1F600}\u{1F600}`, '203.0.113.9'), authFailure(0.6, 'bob', '203.0.113.9')]);
+    await sink.close();
+    const lines = (await cli('report', 'failures', '--db', url)).out.split('\n');
+    expect(lines.join('\n')).not.toContain('\uFFFD');
+    expect(lines[2]).toContain(`${'x'.repeat(118)}\u{1F600}\u{1F600}  203.0.113.9`);
+    expect(lines[3]).toContain(`bob${' '.repeat(117)}  203.0.113.9`);
+  });
+});
+
+/** `n` copies of alice's stored sign-in failure (new event ids, a second apart going back), inserted by SQL: quicker than the sink for 200 000 rows. */
+function copyRowsSqlite(file: string, n: number) {
+  const db = new Database(file);
+  const skip = ['id', 'event_id', 'event_timestamp', 'chain_id', 'seq'];
+  const cols = (db.prepare('PRAGMA table_info(security_audit_events)').all() as { name: string }[]).map((c) => c.name).filter((c) => !skip.includes(c));
+  db.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${n})
+    INSERT INTO security_audit_events (event_id, event_timestamp, ${cols.join(', ')})
+    SELECT printf('00000000-0000-7000-8000-%012d', i), strftime('%Y-%m-%dT%H:%M:%fZ', 'now', printf('-%d seconds', 3600 + i)), ${cols.join(', ')}
+    FROM n, (SELECT * FROM security_audit_events WHERE user_id = 'alice' AND event_type = 'WEBAUTHN_AUTH_FAILURE')`);
+  db.close();
+}
+
+describe('audit-trail report on large results', () => {
+  const ROWS = 200_000;
+  let url: string;
+  let file: string;
+  beforeAll(async () => {
+    file = join(tmp, 'large.db');
+    url = `sqlite:${file}`;
+    await load(url);
+    copyRowsSqlite(file, ROWS);
+  }, 60_000);
+
+  it('prints a table of 200 000 rows, aligned (it failed with "Maximum call stack size exceeded" from 130 000, found by a probe)', async () => {
+    const r = await cli('report', 'failures', '--db', url);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.out.trimEnd().split('\n');
+    expect(lines).toHaveLength(ROWS + 3 + 2);
+    expect(new Set(lines.slice(2).map((l) => l.indexOf('203.0.113.7')).filter((i) => i >= 0))).toEqual(new Set([lines[0]!.indexOf('client_ip')]));
+  }, 60_000);
+
+  it('writes csv and json a row at a time, no further ahead of a slow reader than one write (the whole output was one string: "Invalid string length" at 1.5 M rows)', async () => {
+    for (const format of ['csv', 'json']) {
+      let out = '';
+      let most = 0;
+      // A reader that takes a chunk per turn of the event loop.
+      const stdout = new Writable({
+        highWaterMark: 16 * 1024,
+        write(chunk, _enc, done) {
+          out += chunk;
+          setImmediate(done);
+        },
+      });
+      const write = stdout.write.bind(stdout) as (chunk: string) => boolean;
+      stdout.write = ((chunk: string) => {
+        const ok = write(chunk);
+        most = Math.max(most, stdout.writableLength);
+        return ok;
+      }) as typeof stdout.write;
+      const stderr = new Writable({ write: (_c, _e, done) => done() });
+      const code = await main(['report', 'failures', '--db', url, '--format', format], { stdin: process.stdin, stdout, stderr, env: {} });
+      expect(code).toBe(0);
+      expect(out.length).toBeGreaterThan(20_000_000);
+      // One 64 KiB write past a full buffer at most, never the report.
+      expect(most, format).toBeLessThan(256 * 1024);
+      if (format === 'csv') expect(out.split('\r\n')).toHaveLength(ROWS + 3 + 2);
+      else expect(JSON.parse(out)).toHaveLength(ROWS + 3);
+    }
+  }, 120_000);
+
+  it('ends quietly when its reader closes the pipe early (| head): status 141, nothing on stderr', async () => {
+    const bin = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
+    for (const format of ['csv', 'table']) {
+      const child = spawn(process.execPath, ['--import', 'tsx', '--conditions', '@audit-trail/source', bin, 'report', 'failures', '--db', url, '--format', format], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      // `head -1`: read the first chunk, then close the read end (a run that prints nothing ends the wait too).
+      await Promise.race([new Promise((resolve) => child.stdout.once('data', resolve)), exited]);
+      child.stdout.destroy();
+      const code = await exited;
+      expect({ format, code, stderr }).toEqual({ format, code: 141, stderr: '' });
+    }
+  }, 60_000);
+});
+
 describe('audit-trail report on a database never migrated', () => {
   it('says to run migrate (SINK_NOT_MIGRATED), on SQLite and PostgreSQL, with nothing on stdout (it said only "no such table: security_audit_events", found by a probe)', async () => {
     const file = join(tmp, 'never-migrated.db');
@@ -276,5 +371,33 @@ describe('audit-trail report on a database never migrated', () => {
     } finally {
       await db.drop();
     }
+  });
+});
+
+describe('audit-trail report on PostgreSQL, a result larger than one cursor page', () => {
+  let db: Awaited<ReturnType<typeof createTempDatabase>>;
+  beforeAll(async () => {
+    db = await createTempDatabase('at_cli_report_pages');
+    await load(db.url);
+    const skip = ['id', 'event_id', 'event_timestamp', 'chain_id', 'seq'];
+    const { rows } = await db.query("SELECT column_name FROM information_schema.columns WHERE table_name = 'security_audit_events' ORDER BY ordinal_position");
+    const cols = rows.map((r: { column_name: string }) => r.column_name).filter((c: string) => !skip.includes(c));
+    await db.query(`INSERT INTO security_audit_events (event_id, event_timestamp, ${cols.join(', ')})
+      SELECT gen_random_uuid(), e.event_timestamp - make_interval(secs => i), ${cols.map((c: string) => `e.${c}`).join(', ')}
+      FROM security_audit_events e, generate_series(1, 2500) AS i WHERE e.user_id = 'alice' AND e.event_type = 'WEBAUTHN_AUTH_FAILURE'`);
+  });
+  afterAll(() => db.drop());
+
+  it('reads every row, newest first, through the cursor (1000 a fetch) in every format', async () => {
+    const json = await cli('report', 'failures', '--db', db.url, '--format', 'json');
+    expect(json.err).toBe('');
+    const rows = JSON.parse(json.out) as { event_timestamp: string; user_id: string }[];
+    expect(rows).toHaveLength(2503);
+    expect(rows.map((r) => r.event_timestamp)).toEqual(rows.map((r) => r.event_timestamp).sort().reverse());
+    expect(rows.filter((r) => r.user_id === 'alice')).toHaveLength(2501);
+    const csv = await cli('report', 'failures', '--db', db.url, '--format', 'csv');
+    expect(csv.out.split('\r\n')).toHaveLength(2503 + 2);
+    const table = await cli('report', 'failures', '--db', db.url);
+    expect(table.out.trimEnd().split('\n')).toHaveLength(2503 + 2);
   });
 });

@@ -7,6 +7,7 @@ import { parseCommandArgs } from '../parse-command-args.js';
 import { shown } from '../shown.js';
 import { formatRows, REPORT_FORMATS, type ReportFormat } from '../report/format.js';
 import { REPORT_ALIASES, reportQueryFor, runReport } from '../report/run-report.js';
+import { writeChunks } from '../report/write-chunks.js';
 
 const USAGE = `Usage: audit-trail report <name> [--db URL] [--days N] [--format table|csv|json]
 
@@ -122,8 +123,16 @@ export const reportCommand: Command = {
     });
     try {
       const rows = await runReport(reader, query, params);
-      io.stdout.write(formatRows(format, query.columns, rows, query.integerColumns));
-      if (format === 'table' && io.stdout.isTTY) io.stdout.write(`${rows.length} row(s): ${query.title}\n`);
+      // Counted as they pass, for the terminal's summary line: the rows are not held.
+      let count = 0;
+      const counted = (async function* () {
+        for await (const row of rows) {
+          count++;
+          yield row;
+        }
+      })();
+      await writeChunks(io.stdout, formatRows(format, query.columns, counted, query.integerColumns));
+      if (format === 'table' && io.stdout.isTTY) io.stdout.write(`${count} row(s): ${query.title}\n`);
       return 0;
     } finally {
       await reader.close();

@@ -1,9 +1,10 @@
 import { terminalText } from '../shown.js';
 
 /**
- * A database value as display text. Drivers differ (PostgreSQL returns Date
- * and BIGINT-as-string, SQLite ISO text and numbers); reports show them the
- * same way. Control and format characters are made visible: a stored string
+ * A database value as display text (table and CSV), whole: the table cuts
+ * what it shows itself. Drivers differ (PostgreSQL returns Date and
+ * BIGINT-as-string, SQLite ISO text and numbers); reports show them the same
+ * way. Control and format characters are made visible: a stored string
  * must never drive the analyst's terminal nor reorder what it shows, even if
  * someone edited the table.
  */
@@ -12,7 +13,7 @@ export function cellText(value: unknown): string {
   if (value instanceof Date) return value.toISOString();
   if (typeof value === 'bigint') return value.toString();
   if (Buffer.isBuffer(value)) return value.toString('base64url');
-  return terminalText(String(value), 100_000);
+  return terminalText(String(value), Infinity);
 }
 
 /**

@@ -1,12 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { formatTable } from './format.js';
+import type { Row } from '@audit-trail/ingest-sink';
+import { formatJson, formatTable } from './format.js';
+
+/** Rows as a reader yields them. */
+async function* each(rows: readonly Row[]): AsyncGenerator<Row> {
+  yield* rows;
+}
+
+/** Everything a formatter writes, as one string. */
+async function text(chunks: AsyncIterable<string>): Promise<string> {
+  let out = '';
+  for await (const chunk of chunks) out += chunk;
+  return out;
+}
 
 describe('formatTable', () => {
-  it('shows a 64-hex container id and an image pinned by digest whole (cut at 60, two could read the same) and cuts longer cells with an ellipsis', () => {
+  it('shows a 64-hex container id and an image pinned by digest whole (cut at 60, two could read the same) and cuts longer cells with an ellipsis', async () => {
     const id = 'ab'.repeat(32);
     const image = `registry.example.com/team/app@sha256:${'0'.repeat(63)}1`;
     const long = 'x'.repeat(200);
-    const out = formatTable(['container_id', 'image', 'command_line'], [{ container_id: id, image, command_line: long }]);
+    const out = await text(formatTable(['container_id', 'image', 'command_line'], each([{ container_id: id, image, command_line: long }])));
     const [header, rule, row] = out.split('\n');
     expect(row).toContain(id);
     expect(row).toContain(image);
@@ -14,5 +27,41 @@ describe('formatTable', () => {
     expect(row).not.toContain('x'.repeat(120));
     expect(rule).toBe(`${'-'.repeat(64)}  ${'-'.repeat(image.length)}  ${'-'.repeat(120)}`);
     expect(header!.startsWith('container_id')).toBe(true);
+  });
+
+  it('measures 200 000 rows (Math.max(...rows) overflowed the stack at 130 000, found by a probe)', async () => {
+    const rows = Array.from({ length: 200_000 }, (_, i) => ({ user_id: `u-${i}`, client_ip: '203.0.113.7' }));
+    const lines = (await text(formatTable(['user_id', 'client_ip'], each(rows)))).split('\n');
+    expect(lines).toHaveLength(200_003);
+    expect(lines[1]).toBe(`${'-'.repeat('u-199999'.length)}  ${'-'.repeat(11)}`);
+    expect(lines[200_001]).toBe('u-199999  203.0.113.7');
+  });
+
+  it('counts and cuts characters, not UTF-16 units: a character beyond U+FFFF is one wide and never cut in half (which printed U+FFFD)', async () => {
+    const emoji = '\u{1F600}';
+    const out = await text(formatTable(['a', 'b'], each([{ a: `${'x'.repeat(118)}${emoji}${emoji}`, b: 'y' }, { a: `${emoji}${emoji}`, b: 'z' }])));
+    const [, rule, first, second] = out.split('\n');
+    expect(rule).toBe(`${'-'.repeat(120)}  -`);
+    // 120 characters fit whole; the padding counts the emoji once each.
+    expect(first).toBe(`${'x'.repeat(118)}${emoji}${emoji}  y`);
+    expect(second).toBe(`${emoji}${emoji}${' '.repeat(118)}  z`);
+    expect(out.isWellFormed()).toBe(true);
+    const cut = await text(formatTable(['a'], each([{ a: `${'x'.repeat(119)}${emoji}${emoji}` }])));
+    expect(cut.split('\n')[2]).toBe(`${'x'.repeat(119)}…`);
+    const cutPair = await text(formatTable(['a'], each([{ a: `${'x'.repeat(118)}${emoji.repeat(3)}` }])));
+    expect(cutPair.split('\n')[2]).toBe(`${'x'.repeat(118)}${emoji}…`);
+    expect(cutPair.isWellFormed()).toBe(true);
+  });
+
+  it('says (no rows) under the header when empty', async () => {
+    expect(await text(formatTable(['a'], each([])))).toBe('a\n-\n(no rows)\n');
+  });
+});
+
+describe('formatJson', () => {
+  it('lays out as JSON.stringify(rows, null, 2) did, an object at a time', async () => {
+    const rows = [{ a: 1, b: 'x' }, { a: 2, b: null }];
+    expect(await text(formatJson(['a', 'b'], each(rows)))).toBe(`${JSON.stringify(rows, null, 2)}\n`);
+    expect(await text(formatJson(['a'], each([])))).toBe('[]\n');
   });
 });
