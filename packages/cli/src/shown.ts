@@ -1,14 +1,33 @@
 import { escapeControls, escapeFormatChars } from '@audit-trail/schema';
 
 /**
+ * Characters a terminal draws as nothing, or as a blank, that format
+ * characters (Cf) do not cover: the rest of Unicode's
+ * Default_Ignorable_Code_Point (U+034F COMBINING GRAPHEME JOINER, the
+ * variation selectors U+FE00-FE0F, the Hangul fillers U+115F, U+1160, U+3164,
+ * U+FFA0), and U+2800 BRAILLE PATTERN BLANK, a symbol that prints as a space.
+ * `admin\u034F` and `admin\u3164` printed as `admin` (found by a probe).
+ * A character class body, for the report's JSON escaping too.
+ */
+export const UNSEEN_CHARS = String.raw`\p{Default_Ignorable_Code_Point}\u115F\u1160\u2800\u3164\uFFA0`;
+
+const UNSEEN = new RegExp(`[${UNSEEN_CHARS}]`, 'gu');
+
+/**
  * A string as the CLI prints it to a terminal: control characters escaped as
- * `\xNN` (schema escapeControls, cut to `max`), and format characters as
+ * `\xNN` (schema escapeControls, cut to `max`), format characters as
  * `\uNNNN` (schema escapeFormatChars: a right-to-left override in a user id
- * would otherwise reorder the row), so what an analyst reads is what is
- * stored, in the order it is stored.
+ * would otherwise reorder the row), and the other characters that print as
+ * nothing or a blank ({@link UNSEEN_CHARS}) the same way, so what an analyst
+ * reads is what is stored, in the order it is stored. Backslashes are kept:
+ * messages quote values this already escaped; output that must be read back
+ * exactly doubles them first (report cells, `cellText`).
  */
 export function terminalText(value: string, max: number): string {
-  return escapeFormatChars(escapeControls(value, max));
+  return escapeFormatChars(escapeControls(value, max)).replace(UNSEEN, (c) => {
+    const code = c.codePointAt(0)!;
+    return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
 }
 
 /**

@@ -190,9 +190,11 @@ describe('audit-trail report on SQLite', () => {
       expect(r.out).toContain('mallory\\u202enimda\\u202c');
       expect(r.out).toContain('admin\\u200b\\u{e0041}');
     }
-    // JSON is for programs: the value exactly as stored.
+    // JSON is for programs: the value exactly as stored, its format characters written as JSON escapes (found by a probe).
     const json = await cli('report', 'failures', '--db', url, '--format', 'json');
-    expect(json.out).toContain(JSON.stringify(spoof).slice(1, -1));
+    expect(json.out).not.toMatch(/[\u202E\u202C\u200B]|\u{E0041}/u);
+    expect(json.out).toContain('"mallory\\u202enimda\\u202c"');
+    expect(JSON.parse(json.out).map((x: any) => x.user_id)).toEqual(expect.arrayContaining([spoof, hidden]));
   });
 
   it('rejects an unknown report, a bad number and an option the report does not take, with exit 2', async () => {
@@ -272,6 +274,39 @@ describe('audit-trail report: a table cut by character (found by a probe)', () =
     expect(lines.join('\n')).not.toContain('\uFFFD');
     expect(lines[2]).toContain(`${'x'.repeat(118)}\u{1F600}\u{1F600}  203.0.113.9`);
     expect(lines[3]).toContain(`bob${' '.repeat(117)}  203.0.113.9`);
+  });
+});
+
+describe('audit-trail report: user ids that differ only by what a terminal does not show (found by a probe)', () => {
+  // Each is a valid user id: the schema takes them (none is a control character).
+  const ids: [string, string][] = [
+    ['admin', 'admin'],
+    ['admin\u034F', 'admin\\u034f'],
+    ['admin\uFE0F', 'admin\\ufe0f'],
+    ['admin\u3164', 'admin\\u3164'],
+    ['admin\uFFA0', 'admin\\uffa0'],
+    ['admin\u2800', 'admin\\u2800'],
+    ['admin\u200B', 'admin\\u200b'],
+    // Typed: a backslash, "u200b". It read as the one above.
+    ['admin\\u200b', 'admin\\\\u200b'],
+  ];
+  let url: string;
+  beforeAll(async () => {
+    url = `sqlite:${join(tmp, 'lookalikes.db')}`;
+    const sink = createSink({ url, spool: { dir: join(tmp, `spool-${Math.random()}`) } });
+    await sink.migrate();
+    // Oldest first: the report lists them newest first, in this order.
+    await sink.write(ids.map(([id], i) => authFailure(1 + i / 100, id, '203.0.113.9')));
+    await sink.close();
+  });
+
+  it('reads each differently, in the table and in CSV, and a typed escape cannot pass for a real one', async () => {
+    const table = await cli('report', 'failures', '--db', url);
+    const csv = await cli('report', 'failures', '--db', url, '--format', 'csv');
+    const tableIds = table.out.trimEnd().split('\n').slice(2).map((l) => l.split(/ {2,}/)[2]);
+    const csvIds = csv.out.trimEnd().split('\r\n').slice(1).map((l) => l.split(',')[2]);
+    const expected = ids.map(([, shown]) => shown);
+    expect({ table: tableIds, csv: csvIds }).toEqual({ table: expected, csv: expected });
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Row } from '@audit-trail/ingest-sink';
-import { formatJson, formatTable } from './format.js';
+import { formatCsv, formatJson, formatTable } from './format.js';
 
 /** Rows as a reader yields them. */
 async function* each(rows: readonly Row[]): AsyncGenerator<Row> {
@@ -58,10 +58,53 @@ describe('formatTable', () => {
   });
 });
 
+describe('user ids that differ only by invisible characters (found by a probe)', () => {
+  const ids = ['admin', 'admin\u034F', 'admin\uFE0F', 'admin\u3164', 'admin\uFFA0', 'admin\u2800', 'admin\u115F', 'admin\u1160', 'admin\u200B', 'admin\\u200b', 'admin\u{E0041}', 'C:\\temp\\x1b'];
+
+  it('read differently in the table and in CSV, and no escape can be forged with a backslash', async () => {
+    const rows = ids.map((user_id) => ({ user_id }));
+    const table = (await text(formatTable(['user_id'], each(rows)))).split('\n').slice(2, -1).map((l) => l.trimEnd());
+    const csv = (await text(formatCsv(['user_id'], each(rows)))).split('\r\n').slice(1, -1);
+    for (const shown of [table, csv]) {
+      expect(shown).toEqual([
+        'admin',
+        'admin\\u034f',
+        'admin\\ufe0f',
+        'admin\\u3164',
+        'admin\\uffa0',
+        'admin\\u2800',
+        'admin\\u115f',
+        'admin\\u1160',
+        'admin\\u200b',
+        'admin\\\\u200b',
+        'admin\\u{e0041}',
+        'C:\\\\temp\\\\x1b',
+      ]);
+    }
+  });
+
+  it('never print a control character in the table', async () => {
+    const all = Array.from({ length: 0xa0 }, (_, i) => String.fromCharCode(i)).join('') + '\u2028\u2029';
+    const out = await text(formatTable(['v'], each([{ v: all }])));
+    expect(out.replace(/\n/g, '')).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
+  });
+});
+
 describe('formatJson', () => {
   it('lays out as JSON.stringify(rows, null, 2) did, an object at a time', async () => {
     const rows = [{ a: 1, b: 'x' }, { a: 2, b: null }];
     expect(await text(formatJson(['a', 'b'], each(rows)))).toBe(`${JSON.stringify(rows, null, 2)}\n`);
     expect(await text(formatJson(['a'], each([])))).toBe('[]\n');
+  });
+
+  it('escapes bidi, format, invisible and C1 characters and U+2028/9 as \\uXXXX: nothing on screen reorders, and it parses back to the values as stored', async () => {
+    const values = ['bob\u202Enimda\u202C', 'admin\u200B', 'admin\u034F', 'admin\u3164', 'admin\u2800', 'tag\u{E0041}', 'line\u2028sep\u2029', 'csi\u009B2J', 'del\u007F', 'admin\\u200b', 'plain'];
+    const rows = values.map((user_id) => ({ user_id }));
+    const out = await text(formatJson(['user_id'], each(rows)));
+    expect(out).not.toMatch(/[\u007f-\u009f\u2028\u2029\u200B\u202C\u202E\u034F\u3164\u2800]|\u{E0041}/u);
+    expect(out).toContain('"bob\\u202enimda\\u202c"');
+    expect(out).toContain('"tag\\udb40\\udc41"');
+    expect(out).toContain('"admin\\\\u200b"');
+    expect(JSON.parse(out)).toEqual(rows);
   });
 });

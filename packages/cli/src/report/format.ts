@@ -1,5 +1,5 @@
 import type { Row } from '@audit-trail/ingest-sink';
-import { cellJson, cellText } from './cell.js';
+import { cellJson, cellText, jsonEscaped } from './cell.js';
 
 /** Output formats of `audit-trail report`. */
 export const REPORT_FORMATS = ['table', 'csv', 'json'] as const;
@@ -90,7 +90,9 @@ export async function* formatCsv(columns: readonly string[], rows: AsyncIterable
 /**
  * A JSON array of row objects, in column order, an object at a time as rows
  * are read, laid out as `JSON.stringify(rows, null, 2)` lays it out;
- * `integers` names the integer columns (see cellJson).
+ * `integers` names the integer columns (see cellJson). Characters that
+ * would reorder or hide text on a terminal are `\uXXXX` escapes (jsonEscaped):
+ * the values parse back exactly as stored.
  */
 export async function* formatJson(columns: readonly string[], rows: AsyncIterable<Row>, integers: readonly string[] = []): AsyncGenerator<string> {
   const numeric = new Set(integers);
@@ -98,7 +100,7 @@ export async function* formatJson(columns: readonly string[], rows: AsyncIterabl
   for await (const row of rows) {
     const object = Object.fromEntries(columns.map((c) => [c, cellJson(row[c], numeric.has(c))]));
     // JSON.stringify escapes line breaks inside strings: every '\n' is the layout's.
-    yield `${first ? '[\n' : ',\n'}  ${JSON.stringify(object, null, 2).replaceAll('\n', '\n  ')}`;
+    yield `${first ? '[\n' : ',\n'}  ${jsonEscaped(JSON.stringify(object, null, 2)).replaceAll('\n', '\n  ')}`;
     first = false;
   }
   yield first ? '[]\n' : '\n]\n';
