@@ -101,6 +101,9 @@ async function postgresReader(conn: PostgresConnection, snapshot: boolean): Prom
       if (!snapshot) await client.query('BEGIN READ ONLY');
       let open = false;
       try {
+        // A cursor's plan favours its first rows (cursor_tuple_fraction 0.1):
+        // the reports read every row, so plan them as the query they are.
+        await client.query('SET LOCAL cursor_tuple_fraction = 1.0');
         await client.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR ${q.text}`, (q.positional ?? []) as unknown[]);
         open = true;
         for (;;) {
