@@ -56,6 +56,20 @@ async function proxiedDatabase(): Promise<{ url: string; proxy: TcpProxy; db: Aw
 }
 
 describe('database check (real PostgreSQL)', () => {
+  it('migrate: true with the database unreachable at start: the sink starts, spools what it is given, and migrates then delivers when the database answers (found by a probe: ready rejected and a transport lost its lines)', async () => {
+    const { db, proxy, url } = await proxiedDatabase();
+    proxy.cut();
+    const { sink, errors } = await openSink({ url, migrate: true });
+    expect(errors[0]).toMatchObject({ code: 'SINK_DB' });
+    expect(await sink.write(makeEvents(4))).toEqual({ accepted: 4, rejected: 0 });
+    expect(sink.stats()).toMatchObject({ spooledEvents: 4, committed: 0 });
+    await until('the outage', () => sink.stats().outageSince !== undefined);
+    proxy.restore();
+    await sink.flush();
+    expect(sink.stats()).toMatchObject({ committed: 4 });
+    expect((await db.query('SELECT count(*)::int AS n FROM security_audit_events')).rows).toEqual([{ n: 4 }]);
+  });
+
   it('a database unreachable at start is an outage before any write, and ends when it answers, still without a write', async () => {
     const { db, proxy, url } = await proxiedDatabase();
     const migrated = createSink({ url: db.url, migrate: true, spool: { dir: await spoolDir() } });

@@ -1,4 +1,5 @@
 import type { SinkAdapter } from '../adapters/adapter.js';
+import { migrateFirst } from '../adapters/migrate-first.js';
 import { createForwarder } from '../fallback/forwarder.js';
 import { encodeFrames } from '../spool/record.js';
 import { Spool, type SpoolPosition } from '../spool/spool.js';
@@ -6,7 +7,7 @@ import { Backlog } from './backlog.js';
 import { settleWithin } from './settle-within.js';
 import { createAdapter } from './create-adapter.js';
 import { Delivery, type Forwarder } from './delivery.js';
-import { SinkClosedError, SinkError, SpoolFullError } from './errors.js';
+import { SchemaDriftError, SinkClosedError, SinkError, SpoolFullError } from './errors.js';
 import { resolveSinkOptions } from './options.js';
 import { adoptLegacySpool } from './spool-dir.js';
 import { futureTally, prepareRows, toSpoolEntry, type PreparedRow } from './prepare.js';
@@ -105,7 +106,17 @@ export function createSink(options?: SinkOptions | string): Sink {
   const ready = (async () => {
     adapter = await createAdapter(opts.connection);
     try {
-      if (opts.migrate) await adapter.migrate();
+      if (opts.migrate) {
+        try {
+          await adapter.migrate();
+        } catch (err) {
+          // Tables that cannot hold what this version writes stop the start, as before;
+          // a database that cannot be reached is an outage like any other (migrate-first.ts).
+          if (err instanceof SchemaDriftError) throw err;
+          reportError(err as Error);
+          adapter = migrateFirst(adapter);
+        }
+      }
       if (opts.spool.legacy) await adoptLegacySpool(opts.spool.legacy, opts.spool.dir);
       const opened = await Spool.open({ dir: opts.spool.dir, fsync: opts.spool.fsync, segmentBytes: opts.spool.segmentBytes });
       spool = opened.spool;

@@ -1,0 +1,34 @@
+import type { SinkAdapter } from './adapter.js';
+
+/**
+ * An adapter whose migration could not run at start (the database down):
+ * its next check() or write() runs migrate() first, until one succeeds.
+ * The sink starts anyway, spooling what it is given, and the migration is
+ * retried as any delivery is, with the retry backoff. Before, `ready`
+ * rejected before the spool was opened, and a pino transport lost the lines
+ * it held (found by a probe); migrate() is idempotent (ddl.ts), so running
+ * it again is harmless.
+ */
+export function migrateFirst(adapter: SinkAdapter): SinkAdapter {
+  let migrated = false;
+  let running: Promise<void> | undefined;
+  const ensure = async (): Promise<void> => {
+    if (migrated) return;
+    running ??= adapter.migrate().finally(() => (running = undefined));
+    await running;
+    migrated = true;
+  };
+  return {
+    dialect: adapter.dialect,
+    migrate: () => adapter.migrate(),
+    async check() {
+      await ensure();
+      await adapter.check();
+    },
+    async write(batch) {
+      await ensure();
+      return adapter.write(batch);
+    },
+    close: () => adapter.close(),
+  };
+}
