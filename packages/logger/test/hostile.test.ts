@@ -61,3 +61,34 @@ describe('no field can break the single-line format', () => {
     ]);
   });
 });
+
+describe('a draft that throws when read', () => {
+  it('becomes a violation record, signed or not, and never an exception out of emit() or a helper (found by a probe)', async () => {
+    const boom = () => {
+      throw new Error('getter threw \u001b[2J');
+    };
+    const cases: [string, (l: ReturnType<typeof createAuditLogger>) => unknown][] = [
+      ['top-level getter, emit()', (l) => l.emit(Object.defineProperty({ event_type: 'CONTAINER_START', container: { id: 'abcdefabcdef' } }, 'user_id', { get: boom, enumerable: true }) as never)],
+      ['nested getter, helper', (l) => l.containerStart({ container: Object.defineProperty({ id: 'abcdefabcdef' }, 'name', { get: boom, enumerable: true }) })],
+      ['revoked Proxy as a field, helper', (l) => {
+        const r = Proxy.revocable({}, {});
+        r.revoke();
+        return l.containerStart({ container: r.proxy as never });
+      }],
+      ['Proxy whose ownKeys trap throws, emit()', (l) => l.emit(new Proxy({ event_type: 'CONTAINER_START' }, { ownKeys: boom }) as never)],
+      ['a getter on event_type itself', (l) => l.emit(Object.defineProperty({}, 'event_type', { get: boom, enumerable: true }) as never)],
+    ];
+    for (const signing of [undefined, { mode: 'shared' as const, kid: 'k1', secret: SECRET }]) {
+      const file = join(tmpDir(), 'throwing.ndjson');
+      const log = createAuditLogger({ service: 'api', runtime: false, destination: file, ...(signing ? { signing } : {}) });
+      for (const [name, emit] of cases) expect(() => emit(log), name).not.toThrow();
+      await log.close();
+      const records = lines(file).map((l) => JSON.parse(l));
+      const violations = records.filter((r) => r.event_type === 'AUDIT_SCHEMA_VIOLATION');
+      expect(violations, signing ? 'signed' : 'unsigned').toHaveLength(cases.length);
+      for (const v of violations) expect(v.violation.issues[0].message).toMatch(/^the input could not be read: (Error: getter threw|TypeError: )/);
+      expect(lines(file).join('\n')).not.toContain('\u001b');
+      if (signing) expect(codes(verifyLines(lines(file), { k1: { secret: SECRET } }))).toEqual([]);
+    }
+  });
+});

@@ -5,8 +5,8 @@ import type { LoggerCore } from './core.js';
 import { checkTimeout } from './options.js';
 import { removePaths, type RedactPath } from './redact.js';
 import { activeTraceId } from './trace-context.js';
-import { validateDraft } from './validate.js';
-import { violationDraft } from './violation.js';
+import { validateDraft, type DraftResult } from './validate.js';
+import { unreadableIssue, violationDraft } from './violation.js';
 
 /** The draft of one event type, e.g. `DraftOf<'WEBAUTHN_AUTH_FAILURE'>`. */
 export type DraftOf<T extends AuditEventDraft['event_type']> = Extract<AuditEventDraft, { event_type: T }>;
@@ -70,9 +70,18 @@ export class AuditLogger<B extends keyof AuditBindings = never> {
   /** `fresh`: the draft is a new plain object literal of the typed helpers, so prepare() need not copy it. */
   private emitDraft(draft: AuditEventDraft, fresh: boolean): AuditEvent {
     this.core.assertOpen();
-    const prepared = this.prepare(draft, fresh);
-    // prepare() returns the helper's own literal or a copy it made: either way a fresh object.
-    const result = validateDraft(prepared, this.core.ctx, fresh || prepared !== draft, !this.core.signer);
+    let result: DraftResult;
+    try {
+      const prepared = this.prepare(draft, fresh);
+      // prepare() returns the helper's own literal or a copy it made: either way a fresh object.
+      result = validateDraft(prepared, this.core.ctx, fresh || prepared !== draft, !this.core.signer);
+    } catch (err) {
+      // A draft that throws when read (a getter, a revoked Proxy, an ownKeys
+      // trap) is invalid input like any other: it becomes a violation record,
+      // as parseAuditEvent makes it an issue, never an exception out of a
+      // login handler (found by a probe: emit() threw and wrote nothing).
+      result = { ok: false, issues: [unreadableIssue(err)] };
+    }
     if (result.ok) return this.core.write(result.event, result.line);
     if (this.settings.onInvalid === 'throw') throw new AuditValidationError(result.issues, result.eventType);
     // The bound context goes through the redact paths too: a deployment that
