@@ -92,3 +92,20 @@ describe('a draft that throws when read', () => {
     }
   });
 });
+
+describe('a "__proto__" member of a draft (JSON.parse makes it an own key)', () => {
+  it('is refused as an unknown field, at the top level as nested, and kept in the violation\'s original (found by a probe: at the top level it vanished and the event passed)', async () => {
+    const file = join(tmpDir(), 'proto.ndjson');
+    const log = createAuditLogger({ service: 'api', runtime: false, destination: file });
+    const top = JSON.parse('{"event_type":"CONTAINER_START","container":{"id":"abcdefabcdef"},"__proto__":{"polluted":true}}');
+    const nested = JSON.parse('{"event_type":"CONTAINER_START","container":{"id":"abcdefabcdef","__proto__":{"polluted":true}}}');
+    expect(log.emit(top).event_type).toBe('AUDIT_SCHEMA_VIOLATION');
+    expect(log.emit(nested).event_type).toBe('AUDIT_SCHEMA_VIOLATION');
+    await log.close();
+    const [a, b] = lines(file).map((l) => JSON.parse(l));
+    expect(a.violation.issues).toEqual([{ path: '__proto__', message: 'unknown field "__proto__"' }]);
+    expect(b.violation.issues).toEqual([{ path: 'container.__proto__', message: 'unknown field "__proto__"' }]);
+    for (const v of [a, b]) expect(v.violation.original).toContain('"__proto__":{"polluted":true}');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});

@@ -66,7 +66,10 @@ export interface EventContext {
  * then fail validation for a missing `event_id` or lose the context's host.
  */
 function assignDefined(to: Record<string, unknown>, from: object | undefined): Record<string, unknown> {
-  if (from) for (const [k, v] of Object.entries(from)) if (v !== undefined) to[k] = v;
+  // A "__proto__" member (JSON.parse makes one an own key) is copied as a
+  // member, for validation to refuse as unknown: assigned, it set the
+  // copy's prototype and vanished, and the event passed (found by a probe).
+  if (from) for (const [k, v] of Object.entries(from)) if (v !== undefined) Object.defineProperty(to, k, { value: v, enumerable: true, writable: true, configurable: true });
   return to;
 }
 

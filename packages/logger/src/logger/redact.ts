@@ -175,7 +175,7 @@ function copy(value: unknown, paths: readonly RedactPath[], at: string[], seen: 
       }
       const here = [...at, key];
       if (isSecretKey(key) || matchesPath(here, paths)) {
-        res[key] = CENSOR;
+        put(res, key, CENSOR);
         continue;
       }
       let v: unknown;
@@ -184,10 +184,15 @@ function copy(value: unknown, paths: readonly RedactPath[], at: string[], seen: 
       } catch {
         v = '[Unreadable]';
       }
-      res[key] = copy(v, paths, here, seen, depth + 1);
+      put(res, key, copy(v, paths, here, seen, depth + 1));
     }
     out = res;
   }
   seen.delete(obj);
   return out;
+}
+
+/** Sets an own data member, so a "__proto__" key stays a key of the copy (assigned, it would set the prototype and vanish). */
+function put(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
