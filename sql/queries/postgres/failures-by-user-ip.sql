@@ -8,4 +8,4 @@ SELECT event_timestamp, user_id, client_ip, error_details, swarm_node
 FROM security_audit_events
 WHERE event_type = 'WEBAUTHN_AUTH_FAILURE'
   AND event_timestamp >= now() - make_interval(hours => 24 * 90)
-ORDER BY event_timestamp DESC;
+ORDER BY event_timestamp DESC, id DESC;

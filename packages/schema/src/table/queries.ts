@@ -1,5 +1,5 @@
 import type { Dialect } from './columns.js';
-import { commandProgram, containerKey, eventsTable, eventsWithDoc, jsonBigint, jsonValue, laterByMinutes, launchedProgram, launcherArgs, nodeOf, reasonCode, rejectsTable, shellOpened, sinceDays, withinMinutes } from './query-sql.js';
+import { commandProgram, containerKey, eventsTable, eventsWithDoc, jsonBigint, jsonValue, laterByMinutes, launchedProgram, launcherArgs, nodeOf, nullsLast, reasonCode, rejectsTable, shellOpened, sinceDays, withinMinutes } from './query-sql.js';
 
 /** Names of the forensic report queries (also the file names under `sql/queries/<dialect>/`). */
 export const REPORT_QUERY_NAMES = [
@@ -103,12 +103,14 @@ ORDER BY event_timestamp DESC, id DESC;`,
     params: [days],
     columns: ['event_timestamp', 'user_id', 'client_ip', 'error_details', 'swarm_node'],
     integerColumns: [],
+    // Failures at one instant come newest row first, as in the other lists: left to the database,
+    // their order was undefined. SQL Server keeps the reference query byte for byte.
     sql: perDialect(
       (d) => `SELECT event_timestamp, user_id, client_ip, error_details, swarm_node
 FROM ${eventsTable(d)}
 WHERE event_type = 'WEBAUTHN_AUTH_FAILURE'
   AND ${sinceDays(d, 'event_timestamp', 'days')}
-ORDER BY event_timestamp DESC;`,
+ORDER BY event_timestamp DESC${d === 'mssql' ? '' : ', id DESC'};`,
     ),
   },
   'failure-bursts-by-ip': {
@@ -271,7 +273,7 @@ SELECT image, node,
        MAX(event_timestamp) AS last_at
 FROM shell_execs
 GROUP BY image, node
-ORDER BY shells DESC, image, node;`,
+ORDER BY shells DESC, ${nullsLast('image')}, ${nullsLast('node')};`,
     ),
   },
   'rejects-by-reason': {

@@ -297,3 +297,13 @@ function baseName(dialect: Dialect, path: string): string {
       return `substr(${path}, length(rtrim(${path}, replace(${path}, '/', ''))) + 1)`;
   }
 }
+
+/**
+ * `column` as ORDER BY keys that put NULL last on every database: SQLite and
+ * SQL Server sort NULL first, PostgreSQL last (`shells-by-image` listed the
+ * groups without an image or node in another order on each; found by a
+ * probe). SQL Server has no NULLS LAST, hence the CASE.
+ */
+export function nullsLast(column: string): string {
+  return `CASE WHEN ${column} IS NULL THEN 1 ELSE 0 END, ${column}`;
+}

@@ -202,6 +202,9 @@ function startsShell(commandLine: string): boolean {
   );
 }
 
+/** Text order with null last, as the reports sort (SQLite and SQL Server put NULL first by themselves). */
+const nullsLast = (a: string | null, b: string | null) => (a === b ? 0 : a === null ? 1 : b === null ? -1 : a < b ? -1 : 1);
+
 function shellExecs(events: AuditEvent[], now: number, days: number): Exec[] {
   return events.filter(
     (e): e is Exec => e.event_type === 'CONTAINER_EXEC' && since(now, days)(e) && (!!e.process.tty || !!e.process.interactive || startsShell(e.process.command_line)),
@@ -319,7 +322,7 @@ export const oracle = {
           last_at: times[times.length - 1]!,
         };
       })
-      .sort((a, b) => b.shells - a.shells || String(a.image).localeCompare(String(b.image)) || String(a.node).localeCompare(String(b.node)));
+      .sort((a, b) => b.shells - a.shells || nullsLast(a.image, b.image) || nullsLast(a.node, b.node));
   },
   'future-dated-events'(events: AuditEvent[], now: number, p: { days: number; skew_minutes: number }): Row[] {
     // The rows are stored a few seconds after `now`: ingested_at is that moment, so only its shape is known.

@@ -163,6 +163,54 @@ export function defineReportTests(db: () => TestDb): void {
     ]);
   });
 
+  /** Inserts rows of `service`, runs `fn`, deletes them again: the other tests see the fixtures alone. */
+  const withRows = async (service: string, rows: Array<Record<string, string | null>>, fn: () => Promise<void>) => {
+    const literal = (v: string | null) => (v === null ? 'NULL' : `'${v.replace(/'/g, "''")}'`);
+    for (const r of rows) {
+      const row = { event_id: newEventId(), outcome: 'success', severity: '1', service, event_json: '{}', ...r };
+      await db().exec(`INSERT INTO security_audit_events (${Object.keys(row).join(', ')}) VALUES (${Object.values(row).map(literal).join(', ')})`);
+    }
+    try {
+      await fn();
+    } finally {
+      await db().exec(`DELETE FROM security_audit_events WHERE service = ${literal(service)}`);
+    }
+  };
+  const runReport = async (name: ReportQueryName) => {
+    const bound = bindQuery(REPORT_QUERIES[name], db().dialect);
+    return (await db().all(bound.text, bound)).map(normalise);
+  };
+
+  it('lists shells-by-image groups without an image or node last, on every database (SQLite sorted NULL first, PostgreSQL last; found by a probe)', async () => {
+    const at = new Date(Date.now() - 86_400_000).toISOString();
+    const shell = (image: string | null, swarm_node: string | null) => ({ event_type: 'CONTAINER_EXEC', event_timestamp: at, command_line: 'bash', image, swarm_node });
+    // Inserted in the reverse of the order expected, each group one shell, as ties.
+    const rows = [shell(null, 'order-node'), shell('order:1', null), shell('order:1', 'order-node'), shell('order:0', null)];
+    await withRows('null-order', rows, async () => {
+      const groups = (await runReport('container-shells')).filter((r) => r.image?.toString().startsWith('order:') || r.node === 'order-node');
+      expect(groups.map((r) => [r.image, r.node])).toEqual([
+        ['order:0', null],
+        ['order:1', 'order-node'],
+        ['order:1', null],
+        [null, 'order-node'],
+      ]);
+    });
+  });
+
+  it('lists failures at one instant newest row first in failures-by-user-ip, as webauthn-failures does (the order was left to the database)', async () => {
+    const at = new Date(Date.now() - 86_400_000).toISOString();
+    const users = ['u_tie_1', 'u_tie_2', 'u_tie_3', 'u_tie_4'];
+    const rows = users.map((user_id) => ({ event_type: 'WEBAUTHN_AUTH_FAILURE', event_timestamp: at, user_id, outcome: 'failure' }));
+    await withRows('same-instant', rows, async () => {
+      // Updated, the first two are stored anew after the others (PostgreSQL), so no scan order is id order by chance.
+      await db().exec(`UPDATE security_audit_events SET client_ip = '192.0.2.1' WHERE user_id IN ('u_tie_1', 'u_tie_2')`);
+      for (const name of ['failures-by-user-ip', 'webauthn-failures'] as const) {
+        const listed = (await runReport(name)).map((r) => r.user_id).filter((u) => users.includes(String(u)));
+        expect(listed, name).toEqual([...users].reverse());
+      }
+    });
+  });
+
   it('future-dated-events is exact at the skew\'s edge: an event exactly :skew_minutes after it was stored is not listed, one a millisecond later is (SQLite added the minutes as a rounded fraction of a day; found by a review)', async () => {
     // 20 instants, 1.037 s apart: a rounding error shows at some of them (about 3 in 10 before the fix).
     const base = Date.now() - 86_400_000;
