@@ -181,6 +181,37 @@ export function defineReportTests(db: () => TestDb): void {
     return (await db().all(bound.text, bound)).map(normalise);
   };
 
+  it('counts a shell opened through su, sudo, login or a launcher that runs one, reading the launcher\'s options as it does; not a launcher running something else (Docker events carry no TTY flag; found by a probe)', async () => {
+    const opened = [
+      'su -', 'su', 'SU - app', 'su -c bash app', 'su -s /bin/bash app', 'su -lc /bin/sh', 'busybox su -',
+      'sudo -i', 'sudo -s', 'sudo bash', 'sudo -u app bash', 'sudo -iu app', 'sudo -E -u app -- /bin/bash -l', 'sudo su -', 'login -f root',
+      'script -q -c /bin/bash /dev/null', 'script -qc bash', 'script /dev/null',
+      'setsid bash', 'setsid -w /bin/sh', 'nice bash', 'nice -n 10 bash', 'nice -10 zsh', 'nohup bash', 'timeout 3600 bash', 'timeout -s KILL 60 bash', 'timeout -- 60 sh',
+      'stdbuf -o0 bash', 'stdbuf -o 0 -e 0 bash', 'nsenter -t 1 -a bash', 'nsenter -t 1 -m -u -n -i', 'chroot / bash', 'chroot --userspec app:app /srv /bin/sh', 'chroot /srv',
+      'runuser -u app -- bash', 'env -u HOME TERM=xterm sudo -u app bash', 'nohup timeout 60 setsid bash',
+      `python3 -c import pty;pty.spawn('/bin/bash')`, `python3 -c import pty; pty.spawn("/bin/sh")`, `/usr/bin/python -c import pty;pty.spawn(["/bin/bash","-i"])`,
+    ];
+    const other = [
+      'env python3 sh', 'env -i python3 /bin/sh', 'sudo ls', 'sudo -i ls', 'sudo -u bash ls', 'sudo', 'sudo -u app', 'timeout 5 cat', 'timeout -s 9 5 cat bash', 'nice make', 'nice -n 10 make sh',
+      'chroot /srv ls', 'subash', '/usr/local/bin/subash -i', 'su -c ls app', 'su --command=ls app', 'su -cls', 'su app script.sh', 'script -c ls /tmp/out', 'script --command=ls',
+      'setsid ls', 'nohup', 'stdbuf -o 0 make', 'nsenter -t 1 -a ps', 'runuser -u bash -- ls', 'busybox ls', 'python3 app.py sh', 'python3 -c import pty;pty.spawn(cmd)',
+    ];
+    const base = Date.now() - 86_400_000;
+    const rows = [...opened, ...other].map((command_line, k) => ({
+      event_type: 'CONTAINER_EXEC',
+      event_timestamp: new Date(base + k * 1000).toISOString(),
+      command_line,
+      container_id: 'wrappers0000',
+      image: 'wrappers:1',
+    }));
+    await withRows('shell-wrappers', rows, async () => {
+      const listed = (await runReport('container-shell-sessions')).filter((r) => r.container_id === 'wrappers0000').map((r) => r.command_line);
+      expect(listed).toEqual([...opened].reverse());
+      const [group] = (await runReport('container-shells')).filter((r) => r.image === 'wrappers:1');
+      expect(group).toMatchObject({ shells: opened.length, containers: 1 });
+    });
+  });
+
   it('lists shells-by-image groups without an image or node last, on every database (SQLite sorted NULL first, PostgreSQL last; found by a probe)', async () => {
     const at = new Date(Date.now() - 86_400_000).toISOString();
     const shell = (image: string | null, swarm_node: string | null) => ({ event_type: 'CONTAINER_EXEC', event_timestamp: at, command_line: 'bash', image, swarm_node });
