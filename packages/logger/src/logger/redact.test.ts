@@ -27,13 +27,21 @@ describe('redaction', () => {
   it('censors the usual names of tokens, secrets, keys and one-time codes, not the fields of the schema', () => {
     for (const k of ['token', 'access_token', 'Refresh-Token', 'id_token', 'x-auth-token', 'csrfToken', 'secret', 'client_secret', 'credential_secret',
       'api_key', 'apikey', 'X-API-KEY', 'private_key', 'privateKey', 'otp', 'TOTP', 'passcode', 'pin', 'cookie', 'set-cookie', 'session',
-      'authorization', 'Proxy-Authorization', 'password', 'new_password', 'passphrase', 'credentials', 'aws_secret_access_key', 'signing_key']) {
+      'authorization', 'Proxy-Authorization', 'password', 'new_password', 'passphrase', 'credentials', 'aws_secret_access_key', 'signing_key',
+      // Found by a probe: WebAuthn ceremony state, session ids and short names of secrets.
+      'challenge', 'expectedChallenge', 'userHandle', 'sid', 'connect.sid', 'auth', 'key', 'privkey', 'private', 'nonce', 'mfa_code', 'otp_code']) {
       expect(isSecretKey(k), k).toBe(true);
     }
     const fields = schemaFieldNames();
     // The walk found the schema (a guard against an empty list passing vacuously).
     expect(fields).toEqual(expect.arrayContaining(['session_id', 'credential_id', 'signature_valid', 'user_id', 'client_ip', 'wrapped_key', 'kid', 'mac']));
     expect(fields.filter(isSecretKey)).toEqual([]);
+  });
+
+  it('censors values shaped as credentials under any key: Bearer and Basic authorization values, JSON Web Tokens (found by a probe)', () => {
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln';
+    const out = redactedCopy({ hdr: 'Bearer abc.def', h2: ' basic dXNlcjpwdw==', t: jwt, list: [jwt], note: 'bearer of bad news', msg: 'Basic', plain: 'eyJ alone' }) as any;
+    expect(out).toEqual({ hdr: CENSOR, h2: CENSOR, t: CENSOR, list: [CENSOR], note: 'bearer of bad news', msg: 'Basic', plain: 'eyJ alone' });
   });
 
   it('censors user paths with * wildcards and survives cycles, bigints, buffers and depth', () => {

@@ -36,6 +36,23 @@ export const ALWAYS_REDACTED: readonly string[] = [
   'pin',
   'pwd',
   'jwt',
+  // WebAuthn ceremony state a relying party keeps server side (WebAuthn L3
+  // §13.4.3: a challenge must not be guessable; one logged can be replayed
+  // within its lifetime), and the account's user handle (§14.6.1: no PII,
+  // but it names the account to the authenticator).
+  'challenge',
+  'expectedchallenge',
+  'userhandle',
+  // Session ids and other short names of secrets (found by a probe).
+  'sid',
+  'connect.sid',
+  'auth',
+  'key',
+  'privkey',
+  'private',
+  'nonce',
+  'mfacode',
+  'otpcode',
 ];
 
 /**
@@ -69,6 +86,16 @@ export const REDACTED_NAME_PARTS: readonly string[] = [
   'credentials', // a credentials object (user and password); not `credential`, which would take `credential_id`
 ];
 const always = new Set(ALWAYS_REDACTED);
+/**
+ * Values that are credentials whatever their key: an HTTP Authorization
+ * value (RFC 9110 §11.6.2: the `Bearer` and `Basic` schemes with one
+ * token68, RFC 6750 §2.1), and a JSON Web
+ * Token (RFC 7519 §7.1: base64url of a JSON header, `eyJ`, then a dot).
+ * Under a name no list above knows (`auth`, `hdr`), they reached a
+ * violation's original as they were (found by a probe).
+ */
+const SECRET_VALUE = /^\s*(?:(?:bearer|basic)\s+[\w.~+/-]+=*\s*$|eyJ[\w-]+\.[\w-]+)/i;
+
 const normalise = (key: string) => key.toLowerCase().replace(/[-_]/g, '');
 
 /** Whether a value under `key` is a secret never copied into a violation record. */
@@ -142,6 +169,7 @@ function matchesPath(at: readonly string[], paths: readonly RedactPath[]): boole
 function copy(value: unknown, paths: readonly RedactPath[], at: string[], seen: WeakSet<object>, depth: number): unknown {
   switch (typeof value) {
     case 'string':
+      if (SECRET_VALUE.test(value)) return CENSOR;
       return value.length > MAX_STRING ? `${value.slice(0, MAX_STRING)}...[${value.length} chars]` : value;
     case 'number':
       return Number.isFinite(value) ? value : String(value);
