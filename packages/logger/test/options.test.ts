@@ -16,13 +16,14 @@ describe('createAuditLogger refuses misused options with AuditConfigError, befor
   it('refuses unknown option keys, naming the key and what was meant, and creates no file', () => {
     const file = join(tmpDir(), 'never.ndjson');
     expect(() => createAuditLogger({ ...base, destination: file, flushIntervalMS: 10 } as AuditLoggerOptions)).toThrowError(
-      /^unknown option "flushIntervalMS": expected one of service, version, instance, runtime, env, destination, sync, closeDestination, onInvalid, redact, signing, traceContext, flushTimeoutMs, closeTimeoutMs, onError, now$/,
+      /^unknown option "flushIntervalMS": expected one of service, version, instance, runtime, env, destination, sync, maxBufferedBytes, closeDestination, onInvalid, redact, signing, traceContext, flushTimeoutMs, closeTimeoutMs, onError, now$/,
     );
     expect(existsSync(file)).toBe(false);
     expect(make({ flushtimeoutms: 10 })).toThrowError(/^unknown option "flushtimeoutms": did you mean "flushTimeoutMs"\?$/);
     // An unknown key is refused even when its value is undefined: it is still a typo.
     expect(make({ ondError: undefined })).toThrowError(AuditConfigError);
     expect(() => createAuditLogger(null as never)).toThrowError(/^options must be an object, got null$/);
+    for (const bad of [1024, 1.5, -1, Number.NaN, '64MiB']) expect(make({ maxBufferedBytes: bad }), String(bad)).toThrowError(/^maxBufferedBytes must be a whole number of bytes from 65536, got /);
   });
 
   it('accepts every option AuditLoggerOptions documents, and each signing option of both modes', async () => {
@@ -35,6 +36,7 @@ describe('createAuditLogger refuses misused options with AuditConfigError, befor
       env: {},
       destination: join(tmpDir(), 'audit.ndjson'),
       sync: true,
+      maxBufferedBytes: 1024 * 1024,
       closeDestination: false,
       onInvalid: 'throw',
       redact: ['user_agent'],

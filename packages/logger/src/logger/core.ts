@@ -22,7 +22,7 @@ export class LoggerCore {
    * may be lost); `dead` when it can never take a line (a file that could
    * not be opened): nothing more is written to it.
    */
-  private failure?: { error: AuditDestinationError; cause: unknown; linesAfter: number; dead: boolean };
+  private failure?: { error: AuditDestinationError; cause: unknown; linesAfter: number; dead: boolean; dropped: number };
   /** Lines handed to the destination. */
   private lines = 0;
   /** pino.multistream() writes a line only to its streams at or below `lastLevel`, which only a pino logger sets. */
@@ -46,6 +46,9 @@ export class LoggerCore {
     // closed stdout, ENOSPC) would crash the process. A stream you passed
     // in keeps its own error handling; flush() and close() still watch it.
     if (dest.owned) dest.stream.on?.('error', (err) => this.destinationFailed(err));
+    // sonic-boom drops a line that would take what it holds unwritten past
+    // its maxLength (maxBufferedBytes): a destination failure, counted.
+    if (dest.owned) dest.stream.on?.('drop', () => this.lineDropped());
     this.tracker = writeTracker(dest.stream, (err) => this.destinationFailed(err));
     this.levelled = (dest.stream as unknown as Record<symbol, unknown>)[PINO_METADATA] === true;
     if (!signing) return;
@@ -159,8 +162,19 @@ export class LoggerCore {
     if (dead) s.destroyed = true;
     const what = dead ? `could not be opened: ${systemReason(cause)}` : `failed: ${systemReason(cause)}`;
     const error = new AuditDestinationError(`the audit destination ${what}; audit lines written ${dead ? 'to it are lost' : 'since may be lost'}`, { cause });
-    this.failure = { error, cause, linesAfter: dead ? this.lines : 0, dead };
+    this.failure = { error, cause, linesAfter: dead ? this.lines : 0, dead, dropped: 0 };
     this.report(error);
+  }
+
+  /** A line the destination dropped, its buffer full: the destination has failed, if it had not said so already. */
+  private lineDropped(): void {
+    if (!this.failure) {
+      const full = new Error('it holds as many bytes unwritten as maxBufferedBytes allows (a disk full or a stalled reader)');
+      this.destinationFailed(Object.assign(full, { code: 'AUDIT_BUFFER_FULL' }));
+      // The line dropped was counted before the failure existed.
+      this.failure!.linesAfter++;
+    }
+    this.failure!.dropped++;
   }
 
   /** The destination's failure as the error flush() and close() reject with, naming how many lines it concerns. */
@@ -168,7 +182,8 @@ export class LoggerCore {
     const f = this.failure;
     if (!f) return undefined;
     if (f.linesAfter === 0) return f.error;
-    return new AuditDestinationError(`${f.error.message} (${f.linesAfter} ${f.dead ? 'lost' : 'written after it'})`, { cause: f.cause });
+    const dropped = f.dropped > 0 ? `, ${f.dropped} of them dropped` : '';
+    return new AuditDestinationError(`${f.error.message} (${f.linesAfter} ${f.dead ? 'lost' : 'written after it'}${dropped})`, { cause: f.cause });
   }
 
   /**

@@ -4,7 +4,7 @@ import { AuditConfigError } from '../errors.js';
 import { resolveSigning, signingFromEnv, type SigningOptions } from '../signing/config.js';
 import { AuditLogger } from './audit-logger.js';
 import { LoggerCore } from './core.js';
-import { openDestination, type DestinationOption } from './destination.js';
+import { DEFAULT_MAX_BUFFERED_BYTES, openDestination, type DestinationOption } from './destination.js';
 import { checkOptions } from './options.js';
 import { parseRedactPaths } from './redact.js';
 import { producerFromEnv, runtimeFromEnv, type RuntimeFields } from './runtime-env.js';
@@ -28,6 +28,13 @@ export interface AuditLoggerOptions {
   destination?: DestinationOption;
   /** Synchronous writes for destinations the logger opens (default true: an emitted event survives a crash). */
   sync?: boolean;
+  /**
+   * Most bytes a destination the logger opens may hold unwritten, from 64 KiB
+   * (default 64 MiB): with the disk full, every later line was kept for a
+   * retry, without bound. Lines beyond it are dropped and counted, and the
+   * destination's failure says so (`onError`, `flush()`, `close()`).
+   */
+  maxBufferedBytes?: number;
   /** End a destination you passed in on `close()` (default false; destinations the logger opened are always closed). */
   closeDestination?: boolean;
   /** Invalid input: `'record'` writes AUDIT_SCHEMA_VIOLATION (default), `'throw'` throws AuditValidationError. */
@@ -86,7 +93,7 @@ export function createAuditLogger(options: AuditLoggerOptions = {}): AuditLogger
   const now = options.now ? checkedClock(options.now) : undefined;
   // Read once now: a clock that is wrong from the start is refused here, not at the first emit().
   now?.();
-  const dest = openDestination(options.destination, options.sync ?? true);
+  const dest = openDestination(options.destination, options.sync ?? true, options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES);
   // Frozen: validated here once, so the hot path may trust them (trusted-envelope.ts).
   const ctx = {
     producer: Object.freeze(producer.data),

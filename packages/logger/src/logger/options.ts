@@ -15,6 +15,7 @@ const OPTION_KEYS = {
   env: true,
   destination: true,
   sync: true,
+  maxBufferedBytes: true,
   closeDestination: true,
   onInvalid: true,
   redact: true,
@@ -32,6 +33,9 @@ const OPTION_KEYS = {
  * immediate AuditTimeoutError.
  */
 export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** Smallest `maxBufferedBytes`: one line of a violation record (16 KiB) with room to spare. */
+const MIN_BUFFERED_BYTES = 64 * 1024;
 
 /**
  * Checks a time bound of `flush()` / `close()` (an option or an argument):
@@ -71,6 +75,9 @@ export function checkOptions(options: unknown): asserts options is AuditLoggerOp
   optionalFunction(o.onError, 'onError');
   optionalFunction(o.now, 'now');
   for (const name of ['flushTimeoutMs', 'closeTimeoutMs'] as const) if (o[name] !== undefined) checkTimeout(o[name], name);
+  if (o.maxBufferedBytes !== undefined && (!Number.isSafeInteger(o.maxBufferedBytes) || (o.maxBufferedBytes as number) < MIN_BUFFERED_BYTES)) {
+    throw new AuditConfigError(`maxBufferedBytes must be a whole number of bytes from ${MIN_BUFFERED_BYTES}, got ${describeValue(o.maxBufferedBytes)}`);
+  }
   if (o.env !== undefined && !isObject(o.env)) throw new AuditConfigError(`env must be an object of environment variables, got ${describeValue(o.env)}`);
   if (o.runtime !== undefined && o.runtime !== false && !isObject(o.runtime)) throw new AuditConfigError(`runtime must be an object of runtime fields or false, got ${describeValue(o.runtime)}`);
   if (o.signing !== undefined && o.signing !== false && !isObject(o.signing)) throw new AuditConfigError(`signing must be an object of signing options or false, got ${describeValue(o.signing)}`);
