@@ -44,6 +44,20 @@ describe('redaction', () => {
     expect(out).toEqual({ hdr: CENSOR, h2: CENSOR, t: CENSOR, list: [CENSOR], note: 'bearer of bad news', msg: 'Basic', plain: 'eyJ alone' });
   });
 
+  it('paths through arrays: `*` is every element and a number one of them, removed from events and censored in originals (found by a probe: accepted and ignored)', () => {
+    const paths = parseRedactPaths(['container.capabilities.*', 'webauthn.transports.0', 'list.*.secretish']);
+    const event = { container: { id: 'abcdefabcdef', capabilities: ['CAP_SYS_ADMIN', 'CAP_NET_ADMIN'] }, webauthn: { transports: ['usb', 'nfc'] }, list: [{ secretish: 1, keep: 2 }] };
+    const removed = removePaths(event, paths) as typeof event;
+    expect(removed).toEqual({ container: { id: 'abcdefabcdef', capabilities: [] }, webauthn: { transports: ['nfc'] }, list: [{ keep: 2 }] });
+    // The caller's object is not changed.
+    expect(event.container.capabilities).toHaveLength(2);
+    expect(event.webauthn.transports).toEqual(['usb', 'nfc']);
+    const censored = redactedCopy(event, paths) as any;
+    expect(censored.container.capabilities).toEqual([CENSOR, CENSOR]);
+    expect(censored.webauthn.transports).toEqual([CENSOR, 'nfc']);
+    expect(censored.list).toEqual([{ secretish: CENSOR, keep: 2 }]);
+  });
+
   it('censors user paths with * wildcards and survives cycles, bigints, buffers and depth', () => {
     const cyclic: any = { headers: { 'x-a': 'secret-a', 'x-b': 'secret-b' }, n: 10n, buf: Buffer.alloc(4) };
     cyclic.self = cyclic;

@@ -136,8 +136,22 @@ export function removePaths<T>(obj: T, paths: readonly RedactPath[]): T {
 }
 
 function removeOne(node: unknown, path: RedactPath, i: number): unknown {
-  if (typeof node !== 'object' || node === null || Array.isArray(node)) return node;
+  if (typeof node !== 'object' || node === null) return node;
   const seg = path[i]!;
+  // Through an array, `*` is every element and a number one of them: a
+  // path the logger accepted did nothing there before (found by a probe).
+  // The last segment removes the elements, leaving the array shorter.
+  if (Array.isArray(node)) {
+    const at = seg === '*' ? node.map((_, j) => j) : /^\d+$/.test(seg) && Number(seg) < node.length ? [Number(seg)] : [];
+    if (at.length === 0) return node;
+    if (i === path.length - 1) {
+      const gone = new Set(at);
+      return node.filter((_, j) => !gone.has(j));
+    }
+    const copy = node.slice();
+    for (const j of at) copy[j] = removeOne(node[j], path, i + 1);
+    return copy;
+  }
   const src = node as Record<string, unknown>;
   const keys = seg === '*' ? Object.keys(src) : Object.hasOwn(src, seg) ? [seg] : [];
   if (keys.length === 0) return node;
@@ -192,7 +206,10 @@ function copy(value: unknown, paths: readonly RedactPath[], at: string[], seen: 
   seen.add(obj);
   let out: unknown;
   if (Array.isArray(obj)) {
-    out = obj.slice(0, MAX_KEYS).map((v, i) => copy(v, paths, [...at, String(i)], seen, depth + 1));
+    out = obj.slice(0, MAX_KEYS).map((v, i) => {
+      const here = [...at, String(i)];
+      return matchesPath(here, paths) ? CENSOR : copy(v, paths, here, seen, depth + 1);
+    });
   } else {
     const res: Record<string, unknown> = {};
     let n = 0;
