@@ -55,6 +55,26 @@ async function proxiedDatabase(): Promise<{ url: string; proxy: TcpProxy; db: Aw
   return { db, proxy, url: db.url.replace(':5432/', `:${proxy.port}/`) };
 }
 
+describe('migrate: true when the migration fails for another reason than an unreachable database', () => {
+  it('does not start: a unique index the DDL cannot build (the table holds a duplicate) is refused at ready, never postponed into write() where it read as a data error and made the batch rejects (found by a review)', async () => {
+    const dir = await spoolDir();
+    const url = `sqlite:${join(dir, 'audit.db')}`;
+    const first = createSink({ url, spool: { dir: join(dir, 's0') } });
+    await first.write(makeEvents(1));
+    await first.flush();
+    await first.close();
+    const db = new Database(join(dir, 'audit.db'));
+    db.exec('DROP INDEX UX_security_audit_events_event_id');
+    const cols = (db.prepare("SELECT name FROM pragma_table_info('security_audit_events') WHERE name <> 'id'").all() as { name: string }[]).map((r) => r.name).join(', ');
+    db.exec(`INSERT INTO security_audit_events (${cols}) SELECT ${cols} FROM security_audit_events`);
+    db.close();
+    const sink = createSink({ url, migrate: true, spool: { dir: join(dir, 's1') }, onError: () => undefined });
+    closers.push(() => sink.close({ timeoutMs: 1000 }).catch(() => undefined));
+    await expect(sink.ready).rejects.toThrow(/UNIQUE constraint failed/);
+    await expect(sink.write(makeEvents(1))).rejects.toThrow(/UNIQUE constraint failed/);
+  });
+});
+
 describe('database check (real PostgreSQL)', () => {
   it('migrate: true with the database unreachable at start: the sink starts, spools what it is given, and migrates then delivers when the database answers (found by a probe: ready rejected and a transport lost its lines)', async () => {
     const { db, proxy, url } = await proxiedDatabase();

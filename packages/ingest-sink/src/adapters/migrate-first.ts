@@ -1,7 +1,9 @@
+import { SinkError } from '../sink/errors.js';
 import type { SinkAdapter } from './adapter.js';
 
 /**
- * An adapter whose migration could not run at start (the database down):
+ * An adapter whose migration could not run at start (the database could
+ * not be reached: isUnreachable):
  * its next check() or write() runs migrate() first, until one succeeds.
  * The sink starts anyway, spooling what it is given, and the migration is
  * retried as any delivery is, with the retry backoff. Before, `ready`
@@ -15,7 +17,14 @@ export function migrateFirst(adapter: SinkAdapter): SinkAdapter {
   const ensure = async (): Promise<void> => {
     if (migrated) return;
     running ??= adapter.migrate().finally(() => (running = undefined));
-    await running;
+    try {
+      await running;
+    } catch (err) {
+      // An outage, never a data error (isDataError reads dbCode and the
+      // cause's code): delivery retries the batch, and never splits it into
+      // rejects for what the DDL hit (found by a review).
+      throw new SinkError('SINK_DB', `the migration before delivery failed: ${(err as Error).message}`);
+    }
     migrated = true;
   };
   return {

@@ -7,7 +7,8 @@ import { Backlog } from './backlog.js';
 import { settleWithin } from './settle-within.js';
 import { createAdapter } from './create-adapter.js';
 import { Delivery, type Forwarder } from './delivery.js';
-import { SchemaDriftError, SinkClosedError, SinkError, SpoolFullError } from './errors.js';
+import { SinkClosedError, SinkError, SpoolFullError } from './errors.js';
+import { isUnreachable } from './error-kind.js';
 import { resolveSinkOptions } from './options.js';
 import { adoptLegacySpool } from './spool-dir.js';
 import { futureTally, prepareRows, toSpoolEntry, type PreparedRow } from './prepare.js';
@@ -110,9 +111,12 @@ export function createSink(options?: SinkOptions | string): Sink {
         try {
           await adapter.migrate();
         } catch (err) {
-          // Tables that cannot hold what this version writes stop the start, as before;
-          // a database that cannot be reached is an outage like any other (migrate-first.ts).
-          if (err instanceof SchemaDriftError) throw err;
+          // A database that cannot be reached is an outage like any other
+          // (migrate-first.ts). Anything else stops the start, as before:
+          // drift, a login refused, a database that does not exist, and a
+          // constraint the DDL hit, which postponed into write() read as a
+          // data error and turned the batch into rejects (found by a review).
+          if (!isUnreachable(err)) throw err;
           reportError(err as Error);
           adapter = migrateFirst(adapter);
         }

@@ -53,3 +53,25 @@ export function isDataError(err: unknown): boolean {
   const num = sqlServerErrorNumber({ cause: e.cause });
   return num !== undefined && [8152, 2628, 4815, 245, 241, 8114, 515, 547].includes(num);
 }
+
+/** Node's socket and DNS errors of a server that cannot be reached (ECONNREFUSED...), and mssql's (ESOCKET, ETIMEOUT, ECONNCLOSED). */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'ESOCKET', 'ETIMEOUT', 'ECONNCLOSED', 'SQLITE_BUSY', 'SQLITE_LOCKED']);
+
+/**
+ * True when an error says the database could not be reached or is not
+ * taking connections now, rather than what it answered: a socket or DNS
+ * error (on the error, as `dbCode`, or on its cause), PostgreSQL SQLSTATE
+ * class 08 (connection exception) or 57P01-57P03 (shutting down, cannot
+ * connect now), pg's "Connection terminated", a SQLite file busy or locked.
+ * A login refused, a database that does not exist or a missing privilege is
+ * none of these: retrying does not make it pass.
+ */
+export function isUnreachable(err: unknown): boolean {
+  const e = err as { code?: unknown; dbCode?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } } | null | undefined;
+  for (const code of [e?.dbCode, e?.code, e?.cause?.code]) {
+    if (typeof code !== 'string') continue;
+    if (UNREACHABLE_CODES.has(code) || /^SQLITE_(BUSY|LOCKED)/.test(code) || /^08[0-9A-Z]{3}$/.test(code) || /^57P0[123]$/.test(code)) return true;
+  }
+  const message = `${typeof e?.message === 'string' ? e.message : ''} ${typeof e?.cause?.message === 'string' ? e.cause.message : ''}`;
+  return /Connection terminated|connect ECONNREFUSED|timeout expired/i.test(message);
+}
