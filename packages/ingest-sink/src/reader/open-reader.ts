@@ -15,6 +15,13 @@ type MssqlModule = typeof import('mssql');
  */
 const PG_FETCH_ROWS = 1000;
 
+/**
+ * How long a report's transaction may sit idle, its output not taken (ms):
+ * then the server ends the session and the report fails, rather than hold a
+ * lock a migration would queue behind, and every insert behind that.
+ */
+const REPORT_IDLE_MS = 60_000;
+
 /** Options of {@link openReader}. */
 export interface ReaderOptions {
   /**
@@ -98,29 +105,33 @@ async function postgresReader(conn: PostgresConnection, snapshot: boolean): Prom
     async *iterate(q: ReadQuery) {
       if (lost) throw new SinkError('SINK_DB', `PostgreSQL connection lost: ${lost.message}`, { cause: lost });
       const cursor = `audit_trail_rows_${++cursors}`;
-      if (!snapshot) await client.query('BEGIN READ ONLY');
-      let open = false;
+      // In a snapshot, a savepoint: a failed DECLARE or FETCH would abort the
+      // snapshot's transaction for every later query, and ROLLBACK TO also
+      // undoes the SET LOCALs below (found by a review).
+      await client.query(snapshot ? 'SAVEPOINT audit_trail_iterate' : 'BEGIN READ ONLY');
       try {
         // A cursor's plan favours its first rows (cursor_tuple_fraction 0.1):
         // the reports read every row, so plan them as the query they are.
         // No JIT: a report runs once, for seconds, and compiling cost more
         // than it saved (the shell sessions over 200 000 rows: 2.6-3.2 s
         // with JIT, 1.5-1.8 s without, when the plan's cost passed
-        // jit_optimize_above_cost).
-        await client.query('SET LOCAL cursor_tuple_fraction = 1.0; SET LOCAL jit = off');
+        // jit_optimize_above_cost). The cursor keeps its transaction, and
+        // the table's ACCESS SHARE lock, open while the output waits (a
+        // pager left open): a migration's ALTER TABLE would then wait, and
+        // every insert behind it (found by a review). A report idle that
+        // long is ended by the server instead.
+        await client.query(`SET LOCAL cursor_tuple_fraction = 1.0; SET LOCAL jit = off${snapshot ? '' : `; SET LOCAL idle_in_transaction_session_timeout = ${REPORT_IDLE_MS}`}`);
         await client.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR ${q.text}`, (q.positional ?? []) as unknown[]);
-        open = true;
         for (;;) {
           const { rows } = await client.query(`FETCH ${PG_FETCH_ROWS} FROM ${cursor}`);
           yield* rows as Row[];
           if (rows.length < PG_FETCH_ROWS) break;
         }
       } finally {
-        // Ended early (break) or failed: the snapshot's transaction goes on, so its cursor is closed; one of our own just ends.
-        if (snapshot) {
-          if (open && !lost) await client.query(`CLOSE ${cursor}`).catch(() => undefined);
-        } else if (!lost) {
-          await client.query('ROLLBACK').catch(() => undefined);
+        // Ended, early (break) or failed: the cursor and the settings go with the savepoint, or with our own transaction.
+        if (!lost) {
+          if (snapshot) await client.query('ROLLBACK TO SAVEPOINT audit_trail_iterate; RELEASE SAVEPOINT audit_trail_iterate').catch(() => undefined);
+          else await client.query('ROLLBACK').catch(() => undefined);
         }
       }
     },

@@ -58,6 +58,31 @@ describe('AuditReader.iterate', () => {
     }
   }
 
+  it('postgres: a query failing mid-iteration leaves a snapshot reader usable, with its settings as before; a report\'s own transaction may idle at most a minute (found by a review)', async () => {
+    const db = await createTempDatabase('at_iterate_fail');
+    try {
+      for (const snapshot of [true, false]) {
+        const reader = await openReader(db.url, { snapshot });
+        try {
+          const show = async (name: string) => Object.values((await reader.query({ text: `SHOW ${name}` }))[0]!)[0];
+          const jit = await show('jit');
+          // Division by zero at the fourth row: after the first FETCH began.
+          await expect(all(reader.iterate({ text: 'SELECT 10 / (x - 4) AS v FROM generate_series(1, 5) x' }))).rejects.toThrow(/division by zero/);
+          expect(await reader.query({ text: 'SELECT 1 AS one' }), snapshot ? 'snapshot' : 'own transaction').toEqual([{ one: 1 }]);
+          expect(await show('jit')).toBe(jit);
+          // While a report of its own transaction waits on its output, the server ends it after a minute idle.
+          for await (const _row of reader.iterate({ text: 'SELECT 1 AS one' })) {
+            expect(await show('idle_in_transaction_session_timeout')).toBe(snapshot ? '0' : '1min');
+          }
+        } finally {
+          await reader.close();
+        }
+      }
+    } finally {
+      await db.drop();
+    }
+  });
+
   it('postgres: reads through a server-side cursor, a page at a time, not the whole result at once', async () => {
     const db = await createTempDatabase('at_iterate');
     const reader = await openReader(db.url);
