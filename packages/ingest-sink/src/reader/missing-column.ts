@@ -29,30 +29,29 @@ const MISSING = [
  */
 const MISSING_TABLE = [/no such table: (?:\w+\.)?(\w+)/, /(?<!of )relation "(?:\w+\.)?(\w+)" does not exist/, /Invalid object name '(?:\w+\.)?(\w+)'/];
 
+/** The first name one of `patterns` finds in the error's message that `known` holds, or undefined. */
+function namedIn(err: unknown, patterns: readonly RegExp[], known: ReadonlySet<string>): string | undefined {
+  const message = (err as Error | undefined)?.message;
+  if (typeof message !== 'string') return undefined;
+  for (const re of patterns) {
+    const name = re.exec(message)?.[1];
+    if (name !== undefined && known.has(name)) return name;
+  }
+  return undefined;
+}
+
 /**
  * The column of this version's audit tables that a driver error says is
  * missing, or undefined. Tables made by an earlier version lack the columns
  * added since, until `audit-trail migrate` adds them (sql/README.md).
  */
 export function missingColumn(err: unknown): string | undefined {
-  const message = (err as Error | undefined)?.message;
-  if (typeof message !== 'string') return undefined;
-  for (const re of MISSING) {
-    const name = re.exec(message)?.[1];
-    if (name !== undefined && KNOWN.has(name)) return name;
-  }
-  return undefined;
+  return namedIn(err, MISSING, KNOWN);
 }
 
 /** The audit table a driver error says does not exist, or undefined: a database `audit-trail migrate` never ran on. */
 export function missingTable(err: unknown): string | undefined {
-  const message = (err as Error | undefined)?.message;
-  if (typeof message !== 'string') return undefined;
-  for (const re of MISSING_TABLE) {
-    const name = re.exec(message)?.[1];
-    if (name !== undefined && TABLES.has(name)) return name;
-  }
-  return undefined;
+  return namedIn(err, MISSING_TABLE, TABLES);
 }
 
 /**
