@@ -2,6 +2,7 @@ import type { AuditEventInput } from './audit-event.js';
 import { LOG_TYPE, SCHEMA_VERSION, type EventType } from './constants.js';
 import { EventDraftError } from './draft-error.js';
 import { newEventId } from './event-id.js';
+import { setOwnMember } from './json/own-member.js';
 
 type EnvelopeKey = 'event_id' | 'log_type' | 'schema_version' | 'event_time' | 'producer' | 'integrity' | 'outcome' | 'severity';
 
@@ -66,10 +67,9 @@ export interface EventContext {
  * then fail validation for a missing `event_id` or lose the context's host.
  */
 function assignDefined(to: Record<string, unknown>, from: object | undefined): Record<string, unknown> {
-  // A "__proto__" member (JSON.parse makes one an own key) is copied as a
-  // member, for validation to refuse as unknown: assigned, it set the
-  // copy's prototype and vanished, and the event passed (found by a probe).
-  if (from) for (const [k, v] of Object.entries(from)) if (v !== undefined) Object.defineProperty(to, k, { value: v, enumerable: true, writable: true, configurable: true });
+  // A "__proto__" member (JSON.parse makes one an own key) stays a member,
+  // for validation to refuse as unknown (setOwnMember says why).
+  if (from) for (const [k, v] of Object.entries(from)) if (v !== undefined) setOwnMember(to, k, v);
   return to;
 }
 

@@ -11,6 +11,7 @@ export * from './parse.js';
 export { duplicateName } from './json/duplicate-names.js';
 export { loneSurrogateEscape, wellFormedJson } from './json/lone-surrogates.js';
 export { nonIntegerLiteral } from './json/number-literals.js';
+export { setOwnMember } from './json/own-member.js';
 export * from './event-id.js';
 export * from './table/columns.js';
 export * from './table/ddl.js';

@@ -4,6 +4,7 @@ import { EVENT_TYPES, TRANSPORT_FIELDS, type EventType } from './constants.js';
 import { sanitizeText } from './fields/text.js';
 import { duplicateName } from './json/duplicate-names.js';
 import { loneSurrogateEscape } from './json/lone-surrogates.js';
+import { setOwnMember } from './json/own-member.js';
 
 /** Longest JSON text {@link parseAuditEvent} will parse (a guard, not a schema rule). */
 export const MAX_EVENT_JSON_LENGTH = 2 * 1024 * 1024;
@@ -53,12 +54,6 @@ function schemaOf(type: EventType): z.ZodType {
   let schema = compiled.get(type);
   if (!schema) compiled.set(type, (schema = z.compile(eventSchemas[type])));
   return schema;
-}
-
-/** Own enumerable data property, so a "__proto__" key stays a key instead of setting a prototype. */
-function put(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  else target[key] = value;
 }
 
 /**
@@ -120,8 +115,16 @@ export function parseAuditEvent(input: unknown): ParseResult {
   try {
     return parseUnguarded(input);
   } catch (err) {
-    return fail('', `the input could not be read: ${thrownText(err)}`);
+    return { ok: false, issues: [unreadableInputIssue(err)] };
   }
+}
+
+/**
+ * The issue of input that threw when read (a getter, a revoked Proxy, an
+ * ownKeys trap): what parseAuditEvent reports, and the logger for a draft.
+ */
+export function unreadableInputIssue(err: unknown): AuditIssue {
+  return { path: '', message: `the input could not be read: ${thrownText(err)}` };
 }
 
 /**
@@ -129,7 +132,7 @@ export function parseAuditEvent(input: unknown): ParseResult {
  * syntax error; reading it must not throw in turn (a getter on `message`, a
  * `toString` that throws).
  */
-function thrownText(err: unknown): string {
+export function thrownText(err: unknown): string {
   try {
     return sanitizeText(err instanceof Error ? `${err.name}: ${err.message}` : String(err), 200);
   } catch {
@@ -164,7 +167,7 @@ function parseUnguarded(input: unknown): ParseResult {
     event = source;
   } else {
     event = {};
-    for (const key of Object.keys(source)) put(transportFields.has(key) ? transport : event, key, source[key]);
+    for (const key of Object.keys(source)) setOwnMember(transportFields.has(key) ? transport : event, key, source[key]);
   }
 
   const type = event.event_type;

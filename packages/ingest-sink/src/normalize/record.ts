@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { LOG_TYPE, sanitizeText } from '@audit-trail/schema';
+import { LOG_TYPE, sanitizeText, setOwnMember } from '@audit-trail/schema';
 import type { ForwardedReject } from '../fallback/forwarder.js';
 import type { ReceiverCounters } from '../receivers/counters.js';
 import { classifyLine, classifyObject, untrustedContainerClaim, type LineOutcome, type Normalized } from './classify-line.js';
@@ -130,10 +130,8 @@ export class RecordNormalizer {
     if (typeof r.log_type === 'string') {
       if (r.log_type !== LOG_TYPE) return void out.push({ kind: 'non_audit' });
       const event: Record<string, unknown> = {};
-      // A "__proto__" member (the decoder keeps it as data) is copied as one:
-      // assigned, it set the prototype and vanished from the stored line,
-      // which the schema, refusing it as unknown, never saw (found by a probe).
-      for (const k of Object.keys(r)) if (!TRANSPORT_KEYS.has(k)) Object.defineProperty(event, k, { value: r[k], enumerable: true, writable: true, configurable: true });
+      // A "__proto__" member (the decoder keeps it as data) stays one in the stored line (setOwnMember).
+      for (const k of Object.keys(r)) if (!TRANSPORT_KEYS.has(k)) setOwnMember(event, k, r[k]);
       const reject = this.containerEventTags && untrustedContainerClaim(event.event_type, meta, this.containerEventTags);
       return void out.push({ kind: 'sink', item: { line: safeJson(event), meta, source, ...(reject ? { reject } : {}) } });
     }

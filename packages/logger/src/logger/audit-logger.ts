@@ -1,4 +1,4 @@
-import type { AuditEvent, AuditEventDraft, EventOf } from '@audit-trail/schema';
+import { unreadableInputIssue, type AuditEvent, type AuditEventDraft, type EventOf } from '@audit-trail/schema';
 import { AuditValidationError } from '../errors.js';
 import { mergeBindings, type AuditBindings } from './bindings.js';
 import type { LoggerCore } from './core.js';
@@ -6,7 +6,7 @@ import { checkTimeout } from './options.js';
 import { removePaths, type RedactPath } from './redact.js';
 import { activeTraceId } from './trace-context.js';
 import { validateDraft, type DraftResult } from './validate.js';
-import { unreadableIssue, violationDraft } from './violation.js';
+import { violationDraft } from './violation.js';
 
 /** The draft of one event type, e.g. `DraftOf<'WEBAUTHN_AUTH_FAILURE'>`. */
 export type DraftOf<T extends AuditEventDraft['event_type']> = Extract<AuditEventDraft, { event_type: T }>;
@@ -80,7 +80,7 @@ export class AuditLogger<B extends keyof AuditBindings = never> {
       // trap) is invalid input like any other: it becomes a violation record,
       // as parseAuditEvent makes it an issue, never an exception out of a
       // login handler (found by a probe: emit() threw and wrote nothing).
-      result = { ok: false, issues: [unreadableIssue(err)] };
+      result = { ok: false, issues: [unreadableInputIssue(err)] };
     }
     if (result.ok) return this.core.write(result.event, result.line);
     if (this.settings.onInvalid === 'throw') throw new AuditValidationError(result.issues, result.eventType);

@@ -1,3 +1,4 @@
+import { setOwnMember } from '@audit-trail/schema';
 import { describeValue } from '../config-checks.js';
 import { AuditConfigError } from '../errors.js';
 
@@ -220,7 +221,7 @@ function copy(value: unknown, paths: readonly RedactPath[], at: string[], seen: 
       }
       const here = [...at, key];
       if (isSecretKey(key) || matchesPath(here, paths)) {
-        put(res, key, CENSOR);
+        setOwnMember(res, key, CENSOR);
         continue;
       }
       let v: unknown;
@@ -229,15 +230,10 @@ function copy(value: unknown, paths: readonly RedactPath[], at: string[], seen: 
       } catch {
         v = '[Unreadable]';
       }
-      put(res, key, copy(v, paths, here, seen, depth + 1));
+      setOwnMember(res, key, copy(v, paths, here, seen, depth + 1));
     }
     out = res;
   }
   seen.delete(obj);
   return out;
-}
-
-/** Sets an own data member, so a "__proto__" key stays a key of the copy (assigned, it would set the prototype and vanish). */
-function put(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }

@@ -1,4 +1,4 @@
-import { sanitizeText, type AuditEventDraft, type AuditIssue } from '@audit-trail/schema';
+import type { AuditEventDraft, AuditIssue } from '@audit-trail/schema';
 import { redactedCopy, type RedactPath } from './redact.js';
 
 /** Most issues a violation record keeps (the schema's limit). */
@@ -39,19 +39,4 @@ export function violationDraft(
       original,
     },
   } as AuditEventDraft;
-}
-
-/**
- * The issue of a draft that threw when read (a getter, a revoked Proxy, an
- * ownKeys trap), worded as parseAuditEvent words it; reading the exception
- * must not throw in turn.
- */
-export function unreadableIssue(err: unknown): AuditIssue {
-  let text: string;
-  try {
-    text = sanitizeText(err instanceof Error ? `${err.name}: ${err.message}` : String(err), 200);
-  } catch {
-    text = 'an exception that cannot be shown';
-  }
-  return { path: '', message: `the input could not be read: ${text}` };
 }

@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { setOwnMember } from '@audit-trail/schema';
 import { ReceiverError } from '../errors.js';
 import { EventTime, ExtValue } from './event-time.js';
 
@@ -233,8 +234,7 @@ export class MsgpackReader {
       const key = this.readKey();
       this.invalidBytes = undefined;
       const value = this.read(depth + 1);
-      if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
-      else out[key] = value;
+      setOwnMember(out, key, value);
       if (this.invalidBytes !== undefined && typeof value === 'string') keepInvalidBytes(out, key, this.invalidBytes);
     }
     return out;
