@@ -6,10 +6,11 @@ import { eventsTable, jsonTrue, sinceDays } from './query-sql.js';
  * stream carries no TTY flag, so a shell opened by `docker exec -it` is known
  * by its command line alone: a shell, or a program that opens one (`su`,
  * `login`), or a launcher that runs one (`sudo -u app bash`, `timeout 3600
- * bash`, `chroot / bash`). The CTE `launches` reads each command line word by
- * word, as the launchers themselves parse it, in SQL that runs alike on
- * SQLite, PostgreSQL and SQL Server: no regular expressions (SQLite's core and
- * SQL Server have none), only string functions and a recursive CTE. Words are
+ * bash`, `chroot / bash`, `gosu app bash`). The CTE `launches` reads each
+ * command line word by word, as the launchers themselves parse it (POSIX
+ * getopt: `-Hiu app` is `-H -i -u app`), in SQL that runs alike on SQLite,
+ * PostgreSQL and SQL Server: no regular expressions (SQLite's core and SQL
+ * Server have none), only string functions and a recursive CTE. Words are
  * compared in lower case (SQL Server compares text case-insensitively), so
  * options are too: `sudo -S` reads as `sudo -s`.
  */
@@ -22,32 +23,40 @@ export const SHELL_OPENERS = ['login'] as const;
 
 /**
  * How a launcher's first word that is no option is read: `program`, the
- * program it runs; `duration` (timeout) or `directory` (chroot), then the
- * program; `user` (su), then arguments for the shell, which make it run a
- * script, not an interactive shell; `file` (script's typescript), ignored.
+ * program it runs; `word` (timeout's duration, gosu's user) or `directory`
+ * (chroot), then the program; `user` (su), then arguments for the shell,
+ * which make it run a script, not an interactive shell; `file` (script's
+ * typescript), ignored.
  */
-type Operand = 'program' | 'duration' | 'directory' | 'user' | 'file';
+type Operand = 'program' | 'word' | 'directory' | 'user' | 'file';
 
 /** How a launcher takes its options and the program it runs (util-linux, coreutils, sudo). */
 interface Launcher {
-  /** Options whose argument is the next word; a short one also as the last of two letters (`sudo -iu app`). */
+  /** Options whose argument is the next word, or the rest of its word when short (`-uapp`). */
   args?: readonly string[];
-  /** Options whose argument is the command run (`su -c bash`, `script -c bash`); given attached (`--command=ls`), it is not read. */
+  /** Options whose argument is the command run (`su -c bash`, `script -c bash`); given attached (`--command=ls`, `-cls`), it is not read. */
   command?: readonly string[];
-  /** Options after which it opens a shell when no program follows (`sudo -i`, `sudo -s`); a short one also first of several letters. */
+  /** Options after which it opens a shell when no program follows (`sudo -i`, `sudo -s`). */
   shell?: readonly string[];
+  /**
+   * Options whose argument is the user, after which the first operand is the
+   * program (`runuser -u app ls`), read as the launcher `<name> <option>` of
+   * {@link LAUNCHER_MODES}; without one, the first operand is the user, as su
+   * reads it (`runuser -l app`).
+   */
+  asUser?: readonly string[];
   operand: Operand;
-  /** Given no program, it opens a shell: su, script, nsenter, and chroot once it has its directory. */
+  /** Given no program, it opens a shell: su, script, nsenter, unshare, and chroot once it has its directory. */
   bare?: boolean;
 }
 
 /**
  * The launchers. `busybox` runs the applet its next word names and `python`
  * what `pty.spawn(...)` names in its code; they are read apart (see
- * {@link launchesCte}). Not read: a login shell by user name through runuser
- * (`runuser -l app`: runuser is read as sudo is), env's `-S` with options in
- * its string, and options after the program's name (`sudo bash` is a shell
- * whatever follows).
+ * {@link launchesCte}). Not read: env's `-S` with options in its string,
+ * options after the program's name (`sudo bash` is a shell whatever
+ * follows), and `unshare -R dir`, which reads in lower case as `-r` (no
+ * argument), so `dir` is taken for the program.
  */
 export const SHELL_LAUNCHERS: Readonly<Record<string, Launcher>> = {
   env: { args: ['-u', '--unset', '-c', '--chdir'], command: ['-s', '--split-string'], operand: 'program' },
@@ -56,20 +65,56 @@ export const SHELL_LAUNCHERS: Readonly<Record<string, Launcher>> = {
     shell: ['-i', '-s', '--login', '--shell'],
     operand: 'program',
   },
+  // OpenBSD's doas, also in Alpine and Debian: `doas -s` runs the user's shell.
+  doas: { args: ['-a', '-c', '-u'], shell: ['-s'], operand: 'program' },
   su: { args: ['-s', '--shell', '-g', '--group', '--supp-group', '-w', '--whitelist-environment'], command: ['-c', '--command', '--session-command'], operand: 'user', bare: true },
-  runuser: { args: ['-u', '--user', '-g', '--group', '--supp-group', '-s', '--shell', '-w', '--whitelist-environment'], command: ['-c', '--command', '--session-command'], operand: 'program' },
+  // util-linux runuser: `runuser -u app cmd` runs cmd, `runuser [-l] app` opens app's shell as su does.
+  runuser: {
+    args: ['-g', '--group', '--supp-group', '-s', '--shell', '-w', '--whitelist-environment'],
+    command: ['-c', '--command', '--session-command'],
+    asUser: ['-u', '--user'],
+    operand: 'user',
+    bare: true,
+  },
+  // The setuid helpers of container entrypoints: `gosu user[:group] cmd`, `su-exec user[:group] cmd`.
+  gosu: { operand: 'word' },
+  'su-exec': { operand: 'word' },
   setsid: { operand: 'program' },
   nice: { args: ['-n', '--adjustment'], operand: 'program' },
   nohup: { operand: 'program' },
-  timeout: { args: ['-s', '--signal', '-k', '--kill-after'], operand: 'duration' },
+  timeout: { args: ['-s', '--signal', '-k', '--kill-after'], operand: 'word' },
   stdbuf: { args: ['-i', '--input', '-o', '--output', '-e', '--error'], operand: 'program' },
   nsenter: { args: ['-t', '--target', '-s', '--setuid', '-g', '--setgid'], operand: 'program', bare: true },
+  // Given no program, unshare runs $SHELL. `-S`/`-G` read as `-s`/`-g`; `-R`, see above.
+  unshare: {
+    args: ['-s', '--setuid', '-g', '--setgid', '-w', '--wd', '--root', '--map-user', '--map-group', '--map-users', '--map-groups', '--propagation', '--setgroups', '--monotonic', '--boottime'],
+    operand: 'program',
+    bare: true,
+  },
   chroot: { args: ['--userspec', '--groups'], operand: 'directory' },
   script: { command: ['-c', '--command'], operand: 'file', bare: true },
 };
 
-/** How many words of a command line are read at most (a launcher of a launcher...); SQL Server stops a recursion at 100. */
-const MAX_WORDS = 32;
+/**
+ * A launcher read another way after one of its {@link Launcher.asUser}
+ * options: `runuser -u` takes the program as its operand, as sudo does.
+ * Entered only through that option, never by a program's name.
+ */
+const LAUNCHER_MODES: Readonly<Record<string, Launcher>> = Object.fromEntries(
+  Object.entries(SHELL_LAUNCHERS).flatMap(([name, l]) =>
+    l.asUser ? [[`${name} ${l.asUser[0]}`, { args: l.args, operand: 'program' } satisfies Launcher]] : [],
+  ),
+);
+
+/** Every launcher and mode, by the state that reads its options. */
+const READERS: Readonly<Record<string, Launcher>> = { ...SHELL_LAUNCHERS, ...LAUNCHER_MODES };
+
+/**
+ * How many steps a command line is read for at most: a word each, and one
+ * more per letter of an option cluster (`-Hiu`). SQL Server stops a recursion
+ * at 100.
+ */
+const MAX_STEPS = 48;
 
 /**
  * A CONTAINER_EXEC that opened a shell: a TTY or interactive session, or a
@@ -121,7 +166,11 @@ export function launchesCte(dialect: Dialect): string {
   const command = lowerCommand(dialect);
   // Only the command lines a launcher starts: the first word decides the others (shellOpened).
   // Walking all 200 000 of a benchmark took 1.9 s on PostgreSQL, three times the rest of the report.
-  const launched = `(${commandProgram(dialect)} IN (${['busybox', ...Object.keys(SHELL_LAUNCHERS)].map((n) => `'${n}'`).join(', ')}) OR ${commandProgram(dialect)} LIKE 'python%')`;
+  const launched = `(${commandProgram(dialect)} IN (${list(['busybox', ...Object.keys(SHELL_LAUNCHERS)])}) OR ${commandProgram(dialect)} LIKE 'python%')`;
+  // A cluster of short options is read as getopt reads it: a step takes its first letter as a
+  // word of its own and puts the other letters back as the next word (`-Hiu app`: `-H`, then
+  // `-iu app`); the state stays. An option that takes an argument keeps the rest of its word.
+  const split = splitsCluster(f);
   return `launches (id, word, rest, state, step) AS (
   SELECT id, ${f.cast(f.firstWord(command))}, ${f.cast(f.afterFirstWord(command))}, ${f.state("'cmd'")}, 0
   FROM ${eventsTable(dialect)}
@@ -129,20 +178,45 @@ export function launchesCte(dialect: Dialect): string {
     AND ${sinceDays(dialect, 'event_timestamp', 'days')}
     AND ${launched}
   UNION ALL
-  SELECT id, ${f.cast(f.firstWord('rest'))}, ${f.cast(f.afterFirstWord('rest'))},
-         ${f.state(nextState(f))},
+  SELECT id,
+         ${f.cast(`CASE WHEN ${split} THEN ${f.at('word', '1', '2')} ELSE ${f.firstWord('rest')} END`)},
+         ${f.cast(`CASE WHEN ${split} THEN ${f.concat(f.concat("'-'", f.from('word', '3')), f.concat("' '", 'rest'))} ELSE ${f.afterFirstWord('rest')} END`)},
+         ${f.state(`CASE WHEN ${split} THEN state ELSE ${nextState(f)} END`)},
          step + 1
   FROM launches
-  WHERE state NOT IN ('shell', 'no') AND step < ${MAX_WORDS}
+  WHERE state NOT IN ('shell', 'no') AND step < ${MAX_STEPS}
 )`;
+}
+
+const list = (xs: readonly string[]) => xs.map((x) => `'${x}'`).join(', ');
+const plus = (s: string) => `${s}+`;
+
+/** The states in which `name` (a launcher or mode) reads its options and operands. */
+function statesOf(name: string): string[] {
+  const l = READERS[name]!;
+  return l.operand === 'user' ? [plus(name), plus(`${name}-user`)] : l.bare ? [plus(name)] : l.shell ? [name, plus(name)] : [name];
+}
+
+/** The state `name` is entered in: a launcher that opens a shell given no program ends in `+`. */
+const entered = (name: string) => (READERS[name]!.bare ? plus(name) : name);
+
+/** Short options given as letters (`-u` as `u`). */
+const letters = (opts: readonly string[] = []) => opts.filter((o) => /^-[a-z]$/.test(o)).map((o) => o[1]!);
+
+/** Whether `word` is a cluster of short options (`-Hiu`) whose first letter takes no argument, in a launcher's state. */
+function splitsCluster(f: SqlText): string {
+  const readers = Object.keys(READERS).map((n) => {
+    const l = READERS[n]!;
+    const taking = [...letters(l.args), ...letters(l.command), ...letters(l.asUser)];
+    return `(state IN (${list(statesOf(n))})${taking.length ? ` AND ${f.at('word', '2', '1')} NOT IN (${list(taking)})` : ''})`;
+  });
+  return `(word LIKE '-__%' AND word NOT LIKE '--%' AND (${readers.join(' OR ')}))`;
 }
 
 /** The state after `word` (`''` when the command line has ended) in `state`. */
 function nextState(f: SqlText): string {
-  const list = (xs: readonly string[]) => xs.map((x) => `'${x}'`).join(', ');
   const names = Object.keys(SHELL_LAUNCHERS);
-  const entered = (name: string) => (SHELL_LAUNCHERS[name]!.bare ? `${name}+` : name);
-  const byProgram = names.filter((n) => SHELL_LAUNCHERS[n]!.operand === 'program');
+  const byProgram = Object.keys(READERS).filter((n) => READERS[n]!.operand === 'program');
   const base = f.baseName('word');
   // The program a word names: a shell, a launcher (in its first state), or nothing that opens one. A
   // simple CASE takes the base name once, and only of a word read as a program (taking it of every
@@ -159,43 +233,37 @@ ${names.map((n) => `              WHEN '${n}' THEN '${entered(n)}'`).join('\n')}
          WHEN word = '' THEN CASE WHEN state LIKE '%+' THEN 'shell' ELSE 'no' END
          WHEN state = 'python' THEN CASE WHEN ${f.position('word', "'pty.spawn('")} > 0 AND ${spawned} IN (${list(SHELLS)}) THEN 'shell' ELSE 'python' END
          WHEN state IN ('cmd', 'cmd+')
-           OR (state IN (${list(byProgram.map(entered).concat(byProgram.filter((n) => SHELL_LAUNCHERS[n]!.shell).map((n) => `${n}+`)))}) AND word NOT LIKE '-%' AND (state <> 'env' OR word NOT LIKE '%=%'))
+           OR (state IN (${list(byProgram.flatMap(statesOf))}) AND word NOT LIKE '-%' AND (state <> 'env' OR word NOT LIKE '%=%'))
          THEN ${program}
-${names.map((n) => optionStep(f, n)).filter(Boolean).map((w) => `         ${w}`).join('\n')}
+${Object.keys(READERS).map((n) => optionStep(f, n)).filter(Boolean).map((w) => `         ${w}`).join('\n')}
          ELSE 'no' END`;
 }
 
 /** `WHEN state IN (...) THEN ...`: the step through one of `name`'s options or operands (a program is read by {@link nextState}). */
 function optionStep(f: SqlText, name: string): string {
-  const l = SHELL_LAUNCHERS[name]!;
-  const plus = (s: string) => `${s}+`;
-  const states = l.operand === 'user' ? [plus(name), plus(`${name}-user`)] : l.bare ? [plus(name)] : l.shell ? [name, plus(name)] : [name];
-  // An option word, or a short one as the last of two letters (`-iu`, `-lc`).
+  const l = READERS[name]!;
+  const states = statesOf(name);
   // One IN list each, not a comparison per option: PostgreSQL's JIT compiled the longer CASE for
   // longer than the report then ran.
-  const option = (opts: readonly string[]) => {
-    const letters = opts.filter((o) => /^-[a-z]$/.test(o)).map((o) => `'${o[1]}'`);
-    const cluster = letters.length ? ` OR (word LIKE '-__' AND ${f.from('word', '3')} IN (${letters.join(', ')}))` : '';
-    return `(word IN (${opts.map((o) => `'${o}'`).join(', ')})${cluster})`;
-  };
+  const option = (opts: readonly string[]) => `word IN (${list(opts)})`;
   const when: string[] = [];
   // After `--`, the next word is an operand even if it starts with `-`.
   const afterProgram = states.every((s) => s.endsWith('+')) ? "'cmd+'" : states.some((s) => s.endsWith('+')) ? "CASE WHEN state LIKE '%+' THEN 'cmd+' ELSE 'cmd' END" : "'cmd'";
-  const dashes = { program: afterProgram, duration: "'skip:cmd'", directory: "'skip:cmd+'", user: 'state', file: 'state' }[l.operand];
+  const dashes = { program: afterProgram, word: "'skip:cmd'", directory: "'skip:cmd+'", user: 'state', file: 'state' }[l.operand];
   if (dashes !== 'state') when.push(`WHEN word = '--' THEN ${dashes}`);
   if (l.command) {
     when.push(`WHEN ${option(l.command)} THEN 'cmd'`);
     // The command attached to its option (`-cls`, `--command=ls`) is not read: no shell, rather than su's or script's own.
     when.push(`WHEN ${l.command.map((o) => (o.startsWith('--') ? `word LIKE '${o}=%'` : `word LIKE '${o}_%'`)).join(' OR ')} THEN 'no'`);
   }
-  const shellFlag = l.shell?.map((o) => (o.startsWith('--') ? `word = '${o}'` : `word LIKE '${o}%'`)).join(' OR ');
-  if (l.args) when.push(`WHEN ${option(l.args)} THEN ${f.concat("'skip:'", shellFlag ? `CASE WHEN ${shellFlag} THEN '${plus(name)}' ELSE state END` : 'state')}`);
-  if (shellFlag) when.push(`WHEN ${shellFlag} THEN '${plus(name)}'`);
+  if (l.asUser) when.push(`WHEN ${option(l.asUser)} THEN 'skip:${entered(`${name} ${l.asUser[0]}`)}'`);
+  if (l.args) when.push(`WHEN ${option(l.args)} THEN ${f.concat("'skip:'", 'state')}`);
+  if (l.shell) when.push(`WHEN ${option(l.shell)} THEN '${plus(name)}'`);
   // Other options keep the state; an operand that is the program was read by nextState.
-  const operand = { program: 'state', duration: "'cmd'", directory: "'cmd+'", user: `CASE WHEN state = '${plus(name)}' THEN '${plus(`${name}-user`)}' ELSE 'no' END`, file: 'state' }[l.operand];
+  const operand = { program: 'state', word: "'cmd'", directory: "'cmd+'", user: `CASE WHEN state = '${plus(name)}' THEN '${plus(`${name}-user`)}' ELSE 'no' END`, file: 'state' }[l.operand];
   if (operand !== 'state') when.push(`WHEN word LIKE '-%' THEN state`);
   if (when.length === 0) return '';
-  return `WHEN state IN (${states.map((s) => `'${s}'`).join(', ')}) THEN CASE ${when.join(' ')} ELSE ${operand} END`;
+  return `WHEN state IN (${list(states)}) THEN CASE ${when.join(' ')} ELSE ${operand} END`;
 }
 
 /** The string functions the CTE is written with, per dialect. */
@@ -212,6 +280,8 @@ interface SqlText {
   position(text: string, needle: string): string;
   /** `text` from character `start` on. */
   from(text: string, start: string): string;
+  /** `length` characters of `text` from character `start`. */
+  at(text: string, start: string, length: string): string;
   concat(a: string, b: string): string;
   /** A text column of the CTE: SQL Server wants one type in both of its parts. */
   cast(text: string): string;
@@ -230,6 +300,7 @@ function sqlText(dialect: Dialect): SqlText {
         ltrim: (t) => `LTRIM(${t})`,
         position: (t, n) => `CHARINDEX(${n}, ${t})`,
         from: (t, s) => `SUBSTRING(${t}, ${s}, 4000)`,
+        at: (t, s, n) => `SUBSTRING(${t}, ${s}, ${n})`,
         concat: (a, b) => `${a} + ${b}`,
         cast: (t) => `CAST(${t} AS NVARCHAR(MAX))`,
         state: (t) => `CAST(${t} AS VARCHAR(32))`,
@@ -242,6 +313,7 @@ function sqlText(dialect: Dialect): SqlText {
         ltrim: (t) => `ltrim(${t})`,
         position: (t, n) => `strpos(${t}, ${n})`,
         from: (t, s) => `substr(${t}, ${s})`,
+        at: (t, s, n) => `substr(${t}, ${s}, ${n})`,
         concat: (a, b) => `${a} || ${b}`,
         cast: (t) => t,
         state: (t) => `CAST(${t} AS TEXT)`,
@@ -256,6 +328,7 @@ function sqlText(dialect: Dialect): SqlText {
         ltrim: (t) => `ltrim(${t})`,
         position: (t, n) => `instr(${t}, ${n})`,
         from: (t, s) => `substr(${t}, ${s})`,
+        at: (t, s, n) => `substr(${t}, ${s}, ${n})`,
         concat: (a, b) => `${a} || ${b}`,
         cast: (t) => t,
         state: (t) => t,

@@ -190,11 +190,18 @@ export function defineReportTests(db: () => TestDb): void {
       'stdbuf -o0 bash', 'stdbuf -o 0 -e 0 bash', 'nsenter -t 1 -a bash', 'nsenter -t 1 -m -u -n -i', 'chroot / bash', 'chroot --userspec app:app /srv /bin/sh', 'chroot /srv',
       'runuser -u app -- bash', 'env -u HOME TERM=xterm sudo -u app bash', 'nohup timeout 60 setsid bash',
       `python3 -c import pty;pty.spawn('/bin/bash')`, `python3 -c import pty; pty.spawn("/bin/sh")`, `/usr/bin/python -c import pty;pty.spawn(["/bin/bash","-i"])`,
+      // Option clusters read as getopt reads them, and the launchers of container entrypoints.
+      'sudo -Hi', 'sudo -Es', 'sudo -Hiu app', 'sudo -nEu app -- bash', 'su -ls /bin/bash app', 'nsenter -at 1 bash',
+      'doas -s', 'doas -u app bash', 'doas -n -u app -- /bin/sh', 'gosu app bash', 'gosu app:app /bin/sh -l', 'su-exec nobody sh',
+      'unshare -Urm', 'unshare -r bash', 'unshare --fork --pid --mount-proc bash', 'unshare -S 0 -G 0 -- bash',
+      'runuser -l app', 'runuser - app', 'runuser app', 'runuser -lu app bash', 'runuser --user=app', 'runuser -s /bin/sh app',
     ];
     const other = [
       'env python3 sh', 'env -i python3 /bin/sh', 'sudo ls', 'sudo -i ls', 'sudo -u bash ls', 'sudo', 'sudo -u app', 'timeout 5 cat', 'timeout -s 9 5 cat bash', 'nice make', 'nice -n 10 make sh',
       'chroot /srv ls', 'subash', '/usr/local/bin/subash -i', 'su -c ls app', 'su --command=ls app', 'su -cls', 'su app script.sh', 'script -c ls /tmp/out', 'script --command=ls',
       'setsid ls', 'nohup', 'stdbuf -o 0 make', 'nsenter -t 1 -a ps', 'runuser -u bash -- ls', 'busybox ls', 'python3 app.py sh', 'python3 -c import pty;pty.spawn(cmd)',
+      'sudo -Hu app ls', 'sudo -pi ls', 'sudo -Eu bash ls', 'doas ls', 'doas -u app', 'doas -u sh ls', 'gosu app ls', 'gosu app', 'gosu bash ls',
+      'su-exec app:app node server.js', 'unshare -r ls', 'unshare -w /bin/sh ls', 'runuser app ls', 'runuser -u app', 'runuser -u app -- ls', 'runuser -cls app',
     ];
     const base = Date.now() - 86_400_000;
     const rows = [...opened, ...other].map((command_line, k) => ({
