@@ -1,5 +1,5 @@
 import { decodePayload } from '../spool/record.js';
-import type { ReplayedRecord, Spool, SpoolPosition, SpoolSkip } from '../spool/spool.js';
+import type { RecordRun, ReplayedRecord, Spool, SpoolPosition, SpoolSkip } from '../spool/spool.js';
 import { prepareRows } from './prepare.js';
 import { tagOf, type DeliveryQueue, type QueuedItem } from './queue.js';
 import type { SinkStats } from './types.js';
@@ -18,12 +18,8 @@ export interface LostRecords {
   skips: SpoolSkip[];
 }
 
-/** Spilled records of one append (or of one segment on replay): where the first starts and each one's size. */
-interface SpilledRun {
-  seg: number;
-  start: number;
-  sizes: readonly number[];
-}
+/** Spilled records of one append (or of one stretch of a segment on replay): where the first starts and each one's size. */
+type SpilledRun = Readonly<RecordRun>;
 
 /**
  * Keeps the sink's memory bounded while the database falls behind (or is
@@ -81,38 +77,19 @@ export class Backlog {
   }
 
   /**
-   * Replayed records at start: the first `memoryBytes` become queue items,
-   * the rest stay on disk.
+   * What replay found at start: `records`, read with their bytes (the
+   * spool's `loadBytes`, this backlog's budget), become queue items; the
+   * records of `unloaded`, after them, stay on disk.
    */
-  admitReplayed(records: readonly ReplayedRecord[]): QueuedItem[] {
-    let bytes = 0;
-    let n = 0;
-    for (const r of records) {
-      if (bytes + r.size > this.memoryBytes && n > 0) {
-        this.spillFrom = { seg: r.seg, end: r.end - r.size };
-        break;
-      }
-      n++;
-      bytes += r.size;
-    }
-    // One run per stretch of records that follow each other: a segment's
-    // replayed records are contiguous unless it holds a hole (damage found
-    // and recorded by an earlier run: the records after it are replayed, the
-    // hole's bytes are not). A run spanning a hole put every later record's
-    // start at the wrong place, and skips were then counted against the
-    // wrong records (found by a probe).
-    let run: { seg: number; start: number; sizes: number[] } | undefined;
-    let runEnd = 0;
-    for (let i = n; i < records.length; i++) {
-      const r = records[i]!;
-      const start = r.end - r.size;
-      if (run?.seg === r.seg && runEnd === start) run.sizes.push(r.size);
-      else this.spilledRuns.push((run = { seg: r.seg, start, sizes: [r.size] }));
-      runEnd = r.end;
-    }
+  admitReplayed(records: readonly ReplayedRecord[], unloaded: readonly RecordRun[]): QueuedItem[] {
+    const first = unloaded[0];
+    if (first) this.spillFrom = { seg: first.seg, end: first.start };
+    this.spilledRuns.push(...unloaded);
+    const lastRun = unloaded.at(-1);
     const last = records.at(-1);
-    if (last) this.durableEnd = { seg: last.seg, end: last.end };
-    return queuedFromRecords(records.slice(0, n), this.defaultSource);
+    if (lastRun) this.durableEnd = { seg: lastRun.seg, end: lastRun.sizes.reduce((a, n) => a + n, lastRun.start) };
+    else if (last) this.durableEnd = { seg: last.seg, end: last.end };
+    return queuedFromRecords(records, this.defaultSource);
   }
 
   /**

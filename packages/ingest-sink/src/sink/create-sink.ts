@@ -122,7 +122,7 @@ export function createSink(options?: SinkOptions | string): Sink {
         }
       }
       if (opts.spool.legacy) await adoptLegacySpool(opts.spool.legacy, opts.spool.dir);
-      const opened = await Spool.open({ dir: opts.spool.dir, fsync: opts.spool.fsync, segmentBytes: opts.spool.segmentBytes });
+      const opened = await Spool.open({ dir: opts.spool.dir, fsync: opts.spool.fsync, segmentBytes: opts.spool.segmentBytes, loadBytes: opts.spool.memoryBytes });
       spool = opened.spool;
       stats.spoolCorruptTails = opened.report.corruptTails;
       stats.spoolCorruptBytes = opened.report.corruptBytes;
@@ -138,13 +138,17 @@ export function createSink(options?: SinkOptions | string): Sink {
       forwarder = opts.fallback ? createForwarder(opts.fallback) : undefined;
       backlog = new Backlog(spool, queue, opts.spool.memoryBytes, opts.defaultSource, stats);
       delivery = new Delivery(opts, adapter, spool, queue, stats, forwarder, backlog);
-      const replayed = opened.replayed;
-      stats.replayed = replayed.length;
-      stats.spooledEvents += replayed.length;
+      const { replayed, unloaded } = opened;
+      let onDisk = 0;
       for (const r of replayed) stats.spooledBytes += r.size;
-      const loaded = backlog.admitReplayed(replayed);
-      delivery.push(loaded);
-      delivery.expect(replayed.length - loaded.length);
+      for (const run of unloaded) {
+        onDisk += run.sizes.length;
+        for (const n of run.sizes) stats.spooledBytes += n;
+      }
+      stats.replayed = replayed.length + onDisk;
+      stats.spooledEvents += replayed.length + onDisk;
+      delivery.push(backlog.admitReplayed(replayed, unloaded));
+      delivery.expect(onDisk);
       delivery.start();
     } catch (err) {
       await adapter.close().catch(() => undefined);

@@ -44,6 +44,30 @@ describe('Spool', () => {
     expect((await readdir(dir)).filter((n) => n.startsWith('seg-'))).toEqual([]);
   });
 
+  it('replays at most loadBytes of records with their bytes (at least one), the rest as runs per segment that read() returns in order (a full spool was read into memory whole at start; found by a probe)', async () => {
+    const first = await Spool.open({ dir, segmentBytes: 200 });
+    const lines = Array.from({ length: 12 }, (_, i) => `event ${String(i).padStart(2, '0')} ${'x'.repeat(30)}`);
+    for (const l of lines) await first.spool.append(frame(l));
+    await first.spool.close(false);
+    const size = frame(lines[0]!).length;
+    const second = await Spool.open({ dir, segmentBytes: 200, loadBytes: 3 * size + 1 });
+    expect(second.replayed.map((r) => decodePayload(r.payload).line)).toEqual(lines.slice(0, 3));
+    // The other nine, where they are: one run per stretch of a segment, in spool order.
+    const runs = second.unloaded;
+    expect(runs.flatMap((r) => r.sizes)).toEqual(Array(9).fill(size));
+    expect(new Set(runs.map((r) => r.seg)).size).toBe(runs.length);
+    expect(runs.length).toBeGreaterThan(1);
+    const last = runs.at(-1)!;
+    const { records } = await second.spool.read({ seg: runs[0]!.seg, end: runs[0]!.start }, { seg: last.seg, end: last.start + last.sizes.length * size }, 1 << 20);
+    expect(records.map((r) => decodePayload(r.payload).line)).toEqual(lines.slice(3));
+    await second.spool.close(false);
+    // A budget smaller than one record still loads the first.
+    const third = await Spool.open({ dir, segmentBytes: 200, loadBytes: 1 });
+    expect(third.replayed).toHaveLength(1);
+    expect(third.unloaded.flatMap((r) => r.sizes)).toHaveLength(11);
+    await third.spool.close(false);
+  });
+
   it('after a restart that found everything released, new records are numbered past the watermark: replayed after the next crash, kept when their segment rolls', async () => {
     const lineOf = (r: { payload: Buffer }) => decodePayload(r.payload).line;
     const appendAll = async (spool: Spool, lines: string[]) => {
