@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from './support/run-cli.js';
 import { makeEvents } from '../../ingest-sink/test/helpers/events.js';
 import { createTempDatabase } from '../../ingest-sink/test/helpers/postgres.js';
+import { startTcpProxy } from '../../ingest-sink/test/helpers/tcp-proxy.js';
 import { tempDir } from '../../ingest-sink/test/helpers/tmp.js';
 import { execEvent, line, otherEvents } from '../../ingest-sink/test/receivers/helpers/k8s-audit-events.js';
 
@@ -56,21 +57,35 @@ describe('audit-trail ingest', () => {
     }
   });
 
-  it('exits 1 and keeps the events spooled when the database stays unreachable; a later run delivers them', async () => {
+  it('exits 1 and keeps the events spooled when the database stays unreachable; a later run delivers them, and a run for another database is refused that spool', async () => {
     const pg = await createTempDatabase('at_cli');
     try {
       const file = join(dir, 'a.ndjson');
       writeFileSync(file, makeEvents(10).map((e) => JSON.stringify(e)).join('\n'));
       const spool = join(dir, 'spool');
       await runCli(['migrate', '--db', pg.url]);
-      const down = await runCli(['ingest', '--db', 'postgres://postgres:pw@127.0.0.1:1/x', '--no-migrate', '--spool', spool, '--timeout', '0.5', file]);
-      expect(down.code).toBe(1);
-      expect(down.err).toContain('10 events are still spooled');
-      expect(down.out + down.err).not.toContain(':pw@');
-      const up = await runCli(['ingest', '--db', pg.url, '--spool', spool], { stdin: '' });
-      expect(up.code).toBe(0);
-      expect(up.out).toContain('committed 10');
-      expect(up.out).toContain('replayed from spool 10');
+      // The same database both times, behind a proxy the test cuts, then restores.
+      const proxy = await startTcpProxy(5432);
+      try {
+        const url = pg.url.replace('postgres://postgres@', 'postgres://postgres:pw@').replace(':5432/', `:${proxy.port}/`);
+        proxy.cut();
+        const down = await runCli(['ingest', '--db', url, '--no-migrate', '--spool', spool, '--timeout', '0.5', file]);
+        expect(down.code).toBe(1);
+        expect(down.err).toContain('10 events are still spooled');
+        expect(down.out + down.err).not.toContain(':pw@');
+        // Another database is refused that spool: its events are not for it.
+        const other = await runCli(['ingest', '--db', `sqlite:${join(dir, 'other.db')}`, '--spool', spool], { stdin: '' });
+        expect(other.code).toBe(1);
+        expect(other.err).toMatch(/holds 10 event\(s\) for postgres:\/\/127\.0\.0\.1:\d+\/at_cli_\w+, not for sqlite:/);
+        expect(other.out + other.err).not.toContain('committed');
+        proxy.restore();
+        const up = await runCli(['ingest', '--db', url, '--spool', spool], { stdin: '' });
+        expect(up.code).toBe(0);
+        expect(up.out).toContain('committed 10');
+        expect(up.out).toContain('replayed from spool 10');
+      } finally {
+        await proxy.close();
+      }
     } finally {
       await pg.drop();
     }

@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createTableStatements, REPORT_QUERIES } from '@audit-trail/schema';
@@ -319,6 +320,8 @@ describe('SQLite sink: hostile input', () => {
     const waiting = createSink({ url: 'postgres://audit@127.0.0.1:1/audit', migrate: false, spool: { dir: spool } });
     expect(await waiting.write([JSON.stringify(before), huge, JSON.stringify(after)])).toEqual({ accepted: 2, rejected: 1 });
     await waiting.close({ timeoutMs: 200 });
+    // The spool handed to this database by hand (README: its `destination` file deleted), or the sink would refuse it.
+    await rm(join(spool, 'destination'));
     // Whole, that line would have been a 70 MiB spool record, which replay takes for corruption.
     const sink = open(true, { spool: { dir: spool } });
     await sink.ready;

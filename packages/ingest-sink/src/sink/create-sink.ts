@@ -11,6 +11,7 @@ import { SinkClosedError, SinkError, SpoolFullError } from './errors.js';
 import { isUnreachable } from './error-kind.js';
 import { resolveSinkOptions } from './options.js';
 import { adoptLegacySpool } from './spool-dir.js';
+import { claimSpool, destinationOf } from './spool-destination.js';
 import { futureTally, prepareRows, toSpoolEntry, type PreparedRow } from './prepare.js';
 import { DeliveryQueue, tagOf } from './queue.js';
 import { emptyStats, noteError } from './stats.js';
@@ -124,6 +125,13 @@ export function createSink(options?: SinkOptions | string): Sink {
       if (opts.spool.legacy) await adoptLegacySpool(opts.spool.legacy, opts.spool.dir);
       const opened = await Spool.open({ dir: opts.spool.dir, fsync: opts.spool.fsync, segmentBytes: opts.spool.segmentBytes, loadBytes: opts.spool.memoryBytes });
       spool = opened.spool;
+      const pending = opened.replayed.length + opened.unloaded.reduce((n, run) => n + run.sizes.length, 0);
+      try {
+        await claimSpool(opts.spool.dir, destinationOf(opts.connection), pending);
+      } catch (err) {
+        await opened.spool.close(false).catch(() => undefined);
+        throw err;
+      }
       stats.spoolCorruptTails = opened.report.corruptTails;
       stats.spoolCorruptBytes = opened.report.corruptBytes;
       if (opened.report.watermarkIgnored !== undefined) {

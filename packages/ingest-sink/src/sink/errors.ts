@@ -8,6 +8,7 @@ export type SinkErrorCode =
   | 'SINK_BAD_ITEM'
   | 'SINK_SPOOL_FULL'
   | 'SINK_SPOOL_IO'
+  | 'SINK_SPOOL_FOREIGN'
   | 'SINK_CLOSED'
   | 'SINK_DB'
   | 'SINK_SCHEMA_DRIFT'
