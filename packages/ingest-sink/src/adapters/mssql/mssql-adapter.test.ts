@@ -333,6 +333,35 @@ describe('mssql adapter (what it sends, through a recording fake of the driver)'
     expect(await timeoutOf(conn({ config: { server: 'db', timeout: 7000 } }))).toEqual([undefined, undefined, 7000]);
   });
 
+  it('hands the pool the config\'s functions and objects themselves: a beforeConnect hook, a connector and a token credential (structuredClone threw DataCloneError on a function and stripped the credential\'s class; found by a review)', async () => {
+    class Credential {
+      async getToken() {
+        return { token: 't', expiresOnTimestamp: 0 };
+      }
+    }
+    const credential = new Credential();
+    const beforeConnect = () => undefined;
+    const connector = async () => undefined;
+    const given = conn({ config: { server: 'db', beforeConnect, options: { connector }, pool: { max: 2 }, authentication: { type: 'token-credential', options: { credential } } } });
+    const { driver, calls } = fakeMssql();
+    await (await createMssqlAdapter(given, { driver })).write(batchOf(makeEvents(1)));
+    type Seen = { beforeConnect: unknown; options: Record<string, unknown>; pool: unknown; authentication: { options: { credential: unknown } } };
+    const config = (calls[0] as unknown as { config: Seen }).config;
+    expect(config.beforeConnect).toBe(beforeConnect);
+    expect(config.options.connector).toBe(connector);
+    expect(config.authentication.options.credential).toBe(credential);
+    expect(config.authentication.options.credential).toBeInstanceOf(Credential);
+    // The levels mssql writes into are copies: the caller's objects stay as they were.
+    expect(config).not.toBe(given.config);
+    expect(config.options).not.toBe(given.config.options);
+    expect(config.pool).not.toBe(given.config.pool);
+    expect(given.config).not.toHaveProperty('requestTimeout');
+    // A credential alone (nothing that cannot be cloned) keeps its class too.
+    const only = fakeMssql();
+    await (await createMssqlAdapter(conn({ config: { server: 'db', authentication: { type: 'token-credential', options: { credential } } } }), { driver: only.driver })).write(batchOf(makeEvents(1)));
+    expect((only.calls[0] as unknown as { config: Seen }).config.authentication.options.credential).toBeInstanceOf(Credential);
+  });
+
   it('a write paused after a transient error when close() runs does not connect again: it fails SINK_CLOSED, every pool closed (a new pool was left open; found by a review)', async () => {
     let n = 0;
     const { driver, calls } = fakeMssql((sql) => {

@@ -70,11 +70,25 @@ function isConnectionLost(err: unknown): boolean {
  */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
 
-/** The driver configuration of `conn`: a copy (mssql 12 does not clone it; README 11.x -> 12.x), with {@link DEFAULT_REQUEST_TIMEOUT_MS} unless it sets a request timeout. */
+/**
+ * The driver configuration of `conn`, with {@link DEFAULT_REQUEST_TIMEOUT_MS}
+ * unless it sets a request timeout.
+ *
+ * A copy, as mssql 12 no longer clones the config it is given (its README,
+ * "11.x to 12.x") and writes into it: the top level (port, stream,
+ * parseJSON, arrayRowMode, validateConnection, server) and `options`
+ * (instanceName, from `server: 'host\\instance'`), in lib/base/connection-pool.js.
+ * `pool` is copied too (it is the user's). Shallow, not structuredClone:
+ * a function (mssql's `beforeConnect`, tedious' `options.connector`) made
+ * every connect throw DataCloneError, and a credential object
+ * (`authentication.options.credential`, an @azure/identity TokenCredential)
+ * came out a plain object without its methods (found by a review).
+ */
 function poolConfig(conn: MssqlConnection): Record<string, unknown> {
-  const config = structuredClone(conn.config);
+  const { options, pool } = conn.config;
+  const config: Record<string, unknown> = { ...conn.config, ...(options ? { options: { ...options } } : {}), ...(pool ? { pool: { ...pool } } : {}) };
   // mssql reads options.requestTimeout, then requestTimeout, then timeout (lib/tedious/connection-pool.js).
-  const set = [config.options?.requestTimeout, config.requestTimeout, config.timeout].some((v) => v !== undefined);
+  const set = [options?.requestTimeout, config.requestTimeout, config.timeout].some((v) => v !== undefined);
   return set ? config : { ...config, requestTimeout: DEFAULT_REQUEST_TIMEOUT_MS };
 }
 
