@@ -1,4 +1,5 @@
 import { loadDriver } from '../adapters/load-driver.js';
+import { mssqlPoolConfig } from '../adapters/mssql/pool-config.js';
 import { parseDbUrl, type Connection, type MssqlConnection, type PostgresConnection } from '../sink/connection.js';
 import { SinkError } from '../sink/errors.js';
 import { explainMissingColumn } from './missing-column.js';
@@ -145,12 +146,25 @@ async function postgresReader(conn: PostgresConnection, snapshot: boolean): Prom
   };
 }
 
-async function mssqlReader(conn: MssqlConnection): Promise<AuditReader> {
-  const sql = await loadDriver<MssqlModule>('mssql');
-  const pool = new sql.ConnectionPool(conn.config as unknown as import('mssql').config);
+/**
+ * A reader on SQL Server through a mssql pool configured as the writer's
+ * (mssqlPoolConfig: its request timeout, a copy of the config). `driver`:
+ * the mssql module, loaded when not given (the unit tests give a fake).
+ */
+export async function mssqlReader(conn: MssqlConnection, driver?: MssqlModule): Promise<AuditReader> {
+  const sql = driver ?? (await loadDriver<MssqlModule>('mssql'));
+  const pool = new sql.ConnectionPool(mssqlPoolConfig(conn) as unknown as import('mssql').config);
   // The pool reports a connection it loses as an 'error' event; unheard, it would crash the process.
   pool.on('error', () => undefined);
-  await pool.connect();
+  try {
+    await pool.connect();
+  } catch (err) {
+    // Typed as the PostgreSQL reader's (SINK_DB, naming the server), not the driver's ConnectionError; the pool closed, as the writer closes one that failed to connect.
+    await pool.close().catch(() => undefined);
+    const { server, port, options } = conn.config;
+    const where = typeof options?.instanceName === 'string' ? `${server}\\${options.instanceName}` : `${server}:${typeof port === 'number' ? port : 1433}`;
+    throw new SinkError('SINK_DB', `cannot connect to SQL Server at ${where}: ${(err as Error).message}`, { cause: err });
+  }
   const query = async (q: ReadQuery) => {
     const request = pool.request();
     for (const [name, value] of Object.entries(q.named ?? {})) request.input(name, value);

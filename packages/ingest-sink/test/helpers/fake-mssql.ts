@@ -19,6 +19,12 @@ export interface FakeTable extends MssqlTable {
 /** How the fake answers: a function of the SQL text (return a result, or throw). */
 export type Responder = (sql: string, call: number) => { recordset?: Record<string, unknown>[]; rowsAffected?: number[] } | undefined;
 
+/** Options of {@link fakeMssql}. */
+export interface FakeMssqlOptions {
+  /** Called by each pool's connect() (after it is recorded) with the pool's config: throw to fail that connect, as a server refusing the login or not answering would. */
+  connect?: (config: Record<string, unknown>) => void;
+}
+
 /**
  * A recording fake of the small mssql surface the adapter uses (mssql-driver.ts).
  * It executes nothing: SQL Server cannot run on the CI machine, so these unit
@@ -29,7 +35,7 @@ export type Responder = (sql: string, call: number) => { recordset?: Record<stri
  * is whether a pool was closed: a transaction or request on a closed pool
  * fails with ECONNCLOSED, as mssql's does ("Connection is closed.").
  */
-export function fakeMssql(respond: Responder = () => undefined): { driver: MssqlDriver; calls: FakeCall[] } {
+export function fakeMssql(respond: Responder = () => undefined, opts: FakeMssqlOptions = {}): { driver: MssqlDriver; calls: FakeCall[] } {
   const calls: FakeCall[] = [];
   let n = 0;
   let staged = 0;
@@ -48,6 +54,7 @@ export function fakeMssql(respond: Responder = () => undefined): { driver: Mssql
     constructor(private readonly config: Record<string, unknown>) {}
     async connect() {
       calls.push({ op: 'connect', config: this.config });
+      opts.connect?.(this.config);
       this.connected = true;
       return this;
     }

@@ -26,6 +26,10 @@ import {
   STAGE_COLUMNS,
   valuesInsert,
 } from './mssql-sql.js';
+import { mssqlPoolConfig } from './pool-config.js';
+
+/** The writer's request timeout (pool-config.ts), which the report/verify reader shares. */
+export { DEFAULT_REQUEST_TIMEOUT_MS } from './pool-config.js';
 
 /** Duplicate key: 2601 (unique index) and 2627 (unique constraint; Babelfish uses it for both). */
 export function isDuplicateKeyError(err: unknown): boolean {
@@ -57,39 +61,6 @@ function isAlreadyExistsError(err: unknown): boolean {
 function isConnectionLost(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
   return code === 'ESOCKET' || code === 'ECONNCLOSED';
-}
-
-/**
- * mssql's `requestTimeout` when the configuration sets none: 120 s, not the
- * driver's 15 s (https://github.com/tediousjs/node-mssql#general-same-for-all-drivers).
- * One batch is a bulk load and a few set-based statements over up to
- * thousands of rows, and a busy server (a log flush, a blocking migration)
- * can take longer than 15 s; a timed-out batch is sent again, from the
- * start. Set `requestTimeout` in the configuration (or `?requestTimeout=` in
- * the URL) to choose another.
- */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
-
-/**
- * The driver configuration of `conn`, with {@link DEFAULT_REQUEST_TIMEOUT_MS}
- * unless it sets a request timeout.
- *
- * A copy, as mssql 12 no longer clones the config it is given (its README,
- * "11.x to 12.x") and writes into it: the top level (port, stream,
- * parseJSON, arrayRowMode, validateConnection, server) and `options`
- * (instanceName, from `server: 'host\\instance'`), in lib/base/connection-pool.js.
- * `pool` is copied too (it is the user's). Shallow, not structuredClone:
- * a function (mssql's `beforeConnect`, tedious' `options.connector`) made
- * every connect throw DataCloneError, and a credential object
- * (`authentication.options.credential`, an @azure/identity TokenCredential)
- * came out a plain object without its methods (found by a review).
- */
-function poolConfig(conn: MssqlConnection): Record<string, unknown> {
-  const { options, pool } = conn.config;
-  const config: Record<string, unknown> = { ...conn.config, ...(options ? { options: { ...options } } : {}), ...(pool ? { pool: { ...pool } } : {}) };
-  // mssql reads options.requestTimeout, then requestTimeout, then timeout (lib/tedious/connection-pool.js).
-  const set = [options?.requestTimeout, config.requestTimeout, config.timeout].some((v) => v !== undefined);
-  return set ? config : { ...config, requestTimeout: DEFAULT_REQUEST_TIMEOUT_MS };
 }
 
 /** Attempts of one batch when a concurrent writer wins a race (2601/2627, or a row counted nowhere). */
@@ -162,7 +133,7 @@ export async function createMssqlAdapter(conn: MssqlConnection, deps: MssqlAdapt
 
   async function connect(): Promise<MssqlPool> {
     if (pool) retire(pool);
-    const p = new sql.ConnectionPool(poolConfig(conn));
+    const p = new sql.ConnectionPool(mssqlPoolConfig(conn));
     p.on('error', () => undefined);
     try {
       await p.connect();
