@@ -15,7 +15,8 @@ NOT NULL), it exits 1 listing each with the ALTER statement to run.
 
   --db URL     sqlite:./audit.db (default), postgres://user@host/db,
                mssql://user@host:1433/db?encrypt=true&trustServerCertificate=false
-               (Babelfish detected by SELECT @@VERSION, or add &babelfish=true)
+               (Babelfish detected by SERVERPROPERTY('babelfish') or @@VERSION,
+               or add &babelfish=true)
   --print      print the DDL of the URL's dialect instead of running it
 
 Environment: AUDIT_TRAIL_DB_URL (when --db is absent), AUDIT_TRAIL_DB_PASSWORD_FILE

@@ -47,7 +47,12 @@ export interface MssqlConnection {
    * `pool.max`/`min`/`idleTimeoutMillis`, `authentication` (Azure AD)...
    */
   config: Record<string, unknown> & { server: string; options?: Record<string, unknown>; pool?: Record<string, unknown> };
-  /** Babelfish mode (no IGNORE_DUP_KEY in DDL). 'auto' (default) asks `SELECT @@VERSION`. */
+  /**
+   * Babelfish mode (no IGNORE_DUP_KEY in DDL). 'auto' (default) asks the
+   * server once connected: Babelfish when `SERVERPROPERTY('babelfish')` is 1
+   * or `@@VERSION` starts with "Babelfish" (mssql-sql.ts DETECT_BABELFISH);
+   * `true` or `false` is used as given, without asking.
+   */
   babelfish?: boolean | 'auto';
   /**
    * How a batch reaches the staging table: `bulk` (TDS bulk load, default) or

@@ -7,7 +7,7 @@ import { dedupeBatch } from '../../sink/dedupe-batch.js';
 import { prepareRows, rejectRow, type RejectRow } from '../../sink/prepare.js';
 import { createMssqlAdapter, DEFAULT_REQUEST_TIMEOUT_MS, isDuplicateKeyError, transientRetryDelayMs } from './mssql-adapter.js';
 import { SchemaDriftError } from '../../sink/errors.js';
-import { CREATE_REJECT_STAGE, CREATE_STAGE, DESCRIBE_TABLES, INSERT_FROM_STAGE, INSERT_REJECTS_FROM_STAGE, MAX_VALUES_ROWS, REJECT_STAGE, SELECT_CONFLICTS, SELECT_STORED, STAGE } from './mssql-sql.js';
+import { CREATE_REJECT_STAGE, CREATE_STAGE, DESCRIBE_TABLES, DETECT_BABELFISH, INSERT_FROM_STAGE, INSERT_REJECTS_FROM_STAGE, MAX_VALUES_ROWS, REJECT_STAGE, SELECT_CONFLICTS, SELECT_STORED, STAGE } from './mssql-sql.js';
 
 const conn = (extra: Partial<MssqlConnection> = {}): MssqlConnection => ({ dialect: 'mssql', config: { server: 'db', options: { trustServerCertificate: true } }, babelfish: false, ...extra });
 const batchOf = (events: Record<string, unknown>[], rejects: RejectRow[] = []) => {
@@ -38,13 +38,15 @@ function catalogRows(change: Record<string, Record<string, unknown> | null> = {}
   return rows;
 }
 /**
- * A fake that answers @@VERSION with `version` and the catalog query with
+ * A fake that answers the Babelfish detection (any query of @@VERSION or
+ * SERVERPROPERTY('babelfish')) with `version` and `babelfish` (the
+ * property: 1 on Babelfish, null on SQL Server) and the catalog query with
  * `catalog`, which an `ALTER TABLE ... ADD` it is sent changes as SQL Server
  * would (the column as the current DDL declares it).
  */
-const answering = (catalog: Record<string, unknown>[], version = 'Microsoft SQL Server 2022 (RTM) - 16.0.1000.6 (X64)') =>
+const answering = (catalog: Record<string, unknown>[], version = 'Microsoft SQL Server 2022 (RTM) - 16.0.1000.6 (X64)', babelfish: number | null = null) =>
   fakeMssql((sql) => {
-    if (sql.startsWith('SELECT @@VERSION')) return { recordset: [{ version }] };
+    if (/@@VERSION|SERVERPROPERTY\('babelfish'\)/i.test(sql)) return { recordset: [{ babelfish, version }] };
     if (sql === DESCRIBE_TABLES) return { recordset: catalog };
     const add = /^ALTER TABLE dbo\.(\w+) ADD (\w+) /.exec(sql);
     if (add) catalog.push(catalogRows().find((r) => r.table_name === add[1] && r.name === add[2])!);
@@ -425,19 +427,57 @@ describe('mssql adapter (what it sends, through a recording fake of the driver)'
     expect(other.calls.filter((c) => c.op === 'begin')).toHaveLength(1);
   });
 
-  it('detects Babelfish with @@VERSION and migrates without IGNORE_DUP_KEY; real SQL Server keeps it', async () => {
-    for (const [version, expectIgnore] of [
-      ['Babelfish for PostgreSQL with SQL Server Compatibility - 12.0.2000.8', false],
-      ['Microsoft SQL Server 2022 (RTM) - 16.0.1000.6 (X64)', true],
-    ] as const) {
-      const { driver, calls } = answering(catalogRows(), version);
-      const a = await createMssqlAdapter(conn({ babelfish: 'auto' }), { driver });
+  it('detects Babelfish by SERVERPROPERTY(\'babelfish\') or @@VERSION, either sufficing, and migrates it without IGNORE_DUP_KEY; real SQL Server keeps it; babelfish: true|false is not asked (an operator can change @@VERSION: babelfishpg_tsql.version; found by a review)', async () => {
+    const sqlServer = 'Microsoft SQL Server 2022 (RTM) - 16.0.1000.6 (X64)';
+    const babelfishVersion = 'Babelfish for PostgreSQL with SQL Server Compatibility - 12.0.2000.8';
+    const cases = [
+      ['auto', 1, babelfishVersion, false],
+      // babelfishpg_tsql.version set to look like SQL Server: the property still says Babelfish.
+      ['auto', 1, 'Microsoft SQL Server 2019 (RTM-CU8) - 15.0.4073.23 (X64)', false],
+      // No property (an older or other build): @@VERSION still says it.
+      ['auto', null, babelfishVersion, false],
+      ['auto', null, sqlServer, true],
+      // Said by the connection: the server is not asked, whatever it would answer.
+      [true, null, sqlServer, false],
+      [false, 1, babelfishVersion, true],
+    ] as const;
+    const ignoresDuplicates: boolean[] = [];
+    const asked: string[][] = [];
+    for (const [babelfish, property, version] of cases) {
+      const { driver, calls } = answering(catalogRows(), version, property);
+      const a = await createMssqlAdapter(conn({ babelfish }), { driver });
       await a.migrate();
-      const ddl = queries(calls).map((q) => q.sql).join('\n');
-      expect(ddl).toContain('CREATE TABLE dbo.security_audit_events');
-      expect(ddl.includes('IGNORE_DUP_KEY')).toBe(expectIgnore);
+      const sent = queries(calls).map((q) => q.sql);
+      expect(sent.join('\n')).toContain('CREATE TABLE dbo.security_audit_events');
+      ignoresDuplicates.push(sent.join('\n').includes('IGNORE_DUP_KEY'));
+      asked.push(sent.filter((q) => /@@VERSION|SERVERPROPERTY/i.test(q)));
       await a.close();
     }
+    expect(ignoresDuplicates).toEqual(cases.map((c) => c[3]));
+    expect(asked).toEqual(cases.map(([babelfish]) => (babelfish === 'auto' ? [DETECT_BABELFISH] : [])));
+    expect(DETECT_BABELFISH).toBe("SELECT CAST(SERVERPROPERTY('babelfish') AS INT) AS babelfish, @@VERSION AS version;");
+  });
+
+  it('keeps no pool on which the Babelfish detection failed: the next call connects and asks again, instead of taking Babelfish for SQL Server for good (found by a review)', async () => {
+    let fail = true;
+    const { driver, calls } = fakeMssql((sql) => {
+      if (/@@VERSION|SERVERPROPERTY/i.test(sql)) {
+        if (fail) {
+          fail = false;
+          throw Object.assign(new Error('Connection lost - read ECONNRESET'), { code: 'ESOCKET' });
+        }
+        return { recordset: [{ babelfish: 1, version: 'Babelfish for PostgreSQL with SQL Server Compatibility - 12.0.2000.8' }] };
+      }
+      return sql === DESCRIBE_TABLES ? { recordset: catalogRows() } : undefined;
+    });
+    const a = await createMssqlAdapter(conn({ babelfish: 'auto' }), { driver });
+    await expect(a.migrate()).rejects.toMatchObject({ code: 'SINK_DB', message: 'mssql: Connection lost - read ECONNRESET' });
+    // The pool is closed, and no DDL ran on it.
+    expect(calls.map((c) => c.op)).toEqual(['connect', 'batch', 'pool.close']);
+    await a.migrate();
+    expect(calls.filter((c) => c.op === 'connect')).toHaveLength(2);
+    expect(queries(calls).map((q) => q.sql).join('\n')).not.toContain('IGNORE_DUP_KEY');
+    await a.close();
   });
 
   it('migrating beside another process: a CREATE or ADD that loses the race (2714, 1913, 2705) runs the statements again; a third loss, or another error, is raised', async () => {

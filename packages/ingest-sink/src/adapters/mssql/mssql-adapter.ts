@@ -11,9 +11,11 @@ import type { MssqlDriver, MssqlPool, MssqlTransaction } from './mssql-driver.js
 import {
   CREATE_STAGE,
   DESCRIBE_TABLES,
+  DETECT_BABELFISH,
   driverType,
   DROP_STAGE,
   INSERT_FROM_STAGE,
+  isBabelfishAnswer,
   mssqlFoundColumns,
   CREATE_REJECT_STAGE,
   INSERT_REJECTS_FROM_STAGE,
@@ -137,6 +139,10 @@ export async function createMssqlAdapter(conn: MssqlConnection, deps: MssqlAdapt
     p.on('error', () => undefined);
     try {
       await p.connect();
+      // Babelfish or SQL Server, unless the connection says (`babelfish: true|false`). Before the pool is
+      // kept: kept first, a detection that failed left `babelfish` unset for good and the server taken
+      // for SQL Server by migrate() (found by a review); now the next call connects and asks again.
+      if (babelfish === undefined) babelfish = isBabelfishAnswer((await new sql.Request(p).batch(DETECT_BABELFISH)).recordset?.[0]);
     } catch (err) {
       await p.close().catch(() => undefined);
       throw err;
@@ -147,10 +153,6 @@ export async function createMssqlAdapter(conn: MssqlConnection, deps: MssqlAdapt
       throw adapterClosed();
     }
     pool = p;
-    if (babelfish === undefined) {
-      const r = await new sql.Request(p).batch('SELECT @@VERSION AS version');
-      babelfish = String(r.recordset?.[0]?.version ?? '').startsWith('Babelfish');
-    }
     return p;
   }
 

@@ -150,6 +150,21 @@ SELECT @@ROWCOUNT AS went;
 DROP TABLE ${REJECT_STAGE};`;
 
 /**
+ * Whether the server is Babelfish for PostgreSQL, read with
+ * {@link isBabelfishAnswer}: `SERVERPROPERTY('babelfish')` is 1 on Babelfish
+ * and NULL on SQL Server (AWS, Aurora User Guide, "Identifying your version
+ * of Babelfish"), and `@@VERSION`, which starts with "Babelfish" unless an
+ * operator set `babelfishpg_tsql.version` (the text @@VERSION returns) to
+ * another: read as well, for a Babelfish whose property would be missing.
+ */
+export const DETECT_BABELFISH = `SELECT CAST(SERVERPROPERTY('babelfish') AS INT) AS babelfish, @@VERSION AS version;`;
+
+/** The row of {@link DETECT_BABELFISH}: Babelfish when either of its columns says so. */
+export function isBabelfishAnswer(row: Record<string, unknown> | undefined): boolean {
+  return Number(row?.babelfish) === 1 || String(row?.version ?? '').startsWith('Babelfish');
+}
+
+/**
  * The audit tables' columns as SQL Server (and Babelfish, which implements
  * the same views) describes them, for the drift check after the DDL
  * (check-drift.ts). Read with {@link mssqlFoundColumns}.
