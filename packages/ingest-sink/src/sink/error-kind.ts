@@ -54,8 +54,15 @@ export function isDataError(err: unknown): boolean {
   return num !== undefined && [8152, 2628, 4815, 245, 241, 8114, 515, 547].includes(num);
 }
 
-/** Node's socket and DNS errors of a server that cannot be reached (ECONNREFUSED...), and mssql's (ESOCKET, ETIMEOUT, ECONNCLOSED). */
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'ESOCKET', 'ETIMEOUT', 'ECONNCLOSED', 'SQLITE_BUSY', 'SQLITE_LOCKED']);
+/**
+ * Node's socket and DNS errors of a server that cannot be reached
+ * (ECONNREFUSED...; ECONNRESET and EPIPE also reach a SQL Server request as
+ * its error's code: tedious hands the request in flight the socket's error,
+ * and mssql keeps its code), mssql's (ESOCKET, ETIMEOUT, ECONNCLOSED) and
+ * tedious' ECLOSE, a connection closed under a request without a socket
+ * error (tedious/lib/connection.js cleanupConnection).
+ */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'ESOCKET', 'ETIMEOUT', 'ECONNCLOSED', 'ECLOSE', 'SQLITE_BUSY', 'SQLITE_LOCKED']);
 
 /**
  * True when an error says the database could not be reached or is not

@@ -19,6 +19,24 @@ export interface FakeTable extends MssqlTable {
 /** How the fake answers: a function of the SQL text (return a result, or throw). */
 export type Responder = (sql: string, call: number) => { recordset?: Record<string, unknown>[]; rowsAffected?: number[] } | undefined;
 
+/** Messages of the errors {@link lostConnectionError} builds, as Node and tedious word them. */
+const LOST_MESSAGES = { ECONNRESET: 'read ECONNRESET', EPIPE: 'write EPIPE', ECLOSE: 'Connection closed before request completed.' } as const;
+
+/**
+ * The error mssql 12 gives a request whose connection is lost under it, for a
+ * responder to throw. tedious 19 hands the request in flight the socket's own
+ * error (lib/connection.js, SentClientRequest's socketError): ECONNRESET when
+ * the server reset or ended the connection, EPIPE when it was written to
+ * after the server closed it; for a close without an error, its RequestError
+ * ECLOSE (cleanupConnection). mssql wraps it in a RequestError keeping the
+ * code (lib/error/mssql-error.js), and, as the error has no `info`, puts the
+ * code in `number` too (lib/error/request-error.js).
+ */
+export function lostConnectionError(code: keyof typeof LOST_MESSAGES): Error & { code: string; number: string; originalError: Error } {
+  const original = Object.assign(new Error(LOST_MESSAGES[code]), { code });
+  return Object.assign(new Error(original.message), { name: 'RequestError', code, number: code, originalError: original });
+}
+
 /** Options of {@link fakeMssql}. */
 export interface FakeMssqlOptions {
   /** Called by each pool's connect() (after it is recorded) with the pool's config: throw to fail that connect, as a server refusing the login or not answering would. */

@@ -1,12 +1,13 @@
 import { COLUMNS, EVENTS_TABLE, INSERT_COLUMNS, REJECT_COLUMNS, REJECTS_TABLE } from '@audit-trail/schema';
 import { describe, expect, it } from 'vitest';
-import { fakeMssql, type FakeCall } from '../../../test/helpers/fake-mssql.js';
+import { fakeMssql, lostConnectionError, type FakeCall } from '../../../test/helpers/fake-mssql.js';
 import { chainEvent, makeEvent, makeEvents } from '../../../test/helpers/events.js';
 import { parseDbUrl, type MssqlConnection } from '../../sink/connection.js';
 import { dedupeBatch } from '../../sink/dedupe-batch.js';
 import { prepareRows, rejectRow, type RejectRow } from '../../sink/prepare.js';
 import { createMssqlAdapter, DEFAULT_REQUEST_TIMEOUT_MS, isDuplicateKeyError, transientRetryDelayMs } from './mssql-adapter.js';
-import { SchemaDriftError } from '../../sink/errors.js';
+import { dbError, SchemaDriftError } from '../../sink/errors.js';
+import { isDataError, isUnreachable, sqlServerErrorNumber } from '../../sink/error-kind.js';
 import { CREATE_REJECT_STAGE, CREATE_STAGE, DESCRIBE_TABLES, DETECT_BABELFISH, INSERT_FROM_STAGE, INSERT_REJECTS_FROM_STAGE, MAX_VALUES_ROWS, REJECT_STAGE, SELECT_CONFLICTS, SELECT_STORED, STAGE } from './mssql-sql.js';
 
 const conn = (extra: Partial<MssqlConnection> = {}): MssqlConnection => ({ dialect: 'mssql', config: { server: 'db', options: { trustServerCertificate: true } }, babelfish: false, ...extra });
@@ -283,13 +284,13 @@ describe('mssql adapter (what it sends, through a recording fake of the driver)'
     expect(calls.filter((c) => c.op === 'pool.close')).toHaveLength(0);
   });
 
-  it('a lost connection (ESOCKET, ECONNCLOSED) under one batch retires the pool without failing another batch in flight on it; a request timeout (ETIMEOUT) keeps the pool (found by a review)', async () => {
-    for (const code of ['ESOCKET', 'ECONNCLOSED']) {
+  it('a lost connection (mssql\'s ESOCKET and ECONNCLOSED; ECONNRESET, EPIPE and ECLOSE, which tedious gives the request in flight) under one batch retires the pool without failing another batch in flight on it; a request timeout (ETIMEOUT) keeps the pool (found by reviews)', async () => {
+    for (const code of ['ESOCKET', 'ECONNCLOSED', 'ECONNRESET', 'EPIPE', 'ECLOSE'] as const) {
       let lose = false;
       const { driver, calls } = fakeMssql((sql) => {
         if (sql === SELECT_CONFLICTS && lose) {
           lose = false;
-          throw Object.assign(new Error('Connection lost'), { code });
+          throw code === 'ESOCKET' || code === 'ECONNCLOSED' ? Object.assign(new Error('Connection lost'), { code }) : lostConnectionError(code);
         }
         return undefined;
       });
@@ -319,6 +320,14 @@ describe('mssql adapter (what it sends, through a recording fake of the driver)'
     await expect(a.write(batchOf(makeEvents(1)))).rejects.toMatchObject({ code: 'SINK_DB', dbCode: 'ETIMEOUT' });
     await a.write(batchOf(makeEvents(1)));
     expect(calls.filter((c) => c.op === 'connect' || c.op === 'pool.close').map((c) => c.op)).toEqual(['connect']);
+  });
+
+  it('counts a connection lost under a request (ECONNRESET, EPIPE, ECLOSE as mssql gives them) as the database unreachable (what createSink asks of a migrate that failed at start) and never as a data error (found by a review)', () => {
+    for (const code of ['ECONNRESET', 'EPIPE', 'ECLOSE'] as const) {
+      const err = lostConnectionError(code);
+      const typed = dbError('mssql', err, err);
+      expect([isUnreachable(err), isUnreachable(typed), isDataError(typed), sqlServerErrorNumber(typed)], code).toEqual([true, true, false, undefined]);
+    }
   });
 
   it('gives the pool a 120 s request timeout unless the configuration sets one (mssql\'s default 15 s; found by a review)', async () => {
@@ -531,7 +540,7 @@ describe('mssql adapter (what it sends, through a recording fake of the driver)'
     const lost = fakeMssql((sql) => {
       if (sql === DESCRIBE_TABLES && lose) {
         lose = false;
-        // mssql reports a reset socket as ESOCKET (ECONNRESET is in the message, never the code).
+        // A reset socket as mssql reports it where no request is in flight (tedious wrapSocketError: ESOCKET); under one it is ECONNRESET (lostConnectionError).
         throw Object.assign(new Error('Connection lost - read ECONNRESET'), { code: 'ESOCKET' });
       }
       return sql === DESCRIBE_TABLES ? { recordset: catalogRows() } : undefined;

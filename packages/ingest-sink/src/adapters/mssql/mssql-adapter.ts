@@ -51,18 +51,29 @@ function isAlreadyExistsError(err: unknown): boolean {
 }
 
 /**
- * A connection lost under a request: mssql's codes for a socket error
- * (`ESOCKET`, which wraps ECONNRESET and the like) and for a connection
- * closed (`ECONNCLOSED`); after one the pool is replaced. Not `ETIMEOUT`: it
- * is also a request that outlasted `requestTimeout`, which tedious cancels
- * on a connection that stays usable, and tearing down the pool for it broke
- * every other batch in flight. `ECONNRESET` and `ENOCONN` never come as an
- * error's `code` from mssql (found by a review). Codes:
+ * Codes of a connection lost under a request; after one the pool is
+ * replaced. mssql's own: `ESOCKET` (tedious' ConnectionError for a socket
+ * error while connecting or between requests, wrapSocketError) and
+ * `ECONNCLOSED` (a request on a closed pool or connection). And those
+ * tedious hands the request in flight itself (tedious/lib/connection.js,
+ * the SentClientRequest and SentAttention states' socketError, and
+ * cleanupConnection): the socket's own error, `ECONNRESET` (the server
+ * reset the connection, or ended it: socketEnd's "socket hang up") or
+ * `EPIPE` (written after the server closed it), and `ECLOSE` ("Connection
+ * closed before request completed.") for a close without an error. mssql
+ * keeps that code when it wraps the error (lib/error/mssql-error.js:
+ * `message.code || code`). An earlier comment here said ECONNRESET never
+ * came from mssql, and such a batch kept the dead pool (found by a review).
+ * Not `ETIMEOUT`: it is also a request that outlasted `requestTimeout`,
+ * which tedious cancels on a connection that stays usable, and tearing down
+ * the pool for it broke every other batch in flight. Codes:
  * https://github.com/tediousjs/node-mssql#error-codes
  */
+const CONNECTION_LOST_CODES: ReadonlySet<unknown> = new Set(['ESOCKET', 'ECONNCLOSED', 'ECONNRESET', 'EPIPE', 'ECLOSE']);
+
+/** Whether `err` says the connection under the request was lost ({@link CONNECTION_LOST_CODES}). */
 function isConnectionLost(err: unknown): boolean {
-  const code = (err as { code?: unknown }).code;
-  return code === 'ESOCKET' || code === 'ECONNCLOSED';
+  return CONNECTION_LOST_CODES.has((err as { code?: unknown } | null | undefined)?.code);
 }
 
 /** Attempts of one batch when a concurrent writer wins a race (2601/2627, or a row counted nowhere). */
