@@ -106,14 +106,25 @@ function parseMssql(url: URL): MssqlConnection {
   const trust = bool('trustServerCertificate', q.get('trustServerCertificate'));
   if (trust !== undefined) options.trustServerCertificate = trust;
   const instance = q.get('instanceName') ?? q.get('instance');
-  if (instance) options.instanceName = instance;
+  if (instance) {
+    // With an instance name, mssql drops the port (lib/tedious/connection-pool.js: "if
+    // (cfg.options.instanceName) delete cfg.options.port") and tedious asks SQL Server Browser
+    // (UDP 1434) for the instance's port: the port written in the URL would be silently ignored.
+    if (url.port) {
+      const param = q.has('instanceName') ? 'instanceName' : 'instance';
+      throw new SinkError('SINK_BAD_URL', `the database URL sets both a port (${url.port}) and ${param}=${JSON.stringify(instance.slice(0, 40))}: with an instance name, mssql ignores the port and asks SQL Server Browser (UDP 1434) for it; give the port alone to connect to it directly, or ${param} alone`);
+    }
+    options.instanceName = instance;
+  }
   const pool: Record<string, unknown> = {};
   for (const k of ['max', 'min', 'idleTimeoutMillis'] as const) {
     const v = q.get(`pool.${k}`) ?? q.get(`pool${k[0]!.toUpperCase()}${k.slice(1)}`);
     if (v !== null) pool[k] = whole(`pool.${k}`, v, k === 'max' ? 1 : 0);
   }
   const config: MssqlConnection['config'] = {
-    server: decode(url.hostname, 'host'),
+    // An IPv6 literal without the brackets the URL needs around it (url.hostname keeps them):
+    // tedious resolves the server with dns.lookup, which does not find "[::1]".
+    server: decode(url.hostname.replace(/^\[(.*)\]$/, '$1'), 'host'),
     ...(url.port ? { port: Number(url.port) } : {}),
     ...(url.username ? { user: decode(url.username, 'user') } : {}),
     ...(url.password ? { password: decode(url.password, 'password') } : {}),
@@ -138,8 +149,10 @@ function parseMssql(url: URL): MssqlConnection {
 
 /**
  * Parses a database URL: `sqlite:./audit.db` (or `sqlite:/abs/path.db`),
- * `postgres://user@host:5432/db` (`postgresql://` too), `mssql://user:pass@host:1433/db?encrypt=true&trustServerCertificate=true&instanceName=SQLEXPRESS&babelfish=auto`
- * (`sqlserver://` too). Throws {@link SinkError} `SINK_BAD_URL` on anything else.
+ * `postgres://user@host:5432/db` (`postgresql://` too), `mssql://user:pass@host:1433/db?encrypt=true&trustServerCertificate=true&babelfish=auto`
+ * or, for a named instance, `mssql://user:pass@host/db?instanceName=SQLEXPRESS` (a port and an
+ * instance name together are refused: mssql would ignore the port); an IPv6 host in brackets,
+ * `mssql://[::1]:1433/db` (`sqlserver://` too). Throws {@link SinkError} `SINK_BAD_URL` on anything else.
  */
 export function parseDbUrl(url: string): Connection {
   if (typeof url !== 'string') throw new SinkError('SINK_BAD_URL', `database URL must be a string, got ${url === null ? 'null' : typeof url}`);

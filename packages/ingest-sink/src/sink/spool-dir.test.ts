@@ -32,6 +32,14 @@ describe('the default spool directory of a server database', () => {
     expect(dirOf('postgres://audit@db.internal:5432/audit').legacy).toBeUndefined();
   });
 
+  it('of SQL Server at an IPv6 address names, as legacy, the directory it had while the address kept its URL\'s brackets, so an upgrade adopts what was spooled there', () => {
+    const hashed = (server: string) => resolve(join('.audit-trail-spool', `mssql-${createHash('sha256').update(JSON.stringify([server, 1433, 'audit'])).digest('hex').slice(0, 16)}`));
+    expect(dirOf('mssql://u:p@[::1]:1433/audit')).toMatchObject({ dir: hashed('::1'), legacy: hashed('[::1]') });
+    // A host name or IPv4 address kept its name: nothing to adopt.
+    expect(dirOf('mssql://u:p@db.internal:1433/audit').legacy).toBeUndefined();
+    expect(dirOf('mssql://u:p@10.0.0.5:1433/audit').legacy).toBeUndefined();
+  });
+
   it('adoptLegacySpool moves the earlier directory to the new name only when the new one does not exist', async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'at-spool-dir-'));
     try {

@@ -32,11 +32,18 @@ function hashedSpoolDir(dialect: string, key: unknown[]): string {
  * named by its host, port and database, never by the password, so rotating
  * the password (AUDIT_TRAIL_DB_PASSWORD_FILE) finds the events spooled
  * before it. `legacy`: the name the spool had while the password was part
- * of the key (before 2026-12-06), adopted on open.
+ * of the key (before 2026-12-06), or, for SQL Server at an IPv6 address,
+ * while the address kept its brackets; adopted on open.
  */
 export function defaultSpoolDir(conn: Connection): { dir: string; legacy?: string } {
   if (conn.dialect === 'sqlite') return { dir: `${resolve(conn.filename)}.spool` };
-  if (conn.dialect === 'mssql') return { dir: hashedSpoolDir(conn.dialect, [conn.config.server, conn.config.port, conn.config.database]) };
+  if (conn.dialect === 'mssql') {
+    const { server, port, database } = conn.config;
+    const dir = hashedSpoolDir(conn.dialect, [server, port, database]);
+    // Earlier versions kept an IPv6 server in its URL's brackets (`[::1]`), which tedious never reached: the
+    // spool named by it holds what was acked meanwhile, adopted as the password-era names are.
+    return server.includes(':') ? { dir, legacy: hashedSpoolDir(conn.dialect, [`[${server}]`, port, database]) } : { dir };
+  }
   const dir = hashedSpoolDir(conn.dialect, [withoutPassword(conn.connectionString), conn.host, conn.port, conn.database]);
   const legacy = hashedSpoolDir(conn.dialect, [conn.connectionString, conn.host, conn.port, conn.database]);
   return legacy === dir ? { dir } : { dir, legacy };
