@@ -70,6 +70,24 @@ describe('SQL Server files', () => {
     expect(await readFile(join(REPO_ROOT, 'sql', 'README.md'), 'utf8')).toMatch(/sqlcmd -I /);
   });
 
+  it('give the shell reports\' state column room for every state the launches CTE can produce, \'skip:\' + the longest included: a longer one would be cut to fit, silently (found by a review)', async () => {
+    for (const name of ['container-shells', 'container-shell-sessions']) {
+      const text = await read('queries', 'mssql', `${name}.sql`);
+      const cte = text.slice(text.indexOf('launches (id, word, rest, state, step) AS ('), text.indexOf('\n)', text.indexOf('launches (id')));
+      // The width: of the anchor's state ('cmd') and of the recursive step's, which SQL Server wants the same.
+      const width = Number(/CAST\('cmd' AS VARCHAR\((\d+)\)\)/.exec(cte)![1]);
+      expect(cte.match(/ END AS VARCHAR\((\d+)\)\),\n/)![1], name).toBe(String(width));
+      // Every state is a string literal after THEN or ELSE (or the anchor's 'cmd'); one more is
+      // made by appending: 'skip:' + state.
+      const states = new Set(['cmd', ...[...cte.matchAll(/\b(?:THEN|ELSE) '((?:[^']|'')*)'/g)].map((m) => m[1]!.replace(/''/g, "'"))]);
+      expect(cte, name).toContain("THEN 'skip:' + state");
+      // The extraction finds what the CTE is known to produce (shell-commands.ts).
+      for (const known of ['shell', 'no', 'cmd+', 'sudo+', 'su-user+', 'runuser-user+', 'skip:runuser -u', 'skip:cmd+', 'python']) expect(states, `${name}: ${known}`).toContain(known);
+      const longest = [...states].reduce((a, b) => (b.length > a.length ? b : a));
+      for (const state of [...states, `skip:${longest}`]) expect(state.length, `${name}: '${state}' in VARCHAR(${width})`).toBeLessThanOrEqual(width);
+    }
+  });
+
   it('find bursts without adding minutes to a stored time: DATEADD past 9999-12-31 is Msg 517 (found by a review)', async () => {
     const text = await read('queries', 'mssql', 'failure-bursts-by-ip.sql');
     expect(text).not.toMatch(/DATEADD\(minute, \d/);
