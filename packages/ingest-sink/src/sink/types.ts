@@ -56,7 +56,7 @@ export interface SinkStats {
   spooledEvents: number;
   /** The spool's size limit (`spool.maxBytes`): at it, write() waits or refuses (`spool.onFull`). */
   spoolMaxBytes: number;
-  /** Records delivered to the Fluent forward fallback (with ack). */
+  /** Events (spooled records, each counted, not batches) delivered to the Fluent forward fallback (with ack). */
   forwarded: number;
   /** Database write attempts that failed and were retried. */
   retries: number;
