@@ -32,12 +32,27 @@ export function eventsWithDoc(dialect: Dialect): string {
 }
 
 /**
- * `event_json` as jsonb on PostgreSQL. A `\u0000` escape is read as U+FFFD:
- * json and jsonb refuse it anywhere in the text (JSON allows it, and
- * `event_json` keeps the text as received, for its MAC), and one such event
- * must not stop every report.
+ * `event_json` as jsonb on PostgreSQL. A `\u0000` escape, and the escape of
+ * half a surrogate pair alone (`\ud800` not followed by a low half, `\udc00`
+ * not preceded by a high one), are read as U+FFFD: json and jsonb refuse
+ * them anywhere in the text (JSON allows them, and `event_json` keeps the
+ * text as received, for its MAC), and one such event must not stop every
+ * report. The sink refuses lone surrogates since 2026-12-06, but rows stored
+ * before, or by other writers, hold them (found by a probe). Only a text
+ * holding a `\u` escape at all is rewritten (few do: JSON.stringify escapes
+ * only control characters and lone surrogates); one strpos over the others
+ * costs less than the replace() every row went through before.
+ * PostgreSQL's regular expressions have lookahead and lookbehind (9.6).
  */
-const PG_JSONB = `replace(event_json, E'\\\\u0000', E'\\\\ufffd')::jsonb`;
+const PG_JSONB = (() => {
+  const nul = `replace(event_json, E'\\\\u0000', E'\\\\ufffd')`;
+  // A backslash in the pattern and the replacement is written twice (a literal one for the regular
+  // expression), and each of those twice again inside E'...'.
+  const high = `\\\\\\\\u[dD][89abAB][0-9a-fA-F]{2}`;
+  const low = `\\\\\\\\u[dD][c-fC-F][0-9a-fA-F]{2}`;
+  const lone = `${high}(?!${low})|(?<!${high})${low}`;
+  return `(CASE WHEN strpos(event_json, E'\\\\u') = 0 THEN event_json ELSE regexp_replace(${nul}, E'${lone}', E'\\\\\\\\ufffd', 'g') END)::jsonb`;
+})();
 
 /** Where {@link jsonValue} reads: the text of each row, or the `doc` column of {@link eventsWithDoc} (PostgreSQL). */
 export type JsonFrom = 'text' | 'doc';
