@@ -12,8 +12,17 @@ import { classifyLine } from './classify-line.js';
  * requests, a Falco host alert), which the caller skips and counts. The file
  * is the operator's choice, so no tag decides whether container events are
  * trusted (the receivers' `containerEventTags`).
+ *
+ * `node`: the node the file was collected on (`--node`), stored as the
+ * container events' node, as the forward receiver stores the node a Swarm
+ * tag names: Docker's event stream names none, so without it the shell
+ * reports could not say on which node a container ran. An audit line of the
+ * file keeps only what it says of itself.
  */
-export function classifyFileLine(text: string, source: string): LineItem | undefined {
-  const n = classifyLine(text, {}, source);
-  return n.kind === 'sink' ? n.item : undefined;
+export function classifyFileLine(text: string, source: string, node?: string): LineItem | undefined {
+  const n = classifyLine(text, node ? { swarm_node: node } : {}, source);
+  if (n.kind !== 'sink') return undefined;
+  if (n.container || !node) return n.item;
+  const { meta: _stamped, ...item } = n.item;
+  return item;
 }
