@@ -156,6 +156,32 @@ describe('a container event without container.id (Kubernetes audit names a pod a
     expect(toOcsf(exampleEvents.CONTAINER_START).device).toEqual({ type_id: 1, type: 'Server', hostname: exampleEvents.CONTAINER_START.runtime!.host ?? exampleEvents.CONTAINER_START.runtime!.k8s_node ?? exampleEvents.CONTAINER_START.runtime!.swarm_node });
   });
 
+  it('OCSF and ECS: addresses compared and written as addresses, so a client in another spelling is not its own proxy (found by a probe)', () => {
+    const e = { ...exampleEvents.WEBAUTHN_AUTH_FAILURE, client_ip: '2001:DB8::7', peer_ip: '2001:db8:0::7' } as AuditEvent;
+    expect(toOcsf(e).src_endpoint).toEqual({ ip: '2001:db8::7' });
+    expect(toEcs(e).source).toEqual({ ip: '2001:db8::7' });
+    expect(toEcs(e).related).toMatchObject({ ip: ['2001:db8::7'] });
+    const mapped = { ...exampleEvents.WEBAUTHN_AUTH_FAILURE, client_ip: '::FFFF:203.0.113.42', peer_ip: '10.0.0.2' } as AuditEvent;
+    expect(toOcsf(mapped).src_endpoint).toEqual({ ip: '203.0.113.42', intermediate_ips: ['10.0.0.2'] });
+  });
+
+  it('OCSF: the text shown to a person (message, finding_info.title) escapes format characters such as U+202E; data fields keep them (found by a probe)', () => {
+    const rule = 'Privileged \u202eexe.txt';
+    const e = { ...exampleEvents.CONTAINER_PRIVILEGED, container: { ...exampleEvents.CONTAINER_PRIVILEGED.container, name: 'safe\u202etxt.exe\u200b' }, detector: { name: 'falco', rule } } as AuditEvent;
+    const o = toOcsf(e);
+    expect(o.message).toBe('Privileged container safe\\u202etxt.exe\\u200b');
+    expect((o.finding_info as { title: string; analytic: { name: string } }).title).toBe('Privileged \\u202eexe.txt');
+    expect((o.finding_info as { analytic: { name: string } }).analytic.name).toBe(rule);
+  });
+
+  it('OCSF: a container started with no name, id or image is the app of its Kubernetes container or pod, not a phrase of the message (found by a probe)', () => {
+    const { container: _c, ...rest } = exampleEvents.CONTAINER_START as AuditEvent & { container: unknown };
+    const start = (runtime: Record<string, string>) => ({ ...rest, container: {}, runtime }) as unknown as AuditEvent;
+    expect(toOcsf(start({ k8s_namespace: 'payments', k8s_pod: 'api-7d9c', k8s_container: 'api' })).app).toMatchObject({ name: 'api' });
+    expect(toOcsf(start({ k8s_namespace: 'payments', k8s_pod: 'api-7d9c' })).app).toMatchObject({ name: 'api-7d9c' });
+    expect(toOcsf(start({ k8s_namespace: 'payments', k8s_pod: 'api-7d9c' })).message).toBe('Container of pod payments/api-7d9c started');
+  });
+
   it('OCSF: Process Activity always has its actor (events/system/system.json: required), the producing service when no user or detector is named (found by a probe)', () => {
     const { user_id: _u, detector: _d, ...bare } = exampleEvents.CONTAINER_EXEC as AuditEvent & { detector?: unknown };
     const o = toOcsf(bare as AuditEvent);
@@ -231,6 +257,21 @@ describe('OCSF object constraints hold for every event the schema accepts (found
         .map(([path, p]) => `${name}: ${path} = ${JSON.stringify(p)}`),
     );
     expect(bad).toEqual([]);
+  });
+
+  it('objects/evidences.json: every evidence has at least one attribute its at_least_one counts (container and http_request do not; found by a probe)', () => {
+    const counted = ['actor', 'api', 'connection_info', 'data', 'database', 'databucket', 'device', 'dst_endpoint', 'email', 'file', 'process', 'query', 'resources', 'src_endpoint', 'url', 'user', 'job', 'script'];
+    const bad = events.flatMap(([name, e]) =>
+      ((toOcsf(e).evidences as Record<string, unknown>[] | undefined) ?? [])
+        .filter((ev) => !counted.some((k) => ev[k] !== undefined && !(k === 'actor' && Object.keys(ev[k] as object).length === 0)))
+        .map((ev) => `${name}: ${JSON.stringify(ev)}`),
+    );
+    expect(bad).toEqual([]);
+    // The docker-events alert the probe found: no user, process or client.
+    const { user_id: _u, process: _p, client_ip: _c, peer_ip: _i, user_agent: _a, ...rest } = exampleEvents.CONTAINER_PRIVILEGED as AuditEvent & Record<string, unknown>;
+    const bare = parseAuditEvent({ ...rest, producer: { service: 'docker-events' } });
+    if (!bare.ok) throw new Error(JSON.stringify(bare.issues));
+    expect((toOcsf(bare.event).evidences as Record<string, unknown>[])[0]).toHaveProperty('device');
   });
 
   it('a WebAuthn failure that names no user maps to the Unknown user (type_id 0), never to a made-up uid', () => {

@@ -1,5 +1,6 @@
 import type { AuditEvent } from '../audit-event.js';
 import { LOG_TYPE, type EventType } from '../constants.js';
+import { canonicalIp } from '../fields/ip-text.js';
 import { utcMillis } from '../fields/utc-millis.js';
 import { kebab, parseImage, prune, uniq, type JsonObject } from './common.js';
 
@@ -135,8 +136,9 @@ export function toEcs(e: AuditEvent): EcsDocument {
     // ecs_flat.yml user.effective.*: "User whose privileges were assumed" (a
     // Kubernetes request made with --as); user.id stays the authenticated one.
     user: { id: e.user_id, effective: { id: impersonated } },
-    source: { ip: e.client_ip },
-    related: { ip: uniq([e.client_ip, e.peer_ip]), user: uniq([e.user_id, impersonated]) },
+    // Addresses as the table's client_ip column holds them (canonicalIp), so one host is one value.
+    source: { ip: e.client_ip && canonicalIp(e.client_ip) },
+    related: { ip: uniq([e.client_ip, e.peer_ip].map((ip) => ip && canonicalIp(ip))), user: uniq([e.user_id, impersonated]) },
     user_agent: { original: e.user_agent },
     http: { request: { id: e.correlation?.request_id } },
     trace: { id: e.correlation?.trace_id },

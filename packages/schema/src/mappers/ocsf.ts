@@ -1,5 +1,7 @@
 import type { AuditEvent, EventOf } from '../audit-event.js';
 import { LOG_TYPE } from '../constants.js';
+import { canonicalIp } from '../fields/ip-text.js';
+import { escapeFormatChars } from '../fields/text.js';
 import { parseImage, prune, type JsonObject } from './common.js';
 import {
   OCSF_ACTIVITY_OTHER,
@@ -65,7 +67,8 @@ function base(e: AuditEvent, cls: OcsfClass, activityId: number, activityName: s
     ...(finding ? OCSF_FINDING_NEW : OCSF_STATUS[e.outcome]),
     status_code: e.error?.code,
     status_detail: e.error?.message,
-    message,
+    // Shown to a person: the container and rule names in it may hold format characters (U+202E...).
+    message: escapeFormatChars(message),
     metadata: {
       version: OCSF_VERSION,
       product: { name: 'audit-trail', vendor_name: 'audit-trail', version: e.producer.sdk_version },
@@ -216,18 +219,21 @@ function withProfiles(out: OcsfEvent, ...profiles: string[]): OcsfEvent {
  */
 function srcEndpoint(e: AuditEvent): JsonObject | undefined {
   if (e.client_ip === undefined) return undefined;
-  const proxy = e.peer_ip !== undefined && e.peer_ip !== e.client_ip;
-  return { ip: e.client_ip, intermediate_ips: proxy ? [e.peer_ip] : undefined };
+  // Compared and written as addresses (canonicalIp, as the table's client_ip column): `2001:DB8::7`
+  // and `2001:db8::7` are one host, not a client behind a proxy (found by a probe).
+  const client = canonicalIp(e.client_ip);
+  const peer = e.peer_ip === undefined ? undefined : canonicalIp(e.peer_ip);
+  return { ip: client, intermediate_ips: peer !== undefined && peer !== client ? [peer] : undefined };
 }
 
 /** `peer_ip` when srcEndpoint() has no endpoint to put it in; for `unmapped`. */
 function unplacedPeer(e: AuditEvent): string | undefined {
-  return e.client_ip === undefined ? e.peer_ip : undefined;
+  return e.client_ip === undefined && e.peer_ip !== undefined ? canonicalIp(e.peer_ip) : undefined;
 }
 
 /** The client fields, for `unmapped` in classes with no src_endpoint or http_request. */
 function clientLeftovers(e: AuditEvent): JsonObject {
-  return { client_ip: e.client_ip, peer_ip: e.peer_ip, user_agent: e.user_agent };
+  return { client_ip: e.client_ip && canonicalIp(e.client_ip), peer_ip: e.peer_ip && canonicalIp(e.peer_ip), user_agent: e.user_agent };
 }
 
 /**
@@ -338,7 +344,8 @@ function mapEvent(e: AuditEvent): OcsfEvent {
       return withUnmapped(
         {
           ...out,
-          app: { name: e.container.name ?? ref?.name ?? label, uid, version: ref?.tag },
+          // A name, never the message's wording (`of pod ns/pod`, found by a probe): the Kubernetes container's, else its pod's.
+          app: { name: e.container.name ?? ref?.name ?? e.runtime?.k8s_container ?? e.runtime?.k8s_pod ?? '(unknown)', uid, version: ref?.tag },
           actor: { user: user(e) },
           device: device(e),
         },
@@ -360,15 +367,20 @@ function mapEvent(e: AuditEvent): OcsfEvent {
           is_alert: true,
           finding_info: {
             uid: e.event_id,
-            title,
+            // Shown to a person, like message; analytic.name keeps the rule's name as it is.
+            title: escapeFormatChars(title),
             types: ['Privileged Container'],
             analytic: e.detector?.rule ? { name: e.detector.rule, type_id: 1, type: 'Rule' } : undefined,
             // MITRE ATT&CK T1610 Deploy Container (Falco tags the rule with it).
             attacks: [{ technique: { uid: 'T1610', name: 'Deploy Container' }, tactic: { uid: 'TA0002', name: 'Execution' } }],
           },
-          // objects/evidences.json: who (actor), from where (src_endpoint, http_request), on what.
+          // objects/evidences.json: who (actor), from where (src_endpoint, http_request), on what
+          // (device, container). Its at_least_one counts neither container nor http_request, and
+          // actor only with a user: device, always there, keeps an alert of docker-events (no
+          // user, process or client) valid (found by a probe).
           evidences: [
             {
+              device: device(e),
               container: container(e.container, e),
               process: e.process ? ocsfProcess(e.process, e) : undefined,
               actor: { user: user(e) },
