@@ -1,5 +1,6 @@
-import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
@@ -243,6 +244,73 @@ describe('audit-trail ingest', () => {
     expect(d.prepare('SELECT count(*) AS n FROM security_audit_events').get()).toEqual({ n: 500 });
     d.close();
   }, 30_000);
+
+  describe('SIGINT while reading a named pipe (read as a file stream, its open or read blocked a libuv thread that nothing could end)', () => {
+    const bin = resolve(import.meta.dirname, '../src/bin.ts');
+    /** The ingest of `fifo` into `db`, as a process of its own, with what it prints and how it ends. */
+    const startIngest = (db: string, fifo: string) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', '--conditions', '@audit-trail/source', bin, 'ingest', '--db', `sqlite:${db}`, '--spool', join(dir, 'fifo-spool'), fifo], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const printed = { out: '', err: '' };
+      child.stdout.on('data', (d: Buffer) => (printed.out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (printed.err += d.toString()));
+      // A generous bound, not a duration asserted: 'still running' is the bug.
+      const ended = new Promise<number | null | 'still running'>((r) => {
+        child.on('exit', (code) => r(code));
+        setTimeout(r, 20_000, 'still running').unref();
+      });
+      return { child, printed, ended };
+    };
+
+    it('with no writer: stops at once, prints the summary and exits 130', async () => {
+      const fifo = join(dir, 'quiet.fifo');
+      execFileSync('mkfifo', [fifo]);
+      const db = join(dir, 'fifo.db');
+      const { child, printed, ended } = startIngest(db, fifo);
+      try {
+        // Ready once it opened the FIFO, or waits in its open for a writer (Linux: wchan wait_for_partner).
+        const opened = () =>
+          readdirSync(`/proc/${child.pid}/fd`).some((fd) => readlinkSync(`/proc/${child.pid}/fd/${fd}`) === fifo) ||
+          readdirSync(`/proc/${child.pid}/task`).some((t) => readFileSync(`/proc/${child.pid}/task/${t}/wchan`, 'utf8') === 'wait_for_partner');
+        await expect.poll(opened, { timeout: 20_000, interval: 50 }).toBe(true);
+        child.kill('SIGINT');
+        expect({ code: await ended, ...printed }).toEqual({ code: 130, out: `sqlite:${db}: read 0, committed 0, duplicates 0, rejected 0\n`, err: expect.stringContaining('stopped by SIGINT') });
+      } finally {
+        child.kill('SIGKILL');
+      }
+    }, 60_000);
+
+    it('with a writer that wrote some lines and stays open: those lines are committed and counted, then exit 130', async () => {
+      const fifo = join(dir, 'open.fifo');
+      execFileSync('mkfifo', [fifo]);
+      const db = join(dir, 'fifo-open.db');
+      const { child, printed, ended } = startIngest(db, fifo);
+      // Opens once the ingest opened it for reading; kept open (a writer gone quiet) until the end.
+      const writer = await open(fifo, 'w');
+      try {
+        await writer.write(`${makeEvents(7).map((e) => JSON.stringify(e)).join('\n')}\n`);
+        const stored = () => {
+          if (!existsSync(db)) return 0;
+          try {
+            const d = new Database(db, { readonly: true });
+            try {
+              return (d.prepare('SELECT count(*) AS n FROM security_audit_events').get() as { n: number }).n;
+            } finally {
+              d.close();
+            }
+          } catch {
+            return 0; // the tables are not made yet
+          }
+        };
+        // The lines are read and written within MAX_WAIT_MS; then the reader waits in a blocked read.
+        await expect.poll(stored, { timeout: 20_000, interval: 100 }).toBe(7);
+        child.kill('SIGINT');
+        expect({ code: await ended, ...printed }).toEqual({ code: 130, out: `sqlite:${db}: read 7, committed 7, duplicates 0, rejected 0\n`, err: expect.stringContaining('stopped by SIGINT') });
+      } finally {
+        child.kill('SIGKILL');
+        await writer.close();
+      }
+    }, 60_000);
+  });
 
   it('names a file it cannot read and says what is wrong in words (a directory, a missing file), before anything is opened or written: exit 2', async () => {
     const good = join(dir, 'good.ndjson');

@@ -1,5 +1,6 @@
-import { constants, createReadStream } from 'node:fs';
+import { constants, createReadStream, openSync } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
+import { Socket } from 'node:net';
 import { byteLines, MAX_LINE_BYTES, type ByteLine } from '@audit-trail/logger';
 import { classifyFileLine, REJECT_RAW_KEEP, type LineItem, type Sink } from '@audit-trail/ingest-sink';
 import { UsageError, type Command, type CommandIo } from '../command.js';
@@ -61,6 +62,9 @@ spooled) as above, then exit 130 or 143.
 /** What the wait for a chunk's deadline resolves to. */
 const DUE = Symbol('due');
 
+/** What the wait for a signal resolves to once SIGINT or SIGTERM came. */
+const STOP = Symbol('stop');
+
 /**
  * The item a line becomes: itself, or a reject when it was longer than the
  * reader keeps; with `containerEvents`, a container runtime record mapped to
@@ -80,6 +84,13 @@ interface ReadOptions {
   onSkipped: () => void;
   onInvalidUtf8: () => void;
   stopped: () => boolean;
+  /**
+   * Resolves when a signal asks the reading to stop. Raced against each read:
+   * a named pipe with no writer (or one gone quiet) blocks its open or read in
+   * a libuv thread, and destroying the stream waits for that thread, so the
+   * read itself would never settle.
+   */
+  stop: Promise<typeof STOP>;
 }
 
 /**
@@ -131,7 +142,7 @@ class ChunkWriter {
  * failed was not accepted, so reading on would only lose more lines.
  */
 async function ingestStream(sink: Sink, input: NodeJS.ReadableStream, opts: ReadOptions): Promise<void> {
-  const { source, containerEvents, onLines, onSkipped, onInvalidUtf8, stopped } = opts;
+  const { source, containerEvents, onLines, onSkipped, onInvalidUtf8, stopped, stop } = opts;
   const writer = new ChunkWriter(sink, onLines, () => (input as { destroy?: () => void }).destroy?.());
   // byteLines drops a byte order mark before the first line: it is not part of the event.
   const lines = byteLines(input as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
@@ -150,13 +161,14 @@ async function ingestStream(sink: Sink, input: NodeJS.ReadableStream, opts: Read
       const next = lines.next();
       // Left pending when the reading stops early: its rejection (the input destroyed) is expected.
       next.catch(() => undefined);
-      let got: IteratorResult<ByteLine> | typeof DUE = due ? await Promise.race([next, due]) : await next;
+      let got: IteratorResult<ByteLine> | typeof DUE | typeof STOP = await Promise.race(due ? [next, due, stop] : [next, stop]);
       // The deadline of the chunk came first: write it, then wait on for the same line.
       while (got === DUE) {
         await flush();
-        got = await next;
+        got = await Promise.race([next, stop]);
       }
-      if (got.done) break;
+      // A signal: the read may never settle (see ReadOptions.stop); what was read is written below.
+      if (got === STOP || got.done) break;
       if (got.value.text.trim() === '') continue;
       // Stored as decoded (U+FFFD for the bad bytes), and counted: a signed event so changed fails verify.
       const item = lineItem(got.value, source, containerEvents);
@@ -201,6 +213,24 @@ async function checkFiles(files: string[]): Promise<void> {
   }
 }
 
+/**
+ * Opens a named input for reading. A named pipe is opened non-blocking and
+ * read as a socket (epoll), not as a file stream: a file stream's open and
+ * reads of a FIFO block a libuv thread until a writer comes or writes, and
+ * nothing ends that wait, not destroy() nor even process.exit() (which joins
+ * the thread pool), so SIGINT could not stop the ingest. Opened so, a pipe
+ * with no writer yet still waits for one (Linux reports no hang-up to a
+ * reader before its first writer), and ends when the last writer closes it.
+ */
+async function openInput(file: string): Promise<NodeJS.ReadableStream> {
+  if (!(await stat(file)).isFIFO()) return createReadStream(file);
+  // A bare descriptor, not a FileHandle (which would close it again when
+  // collected): the socket owns it and closes it when destroyed. Non-blocking,
+  // so this open returns at once.
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  return new Socket({ fd, readable: true, writable: false });
+}
+
 function progress(io: CommandIo, sink: Sink, read: () => number): () => void {
   if (!io.stderr.isTTY) return () => undefined;
   const draw = () => {
@@ -237,8 +267,14 @@ export const ingestCommand: Command = {
     // pipe exist nowhere else), deliver within the timeout, then exit 128+n.
     let signal: NodeJS.Signals | undefined;
     let reading: NodeJS.ReadableStream | undefined;
+    let stopReading: () => void = () => undefined;
+    const signalled = new Promise<typeof STOP>((resolve) => (stopReading = () => resolve(STOP)));
     const onSignal = (s: NodeJS.Signals) => {
       signal ??= s;
+      stopReading();
+      // Ends a read that can end (stdin, a regular file). One blocked in a
+      // libuv thread (a FIFO) cannot be: it stays pending, and bin.ts exits
+      // once the output is flushed rather than wait for it.
       (reading as { destroy?: () => void } | undefined)?.destroy?.();
     };
     process.once('SIGINT', onSignal);
@@ -249,9 +285,12 @@ export const ingestCommand: Command = {
       let refused: { file: string; err: Error } | undefined;
       for (const file of files) {
         if (signal) break;
-        const input = file === '-' ? io.stdin : createReadStream(file);
-        reading = input;
+        let input: NodeJS.ReadableStream | undefined;
         try {
+          input = file === '-' ? io.stdin : await openInput(file);
+          reading = input;
+          // A signal that came while the file was being opened.
+          if (signal) (input as { destroy?: () => void }).destroy?.();
           await ingestStream(sink, input, {
             source: values.source ?? (file === '-' ? 'stdin' : `file:${file}`),
             containerEvents: values['container-events'] === true,
@@ -260,6 +299,7 @@ export const ingestCommand: Command = {
             onSkipped: () => (read++, skipped++),
             onInvalidUtf8: () => invalidUtf8++,
             stopped: () => signal !== undefined,
+            stop: signalled,
           });
         } catch (err) {
           // A file that cannot be read ends the command, naming it (checked
@@ -269,7 +309,7 @@ export const ingestCommand: Command = {
           if (code && /^E[A-Z0-9]+$/.test(code)) throw new Error(cannotRead(file === '-' ? 'stdin' : file, err));
           if (code?.startsWith('SINK_') !== true) throw err;
           refused = { file, err: err as Error };
-          (input as { destroy?: () => void }).destroy?.();
+          (input as { destroy?: () => void } | undefined)?.destroy?.();
           break;
         }
       }
