@@ -12,6 +12,22 @@ import { deliveredWithin, deliverySummary, openCliSink, SINK_ARGS, SINK_USAGE, s
 const CHUNK = 1000;
 
 /**
+ * Most text a chunk holds before it is written, in characters (the lengths of
+ * its lines): 1000 lines of a few MiB each would otherwise all be held at
+ * once, so memory grew with the line size, not only with the line count.
+ */
+export const CHUNK_CHARS = 16 * 1024 * 1024;
+
+/**
+ * Whether a chunk of `lines` lines holding `chars` characters of text is to be
+ * written now: at CHUNK lines, or once its text reaches CHUNK_CHARS, whichever
+ * comes first (a single line longer than that goes out alone).
+ */
+export function chunkFull(lines: number, chars: number): boolean {
+  return lines >= CHUNK || chars >= CHUNK_CHARS;
+}
+
+/**
  * Longest a line read waits before it is written, when fewer than CHUNK
  * follow it: until written it exists only in this process (from a pipe,
  * nowhere else), so `tail -f audit.log | audit-trail ingest -` must spool a
@@ -28,9 +44,10 @@ files, or stdin with "-" or no file, into the database. Every line ends as a
 row, a duplicate (same event_id already stored), or a reject (with its reason
 in security_audit_rejects). Lines are spooled first, so an interrupted ingest
 loses nothing: the next run with the same spool delivers the rest. Lines are
-written (spooled) 1000 at a time, or at most ${MAX_WAIT_MS} ms after they were read
-when fewer come (a slow pipe, tail -f): a line read does not wait in memory
-for the next ones, where a kill -9 would lose it.
+written (spooled) 1000 at a time (fewer when they hold 16 Mi characters of
+text), or at most ${MAX_WAIT_MS} ms after they were read when fewer come (a slow
+pipe, tail -f): a line read does not wait in memory for the next ones, where
+a kill -9 would lose it.
 
   --source NAME     source recorded with rejects (default: the file name)
   --container-events
@@ -135,7 +152,7 @@ class ChunkWriter {
 }
 
 /**
- * Writes the lines of `input` through the sink, in chunks of CHUNK lines, a
+ * Writes the lines of `input` through the sink, in chunks (chunkFull), a
  * chunk not yet full going out MAX_WAIT_MS after its first line was read.
  * Rejects with the first write's error as soon as it is known, even while
  * the input is idle (the input is destroyed to end the wait): a write that
@@ -147,6 +164,7 @@ async function ingestStream(sink: Sink, input: NodeJS.ReadableStream, opts: Read
   // byteLines drops a byte order mark before the first line: it is not part of the event.
   const lines = byteLines(input as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   let chunk: LineItem[] = [];
+  let chunkChars = 0;
   let timer: NodeJS.Timeout | undefined;
   let due: Promise<typeof DUE> | undefined;
   const flush = async () => {
@@ -154,6 +172,7 @@ async function ingestStream(sink: Sink, input: NodeJS.ReadableStream, opts: Read
     due = undefined;
     const items = chunk;
     chunk = [];
+    chunkChars = 0;
     await writer.send(items);
   };
   try {
@@ -179,8 +198,9 @@ async function ingestStream(sink: Sink, input: NodeJS.ReadableStream, opts: Read
       // Counted where stored (with U+FFFD for the bad bytes); a skipped line is not.
       if (got.value.invalidUtf8) onInvalidUtf8();
       chunk.push(item);
+      chunkChars += got.value.text.length;
       if (chunk.length === 1) due = new Promise((resolve) => (timer = setTimeout(resolve, MAX_WAIT_MS, DUE)));
-      if (chunk.length >= CHUNK) await flush();
+      if (chunkFull(chunk.length, chunkChars)) await flush();
     }
   } catch (err) {
     // Stopped by a signal, or by a failed write: the input was destroyed to
