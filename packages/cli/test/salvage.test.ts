@@ -16,7 +16,8 @@ let cleanup: () => Promise<void>;
 beforeEach(async () => ({ dir, cleanup } = await tempDir('at-cli-salvage-')));
 afterEach(() => cleanup());
 
-const HOSTILE = 'evil\n\u001b[2J\'; DROP TABLE security_audit_events;--';
+// Terminal escapes, and what JSON.stringify leaves raw: a bidi override, the C1 CSI, a zero-width space.
+const HOSTILE = 'evil\n\u001b[2J\'; DROP TABLE security_audit_events;-- \u202egpj.exe \u009b2J a\u200bdmin';
 
 /**
  * A real quarantine file: 50 events and a reject appended to a spool, one
@@ -78,6 +79,9 @@ describe('audit-trail salvage', () => {
     expect(JSON.parse(lines[0]!)).toEqual({ line: JSON.stringify(events[11]), source: 'forward:10.0.0.7', meta: { source_tag: 'swarm.audit.n1.api.t1', swarm_node: 'n1' } });
     expect(JSON.parse(lines[39]!)).toEqual({ line: HOSTILE, source: 'forward:10.0.0.8', reject: 'FORWARD_BAD_RECORD: not an event' });
     expect(r.out).not.toContain('\u001b');
+    // Escaped (\uXXXX) as report --format json escapes them: JSON.stringify alone left them raw.
+    expect(r.out).not.toMatch(/[\u202e\u009b\u200b]/);
+    expect(r.out).toContain('\\u202egpj.exe \\u009b2J a\\u200bdmin');
     await expect(readFile(join(dir, 'never.db'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 

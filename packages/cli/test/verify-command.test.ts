@@ -93,6 +93,20 @@ describe('audit-trail verify', () => {
     expect(r.out).toMatch(/^FAIL chain=/m);
   });
 
+  it('--json escapes bidi, C1 and zero-width characters of stored values (a forged service name), as report --format json does; the JSON still parses to them', async () => {
+    const file = await chainFile('forged-service.ndjson', { mode: 'shared', kid: 'k1', secret: SECRET });
+    const hostile = 'api\u202egpj.exe\u009b2J\u200bx';
+    const ls = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    ls[0] = JSON.stringify({ ...JSON.parse(ls[0]!), producer: { ...JSON.parse(ls[0]!).producer, service: hostile } });
+    writeFileSync(file, `${ls.join('\n')}\n`);
+    const r = await run(['verify', '--json', '--secret-file', `k1=${join(dir, 'k1.b64')}`, file]);
+    expect(r.code).toBe(1);
+    expect(r.out).not.toMatch(/[\u202e\u009b\u200b]/);
+    expect(r.out).toContain('api\\u202egpj.exe\\u009b2J\\u200bx');
+    // Parsed, the values are as stored.
+    expect(JSON.stringify(JSON.parse(r.out))).toContain(hostile);
+  });
+
   it('reads a file twice and reports what one read of the same lines (stdin) reports: interleaved chains, a replayed line, two lines swapped', async () => {
     const [a, b] = [await chainFile('two-a.ndjson', { mode: 'shared', kid: 'k1', secret: SECRET }, 6), await chainFile('two-b.ndjson', { mode: 'shared', kid: 'k1', secret: SECRET }, 6)];
     const la = readFileSync(a, 'utf8').split('\n').filter(Boolean);

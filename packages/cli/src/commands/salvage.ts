@@ -5,6 +5,7 @@ import { salvagedItem, salvageFrames, type LineItem, type Sink } from '@audit-tr
 import { UsageError, type Command, type CommandIo } from '../command.js';
 import { cannotRead } from '../file-errors.js';
 import { parseCommandArgs } from '../parse-command-args.js';
+import { jsonEscaped } from '../report/cell.js';
 import { shownPath } from '../shown.js';
 import { deliveredWithin, deliverySummary, openCliSink, SINK_ARGS, SINK_USAGE, sinkSettings, stillSpooled } from './cli-sink.js';
 
@@ -144,8 +145,9 @@ export const salvageCommand: Command = {
     const settings = values['dry-run'] ? undefined : sinkSettings(values, io);
     await checkFiles(positionals);
     if (!settings) {
-      // JSON, not the bare line: a line may hold newlines or terminal escapes.
-      for (const file of positionals) for (const item of await salvageFile(file, io)) io.stdout.write(`${JSON.stringify(item)}\n`);
+      // JSON, not the bare line: a line may hold newlines or terminal escapes;
+      // escaped further (jsonEscaped) as JSON.stringify leaves bidi, C1 and zero-width characters raw.
+      for (const file of positionals) for (const item of await salvageFile(file, io)) io.stdout.write(`${jsonEscaped(JSON.stringify(item))}\n`);
       return 0;
     }
     const { sink, url, timeoutMs } = openCliSink(settings);

@@ -20,6 +20,7 @@ import { commandDb } from '../db-url.js';
 import { cannotRead } from '../file-errors.js';
 import { intFlag, secondsFlag, timeFlag } from '../flags.js';
 import { parseCommandArgs } from '../parse-command-args.js';
+import { jsonEscaped } from '../report/cell.js';
 import { counted, messageText, shown, terminalText } from '../shown.js';
 
 /** Largest --slack: a week. Checkpoints come every minute by default; more slack than that is no checkpoint check at all. */
@@ -273,7 +274,8 @@ export const verifyCommand: Command = {
         ? verifyChainTwoPass(() => allRecords(undefined, inputs, io), keys, options)
         : verifyChainStream(allRecords(stored, inputs, io), keys, options)
       ).finally(() => Promise.all(inputs.map((x) => x.handle?.close())));
-      if (values.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      // Escaped as report --format json is: stored values (a service name, say) may hold bidi, C1 or zero-width characters.
+      if (values.json) io.stdout.write(`${jsonEscaped(JSON.stringify(report, null, 2))}\n`);
       else printText(report, io);
       // Nothing verified is not "all clean": an auditor pointed at the wrong
       // file, an empty table or a service that logs unsigned must not see success.
