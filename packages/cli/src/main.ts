@@ -43,7 +43,11 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
     return 2;
   }
   const command = await load();
-  if (rest.includes('--help') || rest.includes('-h')) {
+  // Only options ask for help: after "--" every argument is a file name, and
+  // a file named -h must be read (ingested, verified), not turned into help with exit 0.
+  const end = rest.indexOf('--');
+  const options = end === -1 ? rest : rest.slice(0, end);
+  if (options.includes('--help') || options.includes('-h')) {
     io.stdout.write(command.usage.endsWith('\n') ? command.usage : `${command.usage}\n`);
     return 0;
   }

@@ -1,9 +1,12 @@
 // Usage mistakes that every command answers alike: one line on stderr naming
 // the flag and the value (control characters escaped), exit 2, and nothing
 // opened or created first.
+import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { makeEvents } from '../../ingest-sink/test/helpers/events.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { REPORT_ALIASES } from '../src/report/run-report.js';
 import { runCli } from './support/run-cli.js';
@@ -151,4 +154,26 @@ describe('audit-trail without arguments', () => {
     // A name on Object.prototype is not a command either.
     expect(await runCli(['constructor'])).toMatchObject({ code: 2, out: '', err: expect.stringContaining('audit-trail: unknown command "constructor"') });
   });
+});
+
+describe('"--" ends the options', () => {
+  const repo = resolve(import.meta.dirname, '../../..');
+  /** The CLI as a process in `cwd` (a file named -h lives there, not in the repository), tsx loaded by path. */
+  const runIn = (cwd: string, args: string[]) =>
+    new Promise<{ code: number; out: string; err: string }>((done) => {
+      const node = ['--import', pathToFileURL(join(repo, 'node_modules/tsx/dist/loader.mjs')).href, '--conditions', '@audit-trail/source', join(repo, 'packages/cli/src/bin.ts')];
+      execFile(process.execPath, [...node, ...args], { cwd, env: { ...process.env, AUDIT_TRAIL_DB_URL: '' } }, (err, out, errText) => done({ code: err ? Number(err.code) : 0, out, err: errText }));
+    });
+
+  it('a file named -h or --help after "--" is read, not taken for a request for help (which exited 0 without verifying or storing anything)', async () => {
+    // Unsigned lines: verify must say nothing was verified (exit 1), not print its usage and exit 0.
+    writeFileSync(join(dir, '-h'), `${makeEvents(3).map((e) => JSON.stringify(e)).join('\n')}\n`);
+    writeFileSync(join(dir, '--help'), `${JSON.stringify(makeEvents(1)[0])}\n`);
+    const verify = await runIn(dir, ['verify', '--', '-h']);
+    expect(verify).toEqual({ code: 1, out: expect.not.stringContaining('Usage:'), err: 'audit-trail verify: no signed chain in the input (3 records, 3 unsigned, 0 other lines): nothing was verified\n' });
+    const ingest = await runIn(dir, ['ingest', '--db', 'sqlite:./dash.db', '--', '-h', '--help']);
+    expect(ingest).toEqual({ code: 0, out: 'sqlite:./dash.db: read 4, committed 4, duplicates 0, rejected 0\n', err: '' });
+    // Before "--", -h still asks for help.
+    expect(await runCli(['ingest', '-h', '--', 'x'])).toMatchObject({ code: 0, out: expect.stringContaining('Usage: audit-trail ingest') });
+  }, 60_000);
 });
