@@ -326,6 +326,22 @@ describe('audit-trail ingest', () => {
     expect(existsSync(db)).toBe(false);
   });
 
+  it('a file that fails to read partway (EIO) stops the reading there: what was read before is delivered and summed up, then the error is named; exit 1', async () => {
+    const good = join(dir, 'good.ndjson');
+    writeFileSync(good, `${makeEvents(100).map((e) => JSON.stringify(e)).join('\n')}\n`);
+    const db = join(dir, 'eio.db');
+    // Readable (access, stat pass), but reading its offset 0 fails with EIO: it was thrown before the summary, hiding the 100 events committed.
+    const r = await runCli(['ingest', '--db', `sqlite:${db}`, good, '/proc/self/mem']);
+    expect(r).toEqual({
+      code: 1,
+      out: `sqlite:${db}: read 100, committed 100, duplicates 0, rejected 0\n`,
+      err: 'audit-trail ingest: cannot read /proc/self/mem: input/output error (EIO); stopped reading there: the lines read before it were written (the summary above), the rest of the input was not read\n',
+    });
+    const d = new Database(db, { readonly: true });
+    expect(d.prepare('SELECT count(*) AS n FROM security_audit_events').get()).toEqual({ n: 100 });
+    d.close();
+  });
+
   it('a slow trickle from a pipe (tail -f) is spooled within moments, not held until 1000 lines: after kill -9, the same spool delivers every line, in order', async () => {
     const db = join(dir, 'trickle.db');
     const spool = join(dir, 'trickle-spool');

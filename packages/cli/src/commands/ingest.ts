@@ -66,9 +66,10 @@ source for the same reason is stored once), the chain position and event_id
 conflicts among the rejects (a record claiming what another one holds: to be
 investigated), the lines skipped with --container-events, and lines that
 were not valid UTF-8 (stored with U+FFFD for the bad bytes).
-Exit status 0 when everything was delivered; 1 when events remain spooled, or
-when the sink refused lines (its spool's disk full, say): ingest stops there,
-and running it again on the same input is safe (stored events come back as
+Exit status 0 when everything was delivered; 1 when events remain spooled,
+when the sink refused lines (its spool's disk full, say) or when a file could
+not be read to its end (an I/O error): ingest stops there, delivers and sums
+up what it read before, and running it again on the same input is safe (stored events come back as
 duplicates). 2 for a usage mistake, such as a database URL it cannot use or
 a FILE that does not exist, cannot be read or is a directory: all are
 checked before anything is opened or written. SIGINT or SIGTERM stops the
@@ -167,6 +168,7 @@ async function ingestStream(sink: Sink, input: NodeJS.ReadableStream, opts: Read
   let chunkChars = 0;
   let timer: NodeJS.Timeout | undefined;
   let due: Promise<typeof DUE> | undefined;
+  let readError: unknown;
   const flush = async () => {
     clearTimeout(timer);
     due = undefined;
@@ -206,13 +208,16 @@ async function ingestStream(sink: Sink, input: NodeJS.ReadableStream, opts: Read
     // Stopped by a signal, or by a failed write: the input was destroyed to
     // end the wait for more lines. After a signal, what was read is written
     // below, not dropped; after a failed write, its error is what counts.
-    if (!stopped() && !writer.failure) throw err;
+    // Any other error (a read that failed: EIO) is thrown once the lines
+    // read before it are written: they were read, so they are not lost.
+    if (!stopped() && !writer.failure) readError = err;
   } finally {
     clearTimeout(timer);
   }
   if (writer.failure) throw writer.failure;
   if (chunk.length) await writer.send(chunk);
   await writer.drain();
+  if (readError !== undefined) throw readError;
 }
 
 /**
@@ -303,6 +308,7 @@ export const ingestCommand: Command = {
       await sink.ready;
       stop = progress(io, sink, () => read);
       let refused: { file: string; err: Error } | undefined;
+      let unreadable: { file: string; err: unknown } | undefined;
       for (const file of files) {
         if (signal) break;
         let input: NodeJS.ReadableStream | undefined;
@@ -322,13 +328,16 @@ export const ingestCommand: Command = {
             stop: signalled,
           });
         } catch (err) {
-          // A file that cannot be read ends the command, naming it (checked
-          // above, it can still fail: an I/O error, a file replaced meanwhile);
-          // a write the sink refused is reported below.
+          // A file that cannot be read (checked above, it can still fail: an
+          // I/O error, a file replaced meanwhile) or a write the sink refused
+          // stops the reading there; what was accepted is still delivered and
+          // summed up below, then the error is named (exit 1). Thrown at once,
+          // it hid the events already committed.
           const code = (err as { code?: string }).code;
-          if (code && /^E[A-Z0-9]+$/.test(code)) throw new Error(cannotRead(file === '-' ? 'stdin' : file, err));
-          if (code?.startsWith('SINK_') !== true) throw err;
-          refused = { file, err: err as Error };
+          const readFailed = code !== undefined && /^E[A-Z0-9]+$/.test(code);
+          if (!readFailed && code?.startsWith('SINK_') !== true) throw err;
+          if (readFailed) unreadable = { file, err };
+          else refused = { file, err: err as Error };
           (input as { destroy?: () => void } | undefined)?.destroy?.();
           break;
         }
@@ -344,13 +353,16 @@ export const ingestCommand: Command = {
       if (refused) {
         io.stderr.write(`audit-trail ingest: stopped reading ${refused.file === '-' ? 'stdin' : shownPath(refused.file)}: the sink refused a write (${refused.err.message}); not every line from there on was stored. Run again once it is fixed: stored events come back as duplicates\n`);
       }
+      if (unreadable) {
+        io.stderr.write(`audit-trail ingest: ${cannotRead(unreadable.file === '-' ? 'stdin' : unreadable.file, unreadable.err)}; stopped reading there: the lines read before it were written (the summary above), the rest of the input was not read\n`);
+      }
       if (!delivered) io.stderr.write(stillSpooled('ingest', s));
       if (signal) {
         io.stderr.write(`audit-trail ingest: stopped by ${signal}: every line read was written (the summary above); the rest of the input was not read\n`);
         return signal === 'SIGINT' ? 130 : 143;
       }
       if (!delivered) return 1;
-      return refused ? 1 : 0;
+      return refused || unreadable ? 1 : 0;
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
