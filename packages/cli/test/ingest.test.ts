@@ -170,6 +170,21 @@ describe('audit-trail ingest', () => {
     expect(r.code).toBe(0);
   });
 
+  it('skips only lines of JSON whitespace (space, tab, CR): a line of U+2028, of U+FEFF past the start, or of VT and FF is stored as a reject with its reason, not dropped', async () => {
+    const [a, b] = makeEvents(2);
+    const file = join(dir, 'blank.ndjson');
+    const odd = ['\u2028', '\ufeff', '\x0b\x0c'];
+    writeFileSync(file, [JSON.stringify(a), odd[0], ' \t ', JSON.stringify(b), odd[1], '', odd[2], '\t\r'].join('\n') + '\n');
+    const db = join(dir, 'blank.db');
+    const r = await runCli(['ingest', '--db', `sqlite:${db}`, file]);
+    expect(r).toMatchObject({ code: 0, out: `sqlite:${db}: read 5, committed 2, duplicates 0, rejected 3\n` });
+    const d = new Database(db, { readonly: true });
+    const rejects = d.prepare('SELECT raw_payload, reason FROM security_audit_rejects ORDER BY id').all() as { raw_payload: string; reason: string }[];
+    d.close();
+    expect(rejects.map((x) => x.raw_payload)).toEqual(odd);
+    for (const x of rejects) expect(x.reason).toContain('not valid JSON');
+  });
+
   it('stores a line longer than the reader keeps (a file without line feeds, 65 MiB) as a LINE_TOO_LONG reject naming its length, and reads on', async () => {
     const [a, b] = makeEvents(2);
     const file = join(dir, 'long.ndjson');

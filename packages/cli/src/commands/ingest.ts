@@ -77,6 +77,9 @@ reading: the lines already read are written and delivered (or left
 spooled) as above, then exit 130 or 143.
 `;
 
+/** A line holding nothing but JSON whitespace: skipped, not stored. */
+const BLANK_LINE = /^[ \t\r]*$/;
+
 /** What the wait for a chunk's deadline resolves to. */
 const DUE = Symbol('due');
 
@@ -190,7 +193,11 @@ async function ingestStream(sink: Sink, input: NodeJS.ReadableStream, opts: Read
       }
       // A signal: the read may never settle (see ReadOptions.stop); what was read is written below.
       if (got === STOP || got.done) break;
-      if (got.value.text.trim() === '') continue;
+      // Only a line of JSON whitespace (RFC 8259: space, tab, CR; LF ends it)
+      // is blank. trim() also took U+2028, U+FEFF, VT, FF and the like, so such
+      // lines vanished, counted nowhere; they are kept as rejects, as any other
+      // line that is not JSON.
+      if (BLANK_LINE.test(got.value.text)) continue;
       // Stored as decoded (U+FFFD for the bad bytes), and counted: a signed event so changed fails verify.
       const item = lineItem(got.value, source, containerEvents);
       if (item === undefined) {
