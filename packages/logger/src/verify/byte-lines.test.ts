@@ -38,6 +38,34 @@ describe('byteLines', () => {
     expect(line).toEqual(cut('a'.repeat(4096), 1_000_000));
   });
 
+  it('cuts a longer line of valid UTF-8 at a character boundary (up to 3 bytes before the limit), so it is not taken for invalid UTF-8', async () => {
+    const cut = (text: string, cutFrom: number) => ({ text, invalidUtf8: false, cutFrom });
+    // A 3-byte character at bytes 9-11 and a 4-byte one at 7-10 straddle a limit of 10: left out whole.
+    expect(await collect(['aaaaaaaaa\u20acx\n'], 10)).toEqual([cut('aaaaaaaaa', 13)]);
+    expect(await collect(['aaaaaaa\u{1f600}b\n'], 10)).toEqual([cut('aaaaaaa', 12)]);
+    // One ending at the limit is kept.
+    expect(await collect(['aaaaaa\u{1f600}b\n'], 10)).toEqual([cut('aaaaaa\u{1f600}', 11)]);
+    // Every alignment of 2-, 3- and 4-byte characters against the limit, the line whole in one chunk or cut across chunks.
+    for (const char of ['\u00e9', '\u20ac', '\u{1f600}']) {
+      for (let pad = 0; pad < 8; pad++) {
+        const text = 'a'.repeat(pad) + char.repeat(8);
+        const bytes = Buffer.from(`${text}\n`);
+        for (const chunks of [[bytes], [bytes.subarray(0, 5), bytes.subarray(5)], [...bytes].map((b) => Buffer.from([b]))]) {
+          const [line] = await collect(chunks, 10);
+          expect(line!.invalidUtf8, `${pad} + ${char}`).toBe(false);
+          expect(text.startsWith(line!.text)).toBe(true);
+          expect(Buffer.byteLength(line!.text)).toBeGreaterThanOrEqual(10 - (Buffer.byteLength(char) - 1));
+          expect(Buffer.byteLength(line!.text)).toBeLessThanOrEqual(10);
+          expect(line!.cutFrom).toBe(bytes.length - 1);
+        }
+        expect([...bufferLines(bytes, 10)]).toEqual(await collect([bytes], 10));
+      }
+    }
+    // Bytes that are not UTF-8 anyway are cut at the limit, and still marked.
+    const bad = await collect([Buffer.concat([Buffer.from('aaaaaaaaa'), Buffer.alloc(4, 0x80), Buffer.from('\n')])], 10);
+    expect(bad).toEqual([{ text: 'aaaaaaaaa\ufffd', invalidUtf8: true, cutFrom: 13 }]);
+  });
+
   it('refuses a maxLineBytes that is not a positive integer when called, instead of cutting every line to ""', () => {
     const source = (async function* () { yield 'abc\n'; })();
     for (const bad of [0, -1, Number.NaN, 1.5, Number.POSITIVE_INFINITY]) {

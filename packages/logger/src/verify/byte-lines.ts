@@ -7,7 +7,11 @@ export interface ByteLine {
   text: string;
   /** The line's bytes were not valid UTF-8: each bad sequence became U+FFFD in `text`. */
   invalidUtf8: boolean;
-  /** Set when the line was longer than `maxLineBytes`: its length in bytes; `text` holds only its first `maxLineBytes`. */
+  /**
+   * Set when the line was longer than `maxLineBytes`: its length in bytes;
+   * `text` holds only its first `maxLineBytes`, fewer (up to 3) when that
+   * would split a UTF-8 character.
+   */
   cutFrom?: number;
 }
 
@@ -26,7 +30,8 @@ export const MAX_LINE_BYTES = 64 * 1024 * 1024;
  * a U+FFFD that was really there. A line split across chunks is kept as
  * pieces until its LF arrives, so a long line costs one copy, not one per
  * chunk. Of a line longer than `maxLineBytes` only the first `maxLineBytes`
- * are kept, and `cutFrom` gives its length. A UTF-8 byte order mark at the
+ * are kept (the cut backed up to a character boundary), and `cutFrom` gives
+ * its length. A UTF-8 byte order mark at the
  * start of the stream is dropped (RFC 8259 §8.1 lets a parser ignore it; an
  * editor or a Windows tool may add one): it is not part of the first line.
  * `maxLineBytes` must be a
@@ -87,7 +92,7 @@ class LineSplitter {
     const bom = this.first && kept[0] === 0xef && kept[1] === 0xbb && kept[2] === 0xbf ? 3 : 0;
     this.first = false;
     if (total <= this.max) return decodeLine(kept.subarray(bom));
-    return { ...decodeLine(kept.subarray(bom, this.max)), cutFrom: total - bom };
+    return { ...decodeLine(kept.subarray(bom, utf8CutAt(kept, this.max, bom))), cutFrom: total - bom };
   }
 
   private keep(piece: Buffer): void {
@@ -99,6 +104,24 @@ class LineSplitter {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * Where to cut `bytes` to keep at most `max` of them (not before `start`)
+ * without splitting a UTF-8 character: `max`, or up to 3 bytes before it when
+ * a well-formed multi-byte sequence would straddle it. Cut inside one, a line
+ * of valid UTF-8 would decode with U+FFFD and be counted as invalid UTF-8.
+ * Bytes that are not UTF-8 anyway are cut where they are. `bytes` holds more
+ * than `max` bytes (the splitter keeps one past the limit).
+ */
+function utf8CutAt(bytes: Buffer, max: number, start: number): number {
+  // The first byte left out is a continuation byte (10xxxxxx): look back for its lead byte.
+  let lead = max;
+  while (lead > start && max - lead < 3 && (bytes[lead]! & 0xc0) === 0x80) lead--;
+  const b = bytes[lead]!;
+  const length = b >= 0xf0 && b <= 0xf4 ? 4 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xc2 && b <= 0xdf ? 2 : 1;
+  // The character starting at `lead` ends past the cut: leave it out whole.
+  return lead < max && lead + length > max ? lead : max;
+}
 
 /** One line's bytes (without its LF) decoded, a CR at its end dropped, marked when they are not valid UTF-8. */
 function decodeLine(line: Buffer): ByteLine {
