@@ -26,6 +26,17 @@ describe('audit-trail migrate', () => {
     expect(names).toEqual(expect.arrayContaining(['security_audit_events', 'security_audit_rejects', 'ux_security_audit_events_event_id', 'ux_security_audit_events_chain_seq']));
   });
 
+  it('refuses a password file that is not a regular file (/dev/zero) or is over 1 MiB, naming it and the limit, before connecting', async () => {
+    const big = join(dir, 'big-pw');
+    writeFileSync(big, 'x'.repeat(1024 * 1024 + 1));
+    for (const [file, why] of [['/dev/zero', 'is a character device, not a regular file'], [big, 'is larger than the limit of 1048576 bytes (1 MiB)']]) {
+      const r = await runCli(['migrate'], { env: { AUDIT_TRAIL_DB_URL: 'postgres://audit@127.0.0.1:1/audit', AUDIT_TRAIL_DB_PASSWORD_FILE: file } });
+      expect(r.code, file).toBe(2);
+      expect(r.out).toBe('');
+      expect(r.err).toContain(`AUDIT_TRAIL_DB_PASSWORD_FILE file ${file} ${why}: refusing to read it`);
+    }
+  });
+
   it('migrates PostgreSQL from AUDIT_TRAIL_DB_URL with the password from a file, never printing it', async () => {
     const pg = await createTempDatabase('at_cli');
     try {

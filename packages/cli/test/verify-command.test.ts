@@ -50,6 +50,25 @@ describe('audit-trail verify', () => {
     expect(missing.err).toContain('no-such.b64');
   });
 
+  it('refuses a key file, keyring or private key file that is not a regular file (/dev/zero, read whole it grew to gigabytes) or is over 1 MiB: exit 2 naming the file and the limit; a normal key file still works', async () => {
+    const file = await chainFile('bounded.ndjson', { mode: 'shared', kid: 'k1', secret: SECRET });
+    const big = join(dir, 'big.b64');
+    writeFileSync(big, `${SECRET}\n${' '.repeat(1024 * 1024)}`);
+    const bigRing = join(dir, 'big-ring.json');
+    writeFileSync(bigRing, JSON.stringify({ keys: [{ kid: 'k1', secret_file: join(dir, 'k1.b64') }], pad: ' '.repeat(1024 * 1024) }));
+    const refused: [string[], string][] = [
+      [['--secret-file', 'k1=/dev/zero'], 'key file /dev/zero is a character device, not a regular file: refusing to read it'],
+      [['--keyring', '/dev/zero'], 'key file /dev/zero is a character device, not a regular file: refusing to read it'],
+      [['--private-key-file', 'v1=/dev/zero'], 'key file /dev/zero is a character device, not a regular file: refusing to read it'],
+      [['--secret-file', `k1=${big}`], `key file ${big} is larger than the limit of 1048576 bytes (1 MiB): refusing to read it`],
+      [['--keyring', bigRing], `key file ${bigRing} is larger than the limit of 1048576 bytes (1 MiB): refusing to read it`],
+    ];
+    for (const [flags, message] of refused) {
+      expect(await run(['verify', ...flags, file]), flags.join(' ')).toEqual({ code: 2, out: '', err: `audit-trail verify: ${message}\nRun "audit-trail verify --help" for usage.\n` });
+    }
+    expect(await run(['verify', '--secret-file', `k1=${join(dir, 'k1.b64')}`, file])).toMatchObject({ code: 0, err: '' });
+  });
+
   it('exits 1 when the input holds no signed chain: an empty file, or unsigned records only', async () => {
     const empty = join(dir, 'empty.ndjson');
     writeFileSync(empty, '');

@@ -25,6 +25,7 @@ export * from './table/query-params.js';
 export * from './mappers/ocsf.js';
 export * from './mappers/ecs.js';
 export { OCSF_VERSION } from './mappers/ocsf-classes.js';
+export * from './bounded-file.js';
 /**
  * Types compiled from the published JSON Schema by json-schema-to-typescript,
  * for code that validates with JSON Schema rather than zod:

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { BoundedFileError, MAX_PEM_FILE_BYTES, MAX_SECRET_FILE_BYTES, readBoundedFile } from '@audit-trail/schema';
 import { hostname } from 'node:os';
 import type { AggregatorOptions } from './aggregator.js';
 import { DEFAULT_FORWARD_PORT, DEFAULT_HEALTH_PORT, DEFAULT_SYSLOG_PORT, DEFAULT_TAG_TEMPLATE } from './defaults.js';
@@ -107,12 +107,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): ServeSettings {
 
 /** Settings from a JSON config file (same keys as {@link ServeSettings}). */
 export function settingsFromFile(path: string): ServeSettings {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError('CONFIG_FILE_UNREADABLE', `cannot read config file ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
+  const text = readSmallFile(path, MAX_SECRET_FILE_BYTES, 'config file').toString('utf8');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -162,24 +157,29 @@ export function parseHostPort(value: string, defaultHost: string, what: string):
   return { host: m[1] ?? (m[2] || defaultHost), port };
 }
 
-function readSecretLines(path: string, what: string): string[] {
-  let text: string;
+/**
+ * Reads a key, users, config or PEM file through readBoundedFile: a regular
+ * file of at most `maxBytes` (readFileSync took /dev/zero and grew to
+ * gigabytes); anything else is a ConfigError naming the file and the limit.
+ */
+function readSmallFile(path: string, maxBytes: number, what: string): Buffer {
   try {
-    text = readFileSync(path, 'utf8');
+    return readBoundedFile(path, maxBytes, `${what} ${path}`);
   } catch (err) {
+    if (err instanceof BoundedFileError) throw new ConfigError('CONFIG_FILE_UNREADABLE', err.message);
     throw new ConfigError('CONFIG_FILE_UNREADABLE', `cannot read ${what} ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
+}
+
+/** Lines of a shared key file (limit 1 MiB) or users file (4 MiB), blank lines and # comments dropped. */
+function readSecretLines(path: string, what: string, maxBytes: number): string[] {
+  const text = readSmallFile(path, maxBytes, what).toString('utf8');
   return text.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.startsWith('#'));
 }
 
 /** Reads a PEM file and checks it holds what its flag is for (a certificate and a key swapped are common). */
 function readPem(path: string, what: string, flag: string, expected: RegExp): Buffer {
-  let pem: Buffer;
-  try {
-    pem = readFileSync(path);
-  } catch (err) {
-    throw new ConfigError('CONFIG_FILE_UNREADABLE', `cannot read ${what} ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
+  const pem = readSmallFile(path, MAX_PEM_FILE_BYTES, what);
   if (!expected.test(pem.toString('latin1'))) {
     const wanted = expected.source.includes('CERTIFICATE') ? 'a PEM certificate (-----BEGIN CERTIFICATE-----)' : 'a PEM private key (-----BEGIN ... PRIVATE KEY-----)';
     throw new ConfigError('CONFIG_INVALID', `${flag} ${path} does not hold ${wanted}; are --tls-cert and --tls-key swapped?`);
@@ -195,14 +195,14 @@ export function aggregatorOptionsFrom(s: ServeSettings): Omit<AggregatorOptions,
   // A key or users file that holds no entry (a secret mount that came up
   // empty, only comments) is an error, never "no authentication": fail closed.
   const keys = (s.sharedKeyFiles ?? []).flatMap((f) => {
-    const lines = readSecretLines(f, 'shared key file');
+    const lines = readSecretLines(f, 'shared key file', MAX_SECRET_FILE_BYTES);
     if (lines.length === 0) throw new ConfigError('CONFIG_INVALID', `shared key file ${f} holds no key (empty, or comments only); refusing to start without the authentication it asks for`);
     return lines;
   });
   let users: Record<string, string> | undefined;
   if (s.usersFile) {
     users = {};
-    const lines = readSecretLines(s.usersFile, 'users file');
+    const lines = readSecretLines(s.usersFile, 'users file', MAX_PEM_FILE_BYTES);
     if (lines.length === 0) throw new ConfigError('CONFIG_INVALID', `users file ${s.usersFile} holds no user (empty, or comments only); refusing to start without the authentication it asks for`);
     for (const line of lines) {
       const i = line.indexOf(':');

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { BoundedFileError, MAX_SECRET_FILE_BYTES, readBoundedFile } from '@audit-trail/schema';
 import { DEFAULT_DB_URL } from './connection.js';
 import { SinkError } from './errors.js';
 
@@ -10,7 +10,8 @@ export const DB_PASSWORD_FILE_ENV = 'AUDIT_TRAIL_DB_PASSWORD_FILE';
 /**
  * The database URL to use: the explicit one, else `AUDIT_TRAIL_DB_URL`, else
  * `sqlite:./audit.db`. When `AUDIT_TRAIL_DB_PASSWORD_FILE` is set, its
- * content (trailing newline removed) becomes the URL's password.
+ * content (trailing newline removed) becomes the URL's password; it must be
+ * a regular file of at most 1 MiB (SinkError SINK_BAD_OPTION otherwise).
  */
 export function resolveDbUrl(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   const url = explicit ?? env[DB_URL_ENV] ?? DEFAULT_DB_URL;
@@ -18,8 +19,10 @@ export function resolveDbUrl(explicit: string | undefined, env: NodeJS.ProcessEn
   if (!file || url.startsWith('sqlite:')) return url;
   let password: string;
   try {
-    password = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    // A regular file of at most 1 MiB: /dev/zero given by mistake must not grow the process to gigabytes.
+    password = readBoundedFile(file, MAX_SECRET_FILE_BYTES, `${DB_PASSWORD_FILE_ENV} file ${file}`).toString('utf8').replace(/\r?\n$/, '');
   } catch (err) {
+    if (err instanceof BoundedFileError) throw new SinkError('SINK_BAD_OPTION', err.message, { cause: err });
     throw new SinkError('SINK_BAD_OPTION', `cannot read ${DB_PASSWORD_FILE_ENV} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   let parsed: URL;

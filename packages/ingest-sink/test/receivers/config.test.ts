@@ -85,6 +85,36 @@ describe('serve settings', () => {
     expect(aggregatorOptionsFrom({ db: 'sqlite:x.db', sharedKeyFiles: [key] }).forward.security?.sharedKeys).toEqual(['secret']);
   });
 
+  it('refuses a key, users, TLS or config file that is not a regular file (/dev/zero) or is over its limit (1 MiB; 4 MiB for users and PEM files), naming it and the limit', () => {
+    const key = join(tmp.dir, 'limit-key');
+    writeFileSync(key, 'secret\n');
+    const bigKey = join(tmp.dir, 'big-key');
+    writeFileSync(bigKey, `secret\n${'#'.repeat(1024 * 1024)}\n`);
+    const bigUsers = join(tmp.dir, 'big-users');
+    writeFileSync(bigUsers, `alice:pw\n${'#'.repeat(4 * 1024 * 1024)}\n`);
+    const bigPem = join(tmp.dir, 'big.pem');
+    writeFileSync(bigPem, `-----BEGIN CERTIFICATE-----\n${'A'.repeat(4 * 1024 * 1024)}\n`);
+    const pemKey = join(tmp.dir, 'limit-k.pem');
+    writeFileSync(pemKey, '-----BEGIN PRIVATE KEY-----\nKEY\n');
+    const bigConfig = join(tmp.dir, 'big.json');
+    writeFileSync(bigConfig, `{"db": "sqlite:x.db"}${' '.repeat(1024 * 1024)}`);
+    const device = (what: string) => `${what} /dev/zero is a character device, not a regular file: refusing to read it`;
+    const over = (what: string, file: string, limit: string) => `${what} ${file} is larger than the limit of ${limit}: refusing to read it`;
+    const cases: [() => unknown, string][] = [
+      [() => aggregatorOptionsFrom({ db: 'sqlite:x.db', sharedKeyFiles: ['/dev/zero'] }), device('shared key file')],
+      [() => aggregatorOptionsFrom({ db: 'sqlite:x.db', sharedKeyFiles: [bigKey] }), over('shared key file', bigKey, '1048576 bytes (1 MiB)')],
+      [() => aggregatorOptionsFrom({ db: 'sqlite:x.db', sharedKeyFiles: [key], usersFile: '/dev/zero' }), device('users file')],
+      [() => aggregatorOptionsFrom({ db: 'sqlite:x.db', sharedKeyFiles: [key], usersFile: bigUsers }), over('users file', bigUsers, '4194304 bytes (4 MiB)')],
+      [() => aggregatorOptionsFrom({ db: 'sqlite:x.db', tlsCert: '/dev/zero', tlsKey: pemKey }), device('TLS certificate')],
+      [() => aggregatorOptionsFrom({ db: 'sqlite:x.db', tlsCert: bigPem, tlsKey: pemKey }), over('TLS certificate', bigPem, '4194304 bytes (4 MiB)')],
+      [() => settingsFromFile('/dev/zero'), device('config file')],
+      [() => settingsFromFile(bigConfig), over('config file', bigConfig, '1048576 bytes (1 MiB)')],
+    ];
+    for (const [call, message] of cases) expect(call, message).toThrow(expect.objectContaining({ name: 'ConfigError', code: 'CONFIG_FILE_UNREADABLE', message }));
+    // Within the limits, read as before.
+    expect(aggregatorOptionsFrom({ db: 'sqlite:x.db', sharedKeyFiles: [key] }).forward.security?.sharedKeys).toEqual(['secret']);
+  });
+
   it('refuses a config file with unknown keys or invalid JSON, with a typed error', () => {
     const f = join(tmp.dir, 'c.json');
     writeFileSync(f, '{"db": "sqlite:x.db", "sharedKey": "inline secrets are not allowed"}');

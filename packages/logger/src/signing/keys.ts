@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { BoundedFileError, MAX_SECRET_FILE_BYTES, readBoundedFile } from '@audit-trail/schema';
 import { AuditConfigError } from '../errors.js';
 import { x25519PrivateFromRaw, x25519PublicFromRaw } from './seal.js';
 
@@ -37,12 +37,19 @@ export function checkKid(kid: string): string {
   return kid;
 }
 
-/** Reads a key file, naming the file (never its content, nor a key given in its place) in errors. */
+/**
+ * Reads a key file (a secret, a private key, a keyring), naming the file
+ * (never its content, nor a key given in its place) in errors. Only a regular
+ * file of at most MAX_SECRET_FILE_BYTES (1 MiB) is read (readBoundedFile):
+ * `/dev/zero` or a huge file given by mistake is an AuditConfigError, not a
+ * process grown to gigabytes.
+ */
 export function readKeyFile(path: string): string {
+  const shown = mayBeSecret(path) ? `(a ${path.length}-character name that looks like a base64 key, not shown: pass a file holding the key)` : path;
   try {
-    return readFileSync(path, 'utf8');
+    return readBoundedFile(path, MAX_SECRET_FILE_BYTES, `key file ${shown}`).toString('utf8');
   } catch (err) {
-    const shown = mayBeSecret(path) ? `(a ${path.length}-character name that looks like a base64 key, not shown: pass a file holding the key)` : path;
+    if (err instanceof BoundedFileError) throw new AuditConfigError(err.message, { cause: err });
     throw new AuditConfigError(`cannot read key file ${shown}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
 }
