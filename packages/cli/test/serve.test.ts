@@ -52,6 +52,11 @@ describe('audit-trail serve', () => {
     // Used to start, then end the process with a RangeError at the first connection.
     writeFileSync(cfg, '{"db":"sqlite:x.db","limits":{"idleTimeoutMs":-1}}');
     expect(await runCli(['serve', '--config', cfg])).toMatchObject({ code: 2, err: expect.stringContaining('limits.idleTimeoutMs must be a whole number from 1 to 2147483647 (got -1)') });
+    // A value of the wrong JSON type: exit 2 naming the key (it crashed with "value.trim is not a function").
+    for (const [value, message] of [['{"forward":0}', 'forward must be a string, got a number (0)'], ['{"health":false}', 'health must be a string, got a boolean (false)'], ['{"sharedKeyFiles":[0]}', 'sharedKeyFiles must be an array of non-empty strings (file names), got an array ([0])']] as [string, string][]) {
+      writeFileSync(cfg, value);
+      expect(await runCli(['serve', '--db', 'sqlite:x.db', '--config', cfg])).toEqual({ code: 2, out: '', err: `audit-trail serve: config file ${cfg}: ${message}\nRun "audit-trail serve --help" for usage.\n` });
+    }
     expect((await runCli(['serve', '--db', 'sqlite:x.db', '--shared-key-file', join(tmp.dir, 'missing')])).err).toContain('cannot read shared key file');
     expect(await runCli(['serve', '--db', 'sqlite:x.db', '--spool-max-bytes', '500MB'])).toMatchObject({ code: 2, err: expect.stringContaining('--spool-max-bytes must be a whole number of bytes, or one with KiB, MiB or GiB') });
   });

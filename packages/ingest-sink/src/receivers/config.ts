@@ -105,7 +105,53 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): ServeSettings {
   return out;
 }
 
-/** Settings from a JSON config file (same keys as {@link ServeSettings}). */
+/**
+ * The JSON types each setting of a config file takes (containerEventTags,
+ * limits and syslogLimits are checked on their own). Flags and the
+ * environment give strings only; a file can give anything, and an unchecked
+ * `{"forward": 0}` or `{"health": false}` ended in "value.trim is not a
+ * function", `{"sharedKeyFiles": [0]}` read a key from fd 0 (stdin).
+ */
+const FILE_VALUE_TYPES: Record<Exclude<keyof ServeSettings, 'containerEventTags' | 'limits' | 'syslogLimits'>, 'string' | 'strings' | 'number or string'> = {
+  db: 'string',
+  forward: 'string',
+  syslog: 'string',
+  health: 'string',
+  sharedKeyFiles: 'strings',
+  usersFile: 'string',
+  selfHostname: 'string',
+  tlsCert: 'string',
+  tlsKey: 'string',
+  tlsCa: 'string',
+  tagTemplate: 'string',
+  heapGrowingPercent: 'number or string',
+  spool: 'string',
+  spoolMaxBytes: 'number or string',
+};
+
+/** A JSON value as a type error shows it: its type, and a short excerpt. */
+function jsonValueShown(value: unknown): string {
+  const type = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+  return `${type} (${JSON.stringify(value).slice(0, 40)})`;
+}
+
+/** Throws a ConfigError naming the key and the type it takes for the first value of the wrong JSON type. */
+function checkFileValueTypes(path: string, settings: Record<string, unknown>): void {
+  for (const [key, wanted] of Object.entries(FILE_VALUE_TYPES)) {
+    const value = settings[key];
+    if (value === undefined) continue;
+    const ok =
+      wanted === 'string' ? typeof value === 'string'
+      : wanted === 'strings' ? Array.isArray(value) && value.every((v) => typeof v === 'string' && v !== '')
+      : typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
+    if (!ok) {
+      const expected = wanted === 'strings' ? 'an array of non-empty strings (file names)' : wanted === 'string' ? 'a string' : 'a number or a string';
+      throw new ConfigError('CONFIG_INVALID', `config file ${path}: ${key} must be ${expected}, got ${jsonValueShown(value)}`);
+    }
+  }
+}
+
+/** Settings from a JSON config file (same keys as {@link ServeSettings}), each value checked for its JSON type. */
 export function settingsFromFile(path: string): ServeSettings {
   const text = readSmallFile(path, MAX_SECRET_FILE_BYTES, 'config file').toString('utf8');
   let parsed: unknown;
@@ -117,6 +163,7 @@ export function settingsFromFile(path: string): ServeSettings {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError('CONFIG_INVALID', `config file ${path} must hold a JSON object`);
   const known = new Set([...Object.keys(SERVE_ENV), 'limits', 'syslogLimits']);
   for (const k of Object.keys(parsed)) if (!known.has(k)) throw new ConfigError('CONFIG_INVALID', `config file ${path}: unknown key "${k}"`);
+  checkFileValueTypes(path, parsed as Record<string, unknown>);
   // Checked here, so a mistake names the file; the receivers check them again when they start.
   checkLimits(`config file ${path}: syslogLimits`, (parsed as { syslogLimits?: unknown }).syslogLimits, DEFAULT_SYSLOG_LIMITS);
   checkLimits(`config file ${path}: limits`, (parsed as { limits?: unknown }).limits, DEFAULT_FORWARD_LIMITS);

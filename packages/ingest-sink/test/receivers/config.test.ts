@@ -125,6 +125,29 @@ describe('serve settings', () => {
     expect(() => aggregatorOptionsFrom({})).toThrow(/--db/);
   });
 
+  it('refuses a config file value of the wrong JSON type, naming the key and the type it takes (it crashed with "value.trim is not a function", or read a key from stdin)', () => {
+    const f = join(tmp.dir, 'types.json');
+    const cases: [Record<string, unknown>, string][] = [
+      [{ forward: 0 }, 'forward must be a string, got a number (0)'],
+      [{ health: false }, 'health must be a string, got a boolean (false)'],
+      [{ db: null }, 'db must be a string, got null (null)'],
+      [{ tlsCert: ['a.pem'] }, 'tlsCert must be a string, got an array (["a.pem"])'],
+      [{ heapGrowingPercent: true }, 'heapGrowingPercent must be a number or a string, got a boolean (true)'],
+      [{ spoolMaxBytes: {} }, 'spoolMaxBytes must be a number or a string, got an object ({})'],
+      [{ sharedKeyFiles: 'k' }, 'sharedKeyFiles must be an array of non-empty strings (file names), got a string ("k")'],
+      // A number is a file descriptor to readFileSync: 0 read the key from stdin.
+      [{ sharedKeyFiles: [0] }, 'sharedKeyFiles must be an array of non-empty strings (file names), got an array ([0])'],
+      [{ sharedKeyFiles: [''] }, 'sharedKeyFiles must be an array of non-empty strings (file names), got an array ([""])'],
+    ];
+    for (const [settings, message] of cases) {
+      writeFileSync(f, JSON.stringify({ db: 'sqlite:x.db', ...settings }));
+      expect(() => settingsFromFile(f), message).toThrow(expect.objectContaining({ name: 'ConfigError', code: 'CONFIG_INVALID', message: `config file ${f}: ${message}` }));
+    }
+    // The types they take are still taken.
+    writeFileSync(f, JSON.stringify({ db: 'sqlite:x.db', forward: '127.0.0.1:0', health: 'off', heapGrowingPercent: 0, spoolMaxBytes: '2 MiB', sharedKeyFiles: ['k'] }));
+    expect(settingsFromFile(f)).toEqual({ db: 'sqlite:x.db', forward: '127.0.0.1:0', health: 'off', heapGrowingPercent: 0, spoolMaxBytes: '2 MiB', sharedKeyFiles: ['k'] });
+  });
+
   it('passes syslogLimits from the config file to the syslog receiver, and refuses unknown keys or bad values', () => {
     const f = join(tmp.dir, 'syslog.json');
     writeFileSync(f, JSON.stringify({ db: 'sqlite:x.db', syslog: ':5140', syslogLimits: { closeTimeoutMs: 25_000, maxUdpBufferedBytes: 1_048_576 } }));
