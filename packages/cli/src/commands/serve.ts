@@ -59,7 +59,8 @@ which wins over --config):
   --config FILE            JSON file with the same settings (keys: db, forward, syslog, health,
                            sharedKeyFiles, usersFile, selfHostname, tlsCert, tlsKey, tlsCa,
                            tagTemplate, containerEventTags, heapGrowingPercent, spool,
-                           spoolMaxBytes, limits, syslogLimits)
+                           spoolMaxBytes, limits, syslogLimits); relative paths in it
+                           are resolved against the working directory, not the file's
 
 Logs are JSON lines on stderr, among them the database failing (warn, then
 once a minute while it lasts), accepting events again, and the spool filling.
