@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,10 +22,21 @@ describe('readBoundedFile', () => {
     expect([MAX_SECRET_FILE_BYTES, MAX_PEM_FILE_BYTES]).toEqual([1024 * 1024, 4 * 1024 * 1024]);
   });
 
-  it('refuses what is not a regular file (/dev/zero, a pipe with no writer, a directory) without reading it or waiting', () => {
-    const fifo = join(dir, 'fifo');
+  it('reads a pipe up to the limit (a key by process substitution, <(vault read ...), never touches a disk), and refuses one that holds more', async () => {
+    const fifo = join(dir, 'key-pipe');
     execFileSync('mkfifo', [fifo]);
-    for (const [path, kind] of [['/dev/zero', 'a character device'], [fifo, 'a pipe'], [dir, 'a directory']] as const) {
+    // The writer in a process of its own, as the shell starts it: the read below blocks until it writes.
+    const writer = spawn('sh', ['-c', `printf 'MzMz\\n' > '${fifo}'`]);
+    expect(readBoundedFile(fifo, MAX_SECRET_FILE_BYTES).toString()).toBe('MzMz\n');
+    await new Promise((r) => writer.on('exit', r));
+    const flood = spawn('sh', ['-c', `head -c 5000 /dev/zero > '${fifo}'`]);
+    flood.on('error', () => undefined);
+    expect(() => readBoundedFile(fifo, 1000)).toThrow(expect.objectContaining({ code: 'FILE_TOO_LARGE' }));
+    await new Promise((r) => flood.on('exit', r));
+  });
+
+  it('refuses what is neither a regular file nor a pipe (/dev/zero, a directory) without reading it', () => {
+    for (const [path, kind] of [['/dev/zero', 'a character device'], [dir, 'a directory']] as const) {
       let caught: unknown;
       try {
         readBoundedFile(path, MAX_SECRET_FILE_BYTES, `key file ${path}`);

@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { CodedError } from './coded-error.js';
 
 // Here, in the package that the logger, the sink and the CLI all depend on,
@@ -23,8 +23,8 @@ export const MAX_PEM_FILE_BYTES = 4 * 1024 * 1024;
 export type BoundedFileErrorCode = 'FILE_NOT_REGULAR' | 'FILE_TOO_LARGE';
 
 /**
- * A file refused by {@link readBoundedFile}: not a regular file (a device
- * such as /dev/zero, a pipe, a directory), or larger than its limit, even if
+ * A file refused by {@link readBoundedFile}: neither a regular file nor a
+ * pipe (a device such as /dev/zero, a directory), or larger than its limit, even if
  * it grew while it was read. The message names the file and the limit.
  */
 export class BoundedFileError extends CodedError<BoundedFileErrorCode> {
@@ -59,10 +59,10 @@ function bytesShown(n: number): string {
 
 /**
  * Reads a small file whole (a key, a password, a keyring, a config file):
- * only a regular file of at most `maxBytes` bytes. readFileSync read
+ * only a regular file or a pipe, of at most `maxBytes` bytes. readFileSync read
  * whatever it was given, so `/dev/zero` or a huge file passed by mistake grew
- * the process to gigabytes. The file is opened non-blocking (a named pipe
- * with no writer must not hang the open), checked with fstat on the opened
+ * the process to gigabytes. Anything but a pipe is opened non-blocking (a
+ * device must not hang the open), checked with fstat on the opened
  * descriptor (not the path, which may change meanwhile), and read with the
  * limit enforced: at most `maxBytes + 1` bytes, so a file that grows after
  * the check is refused too. `name` is how messages show the file (default:
@@ -71,10 +71,18 @@ function bytesShown(n: number): string {
  * a {@link BoundedFileError}.
  */
 export function readBoundedFile(path: string, maxBytes: number, name: string = path): Buffer {
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  // A pipe is read, up to the limit: a key handed over by process
+  // substitution (`--secret-file k1=<(vault read ...)`, /dev/fd/63) or on a
+  // piped /dev/stdin never touches a disk. It is opened blocking, so that
+  // the open waits for its writer and reads wait for data: opened
+  // non-blocking, a read before the writer came would be an empty file, and
+  // a second open after closing a first could lose what the writer had
+  // written meanwhile (a pipe with no reader left drops its data).
+  const fifo = statSync(path).isFIFO();
+  const fd = openSync(path, fifo ? constants.O_RDONLY : constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) throw new BoundedFileError('FILE_NOT_REGULAR', `${name} is ${kindOf(st)}, not a regular file: refusing to read it`, path, maxBytes);
+    if (!st.isFile() && !st.isFIFO()) throw new BoundedFileError('FILE_NOT_REGULAR', `${name} is ${kindOf(st)}, not a regular file: refusing to read it`, path, maxBytes);
     const tooLarge = () => new BoundedFileError('FILE_TOO_LARGE', `${name} is larger than the limit of ${bytesShown(maxBytes)}: refusing to read it`, path, maxBytes);
     if (st.size > maxBytes) throw tooLarge();
     // Sized by fstat, one byte more to see the end; grown (never past
