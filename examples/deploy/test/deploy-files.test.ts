@@ -14,6 +14,7 @@ import {
   aggregatorOptionsFrom,
   settingsFromEnv,
 } from '@audit-trail/ingest-sink';
+import { migrateCommand } from '../../../packages/cli/src/commands/migrate.js';
 import { serveCommand } from '../../../packages/cli/src/commands/serve.js';
 import { classifyLine } from '../../../packages/ingest-sink/src/normalize/classify-line.js';
 import { compileTagPatterns } from '../../../packages/ingest-sink/src/normalize/tag-patterns.js';
@@ -45,6 +46,25 @@ function expectServeFlags(args: string[]) {
 }
 
 const port = (hostPort: string) => Number(hostPort.split(':').pop());
+
+/** The shell commands in a file's comments (`#   command`, or `# Label:  command`), continuation lines joined. */
+function commentCommands(text: string): string[] {
+  const lines = text
+    .split('\n')
+    .map((l) => (l.startsWith('#   ') ? l.slice(4) : /^# [^:]+:  (\S.*)$/.exec(l)?.[1]))
+    .filter((l): l is string => l !== undefined)
+    .map((l) => l.replace(/\s+#\s.*$/, '').trim());
+  const out: string[] = [];
+  let pending = '';
+  for (const l of lines) {
+    if (l.endsWith('\\')) pending += `${l.slice(0, -1).trim()} `;
+    else {
+      out.push(pending + l);
+      pending = '';
+    }
+  }
+  return out;
+}
 
 describe('Docker Swarm stack', () => {
   const stack = parse(read('swarm/docker-stack.yml')) as Obj;
@@ -98,6 +118,21 @@ describe('Docker Swarm stack', () => {
         expect(String(value)).not.toMatch(/BEGIN .*PRIVATE KEY/);
       }
     }
+  });
+
+  it('creates the tables before deploying: a one-off migrate job with the aggregator\'s image, URL and password secret', () => {
+    const commands = commentCommands(read('swarm/docker-stack.yml'));
+    const at = (re: RegExp) => commands.findIndex((c) => re.test(c));
+    const migrate = commands[at(/^docker service create .* migrate$/)]!;
+    expect(migrate).toBeDefined();
+    expect(migrate).toContain('--mode replicated-job');
+    expect(migrate).toContain('--secret audit_db_password');
+    for (const name of ['AUDIT_TRAIL_DB_URL', 'AUDIT_TRAIL_DB_PASSWORD_FILE']) expect(migrate).toContain(`--env ${name}=${aggregator.environment[name]} `);
+    const image = /^\$\{AGGREGATOR_IMAGE:-(.+)\}$/.exec(aggregator.image)?.[1];
+    expect(migrate).toMatch(new RegExp(` ${image!.replace(/[.]/g, '\\.')} migrate$`));
+    // After the password secret exists, before the stack is deployed.
+    expect(at(/docker secret create audit_db_password/)).toBeLessThan(at(/^docker service create .* migrate$/));
+    expect(at(/^docker service create .* migrate$/)).toBeLessThan(at(/^docker stack deploy /));
   });
 
   it('keeps the aggregator spool on a volume at the working directory of the image', () => {
@@ -186,6 +221,37 @@ describe('Kubernetes manifests', () => {
     expect(ports).not.toContain(`${DEFAULT_SYSLOG_PORT}/UDP`);
     expect(container.ports.map((p: Obj) => `${p.containerPort}/${p.protocol}`).sort()).toEqual([...ports].sort());
     expect(service.spec.selector).toEqual(deployment.spec.selector.matchLabels);
+  });
+
+  it('creates the namespace before its secrets, and the tables (migrate-job.yaml) before the aggregator starts', () => {
+    const commands = commentCommands(read('kubernetes/aggregator.yaml'));
+    const at = (re: RegExp) => commands.findIndex((c) => re.test(c));
+    expect(at(/^kubectl create namespace audit-trail$/)).toBe(0);
+    expect(at(/^kubectl -n audit-trail create secret generic audit-trail-db /)).toBeGreaterThan(0);
+    expect(at(/^kubectl -n audit-trail create secret generic audit-trail-db /)).toBeLessThan(at(/^kubectl apply -f \S+\/migrate-job\.yaml$/));
+    expect(at(/^kubectl apply -f \S+\/migrate-job\.yaml$/)).toBeLessThan(at(/^kubectl -n audit-trail wait --for=condition=complete .*job\/audit-trail-migrate$/));
+    expect(at(/^kubectl -n audit-trail wait /)).toBeLessThan(at(/^kubectl apply -f \S+\/aggregator\.yaml$/));
+  });
+
+  it('runs `audit-trail migrate` as a Job with the aggregator\'s image, database URL and password secret', () => {
+    const job = parse(read('kubernetes/migrate-job.yaml')) as Obj;
+    expect(job).toMatchObject({ apiVersion: 'batch/v1', kind: 'Job', metadata: { namespace: deployment.metadata.namespace } });
+    expect(commentCommands(read('kubernetes/aggregator.yaml'))).toContain(`kubectl -n ${job.metadata.namespace} delete job ${job.metadata.name} --ignore-not-found`);
+    const pod = job.spec.template.spec;
+    const [migrate] = pod.containers;
+    expect(migrate.args[0]).toBe('migrate');
+    for (const f of flags(migrate.args).keys()) expect(migrateCommand.usage).toContain(`${f} `);
+    expect(migrate.image).toBe(container.image);
+    const dbEnv = (c: Obj) => c.env.filter((e: Obj) => /^AUDIT_TRAIL_DB_/.test(e.name));
+    expect(dbEnv(migrate)).toEqual(dbEnv(container));
+    expect(dbEnv(migrate).map((e: Obj) => e.name).sort()).toEqual(['AUDIT_TRAIL_DB_PASSWORD_FILE', 'AUDIT_TRAIL_DB_URL']);
+    // The password file is the same secret, mounted where AUDIT_TRAIL_DB_PASSWORD_FILE points.
+    const secretOf = (volumes: Obj[], mount: Obj) => volumes.find((v: Obj) => v.name === mount.name)!.secret.secretName;
+    const passwordFile = dbEnv(migrate).find((e: Obj) => e.name === 'AUDIT_TRAIL_DB_PASSWORD_FILE').value;
+    const mountOf = (c: Obj) => c.volumeMounts.find((m: Obj) => passwordFile.startsWith(`${m.mountPath}/`));
+    expect(secretOf(pod.volumes, mountOf(migrate))).toBe(secretOf(deployment.spec.template.spec.volumes, mountOf(container)));
+    expect(pod.restartPolicy).toBe('Never');
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true });
   });
 
   it('takes the database password from a secret file', () => {
