@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { loadDriver } from '../adapters/load-driver.js';
 import { mssqlPoolConfig } from '../adapters/mssql/pool-config.js';
 import { parseDbUrl, type Connection, type MssqlConnection, type PostgresConnection } from '../sink/connection.js';
@@ -41,7 +43,10 @@ async function sqliteReader(filename: string, snapshot: boolean): Promise<AuditR
   try {
     db = new Database(filename, { readonly: true, fileMustExist: true });
   } catch (err) {
-    throw new SinkError('SINK_DB', `cannot open SQLite database ${filename}: ${(err as Error).message}`);
+    // A reader opens what exists, it never creates: say that the file is missing, and where it was looked for
+    // (SQLite says only "unable to open database file" of a typo in --db).
+    const missing = !existsSync(filename);
+    throw new SinkError('SINK_DB', `cannot open SQLite database ${filename}: ${missing ? `the file ${resolve(filename)} does not exist` : (err as Error).message}`);
   }
   // A deferred transaction: its snapshot is taken by the first read and held
   // until the end (SQLite, "Transactions"; in WAL mode writers go on meanwhile).

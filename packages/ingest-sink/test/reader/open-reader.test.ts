@@ -1,5 +1,8 @@
 import { once } from 'node:events';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { openReader } from '../../src/reader/index.js';
@@ -43,5 +46,28 @@ describe('openReader', () => {
     await new Promise((r) => setTimeout(r, 200));
     await expect(reader.query({ text: 'SELECT 1' })).rejects.toMatchObject({ code: 'SINK_DB', message: expect.stringMatching(/^PostgreSQL connection lost: terminating connection due to administrator command/) });
     await reader.close();
+  });
+
+  it('says that a SQLite file does not exist, naming its absolute path, instead of SQLite\'s "unable to open database file" (a typo in --db), and creates nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'at-reader-missing-'));
+    try {
+      const file = join(dir, 'typo.db');
+      for (const url of [`sqlite:${file}`, `sqlite:./${relative(process.cwd(), file)}`]) {
+        const err = await openReader(url).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(SinkError);
+        expect(err).toMatchObject({ code: 'SINK_DB' });
+        expect((err as Error).message).toMatch(/^cannot open SQLite database \S+typo\.db: the file (\S+) does not exist$/);
+        expect((err as Error).message).toContain(`the file ${file} does not exist`);
+        expect((err as Error).message).not.toMatch(/unable to open/);
+      }
+      // A directory that does not exist either: the file is named the same way.
+      await expect(openReader(`sqlite:${join(dir, 'nope', 'audit.db')}`)).rejects.toMatchObject({ code: 'SINK_DB', message: `cannot open SQLite database ${join(dir, 'nope', 'audit.db')}: the file ${join(dir, 'nope', 'audit.db')} does not exist` });
+      expect(existsSync(join(dir, 'typo.db'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
