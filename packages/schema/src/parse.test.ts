@@ -26,7 +26,9 @@ const BAD: BadCase[] = [
   ['JSON text over 2 MiB', `{"x":"${'a'.repeat(2 * 1024 * 1024)}"}`, '', /limit is 2097152/],
   // event_type
   ['unknown event_type', with_(auth(), (e) => (e.event_type = 'WEBAUTHN_MAGIC')), 'event_type', /unknown event_type "WEBAUTHN_MAGIC"; expected one of WEBAUTHN_REG_SUCCESS/],
-  ['missing event_type', with_(auth(), (e) => delete e.event_type), 'event_type', /unknown event_type undefined/],
+  ['missing event_type', with_(auth(), (e) => delete e.event_type), 'event_type', /^event_type is missing; expected one of WEBAUTHN_REG_SUCCESS, /],
+  ['null event_type', with_(auth(), (e) => (e.event_type = null)), 'event_type', /^unknown event_type object; expected one of /],
+  ['JSON text with no event_type (an access log line)', '{"msg":"GET / 200","level":30}', 'event_type', /^event_type is missing; expected one of /],
   ['numeric event_type', with_(auth(), (e) => (e.event_type = 7)), 'event_type', /unknown event_type number/],
   ['event_type over 50 characters', with_(auth(), (e) => (e.event_type = 'WEBAUTHN_AUTH_FAILURE'.repeat(3))), 'event_type', /unknown event_type/],
   ['event_type with an ANSI escape', with_(auth(), (e) => (e.event_type = '\u001b[31mWEBAUTHN_AUTH_FAILURE')), 'event_type', /unknown event_type "\[31mWEBAUTHN/],

@@ -172,6 +172,8 @@ function parseUnguarded(input: unknown): ParseResult {
 
   const type = event.event_type;
   if (typeof type !== 'string' || !eventTypes.has(type)) {
+    // Absent: a JSON line that is no audit event at all (an access log line), not one of an unknown type.
+    if (type === undefined) return fail('event_type', `event_type is missing; expected one of ${EVENT_TYPES.join(', ')}`);
     const shown = typeof type === 'string' ? `"${sanitizeText(type, 60)}"` : String(typeof type);
     return fail('event_type', `unknown event_type ${shown}; expected one of ${EVENT_TYPES.join(', ')}`);
   }
