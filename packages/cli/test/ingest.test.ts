@@ -161,6 +161,30 @@ describe('audit-trail ingest', () => {
     expect(plain.out).toContain(`read ${lines.length}, committed 1, duplicates 0, rejected ${lines.length - 1}`);
   });
 
+  it('with --node, stores the node a file of Docker events was collected on (the stream names none): the shells report groups by it; the file\'s audit lines keep their own; --node alone is a usage error', async () => {
+    const cid = 'fedcba9876543210'.repeat(4);
+    const exec = JSON.stringify({ status: 'exec_start: bash', id: cid, from: 'nginx:1.25', Type: 'container', Action: 'exec_start: bash', Actor: { ID: cid, Attributes: { image: 'nginx:1.25', name: 'web' } }, scope: 'local', time: 1700000000, timeNano: 1700000000123456789 });
+    const [audit] = makeEvents(1);
+    const file = join(dir, 'node-3-events.ndjson');
+    writeFileSync(file, `${exec}\n${JSON.stringify(audit)}\n`);
+    const db = join(dir, 'nodes.db');
+    const run = await runCli(['ingest', '--db', `sqlite:${db}`, '--spool', join(dir, 'nodes-spool'), '--container-events', '--node', 'worker-3', file]);
+    expect(run).toMatchObject({ code: 0, err: '' });
+    const d = new Database(db, { readonly: true });
+    const rows = d.prepare('SELECT event_type, swarm_node FROM security_audit_events ORDER BY event_type').all();
+    d.close();
+    expect(rows).toEqual([
+      { event_type: 'CONTAINER_EXEC', swarm_node: 'worker-3' },
+      { event_type: audit!.event_type, swarm_node: null },
+    ]);
+    const shells = await runCli(['report', 'shells-by-image', '--db', `sqlite:${db}`, '--days', '36500', '--format', 'json']);
+    expect(JSON.parse(shells.out)).toEqual([expect.objectContaining({ image: 'nginx:1.25', node: 'worker-3', shells: 1 })]);
+    const alone = await runCli(['ingest', '--db', `sqlite:${db}`, '--node', 'worker-3', file]);
+    expect(alone).toMatchObject({ code: 2, err: expect.stringContaining('--node names where container events were collected: give it with --container-events') });
+    const bad = await runCli(['ingest', '--db', `sqlite:${db}`, '--container-events', '--node', 'worker 3\u001b[2J', file]);
+    expect(bad).toMatchObject({ code: 2, err: expect.stringContaining('is not a node name') });
+  });
+
   it('drops a byte order mark before the first line', async () => {
     const [a, b] = makeEvents(2);
     const file = join(dir, 'bom.ndjson');

@@ -58,6 +58,10 @@ a kill -9 would lose it.
                     events (stored once however often the file is loaded);
                     every other line of such files is skipped and counted,
                     not stored as a reject
+  --node NAME       with --container-events: the node the file was collected
+                    on, stored as its container events' node (Docker's event
+                    stream names none), as the aggregator stores the node of
+                    a Swarm tag; the file's audit lines keep their own
 ${SINK_USAGE}
 
 Prints progress on a terminal and a summary: committed, duplicates, rejected
@@ -80,6 +84,15 @@ spooled) as above, then exit 130 or 143.
 /** A line holding nothing but JSON whitespace: skipped, not stored. */
 const BLANK_LINE = /^[ \t\r]*$/;
 
+/**
+ * A host or node name as Swarm and Kubernetes write them (RFC 1123 labels;
+ * `_` and `:` as some runtimes allow): the value is stored in the swarm_node
+ * column and shown in reports, so no spaces or control characters.
+ */
+function isNodeName(s: string): boolean {
+  return s.length > 0 && s.length <= 253 && /^[A-Za-z0-9][A-Za-z0-9._:-]*$/.test(s);
+}
+
 /** What the wait for a chunk's deadline resolves to. */
 const DUE = Symbol('due');
 
@@ -91,16 +104,18 @@ const STOP = Symbol('stop');
  * reader keeps; with `containerEvents`, a container runtime record mapped to
  * its event, or undefined for a line to skip (classifyFileLine).
  */
-function lineItem({ text: line, cutFrom }: ByteLine, source: string, containerEvents: boolean): LineItem | undefined {
+function lineItem({ text: line, cutFrom }: ByteLine, source: string, containerEvents: boolean, node?: string): LineItem | undefined {
   // Longer than the reader keeps (a file without line feeds, say): a reject that says how long it was.
   if (cutFrom !== undefined) return { line: line.slice(0, REJECT_RAW_KEEP), source, reject: `LINE_TOO_LONG: line of ${cutFrom} bytes exceeds the reader's limit of ${MAX_LINE_BYTES}; its first ${REJECT_RAW_KEEP} characters are kept` };
-  return containerEvents ? classifyFileLine(line, source) : { line, source };
+  return containerEvents ? classifyFileLine(line, source, node) : { line, source };
 }
 
 /** How one input is read: where rejects say it came from, and what becomes of its lines. */
 interface ReadOptions {
   source: string;
   containerEvents: boolean;
+  /** With containerEvents: the node the file was collected on (--node). */
+  node?: string;
   onLines: (n: number) => void;
   onSkipped: () => void;
   onInvalidUtf8: () => void;
@@ -163,7 +178,7 @@ class ChunkWriter {
  * failed was not accepted, so reading on would only lose more lines.
  */
 async function ingestStream(sink: Sink, input: NodeJS.ReadableStream, opts: ReadOptions): Promise<void> {
-  const { source, containerEvents, onLines, onSkipped, onInvalidUtf8, stopped, stop } = opts;
+  const { source, containerEvents, node, onLines, onSkipped, onInvalidUtf8, stopped, stop } = opts;
   const writer = new ChunkWriter(sink, onLines, () => (input as { destroy?: () => void }).destroy?.());
   // byteLines drops a byte order mark before the first line: it is not part of the event.
   const lines = byteLines(input as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
@@ -199,7 +214,7 @@ async function ingestStream(sink: Sink, input: NodeJS.ReadableStream, opts: Read
       // line that is not JSON.
       if (BLANK_LINE.test(got.value.text)) continue;
       // Stored as decoded (U+FFFD for the bad bytes), and counted: a signed event so changed fails verify.
-      const item = lineItem(got.value, source, containerEvents);
+      const item = lineItem(got.value, source, containerEvents, node);
       if (item === undefined) {
         onSkipped();
         continue;
@@ -286,8 +301,10 @@ export const ingestCommand: Command = {
   summary: 'Load NDJSON audit lines from files or stdin into the database',
   usage: USAGE,
   async run(argv, io) {
-    const { values, positionals } = parseCommandArgs({ args: argv, options: { ...SINK_ARGS, source: { type: 'string' }, 'container-events': { type: 'boolean' } }, allowPositionals: true });
+    const { values, positionals } = parseCommandArgs({ args: argv, options: { ...SINK_ARGS, source: { type: 'string' }, 'container-events': { type: 'boolean' }, node: { type: 'string' } }, allowPositionals: true });
     const files = positionals.length ? positionals : ['-'];
+    if (values.node !== undefined && values['container-events'] !== true) throw new UsageError('--node names where container events were collected: give it with --container-events');
+    if (values.node !== undefined && !isNodeName(values.node)) throw new UsageError(`--node ${JSON.stringify(values.node.slice(0, 80))} is not a node name (letters, digits, '.', '-', '_', ':', at most 253 characters)`);
     const settings = sinkSettings(values, io);
     await checkFiles(files);
     const { sink, url, timeoutMs } = openCliSink(settings);
@@ -327,6 +344,7 @@ export const ingestCommand: Command = {
           await ingestStream(sink, input, {
             source: values.source ?? (file === '-' ? 'stdin' : `file:${file}`),
             containerEvents: values['container-events'] === true,
+            node: values.node,
             onLines: (n) => (read += n),
             // Read, and not stored: counted in `read` too, so that it still adds up.
             onSkipped: () => (read++, skipped++),
