@@ -108,19 +108,19 @@ describe('PostgreSQL: generated DDL and report queries', () => {
     expect((await client.query(failures.text, failures.positional)).rows.find((r: { user_id: string }) => r.user_id === 'u_nul')).toMatchObject({ node: 'worker-9' });
   });
 
-  it('runs every report when stored event_json texts hold half a surrogate pair alone (rows stored before the sink refused them; jsonb refuses them), and reads a whole pair as its character (found by a probe)', async () => {
+  it('runs every report when stored event_json texts hold half a surrogate pair alone (rows stored before the sink refused them; jsonb refuses them), reads a whole pair as its character, and an escaped backslash as text (found by a probe and a review)', async () => {
     const now = Date.now();
-    const stored: string[] = [];
-    // One escape each: a high half alone, a low half alone, both halves in the wrong order, and a whole pair (an emoji).
-    for (const [i, agent] of ['curl\\ud800/8', 'curl\\udc00/8', 'curl\\uDC00\\uD800/8', 'curl\\ud83d\\ude00/8'].entries()) {
-      const user = `u_half_${i}`;
-      const draft = { ...exampleEvents.WEBAUTHN_AUTH_FAILURE, event_id: newEventId(), event_time: new Date(now - 60_000 + i * 1000).toISOString(), user_id: user, user_agent: 'curl/8', runtime: { k8s_node: `worker-h${i}` } };
+    // As JSON text: a high half alone, a low half alone, both halves in the wrong order, a whole
+    // pair (an emoji), an escaped backslash then "ud800" then a lone low half, an escaped backslash
+    // then "udc00" (text, no escape), and \u0000.
+    const agents = [String.raw`curl\ud800/8`, String.raw`curl\udc00/8`, String.raw`curl\uDC00\uD800/8`, String.raw`curl\ud83d\ude00/8`, String.raw`curl\\ud800\udc00/8`, String.raw`C:\\udc00`, String.raw`nul\u0000/8`];
+    for (const [i, agent] of agents.entries()) {
+      const draft = { ...exampleEvents.WEBAUTHN_AUTH_FAILURE, event_id: newEventId(), event_time: new Date(now - 60_000 + i * 1000).toISOString(), user_id: `u_half_${i}`, user_agent: 'curl/8', runtime: { k8s_node: `worker-h${i}` } };
       const parsed = parseAuditEvent(draft);
       if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
       // The text as an earlier sink stored it: the escape in event_json, the columns from the event.
       const text = JSON.stringify(draft).replace('"curl/8"', `"${agent}"`);
       expect(text).toContain(agent);
-      stored.push(text);
       await client.query(insertSql('postgres'), toRow(parsed.event, { raw: text, source_tag: 'test' }));
     }
     for (const name of REPORT_QUERY_NAMES) {
@@ -130,10 +130,10 @@ describe('PostgreSQL: generated DDL and report queries', () => {
     // Read from event_json (no Swarm node): every row keeps its node.
     const failures = bindQuery(REPORT_QUERIES['webauthn-failures'], 'postgres');
     const rows = (await client.query(failures.text, failures.positional)).rows.filter((r: { user_id: string }) => r.user_id.startsWith('u_half_'));
-    expect(rows.map((r: { user_id: string; node: string }) => [r.user_id, r.node]).sort()).toEqual([0, 1, 2, 3].map((i) => [`u_half_${i}`, `worker-h${i}`]));
-    // The document read as the reports read it: lone halves as U+FFFD, the pair as its character.
-    const docs = await client.query(`SELECT e.user_id, j.doc->>'user_agent' AS agent FROM ${eventsWithDoc('postgres')} WHERE e.user_id LIKE 'u_half_%' ORDER BY e.user_id`);
-    expect(docs.rows.map((r: { agent: string }) => r.agent)).toEqual(['curl\ufffd/8', 'curl\ufffd/8', 'curl\ufffd\ufffd/8', 'curl\u{1f600}/8']);
+    expect(rows.map((r: { user_id: string; node: string }) => [r.user_id, r.node]).sort()).toEqual(agents.map((_, i) => [`u_half_${i}`, `worker-h${i}`]));
+    // The document as the reports read it: what jsonb refuses removed, a pair its character, text as text.
+    const docs = await client.query(`SELECT j.doc->>'user_agent' AS agent FROM ${eventsWithDoc('postgres')} WHERE e.user_id LIKE 'u_half_%' ORDER BY e.user_id`);
+    expect(docs.rows.map((r: { agent: string }) => r.agent)).toEqual(['curl/8', 'curl/8', 'curl/8', 'curl\u{1f600}/8', String.raw`curl\ud800/8`, String.raw`C:\udc00`, 'nul/8']);
   });
 
   it('one client written in several spellings of its address is one IP in the bursts (the column holds the canonical form; event_json the signed one; found by a probe)', async () => {

@@ -64,7 +64,7 @@ execs AS (
   SELECT *,
          regexp_replace(split_part(ltrim(lower(command_line)) || ' ', ' ', 1), '^.*/', '') AS program
   FROM security_audit_events e
-  CROSS JOIN LATERAL (SELECT (CASE WHEN strpos(event_json, E'\\u') = 0 THEN event_json ELSE regexp_replace(replace(event_json, E'\\u0000', E'\\ufffd'), E'\\\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\\\u[dD][c-fC-F][0-9a-fA-F]{2})|(?<!\\\\u[dD][89abAB][0-9a-fA-F]{2})\\\\u[dD][c-fC-F][0-9a-fA-F]{2}', E'\\\\ufffd', 'g') END)::jsonb AS doc OFFSET 0) j
+  CROSS JOIN LATERAL (SELECT (CASE WHEN strpos(event_json, E'\\u') = 0 THEN event_json ELSE regexp_replace(event_json, E'(?<!\\\\)((?:\\\\\\\\)*)(?:(\\\\u[dD][89abAB][0-9a-fA-F]{2}\\\\u[dD][c-fC-F][0-9a-fA-F]{2})|\\\\u(?:[dD][89a-fA-F][0-9a-fA-F]{2}|0000))', E'\\1\\2', 'g') END)::jsonb AS doc OFFSET 0) j
   WHERE event_type = 'CONTAINER_EXEC'
     AND outcome <> 'failure'
     AND event_timestamp >= now() - make_interval(hours => 24 * 90)

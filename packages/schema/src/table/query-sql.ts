@@ -31,28 +31,35 @@ export function eventsWithDoc(dialect: Dialect): string {
   return dialect === 'postgres' ? `${table}\n  CROSS JOIN LATERAL (SELECT ${PG_JSONB} AS doc OFFSET 0) j` : table;
 }
 
+/** `text` as a PostgreSQL `E'...'` literal, where a backslash is written twice. */
+function eLiteral(text: string): string {
+  return `E'${text.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+}
+
 /**
- * `event_json` as jsonb on PostgreSQL. A `\u0000` escape, and the escape of
- * half a surrogate pair alone (`\ud800` not followed by a low half, `\udc00`
- * not preceded by a high one), are read as U+FFFD: json and jsonb refuse
- * them anywhere in the text (JSON allows them, and `event_json` keeps the
- * text as received, for its MAC), and one such event must not stop every
- * report. The sink refuses lone surrogates since 2026-12-06, but rows stored
- * before, or by other writers, hold them (found by a probe). Only a text
- * holding a `\u` escape at all is rewritten (few do: JSON.stringify escapes
- * only control characters and lone surrogates); one strpos over the others
- * costs less than the replace() every row went through before.
- * PostgreSQL's regular expressions have lookahead and lookbehind (9.6).
+ * The escapes jsonb refuses that JSON allows: half a surrogate pair alone
+ * (`\ud800` with no low half after it, `\udc00` with no high half before
+ * it) and `\u0000`. An escape only where it is one: after an even number of
+ * backslashes (`\\ud800` is a backslash, then text). A whole pair is kept
+ * (group 2: the alternation takes it before its halves); the others are
+ * removed. Each match starts at a backslash no backslash precedes, so two
+ * escapes in a row are both read (the lookbehind, PostgreSQL 9.6 or later).
  */
-const PG_JSONB = (() => {
-  const nul = `replace(event_json, E'\\\\u0000', E'\\\\ufffd')`;
-  // A backslash in the pattern and the replacement is written twice (a literal one for the regular
-  // expression), and each of those twice again inside E'...'.
-  const high = `\\\\\\\\u[dD][89abAB][0-9a-fA-F]{2}`;
-  const low = `\\\\\\\\u[dD][c-fC-F][0-9a-fA-F]{2}`;
-  const lone = `${high}(?!${low})|(?<!${high})${low}`;
-  return `(CASE WHEN strpos(event_json, E'\\\\u') = 0 THEN event_json ELSE regexp_replace(${nul}, E'${lone}', E'\\\\\\\\ufffd', 'g') END)::jsonb`;
-})();
+const JSONB_REFUSED_ESCAPE = String.raw`(?<!\\)((?:\\\\)*)(?:(\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2})|\\u(?:[dD][89a-fA-F][0-9a-fA-F]{2}|0000))`;
+
+/**
+ * `event_json` as jsonb on PostgreSQL, without the escapes jsonb refuses
+ * ({@link JSONB_REFUSED_ESCAPE}): JSON allows them, `event_json` keeps the
+ * text as received (its MAC covers it), and one such row must not stop
+ * every report. The sink refuses lone surrogates since 2026-12-06, but rows
+ * stored before, or by other writers, hold them (found by a probe); a
+ * crafted `\\ud800\udc00` (a text, then a lone half) must not either (found
+ * by a review). Only a text holding a `\u` at all is rewritten: few do
+ * (JSON.stringify escapes only control characters and lone surrogates), and
+ * one strpos over the others costs less than the replace() every row went
+ * through before.
+ */
+const PG_JSONB = `(CASE WHEN strpos(event_json, ${eLiteral('\\u')}) = 0 THEN event_json ELSE regexp_replace(event_json, ${eLiteral(JSONB_REFUSED_ESCAPE)}, ${eLiteral(String.raw`\1\2`)}, 'g') END)::jsonb`;
 
 /** Where {@link jsonValue} reads: the text of each row, or the `doc` column of {@link eventsWithDoc} (PostgreSQL). */
 export type JsonFrom = 'text' | 'doc';
