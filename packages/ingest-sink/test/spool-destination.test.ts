@@ -1,10 +1,11 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSink, migrateDatabase } from '../src/index.js';
 import { claimSpool, destinationOf, DESTINATION_FILE } from '../src/sink/spool-destination.js';
 import { parseDbUrl } from '../src/sink/connection.js';
+import { defaultSpoolDir } from '../src/sink/spool-dir.js';
 import { makeEvent } from './helpers/events.js';
 import { createTempDatabase } from './helpers/postgres.js';
 import { startTcpProxy } from './helpers/tcp-proxy.js';
@@ -91,6 +92,18 @@ describe('a spool directory shared by sinks of different databases', () => {
     await expect(claimSpool(spool, destinationOf(parseDbUrl(`sqlite:${join(dir, 'y.db')}`)), 7)).rejects.toMatchObject({ code: 'SINK_SPOOL_FOREIGN' });
   });
 
+  it('refuses pending events whose destination file is damaged (cut short, edited), and rewrites it when nothing is pending (found by a review)', async () => {
+    const spool = join(dir, 'damaged.spool');
+    await mkdir(spool);
+    const dest = destinationOf(parseDbUrl(`sqlite:${join(dir, 'x.db')}`));
+    for (const damaged of ['{"key":"sqlite:/x', '{}', '']) {
+      await writeFile(join(spool, DESTINATION_FILE), damaged);
+      await expect(claimSpool(spool, dest, 3), JSON.stringify(damaged)).rejects.toMatchObject({ code: 'SINK_SPOOL_FOREIGN', message: expect.stringContaining('is damaged') });
+      await claimSpool(spool, dest, 0);
+      expect(JSON.parse(await readFile(join(spool, DESTINATION_FILE), 'utf8'))).toEqual(dest);
+    }
+  });
+
   it('names a server database by host, port and database, not by user, password or other parameters', () => {
     const key = (url: string) => destinationOf(parseDbUrl(url)).key;
     expect(key('postgres://alice:one@db.example:5432/audit')).toBe(key('postgres://bob:two@db.example/audit?sslmode=require&application_name=x'));
@@ -99,5 +112,23 @@ describe('a spool directory shared by sinks of different databases', () => {
     expect(destinationOf(parseDbUrl('postgres://alice:s3cret@db.example/audit')).shown).not.toContain('s3cret');
     expect(key('mssql://sa:x@sql.example:1433/audit')).toBe(key('mssql://app:y@SQL.example/audit'));
     expect(key('mssql://sql.example/audit')).not.toBe(key('mssql://sql.example/other'));
+    // pg lets query parameters override the URL's port and host (found by a review).
+    expect(key('postgres://u@h/a?port=6543')).not.toBe(key('postgres://u@h/a'));
+    expect(key('postgres://u@h:5432/a?port=6543')).toBe(key('postgres://u@h:6543/a'));
+    expect(key('postgres://u@h/a?host=/var/run/postgresql')).not.toBe(key('postgres://u@h/a'));
+    // A string pg takes that is no URL is keyed by itself, not by a default shared with others.
+    const unparsed = (s: string) => destinationOf({ dialect: 'postgres', connectionString: s }).key;
+    expect(unparsed('host=db1 dbname=audit')).not.toBe(unparsed('host=db2 dbname=audit'));
+    expect(unparsed('host=db1 dbname=audit')).toBe(unparsed('host=db1 dbname=audit'));
+    expect(() => key('postgres://u@h/%E0%A4%A')).not.toThrow();
+  });
+
+  it('gives two named SQL Server instances of one host spools of their own, adopting the directory named without the instance (found by a review)', () => {
+    const a = defaultSpoolDir(parseDbUrl('mssql://u:p@sql.example/audit?instanceName=A'));
+    const b = defaultSpoolDir(parseDbUrl('mssql://u:p@sql.example/audit?instanceName=B'));
+    const plain = defaultSpoolDir(parseDbUrl('mssql://u:p@sql.example/audit'));
+    expect(a.dir).not.toBe(b.dir);
+    expect(a.legacy).toBe(plain.dir);
+    expect(plain.legacy).toBeUndefined();
   });
 });

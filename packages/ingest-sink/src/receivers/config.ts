@@ -206,7 +206,7 @@ export function parseHostPort(value: string, defaultHost: string, what: string):
 
 /**
  * Reads a key, users, config or PEM file through readBoundedFile: a regular
- * file of at most `maxBytes` (readFileSync took /dev/zero and grew to
+ * file or a pipe of at most `maxBytes` (readFileSync took /dev/zero and grew to
  * gigabytes); anything else is a ConfigError naming the file and the limit.
  */
 function readSmallFile(path: string, maxBytes: number, what: string): Buffer {

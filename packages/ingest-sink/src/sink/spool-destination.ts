@@ -1,6 +1,7 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import type { Connection } from './connection.js';
+import { createHash } from 'node:crypto';
+import { open, readFile, rename } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { Connection, PostgresConnection } from './connection.js';
 import { SinkError } from './errors.js';
 
 // Which database a spool's events are for. A spool directory named
@@ -30,16 +31,41 @@ export function destinationOf(conn: Connection): SpoolDestination {
     const shown = `mssql://${c.server}${instance}:${String(c.port ?? 1433)}/${String(c.database ?? '')}`;
     return { key: shown.toLowerCase(), shown };
   }
-  // pg reads a URL's host (or ?host=, a socket directory), port and database; explicit fields win.
+  return postgresDestination(conn);
+}
+
+/**
+ * A PostgreSQL database as pg finds it: explicit fields first, then the
+ * URL's query parameters, which pg-connection-string lets override the
+ * URL's host, port and path (`?port=6543`, `?host=/var/run/postgresql`),
+ * then the URL, then libpq's environment (PGHOST, PGPORT, PGDATABASE) and
+ * defaults (pg's own: the database is the user's name). A string that is no
+ * URL is keyed by a hash of itself: two such strings share a spool only when
+ * they are the same, never by falling back to one default key (found by a
+ * review).
+ */
+function postgresDestination(conn: PostgresConnection): SpoolDestination {
   let url: URL | undefined;
   try {
-    url = conn.connectionString ? new URL(conn.connectionString) : undefined;
+    url = conn.connectionString === undefined ? undefined : new URL(conn.connectionString);
   } catch {
-    url = undefined;
+    const digest = createHash('sha256').update(conn.connectionString!).digest('hex').slice(0, 16);
+    return { key: `postgres:unparsed:${digest}`, shown: `postgres (a connection string that is no URL, ${digest})` };
   }
-  const host = conn.host ?? url?.searchParams.get('host') ?? (url?.hostname || 'localhost');
-  const port = conn.port ?? (Number(url?.port) || 5432);
-  const database = conn.database ?? (url?.pathname.slice(1) ? decodeURIComponent(url.pathname.slice(1)) : '(default)');
+  const q = url?.searchParams;
+  const decoded = (s: string | undefined) => {
+    if (!s) return undefined;
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      return s;
+    }
+  };
+  const env = process.env;
+  const host = conn.host ?? q?.get('host') ?? (decoded(url?.hostname) || env.PGHOST || 'localhost');
+  const port = conn.port ?? (Number(q?.get('port') ?? url?.port) || Number(env.PGPORT) || 5432);
+  const user = conn.user ?? q?.get('user') ?? decoded(url?.username) ?? env.PGUSER;
+  const database = conn.database ?? q?.get('database') ?? decoded(url?.pathname.slice(1)) ?? env.PGDATABASE ?? user ?? '(default)';
   const shown = `postgres://${host}:${port}/${database}`;
   return { key: shown, shown };
 }
@@ -53,21 +79,53 @@ export function destinationOf(conn: Connection): SpoolDestination {
  */
 export async function claimSpool(dir: string, dest: SpoolDestination, pending: number): Promise<void> {
   const path = join(dir, DESTINATION_FILE);
-  const text = await readFile(path, 'utf8').catch(() => undefined);
-  let recorded: SpoolDestination | undefined;
+  let text: string | undefined;
   try {
-    recorded = text === undefined ? undefined : (JSON.parse(text) as SpoolDestination);
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      if (pending > 0) throw new SinkError('SINK_SPOOL_FOREIGN', `spool ${dir} holds ${pending} event(s), and its destination file ${path} cannot be read (${(err as Error).message}): not delivering them to ${dest.shown} unchecked`, { cause: err });
+    }
+  }
+  let recorded: { key?: unknown; shown?: unknown } | undefined;
+  try {
+    recorded = text === undefined ? undefined : (JSON.parse(text) as { key?: unknown; shown?: unknown });
   } catch {
     recorded = undefined;
   }
   if (recorded?.key === dest.key) return;
-  if (recorded && typeof recorded.key === 'string' && pending > 0) {
+  if (text !== undefined && typeof recorded?.key !== 'string' && pending > 0) {
+    // Damaged (cut short by a crash, edited): which database the events are for is unknown.
+    throw new SinkError('SINK_SPOOL_FOREIGN', `spool ${dir} holds ${pending} event(s), and its destination file ${path} is damaged: not delivering them to ${dest.shown} unchecked; if they are this database's, delete the file`);
+  }
+  if (recorded && pending > 0) {
     throw new SinkError(
       'SINK_SPOOL_FOREIGN',
       `spool ${dir} holds ${pending} event(s) for ${String(recorded.shown)}, not for ${dest.shown}: deliver them by starting a sink for that database with this spool, or give this one another spool directory; if both name the same database, delete ${path}`,
     );
   }
-  // Written whole or not at all: a torn file would read as no destination.
-  await writeFile(`${path}.tmp`, `${JSON.stringify(dest)}\n`);
-  await rename(`${path}.tmp`, path);
+  await writeDurably(path, `${JSON.stringify(dest)}\n`);
+}
+
+/**
+ * Writes `path` whole or not at all, and durably (fsync of the file, then of
+ * its directory after the rename): a destination file left empty by a power
+ * cut would read as damaged, and stop the next start.
+ */
+async function writeDurably(path: string, text: string): Promise<void> {
+  const tmp = `${path}.tmp`;
+  const fd = await open(tmp, 'w');
+  try {
+    await fd.writeFile(text);
+    await fd.sync();
+  } finally {
+    await fd.close();
+  }
+  await rename(tmp, path);
+  const dirFd = await open(dirname(path), 'r');
+  try {
+    await dirFd.sync();
+  } finally {
+    await dirFd.close();
+  }
 }

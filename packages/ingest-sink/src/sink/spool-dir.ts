@@ -38,7 +38,11 @@ function hashedSpoolDir(dialect: string, key: unknown[]): string {
 export function defaultSpoolDir(conn: Connection): { dir: string; legacy?: string } {
   if (conn.dialect === 'sqlite') return { dir: `${resolve(conn.filename)}.spool` };
   if (conn.dialect === 'mssql') {
-    const { server, port, database } = conn.config;
+    const { server, port, database, options } = conn.config;
+    const instance = typeof options?.instanceName === 'string' ? options.instanceName : undefined;
+    // A named instance is a server of its own: two instances of one host shared a spool (found by a
+    // review). Its directory before 2026-12-07, named without the instance, is adopted.
+    if (instance !== undefined) return { dir: hashedSpoolDir(conn.dialect, [server, port, database, instance]), legacy: hashedSpoolDir(conn.dialect, [server, port, database]) };
     const dir = hashedSpoolDir(conn.dialect, [server, port, database]);
     // Earlier versions kept an IPv6 server in its URL's brackets (`[::1]`), which tedious never reached: the
     // spool named by it holds what was acked meanwhile, adopted as the password-era names are.
