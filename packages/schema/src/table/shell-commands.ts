@@ -256,7 +256,12 @@ function optionStep(f: SqlText, name: string): string {
     // The command attached to its option (`-cls`, `--command=ls`) is not read: no shell, rather than su's or script's own.
     when.push(`WHEN ${l.command.map((o) => (o.startsWith('--') ? `word LIKE '${o}=%'` : `word LIKE '${o}_%'`)).join(' OR ')} THEN 'no'`);
   }
-  if (l.asUser) when.push(`WHEN ${option(l.asUser)} THEN 'skip:${entered(`${name} ${l.asUser[0]}`)}'`);
+  if (l.asUser) {
+    const mode = entered(`${name} ${l.asUser[0]}`);
+    when.push(`WHEN ${option(l.asUser)} THEN 'skip:${mode}'`);
+    // The user attached (`-uapp`, `--user=app`): the mode at once (found by a review).
+    when.push(`WHEN ${l.asUser.map((o) => (o.startsWith('--') ? `word LIKE '${o}=%'` : `word LIKE '${o}_%'`)).join(' OR ')} THEN '${mode}'`);
+  }
   if (l.args) when.push(`WHEN ${option(l.args)} THEN ${f.concat("'skip:'", 'state')}`);
   if (l.shell) when.push(`WHEN ${option(l.shell)} THEN '${plus(name)}'`);
   // Other options keep the state; an operand that is the program was read by nextState.

@@ -194,14 +194,14 @@ export function defineReportTests(db: () => TestDb): void {
       'sudo -Hi', 'sudo -Es', 'sudo -Hiu app', 'sudo -nEu app -- bash', 'su -ls /bin/bash app', 'nsenter -at 1 bash',
       'doas -s', 'doas -u app bash', 'doas -n -u app -- /bin/sh', 'gosu app bash', 'gosu app:app /bin/sh -l', 'su-exec nobody sh',
       'unshare -Urm', 'unshare -r bash', 'unshare --fork --pid --mount-proc bash', 'unshare -S 0 -G 0 -- bash',
-      'runuser -l app', 'runuser - app', 'runuser app', 'runuser -lu app bash', 'runuser --user=app', 'runuser -s /bin/sh app',
+      'runuser -l app', 'runuser - app', 'runuser app', 'runuser -s /bin/sh app', 'runuser --user=app bash', 'runuser -uapp -- /bin/sh',
     ];
     const other = [
       'env python3 sh', 'env -i python3 /bin/sh', 'sudo ls', 'sudo -i ls', 'sudo -u bash ls', 'sudo', 'sudo -u app', 'timeout 5 cat', 'timeout -s 9 5 cat bash', 'nice make', 'nice -n 10 make sh',
       'chroot /srv ls', 'subash', '/usr/local/bin/subash -i', 'su -c ls app', 'su --command=ls app', 'su -cls', 'su app script.sh', 'script -c ls /tmp/out', 'script --command=ls',
       'setsid ls', 'nohup', 'stdbuf -o 0 make', 'nsenter -t 1 -a ps', 'runuser -u bash -- ls', 'busybox ls', 'python3 app.py sh', 'python3 -c import pty;pty.spawn(cmd)',
       'sudo -Hu app ls', 'sudo -pi ls', 'sudo -Eu bash ls', 'doas ls', 'doas -u app', 'doas -u sh ls', 'gosu app ls', 'gosu app', 'gosu bash ls',
-      'su-exec app:app node server.js', 'unshare -r ls', 'unshare -w /bin/sh ls', 'runuser app ls', 'runuser -u app', 'runuser -u app -- ls', 'runuser -cls app',
+      'su-exec app:app node server.js', 'unshare -r ls', 'unshare -w /bin/sh ls', 'runuser app ls', 'runuser -u app', 'runuser -u app -- ls', 'runuser -cls app', 'runuser -uapp ls', 'runuser --user=app ls', 'runuser --user=app',
     ];
     const base = Date.now() - 86_400_000;
     const rows = [...opened, ...other].map((command_line, k) => ({
