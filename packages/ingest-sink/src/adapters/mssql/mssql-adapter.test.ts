@@ -6,7 +6,7 @@ import { parseDbUrl, type MssqlConnection } from '../../sink/connection.js';
 import { dedupeBatch } from '../../sink/dedupe-batch.js';
 import { prepareRows, rejectRow, type RejectRow } from '../../sink/prepare.js';
 import { createMssqlAdapter, DEFAULT_REQUEST_TIMEOUT_MS, isDuplicateKeyError, transientRetryDelayMs } from './mssql-adapter.js';
-import { dbError, SchemaDriftError, SinkError } from '../../sink/errors.js';
+import { dbError, SchemaDriftError } from '../../sink/errors.js';
 import { isDataError, isUnreachable, sqlServerErrorNumber } from '../../sink/error-kind.js';
 import { CREATE_REJECT_STAGE, CREATE_STAGE, DESCRIBE_TABLES, DETECT_BABELFISH, INSERT_FROM_STAGE, INSERT_REJECTS_FROM_STAGE, MAX_VALUES_ROWS, REJECT_STAGE, SELECT_CONFLICTS, SELECT_STORED, STAGE } from './mssql-sql.js';
 
@@ -595,40 +595,5 @@ describe('mssql adapter (what it sends, through a recording fake of the driver)'
     const again = answering(catalogRows());
     await (await createMssqlAdapter(conn(), { driver: again.driver })).migrate();
     expect(queries(again.calls).filter((q) => q.sql.startsWith('ALTER TABLE'))).toEqual([]);
-  });
-
-  it('parses mssql URLs with named instance, TLS and pool options, and never mutates the config it is given', async () => {
-    const c = parseDbUrl('mssql://audit%40w:p%40ss%3Aw0rd@sql.example/audit?encrypt=true&trustServerCertificate=false&instanceName=SQLEXPRESS&pool.max=4&babelfish=true&stagingLoad=values');
-    expect(c).toEqual({
-      dialect: 'mssql',
-      config: { server: 'sql.example', user: 'audit@w', password: 'p@ss:w0rd', database: 'audit', options: { encrypt: true, trustServerCertificate: false, instanceName: 'SQLEXPRESS' }, pool: { max: 4 } },
-      babelfish: true,
-      stagingLoad: 'values',
-    });
-    const frozen = structuredClone((c as MssqlConnection).config);
-    const { driver, calls } = fakeMssql();
-    const a = await createMssqlAdapter(c as MssqlConnection, { driver });
-    await a.write(batchOf(makeEvents(1)));
-    expect((c as MssqlConnection).config).toEqual(frozen);
-    expect((calls[0] as { config: unknown }).config).not.toBe((c as MssqlConnection).config);
-  });
-
-  it('refuses a URL with both a port and an instance name, which mssql would connect by SQL Server Browser ignoring the port, naming both (found by a review)', () => {
-    for (const [url, param] of [
-      ['mssql://u:p@sql.example:1433/audit?instanceName=SQLEXPRESS', 'instanceName'],
-      ['sqlserver://u:p@sql.example:14330/audit?instance=SQLEXPRESS', 'instance'],
-    ] as const) {
-      expect(() => parseDbUrl(url), url).toThrow(SinkError);
-      expect(() => parseDbUrl(url), url).toThrow(expect.objectContaining({ code: 'SINK_BAD_URL', message: expect.stringMatching(new RegExp(`^the database URL sets both a port \\(${new URL(url).port}\\) and ${param}="SQLEXPRESS": .*SQL Server Browser`)) }));
-    }
-    // Either alone is fine.
-    expect((parseDbUrl('mssql://u:p@sql.example/audit?instanceName=SQLEXPRESS') as MssqlConnection).config).toMatchObject({ server: 'sql.example', options: { instanceName: 'SQLEXPRESS' } });
-    expect((parseDbUrl('mssql://u:p@sql.example:14330/audit') as MssqlConnection).config).toMatchObject({ server: 'sql.example', port: 14330, options: {} });
-  });
-
-  it('gives mssql an IPv6 host without the brackets the URL writes it in (tedious looks "[::1]" up as a name: ENOTFOUND; found by a review)', () => {
-    expect((parseDbUrl('mssql://u:p@[::1]:1433/audit') as MssqlConnection).config).toMatchObject({ server: '::1', port: 1433, database: 'audit' });
-    expect((parseDbUrl('sqlserver://[2001:db8::5]/audit') as MssqlConnection).config.server).toBe('2001:db8::5');
-    expect((parseDbUrl('mssql://sql.example/audit') as MssqlConnection).config.server).toBe('sql.example');
   });
 });

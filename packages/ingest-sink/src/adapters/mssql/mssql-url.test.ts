@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { fakeMssql } from '../../../test/helpers/fake-mssql.js';
+import { makeEvents } from '../../../test/helpers/events.js';
+import { parseDbUrl, type MssqlConnection } from '../../sink/connection.js';
+import { dedupeBatch } from '../../sink/dedupe-batch.js';
+import { SinkError } from '../../sink/errors.js';
+import { prepareRows } from '../../sink/prepare.js';
+import { createMssqlAdapter } from './mssql-adapter.js';
+
+const batchOf = (events: Record<string, unknown>[]) => ({ ...dedupeBatch(prepareRows(events.map((e) => ({ line: JSON.stringify(e) })), 'direct')) });
+
+/** mssql:// and sqlserver:// URLs as the adapter's configuration (connection.ts parseMssql). */
+describe('mssql URLs', () => {
+  it('parses mssql URLs with named instance, TLS and pool options, and never mutates the config it is given', async () => {
+    const c = parseDbUrl('mssql://audit%40w:p%40ss%3Aw0rd@sql.example/audit?encrypt=true&trustServerCertificate=false&instanceName=SQLEXPRESS&pool.max=4&babelfish=true&stagingLoad=values');
+    expect(c).toEqual({
+      dialect: 'mssql',
+      config: { server: 'sql.example', user: 'audit@w', password: 'p@ss:w0rd', database: 'audit', options: { encrypt: true, trustServerCertificate: false, instanceName: 'SQLEXPRESS' }, pool: { max: 4 } },
+      babelfish: true,
+      stagingLoad: 'values',
+    });
+    const frozen = structuredClone((c as MssqlConnection).config);
+    const { driver, calls } = fakeMssql();
+    const a = await createMssqlAdapter(c as MssqlConnection, { driver });
+    await a.write(batchOf(makeEvents(1)));
+    expect((c as MssqlConnection).config).toEqual(frozen);
+    expect((calls[0] as { config: unknown }).config).not.toBe((c as MssqlConnection).config);
+  });
+
+  it('refuses a URL with both a port and an instance name, which mssql would connect by SQL Server Browser ignoring the port, naming both (found by a review)', () => {
+    for (const [url, param] of [
+      ['mssql://u:p@sql.example:1433/audit?instanceName=SQLEXPRESS', 'instanceName'],
+      ['sqlserver://u:p@sql.example:14330/audit?instance=SQLEXPRESS', 'instance'],
+    ] as const) {
+      expect(() => parseDbUrl(url), url).toThrow(SinkError);
+      expect(() => parseDbUrl(url), url).toThrow(expect.objectContaining({ code: 'SINK_BAD_URL', message: expect.stringMatching(new RegExp(`^the database URL sets both a port \\(${new URL(url).port}\\) and ${param}="SQLEXPRESS": .*SQL Server Browser`)) }));
+    }
+    // Either alone is fine.
+    expect((parseDbUrl('mssql://u:p@sql.example/audit?instanceName=SQLEXPRESS') as MssqlConnection).config).toMatchObject({ server: 'sql.example', options: { instanceName: 'SQLEXPRESS' } });
+    expect((parseDbUrl('mssql://u:p@sql.example:14330/audit') as MssqlConnection).config).toMatchObject({ server: 'sql.example', port: 14330, options: {} });
+  });
+
+  it('gives mssql an IPv6 host without the brackets the URL writes it in (tedious looks "[::1]" up as a name: ENOTFOUND; found by a review)', () => {
+    expect((parseDbUrl('mssql://u:p@[::1]:1433/audit') as MssqlConnection).config).toMatchObject({ server: '::1', port: 1433, database: 'audit' });
+    expect((parseDbUrl('sqlserver://[2001:db8::5]/audit') as MssqlConnection).config.server).toBe('2001:db8::5');
+    expect((parseDbUrl('mssql://sql.example/audit') as MssqlConnection).config.server).toBe('sql.example');
+  });
+});
