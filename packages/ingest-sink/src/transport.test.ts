@@ -141,6 +141,35 @@ describe('pino transport', () => {
     }
   }, 30_000);
 
+  it('closes at once while PostgreSQL is unreachable, whatever closeTimeoutMs: every line is in the spool, stored by the next start (found by a probe: 10-13 s after SIGTERM)', async () => {
+    const pg = await createTempDatabase('at_transport');
+    const proxy = await startTcpProxy(5432);
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = (() => true) as typeof process.stderr.write;
+    try {
+      const url = pg.url.replace(':5432/', `:${proxy.port}/`);
+      const spool = { dir: join(dir, 'spool') };
+      proxy.cut();
+      // Far past this test's own bound: close() must not wait it out.
+      const stream = await sinkTransport({ url, migrate: true, chunk: 20, closeTimeoutMs: 600_000, spool, retry: { initialDelayMs: 20, maxDelayMs: 100 } });
+      const logger = pino({ base: null }, stream);
+      const events = makeEvents(200);
+      for (const e of events) logger.info(e);
+      stream.end();
+      await once(stream, 'close');
+      proxy.restore();
+      const sink = createSink({ url, migrate: true, spool });
+      await sink.flush();
+      await sink.close();
+      const { rows } = await pg.query('SELECT event_id::text AS id FROM security_audit_events');
+      expect(rows.map((r) => r.id as string).sort()).toEqual(events.map((e) => e.event_id as string).sort());
+    } finally {
+      process.stderr.write = write;
+      await proxy.close();
+      await pg.drop();
+    }
+  }, 20_000);
+
   it('when the sink still refuses at close, gives up after closeTimeoutMs and says how many lines were not written', async () => {
     const pg = await createTempDatabase('at_transport');
     const proxy = await startTcpProxy(5432);

@@ -12,7 +12,13 @@ export interface SinkTransportOptions extends SinkOptions {
   /**
    * Once pino has ended the stream: how long writes the sink refuses are
    * still retried (their lines are then counted as lost), and then how long
-   * the sink may deliver before what is left stays in its spool (default 10 s).
+   * the sink may deliver before what is left stays in its spool (default 3 s).
+   * Both steps run while the main thread is blocked in thread-stream's end()
+   * (thread-stream index.js end(): Atomics.wait, 10 s at most, then the
+   * worker is terminated), and inside Docker's 10 s grace after SIGTERM: 3 s
+   * keeps the two steps, plus the database connection's 1 s, under both. The
+   * sink's close returns at once during a database outage (what it accepted
+   * is in its spool by then).
    */
   closeTimeoutMs?: number;
   /** `source` of rejects (default 'pino'). */
@@ -45,7 +51,7 @@ const RETRY_MAX_MS = 5_000;
  * keeps the rest in its spool for the next start.
  */
 export default async function sinkTransport(opts: SinkTransportOptions = {}): Promise<ReturnType<typeof build>> {
-  const { chunk = 500, lingerMs = 20, source = 'pino', closeTimeoutMs = 10_000, ...given } = opts;
+  const { chunk = 500, lingerMs = 20, source = 'pino', closeTimeoutMs = 3_000, ...given } = opts;
   const sinkOptions: Record<string, unknown> = { ...given };
   for (const key of ADDED_BY_PINO) delete sinkOptions[key];
   const reported = new Set<string>();

@@ -136,6 +136,36 @@ describe('PostgreSQL outage (TCP proxy cut)', () => {
     }
   }, 60_000);
 
+  it('close() during an outage returns once what it accepted is in the spool, not at its timeout; the next start delivers it (found by a transport probe)', async () => {
+    const sink = open();
+    await sink.ready;
+    proxy.cut();
+    const events = makeEvents(300);
+    for (let i = 0; i < events.length; i += 50) await sink.write(events.slice(i, i + 50));
+    await expect.poll(() => sink.stats().outageSince, { timeout: 5000 }).toBeDefined();
+    // Waiting cannot deliver: close() must not wait out its timeout (10 minutes, past this test's own bound).
+    await sink.close({ timeoutMs: 600_000 });
+    closers.pop();
+    expect(await ids()).toEqual([]);
+    proxy.restore();
+    const next = open();
+    await next.flush();
+    expect((await ids()).sort()).toEqual(events.map((e) => e.event_id as string).sort());
+  }, 20_000);
+
+  it('close() when the database is back from an outage, while the sink still backs off, tries at once and delivers everything', async () => {
+    const sink = open({ retry: { initialDelayMs: 20_000, maxDelayMs: 20_000 } });
+    await sink.ready;
+    proxy.cut();
+    const events = makeEvents(200);
+    await sink.write(events);
+    await expect.poll(() => sink.stats().outageSince, { timeout: 5000 }).toBeDefined();
+    proxy.restore();
+    await sink.close({ timeoutMs: 600_000 });
+    closers.pop();
+    expect((await ids()).sort()).toEqual(events.map((e) => e.event_id as string).sort());
+  }, 20_000);
+
   it('with a small memory budget an outage fills the spool, not the heap: records wait on disk and are read back', async () => {
     const sink = open({ spool: { dir, memoryBytes: 8_000 } });
     await sink.ready;

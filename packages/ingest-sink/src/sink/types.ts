@@ -201,7 +201,12 @@ export interface Sink {
   write(items: WriteItem | readonly WriteItem[]): Promise<WriteReceipt>;
   /** Resolves when everything written so far (every write() called before it) is committed or forwarded (retrying meanwhile); rejects with SINK_CLOSED when close() ends first (what is left stays in the spool). */
   flush(): Promise<void>;
-  /** Stops accepting writes, tries to deliver what is pending (bounded by `timeoutMs`, default 10 s), closes. Pending items stay in the spool. */
+  /**
+   * Stops accepting writes, tries to deliver what is pending (bounded by
+   * `timeoutMs`, default 10 s), closes. Pending items stay in the spool.
+   * During a database outage it tries what is pending once more and returns
+   * at its failure, not at `timeoutMs`: everything accepted is in the spool.
+   */
   close(opts?: { timeoutMs?: number }): Promise<void>;
   /** Counters. */
   stats(): SinkStats;
