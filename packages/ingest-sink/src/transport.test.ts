@@ -110,6 +110,37 @@ describe('pino transport', () => {
     }
   }, 30_000);
 
+  it('keeps the order pino wrote the lines in while the sink refuses writes (spool full, onFull "reject"): stored in written order once the database is back (found by a probe: a signed chain went backwards)', async () => {
+    const file = join(dir, 'audit.db');
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = (() => true) as typeof process.stderr.write;
+    // Another connection holding SQLite's write lock stops delivery (SQLITE_BUSY, retried as an outage); SQLite
+    // commits one batch after the other, so the rows' ids are the order the sink delivered them in.
+    const stream = await sinkTransport({ connection: { dialect: 'sqlite', filename: file, busyTimeoutMs: 20 }, chunk: 20, lingerMs: 10, spool: { dir: join(dir, 'spool'), maxBytes: 32 * 1024, memoryBytes: 16 * 1024, onFull: 'reject' }, retry: { initialDelayMs: 20, maxDelayMs: 100 } });
+    const lock = new Database(file);
+    try {
+      lock.exec('BEGIN EXCLUSIVE');
+      const logger = pino({ base: null }, stream);
+      const events = makeEvents(30 * 21);
+      // Chunks of 20 lines and of 1 (a partial chunk, written after lingerMs): once the spool is nearly full it
+      // refuses a chunk of 20 that does not fit, while a chunk of 1 after it still fits.
+      for (let i = 0; i < events.length; i += 21) {
+        for (const e of events.slice(i, i + 20)) logger.info(e);
+        await new Promise((r) => setTimeout(r, 40));
+        logger.info(events[i + 20]);
+        await new Promise((r) => setTimeout(r, 40));
+      }
+      lock.exec('COMMIT');
+      stream.end();
+      await once(stream, 'close');
+      const rows = lock.prepare('SELECT event_id FROM security_audit_events ORDER BY id').all() as { event_id: string }[];
+      expect(rows.map((r) => r.event_id)).toEqual(events.map((e) => e.event_id as string));
+    } finally {
+      process.stderr.write = write;
+      lock.close();
+    }
+  }, 60_000);
+
   it('says once on stderr why the sink cannot deliver (PostgreSQL tables not migrated): the lines stay in its spool and are stored once they are', async () => {
     const pg = await createTempDatabase('at_transport');
     const stderr: string[] = [];

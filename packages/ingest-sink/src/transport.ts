@@ -72,7 +72,20 @@ export default async function sinkTransport(opts: SinkTransportOptions = {}): Pr
     ...(sinkOptions as SinkOptions),
   });
   await sink.ready;
-  const pending = new Set<Promise<unknown>>();
+  /**
+   * Chunks not yet accepted by the sink, oldest first. One sink.write() at a
+   * time, the oldest chunk: a refused chunk is retried while those after it
+   * wait, so lines reach the sink in the order pino wrote them. With several
+   * writes in flight, a later chunk was accepted while an earlier one was
+   * retried: stored out of order, and a signed chain read back by id went
+   * backwards (verify: REORDERED; found by a probe). The sink takes each
+   * write's lines in one group commit, so a chunk of 500 loses little by it.
+   */
+  const chunks: string[][] = [];
+  /** The loop writing `chunks`, while there are any. */
+  let writer: Promise<void> | undefined;
+  /** Woken each time a chunk leaves `chunks` (the reading loop waits for room). */
+  let shifted: (() => void) | undefined;
   let buffer: string[] = [];
   let timer: NodeJS.Timeout | undefined;
   let failure: Error | undefined;
@@ -84,8 +97,7 @@ export default async function sinkTransport(opts: SinkTransportOptions = {}): Pr
   /**
    * Writes `items`, again and again while the sink refuses them (a full
    * spool with onFull 'reject', a disk error): lines the logger handed over
-   * are never dropped while the process runs. Each write still waiting counts
-   * in `pending`, so pino is held back meanwhile. Options cross into this
+   * are never dropped while the process runs. Options cross into this
    * worker thread by structured clone, so no onError callback can: each kind
    * of failure is reported once on stderr (reportOnce).
    */
@@ -109,15 +121,23 @@ export default async function sinkTransport(opts: SinkTransportOptions = {}): Pr
     }
   };
 
+  /** Writes `chunks` oldest first, one at a time, until none is left. */
+  const drain = async () => {
+    while (chunks.length > 0) {
+      await write(chunks[0]!);
+      chunks.shift();
+      shifted?.();
+    }
+    writer = undefined;
+  };
+
   const send = () => {
     clearTimeout(timer);
     timer = undefined;
     if (buffer.length === 0) return;
-    const items = buffer;
+    chunks.push(buffer);
     buffer = [];
-    const p = write(items);
-    pending.add(p);
-    void p.finally(() => pending.delete(p));
+    writer ??= drain();
   };
 
   out = build(
@@ -127,15 +147,15 @@ export default async function sinkTransport(opts: SinkTransportOptions = {}): Pr
         buffer.push(line);
         if (buffer.length >= chunk) send();
         else timer ??= setTimeout(send, lingerMs);
-        // Backpressure: a few writes in flight share the spool's group commits.
-        if (pending.size >= 8) await Promise.race(pending);
+        // Backpressure: a few chunks wait behind the one being written.
+        while (chunks.length >= 8) await new Promise<void>((resolve) => (shifted = resolve));
       }
     },
     {
       parse: 'lines',
       async close() {
         send();
-        await Promise.all(pending);
+        await writer;
         await sink.close({ timeoutMs: closeTimeoutMs });
         // pino treats a transport error as fatal: surfaced here, with what it cost.
         if (failure) throw Object.assign(new Error(`${lost} audit line(s) not written: ${failure.message}`, { cause: failure }), { code: (failure as { code?: string }).code });

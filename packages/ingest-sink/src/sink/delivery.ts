@@ -291,6 +291,12 @@ export class Delivery {
     // 200 pairs on PostgreSQL), and write() order is the order of the trail.
     let held = false;
     const PUSHED = Symbol('pushed');
+    // During an outage one batch at a time: with two in flight, the first
+    // could fail while the second, sent as the database came back, committed;
+    // the first was then sent again and stored after it, out of write()
+    // order (found by a transport probe: a signed chain read back by id went
+    // backwards). The head's retry ends the outage, and the pipeline resumes.
+    const pipeline = () => (this.outageSince === undefined ? PIPELINE : 1);
     for (;;) {
       if (this.backlog.spilled) {
         try {
@@ -304,7 +310,7 @@ export class Delivery {
         }
       }
       const available = this.queue.length - taken;
-      if (inflight.length < PIPELINE && available > 0 && !(this.stopping && Date.now() >= this.deadline)) {
+      if (inflight.length < pipeline() && available > 0 && !(this.stopping && Date.now() >= this.deadline)) {
         if (inflight.length === 0) {
           // A partial batch waits a little for company, unless someone is flushing.
           const until = Date.now() + maxDelayMs;
@@ -321,7 +327,7 @@ export class Delivery {
         const batch = dedupeBatch(items.map((i) => i.row));
         if (!inflight.some((f) => sharesKey(f.batch, batch))) {
           taken += items.length;
-          inflight.push({ items, batch, done: this.deliver(items, batch).then(() => undefined, (err: Error) => err) });
+          inflight.push({ items, batch, done: this.deliver(items, batch, false, inflight.at(-1)?.done).then(() => undefined, (err: Error) => err) });
           continue;
         }
         held = true;
@@ -332,7 +338,7 @@ export class Delivery {
         continue;
       }
       const head = inflight[0]!;
-      const r = await (inflight.length < PIPELINE && !this.stopping && !held ? Promise.race([head.done, this.queue.wait().then(() => PUSHED)]) : head.done);
+      const r = await (inflight.length < pipeline() && !this.stopping && !held ? Promise.race([head.done, this.queue.wait().then(() => PUSHED)]) : head.done);
       held = false;
       if (r === PUSHED) continue;
       const err = r as Error | undefined;
@@ -427,8 +433,14 @@ export class Delivery {
     }
   }
 
-  /** Delivers one batch (committed, forwarded, or isolated row by row); throws Stopped at the stop deadline. */
-  private async deliver(items: QueuedItem[], batch = dedupeBatch(items.map((i) => i.row)), isolated = false): Promise<void> {
+  /**
+   * Delivers one batch (committed, forwarded, or isolated row by row); throws
+   * Stopped at the stop deadline. `after` settles when the batch before it in
+   * flight has (undefined once delivered): a failed attempt is retried only
+   * after that one, so two batches that both failed are stored in write()
+   * order, not in the order their retries happened to get through.
+   */
+  private async deliver(items: QueuedItem[], batch = dedupeBatch(items.map((i) => i.row)), isolated = false, after?: Promise<Error | undefined>): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       const started = this.writeStarted();
       try {
@@ -471,6 +483,8 @@ export class Delivery {
         }
         if (this.stopping && (this.outageAtStop || Date.now() >= this.deadline)) throw new Stopped();
         await this.backoff(backoffDelay(attempt, this.opts.retry));
+        // The batch before this one was not delivered: neither is this one (the loop sends both again, in order).
+        if (after && (await after) !== undefined) throw new Stopped();
         if (this.stopping && Date.now() >= this.deadline) throw new Stopped();
       }
     }
