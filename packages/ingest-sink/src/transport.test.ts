@@ -1,12 +1,13 @@
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import fs, { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import pino from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { makeEvents } from '../test/helpers/events.js';
-import { createTempDatabase } from '../test/helpers/postgres.js';
+import { createTempDatabase, PG_ADMIN_URL } from '../test/helpers/postgres.js';
 import { startTcpProxy } from '../test/helpers/tcp-proxy.js';
 import { tempDir } from '../test/helpers/tmp.js';
 import { createSink } from './sink/create-sink.js';
@@ -29,6 +30,29 @@ function withoutSourceCondition(argv: readonly string[]): string[] {
     else if (a !== '--conditions=@audit-trail/source') out.push(a);
   }
   return out;
+}
+
+/**
+ * Captures what the transport writes on stderr (fs.writeSync(2, ...), or
+ * process.stderr when that fails), keeping it off the test's output.
+ */
+function captureStderr(): { lines: string[]; restore: () => void } {
+  const lines: string[] = [];
+  const writeSync = fs.writeSync;
+  const spy = vi.spyOn(fs, 'writeSync').mockImplementation(((fd: number, data: unknown, ...rest: unknown[]) => {
+    if (fd !== 2) return (writeSync as (...a: unknown[]) => number)(fd, data, ...rest);
+    lines.push(String(data));
+    return Buffer.byteLength(String(data));
+  }) as typeof fs.writeSync);
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string) => (lines.push(String(chunk)), true)) as typeof process.stderr.write;
+  return {
+    lines,
+    restore: () => {
+      spy.mockRestore();
+      process.stderr.write = write;
+    },
+  };
 }
 
 describe('pino transport', () => {
@@ -84,9 +108,7 @@ describe('pino transport', () => {
   it('retries a write the sink refuses (spool full, onFull "reject", PostgreSQL unreachable) instead of dropping its lines: all stored once the database is back', async () => {
     const pg = await createTempDatabase('at_transport');
     const proxy = await startTcpProxy(5432);
-    const stderr: string[] = [];
-    const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: string) => (stderr.push(String(chunk)), true)) as typeof process.stderr.write;
+    const { lines: stderr, restore } = captureStderr();
     try {
       const url = pg.url.replace(':5432/', `:${proxy.port}/`);
       const stream = await sinkTransport({ url, migrate: true, chunk: 50, spool: { dir: join(dir, 'spool'), maxBytes: 64 * 1024, memoryBytes: 32 * 1024, onFull: 'reject' }, retry: { initialDelayMs: 20, maxDelayMs: 100 } });
@@ -104,7 +126,7 @@ describe('pino transport', () => {
       expect(rows.length).toBe(1000);
       expect(new Set(rows.map((r) => r.id as string))).toEqual(new Set(events.map((e) => e.event_id as string)));
     } finally {
-      process.stderr.write = write;
+      restore();
       await proxy.close();
       await pg.drop();
     }
@@ -112,8 +134,7 @@ describe('pino transport', () => {
 
   it('keeps the order pino wrote the lines in while the sink refuses writes (spool full, onFull "reject"): stored in written order once the database is back (found by a probe: a signed chain went backwards)', async () => {
     const file = join(dir, 'audit.db');
-    const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = (() => true) as typeof process.stderr.write;
+    const { restore } = captureStderr();
     // Another connection holding SQLite's write lock stops delivery (SQLITE_BUSY, retried as an outage); SQLite
     // commits one batch after the other, so the rows' ids are the order the sink delivered them in.
     const stream = await sinkTransport({ connection: { dialect: 'sqlite', filename: file, busyTimeoutMs: 20 }, chunk: 20, lingerMs: 10, spool: { dir: join(dir, 'spool'), maxBytes: 32 * 1024, memoryBytes: 16 * 1024, onFull: 'reject' }, retry: { initialDelayMs: 20, maxDelayMs: 100 } });
@@ -136,16 +157,14 @@ describe('pino transport', () => {
       const rows = lock.prepare('SELECT event_id FROM security_audit_events ORDER BY id').all() as { event_id: string }[];
       expect(rows.map((r) => r.event_id)).toEqual(events.map((e) => e.event_id as string));
     } finally {
-      process.stderr.write = write;
+      restore();
       lock.close();
     }
   }, 60_000);
 
   it('says once on stderr why the sink cannot deliver (PostgreSQL tables not migrated): the lines stay in its spool and are stored once they are', async () => {
     const pg = await createTempDatabase('at_transport');
-    const stderr: string[] = [];
-    const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: string) => (stderr.push(String(chunk)), true)) as typeof process.stderr.write;
+    const { lines: stderr, restore } = captureStderr();
     try {
       const spool = join(dir, 'spool');
       const stream = await sinkTransport({ url: pg.url, chunk: 5, closeTimeoutMs: 300, spool: { dir: spool }, retry: { initialDelayMs: 20, maxDelayMs: 50 } });
@@ -167,7 +186,7 @@ describe('pino transport', () => {
       const { rows } = await pg.query('SELECT count(*)::int AS n FROM security_audit_events');
       expect(rows[0].n).toBe(10);
     } finally {
-      process.stderr.write = write;
+      restore();
       await pg.drop();
     }
   }, 30_000);
@@ -175,8 +194,7 @@ describe('pino transport', () => {
   it('closes at once while PostgreSQL is unreachable, whatever closeTimeoutMs: every line is in the spool, stored by the next start (found by a probe: 10-13 s after SIGTERM)', async () => {
     const pg = await createTempDatabase('at_transport');
     const proxy = await startTcpProxy(5432);
-    const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = (() => true) as typeof process.stderr.write;
+    const { restore } = captureStderr();
     try {
       const url = pg.url.replace(':5432/', `:${proxy.port}/`);
       const spool = { dir: join(dir, 'spool') };
@@ -195,7 +213,7 @@ describe('pino transport', () => {
       const { rows } = await pg.query('SELECT event_id::text AS id FROM security_audit_events');
       expect(rows.map((r) => r.id as string).sort()).toEqual(events.map((e) => e.event_id as string).sort());
     } finally {
-      process.stderr.write = write;
+      restore();
       await proxy.close();
       await pg.drop();
     }
@@ -204,8 +222,7 @@ describe('pino transport', () => {
   it('when the sink still refuses at close, gives up after closeTimeoutMs and says how many lines were not written', async () => {
     const pg = await createTempDatabase('at_transport');
     const proxy = await startTcpProxy(5432);
-    const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = (() => true) as typeof process.stderr.write;
+    const { restore } = captureStderr();
     try {
       const url = pg.url.replace(':5432/', `:${proxy.port}/`);
       const stream = await sinkTransport({ url, migrate: true, chunk: 50, closeTimeoutMs: 300, spool: { dir: join(dir, 'spool'), maxBytes: 64 * 1024, memoryBytes: 32 * 1024, onFull: 'reject' }, retry: { initialDelayMs: 20, maxDelayMs: 100 } });
@@ -220,9 +237,26 @@ describe('pino transport', () => {
       expect(Number(/^(\d+)/.exec(err.message)![1])).toBeGreaterThan(500);
       expect(err.code).toBe('SINK_SPOOL_FULL');
     } finally {
-      process.stderr.write = write;
+      restore();
       await proxy.close();
       await pg.drop();
     }
   }, 30_000);
+  it('says why it cannot deliver, or start, on stderr even in a process that exits at once (found by a probe: the worker\'s process.stderr is relayed by the main thread, blocked while the transport closes)', () => {
+    const target = join(PACKAGE_DIR, 'dist/transport.js');
+    const event = JSON.stringify(makeEvents(1)[0]);
+    const run = (url: string) => {
+      // A service that logs one line and falls off the end: pino ends the transport at exit (lib/transport.js autoEnd).
+      const script = `import pino from 'pino';
+const t = pino.transport({ target: ${JSON.stringify(target)}, options: { url: ${JSON.stringify(url)}, spool: { dir: ${JSON.stringify(join(dir, 'spool'))} } } });
+t.on('error', () => {});
+pino({ base: null }, t).info(${event});`;
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: PACKAGE_DIR, encoding: 'utf8', timeout: 30_000 });
+      expect(r.status).toBe(0);
+      return r.stderr;
+    };
+    const missing = `${PG_ADMIN_URL.replace(/\/[^/]*$/, '/')}at_transport_missing_${process.pid}`;
+    expect(run(missing)).toMatch(/"msg":"audit-trail transport: the sink cannot deliver yet[^"]*","code":"SINK_DB","error":"[^}]*does not exist/);
+    expect(run('notaurl://x')).toMatch(/"msg":"audit-trail transport: cannot start[^"]*","code":"SINK_BAD_URL"/);
+  }, 70_000);
 });

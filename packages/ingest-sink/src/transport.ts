@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import build from 'pino-abstract-transport';
 import { createSink } from './sink/create-sink.js';
@@ -35,6 +36,25 @@ export interface SinkTransportOptions extends SinkOptions {
  */
 const ADDED_BY_PINO = ['pinoWillSendConfig', '$context'] as const;
 
+/**
+ * Writes `text` on the process's stderr at once, from this worker thread.
+ * A worker's process.stderr is relayed by the main thread's event loop
+ * (Node's worker stdio is a message port), which is blocked in thread-stream's
+ * end() (Atomics.wait, thread-stream index.js end()) while this transport
+ * closes and gone once the process exits: a failure report written that way
+ * never appeared in a process that exited soon after starting (found by a
+ * probe). fs.writeSync on descriptor 2 needs no other thread. Called through
+ * the `fs` object so tests can capture it.
+ */
+function toStderr(text: string): void {
+  try {
+    fs.writeSync(2, text);
+  } catch {
+    // A non-blocking pipe that is full (EAGAIN), or stderr closed: the relayed write is all that is left.
+    process.stderr.write(text);
+  }
+}
+
 /** First and longest pause between two tries of a refused write. */
 const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 5_000;
@@ -60,18 +80,25 @@ export default async function sinkTransport(opts: SinkTransportOptions = {}): Pr
     const kind = err.code ?? err.name;
     if (reported.has(`${msg}\0${kind}`)) return;
     reported.add(`${msg}\0${kind}`);
-    process.stderr.write(`${JSON.stringify({ msg, code: kind, error: err.message })}\n`);
+    toStderr(`${JSON.stringify({ msg, code: kind, error: err.message })}\n`);
   };
   // The sink's own failures (a database refused, down or not migrated; a
   // forwarder that fails) keep the lines in its spool, retrying: said once
   // per kind. Without it a transport whose database was never migrated
   // spooled every line and said nothing (found by a docs probe).
-  const sink: Sink = createSink({
-    defaultSource: source,
-    onError: (err) => reportOnce('audit-trail transport: the sink cannot deliver yet; lines stay in its spool, retrying', err as Error & { code?: string }),
-    ...(sinkOptions as SinkOptions),
-  });
-  await sink.ready;
+  let sink: Sink;
+  try {
+    sink = createSink({
+      defaultSource: source,
+      onError: (err) => reportOnce('audit-trail transport: the sink cannot deliver yet; lines stay in its spool, retrying', err as Error & { code?: string }),
+      ...(sinkOptions as SinkOptions),
+    });
+    await sink.ready;
+  } catch (err) {
+    // thread-stream posts this as an ERROR message that only a running main thread turns into pino's 'error' event: said here as well.
+    reportOnce('audit-trail transport: cannot start; lines logged to it are lost', err as Error & { code?: string });
+    throw err;
+  }
   /**
    * Chunks not yet accepted by the sink, oldest first. One sink.write() at a
    * time, the oldest chunk: a refused chunk is retried while those after it
