@@ -76,6 +76,32 @@ describe('pino transport', () => {
     expect(rejects[0]!.source).toBe('pino');
   });
 
+  it('refuses options of its own of the wrong kind or out of range, as the sink does its options (SINK_BAD_OPTION naming the option)', async () => {
+    const { restore } = captureStderr();
+    try {
+      const url = `sqlite:${join(dir, 'audit.db')}`;
+      const bad: [Record<string, unknown>, RegExp][] = [
+        [{ chunk: 'big' }, /^chunk must be a whole number from 1 to 100000, not "big"$/],
+        [{ chunk: 0 }, /^chunk must be/],
+        [{ chunk: 2.5 }, /^chunk must be/],
+        [{ lingerMs: -5 }, /^lingerMs must be a whole number from 0/],
+        [{ lingerMs: 2 ** 31 }, /^lingerMs must be/],
+        [{ closeTimeoutMs: 'x' }, /^closeTimeoutMs must be a whole number from 0/],
+        [{ closeTimeoutMs: '5000' }, /^closeTimeoutMs must be/],
+        [{ closeTimeoutMs: -1 }, /^closeTimeoutMs must be/],
+        [{ closeTimeoutMs: Number.NaN }, /^closeTimeoutMs must be/],
+      ];
+      for (const [opts, message] of bad) {
+        await expect(sinkTransport({ url, ...opts } as never), JSON.stringify(opts)).rejects.toMatchObject({ code: 'SINK_BAD_OPTION', message: expect.stringMatching(message) });
+      }
+      const stream = await sinkTransport({ url, chunk: 1, lingerMs: 0, closeTimeoutMs: 0 });
+      stream.end();
+      await once(stream, 'close');
+    } finally {
+      restore();
+    }
+  });
+
   it('runs as pino.transport() does it, in a worker thread by its package name, with the options thread-stream adds', async () => {
     // What `target: '@audit-trail/ingest-sink/transport'` resolves to in an application: the built file
     // (npm ci builds it). Here pino would resolve the name with vitest's --conditions=@audit-trail/source, to

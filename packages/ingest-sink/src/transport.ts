@@ -2,13 +2,14 @@ import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import build from 'pino-abstract-transport';
 import { createSink } from './sink/create-sink.js';
+import { SinkError } from './sink/errors.js';
 import type { Sink, SinkOptions } from './sink/types.js';
 
 /** Options of the pino transport: the sink's options plus how lines are grouped. */
 export interface SinkTransportOptions extends SinkOptions {
-  /** Lines per `sink.write()` (default 500). */
+  /** Lines per `sink.write()`: a whole number from 1 to 100 000 (default 500). */
   chunk?: number;
-  /** A partial chunk is written after this many ms (default 20). */
+  /** A partial chunk is written after this many ms: a whole number from 0 (default 20). */
   lingerMs?: number;
   /**
    * Once pino has ended the stream: how long writes the sink refuses are
@@ -55,6 +56,25 @@ function toStderr(text: string): void {
   }
 }
 
+/** The longest timer Node keeps (ms): a longer one fires at once (TimeoutOverflowWarning). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Checks the transport's own options as the sink checks its (SINK_BAD_OPTION
+ * naming the option). Unchecked, `chunk: 'big'` never sent a chunk until the
+ * linger timer, `chunk: 0` sent every line alone, and `closeTimeoutMs: 'x'`
+ * (an environment variable passed as it is) made every give-up time NaN:
+ * refused lines were retried past pino's end (found by a probe).
+ */
+function checkTransportOptions(opts: { chunk: unknown; lingerMs: unknown; closeTimeoutMs: unknown }): void {
+  const whole = (name: string, v: unknown, min: number, max: number) => {
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) throw new SinkError('SINK_BAD_OPTION', `${name} must be a whole number from ${min} to ${max}, not ${JSON.stringify(v) ?? String(v)}`);
+  };
+  whole('chunk', opts.chunk, 1, 100_000);
+  whole('lingerMs', opts.lingerMs, 0, MAX_TIMER_MS);
+  whole('closeTimeoutMs', opts.closeTimeoutMs, 0, MAX_TIMER_MS);
+}
+
 /** First and longest pause between two tries of a refused write. */
 const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 5_000;
@@ -88,6 +108,7 @@ export default async function sinkTransport(opts: SinkTransportOptions = {}): Pr
   // spooled every line and said nothing (found by a docs probe).
   let sink: Sink;
   try {
+    checkTransportOptions({ chunk, lingerMs, closeTimeoutMs });
     sink = createSink({
       defaultSource: source,
       onError: (err) => reportOnce('audit-trail transport: the sink cannot deliver yet; lines stay in its spool, retrying', err as Error & { code?: string }),
