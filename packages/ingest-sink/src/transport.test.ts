@@ -268,6 +268,33 @@ describe('pino transport', () => {
       await pg.drop();
     }
   }, 30_000);
+  it('in a process that exits while the sink refuses its writes (PostgreSQL unreachable, spool full, onFull "reject"), gives up after closeTimeoutMs, within thread-stream\'s 10 s, and says on stderr how many lines were not written (found by a probe: 10 s, then lost with nothing said)', () => {
+    const target = join(PACKAGE_DIR, 'dist/transport.js');
+    const events = join(dir, 'events.ndjson');
+    fs.writeFileSync(events, makeEvents(3000).map((e) => `${JSON.stringify(e)}\n`).join(''));
+    const spool = join(dir, 'spool');
+    // Nothing listens on the port of a server just closed.
+    const port = spawnSync(process.execPath, ['-e', "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"], { encoding: 'utf8' }).stdout.trim();
+    const script = `import pino from 'pino';
+import { readFileSync } from 'node:fs';
+const t = pino.transport({ target: ${JSON.stringify(target)}, options: { url: 'postgres://postgres@127.0.0.1:${port}/audit', closeTimeoutMs: 1000, chunk: 50, spool: { dir: ${JSON.stringify(spool)}, maxBytes: 50000, onFull: 'reject' } } });
+t.on('error', () => {});
+const log = pino({ base: null }, t);
+for (const line of readFileSync(${JSON.stringify(events)}, 'utf8').trim().split('\\n')) log.info(JSON.parse(line));
+await new Promise((r) => setTimeout(r, 1000));
+process.exit(0);`;
+    // Bounded below thread-stream's 10 s end(): past it the process is killed and the test fails.
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: PACKAGE_DIR, encoding: 'utf8', timeout: 9000 });
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(0);
+    const said = /"msg":"audit-trail transport: (\d+) audit line\(s\) not written: [^"]*","code":"SINK_SPOOL_FULL","lost":(\d+)}/.exec(r.stderr);
+    expect(said, r.stderr).not.toBeNull();
+    const lost = Number(said![1]);
+    // The rest is in the spool, for the next start: 50 000 bytes hold about a hundred lines.
+    expect(lost).toBeGreaterThan(2500);
+    expect(lost).toBeLessThan(3000);
+  }, 20_000);
+
   it('says why it cannot deliver, or start, on stderr even in a process that exits at once (found by a probe: the worker\'s process.stderr is relayed by the main thread, blocked while the transport closes)', () => {
     const target = join(PACKAGE_DIR, 'dist/transport.js');
     const event = JSON.stringify(makeEvents(1)[0]);

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import build from 'pino-abstract-transport';
 import { createSink } from './sink/create-sink.js';
 import { SinkError } from './sink/errors.js';
@@ -75,9 +74,19 @@ function checkTransportOptions(opts: { chunk: unknown; lingerMs: unknown; closeT
   whole('closeTimeoutMs', opts.closeTimeoutMs, 0, MAX_TIMER_MS);
 }
 
+/**
+ * Characters of lines the worker holds unwritten (a chunk the sink refuses,
+ * those behind it) before it stops reading: about 64 MiB of ASCII JSON, the
+ * logger's own `maxBufferedBytes`. Past it, lines wait in thread-stream's
+ * main-thread buffer, and an end() then still runs into its 10 s limit.
+ */
+const HELD_MAX = 64 * 1024 * 1024;
+
 /** First and longest pause between two tries of a refused write. */
 const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 5_000;
+/** How often a write refused for a full spool looks for room freed by a delivery. */
+const SPOOL_POLL_MS = 20;
 
 /**
  * pino transport writing each log line straight into a sink:
@@ -86,9 +95,13 @@ const RETRY_MAX_MS = 5_000;
  * pino's `level`/`time`/`pid`/`hostname` are split off by the schema parser,
  * not re-serialised. Lines that are not audit events go to the rejects table
  * with their reason: point only the audit logger here. A write the sink
- * refuses (full spool, disk error) is retried, holding pino back, never
- * dropped while the process runs. On close the sink delivers what it can and
- * keeps the rest in its spool for the next start.
+ * refuses (full spool, disk error) is retried, never dropped while the
+ * process runs, and the lines after it wait (in this worker up to HELD_MAX,
+ * then in thread-stream's main-thread buffer: pino is never held back, it
+ * ignores write()'s return). Once pino ends the stream, refused lines get
+ * `closeTimeoutMs` more, then are counted, said on stderr and thrown to
+ * pino; the sink delivers what it can and keeps the rest in its spool for
+ * the next start.
  */
 export default async function sinkTransport(opts: SinkTransportOptions = {}): Promise<ReturnType<typeof build>> {
   const { chunk = 500, lingerMs = 20, source = 'pino', closeTimeoutMs = 3_000, ...given } = opts;
@@ -134,20 +147,43 @@ export default async function sinkTransport(opts: SinkTransportOptions = {}): Pr
   let writer: Promise<void> | undefined;
   /** Woken each time a chunk leaves `chunks` (the reading loop waits for room). */
   let shifted: (() => void) | undefined;
+  /** Characters of the lines read and not yet accepted by the sink (`chunks` and `buffer`). */
+  let held = 0;
   let buffer: string[] = [];
   let timer: NodeJS.Timeout | undefined;
   let failure: Error | undefined;
+  /** The last refusal other than SINK_CLOSED: what a loss is put down to when closing the sink ended the retries. */
+  let refusal: Error | undefined;
   let lost = 0;
   /** Once pino has ended the stream: retries stop at this time. */
   let giveUpAt = Infinity;
-  let out: ReturnType<typeof build> | undefined;
+  /** Ends the retry pauses under way: called when pino ends the stream, so they count from then. */
+  const wakers = new Set<() => void>();
+  /** Sleeps `ms`, or until pino ends the stream if it is still running then. */
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        wakers.delete(done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      wakers.add(done);
+    });
+  /** Starts the closeTimeoutMs of refused writes: pino has ended the stream. */
+  const ended = () => {
+    if (giveUpAt !== Infinity) return;
+    giveUpAt = Date.now() + closeTimeoutMs;
+    for (const wake of [...wakers]) wake();
+  };
 
   /**
    * Writes `items`, again and again while the sink refuses them (a full
    * spool with onFull 'reject', a disk error): lines the logger handed over
-   * are never dropped while the process runs. Options cross into this
-   * worker thread by structured clone, so no onError callback can: each kind
-   * of failure is reported once on stderr (reportOnce).
+   * are never dropped while the process runs. Once pino has ended the stream
+   * they are tried until `giveUpAt`, then counted in `lost`. Options cross
+   * into this worker thread by structured clone, so no onError callback can:
+   * each kind of failure is reported once on stderr (reportOnce).
    */
   const write = async (items: string[]) => {
     for (let attempt = 0; ; attempt++) {
@@ -156,24 +192,45 @@ export default async function sinkTransport(opts: SinkTransportOptions = {}): Pr
         return;
       } catch (err) {
         const e = err as Error & { code?: string };
-        reportOnce('audit-trail transport: sink.write() failed, retrying', e);
-        // pino has ended the stream (the process is exiting): lines it still holds are read only once these finish.
-        if (out?.writableEnded && giveUpAt === Infinity) giveUpAt = Date.now() + closeTimeoutMs;
+        if (e.code !== 'SINK_CLOSED') {
+          reportOnce('audit-trail transport: sink.write() failed, retrying', e);
+          refusal = e;
+        }
         if (e.code === 'SINK_CLOSED' || Date.now() >= giveUpAt) {
-          failure ??= e;
+          failure ??= refusal ?? e;
           lost += items.length;
           return;
         }
-        await sleep(Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** attempt, Math.max(0, giveUpAt - Date.now())));
+        const ms = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** attempt, Math.max(0, giveUpAt - Date.now()));
+        if (e.code === 'SINK_SPOOL_FULL') await roomOrPause(ms);
+        else await pause(ms);
       }
+    }
+  };
+
+  /**
+   * Waits `ms`, or less once the sink's spool has shrunk (a delivery freed
+   * room), checked every SPOOL_POLL_MS: with the database up, a full spool
+   * empties in moments, and a backoff of seconds left the refused lines
+   * waiting (at exit, past closeTimeoutMs: a probe lost 4947 of 30 000 with
+   * the database up). During an outage it polls a number, not the sink.
+   */
+  const roomOrPause = async (ms: number) => {
+    const until = Date.now() + ms;
+    const full = sink.stats().spooledBytes;
+    const end = giveUpAt;
+    while (Date.now() < until && giveUpAt === end && sink.stats().spooledBytes >= full) {
+      await pause(Math.min(SPOOL_POLL_MS, until - Date.now()));
     }
   };
 
   /** Writes `chunks` oldest first, one at a time, until none is left. */
   const drain = async () => {
     while (chunks.length > 0) {
-      await write(chunks[0]!);
+      const items = chunks[0]!;
+      await write(items);
       chunks.shift();
+      for (const line of items) held -= line.length;
       shifted?.();
     }
     writer = undefined;
@@ -188,25 +245,46 @@ export default async function sinkTransport(opts: SinkTransportOptions = {}): Pr
     writer ??= drain();
   };
 
-  out = build(
+  const out = build(
     async (source: AsyncIterable<string>) => {
       for await (const line of source) {
         if (line.trim() === '') continue;
         buffer.push(line);
+        held += line.length;
         if (buffer.length >= chunk) send();
         else timer ??= setTimeout(send, lingerMs);
-        // Backpressure: a few chunks wait behind the one being written.
-        while (chunks.length >= 8) await new Promise<void>((resolve) => (shifted = resolve));
+        // Lines go on being read while a refused chunk is retried, up to
+        // HELD_MAX: thread-stream's end() needs every line read before it
+        // tells this worker the stream ends (index.js end(): flushSync, 10 s
+        // at most). A worker that stopped reading while it retried never
+        // learnt pino had ended: its give-up clock never started, and
+        // thread-stream dropped the lines after 10 s with nothing said
+        // (found by a probe). The lines wait here instead of in the main
+        // thread, which pino never holds back (it ignores write()'s return).
+        while (held > HELD_MAX) await new Promise<void>((resolve) => (shifted = resolve));
       }
+      ended();
     },
     {
       parse: 'lines',
       async close() {
+        ended();
         send();
-        await writer;
+        // A write waiting for room (onFull 'wait') during an outage would
+        // wait past thread-stream's 10 s: at giveUpAt the sink is closed,
+        // which refuses it (SINK_CLOSED, counted as lost) and the chunks after it.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([writer, new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, giveUpAt - Date.now()))))]);
+        clearTimeout(timer);
         await sink.close({ timeoutMs: closeTimeoutMs });
-        // pino treats a transport error as fatal: surfaced here, with what it cost.
-        if (failure) throw Object.assign(new Error(`${lost} audit line(s) not written: ${failure.message}`, { cause: failure }), { code: (failure as { code?: string }).code });
+        await writer;
+        if (failure) {
+          const message = `${lost} audit line(s) not written: ${failure.message}`;
+          // pino treats a transport error as fatal, but only a main thread that still runs sees it (thread-stream
+          // posts it as a message while the main thread waits in end()): said on stderr too.
+          toStderr(`${JSON.stringify({ msg: `audit-trail transport: ${message}`, code: (failure as { code?: string }).code ?? failure.name, lost })}\n`);
+          throw Object.assign(new Error(message, { cause: failure }), { code: (failure as { code?: string }).code });
+        }
       },
     },
   );
