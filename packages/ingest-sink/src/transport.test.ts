@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { createRequire } from 'node:module';
 import fs, { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -294,6 +295,32 @@ process.exit(0);`;
     expect(lost).toBeGreaterThan(2500);
     expect(lost).toBeLessThan(3000);
   }, 20_000);
+
+  it('as the README shows for two destinations (one pino.transport() each, a main-thread pino.multistream()), stores every line of an audit logger and writes it to the file too', () => {
+    const target = join(PACKAGE_DIR, 'dist/transport.js');
+    const file = join(dir, 'audit.db');
+    const ndjson = join(dir, 'audit.ndjson');
+    // A file, not --input-type=module -e: the SQLite worker thread would inherit that flag and refuse it.
+    const pinoPath = createRequire(join(PACKAGE_DIR, 'package.json')).resolve('pino');
+    const loggerPath = join(PACKAGE_DIR, '../logger/dist/index.js');
+    const main = join(dir, 'service.mjs');
+    fs.writeFileSync(main, `import pino from ${JSON.stringify(pinoPath)};
+import { createAuditLogger } from ${JSON.stringify(loggerPath)};
+const toSink = pino.transport({ target: ${JSON.stringify(target)}, options: { url: ${JSON.stringify(`sqlite:${file}`)}, spool: { dir: ${JSON.stringify(join(dir, 'spool'))} } } });
+const toFile = pino.transport({ target: 'pino/file', options: { destination: ${JSON.stringify(ndjson)} } });
+const audit = createAuditLogger({ service: 'readme', destination: pino.multistream([{ stream: toSink }, { stream: toFile }]) });
+for (let i = 0; i < 40; i++) audit.containerStart({ container: { id: 'abcdefabcdef' } });
+await audit.close(5000);
+process.exit(0);`);
+    const r = spawnSync(process.execPath, [main], { cwd: dir, encoding: 'utf8', timeout: 30_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const lines = fs.readFileSync(ndjson, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(40);
+    const db = new Database(file, { readonly: true });
+    const ids = (db.prepare('SELECT event_id FROM security_audit_events ORDER BY id').all() as { event_id: string }[]).map((row) => row.event_id);
+    db.close();
+    expect(ids).toEqual(lines.map((l) => JSON.parse(l).event_id as string));
+  }, 40_000);
 
   it('says why it cannot deliver, or start, on stderr even in a process that exits at once (found by a probe: the worker\'s process.stderr is relayed by the main thread, blocked while the transport closes)', () => {
     const target = join(PACKAGE_DIR, 'dist/transport.js');
