@@ -42,8 +42,8 @@ export class BoundedFileError extends CodedError<BoundedFileErrorCode> {
   }
 }
 
-/** What a file that is not regular is, in words. */
-function kindOf(st: Stats): string {
+/** What a file that is not regular is, in words ("a directory", "a character device"...), for a refusal. */
+export function fileKind(st: Stats): string {
   if (st.isCharacterDevice()) return 'a character device';
   if (st.isBlockDevice()) return 'a block device';
   if (st.isFIFO()) return 'a pipe';
@@ -82,7 +82,7 @@ export function readBoundedFile(path: string, maxBytes: number, name: string = p
   const fd = openSync(path, fifo ? constants.O_RDONLY : constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const st = fstatSync(fd);
-    if (!st.isFile() && !st.isFIFO()) throw new BoundedFileError('FILE_NOT_REGULAR', `${name} is ${kindOf(st)}, not a regular file: refusing to read it`, path, maxBytes);
+    if (!st.isFile() && !st.isFIFO()) throw new BoundedFileError('FILE_NOT_REGULAR', `${name} is ${fileKind(st)}, not a regular file: refusing to read it`, path, maxBytes);
     const tooLarge = () => new BoundedFileError('FILE_TOO_LARGE', `${name} is larger than the limit of ${bytesShown(maxBytes)}: refusing to read it`, path, maxBytes);
     if (st.size > maxBytes) throw tooLarge();
     // Sized by fstat, one byte more to see the end; grown (never past

@@ -2,6 +2,7 @@ import { constants, type Stats } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { salvagedItem, salvageFrames, type LineItem, type Sink } from '@audit-trail/ingest-sink';
+import { fileKind } from '@audit-trail/schema';
 import { UsageError, type Command, type CommandIo } from '../command.js';
 import { cannotRead } from '../file-errors.js';
 import { parseCommandArgs } from '../parse-command-args.js';
@@ -52,19 +53,9 @@ database URL it cannot use.
 
 const CHUNK = 1000;
 
-/** What a file is, for a refusal: "a directory", "a character device"... */
-function kindOf(st: Stats): string {
-  if (st.isDirectory()) return 'a directory';
-  if (st.isCharacterDevice()) return 'a character device';
-  if (st.isBlockDevice()) return 'a block device';
-  if (st.isFIFO()) return 'a pipe';
-  if (st.isSocket()) return 'a socket';
-  return 'not a regular file';
-}
-
 /** Throws UsageError unless `st` is a regular file of at most {@link MAX_SALVAGE_FILE_BYTES}. */
 function checkKindAndSize(file: string, st: Stats): void {
-  if (!st.isFile()) throw new UsageError(`cannot read ${shownPath(file)}: ${kindOf(st)}, not a regular file (salvage reads quarantined spool files)`);
+  if (!st.isFile()) throw new UsageError(`cannot read ${shownPath(file)}: ${fileKind(st)}, not a regular file (salvage reads quarantined spool files)`);
   if (st.size > MAX_SALVAGE_FILE_BYTES) {
     throw new UsageError(`cannot read ${shownPath(file)}: ${st.size} bytes, more than the ${MAX_SALVAGE_FILE_BYTES} (256 MiB) salvage reads; a quarantine file is a copy of part of one spool segment (8 MiB by default)`);
   }

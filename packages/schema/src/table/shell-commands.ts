@@ -200,6 +200,9 @@ function statesOf(name: string): string[] {
 /** The state `name` is entered in: a launcher that opens a shell given no program ends in `+`. */
 const entered = (name: string) => (READERS[name]!.bare ? plus(name) : name);
 
+/** `word` is one of `opts` with its argument attached: `--command=ls`, `-cls`. */
+const attached = (opts: readonly string[]) => opts.map((o) => (o.startsWith('--') ? `word LIKE '${o}=%'` : `word LIKE '${o}_%'`)).join(' OR ');
+
 /** Short options given as letters (`-u` as `u`). */
 const letters = (opts: readonly string[] = []) => opts.filter((o) => /^-[a-z]$/.test(o)).map((o) => o[1]!);
 
@@ -254,13 +257,13 @@ function optionStep(f: SqlText, name: string): string {
   if (l.command) {
     when.push(`WHEN ${option(l.command)} THEN 'cmd'`);
     // The command attached to its option (`-cls`, `--command=ls`) is not read: no shell, rather than su's or script's own.
-    when.push(`WHEN ${l.command.map((o) => (o.startsWith('--') ? `word LIKE '${o}=%'` : `word LIKE '${o}_%'`)).join(' OR ')} THEN 'no'`);
+    when.push(`WHEN ${attached(l.command)} THEN 'no'`);
   }
   if (l.asUser) {
     const mode = entered(`${name} ${l.asUser[0]}`);
     when.push(`WHEN ${option(l.asUser)} THEN 'skip:${mode}'`);
     // The user attached (`-uapp`, `--user=app`): the mode at once (found by a review).
-    when.push(`WHEN ${l.asUser.map((o) => (o.startsWith('--') ? `word LIKE '${o}=%'` : `word LIKE '${o}_%'`)).join(' OR ')} THEN '${mode}'`);
+    when.push(`WHEN ${attached(l.asUser)} THEN '${mode}'`);
   }
   if (l.args) when.push(`WHEN ${option(l.args)} THEN ${f.concat("'skip:'", 'state')}`);
   if (l.shell) when.push(`WHEN ${option(l.shell)} THEN '${plus(name)}'`);
