@@ -60,9 +60,11 @@ export function isDataError(err: unknown): boolean {
  * its error's code: tedious hands the request in flight the socket's error,
  * and mssql keeps its code), mssql's (ESOCKET, ETIMEOUT, ECONNCLOSED) and
  * tedious' ECLOSE, a connection closed under a request without a socket
- * error (tedious/lib/connection.js cleanupConnection).
+ * error (tedious/lib/connection.js cleanupConnection), and its
+ * EINVALIDSTATE, a request on a connection that closed between two requests
+ * (makeRequest).
  */
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'ESOCKET', 'ETIMEOUT', 'ECONNCLOSED', 'ECLOSE', 'SQLITE_BUSY', 'SQLITE_LOCKED']);
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'ESOCKET', 'ETIMEOUT', 'ECONNCLOSED', 'ECLOSE', 'EINVALIDSTATE', 'SQLITE_BUSY', 'SQLITE_LOCKED']);
 
 /**
  * True when an error says the database could not be reached or is not

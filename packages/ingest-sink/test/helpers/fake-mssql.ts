@@ -20,7 +20,12 @@ export interface FakeTable extends MssqlTable {
 export type Responder = (sql: string, call: number) => { recordset?: Record<string, unknown>[]; rowsAffected?: number[] } | undefined;
 
 /** Messages of the errors {@link lostConnectionError} builds, as Node and tedious word them. */
-const LOST_MESSAGES = { ECONNRESET: 'read ECONNRESET', EPIPE: 'write EPIPE', ECLOSE: 'Connection closed before request completed.' } as const;
+const LOST_MESSAGES = {
+  ECONNRESET: 'read ECONNRESET',
+  EPIPE: 'write EPIPE',
+  ECLOSE: 'Connection closed before request completed.',
+  EINVALIDSTATE: 'Requests can only be made in the LoggedIn state, not the Final state',
+} as const;
 
 /**
  * The error mssql 12 gives a request whose connection is lost under it, for a
@@ -28,7 +33,9 @@ const LOST_MESSAGES = { ECONNRESET: 'read ECONNRESET', EPIPE: 'write EPIPE', ECL
  * error (lib/connection.js, SentClientRequest's socketError): ECONNRESET when
  * the server reset or ended the connection, EPIPE when it was written to
  * after the server closed it; for a close without an error, its RequestError
- * ECLOSE (cleanupConnection). mssql wraps it in a RequestError keeping the
+ * ECLOSE (cleanupConnection). A request made after the connection closed
+ * between two requests of a transaction gets EINVALIDSTATE (makeRequest: not
+ * in the LoggedIn state). mssql wraps it in a RequestError keeping the
  * code (lib/error/mssql-error.js), and, as the error has no `info`, puts the
  * code in `number` too (lib/error/request-error.js).
  */

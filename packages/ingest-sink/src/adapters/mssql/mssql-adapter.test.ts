@@ -284,8 +284,8 @@ describe('mssql adapter (what it sends, through a recording fake of the driver)'
     expect(calls.filter((c) => c.op === 'pool.close')).toHaveLength(0);
   });
 
-  it('a lost connection (mssql\'s ESOCKET and ECONNCLOSED; ECONNRESET, EPIPE and ECLOSE, which tedious gives the request in flight) under one batch retires the pool without failing another batch in flight on it; a request timeout (ETIMEOUT) keeps the pool (found by reviews)', async () => {
-    for (const code of ['ESOCKET', 'ECONNCLOSED', 'ECONNRESET', 'EPIPE', 'ECLOSE'] as const) {
+  it('a lost connection (mssql\'s ESOCKET and ECONNCLOSED; ECONNRESET, EPIPE and ECLOSE, which tedious gives the request in flight; EINVALIDSTATE, a request on a connection that closed between two requests) under one batch retires the pool without failing another batch in flight on it; a request timeout (ETIMEOUT) keeps the pool (found by reviews)', async () => {
+    for (const code of ['ESOCKET', 'ECONNCLOSED', 'ECONNRESET', 'EPIPE', 'ECLOSE', 'EINVALIDSTATE'] as const) {
       let lose = false;
       const { driver, calls } = fakeMssql((sql) => {
         if (sql === SELECT_CONFLICTS && lose) {
@@ -322,8 +322,8 @@ describe('mssql adapter (what it sends, through a recording fake of the driver)'
     expect(calls.filter((c) => c.op === 'connect' || c.op === 'pool.close').map((c) => c.op)).toEqual(['connect']);
   });
 
-  it('counts a connection lost under a request (ECONNRESET, EPIPE, ECLOSE as mssql gives them) as the database unreachable (what createSink asks of a migrate that failed at start) and never as a data error (found by a review)', () => {
-    for (const code of ['ECONNRESET', 'EPIPE', 'ECLOSE'] as const) {
+  it('counts a connection lost under a request (ECONNRESET, EPIPE, ECLOSE, EINVALIDSTATE as mssql gives them) as the database unreachable (what createSink asks of a migrate that failed at start) and never as a data error (found by a review)', () => {
+    for (const code of ['ECONNRESET', 'EPIPE', 'ECLOSE', 'EINVALIDSTATE'] as const) {
       const err = lostConnectionError(code);
       const typed = dbError('mssql', err, err);
       expect([isUnreachable(err), isUnreachable(typed), isDataError(typed), sqlServerErrorNumber(typed)], code).toEqual([true, true, false, undefined]);

@@ -60,7 +60,12 @@ function isAlreadyExistsError(err: unknown): boolean {
  * cleanupConnection): the socket's own error, `ECONNRESET` (the server
  * reset the connection, or ended it: socketEnd's "socket hang up") or
  * `EPIPE` (written after the server closed it), and `ECLOSE` ("Connection
- * closed before request completed.") for a close without an error. mssql
+ * closed before request completed.") for a close without an error. And
+ * `EINVALIDSTATE` for a request made on a connection that closed between
+ * two requests of the batch's transaction (a server restart while the
+ * adapter was between BEGIN and its next statement: tedious' makeRequest,
+ * "Requests can only be made in the LoggedIn state, not the Final state");
+ * mssql's pool only drops such a connection when it is next acquired. mssql
  * keeps that code when it wraps the error (lib/error/mssql-error.js:
  * `message.code || code`). An earlier comment here said ECONNRESET never
  * came from mssql, and such a batch kept the dead pool (found by a review).
@@ -69,7 +74,7 @@ function isAlreadyExistsError(err: unknown): boolean {
  * the pool for it broke every other batch in flight. Codes:
  * https://github.com/tediousjs/node-mssql#error-codes
  */
-const CONNECTION_LOST_CODES: ReadonlySet<unknown> = new Set(['ESOCKET', 'ECONNCLOSED', 'ECONNRESET', 'EPIPE', 'ECLOSE']);
+const CONNECTION_LOST_CODES: ReadonlySet<unknown> = new Set(['ESOCKET', 'ECONNCLOSED', 'ECONNRESET', 'EPIPE', 'ECLOSE', 'EINVALIDSTATE']);
 
 /** Whether `err` says the connection under the request was lost ({@link CONNECTION_LOST_CODES}). */
 function isConnectionLost(err: unknown): boolean {
