@@ -1,4 +1,4 @@
-import { parseDbUrl, DEFAULT_DB_URL, type Connection } from './connection.js';
+import { parseDbUrl, DEFAULT_DB_URL, type Connection, type MssqlConnection } from './connection.js';
 import { SinkError } from './errors.js';
 import { defaultSpoolDir } from './spool-dir.js';
 import type { ForwardFallbackOptions } from '../fallback/forward-options.js';
@@ -81,6 +81,22 @@ function wholeOption(name: string, v: unknown, min: number): void {
 }
 
 /**
+ * Refuses an mssql config naming both a port and an instance (its
+ * `options.instanceName`, or `server: 'host\\instance'`, which mssql splits
+ * the same way: lib/base/connection-pool.js), as parseDbUrl refuses such a
+ * URL: with an instance name mssql deletes the port (lib/tedious/
+ * connection-pool.js) and tedious asks SQL Server Browser (UDP 1434) for
+ * it, so the port given would be silently ignored.
+ */
+function refusePortWithInstance(config: MssqlConnection['config']): void {
+  const options = config.options as { instanceName?: unknown; port?: unknown } | undefined;
+  const instance = options?.instanceName ?? /^.*\\(.*)$/.exec(config.server)?.[1];
+  const port = config.port ?? options?.port;
+  if (instance === undefined || instance === '' || port === undefined) return;
+  throw new SinkError('SINK_BAD_OPTION', `connection.config sets both a port (${JSON.stringify(port)}) and an instance name (${JSON.stringify(String(instance).slice(0, 40))}): with an instance name, mssql ignores the port and asks SQL Server Browser (UDP 1434) for it; give the port alone to connect to it directly, or the instance name alone`);
+}
+
+/**
  * Checks a connection object as {@link parseDbUrl} checks a URL. A pool of
  * -1 connections would take every write and never commit one; an in-memory
  * SQLite database would ack events and lose them. Keys of a PostgreSQL
@@ -107,6 +123,7 @@ function checkConnection(c: unknown): Connection {
       knownKeys('connection (mssql)', conn);
       if (typeof conn.config !== 'object' || conn.config === null || typeof conn.config.server !== 'string') throw new SinkError('SINK_BAD_OPTION', 'connection.config must be an mssql config object with a server');
       wholeOption('connection.config.pool.max', conn.config.pool?.max, 1);
+      refusePortWithInstance(conn.config);
       if (conn.stagingLoad !== undefined && conn.stagingLoad !== 'bulk' && conn.stagingLoad !== 'values') throw new SinkError('SINK_BAD_OPTION', 'connection.stagingLoad must be bulk or values');
       return conn;
     default:

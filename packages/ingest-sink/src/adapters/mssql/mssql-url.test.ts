@@ -5,6 +5,7 @@ import { parseDbUrl, type MssqlConnection } from '../../sink/connection.js';
 import { dedupeBatch } from '../../sink/dedupe-batch.js';
 import { SinkError } from '../../sink/errors.js';
 import { prepareRows } from '../../sink/prepare.js';
+import { resolveSinkOptions } from '../../sink/options.js';
 import { createMssqlAdapter } from './mssql-adapter.js';
 
 const batchOf = (events: Record<string, unknown>[]) => ({ ...dedupeBatch(prepareRows(events.map((e) => ({ line: JSON.stringify(e) })), 'direct')) });
@@ -38,6 +39,26 @@ describe('mssql URLs', () => {
     // Either alone is fine.
     expect((parseDbUrl('mssql://u:p@sql.example/audit?instanceName=SQLEXPRESS') as MssqlConnection).config).toMatchObject({ server: 'sql.example', options: { instanceName: 'SQLEXPRESS' } });
     expect((parseDbUrl('mssql://u:p@sql.example:14330/audit') as MssqlConnection).config).toMatchObject({ server: 'sql.example', port: 14330, options: {} });
+  });
+
+  it('refuses a connection object with both a port and an instance name, as the URL form is refused (config.port or options.port; options.instanceName or server "host\\\\instance")', () => {
+    const resolve = (config: MssqlConnection['config']) => resolveSinkOptions({ connection: { dialect: 'mssql', config }, spool: { dir: '/tmp/at-unused-spool' } });
+    for (const config of [
+      { server: 'sql.example', port: 14330, options: { instanceName: 'SQLEXPRESS' } },
+      { server: 'sql.example', options: { port: 14330, instanceName: 'SQLEXPRESS' } },
+      { server: 'sql.example\\SQLEXPRESS', port: 14330 },
+    ]) {
+      expect(() => resolve(config), JSON.stringify(config)).toThrow(expect.objectContaining({ code: 'SINK_BAD_OPTION', message: expect.stringMatching(/^connection\.config sets both a port \(14330\) and an instance name \("SQLEXPRESS"\): .*SQL Server Browser/) }));
+    }
+    // Either alone is fine, and so is a server name ending in a bare backslash (mssql then names no instance).
+    for (const config of [
+      { server: 'sql.example', options: { instanceName: 'SQLEXPRESS' } },
+      { server: 'sql.example\\SQLEXPRESS' },
+      { server: 'sql.example', port: 14330 },
+      { server: 'sql.example\\', port: 14330 },
+    ]) {
+      expect(resolve(config).connection, JSON.stringify(config)).toMatchObject({ dialect: 'mssql', config });
+    }
   });
 
   it('gives mssql an IPv6 host without the brackets the URL writes it in (tedious looks "[::1]" up as a name: ENOTFOUND; found by a review)', () => {
