@@ -175,6 +175,24 @@ export class AuditLogger<B extends keyof AuditBindings = never> {
   }
 
   /**
+   * Opens the destination's file path again, after a rename-and-create
+   * rotation (logrotate's default, then `kill -HUP`): lines written until
+   * the new file is open go to the renamed one, none are lost. A signed
+   * logger then writes a checkpoint (reason `reopen`) into the new file;
+   * `audit-trail verify old new` reads the chain across both. Rejects with
+   * AuditConfigError when the destination is not a file path (stdout,
+   * stderr, a descriptor, a stream you passed in), with
+   * AuditDestinationError when the path cannot be opened (lines go on to the
+   * file as it was), and AuditClosedError once `close()` has begun.
+   *
+   * @example
+   * process.on('SIGHUP', () => audit.reopen().catch((err) => console.error(err.message)));
+   */
+  async reopen(): Promise<void> {
+    return this.core.reopen();
+  }
+
+  /**
    * Waits until written lines have left the process; rejects with
    * AuditTimeoutError after `timeoutMs` (0 to 2^31 - 1 ms; 0 waits for no
    * I/O, so only a flush of a synchronous destination beats it), with

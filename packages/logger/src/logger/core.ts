@@ -1,5 +1,5 @@
 import { completeEvent, newEventId, parseAuditEvent, type AuditEvent, type AuditEventDraft, type EventContext } from '@audit-trail/schema';
-import { AuditClosedError, AuditDestinationError, AuditError, AuditTimeoutError } from '../errors.js';
+import { AuditClosedError, AuditConfigError, AuditDestinationError, AuditError, AuditTimeoutError } from '../errors.js';
 import { ChainSigner } from '../signing/chain-signer.js';
 import type { ResolvedSigning } from '../signing/config.js';
 import { endStream, flushStream, systemReason, writeTracker, type LineStream, type OpenedDestination, type WriteTracker } from './destination.js';
@@ -33,6 +33,12 @@ export class LoggerCore {
    * failed write is seen even outside flush().
    */
   private readonly tracker?: WriteTracker;
+  /** The reopen() in progress: a second call joins it. */
+  private reopening?: Promise<void>;
+  /** Settles the reopen() in progress with the open error of a non-blocking destination. */
+  private reopenFailed?: (err: unknown) => void;
+  /** Open errors of reopen() already handed to its caller: not a failure of the destination, which still writes to the file it had. */
+  private readonly reopenErrors = new WeakSet<object>();
 
   constructor(
     private readonly dest: OpenedDestination,
@@ -45,7 +51,7 @@ export class LoggerCore {
     // 'error' (a path that cannot be opened asynchronously, EPIPE on a
     // closed stdout, ENOSPC) would crash the process. A stream you passed
     // in keeps its own error handling; flush() and close() still watch it.
-    if (dest.owned) dest.stream.on?.('error', (err) => this.destinationFailed(err));
+    if (dest.owned) dest.stream.on?.('error', (err) => this.streamError(err));
     // sonic-boom drops a line that would take what it holds unwritten past
     // its maxLength (maxBufferedBytes): a destination failure, counted.
     if (dest.owned) dest.stream.on?.('drop', () => this.lineDropped());
@@ -166,6 +172,81 @@ export class LoggerCore {
     this.report(error);
   }
 
+  /**
+   * An 'error' of the destination: a failure, unless it is reopen()'s open
+   * error, which goes to reopen()'s caller instead (sonic-boom keeps the
+   * descriptor it had when an open fails, so lines still reach the file as
+   * opened before). True when it was such an error.
+   */
+  private streamError(err: unknown): boolean {
+    if (typeof err === 'object' && err !== null) {
+      if (this.reopenErrors.has(err)) return true;
+      if (this.reopenFailed && (err as { syscall?: unknown }).syscall === 'open') {
+        this.reopenErrors.add(err);
+        this.reopenFailed(err);
+        return true;
+      }
+    }
+    this.destinationFailed(err);
+    return false;
+  }
+
+  /**
+   * Opens the destination's file path again (sonic-boom's reopen), for a
+   * rename-and-create rotation (logrotate without copytruncate, then
+   * SIGHUP): lines written before the new file is open go to the renamed
+   * one, none are lost. A signed logger then writes a checkpoint (reason
+   * `reopen`), so the new file starts with a signed record of how far the
+   * chain had come. Rejects with AuditConfigError for a destination that is
+   * no path the logger opened, and with AuditDestinationError when the path
+   * cannot be opened: lines then go on to the file as it was opened.
+   */
+  reopen(): Promise<void> {
+    if (this.closed) return Promise.reject(new AuditClosedError());
+    const { path, stream } = this.dest;
+    if (path === undefined) return Promise.reject(new AuditConfigError('reopen() opens again a file path the logger opened; this destination is stdout, stderr, a file descriptor or a stream you passed in'));
+    if (this.failure?.dead) return Promise.reject(this.failureError()!);
+    this.reopening ??= new Promise<void>((resolve, reject) => {
+      // sonic-boom's own state (4.x): an open in progress, or a reopen
+      // waiting for a write to finish. A 'ready' while either is set belongs
+      // to an earlier open, not to this reopen.
+      const s = stream as LineStream & { reopen(): void; _opening?: boolean; _reopening?: boolean };
+      const opened = () => !s._opening && !s._reopening;
+      const settle = (err?: unknown) => {
+        this.reopenFailed = undefined;
+        s.off?.('ready', onReady);
+        if (err === undefined) resolve();
+        else reject(new AuditDestinationError(`cannot reopen the audit destination ${JSON.stringify(path)}: ${systemReason(err)}; audit lines go on to the file as it was opened`, { cause: err }));
+      };
+      const onReady = () => {
+        if (opened()) settle();
+      };
+      s.on?.('ready', onReady);
+      this.reopenFailed = settle;
+      try {
+        s.reopen();
+      } catch (err) {
+        // A blocking destination opens at once and throws, then emits the
+        // same error on the next tick (sonic-boom openFile), which settles
+        // this through streamError: settled now, that late 'error' would
+        // reach whatever listens then (close()'s wait for the end). Nor
+        // may a 'ready' still due from the first open settle it.
+        s.off?.('ready', onReady);
+        if ((err as { syscall?: unknown } | null)?.syscall !== 'open') settle(err);
+        return;
+      }
+      // A blocking destination has its new descriptor already.
+      if (opened()) settle();
+    })
+      .then(() => {
+        if (!this.closed) this.checkpoint('reopen');
+      })
+      .finally(() => {
+        this.reopening = undefined;
+      });
+    return this.reopening;
+  }
+
   /** A line the destination dropped, its buffer full: the destination has failed, if it had not said so already. */
   private lineDropped(): void {
     if (!this.failure) {
@@ -198,7 +279,8 @@ export class LoggerCore {
     let onError: ((err: unknown) => void) | undefined;
     const failed = new Promise<never>((_, reject) => {
       onError = (err) => {
-        this.destinationFailed(err);
+        // reopen()'s open error: the stream still writes where it did.
+        if (this.streamError(err)) return;
         reject(this.failureError());
       };
       s.on?.('error', onError);

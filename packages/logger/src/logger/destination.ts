@@ -29,6 +29,8 @@ export type DestinationOption = 'stdout' | 'stderr' | string | number | LineStre
 export interface OpenedDestination {
   stream: LineStream;
   owned: boolean;
+  /** The file path the logger opened, which `reopen()` opens again (after a rename-and-create rotation). */
+  path?: string;
 }
 
 /**
@@ -62,7 +64,7 @@ export function openDestination(dest: DestinationOption | undefined, sync: boole
         // Async: the open below then fails too, and is reported like any async open failure.
         if (sync) throw err;
       }
-      return { stream: pino.destination({ dest, sync, append: true, maxLength }), owned: true };
+      return { stream: pino.destination({ dest, sync, append: true, maxLength }), owned: true, path: dest };
     } catch (err) {
       throw new AuditConfigError(`cannot open destination ${JSON.stringify(dest)}: ${systemReason(err)}`, { cause: err });
     }
