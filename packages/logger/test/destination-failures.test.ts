@@ -256,6 +256,40 @@ describe('a destination the logger cannot write to', () => {
     expect(r.out.match(/^onError/gm)).toHaveLength(1);
   });
 
+  it('a Writable you passed in that stops taking lines (a stalled socket) holds at most maxBufferedBytes; the lines beyond are dropped and counted, once through onError, and flush() names them', async () => {
+    let release: (() => void) | undefined;
+    const got: string[] = [];
+    // Takes the first chunk, then stalls until released, as a peer that stopped reading.
+    const stream = new Writable({
+      write(chunk, _enc, cb) {
+        got.push(...String(chunk).split('\n').filter(Boolean));
+        if (got.length === 1) release = cb;
+        else cb();
+      },
+    });
+    const errors: Error[] = [];
+    const log = createAuditLogger({ service: 'api', runtime: false, destination: stream, signing, maxBufferedBytes: 64 * 1024, onError: (e) => errors.push(e) });
+    for (let i = 0; i < 2000; i++) log.webauthnAuthFailure(authFailure(`user-${i}`));
+    expect(stream.writableLength).toBeLessThan(64 * 1024 + 2048);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(AuditDestinationError);
+    expect(errors[0]!.message).toMatch(/as many bytes unwritten as maxBufferedBytes allows/);
+    release!();
+    const err = await log.flush().then(() => undefined, (e: Error) => e);
+    expect(err).toBeInstanceOf(AuditDestinationError);
+    const m = /\((\d+) written after it, (\d+) of them dropped\)$/.exec(err!.message);
+    expect(m, err!.message).not.toBeNull();
+    const dropped = Number(m![2]);
+    expect(dropped).toBeGreaterThan(2001 - (64 * 1024) / 200);
+    // Drained, the stream takes lines again: the chain shows where the dropped ones were.
+    for (let i = 0; i < 5; i++) log.webauthnAuthFailure(authFailure(`later-${i}`));
+    await expect(log.close()).rejects.toThrow(AuditDestinationError);
+    // OPEN, 2005 events and CLOSE were emitted: what was not dropped reached the stream, in order.
+    expect(got.length + dropped).toBe(2007);
+    expect(got.slice(-6).map((l) => JSON.parse(l).user_id ?? JSON.parse(l).event_type)).toEqual(['later-0', 'later-1', 'later-2', 'later-3', 'later-4', 'AUDIT_CHAIN_CLOSE']);
+    expect(codes(verifyLines(got, { k1: { secret: SECRET } }))).toEqual(['SEQ_GAP']);
+  });
+
   it('the disk staying full: what the destination holds unwritten stops at maxBufferedBytes, and the lines beyond are counted as dropped (found by a probe: 300 000 events held 98 MB)', async () => {
     const r = await runFixture('full-many', '');
     expect(r.err).toBe('');

@@ -46,6 +46,7 @@ export class LoggerCore {
     signing: ResolvedSigning | undefined,
     private readonly closeDestination: boolean,
     private readonly onError: (err: Error) => void,
+    maxBufferedBytes: number,
   ) {
     // A stream the logger opened is its to watch: without a listener, an
     // 'error' (a path that cannot be opened asynchronously, EPIPE on a
@@ -55,7 +56,7 @@ export class LoggerCore {
     // sonic-boom drops a line that would take what it holds unwritten past
     // its maxLength (maxBufferedBytes): a destination failure, counted.
     if (dest.owned) dest.stream.on?.('drop', () => this.lineDropped());
-    this.tracker = writeTracker(dest.stream, (err) => this.destinationFailed(err));
+    this.tracker = writeTracker(dest.stream, (err) => this.destinationFailed(err), maxBufferedBytes);
     this.levelled = (dest.stream as unknown as Record<symbol, unknown>)[PINO_METADATA] === true;
     if (!signing) return;
     const now = ctx.now ?? (() => new Date());
@@ -142,8 +143,9 @@ export class LoggerCore {
     if (this.levelled) (this.dest.stream as { lastLevel?: number }).lastLevel = 60;
     // One branch, no closure: the default sonic-boom path writes as before.
     try {
-      if (this.tracker) this.tracker.write(this.dest.stream, `${line}\n`);
-      else this.dest.stream.write(`${line}\n`);
+      if (this.tracker) {
+        if (!this.tracker.write(this.dest.stream, `${line}\n`)) this.lineDropped();
+      } else this.dest.stream.write(`${line}\n`);
     } catch (err) {
       // A stream whose write() throws (rather than erroring through its
       // callback): a destination failure like any other, not an exception of emit().

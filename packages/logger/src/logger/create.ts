@@ -29,10 +29,12 @@ export interface AuditLoggerOptions {
   /** Synchronous writes for destinations the logger opens (default true: an emitted event survives a crash). */
   sync?: boolean;
   /**
-   * Most bytes a destination the logger opens may hold unwritten, from 64 KiB
-   * (default 64 MiB): with the disk full, every later line was kept for a
-   * retry, without bound. Lines beyond it are dropped and counted, and the
-   * destination's failure says so (`onError`, `flush()`, `close()`).
+   * Most bytes a destination may hold unwritten, from 64 KiB (default 64
+   * MiB): one the logger opens (with the disk full, every later line was
+   * kept for a retry, without bound), or a Node Writable you passed in (its
+   * `writableLength`: a stalled socket kept every line). Lines beyond it are
+   * dropped and counted, and the destination's failure says so (`onError`,
+   * `flush()`, `close()`).
    */
   maxBufferedBytes?: number;
   /** End a destination you passed in on `close()` (default false; destinations the logger opened are always closed). */
@@ -93,7 +95,8 @@ export function createAuditLogger(options: AuditLoggerOptions = {}): AuditLogger
   const now = options.now ? checkedClock(options.now) : undefined;
   // Read once now: a clock that is wrong from the start is refused here, not at the first emit().
   now?.();
-  const dest = openDestination(options.destination, options.sync ?? true, options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES);
+  const maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+  const dest = openDestination(options.destination, options.sync ?? true, maxBufferedBytes);
   // Frozen: validated here once, so the hot path may trust them (trusted-envelope.ts).
   const ctx = {
     producer: Object.freeze(producer.data),
@@ -101,7 +104,7 @@ export function createAuditLogger(options: AuditLoggerOptions = {}): AuditLogger
     ...(now ? { now } : {}),
   };
   const onError = options.onError ?? ((err: Error) => process.emitWarning(err.message, { code: 'AUDIT_TRAIL_BACKGROUND' }));
-  const core = new LoggerCore(dest, ctx, signing, options.closeDestination ?? false, onError);
+  const core = new LoggerCore(dest, ctx, signing, options.closeDestination ?? false, onError, maxBufferedBytes);
   return new AuditLogger(core, {
     onInvalid: options.onInvalid ?? 'record',
     redact,

@@ -158,7 +158,10 @@ export class WriteTracker {
   private readonly waiting: { upTo: number; resolve: () => void; reject: (err: Error) => void }[] = [];
 
   /** `onFailure` gets the first write error (the stream emits it as 'error' too, to its own listeners). */
-  constructor(private readonly onFailure: (err: Error) => void) {}
+  constructor(
+    private readonly onFailure: (err: Error) => void,
+    private readonly maxLength: number,
+  ) {}
 
   private readonly called = (err?: Error | null): void => {
     this.done++;
@@ -173,10 +176,19 @@ export class WriteTracker {
     for (const w of this.waiting.splice(0)) w.reject(err);
   }
 
-  /** Writes one line with the shared callback. */
-  write(stream: LineStream, chunk: string): void {
+  /**
+   * Writes one line with the shared callback; false, writing nothing, when
+   * the Writable already holds `maxLength` bytes unwritten. A Writable keeps
+   * whatever it is given, and write()'s return, its only backpressure, is
+   * lost on emit(), which cannot wait: a stalled socket grew the process
+   * without bound. Bounded as sonic-boom's `maxLength` bounds a destination
+   * the logger opens (the caller counts the line as dropped).
+   */
+  write(stream: LineStream, chunk: string): boolean {
+    if ((stream as WritableLike).writableLength >= this.maxLength) return false;
     this.written++;
     (stream as unknown as CallbackWritable).write(chunk, this.called);
+    return true;
   }
 
   /** Resolves once every line written so far has been called back for; rejects with the first write error. */
@@ -187,9 +199,9 @@ export class WriteTracker {
   }
 }
 
-/** A tracker for `stream` when it is a Node Writable (its write() takes a callback), else undefined. */
-export function writeTracker(stream: LineStream, onFailure: (err: Error) => void): WriteTracker | undefined {
-  return isWritable(stream) ? new WriteTracker(onFailure) : undefined;
+/** A tracker for `stream` when it is a Node Writable (its write() takes a callback), else undefined; it holds at most `maxLength` bytes unwritten. */
+export function writeTracker(stream: LineStream, onFailure: (err: Error) => void, maxLength: number): WriteTracker | undefined {
+  return isWritable(stream) ? new WriteTracker(onFailure, maxLength) : undefined;
 }
 
 /**
