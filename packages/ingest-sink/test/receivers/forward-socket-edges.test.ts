@@ -146,6 +146,32 @@ describe('forward receiver: socket edge cases (real SQLite sink, real sockets)',
     expect([...decodeMulti(ok.received)]).toEqual([{ ack: 'c'.repeat(256) }]);
   });
 
+  it('takes records whose maps have keys that are not strings (msgpack allows any; Fluentd passes them on): the chunk is acked and its audit events stored', async () => {
+    const { agg, file, sink } = await start();
+    const c = await RawClient.open(agg.forward.port);
+    cleanups.push(() => void c.socket.destroy());
+    // A Forward-mode chunk as a Fluentd agent relays it: an app's {404: "not found", nil: 1, log: ...}
+    // (Python or Ruby fluent-logger) between two Docker driver records holding audit lines.
+    const oddKeys = Buffer.concat([Buffer.from([0x83, 0xcd, 0x01, 0x94]), encode('not found'), Buffer.from([0xc0, 0x01]), encode('log'), encode(makeLine(11))]);
+    const entry = (record: Buffer) => Buffer.concat([Buffer.from([0x92]), encode(1_700_000_000), record]);
+    c.socket.write(
+      Buffer.concat([
+        Buffer.from([0x93]),
+        encode('swarm.audit.n1.api.t1'),
+        Buffer.from([0x93]),
+        entry(Buffer.from(encode(dockerRecord(makeLine(10))))),
+        entry(oddKeys),
+        entry(Buffer.from(encode(dockerRecord(makeLine(12))))),
+        encode({ chunk: 'odd-keys' }),
+      ]),
+    );
+    await until('the ack', () => c.received.length > 0 || c.closed);
+    expect([...decodeMulti(c.received)]).toEqual([{ ack: 'odd-keys' }]);
+    await sink.flush();
+    expect(readEvents(file).map((e) => JSON.parse(e.event_json).user_id)).toEqual(['user-10', 'user-11', 'user-12']);
+    expect(agg.counters.forward.badFrames).toBe(0);
+  });
+
   it('with TLS, counts connections still in their handshake against maxConnections, and close() does not wait for them', async () => {
     const tmp = tempDir();
     cleanups.push(() => tmp.remove());

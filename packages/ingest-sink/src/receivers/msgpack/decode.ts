@@ -62,7 +62,7 @@ type FastSlices = Buffer & { latin1Slice(s: number, e: number): string; utf8Slic
  * with MSGPACK_TOO_DEEP instead of overflowing the stack. `str` is decoded as
  * UTF-8 (invalid sequences become U+FFFD and are counted); `bin` stays bytes
  * unless `binAsString`; ext type 0 with 8 bytes becomes {@link EventTime}.
- * Map keys must be str or bin; `__proto__` keys stay plain data keys.
+ * Map keys of other types (msgpack allows any) become their text; `__proto__` keys stay plain data keys.
  */
 export class MsgpackReader {
   pos: number;
@@ -231,7 +231,7 @@ export class MsgpackReader {
     this.count(n);
     const out: Record<string, unknown> = {};
     for (let i = 0; i < n; i++) {
-      const key = this.readKey();
+      const key = this.readKey(depth);
       this.invalidBytes = undefined;
       const value = this.read(depth + 1);
       setOwnMember(out, key, value);
@@ -247,15 +247,36 @@ export class MsgpackReader {
     if (max !== undefined && this.items > max) throw new ReceiverError('MSGPACK_TOO_LARGE', `msgpack request holds more than ${max} array elements and map keys`);
   }
 
-  private readKey(): string {
+  /**
+   * A map key as text. Keys are usually str (bin is read as its text), but
+   * msgpack allows any value as a key and Fluentd and Fluent Bit pass such
+   * records on (a Python or Ruby app's `{404: "..."}`, a map decoded from
+   * YAML): one is given the text Fluentd writes for it in JSON (`"404"`).
+   * Refused, it closed the connection unacked, and the sender resent the
+   * chunk forever, every audit event in it with it (found by a probe).
+   */
+  private readKey(depth: number): string {
     const b = this.buf[this.pos];
     if (b !== undefined && b >= 0xa0 && b <= 0xbf) {
       this.pos++;
       return this.readStr(b & 0x1f);
     }
-    const [s, e] = this.readBytesRange();
-    return this.utf8(s, e);
+    if (b === 0xc4 || b === 0xc5 || b === 0xc6 || b === 0xd9 || b === 0xda || b === 0xdb) {
+      const [s, e] = this.readBytesRange();
+      return this.utf8(s, e);
+    }
+    return keyText(this.read(depth + 1));
   }
+}
+
+/** The text of a map key that is not a str or bin: as Ruby's to_s gives it (nil is ""), a nested value as JSON with bytes in base64. */
+function keyText(key: unknown): string {
+  if (key === null) return '';
+  if (typeof key !== 'object') return String(key);
+  return JSON.stringify(key, function (this: Record<string, unknown>, k: string, v: unknown) {
+    const raw = this[k];
+    return raw instanceof Uint8Array ? Buffer.from(raw).toString('base64') : v;
+  });
 }
 
 function keepInvalidBytes(map: Record<string, unknown>, key: string, bytes: Buffer): void {
