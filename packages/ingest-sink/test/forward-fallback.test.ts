@@ -88,6 +88,19 @@ describe('Fluent forward fallback', () => {
     expect(got.filter((g) => g.tag === 'audit.fallback').map((g) => g.record.event_id)).toEqual(events.map((e) => e.event_id));
     expect(got.find((g) => g.tag === 'audit.fallback.rejects')?.record).toEqual({ raw_payload: 'oops', reason: 'bad', source: 'direct' });
   });
+  it('forwards an item whose tag is empty (a forward request may carry one) under the default tag, with the rest of its batch', async () => {
+    const rx = await startForwardReceiver({ sharedKey: 'k', nonceAs: 'bin' });
+    closers.push(rx.close);
+    const events = makeEvents(3);
+    const batch = items(events, 'swarm.audit.node1.web.task1');
+    batch[1] = { ...batch[1]!, tag: '' };
+    const fwd = createForwarder({ host: '127.0.0.1', port: rx.port, sharedKey: 'k', clientHostname: 'sink-host', tag: 'audit.fallback', timeoutMs: 5000 });
+    await fwd.forward(batch);
+    // The client packs one request per tag, so the order across tags is its own.
+    const byId = new Map(rx.log.records.map((r) => [r.record.event_id, r.tag]));
+    expect(rx.log.records).toHaveLength(3);
+    expect(events.map((e) => byId.get(e.event_id))).toEqual(['swarm.audit.node1.web.task1', 'audit.fallback', 'swarm.audit.node1.web.task1']);
+  });
 });
 
 describe('Fluent forward fallback into an audit-trail aggregator (audit-trail serve)', () => {

@@ -6,7 +6,7 @@ export interface ForwardFallbackOptions {
   port: number;
   /** Start forwarding once the database has failed for this long (default 60 s). */
   afterMs?: number;
-  /** Tag of forwarded events when the item had no `meta.source_tag` (default `audit.sink.fallback`). */
+  /** Tag of forwarded events when the item had no `meta.source_tag`, or an empty one (default `audit.sink.fallback`). */
   tag?: string;
   /** Tag of forwarded rejects (default `<tag>.rejects`). */
   rejectTag?: string;

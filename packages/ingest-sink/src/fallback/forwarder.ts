@@ -86,7 +86,10 @@ export function createForwarder(opts: ForwardFallbackOptions): Forwarder {
           Promise.race([
             (async () => {
               await client.connect();
-              for (const it of items) sends.push(client.emit(it.row.kind === 'reject' ? rejectTag : (it.tag ?? tag), recordOf(it)));
+              // An empty tag (a forward request may arrive with one) is the default:
+              // @fluent-org/logger refuses to emit under "" ("tag is missing"), which
+              // failed every attempt of its batch, and the fallback forwarded nothing.
+              for (const it of items) sends.push(client.emit(it.row.kind === 'reject' ? rejectTag : it.tag || tag, recordOf(it)));
               await Promise.all(sends);
             })(),
             socketFailed,
