@@ -122,6 +122,18 @@ describe('Fluent forward fallback into an audit-trail aggregator (audit-trail se
     ]);
     expect(run.agg.counters.forward.nonAudit).toBe(0);
   });
+
+  it('escapes control characters in the reason and source of a relayed reject (the client\'s text, headed for columns); the payload stays as sent', async () => {
+    const run = await aggregatorOnSqlite({ forward: { host: '127.0.0.1', port: 0 } });
+    closers.push(run.stop);
+    const fwd = createForwarder({ host: '127.0.0.1', port: run.agg.forward.port, timeoutMs: 5000 });
+    const raw = 'payload\r\n\u001b[2J';
+    await fwd.forward([{ row: rejectRow('file:/a\u001b]0;title\u0007\r\nforged', 'SCHEMA_INVALID: \u001b[31mred\r\nnext', raw), end: { seg: 1, end: 1 }, size: 1 }]);
+    await run.sink.flush();
+    expect(readRejects(run.file).map(({ source, reason, raw_payload }) => ({ source, reason, raw_payload }))).toEqual([
+      { source: 'forward:127.0.0.1 relaying file:/a\\x1b]0;title\\x07\\x0d\\x0aforged', reason: 'SCHEMA_INVALID: \\x1b[31mred\\x0d\\x0anext', raw_payload: raw },
+    ]);
+  });
 });
 
 async function waitFor(cond: () => boolean): Promise<void> {

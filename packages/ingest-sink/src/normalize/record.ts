@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { LOG_TYPE, sanitizeText, setOwnMember } from '@audit-trail/schema';
+import { escapeControls, LOG_TYPE, sanitizeText, setOwnMember } from '@audit-trail/schema';
 import type { ForwardedReject } from '../fallback/forwarder.js';
 import type { ReceiverCounters } from '../receivers/counters.js';
 import { classifyLine, classifyObject, untrustedContainerClaim, type LineOutcome, type Normalized } from './classify-line.js';
@@ -139,8 +139,12 @@ export class RecordNormalizer {
     if (text !== undefined) return void out.push(classifyLine(text, meta, source, this.containerEventTags));
     const relayed = relayedReject(r);
     if (relayed) {
-      // Kept as the reject it was (its reason as given), the relay named in its source.
-      return void out.push({ kind: 'sink', item: { line: relayed.raw_payload, meta, source: `${source} relaying ${relayed.source ?? '-'}`, reject: relayed.reason || 'RELAYED_REJECT' } });
+      // Kept as the reject it was (its reason as given), the relay named in its source. The
+      // payload is evidence, kept as sent; reason and source are the client's text headed for
+      // columns, where an ESC or CR/LF reached the table raw (found by a probe): escaped as \xNN,
+      // which leaves a relaying sink's own (clean) text, and so its reject_key, unchanged.
+      const reason = escapeControls(relayed.reason, RELAYED_REASON_MAX);
+      return void out.push({ kind: 'sink', item: { line: relayed.raw_payload, meta, source: `${source} relaying ${escapeControls(relayed.source ?? '-', RELAYED_SOURCE_MAX)}`, reject: reason || 'RELAYED_REJECT' } });
     }
     out.push(classifyObject(r, safeJson(r), meta, source, this.containerEventTags));
   }
@@ -248,6 +252,10 @@ export class RecordNormalizer {
     if (this.auditReleased.size > RELEASED_KEYS) this.auditReleased.delete(this.auditReleased.values().next().value!);
   }
 }
+
+/** Longest relayed reject reason and source kept (the rejects table's reason and source columns). */
+const RELAYED_REASON_MAX = 4000;
+const RELAYED_SOURCE_MAX = 256;
 
 /** Longest partial_id or container_id of a piece that is joined (Docker's are 64 characters). */
 const MAX_PIECE_ID = 128;
