@@ -50,6 +50,33 @@ describe('audit-trail verify', () => {
     expect(missing.err).toContain('no-such.b64');
   });
 
+  it('never repeats a key given in place of KID=FILE, nor a PEM key, a wrapped base64 secret or a keyring\'s JSON given as a file name (found by a probe)', async () => {
+    const file = await chainFile('leak2.ndjson', { mode: 'shared', kid: 'k1', secret: SECRET });
+    const padded = randomBytes(32).toString('base64'); // `openssl rand -base64 32`: ends in =, where KID=FILE was looked for
+    const wrapped = randomBytes(64).toString('base64').replace(/(.{64})/, '$1\n'); // `openssl rand -base64 64`: 64 columns
+    const pem = (await import('node:crypto')).generateKeyPairSync('x25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    const body = pem.split('\n')[1]!;
+    const ring = JSON.stringify({ keys: [{ kid: 'k1', secret: padded }] });
+    const cases: [string[], string][] = [
+      [['--secret-file', padded], padded],
+      [['--secret-file', wrapped.replace('\n', '')], wrapped.replace('\n', '')],
+      [['--private-key-file', pem], body],
+      [['--secret-file', `k1=${wrapped}`], wrapped.split('\n')[0]!],
+      [['--private-key-file', `v1=${pem}`], body],
+      [['--keyring', ring], padded],
+    ];
+    for (const [args, secret] of cases) {
+      const r = await run(['verify', ...args, file]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err, args.join(' ')).not.toContain(secret.slice(0, 20));
+    }
+    expect((await run(['verify', '--secret-file', padded, file])).err).toMatch(/got a value of 44 characters \(not shown: it looks like a key, not KID=FILE\)/);
+    expect((await run(['verify', '--private-key-file', `v1=${pem}`, file])).err).toMatch(/looks like a base64 key, not shown/);
+    // Names and specs that hold no key are still shown, to find the mistake.
+    expect((await run(['verify', '--secret-file', 'k1.b64', file])).err).toContain('"k1.b64"');
+    expect((await run(['verify', '--secret-file', `k1=${join(dir, 'My Keys', 'k1.b64')}`, file])).err).toContain('My Keys');
+  });
+
   it('refuses a key file, keyring or private key file that is not a regular file (/dev/zero, read whole it grew to gigabytes) or is over 1 MiB: exit 2 naming the file and the limit; a normal key file still works', async () => {
     const file = await chainFile('bounded.ndjson', { mode: 'shared', kid: 'k1', secret: SECRET });
     const big = join(dir, 'big.b64');

@@ -14,7 +14,7 @@ export {
   type SigningTiming,
 } from './signing/config.js';
 export { generateSealingKeyPair } from './signing/seal.js';
-export { readKeyFile } from './signing/keys.js';
+export { mayBeSecret, readKeyFile } from './signing/keys.js';
 export { MAC_PREFIX } from './signing/canonical.js';
 export { defaultAsOf, verifyChain, verifyChainStream, verifyChainTwoPass } from './verify/verify-chain.js';
 export { keysFromEnv, loadKeyringFile } from './verify/keyring.js';

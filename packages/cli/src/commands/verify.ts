@@ -4,6 +4,7 @@ import {
   defaultAsOf,
   keysFromEnv,
   loadKeyringFile,
+  mayBeSecret,
   readKeyFile,
   streamNdjson,
   verifyChainStream,
@@ -107,7 +108,11 @@ Examples:
 
 function kidFile(spec: string, flag: string): [string, string] {
   const i = spec.indexOf('=');
-  if (i <= 0 || i === spec.length - 1) throw new UsageError(`${flag} expects KID=FILE, got ${shown(spec)}`);
+  if (i <= 0 || i === spec.length - 1) {
+    // The key itself given without KID= (a base64 secret ends in the = this looks for): never repeated.
+    const got = mayBeSecret(spec) ? `a value of ${spec.length} characters (not shown: it looks like a key, not KID=FILE)` : shown(spec);
+    throw new UsageError(`${flag} expects KID=FILE, got ${got}`);
+  }
   return [spec.slice(0, i), spec.slice(i + 1)];
 }
 

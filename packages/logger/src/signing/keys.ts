@@ -18,13 +18,17 @@ function requireType(value: unknown, what: string, ok: boolean, wanted: string):
 }
 
 /**
- * Text that may be a key put where a key id or a file name belongs (base64
- * of 32 bytes or more, as `openssl rand -base64 32` prints): error messages
- * must not repeat it, since CI logs keep them.
+ * Text that may be a key, or hold one, put where a key id or a file name
+ * belongs: base64 of 32 bytes or more (as `openssl rand -base64 32` prints),
+ * as the whole text or as any part of it between white space and JSON
+ * punctuation (`openssl rand -base64 64` wraps at 64 columns, a PEM body, a
+ * keyring's JSON pasted in place of its file name), or a PEM header. Error
+ * messages must not repeat it, since CI logs keep them. A file name holds
+ * none of those separators, so it is judged whole, as before.
  */
-function mayBeSecret(text: string): boolean {
-  const t = text.trim();
-  return t.length >= 43 && BASE64.test(t);
+export function mayBeSecret(text: string): boolean {
+  if (text.includes('-----BEGIN')) return true;
+  return text.split(/[\s"',:;{}[\]]+/).some((t) => t.length >= 43 && BASE64.test(t));
 }
 
 /** Checks a key id: 1..64 of `A-Z a-z 0-9 . _ : -` (it is logged in every record). */
