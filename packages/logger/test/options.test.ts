@@ -67,6 +67,19 @@ describe('createAuditLogger refuses misused options with AuditConfigError, befor
     expect(make({ signing: true })).toThrowError(/^signing must be an object of signing options or false, got a boolean$/);
   });
 
+  it('refuses a checkpoint or epoch interval longer than the longest timer Node keeps (2^31 - 1 ms), from options and the environment: Node fired it every millisecond, a checkpoint each time (found by a probe)', () => {
+    const shared = { mode: 'shared', kid: 'k1', secret: SECRET };
+    for (const name of ['checkpointIntervalMs', 'epochIntervalMs']) {
+      expect(make({ signing: { ...shared, [name]: 2 ** 31 } }), name).toThrowError(new RegExp(`^${name} must be at most 2147483647 ms \\(about 24.8 days, the longest timer Node keeps\\), got 2147483648$`));
+      expect(make({ signing: { ...shared, [name]: Number.MAX_SAFE_INTEGER } }), name).toThrowError(AuditConfigError);
+    }
+    const env = { AUDIT_TRAIL_SIGNING: 'shared', AUDIT_TRAIL_KID: 'k1', AUDIT_TRAIL_SECRET: SECRET, AUDIT_TRAIL_CHECKPOINT_INTERVAL_MS: '3000000000' };
+    expect(make({ env })).toThrowError(/^checkpointIntervalMs must be at most 2147483647 ms/);
+    // The longest timer is still accepted.
+    const log = make({ signing: { ...shared, checkpointIntervalMs: 2 ** 31 - 1, epochIntervalMs: 2 ** 31 - 1 } })();
+    void log.close();
+  });
+
   it('refuses an onInvalid other than "record" or "throw" (a typo must not mean "record")', () => {
     expect(make({ onInvalid: 'thorw' })).toThrowError(/^onInvalid must be "record" or "throw", got "thorw"$/);
     expect(make({ onInvalid: true })).toThrowError(/^onInvalid must be "record" or "throw", got a boolean$/);

@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { describeValue, isObject, refuseUnknownKeys } from '../config-checks.js';
 import { AuditConfigError } from '../errors.js';
+import { MAX_TIMEOUT_MS } from '../logger/options.js';
 import { checkKid, parsePublicKey, parseSecret, readKeyFile, refuseKidAsSecret } from './keys.js';
 
 /** Cadence of a chain (INTEGRITY.md defaults: 60 s checkpoints, 60 s or 10 000-record epochs). */
@@ -53,6 +54,18 @@ function positiveInt(value: number | undefined, fallback: number, name: string):
   return v;
 }
 
+/**
+ * A timer's interval: also at most MAX_TIMEOUT_MS. Node runs a longer
+ * setInterval/setTimeout after 1 ms (TimeoutOverflowWarning), so a checkpoint
+ * interval meant as "about never" wrote a checkpoint every millisecond, and
+ * such an epoch interval woke the process every millisecond (found by a probe).
+ */
+function intervalMs(value: number | undefined, fallback: number, name: string): number {
+  const v = positiveInt(value, fallback, name);
+  if (v > MAX_TIMEOUT_MS) throw new AuditConfigError(`${name} must be at most ${MAX_TIMEOUT_MS} ms (about 24.8 days, the longest timer Node keeps), got ${v}`);
+  return v;
+}
+
 /** The options of each mode; `satisfies` keeps them in step with the interfaces, so no documented option is refused. */
 const TIMING_KEYS = { checkpointIntervalMs: true, epochIntervalMs: true, epochMaxEvents: true } as const satisfies Record<keyof SigningTiming, true>;
 const MODE_KEYS = {
@@ -76,8 +89,8 @@ export function resolveSigning(opts: SigningOptions): ResolvedSigning {
   refuseUnknownKeys(opts, MODE_KEYS[mode], `signing option (${mode} mode)`);
   const kid = checkKid(opts.kid);
   const timing = {
-    checkpointIntervalMs: positiveInt(opts.checkpointIntervalMs, SIGNING_DEFAULTS.checkpointIntervalMs, 'checkpointIntervalMs'),
-    epochIntervalMs: positiveInt(opts.epochIntervalMs, SIGNING_DEFAULTS.epochIntervalMs, 'epochIntervalMs'),
+    checkpointIntervalMs: intervalMs(opts.checkpointIntervalMs, SIGNING_DEFAULTS.checkpointIntervalMs, 'checkpointIntervalMs'),
+    epochIntervalMs: intervalMs(opts.epochIntervalMs, SIGNING_DEFAULTS.epochIntervalMs, 'epochIntervalMs'),
     epochMaxEvents: positiveInt(opts.epochMaxEvents, SIGNING_DEFAULTS.epochMaxEvents, 'epochMaxEvents'),
   };
   if (opts.mode === 'shared') {
