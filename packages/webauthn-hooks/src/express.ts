@@ -9,6 +9,7 @@ import type { CeremonySuccess } from './ceremony/ceremony-result.js';
 import { HOOKS_OPTION_KEYS, type WebAuthnHooksOptions } from './config.js';
 import { createWebAuthnHooks, type WebAuthnHooks } from './hooks.js';
 import { checkAdapterOptions, resolveBodyLimit } from './http/adapter-options.js';
+import { connectionPeer } from './http/connection-peer.js';
 import { errorAnswer } from './http/error-answer.js';
 import { parseJsonBody } from './http/parse-body.js';
 import { handleRoute, ROUTES, type HttpAnswer, type RouteName } from './http/routes.js';
@@ -85,7 +86,7 @@ export function createWebAuthnRouter(options: WebAuthnRouterOptions): WebAuthnRo
     router.post(path, readBody, async (req: Request, res: Response) => {
       let answer: HttpAnswer;
       try {
-        answer = await handleRoute(hooks, name, { peer: req.socket.remoteAddress, headers: req.headers, requestId: requestIdOf(req) }, parseJsonBody(req.body), unreadable.get(req));
+        answer = await handleRoute(hooks, name, { ...connectionPeer(req.socket), headers: req.headers, requestId: requestIdOf(req) }, parseJsonBody(req.body), unreadable.get(req));
       } catch (err) {
         // A store or the audit logger failed. Express's default handler would
         // log the stack (outside env "test") and, outside production, also

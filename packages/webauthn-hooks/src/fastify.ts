@@ -9,6 +9,7 @@ import type { CeremonySuccess } from './ceremony/ceremony-result.js';
 import { HOOKS_OPTION_KEYS, type WebAuthnHooksOptions } from './config.js';
 import { createWebAuthnHooks, type WebAuthnHooks } from './hooks.js';
 import { checkAdapterOptions, resolveBodyLimit, resolveRoutePrefix } from './http/adapter-options.js';
+import { connectionPeer } from './http/connection-peer.js';
 import { errorAnswer } from './http/error-answer.js';
 import { parseJsonBody } from './http/parse-body.js';
 import { handleRoute, ROUTES, type HttpAnswer, type RouteName } from './http/routes.js';
@@ -77,7 +78,7 @@ const plugin: FastifyPluginAsync<WebAuthnPluginOptions> = async (fastify, option
       child.addContentTypeParser('*', { parseAs: 'string', bodyLimit: limit }, (_req, body, done) => {
         done(null, parseJsonBody(body));
       });
-      const parts = (request: FastifyRequest) => ({ peer: request.raw.socket.remoteAddress, headers: request.headers, requestId: request.id });
+      const parts = (request: FastifyRequest) => ({ ...connectionPeer(request.raw.socket), headers: request.headers, requestId: request.id });
       // A body the content-type parser could not read (FST_ERR_CTP_*: too
       // large, bad length...) never reaches the route: answer it here, so a
       // verification request is still audited (handleRoute's `unreadable`).

@@ -3,12 +3,12 @@
  * is verified: what a page on another site can make a browser send.
  */
 export interface RequestRefusal {
-  /** 403 (cross-site) or 415 (not a JSON body this service reads). */
-  status: 403 | 415;
+  /** 400 (the connection is gone), 403 (cross-site) or 415 (not a JSON body this service reads). */
+  status: 400 | 403 | 415;
   /** `webauthn.failure_stage` when a verification is refused: the page's origin, or the body's framing. */
   stage: 'origin' | 'malformed_response';
   /** Stable `error.code` of the audit event and of the answer. */
-  code: 'WEBAUTHN_CROSS_SITE_REQUEST' | 'WEBAUTHN_UNSUPPORTED_MEDIA_TYPE';
+  code: 'WEBAUTHN_CONNECTION_CLOSED' | 'WEBAUTHN_CROSS_SITE_REQUEST' | 'WEBAUTHN_UNSUPPORTED_MEDIA_TYPE';
   /** Constant text for the audit line (never the header's value: it is the client's). */
   message: string;
 }
@@ -79,3 +79,18 @@ export function checkRequestHeaders(headers: Headers, origins: readonly string[]
   }
   return undefined;
 }
+
+/**
+ * A request whose connection the client closed before it was handled (see
+ * connectionPeer): no answer can reach anyone, and its client address is
+ * unknown. It is not served: an options request issues no challenge (it
+ * would count against no client's quota), a verification verifies nothing
+ * (a registration would create an account no address is recorded for) and
+ * is audited as refused, saying why the event has no `client_ip`.
+ */
+export const CONNECTION_CLOSED: RequestRefusal = {
+  status: 400,
+  stage: 'malformed_response',
+  code: 'WEBAUTHN_CONNECTION_CLOSED',
+  message: 'request refused: the client closed the connection before it was handled; its address is unknown',
+};

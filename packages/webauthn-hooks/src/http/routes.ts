@@ -3,7 +3,7 @@ import type { WebAuthnHooks } from '../hooks.js';
 import { WebAuthnHooksError } from '../errors.js';
 import type { RawRequestParts } from '../request/request-context.js';
 import { answerRefusal } from './refusal.js';
-import { checkRequestHeaders } from './request-checks.js';
+import { checkRequestHeaders, CONNECTION_CLOSED } from './request-checks.js';
 
 /** The four endpoints, relative to the mount point; both adapters serve exactly these. */
 export const ROUTES = {
@@ -40,7 +40,9 @@ const STATUS: Record<string, number> = {
  *
  * A request a cross-site page could have sent, or whose body is not
  * `application/json`, is refused first (`checkRequestHeaders`: 403 or 415;
- * on a verification route audited as a failure, and never verified).
+ * on a verification route audited as a failure, and never verified), and so
+ * is one whose connection the client already closed (`req.closed`: 400
+ * `WEBAUTHN_CONNECTION_CLOSED`, see CONNECTION_CLOSED).
  *
  * `unreadable` is the HTTP status of a body the framework could not read
  * (413 too large, 400 a body that does not match its framing). A verification
@@ -49,7 +51,7 @@ const STATUS: Record<string, number> = {
  * options request just gets the status.
  */
 export async function handleRoute(hooks: WebAuthnHooks, route: RouteName, req: RawRequestParts, body: unknown, unreadable?: number): Promise<HttpAnswer> {
-  const refusal = checkRequestHeaders(req.headers, hooks.options.origins);
+  const refusal = req.closed ? CONNECTION_CLOSED : checkRequestHeaders(req.headers, hooks.options.origins);
   if (refusal) return answerRefusal(hooks, route, req, body, refusal);
   if (unreadable !== undefined) {
     if (route === 'registrationOptions' || route === 'authenticationOptions') {

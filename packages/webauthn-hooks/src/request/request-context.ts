@@ -20,6 +20,12 @@ export interface RawRequestParts {
   peer: string | undefined;
   headers: Record<string, string | string[] | undefined>;
   requestId?: string;
+  /**
+   * The client closed (reset) the connection before the request was handled,
+   * so its address can no longer be read; the adapters set it, and the
+   * request is refused (`WEBAUTHN_CONNECTION_CLOSED`, see handleRoute).
+   */
+  closed?: boolean;
 }
 
 function first(value: string | string[] | undefined): string | undefined {
