@@ -34,6 +34,31 @@ describe('audit-trail verify', () => {
     expect(r.out).toMatch(/^5 records, 1 chain \(1 clean\), 0 findings; 0 unsigned records outside chains, 0 other lines skipped$/m);
   });
 
+  it('verifies a file a producer is appending to as it was when opened: the two reads agree, exit 0 (it failed with exit 2, "the input changed between the two reads"; found by a probe)', async () => {
+    const signing = { mode: 'shared' as const, kid: 'k1', secret: SECRET };
+    const file = await chainFile('live.ndjson', signing, 3000);
+    // A live producer: another chain appending to the same file on every turn of the event loop while verify reads it.
+    const live = createAuditLogger({ service: 'api', runtime: false, destination: file, signing });
+    let running = true;
+    let appended = 0;
+    const append = () => {
+      if (!running) return;
+      live.containerStart({ container: { id: 'abcdefabcdef' } });
+      appended++;
+      setImmediate(append);
+    };
+    setImmediate(append);
+    const r = await run(['verify', '--secret-file', `k1=${join(dir, 'k1.b64')}`, file]);
+    running = false;
+    await live.close();
+    expect(appended).toBeGreaterThan(0);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    // The closed chain whole, and the live one up to where the file ended when verify opened it.
+    expect(r.out).toMatch(/^OK {3}chain=[0-9a-f-]{36} service=api .* records=3002 seq=1-3002 .* closed$/m);
+    expect(r.out).toMatch(/^\d+ records, 2 chains \(2 clean\), 0 findings;/m);
+  });
+
   it('never repeats a key given where a file name or key id belongs (found by a probe)', async () => {
     const file = await chainFile('leak.ndjson', { mode: 'shared', kid: 'k1', secret: SECRET });
     // 33 random bytes: base64 without padding, so `KEY=FILE` splits at the = the user typed; '+' and '/' make it no key id.

@@ -42,8 +42,10 @@ one log: give rotated files oldest first (audit.ndjson.2 audit.ndjson.1
 audit.ndjson), or a shell glob's order reports the older lines REORDERED. Lines that are not audit records
 (other logs on the same stdout) are skipped and counted. Files are read
 twice, which keeps memory flat for chains whose records are in seq order
-(as producers write them), however interleaved; do not write to them
-meanwhile. Stdin is read once and keeps a few hundred bytes per record.
+(as producers write them), however interleaved; a file a producer is
+writing to is verified as it was when verify opened it (lines appended
+meanwhile are left for the next run). Stdin is read once and keeps a few
+hundred bytes per record.
 
 Keys (several may be given; chains name theirs by kid):
   --keyring FILE               JSON {"keys":[{"kid":"k1","secret_file":"k1.b64"},
@@ -149,7 +151,14 @@ async function openInputs(files: string[]): Promise<Input[]> {
         const handle = await open(file, 'r');
         out.push({ name: file, handle });
         // A pipe (<(cmd), /dev/stdin) can be read once, from where it is.
-        out.at(-1)!.seekable = (await handle.stat()).isFile();
+        const stat = await handle.stat();
+        out.at(-1)!.seekable = stat.isFile();
+        // Both reads stop at the size the file had now: a live log's producer
+        // appends a checkpoint at least every minute, and a second read that
+        // saw it failed the run ("the input changed between the two reads",
+        // exit 2; found by a probe). Producers append whole lines per write,
+        // so the size is at a line's end.
+        if (stat.isFile()) out.at(-1)!.size = stat.size;
       }
     }
   } catch (err) {
@@ -169,13 +178,17 @@ interface Input {
   name: string;
   handle?: FileHandle;
   seekable?: boolean;
+  /** A regular file's size when opened: what each read covers. */
+  size?: number;
 }
 
 async function* allRecords(stored: VerifySource | undefined, inputs: Input[], io: CommandIo): AsyncGenerator<VerifyRecord> {
   if (stored) yield* stored.records();
   for (const input of inputs) {
-    // From the start each time: a two-pass verification reads every file twice.
-    const source = input.handle ? input.handle.createReadStream({ autoClose: false, ...(input.seekable ? { start: 0 } : {}) }) : io.stdin;
+    // From the start each time (a two-pass verification reads every file twice), up to its size when opened.
+    if (input.size === 0) continue;
+    const range = input.size !== undefined ? { start: 0, end: input.size - 1 } : {};
+    const source = input.handle ? input.handle.createReadStream({ autoClose: false, ...range }) : io.stdin;
     try {
       yield* streamNdjson(source as AsyncIterable<Uint8Array>, input.name);
     } catch (err) {
