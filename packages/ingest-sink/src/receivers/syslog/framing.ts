@@ -1,4 +1,5 @@
 import { ReceiverError } from '../errors.js';
+import { ByteList } from './byte-list.js';
 
 /** A frame over the size limit: why, and its first bytes (the limit's worth, or what arrived before the stream ended). */
 export interface RefusedFrame {
@@ -32,12 +33,12 @@ export interface FramerOutput {
  *
  * An unfinished frame is kept as a list of reads and joined once complete:
  * joining on every read made a long line cost quadratic time in the number of
- * reads it arrived in.
+ * reads it arrived in. Short reads are copied together ({@link ByteList}), so
+ * a frame sent a byte per read does not cost a Buffer per byte.
  */
 export class SyslogFramer {
   /** Reads holding the start of an unfinished frame. */
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  private pending = new ByteList();
   /** The unfinished frame is LF-framed and its pending reads hold no LF. */
   private waitingForLf = false;
   /** Bytes the unfinished frame needs in all (octet counting), 0 when unknown. */
@@ -50,7 +51,7 @@ export class SyslogFramer {
    * read that announced the frame held (64 KiB of a 300 KB frame, found by a
    * probe), then the rest is skipped.
    */
-  private head: { error: ReceiverError; len: number; parts: Buffer[]; have: number } | undefined;
+  private head: { error: ReceiverError; len: number; parts: ByteList; have: number } | undefined;
   /** Discarding an oversized LF-framed line up to its LF. */
   private skipToLf = false;
 
@@ -74,7 +75,7 @@ export class SyslogFramer {
     if (this.head) {
       const h = this.head;
       const n = Math.min(this.maxFrameBytes - h.have, input.length);
-      h.parts.push(Buffer.from(input.subarray(0, n)));
+      h.parts.push(input.subarray(0, n), true);
       h.have += n;
       input = input.subarray(n);
       if (h.have < this.maxFrameBytes) return out;
@@ -95,21 +96,20 @@ export class SyslogFramer {
     if (input.length === 0) return out;
     // Still incomplete: keep the read, without joining or rescanning what came before.
     if (this.pending.length > 0) {
-      const stillShort = this.waitingForLf ? input.indexOf(0x0a) < 0 : this.waitingForBytes > 0 && this.pendingBytes + input.length < this.waitingForBytes;
+      const stillShort = this.waitingForLf ? input.indexOf(0x0a) < 0 : this.waitingForBytes > 0 && this.pending.length + input.length < this.waitingForBytes;
       if (stillShort) {
-        if (this.waitingForLf && this.unterminatedTooLong(this.pendingBytes + input.length)) {
-          const head = Buffer.concat([...this.pending, input]).subarray(0, this.maxFrameBytes);
+        if (this.waitingForLf && this.unterminatedTooLong(this.pending.length + input.length)) {
+          const head = Buffer.concat([...this.pending.pieces(), input]).subarray(0, this.maxFrameBytes);
           out.refused.push({ error: new ReceiverError('FRAME_TOO_LARGE', `line exceeds ${this.maxFrameBytes} bytes`), head });
           this.reset();
           this.skipToLf = true;
           return out;
         }
         this.pending.push(input);
-        this.pendingBytes += input.length;
         return out;
       }
     }
-    const b = this.pending.length === 0 ? input : Buffer.concat([...this.pending, input]);
+    const b = this.pending.length === 0 ? input : Buffer.concat([...this.pending.pieces(), input]);
     this.reset();
     let pos = 0;
     while (pos < b.length) {
@@ -130,7 +130,9 @@ export class SyslogFramer {
           const available = b.length - (sp + 1);
           if (available < this.maxFrameBytes) {
             // Copied: `b` is this read's, and the head outlives it.
-            this.head = { error, len, parts: [Buffer.from(b.subarray(sp + 1))], have: available };
+            const parts = new ByteList();
+            parts.push(b.subarray(sp + 1), true);
+            this.head = { error, len, parts, have: available };
             return out;
           }
           out.refused.push({ error, head: b.subarray(sp + 1, sp + 1 + this.maxFrameBytes) });
@@ -169,16 +171,13 @@ export class SyslogFramer {
     }
     if (pos < b.length) {
       // Copied: the frames returned above are views of `b`, and the rest outlives this read.
-      const rest = Buffer.from(b.subarray(pos));
-      this.pending = [rest];
-      this.pendingBytes = rest.length;
+      this.pending.push(b.subarray(pos), true);
     }
     return out;
   }
 
   private reset(): void {
-    this.pending = [];
-    this.pendingBytes = 0;
+    this.pending = new ByteList();
     this.waitingForLf = false;
     this.waitingForBytes = 0;
   }
@@ -191,16 +190,16 @@ export class SyslogFramer {
   takeHead(): RefusedFrame | undefined {
     const h = this.head;
     this.head = undefined;
-    return h && { error: h.error, head: Buffer.concat(h.parts) };
+    return h && { error: h.error, head: h.parts.join() };
   }
 
   /** Bytes held of an unfinished frame (what a connection cut now would lose). */
   get pendingLength(): number {
-    return this.pendingBytes + (this.head?.have ?? 0);
+    return this.pending.length + (this.head?.have ?? 0);
   }
 
   /** Bytes of an unterminated frame left at end of stream (a final LF-less line is still a message). */
   rest(): Buffer {
-    return this.pending.length === 0 ? Buffer.alloc(0) : Buffer.concat(this.pending);
+    return this.pending.length === 0 ? Buffer.alloc(0) : this.pending.join();
   }
 }
