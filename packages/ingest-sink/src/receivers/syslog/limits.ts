@@ -7,7 +7,7 @@ export interface SyslogLimits {
   maxFrameBytes: number;
   /** Open TCP connections at most; more are closed at once, counted and logged. */
   maxConnections: number;
-  /** Bytes of UDP datagrams held at once, waiting for or in a sink write; beyond it datagrams are dropped and counted. */
+  /** Bytes of UDP datagrams held at once (each counted 256 bytes more than its length), waiting for or in a sink write; beyond it datagrams are dropped and counted. */
   maxUdpBufferedBytes: number;
   /** How long close() keeps reading open TCP connections, ms. */
   closeTimeoutMs: number;
