@@ -44,7 +44,8 @@ which wins over --config):
   --tag-template T         Docker tag template parsed into Swarm columns  [AUDIT_TRAIL_TAG_TEMPLATE]
   --container-event-tags P Docker events, Falco alerts, Kubernetes audit events and CONTAINER_*
                            audit lines are stored as events only from these tags (syslog:
-                           APP-NAMEs), comma-separated, * for any characters, e.g.
+                           APP-NAMEs, which any sender sets: not a proof of origin),
+                           comma-separated, * for any characters, e.g.
                            docker.events,falco,k8s.audit; from any other tag they become
                            rejects. Default: any tag  [AUDIT_TRAIL_CONTAINER_EVENT_TAGS]
   --spool DIR              the sink's spool: acked events wait here for the database; put it
