@@ -109,6 +109,16 @@ describe('syslog TCP framing (RFC 6587)', () => {
     expect(got).toEqual(['<1>1 - - - a', '<2>LF framed', '<3>1 - - - - -']);
   });
 
+  it('drops the CR and NUL a LF-framed line ends in (NUL LF, CR LF, NUL CR LF), in one read or a byte per read, as UDP drops a trailing NUL (a NUL LF line was a reject over TCP; found by a probe)', () => {
+    const stream = Buffer.from('<14>1 - - app - - - {"a":1}\0\n<14>1 - - app - - - {"b":2}\r\n<14>1 - - app - - - {"c":3}\0\r\n');
+    const want = ['<14>1 - - app - - - {"a":1}', '<14>1 - - app - - - {"b":2}', '<14>1 - - app - - - {"c":3}'];
+    expect(frames(new SyslogFramer(1000).push(stream))).toEqual(want);
+    const f = new SyslogFramer(1000);
+    const got: string[] = [];
+    for (const b of stream) got.push(...frames(f.push(Buffer.from([b]))));
+    expect(got).toEqual(want);
+  });
+
   it('keeps newlines inside octet-counted frames', () => {
     const f = new SyslogFramer(1000);
     expect(frames(f.push(Buffer.from('5 a\nb\nc')))).toEqual(['a\nb\nc']);

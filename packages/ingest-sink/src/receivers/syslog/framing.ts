@@ -160,8 +160,12 @@ export class SyslogFramer {
           this.waitingForLf = true;
           break;
         }
+        // A trailing CR, and a NUL before the LF (senders that end frames in
+        // NUL, RFC 6587 §3.4.2, and add a LF): dropped, as a UDP datagram's
+        // trailing NUL is. Kept, it followed the JSON, and an audit line so
+        // framed became a reject over TCP but an event over UDP (found by a probe).
         let end = lf;
-        if (end > pos && b[end - 1] === 0x0d) end--;
+        while (end > pos && (b[end - 1] === 0x0d || b[end - 1] === 0x00)) end--;
         if (end - pos > this.maxFrameBytes) {
           out.refused.push({ error: new ReceiverError('FRAME_TOO_LARGE', `line exceeds ${this.maxFrameBytes} bytes`), head: b.subarray(pos, pos + this.maxFrameBytes) });
         }
