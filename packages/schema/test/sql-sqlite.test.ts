@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exampleEvents, parseAuditEvent } from '../src/index.js';
+import { bindQuery, exampleEvents, parseAuditEvent, REPORT_QUERIES } from '../src/index.js';
 import { rowOf } from './support/report-fixtures.js';
 import { defineReportTests, insertRejectSql, insertSql, type TestDb } from './support/report-suite.js';
 
@@ -82,5 +82,22 @@ describe('SQLite: generated DDL and report queries', () => {
     });
     const rows = db.prepare(`SELECT event_timestamp FROM security_audit_events WHERE event_id IN (${ids.map(() => '?').join(',')}) ORDER BY event_timestamp`).all(...ids) as { event_timestamp: string }[];
     expect(rows.map((r) => r.event_timestamp)).toEqual(['2026-11-20T08:59:59.999Z', '2026-11-20T09:00:00.000Z', '2026-11-20T09:00:00.123Z', '2026-11-20T09:00:00.500Z', '2026-11-20T09:00:30.000Z']);
+  });
+
+  it('finds a burst in the last minutes of 9999, as PostgreSQL and SQL Server do (julianday() is NULL past 9999-12-31; found by a probe)', () => {
+    const ip = '198.51.100.251';
+    const late = Array.from({ length: 5 }, (_, i) => {
+      const parsed = parseAuditEvent({ ...exampleEvents.WEBAUTHN_AUTH_FAILURE, event_id: `01a1f82f-6100-7000-8000-00000000000${i}`, client_ip: ip, event_time: new Date(Date.UTC(9999, 11, 31, 23, 55 + i)).toISOString() });
+      if (!parsed.ok) throw new Error(`should parse: ${JSON.stringify(parsed.issues)}`);
+      return parsed.event;
+    });
+    try {
+      for (const e of late) db.prepare(insertSql('sqlite')).run(...rowOf(e));
+      const bound = bindQuery(REPORT_QUERIES['failure-bursts-by-ip'], 'sqlite');
+      const rows = (db.prepare(bound.text).all(bound.named) as { client_ip: string }[]).filter((r) => r.client_ip === ip);
+      expect(rows).toEqual([{ client_ip: ip, peak_failures: 5, peak_users: 1, first_burst_at: late[0]!.event_time, last_burst_at: late[4]!.event_time }]);
+    } finally {
+      db.prepare('DELETE FROM security_audit_events WHERE client_ip = ?').run(ip);
+    }
   });
 });

@@ -23,7 +23,7 @@ bursts AS MATERIALIZED (
   FROM starts
   WHERE nth_after IS NOT NULL
     AND julianday(nth_after) >= julianday(event_timestamp)
-   AND julianday(nth_after) < julianday(event_timestamp, '+' || 10 || ' minutes')
+   AND julianday(nth_after, '-' || 10 || ' minutes') < julianday(event_timestamp)
 ),
 windows AS (
   SELECT w.id, w.client_ip, w.event_timestamp AS window_start,
@@ -34,7 +34,7 @@ windows AS (
   CROSS JOIN failures f
     ON f.client_ip = w.client_ip
    AND julianday(f.event_timestamp) >= julianday(w.event_timestamp)
-   AND julianday(f.event_timestamp) < julianday(w.event_timestamp, '+' || 10 || ' minutes')
+   AND julianday(f.event_timestamp, '-' || 10 || ' minutes') < julianday(w.event_timestamp)
   GROUP BY w.id, w.client_ip, w.event_timestamp
   HAVING COUNT(*) >= 5
 )

@@ -125,8 +125,12 @@ export function withinMinutes(dialect: Dialect, later: string, start: string, pa
       // julianday() parses the stored ISO text; the minutes go in as a date
       // modifier, which SQLite applies in whole milliseconds (adding
       // :param / 1440.0 days rounded, so a time exactly on the edge fell
-      // either side; found by a review).
-      return `julianday(${later}) >= julianday(${start})\n   AND julianday(${later}) < ${sqliteMinutesAfter(start, param)}`;
+      // either side; found by a review). Taken from `later`, as on SQL
+      // Server: julianday() is NULL past 9999-12-31 ("Date And Time
+      // Functions": only years 0000-9999), so a burst in the last minutes
+      // of 9999, which PostgreSQL and SQL Server report, was lost (found by
+      // a probe).
+      return `julianday(${later}) >= julianday(${start})\n   AND julianday(${later}, '-' || :${param} || ' minutes') < julianday(${start})`;
   }
 }
 
