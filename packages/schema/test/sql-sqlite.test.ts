@@ -84,6 +84,14 @@ describe('SQLite: generated DDL and report queries', () => {
     expect(rows.map((r) => r.event_timestamp)).toEqual(['2026-11-20T08:59:59.999Z', '2026-11-20T09:00:00.000Z', '2026-11-20T09:00:00.123Z', '2026-11-20T09:00:00.500Z', '2026-11-20T09:00:30.000Z']);
   });
 
+  it('joins each burst with the failures of its IP only, not every failure of the last :days days again (found by a probe: 10 000 failures from 100 IPs took 39 s)', () => {
+    const bound = bindQuery(REPORT_QUERIES['failure-bursts-by-ip'], 'sqlite');
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${bound.text}`).all(bound.named) as { detail: string }[]).map((r) => r.detail);
+    // The table is read once, into the materialized failures; the join finds a burst's IP in them by an index.
+    expect(plan.filter((d) => d.includes('security_audit_events'))).toHaveLength(1);
+    expect(plan).toContainEqual(expect.stringMatching(/^SEARCH f USING .*INDEX \(client_ip=\?\)/));
+  });
+
   it('finds a burst in the last minutes of 9999, as PostgreSQL and SQL Server do (julianday() is NULL past 9999-12-31; found by a probe)', () => {
     const ip = '198.51.100.251';
     const late = Array.from({ length: 5 }, (_, i) => {
