@@ -84,6 +84,20 @@ async function postgresReader(conn: PostgresConnection, snapshot: boolean): Prom
   } catch (err) {
     throw new SinkError('SINK_DB', `cannot connect to PostgreSQL at ${client.host}:${client.port}: ${(err as Error).message}`);
   }
+  // pg reads timestamptz text in the ISO output style only (pg-types'
+  // postgres-date); a database, role or PGOPTIONS that sets another
+  // (`ALTER DATABASE audit SET DateStyle = 'SQL, DMY'`) made every time
+  // null: reports printed rows without their time and `verify --db` called
+  // every row a PROJECTION_MISMATCH (found by a probe). ISO sets the output
+  // style only, the input order (DMY, MDY) stays (PostgreSQL docs,
+  // "DateStyle"); PgBouncer keeps it across pooled server connections (it
+  // tracks DateStyle).
+  try {
+    await client.query('SET DateStyle = ISO');
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    throw new SinkError('SINK_DB', `cannot set DateStyle on PostgreSQL: ${(err as Error).message}`);
+  }
   // REPEATABLE READ: every statement of the transaction sees the snapshot
   // taken by its first (PostgreSQL docs, "Transaction Isolation" 13.2.2).
   if (snapshot) {

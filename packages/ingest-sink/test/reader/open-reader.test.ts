@@ -7,7 +7,7 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { openReader } from '../../src/reader/index.js';
 import { SinkError } from '../../src/index.js';
-import { PG_ADMIN_URL } from '../helpers/postgres.js';
+import { createTempDatabase, PG_ADMIN_URL } from '../helpers/postgres.js';
 
 describe('openReader', () => {
   it('gives up on a PostgreSQL server that accepts the connection but never answers, with a typed error (default 10 s), instead of waiting forever', async () => {
@@ -68,6 +68,32 @@ describe('openReader', () => {
       expect(existsSync(join(dir, 'typo.db'))).toBe(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it('reads PostgreSQL times whatever DateStyle the database sets: under SQL, German or Postgres output every time was null (reports printed rows without a time, verify --db called every row a PROJECTION_MISMATCH; found by a probe)', async () => {
+    const db = await createTempDatabase('at_reader_datestyle');
+    try {
+      await db.query(`CREATE TABLE t (at TIMESTAMPTZ(3) NOT NULL)`);
+      await db.query(`INSERT INTO t VALUES ('2026-12-07T06:13:11.160Z')`);
+      const at = new Date('2026-12-07T06:13:11.160Z');
+      for (const style of ['SQL, DMY', 'German', 'Postgres, MDY']) {
+        await db.query(`ALTER DATABASE ${db.name} SET DateStyle = '${style}'`);
+        for (const snapshot of [false, true]) {
+          const reader = await openReader(db.url, { snapshot });
+          try {
+            expect(await reader.query({ text: 'SELECT at FROM t' }), style).toEqual([{ at }]);
+            const rows = [];
+            for await (const row of reader.iterate({ text: 'SELECT at FROM t' })) rows.push(row);
+            expect(rows, style).toEqual([{ at }]);
+            // The input order the database chose is kept: only the output style is ISO.
+            expect((await reader.query({ text: 'SHOW DateStyle' }))[0]!.DateStyle, style).toMatch(new RegExp(`^ISO, ${style.includes('DMY') || style === 'German' ? 'DMY' : 'MDY'}$`));
+          } finally {
+            await reader.close();
+          }
+        }
+      }
+    } finally {
+      await db.drop();
     }
   });
 });
