@@ -42,7 +42,8 @@ Options:
 
 Exit status: 0 the report was printed; 1 the database could not be opened or
 read; 2 a usage mistake (report name, flag, value, a database URL it cannot
-use), found before the database is opened.
+use), found before the database is opened, or output that could not be
+written (a full disk: the report is incomplete).
 
 Example:
   audit-trail report failures --days 90 --db sqlite:./audit.db --format csv > failures.csv

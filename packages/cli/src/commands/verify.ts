@@ -101,7 +101,8 @@ Options:
 
 Exit status: 0 all chains clean, 1 any finding or no signed chain at all,
 2 nothing judged: a usage or key error (a bad flag value, a database URL it
-cannot use), or an input or database that could not be read.
+cannot use), an input or database that could not be read, or output that
+could not be written (a full disk).
 
 Examples:
   audit-trail verify --secret-file k1=/run/secrets/audit_k1 audit.ndjson
