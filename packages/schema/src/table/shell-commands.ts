@@ -138,11 +138,16 @@ export function commandProgram(dialect: Dialect): string {
 /**
  * `command_line` in lower case, without leading spaces, ending in a space. On
  * SQL Server as NVARCHAR(MAX): appending a space to a full NVARCHAR(4000)
- * would be cut back to 4000 characters.
+ * would be cut back to 4000 characters. On PostgreSQL under the "C"
+ * collation, which folds ASCII letters only, as SQLite's lower() does: under
+ * the database's UTF-8 collation the KELVIN SIGN (U+212A) became `k`, so
+ * `\u212Ash`, which runs nothing, was a ksh there and not on SQLite (found by
+ * a probe). Program names are ASCII.
  */
 function lowerCommand(dialect: Dialect): string {
   const f = sqlText(dialect);
-  return f.concat(f.ltrim(dialect === 'mssql' ? 'LOWER(CAST(command_line AS NVARCHAR(MAX)))' : 'lower(command_line)'), "' '");
+  const lower = dialect === 'mssql' ? 'LOWER(CAST(command_line AS NVARCHAR(MAX)))' : dialect === 'postgres' ? 'lower(command_line COLLATE "C")' : 'lower(command_line)';
+  return f.concat(f.ltrim(lower), "' '");
 }
 
 /** `WITH RECURSIVE` where the keyword is needed (PostgreSQL) and allowed (SQLite); SQL Server refuses it. */

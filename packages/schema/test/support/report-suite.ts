@@ -195,6 +195,8 @@ export function defineReportTests(db: () => TestDb): void {
       'doas -s', 'doas -u app bash', 'doas -n -u app -- /bin/sh', 'gosu app bash', 'gosu app:app /bin/sh -l', 'su-exec nobody sh',
       'unshare -Urm', 'unshare -r bash', 'unshare --fork --pid --mount-proc bash', 'unshare -S 0 -G 0 -- bash',
       'runuser -l app', 'runuser - app', 'runuser app', 'runuser -s /bin/sh app', 'runuser --user=app bash', 'runuser -uapp -- /bin/sh',
+      // Upper case folds as ASCII on every database.
+      'SUDO -U app /BIN/KSH', 'Sudo Bash',
     ];
     const other = [
       'env python3 sh', 'env -i python3 /bin/sh', 'sudo ls', 'sudo -i ls', 'sudo -u bash ls', 'sudo', 'sudo -u app', 'timeout 5 cat', 'timeout -s 9 5 cat bash', 'nice make', 'nice -n 10 make sh',
@@ -202,6 +204,9 @@ export function defineReportTests(db: () => TestDb): void {
       'setsid ls', 'nohup', 'stdbuf -o 0 make', 'nsenter -t 1 -a ps', 'runuser -u bash -- ls', 'busybox ls', 'python3 app.py sh', 'python3 -c import pty;pty.spawn(cmd)',
       'sudo -Hu app ls', 'sudo -pi ls', 'sudo -Eu bash ls', 'doas ls', 'doas -u app', 'doas -u sh ls', 'gosu app ls', 'gosu app', 'gosu bash ls',
       'su-exec app:app node server.js', 'unshare -r ls', 'unshare -w /bin/sh ls', 'runuser app ls', 'runuser -u app', 'runuser -u app -- ls', 'runuser -cls app', 'runuser -uapp ls', 'runuser --user=app ls', 'runuser --user=app',
+      // Only ASCII letters fold: the KELVIN SIGN (U+212A) is no k, and no program is named with it
+      // (PostgreSQL's lower() under a UTF-8 collation made it one: a ksh that cannot run; found by a probe).
+      '\u212Ash', 'sudo \u212Ash', '/bin/\u212ASH -i',
     ];
     const base = Date.now() - 86_400_000;
     const rows = [...opened, ...other].map((command_line, k) => ({
