@@ -61,7 +61,9 @@ a kill -9 would lose it.
   --node NAME       with --container-events: the node the file was collected
                     on, stored as its container events' node (Docker's event
                     stream names none), as the aggregator stores the node of
-                    a Swarm tag; the file's audit lines keep their own
+                    a Swarm tag; the file's audit lines keep their own, and
+                    Kubernetes audit events get none from it (the API server
+                    names pods on every node)
 ${SINK_USAGE}
 
 Prints progress on a terminal and a summary: committed, duplicates, rejected

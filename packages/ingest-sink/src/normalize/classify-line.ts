@@ -150,7 +150,11 @@ export function classifyObject(o: Record<string, unknown>, raw: string, meta: Re
   // The record's transport metadata describes the collector (the container running
   // `docker events` or Falco, or Fluent Bit tailing the API server's audit log), not
   // the container the event is about: keep only the tag and the node its tag names
-  // (a Swarm collector runs on the node of the containers it reports on).
-  const own: RecordMeta = { ...(meta.source_tag !== undefined ? { source_tag: meta.source_tag } : {}), ...(meta.swarm_node ? { swarm_node: meta.swarm_node } : {}) };
+  // (a Swarm collector runs on the node of the containers it reports on). Not for
+  // the API server's audit log: it names requests for pods on every node, and the
+  // node it was collected on (a control plane's, or `ingest --node`) became the
+  // reports' node, even over the one a nodes/proxy request names (found by a probe).
+  const node = meta.swarm_node && event.producer.service !== 'kube-apiserver' ? { swarm_node: meta.swarm_node } : {};
+  const own: RecordMeta = { ...(meta.source_tag !== undefined ? { source_tag: meta.source_tag } : {}), ...node };
   return { kind: 'sink', item: { line: JSON.stringify(event), meta: own, source }, container: true };
 }

@@ -16,4 +16,36 @@ describe('classifyFileLine (audit-trail ingest --container-events)', () => {
     // Without a node, as before: no node of its own.
     expect(classifyFileLine(dockerExec, 'events.ndjson')?.meta).toEqual({});
   });
+
+  it('stamps no node on Kubernetes audit events: the API server names pods on every node, not on the one its log was collected on', () => {
+    const execVia = (requestURI: string, objectRef: object) =>
+      JSON.stringify({
+        kind: 'Event',
+        apiVersion: 'audit.k8s.io/v1',
+        level: 'Metadata',
+        auditID: 'b1b2c3d4-0000-4000-8000-000000000009',
+        stage: 'ResponseStarted',
+        requestURI,
+        verb: 'create',
+        user: { username: 'mallory' },
+        sourceIPs: ['10.0.0.9'],
+        objectRef,
+        responseStatus: { metadata: {}, code: 101 },
+        requestReceivedTimestamp: '2026-12-06T10:00:00.000001Z',
+      });
+    const viaPod = classifyFileLine(
+      execVia('/api/v1/namespaces/shop/pods/web-7d9f/exec?command=sh&container=web&stdin=true&tty=true', { resource: 'pods', namespace: 'shop', name: 'web-7d9f', apiVersion: 'v1', subresource: 'exec' }),
+      'audit.log',
+      'cp-1',
+    );
+    expect(viaPod?.meta).toEqual({});
+    // Through the kubelet the event names the node the pod runs on; the control plane's must not stand in for it.
+    const viaNode = classifyFileLine(
+      execVia('/api/v1/nodes/node-7/proxy/exec/shop/web-7d9f/web?command=sh&input=1&tty=1', { resource: 'nodes', name: 'node-7', apiVersion: 'v1', subresource: 'proxy' }),
+      'audit.log',
+      'cp-1',
+    );
+    expect(viaNode?.meta).toEqual({});
+    expect(parseAuditEvent(viaNode!.line)).toMatchObject({ ok: true, event: { event_type: 'CONTAINER_EXEC', user_id: 'mallory', runtime: { k8s_node: 'node-7' } } });
+  });
 });

@@ -17,7 +17,9 @@ import { classifyLine } from './classify-line.js';
  * container events' node, as the forward receiver stores the node a Swarm
  * tag names: Docker's event stream names none, so without it the shell
  * reports could not say on which node a container ran. An audit line of the
- * file keeps only what it says of itself.
+ * file keeps only what it says of itself, and so does a Kubernetes audit
+ * event: the API server's log names pods on every node, not on the one it
+ * was collected on (classifyObject).
  */
 export function classifyFileLine(text: string, source: string, node?: string): LineItem | undefined {
   const n = classifyLine(text, node ? { swarm_node: node } : {}, source);
