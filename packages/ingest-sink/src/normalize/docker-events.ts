@@ -44,20 +44,22 @@ export function dockerEventToAudit(e: DockerEvent, raw: string, host?: string): 
     runtime: 'docker',
   };
   const ms = eventMillis(e);
+  const placed = swarmPlacement(attrs);
   const detector = { name: 'docker-events' as const };
   const action = e.Action.split(':', 1)[0]!;
   let draft: AuditEventDraft;
   if (action === 'exec_start') {
     const command = e.Action.slice('exec_start:'.length).trim();
-    draft = { event_type: 'CONTAINER_EXEC', container, detector, process: { command_line: command || '(unknown)' } };
+    draft = { event_type: 'CONTAINER_EXEC', container, detector, ...placed, process: { command_line: command || '(unknown)' } };
   } else if (START.has(action)) {
-    draft = { event_type: 'CONTAINER_START', container, detector, lifecycle: { action: action as 'start' } };
+    draft = { event_type: 'CONTAINER_START', container, detector, ...placed, lifecycle: { action: action as 'start' } };
   } else if (STOP.has(action)) {
     const exit = attrs.exitCode !== undefined ? Number.parseInt(attrs.exitCode, 10) : undefined;
     draft = {
       event_type: 'CONTAINER_STOP',
       container,
       detector,
+      ...placed,
       lifecycle: { action: action as 'die', ...(Number.isInteger(exit) ? { exit_code: exit } : {}), ...(attrs.signal ? { signal: attrs.signal } : {}) },
     };
   } else return undefined;
@@ -65,6 +67,31 @@ export function dockerEventToAudit(e: DockerEvent, raw: string, host?: string): 
     { ...draft, event_id: deterministicEventId(ms, raw) } as AuditEventDraft,
     { producer: { service: 'docker-events', ...(host ? { instance: host } : {}) }, now: () => new Date(ms) },
   );
+}
+
+/** A Swarm service name (swarmkit: a DNS label of at most 63 characters; `_` and `.` as some releases allowed). */
+const SWARM_SERVICE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+/** A Swarm task id (swarmkit identity.NewID: 25 base-36 characters). */
+const SWARM_TASK_ID = /^[0-9a-z]{1,64}$/;
+
+/**
+ * The Swarm service and task of a task's container, from the system labels
+ * Docker copies into every event's attributes (`com.docker.swarm.service.name`,
+ * `com.docker.swarm.task.id`; moby daemon/cluster/executor/container,
+ * `labels()`, which override a user's labels of those names). Without them
+ * an exec into a task named its container only, and the swarm_service and
+ * swarm_task_id columns stayed empty (found by a probe). A container outside
+ * Swarm may carry such labels by its creator's choice: one that is not a
+ * Swarm name is left out, so it cannot turn the event into a reject.
+ */
+function swarmPlacement(attrs: Record<string, string>): { runtime?: { swarm_service?: string; swarm_task_id?: string } } {
+  const service = attrs['com.docker.swarm.service.name'];
+  const task = attrs['com.docker.swarm.task.id'];
+  const runtime = {
+    ...(typeof service === 'string' && SWARM_SERVICE.test(service) ? { swarm_service: service } : {}),
+    ...(typeof task === 'string' && SWARM_TASK_ID.test(task) ? { swarm_task_id: task } : {}),
+  };
+  return Object.keys(runtime).length > 0 ? { runtime } : {};
 }
 
 /** Largest |Unix ms| a Date holds (ECMA-262 §21.4.1.1: ±100 000 000 days). */

@@ -303,6 +303,23 @@ describe('record normaliser', () => {
     expect(counters.containerEvents).toBe(0); // counted by the receiver, not the normaliser
   });
 
+  it("keeps a Swarm task's service and task id from the system labels Docker copies into its events, and leaves out such labels that are no Swarm name rather than reject the event", () => {
+    const { run } = normalizer();
+    const ev = (action: string, attrs: Record<string, string>) =>
+      JSON.stringify({ Type: 'container', Action: action, Actor: { ID: CID, Attributes: { image: 'api:1', name: 'api.1.ydb1tg0bl4rkm3glowcy1pqkd', ...attrs } }, scope: 'local', time: 1700000000, timeNano: 1700000000123456789 });
+    const swarm = { 'com.docker.swarm.node.id': 'p0pfv2kqd5eyv8ltsb3lh3h9k', 'com.docker.swarm.service.id': 'k4rfo5hx1xyz', 'com.docker.swarm.service.name': 'api', 'com.docker.swarm.task': '', 'com.docker.swarm.task.id': 'ydb1tg0bl4rkm3glowcy1pqkd', 'com.docker.swarm.task.name': 'api.1.ydb1tg0bl4rkm3glowcy1pqkd' };
+    for (const action of ['exec_start: /bin/bash', 'start', 'die']) {
+      const out = run('docker.events', { log: ev(action, swarm) })[0] as { item: { line: string } };
+      expect(parseAuditEvent(out.item.line)).toMatchObject({ ok: true, event: { runtime: { swarm_service: 'api', swarm_task_id: 'ydb1tg0bl4rkm3glowcy1pqkd' } } });
+    }
+    // A plain container whose creator set such labels to anything: still an event, without them.
+    const odd = run('docker.events', { log: ev('exec_start: bash', { 'com.docker.swarm.service.name': 'x\u001b[2J', 'com.docker.swarm.task.id': 'T'.repeat(100) }) })[0] as { item: { line: string; reject?: string } };
+    expect(odd.item.reject).toBeUndefined();
+    const parsed = parseAuditEvent(odd.item.line);
+    expect(parsed).toMatchObject({ ok: true, event: { event_type: 'CONTAINER_EXEC' } });
+    expect((parsed as { event: { runtime?: unknown } }).event.runtime).toBeUndefined();
+  });
+
   it('maps a Docker event whose container has the label log_type=security_audit (Docker copies labels into Actor.Attributes): a label does not make it an audit line, a reject (found by a review)', () => {
     const { run } = normalizer();
     const labelled = JSON.stringify({ status: 'exec_start: bash', id: CID, from: 'nginx:1.25', Type: 'container', Action: 'exec_start: bash', Actor: { ID: CID, Attributes: { image: 'nginx:1.25', name: 'web', log_type: 'security_audit' } }, scope: 'local', time: 1700000000, timeNano: 1700000000123456789 });
