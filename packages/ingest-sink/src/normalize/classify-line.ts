@@ -4,7 +4,7 @@ import type { PartialPiece } from './partial-journal.js';
 import type { StoredLine } from './partials.js';
 import { dockerEventToAudit, isDockerEvent } from './docker-events.js';
 import { falcoAlertToAudit, isFalcoAlert } from './falco.js';
-import { isK8sAuditEvent, k8sAuditToAudit } from './k8s-audit.js';
+import { isK8sAuditEvent, K8S_AUDIT_PRODUCER, k8sAuditToAudit } from './k8s-audit.js';
 import type { TagFilter } from './tag-patterns.js';
 import type { RecordMeta } from './transport-meta.js';
 
@@ -154,7 +154,7 @@ export function classifyObject(o: Record<string, unknown>, raw: string, meta: Re
   // the API server's audit log: it names requests for pods on every node, and the
   // node it was collected on (a control plane's, or `ingest --node`) became the
   // reports' node, even over the one a nodes/proxy request names (found by a probe).
-  const node = meta.swarm_node && event.producer.service !== 'kube-apiserver' ? { swarm_node: meta.swarm_node } : {};
+  const node = meta.swarm_node && event.producer.service !== K8S_AUDIT_PRODUCER ? { swarm_node: meta.swarm_node } : {};
   const own: RecordMeta = { ...(meta.source_tag !== undefined ? { source_tag: meta.source_tag } : {}), ...node };
   return { kind: 'sink', item: { line: JSON.stringify(event), meta: own, source }, container: true };
 }

@@ -10,6 +10,9 @@ import { commandLine, kubeletStreamOf, streamRequestOf, type KubeletStream } fro
 // `ObjectReference`, `Stage`); stages also in the Kubernetes "Auditing" page
 // (https://kubernetes.io/docs/tasks/debug/debug-cluster/audit/).
 
+/** The producer service of events mapped from the API server's audit log (classify-line.ts keeps the collector's node off them). */
+export const K8S_AUDIT_PRODUCER = 'kube-apiserver';
+
 /** The `authentication/v1.UserInfo` of an audit event (only what is mapped). */
 interface UserInfo {
   username?: unknown;
@@ -258,7 +261,7 @@ export function k8sAuditToAudit(e: K8sAuditEvent, raw: string): AuditEventInput 
     // its auditID, but not the time the server received the request.
     event_id: deterministicEventId(ms, JSON.stringify(['k8s-audit', auditId, received, requestURI, userId ?? null])),
   } as AuditEventDraft;
-  const event = completeEvent(draft, { producer: { service: 'kube-apiserver' }, now: () => new Date(ms) });
+  const event = completeEvent(draft, { producer: { service: K8S_AUDIT_PRODUCER }, now: () => new Date(ms) });
   const checked = parseAuditEvent(event);
   if (!checked.ok) throw new TypeError(checked.issues.slice(0, 3).map((i) => `${i.path || '(root)'}: ${i.message}`).join('; '));
   return event;
