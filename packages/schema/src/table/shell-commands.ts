@@ -15,8 +15,13 @@ import { eventsTable, jsonTrue, sinceDays } from './query-sql.js';
  * options are too: `sudo -S` reads as `sudo -s`.
  */
 
-/** Shells whose start counts as "a shell was opened", by name or by path (`/bin/bash -l`), in any case. */
-export const SHELLS = ['sh', 'bash', 'rbash', 'ash', 'dash', 'zsh', 'ksh', 'mksh', 'fish', 'csh', 'tcsh'] as const;
+/**
+ * Shells whose start counts as "a shell was opened", by name or by path
+ * (`/bin/bash -l`), in any case. PowerShell (`pwsh` on Linux too) and cmd:
+ * `docker exec -it win powershell` was no shell (found by a probe); a
+ * Windows path (`C:\Windows\System32\cmd.exe`) is not split at `\`.
+ */
+export const SHELLS = ['sh', 'bash', 'rbash', 'ash', 'dash', 'zsh', 'ksh', 'mksh', 'fish', 'csh', 'tcsh', 'pwsh', 'pwsh.exe', 'powershell', 'powershell.exe', 'cmd', 'cmd.exe'] as const;
 
 /** Programs that open a login shell themselves, whatever their arguments (`login -f root`). */
 export const SHELL_OPENERS = ['login'] as const;

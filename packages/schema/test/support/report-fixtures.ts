@@ -185,7 +185,7 @@ function containerKeyOf(e: Exec): string | null {
 }
 
 /** CONTAINER_EXEC events of the last `days` that opened a shell: a TTY, an interactive session, or a shell command. */
-const SHELL_NAMES = ['sh', 'bash', 'rbash', 'ash', 'dash', 'zsh', 'ksh', 'mksh', 'fish', 'csh', 'tcsh'];
+const SHELL_NAMES = ['sh', 'bash', 'rbash', 'ash', 'dash', 'zsh', 'ksh', 'mksh', 'fish', 'csh', 'tcsh', 'pwsh', 'pwsh.exe', 'powershell', 'powershell.exe', 'cmd', 'cmd.exe'];
 
 /**
  * The command line starts a shell, in lower case: its first word's base name; busybox's next

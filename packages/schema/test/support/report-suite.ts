@@ -197,6 +197,8 @@ export function defineReportTests(db: () => TestDb): void {
       'runuser -l app', 'runuser - app', 'runuser app', 'runuser -s /bin/sh app', 'runuser --user=app bash', 'runuser -uapp -- /bin/sh',
       // Upper case folds as ASCII on every database.
       'SUDO -U app /BIN/KSH', 'Sudo Bash',
+      // PowerShell and cmd (Windows containers; pwsh on Linux).
+      'powershell', 'PowerShell.exe -NoLogo', '/usr/bin/pwsh -NoProfile', 'cmd', 'cmd.exe /k', 'sudo pwsh',
     ];
     const other = [
       'env python3 sh', 'env -i python3 /bin/sh', 'sudo ls', 'sudo -i ls', 'sudo -u bash ls', 'sudo', 'sudo -u app', 'timeout 5 cat', 'timeout -s 9 5 cat bash', 'nice make', 'nice -n 10 make sh',
@@ -207,6 +209,7 @@ export function defineReportTests(db: () => TestDb): void {
       // Only ASCII letters fold: the KELVIN SIGN (U+212A) is no k, and no program is named with it
       // (PostgreSQL's lower() under a UTF-8 collation made it one: a ksh that cannot run; found by a probe).
       '\u212Ash', 'sudo \u212Ash', '/bin/\u212ASH -i',
+      'cmdline-tool', 'powershell-lint x.ps1', 'pwshell',
     ];
     const base = Date.now() - 86_400_000;
     const rows = [...opened, ...other].map((command_line, k) => ({
