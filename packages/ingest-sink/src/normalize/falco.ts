@@ -1,4 +1,4 @@
-import { completeEvent, type AuditEventDraft, type AuditEventInput } from '@audit-trail/schema';
+import { completeEvent, DEFAULT_SEVERITY, type AuditEventDraft, type AuditEventInput } from '@audit-trail/schema';
 import { deterministicEventId } from './deterministic-id.js';
 
 /** A Falco JSON alert (`json_output: true`): rule, priority, time, output_fields, and tags (`json_include_tags_property`, default on). */
@@ -41,6 +41,14 @@ function isProcessStart(a: FalcoAlert, f: Record<string, unknown>): boolean {
   if (Array.isArray(a.tags) && a.tags.some((t) => typeof t === 'string' && PROCESS_TAGS.has(t.toLowerCase()))) return true;
   return PROCESS_RULE.test(a.rule ?? '');
 }
+
+/**
+ * OCSF `severity_id` of each Falco priority (falco.yaml `priority`, syslog's
+ * levels; alerts spell them capitalised: "Critical"): Emergency 6 Fatal,
+ * Alert and Critical 5 Critical, Error 4 High, Warning 3 Medium, Notice 2
+ * Low, Informational and Debug 1 Informational.
+ */
+const FALCO_SEVERITY: Record<string, number> = { emergency: 6, alert: 5, critical: 5, error: 4, warning: 3, notice: 2, informational: 1, info: 1, debug: 1 };
 
 /**
  * Maps a Falco alert about a container to a CONTAINER_* event: "Launch
@@ -102,13 +110,18 @@ export function falcoAlertToAudit(a: FalcoAlert, raw: string): AuditEventInput |
   } else if (process && isProcessStart(a, f)) {
     draft = { event_type: 'CONTAINER_EXEC', container, detector, ...placed, process };
   } else return undefined;
+  // Falco's priority raises the event's severity, never lowers it: a Critical
+  // alert was stored at the type's default (3, as a Notice), and the default
+  // priority of "Terminal shell in container" (Notice) must not rank a shell
+  // below a Docker exec's (found by a probe).
+  const severity = Math.max(DEFAULT_SEVERITY[draft.event_type], FALCO_SEVERITY[(a.priority ?? '').toLowerCase()] ?? 1);
   // No receipt-time fallback: the event id is derived from the time and the
   // record, and a resent alert must get the same id. classifyObject keeps an
   // alert without a time as a reject.
   const ms = typeof a.time === 'string' ? Date.parse(a.time) : Number.NaN;
   if (!Number.isFinite(ms)) throw new RangeError(`Falco alert time ${String(JSON.stringify(a.time)).slice(0, 64)} is not a time`);
   return completeEvent(
-    { ...draft, event_id: deterministicEventId(ms, raw) } as AuditEventDraft,
+    { ...draft, severity, event_id: deterministicEventId(ms, raw) } as AuditEventDraft,
     { producer: { service: 'falco', ...(str(a.hostname) ? { instance: str(a.hostname) } : {}) }, now: () => new Date(ms) },
   );
 }

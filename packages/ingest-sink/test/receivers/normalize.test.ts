@@ -333,6 +333,17 @@ describe('record normaliser', () => {
     expect(run('docker.events', { log: audit })).toMatchObject([{ kind: 'sink', item: { line: audit } }]);
   });
 
+  it("raises a Falco event's severity to its alert's priority (Critical 5, Emergency 6), never below the event type's default (a Notice shell stays 3; a Critical alert was stored at 3; found by a probe)", () => {
+    const { run } = normalizer();
+    const severityOf = (priority: string, rule = 'Terminal shell in container') =>
+      JSON.parse(
+        (run('falco', { log: JSON.stringify({ hostname: 'node-1', priority, rule, source: 'syscall', time: '2024-05-01T10:00:00.123456789Z', output: 'x', output_fields: { 'container.id': CID.slice(0, 12), 'proc.cmdline': 'bash -i' } }) })[0] as { item: { line: string } }).item.line,
+      ).severity;
+    expect(['Debug', 'Informational', 'Notice', 'Warning', 'Error', 'Critical', 'Alert', 'Emergency', 'CRITICAL', 'unheard-of'].map((p) => severityOf(p))).toEqual([3, 3, 3, 3, 4, 5, 5, 6, 5, 3]);
+    // A privileged container's default is High (4): a Warning does not lower it.
+    expect([severityOf('Warning', 'Launch Privileged Container'), severityOf('Critical', 'Launch Privileged Container')]).toEqual([4, 5]);
+  });
+
   it('maps Falco alerts (terminal shell, privileged container) to CONTAINER_* events', () => {
     const { run } = normalizer();
     const alert = (rule: string, fields: Record<string, unknown>) =>
