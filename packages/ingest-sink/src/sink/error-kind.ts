@@ -33,6 +33,26 @@ export function isTransientError(err: unknown): boolean {
 }
 
 /**
+ * PostgreSQL SQLSTATEs after which the same transaction succeeds when simply
+ * run again: 40P01 deadlock_detected (the server aborted this transaction to
+ * break a cycle of lock waits) and 40001 serialization_failure (PostgreSQL
+ * docs, "Serialization Failure Handling": "retry the complete transaction").
+ * Sinks on several nodes resending the same events in other orders wait on
+ * each other's unique index entries, and one of them is chosen as the
+ * victim: a race between writers, not a database outage. The PostgreSQL
+ * adapter runs such a batch again itself, as the SQL Server adapter does
+ * for 1205; alone, under a lock it waits for with a lock_timeout, hence also
+ * 55P03 lock_not_available (a lock_timeout ran out: try again).
+ */
+export const TRANSIENT_POSTGRES_STATES: readonly string[] = ['40P01', '40001', '55P03'];
+
+/** True for an error of {@link TRANSIENT_POSTGRES_STATES}, on pg's error (`code`) or as a SINK_DB error's `dbCode` or cause. */
+export function isTransientPostgresError(err: unknown): boolean {
+  const e = err as { code?: unknown; dbCode?: unknown; cause?: { code?: unknown } } | null | undefined;
+  return [e?.code, e?.dbCode, e?.cause?.code].some((c) => typeof c === 'string' && TRANSIENT_POSTGRES_STATES.includes(c));
+}
+
+/**
  * True when a database error is about the data of the batch (it will fail
  * again however often it is retried) rather than about reaching the server.
  * Such a batch is split so the offending row goes to the rejects table and

@@ -10,7 +10,7 @@ import { resolveDbUrl } from './db-url-from-env.js';
 import { dedupeBatch } from './dedupe-batch.js';
 import { sameEvent } from '../adapters/same-event.js';
 import { TRANSPORT_FIELDS } from '@audit-trail/schema';
-import { isDataError, isTransientError } from './error-kind.js';
+import { isDataError, isTransientError, isTransientPostgresError } from './error-kind.js';
 import { resolveSinkOptions } from './options.js';
 import { futureTally, prepareRows } from './prepare.js';
 
@@ -221,6 +221,15 @@ describe('sink units', () => {
     }
     expect(isTransientError({ originalError: { info: { number: 1205 } } })).toBe(true);
     for (const err of [{ number: 2627 }, { number: 4815 }, { code: 'ESOCKET' }, new Error('x'), null]) expect(isTransientError(err)).toBe(false);
+  });
+
+  it('tells a PostgreSQL deadlock or serialization failure (run the batch again) from data errors and outages', () => {
+    for (const code of ['40P01', '40001', '55P03']) {
+      expect(isTransientPostgresError({ code }), code).toBe(true);
+      expect(isTransientPostgresError({ dbCode: code, cause: { code } })).toBe(true);
+      expect(isDataError({ dbCode: code })).toBe(false);
+    }
+    for (const err of [{ code: '23505' }, { code: '08006' }, { code: 'ECONNRESET' }, { number: 1205 }, new Error('x'), null]) expect(isTransientPostgresError(err)).toBe(false);
   });
 
   it('refuses sink options that would silently do something else: a typo, a non-object, an in-memory or zero-size connection', () => {

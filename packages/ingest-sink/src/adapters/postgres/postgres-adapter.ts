@@ -1,8 +1,9 @@
 import { INSERT_COLUMNS, migrationPlan, type FoundColumn } from '@audit-trail/schema';
 import type { PostgresConnection } from '../../sink/connection.js';
 import { dbError, DriverMissingError, SinkError } from '../../sink/errors.js';
+import { isTransientPostgresError } from '../../sink/error-kind.js';
 import type { EventRow, RejectRow } from '../../sink/prepare.js';
-import { conflictReject, idConflictReject, isSameEvent, type BatchOutcome, type SinkAdapter } from '../adapter.js';
+import { conflictReject, idConflictReject, isSameEvent, type BatchOutcome, type SinkAdapter, type WriteBatch } from '../adapter.js';
 import { AUDIT_TABLES, checkDrift, checkTables } from '../check-drift.js';
 import { loadDriver } from '../load-driver.js';
 import { statementsAfterTables } from '../migration-steps.js';
@@ -23,6 +24,8 @@ import {
   PG_MIGRATION_LOCK,
   PG_STORED_IDS,
   PG_UNIQUE_VIOLATION,
+  PG_BEGIN_ALONE,
+  PG_BEGIN_WRITE,
 } from './postgres-sql.js';
 
 /** The small part of pg's API the adapter uses. */
@@ -140,6 +143,27 @@ async function insertRound(
   return { inserted, duplicates, fellBack };
 }
 
+/**
+ * Attempts of one batch chosen as a deadlock victim (40P01) or failing
+ * serialisation (40001) before the error goes to the sink, which counts it
+ * as a database outage. Sinks of several nodes resending the same events in
+ * other orders wait on each other's rows: 4 sinks sending the same 12 000
+ * events in other orders (a multi-writer probe) met 39 deadlocks, each logged
+ * by `serve` as "database failing" with `/healthz` degraded, and run again
+ * as they were they deadlocked again (5000-row batches: 90 s for the load).
+ * A batch run again therefore takes the writers' lock exclusively
+ * ({@link PG_BEGIN_ALONE}): it waits for the batches in flight and runs
+ * alone, so it is not a victim again (the same probe: 5 deadlocks, each
+ * settled by one more attempt, 9 s). More attempts are for writers that do
+ * not take that lock (an older sink, another program).
+ */
+const MAX_WRITE_ATTEMPTS = 4;
+
+/** Pause before running a deadlock victim's batch again: random, so two victims of one cycle do not meet again at once; longer each time. */
+function transientPauseMs(attempt: number): number {
+  return Math.round((50 + Math.random() * 150) * (attempt + 1));
+}
+
 /** Batches that skip the direct COPY after one fell back (a resend or replay usually comes in a run of batches). */
 const DIRECT_PAUSE_BATCHES = 10;
 
@@ -185,10 +209,10 @@ async function onClient<T>(pool: PgPool, fn: (c: PgClient) => Promise<T>): Promi
   }
 }
 
-async function inTransaction<T>(pool: PgPool, fn: (c: PgClient) => Promise<T>): Promise<T> {
+async function inTransaction<T>(pool: PgPool, fn: (c: PgClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
   const client = await connect(pool);
   try {
-    await client.query('BEGIN');
+    await client.query(begin);
     const out = await fn(client);
     await client.query('COMMIT');
     client.release();
@@ -233,6 +257,7 @@ export async function createPostgresAdapter(conn: PostgresConnection): Promise<S
   // listener that would crash the process (pg docs, "pool.on('error')").
   pool.on('error', () => undefined);
   let directPause = 0;
+  let closed = false;
 
   return {
     dialect: 'postgres',
@@ -254,30 +279,50 @@ export async function createPostgresAdapter(conn: PostgresConnection): Promise<S
       checkTables('postgres', await onClient(pool, describeTables).catch(asSinkError));
     },
     async write(batch): Promise<BatchOutcome> {
-      return inTransaction(pool, async (c) => {
-        let inserted = 0;
-        let duplicates = 0;
-        const conflicts: Conflicts = { chain: [], id: [] };
-        const direct = directPause === 0;
-        if (directPause > 0) directPause--;
-        const stage: StageUse = { used: false };
-        for (const [i, round] of batch.rounds.entries()) {
-          // Later rounds exist only for repeated chain positions and event_ids: they conflict, so go straight to staging.
-          const r = await insertRound(c, round, conflicts, copyFrom, direct && i === 0, stage);
-          if (r.fellBack) directPause = DIRECT_PAUSE_BATCHES;
-          inserted += r.inserted;
-          duplicates += r.duplicates;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await writeOnce(batch, attempt > 0);
+        } catch (err) {
+          // PostgreSQL rolled this batch back to break a cycle of lock waits
+          // with another writer; running it again (alone) is all it asks.
+          if (isTransientPostgresError(err) && attempt < MAX_WRITE_ATTEMPTS - 1 && !closed) {
+            await new Promise((r) => setTimeout(r, transientPauseMs(attempt)));
+            continue;
+          }
+          throw err;
         }
-        const found = [...conflicts.chain, ...conflicts.id];
-        const rejects = found.length ? [...batch.rejects, ...found] : batch.rejects;
-        let rejectsStored = 0;
-        if (rejects.length > 0) {
-          const r = await c.query({ text: PG_INSERT_REJECTS, values: [rejects.map((r) => r.source), rejects.map((r) => r.reason), rejects.map((r) => r.raw), rejects.map((r) => r.key)] });
-          rejectsStored = r.rowCount ?? 0;
-        }
-        return { inserted, duplicates, conflicts: conflicts.chain, idConflicts: conflicts.id, rejectsStored };
-      }).catch(asSinkError);
+      }
     },
-    close: () => pool.end(),
+    close() {
+      closed = true;
+      return pool.end();
+    },
   };
+
+  /** One transaction of a batch. */
+  function writeOnce(batch: WriteBatch, alone: boolean): Promise<BatchOutcome> {
+    return inTransaction(pool, async (c) => {
+      let inserted = 0;
+      let duplicates = 0;
+      const conflicts: Conflicts = { chain: [], id: [] };
+      const direct = directPause === 0;
+      if (directPause > 0) directPause--;
+      const stage: StageUse = { used: false };
+      for (const [i, round] of batch.rounds.entries()) {
+        // Later rounds exist only for repeated chain positions and event_ids: they conflict, so go straight to staging.
+        const r = await insertRound(c, round, conflicts, copyFrom, direct && i === 0, stage);
+        if (r.fellBack) directPause = DIRECT_PAUSE_BATCHES;
+        inserted += r.inserted;
+        duplicates += r.duplicates;
+      }
+      const found = [...conflicts.chain, ...conflicts.id];
+      const rejects = found.length ? [...batch.rejects, ...found] : batch.rejects;
+      let rejectsStored = 0;
+      if (rejects.length > 0) {
+        const r = await c.query({ text: PG_INSERT_REJECTS, values: [rejects.map((r) => r.source), rejects.map((r) => r.reason), rejects.map((r) => r.raw), rejects.map((r) => r.key)] });
+        rejectsStored = r.rowCount ?? 0;
+      }
+      return { inserted, duplicates, conflicts: conflicts.chain, idConflicts: conflicts.id, rejectsStored };
+    }, alone ? PG_BEGIN_ALONE : PG_BEGIN_WRITE).catch(asSinkError);
+  }
 }

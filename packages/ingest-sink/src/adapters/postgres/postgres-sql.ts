@@ -38,6 +38,26 @@ export const PG_STORED_IDS = `SELECT event_id::text AS event_id, event_json FROM
 export const PG_HOLDERS = `SELECT chain_id::text AS chain_id, seq, event_id::text AS event_id FROM ${EVENTS_TABLE}
 WHERE (chain_id, seq) IN (SELECT * FROM unnest($1::uuid[], $2::bigint[]))`;
 
+/**
+ * A batch's transaction begins by taking the writers' advisory lock shared
+ * (in the BEGIN's simple query: no extra round trip). A batch run again
+ * after a deadlock takes it exclusively ({@link PG_BEGIN_ALONE}), so it
+ * waits for the batches in flight on every sink and runs alone: it cannot be
+ * a victim again. Transaction-scoped, so PgBouncer in transaction mode may
+ * sit in between.
+ */
+export const PG_BEGIN_WRITE = `BEGIN; SELECT pg_advisory_xact_lock_shared(hashtext('audit-trail:write'))`;
+
+/**
+ * The exclusive form waits at most 2 s (lock_timeout): while
+ * it waits, every other sink's next batch queues behind it, and a batch
+ * whose sink stopped answering mid-transaction (a node cut off) holds the
+ * shared lock until the server drops its connection. Past the timeout the
+ * attempt fails with 55P03 (lock_not_available) and is tried again; the
+ * statements after it keep the session's own lock_timeout.
+ */
+export const PG_BEGIN_ALONE = `BEGIN; SET LOCAL lock_timeout = 2000; SELECT pg_advisory_xact_lock(hashtext('audit-trail:write')); SET LOCAL lock_timeout TO DEFAULT`;
+
 /** Serialises concurrent migrations (CREATE ... IF NOT EXISTS can race on the catalog). */
 export const PG_MIGRATION_LOCK = `SELECT pg_advisory_xact_lock(hashtext('audit-trail:migrate'))`;
 
