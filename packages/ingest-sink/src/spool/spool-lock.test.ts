@@ -61,7 +61,7 @@ describe.runIf(process.platform === 'linux')('lockSpool (Linux: holders told apa
     const live = await sleeper();
     const holder = { pid: live.pid!, start: startTimeOfPid(live.pid!)!, boot: me().boot, pidns: me().pidns, host: 'h1' };
     await writeFile(lockPath(), JSON.stringify(holder));
-    await expect(lockSpool(dir)).rejects.toMatchObject({ code: 'SINK_SPOOL_IO', message: `spool ${dir} is in use by process ${live.pid} on h1` });
+    await expect(lockSpool(dir)).rejects.toMatchObject({ code: 'SINK_SPOOL_IO', message: `spool ${dir} is in use by process ${live.pid} on h1; each sink needs a spool of its own: give this one another directory (spool.dir, or audit-trail --spool DIR)` });
     // The pid alone (earlier versions): refused too.
     await writeFile(lockPath(), String(live.pid));
     await expect(lockSpool(dir)).rejects.toMatchObject({ code: 'SINK_SPOOL_IO' });

@@ -57,6 +57,13 @@ function alive(pid: number): boolean {
  */
 type Judgement = { live: string } | { stale: true } | { watch: string };
 
+/**
+ * The remedy, in the refusal: a second `audit-trail ingest` of the same
+ * database, or `serve` beside one, got only "in use by process N" and no
+ * hint of how to run both (found by a probe).
+ */
+const ONE_SINK_PER_SPOOL = '; each sink needs a spool of its own: give this one another directory (spool.dir, or audit-trail --spool DIR)';
+
 /** How long a lock that cannot be read may still be one being written (created, its content not yet written). */
 const WRITING_MS = 2_000;
 
@@ -172,9 +179,9 @@ export async function lockSpool(dir: string, timing: LockTiming = LOCK_TIMING): 
       continue;
     }
     attempt++;
-    if ('live' in verdict) throw new SinkError('SINK_SPOOL_IO', `spool ${dir} is ${verdict.live}`);
+    if ('live' in verdict) throw new SinkError('SINK_SPOOL_IO', `spool ${dir} is ${verdict.live}${ONE_SINK_PER_SPOOL}`);
     if ('watch' in verdict && (await renewedWithin(path, mtimeMs, timing))) {
-      if ((await readFile(path, 'utf8').catch(() => undefined)) === text) throw new SinkError('SINK_SPOOL_IO', `spool ${dir} is ${verdict.watch}`);
+      if ((await readFile(path, 'utf8').catch(() => undefined)) === text) throw new SinkError('SINK_SPOOL_IO', `spool ${dir} is ${verdict.watch}${ONE_SINK_PER_SPOOL}`);
       continue;
     }
     await removeStale(path, text);
