@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync } from 'node:fs';
+import { mkdirSync, renameSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -63,6 +63,41 @@ describe('reopen() after a rename-and-create rotation', () => {
       expect(codes(verifyLines(kept, keys))).toEqual([]);
     });
   }
+
+  for (const sync of [true, false]) {
+    it(`${sync ? 'sync' : 'async'}: a reopen that succeeds after one that failed leaves the destination sound: flush() and close() resolve, nothing reported (the failed one left sonic-boom a second close of the old descriptor: EBADF; found by a review)`, async () => {
+      const dir = tmpDir();
+      const file = join(dir, 'audit.ndjson');
+      const errors: Error[] = [];
+      const log = createAuditLogger({ service: 'api', runtime: false, destination: file, sync, signing, onError: (e) => errors.push(e) });
+      await new Promise((r) => setTimeout(r, 50)); // the first open's 'ready' long gone
+      log.webauthnAuthFailure(authFailure('one'));
+      await log.flush();
+      renameSync(file, `${file}.1`);
+      mkdirSync(file);
+      await expect(log.reopen()).rejects.toThrow(AuditDestinationError);
+      rmdirSync(file);
+      await log.reopen();
+      log.webauthnAuthFailure(authFailure('two'));
+      await log.flush();
+      await log.close();
+      await new Promise((r) => setTimeout(r, 50)); // a second close of a descriptor would report now
+      expect(errors).toEqual([]);
+      expect(types(lines(`${file}.1`))).toEqual(['AUDIT_CHAIN_OPEN', 'WEBAUTHN_AUTH_FAILURE']);
+      expect(types(lines(file))).toEqual(['AUDIT_CHECKPOINT', 'WEBAUTHN_AUTH_FAILURE', 'AUDIT_CHAIN_CLOSE']);
+    });
+  }
+
+  it('async: a reopen() called while the first open still runs resolves once the path is open again, not on the first open (found by a review)', async () => {
+    const dir = tmpDir();
+    const file = join(dir, 'audit.ndjson');
+    const log = createAuditLogger({ service: 'api', runtime: false, destination: file, sync: false, signing });
+    await log.reopen();
+    const s = (log as unknown as { core: { dest: { stream: { _opening: boolean; _reopening: boolean; fd: number } } } }).core.dest.stream;
+    expect([s._opening, s._reopening, s.fd >= 0]).toEqual([false, false, true]);
+    await log.close();
+    expect(types(lines(file))).toEqual(['AUDIT_CHAIN_OPEN', 'AUDIT_CHECKPOINT', 'AUDIT_CHAIN_CLOSE']);
+  });
 
   for (const sync of [true, false]) {
     it(`${sync ? 'sync' : 'async'}: concurrent calls share one reopen (one checkpoint); a later call reopens again`, async () => {

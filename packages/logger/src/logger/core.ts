@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { closeSync, openSync } from 'node:fs';
 import { completeEvent, newEventId, parseAuditEvent, type AuditEvent, type AuditEventDraft, type EventContext } from '@audit-trail/schema';
 import { AuditClosedError, AuditConfigError, AuditDestinationError, AuditError, AuditTimeoutError } from '../errors.js';
 import { ChainSigner } from '../signing/chain-signer.js';
@@ -178,18 +180,20 @@ export class LoggerCore {
    * An 'error' of the destination: a failure, unless it is reopen()'s open
    * error, which goes to reopen()'s caller instead (sonic-boom keeps the
    * descriptor it had when an open fails, so lines still reach the file as
-   * opened before). True when it was such an error.
+   * opened before). True when it was such an error. Any other error also
+   * ends a reopen() that waits: sonic-boom reopens once its write in flight
+   * is done, which a failed write never is.
    */
   private streamError(err: unknown): boolean {
-    if (typeof err === 'object' && err !== null) {
-      if (this.reopenErrors.has(err)) return true;
-      if (this.reopenFailed && (err as { syscall?: unknown }).syscall === 'open') {
-        this.reopenErrors.add(err);
-        this.reopenFailed(err);
-        return true;
-      }
+    if (typeof err === 'object' && err !== null && this.reopenErrors.has(err)) return true;
+    const pending = this.reopenFailed;
+    if (pending && typeof err === 'object' && err !== null && (err as { syscall?: unknown }).syscall === 'open') {
+      this.reopenErrors.add(err);
+      pending(err);
+      return true;
     }
     this.destinationFailed(err);
+    pending?.(err);
     return false;
   }
 
@@ -202,51 +206,68 @@ export class LoggerCore {
    * chain had come. Rejects with AuditConfigError for a destination that is
    * no path the logger opened, and with AuditDestinationError when the path
    * cannot be opened: lines then go on to the file as it was opened.
+   * Concurrent calls share one reopen.
    */
   reopen(): Promise<void> {
     if (this.closed) return Promise.reject(new AuditClosedError());
-    const { path, stream } = this.dest;
+    const { path } = this.dest;
     if (path === undefined) return Promise.reject(new AuditConfigError('reopen() opens again a file path the logger opened; this destination is stdout, stderr, a file descriptor or a stream you passed in'));
     if (this.failure?.dead) return Promise.reject(this.failureError()!);
-    this.reopening ??= new Promise<void>((resolve, reject) => {
-      // sonic-boom's own state (4.x): an open in progress, or a reopen
-      // waiting for a write to finish. A 'ready' while either is set belongs
-      // to an earlier open, not to this reopen.
-      const s = stream as LineStream & { reopen(): void; _opening?: boolean; _reopening?: boolean };
-      const opened = () => !s._opening && !s._reopening;
+    this.reopening ??= this.reopenPath(path).finally(() => {
+      this.reopening = undefined;
+    });
+    return this.reopening;
+  }
+
+  private async reopenPath(path: string): Promise<void> {
+    // sonic-boom's own state (4.x): its first open still running, or a
+    // reopen waiting for the write in flight.
+    const s = this.dest.stream as LineStream & NodeJS.EventEmitter & { reopen(): void; fd: number; _opening?: boolean; _reopening?: boolean };
+    const cannot = (err: unknown, goesOn: boolean) =>
+      new AuditDestinationError(`cannot reopen the audit destination ${JSON.stringify(path)}: ${systemReason(err)}${goesOn ? '; audit lines go on to the file as it was opened' : ''}`, { cause: err });
+    // A non-blocking destination just created: sonic-boom would queue this
+    // reopen behind its first open, whose 'ready' could be taken for this one's.
+    if (s._opening) await once(s, 'ready').catch(() => Promise.reject(this.failureError()));
+    // The path is tried first: sonic-boom asked to reopen a path that does
+    // not open leaves a listener that closes the old descriptor at its next
+    // 'ready', so the next reopen closed it twice (EBADF, a destination
+    // failure; or another descriptor reused meanwhile; found by a review).
+    try {
+      closeSync(openSync(path, 'a'));
+    } catch (err) {
+      throw cannot(err, true);
+    }
+    const before = new Set(s.rawListeners('ready'));
+    const fd = s.fd;
+    const opened = () => s.fd !== fd && !s._opening && !s._reopening;
+    await new Promise<void>((resolve, reject) => {
       const settle = (err?: unknown) => {
         this.reopenFailed = undefined;
-        s.off?.('ready', onReady);
-        if (err === undefined) resolve();
-        else reject(new AuditDestinationError(`cannot reopen the audit destination ${JSON.stringify(path)}: ${systemReason(err)}; audit lines go on to the file as it was opened`, { cause: err }));
+        s.off('ready', onReady);
+        if (err === undefined) return resolve();
+        // What sonic-boom left waiting for the open that failed (the close of the old descriptor).
+        for (const l of s.rawListeners('ready')) if (!before.has(l)) s.removeListener('ready', l as (...args: unknown[]) => void);
+        reject(cannot(err, (err as { syscall?: unknown }).syscall === 'open'));
       };
       const onReady = () => {
         if (opened()) settle();
       };
-      s.on?.('ready', onReady);
+      s.on('ready', onReady);
       this.reopenFailed = settle;
       try {
         s.reopen();
       } catch (err) {
-        // A blocking destination opens at once and throws, then emits the
-        // same error on the next tick (sonic-boom openFile), which settles
-        // this through streamError: settled now, that late 'error' would
-        // reach whatever listens then (close()'s wait for the end). Nor
-        // may a 'ready' still due from the first open settle it.
-        s.off?.('ready', onReady);
+        // The path went away since it was tried. A blocking destination
+        // throws, then emits the same error on the next tick, which settles
+        // this through streamError (settled now, that late 'error' would
+        // reach whatever listens then: close()'s wait for the end).
         if ((err as { syscall?: unknown } | null)?.syscall !== 'open') settle(err);
         return;
       }
       // A blocking destination has its new descriptor already.
       if (opened()) settle();
-    })
-      .then(() => {
-        if (!this.closed) this.checkpoint('reopen');
-      })
-      .finally(() => {
-        this.reopening = undefined;
-      });
-    return this.reopening;
+    });
+    if (!this.closed) this.checkpoint('reopen');
   }
 
   /** A line the destination dropped, its buffer full: the destination has failed, if it had not said so already. */
