@@ -58,6 +58,24 @@ describe('syslog receiver: UDP while the sink is slow', () => {
     }
   });
 
+  it('with nothing held, takes a datagram whatever the budget: a maxUdpBufferedBytes under its charge (length + 256) dropped every one (found by a review)', async () => {
+    const sink = new RecordingSink();
+    const counters = newCounters();
+    const srv = await startSyslogServer({ port: 0, maxUdpBufferedBytes: 100 }, { sink, counters, log: () => {} });
+    const udp = createSocket('udp4');
+    try {
+      for (let i = 0; i < 3; i++) {
+        await new Promise<void>((r) => udp.send(Buffer.from(`<14>1 2024-01-01T00:00:00Z host app - - - ${makeLine(i)}`), srv.address.port, '127.0.0.1', () => r()));
+        await until(() => sink.items.length === i + 1);
+      }
+      expect(sink.items.length).toBe(3);
+      expect(counters.badFramesByCode.SERVER_BUSY ?? 0).toBe(0);
+    } finally {
+      udp.close();
+      await srv.close();
+    }
+  });
+
   it('counts each held datagram at 256 bytes more than its length: empty and 1-byte datagrams are bounded too (found by a probe: 3.8 million empty ones, 580 MB, none dropped)', async () => {
     const sink = new RecordingSink();
     let release!: () => void;

@@ -380,7 +380,9 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
     const held = (tooLarge ? maxFrame : msg.length) + UDP_DATAGRAM_OVERHEAD;
     // No flow control on UDP (RFC 5426: datagrams may be lost): while the sink is
     // slow, datagrams beyond the budget are dropped and counted, not held without bound.
-    if (udpHeld + held > maxUdpBuffered) {
+    // With nothing held, one is always taken: a budget under a datagram's charge
+    // (the 256 added to its length) would otherwise drop every one (found by a review).
+    if (udpHeld > 0 && udpHeld + held > maxUdpBuffered) {
       countBadFrame(counters, 'SERVER_BUSY');
       udpFull.warn({ peer: `${rinfo.address}:${rinfo.port}`, code: 'SERVER_BUSY', limit: maxUdpBuffered });
       return;
