@@ -1,4 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
+import { snapshotEnd } from '../verify/snapshot-end.js';
 import {
   AuditConfigError,
   defaultAsOf,
@@ -154,12 +155,9 @@ async function openInputs(files: string[]): Promise<Input[]> {
         // A pipe (<(cmd), /dev/stdin) can be read once, from where it is.
         const stat = await handle.stat();
         out.at(-1)!.seekable = stat.isFile();
-        // Both reads stop at the size the file had now: a live log's producer
-        // appends a checkpoint at least every minute, and a second read that
-        // saw it failed the run ("the input changed between the two reads",
-        // exit 2; found by a probe). Producers append whole lines per write,
-        // so the size is at a line's end.
-        if (stat.isFile()) out.at(-1)!.size = stat.size;
+        // Both reads stop where the file ended now (snapshotEnd): a live
+        // log's producer appends while verify reads it (found by a probe).
+        if (stat.isFile()) out.at(-1)!.size = await snapshotEnd(handle, stat.size);
       }
     }
   } catch (err) {
