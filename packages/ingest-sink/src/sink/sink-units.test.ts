@@ -11,6 +11,7 @@ import { dedupeBatch } from './dedupe-batch.js';
 import { sameEvent } from '../adapters/same-event.js';
 import { TRANSPORT_FIELDS } from '@audit-trail/schema';
 import { isDataError, isTransientError, isTransientPostgresError } from './error-kind.js';
+import { pgBeginAlone } from '../adapters/postgres/postgres-sql.js';
 import { resolveSinkOptions } from './options.js';
 import { futureTally, prepareRows } from './prepare.js';
 
@@ -221,6 +222,10 @@ describe('sink units', () => {
     }
     expect(isTransientError({ originalError: { info: { number: 1205 } } })).toBe(true);
     for (const err of [{ number: 2627 }, { number: 4815 }, { code: 'ESOCKET' }, new Error('x'), null]) expect(isTransientError(err)).toBe(false);
+  });
+
+  it('gives a PostgreSQL batch run again longer each time to take the writers\' lock alone: 2, 4, then 8 s (a fixed 2 s could run out on every attempt behind a long batch; found by a review)', () => {
+    expect([1, 2, 3, 4].map((a) => /lock_timeout = (\d+);/.exec(pgBeginAlone(a))![1])).toEqual(['2000', '4000', '8000', '8000']);
   });
 
   it('tells a PostgreSQL deadlock or serialization failure (run the batch again) from data errors and outages', () => {

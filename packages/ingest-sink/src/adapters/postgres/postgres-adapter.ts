@@ -24,7 +24,7 @@ import {
   PG_MIGRATION_LOCK,
   PG_STORED_IDS,
   PG_UNIQUE_VIOLATION,
-  PG_BEGIN_ALONE,
+  pgBeginAlone,
   PG_BEGIN_WRITE,
 } from './postgres-sql.js';
 
@@ -152,7 +152,7 @@ async function insertRound(
  * by `serve` as "database failing" with `/healthz` degraded, and run again
  * as they were they deadlocked again (5000-row batches: 90 s for the load).
  * A batch run again therefore takes the writers' lock exclusively
- * ({@link PG_BEGIN_ALONE}): it waits for the batches in flight and runs
+ * ({@link pgBeginAlone}): it waits for the batches in flight and runs
  * alone, so it is not a victim again (the same probe: 5 deadlocks, each
  * settled by one more attempt, 9 s). More attempts are for writers that do
  * not take that lock (an older sink, another program).
@@ -281,7 +281,7 @@ export async function createPostgresAdapter(conn: PostgresConnection): Promise<S
     async write(batch): Promise<BatchOutcome> {
       for (let attempt = 0; ; attempt++) {
         try {
-          return await writeOnce(batch, attempt > 0);
+          return await writeOnce(batch, attempt);
         } catch (err) {
           // PostgreSQL rolled this batch back to break a cycle of lock waits
           // with another writer; running it again (alone) is all it asks.
@@ -299,8 +299,8 @@ export async function createPostgresAdapter(conn: PostgresConnection): Promise<S
     },
   };
 
-  /** One transaction of a batch. */
-  function writeOnce(batch: WriteBatch, alone: boolean): Promise<BatchOutcome> {
+  /** One transaction of a batch; a run again (`attempt` from 1) takes the writers' lock exclusively. */
+  function writeOnce(batch: WriteBatch, attempt: number): Promise<BatchOutcome> {
     return inTransaction(pool, async (c) => {
       let inserted = 0;
       let duplicates = 0;
@@ -323,6 +323,6 @@ export async function createPostgresAdapter(conn: PostgresConnection): Promise<S
         rejectsStored = r.rowCount ?? 0;
       }
       return { inserted, duplicates, conflicts: conflicts.chain, idConflicts: conflicts.id, rejectsStored };
-    }, alone ? PG_BEGIN_ALONE : PG_BEGIN_WRITE).catch(asSinkError);
+    }, attempt > 0 ? pgBeginAlone(attempt) : PG_BEGIN_WRITE).catch(asSinkError);
   }
 }

@@ -41,7 +41,7 @@ WHERE (chain_id, seq) IN (SELECT * FROM unnest($1::uuid[], $2::bigint[]))`;
 /**
  * A batch's transaction begins by taking the writers' advisory lock shared
  * (in the BEGIN's simple query: no extra round trip). A batch run again
- * after a deadlock takes it exclusively ({@link PG_BEGIN_ALONE}), so it
+ * after a deadlock takes it exclusively ({@link pgBeginAlone}), so it
  * waits for the batches in flight on every sink and runs alone: it cannot be
  * a victim again. Transaction-scoped, so PgBouncer in transaction mode may
  * sit in between.
@@ -49,14 +49,21 @@ WHERE (chain_id, seq) IN (SELECT * FROM unnest($1::uuid[], $2::bigint[]))`;
 export const PG_BEGIN_WRITE = `BEGIN; SELECT pg_advisory_xact_lock_shared(hashtext('audit-trail:write'))`;
 
 /**
- * The exclusive form waits at most 2 s (lock_timeout): while
- * it waits, every other sink's next batch queues behind it, and a batch
- * whose sink stopped answering mid-transaction (a node cut off) holds the
- * shared lock until the server drops its connection. Past the timeout the
- * attempt fails with 55P03 (lock_not_available) and is tried again; the
- * statements after it keep the session's own lock_timeout.
+ * The exclusive form, for the `attempt`th run of a batch (from 1), waits at
+ * most 2 s, then 4, then 8 (lock_timeout): while it waits, every other
+ * sink's next batch queues behind it, and a batch whose sink stopped
+ * answering mid-transaction (a node cut off) holds the shared lock until
+ * the server drops its connection; a fixed 2 s could run out on every
+ * attempt behind a long batch on a slow server (found by a review). Past
+ * it the attempt fails with 55P03 (lock_not_available) and is tried again.
+ * The statements after it run under the connection's default lock_timeout
+ * again (its server, database, role or startup value; the sink sets none of
+ * its own).
  */
-export const PG_BEGIN_ALONE = `BEGIN; SET LOCAL lock_timeout = 2000; SELECT pg_advisory_xact_lock(hashtext('audit-trail:write')); SET LOCAL lock_timeout TO DEFAULT`;
+export function pgBeginAlone(attempt: number): string {
+  const ms = 2000 * 2 ** Math.min(Math.max(attempt - 1, 0), 2);
+  return `BEGIN; SET LOCAL lock_timeout = ${ms}; SELECT pg_advisory_xact_lock(hashtext('audit-trail:write')); SET LOCAL lock_timeout TO DEFAULT`;
+}
 
 /** Serialises concurrent migrations (CREATE ... IF NOT EXISTS can race on the catalog). */
 export const PG_MIGRATION_LOCK = `SELECT pg_advisory_xact_lock(hashtext('audit-trail:migrate'))`;
