@@ -42,3 +42,20 @@ describe('trace_id from the active OpenTelemetry span', () => {
     expect(kept.correlation?.trace_id).toBe('ffffffffffffffffffffffffffffffff');
   });
 });
+
+describe('trace_id in upper case', () => {
+  beforeAll(() => context.setGlobalContextManager(new AlsContextManager()));
+  afterAll(() => context.disable());
+
+  it('is written in lower case: an upper-case B3 header no longer makes emit() throw and write nothing', () => {
+    const lines: string[] = [];
+    const log = createAuditLogger({ service: 'api', runtime: false, destination: { write: (l: string) => lines.push(l) } });
+    // What the B3 and Jaeger propagators extract from `X-B3-TraceId: 0AF7…` (isSpanContextValid accepts it).
+    const span = trace.wrapSpanContext({ traceId: TRACE.toUpperCase(), spanId: 'b7ad6b7169203331', traceFlags: 1 });
+    const ev = context.with(trace.setSpan(context.active(), span), () => log.webauthnAuthFailure(authFailure()));
+    expect(ev.event_type).toBe('WEBAUTHN_AUTH_FAILURE');
+    expect(ev.correlation?.trace_id).toBe(TRACE);
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!).correlation.trace_id).toBe(TRACE);
+  });
+});

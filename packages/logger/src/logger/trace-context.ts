@@ -31,11 +31,23 @@ function otel(): OtelApiLike | null {
   return api;
 }
 
-/** The W3C trace id (32 lowercase hex) of the active span, if OpenTelemetry is installed and a valid span is active. */
+const HEX_TRACE_ID = /^[0-9a-fA-F]{32}$/;
+
+/**
+ * The W3C trace id (32 lowercase hex) of the active span, if OpenTelemetry
+ * is installed and a valid span is active. Written in lower case: the API's
+ * `isSpanContextValid` takes upper-case hex too (@opentelemetry/api 1.10
+ * `isValidHex`), and so do the B3 and Jaeger propagators when they extract a
+ * request's header, but the schema's `correlation.trace_id` is W3C Trace
+ * Context's lowercase form (§3.2.2.3). An `X-B3-TraceId` in upper case made
+ * the event and its violation record invalid: emit() threw and wrote
+ * nothing (found by a probe).
+ */
 export function activeTraceId(): string | undefined {
   const o = otel();
   const span = o?.trace.getActiveSpan();
   if (!span) return undefined;
   const ctx = span.spanContext();
-  return o!.trace.isSpanContextValid(ctx) ? ctx.traceId : undefined;
+  if (!o!.trace.isSpanContextValid(ctx) || typeof ctx.traceId !== 'string' || !HEX_TRACE_ID.test(ctx.traceId)) return undefined;
+  return ctx.traceId.toLowerCase();
 }
