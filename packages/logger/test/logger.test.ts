@@ -108,6 +108,18 @@ describe('child loggers and context', () => {
     expect(lines(file).map((l) => JSON.parse(l).event_type)).toEqual(['WEBAUTHN_AUTH_SUCCESS', 'WEBAUTHN_AUTH_SUCCESS', 'AUDIT_SCHEMA_VIOLATION', 'WEBAUTHN_AUTH_SUCCESS']);
   });
 
+  it('keeps a bound value when the draft gives the field as undefined ("not given"), nested correlation and runtime too', () => {
+    const { file, log } = fileLogger({ runtime: { swarm_node: 'n1' } });
+    const req = log.child({ correlation: { request_id: 'r1' }, client_ip: '198.51.100.2', user_id: 'u1' });
+    const none = undefined as string | undefined;
+    const failure = req.webauthnAuthFailure({ ...authFailure(), client_ip: none, correlation: { request_id: none, session_id: 's1' }, runtime: { swarm_node: none } } as never);
+    expect(failure).toMatchObject({ event_type: 'WEBAUTHN_AUTH_FAILURE', client_ip: '198.51.100.2', correlation: { request_id: 'r1', session_id: 's1' }, runtime: { swarm_node: 'n1' } });
+    // A required field bound by the child: a valid event, not a violation record for a missing user_id.
+    const success = req.webauthnAuthSuccess({ user_id: none, webauthn: { credential_id: 'AAECAwQF', sign_count: 7, user_verified: true } });
+    expect(success).toMatchObject({ event_type: 'WEBAUTHN_AUTH_SUCCESS', user_id: 'u1' });
+    expect(lines(file).map((l) => JSON.parse(l))).toEqual([failure, success]);
+  });
+
   it('refuses invalid or unknown bindings with AuditValidationError', () => {
     const { log } = fileLogger();
     expect(() => log.child({ client_ip: 'nope' })).toThrowError(AuditValidationError);
