@@ -141,6 +141,12 @@ describe('child loggers and context', () => {
     expect(ev.producer).toMatchObject({ service: 'svc-env', instance: '0123456789ab' });
   });
 
+  it('keeps a runtime field of the environment that the runtime option gives as undefined', () => {
+    const env = { AUDIT_TRAIL_HOST: 'node-a', K8S_POD_NAME: 'web-0', AUDIT_TRAIL_SERVICE: 'svc' };
+    const log = createAuditLogger({ env, destination: join(tmpDir(), 'a.ndjson'), runtime: { host: undefined, k8s_container: 'api' } });
+    expect(log.containerStart({ container: { id: 'abcdefabcdef' } }).runtime).toEqual({ host: 'node-a', k8s_pod: 'web-0', k8s_container: 'api' });
+  });
+
   it('rejects unusable configuration with AuditConfigError', () => {
     expect(() => createAuditLogger({ env: {}, destination: join(tmpDir(), 'x') })).toThrowError(AuditConfigError);
     expect(() => createAuditLogger({ ...base, env: { SWARM_NODE: 'bad\nnode' }, runtime: undefined, destination: join(tmpDir(), 'x') })).toThrowError(/runtime/);

@@ -74,6 +74,11 @@ function checkedClock(now: () => Date): () => Date {
   };
 }
 
+/** The members of `o` whose value is not undefined (own members: a "__proto__" key stays one, for the schema to refuse). */
+function definedOnly(o: object | undefined): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined));
+}
+
 /**
  * Creates an audit logger on a pino destination. Writes one validated JSON
  * line per event (no pino keys), synchronously by default; signs a chain
@@ -86,7 +91,10 @@ export function createAuditLogger(options: AuditLoggerOptions = {}): AuditLogger
   const env = options.env ?? process.env;
   const producer = producerSchema.safeParse(producerFromEnv(env, options, SDK_VERSION));
   if (!producer.success) throw configIssues('producer (service, version, instance)', producer.error.issues);
-  const found = options.runtime === false ? {} : { ...runtimeFromEnv(env), ...options.runtime };
+  // A field given as undefined is not given (as everywhere in the options):
+  // `runtime: { host: process.env.NODE_HOST }` without that variable must
+  // leave AUDIT_TRAIL_HOST's value, not erase it (found by a probe).
+  const found = options.runtime === false ? {} : { ...runtimeFromEnv(env), ...definedOnly(options.runtime) };
   const runtime = runtimeSchema.safeParse(found);
   if (!runtime.success) throw configIssues('runtime fields (options or environment)', runtime.error.issues);
   const signingOpts = options.signing === false ? undefined : (options.signing ?? signingFromEnv(env));
