@@ -120,6 +120,17 @@ describe('child loggers and context', () => {
     expect(lines(file).map((l) => JSON.parse(l))).toEqual([failure, success]);
   });
 
+  it('flags a bound user_agent over 1024 characters as truncated, as it does a draft\'s', () => {
+    const { file, log } = fileLogger();
+    const ua = `Mozilla/5.0 ${'x'.repeat(2000)}`;
+    const ev = log.child({ user_agent: ua }).webauthnAuthFailure(authFailure());
+    expect(ev.user_agent).toBe(ua.slice(0, 1024));
+    expect(ev.user_agent_truncated).toBe(true);
+    expect(JSON.parse(lines(file)[0]!)).toEqual(ev);
+    // The same value given in the draft: the same event fields.
+    expect(log.webauthnAuthFailure({ ...authFailure(), user_agent: ua })).toMatchObject({ user_agent: ev.user_agent, user_agent_truncated: true });
+  });
+
   it('refuses invalid or unknown bindings with AuditValidationError', () => {
     const { log } = fileLogger();
     expect(() => log.child({ client_ip: 'nope' })).toThrowError(AuditValidationError);

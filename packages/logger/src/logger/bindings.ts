@@ -1,4 +1,4 @@
-import { envelopeShape, type AuditIssue } from '@audit-trail/schema';
+import { envelopeShape, MAX_USER_AGENT_LENGTH, type AuditIssue } from '@audit-trail/schema';
 import { AuditValidationError } from '../errors.js';
 import type { RuntimeFields } from './runtime-env.js';
 
@@ -37,6 +37,14 @@ export function mergeBindings(base: AuditBindings, add: unknown): AuditBindings 
     const r = envelopeShape[key as (typeof BINDABLE)[number]].safeParse(value);
     if (!r.success) {
       for (const i of r.error.issues) issues.push({ path: [key, ...i.path.map(String)].join('.'), message: i.message });
+      continue;
+    }
+    if (key === 'user_agent' && typeof value === 'string' && value.length > MAX_USER_AGENT_LENGTH) {
+      // Kept whole: every event cuts it and sets user_agent_truncated, as
+      // for a draft's user_agent (truncateUserAgent). The schema's own cut
+      // (r.data) left the events of the child with a cut user agent and no
+      // flag saying so (found by a probe).
+      out[key] = value;
       continue;
     }
     out[key] = key === 'correlation' || key === 'runtime' ? { ...(base as Record<string, object>)[key], ...(r.data as object) } : r.data;
