@@ -77,6 +77,14 @@ describe('a draft that throws when read', () => {
       }],
       ['Proxy whose ownKeys trap throws, emit()', (l) => l.emit(new Proxy({ event_type: 'CONTAINER_START' }, { ownKeys: boom }) as never)],
       ['a getter on event_type itself', (l) => l.emit(Object.defineProperty({}, 'event_type', { get: boom, enumerable: true }) as never)],
+      // The helper copies its fields to add event_type: that copy threw out of the helper, with nothing written (found by a probe).
+      ['top-level getter, helper', (l) => l.containerStart(Object.defineProperty({ container: { id: 'abcdefabcdef' } }, 'user_id', { get: boom, enumerable: true }) as never)],
+      ['Proxy whose ownKeys trap throws, helper', (l) => l.containerStart(new Proxy({ container: { id: 'abcdefabcdef' } }, { ownKeys: boom }) as never)],
+      ['revoked Proxy as the fields, helper', (l) => {
+        const r = Proxy.revocable({}, {});
+        r.revoke();
+        return l.containerStart(r.proxy as never);
+      }],
     ];
     for (const signing of [undefined, { mode: 'shared' as const, kid: 'k1', secret: SECRET }]) {
       const file = join(tmpDir(), 'throwing.ndjson');
@@ -87,6 +95,8 @@ describe('a draft that throws when read', () => {
       const violations = records.filter((r) => r.event_type === 'AUDIT_SCHEMA_VIOLATION');
       expect(violations, signing ? 'signed' : 'unsigned').toHaveLength(cases.length);
       for (const v of violations) expect(v.violation.issues[0].message).toMatch(/^the input could not be read: (Error: getter threw|TypeError: )/);
+      // A helper's type is the attempted one, though its fields hold no event_type.
+      expect(violations.slice(-3).map((v) => v.violation.attempted_event_type)).toEqual(['CONTAINER_START', 'CONTAINER_START', 'CONTAINER_START']);
       expect(lines(file).join('\n')).not.toContain('\u001b');
       if (signing) expect(codes(verifyLines(lines(file), { k1: { secret: SECRET } }))).toEqual([]);
     }

@@ -1,4 +1,4 @@
-import { setOwnMember, unreadableInputIssue, type AuditEvent, type AuditEventDraft, type EventOf } from '@audit-trail/schema';
+import { setOwnMember, unreadableInputIssue, type AuditEvent, type AuditEventDraft, type AuditIssue, type EventOf } from '@audit-trail/schema';
 import { AuditValidationError } from '../errors.js';
 import { mergeBindings, type AuditBindings } from './bindings.js';
 import type { LoggerCore } from './core.js';
@@ -102,12 +102,34 @@ export class AuditLogger<B extends keyof AuditBindings = never> {
       result = { ok: false, issues: [unreadableInputIssue(err)] };
     }
     if (result.ok) return this.core.write(result.event, result.line);
-    if (this.settings.onInvalid === 'throw') throw new AuditValidationError(result.issues, result.eventType);
+    return this.refuse(draft, result.issues, result.eventType);
+  }
+
+  /**
+   * A typed helper's event: its fields with the helper's event_type. The
+   * copy reads the fields, so a getter or Proxy trap that throws is invalid
+   * input here as in emit(), recorded (or thrown as AuditValidationError),
+   * never its own exception out of a login handler (found by a probe).
+   */
+  private emitFields(type: AuditEventDraft['event_type'], fields: unknown): AuditEvent {
+    this.core.assertOpen();
+    let draft: AuditEventDraft;
+    try {
+      draft = { ...(fields as object), event_type: type } as AuditEventDraft;
+    } catch (err) {
+      return this.refuse(fields, [unreadableInputIssue(err)], type);
+    }
+    return this.emitDraft(draft, true);
+  }
+
+  /** Invalid input: AuditValidationError with `onInvalid: 'throw'`, else an AUDIT_SCHEMA_VIOLATION record of it. */
+  private refuse(input: unknown, issues: AuditIssue[], eventType: string | undefined): AuditEvent {
+    if (this.settings.onInvalid === 'throw') throw new AuditValidationError(issues, eventType);
     // The bound context goes through the redact paths too: a deployment that
     // removes client_ip from every event must not log it in a violation record.
     const context = this.settings.redact.length ? removePaths(this.context(), this.settings.redact) : this.context();
-    const fallback = validateDraft(violationDraft(draft, result.issues, this.settings.redact, context), this.core.ctx);
-    if (!fallback.ok) throw new AuditValidationError(result.issues, result.eventType);
+    const fallback = validateDraft(violationDraft(input, issues, this.settings.redact, context, eventType), this.core.ctx);
+    if (!fallback.ok) throw new AuditValidationError(issues, eventType);
     return this.core.write(fallback.event);
   }
 
@@ -152,39 +174,39 @@ export class AuditLogger<B extends keyof AuditBindings = never> {
 
   /** A passkey was registered (WEBAUTHN_REG_SUCCESS). */
   webauthnRegSuccess(fields: BoundFields<FieldsOf<'WEBAUTHN_REG_SUCCESS'>, B>): EventOf<'WEBAUTHN_REG_SUCCESS'> {
-    return this.emitDraft({ ...fields, event_type: 'WEBAUTHN_REG_SUCCESS' } as AuditEventDraft, true) as EventOf<'WEBAUTHN_REG_SUCCESS'>;
+    return this.emitFields('WEBAUTHN_REG_SUCCESS', fields) as EventOf<'WEBAUTHN_REG_SUCCESS'>;
   }
   /** A registration ceremony failed (WEBAUTHN_REG_FAILURE). */
   webauthnRegFailure(fields: BoundFields<FieldsOf<'WEBAUTHN_REG_FAILURE'>, B>): EventOf<'WEBAUTHN_REG_FAILURE'> {
-    return this.emitDraft({ ...fields, event_type: 'WEBAUTHN_REG_FAILURE' } as AuditEventDraft, true) as EventOf<'WEBAUTHN_REG_FAILURE'>;
+    return this.emitFields('WEBAUTHN_REG_FAILURE', fields) as EventOf<'WEBAUTHN_REG_FAILURE'>;
   }
   /** A passkey sign-in succeeded (WEBAUTHN_AUTH_SUCCESS). */
   webauthnAuthSuccess(fields: BoundFields<FieldsOf<'WEBAUTHN_AUTH_SUCCESS'>, B>): EventOf<'WEBAUTHN_AUTH_SUCCESS'> {
-    return this.emitDraft({ ...fields, event_type: 'WEBAUTHN_AUTH_SUCCESS' } as AuditEventDraft, true) as EventOf<'WEBAUTHN_AUTH_SUCCESS'>;
+    return this.emitFields('WEBAUTHN_AUTH_SUCCESS', fields) as EventOf<'WEBAUTHN_AUTH_SUCCESS'>;
   }
   /** A passkey sign-in failed (WEBAUTHN_AUTH_FAILURE). */
   webauthnAuthFailure(fields: BoundFields<FieldsOf<'WEBAUTHN_AUTH_FAILURE'>, B>): EventOf<'WEBAUTHN_AUTH_FAILURE'> {
-    return this.emitDraft({ ...fields, event_type: 'WEBAUTHN_AUTH_FAILURE' } as AuditEventDraft, true) as EventOf<'WEBAUTHN_AUTH_FAILURE'>;
+    return this.emitFields('WEBAUTHN_AUTH_FAILURE', fields) as EventOf<'WEBAUTHN_AUTH_FAILURE'>;
   }
   /** The signature counter did not increase: possible cloned authenticator (WEBAUTHN_COUNTER_REGRESSION). */
   webauthnCounterRegression(fields: BoundFields<FieldsOf<'WEBAUTHN_COUNTER_REGRESSION'>, B>): EventOf<'WEBAUTHN_COUNTER_REGRESSION'> {
-    return this.emitDraft({ ...fields, event_type: 'WEBAUTHN_COUNTER_REGRESSION' } as AuditEventDraft, true) as EventOf<'WEBAUTHN_COUNTER_REGRESSION'>;
+    return this.emitFields('WEBAUTHN_COUNTER_REGRESSION', fields) as EventOf<'WEBAUTHN_COUNTER_REGRESSION'>;
   }
   /** A process or shell ran in a container (CONTAINER_EXEC). */
   containerExec(fields: BoundFields<FieldsOf<'CONTAINER_EXEC'>, B>): EventOf<'CONTAINER_EXEC'> {
-    return this.emitDraft({ ...fields, event_type: 'CONTAINER_EXEC' } as AuditEventDraft, true) as EventOf<'CONTAINER_EXEC'>;
+    return this.emitFields('CONTAINER_EXEC', fields) as EventOf<'CONTAINER_EXEC'>;
   }
   /** A container started (CONTAINER_START). */
   containerStart(fields: BoundFields<FieldsOf<'CONTAINER_START'>, B>): EventOf<'CONTAINER_START'> {
-    return this.emitDraft({ ...fields, event_type: 'CONTAINER_START' } as AuditEventDraft, true) as EventOf<'CONTAINER_START'>;
+    return this.emitFields('CONTAINER_START', fields) as EventOf<'CONTAINER_START'>;
   }
   /** A container stopped (CONTAINER_STOP). */
   containerStop(fields: BoundFields<FieldsOf<'CONTAINER_STOP'>, B>): EventOf<'CONTAINER_STOP'> {
-    return this.emitDraft({ ...fields, event_type: 'CONTAINER_STOP' } as AuditEventDraft, true) as EventOf<'CONTAINER_STOP'>;
+    return this.emitFields('CONTAINER_STOP', fields) as EventOf<'CONTAINER_STOP'>;
   }
   /** A privileged container was started (CONTAINER_PRIVILEGED). */
   containerPrivileged(fields: BoundFields<FieldsOf<'CONTAINER_PRIVILEGED'>, B>): EventOf<'CONTAINER_PRIVILEGED'> {
-    return this.emitDraft({ ...fields, event_type: 'CONTAINER_PRIVILEGED' } as AuditEventDraft, true) as EventOf<'CONTAINER_PRIVILEGED'>;
+    return this.emitFields('CONTAINER_PRIVILEGED', fields) as EventOf<'CONTAINER_PRIVILEGED'>;
   }
 
   /** Writes an AUDIT_CHECKPOINT now (signed loggers; the timer also does this every interval). */

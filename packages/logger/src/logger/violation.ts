@@ -15,10 +15,12 @@ export function violationDraft(
   issues: readonly AuditIssue[],
   paths: readonly RedactPath[],
   context: Record<string, unknown>,
+  attempted?: string,
 ): AuditEventDraft {
-  let type: unknown;
+  // `attempted`: the type of the typed helper that was called (its fields hold no event_type).
+  let type: unknown = attempted;
   try {
-    type = (input as { event_type?: unknown } | null)?.event_type;
+    type ??= (input as { event_type?: unknown } | null)?.event_type;
   } catch {
     // A getter that throws, a revoked Proxy: the record says so in its issues.
   }
