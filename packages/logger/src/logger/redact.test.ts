@@ -18,6 +18,15 @@ function schemaFieldNames(): string[] {
 }
 
 describe('redaction', () => {
+  it('copies a bounded number of values of a graph that reaches one object by many paths (found by a probe: 20^6 copies)', () => {
+    let reads = 0;
+    let node: unknown = Object.defineProperty({}, 'leaf', { enumerable: true, get: () => ++reads });
+    for (let i = 0; i < 5; i++) node = Array.from({ length: 20 }, () => node); // 120 references, 20^5 paths to the leaf
+    const text = JSON.stringify(redactedCopy({ extra: node }));
+    expect(reads).toBeLessThanOrEqual(20_000);
+    expect(text).toContain('[Too many values]');
+  });
+
   it('censors secret keys anywhere, whatever their case or separators', () => {
     const out = redactedCopy({ a: { AttestationObject: 1, client_data_json: 2, 'Set-Cookie': 3, signature_valid: true }, list: [{ publicKey: 'k' }] }) as any;
     expect(out.a).toEqual({ AttestationObject: CENSOR, client_data_json: CENSOR, 'Set-Cookie': CENSOR, signature_valid: true });

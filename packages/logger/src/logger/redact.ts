@@ -167,6 +167,15 @@ function removeOne(node: unknown, path: RedactPath, i: number): unknown {
 const MAX_DEPTH = 8;
 const MAX_KEYS = 200;
 const MAX_STRING = 2048;
+/**
+ * Most values copied for one original. The limits above bound the copy of a
+ * tree, not of a graph: an object reached again along another path (not a
+ * cycle) is copied again, so six nested arrays of 20 references to the
+ * next took 34 s (20^6 copies), and MAX_KEYS^MAX_DEPTH could never end
+ * (found by a probe). The schema keeps 16 384 characters of the original,
+ * at least 2 per value, so values past this many are never kept anyway.
+ */
+const MAX_VALUES = 20_000;
 
 /**
  * A JSON-safe copy of untrusted input for a violation record: secret keys
@@ -174,14 +183,15 @@ const MAX_STRING = 2048;
  * huge values made harmless. Never throws.
  */
 export function redactedCopy(value: unknown, paths: readonly RedactPath[] = []): unknown {
-  return copy(value, paths, [], new WeakSet(), 0);
+  return copy(value, paths, [], new WeakSet(), 0, { left: MAX_VALUES });
 }
 
 function matchesPath(at: readonly string[], paths: readonly RedactPath[]): boolean {
   return paths.some((p) => p.length === at.length && p.every((s, i) => s === '*' || s === at[i]));
 }
 
-function copy(value: unknown, paths: readonly RedactPath[], at: string[], seen: WeakSet<object>, depth: number): unknown {
+function copy(value: unknown, paths: readonly RedactPath[], at: string[], seen: WeakSet<object>, depth: number, budget: { left: number }): unknown {
+  if (budget.left-- <= 0) return '[Too many values]';
   switch (typeof value) {
     case 'string':
       if (SECRET_VALUE.test(value)) return CENSOR;
@@ -209,7 +219,7 @@ function copy(value: unknown, paths: readonly RedactPath[], at: string[], seen: 
   if (Array.isArray(obj)) {
     out = obj.slice(0, MAX_KEYS).map((v, i) => {
       const here = [...at, String(i)];
-      return matchesPath(here, paths) ? CENSOR : copy(v, paths, here, seen, depth + 1);
+      return matchesPath(here, paths) ? CENSOR : copy(v, paths, here, seen, depth + 1, budget);
     });
   } else {
     const res: Record<string, unknown> = {};
@@ -230,7 +240,7 @@ function copy(value: unknown, paths: readonly RedactPath[], at: string[], seen: 
       } catch {
         v = '[Unreadable]';
       }
-      setOwnMember(res, key, copy(v, paths, here, seen, depth + 1));
+      setOwnMember(res, key, copy(v, paths, here, seen, depth + 1, budget));
     }
     out = res;
   }
