@@ -60,13 +60,15 @@ export interface EventContext {
 }
 
 /**
- * Copies the keys of `from` whose value is not `undefined` onto `to`. A
- * draft built as `{ event_id: req.auditId }` or `runtime: { host: env.HOST }`
- * says "not given" with `undefined`, as TypeScript's optional properties do;
- * a plain spread would overwrite the default with it, and the event would
- * then fail validation for a missing `event_id` or lose the context's host.
+ * Copies the keys of `from` whose value is not `undefined` onto `to`, and
+ * returns `to`. A draft built as `{ event_id: req.auditId }` or
+ * `runtime: { host: env.HOST }` says "not given" with `undefined`, as
+ * TypeScript's optional properties do; a plain spread would overwrite the
+ * default with it, and the event would then fail validation for a missing
+ * `event_id` or lose the context's host. The logger merges its bindings and
+ * options the same way.
  */
-function assignDefined(to: Record<string, unknown>, from: object | undefined): Record<string, unknown> {
+export function assignDefined(to: Record<string, unknown>, from: object | undefined): Record<string, unknown> {
   // A "__proto__" member (JSON.parse makes one an own key) stays a member,
   // for validation to refuse as unknown (setOwnMember says why).
   if (from) for (const [k, v] of Object.entries(from)) if (v !== undefined) setOwnMember(to, k, v);

@@ -1,4 +1,4 @@
-import { setOwnMember, unreadableInputIssue, type AuditEvent, type AuditEventDraft, type AuditIssue, type EventOf } from '@audit-trail/schema';
+import { assignDefined, unreadableInputIssue, type AuditEvent, type AuditEventDraft, type AuditIssue, type EventOf } from '@audit-trail/schema';
 import { AuditValidationError } from '../errors.js';
 import { mergeBindings, type AuditBindings } from './bindings.js';
 import type { LoggerCore } from './core.js';
@@ -22,25 +22,6 @@ export type BoundFields<F, B extends keyof AuditBindings> = [B] extends [never] 
 
 /** The keys of bindings `C` that certainly hold a value (an optional or undefined one binds nothing). */
 export type BoundKeys<C extends AuditBindings> = Extract<{ [K in keyof C]-?: undefined extends C[K] ? never : K }[keyof C], keyof AuditBindings>;
-
-/**
- * `{ ...base, ...over }`, except that a key of `over` whose value is
- * `undefined` leaves the value of `base`: `undefined` means "not given"
- * (completeEvent drops such keys, as TypeScript's optional properties
- * allow them), so `{ client_ip: req.ip }` with no address, or
- * `{ user_id: session?.user }`, erased the bound client_ip or user_id (an
- * event without it, or a violation record for a required one; found by a
- * probe). A `"__proto__"` key stays an own member (setOwnMember), as the
- * spread kept it.
- */
-function overDefined(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...base };
-  for (const key of Object.keys(over)) {
-    const value = over[key];
-    if (value !== undefined || !Object.hasOwn(base, key)) setOwnMember(out, key, value);
-  }
-  return out;
-}
 
 /** Settings shared by a logger and its children. */
 export interface LoggerSettings {
@@ -154,9 +135,12 @@ export class AuditLogger<B extends keyof AuditBindings = never> {
   private merge(draft: AuditEventDraft): Record<string, unknown> {
     const ctx = this.context();
     const d = draft as Record<string, unknown>;
-    const merged = overDefined(ctx, d);
-    if (ctx.correlation && d.correlation && typeof d.correlation === 'object') merged.correlation = overDefined(ctx.correlation as Record<string, unknown>, d.correlation as Record<string, unknown>);
-    if (ctx.runtime && d.runtime && typeof d.runtime === 'object') merged.runtime = overDefined(ctx.runtime as Record<string, unknown>, d.runtime as Record<string, unknown>);
+    // A draft's `undefined` is no value: `{ client_ip: req.ip }` with no
+    // address, or `{ user_id: session?.user }`, erased the bound client_ip
+    // or user_id with a spread (found by a probe).
+    const merged = assignDefined({ ...ctx }, d);
+    if (ctx.correlation && d.correlation && typeof d.correlation === 'object') merged.correlation = assignDefined({ ...(ctx.correlation as object) }, d.correlation);
+    if (ctx.runtime && d.runtime && typeof d.runtime === 'object') merged.runtime = assignDefined({ ...(ctx.runtime as object) }, d.runtime);
     return this.settings.redact.length ? removePaths(merged, this.settings.redact) : merged;
   }
 

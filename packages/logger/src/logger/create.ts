@@ -1,4 +1,4 @@
-import { producerSchema, runtimeSchema } from '@audit-trail/schema';
+import { assignDefined, producerSchema, runtimeSchema } from '@audit-trail/schema';
 import { describeValue } from '../config-checks.js';
 import { AuditConfigError } from '../errors.js';
 import { resolveSigning, signingFromEnv, type SigningOptions } from '../signing/config.js';
@@ -74,11 +74,6 @@ function checkedClock(now: () => Date): () => Date {
   };
 }
 
-/** The members of `o` whose value is not undefined (own members: a "__proto__" key stays one, for the schema to refuse). */
-function definedOnly(o: object | undefined): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined));
-}
-
 /**
  * Creates an audit logger on a pino destination. Writes one validated JSON
  * line per event (no pino keys), synchronously by default; signs a chain
@@ -94,7 +89,7 @@ export function createAuditLogger(options: AuditLoggerOptions = {}): AuditLogger
   // A field given as undefined is not given (as everywhere in the options):
   // `runtime: { host: process.env.NODE_HOST }` without that variable must
   // leave AUDIT_TRAIL_HOST's value, not erase it (found by a probe).
-  const found = options.runtime === false ? {} : { ...runtimeFromEnv(env), ...definedOnly(options.runtime) };
+  const found = options.runtime === false ? {} : assignDefined(runtimeFromEnv(env), options.runtime);
   const runtime = runtimeSchema.safeParse(found);
   if (!runtime.success) throw configIssues('runtime fields (options or environment)', runtime.error.issues);
   const signingOpts = options.signing === false ? undefined : (options.signing ?? signingFromEnv(env));
