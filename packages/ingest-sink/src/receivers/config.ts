@@ -88,9 +88,18 @@ export function parseByteSize(value: number | string, what: string, min = 0): nu
 }
 
 
-/** A comma-separated list setting (key files, tags), empty items dropped. */
+/**
+ * A comma-separated list setting (key files, tags), each item trimmed and
+ * empty items dropped: `docker.events, falco` is written as often as without
+ * the space, and an untrimmed " falco" matched no tag, so Falco's alerts were
+ * stored as CONTAINER_EVENT_UNTRUSTED_TAG rejects (found by a probe). Tags
+ * (Fluentd's dotted words, syslog's APP-NAME, RFC 5424 §6.2.5) hold no spaces.
+ */
 export function listSetting(value: string): string[] {
-  return value.split(',').filter(Boolean);
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 }
 
 /** Settings from the environment. */

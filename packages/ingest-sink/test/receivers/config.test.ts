@@ -191,6 +191,9 @@ describe('serve settings', () => {
 
   it('takes containerEventTags from a flag list, the environment (comma-separated) or the config file, and refuses a bad file value', () => {
     expect(settingsFromEnv({ AUDIT_TRAIL_CONTAINER_EVENT_TAGS: 'docker.events,falco' }).containerEventTags).toEqual(['docker.events', 'falco']);
+    // Spaces after the commas are trimmed: " falco" matched no tag, and Falco's alerts became rejects (found by a probe).
+    expect(settingsFromEnv({ AUDIT_TRAIL_CONTAINER_EVENT_TAGS: 'docker.events, falco ,' }).containerEventTags).toEqual(['docker.events', 'falco']);
+    expect(settingsFromEnv({ AUDIT_TRAIL_SHARED_KEY_FILE: '/run/secrets/a, /run/secrets/b' }).sharedKeyFiles).toEqual(['/run/secrets/a', '/run/secrets/b']);
     const f = join(tmp.dir, 'tags.json');
     writeFileSync(f, JSON.stringify({ db: 'sqlite:x.db', containerEventTags: ['swarm.audit.*.collector.*'] }));
     expect(aggregatorOptionsFrom(settingsFromFile(f)).containerEventTags).toEqual(['swarm.audit.*.collector.*']);
