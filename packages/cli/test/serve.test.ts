@@ -61,6 +61,18 @@ describe('audit-trail serve', () => {
     expect(await runCli(['serve', '--db', 'sqlite:x.db', '--spool-max-bytes', '500MB'])).toMatchObject({ code: 2, err: expect.stringContaining('--spool-max-bytes must be a whole number of bytes, or one with KiB, MiB or GiB') });
   });
 
+  it('refuses a TLS key that is not the certificate\'s with exit 2 before it creates the database or its spool (found by a probe)', async () => {
+    const certs = makeTestCerts(tmp.dir);
+    const cert = join(tmp.dir, 'mismatch.crt');
+    const key = join(tmp.dir, 'mismatch.key');
+    writeFileSync(cert, certs.serverCert);
+    writeFileSync(key, certs.clientKey);
+    const db = join(tmp.dir, 'mismatch.db');
+    const run = await runCli(['serve', '--db', `sqlite:${db}`, '--forward', '127.0.0.1:0', '--health', 'off', '--tls-cert', cert, '--tls-key', key]);
+    expect(run).toMatchObject({ code: 2, err: expect.stringMatching(/^audit-trail serve: the forward receiver's TLS certificate, key or CA cannot be used \(.*key values mismatch\)/) });
+    expect([existsSync(db), existsSync(`${db}.spool`)]).toEqual([false, false]);
+  });
+
   it('puts the spool where --spool says, with the limit --spool-max-bytes (or the environment) gives, which /healthz reports', async () => {
     const db = join(tmp.dir, 'spool-flags.db');
     const spool = join(tmp.dir, 'volume', 'spool');

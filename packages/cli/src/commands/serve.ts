@@ -146,7 +146,10 @@ export const serveCommand: Command = {
     const log = jsonLogger(io);
     // This process owns its heap: bound its growth before the receivers start.
     applyHeapGrowingPercent(heapGrowingPercent);
-    const aggregator = await startAggregator({ ...options, log });
+    // Settings it refuses when checking them together (TLS files OpenSSL cannot use) are usage errors too.
+    const aggregator = await startAggregator({ ...options, log }).catch((err: unknown) => {
+      throw err instanceof ConfigError ? new UsageError(err.message) : err;
+    });
     // Listening before the line that says so: a supervisor (or a test) that
     // signals as soon as it reads the line would otherwise find the default
     // action still in place, and the process killed without its shutdown.

@@ -14,6 +14,7 @@ import { DEFAULT_TAG_TEMPLATE } from './defaults.js';
 import type { ForwardServerOptions } from './forward/options.js';
 import { startForwardServer, type ForwardServer } from './forward/server.js';
 import { startHealthServer, type HealthServer } from './health.js';
+import { checkReceiverTls } from './tls-server.js';
 import { sinkHealth, SinkWatch } from './sink-health.js';
 import { startSyslogServer, type SyslogServer, type SyslogServerOptions } from './syslog/server.js';
 import { silentLog, type EventSink, type ReceiverLog } from './types.js';
@@ -104,6 +105,10 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
   checkLimits('forward.limits', options.forward.limits, DEFAULT_FORWARD_LIMITS);
   checkSecurity(options.forward.security);
   if (options.syslog) syslogLimits(options.syslog);
+  const certificateProblems = [
+    options.forward.tls && checkReceiverTls('forward', options.forward.tls),
+    options.syslog?.tls && checkReceiverTls('syslog', options.syslog.tls),
+  ].filter((p): p is string => typeof p === 'string');
   const counters = { forward: newCounters(), syslog: newCounters() };
   const containerEventTags = compileTagPatterns(options.containerEventTags);
   const normalizer = new RecordNormalizer({ tagTemplate: options.tagTemplate ?? DEFAULT_TAG_TEMPLATE, containerEventTags, partials: partialLimits }, counters.forward);
@@ -156,6 +161,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
         await storeReleased(normalizer.restore(pieces, Date.now()));
       }
     }
+    for (const problem of certificateProblems) log({ level: 'error', msg: problem });
     started.forward = await startForwardServer(options.forward, { sink, counters: counters.forward, normalizer, partials, log });
     log({ level: 'info', msg: 'forward receiver listening', ...started.forward.address, tls: !!options.forward.tls, auth: !!options.forward.security });
     // The default listens on every interface without a key: said once, loudly,

@@ -1,5 +1,6 @@
+import { X509Certificate } from 'node:crypto';
 import type { Server, Socket } from 'node:net';
-import { createServer as createTlsServer } from 'node:tls';
+import { createSecureContext, createServer as createTlsServer } from 'node:tls';
 import { ConfigError } from './config-error.js';
 import type { ReceiverCounters } from './counters.js';
 import type { ReceiverLog } from './types.js';
@@ -13,6 +14,40 @@ export interface ReceiverTls {
 
 /** How long a TLS client may take to complete its handshake. */
 const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/** The error of TLS settings OpenSSL refuses (a key that is not the certificate's, a PEM it cannot parse). */
+function unusableTls(what: 'forward' | 'syslog', err: Error): ConfigError {
+  // OpenSSL's "PEM routines::no start line" names neither the receiver nor the setting.
+  return new ConfigError('CONFIG_INVALID', `the ${what} receiver's TLS certificate, key or CA cannot be used (${err.message}): tls.cert must be the PEM certificate, tls.key its private key`);
+}
+
+/**
+ * Checks a receiver's TLS settings before anything is opened: settings
+ * OpenSSL refuses throw a ConfigError (they used to be found once the sink
+ * had opened, and created, its database and spool). Returns why the
+ * certificate cannot be trusted now (expired, or not yet valid), else
+ * undefined: a client that verifies it refuses every connection with an
+ * alert this side never logs, so the caller says it at start.
+ */
+export function checkReceiverTls(what: 'forward' | 'syslog', tls: ReceiverTls, now = Date.now()): string | undefined {
+  try {
+    createSecureContext({ cert: tls.cert, key: tls.key, ...(tls.ca !== undefined ? { ca: tls.ca } : {}) });
+  } catch (err) {
+    throw unusableTls(what, err as Error);
+  }
+  let cert: X509Certificate;
+  try {
+    // The first certificate of the PEM: the server's own, before its chain.
+    cert = new X509Certificate(tls.cert);
+  } catch {
+    return undefined;
+  }
+  const from = Date.parse(cert.validFrom);
+  const to = Date.parse(cert.validTo);
+  if (to < now) return `the ${what} receiver's TLS certificate (${cert.subject.replace(/\n/g, ', ')}) expired on ${new Date(to).toISOString()}: clients that verify it refuse every connection; renew it`;
+  if (from > now) return `the ${what} receiver's TLS certificate (${cert.subject.replace(/\n/g, ', ')}) is not valid before ${new Date(from).toISOString()}: clients that verify it refuse every connection until then (is this host's clock right?)`;
+  return undefined;
+}
 
 /** A receiver's TLS listener, from {@link createTlsReceiverServer}. */
 export interface TlsReceiverServer {
@@ -51,8 +86,7 @@ export function createTlsReceiverServer(
       onSocket,
     );
   } catch (err) {
-    // OpenSSL's "PEM routines::no start line" names neither the receiver nor the setting.
-    throw new ConfigError('CONFIG_INVALID', `the ${what} receiver's TLS certificate, key or CA cannot be used (${(err as Error).message}): tls.cert must be the PEM certificate, tls.key its private key`);
+    throw unusableTls(what, err as Error);
   }
   server.on('connection', (socket: Socket) => {
     if (raw.size >= maxConnections) {
