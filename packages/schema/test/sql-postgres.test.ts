@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bindQuery, exampleEvents, INSERT_COLUMNS, newEventId, parseAuditEvent, REPORT_QUERIES, REPORT_QUERY_NAMES, toRow } from '../src/index.js';
 import { rowOf } from './support/report-fixtures.js';
 import { defineReportTests, insertRejectSql, insertSql, type TestDb } from './support/report-suite.js';
-import { eventsWithDoc } from '../src/table/query-sql.js';
+import { eventsWithDoc, jsonBigint } from '../src/table/query-sql.js';
 
 const ADMIN_URL = process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DB_NAME = `at_schema_${randomBytes(6).toString('hex')}`;
@@ -72,6 +72,20 @@ describe('PostgreSQL: generated DDL and report queries', () => {
     if (!forged.ok) return;
     const err = await client.query(sql, rowOf(forged.event)).then(() => undefined, (e: { code?: string; constraint?: string }) => e);
     expect(err).toMatchObject({ code: '23505', constraint: 'ux_security_audit_events_chain_seq' });
+  });
+
+  it('reads a counter spelled 1e3, 5.0 or 4.99999999999999999999 as the integer JSON.parse reads', async () => {
+    // Each spelling passes the schema (JSON.parse reads an integer), and one
+    // such stored event made CAST(... AS BIGINT) fail the whole report.
+    const doc = (n: string) => `'{"webauthn":{"stored_sign_count":${n}}}'`;
+    const spellings = ['1e3', '5.0', '50E-1', '4.99999999999999999999', '4294967295', '42'];
+    const line = JSON.stringify(exampleEvents.WEBAUTHN_COUNTER_REGRESSION);
+    for (const n of spellings) expect(parseAuditEvent(line.replace(/"stored_sign_count":\d+/, `"stored_sign_count":${n}`)).ok).toBe(true);
+    const values = spellings.map((n, i) => `(${i}, ${doc(n)})`).join(', ');
+    const r = await client.query(
+      `SELECT n, ${jsonBigint('postgres', 'webauthn.stored_sign_count')} AS v FROM (VALUES ${values}) AS t(n, event_json) ORDER BY n`,
+    );
+    expect(r.rows.map((x: { v: unknown }) => String(x.v))).toEqual(spellings.map((n) => String(JSON.parse(n))));
   });
 
   it('stores a 1023-byte credential id, a uint32 counter and a 1024-character user agent', async () => {

@@ -178,12 +178,18 @@ export function jsonValue(dialect: Dialect, path: string, from: JsonFrom = 'text
  * instead of failing:
  * https://learn.microsoft.com/en-us/sql/t-sql/functions/try-convert-transact-sql.
  * PostgreSQL reads the JSON number as jsonb numeric, whose text `1e3` is
- * `1000`.
+ * `1000` but keeps a fraction as written: `5.0` or `4.99999999999999999999`
+ * (which JSON.parse, and so the schema and the MAC, read as 5) failed
+ * `CAST(... AS BIGINT)` ("invalid input syntax for type bigint") and stopped
+ * the whole report; found by a probe. The text is read as NUMERIC (exact for
+ * plain integers), whose cast to BIGINT rounds to the nearest integer
+ * (https://www.postgresql.org/docs/current/datatype-numeric.html): the
+ * integer JSON.parse reads for every value the schema accepts (uint32).
  */
 export function jsonBigint(dialect: Dialect, path: string, from: JsonFrom = 'text'): string {
   const v = jsonValue(dialect, path, from);
   if (dialect === 'sqlite') return v;
-  return dialect === 'mssql' ? `COALESCE(TRY_CONVERT(BIGINT, ${v}), TRY_CONVERT(BIGINT, TRY_CONVERT(FLOAT(53), ${v})))` : `CAST(${v} AS BIGINT)`;
+  return dialect === 'mssql' ? `COALESCE(TRY_CONVERT(BIGINT, ${v}), TRY_CONVERT(BIGINT, TRY_CONVERT(FLOAT(53), ${v})))` : `CAST(CAST(${v} AS NUMERIC) AS BIGINT)`;
 }
 
 /**
