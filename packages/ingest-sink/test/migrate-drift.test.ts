@@ -1,14 +1,17 @@
 // migrate() against tables an earlier version made: real PostgreSQL, real
 // SQLite files. The DDL creates only what is missing, so the drift check is
 // what tells an operator that a table cannot hold what this version writes.
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pgDriver from 'pg';
 import { createTableStatements } from '@audit-trail/schema';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createSink, migrateDatabase, SchemaDriftError } from '../src/index.js';
+import { createSink, migrateDatabase, SchemaDriftError, SinkError } from '../src/index.js';
+import { parseDbUrl } from '../src/sink/connection.js';
+import { createAdapter } from '../src/sink/create-adapter.js';
 import { makeEvent } from './helpers/events.js';
-import { createTempDatabase } from './helpers/postgres.js';
+import { createTempDatabase, PG_ADMIN_URL } from './helpers/postgres.js';
 import { tempDir } from './helpers/tmp.js';
 
 const { Client } = pgDriver;
@@ -167,6 +170,37 @@ describe('migrate() on tables made by an earlier version', () => {
       expect(stored.rows).toEqual([{ epoch: String(2 ** 31 + 5), kid: 'ключ-1', retention_class: 'standard' }]);
     } finally {
       await pg.drop();
+    }
+  });
+
+  it('PostgreSQL: a database not in UTF8 (SQL_ASCII, LATIN1) is refused by migrate and by the sink\'s check, before any table is made', async () => {
+    // In SQL_ASCII (initdb under the C locale) VARCHAR(128) counts bytes: a
+    // valid 128-character Cyrillic service name (256 bytes) was refused
+    // into the rejects as DB_REFUSED; in LATIN1 an emoji has no equivalent.
+    for (const encoding of ['SQL_ASCII', 'LATIN1']) {
+      const name = `at_enc_${randomBytes(6).toString('hex')}`;
+      const admin = new Client({ connectionString: PG_ADMIN_URL });
+      await admin.connect();
+      await admin.query(`CREATE DATABASE ${name} ENCODING '${encoding}' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`);
+      const url = PG_ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
+      try {
+        const err = (await migrateDatabase(url).then(() => undefined, (e: unknown) => e)) as SinkError;
+        expect(err).toBeInstanceOf(SinkError);
+        expect([encoding, err.code]).toEqual([encoding, 'SINK_SCHEMA_DRIFT']);
+        expect(err.message).toContain(`encoding is ${encoding}, not UTF8`);
+        const db = new Client({ connectionString: url });
+        await db.connect();
+        const { rows } = await db.query("SELECT to_regclass('security_audit_events') IS NULL AS none");
+        await db.end();
+        expect(rows[0].none).toBe(true);
+        // The check a sink runs at start and while idle says the same.
+        const adapter = await createAdapter(parseDbUrl(url));
+        await expect(adapter.check()).rejects.toMatchObject({ code: 'SINK_SCHEMA_DRIFT' });
+        await adapter.close();
+      } finally {
+        await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await admin.end();
+      }
     }
   });
 

@@ -20,6 +20,7 @@ import {
   PG_INSERT_EVENTS,
   PG_INSERT_FROM_STAGE,
   PG_INSERT_REJECTS,
+  PG_DATABASE_ENCODING,
   PG_DESCRIBE_TABLES,
   PG_MIGRATION_LOCK,
   PG_STORED_IDS,
@@ -176,6 +177,21 @@ async function describeTables(c: PgClient): Promise<FoundColumn[]> {
   return (rows as { table_name: string; name: string; type: string; nullable: boolean }[]).map((r) => ({ table: r.table_name, name: r.name, type: r.type, nullable: r.nullable }));
 }
 
+/**
+ * Refuses a database whose encoding is not UTF8 (PG_DATABASE_ENCODING says
+ * why): `SINK_SCHEMA_DRIFT`, as for a column that cannot hold what this
+ * version writes, naming what to create instead.
+ */
+async function checkEncoding(c: PgClient): Promise<void> {
+  const { rows } = await c.query(PG_DATABASE_ENCODING);
+  const encoding = (rows as { encoding?: string }[])[0]?.encoding;
+  if (encoding === undefined || encoding === 'UTF8') return;
+  throw new SinkError(
+    'SINK_SCHEMA_DRIFT',
+    `postgres: the database's encoding is ${encoding}, not UTF8: its VARCHAR columns cannot hold every event the schema accepts (${encoding === 'SQL_ASCII' ? 'their widths count bytes there, not characters' : 'characters outside it have no equivalent'}), so valid events would be refused into the rejects. Store the audit tables in a UTF8 database: CREATE DATABASE audit ENCODING 'UTF8' TEMPLATE template0 (with an LC_COLLATE and LC_CTYPE that suit UTF8, e.g. 'C.UTF-8')`,
+  );
+}
+
 /** A driver's error typed as the sink raises it (an unknown database, a refused login): SINK_DB, the driver's error as cause. */
 function asSinkError(err: Error & { code?: string }): never {
   throw err instanceof SinkError ? err : dbError('postgres', err, err);
@@ -268,6 +284,7 @@ export async function createPostgresAdapter(conn: PostgresConnection): Promise<S
       // either way.
       const found = await inTransaction(pool, async (c) => {
         await c.query(PG_MIGRATION_LOCK);
+        await checkEncoding(c);
         const plan = migrationPlan('postgres');
         for (const sql of plan.tables) await c.query(sql);
         for (const sql of statementsAfterTables(plan, await describeTables(c))) await c.query(sql);
@@ -276,7 +293,11 @@ export async function createPostgresAdapter(conn: PostgresConnection): Promise<S
       checkDrift('postgres', found);
     },
     async check() {
-      checkTables('postgres', await onClient(pool, describeTables).catch(asSinkError));
+      const found = await onClient(pool, async (c) => {
+        await checkEncoding(c);
+        return describeTables(c);
+      }).catch(asSinkError);
+      checkTables('postgres', found);
     },
     async write(batch): Promise<BatchOutcome> {
       for (let attempt = 0; ; attempt++) {

@@ -79,6 +79,20 @@ export const PG_DESCRIBE_TABLES = `SELECT c.relname AS table_name, a.attname AS 
 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
 WHERE c.oid IN (to_regclass($1), to_regclass($2)) AND a.attnum > 0 AND NOT a.attisdropped`;
 
+/**
+ * The current database's character encoding. The table's widths and the
+ * schema's limits assume UTF8, where VARCHAR(n) counts characters
+ * (identifiers are at most n UTF-16 units, so at most n characters). In
+ * SQL_ASCII, what `initdb` picks under the C or POSIX locale, it counts bytes:
+ * a 128-character service name in Cyrillic is 256 bytes, "value too long for
+ * type character varying(128)"; in LATIN1 a character outside Latin-1 has "no
+ * equivalent". Either way a valid (maybe signed) event went to the rejects as
+ * DB_REFUSED after migrate had said nothing; found by a probe. PostgreSQL
+ * docs, "Character Set Support" (SQL_ASCII: "byte values 128-255 are
+ * uninterpreted") and "Character Types" (n is in characters).
+ */
+export const PG_DATABASE_ENCODING = 'SELECT pg_encoding_to_char(encoding) AS encoding FROM pg_database WHERE datname = current_database()';
+
 const COLS = INSERT_COLUMNS.map((c) => c.name).join(', ');
 
 /** Session staging table for the COPY path; emptied at every commit. */
