@@ -23,9 +23,56 @@ export type JsonSchemaDoc = { [key: string]: unknown };
  */
 export const JSON_SCHEMA_IO = 'input' as const;
 
-/** zod's JSON Schema for one schema, draft 2020-12, failing on anything unrepresentable. */
+/** zod's JSON Schema for one schema, draft 2020-12, failing on anything unrepresentable; patterns made {@link portablePattern}. */
 export function zodToJsonSchema(schema: z.ZodType, io: 'input' | 'output' = JSON_SCHEMA_IO): JsonSchemaDoc {
-  return z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'throw', cycles: 'throw' }) as JsonSchemaDoc;
+  return withPortablePatterns(z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'throw', cycles: 'throw' })) as JsonSchemaDoc;
+}
+
+/**
+ * A pattern as every common JSON Schema validator reads it, not only
+ * ECMA-262 ones (Ajv). JSON Schema asks for the ECMA-262 dialect (JSON
+ * Schema Core 2020-12 §6.4), yet Python's `jsonschema`, which many analysts'
+ * pipelines use, runs patterns with `re.search`, where `$` also matches
+ * before a final line feed and `\d` matches any Unicode digit
+ * (https://docs.python.org/3/library/re.html; Java's `$` and .NET's `$` and
+ * `\d` read the same way): it accepted `user_id`
+ * "alice\n", an `event_id` or `event_time` ending in a line feed and
+ * schema_version "1.٣.0", all refused by zod (found by a probe). So a final
+ * `$` is written `(?![\s\S])` (nothing follows, in every dialect) and `\d`
+ * `[0-9]`; in ECMA-262 without the `m` flag both mean what they replace, so
+ * zod's regexes and the published patterns still accept the same strings.
+ */
+export function portablePattern(pattern: string): string {
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '\\') {
+      const next = pattern[i + 1] ?? '';
+      out += next === 'd' ? (inClass ? '0-9' : '[0-9]') : c + next;
+      i++;
+    } else if (c === '[' && !inClass) {
+      inClass = true;
+      out += c;
+    } else if (c === ']' && inClass) {
+      inClass = false;
+      out += c;
+    } else if (c === '$' && !inClass && i === pattern.length - 1) {
+      out += '(?![\\s\\S])';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+/** `doc` with every `pattern` made {@link portablePattern}. */
+function withPortablePatterns(doc: unknown): unknown {
+  if (Array.isArray(doc)) return doc.map(withPortablePatterns);
+  if (!doc || typeof doc !== 'object') return doc;
+  return Object.fromEntries(
+    Object.entries(doc).map(([k, v]) => [k, k === 'pattern' && typeof v === 'string' ? portablePattern(v) : withPortablePatterns(v)]),
+  );
 }
 
 /**
