@@ -31,16 +31,6 @@ function sharesKey(a: DedupedBatch, b: DedupedBatch): boolean {
 const PIPELINE = 2;
 
 /**
- * A database write (or check) unanswered this long counts as the database
- * failing: a batch takes well under a second, and a hung server fails no
- * attempt until the driver's query timeout (60 s for PostgreSQL, 120 s for
- * SQL Server), or never. The health endpoint says `degraded` from then on,
- * and writers held back by a full in-memory queue go on into the spool, as
- * in an outage, rather than waiting out the driver's timeout with no ack.
- */
-export const STALLED_WRITE_MS = 15_000;
-
-/**
  * The single delivery loop: takes batches from the queue in spool order,
  * writes each in one transaction, retries with backoff and jitter, hands
  * batches to the forwarder once the outage is long enough, and releases the
@@ -197,16 +187,9 @@ export class Delivery {
     return new Promise((resolve) => this.spaceWaiters.push(resolve));
   }
 
-  /**
-   * True while the database is failing (from the first failed attempt to the
-   * next commit), or while a write has waited {@link STALLED_WRITE_MS}
-   * unanswered (a hung server: no attempt fails until the driver's timeout).
-   */
+  /** True while the database is failing (from the first failed attempt to the next commit). */
   get inOutage(): boolean {
-    if (this.outageSince !== undefined) return true;
-    const now = Date.now();
-    for (const w of this.writing) if (now - w.at >= STALLED_WRITE_MS) return true;
-    return false;
+    return this.outageSince !== undefined;
   }
 
   /** Start times of the database writes awaiting their answer (one per batch in flight). */
@@ -218,18 +201,14 @@ export class Delivery {
    * no attempt until the driver's timeout, minutes later: the health
    * endpoint judges a write that waits too long by this.
    */
-  private writeStarted(): { at: number; stall?: NodeJS.Timeout } {
-    const w: { at: number; stall?: NodeJS.Timeout } = { at: Date.now() };
-    // Still unanswered then: the writers waiting for room in memory may go on into the spool (inOutage).
-    w.stall = setTimeout(() => this.wakeSpaceWaiters(), STALLED_WRITE_MS);
-    w.stall.unref();
+  private writeStarted(): { at: number } {
+    const w = { at: Date.now() };
     this.writing.add(w);
     this.noteWriting();
     return w;
   }
 
-  private writeEnded(w: { at: number; stall?: NodeJS.Timeout }): void {
-    clearTimeout(w.stall);
+  private writeEnded(w: { at: number }): void {
     this.writing.delete(w);
     this.noteWriting();
   }
