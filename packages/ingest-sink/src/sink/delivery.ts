@@ -31,6 +31,16 @@ function sharesKey(a: DedupedBatch, b: DedupedBatch): boolean {
 const PIPELINE = 2;
 
 /**
+ * A database write (or check) unanswered this long counts as the database
+ * failing: a batch takes well under a second, and a hung server fails no
+ * attempt until the driver's query timeout (60 s for PostgreSQL, 120 s for
+ * SQL Server), or never. The health endpoint says `degraded` from then on,
+ * and writers held back by a full in-memory queue go on into the spool, as
+ * in an outage, rather than waiting out the driver's timeout with no ack.
+ */
+export const STALLED_WRITE_MS = 15_000;
+
+/**
  * The single delivery loop: takes batches from the queue in spool order,
  * writes each in one transaction, retries with backoff and jitter, hands
  * batches to the forwarder once the outage is long enough, and releases the
@@ -187,9 +197,16 @@ export class Delivery {
     return new Promise((resolve) => this.spaceWaiters.push(resolve));
   }
 
-  /** True while the database is failing (from the first failed attempt to the next commit). */
+  /**
+   * True while the database is failing (from the first failed attempt to the
+   * next commit), or while a write has waited {@link STALLED_WRITE_MS}
+   * unanswered (a hung server: no attempt fails until the driver's timeout).
+   */
   get inOutage(): boolean {
-    return this.outageSince !== undefined;
+    if (this.outageSince !== undefined) return true;
+    const now = Date.now();
+    for (const w of this.writing) if (now - w.at >= STALLED_WRITE_MS) return true;
+    return false;
   }
 
   /** Start times of the database writes awaiting their answer (one per batch in flight). */
@@ -201,14 +218,18 @@ export class Delivery {
    * no attempt until the driver's timeout, minutes later: the health
    * endpoint judges a write that waits too long by this.
    */
-  private writeStarted(): { at: number } {
-    const w = { at: Date.now() };
+  private writeStarted(): { at: number; stall?: NodeJS.Timeout } {
+    const w: { at: number; stall?: NodeJS.Timeout } = { at: Date.now() };
+    // Still unanswered then: the writers waiting for room in memory may go on into the spool (inOutage).
+    w.stall = setTimeout(() => this.wakeSpaceWaiters(), STALLED_WRITE_MS);
+    w.stall.unref();
     this.writing.add(w);
     this.noteWriting();
     return w;
   }
 
-  private writeEnded(w: { at: number }): void {
+  private writeEnded(w: { at: number; stall?: NodeJS.Timeout }): void {
+    clearTimeout(w.stall);
     this.writing.delete(w);
     this.noteWriting();
   }

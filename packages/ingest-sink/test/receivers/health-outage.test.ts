@@ -12,7 +12,7 @@ afterEach(async () => {
 });
 
 /** PostgreSQL behind a proxy the test can cut, a sink on it, and an aggregator with its health endpoint and a log it keeps. */
-async function setUp(spool: { maxBytes?: number; onFull?: 'wait' | 'reject' } = {}): Promise<{ proxy: TcpProxy; sink: Sink; agg: Aggregator; lines: ReceiverLogEntry[] }> {
+async function setUp(spool: { maxBytes?: number; memoryBytes?: number; onFull?: 'wait' | 'reject' } = {}): Promise<{ proxy: TcpProxy; sink: Sink; agg: Aggregator; lines: ReceiverLogEntry[] }> {
   const db = await createTempDatabase();
   closers.push(() => db.drop());
   const proxy = await startTcpProxy(5432);
@@ -125,5 +125,24 @@ describe('aggregator health and log while the database fails (real PostgreSQL be
     await sink.flush();
     await until('ok again', async () => (await health(agg)).body.status === 'ok');
     expect((await health(agg)).body.sink).toMatchObject({ committed: 5, spooledEvents: 0 });
+  }, 60_000);
+
+  it('acks into the spool while the database hangs, once a write has waited 15 s, instead of holding writers for the driver\'s 60 s timeout (found by a probe)', async () => {
+    // An in-memory queue of 64 KiB: a few writes fill it, as a loaded aggregator's does.
+    const { proxy, sink, agg } = await setUp({ memoryBytes: 64 * 1024 });
+    await sink.write(makeEvents(2));
+    await sink.flush();
+    proxy.hang();
+    // About 1 MiB: far over the queue, far under the spool's limit. Each write
+    // resolves once durable in the spool (what an ack waits for); before,
+    // those beyond the queue waited for the hung write to fail, 60 s later.
+    const writes = Array.from({ length: 10 }, () => sink.write(makeEvents(100)));
+    await until('every write durable in the spool', async () => (await sink.stats()).spooledEvents === 1000, 40_000);
+    await Promise.all(writes);
+    expect((await health(agg)).body.status).toBe('degraded');
+    proxy.cut();
+    proxy.restore();
+    await sink.flush();
+    expect(await sink.stats()).toMatchObject({ committed: 1002, spooledEvents: 0 });
   }, 60_000);
 });
