@@ -30,6 +30,14 @@ function sharesKey(a: DedupedBatch, b: DedupedBatch): boolean {
 /** Batches in flight at once. */
 const PIPELINE = 2;
 
+/** A database write awaiting its answer. */
+interface PendingWrite {
+  at: number;
+  /** Set by `stall` once the write has waited {@link STALLED_WRITE_MS}. */
+  stalled: boolean;
+  stall?: NodeJS.Timeout;
+}
+
 /**
  * A database write (or check) unanswered this long counts as the database
  * failing: a batch takes well under a second, and a hung server fails no
@@ -204,13 +212,12 @@ export class Delivery {
    */
   get inOutage(): boolean {
     if (this.outageSince !== undefined) return true;
-    const now = Date.now();
-    for (const w of this.writing) if (now - w.at >= STALLED_WRITE_MS) return true;
+    for (const w of this.writing) if (w.stalled) return true;
     return false;
   }
 
-  /** Start times of the database writes awaiting their answer (one per batch in flight). */
-  private readonly writing = new Set<{ at: number }>();
+  /** The database writes awaiting their answer (one per batch in flight): start time, and whether the stall timer has fired. */
+  private readonly writing = new Set<PendingWrite>();
 
   /**
    * Notes a write sent to the database; `stats.writingSince` is the oldest
@@ -218,17 +225,25 @@ export class Delivery {
    * no attempt until the driver's timeout, minutes later: the health
    * endpoint judges a write that waits too long by this.
    */
-  private writeStarted(): { at: number; stall?: NodeJS.Timeout } {
-    const w: { at: number; stall?: NodeJS.Timeout } = { at: Date.now() };
-    // Still unanswered then: the writers waiting for room in memory may go on into the spool (inOutage).
-    w.stall = setTimeout(() => this.wakeSpaceWaiters(), STALLED_WRITE_MS);
+  private writeStarted(): PendingWrite {
+    const w: PendingWrite = { at: Date.now(), stalled: false };
+    // Still unanswered then: the writers waiting for room in memory may go on
+    // into the spool (inOutage). Marked by the timer itself, not judged by
+    // Date.now() when it fires: libuv's timer clock is cached at the start of
+    // a loop turn, so the timer could fire before Date.now() - at reached
+    // STALLED_WRITE_MS, the woken writers found no outage and waited again,
+    // with nothing left to wake them (seen in CI, under load).
+    w.stall = setTimeout(() => {
+      w.stalled = true;
+      this.wakeSpaceWaiters();
+    }, STALLED_WRITE_MS);
     w.stall.unref();
     this.writing.add(w);
     this.noteWriting();
     return w;
   }
 
-  private writeEnded(w: { at: number; stall?: NodeJS.Timeout }): void {
+  private writeEnded(w: PendingWrite): void {
     clearTimeout(w.stall);
     this.writing.delete(w);
     this.noteWriting();
