@@ -152,11 +152,11 @@ async function openInputs(files: string[]): Promise<Input[]> {
       else {
         const handle = await open(file, 'r');
         out.push({ name: file, handle });
-        // A pipe (<(cmd), /dev/stdin) can be read once, from where it is.
+        // A pipe (<(cmd), /dev/stdin) can be read once, from where it is, so
+        // it has no size. A regular file's reads stop where it ended now
+        // (snapshotEnd): a live log's producer appends while verify reads it
+        // (found by a probe).
         const stat = await handle.stat();
-        out.at(-1)!.seekable = stat.isFile();
-        // Both reads stop where the file ended now (snapshotEnd): a live
-        // log's producer appends while verify reads it (found by a probe).
         if (stat.isFile()) out.at(-1)!.size = await snapshotEnd(handle, stat.size);
       }
     }
@@ -172,12 +172,11 @@ async function openInputs(files: string[]): Promise<Input[]> {
  * (or stdin) as it is read, so memory holds what the verifier keeps per
  * record (a few fields), not the input.
  */
-/** An input of verify: a file (seekable when it is a regular file), or stdin. */
+/** An input of verify: a file, or stdin. */
 interface Input {
   name: string;
   handle?: FileHandle;
-  seekable?: boolean;
-  /** A regular file's size when opened: what each read covers. */
+  /** Set for a regular file (which can be read again): where each read stops. */
   size?: number;
 }
 
@@ -285,7 +284,7 @@ export const verifyCommand: Command = {
       // Regular files alone are read twice: the verifier then keeps nothing per
       // record of a chain whose records come in seq order (verifyChainTwoPass).
       // Stdin and pipes cannot be read again; a table is read chain after chain.
-      const twice = db === undefined && inputs.length > 0 && inputs.every((x) => x.seekable);
+      const twice = db === undefined && inputs.length > 0 && inputs.every((x) => x.size !== undefined);
       // Files are closed however the run ends: finished, failed, or refused before the first record (keys, options).
       const report = await (twice
         ? verifyChainTwoPass(() => allRecords(undefined, inputs, io), keys, options)

@@ -24,9 +24,6 @@ export interface SinkHealth {
 /** Share of `spoolMaxBytes` from which the spool counts as full: a write of a few MiB no longer fits, or soon will not. */
 export const SPOOL_FULL_SHARE = 0.9;
 
-/** A database write unanswered this long counts as the database failing (the sink then spools as in an outage). */
-export { STALLED_WRITE_MS } from '../sink/delivery.js';
-
 /** How often a continuing outage, or the same kind of sink error, is logged again. */
 export const SINK_LOG_REPEAT_MS = 60_000;
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { sinkHealth, SinkWatch, SINK_LOG_REPEAT_MS, STALLED_WRITE_MS } from '../../src/receivers/sink-health.js';
+import { sinkHealth, SinkWatch, SINK_LOG_REPEAT_MS } from '../../src/receivers/sink-health.js';
+import { STALLED_WRITE_MS } from '../../src/sink/delivery.js';
 import type { ReceiverLogEntry } from '../../src/receivers/types.js';
 
 const MiB = 1024 * 1024;
