@@ -46,6 +46,15 @@ export function isTransientError(err: unknown): boolean {
  */
 export const TRANSIENT_POSTGRES_STATES: readonly string[] = ['40P01', '40001', '55P03'];
 
+/**
+ * Pause before running a deadlock victim's batch again (SQL Server 1205,
+ * PostgreSQL 40P01), by attempt from 0: short and jittered, so the two
+ * transactions of one cycle do not meet again in step; longer each time.
+ */
+export function deadlockRetryPauseMs(attempt: number, random = Math.random): number {
+  return Math.round((50 + random() * 150) * (attempt + 1));
+}
+
 /** True for an error of {@link TRANSIENT_POSTGRES_STATES}, on pg's error (`code`) or as a SINK_DB error's `dbCode` or cause. */
 export function isTransientPostgresError(err: unknown): boolean {
   const e = err as { code?: unknown; dbCode?: unknown; cause?: { code?: unknown } } | null | undefined;

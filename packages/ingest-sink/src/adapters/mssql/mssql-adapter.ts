@@ -1,7 +1,7 @@
 import { migrationPlan, REJECT_COLUMNS } from '@audit-trail/schema';
 import type { MssqlConnection } from '../../sink/connection.js';
 import { dbError, SinkError } from '../../sink/errors.js';
-import { isTransientError, sqlServerErrorNumber } from '../../sink/error-kind.js';
+import { deadlockRetryPauseMs, isTransientError, sqlServerErrorNumber } from '../../sink/error-kind.js';
 import type { EventRow, RejectRow } from '../../sink/prepare.js';
 import { conflictReject, idConflictReject, isSameEvent, type BatchOutcome, type SinkAdapter, type WriteBatch } from '../adapter.js';
 import { checkDrift, checkTables } from '../check-drift.js';
@@ -101,7 +101,7 @@ class ConcurrentWriteError extends Error {
  * 40501 ("service is currently busy") 10 s, as its message asks.
  */
 export function transientRetryDelayMs(number: number | undefined, attempt: number, random = Math.random): number {
-  if (number === 1205) return Math.round((50 + random() * 150) * (attempt + 1));
+  if (number === 1205) return deadlockRetryPauseMs(attempt, random);
   return number === 40501 ? 10_000 : 5_000;
 }
 

@@ -1,7 +1,7 @@
 import { INSERT_COLUMNS, migrationPlan, type FoundColumn } from '@audit-trail/schema';
 import type { PostgresConnection } from '../../sink/connection.js';
 import { dbError, DriverMissingError, SinkError } from '../../sink/errors.js';
-import { isTransientPostgresError } from '../../sink/error-kind.js';
+import { deadlockRetryPauseMs, isTransientPostgresError } from '../../sink/error-kind.js';
 import type { EventRow, RejectRow } from '../../sink/prepare.js';
 import { conflictReject, idConflictReject, isSameEvent, type BatchOutcome, type SinkAdapter, type WriteBatch } from '../adapter.js';
 import { AUDIT_TABLES, checkDrift, checkTables } from '../check-drift.js';
@@ -160,11 +160,6 @@ async function insertRound(
  */
 const MAX_WRITE_ATTEMPTS = 4;
 
-/** Pause before running a deadlock victim's batch again: random, so two victims of one cycle do not meet again at once; longer each time. */
-function transientPauseMs(attempt: number): number {
-  return Math.round((50 + Math.random() * 150) * (attempt + 1));
-}
-
 /** Batches that skip the direct COPY after one fell back (a resend or replay usually comes in a run of batches). */
 const DIRECT_PAUSE_BATCHES = 10;
 
@@ -307,7 +302,7 @@ export async function createPostgresAdapter(conn: PostgresConnection): Promise<S
           // PostgreSQL rolled this batch back to break a cycle of lock waits
           // with another writer; running it again (alone) is all it asks.
           if (isTransientPostgresError(err) && attempt < MAX_WRITE_ATTEMPTS - 1 && !closed) {
-            await new Promise((r) => setTimeout(r, transientPauseMs(attempt)));
+            await new Promise((r) => setTimeout(r, deadlockRetryPauseMs(attempt)));
             continue;
           }
           throw err;
