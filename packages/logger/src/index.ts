@@ -1,5 +1,5 @@
 export { createAuditLogger, SDK_VERSION, type AuditLoggerOptions } from './logger/create.js';
-export { AuditLogger, type BoundFields, type BoundKeys, type DraftOf, type FieldsOf } from './logger/audit-logger.js';
+export { AuditLogger, type BoundFields, type BoundKeys, type DraftOf, type FieldsOf, type ProducerDraft } from './logger/audit-logger.js';
 export type { AuditBindings } from './logger/bindings.js';
 export type { DestinationOption, LineStream } from './logger/destination.js';
 export { runtimeFromEnv, type RuntimeFields } from './logger/runtime-env.js';

@@ -120,6 +120,17 @@ describe('child loggers and context', () => {
     expect(lines(file).map((l) => JSON.parse(l))).toEqual([failure, success]);
   });
 
+  it('keeps a parent\'s binding when a child binds the field, or a nested one, as undefined', () => {
+    const { file, log } = fileLogger({ runtime: { swarm_node: 'n1' } });
+    const req = log.child({ correlation: { request_id: 'r1' }, user_id: 'u1', runtime: { k8s_pod: 'web-0' } });
+    const none = undefined as string | undefined;
+    const inner = req.child({ user_id: none, correlation: { request_id: none, session_id: 's1' }, runtime: { k8s_pod: none, k8s_container: 'api' } });
+    const { user_id: _drafted, ...draft } = authFailure();
+    const ev = inner.webauthnAuthFailure(draft);
+    expect(ev).toMatchObject({ user_id: 'u1', correlation: { request_id: 'r1', session_id: 's1' }, runtime: { swarm_node: 'n1', k8s_pod: 'web-0', k8s_container: 'api' } });
+    expect(JSON.parse(lines(file)[0]!)).toEqual(ev);
+  });
+
   it('flags a bound user_agent over 1024 characters as truncated, as it does a draft\'s', () => {
     const { file, log } = fileLogger();
     const ua = `Mozilla/5.0 ${'x'.repeat(2000)}`;

@@ -1,4 +1,12 @@
-import { assignDefined, unreadableInputIssue, type AuditEvent, type AuditEventDraft, type AuditIssue, type EventOf } from '@audit-trail/schema';
+import {
+  assignDefined,
+  unreadableInputIssue,
+  type AuditEvent,
+  type AuditEventDraft,
+  type AuditIssue,
+  type CHAIN_EVENT_TYPES,
+  type EventOf,
+} from '@audit-trail/schema';
 import { AuditValidationError } from '../errors.js';
 import { mergeBindings, type AuditBindings } from './bindings.js';
 import type { LoggerCore } from './core.js';
@@ -7,6 +15,9 @@ import { removePaths, type RedactPath } from './redact.js';
 import { activeTraceId } from './trace-context.js';
 import { validateDraft, type DraftResult } from './validate.js';
 import { violationDraft } from './violation.js';
+
+/** A draft of any event type a producer may write: every type but the chain records. */
+export type ProducerDraft = Exclude<AuditEventDraft, { event_type: (typeof CHAIN_EVENT_TYPES)[number] }>;
 
 /** The draft of one event type, e.g. `DraftOf<'WEBAUTHN_AUTH_FAILURE'>`. */
 export type DraftOf<T extends AuditEventDraft['event_type']> = Extract<AuditEventDraft, { event_type: T }>;
@@ -61,9 +72,11 @@ export class AuditLogger<B extends keyof AuditBindings = never> {
    * Completes, validates, signs (when configured) and writes one event, and
    * returns what was written. Invalid input becomes an AUDIT_SCHEMA_VIOLATION
    * record (returned), or an {@link AuditValidationError} with
-   * `onInvalid: 'throw'`.
+   * `onInvalid: 'throw'`. The chain records (AUDIT_CHAIN_OPEN,
+   * AUDIT_CHECKPOINT, AUDIT_CHAIN_CLOSE) are the logger's own: their types
+   * are not accepted here, and validateDraft refuses them at run time.
    */
-  emit(draft: BoundFields<AuditEventDraft, B>): AuditEvent {
+  emit(draft: BoundFields<ProducerDraft, B>): AuditEvent {
     return this.emitDraft(draft as AuditEventDraft, false);
   }
 

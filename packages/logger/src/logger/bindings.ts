@@ -1,4 +1,4 @@
-import { envelopeShape, MAX_USER_AGENT_LENGTH, type AuditIssue } from '@audit-trail/schema';
+import { assignDefined, envelopeShape, MAX_USER_AGENT_LENGTH, type AuditIssue } from '@audit-trail/schema';
 import { AuditValidationError } from '../errors.js';
 import type { RuntimeFields } from './runtime-env.js';
 
@@ -6,16 +6,18 @@ import type { RuntimeFields } from './runtime-env.js';
  * Fields a child logger binds to every event it writes. Only these envelope
  * fields can be bound; they are validated when the child is created and
  * copied field by field (never spread from a caller's object into pino
- * bindings, pino docs/child-loggers.md).
+ * bindings, pino docs/child-loggers.md). A field given as `undefined` binds
+ * nothing and keeps what a parent bound (`{ user_id: req.user?.id }`), so
+ * every field accepts `undefined` under `exactOptionalPropertyTypes` too.
  */
 export interface AuditBindings {
-  correlation?: { request_id?: string; trace_id?: string; session_id?: string };
-  runtime?: RuntimeFields;
-  user_id?: string;
-  client_ip?: string;
-  client_ip_source?: 'socket' | 'x-forwarded-for' | 'forwarded' | 'x-real-ip' | 'transport';
-  peer_ip?: string;
-  user_agent?: string;
+  correlation?: { request_id?: string | undefined; trace_id?: string | undefined; session_id?: string | undefined } | undefined;
+  runtime?: { [K in keyof RuntimeFields]?: RuntimeFields[K] | undefined } | undefined;
+  user_id?: string | undefined;
+  client_ip?: string | undefined;
+  client_ip_source?: 'socket' | 'x-forwarded-for' | 'forwarded' | 'x-real-ip' | 'transport' | undefined;
+  peer_ip?: string | undefined;
+  user_agent?: string | undefined;
 }
 
 const BINDABLE = ['correlation', 'runtime', 'user_id', 'client_ip', 'client_ip_source', 'peer_ip', 'user_agent'] as const;
@@ -47,7 +49,9 @@ export function mergeBindings(base: AuditBindings, add: unknown): AuditBindings 
       out[key] = value;
       continue;
     }
-    out[key] = key === 'correlation' || key === 'runtime' ? { ...(base as Record<string, object>)[key], ...(r.data as object) } : r.data;
+    // Nested fields given as undefined keep the parent's (assignDefined): a
+    // spread would let `{ request_id: undefined }` erase a bound request id.
+    out[key] = key === 'correlation' || key === 'runtime' ? assignDefined({ ...(base as Record<string, object>)[key] }, r.data as object) : r.data;
   }
   if (issues.length > 0) throw new AuditValidationError(issues);
   return out as AuditBindings;
