@@ -2,6 +2,7 @@ export * from './constants.js';
 export * from './fields/text.js';
 export * from './fields/ip-text.js';
 export * from './fields/formats.js';
+export * from './fields/rfc3339.js';
 export * from './envelope.js';
 export * from './events/webauthn.js';
 export * from './events/container.js';

@@ -1,4 +1,4 @@
-import { completeEvent, DEFAULT_SEVERITY, type AuditEventDraft, type AuditEventInput } from '@audit-trail/schema';
+import { completeEvent, DEFAULT_SEVERITY, parseRfc3339, type AuditEventDraft, type AuditEventInput } from '@audit-trail/schema';
 import { deterministicEventId } from './deterministic-id.js';
 
 /** A Falco JSON alert (`json_output: true`): rule, priority, time, output_fields, and tags (`json_include_tags_property`, default on). */
@@ -117,9 +117,14 @@ export function falcoAlertToAudit(a: FalcoAlert, raw: string): AuditEventInput |
   const severity = Math.max(DEFAULT_SEVERITY[draft.event_type], FALCO_SEVERITY[(a.priority ?? '').toLowerCase()] ?? 1);
   // No receipt-time fallback: the event id is derived from the time and the
   // record, and a resent alert must get the same id. classifyObject keeps an
-  // alert without a time as a reject.
-  const ms = typeof a.time === 'string' ? Date.parse(a.time) : Number.NaN;
-  if (!Number.isFinite(ms)) throw new RangeError(`Falco alert time ${String(JSON.stringify(a.time)).slice(0, 64)} is not a time`);
+  // alert without a time as a reject. Falco writes `time` as RFC 3339 in UTC
+  // with nanoseconds (schema-anchors.md); read field by field (parseRfc3339),
+  // not by Date.parse, which took a time without a zone as the aggregator's
+  // local time (the same alert dated, and so identified, differently under
+  // another TZ: stored twice), rolled 2026-02-30 over to March and read
+  // "2026" as New Year (found by a probe).
+  const ms = typeof a.time === 'string' ? (parseRfc3339(a.time)?.getTime() ?? Number.NaN) : Number.NaN;
+  if (!Number.isFinite(ms)) throw new RangeError(`Falco alert time ${String(JSON.stringify(a.time)).slice(0, 64)} is not an RFC 3339 time`);
   return completeEvent(
     { ...draft, severity, event_id: deterministicEventId(ms, raw) } as AuditEventDraft,
     { producer: { service: 'falco', ...(str(a.hostname) ? { instance: str(a.hostname) } : {}) }, now: () => new Date(ms) },

@@ -1,4 +1,4 @@
-import { completeEvent, parseAuditEvent, type AuditEventDraft, type AuditEventInput } from '@audit-trail/schema';
+import { completeEvent, parseAuditEvent, parseRfc3339, type AuditEventDraft, type AuditEventInput } from '@audit-trail/schema';
 import { deterministicEventId } from './deterministic-id.js';
 import { optionalObject, optionalText, requiredText } from './json-fields.js';
 import { ephemeralExecOf, type EphemeralExec } from './k8s-ephemeral-containers.js';
@@ -71,30 +71,23 @@ const EPHEMERAL_WRITES = new Set(['patch', 'update']);
 /** OCSF severity High: what CONTAINER_PRIVILEGED has by default (schema draft.ts, DEFAULT_SEVERITY). */
 const SEVERITY_PRIVILEGED = 4;
 
-/**
- * `metav1.MicroTime` as JSON: RFC 3339 in UTC with microseconds
- * (`2024-10-29T12:21:44.189258Z`). Checked before Date.parse, which would
- * also take "2024" or "Tue, 29 Oct 2024".
- */
-const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d)$/;
-
-/** Largest |Unix ms| a Date holds (ECMA-262 §21.4.1.1). */
-const MAX_DATE_MS = 8.64e15;
-
 /** A request id worth keeping in `correlation.request_id` (the schema's identifier(128)). */
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 
 /** Longest `user_agent` the schema keeps; longer is cut and flagged. */
 const USER_AGENT_MAX = 1024;
 
-/** Unix ms of `requestReceivedTimestamp`, which every stage of a request shares. */
+/**
+ * Unix ms of `requestReceivedTimestamp`, which every stage of a request
+ * shares: `metav1.MicroTime` as JSON, RFC 3339 in UTC with microseconds
+ * (`2024-10-29T12:21:44.189258Z`). Read field by field (parseRfc3339):
+ * Date.parse would also take "2024" or "Tue, 29 Oct 2024", roll 2024-02-30
+ * over to March 1st and `24:00:00` to the next day, where Go's time.Parse
+ * refuses them.
+ */
 function receivedMillis(value: unknown): number {
-  const text = typeof value === 'string' && RFC3339.test(value) ? value : undefined;
-  const ms = text === undefined ? Number.NaN : Date.parse(text);
-  // Date.parse rolls 2024-02-30 over to March 1st; Go's time.Parse refuses it.
-  const [y, mo, d] = (text ?? '').slice(0, 10).split('-').map(Number) as [number, number, number];
-  const realDay = text !== undefined && new Date(Date.UTC(y, mo - 1, d)).getUTCDate() === d;
-  if (realDay && Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS) return ms;
+  const t = typeof value === 'string' ? parseRfc3339(value) : undefined;
+  if (t) return t.getTime();
   throw new RangeError(`requestReceivedTimestamp ${String(JSON.stringify(value)).slice(0, 64)} is not an RFC 3339 time`);
 }
 

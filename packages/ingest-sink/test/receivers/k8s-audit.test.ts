@@ -208,6 +208,8 @@ describe('Kubernetes audit: pods/exec and pods/attach become CONTAINER_EXEC', ()
     expect(classify(line({ ...execEvent(), apiVersion: 'audit.k8s.io/v2' }))).toEqual({ kind: 'non_audit' });
     // Go's time.Parse refuses a day the month does not have; Date.parse would roll it over.
     expect(classify(line(execEvent('ResponseStarted', { requestReceivedTimestamp: '2024-02-30T10:00:00Z' })))).toMatchObject({ item: { reject: expect.stringMatching(/^CONTAINER_EVENT_INVALID: requestReceivedTimestamp "2024-02-30T10:00:00Z" is not an RFC 3339 time/) } });
+    // Nor an hour 24 (Date.parse read 24:00:00 as the next day's midnight).
+    expect(classify(line(execEvent('ResponseStarted', { requestReceivedTimestamp: '2024-02-28T24:00:00Z' })))).toMatchObject({ item: { reject: expect.stringMatching(/^CONTAINER_EVENT_INVALID: requestReceivedTimestamp "2024-02-28T24:00:00Z" is not an RFC 3339 time/) } });
   });
 
   it('maps the line whether Fluent Bit sends it as `log` (tail without a parser) or parsed to top level', () => {

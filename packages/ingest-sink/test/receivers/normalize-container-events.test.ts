@@ -103,6 +103,21 @@ describe('record normaliser: Docker events and Falco alerts', () => {
     expect(run('falco', { log: alert('Read sensitive file', { 'container.id': 'host', 'proc.cmdline': 'cat' }) })).toEqual([{ kind: 'non_audit' }]);
     // Without a time no deterministic id (a resend would be a second event): kept as a reject.
     const timeless = JSON.stringify({ ...JSON.parse(alert('Terminal shell in container', { 'proc.cmdline': 'sh' })), time: undefined });
-    expect(run('falco', { log: timeless })).toMatchObject([{ kind: 'sink', item: { line: timeless, reject: 'CONTAINER_EVENT_INVALID: Falco alert time undefined is not a time' } }]);
+    expect(run('falco', { log: timeless })).toMatchObject([{ kind: 'sink', item: { line: timeless, reject: 'CONTAINER_EVENT_INVALID: Falco alert time undefined is not an RFC 3339 time' } }]);
+  });
+
+  it("reads a Falco alert's time as RFC 3339 only: one without a zone is not dated by the aggregator's TZ, nor a day the month lacks rolled over", () => {
+    const { run } = normalizer();
+    const at = (time: string) =>
+      JSON.stringify({ hostname: 'node-1', priority: 'Notice', rule: 'Terminal shell in container', source: 'syscall', time, output: 'A shell was spawned', output_fields: { 'container.id': CID.slice(0, 12), 'proc.cmdline': 'bash -i' } });
+    const eventOf = (time: string) => JSON.parse((run('falco', { log: at(time) })[0] as { item: { line: string } }).item.line);
+    // Falco's own form, and the same instant with an offset: one time, to the millisecond.
+    expect(eventOf('2026-12-01T10:00:00.123456789Z').event_time).toBe('2026-12-01T10:00:00.123Z');
+    expect(eventOf('2026-12-01T15:45:00.123+05:45').event_time).toBe('2026-12-01T10:00:00.123Z');
+    // Date.parse took the zone-less forms as local time (another TZ, another event_time and event_id:
+    // the same alert stored twice), rolled 02-30 over to March, 24:00 to the next day, and "2026" to New Year.
+    for (const time of ['2026-12-01T10:00:00', '2026-12-01 10:00:00', '2026-12-01T10:00:00.123', '2026-02-30T10:00:00Z', '2026-12-01T24:00:00Z', '2026', 'Tue, 01 Dec 2026 10:00:00', '12/01/2026']) {
+      expect(run('falco', { log: at(time) }), time).toMatchObject([{ kind: 'sink', item: { reject: `CONTAINER_EVENT_INVALID: Falco alert time ${JSON.stringify(time)} is not an RFC 3339 time` } }]);
+    }
   });
 });
