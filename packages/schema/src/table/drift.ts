@@ -117,7 +117,14 @@ function alterSql(dialect: Dialect, table: string, c: ColumnDef, found: FoundCol
   const type = declaredType(c, dialect);
   if (dialect === 'mssql') return `ALTER TABLE dbo.${table} ALTER COLUMN ${c.name} ${type} ${c.nullable ? 'NULL' : 'NOT NULL'};`;
   if (dialect === 'postgres') {
-    const parts = [...(typeWrong ? [`ALTER COLUMN ${c.name} TYPE ${type}`] : []), ...(c.nullable && !found.nullable ? [`ALTER COLUMN ${c.name} DROP NOT NULL`] : [])];
+    // A `timestamp` without time zone holds the UTC wall time the sink wrote (PostgreSQL drops the
+    // literal's Z), and its cast to timestamptz reads it in the session's TimeZone: run as it was,
+    // the statement shifted every stored time by that zone's offset wherever TimeZone is not UTC
+    // (initdb sets it to the host's zone; found by a probe). AT TIME ZONE 'UTC' reads it as UTC
+    // (PostgreSQL docs, "AT TIME ZONE").
+    const f = shapeOf(dialect, found.type);
+    const using = f.kind === 'timestamp' && !f.tz && shapeOf(dialect, type).tz ? ` USING ${c.name} AT TIME ZONE 'UTC'` : '';
+    const parts = [...(typeWrong ? [`ALTER COLUMN ${c.name} TYPE ${type}${using}`] : []), ...(c.nullable && !found.nullable ? [`ALTER COLUMN ${c.name} DROP NOT NULL`] : [])];
     return `ALTER TABLE ${table} ${parts.join(', ')};`;
   }
   return `-- SQLite cannot alter ${table}.${c.name}: create a new table with the current DDL (sql/sqlite/) and copy the rows into it`;
