@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { SinkError, spoolIoError } from '../sink/errors.js';
 import { encodeFrame, frameAt } from '../spool/record.js';
 import { writeAll } from '../spool/write-all.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../spool/private-files.js';
 import type { StoredLine } from './partials.js';
 import type { RecordMeta } from './transport-meta.js';
 
@@ -117,7 +118,7 @@ export class PartialJournal implements PartialDurability {
    */
   static async open(path: string): Promise<{ journal: PartialJournal; report: JournalOpenReport }> {
     try {
-      await mkdir(dirname(path), { recursive: true });
+      await mkdir(dirname(path), { recursive: true, mode: PRIVATE_DIR_MODE });
       const buf = await readFile(path).catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'ENOENT') return Buffer.alloc(0);
         throw err;
@@ -386,7 +387,7 @@ function isStoredLine(v: unknown): boolean {
 /** Writes `frames` to a new file that replaces `path` atomically; returns it open for appending. */
 async function rewrite(path: string, frames: Buffer[]): Promise<FileHandle> {
   const tmp = `${path}.tmp`;
-  const out = await open(tmp, 'w');
+  const out = await open(tmp, 'w', PRIVATE_FILE_MODE);
   try {
     const total = frames.reduce((n, f) => n + f.length, 0);
     if (total > 0) await writeAll(out, frames, total);
@@ -397,6 +398,6 @@ async function rewrite(path: string, frames: Buffer[]): Promise<FileHandle> {
   await rename(tmp, path);
   const dir = await open(dirname(path), 'r');
   await dir.sync().finally(() => dir.close());
-  return open(path, 'a');
+  return open(path, 'a', PRIVATE_FILE_MODE);
 }
 

@@ -3,6 +3,7 @@ import { open, readFile, rename } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Connection, PostgresConnection } from './connection.js';
 import { SinkError } from './errors.js';
+import { PRIVATE_FILE_MODE } from '../spool/private-files.js';
 
 // Which database a spool's events are for. A spool directory named
 // explicitly (`spool.dir`, `--spool`, AUDIT_TRAIL_SPOOL) can be shared by
@@ -114,7 +115,7 @@ export async function claimSpool(dir: string, dest: SpoolDestination, pending: n
  */
 async function writeDurably(path: string, text: string): Promise<void> {
   const tmp = `${path}.tmp`;
-  const fd = await open(tmp, 'w');
+  const fd = await open(tmp, 'w', PRIVATE_FILE_MODE);
   try {
     await fd.writeFile(text);
     await fd.sync();

@@ -4,6 +4,7 @@ import { readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SinkError } from '../sink/errors.js';
+import { PRIVATE_FILE_MODE } from './private-files.js';
 import { selfIdentity, startTimeOfPid, type ProcessIdentity } from './process-identity.js';
 
 /**
@@ -119,7 +120,7 @@ const tempName = (path: string, kind: string) => `${path}.${kind}-${process.pid}
 /** Creates the lock holding `text` (O_EXCL): false when there is one. */
 async function create(path: string, text: string): Promise<boolean> {
   try {
-    await writeFile(path, text, { flag: 'wx' });
+    await writeFile(path, text, { flag: 'wx', mode: PRIVATE_FILE_MODE });
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
@@ -142,7 +143,7 @@ async function removeStale(path: string, text: string): Promise<void> {
   }
   const moved = await readFile(aside, 'utf8').catch(() => text);
   // Not link(2): FAT, exFAT and some network filesystems have none.
-  if (moved !== text) await writeFile(path, moved, { flag: 'wx' }).catch(() => undefined);
+  if (moved !== text) await writeFile(path, moved, { flag: 'wx', mode: PRIVATE_FILE_MODE }).catch(() => undefined);
   await rm(aside, { force: true });
 }
 

@@ -6,6 +6,7 @@ import { FRAME_HEADER_BYTES, scanSegment } from './record.js';
 import { formatHole, holesName, parseHoles, scanAround, type Hole } from './holes.js';
 import { lockSpool, type LockTiming } from './spool-lock.js';
 import { writeAll } from './write-all.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './private-files.js';
 
 /** When the spool makes an append durable. */
 export type FsyncPolicy = 'batch' | 'off';
@@ -195,7 +196,7 @@ export class Spool {
   static async open(opts: SpoolOpenOptions): Promise<{ spool: Spool; replayed: ReplayedRecord[]; unloaded: RecordRun[]; report: SpoolReplayReport }> {
     const spool = new Spool(opts.dir, opts.segmentBytes ?? 8 * 1024 * 1024, opts.fsync ?? 'batch');
     try {
-      await mkdir(opts.dir, { recursive: true });
+      await mkdir(opts.dir, { recursive: true, mode: PRIVATE_DIR_MODE });
       spool.unlock = await lockSpool(opts.dir, opts.lockTiming);
     } catch (err) {
       throw spoolIoError(`cannot open spool ${opts.dir}`, err);
@@ -231,7 +232,7 @@ export class Spool {
       if (typeof read === 'string') report.watermarkIgnored = read;
       else this.watermark = read;
     }
-    this.wmFd = await open(wmPath, 'a+').then(async (h) => (await h.close(), open(wmPath, 'r+')));
+    this.wmFd = await open(wmPath, 'a+', PRIVATE_FILE_MODE).then(async (h) => (await h.close(), open(wmPath, 'r+')));
     const files = await readdir(this.dir);
     const names = files.filter((n) => SEG_RE.test(n)).sort();
     const segFiles = new Set(names);
@@ -316,8 +317,8 @@ export class Spool {
     const q = join(this.dir, 'quarantine');
     const path = join(q, `${segName(seg)}.${at}.${Date.now()}.bad`);
     try {
-      await mkdir(q, { recursive: true });
-      await writeFile(path, bytes);
+      await mkdir(q, { recursive: true, mode: PRIVATE_DIR_MODE });
+      await writeFile(path, bytes, { mode: PRIVATE_FILE_MODE });
       if (mark === 'cut') await truncate(join(this.dir, segName(seg)), at);
       else await this.addHole(seg, { from: at, to: at + bytes.length });
       return { path };
@@ -335,7 +336,7 @@ export class Spool {
    * records after it.
    */
   private async addHole(seg: number, hole: Hole): Promise<void> {
-    const fd = await open(join(this.dir, holesName(segName(seg))), 'a');
+    const fd = await open(join(this.dir, holesName(segName(seg))), 'a', PRIVATE_FILE_MODE);
     try {
       await fd.write(formatHole(hole));
       if (this.fsync === 'batch') await fd.datasync();
@@ -358,7 +359,7 @@ export class Spool {
 
   /** Creates segment `seg` and makes it the one appended to (only once its directory entry is durable). */
   private async openSegment(seg: number): Promise<void> {
-    const fd = await open(join(this.dir, segName(seg)), 'a');
+    const fd = await open(join(this.dir, segName(seg)), 'a', PRIVATE_FILE_MODE);
     try {
       await this.syncDir();
     } catch (err) {
