@@ -58,6 +58,23 @@ describe('integer flags', () => {
     }
     expect(readdirSync(dir)).toEqual(['q.bad']);
   });
+
+  it('is a usage error, without the password, when a server URL is not written scheme://host: pg read it as another server and the password was printed', async () => {
+    // `report` said "cannot open postgres:/u:PW@...", `ingest` summed up under the URL as given
+    // (found by a probe): redactUrl looked for the password after `://` only.
+    const quarantine = join(dir, 'q.bad');
+    writeFileSync(quarantine, 'not a spool record');
+    const commands: string[][] = [['migrate'], ['report', 'failures'], ['verify'], ['ingest', '-'], ['salvage', quarantine], ['serve', '--forward', '127.0.0.1:0', '--health', 'off']];
+    for (const url of ['postgres:/audit:PWMARK_93x@127.0.0.1:1/audit', ' postgres://audit:PWMARK_93x@127.0.0.1:1/audit', 'mssql:sa:PWMARK_93x@127.0.0.1:1/audit']) {
+      for (const [name, ...rest] of commands) {
+        const r = await runCli([name!, '--db', url, ...rest], { stdin: '{}\n' });
+        expect({ url, name, code: r.code, out: r.out }).toEqual({ url, name, code: 2, out: '' });
+        expect(r.err).toMatch(/must start with (postgres|mssql):\/\//);
+        expect(r.err).not.toContain('PWMARK');
+      }
+    }
+    expect(readdirSync(dir)).toEqual(['q.bad']);
+  });
 });
 
 describe('--db with a URL no driver takes', () => {

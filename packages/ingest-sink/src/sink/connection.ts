@@ -88,6 +88,9 @@ function whole(name: string, v: string, min: number): number {
   return n;
 }
 
+/** How a server database URL starts: its scheme, then `//` and the authority, at the very beginning. */
+const SERVER_URL_START = /^(?:postgres|postgresql|mssql|sqlserver):\/\//i;
+
 /** decodeURIComponent, with a malformed %-escape refused as a bad URL instead of a URIError. */
 function decode(part: string, what: string): string {
   try {
@@ -152,7 +155,8 @@ function parseMssql(url: URL): MssqlConnection {
  * `postgres://user@host:5432/db` (`postgresql://` too), `mssql://user:pass@host:1433/db?encrypt=true&trustServerCertificate=true&babelfish=auto`
  * or, for a named instance, `mssql://user:pass@host/db?instanceName=SQLEXPRESS` (a port and an
  * instance name together are refused: mssql would ignore the port); an IPv6 host in brackets,
- * `mssql://[::1]:1433/db` (`sqlserver://` too). Throws {@link SinkError} `SINK_BAD_URL` on anything else.
+ * `mssql://[::1]:1433/db` (`sqlserver://` too). A server URL must start with its scheme and `//`
+ * (no white space before it, not `postgres:/...`). Throws {@link SinkError} `SINK_BAD_URL` on anything else.
  */
 export function parseDbUrl(url: string): Connection {
   if (typeof url !== 'string') throw new SinkError('SINK_BAD_URL', `database URL must be a string, got ${url === null ? 'null' : typeof url}`);
@@ -172,6 +176,16 @@ export function parseDbUrl(url: string): Connection {
   } catch {
     throw new SinkError('SINK_BAD_URL', `not a database URL (expected sqlite:, postgres:// or mssql://)`);
   }
+  const server = ['postgres:', 'postgresql:', 'mssql:', 'sqlserver:'].includes(parsed.protocol);
+  if (server && !SERVER_URL_START.test(url)) {
+    // The WHATWG parser skips leading white space and takes `postgres:/u:pw@h/db`
+    // or `postgres:u:pw@h/db` as a URL with a path and no host; pg-connection-string
+    // then connects to localhost without a user (or, after a leading space, to a
+    // host named "base"), tedious to no server, and redactUrl, which finds the
+    // password after `://`, printed it in `report` errors and `ingest` summaries
+    // (found by a probe). The URL itself is not repeated: it holds the password.
+    throw new SinkError('SINK_BAD_URL', `a ${parsed.protocol.slice(0, -1)} URL must start with ${parsed.protocol}// and the host (e.g. ${parsed.protocol}//user@host:port/database), with nothing before it`);
+  }
   if (parsed.protocol === 'postgres:' || parsed.protocol === 'postgresql:') {
     const load = parsed.searchParams.get('load');
     if (load === null) return { dialect: 'postgres', connectionString: url };
@@ -183,6 +197,15 @@ export function parseDbUrl(url: string): Connection {
   throw new SinkError('SINK_BAD_URL', `unsupported database URL scheme "${parsed.protocol.slice(0, 20)}" (expected sqlite:, postgres:// or mssql://)`);
 }
 
+/** A query parameter's name as URLSearchParams reads it (`+` is a space, %-escapes decoded). */
+function paramName(raw: string): string {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch {
+    return raw;
+  }
+}
+
 /**
  * The URL with its password replaced by `***`, for logs and messages. As URL
  * parsers do (WHATWG URL, pg's), the authority runs to the first `/`, `?` or
@@ -190,7 +213,11 @@ export function parseDbUrl(url: string): Connection {
  * of the password.
  */
 export function redactUrl(url: string): string {
-  const m = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url);
+  // A server URL as the WHATWG parser reads it too: white space or control
+  // characters before the scheme skipped, and the user info right after
+  // `postgres:` or `postgres:/` (parseDbUrl refuses those forms, and pg misreads
+  // them, but a message may still show one).
+  const m = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url) ?? /^[\x00-\x20]*(?:postgres|postgresql|mssql|sqlserver):[/\\]*/i.exec(url);
   if (!m) return url;
   const start = m[0].length;
   const rest = url.slice(start);
@@ -204,6 +231,7 @@ export function redactUrl(url: string): string {
     // parser; for a message, hide everything up to the `@` that follows.
     out = `${url.slice(0, start + colon + 1)}***${url.slice(url.indexOf('@', start + colon))}`;
   }
-  // pg-connection-string takes ?password= as the password too (over the user info).
-  return out.replace(/([?&]password=)[^&#]*/gi, '$1***');
+  // pg-connection-string takes ?password= as the password too (over the user info),
+  // its name %-decoded as URLSearchParams does (?pass%77ord= is the same parameter).
+  return out.replace(/([?&])([^=&#]*)=([^&#]*)/g, (all, sep: string, name: string) => (paramName(name).toLowerCase() === 'password' ? `${sep}${name}=***` : all));
 }

@@ -173,6 +173,27 @@ describe('sink units', () => {
     expect(redactUrl('sqlite:./a@b:c.db')).toBe('sqlite:./a@b:c.db');
   });
 
+  it('refuses a server URL not written scheme://host, and redacts its password in any spelling', () => {
+    // WHATWG URL takes each of these; pg read them as localhost without a user (or a host named
+    // "base"), and `report` and `ingest` printed them with the password (found by a probe).
+    for (const url of [' postgres://u:PWMARK@h/db', 'postgres:/u:PWMARK@h/db', 'postgres:u:PWMARK@h/db', '\tpostgresql://u:PWMARK@h/db', 'mssql:/sa:PWMARK@h/db', 'sqlserver:sa:PWMARK@h/db']) {
+      let err: unknown;
+      try {
+        parseDbUrl(url);
+      } catch (e) {
+        err = e;
+      }
+      expect(err, JSON.stringify(url)).toMatchObject({ code: 'SINK_BAD_URL', message: expect.stringMatching(/must start with (postgres|postgresql|mssql|sqlserver):\/\//) });
+      expect((err as Error).message).not.toContain('PWMARK');
+      expect(redactUrl(url), JSON.stringify(url)).not.toContain('PWMARK');
+    }
+    expect(redactUrl('postgres:/u:pw@h/db')).toBe('postgres:/u:***@h/db');
+    expect(redactUrl(' postgres://u:pw@h/db')).toBe(' postgres://u:***@h/db');
+    // pg-connection-string reads query names as URLSearchParams does: %-decoded.
+    expect(redactUrl('postgres://u@h/db?pass%77ord=PWMARK&x=1')).toBe('postgres://u@h/db?pass%77ord=***&x=1');
+    expect(parseDbUrl('POSTGRES://u@h/db')).toMatchObject({ dialect: 'postgres' });
+  });
+
   it('takes the URL from AUDIT_TRAIL_DB_URL and the password from AUDIT_TRAIL_DB_PASSWORD_FILE', () => {
     const dir = mkdtempSync(join(tmpdir(), 'at-url-'));
     try {
