@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadDriver } from '../adapters/load-driver.js';
 import { mssqlPoolConfig } from '../adapters/mssql/pool-config.js';
-import { parseDbUrl, type Connection, type MssqlConnection, type PostgresConnection } from '../sink/connection.js';
+import { checkPostgresCredentials, parseDbUrl, type Connection, type MssqlConnection, type PostgresConnection } from '../sink/connection.js';
 import { SinkError } from '../sink/errors.js';
 import { explainMissingColumn } from './missing-column.js';
 import type { AuditReader, ReadQuery, Row } from './reader.js';
@@ -70,6 +70,7 @@ async function sqliteReader(filename: string, snapshot: boolean): Promise<AuditR
 }
 
 async function postgresReader(conn: PostgresConnection, snapshot: boolean): Promise<AuditReader> {
+  checkPostgresCredentials(conn);
   const pg = await loadDriver<PgModule>('pg');
   const { dialect: _d, max: _m, ...config } = conn;
   // A host that does not answer fails within 10 s instead of the OS's TCP timeout (minutes); the URL or options may set another.

@@ -65,6 +65,23 @@ export interface MssqlConnection {
 /** Where the sink writes. */
 export type Connection = SqliteConnection | PostgresConnection | MssqlConnection;
 
+/**
+ * Refuses a PostgreSQL connection whose `user` or `password` pg cannot send:
+ * anything but a string (or, for the password, the function pg calls for one).
+ * pg writes them into the startup and password messages, where a number
+ * (`password: 12345` from a YAML or JSON configuration) throws inside its
+ * socket handler: an uncaught exception that ended the process, its message
+ * printing the password ("Received type number (12345)"; found by a probe).
+ * The message here names the type only.
+ */
+export function checkPostgresCredentials(conn: PostgresConnection): void {
+  for (const key of ['user', 'password'] as const) {
+    const v: unknown = conn[key];
+    if (v === undefined || typeof v === 'string' || (key === 'password' && typeof v === 'function')) continue;
+    throw new SinkError('SINK_BAD_OPTION', `connection.${key} must be a string${key === 'password' ? ' (or a function returning one, as pg takes)' : ''}, got ${v === null ? 'null' : Array.isArray(v) ? 'an array' : `a ${typeof v}`}`);
+  }
+}
+
 /** The default database URL: a SQLite file in the working directory. */
 export const DEFAULT_DB_URL = 'sqlite:./audit.db';
 

@@ -1,4 +1,4 @@
-import { parseDbUrl, DEFAULT_DB_URL, type Connection, type MssqlConnection } from './connection.js';
+import { checkPostgresCredentials, parseDbUrl, DEFAULT_DB_URL, type Connection, type MssqlConnection } from './connection.js';
 import { SinkError } from './errors.js';
 import { defaultSpoolDir } from './spool-dir.js';
 import type { ForwardFallbackOptions } from '../fallback/forward-options.js';
@@ -118,6 +118,7 @@ function checkConnection(c: unknown): Connection {
       wholeOption('connection.max', conn.max, 1);
       wholeOption('connection.connectionTimeoutMillis', conn.connectionTimeoutMillis, 0);
       wholeOption('connection.idleTimeoutMillis', conn.idleTimeoutMillis, 0);
+      checkPostgresCredentials(conn);
       return conn;
     case 'mssql':
       knownKeys('connection (mssql)', conn);

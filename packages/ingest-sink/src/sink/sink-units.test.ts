@@ -6,6 +6,7 @@ import { chainEvent, makeEvent } from '../../test/helpers/events.js';
 import { loadDriver } from '../adapters/load-driver.js';
 import { backoffDelay } from './backoff.js';
 import { parseDbUrl, redactUrl } from './connection.js';
+import { openReader } from '../reader/open-reader.js';
 import { resolveDbUrl } from './db-url-from-env.js';
 import { dedupeBatch } from './dedupe-batch.js';
 import { sameEvent } from '../adapters/same-event.js';
@@ -274,9 +275,19 @@ describe('sink units', () => {
       [{ connection: { dialect: 'postgres', connectionString: 'postgres://h/db', max: -1 } }, 'connection.max must be a whole number from 1'],
       [{ connection: { dialect: 'postgres', load: 'copyy' } }, 'connection.load must be auto, copy or unnest'],
       [{ connection: { dialect: 'mysql' } }, 'connection.dialect must be sqlite, postgres or mssql (got "mysql")'],
+      // pg throws on these inside its socket handler (an uncaught exception, its message showing the value).
+      [{ connection: { dialect: 'postgres', host: 'h', password: 93_4711 } }, 'connection.password must be a string (or a function returning one, as pg takes), got a number'],
+      [{ connection: { dialect: 'postgres', host: 'h', user: 12 } }, 'connection.user must be a string, got a number'],
     ];
     for (const [options, message] of cases) expect(() => resolveSinkOptions(options as never), JSON.stringify(options)).toThrow(expect.objectContaining({ code: 'SINK_BAD_OPTION', message }));
     // Other keys of a PostgreSQL connection are pg.Pool's own, passed on as they are.
     expect(resolveSinkOptions({ connection: { dialect: 'postgres', connectionString: 'postgres://h/db', statement_timeout: 5000 } as never }).connection).toMatchObject({ statement_timeout: 5000 });
+    expect(resolveSinkOptions({ connection: { dialect: 'postgres', host: 'h', password: (async () => 'pw') as never } }).connection).toMatchObject({ host: 'h' });
+  });
+
+  it('opens no PostgreSQL reader with a password pg cannot send, without showing it', async () => {
+    const err = await openReader({ dialect: 'postgres', host: '127.0.0.1', port: 1, password: 934_711 as never }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'SINK_BAD_OPTION', message: expect.stringContaining('connection.password must be a string') });
+    expect((err as Error).message).not.toContain('934711');
   });
 });
