@@ -138,10 +138,28 @@ const FILE_VALUE_TYPES: Record<Exclude<keyof ServeSettings, 'containerEventTags'
   spoolMaxBytes: 'number or string',
 };
 
-/** A JSON value as a type error shows it: its type, and a short excerpt. */
-function jsonValueShown(value: unknown): string {
+/**
+ * Settings whose value may hold a secret: `db` is a URL with its password, or,
+ * written as the sink's connection object by mistake, `{"password": ...}`.
+ * A type error names only the type of theirs.
+ */
+const SECRET_SETTINGS: ReadonlySet<string> = new Set(['db']);
+
+/** A JSON value as a type error shows it: its type, and a short excerpt unless `key` may hold a secret. */
+function jsonValueShown(key: string, value: unknown): string {
   const type = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
-  return `${type} (${JSON.stringify(value).slice(0, 40)})`;
+  return SECRET_SETTINGS.has(key) ? type : `${type} (${JSON.stringify(value).slice(0, 40)})`;
+}
+
+/**
+ * V8's JSON.parse message without the excerpt of the text it quotes
+ * (`Unexpected token 'p', "{"db": postgres:/"... is not valid JSON`): ten
+ * characters either side of the mistake, or the whole text when it is short,
+ * which in a config file may be the database password (a `"` in it left
+ * unescaped). The kind of mistake and its position stay.
+ */
+function jsonErrorShown(message: string): string {
+  return message.replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, ' (the text around it is not repeated: it may hold the password)');
 }
 
 /** Throws a ConfigError naming the key and the type it takes for the first value of the wrong JSON type. */
@@ -155,7 +173,7 @@ function checkFileValueTypes(path: string, settings: Record<string, unknown>): v
       : typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
     if (!ok) {
       const expected = wanted === 'strings' ? 'an array of non-empty strings (file names)' : wanted === 'string' ? 'a string' : 'a number or a string';
-      throw new ConfigError('CONFIG_INVALID', `config file ${path}: ${key} must be ${expected}, got ${jsonValueShown(value)}`);
+      throw new ConfigError('CONFIG_INVALID', `config file ${path}: ${key} must be ${expected}, got ${jsonValueShown(key, value)}`);
     }
   }
 }
@@ -167,7 +185,7 @@ export function settingsFromFile(path: string): ServeSettings {
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new ConfigError('CONFIG_INVALID', `config file ${path} is not JSON: ${(err as Error).message}`);
+    throw new ConfigError('CONFIG_INVALID', `config file ${path} is not JSON: ${jsonErrorShown((err as Error).message)}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError('CONFIG_INVALID', `config file ${path} must hold a JSON object`);
   const known = new Set([...Object.keys(SERVE_ENV), 'limits', 'syslogLimits']);

@@ -125,12 +125,37 @@ describe('serve settings', () => {
     expect(() => aggregatorOptionsFrom({})).toThrow(/--db/);
   });
 
+  it('never repeats the database password of a config file it refuses: db of another type, or JSON broken near it (found by a probe)', () => {
+    const f = join(tmp.dir, 'pw.json');
+    for (const text of [
+      // db written as the sink's connection object, or as an object holding the URL: the type error quoted 40 characters of it.
+      '{"db": {"password": "PWMARK_93x", "host": "db"}}',
+      '{"db": {"url": "postgres://u:PWMARK_93x@h/db"}}',
+      // A `"` left unescaped in the password: V8 quotes ten characters either side of the mistake.
+      '{"db": "postgres://audit:PWMA"RK_93x@db.internal:5432/audit", "forward": ":24224"}',
+      // A short text is quoted whole.
+      '{"db": PWMARK_93x}',
+    ]) {
+      writeFileSync(f, text);
+      let err: unknown;
+      try {
+        settingsFromFile(f);
+      } catch (e) {
+        err = e;
+      }
+      expect(err, text).toMatchObject({ code: 'CONFIG_INVALID' });
+      expect((err as Error).message, text).not.toMatch(/PWMA|RK_93x/);
+    }
+    writeFileSync(f, '{"db": "sqlite:x.db",,}');
+    expect(() => settingsFromFile(f)).toThrow(/is not JSON: .*position 21/);
+  });
+
   it('refuses a config file value of the wrong JSON type, naming the key and the type it takes (it crashed with "value.trim is not a function", or read a key from stdin)', () => {
     const f = join(tmp.dir, 'types.json');
     const cases: [Record<string, unknown>, string][] = [
       [{ forward: 0 }, 'forward must be a string, got a number (0)'],
       [{ health: false }, 'health must be a string, got a boolean (false)'],
-      [{ db: null }, 'db must be a string, got null (null)'],
+      [{ db: null }, 'db must be a string, got null'],
       [{ tlsCert: ['a.pem'] }, 'tlsCert must be a string, got an array (["a.pem"])'],
       [{ heapGrowingPercent: true }, 'heapGrowingPercent must be a number or a string, got a boolean (true)'],
       [{ spoolMaxBytes: {} }, 'spoolMaxBytes must be a number or a string, got an object ({})'],
