@@ -1,4 +1,4 @@
-import { BoundedFileError, MAX_PEM_FILE_BYTES, MAX_SECRET_FILE_BYTES, readBoundedFile } from '@audit-trail/schema';
+import { BoundedFileError, MAX_PEM_FILE_BYTES, MAX_SECRET_FILE_BYTES, mayBeSecret, readBoundedFile } from '@audit-trail/schema';
 import { hostname } from 'node:os';
 import type { AggregatorOptions } from './aggregator.js';
 import { DEFAULT_FORWARD_PORT, DEFAULT_HEALTH_PORT, DEFAULT_SYSLOG_PORT, DEFAULT_TAG_TEMPLATE } from './defaults.js';
@@ -236,18 +236,32 @@ export function parseHostPort(value: string, defaultHost: string, what: string):
  * file or a pipe of at most `maxBytes` (readFileSync took /dev/zero and grew to
  * gigabytes); anything else is a ConfigError naming the file and the limit.
  */
-function readSmallFile(path: string, maxBytes: number, what: string): Buffer {
+function readSmallFile(path: string, maxBytes: number, what: string, shown = path): Buffer {
   try {
-    return readBoundedFile(path, maxBytes, `${what} ${path}`);
+    return readBoundedFile(path, maxBytes, `${what} ${shown}`);
   } catch (err) {
     if (err instanceof BoundedFileError) throw new ConfigError('CONFIG_FILE_UNREADABLE', err.message);
-    throw new ConfigError('CONFIG_FILE_UNREADABLE', `cannot read ${what} ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new ConfigError('CONFIG_FILE_UNREADABLE', `cannot read ${what} ${shown} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
+}
+
+/**
+ * A shared key or users file name as messages show it: not at all when it
+ * looks like what the file should hold. `--shared-key-file "$(openssl rand
+ * -base64 48)"`, or `AUDIT_TRAIL_USERS_FILE=alice:pw`, printed the key or the
+ * password in "cannot read ... (ENOENT)" (found by a probe); the logger's
+ * key files are judged by the same {@link mayBeSecret}. A users line is
+ * `user:password`: a name with a `:` before any `/` is taken for one.
+ */
+function secretFileShown(path: string, what: string): string {
+  if (mayBeSecret(path)) return `(a ${path.length}-character name that looks like a key, not shown: pass a file holding it)`;
+  if (what === 'users file' && /^[^/]*:/.test(path)) return `(a ${path.length}-character name that looks like a user:password line, not shown: pass a file holding it)`;
+  return path;
 }
 
 /** Lines of a shared key file (limit 1 MiB) or users file (4 MiB), blank lines and # comments dropped. */
 function readSecretLines(path: string, what: string, maxBytes: number): string[] {
-  const text = readSmallFile(path, maxBytes, what).toString('utf8');
+  const text = readSmallFile(path, maxBytes, what, secretFileShown(path, what)).toString('utf8');
   return text.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.startsWith('#'));
 }
 

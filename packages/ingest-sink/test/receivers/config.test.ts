@@ -125,6 +125,29 @@ describe('serve settings', () => {
     expect(() => aggregatorOptionsFrom({})).toThrow(/--db/);
   });
 
+  it('never repeats a shared key or a users line given in place of its file name (found by a probe)', () => {
+    const key = 'KEYMARKrV0u1ViyS1hN3m0Wq+3e4QkqB8bV9g2F6k7Yx0Zs1TqWcE9a1Bn2Lp3Ok=';
+    const cases: [Parameters<typeof aggregatorOptionsFrom>[0], string][] = [
+      // `openssl rand -base64 48`, the deploy examples' key, in AUDIT_TRAIL_SHARED_KEY_FILE itself.
+      [{ db: 'sqlite:x.db', sharedKeyFiles: [key] }, 'KEYMARK'],
+      [{ db: 'sqlite:x.db', sharedKeyFiles: [join(tmp.dir, 'k')], usersFile: 'alice:PWMARK_93x' }, 'PWMARK'],
+    ];
+    writeFileSync(join(tmp.dir, 'k'), 'a-shared-key\n');
+    for (const [settings, marker] of cases) {
+      let err: unknown;
+      try {
+        aggregatorOptionsFrom(settings);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toMatchObject({ code: 'CONFIG_FILE_UNREADABLE', message: expect.stringContaining('not shown: pass a file holding it') });
+      expect((err as Error).message).not.toContain(marker);
+    }
+    // A file name is still named.
+    expect(() => aggregatorOptionsFrom({ db: 'sqlite:x.db', sharedKeyFiles: ['/run/secrets/missing_key'] })).toThrow('cannot read shared key file /run/secrets/missing_key (ENOENT)');
+    expect(() => aggregatorOptionsFrom({ db: 'sqlite:x.db', sharedKeyFiles: [join(tmp.dir, 'k')], usersFile: './users:prod' })).toThrow('cannot read users file ./users:prod (ENOENT)');
+  });
+
   it('never repeats the database password of a config file it refuses: db of another type, or JSON broken near it (found by a probe)', () => {
     const f = join(tmp.dir, 'pw.json');
     for (const text of [

@@ -1,7 +1,10 @@
 import { createPrivateKey, createPublicKey, KeyObject } from 'node:crypto';
-import { BoundedFileError, MAX_SECRET_FILE_BYTES, readBoundedFile } from '@audit-trail/schema';
+import { BoundedFileError, MAX_SECRET_FILE_BYTES, mayBeSecret, readBoundedFile } from '@audit-trail/schema';
 import { AuditConfigError } from '../errors.js';
 import { x25519PrivateFromRaw, x25519PublicFromRaw } from './seal.js';
+
+// In the schema package since the aggregator judges its key file names by it too; exported here as before.
+export { mayBeSecret };
 
 /** Shortest shared secret accepted (INTEGRITY.md: ">= 32 bytes"). */
 export const MIN_SECRET_BYTES = 32;
@@ -15,20 +18,6 @@ const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
  */
 function requireType(value: unknown, what: string, ok: boolean, wanted: string): void {
   if (!ok) throw new AuditConfigError(`${what} ${value === undefined ? 'is missing' : `is a ${value === null ? 'null' : typeof value}`}: expected ${wanted}`);
-}
-
-/**
- * Text that may be a key, or hold one, put where a key id or a file name
- * belongs: base64 of 32 bytes or more (as `openssl rand -base64 32` prints),
- * as the whole text or as any part of it between white space and JSON
- * punctuation (`openssl rand -base64 64` wraps at 64 columns, a PEM body, a
- * keyring's JSON pasted in place of its file name), or a PEM header. Error
- * messages must not repeat it, since CI logs keep them. A file name holds
- * none of those separators, so it is judged whole, as before.
- */
-export function mayBeSecret(text: string): boolean {
-  if (text.includes('-----BEGIN')) return true;
-  return text.split(/[\s"',:;{}[\]]+/).some((t) => t.length >= 43 && BASE64.test(t));
 }
 
 /** Checks a key id: 1..64 of `A-Z a-z 0-9 . _ : -` (it is logged in every record). */
