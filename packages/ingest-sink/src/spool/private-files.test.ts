@@ -1,4 +1,4 @@
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSink } from '../index.js';
@@ -42,6 +42,28 @@ describe('spool files hold audit events: only their owner may read them', () => 
     // Left open: a segment and the watermark exist now.
     expect((await readdir(spool)).sort()).toEqual(expect.arrayContaining(['destination', 'watermark']));
     expect(await opened(spool)).toEqual([]);
+    await sink.close();
+  });
+
+  it('a SQLite database the sink creates is private, with its -wal and -shm; an existing one keeps its mode', async () => {
+    for (const worker of [true, false]) {
+      const db = join(dir, `audit-${worker}.db`);
+      const sink = createSink({ connection: { dialect: 'sqlite', filename: db, worker }, spool: { dir: join(dir, `spool-${worker}`) }, checkIntervalMs: 0 });
+      await sink.write(makeEvents(3));
+      await sink.flush();
+      // Open: the WAL and its index exist now.
+      const files = (await readdir(dir)).filter((n) => n.startsWith(`audit-${worker}.db`)).sort();
+      expect(files).toEqual([`audit-${worker}.db`, `audit-${worker}.db-shm`, `audit-${worker}.db-wal`]);
+      expect(await opened(dir), `worker: ${worker}`).toEqual([]);
+      await sink.close();
+    }
+    // A database that is there keeps its mode: an operator's 0640 for a reader group stays.
+    const db = join(dir, 'audit-true.db');
+    await chmod(db, 0o640);
+    const sink = createSink({ url: `sqlite:${db}`, spool: { dir: join(dir, 'spool-again') }, checkIntervalMs: 0 });
+    await sink.write(makeEvents(1));
+    await sink.flush();
+    expect(((await stat(db)).mode & 0o777).toString(8)).toBe('640');
     await sink.close();
   });
 

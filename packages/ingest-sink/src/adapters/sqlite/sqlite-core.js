@@ -7,6 +7,7 @@ import { sameEvent } from '../same-event.js';
 import { rejectKey } from '../reject-key.js';
 import { statementsAfterTables } from '../migration-steps.js';
 import { forEachRow } from '../../rows/packed-rows.js';
+import { createPrivateFile } from '../../spool/private-files.js';
 
 /**
  * Page size of a database the sink creates: 16 KiB, not SQLite's 4 KiB. An
@@ -55,6 +56,11 @@ export function openSqliteCore(Database, init) {
   /** @type {any} */
   let db;
   try {
+    // A database the sink creates holds audit events: owner-only, as the
+    // spool (private-files.js). SQLite gives its -wal and -shm files the
+    // database file's mode (os_unix.c, findCreateFileMode), and would
+    // otherwise create the file 0644 under the usual umask.
+    createPrivateFile(init.filename);
     db = new Database(init.filename, { timeout: init.busyTimeoutMs });
     applySqlitePragmas(db);
   } catch (err) {
