@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSink } from '../src/index.js';
 import { makeEvents } from './helpers/events.js';
@@ -29,4 +30,24 @@ describe('sink.close()', () => {
     expect(sink.stats()).toMatchObject({ committed: 200, spooledEvents: 0 });
     await first;
   });
+
+  it('on SQLite, resolves only once the writer thread has ended, so a process exiting right after it does not abort while the thread waits on another process\'s lock', async () => {
+    // Another process (a sqlite3 shell in a transaction, a second sink) holds
+    // the write lock: the writer thread waits in the busy handler (5 s). The
+    // close used to give up on it after a second, and the process.exit() that
+    // followed ended the thread mid-wait: better-sqlite3 then threw into the
+    // ending thread and the process aborted (SIGABRT), as `audit-trail ingest`
+    // did against a locked database (WiseLibs/better-sqlite3#842).
+    const file = join(dir, 'locked.db');
+    const holder = new Database(file);
+    holder.pragma('journal_mode = WAL');
+    holder.exec('CREATE TABLE held (x)');
+    holder.exec('BEGIN EXCLUSIVE');
+    try {
+      const { stdout } = await run(TSX, ['-C', '@audit-trail/source', join(import.meta.dirname, 'fixtures/exit-after-close-on-locked-sqlite.ts'), file, join(dir, 'locked-spool')]);
+      expect(stdout).toBe('closed\n');
+    } finally {
+      holder.close();
+    }
+  }, 30_000);
 });

@@ -50,6 +50,18 @@ export interface SinkAdapter {
   check(): Promise<void>;
   write(batch: WriteBatch): Promise<BatchOutcome>;
   close(): Promise<void>;
+  /**
+   * Whether the sink's close() must wait for close() to end, however long:
+   * true for SQLite's writer thread. Ended (worker.terminate(), or a
+   * process.exit() the close left it running into) while a statement waits
+   * in SQLite's busy handler for another process's lock, it aborts the whole
+   * process when that wait fails: better-sqlite3 throws into the ending
+   * thread ("FATAL ERROR: v8::ToLocalChecked Empty MaybeLocal",
+   * WiseLibs/better-sqlite3#842). Its close is bounded anyway: it waits
+   * behind the statement in flight, at most the busy timeout. A server's
+   * close is not awaited past the sink's bound (a hung connection).
+   */
+  readonly closeToEnd?: boolean;
 }
 
 /** A reject row for an event refused by a chain position conflict. */

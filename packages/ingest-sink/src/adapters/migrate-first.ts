@@ -29,6 +29,7 @@ export function migrateFirst(adapter: SinkAdapter): SinkAdapter {
   };
   return {
     dialect: adapter.dialect,
+    closeToEnd: adapter.closeToEnd,
     migrate: () => adapter.migrate(),
     async check() {
       await ensure();

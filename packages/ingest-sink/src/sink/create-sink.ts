@@ -290,7 +290,12 @@ export function createSink(options?: SinkOptions | string): Sink {
         // query timeout: two minutes after SIGTERM in a probe): the wait is
         // bounded like delivery's, plus a second. The spool is closed either
         // way; what was not delivered stays in it.
-        await settleWithin(Promise.all([forwarder?.close(), adapter!.close()]), Math.max(1000, deadline - Date.now() + 1000));
+        const adapterClosed = adapter!.close();
+        await settleWithin(Promise.all([forwarder?.close(), adapterClosed]), Math.max(1000, deadline - Date.now() + 1000));
+        // SQLite's writer thread, unlike a server's connection, must end
+        // before this resolves (SinkAdapter.closeToEnd): a process that
+        // exits after close() while the thread still waits on a lock aborted.
+        if (adapter!.closeToEnd) await adapterClosed.catch(() => undefined);
         await spool!.close(queue.length === 0 && !backlog!.spilled);
       })();
       return closing;

@@ -82,6 +82,8 @@ export async function createSqliteAdapter(conn: SqliteConnection): Promise<SinkA
   const core: CoreLike = conn.worker === false ? inProcess(openInProcess(Database, init)) : await SqliteWorkerClient.start(init);
   return {
     dialect: 'sqlite',
+    // The worker may wait out the busy timeout in a statement: ended then, it aborts the process (SinkAdapter.closeToEnd).
+    closeToEnd: true,
     async migrate() {
       checkDrift('sqlite', await core.migrate({ plan: migrationPlan('sqlite'), tables: [...AUDIT_TABLES] }));
     },
