@@ -1,8 +1,8 @@
 // Usage mistakes that every command answers alike: one line on stderr naming
 // the flag and the value (control characters escaped), exit 2, and nothing
 // opened or created first.
-import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -192,5 +192,34 @@ describe('"--" ends the options', () => {
     expect(ingest).toEqual({ code: 0, out: 'sqlite:./dash.db: read 4, committed 4, duplicates 0, rejected 0\n', err: '' });
     // Before "--", -h still asks for help.
     expect(await runCli(['ingest', '-h', '--', 'x'])).toMatchObject({ code: 0, out: expect.stringContaining('Usage: audit-trail ingest') });
+  }, 60_000);
+});
+
+describe('stdin that is a directory', () => {
+  const repo = resolve(import.meta.dirname, '../../..');
+  /** The CLI as a process whose stdin is the directory `stdinDir` (`audit-trail ingest < logs/`). */
+  const runWithStdin = (stdinDir: string, args: string[]) =>
+    new Promise<{ code: number | null; out: string; err: string }>((done) => {
+      const fd = openSync(stdinDir, 'r');
+      const node = ['--import', pathToFileURL(join(repo, 'node_modules/tsx/dist/loader.mjs')).href, '--conditions', '@audit-trail/source', join(repo, 'packages/cli/src/bin.ts')];
+      const child = spawn(process.execPath, [...node, ...args], { cwd: dir, stdio: [fd, 'pipe', 'pipe'], env: { ...process.env, AUDIT_TRAIL_DB_URL: '' } });
+      closeSync(fd);
+      let out = '';
+      let err = '';
+      child.stdout!.on('data', (d) => (out += d));
+      child.stderr!.on('data', (d) => (err += d));
+      child.on('close', (code) => done({ code, out, err }));
+    });
+
+  it('is a usage error naming stdin, as a directory named as FILE is, where Node read it as empty: ingest stored nothing and exited 0, verify said there was no chain', async () => {
+    const logs = join(dir, 'logs');
+    mkdirSync(logs);
+    const message = 'cannot read stdin: is a directory (EISDIR)';
+    const ingest = await runWithStdin(logs, ['ingest', '--db', 'sqlite:./in.db']);
+    expect(ingest).toEqual({ code: 2, out: '', err: `audit-trail ingest: ${message}\nRun "audit-trail ingest --help" for usage.\n` });
+    // Checked with the files, before the database or its spool is created.
+    expect(existsSync(join(dir, 'in.db'))).toBe(false);
+    const verify = await runWithStdin(logs, ['verify', '-']);
+    expect(verify).toEqual({ code: 2, out: '', err: `audit-trail verify: ${message}\nRun "audit-trail verify --help" for usage.\n` });
   }, 60_000);
 });

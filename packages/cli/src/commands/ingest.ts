@@ -4,7 +4,7 @@ import { Socket } from 'node:net';
 import { byteLines, MAX_LINE_BYTES, type ByteLine } from '@audit-trail/logger';
 import { classifyFileLine, REJECT_RAW_KEEP, type LineItem, type Sink } from '@audit-trail/ingest-sink';
 import { UsageError, type Command, type CommandIo } from '../command.js';
-import { cannotRead } from '../file-errors.js';
+import { cannotRead, stdinProblem } from '../file-errors.js';
 import { parseCommandArgs } from '../parse-command-args.js';
 import { shownPath } from '../shown.js';
 import { deliveredWithin, deliverySummary, openCliSink, SINK_ARGS, SINK_USAGE, sinkSettings, stillSpooled } from './cli-sink.js';
@@ -250,9 +250,13 @@ async function ingestStream(sink: Sink, input: NodeJS.ReadableStream, opts: Read
  * were loaded. Only stat and access: opening a named pipe here would block,
  * or take its data.
  */
-async function checkFiles(files: string[]): Promise<void> {
+async function checkFiles(files: string[], stdin: NodeJS.ReadableStream): Promise<void> {
   for (const file of files) {
-    if (file === '-') continue;
+    if (file === '-') {
+      const problem = stdinProblem(stdin);
+      if (problem) throw new UsageError(cannotRead('stdin', problem));
+      continue;
+    }
     try {
       await access(file, constants.R_OK);
       if ((await stat(file)).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
@@ -308,7 +312,7 @@ export const ingestCommand: Command = {
     if (values.node !== undefined && values['container-events'] !== true) throw new UsageError('--node names where container events were collected: give it with --container-events');
     if (values.node !== undefined && !isNodeName(values.node)) throw new UsageError(`--node ${JSON.stringify(values.node.slice(0, 80))} is not a node name (letters, digits, '.', '-', '_', ':', at most 253 characters)`);
     const settings = sinkSettings(values, io);
-    await checkFiles(files);
+    await checkFiles(files, io.stdin);
     const { sink, url, timeoutMs } = openCliSink(settings);
     let read = 0;
     let skipped = 0;

@@ -19,7 +19,7 @@ import {
 import { openVerifySource, type VerifySource } from '@audit-trail/ingest-sink';
 import { UsageError, type Command, type CommandIo } from '../command.js';
 import { commandDb } from '../db-url.js';
-import { cannotRead } from '../file-errors.js';
+import { cannotRead, stdinProblem } from '../file-errors.js';
 import { intFlag, secondsFlag, timeFlag } from '../flags.js';
 import { parseCommandArgs } from '../parse-command-args.js';
 import { jsonEscaped } from '../report/cell.js';
@@ -144,11 +144,15 @@ function loadKeys(values: Record<string, unknown>, env: NodeJS.ProcessEnv): Map<
  * The input files, opened before verifying so that a missing or unreadable
  * file is a usage error and not a finding halfway through.
  */
-async function openInputs(files: string[]): Promise<Input[]> {
+async function openInputs(files: string[], stdin: NodeJS.ReadableStream): Promise<Input[]> {
   const out: Input[] = [];
   try {
     for (const file of files) {
-      if (file === '-') out.push({ name: 'stdin' });
+      if (file === '-') {
+        const problem = stdinProblem(stdin);
+        if (problem) throw new UsageError(cannotRead('stdin', problem));
+        out.push({ name: 'stdin' });
+      }
       else {
         const handle = await open(file, 'r');
         out.push({ name: file, handle });
@@ -162,6 +166,7 @@ async function openInputs(files: string[]): Promise<Input[]> {
     }
   } catch (err) {
     for (const o of out) await o.handle?.close();
+    if (err instanceof UsageError) throw err;
     throw new UsageError(cannotRead(files[out.length]!, err));
   }
   return out;
@@ -270,7 +275,7 @@ export const verifyCommand: Command = {
         asOf = new Date(defaultAsOf(event?.getTime() ?? Number.NaN, mark?.getTime() ?? Number.NaN, settleMs));
         storedAsOf = stored!.times.stored;
       }
-      const inputs = await openInputs(positionals);
+      const inputs = await openInputs(positionals, io.stdin);
       const options = {
         ...(asOf ? { asOf } : {}),
         ...(storedAsOf ? { storedAsOf } : {}),
