@@ -242,6 +242,22 @@ describe('audit-trail ingest', () => {
     d.close();
   });
 
+  it('counts lines holding a NUL byte and says so: stored as a reject with U+FFFD in its place, which text columns need, and not silently', async () => {
+    // A raw NUL is never valid JSON, so such a line is a reject. Its stored
+    // raw_payload reads exactly as a line holding a real U+FFFD: the summary
+    // and stderr say that the bytes were changed.
+    const file = join(dir, 'nul.ndjson');
+    writeFileSync(file, `${JSON.stringify(makeEvents(1)[0])}\n{"user_id":"a\0b"}\nplain X\0Y\n`);
+    const db = join(dir, 'nul.db');
+    const r = await runCli(['ingest', '--db', `sqlite:${db}`, file]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('read 3, committed 1, duplicates 0, rejected 2, NUL bytes 2\n');
+    expect(r.err).toBe('audit-trail ingest: 2 lines held NUL bytes, which database text cannot hold; each NUL was stored as U+FFFD\n');
+    const d = new Database(db, { readonly: true });
+    expect(d.prepare('SELECT raw_payload FROM security_audit_rejects ORDER BY id').all()).toEqual([{ raw_payload: '{"user_id":"a\ufffdb"}' }, { raw_payload: 'plain X\ufffdY' }]);
+    d.close();
+  });
+
   it('reports usage mistakes with exit 2', async () => {
     expect(await runCli(['ingest', '--batch', 'zero'])).toMatchObject({ code: 2, err: expect.stringContaining('--batch must be a whole number from 1 to 100000, got "zero"') });
     // Node's timers take at most 2^31-1 ms; a longer wait would end at once.

@@ -71,7 +71,8 @@ Prints progress on a terminal and a summary: committed, duplicates, rejected
 source for the same reason is stored once), the chain position and event_id
 conflicts among the rejects (a record claiming what another one holds: to be
 investigated), the lines skipped with --container-events, and lines that
-were not valid UTF-8 (stored with U+FFFD for the bad bytes).
+were not valid UTF-8 (stored with U+FFFD for the bad bytes) or held NUL
+bytes (stored as U+FFFD: text columns cannot hold NUL).
 Exit status 0 when everything was delivered; 1 when events remain spooled,
 when the sink refused lines (its spool's disk full, say) or when a file could
 not be read to its end (an I/O error): ingest stops there, delivers and sums
@@ -121,6 +122,8 @@ interface ReadOptions {
   onLines: (n: number) => void;
   onSkipped: () => void;
   onInvalidUtf8: () => void;
+  /** A stored line held a NUL byte (the database stores U+FFFD in its place). */
+  onNul: () => void;
   stopped: () => boolean;
   /**
    * Resolves when a signal asks the reading to stop. Raced against each read:
@@ -180,7 +183,7 @@ class ChunkWriter {
  * failed was not accepted, so reading on would only lose more lines.
  */
 async function ingestStream(sink: Sink, input: NodeJS.ReadableStream, opts: ReadOptions): Promise<void> {
-  const { source, containerEvents, node, onLines, onSkipped, onInvalidUtf8, stopped, stop } = opts;
+  const { source, containerEvents, node, onLines, onSkipped, onInvalidUtf8, onNul, stopped, stop } = opts;
   const writer = new ChunkWriter(sink, onLines, () => (input as { destroy?: () => void }).destroy?.());
   // byteLines drops a byte order mark before the first line: it is not part of the event.
   const lines = byteLines(input as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
@@ -223,6 +226,10 @@ async function ingestStream(sink: Sink, input: NodeJS.ReadableStream, opts: Read
       }
       // Counted where stored (with U+FFFD for the bad bytes); a skipped line is not.
       if (got.value.invalidUtf8) onInvalidUtf8();
+      // Text columns cannot hold NUL (PostgreSQL refuses it): the sink stores
+      // U+FFFD in its place (prepare.ts), so the reject's raw_payload differs
+      // from the line read. Said, as invalid UTF-8 is, not silently changed.
+      if (item.line.includes('\0')) onNul();
       chunk.push(item);
       chunkChars += got.value.text.length;
       if (chunk.length === 1) due = new Promise((resolve) => (timer = setTimeout(resolve, MAX_WAIT_MS, DUE)));
@@ -317,6 +324,7 @@ export const ingestCommand: Command = {
     let read = 0;
     let skipped = 0;
     let invalidUtf8 = 0;
+    let nul = 0;
     let stop: () => void = () => undefined;
     // SIGINT/SIGTERM: stop reading, write what was read (lines read from a
     // pipe exist nowhere else), deliver within the timeout, then exit 128+n.
@@ -355,6 +363,7 @@ export const ingestCommand: Command = {
             // Read, and not stored: counted in `read` too, so that it still adds up.
             onSkipped: () => (read++, skipped++),
             onInvalidUtf8: () => invalidUtf8++,
+            onNul: () => nul++,
             stopped: () => signal !== undefined,
             stop: signalled,
           });
@@ -377,9 +386,12 @@ export const ingestCommand: Command = {
       const delivered = await deliveredWithin(sink, timeoutMs);
       stop();
       const s = sink.stats();
-      io.stdout.write(deliverySummary(url, read, s) + (skipped ? `, skipped ${skipped}` : '') + (invalidUtf8 ? `, invalid UTF-8 ${invalidUtf8}` : '') + '\n');
+      io.stdout.write(deliverySummary(url, read, s) + (skipped ? `, skipped ${skipped}` : '') + (invalidUtf8 ? `, invalid UTF-8 ${invalidUtf8}` : '') + (nul ? `, NUL bytes ${nul}` : '') + '\n');
       if (invalidUtf8) {
         io.stderr.write(`audit-trail ingest: ${invalidUtf8} lines were not valid UTF-8; their bad bytes were stored as U+FFFD (signed events among them will fail audit-trail verify)\n`);
+      }
+      if (nul) {
+        io.stderr.write(`audit-trail ingest: ${nul} lines held NUL bytes, which database text cannot hold; each NUL was stored as U+FFFD\n`);
       }
       if (refused) {
         io.stderr.write(`audit-trail ingest: stopped reading ${refused.file === '-' ? 'stdin' : shownPath(refused.file)}: the sink refused a write (${refused.err.message}); not every line from there on was stored. Run again once it is fixed: stored events come back as duplicates\n`);
