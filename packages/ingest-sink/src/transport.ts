@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import build from 'pino-abstract-transport';
-import { createSink } from './sink/create-sink.js';
+import { createSink, spillToSpool } from './sink/create-sink.js';
 import { SinkError } from './sink/errors.js';
 import type { Sink, SinkOptions } from './sink/types.js';
 
@@ -170,10 +170,16 @@ export default async function sinkTransport(opts: SinkTransportOptions = {}): Pr
       const t = setTimeout(done, ms);
       wakers.add(done);
     });
-  /** Starts the closeTimeoutMs of refused writes: pino has ended the stream. */
+  /**
+   * Starts the closeTimeoutMs of refused writes: pino has ended the stream.
+   * The lines still here go on into the spool from now on, without waiting
+   * for the database to keep up (spillToSpool): they are stored at the next
+   * start rather than lost at closeTimeoutMs.
+   */
   const ended = () => {
     if (giveUpAt !== Infinity) return;
     giveUpAt = Date.now() + closeTimeoutMs;
+    spillToSpool(sink);
     for (const wake of [...wakers]) wake();
   };
 

@@ -256,7 +256,8 @@ export class Delivery {
     else this.stats.writingSince = new Date(oldest).toISOString();
   }
 
-  private wakeSpaceWaiters(): void {
+  /** Wakes the writers waiting for room, to look again (the sink stopped holding writes to its memory budget: {@link spillToSpool}). */
+  wakeSpaceWaiters(): void {
     for (const w of this.spaceWaiters.splice(0)) w();
   }
 
