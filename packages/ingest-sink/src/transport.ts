@@ -203,7 +203,7 @@ export default async function sinkTransport(opts: SinkTransportOptions = {}): Pr
           refusal = e;
         }
         if (e.code === 'SINK_CLOSED' || Date.now() >= giveUpAt) {
-          failure ??= refusal ?? e;
+          failure ??= refusal ?? (e.code === 'SINK_CLOSED' ? waitedFor(e) : e);
           lost += items.length;
           return;
         }
@@ -228,6 +228,20 @@ export default async function sinkTransport(opts: SinkTransportOptions = {}): Pr
     while (Date.now() < until && giveUpAt === end && sink.stats().spooledBytes >= full) {
       await pause(Math.min(SPOOL_POLL_MS, until - Date.now()));
     }
+  };
+
+  /**
+   * The reason lines are lost when their write was closed while it waited,
+   * never refused: what it waited for. "the sink is closed" alone hid a full
+   * spool during an outage (onFull 'wait'; found by a probe: 19 500 lines
+   * lost to PostgreSQL down and a full spool, said as "not written: the sink
+   * is closed").
+   */
+  const waitedFor = (closedErr: Error): Error => {
+    const st = sink.stats();
+    const db = st.lastError ? `; the sink's last error: ${st.lastError.code}: ${st.lastError.message}` : '';
+    const message = `the sink closed while they waited to be taken (its spool held ${st.spooledBytes} of ${st.spoolMaxBytes} bytes${db})`;
+    return Object.assign(new Error(message, { cause: closedErr }), { code: 'SINK_CLOSED' });
   };
 
   /** Writes `chunks` oldest first, one at a time, until none is left. */
