@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadDriver } from '../adapters/load-driver.js';
 import { mssqlPoolConfig } from '../adapters/mssql/pool-config.js';
+import { pgDriverConfig, PG_CLIENT_DEFAULTS } from '../adapters/postgres/driver-config.js';
 import { checkPostgresCredentials, parseDbUrl, type Connection, type MssqlConnection, type PostgresConnection } from '../sink/connection.js';
 import { SinkError } from '../sink/errors.js';
 import { explainMissingColumn } from './missing-column.js';
@@ -72,9 +73,10 @@ async function sqliteReader(filename: string, snapshot: boolean): Promise<AuditR
 async function postgresReader(conn: PostgresConnection, snapshot: boolean): Promise<AuditReader> {
   checkPostgresCredentials(conn);
   const pg = await loadDriver<PgModule>('pg');
-  const { dialect: _d, max: _m, ...config } = conn;
+  // A client, not a pool: the connection's pool size does not apply.
+  const { max: _m, ...config } = conn;
   // A host that does not answer fails within 10 s instead of the OS's TCP timeout (minutes); the URL or options may set another.
-  const client = new pg.Client({ connectionTimeoutMillis: 10_000, ...config });
+  const client = new pg.Client(pgDriverConfig(config, PG_CLIENT_DEFAULTS));
   // A connection the server ends (a restart, a failover, pg_terminate_backend,
   // idle_session_timeout) is an 'error' event: unheard, it would crash the
   // process (pg docs, "client.on('error')"). Later queries fail with it.

@@ -9,6 +9,7 @@ import { loadDriver } from '../load-driver.js';
 import { statementsAfterTables } from '../migration-steps.js';
 import { eventRowViews } from '../../rows/row-chunk.js';
 import { copyPieces } from './copy-text.js';
+import { pgDriverConfig, PG_POOL_DEFAULTS } from './driver-config.js';
 import { pipeline } from 'node:stream/promises';
 import { Readable, type Writable } from 'node:stream';
 import {
@@ -253,7 +254,7 @@ async function inTransaction<T>(pool: PgPool, fn: (c: PgClient) => Promise<T>, b
  */
 export async function createPostgresAdapter(conn: PostgresConnection): Promise<SinkAdapter> {
   const pg = await loadDriver<PgModule>('pg');
-  const { dialect: _d, load = 'auto', ...config } = conn;
+  const load = conn.load ?? 'auto';
   // COPY needs pg-copy-streams (optional); without it, the unnest path.
   let copyFrom: CopyFrom | undefined;
   if (load !== 'unnest') {
@@ -263,7 +264,7 @@ export async function createPostgresAdapter(conn: PostgresConnection): Promise<S
       if (load === 'copy') throw new DriverMissingError('pg-copy-streams', err);
     }
   }
-  const pool = new pg.Pool({ max: 2, connectionTimeoutMillis: 10_000, query_timeout: 60_000, ...config });
+  const pool = new pg.Pool(pgDriverConfig(conn, PG_POOL_DEFAULTS));
   // An idle client losing its connection emits 'error' on the pool; without a
   // listener that would crash the process (pg docs, "pool.on('error')").
   pool.on('error', () => undefined);
