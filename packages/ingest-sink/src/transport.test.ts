@@ -77,6 +77,28 @@ describe('pino transport', () => {
     expect(rejects[0]!.source).toBe('pino');
   });
 
+  it('keeps its source and its report of the sink\'s failures when the options give defaultSource or onError as undefined (a spread put them over: rejects stored as "direct", failures unsaid; found by a review)', async () => {
+    const { lines: stderr, restore } = captureStderr();
+    try {
+      const file = join(dir, 'audit.db');
+      const stream = await sinkTransport({ url: `sqlite:${file}`, chunk: undefined, lingerMs: undefined, closeTimeoutMs: undefined, source: undefined, defaultSource: undefined, onError: undefined });
+      pino({ base: null }, stream).info('not an audit event');
+      stream.end();
+      await once(stream, 'close');
+      const db = new Database(file, { readonly: true });
+      const rejects = db.prepare('SELECT source FROM security_audit_rejects').all();
+      db.close();
+      expect(rejects).toEqual([{ source: 'pino' }]);
+      // Tables not migrated: the sink's check fails at start, and the transport says so.
+      const bare = await sinkTransport({ url: `sqlite:${join(dir, 'bare.db')}`, migrate: false, closeTimeoutMs: 0, onError: undefined });
+      await expect.poll(() => stderr.join(''), { timeout: 5000 }).toContain('the sink cannot deliver yet');
+      bare.end();
+      await once(bare, 'close');
+    } finally {
+      restore();
+    }
+  });
+
   it('refuses options of its own of the wrong kind or out of range, as the sink does its options (SINK_BAD_OPTION naming the option)', async () => {
     const { restore } = captureStderr();
     try {

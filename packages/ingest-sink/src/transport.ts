@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { assignDefined } from '@audit-trail/schema';
 import build from 'pino-abstract-transport';
 import { createSink, spillToSpool } from './sink/create-sink.js';
 import { SinkError } from './sink/errors.js';
@@ -122,11 +123,12 @@ export default async function sinkTransport(opts: SinkTransportOptions = {}): Pr
   let sink: Sink;
   try {
     checkTransportOptions({ chunk, lingerMs, closeTimeoutMs });
-    sink = createSink({
-      defaultSource: source,
-      onError: (err) => reportOnce('audit-trail transport: the sink cannot deliver yet; lines stay in its spool, retrying', err as Error & { code?: string }),
-      ...(sinkOptions as SinkOptions),
-    });
+    // The caller's options over the transport's, but only those given: a
+    // spread put `defaultSource: undefined` over 'pino' (rejects were stored
+    // as 'direct') and `onError: undefined` over the report below, so the
+    // sink's failures went unsaid (found by a review).
+    const reportError = (err: Error) => reportOnce('audit-trail transport: the sink cannot deliver yet; lines stay in its spool, retrying', err as Error & { code?: string });
+    sink = createSink(assignDefined({ defaultSource: source, onError: reportError }, sinkOptions) as SinkOptions);
     await sink.ready;
   } catch (err) {
     // thread-stream posts this as an ERROR message that only a running main thread turns into pino's 'error' event: said here as well.
