@@ -8,9 +8,9 @@ import type { Sink, SinkOptions } from './sink/types.js';
 /** Options of the pino transport: the sink's options plus how lines are grouped. */
 export interface SinkTransportOptions extends SinkOptions {
   /** Lines per `sink.write()`: a whole number from 1 to 100 000 (default 500). */
-  chunk?: number;
+  chunk?: number | undefined;
   /** A partial chunk is written after this many ms: a whole number from 0 (default 20). */
-  lingerMs?: number;
+  lingerMs?: number | undefined;
   /**
    * Once pino has ended the stream: how long writes the sink refuses are
    * still retried (their lines are then counted as lost), and then how long
@@ -22,9 +22,9 @@ export interface SinkTransportOptions extends SinkOptions {
    * sink's close returns at once during a database outage (what it accepted
    * is in its spool by then).
    */
-  closeTimeoutMs?: number;
+  closeTimeoutMs?: number | undefined;
   /** `source` of rejects (default 'pino'). */
-  source?: string;
+  source?: string | undefined;
 }
 
 /**

@@ -53,10 +53,10 @@ export const DEFAULT_OUTCOME: Record<EventType, 'success' | 'failure' | 'unknown
 
 /** What {@link completeEvent} adds to a draft. */
 export interface EventContext {
-  producer: { service: string; version?: string; sdk_version?: string; instance?: string };
-  runtime?: AuditEventInput['runtime'];
+  producer: { service: string; version?: string | undefined; sdk_version?: string | undefined; instance?: string | undefined };
+  runtime?: AuditEventInput['runtime'] | undefined;
   /** Clock, for tests. */
-  now?: () => Date;
+  now?: (() => Date) | undefined;
 }
 
 /**

@@ -22,22 +22,22 @@ export interface WebAuthnHooksOptions {
   /** Exact origin(s) pages are served from, e.g. `https://example.com`; a readonly list (`as const`) too. */
   origin: string | readonly string[];
   /** Addresses (IPs, CIDRs, `loopback`, `private`) of reverse proxies allowed to set X-Forwarded-For. Default: none. */
-  trustedProxies?: readonly string[];
+  trustedProxies?: readonly string[] | undefined;
   /**
    * WebAuthn user verification (L3 §5.8.6). `required` (default) rejects
    * responses without the UV flag; `preferred` and `discouraged` accept them.
    * Any other value is refused.
    */
-  userVerification?: UserVerificationRequirement;
+  userVerification?: UserVerificationRequirement | undefined;
   /** What a validly signed, non-increasing counter does. Default `reject` (WebAuthn §7.2 step 21 leaves it to the RP). */
-  counterRegression?: CounterRegressionPolicy;
+  counterRegression?: CounterRegressionPolicy | undefined;
   /** Challenge lifetime in ms, an integer from 1 000 to 3 600 000; also sent as the ceremony `timeout`. Default 5 minutes. */
-  challengeTtlMs?: number;
-  challengeStore?: ChallengeStore;
-  userStore?: UserStore;
-  credentialStore?: CredentialStore;
+  challengeTtlMs?: number | undefined;
+  challengeStore?: ChallengeStore | undefined;
+  userStore?: UserStore | undefined;
+  credentialStore?: CredentialStore | undefined;
   /** Clock (epoch ms as a finite number, checked at every reading), for tests. */
-  now?: () => number;
+  now?: (() => number) | undefined;
 }
 
 /** Options with defaults applied and checked (frozen). */

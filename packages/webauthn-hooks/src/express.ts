@@ -17,13 +17,13 @@ import { handleRoute, ROUTES, type HttpAnswer, type RouteName } from './http/rou
 /** Options of {@link createWebAuthnRouter}. */
 export interface WebAuthnRouterOptions extends WebAuthnHooksOptions {
   /** Largest request body in bytes, a positive integer. Default 256 KiB. */
-  bodyLimit?: number;
+  bodyLimit?: number | undefined;
   /**
    * Runs after a verification succeeded and was audited, before the answer
    * is sent (e.g. to start a session). What it throws is the app's: it goes
    * to Express's error handling like any route's error.
    */
-  onVerified?: (result: CeremonySuccess, req: Request, res: Response) => void | Promise<void>;
+  onVerified?: ((result: CeremonySuccess, req: Request, res: Response) => void | Promise<void>) | undefined;
 }
 
 /** Every option of {@link WebAuthnRouterOptions}; an unknown key is refused (see HOOKS_OPTION_KEYS). */

@@ -17,14 +17,14 @@ import { handleRoute, ROUTES, type HttpAnswer, type RouteName } from './http/rou
 /** Options of {@link webauthnPlugin}. */
 export interface WebAuthnPluginOptions extends WebAuthnHooksOptions {
   /** Path the four routes are served under: `""` or a path starting with `/`. Default `/webauthn`. */
-  routePrefix?: string;
+  routePrefix?: string | undefined;
   /** Largest request body in bytes, a positive integer. Default 256 KiB. */
-  bodyLimit?: number;
+  bodyLimit?: number | undefined;
   /**
    * Runs after a verification succeeded and was audited, before the answer
    * is sent. What it throws is the app's: it goes to Fastify's error handling.
    */
-  onVerified?: (result: CeremonySuccess, request: FastifyRequest, reply: FastifyReply) => void | Promise<void>;
+  onVerified?: ((result: CeremonySuccess, request: FastifyRequest, reply: FastifyReply) => void | Promise<void>) | undefined;
 }
 
 /** Every option of {@link WebAuthnPluginOptions}; an unknown key is refused (see HOOKS_OPTION_KEYS). */

@@ -5,19 +5,19 @@ export interface ForwardFallbackOptions {
   host: string;
   port: number;
   /** Start forwarding once the database has failed for this long (default 60 s). */
-  afterMs?: number;
+  afterMs?: number | undefined;
   /** Tag of forwarded events when the item had no `meta.source_tag`, or an empty one (default `audit.sink.fallback`). */
-  tag?: string;
+  tag?: string | undefined;
   /** Tag of forwarded rejects (default `<tag>.rejects`). */
-  rejectTag?: string;
+  rejectTag?: string | undefined;
   /** shared_key handshake (forward protocol v1, HELO/PING/PONG). */
-  sharedKey?: string;
+  sharedKey?: string | undefined;
   /** Our hostname in PING (default os.hostname()); must differ from the server's. */
-  clientHostname?: string;
-  username?: string;
-  password?: string;
+  clientHostname?: string | undefined;
+  username?: string | undefined;
+  password?: string | undefined;
   /** TLS: `true`, or node:tls connect options (ca, cert, key, servername...). */
-  tls?: boolean | ConnectionOptions;
+  tls?: boolean | ConnectionOptions | undefined;
   /** Time allowed for connect + handshake + all acks of one batch (default 10 s); past it the attempt fails, never hangs. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
 }

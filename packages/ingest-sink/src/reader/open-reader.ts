@@ -35,7 +35,7 @@ export interface ReaderOptions {
    * written. It holds back PostgreSQL's vacuum and SQLite's WAL checkpoints
    * until the reader is closed.
    */
-  snapshot?: boolean;
+  snapshot?: boolean | undefined;
 }
 
 async function sqliteReader(filename: string, snapshot: boolean): Promise<AuditReader> {

@@ -46,7 +46,7 @@ export interface VerifySource {
  * `verifyChainStream` with `order: "chain"`, which then keeps no record once
  * its chain is judged.
  */
-export async function openVerifySource(target: string | Connection, options: { order?: StoredOrder; pageSize?: number } = {}): Promise<VerifySource> {
+export async function openVerifySource(target: string | Connection, options: { order?: StoredOrder | undefined; pageSize?: number | undefined } = {}): Promise<VerifySource> {
   const reader = await openReader(target, { snapshot: true });
   let closed: Promise<void> | undefined;
   const close = () => (closed ??= reader.close());

@@ -31,14 +31,14 @@ export interface AggregatorOptions {
   /** Where events go: a sink object, or a database URL given to `createSink` (with `sinkOptions`). */
   sink: AggregatorSink | string;
   /** Extra `createSink` options (spool, batch...) when `sink` is a URL. */
-  sinkOptions?: Record<string, unknown>;
+  sinkOptions?: Record<string, unknown> | undefined;
   forward: ForwardServerOptions;
   /** Syslog receiver; off when absent. */
-  syslog?: SyslogServerOptions;
+  syslog?: SyslogServerOptions | undefined;
   /** Health endpoint `GET /healthz`; off when absent. */
-  health?: { host?: string; port?: number };
+  health?: { host?: string | undefined; port?: number | undefined } | undefined;
   /** Docker tag template parsed into Swarm columns (default: the reference Swarm template). */
-  tagTemplate?: string;
+  tagTemplate?: string | undefined;
   /**
    * Tags (forward) and APP-NAMEs (syslog) that Docker events and Falco alerts
    * may arrive with, `*` matching any characters, e.g. `['docker.events',
@@ -46,7 +46,7 @@ export interface AggregatorOptions {
    * any other tag it is stored as a reject (CONTAINER_EVENT_UNTRUSTED_TAG).
    * Default: any tag.
    */
-  containerEventTags?: readonly string[];
+  containerEventTags?: readonly string[] | undefined;
   /**
    * Partial-line reassembly: limits, and `journal`, the file where pieces
    * of lines not yet complete are kept (they are acked before their line is
@@ -55,8 +55,8 @@ export interface AggregatorOptions {
    * or when `journal` is false (a crash then loses acked pieces of
    * incomplete lines).
    */
-  partials?: { maxLineBytes?: number; maxOpen?: number; maxOpenBytes?: number; maxAgeMs?: number; journal?: string | false };
-  log?: ReceiverLog;
+  partials?: { maxLineBytes?: number | undefined; maxOpen?: number | undefined; maxOpenBytes?: number | undefined; maxAgeMs?: number | undefined; journal?: string | false | undefined } | undefined;
+  log?: ReceiverLog | undefined;
 }
 
 /** A running aggregator: addresses (real ports when 0 was asked), counters, and a graceful close. */

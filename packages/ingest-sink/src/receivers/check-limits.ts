@@ -4,6 +4,13 @@ import { ConfigError } from './config-error.js';
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
+ * Limits as a caller gives them: any of them, each a number or undefined.
+ * An undefined limit is one not given (its default applies: checkLimits), as
+ * a value read from an unset environment variable or config key is.
+ */
+export type GivenLimits<L> = { [K in keyof L]?: L[K] | undefined };
+
+/**
  * A receiver's limits with `defaults` filled in, after checking what was
  * given: only known keys, each a positive whole number (a time in ms no
  * longer than a Node timer takes). A limit that is a string, negative or

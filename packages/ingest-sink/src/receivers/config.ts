@@ -2,7 +2,7 @@ import { BoundedFileError, MAX_PEM_FILE_BYTES, MAX_SECRET_FILE_BYTES, mayBeSecre
 import { hostname } from 'node:os';
 import type { AggregatorOptions } from './aggregator.js';
 import { DEFAULT_FORWARD_PORT, DEFAULT_HEALTH_PORT, DEFAULT_SYSLOG_PORT, DEFAULT_TAG_TEMPLATE } from './defaults.js';
-import { checkLimits } from './check-limits.js';
+import { checkLimits, type GivenLimits } from './check-limits.js';
 import { ConfigError } from './config-error.js';
 import { DEFAULT_FORWARD_LIMITS, type ForwardLimits } from './forward/options.js';
 import { DEFAULT_SYSLOG_LIMITS, type SyslogLimits } from './syslog/limits.js';
@@ -11,41 +11,41 @@ export { ConfigError } from './config-error.js';
 
 /** Settings of `audit-trail serve`, from flags, environment or a JSON config file (in that order of precedence). */
 export interface ServeSettings {
-  db?: string;
+  db?: string | undefined;
   /**
    * HOST:PORT of the forward receiver: over TLS when `tlsCert` is set, or
    * `tcp://HOST:PORT` for clear TCP all the same (when the certificate is
    * there for syslog), `tls://HOST:PORT` to insist on TLS.
    */
-  forward?: string;
+  forward?: string | undefined;
   /**
    * HOST:PORT of the syslog receiver, TCP and UDP (off when absent); or
    * `tls://HOST:PORT`: syslog over TLS (RFC 5425) with `tlsCert`, `tlsKey`
    * and, for client certificates, `tlsCa`; no UDP then.
    */
-  syslog?: string;
+  syslog?: string | undefined;
   /** HOST:PORT of the health endpoint, or "off". */
-  health?: string;
+  health?: string | undefined;
   /** Files holding shared keys, one per line; every key listed is accepted (rotation). */
-  sharedKeyFiles?: string[];
+  sharedKeyFiles?: string[] | undefined;
   /** File of `user:password` lines for forward user authentication. */
-  usersFile?: string;
-  selfHostname?: string;
-  tlsCert?: string;
-  tlsKey?: string;
-  tlsCa?: string;
-  tagTemplate?: string;
+  usersFile?: string | undefined;
+  selfHostname?: string | undefined;
+  tlsCert?: string | undefined;
+  tlsKey?: string | undefined;
+  tlsCa?: string | undefined;
+  tagTemplate?: string | undefined;
   /** Tags (or syslog APP-NAMEs) Docker events and Falco alerts may arrive with; `*` matches any characters. */
-  containerEventTags?: string[];
-  limits?: Partial<ForwardLimits>;
+  containerEventTags?: string[] | undefined;
+  limits?: GivenLimits<ForwardLimits> | undefined;
   /** Limits of the syslog receiver (config file only): see {@link SyslogLimits}. */
-  syslogLimits?: Partial<SyslogLimits>;
+  syslogLimits?: GivenLimits<SyslogLimits> | undefined;
   /** V8 old-generation growth in percent, 0 for V8's default (see heap-growth.ts; default 10). */
-  heapGrowingPercent?: number | string;
+  heapGrowingPercent?: number | string | undefined;
   /** The sink's spool directory (default: beside a SQLite file, or `.audit-trail-spool/` in the working directory). */
-  spool?: string;
+  spool?: string | undefined;
   /** The spool's size limit: bytes, or a number with KiB, MiB or GiB (default 256 MiB). At it, acks wait; from 90%, /healthz says failing. */
-  spoolMaxBytes?: number | string;
+  spoolMaxBytes?: number | string | undefined;
 }
 
 

@@ -9,7 +9,7 @@ import type { ReceiverLog } from './types.js';
 export interface ReceiverTls {
   cert: string | Buffer;
   key: string | Buffer;
-  ca?: string | Buffer;
+  ca?: string | Buffer | undefined;
 }
 
 /** How long a TLS client may take to complete its handshake. */

@@ -10,31 +10,31 @@ export interface SqliteConnection {
    * synchronous better-sqlite3 calls never block the event loop that
    * receivers ack on (better-sqlite3 docs/threads.md).
    */
-  worker?: boolean;
+  worker?: boolean | undefined;
   /** SQLITE_BUSY wait (ms) when another process holds the write lock. Default 5000. */
-  busyTimeoutMs?: number;
+  busyTimeoutMs?: number | undefined;
 }
 
 /** PostgreSQL through pg. Every other key is passed to `new pg.Pool(...)` unchanged. */
 export interface PostgresConnection {
   dialect: 'postgres';
-  connectionString?: string;
-  host?: string;
-  port?: number;
-  user?: string;
-  password?: string;
-  database?: string;
-  ssl?: boolean | Record<string, unknown>;
+  connectionString?: string | undefined;
+  host?: string | undefined;
+  port?: number | undefined;
+  user?: string | undefined;
+  password?: string | undefined;
+  database?: string | undefined;
+  ssl?: boolean | Record<string, unknown> | undefined;
   /**
    * How batches are loaded: `copy` (COPY into a staging table; needs the
    * pg-copy-streams package), `unnest` (one array parameter per column), or
    * `auto` (default: copy when pg-copy-streams is installed).
    */
-  load?: 'auto' | 'copy' | 'unnest';
+  load?: 'auto' | 'copy' | 'unnest' | undefined;
   /** Pool size (pg default 10; the sink uses one connection per batch in flight). */
-  max?: number;
-  connectionTimeoutMillis?: number;
-  idleTimeoutMillis?: number;
+  max?: number | undefined;
+  connectionTimeoutMillis?: number | undefined;
+  idleTimeoutMillis?: number | undefined;
   [driverOption: string]: unknown;
 }
 
@@ -46,20 +46,20 @@ export interface MssqlConnection {
    * `options.instanceName`, `options.encrypt`, `options.trustServerCertificate`,
    * `pool.max`/`min`/`idleTimeoutMillis`, `authentication` (Azure AD)...
    */
-  config: Record<string, unknown> & { server: string; options?: Record<string, unknown>; pool?: Record<string, unknown> };
+  config: Record<string, unknown> & { server: string; options?: Record<string, unknown> | undefined; pool?: Record<string, unknown> | undefined };
   /**
    * Babelfish mode (no IGNORE_DUP_KEY in DDL). 'auto' (default) asks the
    * server once connected: Babelfish when `SERVERPROPERTY('babelfish')` is 1
    * or `@@VERSION` starts with "Babelfish" (mssql-sql.ts DETECT_BABELFISH);
    * `true` or `false` is used as given, without asking.
    */
-  babelfish?: boolean | 'auto';
+  babelfish?: boolean | 'auto' | undefined;
   /**
    * How a batch reaches the staging table: `bulk` (TDS bulk load, default) or
    * `values` (parameterised multi-row INSERTs within 2100 parameters), for
    * servers or proxies without bulk load.
    */
-  stagingLoad?: 'bulk' | 'values';
+  stagingLoad?: 'bulk' | 'values' | undefined;
 }
 
 /** Where the sink writes. */

@@ -15,9 +15,9 @@ export type WriteItem = AuditEvent | Record<string, unknown> | string | LineItem
 /** A {@link WriteItem} that is a line with its transport meta, source and (for input already refused) reject reason. */
 export interface LineItem {
   line: string;
-  meta?: Omit<TransportMeta, 'raw'>;
-  source?: string;
-  reject?: string;
+  meta?: Omit<TransportMeta, 'raw'> | undefined;
+  source?: string | undefined;
+  reject?: string | undefined;
 }
 
 /** What a resolved `write()` guarantees: every item is durable, as an event or as a reject. */
@@ -112,21 +112,21 @@ export interface BatchOptions {
    * commit, so larger batches cost no ack latency; they amortise the commit
    * (bench/sink.ts), and cost memory (bench/receiver.ts).
    */
-  maxRows?: number;
+  maxRows?: number | undefined;
   /** Bytes of spooled records per transaction (default 8 MiB). */
-  maxBytes?: number;
+  maxBytes?: number | undefined;
   /** How long a partial batch waits for more rows (default 20 ms). */
-  maxDelayMs?: number;
+  maxDelayMs?: number | undefined;
 }
 
 /** Spool (write-ahead log) options. */
 export interface SpoolOptions {
   /** Directory; default `<sqlite file>.spool`, or `.audit-trail-spool/<dialect>-<hash of URL>` for servers. */
-  dir?: string;
+  dir?: string | undefined;
   /** When `write()` may resolve: after fdatasync of its group (`batch`, default) or after write(2) (`off`). */
-  fsync?: FsyncPolicy;
+  fsync?: FsyncPolicy | undefined;
   /** Pending bytes allowed before the full policy applies (default 256 MiB). */
-  maxBytes?: number;
+  maxBytes?: number | undefined;
   /**
    * Spooled bytes kept in memory, parsed, waiting for the database (default
    * room for three batches: 3 KiB x `batch.maxRows`, at least 2 MiB; 3 MiB
@@ -136,38 +136,38 @@ export interface SpoolOptions {
    * the spool files only and are read back in order as the database
    * recovers, so a long outage fills the disk, not the heap.
    */
-  memoryBytes?: number;
+  memoryBytes?: number | undefined;
   /** `wait` (default): write() waits for room (backpressure); `reject`: it fails with SpoolFullError. */
-  onFull?: 'wait' | 'reject';
+  onFull?: 'wait' | 'reject' | undefined;
   /** Segment file size before rolling (default 8 MiB). */
-  segmentBytes?: number;
+  segmentBytes?: number | undefined;
 }
 
 /** Retry of failed database writes: exponential backoff with full jitter. */
 export interface RetryOptions {
   /** First delay (default 100 ms). */
-  initialDelayMs?: number;
+  initialDelayMs?: number | undefined;
   /** Cap of the delay (default 10 s). */
-  maxDelayMs?: number;
+  maxDelayMs?: number | undefined;
   /** Growth per attempt (default 2). */
-  factor?: number;
+  factor?: number | undefined;
 }
 
 /** Options of {@link createSink}. */
 export interface SinkOptions {
   /** Database URL (`sqlite:./audit.db`, `postgres://...`, `mssql://...`), default `sqlite:./audit.db`. */
-  url?: string;
+  url?: string | undefined;
   /** Or the connection as an object, with every driver option. Wins over `url`. */
-  connection?: Connection;
+  connection?: Connection | undefined;
   /** Run `migrate()` before the first write (default true for SQLite, false for servers). */
-  migrate?: boolean;
-  batch?: BatchOptions;
-  spool?: SpoolOptions;
-  retry?: RetryOptions;
+  migrate?: boolean | undefined;
+  batch?: BatchOptions | undefined;
+  spool?: SpoolOptions | undefined;
+  retry?: RetryOptions | undefined;
   /** Fluent forward fallback when the database stays down (off unless given). */
-  fallback?: ForwardFallbackOptions;
+  fallback?: ForwardFallbackOptions | undefined;
   /** `source` stored with rejects of items that name none (default 'direct'). */
-  defaultSource?: string;
+  defaultSource?: string | undefined;
   /**
    * The sink checks the database (it answers; the audit tables exist and fit
    * this version) at start and after this long without a write (default
@@ -176,7 +176,7 @@ export interface SinkOptions {
    * down, misnamed or not migrated shows before any event arrives, and an
    * idle sink does not look healthy with its database gone.
    */
-  checkIntervalMs?: number;
+  checkIntervalMs?: number | undefined;
   /**
    * How far (ms) an event's `event_time` may run ahead of the sink's clock
    * before the event counts in `futureDated` (default 300 000, five minutes,
@@ -184,9 +184,9 @@ export interface SinkOptions {
    * stored like any other: they are evidence, of a clock running ahead or of
    * a record dated forward to stay on top of newest-first reports.
    */
-  futureSkewMs?: number;
+  futureSkewMs?: number | undefined;
   /** Called with each database/forward/spool error (already counted in stats); never with secrets. */
-  onError?: (err: Error) => void;
+  onError?: ((err: Error) => void) | undefined;
 }
 
 /** The sink: durable, idempotent writer of audit events. */
@@ -207,7 +207,7 @@ export interface Sink {
    * During a database outage it tries what is pending once more and returns
    * at its failure, not at `timeoutMs`: everything accepted is in the spool.
    */
-  close(opts?: { timeoutMs?: number }): Promise<void>;
+  close(opts?: { timeoutMs?: number | undefined }): Promise<void>;
   /** Counters. */
   stats(): SinkStats;
   /** Creates the tables and indexes of the dialect (idempotent). */

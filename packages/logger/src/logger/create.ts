@@ -15,19 +15,19 @@ export const SDK_VERSION = '0.1.0';
 /** Options of {@link createAuditLogger}. Everything but `service` has a default. */
 export interface AuditLoggerOptions {
   /** `producer.service`; else `AUDIT_TRAIL_SERVICE` or `OTEL_SERVICE_NAME`. Required one way or the other. */
-  service?: string;
+  service?: string | undefined;
   /** `producer.version`; else `AUDIT_TRAIL_SERVICE_VERSION`. */
-  version?: string;
+  version?: string | undefined;
   /** `producer.instance`; else `HOSTNAME` or os.hostname(). */
-  instance?: string;
+  instance?: string | undefined;
   /** Runtime fields, merged over those found in the environment; `false` reads none from the environment. */
-  runtime?: RuntimeFields | false;
+  runtime?: RuntimeFields | false | undefined;
   /** Environment to read (default `process.env`). */
-  env?: NodeJS.ProcessEnv;
+  env?: NodeJS.ProcessEnv | undefined;
   /** Where lines go (default `'stdout'`). */
-  destination?: DestinationOption;
+  destination?: DestinationOption | undefined;
   /** Synchronous writes for destinations the logger opens (default true: an emitted event survives a crash). */
-  sync?: boolean;
+  sync?: boolean | undefined;
   /**
    * Most bytes a destination may hold unwritten, from 64 KiB (default 64
    * MiB): one the logger opens (with the disk full, every later line was
@@ -36,25 +36,25 @@ export interface AuditLoggerOptions {
    * dropped and counted, and the destination's failure says so (`onError`,
    * `flush()`, `close()`).
    */
-  maxBufferedBytes?: number;
+  maxBufferedBytes?: number | undefined;
   /** End a destination you passed in on `close()` (default false; destinations the logger opened are always closed). */
-  closeDestination?: boolean;
+  closeDestination?: boolean | undefined;
   /** Invalid input: `'record'` writes AUDIT_SCHEMA_VIOLATION (default), `'throw'` throws AuditValidationError. */
-  onInvalid?: 'record' | 'throw';
+  onInvalid?: 'record' | 'throw' | undefined;
   /** Extra dotted paths removed from every event and censored in violation originals. */
-  redact?: string[];
+  redact?: string[] | undefined;
   /** Chain signing (INTEGRITY.md). Default: from `AUDIT_TRAIL_SIGNING` etc., else off. `false` forces off. */
-  signing?: SigningOptions | false;
+  signing?: SigningOptions | false | undefined;
   /** Use the active OpenTelemetry span's trace id when none is bound (default true). */
-  traceContext?: boolean;
+  traceContext?: boolean | undefined;
   /** Bound of `flush()` in ms, 0 to 2^31 - 1 (default 5000). 0 waits for no I/O: see `AuditLogger.flush()`. */
-  flushTimeoutMs?: number;
+  flushTimeoutMs?: number | undefined;
   /** Bound of `close()` in ms, 0 to 2^31 - 1 (default 5000). 0 waits for no I/O: see `AuditLogger.close()`. */
-  closeTimeoutMs?: number;
+  closeTimeoutMs?: number | undefined;
   /** Errors from background checkpoints and the first failure of the destination, an AuditDestinationError (default: process.emitWarning). */
-  onError?: (err: Error) => void;
+  onError?: ((err: Error) => void) | undefined;
   /** Clock (tests); must return a valid Date, checked once at creation and at every reading. */
-  now?: () => Date;
+  now?: (() => Date) | undefined;
 }
 
 function configIssues(what: string, issues: { path: PropertyKey[]; message: string }[]): AuditConfigError {

@@ -7,11 +7,11 @@ import { checkKid, parsePublicKey, parseSecret, readKeyFile, refuseKidAsSecret }
 /** Cadence of a chain (INTEGRITY.md defaults: 60 s checkpoints, 60 s or 10 000-record epochs). */
 export interface SigningTiming {
   /** AUDIT_CHECKPOINT every this many ms, even when idle. Default 60 000. */
-  checkpointIntervalMs?: number;
+  checkpointIntervalMs?: number | undefined;
   /** The epoch key evolves after this many ms. Default 60 000. */
-  epochIntervalMs?: number;
+  epochIntervalMs?: number | undefined;
   /** ...or after this many records, whichever comes first. Default 10 000. */
-  epochMaxEvents?: number;
+  epochMaxEvents?: number | undefined;
 }
 
 /** Shared mode: a configured secret (>= 32 bytes) named by `kid`. */

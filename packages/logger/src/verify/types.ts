@@ -44,9 +44,9 @@ export interface Finding {
  */
 export interface VerifyRecord {
   event: unknown;
-  location?: string;
+  location?: string | undefined;
   /** The record's bytes were not valid UTF-8 (set by iterateNdjson on bytes): SCHEMA_INVALID, the record still checked. */
-  invalidUtf8?: boolean;
+  invalidUtf8?: boolean | undefined;
   /**
    * The record is a line of a log stream, where other output may sit beside
    * the audit records (set by the NDJSON readers for files and stdin): a line
@@ -55,14 +55,14 @@ export interface VerifyRecord {
    * `"integrity"`) is skipped and counted in `ignored`, not SCHEMA_INVALID.
    * Unset (a database row, a caller's own list), every record must be JSON.
    */
-  logLine?: boolean;
+  logLine?: boolean | undefined;
   /**
    * The line was longer than a reader keeps (MAX_LINE_BYTES): its length in
    * bytes; `event` holds only its start. Always SCHEMA_INVALID, even when
    * that start is blank: a record further along it cannot be verified.
    */
-  lineBytes?: number;
-  columns?: Record<string, unknown>;
+  lineBytes?: number | undefined;
+  columns?: Record<string, unknown> | undefined;
   /**
    * When the store received the record (the database's `ingested_at`; a
    * Date or RFC 3339 text). Given, `settleMs` keeps a record pending only if
@@ -70,7 +70,7 @@ export interface VerifyRecord {
    * producer whose clock runs ahead does not keep its records pending, and
    * this unsigned value can only shorten what is pending, never lengthen it.
    */
-  storedAt?: Date | string;
+  storedAt?: Date | string | undefined;
 }
 
 /** A verifier key: the shared secret, or the X25519 private key of sealed mode. */
@@ -89,9 +89,9 @@ export interface VerifyOptions {
    * ahead); with `settleMs`, or when there is none, of any record.
    * An Invalid Date is refused (AuditConfigError): it would judge nothing.
    */
-  asOf?: Date;
+  asOf?: Date | undefined;
   /** Slack added to the chain's checkpoint interval (default: half the interval). */
-  checkpointSlackMs?: number;
+  checkpointSlackMs?: number | undefined;
   /**
    * HKDF steps the verifier may spend deriving epoch keys before the first
    * record (default 1 000 000, a few seconds); every record read adds 64.
@@ -100,9 +100,9 @@ export interface VerifyOptions {
    * minutes per line. Raise it only for a fragment of a very long chain
    * read without its start.
    */
-  keyStepBudget?: number;
+  keyStepBudget?: number | undefined;
   /** Report REORDERED when a chain's records are not in seq order in the input (default true; files are in write order). */
-  checkOrder?: boolean;
+  checkOrder?: boolean | undefined;
   /**
    * Records stamped less than this many milliseconds before `asOf` may still
    * be on their way (several aggregators, a spool replaying after an outage),
@@ -113,13 +113,13 @@ export interface VerifyOptions {
    * {@link ChainSummary.pending}. Default 0: nothing is pending. A gap is then
    * reported once the record after it is older than the settle time.
    */
-  settleMs?: number;
+  settleMs?: number | undefined;
   /**
    * The store's clock at `asOf`, for `settleMs` (records are pending only if
    * stored after `storedAsOf - settleMs` too). Default: `asOf` when it is
    * given, else the newest `storedAt` in the input.
    */
-  storedAsOf?: Date;
+  storedAsOf?: Date | undefined;
   /**
    * How the input is ordered. `"any"` (default): records of several chains
    * in any order; every chain record is kept (a few fields each) until the
@@ -135,7 +135,7 @@ export interface VerifyOptions {
    * no longer matches its signed JSON. REORDERED in input order within a
    * chain (`checkOrder`) does not apply.
    */
-  order?: 'any' | 'chain';
+  order?: 'any' | 'chain' | undefined;
 }
 
 /** One line of the report per chain. */

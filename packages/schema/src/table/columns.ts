@@ -33,16 +33,16 @@ export interface TransportMeta {
   /** The event exactly as received (JSON text); stored in `event_json`. */
   raw: string;
   /** Fluent tag, syslog app name, or 'direct'. */
-  source_tag?: string;
-  swarm_node?: string;
-  swarm_service?: string;
-  swarm_task_id?: string;
-  k8s_namespace?: string;
-  k8s_pod?: string;
+  source_tag?: string | undefined;
+  swarm_node?: string | undefined;
+  swarm_service?: string | undefined;
+  swarm_task_id?: string | undefined;
+  k8s_namespace?: string | undefined;
+  k8s_pod?: string | undefined;
   /** The node the pod runs on (Fluent Bit's kubernetes filter: `kubernetes.host`). */
-  k8s_node?: string;
-  container_id?: string;
-  container_name?: string;
+  k8s_node?: string | undefined;
+  container_id?: string | undefined;
+  container_name?: string | undefined;
 }
 
 /** A value bound into a row; dates travel as ISO text and are typed by the column. */

@@ -8,7 +8,7 @@ export interface DdlOptions {
    * `IGNORE_DUP_KEY` and mangles index names in `sys.indexes`, so this variant
    * omits the option and makes index creation idempotent with TRY/CATCH.
    */
-  babelfish?: boolean;
+  babelfish?: boolean | undefined;
 }
 
 /**

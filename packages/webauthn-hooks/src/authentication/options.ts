@@ -5,7 +5,7 @@ import type { RequestContext } from '../request/request-context.js';
 
 /** Body of the authentication-options request; without a user name the browser offers discoverable passkeys. */
 export interface AuthenticationOptionsInput {
-  username?: string;
+  username?: string | undefined;
 }
 
 /**

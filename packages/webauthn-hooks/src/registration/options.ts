@@ -8,7 +8,7 @@ import type { RequestContext } from '../request/request-context.js';
 /** Body of the registration-options request. */
 export interface RegistrationOptionsInput {
   username: string;
-  displayName?: string;
+  displayName?: string | undefined;
 }
 
 /**

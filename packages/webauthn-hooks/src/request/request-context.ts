@@ -19,13 +19,13 @@ export interface RawRequestParts {
   /** `socket.remoteAddress`. */
   peer: string | undefined;
   headers: Record<string, string | string[] | undefined>;
-  requestId?: string;
+  requestId?: string | undefined;
   /**
    * The client closed (reset) the connection before the request was handled,
    * so its address can no longer be read; the adapters set it, and the
    * request is refused (`WEBAUTHN_CONNECTION_CLOSED`, see handleRoute).
    */
-  closed?: boolean;
+  closed?: boolean | undefined;
 }
 
 function first(value: string | string[] | undefined): string | undefined {

@@ -7,16 +7,16 @@ export interface ChallengeRecord {
   challenge: string;
   ceremony: Ceremony;
   /** Registration: the user being created. Authentication: the user named in the request, if any. */
-  userId?: string;
-  userName?: string;
-  displayName?: string;
+  userId?: string | undefined;
+  userName?: string | undefined;
+  displayName?: string | undefined;
   /**
    * Who asked for it: the client address of the options request (through the
    * trusted proxies), when the caller gave its request context. A store may
    * bound how many challenges one client holds, so one client flooding the
    * unauthenticated options endpoints cannot push everyone else's out.
    */
-  client?: string;
+  client?: string | undefined;
   /** Epoch milliseconds when it was issued. */
   issuedAt: number;
   /** Epoch milliseconds after which the challenge is refused. */

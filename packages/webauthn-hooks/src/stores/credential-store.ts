@@ -9,7 +9,7 @@ export interface StoredCredential {
   publicKey: Uint8Array;
   /** Last signature counter accepted (WebAuthn §6.1.1). */
   counter: number;
-  transports?: AuthenticatorTransport[];
+  transports?: AuthenticatorTransport[] | undefined;
   deviceType: CredentialDeviceType;
   backedUp: boolean;
   /** RFC 3339 creation time. */

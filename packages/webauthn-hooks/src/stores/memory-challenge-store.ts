@@ -4,9 +4,9 @@ import type { ChallengeRecord, ChallengeStore, ChallengeTake } from './challenge
 /** Options of {@link MemoryChallengeStore}. */
 export interface MemoryChallengeStoreOptions {
   /** Entries kept at most (1 to 2^31 - 1); the oldest go first. The options endpoints are unauthenticated, so this bounds memory. Default 10 000. */
-  maxEntries?: number;
+  maxEntries?: number | undefined;
   /** How long a used or expired challenge is remembered (ms, 0 to 2^31 - 1), to report replays and expiry precisely. Default 10 minutes. */
-  retainMs?: number;
+  retainMs?: number | undefined;
   /**
    * Challenges one client (the record's `client`, its address) holds at most
    * (1 to 2^31 - 1); past it, that client's oldest goes, not anyone else's.
@@ -16,7 +16,7 @@ export interface MemoryChallengeStoreOptions {
    * users behind one NAT still get 32 in flight. Records without a `client`
    * are bounded by `maxEntries` only.
    */
-  maxPerClient?: number;
+  maxPerClient?: number | undefined;
 }
 
 interface Entry {

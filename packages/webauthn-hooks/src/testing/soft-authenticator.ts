@@ -11,7 +11,7 @@ import { AuthenticatorEmulator, PasskeysCredentialsMemoryRepository, WebAuthnEmu
 /** How the simulated user behaves at the authenticator. */
 export interface SoftAuthenticatorOptions {
   /** Whether the user verifies (PIN/biometric); default true. */
-  userVerified?: boolean;
+  userVerified?: boolean | undefined;
 }
 
 /**

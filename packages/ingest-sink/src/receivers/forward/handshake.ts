@@ -11,7 +11,7 @@ export interface ForwardSecurity {
   /** Every key currently accepted: several at once let senders rotate without downtime. */
   sharedKeys: string[];
   /** Optional user authentication: username -> password. Empty: HELO `auth` is "" (no user auth). */
-  users?: Record<string, string>;
+  users?: Record<string, string> | undefined;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { ForwardSecurity } from './handshake.js';
+import type { GivenLimits } from '../check-limits.js';
 import type { ReceiverTls } from '../tls-server.js';
 
 /** Limits of the forward receiver; an over-limit request closes its connection with no ack. */
@@ -71,14 +72,14 @@ export type ForwardTls = ReceiverTls;
 
 /** Options of the forward receiver. */
 export interface ForwardServerOptions {
-  host?: string;
+  host?: string | undefined;
   /** 0 picks a free port. UDP heartbeat listens on the same port number. */
-  port?: number;
-  tls?: ForwardTls;
-  security?: ForwardSecurity;
-  limits?: Partial<ForwardLimits>;
+  port?: number | undefined;
+  tls?: ForwardTls | undefined;
+  security?: ForwardSecurity | undefined;
+  limits?: GivenLimits<ForwardLimits> | undefined;
   /** Offer keepalive in HELO and keep connections open after acks (default true). */
-  keepalive?: boolean;
+  keepalive?: boolean | undefined;
   /** Answer UDP heartbeats on the same port (default true). */
-  udpHeartbeat?: boolean;
+  udpHeartbeat?: boolean | undefined;
 }

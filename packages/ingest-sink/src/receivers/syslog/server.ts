@@ -16,20 +16,20 @@ import { settleWithin } from '../../sink/settle-within.js';
 
 /** Options of the syslog receiver. */
 export interface SyslogServerOptions {
-  host?: string;
+  host?: string | undefined;
   /** 0 picks a free port; UDP listens on the same port number (not with `tls`). */
-  port?: number;
+  port?: number | undefined;
   /**
    * Syslog over TLS (RFC 5425; port 6514 by convention): TCP connections must
    * speak TLS (mutual with `ca`), and no UDP socket is opened, since UDP
    * would carry the same messages in clear text (DTLS, RFC 6012, is not
    * supported).
    */
-  tls?: ReceiverTls;
+  tls?: ReceiverTls | undefined;
   /** Longest message accepted, bytes (TCP frames and UDP datagrams; default 256 KiB). */
-  maxFrameBytes?: number;
+  maxFrameBytes?: number | undefined;
   /** Open TCP connections at most (default 1024); more are closed at once, counted and logged. */
-  maxConnections?: number;
+  maxConnections?: number | undefined;
   /**
    * Bytes of UDP datagrams held at once, waiting for or in a sink write
    * (default 32 MiB), each counted 256 bytes more than its length (what
@@ -37,7 +37,7 @@ export interface SyslogServerOptions {
    * datagrams are dropped and counted (`SERVER_BUSY`) instead of piling up in
    * memory while the database is slow.
    */
-  maxUdpBufferedBytes?: number;
+  maxUdpBufferedBytes?: number | undefined;
   /**
    * How long close() keeps reading open TCP connections, ms (default 10 000).
    * Syslog has no ack, so what a sender already sent exists only in our
@@ -45,13 +45,13 @@ export interface SyslogServerOptions {
    * the sender's FIN; what is still unread at this deadline is dropped,
    * counted and logged.
    */
-  closeTimeoutMs?: number;
+  closeTimeoutMs?: number | undefined;
   /**
    * A TCP connection that sends nothing, with nothing being stored, for this
    * long is closed, ms (default 300 000); a frame it left unfinished is kept
    * as on any close.
    */
-  idleTimeoutMs?: number;
+  idleTimeoutMs?: number | undefined;
 }
 
 /** UDP sink writes outstanding at once; later datagrams join the next batch (as a TCP connection's 4). */
