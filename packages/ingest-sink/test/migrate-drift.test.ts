@@ -173,6 +173,40 @@ describe('migrate() on tables made by an earlier version', () => {
     }
   });
 
+  it('PostgreSQL: the fix of timestamp columns without time zone keeps every stored time, in a database whose TimeZone is not UTC: the times the sink wrote, and those its DEFAULT now() filled (found by a review: ingested_at moved by the offset)', async () => {
+    const pg = await createTempDatabase('at_drift');
+    try {
+      // initdb sets the database's TimeZone to the host's zone; behind UTC, a wrong cast makes every event look future-dated.
+      await pg.query(`ALTER DATABASE ${pg.name} SET timezone = 'America/New_York'`);
+      for (const s of createTableStatements('postgres')) await pg.query(s.replaceAll('TIMESTAMPTZ(3)', 'TIMESTAMP(3)'));
+      // Written by this version without migrating (the tables are the operator's own).
+      const sink = createSink({ url: pg.url, migrate: false, spool: { dir: join(dir, 'spool') } });
+      const event = makeEvent();
+      await sink.write([event, { line: 'not json', source: 'file:x' }]);
+      await sink.flush();
+      await sink.close();
+      const err = await rejection(migrateDatabase(pg.url));
+      expect(err.drift.map((d) => d.column).sort()).toEqual(['event_timestamp', 'ingested_at', 'received_at']);
+      // Run as an operator would: a new session, in the database's TimeZone.
+      const client = new Client({ connectionString: pg.url });
+      await client.connect();
+      try {
+        for (const d of err.drift) await client.query(d.fix);
+      } finally {
+        await client.end();
+      }
+      await expect(migrateDatabase(pg.url)).resolves.toMatchObject({ dialect: 'postgres' });
+      const { rows } = await pg.query('SELECT event_timestamp, ingested_at FROM security_audit_events');
+      const rejected = await pg.query('SELECT received_at FROM security_audit_rejects');
+      expect((rows[0].event_timestamp as Date).toISOString()).toBe(event.event_time);
+      // Stored seconds after the event was made: within a minute, not five hours away.
+      expect(Math.abs((rows[0].ingested_at as Date).getTime() - Date.parse(event.event_time as string))).toBeLessThan(60_000);
+      expect(Math.abs((rejected.rows[0].received_at as Date).getTime() - Date.parse(event.event_time as string))).toBeLessThan(60_000);
+    } finally {
+      await pg.drop();
+    }
+  });
+
   it('PostgreSQL: a database not in UTF8 (SQL_ASCII, LATIN1) is refused by migrate and by the sink\'s check, before any table is made', async () => {
     // In SQL_ASCII (initdb under the C locale) VARCHAR(128) counts bytes: a
     // valid 128-character Cyrillic service name (256 bytes) was refused

@@ -76,7 +76,8 @@ describe('tableDrift', () => {
       ['postgres', 'user_id', { type: 'character varying(100)' }, /^narrower: found character varying\(100\), expected VARCHAR\(256\)$/, 'ALTER TABLE security_audit_events ALTER COLUMN user_id TYPE VARCHAR(256);'],
       // Read as UTC, what the sink wrote there: cast in a session whose TimeZone is not UTC, every time moved by its offset.
       ['postgres', 'event_timestamp', { type: 'timestamp(3) without time zone' }, /^different type/, "ALTER TABLE security_audit_events ALTER COLUMN event_timestamp TYPE TIMESTAMPTZ(3) USING event_timestamp AT TIME ZONE 'UTC';"],
-      ['postgres', 'ingested_at', { type: 'timestamp without time zone', nullable: true }, /^different type/, "ALTER TABLE security_audit_events ALTER COLUMN ingested_at TYPE TIMESTAMPTZ(3) USING ingested_at AT TIME ZONE 'UTC';"],
+      // Filled by DEFAULT now(), in the writer's session TimeZone (the database's): the plain cast reads it back, AT TIME ZONE 'UTC' moved it.
+      ['postgres', 'ingested_at', { type: 'timestamp without time zone', nullable: true }, /^different type/, 'ALTER TABLE security_audit_events ALTER COLUMN ingested_at TYPE TIMESTAMPTZ(3);'],
       ['postgres', 'event_timestamp', { type: 'timestamp(0) with time zone' }, /^narrower/, 'ALTER TABLE security_audit_events ALTER COLUMN event_timestamp TYPE TIMESTAMPTZ(3);'],
       ['postgres', 'event_id', { type: 'text' }, /^different type: found text, expected UUID$/, 'ALTER TABLE security_audit_events ALTER COLUMN event_id TYPE UUID;'],
       ['postgres', 'event_json', { type: 'jsonb' }, /^different type/, 'ALTER TABLE security_audit_events ALTER COLUMN event_json TYPE TEXT;'],

@@ -117,13 +117,17 @@ function alterSql(dialect: Dialect, table: string, c: ColumnDef, found: FoundCol
   const type = declaredType(c, dialect);
   if (dialect === 'mssql') return `ALTER TABLE dbo.${table} ALTER COLUMN ${c.name} ${type} ${c.nullable ? 'NULL' : 'NOT NULL'};`;
   if (dialect === 'postgres') {
-    // A `timestamp` without time zone holds the UTC wall time the sink wrote (PostgreSQL drops the
-    // literal's Z), and its cast to timestamptz reads it in the session's TimeZone: run as it was,
-    // the statement shifted every stored time by that zone's offset wherever TimeZone is not UTC
-    // (initdb sets it to the host's zone; found by a probe). AT TIME ZONE 'UTC' reads it as UTC
-    // (PostgreSQL docs, "AT TIME ZONE").
+    // A `timestamp` without time zone that the sink writes (event_timestamp) holds the UTC wall
+    // time it sent (PostgreSQL drops the literal's Z), and its cast to timestamptz reads it in the
+    // session's TimeZone: run as it was, the statement shifted every stored time by that zone's
+    // offset wherever TimeZone is not UTC (initdb sets it to the host's zone; found by a probe).
+    // AT TIME ZONE 'UTC' reads it as UTC (PostgreSQL docs, "AT TIME ZONE"). A column the database
+    // fills (ingested_at, received_at: DEFAULT now()) holds the wall time of the writer's session
+    // TimeZone instead, the database's default: the plain cast, run in that same TimeZone, reads
+    // it back; read as UTC it moved by the offset (behind UTC: every event "future-dated").
     const f = shapeOf(dialect, found.type);
-    const using = f.kind === 'timestamp' && !f.tz && shapeOf(dialect, type).tz ? ` USING ${c.name} AT TIME ZONE 'UTC'` : '';
+    const sinkWritten = c.from !== undefined;
+    const using = sinkWritten && f.kind === 'timestamp' && !f.tz && shapeOf(dialect, type).tz ? ` USING ${c.name} AT TIME ZONE 'UTC'` : '';
     const parts = [...(typeWrong ? [`ALTER COLUMN ${c.name} TYPE ${type}${using}`] : []), ...(c.nullable && !found.nullable ? [`ALTER COLUMN ${c.name} DROP NOT NULL`] : [])];
     return `ALTER TABLE ${table} ${parts.join(', ')};`;
   }
