@@ -1,3 +1,4 @@
+import { assignDefined } from '@audit-trail/schema';
 import type { MssqlConnection } from '../../sink/connection.js';
 
 /**
@@ -28,10 +29,17 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
  * every connect throw DataCloneError, and a credential object
  * (`authentication.options.credential`, an @azure/identity TokenCredential)
  * came out a plain object without its methods (found by a review).
+ *
+ * `pool`'s members given as undefined are left out (assignDefined), as
+ * everywhere in the options: mssql builds its tarn pool with
+ * `Object.assign({ max: 10, min: 0, ... }, config.pool)`, so `{ max:
+ * cfg.poolMax }` without that setting put undefined over the default and
+ * every connect failed with "Tarn: opt.max must be an integer > 0" (found by
+ * a review).
  */
 export function mssqlPoolConfig(conn: MssqlConnection): Record<string, unknown> {
   const { options, pool } = conn.config;
-  const config: Record<string, unknown> = { ...conn.config, ...(options ? { options: { ...options } } : {}), ...(pool ? { pool: { ...pool } } : {}) };
+  const config: Record<string, unknown> = { ...conn.config, ...(options ? { options: { ...options } } : {}), ...(pool ? { pool: assignDefined({}, pool) } : {}) };
   // mssql reads options.requestTimeout, then requestTimeout, then timeout (lib/tedious/connection-pool.js).
   const set = [options?.requestTimeout, config.requestTimeout, config.timeout].some((v) => v !== undefined);
   return set ? config : { ...config, requestTimeout: DEFAULT_REQUEST_TIMEOUT_MS };
