@@ -1,7 +1,7 @@
 import { BoundedFileError, MAX_PEM_FILE_BYTES, MAX_SECRET_FILE_BYTES, mayBeSecret, readBoundedFile } from '@audit-trail/schema';
 import { hostname } from 'node:os';
 import type { AggregatorOptions } from './aggregator.js';
-import { DEFAULT_FORWARD_PORT, DEFAULT_HEALTH_PORT, DEFAULT_SYSLOG_PORT, DEFAULT_TAG_TEMPLATE } from './defaults.js';
+import { DEFAULT_FORWARD_PORT, DEFAULT_HEALTH_PORT, DEFAULT_TAG_TEMPLATE } from './defaults.js';
 import { checkLimits, type GivenLimits } from './check-limits.js';
 import { ConfigError } from './config-error.js';
 import { DEFAULT_FORWARD_LIMITS, type ForwardLimits } from './forward/options.js';
@@ -334,6 +334,3 @@ export function aggregatorOptionsFrom(s: ServeSettings): Omit<AggregatorOptions,
     ...(s.containerEventTags ? { containerEventTags: s.containerEventTags } : {}),
   };
 }
-
-/** Default syslog port, for help text. */
-export const SERVE_DEFAULT_SYSLOG = `0.0.0.0:${DEFAULT_SYSLOG_PORT}`;

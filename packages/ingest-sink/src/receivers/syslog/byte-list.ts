@@ -42,11 +42,6 @@ export class ByteList {
     return this.parts;
   }
 
-  /** Number of Buffers held (each costs heap beyond its bytes). */
-  get pieceCount(): number {
-    return this.parts.length + (this.used > 0 ? 1 : 0);
-  }
-
   /** All the bytes, joined. */
   join(): Buffer {
     const p = this.pieces();

@@ -1,5 +1,4 @@
 import { isUtf8 } from 'node:buffer';
-import type { Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
 import { classifyLine, type Normalized } from '../../normalize/classify-line.js';
 import { transportText } from '../../normalize/transport-meta.js';
