@@ -14,7 +14,6 @@ export interface LineStream {
   on?(event: string, listener: (...args: unknown[]) => void): unknown;
   once?(event: string, listener: (...args: unknown[]) => void): unknown;
   off?(event: string, listener: (...args: unknown[]) => void): unknown;
-  writableNeedDrain?: boolean;
   fd?: number;
 }
 
