@@ -1,4 +1,4 @@
-import { appendFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FluentServer } from '@fluent-org/logger';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

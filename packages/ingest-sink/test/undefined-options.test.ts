@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  createSink,
   DEFAULT_FORWARD_LIMITS,
   type BatchOptions,
   type ForwardFallbackOptions,

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Aggregator } from '../../src/receivers/aggregator.js';
-import type { Sink } from '../../src/index.js';
 import { newCounters, type ReceiverCounters } from '../../src/receivers/counters.js';
 import type { EventSink, SinkItem } from '../../src/receivers/types.js';
 import { makeLine } from './helpers/events.js';
@@ -78,10 +77,9 @@ describe('fuzz: mutated forward frames', () => {
 
   describe('over real sockets into the real sink', () => {
     let agg: Aggregator;
-    let sink: Sink;
     let stop: () => Promise<void>;
     beforeAll(async () => {
-      ({ agg, sink, stop } = await aggregatorOnSqlite({ forward: { port: 0, limits: { maxRequestBytes: 1 << 20, maxDecompressedBytes: 1 << 20 } } }));
+      ({ agg, stop } = await aggregatorOnSqlite({ forward: { port: 0, limits: { maxRequestBytes: 1 << 20, maxDecompressedBytes: 1 << 20 } } }));
     });
     afterAll(() => stop());
 

@@ -2,7 +2,7 @@ import { completeEvent, parseAuditEvent } from '@audit-trail/schema';
 import { describe, expect, it } from 'vitest';
 import { compileTagTemplate } from '../../src/normalize/tag-template.js';
 import { compileTagPatterns } from '../../src/normalize/tag-patterns.js';
-import { RecordNormalizer, safeJson } from '../../src/normalize/record.js';
+import { safeJson } from '../../src/normalize/record.js';
 import { PartialAssembler } from '../../src/normalize/partials.js';
 import { deterministicEventId } from '../../src/normalize/deterministic-id.js';
 import { makeEvent, makeLine } from './helpers/events.js';

@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { newCounters } from '../../src/receivers/counters.js';
-import { startSyslogServer, type SyslogServer } from '../../src/receivers/syslog/server.js';
+import { startSyslogServer } from '../../src/receivers/syslog/server.js';
 import type { ReceiverLogEntry } from '../../src/receivers/types.js';
 import { makeLine } from './helpers/events.js';
 import { RawClient } from './helpers/raw-client.js';
