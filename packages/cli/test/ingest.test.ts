@@ -451,12 +451,16 @@ describe('audit-trail ingest', () => {
       let err = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      let gone = false;
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => ((gone = true), r(code))));
+      // The ingest stops at once on the refused write: a line written after that finds the pipe closed (EPIPE).
+      child.stdin.on('error', () => undefined);
       // Once the sink is up (its spool made), a line every 300 ms: each is written alone, about 470 bytes
       // of spool, so the 5th fails. Then nothing more, stdin left open (tail -f on a quiet log).
       for (const deadline = Date.now() + 15_000; !existsSync(join(dir, 'spool')) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
       await new Promise((r) => setTimeout(r, 300));
       for (const e of makeEvents(6)) {
+        if (gone) break;
         child.stdin.write(`${JSON.stringify(e)}\n`);
         await new Promise((r) => setTimeout(r, 300));
       }
