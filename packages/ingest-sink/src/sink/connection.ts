@@ -77,8 +77,9 @@ export type Connection = SqliteConnection | PostgresConnection | MssqlConnection
 export function checkPostgresCredentials(conn: PostgresConnection): void {
   for (const key of ['user', 'password'] as const) {
     const v: unknown = conn[key];
-    if (v === undefined || typeof v === 'string' || (key === 'password' && typeof v === 'function')) continue;
-    throw new SinkError('SINK_BAD_OPTION', `connection.${key} must be a string${key === 'password' ? ' (or a function returning one, as pg takes)' : ''}, got ${v === null ? 'null' : Array.isArray(v) ? 'an array' : `a ${typeof v}`}`);
+    // null, as undefined, is not given: pg falls back to PGUSER / PGPASSWORD (an empty YAML value).
+    if (v === undefined || v === null || typeof v === 'string' || (key === 'password' && typeof v === 'function')) continue;
+    throw new SinkError('SINK_BAD_OPTION', `connection.${key} must be a string${key === 'password' ? ' (or a function returning one, as pg takes)' : ''}, got ${Array.isArray(v) ? 'an array' : `a ${typeof v}`}`);
   }
 }
 

@@ -284,6 +284,8 @@ describe('sink units', () => {
     // Other keys of a PostgreSQL connection are pg.Pool's own, passed on as they are.
     expect(resolveSinkOptions({ connection: { dialect: 'postgres', connectionString: 'postgres://h/db', statement_timeout: 5000 } as never }).connection).toMatchObject({ statement_timeout: 5000 });
     expect(resolveSinkOptions({ connection: { dialect: 'postgres', host: 'h', password: (async () => 'pw') as never } }).connection).toMatchObject({ host: 'h' });
+    // null is not given, as pg takes it (PGUSER / PGPASSWORD then): an empty YAML value must not stop the start.
+    expect(resolveSinkOptions({ connection: { dialect: 'postgres', host: 'h', user: null as never, password: null as never } }).connection).toMatchObject({ host: 'h' });
   });
 
   it('opens no PostgreSQL reader with a password pg cannot send, without showing it', async () => {
