@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadDriver } from '../adapters/load-driver.js';
 import { mssqlPoolConfig } from '../adapters/mssql/pool-config.js';
@@ -38,6 +38,21 @@ export interface ReaderOptions {
   snapshot?: boolean | undefined;
 }
 
+/**
+ * Why SQLite could not open a file that exists: "permission denied" with the
+ * remedy when this user may not read it (SQLite says only "unable to open
+ * database file"; the sink creates its database owner-only, so a reader in
+ * another account meets this), else SQLite's own message.
+ */
+function unreadableReason(filename: string, err: Error): string {
+  try {
+    accessSync(filename, constants.R_OK);
+  } catch {
+    return 'permission denied: the sink creates its database readable by its own user only (0600); give this account access on purpose (a group and chmod g+r, on the -wal and -shm files too) or run as that user';
+  }
+  return err.message;
+}
+
 async function sqliteReader(filename: string, snapshot: boolean): Promise<AuditReader> {
   const Database = await loadDriver<SqliteModule>('better-sqlite3');
   let db: import('better-sqlite3').Database;
@@ -47,7 +62,7 @@ async function sqliteReader(filename: string, snapshot: boolean): Promise<AuditR
     // A reader opens what exists, it never creates: say that the file is missing, and where it was looked for
     // (SQLite says only "unable to open database file" of a typo in --db).
     const missing = !existsSync(filename);
-    throw new SinkError('SINK_DB', `cannot open SQLite database ${filename}: ${missing ? `the file ${resolve(filename)} does not exist` : (err as Error).message}`);
+    throw new SinkError('SINK_DB', `cannot open SQLite database ${filename}: ${missing ? `the file ${resolve(filename)} does not exist` : unreadableReason(filename, err as Error)}`);
   }
   // A deferred transaction: its snapshot is taken by the first read and held
   // until the end (SQLite, "Transactions"; in WAL mode writers go on meanwhile).

@@ -206,6 +206,10 @@ export interface Sink {
    * `timeoutMs`, default 10 s), closes. Pending items stay in the spool.
    * During a database outage it tries what is pending once more and returns
    * at its failure, not at `timeoutMs`: everything accepted is in the spool.
+   * On SQLite it also waits for the writer thread to end, which may take up
+   * to the connection's `busyTimeoutMs` (5 s) past `timeoutMs` while another
+   * process holds the database's lock: a thread ended in that wait aborts
+   * the process (better-sqlite3#842).
    */
   close(opts?: { timeoutMs?: number | undefined }): Promise<void>;
   /** Counters. */

@@ -1,12 +1,15 @@
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { openReader } from '../../src/reader/index.js';
-import { SinkError } from '../../src/index.js';
+import { createSink, SinkError } from '../../src/index.js';
 import { createTempDatabase, PG_ADMIN_URL } from '../helpers/postgres.js';
 
 describe('openReader', () => {
@@ -70,6 +73,32 @@ describe('openReader', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+  it('says "permission denied" with the remedy when another account opens the database the sink made owner-only, not SQLite\'s "unable to open database file"', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'at-reader-private-'));
+    try {
+      chmodSync(dir, 0o755);
+      const file = join(dir, 'audit.db');
+      const sink = createSink({ url: `sqlite:${file}`, spool: { dir: join(dir, 'spool') }, checkIntervalMs: 0 });
+      await sink.ready;
+      await sink.close();
+      let message: string;
+      if (process.getuid?.() === 0) {
+        // root reads any file: open it as another account, as an analyst's login would (the built package, as a user runs it).
+        const script = `import { openReader } from ${JSON.stringify(pathToFileURL(join(import.meta.dirname, '../../dist/index.js')).href)};
+          openReader(${JSON.stringify(`sqlite:${file}`)}).then(() => console.log('opened'), (e) => console.log(e.code + ' ' + e.message));`;
+        const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { uid: 65534, gid: 65534 });
+        message = stdout.trim();
+      } else {
+        chmodSync(file, 0o000);
+        const err = (await openReader(`sqlite:${file}`).catch((e: unknown) => e)) as SinkError;
+        message = `${err.code} ${err.message}`;
+      }
+      expect(message).toBe(`SINK_DB cannot open SQLite database ${file}: permission denied: the sink creates its database readable by its own user only (0600); give this account access on purpose (a group and chmod g+r, on the -wal and -shm files too) or run as that user`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('reads PostgreSQL times whatever DateStyle the database sets: under SQL, German or Postgres output every time was null (reports printed rows without a time, verify --db called every row a PROJECTION_MISMATCH; found by a probe)', async () => {
     const db = await createTempDatabase('at_reader_datestyle');
     try {
