@@ -61,7 +61,7 @@ describe('an option given as undefined is an option not given', () => {
     expect(await run(LOGGER_UNDEFINED)).toEqual(defaults);
   });
 
-  it('signing: timing options undefined take the INTEGRITY.md defaults', () => {
+  it('signing: timing options undefined take the docs/integrity.md defaults', () => {
     const given = { mode: 'shared' as const, kid: 'k1', secret: SECRET };
     expect(resolveSigning({ ...given, ...TIMING_UNDEFINED })).toEqual(resolveSigning(given));
   });

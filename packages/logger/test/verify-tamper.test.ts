@@ -18,7 +18,7 @@ function resign(rec: Record<string, any>, secret = SECRET): string {
   return JSON.stringify(rec);
 }
 
-describe('verifyChain detects tampering (INTEGRITY.md finding codes)', () => {
+describe('verifyChain detects tampering (docs/integrity.md finding codes)', () => {
   it('a clean chain has no findings and a summary', async () => {
     const ls = await signedChain({ events: 6 });
     const r = verifyLines(ls, keys);

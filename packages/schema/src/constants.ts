@@ -37,7 +37,7 @@ export const CONTAINER_EVENT_TYPES = [
   'CONTAINER_PRIVILEGED',
 ] as const;
 
-/** Records of the signed chain itself (INTEGRITY.md) and of rejected input. */
+/** Records of the signed chain itself (docs/integrity.md) and of rejected input. */
 export const CHAIN_EVENT_TYPES = ['AUDIT_CHAIN_OPEN', 'AUDIT_CHECKPOINT', 'AUDIT_CHAIN_CLOSE'] as const;
 
 /** Every `event_type`, in a stable order (generated files and DDL depend on it). */
@@ -53,6 +53,6 @@ export type EventType = (typeof EVENT_TYPES)[number];
 
 /**
  * Keys that a transport or pino adds around an event and that are not part of
- * it: they are neither validated nor signed (INTEGRITY.md, "What is signed").
+ * it: they are neither validated nor signed (docs/integrity.md, "What is signed").
  */
 export const TRANSPORT_FIELDS = ['level', 'time', 'pid', 'hostname', 'msg'] as const;

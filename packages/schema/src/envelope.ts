@@ -64,7 +64,7 @@ export const errorSchema = z.strictObject({
 export const clientIpSourceSchema = z.enum(['socket', 'x-forwarded-for', 'forwarded', 'x-real-ip', 'transport']);
 
 /**
- * Per-event tamper evidence (INTEGRITY.md, format v1). `mac` is
+ * Per-event tamper evidence (docs/integrity.md, format v1). `mac` is
  * HMAC-SHA256 over "audit-trail/v1\n" || JCS(event without integrity.mac)
  * (RFC 8785); `prev` is the previous record's mac, '' for seq 1.
  */

@@ -3,7 +3,7 @@
 
 /**
  * The reason stored in the rejects table for an event whose (chain_id, seq)
- * is held by a different event_id: not a duplicate but evidence (INTEGRITY.md,
+ * is held by a different event_id: not a duplicate but evidence (docs/integrity.md,
  * SEQ_DUPLICATE), so it is kept, never dropped.
  * @param {{ eventId: string; chainId: string | null; seq: number | null }} row
  * @param {string | undefined} heldBy

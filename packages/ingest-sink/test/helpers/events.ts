@@ -17,7 +17,7 @@ export function makeEvents(n: number, overrides: Record<string, unknown> = {}): 
   return Array.from({ length: n }, () => makeEvent(overrides));
 }
 
-/** An event claiming position `seq` of chain `chainId` (integrity block shaped per INTEGRITY.md; the MAC is not checked by the sink). */
+/** An event claiming position `seq` of chain `chainId` (integrity block shaped per docs/integrity.md; the MAC is not checked by the sink). */
 export function chainEvent(chainId: string, seq: number, eventId = newEventId()): Record<string, unknown> {
   return makeEvent({
     event_id: eventId,

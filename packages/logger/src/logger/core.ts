@@ -123,7 +123,7 @@ export class LoggerCore {
     // The timer cannot fire while a caller emits in a loop without yielding
     // (a batch job, a backlog replayed): without this, such a run left no
     // checkpoint for longer than the interval, which the verifier reports as
-    // CHECKPOINT_MISSING (INTEGRITY.md), on a genuine log.
+    // CHECKPOINT_MISSING (docs/integrity.md), on a genuine log.
     if (this.signer && this.nowMs() - this.lastMarkAt >= this.signer.openDetail.checkpoint_interval_ms) this.checkpoint('overdue');
     // JSON.stringify (and JCS, which escapes strings the same way), not
     // pino's serializer: pino's fast string escaper writes lone surrogates

@@ -43,7 +43,7 @@ export interface AuditLoggerOptions {
   onInvalid?: 'record' | 'throw' | undefined;
   /** Extra dotted paths removed from every event and censored in violation originals. */
   redact?: string[] | undefined;
-  /** Chain signing (INTEGRITY.md). Default: from `AUDIT_TRAIL_SIGNING` etc., else off. `false` forces off. */
+  /** Chain signing (docs/integrity.md). Default: from `AUDIT_TRAIL_SIGNING` etc., else off. `false` forces off. */
   signing?: SigningOptions | false | undefined;
   /** Use the active OpenTelemetry span's trace id when none is bound (default true). */
   traceContext?: boolean | undefined;

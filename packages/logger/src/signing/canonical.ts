@@ -7,13 +7,13 @@ import { AuditError } from '../errors.js';
 type Canonicalize = (input: unknown) => string | undefined;
 const canonicalize: Canonicalize =
   (canonicalizeModule as unknown as { default?: Canonicalize }).default ?? (canonicalizeModule as unknown as Canonicalize);
-/** Domain-separation prefix of every MAC input (INTEGRITY.md, "What is signed"). */
+/** Domain-separation prefix of every MAC input (docs/integrity.md, "What is signed"). */
 export const MAC_PREFIX = 'audit-trail/v1\n';
 
 /**
  * Checks that `value` can be signed: JSON values only, and every number a
  * safe integer. RFC 8785 §3.2.2.3 serialises numbers as ECMAScript does,
- * which would make floats depend on formatting details; INTEGRITY.md forbids
+ * which would make floats depend on formatting details; docs/integrity.md forbids
  * them. Removes own properties whose value is `undefined` (JSON drops them,
  * so the signed object and the written line must agree). Throws an
  * {@link AuditError} with code `AUDIT_NOT_SIGNABLE` naming the path.
@@ -69,7 +69,7 @@ export function signableProblem(value: unknown, path = ''): string | undefined {
 /**
  * The bytes the MAC covers: `"audit-trail/v1\n" || JCS(event')`, where
  * event' is the event with `integrity` present but without `integrity.mac`
- * (INTEGRITY.md). Transport fields must already be removed by the caller.
+ * (docs/integrity.md). Transport fields must already be removed by the caller.
  */
 export function macInput(event: Record<string, unknown>): Buffer {
   const integrity = { ...(event.integrity as Record<string, unknown>) };

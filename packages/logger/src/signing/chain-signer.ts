@@ -16,7 +16,7 @@ export interface ChainOpenDetail {
 }
 
 /**
- * The producer side of one signed chain (INTEGRITY.md, format v1): a UUIDv7
+ * The producer side of one signed chain (docs/integrity.md, format v1): a UUIDv7
  * chain id, gap-free `seq` from 1, `prev` linking each record to the last,
  * and an epoch key that evolves by time or record count, the old key
  * buffer overwritten so a later compromise cannot re-sign past epochs.

@@ -4,7 +4,7 @@ import { AuditConfigError } from '../errors.js';
 import { MAX_TIMEOUT_MS } from '../logger/options.js';
 import { checkKid, parsePublicKey, parseSecret, readKeyFile, refuseKidAsSecret } from './keys.js';
 
-/** Cadence of a chain (INTEGRITY.md defaults: 60 s checkpoints, 60 s or 10 000-record epochs). */
+/** Cadence of a chain (docs/integrity.md defaults: 60 s checkpoints, 60 s or 10 000-record epochs). */
 export interface SigningTiming {
   /** AUDIT_CHECKPOINT every this many ms, even when idle. Default 60 000. */
   checkpointIntervalMs?: number | undefined;
@@ -45,7 +45,7 @@ export interface ResolvedSigning {
   epochMaxEvents: number;
 }
 
-/** Defaults from INTEGRITY.md. */
+/** Defaults from docs/integrity.md. */
 export const SIGNING_DEFAULTS = { checkpointIntervalMs: 60_000, epochIntervalMs: 60_000, epochMaxEvents: 10_000 } as const;
 
 function positiveInt(value: number | undefined, fallback: number, name: string): number {

@@ -4,7 +4,7 @@ import { evolveKey, sharedRootKey } from './kdf.js';
 
 const CHAIN = '019a0000-0000-7000-8000-000000000001';
 
-describe('key derivation (INTEGRITY.md "Keys")', () => {
+describe('key derivation (docs/integrity.md "Keys")', () => {
   it('k0 = HKDF-SHA256(secret, salt = chain_id, info = "audit-trail/chain")', () => {
     const secret = Buffer.alloc(32, 9);
     const expected = Buffer.from(hkdfSync('sha256', secret, Buffer.from(CHAIN), 'audit-trail/chain', 32));

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-/** HKDF `info` of the shared-mode root key (INTEGRITY.md, "Keys", mode 1). */
+/** HKDF `info` of the shared-mode root key (docs/integrity.md, "Keys", mode 1). */
 export const INFO_CHAIN = 'audit-trail/chain';
 /** HKDF `info` prefix of the epoch evolution; the next epoch number follows in ASCII decimal. */
 export const INFO_EVOLVE = 'audit-trail/evolve';

@@ -6,7 +6,7 @@ import { x25519PrivateFromRaw, x25519PublicFromRaw } from './seal.js';
 // In the schema package since the aggregator judges its key file names by it too; exported here as before.
 export { mayBeSecret };
 
-/** Shortest shared secret accepted (INTEGRITY.md: ">= 32 bytes"). */
+/** Shortest shared secret accepted (docs/integrity.md: ">= 32 bytes"). */
 export const MIN_SECRET_BYTES = 32;
 
 const KID = /^[A-Za-z0-9._:-]{1,64}$/;

@@ -66,7 +66,7 @@ function wrappingKey(shared: Buffer, chainId: string, epk: Buffer, recipient: Bu
 
 /**
  * Wraps a chain's root key `k0` to the verifier's X25519 public key
- * (INTEGRITY.md, sealed mode): ephemeral X25519 ECDH (RFC 7748) ->
+ * (docs/integrity.md, sealed mode): ephemeral X25519 ECDH (RFC 7748) ->
  * HKDF-SHA256 (RFC 5869) -> AES-256-GCM with the chain id as associated data.
  * The ephemeral private key is dropped on return; only the verifier can unwrap.
  */

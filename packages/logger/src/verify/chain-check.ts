@@ -21,7 +21,7 @@ const whole = (v: unknown): number | undefined => (Number.isSafeInteger(v) && (v
 export type ChainCheckOptions = Omit<VerifyOptions, 'asOf'> & { asOf: number; pendingAfter?: number; pendingStoredAfter?: number };
 
 /**
- * Checks one chain (INTEGRITY.md "Verifier findings") from its records in
+ * Checks one chain (docs/integrity.md "Verifier findings") from its records in
  * seq order, one at a time, keeping a few values instead of the records:
  * duplicates (SEQ_DUPLICATE), gaps (SEQ_GAP, or TAIL_TRUNCATED when a
  * checkpoint or close names the missing records), `prev` links
@@ -236,7 +236,7 @@ export function checkChain(chainId: string, entries: ChainEntry[], macs: MacVeri
 
 /**
  * Whether a chain's epochs advanced as its AUDIT_CHAIN_OPEN says they do
- * (`epoch_interval_ms`, `epoch_max_events`; INTEGRITY.md "Key evolution").
+ * (`epoch_interval_ms`, `epoch_max_events`; docs/integrity.md "Keys").
  * The signer opens the chain at epoch 0, and moves to the next epoch before
  * signing once the current one is `epoch_interval_ms` old or holds
  * `epoch_max_events` records, and on a timer when idle, erasing the old key.

@@ -21,7 +21,7 @@ interface ChainKeys {
 
 /**
  * Checks MACs while records stream in, so that the verifier keeps only a
- * few fields per record instead of every record (INTEGRITY.md "What is
+ * few fields per record instead of every record (docs/integrity.md "What is
  * signed"). Shared mode derives k0 from the secret and the chain id at
  * once; sealed mode waits for the chain's AUDIT_CHAIN_OPEN to unwrap k0.
  * Each checked record gets `macOk` and loses its `signed` body.

@@ -1,6 +1,6 @@
 import { evolveKey } from '../signing/kdf.js';
 
-/** Largest epoch the verifier derives a key for, whatever the budget (INTEGRITY.md "Keys": one HKDF step per epoch). */
+/** Largest epoch the verifier derives a key for, whatever the budget (docs/integrity.md "Keys": one HKDF step per epoch). */
 export const MAX_EPOCH = 10_000_000;
 
 /**
@@ -54,7 +54,7 @@ export type EpochKeyRefusal = 'range' | 'budget';
 
 /**
  * The epoch keys of one chain and kid, derived from its root key on demand
- * (INTEGRITY.md "Keys": `k(e+1) = HKDF-SHA256(k(e), chain_id, "audit-trail/evolve" || e+1)`).
+ * (docs/integrity.md "Keys": `k(e+1) = HKDF-SHA256(k(e), chain_id, "audit-trail/evolve" || e+1)`).
  * Walks only start from a kept key and go up, so the epochs walked are
  * always 0..`top` without holes, and every multiple of STRIDE up to `top`
  * is kept: the nearest kept key below any epoch is found in O(1).

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 
 /**
- * Every finding code: INTEGRITY.md's ("Verifier findings"), in its order,
+ * Every finding code: docs/integrity.md's ("Verifier findings"), in its order,
  * with EPOCH_OVERDUE and EPOCH_EARLY (an epoch that outlived or came before
  * the schedule its chain's OPEN states; docs/integrity.md) beside EPOCH_REGRESSION.
  */

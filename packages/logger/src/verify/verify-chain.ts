@@ -12,7 +12,7 @@ import { claimUnsigned, type UnsignedClaims } from './unsigned-claims.js';
 import { checkRecordSource, checkVerifyOptions } from './verify-options.js';
 
 /**
- * Verifies signed chains (INTEGRITY.md, format v1) in stored records, from
+ * Verifies signed chains (docs/integrity.md, format v1) in stored records, from
  * NDJSON files or database rows alike, and reports every finding with its
  * code, chain and seq, plus a summary per chain. Records of several chains
  * may be mixed in any order (or, with `order: "chain"`, come chain after

@@ -5,7 +5,7 @@ import { freeText } from '../fields/text.js';
 
 /**
  * The chain's root key wrapped to the verifier's X25519 public key (sealed
- * mode, INTEGRITY.md "Keys"): ephemeral X25519 ECDH (RFC 7748), HKDF-SHA256
+ * mode, docs/integrity.md "Keys"): ephemeral X25519 ECDH (RFC 7748), HKDF-SHA256
  * (RFC 5869), AES-256-GCM. Only the holder of the private key can unwrap.
  */
 export const wrappedKeySchema = z.strictObject({

@@ -3,7 +3,7 @@ import { closingQuote } from './closing-quote.js';
 /**
  * Number literals that are not plain integers, in JSON text.
  *
- * Audit events hold integers only (INTEGRITY.md: "Signed content must not
+ * Audit events hold integers only (docs/integrity.md: "Signed content must not
  * contain non-integer numbers"), and the MAC covers the value JSON.parse
  * reads. The same value has many spellings: `100`, `1e2`, `100.0`, or
  * `99.999999999999999999`, which JSON.parse reads as 100 but PostgreSQL's
