@@ -301,51 +301,45 @@ describe('pino transport', () => {
     }
   }, 30_000);
 
+  /**
+   * 1000 lines into a 64 KiB spool with PostgreSQL cut (a proxy the test
+   * owns), then the stream ended: what the transport says of the lines it
+   * could not write, with `onFull` as given.
+   */
+  async function lostAtClose(onFull: 'reject' | 'wait'): Promise<{ err: Error & { code?: string }; stderr: string }> {
+    const pg = await createTempDatabase('at_transport');
+    const proxy = await startTcpProxy(5432);
+    const { lines, restore } = captureStderr();
+    try {
+      const url = pg.url.replace(':5432/', `:${proxy.port}/`);
+      const stream = await sinkTransport({ url, migrate: true, chunk: 50, closeTimeoutMs: 300, spool: { dir: join(dir, 'spool'), maxBytes: 64 * 1024, memoryBytes: 32 * 1024, onFull }, retry: { initialDelayMs: 20, maxDelayMs: 100 } });
+      proxy.cut();
+      const logger = pino({ base: null }, stream);
+      for (const e of makeEvents(1000)) logger.info(e);
+      await new Promise((r) => setTimeout(r, 500));
+      const failed = once(stream, 'error');
+      stream.end();
+      const [err] = (await failed) as [Error & { code?: string }];
+      return { err, stderr: lines.join('') };
+    } finally {
+      restore();
+      await proxy.close();
+      await pg.drop();
+    }
+  }
+
   it('when the sink still refuses at close, gives up after closeTimeoutMs and says how many lines were not written', async () => {
-    const pg = await createTempDatabase('at_transport');
-    const proxy = await startTcpProxy(5432);
-    const { restore } = captureStderr();
-    try {
-      const url = pg.url.replace(':5432/', `:${proxy.port}/`);
-      const stream = await sinkTransport({ url, migrate: true, chunk: 50, closeTimeoutMs: 300, spool: { dir: join(dir, 'spool'), maxBytes: 64 * 1024, memoryBytes: 32 * 1024, onFull: 'reject' }, retry: { initialDelayMs: 20, maxDelayMs: 100 } });
-      proxy.cut();
-      const logger = pino({ base: null }, stream);
-      for (const e of makeEvents(1000)) logger.info(e);
-      await new Promise((r) => setTimeout(r, 500));
-      const failed = once(stream, 'error');
-      stream.end();
-      const [err] = (await failed) as [Error & { code?: string }];
-      expect(err.message).toMatch(/^\d+ audit line\(s\) not written: /);
-      expect(Number(/^(\d+)/.exec(err.message)![1])).toBeGreaterThan(500);
-      expect(err.code).toBe('SINK_SPOOL_FULL');
-    } finally {
-      restore();
-      await proxy.close();
-      await pg.drop();
-    }
+    const { err } = await lostAtClose('reject');
+    expect(err.message).toMatch(/^\d+ audit line\(s\) not written: /);
+    expect(Number(/^(\d+)/.exec(err.message)![1])).toBeGreaterThan(500);
+    expect(err.code).toBe('SINK_SPOOL_FULL');
   }, 30_000);
+
   it('when lines still wait for room in a full spool at close (onFull "wait", PostgreSQL unreachable), says so and why, not only "the sink is closed" (found by a probe)', async () => {
-    const pg = await createTempDatabase('at_transport');
-    const proxy = await startTcpProxy(5432);
-    const { lines: stderr, restore } = captureStderr();
-    try {
-      const url = pg.url.replace(':5432/', `:${proxy.port}/`);
-      const stream = await sinkTransport({ url, migrate: true, chunk: 50, closeTimeoutMs: 300, spool: { dir: join(dir, 'spool'), maxBytes: 64 * 1024, memoryBytes: 32 * 1024 }, retry: { initialDelayMs: 20, maxDelayMs: 100 } });
-      proxy.cut();
-      const logger = pino({ base: null }, stream);
-      for (const e of makeEvents(1000)) logger.info(e);
-      await new Promise((r) => setTimeout(r, 500));
-      const failed = once(stream, 'error');
-      stream.end();
-      const [err] = (await failed) as [Error & { code?: string }];
-      expect(err.code).toBe('SINK_CLOSED');
-      expect(err.message).toMatch(/^\d+ audit line\(s\) not written: the sink closed while they waited to be taken \(its spool held \d+ of 65536 bytes; the sink's last error: SINK_DB: postgres: /);
-      expect(stderr.join('')).toMatch(/"msg":"audit-trail transport: \d+ audit line\(s\) not written: the sink closed while they waited to be taken \(its spool held/);
-    } finally {
-      restore();
-      await proxy.close();
-      await pg.drop();
-    }
+    const { err, stderr } = await lostAtClose('wait');
+    expect(err.code).toBe('SINK_CLOSED');
+    expect(err.message).toMatch(/^\d+ audit line\(s\) not written: the sink closed while they waited to be taken \(its spool held \d+ of 65536 bytes; the sink's last error: SINK_DB: postgres: /);
+    expect(stderr).toMatch(/"msg":"audit-trail transport: \d+ audit line\(s\) not written: the sink closed while they waited to be taken \(its spool held/);
   }, 30_000);
   it('in a process that exits while the sink refuses its writes (PostgreSQL unreachable, spool full, onFull "reject"), gives up after closeTimeoutMs, within thread-stream\'s 10 s, and says on stderr how many lines were not written (found by a probe: 10 s, then lost with nothing said)', () => {
     const target = join(PACKAGE_DIR, 'dist/transport.js');
