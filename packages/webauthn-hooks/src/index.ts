@@ -28,5 +28,6 @@ export type { Ceremony, ChallengeRecord, ChallengeStore, ChallengeTake } from '.
 export type { CredentialStore, StoredCredential } from './stores/credential-store.js';
 export type { UserStore, WebAuthnUser } from './stores/user-store.js';
 export { MemoryChallengeStore, type MemoryChallengeStoreOptions } from './stores/memory-challenge-store.js';
+export { quotaClient } from './stores/quota-client.js';
 export { MemoryCredentialStore } from './stores/memory-credential-store.js';
 export { MemoryUserStore } from './stores/memory-user-store.js';

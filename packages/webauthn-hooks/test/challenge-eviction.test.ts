@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryChallengeStore } from '../src/index.js';
 import { SoftAuthenticator } from '../src/testing/index.js';
 import { captureAudit, type AuditCapture } from './support/audit-capture.js';
 import { ORIGIN, RP_ID } from './support/harness.js';
@@ -38,5 +39,38 @@ describe.each(ADAPTERS)('%s adapter: a challenge pushed out by the per-client qu
       error: { code: 'WEBAUTHN_CHALLENGE_EXPIRED', message: "challenge was issued but evicted by the store's bounds before it was used" },
       webauthn: { failure_stage: 'challenge_expired' },
     });
+  });
+});
+
+describe.each(ADAPTERS)('%s adapter: one IPv6 host rotating its addresses', (_name, start) => {
+  let server: RunningServer | undefined;
+  let capture: AuditCapture;
+  afterEach(async () => {
+    await server?.close();
+    await capture?.close();
+  });
+
+  it('through a trusted proxy, cannot push out another user\'s pending sign-in with a new address of its /64 per request (found by a probe)', async () => {
+    capture = captureAudit();
+    // A small store so that filling it takes few requests; the bound is the same at 10 000.
+    const s = (server = await start({
+      audit: capture.audit,
+      rpName: 'Eviction Test',
+      rpID: RP_ID,
+      origin: ORIGIN,
+      trustedProxies: ['loopback'],
+      challengeStore: new MemoryChallengeStore({ maxEntries: 100 }),
+    }));
+    const victim = { 'x-forwarded-for': '198.51.100.23' };
+    const alice = new SoftAuthenticator();
+    const ro = await post(`${s.base}/registration/options`, { username: 'alice' }, victim);
+    expect((await post(`${s.base}/registration/verify`, alice.register(ORIGIN, ro.body), victim)).status).toBe(200);
+    const assertion = alice.signIn(ORIGIN, (await post(`${s.base}/authentication/options`, { username: 'alice' }, victim)).body);
+    for (let i = 1; i <= 100; i++) {
+      expect((await post(`${s.base}/authentication/options`, {}, { 'x-forwarded-for': `2001:db8:bad:1::${i.toString(16)}` })).status).toBe(200);
+    }
+    capture.take();
+    expect((await post(`${s.base}/authentication/verify`, assertion, victim)).body).toMatchObject({ verified: true });
+    expect(capture.take().events[0]).toMatchObject({ event_type: 'WEBAUTHN_AUTH_SUCCESS', client_ip: '198.51.100.23' });
   });
 });

@@ -14,7 +14,9 @@ export interface ChallengeRecord {
    * Who asked for it: the client address of the options request (through the
    * trusted proxies), when the caller gave its request context. A store may
    * bound how many challenges one client holds, so one client flooding the
-   * unauthenticated options endpoints cannot push everyone else's out.
+   * unauthenticated options endpoints cannot push everyone else's out; it
+   * should count an IPv6 client by its /64 (`quotaClient`), which one host
+   * may fill with addresses of its own.
    */
   client?: string | undefined;
   /** Epoch milliseconds when it was issued. */

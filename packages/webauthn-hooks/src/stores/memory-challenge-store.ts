@@ -1,4 +1,5 @@
 import { checkInteger, configError, describeValue, isObject, orDefault, refuseUnknownKeys } from '../config-checks.js';
+import { quotaClient } from './quota-client.js';
 import type { ChallengeRecord, ChallengeStore, ChallengeTake } from './challenge-store.js';
 
 /** Options of {@link MemoryChallengeStore}. */
@@ -8,7 +9,8 @@ export interface MemoryChallengeStoreOptions {
   /** How long a used or expired challenge is remembered (ms, 0 to 2^31 - 1), to report replays and expiry precisely. Default 10 minutes. */
   retainMs?: number | undefined;
   /**
-   * Challenges one client (the record's `client`, its address) holds at most
+   * Challenges one client (the record's `client`, its address; an IPv6
+   * address counts as its /64, see `quotaClient`) holds at most
    * (1 to 2^31 - 1); past it, that client's oldest goes, not anyone else's.
    * Without it, one client asking for options 10 000 times pushed every
    * pending sign-in out of the store, and each failed as an unknown
@@ -22,6 +24,8 @@ export interface MemoryChallengeStoreOptions {
 interface Entry {
   record: ChallengeRecord;
   usedAt?: number;
+  /** quotaClient(record.client), worked out once. */
+  quota?: string;
 }
 
 /** What is kept of a challenge evicted unused: enough to report it truthfully and attribute the attempt. */
@@ -35,7 +39,8 @@ type Tombstone = Pick<ChallengeRecord, 'challenge' | 'ceremony' | 'userId' | 'is
  * still push others out once `maxEntries` is reached: rate-limit the options
  * endpoints in front of it, or use a store of your own with room to spare.
  *
- * A client is the record's `client`, the options request's `client_ip`: behind
+ * A client is the record's `client`, the options request's `client_ip`, an
+ * IPv6 one taken as its /64 (one host may use any address in it): behind
  * a reverse proxy that is not in `trustedProxies`, every user is the proxy's
  * address and shares one quota. Making room evicts the client's used
  * challenges (kept only to report replays) before its pending ones; a
@@ -69,12 +74,12 @@ export class MemoryChallengeStore implements ChallengeStore {
   }
 
   save(record: ChallengeRecord): void {
-    const client = record.client;
+    const client = record.client === undefined ? undefined : quotaClient(record.client);
     const keys = client === undefined ? undefined : this.#roomFor(client);
     if (this.#entries.size >= this.#max) this.#sweep(record.issuedAt);
     while (this.#entries.size >= this.#max) this.#evict(this.#entries.keys().next().value as string);
     this.#evicted.delete(record.challenge);
-    this.#entries.set(record.challenge, { record: { ...record } });
+    this.#entries.set(record.challenge, { record: { ...record }, ...(client === undefined ? {} : { quota: client }) });
     if (client !== undefined) {
       keys!.push(record.challenge);
       this.#byClient.set(client, keys!);
@@ -88,7 +93,7 @@ export class MemoryChallengeStore implements ChallengeStore {
    */
   #roomFor(client: string): string[] {
     // Keys of entries evicted, swept or replaced meanwhile no longer count.
-    const keys = (this.#byClient.get(client) ?? []).filter((k) => this.#entries.get(k)?.record.client === client);
+    const keys = (this.#byClient.get(client) ?? []).filter((k) => this.#entries.get(k)?.quota === client);
     while (keys.length >= this.#maxPerClient) {
       const used = keys.findIndex((k) => this.#entries.get(k)!.usedAt !== undefined);
       this.#evict(keys.splice(used === -1 ? 0 : used, 1)[0]!);

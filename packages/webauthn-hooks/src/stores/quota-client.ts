@@ -1,0 +1,31 @@
+import { isIP } from 'node:net';
+
+/**
+ * The client a per-client challenge quota counts by: an IPv4 address as it
+ * is, an IPv6 address as its /64 network (`2001:db8:1:2::/64`).
+ *
+ * One IPv6 host is not one address: the low 64 bits are its interface
+ * identifier (RFC 4291 §2.5.1), a host with SLAAC may configure any number
+ * of them in its /64 and rotates temporary ones on its own (RFC 8981), and
+ * any home network is given at least a /64. Counted per address, one
+ * client cycling through its /64 held as many challenges as it liked, and
+ * so pushed every other user's pending sign-in out of a full store (found
+ * by a probe). express-rate-limit groups IPv6 clients by prefix for the
+ * same reason (its `ipv6Subnet` option). Anything that is not an IP address
+ * is returned as it is.
+ */
+export function quotaClient(client: string): string {
+  const zone = client.indexOf('%');
+  const ip = zone === -1 ? client : client.slice(0, zone);
+  if (isIP(ip) !== 6) return client;
+  const [head = '', tail] = ip.split('::');
+  const left = head === '' ? [] : head.split(':');
+  // A dotted IPv4 tail (`::ffff:1.2.3.4`) stands for the last two groups.
+  const width = (groups: string[]) => groups.reduce((n, g) => n + (g.includes('.') ? 2 : 1), 0);
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = tail === undefined ? left : [...left, ...Array<string>(8 - width(left) - width(right)).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
+}
