@@ -93,7 +93,9 @@ export async function verifyAuthentication(o: ResolvedOptions, ctx: RequestConte
       });
     } catch (err) {
       detail.signature_valid = null;
-      return fail(classifyError(err));
+      // What the rules do not recognise failed while the signature was checked
+      // with the key the client registered (an unknown curve, say; see classifyError).
+      return fail(classifyError(err, 'signature'));
     }
     const info = result.authenticationInfo;
     Object.assign(detail, {

@@ -143,14 +143,27 @@ export function failure(stage: FailureStage, message: string): CeremonyFailure {
   return { stage, code: FAILURE_CODES[stage], message: sanitizeText(message, 512) };
 }
 
-/** Maps whatever `verify*Response` threw to a stage, a code and a safe message. */
-export function classifyError(err: unknown): CeremonyFailure {
+/**
+ * Maps whatever `verify*Response` threw to a stage, a code and a safe message.
+ * `fallback` is the stage of an error no rule recognises. The ceremonies pass
+ * the check that was running: SimpleWebAuthn is given only the client's
+ * response, the configuration and (for a sign-in) the public key the client
+ * registered, never a store or the logger, so what it throws is about the
+ * client's bytes. Left at `internal`, a TPM attestation with a wrong `ver`,
+ * an Apple one whose nonce differs, or a sign-in with a credential whose
+ * registered key has an unknown curve (SimpleWebAuthn's messages for those
+ * have no word the rules know) was audited and answered as
+ * WEBAUTHN_INTERNAL_ERROR, which says a store or the logger failed, at any
+ * client's will (found by a probe).
+ */
+export function classifyError(err: unknown, fallback: FailureStage = 'internal'): CeremonyFailure {
   const e = err instanceof Error ? err : new Error(String(err));
   const message = constantPrefix(e.message);
   let stage: FailureStage | undefined = BY_NAME[e.name];
   stage ??= RULES.find(([re]) => re.test(message))?.[1];
+  stage ??= fallback;
   const type = sanitizeText(e.name || 'Error', 128) || 'Error';
-  return { stage: stage ?? 'internal', code: FAILURE_CODES[stage ?? 'internal'], message, type };
+  return { stage, code: FAILURE_CODES[stage], message, type };
 }
 
 /**

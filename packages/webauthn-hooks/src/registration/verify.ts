@@ -112,7 +112,8 @@ export async function verifyRegistration(o: ResolvedOptions, ctx: RequestContext
         requireUserVerification: requiresUserVerification(o.userVerification),
       });
     } catch (err) {
-      return fail(classifyError(err));
+      // What the rules do not recognise failed while the attestation was checked (see classifyError).
+      return fail(classifyError(err, 'attestation'));
     }
     if (!result.verified) return fail(failure('attestation', 'attestation statement did not verify'));
     // WebAuthn L3 §7.1 step 10 asks the RP to check topOrigin; SimpleWebAuthn
