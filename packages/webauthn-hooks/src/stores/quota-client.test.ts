@@ -12,11 +12,13 @@ describe('quotaClient: what a per-client challenge quota counts by', () => {
       ['2001:db8::1', '2001:db8:0:0::/64'],
       ['::1', '0:0:0:0::/64'],
       ['fe80::1%eth0', 'fe80:0:0:0::/64'],
-      ['::ffff:192.0.2.1', '0:0:0:0::/64'],
     ] as const) {
       expect(quotaClient(ip), ip).toBe(net);
     }
     expect(quotaClient('not an address')).toBe('not an address');
+    // An IPv4 peer on a dual-stack socket is its IPv4 address, in either spelling: not one /64 shared by every IPv4 client.
+    expect(quotaClient('::ffff:192.0.2.1')).toBe('192.0.2.1');
+    expect(quotaClient('::ffff:c000:201')).toBe('192.0.2.1');
   });
 });
 

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { normalizeIp } from '../request/client-ip.js';
 
 /**
  * The client a per-client challenge quota counts by: an IPv4 address as it
@@ -15,9 +16,11 @@ import { isIP } from 'node:net';
  * is returned as it is.
  */
 export function quotaClient(client: string): string {
-  const zone = client.indexOf('%');
-  const ip = zone === -1 ? client : client.slice(0, zone);
-  if (isIP(ip) !== 6) return client;
+  // normalizeIp first: an IPv4 peer on a dual-stack socket (`::ffff:192.0.2.1`)
+  // is that IPv4 address, one client, not the /64 ::/64 that every such peer shares.
+  const ip = normalizeIp(client);
+  if (ip === undefined) return client;
+  if (isIP(ip) !== 6) return ip;
   const [head = '', tail] = ip.split('::');
   const left = head === '' ? [] : head.split(':');
   // A dotted IPv4 tail (`::ffff:1.2.3.4`) stands for the last two groups.
