@@ -144,8 +144,9 @@ describe('Spool', () => {
     expect(lines(old)).toEqual(['pending one', 'pending two']);
     await old.spool.close(false);
 
-    // After a rollback: the old version moved its own file on, and left the new one behind (here at the
-    // segment's start). The new one is read, valid: what lies between replays as duplicates, nothing is reported.
+    // The earlier form was taken over: its position is now in the new file, and the old file is gone.
+    await expect(readFile(join(dir, 'committed'))).rejects.toMatchObject({ code: 'ENOENT' });
+    // A new file behind (here at the segment's start) is read, valid: what lies between replays as duplicates, nothing is reported.
     const behind = Buffer.alloc(20);
     behind.writeBigUInt64BE(BigInt(p1.seg), 0);
     behind.writeUInt32BE(crc32(behind.subarray(0, 16)), 16);
@@ -154,6 +155,35 @@ describe('Spool', () => {
     expect(lines(rolledBack)).toEqual(['committed', 'pending one', 'pending two']);
     expect(rolledBack.report.watermarkIgnored).toBeUndefined();
     await rolledBack.spool.close(false);
+  });
+
+  it('after a rollback, the earlier version\'s file wins over the new one it left behind: records that version spooled in segments it numbered from 1 again are replayed, not skipped as committed (lost)', async () => {
+    // This version commits two records, then stops without closing (a crash, or SIGKILL): its watermark names seg 1.
+    const first = await Spool.open({ dir });
+    const a = frame(`delivered ${'x'.repeat(200)}`);
+    const b = frame(`delivered too ${'y'.repeat(200)}`);
+    const pa = await first.spool.append(a);
+    await first.spool.append(b);
+    await first.spool.release({ seg: pa.seg, end: pa.end + a.length + b.length });
+    await first.spool.close(false);
+    expect(await readFile(join(dir, 'watermark'))).toHaveLength(20);
+
+    // Rolled back, the earlier version replays and delivers seg 1 and deletes it; during a later outage it
+    // spools into a segment numbered 1 again (max of none + 1), and creates its own, empty, 'committed' file.
+    for (const n of await readdir(dir)) if (n.startsWith('seg-')) await rm(join(dir, n));
+    await writeFile(join(dir, 'seg-000000000001.log'), encodeFrames([{ line: 'spooled by the earlier version 1' }, { line: 'spooled by the earlier version 2' }]).buffer);
+    await writeFile(join(dir, 'committed'), Buffer.alloc(0));
+
+    // Upgraded again: both records are pending and replayed.
+    const lines = (r: Awaited<ReturnType<typeof Spool.open>>) => r.replayed.map((x) => decodePayload(x.payload).line);
+    const again = await Spool.open({ dir });
+    expect(lines(again)).toEqual(['spooled by the earlier version 1', 'spooled by the earlier version 2']);
+    await again.spool.close(false);
+    // Taken over: the earlier version's file is gone, and the next start still replays them.
+    expect((await readdir(dir)).includes('committed')).toBe(false);
+    const third = await Spool.open({ dir });
+    expect(lines(third)).toEqual(['spooled by the earlier version 1', 'spooled by the earlier version 2']);
+    await third.spool.close(false);
   });
 
   it('reports a torn tail, quarantines its bytes and never loads it', async () => {
