@@ -141,7 +141,8 @@ export function createSink(options?: SinkOptions | string): Sink {
           adapter = migrateFirst(adapter);
         }
       }
-      if (opts.spool.legacy) await adoptLegacySpool(opts.spool.legacy, opts.spool.dir);
+      const stranded = opts.spool.legacy ? await adoptLegacySpool(opts.spool.legacy, opts.spool.dir) : undefined;
+      if (stranded !== undefined) reportError(new SinkError('SINK_SPOOL_IO', stranded));
       const opened = await Spool.open({ dir: opts.spool.dir, fsync: opts.spool.fsync, segmentBytes: opts.spool.segmentBytes, loadBytes: opts.spool.memoryBytes });
       spool = opened.spool;
       const pending = opened.replayed.length + opened.unloaded.reduce((n, run) => n + run.sizes.length, 0);

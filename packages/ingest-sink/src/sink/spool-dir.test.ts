@@ -40,6 +40,35 @@ describe('the default spool directory of a server database', () => {
     expect(dirOf('mssql://u:p@10.0.0.5:1433/audit').legacy).toBeUndefined();
   });
 
+  it('adoptLegacySpool after a rollback: events an earlier version spooled under the earlier name replace a new directory that holds nothing pending (they were left there silently: 3 events, ingest exit 0)', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'at-spool-dir-'));
+    try {
+      const legacy = join(tmp, 'postgres-legacy');
+      const dir = join(tmp, 'postgres-new');
+      // This version ran, delivered everything and stopped cleanly: its directory keeps its claim only.
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'destination'), 'postgres://db/audit');
+      // Rolled back, the earlier version spooled under its own name during an outage.
+      mkdirSync(legacy);
+      writeFileSync(join(legacy, 'seg-000000000001.log'), 'acked by the earlier version');
+      writeFileSync(join(legacy, 'committed'), '');
+      expect(await adoptLegacySpool(legacy, dir)).toBeUndefined();
+      expect([existsSync(legacy), existsSync(`${dir}.replaced`), readFileSync(join(dir, 'seg-000000000001.log'), 'utf8')]).toEqual([false, false, 'acked by the earlier version']);
+      // A new directory in use (a lock: a sink may be running on it) is not replaced: the caller is told.
+      mkdirSync(legacy);
+      writeFileSync(join(legacy, 'seg-000000000001.log'), 'more');
+      rmSync(join(dir, 'seg-000000000001.log'));
+      writeFileSync(join(dir, 'LOCK'), '123');
+      expect(await adoptLegacySpool(legacy, dir)).toContain('audit-trail ingest --spool');
+      expect(readFileSync(join(legacy, 'seg-000000000001.log'), 'utf8')).toBe('more');
+      // An earlier directory without records is left alone, without a word.
+      rmSync(join(legacy, 'seg-000000000001.log'));
+      expect(await adoptLegacySpool(legacy, dir)).toBeUndefined();
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
   it('adoptLegacySpool moves the earlier directory to the new name only when the new one does not exist', async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'at-spool-dir-'));
     try {
@@ -49,10 +78,10 @@ describe('the default spool directory of a server database', () => {
       writeFileSync(join(legacy, 'seg-1.log'), 'spooled');
       await adoptLegacySpool(legacy, dir);
       expect([existsSync(legacy), readFileSync(join(dir, 'seg-1.log'), 'utf8')]).toEqual([false, 'spooled']);
-      // Both exist: neither is touched.
+      // Both exist, both with records: neither is touched, and the caller is told where the earlier ones are.
       mkdirSync(legacy);
       writeFileSync(join(legacy, 'seg-1.log'), 'other');
-      await adoptLegacySpool(legacy, dir);
+      expect(await adoptLegacySpool(legacy, dir)).toContain(`${legacy}, the name an earlier version used for this database, holds events`);
       expect([readFileSync(join(legacy, 'seg-1.log'), 'utf8'), readFileSync(join(dir, 'seg-1.log'), 'utf8')]).toEqual(['other', 'spooled']);
       // Neither: nothing happens.
       await adoptLegacySpool(join(tmp, 'none'), join(tmp, 'none-new'));

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { rename, stat } from 'node:fs/promises';
+import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Connection } from './connection.js';
 
@@ -53,14 +53,41 @@ export function defaultSpoolDir(conn: Connection): { dir: string; legacy?: strin
   return legacy === dir ? { dir } : { dir, legacy };
 }
 
+/** True when a spool directory's entries hold records: a segment file (spool.ts SEG_RE, any width). */
+const holdsSegments = (names: readonly string[]) => names.some((n) => /^seg-\d+\.log$/.test(n));
+
 /**
  * Moves a default spool directory from its earlier name (a hash that held
  * the password) to its name now, when only the earlier one exists: events
  * spooled before the upgrade are then replayed, not left where no sink
- * looks. Anything else (both exist, neither) is left as it is.
+ * looks. When both exist and the earlier one holds segments (an earlier
+ * version run again after an upgrade, a rollback, spooled there during an
+ * outage), the new one is replaced by it if it holds nothing pending
+ * (no segment, no lock, no quarantine: what a clean stop leaves); otherwise
+ * both stay, and the returned text says where the stranded events are and
+ * how to deliver them. Before, both were left as they were, silently: the
+ * re-upgraded sink started on the empty new directory and the events the
+ * earlier version had acked stayed where no sink looks (found by the
+ * upgrade probe: 3 of 3 events, ingest exit 0).
  */
-export async function adoptLegacySpool(legacy: string, dir: string): Promise<void> {
+export async function adoptLegacySpool(legacy: string, dir: string): Promise<string | undefined> {
   const exists = (p: string) => stat(p).then(() => true, () => false);
-  if (!(await exists(legacy)) || (await exists(dir))) return;
+  if (!(await exists(legacy))) return undefined;
+  if (!(await exists(dir))) {
+    await rename(legacy, dir);
+    return undefined;
+  }
+  if (!holdsSegments(await readdir(legacy).catch(() => []))) return undefined;
+  const names = await readdir(dir);
+  if (holdsSegments(names) || names.includes('LOCK') || names.includes('quarantine')) {
+    return `the spool directory ${legacy}, the name an earlier version used for this database, holds events it spooled, and ${dir} is in use: deliver them with \`audit-trail ingest --spool ${legacy} --db <this database> /dev/null\``;
+  }
+  // Aside first, so that a crash between the renames leaves only the earlier
+  // directory (adopted by the next start), never both without the events.
+  const aside = `${dir}.replaced`;
+  await rm(aside, { recursive: true, force: true });
+  await rename(dir, aside);
   await rename(legacy, dir);
+  await rm(aside, { recursive: true, force: true });
+  return undefined;
 }
