@@ -258,6 +258,22 @@ describe('audit-trail ingest', () => {
     d.close();
   });
 
+  it('says on stderr, once, what it found wrong with its spool (a corrupt tail quarantined), which was kept only as the sink\'s lastError', async () => {
+    const file = join(dir, 'one.ndjson');
+    writeFileSync(file, `${JSON.stringify(makeEvents(1)[0])}\n`);
+    const db = `sqlite:${join(dir, 'spooled.db')}`;
+    const spool = join(dir, 'spool');
+    expect((await runCli(['ingest', '--db', db, '--spool', spool, file])).code).toBe(0);
+    // A segment that holds no record: what a torn write or a damaged disk leaves.
+    writeFileSync(join(spool, 'seg-000000000009.log'), 'not a spool record, only damage');
+    const r = await runCli(['ingest', '--db', db, '--spool', spool, file]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('duplicates 1');
+    const said = r.err.split('\n').filter((l) => l.startsWith('audit-trail ingest: SINK_SPOOL_IO: '));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(/spool had 1 torn or corrupt tail\(s\), 31 bytes not loaded \(copies in .*quarantine; `audit-trail salvage` recovers their intact records\): seg-000000000009\.log at byte 0/);
+  });
+
   it('reports usage mistakes with exit 2', async () => {
     expect(await runCli(['ingest', '--batch', 'zero'])).toMatchObject({ code: 2, err: expect.stringContaining('--batch must be a whole number from 1 to 100000, got "zero"') });
     // Node's timers take at most 2^31-1 ms; a longer wait would end at once.

@@ -69,9 +69,24 @@ export function sinkSettings(values: SinkArgValues, io: CommandIo): SinkSettings
   return { url, options, timeoutMs };
 }
 
-/** Creates the sink of settings checked by {@link sinkSettings}. */
-export function openCliSink(settings: SinkSettings): CliSink {
-  return { sink: createSink(settings.options), url: settings.url, timeoutMs: settings.timeoutMs };
+/**
+ * Creates the sink of settings checked by {@link sinkSettings}. What the sink
+ * finds wrong with its spool (a torn tail quarantined, a watermark not used,
+ * events an earlier version left under another directory name) is said on
+ * `stderr` as `audit-trail <command>: CODE: message`, each once: it is kept
+ * only as the stats' lastError otherwise, which the next database error
+ * replaces, so a run said nothing of it (found by the upgrade probe).
+ * Database errors are not said here: the summary and its stderr line say
+ * what was left spooled and why.
+ */
+export function openCliSink(settings: SinkSettings, command: string, stderr: NodeJS.WritableStream): CliSink {
+  const said = new Set<string>();
+  const onError = (err: Error & { code?: string }) => {
+    if (err.code !== 'SINK_SPOOL_IO' || said.has(err.message)) return;
+    said.add(err.message);
+    stderr.write(`audit-trail ${command}: ${err.code}: ${err.message}\n`);
+  };
+  return { sink: createSink({ ...settings.options, onError }), url: settings.url, timeoutMs: settings.timeoutMs };
 }
 
 /**

@@ -320,7 +320,7 @@ export const ingestCommand: Command = {
     if (values.node !== undefined && !isNodeName(values.node)) throw new UsageError(`--node ${JSON.stringify(values.node.slice(0, 80))} is not a node name (letters, digits, '.', '-', '_', ':', at most 253 characters)`);
     const settings = sinkSettings(values, io);
     await checkFiles(files, io.stdin);
-    const { sink, url, timeoutMs } = openCliSink(settings);
+    const { sink, url, timeoutMs } = openCliSink(settings, 'ingest', io.stderr);
     let read = 0;
     let skipped = 0;
     let invalidUtf8 = 0;

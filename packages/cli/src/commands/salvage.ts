@@ -141,7 +141,7 @@ export const salvageCommand: Command = {
       for (const file of positionals) for (const item of await salvageFile(file, io)) io.stdout.write(`${jsonEscaped(JSON.stringify(item))}\n`);
       return 0;
     }
-    const { sink, url, timeoutMs } = openCliSink(settings);
+    const { sink, url, timeoutMs } = openCliSink(settings, 'salvage', io.stderr);
     try {
       await sink.ready;
       // One file at a time: memory holds one file's records, not every file's.
