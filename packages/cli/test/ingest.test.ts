@@ -345,6 +345,8 @@ describe('audit-trail ingest', () => {
         await expect.poll(opened, { timeout: 20_000, interval: 50 }).toBe(true);
         child.kill('SIGINT');
         expect({ code: await ended, ...printed }).toEqual({ code: 130, out: `sqlite:${db}: read 0, committed 0, duplicates 0, rejected 0\n`, err: expect.stringContaining('stopped by SIGINT') });
+        // Said when the signal came, before the wait for delivery (up to --timeout) that followed.
+        expect(printed.err.indexOf('audit-trail ingest: SIGINT: stopped reading; writing what was read, then delivering for up to 60 s (--timeout); what is not delivered by then stays in the spool for the next run\n')).toBe(0);
       } finally {
         child.kill('SIGKILL');
       }

@@ -333,6 +333,11 @@ export const ingestCommand: Command = {
     let stopReading: () => void = () => undefined;
     const signalled = new Promise<typeof STOP>((resolve) => (stopReading = () => resolve(STOP)));
     const onSignal = (s: NodeJS.Signals) => {
+      // Said at once: with the database down, delivering waits out --timeout
+      // (60 s by default), and a run that printed nothing meanwhile looked hung.
+      if (signal === undefined) {
+        io.stderr.write(`audit-trail ingest: ${s}: stopped reading; writing what was read, then delivering for up to ${timeoutMs / 1000} s (--timeout); what is not delivered by then stays in the spool for the next run\n`);
+      }
       signal ??= s;
       stopReading();
       // Ends a read that can end (stdin, a regular file). One blocked in a
