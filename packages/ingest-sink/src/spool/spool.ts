@@ -1,12 +1,12 @@
 import { mkdir, open, readdir, readFile, rm, truncate, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SinkError, spoolIoError } from '../sink/errors.js';
-import { crc32 } from 'node:zlib';
 import { FRAME_HEADER_BYTES, scanSegment } from './record.js';
 import { formatHole, holesName, parseHoles, scanAround, type Hole } from './holes.js';
 import { lockSpool, type LockTiming } from './spool-lock.js';
 import { writeAll } from './write-all.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './private-files.js';
+import { encodeWatermark, openWatermark, removeWatermark } from './watermark.js';
 
 /** When the spool makes an append durable. */
 export type FsyncPolicy = 'batch' | 'off';
@@ -82,44 +82,6 @@ async function readInto(path: string, scratch: Buffer): Promise<[Buffer, Buffer]
   } finally {
     await fd.close();
   }
-}
-
-/**
- * The watermark file. Not `committed`, the 16-byte file of versions before
- * the checksum: one of them run again on this spool (a rollback) wrote its
- * 16 bytes over the head of the 20 and left the old checksum behind, which
- * then read as damage (found by a review).
- */
-const WATERMARK_FILE = 'watermark';
-const LEGACY_WATERMARK_FILE = 'committed';
-
-/**
- * The watermark file's bytes: segment and end (u64 BE each), then the CRC-32
- * of those 16 bytes. Without a checksum, damage to these bytes (a bit flip,
- * a sector of zeros) could name a position past records never delivered,
- * and replay skipped them as committed, silently (found by a probe).
- */
-function encodeWatermark(pos: SpoolPosition): Buffer {
-  const b = Buffer.alloc(20);
-  b.writeBigUInt64BE(BigInt(pos.seg), 0);
-  b.writeBigUInt64BE(BigInt(pos.end), 8);
-  b.writeUInt32BE(crc32(b.subarray(0, 16)), 16);
-  return b;
-}
-
-/**
- * The position a watermark file holds, or why it is not used. A 16-byte file
- * is the form written before the checksum (2026-12-07), read as it always
- * was. Not using one only costs duplicates, which the database ignores.
- */
-function readWatermark(b: Buffer): SpoolPosition | string {
-  if (b.length !== 16 && b.length !== 20) return `watermark file of ${b.length} bytes (expected 20)`;
-  if (b.length === 20 && b.readUInt32BE(16) !== crc32(b.subarray(0, 16))) return 'watermark checksum mismatch';
-  const seg = Number(b.readBigUInt64BE(0));
-  const end = Number(b.readBigUInt64BE(8));
-  // Past 2^53 it was not written by release(): damaged.
-  if (!Number.isSafeInteger(seg + 1) || !Number.isSafeInteger(end)) return 'watermark past 2^53';
-  return { seg, end };
 }
 
 /**
@@ -221,34 +183,10 @@ export class Spool {
 
   private async replay(loadBytes: number): Promise<{ replayed: ReplayedRecord[]; unloaded: RecordRun[]; report: SpoolReplayReport }> {
     const report: SpoolReplayReport = { corruptTails: 0, corruptBytes: 0, quarantined: [], reasons: [] };
-    const wmPath = join(this.dir, WATERMARK_FILE);
-    const legacyPath = join(this.dir, LEGACY_WATERMARK_FILE);
-    // The earlier versions' file, whenever it exists, even empty: they create
-    // it on open, and this version removes it once it has taken over (below),
-    // so it exists only when an earlier version ran on this spool since (an
-    // upgrade, or a rollback). Its position is then the one that holds: an
-    // earlier version numbers its segments from 1 again once none is left, so
-    // the new file, left behind by this version before the rollback, names
-    // positions in segments since deleted, and records the earlier version
-    // spooled at the same numbers were skipped as committed and lost (found
-    // by the upgrade probe: 4 of 8 events spooled during an outage).
-    const legacy = await readFile(legacyPath).catch(() => undefined);
-    const wm = legacy ?? (await readFile(wmPath).catch(() => undefined));
-    if (wm && wm.length > 0) {
-      const read = readWatermark(wm);
-      if (typeof read === 'string') report.watermarkIgnored = read;
-      else this.watermark = read;
-    }
-    this.wmFd = await open(wmPath, 'a+', PRIVATE_FILE_MODE).then(async (h) => (await h.close(), open(wmPath, 'r+')));
-    if (legacy) {
-      // Taken over: the new file holds its position (durably) before the old one
-      // goes; a crash between the two reads the old one again, to the same effect.
-      const b = this.watermark.seg === 0 && this.watermark.end === 0 ? Buffer.alloc(0) : encodeWatermark(this.watermark);
-      await this.wmFd.truncate(0);
-      if (b.length > 0) await this.wmFd.write(b, 0, b.length, 0);
-      await this.wmFd.sync();
-      await rm(legacyPath, { force: true });
-    }
+    const wm = await openWatermark(this.dir);
+    this.wmFd = wm.fd;
+    this.watermark = wm.position;
+    if (wm.ignored !== undefined) report.watermarkIgnored = wm.ignored;
     const files = await readdir(this.dir);
     const names = files.filter((n) => SEG_RE.test(n)).sort();
     const segFiles = new Set(names);
@@ -597,8 +535,7 @@ export class Spool {
     await this.wmFd.close().catch(() => undefined);
     if (allReleased) {
       for (const seg of [...this.segments]) await this.removeSegment(seg);
-      await rm(join(this.dir, WATERMARK_FILE), { force: true });
-      await rm(join(this.dir, LEGACY_WATERMARK_FILE), { force: true });
+      await removeWatermark(this.dir);
     }
     await this.unlock();
   }
