@@ -90,7 +90,8 @@ describe('audit-trail migrate', () => {
     const spool = join(dir, 'spool');
     const ingest = await runCli(['ingest', '--db', url, '--no-migrate', '--spool', spool, '--timeout', '1', lines]);
     expect(ingest.code).not.toBe(0);
-    expect(ingest.err).toContain('1 events are still spooled (the tables lack the column k8s_node: run `audit-trail migrate --db URL` once, or leave out --no-migrate)');
+    // Its check found the column missing before any write (check-first.ts).
+    expect(ingest.err).toContain('1 events are still spooled (sqlite: 1 column(s) of the existing audit tables cannot hold what this version writes: security_audit_events.k8s_node: missing; run `audit-trail migrate --db URL` once, or leave out --no-migrate: it adds missing columns, and prints the statements that fix the rest)');
     expect(await runCli(['migrate', '--db', url])).toMatchObject({ code: 0, err: '' });
     expect(await runCli(['ingest', '--db', url, '--no-migrate', '--spool', spool, lines])).toMatchObject({ code: 0 });
     const after = await runCli(['report', 'failures', '--db', url, '--format', 'json']);

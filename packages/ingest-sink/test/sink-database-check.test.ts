@@ -130,6 +130,49 @@ describe('database check (real PostgreSQL)', () => {
     expect(again.sink.stats().lastError?.message).toMatch(/the audit table\(s\) security_audit_rejects do not exist/);
   });
 
+  it('a sink that does not migrate writes nothing into drifted tables: its events stay spooled with the drift as lastError, and are delivered once the table is fixed (found by a probe: the first write went in beside the failing check)', async () => {
+    const db = await createTempDatabase('at_check');
+    closers.push(() => db.drop());
+    const migrated = createSink({ url: db.url, migrate: true, spool: { dir: await spoolDir() } });
+    await migrated.ready;
+    await migrated.close();
+    // What an older or hand-written DDL may hold: a timestamp without time zone, and a user_id narrower than this version's.
+    await db.query('ALTER TABLE security_audit_events ALTER COLUMN event_timestamp TYPE timestamp(3) without time zone');
+    await db.query('ALTER TABLE security_audit_events ALTER COLUMN user_id TYPE varchar(8)');
+    const { sink, errors } = await openSink({ url: db.url, checkIntervalMs: 0 });
+    const events = makeEvents(3).map((e, i) => ({ ...e, user_id: `a-user-id-longer-than-8-${i}` }));
+    expect(await sink.write(events)).toEqual({ accepted: 3, rejected: 0 });
+    await until('the drift reported', () => errors.some((e) => (e as SinkError).code === 'SINK_SCHEMA_DRIFT'));
+    expect(sink.stats()).toMatchObject({ committed: 0, rejected: 0, spooledEvents: 3, lastError: { code: 'SINK_SCHEMA_DRIFT' } });
+    expect(sink.stats().lastError?.message).toContain('security_audit_events.event_timestamp: different type');
+    expect(sink.stats().lastError?.message).toContain('security_audit_events.user_id: narrower');
+    expect(sink.stats().outageSince).toBeDefined();
+    expect((await db.query('SELECT (SELECT count(*)::int FROM security_audit_events) AS events, (SELECT count(*)::int FROM security_audit_rejects) AS rejects')).rows).toEqual([{ events: 0, rejects: 0 }]);
+    // The operator runs the printed statements: the retried write checks again, passes, and delivers all three as events.
+    await db.query("ALTER TABLE security_audit_events ALTER COLUMN event_timestamp TYPE timestamptz(3) USING event_timestamp AT TIME ZONE 'UTC'");
+    await db.query('ALTER TABLE security_audit_events ALTER COLUMN user_id TYPE varchar(256)');
+    await sink.flush();
+    expect(sink.stats()).toMatchObject({ committed: 3, rejected: 0 });
+    expect(sink.stats().outageSince).toBeUndefined();
+    expect((await db.query('SELECT user_id FROM security_audit_events ORDER BY user_id')).rows.map((r) => r.user_id)).toEqual(events.map((e) => e.user_id));
+  });
+
+  it('a check that finds the tables drifted under a running sink holds its writes until one passes', async () => {
+    const db = await createTempDatabase('at_check');
+    closers.push(() => db.drop());
+    const { sink } = await openSink({ url: db.url, migrate: true, checkIntervalMs: 100 });
+    await sink.write(makeEvents(1));
+    await sink.flush();
+    await db.query('ALTER TABLE security_audit_events ALTER COLUMN user_id TYPE varchar(8)');
+    await until('the drift found by a check', () => sink.stats().lastError?.code === 'SINK_SCHEMA_DRIFT', 5000);
+    await sink.write(makeEvents(2).map((e, i) => ({ ...e, user_id: `u${i}` })));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(sink.stats()).toMatchObject({ committed: 1, rejected: 0, spooledEvents: 2 });
+    await db.query('ALTER TABLE security_audit_events ALTER COLUMN user_id TYPE varchar(256)');
+    await sink.flush();
+    expect(sink.stats()).toMatchObject({ committed: 3, rejected: 0 });
+  });
+
   it('an idle sink checks again after checkIntervalMs: a database gone while nothing was written shows, and its return too', async () => {
     const { proxy, url } = await proxiedDatabase();
     const { sink, errors } = await openSink({ url, migrate: true, checkIntervalMs: 300 });

@@ -124,8 +124,15 @@ export function deliverySummary(url: string, read: number, s: SinkStats): string
  */
 export function stillSpooled(command: string, s: SinkStats): string {
   const column = missingColumn(s.lastError);
-  const why = column !== undefined
-    ? `the tables lack the column ${column}: run \`audit-trail migrate --db URL\` once, or leave out --no-migrate`
-    : `database unreachable or refusing: ${s.lastError?.message ?? 'unknown'}`;
+  // A sink that does not migrate writes nothing into tables its check found drifted (check-first.ts).
+  const drifted = s.lastError?.code === 'SINK_SCHEMA_DRIFT' ? s.lastError.message.replace(/\s*Run these statements.*$/, '').replace(/\s+/g, ' ') : undefined;
+  const why =
+    column !== undefined
+      ? `the tables lack the column ${column}: run \`audit-trail migrate --db URL\` once, or leave out --no-migrate`
+      : drifted !== undefined
+        ? `${drifted}; run \`audit-trail migrate --db URL\` once, or leave out --no-migrate: it adds missing columns, and prints the statements that fix the rest`
+        : s.lastError?.code === 'SINK_NOT_MIGRATED'
+          ? s.lastError.message
+          : `database unreachable or refusing: ${s.lastError?.message ?? 'unknown'}`;
   return `audit-trail ${command}: ${s.spooledEvents} events are still spooled (${why}); run again to deliver them\n`;
 }

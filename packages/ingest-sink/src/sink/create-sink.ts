@@ -1,4 +1,5 @@
 import type { SinkAdapter } from '../adapters/adapter.js';
+import { checkFirst } from '../adapters/check-first.js';
 import { migrateFirst } from '../adapters/migrate-first.js';
 import { createForwarder } from '../fallback/forwarder.js';
 import { encodeFrames } from '../spool/record.js';
@@ -141,6 +142,8 @@ export function createSink(options?: SinkOptions | string): Sink {
           adapter = migrateFirst(adapter);
         }
       }
+      // Migrated (or to be, before its first write): migrate() ends with the drift check.
+      adapter = checkFirst(adapter, opts.migrate);
       const stranded = opts.spool.legacy ? await adoptLegacySpool(opts.spool.legacy, opts.spool.dir) : undefined;
       if (stranded !== undefined) reportError(new SinkError('SINK_SPOOL_IO', stranded));
       const opened = await Spool.open({ dir: opts.spool.dir, fsync: opts.spool.fsync, segmentBytes: opts.spool.segmentBytes, loadBytes: opts.spool.memoryBytes });
