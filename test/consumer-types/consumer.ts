@@ -5,7 +5,7 @@
 import { createAuditLogger, verifyChain, type SigningOptions, type VerifyRecord } from '@audit-trail/logger';
 import { createSink, openReader, openVerifySource, startAggregator, type ForwardServerOptions, type LineItem, type SyslogServerOptions } from '@audit-trail/ingest-sink';
 import type { SinkTransportOptions } from '@audit-trail/ingest-sink/transport';
-import { completeEvent, createTableStatements } from '@audit-trail/schema';
+import { completeEvent, createTableStatements, exampleEvents, parseAuditEvent, type Json } from '@audit-trail/schema';
 import { createWebAuthnHooks, MemoryChallengeStore, type CredentialStore } from '@audit-trail/webauthn-hooks';
 import { createWebAuthnRouter } from '@audit-trail/webauthn-hooks/express';
 import type { WebAuthnPluginOptions } from '@audit-trail/webauthn-hooks/fastify';
@@ -117,3 +117,13 @@ credentials.add({ id: 'AAECAwQF', userId: 'u-1', publicKey: new Uint8Array(), co
 
 createTableStatements('mssql', { babelfish: cfg.babelfish });
 completeEvent({ event_type: 'CONTAINER_EXEC', container: { id: '0123456789ab' }, process: { command_line: 'sh' } }, { producer: { service: 'x', version: env.APP_VERSION }, now: undefined });
+
+// The Json types (compiled from the JSON Schema) take what zod validated: its optional fields are `T | undefined`.
+function onEvent(e: Json.AuditEvent): void {
+  if (e.event_type === 'WEBAUTHN_AUTH_FAILURE') void e.webauthn.failure_stage;
+}
+onEvent(exampleEvents.WEBAUTHN_AUTH_FAILURE);
+const parsed = parseAuditEvent(env.AUDIT_LINE ?? '');
+if (parsed.ok) onEvent(parsed.event);
+const exec: Json.ContainerExec = { ...exampleEvents.CONTAINER_EXEC, impersonated_user_id: env.AS_USER };
+void exec;

@@ -49,77 +49,77 @@ export interface WebauthnRegSuccess {
     /**
      * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    version?: string;
+    version?: string | undefined;
     /**
      * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    sdk_version?: string;
+    sdk_version?: string | undefined;
     /**
      * Host name or replica id of the process. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    instance?: string;
+    instance?: string | undefined;
   };
   runtime?: {
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    host?: string;
-    container_id?: string;
+    host?: string | undefined;
+    container_id?: string | undefined;
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    swarm_node?: string;
+    swarm_node?: string | undefined;
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    swarm_service?: string;
+    swarm_service?: string | undefined;
     /**
      * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    swarm_task_id?: string;
+    swarm_task_id?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_namespace?: string;
+    k8s_namespace?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_pod?: string;
+    k8s_pod?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_container?: string;
+    k8s_container?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_node?: string;
-  };
+    k8s_node?: string | undefined;
+  } | undefined;
   correlation?: {
     /**
      * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    request_id?: string;
-    trace_id?: string;
+    request_id?: string | undefined;
+    trace_id?: string | undefined;
     /**
      * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    session_id?: string;
-  };
+    session_id?: string | undefined;
+  } | undefined;
   /**
    * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
    */
   user_id: string;
-  client_ip?: string;
-  client_ip_source?: 'socket' | 'x-forwarded-for' | 'forwarded' | 'x-real-ip' | 'transport';
+  client_ip?: string | undefined;
+  client_ip_source?: 'socket' | 'x-forwarded-for' | 'forwarded' | 'x-real-ip' | 'transport' | undefined;
   /**
    * Address of the TCP peer (a proxy, or the client itself)
    */
-  peer_ip?: string;
+  peer_ip?: string | undefined;
   /**
    * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 1024 UTF-16 code units, never inside a surrogate pair
    */
-  user_agent?: string;
-  user_agent_truncated?: boolean;
+  user_agent?: string | undefined;
+  user_agent_truncated?: boolean | undefined;
   error?: {
     code: string;
     /**
@@ -129,8 +129,8 @@ export interface WebauthnRegSuccess {
     /**
      * Name of the error class, e.g. "Error". At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    type?: string;
-  };
+    type?: string | undefined;
+  } | undefined;
   integrity?: {
     v: 1;
     alg: 'HMAC-SHA256';
@@ -143,48 +143,48 @@ export interface WebauthnRegSuccess {
     kid: string;
     prev: string;
     mac: string;
-  };
+  } | undefined;
   event_type: 'WEBAUTHN_REG_SUCCESS';
   webauthn: {
     credential_id: string;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    rp_id?: string;
+    rp_id?: string | undefined;
     /**
      * Origin from clientDataJSON; attacker-controlled, sanitised. Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 512 UTF-16 code units, never inside a surrogate pair
      */
-    origin?: string;
+    origin?: string | undefined;
     /**
      * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 512 UTF-16 code units, never inside a surrogate pair
      */
-    top_origin?: string;
-    cross_origin?: boolean;
-    aaguid?: string;
+    top_origin?: string | undefined;
+    cross_origin?: boolean | undefined;
+    aaguid?: string | undefined;
     /**
      * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    attestation_fmt?: string;
-    cose_alg?: number;
+    attestation_fmt?: string | undefined;
+    cose_alg?: number | undefined;
     /**
      * @maxItems 16
      *
      * Items: At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    transports?: string[];
-    user_verified?: boolean;
-    credential_device_type?: 'singleDevice' | 'multiDevice';
-    credential_backed_up?: boolean;
+    transports?: string[] | undefined;
+    user_verified?: boolean | undefined;
+    credential_device_type?: 'singleDevice' | 'multiDevice' | undefined;
+    credential_backed_up?: boolean | undefined;
     /**
      * Signature counter reported by the authenticator (uint32)
      */
-    sign_count?: number;
-    stored_sign_count?: number;
-    counter_status?: 'increased' | 'zero_unsupported' | 'not_increased';
+    sign_count?: number | undefined;
+    stored_sign_count?: number | undefined;
+    counter_status?: 'increased' | 'zero_unsupported' | 'not_increased' | undefined;
     /**
      * null when verification stopped earlier
      */
-    signature_valid?: boolean | null;
+    signature_valid?: boolean | null | undefined;
     failure_stage?:
       | 'malformed_response'
       | 'challenge'
@@ -206,7 +206,8 @@ export interface WebauthnRegSuccess {
       | 'signature'
       | 'counter'
       | 'credential_id_too_long'
-      | 'internal';
+      | 'internal'
+      | undefined;
   };
 }
 /**
@@ -236,77 +237,77 @@ export interface WebauthnRegFailure {
     /**
      * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    version?: string;
+    version?: string | undefined;
     /**
      * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    sdk_version?: string;
+    sdk_version?: string | undefined;
     /**
      * Host name or replica id of the process. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    instance?: string;
+    instance?: string | undefined;
   };
   runtime?: {
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    host?: string;
-    container_id?: string;
+    host?: string | undefined;
+    container_id?: string | undefined;
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    swarm_node?: string;
+    swarm_node?: string | undefined;
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    swarm_service?: string;
+    swarm_service?: string | undefined;
     /**
      * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    swarm_task_id?: string;
+    swarm_task_id?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_namespace?: string;
+    k8s_namespace?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_pod?: string;
+    k8s_pod?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_container?: string;
+    k8s_container?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_node?: string;
-  };
+    k8s_node?: string | undefined;
+  } | undefined;
   correlation?: {
     /**
      * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    request_id?: string;
-    trace_id?: string;
+    request_id?: string | undefined;
+    trace_id?: string | undefined;
     /**
      * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    session_id?: string;
-  };
+    session_id?: string | undefined;
+  } | undefined;
   /**
    * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
    */
-  user_id?: string;
-  client_ip?: string;
-  client_ip_source?: 'socket' | 'x-forwarded-for' | 'forwarded' | 'x-real-ip' | 'transport';
+  user_id?: string | undefined;
+  client_ip?: string | undefined;
+  client_ip_source?: 'socket' | 'x-forwarded-for' | 'forwarded' | 'x-real-ip' | 'transport' | undefined;
   /**
    * Address of the TCP peer (a proxy, or the client itself)
    */
-  peer_ip?: string;
+  peer_ip?: string | undefined;
   /**
    * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 1024 UTF-16 code units, never inside a surrogate pair
    */
-  user_agent?: string;
-  user_agent_truncated?: boolean;
+  user_agent?: string | undefined;
+  user_agent_truncated?: boolean | undefined;
   error: {
     code: string;
     /**
@@ -316,7 +317,7 @@ export interface WebauthnRegFailure {
     /**
      * Name of the error class, e.g. "Error". At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    type?: string;
+    type?: string | undefined;
   };
   integrity?: {
     v: 1;
@@ -330,48 +331,48 @@ export interface WebauthnRegFailure {
     kid: string;
     prev: string;
     mac: string;
-  };
+  } | undefined;
   event_type: 'WEBAUTHN_REG_FAILURE';
   webauthn: {
-    credential_id?: string;
+    credential_id?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    rp_id?: string;
+    rp_id?: string | undefined;
     /**
      * Origin from clientDataJSON; attacker-controlled, sanitised. Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 512 UTF-16 code units, never inside a surrogate pair
      */
-    origin?: string;
+    origin?: string | undefined;
     /**
      * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 512 UTF-16 code units, never inside a surrogate pair
      */
-    top_origin?: string;
-    cross_origin?: boolean;
-    aaguid?: string;
+    top_origin?: string | undefined;
+    cross_origin?: boolean | undefined;
+    aaguid?: string | undefined;
     /**
      * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    attestation_fmt?: string;
-    cose_alg?: number;
+    attestation_fmt?: string | undefined;
+    cose_alg?: number | undefined;
     /**
      * @maxItems 16
      *
      * Items: At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    transports?: string[];
-    user_verified?: boolean;
-    credential_device_type?: 'singleDevice' | 'multiDevice';
-    credential_backed_up?: boolean;
+    transports?: string[] | undefined;
+    user_verified?: boolean | undefined;
+    credential_device_type?: 'singleDevice' | 'multiDevice' | undefined;
+    credential_backed_up?: boolean | undefined;
     /**
      * Signature counter reported by the authenticator (uint32)
      */
-    sign_count?: number;
-    stored_sign_count?: number;
-    counter_status?: 'increased' | 'zero_unsupported' | 'not_increased';
+    sign_count?: number | undefined;
+    stored_sign_count?: number | undefined;
+    counter_status?: 'increased' | 'zero_unsupported' | 'not_increased' | undefined;
     /**
      * null when verification stopped earlier
      */
-    signature_valid?: boolean | null;
+    signature_valid?: boolean | null | undefined;
     failure_stage:
       | 'malformed_response'
       | 'challenge'
@@ -423,77 +424,77 @@ export interface WebauthnAuthSuccess {
     /**
      * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    version?: string;
+    version?: string | undefined;
     /**
      * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    sdk_version?: string;
+    sdk_version?: string | undefined;
     /**
      * Host name or replica id of the process. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    instance?: string;
+    instance?: string | undefined;
   };
   runtime?: {
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    host?: string;
-    container_id?: string;
+    host?: string | undefined;
+    container_id?: string | undefined;
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    swarm_node?: string;
+    swarm_node?: string | undefined;
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    swarm_service?: string;
+    swarm_service?: string | undefined;
     /**
      * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    swarm_task_id?: string;
+    swarm_task_id?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_namespace?: string;
+    k8s_namespace?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_pod?: string;
+    k8s_pod?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_container?: string;
+    k8s_container?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_node?: string;
-  };
+    k8s_node?: string | undefined;
+  } | undefined;
   correlation?: {
     /**
      * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    request_id?: string;
-    trace_id?: string;
+    request_id?: string | undefined;
+    trace_id?: string | undefined;
     /**
      * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    session_id?: string;
-  };
+    session_id?: string | undefined;
+  } | undefined;
   /**
    * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
    */
   user_id: string;
-  client_ip?: string;
-  client_ip_source?: 'socket' | 'x-forwarded-for' | 'forwarded' | 'x-real-ip' | 'transport';
+  client_ip?: string | undefined;
+  client_ip_source?: 'socket' | 'x-forwarded-for' | 'forwarded' | 'x-real-ip' | 'transport' | undefined;
   /**
    * Address of the TCP peer (a proxy, or the client itself)
    */
-  peer_ip?: string;
+  peer_ip?: string | undefined;
   /**
    * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 1024 UTF-16 code units, never inside a surrogate pair
    */
-  user_agent?: string;
-  user_agent_truncated?: boolean;
+  user_agent?: string | undefined;
+  user_agent_truncated?: boolean | undefined;
   error?: {
     code: string;
     /**
@@ -503,8 +504,8 @@ export interface WebauthnAuthSuccess {
     /**
      * Name of the error class, e.g. "Error". At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    type?: string;
-  };
+    type?: string | undefined;
+  } | undefined;
   integrity?: {
     v: 1;
     alg: 'HMAC-SHA256';
@@ -517,45 +518,45 @@ export interface WebauthnAuthSuccess {
     kid: string;
     prev: string;
     mac: string;
-  };
+  } | undefined;
   event_type: 'WEBAUTHN_AUTH_SUCCESS';
   webauthn: {
     credential_id: string;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    rp_id?: string;
+    rp_id?: string | undefined;
     /**
      * Origin from clientDataJSON; attacker-controlled, sanitised. Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 512 UTF-16 code units, never inside a surrogate pair
      */
-    origin?: string;
+    origin?: string | undefined;
     /**
      * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 512 UTF-16 code units, never inside a surrogate pair
      */
-    top_origin?: string;
-    cross_origin?: boolean;
-    aaguid?: string;
+    top_origin?: string | undefined;
+    cross_origin?: boolean | undefined;
+    aaguid?: string | undefined;
     /**
      * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    attestation_fmt?: string;
-    cose_alg?: number;
+    attestation_fmt?: string | undefined;
+    cose_alg?: number | undefined;
     /**
      * @maxItems 16
      *
      * Items: At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    transports?: string[];
+    transports?: string[] | undefined;
     user_verified: boolean;
-    credential_device_type?: 'singleDevice' | 'multiDevice';
-    credential_backed_up?: boolean;
+    credential_device_type?: 'singleDevice' | 'multiDevice' | undefined;
+    credential_backed_up?: boolean | undefined;
     sign_count: number;
-    stored_sign_count?: number;
-    counter_status?: 'increased' | 'zero_unsupported' | 'not_increased';
+    stored_sign_count?: number | undefined;
+    counter_status?: 'increased' | 'zero_unsupported' | 'not_increased' | undefined;
     /**
      * null when verification stopped earlier
      */
-    signature_valid?: boolean | null;
+    signature_valid?: boolean | null | undefined;
     failure_stage?:
       | 'malformed_response'
       | 'challenge'
@@ -577,7 +578,8 @@ export interface WebauthnAuthSuccess {
       | 'signature'
       | 'counter'
       | 'credential_id_too_long'
-      | 'internal';
+      | 'internal'
+      | undefined;
   };
 }
 /**
@@ -607,77 +609,77 @@ export interface WebauthnAuthFailure {
     /**
      * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    version?: string;
+    version?: string | undefined;
     /**
      * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    sdk_version?: string;
+    sdk_version?: string | undefined;
     /**
      * Host name or replica id of the process. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    instance?: string;
+    instance?: string | undefined;
   };
   runtime?: {
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    host?: string;
-    container_id?: string;
+    host?: string | undefined;
+    container_id?: string | undefined;
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    swarm_node?: string;
+    swarm_node?: string | undefined;
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    swarm_service?: string;
+    swarm_service?: string | undefined;
     /**
      * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    swarm_task_id?: string;
+    swarm_task_id?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_namespace?: string;
+    k8s_namespace?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_pod?: string;
+    k8s_pod?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_container?: string;
+    k8s_container?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_node?: string;
-  };
+    k8s_node?: string | undefined;
+  } | undefined;
   correlation?: {
     /**
      * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    request_id?: string;
-    trace_id?: string;
+    request_id?: string | undefined;
+    trace_id?: string | undefined;
     /**
      * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    session_id?: string;
-  };
+    session_id?: string | undefined;
+  } | undefined;
   /**
    * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
    */
-  user_id?: string;
-  client_ip?: string;
-  client_ip_source?: 'socket' | 'x-forwarded-for' | 'forwarded' | 'x-real-ip' | 'transport';
+  user_id?: string | undefined;
+  client_ip?: string | undefined;
+  client_ip_source?: 'socket' | 'x-forwarded-for' | 'forwarded' | 'x-real-ip' | 'transport' | undefined;
   /**
    * Address of the TCP peer (a proxy, or the client itself)
    */
-  peer_ip?: string;
+  peer_ip?: string | undefined;
   /**
    * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 1024 UTF-16 code units, never inside a surrogate pair
    */
-  user_agent?: string;
-  user_agent_truncated?: boolean;
+  user_agent?: string | undefined;
+  user_agent_truncated?: boolean | undefined;
   error: {
     code: string;
     /**
@@ -687,7 +689,7 @@ export interface WebauthnAuthFailure {
     /**
      * Name of the error class, e.g. "Error". At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    type?: string;
+    type?: string | undefined;
   };
   integrity?: {
     v: 1;
@@ -701,48 +703,48 @@ export interface WebauthnAuthFailure {
     kid: string;
     prev: string;
     mac: string;
-  };
+  } | undefined;
   event_type: 'WEBAUTHN_AUTH_FAILURE';
   webauthn: {
-    credential_id?: string;
+    credential_id?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    rp_id?: string;
+    rp_id?: string | undefined;
     /**
      * Origin from clientDataJSON; attacker-controlled, sanitised. Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 512 UTF-16 code units, never inside a surrogate pair
      */
-    origin?: string;
+    origin?: string | undefined;
     /**
      * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 512 UTF-16 code units, never inside a surrogate pair
      */
-    top_origin?: string;
-    cross_origin?: boolean;
-    aaguid?: string;
+    top_origin?: string | undefined;
+    cross_origin?: boolean | undefined;
+    aaguid?: string | undefined;
     /**
      * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    attestation_fmt?: string;
-    cose_alg?: number;
+    attestation_fmt?: string | undefined;
+    cose_alg?: number | undefined;
     /**
      * @maxItems 16
      *
      * Items: At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    transports?: string[];
-    user_verified?: boolean;
-    credential_device_type?: 'singleDevice' | 'multiDevice';
-    credential_backed_up?: boolean;
+    transports?: string[] | undefined;
+    user_verified?: boolean | undefined;
+    credential_device_type?: 'singleDevice' | 'multiDevice' | undefined;
+    credential_backed_up?: boolean | undefined;
     /**
      * Signature counter reported by the authenticator (uint32)
      */
-    sign_count?: number;
-    stored_sign_count?: number;
-    counter_status?: 'increased' | 'zero_unsupported' | 'not_increased';
+    sign_count?: number | undefined;
+    stored_sign_count?: number | undefined;
+    counter_status?: 'increased' | 'zero_unsupported' | 'not_increased' | undefined;
     /**
      * null when verification stopped earlier
      */
-    signature_valid?: boolean | null;
+    signature_valid?: boolean | null | undefined;
     failure_stage:
       | 'malformed_response'
       | 'challenge'
@@ -794,77 +796,77 @@ export interface WebauthnCounterRegression {
     /**
      * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    version?: string;
+    version?: string | undefined;
     /**
      * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    sdk_version?: string;
+    sdk_version?: string | undefined;
     /**
      * Host name or replica id of the process. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    instance?: string;
+    instance?: string | undefined;
   };
   runtime?: {
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    host?: string;
-    container_id?: string;
+    host?: string | undefined;
+    container_id?: string | undefined;
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    swarm_node?: string;
+    swarm_node?: string | undefined;
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    swarm_service?: string;
+    swarm_service?: string | undefined;
     /**
      * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    swarm_task_id?: string;
+    swarm_task_id?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_namespace?: string;
+    k8s_namespace?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_pod?: string;
+    k8s_pod?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_container?: string;
+    k8s_container?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_node?: string;
-  };
+    k8s_node?: string | undefined;
+  } | undefined;
   correlation?: {
     /**
      * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    request_id?: string;
-    trace_id?: string;
+    request_id?: string | undefined;
+    trace_id?: string | undefined;
     /**
      * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    session_id?: string;
-  };
+    session_id?: string | undefined;
+  } | undefined;
   /**
    * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
    */
   user_id: string;
-  client_ip?: string;
-  client_ip_source?: 'socket' | 'x-forwarded-for' | 'forwarded' | 'x-real-ip' | 'transport';
+  client_ip?: string | undefined;
+  client_ip_source?: 'socket' | 'x-forwarded-for' | 'forwarded' | 'x-real-ip' | 'transport' | undefined;
   /**
    * Address of the TCP peer (a proxy, or the client itself)
    */
-  peer_ip?: string;
+  peer_ip?: string | undefined;
   /**
    * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 1024 UTF-16 code units, never inside a surrogate pair
    */
-  user_agent?: string;
-  user_agent_truncated?: boolean;
+  user_agent?: string | undefined;
+  user_agent_truncated?: boolean | undefined;
   error?: {
     code: string;
     /**
@@ -874,8 +876,8 @@ export interface WebauthnCounterRegression {
     /**
      * Name of the error class, e.g. "Error". At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    type?: string;
-  };
+    type?: string | undefined;
+  } | undefined;
   integrity?: {
     v: 1;
     alg: 'HMAC-SHA256';
@@ -888,41 +890,41 @@ export interface WebauthnCounterRegression {
     kid: string;
     prev: string;
     mac: string;
-  };
+  } | undefined;
   event_type: 'WEBAUTHN_COUNTER_REGRESSION';
   webauthn: {
     credential_id: string;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    rp_id?: string;
+    rp_id?: string | undefined;
     /**
      * Origin from clientDataJSON; attacker-controlled, sanitised. Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 512 UTF-16 code units, never inside a surrogate pair
      */
-    origin?: string;
+    origin?: string | undefined;
     /**
      * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 512 UTF-16 code units, never inside a surrogate pair
      */
-    top_origin?: string;
-    cross_origin?: boolean;
-    aaguid?: string;
+    top_origin?: string | undefined;
+    cross_origin?: boolean | undefined;
+    aaguid?: string | undefined;
     /**
      * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    attestation_fmt?: string;
-    cose_alg?: number;
+    attestation_fmt?: string | undefined;
+    cose_alg?: number | undefined;
     /**
      * @maxItems 16
      *
      * Items: At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    transports?: string[];
-    user_verified?: boolean;
-    credential_device_type?: 'singleDevice' | 'multiDevice';
-    credential_backed_up?: boolean;
+    transports?: string[] | undefined;
+    user_verified?: boolean | undefined;
+    credential_device_type?: 'singleDevice' | 'multiDevice' | undefined;
+    credential_backed_up?: boolean | undefined;
     sign_count: number;
     stored_sign_count: number;
-    counter_status?: 'increased' | 'zero_unsupported' | 'not_increased';
+    counter_status?: 'increased' | 'zero_unsupported' | 'not_increased' | undefined;
     signature_valid: true;
     failure_stage?:
       | 'malformed_response'
@@ -945,7 +947,8 @@ export interface WebauthnCounterRegression {
       | 'signature'
       | 'counter'
       | 'credential_id_too_long'
-      | 'internal';
+      | 'internal'
+      | undefined;
   };
 }
 /**
@@ -975,77 +978,77 @@ export interface ContainerExec {
     /**
      * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    version?: string;
+    version?: string | undefined;
     /**
      * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    sdk_version?: string;
+    sdk_version?: string | undefined;
     /**
      * Host name or replica id of the process. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    instance?: string;
+    instance?: string | undefined;
   };
   runtime?: {
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    host?: string;
-    container_id?: string;
+    host?: string | undefined;
+    container_id?: string | undefined;
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    swarm_node?: string;
+    swarm_node?: string | undefined;
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    swarm_service?: string;
+    swarm_service?: string | undefined;
     /**
      * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    swarm_task_id?: string;
+    swarm_task_id?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_namespace?: string;
+    k8s_namespace?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_pod?: string;
+    k8s_pod?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_container?: string;
+    k8s_container?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_node?: string;
-  };
+    k8s_node?: string | undefined;
+  } | undefined;
   correlation?: {
     /**
      * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    request_id?: string;
-    trace_id?: string;
+    request_id?: string | undefined;
+    trace_id?: string | undefined;
     /**
      * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    session_id?: string;
-  };
+    session_id?: string | undefined;
+  } | undefined;
   /**
    * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
    */
-  user_id?: string;
-  client_ip?: string;
-  client_ip_source?: 'socket' | 'x-forwarded-for' | 'forwarded' | 'x-real-ip' | 'transport';
+  user_id?: string | undefined;
+  client_ip?: string | undefined;
+  client_ip_source?: 'socket' | 'x-forwarded-for' | 'forwarded' | 'x-real-ip' | 'transport' | undefined;
   /**
    * Address of the TCP peer (a proxy, or the client itself)
    */
-  peer_ip?: string;
+  peer_ip?: string | undefined;
   /**
    * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 1024 UTF-16 code units, never inside a surrogate pair
    */
-  user_agent?: string;
-  user_agent_truncated?: boolean;
+  user_agent?: string | undefined;
+  user_agent_truncated?: boolean | undefined;
   error?: {
     code: string;
     /**
@@ -1055,8 +1058,8 @@ export interface ContainerExec {
     /**
      * Name of the error class, e.g. "Error". At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    type?: string;
-  };
+    type?: string | undefined;
+  } | undefined;
   integrity?: {
     v: 1;
     alg: 'HMAC-SHA256';
@@ -1069,48 +1072,48 @@ export interface ContainerExec {
     kid: string;
     prev: string;
     mac: string;
-  };
+  } | undefined;
   container: {
     /**
      * Runtime container id; absent when the source names the container otherwise (Kubernetes audit)
      */
-    id?: string;
+    id?: string | undefined;
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    name?: string;
+    name?: string | undefined;
     /**
      * At most 512 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    image?: string;
-    image_digest?: string;
-    privileged?: boolean;
+    image?: string | undefined;
+    image_digest?: string | undefined;
+    privileged?: boolean | undefined;
     /**
      * @maxItems 64
      *
      * Items: At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    capabilities?: string[];
+    capabilities?: string[] | undefined;
     /**
      * The container whose process namespace this one joined: a Kubernetes ephemeral container's targetContainerName (kubectl debug --target). At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    target?: string;
+    target?: string | undefined;
     /**
      * docker, containerd, cri-o.... At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    runtime?: string;
+    runtime?: string | undefined;
   };
   detector?: {
     name: 'falco' | 'docker-events' | 'kubernetes-audit' | 'app' | 'other';
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    rule?: string;
+    rule?: string | undefined;
     /**
      * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    priority?: string;
-  };
+    priority?: string | undefined;
+  } | undefined;
   event_type: 'CONTAINER_EXEC';
   process: {
     /**
@@ -1120,15 +1123,15 @@ export interface ContainerExec {
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    exec_user?: string;
-    tty?: boolean;
-    interactive?: boolean;
-    pid?: number;
+    exec_user?: string | undefined;
+    tty?: boolean | undefined;
+    interactive?: boolean | undefined;
+    pid?: number | undefined;
   };
   /**
    * The identity user_id acted as (Kubernetes impersonatedUser.username); user_id stays the authenticated one. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
    */
-  impersonated_user_id?: string;
+  impersonated_user_id?: string | undefined;
 }
 /**
  * A container started
@@ -1157,77 +1160,77 @@ export interface ContainerStart {
     /**
      * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    version?: string;
+    version?: string | undefined;
     /**
      * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    sdk_version?: string;
+    sdk_version?: string | undefined;
     /**
      * Host name or replica id of the process. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    instance?: string;
+    instance?: string | undefined;
   };
   runtime?: {
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    host?: string;
-    container_id?: string;
+    host?: string | undefined;
+    container_id?: string | undefined;
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    swarm_node?: string;
+    swarm_node?: string | undefined;
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    swarm_service?: string;
+    swarm_service?: string | undefined;
     /**
      * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    swarm_task_id?: string;
+    swarm_task_id?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_namespace?: string;
+    k8s_namespace?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_pod?: string;
+    k8s_pod?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_container?: string;
+    k8s_container?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_node?: string;
-  };
+    k8s_node?: string | undefined;
+  } | undefined;
   correlation?: {
     /**
      * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    request_id?: string;
-    trace_id?: string;
+    request_id?: string | undefined;
+    trace_id?: string | undefined;
     /**
      * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    session_id?: string;
-  };
+    session_id?: string | undefined;
+  } | undefined;
   /**
    * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
    */
-  user_id?: string;
-  client_ip?: string;
-  client_ip_source?: 'socket' | 'x-forwarded-for' | 'forwarded' | 'x-real-ip' | 'transport';
+  user_id?: string | undefined;
+  client_ip?: string | undefined;
+  client_ip_source?: 'socket' | 'x-forwarded-for' | 'forwarded' | 'x-real-ip' | 'transport' | undefined;
   /**
    * Address of the TCP peer (a proxy, or the client itself)
    */
-  peer_ip?: string;
+  peer_ip?: string | undefined;
   /**
    * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 1024 UTF-16 code units, never inside a surrogate pair
    */
-  user_agent?: string;
-  user_agent_truncated?: boolean;
+  user_agent?: string | undefined;
+  user_agent_truncated?: boolean | undefined;
   error?: {
     code: string;
     /**
@@ -1237,8 +1240,8 @@ export interface ContainerStart {
     /**
      * Name of the error class, e.g. "Error". At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    type?: string;
-  };
+    type?: string | undefined;
+  } | undefined;
   integrity?: {
     v: 1;
     alg: 'HMAC-SHA256';
@@ -1251,57 +1254,57 @@ export interface ContainerStart {
     kid: string;
     prev: string;
     mac: string;
-  };
+  } | undefined;
   container: {
     /**
      * Runtime container id; absent when the source names the container otherwise (Kubernetes audit)
      */
-    id?: string;
+    id?: string | undefined;
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    name?: string;
+    name?: string | undefined;
     /**
      * At most 512 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    image?: string;
-    image_digest?: string;
-    privileged?: boolean;
+    image?: string | undefined;
+    image_digest?: string | undefined;
+    privileged?: boolean | undefined;
     /**
      * @maxItems 64
      *
      * Items: At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    capabilities?: string[];
+    capabilities?: string[] | undefined;
     /**
      * The container whose process namespace this one joined: a Kubernetes ephemeral container's targetContainerName (kubectl debug --target). At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    target?: string;
+    target?: string | undefined;
     /**
      * docker, containerd, cri-o.... At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    runtime?: string;
+    runtime?: string | undefined;
   };
   detector?: {
     name: 'falco' | 'docker-events' | 'kubernetes-audit' | 'app' | 'other';
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    rule?: string;
+    rule?: string | undefined;
     /**
      * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    priority?: string;
-  };
+    priority?: string | undefined;
+  } | undefined;
   event_type: 'CONTAINER_START';
   lifecycle?: {
     action: 'create' | 'start' | 'restart' | 'die' | 'stop' | 'kill' | 'destroy' | 'oom';
-    exit_code?: number;
+    exit_code?: number | undefined;
     /**
      * At most 16 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    signal?: string;
-  };
+    signal?: string | undefined;
+  } | undefined;
 }
 /**
  * A container stopped
@@ -1330,77 +1333,77 @@ export interface ContainerStop {
     /**
      * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    version?: string;
+    version?: string | undefined;
     /**
      * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    sdk_version?: string;
+    sdk_version?: string | undefined;
     /**
      * Host name or replica id of the process. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    instance?: string;
+    instance?: string | undefined;
   };
   runtime?: {
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    host?: string;
-    container_id?: string;
+    host?: string | undefined;
+    container_id?: string | undefined;
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    swarm_node?: string;
+    swarm_node?: string | undefined;
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    swarm_service?: string;
+    swarm_service?: string | undefined;
     /**
      * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    swarm_task_id?: string;
+    swarm_task_id?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_namespace?: string;
+    k8s_namespace?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_pod?: string;
+    k8s_pod?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_container?: string;
+    k8s_container?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_node?: string;
-  };
+    k8s_node?: string | undefined;
+  } | undefined;
   correlation?: {
     /**
      * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    request_id?: string;
-    trace_id?: string;
+    request_id?: string | undefined;
+    trace_id?: string | undefined;
     /**
      * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    session_id?: string;
-  };
+    session_id?: string | undefined;
+  } | undefined;
   /**
    * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
    */
-  user_id?: string;
-  client_ip?: string;
-  client_ip_source?: 'socket' | 'x-forwarded-for' | 'forwarded' | 'x-real-ip' | 'transport';
+  user_id?: string | undefined;
+  client_ip?: string | undefined;
+  client_ip_source?: 'socket' | 'x-forwarded-for' | 'forwarded' | 'x-real-ip' | 'transport' | undefined;
   /**
    * Address of the TCP peer (a proxy, or the client itself)
    */
-  peer_ip?: string;
+  peer_ip?: string | undefined;
   /**
    * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 1024 UTF-16 code units, never inside a surrogate pair
    */
-  user_agent?: string;
-  user_agent_truncated?: boolean;
+  user_agent?: string | undefined;
+  user_agent_truncated?: boolean | undefined;
   error?: {
     code: string;
     /**
@@ -1410,8 +1413,8 @@ export interface ContainerStop {
     /**
      * Name of the error class, e.g. "Error". At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    type?: string;
-  };
+    type?: string | undefined;
+  } | undefined;
   integrity?: {
     v: 1;
     alg: 'HMAC-SHA256';
@@ -1424,57 +1427,57 @@ export interface ContainerStop {
     kid: string;
     prev: string;
     mac: string;
-  };
+  } | undefined;
   container: {
     /**
      * Runtime container id; absent when the source names the container otherwise (Kubernetes audit)
      */
-    id?: string;
+    id?: string | undefined;
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    name?: string;
+    name?: string | undefined;
     /**
      * At most 512 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    image?: string;
-    image_digest?: string;
-    privileged?: boolean;
+    image?: string | undefined;
+    image_digest?: string | undefined;
+    privileged?: boolean | undefined;
     /**
      * @maxItems 64
      *
      * Items: At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    capabilities?: string[];
+    capabilities?: string[] | undefined;
     /**
      * The container whose process namespace this one joined: a Kubernetes ephemeral container's targetContainerName (kubectl debug --target). At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    target?: string;
+    target?: string | undefined;
     /**
      * docker, containerd, cri-o.... At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    runtime?: string;
+    runtime?: string | undefined;
   };
   detector?: {
     name: 'falco' | 'docker-events' | 'kubernetes-audit' | 'app' | 'other';
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    rule?: string;
+    rule?: string | undefined;
     /**
      * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    priority?: string;
-  };
+    priority?: string | undefined;
+  } | undefined;
   event_type: 'CONTAINER_STOP';
   lifecycle?: {
     action: 'create' | 'start' | 'restart' | 'die' | 'stop' | 'kill' | 'destroy' | 'oom';
-    exit_code?: number;
+    exit_code?: number | undefined;
     /**
      * At most 16 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    signal?: string;
-  };
+    signal?: string | undefined;
+  } | undefined;
 }
 /**
  * A privileged container was started
@@ -1503,77 +1506,77 @@ export interface ContainerPrivileged {
     /**
      * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    version?: string;
+    version?: string | undefined;
     /**
      * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    sdk_version?: string;
+    sdk_version?: string | undefined;
     /**
      * Host name or replica id of the process. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    instance?: string;
+    instance?: string | undefined;
   };
   runtime?: {
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    host?: string;
-    container_id?: string;
+    host?: string | undefined;
+    container_id?: string | undefined;
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    swarm_node?: string;
+    swarm_node?: string | undefined;
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    swarm_service?: string;
+    swarm_service?: string | undefined;
     /**
      * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    swarm_task_id?: string;
+    swarm_task_id?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_namespace?: string;
+    k8s_namespace?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_pod?: string;
+    k8s_pod?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_container?: string;
+    k8s_container?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_node?: string;
-  };
+    k8s_node?: string | undefined;
+  } | undefined;
   correlation?: {
     /**
      * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    request_id?: string;
-    trace_id?: string;
+    request_id?: string | undefined;
+    trace_id?: string | undefined;
     /**
      * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    session_id?: string;
-  };
+    session_id?: string | undefined;
+  } | undefined;
   /**
    * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
    */
-  user_id?: string;
-  client_ip?: string;
-  client_ip_source?: 'socket' | 'x-forwarded-for' | 'forwarded' | 'x-real-ip' | 'transport';
+  user_id?: string | undefined;
+  client_ip?: string | undefined;
+  client_ip_source?: 'socket' | 'x-forwarded-for' | 'forwarded' | 'x-real-ip' | 'transport' | undefined;
   /**
    * Address of the TCP peer (a proxy, or the client itself)
    */
-  peer_ip?: string;
+  peer_ip?: string | undefined;
   /**
    * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 1024 UTF-16 code units, never inside a surrogate pair
    */
-  user_agent?: string;
-  user_agent_truncated?: boolean;
+  user_agent?: string | undefined;
+  user_agent_truncated?: boolean | undefined;
   error?: {
     code: string;
     /**
@@ -1583,8 +1586,8 @@ export interface ContainerPrivileged {
     /**
      * Name of the error class, e.g. "Error". At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    type?: string;
-  };
+    type?: string | undefined;
+  } | undefined;
   integrity?: {
     v: 1;
     alg: 'HMAC-SHA256';
@@ -1597,48 +1600,48 @@ export interface ContainerPrivileged {
     kid: string;
     prev: string;
     mac: string;
-  };
+  } | undefined;
   container: {
     /**
      * Runtime container id; absent when the source names the container otherwise (Kubernetes audit)
      */
-    id?: string;
+    id?: string | undefined;
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    name?: string;
+    name?: string | undefined;
     /**
      * At most 512 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    image?: string;
-    image_digest?: string;
+    image?: string | undefined;
+    image_digest?: string | undefined;
     privileged: true;
     /**
      * @maxItems 64
      *
      * Items: At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    capabilities?: string[];
+    capabilities?: string[] | undefined;
     /**
      * The container whose process namespace this one joined: a Kubernetes ephemeral container's targetContainerName (kubectl debug --target). At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    target?: string;
+    target?: string | undefined;
     /**
      * docker, containerd, cri-o.... At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    runtime?: string;
+    runtime?: string | undefined;
   };
   detector?: {
     name: 'falco' | 'docker-events' | 'kubernetes-audit' | 'app' | 'other';
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    rule?: string;
+    rule?: string | undefined;
     /**
      * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    priority?: string;
-  };
+    priority?: string | undefined;
+  } | undefined;
   event_type: 'CONTAINER_PRIVILEGED';
   process?: {
     /**
@@ -1648,11 +1651,11 @@ export interface ContainerPrivileged {
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    exec_user?: string;
-    tty?: boolean;
-    interactive?: boolean;
-    pid?: number;
-  };
+    exec_user?: string | undefined;
+    tty?: boolean | undefined;
+    interactive?: boolean | undefined;
+    pid?: number | undefined;
+  } | undefined;
 }
 /**
  * First record of a signed chain
@@ -1681,77 +1684,77 @@ export interface AuditChainOpen {
     /**
      * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    version?: string;
+    version?: string | undefined;
     /**
      * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    sdk_version?: string;
+    sdk_version?: string | undefined;
     /**
      * Host name or replica id of the process. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    instance?: string;
+    instance?: string | undefined;
   };
   runtime?: {
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    host?: string;
-    container_id?: string;
+    host?: string | undefined;
+    container_id?: string | undefined;
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    swarm_node?: string;
+    swarm_node?: string | undefined;
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    swarm_service?: string;
+    swarm_service?: string | undefined;
     /**
      * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    swarm_task_id?: string;
+    swarm_task_id?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_namespace?: string;
+    k8s_namespace?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_pod?: string;
+    k8s_pod?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_container?: string;
+    k8s_container?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_node?: string;
-  };
+    k8s_node?: string | undefined;
+  } | undefined;
   correlation?: {
     /**
      * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    request_id?: string;
-    trace_id?: string;
+    request_id?: string | undefined;
+    trace_id?: string | undefined;
     /**
      * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    session_id?: string;
-  };
+    session_id?: string | undefined;
+  } | undefined;
   /**
    * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
    */
-  user_id?: string;
-  client_ip?: string;
-  client_ip_source?: 'socket' | 'x-forwarded-for' | 'forwarded' | 'x-real-ip' | 'transport';
+  user_id?: string | undefined;
+  client_ip?: string | undefined;
+  client_ip_source?: 'socket' | 'x-forwarded-for' | 'forwarded' | 'x-real-ip' | 'transport' | undefined;
   /**
    * Address of the TCP peer (a proxy, or the client itself)
    */
-  peer_ip?: string;
+  peer_ip?: string | undefined;
   /**
    * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 1024 UTF-16 code units, never inside a surrogate pair
    */
-  user_agent?: string;
-  user_agent_truncated?: boolean;
+  user_agent?: string | undefined;
+  user_agent_truncated?: boolean | undefined;
   error?: {
     code: string;
     /**
@@ -1761,8 +1764,8 @@ export interface AuditChainOpen {
     /**
      * Name of the error class, e.g. "Error". At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    type?: string;
-  };
+    type?: string | undefined;
+  } | undefined;
   integrity: {
     v: 1;
     alg: 'HMAC-SHA256';
@@ -1788,7 +1791,7 @@ export interface AuditChainOpen {
       iv: string;
       ct: string;
       tag: string;
-    };
+    } | undefined;
   };
 }
 /**
@@ -1818,77 +1821,77 @@ export interface AuditCheckpoint {
     /**
      * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    version?: string;
+    version?: string | undefined;
     /**
      * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    sdk_version?: string;
+    sdk_version?: string | undefined;
     /**
      * Host name or replica id of the process. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    instance?: string;
+    instance?: string | undefined;
   };
   runtime?: {
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    host?: string;
-    container_id?: string;
+    host?: string | undefined;
+    container_id?: string | undefined;
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    swarm_node?: string;
+    swarm_node?: string | undefined;
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    swarm_service?: string;
+    swarm_service?: string | undefined;
     /**
      * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    swarm_task_id?: string;
+    swarm_task_id?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_namespace?: string;
+    k8s_namespace?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_pod?: string;
+    k8s_pod?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_container?: string;
+    k8s_container?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_node?: string;
-  };
+    k8s_node?: string | undefined;
+  } | undefined;
   correlation?: {
     /**
      * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    request_id?: string;
-    trace_id?: string;
+    request_id?: string | undefined;
+    trace_id?: string | undefined;
     /**
      * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    session_id?: string;
-  };
+    session_id?: string | undefined;
+  } | undefined;
   /**
    * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
    */
-  user_id?: string;
-  client_ip?: string;
-  client_ip_source?: 'socket' | 'x-forwarded-for' | 'forwarded' | 'x-real-ip' | 'transport';
+  user_id?: string | undefined;
+  client_ip?: string | undefined;
+  client_ip_source?: 'socket' | 'x-forwarded-for' | 'forwarded' | 'x-real-ip' | 'transport' | undefined;
   /**
    * Address of the TCP peer (a proxy, or the client itself)
    */
-  peer_ip?: string;
+  peer_ip?: string | undefined;
   /**
    * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 1024 UTF-16 code units, never inside a surrogate pair
    */
-  user_agent?: string;
-  user_agent_truncated?: boolean;
+  user_agent?: string | undefined;
+  user_agent_truncated?: boolean | undefined;
   error?: {
     code: string;
     /**
@@ -1898,8 +1901,8 @@ export interface AuditCheckpoint {
     /**
      * Name of the error class, e.g. "Error". At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    type?: string;
-  };
+    type?: string | undefined;
+  } | undefined;
   integrity: {
     v: 1;
     alg: 'HMAC-SHA256';
@@ -1926,7 +1929,7 @@ export interface AuditCheckpoint {
     /**
      * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 128 UTF-16 code units, never inside a surrogate pair
      */
-    reason?: string;
+    reason?: string | undefined;
   };
 }
 /**
@@ -1956,77 +1959,77 @@ export interface AuditChainClose {
     /**
      * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    version?: string;
+    version?: string | undefined;
     /**
      * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    sdk_version?: string;
+    sdk_version?: string | undefined;
     /**
      * Host name or replica id of the process. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    instance?: string;
+    instance?: string | undefined;
   };
   runtime?: {
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    host?: string;
-    container_id?: string;
+    host?: string | undefined;
+    container_id?: string | undefined;
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    swarm_node?: string;
+    swarm_node?: string | undefined;
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    swarm_service?: string;
+    swarm_service?: string | undefined;
     /**
      * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    swarm_task_id?: string;
+    swarm_task_id?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_namespace?: string;
+    k8s_namespace?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_pod?: string;
+    k8s_pod?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_container?: string;
+    k8s_container?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_node?: string;
-  };
+    k8s_node?: string | undefined;
+  } | undefined;
   correlation?: {
     /**
      * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    request_id?: string;
-    trace_id?: string;
+    request_id?: string | undefined;
+    trace_id?: string | undefined;
     /**
      * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    session_id?: string;
-  };
+    session_id?: string | undefined;
+  } | undefined;
   /**
    * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
    */
-  user_id?: string;
-  client_ip?: string;
-  client_ip_source?: 'socket' | 'x-forwarded-for' | 'forwarded' | 'x-real-ip' | 'transport';
+  user_id?: string | undefined;
+  client_ip?: string | undefined;
+  client_ip_source?: 'socket' | 'x-forwarded-for' | 'forwarded' | 'x-real-ip' | 'transport' | undefined;
   /**
    * Address of the TCP peer (a proxy, or the client itself)
    */
-  peer_ip?: string;
+  peer_ip?: string | undefined;
   /**
    * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 1024 UTF-16 code units, never inside a surrogate pair
    */
-  user_agent?: string;
-  user_agent_truncated?: boolean;
+  user_agent?: string | undefined;
+  user_agent_truncated?: boolean | undefined;
   error?: {
     code: string;
     /**
@@ -2036,8 +2039,8 @@ export interface AuditChainClose {
     /**
      * Name of the error class, e.g. "Error". At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    type?: string;
-  };
+    type?: string | undefined;
+  } | undefined;
   integrity: {
     v: 1;
     alg: 'HMAC-SHA256';
@@ -2064,7 +2067,7 @@ export interface AuditChainClose {
     /**
      * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 128 UTF-16 code units, never inside a surrogate pair
      */
-    reason?: string;
+    reason?: string | undefined;
   };
 }
 /**
@@ -2094,77 +2097,77 @@ export interface AuditSchemaViolation {
     /**
      * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    version?: string;
+    version?: string | undefined;
     /**
      * At most 32 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    sdk_version?: string;
+    sdk_version?: string | undefined;
     /**
      * Host name or replica id of the process. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    instance?: string;
+    instance?: string | undefined;
   };
   runtime?: {
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    host?: string;
-    container_id?: string;
+    host?: string | undefined;
+    container_id?: string | undefined;
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    swarm_node?: string;
+    swarm_node?: string | undefined;
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    swarm_service?: string;
+    swarm_service?: string | undefined;
     /**
      * At most 64 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    swarm_task_id?: string;
+    swarm_task_id?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_namespace?: string;
+    k8s_namespace?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_pod?: string;
+    k8s_pod?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_container?: string;
+    k8s_container?: string | undefined;
     /**
      * At most 253 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    k8s_node?: string;
-  };
+    k8s_node?: string | undefined;
+  } | undefined;
   correlation?: {
     /**
      * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    request_id?: string;
-    trace_id?: string;
+    request_id?: string | undefined;
+    trace_id?: string | undefined;
     /**
      * At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    session_id?: string;
-  };
+    session_id?: string | undefined;
+  } | undefined;
   /**
    * Stable user id: opaque in events an app writes (never an e-mail address); in Kubernetes audit events the user name the API server authenticated, often an e-mail address. At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
    */
-  user_id?: string;
-  client_ip?: string;
-  client_ip_source?: 'socket' | 'x-forwarded-for' | 'forwarded' | 'x-real-ip' | 'transport';
+  user_id?: string | undefined;
+  client_ip?: string | undefined;
+  client_ip_source?: 'socket' | 'x-forwarded-for' | 'forwarded' | 'x-real-ip' | 'transport' | undefined;
   /**
    * Address of the TCP peer (a proxy, or the client itself)
    */
-  peer_ip?: string;
+  peer_ip?: string | undefined;
   /**
    * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 1024 UTF-16 code units, never inside a surrogate pair
    */
-  user_agent?: string;
-  user_agent_truncated?: boolean;
+  user_agent?: string | undefined;
+  user_agent_truncated?: boolean | undefined;
   error?: {
     code: string;
     /**
@@ -2174,8 +2177,8 @@ export interface AuditSchemaViolation {
     /**
      * Name of the error class, e.g. "Error". At most 128 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
-    type?: string;
-  };
+    type?: string | undefined;
+  } | undefined;
   integrity?: {
     v: 1;
     alg: 'HMAC-SHA256';
@@ -2188,13 +2191,13 @@ export interface AuditSchemaViolation {
     kid: string;
     prev: string;
     mac: string;
-  };
+  } | undefined;
   event_type: 'AUDIT_SCHEMA_VIOLATION';
   violation: {
     /**
      * Control characters are removed and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 64 UTF-16 code units, never inside a surrogate pair
      */
-    attempted_event_type?: string;
+    attempted_event_type?: string | undefined;
     /**
      * @maxItems 50
      */
