@@ -161,8 +161,35 @@ describe('Fluentd agent configuration', () => {
     expect(match).toMatch(new RegExp(`^\\s*port ${DEFAULT_FORWARD_PORT}$`, 'm'));
   });
 
-  it('keeps only security audit lines', () => {
-    expect(conf).toMatch(/@type grep\s+<regexp>\s+key log\s+pattern \/"log_type":"security_audit"\//);
+  it('keeps security audit lines, Falco alerts and Docker events, which the aggregator takes as container events from their tags', () => {
+    // The grep filter on the driver's `log` field (a Ruby regexp that reads the same in JavaScript).
+    const pattern = /@type grep\s+<regexp>\s+key log\s+pattern \/(.*)\/$/m.exec(conf)?.[1];
+    const keeps = (log: string) => new RegExp(pattern!).test(log);
+    const stack = parse(read('swarm/docker-stack.yml')) as Obj;
+    const trusted = compileTagPatterns(settingsFromEnv(stack.services.aggregator.environment).containerEventTags)!;
+    const falco = JSON.stringify({
+      time: '2026-03-02T09:14:07.123456789Z',
+      rule: 'Terminal shell in container',
+      priority: 'Notice',
+      source: 'syscall',
+      output_fields: { 'container.id': 'abcdef012345', 'container.name': 'api.1', 'proc.cmdline': 'bash -i', 'proc.tty': 34816, 'user.name': 'root' },
+    });
+    const id = 'ab'.repeat(32);
+    const docker = JSON.stringify({ status: 'exec_start: sh', id, from: 'app:1', Type: 'container', Action: 'exec_start: sh', Actor: { ID: id, Attributes: { image: 'app:1', name: 'api.1' } }, scope: 'local', time: 1772442847, timeNano: 1772442847000000000 });
+    // Before, only lines holding "log_type" passed: every Falco alert and Docker event was dropped on the
+    // node, and `report shells` stayed empty for Swarm (found by the ops probe).
+    for (const [tag, line] of [
+      ['swarm.audit.node-1.falco.x7k2p9q4m1n8b5v3c6z0l2k4j', falco],
+      ['swarm.audit.node-2.docker-events.q4m1n8b5v3c6z0l2k4jx7k2p9', docker],
+    ] as const) {
+      expect(keeps(line), tag).toBe(true);
+      const out = classifyLine(line, { source_tag: tag }, 'forward', trusted) as { kind: string; item: { line: string; reject?: string } };
+      expect(out.item.reject).toBeUndefined();
+      expect(JSON.parse(out.item.line)).toMatchObject({ event_type: 'CONTAINER_EXEC', process: { command_line: line === falco ? 'bash -i' : 'sh' } });
+    }
+    expect(keeps('{"log_type":"security_audit","event_type":"WEBAUTHN_AUTH_FAILURE"}')).toBe(true);
+    expect(keeps('GET /healthz 200')).toBe(false);
+    expect(keeps('{"level":30,"msg":"listening"}')).toBe(false);
   });
 });
 
