@@ -447,6 +447,34 @@ describe('aggregator image', () => {
     expect(repoFile('docs/operations.md')).toContain(`NODE_OPTIONS=${env.NODE_OPTIONS} MALLOC_ARENA_MAX=${env.MALLOC_ARENA_MAX} audit-trail serve`);
   });
 
+  it('leaves the keys and audit logs the READMEs create at the repository root out of the build context (COPY . .)', () => {
+    // .dockerignore as Docker reads it: patterns relative to the context's root (`*` within one
+    // name, `**` any number of directories), a directory's files excluded with it.
+    const patterns = repoFile('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
+    expect(patterns.some((p) => p.startsWith('!'))).toBe(false); // exceptions are not read below
+    const regexes = patterns.map((p) => {
+      const body = p
+        .replace(/^\/+/, '')
+        .split(/(\*\*\/|\*\*|\*|\?)/)
+        .map((part) => (part === '**/' ? '(?:.*/)?' : part === '**' ? '.*' : part === '*' ? '[^/]*' : part === '?' ? '[^/]' : part.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+        .join('');
+      return new RegExp(`^${body}(?:/.*)?$`);
+    });
+    const ignored = (path: string) => regexes.some((re) => re.test(path));
+    // README tour (signing.secret, audit.ndjson); logger README, Making keys and Verifying (k1.secret,
+    // verifier.pem, a keyring); a .env. Before, each was copied into /opt/audit-trail of the image.
+    for (const file of ['signing.secret', 'audit.ndjson', 'k1.secret', 'verifier.pem', 'keys.json', '.env', 'audit.db', '.audit-demo/signing.secret']) {
+      expect(ignored(file), file).toBe(true);
+    }
+    // Nothing the build needs: no tracked file is left out.
+    const tracked = execFileSync('git', ['ls-files'], { cwd: join(here, '../../..'), encoding: 'utf8' }).split('\n').filter(Boolean);
+    expect(tracked.length).toBeGreaterThan(100);
+    expect(tracked.filter(ignored)).toEqual([]);
+  });
+
   it('reads ENV lines as bench/receiver.ts does, refusing forms it would misread', () => {
     expect(dockerfileEnv('FROM x\nENV A=1 B="two words" C=\nENV A=3\n')).toEqual({ A: '3', B: 'two words', C: '' });
     expect(() => dockerfileEnv('ENV A 1\n')).toThrow(/key=value/);
