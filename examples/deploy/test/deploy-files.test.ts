@@ -96,6 +96,19 @@ describe('Docker Swarm stack', () => {
     expect(read('swarm/fluentd-agent.conf')).toContain('path /fluentd/buffer/audit');
   });
 
+  it('has the agent\'s buffer directory made on every node, writable by the image\'s user, before deploying', () => {
+    // A bind mount's source must exist on the node (Swarm rejects the task otherwise), and the
+    // fluent/fluentd image runs as its user `fluent`: a directory root made left the file buffer
+    // unwritable. Before, the stack said neither (found by the ops probe).
+    const buffer = agent.volumes.find((v: Obj) => v.target === '/fluentd/buffer');
+    const commands = commentCommands(read('swarm/docker-stack.yml'));
+    const at = (re: RegExp) => commands.findIndex((c) => re.test(c));
+    const prepare = at(new RegExp(`^docker run .*--user root .*-v ${buffer.source}:(\\S+) ${agent.image.replace(/[.]/g, '\\.')} fluent:fluent `));
+    expect(prepare).toBeGreaterThanOrEqual(0);
+    expect(commands[prepare]).toContain('--entrypoint chown');
+    expect(prepare).toBeLessThan(at(/^docker stack deploy /));
+  });
+
   it('runs `audit-trail serve` on the default ports with flags the command accepts', () => {
     expectServeFlags(aggregator.command);
     const f = flags(aggregator.command);
