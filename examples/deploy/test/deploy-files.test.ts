@@ -271,6 +271,11 @@ describe('Kubernetes manifests', () => {
     expect(at(/^kubectl -n audit-trail create secret generic audit-trail-db /)).toBeLessThan(at(/^kubectl apply -f \S+\/migrate-job\.yaml$/));
     expect(at(/^kubectl apply -f \S+\/migrate-job\.yaml$/)).toBeLessThan(at(/^kubectl -n audit-trail wait --for=condition=complete .*job\/audit-trail-migrate$/));
     expect(at(/^kubectl -n audit-trail wait /)).toBeLessThan(at(/^kubectl apply -f \S+\/aggregator\.yaml$/));
+    // The shared key is made without a final newline: Fluent Bit reads it from the secret whole, as an
+    // environment value, while serve reads the file by lines; with one, the two keys differed.
+    const made = at(/^openssl rand -base64 \d+ \| tr -d '\\n' > shared-key$/);
+    expect(made).toBeGreaterThan(0);
+    expect(made).toBeLessThan(at(/--from-file=shared-key=\.\/shared-key$/));
   });
 
   it('runs `audit-trail migrate` as a Job with the aggregator\'s image, database URL and password secret', () => {
