@@ -3,6 +3,8 @@ import { completeEvent, type AuditEventDraft, type EventContext } from './draft.
 import { EventDraftError } from './draft-error.js';
 import { eventIdTime, newEventId } from './event-id.js';
 import { parseImage, prune } from './mappers/common.js';
+import { toEcs } from './mappers/ecs.js';
+import { toOcsf } from './mappers/ocsf.js';
 import { parseAuditEvent } from './parse.js';
 
 const draft: AuditEventDraft = {
@@ -100,6 +102,20 @@ describe('mapper helpers', () => {
     expect(parseImage('nginx')).toEqual({ name: 'nginx', tag: undefined, digest: undefined });
     expect(parseImage('registry:5000/team/app')).toEqual({ name: 'registry:5000/team/app', tag: undefined, digest: undefined });
     expect(parseImage('registry:5000/team/app:1.2@sha256:abc')).toEqual({ name: 'registry:5000/team/app', tag: '1.2', digest: 'sha256:abc' });
+  });
+
+  it('reads an empty tag or digest as none, so no mapping carries an empty image hash, uid or tag', () => {
+    expect(parseImage('app@')).toEqual({ name: 'app', tag: undefined, digest: undefined });
+    expect(parseImage('app:')).toEqual({ name: 'app', tag: undefined, digest: undefined });
+    for (const image of ['app@', 'app:', 'app:@']) {
+      const line = JSON.stringify(completeEvent({ event_type: 'CONTAINER_EXEC', container: { id: '0123456789ab', image }, process: { command_line: 'sh' } }, { producer: { service: 's' } }));
+      const parsed = parseAuditEvent(line);
+      if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
+      const ecs = toEcs(parsed.event) as unknown as { container: { image: Record<string, unknown> } };
+      const ocsf = toOcsf(parsed.event) as unknown as { process: { container: { image: Record<string, unknown> } } };
+      expect([image, ecs.container.image]).toEqual([image, { name: 'app' }]);
+      expect([image, ocsf.process.container.image]).toEqual([image, { uid: image, name: 'app' }]);
+    }
   });
 
   it('prunes undefined values and empty containers recursively, keeping false, 0 and empty strings', () => {

@@ -45,10 +45,11 @@ export interface ImageRef {
  */
 export function parseImage(image: string): ImageRef {
   const at = image.indexOf('@');
-  const digest = at >= 0 ? image.slice(at + 1) : undefined;
+  // An empty digest or tag (`app@`, `app:`) is none: mapped as "", it read as a value (found by the schema probe).
+  const digest = (at >= 0 ? image.slice(at + 1) : '') || undefined;
   const ref = at >= 0 ? image.slice(0, at) : image;
   const colon = ref.lastIndexOf(':');
-  if (colon > ref.lastIndexOf('/')) return { name: ref.slice(0, colon), tag: ref.slice(colon + 1), digest };
+  if (colon > ref.lastIndexOf('/')) return { name: ref.slice(0, colon), tag: ref.slice(colon + 1) || undefined, digest };
   return { name: ref, digest };
 }
 
