@@ -1,6 +1,6 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Aggregator } from '../../src/receivers/aggregator.js';
+import { startAggregator, type Aggregator } from '../../src/receivers/aggregator.js';
 import type { Sink } from '../../src/index.js';
 import { longLine, makeEvent } from './helpers/events.js';
 import { buildGoSender } from './helpers/go-sender.js';
@@ -50,6 +50,35 @@ describe('interop: the Docker fluentd driver client (fluent-logger-golang, Debia
       expect(agg.counters.forward.acks - acksBefore).toBe(mode === 'ack' ? 27 : 0);
     });
   }
+
+  it('stores the line the driver writes without RequestAck after the connection went idle (found by a probe)', async () => {
+    const logs: Record<string, unknown>[] = [];
+    const own = await startAggregator({ sink, forward: { port: 0, limits: { idleTimeoutMs: 300 } }, log: (e) => logs.push(e) });
+    try {
+      const [before, after] = [makeEvent(40), makeEvent(41)];
+      const child = spawn(bin, [String(own.forward.port), 'noack', 'int', 'swarm.audit.node-1.webauthn-api.k3j4h5g6f7d8'], { stdio: ['pipe', 'pipe', 'inherit'] });
+      const exited = new Promise((r) => child.on('exit', r));
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      const until = async (what: string, ok: () => boolean) => {
+        for (let i = 0; i < 1000 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
+        if (!ok()) throw new Error(`timed out waiting for ${what}`);
+      };
+      child.stdin!.write(`${JSON.stringify(before)}\n`);
+      await until('the first line to be stored', () => own.counters.forward.accepted === 1);
+      // The driver does not read its socket: the server's FIN goes unseen.
+      await until('the connection to be closed as idle', () => logs.some((l) => l.msg === 'closing idle forward connection'));
+      child.stdin!.end(`${JSON.stringify(after)}\n`);
+      await exited;
+      expect(out.match(/sent/g)).toHaveLength(2); // the driver reports both sent
+      for (let i = 0; i < 500 && own.counters.forward.accepted < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(own.counters.forward.accepted).toBe(2);
+      await sink.flush();
+      expect(readEvents(file).filter((r) => r.event_id === after.event_id)).toHaveLength(1);
+    } finally {
+      await own.close();
+    }
+  });
 
   it('joins a line the driver split every 16 KiB, through the middle of UTF-8 characters, byte for byte', async () => {
     const { line, event } = longLine(5);

@@ -1,19 +1,21 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAggregator, type Aggregator } from '../../src/receivers/aggregator.js';
 import type { Sink } from '../../src/index.js';
 import { makeLine } from './helpers/events.js';
 import { dockerMessage, dockerRecord } from './helpers/frames.js';
 import { RawClient } from './helpers/raw-client.js';
-import { aggregatorOnSqlite } from './helpers/real-sink.js';
+import { aggregatorOnSqlite, readEvents } from './helpers/real-sink.js';
 
 describe('forward server: connection limits, idle timeout, keepalive, graceful close', () => {
   let sink: Sink;
   let agg: Aggregator;
   let stop: () => Promise<void>;
+  let file: string;
   const logs: Record<string, unknown>[] = [];
 
   beforeAll(async () => {
-    ({ agg, sink, stop } = await aggregatorOnSqlite({ forward: { port: 0, limits: { maxConnections: 2, idleTimeoutMs: 300 } }, log: (e) => logs.push(e) }));
+    ({ agg, sink, stop, file } = await aggregatorOnSqlite({ forward: { port: 0, limits: { maxConnections: 2, idleTimeoutMs: 300 } }, log: (e) => logs.push(e) }));
   });
   afterAll(() => stop());
 
@@ -26,6 +28,26 @@ describe('forward server: connection limits, idle timeout, keepalive, graceful c
     expect(c.received.toString('latin1')).toContain('k2');
     await c.waitClosed();
     expect(logs.some((l) => l.msg === 'closing idle forward connection')).toBe(true);
+  });
+
+  it('stores what a sender that never reads writes after the idle FIN (the Docker driver without fluentd-request-ack; found by a probe)', async () => {
+    const before = agg.counters.forward.accepted;
+    // Like fluent-logger-golang without RequestAck: it never reads, so it does not see our FIN and goes on writing.
+    const socket = connect({ port: agg.forward.port, host: '127.0.0.1', allowHalfOpen: true });
+    socket.on('error', () => {});
+    const finned = new Promise<void>((r) => socket.once('end', () => r()));
+    const closed = new Promise<void>((r) => socket.once('close', () => r()));
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    socket.write(dockerMessage('t', 1, dockerRecord(makeLine(10))));
+    await finned; // the connection went idle and the server sent its FIN
+    socket.write(dockerMessage('t', 1, dockerRecord(makeLine(11))));
+    socket.end(dockerMessage('t', 1, dockerRecord(makeLine(12))));
+    await closed;
+    for (let i = 0; i < 500 && agg.counters.forward.accepted < before + 3; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(agg.counters.forward.accepted - before).toBe(3);
+    await sink.flush();
+    const users = readEvents(file).map((e) => JSON.parse(e.event_json).user_id);
+    expect(users).toEqual(expect.arrayContaining(['user-10', 'user-11', 'user-12']));
   });
 
   it('refuses connections beyond maxConnections, counted and logged', async () => {

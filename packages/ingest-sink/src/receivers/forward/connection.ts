@@ -107,6 +107,11 @@ export class ForwardConnection {
     return this.inflight;
   }
 
+  /** True while part of a request has been received and the rest has not. */
+  get midRequest(): boolean {
+    return this.state !== 'closed' && this.buffered > 0;
+  }
+
   /** Resolves when every request received so far has been stored and acked (or failed). */
   async drain(): Promise<void> {
     // Requests held back by maxInflightRequests join the tail only when an

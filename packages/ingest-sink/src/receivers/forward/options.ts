@@ -32,7 +32,11 @@ export interface ForwardLimits {
   maxBufferedBytes: number;
   /** Requests of one connection being stored at once before the socket is paused (backpressure). */
   maxInflightRequests: number;
-  /** A connection with no traffic and nothing in flight for this long is closed. */
+  /**
+   * A connection with no traffic and nothing in flight for this long gets our
+   * FIN; what its peer still sends is read and stored until the peer closes
+   * (one idle in the middle of a request is closed).
+   */
   idleTimeoutMs: number;
   /**
    * With shared keys or users, a connection must log in (send its PING)

@@ -110,13 +110,27 @@ export async function startForwardServer(options: ForwardServerOptions, deps: Fo
     // timer must still work after it fired while a request was being stored,
     // and it is armed again then, since storing may end without a write.
     socket.setTimeout(limits.idleTimeoutMs);
+    let idleEnded = false;
     socket.on('timeout', () => {
       if (conn.pending > 0) {
         socket.setTimeout(limits.idleTimeoutMs);
         return;
       }
+      if (idleEnded) return;
       log({ level: 'info', msg: 'closing idle forward connection', peer });
-      conn.close();
+      if (conn.midRequest) {
+        // Stalled inside a request: never acked, so the sender resends it.
+        conn.close();
+        socket.end();
+        return;
+      }
+      // Only our FIN, and what the peer sends after it is still read and
+      // stored: a sender that never reads (the Docker driver without
+      // fluentd-request-ack) does not see the FIN, and its next records went
+      // into a socket that dropped them, then into a reset, each reported
+      // sent (found by a probe). A sender that reads closes its side, and
+      // the connection with it.
+      idleEnded = true;
       socket.end();
     });
     const login = options.security
