@@ -71,6 +71,24 @@ describe('forward server: connection limits, idle timeout, keepalive, graceful c
     expect(own.counters.forward.acks).toBe(1);
   });
 
+  it('on close() goes on reading a sender that never asks for acks up to its FIN, and stores what it wrote (found by a probe)', async () => {
+    const own = await startAggregator({ sink, forward: { port: 0 } });
+    const socket = connect({ port: own.forward.port, host: '127.0.0.1', allowHalfOpen: true });
+    socket.on('error', () => {});
+    const finned = new Promise<void>((r) => socket.once('end', () => r()));
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    socket.write(dockerMessage('t', 1, dockerRecord(makeLine(20))));
+    for (let i = 0; i < 500 && own.counters.forward.accepted < 1; i++) await new Promise((r) => setTimeout(r, 10));
+    const closing = own.close();
+    await finned; // close() has begun: our FIN, which a sender like the Docker driver never reads
+    socket.end(dockerMessage('t', 1, dockerRecord(makeLine(21))));
+    await closing;
+    expect(own.counters.forward.accepted).toBe(2);
+    expect(own.counters.forward.badFrames).toBe(0);
+    await sink.flush();
+    expect(readEvents(file).map((e) => JSON.parse(e.event_json).user_id)).toEqual(expect.arrayContaining(['user-20', 'user-21']));
+  });
+
   it('with keepalive off, closes each connection after its request is acked', async () => {
     const own = await startAggregator({ sink, forward: { port: 0, keepalive: false } });
     const c = await RawClient.open(own.forward.port);

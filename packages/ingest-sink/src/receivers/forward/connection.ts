@@ -77,6 +77,9 @@ export class ForwardConnection {
   private inflight = 0;
   private paused = false;
   private seenData = false;
+  private askedForAcks = false;
+  /** When bytes last arrived or a request was last stored (Date.now()), or when the connection started. */
+  lastActiveAt = Date.now();
 
   constructor(
     private readonly transport: ConnectionTransport,
@@ -107,6 +110,14 @@ export class ForwardConnection {
     return this.inflight;
   }
 
+  /**
+   * True once a request asked for an ack (`chunk`): its sender reads our
+   * replies, and resends what we did not ack.
+   */
+  get asksForAcks(): boolean {
+    return this.askedForAcks;
+  }
+
   /** True while part of a request has been received and the rest has not. */
   get midRequest(): boolean {
     return this.state !== 'closed' && this.buffered > 0;
@@ -126,6 +137,7 @@ export class ForwardConnection {
   /** Feeds bytes read from the socket. */
   feed(data: Buffer): void {
     if (this.state === 'closed') return;
+    this.lastActiveAt = Date.now();
     if (!this.seenData && data.length > 0) {
       this.seenData = true;
       // in_forward reads a connection starting with '{' or '[' as JSON (spec v1 note); we speak msgpack only.
@@ -226,6 +238,22 @@ export class ForwardConnection {
     this.release(this.buffered);
     this.buffered = 0;
     void this.tail.then(() => this.transport.end());
+  }
+
+  /**
+   * The close deadline passed: stops reading, and drops what is buffered
+   * instead of handing it to a sink that is closing, counted (SERVER_BUSY)
+   * and logged. Requests being stored are left to settle.
+   */
+  abandon(): void {
+    if (this.state === 'closed') return;
+    if (this.buffered > 0) {
+      countBadFrame(this.ctx.counters, 'SERVER_BUSY');
+      this.ctx.log({ level: 'warn', msg: 'forward close deadline passed: dropping bytes read but not stored', peer: this.ctx.peer, code: 'SERVER_BUSY', bytes: this.buffered });
+    }
+    this.state = 'closed';
+    this.release(this.buffered);
+    this.buffered = 0;
   }
 
   private reader(buf: Buffer, start: number, end: number, binAsString = true): MsgpackReader {
@@ -414,6 +442,7 @@ export class ForwardConnection {
 
   /** Chains the ack after the store and after every earlier request's ack. */
   private track(stored: Promise<void> | void, options: ForwardOptions, reserved: () => number): void {
+    if (options.chunkRaw) this.askedForAcks = true;
     this.inflight++;
     if (this.inflight >= this.ctx.limits.maxInflightRequests && !this.paused) {
       this.paused = true;
@@ -436,6 +465,8 @@ export class ForwardConnection {
       } finally {
         this.release(reserved());
         this.inflight--;
+        // A paused socket is read again from now: not quiet yet.
+        this.lastActiveAt = Date.now();
         if (this.paused && this.inflight < this.ctx.limits.maxInflightRequests && this.state !== 'closed') {
           this.paused = false;
           this.transport.resume();

@@ -37,6 +37,13 @@ export interface ForwardServerDeps {
 const MAX_UNREAD_WRITE_BYTES = 1024 * 1024;
 
 /**
+ * While closing, a connection whose sender does not ask for acks, with
+ * nothing read, buffered or being stored for this long, is done: what its
+ * sender wrote before our FIN has arrived by then (as in the syslog receiver).
+ */
+const CLOSE_QUIET_MS = 1_000;
+
+/**
  * Starts a Fluent forward protocol v1 server on TCP (or TLS, optionally
  * mutual) with the UDP heartbeat on the same port (spec v1, "Heartbeat
  * Message": a single 0x00 byte, answered with 0x00).
@@ -171,12 +178,36 @@ export async function startForwardServer(options: ForwardServerOptions, deps: Fo
     u.on('error', (err) => log({ level: 'warn', msg: 'UDP heartbeat socket error', error: err.message }));
   }
 
+  /**
+   * close() for a connection whose sender never asked for an ack: it learns
+   * nothing of what is stored and may never read (the Docker driver without
+   * fluentd-request-ack), so what it wrote before it saw the close was
+   * dropped unread and uncounted (about a second of a busy container's lines
+   * at every restart, found by a probe). Our FIN goes now, and the
+   * connection is read and stored on, up to the peer's FIN or until it has
+   * been quiet (nothing read, buffered or stored) for CLOSE_QUIET_MS, within
+   * closeTimeoutMs.
+   */
+  const readToEnd = (socket: Socket, c: ForwardConnection): Promise<void> => {
+    socket.end();
+    return new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        const quiet = c.pending === 0 && !c.midRequest && socket.readableLength === 0 && Date.now() - c.lastActiveAt >= CLOSE_QUIET_MS;
+        if (!c.closed && !quiet && !socket.destroyed) return;
+        clearInterval(check);
+        c.close();
+        resolve(c.drain());
+      }, 100);
+    });
+  };
+
   return {
     address: { host, port },
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       udp?.close();
-      const drains = [...connections.values()].map((c) => {
+      const drains = [...connections].map(([socket, c]) => {
+        if (!c.asksForAcks) return readToEnd(socket, c);
         c.close();
         return c.drain();
       });
@@ -184,8 +215,11 @@ export async function startForwardServer(options: ForwardServerOptions, deps: Fo
       // connection is destroyed below); its write settles when the sink
       // closes, and what it spooled comes back as duplicates of the resend.
       if (!(await settleWithin(Promise.all(drains), limits.closeTimeoutMs))) {
-        log({ level: 'warn', msg: 'forward requests still being stored at close: their connections are closed without acks, and the senders resend them', connections: connections.size });
-        for (const s of connections.keys()) s.destroy();
+        log({ level: 'warn', msg: 'forward connections still storing or sending at the close deadline: closed without acks; senders that ask for acks resend, the others lose what was not stored', connections: connections.size });
+        for (const [s, c] of connections) {
+          c.abandon();
+          s.destroy();
+        }
       }
       for (const s of connections.keys()) s.end();
       // server.close() waits for every TCP connection, a TLS handshake that
