@@ -5,6 +5,7 @@ import { startSyslogServer, type SyslogServer } from '../../src/receivers/syslog
 import type { ReceiverLogEntry } from '../../src/receivers/types.js';
 import { makeEvent } from './helpers/events.js';
 import { RawClient } from './helpers/raw-client.js';
+import { aggregatorOnSqlite } from './helpers/real-sink.js';
 import { RecordingSink } from './helpers/recording-sink.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -132,6 +133,43 @@ describe('syslog receiver: the APP-NAME as source_tag', () => {
       await c.waitClosed();
     } finally {
       await srv.close();
+    }
+  });
+});
+
+describe('syslog receiver: every frame in one bucket (found by a probe)', () => {
+  it('counts frames refused as not syslog or over the size limit in events, and in toSink or nonAudit, as the forward receiver counts records', async () => {
+    const { agg, stop } = await aggregatorOnSqlite({ forward: { port: 0 }, syslog: { port: 0, maxFrameBytes: 1000 } });
+    let stopped = false;
+    try {
+      const line = (i: number) => JSON.stringify(makeEvent(i));
+      const big = `<14>1 - host app - - - {"log_type":"security_audit","pad":"${'a'.repeat(1200)}"}`;
+      const bigPlain = `<14>1 - host app - - - ${'b'.repeat(1200)}`;
+      const tcp = [
+        `<14>1 - host app - - - ${line(1)}\n`, // stored
+        `<14>1 - host app - - - plain text\n`, // non-audit
+        `x\n`, // not syslog, nothing to keep
+        `${line(2)}\n`, // not syslog, a bare audit line: stored
+        `<999>${line(3)}\n`, // not syslog, holds an audit line: a reject
+        `${big}\n`, // over the limit, holds an audit line: its head is a reject
+        `${Buffer.byteLength(bigPlain)} ${bigPlain}`, // over the limit (octet-counted), nothing to keep
+      ].join('');
+      const c = await RawClient.open(agg.syslog!.port);
+      c.socket.end(tcp);
+      await c.waitClosed();
+      const udp = createSocket('udp4');
+      await new Promise<void>((r) => udp.send(Buffer.alloc(2000, 0x41), agg.syslog!.port, '127.0.0.1', () => r()));
+      udp.close();
+      await until(() => agg.counters.syslog.bytes === Buffer.byteLength(tcp) + 2000);
+      // Counters are final once the aggregator has closed (every write settled).
+      await stop();
+      stopped = true;
+      const s = agg.counters.syslog;
+      expect({ events: s.events, toSink: s.toSink, nonAudit: s.nonAudit, accepted: s.accepted, rejected: s.rejected }).toEqual({ events: 8, toSink: 4, nonAudit: 4, accepted: 2, rejected: 2 });
+      expect(s.toSink + s.nonAudit + s.nonLogSignals + s.partialsBuffered).toBe(s.events);
+      expect(s.badFramesByCode).toEqual({ SYSLOG_INVALID: 3, FRAME_TOO_LARGE: 3 });
+    } finally {
+      if (!stopped) await stop();
     }
   });
 });

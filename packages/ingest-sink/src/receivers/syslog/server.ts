@@ -186,16 +186,21 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
         // other; a frame that only holds one is a reject naming the syslog error.
         n = salvage(text, `${code}: ${(err as Error).message}`, true);
         (n.kind === 'sink' ? invalidKept : invalidDropped).warn({ source, code, reason: (err as Error).message });
-        if (n.kind !== 'sink') continue;
       }
       if (n.kind === 'sink') {
         items.push(n.item);
         if (n.container) counters.containerEvents++;
       } else counters.nonAudit++;
     }
+    // A frame over the limit is an event too, in `toSink` or `nonAudit` as
+    // any other (as a frame refused as not syslog now is): it was in neither,
+    // and one refused as not syslog in `events` alone, so the buckets did not
+    // add up to `events` as the forward receiver's do (found by a probe).
     for (const r of refused) {
+      counters.events++;
       const n = salvage(r.head.toString('utf8'), `${r.error.code}: ${r.error.message}; its first ${r.head.length} bytes are kept`, false);
       if (n.kind === 'sink') items.push(n.item);
+      else counters.nonAudit++;
     }
     if (items.length === 0) return Promise.resolve();
     counters.toSink += items.length;
