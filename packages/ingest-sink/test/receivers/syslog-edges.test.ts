@@ -5,7 +5,7 @@ import { startSyslogServer, type SyslogServer } from '../../src/receivers/syslog
 import type { ReceiverLogEntry } from '../../src/receivers/types.js';
 import { makeEvent } from './helpers/events.js';
 import { RawClient } from './helpers/raw-client.js';
-import { aggregatorOnSqlite } from './helpers/real-sink.js';
+import { aggregatorOnSqlite, readRejects } from './helpers/real-sink.js';
 import { RecordingSink } from './helpers/recording-sink.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -170,6 +170,26 @@ describe('syslog receiver: every frame in one bucket (found by a probe)', () => 
       expect(s.badFramesByCode).toEqual({ SYSLOG_INVALID: 3, FRAME_TOO_LARGE: 3 });
     } finally {
       if (!stopped) await stop();
+    }
+  });
+});
+
+describe('syslog receiver: an octet-counted frame the sender\'s close cuts short (found by a probe)', () => {
+  it('keeps what came as a REQUEST_TRUNCATED reject without its count, not as a frame that does not start with <PRI>', async () => {
+    const { agg, file, stop } = await aggregatorOnSqlite({ forward: { port: 0 }, syslog: { port: 0 } });
+    try {
+      const msg = `<14>1 - host app - - - ${JSON.stringify(makeEvent(5))}`;
+      const cut = Buffer.from(`${Buffer.byteLength(msg)} ${msg}`).subarray(0, 120);
+      const c = await RawClient.open(agg.syslog!.port);
+      c.socket.end(cut);
+      await c.waitClosed();
+      await until(() => agg.counters.syslog.bytes === cut.length);
+      await agg.close(); // every write settled, the sink flushed
+      const kept = Buffer.from(msg).subarray(0, 120 - `${Buffer.byteLength(msg)} `.length).toString();
+      expect(readRejects(file).map((r) => [r.reason, r.raw_payload])).toEqual([[`REQUEST_TRUNCATED: octet-counted frame of ${Buffer.byteLength(msg)} bytes ended after ${kept.length} with the stream; its first ${kept.length} bytes are kept`, kept]]);
+      expect(agg.counters.syslog.badFramesByCode).toEqual({ REQUEST_TRUNCATED: 1 });
+    } finally {
+      await stop();
     }
   });
 });

@@ -197,6 +197,23 @@ export class SyslogFramer {
     return h && { error: h.error, head: h.parts.join() };
   }
 
+  /**
+   * The octet-counted frame the end of the stream cut short, if any: its
+   * bytes after the count, as a refused frame (REQUEST_TRUNCATED). Read as a
+   * last line instead, it kept its count in front and was refused as not
+   * syslog ("does not start with <PRI>"), which named neither what happened
+   * nor the message (found by a probe).
+   */
+  takeCut(): RefusedFrame | undefined {
+    if (this.waitingForBytes === 0 || this.pending.length === 0) return undefined;
+    const all = this.pending.join();
+    this.reset();
+    const sp = all.indexOf(0x20);
+    const head = all.subarray(sp + 1);
+    const error = new ReceiverError('REQUEST_TRUNCATED', `octet-counted frame of ${all.toString('latin1', 0, sp)} bytes ended after ${head.length} with the stream`);
+    return { error, head };
+  }
+
   /** Bytes held of an unfinished frame (what a connection cut now would lose). */
   get pendingLength(): number {
     return this.pending.length + (this.head?.have ?? 0);

@@ -275,14 +275,17 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
     });
     /**
      * Stores what the stream leaves unfinished when it ends: a last line
-     * without its LF, and the head of a frame over the limit that came in
-     * part.
+     * without its LF, the head of a frame over the limit that came in part,
+     * and what came of an octet-counted frame it cut short.
      */
     const submitUnfinished = (): void => {
+      const refused = [framer.takeHead(), framer.takeCut()].filter((r): r is RefusedFrame => r !== undefined);
       const rest = framer.rest();
-      const head = framer.takeHead();
-      if (head) countBadFrame(counters, head.error.code);
-      if (rest.length > 0 || head) submit(rest.length > 0 ? [rest] : [], head ? [head] : []);
+      for (const { error } of refused) {
+        countBadFrame(counters, error.code);
+        log({ level: 'warn', msg: 'syslog stream ended inside a frame', peer, code: error.code, reason: error.message });
+      }
+      if (rest.length > 0 || refused.length > 0) submit(rest.length > 0 ? [rest] : [], refused);
     };
     socket.on('end', () => {
       submitUnfinished();
