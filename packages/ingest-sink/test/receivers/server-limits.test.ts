@@ -50,6 +50,23 @@ describe('forward server: connection limits, idle timeout, keepalive, graceful c
     expect(users).toEqual(expect.arrayContaining(['user-10', 'user-11', 'user-12']));
   });
 
+  it('closes a connection stalled in the middle of a request after the idle FIN as before it, releasing its bytes (found by a review: held until the peer closed)', async () => {
+    const truncated = agg.counters.forward.badFramesByCode.REQUEST_TRUNCATED ?? 0;
+    const active = agg.counters.forward.activeConnections;
+    const socket = connect({ port: agg.forward.port, host: '127.0.0.1', allowHalfOpen: true });
+    socket.on('error', () => {});
+    const finned = new Promise<void>((r) => socket.once('end', () => r()));
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    await finned; // the connection went idle and the server sent its FIN
+    const request = dockerMessage('t', 1, dockerRecord(makeLine(13)));
+    socket.write(request.subarray(0, request.length - 5)); // then the sender stalls
+    const done = () => (agg.counters.forward.badFramesByCode.REQUEST_TRUNCATED ?? 0) > truncated && agg.counters.forward.activeConnections === active;
+    for (let i = 0; i < 500 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(agg.counters.forward.badFramesByCode.REQUEST_TRUNCATED ?? 0).toBe(truncated + 1);
+    expect(agg.counters.forward.activeConnections).toBe(active);
+    socket.destroy();
+  });
+
   it('refuses connections beyond maxConnections, counted and logged', async () => {
     const a = await RawClient.open(agg.forward.port);
     const b = await RawClient.open(agg.forward.port);

@@ -123,14 +123,18 @@ export async function startForwardServer(options: ForwardServerOptions, deps: Fo
         socket.setTimeout(limits.idleTimeoutMs);
         return;
       }
-      if (idleEnded) return;
-      log({ level: 'info', msg: 'closing idle forward connection', peer });
       if (conn.midRequest) {
         // Stalled inside a request: never acked, so the sender resends it.
+        // After our idle FIN too: returning there first held such a
+        // connection, its slot and its bytes of the shared maxBufferedBytes
+        // for as long as the peer stayed silent (found by a review).
+        log({ level: 'info', msg: 'closing idle forward connection', peer });
         conn.close();
         socket.end();
         return;
       }
+      if (idleEnded) return;
+      log({ level: 'info', msg: 'closing idle forward connection', peer });
       // Only our FIN, and what the peer sends after it is still read and
       // stored: a sender that never reads (the Docker driver without
       // fluentd-request-ack) does not see the FIN, and its next records went
