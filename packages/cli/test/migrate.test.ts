@@ -1,10 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { completeEvent, createTableStatements, type AuditEventDraft } from '@audit-trail/schema';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from './support/run-cli.js';
-import { createTempDatabase } from '../../ingest-sink/test/helpers/postgres.js';
+import { createTempDatabase, PG_ADMIN_URL } from '../../ingest-sink/test/helpers/postgres.js';
 import { tempDir } from '../../ingest-sink/test/helpers/tmp.js';
 
 let dir: string;
@@ -97,6 +99,38 @@ describe('audit-trail migrate', () => {
     const after = await runCli(['report', 'failures', '--db', url, '--format', 'json']);
     expect(after.code).toBe(0);
     expect(JSON.parse(after.out)).toHaveLength(1);
+  });
+
+  it('ingest --no-migrate into a PostgreSQL database not in UTF8 says what its check said, without sending the operator to migrate, which refuses it too (found by a review)', async () => {
+    const name = `at_cli_${randomBytes(6).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name} ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`);
+    const url = PG_ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
+    try {
+      // Tables made by hand (migrate refuses the database): what an operator may have.
+      const db = new pg.Client({ connectionString: url });
+      db.on('error', () => undefined);
+      await db.connect();
+      try {
+        for (const s of createTableStatements('postgres')) await db.query(s);
+      } finally {
+        await db.end();
+      }
+      const migrate = await runCli(['migrate', '--db', url]);
+      expect(migrate.code).not.toBe(0);
+      expect(migrate.err).toContain('encoding is SQL_ASCII, not UTF8');
+      const lines = join(dir, 'lines.ndjson');
+      writeFileSync(lines, `${JSON.stringify(completeEvent({ event_type: 'WEBAUTHN_AUTH_FAILURE', user_id: 'u1', client_ip: '192.0.2.1', error: { code: 'X', message: 'm' }, webauthn: { failure_stage: 'signature' } } as AuditEventDraft, { producer: { service: 'svc' } }))}\n`);
+      const ingest = await runCli(['ingest', '--db', url, '--no-migrate', '--spool', join(dir, 'spool'), '--timeout', '1', lines]);
+      expect(ingest.code).not.toBe(0);
+      expect(ingest.err).toContain("1 events are still spooled (postgres: the database's encoding is SQL_ASCII, not UTF8: ");
+      expect(ingest.err).toContain("CREATE DATABASE audit ENCODING 'UTF8'");
+      expect(ingest.err).not.toContain('audit-trail migrate');
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    }
   });
 
   it('prints the DDL of the dialect with --print (Babelfish without IGNORE_DUP_KEY)', async () => {

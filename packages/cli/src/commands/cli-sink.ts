@@ -126,11 +126,17 @@ export function stillSpooled(command: string, s: SinkStats): string {
   const column = missingColumn(s.lastError);
   // A sink that does not migrate writes nothing into tables its check found drifted (check-first.ts).
   const drifted = s.lastError?.code === 'SINK_SCHEMA_DRIFT' ? s.lastError.message.replace(/\s*Run these statements.*$/, '').replace(/\s+/g, ' ') : undefined;
+  // Columns (SchemaDriftError) are what migrate adds or prints the fix of. The other
+  // SINK_SCHEMA_DRIFT, a PostgreSQL database not in UTF8, migrate refuses as well: its
+  // message says what to do, and advice to migrate sent the operator round in a circle.
+  const columns = drifted !== undefined && / column\(s\) of the existing audit tables /.test(drifted);
   const why =
     column !== undefined
       ? `the tables lack the column ${column}: run \`audit-trail migrate --db URL\` once, or leave out --no-migrate`
       : drifted !== undefined
-        ? `${drifted}; run \`audit-trail migrate --db URL\` once, or leave out --no-migrate: it adds missing columns, and prints the statements that fix the rest`
+        ? columns
+          ? `${drifted}; run \`audit-trail migrate --db URL\` once, or leave out --no-migrate: it adds missing columns, and prints the statements that fix the rest`
+          : drifted
         : s.lastError?.code === 'SINK_NOT_MIGRATED'
           ? s.lastError.message
           : `database unreachable or refusing: ${s.lastError?.message ?? 'unknown'}`;
