@@ -90,6 +90,22 @@ describe('database check (real PostgreSQL)', () => {
     expect((await db.query('SELECT count(*)::int AS n FROM security_audit_events')).rows).toEqual([{ n: 4 }]);
   });
 
+  it('migrate: true with the database unreachable at start and its tables drifted: the postponed migration holds the events and says SINK_SCHEMA_DRIFT, not an unreachable database', async () => {
+    const { db, proxy, url } = await proxiedDatabase();
+    const first = createSink({ url: db.url, migrate: true, spool: { dir: await spoolDir() } });
+    await first.ready;
+    await first.close();
+    await db.query('ALTER TABLE security_audit_events ALTER COLUMN user_id TYPE varchar(8)');
+    proxy.cut();
+    const { sink } = await openSink({ url, migrate: true, checkIntervalMs: 0 });
+    expect(await sink.write(makeEvents(2))).toEqual({ accepted: 2, rejected: 0 });
+    proxy.restore();
+    await until('the drift found by the postponed migration', () => sink.stats().lastError?.code === 'SINK_SCHEMA_DRIFT');
+    expect(sink.stats().lastError?.message).toContain('security_audit_events.user_id: narrower');
+    expect(sink.stats()).toMatchObject({ committed: 0, rejected: 0, spooledEvents: 2 });
+    expect((await db.query('SELECT count(*)::int AS n FROM security_audit_events')).rows).toEqual([{ n: 0 }]);
+  });
+
   it('a database unreachable at start is an outage before any write, and ends when it answers, still without a write', async () => {
     const { db, proxy, url } = await proxiedDatabase();
     const migrated = createSink({ url: db.url, migrate: true, spool: { dir: await spoolDir() } });

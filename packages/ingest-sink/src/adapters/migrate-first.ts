@@ -1,4 +1,4 @@
-import { SinkError } from '../sink/errors.js';
+import { SchemaDriftError, SinkError } from '../sink/errors.js';
 import type { SinkAdapter } from './adapter.js';
 
 /**
@@ -20,6 +20,9 @@ export function migrateFirst(adapter: SinkAdapter): SinkAdapter {
     try {
       await running;
     } catch (err) {
+      // Drift, as migrate() found it: no data error either (it carries no
+      // dbCode), and said as itself, not as an unreachable database.
+      if (err instanceof SchemaDriftError) throw err;
       // An outage, never a data error (isDataError reads dbCode and the
       // cause's code): delivery retries the batch, and never splits it into
       // rejects for what the DDL hit (found by a review).
