@@ -175,9 +175,11 @@ describe('Fluentd agent configuration', () => {
   });
 
   it('keeps security audit lines, Falco alerts and Docker events, which the aggregator takes as container events from their tags', () => {
-    // The grep filter on the driver's `log` field (a Ruby regexp that reads the same in JavaScript).
-    const pattern = /@type grep\s+<regexp>\s+key log\s+pattern \/(.*)\/$/m.exec(conf)?.[1];
-    const keeps = (log: string) => new RegExp(pattern!).test(log);
+    // The grep filter (Ruby regexps that read the same in JavaScript): the driver's `log` field, or a piece of a split line.
+    const grep = /@type grep\s+<or>\s+<regexp>\s+key log\s+pattern \/(.*)\/\s+<\/regexp>\s+<regexp>\s+key partial_message\s+pattern \/(.*)\/\s+<\/regexp>\s+<\/or>/m.exec(conf);
+    expect(grep).not.toBeNull();
+    const keepsRecord = (r: { log: string; partial_message?: string }) => new RegExp(grep![1]!).test(r.log) || (r.partial_message !== undefined && new RegExp(grep![2]!).test(r.partial_message));
+    const keeps = (log: string) => keepsRecord({ log });
     const stack = parse(read('swarm/docker-stack.yml')) as Obj;
     const trusted = compileTagPatterns(settingsFromEnv(stack.services.aggregator.environment).containerEventTags)!;
     const falco = JSON.stringify({
@@ -203,6 +205,10 @@ describe('Fluentd agent configuration', () => {
     expect(keeps('{"log_type":"security_audit","event_type":"WEBAUTHN_AUTH_FAILURE"}')).toBe(true);
     expect(keeps('GET /healthz 200')).toBe(false);
     expect(keeps('{"level":30,"msg":"listening"}')).toBe(false);
+    // A line over 16 KiB comes in pieces, only the first holding "log_type": every piece passes, for the aggregator to join.
+    const piece = { partial_message: 'true', partial_id: 'p1', partial_last: 'false' };
+    expect(keepsRecord({ log: '{"event_id":"x","log_type":"security_audit","pad":"aaaa', ...piece, partial_ordinal: '1' })).toBe(true);
+    expect(keepsRecord({ log: 'aaaa"}', ...piece, partial_ordinal: '2', partial_last: 'true' })).toBe(true);
   });
 });
 
