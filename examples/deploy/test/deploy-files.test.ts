@@ -178,7 +178,7 @@ describe('Fluentd agent configuration', () => {
     // The grep filter (Ruby regexps that read the same in JavaScript): the driver's `log` field, or a piece of a split line.
     const grep = /@type grep\s+<or>\s+<regexp>\s+key log\s+pattern \/(.*)\/\s+<\/regexp>\s+<regexp>\s+key partial_message\s+pattern \/(.*)\/\s+<\/regexp>\s+<\/or>/m.exec(conf);
     expect(grep).not.toBeNull();
-    const keepsRecord = (r: { log: string; partial_message?: string }) => new RegExp(grep![1]!).test(r.log) || (r.partial_message !== undefined && new RegExp(grep![2]!).test(r.partial_message));
+    const keepsRecord = (r: { log: string; partial_message?: string; [field: string]: string | undefined }) => new RegExp(grep![1]!).test(r.log) || (r.partial_message !== undefined && new RegExp(grep![2]!).test(r.partial_message));
     const keeps = (log: string) => keepsRecord({ log });
     const stack = parse(read('swarm/docker-stack.yml')) as Obj;
     const trusted = compileTagPatterns(settingsFromEnv(stack.services.aggregator.environment).containerEventTags)!;
