@@ -229,14 +229,8 @@ export class ForwardConnection {
     if (this.buffered > 0) this.pump(true);
     // pump() may have failed the connection (a bad request): that closed it.
     if (this.closed) return;
-    if (this.buffered > 0) {
-      // The peer closed in the middle of a request: never acked, so the sender resends it.
-      countBadFrame(this.ctx.counters, 'REQUEST_TRUNCATED');
-      this.ctx.log({ level: 'warn', msg: 'forward connection closed mid-request', peer: this.ctx.peer, code: 'REQUEST_TRUNCATED', bytes: this.buffered });
-    }
-    this.state = 'closed';
-    this.release(this.buffered);
-    this.buffered = 0;
+    // The peer closed in the middle of a request: never acked, so the sender resends it.
+    this.stopDropping('REQUEST_TRUNCATED', 'forward connection closed mid-request');
     void this.tail.then(() => this.transport.end());
   }
 
@@ -247,9 +241,14 @@ export class ForwardConnection {
    */
   abandon(): void {
     if (this.state === 'closed') return;
+    this.stopDropping('SERVER_BUSY', 'forward close deadline passed: dropping bytes read but not stored');
+  }
+
+  /** Stops reading and releases what is buffered, counted as `code` and logged when there is any. */
+  private stopDropping(code: 'REQUEST_TRUNCATED' | 'SERVER_BUSY', msg: string): void {
     if (this.buffered > 0) {
-      countBadFrame(this.ctx.counters, 'SERVER_BUSY');
-      this.ctx.log({ level: 'warn', msg: 'forward close deadline passed: dropping bytes read but not stored', peer: this.ctx.peer, code: 'SERVER_BUSY', bytes: this.buffered });
+      countBadFrame(this.ctx.counters, code);
+      this.ctx.log({ level: 'warn', msg, peer: this.ctx.peer, code, bytes: this.buffered });
     }
     this.state = 'closed';
     this.release(this.buffered);
