@@ -105,6 +105,18 @@ describe('audit-trail verify --db (SQLite)', () => {
     expect((await cli('verify', '--db', url)).code).toBe(0);
   });
 
+  it('finds a column holding the same text as a BLOB, which SQL compares with no text and the reports skip (found by a probe)', async () => {
+    sql(`UPDATE security_audit_events SET event_type = CAST(event_type AS BLOB), event_timestamp = CAST(event_timestamp AS BLOB) WHERE user_id = 'bob'`);
+    const r = await cli('verify', '--db', url, '--json');
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out).findings.map((f: { code: string; message: string }) => `${f.code} ${f.message.split(' holds')[0]}`).sort()).toEqual([
+      'PROJECTION_MISMATCH column event_timestamp',
+      'PROJECTION_MISMATCH column event_type',
+    ]);
+    sql(`UPDATE security_audit_events SET event_type = CAST(event_type AS TEXT), event_timestamp = CAST(event_timestamp AS TEXT) WHERE user_id = 'bob'`);
+    expect((await cli('verify', '--db', url)).code).toBe(0);
+  });
+
   it('finds the signed JSON edited (MAC_INVALID) a deleted middle row (SEQ_GAP) and a deleted last row (TAIL_TRUNCATED: the CLOSE names it)', async () => {
     sql(`UPDATE security_audit_events SET event_json = replace(event_json, '"carol"', '"mallory"') WHERE user_id = 'carol'`);
     const edited = JSON.parse((await cli('verify', '--db', url, '--json')).out).findings.map((f: any) => f.code);
