@@ -392,6 +392,12 @@ describe('verifyChain detects tampering (docs/integrity.md finding codes)', () =
     expect(codes(verifyLines(ls, keys))).toEqual(['MAC_INVALID', 'SCHEMA_INVALID']);
   });
 
+  it('a signed record nested 20 000 levels deep (40 KB of brackets) is a finding, not a crash that leaves no verdict (found by a probe)', async () => {
+    const ls = await signedChain({ events: 3 });
+    ls[2] = ls[2]!.replace('{', `{"x":${'['.repeat(20_000)}${']'.repeat(20_000)},`);
+    expect(codes(verifyLines(ls, keys))).toEqual(['MAC_INVALID', 'SCHEMA_INVALID']);
+  });
+
   it('a non-integer number in signed content: SCHEMA_INVALID', async () => {
     const ls = await signedChain({ events: 3 });
     const rec = parse(ls[2]!);

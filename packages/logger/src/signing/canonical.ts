@@ -46,22 +46,31 @@ export function assertSignable(value: unknown, path = ''): void {
   }
 }
 
-/** The first reason `value` (parsed JSON) is not signable, or undefined; never throws or mutates (verifier side). */
+/**
+ * The first reason `value` (parsed JSON) is not signable, or undefined; never throws or mutates (verifier side).
+ * Walks with a stack of its own, not by recursion: a stored line nested a few
+ * thousand levels deep (10 KB of brackets) overflowed the call stack and
+ * ended the whole verification with no verdict (found by a probe).
+ */
 export function signableProblem(value: unknown, path = ''): string | undefined {
-  if (typeof value === 'number') {
-    return Number.isSafeInteger(value) ? undefined : `${path || '(root)'}: signed content must not contain non-integer numbers (${value})`;
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const p = signableProblem(value[i], `${path}[${i}]`);
-      if (p) return p;
+  const todo: [unknown, string][] = [[value, path]];
+  while (todo.length > 0) {
+    const [v, at] = todo.pop()!;
+    if (typeof v === 'number') {
+      if (!Number.isSafeInteger(v)) return `${at || '(root)'}: signed content must not contain non-integer numbers (${v})`;
+      continue;
     }
-    return undefined;
-  }
-  for (const [k, v] of Object.entries(value)) {
-    const p = signableProblem(v, path ? `${path}.${k}` : k);
-    if (p) return p;
+    if (typeof v !== 'object' || v === null) continue;
+    // Pushed last to first, so the first problem in document order is the one reported.
+    if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) todo.push([v[i], `${at}[${i}]`]);
+      continue;
+    }
+    const entries = Object.entries(v);
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [k, child] = entries[i]!;
+      todo.push([child, at ? `${at}.${k}` : k]);
+    }
   }
   return undefined;
 }
