@@ -24,7 +24,7 @@ const columnList = COLUMNS.map((c) => c.name).join(', ');
 const MSSQL_TYPE = Object.fromEntries(['chain_id', 'seq'].map((n) => [n, COLUMNS.find((c) => c.name === n)!.type.mssql])) as Record<'chain_id' | 'seq', string>;
 
 /** Where one page starts: after this id, or after this chain position. */
-type Key = { id: number } | { chainId: string; seq: unknown } | undefined;
+type Key = { id: number } | { chainId: unknown; seq: unknown } | undefined;
 
 /**
  * One page's query. Keyset pagination (stable while rows are being added):
@@ -86,7 +86,10 @@ export async function* readStoredEvents(reader: Pick<AuditReader, 'dialect' | 'q
       const rows = await reader.query(pageQuery(reader.dialect, pageSize, phase, key));
       for (const row of rows) {
         const id = Number(row.id);
-        key = phase === 'chains' ? { chainId: String(row.chain_id), seq: row.seq } : { id };
+        // A SQLite BLOB stays bytes: as text it sorts before every BLOB, so a
+        // page ending on BLOB chain_ids (a direct write) began the next page
+        // before them again, and verify --db read the same rows for ever (found by a probe).
+        key = phase === 'chains' ? { chainId: row.chain_id instanceof Uint8Array ? row.chain_id : String(row.chain_id), seq: row.seq } : { id };
         yield { id, eventJson: String(row.event_json), columns: row };
       }
       if (rows.length < pageSize) break;

@@ -124,6 +124,30 @@ describe('readStoredEvents', () => {
     });
   }
 
+  it('SQLite: chain_ids stored as BLOBs (a direct write) are read once each, at every page size, instead of again and again (found by a probe: verify --db never ended)', async () => {
+    const file = join(dir, 'blob.db');
+    const url = `sqlite:${file}`;
+    const written = await fill(url);
+    const { default: Database } = await import('better-sqlite3');
+    const db = new Database(file);
+    // Two of the four chains: a page can then end on a BLOB key with BLOB rows after it.
+    db.prepare(`UPDATE security_audit_events SET chain_id = CAST(chain_id AS BLOB) WHERE chain_id IN (SELECT DISTINCT chain_id FROM security_audit_events WHERE chain_id IS NOT NULL ORDER BY chain_id LIMIT 2)`).run();
+    db.close();
+    for (const pageSize of [1, 2, 3, 5000]) {
+      const reader = await openReader(url);
+      const ids: string[] = [];
+      try {
+        for await (const r of readStoredEvents(reader, pageSize, 'chain')) {
+          ids.push(JSON.parse(r.eventJson).event_id as string);
+          if (ids.length > written.length) break; // the old reader never ended
+        }
+      } finally {
+        await reader.close();
+      }
+      expect(ids.sort(), `page ${pageSize}`).toEqual(written.map((e) => e.event_id as string).sort());
+    }
+  });
+
   it('SQL Server (no row values): spells the (chain_id, seq) keyset out, carries each page\'s last key, then reads the rest by id', async () => {
     // Rows as the server would hold them; the fake answers each page as its WHERE and TOP say.
     const rows = [
