@@ -1,4 +1,5 @@
 import type { SinkAdapter } from './adapter.js';
+import { UntilPassed } from './until-passed.js';
 
 /** The check() failures that say the tables, not the connection, are wrong (check-drift.ts). */
 const TABLE_ERRORS = new Set(['SINK_SCHEMA_DRIFT', 'SINK_NOT_MIGRATED']);
@@ -19,15 +20,13 @@ const TABLE_ERRORS = new Set(['SINK_SCHEMA_DRIFT', 'SINK_NOT_MIGRATED']);
  * `DB_REFUSED` rejects (found by the session's drift probe).
  */
 export function checkFirst(adapter: SinkAdapter, verified: boolean): SinkAdapter {
-  let open = verified;
-  let running: Promise<void> | undefined;
+  const tables = new UntilPassed(() => adapter.check(), verified);
+  // Always asks (the periodic check), and closes the gate again on what says the tables are wrong.
   const check = async (): Promise<void> => {
-    running ??= adapter.check().finally(() => (running = undefined));
     try {
-      await running;
-      open = true;
+      await tables.run(true);
     } catch (err) {
-      if (TABLE_ERRORS.has((err as { code?: string }).code ?? '')) open = false;
+      if (TABLE_ERRORS.has((err as { code?: string }).code ?? '')) tables.reset();
       throw err;
     }
   };
@@ -37,7 +36,7 @@ export function checkFirst(adapter: SinkAdapter, verified: boolean): SinkAdapter
     migrate: () => adapter.migrate(),
     check,
     async write(batch) {
-      if (!open) await check();
+      if (!tables.hasPassed) await check();
       return adapter.write(batch);
     },
     close: () => adapter.close(),

@@ -1,5 +1,6 @@
 import { SchemaDriftError, SinkError } from '../sink/errors.js';
 import type { SinkAdapter } from './adapter.js';
+import { UntilPassed } from './until-passed.js';
 
 /**
  * An adapter whose migration could not run at start (the database could
@@ -12,13 +13,10 @@ import type { SinkAdapter } from './adapter.js';
  * it again is harmless.
  */
 export function migrateFirst(adapter: SinkAdapter): SinkAdapter {
-  let migrated = false;
-  let running: Promise<void> | undefined;
+  const migration = new UntilPassed(() => adapter.migrate());
   const ensure = async (): Promise<void> => {
-    if (migrated) return;
-    running ??= adapter.migrate().finally(() => (running = undefined));
     try {
-      await running;
+      await migration.run();
     } catch (err) {
       // Drift, as migrate() found it: no data error either (it carries no
       // dbCode), and said as itself, not as an unreachable database.
@@ -28,7 +26,6 @@ export function migrateFirst(adapter: SinkAdapter): SinkAdapter {
       // rejects for what the DDL hit (found by a review).
       throw new SinkError('SINK_DB', `the migration before delivery failed: ${(err as Error).message}`);
     }
-    migrated = true;
   };
   return {
     dialect: adapter.dialect,
