@@ -28,6 +28,7 @@ CREATE TABLE dbo.security_audit_events (
   k8s_namespace NVARCHAR(253) NULL,
   k8s_pod NVARCHAR(253) NULL,
   k8s_node NVARCHAR(253) NULL,
+  syslog_host NVARCHAR(255) NULL,
   container_id VARCHAR(64) NULL,
   container_name NVARCHAR(256) NULL,
   image NVARCHAR(512) NULL,

@@ -23,6 +23,7 @@ CREATE TABLE IF NOT EXISTS security_audit_events (
   k8s_namespace VARCHAR(253) NULL,
   k8s_pod VARCHAR(253) NULL,
   k8s_node VARCHAR(253) NULL,
+  syslog_host VARCHAR(255) NULL,
   container_id VARCHAR(64) NULL,
   container_name VARCHAR(256) NULL,
   image VARCHAR(512) NULL,

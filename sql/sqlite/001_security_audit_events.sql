@@ -23,6 +23,7 @@ CREATE TABLE IF NOT EXISTS security_audit_events (
   k8s_namespace TEXT NULL,
   k8s_pod TEXT NULL,
   k8s_node TEXT NULL,
+  syslog_host TEXT NULL,
   container_id TEXT NULL,
   container_name TEXT NULL,
   image TEXT NULL,

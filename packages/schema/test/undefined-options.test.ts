@@ -28,6 +28,7 @@ const META_UNDEFINED = {
   k8s_namespace: undefined,
   k8s_pod: undefined,
   k8s_node: undefined,
+  syslog_host: undefined,
   container_id: undefined,
   container_name: undefined,
 } satisfies Record<Exclude<keyof TransportMeta, 'raw'>, undefined>;

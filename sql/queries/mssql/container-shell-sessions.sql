@@ -68,7 +68,7 @@ execs AS (
     AND event_timestamp >= DATEADD(day, -90, SYSUTCDATETIME())
 )
 SELECT event_timestamp, outcome,
-       COALESCE(swarm_node, k8s_node, JSON_VALUE(event_json, '$.runtime.k8s_node'), JSON_VALUE(event_json, '$.runtime.host')) AS node,
+       COALESCE(swarm_node, k8s_node, JSON_VALUE(event_json, '$.runtime.k8s_node'), JSON_VALUE(event_json, '$.runtime.host'), syslog_host) AS node,
        k8s_namespace, k8s_pod,
        container_name,
        JSON_VALUE(event_json, '$.container.target') AS target_container,

@@ -70,7 +70,7 @@ execs AS (
 ),
 shell_execs AS (
   SELECT image,
-         COALESCE(swarm_node, k8s_node, JSON_VALUE(event_json, '$.runtime.k8s_node'), JSON_VALUE(event_json, '$.runtime.host')) AS node,
+         COALESCE(swarm_node, k8s_node, JSON_VALUE(event_json, '$.runtime.k8s_node'), JSON_VALUE(event_json, '$.runtime.host'), syslog_host) AS node,
          COALESCE(container_id, CASE WHEN k8s_pod IS NOT NULL THEN COALESCE(k8s_namespace, N'') + N'/' + k8s_pod + N'/' + COALESCE(container_name, N'') END) AS container_key,
          user_id, event_timestamp
   FROM execs

@@ -70,7 +70,7 @@ execs AS (
   OFFSET 0
 )
 SELECT event_timestamp, outcome,
-       COALESCE(swarm_node, k8s_node, (doc #>> '{runtime,k8s_node}'), (doc #>> '{runtime,host}')) AS node,
+       COALESCE(swarm_node, k8s_node, (doc #>> '{runtime,k8s_node}'), (doc #>> '{runtime,host}'), syslog_host) AS node,
        k8s_namespace, k8s_pod,
        container_name,
        (doc #>> '{container,target}') AS target_container,

@@ -72,7 +72,7 @@ execs AS (
 ),
 shell_execs AS (
   SELECT image,
-         COALESCE(swarm_node, k8s_node, (doc #>> '{runtime,k8s_node}'), (doc #>> '{runtime,host}')) AS node,
+         COALESCE(swarm_node, k8s_node, (doc #>> '{runtime,k8s_node}'), (doc #>> '{runtime,host}'), syslog_host) AS node,
          COALESCE(container_id, CASE WHEN k8s_pod IS NOT NULL THEN COALESCE(k8s_namespace, '') || '/' || k8s_pod || '/' || COALESCE(container_name, '') END) AS container_key,
          user_id, event_timestamp
   FROM execs

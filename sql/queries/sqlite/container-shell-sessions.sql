@@ -68,7 +68,7 @@ execs AS (
     AND event_timestamp >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || 90 || ' days')
 )
 SELECT event_timestamp, outcome,
-       COALESCE(swarm_node, k8s_node, json_extract(event_json, '$.runtime.k8s_node'), json_extract(event_json, '$.runtime.host')) AS node,
+       COALESCE(swarm_node, k8s_node, json_extract(event_json, '$.runtime.k8s_node'), json_extract(event_json, '$.runtime.host'), syslog_host) AS node,
        k8s_namespace, k8s_pod,
        container_name,
        json_extract(event_json, '$.container.target') AS target_container,

@@ -149,12 +149,16 @@ export function classifyObject(o: Record<string, unknown>, raw: string, meta: Re
   }
   // The record's transport metadata describes the collector (the container running
   // `docker events` or Falco, or Fluent Bit tailing the API server's audit log), not
-  // the container the event is about: keep only the tag and the node its tag names
-  // (a Swarm collector runs on the node of the containers it reports on). Not for
-  // the API server's audit log: it names requests for pods on every node, and the
-  // node it was collected on (a control plane's, or `ingest --node`) became the
-  // reports' node, even over the one a nodes/proxy request names (found by a probe).
-  const node = meta.swarm_node && event.producer.service !== K8S_AUDIT_PRODUCER ? { swarm_node: meta.swarm_node } : {};
-  const own: RecordMeta = { ...(meta.source_tag !== undefined ? { source_tag: meta.source_tag } : {}), ...node };
+  // the container the event is about: keep only the tag and the node its tag, or
+  // its syslog header, names (a Swarm collector, or a Falco writing to the node's
+  // syslog, runs on the node of the containers it reports on). Not for the API
+  // server's audit log: it names requests for pods on every node, and the node it
+  // was collected on (a control plane's, or `ingest --node`) became the reports'
+  // node, even over the one a nodes/proxy request names (found by a probe).
+  const own: RecordMeta = meta.source_tag !== undefined ? { source_tag: meta.source_tag } : {};
+  if (event.producer.service !== K8S_AUDIT_PRODUCER) {
+    if (meta.swarm_node) own.swarm_node = meta.swarm_node;
+    if (meta.syslog_host) own.syslog_host = meta.syslog_host;
+  }
   return { kind: 'sink', item: { line: JSON.stringify(event), meta: own, source }, container: true };
 }

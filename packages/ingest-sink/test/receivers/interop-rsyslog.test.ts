@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAggregator, type Aggregator } from '../../src/receivers/aggregator.js';
 import { makeEvent } from './helpers/events.js';
@@ -46,6 +47,8 @@ describe('interop: logger -> Debian rsyslog (octet-counted and LF framing) -> sy
     const rows = readEvents(file).filter((r) => events.some((e) => e.event_id === r.event_id));
     expect(rows).toHaveLength(10);
     expect(rows[0]!.source_tag).toBe('webauthn-api');
+    // The HOSTNAME util-linux logger wrote, which rsyslog relays unchanged: the node for the reports.
+    expect(new Set(rows.map((r) => r.syslog_host))).toEqual(new Set([hostname()]));
     for (const a of [octet, lf]) {
       expect(a.counters.syslog.accepted).toBe(10);
       expect(a.counters.syslog.nonAudit).toBe(1);
@@ -60,7 +63,7 @@ describe('interop: logger -> Debian rsyslog (octet-counted and LF framing) -> sy
     await logger(['--rfc5424', '--tcp', '--octet-count', '-n', '127.0.0.1', '-P', String(lf.syslog!.port), '-t', 'direct', JSON.stringify(b)]);
     await until(() => octet.counters.syslog.accepted >= 11 && lf.counters.syslog.accepted >= 11, 'the direct messages');
     await sink.flush();
-    const ids = new Set(readEvents(file).map((r) => r.event_id));
-    expect(ids.has(a.event_id) && ids.has(b.event_id)).toBe(true);
+    const hosts = new Map(readEvents(file).map((r) => [r.event_id, r.syslog_host]));
+    expect([hosts.get(a.event_id as string), hosts.get(b.event_id as string)]).toEqual([hostname(), hostname()]);
   });
 });

@@ -1,5 +1,7 @@
 import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { completeEvent, REPORT_QUERIES } from '@audit-trail/schema';
 import type { Aggregator } from '../../src/receivers/aggregator.js';
 import type { Sink } from '../../src/index.js';
 import { makeEvent } from './helpers/events.js';
@@ -173,5 +175,53 @@ describe('syslog receiver: hostile input over TCP and UDP into the real sink', (
     const rows = readRejects(file).filter((r) => r.raw_payload === bad);
     expect(rows.map((r) => r.source).sort()).toEqual(['syslog-udp:127.0.0.1', 'syslog-udp:127.0.0.2']);
     expect(sink.stats().duplicateRejects - repeats).toBe(1);
+  });
+  it('stores the HOSTNAME of each message as syslog_host, and the reports take it for the node when the event names none', async () => {
+    const failure = (user: string, runtime?: object) =>
+      completeEvent(
+        { event_type: 'WEBAUTHN_AUTH_FAILURE', user_id: user, client_ip: '203.0.113.9', error: { code: 'SIGNATURE_INVALID', message: 'assertion signature did not verify' }, webauthn: { failure_stage: 'signature' }, ...(runtime ? { runtime } : {}) } as never,
+        { producer: { service: 'receiver-test' } },
+      );
+    const sent = {
+      named: failure('host-named'),
+      ownHost: failure('host-own', { host: 'api-7f9c' }),
+      nil: failure('host-nil'),
+      bsd: failure('host-bsd'),
+      hostile: failure('host-hostile'),
+    };
+    const c = await RawClient.open(agg.syslog!.port);
+    c.socket.write(`<14>1 2026-12-07T10:00:00Z node-a app - - - ${JSON.stringify(sent.named)}\n`);
+    c.socket.write(`<14>1 2026-12-07T10:00:00Z node-b app - - - ${JSON.stringify(sent.ownHost)}\n`);
+    c.socket.write(`<14>1 2026-12-07T10:00:00Z - app - - - ${JSON.stringify(sent.nil)}\n`);
+    c.socket.write(`<14>Dec  7 10:00:00 node-c app: ${JSON.stringify(sent.bsd)}\n`);
+    c.socket.write(`<14>1 2026-12-07T10:00:00Z node\u001b[31m-d\u0007 app - - - ${JSON.stringify(sent.hostile)}\n`);
+    // A Docker event relayed from its node's syslog: the HOSTNAME names the node
+    // of the container it is about, which the event itself does not.
+    const cid = 'e'.repeat(64);
+    c.socket.write(`<14>1 2026-12-07T10:00:00Z node-e docker-events - - - ${JSON.stringify({ Type: 'container', Action: 'exec_start: sh', Actor: { ID: cid, Attributes: { image: 'nginx:1.25', name: 'web' } }, time: 1765101600 })}\n`);
+    c.socket.end();
+    await until(() => readEvents(file).some((r) => r.container_id === cid));
+    expect(readEvents(file).find((r) => r.container_id === cid)).toMatchObject({ event_type: 'CONTAINER_EXEC', syslog_host: 'node-e' });
+    const ids = Object.values(sent).map((e) => e.event_id as string);
+    await until(() => readEvents(file).filter((r) => ids.includes(r.event_id)).length === ids.length);
+    await sink.flush();
+    const db = new Database(file, { readonly: true });
+    try {
+      const stored = db.prepare(`SELECT user_id, syslog_host FROM security_audit_events WHERE user_id LIKE 'host-%'`).all() as { user_id: string; syslog_host: string | null }[];
+      expect(Object.fromEntries(stored.map((r) => [r.user_id, r.syslog_host]))).toEqual({
+        'host-named': 'node-a',
+        'host-own': 'node-b',
+        'host-nil': null,
+        'host-bsd': 'node-c',
+        // A transport value: control characters removed, as in a tag.
+        'host-hostile': 'node[31m-d',
+      });
+      const report = db.prepare(REPORT_QUERIES['webauthn-failures'].sql.sqlite).all({ days: 36_500 }) as { user_id: string; node: string | null }[];
+      const nodes = Object.fromEntries(report.filter((r) => r.user_id.startsWith('host-')).map((r) => [r.user_id, r.node]));
+      // The event's own host comes before the syslog header's, which any sender can write.
+      expect(nodes).toEqual({ 'host-named': 'node-a', 'host-own': 'api-7f9c', 'host-nil': null, 'host-bsd': 'node-c', 'host-hostile': 'node[31m-d' });
+    } finally {
+      db.close();
+    }
   });
 });

@@ -41,6 +41,8 @@ export interface TransportMeta {
   k8s_pod?: string | undefined;
   /** The node the pod runs on (Fluent Bit's kubernetes filter: `kubernetes.host`). */
   k8s_node?: string | undefined;
+  /** HOSTNAME of the syslog message the event arrived in (RFC 5424 §6.2.4, RFC 3164 §4.1.2). */
+  syslog_host?: string | undefined;
   container_id?: string | undefined;
   container_name?: string | undefined;
 }
@@ -170,6 +172,7 @@ export const COLUMNS: readonly ColumnDef[] = [
   { name: 'k8s_namespace', type: text(253), nullable: true, from: (e, m) => e.runtime?.k8s_namespace ?? m.k8s_namespace, projection: false, description: 'Kubernetes namespace.' },
   { name: 'k8s_pod', type: text(253), nullable: true, from: (e, m) => e.runtime?.k8s_pod ?? m.k8s_pod, projection: false, description: 'Kubernetes pod.' },
   { name: 'k8s_node', type: text(253), nullable: true, from: (e, m) => e.runtime?.k8s_node ?? m.k8s_node, projection: false, addedIn: '2026-12-07', description: 'Kubernetes node the pod runs on (event, else Fluent Bit kubernetes.host).' },
+  { name: 'syslog_host', type: text(255), nullable: true, from: (_e, m) => m.syslog_host, projection: false, addedIn: '2026-12-07', description: 'HOSTNAME of the syslog message the event arrived in: the node that sent it, as the sender names it.' },
   { name: 'container_id', type: ascii(64), nullable: true, from: containerId, projection: false, description: 'Container the event is about (or its producer ran in).' },
   { name: 'container_name', type: text(256), nullable: true, from: (e, m) => detail(e, 'container', 'name') ?? m.container_name, projection: false, description: 'Container name.' },
   { name: 'image', type: text(512), nullable: true, from: (e) => detail(e, 'container', 'image'), projection: true, description: 'Container image.' },

@@ -195,14 +195,16 @@ export function jsonBigint(dialect: Dialect, path: string, from: JsonFrom = 'tex
 /**
  * The node an event comes from: the Swarm node (column), else the Kubernetes
  * node (column, else `runtime.k8s_node` in `event_json`), else the host
- * (`runtime.host`), whichever is known. COALESCE reads `event_json` only
- * when both columns are NULL.
+ * (`runtime.host`), else the HOSTNAME of the syslog message it arrived in
+ * (column), whichever is known. The event's own word comes before the
+ * syslog header's, which any sender on the network can write. COALESCE
+ * reads `event_json` only when both node columns are NULL.
  */
 export function nodeOf(dialect: Dialect, from: JsonFrom = 'text'): string {
   // The k8s_node column holds the event's node, else the collector's (Fluent
   // Bit's kubernetes.host); rows stored before the column existed have it
   // NULL, and their event's own node is still read from the JSON.
-  return `COALESCE(swarm_node, k8s_node, ${jsonValue(dialect, 'runtime.k8s_node', from)}, ${jsonValue(dialect, 'runtime.host', from)})`;
+  return `COALESCE(swarm_node, k8s_node, ${jsonValue(dialect, 'runtime.k8s_node', from)}, ${jsonValue(dialect, 'runtime.host', from)}, syslog_host)`;
 }
 
 /**

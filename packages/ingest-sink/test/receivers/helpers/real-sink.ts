@@ -19,7 +19,7 @@ export async function sqliteSink(dir: string, extra: { spool?: Record<string, un
 }
 
 /** Rows of the events table (read-only connection). */
-export function readEvents(file: string): { event_id: string; source_tag: string | null; swarm_node: string | null; container_id: string | null; container_name: string | null; k8s_namespace: string | null; k8s_pod: string | null; event_type: string; event_json: string }[] {
+export function readEvents(file: string): { event_id: string; source_tag: string | null; swarm_node: string | null; container_id: string | null; container_name: string | null; k8s_namespace: string | null; k8s_pod: string | null; syslog_host: string | null; event_type: string; event_json: string }[] {
   const db = new Database(file, { readonly: true });
   try {
     return db.prepare('SELECT * FROM security_audit_events ORDER BY id').all() as never;
