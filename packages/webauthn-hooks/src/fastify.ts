@@ -84,8 +84,10 @@ const plugin: FastifyPluginAsync<WebAuthnPluginOptions> = async (fastify, option
       // verification request is still audited (handleRoute's `unreadable`).
       child.setErrorHandler(async (err: FastifyError, request, reply) => {
         const name = (request.routeOptions.config as { webauthnRoute?: RouteName }).webauthnRoute;
-        const status = err.statusCode;
-        if (!name || !err.code?.startsWith('FST_ERR_CTP_') || status === undefined || status < 400 || status >= 500) throw err;
+        // What reaches here may be the app's (onVerified, its hooks): a code that is not a string
+        // (a gRPC status), or no Error at all, is passed on as it is, not replaced by a TypeError.
+        const { code, statusCode: status } = (err ?? {}) as { code?: unknown; statusCode?: unknown };
+        if (!name || typeof code !== 'string' || !code.startsWith('FST_ERR_CTP_') || typeof status !== 'number' || status < 400 || status >= 500) throw err;
         const answer = await handleRoute(hooks, name, parts(request), undefined, status).catch((e: unknown) => answerError(request, name, e));
         return reply.code(answer.status).send(answer.body);
       });

@@ -45,3 +45,33 @@ describe('Fastify plugin specifics', () => {
     await fastify.close();
   });
 });
+
+describe('Fastify plugin: errors the app throws reach its own error handler', () => {
+  it('passes on an error whose code is not a string (a gRPC status), as Express does', async () => {
+    const { SoftAuthenticator } = await import('../src/testing/index.js');
+    const capture = captureAudit();
+    const fastify = Fastify();
+    const seen: unknown[] = [];
+    fastify.setErrorHandler((err, _request, reply) => {
+      seen.push(err);
+      return reply.code(500).send({ app: 'handled' });
+    });
+    const appError = Object.assign(new Error('session store unavailable'), { code: 14 });
+    await fastify.register(webauthnPlugin, {
+      audit: capture.audit,
+      rpName: 'x',
+      rpID: RP_ID,
+      origin: ORIGIN,
+      onVerified: () => {
+        throw appError;
+      },
+    });
+    const options = await fastify.inject({ method: 'POST', url: '/webauthn/registration/options', payload: { username: 'alice' } });
+    const response = new SoftAuthenticator().register(ORIGIN, options.json());
+    const verify = await fastify.inject({ method: 'POST', url: '/webauthn/registration/verify', payload: response });
+    expect(verify.json()).toEqual({ app: 'handled' });
+    expect(seen).toEqual([appError]);
+    await fastify.close();
+    await capture.close();
+  });
+});
