@@ -70,6 +70,13 @@ describe('client IP through an explicit trusted-proxy list', () => {
     expect(() => trustedProxies([2 as never])).toThrow(/strings/);
   });
 
+  it('an entry named like a property of Object.prototype is refused as not an address, not with a TypeError', () => {
+    for (const entry of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      expect(() => trustedProxies([entry])).toThrow(WebAuthnHooksError);
+      expect(() => trustedProxies([entry])).toThrow(`trusted proxy "${entry}" is not an IP address or CIDR`);
+    }
+  });
+
   it('a CIDR covering every address (or too much of it) is refused: X-Forwarded-For could then name any client', () => {
     const tooWide = (entry: string) =>
       expect.objectContaining({

@@ -169,7 +169,8 @@ export function trustedProxies(entries: readonly string[] = []): TrustedProxies 
     if (typeof entry !== 'string') {
       throw new WebAuthnHooksError('WEBAUTHN_HOOKS_INVALID_PROXY', 'trustedProxies entries must be strings');
     }
-    const named = NAMED_RANGES[entry];
+    // An own key only: 'constructor' or '__proto__' is no named range, but a property of every object.
+    const named = Object.hasOwn(NAMED_RANGES, entry) ? NAMED_RANGES[entry] : undefined;
     for (const e of named ?? [entry]) addEntry(list, e);
   }
   return {
