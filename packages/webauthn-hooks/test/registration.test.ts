@@ -107,6 +107,25 @@ describe('registration (WebAuthn §7.1), one audit event per verification', () =
     expect(onlyEvent(h.capture)).toMatchObject({ event_type: 'WEBAUTHN_REG_SUCCESS', webauthn: { cross_origin: false } });
   });
 
+  it('a topOrigin without crossOrigin true also fails at stage "top_origin", as it does for authentication (WebAuthn L3 §7.1 step 10: topOrigin present, crossOrigin must be true)', async () => {
+    h = harness();
+    for (const [name, patch] of [
+      ['frank', { crossOrigin: false, topOrigin: 'https://evil.example' }],
+      ['grace', { topOrigin: 'https://evil.example' }],
+      ['heidi', { crossOrigin: 'true', topOrigin: 'https://evil.example' }],
+    ] as const) {
+      const options = await h.hooks.registrationOptions({ username: name });
+      const response = rewriteClientData(new SoftAuthenticator().register(ORIGIN, options) as never, patch) as unknown as RegistrationResponseJSON;
+      expect(await h.hooks.verifyRegistration(h.ctx, response)).toMatchObject({ verified: false, failure: { stage: 'top_origin' } });
+      expect(onlyEvent(h.capture, secretsOf(response, options.challenge))).toMatchObject({
+        event_type: 'WEBAUTHN_REG_FAILURE',
+        error: { code: 'WEBAUTHN_TOP_ORIGIN_MISMATCH' },
+        webauthn: { failure_stage: 'top_origin', top_origin: 'https://evil.example' },
+      });
+      expect(await h.hooks.options.users.findByName(name)).toBeUndefined();
+    }
+  });
+
   it('a credential scoped to another RP ID fails at stage "rp_id"', async () => {
     h = harness({ rpID: 'login.localhost', origin: 'http://login.localhost:3000' });
     const options = await h.hooks.registrationOptions({ username: 'dave' });

@@ -120,9 +120,11 @@ export async function verifyRegistration(o: ResolvedOptions, ctx: RequestContext
     // does so for authentication only (v14). No expected top origin is
     // configured here, so a registration run in a frame of another site's
     // page is refused, as an authentication is (stage top_origin).
-    if (clientData.crossOrigin === true && clientData.topOrigin !== undefined) {
+    // A topOrigin without crossOrigin true is refused too (§7.1 step 10: when topOrigin is
+    // present, crossOrigin must be true), as SimpleWebAuthn refuses it for authentication.
+    if (clientData.topOrigin !== undefined) {
       // The message names no origin: the client wrote it (the event's top_origin keeps it, escaped).
-      return fail(failure('top_origin', 'Unexpected cross-origin registration response top origin'));
+      return fail(failure('top_origin', clientData.crossOrigin === true ? 'Unexpected cross-origin registration response top origin' : 'Unexpected top origin within a non-cross-origin registration response'));
     }
 
     const info = result.registrationInfo;
