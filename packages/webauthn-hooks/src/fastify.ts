@@ -80,14 +80,16 @@ const plugin: FastifyPluginAsync<WebAuthnPluginOptions> = async (fastify, option
       });
       const parts = (request: FastifyRequest) => ({ ...connectionPeer(request.raw.socket), headers: request.headers, requestId: request.id });
       // A body the content-type parser could not read (FST_ERR_CTP_*: too
-      // large, bad length...) never reaches the route: answer it here, so a
-      // verification request is still audited (handleRoute's `unreadable`).
+      // large, bad length...; ECONNRESET with Fastify's 400: the client
+      // aborted it halfway, which Express's reader reports as its own 400)
+      // never reaches the route: answer it here, so a verification request is
+      // still audited (handleRoute's `unreadable`).
       child.setErrorHandler(async (err: FastifyError, request, reply) => {
         const name = (request.routeOptions.config as { webauthnRoute?: RouteName }).webauthnRoute;
         // What reaches here may be the app's (onVerified, its hooks): a code that is not a string
         // (a gRPC status), or no Error at all, is passed on as it is, not replaced by a TypeError.
         const { code, statusCode: status } = (err ?? {}) as { code?: unknown; statusCode?: unknown };
-        if (!name || typeof code !== 'string' || !code.startsWith('FST_ERR_CTP_') || typeof status !== 'number' || status < 400 || status >= 500) throw err;
+        if (!name || typeof code !== 'string' || !(code.startsWith('FST_ERR_CTP_') || code === 'ECONNRESET') || typeof status !== 'number' || status < 400 || status >= 500) throw err;
         const answer = await handleRoute(hooks, name, parts(request), undefined, status).catch((e: unknown) => answerError(request, name, e));
         return reply.code(answer.status).send(answer.body);
       });

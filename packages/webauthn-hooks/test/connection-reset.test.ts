@@ -160,3 +160,38 @@ describe('a server on a Unix socket (behind a local proxy) has no peer address a
     await capture.close();
   });
 });
+
+describe.each([
+  ['express', startExpress],
+  ['fastify', startFastify],
+] as const)('%s: a client that resets the connection halfway through its body', (_name, start) => {
+  let capture: AuditCapture;
+  let running: Running | undefined;
+  afterEach(async () => {
+    await running?.close();
+    await capture?.close();
+  });
+
+  it('has its verification audited once, as refused, on both adapters alike (Fastify passed the aborted body to the app\'s error handler unaudited)', async () => {
+    capture = captureAudit();
+    running = await start(capture, new MemoryChallengeStore());
+    const auth = new SoftAuthenticator();
+    const options = await post(running.server, '/registration/options', { username: 'mallory' });
+    const json = JSON.stringify(auth.register(ORIGIN, options));
+    const socket = connect((running.server.address() as AddressInfo).port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    await once(socket, 'connect');
+    const answered = running.answered();
+    const head = `POST /webauthn/registration/verify HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\n\r\n`;
+    // Headers and half the body, then the body's first bytes are known to have been read before the reset.
+    const reading = new Promise<void>((resolve) => running!.server.once('request', (req: IncomingMessage) => req.once('data', () => resolve())));
+    socket.write(head + json.slice(0, json.length >> 1));
+    await reading;
+    socket.resetAndDestroy();
+    await answered;
+    const { events } = capture.take();
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ event_type: 'WEBAUTHN_REG_FAILURE', webauthn: { failure_stage: 'malformed_response' } });
+    expect(await running.hooks.options.users.findByName('mallory')).toBeUndefined();
+  });
+});
