@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, readFile, rm, truncate, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, truncate, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SinkError, spoolIoError } from '../sink/errors.js';
 import { FRAME_HEADER_BYTES, scanSegment } from './record.js';
@@ -271,8 +271,19 @@ export class Spool {
     const q = join(this.dir, 'quarantine');
     const path = join(q, `${segName(seg)}.${at}.${Date.now()}.bad`);
     try {
-      await mkdir(q, { recursive: true, mode: PRIVATE_DIR_MODE });
-      await writeFile(path, bytes, { mode: PRIVATE_FILE_MODE });
+      // The copy is made durable (content, then its directory entries)
+      // before the segment is cut or the hole recorded: after a power cut the
+      // cut could survive and the copy not, and with it the only trace of
+      // those bytes and of the records after a corrupt one.
+      if ((await mkdir(q, { recursive: true, mode: PRIVATE_DIR_MODE })) !== undefined) await this.syncDir();
+      const fd = await open(path, 'w', PRIVATE_FILE_MODE);
+      try {
+        await fd.writeFile(bytes);
+        if (this.fsync === 'batch') await fd.datasync();
+      } finally {
+        await fd.close();
+      }
+      await this.syncDir(q);
       if (mark === 'cut') await truncate(join(this.dir, segName(seg)), at);
       else await this.addHole(seg, { from: at, to: at + bytes.length });
       return { path };
@@ -305,9 +316,9 @@ export class Spool {
    * Makes new directory entries durable, or a power cut could lose a whole
    * file with its fsynced content (POSIX fsync(2) on the directory).
    */
-  private async syncDir(): Promise<void> {
+  private async syncDir(dir = this.dir): Promise<void> {
     if (this.fsync !== 'batch') return;
-    const dirFd = await open(this.dir, 'r');
+    const dirFd = await open(dir, 'r');
     await dirFd.sync().finally(() => dirFd.close());
   }
 
