@@ -235,7 +235,7 @@ describe('audit-trail ingest', () => {
     const r = await runCli(['ingest', '--db', `sqlite:${db}`, file]);
     expect(r.code).toBe(0);
     expect(r.out).toContain('read 3, committed 3, duplicates 0, rejected 0, invalid UTF-8 1\n');
-    expect(r.err).toContain('1 lines were not valid UTF-8');
+    expect(r.err).toContain('1 line was not valid UTF-8');
     const d = new Database(db, { readonly: true });
     const row = d.prepare('SELECT event_json FROM security_audit_events WHERE event_id = ?').get(b!.event_id) as { event_json: string };
     expect(JSON.parse(row.event_json).error.message).toBe('raw \ufffd\ufffd byte');

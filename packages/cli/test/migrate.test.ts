@@ -93,7 +93,7 @@ describe('audit-trail migrate', () => {
     const ingest = await runCli(['ingest', '--db', url, '--no-migrate', '--spool', spool, '--timeout', '1', lines]);
     expect(ingest.code).not.toBe(0);
     // Its check found the column missing before any write (check-first.ts).
-    expect(ingest.err).toContain('1 events are still spooled (sqlite: 1 column(s) of the existing audit tables cannot hold what this version writes: security_audit_events.k8s_node: missing; run `audit-trail migrate --db URL` once, or leave out --no-migrate: it adds missing columns, and prints the statements that fix the rest)');
+    expect(ingest.err).toContain('1 event is still spooled (sqlite: 1 column(s) of the existing audit tables cannot hold what this version writes: security_audit_events.k8s_node: missing; run `audit-trail migrate --db URL` once, or leave out --no-migrate: it adds missing columns, and prints the statements that fix the rest)');
     expect(await runCli(['migrate', '--db', url])).toMatchObject({ code: 0, err: '' });
     expect(await runCli(['ingest', '--db', url, '--no-migrate', '--spool', spool, lines])).toMatchObject({ code: 0 });
     const after = await runCli(['report', 'failures', '--db', url, '--format', 'json']);
@@ -124,7 +124,7 @@ describe('audit-trail migrate', () => {
       writeFileSync(lines, `${JSON.stringify(completeEvent({ event_type: 'WEBAUTHN_AUTH_FAILURE', user_id: 'u1', client_ip: '192.0.2.1', error: { code: 'X', message: 'm' }, webauthn: { failure_stage: 'signature' } } as AuditEventDraft, { producer: { service: 'svc' } }))}\n`);
       const ingest = await runCli(['ingest', '--db', url, '--no-migrate', '--spool', join(dir, 'spool'), '--timeout', '1', lines]);
       expect(ingest.code).not.toBe(0);
-      expect(ingest.err).toContain("1 events are still spooled (postgres: the database's encoding is SQL_ASCII, not UTF8: ");
+      expect(ingest.err).toContain("1 event is still spooled (postgres: the database's encoding is SQL_ASCII, not UTF8: ");
       expect(ingest.err).toContain("CREATE DATABASE audit ENCODING 'UTF8'");
       expect(ingest.err).not.toContain('audit-trail migrate');
     } finally {

@@ -125,7 +125,8 @@ describe('audit-trail verify', () => {
     const empty = join(dir, 'empty.ndjson');
     writeFileSync(empty, '');
     const unsigned = await chainFile('unsigned.ndjson', false, 2);
-    for (const [file, counts] of [[empty, '0 records, 0 unsigned'], [unsigned, '2 records, 2 unsigned']] as const) {
+    const one = await chainFile('one-unsigned.ndjson', false, 1);
+    for (const [file, counts] of [[empty, '0 records, 0 unsigned'], [unsigned, '2 records, 2 unsigned'], [one, '1 record, 1 unsigned']] as const) {
       const r = await run(['verify', '--secret-file', `k1=${join(dir, 'k1.b64')}`, file]);
       expect(r.code).toBe(1);
       expect(r.err).toBe(`audit-trail verify: no signed chain in the input (${counts}, 0 other lines): nothing was verified\n`);

@@ -2,6 +2,7 @@ import { createSink, missingColumn, redactUrl, type Sink, type SinkOptions, type
 import type { CommandIo } from '../command.js';
 import { commandDb } from '../db-url.js';
 import { intFlag, secondsFlag } from '../flags.js';
+import { counted } from '../shown.js';
 
 /** Longest --timeout: Node's timers take at most 2^31-1 ms (a longer one fires at once). */
 const MAX_TIMEOUT_SECS = Math.floor((2 ** 31 - 1) / 1000);
@@ -140,5 +141,5 @@ export function stillSpooled(command: string, s: SinkStats): string {
         : s.lastError?.code === 'SINK_NOT_MIGRATED'
           ? s.lastError.message
           : `database unreachable or refusing: ${s.lastError?.message ?? 'unknown'}`;
-  return `audit-trail ${command}: ${s.spooledEvents} events are still spooled (${why}); run again to deliver them\n`;
+  return `audit-trail ${command}: ${counted(s.spooledEvents, 'event is', 'events are')} still spooled (${why}); run again to deliver them\n`;
 }

@@ -6,7 +6,7 @@ import { classifyFileLine, REJECT_RAW_KEEP, type LineItem, type Sink } from '@au
 import { UsageError, type Command, type CommandIo } from '../command.js';
 import { cannotRead, stdinProblem } from '../file-errors.js';
 import { parseCommandArgs } from '../parse-command-args.js';
-import { shownPath } from '../shown.js';
+import { counted, shownPath } from '../shown.js';
 import { deliveredWithin, deliverySummary, openCliSink, SINK_ARGS, SINK_USAGE, sinkSettings, stillSpooled } from './cli-sink.js';
 
 const CHUNK = 1000;
@@ -393,10 +393,10 @@ export const ingestCommand: Command = {
       const s = sink.stats();
       io.stdout.write(deliverySummary(url, read, s) + (skipped ? `, skipped ${skipped}` : '') + (invalidUtf8 ? `, invalid UTF-8 ${invalidUtf8}` : '') + (nul ? `, NUL bytes ${nul}` : '') + '\n');
       if (invalidUtf8) {
-        io.stderr.write(`audit-trail ingest: ${invalidUtf8} lines were not valid UTF-8; their bad bytes were stored as U+FFFD (signed events among them will fail audit-trail verify)\n`);
+        io.stderr.write(`audit-trail ingest: ${counted(invalidUtf8, 'line was', 'lines were')} not valid UTF-8; their bad bytes were stored as U+FFFD (signed events among them will fail audit-trail verify)\n`);
       }
       if (nul) {
-        io.stderr.write(`audit-trail ingest: ${nul} lines held NUL bytes, which database text cannot hold; each NUL was stored as U+FFFD\n`);
+        io.stderr.write(`audit-trail ingest: ${counted(nul, 'line', 'lines')} held NUL bytes, which database text cannot hold; each NUL was stored as U+FFFD\n`);
       }
       if (refused) {
         io.stderr.write(`audit-trail ingest: stopped reading ${refused.file === '-' ? 'stdin' : shownPath(refused.file)}: the sink refused a write (${refused.err.message}); not every line from there on was stored. Run again once it is fixed: stored events come back as duplicates\n`);

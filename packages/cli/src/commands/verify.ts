@@ -301,7 +301,7 @@ export const verifyCommand: Command = {
       // Nothing verified is not "all clean": an auditor pointed at the wrong
       // file, an empty table or a service that logs unsigned must not see success.
       if (report.chains.length === 0) {
-        io.stderr.write(`audit-trail verify: no signed chain in the input (${report.records} records, ${report.unsigned} unsigned, ${report.ignored} other lines): nothing was verified\n`);
+        io.stderr.write(`audit-trail verify: no signed chain in the input (${counted(report.records, 'record')}, ${report.unsigned} unsigned, ${counted(report.ignored, 'other line')}): nothing was verified\n`);
         return 1;
       }
       return report.ok ? 0 : 1;
