@@ -108,3 +108,31 @@ describe('formatJson', () => {
     expect(JSON.parse(out)).toEqual(rows);
   });
 });
+
+describe('formatCsv: cells a spreadsheet may run as a formula (OWASP "CSV Injection")', () => {
+  it('get an apostrophe also after spaces (an import may trim them) and in fullwidth form; plain numbers and other text do not', async () => {
+    const cells = ['=1+2', ' =1+2', '  @SUM(A1)', '\u00a0=cmd', '\u3000+cmd', '\u2003-cmd', '\uff1d1+2', '\uff0bcmd', '\uff0dcmd', '\uff20cmd', '\tx', '-5', ' -5.5', '-2+3', 'a=b', ' plain', '5-3'];
+    const csv = (await text(formatCsv(['user_id'], each(cells.map((user_id) => ({ user_id })))))).split('\r\n').slice(1, -1);
+    const neutral = (s: string) => `"'${s}"`;
+    expect(csv).toEqual([
+      neutral('=1+2'),
+      neutral(' =1+2'),
+      neutral('  @SUM(A1)'),
+      neutral('\u00a0=cmd'),
+      neutral('\u3000+cmd'),
+      neutral('\u2003-cmd'),
+      neutral('\uff1d1+2'),
+      neutral('\uff0bcmd'),
+      neutral('\uff0dcmd'),
+      neutral('\uff20cmd'),
+      // A tab is shown as an escape (cellText), which no spreadsheet runs.
+      '\\x09x',
+      '-5',
+      ' -5.5',
+      neutral('-2+3'),
+      'a=b',
+      ' plain',
+      '5-3',
+    ]);
+  });
+});

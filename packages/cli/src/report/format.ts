@@ -72,15 +72,24 @@ export async function* formatTable(columns: readonly string[], rows: AsyncIterab
 }
 
 /**
+ * A cell a spreadsheet may run as a formula: = + - @ first (OWASP "CSV
+ * Injection"), also after spaces (an import that trims them, LibreOffice's
+ * "Trim spaces") and in their fullwidth forms (＝ ＋ － ＠, which Excel
+ * with an East Asian input method takes for the ASCII ones), or a tab or CR
+ * first. Only a plain (negative) number is exempt: "-2+3+cmd|' /C
+ * calc'!A0" starts with a minus and a digit too.
+ */
+const FORMULA = /^(?:[\t\r]|\s*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20])/;
+const PLAIN_NUMBER = /^\s*-\d+(\.\d+)?\s*$/;
+
+/**
  * RFC 4180 CSV, a line per row as rows are read. A cell that a spreadsheet
- * would run as a formula (starting with = + - @, tab or CR) gets a leading
- * apostrophe (OWASP "CSV Injection"): attacker-chosen strings such as user
- * agents end up in these reports.
+ * would run as a formula ({@link FORMULA}) gets a leading apostrophe:
+ * attacker-chosen strings such as user agents end up in these reports.
  */
 export async function* formatCsv(columns: readonly string[], rows: AsyncIterable<Row>): AsyncGenerator<string> {
   const quote = (s: string) => {
-    // Only a plain negative number is exempt: "-2+3+cmd|' /C calc'!A0" starts with a minus and a digit too.
-    const safe = /^[=+\-@\t\r]/.test(s) && !/^-\d+(\.\d+)?$/.test(s) ? `'${s}` : s;
+    const safe = FORMULA.test(s) && !PLAIN_NUMBER.test(s) ? `'${s}` : s;
     return /[",\r\n']/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
   };
   yield `${columns.map(quote).join(',')}\r\n`;
