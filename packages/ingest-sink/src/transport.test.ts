@@ -77,6 +77,23 @@ describe('pino transport', () => {
     expect(rejects[0]!.source).toBe('pino');
   });
 
+  it('stores every line that is not JSON as a reject, as the sink does, not only those JSON.parse takes (pino-abstract-transport parses each line even with parse "lines" and dropped the others unsaid: a pino level formatter returning {} writes "{,...")', async () => {
+    const file = join(dir, 'audit.db');
+    const stream = await sinkTransport({ url: `sqlite:${file}` });
+    // What pino writes with `formatters: { level: () => ({}) }` (pino 10), then other lines that are not JSON.
+    pino({ base: null, formatters: { level: () => ({}) } }, stream).info({ user_id: 'u-1' }, 'login failed');
+    const others = ['plain text', 'null', '{"cut":"in the mid', 'a\u0000b', '\u2028', '\ufeff', '\u000b'];
+    for (const line of others) stream.write(`${line}\n`);
+    stream.end();
+    await once(stream, 'close');
+    const db = new Database(file, { readonly: true });
+    const rejects = db.prepare('SELECT raw_payload FROM security_audit_rejects').all() as { raw_payload: string }[];
+    db.close();
+    expect(rejects).toHaveLength(1 + others.length);
+    expect(rejects.map((r) => r.raw_payload)).toContain('plain text');
+    expect(rejects.some((r) => r.raw_payload.startsWith('{,'))).toBe(true);
+  });
+
   it('keeps its source and its report of the sink\'s failures when the options give defaultSource or onError as undefined (a spread put them over: rejects stored as "direct", failures unsaid; found by a review)', async () => {
     const { lines: stderr, restore } = captureStderr();
     try {
