@@ -92,6 +92,34 @@ describe('audit-trail ingest', () => {
     }
   });
 
+  it('exits 1 when the spool it opens holds damaged records, which it quarantines rather than delivers: they may be events an earlier run accepted (found by a probe: exit 0)', async () => {
+    const file = join(dir, 'a.ndjson');
+    writeFileSync(file, makeEvents(30).map((e) => JSON.stringify(e)).join('\n'));
+    const db = `sqlite:${join(dir, 'a.db')}`;
+    const spool = join(dir, 'spool');
+    // No tables and no migrate: every event is accepted into the spool and stays there.
+    const first = await runCli(['ingest', '--db', db, '--no-migrate', '--spool', spool, '--timeout', '0.5', file]);
+    expect(first.code).toBe(1);
+    expect(first.err).toContain('30 events are still spooled');
+    // A byte in the middle of the segment goes bad.
+    const seg = join(spool, readdirSync(spool).find((n) => n.startsWith('seg-'))!);
+    const bytes = readFileSync(seg);
+    const at = bytes.length >> 1;
+    bytes[at] = bytes[at]! ^ 0xff;
+    writeFileSync(seg, bytes);
+    expect((await runCli(['migrate', '--db', db])).code).toBe(0);
+    const second = await runCli(['ingest', '--db', db, '--spool', spool], { stdin: '' });
+    const d = new Database(join(dir, 'a.db'), { readonly: true });
+    const stored = (d.prepare('SELECT count(*) AS n FROM security_audit_events').get() as { n: number }).n;
+    d.close();
+    expect(stored).toBeGreaterThan(0);
+    expect(stored).toBeLessThan(30);
+    expect(second.out).toContain(`committed ${stored}`);
+    expect(second.err).toContain('SINK_SPOOL_IO');
+    expect(second.err).toMatch(/the spool held 1 damaged region \(\d+ bytes\), copied to its quarantine directory \(named above\) and not delivered; events an earlier run accepted may be among them: `audit-trail salvage --db URL FILE\.\.\.` stores their intact records/);
+    expect(second.code).toBe(1);
+  });
+
   it('stops with exit 1 when the sink refuses a write (its spool cannot grow), delivers what it accepted, and a second run stores the rest', async () => {
     const pg = await createTempDatabase('at_cli');
     try {
@@ -258,7 +286,7 @@ describe('audit-trail ingest', () => {
     d.close();
   });
 
-  it('says on stderr, once, what it found wrong with its spool (a corrupt tail quarantined), which was kept only as the sink\'s lastError', async () => {
+  it('says on stderr, once, what it found wrong with its spool (a corrupt tail quarantined), which was kept only as the sink\'s lastError, and exits 1', async () => {
     const file = join(dir, 'one.ndjson');
     writeFileSync(file, `${JSON.stringify(makeEvents(1)[0])}\n`);
     const db = `sqlite:${join(dir, 'spooled.db')}`;
@@ -267,7 +295,9 @@ describe('audit-trail ingest', () => {
     // A segment that holds no record: what a torn write or a damaged disk leaves.
     writeFileSync(join(spool, 'seg-000000000009.log'), 'not a spool record, only damage');
     const r = await runCli(['ingest', '--db', db, '--spool', spool, file]);
-    expect(r.code).toBe(0);
+    // Damage it did not deliver: exit 1, however little (it cannot tell what it held).
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('the spool held 1 damaged region (31 bytes)');
     expect(r.out).toContain('duplicates 1');
     const said = r.err.split('\n').filter((l) => l.startsWith('audit-trail ingest: SINK_SPOOL_IO: '));
     expect(said).toHaveLength(1);

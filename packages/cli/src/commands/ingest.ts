@@ -74,8 +74,9 @@ investigated), the lines skipped with --container-events, and lines that
 were not valid UTF-8 (stored with U+FFFD for the bad bytes) or held NUL
 bytes (stored as U+FFFD: text columns cannot hold NUL).
 Exit status 0 when everything was delivered; 1 when events remain spooled,
-when the sink refused lines (its spool's disk full, say) or when a file could
-not be read to its end (an I/O error): ingest stops there, delivers and sums
+when the spool held damaged records (quarantined, not delivered: see
+salvage), when the sink refused lines (its spool's disk full, say) or when a
+file could not be read to its end (an I/O error): ingest stops there, delivers and sums
 up what it read before, and running it again on the same input is safe (stored events come back as
 duplicates). 2 for a usage mistake, such as a database URL it cannot use or
 a FILE that does not exist, cannot be read or is a directory: all are
@@ -405,12 +406,22 @@ export const ingestCommand: Command = {
         io.stderr.write(`audit-trail ingest: ${cannotRead(unreadable.file === '-' ? 'stdin' : unreadable.file, unreadable.err)}; stopped reading there: the lines read before it were written (the summary above), the rest of the input was not read\n`);
       }
       if (!delivered) io.stderr.write(stillSpooled('ingest', s));
+      // Damage in the spool (found when it opened, or on a read back): what it
+      // held is in quarantine/, not in the database, and may be events an
+      // earlier run accepted. Not "everything was delivered" (found by a probe:
+      // 179 accepted events quarantined, exit 0).
+      const damaged = s.spoolCorruptTails > 0;
+      if (damaged) {
+        io.stderr.write(
+          `audit-trail ingest: the spool held ${counted(s.spoolCorruptTails, 'damaged region')} (${counted(s.spoolCorruptBytes, 'byte')}), copied to its quarantine directory (named above) and not delivered; events an earlier run accepted may be among them: \`audit-trail salvage --db URL FILE...\` stores their intact records\n`,
+        );
+      }
       if (signal) {
         io.stderr.write(`audit-trail ingest: stopped by ${signal}: every line read was written (the summary above); the rest of the input was not read\n`);
         return signal === 'SIGINT' ? 130 : 143;
       }
       if (!delivered) return 1;
-      return refused || unreadable ? 1 : 0;
+      return refused || unreadable || damaged ? 1 : 0;
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
