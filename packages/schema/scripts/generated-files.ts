@@ -7,7 +7,10 @@ export const PACKAGE_DIR = 'packages/schema';
 
 /** JSON text as committed: two-space indent, trailing newline, key order as built (deterministic). */
 export function jsonText(value: unknown): string {
-  return `${JSON.stringify(value, null, 2)}\n`;
+  // DEL, the C1 controls and U+2028/9 (in patterns, written as themselves:
+  // json-schemas.ts portablePattern) as JSON escapes: JSON.stringify leaves
+  // them raw, invisible in an editor or a diff. Parsers read the same text.
+  return `${JSON.stringify(value, null, 2).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`;
 }
 
 /**

@@ -29,18 +29,35 @@ export function zodToJsonSchema(schema: z.ZodType, io: 'input' | 'output' = JSON
 }
 
 /**
+ * Line terminators, as literal characters in a class: what Python's `$`
+ * (a final LF), .NET's (a final LF) and Java's (any final line terminator:
+ * LF, CR, NEL, LS, PS) match before. A pattern that ends in `$` is
+ * published with `not: { type: 'string', pattern: LINE_TERMINATOR }` beside
+ * it, which no value with such a character passes in any dialect.
+ */
+export const LINE_TERMINATOR = '[\n\r\u0085\u2028\u2029]';
+
+/** Characters a `\uXXXX` escape may not be turned into: they mean something in a pattern. */
+const SYNTAX = new Set('\\^$.|?*+()[]{}-/');
+
+/**
  * A pattern as every common JSON Schema validator reads it, not only
  * ECMA-262 ones (Ajv). JSON Schema asks for the ECMA-262 dialect (JSON
- * Schema Core 2020-12 §6.4), yet Python's `jsonschema`, which many analysts'
- * pipelines use, runs patterns with `re.search`, where `$` also matches
- * before a final line feed and `\d` matches any Unicode digit
- * (https://docs.python.org/3/library/re.html; Java's `$` and .NET's `$` and
- * `\d` read the same way): it accepted `user_id`
- * "alice\n", an `event_id` or `event_time` ending in a line feed and
- * schema_version "1.٣.0", all refused by zod (found by a probe). So a final
- * `$` is written `(?![\s\S])` (nothing follows, in every dialect) and `\d`
- * `[0-9]`; in ECMA-262 without the `m` flag both mean what they replace, so
- * zod's regexes and the published patterns still accept the same strings.
+ * Schema Core 2020-12 §6.4), yet analysts validate with Python's
+ * `jsonschema` (`re.search`), Java and .NET validators, and Go's and Rust's,
+ * whose regex engines (RE2, `regex`) have no lookaround and no `\u`
+ * escape. So, meaning for ECMA-262 (and zod) exactly what zod's regex means:
+ * - `\d` is written `[0-9]`: Python and .NET `\d` match any Unicode digit
+ *   (schema_version "1.٣.0" passed there; found by a probe);
+ * - a `\uXXXX` escape is written as the character itself (JSON text escapes
+ *   it again when it is a control character), which every engine reads;
+ * - a lookaround is refused here (write the regex without one), so that
+ *   RE2 and Rust can compile every published pattern;
+ * - a final `$` stays `$` (end of text in ECMA-262, RE2 and Rust); Python,
+ *   Java and .NET also let it match before a final line terminator, which
+ *   the {@link LINE_TERMINATOR} `not` beside it refuses (withPortablePatterns).
+ * test/json-schema-dialects.test.ts runs every published pattern through
+ * Go's regexp, Python's re and java.util.regex against ECMA-262.
  */
 export function portablePattern(pattern: string): string {
   let out = '';
@@ -49,16 +66,24 @@ export function portablePattern(pattern: string): string {
     const c = pattern[i]!;
     if (c === '\\') {
       const next = pattern[i + 1] ?? '';
+      const hex = next === 'u' ? /^[0-9a-fA-F]{4}/.exec(pattern.slice(i + 2))?.[0] : undefined;
+      if (hex !== undefined) {
+        const ch = String.fromCharCode(parseInt(hex, 16));
+        if (SYNTAX.has(ch) || /[\ud800-\udfff]/.test(ch)) throw new Error(`pattern ${pattern}: \\u${hex} cannot be written as itself`);
+        out += ch;
+        i += 5;
+        continue;
+      }
       out += next === 'd' ? (inClass ? '0-9' : '[0-9]') : c + next;
       i++;
+    } else if (c === '(' && !inClass && pattern[i + 1] === '?' && '=!<'.includes(pattern[i + 2] ?? '')) {
+      throw new Error(`pattern ${pattern} uses a lookaround (or a named group), which RE2 (Go) and Rust's regex do not have: write it without`);
     } else if (c === '[' && !inClass) {
       inClass = true;
       out += c;
     } else if (c === ']' && inClass) {
       inClass = false;
       out += c;
-    } else if (c === '$' && !inClass && i === pattern.length - 1) {
-      out += '(?![\\s\\S])';
     } else {
       out += c;
     }
@@ -66,13 +91,24 @@ export function portablePattern(pattern: string): string {
   return out;
 }
 
-/** `doc` with every `pattern` made {@link portablePattern}. */
+/** True when `pattern` ends in an anchor `$` (not an escaped `\$`). */
+export const endsInDollar = (pattern: string): boolean => /(?<!\\)(?:\\\\)*\$$/.test(pattern);
+
+/**
+ * `doc` with every `pattern` made {@link portablePattern}, and beside each
+ * that ends in `$` a `not` refusing line terminators ({@link LINE_TERMINATOR}).
+ */
 function withPortablePatterns(doc: unknown): unknown {
   if (Array.isArray(doc)) return doc.map(withPortablePatterns);
   if (!doc || typeof doc !== 'object') return doc;
-  return Object.fromEntries(
+  const out: Record<string, unknown> = Object.fromEntries(
     Object.entries(doc).map(([k, v]) => [k, k === 'pattern' && typeof v === 'string' ? portablePattern(v) : withPortablePatterns(v)]),
   );
+  if (typeof out.pattern === 'string' && endsInDollar(out.pattern)) {
+    if (out.not !== undefined) throw new Error(`a schema with pattern ${out.pattern} already has a not`);
+    out.not = { type: 'string', pattern: LINE_TERMINATOR };
+  }
+  return out;
 }
 
 /**

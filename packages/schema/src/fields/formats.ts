@@ -26,7 +26,9 @@ export const uuidAny = z
  */
 export const utcTimestamp = z.iso
   .datetime({ offset: false })
-  .regex(/^(?!0000)/, { message: 'year 0000 cannot be stored (SQL date types start at 0001-01-01)' })
+  // "Not 0000" spelt without a lookahead, which RE2 (Go) and Rust's regex
+  // lack: the published pattern must compile there too (json-schemas.ts).
+  .regex(/^(?:[1-9]|0[1-9]|00[1-9]|000[1-9])/, { message: 'year 0000 cannot be stored (SQL date types start at 0001-01-01)' })
   .meta({ format: 'date-time' });
 
 /**
