@@ -65,6 +65,15 @@ describe('syslog parsing (RFC 5424, RFC 3164)', () => {
     expect(parseSyslog(`<134>Dec  6 10:00:00 host ${longest}t: {"a":1}`)).toMatchObject({ appName: undefined, msg: `${longest}t: {"a":1}` });
   });
 
+  it('reads an IPv6 address after the TIMESTAMP as the HOSTNAME, bracketed or not, not as a TAG (the audit line after it was left behind "db8::1 app: " and became a reject)', () => {
+    for (const host of ['2001:db8::1', '[2001:db8::1]', '::1', 'fe80::1%eth0']) {
+      expect(parseSyslog(`<134>Dec  6 10:00:00 ${host} app: {"a":1}`)).toMatchObject({ hostname: host, appName: 'app', msg: '{"a":1}' });
+    }
+    // Still a TAG where it is one: no host name, and a TAG ending in a colon.
+    expect(parseSyslog('<134>Dec  6 10:00:00 beef: {"a":1}')).toMatchObject({ hostname: undefined, appName: 'beef', msg: '{"a":1}' });
+    expect(parseSyslog('<134>Dec  6 10:00:00 app[12]: {"a":1}')).toMatchObject({ hostname: undefined, appName: 'app', procId: '12', msg: '{"a":1}' });
+  });
+
   it('reads a JSON MSG with no TAG as MSG, whole: its first `"key":` is no TAG', () => {
     // It was: appName '{"log_type"', MSG cut after its first colon (found by a probe).
     const line = '{"log_type":"security_audit","a":1}';

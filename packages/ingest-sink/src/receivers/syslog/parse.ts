@@ -1,3 +1,4 @@
+import { isIPv6 } from 'node:net';
 import { ReceiverError } from '../errors.js';
 
 /** A parsed syslog message (RFC 5424 §6 or RFC 3164 §4.1). Absent fields ("-" in 5424) are undefined. */
@@ -111,7 +112,11 @@ function parse3164(s: string): Omit<SyslogMessage, 'facility' | 'severity'> {
     rest = rest.slice(t[0].length);
     const sp = rest.indexOf(' ');
     // RFC 3164 §4.1.2: HOSTNAME follows the TIMESTAMP; a "TAG:" there means the host was left out.
-    if (sp > 0 && !/[:[]/.test(rest.slice(0, sp))) {
+    // An IPv6 address is a HOSTNAME despite its colons (rsyslog writes the sender's address where
+    // a message had no host name and DNS is off): read as a TAG, it left "db8::1 app: {...}" as
+    // MSG, and the audit line became a reject.
+    const word = sp > 0 ? rest.slice(0, sp) : '';
+    if (sp > 0 && (!/[:[]/.test(word) || (word.length <= 47 && isIPv6(word.replace(/^\[(.*)\]$/, '$1'))))) {
       hostname = rest.slice(0, sp);
       rest = rest.slice(sp + 1);
     }
