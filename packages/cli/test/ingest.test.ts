@@ -116,7 +116,7 @@ describe('audit-trail ingest', () => {
     expect(stored).toBeLessThan(30);
     expect(second.out).toContain(`committed ${stored}`);
     expect(second.err).toContain('SINK_SPOOL_IO');
-    expect(second.err).toMatch(/the spool held 1 damaged region \(\d+ bytes\), copied to its quarantine directory \(named above\) and not delivered; events an earlier run accepted may be among them: `audit-trail salvage --db URL FILE\.\.\.` stores their intact records/);
+    expect(second.err).toMatch(/the spool held 1 damaged region \(\d+ bytes\), not delivered \(the lines above say where they are kept\); events an earlier run accepted may be among them: `audit-trail salvage --db URL FILE\.\.\.` stores their intact records/);
     expect(second.code).toBe(1);
   });
 

@@ -443,7 +443,7 @@ export const ingestCommand: Command = {
       const damaged = s.spoolCorruptTails > 0;
       if (damaged) {
         io.stderr.write(
-          `audit-trail ingest: the spool held ${counted(s.spoolCorruptTails, 'damaged region')} (${counted(s.spoolCorruptBytes, 'byte')}), copied to its quarantine directory (named above) and not delivered; events an earlier run accepted may be among them: \`audit-trail salvage --db URL FILE...\` stores their intact records\n`,
+          `audit-trail ingest: the spool held ${counted(s.spoolCorruptTails, 'damaged region')} (${counted(s.spoolCorruptBytes, 'byte')}), not delivered (the lines above say where they are kept); events an earlier run accepted may be among them: \`audit-trail salvage --db URL FILE...\` stores their intact records\n`,
         );
       }
       if (signal) {
