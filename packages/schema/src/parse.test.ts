@@ -133,6 +133,13 @@ describe('parseAuditEvent', () => {
     }
   });
 
+  it('says only that an event_time that is no timestamp is not one, not that its year is 0000', () => {
+    for (const t of ['yesterday', '', 'Mon Dec 07 2026 15:30:04 GMT+0000', ' 2026-11-20T10:00:04Z', '+002026-11-20T10:00:04Z', '000']) {
+      expect([t, parseAuditEvent({ ...auth(), event_time: t })]).toEqual([t, { ok: false, issues: [{ path: 'event_time', message: 'Invalid ISO datetime' }] }]);
+    }
+    expect(parseAuditEvent({ ...auth(), event_time: '0000-01-01T00:00:00Z' })).toEqual({ ok: false, issues: [{ path: 'event_time', message: 'year 0000 cannot be stored (SQL date types start at 0001-01-01)' }] });
+  });
+
   it('does not pollute prototypes', () => {
     parseAuditEvent(JSON.stringify({ ...auth(), constructor: 1 }).replace(/^\{/, '{"__proto__":{"polluted":true},'));
     expect(({} as Mutable).polluted).toBeUndefined();

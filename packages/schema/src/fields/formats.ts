@@ -28,7 +28,10 @@ export const utcTimestamp = z.iso
   .datetime({ offset: false })
   // "Not 0000" spelt without a lookahead, which RE2 (Go) and Rust's regex
   // lack: the published pattern must compile there too (json-schemas.ts).
-  .regex(/^(?:[1-9]|0[1-9]|00[1-9]|000[1-9])/, { message: 'year 0000 cannot be stored (SQL date types start at 0001-01-01)' })
+  // Exactly `^(?!0000)`: any text not starting with 0000 passes, so a value
+  // that is no timestamp at all gets "Invalid ISO datetime" alone, not a
+  // year-0000 issue too.
+  .regex(/^(?:[^0]|0[^0]|00[^0]|000[^0]|0{0,3}$)/, { message: 'year 0000 cannot be stored (SQL date types start at 0001-01-01)' })
   .meta({ format: 'date-time' });
 
 /**
