@@ -133,8 +133,6 @@ interface ReadOptions {
    * read itself would never settle.
    */
   stop: Promise<typeof STOP>;
-  /** How long a refused write waits for delivery before its one retry (--timeout). */
-  timeoutMs: number;
 }
 
 /**
@@ -151,30 +149,10 @@ class ChunkWriter {
     private readonly sink: Sink,
     private readonly onLines: (n: number) => void,
     private readonly onFailure: () => void,
-    private readonly timeoutMs: number,
   ) {}
 
-  /**
-   * Writes `items`; a write the spool could not take (SINK_SPOOL_IO: its
-   * disk full, a file size limit) is tried once more after everything
-   * accepted so far is delivered (within --timeout): delivered records free
-   * their spool segment, which the next append then deletes. Without this, a
-   * spool disk with less room than one segment (8 MiB) stopped every run at
-   * the same line, though the database kept up (found by a probe). The
-   * pino transport and the receivers' senders retry refused writes too.
-   */
-  private async write(items: LineItem[]): Promise<unknown> {
-    try {
-      return await this.sink.write(items);
-    } catch (err) {
-      if ((err as { code?: unknown }).code !== 'SINK_SPOOL_IO') throw err;
-      await deliveredWithin(this.sink, this.timeoutMs);
-      return this.sink.write(items);
-    }
-  }
-
   async send(items: LineItem[]): Promise<void> {
-    const p = this.write(items);
+    const p = this.sink.write(items);
     this.pending.add(p);
     // Only a write that succeeded leaves the set: a failed one stays, so the
     // next race (or the final drain) rethrows its error. The handler also
@@ -192,14 +170,9 @@ class ChunkWriter {
     this.onLines(items.length);
   }
 
-  /**
-   * Resolves once every write has settled, a retry included; then rejects
-   * with the first write's error, if one failed. Not at the first failure:
-   * the summary counts what the writes still in flight stored.
-   */
+  /** Resolves once every write succeeded; rejects with a write's error. */
   async drain(): Promise<void> {
-    await Promise.allSettled(this.pending);
-    if (this.failure) throw this.failure;
+    await Promise.all(this.pending);
   }
 }
 
@@ -212,7 +185,7 @@ class ChunkWriter {
  */
 async function ingestStream(sink: Sink, input: NodeJS.ReadableStream, opts: ReadOptions): Promise<void> {
   const { source, containerEvents, node, onLines, onSkipped, onInvalidUtf8, onNul, stopped, stop } = opts;
-  const writer = new ChunkWriter(sink, onLines, () => (input as { destroy?: () => void }).destroy?.(), opts.timeoutMs);
+  const writer = new ChunkWriter(sink, onLines, () => (input as { destroy?: () => void }).destroy?.());
   // byteLines drops a byte order mark before the first line: it is not part of the event.
   const lines = byteLines(input as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   let chunk: LineItem[] = [];
@@ -273,10 +246,8 @@ async function ingestStream(sink: Sink, input: NodeJS.ReadableStream, opts: Read
   } finally {
     clearTimeout(timer);
   }
-  // After a failed write, the lines read since are not written. A write's
-  // failure (send rethrows it while waiting for room) is drain's to throw,
-  // once every write in flight has settled.
-  if (!writer.failure && chunk.length) await writer.send(chunk).catch(() => undefined);
+  if (writer.failure) throw writer.failure;
+  if (chunk.length) await writer.send(chunk);
   await writer.drain();
   if (readError !== undefined) throw readError;
 }
@@ -401,7 +372,6 @@ export const ingestCommand: Command = {
             onNul: () => nul++,
             stopped: () => signal !== undefined,
             stop: signalled,
-            timeoutMs,
           });
         } catch (err) {
           // A file that cannot be read (checked above, it can still fail: an
