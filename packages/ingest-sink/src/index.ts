@@ -31,6 +31,7 @@ export { dockerEventToAudit } from './normalize/docker-events.js';
 export { falcoAlertToAudit } from './normalize/falco.js';
 export { k8sAuditToAudit } from './normalize/k8s-audit.js';
 export { classifyFileLine } from './normalize/file-line.js';
+export { isBlankLine } from './normalize/blank-line.js';
 // ---- end receivers ----
 
 // Read-only access for reports and `verify --db`.

@@ -4,6 +4,7 @@ import build from 'pino-abstract-transport';
 import { createSink, spillToSpool } from './sink/create-sink.js';
 import { SinkError } from './sink/errors.js';
 import type { Sink, SinkOptions } from './sink/types.js';
+import { isBlankLine } from './normalize/blank-line.js';
 
 /** Options of the pino transport: the sink's options plus how lines are grouped. */
 export interface SinkTransportOptions extends SinkOptions {
@@ -82,13 +83,6 @@ function checkTransportOptions(opts: { chunk: unknown; lingerMs: unknown; closeT
  * main-thread buffer, and an end() then still runs into its 10 s limit.
  */
 const HELD_MAX = 64 * 1024 * 1024;
-
-/**
- * A line holding nothing but JSON whitespace (space, tab, CR): skipped, as
- * `audit-trail ingest` skips it. trim() also took U+2028, U+FEFF, VT, FF and
- * the like, so such lines vanished, counted nowhere; they are rejects.
- */
-const BLANK_LINE = /^[ \t\r]*$/;
 
 /** First and longest pause between two tries of a refused write. */
 const RETRY_FIRST_MS = 100;
@@ -277,7 +271,7 @@ export default async function sinkTransport(opts: SinkTransportOptions = {}): Pr
   const out = build(
     async (source: AsyncIterable<string>) => {
       for await (const line of source) {
-        if (BLANK_LINE.test(line)) continue;
+        if (isBlankLine(line)) continue;
         buffer.push(line);
         held += line.length;
         if (buffer.length >= chunk) send();

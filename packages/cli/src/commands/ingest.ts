@@ -2,7 +2,7 @@ import { constants, createReadStream, openSync } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { byteLines, MAX_LINE_BYTES, type ByteLine } from '@audit-trail/logger';
-import { classifyFileLine, REJECT_RAW_KEEP, type LineItem, type Sink } from '@audit-trail/ingest-sink';
+import { classifyFileLine, isBlankLine, REJECT_RAW_KEEP, type LineItem, type Sink } from '@audit-trail/ingest-sink';
 import { UsageError, type Command, type CommandIo } from '../command.js';
 import { cannotRead, stdinProblem } from '../file-errors.js';
 import { parseCommandArgs } from '../parse-command-args.js';
@@ -84,9 +84,6 @@ checked before anything is opened or written. SIGINT or SIGTERM stops the
 reading: the lines already read are written and delivered (or left
 spooled) as above, then exit 130 or 143.
 `;
-
-/** A line holding nothing but JSON whitespace: skipped, not stored. */
-const BLANK_LINE = /^[ \t\r]*$/;
 
 /**
  * A host or node name as Swarm and Kubernetes write them (RFC 1123 labels;
@@ -214,11 +211,7 @@ async function ingestStream(sink: Sink, input: NodeJS.ReadableStream, opts: Read
       }
       // A signal: the read may never settle (see ReadOptions.stop); what was read is written below.
       if (got === STOP || got.done) break;
-      // Only a line of JSON whitespace (RFC 8259: space, tab, CR; LF ends it)
-      // is blank. trim() also took U+2028, U+FEFF, VT, FF and the like, so such
-      // lines vanished, counted nowhere; they are kept as rejects, as any other
-      // line that is not JSON.
-      if (BLANK_LINE.test(got.value.text)) continue;
+      if (isBlankLine(got.value.text)) continue;
       // Stored as decoded (U+FFFD for the bad bytes), and counted: a signed event so changed fails verify.
       const item = lineItem(got.value, source, containerEvents, node);
       if (item === undefined) {
