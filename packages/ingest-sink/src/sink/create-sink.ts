@@ -144,8 +144,10 @@ export function createSink(options?: SinkOptions | string): Sink {
       }
       // Migrated (or to be, before its first write): migrate() ends with the drift check.
       adapter = checkFirst(adapter, opts.migrate);
-      const stranded = opts.spool.legacy ? await adoptLegacySpool(opts.spool.legacy, opts.spool.dir) : undefined;
-      if (stranded !== undefined) reportError(new SinkError('SINK_SPOOL_IO', stranded));
+      for (const legacy of opts.spool.legacy ?? []) {
+        const stranded = await adoptLegacySpool(legacy, opts.spool.dir);
+        if (stranded !== undefined) reportError(new SinkError('SINK_SPOOL_IO', stranded));
+      }
       const opened = await Spool.open({ dir: opts.spool.dir, fsync: opts.spool.fsync, segmentBytes: opts.spool.segmentBytes, loadBytes: opts.spool.memoryBytes });
       spool = opened.spool;
       const pending = opened.replayed.length + opened.unloaded.reduce((n, run) => n + run.sizes.length, 0);

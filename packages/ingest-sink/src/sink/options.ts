@@ -12,8 +12,8 @@ export interface ResolvedSinkOptions {
   batch: { maxRows: number; maxBytes: number; maxDelayMs: number };
   spool: {
     dir: string;
-    /** The default directory's earlier name (its key held the password), moved to `dir` on open when only it exists. */
-    legacy?: string;
+    /** The default directory's earlier names (keyed by the whole URL, with or without its password), each moved to `dir` on open when only it holds events. */
+    legacy?: string[];
     fsync: FsyncPolicy;
     maxBytes: number;
     memoryBytes: number;

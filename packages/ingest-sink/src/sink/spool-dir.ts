@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Connection } from './connection.js';
+import { destinationOf } from './spool-destination.js';
 
 // Where a sink's spool lives when its options name no directory, and the
 // move of a directory named under the earlier scheme.
@@ -35,22 +36,32 @@ function hashedSpoolDir(dialect: string, key: unknown[]): string {
  * of the key (before 2026-12-06), or, for SQL Server at an IPv6 address,
  * while the address kept its brackets; adopted on open.
  */
-export function defaultSpoolDir(conn: Connection): { dir: string; legacy?: string } {
+export function defaultSpoolDir(conn: Connection): { dir: string; legacy?: string[] } {
   if (conn.dialect === 'sqlite') return { dir: `${resolve(conn.filename)}.spool` };
   if (conn.dialect === 'mssql') {
     const { server, port, database, options } = conn.config;
     const instance = typeof options?.instanceName === 'string' ? options.instanceName : undefined;
     // A named instance is a server of its own: two instances of one host shared a spool (found by a
     // review). Its directory before 2026-12-07, named without the instance, is adopted.
-    if (instance !== undefined) return { dir: hashedSpoolDir(conn.dialect, [server, port, database, instance]), legacy: hashedSpoolDir(conn.dialect, [server, port, database]) };
+    if (instance !== undefined) return { dir: hashedSpoolDir(conn.dialect, [server, port, database, instance]), legacy: [hashedSpoolDir(conn.dialect, [server, port, database])] };
     const dir = hashedSpoolDir(conn.dialect, [server, port, database]);
     // Earlier versions kept an IPv6 server in its URL's brackets (`[::1]`), which tedious never reached: the
     // spool named by it holds what was acked meanwhile, adopted as the password-era names are.
-    return server.includes(':') ? { dir, legacy: hashedSpoolDir(conn.dialect, [`[${server}]`, port, database]) } : { dir };
+    return server.includes(':') ? { dir, legacy: [hashedSpoolDir(conn.dialect, [`[${server}]`, port, database])] } : { dir };
   }
-  const dir = hashedSpoolDir(conn.dialect, [withoutPassword(conn.connectionString), conn.host, conn.port, conn.database]);
-  const legacy = hashedSpoolDir(conn.dialect, [conn.connectionString, conn.host, conn.port, conn.database]);
-  return legacy === dir ? { dir } : { dir, legacy };
+  // Named by the database as the spool's destination check names it (host,
+  // port, database): the user and the URL's other parameters may change
+  // (credentials rotated to a new user, `?sslmode=` or `?application_name=`
+  // added, the default port written out) and left the events spooled before
+  // in a directory no sink looked in (found by a probe: 100 acked events,
+  // `status: ok`). The names it had before are adopted: the connection
+  // string without its password (before 2026-12-07), then with it.
+  const dir = hashedSpoolDir(conn.dialect, [destinationOf(conn).key]);
+  const earlier = [
+    hashedSpoolDir(conn.dialect, [withoutPassword(conn.connectionString), conn.host, conn.port, conn.database]),
+    hashedSpoolDir(conn.dialect, [conn.connectionString, conn.host, conn.port, conn.database]),
+  ].filter((d, i, all) => d !== dir && all.indexOf(d) === i);
+  return earlier.length > 0 ? { dir, legacy: earlier } : { dir };
 }
 
 /** True when a spool directory's entries hold records: a segment file (spool.ts SEG_RE, any width). */
