@@ -26,6 +26,21 @@ const count = (file: string) => {
 };
 
 /**
+ * Writes five events through a sink of `url` while `proxy` (in front of its
+ * database) is cut, so they stay in the spool (`spool`, else the default
+ * directory); returns them, the sink closed.
+ */
+async function spoolWhileDown(url: string, proxy: { cut: () => void }, spool?: string): Promise<ReturnType<typeof makeEvent>[]> {
+  await migrateDatabase(url);
+  proxy.cut();
+  const down = createSink({ url, checkIntervalMs: 0, ...(spool ? { spool: { dir: spool } } : {}), retry: { initialDelayMs: 20, maxDelayMs: 50 }, onError: () => undefined });
+  const events = Array.from({ length: 5 }, () => makeEvent());
+  await down.write(events);
+  await down.close({ timeoutMs: 0 });
+  return events;
+}
+
+/**
  * One spool directory named for two databases in turn (`--spool S` given
  * to two ingests): the second sink replayed the first database's events
  * into its own, and the first never got them (found by a probe).
@@ -39,12 +54,7 @@ describe('a spool directory shared by sinks of different databases', () => {
     const proxy = await startTcpProxy(5432);
     try {
       const urlA = pgA.url.replace(':5432/', `:${proxy.port}/`);
-      await migrateDatabase(urlA);
-      proxy.cut();
-      const down = createSink({ url: urlA, checkIntervalMs: 0, spool: { dir: spool }, retry: { initialDelayMs: 20, maxDelayMs: 50 }, onError: () => undefined });
-      const events = Array.from({ length: 5 }, () => makeEvent());
-      await down.write(events);
-      await down.close({ timeoutMs: 0 });
+      const events = await spoolWhileDown(urlA, proxy, spool);
       expect(JSON.parse(await readFile(join(spool, DESTINATION_FILE), 'utf8'))).toMatchObject({ shown: `postgres://127.0.0.1:${proxy.port}/${pgA.name}` });
 
       const other = createSink({ url: `sqlite:${b}`, spool: { dir: spool }, onError: () => undefined });
@@ -76,12 +86,7 @@ describe('a spool directory shared by sinks of different databases', () => {
     const proxy = await startTcpProxy(5432);
     try {
       const url = pg.url.replace(':5432/', `:${proxy.port}/`);
-      await migrateDatabase(url);
-      proxy.cut();
-      const down = createSink({ url, checkIntervalMs: 0, retry: { initialDelayMs: 20, maxDelayMs: 50 }, onError: () => undefined });
-      const events = Array.from({ length: 5 }, () => makeEvent());
-      await down.write(events);
-      await down.close({ timeoutMs: 0 });
+      const events = await spoolWhileDown(url, proxy);
       proxy.restore();
       // The same database, reached with a parameter added (an operator's change between two starts).
       const back = createSink({ url: `${url}?application_name=audit-aggregator`, checkIntervalMs: 0 });
