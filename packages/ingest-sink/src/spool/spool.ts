@@ -1,5 +1,5 @@
 import { mkdir, open, readdir, readFile, rm, truncate, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { SinkError, spoolIoError } from '../sink/errors.js';
 import { FRAME_HEADER_BYTES, scanSegment } from './record.js';
 import { formatHole, holesName, parseHoles, scanAround, type Hole } from './holes.js';
@@ -276,14 +276,7 @@ export class Spool {
       // cut could survive and the copy not, and with it the only trace of
       // those bytes and of the records after a corrupt one.
       if ((await mkdir(q, { recursive: true, mode: PRIVATE_DIR_MODE })) !== undefined) await this.syncDir();
-      const fd = await open(path, 'w', PRIVATE_FILE_MODE);
-      try {
-        await fd.writeFile(bytes);
-        if (this.fsync === 'batch') await fd.datasync();
-      } finally {
-        await fd.close();
-      }
-      await this.syncDir(q);
+      await this.writeDurably(path, 'w', bytes);
       if (mark === 'cut') await truncate(join(this.dir, segName(seg)), at);
       else await this.addHole(seg, { from: at, to: at + bytes.length });
       return { path };
@@ -301,15 +294,24 @@ export class Spool {
    * records after it.
    */
   private async addHole(seg: number, hole: Hole): Promise<void> {
-    const fd = await open(join(this.dir, holesName(segName(seg))), 'a', PRIVATE_FILE_MODE);
+    await this.writeDurably(join(this.dir, holesName(segName(seg))), 'a', formatHole(hole));
+    this.holes.set(seg, [...(this.holes.get(seg) ?? []), hole].sort((a, b) => a.from - b.from));
+  }
+
+  /**
+   * Writes `data` to the private file `path` (`w`: a new file; `a`: appended
+   * to), then, under the fsync policy, makes its content and its directory
+   * entry durable, in that order.
+   */
+  private async writeDurably(path: string, flags: 'w' | 'a', data: Buffer | string): Promise<void> {
+    const fd = await open(path, flags, PRIVATE_FILE_MODE);
     try {
-      await fd.write(formatHole(hole));
+      await fd.writeFile(data);
       if (this.fsync === 'batch') await fd.datasync();
     } finally {
       await fd.close();
     }
-    await this.syncDir();
-    this.holes.set(seg, [...(this.holes.get(seg) ?? []), hole].sort((a, b) => a.from - b.from));
+    await this.syncDir(dirname(path));
   }
 
   /**
