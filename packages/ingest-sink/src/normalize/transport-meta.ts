@@ -62,6 +62,20 @@ export function recordMeta(tag: string, record: Record<string, unknown>, parseTa
   return meta;
 }
 
+/**
+ * What a syslog header says about its message (RFC 5424 §6.2, RFC 3164
+ * §4.1.2), each value cleaned as {@link transportText} does: its APP-NAME
+ * (TAG) as `source_tag` ("syslog" when it has none), and its HOSTNAME, the
+ * sending node, as `syslog_host`, the reports' node when the event names
+ * none of its own (schema query-sql.ts nodeOf).
+ */
+export function syslogMeta(appName: string | undefined, hostname: string | undefined): RecordMeta {
+  const meta: RecordMeta = { source_tag: transportText(appName, 256) ?? 'syslog' };
+  const host = transportText(hostname, 255);
+  if (host) meta.syslog_host = host;
+  return meta;
+}
+
 /** Fields parsed from a tag, each cleaned as {@link transportText} does (at its current length). */
 function cleanFields(fields: ReturnType<TagParser>): ReturnType<TagParser> {
   if (!fields) return fields;

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { createServer, type Server, type Socket } from 'node:net';
 import { classifyLine, type Normalized } from '../../normalize/classify-line.js';
-import { transportText, type RecordMeta } from '../../normalize/transport-meta.js';
+import { syslogMeta } from '../../normalize/transport-meta.js';
 import type { TagFilter } from '../../normalize/tag-patterns.js';
 import { listenTcpAndUdp } from '../listen.js';
 import { syslogLimits } from './limits.js';
@@ -176,11 +176,7 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
       let n: Normalized;
       try {
         const msg = parseSyslog(text);
-        const meta: RecordMeta = { source_tag: transportText(msg.appName, 256) ?? 'syslog' };
-        // The sending node, for the reports' node when the event names none (query-sql.ts nodeOf).
-        const host = transportText(msg.hostname, 255);
-        if (host) meta.syslog_host = host;
-        n = classifyLine(msg.msg, meta, source, containerEventTags);
+        n = classifyLine(msg.msg, syslogMeta(msg.appName, msg.hostname), source, containerEventTags);
       } catch (err) {
         const code = err instanceof ReceiverError ? err.code : 'SYSLOG_INVALID';
         countBadFrame(counters, code);
