@@ -53,6 +53,20 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * The 4xx status of an error Fastify raised reading a request's body, or
+ * undefined for any other: FST_ERR_CTP_* (too large, a bad length...), or
+ * ECONNRESET with Fastify's 400 (the client aborted the body halfway, which
+ * Express's reader reports as its own 400). What reaches the error handler
+ * may be the app's (onVerified, its hooks): a code that is not a string (a
+ * gRPC status), or no Error at all, is read without a TypeError.
+ */
+function unreadableBodyStatus(err: unknown): number | undefined {
+  const { code, statusCode: status } = (err ?? {}) as { code?: unknown; statusCode?: unknown };
+  if (typeof code !== 'string' || !(code.startsWith('FST_ERR_CTP_') || code === 'ECONNRESET')) return undefined;
+  return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
+}
+
 const plugin: FastifyPluginAsync<WebAuthnPluginOptions> = async (fastify, options) => {
   checkAdapterOptions(options, PLUGIN_OPTION_KEYS, REGISTER_OPTION_HINTS);
   const { routePrefix, bodyLimit, onVerified: _onVerified, ...core } = options;
@@ -79,17 +93,13 @@ const plugin: FastifyPluginAsync<WebAuthnPluginOptions> = async (fastify, option
         done(null, parseJsonBody(body));
       });
       const parts = (request: FastifyRequest) => ({ ...connectionPeer(request.raw.socket), headers: request.headers, requestId: request.id });
-      // A body the content-type parser could not read (FST_ERR_CTP_*: too
-      // large, bad length...; ECONNRESET with Fastify's 400: the client
-      // aborted it halfway, which Express's reader reports as its own 400)
-      // never reaches the route: answer it here, so a verification request is
-      // still audited (handleRoute's `unreadable`).
+      // A body the content-type parser could not read never reaches the
+      // route: answer it here, so a verification request is still audited
+      // (handleRoute's `unreadable`). Anything else is the app's to handle.
       child.setErrorHandler(async (err: FastifyError, request, reply) => {
         const name = (request.routeOptions.config as { webauthnRoute?: RouteName }).webauthnRoute;
-        // What reaches here may be the app's (onVerified, its hooks): a code that is not a string
-        // (a gRPC status), or no Error at all, is passed on as it is, not replaced by a TypeError.
-        const { code, statusCode: status } = (err ?? {}) as { code?: unknown; statusCode?: unknown };
-        if (!name || typeof code !== 'string' || !(code.startsWith('FST_ERR_CTP_') || code === 'ECONNRESET') || typeof status !== 'number' || status < 400 || status >= 500) throw err;
+        const status = unreadableBodyStatus(err);
+        if (!name || status === undefined) throw err;
         const answer = await handleRoute(hooks, name, parts(request), undefined, status).catch((e: unknown) => answerError(request, name, e));
         return reply.code(answer.status).send(answer.body);
       });
