@@ -29,7 +29,9 @@ export function freshDb(dir: string, name: string): Database.Database {
 export function ceilingTransaction(db: Database.Database): (rows: ColumnValue[][]) => void {
   const stmt = db.prepare(SQLITE_INSERT_EVENT);
   return db.transaction((chunk: ColumnValue[][]) => {
-    for (const r of chunk) stmt.run(...r);
+    // The statement's last parameter is the transaction's ingested_at, as in sqlite-core.js.
+    const ingestedAt = new Date().toISOString();
+    for (const r of chunk) stmt.run(...r, ingestedAt);
   });
 }
 

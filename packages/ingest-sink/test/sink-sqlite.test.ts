@@ -52,6 +52,25 @@ describe.each([true, false])('SQLite sink (worker thread: %s)', (worker) => {
     expect(s).toMatchObject({ received: 350, committed: 250, duplicates: 100, rejected: 0, spooledEvents: 0, spooledBytes: 0 });
   });
 
+  it('stamps the rows of one transaction with one ingested_at, in the column default\'s format, between the write and its commit', async () => {
+    // Full batches only (the delay is long), so 1200 events are exactly two transactions.
+    const sink = open(worker, { batch: { maxRows: 600, maxDelayMs: 60_000 } });
+    const before = new Date().toISOString();
+    await sink.write(makeEvents(1200));
+    await sink.flush();
+    const after = new Date().toISOString();
+    const d = db();
+    const stamps = d.prepare('SELECT ingested_at AS at, count(*) AS n FROM security_audit_events GROUP BY ingested_at ORDER BY at').all() as { at: string; n: number }[];
+    const defaultFormat = d.prepare("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now') AS t").get() as { t: string };
+    d.close();
+    expect(stamps.map((s) => s.n)).toEqual([600, 600]);
+    for (const { at } of stamps) {
+      expect(at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      expect(at.length).toBe(defaultFormat.t.length);
+      expect(at >= before && at <= after).toBe(true);
+    }
+  });
+
   it('names the file it cannot open (a directory, a file that is not a database): SQLite\'s own message does not', async () => {
     for (const [filename, reason] of [[dir, 'unable to open database file'], [join(dir, 'not-a-db.txt'), 'file is not a database']] as const) {
       if (filename.endsWith('.txt')) writeFileSync(filename, 'plain text, long enough to be read as a header '.repeat(4));
