@@ -17,6 +17,28 @@ let cleanup: () => Promise<void>;
 beforeEach(async () => ({ dir, cleanup } = await tempDir('at-cli-')));
 afterEach(() => cleanup());
 
+/**
+ * Runs `audit-trail ingest ARGS` from source in a child process whose files
+ * are limited to `fileKib` KiB (bash's ulimit -f: a write past it fails with
+ * EFBIG), or with a tmpfs of `size` mounted at `at` (a small disk: ENOSPC),
+ * in a mount namespace of its own (unshare as an unprivileged user maps to
+ * root there). PostgreSQL's files are another process's, so unaffected.
+ */
+async function cliIn(args: string[], limit: { fileKib: number } | { tmpfs: { at: string; size: string } }): Promise<{ code: number; stdout: string; stderr: string }> {
+  const repo = resolve(import.meta.dirname, '../../..');
+  const cli = [process.execPath, '--import', 'tsx', '--conditions', '@audit-trail/source', join(repo, 'packages/cli/src/bin.ts'), 'ingest', ...args];
+  let command: string[];
+  if ('fileKib' in limit) command = ['/bin/bash', '-c', `ulimit -f ${limit.fileKib} && exec "$@"`, 'bash', ...cli];
+  else {
+    mkdirSync(limit.tmpfs.at, { recursive: true });
+    command = ['unshare', '--user', '--map-root-user', '--mount', '/bin/bash', '-c', `mount -t tmpfs -o size=${limit.tmpfs.size},mode=0700 none "$0" && exec "$@"`, limit.tmpfs.at, ...cli];
+  }
+  return promisify(execFile)(command[0]!, command.slice(1), { cwd: repo, env: { ...process.env, AUDIT_TRAIL_DB_URL: '' } }).then(
+    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => e,
+  );
+}
+
 describe('audit-trail ingest', () => {
   it('loads an NDJSON file into SQLite: committed, duplicates, rejects, conflicts and events dated ahead summarised, rejects stored with the file as source; a second run adds no row', async () => {
     const events = makeEvents(30);
@@ -120,27 +142,41 @@ describe('audit-trail ingest', () => {
     expect(second.code).toBe(1);
   });
 
-  it('stops with exit 1 when the sink refuses a write (its spool cannot grow), delivers what it accepted, and a second run stores the rest', async () => {
+  it('on a spool disk smaller than the input (a 1 MiB tmpfs, 2.6 MB of lines), holds the reading when the disk fills, lets delivery free it and goes on: every line stored in one run', async () => {
     const pg = await createTempDatabase('at_cli');
     try {
       const events = makeEvents(6000);
       const file = join(dir, 'a.ndjson');
       writeFileSync(file, events.map((e) => JSON.stringify(e)).join('\n'));
       await runCli(['migrate', '--db', pg.url]);
-      // A separate process with files limited to 1500 KiB (ulimit -f): a
-      // 1000-line write (~1 MB) fits in a spool segment, the next is cut
-      // short. PostgreSQL's files are another process's, so unaffected.
-      const repo = resolve(import.meta.dirname, '../../..');
-      const cli = [process.execPath, '--import', 'tsx', '--conditions', '@audit-trail/source', join(repo, 'packages/cli/src/bin.ts'), 'ingest', '--db', pg.url, '--no-migrate', '--spool', join(dir, 'spool'), file];
-      const limited = await promisify(execFile)('/bin/bash', ['-c', 'ulimit -f 1500 && exec "$@"', 'bash', ...cli], { cwd: repo, env: { ...process.env, AUDIT_TRAIL_DB_URL: '' } }).then(
-        () => ({ code: 0, stdout: '', stderr: '' }),
-        (e: { code: number; stdout: string; stderr: string }) => e,
-      );
+      const r = await cliIn(['--spool', join(dir, 'disk/spool'), '--db', pg.url, '--no-migrate', file], { tmpfs: { at: join(dir, 'disk'), size: '1m' } });
+      // The refusal is said once, as whatever the spool meets is; the run still succeeds.
+      expect(r.stderr).toBe('audit-trail ingest: SINK_SPOOL_IO: spool write failed: ENOSPC: no space left on device, write\n');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('read 6000, committed 6000, duplicates 0, rejected 0');
+      expect(Number((await pg.query('SELECT count(*) AS n FROM security_audit_events')).rows[0].n)).toBe(6000);
+    } finally {
+      await pg.drop();
+    }
+  }, 60_000);
+
+  it('stops with exit 1 when a write is refused again after delivery freed the spool (it cannot fit at all), delivers what it accepted, and a second run stores the rest', async () => {
+    const pg = await createTempDatabase('at_cli');
+    try {
+      // Line 3001 holds a user agent of 600 000 characters (a valid event: the column keeps its first 1024).
+      const lines = makeEvents(6000).map((e) => JSON.stringify(e));
+      lines[3000] = JSON.stringify({ ...JSON.parse(lines[3000]!), user_agent: 'u'.repeat(600_000) });
+      const file = join(dir, 'a.ndjson');
+      writeFileSync(file, lines.join('\n'));
+      await runCli(['migrate', '--db', pg.url]);
+      // Files limited to 500 KiB (ulimit -f): the long line fits in no spool segment, nor on its retry in a new one.
+      const limited = await cliIn(['--spool', join(dir, 'spool'), '--db', pg.url, '--no-migrate', file], { fileKib: 500 });
       expect(limited.code).toBe(1);
       expect(limited.stderr).toMatch(/stopped reading .*a\.ndjson: the sink refused a write \(spool write failed: EFBIG/);
+      // Up to the chunk that holds the long line: the chunks before it, and none after.
       const committed = Number(/committed (\d+)/.exec(limited.stdout)![1]);
-      expect(committed).toBeGreaterThanOrEqual(1000);
-      expect(committed).toBeLessThan(6000);
+      expect(committed).toBeGreaterThan(0);
+      expect(committed).toBeLessThanOrEqual(3000);
       expect(Number((await pg.query('SELECT count(*) AS n FROM security_audit_events')).rows[0].n)).toBe(committed);
 
       const again = await runCli(['ingest', '--db', pg.url, '--spool', join(dir, 'spool2'), file]);
@@ -149,7 +185,7 @@ describe('audit-trail ingest', () => {
     } finally {
       await pg.drop();
     }
-  });
+  }, 60_000);
 
   it('with --container-events, maps Docker events, Falco alerts and Kubernetes exec audit lines to container events (the shells report lists the exec), skips the other lines, and stores a second load of the file once', async () => {
     const cid = 'abcdef0123456789'.repeat(4);
@@ -490,7 +526,8 @@ describe('audit-trail ingest', () => {
     const pg = await createTempDatabase('at_cli');
     try {
       await runCli(['migrate', '--db', pg.url]);
-      // Files limited to 2 KiB (ulimit -f): the spool takes the first lines, then a write fails with EFBIG.
+      // Files limited to 2 KiB (ulimit -f): the spool takes the first lines, then a line longer than
+      // that fails with EFBIG, in its segment and again on its retry in a new one.
       // PostgreSQL's files are another process's, so unaffected.
       const repo = resolve(import.meta.dirname, '../../..');
       const cli = [process.execPath, '--import', 'tsx', '--conditions', '@audit-trail/source', join(repo, 'packages/cli/src/bin.ts'), 'ingest', '--db', pg.url, '--no-migrate', '--spool', join(dir, 'spool'), '-'];
@@ -504,10 +541,13 @@ describe('audit-trail ingest', () => {
       // The ingest stops at once on the refused write: a line written after that finds the pipe closed (EPIPE).
       child.stdin.on('error', () => undefined);
       // Once the sink is up (its spool made), a line every 300 ms: each is written alone, about 470 bytes
-      // of spool, so the 5th fails. Then nothing more, stdin left open (tail -f on a quiet log).
+      // of spool; the 3rd holds a 3000-character user agent, more than a segment can take. Then
+      // nothing more, stdin left open (tail -f on a quiet log).
       for (const deadline = Date.now() + 15_000; !existsSync(join(dir, 'spool')) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
       await new Promise((r) => setTimeout(r, 300));
-      for (const e of makeEvents(6)) {
+      const events = makeEvents(6);
+      events[2] = { ...events[2]!, user_agent: 'u'.repeat(3000) };
+      for (const e of events) {
         if (gone) break;
         child.stdin.write(`${JSON.stringify(e)}\n`);
         await new Promise((r) => setTimeout(r, 300));

@@ -75,7 +75,8 @@ were not valid UTF-8 (stored with U+FFFD for the bad bytes) or held NUL
 bytes (stored as U+FFFD: text columns cannot hold NUL).
 Exit status 0 when everything was delivered; 1 when events remain spooled,
 when the spool held damaged records (quarantined, not delivered: see
-salvage), when the sink refused lines (its spool's disk full, say) or when a
+salvage), when the sink refused lines twice (its spool's disk full, once
+more after delivery freed what it could) or when a
 file could not be read to its end (an I/O error): ingest stops there, delivers and sums
 up what it read before, and running it again on the same input is safe (stored events come back as
 duplicates). 2 for a usage mistake, such as a database URL it cannot use or
@@ -130,15 +131,32 @@ interface ReadOptions {
    * read itself would never settle.
    */
   stop: Promise<typeof STOP>;
+  /** How long a write the spool refused waits for delivery before its retry (--timeout). */
+  timeoutMs: number;
 }
 
 /**
  * Writes chunks through the sink, a few writes in flight, and remembers the
  * first write that failed; `onFailure` is called then, at once, so that the
  * reading can stop even while it waits for input that may never come.
+ *
+ * A write the spool refused (SINK_SPOOL_IO: its disk full, a file size
+ * limit) is not a failure yet. The spool keeps a segment until everything in
+ * it is delivered, and after a refused append it starts a new segment, which
+ * deletes the old one once delivered (spool.ts dropPartialFrame, roll). So
+ * the reading is held, every write in flight settles, what was accepted is
+ * delivered (within --timeout), and each refused write is tried once more,
+ * alone and in order. Without this, a spool disk with less room than the
+ * input stopped every run at the same line, though the database kept up
+ * (found by a probe). A write refused again is the failure.
  */
 class ChunkWriter {
-  private readonly pending = new Set<Promise<unknown>>();
+  /** Writes in flight; each settles without rejecting (its outcome is handled where it is issued). */
+  private readonly pending = new Set<Promise<void>>();
+  /** Writes the spool refused, in the order they were sent, for their one retry. */
+  private readonly refused: LineItem[][] = [];
+  /** The retry of refused writes, while it runs: no new write starts before it ends. */
+  private recovering: Promise<void> | undefined;
   /** The first write's error, once one failed. */
   failure: Error | undefined;
 
@@ -146,30 +164,55 @@ class ChunkWriter {
     private readonly sink: Sink,
     private readonly onLines: (n: number) => void,
     private readonly onFailure: () => void,
+    /** How long the retry waits for delivery to free the spool (--timeout). */
+    private readonly timeoutMs: number,
   ) {}
 
-  async send(items: LineItem[]): Promise<void> {
-    const p = this.sink.write(items);
-    this.pending.add(p);
-    // Only a write that succeeded leaves the set: a failed one stays, so the
-    // next race (or the final drain) rethrows its error. The handler also
-    // keeps the rejection from being unhandled meanwhile.
-    p.then(
-      () => this.pending.delete(p),
-      (err: Error) => {
-        if (this.failure) return;
-        this.failure = err;
-        this.onFailure();
+  private fail(err: Error): void {
+    if (this.failure) return;
+    this.failure = err;
+    this.onFailure();
+  }
+
+  private issue(items: LineItem[]): void {
+    const p: Promise<void> = this.sink.write(items).then(
+      () => undefined,
+      (err: Error & { code?: unknown }) => {
+        if (err.code !== 'SINK_SPOOL_IO' || this.failure) return this.fail(err);
+        this.refused.push(items);
+        this.recovering ??= this.retryRefused();
       },
     );
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
+  }
+
+  private async retryRefused(): Promise<void> {
+    // Writes sent before the refusal may be refused too: they join `refused` as they settle.
+    while (this.pending.size > 0) await Promise.all(this.pending);
+    await deliveredWithin(this.sink, this.timeoutMs);
+    for (let items = this.refused.shift(); items && !this.failure; items = this.refused.shift()) {
+      await this.sink.write(items).catch((err: Error) => this.fail(err));
+    }
+    this.refused.length = 0;
+    this.recovering = undefined;
+  }
+
+  /** Sends `items`; throws the first write's error once one failed. */
+  async send(items: LineItem[]): Promise<void> {
+    if (this.recovering) await this.recovering;
+    if (this.failure) throw this.failure;
+    this.issue(items);
     // A few writes in flight share the spool's fsyncs (group commit).
     if (this.pending.size >= 4) await Promise.race(this.pending);
     this.onLines(items.length);
+    if (this.failure) throw this.failure;
   }
 
-  /** Resolves once every write succeeded; rejects with a write's error. */
+  /** Resolves once every write, and every retry, has settled; rejects with the first write's error. */
   async drain(): Promise<void> {
-    await Promise.all(this.pending);
+    while (this.pending.size > 0 || this.recovering) await (this.recovering ?? Promise.all(this.pending));
+    if (this.failure) throw this.failure;
   }
 }
 
@@ -182,7 +225,7 @@ class ChunkWriter {
  */
 async function ingestStream(sink: Sink, input: NodeJS.ReadableStream, opts: ReadOptions): Promise<void> {
   const { source, containerEvents, node, onLines, onSkipped, onInvalidUtf8, onNul, stopped, stop } = opts;
-  const writer = new ChunkWriter(sink, onLines, () => (input as { destroy?: () => void }).destroy?.());
+  const writer = new ChunkWriter(sink, onLines, () => (input as { destroy?: () => void }).destroy?.(), opts.timeoutMs);
   // byteLines drops a byte order mark before the first line: it is not part of the event.
   const lines = byteLines(input as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   let chunk: LineItem[] = [];
@@ -365,6 +408,7 @@ export const ingestCommand: Command = {
             onNul: () => nul++,
             stopped: () => signal !== undefined,
             stop: signalled,
+            timeoutMs,
           });
         } catch (err) {
           // A file that cannot be read (checked above, it can still fail: an
