@@ -1,6 +1,6 @@
 import { once } from 'node:events';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { fstatSync, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { AuditConfigError, AuditDestinationError } from '../errors.js';
@@ -53,23 +53,47 @@ export const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 export function openDestination(dest: DestinationOption | undefined, sync: boolean, maxLength = DEFAULT_MAX_BUFFERED_BYTES): OpenedDestination {
   if (dest === undefined || dest === 'stdout') return { stream: pino.destination({ dest: 1, sync, maxLength }), owned: true };
   if (dest === 'stderr') return { stream: pino.destination({ dest: 2, sync, maxLength }), owned: true };
-  if (typeof dest === 'number') return { stream: pino.destination({ dest, sync, maxLength }), owned: true };
+  if (typeof dest === 'number') return { stream: pino.destination({ dest: checkDescriptor(dest), sync, maxLength }), owned: true };
   if (typeof dest === 'string') {
-    if (dest.length === 0) throw new AuditConfigError('destination path is empty');
+    if (dest.trim().length === 0) throw new AuditConfigError(`destination path is ${dest.length === 0 ? 'empty' : 'only white space'}`);
+    // pino.destination() takes any string Number() reads as finite ("18",
+    // "0x1", "1e1", " 2 ") for a file descriptor: the lines went into
+    // whatever the process had open under that number, and close() closed
+    // it (found by a probe). An absolute path is never read as a number.
+    const path = Number.isFinite(Number(dest)) ? resolve(dest) : dest;
     try {
       try {
-        makeDirs(dirname(dest));
+        makeDirs(dirname(path));
       } catch (err) {
         // Async: the open below then fails too, and is reported like any async open failure.
         if (sync) throw err;
       }
-      return { stream: pino.destination({ dest, sync, append: true, maxLength }), owned: true, path: dest };
+      return { stream: pino.destination({ dest: path, sync, append: true, maxLength }), owned: true, path };
     } catch (err) {
       throw new AuditConfigError(`cannot open destination ${JSON.stringify(dest)}: ${systemReason(err)}`, { cause: err });
     }
   }
   if (typeof dest?.write !== 'function') throw new AuditConfigError('destination must be a path, a file descriptor or a stream with write()');
   return { stream: dest, owned: false };
+}
+
+/**
+ * A file descriptor given as destination, checked before pino sees it:
+ * pino takes a falsy one (0, NaN) for stdout, and one that is negative,
+ * fractional or too large failed only at the first write, asynchronously.
+ * 0 is refused: it is stdin, and pino cannot write to it. A descriptor that
+ * is not open is refused too, as a path that cannot be opened is.
+ */
+function checkDescriptor(fd: number): number {
+  if (!Number.isSafeInteger(fd) || fd < 1 || fd > 2 ** 31 - 1) {
+    throw new AuditConfigError(`destination file descriptor must be an integer from 1 to ${2 ** 31 - 1}${fd === 0 ? ' (0 is stdin, which pino.destination() takes for stdout)' : ''}, got ${fd}`);
+  }
+  try {
+    fstatSync(fd);
+  } catch (err) {
+    throw new AuditConfigError(`destination file descriptor ${fd} is not open: ${systemReason(err)}`, { cause: err });
+  }
+  return fd;
 }
 
 /**
