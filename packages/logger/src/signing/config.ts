@@ -66,6 +66,18 @@ function intervalMs(value: number | undefined, fallback: number, name: string): 
   return v;
 }
 
+/**
+ * A mode that is none of the modes, as an error shows it: quoted when short
+ * (a typo such as "hmac"), else only its length. A longer value is no typo
+ * but another variable's value, often the secret itself (values swapped),
+ * and its first characters reached the error, and so CI and container logs
+ * (found by a probe). No shared secret (>= 32 bytes, 43 characters of
+ * base64) is that short.
+ */
+function modeShown(mode: string): string {
+  return mode.length <= 20 ? JSON.stringify(mode) : `a value of ${mode.length} characters (not shown: it may be a key)`;
+}
+
 /** The options of each mode; `satisfies` keeps them in step with the interfaces, so no documented option is refused. */
 const TIMING_KEYS = { checkpointIntervalMs: true, epochIntervalMs: true, epochMaxEvents: true } as const satisfies Record<keyof SigningTiming, true>;
 const MODE_KEYS = {
@@ -84,7 +96,7 @@ export function resolveSigning(opts: SigningOptions): ResolvedSigning {
   if (!isObject(opts)) throw new AuditConfigError(`signing must be an object of signing options, got ${describeValue(opts)}`);
   const mode: unknown = opts.mode;
   if (mode !== 'shared' && mode !== 'sealed') {
-    throw new AuditConfigError(`signing mode must be "shared" or "sealed", got ${typeof mode === 'string' ? JSON.stringify(mode.slice(0, 20)) : describeValue(mode)}`);
+    throw new AuditConfigError(`signing mode must be "shared" or "sealed", got ${typeof mode === 'string' ? modeShown(mode) : describeValue(mode)}`);
   }
   refuseUnknownKeys(opts, MODE_KEYS[mode], `signing option (${mode} mode)`);
   const kid = checkKid(opts.kid);
@@ -129,7 +141,7 @@ export function signingFromEnv(env: NodeJS.ProcessEnv): SigningOptions | undefin
   const mode = env.AUDIT_TRAIL_SIGNING;
   if (!mode || mode === 'off') return undefined;
   // The mode first: a misspelt mode is the mistake to name, not the key id it has not reached yet.
-  if (mode !== 'shared' && mode !== 'sealed') throw new AuditConfigError(`AUDIT_TRAIL_SIGNING must be shared, sealed or off, got ${JSON.stringify(mode.slice(0, 20))}`);
+  if (mode !== 'shared' && mode !== 'sealed') throw new AuditConfigError(`AUDIT_TRAIL_SIGNING must be shared, sealed or off, got ${modeShown(mode)}`);
   const kid = env.AUDIT_TRAIL_KID;
   if (!kid) throw new AuditConfigError('AUDIT_TRAIL_SIGNING is set but AUDIT_TRAIL_KID is not');
   const timing = {
