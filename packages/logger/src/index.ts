@@ -17,7 +17,7 @@ export { generateSealingKeyPair } from './signing/seal.js';
 export { mayBeSecret, readKeyFile } from './signing/keys.js';
 export { MAC_PREFIX } from './signing/canonical.js';
 export { defaultAsOf, verifyChain, verifyChainStream, verifyChainTwoPass } from './verify/verify-chain.js';
-export { keysFromEnv, loadKeyringFile } from './verify/keyring.js';
+export { addVerifyKey, keysFromEnv, loadKeyringFile } from './verify/keyring.js';
 export { iterateNdjson, ndjsonRecords, streamNdjson } from './verify/ndjson.js';
 export { byteLines, MAX_LINE_BYTES, type ByteLine } from './verify/byte-lines.js';
 export {

@@ -1,6 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { snapshotEnd } from '../verify/snapshot-end.js';
 import {
+  addVerifyKey,
   AuditConfigError,
   defaultAsOf,
   keysFromEnv,
@@ -129,13 +130,15 @@ function loadKeys(values: Record<string, unknown>, env: NodeJS.ProcessEnv): Map<
   const flagged = typeof values.keyring === 'string' || ((values['secret-file'] as string[] | undefined) ?? []).length > 0 || ((values['private-key-file'] as string[] | undefined) ?? []).length > 0;
   const keys = flagged ? new Map<string, VerifyKey>() : keysFromEnv(env);
   if (typeof values.keyring === 'string') for (const [k, v] of loadKeyringFile(values.keyring)) keys.set(k, v);
+  // A kid named twice with two keys is refused (addVerifyKey): the last one silently won before.
+  const where = '--keyring, --secret-file and --private-key-file';
   for (const spec of (values['secret-file'] as string[] | undefined) ?? []) {
     const [kid, file] = kidFile(spec, '--secret-file');
-    keys.set(kid, { secret: readKeyFile(file) });
+    addVerifyKey(keys, kid, { secret: readKeyFile(file) }, where);
   }
   for (const spec of (values['private-key-file'] as string[] | undefined) ?? []) {
     const [kid, file] = kidFile(spec, '--private-key-file');
-    keys.set(kid, { privateKey: readKeyFile(file) });
+    addVerifyKey(keys, kid, { privateKey: readKeyFile(file) }, where);
   }
   return keys;
 }

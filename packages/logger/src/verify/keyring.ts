@@ -1,4 +1,4 @@
-import type { KeyObject } from 'node:crypto';
+import { KeyObject } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { describeValue, isObject } from '../config-checks.js';
 import { AuditConfigError } from '../errors.js';
@@ -23,6 +23,36 @@ export function parseKeys(keys: VerifyKeys): Map<string, ParsedKey> {
   return out;
 }
 
+/** Whether two verifier keys are the same key: same kind and same text (white space around it aside; for secrets, the same bytes), bytes or key. */
+function sameKey(a: VerifyKey, b: VerifyKey): boolean {
+  const va: unknown = 'secret' in a ? a.secret : a.privateKey;
+  const vb: unknown = 'secret' in b ? b.secret : b.privateKey;
+  if ('secret' in a !== 'secret' in b) return false;
+  if (typeof va === 'string' && typeof vb === 'string') {
+    // A secret in base64 and the same bytes in base64url are one key (Node's base64 decoder reads both).
+    return va.trim() === vb.trim() || ('secret' in a && Buffer.from(va.trim(), 'base64').equals(Buffer.from(vb.trim(), 'base64')));
+  }
+  if (Buffer.isBuffer(va) && Buffer.isBuffer(vb)) return va.equals(vb);
+  if (va instanceof KeyObject && vb instanceof KeyObject) return va.equals(vb);
+  return false;
+}
+
+/**
+ * Adds `key` under `kid` to `keys`, refusing (AuditConfigError naming the kid
+ * and `where`, never the key) a kid already there with another key. One kid
+ * names one key: a keyring or command line listing a kid twice kept the
+ * last silently, so the order of the entries decided whether that kid's
+ * chains verified or were all MAC_INVALID, "wrong key" (found by a probe).
+ * The same key given twice (a keyring and the environment) is accepted.
+ */
+export function addVerifyKey(keys: Map<string, VerifyKey>, kid: string, key: VerifyKey, where: string): void {
+  const known = keys.get(kid);
+  if (known !== undefined && !sameKey(known, key)) {
+    throw new AuditConfigError(`key "${kid}" is given twice with different keys (${where}): one kid names one key; give the other key its own kid`);
+  }
+  keys.set(kid, key);
+}
+
 /**
  * Reads a keyring file (JSON):
  * `{"keys":[{"kid":"k1","secret_file":"k1.secret"},{"kid":"v1","private_key_file":"v1.pem"}]}`.
@@ -43,10 +73,11 @@ export function loadKeyringFile(path: string): Map<string, VerifyKey> {
   const file = (name: unknown) => readKeyFile(resolve(dirname(path), String(name)));
   for (const e of list as Record<string, unknown>[]) {
     const kid = checkKid(String(e?.kid ?? ''));
-    if (typeof e.secret === 'string') out.set(kid, { secret: e.secret });
-    else if (e.secret_file) out.set(kid, { secret: file(e.secret_file) });
-    else if (typeof e.private_key === 'string') out.set(kid, { privateKey: e.private_key });
-    else if (e.private_key_file) out.set(kid, { privateKey: file(e.private_key_file) });
+    const where = `keyring ${path}`;
+    if (typeof e.secret === 'string') addVerifyKey(out, kid, { secret: e.secret }, where);
+    else if (e.secret_file) addVerifyKey(out, kid, { secret: file(e.secret_file) }, where);
+    else if (typeof e.private_key === 'string') addVerifyKey(out, kid, { privateKey: e.private_key }, where);
+    else if (e.private_key_file) addVerifyKey(out, kid, { privateKey: file(e.private_key_file) }, where);
     else throw new AuditConfigError(`keyring ${path}: key "${kid}" needs secret, secret_file, private_key or private_key_file`);
   }
   return out;
@@ -64,7 +95,8 @@ export function keysFromEnv(env: NodeJS.ProcessEnv): Map<string, VerifyKey> {
   const secret = env.AUDIT_TRAIL_SECRET_FILE ? readKeyFile(env.AUDIT_TRAIL_SECRET_FILE) : env.AUDIT_TRAIL_SECRET;
   const priv = env.AUDIT_TRAIL_SEAL_PRIVATE_KEY_FILE ? readKeyFile(env.AUDIT_TRAIL_SEAL_PRIVATE_KEY_FILE) : env.AUDIT_TRAIL_SEAL_PRIVATE_KEY;
   if ((secret || priv) && !kid) throw new AuditConfigError('AUDIT_TRAIL_KID must name the key given in the environment');
-  if (kid && secret) out.set(kid, { secret });
-  else if (kid && priv) out.set(kid, { privateKey: priv });
+  const where = 'AUDIT_TRAIL_KEYRING_FILE and AUDIT_TRAIL_KID';
+  if (kid && secret) addVerifyKey(out, kid, { secret }, where);
+  else if (kid && priv) addVerifyKey(out, kid, { privateKey: priv }, where);
   return out;
 }
