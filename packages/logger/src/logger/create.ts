@@ -6,7 +6,7 @@ import { AuditLogger } from './audit-logger.js';
 import { LoggerCore } from './core.js';
 import { DEFAULT_MAX_BUFFERED_BYTES, openDestination, type DestinationOption } from './destination.js';
 import { checkOptions } from './options.js';
-import { parseRedactPaths } from './redact.js';
+import { parseRedactPaths, removePaths } from './redact.js';
 import { producerFromEnv, runtimeFromEnv, type RuntimeFields } from './runtime-env.js';
 
 /** Version written to `producer.sdk_version`. */
@@ -84,17 +84,24 @@ function checkedClock(now: () => Date): () => Date {
 export function createAuditLogger(options: AuditLoggerOptions = {}): AuditLogger {
   checkOptions(options);
   const env = options.env ?? process.env;
-  const producer = producerSchema.safeParse(producerFromEnv(env, options, SDK_VERSION));
-  if (!producer.success) throw configIssues('producer (service, version, instance)', producer.error.issues);
+  const redact = parseRedactPaths(options.redact);
   // A field given as undefined is not given (as everywhere in the options):
   // `runtime: { host: process.env.NODE_HOST }` without that variable must
   // leave AUDIT_TRAIL_HOST's value, not erase it (found by a probe).
   const found = options.runtime === false ? {} : assignDefined(runtimeFromEnv(env), options.runtime);
-  const runtime = runtimeSchema.safeParse(found);
-  if (!runtime.success) throw configIssues('runtime fields (options or environment)', runtime.error.issues);
+  // Redact paths apply to the producer and runtime the logger adds, not
+  // only to drafts: `redact: ['producer.instance']` or `['runtime.host']`
+  // left the host name in every event (found by a probe). Removed once
+  // here, so the fast path's trusted envelope is already without them.
+  const added = { producer: producerFromEnv(env, options, SDK_VERSION) as unknown, runtime: found as unknown };
+  const own = redact.length ? removePaths(added, redact) : added;
+  const afterRedact = redact.length ? ' (after the redact paths)' : '';
+  const producer = producerSchema.safeParse(own.producer);
+  if (!producer.success) throw configIssues(`producer (service, version, instance)${afterRedact}`, producer.error.issues);
+  const runtime = runtimeSchema.safeParse(own.runtime ?? {});
+  if (!runtime.success) throw configIssues(`runtime fields (options or environment)${afterRedact}`, runtime.error.issues);
   const signingOpts = options.signing === false ? undefined : (options.signing ?? signingFromEnv(env));
   const signing = signingOpts ? resolveSigning(signingOpts) : undefined;
-  const redact = parseRedactPaths(options.redact);
   const now = options.now ? checkedClock(options.now) : undefined;
   // Read once now: a clock that is wrong from the start is refused here, not at the first emit().
   now?.();
