@@ -49,7 +49,16 @@ export function readKeyFile(path: string): string {
 
 function decodeBase64(text: string, what: string): Buffer {
   const t = text.trim();
-  if (!BASE64.test(t)) throw new AuditConfigError(`${what} must be base64 or base64url text`);
+  if (!BASE64.test(t)) {
+    // `openssl rand -base64 N` wraps at 64 columns for N > 48: base64, but on
+    // several lines, which "must be base64" sent users looking for a bad
+    // character (found by a probe). Not joined: two lines may be two keys.
+    const lines = t.split(/\r?\n/);
+    if (lines.length > 1 && lines.every((l) => BASE64.test(l.trim()))) {
+      throw new AuditConfigError(`${what} is on ${lines.length} lines: a key is one line of base64 (openssl rand -base64 wraps keys over 48 bytes at 64 characters; use 32 bytes, or openssl rand 64 | base64 -w0)`);
+    }
+    throw new AuditConfigError(`${what} must be base64 or base64url text`);
+  }
   return Buffer.from(t, 'base64');
 }
 
