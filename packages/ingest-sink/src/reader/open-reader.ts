@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadDriver } from '../adapters/load-driver.js';
 import { mssqlPoolConfig } from '../adapters/mssql/pool-config.js';
@@ -39,12 +39,18 @@ export interface ReaderOptions {
 }
 
 /**
- * Why SQLite could not open a file that exists: "permission denied" with the
+ * Why SQLite could not open a file that exists: a directory, or a file that
+ * is no SQLite database, said in words; "permission denied" with the
  * remedy when this user may not read it (SQLite says only "unable to open
  * database file"; the sink creates its database owner-only, so a reader in
  * another account meets this), else SQLite's own message.
  */
 function unreadableReason(filename: string, err: Error): string {
+  // A directory (`--db sqlite:/var/lib/audit`, the file's name left off): SQLite says "disk I/O error" of it.
+  if (statSync(filename, { throwIfNoEntry: false })?.isDirectory()) return 'it is a directory, not a SQLite database file';
+  // Another kind of file (`--db sqlite:./audit.ndjson`): SQLite says only "file is not a database", and said it
+  // at the first query, without the file's name (found by a probe).
+  if ((err as Error & { code?: unknown }).code === 'SQLITE_NOTADB') return 'the file is not a SQLite database (SQLITE_NOTADB)';
   try {
     accessSync(filename, constants.R_OK);
   } catch {
@@ -53,16 +59,30 @@ function unreadableReason(filename: string, err: Error): string {
   return err.message;
 }
 
+/** SINK_DB naming the SQLite file that could not be opened or read, and why in words. */
+function openError(filename: string, err: Error): SinkError {
+  // A reader opens what exists, it never creates: say that the file is missing, and where it was looked for
+  // (SQLite says only "unable to open database file" of a typo in --db).
+  const missing = !existsSync(filename);
+  return new SinkError('SINK_DB', `cannot open SQLite database ${filename}: ${missing ? `the file ${resolve(filename)} does not exist` : unreadableReason(filename, err)}`, { cause: err });
+}
+
 async function sqliteReader(filename: string, snapshot: boolean): Promise<AuditReader> {
   const Database = await loadDriver<SqliteModule>('better-sqlite3');
   let db: import('better-sqlite3').Database;
   try {
     db = new Database(filename, { readonly: true, fileMustExist: true });
   } catch (err) {
-    // A reader opens what exists, it never creates: say that the file is missing, and where it was looked for
-    // (SQLite says only "unable to open database file" of a typo in --db).
-    const missing = !existsSync(filename);
-    throw new SinkError('SINK_DB', `cannot open SQLite database ${filename}: ${missing ? `the file ${resolve(filename)} does not exist` : unreadableReason(filename, err as Error)}`);
+    throw openError(filename, err as Error);
+  }
+  try {
+    // SQLite opens a file lazily: its header is read, and a file that is not a
+    // database found out, at the first query. Read it now, so that the error
+    // names the file as an open failure does.
+    db.pragma('schema_version', { simple: true });
+  } catch (err) {
+    db.close();
+    throw openError(filename, err as Error);
   }
   // A deferred transaction: its snapshot is taken by the first read and held
   // until the end (SQLite, "Transactions"; in WAL mode writers go on meanwhile).

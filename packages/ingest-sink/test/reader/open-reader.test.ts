@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -94,6 +94,36 @@ describe('openReader', () => {
         message = `${err.code} ${err.message}`;
       }
       expect(message).toBe(`SINK_DB cannot open SQLite database ${file}: permission denied: the sink creates its database readable by its own user only (0600); give this account access on purpose (a group and chmod g+r, on the -wal and -shm files too) or run as that user`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names the file and says what it is when --db names a directory or a file that is no database, where SQLite said "disk I/O error", or "file is not a database" at the first query without the file (found by a probe)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'at-reader-notadb-'));
+    try {
+      const ndjson = join(dir, 'audit.ndjson');
+      writeFileSync(ndjson, '{"log_type":"security_audit"}\n');
+      const cases: [string, string][] = [
+        [dir, 'it is a directory, not a SQLite database file'],
+        [ndjson, 'the file is not a SQLite database (SQLITE_NOTADB)'],
+      ];
+      for (const [file, reason] of cases) {
+        for (const snapshot of [false, true]) {
+          const err = await openReader(`sqlite:${file}`, { snapshot }).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          expect(err, file).toBeInstanceOf(SinkError);
+          expect(err).toMatchObject({ code: 'SINK_DB', message: `cannot open SQLite database ${file}: ${reason}` });
+        }
+      }
+      // An empty file is an empty database to SQLite: it opens, and a query says the tables are missing.
+      const empty = join(dir, 'empty.db');
+      writeFileSync(empty, '');
+      const reader = await openReader(`sqlite:${empty}`);
+      await expect(reader.query({ text: 'SELECT 1 FROM security_audit_events' })).rejects.toMatchObject({ code: 'SINK_NOT_MIGRATED' });
+      await reader.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
