@@ -435,4 +435,34 @@ describe('audit-trail report on PostgreSQL, a result larger than one cursor page
     const table = await cli('report', 'failures', '--db', db.url);
     expect(table.out.trimEnd().split('\n')).toHaveLength(2503 + 2);
   });
+
+  it('a session the server ends while csv or json waits on its reader (the minute idle in transaction, a restart) exits 1 saying why and that the output is incomplete, not only pg\'s "Client has encountered a connection error and is not queryable" (found by a probe)', async () => {
+    for (const format of ['csv', 'json']) {
+      let out = '';
+      let ended = false;
+      // A reader that stops taking the output after its first chunk: meanwhile the server ends the report's session.
+      const stdout = new Writable({
+        highWaterMark: 1024,
+        write(chunk, _enc, done) {
+          out += chunk;
+          if (ended) return done();
+          ended = true;
+          void db
+            .query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+            .then(() => setTimeout(done, 200));
+        },
+      });
+      let err = '';
+      const stderr = new Writable({
+        write(chunk, _enc, done) {
+          err += chunk;
+          done();
+        },
+      });
+      const code = await main(['report', 'failures', '--db', db.url, '--format', format], { stdin: process.stdin, stdout, stderr, env: {} });
+      expect(code, format).toBe(1);
+      expect(out.length).toBeGreaterThan(0);
+      expect(err).toMatch(/^audit-trail report: PostgreSQL connection lost: terminating connection due to administrator command; reading stopped after \d+ row\(s\): the output is incomplete\n$/);
+    }
+  });
 });

@@ -127,9 +127,17 @@ export const reportCommand: Command = {
       // Counted as they pass, for the terminal's summary line: the rows are not held.
       let count = 0;
       const counted = (async function* () {
-        for await (const row of rows) {
-          count++;
-          yield row;
+        try {
+          for await (const row of rows) {
+            count++;
+            yield row;
+          }
+        } catch (err) {
+          // csv and json have printed the rows before this one: say that the
+          // output stops short, rather than leave a CSV that looks whole
+          // beside the driver's message (a table prints nothing until the end).
+          if (count === 0 || format === 'table') throw err;
+          throw new Error(`${(err as Error).message}; reading stopped after ${count} row(s): the output is incomplete`, { cause: err });
         }
       })();
       await writeChunks(io.stdout, formatRows(format, query.columns, counted, query.integerColumns));

@@ -185,6 +185,17 @@ async function postgresReader(conn: PostgresConnection, snapshot: boolean): Prom
           yield* rows as Row[];
           if (rows.length < PG_FETCH_ROWS) break;
         }
+      } catch (err) {
+        // The server ended the session while the rows were being read: ended
+        // idle by idle_in_transaction_session_timeout (the output not taken
+        // for a minute), a restart, pg_terminate_backend. pg then fails the
+        // next FETCH with only "Client has encountered a connection error
+        // and is not queryable"; the cause is the 'error' event's (found by
+        // a probe).
+        // Read anew: the 'error' listener sets it while the rows are read, which the narrowing above cannot know.
+        const cause = lost as Error | undefined;
+        if (cause) throw new SinkError('SINK_DB', `PostgreSQL connection lost: ${cause.message}`, { cause });
+        throw err;
       } finally {
         // Ended, early (break) or failed: the cursor and the settings go with the savepoint, or with our own transaction.
         if (!lost) {

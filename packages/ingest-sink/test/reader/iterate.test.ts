@@ -83,6 +83,34 @@ describe('AuditReader.iterate', () => {
     }
   });
 
+  it('postgres: a session the server ends between two FETCHes (idle too long with the output not taken, pg_terminate_backend) fails with SINK_DB naming the server\'s reason, not pg\'s "Client has encountered a connection error and is not queryable" (found by a probe)', async () => {
+    const db = await createTempDatabase('at_iterate_lost');
+    try {
+      for (const snapshot of [false, true]) {
+        const reader = await openReader(db.url, { snapshot });
+        try {
+          const [{ pid }] = (await reader.query({ text: 'SELECT pg_backend_pid() AS pid' })) as [{ pid: number }];
+          const rows = reader.iterate(SERIES.postgres)[Symbol.asyncIterator]();
+          expect((await rows.next()).value).toEqual({ i: 2500, label: 'row 2500' });
+          await db.query('SELECT pg_terminate_backend($1)', [pid]);
+          // The server's notice arrives as an 'error' event on the idle client.
+          await new Promise((r) => setTimeout(r, 200));
+          const read = (async () => {
+            for (let r = await rows.next(); !r.done; r = await rows.next());
+          })();
+          await expect(read, snapshot ? 'snapshot' : 'own transaction').rejects.toMatchObject({
+            code: 'SINK_DB',
+            message: expect.stringMatching(/^PostgreSQL connection lost: terminating connection due to administrator command/),
+          });
+        } finally {
+          await reader.close();
+        }
+      }
+    } finally {
+      await db.drop();
+    }
+  });
+
   it('postgres: reads through a server-side cursor, a page at a time, not the whole result at once', async () => {
     const db = await createTempDatabase('at_iterate');
     const reader = await openReader(db.url);
