@@ -193,7 +193,8 @@ async function postgresReader(conn: PostgresConnection, snapshot: boolean): Prom
         // and is not queryable"; the cause is the 'error' event's (found by
         // a probe).
         // Read anew: the 'error' listener sets it while the rows are read, which the narrowing above cannot know.
-        const cause = lost as Error | undefined;
+        // A FETCH sent before pg read the server's notice fails with that FATAL error itself: the same loss.
+        const cause = (lost as Error | undefined) ?? ((err as { severity?: unknown }).severity === 'FATAL' ? (err as Error) : undefined);
         if (cause) throw new SinkError('SINK_DB', `PostgreSQL connection lost: ${cause.message}`, { cause });
         throw err;
       } finally {
