@@ -409,6 +409,36 @@ describe('audit-trail report on a database never migrated', () => {
   });
 });
 
+describe('audit-trail report over a row whose event_json was edited into something that is not JSON', () => {
+  it('fails saying that a stored event_json is not JSON and that verify --db names the row, on SQLite and PostgreSQL (it said only "malformed JSON", found by a probe)', async () => {
+    const file = join(tmp, 'edited.db');
+    const db = await createTempDatabase('at_cli_report_edited');
+    try {
+      for (const url of [`sqlite:${file}`, db.url]) {
+        // No node in the row's columns: the report's node falls back to the event's own, read from event_json.
+        const sink = createSink({ url, spool: { dir: join(tmp, `spool-${Math.random()}`) } });
+        await sink.migrate();
+        await sink.write([at(1, { event_type: 'WEBAUTHN_AUTH_FAILURE', user_id: 'erin', client_ip: '192.0.2.9', error: { code: 'BAD_SIGNATURE', message: 'no' }, webauthn: { failure_stage: 'signature' } } as AuditEventDraft)]);
+        await sink.close();
+        const edit = "UPDATE security_audit_events SET event_json = substr(event_json, 1, 50) WHERE user_id = 'erin'";
+        if (url === db.url) await db.query(edit);
+        else {
+          const d = new Database(file);
+          d.exec(edit);
+          d.close();
+        }
+        for (const format of ['table', 'csv', 'json']) {
+          const r = await cli('report', 'failures', '--db', url, '--format', format);
+          expect(r.code, `${url} ${format}`).toBe(1);
+          expect(r.err, `${url} ${format}`).toMatch(/^audit-trail report: .*: a stored event_json is not JSON \(a row edited in the database\?\): `audit-trail verify --db URL` names it\n$/);
+        }
+      }
+    } finally {
+      await db.drop();
+    }
+  });
+});
+
 describe('audit-trail report on PostgreSQL, a result larger than one cursor page', () => {
   let db: Awaited<ReturnType<typeof createTempDatabase>>;
   beforeAll(async () => {

@@ -28,10 +28,32 @@ export function reportQueryFor(name: string): ReportQuery {
 export async function runReport(reader: AuditReader, query: ReportQuery, values: QueryParamValues = {}): Promise<AsyncIterable<Row>> {
   const bound = bindQuery(query, reader.dialect, values);
   const rows = reader.iterate({ text: bound.text, positional: bound.positional, named: bound.named })[Symbol.asyncIterator]();
-  const first = await rows.next();
+  const first = await rows.next().catch((err: Error) => Promise.reject(withStoredJsonHint(err)));
   return (async function* () {
     if (first.done) return;
     yield first.value;
-    yield* { [Symbol.asyncIterator]: () => rows };
+    try {
+      yield* { [Symbol.asyncIterator]: () => rows };
+    } catch (err) {
+      throw withStoredJsonHint(err as Error);
+    }
   })();
+}
+
+/**
+ * What the databases say of an `event_json` that is not JSON, which a
+ * report reads for the node of a row without one (SQLite's json_extract,
+ * PostgreSQL's ::json, SQL Server's JSON_VALUE, error 13609).
+ */
+const STORED_JSON_ERROR = /^malformed JSON$|invalid input syntax for type json|JSON text is not properly formatted/;
+
+/**
+ * The error of a report that met a stored `event_json` that is not JSON,
+ * with what it means and how to find the row: the driver's message names
+ * none ("malformed JSON"), and such a row was edited in the database after
+ * it was stored, which `verify --db` reports by its id (found by a probe).
+ */
+function withStoredJsonHint(err: Error): Error {
+  if (!STORED_JSON_ERROR.test(err.message)) return err;
+  return new Error(`${err.message}: a stored event_json is not JSON (a row edited in the database?): \`audit-trail verify --db URL\` names it`, { cause: err });
 }
