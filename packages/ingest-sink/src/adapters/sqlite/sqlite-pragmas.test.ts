@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -24,7 +25,34 @@ describe('SQLite connection pragmas', () => {
     // 2 = FULL
     expect(db.pragma('synchronous', { simple: true })).toBe(2);
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(SQLITE_CHECKPOINT_BYTES / SQLITE_PAGE_SIZE);
+    expect(db.pragma('journal_size_limit', { simple: true })).toBe(SQLITE_CHECKPOINT_BYTES);
     db.close();
+  });
+
+  it('the WAL a reader held from its checkpoints (a report left in a pager) is cut back to the checkpoint size once that reader has gone, while the sink stays open', async () => {
+    const file = join(dir, 'held.db');
+    const sink = createSink({ connection: { dialect: 'sqlite', filename: file }, spool: { dir: join(dir, 'held.spool') } });
+    await sink.write(makeEvents(10));
+    await sink.flush();
+    // A read transaction with its snapshot taken: no checkpoint may pass it.
+    const reader = new Database(file, { readonly: true });
+    reader.exec('BEGIN');
+    reader.prepare('SELECT count(*) FROM security_audit_events').get();
+    const wal = () => statSync(`${file}-wal`).size;
+    for (let i = 0; wal() <= SQLITE_CHECKPOINT_BYTES * 1.2; i++) {
+      if (i === 20) throw new Error(`the WAL stayed at ${wal()} bytes`);
+      await sink.write(makeEvents(5000));
+      await sink.flush();
+    }
+    reader.exec('COMMIT');
+    reader.close();
+    // The next commits checkpoint the whole WAL (no reader now), then start it again from its head.
+    for (let i = 0; i < 3; i++) {
+      await sink.write(makeEvents(10));
+      await sink.flush();
+    }
+    expect(wal()).toBeLessThanOrEqual(SQLITE_CHECKPOINT_BYTES);
+    await sink.close();
   });
 
   it('an existing database keeps its page size, and its autocheckpoint is sized in its own pages', () => {
