@@ -227,12 +227,18 @@ export async function startForwardServer(options: ForwardServerOptions, deps: Fo
       }
       for (const s of connections.keys()) s.end();
       // server.close() waits for every TCP connection, a TLS handshake that
-      // never completes too: those are destroyed with the rest.
-      setTimeout(() => {
+      // never completes too: those are destroyed with the rest. Not unref'd:
+      // a connection paused by backpressure, its acks written, is no active
+      // handle, so with nothing else running (no health endpoint, no syslog)
+      // the event loop emptied while close() waited for it, and `serve` exited
+      // 0 on SIGTERM without closing its sink (found by a probe). Cleared once
+      // the server is closed, so it never holds a process up longer.
+      const destroyRest = setTimeout(() => {
         for (const s of connections.keys()) s.destroy();
         destroyHandshaking();
-      }, 1_000).unref();
+      }, 1_000);
       await closed;
+      clearTimeout(destroyRest);
     },
   };
 }
