@@ -193,3 +193,35 @@ describe('syslog receiver: an octet-counted frame the sender\'s close cuts short
     }
   });
 });
+
+describe('syslog receiver: a frame a connection reset cuts short (found by a probe)', () => {
+  it('keeps what came of it as a REQUEST_TRUNCATED reject, as a FIN\'s cut frame is, and counts it once', async () => {
+    const { agg, file, stop } = await aggregatorOnSqlite({ forward: { port: 0 }, syslog: { port: 0 } });
+    try {
+      // A whole audit line whose LF never came, then one octet-counted frame cut in its middle.
+      const line = `<14>1 - host app - - - ${JSON.stringify(makeEvent(7))}`;
+      const msg = `<14>1 - host app - - - ${JSON.stringify(makeEvent(8))}`;
+      const framed = Buffer.from(`${Buffer.byteLength(msg)} ${msg}`).subarray(0, 150);
+      for (const bytes of [Buffer.from(line), framed]) {
+        const c = await RawClient.open(agg.syslog!.port);
+        const before = agg.counters.syslog.bytes;
+        c.socket.write(bytes);
+        await until(() => agg.counters.syslog.bytes === before + bytes.length);
+        c.socket.resetAndDestroy();
+        await c.waitClosed();
+      }
+      await until(() => agg.counters.syslog.activeConnections === 0);
+      await agg.close(); // every write settled, the sink flushed
+      const keptOfFramed = msg.slice(0, 150 - `${Buffer.byteLength(msg)} `.length);
+      expect(readRejects(file).map((r) => [r.reason, r.raw_payload])).toEqual([
+        [`REQUEST_TRUNCATED: connection reset after ${Buffer.byteLength(line)} bytes of a line, before its LF; its first ${Buffer.byteLength(line)} bytes are kept`, line],
+        [`REQUEST_TRUNCATED: octet-counted frame of ${Buffer.byteLength(msg)} bytes ended after ${keptOfFramed.length} with the stream; its first ${keptOfFramed.length} bytes are kept`, keptOfFramed],
+      ]);
+      const s = agg.counters.syslog;
+      expect(s.badFramesByCode).toEqual({ REQUEST_TRUNCATED: 2 });
+      expect(s.toSink + s.nonAudit).toBe(s.events);
+    } finally {
+      await stop();
+    }
+  });
+});

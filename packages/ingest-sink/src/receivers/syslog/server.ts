@@ -306,6 +306,17 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
       const partialBytes = framer.pendingLength;
       if (partialBytes > 0) countBadFrame(counters, 'REQUEST_TRUNCATED');
       log({ level: 'warn', msg: 'syslog connection error', peer, error: err.code ?? err.message, ...(partialBytes > 0 ? { code: 'REQUEST_TRUNCATED', partialBytes } : {}) });
+      // What came of it is evidence all the same, as what a FIN cuts short is
+      // (submitUnfinished): kept as a reject when it holds an audit line. Only
+      // counted, a whole audit line whose LF a sender killed mid-write never
+      // sent was lost (found by a probe). A line without its LF is not taken
+      // for a message here, as at a FIN: a reset says the sender stopped
+      // writing, not that it had finished.
+      if (partialBytes === 0) return;
+      const cut = [framer.takeHead(), framer.takeCut()].filter((r): r is RefusedFrame => r !== undefined);
+      const rest = framer.rest();
+      if (rest.length > 0) cut.push({ error: new ReceiverError('REQUEST_TRUNCATED', `connection reset after ${rest.length} bytes of a line, before its LF`), head: rest });
+      submit([], cut);
     });
     socket.on('close', () => {
       sockets.delete(socket);
