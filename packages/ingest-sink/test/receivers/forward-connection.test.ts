@@ -106,6 +106,20 @@ describe('forward connection: event modes and acks (spec v1)', () => {
     expect(transport.out).toHaveLength(0);
   });
 
+  it('reads an option map in any msgpack map format, map32 too (found by a probe: closed as "option is not a map")', async () => {
+    const sink = new RecordingSink();
+    const { conn, transport } = fakeConnection(sink);
+    const chunk = Buffer.from(encode({ chunk: 'm32' })).subarray(1); // the key and value, without the fixmap header
+    const options = (header: number[]) => Buffer.concat([Buffer.from(header), chunk]);
+    for (const [i, header] of [[0x81], [0xde, 0, 1], [0xdf, 0, 0, 0, 1]].entries()) {
+      conn.feed(Buffer.concat([Buffer.from([0x94]), Buffer.from(encode('t')), Buffer.from(encode(1700000000)), Buffer.from(encode({ log: makeLine(i) })), options(header)]));
+    }
+    await conn.drain();
+    expect(conn.closed).toBe(false);
+    expect(sink.items).toHaveLength(3);
+    expect(transport.messages()).toEqual([{ ack: 'm32' }, { ack: 'm32' }, { ack: 'm32' }]);
+  });
+
   it('reassembles a request fed one byte at a time (partial TCP reads)', async () => {
     const sink = new RecordingSink();
     const { conn, transport } = fakeConnection(sink);

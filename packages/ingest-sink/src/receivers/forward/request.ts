@@ -160,6 +160,11 @@ function readOptions(r: MsgpackReader): ForwardOptions {
   } else if (b === 0xde && r.pos + 3 <= r.end) {
     n = r.buf.readUInt16BE(r.pos + 1);
     r.pos += 3;
+  } else if (b === 0xdf && r.pos + 5 <= r.end) {
+    // map32 is a map as any other (an encoder may use it for a small map):
+    // refused, its request was never acked and resent forever.
+    n = r.buf.readUInt32BE(r.pos + 1);
+    r.pos += 5;
   } else throw new ReceiverError('BAD_REQUEST', 'option is not a map');
   if (n > 64) throw new ReceiverError('BAD_REQUEST', `option map has ${n} keys`);
   for (let i = 0; i < n; i++) {
