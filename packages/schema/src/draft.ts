@@ -110,8 +110,9 @@ function eventTime(ctx: unknown): Date {
 
 /**
  * Fills in the envelope of a draft. Values present in the draft win (a key
- * whose value is `undefined` counts as absent); the draft's `runtime` is
- * merged over the context's. The result still has to pass
+ * whose value is `undefined` counts as absent); the draft's `runtime`, when
+ * an object, is merged over the context's (any other value is kept as given,
+ * for validation to refuse). The result still has to pass
  * {@link parseAuditEvent}: this only completes, it does not validate.
  *
  * Throws {@link EventDraftError} when it cannot complete: a draft that is
@@ -138,6 +139,10 @@ export function completeEvent(draft: AuditEventDraft, ctx: EventContext): AuditE
     },
     d,
   );
-  if (ctx.runtime || d.runtime) event.runtime = assignDefined(assignDefined({}, ctx.runtime), d.runtime);
+  // Merged only when the draft's runtime is an object (or absent): any other
+  // value stays as the draft gave it (copied above), for validation to refuse
+  // by its type. Merged, a string was spread into `runtime.0`, `runtime.1`...
+  // and a number, boolean or null vanished beside the context's runtime.
+  if (d.runtime === undefined ? ctx.runtime : isRecord(d.runtime)) event.runtime = assignDefined(assignDefined({}, ctx.runtime), d.runtime);
   return event as AuditEventInput;
 }
