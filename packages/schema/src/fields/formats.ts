@@ -25,11 +25,14 @@ export const uuidAny = z
  * makes zod's JSON Schema an `allOf` without it.
  */
 export const utcTimestamp = z.iso
-  .datetime({ offset: false })
+  // Says what the field takes: zod's own "Invalid ISO datetime" did not tell
+  // a producer that writes an offset (Python's isoformat() gives "+00:00")
+  // that the time must be UTC with Z.
+  .datetime({ offset: false, message: 'must be an RFC 3339 UTC time ending in Z, e.g. 2026-01-01T00:00:00.000Z (no UTC offset, no leap second)' })
   // "Not 0000" spelt without a lookahead, which RE2 (Go) and Rust's regex
   // lack: the published pattern must compile there too (json-schemas.ts).
   // Exactly `^(?!0000)`: any text not starting with 0000 passes, so a value
-  // that is no timestamp at all gets "Invalid ISO datetime" alone, not a
+  // that is no timestamp at all gets the datetime issue alone, not a
   // year-0000 issue too.
   .regex(/^(?:[^0]|0[^0]|00[^0]|000[^0]|0{0,3}$)/, { message: 'year 0000 cannot be stored (SQL date types start at 0001-01-01)' })
   .meta({ format: 'date-time' });
