@@ -14,8 +14,18 @@ export const LOG_TYPE = 'security_audit' as const;
  * 1.2.0: `container.target`, the container a Kubernetes ephemeral container
  * (`kubectl debug --target`) joined, and the failure stage `username_taken`;
  * every 1.1.0 event is valid 1.2.0.
+ *
+ * 1.3.0: `process.command_line_truncated`, set when the command line was cut
+ * (MAX_COMMAND_LINE_LENGTH); every 1.2.0 event is valid 1.3.0.
  */
-export const SCHEMA_VERSION = '1.2.0' as const;
+export const SCHEMA_VERSION = '1.3.0' as const;
+
+/**
+ * Longest `process.command_line` kept, in UTF-16 code units after control
+ * characters are escaped; a longer one is cut and `command_line_truncated`
+ * set (parse.ts markTruncatedText).
+ */
+export const MAX_COMMAND_LINE_LENGTH = 4000;
 
 /** Base of the `$id` of the published JSON Schemas (version in the path). */
 export const SCHEMA_BASE_URI = `https://audit-trail.dev/schema/security-audit/v${SCHEMA_VERSION}` as const;

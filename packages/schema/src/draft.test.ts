@@ -24,7 +24,7 @@ describe('completeEvent', () => {
     expect(parsed.ok ? 'ok' : parsed.issues).toBe('ok');
     expect(event).toMatchObject({
       log_type: 'security_audit',
-      schema_version: '1.2.0',
+      schema_version: '1.3.0',
       event_time: '2026-11-20T09:00:00.123Z',
       outcome: 'failure',
       severity: 3,

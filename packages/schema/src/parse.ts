@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { eventSchemas, type AuditEvent } from './audit-event.js';
-import { EVENT_TYPES, TRANSPORT_FIELDS, type EventType } from './constants.js';
-import { sanitizeText } from './fields/text.js';
+import { EVENT_TYPES, MAX_COMMAND_LINE_LENGTH, TRANSPORT_FIELDS, type EventType } from './constants.js';
+import { escapeControls, sanitizeText } from './fields/text.js';
 import { duplicateName } from './json/duplicate-names.js';
 import { loneSurrogateEscape } from './json/lone-surrogates.js';
 import { setOwnMember } from './json/own-member.js';
@@ -24,6 +24,35 @@ export function truncateUserAgent(event: Record<string, unknown>): void {
   const last = ua.charCodeAt(MAX_USER_AGENT_LENGTH - 1);
   event.user_agent = ua.slice(0, last >= 0xd800 && last <= 0xdbff ? MAX_USER_AGENT_LENGTH - 1 : MAX_USER_AGENT_LENGTH);
   event.user_agent_truncated = true;
+}
+
+/**
+ * Sets `process.command_line_truncated` when the schema will cut the command
+ * line (longer than {@link MAX_COMMAND_LINE_LENGTH} once its control
+ * characters are escaped). Cut without a mark, a command padded with 4000
+ * spaces hid its tail (`; curl ... | sh`) from the event, and nothing said
+ * the event held only its head (found by a probe). `process` is replaced by
+ * a copy, never changed: it may be the caller's object.
+ */
+export function flagCutCommandLine(event: Record<string, unknown>): void {
+  const p = event.process;
+  if (typeof p !== 'object' || p === null || Array.isArray(p)) return;
+  const cl = (p as Record<string, unknown>).command_line;
+  // An escape is at most 6 units (\u202e): a line that short cannot be cut.
+  if (typeof cl !== 'string' || cl.length * 6 <= MAX_COMMAND_LINE_LENGTH) return;
+  if (escapeControls(cl, Number.POSITIVE_INFINITY).length <= MAX_COMMAND_LINE_LENGTH) return;
+  event.process = { ...p, command_line_truncated: true };
+}
+
+/**
+ * The text an event holds only the head of, marked before the schema cuts
+ * it: `user_agent` (cut here, {@link truncateUserAgent}) and
+ * `process.command_line` ({@link flagCutCommandLine}). Shared with the
+ * logger, so an event says the same whichever of the two validated it.
+ */
+export function markTruncatedText(event: Record<string, unknown>): void {
+  truncateUserAgent(event);
+  flagCutCommandLine(event);
 }
 
 /** One reason an input is not a valid event. `path` is dotted (`webauthn.credential_id`), '' for the root. */
@@ -178,7 +207,7 @@ function parseUnguarded(input: unknown): ParseResult {
     return fail('event_type', `unknown event_type ${shown}; expected one of ${EVENT_TYPES.join(', ')}`);
   }
 
-  truncateUserAgent(event);
+  markTruncatedText(event);
 
   const result = schemaOf(type as EventType).safeParse(event, { reportInput: true });
   if (!result.success) return { ok: false, issues: toIssues(result.error) };

@@ -409,7 +409,7 @@ describe('Kubernetes audit: kubectl debug (pods/ephemeralcontainers) becomes CON
       containers: [{ name: 'debugger-7xk2p', image: 'busybox', command: ['sh', '-c', 'cat /proc/1/root/etc/shadow'], args: [], target: 'app', stdin: false, tty: false, privileged: false, capabilities: ['SYS_PTRACE'] }],
     });
     const e = mapped(debugEvent());
-    expect(e).toMatchObject({ schema_version: '1.2.0', container: { target: 'app' } });
+    expect(e).toMatchObject({ schema_version: '1.3.0', container: { target: 'app' } });
     expect((toOcsf(e).unmapped as { target_container?: string }).target_container).toBe('app');
     expect((toEcs(e).audit_trail as { target_container?: string }).target_container).toBe('app');
     // Without --target there is none.

@@ -6,7 +6,7 @@ import {
   newEventId,
   parseAuditEvent,
   TRANSPORT_FIELDS,
-  truncateUserAgent,
+  markTruncatedText,
   type AuditEvent,
   type AuditEventDraft,
   type AuditIssue,
@@ -50,7 +50,7 @@ export function validateDraft(draft: unknown, ctx: EventContext, owned = false, 
     // the draft (its own enumerable keys); `owned`: the draft is already
     // such a copy, made by the logger for this call, and may be changed.
     const own: Record<string, unknown> = owned ? d : { ...d };
-    truncateUserAgent(own);
+    markTruncatedText(own);
     canonicalizeIps(own);
     const fast = validateOwnFields(eventType, own, ctx, wantLine);
     if (fast) return { ok: true, event: fast.event, line: fast.line };
@@ -60,7 +60,7 @@ export function validateDraft(draft: unknown, ctx: EventContext, owned = false, 
   // One id generator for every event of the logger, so ids stay monotonic in write order.
   if (!Object.hasOwn(d, 'event_id')) completed.event_id = newEventId();
   if (eventType && eventTypes.has(eventType)) {
-    truncateUserAgent(completed);
+    markTruncatedText(completed);
     canonicalizeIps(completed);
   }
   const result = parseAuditEvent(completed);

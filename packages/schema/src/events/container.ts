@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_COMMAND_LINE_LENGTH } from '../constants.js';
 import { envelopeShape } from '../envelope.js';
 import { evidenceText, identifier } from '../fields/text.js';
 
@@ -35,7 +36,11 @@ export const containerDetailSchema = z.strictObject({
 
 /** The process started in the container (exec / shell). */
 export const processDetailSchema = z.strictObject({
-  command_line: evidenceText(4000),
+  command_line: evidenceText(MAX_COMMAND_LINE_LENGTH),
+  command_line_truncated: z
+    .boolean()
+    .optional()
+    .meta({ description: `True when command_line was longer than ${MAX_COMMAND_LINE_LENGTH} UTF-16 code units (control characters escaped) and was cut: its tail is not in the event` }),
   exec_user: identifier(256).optional(),
   tty: z.boolean().optional(),
   interactive: z.boolean().optional(),

@@ -1121,6 +1121,10 @@ export interface ContainerExec {
      */
     command_line: string;
     /**
+     * True when command_line was longer than 4000 UTF-16 code units (control characters escaped) and was cut: its tail is not in the event
+     */
+    command_line_truncated?: boolean | undefined;
+    /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */
     exec_user?: string | undefined;
@@ -1648,6 +1652,10 @@ export interface ContainerPrivileged {
      * Control characters are written as \xNN escapes and lone surrogates replaced by U+FFFD; longer text is accepted and cut to 4000 UTF-16 code units, never inside a surrogate pair
      */
     command_line: string;
+    /**
+     * True when command_line was longer than 4000 UTF-16 code units (control characters escaped) and was cut: its tail is not in the event
+     */
+    command_line_truncated?: boolean | undefined;
     /**
      * At most 256 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
      */

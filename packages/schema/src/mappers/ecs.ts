@@ -89,7 +89,7 @@ function custom(e: AuditEvent): JsonObject {
     webauthn: 'webauthn' in e ? e.webauthn : undefined,
     detector: 'detector' in e ? e.detector : undefined,
     lifecycle: 'lifecycle' in e ? e.lifecycle : undefined,
-    process: 'process' in e && e.process ? { tty: e.process.tty } : undefined,
+    process: 'process' in e && e.process ? { tty: e.process.tty, command_line_truncated: e.process.command_line_truncated } : undefined,
     capabilities: 'container' in e ? e.container.capabilities : undefined,
     target_container: 'container' in e ? e.container.target : undefined,
     chain: 'chain' in e ? e.chain : undefined,

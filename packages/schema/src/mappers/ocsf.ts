@@ -183,7 +183,7 @@ function ocsfProcess(p: Process, e: AuditEvent): JsonObject {
 
 /** Process facts objects/process.json has no attribute for. */
 function processLeftovers(p: Process | undefined): JsonObject {
-  return { tty: p?.tty, interactive: p?.interactive };
+  return { tty: p?.tty, interactive: p?.interactive, command_line_truncated: p?.command_line_truncated };
 }
 
 /** Container facts objects/container.json has no attribute for. */
