@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { redactUrl } from '@audit-trail/ingest-sink';
+import { openVerifySource, redactUrl } from '@audit-trail/ingest-sink';
 import { runCli, startServe } from './audit-cli.js';
 import { runCeremonies } from './ceremonies.js';
 import { Progress } from './progress.js';
@@ -20,7 +20,9 @@ Runs the whole audit-trail pipeline on this machine and prints the reports:
   5. sends container runtime events (Falco, docker events) the same way
   6. verifies the signed chains in the database and prints the reports
 
-  --db URL   postgres://... or mssql://... instead of the SQLite file
+  --db URL   postgres://... or mssql://... instead of the SQLite file: an
+             empty database (each run signs with a new key, so the chains
+             of an earlier run would not verify)
 `;
 
 async function main(): Promise<number> {
@@ -47,6 +49,10 @@ async function main(): Promise<number> {
   p.step(`Migrate ${shownDb}`);
   const migrate = await runCli(['migrate', '--db', db]);
   if (migrate.code !== 0) throw new Error(`audit-trail migrate failed: ${migrate.stderr}`);
+  // The default SQLite file was just made; a database given with --db may hold
+  // an earlier run, whose chains were signed with a key this run no longer
+  // has: step 6 would report them as MAC_INVALID, which reads as tampering.
+  if (values.db !== undefined) await refuseStoredEvents(db, shownDb);
   p.done('tables security_audit_events and security_audit_rejects ready');
 
   p.step('Start the aggregator: audit-trail serve');
@@ -101,6 +107,17 @@ async function main(): Promise<number> {
       `Verify it again:  AUDIT_TRAIL_KID=${kid} AUDIT_TRAIL_SECRET_FILE=${secretFile} npx audit-trail verify --db ${shownDb}\n`,
   );
   return 0;
+}
+
+/** Throws when the audit table already holds events: the demo needs an empty database. */
+async function refuseStoredEvents(db: string, shownDb: string): Promise<void> {
+  const source = await openVerifySource(db);
+  await source.close();
+  if (source.times.event === undefined) return;
+  throw new Error(
+    `${shownDb} already holds audit events (an earlier run of the demo?). Each run signs its chains with a new key and verifies every chain ` +
+      'in the table, so the earlier ones would fail as MAC_INVALID: give the demo an empty database (drop and create it again, or name another one).',
+  );
 }
 
 function indent(text: string): string {
