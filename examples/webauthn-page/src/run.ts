@@ -1,4 +1,5 @@
 import { createAuditLogger } from '@audit-trail/logger';
+import { WebAuthnHooksError } from '@audit-trail/webauthn-hooks';
 import { configFromEnv, ExampleConfigError, type ServerConfig } from './config.js';
 import type { StartExample } from './start.js';
 
@@ -24,6 +25,14 @@ export async function runExampleFromEnv(name: string, startExample: StartExample
   try {
     running = await startExample({ audit, ...config });
   } catch (err) {
+    // ORIGIN, RP_ID or TRUSTED_PROXIES the hooks refuse (checked once the app is built):
+    // a setting the user gave wrong, like PORT, so one line and exit 2, not a stack trace.
+    if (err instanceof WebAuthnHooksError) {
+      process.stderr.write(`${name}: ${err.message} (check ORIGIN, RP_ID and TRUSTED_PROXIES)\n`);
+      await audit.close();
+      process.exitCode = 2;
+      return;
+    }
     // EADDRINUSE, EACCES (a port below 1024): the system's reason, in one line.
     const e = err as NodeJS.ErrnoException;
     if (!e.code || !e.syscall) throw err;

@@ -26,6 +26,16 @@ describe('runExampleFromEnv (npm start of an example)', () => {
     expect(r).toEqual({ code: 2, stdout: '', stderr: 'express-webauthn: PORT must be a port number (0-65535), got "abc"\n' });
   }, 40_000);
 
+  it('refuses an ORIGIN, RP_ID or TRUSTED_PROXIES the hooks refuse with one line naming it and exit 2, not a stack trace', async () => {
+    const proxies = await start({ PORT: '0', TRUSTED_PROXIES: '0.0.0.0/0' });
+    expect(proxies.code).toBe(2);
+    expect(proxies.stdout).toBe('');
+    expect(proxies.stderr).toMatch(/^express-webauthn: trusted proxy "0\.0\.0\.0\/0" covers too many addresses[^\n]*\(check ORIGIN, RP_ID and TRUSTED_PROXIES\)\n$/);
+    const rpId = await start({ PORT: '0', RP_ID: 'Example.com' });
+    expect(rpId.code).toBe(2);
+    expect(rpId.stderr).toMatch(/^express-webauthn: options\.rpID "Example\.com" must be lowercase[^\n]*\n$/);
+  }, 60_000);
+
   it('says in one line that the port is taken, with exit 1, and writes no audit line', async () => {
     const taken = createServer();
     taken.listen(0, '127.0.0.1');
