@@ -23,7 +23,8 @@ export function resolveDbUrl(explicit: string | undefined, env: NodeJS.ProcessEn
     password = readBoundedFile(file, MAX_SECRET_FILE_BYTES, `${DB_PASSWORD_FILE_ENV} file ${file}`).toString('utf8').replace(/\r?\n$/, '');
   } catch (err) {
     if (err instanceof BoundedFileError) throw new SinkError('SINK_BAD_OPTION', err.message, { cause: err });
-    throw new SinkError('SINK_BAD_OPTION', `cannot read ${DB_PASSWORD_FILE_ENV} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    // Name the file, as a directory or an oversized file is named (BoundedFileError above): "(ENOENT)" alone left the typo to be guessed.
+    throw new SinkError('SINK_BAD_OPTION', `cannot read ${DB_PASSWORD_FILE_ENV} file ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   let parsed: URL;
   try {

@@ -204,6 +204,8 @@ describe('sink units', () => {
       expect(decodeURIComponent(new URL(url).password)).toBe('p@ss:w/rd');
       expect(resolveDbUrl(undefined, {})).toBe('sqlite:./audit.db');
       expect(() => resolveDbUrl('postgres://h/db', { AUDIT_TRAIL_DB_PASSWORD_FILE: join(dir, 'missing') })).toThrow(expect.objectContaining({ code: 'SINK_BAD_OPTION' }));
+      // The file is named, as for a directory or a file too large.
+      expect(() => resolveDbUrl('postgres://h/db', { AUDIT_TRAIL_DB_PASSWORD_FILE: join(dir, 'missing') })).toThrow(`cannot read AUDIT_TRAIL_DB_PASSWORD_FILE file ${join(dir, 'missing')} (ENOENT)`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
