@@ -1,6 +1,7 @@
 import { checkPostgresCredentials, parseDbUrl, DEFAULT_DB_URL, type Connection, type MssqlConnection } from './connection.js';
 import { SinkError } from './errors.js';
 import { defaultSpoolDir } from './spool-dir.js';
+import { checkForwardOptions } from '../fallback/check-forward-options.js';
 import type { ForwardFallbackOptions } from '../fallback/forward-options.js';
 import type { SinkOptions } from './types.js';
 import type { FsyncPolicy } from '../spool/spool.js';
@@ -141,6 +142,7 @@ export function resolveSinkOptions(input: SinkOptions | string | undefined): Res
   const o: SinkOptions = typeof input === 'string' ? { url: input } : (input ?? {});
   knownKeys('options', o);
   for (const part of ['batch', 'spool', 'retry', 'fallback'] as const) knownKeys(part, o[part]);
+  if (o.fallback !== undefined) checkForwardOptions(o.fallback as unknown as Record<string, unknown>);
   if (o.url !== undefined && o.connection !== undefined) throw new SinkError('SINK_BAD_OPTION', 'give url or connection, not both');
   if (o.onError !== undefined && typeof o.onError !== 'function') throw new SinkError('SINK_BAD_OPTION', 'onError must be a function');
   if (o.migrate !== undefined && typeof o.migrate !== 'boolean') throw new SinkError('SINK_BAD_OPTION', 'migrate must be a boolean');
