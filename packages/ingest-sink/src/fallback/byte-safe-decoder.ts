@@ -1,7 +1,9 @@
 import { Decoder } from '@msgpack/msgpack';
 import type { Readable } from 'node:stream';
 
-const strict = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading EF BB BF is data (16 random bytes of a nonce may start
+// with it); by default TextDecoder drops it, and the digest then missed 3 bytes.
+const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** A str that is valid UTF-8 becomes a string; anything else stays bytes. */
 function restore(value: unknown): unknown {
