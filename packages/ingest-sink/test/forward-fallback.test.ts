@@ -73,6 +73,25 @@ describe('Fluent forward fallback', () => {
     await expect(refused.forward(items(makeEvents(1)))).rejects.toMatchObject({ code: 'SINK_FORWARD_FAILED' });
   });
 
+  it('sends the rest of a batch on a new connection when the server acks one request and closes (Fluentd deny_keepalive): a batch of several tags is forwarded whole, each event once', async () => {
+    const rx = await startForwardReceiver({ sharedKey: 'k', nonceAs: 'str', thenClose: 'ack-close' });
+    closers.push(rx.close);
+    const events = makeEvents(6);
+    // The client packs one request per tag: three tags, three requests, one per connection here.
+    const batch = items(events).map((it, i) => ({ ...it, tag: `swarm.audit.n${i % 3}` }));
+    const fwd = createForwarder({ host: '127.0.0.1', port: rx.port, sharedKey: 'k', clientHostname: 'sink-host', timeoutMs: 60_000 });
+    await fwd.forward(batch);
+    expect(rx.log.records.map((r) => r.record.event_id).sort()).toEqual(events.map((e) => e.event_id as string).sort());
+    expect(rx.log.pings).toHaveLength(3);
+  });
+
+  it('fails at once, not at the deadline, when the server closes the connection without acking anything', async () => {
+    const rx = await startForwardReceiver({ sharedKey: 'k', nonceAs: 'str', thenClose: 'close' });
+    closers.push(rx.close);
+    const fwd = createForwarder({ host: '127.0.0.1', port: rx.port, sharedKey: 'k', clientHostname: 'sink-host', timeoutMs: 60_000 });
+    await expect(fwd.forward(items(makeEvents(2)))).rejects.toMatchObject({ code: 'SINK_FORWARD_FAILED', message: expect.stringContaining('closed the connection before acking anything') });
+  });
+
   it('delivers with ack to FluentServer over TLS with a shared key (happy path)', async () => {
     const { dir, cleanup } = await tempDir();
     closers.push(cleanup);

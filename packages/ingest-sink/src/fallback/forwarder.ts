@@ -52,56 +52,88 @@ function recordOf(it: QueuedItem): Record<string, unknown> {
 
 /**
  * The Fluent forward fallback: sends a batch with `@fluent-org/logger`
- * (ack required, shared_key, TLS) on a fresh connection and resolves only
- * when every record is acked. Never hangs: connect, handshake and acks share
- * one deadline, and a socket error (refused login, wrong key) fails the
- * attempt at once. The sink releases the spool only after this resolves.
+ * (ack required, shared_key, TLS) and resolves only when every record is
+ * acked. Never hangs: connect, handshake and acks share one deadline, and a
+ * socket error (refused login, wrong key) fails the attempt at once. A
+ * server that closes the connection after acking part of the batch gets the
+ * rest on a new connection, within the same deadline: Fluentd with
+ * `deny_keepalive` acks one request (one tag: the client packs a request
+ * per tag) and closes, so a batch of several tags never got past its first,
+ * whose events were sent again at every retry (found by a probe). A close
+ * with nothing acked fails the attempt at once rather than at the deadline.
+ * The sink releases the spool only after this resolves.
  */
 export function createForwarder(opts: ForwardFallbackOptions): Forwarder {
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const tag = opts.tag ?? 'audit.sink.fallback';
   const rejectTag = opts.rejectTag ?? `${tag}.rejects`;
+  const where = `${opts.host}:${opts.port}`;
+  /**
+   * Sends `items` on one fresh connection until `deadline`; returns those
+   * acked when the server closed the connection first (all of them once
+   * every ack came). Throws on a socket error or at the deadline.
+   */
+  async function sendOnce(items: readonly QueuedItem[], deadline: number): Promise<Set<QueuedItem>> {
+    const ms = Math.max(1, deadline - Date.now());
+    const tls = opts.tls === true ? {} : opts.tls || undefined;
+    const client = new FluentClient(undefined, {
+      eventMode: 'PackedForward',
+      milliseconds: true,
+      ack: { ackTimeout: ms },
+      disableAutoconnect: true,
+      socket: { host: opts.host, port: opts.port, timeout: ms, disableReconnect: true, ...(tls ? { tls } : {}) },
+      ...(opts.sharedKey !== undefined
+        ? { security: { clientHostname: opts.clientHostname ?? hostname(), sharedKey: opts.sharedKey, username: opts.username ?? '', password: opts.password ?? '' } }
+        : {}),
+      disconnect: { waitForPending: false, waitForPendingDelay: 0, socketDisconnectDelay: 0 },
+    });
+    useByteSafeDecoding(client);
+    let failSocket: (err: Error) => void = () => undefined;
+    const socketFailed = new Promise<never>((_, reject) => (failSocket = reject));
+    socketFailed.catch(() => undefined);
+    let closed: () => void = () => undefined;
+    const socketClosed = new Promise<'closed'>((resolve) => (closed = () => resolve('closed')));
+    client.socketOn(FluentSocketEvent.ERROR, (err: Error) => failSocket(new ForwardError('SINK_FORWARD_FAILED', `forward to ${where} failed: ${err.message}`, { cause: err })));
+    client.socketOn(FluentSocketEvent.CLOSE, () => closed());
+    const acked = new Set<QueuedItem>();
+    const sends: Promise<void>[] = [];
+    try {
+      const outcome = await withTimeout(
+        Promise.race([
+          (async () => {
+            await client.connect();
+            // An empty tag (a forward request may arrive with one) is the default:
+            // @fluent-org/logger refuses to emit under "" ("tag is missing"), which
+            // failed every attempt of its batch, and the fallback forwarded nothing.
+            for (const it of items) sends.push(client.emit(it.row.kind === 'reject' ? rejectTag : it.tag || tag, recordOf(it)).then(() => void acked.add(it)));
+            await Promise.all(sends);
+            return 'acked' as const;
+          })(),
+          socketFailed,
+          socketClosed,
+        ]),
+        ms,
+        `forward of ${items.length} records to ${where}`,
+      );
+      // Acks read just before the close settle their emits in a later tick.
+      if (outcome === 'closed') await new Promise((resolve) => setImmediate(resolve));
+      return acked;
+    } catch (err) {
+      throw err instanceof ForwardError ? err : new ForwardError('SINK_FORWARD_FAILED', `forward to ${where} failed: ${(err as Error).message}`, { cause: err });
+    } finally {
+      for (const s of sends) s.catch(() => undefined);
+      await withTimeout(client.shutdown(), 500, 'fluent client shutdown').catch(() => undefined);
+    }
+  }
   return {
     async forward(items) {
-      const tls = opts.tls === true ? {} : opts.tls || undefined;
-      const client = new FluentClient(undefined, {
-        eventMode: 'PackedForward',
-        milliseconds: true,
-        ack: { ackTimeout: timeoutMs },
-        disableAutoconnect: true,
-        socket: { host: opts.host, port: opts.port, timeout: timeoutMs, disableReconnect: true, ...(tls ? { tls } : {}) },
-        ...(opts.sharedKey !== undefined
-          ? { security: { clientHostname: opts.clientHostname ?? hostname(), sharedKey: opts.sharedKey, username: opts.username ?? '', password: opts.password ?? '' } }
-          : {}),
-        disconnect: { waitForPending: false, waitForPendingDelay: 0, socketDisconnectDelay: 0 },
-      });
-      useByteSafeDecoding(client);
-      let failSocket: (err: Error) => void = () => undefined;
-      const socketFailed = new Promise<never>((_, reject) => (failSocket = reject));
-      socketFailed.catch(() => undefined);
-      client.socketOn(FluentSocketEvent.ERROR, (err: Error) => failSocket(new ForwardError('SINK_FORWARD_FAILED', `forward to ${opts.host}:${opts.port} failed: ${err.message}`, { cause: err })));
-      const sends: Promise<void>[] = [];
-      try {
-        await withTimeout(
-          Promise.race([
-            (async () => {
-              await client.connect();
-              // An empty tag (a forward request may arrive with one) is the default:
-              // @fluent-org/logger refuses to emit under "" ("tag is missing"), which
-              // failed every attempt of its batch, and the fallback forwarded nothing.
-              for (const it of items) sends.push(client.emit(it.row.kind === 'reject' ? rejectTag : it.tag || tag, recordOf(it)));
-              await Promise.all(sends);
-            })(),
-            socketFailed,
-          ]),
-          timeoutMs,
-          `forward of ${items.length} records to ${opts.host}:${opts.port}`,
-        );
-      } catch (err) {
-        throw err instanceof ForwardError ? err : new ForwardError('SINK_FORWARD_FAILED', `forward to ${opts.host}:${opts.port} failed: ${(err as Error).message}`, { cause: err });
-      } finally {
-        for (const s of sends) s.catch(() => undefined);
-        await withTimeout(client.shutdown(), 500, 'fluent client shutdown').catch(() => undefined);
+      const deadline = Date.now() + timeoutMs;
+      let left: readonly QueuedItem[] = items;
+      while (left.length > 0) {
+        if (Date.now() >= deadline) throw new ForwardError('SINK_FORWARD_TIMEOUT', `forward of ${items.length} records to ${where}: no ack within ${timeoutMs} ms (${items.length - left.length} acked)`);
+        const acked = await sendOnce(left, deadline);
+        if (acked.size === 0) throw new ForwardError('SINK_FORWARD_FAILED', `forward to ${where} failed: the server closed the connection before acking anything`);
+        left = left.filter((it) => !acked.has(it));
       }
     },
     async close() {},

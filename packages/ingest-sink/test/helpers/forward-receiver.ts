@@ -42,7 +42,13 @@ anyExt.register({ type: 0, encode: () => null, decode: (data) => data });
  * acks PackedForward/Forward/Message requests. The nonce always starts with
  * 0xff, which is never valid UTF-8.
  */
-export async function startForwardReceiver(opts: { sharedKey: string; nonceAs: 'str' | 'bin'; silent?: boolean }): Promise<{ port: number; log: ReceiverLog; close: () => Promise<void> }> {
+export async function startForwardReceiver(opts: {
+  sharedKey: string;
+  nonceAs: 'str' | 'bin';
+  silent?: boolean;
+  /** After each request: 'ack-close' acks it then closes (Fluentd's deny_keepalive); 'close' closes without an ack. */
+  thenClose?: 'ack-close' | 'close';
+}): Promise<{ port: number; log: ReceiverLog; close: () => Promise<void> }> {
   const log: ReceiverLog = { pings: [], records: [], acks: 0 };
   const sockets = new Set<Socket>();
   const server: Server = createServer(async (socket) => {
@@ -72,9 +78,17 @@ export async function startForwardReceiver(opts: { sharedKey: string; nonceAs: '
         const [tag, entries, option] = m as [string, unknown, Record<string, unknown> | undefined];
         const list: unknown[] = entries instanceof Uint8Array ? [...decodeMulti(entries, { extensionCodec: anyExt })] : Array.isArray(entries) ? entries : [[entries, option]];
         for (const e of list) log.records.push({ tag, record: (e as [unknown, Record<string, unknown>])[1] });
+        if (opts.thenClose === 'close') {
+          socket.end();
+          return;
+        }
         if (option?.chunk) {
           socket.write(encodeMap({ ack: option.chunk as string }));
           log.acks++;
+        }
+        if (opts.thenClose === 'ack-close') {
+          socket.end();
+          return;
         }
       }
     } catch {
