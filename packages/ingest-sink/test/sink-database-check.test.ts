@@ -212,6 +212,33 @@ describe('database check (real PostgreSQL)', () => {
     proxy.restore();
   });
 
+  it('a batch the database hangs on fails at the driver\'s query_timeout and its connection is dropped, without a ROLLBACK queued behind the hung query for another timeout (found by a probe: the outage, and the fallback, began 130 s after the hang)', async () => {
+    // Every query the driver is asked for, in order: pg queues a query behind
+    // the one in progress, so a ROLLBACK asked for never reaches the wire.
+    const pg = (await import('pg')).default;
+    const asked: string[] = [];
+    const query = pg.Client.prototype.query;
+    pg.Client.prototype.query = function (this: unknown, ...args: unknown[]) {
+      asked.push(typeof args[0] === 'string' ? args[0] : String((args[0] as { text?: unknown } | undefined)?.text));
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof query;
+    closers.push(async () => void (pg.Client.prototype.query = query));
+    const { proxy, url } = await proxiedDatabase();
+    const { sink } = await openSink({ connection: { dialect: 'postgres', connectionString: url, query_timeout: 1500, connectionTimeoutMillis: 1500 }, migrate: true, checkIntervalMs: 0 });
+    await sink.write(makeEvents(2));
+    await sink.flush();
+    proxy.hang();
+    const atHang = asked.length;
+    await sink.write(makeEvents(3));
+    await until('the hung batch failing', () => sink.stats().lastError !== undefined, 20_000);
+    expect(sink.stats().lastError?.message).toMatch(/timeout/i);
+    expect(asked.slice(atHang).length).toBeGreaterThan(0);
+    expect(asked.slice(atHang).filter((q) => /ROLLBACK/.test(q))).toEqual([]);
+    proxy.restore();
+    await sink.flush();
+    expect(sink.stats()).toMatchObject({ committed: 5 });
+  });
+
   it('checkIntervalMs 0 turns the check off: nothing is asked of a database nobody writes to', async () => {
     const { proxy, url } = await proxiedDatabase();
     proxy.cut();

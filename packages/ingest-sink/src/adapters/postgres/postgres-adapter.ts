@@ -230,11 +230,27 @@ async function inTransaction<T>(pool: PgPool, fn: (c: PgClient) => Promise<T>, b
     client.release();
     return out;
   } catch (err) {
+    // An error of the client's own (pg's query_timeout, a socket gone) says
+    // nothing of the session's state, and a ROLLBACK would queue behind the
+    // query still waiting: on a hung server it waited out a second
+    // query_timeout, and the outage (and the fallback's afterMs) began
+    // minutes after the hang (found by a probe). The connection is
+    // destroyed instead; the server ends its transaction with it.
+    if (!fromServer(err)) {
+      client.release(err as Error);
+      throw err;
+    }
     // A failed ROLLBACK means the connection is gone: destroy it, the pool reconnects.
     const broken = await client.query('ROLLBACK').then(() => false, () => true);
     client.release(broken ? (err as Error) : undefined);
     throw err;
   }
+}
+
+/** An error the server sent (a SQLSTATE and a severity), as opposed to one of pg's own: the session still answers. */
+function fromServer(err: unknown): boolean {
+  const e = err as { code?: unknown; severity?: unknown };
+  return typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) && typeof e.severity === 'string';
 }
 
 /**
