@@ -1,33 +1,15 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { createAuditLogger } from '@audit-trail/logger';
 import { createSink } from '@audit-trail/ingest-sink';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runDemo } from './run-demo.js';
 
-const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const cwd = mkdtempSync(join(tmpdir(), 'at-demo-db-'));
 afterAll(() => rmSync(cwd, { recursive: true, force: true }));
-
-/** Runs `npm run demo -- ARGS` as the README says, in a scratch working directory. */
-function runDemo(args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(join(repo, 'node_modules/.bin/tsx'), ['-C', '@audit-trail/source', join(repo, 'examples/demo/src/main.ts'), ...args], {
-      cwd,
-      env: { ...process.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (c) => (out += c));
-    child.stderr.on('data', (c) => (out += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, out }));
-  });
-}
 
 describe('npm run demo -- --db URL', () => {
   it('refuses a database that already holds an earlier run, before starting anything, instead of reporting its chains as forged', async () => {
@@ -52,7 +34,7 @@ describe('npm run demo -- --db URL', () => {
     await sink.close();
     expect(sink.stats().committed).toBe(3);
 
-    const r = await runDemo(['--db', url]);
+    const r = await runDemo(cwd, ['--db', url]);
     expect(r.code).toBe(1);
     expect(r.out).toContain('already holds audit events');
     expect(r.out).toContain('give the demo an empty database');

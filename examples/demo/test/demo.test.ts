@@ -1,36 +1,18 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runDemo } from './run-demo.js';
 
-const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const cwd = mkdtempSync(join(tmpdir(), 'at-demo-'));
 afterAll(() => rmSync(cwd, { recursive: true, force: true }));
-
-/** Runs the demo as `npm run demo` does, in a scratch working directory. */
-function runDemo(): Promise<{ code: number; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(join(repo, 'node_modules/.bin/tsx'), ['-C', '@audit-trail/source', join(repo, 'examples/demo/src/main.ts')], {
-      cwd,
-      env: { ...process.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (c) => (out += c));
-    child.stderr.on('data', (c) => (out += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, out }));
-  });
-}
 
 describe('npm run demo', () => {
   let result: { code: number; out: string };
   let db: Database.Database;
   beforeAll(async () => {
-    result = await runDemo();
+    result = await runDemo(cwd);
     db = new Database(join(cwd, '.audit-demo/audit.db'), { readonly: true });
   }, 120_000);
   afterAll(() => db?.close());
