@@ -23,6 +23,26 @@ describe('Spool', () => {
     await spool.close(false);
   });
 
+  it('deletes a segment sealed while it held pending records once a release reaches its end, and a read standing there goes on to the next (found by a review: kept for good, on a full disk its room never came back)', async () => {
+    const { spool } = await Spool.open({ dir, segmentBytes: 64 });
+    const a = frame(`a ${'x'.repeat(80)}`);
+    const b = frame(`b ${'y'.repeat(80)}`);
+    const atA = await spool.append(a);
+    // A is past segmentBytes: B rolls to a new segment, A's sealed with A pending.
+    const atB = await spool.append(b);
+    expect(atB.seg).toBe(atA.seg + 1);
+    const segments = async () => (await readdir(dir)).filter((n) => n.startsWith('seg-')).sort();
+    expect(await segments()).toHaveLength(2);
+    const endA = { seg: atA.seg, end: atA.end + a.length };
+    await spool.release(endA);
+    expect(await segments()).toHaveLength(1);
+    // The backlog's cursor stood at A's end: reading from there finds B.
+    const read = await spool.read(endA, { seg: atB.seg, end: atB.end + b.length }, 1 << 20);
+    expect(read.records.map((r) => decodePayload(r.payload).line[0])).toEqual(['b']);
+    expect(read.next).toEqual({ seg: atB.seg, end: atB.end + b.length });
+    await spool.close(false);
+  });
+
   it('replays everything not released, skips what was released, and deletes finished segments', async () => {
     const first = await Spool.open({ dir, segmentBytes: 64 });
     const ends = [];

@@ -436,7 +436,14 @@ export class Spool {
     await rm(join(this.dir, holesName(segName(seg))), { force: true });
   }
 
-  /** Everything up to `pos` is committed (or forwarded): move the watermark, delete finished segments. */
+  /**
+   * Everything up to `pos` is committed (or forwarded): move the watermark,
+   * delete finished segments. A sealed segment `pos` ends exactly is finished
+   * too: a segment sealed while it still held pending records (a roll after
+   * a refused append, the database behind) is released by a position inside
+   * it, and was kept for good, so on a full disk the room it held never came
+   * back, and every later append was refused (found by a review).
+   */
   async release(pos: SpoolPosition): Promise<void> {
     if (pos.seg < this.watermark.seg || (pos.seg === this.watermark.seg && pos.end <= this.watermark.end)) return;
     this.watermark = { ...pos };
@@ -449,7 +456,7 @@ export class Spool {
       (err: unknown) => err,
     );
     for (const seg of [...this.segments]) {
-      if (seg < pos.seg && seg !== this.activeSeg) await this.removeSegment(seg);
+      if (seg !== this.activeSeg && (seg < pos.seg || (seg === pos.seg && pos.end >= (this.sealed.get(seg) ?? Infinity)))) await this.removeSegment(seg);
     }
     const err = await written;
     if (err !== undefined) throw spoolIoError('spool watermark write failed', err);
@@ -479,6 +486,17 @@ export class Spool {
     let bytes = 0;
     // At least one record, whatever maxBytes (even 0): every read makes progress.
     while ((records.length === 0 || bytes < maxBytes) && (pos.seg < upTo.seg || (pos.seg === upTo.seg && pos.end < upTo.end))) {
+      if (!this.segments.has(pos.seg) && pos.seg <= this.watermark.seg) {
+        // Released whole and deleted (release()): nothing in it is left to
+        // read. A read standing at its end goes on to the next segment.
+        if (pos.seg >= upTo.seg) {
+          pos = { ...upTo };
+          break;
+        }
+        const next = Math.min(...[...this.segments].filter((s) => s > pos.seg));
+        pos = { seg: Number.isFinite(next) ? next : upTo.seg, end: 0 };
+        continue;
+      }
       const segEnd = pos.seg === upTo.seg ? upTo.end : this.sealed.get(pos.seg);
       if (segEnd === undefined) throw new SinkError('SINK_SPOOL_IO', `spool segment ${pos.seg} is gone before its records were delivered`);
       if (pos.end >= segEnd) {
