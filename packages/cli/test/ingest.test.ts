@@ -150,8 +150,13 @@ describe('audit-trail ingest', () => {
       writeFileSync(file, events.map((e) => JSON.stringify(e)).join('\n'));
       await runCli(['migrate', '--db', pg.url]);
       const r = await cliIn(['--spool', join(dir, 'disk/spool'), '--db', pg.url, '--no-migrate', file], { tmpfs: { at: join(dir, 'disk'), size: '1m' } });
-      // The refusal is said once, as whatever the spool meets is; the run still succeeds.
-      expect(r.stderr).toBe('audit-trail ingest: SINK_SPOOL_IO: spool write failed: ENOSPC: no space left on device, write\n');
+      // The refusal is said once, as whatever the spool meets is; the run still succeeds. A release
+      // that lands while an append holds the last free page also fails to write the spool's
+      // watermark (its file's first write needs a page): said too, and harmless (duplicates on a
+      // replay at most). It depends on timing (1 run in 6 here), so it may be there or not.
+      const said = r.stderr.split('\n').filter(Boolean);
+      expect(said).toContain('audit-trail ingest: SINK_SPOOL_IO: spool write failed: ENOSPC: no space left on device, write');
+      for (const line of said) expect(line).toMatch(/^audit-trail ingest: SINK_SPOOL_IO: spool (watermark )?write failed: ENOSPC: no space left on device, write$/);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain('read 6000, committed 6000, duplicates 0, rejected 0');
       expect(Number((await pg.query('SELECT count(*) AS n FROM security_audit_events')).rows[0].n)).toBe(6000);
