@@ -54,8 +54,9 @@ function recordOf(it: QueuedItem): Record<string, unknown> {
  * The Fluent forward fallback: sends a batch with `@fluent-org/logger`
  * (ack required, shared_key, TLS) and resolves only when every record is
  * acked. Never hangs: connect, handshake and acks share one deadline, and a
- * socket error (refused login, wrong key) fails the attempt at once. A
- * server that closes the connection after acking part of the batch gets the
+ * socket error before any ack (refused login, wrong key) fails the attempt
+ * at once. A server that closes (or resets) the connection after acking part
+ * of the batch gets the
  * rest on a new connection, within the same deadline: Fluentd with
  * `deny_keepalive` acks one request (one tag: the client packs a request
  * per tag) and closes, so a batch of several tags never got past its first,
@@ -70,8 +71,9 @@ export function createForwarder(opts: ForwardFallbackOptions): Forwarder {
   const where = `${opts.host}:${opts.port}`;
   /**
    * Sends `items` on one fresh connection until `deadline`; returns those
-   * acked when the server closed the connection first (all of them once
-   * every ack came). Throws on a socket error or at the deadline.
+   * acked when the server closed or reset the connection first (all of them
+   * once every ack came). Throws on a socket error before any ack, or at
+   * the deadline.
    */
   async function sendOnce(items: readonly QueuedItem[], deadline: number): Promise<Set<QueuedItem>> {
     const ms = Math.max(1, deadline - Date.now());
@@ -88,13 +90,15 @@ export function createForwarder(opts: ForwardFallbackOptions): Forwarder {
       disconnect: { waitForPending: false, waitForPendingDelay: 0, socketDisconnectDelay: 0 },
     });
     useByteSafeDecoding(client);
-    let failSocket: (err: Error) => void = () => undefined;
-    const socketFailed = new Promise<never>((_, reject) => (failSocket = reject));
-    socketFailed.catch(() => undefined);
-    let closed: () => void = () => undefined;
-    const socketClosed = new Promise<'closed'>((resolve) => (closed = () => resolve('closed')));
-    client.socketOn(FluentSocketEvent.ERROR, (err: Error) => failSocket(new ForwardError('SINK_FORWARD_FAILED', `forward to ${where} failed: ${err.message}`, { cause: err })));
-    client.socketOn(FluentSocketEvent.CLOSE, () => closed());
+    // The connection ends with a close or a socket error, whichever comes first.
+    let socketError: Error | undefined;
+    let ended: () => void = () => undefined;
+    const socketEnded = new Promise<'ended'>((resolve) => (ended = () => resolve('ended')));
+    client.socketOn(FluentSocketEvent.ERROR, (err: Error) => {
+      socketError ??= err;
+      ended();
+    });
+    client.socketOn(FluentSocketEvent.CLOSE, () => ended());
     const acked = new Set<QueuedItem>();
     const sends: Promise<void>[] = [];
     try {
@@ -109,14 +113,20 @@ export function createForwarder(opts: ForwardFallbackOptions): Forwarder {
             await Promise.all(sends);
             return 'acked' as const;
           })(),
-          socketFailed,
-          socketClosed,
+          socketEnded,
         ]),
         ms,
         `forward of ${items.length} records to ${where}`,
       );
-      // Acks read just before the close settle their emits in a later tick.
-      if (outcome === 'closed') await new Promise((resolve) => setImmediate(resolve));
+      if (outcome === 'ended') {
+        // Acks read just before the close or the error settle their emits in a later tick.
+        await new Promise((resolve) => setImmediate(resolve));
+        // A socket error before any ack fails the attempt at once with its cause (a refused login, a
+        // wrong key). After an ack it ends the connection as a close does: a server that acks a
+        // request and resets (closing with the next requests unread sends an RST) failed the whole
+        // batch with ECONNRESET, and every retry resent its first tag only (found by a review).
+        if (socketError && acked.size === 0) throw socketError;
+      }
       return acked;
     } catch (err) {
       throw err instanceof ForwardError ? err : new ForwardError('SINK_FORWARD_FAILED', `forward to ${where} failed: ${(err as Error).message}`, { cause: err });

@@ -46,8 +46,12 @@ export async function startForwardReceiver(opts: {
   sharedKey: string;
   nonceAs: 'str' | 'bin';
   silent?: boolean;
-  /** After each request: 'ack-close' acks it then closes (Fluentd's deny_keepalive); 'close' closes without an ack. */
-  thenClose?: 'ack-close' | 'close';
+  /**
+   * After each request: 'ack-close' acks it then closes (Fluentd's deny_keepalive); 'close' closes
+   * without an ack; 'ack-reset' acks the first and resets the connection at the next one, unacked
+   * and not logged (a server closing with requests unread sends an RST).
+   */
+  thenClose?: 'ack-close' | 'close' | 'ack-reset';
 }): Promise<{ port: number; log: ReceiverLog; close: () => Promise<void> }> {
   const log: ReceiverLog = { pings: [], records: [], acks: 0 };
   const sockets = new Set<Socket>();
@@ -60,6 +64,7 @@ export async function startForwardReceiver(opts: {
     socket.write(helo(nonce, opts.nonceAs));
     const decoder = new Decoder({ rawStrings: false, extensionCodec: anyExt, useBigInt64: false });
     let authed = false;
+    let requests = 0;
     try {
       for await (const msg of decoder.decodeStream(socket)) {
         const m = msg as unknown[];
@@ -74,6 +79,10 @@ export async function startForwardReceiver(opts: {
           authed = true;
           socket.write(encodePong(true, '', 'test-receiver', sha512(salt, 'test-receiver', nonce, opts.sharedKey)));
           continue;
+        }
+        if (opts.thenClose === 'ack-reset' && requests++ > 0) {
+          socket.resetAndDestroy();
+          return;
         }
         const [tag, entries, option] = m as [string, unknown, Record<string, unknown> | undefined];
         const list: unknown[] = entries instanceof Uint8Array ? [...decodeMulti(entries, { extensionCodec: anyExt })] : Array.isArray(entries) ? entries : [[entries, option]];
