@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { completeEvent, type AuditEventDraft } from '@audit-trail/schema';
 import { createSink } from '@audit-trail/ingest-sink';
-import { createTempDatabase } from '../../ingest-sink/test/helpers/postgres.js';
+import { createTempDatabase, terminateSessions } from '../../ingest-sink/test/helpers/postgres.js';
 import { main } from '../src/main.js';
 import { runCli } from './support/run-cli.js';
 
@@ -477,9 +477,7 @@ describe('audit-trail report on PostgreSQL, a result larger than one cursor page
           out += chunk;
           if (ended) return done();
           ended = true;
-          void db
-            .query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
-            .then(() => setTimeout(done, 200));
+          void terminateSessions(db, 'datname = current_database() AND pid <> pg_backend_pid()').then(() => setTimeout(done, 200));
         },
       });
       let err = '';

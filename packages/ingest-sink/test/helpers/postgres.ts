@@ -29,3 +29,18 @@ export async function createTempDatabase(prefix = 'at_sink'): Promise<{ url: str
     },
   };
 }
+
+/**
+ * Ends the sessions `where` picks (an SQL condition on pg_stat_activity) with
+ * pg_terminate_backend and waits until they are gone: it returns once the
+ * signal is sent, so a query sent right after could still reach a backend
+ * and be answered (a FETCH then read the rest of its rows). The timeout
+ * argument that waits is PostgreSQL 14+; this works from 11.
+ */
+export async function terminateSessions(db: { query: (sql: string, values?: unknown[]) => Promise<pg.QueryResult> }, where: string, values: unknown[] = []): Promise<void> {
+  const pids = (await db.query(`SELECT pid FROM pg_stat_activity WHERE ${where}`, values)).rows.map((r: { pid: number }) => r.pid);
+  await db.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [pids]);
+  while ((await db.query('SELECT 1 FROM pg_stat_activity WHERE pid = ANY($1::int[])', [pids])).rows.length > 0) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openReader, type ReadQuery, type Row } from '../../src/reader/index.js';
-import { createTempDatabase } from '../helpers/postgres.js';
+import { createTempDatabase, terminateSessions } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/tmp.js';
 
 let dir: string;
@@ -92,8 +92,9 @@ describe('AuditReader.iterate', () => {
           const [{ pid }] = (await reader.query({ text: 'SELECT pg_backend_pid() AS pid' })) as [{ pid: number }];
           const rows = reader.iterate(SERIES.postgres)[Symbol.asyncIterator]();
           expect((await rows.next()).value).toEqual({ i: 2500, label: 'row 2500' });
-          await db.query('SELECT pg_terminate_backend($1)', [pid]);
-          // The server's notice arrives as an 'error' event on the idle client.
+          await terminateSessions(db, 'pid = $1', [pid]);
+          // The server's notice arrives as an 'error' event on the idle client (should the next FETCH
+          // come first, it fails with the notice itself: the same message).
           await new Promise((r) => setTimeout(r, 200));
           const read = (async () => {
             for (let r = await rows.next(); !r.done; r = await rows.next());
