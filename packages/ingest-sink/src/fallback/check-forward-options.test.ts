@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { resolveSinkOptions } from '../sink/options.js';
 
@@ -12,6 +13,9 @@ describe('fallback options', () => {
       [{ host: 'fluentd' }, 'fallback.port must be a whole number from 1 to 65535, not undefined'],
       [{ host: 'fluentd', port: '24224' }, 'fallback.port must be a whole number from 1 to 65535, not "24224"'],
       [{ host: 'fluentd', port: 70_000 }, 'fallback.port must be a whole number from 1 to 65535, not 70000'],
+      // JSON.stringify throws on these: the check named no option, a TypeError did (found by a review).
+      [{ host: 'fluentd', port: 24224n }, 'fallback.port must be a whole number from 1 to 65535, not 24224n'],
+      [{ ...ok, timeoutMs: 5000n }, 'fallback.timeoutMs must be a whole number from 1 to 2147483647, not 5000n'],
       [{ ...ok, timeoutMs: 'x' }, 'fallback.timeoutMs must be a whole number from 1 to 2147483647, not "x"'],
       [{ ...ok, timeoutMs: -5 }, 'fallback.timeoutMs must be a whole number from 1 to 2147483647, not -5'],
       [{ ...ok, timeoutMs: 2 ** 31 }, 'fallback.timeoutMs must be a whole number from 1 to 2147483647, not 2147483648'],
@@ -22,7 +26,7 @@ describe('fallback options', () => {
       [{ ...ok, tls: 'yes' }, 'fallback.tls must be true, false or an object of node:tls connect options'],
     ];
     for (const [fallback, message] of cases) {
-      expect(() => resolveSinkOptions({ url, fallback: fallback as never }), JSON.stringify(fallback)).toThrow(expect.objectContaining({ code: 'SINK_BAD_OPTION', message }));
+      expect(() => resolveSinkOptions({ url, fallback: fallback as never }), inspect(fallback)).toThrow(expect.objectContaining({ code: 'SINK_BAD_OPTION', message }));
     }
   });
 

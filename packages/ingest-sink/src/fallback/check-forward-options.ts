@@ -4,7 +4,17 @@ import { SinkError } from '../sink/errors.js';
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const bad = (message: string) => new SinkError('SINK_BAD_OPTION', message);
-const shown = (v: unknown) => (JSON.stringify(v) ?? String(v)).slice(0, 40);
+
+/** A value for a message, short. JSON.stringify throws on a BigInt (`port: 24224n`) and a circular object: the check then failed with that TypeError instead of naming the option. */
+function shown(v: unknown): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(v);
+  } catch {
+    json = undefined;
+  }
+  return (json ?? (typeof v === 'bigint' ? `${v}n` : String(v))).slice(0, 40);
+}
 
 /**
  * Checks the values of `fallback` as the sink checks its other options
