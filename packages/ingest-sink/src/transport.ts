@@ -3,6 +3,7 @@ import { assignDefined } from '@audit-trail/schema';
 import build from 'pino-abstract-transport';
 import { createSink, spillToSpool } from './sink/create-sink.js';
 import { SinkError } from './sink/errors.js';
+import { MAX_TIMER_MS } from './sink/max-timer-ms.js';
 import type { Sink, SinkOptions } from './sink/types.js';
 import { isBlankLine } from './normalize/blank-line.js';
 
@@ -57,8 +58,6 @@ function toStderr(text: string): void {
   }
 }
 
-/** The longest timer Node keeps (ms): a longer one fires at once (TimeoutOverflowWarning). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Checks the transport's own options as the sink checks its (SINK_BAD_OPTION

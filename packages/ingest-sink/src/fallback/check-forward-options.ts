@@ -1,7 +1,5 @@
 import { SinkError } from '../sink/errors.js';
-
-/** The longest timer Node keeps (ms): a longer one fires at once (TimeoutOverflowWarning). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+import { MAX_TIMER_MS } from '../sink/max-timer-ms.js';
 
 const bad = (message: string) => new SinkError('SINK_BAD_OPTION', message);
 

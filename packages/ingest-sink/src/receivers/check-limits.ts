@@ -1,7 +1,5 @@
+import { MAX_TIMER_MS } from '../sink/max-timer-ms.js';
 import { ConfigError } from './config-error.js';
-
-/** Longest delay Node's timers take (2^31 - 1 ms, about 24.8 days); a longer one fires at once. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Limits as a caller gives them: any of them, each a number or undefined.
