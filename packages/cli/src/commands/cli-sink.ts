@@ -30,7 +30,9 @@ export const SINK_USAGE = `  --db URL          database (default: AUDIT_TRAIL_DB
                     .audit-trail-spool/ for servers)
   --batch N         rows per transaction, a whole number from 1 to ${MAX_BATCH_ROWS}
                     (default: the sink's, 1000 for SQLite, 5000 otherwise)
-  --timeout SECS    how long to wait for the database at the end (default 60)
+  --timeout SECS    how long to wait for the database at the end, and for it
+                    to free the spool before a refused write is tried again
+                    (default 60)
   --no-migrate      do not create the tables first`;
 
 /** The values of {@link SINK_ARGS} as parseArgs gives them. */

@@ -59,6 +59,23 @@ function unreadableReason(filename: string, err: Error): string {
   return err.message;
 }
 
+/**
+ * SQLSTATEs of a server ending the session: admin_shutdown, crash_shutdown,
+ * cannot_connect_now, database_dropped, idle_session_timeout (class 57P) and
+ * idle_in_transaction_session_timeout (25P03).
+ */
+const SESSION_ENDED = new Set(['57P01', '57P02', '57P03', '57P04', '57P05', '25P03']);
+
+/**
+ * Whether a server error ended the session: by its SQLSTATE, or its severity
+ * FATAL. The severity alone is the server's localized word (`lc_messages`:
+ * "ВАЖНО" in Russian), which pg passes on as it is (found by a review).
+ */
+function endsSession(err: unknown): boolean {
+  const e = err as { code?: unknown; severity?: unknown };
+  return (typeof e.code === 'string' && SESSION_ENDED.has(e.code)) || e.severity === 'FATAL';
+}
+
 /** SINK_DB naming the SQLite file that could not be opened or read, and why in words. */
 function openError(filename: string, err: Error): SinkError {
   // A reader opens what exists, it never creates: say that the file is missing, and where it was looked for
@@ -194,7 +211,7 @@ async function postgresReader(conn: PostgresConnection, snapshot: boolean): Prom
         // a probe).
         // Read anew: the 'error' listener sets it while the rows are read, which the narrowing above cannot know.
         // A FETCH sent before pg read the server's notice fails with that FATAL error itself: the same loss.
-        const cause = (lost as Error | undefined) ?? ((err as { severity?: unknown }).severity === 'FATAL' ? (err as Error) : undefined);
+        const cause = (lost as Error | undefined) ?? (endsSession(err) ? (err as Error) : undefined);
         if (cause) throw new SinkError('SINK_DB', `PostgreSQL connection lost: ${cause.message}`, { cause });
         throw err;
       } finally {
