@@ -1,11 +1,14 @@
 /**
- * Instructions per SQLite insert for the two ways of binding a row with
- * better-sqlite3: one array (`stmt.run(values)`) or the values as arguments
- * (`stmt.run(...values)`, what the sink does). Wall time on this VM varies
- * too much to show a 20% difference; instruction counts do not. Run it under
- * callgrind, collecting only inside better-sqlite3's run():
+ * Instructions per SQLite insert for the ways of binding a row with
+ * better-sqlite3: one array (`stmt.run(values)`), the values as arguments
+ * (`stmt.run(...values)`, what the sink does, with `ingested_at` bound once
+ * per transaction), or the values as arguments with `ingested_at` left to the
+ * column's per-row `strftime` default (`row-default`, the sink until
+ * 2026-12-07). Wall time on this VM varies too much to show a 10-20%
+ * difference; instruction counts do not. Run it under callgrind, collecting
+ * only inside better-sqlite3's run():
  *
- *   cd bench && for m in array spread; do valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+ *   cd bench && for m in array spread row-default; do valgrind --tool=callgrind --callgrind-out-file=/dev/null \
  *     --toggle-collect='Statement::JS_run*' node sqlite-bind-instructions.mjs 10000 $m 2>&1 | grep Collected; done
  *
  * Divide each total by the row count. Plain JavaScript on the built
@@ -20,7 +23,7 @@ import { completeEvent, createTableStatements, EVENTS_TABLE, INSERT_COLUMNS, par
 
 const n = Number(process.argv[2] ?? 10_000);
 const mode = process.argv[3] ?? 'spread';
-if (mode !== 'array' && mode !== 'spread') throw new Error('mode is array or spread');
+if (!['array', 'spread', 'row-default'].includes(mode)) throw new Error('mode is array, spread or row-default');
 const rows = [];
 for (let i = 0; i < n; i++) {
   const draft = {
@@ -41,12 +44,16 @@ const db = new Database(join(dir, 'bind.db'));
 // The sink's pragmas (sqlite-core.js applySqlitePragmas).
 for (const p of ['page_size = 16384', 'journal_mode = WAL', 'synchronous = FULL', 'wal_autocheckpoint = 2560']) db.pragma(p);
 for (const s of createTableStatements('sqlite')) db.exec(s);
-const stmt = db.prepare(`INSERT INTO ${EVENTS_TABLE} (${INSERT_COLUMNS.map((c) => c.name).join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT(event_id) DO NOTHING`);
+// The sink's statement (ingested_at bound last), or the one before it (the column default).
+const bound = mode !== 'row-default';
+const stmt = db.prepare(`INSERT INTO ${EVENTS_TABLE} (${INSERT_COLUMNS.map((c) => c.name).join(', ')}${bound ? ', ingested_at' : ''}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')}${bound ? ', ?' : ''}) ON CONFLICT(event_id) DO NOTHING`);
 const tx = db.transaction((chunk) => {
-  if (mode === 'spread') for (const r of chunk) stmt.run(...r);
-  else for (const r of chunk) stmt.run(r);
+  const at = new Date().toISOString();
+  if (mode === 'spread') for (const r of chunk) stmt.run(...r, at);
+  else if (mode === 'array') for (const r of chunk) stmt.run([...r, at]);
+  else for (const r of chunk) stmt.run(...r);
 });
 for (let i = 0; i < rows.length; i += 1000) tx.immediate(rows.slice(i, i + 1000));
 db.close();
 rmSync(dir, { recursive: true, force: true });
-console.log(`${n} rows inserted, values bound as ${mode === 'spread' ? 'arguments' : 'one array'}`);
+console.log(`${n} rows inserted, values bound as ${mode === 'array' ? 'one array' : 'arguments'}, ingested_at ${bound ? 'bound once per transaction' : 'from the column default'}`);

@@ -7,8 +7,8 @@ import { EVENTS_TABLE, INSERT_COLUMNS, REJECTS_TABLE } from '@audit-trail/schema
  * PostgreSQL's `now()` and SQL Server's `SYSUTCDATETIME()` in one
  * `INSERT ... SELECT` give every row of a batch the same time, and so does
  * this; and the default, evaluated per row, was 8% of an insert's
- * instructions (45.5k -> 42.0k per row inside better-sqlite3's run(),
- * measured as in bench/sqlite-bind-instructions.mjs).
+ * instructions (45.5k -> 42.0k per row inside better-sqlite3's run():
+ * bench/sqlite-bind-instructions.mjs, modes row-default and spread).
  */
 export const SQLITE_INSERT_EVENT = `INSERT INTO ${EVENTS_TABLE} (${INSERT_COLUMNS.map((c) => c.name).join(', ')}, ingested_at) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')}, ?) ON CONFLICT(event_id) DO NOTHING`;
 
