@@ -56,8 +56,7 @@ function recordOf(it: QueuedItem): Record<string, unknown> {
  * acked. Never hangs: connect, handshake and acks share one deadline, and a
  * socket error before any ack (refused login, wrong key) fails the attempt
  * at once. A server that closes (or resets) the connection after acking part
- * of the batch gets the
- * rest on a new connection, within the same deadline: Fluentd with
+ * of the batch gets the rest on a new connection, within the same deadline: Fluentd with
  * `deny_keepalive` acks one request (one tag: the client packs a request
  * per tag) and closes, so a batch of several tags never got past its first,
  * whose events were sent again at every retry (found by a probe). A close
