@@ -76,6 +76,11 @@ function endsSession(err: unknown): boolean {
   return (typeof e.code === 'string' && SESSION_ENDED.has(e.code)) || e.severity === 'FATAL';
 }
 
+/** SINK_DB for a session the server ended, with its reason: how every query and read of a lost reader fails. */
+function connectionLost(cause: Error): SinkError {
+  return new SinkError('SINK_DB', `PostgreSQL connection lost: ${cause.message}`, { cause });
+}
+
 /** SINK_DB naming the SQLite file that could not be opened or read, and why in words. */
 function openError(filename: string, err: Error): SinkError {
   // A reader opens what exists, it never creates: say that the file is missing, and where it was looked for
@@ -168,7 +173,7 @@ async function postgresReader(conn: PostgresConnection, snapshot: boolean): Prom
     dialect: 'postgres',
     snapshot,
     async query(q: ReadQuery) {
-      if (lost) throw new SinkError('SINK_DB', `PostgreSQL connection lost: ${lost.message}`, { cause: lost });
+      if (lost) throw connectionLost(lost);
       return (await client.query(q.text, (q.positional ?? []) as unknown[])).rows as Row[];
     },
     // A cursor declared in SQL, not pg-cursor (not a dependency): it reads
@@ -178,7 +183,7 @@ async function postgresReader(conn: PostgresConnection, snapshot: boolean): Prom
     // transaction: the snapshot's, else a read-only one of its own
     // (PostgreSQL docs, DECLARE and FETCH).
     async *iterate(q: ReadQuery) {
-      if (lost) throw new SinkError('SINK_DB', `PostgreSQL connection lost: ${lost.message}`, { cause: lost });
+      if (lost) throw connectionLost(lost);
       const cursor = `audit_trail_rows_${++cursors}`;
       // In a snapshot, a savepoint: a failed DECLARE or FETCH would abort the
       // snapshot's transaction for every later query, and ROLLBACK TO also
@@ -212,7 +217,7 @@ async function postgresReader(conn: PostgresConnection, snapshot: boolean): Prom
         // Read anew: the 'error' listener sets it while the rows are read, which the narrowing above cannot know.
         // A FETCH sent before pg read the server's notice fails with that FATAL error itself: the same loss.
         const cause = (lost as Error | undefined) ?? (endsSession(err) ? (err as Error) : undefined);
-        if (cause) throw new SinkError('SINK_DB', `PostgreSQL connection lost: ${cause.message}`, { cause });
+        if (cause) throw connectionLost(cause);
         throw err;
       } finally {
         // Ended, early (break) or failed: the cursor and the settings go with the savepoint, or with our own transaction.
