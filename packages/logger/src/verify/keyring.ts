@@ -1,4 +1,4 @@
-import { KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { describeValue, isObject } from '../config-checks.js';
 import { AuditConfigError } from '../errors.js';
@@ -15,26 +15,29 @@ export function parseKeys(keys: VerifyKeys): Map<string, ParsedKey> {
   const out = new Map<string, ParsedKey>();
   for (const [kid, key] of entries as [string, unknown][]) {
     checkKid(kid);
-    if (!isObject(key)) throw new AuditConfigError(`key "${kid}" must be { secret } or { privateKey }, got ${describeValue(key)}`);
-    if ('secret' in key) out.set(kid, { secret: parseSecret(key.secret as string | Buffer, kid) });
-    else if ('privateKey' in key) out.set(kid, { privateKey: parsePrivateKey(key.privateKey as string | KeyObject, `private key of "${kid}"`) });
-    else throw new AuditConfigError(`key "${kid}" needs a secret or a privateKey`);
+    out.set(kid, parseKey(kid, key));
   }
   return out;
 }
 
-/** Whether two verifier keys are the same key: same kind and same text (white space around it aside; for secrets, the same bytes), bytes or key. */
-function sameKey(a: VerifyKey, b: VerifyKey): boolean {
-  const va: unknown = 'secret' in a ? a.secret : a.privateKey;
-  const vb: unknown = 'secret' in b ? b.secret : b.privateKey;
-  if ('secret' in a !== 'secret' in b) return false;
-  if (typeof va === 'string' && typeof vb === 'string') {
-    // A secret in base64 and the same bytes in base64url are one key (Node's base64 decoder reads both).
-    return va.trim() === vb.trim() || ('secret' in a && Buffer.from(va.trim(), 'base64').equals(Buffer.from(vb.trim(), 'base64')));
-  }
-  if (Buffer.isBuffer(va) && Buffer.isBuffer(vb)) return va.equals(vb);
-  if (va instanceof KeyObject && vb instanceof KeyObject) return va.equals(vb);
-  return false;
+/** Parses the key of `kid` (AuditConfigError on a bad one). */
+function parseKey(kid: string, key: unknown): ParsedKey {
+  if (!isObject(key)) throw new AuditConfigError(`key "${kid}" must be { secret } or { privateKey }, got ${describeValue(key)}`);
+  if ('secret' in key) return { secret: parseSecret(key.secret as string | Buffer, kid) };
+  if ('privateKey' in key) return { privateKey: parsePrivateKey(key.privateKey as string | KeyObject, `private key of "${kid}"`) };
+  throw new AuditConfigError(`key "${kid}" needs a secret or a privateKey`);
+}
+
+/**
+ * Whether two verifier keys of `kid` are the same key, compared as parsed:
+ * the same bytes whatever their spelling (base64 or base64url, white space
+ * around, a PEM or the raw key).
+ */
+function sameKey(kid: string, a: VerifyKey, b: VerifyKey): boolean {
+  const pa = parseKey(kid, a);
+  const pb = parseKey(kid, b);
+  if ('secret' in pa) return 'secret' in pb && pa.secret.equals(pb.secret);
+  return 'privateKey' in pb && pa.privateKey.equals(pb.privateKey);
 }
 
 /**
@@ -47,7 +50,7 @@ function sameKey(a: VerifyKey, b: VerifyKey): boolean {
  */
 export function addVerifyKey(keys: Map<string, VerifyKey>, kid: string, key: VerifyKey, where: string): void {
   const known = keys.get(kid);
-  if (known !== undefined && !sameKey(known, key)) {
+  if (known !== undefined && !sameKey(kid, known, key)) {
     throw new AuditConfigError(`key "${kid}" is given twice with different keys (${where}): one kid names one key; give the other key its own kid`);
   }
   keys.set(kid, key);
