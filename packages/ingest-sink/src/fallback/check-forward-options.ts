@@ -3,15 +3,21 @@ import { MAX_TIMER_MS } from '../sink/max-timer-ms.js';
 
 const bad = (message: string) => new SinkError('SINK_BAD_OPTION', message);
 
-/** A value for a message, short. JSON.stringify throws on a BigInt (`port: 24224n`) and a circular object: the check then failed with that TypeError instead of naming the option. */
+/**
+ * A value for a message, short, never throwing: JSON.stringify throws on a
+ * BigInt (`port: 24224n`), and the check then failed with that TypeError
+ * instead of naming the option (found by a review).
+ */
 function shown(v: unknown): string {
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(v);
-  } catch {
-    json = undefined;
-  }
-  return (json ?? (typeof v === 'bigint' ? `${v}n` : String(v))).slice(0, 40);
+  if (typeof v === 'string') return JSON.stringify(v.slice(0, 40));
+  if (typeof v === 'bigint') return `${v}n`;
+  if (typeof v === 'object' && v !== null) return Array.isArray(v) ? 'an array' : 'an object';
+  return String(v);
+}
+
+/** Refuses `v` unless it is a whole number from `min` to `max`. */
+function wholeNumber(name: string, v: unknown, min: number, max: number): void {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) throw bad(`fallback.${name} must be a whole number from ${min} to ${max}, not ${shown(v)}`);
 }
 
 /**
@@ -27,10 +33,8 @@ function shown(v: unknown): string {
  */
 export function checkForwardOptions(o: Record<string, unknown>): void {
   if (typeof o.host !== 'string' || o.host === '') throw bad(`fallback.host must be a non-empty host name or address, not ${shown(o.host)}`);
-  if (typeof o.port !== 'number' || !Number.isInteger(o.port) || o.port < 1 || o.port > 65_535) throw bad(`fallback.port must be a whole number from 1 to 65535, not ${shown(o.port)}`);
-  if (o.timeoutMs !== undefined && (typeof o.timeoutMs !== 'number' || !Number.isSafeInteger(o.timeoutMs) || o.timeoutMs < 1 || o.timeoutMs > MAX_TIMER_MS)) {
-    throw bad(`fallback.timeoutMs must be a whole number from 1 to ${MAX_TIMER_MS}, not ${shown(o.timeoutMs)}`);
-  }
+  wholeNumber('port', o.port, 1, 65_535);
+  if (o.timeoutMs !== undefined) wholeNumber('timeoutMs', o.timeoutMs, 1, MAX_TIMER_MS);
   // An empty tag is refused by @fluent-org/logger ("tag is missing") at every attempt.
   for (const k of ['tag', 'rejectTag'] as const) {
     if (o[k] !== undefined && (typeof o[k] !== 'string' || o[k] === '')) throw bad(`fallback.${k} must be a non-empty string`);
