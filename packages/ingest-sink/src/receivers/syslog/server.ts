@@ -273,14 +273,18 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
         log({ level: 'warn', msg: 'skipping syslog frame', peer, code: error.code, reason: error.message });
       }
     });
+    /** What the framer holds of frames not finished: the refused ones (a head over the limit, a cut octet-counted frame) and a last line without its LF. */
+    const takeUnfinished = (): { refused: RefusedFrame[]; rest: Buffer } => ({
+      refused: [framer.takeHead(), framer.takeCut()].filter((r): r is RefusedFrame => r !== undefined),
+      rest: framer.rest(),
+    });
     /**
      * Stores what the stream leaves unfinished when it ends: a last line
      * without its LF, the head of a frame over the limit that came in part,
      * and what came of an octet-counted frame it cut short.
      */
     const submitUnfinished = (): void => {
-      const refused = [framer.takeHead(), framer.takeCut()].filter((r): r is RefusedFrame => r !== undefined);
-      const rest = framer.rest();
+      const { refused, rest } = takeUnfinished();
       for (const { error } of refused) {
         countBadFrame(counters, error.code);
         log({ level: 'warn', msg: 'syslog stream ended inside a frame', peer, code: error.code, reason: error.message });
@@ -313,8 +317,7 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
       // for a message here, as at a FIN: a reset says the sender stopped
       // writing, not that it had finished.
       if (partialBytes === 0) return;
-      const cut = [framer.takeHead(), framer.takeCut()].filter((r): r is RefusedFrame => r !== undefined);
-      const rest = framer.rest();
+      const { refused: cut, rest } = takeUnfinished();
       if (rest.length > 0) cut.push({ error: new ReceiverError('REQUEST_TRUNCATED', `connection reset after ${rest.length} bytes of a line, before its LF`), head: rest });
       submit([], cut);
     });
