@@ -493,16 +493,13 @@ export class Spool {
           pos = { ...upTo };
           break;
         }
-        const next = Math.min(...[...this.segments].filter((s) => s > pos.seg));
-        pos = { seg: Number.isFinite(next) ? next : upTo.seg, end: 0 };
+        pos = this.nextSegmentStart(pos.seg, upTo);
         continue;
       }
       const segEnd = pos.seg === upTo.seg ? upTo.end : this.sealed.get(pos.seg);
       if (segEnd === undefined) throw new SinkError('SINK_SPOOL_IO', `spool segment ${pos.seg} is gone before its records were delivered`);
       if (pos.end >= segEnd) {
-        // On to the next live segment (numbers can skip: empty ones are deleted).
-        const next = Math.min(...[...this.segments].filter((s) => s > pos.seg));
-        pos = { seg: Number.isFinite(next) ? next : upTo.seg, end: 0 };
+        pos = this.nextSegmentStart(pos.seg, upTo);
         continue;
       }
       const holes = this.holes.get(pos.seg) ?? [];
@@ -544,6 +541,12 @@ export class Spool {
       pos = { seg: pos.seg, end: pos.end + scan.records.at(-1)!.end };
     }
     return { records, next: pos, skipped };
+  }
+
+  /** The start of the first live segment after `seg` (numbers can skip: empty ones are deleted), else of `upTo`'s. */
+  private nextSegmentStart(seg: number, upTo: SpoolPosition): SpoolPosition {
+    const next = Math.min(...[...this.segments].filter((s) => s > seg));
+    return { seg: Number.isFinite(next) ? next : upTo.seg, end: 0 };
   }
 
   private async readRange(seg: number, start: number, end: number): Promise<Buffer> {
