@@ -8,12 +8,12 @@ import {
   settingsFromEnv,
   settingsFromFile,
   startAggregator,
-  type ReceiverLogEntry,
   type ServeSettings,
 } from '@audit-trail/ingest-sink';
 import { UsageError, type Command, type CommandIo } from '../command.js';
 import { commandDb } from '../db-url.js';
 import { parseCommandArgs } from '../parse-command-args.js';
+import { jsonLogger } from './serve-log.js';
 
 const USAGE = `Usage: audit-trail serve --db URL [options]
 
@@ -68,14 +68,6 @@ once a minute while it lasts), accepting events again, and the spool filling.
 SIGTERM or SIGINT stops accepting, finishes and acks in-flight requests,
 flushes the sink and exits 0.
 `;
-
-/** Writes one JSON log line (the aggregator's own operation) to stderr. */
-function jsonLogger(io: CommandIo): (e: ReceiverLogEntry) => void {
-  return (e) => {
-    if (e.level === 'debug' && !io.env.AUDIT_TRAIL_DEBUG) return;
-    io.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...e })}\n`);
-  };
-}
 
 function settingsFromFlags(argv: string[]): { flags: ServeSettings; config?: string } {
   const { values } = parseCommandArgs({
