@@ -1,27 +1,15 @@
-import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodeFrames } from '../src/spool/record.js';
 import { Spool } from '../src/spool/spool.js';
+import { traced } from './helpers/strace.js';
 import { tempDir } from './helpers/tmp.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
 beforeEach(async () => ({ dir, cleanup } = await tempDir('at-spool-quarantine-')));
 afterEach(() => cleanup());
-
-/** Runs `node fixture args` under strace (Debian's package): its exit code, stdout, and the traced calls, one per line. */
-function traced(calls: string, fixture: string, ...args: string[]): Promise<{ code: number | null; out: string; trace: string[] }> {
-  const log = join(dir, 'strace.log');
-  const child = spawn('strace', ['-f', '-qq', '-y', '-e', `trace=${calls}`, '-o', log, process.execPath, '--import', 'tsx', '--conditions', '@audit-trail/source', join(import.meta.dirname, 'fixtures', fixture), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', async (code) => resolve({ code, out, trace: (await readFile(log, 'utf8')).split('\n') }));
-  });
-}
 
 describe('spool quarantine, at the system-call level (strace)', () => {
   it('makes the copy of a corrupt tail durable (the new quarantine directory, the copy, its directory entry) before it cuts the segment: a power cut can lose the cut, never the only copy', async () => {
@@ -34,7 +22,7 @@ describe('spool quarantine, at the system-call level (strace)', () => {
     bytes[bytes.length - 5] = bytes[bytes.length - 5]! ^ 0xff; // in the last record's payload: a corrupt tail
     await writeFile(seg, bytes);
 
-    const run = await traced('fsync,fdatasync,ftruncate,truncate', 'replay-spool.ts', dir);
+    const run = await traced(dir, ['-e', 'trace=fsync,fdatasync,ftruncate,truncate'], 'replay-spool.ts', dir);
     expect(run.code).toBe(0);
     const report = JSON.parse(run.out) as { corruptTails: number; quarantined: string[] };
     expect(report).toMatchObject({ corruptTails: 1, quarantined: [expect.stringContaining(join(dir, 'quarantine'))] });

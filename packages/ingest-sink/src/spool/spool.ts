@@ -382,11 +382,14 @@ export class Spool {
           off += g.buffer.length;
         }
         await writeAll(this.fd, group.map((g) => g.buffer), off - this.activeSize);
-        this.activeSize = off;
         if (this.fsync === 'batch') {
           await this.fd.datasync();
           this.syncs++;
         }
+        // Only now: a failed fdatasync (EIO, or ENOSPC on NFS) rejects the
+        // group, and dropPartialFrame() must cut its frames off too, or a
+        // caller's retry would store them twice and replay deliver both.
+        this.activeSize = off;
         group.forEach((g, i) => g.resolve(starts[i]!));
       } catch (err) {
         const e = spoolIoError('spool write failed', err);
@@ -398,12 +401,14 @@ export class Spool {
 
   /**
    * After a failed append. A write that failed part way (a full disk, a
-   * file size limit) leaves a partial frame, and nothing may be appended
-   * after it, or the records behind it would be lost as a corrupt tail on
-   * replay. So the segment is cut back to its last complete record
-   * (ftruncate needs no free space) and the next append starts a new
-   * segment, which lets roll() delete this one once it holds nothing
-   * unreleased: on a full disk, that is the space the spool gives back.
+   * file size limit) leaves a partial frame: anything appended after it
+   * would be lost as a corrupt tail on replay. A write whose fdatasync
+   * failed leaves whole frames its callers were told are not kept: they
+   * write them again, so keeping these would store them twice. Either way
+   * the segment is cut back to the end of its last kept record (ftruncate
+   * needs no free space) and the next append starts a new segment, which
+   * lets roll() delete this one once it holds nothing unreleased: on a full
+   * disk, that is the space the spool gives back.
    */
   private async dropPartialFrame(): Promise<void> {
     this.mustRoll = true;
