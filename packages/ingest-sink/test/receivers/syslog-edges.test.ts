@@ -59,6 +59,21 @@ describe('syslog receiver: refusals and socket errors are logged', () => {
     await until(() => counters.activeConnections === 0);
   });
 
+  it('counts the head of an octet-counted frame over the limit that a reset cut under FRAME_TOO_LARGE, the code its reject is stored with (it was counted REQUEST_TRUNCATED)', async () => {
+    const c = await RawClient.open(srv.address.port);
+    // Its head holds an audit line's start, so it is kept as a reject.
+    const head = '5000 <14>1 - host app - - - {"log_type":"security_audit","huge":"';
+    const before = { bytes: counters.bytes, items: sink.items.length, truncated: counters.badFramesByCode.REQUEST_TRUNCATED ?? 0 };
+    c.socket.write(head);
+    await until(() => counters.bytes === before.bytes + head.length);
+    c.socket.resetAndDestroy();
+    await until(() => sink.items.length > before.items);
+    expect(sink.items.slice(before.items)).toEqual([expect.objectContaining({ line: head.slice('5000 '.length), reject: expect.stringContaining('FRAME_TOO_LARGE') })]);
+    expect(logs.filter((e) => e.msg === 'syslog connection error').at(-1)).toMatchObject({ code: 'FRAME_TOO_LARGE', partialBytes: head.length - '5000 '.length });
+    expect(counters.badFramesByCode.FRAME_TOO_LARGE).toBe(2); // the datagram's above, and this one
+    expect(counters.badFramesByCode.REQUEST_TRUNCATED ?? 0).toBe(before.truncated);
+    await until(() => counters.activeConnections === 0);
+  });
 });
 
 describe('syslog receiver: invalid UTF-8', () => {

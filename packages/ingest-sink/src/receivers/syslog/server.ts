@@ -306,20 +306,20 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
       void chain.then(() => socket.destroy());
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
-      // A reset cuts the frame being received: that message is lost, so it is counted.
+      // A reset cuts the frame being received: that message is lost, so it is
+      // counted, under the code its reject is stored with (the head of a frame
+      // over the limit stays FRAME_TOO_LARGE). What came of it is evidence all
+      // the same, as what a FIN cuts short is (submitUnfinished): kept as a
+      // reject when it holds an audit line. Only counted, a whole audit line
+      // whose LF a sender killed mid-write never sent was lost (found by a
+      // probe). A line without its LF is not taken for a message here, as at
+      // a FIN: a reset says the sender stopped writing, not that it had finished.
       const partialBytes = framer.pendingLength;
-      if (partialBytes > 0) countBadFrame(counters, 'REQUEST_TRUNCATED');
-      log({ level: 'warn', msg: 'syslog connection error', peer, error: err.code ?? err.message, ...(partialBytes > 0 ? { code: 'REQUEST_TRUNCATED', partialBytes } : {}) });
-      // What came of it is evidence all the same, as what a FIN cuts short is
-      // (submitUnfinished): kept as a reject when it holds an audit line. Only
-      // counted, a whole audit line whose LF a sender killed mid-write never
-      // sent was lost (found by a probe). A line without its LF is not taken
-      // for a message here, as at a FIN: a reset says the sender stopped
-      // writing, not that it had finished.
-      if (partialBytes === 0) return;
-      const { refused: cut, rest } = takeUnfinished();
+      const { refused: cut, rest } = partialBytes > 0 ? takeUnfinished() : { refused: [], rest: Buffer.alloc(0) };
       if (rest.length > 0) cut.push({ error: new ReceiverError('REQUEST_TRUNCATED', `connection reset after ${rest.length} bytes of a line, before its LF`), head: rest });
-      submit([], cut);
+      for (const { error } of cut) countBadFrame(counters, error.code);
+      log({ level: 'warn', msg: 'syslog connection error', peer, error: err.code ?? err.message, ...(cut.length > 0 ? { code: cut[0]!.error.code, partialBytes } : {}) });
+      if (cut.length > 0) submit([], cut);
     });
     socket.on('close', () => {
       sockets.delete(socket);
