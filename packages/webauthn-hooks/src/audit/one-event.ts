@@ -7,6 +7,14 @@ import type { AuditEmitter } from './emitter.js';
  * the event. It is marked before calling the emitter, so an emitter that
  * throws is never called twice for the same verification. The one exception
  * is {@link OneEvent.retract}.
+ *
+ * What `emit` returns is awaited: an emitter that writes asynchronously (a
+ * database insert, a queue producer) fits the AuditEmitter type, and
+ * without the await its rejection went unhandled (which ends a Node
+ * process) while the ceremony it was to audit stored the account or
+ * signed the user in: not the fail-closed the README promises (found by a
+ * probe). A synchronous emitter (`createAuditLogger()`) has written its
+ * line before the await.
  */
 export class OneEvent {
   #done = false;
@@ -17,10 +25,10 @@ export class OneEvent {
     return this.#done;
   }
 
-  emit(draft: AuditEventDraft): void {
+  async emit(draft: AuditEventDraft): Promise<void> {
     if (this.#done) throw new Error('a verification emitted a second audit event');
     this.#done = true;
-    this.audit.emit(draft);
+    await this.audit.emit(draft);
   }
 
   /**
@@ -29,9 +37,9 @@ export class OneEvent {
    * registered the same name first). The trail is append-only, so the
    * success stays and this failure says it did not stand.
    */
-  retract(draft: AuditEventDraft): void {
+  async retract(draft: AuditEventDraft): Promise<void> {
     if (!this.#done || this.#retracted) throw new Error('a verification retracted an event it did not write, or twice');
     this.#retracted = true;
-    this.audit.emit(draft);
+    await this.audit.emit(draft);
   }
 }

@@ -29,20 +29,20 @@ export async function verifyAuthentication(o: ResolvedOptions, ctx: RequestConte
   const one = new OneEvent(o.audit);
   const detail: WebAuthnDetail = {};
   let userId: string | undefined;
-  const fail = (f: CeremonyFailure): CeremonyResult => {
-    one.emit(failureDraft('authentication', ctx, f, detail, userId));
+  const fail = async (f: CeremonyFailure): Promise<CeremonyResult> => {
+    await one.emit(failureDraft('authentication', ctx, f, detail, userId));
     return { verified: false, failure: f };
   };
   try {
     const shape = checkResponseShape(body, 'authentication');
     if (!shape.ok) {
       detail.credential_id = loggableCredentialId((body as { id?: string } | null)?.id);
-      return fail(failure('malformed_response', shape.reason));
+      return await fail(failure('malformed_response', shape.reason));
     }
     const { id, clientDataJSON, userHandle } = shape.value;
     detail.credential_id = loggableCredentialId(id);
     const clientData = decodeClientData(clientDataJSON);
-    if (!clientData) return fail(failure('malformed_response', 'clientDataJSON is not a JSON object'));
+    if (!clientData) return await fail(failure('malformed_response', 'clientDataJSON is not a JSON object'));
     Object.assign(detail, loggableOrigins(clientData));
 
     const taken = await takeChallenge(o.challenges, clientData.challenge, 'authentication', o.now());
@@ -53,14 +53,14 @@ export async function verifyAuthentication(o: ResolvedOptions, ctx: RequestConte
       // account the attempt was on, and a replayed assertion is the one to
       // attribute. The id is the client's claim, as a user name would be.
       if (userId === undefined && detail.credential_id !== undefined) userId = (await o.credentials.findById(detail.credential_id))?.userId;
-      return fail(taken.failure);
+      return await fail(taken.failure);
     }
     const record = taken.record;
 
     const credential = await o.credentials.findById(id);
-    if (!credential) return fail(failure('unknown_credential', 'credential is not registered'));
+    if (!credential) return await fail(failure('unknown_credential', 'credential is not registered'));
     if (record.userId !== undefined && credential.userId !== record.userId) {
-      return fail(failure('unknown_credential', 'credential is not registered to the requested user'));
+      return await fail(failure('unknown_credential', 'credential is not registered to the requested user'));
     }
     userId = credential.userId;
     detail.stored_sign_count = credential.counter;
@@ -68,13 +68,13 @@ export async function verifyAuthentication(o: ResolvedOptions, ctx: RequestConte
     // ceremony (no user name, so the challenge names no user), the response
     // must carry a userHandle; when present, it must name the credential's owner.
     if (record.userId === undefined && userHandle === undefined) {
-      return fail(failure('unknown_user', 'userHandle is missing from a sign-in that identified no user beforehand'));
+      return await fail(failure('unknown_user', 'userHandle is missing from a sign-in that identified no user beforehand'));
     }
     if (userHandle !== undefined && userHandle !== credential.userId) {
-      return fail(failure('unknown_user', 'userHandle does not name the owner of the credential'));
+      return await fail(failure('unknown_user', 'userHandle does not name the owner of the credential'));
     }
     const user = await o.users.findById(credential.userId);
-    if (!user) return fail(failure('unknown_user', 'the owner of the credential no longer exists'));
+    if (!user) return await fail(failure('unknown_user', 'the owner of the credential no longer exists'));
 
     let result: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
     try {
@@ -95,7 +95,7 @@ export async function verifyAuthentication(o: ResolvedOptions, ctx: RequestConte
       detail.signature_valid = null;
       // What the rules do not recognise failed while the signature was checked
       // with the key the client registered (an unknown curve, say; see classifyError).
-      return fail(classifyError(err, 'signature'));
+      return await fail(classifyError(err, 'signature'));
     }
     const info = result.authenticationInfo;
     Object.assign(detail, {
@@ -106,7 +106,7 @@ export async function verifyAuthentication(o: ResolvedOptions, ctx: RequestConte
       credential_backed_up: info.credentialBackedUp,
       signature_valid: result.verified,
     } satisfies WebAuthnDetail);
-    if (!result.verified) return fail(failure('signature', 'assertion signature did not verify'));
+    if (!result.verified) return await fail(failure('signature', 'assertion signature did not verify'));
 
     let status = counterStatus(credential.counter, info.newCounter);
     let stored = credential.counter;
@@ -118,14 +118,14 @@ export async function verifyAuthentication(o: ResolvedOptions, ctx: RequestConte
     const proven = { ...detail, credential_id: credential.id, sign_count: info.newCounter, stored_sign_count: stored };
     if (status === 'not_increased') {
       const rejected = o.counterRegression === 'reject';
-      one.emit(counterRegressionDraft(ctx, user.id, proven, rejected));
+      await one.emit(counterRegressionDraft(ctx, user.id, proven, rejected));
       if (rejected) return { verified: false, failure: failure('counter', 'signature counter did not increase') };
       return { verified: true, user, credentialId: credential.id, counterRegression: true };
     }
-    one.emit(authSuccessDraft(ctx, user.id, { ...proven, user_verified: info.userVerified, counter_status: status }));
+    await one.emit(authSuccessDraft(ctx, user.id, { ...proven, user_verified: info.userVerified, counter_status: status }));
     return { verified: true, user, credentialId: credential.id };
   } catch (err) {
-    if (!one.done) failQuietly(() => fail(internalFailure(err)));
+    if (!one.done) await failQuietly(() => fail(internalFailure(err)));
     throw err;
   }
 }

@@ -181,12 +181,13 @@ export function internalFailure(err: unknown): CeremonyFailure {
 }
 
 /**
- * Runs the last-resort audit of a failed verification; if that throws too
- * (the emitter is what failed), the original error is the one to report.
+ * Runs the last-resort audit of a failed verification; if that throws or
+ * rejects too (the emitter is what failed), the original error is the one
+ * to report.
  */
-export function failQuietly(fn: () => unknown): void {
+export async function failQuietly(fn: () => unknown): Promise<void> {
   try {
-    fn();
+    await fn();
   } catch {
     // The caller rethrows the original error.
   }

@@ -13,12 +13,13 @@ import type { HttpAnswer, RouteName } from './routes.js';
  * CSRF attempt shows whose assertion it carried) before it is answered,
  * and the response in it is never verified.
  */
-export function answerRefusal(hooks: WebAuthnHooks, route: RouteName, req: RawRequestParts, body: unknown, refusal: RequestRefusal): HttpAnswer {
+export async function answerRefusal(hooks: WebAuthnHooks, route: RouteName, req: RawRequestParts, body: unknown, refusal: RequestRefusal): Promise<HttpAnswer> {
   const { status, stage, code, message } = refusal;
   if (route === 'registrationOptions' || route === 'authenticationOptions') return { status, body: { error: code, message } };
   const ceremony = route === 'registrationVerify' ? 'registration' : 'authentication';
   const credentialId = loggableCredentialId((body as { id?: unknown } | null | undefined)?.id);
   const detail = credentialId === undefined ? {} : { credential_id: credentialId };
-  hooks.options.audit.emit(failureDraft(ceremony, hooks.requestContext(req), { stage, code, message }, detail));
+  // Awaited: an emitter that writes asynchronously and fails makes the route throw (500), as a synchronous one does.
+  await hooks.options.audit.emit(failureDraft(ceremony, hooks.requestContext(req), { stage, code, message }, detail));
   return { status, body: { verified: false, error: code } };
 }

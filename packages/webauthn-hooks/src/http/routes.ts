@@ -52,7 +52,7 @@ const STATUS: Record<string, number> = {
  */
 export async function handleRoute(hooks: WebAuthnHooks, route: RouteName, req: RawRequestParts, body: unknown, unreadable?: number): Promise<HttpAnswer> {
   const refusal = req.closed ? CONNECTION_CLOSED : checkRequestHeaders(req.headers, hooks.options.origins);
-  if (refusal) return answerRefusal(hooks, route, req, body, refusal);
+  if (refusal) return await answerRefusal(hooks, route, req, body, refusal);
   if (unreadable !== undefined) {
     if (route === 'registrationOptions' || route === 'authenticationOptions') {
       return { status: unreadable, body: { error: 'WEBAUTHN_HOOKS_BAD_REQUEST', message: 'the request body could not be read' } };

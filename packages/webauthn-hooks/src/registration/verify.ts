@@ -81,25 +81,25 @@ export async function verifyRegistration(o: ResolvedOptions, ctx: RequestContext
   const one = new OneEvent(o.audit);
   const detail: WebAuthnDetail = {};
   let userId: string | undefined;
-  const fail = (f: CeremonyFailure): CeremonyResult => {
-    one.emit(failureDraft('registration', ctx, f, detail, userId));
+  const fail = async (f: CeremonyFailure): Promise<CeremonyResult> => {
+    await one.emit(failureDraft('registration', ctx, f, detail, userId));
     return { verified: false, failure: f };
   };
   try {
     const shape = checkResponseShape(body, 'registration');
     if (!shape.ok) {
       detail.credential_id = loggableCredentialId((body as { id?: string } | null)?.id);
-      return fail(failure('malformed_response', shape.reason));
+      return await fail(failure('malformed_response', shape.reason));
     }
     detail.credential_id = loggableCredentialId(shape.value.id);
     const clientData = decodeClientData(shape.value.clientDataJSON);
-    if (!clientData) return fail(failure('malformed_response', 'clientDataJSON is not a JSON object'));
+    if (!clientData) return await fail(failure('malformed_response', 'clientDataJSON is not a JSON object'));
     Object.assign(detail, loggableOrigins(clientData));
     detail.transports = loggableTransports((body as RegistrationResponseJSON).response.transports);
 
     const taken = await takeChallenge(o.challenges, clientData.challenge, 'registration', o.now());
     if (taken.record?.ceremony === 'registration') userId = taken.record.userId;
-    if (!taken.ok) return fail(taken.failure);
+    if (!taken.ok) return await fail(taken.failure);
     const record = taken.record;
 
     let result: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
@@ -113,9 +113,9 @@ export async function verifyRegistration(o: ResolvedOptions, ctx: RequestContext
       });
     } catch (err) {
       // What the rules do not recognise failed while the attestation was checked (see classifyError).
-      return fail(classifyError(err, 'attestation'));
+      return await fail(classifyError(err, 'attestation'));
     }
-    if (!result.verified) return fail(failure('attestation', 'attestation statement did not verify'));
+    if (!result.verified) return await fail(failure('attestation', 'attestation statement did not verify'));
     // WebAuthn L3 §7.1 step 10 asks the RP to check topOrigin; SimpleWebAuthn
     // does so for authentication only (v14). No expected top origin is
     // configured here, so a registration run in a frame of another site's
@@ -124,7 +124,7 @@ export async function verifyRegistration(o: ResolvedOptions, ctx: RequestContext
     // present, crossOrigin must be true), as SimpleWebAuthn refuses it for authentication.
     if (clientData.topOrigin !== undefined) {
       // The message names no origin: the client wrote it (the event's top_origin keeps it, escaped).
-      return fail(failure('top_origin', clientData.crossOrigin === true ? 'Unexpected cross-origin registration response top origin' : 'Unexpected top origin within a non-cross-origin registration response'));
+      return await fail(failure('top_origin', clientData.crossOrigin === true ? 'Unexpected cross-origin registration response top origin' : 'Unexpected top origin within a non-cross-origin registration response'));
     }
 
     const info = result.registrationInfo;
@@ -141,9 +141,9 @@ export async function verifyRegistration(o: ResolvedOptions, ctx: RequestContext
       sign_count: info.credential.counter,
     } satisfies WebAuthnDetail);
     // The JSON wrapper's id is not signed; SimpleWebAuthn uses the attested one. They must agree.
-    if (credId !== shape.value.id) return fail(failure('malformed_response', 'credential id differs from the attested credential id'));
+    if (credId !== shape.value.id) return await fail(failure('malformed_response', 'credential id differs from the attested credential id'));
     // WebAuthn §7.1 step 19; SimpleWebAuthn does not check it.
-    if (credId.length > MAX_CREDENTIAL_ID_LENGTH) return fail(failure('credential_id_too_long', 'credential id longer than 1023 bytes'));
+    if (credId.length > MAX_CREDENTIAL_ID_LENGTH) return await fail(failure('credential_id_too_long', 'credential id longer than 1023 bytes'));
     const user = { id: record.userId!, name: record.userName!, displayName: record.displayName ?? record.userName! };
     // Built before the success event, so nothing computed from the response can fail between the event and the stores.
     const credential = {
@@ -161,9 +161,9 @@ export async function verifyRegistration(o: ResolvedOptions, ctx: RequestContext
     // audited as successes before the second insert failed (KeyedLock).
     return await lockOf(o).run([`user:${user.name}`, `credential:${credId}`], async () => {
       // WebAuthn §7.1 step 26: a credential id registered before must not be registered again.
-      if (await o.credentials.findById(credId)) return fail(failure('credential_exists', 'credential id is already registered'));
-      if (await o.users.findByName(user.name)) return fail(failure('username_taken', 'user name was taken during the ceremony'));
-      one.emit(regSuccessDraft(ctx, user.id, { ...detail, credential_id: credId }));
+      if (await o.credentials.findById(credId)) return await fail(failure('credential_exists', 'credential id is already registered'));
+      if (await o.users.findByName(user.name)) return await fail(failure('username_taken', 'user name was taken during the ceremony'));
+      await one.emit(regSuccessDraft(ctx, user.id, { ...detail, credential_id: credId }));
       let created = false;
       try {
         await o.users.create(user);
@@ -179,7 +179,7 @@ export async function verifyRegistration(o: ResolvedOptions, ctx: RequestContext
         // could neither sign in nor register again. Best effort; the error
         // that matters is the one above.
         if (created && o.users.remove) await (async () => o.users.remove!(user.id))().catch(() => undefined);
-        failQuietly(() => one.retract(failureDraft('registration', ctx, refused ?? internalFailure(err), detail, user.id)));
+        await failQuietly(() => one.retract(failureDraft('registration', ctx, refused ?? internalFailure(err), detail, user.id)));
         if (refused) return { verified: false, failure: refused };
         throw err;
       }
@@ -187,7 +187,7 @@ export async function verifyRegistration(o: ResolvedOptions, ctx: RequestContext
     });
   } catch (err) {
     // A store or the emitter failed: the verification still owes its one event.
-    if (!one.done) failQuietly(() => fail(internalFailure(err)));
+    if (!one.done) await failQuietly(() => fail(internalFailure(err)));
     throw err;
   }
 }
