@@ -75,18 +75,25 @@ export function createWebAuthnRouter(options: WebAuthnRouterOptions): WebAuthnRo
   // encoding) is not handed to Express's error page: the route still runs,
   // so a verification request is audited (handleRoute's `unreadable`).
   const unreadable = new WeakMap<Request, number>();
-  const readBody = (req: Request, res: Response, next: NextFunction) =>
+  // The peer as the request arrived, before its body is read: a client that
+  // stops halfway through the body (a reset, or a half-close short of
+  // Content-Length) has left no address to read once the route runs, and
+  // its verification was audited without one (see connectionPeer).
+  const peers = new WeakMap<Request, ReturnType<typeof connectionPeer>>();
+  const readBody = (req: Request, res: Response, next: NextFunction) => {
+    peers.set(req, connectionPeer(req.socket));
     text(req, res, (err?: unknown) => {
       const status = (err as { status?: unknown } | undefined)?.status;
       if (err && typeof status === 'number' && status >= 400 && status < 500) unreadable.set(req, status);
       else if (err) return next(err);
       next();
     });
+  };
   for (const [name, path] of Object.entries(ROUTES) as [RouteName, string][]) {
     router.post(path, readBody, async (req: Request, res: Response) => {
       let answer: HttpAnswer;
       try {
-        answer = await handleRoute(hooks, name, { ...connectionPeer(req.socket), headers: req.headers, requestId: requestIdOf(req) }, parseJsonBody(req.body), unreadable.get(req));
+        answer = await handleRoute(hooks, name, { ...(peers.get(req) ?? connectionPeer(req.socket)), headers: req.headers, requestId: requestIdOf(req) }, parseJsonBody(req.body), unreadable.get(req));
       } catch (err) {
         // A store or the audit logger failed. Express's default handler would
         // log the stack (outside env "test") and, outside production, also

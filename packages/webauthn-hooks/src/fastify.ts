@@ -92,7 +92,15 @@ const plugin: FastifyPluginAsync<WebAuthnPluginOptions> = async (fastify, option
       child.addContentTypeParser('*', { parseAs: 'string', bodyLimit: limit }, (_req, body, done) => {
         done(null, parseJsonBody(body));
       });
-      const parts = (request: FastifyRequest) => ({ ...connectionPeer(request.raw.socket), headers: request.headers, requestId: request.id });
+      // The peer as the request arrived (onRequest runs before the body is
+      // read): a client that stops halfway through the body has left no
+      // address to read once the route or the error handler runs, and its
+      // verification was audited without one (see connectionPeer).
+      const peers = new WeakMap<FastifyRequest, ReturnType<typeof connectionPeer>>();
+      child.addHook('onRequest', async (request) => {
+        peers.set(request, connectionPeer(request.raw.socket));
+      });
+      const parts = (request: FastifyRequest) => ({ ...(peers.get(request) ?? connectionPeer(request.raw.socket)), headers: request.headers, requestId: request.id });
       // A body the content-type parser could not read never reaches the
       // route: answer it here, so a verification request is still audited
       // (handleRoute's `unreadable`). Anything else is the app's to handle.

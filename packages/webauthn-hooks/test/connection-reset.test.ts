@@ -132,7 +132,7 @@ describe.each([
     expect(await running.hooks.options.credentials.findById(response.id)).toBeUndefined();
   });
 
-  it('halfway through its body has its verification audited once, as refused, on both adapters alike (Fastify passed the aborted body to the app\'s error handler unaudited)', async () => {
+  it('halfway through its body has its verification audited once, as a failure, on both adapters alike (Fastify passed the aborted body to the app\'s error handler unaudited)', async () => {
     capture = captureAudit();
     running = await start(capture, new MemoryChallengeStore());
     const auth = new SoftAuthenticator();
@@ -153,6 +153,34 @@ describe.each([
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ event_type: 'WEBAUTHN_REG_FAILURE', webauthn: { failure_stage: 'malformed_response' } });
     expect(await running.hooks.options.users.findByName('mallory')).toBeUndefined();
+  });
+  it('halfway through its body is audited with the address it came from: the peer was known when the request arrived (found by a probe)', async () => {
+    capture = captureAudit();
+    running = await start(capture, new MemoryChallengeStore());
+    const json = JSON.stringify({ id: 'AAAA', rawId: 'AAAA', type: 'public-key', response: { clientDataJSON: 'e30', authenticatorData: 'AA', signature: 'AA' } });
+    for (const ending of ['reset', 'half-close'] as const) {
+      const socket = connect((running.server.address() as AddressInfo).port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      await once(socket, 'connect');
+      const answered = running.answered();
+      const reading = new Promise<void>((resolve) => running!.server.once('request', (req: IncomingMessage) => req.once('data', () => resolve())));
+      socket.write(`POST /webauthn/authentication/verify HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\n\r\n${json.slice(0, 20)}`);
+      await reading;
+      if (ending === 'reset') socket.resetAndDestroy();
+      else socket.end();
+      await answered;
+      const { events } = capture.take();
+      expect(events, ending).toHaveLength(1);
+      // Before: no client_ip (WEBAUTHN_CONNECTION_CLOSED), so a client could send failures no address was recorded for.
+      expect(events[0], ending).toMatchObject({
+        event_type: 'WEBAUTHN_AUTH_FAILURE',
+        client_ip: '127.0.0.1',
+        peer_ip: '127.0.0.1',
+        error: { code: 'WEBAUTHN_MALFORMED_RESPONSE' },
+        webauthn: { failure_stage: 'malformed_response' },
+      });
+      socket.destroy();
+    }
   });
 });
 
