@@ -3,6 +3,9 @@ import { escapeControls, LOG_TYPE, sanitizeText, setOwnMember } from '@audit-tra
 import type { ForwardedReject } from '../fallback/forwarder.js';
 import type { ReceiverCounters } from '../receivers/counters.js';
 import { classifyLine, classifyObject, untrustedContainerClaim, type LineOutcome, type Normalized } from './classify-line.js';
+import { isDockerEvent } from './docker-events.js';
+import { isFalcoAlert } from './falco.js';
+import { isK8sAuditEvent } from './k8s-audit.js';
 import { invalidUtf8Bytes } from '../receivers/msgpack/decode.js';
 import type { PartialPiece } from './partial-journal.js';
 import { PartialAssembler, type AssembledLine, type PartialLimits, type StoredLine } from './partials.js';
@@ -135,7 +138,13 @@ export class RecordNormalizer {
       const reject = this.containerEventTags && untrustedContainerClaim(event.event_type, meta, this.containerEventTags);
       return void out.push({ kind: 'sink', item: { line: safeJson(event), meta, source, ...(reject ? { reject } : {}) } });
     }
-    const text = typeof r.log === 'string' ? r.log : typeof r.message === 'string' ? r.message : undefined;
+    // `message` is the line only in a record that is not itself a runtime record: Falco's
+    // JSON alert has a `message` member of its own with `json_include_message_property`
+    // (falco.yaml; the rule's output text without time and priority), and an alert an agent
+    // parsed to top level (Falco's http_output to Fluent Bit's http input, a tail with a
+    // JSON parser) was read by that text alone, which is no audit line: dropped as
+    // non-audit, a shell never stored (found by a probe).
+    const text = typeof r.log === 'string' ? r.log : typeof r.message === 'string' && !isRuntimeRecord(r) ? r.message : undefined;
     if (text !== undefined) return void out.push(classifyLine(text, meta, source, this.containerEventTags));
     const relayed = relayedReject(r);
     if (relayed) {
@@ -306,6 +315,11 @@ interface PieceOrigin {
  */
 function pieceText(v: unknown): string | undefined {
   return typeof v === 'string' || typeof v === 'number' || v === undefined || v === null || typeof v === 'boolean' ? String(v) : undefined;
+}
+
+/** Whether a record has the shape of a Docker event, a Falco alert or a Kubernetes audit event (classifyObject maps those). */
+function isRuntimeRecord(r: Record<string, unknown>): boolean {
+  return isDockerEvent(r) || isFalcoAlert(r) || isK8sAuditEvent(r);
 }
 
 /** JSON text of a decoded msgpack value; bytes become base64, EventTime its fields, so nothing throws. */

@@ -120,4 +120,17 @@ describe('record normaliser: Docker events and Falco alerts', () => {
       expect(run('falco', { log: at(time) }), time).toMatchObject([{ kind: 'sink', item: { reject: `CONTAINER_EVENT_INVALID: Falco alert time ${JSON.stringify(time)} is not an RFC 3339 time` } }]);
     }
   });
+
+  it("maps a Falco alert an agent parsed to top level also when it has Falco's own `message` member (json_include_message_property): that text is no line to read (found by a probe: the shell was dropped as non-audit)", () => {
+    const { run } = normalizer();
+    const alert = { hostname: 'node-1', priority: 'Notice', rule: 'Terminal shell in container', source: 'syscall', time: '2024-05-01T10:00:00.123456789Z', output: '10:00:00.123456789: Notice A shell was spawned in a container (user=root command=bash -i)', message: 'A shell was spawned in a container (user=root command=bash -i)', tags: ['container', 'shell', 'mitre_execution'], output_fields: { 'container.id': CID.slice(0, 12), 'proc.cmdline': 'bash -i', 'user.name': 'root', 'evt.type': 'execve' } };
+    const [out] = run('falco', alert) as { kind: string; item: { line: string; reject?: string } }[];
+    expect(out).toMatchObject({ kind: 'sink', container: true });
+    expect(out!.item.reject).toBeUndefined();
+    expect(parseAuditEvent(out!.item.line)).toMatchObject({ ok: true, event: { event_type: 'CONTAINER_EXEC', process: { command_line: 'bash -i', exec_user: 'root' } } });
+    // A syslog record's `message` is still its line, whatever it holds.
+    const line = JSON.stringify(alert);
+    const [relayed] = run('syslog.falco', { pri: '13', host: 'node-1', ident: 'falco', message: line }) as { item: { line: string } }[];
+    expect(JSON.parse(relayed!.item.line)).toMatchObject({ event_type: 'CONTAINER_EXEC' });
+  });
 });
