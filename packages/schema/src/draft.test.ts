@@ -118,6 +118,26 @@ describe('mapper helpers', () => {
     }
   });
 
+  it('reads an image id (`sha256:<64 hex>`, what Docker records for a container created from an id, as cri-dockerd does for every pod) as a digest, not as the image "sha256" tagged with its hex (found by a probe)', () => {
+    const id = `sha256:${'ab'.repeat(32)}`;
+    expect(parseImage(id)).toEqual({ digest: id });
+    // A name that only looks like one is still a name.
+    expect(parseImage('sha256:1.0')).toEqual({ name: 'sha256', tag: '1.0', digest: undefined });
+    const mapped = (event_type: 'CONTAINER_EXEC' | 'CONTAINER_START') => {
+      const draft = event_type === 'CONTAINER_EXEC'
+        ? { event_type, container: { id: '0123456789ab', name: 'api', image: id }, process: { command_line: 'sh' } }
+        : { event_type, container: { id: '0123456789ab', name: 'api', image: id }, lifecycle: { action: 'start' as const } };
+      const parsed = parseAuditEvent(JSON.stringify(completeEvent(draft, { producer: { service: 's' } })));
+      if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
+      return { ecs: toEcs(parsed.event) as unknown as { container: { image: unknown } }, ocsf: toOcsf(parsed.event) as unknown as { process?: { container: { image: unknown } }; app?: Record<string, unknown> } };
+    };
+    const exec = mapped('CONTAINER_EXEC');
+    expect(exec.ecs.container.image).toEqual({ hash: { all: [id] } });
+    expect(exec.ocsf.process!.container.image).toEqual({ uid: id });
+    // The container is the app of a start: no version made of the id's hex.
+    expect(mapped('CONTAINER_START').ocsf.app).toEqual({ name: 'api', uid: '0123456789ab' });
+  });
+
   it('prunes undefined values and empty containers recursively, keeping false, 0 and empty strings', () => {
     expect(prune({ a: undefined, b: { c: undefined, d: [] }, e: false, f: 0, g: '', h: [undefined, 1] })).toEqual({ e: false, f: 0, g: '', h: [1] });
   });

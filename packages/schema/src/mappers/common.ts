@@ -32,18 +32,29 @@ export function kebab(eventType: string): string {
   return eventType.toLowerCase().replace(/_/g, '-');
 }
 
-/** An image reference split into repository name, tag and digest (`repo[:tag][@sha256:...]`). */
+/** An image reference split into repository name, tag and digest (`repo[:tag][@sha256:...]`); an image id has no name. */
 export interface ImageRef {
-  name: string;
+  name?: string;
   tag?: string;
   digest?: string;
 }
 
 /**
+ * An image id (`sha256:` and 64 hex digits; moby image/id.go): what Docker
+ * records as the image of a container created from an id rather than a name
+ * (`docker run sha256:...`; Kubernetes on Docker through cri-dockerd, whose
+ * kubelet creates every container from the image id it pulled).
+ */
+const IMAGE_ID = /^sha256:[0-9a-f]{64}$/;
+
+/**
  * Splits `registry:5000/team/app:1.2@sha256:...`. The tag is the part after
  * the last `:` that follows the last `/`, so a registry port is not a tag.
+ * An image id is a digest with no name nor tag: split at its `:`, it was the
+ * image `sha256` with its hex as the tag (found by a probe).
  */
 export function parseImage(image: string): ImageRef {
+  if (IMAGE_ID.test(image)) return { digest: image };
   const at = image.indexOf('@');
   // An empty digest or tag (`app@`, `app:`) is none: mapped as "", it read as a value (found by the schema probe).
   const digest = (at >= 0 ? image.slice(at + 1) : '') || undefined;
