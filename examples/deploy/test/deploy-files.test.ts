@@ -395,6 +395,10 @@ describe('Kubernetes manifests', () => {
         expect(JSON.parse(out.item.line)).toMatchObject({ event_type: 'CONTAINER_EXEC', user_id: user, outcome });
       }
       for (const event of otherEvents().slice(0, 4)) expect(passesGreps(auditInput.tag, auditLine(event)), String(event.requestURI)).toBe(false);
+      // An exec through the node proxy whose path is escaped reaches the kubelet's exec all the same (found by a probe).
+      const escaped = execEvent('ResponseStarted', { verb: 'get', requestURI: '/api/v1/nodes/worker-3/proxy/%65xec/shop/api-6f7d/app?command=sh', objectRef: { resource: 'nodes', name: 'worker-3', subresource: 'proxy', apiVersion: 'v1' } });
+      expect(passesGreps(auditInput.tag, auditLine(escaped))).toBe(true);
+      expect(JSON.parse((classifyLine(auditLine(escaped), { source_tag: auditInput.tag }, 'forward', trusted) as { item: { line: string } }).item.line)).toMatchObject({ event_type: 'CONTAINER_EXEC', user_id: 'alice@example.com' });
       // The container logs' grep keeps audit-trail lines and Falco's alerts, which the aggregator trusts from Falco's pods.
       const falcoTag = 'kube.var.log.containers.falco-x2x7q_falco_falco-0123456789abcdef.log';
       expect(passesGreps(falcoTag, JSON.stringify({ rule: 'Terminal shell in container', priority: 'Notice', time: '2026-03-02T09:14:07.6Z', output_fields: { 'container.id': 'abcdef012345', 'proc.cmdline': 'sh' } }))).toBe(true);

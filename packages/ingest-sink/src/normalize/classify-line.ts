@@ -38,12 +38,16 @@ export interface LineOutcome {
 // looks like audit and is not valid reaches the sink and becomes a reject.
 const AUDIT_LINE = /"log_type"\s*:\s*"security_audit"/;
 // Lines worth a JSON.parse: a Docker event ("Actor"), a Falco alert
-// ("output_fields"), or a Kubernetes audit event for pods/exec, pods/attach or
-// pods/ephemeralcontainers (kubectl debug). The API server writes every
-// request to its audit log, so the hint names the subresource: the other
-// requests are skipped without being parsed. Go's encoding/json writes these
-// names as they are (no \u escapes of letters).
-const RUNTIME_HINT = /"Actor"|"output_fields"|"subresource"\s*:\s*"(?:exec|attach|ephemeralcontainers)"|\/proxy\/(?:exec|attach|run)\//;
+// ("output_fields"), or a Kubernetes audit event for pods/exec, pods/attach,
+// pods/ephemeralcontainers (kubectl debug) or nodes/proxy (the kubelet's exec,
+// attach and run). The API server writes every request to its audit log, so
+// the hint names the subresource: the other requests are skipped without
+// being parsed. Go's encoding/json writes these names as they are (no \u
+// escapes of letters). Not the path of a nodes/proxy request: the requestURI
+// is the path as sent, `/proxy/%65xec/...` or `/proxy/./exec/...`, which the
+// API server decodes and cleans before the kubelet runs it
+// (k8s-stream-request.ts kubeletPathOf; found by a probe).
+const RUNTIME_HINT = /"Actor"|"output_fields"|"subresource"\s*:\s*"(?:exec|attach|ephemeralcontainers|proxy)"/;
 // A Kubernetes audit event logs request bodies as JSON: a ConfigMap holding
 // "log_type":"security_audit" must not make the API server's line an
 // audit-trail line (a reject carrying the whole request). An audit-trail

@@ -1,3 +1,5 @@
+import { posix } from 'node:path';
+
 /**
  * What a pods/exec or pods/attach request asked for, read from the query of
  * its `requestURI` the way the API server reads it into PodExecOptions /
@@ -108,10 +110,34 @@ export interface KubeletStream extends StreamRequest {
 }
 
 /**
+ * The path a `nodes/proxy` request hands the kubelet, as the API server
+ * makes it: from `req.URL.Path`, the request's path decoded once
+ * (apiserver request/requestinfo.go `splitPath`, then
+ * endpoints/handlers/rest.go `getRequestOptions`, which joins the parts
+ * after `proxy`), joined onto the kubelet's address by `path.Join`, which
+ * drops empty and `.` segments and resolves `..` (pkg/registry/core/node/rest
+ * proxy.go). The audit event's `requestURI` is the path as sent, so
+ * `/proxy/%65xec/...`, `/proxy/exec%2Fns%2Fpod%2Fc`, `/proxy/./exec/...` and
+ * `/proxy/logs/../exec/...` all reach the kubelet's exec route without
+ * reading `/proxy/exec/` (found by a probe). Undefined for a path that is
+ * not `/api/v1/nodes/{node}/proxy[/...]` or is badly escaped (Go's server
+ * refuses those: 400).
+ */
+function kubeletPathOf(rawPath: string): string | undefined {
+  // Go's PathUnescape: %XX only, a "+" is itself.
+  const path = queryUnescape(rawPath.replace(/\+/g, '%2B'));
+  if (path === undefined) return undefined;
+  const parts = path.replace(/^\/+|\/+$/g, '').split('/');
+  if (parts[0] !== 'api' || parts[1] !== 'v1' || parts[2] !== 'nodes' || parts[4] !== 'proxy') return undefined;
+  return posix.join('/', parts.slice(5).join('/'));
+}
+
+/**
  * What a `nodes/proxy` request asked the kubelet for, when it opens a
  * stream into a container: `/api/v1/nodes/{node}/proxy/{exec|attach|run}/
  * {namespace}/{pod}[/{uid}]/{container}` (the kubelet's routes,
- * pkg/kubelet/server/server.go). `get` on nodes/proxy is enough for it
+ * pkg/kubelet/server/server.go), read from the path the kubelet is given
+ * ({@link kubeletPathOf}). `get` on nodes/proxy is enough for it
  * (Kubernetes "Kubelet authentication/authorization"), so it is a way into
  * a container that the pods/exec rule of an audit policy does not see.
  * The kubelet reads `command` (exec), `cmd` split on spaces (run: "for
@@ -121,22 +147,17 @@ export interface KubeletStream extends StreamRequest {
  */
 export function kubeletStreamOf(requestURI: string): KubeletStream | undefined {
   const at = requestURI.indexOf('?');
-  const path = at < 0 ? requestURI : requestURI.slice(0, at);
-  const m = /\/proxy\/(exec|attach|run)\/([^/]+)\/([^/]+)\/(?:[^/]+\/)?([^/]+)\/?$/.exec(path);
+  const path = kubeletPathOf(at < 0 ? requestURI : requestURI.slice(0, at));
+  const m = path === undefined ? null : /^\/(exec|attach|run)\/([^/]+)\/([^/]+)\/(?:[^/]+\/)?([^/]+)$/.exec(path);
   if (!m) return undefined;
-  const segment = (s: string) => {
-    const text = queryUnescape(s.replace(/\+/g, '%2B'));
-    if (text === undefined) throw new RangeError(`badly escaped path segment ${JSON.stringify(s.slice(0, 64))} in requestURI`);
-    return text;
-  };
   const query = goParseQuery(at < 0 ? '' : requestURI.slice(at + 1));
   const action = m[1] as KubeletStream['action'];
   const cmd = query.get('cmd')?.[0];
   return {
     action,
-    namespace: segment(m[2]!),
-    pod: segment(m[3]!),
-    container: segment(m[4]!),
+    namespace: m[2]!,
+    pod: m[3]!,
+    container: m[4]!,
     command: action === 'run' ? (cmd ? cmd.split(' ') : []) : (query.get('command') ?? []),
     stdin: query.get('input')?.[0] === '1',
     tty: query.get('tty')?.[0] === '1',

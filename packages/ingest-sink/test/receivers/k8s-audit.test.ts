@@ -113,6 +113,25 @@ describe('Kubernetes audit: pods/exec and pods/attach become CONTAINER_EXEC', ()
     expect(classify(viaNode('/api/v1/nodes/worker-3/proxy/logs/'))).toEqual({ kind: 'non_audit' });
   });
 
+  it('maps an exec through the node proxy whose path is escaped or has dot segments: the API server decodes and cleans it before the kubelet runs it, the audit line keeps it as sent (found by a probe: not mapped, dropped unparsed)', () => {
+    const viaNode = (requestURI: string) =>
+      line(execEvent('ResponseStarted', { verb: 'get', requestURI, objectRef: { resource: 'nodes', name: 'worker-3', subresource: 'proxy', apiVersion: 'v1' } }));
+    for (const path of ['/api/v1/nodes/worker-3/proxy/%65xec/shop/api-6f7d/app', '/api/v1/nodes/worker-3/proxy/exec%2Fshop%2Fapi-6f7d%2Fapp', '/api/v1/nodes/worker-3/proxy/./exec/shop/api-6f7d/app', '/api/v1/nodes/worker-3/proxy/logs/../exec/shop//api-6f7d/app/']) {
+      const out = classify(viaNode(`${path}?command=sh&input=1&tty=1`));
+      expect(out, path).toMatchObject({ kind: 'sink', container: true });
+      expect(JSON.parse((out as { item: { line: string } }).item.line), path).toMatchObject({
+        event_type: 'CONTAINER_EXEC',
+        user_id: 'alice@example.com',
+        runtime: { k8s_namespace: 'shop', k8s_pod: 'api-6f7d', k8s_container: 'app', k8s_node: 'worker-3' },
+        process: { command_line: 'sh', tty: true, interactive: true },
+        detector: { rule: 'nodes/proxy exec' },
+      });
+    }
+    // Decoded once, as Go does: %2565 is "%65" for the kubelet, no route of its.
+    expect(classify(viaNode('/api/v1/nodes/worker-3/proxy/%2565xec/shop/api-6f7d/app?command=sh'))).toEqual({ kind: 'non_audit' });
+    expect(classify(viaNode('/api/v1/nodes/worker-3/proxy/exec/../metrics'))).toEqual({ kind: 'non_audit' });
+  });
+
   it('a request body holding "log_type":"security_audit" does not make the API server\'s line an audit-trail line', () => {
     const configMap = line({ ...execEvent('ResponseComplete'), verb: 'create', requestURI: '/api/v1/namespaces/shop/configmaps', objectRef: { resource: 'configmaps', namespace: 'shop', name: 'x', apiVersion: 'v1' }, requestObject: { data: { log_type: 'security_audit' } } });
     expect(configMap).toContain('"log_type":"security_audit"');
