@@ -1,4 +1,4 @@
-import { completeEvent, DEFAULT_SEVERITY, parseRfc3339, type AuditEventDraft, type AuditEventInput } from '@audit-trail/schema';
+import { completeEvent, DEFAULT_SEVERITY, escapeControls, parseRfc3339, type AuditEventDraft, type AuditEventInput } from '@audit-trail/schema';
 import { deterministicEventId } from './deterministic-id.js';
 
 /** A Falco JSON alert (`json_output: true`): rule, priority, time, output_fields, and tags (`json_include_tags_property`, default on). */
@@ -18,6 +18,22 @@ export function isFalcoAlert(o: Record<string, unknown>): boolean {
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
+
+/** The schema's limit of `process.exec_user`. */
+const EXEC_USER_MAX = 256;
+
+/**
+ * Falco's `user.name`, fitted to `process.exec_user`: cut to its 256 UTF-16
+ * units, control characters shown as `\xNN`. The name comes from the
+ * container's own /etc/passwd, which whoever built the image writes: one
+ * longer than the schema allows made the whole alert a reject, so a shell
+ * run as that user never reached the shell reports (found by a probe).
+ * A cut name is no forgery: any 256 characters could be named in full.
+ */
+const execUser = (v: unknown): string | undefined => {
+  const name = str(v);
+  return name === undefined ? undefined : escapeControls(name, EXEC_USER_MAX);
+};
 
 /** Falco's stock rule for a container started privileged (`container_started and container.privileged=true`). */
 const LAUNCH_PRIVILEGED = /^\s*launch privileged container\s*$/i;
@@ -97,7 +113,7 @@ export function falcoAlertToAudit(a: FalcoAlert, raw: string): AuditEventInput |
   const process = cmd
     ? {
         command_line: cmd,
-        ...(str(f['user.name']) ? { exec_user: str(f['user.name']) } : {}),
+        ...(execUser(f['user.name']) ? { exec_user: execUser(f['user.name']) } : {}),
         ...(typeof f['proc.tty'] === 'number' ? { tty: f['proc.tty'] !== 0 } : {}),
         ...(typeof f['proc.pid'] === 'number' && f['proc.pid'] >= 0 ? { pid: f['proc.pid'] } : {}),
       }

@@ -133,4 +133,15 @@ describe('record normaliser: Docker events and Falco alerts', () => {
     const [relayed] = run('syslog.falco', { pri: '13', host: 'node-1', ident: 'falco', message: line }) as { item: { line: string } }[];
     expect(JSON.parse(relayed!.item.line)).toMatchObject({ event_type: 'CONTAINER_EXEC' });
   });
+
+  it("keeps a Falco shell whose user name (from the image's /etc/passwd) is longer than exec_user allows: the name cut to 256, not the alert made a reject the shell reports never read (found by a probe)", () => {
+    const { run } = normalizer();
+    const alert = (user: string) => ({ hostname: 'node-1', priority: 'Notice', rule: 'Terminal shell in container', source: 'syscall', time: '2024-05-01T10:00:00.123456789Z', output: 'A shell was spawned', tags: ['container', 'shell'], output_fields: { 'container.id': CID.slice(0, 12), 'proc.cmdline': 'bash -i', 'user.name': user, 'evt.type': 'execve' } });
+    const [long] = run('falco', { log: JSON.stringify(alert('a'.repeat(300))) }) as { item: { line: string; reject?: string } }[];
+    expect(long!.item.reject).toBeUndefined();
+    expect(parseAuditEvent(long!.item.line)).toMatchObject({ ok: true, event: { event_type: 'CONTAINER_EXEC', process: { exec_user: 'a'.repeat(256), command_line: 'bash -i' } } });
+    // A line separator Falco's sanitising lets through is shown, not a reason to refuse.
+    const [odd] = run('falco', { log: JSON.stringify(alert('ro\u2028ot')) }) as { item: { line: string; reject?: string } }[];
+    expect(parseAuditEvent(odd!.item.line)).toMatchObject({ ok: true, event: { process: { exec_user: 'ro\\u2028ot' } } });
+  });
 });
