@@ -64,6 +64,15 @@ describe.each(ADAPTERS)('%s adapter: the four routes over real sockets', (name, 
     for (const e of events) expect(e.integrity).toMatchObject({ v: 1, alg: 'HMAC-SHA256', kid: 'test' });
   });
 
+  it('stores a User-Agent sent as UTF-8 as the text it is, and one in latin1 as latin1 (Node reads header bytes as latin1: it was mojibake with its 0x80-0x9F bytes dropped; found by a probe)', async () => {
+    const s = await boot();
+    // fetch sends a header string's characters as bytes: these are the UTF-8 bytes of the text.
+    const utf8 = Buffer.from('Mozilla/5.0 (日本語; Überall)').toString('latin1');
+    await post(`${s.base}/authentication/verify`, {}, { 'user-agent': utf8 });
+    await post(`${s.base}/authentication/verify`, {}, { 'user-agent': 'caf\u00e9/1.0' });
+    expect(capture.ceremonyEvents().map((e) => e.user_agent)).toEqual(['Mozilla/5.0 (日本語; Überall)', 'caf\u00e9/1.0']);
+  });
+
   it('a client not behind a trusted proxy cannot spoof client_ip with X-Forwarded-For, even if the app trusts all proxies', async () => {
     const s = await boot([], true);
     const auth = new SoftAuthenticator();

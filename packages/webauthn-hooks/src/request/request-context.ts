@@ -1,5 +1,6 @@
 import { MAX_USER_AGENT_LENGTH, sanitizeText } from '@audit-trail/schema';
 import { resolveClientAddress, type ClientAddress, type TrustedProxies } from './client-ip.js';
+import { headerText } from './header-text.js';
 
 /**
  * What the hooks need to know about the HTTP request behind a ceremony.
@@ -34,12 +35,14 @@ function first(value: string | string[] | undefined): string | undefined {
 
 /**
  * Builds the request context: client address through the trusted-proxy list,
- * User-Agent bounded and stripped of control characters (it is attacker
- * text), request id kept only when it is a plain identifier.
+ * User-Agent decoded as UTF-8 where its bytes are (headerText), bounded and
+ * stripped of control characters (it is attacker text), request id kept only
+ * when it is a plain identifier.
  */
 export function buildRequestContext(parts: RawRequestParts, proxies: TrustedProxies): RequestContext {
   const ctx: RequestContext = resolveClientAddress(parts.peer, parts.headers['x-forwarded-for'], proxies);
-  const ua = first(parts.headers['user-agent']);
+  const sent = first(parts.headers['user-agent']);
+  const ua = sent && headerText(sent);
   if (ua) {
     const clean = sanitizeText(ua, MAX_USER_AGENT_LENGTH);
     if (clean.length > 0) ctx.user_agent = clean;
