@@ -165,7 +165,24 @@ describe('audit-trail ingest', () => {
     }
   }, 60_000);
 
-  it('stops with exit 1 when a write is refused again after delivery freed the spool (it cannot fit at all), delivers what it accepted, and a second run stores the rest', async () => {
+  it('stores a chunk larger than the spool can hold in halves: 1000 lines of 1.1 KB against files limited to 500 KiB, every line stored in one run (it stopped every run at that chunk)', async () => {
+    const pg = await createTempDatabase('at_cli');
+    try {
+      // Each line about 1.1 KB: a 1000-line chunk is 1.1 MB, its halves 550 KB, its quarters fit a 500 KiB file.
+      const lines = makeEvents(2000).map((e) => JSON.stringify({ ...e, user_agent: 'u'.repeat(600) }));
+      const file = join(dir, 'a.ndjson');
+      writeFileSync(file, lines.join('\n'));
+      await runCli(['migrate', '--db', pg.url]);
+      const r = await cliIn(['--spool', join(dir, 'spool'), '--db', pg.url, '--no-migrate', file], { fileKib: 500 });
+      expect(r.stderr).toMatch(/^audit-trail ingest: SINK_SPOOL_IO: spool write failed: EFBIG/);
+      expect({ code: r.code, out: r.stdout }).toEqual({ code: 0, out: expect.stringContaining('read 2000, committed 2000, duplicates 0, rejected 0') });
+      expect(Number((await pg.query('SELECT count(*) AS n FROM security_audit_events')).rows[0].n)).toBe(2000);
+    } finally {
+      await pg.drop();
+    }
+  }, 60_000);
+
+  it('stops with exit 1 when a single line is refused again after delivery freed the spool (it cannot fit at all), delivers what it accepted, and a second run stores the rest', async () => {
     const pg = await createTempDatabase('at_cli');
     try {
       // Line 3001 holds a user agent of 600 000 characters (a valid event: the column keeps its first 1024).
@@ -178,10 +195,9 @@ describe('audit-trail ingest', () => {
       const limited = await cliIn(['--spool', join(dir, 'spool'), '--db', pg.url, '--no-migrate', file], { fileKib: 500 });
       expect(limited.code).toBe(1);
       expect(limited.stderr).toMatch(/stopped reading .*a\.ndjson: the sink refused a write \(spool write failed: EFBIG/);
-      // Up to the chunk that holds the long line: the chunks before it, and none after.
+      // Up to the long line: its chunk went in halves, so every line before it, and none after.
       const committed = Number(/committed (\d+)/.exec(limited.stdout)![1]);
-      expect(committed).toBeGreaterThan(0);
-      expect(committed).toBeLessThanOrEqual(3000);
+      expect(committed).toBe(3000);
       expect(Number((await pg.query('SELECT count(*) AS n FROM security_audit_events')).rows[0].n)).toBe(committed);
 
       const again = await runCli(['ingest', '--db', pg.url, '--spool', join(dir, 'spool2'), file]);

@@ -75,8 +75,8 @@ were not valid UTF-8 (stored with U+FFFD for the bad bytes) or held NUL
 bytes (stored as U+FFFD: text columns cannot hold NUL).
 Exit status 0 when everything was delivered; 1 when events remain spooled,
 when the spool held damaged records (quarantined, not delivered: see
-salvage), when the sink refused lines twice (its spool's disk full, once
-more after delivery freed what it could) or when a
+salvage), when the sink refused a line twice (its spool's disk full, once
+more, alone, after delivery freed what it could) or when a
 file could not be read to its end (an I/O error): ingest stops there, delivers and sums
 up what it read before, and running it again on the same input is safe (stored events come back as
 duplicates). 2 for a usage mistake, such as a database URL it cannot use or
@@ -148,7 +148,8 @@ interface ReadOptions {
  * delivered (within --timeout), and each refused write is tried once more,
  * alone and in order. Without this, a spool disk with less room than the
  * input stopped every run at the same line, though the database kept up
- * (found by a probe). A write refused again is the failure.
+ * (found by a probe). A write refused again goes in halves (retryRefused);
+ * a single line refused again is the failure.
  */
 class ChunkWriter {
   /** Writes in flight; each settles without rejecting (its outcome is handled where it is issued). */
@@ -192,7 +193,18 @@ class ChunkWriter {
     while (this.pending.size > 0) await Promise.all(this.pending);
     await deliveredWithin(this.sink, this.timeoutMs);
     for (let items = this.refused.shift(); items && !this.failure; items = this.refused.shift()) {
-      await this.sink.write(items).catch((err: Error) => this.fail(err));
+      const chunk = items;
+      await this.sink.write(chunk).catch(async (err: Error & { code?: unknown }) => {
+        // Refused again with all before it delivered: it is larger than the
+        // room the spool has (a chunk is up to 1000 lines or 16 MiB). Its
+        // halves, in order, each once what went before is delivered, may
+        // fit; without this, every run stopped at the same chunk. A single
+        // line refused so, or delivery not done within --timeout (the
+        // database away: no room will come back), is the failure.
+        if (err.code !== 'SINK_SPOOL_IO' || chunk.length < 2 || !(await deliveredWithin(this.sink, this.timeoutMs))) return this.fail(err);
+        const mid = Math.ceil(chunk.length / 2);
+        this.refused.unshift(chunk.slice(0, mid), chunk.slice(mid));
+      });
     }
     this.refused.length = 0;
     this.recovering = undefined;
