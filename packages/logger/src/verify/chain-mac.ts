@@ -119,7 +119,25 @@ export class MacVerifier {
     this.chains.delete(chainId);
     const key = this.keys.get(kid);
     if (!key) {
-      push('KEY_UNKNOWN', first, first.seq, `no key "${kid.slice(0, 64)}" in the keyring; MACs of this chain were not checked`);
+      // Records naming a kid the keyring holds were checked with that kid's
+      // key as they came (place()). Their failures are reported: a kid
+      // renamed in the OPEN alone turned every edit beside it into this one
+      // KEY_UNKNOWN, "not checked", pointing at the keyring (found by a probe).
+      const known = bad.filter((e) => e.kid !== kid && this.keys.has(e.kid));
+      if (known.length === 0) {
+        push('KEY_UNKNOWN', first, first.seq, `no key "${kid.slice(0, 64)}" in the keyring; MACs of this chain were not checked`);
+        return;
+      }
+      const kids = [...new Set(known.map((e) => `"${e.kid.slice(0, 64)}"`))].slice(0, 3).join(', ');
+      const checked = known.filter((e) => e.macOk !== undefined);
+      push(
+        'KEY_UNKNOWN',
+        first,
+        first.seq,
+        `no key "${kid.slice(0, 64)}" in the keyring, but ${known.length} of its records name kid ${kids}, which it holds: a chain has one kid, so a kid was altered or records were forged; ` +
+          (checked.length === known.length ? 'those records were checked with their own kid' : `${checked.length} of them could be checked with their own kid (a sealed chain's key is in its AUDIT_CHAIN_OPEN)`),
+      );
+      this.reportBad(checked.filter((e) => e.macOk === false), checked.length, push);
       return;
     }
     if (s.unwrapFailed) {
@@ -134,7 +152,11 @@ export class MacVerifier {
     const keyMode = 'secret' in key ? 'shared' : 'sealed';
     if (declared !== undefined && declared !== keyMode) {
       push('KEY_UNKNOWN', first, first.seq, `the chain declares mode ${JSON.stringify(String(declared).slice(0, 16))} but key "${kid}" is a ${keyMode}-mode key; MACs checked with it prove nothing of a ${String(declared).slice(0, 16)} chain`);
-      return;
+      // When some record verifies with the key, it is the chain's key and the
+      // OPEN's mode was relabelled (its own MAC then fails): the records that
+      // fail were edited, and relabelling the mode alone hid every edit
+      // beside it (found by a probe). When none does, it is the wrong key.
+      if (bad.length === records) return;
     }
     if (s.pending.length > 0) {
       push('KEY_UNKNOWN', first, first.seq, `key "${kid}" is a sealed-mode private key but no AUDIT_CHAIN_OPEN with a wrapped key is stored; MACs were not checked`);
@@ -148,6 +170,15 @@ export class MacVerifier {
     for (const e of bad) {
       push('MAC_INVALID', e, e.seq, e.kid !== kid ? `kid "${e.kid.slice(0, 64)}" differs from the chain's "${kid}": the record was altered or forged` : macProblem(e));
     }
+  }
+
+  /** MAC_INVALID for each of `failed` (records checked with their own kid's key), or one when none of the `checked` verified. */
+  private reportBad(failed: readonly ChainEntry[], checked: number, push: Push): void {
+    if (failed.length > 1 && failed.length === checked && !failed.some((e) => e.keyRefused || e.kid !== failed[0]!.kid)) {
+      push('MAC_INVALID', failed[0]!, failed[0]!.seq, `none of the ${checked} records naming kid "${failed[0]!.kid.slice(0, 64)}" verifies with its key: wrong key, or every record altered`);
+      return;
+    }
+    for (const e of failed) push('MAC_INVALID', e, e.seq, macProblem(e));
   }
 }
 
