@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateSealingKeyPair } from '../src/index.js';
 import { signedChain } from './chain-fixture.js';
-import { codes, SECRET, verifyLines } from './helpers.js';
+import { codes, SECRET, SECRET2, verifyLines } from './helpers.js';
 
 const parse = (l: string) => JSON.parse(l) as Record<string, any>;
 
@@ -49,5 +49,20 @@ describe('an AUDIT_CHAIN_OPEN relabelled by someone without the key', () => {
     const s = verifyLines(editUsers([JSON.stringify(sopen), ...sealed.slice(1)], [2]), { v1: { privateKey: verifier.privateKey } });
     expect(codes(s)).toEqual(['KEY_UNKNOWN', 'MAC_INVALID', 'MAC_INVALID']);
     expect(s.findings.filter((f) => f.code === 'MAC_INVALID').map((f) => f.seq)).toEqual([1, 3]);
+  });
+});
+
+describe('an AUDIT_CHAIN_OPEN whose kid was renamed to another kid the keyring holds (a rotated key)', () => {
+  it('is not "wrong key" for the whole chain: the edits beside it are located', async () => {
+    const ls = await signedChain({ events: 6 });
+    const open = parse(ls[0]!);
+    open.integrity.kid = 'k2';
+    const r = verifyLines(editUsers([JSON.stringify(open), ...ls.slice(1)], [2, 4]), { k1: { secret: SECRET }, k2: { secret: SECRET2 } });
+    const invalid = r.findings.filter((f) => f.code === 'MAC_INVALID');
+    expect(invalid.map((f) => f.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(invalid.every((f) => !/wrong key/.test(f.message))).toBe(true);
+    // The OPEN and the two edited records fail their own kid's key; the others verify with "k1".
+    expect(invalid.filter((f) => /MAC does not match/.test(f.message)).map((f) => f.seq)).toEqual([1, 3, 5]);
+    expect(invalid.find((f) => f.seq === 2)!.message).toContain('verifies with key "k1"');
   });
 });

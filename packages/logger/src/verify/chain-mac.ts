@@ -163,12 +163,26 @@ export class MacVerifier {
       for (const p of s.pending) this.drop(p);
       return;
     }
-    if (bad.length > 1 && bad.length === records && !bad.some((e) => e.keyRefused)) {
+    // "Wrong key" only when every record names the chain's kid: records naming
+    // another kid the keyring holds were checked with it, and an OPEN whose
+    // kid was renamed to a rotated one made the whole chain "wrong key",
+    // every edit beside it unlocated (found by a probe).
+    if (bad.length > 1 && bad.length === records && !bad.some((e) => e.keyRefused || e.kid !== kid)) {
       push('MAC_INVALID', bad[0]!, bad[0]!.seq, `none of the ${records} records verifies with key "${kid}": wrong key, or every record altered`);
       return;
     }
     for (const e of bad) {
-      push('MAC_INVALID', e, e.seq, e.kid !== kid ? `kid "${e.kid.slice(0, 64)}" differs from the chain's "${kid}": the record was altered or forged` : macProblem(e));
+      const other = `"${e.kid.slice(0, 64)}"`;
+      push(
+        'MAC_INVALID',
+        e,
+        e.seq,
+        e.kid === kid || e.macOk === false
+          ? macProblem(e)
+          : e.macOk
+            ? `kid ${other} differs from the chain's "${kid}" (the record verifies with key ${other}): a chain has one kid, so this record or the chain's first one was altered or forged`
+            : `kid ${other} differs from the chain's "${kid}": the record was altered or forged`,
+      );
     }
   }
 
