@@ -103,4 +103,16 @@ describe('verifyChainStream', () => {
     const torn = await verifyChainStream(streamNdjson(Readable.from([Buffer.from(`${text}\n${ls[1]!.slice(0, 40)}\n`)]), 'f'), keys);
     expect(torn.findings.map((f) => [f.code, f.location])).toEqual([['SCHEMA_INVALID', `f:${ls.length + 3}`]]);
   });
+
+  it("skips another program's JSON line whose `integrity` is not an object (a Subresource Integrity hash): it claims no chain position (found by a probe: SCHEMA_INVALID, exit 1 on a clean stream)", async () => {
+    const ls = await signedChain({ events: 3 });
+    const others = [JSON.stringify({ level: 30, msg: 'asset served', integrity: 'sha384-oqVuAfXRKap7fdgcCY5uykM6+R9GqQ8K/uxy9rx7HNQlGYl1kPzQho1wx4JwY8wC' }), JSON.stringify({ integrity: null, msg: 'x' })];
+    const clean = await verifyChainStream(streamNdjson(Readable.from([Buffer.from([ls[0], others[0], ...ls.slice(1), others[1]].join('\n'))]), 'f'), keys);
+    expect(clean.findings).toEqual([]);
+    expect(clean.ignored).toBe(2);
+    // A signed record whose integrity was made a string is no longer in its chain: its seq is missing.
+    const hidden = ls.map((l, i) => (i === 2 ? JSON.stringify({ ...JSON.parse(l), integrity: 'x', log_type: undefined }) : l));
+    const gap = await verifyChainStream(streamNdjson(Readable.from([Buffer.from(hidden.join('\n'))]), 'f'), keys);
+    expect(gap.findings.map((f) => f.code)).toContain('SEQ_GAP');
+  });
 });

@@ -176,7 +176,12 @@ export class IntakeBuilder {
     }
     const obj = value as Record<string, unknown>;
     const integrity = obj.integrity as Record<string, unknown> | undefined;
-    if (obj.log_type !== LOG_TYPE && integrity === undefined) {
+    // An `integrity` that is no object claims no chain position: another
+    // program's line with a Subresource Integrity hash (`"integrity":
+    // "sha384-..."`) was taken for an audit record, SCHEMA_INVALID, and a
+    // clean stream exited 1 (found by a probe). A signed record so altered
+    // drops out of its chain, which its missing seq shows.
+    if (obj.log_type !== LOG_TYPE && (typeof integrity !== 'object' || integrity === null)) {
       // Not a log line (a database row, a caller's own list): every record
       // must be an audit record. A row of the events table holding other
       // JSON ('{}') was skipped while reports showed its columns: a forged
