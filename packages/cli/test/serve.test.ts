@@ -197,4 +197,27 @@ describe('audit-trail serve', () => {
     expect(server.lines.find((l) => l.msg === 'forward receiver listening')).toMatchObject({ tls: false });
     expect(server.lines.find((l) => l.msg === 'syslog receiver listening')).toMatchObject({ tls: true, udp: false });
   });
+  it('keeps serving when the reader of its log goes away (EPIPE on stderr), and still drains on SIGTERM (found by a probe)', async () => {
+    // `audit-trail serve 2>&1 | logger -t audit-trail`, or a log pipeline that restarts:
+    // the next log line met EPIPE, whose unhandled 'error' ended the aggregator (exit 1).
+    const db = join(tmp.dir, 'epipe.db');
+    const server = await spawnServe(['--db', `sqlite:${db}`, '--forward', '127.0.0.1:0', '--health', '127.0.0.1:0']);
+    server.child.stderr!.destroy();
+    // A request that is not msgpack: the receiver closes the connection and logs why.
+    await new Promise<void>((resolve, reject) => {
+      const s = connect({ host: '127.0.0.1', port: server.started.forward.port }, () => s.write(Buffer.from([0xc1, 0xc1, 0xc1])));
+      s.on('close', () => resolve());
+      s.on('error', reject);
+    });
+    const client = new FluentClient('svc', { ack: { ackTimeout: 20_000 }, socket: { host: '127.0.0.1', port: server.started.forward.port, disableReconnect: true } });
+    await client.connect();
+    const events = Array.from({ length: 5 }, (_, i) => event(300 + i));
+    await Promise.all(events.map((e) => client.emit('audit', e)));
+    await client.disconnect();
+    expect((await fetch(`http://127.0.0.1:${server.started.health!.port}/livez`)).status).toBe(200);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    const ids = storedIds(db);
+    expect(events.every((e) => ids.has(e.event_id as string))).toBe(true);
+  });
 });
