@@ -87,6 +87,14 @@ describe('audit-trail serve', () => {
     expect(server.lines.find((l) => l.msg === 'aggregator stopped')).toMatchObject({ spooled: { events: 0, bytes: 0 } });
   });
 
+  it('stops as gracefully on SIGHUP (a foreground serve whose terminal closes) as on SIGTERM: exit 0, saying what stays spooled (its default action ended the process at once; found by a probe)', async () => {
+    const server = await spawnServe(['--db', `sqlite:${join(tmp.dir, 'hup.db')}`, '--forward', '127.0.0.1:0', '--health', 'off']);
+    server.child.kill('SIGHUP');
+    expect(await server.exited).toBe(0);
+    expect(server.lines.find((l) => l.msg === 'shutting down')).toMatchObject({ signal: 'SIGHUP' });
+    expect(server.lines.find((l) => l.msg === 'aggregator stopped')).toMatchObject({ spooled: { events: 0, bytes: 0 } });
+  });
+
   it('serves forward with a shared key from a file, reports counters on /healthz, drains on SIGTERM and exits 0', async () => {
     const keyFile = join(tmp.dir, 'keys');
     writeFileSync(keyFile, 'old-secret-key\nnew-secret-key\n');

@@ -15,6 +15,9 @@ import { commandDb } from '../db-url.js';
 import { parseCommandArgs } from '../parse-command-args.js';
 import { jsonLogger } from './serve-log.js';
 
+/** The signals that stop the aggregator gracefully (stop accepting, ack, flush). */
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+
 const USAGE = `Usage: audit-trail serve --db URL [options]
 
 Runs the aggregator: a Fluent forward protocol receiver (Docker fluentd log
@@ -65,8 +68,8 @@ which wins over --config):
 
 Logs are JSON lines on stderr, among them the database failing (warn, then
 once a minute while it lasts), accepting events again, and the spool filling.
-SIGTERM or SIGINT stops accepting, finishes and acks in-flight requests,
-flushes the sink and exits 0.
+SIGTERM, SIGINT or SIGHUP stops accepting, finishes and acks in-flight
+requests, flushes the sink and exits 0.
 `;
 
 function settingsFromFlags(argv: string[]): { flags: ServeSettings; config?: string } {
@@ -145,14 +148,15 @@ export const serveCommand: Command = {
     // Listening before the line that says so: a supervisor (or a test) that
     // signals as soon as it reads the line would otherwise find the default
     // action still in place, and the process killed without its shutdown.
+    // SIGHUP too: the terminal of a foreground serve closing (an SSH session
+    // ended) sends it, and its default action ended the process at once, with
+    // requests unacked and no line saying what stays spooled (found by a probe).
     const stopped = new Promise<NodeJS.Signals>((resolve) => {
       const on = (s: NodeJS.Signals) => {
-        process.off('SIGTERM', on);
-        process.off('SIGINT', on);
+        for (const sig of STOP_SIGNALS) process.off(sig, on);
         resolve(s);
       };
-      process.on('SIGTERM', on);
-      process.on('SIGINT', on);
+      for (const sig of STOP_SIGNALS) process.on(sig, on);
     });
     log({ level: 'info', msg: 'aggregator started', forward: aggregator.forward, syslog: aggregator.syslog, health: aggregator.health, heapGrowingPercent });
     const signal = await stopped;
