@@ -7,6 +7,7 @@ import { DEFAULT_TAG_TEMPLATE } from '../../src/receivers/defaults.js';
 import type { ForwardServerOptions } from '../../src/receivers/forward/options.js';
 import { startForwardServer } from '../../src/receivers/forward/server.js';
 import { RecordNormalizer } from '../../src/normalize/record.js';
+import type { ReceiverLog, ReceiverLogEntry } from '../../src/receivers/types.js';
 import { RecordingSink } from './helpers/recording-sink.js';
 import { makeTestCerts } from './helpers/tls-certs.js';
 import { makeLine } from './helpers/events.js';
@@ -41,15 +42,33 @@ async function start(limits: Record<string, number> = {}): Promise<{ agg: Aggreg
 }
 
 /** The forward server alone on `sink` (a stand-in where a test must hold a write open); closed after the test unless `autoClose` is false. */
-async function forwardServerOn(sink: RecordingSink, options: Omit<ForwardServerOptions, 'port'>, autoClose = true) {
+async function forwardServerOn(sink: RecordingSink, options: Omit<ForwardServerOptions, 'port'>, autoClose = true, log: ReceiverLog = () => {}) {
   const counters = newCounters();
   const normalizer = new RecordNormalizer({ tagTemplate: DEFAULT_TAG_TEMPLATE, partials: { maxLineBytes: 1 << 20, maxOpen: 100, maxOpenBytes: 1 << 30, maxAgeMs: 60_000 } }, counters);
-  const server = await startForwardServer({ port: 0, ...options }, { sink, counters, normalizer, log: () => {} });
+  const server = await startForwardServer({ port: 0, ...options }, { sink, counters, normalizer, log });
   if (autoClose) cleanups.push(() => server.close());
   return { server, counters };
 }
 
 describe('forward receiver: socket edge cases (real SQLite sink, real sockets)', () => {
+  it('logs connections closed because the sink cannot store once per 10 s with how many were not logged, not one line each (a full spool disk flooded the log; found by a probe)', async () => {
+    const sink = new RecordingSink();
+    sink.fail = true;
+    const logs: ReceiverLogEntry[] = [];
+    const { server, counters } = await forwardServerOn(sink, {}, false, (e) => logs.push(e));
+    for (let i = 0; i < 5; i++) {
+      const c = await RawClient.open(server.address.port);
+      c.socket.write(dockerMessage('swarm.audit.n1.api.t1', 1_700_000_000, dockerRecord(makeLine(i)), `chunk-${i}`));
+      await c.waitClosed();
+    }
+    expect(counters.sinkFailures).toBe(5);
+    const closing = () => logs.filter((e) => e.msg === 'closing forward connection');
+    expect(closing()).toEqual([expect.objectContaining({ level: 'warn', code: 'SINK_FAILED', reason: 'sink could not store the request: sink unavailable' })]);
+    await server.close();
+    // At close, the count of those not logged.
+    expect(closing().at(-1)).toMatchObject({ level: 'warn', notLogged: 4 });
+  });
+
   it('still closes an idle connection after its idle timeout fired while a request was being stored', async () => {
     // A sink whose write() is held open, so the request stays in flight past the idle timeout.
     const sink = new RecordingSink();

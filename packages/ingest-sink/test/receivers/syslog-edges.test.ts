@@ -240,3 +240,23 @@ describe('syslog receiver: a frame a connection reset cuts short (found by a pro
     }
   });
 });
+
+describe('syslog receiver: a sink that cannot store', () => {
+  it('logs the connections it closes for it once per 10 s with how many were not logged, not one line each (found by a probe, in the forward receiver)', async () => {
+    const counters = newCounters();
+    const sink = new RecordingSink();
+    sink.fail = true;
+    const logs: ReceiverLogEntry[] = [];
+    const srv = await startSyslogServer({ port: 0 }, { sink, counters, log: (e) => logs.push(e) });
+    for (let i = 0; i < 4; i++) {
+      const c = await RawClient.open(srv.address.port);
+      c.socket.write(`<14>1 - host app - - - ${JSON.stringify(makeEvent(i))}\n`);
+      await c.waitClosed();
+    }
+    expect(counters.sinkFailures).toBe(4);
+    const closing = () => logs.filter((e) => e.msg === 'closing syslog connection');
+    expect(closing()).toEqual([expect.objectContaining({ level: 'warn', code: 'SINK_FAILED' })]);
+    await srv.close();
+    expect(closing().at(-1)).toMatchObject({ level: 'warn', notLogged: 3 });
+  });
+});

@@ -3,6 +3,7 @@ import { ReceiverError } from '../errors.js';
 import { MsgpackReader } from '../msgpack/decode.js';
 import { freshScan, scanValue } from '../msgpack/scan.js';
 import type { EventSink, ReceiverLog, SinkItem } from '../types.js';
+import type { ThrottledWarn } from '../throttled-warn.js';
 import type { LineOutcome, Normalized } from '../../normalize/classify-line.js';
 import type { PartialDurability, PartialPiece } from '../../normalize/partial-journal.js';
 import type { RecordNormalizer } from '../../normalize/record.js';
@@ -46,6 +47,13 @@ export interface ConnectionContext {
   address: string;
   /** Byte budget shared by every connection of a server (see ForwardLimits.maxBufferedBytes). */
   budget?: { used: number };
+  /**
+   * The server's log of connections closed because the sink could not store
+   * (shared, throttled: while the spool's disk is full every request of
+   * every sender closes its connection, and one line each flooded a log that
+   * may sit on that disk; found by a probe). Without it, each is logged.
+   */
+  sinkFailures?: ThrottledWarn;
 }
 
 /**
@@ -483,7 +491,9 @@ export class ForwardConnection {
     if (this.failed) return;
     this.failed = true;
     if (e.code !== 'SINK_FAILED') countBadFrame(this.ctx.counters, e.code);
-    this.ctx.log({ level: 'warn', msg: 'closing forward connection', peer: this.ctx.peer, code: e.code, reason: e.message });
+    const fields = { peer: this.ctx.peer, code: e.code, reason: e.message };
+    if (e.code === 'SINK_FAILED' && this.ctx.sinkFailures) this.ctx.sinkFailures.warn(fields);
+    else this.ctx.log({ level: 'warn', msg: 'closing forward connection', ...fields });
     this.state = 'closed';
     this.release(this.buffered);
     this.buffered = 0;

@@ -6,6 +6,7 @@ import { MEMORY_ONLY, type PartialDurability } from '../../normalize/partial-jou
 import type { RecordNormalizer } from '../../normalize/record.js';
 import { checkLimits } from '../check-limits.js';
 import { listenTcpAndUdp } from '../listen.js';
+import { ThrottledWarn } from '../throttled-warn.js';
 import { settleWithin } from '../../sink/settle-within.js';
 import { ForwardConnection } from './connection.js';
 import { checkSecurity } from './handshake.js';
@@ -55,6 +56,7 @@ export async function startForwardServer(options: ForwardServerOptions, deps: Fo
   const { counters, log } = deps;
   const connections = new Map<Socket, ForwardConnection>();
   const budget = { used: 0 };
+  const sinkFailures = new ThrottledWarn(log, 'closing forward connection');
 
   const onSocket = (socket: Socket): void => {
     const address = socket.remoteAddress ?? '?';
@@ -107,7 +109,7 @@ export async function startForwardServer(options: ForwardServerOptions, deps: Fo
           holdReading();
         },
       },
-      { ...deps, partials: deps.partials ?? MEMORY_ONLY, limits, keepalive, peer, address, budget, ...(options.security ? { security: options.security } : {}) },
+      { ...deps, partials: deps.partials ?? MEMORY_ONLY, limits, keepalive, peer, address, budget, sinkFailures, ...(options.security ? { security: options.security } : {}) },
     );
     connections.set(socket, conn);
     socket.on('data', (d: Buffer) => conn.feed(d));
@@ -239,6 +241,7 @@ export async function startForwardServer(options: ForwardServerOptions, deps: Fo
       }, 1_000);
       await closed;
       clearTimeout(destroyRest);
+      sinkFailures.flush();
     },
   };
 }

@@ -9,6 +9,7 @@ import { createTlsReceiverServer, type ReceiverTls } from '../tls-server.js';
 import { countBadFrame, type ReceiverCounters } from '../counters.js';
 import { ReceiverError } from '../errors.js';
 import type { EventSink, ReceiverLog, SinkItem } from '../types.js';
+import { ThrottledWarn } from '../throttled-warn.js';
 import { SyslogFramer, type RefusedFrame } from './framing.js';
 import { parseSyslog } from './parse.js';
 import { settleWithin } from '../../sink/settle-within.js';
@@ -74,38 +75,6 @@ const MAX_TCP_INFLIGHT = 4;
  */
 const CLOSE_QUIET_MS = 1_000;
 
-/**
- * A warn log for refusals that can come in floods (UDP needs no handshake and
- * can be spoofed): the first at once, then at most one line per interval,
- * carrying how many were not logged in between. The counters count them all.
- */
-class ThrottledWarn {
-  private last = -Infinity;
-  private suppressed = 0;
-  constructor(
-    private readonly log: ReceiverLog,
-    private readonly msg: string,
-    private readonly intervalMs = 10_000,
-  ) {}
-
-  warn(fields: Record<string, unknown>): void {
-    const now = Date.now();
-    if (now - this.last < this.intervalMs) {
-      this.suppressed++;
-      return;
-    }
-    this.log({ level: 'warn', msg: this.msg, ...fields, ...(this.suppressed > 0 ? { notLogged: this.suppressed } : {}) });
-    this.last = now;
-    this.suppressed = 0;
-  }
-
-  /** Logs the count of refusals not logged yet (at close). */
-  flush(): void {
-    if (this.suppressed > 0) this.log({ level: 'warn', msg: this.msg, notLogged: this.suppressed });
-    this.suppressed = 0;
-  }
-}
-
 /** What close() needs of one TCP connection. */
 interface ConnectionControl {
   /** Ms since this connection last read or stored anything, 0 while it holds or stores something. */
@@ -148,6 +117,7 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
   // hundred of log (found by a probe): at most one line per 10 s each, with
   // how many were not logged; the counters count them all.
   const invalidKept = new ThrottledWarn(log, 'invalid syslog message; its audit content is kept');
+  const sinkFailures = new ThrottledWarn(log, 'closing syslog connection');
   const invalidDropped = new ThrottledWarn(log, 'dropping invalid syslog message');
 
   /**
@@ -239,7 +209,10 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
     const fail = (err: unknown): void => {
       const code = err instanceof ReceiverError ? err.code : 'SYSLOG_INVALID';
       if (code !== 'SINK_FAILED') countBadFrame(counters, code);
-      log({ level: 'warn', msg: 'closing syslog connection', peer, code, reason: (err as Error).message });
+      // Throttled for the sink's failures: while it cannot store, every
+      // sender's every reconnect ends here (as in the forward receiver).
+      if (code === 'SINK_FAILED') sinkFailures.warn({ peer, code, reason: (err as Error).message });
+      else log({ level: 'warn', msg: 'closing syslog connection', peer, code, reason: (err as Error).message });
       socket.destroy();
     };
     const submit = (frames: Buffer[], refused: RefusedFrame[] = []): void => {
@@ -468,6 +441,7 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
       udpFull.flush();
       invalidKept.flush();
       invalidDropped.flush();
+      sinkFailures.flush();
     },
   };
 }
