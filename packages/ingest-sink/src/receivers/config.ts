@@ -180,7 +180,9 @@ function checkFileValueTypes(path: string, settings: Record<string, unknown>): v
 
 /** Settings from a JSON config file (same keys as {@link ServeSettings}), each value checked for its JSON type. */
 export function settingsFromFile(path: string): ServeSettings {
-  const text = readSmallFile(path, MAX_SECRET_FILE_BYTES, 'config file').toString('utf8');
+  // A byte order mark before the JSON is no part of it (RFC 8259 §8.1 lets a parser ignore
+  // one; Windows editors write it): JSON.parse refused it as "Unexpected token".
+  const text = readSmallFile(path, MAX_SECRET_FILE_BYTES, 'config file').toString('utf8').replace(/^\uFEFF/, '');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -125,6 +125,12 @@ describe('serve settings', () => {
     expect(() => aggregatorOptionsFrom({})).toThrow(/--db/);
   });
 
+  it('reads a config file that starts with a UTF-8 byte order mark (Windows editors save one; it was refused as "Unexpected token", found by a probe)', () => {
+    const f = join(tmp.dir, 'bom.json');
+    writeFileSync(f, '\uFEFF{"db": "sqlite:x.db", "forward": "127.0.0.1:24224"}');
+    expect(settingsFromFile(f)).toEqual({ db: 'sqlite:x.db', forward: '127.0.0.1:24224' });
+  });
+
   it('never repeats a shared key or a users line given in place of its file name (found by a probe)', () => {
     const key = 'KEYMARKrV0u1ViyS1hN3m0Wq+3e4QkqB8bV9g2F6k7Yx0Zs1TqWcE9a1Bn2Lp3Ok=';
     const cases: [Parameters<typeof aggregatorOptionsFrom>[0], string][] = [
