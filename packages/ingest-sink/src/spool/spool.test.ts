@@ -225,6 +225,13 @@ describe('Spool', () => {
     await third.spool.close(false);
   });
 
+  it('refuses a spool path that is a file, or under one, saying so (it said EEXIST of a mkdir; found by a probe)', async () => {
+    await writeFile(join(dir, 'file'), '');
+    for (const at of [join(dir, 'file'), join(dir, 'file', 'spool')]) {
+      await expect(Spool.open({ dir: at })).rejects.toMatchObject({ code: 'SINK_SPOOL_IO', message: expect.stringContaining(`cannot open spool ${at}: it, or a directory above it, is a file, not a directory`) });
+    }
+  });
+
   it('refuses a spool directory locked by a live process', async () => {
     const { spool } = await Spool.open({ dir });
     await expect(Spool.open({ dir })).rejects.toMatchObject({ code: 'SINK_SPOOL_IO' });

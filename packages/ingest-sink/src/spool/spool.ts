@@ -161,6 +161,9 @@ export class Spool {
       await mkdir(opts.dir, { recursive: true, mode: PRIVATE_DIR_MODE });
       spool.unlock = await lockSpool(opts.dir, opts.lockTiming);
     } catch (err) {
+      // mkdir says EEXIST for a file in the way (ENOTDIR for one above it): said as what it is.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' || code === 'ENOTDIR') throw spoolIoError(`cannot open spool ${opts.dir}: it, or a directory above it, is a file, not a directory`, err);
       throw spoolIoError(`cannot open spool ${opts.dir}`, err);
     }
     try {
