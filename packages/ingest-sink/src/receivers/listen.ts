@@ -35,7 +35,12 @@ export async function listenTcpAndUdp(server: Server, host: string, port: number
       return { port: actual, udp: await bindUdp(actual) };
     } catch (err) {
       await new Promise<void>((r) => server.close(() => r()));
-      if (port !== 0 || attempt >= 4 || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      // Node says "bind EADDRINUSE host:port", the same words for either
+      // protocol: an operator who found the TCP port free was left guessing.
+      if (port !== 0 || attempt >= 4 || code !== 'EADDRINUSE') {
+        throw Object.assign(new Error(`cannot bind UDP ${host}:${actual}, the TCP port's number, which the receiver also takes: ${(err as Error).message}`, { cause: err }), { code });
+      }
       actual = await listen(0);
     }
   }

@@ -115,13 +115,14 @@ describe('forward server: connection limits, idle timeout, keepalive, graceful c
     await own.close();
   });
 
-  it('refuses to start when the UDP heartbeat port is taken (explicit port), and leaves the TCP port free', async () => {
+  it('refuses to start when the UDP heartbeat port is taken (explicit port), saying it is UDP, and leaves the TCP port free', async () => {
     const { createSocket } = await import('node:dgram');
     const { freePort } = await import('../helpers/ports.js');
     const port = await freePort();
     const holder = createSocket('udp4');
     await new Promise<void>((r) => holder.bind(port, '127.0.0.1', () => r()));
-    await expect(startAggregator({ sink, forward: { port } })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    // Said to be the UDP port: the message of Node's bind names no protocol (found by a probe).
+    await expect(startAggregator({ sink, forward: { port } })).rejects.toMatchObject({ code: 'EADDRINUSE', message: expect.stringMatching(new RegExp(`^cannot bind UDP \\S+:${port}, the TCP port's number, which the receiver also takes: bind EADDRINUSE`)) });
     holder.close();
     const retry = await startAggregator({ sink, forward: { port } });
     expect(retry.forward.port).toBe(port);
