@@ -97,7 +97,13 @@ export interface SpoolSkip {
   /** Offset just past the last byte skipped (a record boundary). */
   to: number;
   reason: string;
-  /** The quarantine file, or undefined when it or the hole could not be written (the segment is then kept, and the next replay finds the damage again). */
+  /**
+   * The quarantine file, or undefined when it could not be written (the
+   * segment is then kept, and the next replay finds the damage again). A
+   * copy made whose hole could not be made durable is kept and named here:
+   * the hole may have reached the page cache, and the next replay then passes over
+   * the damage.
+   */
   quarantined?: string;
 }
 
@@ -268,11 +274,12 @@ export class Spool {
    * {@link Hole}, durably, so the records after it stay readable, also by
    * the next replay. When either cannot be written (a full disk), the
    * segment is kept as it is and never deleted: it holds the only copy of
-   * those bytes.
+   * those bytes. `error` says why; `path` is the copy, when one was made.
    */
   private async quarantine(seg: number, at: number, bytes: Buffer, mark: 'cut' | 'hole'): Promise<{ path?: string; error?: string }> {
     const q = join(this.dir, 'quarantine');
     const path = join(q, `${segName(seg)}.${at}.${Date.now()}.bad`);
+    let copied = false;
     try {
       // The copy is made durable (content, then its directory entries)
       // before the segment is cut or the hole recorded: after a power cut the
@@ -280,12 +287,20 @@ export class Spool {
       // those bytes and of the records after a corrupt one.
       if ((await mkdir(q, { recursive: true, mode: PRIVATE_DIR_MODE })) !== undefined) await this.syncDir();
       await this.writeDurably(path, 'w', bytes);
+      copied = true;
       if (mark === 'cut') await truncate(join(this.dir, segName(seg)), at);
       else await this.addHole(seg, { from: at, to: at + bytes.length });
       return { path };
     } catch (err) {
-      await rm(path, { force: true }).catch(() => undefined);
       this.keptForQuarantine.add(seg);
+      // A hole whose fdatasync (or directory sync) failed may still be in
+      // the holes file (write(2) put it in the page cache): the next replay
+      // then passes over the damage without finding it again, and deletes
+      // the segment once released, so the copy is kept, the only trace of
+      // those bytes and of the intact records after the damaged one (found
+      // by a probe: strace injecting EIO on the holes file's fdatasync).
+      if (copied && mark === 'hole') return { path, error: (err as Error).message };
+      await rm(path, { force: true }).catch(() => undefined);
       return { error: (err as Error).message };
     }
   }
@@ -540,7 +555,7 @@ export class Spool {
         const q = await this.quarantine(pos.seg, at, await this.readRange(pos.seg, at, limit), 'hole');
         // Without a hole on disk, the next replay takes the damage for a corrupt tail and
         // quarantines everything after it: append nothing more behind it.
-        if (!q.path && pos.seg === this.activeSeg) this.mustRoll = true;
+        if (q.error !== undefined && pos.seg === this.activeSeg) this.mustRoll = true;
         skipped.push({ seg: pos.seg, from: at, to: limit, reason: `spool segment ${segName(pos.seg)} is corrupt at byte ${at}: ${scan.badReason}`, ...(q.path ? { quarantined: q.path } : {}) });
         pos = { seg: pos.seg, end: limit };
         continue;
