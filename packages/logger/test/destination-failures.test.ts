@@ -152,6 +152,29 @@ describe('flush() and close() on a Writable wait for exactly the lines written b
   });
 });
 
+describe('a pino.transport() whose worker failed', () => {
+  it('flush() and close() reject with AuditDestinationError naming the worker\'s own error, onError once (they rejected with a bare "the worker has exited", no code, the reason left out; found by a probe)', async () => {
+    // A real worker that cannot start: pino/file cannot open a file in a directory that does not exist.
+    const missing = join(tmpDir(), 'no-such-dir', 'audit.ndjson');
+    const transport = pino.transport({ target: 'pino/file', options: { destination: missing } });
+    const seenByOwner: Error[] = [];
+    transport.on('error', (err: Error) => seenByOwner.push(err)); // pino's rule: the owner handles it
+    await new Promise((resolve) => transport.on('close', resolve)); // the worker is gone (events.once would reject on its 'error')
+    const reported: Error[] = [];
+    const log = createAuditLogger({ service: 'api', runtime: false, destination: transport, onError: (err) => reported.push(err) });
+    log.containerStart({ container: { id: 'abcdefabcdef' } });
+    const flushed = await log.flush(1000).catch((e: unknown) => e);
+    const closed = await log.close(1000).catch((e: unknown) => e);
+    for (const err of [flushed, closed]) {
+      expect(err).toBeInstanceOf(AuditDestinationError);
+      expect((err as Error).message).toContain('ENOENT');
+    }
+    expect(reported).toHaveLength(1);
+    expect(reported[0]).toBeInstanceOf(AuditDestinationError);
+    expect(seenByOwner[0]!.message).toContain('ENOENT');
+  });
+});
+
 describe('an onError handler that throws', () => {
   it('neither makes emit() throw nor ends the process: what it throws becomes a warning carrying the error it was given', async () => {
     const warnings: Error[] = [];

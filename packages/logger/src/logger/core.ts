@@ -311,6 +311,14 @@ export class LoggerCore {
     try {
       await Promise.race([task(s), failed]);
     } catch (err) {
+      // Anything the destination itself failed with (not our own timeout or
+      // misuse errors) is its failure, as the README promises: a
+      // pino.transport() whose worker has died calls flush() back with a
+      // bare "the worker has exited" (thread-stream flushBuffer()), and its
+      // reason (a target that could not start, a database URL it refused)
+      // is only in `writableErrored`. Before, flush() and close() rejected
+      // with that bare Error, no code, onError never told (found by a probe).
+      if (!(err instanceof AuditError)) this.destinationFailed((s as { writableErrored?: unknown }).writableErrored ?? err);
       throw this.failureError() ?? err;
     } finally {
       s.off?.('error', onError!);
