@@ -385,10 +385,11 @@ process.exit(0);`;
     expect(lost).toBeLessThan(3000);
   }, 20_000);
 
-  it('as the README shows for two destinations (one pino.transport() each, a main-thread pino.multistream()), stores every line of an audit logger and writes it to the file too', () => {
+  it('as the README shows for two destinations (one pino.transport() each, a main-thread pino.multistream()), stores every line of an audit logger and writes it to the file too, creating the file\'s directory (without mkdir: true, pino/file\'s worker failed with ENOENT and the example crashed the process; found by a probe)', () => {
     const target = join(PACKAGE_DIR, 'dist/transport.js');
     const file = join(dir, 'audit.db');
-    const ndjson = join(dir, 'audit.ndjson');
+    // In a directory that does not exist yet, as /var/log/audit on a fresh host or container.
+    const ndjson = join(dir, 'log', 'audit', 'audit.ndjson');
     // A file, not --input-type=module -e: the SQLite worker thread would inherit that flag and refuse it.
     const pinoPath = createRequire(join(PACKAGE_DIR, 'package.json')).resolve('pino');
     const loggerPath = join(PACKAGE_DIR, '../logger/dist/index.js');
@@ -396,7 +397,7 @@ process.exit(0);`;
     fs.writeFileSync(main, `import pino from ${JSON.stringify(pinoPath)};
 import { createAuditLogger } from ${JSON.stringify(loggerPath)};
 const toSink = pino.transport({ target: ${JSON.stringify(target)}, options: { url: ${JSON.stringify(`sqlite:${file}`)}, spool: { dir: ${JSON.stringify(join(dir, 'spool'))} } } });
-const toFile = pino.transport({ target: 'pino/file', options: { destination: ${JSON.stringify(ndjson)} } });
+const toFile = pino.transport({ target: 'pino/file', options: { destination: ${JSON.stringify(ndjson)}, mkdir: true } });
 const audit = createAuditLogger({ service: 'readme', destination: pino.multistream([{ stream: toSink }, { stream: toFile }]) });
 for (let i = 0; i < 40; i++) audit.containerStart({ container: { id: 'abcdefabcdef' } });
 await audit.close(5000);
