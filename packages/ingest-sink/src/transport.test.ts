@@ -142,6 +142,21 @@ describe('pino transport', () => {
     }
   });
 
+  it('refuses to start without a database (no url, no connection, or a url given as undefined: an unset environment variable) rather than write the audit trail into ./audit.db in the working directory, unsaid (found by a probe)', async () => {
+    const { restore } = captureStderr();
+    const cwd = process.cwd();
+    try {
+      process.chdir(dir);
+      for (const opts of [{}, { url: undefined }, { connection: undefined, spool: { dir: join(dir, 'spool') } }]) {
+        await expect(sinkTransport(opts as never), JSON.stringify(opts)).rejects.toMatchObject({ code: 'SINK_BAD_OPTION', message: expect.stringMatching(/^the transport needs options\.url or options\.connection/) });
+      }
+      expect(fs.existsSync(join(dir, 'audit.db'))).toBe(false);
+    } finally {
+      process.chdir(cwd);
+      restore();
+    }
+  });
+
   it('runs as pino.transport() does it, in a worker thread by its package name, with the options thread-stream adds', async () => {
     // What `target: '@audit-trail/ingest-sink/transport'` resolves to in an application: the built file
     // (npm ci builds it). Here pino would resolve the name with vitest's --conditions=@audit-trail/source, to

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { assignDefined } from '@audit-trail/schema';
 import build from 'pino-abstract-transport';
 import { createSink, spillToSpool } from './sink/create-sink.js';
+import { DEFAULT_DB_URL } from './sink/connection.js';
 import { SinkError } from './sink/errors.js';
 import { MAX_TIMER_MS } from './sink/max-timer-ms.js';
 import type { Sink, SinkOptions } from './sink/types.js';
@@ -66,7 +67,15 @@ function toStderr(text: string): void {
  * (an environment variable passed as it is) made every give-up time NaN:
  * refused lines were retried past pino's end (found by a probe).
  */
-function checkTransportOptions(opts: { chunk: unknown; lingerMs: unknown; closeTimeoutMs: unknown }): void {
+function checkTransportOptions(opts: { chunk: unknown; lingerMs: unknown; closeTimeoutMs: unknown; url: unknown; connection: unknown }): void {
+  // createSink() without a database opens sqlite:./audit.db, a fine default
+  // for a program that calls it; in a service's transport it is a mistake
+  // (`url: process.env.AUDIT_DB_URL` with the variable unset), and the
+  // audit trail went into a file in the working directory, often a
+  // container's, with nothing said (found by a probe).
+  if (opts.url === undefined && opts.connection === undefined) {
+    throw new SinkError('SINK_BAD_OPTION', `the transport needs options.url or options.connection (the database to write to); without one it would write to ${DEFAULT_DB_URL} in ${process.cwd()}: give that URL to mean it`);
+  }
   const whole = (name: string, v: unknown, min: number, max: number) => {
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) throw new SinkError('SINK_BAD_OPTION', `${name} must be a whole number from ${min} to ${max}, not ${JSON.stringify(v) ?? String(v)}`);
   };
@@ -122,7 +131,7 @@ export default async function sinkTransport(opts: SinkTransportOptions = {}): Pr
   // spooled every line and said nothing (found by a docs probe).
   let sink: Sink;
   try {
-    checkTransportOptions({ chunk, lingerMs, closeTimeoutMs });
+    checkTransportOptions({ chunk, lingerMs, closeTimeoutMs, url: sinkOptions.url, connection: sinkOptions.connection });
     // The caller's options over the transport's, but only those given: a
     // spread put `defaultSource: undefined` over 'pino' (rejects were stored
     // as 'direct') and `onError: undefined` over the report below, so the
