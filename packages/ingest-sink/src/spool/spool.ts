@@ -257,7 +257,8 @@ export class Spool {
         else unloaded.push((run = { seg, start, sizes: [r.size] }));
         runEnd = r.end;
       }
-      if (kept === 0) await this.removeSegment(seg);
+      // Nothing in it to deliver: one that cannot be deleted now is left for a later release.
+      if (kept === 0) await this.removeSegment(seg).catch(() => undefined);
       else {
         this.segments.add(seg);
         this.sealed.set(seg, scan.records.at(-1)!.end);
@@ -448,15 +449,25 @@ export class Spool {
     } else this.sealed.set(oldSeg, oldSize);
   }
 
-  /** Forgets segment `seg` and deletes its file (and holes file), unless it holds bad bytes not yet quarantined. */
+  /**
+   * Deletes segment `seg`'s file (and holes file) and forgets it; one that
+   * holds bad bytes not yet quarantined is forgotten and left on disk.
+   * Rejects when the file cannot be deleted, and the segment stays known:
+   * a later release() tries again, and close() keeps the watermark that
+   * says its records were delivered. Forgotten first, a segment an unlink
+   * failed on (EIO) was left behind by a close() that then removed the
+   * watermark, and the next start delivered its records again (found by a
+   * probe: strace injecting EIO into unlink).
+   */
   private async removeSegment(seg: number): Promise<void> {
+    if (!this.keptForQuarantine.has(seg)) {
+      await rm(join(this.dir, segName(seg)), { force: true });
+      // After the segment: a holes file left behind (a crash in between, a failed unlink) is removed by replay.
+      await rm(join(this.dir, holesName(segName(seg))), { force: true }).catch(() => undefined);
+    }
     this.segments.delete(seg);
     this.sealed.delete(seg);
     this.holes.delete(seg);
-    if (this.keptForQuarantine.has(seg)) return;
-    // The segment first: a holes file left by a crash in between is removed by replay.
-    await rm(join(this.dir, segName(seg)), { force: true });
-    await rm(join(this.dir, holesName(segName(seg))), { force: true });
   }
 
   /**
@@ -479,7 +490,8 @@ export class Spool {
       (err: unknown) => err,
     );
     for (const seg of [...this.segments]) {
-      if (seg !== this.activeSeg && (seg < pos.seg || (seg === pos.seg && pos.end >= (this.sealed.get(seg) ?? Infinity)))) await this.removeSegment(seg);
+      // One that cannot be deleted now stays known, for the next release to try again.
+      if (seg !== this.activeSeg && (seg < pos.seg || (seg === pos.seg && pos.end >= (this.sealed.get(seg) ?? Infinity)))) await this.removeSegment(seg).catch(() => undefined);
     }
     const err = await written;
     if (err !== undefined) throw spoolIoError('spool watermark write failed', err);
@@ -591,8 +603,10 @@ export class Spool {
     await this.fd.close().catch(() => undefined);
     await this.wmFd.close().catch(() => undefined);
     if (allReleased) {
-      for (const seg of [...this.segments]) await this.removeSegment(seg);
-      await removeWatermark(this.dir);
+      let left = false;
+      for (const seg of [...this.segments]) await this.removeSegment(seg).catch(() => (left = true));
+      // A segment left on disk keeps the watermark: without it the next start delivers its records again.
+      if (!left) await removeWatermark(this.dir);
     }
     await this.unlock();
   }
