@@ -193,9 +193,16 @@ export function settingsFromFile(path: string): ServeSettings {
   const known = new Set([...Object.keys(SERVE_ENV), 'limits', 'syslogLimits']);
   for (const k of Object.keys(parsed)) if (!known.has(k)) throw new ConfigError('CONFIG_INVALID', `config file ${path}: unknown key "${k}"`);
   checkFileValueTypes(path, parsed as Record<string, unknown>);
-  // Checked here, so a mistake names the file; the receivers check them again when they start.
+  // Checked here, so a mistake names the file and its key (not the flag, which
+  // was not given); the receivers and aggregatorOptionsFrom check them again.
   checkLimits(`config file ${path}: syslogLimits`, (parsed as { syslogLimits?: unknown }).syslogLimits, DEFAULT_SYSLOG_LIMITS);
   checkLimits(`config file ${path}: limits`, (parsed as { limits?: unknown }).limits, DEFAULT_FORWARD_LIMITS);
+  const s = parsed as ServeSettings;
+  const named = (key: string) => `config file ${path}: ${key}`;
+  if (s.forward !== undefined) parseListenAddress(s.forward, '0.0.0.0', named('forward'));
+  if (s.syslog !== undefined) parseListenAddress(s.syslog, '0.0.0.0', named('syslog'));
+  if (s.health !== undefined && s.health !== 'off') parseHostPort(s.health, '127.0.0.1', named('health'));
+  if (s.spoolMaxBytes !== undefined) parseByteSize(s.spoolMaxBytes, named('spoolMaxBytes'), MIN_SPOOL_MAX_BYTES);
   const tags = (parsed as { containerEventTags?: unknown }).containerEventTags;
   if (tags !== undefined && !(Array.isArray(tags) && tags.every((t) => typeof t === 'string' && t !== ''))) {
     throw new ConfigError('CONFIG_INVALID', `config file ${path}: containerEventTags must be an array of non-empty strings`);

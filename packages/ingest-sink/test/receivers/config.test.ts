@@ -125,6 +125,21 @@ describe('serve settings', () => {
     expect(() => aggregatorOptionsFrom({})).toThrow(/--db/);
   });
 
+  it('names the config file and its key, not the flag, for a value it holds that cannot be used (found by a probe)', () => {
+    const f = join(tmp.dir, 'values.json');
+    for (const [value, message] of [
+      ['{"spoolMaxBytes": "1GB"}', `config file ${f}: spoolMaxBytes must be a whole number of bytes, or one with KiB, MiB or GiB`],
+      ['{"health": "127.0.0.1:99999"}', `config file ${f}: health must be HOST:PORT, got "127.0.0.1:99999"`],
+      ['{"forward": "udp://0.0.0.0:24224"}', `config file ${f}: forward must be HOST:PORT, tcp://HOST:PORT or tls://HOST:PORT`],
+      ['{"syslog": "nonsense"}', `config file ${f}: syslog must be`],
+    ] as [string, string][]) {
+      writeFileSync(f, value);
+      expect(() => settingsFromFile(f), value).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining(message) }));
+    }
+    writeFileSync(f, '{"health": "off", "spoolMaxBytes": "512MiB", "forward": "tls://0.0.0.0:24224"}');
+    expect(settingsFromFile(f)).toEqual({ health: 'off', spoolMaxBytes: '512MiB', forward: 'tls://0.0.0.0:24224' });
+  });
+
   it('reads a config file that starts with a UTF-8 byte order mark (Windows editors save one; it was refused as "Unexpected token", found by a probe)', () => {
     const f = join(tmp.dir, 'bom.json');
     writeFileSync(f, '\uFEFF{"db": "sqlite:x.db", "forward": "127.0.0.1:24224"}');
