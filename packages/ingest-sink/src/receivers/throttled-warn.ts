@@ -4,7 +4,8 @@ import type { ReceiverLog } from './types.js';
  * A warn log for refusals that can come in floods (UDP needs no handshake and
  * can be spoofed; every request while the sink cannot store): the first at
  * once, then at most one line per interval, carrying how many were not
- * logged in between. The counters count them all.
+ * logged in between. The counters count them all. Logged at `level`, warn
+ * unless the refusal loses data the sender cannot resend (UDP: error).
  */
 export class ThrottledWarn {
   private last = -Infinity;
@@ -13,6 +14,7 @@ export class ThrottledWarn {
     private readonly log: ReceiverLog,
     private readonly msg: string,
     private readonly intervalMs = 10_000,
+    private readonly level: 'warn' | 'error' = 'warn',
   ) {}
 
   warn(fields: Record<string, unknown>): void {
@@ -21,14 +23,14 @@ export class ThrottledWarn {
       this.suppressed++;
       return;
     }
-    this.log({ level: 'warn', msg: this.msg, ...fields, ...(this.suppressed > 0 ? { notLogged: this.suppressed } : {}) });
+    this.log({ level: this.level, msg: this.msg, ...fields, ...(this.suppressed > 0 ? { notLogged: this.suppressed } : {}) });
     this.last = now;
     this.suppressed = 0;
   }
 
   /** Logs the count of refusals not logged yet (at close). */
   flush(): void {
-    if (this.suppressed > 0) this.log({ level: 'warn', msg: this.msg, notLogged: this.suppressed });
+    if (this.suppressed > 0) this.log({ level: this.level, msg: this.msg, notLogged: this.suppressed });
     this.suppressed = 0;
   }
 }

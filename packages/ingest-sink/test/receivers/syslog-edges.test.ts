@@ -260,3 +260,25 @@ describe('syslog receiver: a sink that cannot store', () => {
     expect(closing().at(-1)).toMatchObject({ level: 'warn', notLogged: 3 });
   });
 });
+
+describe('syslog receiver: a sink that cannot store UDP messages', () => {
+  it('logs the UDP writes it could not store once per 10 s with how many were not logged, not one error line per write (a full spool disk flooded the log as TCP did; found by a review)', async () => {
+    const counters = newCounters();
+    const sink = new RecordingSink();
+    sink.fail = true;
+    const logs: ReceiverLogEntry[] = [];
+    const srv = await startSyslogServer({ port: 0 }, { sink, counters, log: (e) => logs.push(e) });
+    const udp = createSocket('udp4');
+    // One datagram at a time, each its own write: what a steady sender makes.
+    for (let i = 0; i < 4; i++) {
+      await new Promise<void>((r) => udp.send(`<14>1 - host app - - - ${JSON.stringify(makeEvent(i))}`, srv.address.port, '127.0.0.1', () => r()));
+      await until(() => counters.sinkFailures === i + 1);
+    }
+    udp.close();
+    expect(counters.sinkFailures).toBe(4);
+    const failed = () => logs.filter((e) => e.msg === 'syslog UDP messages could not be stored');
+    expect(failed()).toEqual([expect.objectContaining({ level: 'error', code: 'SINK_FAILED', reason: 'sink unavailable' })]);
+    await srv.close();
+    expect(failed().at(-1)).toMatchObject({ level: 'error', notLogged: 3 });
+  });
+});

@@ -329,6 +329,11 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
   udp?.on('error', (err) => log({ level: 'warn', msg: 'syslog UDP socket error', error: err.message }));
   const udpTooLarge = new ThrottledWarn(log, 'skipping syslog UDP datagram');
   const udpFull = new ThrottledWarn(log, 'syslog UDP buffer full, dropping datagrams');
+  // Throttled as the TCP connections closed for SINK_FAILED are: while the
+  // spool's disk is full every UDP write fails, and one error line each (a
+  // steady sender makes one write per datagram) flooded a log that may sit
+  // on that disk (found by a review). Error, not warn: UDP has no resend.
+  const udpSinkFailures = new ThrottledWarn(log, 'syslog UDP messages could not be stored', 10_000, 'error');
   /**
    * Datagrams waiting for a write slot, with the heads of oversized ones, by
    * sender address: each sender's are stored under its own source
@@ -351,7 +356,7 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
     Promise.all(
       [...groups].map(([address, { frames, refused }]) =>
         store(frames, `syslog-udp:${address}`, refused).catch((err: Error) =>
-          log({ level: 'error', msg: 'syslog UDP messages could not be stored', count: frames.length, reason: err.message }),
+          udpSinkFailures.warn({ code: 'SINK_FAILED', count: frames.length, reason: err.message }),
         ),
       ),
     )
@@ -439,6 +444,7 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
       if (writes.size > 0 || pending.size > 0) log({ level: 'warn', msg: 'syslog messages still being stored at close; they are stored only if the sink can still take them', writes: writes.size + pending.size });
       udpTooLarge.flush();
       udpFull.flush();
+      udpSinkFailures.flush();
       invalidKept.flush();
       invalidDropped.flush();
       sinkFailures.flush();
