@@ -268,9 +268,13 @@ function secretFileShown(path: string, what: string): string {
   return path;
 }
 
-/** Lines of a shared key file (limit 1 MiB) or users file (4 MiB), blank lines and # comments dropped. */
+/**
+ * Lines of a shared key file (limit 1 MiB) or users file (4 MiB), blank lines and # comments dropped.
+ * A byte order mark is dropped, as settingsFromFile drops it: kept, it was part of the first key or
+ * user name (a file saved by a Windows editor), and every handshake with it failed (found by a review).
+ */
 function readSecretLines(path: string, what: string, maxBytes: number): string[] {
-  const text = readSmallFile(path, maxBytes, what, secretFileShown(path, what)).toString('utf8');
+  const text = readSmallFile(path, maxBytes, what, secretFileShown(path, what)).toString('utf8').replace(/^\uFEFF/, '');
   return text.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.startsWith('#'));
 }
 

@@ -146,6 +146,17 @@ describe('serve settings', () => {
     expect(settingsFromFile(f)).toEqual({ db: 'sqlite:x.db', forward: '127.0.0.1:24224' });
   });
 
+  it('reads a shared key file and a users file that start with a UTF-8 byte order mark as the config file is read: the mark was part of the first key and user, so every handshake with them failed (found by a review)', () => {
+    const key = join(tmp.dir, 'bom-key');
+    const users = join(tmp.dir, 'bom-users');
+    writeFileSync(key, '\uFEFFkey-one\r\nkey-two\r\n');
+    writeFileSync(users, '\uFEFFalice:pw\r\n');
+    expect(aggregatorOptionsFrom({ db: 'sqlite:x.db', sharedKeyFiles: [key], usersFile: users, selfHostname: 'agg' }).forward.security).toEqual({ selfHostname: 'agg', sharedKeys: ['key-one', 'key-two'], users: { alice: 'pw' } });
+    // A file whose first line is a comment is read so too.
+    writeFileSync(key, '\uFEFF# rotated 2026-12\nkey-three\n');
+    expect(aggregatorOptionsFrom({ db: 'sqlite:x.db', sharedKeyFiles: [key] }).forward.security?.sharedKeys).toEqual(['key-three']);
+  });
+
   it('never repeats a shared key or a users line given in place of its file name (found by a probe)', () => {
     const key = 'KEYMARKrV0u1ViyS1hN3m0Wq+3e4QkqB8bV9g2F6k7Yx0Zs1TqWcE9a1Bn2Lp3Ok=';
     const cases: [Parameters<typeof aggregatorOptionsFrom>[0], string][] = [
