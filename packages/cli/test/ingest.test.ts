@@ -182,6 +182,23 @@ describe('audit-trail ingest', () => {
     }
   }, 60_000);
 
+  it('tries a half again, whole, once the half before it is delivered: 3 lines of 200 KB against files limited to 500 KiB, the last refused only because its sibling filled the file (found by a review: a single line so refused stopped the run)', async () => {
+    const pg = await createTempDatabase('at_cli');
+    try {
+      // The chunk (600 KB) fits no file; its halves are 2 lines (400 KB) and 1 line, which the
+      // 2 lines' file cannot also hold, and a new file can once they are delivered.
+      const lines = makeEvents(3).map((e) => JSON.stringify({ ...e, user_agent: 'u'.repeat(200_000) }));
+      const file = join(dir, 'a.ndjson');
+      writeFileSync(file, lines.join('\n'));
+      await runCli(['migrate', '--db', pg.url]);
+      const r = await cliIn(['--spool', join(dir, 'spool'), '--db', pg.url, '--no-migrate', file], { fileKib: 500 });
+      expect({ code: r.code, out: r.stdout }).toEqual({ code: 0, out: expect.stringContaining('read 3, committed 3, duplicates 0, rejected 0') });
+      expect(Number((await pg.query('SELECT count(*) AS n FROM security_audit_events')).rows[0].n)).toBe(3);
+    } finally {
+      await pg.drop();
+    }
+  }, 60_000);
+
   it('stops with exit 1 when a single line is refused again after delivery freed the spool (it cannot fit at all), delivers what it accepted, and a second run stores the rest', async () => {
     const pg = await createTempDatabase('at_cli');
     try {

@@ -191,20 +191,32 @@ class ChunkWriter {
   private async retryRefused(): Promise<void> {
     // Writes sent before the refusal may be refused too: they join `refused` as they settle.
     while (this.pending.size > 0) await Promise.all(this.pending);
-    await deliveredWithin(this.sink, this.timeoutMs);
+    // Whether everything accepted is delivered and nothing was accepted since:
+    // a write refused then is larger than the room the spool has.
+    let clean = await deliveredWithin(this.sink, this.timeoutMs);
     for (let items = this.refused.shift(); items && !this.failure; items = this.refused.shift()) {
       const chunk = items;
-      await this.sink.write(chunk).catch(async (err: Error & { code?: unknown }) => {
-        // Refused again with all before it delivered: it is larger than the
-        // room the spool has (a chunk is up to 1000 lines or 16 MiB). Its
-        // halves, in order, each once what went before is delivered, may
-        // fit; without this, every run stopped at the same chunk. A single
-        // line refused so, or delivery not done within --timeout (the
-        // database away: no room will come back), is the failure.
-        if (err.code !== 'SINK_SPOOL_IO' || chunk.length < 2 || !(await deliveredWithin(this.sink, this.timeoutMs))) return this.fail(err);
-        const mid = Math.ceil(chunk.length / 2);
-        this.refused.unshift(chunk.slice(0, mid), chunk.slice(mid));
-      });
+      await this.sink.write(chunk).then(
+        () => void (clean = false),
+        async (err: Error & { code?: unknown }) => {
+          if (err.code !== 'SINK_SPOOL_IO') return this.fail(err);
+          // Refused after writes accepted since the last delivery (a half
+          // before it took the room): tried again, whole, once they are
+          // delivered. Delivery not done within --timeout (the database
+          // away: no room comes back) is the failure.
+          if (!clean) {
+            if (!(clean = await deliveredWithin(this.sink, this.timeoutMs))) return this.fail(err);
+            return void this.refused.unshift(chunk);
+          }
+          // Refused with all before it delivered: larger than the room the
+          // spool has (a chunk is up to 1000 lines or 16 MiB). Its halves, in
+          // order, may fit; without this, every run stopped at the same
+          // chunk. A single line refused so is the failure.
+          if (chunk.length < 2) return this.fail(err);
+          const mid = Math.ceil(chunk.length / 2);
+          this.refused.unshift(chunk.slice(0, mid), chunk.slice(mid));
+        },
+      );
     }
     this.refused.length = 0;
     this.recovering = undefined;
