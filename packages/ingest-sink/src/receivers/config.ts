@@ -180,9 +180,7 @@ function checkFileValueTypes(path: string, settings: Record<string, unknown>): v
 
 /** Settings from a JSON config file (same keys as {@link ServeSettings}), each value checked for its JSON type. */
 export function settingsFromFile(path: string): ServeSettings {
-  // A byte order mark before the JSON is no part of it (RFC 8259 §8.1 lets a parser ignore
-  // one; Windows editors write it): JSON.parse refused it as "Unexpected token".
-  const text = readSmallFile(path, MAX_SECRET_FILE_BYTES, 'config file').toString('utf8').replace(/^\uFEFF/, '');
+  const text = readSmallText(path, MAX_SECRET_FILE_BYTES, 'config file');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -255,6 +253,17 @@ function readSmallFile(path: string, maxBytes: number, what: string, shown = pat
 }
 
 /**
+ * A config, key or users file's text (readSmallFile), without a leading byte
+ * order mark: no part of the content (RFC 8259 §8.1 lets a JSON parser
+ * ignore one; Windows editors write it). Kept, JSON.parse refused a config
+ * file as "Unexpected token", and the mark was part of a key file's first
+ * key, which failed every handshake (found by a probe and a review).
+ */
+function readSmallText(path: string, maxBytes: number, what: string, shown = path): string {
+  return readSmallFile(path, maxBytes, what, shown).toString('utf8').replace(/^\uFEFF/, '');
+}
+
+/**
  * A shared key or users file name as messages show it: not at all when it
  * looks like what the file should hold. `--shared-key-file "$(openssl rand
  * -base64 48)"`, or `AUDIT_TRAIL_USERS_FILE=alice:pw`, printed the key or the
@@ -268,13 +277,9 @@ function secretFileShown(path: string, what: string): string {
   return path;
 }
 
-/**
- * Lines of a shared key file (limit 1 MiB) or users file (4 MiB), blank lines and # comments dropped.
- * A byte order mark is dropped, as settingsFromFile drops it: kept, it was part of the first key or
- * user name (a file saved by a Windows editor), and every handshake with it failed (found by a review).
- */
+/** Lines of a shared key file (limit 1 MiB) or users file (4 MiB), blank lines and # comments dropped. */
 function readSecretLines(path: string, what: string, maxBytes: number): string[] {
-  const text = readSmallFile(path, maxBytes, what, secretFileShown(path, what)).toString('utf8').replace(/^\uFEFF/, '');
+  const text = readSmallText(path, maxBytes, what, secretFileShown(path, what));
   return text.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.startsWith('#'));
 }
 
