@@ -165,35 +165,24 @@ describe('audit-trail ingest', () => {
     }
   }, 60_000);
 
-  it('stores a chunk larger than the spool can hold in halves: 1000 lines of 1.1 KB against files limited to 500 KiB, every line stored in one run (it stopped every run at that chunk)', async () => {
+  // Files limited to 500 KiB (ulimit -f): each case's chunk fits no spool file.
+  it.each([
+    // Each line about 1.1 KB: a 1000-line chunk is 1.1 MB, its halves 550 KB, its quarters fit.
+    ['stores a chunk larger than the spool can hold in halves: 1000 lines of 1.1 KB, every line stored in one run (it stopped every run at that chunk)', 2000, 600],
+    // The chunk (600 KB) fits no file; its halves are 2 lines (400 KB) and 1 line, which the
+    // 2 lines' file cannot also hold, and a new file can once they are delivered.
+    ['tries a half again, whole, once the half before it is delivered: 3 lines of 200 KB, the last refused only because its sibling filled the file (found by a review: a single line so refused stopped the run)', 3, 200_000],
+  ] as const)('against files limited to 500 KiB, %s', async (_name, count, userAgentLength) => {
     const pg = await createTempDatabase('at_cli');
     try {
-      // Each line about 1.1 KB: a 1000-line chunk is 1.1 MB, its halves 550 KB, its quarters fit a 500 KiB file.
-      const lines = makeEvents(2000).map((e) => JSON.stringify({ ...e, user_agent: 'u'.repeat(600) }));
+      const lines = makeEvents(count).map((e) => JSON.stringify({ ...e, user_agent: 'u'.repeat(userAgentLength) }));
       const file = join(dir, 'a.ndjson');
       writeFileSync(file, lines.join('\n'));
       await runCli(['migrate', '--db', pg.url]);
       const r = await cliIn(['--spool', join(dir, 'spool'), '--db', pg.url, '--no-migrate', file], { fileKib: 500 });
       expect(r.stderr).toMatch(/^audit-trail ingest: SINK_SPOOL_IO: spool write failed: EFBIG/);
-      expect({ code: r.code, out: r.stdout }).toEqual({ code: 0, out: expect.stringContaining('read 2000, committed 2000, duplicates 0, rejected 0') });
-      expect(Number((await pg.query('SELECT count(*) AS n FROM security_audit_events')).rows[0].n)).toBe(2000);
-    } finally {
-      await pg.drop();
-    }
-  }, 60_000);
-
-  it('tries a half again, whole, once the half before it is delivered: 3 lines of 200 KB against files limited to 500 KiB, the last refused only because its sibling filled the file (found by a review: a single line so refused stopped the run)', async () => {
-    const pg = await createTempDatabase('at_cli');
-    try {
-      // The chunk (600 KB) fits no file; its halves are 2 lines (400 KB) and 1 line, which the
-      // 2 lines' file cannot also hold, and a new file can once they are delivered.
-      const lines = makeEvents(3).map((e) => JSON.stringify({ ...e, user_agent: 'u'.repeat(200_000) }));
-      const file = join(dir, 'a.ndjson');
-      writeFileSync(file, lines.join('\n'));
-      await runCli(['migrate', '--db', pg.url]);
-      const r = await cliIn(['--spool', join(dir, 'spool'), '--db', pg.url, '--no-migrate', file], { fileKib: 500 });
-      expect({ code: r.code, out: r.stdout }).toEqual({ code: 0, out: expect.stringContaining('read 3, committed 3, duplicates 0, rejected 0') });
-      expect(Number((await pg.query('SELECT count(*) AS n FROM security_audit_events')).rows[0].n)).toBe(3);
+      expect({ code: r.code, out: r.stdout }).toEqual({ code: 0, out: expect.stringContaining(`read ${count}, committed ${count}, duplicates 0, rejected 0`) });
+      expect(Number((await pg.query('SELECT count(*) AS n FROM security_audit_events')).rows[0].n)).toBe(count);
     } finally {
       await pg.drop();
     }
