@@ -241,44 +241,38 @@ describe('syslog receiver: a frame a connection reset cuts short (found by a pro
   });
 });
 
-describe('syslog receiver: a sink that cannot store', () => {
-  it('logs the connections it closes for it once per 10 s with how many were not logged, not one line each (found by a probe, in the forward receiver)', async () => {
-    const counters = newCounters();
-    const sink = new RecordingSink();
-    sink.fail = true;
-    const logs: ReceiverLogEntry[] = [];
-    const srv = await startSyslogServer({ port: 0 }, { sink, counters, log: (e) => logs.push(e) });
-    for (let i = 0; i < 4; i++) {
-      const c = await RawClient.open(srv.address.port);
-      c.socket.write(`<14>1 - host app - - - ${JSON.stringify(makeEvent(i))}\n`);
-      await c.waitClosed();
-    }
-    expect(counters.sinkFailures).toBe(4);
-    const closing = () => logs.filter((e) => e.msg === 'closing syslog connection');
-    expect(closing()).toEqual([expect.objectContaining({ level: 'warn', code: 'SINK_FAILED' })]);
-    await srv.close();
-    expect(closing().at(-1)).toMatchObject({ level: 'warn', notLogged: 3 });
-  });
-});
-
-describe('syslog receiver: a sink that cannot store UDP messages', () => {
-  it('logs the UDP writes it could not store once per 10 s with how many were not logged, not one error line per write (a full spool disk flooded the log as TCP did; found by a review)', async () => {
-    const counters = newCounters();
-    const sink = new RecordingSink();
-    sink.fail = true;
-    const logs: ReceiverLogEntry[] = [];
-    const srv = await startSyslogServer({ port: 0 }, { sink, counters, log: (e) => logs.push(e) });
+/** Sends one syslog message over TCP (its connection closed by the failed store) or UDP (one write each, as a steady sender makes), and waits for the failure. */
+const sendOne = {
+  tcp: async (port: number, line: string) => {
+    const c = await RawClient.open(port);
+    c.socket.write(`${line}\n`);
+    await c.waitClosed();
+  },
+  udp: async (port: number, line: string) => {
     const udp = createSocket('udp4');
-    // One datagram at a time, each its own write: what a steady sender makes.
+    await new Promise<void>((r) => udp.send(line, port, '127.0.0.1', () => r()));
+    udp.close();
+  },
+};
+
+describe('syslog receiver: a sink that cannot store', () => {
+  it.each([
+    ['tcp', 'closing syslog connection', 'the connections it closes (found by a probe, in the forward receiver)', 'warn'],
+    ['udp', 'syslog UDP messages could not be stored', 'the UDP writes (a full spool disk flooded the log as TCP did; found by a review)', 'error'],
+  ] as const)('over %s logs "%s" once per 10 s with how many were not logged, not one line each: %s', async (transport, msg, _why, level) => {
+    const counters = newCounters();
+    const sink = new RecordingSink();
+    sink.fail = true;
+    const logs: ReceiverLogEntry[] = [];
+    const srv = await startSyslogServer({ port: 0 }, { sink, counters, log: (e) => logs.push(e) });
     for (let i = 0; i < 4; i++) {
-      await new Promise<void>((r) => udp.send(`<14>1 - host app - - - ${JSON.stringify(makeEvent(i))}`, srv.address.port, '127.0.0.1', () => r()));
+      await sendOne[transport](srv.address.port, `<14>1 - host app - - - ${JSON.stringify(makeEvent(i))}`);
       await until(() => counters.sinkFailures === i + 1);
     }
-    udp.close();
     expect(counters.sinkFailures).toBe(4);
-    const failed = () => logs.filter((e) => e.msg === 'syslog UDP messages could not be stored');
-    expect(failed()).toEqual([expect.objectContaining({ level: 'error', code: 'SINK_FAILED', reason: 'sink unavailable' })]);
+    const logged = () => logs.filter((e) => e.msg === msg);
+    expect(logged()).toEqual([expect.objectContaining({ level, code: 'SINK_FAILED' })]);
     await srv.close();
-    expect(failed().at(-1)).toMatchObject({ level: 'error', notLogged: 3 });
+    expect(logged().at(-1)).toMatchObject({ level, notLogged: 3 });
   });
 });
