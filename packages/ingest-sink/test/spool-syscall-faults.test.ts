@@ -50,4 +50,10 @@ describe('spool: a delivered segment whose unlink fails (strace injects EIO)', (
     expect(run.trace.some((l) => /unlink(at)?\(.*seg-000000000001\.log.*= -1 EIO .*\(INJECTED\)/.test(l)), run.trace.join('\n')).toBe(true);
     expect(JSON.parse(run.out)).toEqual({ left: ['seg-000000000001.log'], replayed: [] });
   });
+  it('keeps the watermark at close after a replay that finds the segment wholly delivered and cannot delete it either: the third start replays nothing (replay forgot it, close() removed the watermark, and its records were delivered again)', async () => {
+    const seg1 = join(dir, 'seg-000000000001.log');
+    const run = await traced(dir, ['-P', seg1, '-e', 'trace=unlink,unlinkat', '-e', 'inject=unlink,unlinkat:error=EIO'], 'reopen-through-failed-unlink.ts', dir);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.out)).toEqual({ left: ['seg-000000000001.log'], replayed: [] });
+  });
 });

@@ -257,11 +257,16 @@ export class Spool {
         else unloaded.push((run = { seg, start, sizes: [r.size] }));
         runEnd = r.end;
       }
-      // Nothing in it to deliver: one that cannot be deleted now is left for a later release.
-      if (kept === 0) await this.removeSegment(seg).catch(() => undefined);
-      else {
+      // Nothing in it to deliver: deleted. One that cannot be deleted now
+      // stays known, as release() leaves it: a later release tries again,
+      // and close() keeps the watermark that passes over its records.
+      // Forgotten, a close() with all released removed the watermark, and
+      // the next start delivered them again (found by a review: strace
+      // injecting EIO into unlink on two starts in a row).
+      const removed = kept === 0 && (await this.removeSegment(seg).then(() => true, () => false));
+      if (!removed) {
         this.segments.add(seg);
-        this.sealed.set(seg, scan.records.at(-1)!.end);
+        this.sealed.set(seg, scan.records.at(-1)?.end ?? 0);
       }
     }
     return { replayed, unloaded, report };
