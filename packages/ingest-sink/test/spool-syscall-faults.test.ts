@@ -57,3 +57,13 @@ describe('spool: a delivered segment whose unlink fails (strace injects EIO)', (
     expect(JSON.parse(run.out)).toEqual({ left: ['seg-000000000001.log'], replayed: [] });
   });
 });
+
+describe('spool: an empty segment a roll cannot delete (strace injects EIO into its fdatasync and unlink)', () => {
+  it('is passed over by a read of the records around it (it stayed known with no sealed end, and the read threw "gone before its records were delivered")', async () => {
+    const seg2 = join(dir, 'seg-000000000002.log');
+    const run = await traced(dir, ['-P', seg2, '-e', 'trace=fdatasync,unlink,unlinkat', '-e', 'inject=fdatasync,unlink,unlinkat:error=EIO'], 'read-past-undeletable-empty-segment.ts', dir);
+    expect(run.code).toBe(0);
+    expect(run.trace.some((l) => /unlink(at)?\(.*seg-000000000002\.log.*= -1 EIO .*\(INJECTED\)/.test(l)), run.trace.join('\n')).toBe(true);
+    expect(JSON.parse(run.out)).toEqual({ outcomes: ['A kept', 'B SINK_SPOOL_IO', 'C kept'], read: ['A', 'C'] });
+  });
+});

@@ -448,10 +448,15 @@ export class Spool {
     this.mustRoll = false;
     await old.close().catch(() => undefined);
     const wm = this.watermark;
+    // Sealed first: one whose deletion below fails stays known, and a read
+    // passing through it needs its end (without one, a read of the records
+    // around an empty segment whose unlink failed threw "gone before its
+    // records were delivered"; found by a review, strace injecting EIO).
+    this.sealed.set(oldSeg, oldSize);
     if (oldSize === 0 || wm.seg > oldSeg || (wm.seg === oldSeg && wm.end >= oldSize)) {
       // Nothing in it is waiting for the database: no reason to keep it.
       await this.removeSegment(oldSeg).catch(() => undefined);
-    } else this.sealed.set(oldSeg, oldSize);
+    }
   }
 
   /**
