@@ -142,12 +142,12 @@ describe('pino transport', () => {
     }
   });
 
-  it('refuses to start without a database (no url, no connection, or a url given as undefined: an unset environment variable) rather than write the audit trail into ./audit.db in the working directory, unsaid (found by a probe)', async () => {
+  it('refuses to start without a database (no url, no connection, or a url given as undefined: an unset environment variable; or as null, which createSink() also takes for none) rather than write the audit trail into ./audit.db in the working directory, unsaid (found by a probe)', async () => {
     const { restore } = captureStderr();
     const cwd = process.cwd();
     try {
       process.chdir(dir);
-      for (const opts of [{}, { url: undefined }, { connection: undefined, spool: { dir: join(dir, 'spool') } }]) {
+      for (const opts of [{}, { url: undefined }, { connection: undefined, spool: { dir: join(dir, 'spool') } }, { url: null }, { url: null, connection: null }]) {
         await expect(sinkTransport(opts as never), JSON.stringify(opts)).rejects.toMatchObject({ code: 'SINK_BAD_OPTION', message: expect.stringMatching(/^the transport needs options\.url or options\.connection/) });
       }
       expect(fs.existsSync(join(dir, 'audit.db'))).toBe(false);

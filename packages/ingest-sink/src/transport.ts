@@ -72,8 +72,9 @@ function checkTransportOptions(opts: { chunk: unknown; lingerMs: unknown; closeT
   // for a program that calls it; in a service's transport it is a mistake
   // (`url: process.env.AUDIT_DB_URL` with the variable unset), and the
   // audit trail went into a file in the working directory, often a
-  // container's, with nothing said (found by a probe).
-  if (opts.url === undefined && opts.connection === undefined) {
+  // container's, with nothing said (found by a probe). Null too: createSink()
+  // takes it for none (`url ?? DEFAULT_DB_URL`), as in `url: env.X ?? null`.
+  if (opts.url == null && opts.connection == null) {
     throw new SinkError('SINK_BAD_OPTION', `the transport needs options.url or options.connection (the database to write to); without one it would write to ${DEFAULT_DB_URL} in ${process.cwd()}: give that URL to mean it`);
   }
   const whole = (name: string, v: unknown, min: number, max: number) => {
