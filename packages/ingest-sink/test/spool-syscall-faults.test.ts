@@ -67,3 +67,13 @@ describe('spool: an empty segment a roll cannot delete (strace injects EIO into 
     expect(JSON.parse(run.out)).toEqual({ outcomes: ['A kept', 'B SINK_SPOOL_IO', 'C kept'], read: ['A', 'C'] });
   });
 });
+
+describe('spool: a bad tail whose quarantine copy cannot be made (strace fails the quarantine mkdir with ENOSPC)', () => {
+  it('keeps the watermark at close while the segment is kept for it: the next start does not deliver its good records again (close() removed the watermark)', async () => {
+    const run = await traced(dir, ['-P', join(dir, 'quarantine'), '-e', 'trace=mkdir', '-e', 'inject=mkdir:error=ENOSPC'], 'close-after-failed-quarantine.ts', dir);
+    expect(run.code).toBe(0);
+    const out = JSON.parse(run.out) as { second: string[]; replayed: string[] };
+    expect(out.second[0]).toMatch(/left in place, not quarantined/);
+    expect(out.replayed).toEqual([]);
+  });
+});
