@@ -613,7 +613,8 @@ export class Spool {
     await this.fd.close().catch(() => undefined);
     await this.wmFd.close().catch(() => undefined);
     if (allReleased) {
-      let left = false;
+      // A segment kept for bad bytes it could not quarantine (a full disk) stays on disk too.
+      let left = this.keptForQuarantine.size > 0;
       for (const seg of [...this.segments]) await this.removeSegment(seg).catch(() => (left = true));
       // A segment left on disk keeps the watermark: without it the next start delivers its records again.
       if (!left) await removeWatermark(this.dir);
