@@ -65,7 +65,10 @@ export function addVerifyKey(keys: Map<string, VerifyKey>, kid: string, key: Ver
 export function loadKeyringFile(path: string): Map<string, VerifyKey> {
   let doc: unknown;
   try {
-    doc = JSON.parse(readKeyFile(path));
+    // A byte order mark before the JSON is no part of it (RFC 8259 §8.1 lets a
+    // parser ignore one; Windows editors write it), as serve's config file
+    // drops it: kept, the keyring was "not valid JSON" (found by a review).
+    doc = JSON.parse(readKeyFile(path).replace(/^\uFEFF/, ''));
   } catch (err) {
     if (err instanceof AuditConfigError) throw err;
     throw new AuditConfigError(`keyring ${path} is not valid JSON`);
