@@ -10,8 +10,9 @@ export const DB_PASSWORD_FILE_ENV = 'AUDIT_TRAIL_DB_PASSWORD_FILE';
 /**
  * The database URL to use: the explicit one, else `AUDIT_TRAIL_DB_URL`, else
  * `sqlite:./audit.db`. When `AUDIT_TRAIL_DB_PASSWORD_FILE` is set, its
- * content (trailing newline removed) becomes the URL's password; it must be
- * a regular file of at most 1 MiB (SinkError SINK_BAD_OPTION otherwise).
+ * content (trailing newline and a leading byte order mark removed) becomes
+ * the URL's password; it must be a regular file of at most 1 MiB (SinkError
+ * SINK_BAD_OPTION otherwise).
  */
 export function resolveDbUrl(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   const url = explicit ?? env[DB_URL_ENV] ?? DEFAULT_DB_URL;
@@ -20,7 +21,9 @@ export function resolveDbUrl(explicit: string | undefined, env: NodeJS.ProcessEn
   let password: string;
   try {
     // A regular file of at most 1 MiB: /dev/zero given by mistake must not grow the process to gigabytes.
-    password = readBoundedFile(file, MAX_SECRET_FILE_BYTES, `${DB_PASSWORD_FILE_ENV} file ${file}`).toString('utf8').replace(/\r?\n$/, '');
+    // Without a leading byte order mark (a Windows editor's), as serve's key and users files
+    // are read: kept, it was the password's first character and authentication failed (found by a review).
+    password = readBoundedFile(file, MAX_SECRET_FILE_BYTES, `${DB_PASSWORD_FILE_ENV} file ${file}`).toString('utf8').replace(/^\uFEFF/, '').replace(/\r?\n$/, '');
   } catch (err) {
     if (err instanceof BoundedFileError) throw new SinkError('SINK_BAD_OPTION', err.message, { cause: err });
     // Name the file, as a directory or an oversized file is named (BoundedFileError above): "(ENOENT)" alone left the typo to be guessed.

@@ -195,6 +195,17 @@ describe('sink units', () => {
     expect(parseDbUrl('POSTGRES://u@h/db')).toMatchObject({ dialect: 'postgres' });
   });
 
+  it('takes the password from an AUDIT_TRAIL_DB_PASSWORD_FILE a Windows editor saved without its byte order mark (it was the password\'s first character, and authentication failed; found by a review)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'at-url-'));
+    try {
+      writeFileSync(join(dir, 'pw'), '\uFEFFs3cret\r\n');
+      const url = resolveDbUrl('postgres://audit@db:5432/audit', { AUDIT_TRAIL_DB_PASSWORD_FILE: join(dir, 'pw') });
+      expect(decodeURIComponent(new URL(url).password)).toBe('s3cret');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('takes the URL from AUDIT_TRAIL_DB_URL and the password from AUDIT_TRAIL_DB_PASSWORD_FILE', () => {
     const dir = mkdtempSync(join(tmpdir(), 'at-url-'));
     try {
