@@ -99,3 +99,14 @@ export function readBoundedFile(path: string, maxBytes: number, name: string = p
     closeSync(fd);
   }
 }
+
+/**
+ * A small file's text without a leading byte order mark: no part of the
+ * content (RFC 8259 §8.1 lets a JSON parser ignore one; Windows editors
+ * write it). Kept, it made a config or keyring file "not JSON", and the
+ * first character of a key, user name or password, which then failed every
+ * handshake or login (found by a probe and reviews).
+ */
+export function withoutBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}

@@ -1,4 +1,4 @@
-import { BoundedFileError, MAX_PEM_FILE_BYTES, MAX_SECRET_FILE_BYTES, mayBeSecret, readBoundedFile } from '@audit-trail/schema';
+import { BoundedFileError, MAX_PEM_FILE_BYTES, MAX_SECRET_FILE_BYTES, mayBeSecret, readBoundedFile, withoutBom } from '@audit-trail/schema';
 import { hostname } from 'node:os';
 import type { AggregatorOptions } from './aggregator.js';
 import { DEFAULT_FORWARD_PORT, DEFAULT_HEALTH_PORT, DEFAULT_TAG_TEMPLATE } from './defaults.js';
@@ -252,15 +252,9 @@ function readSmallFile(path: string, maxBytes: number, what: string, shown = pat
   }
 }
 
-/**
- * A config, key or users file's text (readSmallFile), without a leading byte
- * order mark: no part of the content (RFC 8259 §8.1 lets a JSON parser
- * ignore one; Windows editors write it). Kept, JSON.parse refused a config
- * file as "Unexpected token", and the mark was part of a key file's first
- * key, which failed every handshake (found by a probe and a review).
- */
+/** A config, key or users file's text (readSmallFile), without a leading byte order mark (withoutBom). */
 function readSmallText(path: string, maxBytes: number, what: string, shown = path): string {
-  return readSmallFile(path, maxBytes, what, shown).toString('utf8').replace(/^\uFEFF/, '');
+  return withoutBom(readSmallFile(path, maxBytes, what, shown).toString('utf8'));
 }
 
 /**

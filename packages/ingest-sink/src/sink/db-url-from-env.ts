@@ -1,4 +1,4 @@
-import { BoundedFileError, MAX_SECRET_FILE_BYTES, readBoundedFile } from '@audit-trail/schema';
+import { BoundedFileError, MAX_SECRET_FILE_BYTES, readBoundedFile, withoutBom } from '@audit-trail/schema';
 import { DEFAULT_DB_URL } from './connection.js';
 import { SinkError } from './errors.js';
 
@@ -23,7 +23,7 @@ export function resolveDbUrl(explicit: string | undefined, env: NodeJS.ProcessEn
     // A regular file of at most 1 MiB: /dev/zero given by mistake must not grow the process to gigabytes.
     // Without a leading byte order mark (a Windows editor's), as serve's key and users files
     // are read: kept, it was the password's first character and authentication failed (found by a review).
-    password = readBoundedFile(file, MAX_SECRET_FILE_BYTES, `${DB_PASSWORD_FILE_ENV} file ${file}`).toString('utf8').replace(/^\uFEFF/, '').replace(/\r?\n$/, '');
+    password = withoutBom(readBoundedFile(file, MAX_SECRET_FILE_BYTES, `${DB_PASSWORD_FILE_ENV} file ${file}`).toString('utf8')).replace(/\r?\n$/, '');
   } catch (err) {
     if (err instanceof BoundedFileError) throw new SinkError('SINK_BAD_OPTION', err.message, { cause: err });
     // Name the file, as a directory or an oversized file is named (BoundedFileError above): "(ENOENT)" alone left the typo to be guessed.

@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, KeyObject } from 'node:crypto';
-import { BoundedFileError, MAX_SECRET_FILE_BYTES, mayBeSecret, readBoundedFile } from '@audit-trail/schema';
+import { BoundedFileError, MAX_SECRET_FILE_BYTES, mayBeSecret, readBoundedFile, withoutBom } from '@audit-trail/schema';
 import { AuditConfigError } from '../errors.js';
 import { x25519PrivateFromRaw, x25519PublicFromRaw } from './seal.js';
 
@@ -40,7 +40,7 @@ export function checkKid(kid: string): string {
 export function readKeyFile(path: string): string {
   const shown = mayBeSecret(path) ? `(a ${path.length}-character name that looks like a base64 key, not shown: pass a file holding the key)` : path;
   try {
-    return readBoundedFile(path, MAX_SECRET_FILE_BYTES, `key file ${shown}`).toString('utf8');
+    return withoutBom(readBoundedFile(path, MAX_SECRET_FILE_BYTES, `key file ${shown}`).toString('utf8'));
   } catch (err) {
     if (err instanceof BoundedFileError) throw new AuditConfigError(err.message, { cause: err });
     throw new AuditConfigError(`cannot read key file ${shown}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);

@@ -65,10 +65,8 @@ export function addVerifyKey(keys: Map<string, VerifyKey>, kid: string, key: Ver
 export function loadKeyringFile(path: string): Map<string, VerifyKey> {
   let doc: unknown;
   try {
-    // A byte order mark before the JSON is no part of it (RFC 8259 §8.1 lets a
-    // parser ignore one; Windows editors write it), as serve's config file
-    // drops it: kept, the keyring was "not valid JSON" (found by a review).
-    doc = JSON.parse(readKeyFile(path).replace(/^\uFEFF/, ''));
+    // readKeyFile drops a byte order mark: kept, the keyring was "not valid JSON" (found by a review).
+    doc = JSON.parse(readKeyFile(path));
   } catch (err) {
     if (err instanceof AuditConfigError) throw err;
     throw new AuditConfigError(`keyring ${path} is not valid JSON`);
