@@ -1,7 +1,7 @@
 // ---- writer (durable, idempotent batch writer) -- owned by the sink issue (#5) ----
 export { createSink } from './sink/create-sink.js';
 export { migrateDatabase } from './sink/migrate-database.js';
-export type { Sink, SinkOptions, SinkStats, WriteItem, LineItem, WriteReceipt, BatchOptions, SpoolOptions, RetryOptions } from './sink/types.js';
+export type { Sink, SinkOptions, SinkStats, SinkErrorNote, WriteItem, LineItem, WriteReceipt, BatchOptions, SpoolOptions, RetryOptions } from './sink/types.js';
 export { parseDbUrl, redactUrl, DEFAULT_DB_URL, type Connection, type SqliteConnection, type PostgresConnection, type MssqlConnection } from './sink/connection.js';
 export { resolveDbUrl, DB_URL_ENV, DB_PASSWORD_FILE_ENV } from './sink/db-url-from-env.js';
 export { SinkError, DriverMissingError, SpoolFullError, SinkClosedError, ForwardError, SchemaDriftError, type SinkErrorCode } from './sink/errors.js';

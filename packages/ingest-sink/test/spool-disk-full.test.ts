@@ -113,4 +113,16 @@ describe('spool on a full disk (a file size limit cuts writes short, as ENOSPC d
       await pg.drop();
     }
   });
+
+  it('with the database refusing connections too, the health endpoint names each part\'s own error: the spool\'s for the spool, the database\'s for the outage', async () => {
+    const out = await underLimit<{ failed: { code: string }[]; lastError: { code: string }; health: { resolved: boolean; status: string; problems: string[] }[] }>(16, 'sink-db-down', join(dir, 'spool'), '12', 'postgres://postgres@127.0.0.1:1/at_nowhere');
+    expect(out.failed.length).toBeGreaterThanOrEqual(1);
+    for (const h of out.health.filter((x) => !x.resolved)) {
+      // The spool's failure is the latest error when it is read, yet the outage keeps the database's own.
+      expect(h).toMatchObject({
+        status: 'failing',
+        problems: [expect.stringMatching(/^spool cannot store events since \S+ \(SINK_SPOOL_IO: .*EFBIG.*\): nothing is acked/), expect.stringMatching(/^database failing since \S+ \(SINK_DB: [^)]*ECONNREFUSED 127\.0\.0\.1:1\); events are spooled$/)],
+      });
+    }
+  });
 });

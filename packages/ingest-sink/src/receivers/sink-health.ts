@@ -37,7 +37,9 @@ interface WatchedStats {
   outageSince?: string;
   writingSince?: string;
   spoolFailingSince?: string;
-  lastError?: { code: string; message: string; at: string };
+  lastError?: ErrorNote;
+  databaseError?: ErrorNote;
+  spoolError?: ErrorNote;
   chainConflicts?: number;
   eventIdConflicts?: number;
   spoolQuarantinedRecords?: number;
@@ -63,6 +65,22 @@ const ALARMS = {
 const FUTURE_DATED =
   'events dated ahead of this host\'s clock by more than the sink\'s futureSkewMs (default 5 minutes): a node\'s clock running ahead, or records dated forward to stay on top of newest-first reports; stored as usual, list them with audit-trail report future-dated';
 
+interface ErrorNote {
+  code: string;
+  message: string;
+  at: string;
+}
+
+/**
+ * The error behind the database outage and the one behind the failing
+ * spool: each part's own, so neither is named as the other's cause when both
+ * fail at once (a full disk under SQLite and its spool). `lastError` stands
+ * in for a sink of the caller's own that keeps no such fields.
+ */
+const databaseErrorOf = (s: WatchedStats) => s.databaseError ?? s.lastError;
+const spoolErrorOf = (s: WatchedStats) => s.spoolError ?? s.lastError;
+const said = (e: ErrorNote | undefined) => (e ? ` (${e.code}: ${e.message})` : '');
+
 function watched(stats: unknown): WatchedStats {
   return typeof stats === 'object' && stats !== null ? (stats as WatchedStats) : {};
 }
@@ -85,8 +103,8 @@ export function sinkHealth(stats: unknown, now = Date.now()): SinkHealth {
   const problems: string[] = [];
   const stalled = stalledSeconds(s, now);
   if (spoolFull(s)) problems.push(`spool at ${percent(s)}% of its limit (${s.spoolMaxBytes} bytes): writes will wait or be refused`);
-  if (s.spoolFailingSince) problems.push(`spool cannot store events since ${s.spoolFailingSince}${s.lastError ? ` (${s.lastError.code}: ${s.lastError.message})` : ''}: nothing is acked, senders keep their events`);
-  if (s.outageSince) problems.push(`database failing since ${s.outageSince}${s.lastError ? ` (${s.lastError.code}: ${s.lastError.message})` : ''}; events are spooled`);
+  if (s.spoolFailingSince) problems.push(`spool cannot store events since ${s.spoolFailingSince}${said(spoolErrorOf(s))}: nothing is acked, senders keep their events`);
+  if (s.outageSince) problems.push(`database failing since ${s.outageSince}${said(databaseErrorOf(s))}; events are spooled`);
   if (stalled !== undefined) problems.push(`database has not answered a write for ${stalled} s (since ${s.writingSince}); events are spooled`);
   return { status: spoolFull(s) || s.spoolFailingSince ? 'failing' : s.outageSince || stalled !== undefined ? 'degraded' : 'ok', problems };
 }
@@ -128,10 +146,10 @@ export class SinkWatch {
     if (s.outageSince && s.outageSince !== this.outage) {
       this.outage = s.outageSince;
       this.outageLoggedAt = now;
-      this.log({ level: 'warn', msg: 'database failing: events are spooled until it accepts them again', since: s.outageSince, error: s.lastError, ...counts });
+      this.log({ level: 'warn', msg: 'database failing: events are spooled until it accepts them again', since: s.outageSince, error: databaseErrorOf(s), ...counts });
     } else if (s.outageSince && now - this.outageLoggedAt >= this.repeatMs) {
       this.outageLoggedAt = now;
-      this.log({ level: 'warn', msg: 'database still failing', since: s.outageSince, seconds: Math.round((now - Date.parse(s.outageSince)) / 1000), error: s.lastError, ...counts });
+      this.log({ level: 'warn', msg: 'database still failing', since: s.outageSince, seconds: Math.round((now - Date.parse(s.outageSince)) / 1000), error: databaseErrorOf(s), ...counts });
     } else if (!s.outageSince && this.outage) {
       this.log({ level: 'info', msg: 'database accepting events again', since: this.outage, seconds: Math.round((now - Date.parse(this.outage)) / 1000), ...counts });
       this.outage = undefined;
@@ -174,7 +192,7 @@ export class SinkWatch {
     const spoolFailing = s.spoolFailingSince !== undefined;
     if (spoolFailing !== this.spoolFailing) {
       this.spoolFailing = spoolFailing;
-      if (spoolFailing) this.log({ level: 'error', msg: 'spool cannot store events: nothing is acked, senders keep their events', since: s.spoolFailingSince, error: s.lastError, ...counts });
+      if (spoolFailing) this.log({ level: 'error', msg: 'spool cannot store events: nothing is acked, senders keep their events', since: s.spoolFailingSince, error: spoolErrorOf(s), ...counts });
       else this.log({ level: 'info', msg: 'spool storing events again', ...counts });
     }
     const full = spoolFull(s);

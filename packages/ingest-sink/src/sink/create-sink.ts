@@ -15,7 +15,7 @@ import { adoptLegacySpool } from './spool-dir.js';
 import { claimSpool, destinationOf } from './spool-destination.js';
 import { futureTally, prepareRows, toSpoolEntry, type PreparedRow } from './prepare.js';
 import { DeliveryQueue, tagOf } from './queue.js';
-import { emptyStats, noteError } from './stats.js';
+import { copyStats, emptyStats, noteError } from './stats.js';
 import type { Sink, SinkOptions, WriteItem, WriteReceipt } from './types.js';
 
 function positions(start: SpoolPosition, sizes: number[]): SpoolPosition[] {
@@ -119,9 +119,9 @@ export function createSink(options?: SinkOptions | string): Sink {
     return turns(() => new Promise<void>((resolve) => setImmediate(resolve)));
   }
 
-  /** Keeps `err` as the stats' lastError and hands it to onError. */
-  function reportError(err: Error): void {
-    noteError(stats, err);
+  /** Keeps `err` as the stats' lastError (and as `also`, when it is the spool's) and hands it to onError. */
+  function reportError(err: Error, also?: 'spoolError'): void {
+    noteError(stats, err, also);
     opts.onError(err);
   }
 
@@ -268,9 +268,10 @@ export function createSink(options?: SinkOptions | string): Sink {
     try {
       start = await p;
       delete stats.spoolFailingSince;
+      delete stats.spoolError;
     } catch (err) {
       stats.spoolFailingSince ??= new Date().toISOString();
-      reportError(err as Error);
+      reportError(err as Error, 'spoolError');
       throw err;
     } finally {
       appending.delete(p);
@@ -325,7 +326,7 @@ export function createSink(options?: SinkOptions | string): Sink {
       })();
       return closing;
     },
-    stats: () => ({ ...stats, ...(stats.lastError ? { lastError: { ...stats.lastError } } : {}) }),
+    stats: () => copyStats(stats),
     async migrate() {
       // Before `ready` finished the adapter may still be connecting.
       if (!adapter) await ready.catch(() => undefined);

@@ -141,7 +141,7 @@ export class Delivery {
         due = Date.now() + intervalMs;
       } catch (err) {
         if (this.stopping) return;
-        this.fail(err as Error);
+        this.fail(err as Error, 'databaseError');
         if (this.outageSince === undefined) {
           this.beginOutage();
           this.outageByCheck = true;
@@ -167,6 +167,7 @@ export class Delivery {
     this.outageByCheck = false;
     this.outageAtStop = false;
     delete this.stats.outageSince;
+    delete this.stats.databaseError;
   }
 
   /** Queues spooled items. */
@@ -309,8 +310,9 @@ export class Delivery {
     }
   }
 
-  private fail(err: Error): void {
-    noteError(this.stats, err);
+  /** Keeps `err` as the stats' lastError (and as `also`, when it is the database's) and hands it to onError. */
+  private fail(err: Error, also?: 'databaseError'): void {
+    noteError(this.stats, err, also);
     this.opts.onError(err);
   }
 
@@ -489,7 +491,7 @@ export class Delivery {
       } catch (err) {
         this.stats.retries++;
         this.outageByCheck = false;
-        this.fail(err as Error);
+        this.fail(err as Error, 'databaseError');
         if (isDataError(err) && attempt >= 1) {
           // The data, not the connection: split so the offending row becomes
           // a reject and its batch-mates commit (never the whole batch lost).

@@ -1,4 +1,4 @@
-import type { SinkStats } from './types.js';
+import type { SinkErrorNote, SinkStats } from './types.js';
 
 /** Fresh counters of a sink whose spool holds at most `spoolMaxBytes`. */
 export function emptyStats(spoolMaxBytes: number): SinkStats {
@@ -25,12 +25,27 @@ export function emptyStats(spoolMaxBytes: number): SinkStats {
   };
 }
 
-/** Records the last error for stats(), with its code and a one-line message. */
-export function noteError(stats: SinkStats, err: Error): void {
+/**
+ * Records `err` as the last error for stats(), with its code and a one-line
+ * message, and as `also` (the database's or the spool's own) when given.
+ */
+export function noteError(stats: SinkStats, err: Error, also?: 'databaseError' | 'spoolError'): void {
   const code = (err as { code?: unknown }).code;
-  stats.lastError = {
+  const note: SinkErrorNote = {
     code: typeof code === 'string' ? code : err.name,
     message: err.message.replace(/[\r\n]+/g, ' ').slice(0, 500),
     at: new Date().toISOString(),
   };
+  stats.lastError = note;
+  if (also) stats[also] = { ...note };
+}
+
+/** A copy of `stats` for a caller: the error notes too, so it cannot change the sink's own. */
+export function copyStats(stats: SinkStats): SinkStats {
+  const copy = { ...stats };
+  for (const key of ['lastError', 'databaseError', 'spoolError'] as const) {
+    const note = stats[key];
+    if (note) copy[key] = { ...note };
+  }
+  return copy;
 }

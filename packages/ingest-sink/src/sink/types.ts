@@ -29,6 +29,13 @@ export interface WriteReceipt {
 }
 
 /** Counters of one sink since it was created. */
+/** An error as stats() keep it: its code, a one-line message without secrets, and when it happened. */
+export interface SinkErrorNote {
+  code: string;
+  message: string;
+  at: string;
+}
+
 export interface SinkStats {
   /** Items passed to write() and accepted into the spool. */
   received: number;
@@ -81,7 +88,14 @@ export interface SinkStats {
    */
   spoolQuarantinedRecords: number;
   /** The last error met (database, forward, spool), without secrets; undefined when none. */
-  lastError?: { code: string; message: string; at: string };
+  lastError?: SinkErrorNote;
+  /**
+   * The error of the database's latest failed attempt (a write or a check)
+   * in the current outage; cleared with `outageSince`. `lastError` may be
+   * another part's meanwhile (a spool on a full disk, the fallback), which
+   * /healthz then gave as the database's cause.
+   */
+  databaseError?: SinkErrorNote;
   /**
    * When the current database outage began (ISO 8601): the first failed
    * attempt (a write, or a check: `checkIntervalMs`) since the last commit
@@ -96,6 +110,8 @@ export interface SinkStats {
    * write() rejects, so nothing is acked and senders keep their events.
    */
   spoolFailingSince?: string;
+  /** The error of the latest failed spool append while `spoolFailingSince` is set; cleared with it. */
+  spoolError?: SinkErrorNote;
   /**
    * When the oldest database write (or check) still awaiting its answer was
    * sent (ISO 8601); undefined when none is. A database that hangs fails no attempt

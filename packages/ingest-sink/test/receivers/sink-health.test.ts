@@ -33,6 +33,23 @@ describe('sinkHealth', () => {
     expect(h.problems[1]).toMatch(/^database failing since/);
   });
 
+  it('the spool and the database failing at once: each problem, and each log line, names its own error, not the latest of the two', () => {
+    const enospc = { code: 'SINK_SPOOL_IO', message: 'spool append: ENOSPC: no space left on device, write', at: '2026-12-06T07:00:02.000Z' };
+    const both = { ...base, outageSince: since, databaseError: refused, spoolFailingSince: since, spoolError: enospc, lastError: enospc };
+    expect(sinkHealth(both).problems).toEqual([
+      `spool cannot store events since ${since} (SINK_SPOOL_IO: spool append: ENOSPC: no space left on device, write): nothing is acked, senders keep their events`,
+      `database failing since ${since} (ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:5432); events are spooled`,
+    ]);
+    const { watch, lines } = watcher();
+    watch.observe(both, t0 + 3000);
+    watch.observe({ ...both, databaseError: { ...refused, at: '2026-12-06T07:01:00.000Z' }, lastError: { ...enospc, at: '2026-12-06T07:01:01.000Z' } }, t0 + 3000 + SINK_LOG_REPEAT_MS);
+    expect(lines.map((l) => [l.msg, (l.error as { code: string }).code])).toEqual([
+      ['database failing: events are spooled until it accepts them again', 'ECONNREFUSED'],
+      ['spool cannot store events: nothing is acked, senders keep their events', 'SINK_SPOOL_IO'],
+      ['database still failing', 'ECONNREFUSED'],
+    ]);
+  });
+
   it('a sink of the caller\'s own without these counters is ok', () => {
     expect(sinkHealth(undefined)).toEqual({ status: 'ok', problems: [] });
     expect(sinkHealth({ written: 3 })).toEqual({ status: 'ok', problems: [] });
