@@ -17,10 +17,15 @@ export class ThrottledWarn {
     private readonly level: 'warn' | 'error' = 'warn',
   ) {}
 
-  warn(fields: Record<string, unknown>): void {
+  /**
+   * Logs a refusal of `count` things (one by default: a connection, a
+   * frame; a UDP write holds every datagram that waited for it), or counts
+   * them in the next line's `notLogged` within the interval.
+   */
+  warn(fields: Record<string, unknown>, count = 1): void {
     const now = Date.now();
     if (now - this.last < this.intervalMs) {
-      this.suppressed++;
+      this.suppressed += count;
       return;
     }
     this.log({ level: this.level, msg: this.msg, ...fields, ...(this.suppressed > 0 ? { notLogged: this.suppressed } : {}) });

@@ -275,4 +275,37 @@ describe('syslog receiver: a sink that cannot store', () => {
     await srv.close();
     expect(logged().at(-1)).toMatchObject({ level, notLogged: 3 });
   });
+
+  it('over udp counts the messages not logged, not the writes that held them (one write takes every datagram that waited for a slot)', async () => {
+    const counters = newCounters();
+    const sink = new RecordingSink();
+    sink.fail = true;
+    let open!: () => void;
+    sink.gate = new Promise<void>((r) => (open = r));
+    const logs: ReceiverLogEntry[] = [];
+    const srv = await startSyslogServer({ port: 0 }, { sink, counters, log: (e) => logs.push(e) });
+    const line = (i: number) => `<14>1 - host app - - - ${JSON.stringify(makeEvent(i))}`;
+    // Four writes of one message each hold every write slot...
+    for (let i = 0; i < 4; i++) {
+      await sendOne.udp(srv.address.port, line(i));
+      await until(() => sink.writes === i + 1);
+    }
+    // ...so the next six wait, and go in one write once a slot is free.
+    let sent = 0;
+    for (let i = 4; i < 10; i++) {
+      const datagram = line(i);
+      sent += Buffer.byteLength(datagram);
+      await sendOne.udp(srv.address.port, datagram);
+    }
+    const before = counters.bytes;
+    await until(() => counters.bytes >= before + sent);
+    open();
+    await until(() => sink.writes === 5 && counters.sinkFailures === 5);
+    await srv.close();
+    const logged = logs.filter((e) => e.msg === 'syslog UDP messages could not be stored');
+    expect(logged.map((e) => [e.count ?? null, e.notLogged ?? null])).toEqual([
+      [1, null],
+      [null, 3 + 6],
+    ]);
+  });
 });

@@ -356,7 +356,7 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
     Promise.all(
       [...groups].map(([address, { frames, refused }]) =>
         store(frames, `syslog-udp:${address}`, refused).catch((err: Error) =>
-          udpSinkFailures.warn({ code: 'SINK_FAILED', count: frames.length, reason: err.message }),
+          udpSinkFailures.warn({ code: 'SINK_FAILED', count: frames.length + refused.length, reason: err.message }, frames.length + refused.length),
         ),
       ),
     )
