@@ -277,6 +277,22 @@ describe('verifyChain detects tampering (docs/integrity.md finding codes)', () =
     expect(r.findings[0]).toMatchObject({ seq: 3, location: 'test:9' });
   });
 
+  it('an edited copy after the genuine line, with its MAC: SEQ_DUPLICATE does not call either one the replayed copy', async () => {
+    const ls = await signedChain({ events: 6 });
+    const rec = parse(ls[2]!);
+    rec.user_id = 'mallory';
+    ls.push(JSON.stringify(rec));
+    const r = verifyLines(ls, keys);
+    expect(codes(r).sort()).toEqual(['MAC_INVALID', 'SEQ_DUPLICATE']);
+    const dup = r.findings.find((f) => f.code === 'SEQ_DUPLICATE')!;
+    expect(dup.message).not.toMatch(/replayed/);
+    expect(dup.message).toMatch(/^a second record with the MAC of seq 3 \(first at test:3\); the one whose MAC does not verify is edited$/);
+    // The same line twice is a copy: replayed or resent.
+    const again = await signedChain({ events: 6 });
+    again.push(again[2]!);
+    expect(verifyLines(again, keys).findings[0]!.message).toBe('a second copy of seq 3, the same signed record (first at test:3): replayed or resent');
+  });
+
   it('a wrong key: one MAC_INVALID for the chain', async () => {
     const ls = await signedChain({ events: 6 });
     const r = verifyLines(ls, { k1: { secret: SECRET2 } });

@@ -120,10 +120,20 @@ export class ChainChecker {
     this.judge(e);
   }
 
-  /** SEQ_DUPLICATE of `e` at the position `first` holds. */
+  /**
+   * SEQ_DUPLICATE of `e` at the position `first` holds. Two records with one
+   * MAC are one signed record twice only when both verify: an edited copy
+   * keeps the MAC, and it may come first as well as second, so neither is
+   * called the replay unless that is known.
+   */
   duplicate(e: ChainEntry, first: ChainEntry): void {
-    const same = first.mac === e.mac ? 'a replayed copy of' : 'a different record at the position of';
-    this.push(this.early, 'SEQ_DUPLICATE', e, e.seq, `${same} seq ${e.seq}${first.location ? ` (first at ${first.location})` : ''}`);
+    const at = first.location ? ` (first at ${first.location})` : '';
+    let message: string;
+    if (first.mac !== e.mac) message = `a different record at the position of seq ${e.seq}${at}`;
+    else if (first.macOk && e.macOk) message = `a second copy of seq ${e.seq}, the same signed record${at}: replayed or resent`;
+    else if (first.macOk === false || e.macOk === false) message = `a second record with the MAC of seq ${e.seq}${at}; the one whose MAC does not verify is edited`;
+    else message = `a second record with the MAC of seq ${e.seq}${at} (MACs not checked)`;
+    this.push(this.early, 'SEQ_DUPLICATE', e, e.seq, message);
   }
 
   /** REORDERED: `e` came after `maxSeen` in the input. */
