@@ -43,9 +43,9 @@ describe('audit-trail serve', () => {
     expect((await runCli(['serve'])).err).toContain('--db (or AUDIT_TRAIL_DB_URL) is required');
     expect((await runCli(['serve', '--db', 'sqlite::memory:', '--forward', 'nonsense'])).code).toBe(2);
     expect((await runCli(['serve', '--bogus'])).code).toBe(2);
-    expect((await runCli(['serve', '--db', 'sqlite:x.db', '--tls-cert', 'a.pem'])).err).toContain('--tls-cert and --tls-key go together');
-    expect((await runCli(['serve', '--db', 'sqlite:x.db', '--syslog', 'tls://:6514'])).err).toContain('--syslog tls://... needs --tls-cert and --tls-key');
-    expect((await runCli(['serve', '--db', 'sqlite:x.db', '--heap-growing-percent', 'lots'])).err).toContain('heap growing percent must be an integer');
+    expect((await runCli(['serve', '--db', 'sqlite:x.db', '--tls-cert', 'a.pem'])).err).toContain('--tls-cert needs its key: --tls-key (AUDIT_TRAIL_TLS_KEY, or tlsKey in a config file)');
+    expect((await runCli(['serve', '--db', 'sqlite:x.db', '--syslog', 'tls://:6514'])).err).toContain('--syslog tls://... needs a certificate and its key: --tls-cert');
+    expect((await runCli(['serve', '--db', 'sqlite:x.db', '--heap-growing-percent', 'lots'])).err).toContain('--heap-growing-percent must be an integer');
     const cfg = join(tmp.dir, 'bad.json');
     writeFileSync(cfg, '{"db":"sqlite:x.db","unknown":1}');
     expect((await runCli(['serve', '--config', cfg])).err).toContain('unknown key "unknown"');
@@ -59,6 +59,26 @@ describe('audit-trail serve', () => {
     }
     expect((await runCli(['serve', '--db', 'sqlite:x.db', '--shared-key-file', join(tmp.dir, 'missing')])).err).toContain('cannot read shared key file');
     expect(await runCli(['serve', '--db', 'sqlite:x.db', '--spool-max-bytes', '500MB'])).toMatchObject({ code: 2, err: expect.stringContaining('--spool-max-bytes must be a whole number of bytes, or one with KiB, MiB or GiB') });
+  });
+
+  it('names values checked together as they were given: a config file key or a variable, not a flag that was never given (found by a probe)', async () => {
+    const cfg = join(tmp.dir, 'together.json');
+    const refusal = async (config: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) => {
+      writeFileSync(cfg, JSON.stringify({ db: 'sqlite:x.db', ...config }));
+      const run = await runCli(['serve', '--config', cfg], { env });
+      expect(run.code).toBe(2);
+      return run.err.split('\n')[0];
+    };
+    expect(await refusal({ tlsCert: 'a.pem' })).toBe(`audit-trail serve: config file ${cfg}: tlsCert needs its key: --tls-key (AUDIT_TRAIL_TLS_KEY, or tlsKey in a config file)`);
+    expect(await refusal({ tlsKey: 'a.key' })).toBe(`audit-trail serve: config file ${cfg}: tlsKey needs its certificate: --tls-cert (AUDIT_TRAIL_TLS_CERT, or tlsCert in a config file)`);
+    expect(await refusal({ heapGrowingPercent: 'lots' })).toMatch(new RegExp(`^audit-trail serve: config file ${cfg}: heapGrowingPercent must be an integer`));
+    expect(await refusal({}, { AUDIT_TRAIL_SYSLOG: 'tls://:6514' })).toMatch(/^audit-trail serve: AUDIT_TRAIL_SYSLOG tls:\/\/\.\.\. needs a certificate and its key/);
+    const users = join(tmp.dir, 'users');
+    writeFileSync(users, 'alice:pw\n');
+    expect(await refusal({ usersFile: users })).toMatch(new RegExp(`^audit-trail serve: config file ${cfg}: usersFile: user authentication needs a shared key file too`));
+    // A flag given over the file's value is named as the flag.
+    writeFileSync(cfg, JSON.stringify({ db: 'sqlite:x.db', tlsCert: 'b.pem' }));
+    expect((await runCli(['serve', '--config', cfg, '--tls-cert', 'a.pem'])).err).toMatch(/^audit-trail serve: --tls-cert needs its key/);
   });
 
   it('refuses a TLS key that is not the certificate\'s with exit 2 before it creates the database or its spool (found by a probe)', async () => {

@@ -26,7 +26,7 @@ export type { EventSink, SinkItem, ReceiverLog, ReceiverLogEntry } from './recei
 export { DEFAULT_FORWARD_PORT, DEFAULT_SYSLOG_PORT, DEFAULT_SYSLOG_TLS_PORT, DEFAULT_HEALTH_PORT, DEFAULT_TAG_TEMPLATE } from './receivers/defaults.js';
 export { compileTagTemplate } from './normalize/tag-template.js';
 export { DEFAULT_HEAP_GROWING_PERCENT, applyHeapGrowingPercent, parseHeapGrowingPercent } from './receivers/heap-growth.js';
-export { ConfigError, SERVE_ENV, aggregatorOptionsFrom, listSetting, mergeSettings, parseHostPort, settingsFromEnv, settingsFromFile, type ServeSettings } from './receivers/config.js';
+export { ConfigError, SERVE_ENV, aggregatorOptionsFrom, flagOf, listSetting, mergeSettings, parseHostPort, settingNames, settingsFromEnv, settingsFromFile, type ServeSettings, type SettingNames } from './receivers/config.js';
 export { dockerEventToAudit } from './normalize/docker-events.js';
 export { falcoAlertToAudit } from './normalize/falco.js';
 export { k8sAuditToAudit } from './normalize/k8s-audit.js';

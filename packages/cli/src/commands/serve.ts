@@ -3,8 +3,9 @@ import {
   aggregatorOptionsFrom,
   applyHeapGrowingPercent,
   listSetting,
-  parseHeapGrowingPercent,
   mergeSettings,
+  parseHeapGrowingPercent,
+  settingNames,
   settingsFromEnv,
   settingsFromFile,
   startAggregator,
@@ -128,9 +129,13 @@ export const serveCommand: Command = {
     let options;
     let heapGrowingPercent;
     try {
-      const settings = mergeSettings(flags, settingsFromEnv(io.env), config ? settingsFromFile(config) : {});
-      options = aggregatorOptionsFrom(settings);
-      heapGrowingPercent = parseHeapGrowingPercent(settings.heapGrowingPercent);
+      const env = settingsFromEnv(io.env);
+      const file = config ? settingsFromFile(config) : {};
+      const settings = mergeSettings(flags, env, file);
+      // Values checked together are named as they were given: flag, variable or config file key.
+      const names = settingNames(flags, env, file, config);
+      options = aggregatorOptionsFrom(settings, names);
+      heapGrowingPercent = parseHeapGrowingPercent(settings.heapGrowingPercent, names.heapGrowingPercent);
       // AUDIT_TRAIL_DB_PASSWORD_FILE supplies the password, so it never sits in a URL on the command line.
       // A URL the sink cannot use is a usage error (exit 2), as in every command.
       options.sink = commandDb(options.sink, io).url;

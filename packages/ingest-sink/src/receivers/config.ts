@@ -208,6 +208,39 @@ export function settingsFromFile(path: string): ServeSettings {
   return parsed as ServeSettings;
 }
 
+/** How messages name each setting: by where its value came from (see {@link settingNames}); one not named is called by its flag. */
+export type SettingNames = Partial<Record<keyof ServeSettings, string>>;
+
+/** The flag of a setting: `--tls-cert` for tlsCert, `--shared-key-file` for sharedKeyFiles. */
+export function flagOf(key: keyof ServeSettings): string {
+  return key === 'sharedKeyFiles' ? '--shared-key-file' : `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/**
+ * Names each setting as it was given, by the precedence of
+ * {@link mergeSettings}: its flag, its environment variable, or its key in
+ * the config file at `path`. Checks of values taken together (a certificate
+ * without its key, `tls://` without a certificate) run on the merged
+ * settings, and named flags that were never given (found by a probe).
+ */
+export function settingNames(flags: ServeSettings, env: ServeSettings, file: ServeSettings = {}, path = 'config file'): SettingNames {
+  const names: SettingNames = {};
+  const layers: [ServeSettings, (key: keyof ServeSettings) => string][] = [
+    [file, (key) => `config file ${path}: ${key}`],
+    [env, (key) => (key in SERVE_ENV ? SERVE_ENV[key as keyof typeof SERVE_ENV] : flagOf(key))],
+    [flags, flagOf],
+  ];
+  for (const [layer, name] of layers) {
+    for (const [key, value] of Object.entries(layer) as [keyof ServeSettings, unknown][]) if (value !== undefined) names[key] = name(key);
+  }
+  return names;
+}
+
+/** Every way to give a setting, for a message about one that is missing: `--tls-key (AUDIT_TRAIL_TLS_KEY, or tlsKey in a config file)`. */
+function anyWayOf(key: keyof typeof SERVE_ENV): string {
+  return `${flagOf(key)} (${SERVE_ENV[key]}, or ${key} in a config file)`;
+}
+
 /** Flags win over the environment, which wins over the file. */
 export function mergeSettings(...layers: ServeSettings[]): ServeSettings {
   const out: ServeSettings = {};
@@ -277,21 +310,26 @@ function readSecretLines(path: string, what: string, maxBytes: number): string[]
   return text.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.startsWith('#'));
 }
 
-/** Reads a PEM file and checks it holds what its flag is for (a certificate and a key swapped are common). */
-function readPem(path: string, what: string, flag: string, expected: RegExp): Buffer {
+/** Reads a PEM file and checks it holds what its setting is for (a certificate and a key swapped are common; `swapped` names the two). */
+function readPem(path: string, what: string, name: string, expected: RegExp, swapped: string): Buffer {
   const pem = readSmallFile(path, MAX_PEM_FILE_BYTES, what);
   if (!expected.test(pem.toString('latin1'))) {
     const wanted = expected.source.includes('CERTIFICATE') ? 'a PEM certificate (-----BEGIN CERTIFICATE-----)' : 'a PEM private key (-----BEGIN ... PRIVATE KEY-----)';
-    throw new ConfigError('CONFIG_INVALID', `${flag} ${path} does not hold ${wanted}; are --tls-cert and --tls-key swapped?`);
+    throw new ConfigError('CONFIG_INVALID', `${name} ${path} does not hold ${wanted}; ${swapped}`);
   }
   return pem;
 }
 
-/** Turns settings into aggregator options, reading key, user and PEM files. */
-export function aggregatorOptionsFrom(s: ServeSettings): Omit<AggregatorOptions, 'log'> & { sink: string } {
+/**
+ * Turns settings into aggregator options, reading key, user and PEM files.
+ * Messages name each setting as `names` says it was given (settingNames),
+ * by its flag otherwise.
+ */
+export function aggregatorOptionsFrom(s: ServeSettings, names: SettingNames = {}): Omit<AggregatorOptions, 'log'> & { sink: string } {
+  const n = (key: keyof ServeSettings) => names[key] ?? flagOf(key);
   if (!s.db) throw new ConfigError('CONFIG_INVALID', `--db (or ${SERVE_ENV.db}) is required`);
-  const { transport: forwardTransport, ...forward } = parseListenAddress(s.forward ?? `0.0.0.0:${DEFAULT_FORWARD_PORT}`, '0.0.0.0', '--forward');
-  const syslog = s.syslog === undefined ? undefined : parseListenAddress(s.syslog, '0.0.0.0', '--syslog');
+  const { transport: forwardTransport, ...forward } = parseListenAddress(s.forward ?? `0.0.0.0:${DEFAULT_FORWARD_PORT}`, '0.0.0.0', n('forward'));
+  const syslog = s.syslog === undefined ? undefined : parseListenAddress(s.syslog, '0.0.0.0', n('syslog'));
   // A key or users file that holds no entry (a secret mount that came up
   // empty, only comments) is an error, never "no authentication": fail closed.
   const keys = (s.sharedKeyFiles ?? []).flatMap((f) => {
@@ -309,27 +347,29 @@ export function aggregatorOptionsFrom(s: ServeSettings): Omit<AggregatorOptions,
       if (i <= 0) throw new ConfigError('CONFIG_INVALID', `users file ${s.usersFile}: lines must be user:password`);
       users[line.slice(0, i)] = line.slice(i + 1);
     }
-    if (keys.length === 0) throw new ConfigError('CONFIG_INVALID', 'user authentication needs a shared key file too (forward handshake)');
+    if (keys.length === 0) throw new ConfigError('CONFIG_INVALID', `${n('usersFile')}: user authentication needs a shared key file too (forward handshake): ${anyWayOf('sharedKeyFiles')}`);
   }
-  if ((s.tlsCert === undefined) !== (s.tlsKey === undefined)) throw new ConfigError('CONFIG_INVALID', '--tls-cert and --tls-key go together');
-  if (s.tlsCa && !s.tlsCert) throw new ConfigError('CONFIG_INVALID', '--tls-ca needs --tls-cert and --tls-key');
-  for (const [flag, transport] of [['--forward', forwardTransport], ['--syslog', syslog?.transport]] as const) {
-    if (transport === 'tls' && !s.tlsCert) throw new ConfigError('CONFIG_INVALID', `${flag} tls://... needs --tls-cert and --tls-key`);
+  if (s.tlsCert !== undefined && s.tlsKey === undefined) throw new ConfigError('CONFIG_INVALID', `${n('tlsCert')} needs its key: ${anyWayOf('tlsKey')}`);
+  if (s.tlsKey !== undefined && s.tlsCert === undefined) throw new ConfigError('CONFIG_INVALID', `${n('tlsKey')} needs its certificate: ${anyWayOf('tlsCert')}`);
+  if (s.tlsCa && !s.tlsCert) throw new ConfigError('CONFIG_INVALID', `${n('tlsCa')} needs a certificate and its key: ${anyWayOf('tlsCert')} and ${anyWayOf('tlsKey')}`);
+  for (const [key, transport] of [['forward', forwardTransport], ['syslog', syslog?.transport]] as const) {
+    if (transport === 'tls' && !s.tlsCert) throw new ConfigError('CONFIG_INVALID', `${n(key)} tls://... needs a certificate and its key: ${anyWayOf('tlsCert')} and ${anyWayOf('tlsKey')}`);
   }
+  const swapped = `are ${n('tlsCert')} and ${n('tlsKey')} swapped?`;
   const tls =
     s.tlsCert && s.tlsKey
       ? {
-          cert: readPem(s.tlsCert, 'TLS certificate', '--tls-cert', /-----BEGIN CERTIFICATE-----/),
-          key: readPem(s.tlsKey, 'TLS key', '--tls-key', /-----BEGIN [A-Z ]*PRIVATE KEY-----/),
-          ...(s.tlsCa ? { ca: readPem(s.tlsCa, 'TLS CA', '--tls-ca', /-----BEGIN CERTIFICATE-----/) } : {}),
+          cert: readPem(s.tlsCert, 'TLS certificate', n('tlsCert'), /-----BEGIN CERTIFICATE-----/, swapped),
+          key: readPem(s.tlsKey, 'TLS key', n('tlsKey'), /-----BEGIN [A-Z ]*PRIVATE KEY-----/, swapped),
+          ...(s.tlsCa ? { ca: readPem(s.tlsCa, 'TLS CA', n('tlsCa'), /-----BEGIN CERTIFICATE-----/, `is ${n('tlsCa')} a key?`) } : {}),
         }
       : undefined;
   if (tls && forwardTransport === 'tcp' && syslog?.transport !== 'tls') {
-    throw new ConfigError('CONFIG_INVALID', '--tls-cert is given but neither receiver uses it (--forward tcp://..., --syslog not tls://...)');
+    throw new ConfigError('CONFIG_INVALID', `${n('tlsCert')} is given but neither receiver uses it (${n('forward')} tcp://..., ${syslog ? `${n('syslog')} not tls://...` : 'no syslog receiver'})`);
   }
-  const health = s.health === 'off' ? undefined : parseHostPort(s.health ?? `127.0.0.1:${DEFAULT_HEALTH_PORT}`, '127.0.0.1', '--health');
-  if (s.spool !== undefined && (typeof s.spool !== 'string' || s.spool === '')) throw new ConfigError('CONFIG_INVALID', '--spool must be a directory path');
-  const spoolMaxBytes = s.spoolMaxBytes === undefined ? undefined : parseByteSize(s.spoolMaxBytes, '--spool-max-bytes', MIN_SPOOL_MAX_BYTES);
+  const health = s.health === 'off' ? undefined : parseHostPort(s.health ?? `127.0.0.1:${DEFAULT_HEALTH_PORT}`, '127.0.0.1', n('health'));
+  if (s.spool !== undefined && (typeof s.spool !== 'string' || s.spool === '')) throw new ConfigError('CONFIG_INVALID', `${n('spool')} must be a directory path`);
+  const spoolMaxBytes = s.spoolMaxBytes === undefined ? undefined : parseByteSize(s.spoolMaxBytes, n('spoolMaxBytes'), MIN_SPOOL_MAX_BYTES);
   const spool = { ...(s.spool ? { dir: s.spool } : {}), ...(spoolMaxBytes !== undefined ? { maxBytes: spoolMaxBytes } : {}) };
   return {
     sink: s.db,

@@ -16,13 +16,14 @@ export const DEFAULT_HEAP_GROWING_PERCENT = 10;
 
 /**
  * Reads the `heapGrowingPercent` setting (flag, environment or file value):
- * an integer from 0 to 1000, 0 meaning V8's own heuristics.
+ * an integer from 0 to 1000, 0 meaning V8's own heuristics. `what` names
+ * the setting in the message, as it was given.
  */
-export function parseHeapGrowingPercent(value: number | string | undefined): number {
+export function parseHeapGrowingPercent(value: number | string | undefined, what = 'heap growing percent'): number {
   if (value === undefined || value === '') return DEFAULT_HEAP_GROWING_PERCENT;
   const n = typeof value === 'number' ? value : /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
   if (!Number.isInteger(n) || n < 0 || n > 1000) {
-    throw new ConfigError('CONFIG_INVALID', `heap growing percent must be an integer from 0 (V8's default) to 1000, got "${String(value).slice(0, 32)}"`);
+    throw new ConfigError('CONFIG_INVALID', `${what} must be an integer from 0 (V8's default) to 1000, got "${String(value).slice(0, 32)}"`);
   }
   return n;
 }

@@ -46,8 +46,8 @@ describe('serve settings', () => {
     expect(syslogOnly.forward.tls).toBeUndefined();
     expect(syslogOnly.syslog?.tls).toEqual(tls);
     expect(aggregatorOptionsFrom({ ...files, syslog: ':5140' }).syslog).toEqual({ host: '0.0.0.0', port: 5140 });
-    expect(() => aggregatorOptionsFrom({ db: 'sqlite:x.db', syslog: 'tls://:6514' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: '--syslog tls://... needs --tls-cert and --tls-key' }));
-    expect(() => aggregatorOptionsFrom({ db: 'sqlite:x.db', forward: 'tls://:24224' })).toThrow(/--forward tls:\/\/\.\.\. needs --tls-cert/);
+    expect(() => aggregatorOptionsFrom({ db: 'sqlite:x.db', syslog: 'tls://:6514' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: '--syslog tls://... needs a certificate and its key: --tls-cert (AUDIT_TRAIL_TLS_CERT, or tlsCert in a config file) and --tls-key (AUDIT_TRAIL_TLS_KEY, or tlsKey in a config file)' }));
+    expect(() => aggregatorOptionsFrom({ db: 'sqlite:x.db', forward: 'tls://:24224' })).toThrow(/--forward tls:\/\/\.\.\. needs a certificate/);
     expect(() => aggregatorOptionsFrom({ ...files, forward: 'tcp://:24224', syslog: ':5140' })).toThrow(/neither receiver uses it/);
     // Swapped files are named by their flag, before TLS gives "PEM routines::no start line".
     expect(() => aggregatorOptionsFrom({ ...files, tlsCert: key, tlsKey: cert })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: `--tls-cert ${key} does not hold a PEM certificate (-----BEGIN CERTIFICATE-----); are --tls-cert and --tls-key swapped?` }));
