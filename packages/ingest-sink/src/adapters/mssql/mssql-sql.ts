@@ -2,16 +2,28 @@ import { EVENTS_TABLE, INSERT_COLUMNS, REJECT_COLUMNS, REJECTS_TABLE, type Found
 import { AUDIT_TABLES } from '../check-drift.js';
 import type { MssqlDriver, MssqlType } from './mssql-driver.js';
 
-/** SQL Server's limit on parameters per request (2100, Microsoft docs ms189260), with one spare. */
-export const MAX_PARAMS = 2099;
+/**
+ * Parameters one parameterised request may bind: 2098. SQL Server takes at
+ * most 2100 per request (error 8003; Microsoft docs ms189260), and tedious
+ * sends a parameterised query as a call of sp_executesql, whose own
+ * @statement and @params are two of them (tedious lib/connection.js
+ * execSql). This said 2099, "with one spare": a request of 2099 fails
+ * (dotnet/SqlClient issue 531, the same sp_executesql call; found by a probe).
+ */
+export const MAX_PARAMS = 2098;
 /** Rows per `INSERT ... VALUES` (error 10738 above 1000). */
 export const MAX_VALUES_ROWS = 1000;
 /** Staging table: a session temp table, so concurrent sinks never share it. */
 export const STAGE = '#audit_stage';
 
-/** Rows per multi-row INSERT for a table of `columns` columns: min(1000, floor(2099 / columns)). */
+/**
+ * Rows per multi-row INSERT for a table of `columns` columns: min(1000,
+ * floor(2098 / columns)). Throws a RangeError for a row wider than
+ * {@link MAX_PARAMS}, which no request can carry.
+ */
 export function rowsPerInsert(columns: number): number {
-  return Math.max(1, Math.min(MAX_VALUES_ROWS, Math.floor(MAX_PARAMS / columns)));
+  if (!Number.isSafeInteger(columns) || columns < 1 || columns > MAX_PARAMS) throw new RangeError(`a row of ${columns} columns cannot be bound within ${MAX_PARAMS} parameters`);
+  return Math.min(MAX_VALUES_ROWS, Math.floor(MAX_PARAMS / columns));
 }
 
 /** Staging columns: `ord` (position in the batch) plus every insert column, all nullable except ord. */
