@@ -137,15 +137,23 @@ function parseMssql(url: URL): MssqlConnection {
     }
     options.instanceName = instance;
   }
+  // An IPv6 literal without the brackets the URL needs around it (url.hostname keeps them):
+  // tedious resolves the server with dns.lookup, which does not find "[::1]".
+  const server = decode(url.hostname.replace(/^\[(.*)\]$/, '$1'), 'host');
+  // `host%5Cname` is the object form's server `host\name`, whose instance mssql splits off as it
+  // does everywhere (lib/base/connection-pool.js), dropping the port too: refused beside a port,
+  // as instanceName= is (it was accepted, and the port silently ignored; found by a probe).
+  const hostInstance = /^.*\\(.*)$/.exec(server)?.[1];
+  if (hostInstance && url.port) {
+    throw new SinkError('SINK_BAD_URL', `the database URL sets both a port (${url.port}) and an instance name in its host (${JSON.stringify(hostInstance.slice(0, 40))}): with an instance name, mssql ignores the port and asks SQL Server Browser (UDP 1434) for it; give the port alone to connect to it directly, or the instance alone`);
+  }
   const pool: Record<string, unknown> = {};
   for (const k of ['max', 'min', 'idleTimeoutMillis'] as const) {
     const v = q.get(`pool.${k}`) ?? q.get(`pool${k[0]!.toUpperCase()}${k.slice(1)}`);
     if (v !== null) pool[k] = whole(`pool.${k}`, v, k === 'max' ? 1 : 0);
   }
   const config: MssqlConnection['config'] = {
-    // An IPv6 literal without the brackets the URL needs around it (url.hostname keeps them):
-    // tedious resolves the server with dns.lookup, which does not find "[::1]".
-    server: decode(url.hostname.replace(/^\[(.*)\]$/, '$1'), 'host'),
+    server,
     ...(url.port ? { port: Number(url.port) } : {}),
     ...(url.username ? { user: decode(url.username, 'user') } : {}),
     ...(url.password ? { password: decode(url.password, 'password') } : {}),
@@ -166,6 +174,21 @@ function parseMssql(url: URL): MssqlConnection {
     babelfish: bf === null || bf === 'auto' ? 'auto' : bool('babelfish', bf)!,
     ...(stagingLoad ? { stagingLoad } : {}),
   };
+}
+
+/**
+ * The error for a database URL the URL parser refused. A SQL Server named
+ * instance written as SQL Server's tools write it, `host\name`, is one: no
+ * URL's host may hold a backslash, and "not a database URL" left the user to
+ * guess why (found by a probe). The URL is not repeated: it may hold a
+ * password.
+ */
+export function unparsableUrl(url: string): SinkError {
+  const authority = /^\s*(?:mssql|sqlserver):\/\/([^/?#]*)/i.exec(url)?.[1];
+  if (authority !== undefined && authority.slice(authority.lastIndexOf('@') + 1).includes('\\')) {
+    return new SinkError('SINK_BAD_URL', 'a URL\'s host cannot hold a backslash: name the SQL Server instance with ?instanceName= (mssql://user:pass@host/db?instanceName=NAME), or write the backslash as %5C (mssql://user:pass@host%5CNAME/db)');
+  }
+  return new SinkError('SINK_BAD_URL', 'not a database URL (expected sqlite:, postgres:// or mssql://)');
 }
 
 /**
@@ -192,7 +215,7 @@ export function parseDbUrl(url: string): Connection {
   try {
     parsed = new URL(url);
   } catch {
-    throw new SinkError('SINK_BAD_URL', `not a database URL (expected sqlite:, postgres:// or mssql://)`);
+    throw unparsableUrl(url);
   }
   const server = ['postgres:', 'postgresql:', 'mssql:', 'sqlserver:'].includes(parsed.protocol);
   if (server && !SERVER_URL_START.test(url)) {

@@ -1,5 +1,5 @@
 import { BoundedFileError, MAX_SECRET_FILE_BYTES, readBoundedFile, withoutBom } from '@audit-trail/schema';
-import { DEFAULT_DB_URL } from './connection.js';
+import { DEFAULT_DB_URL, unparsableUrl } from './connection.js';
 import { SinkError } from './errors.js';
 
 /** Environment variables the sink and the CLI read. */
@@ -33,7 +33,7 @@ export function resolveDbUrl(explicit: string | undefined, env: NodeJS.ProcessEn
   try {
     parsed = new URL(url);
   } catch {
-    throw new SinkError('SINK_BAD_URL', 'not a database URL (expected sqlite:, postgres:// or mssql://)');
+    throw unparsableUrl(url);
   }
   parsed.password = encodeURIComponent(password);
   return parsed.toString();

@@ -1,7 +1,11 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fakeMssql } from '../../../test/helpers/fake-mssql.js';
 import { makeEvents } from '../../../test/helpers/events.js';
 import { parseDbUrl, type MssqlConnection } from '../../sink/connection.js';
+import { DB_PASSWORD_FILE_ENV, resolveDbUrl } from '../../sink/db-url-from-env.js';
 import { dedupeBatch } from '../../sink/dedupe-batch.js';
 import { SinkError } from '../../sink/errors.js';
 import { prepareRows } from '../../sink/prepare.js';
@@ -59,6 +63,32 @@ describe('mssql URLs', () => {
     ]) {
       expect(resolve(config).connection, JSON.stringify(config)).toMatchObject({ dialect: 'mssql', config });
     }
+  });
+
+  it('reads a named instance written in the host (host%5Cname) as the object form\'s server "host\\name": a port beside it is refused, as with instanceName= (mssql dropped the port; found by a probe)', () => {
+    expect((parseDbUrl('mssql://u:p@sql.example%5CSQLEXPRESS/audit') as MssqlConnection).config).toMatchObject({ server: 'sql.example\\SQLEXPRESS', options: {} });
+    for (const url of ['mssql://u:p@sql.example%5CSQLEXPRESS:1433/audit', 'sqlserver://sql.example%5cSQLEXPRESS:14330/audit']) {
+      expect(() => parseDbUrl(url), url).toThrow(expect.objectContaining({ code: 'SINK_BAD_URL', message: expect.stringMatching(new RegExp(`^the database URL sets both a port \\(${new URL(url).port}\\) and an instance name in its host \\("SQLEXPRESS"\\): .*SQL Server Browser`)) }));
+    }
+    // A host ending in a bare backslash names no instance (mssql then connects to the port).
+    expect((parseDbUrl('mssql://u:p@sql.example%5C:14330/audit') as MssqlConnection).config).toMatchObject({ server: 'sql.example\\', port: 14330 });
+  });
+
+  it('says how to name an instance when the host holds a raw backslash (mssql://host\\SQLEXPRESS), which no URL parser takes, instead of "not a database URL"; the password is not repeated (found by a probe)', () => {
+    for (const url of ['mssql://u:s3cret@sql.example\\SQLEXPRESS/audit', 'sqlserver://sql.example\\SQLEXPRESS:1433', 'MSSQL://u:s3cret@sql.example\\SQLEXPRESS']) {
+      expect(() => parseDbUrl(url), url).toThrow(expect.objectContaining({ code: 'SINK_BAD_URL', message: expect.stringContaining('?instanceName=') }));
+      expect(() => parseDbUrl(url), url).not.toThrow(/s3cret/);
+    }
+    // With the password from AUDIT_TRAIL_DB_PASSWORD_FILE too.
+    const dir = mkdtempSync(join(tmpdir(), 'at-mssql-url-'));
+    try {
+      writeFileSync(join(dir, 'pw'), 'pw\n');
+      expect(() => resolveDbUrl('mssql://sa@sql.example\\SQLEXPRESS/audit', { [DB_PASSWORD_FILE_ENV]: join(dir, 'pw') })).toThrow(expect.objectContaining({ code: 'SINK_BAD_URL', message: expect.stringContaining('?instanceName=') }));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // Other unparsable URLs keep the general message.
+    expect(() => parseDbUrl('mssql://u:p@[::1/audit')).toThrow(/^not a database URL/);
   });
 
   it('gives mssql an IPv6 host without the brackets the URL writes it in (tedious looks "[::1]" up as a name: ENOTFOUND; found by a review)', () => {
