@@ -118,8 +118,31 @@ function decode(part: string, what: string): string {
   }
 }
 
+/** The parameters an mssql:// URL takes (aliases included), as written in messages. */
+const MSSQL_URL_PARAMS = ['encrypt', 'trustServerCertificate', 'instanceName', 'instance', 'pool.max', 'pool.min', 'pool.idleTimeoutMillis', 'poolMax', 'poolMin', 'poolIdleTimeoutMillis', 'connectionTimeout', 'requestTimeout', 'babelfish', 'stagingLoad'];
+const MSSQL_URL_PARAM_BY_LOWER = new Map(MSSQL_URL_PARAMS.map((name) => [name.toLowerCase(), name]));
+
+/**
+ * An mssql:// URL's parameters under their own spelling. They are matched
+ * whatever their case, as the ADO.NET connection string keywords users copy
+ * them from are (`TrustServerCertificate=True`), and one not known is
+ * refused: mssql reads none of them itself, and `instancename=X` was
+ * dropped unsaid, connecting to the default instance on port 1433 instead
+ * (found by a probe).
+ */
+function mssqlParams(url: URL): URLSearchParams {
+  const out = new URLSearchParams();
+  for (const [given, value] of url.searchParams) {
+    const name = MSSQL_URL_PARAM_BY_LOWER.get(given.toLowerCase());
+    if (name === undefined) throw new SinkError('SINK_BAD_URL', `the database URL has a parameter mssql does not take here: ${JSON.stringify(given.slice(0, 40)).slice(1, -1)}; known: ${MSSQL_URL_PARAMS.join(', ')} (any case); other driver options go in the connection object (createSink({ connection: { dialect: 'mssql', config } }))`);
+    if (out.has(name)) throw new SinkError('SINK_BAD_URL', `the database URL's ${name} is given twice`);
+    out.set(name, value);
+  }
+  return out;
+}
+
 function parseMssql(url: URL): MssqlConnection {
-  const q = url.searchParams;
+  const q = mssqlParams(url);
   const [database] = url.pathname.replace(/^\//, '').split('/');
   const options: Record<string, unknown> = {};
   const encrypt = bool('encrypt', q.get('encrypt'));

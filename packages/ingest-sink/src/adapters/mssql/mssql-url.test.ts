@@ -32,6 +32,22 @@ describe('mssql URLs', () => {
     expect((calls[0] as { config: unknown }).config).not.toBe((c as MssqlConnection).config);
   });
 
+  it('reads its parameters whatever their case, as ADO.NET keywords are, and refuses one it does not know: instancename=X was ignored and the default instance on 1433 connected (found by a probe)', () => {
+    expect((parseDbUrl('mssql://u:p@sql.example/audit?instancename=SQLEXPRESS&TrustServerCertificate=true&ENCRYPT=false&stagingload=values&Pool.Max=3') as MssqlConnection)).toMatchObject({
+      config: { server: 'sql.example', options: { instanceName: 'SQLEXPRESS', trustServerCertificate: true, encrypt: false }, pool: { max: 3 } },
+      stagingLoad: 'values',
+    });
+    for (const [url, name] of [
+      ['mssql://u:p@sql.example/audit?instanceNmae=SQLEXPRESS', 'instanceNmae'],
+      ['mssql://u:p@sql.example/audit?encrypt=true&trustServerCert=true', 'trustServerCert'],
+      ['mssql://u:p@sql.example/audit?applicationName=x', 'applicationName'],
+    ]) {
+      expect(() => parseDbUrl(url!), url).toThrow(expect.objectContaining({ code: 'SINK_BAD_URL', message: expect.stringMatching(new RegExp(`^the database URL has a parameter mssql does not take here: ${name}; known: encrypt, trustServerCertificate, instanceName`)) }));
+    }
+    // The same setting twice, in two spellings, is not guessed between.
+    expect(() => parseDbUrl('mssql://u:p@sql.example/audit?encrypt=true&Encrypt=false')).toThrow(expect.objectContaining({ code: 'SINK_BAD_URL', message: expect.stringContaining('encrypt is given twice') }));
+  });
+
   it('refuses a URL with both a port and an instance name, which mssql would connect by SQL Server Browser ignoring the port, naming both (found by a review)', () => {
     for (const [url, param] of [
       ['mssql://u:p@sql.example:1433/audit?instanceName=SQLEXPRESS', 'instanceName'],
