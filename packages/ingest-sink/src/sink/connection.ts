@@ -166,6 +166,8 @@ function parseMssql(url: URL): MssqlConnection {
   // `host%5Cname` is the object form's server `host\name`, whose instance mssql splits off as it
   // does everywhere (lib/base/connection-pool.js), dropping the port too: refused beside a port,
   // as instanceName= is (it was accepted, and the port silently ignored; found by a probe).
+  // Port 0 is no port mssql connects to: it reads it as its default (`config.port || 1433`).
+  if (url.port === '0') throw new SinkError('SINK_BAD_URL', 'the database URL names port 0: mssql would connect to 1433 instead; give the server\'s port, or none for 1433');
   const hostInstance = /^.*\\(.*)$/.exec(server)?.[1];
   if (hostInstance && url.port) {
     throw new SinkError('SINK_BAD_URL', `the database URL sets both a port (${url.port}) and an instance name in its host (${JSON.stringify(hostInstance.slice(0, 40))}): with an instance name, mssql ignores the port and asks SQL Server Browser (UDP 1434) for it; give the port alone to connect to it directly, or the instance alone`);

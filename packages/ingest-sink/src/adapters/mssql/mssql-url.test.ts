@@ -44,6 +44,8 @@ describe('mssql URLs', () => {
     ]) {
       expect(() => parseDbUrl(url!), url).toThrow(expect.objectContaining({ code: 'SINK_BAD_URL', message: expect.stringMatching(new RegExp(`^the database URL has a parameter mssql does not take here: ${name}; known: encrypt, trustServerCertificate, instanceName`)) }));
     }
+    // Port 0, which mssql reads as its default 1433 (`config.port || 1433`), is refused too.
+    expect(() => parseDbUrl('mssql://u:p@sql.example:0/audit')).toThrow(expect.objectContaining({ code: 'SINK_BAD_URL', message: expect.stringContaining('port 0') }));
     // The same setting twice, in two spellings, is not guessed between.
     expect(() => parseDbUrl('mssql://u:p@sql.example/audit?encrypt=true&Encrypt=false')).toThrow(expect.objectContaining({ code: 'SINK_BAD_URL', message: expect.stringContaining('encrypt is given twice') }));
   });
