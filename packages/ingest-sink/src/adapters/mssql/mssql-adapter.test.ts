@@ -92,6 +92,9 @@ describe('mssql adapter (what it sends, through a recording fake of the driver)'
     expect(bulk.table.data[0]![tsIndex]).toEqual(new Date(events[0]!.event_time as string));
     expect(bulk.table.data.map((r) => r[0])).toEqual([0, 1, 2]);
     expect(INSERT_FROM_STAGE).not.toMatch(/MERGE|IGNORE_DUP_KEY/);
+    // Identity values follow the batch's order (reports break ties of event_timestamp by id), which
+    // SQL Server guarantees for INSERT ... SELECT only with an ORDER BY (found by a probe).
+    expect(INSERT_FROM_STAGE).toMatch(/\) ORDER BY s\.ord;\nSELECT @@ROWCOUNT AS went;$/);
   });
 
   it('without bulk load, chunks parameterised multi-row INSERTs within 2100 parameters and 1000 rows', async () => {

@@ -112,12 +112,17 @@ FROM ${STAGE} s JOIN dbo.${EVENTS_TABLE} e ON e.event_id = s.event_id;`;
  * unique keys (each round is unique on both: dedupe-batch.ts). The count of
  * rows it inserted is selected (`went`), not taken from the driver's row
  * counts: a server or login with NOCOUNT on sends none, and a trigger on the
- * table adds its own (found by a review).
+ * table adds its own (found by a review). `ORDER BY s.ord` gives the rows
+ * their identity ids in the batch's order, as the other dialects do (reports
+ * break ties of event_timestamp by id): SQL Server guarantees how identity
+ * values are computed for INSERT ... SELECT ... ORDER BY, and for nothing
+ * else (https://learn.microsoft.com/en-us/sql/t-sql/statements/insert-transact-sql,
+ * "Limitations and restrictions"; found by a probe).
  */
 export const INSERT_FROM_STAGE = `INSERT INTO dbo.${EVENTS_TABLE} (${cols})
 SELECT ${INSERT_COLUMNS.map((c) => `s.${c.name}`).join(', ')} FROM ${STAGE} s
 WHERE NOT EXISTS (SELECT 1 FROM dbo.${EVENTS_TABLE} e WHERE e.event_id = s.event_id)
-  AND NOT (s.chain_id IS NOT NULL AND EXISTS (SELECT 1 FROM dbo.${EVENTS_TABLE} e WHERE e.chain_id = s.chain_id AND e.seq = s.seq));
+  AND NOT (s.chain_id IS NOT NULL AND EXISTS (SELECT 1 FROM dbo.${EVENTS_TABLE} e WHERE e.chain_id = s.chain_id AND e.seq = s.seq)) ORDER BY s.ord;
 SELECT @@ROWCOUNT AS went;`;
 
 /** Multi-row parameterised INSERT of `rows` rows into `table` (`columns` names), parameters named p0, p1, ... */
