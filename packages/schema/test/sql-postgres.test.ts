@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bindQuery, exampleEvents, INSERT_COLUMNS, newEventId, parseAuditEvent, REPORT_QUERIES, REPORT_QUERY_NAMES, toRow } from '../src/index.js';
+import { bindQuery, exampleEvents, INSERT_COLUMNS, newEventId, parseAuditEvent, REPORT_QUERIES, REPORT_QUERY_NAMES, toRow, type ReportQueryName } from '../src/index.js';
 import { rowOf } from './support/report-fixtures.js';
 import { defineReportTests, insertRejectSql, insertSql, type TestDb } from './support/report-suite.js';
 import { eventsWithDoc, jsonBigint } from '../src/table/query-sql.js';
@@ -167,6 +167,48 @@ describe('PostgreSQL: generated DDL and report queries', () => {
     const mapped = parseAuditEvent({ ...exampleEvents.WEBAUTHN_AUTH_FAILURE, client_ip: '::ffff:198.51.100.12' });
     if (!mapped.ok) throw new Error('fixture');
     expect(rowOf(mapped.event)[INSERT_COLUMNS.findIndex((c) => c.name === 'client_ip')]).toBe('198.51.100.12');
+  });
+
+  it('orders tied groups of bursts, shells-by-image and rejects by their text as SQLite does (bytes), whatever the collation of the database: under a linguistic one (en_US, ICU) the reports listed them in another order than SQLite (found by a probe)', async () => {
+    // A linguistic collation, on copies of the tables the reports read first (pg_temp comes first in the search path).
+    const { rows } = await client.query(`SELECT collname FROM pg_collation WHERE collname IN ('und-x-icu', 'en-US-x-icu', 'en_US.utf8', 'en_US.UTF-8') ORDER BY collname DESC LIMIT 1`);
+    const collation = (rows[0] as { collname: string } | undefined)?.collname;
+    if (!collation) throw new Error('this test needs a linguistic collation (ICU or an en_US locale) on the server');
+    await client.query(`CREATE TEMP TABLE security_audit_events (LIKE public.security_audit_events INCLUDING ALL)`);
+    await client.query(`CREATE TEMP TABLE security_audit_rejects (LIKE public.security_audit_rejects INCLUDING ALL)`);
+    try {
+      for (const [table, column] of [['security_audit_events', 'client_ip'], ['security_audit_events', 'image'], ['security_audit_events', 'swarm_node'], ['security_audit_rejects', 'source']]) {
+        await client.query(`ALTER TABLE pg_temp.${table} ALTER COLUMN ${column} TYPE text COLLATE "${collation}"`);
+      }
+      const bytes = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+      // Each pair sorts one way by bytes (SQLite, "C") and the other way linguistically: "Z" < "a", "0" < ":".
+      const ips = ['2001:db8::10', '2001:db8:0:1::1'];
+      const images = ['alpha:1', 'Zeta:1'];
+      const nodes = ['node-a', 'Node-b'];
+      const sources = ['file:alpha', 'file:Zeta'];
+      const now = Date.now();
+      const insert = async (input: Record<string, unknown>) => {
+        const parsed = parseAuditEvent({ ...input, event_id: newEventId(), event_time: new Date(now - 60_000).toISOString() });
+        if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
+        await client.query(insertSql('postgres'), rowOf(parsed.event));
+      };
+      for (const client_ip of ips) for (let i = 0; i < 5; i++) await insert({ ...exampleEvents.WEBAUTHN_AUTH_FAILURE, client_ip });
+      const exec = exampleEvents.CONTAINER_EXEC;
+      for (const image of images) await insert({ ...exec, container: { ...exec.container, image }, runtime: { swarm_node: 'node-a' } });
+      for (const swarm_node of nodes) await insert({ ...exec, container: { ...exec.container, image: 'same:1' }, runtime: { swarm_node } });
+      for (const source of sources) await client.query(insertRejectSql('postgres'), [new Date(now).toISOString(), source, 'SCHEMA_INVALID: x', '{}']);
+      const run = async (name: ReportQueryName) => {
+        const q = bindQuery(REPORT_QUERIES[name], 'postgres');
+        return (await client.query(q.text, q.positional)).rows as Record<string, string>[];
+      };
+      expect((await run('failure-bursts-by-ip')).map((r) => r.client_ip)).toEqual([...ips].sort(bytes));
+      const groups = await run('container-shells');
+      expect(groups.filter((r) => r.image !== 'same:1').map((r) => r.image)).toEqual([...images].sort(bytes));
+      expect(groups.filter((r) => r.image === 'same:1').map((r) => r.node)).toEqual([...nodes].sort(bytes));
+      expect((await run('rejects-by-reason')).map((r) => r.source)).toEqual([...sources].sort(bytes));
+    } finally {
+      await client.query('DROP TABLE pg_temp.security_audit_events, pg_temp.security_audit_rejects');
+    }
   });
 
   it('counts "the last N days" as N x 24 hours whatever the session time zone (found by a probe)', async () => {

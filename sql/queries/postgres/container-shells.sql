@@ -89,4 +89,4 @@ SELECT image, node,
        MAX(event_timestamp) AS last_at
 FROM shell_execs
 GROUP BY image, node
-ORDER BY shells DESC, CASE WHEN image IS NULL THEN 1 ELSE 0 END, image, CASE WHEN node IS NULL THEN 1 ELSE 0 END, node;
+ORDER BY shells DESC, CASE WHEN image IS NULL THEN 1 ELSE 0 END, image COLLATE "C", CASE WHEN node IS NULL THEN 1 ELSE 0 END, node COLLATE "C";

@@ -45,4 +45,4 @@ SELECT client_ip,
        MAX(window_end) AS last_burst_at
 FROM windows
 GROUP BY client_ip
-ORDER BY peak_failures DESC, client_ip;
+ORDER BY peak_failures DESC, client_ip COLLATE "C";

@@ -16,4 +16,4 @@ SELECT reason_code, source,
        MAX(received_at) AS last_at
 FROM refused
 GROUP BY reason_code, source
-ORDER BY rejects DESC, reason_code, source;
+ORDER BY rejects DESC, reason_code COLLATE "C", source COLLATE "C";

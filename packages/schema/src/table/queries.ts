@@ -1,5 +1,5 @@
 import type { Dialect } from './columns.js';
-import { containerKey, eventsTable, eventsWithDoc, jsonBigint, jsonValue, laterByMinutes, nodeOf, nullsLast, reasonCode, rejectsTable, sinceDays, withinMinutes } from './query-sql.js';
+import { containerKey, eventsTable, eventsWithDoc, jsonBigint, jsonValue, laterByMinutes, nodeOf, nullsLast, reasonCode, rejectsTable, sinceDays, textOrder, withinMinutes } from './query-sql.js';
 import { commandProgram, launchesCte, shellOpened, withRecursive } from './shell-commands.js';
 
 /** Names of the forensic report queries (also the file names under `sql/queries/<dialect>/`). */
@@ -192,7 +192,7 @@ SELECT client_ip,
        MAX(window_end) AS last_burst_at
 FROM windows
 GROUP BY client_ip
-ORDER BY peak_failures DESC, client_ip;`,
+ORDER BY peak_failures DESC, ${textOrder(d, 'client_ip')};`,
     ),
   },
   'counter-regressions': {
@@ -289,7 +289,7 @@ SELECT image, node,
        MAX(event_timestamp) AS last_at
 FROM shell_execs
 GROUP BY image, node
-ORDER BY shells DESC, ${nullsLast('image')}, ${nullsLast('node')};`,
+ORDER BY shells DESC, ${nullsLast(d, 'image')}, ${nullsLast(d, 'node')};`,
     ),
   },
   'rejects-by-reason': {
@@ -315,7 +315,7 @@ SELECT reason_code, source,
        MAX(received_at) AS last_at
 FROM refused
 GROUP BY reason_code, source
-ORDER BY rejects DESC, reason_code, source;`,
+ORDER BY rejects DESC, ${textOrder(d, 'reason_code')}, ${textOrder(d, 'source')};`,
     ),
   },
   'future-dated-events': {

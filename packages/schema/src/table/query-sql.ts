@@ -227,11 +227,25 @@ export function jsonTrue(dialect: Dialect, path: string, from: JsonFrom = 'text'
 }
 
 /**
- * `column` as ORDER BY keys that put NULL last on every database: SQLite and
- * SQL Server sort NULL first, PostgreSQL last (`shells-by-image` listed the
- * groups without an image or node in another order on each; found by a
- * probe). SQL Server has no NULLS LAST, hence the CASE.
+ * A text `column` as an ORDER BY key that sorts as SQLite sorts it (BINARY:
+ * byte by byte of its UTF-8), whatever the database's collation: on
+ * PostgreSQL under the "C" collation. Under a linguistic one (en_US.UTF-8,
+ * ICU), which most servers are created with, `alpha` came before `Zeta` and
+ * `2001:db8::10` before `2001:db8:0:1::1`, so the groups the bursts,
+ * shells-by-image and rejects reports list as ties came in another order
+ * than on SQLite (found by a probe). SQL Server keeps its collation.
  */
-export function nullsLast(column: string): string {
-  return `CASE WHEN ${column} IS NULL THEN 1 ELSE 0 END, ${column}`;
+export function textOrder(dialect: Dialect, column: string): string {
+  return dialect === 'postgres' ? `${column} COLLATE "C"` : column;
+}
+
+/**
+ * A text `column` as ORDER BY keys that put NULL last on every database
+ * (then {@link textOrder}): SQLite and SQL Server sort NULL first,
+ * PostgreSQL last (`shells-by-image` listed the groups without an image or
+ * node in another order on each; found by a probe). SQL Server has no NULLS
+ * LAST, hence the CASE.
+ */
+export function nullsLast(dialect: Dialect, column: string): string {
+  return `CASE WHEN ${column} IS NULL THEN 1 ELSE 0 END, ${textOrder(dialect, column)}`;
 }
