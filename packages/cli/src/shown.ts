@@ -5,11 +5,14 @@ import { escapeControls, escapeFormatChars } from '@audit-trail/schema';
  * characters (Cf) do not cover: the rest of Unicode's
  * Default_Ignorable_Code_Point (U+034F COMBINING GRAPHEME JOINER, the
  * variation selectors U+FE00-FE0F, the Hangul fillers U+115F, U+1160, U+3164,
- * U+FFA0), and U+2800 BRAILLE PATTERN BLANK, a symbol that prints as a space.
- * `admin\u034F` and `admin\u3164` printed as `admin` (found by a probe).
+ * U+FFA0), U+2800 BRAILLE PATTERN BLANK, a symbol that prints as a space,
+ * and the space separators (Zs) other than U+0020: U+00A0 NO-BREAK SPACE,
+ * U+1680, U+2000-200A, U+202F, U+205F, U+3000. `admin\u034F` and
+ * `admin\u3164` printed as `admin` (found by a probe), and so did
+ * `admin\u00A0` at the end of a padded table cell (found by a probe).
  * A character class body, for the report's JSON escaping too.
  */
-export const UNSEEN_CHARS = String.raw`\p{Default_Ignorable_Code_Point}\u115F\u1160\u2800\u3164\uFFA0`;
+export const UNSEEN_CHARS = String.raw`\p{Default_Ignorable_Code_Point}\u115F\u1160\u2800\u3164\uFFA0\u00A0\u1680\u2000-\u200A\u202F\u205F\u3000`;
 
 const UNSEEN = new RegExp(`[${UNSEEN_CHARS}]`, 'gu');
 

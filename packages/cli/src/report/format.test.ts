@@ -83,6 +83,19 @@ describe('user ids that differ only by invisible characters (found by a probe)',
     }
   });
 
+  it('read differently when they end in a space other than U+0020 (no-break, em, ideographic...), which a terminal draws as a blank: `admin\\u00a0` printed as `admin` and its padding (found by a probe)', async () => {
+    const blanks = ['\u00A0', '\u1680', '\u2000', '\u2003', '\u200A', '\u202F', '\u205F', '\u3000'];
+    const rows = ['admin', ...blanks.map((b) => `admin${b}`)].map((user_id) => ({ user_id }));
+    const table = (await text(formatTable(['user_id'], each(rows)))).split('\n').slice(2, -1).map((l) => l.trimEnd());
+    const csv = (await text(formatCsv(['user_id'], each(rows)))).split('\r\n').slice(1, -1);
+    const expected = ['admin', ...blanks.map((b) => `admin\\u${b.charCodeAt(0).toString(16).padStart(4, '0')}`)];
+    expect(table).toEqual(expected);
+    expect(csv).toEqual(expected);
+    const json = await text(formatJson(['user_id'], each(rows)));
+    expect(json).not.toMatch(/[\u00A0\u1680\u2000-\u200A\u202F\u205F\u3000]/);
+    expect(JSON.parse(json)).toEqual(rows);
+  });
+
   it('never print a control character in the table', async () => {
     const all = Array.from({ length: 0xa0 }, (_, i) => String.fromCharCode(i)).join('') + '\u2028\u2029';
     const out = await text(formatTable(['v'], each([{ v: all }])));
@@ -118,9 +131,10 @@ describe('formatCsv: cells a spreadsheet may run as a formula (OWASP "CSV Inject
       neutral('=1+2'),
       neutral(' =1+2'),
       neutral('  @SUM(A1)'),
-      neutral('\u00a0=cmd'),
-      neutral('\u3000+cmd'),
-      neutral('\u2003-cmd'),
+      // Spaces other than U+0020 are shown as escapes (cellText), which no spreadsheet runs.
+      '\\u00a0=cmd',
+      '\\u3000+cmd',
+      '\\u2003-cmd',
       neutral('\uff1d1+2'),
       neutral('\uff0bcmd'),
       neutral('\uff0dcmd'),
