@@ -75,8 +75,9 @@ execs AS (
 
 /** The command lines the shell reports count (shell-commands.ts), for their descriptions. */
 const SHELL_COMMANDS =
-  'starts a known shell; or su, login, runuser USER, sudo -i, sudo -s or doas -s, which open a login shell; or a shell through sudo, doas, su -c, ' +
-  'runuser, gosu, su-exec, setsid, nice, nohup, timeout, stdbuf, nsenter, unshare, chroot, script -c, busybox or env, past their options ' +
+  'starts a known shell; or su, login, newgrp, tmux, screen, runuser USER, sudo -i, sudo -s or doas -s, which open one; or a shell through sudo, doas, su -c, ' +
+  'runuser, gosu, su-exec, setsid, nice, nohup, timeout, stdbuf, nsenter, unshare, chroot, script -c, ionice, taskset, chrt, flock, setpriv, sg, ' +
+  'tini, dumb-init, unbuffer, xargs, watch, busybox or env, past their options ' +
   '(chroot with no command, nsenter, unshare and script open one themselves); or python running pty.spawn of a shell';
 
 /**

@@ -23,8 +23,14 @@ import { eventsTable, jsonTrue, sinceDays } from './query-sql.js';
  */
 export const SHELLS = ['sh', 'bash', 'rbash', 'ash', 'dash', 'zsh', 'ksh', 'mksh', 'fish', 'csh', 'tcsh', 'pwsh', 'pwsh.exe', 'powershell', 'powershell.exe', 'cmd', 'cmd.exe'] as const;
 
-/** Programs that open a login shell themselves, whatever their arguments (`login -f root`). */
-export const SHELL_OPENERS = ['login'] as const;
+/**
+ * Programs that open a shell themselves, whatever their arguments: `login -f
+ * root`, `newgrp` (a new shell with another group), and the terminal
+ * multiplexers tmux and screen, whose sessions run shells (their listing
+ * commands, `tmux ls`, count too: in a container they are rare, and a
+ * missed shell costs more than a second look).
+ */
+export const SHELL_OPENERS = ['login', 'newgrp', 'tmux', 'screen'] as const;
 
 /**
  * How a launcher's first word that is no option is read: `program`, the
@@ -51,6 +57,13 @@ interface Launcher {
    */
   asUser?: readonly string[];
   operand: Operand;
+  /**
+   * How the words after a `word` operand are read, when the launcher takes
+   * options there too: `flock FILE -c CMD`, `sg GROUP -c CMD`. Read as the
+   * launcher `<name> operand` of {@link LAUNCHER_MODES}; without it, the
+   * next word is the program.
+   */
+  then?: Launcher;
   /** Given no program, it opens a shell: su, script, nsenter, unshare, and chroot once it has its directory. */
   bare?: boolean;
 }
@@ -98,6 +111,25 @@ export const SHELL_LAUNCHERS: Readonly<Record<string, Launcher>> = {
   },
   chroot: { args: ['--userspec', '--groups'], operand: 'directory' },
   script: { command: ['-c', '--command'], operand: 'file', bare: true },
+  // util-linux: `ionice -c3 bash`, `taskset -c 0 bash` (its mask or CPU list, then the program),
+  // `chrt -f 1 bash` (its priority), `flock /tmp/l bash` (its lock file; `-c` a command),
+  // `setpriv --reuid=0 bash`; `sg wheel bash` (shadow). Found by a probe.
+  ionice: { args: ['-c', '--class', '-n', '--classdata'], operand: 'program' },
+  taskset: { operand: 'word' },
+  chrt: { args: ['-t', '--sched-runtime', '-p', '--sched-period', '-d', '--sched-deadline'], operand: 'word' },
+  flock: { args: ['-w', '--timeout', '--wait', '-e', '--conflict-exit-code'], command: ['-c', '--command'], operand: 'word', then: { command: ['-c', '--command'], operand: 'program' } },
+  setpriv: {
+    args: ['--reuid', '--regid', '--ruid', '--rgid', '--euid', '--egid', '--groups', '--inh-caps', '--ambient-caps', '--bounding-set', '--securebits', '--pdeathsig', '--selinux-label', '--apparmor-profile', '--landlock-access', '--landlock-rule'],
+    operand: 'program',
+  },
+  sg: { command: ['-c'], operand: 'word', then: { command: ['-c'], operand: 'program' } },
+  // The init processes of container entrypoints: `tini -- bash`, `dumb-init bash`.
+  tini: { args: ['-e', '-p'], operand: 'program' },
+  'dumb-init': { args: ['-r', '--rewrite'], operand: 'program' },
+  // expect's unbuffer, and xargs and watch, which run the program they are given.
+  unbuffer: { operand: 'program' },
+  xargs: { args: ['-a', '--arg-file', '-d', '--delimiter', '-E', '-I', '-L', '--max-lines', '-n', '--max-args', '-P', '--max-procs', '-s', '--max-chars', '--process-slot-var'], operand: 'program' },
+  watch: { args: ['-n', '--interval', '-q', '--equexit'], operand: 'program' },
 };
 
 /**
@@ -106,9 +138,10 @@ export const SHELL_LAUNCHERS: Readonly<Record<string, Launcher>> = {
  * Entered only through that option, never by a program's name.
  */
 const LAUNCHER_MODES: Readonly<Record<string, Launcher>> = Object.fromEntries(
-  Object.entries(SHELL_LAUNCHERS).flatMap(([name, l]) =>
-    l.asUser ? [[`${name} ${l.asUser[0]}`, { args: l.args, operand: 'program' } satisfies Launcher]] : [],
-  ),
+  Object.entries(SHELL_LAUNCHERS).flatMap(([name, l]) => [
+    ...(l.asUser ? [[`${name} ${l.asUser[0]}`, { args: l.args, operand: 'program' } satisfies Launcher]] : []),
+    ...(l.then ? [[`${name} operand`, l.then]] : []),
+  ]),
 );
 
 /** Every launcher and mode, by the state that reads its options. */
@@ -262,7 +295,9 @@ function optionStep(f: SqlText, name: string): string {
   const when: string[] = [];
   // After `--`, the next word is an operand even if it starts with `-`.
   const afterProgram = states.every((s) => s.endsWith('+')) ? "'cmd+'" : states.some((s) => s.endsWith('+')) ? "CASE WHEN state LIKE '%+' THEN 'cmd+' ELSE 'cmd' END" : "'cmd'";
-  const dashes = { program: afterProgram, word: "'skip:cmd'", directory: "'skip:cmd+'", user: 'state', file: 'state' }[l.operand];
+  // After a `word` operand: the next word is the program, or the launcher reads more options (flock FILE -c CMD).
+  const afterWord = l.then ? `'${entered(`${name} operand`)}'` : "'cmd'";
+  const dashes = { program: afterProgram, word: `'skip:${afterWord.slice(1)}`, directory: "'skip:cmd+'", user: 'state', file: 'state' }[l.operand];
   if (dashes !== 'state') when.push(`WHEN word = '--' THEN ${dashes}`);
   if (l.command) {
     when.push(`WHEN ${option(l.command)} THEN 'cmd'`);
@@ -278,7 +313,7 @@ function optionStep(f: SqlText, name: string): string {
   if (l.args) when.push(`WHEN ${option(l.args)} THEN ${f.concat("'skip:'", 'state')}`);
   if (l.shell) when.push(`WHEN ${option(l.shell)} THEN '${plus(name)}'`);
   // Other options keep the state; an operand that is the program was read by nextState.
-  const operand = { program: 'state', word: "'cmd'", directory: "'cmd+'", user: `CASE WHEN state = '${plus(name)}' THEN '${plus(`${name}-user`)}' ELSE 'no' END`, file: 'state' }[l.operand];
+  const operand = { program: 'state', word: afterWord, directory: "'cmd+'", user: `CASE WHEN state = '${plus(name)}' THEN '${plus(`${name}-user`)}' ELSE 'no' END`, file: 'state' }[l.operand];
   if (operand !== 'state') when.push(`WHEN word LIKE '-%' THEN state`);
   if (when.length === 0) return '';
   return `WHEN state IN (${list(states)}) THEN CASE ${when.join(' ')} ELSE ${operand} END`;

@@ -195,6 +195,10 @@ export function defineReportTests(db: () => TestDb): void {
       'doas -s', 'doas -u app bash', 'doas -n -u app -- /bin/sh', 'gosu app bash', 'gosu app:app /bin/sh -l', 'su-exec nobody sh',
       'unshare -Urm', 'unshare -r bash', 'unshare --fork --pid --mount-proc bash', 'unshare -S 0 -G 0 -- bash',
       'runuser -l app', 'runuser - app', 'runuser app', 'runuser -s /bin/sh app', 'runuser --user=app bash', 'runuser -uapp -- /bin/sh',
+      // More launchers and shell openers (found by a probe).
+      'ionice -c3 bash', 'ionice -c 2 -n 7 /bin/sh', 'taskset -c 0 bash', 'taskset 0x1 sh', 'chrt -f 1 bash', 'chrt --rr 10 sh', 'flock /tmp/l bash', 'flock -w 5 /tmp/l -c bash',
+      'setpriv --reuid=0 bash', 'setpriv --reuid 0 --regid 0 --init-groups -- /bin/sh', 'sg wheel bash', 'sg wheel -c bash', 'tini -- bash', 'tini -s -e 143 -- sh', 'dumb-init bash', 'dumb-init -r 15:9 -- /bin/bash',
+      'unbuffer -p bash', 'xargs -o bash', 'xargs -n 1 -o -- sh', 'watch -n 5 bash', 'newgrp', 'newgrp docker', 'tmux', 'tmux new -s x', 'screen -S x',
       // Upper case folds as ASCII on every database.
       'SUDO -U app /BIN/KSH', 'Sudo Bash',
       // PowerShell and cmd (Windows containers; pwsh on Linux).
@@ -205,6 +209,8 @@ export function defineReportTests(db: () => TestDb): void {
       'chroot /srv ls', 'subash', '/usr/local/bin/subash -i', 'su -c ls app', 'su --command=ls app', 'su -cls', 'su app script.sh', 'script -c ls /tmp/out', 'script --command=ls',
       'setsid ls', 'nohup', 'stdbuf -o 0 make', 'nsenter -t 1 -a ps', 'runuser -u bash -- ls', 'busybox ls', 'python3 app.py sh', 'python3 -c import pty;pty.spawn(cmd)',
       'sudo -Hu app ls', 'sudo -pi ls', 'sudo -Eu bash ls', 'doas ls', 'doas -u app', 'doas -u sh ls', 'gosu app ls', 'gosu app', 'gosu bash ls',
+      'ionice -c3 make', 'taskset -c 0 make', 'taskset bash', 'chrt -f 1 make', 'flock /tmp/l make', 'flock -c ls /tmp/l', 'flock /tmp/l -c ls', 'sg wheel -c ls', 'setpriv --reuid=0 ls', 'sg wheel make', 'sg bash', 'tini -- node app.js', 'dumb-init node app.js',
+      'unbuffer ls', 'xargs -n 1 echo', 'watch -n 5 date', 'tmux-exporter', 'screenfetch',
       'su-exec app:app node server.js', 'unshare -r ls', 'unshare -w /bin/sh ls', 'runuser app ls', 'runuser -u app', 'runuser -u app -- ls', 'runuser -cls app', 'runuser -uapp ls', 'runuser --user=app ls', 'runuser --user=app',
       // Only ASCII letters fold: the KELVIN SIGN (U+212A) is no k, and no program is named with it
       // (PostgreSQL's lower() under a UTF-8 collation made it one: a ksh that cannot run; found by a probe).
