@@ -1,3 +1,6 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { Decoder, encode } from '@msgpack/msgpack';
 import { FluentClient, FluentServer } from '@fluent-org/logger';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createForwarder, useByteSafeDecoding } from '../src/fallback/forwarder.js';
@@ -88,6 +91,40 @@ describe('Fluent forward fallback', () => {
     expect(rx.log.records.map((r) => r.record.event_id).sort()).toEqual(events.map((e) => e.event_id as string).sort());
     expect(rx.log.acks).toBe(3);
     expect(rx.log.pings).toHaveLength(3);
+  });
+
+  it.each([
+    ['stops reading (a full TCP window: Fluentd blocking on a full buffer)', 'stall'],
+    ['reads but never acks nor closes its side', 'half-open'],
+    ['acks every request but never closes its side', 'ack-half-open'],
+  ] as const)('ends its connection after each attempt when the server %s', async (_how, server) => {
+    const conns = new Set<Socket>();
+    const rx = createServer({ allowHalfOpen: true }, async (s) => {
+      conns.add(s);
+      s.on('error', () => undefined);
+      if (server === 'stall') return void s.pause();
+      try {
+        for await (const request of new Decoder().decodeStream(s)) {
+          const chunk = ((request as unknown[])[2] as { chunk?: string } | undefined)?.chunk;
+          if (server === 'ack-half-open' && chunk) s.write(encode({ ack: chunk }));
+        }
+      } catch {
+        // The client reset the connection.
+      }
+    });
+    await new Promise<void>((resolve) => rx.listen(0, '127.0.0.1', resolve));
+    closers.push(() => new Promise((resolve) => (conns.forEach((s) => s.destroy()), rx.close(() => resolve()))));
+    // The client's sockets, as Node creates them (net.connect publishes each on this channel).
+    const opened: Socket[] = [];
+    const onSocket = (m: unknown) => void opened.push((m as { socket: Socket }).socket);
+    subscribe('net.client.socket', onSocket);
+    closers.push(async () => void unsubscribe('net.client.socket', onSocket));
+    const fwd = createForwarder({ host: '127.0.0.1', port: (rx.address() as AddressInfo).port, timeoutMs: server === 'ack-half-open' ? 20_000 : 300 });
+    const sent = fwd.forward(items(makeEvents(3)));
+    if (server === 'ack-half-open') await sent;
+    else await expect(sent).rejects.toMatchObject({ code: 'SINK_FORWARD_TIMEOUT' });
+    expect(opened).toHaveLength(1);
+    expect(opened.map((s) => s.destroyed)).toEqual([true]);
   });
 
   it('fails at once, not at the deadline, when the server closes the connection without acking anything', async () => {

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { FluentClient, FluentSocketEvent } from '@fluent-org/logger';
 import type { Forwarder } from '../sink/delivery.js';
@@ -7,10 +8,24 @@ import type { QueuedItem } from '../sink/queue.js';
 import { decodeServerStreamByteSafe } from './byte-safe-decoder.js';
 import type { ForwardFallbackOptions } from './forward-options.js';
 
-/** The private parts of FluentSocket that the byte-safe decoding replaces (not in its .d.ts). */
+/** The private parts of FluentSocket used here (not in its .d.ts): the decoding replaced, and the connection ended. */
 interface SocketInternals {
   passThroughStream: Readable | null;
   processMessages(iterable: AsyncIterable<unknown>): Promise<void>;
+  /** The open connection (null once closed). */
+  socket: Socket | null;
+}
+
+/**
+ * Ends the client's connection for good. FluentClient.shutdown() only half-closes
+ * it (socket.end()): a server that stops reading (a full TCP window: Fluentd
+ * blocking on a full buffer) or never closes its side kept each attempt's
+ * connection open, with the batch's bytes still queued, after the attempt had
+ * failed; during an outage that leaked a socket and up to a batch of memory per
+ * attempt, and kept the process alive after close() (found by a probe).
+ */
+function destroyConnection(client: FluentClient): void {
+  (client as unknown as { socket: SocketInternals }).socket.socket?.destroy();
 }
 
 /**
@@ -132,6 +147,8 @@ export function createForwarder(opts: ForwardFallbackOptions): Forwarder {
     } finally {
       for (const s of sends) s.catch(() => undefined);
       await withTimeout(client.shutdown(), 500, 'fluent client shutdown').catch(() => undefined);
+      // Every record is acked, or the attempt has failed: nothing more is owed on this connection.
+      destroyConnection(client);
     }
   }
   return {
