@@ -1,4 +1,6 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { appendFile, readdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { FluentServer } from '@fluent-org/logger';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -216,6 +218,47 @@ describe('PostgreSQL outage (TCP proxy cut)', () => {
     await sink.write(later);
     await sink.flush();
     expect((await ids()).sort()).toEqual(later.map((e) => e.event_id as string).sort());
+  });
+
+  it('close() abandons a forward still awaiting its ack at the deadline: nothing is counted forwarded after close(), and the spool keeps the records for the next start', async () => {
+    // A forward server that reads the request and holds its ack.
+    let requested!: () => void;
+    const request = new Promise<void>((resolve) => (requested = resolve));
+    const conns = new Set<Socket>();
+    const rx = createServer((s) => {
+      conns.add(s);
+      s.on('error', () => undefined);
+      s.once('data', () => requested());
+    });
+    await new Promise<void>((resolve) => rx.listen(0, '127.0.0.1', resolve));
+    closers.push(() => new Promise((resolve) => (conns.forEach((s) => s.destroy()), rx.close(() => resolve()))));
+    const rxPort = (rx.address() as AddressInfo).port;
+    // The forwarder's connections, as Node creates them.
+    const toRx: Socket[] = [];
+    const onSocket = (m: unknown) => {
+      const socket = (m as { socket: Socket }).socket;
+      socket.once('connect', () => socket.remotePort === rxPort && toRx.push(socket));
+    };
+    subscribe('net.client.socket', onSocket);
+    closers.push(async () => void unsubscribe('net.client.socket', onSocket));
+    const errors: Error[] = [];
+    const sink = open({ fallback: { host: '127.0.0.1', port: rxPort, afterMs: 0, timeoutMs: 600_000 }, onError: (e) => errors.push(e) });
+    await sink.ready;
+    proxy.cut();
+    const events = makeEvents(20);
+    await sink.write(events);
+    await request;
+    await sink.close({ timeoutMs: 100 });
+    closers.pop();
+    // Before, the forward went on after close(): an ack then counted the records forwarded (and
+    // released a spool already closed: SINK_SPOOL_IO) while the spool kept them for the next start.
+    expect(toRx.map((s) => s.destroyed)).toEqual([true]);
+    expect(sink.stats()).toMatchObject({ forwarded: 0, spooledEvents: 20 });
+    expect(errors.at(-1)).toMatchObject({ code: 'SINK_FORWARD_FAILED', message: expect.stringContaining('forward of 20 records to 127.0.0.1:' + rxPort + ' abandoned: the sink is closing; they stay in the spool') });
+    proxy.restore();
+    const next = open();
+    await next.flush();
+    expect((await ids()).sort()).toEqual(events.map((e) => e.event_id as string).sort());
   });
 
   it('with a full spool and onFull "reject", write() fails with SpoolFullError and nothing accepted is lost', async () => {

@@ -76,7 +76,10 @@ function recordOf(it: QueuedItem): Record<string, unknown> {
  * per tag) and closes, so a batch of several tags never got past its first,
  * whose events were sent again at every retry (found by a probe). A close
  * with nothing acked fails the attempt at once rather than at the deadline.
- * The sink releases the spool only after this resolves.
+ * The sink releases the spool only after this resolves, and aborts `signal`
+ * at its close deadline: an ack that came after close() had resolved was
+ * counted as forwarded while the spool, already closed, kept the records,
+ * which the next start delivered again (found by a probe).
  */
 export function createForwarder(opts: ForwardFallbackOptions): Forwarder {
   const timeoutMs = opts.timeoutMs ?? 10_000;
@@ -86,10 +89,10 @@ export function createForwarder(opts: ForwardFallbackOptions): Forwarder {
   /**
    * Sends `items` on one fresh connection until `deadline`; returns those
    * acked when the server closed or reset the connection first (all of them
-   * once every ack came). Throws on a socket error before any ack, or at
-   * the deadline.
+   * once every ack came). Throws on a socket error before any ack, at the
+   * deadline, or when `signal` aborts.
    */
-  async function sendOnce(items: readonly QueuedItem[], deadline: number): Promise<Set<QueuedItem>> {
+  async function sendOnce(items: readonly QueuedItem[], deadline: number, signal: AbortSignal | undefined): Promise<Set<QueuedItem>> {
     const ms = Math.max(1, deadline - Date.now());
     const tls = opts.tls === true ? {} : opts.tls || undefined;
     const client = new FluentClient(undefined, {
@@ -113,6 +116,10 @@ export function createForwarder(opts: ForwardFallbackOptions): Forwarder {
       ended();
     });
     client.socketOn(FluentSocketEvent.CLOSE, () => ended());
+    let onAbort: () => void = () => undefined;
+    const abandoned = new Promise<'abandoned'>((resolve) => (onAbort = () => resolve('abandoned')));
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
     const acked = new Set<QueuedItem>();
     const sends: Promise<void>[] = [];
     try {
@@ -128,10 +135,13 @@ export function createForwarder(opts: ForwardFallbackOptions): Forwarder {
             return 'acked' as const;
           })(),
           socketEnded,
+          abandoned,
         ]),
         ms,
         `forward of ${items.length} records to ${where}`,
       );
+      // forward() says what this means for the batch.
+      if (outcome === 'abandoned') throw new ForwardError('SINK_FORWARD_FAILED', 'abandoned');
       if (outcome === 'ended') {
         // Acks read just before the close or the error settle their emits in a later tick.
         await new Promise((resolve) => setImmediate(resolve));
@@ -145,6 +155,7 @@ export function createForwarder(opts: ForwardFallbackOptions): Forwarder {
     } catch (err) {
       throw err instanceof ForwardError ? err : new ForwardError('SINK_FORWARD_FAILED', `forward to ${where} failed: ${(err as Error).message}`, { cause: err });
     } finally {
+      signal?.removeEventListener('abort', onAbort);
       for (const s of sends) s.catch(() => undefined);
       await withTimeout(client.shutdown(), 500, 'fluent client shutdown').catch(() => undefined);
       // Every record is acked, or the attempt has failed: nothing more is owed on this connection.
@@ -152,12 +163,17 @@ export function createForwarder(opts: ForwardFallbackOptions): Forwarder {
     }
   }
   return {
-    async forward(items) {
+    async forward(items, signal) {
+      // The whole batch: records acked on an earlier connection stay in the spool too, and are sent again.
+      const abandoned = () => new ForwardError('SINK_FORWARD_FAILED', `forward of ${items.length} records to ${where} abandoned: the sink is closing; they stay in the spool`);
       const deadline = Date.now() + timeoutMs;
       let left: readonly QueuedItem[] = items;
       while (left.length > 0) {
+        if (signal?.aborted) throw abandoned();
         if (Date.now() >= deadline) throw new ForwardError('SINK_FORWARD_TIMEOUT', `forward of ${items.length} records to ${where}: no ack within ${timeoutMs} ms (${items.length - left.length} acked)`);
-        const acked = await sendOnce(left, deadline);
+        const acked = await sendOnce(left, deadline, signal).catch((err: unknown) => {
+          throw signal?.aborted ? abandoned() : err;
+        });
         if (acked.size === 0) throw new ForwardError('SINK_FORWARD_FAILED', `forward to ${where} failed: the server closed the connection before acking anything`);
         left = left.filter((it) => !acked.has(it));
       }

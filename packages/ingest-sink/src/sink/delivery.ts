@@ -14,7 +14,8 @@ import type { SinkStats } from './types.js';
 
 /** Sends items somewhere other than the database (the Fluent forward fallback). */
 export interface Forwarder {
-  forward(items: readonly QueuedItem[]): Promise<void>;
+  /** Resolves once every item is acked; rejects when `signal` aborts first (the sink's close deadline). */
+  forward(items: readonly QueuedItem[], signal?: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -512,7 +513,7 @@ export class Delivery {
         const fb = this.opts.fallback;
         if (this.forwarder && fb && Date.now() - since >= fb.afterMs) {
           try {
-            await this.forwarder.forward(items);
+            await this.forwarder.forward(items, this.abort.signal);
             this.stats.forwarded += items.length;
             this.stats.batches++;
             break;
