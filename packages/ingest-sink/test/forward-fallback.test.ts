@@ -68,7 +68,7 @@ describe('Fluent forward fallback', () => {
     const rx = await startForwardReceiver({ sharedKey: 'k', nonceAs: 'bin', silent: true });
     closers.push(rx.close);
     const fwd = createForwarder({ host: '127.0.0.1', port: rx.port, sharedKey: 'k', timeoutMs: 300 });
-    await expect(fwd.forward(items(makeEvents(1)))).rejects.toMatchObject({ code: 'SINK_FORWARD_TIMEOUT' });
+    await expect(fwd.forward(items(makeEvents(1)))).rejects.toMatchObject({ code: 'SINK_FORWARD_TIMEOUT', message: expect.stringContaining(': no shared_key handshake (no HELO, or no PONG') });
     const port = rx.port;
     await rx.close();
     closers.pop();
@@ -91,6 +91,42 @@ describe('Fluent forward fallback', () => {
     expect(rx.log.records.map((r) => r.record.event_id).sort()).toEqual(events.map((e) => e.event_id as string).sort());
     expect(rx.log.acks).toBe(3);
     expect(rx.log.pings).toHaveLength(3);
+  });
+
+  it('says in its timeout how far the attempt got: no connection (a TLS server that never answers), or how many records were acked', async () => {
+    const conns = new Set<Socket>();
+    // Accepts, reads, never writes: TLS never completes; without TLS, requests are never acked...
+    const silent = createServer((s) => {
+      conns.add(s);
+      s.on('error', () => undefined);
+      s.resume();
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    closers.push(() => new Promise((resolve) => (conns.forEach((s) => s.destroy()), silent.close(() => resolve()))));
+    const port = (silent.address() as AddressInfo).port;
+    const tls = createForwarder({ host: '127.0.0.1', port, tls: true, timeoutMs: 300 });
+    await expect(tls.forward(items(makeEvents(2)))).rejects.toMatchObject({ code: 'SINK_FORWARD_TIMEOUT', message: expect.stringMatching(/^forward of 2 records to 127\.0\.0\.1:\d+: no connection \(TCP, then TLS when set\) within \d+ ms$/) });
+    const plain = createForwarder({ host: '127.0.0.1', port, timeoutMs: 300 });
+    await expect(plain.forward(items(makeEvents(2)))).rejects.toMatchObject({ message: expect.stringContaining(': no ack (0 of 2 acked) within') });
+    // ...and one that acks the first request (one per tag) only.
+    const rx = createServer(async (s) => {
+      conns.add(s);
+      s.on('error', () => undefined);
+      let first = true;
+      try {
+        for await (const request of new Decoder().decodeStream(s)) {
+          if (first) s.write(encode({ ack: ((request as unknown[])[2] as { chunk: string }).chunk }));
+          first = false;
+        }
+      } catch {
+        // The client reset the connection.
+      }
+    });
+    await new Promise<void>((resolve) => rx.listen(0, '127.0.0.1', resolve));
+    closers.push(() => new Promise((resolve) => rx.close(() => resolve())));
+    const partial = createForwarder({ host: '127.0.0.1', port: (rx.address() as AddressInfo).port, timeoutMs: 300 });
+    const batch = items(makeEvents(6)).map((it, i) => ({ ...it, tag: `swarm.audit.n${i % 3}` }));
+    await expect(partial.forward(batch)).rejects.toMatchObject({ message: expect.stringContaining(': no ack (2 of 6 acked) within') });
   });
 
   it.each([

@@ -44,12 +44,20 @@ export function useByteSafeDecoding(client: FluentClient): void {
   };
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+/** `p`, or SINK_FORWARD_TIMEOUT with the message `timedOut()` gives once `ms` have passed. */
+function withTimeout<T>(p: Promise<T>, ms: number, timedOut: () => string): Promise<T> {
   let timer: NodeJS.Timeout;
   const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ForwardError('SINK_FORWARD_TIMEOUT', `${what}: no ack within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new ForwardError('SINK_FORWARD_TIMEOUT', timedOut())), ms);
   });
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+/** What an attempt that timed out in `phase` was still waiting for. */
+function stalled(phase: 'connect' | 'handshake' | 'ack', acked: number, total: number): string {
+  if (phase === 'connect') return 'no connection (TCP, then TLS when set)';
+  if (phase === 'handshake') return 'no shared_key handshake (no HELO, or no PONG to our PING: is the server without a shared_key, or TLS?)';
+  return `no ack (${acked} of ${total} acked)`;
 }
 
 /** The record of a reject the fallback forwards (the receivers take it back as a reject: normalize/record.ts). */
@@ -116,6 +124,12 @@ export function createForwarder(opts: ForwardFallbackOptions): Forwarder {
       ended();
     });
     client.socketOn(FluentSocketEvent.CLOSE, () => ended());
+    // How far the attempt got, for the timeout's message: it said "no ack" whatever was missing,
+    // though a server that never started the shared_key handshake (one with no key, or TLS
+    // while we spoke plain TCP) or a connection never made had been sent nothing (found by a probe).
+    let phase: 'connect' | 'handshake' | 'ack' = 'connect';
+    client.socketOn(FluentSocketEvent.CONNECTED, () => (phase = 'handshake'));
+    client.socketOn(FluentSocketEvent.ESTABLISHED, () => (phase = 'ack'));
     let onAbort: () => void = () => undefined;
     const abandoned = new Promise<'abandoned'>((resolve) => (onAbort = () => resolve('abandoned')));
     if (signal?.aborted) onAbort();
@@ -138,7 +152,7 @@ export function createForwarder(opts: ForwardFallbackOptions): Forwarder {
           abandoned,
         ]),
         ms,
-        `forward of ${items.length} records to ${where}`,
+        () => `forward of ${items.length} records to ${where}: ${stalled(phase, acked.size, items.length)} within ${ms} ms`,
       );
       // forward() says what this means for the batch.
       if (outcome === 'abandoned') throw new ForwardError('SINK_FORWARD_FAILED', 'abandoned');
@@ -157,7 +171,7 @@ export function createForwarder(opts: ForwardFallbackOptions): Forwarder {
     } finally {
       signal?.removeEventListener('abort', onAbort);
       for (const s of sends) s.catch(() => undefined);
-      await withTimeout(client.shutdown(), 500, 'fluent client shutdown').catch(() => undefined);
+      await withTimeout(client.shutdown(), 500, () => 'fluent client shutdown').catch(() => undefined);
       // Every record is acked, or the attempt has failed: nothing more is owed on this connection.
       destroyConnection(client);
     }
