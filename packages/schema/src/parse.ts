@@ -4,6 +4,7 @@ import { EVENT_TYPES, MAX_COMMAND_LINE_LENGTH, TRANSPORT_FIELDS, type EventType 
 import { escapeControls, sanitizeText } from './fields/text.js';
 import { duplicateName } from './json/duplicate-names.js';
 import { loneSurrogateEscape } from './json/lone-surrogates.js';
+import { beyondJsonReaders, MAX_EXPONENT_DIGITS, MAX_JSON_DEPTH, MAX_NUMBER_LENGTH } from './json/reader-limits.js';
 import { setOwnMember } from './json/own-member.js';
 
 /** Longest JSON text {@link parseAuditEvent} will parse (a guard, not a schema rule). */
@@ -132,8 +133,10 @@ function toIssues(error: z.ZodError): AuditIssue[] {
  * around the event (pino's `level`, `time`, `pid`, `hostname`, `msg`) are
  * split off into `transport`; they are not part of the signed event. A
  * `user_agent` over 1024 characters is cut and flagged, not rejected. Text
- * that holds a member name twice in one object (duplicate-names.ts), or an
- * escaped lone surrogate (lone-surrogates.ts), is refused.
+ * that holds a member name twice in one object (duplicate-names.ts), an
+ * escaped lone surrogate (lone-surrogates.ts), nesting or a number literal
+ * beyond what SQLite's and PostgreSQL's JSON readers take (reader-limits.ts)
+ * is refused.
  *
  * Never throws: bad input yields `{ ok: false, issues }`, each issue with a
  * dotted path and a readable message. That holds for objects that throw
@@ -218,6 +221,10 @@ function parseUnguarded(input: unknown): ParseResult {
     if (dup !== undefined) return fail('', `the name ${JSON.stringify(dup.slice(0, 64))} occurs twice in one object (RFC 7493 §2.3): parsers that keep the first occurrence would read other values than these`);
     const lone = loneSurrogateEscape(input);
     if (lone !== undefined) return fail('', `the text holds the escape ${lone}, half of a UTF-16 surrogate pair alone (RFC 8259 §8.2, RFC 7493 §2.1): other parsers read it otherwise or not at all (PostgreSQL's jsonb refuses the whole text)`);
+    // Stored as event_json, such a text stopped every report that reads it (json/reader-limits.ts).
+    const beyond = beyondJsonReaders(input);
+    if (beyond?.kind === 'depth') return fail('', `the text nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels: SQLite's JSON functions and PostgreSQL's jsonb refuse such text past their limits`);
+    if (beyond) return fail('', `the text holds the number ${JSON.stringify(beyond.literal.slice(0, 24))}${beyond.literal.length > 24 ? '...' : ''} spelled with more than ${MAX_NUMBER_LENGTH} characters or an exponent of more than ${MAX_EXPONENT_DIGITS} digits: PostgreSQL's jsonb cannot hold such numbers and refuses the whole text`);
   }
   return { ok: true, event: result.data as AuditEvent, transport };
 }
