@@ -15,8 +15,8 @@ import { closingQuote } from './closing-quote.js';
 
 const PLAIN_INTEGER = /^-?(?:0|[1-9][0-9]*)$/;
 
-/** True for the characters a JSON number is made of. */
-function inNumber(c: number): boolean {
+/** True for the characters a JSON number is made of (RFC 8259 §6). */
+export function inNumber(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || c === 0x2e /* . */ || c === 0x65 /* e */ || c === 0x45 /* E */ || c === 0x2b /* + */ || c === 0x2d /* - */;
 }
 

@@ -14,6 +14,7 @@
  * JSON.parse, so both passed (found by a probe).
  */
 import { closingQuote } from './closing-quote.js';
+import { inNumber } from './number-literals.js';
 
 /**
  * Deepest nesting of arrays and objects in an event's text, the event itself
@@ -34,11 +35,6 @@ export const MAX_EXPONENT_DIGITS = 3;
 
 /** What {@link beyondJsonReaders} found: nesting past {@link MAX_JSON_DEPTH}, or a number literal past the limits. */
 export type JsonReaderProblem = { kind: 'depth' } | { kind: 'number'; literal: string };
-
-/** True for the characters a JSON number is made of. */
-function inNumber(c: number): boolean {
-  return (c >= 0x30 && c <= 0x39) || c === 0x2e /* . */ || c === 0x65 /* e */ || c === 0x45 /* E */ || c === 0x2b /* + */ || c === 0x2d /* - */;
-}
 
 /**
  * The first place where `text` (valid JSON) nests deeper than
