@@ -430,7 +430,14 @@ describe('audit-trail report over a row whose event_json was edited into somethi
         for (const format of ['table', 'csv', 'json']) {
           const r = await cli('report', 'failures', '--db', url, '--format', format);
           expect(r.code, `${url} ${format}`).toBe(1);
-          expect(r.err, `${url} ${format}`).toMatch(/^audit-trail report: .*: a stored event_json is not JSON \(a row edited in the database\?\): `audit-trail verify --db URL` names it\n$/);
+          expect(r.err, `${url} ${format}`).toMatch(/^audit-trail report: .*: a stored event_json is not JSON \(a row edited in the database\?\): `audit-trail verify --db URL` names it if it was signed, and `SELECT id, event_id FROM security_audit_events WHERE [^`]+` finds it\n$/);
+          if (url.startsWith('sqlite:')) {
+            // The query the message gives finds the row (an unsigned one, which verify --db does not name).
+            const query = /`(SELECT [^`]+)`/.exec(r.err)![1]!;
+            const d = new Database(file, { readonly: true });
+            expect(d.prepare(query).all()).toEqual([expect.objectContaining({ event_id: expect.any(String) })]);
+            d.close();
+          }
         }
       }
     } finally {
