@@ -15,15 +15,17 @@ Runs one of the forensic queries of sql/queries/ against the audit table, in
 the dialect of the database URL.
 
 Reports:
-  failures         every failed WebAuthn registration and sign-in, with user, source IP,
-                   error, node and service (webauthn-failures)
+  failures         every failed WebAuthn registration and sign-in (and counter regression
+                   whose sign-in was refused), with user, source IP, error, node and
+                   service (webauthn-failures)
   auth-failures    WebAuthn authentication failures by user and IP: the reference
                    query (failures-by-user-ip)
   bursts           bursts of WebAuthn failures per source IP (failure-bursts-by-ip)
   counters         signature counter regressions: possible cloned authenticators (counter-regressions)
   shells           each shell opened (or refused) in a container: when, outcome, node,
-                   namespace and pod, container, image, the user it ran as, the person
-                   (Kubernetes audit log) and whom they impersonated, command
+                   namespace and pod, container, the container it reaches (kubectl debug
+                   --target), image, the user it ran as, the person (Kubernetes audit
+                   log) and whom they impersonated, command, detector
                    (container-shell-sessions)
   shells-by-image  the same shells counted by image and node (container-shells)
   rejects          refused input by reason code and source: forged or garbled lines (rejects-by-reason)
@@ -31,7 +33,7 @@ Reports:
                    running ahead, or a record dated forward to stay on top (future-dated-events)
 
 Options:
-  --db URL               sqlite:./audit.db, postgres://..., mssql://...
+  --db URL               sqlite:./audit.db (the default), postgres://..., mssql://...
                          [AUDIT_TRAIL_DB_URL; password from AUDIT_TRAIL_DB_PASSWORD_FILE]
   --days N               look back N days (default 90)
   --window-minutes N     bursts: width of the sliding window (default 10)
@@ -43,7 +45,8 @@ Options:
 Exit status: 0 the report was printed; 1 the database could not be opened or
 read; 2 a usage mistake (report name, flag, value, a database URL it cannot
 use), found before the database is opened, or output that could not be
-written (a full disk: the report is incomplete).
+written (a full disk: the report is incomplete); 141 when the reader of
+stdout closed it early (\`| head\`).
 
 Example:
   audit-trail report failures --days 90 --db sqlite:./audit.db --format csv > failures.csv
