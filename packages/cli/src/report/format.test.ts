@@ -83,6 +83,13 @@ describe('user ids that differ only by invisible characters (found by a probe)',
     }
   });
 
+  it('read differently in the table when they end in spaces: `alice ` printed as `alice` and its padding, a blank id as an empty cell (found by a probe); CSV keeps them as stored', async () => {
+    const rows = ['alice', 'alice ', 'alice  ', ' ', ''].map((user_id) => ({ user_id, n: 1 }));
+    const table = (await text(formatTable(['user_id', 'n'], each(rows)))).split('\n').slice(2, -1);
+    expect(table.map((l) => l.replace(/ +1$/, ''))).toEqual(['alice', 'alice\\x20', 'alice\\x20\\x20', '\\x20', '']);
+    expect((await text(formatCsv(['user_id'], each(rows)))).split('\r\n').slice(1, -1)).toEqual(['alice', 'alice ', 'alice  ', ' ', '']);
+  });
+
   it('read differently when they end in a space other than U+0020 (no-break, em, ideographic...), which a terminal draws as a blank: `admin\\u00a0` printed as `admin` and its padding (found by a probe)', async () => {
     const blanks = ['\u00A0', '\u1680', '\u2000', '\u2003', '\u200A', '\u202F', '\u205F', '\u3000'];
     const rows = ['admin', ...blanks.map((b) => `admin${b}`)].map((user_id) => ({ user_id }));

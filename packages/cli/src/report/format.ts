@@ -37,6 +37,16 @@ function cut(s: string, w: number): string {
 }
 
 /**
+ * A value as a table cell shows it: cellText, with the spaces that end it
+ * written `\x20`. The table pads each cell with spaces, so `alice ` and
+ * `alice` read alike, and a blank id as an empty cell (found by a probe);
+ * CSV and JSON keep them as stored.
+ */
+function tableCellText(value: unknown): string {
+  return cellText(value).replace(/ +$/, (spaces) => '\\x20'.repeat(spaces.length));
+}
+
+/**
  * Aligned columns with a header rule; `(no rows)` when empty. The widths
  * must be known before the first line, so the table reads every row first.
  * It holds only what it shows of each (every cell cut to MAX_TABLE_WIDTH,
@@ -51,7 +61,7 @@ export async function* formatTable(columns: readonly string[], rows: AsyncIterab
   const shown: string[] = [];
   for await (const row of rows) {
     const cells = columns.map((c, i) => {
-      const text = cut(cellText(row[c]), MAX_TABLE_WIDTH);
+      const text = cut(tableCellText(row[c]), MAX_TABLE_WIDTH);
       widths[i] = Math.max(widths[i]!, width(text));
       return text;
     });
