@@ -12,7 +12,7 @@ export interface ServerConfig {
 export class ExampleConfigError extends Error {
   override readonly name = 'ExampleConfigError';
   constructor(
-    readonly code: 'EXAMPLE_PORT_INVALID',
+    readonly code: 'EXAMPLE_PORT_INVALID' | 'EXAMPLE_ORIGIN_INVALID',
     message: string,
   ) {
     super(message);
@@ -34,6 +34,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     // JSON.stringify: a hostile value (newlines, escapes) cannot forge extra stderr lines.
     throw new ExampleConfigError('EXAMPLE_PORT_INVALID', `PORT must be a port number (0-65535), got ${JSON.stringify(raw.slice(0, 64))}`);
   }
+  // Checked here, not only by the hooks: the RP ID default is read from the origin's host first,
+  // and `new URL('notanorigin')` threw out of that as a stack trace instead of a line naming ORIGIN.
+  if (env.ORIGIN && !isOrigin(env.ORIGIN)) {
+    throw new ExampleConfigError('EXAMPLE_ORIGIN_INVALID', `ORIGIN must be an origin such as http://localhost:3000, got ${JSON.stringify(env.ORIGIN.slice(0, 200))}`);
+  }
   return {
     host: env.HOST ?? '127.0.0.1',
     port,
@@ -44,4 +49,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
       .map((s) => s.trim())
       .filter(Boolean),
   };
+}
+
+/** True for `scheme://host[:port]` exactly, as the hooks require of `origin` (`localhost:3000` parses as a URL of scheme `localhost:`). */
+function isOrigin(text: string): boolean {
+  return URL.canParse(text) && new URL(text).origin === text;
 }

@@ -36,6 +36,14 @@ describe('runExampleFromEnv (npm start of an example)', () => {
     expect(rpId.stderr).toMatch(/^express-webauthn: options\.rpID "Example\.com" must be lowercase[^\n]*\n$/);
   }, 60_000);
 
+  it('refuses an ORIGIN that is not a URL with one line naming it and exit 2, not a stack trace', async () => {
+    // `notanorigin` threw a TypeError out of the RP ID default; `localhost:3000` parses as a URL of scheme `localhost:`.
+    for (const origin of ['notanorigin', 'localhost:3000']) {
+      const r = await start({ PORT: '0', ORIGIN: origin });
+      expect(r).toEqual({ code: 2, stdout: '', stderr: `express-webauthn: ORIGIN must be an origin such as http://localhost:3000, got "${origin}"\n` });
+    }
+  }, 60_000);
+
   it('says in one line that the port is taken, with exit 1, and writes no audit line', async () => {
     const taken = createServer();
     taken.listen(0, '127.0.0.1');
