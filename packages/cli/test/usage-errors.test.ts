@@ -223,3 +223,14 @@ describe('stdin that is a directory', () => {
     expect(verify).toEqual({ code: 2, out: '', err: `audit-trail verify: ${message}\nRun "audit-trail verify --help" for usage.\n` });
   }, 60_000);
 });
+
+describe('files that cannot be read', () => {
+  it('are named with what is wrong in words and the system code, whatever the file is for: input, key, config, password (key and config files said only "ENOENT"; found by a probe)', async () => {
+    const missing = '/nonexistent-at-dir/missing';
+    const reason = 'no such file or directory (ENOENT)';
+    expect((await runCli(['verify', '--secret-file', `k1=${missing}`, missing])).err).toContain(`cannot read key file ${missing}: ${reason}`);
+    expect((await runCli(['serve', '--config', missing])).err).toContain(`cannot read config file ${missing}: ${reason}`);
+    expect((await runCli(['ingest', '--db', 'postgres://u@127.0.0.1:1/x', missing], { env: { AUDIT_TRAIL_DB_PASSWORD_FILE: missing } })).err).toContain(`cannot read AUDIT_TRAIL_DB_PASSWORD_FILE file ${missing}: ${reason}`);
+    expect((await runCli(['ingest', '--db', 'sqlite:/nonexistent-at-dir/x.db', missing])).err).toContain(`cannot read ${missing}: ${reason}`);
+  });
+});

@@ -27,6 +27,7 @@ export * from './mappers/ocsf.js';
 export * from './mappers/ecs.js';
 export { OCSF_VERSION } from './mappers/ocsf-classes.js';
 export * from './bounded-file.js';
+export { fileErrorReason } from './file-error-reason.js';
 export { mayBeSecret } from './may-be-secret.js';
 /**
  * Types compiled from the published JSON Schema by json-schema-to-typescript,

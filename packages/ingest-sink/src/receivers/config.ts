@@ -1,4 +1,4 @@
-import { BoundedFileError, MAX_PEM_FILE_BYTES, MAX_SECRET_FILE_BYTES, mayBeSecret, readBoundedFile, withoutBom } from '@audit-trail/schema';
+import { BoundedFileError, fileErrorReason, MAX_PEM_FILE_BYTES, MAX_SECRET_FILE_BYTES, mayBeSecret, readBoundedFile, withoutBom } from '@audit-trail/schema';
 import { hostname } from 'node:os';
 import type { AggregatorOptions } from './aggregator.js';
 import { DEFAULT_FORWARD_PORT, DEFAULT_HEALTH_PORT, DEFAULT_TAG_TEMPLATE } from './defaults.js';
@@ -281,7 +281,7 @@ function readSmallFile(path: string, maxBytes: number, what: string, shown = pat
     return readBoundedFile(path, maxBytes, `${what} ${shown}`);
   } catch (err) {
     if (err instanceof BoundedFileError) throw new ConfigError('CONFIG_FILE_UNREADABLE', err.message);
-    throw new ConfigError('CONFIG_FILE_UNREADABLE', `cannot read ${what} ${shown} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new ConfigError('CONFIG_FILE_UNREADABLE', `cannot read ${what} ${shown}: ${fileErrorReason(err)}`);
   }
 }
 

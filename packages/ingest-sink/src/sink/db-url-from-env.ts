@@ -1,4 +1,4 @@
-import { BoundedFileError, MAX_SECRET_FILE_BYTES, readBoundedFile, withoutBom } from '@audit-trail/schema';
+import { BoundedFileError, fileErrorReason, MAX_SECRET_FILE_BYTES, readBoundedFile, withoutBom } from '@audit-trail/schema';
 import { DEFAULT_DB_URL, unparsableUrl } from './connection.js';
 import { SinkError } from './errors.js';
 
@@ -26,8 +26,8 @@ export function resolveDbUrl(explicit: string | undefined, env: NodeJS.ProcessEn
     password = withoutBom(readBoundedFile(file, MAX_SECRET_FILE_BYTES, `${DB_PASSWORD_FILE_ENV} file ${file}`).toString('utf8')).replace(/\r?\n$/, '');
   } catch (err) {
     if (err instanceof BoundedFileError) throw new SinkError('SINK_BAD_OPTION', err.message, { cause: err });
-    // Name the file, as a directory or an oversized file is named (BoundedFileError above): "(ENOENT)" alone left the typo to be guessed.
-    throw new SinkError('SINK_BAD_OPTION', `cannot read ${DB_PASSWORD_FILE_ENV} file ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    // Name the file, as a directory or an oversized file is named (BoundedFileError above), and what is wrong in words (fileErrorReason).
+    throw new SinkError('SINK_BAD_OPTION', `cannot read ${DB_PASSWORD_FILE_ENV} file ${file}: ${fileErrorReason(err)}`);
   }
   let parsed: URL;
   try {

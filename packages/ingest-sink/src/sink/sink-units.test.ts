@@ -216,7 +216,7 @@ describe('sink units', () => {
       expect(resolveDbUrl(undefined, {})).toBe('sqlite:./audit.db');
       expect(() => resolveDbUrl('postgres://h/db', { AUDIT_TRAIL_DB_PASSWORD_FILE: join(dir, 'missing') })).toThrow(expect.objectContaining({ code: 'SINK_BAD_OPTION' }));
       // The file is named, as for a directory or a file too large.
-      expect(() => resolveDbUrl('postgres://h/db', { AUDIT_TRAIL_DB_PASSWORD_FILE: join(dir, 'missing') })).toThrow(`cannot read AUDIT_TRAIL_DB_PASSWORD_FILE file ${join(dir, 'missing')} (ENOENT)`);
+      expect(() => resolveDbUrl('postgres://h/db', { AUDIT_TRAIL_DB_PASSWORD_FILE: join(dir, 'missing') })).toThrow(`cannot read AUDIT_TRAIL_DB_PASSWORD_FILE file ${join(dir, 'missing')}: no such file or directory (ENOENT)`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -176,8 +176,8 @@ describe('serve settings', () => {
       expect((err as Error).message).not.toContain(marker);
     }
     // A file name is still named.
-    expect(() => aggregatorOptionsFrom({ db: 'sqlite:x.db', sharedKeyFiles: ['/run/secrets/missing_key'] })).toThrow('cannot read shared key file /run/secrets/missing_key (ENOENT)');
-    expect(() => aggregatorOptionsFrom({ db: 'sqlite:x.db', sharedKeyFiles: [join(tmp.dir, 'k')], usersFile: './users:prod' })).toThrow('cannot read users file ./users:prod (ENOENT)');
+    expect(() => aggregatorOptionsFrom({ db: 'sqlite:x.db', sharedKeyFiles: ['/run/secrets/missing_key'] })).toThrow('cannot read shared key file /run/secrets/missing_key: no such file or directory (ENOENT)');
+    expect(() => aggregatorOptionsFrom({ db: 'sqlite:x.db', sharedKeyFiles: [join(tmp.dir, 'k')], usersFile: './users:prod' })).toThrow('cannot read users file ./users:prod: no such file or directory (ENOENT)');
   });
 
   it('never repeats the database password of a config file it refuses: db of another type, or JSON broken near it (found by a probe)', () => {

@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, KeyObject } from 'node:crypto';
-import { BoundedFileError, MAX_SECRET_FILE_BYTES, mayBeSecret, readBoundedFile, withoutBom } from '@audit-trail/schema';
+import { BoundedFileError, fileErrorReason, MAX_SECRET_FILE_BYTES, mayBeSecret, readBoundedFile, withoutBom } from '@audit-trail/schema';
 import { AuditConfigError } from '../errors.js';
 import { x25519PrivateFromRaw, x25519PublicFromRaw } from './seal.js';
 
@@ -43,7 +43,7 @@ export function readKeyFile(path: string): string {
     return withoutBom(readBoundedFile(path, MAX_SECRET_FILE_BYTES, `key file ${shown}`).toString('utf8'));
   } catch (err) {
     if (err instanceof BoundedFileError) throw new AuditConfigError(err.message, { cause: err });
-    throw new AuditConfigError(`cannot read key file ${shown}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new AuditConfigError(`cannot read key file ${shown}: ${fileErrorReason(err)}`);
   }
 }
 
