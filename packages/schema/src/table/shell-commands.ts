@@ -126,9 +126,13 @@ export const SHELL_LAUNCHERS: Readonly<Record<string, Launcher>> = {
   // The init processes of container entrypoints: `tini -- bash`, `dumb-init bash`.
   tini: { args: ['-e', '-p'], operand: 'program' },
   'dumb-init': { args: ['-r', '--rewrite'], operand: 'program' },
-  // expect's unbuffer, and xargs and watch, which run the program they are given.
+  // expect's unbuffer, and xargs and watch, which run the program they are given. xargs's
+  // `-I {}`, `-L 1`, `-E eof` and `-P 4` are written in lower case, as words are read: written
+  // `-I`, they matched no word on SQLite and PostgreSQL (`xargs -I {} bash -c ...` was no shell
+  // there) and `-i` on SQL Server (found by a review). So `-i`, `-l`, `-e` (GNU: an argument
+  // attached, or none) and `-p` (no argument) read as them, as `unshare -R` above.
   unbuffer: { operand: 'program' },
-  xargs: { args: ['-a', '--arg-file', '-d', '--delimiter', '-E', '-I', '-L', '--max-lines', '-n', '--max-args', '-P', '--max-procs', '-s', '--max-chars', '--process-slot-var'], operand: 'program' },
+  xargs: { args: ['-a', '--arg-file', '-d', '--delimiter', '-e', '-i', '-l', '--max-lines', '-n', '--max-args', '-p', '--max-procs', '-s', '--max-chars', '--process-slot-var'], operand: 'program' },
   watch: { args: ['-n', '--interval', '-q', '--equexit'], operand: 'program' },
 };
 

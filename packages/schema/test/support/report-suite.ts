@@ -198,7 +198,9 @@ export function defineReportTests(db: () => TestDb): void {
       // More launchers and shell openers (found by a probe).
       'ionice -c3 bash', 'ionice -c 2 -n 7 /bin/sh', 'taskset -c 0 bash', 'taskset 0x1 sh', 'chrt -f 1 bash', 'chrt --rr 10 sh', 'flock /tmp/l bash', 'flock -w 5 /tmp/l -c bash',
       'setpriv --reuid=0 bash', 'setpriv --reuid 0 --regid 0 --init-groups -- /bin/sh', 'sg wheel bash', 'sg wheel -c bash', 'tini -- bash', 'tini -s -e 143 -- sh', 'dumb-init bash', 'dumb-init -r 15:9 -- /bin/bash',
-      'unbuffer -p bash', 'xargs -o bash', 'xargs -n 1 -o -- sh', 'watch -n 5 bash', 'newgrp', 'newgrp docker', 'tmux', 'tmux new -s x', 'screen -S x',
+      'unbuffer -p bash', 'xargs -o bash', 'xargs -n 1 -o -- sh',
+      // xargs's upper-case options that take an argument (words are compared in lower case; found by a review).
+      'xargs -I {} bash -c x', 'xargs -L 1 sh', 'xargs -E eof -0 bash', 'xargs -P 4 -n 1 sh', 'watch -n 5 bash', 'newgrp', 'newgrp docker', 'tmux', 'tmux new -s x', 'screen -S x',
       // Upper case folds as ASCII on every database.
       'SUDO -U app /BIN/KSH', 'Sudo Bash',
       // PowerShell and cmd (Windows containers; pwsh on Linux).
