@@ -79,6 +79,8 @@ interface ErrorNote {
  */
 const databaseErrorOf = (s: WatchedStats) => s.databaseError ?? s.lastError;
 const spoolErrorOf = (s: WatchedStats) => s.spoolError ?? s.lastError;
+/** One error noted twice (stats keep lastError and the part's own as copies of one note). */
+const sameNote = (a: ErrorNote, b: ErrorNote) => a.at === b.at && a.code === b.code && a.message === b.message;
 const said = (e: ErrorNote | undefined) => (e ? ` (${e.code}: ${e.message})` : '');
 
 function watched(stats: unknown): WatchedStats {
@@ -158,14 +160,18 @@ export class SinkWatch {
     const error = s.lastError;
     if (error && error.at !== this.lastErrorAt) {
       this.lastErrorAt = error.at;
-      // During an outage its own lines carry the error; outside one (a single
-      // failed attempt, the spool's disk, the fallback) it is logged here.
+      // The outage's own lines carry the database's error; any other (a single
+      // failed attempt, the spool's disk, the fallback) is logged here, during an
+      // outage too: those lines name databaseError, so the fallback's failures,
+      // which come only during an outage, were logged nowhere (found by a review).
       const last = this.errorLoggedAt.get(error.code);
+      // A sink of the caller's own without databaseError: its outage lines carry lastError.
+      const outagesOwn = s.outageSince !== undefined && (s.databaseError === undefined || sameNote(s.databaseError, error));
       // An error of the outage's last attempts is first seen with its end: it was the outage's, already said.
       const ofOutage = Date.parse(error.at) <= this.outageEndSeenAt;
       // A spool that cannot store: its own line below carries the error.
       const ofSpool = s.spoolFailingSince !== undefined && error.code === 'SINK_SPOOL_IO';
-      if (!s.outageSince && !ofOutage && !ofSpool && (last === undefined || now - last >= this.repeatMs)) {
+      if (!outagesOwn && !ofOutage && !ofSpool && (last === undefined || now - last >= this.repeatMs)) {
         // Codes come from drivers; a few dozen at most, but keep the map bounded anyway.
         if (this.errorLoggedAt.size >= 100) this.errorLoggedAt.clear();
         this.errorLoggedAt.set(error.code, now);

@@ -103,6 +103,21 @@ describe('SinkWatch', () => {
     ]);
   });
 
+  it('logs an error of another part during an outage (the fallback\'s), which the outage\'s lines no longer carry: they name the database\'s own (found by a review)', () => {
+    const { watch, lines } = watcher();
+    const forward = { code: 'SINK_FORWARD_TIMEOUT', message: 'forward of 3 records to fluentd:24224: no connection (TCP, then TLS when set) within 10000 ms', at: '2026-12-06T07:00:05.000Z' };
+    const failing = { ...base, outageSince: since, databaseError: refused, lastError: refused };
+    watch.observe(failing, t0 + 1000);
+    watch.observe({ ...failing, lastError: forward }, t0 + 6000);
+    // The database's own error, newer, is the outage's: not logged again.
+    const again = { ...refused, at: '2026-12-06T07:00:07.000Z' };
+    watch.observe({ ...failing, databaseError: again, lastError: again }, t0 + 7000);
+    expect(lines.map((l) => [l.msg, l.error])).toEqual([
+      ['database failing: events are spooled until it accepts them again', refused],
+      ['sink error', forward],
+    ]);
+  });
+
   it('logs the spool filling past 90% and emptying again, once each', () => {
     const { watch, lines } = watcher();
     const full = { ...base, spooledBytes: 0.95 * base.spoolMaxBytes, spooledEvents: 900_000 };
