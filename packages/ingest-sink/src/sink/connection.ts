@@ -121,6 +121,8 @@ function decode(part: string, what: string): string {
 /** The parameters an mssql:// URL takes (aliases included), as written in messages. */
 const MSSQL_URL_PARAMS = ['encrypt', 'trustServerCertificate', 'instanceName', 'instance', 'pool.max', 'pool.min', 'pool.idleTimeoutMillis', 'poolMax', 'poolMin', 'poolIdleTimeoutMillis', 'connectionTimeout', 'requestTimeout', 'babelfish', 'stagingLoad'];
 const MSSQL_URL_PARAM_BY_LOWER = new Map(MSSQL_URL_PARAMS.map((name) => [name.toLowerCase(), name]));
+/** The setting each alias gives: two names of one setting are one setting given twice. */
+const MSSQL_URL_ALIASES: Readonly<Record<string, string>> = { instance: 'instanceName', poolMax: 'pool.max', poolMin: 'pool.min', poolIdleTimeoutMillis: 'pool.idleTimeoutMillis' };
 
 /**
  * An mssql:// URL's parameters under their own spelling. They are matched
@@ -132,10 +134,14 @@ const MSSQL_URL_PARAM_BY_LOWER = new Map(MSSQL_URL_PARAMS.map((name) => [name.to
  */
 function mssqlParams(url: URL): URLSearchParams {
   const out = new URLSearchParams();
+  const settings = new Set<string>();
   for (const [given, value] of url.searchParams) {
     const name = MSSQL_URL_PARAM_BY_LOWER.get(given.toLowerCase());
     if (name === undefined) throw new SinkError('SINK_BAD_URL', `the database URL has a parameter mssql does not take here: ${JSON.stringify(given.slice(0, 40)).slice(1, -1)}; known: ${MSSQL_URL_PARAMS.join(', ')} (any case); other driver options go in the connection object (createSink({ connection: { dialect: 'mssql', config } }))`);
-    if (out.has(name)) throw new SinkError('SINK_BAD_URL', `the database URL's ${name} is given twice`);
+    // By the setting, not the name: `instance=A&instanceName=B` kept B unsaid (found by a review).
+    const setting = MSSQL_URL_ALIASES[name] ?? name;
+    if (settings.has(setting)) throw new SinkError('SINK_BAD_URL', `the database URL's ${setting} is given twice`);
+    settings.add(setting);
     out.set(name, value);
   }
   return out;
@@ -169,6 +175,8 @@ function parseMssql(url: URL): MssqlConnection {
   // Port 0 is no port mssql connects to: it reads it as its default (`config.port || 1433`).
   if (url.port === '0') throw new SinkError('SINK_BAD_URL', 'the database URL names port 0: mssql would connect to 1433 instead; give the server\'s port, or none for 1433');
   const hostInstance = /^.*\\(.*)$/.exec(server)?.[1];
+  // mssql sets instanceName from the host over the one given (lib/base/connection-pool.js): not guessed between.
+  if (hostInstance && instance) throw new SinkError('SINK_BAD_URL', 'the database URL\'s instanceName is given twice: in its host (host%5Cname) and as a parameter');
   if (hostInstance && url.port) {
     throw new SinkError('SINK_BAD_URL', `the database URL sets both a port (${url.port}) and an instance name in its host (${JSON.stringify(hostInstance.slice(0, 40))}): with an instance name, mssql ignores the port and asks SQL Server Browser (UDP 1434) for it; give the port alone to connect to it directly, or the instance alone`);
   }

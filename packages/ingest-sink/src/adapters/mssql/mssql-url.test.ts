@@ -50,6 +50,19 @@ describe('mssql URLs', () => {
     expect(() => parseDbUrl('mssql://u:p@sql.example/audit?encrypt=true&Encrypt=false')).toThrow(expect.objectContaining({ code: 'SINK_BAD_URL', message: expect.stringContaining('encrypt is given twice') }));
   });
 
+  it('refuses one setting given under two of its names, not keeping one of them unsaid: instance and instanceName, poolMax and pool.max, or an instance in the host and in instanceName= (found by a review)', () => {
+    for (const [url, twice] of [
+      ['mssql://u:p@sql.example/audit?instance=A&instanceName=B', 'instanceName'],
+      ['mssql://u:p@sql.example/audit?instanceName=B&INSTANCE=A', 'instanceName'],
+      ['mssql://u:p@sql.example/audit?poolMax=3&pool.max=10', 'pool.max'],
+      ['mssql://u:p@sql.example/audit?pool.idleTimeoutMillis=1&poolidletimeoutmillis=2', 'pool.idleTimeoutMillis'],
+      ['mssql://u:p@sql.example%5CA/audit?instanceName=B', 'instanceName'],
+    ] as const) {
+      expect(() => parseDbUrl(url), url).toThrow(expect.objectContaining({ code: 'SINK_BAD_URL', message: expect.stringContaining(`${twice} is given twice`) }));
+    }
+    expect((parseDbUrl('mssql://u:p@sql.example%5CA/audit') as MssqlConnection).config).toMatchObject({ server: 'sql.example\\A' });
+  });
+
   it('refuses a URL with both a port and an instance name, which mssql would connect by SQL Server Browser ignoring the port, naming both (found by a review)', () => {
     for (const [url, param] of [
       ['mssql://u:p@sql.example:1433/audit?instanceName=SQLEXPRESS', 'instanceName'],
