@@ -293,6 +293,13 @@ describe('verifyChain detects tampering (docs/integrity.md finding codes)', () =
     expect(verifyLines(again, keys).findings[0]!.message).toBe('a second copy of seq 3, the same signed record (first at test:3): replayed or resent');
   });
 
+  it('the same line twice under a key that verifies neither: SEQ_DUPLICATE does not say one of them is edited (found by a review)', async () => {
+    const ls = await signedChain({ events: 6 });
+    ls.push(ls[2]!);
+    const dup = verifyLines(ls, { k1: { secret: SECRET2 } }).findings.find((f) => f.code === 'SEQ_DUPLICATE')!;
+    expect(dup.message).toBe('a second record with the MAC of seq 3 (first at test:3); neither MAC verifies: both are edited, or the key is not the one they were signed with');
+  });
+
   it('a wrong key: one MAC_INVALID for the chain', async () => {
     const ls = await signedChain({ events: 6 });
     const r = verifyLines(ls, { k1: { secret: SECRET2 } });

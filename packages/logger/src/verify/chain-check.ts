@@ -124,13 +124,16 @@ export class ChainChecker {
    * SEQ_DUPLICATE of `e` at the position `first` holds. Two records with one
    * MAC are one signed record twice only when both verify: an edited copy
    * keeps the MAC, and it may come first as well as second, so neither is
-   * called the replay unless that is known.
+   * called the replay unless that is known; when neither verifies, the key
+   * may be the cause.
    */
   duplicate(e: ChainEntry, first: ChainEntry): void {
     const at = first.location ? ` (first at ${first.location})` : '';
     let message: string;
     if (first.mac !== e.mac) message = `a different record at the position of seq ${e.seq}${at}`;
     else if (first.macOk && e.macOk) message = `a second copy of seq ${e.seq}, the same signed record${at}: replayed or resent`;
+    // Both failing is no sign of which was edited: under a wrong key a plain resend fails twice (found by a review).
+    else if (first.macOk === false && e.macOk === false) message = `a second record with the MAC of seq ${e.seq}${at}; neither MAC verifies: both are edited, or the key is not the one they were signed with`;
     else if (first.macOk === false || e.macOk === false) message = `a second record with the MAC of seq ${e.seq}${at}; the one whose MAC does not verify is edited`;
     else message = `a second record with the MAC of seq ${e.seq}${at} (MACs not checked)`;
     this.push(this.early, 'SEQ_DUPLICATE', e, e.seq, message);
