@@ -28,7 +28,6 @@ export interface WriteReceipt {
   rejected: number;
 }
 
-/** Counters of one sink since it was created. */
 /** An error as stats() keep it: its code, a one-line message without secrets, and when it happened. */
 export interface SinkErrorNote {
   code: string;
@@ -36,6 +35,7 @@ export interface SinkErrorNote {
   at: string;
 }
 
+/** Counters of one sink since it was created. */
 export interface SinkStats {
   /** Items passed to write() and accepted into the spool. */
   received: number;
