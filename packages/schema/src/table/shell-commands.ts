@@ -73,8 +73,10 @@ interface Launcher {
  * what `pty.spawn(...)` names in its code; they are read apart (see
  * {@link launchesCte}). Not read: env's `-S` with options in its string,
  * options after the program's name (`sudo bash` is a shell whatever
- * follows), and `unshare -R dir`, which reads in lower case as `-r` (no
- * argument), so `dir` is taken for the program.
+ * follows), `unshare -R dir`, which reads in lower case as `-r` (no
+ * argument), so `dir` is taken for the program, and likewise `flock -E 1`
+ * (read as `-e`, no argument) and chrt's `-p`/`-d` (no argument, read as
+ * `-P`/`-D`, which take one).
  */
 export const SHELL_LAUNCHERS: Readonly<Record<string, Launcher>> = {
   env: { args: ['-u', '--unset', '-c', '--chdir'], command: ['-s', '--split-string'], operand: 'program' },
@@ -117,7 +119,8 @@ export const SHELL_LAUNCHERS: Readonly<Record<string, Launcher>> = {
   ionice: { args: ['-c', '--class', '-n', '--classdata'], operand: 'program' },
   taskset: { operand: 'word' },
   chrt: { args: ['-t', '--sched-runtime', '-p', '--sched-period', '-d', '--sched-deadline'], operand: 'word' },
-  flock: { args: ['-w', '--timeout', '--wait', '-e', '--conflict-exit-code'], command: ['-c', '--command'], operand: 'word', then: { command: ['-c', '--command'], operand: 'program' } },
+  // flock's -E (an exit code) reads in lower case as -e (an exclusive lock, no argument), the common one: taken as that.
+  flock: { args: ['-w', '--timeout', '--wait', '--conflict-exit-code'], command: ['-c', '--command'], operand: 'word', then: { command: ['-c', '--command'], operand: 'program' } },
   setpriv: {
     args: ['--reuid', '--regid', '--ruid', '--rgid', '--euid', '--egid', '--groups', '--inh-caps', '--ambient-caps', '--bounding-set', '--securebits', '--pdeathsig', '--selinux-label', '--apparmor-profile', '--landlock-access', '--landlock-rule'],
     operand: 'program',

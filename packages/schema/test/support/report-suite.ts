@@ -196,7 +196,7 @@ export function defineReportTests(db: () => TestDb): void {
       'unshare -Urm', 'unshare -r bash', 'unshare --fork --pid --mount-proc bash', 'unshare -S 0 -G 0 -- bash',
       'runuser -l app', 'runuser - app', 'runuser app', 'runuser -s /bin/sh app', 'runuser --user=app bash', 'runuser -uapp -- /bin/sh',
       // More launchers and shell openers (found by a probe).
-      'ionice -c3 bash', 'ionice -c 2 -n 7 /bin/sh', 'taskset -c 0 bash', 'taskset 0x1 sh', 'chrt -f 1 bash', 'chrt --rr 10 sh', 'flock /tmp/l bash', 'flock -w 5 /tmp/l -c bash',
+      'ionice -c3 bash', 'ionice -c 2 -n 7 /bin/sh', 'taskset -c 0 bash', 'taskset 0x1 sh', 'chrt -f 1 bash', 'chrt --rr 10 sh', 'flock /tmp/l bash', 'flock -w 5 /tmp/l -c bash', 'flock -e /tmp/l bash', 'flock -xn /tmp/l bash',
       'setpriv --reuid=0 bash', 'setpriv --reuid 0 --regid 0 --init-groups -- /bin/sh', 'sg wheel bash', 'sg wheel -c bash', 'tini -- bash', 'tini -s -e 143 -- sh', 'dumb-init bash', 'dumb-init -r 15:9 -- /bin/bash',
       'unbuffer -p bash', 'xargs -o bash', 'xargs -n 1 -o -- sh',
       // xargs's upper-case options that take an argument (words are compared in lower case; found by a review).
