@@ -147,6 +147,9 @@ describe('MSSQL_URL as the live suite reads it', () => {
     expect(seen('mssql://u:p@db%5CSQLEXPRESS/x')).toMatchObject({ server: 'db', options: { instanceName: 'SQLEXPRESS' } });
     expect(seen('sqlserver://u:p@db/x?instanceName=SQLEXPRESS')).toMatchObject({ server: 'db', options: { instanceName: 'SQLEXPRESS' } });
     expect(seen('mssql://u:p@[::1]:14330/x')).toMatchObject({ server: '::1', port: 14330 });
+    // Names in any case, as the sink takes them; a value other than true or false is refused, not read as true.
+    expect(seen('mssql://u:p@db/x?TrustServerCertificate=True&ENCRYPT=no')).toMatchObject({ options: { trustServerCertificate: true, encrypt: false } });
+    expect(() => mssqlPoolConfig('mssql://u:p@db/x?encrypt=ture')).toThrow(/encrypt must be true or false/);
   });
 });
 

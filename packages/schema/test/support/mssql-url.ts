@@ -13,11 +13,18 @@
 export function mssqlPoolConfig(url: string): Record<string, unknown> {
   const u = new URL(url);
   if (u.protocol !== 'mssql:' && u.protocol !== 'sqlserver:') throw new Error(`MSSQL_URL must be an mssql:// URL, got ${u.protocol}`);
-  const q = u.searchParams;
-  const flag = (name: string) => (q.has(name) ? !/^(0|false|no)$/i.test(q.get(name)!) : undefined);
+  // Names in any case, as the sink reads them (`TrustServerCertificate=true`), and true or false only.
+  const q = new Map([...u.searchParams].map(([k, v]) => [k.toLowerCase(), v]));
+  const flag = (name: string) => {
+    const v = q.get(name.toLowerCase())?.toLowerCase();
+    if (v === undefined) return undefined;
+    if (['', '1', 'true', 'yes'].includes(v)) return true;
+    if (['0', 'false', 'no'].includes(v)) return false;
+    throw new Error(`MSSQL_URL: ${name} must be true or false, got ${JSON.stringify(v)}`);
+  };
   const options: Record<string, unknown> = {};
   for (const name of ['encrypt', 'trustServerCertificate']) if (flag(name) !== undefined) options[name] = flag(name);
-  const instance = q.get('instanceName') ?? q.get('instance');
+  const instance = q.get('instancename') ?? q.get('instance');
   if (instance) options.instanceName = instance;
   const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
   return {
