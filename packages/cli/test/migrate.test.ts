@@ -75,6 +75,29 @@ describe('audit-trail migrate', () => {
     expect(await runCli(['migrate', '--db', `sqlite:${file}`])).toMatchObject({ code: 0, err: '' });
   });
 
+  it('on tables another application made, lacking NOT NULL columns its indexes name (event_id, received_at), lists them with their fix, exit 1, where it printed only the database\'s "no such column: event_id" (found by a probe)', async () => {
+    const file = join(dir, 'foreign.db');
+    const db = new Database(file);
+    db.exec('CREATE TABLE security_audit_events (id INTEGER PRIMARY KEY, payload TEXT); CREATE TABLE security_audit_rejects (id INTEGER PRIMARY KEY, note TEXT)');
+    db.close();
+    const r = await runCli(['migrate', '--db', `sqlite:${file}`]);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err).not.toContain('no such column');
+    expect(r.err).toContain('security_audit_events.event_id: missing');
+    expect(r.err).toContain('security_audit_rejects.received_at: missing');
+    expect(r.err).toContain('  -- SQLite cannot add the NOT NULL column security_audit_events.event_id to an existing table');
+    // Only one table another application made: the other is created, and the drift named is that table's.
+    const half = join(dir, 'half.db');
+    const h = new Database(half);
+    h.exec('CREATE TABLE security_audit_rejects (id INTEGER PRIMARY KEY, note TEXT)');
+    h.close();
+    const r2 = await runCli(['migrate', '--db', `sqlite:${half}`]);
+    expect(r2.code).toBe(1);
+    expect(r2.err).toContain('security_audit_rejects.received_at: missing');
+    expect(r2.err).not.toContain('security_audit_events.');
+  });
+
   it('on tables an earlier version made (no k8s_node), report and verify --db say to run migrate, and ingest --no-migrate says why its events stay spooled; after migrate all three work', async () => {
     const file = join(dir, 'before.db');
     const db = new Database(file);

@@ -7,7 +7,11 @@
  * order): the addable columns the table as found lacks, then its indexes.
  * Names are compared without case (PostgreSQL folds unquoted names to lower
  * case, SQL Server keeps them); a table not found at all gets no column
- * added (its CREATE failed or was not run).
+ * added (its CREATE failed or was not run). A table found without one of its
+ * required columns (another application's table of that name) gets no
+ * index: the CREATE INDEX failed on the missing column, and the database's
+ * "no such column: event_id" was all migrate said; the drift check that
+ * follows lists the columns with their fix instead.
  * @param {import('@audit-trail/schema').MigrationPlan} plan
  * @param {readonly { table: string; name: string }[]} found the columns as the database describes them after `plan.tables`
  * @returns {string[]}
@@ -15,8 +19,9 @@
 export function statementsAfterTables(plan, found) {
   const have = new Set(found.map((f) => `${f.table.toLowerCase()}.${f.name.toLowerCase()}`));
   const tables = new Set(found.map((f) => f.table.toLowerCase()));
+  const lacks = (/** @type {string} */ table, /** @type {string} */ column) => !have.has(`${table.toLowerCase()}.${column.toLowerCase()}`);
   return plan.steps.flatMap((step) => [
-    ...step.addable.filter((a) => tables.has(a.table.toLowerCase()) && !have.has(`${a.table.toLowerCase()}.${a.column.toLowerCase()}`)).map((a) => a.sql),
-    ...step.indexes,
+    ...step.addable.filter((a) => tables.has(a.table.toLowerCase()) && lacks(a.table, a.column)).map((a) => a.sql),
+    ...(tables.has(step.table.toLowerCase()) && step.required.some((c) => lacks(step.table, c)) ? [] : step.indexes),
   ]);
 }

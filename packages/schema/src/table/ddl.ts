@@ -93,11 +93,16 @@ export interface AddableColumn {
  * How `migrate()` brings one table to this version's shape once every table
  * exists: add the columns in `addable` that it lacks (nullable without a
  * default, so adding one rewrites no row), then create its indexes, which
- * may name such a column.
+ * may name such a column. A table that lacks one of `required` gets no
+ * index: an index may name that column, and its CREATE then failed with the
+ * database's bare "no such column" where the drift check after the DDL
+ * lists every column with its fix (a table another application made).
  */
 export interface MigrationStep {
   table: string;
   addable: AddableColumn[];
+  /** The table's other columns (NOT NULL, or with a default), which migrate cannot add. */
+  required: string[];
   indexes: string[];
 }
 
@@ -126,6 +131,7 @@ export function migrationPlan(dialect: Dialect, opts: DdlOptions = {}): Migratio
     steps: AUDIT_TABLE_DEFS.map(({ name: table, columns, indexes }) => ({
       table,
       addable: columns.filter((c) => c.nullable && !c.default).map((c) => ({ table, column: c.name, sql: addColumnSql(dialect, table, c) })),
+      required: columns.filter((c) => !c.nullable || c.default).map((c) => c.name),
       indexes: indexes.map((ix) => indexSql(ix, table, dialect, opts)),
     })),
   };
