@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { open, readFile, truncate, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -68,6 +68,29 @@ describe('audit-trail salvage', () => {
     const after = new Database(db, { readonly: true });
     expect(after.prepare('SELECT count(*) AS n FROM security_audit_rejects').get()).toEqual({ n: 1 });
     after.close();
+  });
+
+  it('exits 1, as ingest does, when its own spool held damaged records, which it quarantines rather than delivers: they may be records an earlier salvage accepted (found by a probe: exit 0)', async () => {
+    const { file } = await quarantined();
+    const db = `sqlite:${join(dir, 'a.db')}`;
+    const spool = join(dir, 'salvage-spool');
+    // No tables and no migrate: every record recovered is accepted into the spool and stays there.
+    const first = await runCli(['salvage', '--db', db, '--no-migrate', '--spool', spool, '--timeout', '0.5', file]);
+    expect(first.code).toBe(1);
+    expect(first.err).toContain('40 events are still spooled');
+    // A byte in the middle of its segment goes bad.
+    const seg = join(spool, readdirSync(spool).find((n) => n.startsWith('seg-'))!);
+    const bytes = await readFile(seg);
+    const at = bytes.length >> 1;
+    bytes[at] = bytes[at]! ^ 0xff;
+    await writeFile(seg, bytes);
+    expect((await runCli(['migrate', '--db', db])).code).toBe(0);
+    const junk = join(dir, 'junk.bad');
+    await writeFile(junk, Buffer.alloc(64, 0xee));
+    const second = await runCli(['salvage', '--db', db, '--spool', spool, junk]);
+    expect(second.err).toContain('SINK_SPOOL_IO');
+    expect(second.err).toMatch(/audit-trail salvage: the spool held 1 damaged region \(\d+ bytes\), not delivered \(the lines above say where they are kept\); events an earlier run accepted may be among them: `audit-trail salvage --db URL FILE\.\.\.` stores their intact records/);
+    expect(second.code).toBe(1);
   });
 
   it('--dry-run prints each recovered record as one JSON line and stores nothing', async () => {

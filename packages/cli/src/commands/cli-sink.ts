@@ -145,3 +145,15 @@ export function stillSpooled(command: string, s: SinkStats): string {
           : `database unreachable or refusing: ${s.lastError?.message ?? 'unknown'}`;
   return `audit-trail ${command}: ${counted(s.spooledEvents, 'event is', 'events are')} still spooled (${why}); run again to deliver them\n`;
 }
+
+/**
+ * The stderr line of a run whose spool held damaged records (found when it
+ * opened, or on a read back), or undefined when it held none. What they
+ * held is in quarantine/, not in the database, and may be events an earlier
+ * run accepted: the run did not deliver everything, so it exits 1 (ingest
+ * and salvage alike; salvage exited 0 over its own quarantined records).
+ */
+export function spoolDamage(command: string, s: SinkStats): string | undefined {
+  if (s.spoolCorruptTails === 0) return undefined;
+  return `audit-trail ${command}: the spool held ${counted(s.spoolCorruptTails, 'damaged region')} (${counted(s.spoolCorruptBytes, 'byte')}), not delivered (the lines above say where they are kept); events an earlier run accepted may be among them: \`audit-trail salvage --db URL FILE...\` stores their intact records\n`;
+}

@@ -7,7 +7,7 @@ import { UsageError, type Command, type CommandIo } from '../command.js';
 import { cannotRead, stdinProblem } from '../file-errors.js';
 import { parseCommandArgs } from '../parse-command-args.js';
 import { counted, shownPath } from '../shown.js';
-import { deliveredWithin, deliverySummary, openCliSink, SINK_ARGS, SINK_USAGE, sinkSettings, stillSpooled } from './cli-sink.js';
+import { deliveredWithin, deliverySummary, openCliSink, SINK_ARGS, SINK_USAGE, sinkSettings, spoolDamage, stillSpooled } from './cli-sink.js';
 
 const CHUNK = 1000;
 
@@ -471,18 +471,14 @@ export const ingestCommand: Command = {
       // held is in quarantine/, not in the database, and may be events an
       // earlier run accepted. Not "everything was delivered" (found by a probe:
       // 179 accepted events quarantined, exit 0).
-      const damaged = s.spoolCorruptTails > 0;
-      if (damaged) {
-        io.stderr.write(
-          `audit-trail ingest: the spool held ${counted(s.spoolCorruptTails, 'damaged region')} (${counted(s.spoolCorruptBytes, 'byte')}), not delivered (the lines above say where they are kept); events an earlier run accepted may be among them: \`audit-trail salvage --db URL FILE...\` stores their intact records\n`,
-        );
-      }
+      const damage = spoolDamage('ingest', s);
+      if (damage) io.stderr.write(damage);
       if (signal) {
         io.stderr.write(`audit-trail ingest: stopped by ${signal}: every line read was written (the summary above); the rest of the input was not read\n`);
         return signal === 'SIGINT' ? 130 : 143;
       }
       if (!delivered) return 1;
-      return refused || unreadable || damaged ? 1 : 0;
+      return refused || unreadable || damage ? 1 : 0;
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

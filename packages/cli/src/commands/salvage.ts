@@ -8,7 +8,7 @@ import { cannotRead } from '../file-errors.js';
 import { parseCommandArgs } from '../parse-command-args.js';
 import { jsonEscaped } from '../report/cell.js';
 import { shownPath } from '../shown.js';
-import { deliveredWithin, deliverySummary, openCliSink, SINK_ARGS, SINK_USAGE, sinkSettings, stillSpooled } from './cli-sink.js';
+import { deliveredWithin, deliverySummary, openCliSink, SINK_ARGS, SINK_USAGE, sinkSettings, spoolDamage, stillSpooled } from './cli-sink.js';
 
 /**
  * Largest file salvage reads: 256 MiB. A quarantine file is a copy of (the
@@ -46,9 +46,10 @@ checked first, then read and written one at a time.
 
 Prints, per file, the records recovered and the byte ranges that held none,
 then the delivery summary. Exit status 0 when everything recovered was
-delivered (or printed); 1 when events remain spooled; 2 for a usage mistake:
-a FILE that is missing, unreadable, not a regular file or too large, or a
-database URL it cannot use.
+delivered (or printed); 1 when events remain spooled, or when its spool held
+damaged records (quarantined, not delivered: salvage them in turn); 2 for a
+usage mistake: a FILE that is missing, unreadable, not a regular file or too
+large, or a database URL it cannot use.
 `;
 
 const CHUNK = 1000;
@@ -154,11 +155,10 @@ export const salvageCommand: Command = {
       const delivered = await deliveredWithin(sink, timeoutMs);
       const s = sink.stats();
       io.stdout.write(deliverySummary(url, recovered, s) + '\n');
-      if (!delivered) {
-        io.stderr.write(stillSpooled('salvage', s));
-        return 1;
-      }
-      return 0;
+      if (!delivered) io.stderr.write(stillSpooled('salvage', s));
+      const damage = spoolDamage('salvage', s);
+      if (damage) io.stderr.write(damage);
+      return delivered && !damage ? 0 : 1;
     } finally {
       await sink.close({ timeoutMs: 1000 });
     }
