@@ -224,6 +224,11 @@ export function unparsableUrl(url: string): SinkError {
   return new SinkError('SINK_BAD_URL', 'not a database URL (expected sqlite:, postgres:// or mssql://)');
 }
 
+/** Whether `url` is a SQLite URL: `sqlite:` first, in any case. */
+export function isSqliteUrl(url: string): boolean {
+  return /^sqlite:/i.test(url);
+}
+
 /**
  * Parses a database URL: `sqlite:./audit.db` (or `sqlite:/abs/path.db`),
  * `postgres://user@host:5432/db` (`postgresql://` too), `mssql://user:pass@host:1433/db?encrypt=true&trustServerCertificate=true&babelfish=auto`
@@ -234,9 +239,10 @@ export function unparsableUrl(url: string): SinkError {
  */
 export function parseDbUrl(url: string): Connection {
   if (typeof url !== 'string') throw new SinkError('SINK_BAD_URL', `database URL must be a string, got ${url === null ? 'null' : typeof url}`);
-  if (url.startsWith('sqlite:')) {
+  // The scheme in any case, as the server schemes are (RFC 3986): SQLITE: was refused as "sqlite:" unsupported.
+  if (isSqliteUrl(url)) {
     // sqlite://NAME would be read as the path //NAME, which is /NAME at the root of the file system.
-    if (/^sqlite:\/\/(?!\/)/.test(url)) {
+    if (/^sqlite:\/\/(?!\/)/i.test(url)) {
       throw new SinkError('SINK_BAD_URL', `a sqlite URL names a file, not a host: write sqlite:./${url.slice('sqlite://'.length).slice(0, 200)} for a file in the working directory, or sqlite:///abs/path.db for an absolute path`);
     }
     const filename = decode(url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, ''), 'file name');

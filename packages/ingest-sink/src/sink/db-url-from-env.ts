@@ -1,5 +1,5 @@
 import { BoundedFileError, fileErrorReason, MAX_SECRET_FILE_BYTES, readBoundedFile, withoutBom } from '@audit-trail/schema';
-import { DEFAULT_DB_URL, unparsableUrl } from './connection.js';
+import { DEFAULT_DB_URL, isSqliteUrl, unparsableUrl } from './connection.js';
 import { SinkError } from './errors.js';
 
 /** Environment variables the sink and the CLI read. */
@@ -17,7 +17,7 @@ export const DB_PASSWORD_FILE_ENV = 'AUDIT_TRAIL_DB_PASSWORD_FILE';
 export function resolveDbUrl(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   const url = explicit ?? env[DB_URL_ENV] ?? DEFAULT_DB_URL;
   const file = env[DB_PASSWORD_FILE_ENV];
-  if (!file || url.startsWith('sqlite:')) return url;
+  if (!file || isSqliteUrl(url)) return url;
   let password: string;
   try {
     // A regular file of at most 1 MiB: /dev/zero given by mistake must not grow the process to gigabytes.

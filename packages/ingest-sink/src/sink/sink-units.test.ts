@@ -193,6 +193,10 @@ describe('sink units', () => {
     // pg-connection-string reads query names as URLSearchParams does: %-decoded.
     expect(redactUrl('postgres://u@h/db?pass%77ord=PWMARK&x=1')).toBe('postgres://u@h/db?pass%77ord=***&x=1');
     expect(parseDbUrl('POSTGRES://u@h/db')).toMatchObject({ dialect: 'postgres' });
+    // A scheme in any case, sqlite's too (RFC 3986): SQLITE: was refused as 'unsupported database URL scheme "sqlite:" (expected sqlite:, ...)' (found by a probe).
+    expect(parseDbUrl('SQLITE:./audit.db')).toEqual({ dialect: 'sqlite', filename: './audit.db' });
+    expect(parseDbUrl('Sqlite:///var/lib/a.db')).toEqual({ dialect: 'sqlite', filename: '/var/lib/a.db' });
+    expect(() => parseDbUrl('SQLite://audit.db')).toThrow(expect.objectContaining({ code: 'SINK_BAD_URL', message: expect.stringContaining('write sqlite:./audit.db for a file in the working directory') }));
   });
 
   it('takes the password from an AUDIT_TRAIL_DB_PASSWORD_FILE a Windows editor saved without its byte order mark (it was the password\'s first character, and authentication failed; found by a review)', () => {
