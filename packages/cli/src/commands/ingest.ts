@@ -7,6 +7,7 @@ import { UsageError, type Command, type CommandIo } from '../command.js';
 import { cannotRead, stdinProblem } from '../file-errors.js';
 import { parseCommandArgs } from '../parse-command-args.js';
 import { counted, shownPath } from '../shown.js';
+import { STOP, StopSignal } from '../stop-signal.js';
 import { deliveredWithin, deliverySummary, openCliSink, SINK_ARGS, SINK_USAGE, sinkSettings, spoolDamage, stillSpooled } from './cli-sink.js';
 
 const CHUNK = 1000;
@@ -98,9 +99,6 @@ function isNodeName(s: string): boolean {
 /** What the wait for a chunk's deadline resolves to. */
 const DUE = Symbol('due');
 
-/** What the wait for a signal resolves to once SIGINT or SIGTERM came. */
-const STOP = Symbol('stop');
-
 /**
  * The item a line becomes: itself, or a reject when it was longer than the
  * reader keeps; with `containerEvents`, a container runtime record mapped to
@@ -125,12 +123,12 @@ interface ReadOptions {
   onNul: () => void;
   stopped: () => boolean;
   /**
-   * Resolves when a signal asks the reading to stop. Raced against each read:
+   * Stopped when a signal asks the reading to stop. Raced against each read:
    * a named pipe with no writer (or one gone quiet) blocks its open or read in
    * a libuv thread, and destroying the stream waits for that thread, so the
    * read itself would never settle.
    */
-  stop: Promise<typeof STOP>;
+  stop: StopSignal;
   /** How long a write the spool refused waits for delivery before its retry (--timeout). */
   timeoutMs: number;
 }
@@ -270,11 +268,11 @@ async function ingestStream(sink: Sink, input: NodeJS.ReadableStream, opts: Read
       const next = lines.next();
       // Left pending when the reading stops early: its rejection (the input destroyed) is expected.
       next.catch(() => undefined);
-      let got: IteratorResult<ByteLine> | typeof DUE | typeof STOP = await Promise.race(due ? [next, due, stop] : [next, stop]);
+      let got: IteratorResult<ByteLine> | typeof DUE | typeof STOP = await stop.race(due ? Promise.race([next, due]) : next);
       // The deadline of the chunk came first: write it, then wait on for the same line.
       while (got === DUE) {
         await flush();
-        got = await Promise.race([next, stop]);
+        got = await stop.race(next);
       }
       // A signal: the read may never settle (see ReadOptions.stop); what was read is written below.
       if (got === STOP || got.done) break;
@@ -391,8 +389,7 @@ export const ingestCommand: Command = {
     // pipe exist nowhere else), deliver within the timeout, then exit 128+n.
     let signal: NodeJS.Signals | undefined;
     let reading: NodeJS.ReadableStream | undefined;
-    let stopReading: () => void = () => undefined;
-    const signalled = new Promise<typeof STOP>((resolve) => (stopReading = () => resolve(STOP)));
+    const signalled = new StopSignal();
     const onSignal = (s: NodeJS.Signals) => {
       // Said at once: with the database down, delivering waits out --timeout
       // (60 s by default), and a run that printed nothing meanwhile looked hung.
@@ -400,7 +397,7 @@ export const ingestCommand: Command = {
         io.stderr.write(`audit-trail ingest: ${s}: stopped reading; writing what was read, then delivering for up to ${timeoutMs / 1000} s (--timeout); what is not delivered by then stays in the spool for the next run\n`);
       }
       signal ??= s;
-      stopReading();
+      signalled.stop();
       // Ends a read that can end (stdin, a regular file). One blocked in a
       // libuv thread (a FIFO) cannot be: it stays pending, and bin.ts exits
       // once the output is flushed rather than wait for it.

@@ -11,13 +11,13 @@ export interface CliRun {
 /**
  * Runs `audit-trail ARGV` in-process with captured stdout/stderr, an
  * environment of its own (nothing from the test process leaks in) and an
- * optional stdin text; `tty` makes stderr claim to be a terminal.
+ * optional stdin (a text, or a stream of the test's own); `tty` makes stderr
+ * claim to be a terminal.
  */
-export async function runCli(argv: string[], opts: { env?: NodeJS.ProcessEnv; stdin?: string; tty?: boolean } = {}): Promise<CliRun> {
+export async function runCli(argv: string[], opts: { env?: NodeJS.ProcessEnv; stdin?: string | NodeJS.ReadableStream; tty?: boolean } = {}): Promise<CliRun> {
   const stdout = new PassThrough();
   const stderr = Object.assign(new PassThrough(), { isTTY: opts.tty ?? false });
-  const stdin = new PassThrough();
-  stdin.end(opts.stdin ?? '');
+  const stdin = typeof opts.stdin === 'object' ? opts.stdin : new PassThrough().end(opts.stdin ?? '');
   let out = '';
   let err = '';
   stdout.on('data', (d) => (out += d));
