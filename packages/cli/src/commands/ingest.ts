@@ -50,7 +50,7 @@ text), or at most ${MAX_WAIT_MS} ms after they were read when fewer come (a slow
 pipe, tail -f): a line read does not wait in memory for the next ones, where
 a kill -9 would lose it.
 
-  --source NAME     source recorded with rejects (default: the file name)
+  --source NAME     source recorded with rejects (default: file:FILE, or stdin)
   --container-events
                     also read container runtime records, as the aggregator
                     does: Docker events (docker events --format '{{json .}}'),
