@@ -47,6 +47,8 @@ describe('integer flags', () => {
       [['ingest', '--db', db, '--batch', '0', '-'], '--batch must be a whole number from 1 to 100000, got "0"'],
       [['ingest', '--db', db, '--batch', '100001', '-'], '--batch must be a whole number from 1 to 100000, got "100001"'],
       [['salvage', '--db', db, '--batch', '1.5', quarantine], '--batch must be a whole number from 1 to 100000, got "1.5"'],
+      // --dry-run checks the flags of the run it previews: it took a bad value with exit 0, and the real run then refused it.
+      [['salvage', '--dry-run', '--batch', '0', quarantine], '--batch must be a whole number from 1 to 100000, got "0"'],
       [['report', 'failures', '--db', db, '--days', '99999999999999999999'], '--days must be a whole number from 1 to 36500, got "99999999999999999999"'],
       [['report', 'bursts', '--db', db, '--min-failures', '1'], '--min-failures must be a whole number from 2 to 1000000, got "1"'],
       [['verify', '--slack', '2.5', '-'], '--slack must be a whole number from 0 to 604800000, got "2.5"'],

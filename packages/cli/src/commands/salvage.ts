@@ -133,8 +133,11 @@ export const salvageCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs({ args: argv, options: { ...SINK_ARGS, 'dry-run': { type: 'boolean' } }, allowPositionals: true });
     if (positionals.length === 0) throw new UsageError('name at least one quarantined spool file (<spool>/quarantine/*.bad)');
-    // Everything checked before anything is read, opened or created.
-    const settings = values['dry-run'] ? undefined : sinkSettings(values, io);
+    // Everything checked before anything is read, opened or created; with
+    // --dry-run too, which previews the run: a bad --db or --batch passed it
+    // with exit 0, and the run it previewed then refused the value.
+    const checked = sinkSettings(values, io);
+    const settings = values['dry-run'] ? undefined : checked;
     await checkFiles(positionals);
     if (!settings) {
       // JSON, not the bare line: a line may hold newlines or terminal escapes;
