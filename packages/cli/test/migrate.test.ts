@@ -75,7 +75,7 @@ describe('audit-trail migrate', () => {
     expect(await runCli(['migrate', '--db', `sqlite:${file}`])).toMatchObject({ code: 0, err: '' });
   });
 
-  it('on tables another application made, lacking NOT NULL columns its indexes name (event_id, received_at), lists them with their fix, exit 1, where it printed only the database\'s "no such column: event_id" (found by a probe)', async () => {
+  it('on tables another application made (or a view), lacking NOT NULL columns its indexes name (event_id, received_at), leaves them as they are and lists the columns with their fix, exit 1, where it printed only the database\'s "no such column: event_id" (found by a probe)', async () => {
     const file = join(dir, 'foreign.db');
     const db = new Database(file);
     db.exec('CREATE TABLE security_audit_events (id INTEGER PRIMARY KEY, payload TEXT); CREATE TABLE security_audit_rejects (id INTEGER PRIMARY KEY, note TEXT)');
@@ -96,6 +96,19 @@ describe('audit-trail migrate', () => {
     expect(r2.code).toBe(1);
     expect(r2.err).toContain('security_audit_rejects.received_at: missing');
     expect(r2.err).not.toContain('security_audit_events.');
+    // Nothing added to a table that is not this version's: its nullable columns are listed, not added.
+    const after = new Database(half, { readonly: true });
+    expect((after.prepare("SELECT name FROM pragma_table_info('security_audit_rejects')").all() as { name: string }[]).map((c) => c.name)).toEqual(['id', 'note']);
+    after.close();
+    // A view of that name: listed the same way, where ADD COLUMN failed on it.
+    const view = join(dir, 'view.db');
+    const v = new Database(view);
+    v.exec('CREATE TABLE t (x INTEGER); CREATE VIEW security_audit_events AS SELECT x FROM t');
+    v.close();
+    const r3 = await runCli(['migrate', '--db', `sqlite:${view}`]);
+    expect(r3.code).toBe(1);
+    expect(r3.err).toContain('security_audit_events.event_id: missing');
+    expect(r3.err).not.toContain('view');
   });
 
   it('on tables an earlier version made (no k8s_node), report and verify --db say to run migrate, and ingest --no-migrate says why its events stay spooled; after migrate all three work', async () => {

@@ -8,10 +8,11 @@
  * Names are compared without case (PostgreSQL folds unquoted names to lower
  * case, SQL Server keeps them); a table not found at all gets no column
  * added (its CREATE failed or was not run). A table found without one of its
- * required columns (another application's table of that name) gets no
- * index: the CREATE INDEX failed on the missing column, and the database's
- * "no such column: event_id" was all migrate said; the drift check that
- * follows lists the columns with their fix instead.
+ * required columns (another application's table of that name, or a view) is
+ * left as it is, no column added and no index made: the CREATE INDEX failed
+ * on the missing column (ADD COLUMN on a view), and the database's "no such
+ * column: event_id" was all migrate said; the drift check that follows lists
+ * the columns with their fix instead.
  * @param {import('@audit-trail/schema').MigrationPlan} plan
  * @param {readonly { table: string; name: string }[]} found the columns as the database describes them after `plan.tables`
  * @returns {string[]}
@@ -20,8 +21,9 @@ export function statementsAfterTables(plan, found) {
   const have = new Set(found.map((f) => `${f.table.toLowerCase()}.${f.name.toLowerCase()}`));
   const tables = new Set(found.map((f) => f.table.toLowerCase()));
   const lacks = (/** @type {string} */ table, /** @type {string} */ column) => !have.has(`${table.toLowerCase()}.${column.toLowerCase()}`);
-  return plan.steps.flatMap((step) => [
-    ...step.addable.filter((a) => tables.has(a.table.toLowerCase()) && lacks(a.table, a.column)).map((a) => a.sql),
-    ...(tables.has(step.table.toLowerCase()) && step.required.some((c) => lacks(step.table, c)) ? [] : step.indexes),
-  ]);
+  return plan.steps.flatMap((step) =>
+    tables.has(step.table.toLowerCase()) && step.required.some((c) => lacks(step.table, c))
+      ? []
+      : [...step.addable.filter((a) => tables.has(a.table.toLowerCase()) && lacks(a.table, a.column)).map((a) => a.sql), ...step.indexes],
+  );
 }

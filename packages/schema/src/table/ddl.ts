@@ -93,10 +93,10 @@ export interface AddableColumn {
  * How `migrate()` brings one table to this version's shape once every table
  * exists: add the columns in `addable` that it lacks (nullable without a
  * default, so adding one rewrites no row), then create its indexes, which
- * may name such a column. A table that lacks one of `required` gets no
- * index: an index may name that column, and its CREATE then failed with the
- * database's bare "no such column" where the drift check after the DDL
- * lists every column with its fix (a table another application made).
+ * may name such a column. A table that lacks one of `required` (a table
+ * another application made, or a view) is left as it is: an index may name
+ * that column, and its CREATE then failed with the database's bare "no such
+ * column" where the drift check after the DDL lists every column with its fix.
  */
 export interface MigrationStep {
   table: string;
