@@ -2,7 +2,8 @@
  * The READMEs have a reader make keys and logs where they run, the
  * repository root: the tour's signing.secret and audit.ndjson, the logger
  * README's k1.secret, verifier.pem (the sealed verifier's private key),
- * verifier.pub.pem and keys.json. .dockerignore keeps them out of the image
+ * verifier.pub.pem and keys.json (a fixed list: a README that has the reader
+ * make another belongs in it). .dockerignore keeps them out of the image
  * (examples/deploy/test/deploy-files.test.ts); git must not offer to commit
  * them either.
  */

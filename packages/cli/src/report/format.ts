@@ -12,8 +12,9 @@ export type ReportFormat = (typeof REPORT_FORMATS)[number];
  * id, and an image pinned by digest (`registry.example.com/team/app@sha256:<64 hex>`,
  * about 100), are shown whole; cut at 60, two containers or two images could
  * read the same (found by reviews). Longer cells end in `…`. CSV gives every
- * value whole, escaped as the table escapes it (cellText); JSON gives every
- * value exactly as stored.
+ * value whole, escaped as the table escapes it (cellText) but for the spaces
+ * ending it, which only the table writes `\x20`; JSON gives every value
+ * exactly as stored.
  */
 const MAX_TABLE_WIDTH = 120;
 
