@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
+import { gzipSync } from 'node:zlib';
 import { runInNewContext } from 'node:vm';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -479,6 +480,28 @@ describe('audit-trail ingest', () => {
         await writer.close();
       }
     }, 60_000);
+  });
+
+  it('refuses a compressed file (gzip, zstd, xz, bzip2) with exit 2 before anything is opened, saying how to read it: it was stored as binary rejects with exit 0 (found by a probe)', async () => {
+    const lines = `${JSON.stringify(makeEvents(1)[0])}\n`;
+    const db = join(dir, 'compressed.db');
+    const cases: [string, Buffer, string][] = [
+      ['audit.ndjson.gz', gzipSync(lines), 'gzip'],
+      ['audit.zst', Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0]), 'zstd'],
+      ['audit.xz', Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, 0]), 'xz'],
+      ['audit.bz2', Buffer.from('BZh91AY&SY'), 'bzip2'],
+    ];
+    for (const [name, bytes, kind] of cases) {
+      const file = join(dir, name);
+      writeFileSync(file, bytes);
+      const r = await runCli(['ingest', '--db', `sqlite:${db}`, file]);
+      expect(r, name).toEqual({ code: 2, out: '', err: `audit-trail ingest: ${file} is ${kind}-compressed: decompress it first, e.g. \`${kind === 'gzip' ? 'zcat' : kind === 'zstd' ? 'zstdcat' : kind === 'xz' ? 'xzcat' : 'bzcat'} ${file} | audit-trail ingest -\`\nRun "audit-trail ingest --help" for usage.\n` });
+    }
+    expect(existsSync(db)).toBe(false);
+    // A file that only starts like one (a text line) is read as usual.
+    const text = join(dir, 'BZh.ndjson');
+    writeFileSync(text, `BZh is not an event\n${lines}`);
+    expect((await runCli(['ingest', '--db', `sqlite:${db}`, text])).code).toBe(0);
   });
 
   it('names a file it cannot read and says what is wrong in words (a directory, a missing file), before anything is opened or written: exit 2', async () => {

@@ -4,6 +4,7 @@ import { Socket } from 'node:net';
 import { byteLines, MAX_LINE_BYTES, type ByteLine } from '@audit-trail/logger';
 import { classifyFileLine, isBlankLine, REJECT_RAW_KEEP, type LineItem, type Sink } from '@audit-trail/ingest-sink';
 import { UsageError, type Command, type CommandIo } from '../command.js';
+import { compressionOf } from '../compressed-input.js';
 import { cannotRead, stdinProblem } from '../file-errors.js';
 import { parseCommandArgs } from '../parse-command-args.js';
 import { counted, shownPath } from '../shown.js';
@@ -81,7 +82,8 @@ more, alone, after delivery freed what it could) or when a
 file could not be read to its end (an I/O error): ingest stops there, delivers and sums
 up what it read before, and running it again on the same input is safe (stored events come back as
 duplicates). 2 for a usage mistake, such as a database URL it cannot use or
-a FILE that does not exist, cannot be read or is a directory: all are
+a FILE that does not exist, cannot be read, is a directory or is compressed
+(gzip, zstd, xz, bzip2: zcat FILE | audit-trail ingest -): all are
 checked before anything is opened or written. SIGINT or SIGTERM stops the
 reading: the lines already read are written and delivered (or left
 spooled) as above, then exit 130 or 143.
@@ -313,8 +315,9 @@ async function ingestStream(sink: Sink, input: NodeJS.ReadableStream, opts: Read
 /**
  * Checks the named files before anything is opened or written, so that a
  * typo in the last of them is a usage error, not an exit after the others
- * were loaded. Only stat and access: opening a named pipe here would block,
- * or take its data.
+ * were loaded, nor a compressed log read as binary lines (compressionOf).
+ * Only stat and access for anything but a regular file: opening a named
+ * pipe here would block, or take its data.
  */
 async function checkFiles(files: string[], stdin: NodeJS.ReadableStream): Promise<void> {
   for (const file of files) {
@@ -323,12 +326,19 @@ async function checkFiles(files: string[], stdin: NodeJS.ReadableStream): Promis
       if (problem) throw new UsageError(cannotRead('stdin', problem));
       continue;
     }
+    let regular: boolean;
     try {
       await access(file, constants.R_OK);
-      if ((await stat(file)).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+      const st = await stat(file);
+      if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+      regular = st.isFile();
     } catch (err) {
       throw new UsageError(cannotRead(file, err));
     }
+    // A regular file only: reading the head of a pipe would take its data. A head that cannot be
+    // read is left to the reading, which delivers the files before it first (/proc/self/mem: EIO).
+    const compressed = regular ? await compressionOf(file).catch(() => undefined) : undefined;
+    if (compressed) throw new UsageError(`${shownPath(file)} is ${compressed.kind}-compressed: decompress it first, e.g. \`${compressed.tool} ${shownPath(file)} | audit-trail ingest -\``);
   }
 }
 
