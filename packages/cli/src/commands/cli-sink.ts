@@ -82,7 +82,7 @@ export function sinkSettings(values: SinkArgValues, io: CommandIo): SinkSettings
  * Database errors are not said here: the summary and its stderr line say
  * what was left spooled and why.
  */
-export function openCliSink(settings: SinkSettings, command: string, stderr: NodeJS.WritableStream): CliSink {
+export function openCliSink(settings: SinkSettings, command: string, stderr: { write(text: string): unknown }): CliSink {
   const said = new Set<string>();
   const onError = (err: Error & { code?: string }) => {
     if (err.code !== 'SINK_SPOOL_IO' || said.has(err.message)) return;

@@ -7,6 +7,7 @@ import { UsageError, type Command, type CommandIo } from '../command.js';
 import { compressionOf } from '../compressed-input.js';
 import { cannotRead, stdinProblem } from '../file-errors.js';
 import { parseCommandArgs } from '../parse-command-args.js';
+import { ProgressLine } from '../progress-line.js';
 import { counted, shownPath } from '../shown.js';
 import { STOP, StopSignal } from '../stop-signal.js';
 import { deliveredWithin, deliverySummary, openCliSink, SINK_ARGS, SINK_USAGE, sinkSettings, spoolDamage, stillSpooled } from './cli-sink.js';
@@ -360,23 +361,6 @@ async function openInput(file: string): Promise<NodeJS.ReadableStream> {
   return new Socket({ fd, readable: true, writable: false });
 }
 
-function progress(io: CommandIo, sink: Sink, read: () => number): () => void {
-  if (!io.stderr.isTTY) return () => undefined;
-  const draw = () => {
-    const s = sink.stats();
-    io.stderr.write(`\r\x1b[Kread ${read()}  committed ${s.committed}  duplicates ${s.duplicates}  rejected ${s.rejected}  spooled ${s.spooledEvents}`);
-  };
-  const t = setInterval(draw, 200);
-  let stopped = false;
-  return () => {
-    if (stopped) return;
-    stopped = true;
-    clearInterval(t);
-    draw();
-    io.stderr.write('\n');
-  };
-}
-
 /** `audit-trail ingest`: NDJSON files or stdin into the database, through the durable sink. */
 export const ingestCommand: Command = {
   name: 'ingest',
@@ -389,12 +373,13 @@ export const ingestCommand: Command = {
     if (values.node !== undefined && !isNodeName(values.node)) throw new UsageError(`--node ${JSON.stringify(values.node.slice(0, 80))} is not a node name (letters, digits, '.', '-', '_', ':', at most 253 characters)`);
     const settings = sinkSettings(values, io);
     await checkFiles(files, io.stdin);
-    const { sink, url, timeoutMs } = openCliSink(settings, 'ingest', io.stderr);
+    // The progress on a terminal, and the lines written around it (the signal's, the spool's).
+    const progress = new ProgressLine(io.stderr);
+    const { sink, url, timeoutMs } = openCliSink(settings, 'ingest', { write: (text) => progress.say(text) });
     let read = 0;
     let skipped = 0;
     let invalidUtf8 = 0;
     let nul = 0;
-    let stop: () => void = () => undefined;
     // SIGINT/SIGTERM: stop reading, write what was read (lines read from a
     // pipe exist nowhere else), deliver within the timeout, then exit 128+n.
     let signal: NodeJS.Signals | undefined;
@@ -404,7 +389,7 @@ export const ingestCommand: Command = {
       // Said at once: with the database down, delivering waits out --timeout
       // (60 s by default), and a run that printed nothing meanwhile looked hung.
       if (signal === undefined) {
-        io.stderr.write(`audit-trail ingest: ${s}: stopped reading; writing what was read, then delivering for up to ${timeoutMs / 1000} s (--timeout); what is not delivered by then stays in the spool for the next run\n`);
+        progress.say(`audit-trail ingest: ${s}: stopped reading; writing what was read, then delivering for up to ${timeoutMs / 1000} s (--timeout); what is not delivered by then stays in the spool for the next run\n`);
       }
       signal ??= s;
       signalled.stop();
@@ -417,7 +402,10 @@ export const ingestCommand: Command = {
     process.once('SIGTERM', onSignal);
     try {
       await sink.ready;
-      stop = progress(io, sink, () => read);
+      progress.start(() => {
+        const st = sink.stats();
+        return `read ${read}  committed ${st.committed}  duplicates ${st.duplicates}  rejected ${st.rejected}  spooled ${st.spooledEvents}`;
+      });
       let refused: { file: string; err: Error } | undefined;
       let unreadable: { file: string; err: unknown } | undefined;
       for (const file of files) {
@@ -458,7 +446,7 @@ export const ingestCommand: Command = {
       }
       // What was accepted is still delivered, whether or not a write was refused.
       const delivered = await deliveredWithin(sink, timeoutMs);
-      stop();
+      progress.stop();
       const s = sink.stats();
       io.stdout.write(deliverySummary(url, read, s) + (skipped ? `, skipped ${skipped}` : '') + (invalidUtf8 ? `, invalid UTF-8 ${invalidUtf8}` : '') + (nul ? `, NUL bytes ${nul}` : '') + '\n');
       if (invalidUtf8) {
@@ -489,7 +477,7 @@ export const ingestCommand: Command = {
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      stop();
+      progress.stop();
       await sink.close({ timeoutMs: 1000 });
     }
   },
