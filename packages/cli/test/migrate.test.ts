@@ -39,6 +39,36 @@ describe('audit-trail migrate', () => {
     }
   });
 
+  it('says, when the database user may not create the tables (a least-privilege writer), to migrate as their owner and write without migrating; ingest --no-migrate then writes (it said only "permission denied for schema public"; found by a probe)', async () => {
+    const db = await createTempDatabase('at_cli_priv');
+    const role = `at_cli_writer_${randomBytes(4).toString('hex')}`;
+    try {
+      expect((await runCli(['migrate', '--db', db.url])).code).toBe(0);
+      // PostgreSQL 15 gives PUBLIC no CREATE on schema public; the writer may only read and insert.
+      await db.query(`CREATE ROLE ${role} LOGIN`);
+      await db.query(`REVOKE CREATE ON SCHEMA public FROM PUBLIC`);
+      await db.query(`GRANT USAGE ON SCHEMA public TO ${role}`);
+      await db.query(`GRANT SELECT, INSERT ON security_audit_events, security_audit_rejects TO ${role}`);
+      await db.query(`GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO ${role}`);
+      const url = db.url.replace('postgres@', `${role}@`);
+      const events = [completeEvent({ event_type: 'WEBAUTHN_AUTH_FAILURE', user_id: 'u', error: { code: 'BAD_SIGNATURE', message: 'x' }, webauthn: { failure_stage: 'signature' } } as AuditEventDraft, { producer: { service: 'priv' } })];
+      const stdin = `${events.map((e) => JSON.stringify(e)).join('\n')}\n`;
+      const denied = await runCli(['ingest', '--db', url, '--spool', join(dir, 'priv-spool'), '-'], { stdin });
+      expect(denied.code).toBe(1);
+      expect(denied.err).toMatch(/permission denied for schema public: this database user may not create or change the audit tables; have their owner run `audit-trail migrate` once, then write without migrating \(`audit-trail ingest --no-migrate`, createSink\(\{ migrate: false \}\)\)/);
+      const written = await runCli(['ingest', '--no-migrate', '--db', url, '--spool', join(dir, 'priv-spool'), '-'], { stdin });
+      expect(written).toMatchObject({ code: 0, err: '' });
+      expect((await db.query('SELECT count(*)::int AS n FROM security_audit_events')).rows[0].n).toBe(1);
+    } finally {
+      await db.drop();
+      // Roles belong to the cluster, not the database.
+      const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+      await admin.connect();
+      await admin.query(`DROP ROLE IF EXISTS ${role}`);
+      await admin.end();
+    }
+  });
+
   it('migrates PostgreSQL from AUDIT_TRAIL_DB_URL with the password from a file, never printing it', async () => {
     const pg = await createTempDatabase('at_cli');
     try {

@@ -1,4 +1,5 @@
 import type { ColumnDrift, Dialect } from '@audit-trail/schema';
+import { sqlServerErrorNumber } from './error-kind.js';
 
 /** Codes of every error the sink raises; stable, for programs that branch on them. */
 export type SinkErrorCode =
@@ -98,4 +99,29 @@ export class ForwardError extends SinkError {
  */
 export function dbError(dialect: Dialect, err: { message: string; code?: unknown }, cause?: unknown): SinkError & { dbCode: unknown } {
   return Object.assign(new SinkError('SINK_DB', `${dialect}: ${err.message}`, cause === undefined ? undefined : { cause }), { dbCode: err.code });
+}
+
+/**
+ * Privilege errors of a migration: PostgreSQL's SQLSTATE 42501
+ * insufficient_privilege ("permission denied for schema public": CREATE
+ * TABLE IF NOT EXISTS checks the privilege before it looks for the table)
+ * and SQL Server's 262 ("CREATE TABLE permission denied in database").
+ */
+function deniedMigration(dialect: Dialect, err: { code?: unknown }): boolean {
+  return dialect === 'postgres' ? err.code === '42501' : dialect === 'mssql' && sqlServerErrorNumber(err) === 262;
+}
+
+/**
+ * A migration's failure as {@link dbError} raises it, and for a database user
+ * that may not create the tables (a least-privilege writer, the usual setup
+ * for a service), what to do: it said only "permission denied for schema
+ * public", and nothing pointed to writing without migrating (found by a
+ * probe).
+ */
+export function migrationError(dialect: Dialect, err: { message: string; code?: unknown }): SinkError & { dbCode: unknown } {
+  const e = dbError(dialect, err, err);
+  if (deniedMigration(dialect, err)) {
+    e.message += ': this database user may not create or change the audit tables; have their owner run `audit-trail migrate` once, then write without migrating (`audit-trail ingest --no-migrate`, createSink({ migrate: false }))';
+  }
+  return e;
 }

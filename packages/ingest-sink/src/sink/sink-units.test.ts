@@ -14,6 +14,7 @@ import { TRANSPORT_FIELDS } from '@audit-trail/schema';
 import { isDataError, isTransientError, isTransientPostgresError } from './error-kind.js';
 import { pgBeginAlone } from '../adapters/postgres/postgres-sql.js';
 import { resolveSinkOptions } from './options.js';
+import { migrationError } from './errors.js';
 import { futureTally, prepareRows } from './prepare.js';
 
 const row = (e: Record<string, unknown>) => prepareRows([{ line: JSON.stringify(e) }], 'direct')[0]!;
@@ -309,5 +310,16 @@ describe('sink units', () => {
     const err = await openReader({ dialect: 'postgres', host: '127.0.0.1', port: 1, password: 934_711 as never }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'SINK_BAD_OPTION', message: expect.stringContaining('connection.password must be a string') });
     expect((err as Error).message).not.toContain('934711');
+  });
+});
+
+describe('migrationError', () => {
+  it('tells a database user that may not create the tables to migrate as their owner and write without migrating: PostgreSQL 42501, SQL Server 262 (on mssql\'s error or tedious\' beneath it); other errors as dbError words them', () => {
+    const hint = 'this database user may not create or change the audit tables';
+    expect(migrationError('postgres', { message: 'permission denied for schema public', code: '42501' })).toMatchObject({ code: 'SINK_DB', dbCode: '42501', message: expect.stringContaining(hint) });
+    expect(migrationError('mssql', Object.assign(new Error("CREATE TABLE permission denied in database 'audit'."), { number: 262 })).message).toContain(hint);
+    expect(migrationError('mssql', Object.assign(new Error('x'), { code: 'EREQUEST', originalError: { info: { number: 262 } } })).message).toContain(hint);
+    expect(migrationError('postgres', { message: 'relation "x" does not exist', code: '42P01' }).message).toBe('postgres: relation "x" does not exist');
+    expect(migrationError('mssql', Object.assign(new Error('Login failed'), { number: 18456 })).message).toBe('mssql: Login failed');
   });
 });

@@ -1,6 +1,6 @@
 import { migrationPlan, REJECT_COLUMNS } from '@audit-trail/schema';
 import type { MssqlConnection } from '../../sink/connection.js';
-import { dbError, SinkError } from '../../sink/errors.js';
+import { dbError, migrationError, SinkError } from '../../sink/errors.js';
 import { deadlockRetryPauseMs, isTransientError, sqlServerErrorNumber } from '../../sink/error-kind.js';
 import type { EventRow, RejectRow } from '../../sink/prepare.js';
 import { conflictReject, idConflictReject, isSameEvent, type BatchOutcome, type SinkAdapter, type WriteBatch } from '../adapter.js';
@@ -367,7 +367,7 @@ export async function createMssqlAdapter(conn: MssqlConnection, deps: MssqlAdapt
         await withPool(migrateOnce);
       } catch (err) {
         // Typed as a write's errors are (an unknown server, a refused login): SINK_DB, the driver's error as cause.
-        throw err instanceof SinkError ? err : dbError('mssql', err as Error & { code?: string }, err);
+        throw err instanceof SinkError ? err : migrationError('mssql', err as Error & { code?: string });
       }
     },
     async check() {

@@ -1,6 +1,6 @@
 import { INSERT_COLUMNS, migrationPlan, type FoundColumn } from '@audit-trail/schema';
 import type { PostgresConnection } from '../../sink/connection.js';
-import { dbError, DriverMissingError, SinkError } from '../../sink/errors.js';
+import { dbError, DriverMissingError, migrationError, SinkError } from '../../sink/errors.js';
 import { deadlockRetryPauseMs, isTransientPostgresError } from '../../sink/error-kind.js';
 import type { EventRow, RejectRow } from '../../sink/prepare.js';
 import { conflictReject, idConflictReject, isSameEvent, type BatchOutcome, type SinkAdapter, type WriteBatch } from '../adapter.js';
@@ -301,7 +301,9 @@ export async function createPostgresAdapter(conn: PostgresConnection): Promise<S
         for (const sql of plan.tables) await c.query(sql);
         for (const sql of statementsAfterTables(plan, await describeTables(c))) await c.query(sql);
         return describeTables(c);
-      }).catch(asSinkError);
+      }).catch((err: Error & { code?: string }) => {
+        throw err instanceof SinkError ? err : migrationError('postgres', err);
+      });
       checkDrift('postgres', found);
     },
     async check() {
