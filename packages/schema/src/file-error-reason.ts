@@ -22,11 +22,13 @@ const REASONS: Record<string, string> = {
 /**
  * Why a file operation failed, in words, with the system's code after them
  * for scripts and searches: "is a directory (EISDIR)". An error without a
- * code gives its message.
+ * code gives its message; one whose code is Node's own (`ERR_...`, no system
+ * error) its message and the code, where the code alone said nothing.
  */
 export function fileErrorReason(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   if (!e?.code) return String(e?.message ?? err);
   const words = REASONS[e.code] ?? (typeof e.errno === 'number' ? getSystemErrorMap().get(e.errno)?.[1] : undefined);
-  return words ? `${words} (${e.code})` : e.code;
+  if (words) return `${words} (${e.code})`;
+  return e.message ? `${e.message} (${e.code})` : e.code;
 }
