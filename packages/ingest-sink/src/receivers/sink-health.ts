@@ -1,4 +1,5 @@
 import { STALLED_WRITE_MS } from '../sink/delivery.js';
+import type { SinkErrorNote } from '../sink/types.js';
 import type { ReceiverLog } from './types.js';
 
 /**
@@ -37,9 +38,9 @@ interface WatchedStats {
   outageSince?: string;
   writingSince?: string;
   spoolFailingSince?: string;
-  lastError?: ErrorNote;
-  databaseError?: ErrorNote;
-  spoolError?: ErrorNote;
+  lastError?: SinkErrorNote;
+  databaseError?: SinkErrorNote;
+  spoolError?: SinkErrorNote;
   chainConflicts?: number;
   eventIdConflicts?: number;
   spoolQuarantinedRecords?: number;
@@ -65,12 +66,6 @@ const ALARMS = {
 const FUTURE_DATED =
   'events dated ahead of this host\'s clock by more than the sink\'s futureSkewMs (default 5 minutes): a node\'s clock running ahead, or records dated forward to stay on top of newest-first reports; stored as usual, list them with audit-trail report future-dated';
 
-interface ErrorNote {
-  code: string;
-  message: string;
-  at: string;
-}
-
 /**
  * The error behind the database outage and the one behind the failing
  * spool: each part's own, so neither is named as the other's cause when both
@@ -80,8 +75,8 @@ interface ErrorNote {
 const databaseErrorOf = (s: WatchedStats) => s.databaseError ?? s.lastError;
 const spoolErrorOf = (s: WatchedStats) => s.spoolError ?? s.lastError;
 /** One error noted twice (stats keep lastError and the part's own as copies of one note). */
-const sameNote = (a: ErrorNote, b: ErrorNote) => a.at === b.at && a.code === b.code && a.message === b.message;
-const said = (e: ErrorNote | undefined) => (e ? ` (${e.code}: ${e.message})` : '');
+const sameNote = (a: SinkErrorNote, b: SinkErrorNote) => a.at === b.at && a.code === b.code && a.message === b.message;
+const said = (e: SinkErrorNote | undefined) => (e ? ` (${e.code}: ${e.message})` : '');
 
 function watched(stats: unknown): WatchedStats {
   return typeof stats === 'object' && stats !== null ? (stats as WatchedStats) : {};
