@@ -1,0 +1,209 @@
+import { COLUMNS, EVENTS_TABLE, REJECT_COLUMNS, REJECTS_TABLE } from '@audit-trail/schema';
+import { describe, expect, it } from 'vitest';
+import { fakeMssql, lostConnectionError, type FakeCall } from '../../../test/helpers/fake-mssql.js';
+import { type MssqlConnection } from '../../sink/connection.js';
+import { SchemaDriftError } from '../../sink/errors.js';
+import { createMssqlAdapter } from './mssql-adapter.js';
+import { DESCRIBE_TABLES, DETECT_BABELFISH } from './mssql-sql.js';
+
+const conn = (extra: Partial<MssqlConnection> = {}): MssqlConnection => ({ dialect: 'mssql', config: { server: 'db', options: { trustServerCertificate: true } }, babelfish: false, ...extra });
+const queries = (calls: FakeCall[]) => calls.filter((c): c is Extract<FakeCall, { op: 'query' | 'batch' }> => c.op === 'query' || c.op === 'batch');
+
+/**
+ * What INFORMATION_SCHEMA.COLUMNS answers for tables made by the current
+ * DDL, as SQL Server spells it (DATA_TYPE in lower case, the length apart,
+ * -1 for MAX), with `change` applied to a column: of the events table by
+ * its name, of the rejects table as `security_audit_rejects.<name>`.
+ */
+function catalogRows(change: Record<string, Record<string, unknown> | null> = {}): Record<string, unknown>[] {
+  const rows: Record<string, unknown>[] = [];
+  for (const [table, columns] of [[EVENTS_TABLE, COLUMNS], [REJECTS_TABLE, REJECT_COLUMNS]] as const) {
+    for (const c of columns) {
+      const patch = change[table === EVENTS_TABLE ? c.name : `${table}.${c.name}`];
+      if (patch === null) continue;
+      const m = /^(\w+)(?:\((\w+)(?:,\d+)?\))?/.exec(c.type.mssql)!;
+      const base = m[1]!.toLowerCase();
+      const size = m[2] === undefined ? null : m[2] === 'MAX' ? -1 : Number(m[2]);
+      rows.push({ table_name: table, name: c.name, data_type: base, max_length: base.endsWith('char') ? size : null, datetime_precision: base === 'datetime2' ? size : null, is_nullable: c.nullable ? 'YES' : 'NO', ...patch });
+    }
+  }
+  return rows;
+}
+/**
+ * A fake that answers the Babelfish detection (any query of @@VERSION or
+ * SERVERPROPERTY('babelfish')) with `version` and `babelfish` (the
+ * property: 1 on Babelfish, null on SQL Server) and the catalog query with
+ * `catalog`, which an `ALTER TABLE ... ADD` it is sent changes as SQL Server
+ * would (the column as the current DDL declares it).
+ */
+const answering = (catalog: Record<string, unknown>[], version = 'Microsoft SQL Server 2022 (RTM) - 16.0.1000.6 (X64)', babelfish: number | null = null) =>
+  fakeMssql((sql) => {
+    if (/@@VERSION|SERVERPROPERTY\('babelfish'\)/i.test(sql)) return { recordset: [{ babelfish, version }] };
+    if (sql === DESCRIBE_TABLES) return { recordset: catalog };
+    const add = /^ALTER TABLE dbo\.(\w+) ADD (\w+) /.exec(sql);
+    if (add) catalog.push(catalogRows().find((r) => r.table_name === add[1] && r.name === add[2])!);
+    return undefined;
+  });
+
+describe('mssql adapter: migrate, check and Babelfish detection (through a recording fake of the driver)', () => {
+  it('detects Babelfish by SERVERPROPERTY(\'babelfish\') or @@VERSION, either sufficing, and migrates it without IGNORE_DUP_KEY; real SQL Server keeps it; babelfish: true|false is not asked (an operator can change @@VERSION: babelfishpg_tsql.version; found by a review)', async () => {
+    const sqlServer = 'Microsoft SQL Server 2022 (RTM) - 16.0.1000.6 (X64)';
+    const babelfishVersion = 'Babelfish for PostgreSQL with SQL Server Compatibility - 12.0.2000.8';
+    const cases = [
+      ['auto', 1, babelfishVersion, false],
+      // babelfishpg_tsql.version set to look like SQL Server: the property still says Babelfish.
+      ['auto', 1, 'Microsoft SQL Server 2019 (RTM-CU8) - 15.0.4073.23 (X64)', false],
+      // No property (an older or other build): @@VERSION still says it.
+      ['auto', null, babelfishVersion, false],
+      ['auto', null, sqlServer, true],
+      // Said by the connection: the server is not asked, whatever it would answer.
+      [true, null, sqlServer, false],
+      [false, 1, babelfishVersion, true],
+    ] as const;
+    const ignoresDuplicates: boolean[] = [];
+    const asked: string[][] = [];
+    for (const [babelfish, property, version] of cases) {
+      const { driver, calls } = answering(catalogRows(), version, property);
+      const a = await createMssqlAdapter(conn({ babelfish }), { driver });
+      await a.migrate();
+      const sent = queries(calls).map((q) => q.sql);
+      expect(sent.join('\n')).toContain('CREATE TABLE dbo.security_audit_events');
+      ignoresDuplicates.push(sent.join('\n').includes('IGNORE_DUP_KEY'));
+      asked.push(sent.filter((q) => /@@VERSION|SERVERPROPERTY/i.test(q)));
+      await a.close();
+    }
+    expect(ignoresDuplicates).toEqual(cases.map((c) => c[3]));
+    expect(asked).toEqual(cases.map(([babelfish]) => (babelfish === 'auto' ? [DETECT_BABELFISH] : [])));
+    expect(DETECT_BABELFISH).toBe("SELECT CAST(SERVERPROPERTY('babelfish') AS INT) AS babelfish, @@VERSION AS version;");
+  });
+
+  it('keeps no pool on which the Babelfish detection failed: the next call connects and asks again, instead of taking Babelfish for SQL Server for good (found by a review)', async () => {
+    let fail = true;
+    const { driver, calls } = fakeMssql((sql) => {
+      if (/@@VERSION|SERVERPROPERTY/i.test(sql)) {
+        if (fail) {
+          fail = false;
+          throw Object.assign(new Error('Connection lost - read ECONNRESET'), { code: 'ESOCKET' });
+        }
+        return { recordset: [{ babelfish: 1, version: 'Babelfish for PostgreSQL with SQL Server Compatibility - 12.0.2000.8' }] };
+      }
+      return sql === DESCRIBE_TABLES ? { recordset: catalogRows() } : undefined;
+    });
+    const a = await createMssqlAdapter(conn({ babelfish: 'auto' }), { driver });
+    await expect(a.migrate()).rejects.toMatchObject({ code: 'SINK_DB', message: 'mssql: Connection lost - read ECONNRESET' });
+    // The pool is closed, and no DDL ran on it.
+    expect(calls.map((c) => c.op)).toEqual(['connect', 'batch', 'pool.close']);
+    await a.migrate();
+    expect(calls.filter((c) => c.op === 'connect')).toHaveLength(2);
+    expect(queries(calls).map((q) => q.sql).join('\n')).not.toContain('IGNORE_DUP_KEY');
+    await a.close();
+  });
+
+  it('migrating beside another process: a CREATE or ADD that loses the race (2714, 1913, 2705) runs the statements again; a third loss, or another error, is raised', async () => {
+    const losing = { 2714: 'CREATE TABLE dbo.security_audit_rejects', 1913: 'CREATE INDEX', 2705: 'ALTER TABLE dbo.security_audit_rejects ADD reject_key' };
+    for (const [number, statement] of Object.entries(losing)) {
+      let raced = 0;
+      // Tables of an earlier version: the rejects table lacks reject_key until the first ADD (which the other process won).
+      const catalog = catalogRows({ 'security_audit_rejects.reject_key': null });
+      const { driver, calls } = fakeMssql((sql) => {
+        if (sql === DESCRIBE_TABLES) return { recordset: raced > 0 ? catalogRows() : catalog };
+        if (sql.includes(statement) && raced++ === 0) throw Object.assign(new Error('already exists'), { number: Number(number) });
+        return undefined;
+      });
+      const a = await createMssqlAdapter(conn(), { driver });
+      await expect(a.migrate()).resolves.toBeUndefined();
+      const creates = queries(calls).filter((q) => q.sql.includes('CREATE TABLE dbo.security_audit_events'));
+      expect(creates).toHaveLength(2);
+      await a.close();
+    }
+    // Every CREATE TABLE fails with SQL Server error `number`: how many rounds migrate() runs before it gives up.
+    const roundsUntilRaised = async (number: number) => {
+      const { driver, calls } = fakeMssql((sql) => {
+        if (sql.includes('CREATE TABLE')) throw Object.assign(new Error(`error ${number}`), { number });
+        return undefined;
+      });
+      const a = await createMssqlAdapter(conn(), { driver });
+      // Raised typed, as a write's errors are: SINK_DB with SQL Server's error as its cause.
+      await expect(a.migrate()).rejects.toMatchObject({ code: 'SINK_DB', cause: { number } });
+      return queries(calls).filter((q) => q.sql.includes('CREATE TABLE dbo.security_audit_events')).length;
+    };
+    expect(await roundsUntilRaised(2714)).toBe(3);
+    expect(await roundsUntilRaised(262)).toBe(1);
+  });
+
+  it('check() reads the catalog and changes nothing: passes on current tables, SINK_NOT_MIGRATED without them, drift named, a lost connection drops the pool', async () => {
+    const ok = answering(catalogRows());
+    const a = await createMssqlAdapter(conn(), { driver: ok.driver });
+    await expect(a.check()).resolves.toBeUndefined();
+    expect(queries(ok.calls).map((q) => q.sql)).toEqual([DESCRIBE_TABLES]);
+    expect(queries(ok.calls)[0]).toMatchObject({ inTx: false });
+    await a.close();
+    // The rejects table absent: named alone, with the command that makes it.
+    const half = await createMssqlAdapter(conn(), { driver: answering(catalogRows(Object.fromEntries(REJECT_COLUMNS.map((c) => [`security_audit_rejects.${c.name}`, null])))).driver });
+    await expect(half.check()).rejects.toMatchObject({ code: 'SINK_NOT_MIGRATED', message: expect.stringMatching(/^mssql: the audit table\(s\) security_audit_rejects do not exist .*audit-trail migrate/) });
+    await half.close();
+    const drifted = await createMssqlAdapter(conn(), { driver: answering(catalogRows({ epoch: { data_type: 'int' } })).driver });
+    await expect(drifted.check()).rejects.toBeInstanceOf(SchemaDriftError);
+    await drifted.close();
+    // A connection lost under the catalog query: SINK_DB, and the next check connects afresh.
+    let lose = true;
+    const lost = fakeMssql((sql) => {
+      if (sql === DESCRIBE_TABLES && lose) {
+        lose = false;
+        // A reset socket as mssql reports it where no request is in flight (tedious wrapSocketError: ESOCKET); under one it is ECONNRESET (lostConnectionError).
+        throw Object.assign(new Error('Connection lost - read ECONNRESET'), { code: 'ESOCKET' });
+      }
+      return sql === DESCRIBE_TABLES ? { recordset: catalogRows() } : undefined;
+    });
+    const c = await createMssqlAdapter(conn(), { driver: lost.driver });
+    await expect(c.check()).rejects.toMatchObject({ code: 'SINK_DB', message: 'mssql: Connection lost - read ECONNRESET' });
+    await expect(c.check()).resolves.toBeUndefined();
+    expect(lost.calls.filter((k) => k.op === 'connect' || k.op === 'pool.close').map((k) => k.op)).toEqual(['connect', 'pool.close', 'connect']);
+    await c.close();
+  });
+
+  it('after the DDL, reads the columns from INFORMATION_SCHEMA and refuses tables that cannot hold what it writes, naming the fix', async () => {
+    // Tables made before 2026-12-05: epoch INT, kid and swarm_task_id single-byte; one NOT NULL column dropped by hand.
+    const old = catalogRows({ epoch: { data_type: 'int' }, kid: { data_type: 'varchar' }, swarm_task_id: { data_type: 'varchar' }, event_type: null });
+    const { driver, calls } = answering(old);
+    const a = await createMssqlAdapter(conn(), { driver });
+    const err = await a.migrate().then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(SchemaDriftError);
+    const drift = (err as SchemaDriftError).drift;
+    expect(drift.map((d) => d.fix)).toEqual([
+      'ALTER TABLE dbo.security_audit_events ADD event_type VARCHAR(50) NOT NULL;',
+      'ALTER TABLE dbo.security_audit_events ALTER COLUMN swarm_task_id NVARCHAR(64) NULL;',
+      'ALTER TABLE dbo.security_audit_events ALTER COLUMN epoch BIGINT NULL;',
+      'ALTER TABLE dbo.security_audit_events ALTER COLUMN kid NVARCHAR(64) NULL;',
+    ]);
+    expect((err as SchemaDriftError).code).toBe('SINK_SCHEMA_DRIFT');
+    expect((err as Error).message).toContain('security_audit_events.epoch: narrower: found int, expected BIGINT');
+    // The catalog query ran after every DDL statement, outside any transaction of a batch.
+    const sent = queries(calls);
+    expect(sent.at(-1)).toMatchObject({ sql: DESCRIBE_TABLES, inTx: false });
+    expect(sent.slice(0, -1).some((q) => q.sql.includes('CREATE TABLE dbo.security_audit_rejects'))).toBe(true);
+    await a.close();
+    // The same tables after the fixes: a wider column of its own stays as it is.
+    const fixed = catalogRows({ user_id: { max_length: -1 } });
+    const b = await createMssqlAdapter(conn(), { driver: answering(fixed).driver });
+    await expect(b.migrate()).resolves.toBeUndefined();
+    await b.close();
+  });
+
+  it('adds the nullable columns a table made by an earlier version lacks (reject_key, mac) before the indexes that name them, and only those', async () => {
+    const { driver, calls } = answering(catalogRows({ 'security_audit_rejects.reject_key': null, mac: null }));
+    const a = await createMssqlAdapter(conn(), { driver });
+    await expect(a.migrate()).resolves.toBeUndefined();
+    const sent = queries(calls).map((q) => q.sql);
+    const adds = sent.filter((s) => s.startsWith('ALTER TABLE'));
+    expect(adds).toEqual(['ALTER TABLE dbo.security_audit_events ADD mac VARCHAR(44) NULL;', 'ALTER TABLE dbo.security_audit_rejects ADD reject_key VARCHAR(43) NULL;']);
+    const addAt = sent.indexOf(adds[1]!);
+    const indexAt = sent.findIndex((s) => s.includes('CREATE UNIQUE INDEX UX_security_audit_rejects_reject_key'));
+    expect(indexAt).toBeGreaterThan(addAt);
+    expect(sent[indexAt]).toContain('WHERE reject_key IS NOT NULL');
+    // Tables that have them: nothing is added.
+    const again = answering(catalogRows());
+    await (await createMssqlAdapter(conn(), { driver: again.driver })).migrate();
+    expect(queries(again.calls).filter((q) => q.sql.startsWith('ALTER TABLE'))).toEqual([]);
+  });
+});
