@@ -30,11 +30,55 @@ const COMPRESSIONS: readonly Compression[] = [
 export async function compressionOf(file: string): Promise<Pick<Compression, 'kind' | 'tool'> | undefined> {
   const handle = await open(file, 'r');
   try {
-    const head = Buffer.alloc(10);
+    const head = Buffer.alloc(HEAD_BYTES);
     const { bytesRead } = await handle.read(head, 0, head.length, 0);
-    const found = COMPRESSIONS.find((c) => bytesRead >= c.magic.length && head.subarray(0, c.magic.length).equals(c.magic));
-    return found && { kind: found.kind, tool: found.tool };
+    return compressionOfHead(head.subarray(0, bytesRead));
   } finally {
     await handle.close();
+  }
+}
+
+/** Bytes that tell every format of {@link COMPRESSIONS} apart: bzip2's ten. */
+const HEAD_BYTES = 10;
+
+/** The compression whose magic bytes `head` (a file's or a stream's first bytes) starts with. */
+function compressionOfHead(head: Buffer): Pick<Compression, 'kind' | 'tool'> | undefined {
+  const found = COMPRESSIONS.find((c) => head.length >= c.magic.length && head.subarray(0, c.magic.length).equals(c.magic));
+  return found && { kind: found.kind, tool: found.tool };
+}
+
+/** A read error (its code in the E... form ingest counts as one) saying what to run instead. */
+function compressedError(c: Pick<Compression, 'kind' | 'tool'>): Error {
+  return Object.assign(new Error(`it is ${c.kind}-compressed: decompress it first, e.g. \`${c.tool} FILE | audit-trail ingest -\``), { code: 'ECOMPRESSED' });
+}
+
+/**
+ * `chunks` (a stream's), or an error once its first bytes show a compressed
+ * stream: stdin and named pipes, which cannot be looked at before they are
+ * read (`cat audit.ndjson.gz | audit-trail ingest -`). The chunks are passed
+ * on as they came.
+ */
+export async function* refusingCompressed(chunks: AsyncIterable<Buffer | string>): AsyncGenerator<Buffer | string> {
+  const held: (Buffer | string)[] = [];
+  let head = Buffer.alloc(0);
+  let judged = false;
+  for await (const chunk of chunks) {
+    if (judged) {
+      yield chunk;
+      continue;
+    }
+    held.push(chunk);
+    head = Buffer.concat([head, Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk)]);
+    if (head.length < HEAD_BYTES) continue;
+    judged = true;
+    const compressed = compressionOfHead(head);
+    if (compressed) throw compressedError(compressed);
+    yield* held.splice(0);
+  }
+  // A stream shorter than the longest magic: judged by what there is.
+  if (!judged) {
+    const compressed = compressionOfHead(head);
+    if (compressed) throw compressedError(compressed);
+    yield* held;
   }
 }

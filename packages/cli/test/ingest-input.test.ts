@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -103,10 +104,19 @@ describe('audit-trail ingest: its input', () => {
       expect(r, name).toEqual({ code: 2, out: '', err: `audit-trail ingest: ${file} is ${kind}-compressed: decompress it first, e.g. \`${kind === 'gzip' ? 'zcat' : kind === 'zstd' ? 'zstdcat' : kind === 'xz' ? 'xzcat' : 'bzcat'} ${file} | audit-trail ingest -\`\nRun "audit-trail ingest --help" for usage.\n` });
     }
     expect(existsSync(db)).toBe(false);
+    // On stdin (or a pipe), which cannot be looked at first: a read error, exit 1, nothing stored.
+    for (const chunks of [[gzipSync(lines)], [Buffer.from([0x1f]), Buffer.from([0x8b, 0x08, 0, 0])]]) {
+      const piped = await runCli(['ingest', '--db', `sqlite:${db}`, '-'], { stdin: Readable.from(chunks) });
+      expect(piped.code).toBe(1);
+      expect(piped.out).toBe(`sqlite:${db}: read 0, committed 0, duplicates 0, rejected 0\n`);
+      expect(piped.err).toBe('audit-trail ingest: cannot read stdin: it is gzip-compressed: decompress it first, e.g. `zcat FILE | audit-trail ingest -` (ECOMPRESSED); stopped reading there: the lines read before it were written (the summary above), the rest of the input was not read\n');
+    }
     // A file that only starts like one (a text line) is read as usual.
     const text = join(dir, 'BZh.ndjson');
     writeFileSync(text, `BZh is not an event\n${lines}`);
     expect((await runCli(['ingest', '--db', `sqlite:${db}`, text])).code).toBe(0);
+    // And a short stdin, shorter than any magic, is read too.
+    expect(await runCli(['ingest', '--db', `sqlite:${db}`, '-'], { stdin: Readable.from([Buffer.from('{}')]) })).toMatchObject({ code: 0, out: expect.stringContaining('read 1, committed 0, duplicates 0, rejected 1') });
   });
 
   it('names a file it cannot read and says what is wrong in words (a directory, a missing file), before anything is opened or written: exit 2', async () => {

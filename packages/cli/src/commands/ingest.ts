@@ -4,7 +4,7 @@ import { Socket } from 'node:net';
 import { byteLines, MAX_LINE_BYTES, type ByteLine } from '@audit-trail/logger';
 import { classifyFileLine, isBlankLine, REJECT_RAW_KEEP, type LineItem, type Sink } from '@audit-trail/ingest-sink';
 import { UsageError, type Command, type CommandIo } from '../command.js';
-import { compressionOf } from '../compressed-input.js';
+import { compressionOf, refusingCompressed } from '../compressed-input.js';
 import { cannotRead, stdinProblem } from '../file-errors.js';
 import { parseCommandArgs } from '../parse-command-args.js';
 import { ProgressLine } from '../progress-line.js';
@@ -252,7 +252,8 @@ async function ingestStream(sink: Sink, input: NodeJS.ReadableStream, opts: Read
   const { source, containerEvents, node, onLines, onSkipped, onInvalidUtf8, onNul, stopped, stop } = opts;
   const writer = new ChunkWriter(sink, onLines, () => (input as { destroy?: () => void }).destroy?.(), opts.timeoutMs);
   // byteLines drops a byte order mark before the first line: it is not part of the event.
-  const lines = byteLines(input as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  // A compressed stream (stdin, a pipe: files were looked at before) is a read error, not binary rejects.
+  const lines = byteLines(refusingCompressed(input as AsyncIterable<Buffer>) as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   let chunk: LineItem[] = [];
   let chunkChars = 0;
   let timer: NodeJS.Timeout | undefined;
