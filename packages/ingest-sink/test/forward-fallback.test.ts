@@ -1,5 +1,3 @@
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { Decoder, encode } from '@msgpack/msgpack';
 import { FluentClient, FluentServer } from '@fluent-org/logger';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -8,6 +6,7 @@ import { prepareRows, rejectRow } from '../src/sink/prepare.js';
 import type { QueuedItem } from '../src/sink/queue.js';
 import { makeEvents } from './helpers/events.js';
 import { startForwardReceiver } from './helpers/forward-receiver.js';
+import { startRawServer, watchClientSockets } from './helpers/sockets.js';
 import { selfSignedCert } from './helpers/tls-cert.js';
 import { tempDir } from './helpers/tmp.js';
 import { aggregatorOnSqlite, readEvents, readRejects } from './receivers/helpers/real-sink.js';
@@ -94,24 +93,16 @@ describe('Fluent forward fallback', () => {
   });
 
   it('says in its timeout how far the attempt got: no connection (a TLS server that never answers), or how many records were acked', async () => {
-    const conns = new Set<Socket>();
     // Accepts, reads, never writes: TLS never completes; without TLS, requests are never acked...
-    const silent = createServer((s) => {
-      conns.add(s);
-      s.on('error', () => undefined);
-      s.resume();
-    });
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    closers.push(() => new Promise((resolve) => (conns.forEach((s) => s.destroy()), silent.close(() => resolve()))));
-    const port = (silent.address() as AddressInfo).port;
+    const silent = await startRawServer((s) => s.resume());
+    closers.push(silent.close);
+    const port = silent.port;
     const tls = createForwarder({ host: '127.0.0.1', port, tls: true, timeoutMs: 300 });
     await expect(tls.forward(items(makeEvents(2)))).rejects.toMatchObject({ code: 'SINK_FORWARD_TIMEOUT', message: expect.stringMatching(/^forward of 2 records to 127\.0\.0\.1:\d+: no connection \(TCP, then TLS when set\) within \d+ ms$/) });
     const plain = createForwarder({ host: '127.0.0.1', port, timeoutMs: 300 });
     await expect(plain.forward(items(makeEvents(2)))).rejects.toMatchObject({ message: expect.stringContaining(': no ack (0 of 2 acked) within') });
     // ...and one that acks the first request (one per tag) only.
-    const rx = createServer(async (s) => {
-      conns.add(s);
-      s.on('error', () => undefined);
+    const rx = await startRawServer(async (s) => {
       let first = true;
       try {
         for await (const request of new Decoder().decodeStream(s)) {
@@ -122,9 +113,8 @@ describe('Fluent forward fallback', () => {
         // The client reset the connection.
       }
     });
-    await new Promise<void>((resolve) => rx.listen(0, '127.0.0.1', resolve));
-    closers.push(() => new Promise((resolve) => rx.close(() => resolve())));
-    const partial = createForwarder({ host: '127.0.0.1', port: (rx.address() as AddressInfo).port, timeoutMs: 300 });
+    closers.push(rx.close);
+    const partial = createForwarder({ host: '127.0.0.1', port: rx.port, timeoutMs: 300 });
     const batch = items(makeEvents(6)).map((it, i) => ({ ...it, tag: `swarm.audit.n${i % 3}` }));
     await expect(partial.forward(batch)).rejects.toMatchObject({ message: expect.stringContaining(': no ack (2 of 6 acked) within') });
   });
@@ -134,28 +124,25 @@ describe('Fluent forward fallback', () => {
     ['reads but never acks nor closes its side', 'half-open'],
     ['acks every request but never closes its side', 'ack-half-open'],
   ] as const)('ends its connection after each attempt when the server %s', async (_how, server) => {
-    const conns = new Set<Socket>();
-    const rx = createServer({ allowHalfOpen: true }, async (s) => {
-      conns.add(s);
-      s.on('error', () => undefined);
-      if (server === 'stall') return void s.pause();
-      try {
-        for await (const request of new Decoder().decodeStream(s)) {
-          const chunk = ((request as unknown[])[2] as { chunk?: string } | undefined)?.chunk;
-          if (server === 'ack-half-open' && chunk) s.write(encode({ ack: chunk }));
+    const rx = await startRawServer(
+      async (s) => {
+        if (server === 'stall') return void s.pause();
+        try {
+          for await (const request of new Decoder().decodeStream(s)) {
+            const chunk = ((request as unknown[])[2] as { chunk?: string } | undefined)?.chunk;
+            if (server === 'ack-half-open' && chunk) s.write(encode({ ack: chunk }));
+          }
+        } catch {
+          // The client reset the connection.
         }
-      } catch {
-        // The client reset the connection.
-      }
-    });
-    await new Promise<void>((resolve) => rx.listen(0, '127.0.0.1', resolve));
-    closers.push(() => new Promise((resolve) => (conns.forEach((s) => s.destroy()), rx.close(() => resolve()))));
-    // The client's sockets, as Node creates them (net.connect publishes each on this channel).
-    const opened: Socket[] = [];
-    const onSocket = (m: unknown) => void opened.push((m as { socket: Socket }).socket);
-    subscribe('net.client.socket', onSocket);
-    closers.push(async () => void unsubscribe('net.client.socket', onSocket));
-    const fwd = createForwarder({ host: '127.0.0.1', port: (rx.address() as AddressInfo).port, timeoutMs: server === 'ack-half-open' ? 20_000 : 300 });
+      },
+      { allowHalfOpen: true },
+    );
+    closers.push(rx.close);
+    // The client's sockets to it.
+    const { sockets: opened, stop } = watchClientSockets(rx.port);
+    closers.push(async () => stop());
+    const fwd = createForwarder({ host: '127.0.0.1', port: rx.port, timeoutMs: server === 'ack-half-open' ? 20_000 : 300 });
     const sent = fwd.forward(items(makeEvents(3)));
     if (server === 'ack-half-open') await sent;
     else await expect(sent).rejects.toMatchObject({ code: 'SINK_FORWARD_TIMEOUT' });

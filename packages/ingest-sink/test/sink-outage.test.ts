@@ -1,12 +1,11 @@
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { appendFile, readdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { FluentServer } from '@fluent-org/logger';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSink, SpoolFullError, type Sink, type SinkOptions } from '../src/index.js';
 import { makeEvents } from './helpers/events.js';
 import { createTempDatabase } from './helpers/postgres.js';
+import { startRawServer, watchClientSockets } from './helpers/sockets.js';
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js';
 import { tempDir } from './helpers/tmp.js';
 
@@ -224,23 +223,12 @@ describe('PostgreSQL outage (TCP proxy cut)', () => {
     // A forward server that reads the request and holds its ack.
     let requested!: () => void;
     const request = new Promise<void>((resolve) => (requested = resolve));
-    const conns = new Set<Socket>();
-    const rx = createServer((s) => {
-      conns.add(s);
-      s.on('error', () => undefined);
-      s.once('data', () => requested());
-    });
-    await new Promise<void>((resolve) => rx.listen(0, '127.0.0.1', resolve));
-    closers.push(() => new Promise((resolve) => (conns.forEach((s) => s.destroy()), rx.close(() => resolve()))));
-    const rxPort = (rx.address() as AddressInfo).port;
-    // The forwarder's connections, as Node creates them.
-    const toRx: Socket[] = [];
-    const onSocket = (m: unknown) => {
-      const socket = (m as { socket: Socket }).socket;
-      socket.once('connect', () => socket.remotePort === rxPort && toRx.push(socket));
-    };
-    subscribe('net.client.socket', onSocket);
-    closers.push(async () => void unsubscribe('net.client.socket', onSocket));
+    const rx = await startRawServer((s) => s.once('data', () => requested()));
+    closers.push(rx.close);
+    const rxPort = rx.port;
+    // The forwarder's connections.
+    const { sockets: toRx, stop } = watchClientSockets(rxPort);
+    closers.push(async () => stop());
     const errors: Error[] = [];
     const sink = open({ fallback: { host: '127.0.0.1', port: rxPort, afterMs: 0, timeoutMs: 600_000 }, onError: (e) => errors.push(e) });
     await sink.ready;
