@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { describeValue, isObject, refuseUnknownKeys } from '../config-checks.js';
 import { AuditConfigError } from '../errors.js';
 import { MAX_TIMEOUT_MS } from '../logger/options.js';
-import { checkKid, parsePublicKey, parseSecret, readKeyFile, refuseKidAsSecret } from './keys.js';
+import { checkKid, parsePublicKey, parseSecret, readKeyFile, refuseKidAsSecret, refuseMixedAlphabets } from './keys.js';
 
 /** Cadence of a chain (docs/integrity.md defaults: 60 s checkpoints, 60 s or 10 000-record epochs). */
 export interface SigningTiming {
@@ -108,6 +108,7 @@ export function resolveSigning(opts: SigningOptions): ResolvedSigning {
   if (opts.mode === 'shared') {
     const secret = parseSecret(opts.secret, kid);
     refuseKidAsSecret(kid, opts.secret, secret);
+    refuseMixedAlphabets(kid, opts.secret);
     return { mode: 'shared', kid, secret, ...timing };
   }
   return { mode: 'sealed', kid, publicKey: parsePublicKey((opts as SealedSigningOptions).publicKey), ...timing };

@@ -96,6 +96,24 @@ export function refuseKidAsSecret(kid: string, secretText: string | Buffer, secr
   }
 }
 
+/**
+ * Refuses a signer's shared secret text that mixes the base64 (`+` `/`) and
+ * base64url (`-` `_`) alphabets: no encoder writes both, so it is neither
+ * format accepted, and it is what a file's path looks like
+ * (`/run/secrets/audit_k1`). Such a path given as the secret
+ * (AUDIT_TRAIL_SECRET for AUDIT_TRAIL_SECRET_FILE, or `signing.secret` set
+ * to the path) decoded to over 32 bytes and signed every chain with a key
+ * anyone reading the deployment knows (found by a probe). Not checked by
+ * verifiers: logs signed that way must still verify.
+ */
+export function refuseMixedAlphabets(kid: string, secretText: string | Buffer): void {
+  if (typeof secretText !== 'string' || !/[+/]/.test(secretText) || !/[-_]/.test(secretText)) return;
+  throw new AuditConfigError(
+    `secret of key ${kidShown(kid)} mixes the base64 (+ /) and base64url (- _) alphabets, so it is neither, and looks like a file's path: ` +
+      'give the path in AUDIT_TRAIL_SECRET_FILE (or the file\'s content as signing.secret), and the key itself in AUDIT_TRAIL_SECRET',
+  );
+}
+
 function asX25519(key: KeyObject, what: string): KeyObject {
   if (key.asymmetricKeyType !== 'x25519') throw new AuditConfigError(`${what} is a ${key.asymmetricKeyType} key, not X25519`);
   return key;

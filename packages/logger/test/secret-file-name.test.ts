@@ -1,0 +1,56 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { AuditConfigError, createAuditLogger } from '../src/index.js';
+import { lines, SECRET, tmpDir, verifyLines } from './helpers.js';
+
+// A Docker or Kubernetes secret's path put where the secret belongs
+// (AUDIT_TRAIL_SECRET instead of AUDIT_TRAIL_SECRET_FILE, or the path as
+// `signing.secret` instead of the file's content) is all base64 characters:
+// it decoded to 36 bytes and signed every chain with a key anyone reading the
+// compose file knows, and a verifier given the same environment said OK
+// (found by a probe). No encoder writes both alphabets: `+` `/` are base64's,
+// `-` `_` base64url's, so such text is neither format the docs accept.
+const PATH = '/run/secrets/audit_trail_shared_secret_production';
+
+const make = (opts: Parameters<typeof createAuditLogger>[0]) => () => createAuditLogger({ service: 'api', runtime: false, destination: join(tmpDir(), 'a.ndjson'), ...opts });
+
+function thrown(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('did not throw');
+}
+
+describe('a shared secret that mixes the base64 and base64url alphabets (a file name)', () => {
+  it('is refused by the logger, from the options and from the environment, without repeating it', () => {
+    for (const fn of [
+      make({ signing: { mode: 'shared', kid: 'k1', secret: PATH } }),
+      make({ env: { AUDIT_TRAIL_SIGNING: 'shared', AUDIT_TRAIL_KID: 'k1', AUDIT_TRAIL_SECRET: PATH } }),
+      make({ signing: { mode: 'shared', kid: 'k1', secret: `${Buffer.alloc(33, 0xfb).toString('base64')}-_` } }),
+    ]) {
+      const err = thrown(fn);
+      expect(err).toBeInstanceOf(AuditConfigError);
+      expect(err.message).toMatch(/^secret of key "k1" mixes the base64 \(\+ \/\) and base64url \(- _\) alphabets/);
+      expect(err.message).toMatch(/AUDIT_TRAIL_SECRET_FILE/);
+      expect(err.message).not.toContain('audit_trail_shared');
+    }
+  });
+
+  it('leaves either alphabet alone: openssl rand -base64, base64url, and raw bytes still sign', async () => {
+    const bytes = Buffer.alloc(32, 0xfb); // base64 "+/s..." and base64url "-_s...": both alphabets' own characters
+    for (const secret of [bytes.toString('base64'), bytes.toString('base64url'), bytes, SECRET]) {
+      const file = join(tmpDir(), 'a.ndjson');
+      const log = createAuditLogger({ service: 'api', runtime: false, destination: file, signing: { mode: 'shared', kid: 'k1', secret } });
+      await log.close();
+      const report = verifyLines(lines(file), { k1: { secret } });
+      expect(report.findings).toEqual([]);
+      expect(report.chains).toHaveLength(1);
+    }
+  });
+
+  it('is still taken by a verifier, so logs signed with such a key before this check can be checked', () => {
+    expect(verifyLines([], { k1: { secret: PATH } }).findings).toEqual([]);
+  });
+});
