@@ -35,10 +35,14 @@ export function checkKid(kid: string): string {
  * (never its content, nor a key given in its place) in errors. Only a regular
  * file of at most MAX_SECRET_FILE_BYTES (1 MiB) is read (readBoundedFile):
  * `/dev/zero` or a huge file given by mistake is an AuditConfigError, not a
- * process grown to gigabytes.
+ * process grown to gigabytes. `given` is the name as it was written, when
+ * `path` was resolved from it (a keyring's entry): that is what is judged
+ * for being a key, since the directory joined in front may hold characters
+ * no key has (`~/.config`), and a key put in a keyring's `secret_file` was
+ * printed whole (found by a probe).
  */
-export function readKeyFile(path: string): string {
-  const shown = mayBeSecret(path) ? `(a ${path.length}-character name that looks like a base64 key, not shown: pass a file holding the key)` : path;
+export function readKeyFile(path: string, given = path): string {
+  const shown = mayBeSecret(given) || mayBeSecret(path) ? `(a ${given.length}-character name that looks like a base64 key, not shown: pass a file holding the key)` : path;
   try {
     return withoutBom(readBoundedFile(path, MAX_SECRET_FILE_BYTES, `key file ${shown}`).toString('utf8'));
   } catch (err) {

@@ -74,7 +74,7 @@ export function loadKeyringFile(path: string): Map<string, VerifyKey> {
   const list = (doc as { keys?: unknown })?.keys;
   if (!Array.isArray(list)) throw new AuditConfigError(`keyring ${path} must be {"keys":[...]}`);
   const out = new Map<string, VerifyKey>();
-  const file = (name: unknown) => readKeyFile(resolve(dirname(path), String(name)));
+  const file = (name: unknown) => readKeyFile(resolve(dirname(path), String(name)), String(name));
   for (const e of list as Record<string, unknown>[]) {
     const kid = checkKid(String(e?.kid ?? ''));
     const where = `keyring ${path}`;
