@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { describeValue, isObject, refuseUnknownKeys } from '../config-checks.js';
 import { AuditConfigError } from '../errors.js';
 import { MAX_TIMEOUT_MS } from '../logger/options.js';
-import { checkKid, parsePublicKey, parseSecret, readKeyFile, refuseKidAsSecret, refuseMixedAlphabets } from './keys.js';
+import { checkKid, keyFromEnv, parsePublicKey, parseSecret, refuseKidAsSecret, refuseMixedAlphabets } from './keys.js';
 
 /** Cadence of a chain (docs/integrity.md defaults: 60 s checkpoints, 60 s or 10 000-record epochs). */
 export interface SigningTiming {
@@ -121,12 +121,6 @@ function envInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
   return Number(raw);
 }
 
-function valueOrFile(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  const file = env[`${name}_FILE`];
-  if (file) return readKeyFile(file);
-  return env[name] || undefined;
-}
-
 /**
  * Signing options from the environment, or undefined when
  * `AUDIT_TRAIL_SIGNING` is unset or `off`:
@@ -151,11 +145,11 @@ export function signingFromEnv(env: NodeJS.ProcessEnv): SigningOptions | undefin
     epochMaxEvents: envInt(env, 'AUDIT_TRAIL_EPOCH_MAX_EVENTS'),
   };
   if (mode === 'shared') {
-    const secret = valueOrFile(env, 'AUDIT_TRAIL_SECRET');
+    const secret = keyFromEnv(env, 'AUDIT_TRAIL_SECRET');
     if (!secret) throw new AuditConfigError('AUDIT_TRAIL_SIGNING=shared needs AUDIT_TRAIL_SECRET_FILE or AUDIT_TRAIL_SECRET');
     return { mode, kid, secret, ...timing };
   }
-  const publicKey = valueOrFile(env, 'AUDIT_TRAIL_SEAL_PUBLIC_KEY');
+  const publicKey = keyFromEnv(env, 'AUDIT_TRAIL_SEAL_PUBLIC_KEY');
   if (!publicKey) throw new AuditConfigError('AUDIT_TRAIL_SIGNING=sealed needs AUDIT_TRAIL_SEAL_PUBLIC_KEY_FILE or AUDIT_TRAIL_SEAL_PUBLIC_KEY');
   return { mode, kid, publicKey, ...timing };
 }

@@ -51,6 +51,22 @@ export function readKeyFile(path: string, given = path): string {
   }
 }
 
+/**
+ * A key from the environment: `NAME_FILE` (a file holding it, e.g. a Docker
+ * or Kubernetes secret mount) or `NAME` (the key itself). Both at once is an
+ * AuditConfigError, as the Docker images' `_FILE` convention has it (the
+ * postgres image: "both ... are set (but are exclusive)"): which one a
+ * process took was a silent guess, and a stale `NAME` left in a unit file
+ * beside a rotated `NAME_FILE` (or the reverse) signed or verified with the
+ * key nobody meant (found by a probe). An empty value counts as unset.
+ */
+export function keyFromEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const file = env[`${name}_FILE`];
+  const value = env[name];
+  if (file && value) throw new AuditConfigError(`${name}_FILE and ${name} are both set: give the key one way (prefer ${name}_FILE)`);
+  return file ? readKeyFile(file) : value || undefined;
+}
+
 function decodeBase64(text: string, what: string): Buffer {
   const t = text.trim();
   if (!BASE64.test(t)) {

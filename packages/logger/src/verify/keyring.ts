@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { describeValue, isObject } from '../config-checks.js';
 import { AuditConfigError } from '../errors.js';
-import { checkKid, parsePrivateKey, parseSecret, readKeyFile } from '../signing/keys.js';
+import { checkKid, keyFromEnv, parsePrivateKey, parseSecret, readKeyFile } from '../signing/keys.js';
 import type { VerifyKey, VerifyKeys } from './types.js';
 
 /** A verifier key after parsing. */
@@ -96,9 +96,11 @@ export function loadKeyringFile(path: string): Map<string, VerifyKey> {
 export function keysFromEnv(env: NodeJS.ProcessEnv): Map<string, VerifyKey> {
   const out = env.AUDIT_TRAIL_KEYRING_FILE ? loadKeyringFile(env.AUDIT_TRAIL_KEYRING_FILE) : new Map<string, VerifyKey>();
   const kid = env.AUDIT_TRAIL_KID;
-  const secret = env.AUDIT_TRAIL_SECRET_FILE ? readKeyFile(env.AUDIT_TRAIL_SECRET_FILE) : env.AUDIT_TRAIL_SECRET;
-  const priv = env.AUDIT_TRAIL_SEAL_PRIVATE_KEY_FILE ? readKeyFile(env.AUDIT_TRAIL_SEAL_PRIVATE_KEY_FILE) : env.AUDIT_TRAIL_SEAL_PRIVATE_KEY;
+  const secret = keyFromEnv(env, 'AUDIT_TRAIL_SECRET');
+  const priv = keyFromEnv(env, 'AUDIT_TRAIL_SEAL_PRIVATE_KEY');
   if ((secret || priv) && !kid) throw new AuditConfigError('AUDIT_TRAIL_KID must name the key given in the environment');
+  // One kid is one key: with both, the private key was dropped without a word.
+  if (secret && priv) throw new AuditConfigError('AUDIT_TRAIL_KID names one key: give a shared secret (AUDIT_TRAIL_SECRET[_FILE]) or a sealing private key (AUDIT_TRAIL_SEAL_PRIVATE_KEY[_FILE]), not both');
   const where = 'AUDIT_TRAIL_KEYRING_FILE and AUDIT_TRAIL_KID';
   if (kid && secret) addVerifyKey(out, kid, { secret }, where);
   else if (kid && priv) addVerifyKey(out, kid, { privateKey: priv }, where);
