@@ -92,6 +92,27 @@ describe('SQLite: generated DDL and report queries', () => {
     expect(plan).toContainEqual(expect.stringMatching(/^SEARCH f USING .*INDEX \(client_ip=\?\)/));
   });
 
+  it('takes a word\'s base name in the shell reports of its last 64 characters: rtrim\'s time grows with its text times its set of characters, the whole word (2000 `x` then 2000 `y`: 8 ms; 1000 execs of `sudo` and such a word, 16.6 s; found by a probe)', () => {
+    for (const name of ['container-shell-sessions', 'container-shells'] as const) {
+      const text = REPORT_QUERIES[name].sql.sqlite;
+      // The first argument of each rtrim(X, Y) of the text, its parentheses balanced ('(' in literals: none but
+      // 'pty.spawn('); rtrim(X), which trims spaces, is left out.
+      const firsts = [...text.matchAll(/rtrim\(/g)].flatMap((m) => {
+        let depth = 0;
+        const start = m.index + 'rtrim('.length;
+        for (let i = start; i < text.length; i++) {
+          if (text.startsWith("'pty.spawn('", i)) i += "'pty.spawn('".length - 1;
+          else if (text[i] === '(') depth++;
+          else if (text[i] === ')' && depth-- === 0) return [];
+          else if (text[i] === ',' && depth === 0) return [text.slice(start, i)];
+        }
+        throw new Error('unbalanced rtrim(');
+      });
+      expect(firsts.length, name).toBeGreaterThan(0);
+      for (const x of firsts) expect(x, name).toMatch(/^' ' \|\| substr\('\/' \|\| .*, -64\)$/s);
+    }
+  });
+
   it('finds a burst in the last minutes of 9999, as PostgreSQL and SQL Server do (julianday() is NULL past 9999-12-31; found by a probe)', () => {
     const ip = '198.51.100.251';
     const late = Array.from({ length: 5 }, (_, i) => {

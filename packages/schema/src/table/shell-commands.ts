@@ -332,7 +332,10 @@ interface SqlText {
   firstWord(text: string): string;
   /** Text after the first space of `text` (which ends in a space), without leading spaces. */
   afterFirstWord(text: string): string;
-  /** Text after the last `/` of `path` (all of it when there is none). */
+  /**
+   * The base name of the word `path`, in lower case: the text after its last
+   * `/`, taken of its last {@link BASE_NAME_TAIL} characters (see there).
+   */
   baseName(path: string): string;
   /** `text` without leading spaces. */
   ltrim(text: string): string;
@@ -349,14 +352,35 @@ interface SqlText {
   state(text: string): string;
 }
 
+/**
+ * How many characters of a word's end its base name is read from: more than
+ * any program name the reports compare has (`powershell.exe`, `python3.12`).
+ * SQLite has no reverse search: its base name is `rtrim(p, replace(p, '/',
+ * ''))`, whose time grows with the length of `p` times the number of
+ * characters in its set, all of `p`'s: a word of 2000 `x` then 2000 `y` took
+ * 8 ms, and 1000 execs of `sudo` and such a word 16.6 s (the first word of
+ * every exec is read so; found by a probe). Read of the last 64, it is
+ * bounded. A base name longer than 63 characters is read as the tail behind a
+ * space, which names no program (a word has no space), on every database
+ * alike.
+ */
+export const BASE_NAME_TAIL = 64;
+
 function sqlText(dialect: Dialect): SqlText {
+  const f = dialectText(dialect);
+  return { ...f, baseName: (p) => f.afterLastSlash(f.concat("' '", f.right(f.concat("'/'", p), String(BASE_NAME_TAIL)))) };
+}
+
+/** The string functions of one dialect; `afterLastSlash` on a short text only (see {@link BASE_NAME_TAIL}). */
+function dialectText(dialect: Dialect): Omit<SqlText, 'baseName'> & { afterLastSlash(text: string): string; right(text: string, length: string): string } {
   switch (dialect) {
     case 'mssql':
       return {
         // `+ ' '` for the empty rest: LEFT's length -1 is an error that stops the whole report.
         firstWord: (t) => `LEFT(${t}, CHARINDEX(' ', ${t} + ' ') - 1)`,
         afterFirstWord: (t) => `LTRIM(SUBSTRING(${t}, CHARINDEX(' ', ${t}) + 1, 4000))`,
-        baseName: (p) => `RIGHT(${p}, CHARINDEX('/', REVERSE(${p}) + '/') - 1)`,
+        afterLastSlash: (p) => `RIGHT(${p}, CHARINDEX('/', REVERSE(${p}) + '/') - 1)`,
+        right: (t, n) => `RIGHT(${t}, ${n})`,
         ltrim: (t) => `LTRIM(${t})`,
         position: (t, n) => `CHARINDEX(${n}, ${t})`,
         from: (t, s) => `SUBSTRING(${t}, ${s}, 4000)`,
@@ -369,7 +393,8 @@ function sqlText(dialect: Dialect): SqlText {
       return {
         firstWord: (t) => `split_part(${t}, ' ', 1)`,
         afterFirstWord: (t) => `ltrim(substr(${t}, strpos(${t}, ' ') + 1))`,
-        baseName: (p) => `regexp_replace(${p}, '^.*/', '')`,
+        afterLastSlash: (p) => `regexp_replace(${p}, '^.*/', '')`,
+        right: (t, n) => `right(${t}, ${n})`,
         ltrim: (t) => `ltrim(${t})`,
         position: (t, n) => `strpos(${t}, ${n})`,
         from: (t, s) => `substr(${t}, ${s})`,
@@ -384,7 +409,8 @@ function sqlText(dialect: Dialect): SqlText {
         afterFirstWord: (t) => `ltrim(substr(${t}, instr(${t}, ' ') + 1))`,
         // No reverse search: rtrim strips the trailing characters that are not `/`, which leaves the
         // directory part, whose length is where the name starts.
-        baseName: (p) => `substr(${p}, length(rtrim(${p}, replace(${p}, '/', ''))) + 1)`,
+        afterLastSlash: (p) => `substr(${p}, length(rtrim(${p}, replace(${p}, '/', ''))) + 1)`,
+        right: (t, n) => `substr(${t}, -${n})`,
         ltrim: (t) => `ltrim(${t})`,
         position: (t, n) => `instr(${t}, ${n})`,
         from: (t, s) => `substr(${t}, ${s})`,
