@@ -25,8 +25,9 @@ Reports:
   shells           each shell opened (or refused) in a container: when, outcome, node,
                    namespace and pod, container, the container it reaches (kubectl debug
                    --target), image, the user it ran as, the person (Kubernetes audit
-                   log) and whom they impersonated, command, detector
-                   (container-shell-sessions)
+                   log) and whom they impersonated, command, detector, and
+                   unresolved: 1 for a command line of launchers too long to read to
+                   its end (counted as a shell) (container-shell-sessions)
   shells-by-image  the same shells counted by image and node (container-shells)
   rejects          refused input by reason code and source: forged or garbled lines (rejects-by-reason)
   future-dated     events dated more than --skew-minutes after they were stored: a clock

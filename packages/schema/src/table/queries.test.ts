@@ -18,7 +18,7 @@ describe('report queries', () => {
 
   it('names integer columns among each query\'s columns', () => {
     for (const q of Object.values(REPORT_QUERIES)) for (const c of q.integerColumns) expect(q.columns, q.name).toContain(c);
-    expect(REPORT_QUERIES['container-shells'].integerColumns).toEqual(['shells', 'containers', 'users']);
+    expect(REPORT_QUERIES['container-shells'].integerColumns).toEqual(['shells', 'containers', 'users', 'unresolved']);
   });
 
   it('writes parameters in as integers', () => {

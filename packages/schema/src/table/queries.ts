@@ -1,6 +1,6 @@
 import type { Dialect } from './columns.js';
 import { containerKey, eventsTable, eventsWithDoc, jsonBigint, jsonValue, laterByMinutes, nodeOf, nullsLast, reasonCode, rejectsTable, sinceDays, textOrder, withinMinutes } from './query-sql.js';
-import { commandProgram, launchesCte, shellOpened, withRecursive } from './shell-commands.js';
+import { commandProgram, launchesCte, MAX_CHARS, MAX_STEPS, shellOpened, shellUnresolved, withRecursive } from './shell-commands.js';
 
 /** Names of the forensic report queries (also the file names under `sql/queries/<dialect>/`). */
 export const REPORT_QUERY_NAMES = [
@@ -79,6 +79,11 @@ const SHELL_COMMANDS =
   'runuser, gosu, su-exec, setsid, nice, nohup, timeout, stdbuf, nsenter, unshare, chroot, script -c, ionice, taskset, chrt, flock, setpriv, sg, ' +
   'tini, dumb-init, unbuffer, xargs, watch, busybox or env, past their options ' +
   '(chroot with no command, nsenter, unshare and script open one themselves); or python running pty.spawn of a shell';
+
+/** The command lines the shell reports count without telling (shell-commands.ts, UNRESOLVED), for their descriptions. */
+const UNRESOLVED_LINES =
+  `a command line whose launchers are not read to their end within ${MAX_STEPS} words (and option letters) or ${MAX_CHARS} characters ` +
+  '(env A=1 A=1 ... bash)';
 
 /**
  * The report queries, keyed by name. `failures-by-user-ip` on SQL Server is
@@ -224,7 +229,8 @@ ORDER BY event_timestamp DESC, id DESC;`,
       'API server denied), node, Kubernetes namespace and pod, container, the container it reaches (target_container: ' +
       'kubectl debug --target, whose processes and files a debug container sees), image, the user the process ran as in the ' +
       'container (exec_user), the person (user_id) where the detector knew one (the Kubernetes audit log names the ' +
-      'authenticated user) and whom they acted as (impersonated_user_id, Kubernetes --as), the command line, and the detector.',
+      'authenticated user) and whom they acted as (impersonated_user_id, Kubernetes --as), the command line, the detector, ' +
+      `and unresolved (1: ${UNRESOLVED_LINES}, counted as a shell: whether it opened one is for a person to read).`,
     params: [days],
     columns: [
       'event_timestamp',
@@ -241,8 +247,9 @@ ORDER BY event_timestamp DESC, id DESC;`,
       'impersonated_user_id',
       'command_line',
       'detector',
+      'unresolved',
     ],
-    integerColumns: [],
+    integerColumns: ['unresolved'],
     sql: perDialect(
       (d) => `${containerExecs(d, '')}
 SELECT event_timestamp, outcome,
@@ -255,7 +262,8 @@ SELECT event_timestamp, outcome,
        user_id,
        ${jsonValue(d, 'impersonated_user_id', 'doc')} AS impersonated_user_id,
        command_line,
-       ${jsonValue(d, 'detector.name', 'doc')} AS detector
+       ${jsonValue(d, 'detector.name', 'doc')} AS detector,
+       ${shellUnresolved(d)} AS unresolved
 FROM execs
 WHERE ${shellOpened(d)}
 ORDER BY event_timestamp DESC, id DESC;`,
@@ -268,17 +276,19 @@ ORDER BY event_timestamp DESC, id DESC;`,
       'CONTAINER_EXEC events of the last :days days that opened a shell (a TTY or interactive session, or a command ' +
       `line that, in any case, ${SHELL_COMMANDS}) and were not refused (outcome other than failure), grouped by image and node ` +
       '(Swarm node, else Kubernetes node, else host). A container is counted by its id, else (a Kubernetes audit ' +
-      'event names no id) by its namespace, pod and name.',
+      'event names no id) by its namespace, pod and name. ' +
+      `Unresolved counts those among the shells that are ${UNRESOLVED_LINES}, counted as shells.`,
     params: [days],
-    columns: ['image', 'node', 'shells', 'containers', 'users', 'first_at', 'last_at'],
-    integerColumns: ['shells', 'containers', 'users'],
+    columns: ['image', 'node', 'shells', 'containers', 'users', 'first_at', 'last_at', 'unresolved'],
+    integerColumns: ['shells', 'containers', 'users', 'unresolved'],
     sql: perDialect(
       (d) => `${containerExecs(d, "\n    AND outcome <> 'failure'")},
 shell_execs AS (
   SELECT image,
          ${nodeOf(d, 'doc')} AS node,
          ${containerKey(d)} AS container_key,
-         user_id, event_timestamp
+         user_id, event_timestamp,
+         ${shellUnresolved(d)} AS unresolved
   FROM execs
   WHERE ${shellOpened(d)}
 )
@@ -287,7 +297,8 @@ SELECT image, node,
        COUNT(DISTINCT container_key) AS containers,
        COUNT(DISTINCT user_id) AS users,
        MIN(event_timestamp) AS first_at,
-       MAX(event_timestamp) AS last_at
+       MAX(event_timestamp) AS last_at,
+       SUM(unresolved) AS unresolved
 FROM shell_execs
 GROUP BY image, node
 ORDER BY shells DESC, ${nullsLast(d, 'image')}, ${nullsLast(d, 'node')};`,

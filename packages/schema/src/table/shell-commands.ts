@@ -159,19 +159,62 @@ const READERS: Readonly<Record<string, Launcher>> = { ...SHELL_LAUNCHERS, ...LAU
  * more per letter of an option cluster (`-Hiu`). SQL Server stops a recursion
  * at 100.
  */
-const MAX_STEPS = 48;
+export const MAX_STEPS = 48;
+
+/**
+ * How many characters of a command line are read at most. Each step copies
+ * the words it has not read yet (`rest`): of a 4000-character line (the most
+ * stored, MAX_COMMAND_LINE_LENGTH) of short words (`env A=1 A=1 ... ls`),
+ * the 48 steps took 0.6 ms a line on SQLite and 1.5 ms on PostgreSQL, 4 and
+ * 8 times what they took of a 400-character one (found by a probe). Read of
+ * its first 512, a line costs at most MAX_STEPS copies of 512 characters,
+ * whatever its length.
+ */
+export const MAX_CHARS = 512;
+
+/**
+ * Whether the walk goes on past a row of `launches` that is not decided yet:
+ * it has read fewer than {@link MAX_STEPS} words (or the line has ended: the
+ * step after it decides), and the word it reads is not the last of a
+ * command line cut at {@link MAX_CHARS} (it may be cut, and what follows is
+ * not read).
+ */
+const GOES_ON = `(step < ${MAX_STEPS} OR word = '') AND (more = 0 OR rest <> '')`;
+
+/**
+ * The launches rows where the walk stopped undecided, at {@link MAX_STEPS}
+ * or {@link MAX_CHARS}: a command line of launchers longer than the reports
+ * read (`env A=1 A=1 ... bash`, `nice -n 1 -n 1 ... bash`). It counts as a
+ * shell (fails closed), marked `unresolved`: reading no further is no proof
+ * that no shell follows, and a line padded to be cut would hide one.
+ */
+const UNRESOLVED = `state NOT IN ('shell', 'no') AND NOT (${GOES_ON})`;
 
 /**
  * A CONTAINER_EXEC that opened a shell: a TTY or interactive session, or a
  * command line whose first word names a shell or opener (`program`, from
  * {@link commandProgram}), or that {@link launchesCte} finds opens one
- * through a launcher. Reads the rows of `eventsWithDoc`.
+ * through a launcher, or cannot tell ({@link shellUnresolved}). Reads the
+ * rows of `eventsWithDoc`.
  */
 export function shellOpened(dialect: Dialect): string {
   return `(${jsonTrue(dialect, 'process.tty', 'doc')}
       OR ${jsonTrue(dialect, 'process.interactive', 'doc')}
       OR program IN (${[...SHELLS, ...SHELL_OPENERS].map((s) => `'${s}'`).join(', ')})
-      OR id IN (SELECT id FROM launches WHERE state = 'shell'))`;
+      OR id IN (SELECT id FROM launches WHERE state = 'shell' OR (${UNRESOLVED})))`;
+}
+
+/**
+ * The `unresolved` column of a row {@link shellOpened} counts: 1 when it
+ * counts only because its launchers were not read to their end (see
+ * {@link UNRESOLVED}), 0 when it opened a shell: a TTY or interactive
+ * session, a shell named. A command line's walk ends one way only, and one
+ * whose first word is a shell is not walked.
+ */
+export function shellUnresolved(dialect: Dialect): string {
+  return `CASE WHEN ${jsonTrue(dialect, 'process.tty', 'doc')} THEN 0
+              WHEN ${jsonTrue(dialect, 'process.interactive', 'doc')} THEN 0
+              WHEN id IN (SELECT id FROM launches WHERE ${UNRESOLVED}) THEN 1 ELSE 0 END`;
 }
 
 /** The base name of the first word of `command_line`, in lower case: the program it starts. */
@@ -209,7 +252,10 @@ export function withRecursive(dialect: Dialect): string {
  * an option's argument, then `<state>`; `python` code, where `pty.spawn(`
  * names the program. A state ending in `+` opens a shell when no word
  * follows (`su -`, `sudo -i`, `chroot /`). It ends at `shell` (a shell
- * opened) or `no`.
+ * opened) or `no`, or undecided at {@link MAX_STEPS} or at the end of the
+ * first {@link MAX_CHARS} characters, the most it reads: `more` is 0 when
+ * they hold the whole command line, 1 when it goes on, 2 when it goes on and
+ * has `pty.spawn(` (python's code is read on when that is not within them).
  */
 export function launchesCte(dialect: Dialect): string {
   const f = sqlText(dialect);
@@ -221,8 +267,11 @@ export function launchesCte(dialect: Dialect): string {
   // word of its own and puts the other letters back as the next word (`-Hiu app`: `-H`, then
   // `-iu app`); the state stays. An option that takes an argument keeps the rest of its word.
   const split = splitsCluster(f);
-  return `launches (id, word, rest, state, step) AS (
-  SELECT id, ${f.cast(f.firstWord(command))}, ${f.cast(f.afterFirstWord(command))}, ${f.state("'cmd'")}, 0
+  // The first MAX_CHARS characters, ending in a space as `rest` does (the line may be cut in a word).
+  const read = f.concat(f.at(command, '1', String(MAX_CHARS)), "' '");
+  const more = `CASE WHEN ${f.trimmedLength(command)} <= ${MAX_CHARS} THEN 0 WHEN ${f.position(command, "'pty.spawn('")} > 0 THEN 2 ELSE 1 END`;
+  return `launches (id, word, rest, state, step, more) AS (
+  SELECT id, ${f.cast(f.firstWord(read))}, ${f.cast(f.afterFirstWord(read))}, ${f.state("'cmd'")}, 0, ${more}
   FROM ${eventsTable(dialect)}
   WHERE event_type = 'CONTAINER_EXEC'
     AND ${sinceDays(dialect, 'event_timestamp', 'days')}
@@ -232,9 +281,10 @@ export function launchesCte(dialect: Dialect): string {
          ${f.cast(`CASE WHEN ${split} THEN ${f.at('word', '1', '2')} ELSE ${f.firstWord('rest')} END`)},
          ${f.cast(`CASE WHEN ${split} THEN ${f.concat(f.concat("'-'", f.from('word', '3')), f.concat("' '", 'rest'))} ELSE ${f.afterFirstWord('rest')} END`)},
          ${f.state(`CASE WHEN ${split} THEN state ELSE ${nextState(f)} END`)},
-         step + 1
+         step + 1,
+         more
   FROM launches
-  WHERE state NOT IN ('shell', 'no') AND step < ${MAX_STEPS}
+  WHERE state NOT IN ('shell', 'no') AND ${GOES_ON}
 )`;
 }
 
@@ -277,7 +327,7 @@ function nextState(f: SqlText): string {
   const program = `CASE ${base} ${[...SHELLS, ...SHELL_OPENERS].map((s) => `WHEN '${s}' THEN 'shell'`).join(' ')}
               WHEN 'busybox' THEN 'cmd'
 ${names.map((n) => `              WHEN '${n}' THEN '${entered(n)}'`).join('\n')}
-              ELSE CASE WHEN ${base} LIKE 'python%' AND ${f.position('rest', "'pty.spawn('")} > 0 THEN 'python' ELSE 'no' END END`;
+              ELSE CASE WHEN ${base} LIKE 'python%' AND (${f.position('rest', "'pty.spawn('")} > 0 OR more = 2) THEN 'python' ELSE 'no' END END`;
   // What pty.spawn('/bin/bash') or pty.spawn(["bash", "-i"]) runs: its first word, quotes and brackets read as spaces.
   const quotes = ["''''", `'"'`, "'['", "','"];
   const spawnArg = quotes.reduce((t, c) => `replace(${t}, ${c}, ' ')`, f.from('word', `${f.position('word', "'pty.spawn('")} + 10`));
@@ -339,6 +389,8 @@ interface SqlText {
   baseName(path: string): string;
   /** `text` without leading spaces. */
   ltrim(text: string): string;
+  /** The length of `text` without its trailing spaces (SQL Server's LEN leaves them out by itself). */
+  trimmedLength(text: string): string;
   /** Where `needle` first starts in `text`, 0 when nowhere. */
   position(text: string, needle: string): string;
   /** `text` from character `start` on. */
@@ -382,6 +434,7 @@ function dialectText(dialect: Dialect): Omit<SqlText, 'baseName'> & { afterLastS
         afterLastSlash: (p) => `RIGHT(${p}, CHARINDEX('/', REVERSE(${p}) + '/') - 1)`,
         right: (t, n) => `RIGHT(${t}, ${n})`,
         ltrim: (t) => `LTRIM(${t})`,
+        trimmedLength: (t) => `LEN(${t})`,
         position: (t, n) => `CHARINDEX(${n}, ${t})`,
         from: (t, s) => `SUBSTRING(${t}, ${s}, 4000)`,
         at: (t, s, n) => `SUBSTRING(${t}, ${s}, ${n})`,
@@ -396,6 +449,7 @@ function dialectText(dialect: Dialect): Omit<SqlText, 'baseName'> & { afterLastS
         afterLastSlash: (p) => `regexp_replace(${p}, '^.*/', '')`,
         right: (t, n) => `right(${t}, ${n})`,
         ltrim: (t) => `ltrim(${t})`,
+        trimmedLength: (t) => `length(rtrim(${t}))`,
         position: (t, n) => `strpos(${t}, ${n})`,
         from: (t, s) => `substr(${t}, ${s})`,
         at: (t, s, n) => `substr(${t}, ${s}, ${n})`,
@@ -412,6 +466,7 @@ function dialectText(dialect: Dialect): Omit<SqlText, 'baseName'> & { afterLastS
         afterLastSlash: (p) => `substr(${p}, length(rtrim(${p}, replace(${p}, '/', ''))) + 1)`,
         right: (t, n) => `substr(${t}, -${n})`,
         ltrim: (t) => `ltrim(${t})`,
+        trimmedLength: (t) => `length(rtrim(${t}))`,
         position: (t, n) => `instr(${t}, ${n})`,
         from: (t, s) => `substr(${t}, ${s})`,
         at: (t, s, n) => `substr(${t}, ${s}, ${n})`,

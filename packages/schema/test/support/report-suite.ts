@@ -235,6 +235,54 @@ export function defineReportTests(db: () => TestDb): void {
     });
   });
 
+  it('counts a command line whose launchers are not read to their end as a shell, marked unresolved, and reads one to the last step exactly: a launcher chain past the reports\' 48 steps or 512 characters was no shell, `env A=1 ... bash` hid one (found by a probe)', async () => {
+    const vars = (n: number) => 'A=1 '.repeat(n);
+    // Read to their end, as before: the longest env read (47 words, then bash), and lines that end at the last step.
+    const opened = [`env ${vars(46)}bash`, `su${' -'.repeat(47)}`, `env ${vars(10)}PATH=/usr/local/bin:${'/x'.repeat(200)} bash`];
+    // Not read to their end: the 48 steps (words and option letters), or the first 512 characters, cut in a word.
+    const unresolved = [
+      `env ${vars(47)}bash`,
+      `env ${vars(900)}bash`,
+      `nice ${'-n 1 '.repeat(30)}bash`,
+      `sudo -${'H'.repeat(60)} bash`,
+      `env A=${'x'.repeat(600)} bash`,
+      // No shell follows, but the reports cannot tell without reading on.
+      `env ${vars(900)}ls`,
+      `sudo -u app /usr/bin/${'x'.repeat(3000)}`,
+      // python whose pty.spawn( is past the 512 characters read.
+      `python3 -c ${'x'.repeat(600)};import pty;pty.spawn("/bin/sh")`,
+    ];
+    // Long, and no shell: what decides is read within the steps and characters.
+    const other = [
+      `env ${vars(10)}ls ${'x '.repeat(1500)}`,
+      `timeout 5 ls ${'-la '.repeat(900)}`,
+      `env ${vars(47)}`,
+      `python3 -c ${'x=1; '.repeat(700)}`,
+      `sudo /opt/${'x'.repeat(60)}bash`,
+      `sudo -u app ${'/x'.repeat(200)}/ls ${'x '.repeat(1500)}`,
+    ];
+    // A TTY session is a shell, however long its command line: not unresolved.
+    const tty = `env ${vars(900)}bash`;
+    const base = Date.now() - 86_400_000;
+    const row = (command_line: string, k: number, event_json = '{}') => ({
+      event_type: 'CONTAINER_EXEC',
+      event_timestamp: new Date(base + k * 1000).toISOString(),
+      command_line,
+      container_id: 'unread000000',
+      image: 'unread:1',
+      event_json,
+    });
+    const lines = [...opened, ...unresolved, ...other];
+    const rows = [...lines.map((l, k) => row(l, k)), row(tty, lines.length, '{"process":{"tty":true}}')];
+    for (const r of rows) expect(r.command_line.length, r.command_line.slice(0, 20)).toBeLessThanOrEqual(4000);
+    await withRows('unread-launchers', rows, async () => {
+      const listed = (await runReport('container-shell-sessions')).filter((r) => r.container_id === 'unread000000').map((r) => [r.command_line, r.unresolved]);
+      expect(listed).toEqual([[tty, 0], ...[...opened.map((l) => [l, 0]), ...unresolved.map((l) => [l, 1])].reverse()]);
+      const [group] = (await runReport('container-shells')).filter((r) => r.image === 'unread:1');
+      expect(group).toMatchObject({ shells: opened.length + unresolved.length + 1, unresolved: unresolved.length });
+    });
+  });
+
   it('lists shells-by-image groups without an image or node last, on every database (SQLite sorted NULL first, PostgreSQL last; found by a probe)', async () => {
     const at = new Date(Date.now() - 86_400_000).toISOString();
     const shell = (image: string | null, swarm_node: string | null) => ({ event_type: 'CONTAINER_EXEC', event_timestamp: at, command_line: 'bash', image, swarm_node });
