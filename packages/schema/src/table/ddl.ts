@@ -58,7 +58,8 @@ function tableSql(name: string, columns: readonly ColumnDef[], dialect: Dialect)
   return `CREATE TABLE IF NOT EXISTS ${name} (\n${body}\n);`;
 }
 
-function indexSql(ix: IndexDef, table: string, dialect: Dialect, opts: DdlOptions): string {
+/** `CREATE INDEX` of `ix`, guarded (created only when missing, as migrate runs it) unless `guarded` is false. */
+function indexSql(ix: IndexDef, table: string, dialect: Dialect, opts: DdlOptions, guarded = true): string {
   const unique = ix.unique ? 'UNIQUE ' : '';
   const cols = ix.columns.join(', ');
   if (dialect === 'mssql') {
@@ -68,6 +69,7 @@ function indexSql(ix: IndexDef, table: string, dialect: Dialect, opts: DdlOption
     // real SQL Server; the writer never relies on it (Babelfish rejects it).
     const withOpt = ix.unique && ix.columns.join() === 'event_id' && !opts.babelfish ? ' WITH (IGNORE_DUP_KEY = ON)' : '';
     const create = `CREATE ${unique}INDEX ${ix.name} ON dbo.${table} (${cols})${include}${where}${withOpt};`;
+    if (!guarded) return create;
     if (opts.babelfish) {
       // Babelfish appends a hash to index names in sys.indexes, so existence
       // cannot be checked by name: try, and ignore "already exists" (1913).
@@ -78,7 +80,18 @@ function indexSql(ix: IndexDef, table: string, dialect: Dialect, opts: DdlOption
   // PostgreSQL 11+ supports INCLUDE; SQLite has no covering-index clause.
   const include = ix.include && dialect === 'postgres' ? ` INCLUDE (${ix.include.join(', ')})` : '';
   const where = ix.whereNotNull ? ` WHERE ${ix.whereNotNull} IS NOT NULL` : '';
-  return `CREATE ${unique}INDEX IF NOT EXISTS ${ix.name.toLowerCase()} ON ${table} (${cols})${include}${where};`;
+  return `CREATE ${unique}INDEX ${guarded ? 'IF NOT EXISTS ' : ''}${ix.name.toLowerCase()} ON ${table} (${cols})${include}${where};`;
+}
+
+/**
+ * `CREATE INDEX` of `ix` on `table` without the guard migrate runs it with
+ * (`IF NOT EXISTS`, or on SQL Server a look in sys.indexes): what the drift
+ * check names as the fix of a unique index that is missing (drift.ts), run
+ * by an operator, who should see it fail when the name is taken.
+ */
+export function createIndexSql(dialect: Dialect, table: string, ix: IndexDef): string {
+  checkDialect(dialect);
+  return indexSql(ix, table, dialect, {}, false);
 }
 
 /** A nullable column that `migrate()` adds to a table made before the column existed. */

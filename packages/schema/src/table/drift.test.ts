@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { COLUMNS, EVENTS_TABLE, REJECT_COLUMNS, REJECTS_TABLE, type ColumnDef, type Dialect } from './columns.js';
-import { tableDrift, type FoundColumn } from './drift.js';
+import { COLUMNS, EVENTS_TABLE, INDEXES, REJECT_COLUMNS, REJECT_INDEXES, REJECTS_TABLE, type ColumnDef, type Dialect } from './columns.js';
+import { tableDrift, type FoundColumn, type FoundIndex } from './drift.js';
 import { addColumnSql, columnSql, createTableStatements, migrationPlan } from './ddl.js';
 
 const DIALECTS: Dialect[] = ['mssql', 'postgres', 'sqlite'];
@@ -104,6 +104,84 @@ describe('tableDrift', () => {
   it('lists every column of a table that is not there at all', () => {
     const noRejects = asDeclared('postgres', (t) => (t === REJECTS_TABLE ? null : {}));
     expect(tableDrift('postgres', noRejects).map((d) => `${d.table}.${d.column}`)).toEqual(REJECT_COLUMNS.map((c) => `${REJECTS_TABLE}.${c.name}`));
+  });
+});
+
+/** The indexes exactly as this version's DDL declares them, named as PostgreSQL and SQLite fold them, with `change` applied to the one of that name (null: none). */
+function indexesAsDeclared(change: Record<string, Partial<FoundIndex> | null> = {}): FoundIndex[] {
+  const out: FoundIndex[] = [];
+  for (const [table, indexes] of [[EVENTS_TABLE, INDEXES], [REJECTS_TABLE, REJECT_INDEXES]] as const) {
+    for (const ix of indexes) {
+      const patch = change[ix.name.toLowerCase()];
+      if (patch === null) continue;
+      out.push({ table, name: ix.name.toLowerCase(), unique: ix.unique === true, columns: [...ix.columns], where: ix.whereNotNull && `${ix.whereNotNull} IS NOT NULL`, ...patch });
+    }
+  }
+  return out;
+}
+
+describe('tableDrift: the unique indexes the writer relies on, columns of the operator\'s own, views', () => {
+  const EVENT_ID = 'ux_security_audit_events_event_id';
+
+  it.each(DIALECTS)('finds nothing in indexes made by the current DDL, or with a unique index of another name doing the work (%s)', (dialect) => {
+    expect(tableDrift(dialect, asDeclared(dialect), indexesAsDeclared())).toEqual([]);
+    const other = [...indexesAsDeclared({ [EVENT_ID]: { unique: false } }), { table: EVENTS_TABLE, name: 'uq_mine', unique: true, columns: ['EVENT_ID'] }];
+    expect(tableDrift(dialect, asDeclared(dialect), other)).toEqual([]);
+  });
+
+  it('lists a unique index that is plain, on other columns, partial, full where declared partial, or missing; its fix drops it (SQL Server: IF EXISTS, per table), or creates it where no index of the table has its name', () => {
+    const cases: [Dialect, Partial<FoundIndex> | null, RegExp, string][] = [
+      ['postgres', { unique: false }, /^not unique: found INDEX \(event_id\), expected UNIQUE \(event_id\); the writer relies on it \(Idempotency: a resent event is ignored\)$/, `DROP INDEX ${EVENT_ID};`],
+      ['sqlite', { columns: ['event_id', 'service'] }, /^on \(event_id, service\), not \(event_id\): found UNIQUE \(event_id, service\)/, `DROP INDEX ${EVENT_ID};`],
+      ['sqlite', { where: "event_type = 'X'" }, /^partial \(WHERE event_type = 'X'\): rows outside it may repeat the key/, `DROP INDEX ${EVENT_ID};`],
+      ['postgres', { unique: false, where: 'x > 1' }, /^not unique, partial \(WHERE x > 1\)/, `DROP INDEX ${EVENT_ID};`],
+      ['postgres', null, /^missing: no UNIQUE \(event_id\); .*if its name is taken by another table's index/, 'CREATE UNIQUE INDEX ux_security_audit_events_event_id ON security_audit_events (event_id);'],
+      ['mssql', { name: 'UX_security_audit_events_event_id', unique: false }, /^not unique/, 'DROP INDEX IF EXISTS UX_security_audit_events_event_id ON dbo.security_audit_events;'],
+      ['mssql', null, /^missing: no UNIQUE \(event_id\); the writer relies on it \(Idempotency: a resent event is ignored\)$/, 'DROP INDEX IF EXISTS UX_security_audit_events_event_id ON dbo.security_audit_events;'],
+    ];
+    for (const [dialect, patch, problem, fix] of cases) {
+      const drift = tableDrift(dialect, asDeclared(dialect), indexesAsDeclared({ [EVENT_ID]: patch }));
+      expect(drift, `${dialect} ${JSON.stringify(patch)}`).toEqual([expect.objectContaining({ table: EVENTS_TABLE, kind: 'index', expected: 'UNIQUE (event_id)', fix })]);
+      expect(drift[0]!.problem).toMatch(problem);
+    }
+    // Declared partial, found full: on SQL Server a second event without a chain (chain_id NULL) would be refused.
+    const full = tableDrift('mssql', asDeclared('mssql'), indexesAsDeclared({ ux_security_audit_events_chain_seq: { name: 'UX_security_audit_events_chain_seq', where: undefined } }));
+    expect(full.map((d) => d.problem.split(':')[0])).toEqual(['of every row, not partial (WHERE chain_id IS NOT NULL)']);
+    // The predicate in each catalog's spelling is the same predicate.
+    for (const where of ['(reject_key IS NOT NULL)', '([reject_key] IS NOT NULL)', '"reject_key" is not null']) {
+      expect(tableDrift('postgres', asDeclared('postgres'), indexesAsDeclared({ ux_security_audit_rejects_reject_key: { where } })), where).toEqual([]);
+    }
+    // Babelfish's catalog says nothing of filters: not compared.
+    expect(tableDrift('mssql', asDeclared('mssql'), indexesAsDeclared({ ux_security_audit_events_chain_seq: { where: undefined, whereKnown: false } }))).toEqual([]);
+    // Without indexes (a caller that did not read them), none are compared; an index on a column the table lacks is left to that column's entry.
+    expect(tableDrift('postgres', asDeclared('postgres'))).toEqual([]);
+    expect(tableDrift('postgres', withColumn('postgres', 'event_id', null), indexesAsDeclared({ [EVENT_ID]: null })).map((d) => d.column)).toEqual(['event_id']);
+  });
+
+  it('lists a column the writer does not write that is NOT NULL without a default, in either table, with each dialect\'s fix; one with a default (or not said) passes', () => {
+    const extra = (dialect: Dialect, table: string, f: Partial<FoundColumn>) => [...asDeclared(dialect), { table, name: 'tenant', type: 'text', nullable: false, hasDefault: false, ...f }];
+    expect(tableDrift('postgres', extra('postgres', EVENTS_TABLE, {}))).toEqual([
+      {
+        table: EVENTS_TABLE,
+        column: 'tenant',
+        expected: 'NULL, or NOT NULL with a default',
+        found: 'text NOT NULL',
+        problem: 'NOT NULL without a default, and not a column this version writes: the database refuses every row the sink inserts (every event would be refused into the rejects table)',
+        fix: 'ALTER TABLE security_audit_events ALTER COLUMN tenant DROP NOT NULL; -- or give it a default: ALTER TABLE security_audit_events ALTER COLUMN tenant SET DEFAULT <value>;',
+      },
+    ]);
+    expect(tableDrift('sqlite', extra('sqlite', REJECTS_TABLE, {}))[0]).toMatchObject({ table: REJECTS_TABLE, problem: expect.stringMatching(/\(no refused input could be stored\)$/), fix: expect.stringMatching(/^-- SQLite cannot alter security_audit_rejects\.tenant: drop it/) });
+    expect(tableDrift('mssql', extra('mssql', EVENTS_TABLE, {}))[0]!.fix).toMatch(/^-- allow NULL in security_audit_events\.tenant \(ALTER TABLE dbo\.security_audit_events ALTER COLUMN tenant <its type> NULL;\)/);
+    for (const f of [{ hasDefault: true }, { nullable: true }, { hasDefault: undefined }]) expect(tableDrift('postgres', extra('postgres', EVENTS_TABLE, f)), JSON.stringify(f)).toEqual([]);
+  });
+
+  it.each([
+    ['postgres', 'ALTER VIEW security_audit_events RENAME TO security_audit_events_view;'],
+    ['mssql', "EXEC sp_rename N'dbo.security_audit_events', N'security_audit_events_view';"],
+    ['sqlite', "-- SQLite cannot rename a view: keep its definition (SELECT sql FROM sqlite_master WHERE name = 'security_audit_events') to create it again under another name, then DROP VIEW security_audit_events;"],
+  ] as const)('lists a view holding the events table\'s name once, saying it is a view, not each column with an ALTER TABLE that fails on it (%s)', (dialect, fix) => {
+    const view = asDeclared(dialect, (t, c) => (t !== EVENTS_TABLE ? {} : c.name === 'event_id' ? { view: true } : null));
+    expect(tableDrift(dialect, view, indexesAsDeclared())).toEqual([{ table: EVENTS_TABLE, column: '', kind: 'view', expected: 'TABLE', found: 'VIEW', problem: expect.stringMatching(/^a view, not a table: /), fix }]);
   });
 });
 

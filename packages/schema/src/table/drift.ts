@@ -1,6 +1,9 @@
-import { AUDIT_TABLE_DEFS, type ColumnDef, type Dialect } from './columns.js';
+import { AUDIT_TABLE_DEFS, EVENTS_TABLE, type ColumnDef, type Dialect } from './columns.js';
 import { addColumnSql } from './ddl.js';
+import { uniqueIndexDrift, type FoundIndex } from './index-drift.js';
 import { checkDialect, type TableSqlError } from './table-sql-error.js';
+
+export type { FoundIndex } from './index-drift.js';
 
 /**
  * A column of an existing table as the database describes it: the type as
@@ -12,18 +15,39 @@ export interface FoundColumn {
   name: string;
   type: string;
   nullable: boolean;
+  /**
+   * Whether the database may fill the column when an INSERT leaves it out:
+   * a default, an identity, SQLite's rowid, a generated or computed column,
+   * or a trigger of the table that runs before the row is stored
+   * (PostgreSQL BEFORE INSERT, SQL Server INSTEAD OF), which may set it.
+   * Undefined when the catalog was not asked (the column is then taken as
+   * filled).
+   */
+  hasDefault?: boolean | undefined;
+  /** True when the name belongs to a view, not a table (the columns are the view's). */
+  view?: boolean | undefined;
+}
+
+/** The audit tables as an adapter found them in the catalog: their columns and their indexes. */
+export interface FoundTables {
+  columns: FoundColumn[];
+  indexes: FoundIndex[];
 }
 
 /**
- * A column of an existing table that cannot hold what this version writes,
- * and the statement that fixes it.
+ * What in an existing table cannot hold what this version writes, and the
+ * statement that fixes it: a column (no `kind`), one of the unique indexes
+ * the writer relies on (`kind` 'index', `column` its name), or the table's
+ * name held by a view (`kind` 'view', `column` empty).
  */
 export interface ColumnDrift {
   table: string;
   column: string;
-  /** The type this version's DDL declares. */
+  /** What the entry is about when it is not a column. */
+  kind?: 'index' | 'view' | undefined;
+  /** The type this version's DDL declares (for an index its shape, for a view `TABLE`). */
   expected: string;
-  /** The type found, or undefined when the column is missing. */
+  /** The type found, or undefined when the column (the index) is missing. */
   found: string | undefined;
   /** What is wrong, in words (e.g. "missing", "narrower: found integer, expected BIGINT"). */
   problem: string;
@@ -135,12 +159,52 @@ function alterSql(dialect: Dialect, table: string, c: ColumnDef, found: FoundCol
 }
 
 /**
+ * The entry of an audit table whose name a view holds. Its columns were
+ * listed as missing, each with an `ALTER TABLE ... ADD COLUMN` that fails on
+ * a view; nothing else about it matters until it is a table. The sink has
+ * no option naming other tables, so the view has to make room.
+ */
+function viewDrift(dialect: Dialect, table: string): ColumnDrift {
+  const fix = {
+    postgres: `ALTER VIEW ${table} RENAME TO ${table}_view;`,
+    mssql: `EXEC sp_rename N'dbo.${table}', N'${table}_view';`,
+    sqlite: `-- SQLite cannot rename a view: keep its definition (SELECT sql FROM sqlite_master WHERE name = '${table}') to create it again under another name, then DROP VIEW ${table};`,
+  }[dialect];
+  const problem =
+    'a view, not a table: the sink inserts into it and needs its columns and unique indexes, which a view cannot be given (ALTER TABLE and CREATE INDEX fail on it); ' +
+    'the table names are fixed (no option names others): rename the view or drop it, and migrate again, which creates the table';
+  return { table, column: '', kind: 'view', expected: 'TABLE', found: 'VIEW', problem, fix };
+}
+
+/**
+ * The entry of a column the writer does not write that is `NOT NULL`
+ * without a default (an operator's own): the database refuses every row
+ * the sink inserts. Found by a probe: each event became a DB_REFUSED reject
+ * and `audit-trail ingest` exited 0 with nothing stored.
+ */
+function unfilledDrift(dialect: Dialect, table: string, f: FoundColumn): ColumnDrift {
+  const fix = {
+    postgres: `ALTER TABLE ${table} ALTER COLUMN ${f.name} DROP NOT NULL; -- or give it a default: ALTER TABLE ${table} ALTER COLUMN ${f.name} SET DEFAULT <value>;`,
+    // Not a runnable ALTER COLUMN: it restates the type, which the catalog's DATA_TYPE does not spell in full (a decimal's precision).
+    mssql: `-- allow NULL in ${table}.${f.name} (ALTER TABLE dbo.${table} ALTER COLUMN ${f.name} <its type> NULL;) or give it a default (ALTER TABLE dbo.${table} ADD DEFAULT <value> FOR ${f.name};)`,
+    sqlite: `-- SQLite cannot alter ${table}.${f.name}: drop it (ALTER TABLE ${table} DROP COLUMN ${f.name};) or create a new table where it allows NULL or has a default, and copy the rows into it`,
+  }[dialect];
+  const refused = table === EVENTS_TABLE ? 'every event would be refused into the rejects table' : 'no refused input could be stored';
+  return { table, column: f.name, expected: 'NULL, or NOT NULL with a default', found: `${f.type} NOT NULL`, problem: `NOT NULL without a default, and not a column this version writes: the database refuses every row the sink inserts (${refused})`, fix };
+}
+
+/**
  * Compares the audit tables as they exist with the columns this version
  * writes, and lists every column that cannot hold them: missing, of another
  * type, narrower (`INT` where `BIGINT` is declared, `VARCHAR(64)` where
  * `VARCHAR(256)` is), single-byte text on SQL Server where the DDL declares
  * `NVARCHAR`, or `NOT NULL` where the writer may leave it empty. Wider
- * columns and columns of its own that an operator added are accepted.
+ * columns and columns of its own that an operator added are accepted,
+ * unless such a column is `NOT NULL` without a default (`hasDefault`
+ * false): no insert could then succeed. With `indexes`, the unique indexes
+ * the writer relies on (idempotency, one record per chain position) are
+ * compared too (index-drift.ts); without, they are not. A table whose name
+ * a view holds is one entry, saying so.
  *
  * Why: `CREATE TABLE IF NOT EXISTS` leaves a table made by an earlier
  * version as it is, and a column too narrow for a valid event makes the
@@ -149,12 +213,17 @@ function alterSql(dialect: Dialect, table: string, c: ColumnDef, found: FoundCol
  * report success while anything is listed. Throws {@link TableSqlError}
  * `TABLE_DIALECT_UNKNOWN` for an unknown dialect.
  */
-export function tableDrift(dialect: Dialect, found: readonly FoundColumn[]): ColumnDrift[] {
+export function tableDrift(dialect: Dialect, found: readonly FoundColumn[], indexes?: readonly FoundIndex[]): ColumnDrift[] {
   checkDialect(dialect);
   const out: ColumnDrift[] = [];
-  for (const { name: table, columns } of AUDIT_TABLE_DEFS) {
+  for (const { name: table, columns, indexes: declaredIndexes } of AUDIT_TABLE_DEFS) {
     // Catalogs fold unquoted names differently (PostgreSQL to lower case, SQL Server keeps them): compare without case.
-    const existing = new Map(found.filter((f) => f.table.toLowerCase() === table).map((f) => [f.name.toLowerCase(), f]));
+    const own = found.filter((f) => f.table.toLowerCase() === table);
+    if (own.some((f) => f.view)) {
+      out.push(viewDrift(dialect, table));
+      continue;
+    }
+    const existing = new Map(own.map((f) => [f.name.toLowerCase(), f]));
     for (const c of columns) {
       const expected = declaredType(c, dialect);
       const f = existing.get(c.name);
@@ -171,6 +240,13 @@ export function tableDrift(dialect: Dialect, found: readonly FoundColumn[]): Col
       const wrongNull = c.nullable && !f.nullable ? `NOT NULL, but the writer leaves it empty when the event has no value` : undefined;
       if (!wrongType && !wrongNull) continue;
       out.push({ table, column: c.name, expected, found: f.type, problem: [wrongType, wrongNull].filter(Boolean).join('; '), fix: alterSql(dialect, table, c, f, wrongType !== undefined) });
+    }
+    const declared = new Set(columns.map((c) => c.name));
+    for (const f of own) if (!declared.has(f.name.toLowerCase()) && !f.nullable && f.hasDefault === false) out.push(unfilledDrift(dialect, table, f));
+    // An index naming a column the table lacks is not there to compare: that column's entry says what to do first.
+    if (indexes !== undefined && own.length > 0) {
+      const comparable = declaredIndexes.filter((ix) => ix.columns.every((c) => existing.has(c)));
+      out.push(...uniqueIndexDrift(dialect, table, comparable, indexes.filter((ix) => ix.table.toLowerCase() === table)));
     }
   }
   return out;
