@@ -105,7 +105,7 @@ describe('audit-trail migrate', () => {
     expect(await runCli(['migrate', '--db', `sqlite:${file}`])).toMatchObject({ code: 0, err: '' });
   });
 
-  it('on tables another application made (or a view), lacking NOT NULL columns its indexes name (event_id, received_at), leaves them as they are and lists the columns with their fix, exit 1, where it printed only the database\'s "no such column: event_id" (found by a probe)', async () => {
+  it('on tables another application made, lacking NOT NULL columns its indexes name (event_id, received_at), leaves them as they are and lists the columns with their fix, exit 1, where it printed only the database\'s "no such column: event_id" (found by a probe)', async () => {
     const file = join(dir, 'foreign.db');
     const db = new Database(file);
     db.exec('CREATE TABLE security_audit_events (id INTEGER PRIMARY KEY, payload TEXT); CREATE TABLE security_audit_rejects (id INTEGER PRIMARY KEY, note TEXT)');
@@ -130,15 +130,58 @@ describe('audit-trail migrate', () => {
     const after = new Database(half, { readonly: true });
     expect((after.prepare("SELECT name FROM pragma_table_info('security_audit_rejects')").all() as { name: string }[]).map((c) => c.name)).toEqual(['id', 'note']);
     after.close();
-    // A view of that name: listed the same way, where ADD COLUMN failed on it.
+  });
+
+  it('on a column of the operator\'s own that is NOT NULL without a default, migrate and ingest exit 1 naming it, where both exited 0 and ingest turned every event into a DB_REFUSED reject (found by a probe)', async () => {
+    const lines = join(dir, 'lines.ndjson');
+    writeFileSync(lines, `${JSON.stringify(completeEvent({ event_type: 'WEBAUTHN_AUTH_FAILURE', user_id: 'u1', error: { code: 'X', message: 'm' }, webauthn: { failure_stage: 'signature' } } as AuditEventDraft, { producer: { service: 'svc' } }))}\n`);
+    const file = join(dir, 'tenant.db');
+    const db = new Database(file);
+    for (const s of createTableStatements('sqlite')) db.exec(s.replace('event_json TEXT NOT NULL', 'event_json TEXT NOT NULL,\n  tenant TEXT NOT NULL'));
+    db.close();
+    const migrate = await runCli(['migrate', '--db', `sqlite:${file}`]);
+    expect(migrate).toMatchObject({ code: 1, out: '' });
+    expect(migrate.err).toContain('security_audit_events.tenant: NOT NULL without a default, and not a column this version writes');
+    const ingest = await runCli(['ingest', '--db', `sqlite:${file}`, '--spool', join(dir, 'spool'), lines]);
+    expect(ingest.code).toBe(1);
+    expect(ingest.err).toContain('security_audit_events.tenant: NOT NULL without a default');
+    const after = new Database(file, { readonly: true });
+    expect(after.prepare('SELECT count(*) AS n FROM security_audit_rejects').get()).toEqual({ n: 0 });
+    after.close();
+    // PostgreSQL: ingest (which migrates unless --no-migrate) refuses at start; with --no-migrate the event stays spooled.
+    const pgdb = await createTempDatabase('at_cli');
+    try {
+      expect((await runCli(['migrate', '--db', pgdb.url])).code).toBe(0);
+      await pgdb.query('ALTER TABLE security_audit_events ADD COLUMN tenant TEXT NOT NULL');
+      const pgIngest = await runCli(['ingest', '--db', pgdb.url, '--spool', join(dir, 'pg-spool'), lines]);
+      expect(pgIngest.code).toBe(1);
+      expect(pgIngest.err).toContain('postgres: 1 column(s) of the existing audit tables cannot hold what this version writes:\n  security_audit_events.tenant: NOT NULL without a default');
+      const held = await runCli(['ingest', '--no-migrate', '--db', pgdb.url, '--spool', join(dir, 'pg-spool'), '--timeout', '1', lines]);
+      expect(held.code).toBe(1);
+      expect(held.err).toContain('1 event is still spooled (postgres: 1 column(s) of the existing audit tables cannot hold what this version writes: security_audit_events.tenant: NOT NULL without a default');
+      expect((await pgdb.query('SELECT count(*)::int AS n FROM security_audit_rejects')).rows[0].n).toBe(0);
+    } finally {
+      await pgdb.drop();
+    }
+  });
+
+  it('on a view holding the events table\'s name, says it is a view and to rename or drop it, where it listed each column as missing with an ALTER TABLE ... ADD COLUMN that cannot work on a view (found by a probe)', async () => {
     const view = join(dir, 'view.db');
     const v = new Database(view);
-    v.exec('CREATE TABLE t (x INTEGER); CREATE VIEW security_audit_events AS SELECT x FROM t');
+    v.exec('CREATE TABLE t (x INTEGER); CREATE VIEW security_audit_events AS SELECT x AS event_id FROM t');
     v.close();
-    const r3 = await runCli(['migrate', '--db', `sqlite:${view}`]);
-    expect(r3.code).toBe(1);
-    expect(r3.err).toContain('security_audit_events.event_id: missing');
-    expect(r3.err).not.toContain('view');
+    const r = await runCli(['migrate', '--db', `sqlite:${view}`]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('sqlite: 1 view(s) in place of a table of the existing audit tables cannot hold what this version writes:\n  security_audit_events: a view, not a table:');
+    expect(r.err).toContain('the table names are fixed (no option names others): rename the view or drop it, and migrate again, which creates the table');
+    expect(r.err).toContain("  -- SQLite cannot rename a view: keep its definition (SELECT sql FROM sqlite_master WHERE name = 'security_audit_events') to create it again under another name, then DROP VIEW security_audit_events;\n");
+    expect(r.err).not.toContain('ADD COLUMN');
+    expect(r.err).not.toContain('security_audit_events.event_id');
+    // The fix, then migrate: the table is made, and the view's data kept under the new name.
+    const fix = new Database(view);
+    fix.exec('DROP VIEW security_audit_events; CREATE VIEW old_events AS SELECT x AS event_id FROM t');
+    fix.close();
+    expect(await runCli(['migrate', '--db', `sqlite:${view}`])).toMatchObject({ code: 0, err: '' });
   });
 
   it('on tables an earlier version made (no k8s_node), report and verify --db say to run migrate, and ingest --no-migrate says why its events stay spooled; after migrate all three work', async () => {

@@ -295,6 +295,197 @@ describe('migrate() on tables made by an earlier version', () => {
     }
   });
 
+  it('SQLite: a unique index the writer relies on that is plain, partial or on other columns under its name is refused with DROP INDEX as the fix, where migrate passed (the name taken) and every write then failed on ON CONFLICT(event_id) (found by a probe)', async () => {
+    const file = join(dir, 'audit.db');
+    await migrateDatabase(`sqlite:${file}`);
+    const ix = 'ux_security_audit_events_event_id';
+    const cases: [string, RegExp][] = [
+      [`CREATE INDEX ${ix} ON security_audit_events (event_id)`, /^not unique: found INDEX \(event_id\), expected UNIQUE \(event_id\); the writer relies on it \(Idempotency: a resent event is ignored\)$/],
+      [`CREATE UNIQUE INDEX ${ix} ON security_audit_events (event_id) WHERE event_type = 'WEBAUTHN_AUTH_FAILURE'`, /^partial \(WHERE event_type = 'WEBAUTHN_AUTH_FAILURE'\): rows outside it may repeat the key: /],
+      [`CREATE UNIQUE INDEX ${ix} ON security_audit_events (event_id, service)`, /^on \(event_id, service\), not \(event_id\): found UNIQUE \(event_id, service\)/],
+    ];
+    for (const [create, problem] of cases) {
+      const db = new Database(file);
+      db.exec(`DROP INDEX ${ix}; ${create}`);
+      db.close();
+      const err = await rejection(migrateDatabase(`sqlite:${file}`));
+      expect(err.drift, create).toEqual([expect.objectContaining({ table: 'security_audit_events', column: ix, kind: 'index', fix: `DROP INDEX ${ix};` })]);
+      expect(err.drift[0]!.problem).toMatch(problem);
+      expect(err.message).toContain(`  security_audit_events index ${ix}: `);
+      // A sink (SQLite migrates by default) does not start on it.
+      const sink = createSink({ url: `sqlite:${file}`, spool: { dir: join(dir, 'spool') } });
+      await rejection(sink.ready);
+      await sink.close();
+      // The fix, then migrate: the index is made as declared, and a resent event is a duplicate again.
+      const fix = new Database(file);
+      fix.exec(err.drift[0]!.fix);
+      fix.close();
+      await expect(migrateDatabase(`sqlite:${file}`)).resolves.toMatchObject({ dialect: 'sqlite' });
+    }
+    const event = makeEvent();
+    for (let run = 0; run < 2; run++) {
+      const sink = createSink({ url: `sqlite:${file}`, spool: { dir: join(dir, `spool-${run}`) } });
+      await sink.write(event);
+      await sink.flush();
+      expect(sink.stats(), `run ${run}`).toMatchObject({ committed: 1 - run, duplicates: run });
+      await sink.close();
+    }
+  });
+
+  it('SQLite: a column of the operator\'s own that is NOT NULL without a default is refused, naming it, where migrate passed and every event became a DB_REFUSED reject (found by a probe); with a default it is accepted', async () => {
+    const file = join(dir, 'audit.db');
+    const db = new Database(file);
+    for (const s of createTableStatements('sqlite')) db.exec(s.replace('event_json TEXT NOT NULL', 'event_json TEXT NOT NULL,\n  tenant TEXT NOT NULL'));
+    db.close();
+    const err = await rejection(migrateDatabase(`sqlite:${file}`));
+    expect(err.drift).toEqual([
+      {
+        table: 'security_audit_events',
+        column: 'tenant',
+        expected: 'NULL, or NOT NULL with a default',
+        found: 'TEXT NOT NULL',
+        problem: 'NOT NULL without a default, and not a column this version writes: the database refuses every row the sink inserts (every event would be refused into the rejects table)',
+        fix: '-- SQLite cannot alter security_audit_events.tenant: drop it (ALTER TABLE security_audit_events DROP COLUMN tenant;) or create a new table where it allows NULL or has a default, and copy the rows into it',
+      },
+    ]);
+    const sink = createSink({ url: `sqlite:${file}`, spool: { dir: join(dir, 'spool') } });
+    await rejection(sink.ready);
+    await sink.close();
+    // The fix SQLite allows: drop the column, or give it a default.
+    const fix = new Database(file);
+    fix.exec("ALTER TABLE security_audit_events DROP COLUMN tenant; ALTER TABLE security_audit_events ADD COLUMN tenant TEXT NOT NULL DEFAULT 'acme'");
+    fix.close();
+    await expect(migrateDatabase(`sqlite:${file}`)).resolves.toMatchObject({ dialect: 'sqlite' });
+    const again = createSink({ url: `sqlite:${file}`, spool: { dir: join(dir, 'spool') } });
+    await again.write(makeEvent());
+    await again.flush();
+    expect(again.stats()).toMatchObject({ committed: 1, rejected: 0 });
+    await again.close();
+  });
+
+  it('PostgreSQL: a plain index under the name of the unique index on event_id is refused with DROP INDEX as the fix, where migrate passed and every resent event was stored again (ON CONFLICT DO NOTHING had no unique index; found by a probe); a sink that does not migrate keeps its events spooled', async () => {
+    const pg = await createTempDatabase('at_drift');
+    try {
+      await migrateDatabase(pg.url);
+      await pg.query('DROP INDEX ux_security_audit_events_event_id; CREATE INDEX ux_security_audit_events_event_id ON security_audit_events (event_id)');
+      const err = await rejection(migrateDatabase(pg.url));
+      expect(err.drift).toEqual([
+        {
+          table: 'security_audit_events',
+          column: 'ux_security_audit_events_event_id',
+          kind: 'index',
+          expected: 'UNIQUE (event_id)',
+          found: 'INDEX (event_id)',
+          problem: 'not unique: found INDEX (event_id), expected UNIQUE (event_id); the writer relies on it (Idempotency: a resent event is ignored)',
+          fix: 'DROP INDEX ux_security_audit_events_event_id;',
+        },
+      ]);
+      expect(err.message).toMatch(/^postgres: 1 unique index\(es\) of the existing audit tables cannot hold what this version writes:\n  security_audit_events index ux_security_audit_events_event_id: not unique/);
+      // PostgreSQL's default: no migrate; its check holds the event in the spool.
+      const event = makeEvent();
+      const sink = createSink({ url: pg.url, spool: { dir: join(dir, 'spool') }, retry: { initialDelayMs: 20, maxDelayMs: 100 }, onError: () => undefined });
+      await sink.write(event);
+      await expect.poll(() => sink.stats().retries, { timeout: 10_000 }).toBeGreaterThan(1);
+      expect(sink.stats()).toMatchObject({ committed: 0, spooledEvents: 1, lastError: { code: 'SINK_SCHEMA_DRIFT' } });
+      await pg.query(err.drift[0]!.fix);
+      await migrateDatabase(pg.url);
+      await sink.flush();
+      await sink.write(event);
+      await sink.flush();
+      expect(sink.stats()).toMatchObject({ committed: 1, duplicates: 1, spooledEvents: 0 });
+      await sink.close();
+      expect((await pg.query('SELECT count(*)::int AS n FROM security_audit_events')).rows[0].n).toBe(1);
+      const { rows } = await pg.query("SELECT indexdef FROM pg_indexes WHERE indexname = 'ux_security_audit_events_event_id'");
+      expect(rows[0].indexdef).toMatch(/^CREATE UNIQUE INDEX /);
+    } finally {
+      await pg.drop();
+    }
+  });
+
+  it('PostgreSQL: a partial unique index under that name, and the name held by a renamed table\'s index (the new table then got none), are refused too, each with its fix', async () => {
+    const pg = await createTempDatabase('at_drift');
+    try {
+      await migrateDatabase(pg.url);
+      await pg.query("DROP INDEX ux_security_audit_rejects_reject_key; CREATE UNIQUE INDEX ux_security_audit_rejects_reject_key ON security_audit_rejects (reject_key) WHERE source <> 'direct'");
+      const partial = await rejection(migrateDatabase(pg.url));
+      expect(partial.drift).toEqual([expect.objectContaining({ column: 'ux_security_audit_rejects_reject_key', fix: 'DROP INDEX ux_security_audit_rejects_reject_key;' })]);
+      // The predicate as PostgreSQL spells it (pg_get_expr).
+      expect(partial.drift[0]!.problem).toMatch(/^partial WHERE \(\(source\)::text <> 'direct'::text\), not WHERE reject_key IS NOT NULL: found UNIQUE \(reject_key\) WHERE /);
+      await pg.query(partial.drift[0]!.fix);
+      await migrateDatabase(pg.url);
+      // An operator keeps the old rows aside: the indexes go with the table, names and all.
+      await pg.query('ALTER TABLE security_audit_events RENAME TO security_audit_events_2026');
+      const renamed = await rejection(migrateDatabase(pg.url));
+      expect(renamed.drift.map((d) => [d.column, d.found, d.fix])).toEqual([
+        ['ux_security_audit_events_event_id', undefined, 'CREATE UNIQUE INDEX ux_security_audit_events_event_id ON security_audit_events (event_id);'],
+        ['ux_security_audit_events_chain_seq', undefined, 'CREATE UNIQUE INDEX ux_security_audit_events_chain_seq ON security_audit_events (chain_id, seq) WHERE chain_id IS NOT NULL;'],
+      ]);
+      expect(renamed.drift[0]!.problem).toContain("if its name is taken by another table's index (a renamed table keeps its indexes' names), which the DDL took for this one, drop or rename that index first");
+      await pg.query('ALTER INDEX ux_security_audit_events_event_id RENAME TO ux_security_audit_events_2026_event_id; ALTER INDEX ux_security_audit_events_chain_seq RENAME TO ux_security_audit_events_2026_chain_seq');
+      await expect(migrateDatabase(pg.url)).resolves.toMatchObject({ dialect: 'postgres' });
+    } finally {
+      await pg.drop();
+    }
+  });
+
+  it('PostgreSQL: a column of the operator\'s own that is NOT NULL without a default (events or rejects) is refused, naming it with DROP NOT NULL as the fix, where every event became a DB_REFUSED reject (found by a probe); a default, an identity, NULL allowed or a BEFORE INSERT trigger pass', async () => {
+    const pg = await createTempDatabase('at_drift');
+    try {
+      await migrateDatabase(pg.url);
+      await pg.query('ALTER TABLE security_audit_events ADD COLUMN tenant TEXT NOT NULL, ADD COLUMN region TEXT NOT NULL DEFAULT \'eu\', ADD COLUMN seq2 BIGINT GENERATED ALWAYS AS IDENTITY, ADD COLUMN note TEXT');
+      await pg.query('ALTER TABLE security_audit_rejects ADD COLUMN tenant TEXT NOT NULL');
+      const err = await rejection(migrateDatabase(pg.url));
+      expect(err.drift.map((d) => [d.table, d.column, d.found, d.fix])).toEqual([
+        ['security_audit_events', 'tenant', 'text NOT NULL', 'ALTER TABLE security_audit_events ALTER COLUMN tenant DROP NOT NULL; -- or give it a default: ALTER TABLE security_audit_events ALTER COLUMN tenant SET DEFAULT <value>;'],
+        ['security_audit_rejects', 'tenant', 'text NOT NULL', 'ALTER TABLE security_audit_rejects ALTER COLUMN tenant DROP NOT NULL; -- or give it a default: ALTER TABLE security_audit_rejects ALTER COLUMN tenant SET DEFAULT <value>;'],
+      ]);
+      expect(err.message).toContain('security_audit_events.tenant: NOT NULL without a default, and not a column this version writes: the database refuses every row the sink inserts (every event would be refused into the rejects table)');
+      // A sink told to migrate does not start; one that does not keeps its events spooled.
+      const started = createSink({ url: pg.url, migrate: true, spool: { dir: join(dir, 'spool-m') } });
+      await rejection(started.ready);
+      await started.close();
+      const sink = createSink({ url: pg.url, spool: { dir: join(dir, 'spool') }, retry: { initialDelayMs: 20, maxDelayMs: 100 }, onError: () => undefined });
+      await sink.write([makeEvent(), 'not an event']);
+      await expect.poll(() => sink.stats().retries, { timeout: 10_000 }).toBeGreaterThan(1);
+      expect(sink.stats()).toMatchObject({ committed: 0, rejected: 0, spooledEvents: 2, lastError: { code: 'SINK_SCHEMA_DRIFT' } });
+      for (const d of err.drift) await pg.query(d.fix);
+      // A table with a BEFORE INSERT row trigger, which may fill any column, is not refused for one: the trigger may set it.
+      await pg.query("ALTER TABLE security_audit_events ADD COLUMN shard TEXT NOT NULL; CREATE FUNCTION at_fill_shard() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.shard := 'a'; RETURN NEW; END $$; CREATE TRIGGER at_fill_shard BEFORE INSERT ON security_audit_events FOR EACH ROW EXECUTE FUNCTION at_fill_shard()");
+      await migrateDatabase(pg.url);
+      await sink.flush();
+      expect(sink.stats()).toMatchObject({ committed: 1, rejected: 1, spooledEvents: 0 });
+      await sink.close();
+      expect((await pg.query('SELECT shard FROM security_audit_events')).rows).toEqual([{ shard: 'a' }]);
+    } finally {
+      await pg.drop();
+    }
+  });
+
+  it('PostgreSQL: a view holding the events table\'s name is named as a view, with ALTER VIEW ... RENAME as the fix, where each column was listed with an ALTER TABLE ... ADD COLUMN that fails on a view (found by a probe)', async () => {
+    const pg = await createTempDatabase('at_drift');
+    try {
+      await pg.query('CREATE TABLE legacy_events (id BIGINT, payload TEXT); CREATE VIEW security_audit_events AS SELECT id, payload AS event_json FROM legacy_events');
+      const err = await rejection(migrateDatabase(pg.url));
+      expect(err.drift).toEqual([
+        {
+          table: 'security_audit_events',
+          column: '',
+          kind: 'view',
+          expected: 'TABLE',
+          found: 'VIEW',
+          problem: expect.stringMatching(/^a view, not a table: the sink inserts into it .*rename the view or drop it, and migrate again, which creates the table$/),
+          fix: 'ALTER VIEW security_audit_events RENAME TO security_audit_events_view;',
+        },
+      ]);
+      expect(err.message).not.toContain('ADD COLUMN');
+      await pg.query(err.drift[0]!.fix);
+      await expect(migrateDatabase(pg.url)).resolves.toMatchObject({ dialect: 'postgres' });
+      expect((await pg.query("SELECT relkind FROM pg_class WHERE relname = 'security_audit_events'")).rows).toEqual([{ relkind: 'r' }]);
+    } finally {
+      await pg.drop();
+    }
+  });
+
   it('SQLite: a fresh database, and one migrated twice, have no drift', async () => {
     const url = `sqlite:${join(dir, 'fresh.db')}`;
     await expect(migrateDatabase(url)).resolves.toMatchObject({ dialect: 'sqlite' });

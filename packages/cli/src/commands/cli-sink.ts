@@ -129,10 +129,10 @@ export function stillSpooled(command: string, s: SinkStats): string {
   const column = missingColumn(s.lastError);
   // A sink that does not migrate writes nothing into tables its check found drifted (check-first.ts).
   const drifted = s.lastError?.code === 'SINK_SCHEMA_DRIFT' ? s.lastError.message.replace(/\s*Run these statements.*$/, '').replace(/\s+/g, ' ') : undefined;
-  // Columns (SchemaDriftError) are what migrate adds or prints the fix of. The other
+  // Columns and indexes (SchemaDriftError) are what migrate adds or prints the fix of. The other
   // SINK_SCHEMA_DRIFT, a PostgreSQL database not in UTF8, migrate refuses as well: its
   // message says what to do, and advice to migrate sent the operator round in a circle.
-  const columns = drifted !== undefined && / column\(s\) of the existing audit tables /.test(drifted);
+  const columns = drifted !== undefined && / of the existing audit tables cannot hold /.test(drifted);
   const why =
     column !== undefined
       ? `the tables lack the column ${column}: run \`audit-trail migrate --db URL\` once, or leave out --no-migrate`

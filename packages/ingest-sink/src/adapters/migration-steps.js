@@ -12,17 +12,20 @@
  * left as it is, no column added and no index made: the CREATE INDEX failed
  * on the missing column (ADD COLUMN on a view), and the database's "no such
  * column: event_id" was all migrate said; the drift check that follows lists
- * the columns with their fix instead.
+ * the columns with their fix instead. So is a view that has them all: its
+ * ADD COLUMN or CREATE INDEX failed with the database's words, where the
+ * drift check says it is a view and what to do.
  * @param {import('@audit-trail/schema').MigrationPlan} plan
- * @param {readonly { table: string; name: string }[]} found the columns as the database describes them after `plan.tables`
+ * @param {readonly { table: string; name: string; view?: boolean | undefined }[]} found the columns as the database describes them after `plan.tables`
  * @returns {string[]}
  */
 export function statementsAfterTables(plan, found) {
   const have = new Set(found.map((f) => `${f.table.toLowerCase()}.${f.name.toLowerCase()}`));
   const tables = new Set(found.map((f) => f.table.toLowerCase()));
+  const views = new Set(found.filter((f) => f.view).map((f) => f.table.toLowerCase()));
   const lacks = (/** @type {string} */ table, /** @type {string} */ column) => !have.has(`${table.toLowerCase()}.${column.toLowerCase()}`);
   return plan.steps.flatMap((step) =>
-    tables.has(step.table.toLowerCase()) && step.required.some((c) => lacks(step.table, c))
+    views.has(step.table.toLowerCase()) || (tables.has(step.table.toLowerCase()) && step.required.some((c) => lacks(step.table, c)))
       ? []
       : [...step.addable.filter((a) => tables.has(a.table.toLowerCase()) && lacks(a.table, a.column)).map((a) => a.sql), ...step.indexes],
   );

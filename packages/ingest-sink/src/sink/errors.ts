@@ -59,14 +59,35 @@ export class SinkClosedError extends SinkError {
   }
 }
 
+/** What a drift entry is about, as the message names it: `table.column`, `table index name`, or the table a view holds. */
+function driftSubject(d: ColumnDrift): string {
+  return d.kind === 'view' ? d.table : d.kind === 'index' ? `${d.table} index ${d.column}` : `${d.table}.${d.column}`;
+}
+
+/** How many entries of each kind: `2 column(s)`, `1 column(s) and 1 unique index(es)`, `1 view(s)`. */
+function driftCount(drift: readonly ColumnDrift[]): string {
+  const count = (kind: ColumnDrift['kind']) => drift.filter((d) => d.kind === kind).length;
+  const parts: [number, string][] = [
+    [count(undefined), 'column(s)'],
+    [count('index'), 'unique index(es)'],
+    [count('view'), 'view(s) in place of a table'],
+  ];
+  return parts
+    .filter(([n]) => n > 0)
+    .map(([n, what]) => `${n} ${what}`)
+    .join(' and ');
+}
+
 /**
- * `migrate()` found tables made by an earlier version (or by hand) with
- * columns that cannot hold what this version writes: missing, narrower, of
- * another type, or NOT NULL where values may be absent. `drift` lists each
- * with the statement that fixes it; the message lists them too, so an
- * operator can run them and migrate again. The sink does not alter a table
- * itself: on a large table that rewrites every row under an exclusive lock,
- * a decision for whoever runs the database.
+ * `migrate()` found tables made by an earlier version (or by hand) that
+ * cannot hold what this version writes: columns missing, narrower, of
+ * another type, NOT NULL where values may be absent, or an operator's own
+ * NOT NULL without a default; a unique index the writer relies on missing
+ * or not unique; a view where a table should be. `drift` lists each with
+ * the statement that fixes it; the message lists them too, so an operator
+ * can run them and migrate again. The sink does not alter a table itself:
+ * on a large table that rewrites every row under an exclusive lock, a
+ * decision for whoever runs the database.
  */
 export class SchemaDriftError extends SinkError {
   override name = 'SchemaDriftError';
@@ -76,8 +97,8 @@ export class SchemaDriftError extends SinkError {
   ) {
     super(
       'SINK_SCHEMA_DRIFT',
-      `${dialect}: ${drift.length} column(s) of the existing audit tables cannot hold what this version writes:\n` +
-        drift.map((d) => `  ${d.table}.${d.column}: ${d.problem}`).join('\n') +
+      `${dialect}: ${driftCount(drift)} of the existing audit tables cannot hold what this version writes:\n` +
+        drift.map((d) => `  ${driftSubject(d)}: ${d.problem}`).join('\n') +
         `\nRun these statements once (one that changes a column's type rewrites the table under an exclusive lock), then migrate again:\n` +
         drift.map((d) => `  ${d.fix}`).join('\n'),
     );

@@ -1,4 +1,4 @@
-import { migrationPlan, REJECT_COLUMNS } from '@audit-trail/schema';
+import { migrationPlan, REJECT_COLUMNS, type FoundTables } from '@audit-trail/schema';
 import type { MssqlConnection } from '../../sink/connection.js';
 import { dbError, migrationError, SinkError } from '../../sink/errors.js';
 import { deadlockRetryPauseMs, isTransientError, sqlServerErrorNumber } from '../../sink/error-kind.js';
@@ -10,6 +10,7 @@ import { statementsAfterTables } from '../migration-steps.js';
 import type { MssqlDriver, MssqlPool, MssqlTransaction } from './mssql-driver.js';
 import {
   CREATE_STAGE,
+  DESCRIBE_INDEXES,
   DESCRIBE_TABLES,
   DETECT_BABELFISH,
   driverType,
@@ -17,6 +18,7 @@ import {
   INSERT_FROM_STAGE,
   isBabelfishAnswer,
   mssqlFoundColumns,
+  mssqlFoundIndexes,
   CREATE_REJECT_STAGE,
   INSERT_REJECTS_FROM_STAGE,
   REJECT_INSERT_COLUMNS,
@@ -334,9 +336,10 @@ export async function createMssqlAdapter(conn: MssqlConnection, deps: MssqlAdapt
     }
   }
 
-  /** The audit tables' columns as the catalog has them (none for a table that does not exist). */
-  async function describeTables(p: MssqlPool) {
-    return mssqlFoundColumns((await new sql.Request(p).batch(DESCRIBE_TABLES)).recordset ?? []);
+  /** The audit tables' columns and indexes as the catalog has them (none for a table that does not exist). */
+  async function describeTables(p: MssqlPool): Promise<FoundTables> {
+    const columns = mssqlFoundColumns((await new sql.Request(p).batch(DESCRIBE_TABLES)).recordset ?? []);
+    return { columns, indexes: mssqlFoundIndexes((await new sql.Request(p).batch(DESCRIBE_INDEXES)).recordset ?? [], babelfish === true) };
   }
 
   /** Creates what is missing (tables, missing nullable columns, indexes), then checks the columns for drift. */
@@ -351,7 +354,7 @@ export async function createMssqlAdapter(conn: MssqlConnection, deps: MssqlAdapt
     for (let attempt = 0; ; attempt++) {
       try {
         for (const stmt of plan.tables) await new sql.Request(p).batch(stmt);
-        for (const stmt of statementsAfterTables(plan, await describe())) await new sql.Request(p).batch(stmt);
+        for (const stmt of statementsAfterTables(plan, (await describe()).columns)) await new sql.Request(p).batch(stmt);
         break;
       } catch (err) {
         if (!isAlreadyExistsError(err) || attempt >= 2) throw err;

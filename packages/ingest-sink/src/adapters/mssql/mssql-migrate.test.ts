@@ -1,10 +1,10 @@
-import { COLUMNS, EVENTS_TABLE, REJECT_COLUMNS, REJECTS_TABLE } from '@audit-trail/schema';
+import { COLUMNS, EVENTS_TABLE, INDEXES, REJECT_COLUMNS, REJECT_INDEXES, REJECTS_TABLE } from '@audit-trail/schema';
 import { describe, expect, it } from 'vitest';
 import { fakeMssql, lostConnectionError, type FakeCall } from '../../../test/helpers/fake-mssql.js';
 import { type MssqlConnection } from '../../sink/connection.js';
 import { SchemaDriftError } from '../../sink/errors.js';
 import { createMssqlAdapter } from './mssql-adapter.js';
-import { DESCRIBE_TABLES, DETECT_BABELFISH } from './mssql-sql.js';
+import { DESCRIBE_INDEXES, DESCRIBE_TABLES, DETECT_BABELFISH } from './mssql-sql.js';
 
 const conn = (extra: Partial<MssqlConnection> = {}): MssqlConnection => ({ dialect: 'mssql', config: { server: 'db', options: { trustServerCertificate: true } }, babelfish: false, ...extra });
 const queries = (calls: FakeCall[]) => calls.filter((c): c is Extract<FakeCall, { op: 'query' | 'batch' }> => c.op === 'query' || c.op === 'batch');
@@ -12,8 +12,9 @@ const queries = (calls: FakeCall[]) => calls.filter((c): c is Extract<FakeCall, 
 /**
  * What INFORMATION_SCHEMA.COLUMNS answers for tables made by the current
  * DDL, as SQL Server spells it (DATA_TYPE in lower case, the length apart,
- * -1 for MAX), with `change` applied to a column: of the events table by
- * its name, of the rejects table as `security_audit_rejects.<name>`.
+ * -1 for MAX; `filled` 1 for the identity and the columns with a default),
+ * with `change` applied to a column: of the events table by its name, of
+ * the rejects table as `security_audit_rejects.<name>`.
  */
 function catalogRows(change: Record<string, Record<string, unknown> | null> = {}): Record<string, unknown>[] {
   const rows: Record<string, unknown>[] = [];
@@ -24,11 +25,35 @@ function catalogRows(change: Record<string, Record<string, unknown> | null> = {}
       const m = /^(\w+)(?:\((\w+)(?:,\d+)?\))?/.exec(c.type.mssql)!;
       const base = m[1]!.toLowerCase();
       const size = m[2] === undefined ? null : m[2] === 'MAX' ? -1 : Number(m[2]);
-      rows.push({ table_name: table, name: c.name, data_type: base, max_length: base.endsWith('char') ? size : null, datetime_precision: base === 'datetime2' ? size : null, is_nullable: c.nullable ? 'YES' : 'NO', ...patch });
+      const filled = c.name === 'id' || c.default !== undefined ? 1 : 0;
+      rows.push({ table_name: table, name: c.name, data_type: base, max_length: base.endsWith('char') ? size : null, datetime_precision: base === 'datetime2' ? size : null, is_nullable: c.nullable ? 'YES' : 'NO', filled, table_type: 'BASE TABLE', ...patch });
     }
   }
   return rows;
 }
+/**
+ * What sys.indexes (DESCRIBE_INDEXES) answers for tables made by the current
+ * DDL on SQL Server, one row per key column (a bit comes back as a boolean,
+ * a filter as SQL Server spells it: `([chain_id] IS NOT NULL)`), with
+ * `change` applied to every row of the index of that name (null: no such index).
+ */
+function indexRows(change: Record<string, Record<string, unknown> | null> = {}): Record<string, unknown>[] {
+  const rows: Record<string, unknown>[] = [];
+  for (const [table, indexes] of [[EVENTS_TABLE, INDEXES], [REJECTS_TABLE, REJECT_INDEXES]] as const) {
+    for (const ix of indexes) {
+      const patch = change[ix.name];
+      if (patch === null) continue;
+      const filter = ix.whereNotNull ? `([${ix.whereNotNull}] IS NOT NULL)` : null;
+      ix.columns.forEach((column, i) => rows.push({ table_name: table, name: ix.name, is_unique: ix.unique === true, filter_definition: filter, column_name: column, key_ordinal: i + 1, ...patch }));
+    }
+  }
+  return rows;
+}
+
+/** The answer to the catalog queries: `columns` to DESCRIBE_TABLES, `indexes` to DESCRIBE_INDEXES; undefined to any other SQL. */
+const catalogAnswer = (sql: string, columns: Record<string, unknown>[], indexes = indexRows()) =>
+  sql === DESCRIBE_TABLES ? { recordset: columns } : sql === DESCRIBE_INDEXES ? { recordset: indexes } : undefined;
+
 /**
  * A fake that answers the Babelfish detection (any query of @@VERSION or
  * SERVERPROPERTY('babelfish')) with `version` and `babelfish` (the
@@ -36,10 +61,11 @@ function catalogRows(change: Record<string, Record<string, unknown> | null> = {}
  * `catalog`, which an `ALTER TABLE ... ADD` it is sent changes as SQL Server
  * would (the column as the current DDL declares it).
  */
-const answering = (catalog: Record<string, unknown>[], version = 'Microsoft SQL Server 2022 (RTM) - 16.0.1000.6 (X64)', babelfish: number | null = null) =>
+const answering = (catalog: Record<string, unknown>[], version = 'Microsoft SQL Server 2022 (RTM) - 16.0.1000.6 (X64)', babelfish: number | null = null, indexes = indexRows()) =>
   fakeMssql((sql) => {
     if (/@@VERSION|SERVERPROPERTY\('babelfish'\)/i.test(sql)) return { recordset: [{ babelfish, version }] };
-    if (sql === DESCRIBE_TABLES) return { recordset: catalog };
+    const described = catalogAnswer(sql, catalog, indexes);
+    if (described) return described;
     const add = /^ALTER TABLE dbo\.(\w+) ADD (\w+) /.exec(sql);
     if (add) catalog.push(catalogRows().find((r) => r.table_name === add[1] && r.name === add[2])!);
     return undefined;
@@ -87,7 +113,7 @@ describe('mssql adapter: migrate, check and Babelfish detection (through a recor
         }
         return { recordset: [{ babelfish: 1, version: 'Babelfish for PostgreSQL with SQL Server Compatibility - 12.0.2000.8' }] };
       }
-      return sql === DESCRIBE_TABLES ? { recordset: catalogRows() } : undefined;
+      return catalogAnswer(sql, catalogRows());
     });
     const a = await createMssqlAdapter(conn({ babelfish: 'auto' }), { driver });
     await expect(a.migrate()).rejects.toMatchObject({ code: 'SINK_DB', message: 'mssql: Connection lost - read ECONNRESET' });
@@ -106,9 +132,8 @@ describe('mssql adapter: migrate, check and Babelfish detection (through a recor
       // Tables of an earlier version: the rejects table lacks reject_key until the first ADD (which the other process won).
       const catalog = catalogRows({ 'security_audit_rejects.reject_key': null });
       const { driver, calls } = fakeMssql((sql) => {
-        if (sql === DESCRIBE_TABLES) return { recordset: raced > 0 ? catalogRows() : catalog };
         if (sql.includes(statement) && raced++ === 0) throw Object.assign(new Error('already exists'), { number: Number(number) });
-        return undefined;
+        return catalogAnswer(sql, raced > 0 ? catalogRows() : catalog);
       });
       const a = await createMssqlAdapter(conn(), { driver });
       await expect(a.migrate()).resolves.toBeUndefined();
@@ -135,8 +160,8 @@ describe('mssql adapter: migrate, check and Babelfish detection (through a recor
     const ok = answering(catalogRows());
     const a = await createMssqlAdapter(conn(), { driver: ok.driver });
     await expect(a.check()).resolves.toBeUndefined();
-    expect(queries(ok.calls).map((q) => q.sql)).toEqual([DESCRIBE_TABLES]);
-    expect(queries(ok.calls)[0]).toMatchObject({ inTx: false });
+    expect(queries(ok.calls).map((q) => q.sql)).toEqual([DESCRIBE_TABLES, DESCRIBE_INDEXES]);
+    expect(queries(ok.calls).every((q) => !q.inTx)).toBe(true);
     await a.close();
     // The rejects table absent: named alone, with the command that makes it.
     const half = await createMssqlAdapter(conn(), { driver: answering(catalogRows(Object.fromEntries(REJECT_COLUMNS.map((c) => [`security_audit_rejects.${c.name}`, null])))).driver });
@@ -153,7 +178,7 @@ describe('mssql adapter: migrate, check and Babelfish detection (through a recor
         // A reset socket as mssql reports it where no request is in flight (tedious wrapSocketError: ESOCKET); under one it is ECONNRESET (lostConnectionError).
         throw Object.assign(new Error('Connection lost - read ECONNRESET'), { code: 'ESOCKET' });
       }
-      return sql === DESCRIBE_TABLES ? { recordset: catalogRows() } : undefined;
+      return catalogAnswer(sql, catalogRows());
     });
     const c = await createMssqlAdapter(conn(), { driver: lost.driver });
     await expect(c.check()).rejects.toMatchObject({ code: 'SINK_DB', message: 'mssql: Connection lost - read ECONNRESET' });
@@ -178,10 +203,10 @@ describe('mssql adapter: migrate, check and Babelfish detection (through a recor
     ]);
     expect((err as SchemaDriftError).code).toBe('SINK_SCHEMA_DRIFT');
     expect((err as Error).message).toContain('security_audit_events.epoch: narrower: found int, expected BIGINT');
-    // The catalog query ran after every DDL statement, outside any transaction of a batch.
+    // The catalog queries ran after every DDL statement, outside any transaction of a batch.
     const sent = queries(calls);
-    expect(sent.at(-1)).toMatchObject({ sql: DESCRIBE_TABLES, inTx: false });
-    expect(sent.slice(0, -1).some((q) => q.sql.includes('CREATE TABLE dbo.security_audit_rejects'))).toBe(true);
+    expect(sent.slice(-2)).toMatchObject([{ sql: DESCRIBE_TABLES, inTx: false }, { sql: DESCRIBE_INDEXES, inTx: false }]);
+    expect(sent.slice(0, -2).some((q) => q.sql.includes('CREATE TABLE dbo.security_audit_rejects'))).toBe(true);
     await a.close();
     // The same tables after the fixes: a wider column of its own stays as it is.
     const fixed = catalogRows({ user_id: { max_length: -1 } });
@@ -205,5 +230,79 @@ describe('mssql adapter: migrate, check and Babelfish detection (through a recor
     const again = answering(catalogRows());
     await (await createMssqlAdapter(conn(), { driver: again.driver })).migrate();
     expect(queries(again.calls).filter((q) => q.sql.startsWith('ALTER TABLE'))).toEqual([]);
+  });
+
+  /** What migrate() rejected with, on a fake answering `columns` and `indexes` (and `babelfish`, the property). */
+  const migrateError = async (columns: Record<string, unknown>[], indexes: Record<string, unknown>[], babelfish: number | null = null) => {
+    const version = babelfish === 1 ? 'Babelfish for PostgreSQL with SQL Server Compatibility - 12.0.2000.8' : undefined;
+    const a = await createMssqlAdapter(conn({ babelfish: 'auto' }), { driver: answering(columns, version, babelfish, indexes).driver });
+    const err = await a.migrate().then(() => undefined, (e: unknown) => e);
+    await a.close();
+    return err as SchemaDriftError | undefined;
+  };
+
+  it('refuses a unique index the writer relies on that is not unique, on other columns, or partial where the DDL has none (the DDL, seeing the name taken, made none; found by a probe), naming DROP INDEX IF EXISTS and migrate as the fix', async () => {
+    const event = 'UX_security_audit_events_event_id';
+    const changes: [Record<string, unknown>, RegExp][] = [
+      [{ is_unique: false }, /index UX_security_audit_events_event_id: not unique: found INDEX \(event_id\), expected UNIQUE \(event_id\); the writer relies on it \(Idempotency/],
+      [{ column_name: 'event_type' }, /: on \(event_type\), not \(event_id\): found UNIQUE \(event_type\)/],
+      [{ filter_definition: "([event_type]='WEBAUTHN_AUTH_FAILURE')" }, /: partial \(WHERE \(\[event_type\]='WEBAUTHN_AUTH_FAILURE'\)\): rows outside it may repeat the key/],
+    ];
+    for (const [change, message] of changes) {
+      const err = await migrateError(catalogRows(), indexRows({ [event]: change }));
+      expect(err, JSON.stringify(change)).toBeInstanceOf(SchemaDriftError);
+      expect(err!.drift).toEqual([expect.objectContaining({ table: EVENTS_TABLE, column: event, kind: 'index', fix: `DROP INDEX IF EXISTS ${event} ON dbo.${EVENTS_TABLE};` })]);
+      expect(err!.message).toMatch(/^mssql: 1 unique index\(es\) of the existing audit tables cannot hold what this version writes:\n/);
+      expect(err!.message).toMatch(message);
+    }
+    // SQL Server counts NULLs as equal in a unique index: unfiltered, the second event without a chain would be refused.
+    const unfiltered = await migrateError(catalogRows(), indexRows({ UX_security_audit_events_chain_seq: { filter_definition: null } }));
+    expect(unfiltered!.drift.map((d) => [d.column, d.problem.split(':')[0]])).toEqual([['UX_security_audit_events_chain_seq', 'of every row, not partial (WHERE chain_id IS NOT NULL)']]);
+    // Gone (another tool dropped it after the DDL's look): the same fix.
+    const gone = await migrateError(catalogRows(), indexRows({ UX_security_audit_rejects_reject_key: null }));
+    expect(gone!.drift).toEqual([expect.objectContaining({ column: 'UX_security_audit_rejects_reject_key', found: undefined, problem: expect.stringMatching(/^missing: no UNIQUE \(reject_key\) WHERE reject_key IS NOT NULL;/), fix: `DROP INDEX IF EXISTS UX_security_audit_rejects_reject_key ON dbo.${REJECTS_TABLE};` })]);
+    // A unique index of another name with the right shape does the same work: accepted.
+    const other = indexRows({ [event]: { is_unique: false } }).concat(indexRows().filter((r) => r.name === event).map((r) => ({ ...r, name: 'UQ_operator_event_id' })));
+    expect(await migrateError(catalogRows(), other)).toBeUndefined();
+  });
+
+  it('on Babelfish, whose sys.indexes gives no filter and mangled names, compares the indexes\' uniqueness and columns only', async () => {
+    // As Babelfish answers: a hash appended to each name, filter_definition NULL for every index.
+    const babel = indexRows().map((r) => ({ ...r, name: `${String(r.name).toLowerCase()}security_a1b2c3d4`, filter_definition: null }));
+    expect(await migrateError(catalogRows(), babel, 1)).toBeUndefined();
+    const plain = babel.map((r) => (String(r.name).startsWith('ux_security_audit_events_event_id') ? { ...r, is_unique: false } : r));
+    const err = await migrateError(catalogRows(), plain, 1);
+    expect(err!.drift).toEqual([expect.objectContaining({ column: 'UX_security_audit_events_event_id', problem: expect.stringMatching(/^missing: no UNIQUE \(event_id\);/), fix: `DROP INDEX IF EXISTS UX_security_audit_events_event_id ON dbo.${EVENTS_TABLE};` })]);
+  });
+
+  it('refuses a column of the operator\'s own that is NOT NULL without a default (every insert would fail: all events rejects; found by a probe), and accepts it with a default, an identity or NULL allowed', async () => {
+    const extra = (filled: number, nullable = 'NO') => ({ table_name: EVENTS_TABLE, name: 'tenant', data_type: 'nvarchar', max_length: 20, datetime_precision: null, is_nullable: nullable, filled, table_type: 'BASE TABLE' });
+    const err = await migrateError([...catalogRows(), extra(0)], indexRows());
+    expect(err!.drift).toEqual([
+      {
+        table: EVENTS_TABLE,
+        column: 'tenant',
+        expected: 'NULL, or NOT NULL with a default',
+        found: 'nvarchar(20) NOT NULL',
+        problem: 'NOT NULL without a default, and not a column this version writes: the database refuses every row the sink inserts (every event would be refused into the rejects table)',
+        fix: `-- allow NULL in ${EVENTS_TABLE}.tenant (ALTER TABLE dbo.${EVENTS_TABLE} ALTER COLUMN tenant <its type> NULL;) or give it a default (ALTER TABLE dbo.${EVENTS_TABLE} ADD DEFAULT <value> FOR tenant;)`,
+      },
+    ]);
+    const rejects = await migrateError([...catalogRows(), { ...extra(0), table_name: REJECTS_TABLE }], indexRows());
+    expect(rejects!.drift[0]!.problem).toMatch(/\(no refused input could be stored\)$/);
+    expect(await migrateError([...catalogRows(), extra(1)], indexRows())).toBeUndefined();
+    expect(await migrateError([...catalogRows(), extra(0, 'YES')], indexRows())).toBeUndefined();
+  });
+
+  it('says so when a view holds the events table\'s name, with sp_rename as the fix, where it listed ALTER TABLE ... ADD for each column; sends no ADD or CREATE INDEX to the view', async () => {
+    const view = catalogRows().filter((r) => r.table_name !== EVENTS_TABLE || ['event_id', 'event_type'].includes(String(r.name))).map((r) => (r.table_name === EVENTS_TABLE ? { ...r, table_type: 'VIEW' } : r));
+    const { driver, calls } = answering(view, undefined, null, indexRows().filter((r) => r.table_name === REJECTS_TABLE));
+    const a = await createMssqlAdapter(conn(), { driver });
+    const err = (await a.migrate().then(() => undefined, (e: unknown) => e)) as SchemaDriftError;
+    await a.close();
+    expect(err.drift).toEqual([{ table: EVENTS_TABLE, column: '', kind: 'view', expected: 'TABLE', found: 'VIEW', problem: expect.stringMatching(/^a view, not a table: .*the table names are fixed \(no option names others\): rename the view or drop it, and migrate again/), fix: `EXEC sp_rename N'dbo.${EVENTS_TABLE}', N'${EVENTS_TABLE}_view';` }]);
+    expect(err.message).toMatch(/^mssql: 1 view\(s\) in place of a table of the existing audit tables cannot hold what this version writes:\n  security_audit_events: a view, not a table/);
+    expect(err.message).not.toContain('ADD');
+    expect(queries(calls).filter((q) => /^ALTER TABLE dbo\.security_audit_events|INDEX \w+ ON dbo\.security_audit_events/.test(q.sql.replace(/^IF NOT EXISTS[^\n]*\n/, '')))).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { EVENTS_TABLE, INSERT_COLUMNS, REJECT_COLUMNS, REJECTS_TABLE, type FoundColumn } from '@audit-trail/schema';
+import { EVENTS_TABLE, INSERT_COLUMNS, REJECT_COLUMNS, REJECTS_TABLE, type FoundColumn, type FoundIndex } from '@audit-trail/schema';
 import { AUDIT_TABLES } from '../check-drift.js';
 import type { MssqlDriver, MssqlType } from './mssql-driver.js';
 
@@ -184,17 +184,27 @@ export function isBabelfishAnswer(row: Record<string, unknown> | undefined): boo
 /**
  * The audit tables' columns as SQL Server (and Babelfish, which implements
  * the same views) describes them, for the drift check after the DDL
- * (check-drift.ts). Read with {@link mssqlFoundColumns}.
+ * (check-drift.ts). Read with {@link mssqlFoundColumns}. `filled`: the
+ * database may fill the column when an INSERT leaves it out (a default, an
+ * identity, a computed or rowversion column, sys.columns; or an enabled
+ * INSTEAD OF trigger of the table, which inserts the rows itself,
+ * sys.triggers); `table_type`: `VIEW` when a view holds the name.
  */
-export const DESCRIBE_TABLES = `SELECT TABLE_NAME AS table_name, COLUMN_NAME AS name, DATA_TYPE AS data_type,
-  CHARACTER_MAXIMUM_LENGTH AS max_length, DATETIME_PRECISION AS datetime_precision, IS_NULLABLE AS is_nullable
-FROM INFORMATION_SCHEMA.COLUMNS
-WHERE TABLE_SCHEMA = N'dbo' AND TABLE_NAME IN (${AUDIT_TABLES.map((t) => `N'${t}'`).join(', ')})`;
+export const DESCRIBE_TABLES = `SELECT c.TABLE_NAME AS table_name, c.COLUMN_NAME AS name, c.DATA_TYPE AS data_type,
+  c.CHARACTER_MAXIMUM_LENGTH AS max_length, c.DATETIME_PRECISION AS datetime_precision, c.IS_NULLABLE AS is_nullable,
+  CASE WHEN c.COLUMN_DEFAULT IS NOT NULL OR sc.is_identity = 1 OR sc.is_computed = 1 OR c.DATA_TYPE IN (N'timestamp', N'rowversion')
+    OR EXISTS (SELECT 1 FROM sys.triggers tr WHERE tr.parent_id = OBJECT_ID(N'dbo.' + QUOTENAME(c.TABLE_NAME)) AND tr.is_instead_of_trigger = 1 AND tr.is_disabled = 0) THEN 1 ELSE 0 END AS filled,
+  t.TABLE_TYPE AS table_type
+FROM INFORMATION_SCHEMA.COLUMNS c
+JOIN INFORMATION_SCHEMA.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
+LEFT JOIN sys.columns sc ON sc.object_id = OBJECT_ID(N'dbo.' + QUOTENAME(c.TABLE_NAME)) AND sc.name = c.COLUMN_NAME
+WHERE c.TABLE_SCHEMA = N'dbo' AND c.TABLE_NAME IN (${AUDIT_TABLES.map((t) => `N'${t}'`).join(', ')})`;
 
 /**
  * Rows of {@link DESCRIBE_TABLES} as found columns, each type spelled as DDL
  * would: the length of text types (`-1` is `max`), the fraction digits of
- * datetime2, datetimeoffset and time.
+ * datetime2, datetimeoffset and time. A row without `filled` or
+ * `table_type` says nothing of them (hasDefault, view undefined).
  */
 export function mssqlFoundColumns(rows: readonly Record<string, unknown>[]): FoundColumn[] {
   return rows.map((r) => {
@@ -204,6 +214,44 @@ export function mssqlFoundColumns(rows: readonly Record<string, unknown>[]): Fou
     let type = base;
     if (/char$/.test(base) && len !== undefined) type = `${base}(${len === -1 ? 'max' : len})`;
     else if (/^(datetime2|datetimeoffset|time)$/.test(base) && precision !== undefined) type = `${base}(${precision})`;
-    return { table: String(r.table_name), name: String(r.name), type, nullable: String(r.is_nullable).toUpperCase() === 'YES' };
+    const hasDefault = r.filled === undefined || r.filled === null ? undefined : Number(r.filled) === 1;
+    const view = r.table_type === undefined || r.table_type === null ? undefined : String(r.table_type).toUpperCase() === 'VIEW';
+    return { table: String(r.table_name), name: String(r.name), type, nullable: String(r.is_nullable).toUpperCase() === 'YES', hasDefault, view };
   });
+}
+
+/**
+ * The audit tables' indexes, one row per key column (INCLUDE columns left
+ * out), for the drift check of the unique indexes the writer relies on
+ * (schema index-drift.ts). Read with {@link mssqlFoundIndexes}. Babelfish
+ * implements these views too, with index names mangled (a hash appended)
+ * and no filter: its sys.indexes answers has_filter 0 and
+ * filter_definition NULL for every index (babelfish_extensions,
+ * sys_views.sql); the check compares neither there.
+ */
+export const DESCRIBE_INDEXES = `SELECT t.name AS table_name, i.name AS name, i.is_unique AS is_unique, i.filter_definition AS filter_definition, c.name AS column_name, ic.key_ordinal AS key_ordinal
+FROM sys.indexes i
+JOIN sys.tables t ON t.object_id = i.object_id
+JOIN sys.index_columns ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id AND ic.is_included_column = 0
+JOIN sys.columns c ON c.object_id = ic.object_id AND c.column_id = ic.column_id
+WHERE t.schema_id = SCHEMA_ID(N'dbo') AND t.name IN (${AUDIT_TABLES.map((t) => `N'${t}'`).join(', ')}) AND i.name IS NOT NULL`;
+
+/**
+ * Rows of {@link DESCRIBE_INDEXES} as found indexes, their columns in key
+ * order. `babelfish`: the filter is unknown (whereKnown false), not absent.
+ */
+export function mssqlFoundIndexes(rows: readonly Record<string, unknown>[], babelfish: boolean): FoundIndex[] {
+  const byIndex = new Map<string, FoundIndex & { ordinals: number[] }>();
+  for (const r of rows) {
+    const key = `${String(r.table_name)}\u0000${String(r.name)}`;
+    let ix = byIndex.get(key);
+    if (!ix) {
+      const where = r.filter_definition === null || r.filter_definition === undefined ? undefined : String(r.filter_definition);
+      ix = { table: String(r.table_name), name: String(r.name), unique: r.is_unique === true || Number(r.is_unique) === 1, columns: [], where, whereKnown: !babelfish, ordinals: [] };
+      byIndex.set(key, ix);
+    }
+    ix.columns.push(String(r.column_name));
+    ix.ordinals.push(Number(r.key_ordinal));
+  }
+  return [...byIndex.values()].map(({ ordinals, ...ix }) => ({ ...ix, columns: ix.columns.map((c, i) => [ordinals[i]!, c] as const).sort((a, b) => a[0] - b[0]).map(([, c]) => c) }));
 }

@@ -1,4 +1,4 @@
-import { INSERT_COLUMNS, migrationPlan, type FoundColumn } from '@audit-trail/schema';
+import { INSERT_COLUMNS, migrationPlan, type FoundTables } from '@audit-trail/schema';
 import type { PostgresConnection } from '../../sink/connection.js';
 import { dbError, DriverMissingError, migrationError, SinkError } from '../../sink/errors.js';
 import { deadlockRetryPauseMs, isTransientPostgresError } from '../../sink/error-kind.js';
@@ -22,6 +22,7 @@ import {
   PG_INSERT_FROM_STAGE,
   PG_INSERT_REJECTS,
   PG_DATABASE_ENCODING,
+  PG_DESCRIBE_INDEXES,
   PG_DESCRIBE_TABLES,
   PG_MIGRATION_LOCK,
   PG_STORED_IDS,
@@ -167,10 +168,26 @@ const DIRECT_PAUSE_BATCHES = 10;
 /** Clients given a listener of their own for 'error' (once each: the pool hands the same clients out again). */
 const heard = new WeakSet<PgClient>();
 
-/** The audit tables' columns as the catalog has them (none for a table that does not exist). */
-async function describeTables(c: PgClient): Promise<FoundColumn[]> {
+/** The audit tables' columns and indexes as the catalog has them (none for a table that does not exist). */
+async function describeTables(c: PgClient): Promise<FoundTables> {
   const { rows } = await c.query(PG_DESCRIBE_TABLES, [...AUDIT_TABLES]);
-  return (rows as { table_name: string; name: string; type: string; nullable: boolean }[]).map((r) => ({ table: r.table_name, name: r.name, type: r.type, nullable: r.nullable }));
+  const columns = (rows as { table_name: string; name: string; type: string; nullable: boolean; has_default: boolean; view: boolean }[]).map((r) => ({
+    table: r.table_name,
+    name: r.name,
+    type: r.type,
+    nullable: r.nullable,
+    hasDefault: r.has_default,
+    view: r.view,
+  }));
+  const ix = await c.query(PG_DESCRIBE_INDEXES, [...AUDIT_TABLES]);
+  const indexes = (ix.rows as { table_name: string; name: string; unique: boolean; columns: string[]; predicate: string | null }[]).map((r) => ({
+    table: r.table_name,
+    name: r.name,
+    unique: r.unique,
+    columns: r.columns,
+    where: r.predicate ?? undefined,
+  }));
+  return { columns, indexes };
 }
 
 /**
@@ -299,7 +316,7 @@ export async function createPostgresAdapter(conn: PostgresConnection): Promise<S
         await checkEncoding(c);
         const plan = migrationPlan('postgres');
         for (const sql of plan.tables) await c.query(sql);
-        for (const sql of statementsAfterTables(plan, await describeTables(c))) await c.query(sql);
+        for (const sql of statementsAfterTables(plan, (await describeTables(c)).columns)) await c.query(sql);
         return describeTables(c);
       }).catch((err: Error & { code?: string }) => {
         throw err instanceof SinkError ? err : migrationError('postgres', err);

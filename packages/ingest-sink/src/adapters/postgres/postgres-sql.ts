@@ -73,11 +73,32 @@ export const PG_MIGRATION_LOCK = `SELECT pg_advisory_xact_lock(hashtext('audit-t
  * check after the DDL (check-drift.ts): `format_type` spells a type as DDL
  * would (`character varying(256)`, `timestamp(3) with time zone`), and
  * `to_regclass` finds the tables by the search path, as the DDL's
- * unqualified names did.
+ * unqualified names did. `has_default`: the database may fill the column
+ * when an INSERT leaves it out (a default, which a generated column has
+ * too, an identity, a domain's default, or an enabled BEFORE INSERT row
+ * trigger of the table, which may set it: tgtype bits ROW 1, BEFORE 2,
+ * INSERT 4, PostgreSQL's pg_trigger.h); `view`: the name is a view's
+ * (pg_class.relkind 'v').
  */
-export const PG_DESCRIBE_TABLES = `SELECT c.relname AS table_name, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, NOT a.attnotnull AS nullable
+export const PG_DESCRIBE_TABLES = `SELECT c.relname AS table_name, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, NOT a.attnotnull AS nullable,
+  a.atthasdef OR a.attidentity <> '' OR EXISTS (SELECT 1 FROM pg_type t WHERE t.oid = a.atttypid AND t.typdefaultbin IS NOT NULL)
+    OR EXISTS (SELECT 1 FROM pg_trigger tg WHERE tg.tgrelid = c.oid AND NOT tg.tgisinternal AND tg.tgenabled <> 'D' AND tg.tgtype & 7 = 7) AS has_default,
+  c.relkind = 'v' AS view
 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
 WHERE c.oid IN (to_regclass($1), to_regclass($2)) AND a.attnum > 0 AND NOT a.attisdropped`;
+
+/**
+ * The audit tables' indexes, for the drift check of the unique indexes the
+ * writer relies on (schema index-drift.ts): unique or not, key columns in
+ * order (`pg_get_indexdef` of each key column: its name, or an expression;
+ * INCLUDE columns are past `indnkeyatts`), and the predicate of a partial
+ * index (`pg_get_expr` of `indpred`, NULL for a full one).
+ */
+export const PG_DESCRIBE_INDEXES = `SELECT t.relname AS table_name, i.relname AS name, x.indisunique AS unique,
+  ARRAY(SELECT pg_get_indexdef(x.indexrelid, k, true) FROM generate_series(1, x.indnkeyatts) AS k ORDER BY k) AS columns,
+  pg_get_expr(x.indpred, x.indrelid) AS predicate
+FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+WHERE t.oid IN (to_regclass($1), to_regclass($2))`;
 
 /**
  * The current database's character encoding. The table's widths and the

@@ -1,4 +1,4 @@
-import { migrationPlan, TRANSPORT_FIELDS, type FoundColumn } from '@audit-trail/schema';
+import { migrationPlan, TRANSPORT_FIELDS, type FoundTables } from '@audit-trail/schema';
 import { AUDIT_TABLES, checkDrift, checkTables } from '../check-drift.js';
 import type { SqliteConnection } from '../../sink/connection.js';
 import type { BatchOutcome, SinkAdapter, WriteBatch } from '../adapter.js';
@@ -11,8 +11,8 @@ import { SqliteWorkerClient } from './sqlite-worker-client.js';
 
 /** The parts of the SQLite core the adapter calls, in-process or through the worker. */
 interface CoreLike {
-  migrate(arg: CoreMigration): Promise<FoundColumn[]>;
-  describe(tables: string[]): Promise<FoundColumn[]>;
+  migrate(arg: CoreMigration): Promise<FoundTables>;
+  describe(tables: string[]): Promise<FoundTables>;
   write(batch: CoreBatch): Promise<CoreOutcome>;
   close(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import type { PackedRows } from '../../rows/packed-rows.js';
-import type { FoundColumn, MigrationPlan } from '@audit-trail/schema';
+import type { FoundTables, MigrationPlan } from '@audit-trail/schema';
 
 /** What the SQLite core needs: file, busy timeout and the SQL generated from the schema. */
 export interface SqliteCoreInit {
@@ -61,10 +61,10 @@ export interface CoreMigration {
 
 /** An open SQLite sink database. */
 export interface SqliteCore {
-  /** Runs `plan` (tables, then per table the addable columns it lacks and its indexes) in one transaction and returns the columns of `tables` as they then are. */
-  migrate(arg: CoreMigration): FoundColumn[];
-  /** The columns of `tables` as they are, in one read transaction (none for a table that does not exist). */
-  describe(tables: string[]): FoundColumn[];
+  /** Runs `plan` (tables, then per table the addable columns it lacks and its indexes) in one transaction and returns the columns and indexes of `tables` as they then are. */
+  migrate(arg: CoreMigration): FoundTables;
+  /** The columns and indexes of `tables` as they are, in one read transaction (none for a table that does not exist). */
+  describe(tables: string[]): FoundTables;
   write(batch: CoreBatch): CoreOutcome;
   close(): void;
 }

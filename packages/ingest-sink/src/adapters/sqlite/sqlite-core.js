@@ -78,10 +78,36 @@ export function openSqliteCore(Database, init) {
     const e = /** @type {{ message: string; code?: unknown }} */ (err);
     throw Object.assign(new Error(`cannot open ${init.filename}: ${e.message}`), { code: e.code });
   }
-  const info = db.prepare('SELECT name, type, "notnull" AS not_null FROM pragma_table_info(?)');
-  /** The columns of `tables` as they are (none for a table that does not exist). */
-  const describe = (/** @type {string[]} */ tables) =>
-    tables.flatMap((table) => info.all(table).map((/** @type {any} */ c) => ({ table, name: String(c.name), type: String(c.type), nullable: c.not_null === 0 })));
+  const info = db.prepare('SELECT name, type, "notnull" AS not_null, dflt_value IS NOT NULL AS has_default, pk FROM pragma_table_info(?)');
+  const kind = db.prepare("SELECT type FROM sqlite_master WHERE name = ? COLLATE NOCASE AND type IN ('table', 'view')").pluck();
+  const indexList = db.prepare('SELECT name, "unique" AS is_unique, partial FROM pragma_index_list(?)');
+  const indexColumns = db.prepare('SELECT name FROM pragma_index_info(?) ORDER BY seqno').pluck();
+  const indexSql = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?").pluck();
+  /**
+   * The columns of `table` as they are (none when it does not exist). A
+   * column the database fills: one with a default, or the rowid's alias
+   * (the one primary key column declared INTEGER: https://www.sqlite.org/lang_createtable.html#rowid).
+   * @param {string} table @returns {import('@audit-trail/schema').FoundColumn[]}
+   */
+  const columnsOf = (table) => {
+    const rows = /** @type {any[]} */ (info.all(table));
+    const view = kind.get(table) === 'view';
+    const rowid = (/** @type {any} */ c) => c.pk > 0 && String(c.type).toUpperCase() === 'INTEGER' && rows.filter((r) => r.pk > 0).length === 1;
+    return rows.map((c) => ({ table, name: String(c.name), type: String(c.type), nullable: c.not_null === 0, hasDefault: c.has_default === 1 || rowid(c), view }));
+  };
+  /**
+   * The indexes of `table`: unique or not, key columns, and the predicate of
+   * a partial one, which SQLite keeps only in the CREATE INDEX text as written.
+   * @param {string} table @returns {import('@audit-trail/schema').FoundIndex[]}
+   */
+  const indexesOf = (table) =>
+    indexList.all(table).map((/** @type {any} */ ix) => {
+      const where = ix.partial === 1 ? /\bWHERE\b([\s\S]*)$/i.exec(String(indexSql.get(ix.name) ?? ''))?.[1]?.trim() : undefined;
+      const columns = indexColumns.all(ix.name).map((/** @type {unknown} */ c) => (c === null ? '(expression)' : String(c)));
+      return { table, name: String(ix.name), unique: ix.is_unique === 1, columns, where };
+    });
+  /** The columns and indexes of `tables` as they are (none for a table that does not exist). */
+  const describe = (/** @type {string[]} */ tables) => ({ columns: tables.flatMap(columnsOf), indexes: tables.flatMap(indexesOf) });
   /** @type {any} */
   let stmts;
   const prepare = () => {
@@ -153,7 +179,7 @@ export function openSqliteCore(Database, init) {
       // (schema drift.ts) is what the DDL left.
       const found = db.transaction(() => {
         for (const sql of plan.tables) db.exec(sql);
-        for (const sql of statementsAfterTables(plan, describe(tables))) db.exec(sql);
+        for (const sql of statementsAfterTables(plan, describe(tables).columns)) db.exec(sql);
         return describe(tables);
       }).immediate();
       stmts = undefined;

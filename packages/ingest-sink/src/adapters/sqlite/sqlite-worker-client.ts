@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { dbError, SinkError } from '../../sink/errors.js';
 import { transferables } from '../../rows/packed-rows.js';
-import type { FoundColumn } from '@audit-trail/schema';
+import type { FoundTables } from '@audit-trail/schema';
 import type { CoreBatch, CoreMigration, CoreOutcome, SqliteCoreInit } from './sqlite-core.js';
 
 type Reply = { id: number; ok: true; result?: unknown } | { id: number; ok: false; error: { message: string; code?: string } };
@@ -114,12 +114,12 @@ export class SqliteWorkerClient {
     return this.request(this.worker, op, arg, transfer);
   }
 
-  migrate(arg: CoreMigration): Promise<FoundColumn[]> {
-    return this.call('migrate', arg) as Promise<FoundColumn[]>;
+  migrate(arg: CoreMigration): Promise<FoundTables> {
+    return this.call('migrate', arg) as Promise<FoundTables>;
   }
 
-  describe(tables: string[]): Promise<FoundColumn[]> {
-    return this.call('describe', tables) as Promise<FoundColumn[]>;
+  describe(tables: string[]): Promise<FoundTables> {
+    return this.call('describe', tables) as Promise<FoundTables>;
   }
 
   write(batch: CoreBatch): Promise<CoreOutcome> {
