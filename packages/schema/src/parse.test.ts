@@ -81,6 +81,10 @@ const BAD: BadCase[] = [
   // WebAuthn
   ['credential_id not base64url', with_(auth(), (e) => (e.webauthn.credential_id = 'ab+/c==')), 'webauthn.credential_id', /base64url/],
   ['credential_id over 1023 bytes', with_(auth(), (e) => (e.webauthn.credential_id = 'A'.repeat(1365))), 'webauthn.credential_id', /1023 bytes/],
+  // RFC 4648 §5: 4k+1 base64url characters encode no whole number of bytes; no encoder writes them.
+  ['credential_id of 1 character', with_(auth(), (e) => (e.webauthn.credential_id = 'A')), 'webauthn.credential_id', /4k\+1 characters/],
+  ['credential_id of 5 characters', with_(auth(), (e) => (e.webauthn.credential_id = 'AAECA')), 'webauthn.credential_id', /4k\+1 characters/],
+  ['credential_id of 1361 characters (within 1364)', with_(auth(), (e) => (e.webauthn.credential_id = 'A'.repeat(1361))), 'webauthn.credential_id', /4k\+1 characters/],
   ['negative sign_count', with_(auth(), (e) => (e.webauthn.sign_count = -1)), 'webauthn.sign_count', />=0/],
   ['sign_count over uint32', with_(auth(), (e) => (e.webauthn.sign_count = 2 ** 32)), 'webauthn.sign_count', /<=4294967295/],
   ['float sign_count', with_(auth(), (e) => (e.webauthn.sign_count = 1.5)), 'webauthn.sign_count', /expected int/],

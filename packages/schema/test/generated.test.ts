@@ -187,4 +187,16 @@ describe('JSON Schema without zod (Ajv, draft 2020-12)', () => {
       expect(eventSchemas.WEBAUTHN_AUTH_FAILURE.safeParse(input).success).toBe(false);
     }
   });
+
+  /** Each input validated by Ajv with the union and by zod, as [input, Ajv, zod]. */
+  const both = (inputs: unknown[]) => inputs.map((i) => [JSON.stringify(i).slice(-100), ajv.validate(`${SCHEMA_BASE_URI}/${UNION_FILE}`, i), auditEventSchema.safeParse(i).success]);
+  const agree = (inputs: unknown[]) => both(inputs).map(([i, a]) => [i, a, a]);
+
+  it('decides on credential_id lengths as zod does: never 4k+1 characters', () => {
+    const a = exampleEvents.WEBAUTHN_AUTH_FAILURE;
+    const inputs = ['A', 'AA', 'AAA', 'AAAA', 'AAAAA', 'AAAAAA', 'A'.repeat(1361), 'A'.repeat(1364), 'AAAA\n', 'AAAAA\n', 'é'].map((id) => ({ ...a, webauthn: { ...a.webauthn, credential_id: id } }));
+    expect(both(inputs)).toEqual(agree(inputs));
+    expect(both(inputs).filter(([, , zod]) => zod)).toHaveLength(5);
+  });
+
 });

@@ -91,6 +91,19 @@ describe('attacker-controlled input reaches the log bounded and sanitised, as on
     expect(event.client_ip).toBe('198.51.100.4');
   });
 
+  it('a credential id of 4k+1 characters (no bytes encode to it, RFC 4648 §5) is not logged: the event stays a ceremony event, not a schema violation', async () => {
+    h = harness();
+    for (const id of ['A', 'AAAAA', 'A'.repeat(1361)]) {
+      const body = { id, rawId: id, type: 'public-key', response: { clientDataJSON: 'e30', authenticatorData: 'AA', signature: 'AA' } };
+      await h.hooks.verifyAuthentication(h.ctx, body);
+      const auth = onlyEvent(h.capture);
+      expect([id.length, auth.event_type, (auth as { webauthn?: { credential_id?: string } }).webauthn?.credential_id]).toEqual([id.length, 'WEBAUTHN_AUTH_FAILURE', undefined]);
+      await h.hooks.verifyRegistration(h.ctx, { ...body, response: { clientDataJSON: 'e30', attestationObject: 'AA' } });
+      const reg = onlyEvent(h.capture);
+      expect([id.length, reg.event_type, (reg as { webauthn?: { credential_id?: string } }).webauthn?.credential_id]).toEqual([id.length, 'WEBAUTHN_REG_FAILURE', undefined]);
+    }
+  });
+
   it('an over-long credential id is not logged (WebAuthn §7.1: at most 1023 bytes)', async () => {
     h = harness();
     const id = 'A'.repeat(2000);

@@ -71,17 +71,39 @@ export const ipAddress = z.union([z.ipv4(), z.ipv6().meta({ pattern: IPV6_PATTER
 });
 
 /**
+ * Base64url without padding whose length some whole number of bytes has:
+ * never 4k+1 characters (RFC 4648 §4, §5: each 3 bytes are 4 characters, a
+ * last 1 or 2 bytes are 2 or 3; a single last character holds 6 bits, no
+ * byte). The second alternative passes text holding a character outside
+ * the alphabet, which the alphabet's own pattern refuses, so such text
+ * gets that one issue, not this one too; it is a plain character class,
+ * so every regex dialect reads the pattern alike (json-schemas.ts).
+ */
+export const BASE64URL_LENGTH_PATTERN = /^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2,3})?$|[^A-Za-z0-9_-]/;
+
+/** The issue of a base64url text of 4k+1 characters ({@link BASE64URL_LENGTH_PATTERN}). */
+export const BASE64URL_LENGTH_MESSAGE =
+  'base64url of 4k+1 characters encodes no whole number of bytes (RFC 4648 §5): a character is missing or extra';
+
+/**
  * WebAuthn credential id, base64url without padding. WebAuthn §7.1 step 19:
  * "Verify that the credentialId is ≤ 1023 bytes"; 1023 bytes are 1364 chars.
+ * Its length is never 4k+1 ({@link BASE64URL_LENGTH_PATTERN}): no encoder
+ * writes such an id, so it is a cut or padded one.
  */
 export const credentialId = z
   .string()
   .min(1)
   .max(1364, { message: 'credential id longer than 1023 bytes (WebAuthn §7.1)' })
-  .regex(/^[A-Za-z0-9_-]+$/, { message: 'must be base64url without padding' });
+  .regex(/^[A-Za-z0-9_-]+$/, { message: 'must be base64url without padding' })
+  .regex(BASE64URL_LENGTH_PATTERN, { message: BASE64URL_LENGTH_MESSAGE });
 
 /** An unsigned 32-bit integer (WebAuthn signCount is uint32; stored as BIGINT). */
 export const uint32 = z.int().min(0).max(4_294_967_295);
 
-/** base64url without padding (MACs, key material). */
+/**
+ * base64url without padding (MACs, key material). Each use states its
+ * exact length (43, 22, 16 characters), none of them 4k+1, so the
+ * {@link BASE64URL_LENGTH_PATTERN} rule is not repeated here.
+ */
 export const base64url = z.string().regex(/^[A-Za-z0-9_-]*$/, { message: 'must be base64url without padding' });

@@ -1,4 +1,4 @@
-import { escapeFormatChars, sanitizeText } from '@audit-trail/schema';
+import { credentialId, escapeFormatChars, sanitizeText } from '@audit-trail/schema';
 
 /** Longest base64url field accepted from a client (attestation objects with certificate chains fit). */
 export const MAX_FIELD_LENGTH = 128 * 1024;
@@ -106,8 +106,14 @@ export function loggableOrigin(origin: string | undefined): string | undefined {
   return clean.length > 0 ? clean : undefined;
 }
 
-/** The credential id as it may be logged: only a well-formed id within the WebAuthn limit. */
+/**
+ * The credential id as it may be logged: one the schema's `credential_id`
+ * takes (base64url within the WebAuthn limit, never 4k+1 characters), else
+ * none. The schema's own rule, so a client's id cannot turn the ceremony's
+ * event into a schema violation: an id of 5 characters did, once the schema
+ * refused lengths no bytes have. A string only: an array such as ["abc"]
+ * would pass a length check and a regex (String(["abc"]) is "abc").
+ */
 export function loggableCredentialId(id: unknown): string | undefined {
-  // A string only: an array such as ["abc"] passes the length check and the regex (String(["abc"]) is "abc").
-  return typeof id === 'string' && id.length > 0 && id.length <= MAX_CREDENTIAL_ID_LENGTH && /^[A-Za-z0-9_-]+$/.test(id) ? id : undefined;
+  return typeof id === 'string' && credentialId.safeParse(id).success ? id : undefined;
 }
