@@ -364,6 +364,27 @@ describe('verifyChain detects tampering (docs/integrity.md finding codes)', () =
     expect(r.findings.map((f) => f.seq)).toEqual([5, 6]);
   });
 
+  it("prev emptied (or set at seq 1) and re-signed: the schema's SCHEMA_INVALID beside the CHAIN_BREAK, which the verifier still reports", async () => {
+    // The schema ties prev to seq ('' exactly at seq 1, docs/integrity.md); the record stays in its
+    // chain, so the link findings are those of any rewritten prev.
+    const ls = await signedChain({ events: 6 });
+    const rec = parse(ls[4]!);
+    rec.integrity.prev = '';
+    ls[4] = resign(rec);
+    const r = verifyLines(ls, keys);
+    expect(r.findings.map((f) => [f.code, f.seq])).toEqual([['SCHEMA_INVALID', 5], ['CHAIN_BREAK', 5], ['CHAIN_BREAK', 6]]);
+    expect(r.findings[0]!.message).toMatch(/integrity\.prev: must be the mac of seq 4 \(43 characters\), not ''/);
+
+    const first = await signedChain({ events: 2 });
+    const open = parse(first[0]!);
+    open.integrity.prev = parse(first[1]!).integrity.mac;
+    first[0] = resign(open);
+    const r1 = verifyLines(first, keys);
+    // Re-signing changed its mac, so record 2's link breaks too.
+    expect(r1.findings.map((f) => [f.code, f.seq])).toEqual([['SCHEMA_INVALID', 1], ['CHAIN_BREAK', 1], ['CHAIN_BREAK', 2]]);
+    expect(r1.findings[1]!.message).toBe('record 1 must have an empty prev');
+  });
+
   it('a line that is not an audit event: SCHEMA_INVALID; other JSON logs are skipped', async () => {
     const ls = await signedChain({ events: 2 });
     const r = verifyLines([...ls, '{"log_type":"security_audit","event_t', JSON.stringify({ level: 30, msg: 'app log' })], keys);

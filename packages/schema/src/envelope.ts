@@ -67,17 +67,44 @@ export const clientIpSourceSchema = z.enum(['socket', 'x-forwarded-for', 'forwar
  * Per-event tamper evidence (docs/integrity.md, format v1). `mac` is
  * HMAC-SHA256 over "audit-trail/v1\n" || JCS(event without integrity.mac)
  * (RFC 8785); `prev` is the previous record's mac, '' for seq 1.
+ *
+ * `prev` is '' exactly when `seq` is 1: the signer (logger
+ * signing/chain-signer.ts) starts every chain, a new key id included, at
+ * seq 1 with prev '' and links every later record to the 43-character mac
+ * before it; nothing restarts a chain at a later seq. Runtime rule, and in
+ * the JSON Schema as `if`/`then`/`else`. The verifier still judges the link
+ * itself (CHAIN_BREAK): a record refused here stays in its chain there.
  */
-export const integritySchema = z.strictObject({
-  v: z.literal(1),
-  alg: z.literal('HMAC-SHA256'),
-  chain_id: uuidV7,
-  seq: z.int().min(1),
-  epoch: z.int().min(0),
-  kid: identifier(64),
-  prev: base64url.max(43),
-  mac: base64url.length(43, { message: 'must be a 32-byte HMAC in base64url (43 characters)' }),
-});
+export const integritySchema = z
+  .strictObject({
+    v: z.literal(1),
+    alg: z.literal('HMAC-SHA256'),
+    chain_id: uuidV7,
+    seq: z.int().min(1),
+    epoch: z.int().min(0),
+    kid: identifier(64),
+    prev: z.string().regex(/^(?:[A-Za-z0-9_-]{43})?$/, {
+      message: "must be '' (seq 1) or the previous record's mac: a 32-byte HMAC in base64url (43 characters)",
+    }),
+    mac: base64url.length(43, { message: 'must be a 32-byte HMAC in base64url (43 characters)' }),
+  })
+  .check((ctx) => {
+    const { seq, prev } = ctx.value;
+    // A prev of another length already has the pattern's issue.
+    if (seq === 1 ? prev.length !== 43 : prev !== '') return;
+    ctx.issues.push({
+      code: 'custom',
+      path: ['prev'],
+      input: prev,
+      message: seq === 1 ? "must be '' at seq 1: the first record of a chain has no previous record" : `must be the mac of seq ${seq - 1} (43 characters), not '': only seq 1 has an empty prev`,
+    });
+  })
+  .meta({
+    if: { properties: { seq: { const: 1 } } },
+    then: { properties: { prev: { const: '' } } },
+    // `not const` rather than minLength, which Ajv's strict mode wants a `type` beside.
+    else: { properties: { prev: { not: { const: '' } } } },
+  });
 
 /** Fields every audit event carries, whatever its type. */
 export const envelopeShape = {

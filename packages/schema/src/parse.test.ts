@@ -98,6 +98,13 @@ const BAD: BadCase[] = [
   // Integrity
   ['seq 0', with_(clone('AUDIT_CHECKPOINT'), (e) => (e.integrity.seq = 0)), 'integrity.seq', />=1/],
   ['short mac', with_(clone('AUDIT_CHECKPOINT'), (e) => (e.integrity.mac = 'abc')), 'integrity.mac', /43 characters/],
+  // prev is '' at seq 1 and the previous record's 43-character mac after it (docs/integrity.md).
+  ['prev of 42 characters', with_(clone('AUDIT_CHECKPOINT'), (e) => (e.integrity.prev = e.integrity.prev.slice(1))), 'integrity.prev', /'' \(seq 1\) or the previous record's mac/],
+  ['prev of 1 character', with_(clone('AUDIT_CHECKPOINT'), (e) => (e.integrity.prev = 'A')), 'integrity.prev', /43 characters/],
+  ['prev of 44 characters', with_(clone('AUDIT_CHECKPOINT'), (e) => (e.integrity.prev += 'A')), 'integrity.prev', /43 characters/],
+  ['prev with a trailing newline', with_(clone('AUDIT_CHECKPOINT'), (e) => (e.integrity.prev = `${e.integrity.prev.slice(1)}\n`)), 'integrity.prev', /43 characters/],
+  ["empty prev after seq 1", with_(clone('AUDIT_CHECKPOINT'), (e) => (e.integrity.prev = '')), 'integrity.prev', /must be the mac of seq 1 \(43 characters\), not ''/],
+  ['a mac as prev at seq 1', with_(clone('AUDIT_CHAIN_OPEN'), (e) => (e.integrity.prev = exampleEvents.AUDIT_CHECKPOINT.integrity.mac)), 'integrity.prev', /must be '' at seq 1/],
   ['chain record without integrity', with_(clone('AUDIT_CHAIN_OPEN'), (e) => delete e.integrity), 'integrity', /required field is missing/],
   ['zero checkpoint interval', with_(clone('AUDIT_CHAIN_OPEN'), (e) => (e.chain.checkpoint_interval_ms = 0)), 'chain.checkpoint_interval_ms', />=1/],
   ['51 violation issues', with_(clone('AUDIT_SCHEMA_VIOLATION'), (e) => (e.violation.issues = Array(51).fill({ path: 'a', message: 'b' }))), 'violation.issues', /<=50 items/],

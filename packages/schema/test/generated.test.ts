@@ -199,4 +199,14 @@ describe('JSON Schema without zod (Ajv, draft 2020-12)', () => {
     expect(both(inputs).filter(([, , zod]) => zod)).toHaveLength(5);
   });
 
+  it("decides on integrity.prev as zod does: '' exactly at seq 1, 43 characters after it", () => {
+    const o = exampleEvents.AUDIT_CHAIN_OPEN;
+    const c = exampleEvents.AUDIT_CHECKPOINT;
+    const inputs = ['', c.integrity.mac, c.integrity.mac.slice(1), `${c.integrity.mac}A`, `${c.integrity.mac}\n`].flatMap((prev) => [
+      { ...o, integrity: { ...o.integrity, prev } },
+      { ...c, integrity: { ...c.integrity, prev } },
+    ]);
+    expect(both(inputs)).toEqual(agree(inputs));
+    expect(both(inputs).filter(([, , zod]) => zod)).toHaveLength(2);
+  });
 });
