@@ -16,10 +16,11 @@ export type JsonSchemaDoc = { [key: string]: unknown };
  * future transform forces a deliberate choice here.
  *
  * What the schema still cannot say, so zod alone enforces (README "Use the
- * JSON Schema without zod"): no lone surrogates in identifiers, and
+ * JSON Schema without zod"): no lone surrogates in identifiers,
  * identifier limits in UTF-16 code units where `maxLength` counts code
- * points (stated in each description). A consumer validating with this
- * schema accepts a few events zod refuses.
+ * points (stated in each description), and a counter regression's two
+ * counters (no keyword compares members; stated in its description). A
+ * consumer validating with this schema accepts a few events zod refuses.
  */
 export const JSON_SCHEMA_IO = 'input' as const;
 

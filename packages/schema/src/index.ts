@@ -4,6 +4,7 @@ export * from './fields/ip-text.js';
 export * from './fields/formats.js';
 export * from './fields/rfc3339.js';
 export * from './envelope.js';
+export * from './events/counter-status.js';
 export * from './events/webauthn.js';
 export * from './events/container.js';
 export * from './events/chain.js';

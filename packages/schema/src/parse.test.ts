@@ -95,6 +95,12 @@ const BAD: BadCase[] = [
   ['newline in a transport', with_(auth(), (e) => (e.webauthn.transports = ['usb\n'])), 'webauthn.transports[0]', /control characters/],
   ['registration without user_id', with_(clone('WEBAUTHN_REG_SUCCESS'), (e) => delete e.user_id), 'user_id', /required field is missing/],
   ['counter regression with an invalid signature', with_(clone('WEBAUTHN_COUNTER_REGRESSION'), (e) => (e.webauthn.signature_valid = false)), 'webauthn.signature_valid', /true/],
+  // WebAuthn L3 §7.2 step 22: a regression is a signCount not above the stored one, not both 0.
+  ['counter regression whose counter increased', with_(clone('WEBAUTHN_COUNTER_REGRESSION'), (e) => Object.assign(e.webauthn, { sign_count: 58, stored_sign_count: 57 })), 'webauthn.sign_count', /greater than stored_sign_count 57: no counter regression \(WebAuthn L3 §7\.2 step 22/],
+  ['counter regression from 0 to 1', with_(clone('WEBAUTHN_COUNTER_REGRESSION'), (e) => Object.assign(e.webauthn, { sign_count: 1, stored_sign_count: 0 })), 'webauthn.sign_count', /no counter regression/],
+  ['counter regression at the uint32 top, increased', with_(clone('WEBAUTHN_COUNTER_REGRESSION'), (e) => Object.assign(e.webauthn, { sign_count: 2 ** 32 - 1, stored_sign_count: 2 ** 32 - 2 })), 'webauthn.sign_count', /no counter regression/],
+  ['counter regression with both counters 0 (no counter)', with_(clone('WEBAUTHN_COUNTER_REGRESSION'), (e) => Object.assign(e.webauthn, { sign_count: 0, stored_sign_count: 0 })), 'webauthn.sign_count', /both 0, an authenticator without a counter.*§6\.1\.1/],
+  ['counter regression with counter_status increased', with_(clone('WEBAUTHN_COUNTER_REGRESSION'), (e) => (e.webauthn.counter_status = 'increased')), 'webauthn.counter_status', /not_increased/],
   // Integrity
   ['seq 0', with_(clone('AUDIT_CHECKPOINT'), (e) => (e.integrity.seq = 0)), 'integrity.seq', />=1/],
   ['short mac', with_(clone('AUDIT_CHECKPOINT'), (e) => (e.integrity.mac = 'abc')), 'integrity.mac', /43 characters/],

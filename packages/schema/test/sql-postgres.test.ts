@@ -79,7 +79,9 @@ describe('PostgreSQL: generated DDL and report queries', () => {
     // such stored event made CAST(... AS BIGINT) fail the whole report.
     const doc = (n: string) => `'{"webauthn":{"stored_sign_count":${n}}}'`;
     const spellings = ['1e3', '5.0', '50E-1', '4.99999999999999999999', '4294967295', '42'];
-    const line = JSON.stringify(exampleEvents.WEBAUTHN_COUNTER_REGRESSION);
+    // sign_count 0: a regression below each stored value (WebAuthn L3 §7.2 step 22), so only the spelling is tested.
+    const regression = exampleEvents.WEBAUTHN_COUNTER_REGRESSION;
+    const line = JSON.stringify({ ...regression, webauthn: { ...regression.webauthn, sign_count: 0 } });
     for (const n of spellings) expect(parseAuditEvent(line.replace(/"stored_sign_count":\d+/, `"stored_sign_count":${n}`)).ok).toBe(true);
     const values = spellings.map((n, i) => `(${i}, ${doc(n)})`).join(', ');
     const r = await client.query(

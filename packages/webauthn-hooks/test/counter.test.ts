@@ -98,6 +98,35 @@ describe('signature counter (WebAuthn §6.1.1, §7.2 step 21)', () => {
     expect((await findById(credentialId))?.counter).toBe(4);
   });
 
+  it('a credential removed while its sign-in was verified (updateCounter matched no row) is an unknown_credential failure, not a regression with a counter above the stored one', async () => {
+    const { original, credentialId, userId } = await clonedDevice();
+    const response = await h.signIn(original, 'alice');
+    expect(counterOf(response)).toBe(3);
+    h.capture.take();
+    const store = h.hooks.options.credentials;
+    // The row is deleted between the read and `UPDATE ... WHERE id = $1 AND counter < $2`.
+    store.updateCounter = async () => {
+      store.findById = async () => undefined;
+      return false;
+    };
+    const result = await h.hooks.verifyAuthentication(h.ctx, response);
+    expect(result).toMatchObject({ verified: false, failure: { stage: 'unknown_credential' } });
+    expect(onlyEvent(h.capture)).toMatchObject({
+      event_type: 'WEBAUTHN_AUTH_FAILURE',
+      user_id: userId,
+      webauthn: { credential_id: credentialId, failure_stage: 'unknown_credential', signature_valid: true, sign_count: 3, stored_sign_count: 2 },
+    });
+  });
+
+  it('a store whose updateCounter returns false yet keeps a lower counter is an internal failure that reaches the caller, never a regression event whose counters increased', async () => {
+    const { original } = await clonedDevice();
+    const response = await h.signIn(original, 'alice');
+    h.capture.take();
+    h.hooks.options.credentials.updateCounter = async () => false;
+    await expect(h.hooks.verifyAuthentication(h.ctx, response)).rejects.toThrow(/updateCounter\(\) returned false, yet the stored counter 2 is below the signed 3/);
+    expect(onlyEvent(h.capture)).toMatchObject({ event_type: 'WEBAUTHN_AUTH_FAILURE', webauthn: { failure_stage: 'internal' } });
+  });
+
   it('a forged assertion claiming a low counter (not re-signed) is a signature failure, never a clone signal', async () => {
     const { original, userId } = await clonedDevice();
     const genuine = await h.signIn(original, 'alice');

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { envelopeShape, errorSchema } from '../envelope.js';
 import { credentialId, uint32, uuidAny } from '../fields/formats.js';
 import { freeText, identifier } from '../fields/text.js';
+import { counterStatusOf, counterStatusSchema } from './counter-status.js';
 
 /**
  * The step of a WebAuthn ceremony that failed. Maps the checks of WebAuthn
@@ -32,9 +33,6 @@ export const failureStageSchema = z.enum([
   'credential_id_too_long',
   'internal',
 ]);
-
-/** What the counter did on this assertion (WebAuthn §6.1.1 signature counter). */
-export const counterStatusSchema = z.enum(['increased', 'zero_unsupported', 'not_increased']);
 
 /** Facts of one WebAuthn ceremony; secrets (public keys, signatures, clientDataJSON) never appear here. */
 export const webauthnDetailSchema = z.strictObject({
@@ -108,20 +106,48 @@ export const webauthnAuthFailureSchema = z
   .meta({ id: 'WebauthnAuthFailure', description: 'A WebAuthn authentication failed' });
 
 /**
- * A validly signed assertion whose counter did not increase over a non-zero
- * stored value: a signal of a cloned authenticator (WebAuthn §6.1.1, §7.2
- * step 21). Emitted only after the signature verified.
+ * The counters of a regression (WebAuthn L3 §6.1.1; §7.2 step 22, step 21
+ * in Level 2): `sign_count` not greater than `stored_sign_count`, and not
+ * both zero (an authenticator without a counter). An event whose counters
+ * say otherwise contradicts its own type: no producer that applies the
+ * spec's test ({@link counterStatusOf}) writes it. Runtime rule only: JSON
+ * Schema cannot compare two members (README "Use the JSON Schema without zod").
+ */
+const regressionDetailSchema = webauthnDetailSchema
+  .extend({
+    credential_id: detail.credential_id.unwrap(),
+    sign_count: detail.sign_count.unwrap(),
+    stored_sign_count: detail.stored_sign_count.unwrap(),
+    counter_status: z.literal('not_increased').optional(),
+    signature_valid: z.literal(true),
+  })
+  .check((ctx) => {
+    const { sign_count: received, stored_sign_count: stored } = ctx.value;
+    const status = counterStatusOf(stored, received);
+    if (status === 'not_increased') return;
+    ctx.issues.push({
+      code: 'custom',
+      path: ['sign_count'],
+      input: received,
+      message:
+        status === 'increased'
+          ? `${received} is greater than stored_sign_count ${stored}: no counter regression (WebAuthn L3 §7.2 step 22: a regression is a signCount not greater than the stored one)`
+          : 'sign_count and stored_sign_count are both 0, an authenticator without a counter: no counter regression (WebAuthn L3 §6.1.1, §7.2 step 22)',
+    });
+  });
+
+/**
+ * A validly signed assertion whose counter did not increase over the stored
+ * value, one of them non-zero: a signal of a cloned authenticator (WebAuthn
+ * L3 §6.1.1, §7.2 step 22). Emitted only after the signature verified.
  */
 export const webauthnCounterRegressionSchema = z
   .strictObject({
     ...envelopeShape,
     event_type: z.literal('WEBAUTHN_COUNTER_REGRESSION'),
     user_id: envelopeShape.user_id.unwrap(),
-    webauthn: webauthnDetailSchema.extend({
-      credential_id: detail.credential_id.unwrap(),
-      sign_count: detail.sign_count.unwrap(),
-      stored_sign_count: detail.stored_sign_count.unwrap(),
-      signature_valid: z.literal(true),
+    webauthn: regressionDetailSchema.meta({
+      description: 'sign_count is not greater than stored_sign_count, and not both are 0 (WebAuthn L3 §7.2 step 22); zod checks it, this schema cannot',
     }),
   })
   .meta({ id: 'WebauthnCounterRegression', description: 'Signature counter did not increase: possible cloned authenticator' });

@@ -892,6 +892,9 @@ export interface WebauthnCounterRegression {
     mac: string;
   } | undefined;
   event_type: 'WEBAUTHN_COUNTER_REGRESSION';
+  /**
+   * sign_count is not greater than stored_sign_count, and not both are 0 (WebAuthn L3 §7.2 step 22); zod checks it, this schema cannot
+   */
   webauthn: {
     credential_id: string;
     /**
@@ -924,7 +927,7 @@ export interface WebauthnCounterRegression {
     credential_backed_up?: boolean | undefined;
     sign_count: number;
     stored_sign_count: number;
-    counter_status?: 'increased' | 'zero_unsupported' | 'not_increased' | undefined;
+    counter_status?: 'not_increased' | undefined;
     signature_valid: true;
     failure_stage?:
       | 'malformed_response'

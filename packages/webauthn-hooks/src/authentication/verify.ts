@@ -111,9 +111,20 @@ export async function verifyAuthentication(o: ResolvedOptions, ctx: RequestConte
     let status = counterStatus(credential.counter, info.newCounter);
     let stored = credential.counter;
     if (status === 'increased' && !(await o.credentials.updateCounter(credential.id, info.newCounter))) {
-      // Another sign-in with this credential moved the counter to or past ours meanwhile.
-      stored = (await o.credentials.findById(credential.id))?.counter ?? stored;
-      status = 'not_increased';
+      // Another sign-in with this credential moved the counter to or past
+      // ours meanwhile, or the credential is gone (the UPDATE matched no row).
+      // The event states the counters it read again: a regression event
+      // whose sign_count is above its stored_sign_count contradicts itself
+      // (the schema refuses it, WebAuthn L3 §7.2 step 22), which the old
+      // counter of a removed credential made it.
+      const now = await o.credentials.findById(credential.id);
+      if (!now) return await fail(failure('unknown_credential', 'credential was removed while the sign-in was verified'));
+      stored = now.counter;
+      status = counterStatus(stored, info.newCounter);
+      if (status !== 'not_increased') {
+        // Neither a success (the counter was not stored) nor a regression: the store broke its contract.
+        throw new Error(`credentialStore.updateCounter() returned false, yet the stored counter ${stored} is below the signed ${info.newCounter}: it must store a greater counter and return true`);
+      }
     }
     const proven = { ...detail, credential_id: credential.id, sign_count: info.newCounter, stored_sign_count: stored };
     if (status === 'not_increased') {
