@@ -122,6 +122,12 @@ const BAD: BadCase[] = [
   ['float pid', with_(exec(), (e) => (e.process.pid = 12.5)), 'process.pid', /expected int/],
   ['privileged event not privileged', with_(clone('CONTAINER_PRIVILEGED'), (e) => (e.container.privileged = false)), 'container.privileged', /true/],
   ['float exit code', with_(clone('CONTAINER_STOP'), (e) => (e.lifecycle.exit_code = 1.5)), 'lifecycle.exit_code', /expected int/],
+  // A start's action is a start action (create, start, restart), a stop's a stop action.
+  ['CONTAINER_START with action stop', with_(clone('CONTAINER_START'), (e) => (e.lifecycle.action = 'stop')), 'lifecycle.action', /one of create, start, restart in a CONTAINER_START/],
+  ['CONTAINER_START with action oom', with_(clone('CONTAINER_START'), (e) => (e.lifecycle.action = 'oom')), 'lifecycle.action', /CONTAINER_STOP's/],
+  ['CONTAINER_STOP with action start', with_(clone('CONTAINER_STOP'), (e) => (e.lifecycle.action = 'start')), 'lifecycle.action', /one of die, stop, kill, destroy, oom in a CONTAINER_STOP/],
+  ['CONTAINER_STOP with action restart', with_(clone('CONTAINER_STOP'), (e) => (e.lifecycle.action = 'restart')), 'lifecycle.action', /CONTAINER_START's/],
+  ['CONTAINER_STOP with action STOP', with_(clone('CONTAINER_STOP'), (e) => (e.lifecycle.action = 'STOP')), 'lifecycle.action', /one of die, stop/],
 ];
 
 describe('parseAuditEvent', () => {

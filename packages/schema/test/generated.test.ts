@@ -210,6 +210,17 @@ describe('JSON Schema without zod (Ajv, draft 2020-12)', () => {
     expect(both(inputs).filter(([, , zod]) => zod)).toHaveLength(2);
   });
 
+  it('decides on lifecycle actions as zod does: a start action in a CONTAINER_START, a stop action in a CONTAINER_STOP', () => {
+    const start = exampleEvents.CONTAINER_START;
+    const stop = exampleEvents.CONTAINER_STOP;
+    const inputs = ['create', 'start', 'restart', 'die', 'stop', 'kill', 'destroy', 'oom', 'pause'].flatMap((action) => [
+      { ...start, lifecycle: { action } },
+      { ...stop, lifecycle: { ...stop.lifecycle, action } },
+    ]);
+    expect(both(inputs)).toEqual(agree(inputs));
+    expect(both(inputs).filter(([, , zod]) => zod)).toHaveLength(8);
+  });
+
   it("accepts a counter regression whose counter increased, which only zod refuses (JSON Schema cannot compare two members; README)", () => {
     const r = exampleEvents.WEBAUTHN_COUNTER_REGRESSION;
     const increased = { ...r, webauthn: { ...r.webauthn, sign_count: r.webauthn.stored_sign_count + 1 } };

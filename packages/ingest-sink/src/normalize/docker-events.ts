@@ -1,4 +1,4 @@
-import { completeEvent, type AuditEventDraft, type AuditEventInput } from '@audit-trail/schema';
+import { completeEvent, START_ACTIONS, STOP_ACTIONS, type AuditEventDraft, type AuditEventInput } from '@audit-trail/schema';
 import { deterministicEventId } from './deterministic-id.js';
 
 /** A `docker events --format '{{json .}}'` record (Docker Engine API, "Monitor events"). */
@@ -18,8 +18,9 @@ export function isDockerEvent(o: Record<string, unknown>): boolean {
   return typeof o.Action === 'string' && typeof o.Type === 'string' && typeof o.Actor === 'object' && o.Actor !== null;
 }
 
-const START = new Set(['create', 'start', 'restart']);
-const STOP = new Set(['die', 'stop', 'kill', 'destroy', 'oom']);
+// The schema's lists: a CONTAINER_START's lifecycle.action is one of START_ACTIONS, a stop's of STOP_ACTIONS.
+const START = new Set<string>(START_ACTIONS);
+const STOP = new Set<string>(STOP_ACTIONS);
 
 /**
  * Maps a Docker event to a CONTAINER_* audit event: start/create/restart ->
@@ -52,7 +53,7 @@ export function dockerEventToAudit(e: DockerEvent, raw: string, host?: string): 
     const command = e.Action.slice('exec_start:'.length).trim();
     draft = { event_type: 'CONTAINER_EXEC', container, detector, ...placed, process: { command_line: command || '(unknown)' } };
   } else if (START.has(action)) {
-    draft = { event_type: 'CONTAINER_START', container, detector, ...placed, lifecycle: { action: action as 'start' } };
+    draft = { event_type: 'CONTAINER_START', container, detector, ...placed, lifecycle: { action: action as (typeof START_ACTIONS)[number] } };
   } else if (STOP.has(action)) {
     const exit = attrs.exitCode !== undefined ? Number.parseInt(attrs.exitCode, 10) : undefined;
     draft = {
@@ -60,7 +61,7 @@ export function dockerEventToAudit(e: DockerEvent, raw: string, host?: string): 
       container,
       detector,
       ...placed,
-      lifecycle: { action: action as 'die', ...(Number.isInteger(exit) ? { exit_code: exit } : {}), ...(attrs.signal ? { signal: attrs.signal } : {}) },
+      lifecycle: { action: action as (typeof STOP_ACTIONS)[number], ...(Number.isInteger(exit) ? { exit_code: exit } : {}), ...(attrs.signal ? { signal: attrs.signal } : {}) },
     };
   } else return undefined;
   return completeEvent(

@@ -1,4 +1,4 @@
-import { parseAuditEvent } from '@audit-trail/schema';
+import { parseAuditEvent, START_ACTIONS, STOP_ACTIONS } from '@audit-trail/schema';
 import { describe, expect, it } from 'vitest';
 import { makeLine } from './helpers/events.js';
 import { CID, normalizer } from './helpers/normalizer.js';
@@ -22,6 +22,17 @@ describe('record normaliser: Docker events and Falco alerts', () => {
     const again = run('docker.events', { log: ev('start') })[0] as { item: { line: string } };
     expect(JSON.parse(again.item.line).event_id).toBe(JSON.parse(start.item.line).event_id);
     expect(counters.containerEvents).toBe(0); // counted by the receiver, not the normaliser
+  });
+
+  it('maps each Docker lifecycle action to the event type whose schema takes it: create/start/restart a CONTAINER_START, die/stop/kill/destroy/oom a CONTAINER_STOP', () => {
+    const { run } = normalizer();
+    const ev = (action: string) => JSON.stringify({ Type: 'container', Action: action, Actor: { ID: CID, Attributes: { name: 'web', exitCode: '0', signal: '15' } }, time: 1700000000 });
+    for (const [type, actions] of [['CONTAINER_START', START_ACTIONS], ['CONTAINER_STOP', STOP_ACTIONS]] as const) {
+      for (const action of actions) {
+        const out = run('docker.events', { log: ev(action) })[0] as { item: { line: string } };
+        expect([action, parseAuditEvent(out.item.line)]).toMatchObject([action, { ok: true, event: { event_type: type, lifecycle: { action } } }]);
+      }
+    }
   });
 
   it("keeps a Swarm task's service and task id from the system labels Docker copies into its events, and leaves out such labels that are no Swarm name rather than reject the event", () => {

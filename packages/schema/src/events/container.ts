@@ -54,12 +54,35 @@ export const detectorDetailSchema = z.strictObject({
   priority: identifier(32).optional(),
 });
 
-/** Lifecycle facts of a start or stop. */
+/**
+ * The Docker Engine event actions ("Monitor events", container type) of a
+ * CONTAINER_START: the container was created, started or restarted.
+ * ingest-sink's docker-events normaliser maps these, and only these, to
+ * CONTAINER_START; the OCSF mapper tells `restart` (5 Restart) from the
+ * others (3 Start).
+ */
+export const START_ACTIONS = ['create', 'start', 'restart'] as const;
+
+/** The Docker Engine event actions of a CONTAINER_STOP: it died, was stopped, killed, removed or ran out of memory. */
+export const STOP_ACTIONS = ['die', 'stop', 'kill', 'destroy', 'oom'] as const;
+
+/** Lifecycle facts of a start or stop; `action` is any of {@link START_ACTIONS} and {@link STOP_ACTIONS}. */
 export const lifecycleDetailSchema = z.strictObject({
-  action: z.enum(['create', 'start', 'restart', 'die', 'stop', 'kill', 'destroy', 'oom']),
+  action: z.enum([...START_ACTIONS, ...STOP_ACTIONS]),
   exit_code: z.int().optional(),
   signal: identifier(16).optional(),
 });
+
+/**
+ * {@link lifecycleDetailSchema} whose action is one of `actions`: a
+ * CONTAINER_START saying "stop" (or a stop saying "start") contradicts its
+ * own type, and no producer writes it.
+ */
+function lifecycleOf<const A extends readonly [string, ...string[]]>(actions: A, type: string, other: string) {
+  return lifecycleDetailSchema.extend({
+    action: z.enum(actions, { error: `must be one of ${actions.join(', ')} in a ${type}: ${other}` }),
+  });
+}
 
 const base = {
   ...envelopeShape,
@@ -87,12 +110,20 @@ export const containerExecSchema = z
 
 /** A container started. */
 export const containerStartSchema = z
-  .strictObject({ ...base, event_type: z.literal('CONTAINER_START'), lifecycle: lifecycleDetailSchema.optional() })
+  .strictObject({
+    ...base,
+    event_type: z.literal('CONTAINER_START'),
+    lifecycle: lifecycleOf(START_ACTIONS, 'CONTAINER_START', `${STOP_ACTIONS.join(', ')} are a CONTAINER_STOP's`).optional(),
+  })
   .meta({ id: 'ContainerStart', description: 'A container started' });
 
 /** A container stopped, died or was killed. */
 export const containerStopSchema = z
-  .strictObject({ ...base, event_type: z.literal('CONTAINER_STOP'), lifecycle: lifecycleDetailSchema.optional() })
+  .strictObject({
+    ...base,
+    event_type: z.literal('CONTAINER_STOP'),
+    lifecycle: lifecycleOf(STOP_ACTIONS, 'CONTAINER_STOP', `${START_ACTIONS.join(', ')} are a CONTAINER_START's`).optional(),
+  })
   .meta({ id: 'ContainerStop', description: 'A container stopped' });
 
 /** A container runs privileged (Falco "Launch Privileged Container", MITRE T1610). */

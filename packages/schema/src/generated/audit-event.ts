@@ -1305,7 +1305,7 @@ export interface ContainerStart {
   } | undefined;
   event_type: 'CONTAINER_START';
   lifecycle?: {
-    action: 'create' | 'start' | 'restart' | 'die' | 'stop' | 'kill' | 'destroy' | 'oom';
+    action: 'create' | 'start' | 'restart';
     exit_code?: number | undefined;
     /**
      * At most 16 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
@@ -1478,7 +1478,7 @@ export interface ContainerStop {
   } | undefined;
   event_type: 'CONTAINER_STOP';
   lifecycle?: {
-    action: 'create' | 'start' | 'restart' | 'die' | 'stop' | 'kill' | 'destroy' | 'oom';
+    action: 'die' | 'stop' | 'kill' | 'destroy' | 'oom';
     exit_code?: number | undefined;
     /**
      * At most 16 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
