@@ -158,6 +158,30 @@ describe('signature counter (WebAuthn §6.1.1, §7.2 step 21)', () => {
     ).rejects.toThrow(/counter value 1 was lower than expected 2/);
   });
 
+  it('a credential store that gives the counter as a string (node-postgres reads a BIGINT so) fails the sign-in closed as one "internal" event, never a success recorded as a schema violation (found by a probe)', async () => {
+    const { original, userId, credentialId } = await clonedDevice();
+    const store = h.hooks.options.credentials;
+    const findById = store.findById.bind(store);
+    store.findById = async (id: string) => {
+      const found = await findById(id);
+      return found && ({ ...found, counter: String(found.counter) } as never);
+    };
+    const response = await h.signIn(original, 'alice');
+    // "2" === 0 is false and 3 > "2" coerces: the ceremony went on to an AUTH_SUCCESS draft whose
+    // stored_sign_count "2" the schema refuses; a default logger records AUDIT_SCHEMA_VIOLATION in its place.
+    await expect(h.hooks.verifyAuthentication(h.ctx, response)).rejects.toMatchObject({
+      code: 'WEBAUTHN_HOOKS_CONFIG',
+      message: 'the counter credentialStore.findById() gave must be an integer from 0 to 4294967295 (a uint32 signCount; a BIGINT read as a string needs Number()), got a string',
+    });
+    expect(onlyEvent(h.capture)).toMatchObject({
+      event_type: 'WEBAUTHN_AUTH_FAILURE',
+      user_id: userId,
+      error: { code: 'WEBAUTHN_INTERNAL_ERROR' },
+      webauthn: { failure_stage: 'internal', credential_id: credentialId },
+    });
+    expect((await findById(credentialId))?.counter).toBe(2);
+  });
+
   it('a forged assertion with counter 0 is also only a signature failure', async () => {
     const { original } = await clonedDevice();
     const result = await h.hooks.verifyAuthentication(h.ctx, rewriteCounter(await h.signIn(original, 'alice'), 0));

@@ -9,6 +9,7 @@ import { classifyError, failQuietly, failure, internalFailure, type CeremonyFail
 import type { RequestContext } from '../request/request-context.js';
 import { requiresUserVerification } from '../ceremony/user-verification.js';
 import { checkResponseShape, decodeClientData, loggableCredentialId, loggableOrigins } from '../ceremony/response-shape.js';
+import { storedCounter } from '../stores/stored-counter.js';
 
 /**
  * Verifies an authentication response (WebAuthn §7.2) and writes exactly one
@@ -63,7 +64,9 @@ export async function verifyAuthentication(o: ResolvedOptions, ctx: RequestConte
       return await fail(failure('unknown_credential', 'credential is not registered to the requested user'));
     }
     userId = credential.userId;
-    detail.stored_sign_count = credential.counter;
+    // Checked before anything compares it: a counter that is not a uint32 number (a BIGINT read as a string) fails closed here as internal.
+    const storedCount = storedCounter(credential.counter);
+    detail.stored_sign_count = storedCount;
     // WebAuthn L3 §7.2 step 6: when the user was not identified before the
     // ceremony (no user name, so the challenge names no user), the response
     // must carry a userHandle; when present, it must name the credential's owner.
@@ -108,8 +111,8 @@ export async function verifyAuthentication(o: ResolvedOptions, ctx: RequestConte
     } satisfies WebAuthnDetail);
     if (!result.verified) return await fail(failure('signature', 'assertion signature did not verify'));
 
-    let status = counterStatus(credential.counter, info.newCounter);
-    let stored = credential.counter;
+    let status = counterStatus(storedCount, info.newCounter);
+    let stored = storedCount;
     if (status === 'increased' && !(await o.credentials.updateCounter(credential.id, info.newCounter))) {
       // Another sign-in with this credential moved the counter to or past
       // ours meanwhile, or the credential is gone (the UPDATE matched no row).
@@ -119,7 +122,7 @@ export async function verifyAuthentication(o: ResolvedOptions, ctx: RequestConte
       // counter of a removed credential made it.
       const now = await o.credentials.findById(credential.id);
       if (!now) return await fail(failure('unknown_credential', 'credential was removed while the sign-in was verified'));
-      stored = now.counter;
+      stored = storedCounter(now.counter);
       status = counterStatus(stored, info.newCounter);
       if (status !== 'not_increased') {
         // Neither a success (the counter was not stored) nor a regression: the store broke its contract.

@@ -7,7 +7,7 @@ export interface StoredCredential {
   userId: string;
   /** COSE public key bytes. Never logged. */
   publicKey: Uint8Array;
-  /** Last signature counter accepted (WebAuthn §6.1.1). */
+  /** Last signature counter accepted (WebAuthn §6.1.1): a number from 0 to 2^32 - 1, never a string (checked at every sign-in). */
   counter: number;
   transports?: AuthenticatorTransport[] | undefined;
   deviceType: CredentialDeviceType;
