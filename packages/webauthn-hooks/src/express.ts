@@ -65,7 +65,11 @@ export function createWebAuthnRouter(options: WebAuthnRouterOptions): WebAuthnRo
   const { bodyLimit, onVerified: _onVerified, ...core } = options;
   const hooks = createWebAuthnHooks(core);
   const limit = resolveBodyLimit(bodyLimit);
-  const router = express.Router() as WebAuthnRouter;
+  // The four paths exactly as written, as Fastify serves them: Express's
+  // defaults also matched `/Authentication/Verify` and a trailing slash, so
+  // the same request was an audited verification on one adapter and an
+  // unaudited 404 on the other.
+  const router = express.Router({ caseSensitive: true, strict: true }) as WebAuthnRouter;
   router.webauthn = hooks;
   // Any content type is read as text, so that handleRoute, not the parser,
   // decides: it refuses all but application/json (415, audited on the

@@ -80,6 +80,15 @@ describe.each(ADAPTERS)('%s adapter reads a request as the other does (found by 
     expect(new Set(ids).size).toBe(2);
     expect(ids).not.toContain('chosen-by-client');
   });
+
+  it('serves the four paths exactly as written: another case or a trailing slash is a 404 with no event, as on Fastify (Express\'s router matched them and audited them; found by a probe)', async () => {
+    const { s } = await bootWithAlice();
+    for (const path of ['/Authentication/Verify', '/authentication/verify/', '/REGISTRATION/options']) {
+      const res = await fetch(`${s.base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      expect(res.status, path).toBe(404);
+    }
+    expect(capture.take().events).toEqual([]);
+  });
 });
 
 describe('express adapter behind a logging middleware', () => {
