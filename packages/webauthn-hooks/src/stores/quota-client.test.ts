@@ -20,6 +20,15 @@ describe('quotaClient: what a per-client challenge quota counts by', () => {
     expect(quotaClient('::ffff:192.0.2.1')).toBe('192.0.2.1');
     expect(quotaClient('::ffff:c000:201')).toBe('192.0.2.1');
   });
+
+  it('an IPv4 client translated through NAT64 (64:ff9b::/96, RFC 6052) is its IPv4 address: not one /64 shared by every IPv4 client of an IPv6-only service (found by a probe)', () => {
+    expect(quotaClient('64:ff9b::192.0.2.1')).toBe('192.0.2.1');
+    expect(quotaClient('64:ff9b::c000:202')).toBe('192.0.2.2');
+    expect(quotaClient('64:FF9B:0:0:0:0:CB00:7107')).toBe('203.0.113.7');
+    expect(quotaClient('64:ff9b::1')).toBe('0.0.0.1');
+    // Outside the /96 it is an IPv6 client like any other.
+    expect(quotaClient('64:ff9b:1::c000:201')).toBe('64:ff9b:1:0::/64');
+  });
 });
 
 describe('MemoryChallengeStore per-client quota with IPv6 clients', () => {
