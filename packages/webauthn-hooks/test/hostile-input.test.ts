@@ -56,6 +56,19 @@ describe('attacker-controlled input reaches the log bounded and sanitised, as on
     }
   });
 
+  it('client-sent transports repeated 40 000 times are stored and sent back once each, not as a 240 KB allowCredentials entry every sign-in options request for that name (found by a probe)', async () => {
+    h = harness();
+    const auth = new SoftAuthenticator();
+    const options = await h.hooks.registrationOptions({ username: 'alice' });
+    const response = { ...auth.register(ORIGIN, options) };
+    response.response = { ...response.response, transports: [...Array<string>(40_000).fill('usb'), 'internal', 'usb'] as never };
+    expect(await h.hooks.verifyRegistration(h.ctx, response)).toMatchObject({ verified: true });
+    expect(onlyEvent(h.capture)).toMatchObject({ event_type: 'WEBAUTHN_REG_SUCCESS', webauthn: { transports: ['usb', 'internal'] } });
+    expect((await h.hooks.options.credentials.findById(response.id))?.transports).toEqual(['usb', 'internal']);
+    const signIn = await h.hooks.authenticationOptions({ username: 'alice' });
+    expect(signIn.allowCredentials).toEqual([{ id: response.id, type: 'public-key', transports: ['usb', 'internal'] }]);
+  });
+
   it('an id that is an array (String(["abc"]) is "abc") is a malformed response, logged without a credential id', async () => {
     h = harness();
     const auth = new SoftAuthenticator();

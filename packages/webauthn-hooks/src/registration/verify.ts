@@ -25,10 +25,10 @@ function lockOf(o: ResolvedOptions): KeyedLock {
   return lock;
 }
 
-/** Transport names as logged: known-looking tokens only, at most 16. */
+/** Transport names as logged: known-looking tokens only, each once (see knownTransports), at most 16. */
 function loggableTransports(value: unknown): string[] | undefined {
   if (!Array.isArray(value)) return undefined;
-  const out = value.filter((t): t is string => typeof t === 'string' && /^[a-z-]{1,32}$/.test(t)).slice(0, 16);
+  const out = [...new Set(value.filter((t): t is string => typeof t === 'string' && /^[a-z-]{1,32}$/.test(t)))].slice(0, 16);
   return out.length > 0 ? out : undefined;
 }
 
@@ -36,13 +36,16 @@ const TRANSPORTS = new Set<AuthenticatorTransport>(['ble', 'hybrid', 'internal',
 
 /**
  * Transports as stored and sent back in allowCredentials: WebAuthn §5.8.4
- * values only. The client sends them (`response.transports`, unsigned) and
- * SimpleWebAuthn passes them through as they came: anything but an array of
- * strings counts as none.
+ * values only, each once (getTransports() answers them "without
+ * duplicates", WebAuthn L3 §5.2.1.2). The client sends them
+ * (`response.transports`, unsigned) and SimpleWebAuthn passes them through
+ * as they came: anything but an array of strings counts as none, and
+ * `"usb"` 40 000 times was stored so and sent to whoever asked for that
+ * user name's sign-in options (found by a probe).
  */
 function knownTransports(value: unknown): AuthenticatorTransport[] | undefined {
   if (!Array.isArray(value)) return undefined;
-  const out = value.filter((t): t is AuthenticatorTransport => TRANSPORTS.has(t as AuthenticatorTransport));
+  const out = [...new Set(value.filter((t): t is AuthenticatorTransport => TRANSPORTS.has(t as AuthenticatorTransport)))];
   return out.length > 0 ? out : undefined;
 }
 
