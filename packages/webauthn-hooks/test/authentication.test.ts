@@ -235,4 +235,24 @@ describe('authentication (WebAuthn §7.2), one audit event per verification', ()
       webauthn: { failure_stage: 'internal', credential_id: credentialId },
     });
   });
+
+  it('a credential store that gives the public key as text (a JSON column) fails the sign-in as "internal", never as the client\'s malformed response (found by a probe)', async () => {
+    const { auth, userId, credentialId } = await registered();
+    const store = h.hooks.options.credentials;
+    const findById = store.findById.bind(store);
+    store.findById = async (id: string) => {
+      const found = await findById(id);
+      return found && ({ ...found, publicKey: Buffer.from(found.publicKey).toString('base64url') } as never);
+    };
+    await expect(h.hooks.verifyAuthentication(h.ctx, await h.signIn(auth, 'alice'))).rejects.toMatchObject({
+      code: 'WEBAUTHN_HOOKS_CONFIG',
+      message: 'the publicKey credentialStore.findById() gave must be a Uint8Array (a Buffer), got a string',
+    });
+    expect(onlyEvent(h.capture)).toMatchObject({
+      event_type: 'WEBAUTHN_AUTH_FAILURE',
+      user_id: userId,
+      error: { code: 'WEBAUTHN_INTERNAL_ERROR', type: 'WebAuthnHooksError' },
+      webauthn: { failure_stage: 'internal', credential_id: credentialId },
+    });
+  });
 });

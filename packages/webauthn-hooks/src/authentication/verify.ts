@@ -9,7 +9,7 @@ import { classifyError, failQuietly, failure, internalFailure, type CeremonyFail
 import type { RequestContext } from '../request/request-context.js';
 import { requiresUserVerification } from '../ceremony/user-verification.js';
 import { checkResponseShape, decodeClientData, loggableCredentialId, loggableOrigins } from '../ceremony/response-shape.js';
-import { storedCounter } from '../stores/stored-counter.js';
+import { checkStoredCredential, storedCounter } from '../stores/stored-credential.js';
 
 /**
  * Verifies an authentication response (WebAuthn §7.2) and writes exactly one
@@ -64,8 +64,9 @@ export async function verifyAuthentication(o: ResolvedOptions, ctx: RequestConte
       return await fail(failure('unknown_credential', 'credential is not registered to the requested user'));
     }
     userId = credential.userId;
-    // Checked before anything compares it: a counter that is not a uint32 number (a BIGINT read as a string) fails closed here as internal.
-    const storedCount = storedCounter(credential.counter);
+    // Checked before it is used: a counter that is not a uint32 number (a BIGINT read as a string),
+    // or a public key that is not bytes, fails closed here as internal, not as the client's fault.
+    const storedCount = checkStoredCredential(credential).counter;
     detail.stored_sign_count = storedCount;
     // WebAuthn L3 §7.2 step 6: when the user was not identified before the
     // ceremony (no user name, so the challenge names no user), the response

@@ -1,4 +1,5 @@
-import { checkInteger } from '../config-checks.js';
+import { checkInteger, configError, describeValue } from '../config-checks.js';
+import type { StoredCredential } from './credential-store.js';
 
 /** Largest signature counter: `signCount` is a 32-bit unsigned integer (WebAuthn L3 §6.1, authenticator data). */
 export const MAX_SIGN_COUNT = 0xffff_ffff;
@@ -17,4 +18,20 @@ export const MAX_SIGN_COUNT = 0xffff_ffff;
  */
 export function storedCounter(value: unknown): number {
   return checkInteger(value, 0, MAX_SIGN_COUNT, 'the counter credentialStore.findById() gave', ' (a uint32 signCount; a BIGINT read as a string needs Number())');
+}
+
+/**
+ * A credential record as the store gave it, checked where its types matter
+ * before it is used: the counter (see {@link storedCounter}) and the public
+ * key, bytes (a Buffer is one). A key given as base64 text, or as a BSON
+ * Binary, made SimpleWebAuthn throw "No data" on every sign-in, audited as
+ * WEBAUTHN_MALFORMED_RESPONSE: the client's bytes blamed for the store's
+ * (found by a probe). Either is `WEBAUTHN_HOOKS_CONFIG` now, the sign-in
+ * failing closed as `internal`, the stage kept for stores and the logger.
+ */
+export function checkStoredCredential(credential: StoredCredential): StoredCredential {
+  storedCounter(credential.counter);
+  const key: unknown = credential.publicKey;
+  if (!(key instanceof Uint8Array)) throw configError(`the publicKey credentialStore.findById() gave must be a Uint8Array (a Buffer), got ${describeValue(key)}`);
+  return credential;
 }
