@@ -60,8 +60,8 @@ describe('npm run demo', () => {
     expect(result.out).toMatch(/^192\.0\.2\.66 +7 +2 /m);
     expect(result.out).toMatch(/ 1 +2 +198\.51\.100\.99 +webauthn-api$/m);
     // Who opened which shell: Falco names the user it ran as; the Docker event stream cannot.
-    expect(result.out).toMatch(/ node-1 +webauthn-api\.1 +[0-9a-f]{12} +registry\.example\.com\/webauthn-api:1\.0\.0 +root +bash -i +falco$/m);
-    expect(result.out).toMatch(/ node-2 +payments\.1\.\w+ +[0-9a-f]{64} +registry\.example\.com\/payments:2\.3 +sh -c cat \/etc\/shadow +docker-events$/m);
+    expect(result.out).toMatch(/ node-1 +webauthn-api\.1 +[0-9a-f]{12} +registry\.example\.com\/webauthn-api:1\.0\.0 +root +bash -i +falco +0$/m);
+    expect(result.out).toMatch(/ node-2 +payments\.1\.\w+ +[0-9a-f]{64} +registry\.example\.com\/payments:2\.3 +sh -c cat \/etc\/shadow +docker-events +0$/m);
     expect(result.out).toMatch(/^CONTAINER_EVENT_UNTRUSTED_TAG +forward:127\.0\.0\.1 +1 /m);
     expect(result.out).toContain(`The database is sqlite:${join(cwd, '.audit-demo/audit.db')}`);
   });
