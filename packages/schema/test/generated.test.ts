@@ -221,6 +221,40 @@ describe('JSON Schema without zod (Ajv, draft 2020-12)', () => {
     expect(both(inputs).filter(([, , zod]) => zod)).toHaveLength(8);
   });
 
+  it('decides on counter_status beside one counter as zod does; beside both, accepts what only zod refuses (JSON Schema cannot compare two members; README)', () => {
+    const f = exampleEvents.WEBAUTHN_AUTH_FAILURE;
+    const { sign_count: _s, stored_sign_count: _t, ...bare } = f.webauthn;
+    const values = [0, 1, 57, 2 ** 32 - 2, 2 ** 32 - 1];
+    const statuses = ['increased', 'not_increased', 'zero_unsupported'];
+    const one = statuses.flatMap((counter_status) =>
+      values.flatMap((n) => [
+        { ...f, webauthn: { ...bare, counter_status, sign_count: n } },
+        { ...f, webauthn: { ...bare, counter_status, stored_sign_count: n } },
+      ]),
+    );
+    expect(both(one)).toEqual(agree(one));
+    // Each status rules out some lone counters: zero_unsupported all but 0, increased sign_count 0 and the stored top, not_increased stored 0.
+    expect(both(one).filter(([, , zod]) => !zod)).toHaveLength(4 + 4 + 2 + 1);
+    const two = statuses.flatMap((counter_status) => values.flatMap((s) => values.map((r) => ({ ...f, webauthn: { ...bare, counter_status, sign_count: r, stored_sign_count: s } }))));
+    const results = both(two);
+    // JSON Schema never refuses what zod accepts; what it lets through is the comparison alone.
+    expect(results.filter(([, ajvOk, zodOk]) => zodOk && !ajvOk)).toEqual([]);
+    expect(results.filter(([, ajvOk, zodOk]) => ajvOk && !zodOk).map(([i]) => i)).toEqual([
+      expect.stringContaining('"counter_status":"increased","sign_count":1,"stored_sign_count":1}'),
+      expect.stringContaining('"counter_status":"increased","sign_count":1,"stored_sign_count":57}'),
+      expect.stringContaining('"counter_status":"increased","sign_count":57,"stored_sign_count":57}'),
+      expect.stringContaining('"counter_status":"increased","sign_count":1,"stored_sign_count":4294967294}'),
+      expect.stringContaining('"counter_status":"increased","sign_count":57,"stored_sign_count":4294967294}'),
+      expect.stringContaining('"counter_status":"increased","sign_count":4294967294,"stored_sign_count":4294967294}'),
+      expect.stringContaining('"counter_status":"not_increased","sign_count":57,"stored_sign_count":1}'),
+      expect.stringContaining('"counter_status":"not_increased","sign_count":4294967294,"stored_sign_count":1}'),
+      expect.stringContaining('"counter_status":"not_increased","sign_count":4294967295,"stored_sign_count":1}'),
+      expect.stringContaining('"counter_status":"not_increased","sign_count":4294967294,"stored_sign_count":57}'),
+      expect.stringContaining('"counter_status":"not_increased","sign_count":4294967295,"stored_sign_count":57}'),
+      expect.stringContaining('"counter_status":"not_increased","sign_count":4294967295,"stored_sign_count":4294967294}'),
+    ]);
+  });
+
   it("accepts a counter regression whose counter increased, which only zod refuses (JSON Schema cannot compare two members; README)", () => {
     const r = exampleEvents.WEBAUTHN_COUNTER_REGRESSION;
     const increased = { ...r, webauthn: { ...r.webauthn, sign_count: r.webauthn.stored_sign_count + 1 } };

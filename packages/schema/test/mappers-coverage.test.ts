@@ -15,7 +15,7 @@
  * example or a variant below sets it.
  */
 import { describe, expect, it } from 'vitest';
-import { EVENT_TYPES, exampleEvents, parseAuditEvent, toEcs, toOcsf, type AuditEvent } from '../src/index.js';
+import { counterStatusOf, EVENT_TYPES, exampleEvents, parseAuditEvent, toEcs, toOcsf, type AuditEvent } from '../src/index.js';
 import { parseImage } from '../src/mappers/common.js';
 import { OCSF_STATUS } from '../src/mappers/ocsf-classes.js';
 
@@ -155,7 +155,11 @@ const INTEGRITY_EXTRA = {
   mac: 'ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8',
 } as const;
 
-/** Every optional WebAuthn detail; an example's own values win (some are literals for its type). */
+/**
+ * Every optional WebAuthn detail; an example's own values win (some are
+ * literals for its type). counter_status is what the counters beside it
+ * give (everyField): the schema refuses one they contradict.
+ */
 const WEBAUTHN_EXTRAS = {
   credential_id: 'dmFyaWFudC1jcmVkZW50aWFsLWlkLWZvci1jb3ZlcmFnZQ',
   rp_id: 'login.example.org',
@@ -171,7 +175,6 @@ const WEBAUTHN_EXTRAS = {
   credential_backed_up: false,
   sign_count: 90_210,
   stored_sign_count: 90_209,
-  counter_status: 'zero_unsupported',
   signature_valid: null,
   failure_stage: 'user_verification',
 } as const;
@@ -187,7 +190,10 @@ const WRAPPED_KEY = {
 /** The example with every optional field set. */
 function everyField(e: AuditEvent): JsonRecord {
   const out: JsonRecord = { ...e, ...ENVELOPE_EXTRAS, error: e.error ?? ERROR_EXTRA, integrity: e.integrity ?? INTEGRITY_EXTRA };
-  if ('webauthn' in e) out.webauthn = { ...WEBAUTHN_EXTRAS, ...e.webauthn };
+  if ('webauthn' in e) {
+    const w = { ...WEBAUTHN_EXTRAS, ...e.webauthn };
+    out.webauthn = { counter_status: counterStatusOf(w.stored_sign_count, w.sign_count), ...w };
+  }
   if ('container' in e) out.container = { privileged: false, capabilities: ['CAP_NET_RAW', 'CAP_CHOWN'], ...e.container };
   if ('process' in e) out.process = { pid: 31_337, interactive: false, ...e.process };
   // Kubernetes `kubectl --as`: the identity the exec's user acted as.

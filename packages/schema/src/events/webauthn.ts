@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { envelopeShape, errorSchema } from '../envelope.js';
 import { credentialId, uint32, uuidAny } from '../fields/formats.js';
 import { freeText, identifier } from '../fields/text.js';
+import { checkCounterStatus, counterStatusJsonSchema } from './counter-agreement.js';
 import { counterStatusOf, counterStatusSchema } from './counter-status.js';
 
 /**
@@ -50,12 +51,27 @@ export const webauthnDetailSchema = z.strictObject({
   credential_backed_up: z.boolean().optional(),
   sign_count: uint32.optional().meta({ description: 'Signature counter reported by the authenticator (uint32)' }),
   stored_sign_count: uint32.optional(),
-  counter_status: counterStatusSchema.optional(),
+  counter_status: counterStatusSchema.optional().meta({
+    description:
+      'What the counter did: counterStatusOf(stored_sign_count, sign_count) when both are present, a status some value of a missing one gives otherwise (WebAuthn L3 §6.1.1, §7.2 step 22); zod compares the two counters, this schema cannot',
+  }),
   signature_valid: z.boolean().nullable().optional().meta({ description: 'null when verification stopped earlier' }),
   failure_stage: failureStageSchema.optional(),
 });
 
 const detail = webauthnDetailSchema.shape;
+
+/**
+ * An event's `webauthn` detail whose `counter_status` its counters do not
+ * contradict (events/counter-agreement.ts, WebAuthn L3 §6.1.1, §7.2 step
+ * 22). Any WebAuthn event may carry the three members; webauthn-hooks
+ * writes the status on WEBAUTHN_AUTH_SUCCESS (and on the regression, which
+ * has its own, stricter check), the counters without it on a failure. A
+ * check is not carried over by `extend`, so each event's detail takes it here.
+ */
+function agreeing<T extends z.ZodType<z.infer<typeof webauthnDetailSchema>>>(schema: T): T {
+  return schema.check(checkCounterStatus).meta(counterStatusJsonSchema);
+}
 
 /** A passkey was registered (OCSF Account Change 3001, MFA Factor Enable). */
 export const webauthnRegSuccessSchema = z
@@ -64,7 +80,7 @@ export const webauthnRegSuccessSchema = z
     event_type: z.literal('WEBAUTHN_REG_SUCCESS'),
     outcome: z.literal('success'),
     user_id: envelopeShape.user_id.unwrap(),
-    webauthn: webauthnDetailSchema.extend({ credential_id: detail.credential_id.unwrap() }),
+    webauthn: agreeing(webauthnDetailSchema.extend({ credential_id: detail.credential_id.unwrap() })),
   })
   .meta({ id: 'WebauthnRegSuccess', description: 'A WebAuthn credential was registered' });
 
@@ -75,7 +91,7 @@ export const webauthnRegFailureSchema = z
     event_type: z.literal('WEBAUTHN_REG_FAILURE'),
     outcome: z.literal('failure'),
     error: errorSchema,
-    webauthn: webauthnDetailSchema.extend({ failure_stage: failureStageSchema }),
+    webauthn: agreeing(webauthnDetailSchema.extend({ failure_stage: failureStageSchema })),
   })
   .meta({ id: 'WebauthnRegFailure', description: 'A WebAuthn registration failed' });
 
@@ -86,11 +102,13 @@ export const webauthnAuthSuccessSchema = z
     event_type: z.literal('WEBAUTHN_AUTH_SUCCESS'),
     outcome: z.literal('success'),
     user_id: envelopeShape.user_id.unwrap(),
-    webauthn: webauthnDetailSchema.extend({
-      credential_id: detail.credential_id.unwrap(),
-      sign_count: detail.sign_count.unwrap(),
-      user_verified: z.boolean(),
-    }),
+    webauthn: agreeing(
+      webauthnDetailSchema.extend({
+        credential_id: detail.credential_id.unwrap(),
+        sign_count: detail.sign_count.unwrap(),
+        user_verified: z.boolean(),
+      }),
+    ),
   })
   .meta({ id: 'WebauthnAuthSuccess', description: 'A WebAuthn authentication succeeded' });
 
@@ -101,7 +119,7 @@ export const webauthnAuthFailureSchema = z
     event_type: z.literal('WEBAUTHN_AUTH_FAILURE'),
     outcome: z.literal('failure'),
     error: errorSchema,
-    webauthn: webauthnDetailSchema.extend({ failure_stage: failureStageSchema }),
+    webauthn: agreeing(webauthnDetailSchema.extend({ failure_stage: failureStageSchema })),
   })
   .meta({ id: 'WebauthnAuthFailure', description: 'A WebAuthn authentication failed' });
 

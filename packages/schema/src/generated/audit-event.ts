@@ -180,6 +180,9 @@ export interface WebauthnRegSuccess {
      */
     sign_count?: number | undefined;
     stored_sign_count?: number | undefined;
+    /**
+     * What the counter did: counterStatusOf(stored_sign_count, sign_count) when both are present, a status some value of a missing one gives otherwise (WebAuthn L3 §6.1.1, §7.2 step 22); zod compares the two counters, this schema cannot
+     */
     counter_status?: 'increased' | 'zero_unsupported' | 'not_increased' | undefined;
     /**
      * null when verification stopped earlier
@@ -368,6 +371,9 @@ export interface WebauthnRegFailure {
      */
     sign_count?: number | undefined;
     stored_sign_count?: number | undefined;
+    /**
+     * What the counter did: counterStatusOf(stored_sign_count, sign_count) when both are present, a status some value of a missing one gives otherwise (WebAuthn L3 §6.1.1, §7.2 step 22); zod compares the two counters, this schema cannot
+     */
     counter_status?: 'increased' | 'zero_unsupported' | 'not_increased' | undefined;
     /**
      * null when verification stopped earlier
@@ -552,6 +558,9 @@ export interface WebauthnAuthSuccess {
     credential_backed_up?: boolean | undefined;
     sign_count: number;
     stored_sign_count?: number | undefined;
+    /**
+     * What the counter did: counterStatusOf(stored_sign_count, sign_count) when both are present, a status some value of a missing one gives otherwise (WebAuthn L3 §6.1.1, §7.2 step 22); zod compares the two counters, this schema cannot
+     */
     counter_status?: 'increased' | 'zero_unsupported' | 'not_increased' | undefined;
     /**
      * null when verification stopped earlier
@@ -740,6 +749,9 @@ export interface WebauthnAuthFailure {
      */
     sign_count?: number | undefined;
     stored_sign_count?: number | undefined;
+    /**
+     * What the counter did: counterStatusOf(stored_sign_count, sign_count) when both are present, a status some value of a missing one gives otherwise (WebAuthn L3 §6.1.1, §7.2 step 22); zod compares the two counters, this schema cannot
+     */
     counter_status?: 'increased' | 'zero_unsupported' | 'not_increased' | undefined;
     /**
      * null when verification stopped earlier
