@@ -56,8 +56,27 @@ describe('signature counter (WebAuthn §6.1.1, §7.2 step 21)', () => {
     const event = onlyEvent(h.capture);
     expect(event).toMatchObject({ event_type: 'WEBAUTHN_COUNTER_REGRESSION', outcome: 'success', webauthn: { signature_valid: true } });
     expect(event.error).toBeUndefined();
+    // Its counters are the regression its status says (WebAuthn L3 §7.2 step 22), as the schema requires.
+    expect(event).toMatchObject({ webauthn: { sign_count: 1, stored_sign_count: 2, counter_status: 'not_increased' } });
     // The stored counter never goes down.
     expect((await h.hooks.options.credentials.findById(credentialId))?.counter).toBe(2);
+  });
+
+  it('an authenticator without a signature counter (always 0): each sign-in is a WEBAUTHN_AUTH_SUCCESS, zero_unsupported at counters 0 and 0', async () => {
+    h = harness();
+    const auth = new SoftAuthenticator({ signCounter: false });
+    const { credentialId } = await h.register(auth, 'alice');
+    for (let i = 0; i < 2; i++) {
+      const response = await h.signIn(auth, 'alice');
+      expect(counterOf(response)).toBe(0);
+      expect((await h.hooks.verifyAuthentication(h.ctx, response)).verified).toBe(true);
+      // The capture parses each line with the schema: these are the counters its status requires (WebAuthn L3 §6.1.1).
+      expect(onlyEvent(h.capture)).toMatchObject({
+        event_type: 'WEBAUTHN_AUTH_SUCCESS',
+        webauthn: { credential_id: credentialId, sign_count: 0, stored_sign_count: 0, counter_status: 'zero_unsupported' },
+      });
+    }
+    expect((await h.hooks.options.credentials.findById(credentialId))?.counter).toBe(0);
   });
 
   it('an authenticator and its clone signing in at the same moment with the same counter: one success, one WEBAUTHN_COUNTER_REGRESSION', async () => {

@@ -54,7 +54,7 @@ afterEach(async () => {
 
 /** Registers a new user through the four routes at `base`: both steps answered 200. */
 async function registerThrough(routes: string): Promise<void> {
-  const auth = new SoftAuthenticator({ userVerified: undefined } satisfies Record<keyof SoftAuthenticatorOptions, undefined>);
+  const auth = new SoftAuthenticator({ userVerified: undefined, signCounter: undefined } satisfies Record<keyof SoftAuthenticatorOptions, undefined>);
   const ro = await post(`${routes}/registration/options`, { username: 'alice' });
   expect(ro.status).toBe(200);
   expect((await post(`${routes}/registration/verify`, auth.register(ORIGIN, ro.body))).status).toBe(200);

@@ -12,6 +12,11 @@ import { AuthenticatorEmulator, PasskeysCredentialsMemoryRepository, WebAuthnEmu
 export interface SoftAuthenticatorOptions {
   /** Whether the user verifies (PIN/biometric); default true. */
   userVerified?: boolean | undefined;
+  /**
+   * False: an authenticator without a signature counter, which signs 0 on
+   * every assertion (WebAuthn L3 §6.1.1); default true (it counts up by 1).
+   */
+  signCounter?: boolean | undefined;
 }
 
 /**
@@ -32,6 +37,7 @@ export class SoftAuthenticator {
       new AuthenticatorEmulator({
         credentialsRepository: repository,
         verifications: { userPresent: true, userVerified: uv },
+        ...(options.signCounter === false ? { signCounterIncrement: 0 } : {}),
         userMakeCredentialInteraction: interaction as never,
         userGetAssertionInteraction: interaction as never,
       }),
