@@ -38,6 +38,23 @@ function optionalMayBeUndefined(code: string): string {
 }
 
 /**
+ * Gives json2ts the type of a member no value satisfies (`"not": {}`, zod's
+ * `z.never()`: a CONTAINER_START's `lifecycle.exit_code`), which it would
+ * compile to an open object, as `never` (json2ts's `tsType`). Only the copy
+ * being compiled is changed; the published JSON Schema keeps `not`.
+ */
+function neverAsTsType(node: unknown): void {
+  if (typeof node !== 'object' || node === null) return;
+  const o = node as Record<string, unknown>;
+  const not = o.not;
+  if (typeof not === 'object' && not !== null && !Array.isArray(not) && Object.keys(not).length === 0) {
+    delete o.not;
+    o.tsType = 'never';
+  }
+  for (const value of Object.values(o)) neverAsTsType(value);
+}
+
+/**
  * Compiles the union's JSON Schema to TypeScript declarations. Settings that
  * matter: `additionalProperties: false` (json2ts defaults missing ones to
  * true; ours are all explicit, this is belt and braces), no external `$ref`
@@ -46,6 +63,7 @@ function optionalMayBeUndefined(code: string): string {
  */
 export async function compileJsonTypes(union: JsonSchemaDoc): Promise<string> {
   const schema = structuredClone(union); // compile() annotates its input
+  neverAsTsType(schema);
   const code = await compile(schema as Parameters<typeof compile>[0], 'AuditEvent', {
     bannerComment: BANNER,
     additionalProperties: false,

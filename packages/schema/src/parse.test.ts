@@ -139,6 +139,11 @@ const BAD: BadCase[] = [
   ['CONTAINER_START with action oom', with_(clone('CONTAINER_START'), (e) => (e.lifecycle.action = 'oom')), 'lifecycle.action', /CONTAINER_STOP's/],
   ['CONTAINER_STOP with action start', with_(clone('CONTAINER_STOP'), (e) => (e.lifecycle.action = 'start')), 'lifecycle.action', /one of die, stop, kill, destroy, oom in a CONTAINER_STOP/],
   ['CONTAINER_STOP with action restart', with_(clone('CONTAINER_STOP'), (e) => (e.lifecycle.action = 'restart')), 'lifecycle.action', /CONTAINER_START's/],
+  // How a container ended is a stop's: Docker gives exitCode on die, signal on kill, neither on create/start/restart.
+  ['CONTAINER_START with an exit_code', with_(clone('CONTAINER_START'), (e) => (e.lifecycle.exit_code = 0)), 'lifecycle.exit_code', /^a CONTAINER_START has no exit_code: a container that starts has not exited \(Docker's engine gives exitCode on die only\); it belongs to the CONTAINER_STOP$/],
+  ['CONTAINER_START restart with an exit_code', with_(clone('CONTAINER_START'), (e) => Object.assign(e.lifecycle, { action: 'restart', exit_code: 137 })), 'lifecycle.exit_code', /has no exit_code/],
+  ['CONTAINER_START with a signal', with_(clone('CONTAINER_START'), (e) => (e.lifecycle.signal = 'SIGTERM')), 'lifecycle.signal', /^a CONTAINER_START has no signal: .*signal on kill only/],
+  ['CONTAINER_START with a null exit_code', with_(clone('CONTAINER_START'), (e) => (e.lifecycle.exit_code = null)), 'lifecycle.exit_code', /has no exit_code/],
   ['CONTAINER_STOP with action STOP', with_(clone('CONTAINER_STOP'), (e) => (e.lifecycle.action = 'STOP')), 'lifecycle.action', /one of die, stop/],
 ];
 

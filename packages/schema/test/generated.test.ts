@@ -221,6 +221,19 @@ describe('JSON Schema without zod (Ajv, draft 2020-12)', () => {
     expect(both(inputs).filter(([, , zod]) => zod)).toHaveLength(8);
   });
 
+  it('decides on exit_code and signal as zod does: a CONTAINER_STOP may carry them, a CONTAINER_START never (it has not exited)', () => {
+    const start = exampleEvents.CONTAINER_START;
+    const stop = exampleEvents.CONTAINER_STOP;
+    const ended = [{ exit_code: 0 }, { exit_code: 137 }, { signal: '9' }, { exit_code: null }, { signal: '' }, {}];
+    const inputs = ended.flatMap((end) => [
+      { ...start, lifecycle: { ...start.lifecycle, ...end } },
+      { ...stop, lifecycle: { ...stop.lifecycle, ...end } },
+    ]);
+    expect(both(inputs)).toEqual(agree(inputs));
+    // The stop with exit code 0, 137 or signal 9, and both without either.
+    expect(both(inputs).filter(([, , zod]) => zod)).toHaveLength(5);
+  });
+
   it('decides on counter_status beside one counter as zod does; beside both, accepts what only zod refuses (JSON Schema cannot compare two members; README)', () => {
     const f = exampleEvents.WEBAUTHN_AUTH_FAILURE;
     const { sign_count: _s, stored_sign_count: _t, ...bare } = f.webauthn;

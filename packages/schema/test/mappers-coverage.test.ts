@@ -198,7 +198,8 @@ function everyField(e: AuditEvent): JsonRecord {
   if ('process' in e) out.process = { pid: 31_337, interactive: false, ...e.process };
   // Kubernetes `kubectl --as`: the identity the exec's user acted as.
   if (e.event_type === 'CONTAINER_EXEC') out.impersonated_user_id = 'system:serviceaccount:variant:deployer';
-  if ('lifecycle' in e) out.lifecycle = { exit_code: 143, signal: 'SIGTERM', ...e.lifecycle };
+  // How a container ended is a stop's alone: a CONTAINER_START refuses exit_code and signal.
+  if (e.event_type === 'CONTAINER_STOP') out.lifecycle = { exit_code: 143, signal: 'SIGTERM', ...e.lifecycle };
   if ('chain' in e) {
     out.chain = 'mode' in e.chain ? { ...e.chain, mode: 'sealed', wrapped_key: WRAPPED_KEY } : { reason: 'epoch rollover', ...e.chain };
   }

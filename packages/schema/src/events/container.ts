@@ -66,7 +66,11 @@ export const START_ACTIONS = ['create', 'start', 'restart'] as const;
 /** The Docker Engine event actions of a CONTAINER_STOP: it died, was stopped, killed, removed or ran out of memory. */
 export const STOP_ACTIONS = ['die', 'stop', 'kill', 'destroy', 'oom'] as const;
 
-/** Lifecycle facts of a start or stop; `action` is any of {@link START_ACTIONS} and {@link STOP_ACTIONS}. */
+/**
+ * Lifecycle facts of a start or stop; `action` is any of {@link START_ACTIONS}
+ * and {@link STOP_ACTIONS}. `exit_code` and `signal` are a stop's: a
+ * CONTAINER_START refuses them.
+ */
 export const lifecycleDetailSchema = z.strictObject({
   action: z.enum([...START_ACTIONS, ...STOP_ACTIONS]),
   exit_code: z.int().optional(),
@@ -82,6 +86,20 @@ function lifecycleOf<const A extends readonly [string, ...string[]]>(actions: A,
   return lifecycleDetailSchema.extend({
     action: z.enum(actions, { error: `must be one of ${actions.join(', ')} in a ${type}: ${other}` }),
   });
+}
+
+/**
+ * A member a CONTAINER_START cannot hold: it tells how a container ended, and
+ * one that starts has not. Docker's engine writes exitCode on `die` and signal
+ * on `kill` (moby daemon/monitor.go handleContainerExit, daemon/kill.go), on no
+ * create, start or restart; the sink's docker-events normaliser copies them
+ * into CONTAINER_STOP only.
+ */
+function notAtStart(member: 'exit_code' | 'signal', engine: string) {
+  return z
+    .never({ error: `a CONTAINER_START has no ${member}: a container that starts has not exited (Docker's engine gives ${engine}); it belongs to the CONTAINER_STOP` })
+    .optional()
+    .meta({ description: `Never in a CONTAINER_START: a container that starts has not exited (Docker's engine gives ${engine})` });
 }
 
 const base = {
@@ -108,12 +126,14 @@ export const containerExecSchema = z
   })
   .meta({ id: 'ContainerExec', description: 'A process or shell was executed in a container' });
 
-/** A container started. */
+/** A container was created, started or restarted; its lifecycle holds no exit_code nor signal (it has not exited). */
 export const containerStartSchema = z
   .strictObject({
     ...base,
     event_type: z.literal('CONTAINER_START'),
-    lifecycle: lifecycleOf(START_ACTIONS, 'CONTAINER_START', `${STOP_ACTIONS.join(', ')} are a CONTAINER_STOP's`).optional(),
+    lifecycle: lifecycleOf(START_ACTIONS, 'CONTAINER_START', `${STOP_ACTIONS.join(', ')} are a CONTAINER_STOP's`)
+      .extend({ exit_code: notAtStart('exit_code', 'exitCode on die only'), signal: notAtStart('signal', 'signal on kill only') })
+      .optional(),
   })
   .meta({ id: 'ContainerStart', description: 'A container started' });
 

@@ -1318,11 +1318,14 @@ export interface ContainerStart {
   event_type: 'CONTAINER_START';
   lifecycle?: {
     action: 'create' | 'start' | 'restart';
-    exit_code?: number | undefined;
     /**
-     * At most 16 UTF-16 code units: a character beyond U+FFFF counts as two, which maxLength (code points) does not check
+     * Never in a CONTAINER_START: a container that starts has not exited (Docker's engine gives exitCode on die only)
      */
-    signal?: string | undefined;
+    exit_code?: never | undefined;
+    /**
+     * Never in a CONTAINER_START: a container that starts has not exited (Docker's engine gives signal on kill only)
+     */
+    signal?: never | undefined;
   } | undefined;
 }
 /**
