@@ -428,6 +428,28 @@ describe('migrate() on tables made by an earlier version', () => {
     }
   });
 
+  it('PostgreSQL: an invalid unique index under its name (a CREATE UNIQUE INDEX CONCURRENTLY that failed on duplicates) is refused with DROP INDEX as the fix, where migrate passed it and every reject then failed: ON CONFLICT does not infer an invalid index (found by a review)', async () => {
+    const pg = await createTempDatabase('at_drift');
+    try {
+      await migrateDatabase(pg.url);
+      await pg.query('DROP INDEX ux_security_audit_rejects_reject_key');
+      await pg.query("INSERT INTO security_audit_rejects (source, reason, raw_payload, reject_key) VALUES ('direct', 'r', 'x', 'k'), ('direct', 'r', 'x', 'k')");
+      // Outside a transaction, as CONCURRENTLY must be: it fails on the duplicate and leaves the index, invalid.
+      await expect(pg.query('CREATE UNIQUE INDEX CONCURRENTLY ux_security_audit_rejects_reject_key ON security_audit_rejects (reject_key) WHERE reject_key IS NOT NULL')).rejects.toThrow(/could not create unique index/);
+      const { rows } = await pg.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'ux_security_audit_rejects_reject_key'::regclass");
+      expect(rows).toEqual([{ indisvalid: false }]);
+      const err = await rejection(migrateDatabase(pg.url));
+      expect(err.drift).toEqual([expect.objectContaining({ column: 'ux_security_audit_rejects_reject_key', kind: 'index', fix: 'DROP INDEX ux_security_audit_rejects_reject_key;' })]);
+      expect(err.drift[0]!.problem).toMatch(/^not in use \(invalid: a CREATE INDEX CONCURRENTLY that failed; or disabled, or hypothetical\), so it enforces nothing: found UNIQUE \(reject_key\) WHERE /);
+      await pg.query("DELETE FROM security_audit_rejects WHERE reject_key = 'k'");
+      await pg.query(err.drift[0]!.fix);
+      await expect(migrateDatabase(pg.url)).resolves.toMatchObject({ dialect: 'postgres' });
+      await refuseTwice(pg.url, join(dir, 'spool'));
+    } finally {
+      await pg.drop();
+    }
+  });
+
   it('PostgreSQL: a column of the operator\'s own that is NOT NULL without a default (events or rejects) is refused, naming it with DROP NOT NULL as the fix, where every event became a DB_REFUSED reject (found by a probe); a default, an identity, NULL allowed or a BEFORE INSERT trigger pass', async () => {
     const pg = await createTempDatabase('at_drift');
     try {

@@ -266,6 +266,19 @@ describe('mssql adapter: migrate, check and Babelfish detection (through a recor
     expect(await migrateError(catalogRows(), other)).toBeUndefined();
   });
 
+  it('refuses a unique index the writer relies on that is disabled (ALTER INDEX ... DISABLE: it enforces nothing) or hypothetical, where the DDL, seeing its name, made none and the drift check passed it (found by a review)', async () => {
+    const event = 'UX_security_audit_events_event_id';
+    for (const usable of [0, false]) {
+      const err = await migrateError(catalogRows(), indexRows({ [event]: { usable } }));
+      expect(err, String(usable)).toBeInstanceOf(SchemaDriftError);
+      expect(err!.drift).toEqual([expect.objectContaining({ column: event, kind: 'index', fix: `DROP INDEX IF EXISTS ${event} ON dbo.${EVENTS_TABLE};` })]);
+      expect(err!.drift[0]!.problem).toMatch(/^not in use \(invalid: a CREATE INDEX CONCURRENTLY that failed; or disabled, or hypothetical\), so it enforces nothing: found UNIQUE \(event_id\)/);
+    }
+    // The catalog query asks for it, on SQL Server and Babelfish alike (both have the columns).
+    expect(DESCRIBE_INDEXES).toContain('CASE WHEN i.is_disabled = 1 OR i.is_hypothetical = 1 THEN 0 ELSE 1 END AS usable');
+    expect(await migrateError(catalogRows(), indexRows({ [event]: { usable: 1 } }))).toBeUndefined();
+  });
+
   it('on Babelfish, whose sys.indexes gives no filter and mangled names, compares the indexes\' uniqueness and columns only', async () => {
     // As Babelfish answers: a hash appended to each name, filter_definition NULL for every index.
     const babel = indexRows().map((r) => ({ ...r, name: `${String(r.name).toLowerCase()}security_a1b2c3d4`, filter_definition: null }));

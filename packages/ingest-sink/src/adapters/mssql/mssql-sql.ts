@@ -227,9 +227,12 @@ export function mssqlFoundColumns(rows: readonly Record<string, unknown>[]): Fou
  * implements these views too, with index names mangled (a hash appended)
  * and no filter: its sys.indexes answers has_filter 0 and
  * filter_definition NULL for every index (babelfish_extensions,
- * sys_views.sql); the check compares neither there.
+ * sys_views.sql); the check compares neither there. `usable` 0: a disabled
+ * index (`ALTER INDEX ... DISABLE`), which enforces nothing, or a
+ * hypothetical one (statistics only); Babelfish has both columns too.
  */
-export const DESCRIBE_INDEXES = `SELECT t.name AS table_name, i.name AS name, i.is_unique AS is_unique, i.filter_definition AS filter_definition, c.name AS column_name, ic.key_ordinal AS key_ordinal
+export const DESCRIBE_INDEXES = `SELECT t.name AS table_name, i.name AS name, i.is_unique AS is_unique, i.filter_definition AS filter_definition, c.name AS column_name, ic.key_ordinal AS key_ordinal,
+  CASE WHEN i.is_disabled = 1 OR i.is_hypothetical = 1 THEN 0 ELSE 1 END AS usable
 FROM sys.indexes i
 JOIN sys.tables t ON t.object_id = i.object_id
 JOIN sys.index_columns ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id AND ic.is_included_column = 0
@@ -247,7 +250,9 @@ export function mssqlFoundIndexes(rows: readonly Record<string, unknown>[], babe
     let ix = byIndex.get(key);
     if (!ix) {
       const where = r.filter_definition === null || r.filter_definition === undefined ? undefined : String(r.filter_definition);
-      ix = { table: String(r.table_name), name: String(r.name), unique: r.is_unique === true || Number(r.is_unique) === 1, columns: [], where, whereKnown: !babelfish, ordinals: [] };
+      // A row without `usable` says nothing of it: taken as in use.
+      const usable = r.usable === undefined || r.usable === null ? undefined : r.usable === true || Number(r.usable) === 1;
+      ix = { table: String(r.table_name), name: String(r.name), unique: r.is_unique === true || Number(r.is_unique) === 1, usable, columns: [], where, whereKnown: !babelfish, ordinals: [] };
       byIndex.set(key, ix);
     }
     ix.columns.push(String(r.column_name));

@@ -180,10 +180,11 @@ async function describeTables(c: PgClient): Promise<FoundTables> {
     view: r.view,
   }));
   const ix = await c.query(PG_DESCRIBE_INDEXES, [...AUDIT_TABLES]);
-  const indexes = (ix.rows as { table_name: string; name: string; unique: boolean; columns: string[]; predicate: string | null }[]).map((r) => ({
+  const indexes = (ix.rows as { table_name: string; name: string; unique: boolean; usable: boolean; columns: string[]; predicate: string | null }[]).map((r) => ({
     table: r.table_name,
     name: r.name,
     unique: r.unique,
+    usable: r.usable,
     columns: r.columns,
     where: r.predicate ?? undefined,
   }));

@@ -91,10 +91,12 @@ WHERE c.oid IN (to_regclass($1), to_regclass($2)) AND a.attnum > 0 AND NOT a.att
  * The audit tables' indexes, for the drift check of the unique indexes the
  * writer relies on (schema index-drift.ts): unique or not, key columns in
  * order (`pg_get_indexdef` of each key column: its name, or an expression;
- * INCLUDE columns are past `indnkeyatts`), and the predicate of a partial
- * index (`pg_get_expr` of `indpred`, NULL for a full one).
+ * INCLUDE columns are past `indnkeyatts`), the predicate of a partial
+ * index (`pg_get_expr` of `indpred`, NULL for a full one), and whether it
+ * is valid (`indisvalid`: a CREATE INDEX CONCURRENTLY that failed leaves an
+ * invalid one under its name, which ON CONFLICT does not infer).
  */
-export const PG_DESCRIBE_INDEXES = `SELECT t.relname AS table_name, i.relname AS name, x.indisunique AS unique,
+export const PG_DESCRIBE_INDEXES = `SELECT t.relname AS table_name, i.relname AS name, x.indisunique AS unique, x.indisvalid AS usable,
   ARRAY(SELECT pg_get_indexdef(x.indexrelid, k, true) FROM generate_series(1, x.indnkeyatts) AS k ORDER BY k) AS columns,
   pg_get_expr(x.indpred, x.indrelid) AS predicate
 FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
