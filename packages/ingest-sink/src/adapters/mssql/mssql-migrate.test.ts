@@ -307,6 +307,16 @@ describe('mssql adapter: migrate, check and Babelfish detection (through a recor
     expect(await migrateError([...catalogRows(), extra(0, 'YES')], indexRows())).toBeUndefined();
   });
 
+  it('accepts the NOT NULL columns SQL Server fills itself: a system-versioned table\'s period columns, a ledger table\'s (generated_always_type nonzero; they were refused as an operator\'s own without a default; found by a review)', async () => {
+    const generated = (name: string, type: number) => ({ table_name: EVENTS_TABLE, name, data_type: name.startsWith('valid') ? 'datetime2' : 'bigint', max_length: null, datetime_precision: name.startsWith('valid') ? 7 : null, is_nullable: 'NO', filled: 0, generated: type, table_type: 'BASE TABLE' });
+    // AS_ROW_START 1, AS_ROW_END 2 (temporal); AS_TRANSACTION_ID_START 5, AS_SEQUENCE_NUMBER_START 7 (ledger).
+    const columns = [generated('valid_from', 1), generated('valid_to', 2), generated('ledger_start_transaction_id', 5), generated('ledger_start_sequence_number', 7)];
+    expect(await migrateError([...catalogRows(), ...columns], indexRows())).toBeUndefined();
+    expect(DESCRIBE_TABLES).toContain('sc.generated_always_type AS generated');
+    // Not generated (0): still refused.
+    expect((await migrateError([...catalogRows(), generated('valid_from', 0)], indexRows()))!.drift.map((d) => d.column)).toEqual(['valid_from']);
+  });
+
   it('says so when a view holds the events table\'s name, with sp_rename as the fix, where it listed ALTER TABLE ... ADD for each column; sends no ADD or CREATE INDEX to the view', async () => {
     const view = catalogRows().filter((r) => r.table_name !== EVENTS_TABLE || ['event_id', 'event_type'].includes(String(r.name))).map((r) => (r.table_name === EVENTS_TABLE ? { ...r, table_type: 'VIEW' } : r));
     const { driver, calls } = answering(view, undefined, null, indexRows().filter((r) => r.table_name === REJECTS_TABLE));

@@ -188,12 +188,18 @@ export function isBabelfishAnswer(row: Record<string, unknown> | undefined): boo
  * database may fill the column when an INSERT leaves it out (a default, an
  * identity, a computed or rowversion column, sys.columns; or an enabled
  * INSTEAD OF trigger of the table, which inserts the rows itself,
- * sys.triggers); `table_type`: `VIEW` when a view holds the name.
+ * sys.triggers); `generated`: sys.columns' generated_always_type, nonzero
+ * for a column SQL Server fills itself, NOT NULL and without a default: a
+ * system-versioned table's period columns (`GENERATED ALWAYS AS ROW
+ * START`), a ledger table's (`ledger_start_transaction_id`, SQL Server
+ * 2022), which an audit table may well be; `table_type`: `VIEW` when a
+ * view holds the name.
  */
 export const DESCRIBE_TABLES = `SELECT c.TABLE_NAME AS table_name, c.COLUMN_NAME AS name, c.DATA_TYPE AS data_type,
   c.CHARACTER_MAXIMUM_LENGTH AS max_length, c.DATETIME_PRECISION AS datetime_precision, c.IS_NULLABLE AS is_nullable,
   CASE WHEN c.COLUMN_DEFAULT IS NOT NULL OR sc.is_identity = 1 OR sc.is_computed = 1 OR c.DATA_TYPE IN (N'timestamp', N'rowversion')
     OR EXISTS (SELECT 1 FROM sys.triggers tr WHERE tr.parent_id = OBJECT_ID(N'dbo.' + QUOTENAME(c.TABLE_NAME)) AND tr.is_instead_of_trigger = 1 AND tr.is_disabled = 0) THEN 1 ELSE 0 END AS filled,
+  sc.generated_always_type AS generated,
   t.TABLE_TYPE AS table_type
 FROM INFORMATION_SCHEMA.COLUMNS c
 JOIN INFORMATION_SCHEMA.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
@@ -214,7 +220,7 @@ export function mssqlFoundColumns(rows: readonly Record<string, unknown>[]): Fou
     let type = base;
     if (/char$/.test(base) && len !== undefined) type = `${base}(${len === -1 ? 'max' : len})`;
     else if (/^(datetime2|datetimeoffset|time)$/.test(base) && precision !== undefined) type = `${base}(${precision})`;
-    const hasDefault = r.filled === undefined || r.filled === null ? undefined : Number(r.filled) === 1;
+    const hasDefault = r.filled === undefined || r.filled === null ? undefined : Number(r.filled) === 1 || Number(r.generated ?? 0) > 0;
     const view = r.table_type === undefined || r.table_type === null ? undefined : String(r.table_type).toUpperCase() === 'VIEW';
     return { table: String(r.table_name), name: String(r.name), type, nullable: String(r.is_nullable).toUpperCase() === 'YES', hasDefault, view };
   });
