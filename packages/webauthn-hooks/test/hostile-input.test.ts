@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryCredentialStore, type CredentialStore } from '../src/index.js';
 import { SoftAuthenticator } from '../src/testing/index.js';
 import { harness, onlyEvent, ORIGIN, type Harness } from './support/harness.js';
 import { rewriteClientData } from '../src/testing/index.js';
@@ -67,6 +68,21 @@ describe('attacker-controlled input reaches the log bounded and sanitised, as on
     expect((await h.hooks.options.credentials.findById(response.id))?.transports).toEqual(['usb', 'internal']);
     const signIn = await h.hooks.authenticationOptions({ username: 'alice' });
     expect(signIn.allowCredentials).toEqual([{ id: response.id, type: 'public-key', transports: ['usb', 'internal'] }]);
+  });
+
+  it('transports stored repeated, by a version before they were stored once each, are sent back once each: every sign-in options request for that name answered the whole list (found by a review)', async () => {
+    // The row as the earlier version stored it: "usb" 40 000 times, then "internal".
+    const store = new MemoryCredentialStore();
+    const asStoredBefore: CredentialStore = {
+      findById: (id) => store.findById(id),
+      add: (c) => store.add(c),
+      updateCounter: (id, counter) => store.updateCounter(id, counter),
+      listByUser: (userId) => store.listByUser(userId).map((c) => ({ ...c, transports: [...Array<'usb'>(40_000).fill('usb'), 'internal' as const, 'usb' as const] })),
+    };
+    h = harness({ credentialStore: asStoredBefore });
+    const { credentialId } = await h.register(new SoftAuthenticator(), 'alice');
+    const signIn = await h.hooks.authenticationOptions({ username: 'alice' });
+    expect(signIn.allowCredentials).toEqual([{ id: credentialId, type: 'public-key', transports: ['usb', 'internal'] }]);
   });
 
   it('an id that is an array (String(["abc"]) is "abc") is a malformed response, logged without a credential id', async () => {

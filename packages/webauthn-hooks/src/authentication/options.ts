@@ -9,6 +9,18 @@ export interface AuthenticationOptionsInput {
 }
 
 /**
+ * A credential's stored transports, each once (getTransports() has no
+ * duplicates, WebAuthn L3 §5.2.1.2). Registration stores them so now; a
+ * credential stored by an earlier version may hold a client's `"usb"`
+ * repeated 40 000 times, which every options request naming its user sent
+ * back whole (about 240 KB). Values are kept as stored: the store may hold
+ * transports this version does not list.
+ */
+function onceEach<T>(transports: readonly T[]): T[] {
+  return [...new Set(transports)];
+}
+
+/**
  * Starts a sign-in (WebAuthn §7.2). With a known user name the options list
  * that user's credentials (`allowCredentials`, needed by non-discoverable
  * security keys) and the challenge is bound to that user, so another user's
@@ -30,7 +42,7 @@ export async function createAuthenticationOptions(
     timeout: o.challengeTtlMs,
     userVerification: o.userVerification,
     ...(credentials.length > 0
-      ? { allowCredentials: credentials.map((c) => ({ id: c.id, ...(c.transports ? { transports: c.transports } : {}) })) }
+      ? { allowCredentials: credentials.map((c) => ({ id: c.id, ...(c.transports ? { transports: onceEach(c.transports) } : {}) })) }
       : {}),
   });
   const now = o.now();
