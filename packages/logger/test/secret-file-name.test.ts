@@ -38,6 +38,18 @@ describe('a shared secret that mixes the base64 and base64url alphabets (a file 
     }
   });
 
+  it('says so for a short path too, and tells to give the path or the key, not both (both set is refused: key-env-exclusive)', () => {
+    // 17 characters: as base64 only 12 bytes, which was all the error said ("has 12 bytes").
+    for (const secret of ['/run/secrets/k1_s', '/run/secrets/audit_trail.key']) {
+      const err = thrown(make({ env: { AUDIT_TRAIL_SIGNING: 'shared', AUDIT_TRAIL_KID: 'k1', AUDIT_TRAIL_SECRET: secret } }));
+      expect(err).toBeInstanceOf(AuditConfigError);
+      expect(err.message, secret).toMatch(/^secret of key "k1" mixes the base64/);
+      expect(err.message).toMatch(/give the file's path in AUDIT_TRAIL_SECRET_FILE, or the key itself in AUDIT_TRAIL_SECRET/);
+      expect(err.message).not.toMatch(/and the key itself/);
+      expect(err.message).not.toContain(secret);
+    }
+  });
+
   it('leaves either alphabet alone: openssl rand -base64, base64url, and raw bytes still sign', async () => {
     const bytes = Buffer.alloc(32, 0xfb); // base64 "+/s..." and base64url "-_s...": both alphabets' own characters
     for (const secret of [bytes.toString('base64'), bytes.toString('base64url'), bytes, SECRET]) {

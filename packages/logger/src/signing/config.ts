@@ -106,9 +106,10 @@ export function resolveSigning(opts: SigningOptions): ResolvedSigning {
     epochMaxEvents: positiveInt(opts.epochMaxEvents, SIGNING_DEFAULTS.epochMaxEvents, 'epochMaxEvents'),
   };
   if (opts.mode === 'shared') {
+    // Before parseSecret: a short path, or one with a `.`, got only "has 12 bytes" or "must be base64".
+    refuseMixedAlphabets(kid, opts.secret);
     const secret = parseSecret(opts.secret, kid);
     refuseKidAsSecret(kid, opts.secret, secret);
-    refuseMixedAlphabets(kid, opts.secret);
     return { mode: 'shared', kid, secret, ...timing };
   }
   return { mode: 'sealed', kid, publicKey: parsePublicKey((opts as SealedSigningOptions).publicKey), ...timing };

@@ -130,7 +130,7 @@ export function refuseMixedAlphabets(kid: string, secretText: string | Buffer): 
   if (typeof secretText !== 'string' || !/[+/]/.test(secretText) || !/[-_]/.test(secretText)) return;
   throw new AuditConfigError(
     `secret of key ${kidShown(kid)} mixes the base64 (+ /) and base64url (- _) alphabets, so it is neither, and looks like a file's path: ` +
-      'give the path in AUDIT_TRAIL_SECRET_FILE (or the file\'s content as signing.secret), and the key itself in AUDIT_TRAIL_SECRET',
+      'give the file\'s path in AUDIT_TRAIL_SECRET_FILE, or the key itself in AUDIT_TRAIL_SECRET (or signing.secret), not both',
   );
 }
 
