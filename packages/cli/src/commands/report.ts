@@ -28,7 +28,8 @@ Reports:
                    log) and whom they impersonated, command, detector, and
                    unresolved: 1 for a command line of launchers too long to read to
                    its end (counted as a shell) (container-shell-sessions)
-  shells-by-image  the same shells counted by image and node (container-shells)
+  shells-by-image  the same shells counted by image and node, with unresolved: how
+                   many of them are such command lines (container-shells)
   rejects          refused input by reason code and source: forged or garbled lines (rejects-by-reason)
   future-dated     events dated more than --skew-minutes after they were stored: a clock
                    running ahead, or a record dated forward to stay on top (future-dated-events)
