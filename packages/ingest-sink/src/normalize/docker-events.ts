@@ -55,13 +55,20 @@ export function dockerEventToAudit(e: DockerEvent, raw: string, host?: string): 
   } else if (START.has(action)) {
     draft = { event_type: 'CONTAINER_START', container, detector, ...placed, lifecycle: { action: action as (typeof START_ACTIONS)[number] } };
   } else if (STOP.has(action)) {
-    const exit = attrs.exitCode !== undefined ? Number.parseInt(attrs.exitCode, 10) : undefined;
+    // The engine writes exitCode on `die` and signal on `kill` only (moby daemon/monitor.go,
+    // daemon/kill.go). Docker copies a container's labels over its events' attributes
+    // (daemon/events.go, copyAttributes), so a label `exitCode` or `signal` shows on every
+    // event of that container: taken from the one action that has it, a label cannot put an
+    // exit code on a stop or a signal on a die (found by a probe). On that action a label of
+    // the same name still wins over the engine's value: the README says so.
+    const exit = action === 'die' && attrs.exitCode !== undefined ? Number.parseInt(attrs.exitCode, 10) : undefined;
+    const signal = action === 'kill' ? attrs.signal : undefined;
     draft = {
       event_type: 'CONTAINER_STOP',
       container,
       detector,
       ...placed,
-      lifecycle: { action: action as (typeof STOP_ACTIONS)[number], ...(Number.isInteger(exit) ? { exit_code: exit } : {}), ...(attrs.signal ? { signal: attrs.signal } : {}) },
+      lifecycle: { action: action as (typeof STOP_ACTIONS)[number], ...(Number.isInteger(exit) ? { exit_code: exit } : {}), ...(signal ? { signal } : {}) },
     };
   } else return undefined;
   return completeEvent(

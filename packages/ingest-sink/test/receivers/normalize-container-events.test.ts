@@ -34,6 +34,10 @@ describe('record normaliser: Docker events and Falco alerts', () => {
         // exitCode and signal in a start's attributes (a container label of that name: Docker copies labels into
         // every event) stay out of it: a start has not exited, and the schema refuses them on a CONTAINER_START.
         if (type === 'CONTAINER_START') expect([action, JSON.parse(out.item.line).lifecycle]).toEqual([action, { action }]);
+        // On a stop, each only on the action the engine writes it on (moby: exitCode on die, signal on
+        // kill): a label of that name on the others put an exit code on a stop or a signal on a die.
+        const only = action === 'die' ? { exit_code: 0 } : action === 'kill' ? { signal: '15' } : {};
+        if (type === 'CONTAINER_STOP') expect([action, JSON.parse(out.item.line).lifecycle]).toEqual([action, { action, ...only }]);
       }
     }
   });
