@@ -9,9 +9,11 @@ const USAGE = `Usage: audit-trail migrate [--db URL] [--print]
 Creates the audit tables (security_audit_events, security_audit_rejects) and
 their indexes. Idempotent: run it on every deploy. Of a table that exists it
 only adds a missing nullable column without a default (no row rewritten);
-when one made by an earlier version (or by hand) still has a column that
-cannot hold what this version writes (missing, narrower, of another type,
-NOT NULL), it exits 1 listing each with the ALTER statement to run.
+when one made by an earlier version (or by hand) still cannot hold what this
+version writes, it exits 1 listing each with the statement to run: a column
+missing, narrower, of another type or NOT NULL; a column of your own NOT NULL
+without a default; a unique index the writer relies on that no index of the
+table provides (DROP INDEX, then migrate again); a view holding a table's name.
 
   --db URL     sqlite:./audit.db (default), postgres://user@host/db,
                mssql://user@host:1433/db?encrypt=true&trustServerCertificate=false
@@ -23,7 +25,7 @@ Environment: AUDIT_TRAIL_DB_URL (when --db is absent), AUDIT_TRAIL_DB_PASSWORD_F
 (a file holding the password, so it never appears on a command line).
 
 Exit status: 0 migrated (or printed); 1 the database failed or a table needs
-the listed ALTER statements; 2 a usage mistake, such as a database URL it
+the listed statements; 2 a usage mistake, such as a database URL it
 cannot use (an unknown scheme) or a password file it cannot read.
 `;
 
