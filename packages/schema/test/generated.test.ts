@@ -268,6 +268,14 @@ describe('JSON Schema without zod (Ajv, draft 2020-12)', () => {
     ]);
   });
 
+  it('refuses a counter regression with stored_sign_count 0 as zod does: not_increased bounds that counter alone (both 0 is no counter, a count above 0 an increase), as beside any other event\'s counter_status', () => {
+    const r = exampleEvents.WEBAUTHN_COUNTER_REGRESSION;
+    const inputs = [0, 1].flatMap((stored) => [0, 1].map((sign) => ({ ...r, webauthn: { ...r.webauthn, sign_count: sign, stored_sign_count: stored } })));
+    // Published, zod's answer on every pair: only stored_sign_count 1 with sign_count 0 or 1 is a regression.
+    expect(both(inputs)).toEqual(agree(inputs));
+    expect(both(inputs).filter(([, , zod]) => zod)).toHaveLength(2);
+  });
+
   it("accepts a counter regression whose counter increased, which only zod refuses (JSON Schema cannot compare two members; README)", () => {
     const r = exampleEvents.WEBAUTHN_COUNTER_REGRESSION;
     const increased = { ...r, webauthn: { ...r.webauthn, sign_count: r.webauthn.stored_sign_count + 1 } };

@@ -128,14 +128,18 @@ export const webauthnAuthFailureSchema = z
  * in Level 2): `sign_count` not greater than `stored_sign_count`, and not
  * both zero (an authenticator without a counter). An event whose counters
  * say otherwise contradicts its own type: no producer that applies the
- * spec's test ({@link counterStatusOf}) writes it. Runtime rule only: JSON
- * Schema cannot compare two members (README "Use the JSON Schema without zod").
+ * spec's test ({@link counterStatusOf}) writes it. Runtime rule, but for
+ * what it says of `stored_sign_count` alone (at least 1): JSON Schema cannot
+ * compare two members (README "Use the JSON Schema without zod").
  */
 const regressionDetailSchema = webauthnDetailSchema
   .extend({
     credential_id: detail.credential_id.unwrap(),
     sign_count: detail.sign_count.unwrap(),
-    stored_sign_count: detail.stored_sign_count.unwrap(),
+    // Published at least 1, what not_increased says of this counter alone (as counterStatusJsonSchema
+    // does beside any other event's status): a stored 0 is no counter (sign_count 0) or an increase.
+    // zod's check below refuses the same with its own message.
+    stored_sign_count: detail.stored_sign_count.unwrap().meta({ minimum: 1 }),
     counter_status: z.literal('not_increased').optional(),
     signature_valid: z.literal(true),
   })
@@ -165,7 +169,8 @@ export const webauthnCounterRegressionSchema = z
     event_type: z.literal('WEBAUTHN_COUNTER_REGRESSION'),
     user_id: envelopeShape.user_id.unwrap(),
     webauthn: regressionDetailSchema.meta({
-      description: 'sign_count is not greater than stored_sign_count, and not both are 0 (WebAuthn L3 §7.2 step 22); zod checks it, this schema cannot',
+      description:
+        'sign_count is not greater than stored_sign_count, and not both are 0 (WebAuthn L3 §7.2 step 22); zod compares the two, this schema only bounds stored_sign_count (at least 1)',
     }),
   })
   .meta({ id: 'WebauthnCounterRegression', description: 'Signature counter did not increase: possible cloned authenticator' });

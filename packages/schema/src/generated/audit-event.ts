@@ -905,7 +905,7 @@ export interface WebauthnCounterRegression {
   } | undefined;
   event_type: 'WEBAUTHN_COUNTER_REGRESSION';
   /**
-   * sign_count is not greater than stored_sign_count, and not both are 0 (WebAuthn L3 §7.2 step 22); zod checks it, this schema cannot
+   * sign_count is not greater than stored_sign_count, and not both are 0 (WebAuthn L3 §7.2 step 22); zod compares the two, this schema only bounds stored_sign_count (at least 1)
    */
   webauthn: {
     credential_id: string;
