@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { MAX_SIGN_COUNT } from '../fields/formats.js';
 import { possibleCounterStatuses, type CounterStatus } from './counter-status.js';
 
 /** The counter members of a `webauthn` detail. */
@@ -63,7 +64,7 @@ export const counterStatusJsonSchema = {
     { if: statusIs('zero_unsupported'), then: { properties: { sign_count: { const: 0 }, stored_sign_count: { const: 0 } } } },
     {
       if: statusIs('increased'),
-      then: { properties: { sign_count: { type: 'integer', minimum: 1 }, stored_sign_count: { type: 'integer', maximum: 2 ** 32 - 2 } } },
+      then: { properties: { sign_count: { type: 'integer', minimum: 1 }, stored_sign_count: { type: 'integer', maximum: MAX_SIGN_COUNT - 1 } } },
     },
     { if: statusIs('not_increased'), then: { properties: { stored_sign_count: { type: 'integer', minimum: 1 } } } },
   ],

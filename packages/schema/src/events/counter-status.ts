@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_SIGN_COUNT } from '../fields/formats.js';
 
 /** What the counter did on this assertion (WebAuthn §6.1.1 signature counter). */
 export const counterStatusSchema = z.enum(['increased', 'zero_unsupported', 'not_increased']);
@@ -21,9 +22,6 @@ export function counterStatusOf(stored: number, received: number): CounterStatus
   if (stored === 0 && received === 0) return 'zero_unsupported';
   return received > stored ? 'increased' : 'not_increased';
 }
-
-/** Largest signature counter: authData's signCount is a 32-bit unsigned integer (WebAuthn L3 §6.1). */
-const MAX_SIGN_COUNT = 2 ** 32 - 1;
 
 /**
  * Values a counter the event leaves out could have had: for each status

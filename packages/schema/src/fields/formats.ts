@@ -98,8 +98,11 @@ export const credentialId = z
   .regex(/^[A-Za-z0-9_-]+$/, { message: 'must be base64url without padding' })
   .regex(BASE64URL_LENGTH_PATTERN, { message: BASE64URL_LENGTH_MESSAGE });
 
+/** Largest signature counter: authData's signCount is a 32-bit unsigned integer (WebAuthn L3 §6.1). */
+export const MAX_SIGN_COUNT = 0xffff_ffff;
+
 /** An unsigned 32-bit integer (WebAuthn signCount is uint32; stored as BIGINT). */
-export const uint32 = z.int().min(0).max(4_294_967_295);
+export const uint32 = z.int().min(0).max(MAX_SIGN_COUNT);
 
 /**
  * base64url without padding (MACs, key material). Each use states its

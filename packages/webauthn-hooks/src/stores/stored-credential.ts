@@ -1,8 +1,6 @@
+import { MAX_SIGN_COUNT } from '@audit-trail/schema';
 import { checkInteger, configError, describeValue } from '../config-checks.js';
 import type { StoredCredential } from './credential-store.js';
-
-/** Largest signature counter: `signCount` is a 32-bit unsigned integer (WebAuthn L3 §6.1, authenticator data). */
-export const MAX_SIGN_COUNT = 0xffff_ffff;
 
 /**
  * The signature counter of a credential as the store gave it, checked: an
