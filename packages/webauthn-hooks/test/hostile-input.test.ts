@@ -85,6 +85,20 @@ describe('attacker-controlled input reaches the log bounded and sanitised, as on
     expect(signIn.allowCredentials).toEqual([{ id: credentialId, type: 'public-key', transports: ['usb', 'internal'] }]);
   });
 
+  it('stored transports that are no array (a JSON column read back as text) are left out of the sign-in options, not spread into letters (found by a review)', async () => {
+    const store = new MemoryCredentialStore();
+    const asText: CredentialStore = {
+      findById: (id) => store.findById(id),
+      add: (c) => store.add(c),
+      updateCounter: (id, counter) => store.updateCounter(id, counter),
+      listByUser: (userId) => store.listByUser(userId).map((c) => ({ ...c, transports: '["usb"]' as never })),
+    };
+    h = harness({ credentialStore: asText });
+    const { credentialId } = await h.register(new SoftAuthenticator(), 'alice');
+    const signIn = await h.hooks.authenticationOptions({ username: 'alice' });
+    expect(signIn.allowCredentials).toEqual([{ id: credentialId, type: 'public-key' }]);
+  });
+
   it('an id that is an array (String(["abc"]) is "abc") is a malformed response, logged without a credential id', async () => {
     h = harness();
     const auth = new SoftAuthenticator();

@@ -14,7 +14,10 @@ export interface AuthenticationOptionsInput {
  * credential stored by an earlier version may hold a client's `"usb"`
  * repeated 40 000 times, which every options request naming its user sent
  * back whole (about 240 KB). Values are kept as stored: the store may hold
- * transports this version does not list.
+ * transports this version does not list. A stored value that is no array (a
+ * JSON column read back as text) is left out, as none stored: spread, "usb"
+ * became ['u', 's', 'b'] (found by a review); the browser then offers every
+ * transport.
  */
 function onceEach<T>(transports: readonly T[]): T[] {
   return [...new Set(transports)];
@@ -42,7 +45,7 @@ export async function createAuthenticationOptions(
     timeout: o.challengeTtlMs,
     userVerification: o.userVerification,
     ...(credentials.length > 0
-      ? { allowCredentials: credentials.map((c) => ({ id: c.id, ...(c.transports ? { transports: onceEach(c.transports) } : {}) })) }
+      ? { allowCredentials: credentials.map((c) => ({ id: c.id, ...(Array.isArray(c.transports) ? { transports: onceEach(c.transports) } : {}) })) }
       : {}),
   });
   const now = o.now();
