@@ -440,7 +440,7 @@ describe('migrate() on tables made by an earlier version', () => {
       expect(rows).toEqual([{ indisvalid: false }]);
       const err = await rejection(migrateDatabase(pg.url));
       expect(err.drift).toEqual([expect.objectContaining({ column: 'ux_security_audit_rejects_reject_key', kind: 'index', fix: 'DROP INDEX ux_security_audit_rejects_reject_key;' })]);
-      expect(err.drift[0]!.problem).toMatch(/^not in use \(invalid: a CREATE INDEX CONCURRENTLY that failed; or disabled, or hypothetical\), so it enforces nothing: found UNIQUE \(reject_key\) WHERE /);
+      expect(err.drift[0]!.problem).toMatch(/^not in use \(invalid: a CREATE INDEX CONCURRENTLY that failed; or disabled, or hypothetical\), so the writer cannot rely on it \(ON CONFLICT does not use it\): found UNIQUE \(reject_key\) WHERE /);
       await pg.query("DELETE FROM security_audit_rejects WHERE reject_key = 'k'");
       await pg.query(err.drift[0]!.fix);
       await expect(migrateDatabase(pg.url)).resolves.toMatchObject({ dialect: 'postgres' });

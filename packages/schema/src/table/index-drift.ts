@@ -23,11 +23,12 @@ export interface FoundIndex {
    */
   whereKnown?: boolean | undefined;
   /**
-   * False for an index the database keeps in its catalog but does not
-   * enforce: PostgreSQL's `indisvalid` false (a `CREATE UNIQUE INDEX
+   * False for an index the database keeps in its catalog but the writer
+   * cannot rely on: PostgreSQL's `indisvalid` false (a `CREATE UNIQUE INDEX
    * CONCURRENTLY` that failed, on duplicates say, leaves one under its name;
-   * `ON CONFLICT` does not infer it, and new rows are not checked against
-   * it), SQL Server's `is_disabled` (`ALTER INDEX ... DISABLE`) or
+   * it may still check new rows, but `ON CONFLICT` does not infer it, and the
+   * rows already stored were never checked against it), SQL Server's
+   * `is_disabled` (`ALTER INDEX ... DISABLE`: it enforces nothing) or
    * `is_hypothetical` (statistics only). Undefined: in use.
    */
   usable?: boolean | undefined;
@@ -63,7 +64,7 @@ function holds(ix: IndexDef, f: FoundIndex): boolean {
 /** How `f`, the index that has the name of `ix`, differs from it, in words. */
 function differences(ix: IndexDef, f: FoundIndex): string[] {
   const out: string[] = [];
-  if (f.usable === false) out.push('not in use (invalid: a CREATE INDEX CONCURRENTLY that failed; or disabled, or hypothetical), so it enforces nothing');
+  if (f.usable === false) out.push('not in use (invalid: a CREATE INDEX CONCURRENTLY that failed; or disabled, or hypothetical), so the writer cannot rely on it (ON CONFLICT does not use it)');
   if (!f.unique) out.push('not unique');
   if (!sameColumns(f.columns, ix.columns)) out.push(`on (${f.columns.join(', ')}), not (${ix.columns.join(', ')})`);
   const want = declaredWhere(ix);
@@ -78,8 +79,8 @@ function differences(ix: IndexDef, f: FoundIndex): string[] {
  * index found on it (`found`) provides, each with its fix. Why: the DDL
  * creates an index only when its name is free (`CREATE UNIQUE INDEX IF NOT
  * EXISTS`, on SQL Server a look in sys.indexes), so a plain index of that
- * name (made by an operator or another tool), one the database does not
- * enforce ({@link FoundIndex.usable}), or the name taken by another
+ * name (made by an operator or another tool), one the writer cannot rely
+ * on ({@link FoundIndex.usable}), or the name taken by another
  * table's index (one of a renamed table, on PostgreSQL and SQLite, where
  * index names are per schema), passed migrate, and idempotency was gone:
  * PostgreSQL's `ON CONFLICT DO NOTHING` stored a resent event twice, SQLite's

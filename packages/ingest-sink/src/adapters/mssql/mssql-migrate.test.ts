@@ -272,7 +272,7 @@ describe('mssql adapter: migrate, check and Babelfish detection (through a recor
       const err = await migrateError(catalogRows(), indexRows({ [event]: { usable } }));
       expect(err, String(usable)).toBeInstanceOf(SchemaDriftError);
       expect(err!.drift).toEqual([expect.objectContaining({ column: event, kind: 'index', fix: `DROP INDEX IF EXISTS ${event} ON dbo.${EVENTS_TABLE};` })]);
-      expect(err!.drift[0]!.problem).toMatch(/^not in use \(invalid: a CREATE INDEX CONCURRENTLY that failed; or disabled, or hypothetical\), so it enforces nothing: found UNIQUE \(event_id\)/);
+      expect(err!.drift[0]!.problem).toMatch(/^not in use \(invalid: a CREATE INDEX CONCURRENTLY that failed; or disabled, or hypothetical\), so the writer cannot rely on it \(ON CONFLICT does not use it\): found UNIQUE \(event_id\)/);
     }
     // The catalog query asks for it, on SQL Server and Babelfish alike (both have the columns).
     expect(DESCRIBE_INDEXES).toContain('CASE WHEN i.is_disabled = 1 OR i.is_hypothetical = 1 THEN 0 ELSE 1 END AS usable');
