@@ -56,6 +56,15 @@ describe('syslog parsing (RFC 5424, RFC 3164)', () => {
     expect(parseSyslog('<134>Dec  6 10:25:48 vm app   {"a":1}').msg).toBe('  {"a":1}');
   });
 
+  it("drops the BOM an RFC 5424 MSG starts with when rsyslog relays it in its legacy templates (RSYSLOG_TraditionalForwardFormat, RSYSLOG_ForwardFormat), as in RFC 5424 itself", () => {
+    // rsyslog keeps the BOM in %msg% (Debian's 8.2302, these frames as it sent them): the audit line
+    // after it was not JSON, and became a reject over omfwd's default template (found by a probe).
+    expect(parseSyslog('<134>Dec  8 03:00:00 host webauthn-api[12] \ufeff{"a":1}')).toMatchObject({ format: 'rfc3164', appName: 'webauthn-api', procId: '12', msg: '{"a":1}' });
+    expect(parseSyslog('<134>2026-12-08T03:00:00Z host webauthn-api[12] \ufeff{"a":1}')).toMatchObject({ format: 'rfc3164', appName: 'webauthn-api', msg: '{"a":1}' });
+    // Only one, at the start of MSG: text after it is kept as sent.
+    expect(parseSyslog('<13>Dec  8 03:00:00 host app: \ufeff\ufeffx\ufeff').msg).toBe('\ufeffx\ufeff');
+  });
+
   it('reads a TAG longer than RFC 3164\'s 32 characters, up to rsyslog\'s 510; a longer first word is MSG, kept whole', () => {
     const swarm = 'swarm/worker-01/audit_webauthn-api.1.x3y5q1w9z8k7j6h5g4f3d2s1a/4f1c2a9b8e7d';
     expect(parseSyslog(`<134>Dec  6 10:00:00 host ${swarm}[123]: {"a":1}`)).toMatchObject({ hostname: 'host', appName: swarm, procId: '123', msg: '{"a":1}' });

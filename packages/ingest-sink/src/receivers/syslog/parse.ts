@@ -33,8 +33,19 @@ export function parseSyslog(text: string): SyslogMessage {
   if (pri > 191) throw new ReceiverError('SYSLOG_INVALID', `PRI ${pri} is out of range (0-191)`);
   const rest = text.slice(m[0].length);
   const base = { facility: pri >> 3, severity: pri & 7 };
-  if (rest.startsWith('1 ')) return { ...base, ...parse5424(rest.slice(2)) };
-  return { ...base, ...parse3164(rest) };
+  const parsed = rest.startsWith('1 ') ? parse5424(rest.slice(2)) : parse3164(rest);
+  return { ...base, ...parsed, msg: withoutBom(parsed.msg) };
+}
+
+/**
+ * MSG without the BOM that may start it (RFC 5424 §6.4). rsyslog keeps it in
+ * `%msg%`, so an RFC 5424 message relayed in its legacy templates
+ * (RSYSLOG_TraditionalForwardFormat, omfwd's default, and
+ * RSYSLOG_ForwardFormat) arrives as RFC 3164 with the BOM after the TAG:
+ * kept, the audit line after it was no JSON and became a reject (found by a probe).
+ */
+function withoutBom(msg: string): string {
+  return msg.startsWith('\ufeff') ? msg.slice(1) : msg;
 }
 
 function parse5424(s: string): Omit<SyslogMessage, 'facility' | 'severity'> {
@@ -54,8 +65,7 @@ function parse5424(s: string): Omit<SyslogMessage, 'facility' | 'severity'> {
     while (s[pos] === '[') pos = endOfElement(s, pos);
     sd = s.slice(start, pos);
   } else throw new ReceiverError('SYSLOG_INVALID', 'RFC 5424 STRUCTURED-DATA is missing');
-  let msg = s[pos] === ' ' ? s.slice(pos + 1) : s.slice(pos);
-  if (msg.startsWith('\ufeff')) msg = msg.slice(1);
+  const msg = s[pos] === ' ' ? s.slice(pos + 1) : s.slice(pos);
   const [timestamp, hostname, appName, procId, msgId] = fields;
   return {
     format: 'rfc5424',
