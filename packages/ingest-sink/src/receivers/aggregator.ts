@@ -177,7 +177,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
       started.health = await startHealthServer(options.health.host ?? '127.0.0.1', options.health.port ?? 0, async () => {
         const stats = sink.stats ? await sink.stats() : undefined;
         return { ...sinkHealth(stats), receivers: counters, partialLines: partialLines(), sink: stats };
-      });
+      }, log);
       log({ level: 'info', msg: 'health endpoint listening', ...started.health.address });
     }
   } catch (err) {

@@ -1,5 +1,24 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ThrottledWarn } from './throttled-warn.js';
+import { silentLog, type ReceiverLog } from './types.js';
+
+/**
+ * Connections the health endpoint holds at once; more are closed unanswered
+ * (a probe or a monitor needs one or two). Unbounded, whoever reached the
+ * port (0.0.0.0:9880 in the operations guide) could hold the process's file
+ * descriptors with idle connections, and the forward receiver's clients were
+ * then accepted and closed at once by libuv, unlogged and uncounted (found
+ * by a probe).
+ */
+export const MAX_HEALTH_CONNECTIONS = 64;
+
+/**
+ * How long a health connection may take to send its request (headers, and a
+ * body, which nothing here reads), ms: a slot is not held for Node's default
+ * minute (headers) or five (request). Node checks it every 1 s here.
+ */
+const HEALTH_REQUEST_TIMEOUT_MS = 10_000;
 
 /** A running health endpoint. */
 export interface HealthServer {
@@ -17,10 +36,11 @@ export interface HealthServer {
  * liveness probe, since a restart mends neither a database outage nor a full
  * spool. HEAD answers as GET without a body, another method 405, another
  * path 404; a query string is ignored. Plain HTTP on loopback by default: it
- * carries counters, no data.
+ * carries counters, no data. At most {@link MAX_HEALTH_CONNECTIONS} at once,
+ * refusals logged to `log` at most once per 10 s.
  */
-export async function startHealthServer(host: string, port: number, report: () => Promise<Record<string, unknown>>): Promise<HealthServer> {
-  const server: Server = createServer((req, res) => {
+export async function startHealthServer(host: string, port: number, report: () => Promise<Record<string, unknown>>, log: ReceiverLog = silentLog): Promise<HealthServer> {
+  const server: Server = createServer({ headersTimeout: HEALTH_REQUEST_TIMEOUT_MS, requestTimeout: HEALTH_REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1_000 }, (req, res) => {
     // The query string is not part of the resource (monitors add cache busters).
     const path = req.url?.split('?', 1)[0]!.replace(/\/$/, '');
     if (path !== '/healthz' && path !== '/livez') {
@@ -39,6 +59,9 @@ export async function startHealthServer(host: string, port: number, report: () =
       (err: Error) => answer(503, JSON.stringify({ status: 'error', error: err.message })),
     );
   });
+  server.maxConnections = MAX_HEALTH_CONNECTIONS;
+  const refused = new ThrottledWarn(log, 'refusing health connection');
+  server.on('drop', (d) => refused.warn({ peer: `${d?.remoteAddress ?? '?'}:${d?.remotePort ?? 0}`, code: 'TOO_MANY_CONNECTIONS', limit: MAX_HEALTH_CONNECTIONS }));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
@@ -49,6 +72,7 @@ export async function startHealthServer(host: string, port: number, report: () =
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        refused.flush();
       }),
   };
 }
