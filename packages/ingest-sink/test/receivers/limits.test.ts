@@ -18,6 +18,20 @@ describe('forward limits: closed with a reason, never acked', () => {
     expect(logs[0]).toMatchObject({ level: 'warn', code: 'REQUEST_TOO_LARGE' });
   });
 
+  it.each([
+    ['an array32 of entries (Forward mode)', [0xdd, 0xff, 0xff, 0xff, 0xff]],
+    ['a map32 record (Message mode)', [0x01, 0xdf, 0xff, 0xff, 0xff, 0xff]],
+  ])('closes on %s announcing more elements than maxRequestBytes could hold, as soon as its header says so', (_what, header) => {
+    // Each element takes a byte at least: the request cannot fit. Only a str's or bin's length was
+    // read so, and a header announcing 4 G elements held its connection (and its share of
+    // maxBufferedBytes) until 32 MiB came or its peer left (found by a probe).
+    const { conn, transport, counters, logs } = fakeConnection(new RecordingSink(), { limits: { maxRequestBytes: 1000 } });
+    conn.feed(Buffer.concat([Buffer.from([0x94]), mp('t'), Buffer.from(header)]));
+    expect(transport.ended).toBe(true);
+    expect(counters.badFramesByCode.REQUEST_TOO_LARGE).toBe(1);
+    expect(logs[0]).toMatchObject({ level: 'warn', code: 'REQUEST_TOO_LARGE' });
+  });
+
   it('closes on a gzip bomb beyond maxDecompressedBytes without storing or acking', async () => {
     const sink = new RecordingSink();
     const { conn, transport, counters } = fakeConnection(sink, { limits: { maxDecompressedBytes: 1 << 20 } });

@@ -22,7 +22,8 @@ export function freshScan(): ScanState {
  * read replaces recursion, so a hostile frame nested 1 000 000 deep costs
  * nothing but bytes. Returns the end offset when the value is complete in
  * `buf[start, end)`, or `-need` where `need` is the smallest total length
- * (counted from `start`) that could complete it, so a caller on a TCP stream
+ * (counted from `start`) that could complete it (a byte at least for each
+ * element an array or map header announced), so a caller on a TCP stream
  * can wait for that many bytes before scanning again. With `state`, the scan
  * resumes where the previous incomplete scan of the same value stopped, and
  * `state` is updated when it stops again.
@@ -36,7 +37,10 @@ export function scanValue(buf: Uint8Array, start: number, end: number, state?: S
       state.offset = pos - start;
       state.remaining = remaining;
     }
-    return -(pos - start + header);
+    // Every value still to read after this one takes a byte at least: an
+    // array or map header announcing 4 G elements needs 4 GB, as a str
+    // header's length says at once (a caller's size limit refuses it now).
+    return -(pos - start + header + remaining - 1);
   };
   while (remaining > 0) {
     if (pos >= end) return incomplete(1);
