@@ -1,5 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { AuditConfigError, createAuditLogger } from '../src/index.js';
 import { lines, SECRET, tmpDir, verifyLines } from './helpers.js';
 
@@ -64,5 +66,20 @@ describe('a shared secret that mixes the base64 and base64url alphabets (a file 
 
   it('is still taken by a verifier, so logs signed with such a key before this check can be checked', () => {
     expect(verifyLines([], { k1: { secret: PATH } }).findings).toEqual([]);
+  });
+
+  it('is refused as the path of an existing file when it uses one alphabet only (found by a review)', () => {
+    // No - or _ anywhere in the path (tmpDir's names have one): one alphabet only.
+    const dir = mkdtempSync(join(tmpdir(), 'atsecret'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const path = join(dir, 'auditTrailSigningSecretOfProduction1');
+    expect(path).not.toMatch(/[-_]/);
+    writeFileSync(path, 'x');
+    for (const fn of [make({ signing: { mode: 'shared', kid: 'k1', secret: path } }), make({ env: { AUDIT_TRAIL_SIGNING: 'shared', AUDIT_TRAIL_KID: 'k1', AUDIT_TRAIL_SECRET: `${path}\n` } })]) {
+      const err = thrown(fn);
+      expect(err).toBeInstanceOf(AuditConfigError);
+      expect(err.message).toMatch(/^secret of key "k1" is the path of an existing file: give the file's path in AUDIT_TRAIL_SECRET_FILE/);
+      expect(err.message).not.toContain('Production1');
+    }
   });
 });

@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { describeValue, isObject, refuseUnknownKeys } from '../config-checks.js';
 import { AuditConfigError } from '../errors.js';
 import { MAX_TIMEOUT_MS } from '../logger/options.js';
-import { checkKid, keyFromEnv, parsePublicKey, parseSecret, refuseKidAsSecret, refuseMixedAlphabets } from './keys.js';
+import { checkKid, keyFromEnv, parsePublicKey, parseSecret, refuseKidAsSecret, refusePathAsSecret } from './keys.js';
 
 /** Cadence of a chain (docs/integrity.md defaults: 60 s checkpoints, 60 s or 10 000-record epochs). */
 export interface SigningTiming {
@@ -107,7 +107,7 @@ export function resolveSigning(opts: SigningOptions): ResolvedSigning {
   };
   if (opts.mode === 'shared') {
     // Before parseSecret: a short path, or one with a `.`, got only "has 12 bytes" or "must be base64".
-    refuseMixedAlphabets(kid, opts.secret);
+    refusePathAsSecret(kid, opts.secret);
     const secret = parseSecret(opts.secret, kid);
     refuseKidAsSecret(kid, opts.secret, secret);
     return { mode: 'shared', kid, secret, ...timing };

@@ -1,4 +1,5 @@
 import { createPrivateKey, createPublicKey, KeyObject } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { BoundedFileError, fileErrorReason, MAX_SECRET_FILE_BYTES, mayBeSecret, readBoundedFile, withoutBom } from '@audit-trail/schema';
 import { AuditConfigError } from '../errors.js';
 import { x25519PrivateFromRaw, x25519PublicFromRaw } from './seal.js';
@@ -123,13 +124,20 @@ export function refuseKidAsSecret(kid: string, secretText: string | Buffer, secr
  * (`/run/secrets/audit_k1`). Such a path given as the secret
  * (AUDIT_TRAIL_SECRET for AUDIT_TRAIL_SECRET_FILE, or `signing.secret` set
  * to the path) decoded to over 32 bytes and signed every chain with a key
- * anyone reading the deployment knows (found by a probe). Not checked by
- * verifiers: logs signed that way must still verify.
+ * anyone reading the deployment knows (found by a probe). A path of one
+ * alphabet (`/run/secrets/auditTrailSecret1`) is refused when it names an
+ * existing file: a random secret starting with `/` is no path on this
+ * machine (found by a review). Not checked by verifiers: logs signed that
+ * way must still verify.
  */
-export function refuseMixedAlphabets(kid: string, secretText: string | Buffer): void {
-  if (typeof secretText !== 'string' || !/[+/]/.test(secretText) || !/[-_]/.test(secretText)) return;
+export function refusePathAsSecret(kid: string, secretText: string | Buffer): void {
+  if (typeof secretText !== 'string') return;
+  const mixed = /[+/]/.test(secretText) && /[-_]/.test(secretText);
+  const text = secretText.trim();
+  if (!mixed && !(text.startsWith('/') && existsSync(text))) return;
+  const why = mixed ? 'mixes the base64 (+ /) and base64url (- _) alphabets, so it is neither, and looks like a file\'s path' : 'is the path of an existing file';
   throw new AuditConfigError(
-    `secret of key ${kidShown(kid)} mixes the base64 (+ /) and base64url (- _) alphabets, so it is neither, and looks like a file's path: ` +
+    `secret of key ${kidShown(kid)} ${why}: ` +
       'give the file\'s path in AUDIT_TRAIL_SECRET_FILE, or the key itself in AUDIT_TRAIL_SECRET (or signing.secret), not both',
   );
 }
