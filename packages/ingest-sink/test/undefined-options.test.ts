@@ -67,6 +67,7 @@ const SYSLOG_UNDEFINED = {
   maxFrameBytes: undefined,
   maxConnections: undefined,
   maxUdpBufferedBytes: undefined,
+  maxBufferedBytes: undefined,
   closeTimeoutMs: undefined,
   idleTimeoutMs: undefined,
 } satisfies Record<keyof SyslogServerOptions, undefined>;

@@ -233,7 +233,7 @@ describe('serve settings', () => {
     writeFileSync(f, JSON.stringify({ db: 'sqlite:x.db', syslog: ':5140', syslogLimits: { closeTimeoutMs: 25_000, maxUdpBufferedBytes: 1_048_576 } }));
     expect(aggregatorOptionsFrom(settingsFromFile(f)).syslog).toEqual({ host: '0.0.0.0', port: 5140, closeTimeoutMs: 25_000, maxUdpBufferedBytes: 1_048_576 });
     writeFileSync(f, JSON.stringify({ syslogLimits: { closeTimeout: 5 } }));
-    expect(() => settingsFromFile(f)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(/syslogLimits.closeTimeout is not a limit \(expected maxFrameBytes, maxConnections, maxUdpBufferedBytes, closeTimeoutMs, idleTimeoutMs\)/) }));
+    expect(() => settingsFromFile(f)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(/syslogLimits.closeTimeout is not a limit \(expected maxFrameBytes, maxConnections, maxUdpBufferedBytes, maxBufferedBytes, closeTimeoutMs, idleTimeoutMs\)/) }));
     writeFileSync(f, JSON.stringify({ syslogLimits: { maxConnections: -1 } }));
     expect(() => settingsFromFile(f)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(/syslogLimits.maxConnections must be a whole number from 1 to \d+ \(got -1\)/) }));
   });

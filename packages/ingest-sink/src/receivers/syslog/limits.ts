@@ -9,6 +9,15 @@ export interface SyslogLimits {
   maxConnections: number;
   /** Bytes of UDP datagrams held at once (each counted 256 bytes more than its length), waiting for or in a sink write; beyond it datagrams are dropped and counted. */
   maxUdpBufferedBytes: number;
+  /**
+   * Bytes of unfinished TCP frames held by all connections together (a frame
+   * arriving in several reads, the head of one over maxFrameBytes). A
+   * connection whose read takes them past it is closed (SERVER_BUSY), what
+   * came of its frame kept as a reject when it holds an audit line: bounded
+   * per connection only, 1000 connections each holding 256 KiB of a line
+   * without its LF grew the receiver by 270 MB (found by a probe).
+   */
+  maxBufferedBytes: number;
   /** How long close() keeps reading open TCP connections, ms. */
   closeTimeoutMs: number;
   /**
@@ -24,6 +33,7 @@ export const DEFAULT_SYSLOG_LIMITS: SyslogLimits = {
   maxFrameBytes: 256 * 1024,
   maxConnections: 1024,
   maxUdpBufferedBytes: 32 * 1024 * 1024,
+  maxBufferedBytes: 32 * 1024 * 1024,
   closeTimeoutMs: 10_000,
   idleTimeoutMs: 300_000,
 };

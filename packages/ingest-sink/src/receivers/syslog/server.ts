@@ -39,6 +39,14 @@ export interface SyslogServerOptions {
    */
   maxUdpBufferedBytes?: number | undefined;
   /**
+   * Bytes of unfinished TCP frames held by all connections together (default
+   * 32 MiB). A connection whose read takes them past it is closed
+   * (`SERVER_BUSY`, logged), what came of its frame kept as a reject when it
+   * holds an audit line: memory stays bounded whatever the number of
+   * connections, as the forward receiver's `maxBufferedBytes` keeps it.
+   */
+  maxBufferedBytes?: number | undefined;
+  /**
    * How long close() keeps reading open TCP connections, ms (default 10 000).
    * Syslog has no ack, so what a sender already sent exists only in our
    * socket buffers: close() reads it (at the pace the sink stores it) up to
@@ -109,10 +117,12 @@ export interface SyslogServerDeps {
  */
 export async function startSyslogServer(options: SyslogServerOptions, deps: SyslogServerDeps): Promise<SyslogServer> {
   const { sink, counters, log, containerEventTags } = deps;
-  const { maxFrameBytes: maxFrame, maxConnections, maxUdpBufferedBytes: maxUdpBuffered, closeTimeoutMs, idleTimeoutMs } = syslogLimits(options);
+  const { maxFrameBytes: maxFrame, maxConnections, maxUdpBufferedBytes: maxUdpBuffered, maxBufferedBytes, closeTimeoutMs, idleTimeoutMs } = syslogLimits(options);
   const host = options.host ?? '127.0.0.1';
   const sockets = new Map<Socket, ConnectionControl>();
   const writes = new Set<Promise<unknown>>();
+  /** Bytes of unfinished TCP frames held by all connections (against maxBufferedBytes). */
+  let tcpHeld = 0;
   // One log line per invalid frame let two bytes of input ("x\n") write a
   // hundred of log (found by a probe): at most one line per 10 s each, with
   // how many were not logged; the counters count them all.
@@ -230,6 +240,8 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
     let abandoned = false;
     let droppedFrames = 0;
     let droppedBytes = 0;
+    /** What this connection adds to tcpHeld: the unfinished frame its framer held when last counted. */
+    let held = 0;
     socket.on('data', (d: Buffer) => {
       counters.bytes += d.length;
       lastActivity = Date.now();
@@ -245,6 +257,9 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
         countBadFrame(counters, error.code);
         log({ level: 'warn', msg: 'skipping syslog frame', peer, code: error.code, reason: error.message });
       }
+      tcpHeld += framer.pendingLength - held;
+      held = framer.pendingLength;
+      if (held > 0 && tcpHeld > maxBufferedBytes) closeBusy();
     });
     /** What the framer holds of frames not finished: the refused ones (a head over the limit, a cut octet-counted frame) and a last line without its LF. */
     const takeUnfinished = (): { refused: RefusedFrame[]; rest: Buffer } => ({
@@ -263,6 +278,25 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
         log({ level: 'warn', msg: 'syslog stream ended inside a frame', peer, code: error.code, reason: error.message });
       }
       if (rest.length > 0 || refused.length > 0) submit(rest.length > 0 ? [rest] : [], refused);
+    };
+    /**
+     * This read took the unfinished frames of all connections past
+     * maxBufferedBytes: the connection is closed, as a forward connection
+     * whose bytes would pass the forward budget is, and what came of its
+     * frame is kept as on a reset (a reject when it holds an audit line).
+     */
+    const closeBusy = (): void => {
+      const partialBytes = framer.pendingLength;
+      const { refused, rest } = takeUnfinished();
+      const error = new ReceiverError('SERVER_BUSY', `unfinished syslog frames of all connections passed ${maxBufferedBytes} bytes; this connection was closed ${partialBytes} bytes into a frame`);
+      countBadFrame(counters, 'SERVER_BUSY');
+      log({ level: 'warn', msg: 'closing syslog connection', peer, code: 'SERVER_BUSY', limit: maxBufferedBytes, partialBytes });
+      // Given back now, not at 'close': other reads of this turn must not find them still held.
+      tcpHeld -= held;
+      held = 0;
+      socket.destroy();
+      const heads = [...refused.map((r) => r.head), ...(rest.length > 0 ? [rest] : [])];
+      submit([], heads.map((head) => ({ error, head })));
     };
     socket.on('end', () => {
       submitUnfinished();
@@ -295,6 +329,8 @@ export async function startSyslogServer(options: SyslogServerOptions, deps: Sysl
       if (cut.length > 0) submit([], cut);
     });
     socket.on('close', () => {
+      tcpHeld -= held;
+      held = 0;
       sockets.delete(socket);
       counters.activeConnections--;
     });
