@@ -67,9 +67,16 @@ export interface TlsReceiverServer {
 export function createTlsReceiverServer(
   tls: ReceiverTls,
   onSocket: (socket: Socket) => void,
-  guard: { what: 'forward' | 'syslog'; maxConnections: number; counters: ReceiverCounters; log: ReceiverLog },
+  guard: {
+    what: 'forward' | 'syslog';
+    maxConnections: number;
+    counters: ReceiverCounters;
+    log: ReceiverLog;
+    /** At the limit: closes an idle secure connection to let a new one in, and says whether it did. */
+    makeRoom?: () => boolean;
+  },
 ): TlsReceiverServer {
-  const { what, maxConnections, counters, log } = guard;
+  const { what, maxConnections, counters, log, makeRoom } = guard;
   const raw = new Set<Socket>();
   const mutual = tls.ca !== undefined;
   let server: Server;
@@ -89,7 +96,7 @@ export function createTlsReceiverServer(
     throw unusableTls(what, err as Error);
   }
   server.on('connection', (socket: Socket) => {
-    if (raw.size >= maxConnections) {
+    if (raw.size >= maxConnections && !makeRoom?.()) {
       counters.refusedConnections++;
       log({ level: 'warn', msg: `refusing ${what} connection`, peer: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`, code: 'TOO_MANY_CONNECTIONS', limit: maxConnections });
       socket.destroy();

@@ -58,10 +58,38 @@ export async function startForwardServer(options: ForwardServerOptions, deps: Fo
   const budget = { used: 0 };
   const sinkFailures = new ThrottledWarn(log, 'closing forward connection');
 
+  /**
+   * At the connection limit, closes the connection quiet longest (nothing
+   * read, buffered or being stored) if it has been quiet for idleTimeoutMs,
+   * and says whether it did. Such a connection has had our idle FIN but is
+   * kept, for a sender that never reads (see the 'timeout' handler); one
+   * whose peer never closes its side held its slot for good, so silent
+   * connections (a quiet container's, or anyone's when no shared key is
+   * set) refused every new sender once maxConnections of them stood (found
+   * by a probe). It is closed only to make room for a new connection.
+   */
+  const makeRoom = (): boolean => {
+    const now = Date.now();
+    let quietest: [Socket, ForwardConnection] | undefined;
+    for (const entry of connections) {
+      const [s, c] = entry;
+      if (s.destroyed || c.pending > 0 || c.midRequest || now - c.lastActiveAt < limits.idleTimeoutMs) continue;
+      if (!quietest || c.lastActiveAt < quietest[1].lastActiveAt) quietest = entry;
+    }
+    if (!quietest) return false;
+    const [s, c] = quietest;
+    log({ level: 'info', msg: 'closing idle forward connection to make room for a new one', peer: `${s.remoteAddress ?? '?'}:${s.remotePort ?? 0}`, idleMs: now - c.lastActiveAt, limit: limits.maxConnections });
+    c.close();
+    s.destroy();
+    // Gone from the count now, not at its 'close' event: the next connection of this turn must not take it again.
+    connections.delete(s);
+    return true;
+  };
+
   const onSocket = (socket: Socket): void => {
     const address = socket.remoteAddress ?? '?';
     const peer = `${address}:${socket.remotePort ?? 0}`;
-    if (connections.size >= limits.maxConnections) {
+    if (connections.size >= limits.maxConnections && !makeRoom()) {
       counters.refusedConnections++;
       log({ level: 'warn', msg: 'refusing forward connection', peer, code: 'TOO_MANY_CONNECTIONS', limit: limits.maxConnections });
       socket.destroy();
@@ -167,7 +195,7 @@ export async function startForwardServer(options: ForwardServerOptions, deps: Fo
   let server: Server;
   let destroyHandshaking = () => {};
   if (options.tls) {
-    ({ server, destroyAll: destroyHandshaking } = createTlsReceiverServer(options.tls, onSocket, { what: 'forward', maxConnections: limits.maxConnections, counters, log }));
+    ({ server, destroyAll: destroyHandshaking } = createTlsReceiverServer(options.tls, onSocket, { what: 'forward', maxConnections: limits.maxConnections, counters, log, makeRoom }));
   } else {
     server = createNetServer({ allowHalfOpen: true }, onSocket);
   }
