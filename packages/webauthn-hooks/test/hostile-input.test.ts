@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { AuthenticatorTransport } from '@simplewebauthn/server';
 import { MemoryCredentialStore, type CredentialStore } from '../src/index.js';
 import { SoftAuthenticator } from '../src/testing/index.js';
 import { harness, onlyEvent, ORIGIN, type Harness } from './support/harness.js';
@@ -70,30 +71,27 @@ describe('attacker-controlled input reaches the log bounded and sanitised, as on
     expect(signIn.allowCredentials).toEqual([{ id: response.id, type: 'public-key', transports: ['usb', 'internal'] }]);
   });
 
-  it('transports stored repeated, by a version before they were stored once each, are sent back once each: every sign-in options request for that name answered the whole list (found by a review)', async () => {
-    // The row as the earlier version stored it: "usb" 40 000 times, then "internal".
+  /** A memory store whose listByUser gives every credential these stored transports: a row as an earlier version or another store left it. */
+  function listingTransports(transports: AuthenticatorTransport[]): CredentialStore {
     const store = new MemoryCredentialStore();
-    const asStoredBefore: CredentialStore = {
+    return {
       findById: (id) => store.findById(id),
       add: (c) => store.add(c),
       updateCounter: (id, counter) => store.updateCounter(id, counter),
-      listByUser: (userId) => store.listByUser(userId).map((c) => ({ ...c, transports: [...Array<'usb'>(40_000).fill('usb'), 'internal' as const, 'usb' as const] })),
+      listByUser: (userId) => store.listByUser(userId).map((c) => ({ ...c, transports })),
     };
-    h = harness({ credentialStore: asStoredBefore });
+  }
+
+  it('transports stored repeated, by a version before they were stored once each, are sent back once each: every sign-in options request for that name answered the whole list (found by a review)', async () => {
+    // The row as the earlier version stored it: "usb" 40 000 times, then "internal".
+    h = harness({ credentialStore: listingTransports([...Array<'usb'>(40_000).fill('usb'), 'internal', 'usb']) });
     const { credentialId } = await h.register(new SoftAuthenticator(), 'alice');
     const signIn = await h.hooks.authenticationOptions({ username: 'alice' });
     expect(signIn.allowCredentials).toEqual([{ id: credentialId, type: 'public-key', transports: ['usb', 'internal'] }]);
   });
 
   it('stored transports that are no array (a JSON column read back as text) are left out of the sign-in options, not spread into letters (found by a review)', async () => {
-    const store = new MemoryCredentialStore();
-    const asText: CredentialStore = {
-      findById: (id) => store.findById(id),
-      add: (c) => store.add(c),
-      updateCounter: (id, counter) => store.updateCounter(id, counter),
-      listByUser: (userId) => store.listByUser(userId).map((c) => ({ ...c, transports: '["usb"]' as never })),
-    };
-    h = harness({ credentialStore: asText });
+    h = harness({ credentialStore: listingTransports('["usb"]' as never) });
     const { credentialId } = await h.register(new SoftAuthenticator(), 'alice');
     const signIn = await h.hooks.authenticationOptions({ username: 'alice' });
     expect(signIn.allowCredentials).toEqual([{ id: credentialId, type: 'public-key' }]);
