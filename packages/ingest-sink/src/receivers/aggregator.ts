@@ -84,6 +84,23 @@ const DEFAULT_PARTIAL_LIMITS: PartialLimits = { maxLineBytes: 4 * 1024 * 1024, m
 const MAX_JOURNALED_LINE_BYTES = 16 * 1024 * 1024;
 
 /**
+ * Names the listener a socket error (`EADDRINUSE`, `EACCES`...) belongs to:
+ * the forward receiver, the syslog receiver and the health endpoint each
+ * listen, and "listen EADDRINUSE: address already in use 127.0.0.1:24301"
+ * did not say which of them was given a taken port (found by a probe). The
+ * error keeps its code and type; only its message gains the name.
+ */
+async function listening<T>(what: string, start: Promise<T>): Promise<T> {
+  try {
+    return await start;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e instanceof Error && typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) e.message = `${what}: ${e.message}`;
+    throw err;
+  }
+}
+
+/**
  * Starts the aggregator in-process: forward receiver (+ UDP heartbeat),
  * optional syslog receiver and health endpoint, all writing through one sink.
  * Port 0 picks free ports; the returned addresses name them.
@@ -162,7 +179,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
       }
     }
     for (const problem of certificateProblems) log({ level: 'error', msg: problem });
-    started.forward = await startForwardServer(options.forward, { sink, counters: counters.forward, normalizer, partials, log });
+    started.forward = await listening('forward receiver', startForwardServer(options.forward, { sink, counters: counters.forward, normalizer, partials, log }));
     log({ level: 'info', msg: 'forward receiver listening', ...started.forward.address, tls: !!options.forward.tls, auth: !!options.forward.security });
     // The default listens on every interface without a key: said once, loudly,
     // since whoever reaches the port can then write audit events (found by a probe).
@@ -170,14 +187,17 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
       log({ level: 'warn', msg: 'forward receiver accepts any client: whoever reaches this port can write audit events; set shared keys (--shared-key-file) or client certificates (--tls-ca), or listen on a private address', ...started.forward.address });
     }
     if (options.syslog) {
-      started.syslog = await startSyslogServer(options.syslog, { sink, counters: counters.syslog, log, containerEventTags });
+      started.syslog = await listening('syslog receiver', startSyslogServer(options.syslog, { sink, counters: counters.syslog, log, containerEventTags }));
       log({ level: 'info', msg: 'syslog receiver listening', ...started.syslog.address, tls: !!options.syslog.tls, udp: !options.syslog.tls });
     }
     if (options.health) {
-      started.health = await startHealthServer(options.health.host ?? '127.0.0.1', options.health.port ?? 0, async () => {
-        const stats = sink.stats ? await sink.stats() : undefined;
-        return { ...sinkHealth(stats), receivers: counters, partialLines: partialLines(), sink: stats };
-      }, log);
+      started.health = await listening(
+        'health endpoint',
+        startHealthServer(options.health.host ?? '127.0.0.1', options.health.port ?? 0, async () => {
+          const stats = sink.stats ? await sink.stats() : undefined;
+          return { ...sinkHealth(stats), receivers: counters, partialLines: partialLines(), sink: stats };
+        }, log),
+      );
       log({ level: 'info', msg: 'health endpoint listening', ...started.health.address });
     }
   } catch (err) {

@@ -122,11 +122,30 @@ describe('forward server: connection limits, idle timeout, keepalive, graceful c
     const holder = createSocket('udp4');
     await new Promise<void>((r) => holder.bind(port, '127.0.0.1', () => r()));
     // Said to be the UDP port: the message of Node's bind names no protocol (found by a probe).
-    await expect(startAggregator({ sink, forward: { port } })).rejects.toMatchObject({ code: 'EADDRINUSE', message: expect.stringMatching(new RegExp(`^cannot bind UDP \\S+:${port}, the TCP port's number, which the receiver also takes: bind EADDRINUSE`)) });
+    await expect(startAggregator({ sink, forward: { port } })).rejects.toMatchObject({ code: 'EADDRINUSE', message: expect.stringMatching(new RegExp(`^forward receiver: cannot bind UDP \\S+:${port}, the TCP port's number, which the receiver also takes: bind EADDRINUSE`)) });
     holder.close();
     const retry = await startAggregator({ sink, forward: { port } });
     expect(retry.forward.port).toBe(port);
     await retry.close();
+  });
+
+  it('names the listener whose port is taken: the syslog receiver or the health endpoint, where "listen EADDRINUSE" alone said neither (found by a probe)', async () => {
+    const { createServer } = await import('node:net');
+    const holder = createServer();
+    await new Promise<void>((r) => holder.listen(0, '127.0.0.1', () => r()));
+    const port = (holder.address() as { port: number }).port;
+    try {
+      await expect(startAggregator({ sink, forward: { port: 0 }, health: { host: '127.0.0.1', port } })).rejects.toMatchObject({
+        code: 'EADDRINUSE',
+        message: expect.stringMatching(new RegExp(`^health endpoint: listen EADDRINUSE: address already in use 127\\.0\\.0\\.1:${port}$`)),
+      });
+      await expect(startAggregator({ sink, forward: { port: 0 }, syslog: { host: '127.0.0.1', port } })).rejects.toMatchObject({
+        code: 'EADDRINUSE',
+        message: expect.stringMatching(/^syslog receiver: listen EADDRINUSE/),
+      });
+    } finally {
+      await new Promise<void>((r) => holder.close(() => r()));
+    }
   });
 });
 
