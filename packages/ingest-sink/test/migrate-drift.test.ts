@@ -11,7 +11,7 @@ import { createSink, migrateDatabase, SchemaDriftError, SinkError } from '../src
 import { parseDbUrl } from '../src/sink/connection.js';
 import { createAdapter } from '../src/sink/create-adapter.js';
 import { makeEvent } from './helpers/events.js';
-import { createTempDatabase, PG_ADMIN_URL } from './helpers/postgres.js';
+import { createTempDatabase, PG_ADMIN_URL, withTempDatabase } from './helpers/postgres.js';
 import { tempDir } from './helpers/tmp.js';
 
 const { Client } = pgDriver;
@@ -79,25 +79,22 @@ describe('migrate() on tables made by an earlier version', () => {
   });
 
   it('PostgreSQL: a sink of this version on tables not yet upgraded, without migrate, keeps its batch (an event needing k8s_node, a reject needing reject_key) in its spool until migrate runs; nothing is lost', async () => {
-    const pg = await createTempDatabase('at_drift');
-    try {
-      for (const s of beforeRejectKeys('postgres', false)) await pg.query(s);
-      const sink = createSink({ url: pg.url, spool: { dir: join(dir, 'spool') }, retry: { initialDelayMs: 20, maxDelayMs: 100 }, onError: () => undefined });
-      const event = makeEvent();
-      await sink.write([event, 'not an event']);
-      await expect.poll(() => sink.stats().retries, { timeout: 10_000 }).toBeGreaterThan(2);
-      // Its check before the first write found the tables short of this version's columns (check-first.ts).
-      expect(sink.stats()).toMatchObject({ committed: 0, spooledEvents: 2, lastError: { code: 'SINK_SCHEMA_DRIFT' } });
-      expect(sink.stats().lastError!.message).toContain('k8s_node');
-      await migrateDatabase(pg.url);
-      await sink.flush();
-      expect(sink.stats()).toMatchObject({ committed: 1, rejected: 1, spooledEvents: 0 });
-      await sink.close();
-      expect((await pg.query('SELECT count(*)::int AS n FROM security_audit_events')).rows[0].n).toBe(1);
-      expect((await pg.query('SELECT raw_payload FROM security_audit_rejects')).rows).toEqual([{ raw_payload: 'not an event' }]);
-    } finally {
-      await pg.drop();
-    }
+    await withTempDatabase('at_drift', async (pg) => {
+    for (const s of beforeRejectKeys('postgres', false)) await pg.query(s);
+    const sink = createSink({ url: pg.url, spool: { dir: join(dir, 'spool') }, retry: { initialDelayMs: 20, maxDelayMs: 100 }, onError: () => undefined });
+    const event = makeEvent();
+    await sink.write([event, 'not an event']);
+    await expect.poll(() => sink.stats().retries, { timeout: 10_000 }).toBeGreaterThan(2);
+    // Its check before the first write found the tables short of this version's columns (check-first.ts).
+    expect(sink.stats()).toMatchObject({ committed: 0, spooledEvents: 2, lastError: { code: 'SINK_SCHEMA_DRIFT' } });
+    expect(sink.stats().lastError!.message).toContain('k8s_node');
+    await migrateDatabase(pg.url);
+    await sink.flush();
+    expect(sink.stats()).toMatchObject({ committed: 1, rejected: 1, spooledEvents: 0 });
+    await sink.close();
+    expect((await pg.query('SELECT count(*)::int AS n FROM security_audit_events')).rows[0].n).toBe(1);
+    expect((await pg.query('SELECT raw_payload FROM security_audit_rejects')).rows).toEqual([{ raw_payload: 'not an event' }]);
+    });
   });
 
   it('PostgreSQL: migrating while a batch is in flight takes the tables in the writer\'s order (events, then rejects): the batch and the migration both finish, no deadlock', async () => {
@@ -124,92 +121,83 @@ describe('migrate() on tables made by an earlier version', () => {
   });
 
   it('PostgreSQL: the same upgrade, in the migration transaction', async () => {
-    const pg = await createTempDatabase('at_drift');
-    try {
-      for (const s of beforeRejectKeys('postgres')) await pg.query(s);
-      await pg.query("INSERT INTO security_audit_rejects (source, reason, raw_payload) VALUES ('direct', 'old', 'x'), ('direct', 'old', 'x')");
-      await expect(migrateDatabase(pg.url)).resolves.toMatchObject({ dialect: 'postgres' });
-      await refuseTwice(pg.url, join(dir, 'spool'));
-      const { rows } = await pg.query('SELECT reason, length(reject_key) AS key_length FROM security_audit_rejects ORDER BY id');
-      expect(rows.map((r) => [r.reason.slice(0, 3), r.key_length])).toEqual([['old', null], ['old', null], ['[{"', 43]]);
-      const ix = await pg.query("SELECT indexdef FROM pg_indexes WHERE indexname = 'ux_security_audit_rejects_reject_key'");
-      expect(ix.rows[0].indexdef).toMatch(/CREATE UNIQUE INDEX .* \(reject_key\) WHERE \(reject_key IS NOT NULL\)/);
-    } finally {
-      await pg.drop();
-    }
+    await withTempDatabase('at_drift', async (pg) => {
+    for (const s of beforeRejectKeys('postgres')) await pg.query(s);
+    await pg.query("INSERT INTO security_audit_rejects (source, reason, raw_payload) VALUES ('direct', 'old', 'x'), ('direct', 'old', 'x')");
+    await expect(migrateDatabase(pg.url)).resolves.toMatchObject({ dialect: 'postgres' });
+    await refuseTwice(pg.url, join(dir, 'spool'));
+    const { rows } = await pg.query('SELECT reason, length(reject_key) AS key_length FROM security_audit_rejects ORDER BY id');
+    expect(rows.map((r) => [r.reason.slice(0, 3), r.key_length])).toEqual([['old', null], ['old', null], ['[{"', 43]]);
+    const ix = await pg.query("SELECT indexdef FROM pg_indexes WHERE indexname = 'ux_security_audit_rejects_reject_key'");
+    expect(ix.rows[0].indexdef).toMatch(/CREATE UNIQUE INDEX .* \(reject_key\) WHERE \(reject_key IS NOT NULL\)/);
+    });
   });
 
   it('PostgreSQL: lists what cannot hold new events with its fix, creates what is missing, and passes once the fixes ran', async () => {
-    const pg = await createTempDatabase('at_drift');
-    try {
-      // The DDL before 2026-12-05 (epoch INTEGER), without the rejects table, plus a column of the operator's own.
-      const old = createTableStatements('postgres').filter((s) => !s.includes('security_audit_rejects'));
-      for (const s of old) await pg.query(s.replace('epoch BIGINT', 'epoch INTEGER'));
-      await pg.query('ALTER TABLE security_audit_events ADD COLUMN retention_class TEXT NOT NULL DEFAULT \'standard\'');
-      await pg.query('ALTER TABLE security_audit_events ALTER COLUMN user_id TYPE VARCHAR(64)');
+    await withTempDatabase('at_drift', async (pg) => {
+    // The DDL before 2026-12-05 (epoch INTEGER), without the rejects table, plus a column of the operator's own.
+    const old = createTableStatements('postgres').filter((s) => !s.includes('security_audit_rejects'));
+    for (const s of old) await pg.query(s.replace('epoch BIGINT', 'epoch INTEGER'));
+    await pg.query('ALTER TABLE security_audit_events ADD COLUMN retention_class TEXT NOT NULL DEFAULT \'standard\'');
+    await pg.query('ALTER TABLE security_audit_events ALTER COLUMN user_id TYPE VARCHAR(64)');
 
-      const err = await rejection(migrateDatabase(pg.url));
-      expect(err.code).toBe('SINK_SCHEMA_DRIFT');
-      expect(err.drift.map((d) => [d.column, d.found, d.fix])).toEqual([
-        ['user_id', 'character varying(64)', 'ALTER TABLE security_audit_events ALTER COLUMN user_id TYPE VARCHAR(256);'],
-        ['epoch', 'integer', 'ALTER TABLE security_audit_events ALTER COLUMN epoch TYPE BIGINT;'],
-      ]);
-      expect(err.message).toContain('security_audit_events.epoch: narrower: found integer, expected BIGINT');
-      // The DDL itself was committed: the missing rejects table exists now.
-      const { rows } = await pg.query("SELECT to_regclass('security_audit_rejects') IS NOT NULL AS made");
-      expect(rows[0].made).toBe(true);
+    const err = await rejection(migrateDatabase(pg.url));
+    expect(err.code).toBe('SINK_SCHEMA_DRIFT');
+    expect(err.drift.map((d) => [d.column, d.found, d.fix])).toEqual([
+      ['user_id', 'character varying(64)', 'ALTER TABLE security_audit_events ALTER COLUMN user_id TYPE VARCHAR(256);'],
+      ['epoch', 'integer', 'ALTER TABLE security_audit_events ALTER COLUMN epoch TYPE BIGINT;'],
+    ]);
+    expect(err.message).toContain('security_audit_events.epoch: narrower: found integer, expected BIGINT');
+    // The DDL itself was committed: the missing rejects table exists now.
+    const { rows } = await pg.query("SELECT to_regclass('security_audit_rejects') IS NOT NULL AS made");
+    expect(rows[0].made).toBe(true);
 
-      for (const d of err.drift) await pg.query(d.fix);
-      await expect(migrateDatabase(pg.url)).resolves.toMatchObject({ dialect: 'postgres' });
-      // And the event an INTEGER epoch refused is stored.
-      const sink = createSink({ url: pg.url, spool: { dir: join(dir, 'spool') } });
-      await sink.write(wideEvent());
-      await sink.flush();
-      expect(sink.stats()).toMatchObject({ committed: 1, rejected: 0 });
-      await sink.close();
-      const stored = await pg.query('SELECT epoch, kid, retention_class FROM security_audit_events');
-      expect(stored.rows).toEqual([{ epoch: String(2 ** 31 + 5), kid: 'ключ-1', retention_class: 'standard' }]);
-    } finally {
-      await pg.drop();
-    }
+    for (const d of err.drift) await pg.query(d.fix);
+    await expect(migrateDatabase(pg.url)).resolves.toMatchObject({ dialect: 'postgres' });
+    // And the event an INTEGER epoch refused is stored.
+    const sink = createSink({ url: pg.url, spool: { dir: join(dir, 'spool') } });
+    await sink.write(wideEvent());
+    await sink.flush();
+    expect(sink.stats()).toMatchObject({ committed: 1, rejected: 0 });
+    await sink.close();
+    const stored = await pg.query('SELECT epoch, kid, retention_class FROM security_audit_events');
+    expect(stored.rows).toEqual([{ epoch: String(2 ** 31 + 5), kid: 'ключ-1', retention_class: 'standard' }]);
+    });
   });
 
   it('PostgreSQL: the fix of timestamp columns without time zone keeps every stored time, in a database whose TimeZone is not UTC: the times the sink wrote, and those its DEFAULT now() filled (found by a review: ingested_at moved by the offset)', async () => {
-    const pg = await createTempDatabase('at_drift');
+    await withTempDatabase('at_drift', async (pg) => {
+    // initdb sets the database's TimeZone to the host's zone; behind UTC, a wrong cast makes every event look future-dated.
+    await pg.query(`ALTER DATABASE ${pg.name} SET timezone = 'America/New_York'`);
+    const sink = createSink({ url: pg.url, migrate: true, spool: { dir: join(dir, 'spool') } });
+    const event = makeEvent();
+    await sink.write([event, { line: 'not json', source: 'file:x' }]);
+    await sink.flush();
+    await sink.close();
+    // The tables as an operator's own DDL with TIMESTAMP(3) held them, written by a version that
+    // wrote into them (this one no longer does: check-first.ts): event_timestamp the event's UTC
+    // wall time (the sink sends it with its Z, which a timestamp without time zone drops), the
+    // DEFAULT now() columns the wall time of the session's zone, the database's.
+    await pg.query("ALTER TABLE security_audit_events ALTER COLUMN event_timestamp TYPE TIMESTAMP(3) USING event_timestamp AT TIME ZONE 'UTC', ALTER COLUMN ingested_at TYPE TIMESTAMP(3) USING ingested_at AT TIME ZONE 'America/New_York'");
+    await pg.query("ALTER TABLE security_audit_rejects ALTER COLUMN received_at TYPE TIMESTAMP(3) USING received_at AT TIME ZONE 'America/New_York'");
+    const err = await rejection(migrateDatabase(pg.url));
+    expect(err.drift.map((d) => d.column).sort()).toEqual(['event_timestamp', 'ingested_at', 'received_at']);
+    // Run as an operator would: a new session, in the database's TimeZone.
+    const client = new Client({ connectionString: pg.url });
+    await client.connect();
     try {
-      // initdb sets the database's TimeZone to the host's zone; behind UTC, a wrong cast makes every event look future-dated.
-      await pg.query(`ALTER DATABASE ${pg.name} SET timezone = 'America/New_York'`);
-      const sink = createSink({ url: pg.url, migrate: true, spool: { dir: join(dir, 'spool') } });
-      const event = makeEvent();
-      await sink.write([event, { line: 'not json', source: 'file:x' }]);
-      await sink.flush();
-      await sink.close();
-      // The tables as an operator's own DDL with TIMESTAMP(3) held them, written by a version that
-      // wrote into them (this one no longer does: check-first.ts): event_timestamp the event's UTC
-      // wall time (the sink sends it with its Z, which a timestamp without time zone drops), the
-      // DEFAULT now() columns the wall time of the session's zone, the database's.
-      await pg.query("ALTER TABLE security_audit_events ALTER COLUMN event_timestamp TYPE TIMESTAMP(3) USING event_timestamp AT TIME ZONE 'UTC', ALTER COLUMN ingested_at TYPE TIMESTAMP(3) USING ingested_at AT TIME ZONE 'America/New_York'");
-      await pg.query("ALTER TABLE security_audit_rejects ALTER COLUMN received_at TYPE TIMESTAMP(3) USING received_at AT TIME ZONE 'America/New_York'");
-      const err = await rejection(migrateDatabase(pg.url));
-      expect(err.drift.map((d) => d.column).sort()).toEqual(['event_timestamp', 'ingested_at', 'received_at']);
-      // Run as an operator would: a new session, in the database's TimeZone.
-      const client = new Client({ connectionString: pg.url });
-      await client.connect();
-      try {
-        for (const d of err.drift) await client.query(d.fix);
-      } finally {
-        await client.end();
-      }
-      await expect(migrateDatabase(pg.url)).resolves.toMatchObject({ dialect: 'postgres' });
-      const { rows } = await pg.query('SELECT event_timestamp, ingested_at FROM security_audit_events');
-      const rejected = await pg.query('SELECT received_at FROM security_audit_rejects');
-      expect((rows[0].event_timestamp as Date).toISOString()).toBe(event.event_time);
-      // Stored seconds after the event was made: within a minute, not five hours away.
-      expect(Math.abs((rows[0].ingested_at as Date).getTime() - Date.parse(event.event_time as string))).toBeLessThan(60_000);
-      expect(Math.abs((rejected.rows[0].received_at as Date).getTime() - Date.parse(event.event_time as string))).toBeLessThan(60_000);
+      for (const d of err.drift) await client.query(d.fix);
     } finally {
-      await pg.drop();
+      await client.end();
     }
+    await expect(migrateDatabase(pg.url)).resolves.toMatchObject({ dialect: 'postgres' });
+    const { rows } = await pg.query('SELECT event_timestamp, ingested_at FROM security_audit_events');
+    const rejected = await pg.query('SELECT received_at FROM security_audit_rejects');
+    expect((rows[0].event_timestamp as Date).toISOString()).toBe(event.event_time);
+    // Stored seconds after the event was made: within a minute, not five hours away.
+    expect(Math.abs((rows[0].ingested_at as Date).getTime() - Date.parse(event.event_time as string))).toBeLessThan(60_000);
+    expect(Math.abs((rejected.rows[0].received_at as Date).getTime() - Date.parse(event.event_time as string))).toBeLessThan(60_000);
+    });
   });
 
   it('PostgreSQL: a database not in UTF8 (SQL_ASCII, LATIN1) is refused by migrate and by the sink\'s check, before any table is made', async () => {
@@ -244,17 +232,14 @@ describe('migrate() on tables made by an earlier version', () => {
   });
 
   it('PostgreSQL: a sink told to migrate does not start on such tables, and says why', async () => {
-    const pg = await createTempDatabase('at_drift');
-    try {
-      for (const s of createTableStatements('postgres')) await pg.query(s);
-      await pg.query('ALTER TABLE security_audit_events ALTER COLUMN image SET NOT NULL');
-      const sink = createSink({ url: pg.url, migrate: true, spool: { dir: join(dir, 'spool') } });
-      const err = await rejection(sink.ready);
-      expect(err.drift).toEqual([expect.objectContaining({ column: 'image', fix: 'ALTER TABLE security_audit_events ALTER COLUMN image DROP NOT NULL;' })]);
-      await sink.close();
-    } finally {
-      await pg.drop();
-    }
+    await withTempDatabase('at_drift', async (pg) => {
+    for (const s of createTableStatements('postgres')) await pg.query(s);
+    await pg.query('ALTER TABLE security_audit_events ALTER COLUMN image SET NOT NULL');
+    const sink = createSink({ url: pg.url, migrate: true, spool: { dir: join(dir, 'spool') } });
+    const err = await rejection(sink.ready);
+    expect(err.drift).toEqual([expect.objectContaining({ column: 'image', fix: 'ALTER TABLE security_audit_events ALTER COLUMN image DROP NOT NULL;' })]);
+    await sink.close();
+    });
   });
 
   it('SQLite: a table without a NOT NULL column this version writes stops the sink (migrate is its default) until the column is added', async () => {
@@ -364,148 +349,133 @@ describe('migrate() on tables made by an earlier version', () => {
   });
 
   it('PostgreSQL: a plain index under the name of the unique index on event_id is refused with DROP INDEX as the fix, where migrate passed and every resent event was stored again (ON CONFLICT DO NOTHING had no unique index; found by a probe); a sink that does not migrate keeps its events spooled', async () => {
-    const pg = await createTempDatabase('at_drift');
-    try {
-      await migrateDatabase(pg.url);
-      await pg.query('DROP INDEX ux_security_audit_events_event_id; CREATE INDEX ux_security_audit_events_event_id ON security_audit_events (event_id)');
-      const err = await rejection(migrateDatabase(pg.url));
-      expect(err.drift).toEqual([
-        {
-          table: 'security_audit_events',
-          column: 'ux_security_audit_events_event_id',
-          kind: 'index',
-          expected: 'UNIQUE (event_id)',
-          found: 'INDEX (event_id)',
-          problem: 'not unique: found INDEX (event_id), expected UNIQUE (event_id); the writer relies on it (Idempotency: a resent event is ignored)',
-          fix: 'DROP INDEX ux_security_audit_events_event_id;',
-        },
-      ]);
-      expect(err.message).toMatch(/^postgres: 1 unique index\(es\) of the existing audit tables cannot hold what this version writes:\n  security_audit_events index ux_security_audit_events_event_id: not unique/);
-      // PostgreSQL's default: no migrate; its check holds the event in the spool.
-      const event = makeEvent();
-      const sink = createSink({ url: pg.url, spool: { dir: join(dir, 'spool') }, retry: { initialDelayMs: 20, maxDelayMs: 100 }, onError: () => undefined });
-      await sink.write(event);
-      await expect.poll(() => sink.stats().retries, { timeout: 10_000 }).toBeGreaterThan(1);
-      expect(sink.stats()).toMatchObject({ committed: 0, spooledEvents: 1, lastError: { code: 'SINK_SCHEMA_DRIFT' } });
-      await pg.query(err.drift[0]!.fix);
-      await migrateDatabase(pg.url);
-      await sink.flush();
-      await sink.write(event);
-      await sink.flush();
-      expect(sink.stats()).toMatchObject({ committed: 1, duplicates: 1, spooledEvents: 0 });
-      await sink.close();
-      expect((await pg.query('SELECT count(*)::int AS n FROM security_audit_events')).rows[0].n).toBe(1);
-      const { rows } = await pg.query("SELECT indexdef FROM pg_indexes WHERE indexname = 'ux_security_audit_events_event_id'");
-      expect(rows[0].indexdef).toMatch(/^CREATE UNIQUE INDEX /);
-    } finally {
-      await pg.drop();
-    }
+    await withTempDatabase('at_drift', async (pg) => {
+    await migrateDatabase(pg.url);
+    await pg.query('DROP INDEX ux_security_audit_events_event_id; CREATE INDEX ux_security_audit_events_event_id ON security_audit_events (event_id)');
+    const err = await rejection(migrateDatabase(pg.url));
+    expect(err.drift).toEqual([
+      {
+        table: 'security_audit_events',
+        column: 'ux_security_audit_events_event_id',
+        kind: 'index',
+        expected: 'UNIQUE (event_id)',
+        found: 'INDEX (event_id)',
+        problem: 'not unique: found INDEX (event_id), expected UNIQUE (event_id); the writer relies on it (Idempotency: a resent event is ignored)',
+        fix: 'DROP INDEX ux_security_audit_events_event_id;',
+      },
+    ]);
+    expect(err.message).toMatch(/^postgres: 1 unique index\(es\) of the existing audit tables cannot hold what this version writes:\n  security_audit_events index ux_security_audit_events_event_id: not unique/);
+    // PostgreSQL's default: no migrate; its check holds the event in the spool.
+    const event = makeEvent();
+    const sink = createSink({ url: pg.url, spool: { dir: join(dir, 'spool') }, retry: { initialDelayMs: 20, maxDelayMs: 100 }, onError: () => undefined });
+    await sink.write(event);
+    await expect.poll(() => sink.stats().retries, { timeout: 10_000 }).toBeGreaterThan(1);
+    expect(sink.stats()).toMatchObject({ committed: 0, spooledEvents: 1, lastError: { code: 'SINK_SCHEMA_DRIFT' } });
+    await pg.query(err.drift[0]!.fix);
+    await migrateDatabase(pg.url);
+    await sink.flush();
+    await sink.write(event);
+    await sink.flush();
+    expect(sink.stats()).toMatchObject({ committed: 1, duplicates: 1, spooledEvents: 0 });
+    await sink.close();
+    expect((await pg.query('SELECT count(*)::int AS n FROM security_audit_events')).rows[0].n).toBe(1);
+    const { rows } = await pg.query("SELECT indexdef FROM pg_indexes WHERE indexname = 'ux_security_audit_events_event_id'");
+    expect(rows[0].indexdef).toMatch(/^CREATE UNIQUE INDEX /);
+    });
   });
 
   it('PostgreSQL: a partial unique index under that name, and the name held by a renamed table\'s index (the new table then got none), are refused too, each with its fix', async () => {
-    const pg = await createTempDatabase('at_drift');
-    try {
-      await migrateDatabase(pg.url);
-      await pg.query("DROP INDEX ux_security_audit_rejects_reject_key; CREATE UNIQUE INDEX ux_security_audit_rejects_reject_key ON security_audit_rejects (reject_key) WHERE source <> 'direct'");
-      const partial = await rejection(migrateDatabase(pg.url));
-      expect(partial.drift).toEqual([expect.objectContaining({ column: 'ux_security_audit_rejects_reject_key', fix: 'DROP INDEX ux_security_audit_rejects_reject_key;' })]);
-      // The predicate as PostgreSQL spells it (pg_get_expr).
-      expect(partial.drift[0]!.problem).toMatch(/^partial WHERE \(\(source\)::text <> 'direct'::text\), not WHERE reject_key IS NOT NULL: found UNIQUE \(reject_key\) WHERE /);
-      await pg.query(partial.drift[0]!.fix);
-      await migrateDatabase(pg.url);
-      // An operator keeps the old rows aside: the indexes go with the table, names and all.
-      await pg.query('ALTER TABLE security_audit_events RENAME TO security_audit_events_2026');
-      const renamed = await rejection(migrateDatabase(pg.url));
-      expect(renamed.drift.map((d) => [d.column, d.found, d.fix])).toEqual([
-        ['ux_security_audit_events_event_id', undefined, 'CREATE UNIQUE INDEX ux_security_audit_events_event_id ON security_audit_events (event_id);'],
-        ['ux_security_audit_events_chain_seq', undefined, 'CREATE UNIQUE INDEX ux_security_audit_events_chain_seq ON security_audit_events (chain_id, seq) WHERE chain_id IS NOT NULL;'],
-      ]);
-      expect(renamed.drift[0]!.problem).toContain("if its name is taken by another table's index (a renamed table keeps its indexes' names), which the DDL took for this one, drop or rename that index first");
-      await pg.query('ALTER INDEX ux_security_audit_events_event_id RENAME TO ux_security_audit_events_2026_event_id; ALTER INDEX ux_security_audit_events_chain_seq RENAME TO ux_security_audit_events_2026_chain_seq');
-      await expect(migrateDatabase(pg.url)).resolves.toMatchObject({ dialect: 'postgres' });
-    } finally {
-      await pg.drop();
-    }
+    await withTempDatabase('at_drift', async (pg) => {
+    await migrateDatabase(pg.url);
+    await pg.query("DROP INDEX ux_security_audit_rejects_reject_key; CREATE UNIQUE INDEX ux_security_audit_rejects_reject_key ON security_audit_rejects (reject_key) WHERE source <> 'direct'");
+    const partial = await rejection(migrateDatabase(pg.url));
+    expect(partial.drift).toEqual([expect.objectContaining({ column: 'ux_security_audit_rejects_reject_key', fix: 'DROP INDEX ux_security_audit_rejects_reject_key;' })]);
+    // The predicate as PostgreSQL spells it (pg_get_expr).
+    expect(partial.drift[0]!.problem).toMatch(/^partial WHERE \(\(source\)::text <> 'direct'::text\), not WHERE reject_key IS NOT NULL: found UNIQUE \(reject_key\) WHERE /);
+    await pg.query(partial.drift[0]!.fix);
+    await migrateDatabase(pg.url);
+    // An operator keeps the old rows aside: the indexes go with the table, names and all.
+    await pg.query('ALTER TABLE security_audit_events RENAME TO security_audit_events_2026');
+    const renamed = await rejection(migrateDatabase(pg.url));
+    expect(renamed.drift.map((d) => [d.column, d.found, d.fix])).toEqual([
+      ['ux_security_audit_events_event_id', undefined, 'CREATE UNIQUE INDEX ux_security_audit_events_event_id ON security_audit_events (event_id);'],
+      ['ux_security_audit_events_chain_seq', undefined, 'CREATE UNIQUE INDEX ux_security_audit_events_chain_seq ON security_audit_events (chain_id, seq) WHERE chain_id IS NOT NULL;'],
+    ]);
+    expect(renamed.drift[0]!.problem).toContain("if its name is taken by another table's index (a renamed table keeps its indexes' names), which the DDL took for this one, drop or rename that index first");
+    await pg.query('ALTER INDEX ux_security_audit_events_event_id RENAME TO ux_security_audit_events_2026_event_id; ALTER INDEX ux_security_audit_events_chain_seq RENAME TO ux_security_audit_events_2026_chain_seq');
+    await expect(migrateDatabase(pg.url)).resolves.toMatchObject({ dialect: 'postgres' });
+    });
   });
 
   it('PostgreSQL: an invalid unique index under its name (a CREATE UNIQUE INDEX CONCURRENTLY that failed on duplicates) is refused with DROP INDEX as the fix, where migrate passed it and every reject then failed: ON CONFLICT does not infer an invalid index (found by a review)', async () => {
-    const pg = await createTempDatabase('at_drift');
-    try {
-      await migrateDatabase(pg.url);
-      await pg.query('DROP INDEX ux_security_audit_rejects_reject_key');
-      await pg.query("INSERT INTO security_audit_rejects (source, reason, raw_payload, reject_key) VALUES ('direct', 'r', 'x', 'k'), ('direct', 'r', 'x', 'k')");
-      // Outside a transaction, as CONCURRENTLY must be: it fails on the duplicate and leaves the index, invalid.
-      await expect(pg.query('CREATE UNIQUE INDEX CONCURRENTLY ux_security_audit_rejects_reject_key ON security_audit_rejects (reject_key) WHERE reject_key IS NOT NULL')).rejects.toThrow(/could not create unique index/);
-      const { rows } = await pg.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'ux_security_audit_rejects_reject_key'::regclass");
-      expect(rows).toEqual([{ indisvalid: false }]);
-      const err = await rejection(migrateDatabase(pg.url));
-      expect(err.drift).toEqual([expect.objectContaining({ column: 'ux_security_audit_rejects_reject_key', kind: 'index', fix: 'DROP INDEX ux_security_audit_rejects_reject_key;' })]);
-      expect(err.drift[0]!.problem).toMatch(/^not in use \(invalid: a CREATE INDEX CONCURRENTLY that failed; or disabled, or hypothetical\), so the writer cannot rely on it \(ON CONFLICT does not use it\): found UNIQUE \(reject_key\) WHERE /);
-      await pg.query("DELETE FROM security_audit_rejects WHERE reject_key = 'k'");
-      await pg.query(err.drift[0]!.fix);
-      await expect(migrateDatabase(pg.url)).resolves.toMatchObject({ dialect: 'postgres' });
-      await refuseTwice(pg.url, join(dir, 'spool'));
-    } finally {
-      await pg.drop();
-    }
+    await withTempDatabase('at_drift', async (pg) => {
+    await migrateDatabase(pg.url);
+    await pg.query('DROP INDEX ux_security_audit_rejects_reject_key');
+    await pg.query("INSERT INTO security_audit_rejects (source, reason, raw_payload, reject_key) VALUES ('direct', 'r', 'x', 'k'), ('direct', 'r', 'x', 'k')");
+    // Outside a transaction, as CONCURRENTLY must be: it fails on the duplicate and leaves the index, invalid.
+    await expect(pg.query('CREATE UNIQUE INDEX CONCURRENTLY ux_security_audit_rejects_reject_key ON security_audit_rejects (reject_key) WHERE reject_key IS NOT NULL')).rejects.toThrow(/could not create unique index/);
+    const { rows } = await pg.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'ux_security_audit_rejects_reject_key'::regclass");
+    expect(rows).toEqual([{ indisvalid: false }]);
+    const err = await rejection(migrateDatabase(pg.url));
+    expect(err.drift).toEqual([expect.objectContaining({ column: 'ux_security_audit_rejects_reject_key', kind: 'index', fix: 'DROP INDEX ux_security_audit_rejects_reject_key;' })]);
+    expect(err.drift[0]!.problem).toMatch(/^not in use \(invalid: a CREATE INDEX CONCURRENTLY that failed; or disabled, or hypothetical\), so the writer cannot rely on it \(ON CONFLICT does not use it\): found UNIQUE \(reject_key\) WHERE /);
+    await pg.query("DELETE FROM security_audit_rejects WHERE reject_key = 'k'");
+    await pg.query(err.drift[0]!.fix);
+    await expect(migrateDatabase(pg.url)).resolves.toMatchObject({ dialect: 'postgres' });
+    await refuseTwice(pg.url, join(dir, 'spool'));
+    });
   });
 
   it('PostgreSQL: a column of the operator\'s own that is NOT NULL without a default (events or rejects) is refused, naming it with DROP NOT NULL as the fix, where every event became a DB_REFUSED reject (found by a probe); a default, an identity, NULL allowed or a BEFORE INSERT trigger pass', async () => {
-    const pg = await createTempDatabase('at_drift');
-    try {
-      await migrateDatabase(pg.url);
-      await pg.query('ALTER TABLE security_audit_events ADD COLUMN tenant TEXT NOT NULL, ADD COLUMN region TEXT NOT NULL DEFAULT \'eu\', ADD COLUMN seq2 BIGINT GENERATED ALWAYS AS IDENTITY, ADD COLUMN note TEXT');
-      await pg.query('ALTER TABLE security_audit_rejects ADD COLUMN tenant TEXT NOT NULL');
-      const err = await rejection(migrateDatabase(pg.url));
-      expect(err.drift.map((d) => [d.table, d.column, d.found, d.fix])).toEqual([
-        ['security_audit_events', 'tenant', 'text NOT NULL', 'ALTER TABLE security_audit_events ALTER COLUMN tenant DROP NOT NULL; -- or give it a default: ALTER TABLE security_audit_events ALTER COLUMN tenant SET DEFAULT <value>;'],
-        ['security_audit_rejects', 'tenant', 'text NOT NULL', 'ALTER TABLE security_audit_rejects ALTER COLUMN tenant DROP NOT NULL; -- or give it a default: ALTER TABLE security_audit_rejects ALTER COLUMN tenant SET DEFAULT <value>;'],
-      ]);
-      expect(err.message).toContain('security_audit_events.tenant: NOT NULL without a default, and not a column this version writes: the database refuses every row the sink inserts (every event would be refused into the rejects table)');
-      // A sink told to migrate does not start; one that does not keeps its events spooled.
-      const started = createSink({ url: pg.url, migrate: true, spool: { dir: join(dir, 'spool-m') } });
-      await rejection(started.ready);
-      await started.close();
-      const sink = createSink({ url: pg.url, spool: { dir: join(dir, 'spool') }, retry: { initialDelayMs: 20, maxDelayMs: 100 }, onError: () => undefined });
-      await sink.write([makeEvent(), 'not an event']);
-      await expect.poll(() => sink.stats().retries, { timeout: 10_000 }).toBeGreaterThan(1);
-      expect(sink.stats()).toMatchObject({ committed: 0, rejected: 0, spooledEvents: 2, lastError: { code: 'SINK_SCHEMA_DRIFT' } });
-      for (const d of err.drift) await pg.query(d.fix);
-      // A table with a BEFORE INSERT row trigger, which may fill any column, is not refused for one: the trigger may set it.
-      await pg.query("ALTER TABLE security_audit_events ADD COLUMN shard TEXT NOT NULL; CREATE FUNCTION at_fill_shard() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.shard := 'a'; RETURN NEW; END $$; CREATE TRIGGER at_fill_shard BEFORE INSERT ON security_audit_events FOR EACH ROW EXECUTE FUNCTION at_fill_shard()");
-      await migrateDatabase(pg.url);
-      await sink.flush();
-      expect(sink.stats()).toMatchObject({ committed: 1, rejected: 1, spooledEvents: 0 });
-      await sink.close();
-      expect((await pg.query('SELECT shard FROM security_audit_events')).rows).toEqual([{ shard: 'a' }]);
-    } finally {
-      await pg.drop();
-    }
+    await withTempDatabase('at_drift', async (pg) => {
+    await migrateDatabase(pg.url);
+    await pg.query('ALTER TABLE security_audit_events ADD COLUMN tenant TEXT NOT NULL, ADD COLUMN region TEXT NOT NULL DEFAULT \'eu\', ADD COLUMN seq2 BIGINT GENERATED ALWAYS AS IDENTITY, ADD COLUMN note TEXT');
+    await pg.query('ALTER TABLE security_audit_rejects ADD COLUMN tenant TEXT NOT NULL');
+    const err = await rejection(migrateDatabase(pg.url));
+    expect(err.drift.map((d) => [d.table, d.column, d.found, d.fix])).toEqual([
+      ['security_audit_events', 'tenant', 'text NOT NULL', 'ALTER TABLE security_audit_events ALTER COLUMN tenant DROP NOT NULL; -- or give it a default: ALTER TABLE security_audit_events ALTER COLUMN tenant SET DEFAULT <value>;'],
+      ['security_audit_rejects', 'tenant', 'text NOT NULL', 'ALTER TABLE security_audit_rejects ALTER COLUMN tenant DROP NOT NULL; -- or give it a default: ALTER TABLE security_audit_rejects ALTER COLUMN tenant SET DEFAULT <value>;'],
+    ]);
+    expect(err.message).toContain('security_audit_events.tenant: NOT NULL without a default, and not a column this version writes: the database refuses every row the sink inserts (every event would be refused into the rejects table)');
+    // A sink told to migrate does not start; one that does not keeps its events spooled.
+    const started = createSink({ url: pg.url, migrate: true, spool: { dir: join(dir, 'spool-m') } });
+    await rejection(started.ready);
+    await started.close();
+    const sink = createSink({ url: pg.url, spool: { dir: join(dir, 'spool') }, retry: { initialDelayMs: 20, maxDelayMs: 100 }, onError: () => undefined });
+    await sink.write([makeEvent(), 'not an event']);
+    await expect.poll(() => sink.stats().retries, { timeout: 10_000 }).toBeGreaterThan(1);
+    expect(sink.stats()).toMatchObject({ committed: 0, rejected: 0, spooledEvents: 2, lastError: { code: 'SINK_SCHEMA_DRIFT' } });
+    for (const d of err.drift) await pg.query(d.fix);
+    // A table with a BEFORE INSERT row trigger, which may fill any column, is not refused for one: the trigger may set it.
+    await pg.query("ALTER TABLE security_audit_events ADD COLUMN shard TEXT NOT NULL; CREATE FUNCTION at_fill_shard() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.shard := 'a'; RETURN NEW; END $$; CREATE TRIGGER at_fill_shard BEFORE INSERT ON security_audit_events FOR EACH ROW EXECUTE FUNCTION at_fill_shard()");
+    await migrateDatabase(pg.url);
+    await sink.flush();
+    expect(sink.stats()).toMatchObject({ committed: 1, rejected: 1, spooledEvents: 0 });
+    await sink.close();
+    expect((await pg.query('SELECT shard FROM security_audit_events')).rows).toEqual([{ shard: 'a' }]);
+    });
   });
 
   it('PostgreSQL: a view holding the events table\'s name is named as a view, with ALTER VIEW ... RENAME as the fix, where each column was listed with an ALTER TABLE ... ADD COLUMN that fails on a view (found by a probe)', async () => {
-    const pg = await createTempDatabase('at_drift');
-    try {
-      await pg.query('CREATE TABLE legacy_events (id BIGINT, payload TEXT); CREATE VIEW security_audit_events AS SELECT id, payload AS event_json FROM legacy_events');
-      const err = await rejection(migrateDatabase(pg.url));
-      expect(err.drift).toEqual([
-        {
-          table: 'security_audit_events',
-          column: '',
-          kind: 'view',
-          expected: 'TABLE',
-          found: 'VIEW',
-          problem: expect.stringMatching(/^a view, not a table: the sink inserts into it .*rename the view or drop it, and migrate again, which creates the table$/),
-          fix: 'ALTER VIEW security_audit_events RENAME TO security_audit_events_view;',
-        },
-      ]);
-      expect(err.message).not.toContain('ADD COLUMN');
-      await pg.query(err.drift[0]!.fix);
-      await expect(migrateDatabase(pg.url)).resolves.toMatchObject({ dialect: 'postgres' });
-      expect((await pg.query("SELECT relkind FROM pg_class WHERE relname = 'security_audit_events'")).rows).toEqual([{ relkind: 'r' }]);
-    } finally {
-      await pg.drop();
-    }
+    await withTempDatabase('at_drift', async (pg) => {
+    await pg.query('CREATE TABLE legacy_events (id BIGINT, payload TEXT); CREATE VIEW security_audit_events AS SELECT id, payload AS event_json FROM legacy_events');
+    const err = await rejection(migrateDatabase(pg.url));
+    expect(err.drift).toEqual([
+      {
+        table: 'security_audit_events',
+        column: '',
+        kind: 'view',
+        expected: 'TABLE',
+        found: 'VIEW',
+        problem: expect.stringMatching(/^a view, not a table: the sink inserts into it .*rename the view or drop it, and migrate again, which creates the table$/),
+        fix: 'ALTER VIEW security_audit_events RENAME TO security_audit_events_view;',
+      },
+    ]);
+    expect(err.message).not.toContain('ADD COLUMN');
+    await pg.query(err.drift[0]!.fix);
+    await expect(migrateDatabase(pg.url)).resolves.toMatchObject({ dialect: 'postgres' });
+    expect((await pg.query("SELECT relkind FROM pg_class WHERE relname = 'security_audit_events'")).rows).toEqual([{ relkind: 'r' }]);
+    });
   });
 
   it('SQLite: a fresh database, and one migrated twice, have no drift', async () => {

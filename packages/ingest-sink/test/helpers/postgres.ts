@@ -31,6 +31,19 @@ export async function createTempDatabase(prefix = 'at_sink'): Promise<{ url: str
 }
 
 /**
+ * Runs `fn` with a fresh database from {@link createTempDatabase}, dropped
+ * afterwards whether `fn` resolves or throws.
+ */
+export async function withTempDatabase(prefix: string, fn: (db: Awaited<ReturnType<typeof createTempDatabase>>) => Promise<void>): Promise<void> {
+  const db = await createTempDatabase(prefix);
+  try {
+    await fn(db);
+  } finally {
+    await db.drop();
+  }
+}
+
+/**
  * Ends the sessions `where` picks (an SQL condition on pg_stat_activity) with
  * pg_terminate_backend and waits until they are gone: it returns once the
  * signal is sent, so a query sent right after could still reach a backend
